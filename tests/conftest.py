@@ -1,0 +1,55 @@
+"""Shared fixtures: small real git repositories built in tmp dirs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "suture tests",
+    "GIT_AUTHOR_EMAIL": "tests@suture.invalid",
+    "GIT_COMMITTER_NAME": "suture tests",
+    "GIT_COMMITTER_EMAIL": "tests@suture.invalid",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity; return stdout."""
+    env = {**os.environ, **GIT_ENV}
+    done = subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True)
+    return done.stdout
+
+
+def write_files(root: Path, files: dict[str, str | bytes]) -> None:
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(textwrap.dedent(content))
+
+
+def init_repo(root: Path, files: dict[str, str | bytes], commit: bool = True) -> Path:
+    """Create a git repo at `root` holding `files` (text is dedented), committed once."""
+    root.mkdir(parents=True, exist_ok=True)
+    git(root, "init", "-q", "-b", "main")
+    write_files(root, files)
+    if commit:
+        git(root, "add", "-A")
+        git(root, "commit", "-q", "-m", "initial")
+    return root
+
+
+@pytest.fixture
+def make_repo(tmp_path):
+    """make_repo(files, name="repo", commit=True) -> Path of a fresh git repo."""
+
+    def make(files: dict[str, str | bytes], name: str = "repo", commit: bool = True) -> Path:
+        return init_repo(tmp_path / name, files, commit=commit)
+
+    return make
