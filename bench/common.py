@@ -1,0 +1,89 @@
+"""Shared helpers of the benchmark scripts: the machine line, timed and
+memory-sampled subprocess runs, and appending results to bench/RESULTS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, "
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    )
+
+
+def _session_rss_bytes(sid: int) -> int:
+    """Summed RSS of every process in session `sid` (the measured command and its workers)."""
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            if int(fields[3]) == sid:  # field 6 of stat: session id
+                total += int(fields[21]) * page  # field 24: rss in pages
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def run(cmd: list[str], *, sample_memory: bool = False, env: dict | None = None) -> tuple[float, int, str]:
+    """Run `cmd` in its own session; return (wall seconds, peak summed RSS bytes or 0, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env
+    )
+    peak = 0
+    if sample_memory:
+        # Polling costs CPU the measured run competes for, so memory runs are not timed.
+        while proc.poll() is None:
+            peak = max(peak, _session_rss_bytes(proc.pid))
+            time.sleep(0.02)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, peak, out
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def append_results(title: str, body: str) -> None:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    header = "" if RESULTS.exists() else "# Benchmark results\n\nAppended by the scripts in bench/; newest last.\n"
+    with RESULTS.open("a") as f:
+        f.write(f"{header}\n## {title} — {stamp}\n\nMachine: {machine()}\n\n{body.rstrip()}\n")
+
+
+def python() -> str:
+    return sys.executable
