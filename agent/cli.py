@@ -1,0 +1,264 @@
+"""The `suture` command: parse, call one function, render.
+
+Every command leaves through an ExitCode (agent/exitcodes.py). Failures the
+user can act on print one sentence on stderr; anything unexpected is a bug in
+suture and exits INTERNAL_ERROR, with its traceback only under SUTURE_DEBUG=1.
+Heavy modules (rich, the retrieval layer, tree-sitter) are imported inside the
+commands so that `suture --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import typer
+
+from suture.agent import guard
+from suture.agent.exitcodes import ExitCode, SutureExit
+
+SEARCH_KINDS = ("class", "function", "method", "code")
+
+app = typer.Typer(
+    name="suture",
+    help="Repair code in a git repository, gated on its tests and a bounded verifier. "
+    "Today: index, search and map a repository's code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Show suture's settings and where each came from.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+RepoOption = typer.Option(None, "--repo", metavar="DIR", help="Directory to work on (default: the current one); inside a git work tree.")
+JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout; logs go to stderr.")
+
+
+def handled(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn every failure of `command` into one stderr sentence and an exit code."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        from suture.agent import render
+
+        try:
+            return command(*args, **kwargs)
+        except typer.Exit:
+            raise
+        except SutureExit as exc:
+            render.print_error(exc.message)
+            raise typer.Exit(int(exc.code)) from None
+        except KeyboardInterrupt:
+            render.print_error("interrupted.")
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as exc:
+            retrieval_error = _retrieval_error_type()
+            if retrieval_error is not None and isinstance(exc, retrieval_error):
+                render.print_error(str(exc))
+                raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
+            if os.environ.get("SUTURE_DEBUG") == "1":
+                traceback.print_exc(file=sys.stderr)
+            render.print_error(
+                f"internal error ({exc.__class__.__name__}: {exc}); "
+                "this is a bug in suture, run again with SUTURE_DEBUG=1 to see the traceback."
+            )
+            raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
+
+    return run
+
+
+def _retrieval_error_type() -> type[Exception] | None:
+    # Only when the retrieval layer is already loaded: an error raised before that cannot be one.
+    model = sys.modules.get("suture.retrieval.model")
+    return getattr(model, "RetrievalError", None)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib import metadata
+
+        try:
+            version = metadata.version("suture")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        typer.echo(f"suture {version}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+@handled
+def root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    guard.check_litellm()
+
+
+def _settings(repo: Path | None, **cli: Any):
+    """Resolved settings for `repo`; config warnings (unknown keys) go to stderr."""
+    from suture.agent import config, render
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", config.ConfigWarning)
+        settings = config.load_settings(repo, cli)
+    for warning in caught:
+        render.print_warning(str(warning.message))
+    return settings
+
+
+def _open_index(repo: Path, settings, *, show_progress: bool):
+    """Build or refresh the repository's symbol index (cached in <repo>/.suture/index)."""
+    from suture.agent import render
+    from suture.retrieval.index import SymbolIndex
+
+    with render.progress_bar("indexing", enabled=show_progress and sys.stderr.isatty()) as progress:
+        index = SymbolIndex.build(
+            repo, workers=settings.workers, max_file_bytes=settings.max_file_bytes, progress=progress
+        )
+    if index.stats.files == 0:
+        raise SutureExit(f"{repo} has no files suture can index (no source files in a language it parses).")
+    return index
+
+
+@app.command()
+@handled
+def index(
+    repo: Optional[str] = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Build or refresh the code index of a repository (cached under .suture/)."""
+    from suture.agent import render
+
+    root = guard.resolve_repo(repo)
+    settings = _settings(root)
+    built = _open_index(root, settings, show_progress=not as_json)
+    stats = built.stats
+    report = {
+        "root": str(built.root),
+        "files": stats.files,
+        "parsed": stats.parsed,
+        "reused": stats.reused,
+        "removed": stats.removed,
+        "skipped": dict(stats.skipped),
+        "symbols": sum(len(built.symbols_in(path)) for path in built.paths()),
+        "seconds": round(stats.seconds, 3),
+    }
+    if as_json:
+        render.print_json(report)
+    else:
+        render.stdout_console().print(render.index_table(report))
+
+
+@app.command()
+@handled
+def search(
+    query: str = typer.Argument(..., metavar="QUERY", help="Words, an identifier (snake_case or CamelCase) or, with --kind code, a code snippet."),
+    repo: Optional[str] = RepoOption,
+    kind: Optional[str] = typer.Option(None, "--kind", metavar="KIND", help="Only this kind: class, function, method, or code (literal text)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Most results to show (default: the search_limit setting, 10)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Ranked code search: exact names first, then BM25 over identifiers, signatures and docstrings."""
+    from suture.agent import render
+
+    if kind is not None and kind not in SEARCH_KINDS:
+        raise SutureExit(f"unknown --kind {kind!r}; use one of: {', '.join(SEARCH_KINDS)}.")
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, search_limit=limit)
+    built = _open_index(root, settings, show_progress=not as_json)
+    from suture.retrieval.search import CodeSearch
+
+    hits = [hit.to_dict() for hit in CodeSearch(built).search(query, kind=kind, limit=settings.search_limit)]
+    if as_json:
+        render.print_json({"results": hits})
+    elif hits:
+        render.stdout_console().print(render.search_table(hits))
+    else:
+        render.print_error(f"no results for {query!r}.")
+    if not hits:
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+
+
+@app.command(name="map")
+@handled
+def map_command(
+    repo: Optional[str] = RepoOption,
+    tokens: Optional[int] = typer.Option(None, "--tokens", min=1, metavar="N", help="Token budget (default: the map_tokens setting, 1024)."),
+    focus: list[str] = typer.Option([], "--focus", metavar="PATH", help="A file or folder to rank the map towards; repeatable."),
+) -> None:
+    """Print a token-budgeted map of the repository's most relevant definitions."""
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, map_tokens=tokens)
+    built = _open_index(root, settings, show_progress=True)
+    focus_paths = _focus_paths(root, built.paths(), focus)
+    from suture.retrieval.repomap import repo_map
+
+    text = repo_map(built, tokens=settings.map_tokens, focus_paths=focus_paths)
+    if not text.strip():
+        from suture.agent import render
+
+        render.print_error("the repository has no definitions to map.")
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _focus_paths(root: Path, indexed: list[str], focus: list[str]) -> tuple[str, ...]:
+    """--focus values (relative to the current directory or to the repo) as indexed repo paths."""
+    chosen: list[str] = []
+    for raw in focus:
+        candidates = []
+        here = Path(raw).expanduser().resolve()
+        if here.is_relative_to(root):
+            candidates.append(here.relative_to(root).as_posix())
+        candidates.append(Path(raw).as_posix().strip("/"))
+        matched = [
+            path
+            for path in indexed
+            for wanted in candidates
+            if wanted in ("", ".") or path == wanted or path.startswith(wanted + "/")
+        ]
+        if not matched:
+            raise SutureExit(f"--focus {raw} names no indexed file of {root}.")
+        chosen.extend(path for path in matched if path not in chosen)
+    return tuple(chosen)
+
+
+@config_app.command("show")
+@handled
+def config_show(
+    repo: Optional[str] = RepoOption,
+    overrides: list[str] = typer.Option([], "--set", metavar="KEY=VALUE", help="Override a setting as an option would; repeatable."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Print every setting, its value and where it came from (cli, env, pyproject, default)."""
+    from suture.agent import config, render
+
+    root = guard.resolve_repo(repo) if repo is not None else Path.cwd()
+    cli: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in config.SPECS:
+            raise SutureExit(f"--set takes KEY=VALUE with KEY one of: {', '.join(config.SPECS)}; got {item!r}.")
+        cli[key] = value
+    settings = _settings(root, **cli)
+    shown = settings.as_dict()
+    pyproject = str(settings.pyproject) if settings.pyproject else None
+    if as_json:
+        render.print_json({"settings": shown, "pyproject": pyproject})
+    else:
+        render.stdout_console().print(render.settings_table(shown))
+        sys.stderr.write(f"[tool.suture] read from: {pyproject or 'none'}\n")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="suture")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,114 @@
+"""How the CLI shows results: rich tables for people, one JSON line for programs.
+
+Data from the repository (signatures, paths) is wrapped in `Text` so that rich
+never reads brackets in it as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+
+def stdout_console() -> Console:
+    # Piped output keeps whole rows instead of rich's default 80 columns.
+    return Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def stderr_console() -> Console:
+    return Console(file=sys.stderr, highlight=False)
+
+
+def print_json(obj: dict[str, Any]) -> None:
+    """The one JSON object of a `--json` run, on a single line of stdout."""
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_error(message: str) -> None:
+    sys.stderr.write(f"suture: {message}\n")
+    sys.stderr.flush()
+
+
+def print_warning(message: str) -> None:
+    sys.stderr.write(f"suture: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def search_table(hits: Iterable[dict[str, Any]]) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("kind")
+    table.add_column("symbol", no_wrap=True)
+    table.add_column("location", no_wrap=True)
+    table.add_column("signature", overflow="fold")
+    for rank, hit in enumerate(hits, 1):
+        table.add_row(
+            str(rank),
+            f"{hit['score']:.2f}",
+            hit["kind"],
+            Text(hit["symbol"] or "-", style="bold"),
+            Text(f"{hit['path']}:{hit['start_line']}-{hit['end_line']}"),
+            Text(hit["signature"]),
+        )
+    return table
+
+
+def index_table(report: dict[str, Any]) -> Table:
+    table = Table(show_header=False, show_edge=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    table.add_row("repository", Text(report["root"]))
+    for key in ("files", "parsed", "reused", "removed"):
+        table.add_row(key, str(report[key]))
+    skipped = report["skipped"]
+    if skipped:
+        for reason, count in sorted(skipped.items()):
+            table.add_row(f"skipped ({reason})", str(count))
+    else:
+        table.add_row("skipped", "0")
+    table.add_row("symbols", str(report["symbols"]))
+    table.add_row("seconds", f"{report['seconds']:.2f}")
+    return table
+
+
+def settings_table(settings: dict[str, dict[str, Any]]) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("setting", "value", "source", "environment variable"):
+        table.add_column(column)
+    for name, row in settings.items():
+        value = "(unset)" if row["value"] is None else str(row["value"])
+        table.add_row(name, Text(value), row["source"], row["env"])
+    return table
+
+
+@contextmanager
+def progress_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A (done, total) callback driving a rich bar on stderr, or None when not `enabled`."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        yield update
