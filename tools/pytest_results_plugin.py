@@ -1,0 +1,248 @@
+"""pytest plugin: one JSON line per test report, flushed as it happens.
+
+Loaded by suture's test runner with `-p suture.tools.pytest_results_plugin`; it is
+inert unless SUTURE_RESULTS_FILE names the output file. Because every line is
+flushed at once, a run killed from outside still leaves the results it reached.
+
+Records (the "event" key says which):
+  start             {nodeid}                       a test begins (the last one without an end is the one that hung)
+  report            {nodeid, when, outcome, duration, message, details, frames, timeout, xfail}
+                    message: the exception ("AssertionError: assert 0 == 4") or skip reason;
+                    details: pytest's full failure text
+  collection_error  {nodeid, message, frames}
+  finish            {exitstatus}
+  internal_error    {message}
+frames are [path, line, function], outermost first, pytest's own frames left out.
+
+SUTURE_PER_TEST_TIMEOUT (seconds, > 0) arms SIGALRM for each setup / call / teardown
+phase on POSIX when pytest runs in the main thread: the handler raises PerTestTimeout
+inside the test, pytest reports the phase as failed, and this plugin marks it
+"timeout"; the run goes on with the next test. Code that never returns to the
+interpreter (a C loop) is left to the runner's wall-clock limit.
+
+This module imports only the standard library and pytest, so it works under any
+interpreter that can import it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+RESULTS_ENV = "SUTURE_RESULTS_FILE"
+TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
+MESSAGE_LIMIT = 4000
+FRAME_LIMIT = 60
+# pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
+_SHORT_FRAME = re.compile(r"^(\S[^\n]*?):(\d+): in (\S+)\s*$", re.MULTILINE)
+
+
+class PerTestTimeout(BaseException):
+    """Raised inside a test that ran past its per-test timeout.
+
+    A BaseException so that a test's own `except Exception:` does not swallow it.
+    """
+
+
+def _internal_dirs() -> tuple[str, ...]:
+    import _pytest
+    import pluggy
+
+    dirs = {Path(_pytest.__file__).parent, Path(pluggy.__file__).parent, Path(pytest.__file__).parent}
+    return tuple(str(d) + os.sep for d in dirs)
+
+
+def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... [{len(text) - limit} characters cut] ...\n{text[-half:]}"
+
+
+class _ResultsWriter:
+    def __init__(self, path: str, timeout: float) -> None:
+        # Line buffered and flushed per record: a killed run keeps every finished line.
+        self._out = open(path, "a", encoding="utf-8", buffering=1)
+        self._lock = threading.Lock()
+        self._timeout = timeout
+        self._internal = _internal_dirs()
+        # (nodeid, when) -> (exception text, frames), taken from the live excinfo in makereport
+        self._failures: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
+        self._timed_out: set[tuple[str, str]] = set()
+        self._phase: tuple[str, str] | None = None
+
+    # -- output -------------------------------------------------------------------------
+    def write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, default=str)
+        with self._lock:
+            if not self._out.closed:
+                self._out.write(line + "\n")
+                self._out.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._out.close()
+
+    # -- traceback frames ---------------------------------------------------------------
+    def _frames_of(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> list[list[Any]]:
+        if excinfo is None:
+            return []
+        frames = []
+        for entry in excinfo.traceback:
+            path = str(entry.path)
+            if path.startswith(self._internal) or path.endswith(f"{os.sep}pytest_results_plugin.py"):
+                continue
+            frames.append([path, entry.lineno + 1, entry.name])
+        return frames[-FRAME_LIMIT:]
+
+    def _frames_of_longrepr(self, longrepr: Any) -> list[list[Any]]:
+        """Fallback when no excinfo reached us: a collection error, or a report built in another process."""
+        chain = getattr(longrepr, "chain", None)
+        reprtraceback = chain[-1][0] if chain else getattr(longrepr, "reprtraceback", None)
+        frames = []
+        for entry in getattr(reprtraceback, "reprentries", None) or []:
+            loc = getattr(entry, "reprfileloc", None)
+            if loc is not None:
+                frames.append([str(loc.path), int(loc.lineno), ""])
+        if not frames and longrepr is not None:
+            for match in _SHORT_FRAME.finditer(str(longrepr)):
+                frames.append([match[1], int(match[2]), match[3]])
+        absolute = []
+        for path, line, function in frames:
+            path = os.path.abspath(path)
+            if not path.startswith(self._internal):
+                absolute.append([path, line, function])
+        return absolute[-FRAME_LIMIT:]
+
+    # -- per-test timeout ---------------------------------------------------------------
+    def _can_alarm(self) -> bool:
+        return (
+            self._timeout > 0
+            and hasattr(signal, "setitimer")
+            and threading.current_thread() is threading.main_thread()
+        )
+
+    def _on_alarm(self, signum: int, frame: Any) -> None:
+        if self._phase is not None:
+            self._timed_out.add(self._phase)
+        raise PerTestTimeout(f"test exceeded the per-test timeout of {self._timeout:g} s")
+
+    def run_phase(self, item: pytest.Item, when: str):
+        """Generator body for the setup / call / teardown hook wrappers."""
+        self._phase = (item.nodeid, when)
+        if not self._can_alarm():
+            try:
+                return (yield)
+            finally:
+                self._phase = None
+        previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, self._timeout)
+        try:
+            return (yield)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            self._phase = None
+
+    # -- hooks --------------------------------------------------------------------------
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item):
+        return (yield from self.run_phase(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        return (yield from self.run_phase(item, "call"))
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_teardown(self, item: pytest.Item, nextitem: pytest.Item | None):
+        return (yield from self.run_phase(item, "teardown"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]):
+        report = yield
+        if call.excinfo is not None and not report.skipped:
+            self._failures[(item.nodeid, call.when)] = (call.excinfo.exconly(), self._frames_of(call.excinfo))
+        return report
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        self.write({"event": "start", "nodeid": nodeid})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        key = (report.nodeid, report.when)
+        message, frames = self._failures.pop(key, ("", []))
+        details = ""
+        if report.failed:
+            details = report.longreprtext
+            if not message:
+                crash = getattr(report.longrepr, "reprcrash", None)
+                message = crash.message if crash is not None else details
+            if not frames:
+                frames = self._frames_of_longrepr(report.longrepr)
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            message = str(report.longrepr[2])  # (path, line, reason)
+        xfail = hasattr(report, "wasxfail")
+        if xfail and not message:
+            message = f"xfail: {report.wasxfail}".rstrip(": ")
+        self.write(
+            {
+                "event": "report",
+                "nodeid": report.nodeid,
+                "when": report.when,
+                "outcome": report.outcome,
+                "duration": round(report.duration, 6),
+                "message": _shorten(message),
+                "details": _shorten(details),
+                "frames": frames,
+                "timeout": key in self._timed_out,
+                "xfail": xfail,
+            }
+        )
+        self._timed_out.discard(key)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if not report.failed:
+            return
+        self.write(
+            {
+                "event": "collection_error",
+                "nodeid": report.nodeid,
+                "message": _shorten(report.longreprtext),
+                "frames": self._frames_of_longrepr(report.longrepr),
+            }
+        )
+
+    def pytest_internalerror(self, excrepr: Any, excinfo: Any) -> None:
+        self.write({"event": "internal_error", "message": _shorten(str(excrepr))})
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.write({"event": "finish", "exitstatus": int(exitstatus)})
+
+
+_WRITER_NAME = "suture-results-writer"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = os.environ.get(RESULTS_ENV)
+    # xdist workers send their reports to the controller, which writes them once.
+    if not path or hasattr(config, "workerinput"):
+        return
+    try:
+        timeout = float(os.environ.get(TIMEOUT_ENV) or 0)
+    except ValueError:
+        timeout = 0.0
+    config.pluginmanager.register(_ResultsWriter(path, timeout), _WRITER_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    writer = config.pluginmanager.get_plugin(_WRITER_NAME)
+    if writer is not None:
+        writer.close()
+        config.pluginmanager.unregister(writer)
