@@ -1,0 +1,223 @@
+"""Which files of a directory the index reads.
+
+In a git work tree git itself answers (`git ls-files`: tracked plus untracked
+files that are not ignored), so .gitignore, .git/info/exclude and the global
+excludes behave exactly as the user expects. A plain directory is walked with
+os.scandir and its .gitignore files are honoured through pathspec.
+
+Listing stats files but never reads them: a warm re-index must not touch file
+contents. Reading (and the binary check) happens in `read_source`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+from typing import NamedTuple
+
+import pathspec
+
+from .languages import has_no_grammar, language_for_path
+
+# Directories of other people's code. Skipped wherever they occur; each
+# skipped directory counts once as "vendored". build/ and dist/ are not on the
+# list: some projects keep real sources there, and where they are build output
+# .gitignore already says so.
+VENDORED_DIRS = frozenset(
+    {"node_modules", "bower_components", "vendor", "third_party", "site-packages", ".venv", "venv", ".tox", ".nox", ".eggs"}
+)
+# Tool and cache directories: never source, so skipped without being counted.
+HIDDEN_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".suture", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
+)
+
+BINARY_SNIFF_BYTES = 8192
+
+
+class SourceFile(NamedTuple):
+    path: str  # repo-relative POSIX path
+    language: str
+    size: int
+    mtime_ns: int
+
+
+class Listing(NamedTuple):
+    files: list[SourceFile]  # sorted by path
+    skipped: dict[str, int]  # reason -> count
+
+
+def _count(skipped: dict[str, int], reason: str, n: int = 1) -> None:
+    skipped[reason] = skipped.get(reason, 0) + n
+
+
+def _git_lines(root: Path, *args: str) -> list[str] | None:
+    """NUL-separated output of a git command run in root, or None when root is no work tree."""
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, check=False, stdin=subprocess.DEVNULL
+        )
+    except OSError:  # git not installed
+        return None
+    if done.returncode != 0:
+        return None
+    return [os.fsdecode(item) for item in done.stdout.split(b"\0") if item]
+
+
+def _vendored_prefix(path: str) -> str | None:
+    parts = path.split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part in VENDORED_DIRS or part in HIDDEN_DIRS:
+            return "/".join(parts[: i + 1])
+    return None
+
+
+def _git_candidates(root: Path, skipped: dict[str, int]) -> list[str] | None:
+    paths = _git_lines(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if paths is None:
+        return None
+    if not paths and _git_lines(root, "check-ignore", "-q", ".") is not None:
+        # root lies in a directory its enclosing repository ignores (a Python
+        # install inside a pyenv checkout): git has nothing to say, walk it.
+        return None
+    ignored = _git_lines(root, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    ignored_count = sum(1 for p in ignored or () if HIDDEN_DIRS.isdisjoint(p.rstrip("/").split("/")))
+    if ignored_count:
+        _count(skipped, "gitignored", ignored_count)
+    kept: list[str] = []
+    vendored: set[str] = set()
+    for path in dict.fromkeys(paths):  # a conflicted file is listed once per stage
+        if path.endswith("/"):  # an untracked nested repository
+            continue
+        prefix = _vendored_prefix(path)
+        if prefix is not None:
+            if prefix.rsplit("/", 1)[-1] not in HIDDEN_DIRS:
+                vendored.add(prefix)
+            continue
+        kept.append(path)
+    if vendored:
+        _count(skipped, "vendored", len(vendored))
+    return kept
+
+
+def _load_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    try:
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle)
+    except OSError:
+        return None
+
+
+def _is_ignored(specs: list[tuple[str, pathspec.GitIgnoreSpec]], rel: str) -> bool:
+    # The deepest .gitignore with a matching pattern decides, as in git.
+    for base, spec in reversed(specs):
+        result = spec.check_file(rel[len(base):])
+        if result.include is not None:
+            return result.include
+    return False
+
+
+def _walk_candidates(root: Path, skipped: dict[str, int]) -> list[str]:
+    """Relative paths of the files under a plain directory (symlinked dirs not followed)."""
+    found: list[str] = []
+    root_text = str(root)
+
+    def walk(directory: str, rel_dir: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+        spec = _load_gitignore(directory)
+        if spec is not None:
+            specs = [*specs, (rel_dir, spec)]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError:
+            _count(skipped, "unreadable")
+            return
+        for entry in entries:
+            rel = rel_dir + entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name in HIDDEN_DIRS:
+                    continue
+                if entry.name in VENDORED_DIRS:
+                    _count(skipped, "vendored")
+                elif specs and _is_ignored(specs, rel + "/"):
+                    _count(skipped, "gitignored")
+                else:
+                    walk(entry.path, rel + "/", specs)
+            elif specs and _is_ignored(specs, rel):
+                _count(skipped, "gitignored")
+            elif entry.is_symlink() and os.path.isdir(entry.path):
+                if not _inside(root_text, entry.path):
+                    _count(skipped, "outside_root")
+                # a symlinked directory inside the root: its files are indexed where they live
+            else:
+                found.append(rel)
+
+    walk(root_text, "", [])
+    return found
+
+
+def _inside(root_text: str, path: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root_text or real.startswith(root_text.rstrip(os.sep) + os.sep)
+
+
+def list_source_files(root: Path, max_file_bytes: int) -> Listing:
+    """The files under `root` that have a grammar, with size and mtime, and skip counts.
+
+    `root` must be an existing directory, already resolved.
+    """
+    skipped: dict[str, int] = {}
+    paths = _git_candidates(root, skipped)
+    if paths is None:
+        paths = _walk_candidates(root, skipped)
+    root_text = str(root)
+    files: list[SourceFile] = []
+    for rel in paths:
+        language = language_for_path(rel)
+        if language is None:
+            if has_no_grammar(rel):
+                _count(skipped, "no_grammar")
+            continue
+        full = os.path.join(root_text, rel)
+        try:
+            info = os.lstat(full)
+            if stat.S_ISLNK(info.st_mode):
+                if not _inside(root_text, full):
+                    _count(skipped, "outside_root")
+                    continue
+                info = os.stat(full)
+        except FileNotFoundError:  # tracked but deleted in the work tree, or a dangling link
+            continue
+        except OSError:
+            _count(skipped, "unreadable")
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        if info.st_size > max_file_bytes:
+            _count(skipped, "too_large")
+            continue
+        files.append(SourceFile(rel, language, info.st_size, info.st_mtime_ns))
+    files.sort(key=lambda source: source.path)
+    return Listing(files, skipped)
+
+
+def read_source(root: Path, path: str, max_file_bytes: int) -> tuple[bytes | None, str]:
+    """(bytes, "") for an indexable file, or (None, reason) when it must be skipped.
+
+    Reasons: "unreadable", "binary" (a NUL byte in the first 8 KiB), "too_large"
+    (grew past the limit since it was listed).
+    """
+    try:
+        with open(os.path.join(root, path), "rb") as handle:
+            data = handle.read(max_file_bytes + 1)
+    except OSError:
+        return None, "unreadable"
+    if len(data) > max_file_bytes:
+        return None, "too_large"
+    if b"\0" in data[:BINARY_SNIFF_BYTES]:
+        return None, "binary"
+    return data, ""

@@ -1,0 +1,389 @@
+"""The symbol index of a repository and its on-disk cache.
+
+Cache layout (in cache_dir, default <root>/.suture/index):
+  manifest.marshal  {"format", "pack", "files": {path: row}} with
+                    row = (language, content_hash, size, mtime_ns, line_count,
+                           syntax_errors, sym_offset, sym_length, ref_offset, ref_length)
+  pack-<id>.bin     the marshalled symbol and reference tuples of every file, back to back
+
+A warm build loads only the manifest and stats the files; a file's records are
+read from the pack (by offset) and decoded the first time someone asks for
+them. Each write goes to a fresh pack name and the manifest is replaced
+atomically, so a reader never sees a manifest pointing into a half-written pack.
+marshal rather than pickle or JSON: the records are plain tuples of str/int/None,
+and marshal is the fastest codec for exactly that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import multiprocessing
+import os
+import time
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .files import SourceFile, list_source_files, read_source
+from .model import FileIndex, IndexStats, Reference, RetrievalError, Symbol
+from .parse import (
+    parse_tuples,
+    reference_from_tuple,
+    reference_to_tuple,
+    symbol_from_tuple,
+    symbol_to_tuple,
+)
+
+# Bump whenever parse.py's output or the row layout changes: old caches are then rebuilt.
+CACHE_FORMAT = "suture-index-1"
+MANIFEST_NAME = "manifest.marshal"
+# Below this many files to parse, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 32
+
+Row = tuple  # (language, hash, size, mtime_ns, lines, errors, sym_off, sym_len, ref_off, ref_len)
+_ROW_LENGTH = 10
+
+
+def content_hash(data: bytes) -> str:
+    """git's blob id of `data`, so the hash can be compared with `git ls-files -s`."""
+    digest = hashlib.sha1(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+def _index_one(job: tuple[str, str, str, int, int, int]) -> tuple:
+    """Worker: read, hash and parse one file.
+
+    Returns (path, language, hash, size, mtime_ns, lines, errors, sym_blob, ref_blob),
+    or (path, reason) when the file is skipped. Plain tuples and bytes keep the
+    trip back to the parent process cheap; the parent never decodes them.
+    """
+    root, path, language, size, mtime_ns, max_file_bytes = job
+    data, reason = read_source(Path(root), path, max_file_bytes)
+    if data is None:
+        return (path, reason)
+    try:
+        symbols, references, errors, lines = parse_tuples(language, data)
+    except Exception:  # noqa: BLE001 - one pathological file must not sink the index
+        return (path, "parse_error")
+    return (
+        path, language, content_hash(data), size, mtime_ns, lines, errors,
+        marshal.dumps(symbols), marshal.dumps(references),
+    )
+
+
+def _parse_files(
+    root: Path,
+    jobs: list[SourceFile],
+    workers: int,
+    max_file_bytes: int,
+    on_result: Callable[[tuple], None],
+) -> None:
+    args = [(str(root), f.path, f.language, f.size, f.mtime_ns, max_file_bytes) for f in jobs]
+    if workers <= 1 or len(args) < MIN_FILES_FOR_POOL:
+        for job in args:
+            on_result(_index_one(job))
+        return
+    # Biggest files first so no worker is left with a large file at the end.
+    args.sort(key=lambda job: -job[3])
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(workers) as pool:
+        for result in pool.imap_unordered(_index_one, args, chunksize=8):
+            on_result(result)
+
+
+class _Pack:
+    """Read access to one pack file; the descriptor stays open so a concurrent
+    build replacing the pack cannot pull it away from under a live index."""
+
+    def __init__(self, path: Path):
+        self.fd = os.open(path, os.O_RDONLY)
+        self.size = os.fstat(self.fd).st_size
+        self._finalizer = weakref.finalize(self, os.close, self.fd)
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = os.pread(self.fd, length, offset)
+        if len(data) != length:
+            raise ValueError("pack truncated")
+        return data
+
+
+class _Cache:
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.manifest = directory / MANIFEST_NAME
+
+    def load(self) -> tuple[dict[str, Row], _Pack | None]:
+        """The cached rows and their pack; ({}, None) for a missing, old or corrupt cache."""
+        try:
+            manifest = marshal.loads(self.manifest.read_bytes())
+            if not isinstance(manifest, dict) or manifest.get("format") != CACHE_FORMAT:
+                return {}, None
+            rows = manifest["files"]
+            pack = _Pack(self.directory / manifest["pack"])
+            if not all(isinstance(row, tuple) and len(row) == _ROW_LENGTH for row in rows.values()):
+                return {}, None
+            end = max((max(row[6] + row[7], row[8] + row[9]) for row in rows.values()), default=0)
+            if end > pack.size:
+                return {}, None
+            return rows, pack
+        except Exception:  # noqa: BLE001 - any unreadable cache just means a full rebuild
+            return {}, None
+
+    def save(self, index: SymbolIndex) -> _Pack | None:
+        """Write index's records as a new pack + manifest; None when the directory is not writable."""
+        pack_name = f"pack-{os.getpid()}-{time.time_ns()}.bin"
+        pack_path = self.directory / pack_name
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            ignore = self.directory / ".gitignore"
+            if not ignore.exists():  # keeps the cache out of `git status` without touching .git
+                ignore.write_text("*\n")
+            rows: dict[str, Row] = {}
+            offset = 0
+            with open(pack_path, "wb") as out:
+                for path in index.paths():
+                    symbols_blob, references_blob = index._blobs_of(path)
+                    out.write(symbols_blob)
+                    out.write(references_blob)
+                    rows[path] = index._rows[path][:6] + (
+                        offset, len(symbols_blob), offset + len(symbols_blob), len(references_blob),
+                    )
+                    offset += len(symbols_blob) + len(references_blob)
+            manifest = {"format": CACHE_FORMAT, "pack": pack_name, "files": rows}
+            tmp = self.manifest.with_name(f"{MANIFEST_NAME}.{os.getpid()}.tmp")
+            tmp.write_bytes(marshal.dumps(manifest))
+            os.replace(tmp, self.manifest)
+            pack = _Pack(pack_path)
+        except OSError:
+            try:
+                pack_path.unlink(missing_ok=True)
+            except OSError:
+                pass
+            return None
+        for old in self.directory.glob("pack-*.bin"):
+            if old.name != pack_name:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
+        index._rows = rows
+        return pack
+
+
+class SymbolIndex:
+    """Classes, functions, methods and references of every indexed file of a repo."""
+
+    def __init__(self, root: Path, rows: dict[str, Row], blobs: dict[str, tuple[bytes, bytes]],
+                 pack: _Pack | None, stats: IndexStats):
+        self.root = root
+        self.stats = stats
+        self._rows = rows  # path -> Row; offsets point into self._pack unless the path is in _blobs
+        self._blobs = blobs  # path -> (symbols blob, references blob) not (yet) in the pack
+        self._pack = pack
+        self._symbols: dict[str, list[Symbol]] = {}
+        self._by_name: dict[str, list[Symbol]] | None = None
+        self._fingerprint: str | None = None
+        self._sorted_paths: list[str] | None = None
+
+    # ------------------------------------------------------------- building
+
+    @classmethod
+    def build(
+        cls,
+        root: str | os.PathLike[str],
+        *,
+        cache_dir: Path | None = None,
+        workers: int | None = None,
+        max_file_bytes: int = 1_000_000,
+        use_cache: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> SymbolIndex:
+        started = time.perf_counter()
+        root = _checked_root(root)
+        if workers is None:
+            workers = min(2, os.cpu_count() or 1)
+        listing = list_source_files(root, max_file_bytes)
+        stats = IndexStats(skipped=dict(listing.skipped))
+        cache = _Cache(Path(cache_dir) if cache_dir is not None else root / ".suture" / "index") if use_cache else None
+        old_rows, old_pack = cache.load() if cache else ({}, None)
+
+        rows: dict[str, Row] = {}
+        blobs: dict[str, tuple[bytes, bytes]] = {}
+        to_parse: list[SourceFile] = []
+        dirty = False
+        for source in listing.files:
+            row = old_rows.get(source.path)
+            if row is not None and row[0] == source.language and row[2] == source.size:
+                if row[3] == source.mtime_ns:
+                    rows[source.path] = row
+                    continue
+                # Same size, new mtime: compare contents before paying for a parse.
+                data, reason = read_source(root, source.path, max_file_bytes)
+                if data is None:
+                    stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
+                    continue
+                if content_hash(data) == row[1]:
+                    rows[source.path] = row[:3] + (source.mtime_ns,) + row[4:]
+                    dirty = True
+                    continue
+            to_parse.append(source)
+        stats.reused = len(rows)
+        current = {source.path for source in listing.files}
+        stats.removed = sum(1 for path in old_rows if path not in current)
+
+        total = len(listing.files)
+        done = stats.reused
+
+        def on_result(result: tuple) -> None:
+            nonlocal done
+            done += 1
+            if len(result) == 2:
+                path, reason = result
+                stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
+            else:
+                path = result[0]
+                rows[path] = result[1:7] + (0, 0, 0, 0)
+                blobs[path] = (result[7], result[8])
+                stats.parsed += 1
+            if progress is not None:
+                progress(done, total)
+
+        if progress is not None:
+            progress(done, total)
+        _parse_files(root, to_parse, workers, max_file_bytes, on_result)
+
+        index = cls(root, rows, blobs, old_pack, stats)
+        if cache is not None and (dirty or to_parse or stats.removed or old_pack is None):
+            new_pack = cache.save(index)
+            if new_pack is not None:
+                index._pack = new_pack
+                index._blobs = {}
+        stats.files = len(rows)
+        stats.seconds = time.perf_counter() - started
+        return index
+
+    @classmethod
+    def from_files(cls, root: str | os.PathLike[str], files: list[FileIndex]) -> SymbolIndex:
+        """An in-memory index of already parsed files (no disk access, no cache)."""
+        rows: dict[str, Row] = {}
+        blobs: dict[str, tuple[bytes, bytes]] = {}
+        for item in files:
+            rows[item.path] = (item.language, item.content_hash, item.size, item.mtime_ns,
+                               item.line_count, item.syntax_errors, 0, 0, 0, 0)
+            blobs[item.path] = (
+                marshal.dumps([symbol_to_tuple(s) for s in item.symbols]),
+                marshal.dumps([reference_to_tuple(r) for r in item.references]),
+            )
+        return cls(Path(root).absolute(), rows, blobs, None, IndexStats(files=len(rows)))
+
+    # ---------------------------------------------------------------- reading
+
+    def _blobs_of(self, path: str) -> tuple[bytes, bytes]:
+        blobs = self._blobs.get(path)
+        if blobs is not None:
+            return blobs
+        row = self._rows[path]
+        try:
+            if self._pack is None:
+                raise ValueError("no pack")
+            return self._pack.read(row[6], row[7]), self._pack.read(row[8], row[9])
+        except (OSError, ValueError):
+            return self._reparse(path)
+
+    def _reparse(self, path: str) -> tuple[bytes, bytes]:
+        # The pack went bad under us (truncated, deleted and not held open): the
+        # file on disk is the best remaining source of truth.
+        data, _ = read_source(self.root, path, max(self._rows[path][2], 1) * 2 + 1024)
+        if data is None:
+            return marshal.dumps([]), marshal.dumps([])
+        symbols, references, _, _ = parse_tuples(self._rows[path][0], data)
+        blobs = (marshal.dumps(symbols), marshal.dumps(references))
+        self._blobs[path] = blobs
+        return blobs
+
+    def _decode(self, blob: bytes) -> list[tuple]:
+        try:
+            return marshal.loads(blob)
+        except (ValueError, EOFError, TypeError):
+            return []
+
+    def paths(self) -> list[str]:
+        """Indexed repo-relative paths, sorted."""
+        if self._sorted_paths is None:
+            self._sorted_paths = sorted(self._rows)
+        return list(self._sorted_paths)
+
+    def symbols_in(self, path: str) -> list[Symbol]:
+        symbols = self._symbols.get(path)
+        if symbols is None:
+            if path not in self._rows:
+                return []
+            language = self._rows[path][0]
+            rows = self._decode(self._blobs_of(path)[0])
+            symbols = [symbol_from_tuple(path, language, row) for row in rows]
+            symbols.sort(key=lambda symbol: symbol.start_line)
+            self._symbols[path] = symbols
+        return list(symbols)
+
+    def _references_in(self, path: str) -> list[Reference]:
+        return [reference_from_tuple(path, row) for row in self._decode(self._blobs_of(path)[1])]
+
+    def file(self, path: str) -> FileIndex | None:
+        row = self._rows.get(path)
+        if row is None:
+            return None
+        language, digest, size, mtime_ns, lines, errors = row[:6]
+        return FileIndex(path, language, digest, size, mtime_ns, lines, errors,
+                         self.symbols_in(path), self._references_in(path))
+
+    def symbols(self) -> Iterator[Symbol]:
+        """Every symbol of every file, in path order, then by start line."""
+        for path in self.paths():
+            yield from self.symbols_in(path)
+
+    def references(self) -> Iterator[Reference]:
+        # Not cached: all references of a large repo are far bigger than its symbols.
+        for path in self.paths():
+            yield from self._references_in(path)
+
+    def find(self, name: str) -> list[Symbol]:
+        """Symbols whose bare name or qualified name is exactly `name`."""
+        if self._by_name is None:
+            by_name: dict[str, list[Symbol]] = {}
+            for symbol in self.symbols():
+                by_name.setdefault(symbol.name, []).append(symbol)
+                if symbol.qualname != symbol.name:
+                    by_name.setdefault(symbol.qualname, []).append(symbol)
+            self._by_name = by_name
+        return list(self._by_name.get(name, ()))
+
+    def read_text(self, path: str) -> str:
+        """The file's current text on disk (utf-8, undecodable bytes replaced)."""
+        full = (self.root / path).resolve()
+        if not full.is_relative_to(self.root):
+            raise RetrievalError(f"{path} is outside the repository {self.root}.")
+        try:
+            return full.read_bytes().decode("utf-8", "replace")
+        except OSError as error:
+            raise RetrievalError(f"Cannot read {path}: {error.strerror or error}.") from None
+
+    def fingerprint(self) -> str:
+        """A digest over (path, content hash) of every file: the key for data derived from the index."""
+        if self._fingerprint is None:
+            digest = hashlib.sha1(CACHE_FORMAT.encode())
+            for path in self.paths():
+                digest.update(f"{path}\0{self._rows[path][1]}\n".encode("utf-8", "surrogateescape"))
+            self._fingerprint = digest.hexdigest()
+        return self._fingerprint
+
+
+def _checked_root(root: str | os.PathLike[str]) -> Path:
+    path = Path(root).expanduser()
+    if not path.exists():
+        raise RetrievalError(f"The path {path} does not exist.")
+    if not path.is_dir():
+        raise RetrievalError(f"The path {path} is not a directory.")
+    return path.resolve()
