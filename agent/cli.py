@@ -201,7 +201,10 @@ def map_command(
     if not text.strip():
         from suture.agent import render
 
-        render.print_error("the repository has no definitions to map.")
+        if next(iter(built.symbols()), None) is None:
+            render.print_error("the repository has no definitions to map.")
+        else:
+            render.print_error(f"not even one definition fits in {settings.map_tokens} tokens; raise --tokens.")
         raise typer.Exit(int(ExitCode.NOTHING_FOUND))
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
