@@ -1,0 +1,181 @@
+"""suture as an installed tool: the wheel, a fresh venv, the editable install, the README.
+
+The wheel is built from a copy of the source (so the build's `build/` and
+egg-info never race other tests in the work tree) without build isolation and
+installed with --no-deps into a new venv; a .pth file lends that venv the
+running environment's dependencies, so the test needs no network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("agent", "tools", "retrieval", "prompts")
+GENERIC_NAMES = ("agent", "tools", "retrieval", "prompts", "tests", "bench", "examples")
+
+
+def run(cmd, cwd, **kwargs):
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("wheel")
+    source = work / "src"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__", ".suture"))
+    done = run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", "dist", "./src"],
+        cwd=work,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    (built,) = (work / "dist").glob("suture-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def fresh_venv(wheel, tmp_path_factory) -> Path:
+    venv = tmp_path_factory.mktemp("venv") / "venv"
+    run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=venv.parent, check=True)
+    python = venv / "bin" / "python"
+    done = run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", str(wheel)],
+        cwd=venv.parent,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    # The dependencies come from the running environment: its site-packages joins the
+    # venv's sys.path after the venv's own (a .pth line only appends a path; the .pth files
+    # over there, such as an editable suture's finder, are not run).
+    site = venv_site_packages(python)
+    lent = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (site / "zz_dev_dependencies.pth").write_text("".join(f"{path}\n" for path in sorted(lent)))
+    return venv
+
+
+def venv_site_packages(python: Path) -> Path:
+    done = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=python.parent)
+    return Path(done.stdout.strip())
+
+
+def test_wheel_holds_only_the_suture_package(wheel):
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {name.split("/")[0] for name in names}
+    assert tops == {"suture", "suture-0.1.0.dist-info"}
+    for package in PACKAGES:
+        assert f"suture/{package}/__init__.py" in names
+    assert "suture/agent/cli.py" in names and "suture/retrieval/index.py" in names
+    entry_points = zipfile.ZipFile(wheel).read("suture-0.1.0.dist-info/entry_points.txt").decode()
+    assert "suture = suture.agent.cli:main" in entry_points
+
+
+@pytest.mark.slow
+def test_fresh_venv_gets_suture_and_nothing_generic(fresh_venv):
+    site = venv_site_packages(fresh_venv / "bin" / "python")
+    entries = {path.name for path in site.iterdir()}
+    assert "suture" in entries and "suture-0.1.0.dist-info" in entries
+    assert not entries & set(GENERIC_NAMES), entries & set(GENERIC_NAMES)
+    where = run(
+        [str(fresh_venv / "bin" / "python"), "-c", "import suture.agent.cli as c; print(c.__file__)"], cwd=site.parent
+    )
+    assert Path(where.stdout.strip()).is_relative_to(site), where.stdout + where.stderr
+
+
+@pytest.mark.slow
+def test_installed_command_runs_help_and_search(fresh_venv, make_repo, tmp_path):
+    suture = str(fresh_venv / "bin" / "suture")
+    helped = run([suture, "--help"], cwd=tmp_path)
+    assert helped.returncode == 0, helped.stderr
+    assert "search" in helped.stdout
+    repo = make_repo(
+        {
+            "geometry/shapes.py": '''\
+                class Circle:
+                    def area_of_circle(self, radius):
+                        return 3.14159 * radius ** 2
+
+
+                def perimeter_of_square(side):
+                    return 4 * side
+                ''',
+        }
+    )
+    found = run([suture, "search", "perimeter square", "--repo", str(repo), "--json"], cwd=tmp_path)
+    assert found.returncode == 0, found.stderr
+    best = json.loads(found.stdout.strip().splitlines()[-1])["results"][0]
+    assert (best["path"], best["symbol"], best["start_line"]) == ("geometry/shapes.py", "perimeter_of_square", 6)
+
+
+def test_editable_install_imports_from_the_work_tree(tmp_path):
+    """The running environment is an editable install (pip install -e .): the work tree is live."""
+    code = (
+        "import importlib.util, json, suture.agent.cli, suture.retrieval.model\n"
+        "print(json.dumps({'cli': suture.agent.cli.__file__, 'model': suture.retrieval.model.__file__,\n"
+        "  'generic': [n for n in ('agent', 'tools', 'retrieval', 'prompts') if importlib.util.find_spec(n)]}))"
+    )
+    done = run([sys.executable, "-c", code], cwd=tmp_path)  # not the repo root: no accidental sys.path entry
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert Path(found["cli"]) == ROOT / "agent" / "cli.py"
+    assert Path(found["model"]) == ROOT / "retrieval" / "model.py"
+    assert found["generic"] == []
+
+
+def readme_setup_commands() -> list[str]:
+    """The one-line shell blocks of the README's "Set up" section, in order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Set up", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.S)
+    return [block.strip() for block in blocks]
+
+
+def test_readme_has_two_one_line_setup_commands():
+    commands = readme_setup_commands()
+    assert len(commands) == 2
+    assert all("\n" not in command for command in commands)
+    example, tests = commands
+    assert "--require-hashes -r requirements/ci.lock" in example and "--require-hashes -r requirements/ci.lock" in tests
+    assert "examples/invoicing" in example
+    assert tests.endswith("python -m pytest -n 2")
+    assert (ROOT / "examples" / "invoicing" / "tests").is_dir()
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text()
+    lines = [line for line in script.splitlines() if line.strip() and not line.startswith("#")]
+    assert "set -euo pipefail" in lines
+    assert lines[-1] == readme_setup_commands()[1]
+
+
+def test_readme_example_command_runs_on_the_bundled_example(tmp_path):
+    """The suture part of the README's first command, with this environment's suture.
+
+    Run on a copy of examples/invoicing inside its own git repo, so the work tree stays clean.
+    """
+    example = tmp_path / "checkout"
+    shutil.copytree(ROOT / "examples" / "invoicing", example / "examples" / "invoicing",
+                    ignore=shutil.ignore_patterns(".suture", "__pycache__", ".pytest_cache"))
+    run(["git", "init", "-q"], cwd=example, check=True)
+    steps = [step for step in readme_setup_commands()[0].split(" && ") if step.startswith(".venv/bin/suture ")]
+    assert [shlex.split(step)[1] for step in steps] == ["index", "search", "map"]
+    outputs = []
+    for step in steps:
+        args = shlex.split(step)[1:]
+        done = run([sys.executable, "-m", "suture.agent.cli", *args], cwd=example)
+        assert done.returncode == 0, (step, done.stderr)
+        outputs.append(done.stdout)
+    assert "bulk_discount_rate" in outputs[1]  # the function with the bug is the best hit
+    assert "invoicing/discounts.py" in outputs[2]
