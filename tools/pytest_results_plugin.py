@@ -5,7 +5,7 @@ inert unless SUTURE_RESULTS_FILE names the output file. Because every line is
 flushed at once, a run killed from outside still leaves the results it reached.
 
 Records (the "event" key says which):
-  start             {nodeid}                       a test begins (the last one without an end is the one that hung)
+  start             {nodeid, thread}                       a test begins (the last one without an end is the one that hung)
   report            {nodeid, when, outcome, duration, message, details, frames, timeout, xfail}
                     message: the exception ("AssertionError: assert 0 == 4") or skip reason;
                     details: pytest's full failure text
@@ -18,7 +18,11 @@ SUTURE_PER_TEST_TIMEOUT (seconds, > 0) arms SIGALRM for each setup / call / tear
 phase on POSIX when pytest runs in the main thread: the handler raises PerTestTimeout
 inside the test, pytest reports the phase as failed, and this plugin marks it
 "timeout"; the run goes on with the next test. Code that never returns to the
-interpreter (a C loop) is left to the runner's wall-clock limit.
+interpreter (a long C loop holding the GIL) cannot be interrupted that way:
+faulthandler's C watchdog dumps every thread's stack into SUTURE_STUCK_FILE once
+the phase has overrun by a grace period and ends the process; the runner turns
+the dump into the test's "timeout" record and resumes the suite without the tests
+already reported (SUTURE_SKIP_FILE).
 
 This module imports only the standard library and pytest, so it works under any
 interpreter that can import it.
@@ -26,6 +30,7 @@ interpreter that can import it.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import re
@@ -38,6 +43,8 @@ import pytest
 
 RESULTS_ENV = "SUTURE_RESULTS_FILE"
 TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
+SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
+STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
 MESSAGE_LIMIT = 4000
 FRAME_LIMIT = 60
 # pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
@@ -51,12 +58,13 @@ class PerTestTimeout(BaseException):
     """
 
 
-def _internal_dirs() -> tuple[str, ...]:
+def internal_dirs() -> tuple[str, ...]:
     import _pytest
     import pluggy
 
     dirs = {Path(_pytest.__file__).parent, Path(pluggy.__file__).parent, Path(pytest.__file__).parent}
-    return tuple(str(d) + os.sep for d in dirs)
+    # This plugin's own file counts as pytest's: its frames say nothing about the code under test.
+    return (*(str(d) + os.sep for d in dirs), __file__)
 
 
 def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
@@ -67,16 +75,17 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 class _ResultsWriter:
-    def __init__(self, path: str, timeout: float) -> None:
+    def __init__(self, path: str, timeout: float, stuck_path: str | None = None) -> None:
         # Line buffered and flushed per record: a killed run keeps every finished line.
         self._out = open(path, "a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
         self._timeout = timeout
-        self._internal = _internal_dirs()
+        self._internal = internal_dirs()
         # (nodeid, when) -> (exception text, frames), taken from the live excinfo in makereport
         self._failures: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
         self._timed_out: set[tuple[str, str]] = set()
         self._phase: tuple[str, str] | None = None
+        self._stuck_file = open(stuck_path, "w", encoding="utf-8") if stuck_path and timeout > 0 else None
 
     # -- output -------------------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
@@ -89,6 +98,8 @@ class _ResultsWriter:
     def close(self) -> None:
         with self._lock:
             self._out.close()
+        if self._stuck_file is not None:
+            self._stuck_file.close()
 
     # -- traceback frames ---------------------------------------------------------------
     def _frames_of(self, excinfo: pytest.ExceptionInfo[BaseException] | None) -> list[list[Any]]:
@@ -97,7 +108,7 @@ class _ResultsWriter:
         frames = []
         for entry in excinfo.traceback:
             path = str(entry.path)
-            if path.startswith(self._internal) or path.endswith(f"{os.sep}pytest_results_plugin.py"):
+            if path.startswith(self._internal):
                 continue
             frames.append([path, entry.lineno + 1, entry.name])
         return frames[-FRAME_LIMIT:]
@@ -137,18 +148,21 @@ class _ResultsWriter:
     def run_phase(self, item: pytest.Item, when: str):
         """Generator body for the setup / call / teardown hook wrappers."""
         self._phase = (item.nodeid, when)
-        if not self._can_alarm():
-            try:
-                return (yield)
-            finally:
-                self._phase = None
-        previous = signal.signal(signal.SIGALRM, self._on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, self._timeout)
+        if self._stuck_file is not None:
+            # faulthandler's watchdog is a C thread: it still fires when the test holds the GIL in a C loop.
+            faulthandler.dump_traceback_later(self._timeout + max(2.0, self._timeout), file=self._stuck_file, exit=True)
+        alarm = self._can_alarm()
+        if alarm:
+            previous = signal.signal(signal.SIGALRM, self._on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, self._timeout)
         try:
             return (yield)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            if alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+            if self._stuck_file is not None:
+                faulthandler.cancel_dump_traceback_later()
             self._phase = None
 
     # -- hooks --------------------------------------------------------------------------
@@ -171,8 +185,20 @@ class _ResultsWriter:
             self._failures[(item.nodeid, call.when)] = (call.excinfo.exconly(), self._frames_of(call.excinfo))
         return report
 
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        skip_file = os.environ.get(SKIP_ENV)
+        if not skip_file or not os.path.exists(skip_file):
+            return
+        with open(skip_file, encoding="utf-8") as fh:
+            skip = set(fh.read().splitlines())
+        deselected = [item for item in items if item.nodeid in skip]
+        if deselected:
+            items[:] = [item for item in items if item.nodeid not in skip]
+            config.hook.pytest_deselected(items=deselected)
+
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
-        self.write({"event": "start", "nodeid": nodeid})
+        # The main thread's id lets the runner find its stack in a faulthandler dump.
+        self.write({"event": "start", "nodeid": nodeid, "thread": threading.main_thread().ident})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         key = (report.nodeid, report.when)
@@ -238,7 +264,8 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout = float(os.environ.get(TIMEOUT_ENV) or 0)
     except ValueError:
         timeout = 0.0
-    config.pluginmanager.register(_ResultsWriter(path, timeout), _WRITER_NAME)
+    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV))
+    config.pluginmanager.register(writer, _WRITER_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from suture.tools.pytest_results_plugin import RESULTS_ENV, TIMEOUT_ENV
+from suture.tools.pytest_results_plugin import RESULTS_ENV, SKIP_ENV, STUCK_ENV, TIMEOUT_ENV, internal_dirs
 from suture.tools.worktree import scratch_worktree
 
 __all__ = [
@@ -271,7 +271,7 @@ def _run_in_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: floa
     env = {**env, RUN_TOKEN_ENV: token}
     marker = f"{RUN_TOKEN_ENV}={token}".encode()
     # Output goes to a file, not a pipe: a grandchild holding the pipe open cannot block us.
-    with open(output, "wb") as out:
+    with open(output, "ab") as out:
         proc = subprocess.Popen(
             argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -360,6 +360,38 @@ def _outcomes(records: list[dict[str, Any]], root: Path, stopped: str | None) ->
     return outcomes
 
 
+_DUMP_THREAD = re.compile(r"^(?:Current thread|Thread) (0x[0-9a-fA-F]+)")
+_DUMP_FRAME = re.compile(r'^\s+File "(.+)", line (\d+) in (\S+)', re.MULTILINE)
+
+
+def _stuck_report(dump: str, records: list[dict[str, Any]], per_test_timeout: float | None) -> dict[str, Any]:
+    """The "timeout" report of the last started test, from faulthandler's dump of its stack."""
+    start = next((r for r in reversed(records) if r.get("event") == "start"), {})
+    nodeid = start.get("nodeid", "")
+    phases = [r["when"] for r in records if r.get("event") == "report" and r.get("nodeid") == nodeid]
+    when = "teardown" if "call" in phases else "call" if "setup" in phases else "setup"
+    frames: list[list[Any]] = []
+    internal = internal_dirs()
+    for block in re.split(r"^(?=(?:Current thread|Thread) 0x)", dump, flags=re.MULTILINE):
+        head = _DUMP_THREAD.match(block)
+        if head and int(head[1], 16) == start.get("thread"):
+            # faulthandler prints the innermost frame first.
+            frames = [[f, int(n), fn] for f, n, fn in reversed(_DUMP_FRAME.findall(block)) if not f.startswith(internal)]
+    return {
+        "event": "report",
+        "nodeid": nodeid,
+        "when": when,
+        "outcome": "failed",
+        "duration": 0.0,
+        "message": f"test exceeded the per-test timeout of {per_test_timeout:g} s inside native code that "
+        "could not be interrupted; its pytest process was stopped and the suite resumed",
+        "details": dump[-TAIL_CHARS:],
+        "frames": frames,
+        "timeout": True,
+        "xfail": False,
+    }
+
+
 def _startup_error(tail: str) -> str:
     """The sentence pytest printed when it could not start (conftest import, usage)."""
     at = tail.find("ImportError while loading conftest")
@@ -425,15 +457,36 @@ def run_tests(
             command += ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
+            child_env[STUCK_ENV] = str(Path(scratch) / "stuck.txt")
         else:
             command = argv
         started = time.monotonic()
-        try:
-            returncode, timed_out = _run_in_group(command, workdir, child_env, timeout, output)
-        except FileNotFoundError:
-            raise TestRunError(f"the test command {shown!r} was not found (no such program: {argv[0]}).") from None
-        except PermissionError:
-            raise TestRunError(f"the test command {shown!r} could not be started: {argv[0]} is not executable.") from None
+        resumed = False
+        while True:
+            left = max(0.1, timeout - (time.monotonic() - started))
+            try:
+                returncode, timed_out = _run_in_group(command, workdir, child_env, left, output)
+            except FileNotFoundError:
+                raise TestRunError(f"the test command {shown!r} was not found (no such program: {argv[0]}).") from None
+            except PermissionError:
+                raise TestRunError(
+                    f"the test command {shown!r} could not be started: {argv[0]} is not executable."
+                ) from None
+            stuck = Path(scratch) / "stuck.txt"
+            if pytest_argv is None or timed_out or not stuck.exists() or not stuck.stat().st_size:
+                break
+            # faulthandler stopped a test stuck in native code: record it, go on without what already reported.
+            resumed = True
+            so_far = _read_records(results)
+            with open(results, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(_stuck_report(stuck.read_text(errors="replace"), so_far, per_test_timeout)) + "\n")
+            stuck.unlink()
+            done = {r["nodeid"] for r in _read_records(results) if r.get("event") == "report"}
+            skip = Path(scratch) / "skip.txt"
+            skip.write_text("\n".join(sorted(done)) + "\n", encoding="utf-8")
+            child_env[SKIP_ENV] = str(skip)
+        if resumed and returncode == 5:
+            returncode = 1  # the resumed run had nothing left; the stuck test still counts as a failure
         seconds = time.monotonic() - started
         tail = _tail(output)
         records = _read_records(results)
@@ -451,11 +504,13 @@ def run_tests(
     finished = any(r.get("event") == "finish" for r in records)
     stopped = "timeout" if timed_out else None if finished else "error"
     outcomes = _outcomes(records, workdir, stopped)
-    collection_errors = [
-        f"{r.get('nodeid') or '<session>'}: {r.get('message', '')}".strip()
-        for r in records
-        if r.get("event") == "collection_error"
-    ]
+    collection_errors = list(
+        dict.fromkeys(  # a resumed run reports the same collection errors again
+            f"{r.get('nodeid') or '<session>'}: {r.get('message', '')}".strip()
+            for r in records
+            if r.get("event") == "collection_error"
+        )
+    )
     internal = [r.get("message", "") for r in records if r.get("event") == "internal_error"]
     status: Status
     if timed_out:

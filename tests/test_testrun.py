@@ -1,0 +1,450 @@
+"""The test runner on real git repositories running real pytest in scratch worktrees."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from suture.tools.testrun import (
+    Frame,
+    TestRunError,
+    baseline,
+    detect_test_command,
+    is_pytest_command,
+    run_tests,
+)
+from suture.tools.worktree import WorkspaceError, scratch_worktree
+
+# Per-test timeouts are kept tiny so the suite stays fast; nothing here asserts a timing.
+QUICK = 2.0
+
+CALC = '''\
+def add(a, b):
+    return a + b
+
+
+def divide(a, b):
+    return a / b
+'''
+
+
+def snapshot(repo: Path) -> dict[str, object]:
+    files = {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    return {
+        "files": files,
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "index": git(repo, "ls-files", "--stage"),
+        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "stash": git(repo, "stash", "list"),
+        "worktrees": git(repo, "worktree", "list", "--porcelain"),
+    }
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+def test_outcomes_messages_and_frames(make_repo):
+    repo = make_repo(
+        {
+            "calc.py": CALC,
+            "tests/test_calc.py": """\
+                import pytest
+                from calc import add, divide
+
+                def test_passes():
+                    assert add(1, 2) == 3
+
+                def test_fails_in_source():
+                    assert divide(1, 0) == 0
+
+                def test_fails_on_assert():
+                    assert add(2, 2) == 5
+
+                @pytest.fixture
+                def broken():
+                    raise RuntimeError("fixture broke")
+
+                def test_errors(broken):
+                    pass
+
+                def test_skipped():
+                    pytest.skip("not today")
+
+                @pytest.mark.xfail(reason="known bug")
+                def test_xfail():
+                    assert False
+
+                @pytest.mark.parametrize("n", [1, 2])
+                def test_param(n):
+                    assert n == 1
+                """,
+        }
+    )
+    before = snapshot(repo)
+    with scratch_worktree(repo) as tree:
+        run = run_tests(tree, per_test_timeout=QUICK)
+        assert not (tree / ".pytest_cache").exists()
+        assert not list(tree.rglob("__pycache__"))
+    assert snapshot(repo) == before
+
+    assert run.status == "ok" and run.returncode == 1
+    got = {nodeid.split("::")[1]: o.outcome for nodeid, o in run.outcomes.items()}
+    assert got == {
+        "test_passes": "passed",
+        "test_fails_in_source": "failed",
+        "test_fails_on_assert": "failed",
+        "test_errors": "error",
+        "test_skipped": "skipped",
+        "test_xfail": "skipped",
+        "test_param[1]": "passed",
+        "test_param[2]": "failed",
+    }
+    source = run.outcomes["tests/test_calc.py::test_fails_in_source"]
+    assert source.message.startswith("ZeroDivisionError")
+    assert source.frames == [
+        Frame("tests/test_calc.py", 8, "test_fails_in_source"),
+        Frame("calc.py", 6, "divide"),
+    ]
+    assert "def divide" in source.details or "a / b" in source.details
+    assert "assert 4 == 5" in run.outcomes["tests/test_calc.py::test_fails_on_assert"].message
+    fixture = run.outcomes["tests/test_calc.py::test_errors"]
+    assert fixture.message == "RuntimeError: fixture broke"
+    assert fixture.frames[-1] == Frame("tests/test_calc.py", 15, "broken")
+    assert run.outcomes["tests/test_calc.py::test_skipped"].message.endswith("not today")
+    assert "known bug" in run.outcomes["tests/test_calc.py::test_xfail"].message
+    assert set(run.failed) == {
+        "tests/test_calc.py::test_fails_in_source",
+        "tests/test_calc.py::test_fails_on_assert",
+        "tests/test_calc.py::test_errors",
+        "tests/test_calc.py::test_param[2]",
+    }
+    assert set(run.passed) == {"tests/test_calc.py::test_passes", "tests/test_calc.py::test_param[1]"}
+
+
+def test_selected_nodeids_only(make_repo):
+    repo = make_repo({"test_a.py": "def test_one(): pass\ndef test_two(): assert False\n"})
+    run = run_tests(repo, nodeids=["test_a.py::test_two"], per_test_timeout=QUICK)
+    assert list(run.outcomes) == ["test_a.py::test_two"] and run.failed == ["test_a.py::test_two"]
+
+
+def test_hanging_tests_time_out_and_the_suite_goes_on(make_repo):
+    repo = make_repo(
+        {
+            "test_hang.py": """\
+                import time
+
+                def test_before():
+                    pass
+
+                def test_busy_loop():
+                    while True:
+                        pass
+
+                def test_sleeps():
+                    time.sleep(600)
+
+                def test_swallows_exceptions():
+                    while True:
+                        try:
+                            time.sleep(600)
+                        except Exception:
+                            pass
+
+                def test_after():
+                    pass
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=0.5, timeout=120)
+    assert run.status == "ok"
+    got = {nodeid.split("::")[1]: o.outcome for nodeid, o in run.outcomes.items()}
+    assert got == {
+        "test_before": "passed",
+        "test_busy_loop": "timeout",
+        "test_sleeps": "timeout",
+        "test_swallows_exceptions": "timeout",
+        "test_after": "passed",
+    }
+    loop = run.outcomes["test_hang.py::test_busy_loop"]
+    assert "per-test timeout" in loop.message
+    assert loop.frames[-1] in (Frame("test_hang.py", 7, "test_busy_loop"), Frame("test_hang.py", 8, "test_busy_loop"))
+    assert "test_hang.py::test_busy_loop" in run.failed
+
+
+def test_test_stuck_in_native_code_is_stopped_and_the_suite_resumes(make_repo):
+    repo = make_repo(
+        {
+            "test_native.py": """\
+                def test_before():
+                    pass
+
+                def test_stuck_in_c():
+                    sum(range(10**15))  # a C loop: SIGALRM's handler never gets to run
+
+                def test_after():
+                    assert False
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=0.5, timeout=120)
+    assert run.status == "ok"
+    got = {nodeid.split("::")[1]: o.outcome for nodeid, o in run.outcomes.items()}
+    assert got == {"test_before": "passed", "test_stuck_in_c": "timeout", "test_after": "failed"}
+    stuck = run.outcomes["test_native.py::test_stuck_in_c"]
+    assert "native code" in stuck.message
+    assert stuck.frames[-1] == Frame("test_native.py", 5, "test_stuck_in_c")
+
+
+def test_wall_clock_limit_keeps_partial_results(make_repo):
+    repo = make_repo(
+        {
+            "test_stuck.py": """\
+                import time
+
+                def test_first():
+                    pass
+
+                def test_second():
+                    assert False
+
+                def test_stuck():
+                    time.sleep(600)
+
+                def test_never_reached():
+                    pass
+                """
+        }
+    )
+    # No per-test timeout: only the outer limit can stop this run.
+    run = run_tests(repo, per_test_timeout=0, timeout=QUICK + 2)
+    assert run.status == "timeout"
+    assert run.outcomes["test_stuck.py::test_first"].outcome == "passed"
+    assert run.outcomes["test_stuck.py::test_second"].outcome == "failed"
+    assert run.outcomes["test_stuck.py::test_stuck"].outcome == "timeout"
+    assert "test_stuck.py::test_never_reached" not in run.outcomes
+
+
+def test_forked_children_do_not_survive(make_repo, tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    repo = make_repo(
+        {
+            "test_fork.py": """\
+                import os, subprocess, sys, time
+
+                PIDS = os.environ["PID_DIR"]
+
+                def spawn(name, **kw):
+                    child = subprocess.Popen(["sleep", "300"], **kw)
+                    with open(os.path.join(PIDS, name), "w") as fh:
+                        fh.write(str(child.pid))
+
+                def test_child_in_group():
+                    spawn("group")
+
+                def test_child_in_own_session():
+                    spawn("session", start_new_session=True)
+
+                def test_forked_then_hangs():
+                    if os.fork() == 0:
+                        with open(os.path.join(PIDS, "fork"), "w") as fh:
+                            fh.write(str(os.getpid()))
+                        time.sleep(300)
+                        os._exit(0)
+                    while len(os.listdir(PIDS)) < 3:
+                        time.sleep(0.01)
+                    time.sleep(600)
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=0, timeout=QUICK + 2, extra_env={"PID_DIR": str(pid_dir)})
+    assert run.status == "timeout"
+    assert run.outcomes["test_fork.py::test_forked_then_hangs"].outcome == "timeout"
+    pids = {p.name: int(p.read_text()) for p in pid_dir.iterdir()}
+    assert set(pids) == {"group", "session", "fork"}
+    for name, pid in pids.items():
+        assert process_gone(pid), f"{name} child {pid} survived the run"
+
+
+def test_children_of_a_finished_run_are_killed(make_repo, tmp_path):
+    pid_file = tmp_path / "pid"
+    repo = make_repo(
+        {
+            "test_leak.py": f"""\
+                import subprocess
+
+                def test_leaves_a_child():
+                    child = subprocess.Popen(["sleep", "300"])
+                    open({str(pid_file)!r}, "w").write(str(child.pid))
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=QUICK)
+    assert run.status == "ok" and run.passed == ["test_leak.py::test_leaves_a_child"]
+    assert process_gone(int(pid_file.read_text()))
+
+
+def test_collection_error_is_not_a_test_failure(make_repo):
+    repo = make_repo(
+        {
+            "tests/test_broken.py": "import no_such_module_here\n\ndef test_x():\n    pass\n",
+            "tests/test_fine.py": "def test_ok():\n    pass\n\ndef test_bad():\n    assert 1 == 2\n",
+        }
+    )
+    run = run_tests(repo, per_test_timeout=QUICK)
+    assert run.status == "collection_error"
+    assert len(run.collection_errors) == 1
+    assert "tests/test_broken.py" in run.collection_errors[0]
+    assert "no_such_module_here" in run.collection_errors[0]
+    # The rest of the suite still ran and is reported as itself.
+    assert run.passed == ["tests/test_fine.py::test_ok"]
+    assert run.failed == ["tests/test_fine.py::test_bad"]
+
+
+def test_conftest_crashing_at_import(make_repo):
+    repo = make_repo({"conftest.py": "raise RuntimeError('boom in conftest')\n", "test_a.py": "def test_a(): pass\n"})
+    run = run_tests(repo, per_test_timeout=QUICK)
+    assert run.status == "collection_error"
+    assert run.outcomes == {} and run.failed == []
+    assert "conftest" in run.collection_errors[0] and "boom in conftest" in run.collection_errors[0]
+
+
+def test_process_dying_mid_test_is_crashed(make_repo):
+    repo = make_repo({"test_die.py": "import os\n\ndef test_ok(): pass\n\ndef test_exits(): os._exit(3)\n"})
+    run = run_tests(repo, per_test_timeout=QUICK)
+    assert run.status == "crashed" and run.returncode == 3
+    assert run.outcomes["test_die.py::test_ok"].outcome == "passed"
+    assert run.outcomes["test_die.py::test_exits"].outcome == "error"
+
+
+def test_no_tests_collected(make_repo):
+    repo = make_repo({"pytest.ini": "[pytest]\n", "lib.py": "x = 1\n"})
+    run = run_tests(repo, per_test_timeout=QUICK)
+    assert run.status == "no_tests" and run.outcomes == {}
+
+
+def test_missing_runner_and_exit_127(make_repo):
+    repo = make_repo({"test_a.py": "def test_a(): pass\n"})
+    with pytest.raises(TestRunError, match="was not found"):
+        run_tests(repo, test_cmd="no-such-test-runner-xyz --all")
+    with pytest.raises(TestRunError, match="exit 127"):
+        run_tests(repo, test_cmd=["sh", "-c", "exit 127"])
+
+
+def test_custom_command_is_one_pseudo_outcome(make_repo):
+    repo = make_repo({"check.sh": "test -f check.sh\n"})
+    ok = run_tests(repo, test_cmd="sh check.sh")
+    assert ok.status == "ok" and list(ok.outcomes) == ["sh check.sh"] and ok.passed == ["sh check.sh"]
+    bad = run_tests(repo, test_cmd="GREETING=hi sh -c 'test $GREETING = bye'")
+    assert bad.status == "ok" and bad.returncode == 1
+    assert [o.outcome for o in bad.outcomes.values()] == ["failed"]
+
+
+def test_detect_test_command(make_repo, tmp_path):
+    assert detect_test_command(make_repo({"pyproject.toml": "[tool.pytest.ini_options]\n"}, name="a")) == ["pytest"]
+    assert detect_test_command(make_repo({"pkg/tests/test_x.py": "", "pkg/x.py": ""}, name="b")) == ["pytest"]
+    assert detect_test_command(make_repo({"setup.cfg": "[tool:pytest]\naddopts = -q\n"}, name="c")) == ["pytest"]
+    nothing = make_repo({"lib.py": "x = 1\n", ".venv/test_hidden.py": "", "node_modules/test_x.py": ""}, name="d")
+    with pytest.raises(TestRunError, match="no tests found"):
+        detect_test_command(nothing)
+    assert is_pytest_command("python -m pytest -x") and is_pytest_command(["pytest"])
+    assert not is_pytest_command("make test")
+
+
+def test_baseline_separates_flaky_from_failing(make_repo, tmp_path):
+    counter = tmp_path / "counter"
+    repo = make_repo(
+        {
+            "calc.py": CALC,
+            "test_calc.py": """\
+                import os
+                from calc import add
+
+                def test_good():
+                    assert add(1, 1) == 2
+
+                def test_really_broken():
+                    assert add(1, 1) == 3
+
+                def test_flaky():
+                    # Fails on its first run only: the counter lives outside the worktree.
+                    path = os.environ["FLAKY_COUNTER"]
+                    runs = int(open(path).read()) if os.path.exists(path) else 0
+                    open(path, "w").write(str(runs + 1))
+                    assert runs >= 1
+                """,
+        }
+    )
+    (repo / "calc.py").write_text("def add(a, b):\n    return 0  # uncommitted edit, not tested\n")
+    before = snapshot(repo)
+    result = baseline(repo, reruns=2, per_test_timeout=QUICK, extra_env={"FLAKY_COUNTER": str(counter)})
+    assert snapshot(repo) == before
+
+    assert result.failing == ["test_calc.py::test_really_broken"]
+    assert result.flaky == ["test_calc.py::test_flaky"]
+    assert result.passing == ["test_calc.py::test_good"]
+    assert set(result.run.failed) == {"test_calc.py::test_really_broken", "test_calc.py::test_flaky"}
+    # Only the failures are re-run; the flaky test drops out once it passed.
+    assert len(result.reruns) == 2
+    assert set(result.reruns[0].outcomes) == {"test_calc.py::test_really_broken", "test_calc.py::test_flaky"}
+    assert set(result.reruns[1].outcomes) == {"test_calc.py::test_really_broken"}
+    assert counter.read_text() == "2"
+
+
+def test_baseline_failure_inside_leaves_repo_untouched(make_repo, monkeypatch):
+    repo = make_repo({"test_a.py": "def test_a(): pass\n"})
+    git(repo, "stash", "list")
+    before = snapshot(repo)
+    with pytest.raises(TestRunError):
+        baseline(repo, test_cmd="no-such-test-runner-xyz")
+    assert snapshot(repo) == before
+
+
+def test_baseline_bad_repositories(make_repo, tmp_path):
+    with pytest.raises(WorkspaceError):
+        baseline(tmp_path)
+    with pytest.raises(WorkspaceError):
+        baseline(make_repo({"test_a.py": "def test_a(): pass\n"}, commit=False))
+
+
+def test_interrupt_kills_the_run(make_repo, tmp_path):
+    """Ctrl-C while tests run: the run's processes die with it."""
+    pid_file = tmp_path / "pid"
+    repo = make_repo(
+        {
+            "test_slow.py": f"""\
+                import os, time
+
+                def test_slow():
+                    open({str(pid_file)!r}, "w").write(str(os.getpid()))
+                    time.sleep(600)
+                """
+        }
+    )
+
+    def interrupt(signum, frame):
+        if pid_file.exists():  # the test is running: now press Ctrl-C
+            raise KeyboardInterrupt
+        signal.setitimer(signal.ITIMER_REAL, 0.1)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_tests(repo, per_test_timeout=0, timeout=120)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert process_gone(int(pid_file.read_text()))
