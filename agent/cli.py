@@ -110,12 +110,15 @@ def _settings(repo: Path | None, **cli: Any):
     return settings
 
 
-def _open_index(repo: Path, settings, *, show_progress: bool):
-    """Build or refresh the repository's symbol index (cached in <repo>/.suture/index)."""
+def _open_index(repo: Path, settings):
+    """Build or refresh the repository's symbol index (cached in <repo>/.suture/index).
+
+    The progress bar goes to stderr, so it may show with --json too; only a terminal gets one.
+    """
     from suture.agent import render
     from suture.retrieval.index import SymbolIndex
 
-    with render.progress_bar("indexing", enabled=show_progress and sys.stderr.isatty()) as progress:
+    with render.progress_bar("indexing", enabled=sys.stderr.isatty()) as progress:
         index = SymbolIndex.build(
             repo, workers=settings.workers, max_file_bytes=settings.max_file_bytes, progress=progress
         )
@@ -135,7 +138,7 @@ def index(
 
     root = guard.resolve_repo(repo)
     settings = _settings(root)
-    built = _open_index(root, settings, show_progress=not as_json)
+    built = _open_index(root, settings)
     stats = built.stats
     report = {
         "root": str(built.root),
@@ -169,7 +172,7 @@ def search(
         raise SutureExit(f"unknown --kind {kind!r}; use one of: {', '.join(SEARCH_KINDS)}.")
     root = guard.resolve_repo(repo)
     settings = _settings(root, search_limit=limit)
-    built = _open_index(root, settings, show_progress=not as_json)
+    built = _open_index(root, settings)
     from suture.retrieval.search import CodeSearch
 
     hits = [hit.to_dict() for hit in CodeSearch(built).search(query, kind=kind, limit=settings.search_limit)]
@@ -193,7 +196,7 @@ def map_command(
     """Print a token-budgeted map of the repository's most relevant definitions."""
     root = guard.resolve_repo(repo)
     settings = _settings(root, map_tokens=tokens)
-    built = _open_index(root, settings, show_progress=True)
+    built = _open_index(root, settings)
     focus_paths = _focus_paths(root, built.paths(), focus)
     from suture.retrieval.repomap import repo_map
 

@@ -271,3 +271,47 @@ def test_help_does_not_import_the_retrieval_layer(tmp_path):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+
+def run_with_terminal_stderr(args, cwd):
+    """Run suture with stderr on a pseudo-terminal; return (process, what the terminal showed)."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain():
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the terminal's other end closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "suture.agent.cli", *args],
+            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, cwd=cwd, text=True,
+        )
+    finally:
+        os.close(slave)
+    reader.join(timeout=30)
+    os.close(master)
+    return done, b"".join(chunks).decode(errors="replace")
+
+
+def test_progress_bar_goes_to_stderr_only_on_a_terminal(shop, tmp_path):
+    piped = suture(["index", "--repo", str(shop)], cwd=tmp_path)
+    assert piped.returncode == 0 and piped.stderr == ""
+    assert "parsed" in piped.stdout
+
+    done, terminal = run_with_terminal_stderr(["index", "--repo", str(shop), "--json"], tmp_path)
+    assert done.returncode == 0
+    assert one_json_line(done.stdout)["reused"] == 2  # stdout stays one JSON line
+    assert "indexing" in terminal
