@@ -179,3 +179,22 @@ def test_readme_example_command_runs_on_the_bundled_example(tmp_path):
         outputs.append(done.stdout)
     assert "bulk_discount_rate" in outputs[1]  # the function with the bug is the best hit
     assert "invoicing/discounts.py" in outputs[2]
+
+
+def test_lock_pins_every_declared_dependency_with_hashes():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    lock = (ROOT / "requirements" / "ci.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, flags=re.M))
+    normalise = lambda name: re.sub(r"[-_.]+", "-", name).lower()  # noqa: E731 (PEP 503 names)
+    pinned = {normalise(name): version for name, version in pins.items()}
+    for requirement in declared:
+        name = normalise(re.split(r"[<>=!~\[; ]", requirement, maxsplit=1)[0])
+        assert name in pinned, f"{name} is declared in pyproject.toml but missing from requirements/ci.lock"
+    assert pinned["litellm"] == "1.106.2"
+    entries = re.split(r"\n(?=[A-Za-z0-9])", lock.split("\n", 1)[1])
+    for entry in entries:
+        if "==" in entry.split("\n", 1)[0]:
+            assert "--hash=sha256:" in entry, entry.split("\n", 1)[0]
