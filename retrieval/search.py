@@ -5,20 +5,23 @@ qualified name, signature, docstring and path, all run through
 `tokens.tokenize`. `kind="code"` is a different thing: a literal substring
 search over the file texts, like AutoCodeRover's search_code.
 
-Why a BM25 of our own rather than bm25s: measured on the stdlib index (1790
-files, 86,386 symbols, 2-core machine, Python 3.11, bm25s 0.3.16 + numpy 2.4,
-both fed the same tokens; bench/search_engines.py):
+Why a BM25 of our own rather than bm25s: measured on the stdlib index (1791
+files, 72,038 symbols), both fed the same tokens, 197 queries (the labelled
+set in bench/data plus 111 more), best of 3, on a 2-core machine that was
+busy with other jobs (load ~8), bm25s 0.3.16 with numpy 2.4:
 
-                         own BM25        bm25s
-  build (tokens given)   1.5 s           2.3 s
-  load from disk cache   0.08 s          0.09 s (+ numpy import)
-  query median / p95     1.0 / 3.9 ms    1.6 / 3.3 ms
-  import cost            ~2 ms           ~150 ms (numpy, then bm25s itself)
+                         own BM25          bm25s
+  build (tokens given)   2.0 s             1.9 s
+  load from disk cache   55-90 ms          27-46 ms
+  query median / p95     0.18 / 4.1 ms     4.0 / 10.4 ms with retrieve();
+                                           0.09 / 0.11 ms with get_scores + argpartition
+  import                 13 ms             192 ms (bm25s with numpy)
 
-Query speed is a wash at this size, the build is faster here, and bm25s would
-add numpy and ~150 ms to every CLI start-up, so the inverted index below
-(per-posting BM25 weights precomputed at build time, a query just adds them up)
-is the one used.
+Both are far inside the targets (median < 30 ms, p95 < 100 ms) and build
+equally fast, but bm25s' import alone would cost every `suture search` more
+than the whole cached load of ours, and it brings numpy. So the inverted index
+below (per-posting BM25 weights precomputed at build time; a query just adds
+them up) is the one used. Tokenising the documents (~2 s here) is shared by both.
 
 The built model is cached in `<cache_dir>/search.bin`, keyed by the index's
 fingerprint, in a small format of our own (a JSON header plus raw arrays): no
@@ -117,18 +120,18 @@ class Bm25:
             for term, tf in Counter(doc).items():
                 postings[term].append((doc_id, tf))
         vocab = sorted(postings)
+        # K1 * (1 - B + B * len / avg_len) per document, computed once rather than per posting.
+        norms = [K1 * (1.0 - B + B * length / avg_len) for length in lengths]
+        scale = priors if priors is not None else [1.0] * n
         offsets = array("q", [0])
         doc_ids = array("i")
         weights = array("f")
         for term in vocab:
             plist = postings[term]
             df = len(plist)
-            idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            for doc_id, tf in plist:
-                norm = K1 * (1.0 - B + B * lengths[doc_id] / avg_len)
-                doc_ids.append(doc_id)
-                prior = priors[doc_id] if priors is not None else 1.0
-                weights.append(prior * idf * tf * (K1 + 1.0) / (tf + norm))
+            idf_k1 = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) * (K1 + 1.0)
+            doc_ids.extend([doc_id for doc_id, _ in plist])
+            weights.extend([scale[doc_id] * idf_k1 * tf / (tf + norms[doc_id]) for doc_id, tf in plist])
             offsets.append(len(doc_ids))
         return cls(vocab, offsets, doc_ids, weights, n)
 

@@ -9,6 +9,7 @@ that merely mentions "read" and "line" somewhere.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A word is a run of letters/digits/underscores; everything else separates words.
 _WORD = re.compile(r"[A-Za-z0-9_]+")
@@ -77,11 +78,16 @@ def tokenize(text: str) -> list[str]:
     """
     tokens: list[str] = []
     for word in _WORD.findall(text):
-        parts = split_identifier(word)
-        whole = word.strip("_").lower()
-        for part in parts:
-            if part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
-                tokens.append(normalize(part))
-        if len(parts) > 1 and whole:
-            tokens.append(whole)
+        tokens.extend(word_tokens(word))
     return tokens
+
+
+@lru_cache(maxsize=1 << 18)
+def word_tokens(word: str) -> tuple[str, ...]:
+    """The tokens of one identifier (cached: a code base repeats its names endlessly)."""
+    parts = split_identifier(word)
+    tokens = [normalize(p) for p in parts if p not in STOPWORDS and (len(p) > 1 or p.isdigit())]
+    whole = word.strip("_").lower()
+    if len(parts) > 1 and whole:
+        tokens.append(whole)
+    return tuple(tokens)
