@@ -17,7 +17,7 @@ import math
 import re
 from collections import Counter, defaultdict
 
-from suture.retrieval.model import Symbol
+from suture.retrieval.model import IMPORT, Symbol
 from suture.retrieval.pagerank import pagerank
 from suture.retrieval.search import is_test_path
 
@@ -31,6 +31,9 @@ COMMON_NAME = 0.1  # defined in more than COMMON_DEFINERS files: says little abo
 COMMON_DEFINERS = 5
 TEST_DEFINER = 0.1  # a name a test file defines (assertEqual, setUp) is test plumbing
 FOCUS_IDENT = 10.0
+# The referencer imports the module defining the name: the reference surely means
+# this definition, unlike `obj.startswith(...)` matching any `startswith` anywhere.
+IMPORTED = 10.0
 FOCUS_REFERENCER = 50.0
 # Part of a file's own rank that goes to its definitions directly, split evenly: all
 # of it for focused files (their definitions are what the caller asked about), a
@@ -60,6 +63,19 @@ def _in_focus(path: str, focus_paths: tuple[str, ...]) -> bool:
     return any(path == f or path.startswith(f.rstrip("/") + "/") for f in focus_paths)
 
 
+def _module_paths(paths) -> dict[str, set[str]]:
+    """Dotted module name -> paths, under every suffix of the name ("pkg.sub.mod",
+    "sub.mod", "mod") so that src/ layouts and relative imports still match."""
+    modules: dict[str, set[str]] = defaultdict(set)
+    for path in paths:
+        parts = path.rsplit(".", 1)[0].split("/")
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        for i in range(len(parts)):
+            modules[".".join(parts[i:])].add(path)
+    return modules
+
+
 def rank_definitions(index, focus_paths=(), focus_idents=()) -> list[tuple[str, str, float]]:
     """(path, name, rank) of every defined name, best first; ties by path then name."""
     focus_paths = tuple(focus_paths)
@@ -70,9 +86,14 @@ def rank_definitions(index, focus_paths=(), focus_idents=()) -> list[tuple[str, 
         defined_in[sym.name].add(sym.path)
         names_in[sym.path].add(sym.name)
     ref_counts: dict[str, Counter] = defaultdict(Counter)  # name -> referencing path -> count
+    modules = _module_paths(names_in)
+    imported: dict[str, set[str]] = defaultdict(set)  # path -> paths of the modules it imports
     for ref in index.references():
         if ref.name in defined_in:
             ref_counts[ref.name][ref.path] += 1
+        if ref.kind == IMPORT:
+            for module in (ref.module, f"{ref.module}.{ref.name}"):
+                imported[ref.path].update(modules.get(module.lstrip("."), ()))
 
     test_paths = {p for p in names_in if is_test_path(p)}
     edges: dict[str, dict[str, float]] = defaultdict(dict)
@@ -85,8 +106,11 @@ def rank_definitions(index, focus_paths=(), focus_idents=()) -> list[tuple[str, 
             if _in_focus(referencer, focus_paths):
                 weight *= FOCUS_REFERENCER
             # A name the file defines itself most likely means that definition.
+            imports = imported.get(referencer, ())
             for definer in [referencer] if referencer in defined_in[name] else definers:
                 w = weight * TEST_DEFINER if definer in test_paths else weight
+                if definer in imports:
+                    w *= IMPORTED
                 edges[referencer][definer] = edges[referencer].get(definer, 0.0) + w
                 labelled.append((referencer, definer, name, w))
 

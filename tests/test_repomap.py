@@ -181,3 +181,15 @@ def test_private_names_rank_below_public_ones(accounts):
 def test_repo_without_definitions_maps_to_nothing(make_repo):
     root = make_repo({"README.md": "hello\n", "script.py": "print('hi')\n"})
     assert repo_map(SymbolIndex.build(root, workers=1)) == ""
+
+
+def test_an_imported_module_wins_over_a_same_named_definition_elsewhere(make_repo):
+    root = make_repo(
+        {
+            "engine/fast.py": "def process(batch):\n    return batch\n",
+            "engine/slow.py": "def process(batch):\n    return list(batch)\n",
+            "app.py": "from engine import fast\n\n\ndef run(batch):\n    return fast.process(batch)\n",
+        }
+    )
+    ranked = [(path, name) for path, name, _ in rank_definitions(SymbolIndex.build(root, workers=1))]
+    assert ranked.index(("engine/fast.py", "process")) < ranked.index(("engine/slow.py", "process"))
