@@ -25,9 +25,12 @@ from .languages import has_no_grammar, language_for_path
 # skipped directory counts once as "vendored". build/ and dist/ are not on the
 # list: some projects keep real sources there, and where they are build output
 # .gitignore already says so.
+# Virtual environments are recognised by their pyvenv.cfg, whatever their name
+# (a plain name test would throw away the standard library's own venv package).
 VENDORED_DIRS = frozenset(
-    {"node_modules", "bower_components", "vendor", "third_party", "site-packages", ".venv", "venv", ".tox", ".nox", ".eggs"}
+    {"node_modules", "bower_components", "vendor", "third_party", "site-packages", ".venv", ".tox", ".nox", ".eggs"}
 )
+VENV_MARKER = "pyvenv.cfg"
 # Tool and cache directories: never source, so skipped without being counted.
 HIDDEN_DIRS = frozenset(
     {".git", ".hg", ".svn", ".suture", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -65,10 +68,10 @@ def _git_lines(root: Path, *args: str) -> list[str] | None:
     return [os.fsdecode(item) for item in done.stdout.split(b"\0") if item]
 
 
-def _vendored_prefix(path: str) -> str | None:
+def _vendored_prefix(path: str, venvs: set[str]) -> str | None:
     parts = path.split("/")
     for i, part in enumerate(parts[:-1]):
-        if part in VENDORED_DIRS or part in HIDDEN_DIRS:
+        if part in VENDORED_DIRS or part in HIDDEN_DIRS or (venvs and "/".join(parts[: i + 1]) in venvs):
             return "/".join(parts[: i + 1])
     return None
 
@@ -87,10 +90,12 @@ def _git_candidates(root: Path, skipped: dict[str, int]) -> list[str] | None:
         _count(skipped, "gitignored", ignored_count)
     kept: list[str] = []
     vendored: set[str] = set()
+    # A virtualenv that is not ignored shows up through its own pyvenv.cfg.
+    venvs = {path.rpartition("/")[0] for path in paths if path.endswith("/" + VENV_MARKER)}
     for path in dict.fromkeys(paths):  # a conflicted file is listed once per stage
         if path.endswith("/"):  # an untracked nested repository
             continue
-        prefix = _vendored_prefix(path)
+        prefix = _vendored_prefix(path, venvs)
         if prefix is not None:
             if prefix.rsplit("/", 1)[-1] not in HIDDEN_DIRS:
                 vendored.add(prefix)
@@ -124,14 +129,19 @@ def _walk_candidates(root: Path, skipped: dict[str, int]) -> list[str]:
     root_text = str(root)
 
     def walk(directory: str, rel_dir: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
-        spec = _load_gitignore(directory)
-        if spec is not None:
-            specs = [*specs, (rel_dir, spec)]
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError:
             _count(skipped, "unreadable")
             return
+        names = {entry.name for entry in entries}
+        if rel_dir and VENV_MARKER in names:
+            _count(skipped, "vendored")
+            return
+        if ".gitignore" in names:
+            spec = _load_gitignore(directory)
+            if spec is not None:
+                specs = [*specs, (rel_dir, spec)]
         for entry in entries:
             rel = rel_dir + entry.name
             try:

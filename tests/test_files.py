@@ -25,13 +25,16 @@ def test_git_repo_respects_gitignore_and_skips_vendored(make_repo):
             "node_modules/pkg/index.js": "function f() {}\n",
             "node_modules/pkg/other.js": "function g() {}\n",
             "vendor/dep/dep.go": "package dep\n",
+            "env/pyvenv.cfg": "home = /usr/bin\n",
+            "env/lib/site.py": "def venv_code(): pass\n",
+            "tools/venv/__init__.py": "def create(): pass\n",  # a package named venv is real code
         }
     )
     write_files(repo, {"generated/out.py": "x = 1\n", "mod.gen.py": "y = 2\n", "untracked.py": "z = 3\n"})
     listing = list_source_files(repo, 1_000_000)
-    assert paths(listing) == ["src/app.py", "src/lib.go", "untracked.py"]
-    assert [f.language for f in listing.files] == ["python", "go", "python"]
-    assert listing.skipped["vendored"] == 2  # node_modules/ and vendor/, each once
+    assert paths(listing) == ["src/app.py", "src/lib.go", "tools/venv/__init__.py", "untracked.py"]
+    assert [f.language for f in listing.files] == ["python", "go", "python", "python"]
+    assert listing.skipped["vendored"] == 3  # node_modules/, vendor/ and the env/ virtualenv, each once
     assert listing.skipped["no_grammar"] == 1
     assert listing.skipped["gitignored"] == 2  # generated/ and mod.gen.py
 
@@ -69,13 +72,16 @@ def test_plain_directory_walk_honours_nested_gitignores(tmp_path):
             "build_out/x.py": "x = 1\n",
             "pkg/__pycache__/a.cpython-311.py": "junk\n",
             "site-packages/dep/d.py": "d = 1\n",
+            "myenv/pyvenv.cfg": "home = /usr/bin\n",
+            "myenv/lib/x.py": "x = 1\n",
+            "venv/__init__.py": "def create(): pass\n",
             ".git_not_really/x.c": "int x;\n",
         },
     )
     listing = list_source_files(root, 1_000_000)
-    assert paths(listing) == [".git_not_really/x.c", "pkg/a.py", "pkg/keep.tmp.py"]
+    assert paths(listing) == [".git_not_really/x.c", "pkg/a.py", "pkg/keep.tmp.py", "venv/__init__.py"]
     assert listing.skipped["gitignored"] == 3  # build_out/, secret.py, drop.tmp.py
-    assert listing.skipped["vendored"] == 1
+    assert listing.skipped["vendored"] == 2  # site-packages/ and the myenv/ virtualenv
     assert "__pycache__" not in str(listing)
 
 

@@ -90,6 +90,20 @@ def test_python_signatures_and_docstrings():
     assert table["top"].docstring == ""
 
 
+def test_python_header_with_comments_and_hashes():
+    symbols = parse(
+        "python",
+        """\
+        def f(a="#:"):  # note
+            pass
+        def g(a,
+              b):  # ends with a colon:
+            \"\"\"Doc.\"\"\"
+        """,
+    )[0]
+    assert [(s.signature, s.docstring) for s in symbols] == [('def f(a="#:")', ""), ("def g(a, b)", "Doc.")]
+
+
 def test_python_long_docstring_is_capped():
     text = 'def f():\n    """' + "word " * 500 + '"""\n'
     (symbol,) = parse("python", text)[0]
@@ -135,6 +149,9 @@ def test_python_syntax_errors_are_counted_and_symbols_survive():
     names = {s.qualname for s in symbols}
     assert "good" in names
     assert "After.m" in names
+    # a header with no body at all (end of file) recovers to an empty body
+    (truncated,) = parse_source("t.py", "python", b"def truncated():\n")[0]
+    assert truncated.signature == "def truncated()" and truncated.docstring == ""
     assert count_syntax_errors("python", b"def f(:\n") > 0
     assert count_syntax_errors("python", b"def f():\n    return 1\n") == 0
 
