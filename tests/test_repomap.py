@@ -186,10 +186,11 @@ def test_repo_without_definitions_maps_to_nothing(make_repo):
 def test_an_imported_module_wins_over_a_same_named_definition_elsewhere(make_repo):
     root = make_repo(
         {
-            "engine/fast.py": "def process(batch):\n    return batch\n",
-            "engine/slow.py": "def process(batch):\n    return list(batch)\n",
-            "app.py": "from engine import fast\n\n\ndef run(batch):\n    return fast.process(batch)\n",
+            # the namesake sorts first, so only the import can put zeta's process ahead
+            "engine/alpha.py": "def process(batch):\n    return list(batch)\n",
+            "engine/zeta.py": "def process(batch):\n    return batch\n",
+            "app.py": "from engine import zeta\n\n\ndef run(batch):\n    return zeta.process(batch)\n",
         }
     )
     ranked = [(path, name) for path, name, _ in rank_definitions(SymbolIndex.build(root, workers=1))]
-    assert ranked.index(("engine/fast.py", "process")) < ranked.index(("engine/slow.py", "process"))
+    assert ranked.index(("engine/zeta.py", "process")) < ranked.index(("engine/alpha.py", "process"))
