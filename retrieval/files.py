@@ -15,9 +15,10 @@ import os
 import stat
 import subprocess
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 from .languages import has_no_grammar, language_for_path
 
@@ -107,6 +108,8 @@ def _git_candidates(root: Path, skipped: dict[str, int]) -> list[str] | None:
 
 
 def _load_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
+    import pathspec  # only plain directories with .gitignore files need it
+
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as handle:
             return pathspec.GitIgnoreSpec.from_lines(handle)

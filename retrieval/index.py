@@ -16,9 +16,7 @@ and marshal is the fastest codec for exactly that.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
-import multiprocessing
 import os
 import time
 import weakref
@@ -27,13 +25,10 @@ from pathlib import Path
 
 from .files import SourceFile, list_source_files, read_source
 from .model import FileIndex, IndexStats, Reference, RetrievalError, Symbol
-from .parse import (
-    parse_tuples,
-    reference_from_tuple,
-    reference_to_tuple,
-    symbol_from_tuple,
-    symbol_to_tuple,
-)
+
+# parse (and with it tree_sitter), hashlib and multiprocessing are imported where
+# they are used: a warm build of an unchanged repo needs none of them, and a
+# fresh `suture` process pays for every import.
 
 # Bump whenever parse.py's output or the row layout changes: old caches are then rebuilt.
 CACHE_FORMAT = "suture-index-1"
@@ -47,6 +42,8 @@ _ROW_LENGTH = 10
 
 def content_hash(data: bytes) -> str:
     """git's blob id of `data`, so the hash can be compared with `git ls-files -s`."""
+    import hashlib
+
     digest = hashlib.sha1(b"blob %d\0" % len(data))
     digest.update(data)
     return digest.hexdigest()
@@ -59,6 +56,8 @@ def _index_one(job: tuple[str, str, str, int, int, int]) -> tuple:
     or (path, reason) when the file is skipped. Plain tuples and bytes keep the
     trip back to the parent process cheap; the parent never decodes them.
     """
+    from .parse import parse_tuples
+
     root, path, language, size, mtime_ns, max_file_bytes = job
     data, reason = read_source(Path(root), path, max_file_bytes)
     if data is None:
@@ -85,6 +84,10 @@ def _parse_files(
         for job in args:
             on_result(_index_one(job))
         return
+    import multiprocessing
+
+    from . import parse  # noqa: F401 - imported once here, inherited by forked workers
+
     # Biggest files first so no worker is left with a large file at the end.
     args.sort(key=lambda job: -job[3])
     methods = multiprocessing.get_all_start_methods()
@@ -274,8 +277,8 @@ class SymbolIndex:
             rows[item.path] = (item.language, item.content_hash, item.size, item.mtime_ns,
                                item.line_count, item.syntax_errors, 0, 0, 0, 0)
             blobs[item.path] = (
-                marshal.dumps([symbol_to_tuple(s) for s in item.symbols]),
-                marshal.dumps([reference_to_tuple(r) for r in item.references]),
+                marshal.dumps([_symbol_row(s) for s in item.symbols]),
+                marshal.dumps([(r.name, r.kind, r.line, r.scope, r.module) for r in item.references]),
             )
         return cls(Path(root).absolute(), rows, blobs, None, IndexStats(files=len(rows)))
 
@@ -296,6 +299,8 @@ class SymbolIndex:
     def _reparse(self, path: str) -> tuple[bytes, bytes]:
         # The pack went bad under us (truncated, deleted and not held open): the
         # file on disk is the best remaining source of truth.
+        from .parse import parse_tuples
+
         data, _ = read_source(self.root, path, max(self._rows[path][2], 1) * 2 + 1024)
         if data is None:
             return marshal.dumps([]), marshal.dumps([])
@@ -323,13 +328,15 @@ class SymbolIndex:
                 return []
             language = self._rows[path][0]
             rows = self._decode(self._blobs_of(path)[0])
-            symbols = [symbol_from_tuple(path, language, row) for row in rows]
+            # row: (name, qualname, kind, start, end, signature, docstring, parent, parent_class)
+            symbols = [Symbol(path, r[0], r[1], r[2], language, r[3], r[4], r[5], r[6], r[7], r[8]) for r in rows]
             symbols.sort(key=lambda symbol: symbol.start_line)
             self._symbols[path] = symbols
         return list(symbols)
 
     def _references_in(self, path: str) -> list[Reference]:
-        return [reference_from_tuple(path, row) for row in self._decode(self._blobs_of(path)[1])]
+        # row: (name, kind, line, scope, module)
+        return [Reference(path, r[0], r[1], r[2], r[3], r[4]) for r in self._decode(self._blobs_of(path)[1])]
 
     def file(self, path: str) -> FileIndex | None:
         row = self._rows.get(path)
@@ -373,11 +380,18 @@ class SymbolIndex:
     def fingerprint(self) -> str:
         """A digest over (path, content hash) of every file: the key for data derived from the index."""
         if self._fingerprint is None:
+            import hashlib
+
             digest = hashlib.sha1(CACHE_FORMAT.encode())
             for path in self.paths():
                 digest.update(f"{path}\0{self._rows[path][1]}\n".encode("utf-8", "surrogateescape"))
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
+
+
+def _symbol_row(symbol: Symbol) -> tuple:
+    return (symbol.name, symbol.qualname, symbol.kind, symbol.start_line, symbol.end_line,
+            symbol.signature, symbol.docstring, symbol.parent, symbol.parent_class)
 
 
 def _checked_root(root: str | os.PathLike[str]) -> Path:

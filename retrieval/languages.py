@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 from functools import cache
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
-from tree_sitter import Language, Parser
+if TYPE_CHECKING:  # tree_sitter is imported on first parse: a warm index never needs it
+    from tree_sitter import Language, Parser
 
 # extension -> language name
 EXTENSIONS: dict[str, str] = {
@@ -76,6 +78,8 @@ def has_no_grammar(path: str) -> bool:
 @cache
 def get_language(name: str) -> Language:
     """The tree-sitter Language for `name` (loaded once). KeyError for unknown names."""
+    from tree_sitter import Language
+
     module_name, function_name = _GRAMMARS[name]
     module = importlib.import_module(module_name)
     return Language(getattr(module, function_name)())
@@ -85,4 +89,6 @@ def get_language(name: str) -> Language:
 def get_parser(name: str) -> Parser:
     """A Parser for `name`, shared per process (parsing is not re-entrant, but the
     index never parses from two threads)."""
+    from tree_sitter import Parser
+
     return Parser(get_language(name))
