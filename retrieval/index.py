@@ -35,6 +35,7 @@ CACHE_FORMAT = "suture-index-1"
 MANIFEST_NAME = "manifest.marshal"
 # Below this many files to parse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 32
+CHUNK_SIZE = 8
 
 Row = tuple  # (language, hash, size, mtime_ns, lines, errors, sym_off, sym_len, ref_off, ref_len)
 _ROW_LENGTH = 10
@@ -72,6 +73,10 @@ def _index_one(job: tuple[str, str, str, int, int, int]) -> tuple:
     )
 
 
+def _index_chunk(jobs: list[tuple]) -> list[tuple]:
+    return [_index_one(job) for job in jobs]
+
+
 def _parse_files(
     root: Path,
     jobs: list[SourceFile],
@@ -85,16 +90,32 @@ def _parse_files(
             on_result(_index_one(job))
         return
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
     from . import parse  # noqa: F401 - imported once here, inherited by forked workers
 
-    # Biggest files first so no worker is left with a large file at the end.
+    # Biggest files first so no worker is left with a large file at the end;
+    # small chunks keep the progress callback lively and the load balanced.
     args.sort(key=lambda job: -job[3])
+    chunks = [args[i : i + CHUNK_SIZE] for i in range(0, len(args), CHUNK_SIZE)]
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(workers) as pool:
-        for result in pool.imap_unordered(_index_one, args, chunksize=8):
-            on_result(result)
+    pending = set(range(len(chunks)))
+    try:
+        # concurrent.futures rather than multiprocessing.Pool: a worker that
+        # dies raises BrokenProcessPool here instead of hanging the build.
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = {pool.submit(_index_chunk, chunk): n for n, chunk in enumerate(chunks)}
+            for future in as_completed(futures):
+                for result in future.result():
+                    on_result(result)
+                pending.discard(futures[future])
+    except (OSError, BrokenProcessPool):
+        # No processes allowed here, or a worker was killed: finish in-process.
+        for n in sorted(pending):
+            for job in chunks[n]:
+                on_result(_index_one(job))
 
 
 class _Pack:

@@ -249,3 +249,36 @@ def test_from_files(tmp_path):
     assert index.stats.files == 1
     other = SymbolIndex.from_files(tmp_path, [FileIndex("m.py", "python", "abd", 10, 1, 2, 0, [symbol], [])])
     assert other.fingerprint() != index.fingerprint()
+
+
+def _many_files(make_repo):
+    return make_repo({f"m{i}.py": f"def f{i}():\n    return g{i}()\n" for i in range(40)})
+
+
+def test_a_killed_worker_does_not_hang_or_lose_files(make_repo, monkeypatch):
+    from suture.retrieval import index as index_module
+
+    root = _many_files(make_repo)
+    parent = os.getpid()
+    real = index_module._index_chunk
+
+    def dying(jobs):
+        if os.getpid() != parent:
+            os._exit(1)  # a worker killed mid-build (OOM killer, segfault)
+        return real(jobs)
+
+    dying.__module__, dying.__qualname__ = real.__module__, real.__qualname__  # picklable by name
+    monkeypatch.setattr(index_module, "_index_chunk", dying)
+    index = build(root, workers=2, use_cache=False)
+    assert index.stats.parsed == 40 and len(index.paths()) == 40
+
+
+def test_no_processes_available_falls_back_to_in_process(make_repo, monkeypatch):
+    import concurrent.futures
+
+    def refuse(*args, **kwargs):
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
+    index = build(_many_files(make_repo), workers=2, use_cache=False)
+    assert index.stats.parsed == 40
