@@ -160,6 +160,7 @@ class _Cache:
         """Write index's records as a new pack + manifest; None when the directory is not writable."""
         pack_name = f"pack-{os.getpid()}-{time.time_ns()}.bin"
         pack_path = self.directory / pack_name
+        tmp = self.manifest.with_name(f"{MANIFEST_NAME}.{os.getpid()}.tmp")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
@@ -177,15 +178,15 @@ class _Cache:
                     )
                     offset += len(symbols_blob) + len(references_blob)
             manifest = {"format": CACHE_FORMAT, "pack": pack_name, "files": rows}
-            tmp = self.manifest.with_name(f"{MANIFEST_NAME}.{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(manifest))
             os.replace(tmp, self.manifest)
             pack = _Pack(pack_path)
-        except OSError:
-            try:
-                pack_path.unlink(missing_ok=True)
-            except OSError:
-                pass
+        except OSError:  # read-only tree, full disk: the index lives on in memory
+            for leftover in (pack_path, tmp):
+                try:
+                    leftover.unlink(missing_ok=True)
+                except OSError:
+                    pass
             return None
         for old in self.directory.glob("pack-*.bin"):
             if old.name != pack_name:

@@ -48,6 +48,7 @@ _QUERIES: dict[str, str] = {
         [(function_declaration) (generator_function_declaration)] @function
         (variable_declarator value: [(arrow_function) (function_expression)]) @function
         (method_definition) @method
+        (field_definition value: [(arrow_function) (function_expression)]) @method
         (call_expression function: [(identifier) @call (member_expression property: (property_identifier) @call)])
         (new_expression constructor: (identifier) @call)
     """,
@@ -56,6 +57,7 @@ _QUERIES: dict[str, str] = {
         [(function_declaration) (generator_function_declaration) (function_signature)] @function
         (variable_declarator value: [(arrow_function) (function_expression)]) @function
         [(method_definition) (method_signature) (abstract_method_signature)] @method
+        (public_field_definition value: [(arrow_function) (function_expression)]) @method
         (call_expression function: [(identifier) @call (member_expression property: (property_identifier) @call)])
         (new_expression constructor: (identifier) @call)
     """,
@@ -177,6 +179,8 @@ def _name_node(node: Node, language: str) -> Node | None:
             return _declarator_name(node.child_by_field_name("declarator"))
         if kind == "type_definition":
             return _declarator_name(node.child_by_field_name("declarator"))
+    if kind == "field_definition":  # JS class field holding a function: `handle = () => {}`
+        return node.child_by_field_name("property")
     return node.child_by_field_name("name")
 
 
@@ -436,14 +440,3 @@ def symbol_from_tuple(path: str, language: str, row: SymbolTuple) -> Symbol:
 def reference_from_tuple(path: str, row: ReferenceTuple) -> Reference:
     name, kind, line, scope, module = row
     return Reference(path, name, kind, line, scope, module)
-
-
-def symbol_to_tuple(symbol: Symbol) -> SymbolTuple:
-    return (
-        symbol.name, symbol.qualname, symbol.kind, symbol.start_line, symbol.end_line,
-        symbol.signature, symbol.docstring, symbol.parent, symbol.parent_class,
-    )
-
-
-def reference_to_tuple(reference: Reference) -> ReferenceTuple:
-    return (reference.name, reference.kind, reference.line, reference.scope, reference.module)

@@ -179,6 +179,7 @@ def test_javascript_symbols_and_calls():
         class A extends B {
           m() { new Foo(); this.run(); }
           static s() {}
+          handler = (event) => this.m();
         }
         function top() { helper(); }
         function* gen() {}
@@ -191,6 +192,7 @@ def test_javascript_symbols_and_calls():
         "A": (CLASS, None),
         "A.m": (METHOD, "A"),
         "A.s": (METHOD, "A"),
+        "A.handler": (METHOD, "A"),
         "top": (FUNCTION, None),
         "gen": (FUNCTION, None),
         "arrow": (FUNCTION, None),
@@ -211,6 +213,7 @@ def test_typescript_symbols(language):
         /** The A class. */
         export class A<T> extends B {
           m(): void { this.n(); }
+          private onClick = (e: Event): void => {};
         }
         export abstract class Z { abstract n(): void; }
         interface I { q(): void }
@@ -223,6 +226,7 @@ def test_typescript_symbols(language):
     assert kinds(symbols) == {
         "A": (CLASS, None),
         "A.m": (METHOD, "A"),
+        "A.onClick": (METHOD, "A"),
         "Z": (CLASS, None),
         "Z.n": (METHOD, "Z"),
         "I": (CLASS, None),
