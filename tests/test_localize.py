@@ -1,0 +1,297 @@
+"""Fault localisation on real git repos, run with real pytest and real coverage.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from suture.tools.localize import LocalizeError, localize, select_tests
+from suture.tools.spectra import Spectra
+
+from conftest import git
+
+PYTEST = f"{sys.executable} -m pytest"
+
+# `median` is the bug (it forgets to sort); `mean` and `clamp` are fine. Every test of `median`
+# runs `_middle`, so the helper shares the failing tests' evidence but also runs in passing ones.
+STATS = """\
+    SCALE = 1
+
+
+    def mean(xs):
+        return sum(xs) / len(xs) * SCALE
+
+
+    def _middle(xs):
+        return len(xs) // 2
+
+
+    def median(xs):
+        ordered = list(xs)  # bug: should be sorted(xs)
+        mid = _middle(ordered)
+        if len(ordered) % 2:
+            return ordered[mid]
+        return (ordered[mid - 1] + ordered[mid]) / 2
+
+
+    def clamp(x, lo, hi):
+        if x < lo:
+            return lo
+        if x > hi:
+            return hi
+        return x
+
+
+    def middle_index(xs):
+        return _middle(xs)
+"""
+
+STATS_TESTS = """\
+    from pkg.stats import clamp, mean, median, middle_index
+
+
+    def test_mean():
+        assert mean([1, 2, 3]) == 2
+
+
+    def test_median_sorted():
+        assert median([1, 2, 3]) == 2
+
+
+    def test_median_unsorted():
+        assert median([3, 1, 2]) == 2
+
+
+    def test_median_even_unsorted():
+        assert median([4, 1, 3, 2]) == 2.5
+
+
+    def test_middle_index():
+        assert middle_index([1, 2, 3, 4]) == 2
+
+
+    def test_clamp():
+        assert clamp(5, 0, 3) == 3
+        assert clamp(-1, 0, 3) == 0
+        assert clamp(2, 0, 3) == 2
+"""
+
+CONFTEST = """\
+    import pytest
+"""
+
+
+def stats_repo(make_repo, extra=None):
+    files = {"pkg/__init__.py": "", "pkg/stats.py": STATS, "tests/test_stats.py": STATS_TESTS, "conftest.py": CONFTEST}
+    files.update(extra or {})
+    return make_repo(files)
+
+
+def tree_state(repo):
+    return git(repo, "status", "--porcelain", "--ignored"), git(repo, "rev-parse", "HEAD"), git(repo, "worktree", "list")
+
+
+def test_the_buggy_function_ranks_first(make_repo, tmp_path):
+    repo = stats_repo(make_repo)
+    before = tree_state(repo)
+    run_dir = tmp_path / "run"
+
+    loc = localize(repo, test_cmd=PYTEST, run_dir=run_dir)
+
+    assert sorted(loc.failing) == ["tests/test_stats.py::test_median_even_unsorted", "tests/test_stats.py::test_median_unsorted"]
+    first = loc.ranking[0]
+    assert (first.path, first.symbol, first.start_line, first.end_line) == ("pkg/stats.py", "median", 12, 17)
+    # tests are never suspects, and scores come best first
+    assert all(not s.path.startswith("tests/") and s.path != "conftest.py" for s in loc.ranking)
+    assert [s.score for s in loc.ranking] == sorted((s.score for s in loc.ranking), reverse=True)
+    assert "clamp" not in [s.symbol for s in loc.ranking]  # no failing test runs it
+    # the coverage data stays in the run directory, and the user's tree is as it was
+    assert loc.coverage_file == (run_dir / "coverage.db").resolve() and loc.coverage_file.is_file()
+    assert tree_state(repo) == before
+    json.dumps(loc.to_dict())  # the contract's JSON shape
+    assert set(loc.to_dict()["ranking"][0]) == {"path", "symbol", "start_line", "end_line", "score"}
+
+
+def test_formulas_and_top(make_repo, tmp_path):
+    repo = stats_repo(make_repo)
+    for formula in ("tarantula", "dstar"):
+        loc = localize(repo, test_cmd=PYTEST, formula=formula, top=2, run_dir=tmp_path / formula)
+        assert len(loc.ranking) == 2
+        assert loc.ranking[0].symbol == "median"
+    with pytest.raises(LocalizeError, match="unknown formula"):
+        localize(repo, test_cmd=PYTEST, formula="nope")
+
+
+def test_lines_outside_functions_rank_as_class_or_module(make_repo, tmp_path):
+    # The bug sits in a class body (a class attribute) and at module level; the tests that fail
+    # run no faulty function body, and the suspects are still the class and the module.
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/units.py": """\
+                FACTOR = 3  # bug: 2
+
+
+                class Meter:
+                    per_km = 100  # bug: 1000
+
+                    def __init__(self, n):
+                        self.n = n
+
+
+                def double(n):
+                    return n * FACTOR
+            """,
+            "tests/test_units.py": """\
+                from pkg.units import Meter, double
+
+
+                def test_per_km():
+                    assert Meter.per_km == 1000
+
+
+                def test_double():
+                    assert double(2) == 4
+
+
+                def test_meter():
+                    assert Meter(3).n == 3
+            """,
+        }
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    symbols = {s.symbol: s for s in loc.ranking}
+    assert symbols["Meter"].kind == "class" and (symbols["Meter"].start_line, symbols["Meter"].end_line) == (4, 8)
+    assert symbols["<module>"].kind == "module" and symbols["<module>"].start_line == 1
+    assert loc.ranking[0].symbol == "double"  # the executed function the failing test ran comes first
+    # the class attribute line scored, and was credited to the class, not dropped
+    assert loc.line_scores[("pkg/units.py", 5)] > 0
+
+
+def test_failing_test_narrows_the_failing_set(make_repo, tmp_path):
+    repo = stats_repo(
+        make_repo,
+        {
+            "tests/test_more.py": """\
+                from pkg.stats import clamp
+
+
+                def test_clamp_wrong():
+                    assert clamp(5, 0, 3) == 5
+            """
+        },
+    )
+    everything = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "all")
+    assert "tests/test_more.py::test_clamp_wrong" in everything.failing
+
+    narrowed = localize(repo, test_cmd=PYTEST, failing_tests=["tests/test_more.py::test_clamp_wrong"], run_dir=tmp_path / "one")
+    assert narrowed.failing == ["tests/test_more.py::test_clamp_wrong"]
+    assert narrowed.ranking[0].symbol == "clamp"
+
+    with pytest.raises(LocalizeError, match="names no test"):
+        localize(repo, test_cmd=PYTEST, failing_tests=["tests/test_more.py::test_nope"])
+    with pytest.raises(LocalizeError, match="does not fail at HEAD"):
+        localize(repo, test_cmd=PYTEST, failing_tests=["tests/test_stats.py::test_mean"])
+
+
+def test_no_failing_test_is_a_clear_error(make_repo):
+    fixed = STATS.replace("ordered = list(xs)", "ordered = sorted(xs)")
+    repo = make_repo({"pkg/__init__.py": "", "pkg/stats.py": fixed, "tests/test_stats.py": STATS_TESTS})
+    before = tree_state(repo)
+    with pytest.raises(LocalizeError, match=r"no test fails at HEAD .*--failing-test NODEID or an issue text"):
+        localize(repo, test_cmd=PYTEST)
+    assert tree_state(repo) == before
+
+
+def test_flaky_tests_are_excluded_and_reported(make_repo, tmp_path):
+    # The flaky test fails on its first run only (a marker file outside the repo remembers it).
+    marker = tmp_path / "flaky-ran-once"
+    repo = stats_repo(
+        make_repo,
+        {
+            "tests/test_flaky.py": f"""\
+                from pathlib import Path
+
+                from pkg.stats import clamp
+
+
+                def test_sometimes():
+                    marker = Path({str(marker)!r})
+                    first = not marker.exists()
+                    marker.touch()
+                    assert clamp(1, 0, 3) == 1 and not first
+            """
+        },
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    assert loc.flaky == ["tests/test_flaky.py::test_sometimes"]
+    assert "tests/test_flaky.py::test_sometimes" not in loc.failing
+    assert loc.ranking[0].symbol == "median"
+
+
+def test_traceback_frames_break_ties(make_repo, tmp_path):
+    # Only the failing test runs `parse` and `check`, so every line of both scores 1.0 and the
+    # spectra alone tie them; the traceback ends in `check`, which raises.
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/conf.py": """\
+                def check(value):
+                    if value < 10:  # bug: should be < 0
+                        raise ValueError("negative")
+                    return value
+
+
+                def parse(text):
+                    value = int(text)
+                    return check(value)
+
+
+                def unrelated():
+                    return 1
+            """,
+            "tests/test_conf.py": """\
+                from pkg.conf import parse, unrelated
+
+
+                def test_small():
+                    assert parse("3") == 3
+
+
+                def test_unrelated():
+                    assert unrelated() == 1
+            """,
+        }
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    assert loc.failing == ["tests/test_conf.py::test_small"]
+    assert loc.line_scores[("pkg/conf.py", 3)] == loc.line_scores[("pkg/conf.py", 8)] == 1.0
+    assert [s.symbol for s in loc.ranking[:2]] == ["check", "parse"]
+    assert loc.ranking[0].score > loc.ranking[1].score
+
+
+def test_select_tests_from_the_kept_coverage(make_repo, tmp_path):
+    repo = stats_repo(make_repo)
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    # a later stage reads the kept data file again, without the worktree (paths are the tree's)
+    assert select_tests(loc.spectra, [("pkg/stats.py", 20, 25)]) == ["tests/test_stats.py::test_clamp"]
+    assert select_tests(loc.spectra, [("pkg/stats.py", 8, 9)]) == [
+        "tests/test_stats.py::test_median_even_unsorted",
+        "tests/test_stats.py::test_median_sorted",
+        "tests/test_stats.py::test_median_unsorted",
+        "tests/test_stats.py::test_middle_index",
+    ]
+    assert select_tests(loc.spectra, [("pkg/other.py", 1, 100)]) == []
+    assert isinstance(loc.spectra, Spectra)
+
+
+def test_no_tests_and_broken_commands(make_repo):
+    repo = make_repo({"pkg/__init__.py": "", "pkg/a.py": "X = 1\n", "tests/test_a.py": "X = 1\n"})
+    with pytest.raises(LocalizeError, match="no tests were collected"):
+        localize(repo, test_cmd=PYTEST)
+    with pytest.raises(LocalizeError, match="pytest command"):
+        localize(repo, test_cmd="make test")
+    with pytest.raises(LocalizeError):
+        localize(repo.parent, test_cmd=PYTEST)  # not a git repository

@@ -1,0 +1,128 @@
+"""Spectra and formulas: hand-computed values, and real coverage data from a real pytest run."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+
+import pytest
+
+from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.spectra import Spectra, dstar, ochiai, tarantula
+
+
+def test_ochiai_by_hand():
+    # 2 of 3 failing tests and 1 of 4 passing tests run the line.
+    assert ochiai(2, 1, 1, 3) == pytest.approx(2 / math.sqrt(3 * 3))
+    assert ochiai(3, 0, 0, 4) == 1.0
+    assert ochiai(0, 4, 3, 0) == 0.0
+    assert ochiai(0, 0, 0, 0) == 0.0  # no tests at all: no division by zero
+
+
+def test_tarantula_by_hand():
+    # failed ratio 2/3, passed ratio 1/4 -> (2/3) / (2/3 + 1/4) = 8/11
+    assert tarantula(2, 1, 1, 3) == pytest.approx(8 / 11)
+    assert tarantula(1, 0, 0, 0) == 1.0  # no passing test: the passed ratio is 0
+    assert tarantula(0, 0, 0, 0) == 0.0
+
+
+def test_dstar_by_hand():
+    assert dstar(2, 1, 1, 3) == pytest.approx(4 / 2)
+    assert dstar(3, 2, 0, 5) == pytest.approx(9 / 2)
+    # run by every failing test and no passing one: above anything finite those tests can give
+    assert dstar(3, 0, 0, 5) == 10.0
+    assert dstar(3, 0, 0, 5) > dstar(3, 1, 0, 5)
+    assert dstar(0, 0, 3, 0) == 0.0
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("pkg/core.py", False),
+        ("pkg/test_core.py", True),
+        ("pkg/core_test.py", True),
+        ("conftest.py", True),
+        ("tests/helpers.py", True),
+        ("pkg/tests/data.py", True),
+        ("pkg/testing.py", False),
+        ("pkg/latest.py", False),
+    ],
+)
+def test_is_test_path(path, expected):
+    assert is_test_path(path) is expected
+
+
+LIB = """\
+    LIMIT = 10
+
+
+    class Box:
+        size = 3
+
+        def grow(self, n):
+            if n > LIMIT:
+                return LIMIT
+            return n + 1
+
+
+    def shrink(n):
+        return n - 1
+"""
+
+TESTS = """\
+    from pkg.lib import Box, shrink
+
+
+    def test_grow_small():
+        assert Box().grow(1) == 2
+
+
+    def test_grow_big():
+        assert Box().grow(99) == 10
+
+
+    def test_shrink():
+        assert shrink(2) == 0
+"""
+
+
+def run_with_coverage(repo, data_file):
+    env = {**os.environ, ENV_FILE: str(data_file), ENV_ROOT: str(repo)}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "suture.tools.coverage_plugin"],
+        cwd=repo, env=env, capture_output=True, text=True,
+    )
+
+
+def test_spectra_from_a_real_run(make_repo, tmp_path):
+    repo = make_repo({"pkg/__init__.py": "", "pkg/lib.py": LIB, "tests/test_lib.py": TESTS})
+    data_file = tmp_path / "cov.db"
+    done = run_with_coverage(repo, data_file)
+    assert "1 failed, 2 passed" in done.stdout, done.stdout + done.stderr
+
+    spectra = Spectra.from_coverage(data_file, repo)
+    small, big, shrink = (f"tests/test_lib.py::test_{n}" for n in ("grow_small", "grow_big", "shrink"))
+    assert spectra.covering("pkg/lib.py", 8) == {small, big}  # if n > LIMIT
+    assert spectra.covering("pkg/lib.py", 9) == {big}  # return LIMIT
+    assert spectra.covering("pkg/lib.py", 10) == {small}
+    assert spectra.covering("pkg/lib.py", 14) == {shrink}
+    # module and class bodies ran at import, under no test: credited to every test of the file
+    assert ("pkg/lib.py", 1) in spectra.import_lines
+    assert spectra.covering("pkg/lib.py", 5) == {small, big, shrink}
+    # test files are never part of the spectra
+    assert not any(is_test_path(path) for path, _ in spectra.lines)
+
+    scores = spectra.scores(failing=[shrink], passing=[small, big])
+    assert scores[("pkg/lib.py", 14)] == 1.0
+    assert ("pkg/lib.py", 9) not in scores  # no failing test ran it
+    assert scores[("pkg/lib.py", 1)] == pytest.approx(ochiai(1, 2, 0, 0))
+
+    assert spectra.tests_covering("pkg/lib.py", 7, 10) == {small, big}
+
+
+def test_unknown_formula_is_refused():
+    with pytest.raises(ValueError, match="unknown formula"):
+        Spectra(lines={}).scores([], [], "jaccardish")

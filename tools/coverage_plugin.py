@@ -1,0 +1,144 @@
+"""A pytest plugin that records which lines of the repo's own source each test runs.
+
+Loaded into the *tested* project's pytest with ``-p suture.tools.coverage_plugin``
+and driven by environment variables (the runner sets them):
+
+- ``SUTURE_COVERAGE_FILE``  where coverage.py writes its SQLite data; unset = plugin idle.
+- ``SUTURE_COVERAGE_ROOT``  the repo (worktree) whose source is traced; default: cwd.
+- ``SUTURE_COVERAGE_ARCS``  "1" to record arcs (branches) as well as lines.
+
+One coverage.py dynamic context per test, named by its node id; code run at import
+or collection time lands in the empty context. Overhead is kept down by tracing only
+the repo's non-test source (test files, site-packages and virtualenvs are never
+traced), recording lines rather than arcs, and switching the context once per test
+(setup, call and teardown share it) instead of three times as pytest-cov does.
+
+coverage.py writes a context's lines to its data file when the next context starts,
+so a run killed midway still leaves every finished test's data on disk; SIGTERM and
+normal interpreter exit also save the test that was running.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+from pathlib import PurePosixPath
+
+import pytest
+
+ENV_FILE = "SUTURE_COVERAGE_FILE"
+ENV_ROOT = "SUTURE_COVERAGE_ROOT"
+ENV_ARCS = "SUTURE_COVERAGE_ARCS"
+
+# Directories that never hold the repo's own source (virtualenvs, tool caches).
+_FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
+
+
+def is_test_path(relpath: str) -> bool:
+    """True for test code: test_*.py, *_test.py, conftest.py, anything under a tests/ or test/ dir.
+
+    The one definition of "a test file" shared by the tracer (never traced) and the
+    spectra (never a suspect).
+    """
+    parts = PurePosixPath(relpath.replace("\\", "/")).parts
+    if not parts:
+        return False
+    name = parts[-1]
+    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
+        return True
+    return any(part in ("tests", "test") for part in parts[:-1])
+
+
+def omit_globs(root: str) -> list[str]:
+    """coverage.py omit patterns matching `is_test_path` and foreign dirs, rooted at `root`.
+
+    Rooted so that a repo living under, say, ~/tests/ is not omitted as a whole.
+    """
+    root = root.rstrip("/")
+    globs = [
+        f"{root}/**/conftest.py",
+        f"{root}/**/test_*.py",
+        f"{root}/**/*_test.py",
+        f"{root}/**/tests/*",
+        f"{root}/**/test/*",
+    ]
+    globs += [f"{root}/**/{d}/*" for d in _FOREIGN_DIRS]
+    return globs
+
+
+class _Recorder:
+    """Owns the coverage.py object for one pytest process."""
+
+    def __init__(self, data_file: str, root: str, arcs: bool) -> None:
+        import coverage  # imported lazily: an idle plugin costs nothing
+
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker:  # each xdist worker writes its own file; spectra reads them all
+            data_file = f"{data_file}.{worker}"
+        self.cov = coverage.Coverage(
+            data_file=data_file,
+            branch=arcs,
+            config_file=False,  # the project's own .coveragerc must not widen or redirect tracing
+            include=[f"{root.rstrip('/')}/*"],
+            omit=omit_globs(root),
+            auto_data=False,
+        )
+        # coverage.py's sys.monitoring core (Python 3.12+) drops lines already seen in an earlier
+        # context, so per-test data would be wrong; the C tracer records every context fully.
+        self.cov.set_option("run:core", "ctrace")
+        self.cov.erase()
+        self.saved = False
+        self.cov.start()
+
+    def switch(self, context: str) -> None:
+        self.cov.switch_context(context)
+
+    def save(self) -> None:
+        if self.saved:
+            return
+        self.saved = True
+        try:
+            self.cov.stop()
+            self.cov.save()
+        except Exception:  # never turn a test run into a crash over coverage bookkeeping
+            pass
+
+
+_recorder: _Recorder | None = None
+
+
+def _on_sigterm(signum, frame):  # pragma: no cover - exercised by killed runs
+    if _recorder is not None:
+        _recorder.save()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    # Earliest hook a -p plugin gets: start before conftest.py imports the project.
+    global _recorder
+    data_file = os.environ.get(ENV_FILE)
+    if not data_file or _recorder is not None:
+        return
+    root = os.path.realpath(os.environ.get(ENV_ROOT) or os.getcwd())
+    arcs = os.environ.get(ENV_ARCS, "") not in ("", "0")
+    _recorder = _Recorder(os.path.abspath(data_file), root, arcs)
+    atexit.register(_recorder.save)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    if _recorder is not None:
+        _recorder.switch(item.nodeid)
+    yield
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    if _recorder is not None:
+        _recorder.switch("")
+        _recorder.save()
