@@ -77,7 +77,16 @@ def _vendored_prefix(path: str, venvs: set[str]) -> str | None:
     return None
 
 
+def _maybe_in_git(root: Path) -> bool:
+    # A few stats are cheaper than starting git just to hear "not a repository".
+    if "GIT_DIR" in os.environ:
+        return True
+    return any((directory / ".git").exists() for directory in (root, *root.parents))
+
+
 def _git_candidates(root: Path, skipped: dict[str, int]) -> list[str] | None:
+    if not _maybe_in_git(root):
+        return None
     paths = _git_lines(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     if paths is None:
         return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # tree_sitter is imported on first parse: a warm index never needs it
@@ -62,7 +61,9 @@ _GRAMMARS: dict[str, tuple[str, str]] = {
 
 
 def _suffix(path: str) -> str:
-    return PurePosixPath(path).suffix.lower()
+    # str methods, not PurePosixPath: this runs for every file of every build.
+    dot = path.rfind(".")
+    return path[dot:].lower() if dot > path.rfind("/") + 1 else ""
 
 
 def language_for_path(path: str) -> str | None:
