@@ -226,6 +226,14 @@ class SymbolIndex:
         use_cache: bool = True,
         progress: Callable[[int, int], None] | None = None,
     ) -> SymbolIndex:
+        """Index `root`, re-parsing only files whose content changed since the cached build.
+
+        workers: parser processes (None: up to 2; 1: parse in this process).
+        progress(done, total): called as files finish; total counts every indexable
+        file and files taken from the cache are done from the first call.
+        Raises RetrievalError when root is missing or not a directory. A cache
+        that cannot be read is rebuilt; one that cannot be written is skipped.
+        """
         started = time.perf_counter()
         root = _checked_root(root)
         if workers is None:
