@@ -1,0 +1,370 @@
+"""Fault-localisation benchmark over the seeded-fault corpus (bench/faults/faults.jsonl).
+
+For every fault: a fresh git worktree of the library's prepared repo, the fault applied and
+committed (HEAD is buggy), then suture's localize (ochiai; the same run's spectra and frames
+re-ranked by localize's own ranking step for tarantula and dstar) and, from that run's per-test
+coverage data file, the plain baseline: Ochiai per line over the per-test contexts, lifted to
+the innermost function (max over its lines), no boosting, no import-time crediting.
+The true location is the fault's innermost function. Reported: function-level top-1/3/5 and
+mean EXAM per method, and the overhead of `suture localize` over a plain pytest run of the
+same suite, per library, in the same run.
+
+Ranks count ties at their middle: a fault tied with t-1 other functions after b better ones
+has rank b + (t+1)/2 (a method that cannot separate two functions gets no credit for luck).
+Functions no method scored share the last places. EXAM = rank / functions in the library.
+
+    python bench/bench_localize.py [--limit N] [--library NAME]... [--jobs 2] [--no-results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "faults"))
+from common import append_results, median  # noqa: E402
+
+import corpus  # noqa: E402
+import mutate  # noqa: E402
+
+FORMULAS = ("ochiai", "tarantula", "dstar")
+BASELINE = "plain ochiai (baseline)"
+
+
+# -- the repo's units: functions, classes, modules -------------------------------------------
+
+def is_test_path(rel: str) -> bool:
+    from suture.tools.coverage_plugin import is_test_path as suture_is_test_path
+
+    return suture_is_test_path(rel)
+
+
+def units_of(source: str) -> list[tuple[str, int, int]]:
+    """(qualname, first line incl. decorators, last line) of every function and class, outermost first."""
+    found = []
+
+    def walk(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                start = min([child.lineno] + [d.lineno for d in child.decorator_list])
+                found.append((name, start, child.end_lineno))
+                walk(child, name + ".")
+            else:
+                walk(child, prefix)
+
+    walk(ast.parse(source), "")
+    return found
+
+
+class UnitMap:
+    """Line -> innermost function or class (or "<module>") of one file."""
+
+    def __init__(self, source: str) -> None:
+        self.units = units_of(source)
+
+    def at(self, line: int) -> str:
+        best = None
+        for name, start, end in self.units:
+            if start <= line <= end and (best is None or start >= best[1]):
+                best = (name, start)
+        return best[0] if best else "<module>"
+
+
+def count_units(repo: Path) -> int:
+    """Functions, classes and modules of the repo's non-test Python source: the EXAM denominator."""
+    total = 0
+    for path in repo.rglob("*.py"):
+        rel = path.relative_to(repo).as_posix()
+        if rel.startswith(".") or is_test_path(rel):
+            continue
+        try:
+            total += 1 + len(units_of(path.read_text()))
+        except SyntaxError:
+            continue
+    return total
+
+
+# -- the plain baseline ---------------------------------------------------------------------
+
+def per_test_lines(spectra) -> dict[tuple[str, int], set[str]]:
+    """(path, line) -> tests whose context executed it: the raw per-test contexts of the run's data file.
+
+    localize's Spectra also credits import-time lines to the tests of their file; the plain
+    baseline does without, so those lines are left out here.
+    """
+    return {key: tests for key, tests in spectra.lines.items() if key not in spectra.import_lines}
+
+
+def plain_ochiai(lines: dict[tuple[str, int], set[str]], failing: set[str], root: Path) -> dict[tuple[str, str], float]:
+    """Ochiai per line lifted to the innermost unit by max; nothing else."""
+    maps: dict[str, UnitMap] = {}
+    scores: dict[tuple[str, str], float] = {}
+    for (path, line), tests in lines.items():
+        if is_test_path(path):
+            continue
+        ef = len(tests & failing)
+        if not ef:
+            continue
+        ep = len(tests) - ef
+        score = ef / math.sqrt(len(failing) * (ef + ep))
+        if path not in maps:
+            maps[path] = UnitMap((root / path).read_text())
+        key = (path, maps[path].at(line))
+        scores[key] = max(scores.get(key, 0.0), score)
+    return scores
+
+
+def mid_rank(scores: dict[tuple[str, str], float], truth: tuple[str, str], total: int) -> float:
+    """Rank of `truth` with ties at their middle; unscored units tie at zero over the remaining places."""
+    s = scores.get(truth, 0.0)
+    if s <= 0:
+        scored = sum(1 for v in scores.values() if v > 0)
+        return scored + (max(total, scored + 1) - scored + 1) / 2
+    better = sum(1 for v in scores.values() if v > s)
+    ties = sum(1 for v in scores.values() if v == s)
+    return better + (ties + 1) / 2
+
+
+# -- one fault (runs in its own process: `--one-fault ID`) ----------------------------------
+
+def seeded_worktree(repo: Path, fault: dict, into: Path) -> Path:
+    """A worktree of the library repo at `into` with the fault committed at HEAD."""
+    corpus.git(repo, "worktree", "add", "-q", "--detach", str(into), "HEAD")
+    target = into / fault["path"]
+    target.write_text(mutate.apply(target.read_text(), fault))
+    corpus.git(into, "commit", "-q", "-am", f"seeded fault {fault['id']}")
+    return into
+
+
+def remove_worktree(repo: Path, tree: Path) -> None:
+    subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=repo, capture_output=True)
+    subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
+
+
+def rerank(loc, tree: Path, formula: str) -> list:
+    """The same run's spectra, failing tests and traceback frames ranked under another formula by
+    localize's own ranking step (a second localize() would rerun the suite for the same data)."""
+    from suture.tools import localize as localize_module
+
+    passing = [n for n, o in loc.spectra.tests.items() if o == "passed" and n not in loc.flaky]
+    line_scores = loc.spectra.scores(loc.failing, passing, formula)
+    frames = {n: loc.run.outcomes[n].frames for n in loc.failing}
+    symbols_of = localize_module._symbol_source(tree, None)
+    return localize_module._rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing))
+
+
+def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
+    from suture.tools.localize import LocalizeError, localize
+
+    truth = (fault["path"], fault["symbol"])
+    result = {"id": fault["id"], "library": fault["library"], "ranks": {}, "listed": {}}
+    with tempfile.TemporaryDirectory(prefix="suture-bench-") as tmp:
+        tree = seeded_worktree(repo, fault, Path(tmp) / "tree")
+        try:
+            start = time.perf_counter()
+            try:
+                loc = localize(tree, formula="ochiai", run_dir=Path(tmp) / "run")
+            except LocalizeError as error:
+                result["error"] = str(error)
+                return result
+            result["seconds"] = round(time.perf_counter() - start, 2)
+            result["failing"] = len(loc.failing)
+            result["flaky"] = len(loc.flaky)
+            for formula in FORMULAS:
+                ranking = loc.ranking if formula == "ochiai" else rerank(loc, tree, formula)
+                scores = {(s.path, s.symbol): s.score for s in ranking}
+                result["ranks"][formula] = mid_rank(scores, truth, total_units)
+                listed = [(s.path, s.symbol) for s in ranking]
+                result["listed"][formula] = listed.index(truth) + 1 if truth in listed else total_units
+            lines = per_test_lines(loc.spectra)
+            result["ranks"][BASELINE] = mid_rank(plain_ochiai(lines, set(loc.failing), tree), truth, total_units)
+            result["top_suspect"] = [loc.ranking[0].path, loc.ranking[0].symbol] if loc.ranking else None
+        finally:
+            remove_worktree(repo, tree)
+    return result
+
+
+# -- overhead -------------------------------------------------------------------------------
+
+def suture_localize_cmd(tree: Path) -> list[str]:
+    """The CLI when it has `localize`, else the same function called from a fresh interpreter."""
+    exe = Path(sys.executable).with_name("suture")
+    probe = subprocess.run([str(exe), "localize", "--help"], capture_output=True, text=True)
+    if probe.returncode == 0:
+        return [str(exe), "localize", "--repo", str(tree), "--json"]
+    code = ("import sys; from pathlib import Path; from suture.tools.localize import localize; "
+            "localize(Path(sys.argv[1]))")
+    return [sys.executable, "-c", code, str(tree)]
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    seconds = time.perf_counter() - start
+    if done.returncode not in (0, 1):  # pytest exits 1 on the seeded failures; localize 0
+        raise SystemExit(f"overhead run failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-1500:]}")
+    return seconds
+
+
+def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int) -> dict:
+    """Median wall time of `suture localize` and of plain `python -m pytest`, alternated, on one buggy HEAD."""
+    with tempfile.TemporaryDirectory(prefix="suture-bench-") as tmp:
+        tree = seeded_worktree(repo, fault, Path(tmp) / "tree")
+        try:
+            cmd = suture_localize_cmd(tree)
+            plain, suture = [], []
+            for _ in range(reps):
+                plain.append(timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tree))
+                suture.append(timed(cmd, tree))
+                subprocess.run(["git", "clean", "-fdxq"], cwd=tree, capture_output=True)
+        finally:
+            remove_worktree(repo, tree)
+    return {"pytest": median(plain), "suture": median(suture), "command": cmd[1] if "-c" in cmd else "suture localize"}
+
+
+# -- driver ---------------------------------------------------------------------------------
+
+def select(faults: list[dict], libraries: list[str], limit: int | None) -> list[dict]:
+    """Faults of the chosen libraries; with a limit, taken round-robin so each library is represented."""
+    by_lib: dict[str, list[dict]] = defaultdict(list)
+    for f in faults:
+        if f["library"] in libraries:
+            by_lib[f["library"]].append(f)
+    chosen: list[dict] = []
+    queues = [list(v) for v in by_lib.values()]
+    while queues and (limit is None or len(chosen) < limit):
+        for q in list(queues):
+            if q and (limit is None or len(chosen) < limit):
+                chosen.append(q.pop(0))
+            if not q:
+                queues.remove(q)
+    return chosen
+
+
+def summarize(results: list[dict], methods: list[str], totals: dict[str, int]) -> list[str]:
+    rows = ["| method | faults | top-1 | top-3 | top-5 | mean EXAM |", "|---|---:|---:|---:|---:|---:|"]
+    for method in methods:
+        ranks = [(r["ranks"][method], totals[r["library"]]) for r in results if method in r["ranks"]]
+        if not ranks:
+            continue
+        n = len(ranks)
+
+        def pct(k):
+            return f"{100 * sum(rank <= k for rank, _ in ranks) / n:.1f}%"
+
+        exam = sum(rank / total for rank, total in ranks) / n
+        rows.append(f"| {method} | {n} | {pct(1)} | {pct(3)} | {pct(5)} | {exam:.4f} |")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fault localisation accuracy and overhead on the seeded-fault corpus.")
+    parser.add_argument("--limit", type=int, help="at most N faults, spread over the libraries")
+    parser.add_argument("--library", action="append", help="only this library (repeatable)")
+    parser.add_argument("--jobs", type=int, default=2, help="faults localised at once")
+    parser.add_argument("--overhead-reps", type=int, default=3)
+    parser.add_argument("--work-dir", type=Path, default=corpus.DEFAULT_WORK_DIR)
+    parser.add_argument("--faults", type=Path, default=corpus.FAULTS, help="the corpus (default bench/faults/faults.jsonl)")
+    parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
+    args = parser.parse_args(argv)
+
+    faults = [json.loads(line) for line in args.faults.read_text().splitlines()]
+    libraries = corpus.load_libraries(args.library)
+    repos = {lib.name: args.work_dir / lib.name / "repo" for lib in libraries}
+
+    if args.one_fault:
+        (fault,) = [f for f in faults if f["id"] == args.one_fault]
+        repo = repos[fault["library"]]
+        print(json.dumps(localize_fault(fault, repo, count_units(repo))))
+        return 0
+
+    started = time.perf_counter()
+    recorded = corpus.load_baseline()
+    totals = {}
+    for lib in libraries:
+        repo = corpus.prepare(lib, args.work_dir)
+        tree = corpus.git(repo, "rev-parse", "HEAD^{tree}").strip()
+        if recorded.get(lib.name, {}).get("commit_tree") not in (None, tree):
+            raise SystemExit(f"{lib.name}: the prepared repo differs from the one the corpus was built on")
+        totals[lib.name] = count_units(repo)
+    chosen = select(faults, [lib.name for lib in libraries], args.limit)
+    print(f"{len(chosen)} faults over {len(libraries)} libraries", file=sys.stderr)
+
+    def one(fault: dict) -> dict:
+        done = subprocess.run([sys.executable, __file__, "--one-fault", fault["id"], "--work-dir", str(args.work_dir),
+                               "--faults", str(args.faults)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            return {"id": fault["id"], "library": fault["library"], "ranks": {}, "error": done.stderr.strip()[-500:]}
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    results = []
+    with ThreadPoolExecutor(args.jobs) as pool:
+        for i, result in enumerate(pool.map(one, chosen), 1):
+            results.append(result)
+            ranks = ", ".join(f"{k}={v:g}" for k, v in result["ranks"].items())
+            print(f"[{i}/{len(chosen)}] {result['id']}: {ranks or result.get('error')}", file=sys.stderr)
+    accuracy_seconds = time.perf_counter() - started
+
+    costs = {}
+    for lib in libraries:
+        first = next((f for f in chosen if f["library"] == lib.name), None)
+        if first is not None:
+            costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps)
+
+    errors = [r for r in results if r.get("error") or not r["ranks"]]
+    methods = [BASELINE, *FORMULAS]
+    body = [
+        f"{len(results)} seeded faults ({', '.join(f'{lib.name} {lib.version}' for lib in libraries)}), "
+        f"corpus {args.faults.name}; {len(errors)} without a ranking; {accuracy_seconds:.0f} s, "
+        f"{args.jobs} faults at a time. Ranks: ties at their middle; EXAM = rank / functions+classes+modules "
+        f"of the library ({', '.join(f'{k} {v}' for k, v in totals.items())}).",
+        "",
+        *summarize(results, methods, totals),
+        "",
+        "suture ochiai, ranking as listed (ties broken by suture's order):",
+        "",
+    ]
+    listed = [{**r, "ranks": {"ochiai (as listed)": r["listed"]["ochiai"]}} for r in results if "ochiai" in r.get("listed", {})]
+    body += summarize(listed, ["ochiai (as listed)"], totals)
+    body += ["", "Per library (suture ochiai vs baseline):", "",
+             "| library | faults | ochiai top-1 | ochiai top-5 | baseline top-1 | baseline top-5 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for lib in libraries:
+        mine = [r for r in results if r["library"] == lib.name and "ochiai" in r["ranks"]]
+        if mine:
+            def pct(method, k):
+                return f"{100 * sum(r['ranks'][method] <= k for r in mine) / len(mine):.0f}%"
+            body.append(f"| {lib.name} | {len(mine)} | {pct('ochiai', 1)} | {pct('ochiai', 5)} | "
+                        f"{pct(BASELINE, 1)} | {pct(BASELINE, 5)} |")
+    body += ["", "Overhead: `suture localize` (ochiai, cold index) vs plain `python -m pytest` on the same buggy "
+             f"checkout, median of {args.overhead_reps} alternated runs:", "",
+             "| library | pytest s | suture localize s | ratio |", "|---|---:|---:|---:|"]
+    for name, c in costs.items():
+        body.append(f"| {name} | {c['pytest']:.2f} | {c['suture']:.2f} | {c['suture'] / c['pytest']:.2f}x |")
+    if errors:
+        body += ["", "Faults without a ranking: " + "; ".join(f"{r['id']}: {r.get('error', '')[:160]}" for r in errors[:10])]
+    text = "\n".join(body)
+    print(text)
+    if not args.no_results:
+        append_results("Fault localisation (seeded faults)", text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
