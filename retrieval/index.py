@@ -386,6 +386,21 @@ class SymbolIndex:
         for path in self.paths():
             yield from self._references_in(path)
 
+    def references_to(self, name: str) -> list[Reference]:
+        """References whose name is exactly `name`, in path then line order.
+
+        Much cheaper than filtering references(): a file whose marshalled
+        records do not even contain the name's bytes is never decoded.
+        """
+        needle = name.encode("utf-8", "surrogatepass")
+        found: list[Reference] = []
+        for path in self.paths():
+            blob = self._blobs_of(path)[1]
+            if needle not in blob:
+                continue
+            found.extend(Reference(path, r[0], r[1], r[2], r[3], r[4]) for r in self._decode(blob) if r[0] == name)
+        return found
+
     def find(self, name: str) -> list[Symbol]:
         """Symbols whose bare name or qualified name is exactly `name`."""
         if self._by_name is None:

@@ -89,6 +89,15 @@ def test_file_and_references(repo):
     assert [s.qualname for s in index.symbols()][:1] == ["main"]  # file order: cmd/main.go first
 
 
+def test_references_to_matches_a_filter_over_all_references(repo, tmp_path):
+    cache = tmp_path / "cache"
+    build(repo, cache_dir=cache)
+    index = build(repo, cache_dir=cache)  # records come from the pack, not from memory
+    for name in ("Circle", "math", "start", "serve", "pi", "absent"):
+        assert index.references_to(name) == [r for r in index.references() if r.name == name]
+    assert [r.scope for r in index.references_to("Circle")] == ["make_circle"]
+
+
 def test_second_build_parses_nothing(repo, tmp_path):
     cache = tmp_path / "cache"
     first = build(repo, cache_dir=cache)
