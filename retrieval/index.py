@@ -366,7 +366,7 @@ class SymbolIndex:
 
     def _references_in(self, path: str) -> list[Reference]:
         # row: (name, kind, line, scope, module)
-        return [Reference(path, r[0], r[1], r[2], r[3], r[4]) for r in self._decode(self._blobs_of(path)[1])]
+        return [_reference(path, row) for row in self._decode(self._blobs_of(path)[1])]
 
     def file(self, path: str) -> FileIndex | None:
         row = self._rows.get(path)
@@ -398,7 +398,7 @@ class SymbolIndex:
             blob = self._blobs_of(path)[1]
             if needle not in blob:
                 continue
-            found.extend(Reference(path, r[0], r[1], r[2], r[3], r[4]) for r in self._decode(blob) if r[0] == name)
+            found.extend(_reference(path, row) for row in self._decode(blob) if row[0] == name)
         return found
 
     def find(self, name: str) -> list[Symbol]:
@@ -432,6 +432,39 @@ class SymbolIndex:
                 digest.update(f"{path}\0{self._rows[path][1]}\n".encode("utf-8", "surrogateescape"))
             self._fingerprint = digest.hexdigest()
         return self._fingerprint
+
+
+def _make_reference_factory() -> Callable[[str, tuple], Reference]:
+    """Build Reference records from cached rows about twice as fast as Reference(...).
+
+    A large repository has hundreds of thousands of references and the repo map
+    reads them all; a frozen dataclass's __init__ goes through object.__setattr__
+    per field, while the slot descriptors can be set directly. Falls back to the
+    plain constructor if the model ever stops using slots.
+    """
+    names = ("path", "name", "kind", "line", "scope", "module")
+    descriptors = [getattr(Reference, name, None) for name in names]
+    if tuple(f for f in getattr(Reference, "__dataclass_fields__", {})) != names or not all(
+        type(d).__name__ == "member_descriptor" for d in descriptors
+    ):
+        return lambda path, row: Reference(path, *row)
+    set_path, set_name, set_kind, set_line, set_scope, set_module = (d.__set__ for d in descriptors)
+    new = object.__new__
+
+    def make(path: str, row: tuple) -> Reference:
+        reference = new(Reference)
+        set_path(reference, path)
+        set_name(reference, row[0])
+        set_kind(reference, row[1])
+        set_line(reference, row[2])
+        set_scope(reference, row[3])
+        set_module(reference, row[4])
+        return reference
+
+    return make
+
+
+_reference = _make_reference_factory()
 
 
 def _symbol_row(symbol: Symbol) -> tuple:

@@ -291,3 +291,16 @@ def test_no_processes_available_falls_back_to_in_process(make_repo, monkeypatch)
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
     index = build(_many_files(make_repo), workers=2, use_cache=False)
     assert index.stats.parsed == 40
+
+
+def test_references_from_the_cache_equal_fresh_parse_records(repo):
+    import dataclasses
+
+    from suture.retrieval.parse import parse_source
+
+    index = build(repo)
+    fresh = parse_source("pkg/shapes.py", "python", (repo / "pkg/shapes.py").read_bytes())[1]
+    cached = index.file("pkg/shapes.py").references
+    assert cached == fresh and len({hash(r) for r in cached}) == len(set(fresh))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cached[0].name = "changed"
