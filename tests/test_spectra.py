@@ -126,3 +126,37 @@ def test_spectra_from_a_real_run(make_repo, tmp_path):
 def test_unknown_formula_is_refused():
     with pytest.raises(ValueError, match="unknown formula"):
         Spectra(lines={}).scores([], [], "jaccardish")
+
+
+def test_a_run_killed_midway_keeps_the_finished_tests(make_repo, tmp_path):
+    from suture.tools.testrun import run_tests
+
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/lib.py": LIB,
+            "tests/test_hang.py": """\
+                import time
+
+                from pkg.lib import shrink
+
+
+                def test_first():
+                    assert shrink(2) == 1
+
+
+                def test_hangs():
+                    shrink(5)
+                    while True:
+                        time.sleep(0.1)
+            """,
+        }
+    )
+    data_file = tmp_path / "cov.db"
+    run = run_tests(
+        repo, test_cmd=f"{sys.executable} -m pytest", timeout=8, per_test_timeout=None,
+        pytest_plugins=["suture.tools.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
+    )
+    assert run.status == "timeout"
+    spectra = Spectra.from_coverage(data_file, repo)
+    assert "tests/test_hang.py::test_first" in spectra.covering("pkg/lib.py", 14)
