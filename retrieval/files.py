@@ -139,17 +139,19 @@ def _walk_candidates(root: Path, skipped: dict[str, int]) -> list[str]:
     """Relative paths of the files under a plain directory (symlinked dirs not followed)."""
     found: list[str] = []
     root_text = str(root)
-
-    def walk(directory: str, rel_dir: str, specs: list[tuple[str, pathspec.GitIgnoreSpec]]) -> None:
+    # An explicit stack rather than recursion: directory depth is the user's business.
+    stack: list[tuple[str, str, list[tuple[str, pathspec.GitIgnoreSpec]]]] = [(root_text, "", [])]
+    while stack:
+        directory, rel_dir, specs = stack.pop()
         try:
-            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+            entries = list(os.scandir(directory))
         except OSError:
             _count(skipped, "unreadable")
-            return
+            continue
         names = {entry.name for entry in entries}
         if rel_dir and VENV_MARKER in names:
             _count(skipped, "vendored")
-            return
+            continue
         if ".gitignore" in names:
             spec = _load_gitignore(directory)
             if spec is not None:
@@ -168,7 +170,7 @@ def _walk_candidates(root: Path, skipped: dict[str, int]) -> list[str]:
                 elif specs and _is_ignored(specs, rel + "/"):
                     _count(skipped, "gitignored")
                 else:
-                    walk(entry.path, rel + "/", specs)
+                    stack.append((entry.path, rel + "/", specs))
             elif specs and _is_ignored(specs, rel):
                 _count(skipped, "gitignored")
             elif entry.is_symlink() and os.path.isdir(entry.path):
@@ -177,8 +179,6 @@ def _walk_candidates(root: Path, skipped: dict[str, int]) -> list[str]:
                 # a symlinked directory inside the root: its files are indexed where they live
             else:
                 found.append(rel)
-
-    walk(root_text, "", [])
     return found
 
 
