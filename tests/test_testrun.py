@@ -329,6 +329,40 @@ def test_process_dying_mid_test_is_crashed(make_repo):
     assert run.outcomes["test_die.py::test_exits"].outcome == "error"
 
 
+def test_src_layout_imports_the_checkout(make_repo):
+    repo = make_repo(
+        {
+            "src/shapes/__init__.py": "def area(w, h):\n    return w * h\n",
+            "tests/test_shapes.py": "from shapes import area\n\ndef test_area():\n    assert area(2, 3) == 6\n",
+        }
+    )
+    with scratch_worktree(repo) as tree:
+        run = run_tests(tree, per_test_timeout=QUICK)
+    assert run.status == "ok" and run.passed == ["tests/test_shapes.py::test_area"]
+
+
+def test_forked_child_falling_back_into_pytest_writes_nothing(make_repo):
+    repo = make_repo(
+        {
+            "test_fork_raise.py": """\
+                import os
+
+                def test_forks():
+                    if os.fork() == 0:
+                        raise RuntimeError("child goes on as pytest")
+                    os.wait()
+
+                def test_after():
+                    pass
+                """
+        }
+    )
+    # The parent waits while its child runs the rest of the session: allow it time.
+    run = run_tests(repo, per_test_timeout=60)
+    assert run.outcomes["test_fork_raise.py::test_forks"].outcome == "passed"
+    assert run.outcomes["test_fork_raise.py::test_after"].outcome == "passed"
+
+
 def test_no_tests_collected(make_repo):
     repo = make_repo({"pytest.ini": "[pytest]\n", "lib.py": "x = 1\n"})
     run = run_tests(repo, per_test_timeout=QUICK)

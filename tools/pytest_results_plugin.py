@@ -18,11 +18,11 @@ SUTURE_PER_TEST_TIMEOUT (seconds, > 0) arms SIGALRM for each setup / call / tear
 phase on POSIX when pytest runs in the main thread: the handler raises PerTestTimeout
 inside the test, pytest reports the phase as failed, and this plugin marks it
 "timeout"; the run goes on with the next test. Code that never returns to the
-interpreter (a long C loop holding the GIL) cannot be interrupted that way:
-faulthandler's C watchdog dumps every thread's stack into SUTURE_STUCK_FILE once
-the phase has overrun by a grace period and ends the process; the runner turns
-the dump into the test's "timeout" record and resumes the suite without the tests
-already reported (SUTURE_SKIP_FILE).
+interpreter (a long C loop holding the GIL) cannot be interrupted that way: the
+runner sees no new record for longer than the timeout plus a grace period, sends
+STUCK_SIGNAL (faulthandler dumps every thread's stack into SUTURE_STUCK_FILE),
+kills the run, turns the dump into the test's "timeout" record and resumes the
+suite without the tests already reported (SUTURE_SKIP_FILE).
 
 This module imports only the standard library and pytest, so it works under any
 interpreter that can import it.
@@ -45,6 +45,7 @@ RESULTS_ENV = "SUTURE_RESULTS_FILE"
 TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
 SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
 STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
+STUCK_SIGNAL = getattr(signal, "SIGUSR2", None)  # the runner's request for that dump
 MESSAGE_LIMIT = 4000
 FRAME_LIMIT = 60
 # pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
@@ -79,19 +80,26 @@ class _ResultsWriter:
         # Line buffered and flushed per record: a killed run keeps every finished line.
         self._out = open(path, "a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
+        self._pid = os.getpid()  # a test's forked child that falls back into pytest must not write
         self._timeout = timeout
         self._internal = internal_dirs()
         # (nodeid, when) -> (exception text, frames), taken from the live excinfo in makereport
         self._failures: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
         self._timed_out: set[tuple[str, str]] = set()
         self._phase: tuple[str, str] | None = None
-        self._stuck_file = open(stuck_path, "w", encoding="utf-8") if stuck_path and timeout > 0 else None
+        self._stuck_file = None
+        if stuck_path and timeout > 0 and hasattr(faulthandler, "register"):
+            # A C-level handler: it dumps the stacks even while a C loop holds the GIL. The runner sends
+            # the signal when a test makes no progress; unlike dump_traceback_later it keeps no thread,
+            # which a test's forked child would wait for forever.
+            self._stuck_file = open(stuck_path, "w", encoding="utf-8")
+            faulthandler.register(STUCK_SIGNAL, file=self._stuck_file, all_threads=True)
 
     # -- output -------------------------------------------------------------------------
     def write(self, record: dict[str, Any]) -> None:
         line = json.dumps(record, default=str)
         with self._lock:
-            if not self._out.closed:
+            if not self._out.closed and os.getpid() == self._pid:
                 self._out.write(line + "\n")
                 self._out.flush()
 
@@ -99,6 +107,7 @@ class _ResultsWriter:
         with self._lock:
             self._out.close()
         if self._stuck_file is not None:
+            faulthandler.unregister(STUCK_SIGNAL)
             self._stuck_file.close()
 
     # -- traceback frames ---------------------------------------------------------------
@@ -148,9 +157,6 @@ class _ResultsWriter:
     def run_phase(self, item: pytest.Item, when: str):
         """Generator body for the setup / call / teardown hook wrappers."""
         self._phase = (item.nodeid, when)
-        if self._stuck_file is not None:
-            # faulthandler's watchdog is a C thread: it still fires when the test holds the GIL in a C loop.
-            faulthandler.dump_traceback_later(self._timeout + max(2.0, self._timeout), file=self._stuck_file, exit=True)
         alarm = self._can_alarm()
         if alarm:
             previous = signal.signal(signal.SIGALRM, self._on_alarm)
@@ -161,8 +167,6 @@ class _ResultsWriter:
             if alarm:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 signal.signal(signal.SIGALRM, previous)
-            if self._stuck_file is not None:
-                faulthandler.cancel_dump_traceback_later()
             self._phase = None
 
     # -- hooks --------------------------------------------------------------------------

@@ -30,7 +30,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from suture.tools.pytest_results_plugin import RESULTS_ENV, SKIP_ENV, STUCK_ENV, TIMEOUT_ENV, internal_dirs
+from suture.tools.pytest_results_plugin import (
+    RESULTS_ENV,
+    SKIP_ENV,
+    STUCK_ENV,
+    STUCK_SIGNAL,
+    TIMEOUT_ENV,
+    internal_dirs,
+)
 from suture.tools.worktree import scratch_worktree
 
 __all__ = [
@@ -265,8 +272,54 @@ def _kill_run(proc: subprocess.Popen[bytes], token: bytes) -> None:
         proc.wait()
 
 
-def _run_in_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: Path) -> tuple[int, bool]:
-    """(returncode, timed_out); nothing the run started survives this call."""
+class _ProgressWatch:
+    """Tells when a pytest run has been inside one test phase for too long.
+
+    The plugin's SIGALRM stops ordinary hangs; this catches the rest (a C loop
+    holding the GIL): no new result line for `limit` seconds while a test is in
+    progress. It then asks faulthandler for the stacks (STUCK_SIGNAL) before the
+    run is killed.
+    """
+
+    def __init__(self, results: Path, stuck: Path, limit: float) -> None:
+        self.results, self.stuck, self.limit = results, stuck, limit
+        self.offset, self.partial = 0, b""
+        self.in_test, self.since = False, time.monotonic()
+
+    def __call__(self, pid: int) -> bool:
+        try:
+            size = self.results.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size > self.offset:
+            with open(self.results, "rb") as fh:
+                fh.seek(self.offset)
+                lines = (self.partial + fh.read(size - self.offset)).split(b"\n")
+            self.offset, self.partial = size, lines.pop()
+            for line in lines:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                event = rec.get("event")
+                self.in_test = event == "start" or (event == "report" and rec.get("when") != "teardown")
+            self.since = time.monotonic()
+        if not self.in_test or time.monotonic() - self.since < self.limit:
+            return False
+        try:
+            os.kill(pid, STUCK_SIGNAL)
+        except ProcessLookupError:
+            return False
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and not (self.stuck.exists() and self.stuck.stat().st_size):
+            time.sleep(0.05)
+        return True
+
+
+def _run_in_group(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float, output: Path, watch: _ProgressWatch | None = None
+) -> tuple[int, bool, bool]:
+    """(returncode, timed_out, stuck); nothing the run started survives this call."""
     token = uuid.uuid4().hex
     env = {**env, RUN_TOKEN_ENV: token}
     marker = f"{RUN_TOKEN_ENV}={token}".encode()
@@ -276,15 +329,25 @@ def _run_in_group(argv: list[str], cwd: Path, env: dict[str, str], timeout: floa
             argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    timed_out = False
+    timed_out = stuck = False
+    deadline = time.monotonic() + timeout
     try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                proc.wait(min(left, 0.25) if watch else left)
+                break
+            except subprocess.TimeoutExpired:
+                if time.monotonic() >= deadline:
+                    timed_out = True
+                    break
+                if watch is not None and watch(proc.pid):
+                    stuck = True
+                    break
     finally:
         # Also on KeyboardInterrupt, and after a normal exit (forked children may still run).
         _kill_run(proc, marker)
-    return proc.returncode, timed_out
+    return proc.returncode, timed_out, stuck
 
 
 # -- results -------------------------------------------------------------------------------
@@ -457,34 +520,39 @@ def run_tests(
             command += ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
-            child_env[STUCK_ENV] = str(Path(scratch) / "stuck.txt")
         else:
             command = argv
+        stuck_file = Path(scratch) / "stuck.txt"
+        watch = None
+        if pytest_argv is not None and per_test_timeout and per_test_timeout > 0 and STUCK_SIGNAL is not None:
+            child_env[STUCK_ENV] = str(stuck_file)
+            watch = _ProgressWatch(results, stuck_file, per_test_timeout + max(2.0, per_test_timeout))
         started = time.monotonic()
         resumed = False
         while True:
             left = max(0.1, timeout - (time.monotonic() - started))
             try:
-                returncode, timed_out = _run_in_group(command, workdir, child_env, left, output)
+                returncode, timed_out, stuck = _run_in_group(command, workdir, child_env, left, output, watch)
             except FileNotFoundError:
                 raise TestRunError(f"the test command {shown!r} was not found (no such program: {argv[0]}).") from None
             except PermissionError:
                 raise TestRunError(
                     f"the test command {shown!r} could not be started: {argv[0]} is not executable."
                 ) from None
-            stuck = Path(scratch) / "stuck.txt"
-            if pytest_argv is None or timed_out or not stuck.exists() or not stuck.stat().st_size:
+            if not stuck:
                 break
-            # faulthandler stopped a test stuck in native code: record it, go on without what already reported.
+            # A test stuck in native code: record it, go on without what already reported.
             resumed = True
             so_far = _read_records(results)
+            dump = stuck_file.read_text(errors="replace") if stuck_file.exists() else ""
             with open(results, "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(_stuck_report(stuck.read_text(errors="replace"), so_far, per_test_timeout)) + "\n")
-            stuck.unlink()
+                fh.write("\n" + json.dumps(_stuck_report(dump, so_far, per_test_timeout)) + "\n")
             done = {r["nodeid"] for r in _read_records(results) if r.get("event") == "report"}
             skip = Path(scratch) / "skip.txt"
             skip.write_text("\n".join(sorted(done)) + "\n", encoding="utf-8")
             child_env[SKIP_ENV] = str(skip)
+            watch = _ProgressWatch(results, stuck_file, watch.limit)
+            watch.offset = results.stat().st_size
         if resumed and returncode == 5:
             returncode = 1  # the resumed run had nothing left; the stuck test still counts as a failure
         seconds = time.monotonic() - started
