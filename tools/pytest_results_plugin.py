@@ -5,7 +5,7 @@ inert unless SUTURE_RESULTS_FILE names the output file. Because every line is
 flushed at once, a run killed from outside still leaves the results it reached.
 
 Records (the "event" key says which):
-  start             {nodeid, thread}                       a test begins (the last one without an end is the one that hung)
+  start             {nodeid, thread}   a test begins (the last one without an end is the one that hung)
   report            {nodeid, when, outcome, duration, message, details, frames, timeout, xfail}
                     message: the exception ("AssertionError: assert 0 == 4") or skip reason;
                     details: pytest's full failure text

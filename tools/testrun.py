@@ -57,6 +57,7 @@ RUN_TOKEN_ENV = "SUTURE_RUN_TOKEN"
 TAIL_CHARS = 6000
 TERM_GRACE_SECONDS = 2.0
 
+# "runner_missing" is part of the shared contract but never returned: a missing runner raises TestRunError.
 Status = Literal["ok", "no_tests", "collection_error", "runner_missing", "timeout", "crashed"]
 OutcomeName = Literal["passed", "failed", "error", "skipped", "timeout"]
 FAILING = ("failed", "error", "timeout")
@@ -439,7 +440,8 @@ def _stuck_report(dump: str, records: list[dict[str, Any]], per_test_timeout: fl
         head = _DUMP_THREAD.match(block)
         if head and int(head[1], 16) == start.get("thread"):
             # faulthandler prints the innermost frame first.
-            frames = [[f, int(n), fn] for f, n, fn in reversed(_DUMP_FRAME.findall(block)) if not f.startswith(internal)]
+            found = reversed(_DUMP_FRAME.findall(block))
+            frames = [[f, int(n), fn] for f, n, fn in found if not f.startswith(internal)]
     return {
         "event": "report",
         "nodeid": nodeid,
@@ -600,7 +602,9 @@ def run_tests(
     return TestRun(status, outcomes, collection_errors, returncode, seconds, tail, command)
 
 
-def _custom_run(shown: str, command: list[str], returncode: int, timed_out: bool, seconds: float, tail: str) -> TestRun:
+def _custom_run(
+    shown: str, command: list[str], returncode: int, timed_out: bool, seconds: float, tail: str
+) -> TestRun:
     """A non-pytest command: its exit code is the only outcome we can honestly report."""
     name: OutcomeName = "timeout" if timed_out else "passed" if returncode == 0 else "failed"
     message = "" if name == "passed" else f"{shown} exited {returncode}" if not timed_out else "wall-clock limit hit"

@@ -77,7 +77,9 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     parent = Path(tempfile.mkdtemp(prefix="suture-wt-")).resolve()
     if parent.is_relative_to(top):
         shutil.rmtree(parent, ignore_errors=True)
-        raise WorkspaceError(f"the temp directory {parent} lies inside the repository; set TMPDIR to a place outside it.")
+        raise WorkspaceError(
+            f"the temp directory {parent} lies inside the repository; set TMPDIR to a place outside it."
+        )
     # Keep the repository's name as the checkout's name: tracebacks and rootdir-derived ids read naturally.
     path = parent / top.name
     try:
