@@ -295,3 +295,44 @@ def test_no_tests_and_broken_commands(make_repo):
         localize(repo, test_cmd="make test")
     with pytest.raises(LocalizeError):
         localize(repo.parent, test_cmd=PYTEST)  # not a git repository
+
+
+def test_a_function_run_only_at_import_time_is_still_ranked(make_repo, tmp_path):
+    # `_build` runs once, at import, under no test: its body lines are still its own,
+    # while its `def` line (and the module's lines) go to "<module>".
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/table.py": """\
+                def _build():
+                    return {n: n * 3 for n in range(5)}  # bug: n * 2
+
+
+                DOUBLE = _build()
+
+
+                def double(n):
+                    return DOUBLE[n]
+
+
+                def triple(n):
+                    return n * 3
+            """,
+            "tests/test_table.py": """\
+                from pkg.table import double, triple
+
+
+                def test_double():
+                    assert double(2) == 4
+
+
+                def test_triple():
+                    assert triple(2) == 6
+            """,
+        }
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    ranked = {s.symbol: s for s in loc.ranking}
+    assert ranked["_build"].score > 0 and (ranked["_build"].start_line, ranked["_build"].end_line) == (1, 2)
+    assert "<module>" in ranked
+    assert loc.ranking[0].symbol == "double"  # the one function the failing test ran

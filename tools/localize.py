@@ -131,7 +131,7 @@ def localize(
             line_scores = spectra.scores(failing, passing, formula)
             symbols_of = _symbol_source(tree, index)
             frames = {n: run.outcomes[n].frames for n in failing}
-            ranking = _rank(line_scores, spectra, symbols_of, frames, failing)
+            ranking = _rank(line_scores, spectra, symbols_of, frames, failing, lambda p: _read(tree / p))
     except (WorkspaceError, TestRunError) as error:
         raise LocalizeError(str(error)) from None
     if top is not None:
@@ -236,10 +236,11 @@ def _symbol_source(tree: Path, index: Any | None) -> Callable[[str], list[Symbol
 class _Scope:
     """Maps a line of one file to the symbol a suspect line belongs to."""
 
-    def __init__(self, path: str, symbols: list[Symbol], line_count: int) -> None:
+    def __init__(self, path: str, symbols: list[Symbol], line_count: int, text: str = "") -> None:
         self.path = path
         self.symbols = sorted(symbols, key=lambda s: (s.start_line, -s.end_line))
         self.line_count = line_count
+        self.lines = text.splitlines()
 
     def innermost(self, line: int) -> Symbol | None:
         best = None
@@ -263,9 +264,20 @@ class _Scope:
         nothing about the function's body: it is credited to the class or module that ran it.
         """
         symbol = self.innermost(line)
-        if import_time and symbol is not None and symbol.kind != CLASS:
+        if import_time and symbol is not None and symbol.kind != CLASS and line <= self._header_end(symbol):
             return self.container(symbol)
         return symbol
+
+    def _header_end(self, symbol: Symbol) -> int:
+        """Last line of the decorators and `def ...:` header (a body line that ran at import time
+        means the function itself was called then, e.g. to build a module-level table)."""
+        seen_def = False
+        for number in range(symbol.start_line, symbol.end_line + 1):
+            text = self.lines[number - 1].split("#", 1)[0].strip() if number <= len(self.lines) else ""
+            seen_def = seen_def or text.startswith(("def ", "async def "))
+            if seen_def and text.endswith(":"):
+                return number
+        return symbol.start_line
 
 
 @dataclass
@@ -287,13 +299,14 @@ def _rank(
     symbols_of: Callable[[str], list[Symbol]],
     frames: dict[str, list[Any]],
     failing: list[str],
+    read_text: Callable[[str], str] = lambda path: "",
 ) -> list[Suspect]:
     scopes: dict[str, _Scope] = {}
 
     def scope(path: str) -> _Scope:
         if path not in scopes:
             last = max((line for (p, line) in spectra.lines if p == path), default=1)
-            scopes[path] = _Scope(path, symbols_of(path), last)
+            scopes[path] = _Scope(path, symbols_of(path), last, read_text(path))
         return scopes[path]
 
     units: dict[tuple[str, str], _Unit] = {}
@@ -357,6 +370,13 @@ def _display_scores(keys: list[tuple]) -> list[float]:
         by_primary[key[0]].append(key)
     position = {key: i / len(group) for group in by_primary.values() for i, key in enumerate(group)}
     return [key[0] + span * position[key] for key in keys]
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def _outside(path: str) -> bool:
