@@ -31,7 +31,7 @@ from .model import FileIndex, IndexStats, Reference, RetrievalError, Symbol
 # fresh `suture` process pays for every import.
 
 # Bump whenever parse.py's output or the row layout changes: old caches are then rebuilt.
-CACHE_FORMAT = "suture-index-1"
+CACHE_FORMAT = "suture-index-2"
 MANIFEST_NAME = "manifest.marshal"
 # Below this many files to parse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 32

@@ -140,8 +140,8 @@ def line_count(source: bytes) -> int:
 def _collapse(text: str, limit: int = MAX_SIGNATURE) -> str:
     text = " ".join(text.split())
     if "( " in text or " )" in text or "[ " in text or " ]" in text:
-        # A header written over several lines: "f( a, b, )" reads better as "f(a, b,)".
-        text = re.sub(r"([(\[]) | (?=[)\]])", r"\1", text)
+        # A header written over several lines: "f( a, b, )" reads better as "f(a, b)".
+        text = re.sub(r"([(\[]) |,? (?=[)\]])", r"\1", text)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

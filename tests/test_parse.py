@@ -104,6 +104,11 @@ def test_python_header_with_comments_and_hashes():
     assert [(s.signature, s.docstring) for s in symbols] == [('def f(a="#:")', ""), ("def g(a, b)", "Doc.")]
 
 
+def test_multiline_header_is_collapsed():
+    (symbol,) = parse("python", "def f(\n    a,\n    b: list[\n        int\n    ],\n) -> None:\n    pass\n")[0]
+    assert symbol.signature == "def f(a, b: list[int]) -> None"
+
+
 def test_python_long_docstring_is_capped():
     text = 'def f():\n    """' + "word " * 500 + '"""\n'
     (symbol,) = parse("python", text)[0]
