@@ -93,7 +93,12 @@ def _parse_files(
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    from . import parse  # noqa: F401 - imported once here, inherited by forked workers
+    from . import parse
+
+    # Load grammars and compile queries once here; forked workers inherit them
+    # instead of each importing grammar modules while the parent may run threads.
+    for language in {job[2] for job in args}:
+        parse.prepare(language)
 
     # Biggest files first so no worker is left with a large file at the end;
     # small chunks keep the progress callback lively and the load balanced.

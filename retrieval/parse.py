@@ -111,6 +111,13 @@ def _error_query(language: str) -> Query:
     return Query(get_language(language), "(ERROR) @error (MISSING) @missing")
 
 
+def prepare(language: str) -> None:
+    """Load the grammar and compile the queries of `language` now rather than on first parse."""
+    get_parser(language)
+    _query(language)
+    _error_query(language)
+
+
 def _text(source: bytes, start: int, end: int) -> str:
     return source[start:end].decode("utf-8", "replace")
 
