@@ -37,10 +37,13 @@ import json, sys, time
 t = time.perf_counter()
 from suture.retrieval.index import SymbolIndex
 index = SymbolIndex.build(sys.argv[1], cache_dir=sys.argv[2], workers=int(sys.argv[3]))
+seconds = time.perf_counter() - t
 s = index.stats
-print(json.dumps({"seconds": time.perf_counter() - t, "files": s.files, "parsed": s.parsed,
+# Counting symbols decodes every record, which a re-index does not need: only in untimed runs.
+count = sys.argv[4] == "count"
+print(json.dumps({"seconds": seconds, "files": s.files, "parsed": s.parsed,
                   "reused": s.reused, "skipped": s.skipped,
-                  "symbols": sum(1 for _ in index.symbols())}))
+                  "symbols": sum(1 for _ in index.symbols()) if count else None}))
 """
 
 
@@ -58,7 +61,8 @@ def copy_corpus(src: Path, dst: Path) -> int:
 
 
 def build(corpus: Path, cache: Path, workers: int = 2, sample_memory: bool = False) -> tuple[float, int, dict]:
-    wall, peak, out = run([python(), "-c", BUILD_DRIVER, str(corpus), str(cache), str(workers)],
+    count = "count" if sample_memory else "no"
+    wall, peak, out = run([python(), "-c", BUILD_DRIVER, str(corpus), str(cache), str(workers), count],
                           sample_memory=sample_memory)
     return wall, peak, json.loads(out.strip().splitlines()[-1])
 
@@ -70,18 +74,18 @@ def bench_index(corpus: Path, scratch: Path, repeat: int) -> tuple[list[str], di
         times = [run([ctags, "-R", "--languages=Python", "-f", str(scratch / "tags"), str(corpus)])[0]
                  for _ in range(repeat)]
         facts["ctags"] = median(times)
-    cold, cold1, cold_info = [], [], {}
+    cold, cold1 = [], []
     cache = scratch / "cache"
     for _ in range(repeat):
         shutil.rmtree(cache, ignore_errors=True)
-        wall, _, cold_info = build(corpus, cache)
+        wall, _, _ = build(corpus, cache)
         cold.append(wall)
     for _ in range(max(1, repeat // 2)):
         shutil.rmtree(cache, ignore_errors=True)
         cold1.append(build(corpus, cache, workers=1)[0])
     facts["cold"], facts["cold_1worker"] = median(cold), median(cold1)
     shutil.rmtree(cache, ignore_errors=True)
-    _, peak, _ = build(corpus, cache, sample_memory=True)
+    _, peak, cold_info = build(corpus, cache, sample_memory=True)
     warm, warm_parsed = [], []
     for _ in range(repeat):
         wall, _, info = build(corpus, cache)

@@ -12,6 +12,12 @@ them. Each write goes to a fresh pack name and the manifest is replaced
 atomically, so a reader never sees a manifest pointing into a half-written pack.
 marshal rather than pickle or JSON: the records are plain tuples of str/int/None,
 and marshal is the fastest codec for exactly that.
+
+marshal is not meant for untrusted bytes, and a cache inside a repository could
+have been committed by someone else. So the manifest starts with a stamp naming
+the device and inode of the cache directory that wrote it: a directory that
+came out of a clone or checkout has an inode its author could not know, and
+its cache is ignored (rebuilt) without ever being unmarshalled.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from .model import FileIndex, IndexStats, Reference, RetrievalError, Symbol
 # fresh `suture` process pays for every import.
 
 # Bump whenever parse.py's output or the row layout changes: old caches are then rebuilt.
-CACHE_FORMAT = "suture-index-2"
+CACHE_FORMAT = "suture-index-3"
 MANIFEST_NAME = "manifest.marshal"
 # Below this many files to parse, starting worker processes costs more than it saves.
 MIN_FILES_FOR_POOL = 32
@@ -144,10 +150,18 @@ class _Cache:
         self.directory = directory
         self.manifest = directory / MANIFEST_NAME
 
+    def _stamp(self) -> bytes:
+        """The first line of a manifest this directory may trust (see the module docstring)."""
+        info = os.stat(self.directory)
+        return b"%s %d %d\n" % (CACHE_FORMAT.encode(), info.st_dev, info.st_ino)
+
     def load(self) -> tuple[dict[str, Row], _Pack | None]:
-        """The cached rows and their pack; ({}, None) for a missing, old or corrupt cache."""
+        """The cached rows and their pack; ({}, None) for a missing, old, foreign or corrupt cache."""
         try:
-            manifest = marshal.loads(self.manifest.read_bytes())
+            stamp, _, body = self.manifest.read_bytes().partition(b"\n")
+            if stamp + b"\n" != self._stamp():
+                return {}, None
+            manifest = marshal.loads(body)
             if not isinstance(manifest, dict) or manifest.get("format") != CACHE_FORMAT:
                 return {}, None
             rows = manifest["files"]
@@ -183,7 +197,7 @@ class _Cache:
                     )
                     offset += len(symbols_blob) + len(references_blob)
             manifest = {"format": CACHE_FORMAT, "pack": pack_name, "files": rows}
-            tmp.write_bytes(marshal.dumps(manifest))
+            tmp.write_bytes(self._stamp() + marshal.dumps(manifest))
             os.replace(tmp, self.manifest)
             pack = _Pack(pack_path)
         except OSError:  # read-only tree, full disk: the index lives on in memory

@@ -304,3 +304,22 @@ def test_references_from_the_cache_equal_fresh_parse_records(repo):
     assert cached == fresh and len({hash(r) for r in cached}) == len(set(fresh))
     with pytest.raises(dataclasses.FrozenInstanceError):
         cached[0].name = "changed"
+
+
+def test_a_cache_that_arrives_with_a_clone_is_never_unmarshalled(repo, tmp_path, monkeypatch):
+    """A .suture/index committed by someone else (marshal is unsafe on foreign bytes) is rebuilt."""
+    build(repo)
+    git(repo, "add", "-f", ".suture")
+    git(repo, "commit", "-qm", "ship a cache")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    assert (clone / ".suture" / "index" / MANIFEST_NAME).is_file()
+
+    import marshal
+
+    real_loads = marshal.loads
+    unmarshalled = []
+    monkeypatch.setattr(marshal, "loads", lambda data: unmarshalled.append(len(data)) or real_loads(data))
+    index = build(clone)
+    assert unmarshalled == [] and index.stats.parsed == index.stats.files > 0
+    assert build(clone).stats.parsed == 0  # the rebuilt cache is stamped for this directory
