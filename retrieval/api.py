@@ -346,8 +346,8 @@ def find_callers(retriever: Retriever, name: str) -> ApiResult:
         return _empty(what, "function name")
     called = name.strip().rsplit(".", 1)[-1]
     hits = []
-    for ref in retriever.index.references():
-        if ref.kind == CALL and ref.name == called:
+    for ref in retriever.index.references_to(called):
+        if ref.kind == CALL:
             try:
                 code = _numbered([retriever.lines(ref.path)[ref.line - 1]], ref.line)
             except (RetrievalError, IndexError):
