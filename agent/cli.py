@@ -233,6 +233,49 @@ def _focus_paths(root: Path, indexed: list[str], focus: list[str]) -> tuple[str,
     return tuple(chosen)
 
 
+FORMULAS = ("ochiai", "tarantula", "dstar")
+
+
+@app.command()
+@handled
+def localize(
+    repo: Optional[str] = RepoOption,
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest)."),
+    failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
+    top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
+    formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
+    from suture.agent import render, runs
+
+    if formula not in FORMULAS:
+        raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd)
+    from suture.tools.localize import LocalizeError, localize as run_localize
+
+    run_dir = runs.new_run_dir(root, "localize")
+    with render.status("running the tests with per-test coverage", enabled=sys.stderr.isatty()):
+        try:
+            found = run_localize(root, test_cmd=settings.test_cmd, failing_tests=failing_test,
+                                 formula=formula, run_dir=run_dir, top=top)
+        except LocalizeError as error:
+            runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
+            raise SutureExit(str(error)) from None
+    report = {**found.to_dict(), "run_dir": str(run_dir)}
+    runs.write_report(run_dir, {"command": "localize", **report})
+    if as_json:
+        render.print_json(report)
+    else:
+        render.stdout_console().print(render.ranking_table(report["ranking"]))
+        sys.stderr.write(f"{len(found.failing)} failing test(s) at HEAD")
+        sys.stderr.write(f", {len(found.flaky)} flaky and left out: {', '.join(found.flaky)}\n" if found.flaky else "\n")
+    if not found.ranking:
+        render.print_error("the failing tests covered no code of the repository outside its tests.")
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+
+
 @config_app.command("show")
 @handled
 def config_show(

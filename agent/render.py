@@ -62,6 +62,22 @@ def search_table(hits: Iterable[dict[str, Any]]) -> Table:
     return table
 
 
+def ranking_table(ranking: Iterable[dict[str, Any]]) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("score", justify="right")
+    table.add_column("location", no_wrap=True)
+    table.add_column("symbol")
+    for rank, suspect in enumerate(ranking, 1):
+        table.add_row(
+            str(rank),
+            f"{suspect['score']:.3f}",
+            Text(f"{suspect['path']}:{suspect['start_line']}-{suspect['end_line']}"),
+            Text(suspect["symbol"], style="bold"),
+        )
+    return table
+
+
 def index_table(report: dict[str, Any]) -> Table:
     table = Table(show_header=False, show_edge=False)
     table.add_column("what")
@@ -88,6 +104,16 @@ def settings_table(settings: dict[str, dict[str, Any]]) -> Table:
         value = "(unset)" if row["value"] is None else str(row["value"])
         table.add_row(name, Text(value), row["source"], row["env"])
     return table
+
+
+@contextmanager
+def status(message: str, enabled: bool) -> Iterator[None]:
+    """A spinner with `message` on stderr while a long step runs; nothing when not `enabled`."""
+    if not enabled:
+        yield
+        return
+    with stderr_console().status(message):
+        yield
 
 
 @contextmanager

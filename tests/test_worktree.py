@@ -111,3 +111,15 @@ def test_two_worktrees_at_once(make_repo):
         assert one != two and (one / "a.py").exists() and (two / "a.py").exists()
     assert snapshot(root) == before
     assert not one.parent.exists() and not two.parent.exists()
+
+
+def test_a_sub_directory_yields_the_same_sub_directory_of_the_checkout(make_repo):
+    repo = make_repo({"README.md": "top\n", "examples/calc/calc.py": "X = 1\n"})
+    with scratch_worktree(repo / "examples" / "calc") as tree:
+        assert (tree / "calc.py").read_text() == "X = 1\n"
+        assert (tree.parent.parent / "README.md").is_file()
+    (repo / "untracked").mkdir()
+    with pytest.raises(WorkspaceError, match="not part of the commit"):
+        with scratch_worktree(repo / "untracked"):
+            pass
+    assert "suture-wt" not in git(repo, "worktree", "list")

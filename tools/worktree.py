@@ -69,10 +69,13 @@ def _remove(top: Path, path: Path, parent: Path) -> None:
 def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     """Yield the path of a detached checkout of `rev` in a temp dir; removed on any exit.
 
+    When `repo` is a sub-directory of its work tree, the yielded path is that same
+    sub-directory inside the checkout (the whole tree is still checked out).
     Raises WorkspaceError when `repo` is not a git repository, has no commits, or
     `rev` is not a commit. Uncommitted changes of the user are not in the checkout.
     """
     top = _toplevel(Path(repo).resolve())
+    inside = Path(repo).resolve().relative_to(top)
     commit = _commit_of(top, rev)
     parent = Path(tempfile.mkdtemp(prefix="suture-wt-")).resolve()
     if parent.is_relative_to(top):
@@ -87,6 +90,8 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
         if done.returncode != 0:
             reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
             raise WorkspaceError(f"git worktree add failed for {rev} in {top}: {reason}")
-        yield path
+        if not (path / inside).is_dir():
+            raise WorkspaceError(f"{inside} is not part of the commit {rev} (commit it first).")
+        yield path / inside
     finally:
         _remove(top, path, parent)

@@ -1,0 +1,59 @@
+"""Run records: every suture run that produces evidence keeps it in `.suture/runs/<id>/`.
+
+The first run also adds `.suture/` to the repository's `.git/info/exclude`, so
+suture's files never show in `git status` and never reach a commit, without
+touching the user's own `.gitignore`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+EXCLUDE_LINE = ".suture/"
+
+
+def new_run_dir(repo: Path, command: str) -> Path:
+    """Create and return `<repo>/.suture/runs/<id>/`; ids sort by time."""
+    exclude_suture(repo)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"
+    run_dir.mkdir(parents=True)
+    return run_dir
+
+
+def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
+    path = run_dir / "report.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def exclude_suture(repo: Path) -> None:
+    """Add `.suture/` to the repository's info/exclude once (works from worktrees and sub-directories)."""
+    done = subprocess.run(
+        ["git", "rev-parse", "--git-path", "info/exclude"],
+        cwd=repo, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    )
+    if done.returncode != 0:
+        return  # not a git repository: nothing to keep clean
+    exclude = Path(done.stdout.strip())
+    if not exclude.is_absolute():
+        exclude = repo / exclude
+    try:
+        lines = exclude.read_text().splitlines() if exclude.exists() else []
+        if EXCLUDE_LINE in lines:
+            return
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a") as f:
+            if lines and lines[-1] != "":
+                f.write("\n")
+            f.write(f"# suture's run records and caches\n{EXCLUDE_LINE}\n")
+    except OSError:
+        pass  # a read-only .git: the run still works, .suture/ just shows as untracked

@@ -1,0 +1,100 @@
+"""`suture localize` through the real CLI: real pytest, real coverage, a real git repo."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import git
+
+BUGGY = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        def unit_price(cents, quantity):
+            if quantity >= 10:
+                return cents * 9 // 10
+            return cents
+
+        def total(cents, quantity):
+            return unit_price(cents, quantity) * quantity
+
+        def is_free(cents):
+            return cents < 0
+    """,
+    "tests/test_prices.py": """
+        from shop.prices import total, is_free, unit_price
+
+        def test_small_order():
+            assert total(100, 2) == 200
+
+        def test_bulk_order():
+            assert total(100, 10) == 900
+
+        def test_unit_price():
+            assert unit_price(50, 1) == 50
+
+        def test_zero_is_free():
+            assert is_free(0)
+    """,
+}
+
+
+def suture(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_localize_json_ranks_the_buggy_function_first_and_keeps_the_tree(make_repo):
+    repo = make_repo(BUGGY)
+    before = git(repo, "status", "--porcelain", "--untracked-files=all")
+    done = suture("localize", "--json", "--top", "3", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["ranking"][0]["path"] == "shop/prices.py"
+    assert report["ranking"][0]["symbol"] == "is_free"
+    assert set(report["ranking"][0]) == {"path", "symbol", "start_line", "end_line", "score"}
+    assert len(report["ranking"]) <= 3
+    assert report["failing"] == ["tests/test_prices.py::test_zero_is_free"]
+    run_dir = repo / ".suture" / "runs"
+    assert (run_dir / report["run_dir"].rsplit("/", 1)[-1] / "report.json").is_file()
+    assert ".suture/" in (repo / ".git" / "info" / "exclude").read_text()
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == before
+
+
+def test_localize_table_and_formula(make_repo):
+    repo = make_repo(BUGGY)
+    done = suture("localize", "--formula", "dstar", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "is_free" in done.stdout.splitlines()[2]  # first row under the header
+    assert "1 failing test(s) at HEAD" in done.stderr
+
+
+def test_localize_bad_input_gets_one_sentence_and_exit_2(make_repo):
+    green = dict(BUGGY)
+    green["shop/prices.py"] = BUGGY["shop/prices.py"].replace("cents < 0", "cents <= 0")
+    repo = make_repo(green)
+    done = suture("localize", cwd=repo)
+    assert done.returncode == 2
+    assert "no test fails" in done.stderr.lower() and "--failing-test" in done.stderr
+    assert "Traceback" not in done.stderr
+
+    done = suture("localize", "--formula", "jaccard", cwd=repo)
+    assert done.returncode == 2 and "unknown --formula" in done.stderr
+
+    done = suture("localize", "--test-cmd", "definitely-not-a-command-xyz", cwd=repo)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_localize_failing_test_narrows(make_repo):
+    files = dict(BUGGY)
+    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("cents * 9 // 10", "cents * 8 // 10")
+    repo = make_repo(files)
+    done = suture("localize", "--json", "--failing-test", "tests/test_prices.py::test_bulk_order", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["failing"] == ["tests/test_prices.py::test_bulk_order"]
+    assert report["ranking"][0]["symbol"] == "unit_price"
+    done = suture("localize", "--failing-test", "tests/test_prices.py::test_nope", cwd=repo)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
