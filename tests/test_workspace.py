@@ -1,0 +1,277 @@
+"""WorktreePool on real git repositories: pooled scratch trees that leave no trace, even when killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from conftest import git
+
+from suture.tools.workspace import MARKER, POOL_PREFIX, WorkspaceError, WorktreePool, remove_stale_pools
+
+
+def snapshot(repo: Path) -> dict[str, object]:
+    """Everything of the user's that suture must not change: files, index, refs, stash, worktrees."""
+    git(repo, "worktree", "prune")
+    files = {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(repo).parts
+    }
+    return {
+        "files": files,
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "index": git(repo, "ls-files", "--stage"),
+        "head": git(repo, "rev-parse", "HEAD"),
+        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "stash": git(repo, "stash", "list"),
+        "worktrees": git(repo, "worktree", "list", "--porcelain"),
+    }
+
+
+def pool_dirs(repo: Path | None = None) -> list[Path]:
+    """Pool dirs in the temp dir that belong to `repo` (others may be other tests' live pools)."""
+    found = []
+    for path in Path(tempfile.gettempdir()).glob(POOL_PREFIX + "*"):
+        try:
+            marker = json.loads((path / MARKER).read_text())
+        except (OSError, ValueError):
+            continue
+        if repo is None or marker["repo"] == str(repo.resolve()):
+            found.append(path)
+    return found
+
+
+@pytest.fixture
+def repo(make_repo):
+    root = make_repo({"pkg/mod.py": "VALUE = 1\n", "README.md": "hello\n"})
+    (root / "pkg/mod.py").write_text("VALUE = 2  # uncommitted\n")
+    (root / "scratch.txt").write_text("untracked\n")
+    git(root, "stash", "list")
+    return root
+
+
+def test_trees_are_clean_checkouts_of_base_reused_and_removed(repo):
+    before = snapshot(repo)
+    head = before["head"]
+    with WorktreePool(repo, size=2) as pool:
+        first, second = pool.acquire(), pool.acquire()
+        assert first != second
+        for tree in (first, second):
+            assert not tree.resolve().is_relative_to(repo.resolve())
+            assert (tree / "pkg/mod.py").read_text() == "VALUE = 1\n"
+            assert git(tree, "rev-parse", "HEAD") == head
+        (first / "pkg/mod.py").write_text("VALUE = 3\n")
+        (first / "new.txt").write_text("made in the scratch tree\n")
+        (first / "pkg/__pycache__").mkdir()
+        (first / "pkg/__pycache__/x.pyc").write_bytes(b"\0")
+        pool.release(first)
+        again = pool.acquire()
+        assert again == first  # reused, not re-made
+        assert (again / "pkg/mod.py").read_text() == "VALUE = 1\n"
+        assert not (again / "new.txt").exists() and not (again / "pkg/__pycache__").exists()
+        assert git(again, "status", "--porcelain", "--ignored") == ""
+        listed = git(repo, "worktree", "list")
+        assert str(first) in listed and str(second) in listed
+        pool_dir = pool.dir
+    assert not pool_dir.exists()
+    assert snapshot(repo) == before
+
+
+def test_base_other_than_head(make_repo):
+    root = make_repo({"a.py": "x = 1\n"})
+    first = git(root, "rev-parse", "HEAD").strip()
+    (root / "a.py").write_text("x = 2\n")
+    git(root, "commit", "-qam", "second")
+    with WorktreePool(root, base=first, size=1) as pool, pool.tree() as tree:
+        assert (tree / "a.py").read_text() == "x = 1\n"
+
+
+def test_acquire_blocks_until_a_tree_is_released(repo):
+    with WorktreePool(repo, size=1) as pool:
+        tree = pool.acquire()
+        with pytest.raises(WorkspaceError, match="became free"):
+            pool.acquire(timeout=0.2)
+        got = []
+        waiter = threading.Thread(target=lambda: got.append(pool.acquire(timeout=30)))
+        waiter.start()
+        pool.release(tree)
+        waiter.join(30)
+        assert got == [tree]
+
+
+def test_threads_share_the_pool_without_sharing_a_tree(repo):
+    in_use: set[Path] = set()
+    clashes = []
+    lock = threading.Lock()
+
+    def work(pool):
+        for _ in range(5):
+            with pool.tree() as tree:
+                with lock:
+                    clashes.append(tree in in_use)
+                    in_use.add(tree)
+                (tree / "pkg/mod.py").write_text("VALUE = 9\n")
+                time.sleep(0.01)
+                with lock:
+                    in_use.discard(tree)
+
+    with WorktreePool(repo, size=2) as pool:
+        threads = [threading.Thread(target=work, args=(pool,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(pool._all) == 2
+    assert clashes and not any(clashes)
+
+
+def test_reset_refuses_the_users_tree(repo):
+    before = snapshot(repo)
+    with WorktreePool(repo, size=1) as pool:
+        with pytest.raises(WorkspaceError, match="not a scratch tree"):
+            pool.reset(repo)
+        with pytest.raises(WorkspaceError, match="not a scratch tree"):
+            pool.release(repo)
+    assert snapshot(repo) == before
+
+
+def test_sub_directory_repo(make_repo):
+    root = make_repo({"sub/a.py": "x = 1\n", "other.txt": "o\n"})
+    with WorktreePool(root / "sub", size=1) as pool:
+        tree = pool.acquire()
+        assert tree.name == "sub" and (tree / "a.py").is_file() and (tree.parent / "other.txt").is_file()
+        (tree / "a.py").write_text("x = 2\n")
+        pool.release(tree)
+        assert (pool.acquire() / "a.py").read_text() == "x = 1\n"
+
+
+def test_bad_input_is_one_sentence(tmp_path, make_repo):
+    with pytest.raises(WorkspaceError, match="not inside a git repository"):
+        WorktreePool(tmp_path)
+    root = make_repo({"a.py": "x = 1\n"})
+    with pytest.raises(WorkspaceError, match="not a commit"):
+        WorktreePool(root, base="no-such-branch")
+    with pytest.raises(WorkspaceError, match="at least one"):
+        WorktreePool(root, size=0)
+    pool = WorktreePool(root, size=1)
+    pool.close()
+    with pytest.raises(WorkspaceError, match="closed"):
+        pool.acquire()
+
+
+def test_close_kills_processes_started_in_the_trees(repo):
+    with WorktreePool(repo, size=1) as pool:
+        tree = pool.acquire()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(300)"],
+            cwd=tree, env={**os.environ, **pool.env}, start_new_session=True,
+        )
+    assert proc.wait(10) == -signal.SIGKILL
+
+
+DRIVER = textwrap.dedent(
+    """
+    import subprocess, sys, time, os
+    from pathlib import Path
+    from suture.tools.workspace import WorktreePool
+    pool = WorktreePool(Path(sys.argv[1]), size=2)
+    with pool:
+        tree = pool.acquire()
+        other = pool.acquire()
+        (tree / "pkg/mod.py").write_text("VALUE = 'half-done candidate'\\n")
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"],
+                                 cwd=tree, env={**os.environ, **pool.env}, start_new_session=True)
+        print(child.pid, flush=True)
+        time.sleep(300)
+    """
+)
+
+
+def start_driver(repo: Path) -> tuple[subprocess.Popen, int]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(repo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    line = proc.stdout.readline()
+    assert line.strip().isdigit(), proc.stderr.read()
+    return proc, int(line)
+
+
+def gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_owner_removes_its_pool(repo, sig):
+    before = snapshot(repo)
+    proc, child = start_driver(repo)
+    assert len(pool_dirs(repo)) == 1
+    proc.send_signal(sig)
+    proc.wait(30)
+    assert not pool_dirs(repo)
+    deadline = time.monotonic() + 10
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(child)
+    assert snapshot(repo) == before
+
+
+def test_pool_of_a_killed_owner_is_removed_by_the_next_pool(repo):
+    before = snapshot(repo)
+    proc, child = start_driver(repo)
+    proc.kill()
+    proc.wait(10)
+    assert len(pool_dirs(repo)) == 1  # SIGKILL: nothing could clean up
+    assert "suture-pool-" in git(repo, "worktree", "list")
+    assert not gone(child)
+    with WorktreePool(repo, size=1):
+        assert len(pool_dirs(repo)) == 1  # only the new pool's own
+    deadline = time.monotonic() + 10
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(child)
+    assert not pool_dirs(repo)
+    assert snapshot(repo) == before
+
+
+def test_stale_pool_in_another_temp_dir_is_found_through_the_worktree_list(repo, tmp_path):
+    other_tmp = tmp_path / "elsewhere"
+    other_tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(other_tmp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(repo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert proc.stdout.readline().strip().isdigit()
+    proc.kill()
+    proc.wait(10)
+    assert list(other_tmp.glob(POOL_PREFIX + "*"))
+    removed = remove_stale_pools(repo)
+    assert [p.parent for p in removed] == [other_tmp.resolve()] or [p.parent for p in removed] == [other_tmp]
+    assert not list(other_tmp.glob(POOL_PREFIX + "*"))
+    assert "suture-pool-" not in git(repo, "worktree", "list")
+
+
+def test_live_pools_of_other_processes_are_left_alone(repo):
+    proc, child = start_driver(repo)
+    try:
+        with WorktreePool(repo, size=1):
+            pass
+        assert len(pool_dirs(repo)) == 1  # the driver's, still alive
+        assert not gone(child)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    assert not pool_dirs(repo)
