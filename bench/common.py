@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,9 +26,11 @@ def machine() -> str:
     except OSError:
         pass
     mem_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    # Other work on the machine skews wall times; the load says how much there was.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB, "
-        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+        f"{platform.system()} {platform.machine()}, Python {platform.python_version()}, load average {load}"
     )
 
 
@@ -65,6 +68,18 @@ def run(cmd: list[str], *, sample_memory: bool = False, env: dict | None = None)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
     return wall, peak, out
+
+
+def run_cpu(cmd: list[str]) -> tuple[float, float, str]:
+    """Run `cmd`; return (wall seconds, CPU seconds of it and every descendant it waited for, stdout).
+
+    CPU time barely moves when other work shares the machine, so it backs up noisy wall times.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall, _, out = run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, out
 
 
 def median(values: list[float]) -> float:
