@@ -276,6 +276,29 @@ def localize(
         raise typer.Exit(int(ExitCode.NOTHING_FOUND))
 
 
+@app.command()
+@handled
+def undo(
+    repo: Optional[str] = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Take back the last `suture fix --apply` (reverse-apply) or `--commit` (delete its suture/<id> branch)."""
+    from suture.agent import render
+    from suture.agent.deliver import undo as undo_last_delivery
+
+    root = guard.resolve_repo(repo)
+    try:
+        undone = undo_last_delivery(root)
+    except SutureExit as exc:
+        if as_json and exc.code == ExitCode.NOTHING_FOUND:
+            render.print_json({"undone": None, "message": exc.message})
+        raise
+    if as_json:
+        render.print_json(undone.to_dict())
+    else:
+        sys.stdout.write(undone.message + "\n")
+
+
 @config_app.command("show")
 @handled
 def config_show(
