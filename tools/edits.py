@@ -200,7 +200,7 @@ def _section(
 
 
 def _path_before(lines: list[str], head: int, floor: int) -> str | None:
-    for j in range(head - 1, max(floor, head - 1 - _PATH_LOOKBACK), -1):
+    for j in range(head - 1, max(floor, head - _PATH_LOOKBACK) - 1, -1):
         path = _as_path(lines[j])
         if path:
             return path
