@@ -37,6 +37,7 @@ from typing import Any
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.runs import exclude_suture
 from suture.tools import gitstate
+from suture.tools.diffs import PatchError, apply_patch
 from suture.tools.gitstate import GitStateError, run_git
 
 __all__ = ["MODES", "Delivery", "Undone", "check_repo_state", "deliver", "undo", "patch_files"]
@@ -141,11 +142,11 @@ def check_repo_state(repo: Path, mode: str = "print", patch: str | None = None, 
         if blocked:
             raise SutureExit(f"the working tree at {top} is read-only where the patch writes ({_names(blocked)}), "
                              "so suture cannot apply it; make it writable, or use --commit or the printed diff instead.")
-        done = _git_apply(top, patch, "--check")
-        if done.returncode != 0:
-            raise SutureExit(f"the patch does not apply to your working tree as it is now "
-                             f"(git apply: {_apply_reason(done.stderr)}); a file it touches was changed or "
-                             "deleted since suture ran, and nothing was written.")
+        try:
+            apply_patch(top, patch, check_only=True)
+        except PatchError as error:
+            raise SutureExit(f"{_clause(error)}; your working tree changed there since suture made the patch, "
+                             "so nothing was written.") from None
     else:
         base_commit = _resolve_base(top, base)
         with _temporary_index(top, base_commit) as env:
@@ -190,7 +191,10 @@ def patch_files(repo: Path, patch: str) -> list[str]:
     top = _toplevel(repo)
     done = _git_apply(top, patch, "--numstat", "-z")
     if done.returncode != 0:
-        raise SutureExit(f"the patch is not a diff git can read ({_apply_reason(done.stderr)}).")
+        reason = _apply_reason(done.stderr)
+        if reason.startswith("No valid patches"):
+            reason = "git apply found no diff in it"
+        raise SutureExit(f"the patch is not a diff git can read ({reason}).")
     files: list[str] = []
     for entry in done.stdout.decode("utf-8", errors="surrogateescape").split("\0"):
         path = entry.split("\t", 2)[-1] if entry.count("\t") >= 2 else entry
@@ -238,11 +242,13 @@ def deliver(
 def _deliver_apply(top: Path, patch: str, run_dir: Path, patch_path: Path, files: tuple[str, ...]) -> Delivery:
     _save_originals(top, files, run_dir / "original")
     head = gitstate.head_commit(top)
+    before = gitstate.blob_hashes(top, list(files))
     with _signals_held():
-        done = _git_apply(top, patch)
-        if done.returncode != 0:
-            raise SutureExit(f"git apply failed while writing the patch ({_apply_reason(done.stderr)}); "
-                             f"the files as they were are saved in {run_dir / 'original'}.")
+        try:
+            apply_patch(top, patch)
+        except PatchError as error:
+            raise SutureExit(f"{_clause(error)}, found while writing the patch; the files as they were "
+                             f"are saved in {run_dir / 'original'}.") from None
         record = {
             "mode": "apply",
             "run_id": run_dir.name,
@@ -251,6 +257,7 @@ def _deliver_apply(top: Path, patch: str, run_dir: Path, patch_path: Path, files
             "patch": str(patch_path),
             "base": head,
             "files": gitstate.blob_hashes(top, list(files)),
+            "files_before": before,
         }
         _write_json(run_dir / "applied.json", record)
         _record_last_delivery(top, record)
@@ -274,24 +281,27 @@ def _deliver_commit(top: Path, patch: str, run_dir: Path, patch_path: Path, file
     text = message.strip() or f"suture: patch from run {run_dir.name}"
     commit = _git_out(top, "commit-tree", tree, "-p", base, "-F", "-",
                       input=(text + "\n").encode("utf-8"), env=_identity_env(top))
+    record = {
+        "mode": "commit",
+        "run_id": run_dir.name,
+        "run_dir": str(run_dir),
+        "repo": str(top),
+        "patch": str(patch_path),
+        "base": base,
+        "branch": branch,
+        "commit": commit,
+        "files": list(files),
+    }
     with _signals_held():
+        # The record goes first: killed before the ref exists, undo finds the branch absent and
+        # says so; killed after, undo finds both. The ref is the last step.
+        previous = _record_last_delivery(top, record)
         # An empty old value makes git refuse if the branch appeared meanwhile.
         done = run_git(top, "update-ref", "-m", f"suture: deliver run {run_dir.name}", f"refs/heads/{branch}", commit, "")
         if done.returncode != 0:
+            _restore_last_delivery(top, previous)
             raise SutureExit(f"git could not create branch {branch} ({_first_line(done.stderr)}); nothing was committed.")
-        record = {
-            "mode": "commit",
-            "run_id": run_dir.name,
-            "run_dir": str(run_dir),
-            "repo": str(top),
-            "patch": str(patch_path),
-            "base": base,
-            "branch": branch,
-            "commit": commit,
-            "files": list(files),
-        }
-        _write_json(run_dir / "committed.json", record)
-        _record_last_delivery(top, record)
+    _write_json(run_dir / "committed.json", record)
     return Delivery("commit", run_dir, patch_path, files, base=base, branch=branch, commit=commit)
 
 
@@ -321,6 +331,11 @@ def _undo_apply(top: Path, record: dict[str, Any], record_path: Path) -> Undone:
     if not patch_path.is_file():
         raise SutureExit(f"cannot undo: the saved patch {patch_path} is gone, so suture cannot tell what to revert.")
     now = gitstate.blob_hashes(top, list(files))
+    if files and now == record.get("files_before") and now != files:
+        # An undo killed after `git apply -R` but before it dropped this record.
+        _forget_last_delivery(record_path)
+        raise SutureExit(f"nothing to undo: suture's patch of run {record.get('run_id')} is already reverted.",
+                         ExitCode.NOTHING_FOUND)
     changed = [path for path, blob in files.items() if now[path] != blob]
     if changed:
         raise SutureExit(f"{_names(changed)} changed since suture applied its patch, so undo would lose your edits "
@@ -422,6 +437,12 @@ def _apply_reason(stderr: bytes) -> str:
     return "; ".join(unique) if unique else _first_line(stderr)
 
 
+def _clause(error: PatchError) -> str:
+    """A PatchError's sentence as the first clause of ours."""
+    text = str(error).strip().rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
 def _first_line(stderr: bytes) -> str:
     lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[0] if lines else "no message"
@@ -468,10 +489,25 @@ def _save_originals(top: Path, files: tuple[str, ...], dest: Path) -> None:
             shutil.copy2(source, target, follow_symlinks=False)
 
 
-def _record_last_delivery(top: Path, record: dict[str, Any]) -> None:
+def _record_last_delivery(top: Path, record: dict[str, Any]) -> bytes | None:
+    """Write the undo record; return the one it replaces (raw), for _restore_last_delivery."""
     exclude_suture(top)
     (top / ".suture").mkdir(exist_ok=True)
-    _write_json(top / ".suture" / LAST_DELIVERY, record)
+    path = top / ".suture" / LAST_DELIVERY
+    try:
+        previous = path.read_bytes()
+    except OSError:
+        previous = None
+    _write_json(path, record)
+    return previous
+
+
+def _restore_last_delivery(top: Path, previous: bytes | None) -> None:
+    path = top / ".suture" / LAST_DELIVERY
+    if previous is None:
+        path.unlink(missing_ok=True)
+    else:
+        _write_atomic(path, previous)
 
 
 def _forget_last_delivery(record_path: Path) -> None:

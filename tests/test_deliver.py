@@ -9,6 +9,8 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -124,7 +126,7 @@ def test_apply_refused_when_the_user_changed_the_same_lines(repo, patch):
     (repo / "pkg/calc.py").write_text(mine)
     before = snapshot(repo)
     message = refused(deliver, repo, patch, new_run_dir(repo, "fix"), mode="apply")
-    assert "does not apply to your working tree" in message and "pkg/calc.py" in message
+    assert "does not apply to pkg/calc.py" in message and "your working tree changed there" in message
     assert snapshot(repo) == before
     assert (repo / "pkg/calc.py").read_text() == mine
     refused(undo, repo, code=ExitCode.NOTHING_FOUND)
@@ -134,7 +136,7 @@ def test_apply_refused_when_the_user_deleted_the_file(repo, patch):
     (repo / "pkg/calc.py").unlink()
     before = snapshot(repo)
     message = refused(deliver, repo, patch, new_run_dir(repo, "fix"), mode="apply")
-    assert "pkg/calc.py: No such file or directory" in message
+    assert "does not apply to pkg/calc.py: the file does not exist" in message
     assert snapshot(repo) == before
     assert not (repo / "pkg/calc.py").exists()
 
@@ -143,7 +145,7 @@ def test_apply_refused_for_a_new_file_the_user_already_has(repo):
     patch = make_patch(repo, {"pkg/new.py": "NEW = 1\n"})
     (repo / "pkg/new.py").write_text("mine\n")
     message = refused(deliver, repo, patch, new_run_dir(repo, "fix"), mode="apply")
-    assert "pkg/new.py: already exists in working directory" in message
+    assert "does not apply to pkg/new.py: the patch creates it but the file already exists" in message
     assert (repo / "pkg/new.py").read_text() == "mine\n"
 
 
@@ -369,15 +371,14 @@ def test_bad_input_is_one_sentence(repo, tmp_path):
 def test_a_held_interrupt_lands_after_the_change_and_its_record(repo, patch, monkeypatch):
     """Ctrl-C during the writing step is delivered only once the apply and its undo record are done."""
     run_dir = new_run_dir(repo, "fix")
-    real_apply = delivery._git_apply
+    real_apply = delivery.apply_patch
 
-    def apply_then_interrupt(top, text, *args, **kwargs):
-        done = real_apply(top, text, *args, **kwargs)
-        if not args:  # the writing call, not a --check
+    def apply_then_interrupt(root, text, *, check_only=False):
+        real_apply(root, text, check_only=check_only)
+        if not check_only:  # the writing call
             os.kill(os.getpid(), signal.SIGINT)
-        return done
 
-    monkeypatch.setattr(delivery, "_git_apply", apply_then_interrupt)
+    monkeypatch.setattr(delivery, "apply_patch", apply_then_interrupt)
     with pytest.raises(KeyboardInterrupt):
         deliver(repo, patch, run_dir, mode="apply")
     monkeypatch.undo()
@@ -385,3 +386,44 @@ def test_a_held_interrupt_lands_after_the_change_and_its_record(repo, patch, mon
     assert (run_dir / "applied.json").is_file() and (repo / ".suture" / "last_delivery.json").is_file()
     undo(repo)
     assert (repo / "pkg/calc.py").read_text() == MODULE
+
+
+def test_undo_after_the_user_reverted_by_hand_has_nothing_to_do(repo, patch):
+    deliver(repo, patch, new_run_dir(repo, "fix"), mode="apply")
+    (repo / "pkg/calc.py").write_text(MODULE)
+    assert "already reverted" in refused(undo, repo, code=ExitCode.NOTHING_FOUND)
+    refused(undo, repo, code=ExitCode.NOTHING_FOUND)
+
+
+KILLED_COMMIT = """
+import sys
+from pathlib import Path
+from suture.agent.deliver import deliver
+repo, run_dir = Path(sys.argv[1]), Path(sys.argv[2])
+deliver(repo, Path(sys.argv[3]).read_text(), run_dir, mode="commit", message="fix f1")
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+def test_a_commit_killed_at_any_moment_leaves_the_repo_as_it_was_or_undoable(repo, patch, tmp_path, sig):
+    (repo / "pkg/other.py").write_text("VALUE = 2  # uncommitted\n")
+    before = snapshot(repo)
+    patch_file = tmp_path / "fix.diff"
+    patch_file.write_text(patch)
+    # Each kill leaves either no branch or a complete, undoable one (which depends on the machine's speed).
+    for step in range(10):
+        run_dir = new_run_dir(repo, f"kill{step}")
+        child = subprocess.Popen([sys.executable, "-c", KILLED_COMMIT, str(repo), str(run_dir), str(patch_file)],
+                                 stderr=subprocess.PIPE, text=True)
+        time.sleep(0.03 * step)  # spread the kill over start-up, checks, plumbing and the ref update
+        child.send_signal(sig)
+        _, err = child.communicate(timeout=60)
+        assert "Traceback" not in err or "KeyboardInterrupt" in err
+        after = snapshot(repo)
+        assert {k: v for k, v in after.items() if k != "branches"} == {k: v for k, v in before.items() if k != "branches"}
+        branch = f"suture/{run_dir.name}"
+        if after["branches"] == before["branches"]:
+            continue
+        assert git(repo, "show", f"{branch}:pkg/calc.py") == FIXED
+        assert undo(repo).branch == branch
+        assert snapshot(repo) == before
