@@ -1,6 +1,6 @@
 """agent/deliver.py on real git repositories: print, apply, commit and undo, and every refusal.
 
-Patches are made the way suture makes them: edit a scratch worktree of HEAD, `git diff` it.
+Patches are made the way suture makes them: edit a scratch worktree of HEAD, diff it with tools.diffs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from suture.agent import deliver as delivery
 from suture.agent.deliver import check_repo_state, deliver, undo
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.runs import new_run_dir
+from suture.tools.diffs import diff_worktree
 from suture.tools.worktree import scratch_worktree
 
 MODULE = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(12))
@@ -28,7 +29,7 @@ FIXED = MODULE.replace("return x + 1\n", "return x - 1\n")
 
 
 def make_patch(repo: Path, changes: dict[str, str | bytes | None]) -> str:
-    """The diff of `changes` (None deletes a file) against HEAD, made in a scratch worktree."""
+    """The diff of `changes` (None deletes a file) against HEAD, made in a scratch worktree by suture's own differ."""
     with scratch_worktree(repo) as tree:
         for rel, content in changes.items():
             path = tree / rel
@@ -37,11 +38,7 @@ def make_patch(repo: Path, changes: dict[str, str | bytes | None]) -> str:
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content if isinstance(content, bytes) else content.encode())
-        git(tree, "add", "-A")
-        # Bytes, not conftest's text-mode git(): universal newlines would drop the patch's CRs.
-        diff = subprocess.run(["git", "diff", "--cached", "--binary", "HEAD"], cwd=tree,
-                              capture_output=True, check=True).stdout
-        return diff.decode("utf-8", errors="surrogateescape")
+        return diff_worktree(tree)
 
 
 def snapshot(repo: Path) -> dict[str, object]:
