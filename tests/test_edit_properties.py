@@ -99,7 +99,9 @@ FILES: dict[str, bytes] = {
 }
 PATHS = [*FILES, "pkg/missing.py", "../outside.py", "/abs.py", ".git/config", "pkg/new.py"]
 SEARCHES = ["    return 2\n", "  return x + 1;\n", "beta\n", "alpha\n", "        return 1\n", "return", "nope\n", ""]
-REPLACES = ["    return 3\n", "    return (3\n", "  return x + 2;\n", "  return (x;\n", "gamma\n", "return", "", "beta\n"]
+REPLACES = [
+    "    return 3\n", "    return (3\n", "  return x + 2;\n", "  return (x;\n", "gamma\n", "return", "", "beta\n"
+]
 
 edit = st.one_of(
     st.builds(Edit, st.sampled_from(PATHS), st.sampled_from(SEARCHES), st.sampled_from(REPLACES)),

@@ -203,7 +203,9 @@ def test_edits_apply_in_sequence_on_one_file(repo):
 # ------------------------------------------------------------------ paths
 
 
-@pytest.mark.parametrize("path", ["/etc/passwd", "../outside.py", "pkg/../../outside.py", ".git/config", "pkg/../.git/HEAD", ""])
+@pytest.mark.parametrize(
+    "path", ["/etc/passwd", "../outside.py", "pkg/../../outside.py", ".git/config", "pkg/../.git/HEAD", ""]
+)
 def test_paths_outside_the_work_tree_are_refused(repo, path):
     before = tree_bytes(repo)
     result = one(repo, Edit(path, "x", "y"))
@@ -497,7 +499,8 @@ def test_parse_path_forms_and_a_block_reusing_the_previous_path():
 
 
 def test_parse_crlf_text_and_no_blocks():
-    assert parse_edit_blocks("a.py\r\n<<<<<<< SEARCH\r\nx\r\n=======\r\ny\r\n>>>>>>> REPLACE\r\n") == [Edit("a.py", "x\n", "y\n")]
+    crlf = "a.py\r\n<<<<<<< SEARCH\r\nx\r\n=======\r\ny\r\n>>>>>>> REPLACE```\r\n"
+    assert parse_edit_blocks(crlf) == [Edit("a.py", "x\n", "y\n")]
     assert parse_edit_blocks("No changes are needed.\n\nTitle\n=======\n") == []
 
 
@@ -505,9 +508,18 @@ def test_parse_crlf_text_and_no_blocks():
     ("text", "expected"),
     [
         ("<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n", "Block 1 (line 1) has no file path"),
-        ("a.py\n<<<<<<< SEARCH\nx\ny\n>>>>>>> REPLACE\n", "Block 1 (a.py): its SEARCH section is not closed by a '======='"),
-        ("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n", "Block 1 (a.py): the text ends inside its REPLACE section; the '>>>>>>> REPLACE' line is missing"),
-        ("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\nb.py\n<<<<<<< SEARCH\nx\n", "Block 2 (b.py): the text ends inside its SEARCH section"),
+        (
+            "a.py\n<<<<<<< SEARCH\nx\ny\n>>>>>>> REPLACE\n",
+            "Block 1 (a.py): its SEARCH section is not closed by a '======='",
+        ),
+        (
+            "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n",
+            "Block 1 (a.py): the text ends inside its REPLACE section; the '>>>>>>> REPLACE' line is missing",
+        ),
+        (
+            "a.py\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\nb.py\n<<<<<<< SEARCH\nx\n",
+            "Block 2 (b.py): the text ends inside its SEARCH section",
+        ),
         ("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n=======\nz\n>>>>>>> REPLACE\n", "exactly one '=======' per block"),
         ("a.py\n<<<<<<< SEARCH\nx\n=======\ny\n<<<<<<< SEARCH\n", "Block 1 (a.py): its REPLACE section is not closed"),
         ("a.py\nx\n>>>>>>> REPLACE\n", "without a '<<<<<<< SEARCH' line before it"),
@@ -648,8 +660,18 @@ def test_python_key_ignores_comments_and_whitespace_but_not_code():
 @pytest.mark.parametrize(
     ("path", "base", "same", "different"),
     [
-        ("a.js", "function f(a) {\n  return a + 1;\n}\n", "// c\nfunction f(a){ return a+1; /* x */ }", "function f(a) { return a - 1; }"),
-        ("a.go", "package m\nfunc f() int { return 1 }\n", "package m\n// doc\nfunc f() int {\n\treturn 1\n}\n", "package m\nfunc f() int { return 2 }\n"),
+        (
+            "a.js",
+            "function f(a) {\n  return a + 1;\n}\n",
+            "// c\nfunction f(a){ return a+1; /* x */ }",
+            "function f(a) { return a - 1; }",
+        ),
+        (
+            "a.go",
+            "package m\nfunc f() int { return 1 }\n",
+            "package m\n// doc\nfunc f() int {\n\treturn 1\n}\n",
+            "package m\nfunc f() int { return 2 }\n",
+        ),
         ("a.rs", "fn f() -> i32 { 1 }\n", "/// doc\nfn f() -> i32 {\n    1 // one\n}\n", "fn f() -> i32 { 2 }\n"),
         ("bad.py", "def f(:\n    return 1\n", "def f( :  # c\n    return 1\n", "def f(:\n    return 2\n"),
         ("notes.txt", "a  b\nc\n", "a b c", "a b d"),

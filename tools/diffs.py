@@ -28,7 +28,9 @@ class PatchError(Exception):
     """A diff could not be made or a patch does not apply; the message is one sentence."""
 
 
-def _git(cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def _git(
+    cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
             ["git", "-c", "core.hooksPath=/dev/null", *args],

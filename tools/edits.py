@@ -113,14 +113,14 @@ class EditResult:
 
 
 class EditFormatError(ValueError):
-    """Model text that is not a well-formed list of SEARCH/REPLACE blocks; the message says which block and what is missing."""
+    """Model text that is not well-formed SEARCH/REPLACE blocks; the message names the block and what is missing."""
 
 
 # ------------------------------------------------------------------ block grammar
 
 _HEAD = re.compile(r"^\s*<{5,9}\s*SEARCH\s*>?\s*$")
 _DIVIDER = re.compile(r"^\s*={5,9}\s*$")
-_UPDATED = re.compile(r"^\s*>{5,9}\s*REPLACE\s*$")
+_UPDATED = re.compile(r"^\s*>{5,9}\s*REPLACE\s*(`{3,})?\s*$")  # a closing fence glued on is tolerated
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})(?P<rest>.*)$")
 _PATH_LOOKBACK = 3
 
@@ -155,7 +155,8 @@ def parse_edit_blocks(text: str) -> list[Edit]:
         if _UPDATED.match(line):
             raise EditFormatError(
                 f"Block {len(edits) + 1}: found '{line.strip()}' (line {i + 1}) without a '<<<<<<< SEARCH' line "
-                "before it; every block is '<<<<<<< SEARCH', the old lines, '=======', the new lines, '>>>>>>> REPLACE'."
+                "before it; every block is '<<<<<<< SEARCH', the old lines, '=======', the new lines, "
+                "'>>>>>>> REPLACE'."
             )
         if not _HEAD.match(line):
             i += 1
@@ -287,9 +288,9 @@ def _resolve(root: Path, path: str, allow_test_edits: bool) -> tuple[str, Path]:
         )
     rel = os.path.normpath(path).replace(os.sep, "/")
     if rel == "." or rel == ".." or rel.startswith("../"):
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} points outside the repository; edit files inside it only.")
+        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} points outside the repository; edit files inside it.")
     if ".git" in PurePosixPath(rel).parts:
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} is inside .git; only files of the working tree can be edited.")
+        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} is inside .git; only working-tree files can be edited.")
     absolute = root / rel
     real_root = root.resolve()
     # The parent decides where a write lands; the file itself may be a link to follow (inside the repo).
@@ -300,7 +301,7 @@ def _resolve(root: Path, path: str, allow_test_edits: bool) -> tuple[str, Path]:
             f"{path} leads outside the repository through a symbolic link; edit files inside it only.",
         )
     if ".git" in target.relative_to(real_root).parts:
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} leads into .git; only files of the working tree can be edited.")
+        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} leads into .git; only working-tree files can be edited.")
     if not allow_test_edits and is_test_path(rel):
         raise _Rejected(
             EditStatus.TEST_FILE_EDIT,
@@ -529,7 +530,8 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
         if replace.strip() and _find(text, replace)[0]:
             raise _Rejected(
                 EditStatus.ALREADY_APPLIED,
-                f"{rel} already contains the REPLACE text and not the SEARCH text; this edit seems to be applied already.",
+                f"{rel} already contains the REPLACE text and not the SEARCH text; "
+                "this edit seems to be applied already.",
             )
         similar = _most_similar(text, search)
         hint = f" The most similar lines are:\n{similar}\n" if similar else " The file is empty. "
@@ -593,7 +595,10 @@ def _new_syntax_error(rel: str, before: bytes | None, after: bytes) -> str | Non
     if errors_after > errors_before:
         line = _first_error_line(language, after)
         near = f", the first near line {line}" if line else ""
-        return f"the {language} parser finds {errors_after} syntax errors in {rel} after the edit ({errors_before} before){near}"
+        return (
+            f"the {language} parser finds {errors_after} syntax errors in {rel} after the edit "
+            f"({errors_before} before){near}"
+        )
     return None
 
 
