@@ -251,6 +251,13 @@ def test_missing_files(repo):
     assert one(repo, Edit("pkg", "x", "y")).status is S.FILE_NOT_FOUND
 
 
+def test_a_root_that_is_not_a_directory_creates_nothing(tmp_path):
+    missing = tmp_path / "nowhere"
+    [result] = apply_edits(missing, [CreateFile("a.py", "A = 1\n")])
+    assert result.status is S.FILE_NOT_FOUND and "not a directory" in result.message
+    assert not missing.exists()
+
+
 def test_create_delete_and_create_via_empty_search(repo):
     results = apply_edits(
         repo,

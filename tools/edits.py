@@ -696,6 +696,9 @@ def apply_edits(root: Path, edits: Sequence[AnyEdit], *, allow_test_edits: bool 
     did match keep status APPLIED with a message saying they were not written.
     """
     root = Path(root)
+    if not root.is_dir():
+        message = f"{root} is not a directory, so no edit can be applied there."
+        return [EditResult(EditStatus.FILE_NOT_FOUND, edit.path, message) for edit in edits]
     states: dict[str, _File] = {}  # by resolved path, so a link and its target are one file
     results: list[EditResult] = []
     for index, edit in enumerate(edits):
