@@ -160,3 +160,50 @@ def test_a_run_killed_midway_keeps_the_finished_tests(make_repo, tmp_path):
     assert run.status == "timeout"
     spectra = Spectra.from_coverage(data_file, repo)
     assert "tests/test_hang.py::test_first" in spectra.covering("pkg/lib.py", 14)
+
+
+def test_forked_pool_workers_do_not_overwrite_the_data_file(make_repo, tmp_path):
+    """A test's multiprocessing Pool (fork) is terminated with SIGTERM on leaving its `with`:
+    the workers inherited the recorder and used to save over the parent's data file."""
+    tests = {
+        f"tests/test_{name}.py": f"""\
+            from pkg.lib import Box, shrink
+
+
+            def test_{name}_grow():
+                assert Box().grow(1) == 2
+
+
+            def test_{name}_shrink():
+                assert shrink(4) == 3
+        """
+        for name in ("a_before", "c_after")
+    }
+    tests["tests/test_b_pool.py"] = """\
+        import multiprocessing
+
+        from pkg.lib import shrink
+
+
+        def test_pool():
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                assert pool.map(shrink, [1, 2, 3]) == [0, 1, 2]
+            assert shrink(1) == 0
+    """
+    repo = make_repo({"pkg/__init__.py": "", "pkg/lib.py": LIB, **tests})
+    data_file = tmp_path / "cov.db"
+    for _ in range(3):  # the overwrite was a race with the parent's next save; give it a few chances
+        for stale in tmp_path.glob("cov.db*"):
+            stale.unlink()
+        done = run_with_coverage(repo, data_file)
+        assert "5 passed" in done.stdout, done.stdout + done.stderr
+        spectra = Spectra.from_coverage(data_file, repo)
+        recorded = set().union(*spectra.lines.values())
+        assert recorded == {
+            "tests/test_a_before.py::test_a_before_grow",
+            "tests/test_a_before.py::test_a_before_shrink",
+            "tests/test_b_pool.py::test_pool",
+            "tests/test_c_after.py::test_c_after_grow",
+            "tests/test_c_after.py::test_c_after_shrink",
+        }
+        assert sorted(p.name for p in tmp_path.glob("cov.db*")) == ["cov.db"]  # no child wrote a file

@@ -16,6 +16,15 @@ traced), recording lines rather than arcs, and switching the context once per te
 coverage.py writes a context's lines to its data file when the next context starts,
 so a run killed midway still leaves every finished test's data on disk; SIGTERM and
 normal interpreter exit also save the test that was running.
+
+Forked children (a test's multiprocessing.Pool, os.fork) inherit the Coverage object,
+its SQLite connection, the exit hook and the SIGTERM handler; a Pool's terminate()
+SIGTERMs its workers, and a worker saving through the inherited object overwrote the
+parent's data file. So only the process that started the recorder ever writes: in a
+forked child tracing is stopped at fork time and every save or context switch is a
+no-op. The price: lines that run *only* inside a forked child are not credited to the
+test (the parent's own lines are); per-child data files were not worth their cost
+here, since a child's work is normally also reachable from the parent in other tests.
 """
 
 from __future__ import annotations
@@ -89,13 +98,29 @@ class _Recorder:
         self.cov.set_option("run:core", "ctrace")
         self.cov.erase()
         self.saved = False
+        self.pid = os.getpid()
         self.cov.start()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self._forked)
+
+    def _forked(self) -> None:
+        """In a forked child: stop tracing (nothing of it is saved) and never write."""
+        if os.getpid() == self.pid:
+            return
+        try:
+            self.cov.stop()
+        except Exception:  # a fork from a thread the tracer does not own; saving stays off anyway
+            pass
+
+    def owner(self) -> bool:
+        return os.getpid() == self.pid
 
     def switch(self, context: str) -> None:
-        self.cov.switch_context(context)
+        if self.owner():  # switch_context flushes the last context to the data file
+            self.cov.switch_context(context)
 
     def save(self) -> None:
-        if self.saved:
+        if self.saved or not self.owner():
             return
         self.saved = True
         try:
