@@ -37,7 +37,7 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.localize import select_tests
 from suture.tools.spectra import Spectra
-from suture.tools.testrun import FAILING, TestRun, TestRunError, is_pytest_command, run_tests
+from suture.tools.testrun import TestRun, TestRunError, is_pytest_command, run_tests
 from suture.tools.workspace import WorktreePool, kill_token_holders
 from suture.tools.worktree import WorkspaceError
 
@@ -348,7 +348,8 @@ class _Gatekeeper:
         # A regression must fail twice: a test failing once and passing once is flaky, not broken.
         # Hangs and tests that were never reached are not re-run (they would only cost the time again).
         suspects = [n for n in broken if outcome.get(n) in ("failed", "error")]
-        if suspects and self.s.confirm_reruns > 0 and is_pytest_command(run.command or ["pytest"]):
+        by_id = self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)
+        if suspects and self.s.confirm_reruns > 0 and by_id:
             for _ in range(self.s.confirm_reruns):
                 try:
                     again = self.run(suspects, until)
