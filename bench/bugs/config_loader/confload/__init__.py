@@ -1,0 +1,1 @@
+"""Load an INI-like config over built-in defaults, with typed values."""

@@ -1,0 +1,1 @@
+"""A tiny CSV sales report: read rows, aggregate per region, render a text table."""

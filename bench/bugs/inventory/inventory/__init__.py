@@ -1,0 +1,1 @@
+"""A small stock-keeping package: items, pricing with tax, and restock planning."""
