@@ -238,6 +238,54 @@ FORMULAS = ("ochiai", "tarantula", "dstar")
 
 @app.command()
 @handled
+def fix(
+    repo: Optional[str] = RepoOption,
+    issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words (kept with the run)."),
+    issue_file: Optional[Path] = typer.Option(None, "--issue-file", metavar="F", help="Read the issue text from a file."),
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest)."),
+    failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
+    max_candidates: int = typer.Option(500, "--max-candidates", min=1, metavar="N", help="Most candidate patches to gate."),
+    apply: bool = typer.Option(False, "--apply", help="Write the fix into the working tree (only if it applies cleanly)."),
+    commit: bool = typer.Option(False, "--commit", help="Commit the fix on a new branch suture/<run-id>; your checkout is not changed."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
+    from suture.agent import render
+    from suture.agent.fix import FixOptions, run_fix
+
+    if apply and commit:
+        raise SutureExit("--apply and --commit exclude each other; pick one.")
+    if issue is not None and issue_file is not None:
+        raise SutureExit("--issue and --issue-file exclude each other; pick one.")
+    if issue_file is not None:
+        try:
+            issue = issue_file.read_text(errors="replace")
+        except OSError as error:
+            raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit)
+    if settings.model:
+        render.print_warning(f"model {settings.model!r} is set, but this version repairs with the rule engine alone.")
+    else:
+        render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
+    options = FixOptions(
+        test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
+        time_limit=settings.time_limit, max_candidates=max_candidates,
+        mode="apply" if apply else "commit" if commit else "print",
+    )
+    with render.live_status(enabled=sys.stderr.isatty()) as show:
+        outcome = run_fix(root, options, on_progress=show)
+    report = outcome.report
+    if as_json:
+        render.print_json(report)
+    else:
+        render.print_fix_report(report)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+@app.command()
+@handled
 def localize(
     repo: Optional[str] = RepoOption,
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest)."),

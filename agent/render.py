@@ -117,6 +117,55 @@ def status(message: str, enabled: bool) -> Iterator[None]:
 
 
 @contextmanager
+def live_status(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
+    """A one-line live view on stderr (stage, candidates tried, best so far, time) fed with
+    FixProgress-like objects; None when not `enabled` (not a terminal)."""
+    if not enabled:
+        yield None
+        return
+    with stderr_console().status("starting") as shown:
+
+        def update(state: Any) -> None:
+            parts = [state.stage, f"{state.candidates_tried} candidates"]
+            if state.best:
+                parts.append(f"best: {state.best}")
+            parts.append(f"{state.seconds:.0f}s")
+            shown.update(" · ".join(parts))
+
+        yield update
+
+
+def print_fix_report(report: dict[str, Any]) -> None:
+    """The end of a `suture fix` run for people: the diff (highlighted on a terminal) and what it means."""
+    console = stdout_console()
+    patch = report.get("patch") or (report.get("best_partial") or {}).get("patch", "")
+    if report["status"] != "fixed" and patch:
+        console.print(Text("Best partial candidate — it does NOT pass every gate:", style="bold red"))
+    if patch:
+        if sys.stdout.isatty():
+            from rich.syntax import Syntax
+
+            console.print(Syntax(patch, "diff", theme="ansi_dark", background_color="default"))
+        else:
+            sys.stdout.write(patch if patch.endswith("\n") else patch + "\n")
+    if report.get("explanation"):
+        console.print(Text(report["explanation"]))
+    delivery = report.get("delivery") or {}
+    if report["status"] == "fixed":
+        if delivery.get("mode") == "apply":
+            console.print(Text("Applied to your working tree; `suture undo` takes it back."))
+        elif delivery.get("mode") == "commit":
+            console.print(Text(f"Committed on branch {delivery.get('branch')}; your checkout is unchanged "
+                               "(`suture undo` deletes the branch)."))
+        else:
+            console.print(Text("Your tree is untouched: re-run with --apply or --commit, or `git apply` the patch "
+                               f"saved in {delivery.get('patch_path') or report['run_dir']}."))
+    else:
+        console.print(Text(f"Not fixed ({report.get('stopped_because', 'no candidate passed')}); "
+                           f"{report['candidates_tried']} candidates tried. Run record: {report['run_dir']}"))
+
+
+@contextmanager
 def progress_bar(description: str, enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A (done, total) callback driving a rich bar on stderr, or None when not `enabled`."""
     if not enabled:

@@ -1,0 +1,313 @@
+"""The `suture fix` pipeline: baseline -> localise -> propose -> gate -> choose -> deliver.
+
+Today the proposals come from the built-in rule engine (agent/rules.py); a model's
+candidates will join the same stream later. Every candidate goes through
+agent/validate.py's gates in pooled scratch worktrees, and the user's tree is only
+written when they asked for --apply or --commit (agent/deliver.py).
+
+The candidate stream is validated in small batches (one candidate per worker) so
+the run stops soon after the first candidate that passes every gate; one more
+batch is then spent looking for a smaller or less risky equivalent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suture.agent import runs
+from suture.agent.deliver import check_repo_state, deliver
+from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.rank import rank
+from suture.agent.rules import RuleCandidate, generate_candidates
+from suture.agent.validate import GateVerdict, validate
+from suture.tools import gitstate
+from suture.tools.localize import LocalizeError, localize
+from suture.tools.workspace import WorktreePool
+from suture.tools.worktree import WorkspaceError, scratch_worktree
+
+# After the first accepted candidate, this many more are gated in search of a simpler one.
+EXTRA_AFTER_FIRST_FIX = 4
+# Share of the time limit kept back for choosing and delivering.
+DELIVERY_RESERVE_SECONDS = 3.0
+# A patch that makes a test hang must not eat the budget: per-test timeouts follow the
+# baseline's slowest test, within these bounds.
+PER_TEST_TIMEOUT_BOUNDS = (3.0, 60.0)
+RISK_WORDS = {
+    "deletes_code": "deletes code",
+    "weakens_condition": "weakens a condition",
+    "removes_check": "removes a check",
+}
+
+
+@dataclass
+class FixOptions:
+    test_cmd: str | None = None
+    failing_tests: Sequence[str] = ()
+    issue_text: str | None = None
+    time_limit: float = 900.0
+    max_candidates: int = 500
+    mode: str = "print"  # print | apply | commit
+    workers: int = 2
+
+
+@dataclass
+class FixProgress:
+    stage: str
+    candidates_tried: int = 0
+    best: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class FixOutcome:
+    report: dict[str, Any]
+    exit_code: ExitCode
+    chosen: GateVerdict | None = None
+    partial: GateVerdict | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress], None] | None = None) -> FixOutcome:
+    """Repair `repo` (a directory inside a git work tree) and deliver per `options.mode`.
+
+    Raises SutureExit for bad input (no failing test, a repo state the mode cannot write to).
+    """
+    started = time.monotonic()
+    deadline = started + options.time_limit
+    progress = _Progress(on_progress, started)
+    check_repo_state(repo, options.mode)  # fail fast: mid-merge, detached HEAD for --commit, ...
+    base = gitstate.head_commit(repo)
+    if base is None:
+        raise SutureExit(f"the repository at {repo} has no commit yet; commit once so suture can test HEAD.")
+    run_dir = runs.new_run_dir(repo, "fix")
+    trajectory = _Trajectory(run_dir / "trajectory.jsonl")
+    trajectory.log("start", repo=str(repo), base=base, options=_options_dict(options))
+
+    progress.stage("baseline and localisation")
+    try:
+        found = localize(repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
+                         run_dir=run_dir, timeout=max(5.0, deadline - time.monotonic()))
+    except LocalizeError as error:
+        trajectory.log("error", message=str(error))
+        message = str(error)
+        if options.issue_text and "no test fails" in message.lower():
+            message += " The rule engine needs a failing test; an issue text alone needs a model."
+        raise SutureExit(message) from None
+    run = found.run
+    passing = [n for n in run.passed if n not in found.flaky] if run else []
+    trajectory.log("localised", failing=found.failing, flaky=found.flaky,
+                   ranking=[s.to_dict() for s in found.ranking[:20]])
+    slowest = max((o.duration for o in run.outcomes.values()), default=1.0) if run else 1.0
+    suite_seconds = run.seconds if run else 10.0
+    per_test_timeout = min(max(10 * slowest, PER_TEST_TIMEOUT_BOUNDS[0]), PER_TEST_TIMEOUT_BOUNDS[1])
+
+    notes: list[str] = []
+    verdicts: list[GateVerdict] = []
+    candidates: dict[str, RuleCandidate] = {}
+    exhausted_space = False
+    budget_hit = False
+    progress.stage("repairing")
+    try:
+        with scratch_worktree(repo, base) as base_tree, WorktreePool(repo, base=base, size=options.workers) as pool:
+            stream = generate_candidates(base_tree, found.ranking, found.line_scores,
+                                         max_candidates=options.max_candidates, notes=notes)
+            first_fix_at: int | None = None
+            while True:
+                remaining = deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+                if remaining <= 0:
+                    budget_hit = True
+                    break
+                batch = list(itertools.islice(stream, options.workers))
+                if not batch:
+                    exhausted_space = len(candidates) < options.max_candidates
+                    budget_hit = not exhausted_space
+                    break
+                for candidate in batch:
+                    candidates[candidate.id] = candidate
+                    trajectory.log("candidate", id=candidate.id, template=candidate.template,
+                                   description=candidate.description, risks=list(candidate.risks))
+                results = validate(
+                    [c.to_candidate() for c in batch], repo=repo, baseline_failing=found.failing,
+                    baseline_passing=passing, flaky=found.flaky, spectra=found.spectra,
+                    test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
+                    candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
+                    per_test_timeout=per_test_timeout, base=base, pool=pool,
+                )
+                for verdict in results:
+                    trajectory.log("verdict", **_verdict_summary(verdict))
+                verdicts.extend(v for v in results if v.stage != "skipped")
+                progress.update(len(verdicts), _best_summary(verdicts, len(found.failing)))
+                if first_fix_at is None and any(v.accepted for v in results):
+                    first_fix_at = len(verdicts)
+                    progress.stage("looking for a simpler equivalent")
+                if first_fix_at is not None and len(verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX:
+                    break
+    except WorkspaceError as error:
+        raise SutureExit(str(error)) from None
+
+    chosen = _choose(verdicts, candidates)
+    partial = None if chosen else next(iter(rank(verdicts)), None)
+    delivery = None
+    if chosen is not None:
+        progress.stage("delivering")
+        delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
+                           message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+    report = _report(
+        options=options, chosen=chosen, partial=partial, candidates=candidates, verdicts=verdicts,
+        failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
+        seconds=time.monotonic() - started, delivery=delivery, notes=notes,
+        exhausted_space=exhausted_space, budget_hit=budget_hit,
+    )
+    runs.write_report(run_dir, report)
+    trajectory.log("end", status=report["status"])
+    if chosen is not None:
+        code = ExitCode.DONE
+    elif budget_hit:
+        code = ExitCode.BUDGET_EXHAUSTED
+    else:
+        code = ExitCode.NOTHING_FOUND
+    return FixOutcome(report, code, chosen, partial, notes)
+
+
+def _choose(verdicts: list[GateVerdict], candidates: dict[str, RuleCandidate]) -> GateVerdict | None:
+    """The best accepted verdict; candidates that delete code or weaken a check lose to ones that do not."""
+    accepted = [v for v in rank(verdicts) if v.accepted]
+    if not accepted:
+        return None
+    risky = {cid for cid, c in candidates.items() if c.risks}
+    return sorted(accepted, key=lambda v: v.candidate_id in risky)[0]
+
+
+def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, passing, run_dir, seconds,
+            delivery, notes, exhausted_space, budget_hit) -> dict[str, Any]:
+    status = "fixed" if chosen else "not_fixed"
+    best = chosen or partial
+    candidate = candidates.get(best.candidate_id) if best else None
+    report: dict[str, Any] = {
+        "status": status,
+        "patch": chosen.patch if chosen else "",
+        "engine": "rules",
+        "changed_files": list(delivery.files) if delivery else [],
+        "candidates_tried": len(verdicts),
+        "tests": {
+            "failing_before": list(failing),
+            "flaky": list(flaky),
+            "passing_before": len(passing),
+            "after": _tests_after(best) if best else None,
+        },
+        # The bounded verifier joins the gates in a later release; until then no candidate is verified.
+        "verification": {"verdict": "not_run", "reason": "no bounded verifier is configured in this version"},
+        "cost": {"tokens": 0, "usd": 0.0},
+        "seconds": round(seconds, 2),
+        "run_dir": str(run_dir),
+        "explanation": _explain(best, candidate, len(passing)) if best else "",
+        "risks": [RISK_WORDS.get(r, r) for r in candidate.risks] if (chosen and candidate) else [],
+        "delivery": delivery.to_dict() if delivery else None,
+        "notes": notes,
+    }
+    if not chosen:
+        report["stopped_because"] = (
+            "time limit reached" if budget_hit and len(verdicts) < options.max_candidates
+            else "candidate limit reached" if budget_hit
+            else "every rule-engine candidate was tried"
+        )
+        if partial is not None and partial.patch:
+            report["best_partial"] = {"patch": partial.patch, "passes_all_gates": False, **_tests_after(partial),
+                                      "description": candidate.description if candidate else ""}
+    return report
+
+
+def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
+    return {"fixed": verdict.fixed, "still_failing": verdict.still_failing,
+            "regressions": verdict.regressions, "flaky": verdict.flaky, "stage": verdict.stage}
+
+
+def _explain(verdict: GateVerdict, candidate: RuleCandidate | None, passing: int) -> str:
+    what = candidate.description if candidate else verdict.candidate_id
+    where = f" in {candidate.path}:{candidate.line} ({candidate.symbol})" if candidate else ""
+    if verdict.accepted:
+        text = (f"{what}{where}. The {len(verdict.fixed)} failing test(s) now pass and none of the "
+                f"{passing} passing tests broke (tests re-run in a scratch worktree).")
+        if candidate and candidate.risks:
+            text += " Overfitting risk: it passes the tests but " + ", ".join(
+                RISK_WORDS.get(r, r) for r in candidate.risks) + "; review it with care."
+        return text
+    return (f"Best partial candidate, NOT passing every gate: {what}{where}; fixed {len(verdict.fixed)}, "
+            f"still failing {len(verdict.still_failing)}, regressions {len(verdict.regressions)} "
+            f"(stopped at the {verdict.stage} gate).")
+
+
+def _commit_message(verdict: GateVerdict, candidates: dict[str, RuleCandidate], failing: list[str],
+                    passing: list[str]) -> str:
+    candidate = candidates.get(verdict.candidate_id)
+    title = f"suture: {candidate.description}" if candidate else "suture: rule-engine fix"
+    body = [
+        f"Fixes: {', '.join(verdict.fixed)}",
+        f"Verified: the failing test(s) pass and {len(passing)} previously passing test(s) still pass,",
+        "run in a scratch worktree of the base commit. No bounded verifier ran (not configured).",
+    ]
+    if candidate and candidate.risks:
+        body.append("Overfitting risk: " + ", ".join(RISK_WORDS.get(r, r) for r in candidate.risks) + ".")
+    return title + "\n\n" + "\n".join(body) + "\n"
+
+
+def _best_summary(verdicts: list[GateVerdict], failing: int) -> str:
+    ranked = rank(verdicts)
+    if not ranked:
+        return ""
+    best = ranked[0]
+    if best.accepted:
+        return f"{best.candidate_id} passes every gate"
+    return f"{best.candidate_id}: {len(best.fixed)}/{failing} failing fixed, {len(best.regressions)} regressions"
+
+
+def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
+    return {"id": verdict.candidate_id, "accepted": verdict.accepted, "stage": verdict.stage,
+            "fixed": verdict.fixed, "still_failing": verdict.still_failing,
+            "regressions": verdict.regressions, "message": verdict.message,
+            "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of}
+
+
+def _options_dict(options: FixOptions) -> dict[str, Any]:
+    return {"test_cmd": options.test_cmd, "failing_tests": list(options.failing_tests),
+            "time_limit": options.time_limit, "max_candidates": options.max_candidates,
+            "mode": options.mode, "issue_text": options.issue_text}
+
+
+class _Trajectory:
+    """Append-only JSONL of what the run did, for `suture replay` and for people."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def log(self, event: str, **data: Any) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
+
+
+class _Progress:
+    def __init__(self, callback: Callable[[FixProgress], None] | None, started: float) -> None:
+        self.callback = callback
+        self.started = started
+        self.state = FixProgress("starting")
+
+    def stage(self, name: str) -> None:
+        self.state.stage = name
+        self._emit()
+
+    def update(self, tried: int, best: str) -> None:
+        self.state.candidates_tried = tried
+        self.state.best = best
+        self._emit()
+
+    def _emit(self) -> None:
+        self.state.seconds = time.monotonic() - self.started
+        if self.callback is not None:
+            self.callback(self.state)
+

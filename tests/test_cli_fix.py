@@ -1,0 +1,178 @@
+"""`suture fix` end to end through the real CLI, offline (rule engine): real pytest, coverage, git."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import git
+
+BUGGY = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        BULK = 10
+
+
+        def unit_price(cents, quantity):
+            \"\"\"Ten or more items cost 10% less each.\"\"\"
+            if quantity > BULK:
+                return cents * 9 // 10
+            return cents
+
+
+        def total(cents, quantity):
+            return unit_price(cents, quantity) * quantity
+    """,
+    "tests/test_prices.py": """
+        from shop.prices import total, unit_price
+
+        def test_small_order():
+            assert total(100, 2) == 200
+
+        def test_bulk_order_at_threshold():
+            assert total(100, 10) == 900
+
+        def test_big_order():
+            assert total(100, 20) == 1800
+
+        def test_unit_price():
+            assert unit_price(50, 1) == 50
+    """,
+}
+
+
+def suture(*args, cwd, timeout=300):
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(done):
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def snapshot(repo):
+    return {
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "head": git(repo, "rev-parse", "HEAD"),
+        "branches": git(repo, "branch", "--list"),
+        "stash": git(repo, "stash", "list"),
+        "prices": (repo / "shop/prices.py").read_bytes(),
+    }
+
+
+def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
+    repo = make_repo(BUGGY)
+    before = snapshot(repo)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["engine"] == "rules"
+    assert "quantity >= BULK" in report["patch"]
+    assert report["tests"]["failing_before"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
+    assert report["tests"]["after"]["fixed"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
+    assert report["tests"]["after"]["regressions"] == []
+    assert report["candidates_tried"] >= 1 and report["cost"] == {"tokens": 0, "usd": 0.0}
+    assert report["changed_files"] == ["shop/prices.py"]
+    assert "rule engine" in done.stderr
+    assert snapshot(repo) == before
+    # The patch applies at the base commit and makes the suite pass.
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    subprocess.run(["git", "apply"], input=report["patch"], text=True, cwd=clone, check=True)
+    assert subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=clone,
+                          capture_output=True).returncode == 0
+
+
+def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo):
+    files = dict(BUGGY)
+    files["shop/notes.py"] = "NOTE = 'v1'\n"
+    repo = make_repo(files)
+    (repo / "shop/notes.py").write_text("NOTE = 'my uncommitted work'\n")
+    done = suture("fix", "--apply", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert "quantity >= BULK" in (repo / "shop/prices.py").read_text()
+    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
+    assert "suture undo" in done.stdout
+    undone = suture("undo", "--json", cwd=repo)
+    assert undone.returncode == 0, undone.stderr
+    assert last_json(undone)["undone"] == "apply"
+    assert "quantity > BULK" in (repo / "shop/prices.py").read_text()
+    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
+
+
+def test_fix_commit_makes_a_branch_and_keeps_the_checkout(make_repo):
+    repo = make_repo(BUGGY)
+    before = snapshot(repo)
+    done = suture("fix", "--commit", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    branch = last_json(done)["delivery"]["branch"]
+    assert branch.startswith("suture/")
+    assert "quantity >= BULK" in git(repo, "show", f"{branch}:shop/prices.py")
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert "test_bulk_order_at_threshold" in message and "Verified" in message
+    after = snapshot(repo)
+    assert after.pop("branches") != before.pop("branches")
+    assert after == before
+
+
+def test_nothing_failing_is_bad_input(make_repo):
+    files = dict(BUGGY)
+    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
+    repo = make_repo(files)
+    done = suture("fix", cwd=repo)
+    assert done.returncode == 2
+    assert "no test fails" in done.stderr.lower() and "Traceback" not in done.stderr
+
+
+def test_usage_errors(make_repo, tmp_path):
+    repo = make_repo(BUGGY)
+    done = suture("fix", "--apply", "--commit", cwd=repo)
+    assert done.returncode == 2 and "exclude each other" in done.stderr
+    done = suture("fix", "--repo", str(tmp_path / "nowhere"), cwd=repo)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_unfixable_bug_reports_the_best_partial_candidate_and_budget(make_repo):
+    files = dict(BUGGY)
+    # Needs a new expression no template writes: the rule engine cannot fix it.
+    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("return cents * 9 // 10", "return 7")
+    files["shop/prices.py"] = files["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--max-candidates", "6", cwd=repo)
+    assert done.returncode == 5, done.stderr  # the candidate budget ran out before a fix
+    report = last_json(done)
+    assert report["status"] == "not_fixed" and report["patch"] == ""
+    assert report["candidates_tried"] == 6
+    assert report["stopped_because"] == "candidate limit reached"
+    partial = report.get("best_partial")
+    assert partial is None or partial["passes_all_gates"] is False
+
+
+def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
+    files = {
+        "count.py": """
+            def count_up(n):
+                i = 0
+                seen = []
+                while i < n:
+                    seen.append(i)
+                    i += 2
+                return seen
+        """,
+        "tests/test_count.py": """
+            from count import count_up
+
+            def test_count():
+                assert count_up(3) == [0, 1, 2]
+
+            def test_empty():
+                assert count_up(0) == []
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "200", cwd=repo)
+    report = last_json(done)
+    assert done.returncode == 0, done.stderr
+    assert "i += 1" in report["patch"]
