@@ -26,8 +26,8 @@ SEARCH_KINDS = ("class", "function", "method", "code")
 
 app = typer.Typer(
     name="suture",
-    help="Repair code in a git repository, gated on its tests and a bounded verifier. "
-    "Today: index, search and map a repository's code.",
+    help="Repair code in a git repository: localise from the tests, propose patches, "
+    "gate every one on the tests, deliver only what passes. Offline with the built-in rule engine.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -19,6 +19,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from conftest import init_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("agent", "tools", "retrieval", "prompts")
@@ -168,17 +169,16 @@ def test_readme_example_command_runs_on_the_bundled_example(tmp_path):
     example = tmp_path / "checkout"
     shutil.copytree(ROOT / "examples" / "invoicing", example / "examples" / "invoicing",
                     ignore=shutil.ignore_patterns(".suture", "__pycache__", ".pytest_cache"))
-    run(["git", "init", "-q"], cwd=example, check=True)
+    init_repo(example, {})  # commits the copied example: fix tests HEAD
     steps = [step for step in readme_setup_commands()[0].split(" && ") if step.startswith(".venv/bin/suture ")]
-    assert [shlex.split(step)[1] for step in steps] == ["index", "search", "map"]
-    outputs = []
-    for step in steps:
-        args = shlex.split(step)[1:]
-        done = run([sys.executable, "-m", "suture.agent.cli", *args], cwd=example)
-        assert done.returncode == 0, (step, done.stderr)
-        outputs.append(done.stdout)
-    assert "bulk_discount_rate" in outputs[1]  # the function with the bug is the best hit
-    assert "invoicing/discounts.py" in outputs[2]
+    assert [shlex.split(step)[1] for step in steps] == ["fix"]
+    args = shlex.split(steps[0])[1:]
+    before = (example / "examples/invoicing/invoicing/discounts.py").read_bytes()
+    done = run([sys.executable, "-m", "suture.agent.cli", *args], cwd=example)
+    assert done.returncode == 0, done.stderr
+    assert "+    if quantity >= BULK_THRESHOLD:" in done.stdout  # the real bug, repaired
+    assert "Your tree is untouched" in done.stdout
+    assert (example / "examples/invoicing/invoicing/discounts.py").read_bytes() == before
 
 
 def test_lock_pins_every_declared_dependency_with_hashes():
