@@ -1,0 +1,1 @@
+"""Accounts with an audit history and transfers between them."""

@@ -1,0 +1,1 @@
+"""A cart with percentage coupons that expire."""

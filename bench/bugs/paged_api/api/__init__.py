@@ -1,0 +1,1 @@
+"""A paged listing endpoint over an in-memory store: 1-based page numbers."""

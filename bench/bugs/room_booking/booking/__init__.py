@@ -1,0 +1,1 @@
+"""Booking rooms by the hour without double-booking."""
