@@ -229,6 +229,10 @@ def test_flaky_tests_are_excluded_and_reported(make_repo, tmp_path):
     assert loc.flaky == ["tests/test_flaky.py::test_sometimes"]
     assert "tests/test_flaky.py::test_sometimes" not in loc.failing
     assert loc.ranking[0].symbol == "median"
+    # the flake check ran inside the coverage run's own session: one rerun that passed; the real
+    # failures were re-run twice there and failed both times
+    assert loc.run.outcomes["tests/test_flaky.py::test_sometimes"].reruns == ["passed"]
+    assert all(loc.run.outcomes[n].reruns == ["failed", "failed"] for n in loc.failing)
 
 
 def test_traceback_frames_break_ties(make_repo, tmp_path):

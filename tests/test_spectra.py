@@ -207,3 +207,42 @@ def test_forked_pool_workers_do_not_overwrite_the_data_file(make_repo, tmp_path)
             "tests/test_c_after.py::test_c_after_shrink",
         }
         assert sorted(p.name for p in tmp_path.glob("cov.db*")) == ["cov.db"]  # no child wrote a file
+
+
+def test_reruns_of_a_failed_test_are_left_out_of_the_spectra(make_repo, tmp_path):
+    """A test that fails, then passes on its in-session rerun: only the first run's lines are its."""
+    from suture.tools.testrun import run_tests
+
+    marker = tmp_path / "ran-once"
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/lib.py": LIB,
+            "tests/test_flaky.py": f"""\
+                from pathlib import Path
+
+                from pkg.lib import Box, shrink
+
+
+                def test_flaky():
+                    if not Path({str(marker)!r}).exists():
+                        Path({str(marker)!r}).touch()
+                        assert shrink(2) == 0
+                    assert Box().grow(1) == 2
+
+
+                def test_after():
+                    assert shrink(4) == 3
+            """,
+        }
+    )
+    data_file = tmp_path / "cov.db"
+    run = run_tests(
+        repo, test_cmd=f"{sys.executable} -m pytest", reruns=1,
+        pytest_plugins=["suture.tools.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
+    )
+    assert run.outcomes["tests/test_flaky.py::test_flaky"].reruns == ["passed"]
+    spectra = Spectra.from_coverage(data_file, repo)
+    assert spectra.covering("pkg/lib.py", 14) == {"tests/test_flaky.py::test_flaky", "tests/test_flaky.py::test_after"}
+    assert spectra.covering("pkg/lib.py", 10) == set()  # Box.grow ran only in the rerun
+    assert ("pkg/lib.py", 10) not in spectra.import_lines

@@ -482,3 +482,53 @@ def test_interrupt_kills_the_run(make_repo, tmp_path):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert process_gone(int(pid_file.read_text()))
+
+
+def test_in_session_reruns_separate_flaky_from_failing(make_repo, tmp_path):
+    # test_flaky fails on its first run only (a marker file outside the repo remembers it);
+    # test_broken always fails; a module-scoped fixture is set up once for the whole module.
+    marker = tmp_path / "ran-once"
+    repo = make_repo(
+        {
+            "calc.py": CALC,
+            "test_calc.py": f"""\
+                from pathlib import Path
+
+                import pytest
+
+                from calc import add
+
+                SETUPS = []
+
+
+                @pytest.fixture(scope="module")
+                def shared():
+                    SETUPS.append(1)
+                    return 1
+
+
+                def test_flaky(shared):
+                    first = not Path({str(marker)!r}).exists()
+                    Path({str(marker)!r}).touch()
+                    assert add(shared, 1) == 2 and not first
+
+
+                def test_broken(shared):
+                    assert add(shared, 1) == 3
+
+
+                def test_ok(shared):
+                    assert len(SETUPS) == 1
+            """,
+        }
+    )
+    run = run_tests(repo, test_cmd="pytest", reruns=2, per_test_timeout=QUICK * 5)
+    assert run.outcomes["test_calc.py::test_flaky"].outcome == "failed"  # the first run decides the outcome
+    assert run.outcomes["test_calc.py::test_flaky"].reruns == ["passed"]  # stops at the first pass
+    assert run.outcomes["test_calc.py::test_broken"].reruns == ["failed", "failed"]
+    assert run.outcomes["test_calc.py::test_ok"].outcome == "passed"  # reruns kept the module fixture
+    assert run.outcomes["test_calc.py::test_ok"].reruns == []
+    assert run.returncode == 1
+
+    plain = run_tests(repo, test_cmd="pytest", per_test_timeout=QUICK * 5)
+    assert all(o.reruns == [] for o in plain.outcomes.values())

@@ -8,7 +8,9 @@ and driven by environment variables (the runner sets them):
 - ``SUTURE_COVERAGE_ARCS``  "1" to record arcs (branches) as well as lines.
 
 One coverage.py dynamic context per test, named by its node id; code run at import
-or collection time lands in the empty context. Overhead is kept down by tracing only
+or collection time lands in the empty context; an in-session rerun of a failed test
+(pytest_results_plugin's SUTURE_RERUNS) gets its own context, RERUN_CONTEXT + node id,
+which the spectra leave out so a test counts once, with its first run. Overhead is kept down by tracing only
 the repo's non-test source (test files, site-packages and virtualenvs are never
 traced), recording lines rather than arcs, and switching the context once per test
 (setup, call and teardown share it) instead of three times as pytest-cov does.
@@ -36,9 +38,12 @@ from pathlib import PurePosixPath
 
 import pytest
 
+from suture.tools.pytest_results_plugin import RERUN_ATTR
+
 ENV_FILE = "SUTURE_COVERAGE_FILE"
 ENV_ROOT = "SUTURE_COVERAGE_ROOT"
 ENV_ARCS = "SUTURE_COVERAGE_ARCS"
+RERUN_CONTEXT = "suture-rerun|"  # prefix of a rerun's context
 
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
@@ -98,6 +103,7 @@ class _Recorder:
         self.cov.set_option("run:core", "ctrace")
         self.cov.erase()
         self.saved = False
+        self.context = ""
         self.pid = os.getpid()
         self.cov.start()
         if hasattr(os, "register_at_fork"):
@@ -116,7 +122,8 @@ class _Recorder:
         return os.getpid() == self.pid
 
     def switch(self, context: str) -> None:
-        if self.owner():  # switch_context flushes the last context to the data file
+        if self.owner() and context != self.context:  # switch_context flushes the last context to the data file
+            self.context = context
             self.cov.switch_context(context)
 
     def save(self) -> None:
@@ -155,10 +162,12 @@ def pytest_load_initial_conftests(early_config, parser, args):
         signal.signal(signal.SIGTERM, _on_sigterm)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_setup(item):
+    # Setup opens every run of a test (the first and any rerun); teardown stays in its context.
     if _recorder is not None:
-        _recorder.switch(item.nodeid)
+        rerun = getattr(item, RERUN_ATTR, 0)
+        _recorder.switch(f"{RERUN_CONTEXT}{rerun}|{item.nodeid}" if rerun else item.nodeid)
     yield
 
 

@@ -2,8 +2,15 @@
 
 One run of the suite at HEAD, in a scratch worktree, with `coverage_plugin` recording
 per-test line coverage: the same run gives the outcomes and the spectra. Tests that
-fail are re-run (without coverage) to set flaky ones apart. The failing set is what
-really fails at HEAD, never taken from elsewhere; `failing_tests` only narrows it.
+fail are re-run `reruns` times to set flaky ones apart: in the same pytest session,
+right after the failure (pytest_results_plugin's SUTURE_RERUNS, under a coverage
+context the spectra ignore), so the flake check costs no extra process. A test that
+passes any rerun is flaky, reported and left out. Since the rerun shares the process,
+a failure caused by state an earlier test left behind repeats and counts as real (the
+suite as run at HEAD does fail it); a test without in-session reruns (xdist workers, a
+process killed during it) is re-run in a separate pytest process, as before. The
+failing set is what really fails at HEAD, never taken from elsewhere; `failing_tests`
+only narrows it.
 
 Line scores (Ochiai by default) are lifted to the innermost function or method that
 holds the line; lines in a class body outside its methods go to the class, module-level
@@ -119,11 +126,12 @@ def localize(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
                 extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree)},
+                reruns=reruns,
                 **common,
             )
             _check_run(run)
             candidates = _narrow(run, failing_tests)
-            failing, flaky = _split_flaky(tree, candidates, reruns, common)
+            failing, flaky = _split_flaky(tree, run, candidates, reruns, common)
             if not failing:
                 raise LocalizeError(_no_failure_message(run, flaky))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
@@ -185,17 +193,25 @@ def _names(wanted: str, nodeid: str) -> bool:
     return nodeid == wanted or nodeid.startswith((wanted + "::", wanted + "[", wanted + "/"))
 
 
-def _split_flaky(tree: Path, candidates: list[str], reruns: int, common: dict) -> tuple[list[str], list[str]]:
-    """Re-run the failing tests (without coverage); one pass makes a test flaky."""
-    failing, flaky = list(candidates), []
-    for _ in range(max(0, reruns)):
-        if not failing:
+def _split_flaky(
+    tree: Path, run: TestRun, candidates: list[str], reruns: int, common: dict
+) -> tuple[list[str], list[str]]:
+    """(failing, flaky): one pass, in the session's reruns or in a re-run process, makes a test flaky.
+
+    Tests the session re-ran `reruns` times are settled there; the rest (no in-session
+    reruns: xdist workers, a process killed mid-test) are re-run in separate processes
+    (without coverage) as many times."""
+    reruns = max(0, reruns)
+    flaky = [n for n in candidates if "passed" in run.outcomes[n].reruns]
+    unsettled = [n for n in candidates if n not in flaky and len(run.outcomes[n].reruns) < reruns]
+    for _ in range(reruns):
+        if not unsettled:
             break
-        again = run_tests(tree, nodeids=failing, **common)
-        recovered = [n for n in failing if n in again.outcomes and again.outcomes[n].outcome == "passed"]
+        again = run_tests(tree, nodeids=unsettled, **common)
+        recovered = [n for n in unsettled if n in again.outcomes and again.outcomes[n].outcome == "passed"]
         flaky += recovered
-        failing = [n for n in failing if n not in recovered]
-    return failing, flaky
+        unsettled = [n for n in unsettled if n not in recovered]
+    return [n for n in candidates if n not in flaky], [n for n in candidates if n in flaky]
 
 
 def _no_failure_message(run: TestRun, flaky: list[str]) -> str:

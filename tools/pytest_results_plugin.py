@@ -5,7 +5,8 @@ inert unless SUTURE_RESULTS_FILE names the output file. Because every line is
 flushed at once, a run killed from outside still leaves the results it reached.
 
 Records (the "event" key says which):
-  start             {nodeid, thread}   a test begins (the last one without an end is the one that hung)
+  start             {nodeid, thread[, rerun]}   a test begins (the last one without an end is the one that hung)
+  rerun             {nodeid, attempt, outcome}  an in-session re-run of a test that failed ("passed" / "failed")
   report            {nodeid, when, outcome, duration, message, details, frames, timeout, xfail}
                     message: the exception ("AssertionError: assert 0 == 4") or skip reason;
                     details: pytest's full failure text
@@ -23,6 +24,18 @@ runner sees no new record for longer than the timeout plus a grace period, sends
 STUCK_SIGNAL (faulthandler dumps every thread's stack into SUTURE_STUCK_FILE),
 kills the run, turns the dump into the test's "timeout" record and resumes the
 suite without the tests already reported (SUTURE_SKIP_FILE).
+
+SUTURE_RERUNS (k > 0) re-runs every test that failed (or errored, or timed out through
+SIGALRM) right after its failure, in the same pytest session, up to k times, stopping
+at the first pass: the flake check of pytest-rerunfailures, without a new process per
+round. What a rerun means, then: the same test in the same process with the same
+module state, its function-scoped fixtures set up afresh (a failed higher-scoped
+fixture is set up again as well). A test that fails only because of what an earlier
+test left behind fails its reruns too and counts as a real failure; a test whose
+outcome is nondeterministic (timing, randomness, the network) shows as a pass on
+some rerun. Reruns are marked on the item (RERUN_ATTR) so that the coverage plugin
+records them under their own context, which the spectra ignore; they produce no
+pytest reports, so the run's pass/fail counts and exit status are the first run's.
 
 This module imports only the standard library and pytest, so it works under any
 interpreter that can import it.
@@ -46,6 +59,8 @@ TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
 SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
 STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
 STUCK_SIGNAL = getattr(signal, "SIGUSR2", None)  # the runner's request for that dump
+RERUNS_ENV = "SUTURE_RERUNS"  # in-session reruns of a failed test (see the module doc)
+RERUN_ATTR = "suture_rerun"  # on an item while it re-runs: the attempt number (1, 2, ...)
 MESSAGE_LIMIT = 4000
 FRAME_LIMIT = 60
 # pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
@@ -76,7 +91,7 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 class _ResultsWriter:
-    def __init__(self, path: str, timeout: float, stuck_path: str | None = None) -> None:
+    def __init__(self, path: str, timeout: float, stuck_path: str | None = None, reruns: int = 0) -> None:
         # Line buffered and flushed per record: a killed run keeps every finished line.
         self._out = open(path, "a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
@@ -87,6 +102,8 @@ class _ResultsWriter:
         self._failures: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
         self._timed_out: set[tuple[str, str]] = set()
         self._phase: tuple[str, str] | None = None
+        self._reruns = reruns
+        self._failed: set[str] = set()  # node ids with a failed report, for the reruns
         self._stuck_file = None
         if stuck_path and timeout > 0 and hasattr(faulthandler, "register"):
             # A C-level handler: it dumps the stacks even while a C loop holds the GIL. The runner sends
@@ -189,6 +206,38 @@ class _ResultsWriter:
             self._failures[(item.nodeid, call.when)] = (call.excinfo.exconly(), self._frames_of(call.excinfo))
         return report
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
+        result = yield
+        if self._reruns > 0 and item.nodeid in self._failed and os.getpid() == self._pid:
+            self._rerun(item, nextitem)
+        return result
+
+    def _rerun(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
+        """Run a failed test again, up to `reruns` times, until it passes; one "rerun" record each."""
+        from _pytest.runner import runtestprotocol
+
+        try:
+            for attempt in range(1, self._reruns + 1):
+                setattr(item, RERUN_ATTR, attempt)
+                _forget_failed_fixtures(item)
+                if hasattr(item, "_initrequest"):
+                    item._initrequest()  # fresh function-scoped fixture values, as pytest-rerunfailures does
+                self.write({"event": "start", "nodeid": item.nodeid, "thread": threading.main_thread().ident,
+                            "rerun": attempt})
+                reports = runtestprotocol(item, nextitem=nextitem, log=False)
+                passed = any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)
+                self.write({"event": "rerun", "nodeid": item.nodeid, "attempt": attempt,
+                            "outcome": "passed" if passed else "failed"})
+                if passed:
+                    break
+        finally:
+            if hasattr(item, RERUN_ATTR):
+                delattr(item, RERUN_ATTR)
+            for when in ("setup", "call", "teardown"):  # reruns are not logged: drop what they left
+                self._failures.pop((item.nodeid, when), None)
+                self._timed_out.discard((item.nodeid, when))
+
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         skip_file = os.environ.get(SKIP_ENV)
         if not skip_file or not os.path.exists(skip_file):
@@ -209,6 +258,7 @@ class _ResultsWriter:
         message, frames = self._failures.pop(key, ("", []))
         details = ""
         if report.failed:
+            self._failed.add(report.nodeid)
             details = report.longreprtext
             if not message:
                 crash = getattr(report.longrepr, "reprcrash", None)
@@ -256,6 +306,17 @@ class _ResultsWriter:
         self.write({"event": "finish", "exitstatus": int(exitstatus)})
 
 
+def _forget_failed_fixtures(item: pytest.Item) -> None:
+    """Let a higher-scoped fixture whose setup raised be set up again on the rerun (pytest caches
+    the exception per scope); best effort across pytest versions."""
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in getattr(info, "name2fixturedefs", {}).values():
+        for fixturedef in defs:
+            cached = getattr(fixturedef, "cached_result", None)
+            if cached is not None and len(cached) > 2 and cached[2] is not None:
+                fixturedef.cached_result = None
+
+
 _WRITER_NAME = "suture-results-writer"
 
 
@@ -268,7 +329,11 @@ def pytest_configure(config: pytest.Config) -> None:
         timeout = float(os.environ.get(TIMEOUT_ENV) or 0)
     except ValueError:
         timeout = 0.0
-    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV))
+    try:
+        reruns = int(os.environ.get(RERUNS_ENV) or 0)
+    except ValueError:
+        reruns = 0
+    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns)
     config.pluginmanager.register(writer, _WRITER_NAME)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suture.tools.coverage_plugin import is_test_path
+from suture.tools.coverage_plugin import RERUN_CONTEXT, is_test_path
 
 Line = tuple[str, int]  # (repo-relative posix path, 1-based line)
 
@@ -50,6 +50,7 @@ FORMULAS: dict[str, Callable[[int, int, int, int], float]] = {
 class Spectra:
     """For every executed (path, line) of the repo's non-test source, the tests that ran it.
 
+    Contexts of in-session reruns (coverage_plugin.RERUN_CONTEXT) are left out.
     `import_lines` are lines that no test ran but that ran at import or collection time
     (module and class bodies, `def` lines, decorators, default values): they are recorded
     under no test, so they are credited to every test that ran any line of the same file,
@@ -80,11 +81,12 @@ class Spectra:
                 if rel is None or is_test_path(rel):
                     continue
                 for line, contexts in data.contexts_by_lineno(measured).items():
-                    named = {c for c in contexts if c}
+                    named = {c for c in contexts if c and not c.startswith(RERUN_CONTEXT)}
                     if named:
                         lines[(rel, line)] |= named
-                    else:
+                    elif "" in contexts or not contexts:
                         at_import.add((rel, line))
+                    # else: run only by reruns of failed tests, which count once, with their first run
         import_only = {key for key in at_import if key not in lines}
         if import_only:
             by_file: dict[str, set[str]] = defaultdict(set)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.tools.pytest_results_plugin import (
+    RERUNS_ENV,
     RESULTS_ENV,
     SKIP_ENV,
     STUCK_ENV,
@@ -86,6 +87,7 @@ class TestOutcome:
     message: str = ""  # the exception line(s), e.g. "AssertionError: assert 0 == 4", or the skip reason
     frames: list[Frame] = field(default_factory=list)  # outermost first, pytest's own frames left out
     details: str = ""  # pytest's full failure text (shortened), for humans and the planner
+    reruns: list[str] = field(default_factory=list)  # outcomes of in-session reruns ("passed"/"failed"), in order
 
 
 @dataclass
@@ -385,11 +387,15 @@ def _outcomes(records: list[dict[str, Any]], root: Path, stopped: str | None) ->
     outcomes: dict[str, TestOutcome] = {}
     durations: dict[str, float] = {}
     ended: set[str] = set()
+    reruns: dict[str, list[str]] = {}
     last_started = None
     for rec in records:
         event, nodeid = rec.get("event"), rec.get("nodeid", "")
         if event == "start":
             last_started = nodeid
+            continue
+        if event == "rerun":
+            reruns.setdefault(nodeid, []).append(str(rec.get("outcome", "failed")))
             continue
         if event != "report":
             continue
@@ -421,6 +427,7 @@ def _outcomes(records: list[dict[str, Any]], root: Path, stopped: str | None) ->
             outcomes[last_started] = TestOutcome(last_started, stopped, 0.0, message)
     for nodeid, outcome in outcomes.items():
         outcome.duration = round(durations.get(nodeid, 0.0), 6)
+        outcome.reruns = reruns.get(nodeid, [])
     return outcomes
 
 
@@ -497,12 +504,16 @@ def run_tests(
     env: dict[str, str] | None = None,
     pytest_plugins: Sequence[str] = (),
     extra_env: dict[str, str] | None = None,
+    reruns: int = 0,
 ) -> TestRun:
     """Run the tests in `workdir` and return one outcome per test node id.
 
     `nodeids` restricts a pytest run (ignored for custom commands). `env` replaces
-    the inherited environment, `extra_env` is added on top. Raises TestRunError when
-    the command cannot be found or started, or pytest is not installed.
+    the inherited environment, `extra_env` is added on top. `reruns` > 0 re-runs each
+    failing test in the same pytest session right after it fails, up to that many
+    times until it passes (TestOutcome.reruns; see pytest_results_plugin): not under
+    xdist workers, and not for a test whose process was killed. Raises TestRunError
+    when the command cannot be found or started, or pytest is not installed.
     """
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
@@ -522,6 +533,7 @@ def run_tests(
             command += ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
+            child_env[RERUNS_ENV] = str(max(0, reruns))
         else:
             command = argv
         stuck_file = Path(scratch) / "stuck.txt"
