@@ -12,10 +12,22 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import importlib.util
+
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench" / "bugs"))
-import corpus  # noqa: E402
+
+def _load_corpus():
+    # A unique module name: bench/faults has a corpus.py too, imported by other tests in this process.
+    path = Path(__file__).resolve().parents[1] / "bench" / "bugs" / "corpus.py"
+    spec = importlib.util.spec_from_file_location("bench_bugs_corpus", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus = _load_corpus()
 
 BUGS = corpus.load_bugs()
 KINDS = {"off-by-one", "wrong-comparison", "wrong-operator", "wrong-variable", "missing-return",
@@ -63,3 +75,40 @@ def test_tool_copy_hides_the_answer(tmp_path):
     assert status == ""  # HEAD is exactly the buggy program
     assert corpus.apply_patch(repo, bug.fix_diff) is None
     assert corpus.apply_patch(repo, "not a patch\n") is not None
+
+
+def _bench_fix():
+    path = Path(__file__).resolve().parents[1] / "bench" / "bench_fix.py"
+    spec = importlib.util.spec_from_file_location("bench_fix_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _patch_for(bug, rel, old, new):
+    import difflib
+
+    text = (bug.root / rel).read_text()
+    assert text.count(old) == 1
+    return "".join(difflib.unified_diff(text.splitlines(True), text.replace(old, new).splitlines(True),
+                                        f"a/{rel}", f"b/{rel}"))
+
+
+def test_bench_judges_patches_by_running_the_suites(tmp_path):
+    bench_fix = _bench_fix()
+    (bug,) = corpus.load_bugs(["binary_search"])
+    case = bench_fix.BugCase("bug", bug.name, bug.kind, bug=bug)
+    assert case.visible_fails_at_head(case.prepare(tmp_path / "repo"))
+    # The known answer: fixed and correct.
+    right = case.judge(bug.fix_diff, tmp_path / "a")
+    assert (right.fixed, right.correct) == (True, True)
+    # An overfitted patch special-cases the last element: the visible suite passes, the held-back one does not.
+    overfit = _patch_for(bug, "search.py", "    return -1\n",
+                         "    if items and items[-1] == target:\n        return len(items) - 1\n    return -1\n")
+    verdict = case.judge(overfit, tmp_path / "b")
+    assert (verdict.fixed, verdict.correct) == (True, False) and "held-back" in verdict.note
+    # A patch that changes nothing useful is not fixed; one that does not apply is not fixed either.
+    useless = _patch_for(bug, "search.py", "return find(items, target) != -1", "return find(items, target) >= 0")
+    assert case.judge(useless, tmp_path / "c").fixed is False
+    assert "does not apply" in case.judge("--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n", tmp_path / "d").note
