@@ -275,3 +275,31 @@ def test_live_pools_of_other_processes_are_left_alone(repo):
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
     assert not pool_dirs(repo)
+
+
+SCRATCH_DRIVER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from suture.tools.worktree import scratch_worktree
+    with scratch_worktree(Path(sys.argv[1])) as tree:
+        print(tree, flush=True)
+        time.sleep(300)
+    """
+)
+
+
+def test_scratch_worktree_of_a_killed_suture_is_removed_by_the_next_pool(repo):
+    """`localize` and `fix` hold single scratch trees too; a SIGKILL must not leave them behind."""
+    before = snapshot(repo)
+    proc = subprocess.Popen([sys.executable, "-c", SCRATCH_DRIVER, str(repo)], stdout=subprocess.PIPE, text=True)
+    tree = Path(proc.stdout.readline().strip())
+    assert tree.is_dir()
+    proc.kill()
+    proc.wait(10)
+    assert tree.is_dir() and str(tree) in git(repo, "worktree", "list")
+    with WorktreePool(repo, size=1):
+        pass
+    assert not tree.exists() and not tree.parent.exists()
+    assert str(tree) not in git(repo, "worktree", "list")
+    assert snapshot(repo) == before

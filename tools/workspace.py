@@ -27,27 +27,28 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from suture.tools.worktree import WorkspaceError, _commit_of, _git, _remove, _toplevel
+from suture.tools.worktree import (
+    MARKER,
+    SCRATCH_PREFIX,
+    WorkspaceError,
+    _commit_of,
+    _git,
+    _remove,
+    _toplevel,
+    process_start_time as _start_time,
+    write_owner_marker,
+)
 
 __all__ = ["POOL_ENV", "POOL_PREFIX", "WorkspaceError", "WorktreePool", "remove_stale_pools"]
 
 POOL_PREFIX = "suture-pool-"
-MARKER = "suture-pool.json"
+# Temp dirs of both kinds (pools and tools/worktree.py's single scratch trees) carry MARKER.
+STALE_PREFIXES = (POOL_PREFIX, SCRATCH_PREFIX)
 # Child processes started in a pool's trees carry its token in this variable, so they can be
 # found and killed even after they left the process group (setsid) or their parent died.
 POOL_ENV = "SUTURE_POOL_TOKEN"
 # A pool dir without a marker is only someone's pool in the making for this long.
 UNMARKED_GRACE_SECONDS = 60.0
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (tells a reused pid apart); None when gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    return data[data.rindex(b")") + 2 :].split()[19].decode()
 
 
 def _alive(pid: int, start: str | None) -> bool:
@@ -120,7 +121,7 @@ def remove_stale_pools(repo: Path | None = None) -> list[Path]:
     found: set[Path] = set()
     tmp = Path(tempfile.gettempdir())
     try:
-        found |= {p for p in tmp.iterdir() if p.name.startswith(POOL_PREFIX) and p.is_dir()}
+        found |= {p for p in tmp.iterdir() if p.name.startswith(STALE_PREFIXES) and p.is_dir()}
     except OSError:
         pass
     top = None
@@ -130,7 +131,7 @@ def remove_stale_pools(repo: Path | None = None) -> list[Path]:
         for line in listing.splitlines():
             if line.startswith("worktree "):
                 path = Path(line[len("worktree ") :])
-                found |= {p for p in path.parents if p.name.startswith(POOL_PREFIX)}
+                found |= {p for p in path.parents if p.name.startswith(STALE_PREFIXES)}
     removed = []
     for pool_dir in sorted(found):
         if _is_stale(pool_dir):
@@ -172,8 +173,7 @@ class WorktreePool:
             raise WorkspaceError(
                 f"the temp directory {self.dir} lies inside the repository; set TMPDIR to a place outside it."
             )
-        marker = {"pid": os.getpid(), "start": _start_time(os.getpid()), "repo": str(self.top), "token": self.token}
-        (self.dir / MARKER).write_text(json.dumps(marker))
+        write_owner_marker(self.dir, self.top, token=self.token)
 
         self._cond = threading.Condition()
         self._git_lock = threading.Lock()  # one `git worktree add/remove` at a time on the shared repo

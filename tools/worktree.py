@@ -7,6 +7,7 @@ bookkeeping under .git/worktrees/, which is removed and pruned on exit.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,7 +16,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["WorkspaceError", "scratch_worktree"]
+__all__ = ["MARKER", "SCRATCH_PREFIX", "WorkspaceError", "scratch_worktree", "write_owner_marker"]
+
+SCRATCH_PREFIX = "suture-wt-"
+# Every temp dir holding suture worktrees names its owner, so that the trees of a suture
+# that was SIGKILLed are found and removed by the next run (tools/workspace.remove_stale_pools).
+MARKER = "suture-pool.json"
+
+
+def process_start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (tells a reused pid apart); None when gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return data[data.rindex(b")") + 2 :].split()[19].decode()
+
+
+def write_owner_marker(directory: Path, repo: Path, **extra: str) -> None:
+    marker = {"pid": os.getpid(), "start": process_start_time(os.getpid()), "repo": str(repo), **extra}
+    (directory / MARKER).write_text(json.dumps(marker))
 
 
 class WorkspaceError(Exception):
@@ -77,12 +98,13 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     top = _toplevel(Path(repo).resolve())
     inside = Path(repo).resolve().relative_to(top)
     commit = _commit_of(top, rev)
-    parent = Path(tempfile.mkdtemp(prefix="suture-wt-")).resolve()
+    parent = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX)).resolve()
     if parent.is_relative_to(top):
         shutil.rmtree(parent, ignore_errors=True)
         raise WorkspaceError(
             f"the temp directory {parent} lies inside the repository; set TMPDIR to a place outside it."
         )
+    write_owner_marker(parent, top)
     # Keep the repository's name as the checkout's name: tracebacks and rootdir-derived ids read naturally.
     path = parent / top.name
     try:
