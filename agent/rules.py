@@ -27,13 +27,14 @@ import ast
 import hashlib
 import heapq
 import itertools
+from collections import Counter
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.agent.templates import Mutation, SourceFile, Span, mutations, scope_nodes, TEMPLATES
+from suture.agent.templates import TEMPLATES, Mutation, SourceFile, Span, class_fields, scope_nodes
 from suture.tools.coverage_plugin import is_test_path
 from suture.tools.edits import Edit
 
@@ -73,7 +74,8 @@ TOKEN_TEMPLATES = frozenset({"comparison", "arithmetic", "boolean", "constant", 
                              "similar_call", "swap_args", "return_value"})
 
 PAIR_FACTOR = 0.5  # a pair is tried only when it beats remaining singles by this margin
-PAIR_POOL = 20  # best singles per function combined into pairs (20 -> at most 190 pairs)
+PAIR_POOL = 30  # singles per function combined into pairs (30 -> at most 435 pairs)
+PAIR_PER_TEMPLATE = 6
 UNSCORED_LINE = 0.1  # weight of a function line no failing test ran
 ZERO_LINE = 0.05  # weight of a line only passing tests ran
 
@@ -225,11 +227,28 @@ def _load(root: Path, path: str, files: dict[str, SourceFile | None], notes: lis
         text = text.replace("\r\n", "\n")
     try:
         files[path] = SourceFile(path, text)
+        files[path].outside_fields = lambda: _sibling_fields(root, path)
     except SyntaxError as error:
         _note(notes, f"{path} does not parse (line {error.lineno}: {error.msg}); the rule engine skipped it.")
     except (ValueError, RecursionError, MemoryError) as error:
         _note(notes, f"{path} could not be parsed ({error}); the rule engine skipped it.")
     return files[path]
+
+
+def _sibling_fields(root: Path, path: str) -> set[str]:
+    """Attribute names the classes of the Python files next to `path` define (a dataclass in items.py
+    used by restock.py): the pool for `obj.a` -> `obj.b` beyond the file itself."""
+    fields: set[str] = set()
+    folder = (root / path).parent
+    for sibling in sorted(folder.glob("*.py"))[:50]:
+        rel = sibling.relative_to(root).as_posix()
+        if rel == path or is_test_path(rel) or sibling.stat().st_size > 300_000:
+            continue
+        try:
+            fields |= class_fields(SourceFile(rel, sibling.read_text(encoding="utf-8")))
+        except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError):
+            continue
+    return fields
 
 
 def _scope(src: SourceFile, suspect: _Suspect) -> tuple[ast.AST, list[ast.AST]]:
@@ -275,10 +294,21 @@ def _pairs(singles: list[_Entry], ranks: list[int], counter: Iterator[int]) -> I
     """Two single edits in the same function, best products first."""
     found: list[_Entry] = []
     for rank in ranks:
-        pool = [e for e in singles if e.rank == rank][:PAIR_POOL]
+        # The best variant per (site, template), a few sites per template: a pool of different
+        # edits, not thirty variants of the likeliest one.
+        pool, kinds, per_template = [], set(), Counter()
+        for e in singles:
+            m = e.parts[0]
+            if e.rank != rank or (m.start, m.template) in kinds or per_template[m.template] >= PAIR_PER_TEMPLATE:
+                continue
+            kinds.add((m.start, m.template))
+            per_template[m.template] += 1
+            pool.append(e)
+            if len(pool) == PAIR_POOL:
+                break
         for a, b in itertools.combinations(pool, 2):
             ma, mb = a.parts[0], b.parts[0]
-            if ma.line == mb.line and ma.template == mb.template or _overlap(ma, mb):
+            if _overlap(ma, mb):  # two variants of one site, or edits that touch
                 continue
             weight = a.priority * b.priority * PAIR_FACTOR
             first, second = sorted((ma, mb), key=lambda m: m.start)

@@ -87,6 +87,10 @@ class SourceFile:
         self._functions: dict[ast.AST, _FunctionFacts] = {}
         self._function_lines: list[tuple[int, int, str]] | None = None
         self._donors: list[_Donor] | None = None
+        self.literal_pool: dict[type, list[tuple[int, str]]] | None = None
+        self.fields: set[str] | None = None  # attribute names the file's classes define
+        # Set by the caller: attribute names classes in neighbouring files define (computed on demand).
+        self.outside_fields: Callable[[], set[str]] | None = None
         self._enclosing: dict[ast.AST, ast.AST | None] = {}
         self.close_names: dict[tuple[str, bool], list[str]] = {}  # similar_call's difflib results
 
@@ -344,6 +348,15 @@ def _is_none(node: ast.AST | None) -> bool:
     return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
 
+def _plus_minus_one(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and _is_int(node.right) \
+        and node.right.value == 1
+
+
+def _is_len(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len"
+
+
 def _is_int(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is int
 
@@ -370,7 +383,13 @@ def _plus(src: SourceFile, node: ast.AST, delta: int) -> str:
     text = src.segment(node)
     if not _additive_ok(node):
         text = f"({text})"
-    return f"{text} + 1" if delta > 0 else f"{text} - 1"
+    text = f"{text} + 1" if delta > 0 else f"{text} - 1"
+    parent = src.parent.get(node)
+    # Inside an operator the sum needs brackets, except as the left operand of + or -: `(a + 1) * b`, `a - 1 + b`.
+    if isinstance(parent, (ast.BinOp, ast.UnaryOp)) and not (
+            isinstance(parent, ast.BinOp) and parent.left is node and isinstance(parent.op, (ast.Add, ast.Sub))):
+        text = f"({text})"
+    return text
 
 
 def _replace(src: SourceFile, node: ast.AST, text: str) -> tuple[Span, ...]:
@@ -561,13 +580,49 @@ def _header_alone(src: SourceFile, node: ast.If) -> bool:
     return node.body[0].lineno > node.test.end_lineno and src.owns_lines(node.body[0])
 
 
+_BASES = (2, 8, 10, 16)
+
+
 def constant(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
-    """`True` <-> `False`."""
+    """`True` <-> `False`; a number or string literal replaced by another literal of its type used in the
+    same function (then the file), nearest first (TBar's literal mutation); `int(s, 8)` -> other bases."""
+    literals = _literals(src)
     for node in nodes:
-        if isinstance(node, ast.Constant) and isinstance(node.value, bool) and not _in_assert(src, node):
+        if not isinstance(node, ast.Constant) or _in_assert(src, node) or isinstance(src.parent.get(node), ast.Expr):
+            continue
+        if isinstance(node.value, bool):
             new = str(not node.value)
             yield Mutation("constant", node.lineno, f"`{node.value}` -> `{new}` in line {node.lineno}",
                            _replace(src, node, new))
+            continue
+        if type(node.value) not in (int, float, str) or len(str(node.value)) > 40:
+            continue
+        old = src.segment(node)
+        parent = src.parent.get(node)
+        choices: list[str] = []
+        if type(node.value) is int and isinstance(parent, ast.Call) and isinstance(parent.func, ast.Name) \
+                and parent.func.id == "int" and node in parent.args[1:]:
+            choices = [str(b) for b in _BASES if b != node.value]
+        pool = sorted(literals.get(type(node.value), []), key=lambda item: abs(item[0] - node.lineno))
+        for _, text in pool:
+            if text != old and text not in choices and len(choices) < 4:
+                choices.append(text)
+        for rank, new in enumerate(choices):
+            yield Mutation("constant", node.lineno, f"`{_short(old, 20)}` -> `{_short(new, 20)}` in line {node.lineno}",
+                           _replace(src, node, new), weight=0.6 / (1 + 0.3 * rank))
+
+
+def _literals(src: SourceFile) -> dict[type, list[tuple[int, str]]]:
+    """Number and short string literals of the file's functions, by type, with their lines (docstrings left out)."""
+    if src.literal_pool is None:
+        pool: dict[type, dict[str, int]] = {}
+        for node in ast.walk(src.tree):
+            if isinstance(node, ast.Constant) and type(node.value) in (int, float, str) \
+                    and not isinstance(src.parent.get(node), (ast.Expr, ast.JoinedStr)) \
+                    and len(str(node.value)) <= 40 and "\n" not in src.segment(node):
+                pool.setdefault(type(node.value), {}).setdefault(src.segment(node), node.lineno)
+        src.literal_pool = {t: [(line, text) for text, line in d.items()] for t, d in pool.items()}
+    return src.literal_pool
 
 
 # ------------------------------------------------------------------ off by one
@@ -593,8 +648,7 @@ def off_by_one(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
                 yield Mutation("off_by_one", node.lineno, f"`{_short(old)}` -> `{new}` {where}in line {node.lineno}",
                                _replace(src, node, new), weight=weight * w)
             return
-        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and _is_int(node.right) \
-                and node.right.value == 1:
+        if _plus_minus_one(node):
             new = src.segment(node.left)
             yield Mutation("off_by_one", node.lineno, f"`{_short(old)}` -> `{_short(new)}` {where}in line {node.lineno}",
                            _replace(src, node, new), weight=weight)
@@ -612,11 +666,21 @@ def off_by_one(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "range":
             for arg in node.args[:2]:
                 yield from shift(arg, "(range argument) ", 1.0)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("min", "max"):
+            for arg in node.args:
+                if not isinstance(arg, (ast.GeneratorExp, ast.ListComp)):
+                    yield from shift(arg, f"({node.func.id} argument) ", 0.7)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)) and not _plus_minus_one(node.value) and (
+                isinstance(node.value, (ast.BinOp, ast.Name, ast.Attribute)) or _is_len(node.value)):
+            yield from shift(node.value, "(assigned value) ", 0.5)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Mod)):
+            for operand in (node.left, node.right):
+                if isinstance(operand, (ast.Name, ast.Attribute)):
+                    yield from shift(operand, "(operand) ", 0.4)
         elif isinstance(node, ast.Subscript) and not isinstance(node.slice, (ast.Slice, ast.Tuple)) \
                 and isinstance(node.ctx, ast.Load) and not isinstance(node.slice, ast.Constant):
             yield from shift(node.slice, "(index) ", 0.6)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) and _is_int(node.right) \
-                and node.right.value == 1:
+        elif _plus_minus_one(node):
             yield from shift(node, "", 0.8)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "len":
             parent = src.parent.get(node)
@@ -662,9 +726,13 @@ def swap_args(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
 
 
 def _nearby(candidates: dict[str, list[int]], line: int, exclude: str, limit: int) -> list[str]:
-    """Names ordered by how close to `line` they are used (the variables a slip most likely meant)."""
-    scored = [(min(abs(x - line) for x in lines), name) for name, lines in candidates.items() if name != exclude]
-    return [name for _, name in sorted(scored)[:limit]]
+    """Names used close to `line`, the similarly spelled first among equally close ones (`dr` for `dc`):
+    the variables a slip most likely meant."""
+    def key(name: str) -> tuple:
+        distance = min(abs(x - line) for x in candidates[name])
+        return distance // 4, -difflib.SequenceMatcher(None, name, exclude).ratio(), distance, name
+
+    return sorted((n for n in candidates if n != exclude), key=key)[:limit]
 
 
 def replace_variable(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
@@ -682,21 +750,53 @@ def replace_variable(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation
                 continue
             pool = {name: [*facts.stores.get(name, []), *facts.reads.get(name, [])] or [function.lineno]
                     for name in facts.locals() if name != "self" and facts.compatible(node.id, name)}
-            for rank, other in enumerate(_nearby(pool, node.lineno, node.id, 5)):
+            for rank, other in enumerate(_nearby(pool, node.lineno, node.id, 8)):
                 yield Mutation("replace_variable", node.lineno, f"`{node.id}` -> `{other}` in line {node.lineno}",
                                _replace(src, node, other), weight=1.0 / (1 + 0.3 * rank))
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self" \
-                and isinstance(node.ctx, ast.Load):
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and isinstance(node.ctx, ast.Load):
+            # `obj.a` -> `obj.b`: b another attribute used on the same name here, or a field a class of the file defines.
             function = src.enclosing_function(node)
-            if function is None:
-                continue
             parent = src.parent.get(node)
-            if isinstance(parent, ast.Call) and parent.func is node:
+            if function is None or (isinstance(parent, ast.Call) and parent.func is node):
                 continue
-            attrs = src.facts(function).self_attrs
-            for rank, other in enumerate(_nearby(attrs, node.lineno, node.attr, 4)):
-                yield Mutation("replace_variable", node.lineno, f"`self.{node.attr}` -> `self.{other}` in line "
-                               f"{node.lineno}", _replace(src, node, f"self.{other}"), weight=0.8 / (1 + 0.3 * rank))
+            base = node.value.id
+            used = {n.attr: [n.lineno] for n in _walk_own(function) if isinstance(n, ast.Attribute)
+                    and isinstance(n.value, ast.Name) and n.value.id == base}
+            if base in src.module_names and base not in src.facts(function).locals():
+                continue  # a module's attribute: similar_call's and the imports' business
+            fields = {f: [node.lineno + 10] for f in _all_fields(src) if f not in used}
+            choices = _nearby(used, node.lineno, node.attr, 3)
+            choices += difflib.get_close_matches(node.attr, [f for f in fields if f != node.attr], n=3, cutoff=0.5)
+            for rank, other in enumerate(choices[:5]):
+                end = src.end(node)
+                yield Mutation("replace_variable", node.lineno, f"`{base}.{node.attr}` -> `{base}.{other}` in line "
+                               f"{node.lineno}", (Span(end - len(node.attr), end, other),), weight=0.8 / (1 + 0.3 * rank))
+
+
+def _all_fields(src: SourceFile) -> set[str]:
+    fields = class_fields(src)
+    if src.outside_fields is not None:
+        fields = fields | src.outside_fields()
+        src.fields, src.outside_fields = fields, None
+    return fields
+
+
+def class_fields(src: SourceFile) -> set[str]:
+    """Attributes the file's classes define: annotated or assigned names in class bodies, `self.x = ...`."""
+    if src.fields is None:
+        fields: set[str] = set()
+        for node in ast.walk(src.tree):
+            if isinstance(node, ast.ClassDef):
+                for stmt in node.body:
+                    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                        fields.add(stmt.target.id)
+                    elif isinstance(stmt, ast.Assign):
+                        fields.update(t.id for t in stmt.targets if isinstance(t, ast.Name))
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and \
+                    isinstance(node.value, ast.Name) and node.value.id == "self":
+                fields.add(node.attr)
+        src.fields = fields
+    return src.fields
 
 
 def _values_in_scope(src: SourceFile, function: ast.AST, line: int, limit: int) -> list[str]:
@@ -786,8 +886,9 @@ def _tail_blocks(function: ast.AST) -> Iterator[list[ast.stmt]]:
 
 
 def missing_return(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
-    """Add the `return` a value-computing function forgot: `expr` -> `return expr`, `x = ...` followed by
-    `return x`, or `return <value>` where a function that returns values falls off its end."""
+    """Add the `return` a function forgot: a computed value thrown away (`x in y` as a statement) ->
+    `return x in y` anywhere; a call or an assignment ending the function -> returned; and
+    `return <local>` where the function falls off its end."""
     owners: dict[ast.AST, None] = {}  # ordered set: the functions the scope's statements belong to
     for node in nodes:
         if isinstance(node, _FUNCTIONS):
@@ -796,6 +897,11 @@ def missing_return(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
             function = src.enclosing_function(node)
             if function is not None:
                 owners[function] = None
+            if isinstance(node, ast.Expr) and function is not None and not isinstance(
+                    node.value, (ast.Call, ast.Constant, ast.Yield, ast.YieldFrom, ast.Await, ast.Attribute)):
+                # An expression statement that is not a call: its value is computed and dropped.
+                yield Mutation("missing_return", node.lineno, f"`return` added before `{_short(src.segment(node))}` "
+                               f"in line {node.lineno}", (Span(src.start(node), src.start(node), "return "),))
     for function in owners:
         facts = src.facts(function)
         for body in _tail_blocks(function):
@@ -805,20 +911,33 @@ def missing_return(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
             indent = src.indent_of(last.lineno)
             after = src.line_end(last.end_lineno)
             newline = "" if src.text[after - 1 : after] == "\n" else "\n"
-            if isinstance(last, ast.Expr) and not isinstance(last.value, (ast.Constant, ast.Yield, ast.YieldFrom, ast.Await)):
+            if isinstance(last, ast.Expr) and isinstance(last.value, ast.Call):
                 yield Mutation("missing_return", last.lineno, f"`return` added before `{_short(src.segment(last))}` in "
-                               f"line {last.lineno}", (Span(src.start(last), src.start(last), "return "),))
+                               f"line {last.lineno}", (Span(src.start(last), src.start(last), "return "),),
+                               weight=1.0 if facts.returns_value else 0.5)
             elif isinstance(last, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = last.targets if isinstance(last, ast.Assign) else [last.target]
                 names = [src.segment(t) for t in targets if isinstance(t, (ast.Name, ast.Attribute))]
                 for name in names[:2]:
                     yield Mutation("missing_return", last.lineno, f"`return {name}` added after line {last.end_lineno}",
                                    (Span(after, after, f"{newline}{indent}return {name}\n"),))
-            if body is function.body and facts.returns_value:
-                for rank, value in enumerate(_values_in_scope(src, function, last.end_lineno, 4)):
+            if body is function.body and function.name != "__init__":
+                weight = 0.7 if facts.returns_value else 0.4
+                for rank, value in enumerate(_results(src, function, last.end_lineno, 4)):
                     yield Mutation("missing_return", last.lineno, f"`return {value}` added at the end of "
                                    f"`{function.name}` (after line {last.end_lineno})",
-                                   (Span(after, after, f"{newline}{indent}return {value}\n"),), weight=0.7 / (1 + 0.3 * rank))
+                                   (Span(after, after, f"{newline}{indent}return {value}\n"),),
+                                   weight=weight / (1 + 0.3 * rank))
+
+
+def _results(src: SourceFile, function: ast.AST, line: int, limit: int) -> list[str]:
+    """Locals a function may have meant to return at its end: not loop variables, the latest used first."""
+    loop_vars = {n.id for node in _walk_own(function) if isinstance(node, (ast.For, ast.AsyncFor))
+                 for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    facts = src.facts(function)
+    last_use = {name: max(facts.stores.get(name, []) + facts.reads.get(name, [])) for name in facts.stores
+                if name not in loop_vars}
+    return sorted(last_use, key=lambda name: -last_use[name])[:limit]
 
 
 def _names_read(node: ast.AST) -> set[str]:
@@ -835,11 +954,14 @@ def _uses(stmt: ast.stmt) -> list[str]:
             target = None
             if isinstance(n, (ast.Attribute, ast.Subscript)) and isinstance(n.value, ast.Name):
                 target = n.value.id
+            elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and \
+                    isinstance(n.value.value, ast.Name) and n.value.value.id == "self":
+                target = f"self.{n.value.attr}"
             elif isinstance(n, ast.Call):
                 target = next((a.id for a in n.args if isinstance(a, ast.Name)), None)
             elif isinstance(n, ast.comprehension) and isinstance(n.iter, ast.Name):
                 target = n.iter.id
-            if target and target not in used and target not in ("self", "cls"):
+            if target and target not in used and target not in ("self", "cls") and isinstance(stmt, ast.stmt):
                 used.append(target)
     if isinstance(stmt, ast.For) and isinstance(stmt.iter, ast.Name) and stmt.iter.id not in used:
         used.insert(0, stmt.iter.id)
@@ -855,9 +977,24 @@ def _in_loop(src: SourceFile, stmt: ast.stmt, function: ast.AST) -> bool:
     return False
 
 
+_DOC_LITERAL = re.compile(r"(?<![\w.])(None|-?\d+\.\d+|-?\d+|\[\]|\{\}|\(\)|''|\"\"|True|False)(?![\w.])")
+
+
+def _exit_values(src: SourceFile, function: ast.AST) -> list[str]:
+    """Values a guard may return: literals the docstring mentions ("0.0 when there are no rows"), then None."""
+    doc = ast.get_docstring(function) or ""
+    found = [m.group(1) for m in _DOC_LITERAL.finditer(doc)]
+    values = []
+    for v in [*found, "None"]:
+        if v not in values:
+            values.append(v)
+    return values[:3]
+
+
 def guard(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
     """A missing None / empty check (TBar's null-pointer pattern): `if x is None: return ...` or
-    `if not x: return ...` inserted before the first statement that dereferences `x`."""
+    `if not x: return ...` inserted before the first statement that dereferences `x` (a local or
+    `self.attr`); `return x` -> `return <other> if x is None else x`."""
     done: set[tuple[ast.AST, str]] = set()
     for stmt in nodes:
         if not isinstance(stmt, ast.stmt) or isinstance(stmt, (*_SCOPES,)) or not src.owns_lines(stmt):
@@ -867,20 +1004,30 @@ def guard(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
             continue
         facts = src.facts(function)
         local = set(facts.params) | set(facts.stores)
+        if isinstance(stmt, ast.Return) and isinstance(stmt.value, (ast.Name, ast.Attribute)):
+            value = src.segment(stmt.value)
+            others = [v for v in [*(p for p in facts.params if p not in ("self", "cls")), "None"] if v != value]
+            for rank, other in enumerate(others[:3]):
+                text = f"{other} if {value} is None else {value}"
+                yield Mutation("guard", stmt.lineno, f"`return {text}` in line {stmt.lineno}",
+                               _replace(src, stmt.value, text), weight=0.8 / (1 + 0.3 * rank))
         indent = src.indent_of(stmt.lineno)
         step = src.body_indent_step(function, function.body)
         at = src.line_start(stmt.lineno)
-        exits = ["return None", "return"] if not facts.returns_value else ["return None"]
+        if facts.returns_value:
+            exits = [f"return {v}" for v in _exit_values(src, function)]
+        else:
+            exits = ["return"]
         if _in_loop(src, stmt, function):
             exits = ["continue", *exits]
         for name in _uses(stmt):
-            if name not in local or (function, name) in done:
+            if (name not in local and not name.startswith("self.")) or (function, name) in done:
                 continue
             done.add((function, name))  # the first use is where a guard belongs
-            variants = [(f"if {name} is None:", e, 1.0) for e in exits]
-            variants += [(f"if not {name}:", e, 0.7) for e in exits]
-            if facts.returns_value:
-                variants.append((f"if not {name}:", f"return {name}", 0.8))
+            variants = [(f"if not {name}:", e, 1.0 if rank == 0 else 0.7) for rank, e in enumerate(exits)]
+            variants += [(f"if {name} is None:", e, 0.9 if rank == 0 else 0.6) for rank, e in enumerate(exits)]
+            if facts.returns_value and not name.startswith("self."):
+                variants.append((f"if not {name}:", f"return {name}", 0.6))
             for test, exit_, weight in variants:
                 text = f"{indent}{test}\n{indent}{step}{exit_}\n"
                 yield Mutation("guard", stmt.lineno, f"`{test} {exit_}` inserted before line {stmt.lineno}",
@@ -933,24 +1080,32 @@ def delete_statement(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation
 
 
 def move_statement(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
-    """Swap a statement with the next one in its block (a statement in the wrong order)."""
+    """Move a statement after one of the next few statements of its block, or before one of the
+    previous few (a statement in the wrong order; the nearest moves first)."""
     for stmt in _own_statements(src, nodes):
         block = _siblings(src, stmt)
-        if block is None:
+        if block is None or not all(src.owns_lines(s) for s in block):
             continue
         i = block.index(stmt)
-        if i + 1 >= len(block) or not src.owns_lines(block[i + 1]):
-            continue
-        nxt = block[i + 1]
-        if _ends_flow(nxt) and not isinstance(nxt, ast.Return):
-            continue
-        a0, a1 = _lines_span(src, stmt)
-        b0, b1 = _lines_span(src, nxt)
-        first, middle, second = src.text[a0:a1], src.text[a1:b0], src.text[b0:b1]
-        if not second.endswith("\n"):
-            second, first = second + "\n", first.rstrip("\n")
-        yield Mutation("move_statement", stmt.lineno, f"lines {stmt.lineno} and {nxt.lineno} swapped "
-                       f"(`{_short(src.segment(nxt), 30)}` first)", (Span(a0, b1, second + middle + first),))
+        s0, s1 = _lines_span(src, stmt)
+        moved = src.text[s0:s1] if src.text[s0:s1].endswith("\n") else src.text[s0:s1] + "\n"
+        for j in range(i + 1, min(i + 5, len(block))):
+            other = block[j]
+            if _ends_flow(other):
+                break  # after a return nothing runs
+            o1 = _lines_span(src, other)[1]
+            between = src.text[s1:o1] if src.text[s1:o1].endswith("\n") else src.text[s1:o1] + "\n"
+            text = between + moved
+            if not src.text[s0:o1].endswith("\n"):  # the block ends the file without a newline
+                text = text.rstrip("\n")
+            yield Mutation("move_statement", stmt.lineno, f"line {stmt.lineno} moved after line {other.end_lineno} "
+                           f"(`{_short(src.segment(stmt), 30)}`)", (Span(s0, o1, text),), weight=1.0 / (j - i))
+        for j in range(i - 1, max(i - 4, -1), -1):
+            other = block[j]
+            o0 = _lines_span(src, other)[0]
+            yield Mutation("move_statement", stmt.lineno, f"line {stmt.lineno} moved before line {other.lineno} "
+                           f"(`{_short(src.segment(stmt), 30)}`)",
+                           (Span(o0, o0, moved), Span(s0, s1, "")), weight=0.8 / (i - j))
 
 
 _SIMPLE_DONORS = (ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Raise, ast.If, ast.Continue,
@@ -983,15 +1138,38 @@ def insert_statement(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation
             if node is stmt or node.lineno <= stmt.lineno <= node.end_lineno or donor.text in neighbours \
                     or not donor.reads <= bound:
                 continue
-            text = _reindent(src, node, indent)
-            made += 1
-            yield Mutation("insert_statement", stmt.lineno, f"`{_short(donor.text)}` (from line {node.lineno}) "
-                           f"inserted before line {stmt.lineno}", (Span(start, start, text),), weight=weight)
-            if not _ends_flow(stmt):
-                newline = "" if src.text[end - 1 : end] == "\n" else "\n"
-                yield Mutation("insert_statement", stmt.lineno, f"`{_short(donor.text)}` (from line "
-                               f"{node.lineno}) inserted after line {stmt.end_lineno}",
-                               (Span(end, end, newline + text),), weight=weight * 0.8)
+            variants = [(_reindent(src, node, indent), donor.text, weight)]
+            if donor.function is function and node.end_lineno == node.lineno:
+                variants += _rebound(src, donor, stmt, facts, indent, weight)
+            for text, shown, w in variants:
+                made += 1
+                yield Mutation("insert_statement", stmt.lineno, f"`{_short(shown)}` (like line {node.lineno}) "
+                               f"inserted before line {stmt.lineno}", (Span(start, start, text),), weight=w)
+                if not _ends_flow(stmt):
+                    newline = "" if src.text[end - 1 : end] == "\n" else "\n"
+                    yield Mutation("insert_statement", stmt.lineno, f"`{_short(shown)}` (like line "
+                                   f"{node.lineno}) inserted after line {stmt.end_lineno}",
+                                   (Span(end, end, newline + text),), weight=w * 0.8)
+
+
+def _rebound(src: SourceFile, donor: _Donor, stmt: ast.stmt, facts: _FunctionFacts, indent: str,
+             weight: float) -> list[tuple[str, str, float]]:
+    """The donor with one local it reads that is not bound yet at `stmt` (a loop variable further down)
+    replaced by a parameter or a local bound before: `visited.add(nxt)` -> `visited.add(start)`."""
+    late = [n for n in ast.walk(donor.stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            and n.id in facts.stores and min(facts.stores[n.id]) >= stmt.lineno]
+    if not late:
+        return []
+    target = late[0]
+    bound = [p for p in facts.params if p not in ("self", "cls")]
+    bound += [n for n, lines in facts.stores.items() if min(lines) < stmt.lineno and n not in bound]
+    out = []
+    base = src.start(donor.stmt)
+    for other in [b for b in bound if facts.compatible(target.id, b) and b != target.id][:2]:
+        a, b = src.start(target) - base, src.end(target) - base
+        shown = donor.text[:a] + other + donor.text[b:]
+        out.append((indent + shown + "\n", shown, weight * 0.7))
+    return out
 
 
 @dataclass(frozen=True)
@@ -1034,6 +1212,11 @@ _CONFUSABLE = [
     ("isinstance", "issubclass"), ("find", "rfind"), ("index", "rindex"), ("split", "rsplit"), ("reversed", "sorted"),
     ("insert", "append"), ("get", "pop"), ("update", "setdefault"), ("search", "match"), ("match", "fullmatch"),
     ("bisect_left", "bisect_right"), ("list", "tuple"), ("list", "set"), ("str", "repr"), ("int", "round"),
+    ("isalpha", "isalnum"), ("isdigit", "isalnum"), ("isdigit", "isnumeric"), ("isdigit", "isdecimal"),
+    ("isupper", "islower"), ("upper", "title"), ("lower", "casefold"), ("title", "capitalize"), ("add", "update"),
+    ("union", "intersection"), ("difference", "symmetric_difference"), ("copy", "deepcopy"), ("dumps", "dump"),
+    ("loads", "load"), ("abs", "round"), ("sum", "len"), ("int", "float"), ("min", "sorted"), ("next", "iter"),
+    ("popitem", "pop"), ("count", "index"), ("replace", "translate"), ("join", "split"), ("zip", "enumerate"),
 ]
 _CONFUSED: dict[str, list[str]] = {}
 for _a, _b in _CONFUSABLE:
