@@ -162,8 +162,10 @@ def rerank(loc, tree: Path, formula: str) -> list:
     passing = [n for n, o in loc.spectra.tests.items() if o == "passed" and n not in loc.flaky]
     line_scores = loc.spectra.scores(loc.failing, passing, formula)
     frames = {n: loc.run.outcomes[n].frames for n in loc.failing}
+    messages = {n: loc.run.outcomes[n].message for n in loc.failing}
     symbols_of = localize_module._symbol_source(tree, None)
-    return localize_module._rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing))
+    return localize_module._rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing),
+                                 localize_module._reader(tree), messages)
 
 
 def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:

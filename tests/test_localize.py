@@ -340,3 +340,88 @@ def test_a_function_run_only_at_import_time_is_still_ranked(make_repo, tmp_path)
     assert ranked["_build"].score > 0 and (ranked["_build"].start_line, ranked["_build"].end_line) == (1, 2)
     assert "<module>" in ranked
     assert loc.ranking[0].symbol == "double"  # the one function the failing test ran
+
+
+def test_a_none_points_at_its_maker_not_where_it_blew_up(make_repo, tmp_path):
+    # `parse` forgets its return value; `total` crashes using the None. Only the failing test runs
+    # either, so the spectra tie them and the traceback ends in `total`, the innocent one.
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/numbers.py": """\
+                def parse(text):
+                    values = [int(part) for part in text.split(",")]
+                    return None  # bug: should return values
+
+
+                def total(text):
+                    return sum(parse(text))
+
+
+                def unrelated():
+                    return 1
+            """,
+            "tests/test_numbers.py": """\
+                from pkg.numbers import total, unrelated
+
+
+                def test_total():
+                    assert total("1,2") == 3
+
+
+                def test_unrelated():
+                    assert unrelated() == 1
+            """,
+        }
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    assert loc.failing == ["tests/test_numbers.py::test_total"]
+    assert "NoneType" in loc.run.outcomes["tests/test_numbers.py::test_total"].message
+    assert loc.line_scores[("pkg/numbers.py", 2)] == loc.line_scores[("pkg/numbers.py", 7)] == 1.0
+    assert [s.symbol for s in loc.ranking[:2]] == ["parse", "total"]
+    assert loc.ranking[0].score > loc.ranking[1].score
+
+
+def test_a_repr_run_only_by_pytests_assert_report_is_not_the_suspect(make_repo, tmp_path):
+    # pytest renders the operands of a failed `assert` with repr(): Money.__repr__ runs in the
+    # failing test only, like the faulty `add`, but the test itself never asks for a repr.
+    money = """\
+        class Money:
+            def __init__(self, cents):
+                self.cents = cents
+
+            def __repr__(self):
+                return f"Money({self.cents})"
+
+            def add(self, other):
+                return Money(self.cents - other.cents)  # bug: should be +
+    """
+    tests = """\
+        from pkg.money import Money
+
+
+        def test_add():
+            assert Money(1).add(Money(2)).cents == 3
+
+
+        def test_cents():
+            assert Money(5).cents == 5
+    """
+    repo = make_repo({"pkg/__init__.py": "", "pkg/money.py": money, "tests/test_money.py": tests})
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    assert loc.line_scores[("pkg/money.py", 6)] == loc.line_scores[("pkg/money.py", 9)] == 1.0  # repr ran
+    scores = {s.symbol: s.score for s in loc.ranking}
+    assert loc.ranking[0].symbol == "Money.add"
+    assert scores["Money.__repr__"] < scores["Money.add"]
+
+    # A test that does ask for the repr keeps it a full suspect.
+    asks = tests + """\
+
+        def test_repr():
+            assert repr(Money(4)) == "Money(4)!"
+    """
+    repo = make_repo({"pkg/__init__.py": "", "pkg/money.py": money, "tests/test_money.py": asks}, name="asks")
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run2")
+    scores = {s.symbol: s.score for s in loc.ranking}
+    assert "tests/test_money.py::test_repr" in loc.failing
+    assert scores["Money.__repr__"] >= scores["Money.add"]

@@ -15,13 +15,27 @@ only narrows it.
 Line scores (Ochiai by default) are lifted to the innermost function or method that
 holds the line; lines in a class body outside its methods go to the class, module-level
 lines to the file's "<module>", so no scored line is dropped. A symbol's score is the
-max over its lines, raised by the failing tests' traceback frames that fall inside
-the repo's own source (the innermost such frame most), with ties broken by how much of
-the symbol is suspicious (see `_rank`).
+max over its lines, raised by what the failing tests' failures say (see `_rank`), with
+ties broken by how much of the symbol is suspicious:
+
+- traceback frames inside the repo's own source: the innermost (the code that raised)
+  most, the callers less; a function counts once per test;
+- a failure that *used* a None ('NoneType' errors, `assert None == ...`) points away
+  from where it blew up, to what made the None: the innermost frame gets only a
+  caller's share, and the functions named on the failing line (or in pytest's report
+  of it, "where None = obj.median") are raised;
+- functions named on the test's failing line, or earlier in the test, get a small lift
+  (a tie-breaker: the test exercises them directly);
+- a `__repr__` run only by failing tests that never ask for a repr before their failing
+  line is lowered: pytest's report of a failed assert calls repr() on its operands.
+
+Every signal comes from the run at HEAD (coverage, outcomes, messages, frames) and the
+tree's own code; nothing is taken from elsewhere.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -43,6 +57,15 @@ MODULE = "<module>"
 # frame of every failing test has its score multiplied by 1 + INNERMOST_BOOST.
 INNERMOST_BOOST = 0.5
 OUTER_FRAME_BOOST = 0.2
+# A failure that used a None (TypeError/AttributeError on 'NoneType', `assert None == ...`): the
+# functions named on the line that used it (the likely makers of the None) are raised this much.
+NONE_SOURCE_BOOST = 0.3
+NAMED_ON_FAILING_LINE_BOOST = 0.05
+NAMED_IN_TEST_BOOST = 0.02
+MESSAGE_CHARS = 500
+# A __repr__ the failing tests never ask for by name (pytest's assert report calls repr()).
+REPORT_ONLY_PENALTY = 0.5
+_REPR_HINTS = ("repr(", "!r", "%r", "print(", "pformat(")
 
 
 class LocalizeError(Exception):
@@ -139,7 +162,8 @@ def localize(
             line_scores = spectra.scores(failing, passing, formula)
             symbols_of = _symbol_source(tree, index)
             frames = {n: run.outcomes[n].frames for n in failing}
-            ranking = _rank(line_scores, spectra, symbols_of, frames, failing, lambda p: _read(tree / p))
+            messages = {n: run.outcomes[n].message for n in failing}
+            ranking = _rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
     except (WorkspaceError, TestRunError) as error:
         raise LocalizeError(str(error)) from None
     if top is not None:
@@ -316,6 +340,7 @@ def _rank(
     frames: dict[str, list[Any]],
     failing: list[str],
     read_text: Callable[[str], str] = lambda path: "",
+    messages: dict[str, str] | None = None,
 ) -> list[Suspect]:
     scopes: dict[str, _Scope] = {}
 
@@ -346,17 +371,59 @@ def _rank(
         if found is not None:
             found.executed += 1
 
-    # Traceback frames inside the repo's own source point at the code that raised.
+    # Evidence from each failing test's failure, weighted 1 / len(failing) so many tests do not
+    # outweigh the spectra.
+    weight = 1 / max(1, len(failing))
+    messages = messages or {}
+    asks_repr: set[str] = set()  # failing tests whose own code asks for a repr
     for nodeid in failing:
-        inside = [f for f in frames.get(nodeid, ()) if not _outside(f.path)]
+        test_frames = list(frames.get(nodeid, ()))
+        none_used = _none_used(messages.get(nodeid, ""))
+        inside = [f for f in test_frames if not _outside(f.path)]
+        lifts: dict[tuple[str, str], float] = {}  # a recursive function counts once per test
         for depth, frame in enumerate(reversed(inside)):
-            unit = units.get(unit_at(frame.path, frame.line, False).key())
+            key = unit_at(frame.path, frame.line, False).key()
+            # Where a None blew up is where it was used, not (usually) where it was made.
+            innermost = depth == 0 and not none_used
+            lifts[key] = max(lifts.get(key, 0.0), INNERMOST_BOOST if innermost else OUTER_FRAME_BOOST)
+        for key, lift in lifts.items():
+            unit = units.get(key)
             if unit is not None and unit.scores:
-                unit.boost += (INNERMOST_BOOST if depth == 0 else OUTER_FRAME_BOOST) / len(failing)
+                unit.boost += lift * weight
+        in_tree = [f for f in test_frames if not f.path.startswith("/") and not Path(f.path).is_absolute()]
+        source = _test_source(nodeid, test_frames, scope, read_text)
+        if in_tree:
+            # The None came from something named on the line that used it: a call, a property.
+            crash = in_tree[-1]
+            # pytest's report names what the failing line evaluated ("where None = obj.median").
+            named = _identifiers(_line(read_text, crash.path, crash.line)) | _identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
+            lift = NONE_SOURCE_BOOST if none_used else NAMED_ON_FAILING_LINE_BOOST
+            in_body = _identifiers(source)
+            for unit in units.values():
+                if unit.scores and unit.symbol is not None:
+                    if unit.symbol.name in named:
+                        unit.boost += lift * weight
+                    elif unit.symbol.name in in_body:
+                        unit.boost += NAMED_IN_TEST_BOOST * weight
+        if any(hint in source for hint in _REPR_HINTS):
+            asks_repr.add(nodeid)
     units = {k: u for k, u in units.items() if u.scores}
+    # pytest renders a failed assert's operands with repr(): a __repr__ run by failing tests none of
+    # which asks for a repr was most likely run by the report, not by the test.
+    reprs = {k: u for k, u in units.items() if u.symbol is not None and u.symbol.name == "__repr__"}
+    if reprs:
+        ran_by: dict[tuple[str, str], set[str]] = defaultdict(set)
+        for (path, line), tests in spectra.lines.items():
+            if path in {k[0] for k in reprs}:
+                owner = scope(path).owner(line, False)
+                if owner is not None and (path, owner.qualname) in reprs:
+                    ran_by[(path, owner.qualname)] |= tests
+        for key, unit in reprs.items():
+            if not (ran_by[key] & asks_repr):
+                unit.boost -= REPORT_ONLY_PENALTY
 
     def order(unit: _Unit) -> tuple:
-        best = max(unit.scores) * (1 + unit.boost)
+        best = max(unit.scores) * max(0.0, 1 + unit.boost)
         mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
         # Import-time evidence (module and class bodies) only ranks below executed code of equal score.
         return (best, not unit.import_only, mean)
@@ -373,6 +440,44 @@ def _rank(
     return ranking
 
 
+_NONE_USED = re.compile(r"'NoneType'|\bassert None\b|where None = |\bNone is not\b|\bis None\b")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _none_used(message: str) -> bool:
+    """Did the failure come from using None where a value was expected?"""
+    return bool(_NONE_USED.search(message.splitlines()[0] if message else ""))
+
+
+def _identifiers(text: str) -> set[str]:
+    """Identifiers on a line of code (calls, attributes, names), comments left out."""
+    return set(_IDENT.findall(text.split("#", 1)[0]))
+
+
+def _line(read_text: Callable[[str], str], path: str, line: int) -> str:
+    lines = read_text(path).splitlines()
+    return lines[line - 1] if 0 < line <= len(lines) else ""
+
+
+def _test_source(nodeid: str, frames: list[Any], scope: Callable[[str], _Scope], read_text) -> str:
+    """The failing test function's text up to the line that failed (what follows never ran): found
+    from its frame in the traceback, else (whole) from its node id."""
+    path = nodeid.split("::", 1)[0]
+    symbol, last = None, None
+    for frame in frames:
+        if frame.path == path:
+            symbol = scope(path).innermost(frame.line)
+            last = frame.line
+            break
+    if symbol is None:
+        qualname = ".".join(part.split("[", 1)[0] for part in nodeid.split("::")[1:])
+        symbol = next((s for s in scope(path).symbols if s.qualname == qualname), None)
+    if symbol is None:
+        return ""
+    end = symbol.end_line if last is None else min(last, symbol.end_line)
+    return "\n".join(read_text(path).splitlines()[symbol.start_line - 1 : end])
+
+
 def _display_scores(keys: list[tuple]) -> list[float]:
     """One number per suspect that keeps the lexicographic order of `keys` (sorted best first):
     the primary score, nudged by the tie-breakers by less than any gap between primaries, so a
@@ -386,6 +491,18 @@ def _display_scores(keys: list[tuple]) -> list[float]:
         by_primary[key[0]].append(key)
     position = {key: i / len(group) for group in by_primary.values() for i, key in enumerate(group)}
     return [key[0] + span * position[key] for key in keys]
+
+
+def _reader(tree: Path) -> Callable[[str], str]:
+    """Repo-relative path -> text, each file read once."""
+    cache: dict[str, str] = {}
+
+    def read_text(path: str) -> str:
+        if path not in cache:
+            cache[path] = _read(tree / path)
+        return cache[path]
+
+    return read_text
 
 
 def _read(path: Path) -> str:
