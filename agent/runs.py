@@ -19,7 +19,14 @@ EXCLUDE_LINE = ".suture/"
 
 
 def new_run_dir(repo: Path, command: str) -> Path:
-    """Create and return `<repo>/.suture/runs/<id>/`; ids sort by time."""
+    """Create and return `<repo>/.suture/runs/<id>/`; ids sort by time.
+
+    Every run starts here, so this is also where the scratch worktrees of an earlier
+    suture that was killed (SIGKILL, power loss) are removed.
+    """
+    from suture.tools.workspace import remove_stale_pools
+
+    remove_stale_pools(repo)
     exclude_suture(repo)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"

@@ -176,3 +176,59 @@ def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
     report = last_json(done)
     assert done.returncode == 0, done.stderr
     assert "i += 1" in report["patch"]
+
+
+SLOW = dict(BUGGY)
+SLOW["tests/conftest.py"] = """
+    import time
+    import pytest
+
+    @pytest.fixture(autouse=True)
+    def slow():
+        time.sleep(0.4)
+"""
+
+
+def wait_for_candidates(repo, timeout=120):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for trajectory in (repo / ".suture" / "runs").glob("*/trajectory.jsonl"):
+            if '"event": "candidate"' in trajectory.read_text():
+                return
+        time.sleep(0.2)
+    raise AssertionError("suture fix never reached validation")
+
+
+def suture_worktrees(repo):
+    git(repo, "worktree", "prune")
+    return [line for line in git(repo, "worktree", "list").splitlines() if "suture-" in line]
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGKILL"])
+def test_killing_fix_mid_validation_leaves_the_repo_as_it_was(make_repo, how):
+    import os
+    import signal
+
+    repo = make_repo(SLOW)
+    (repo / "shop/prices.py").write_text((repo / "shop/prices.py").read_text() + "# my uncommitted edit\n")
+    before = snapshot(repo)
+    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli", "fix", "--apply"], cwd=repo,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_for_candidates(repo)
+        os.killpg(proc.pid, getattr(signal, how))  # as a terminal's Ctrl-C reaches the whole group
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    if how == "SIGINT":
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    else:
+        # Nothing could clean up after SIGKILL: the next suture run (any repo's, in this temp
+        # dir) removes what is left, so leftovers are not asserted here, only their removal.
+        done = suture("localize", cwd=repo)
+        assert done.returncode == 0, done.stderr
+    assert suture_worktrees(repo) == []
+    assert snapshot(repo) == before
