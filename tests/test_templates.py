@@ -1,0 +1,549 @@
+"""Repair templates: each one, on a small buggy function, must offer the real fix."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import pytest
+
+from suture.agent import templates as t
+from suture.agent.templates import DELETES_CODE, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
+
+
+def source(text: str) -> SourceFile:
+    return SourceFile("m.py", textwrap.dedent(text))
+
+
+def results(src: SourceFile, template=None, scope: str | None = None) -> list[tuple[t.Mutation, str]]:
+    """(mutation, resulting text) for every mutation of `template` (all templates when None) in `scope`."""
+    node = src.qualnames[scope] if scope else src.tree
+    chosen = {template.__name__: template} if template else None
+    return [(m, src.apply(m.spans)) for m in mutations(src, node, chosen)]
+
+
+def same_code(a: str, b: str) -> bool:
+    return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+
+
+def find_fix(src: SourceFile, fixed: str, template=None, scope: str | None = None) -> t.Mutation:
+    fixed = textwrap.dedent(fixed)
+    found = [m for m, text in results(src, template, scope) if same_code(text, fixed)]
+    assert found, f"no {template.__name__ if template else 'template'} mutation gives the fix"
+    return found[0]
+
+
+def rank_of_fix(src: SourceFile, fixed: str, template) -> int:
+    """Position of the fix among the template's mutations ordered by their own weight."""
+    fixed = textwrap.dedent(fixed)
+    ordered = sorted(results(src, template), key=lambda mt: -mt[0].weight)
+    return next(i for i, (_, text) in enumerate(ordered) if same_code(text, fixed))
+
+
+# ------------------------------------------------------------------ every result parses, nothing else moves
+
+
+BUSY = '''\
+    # a comment   with  odd   spacing
+    import math
+    from collections import deque
+
+    LIMIT = 10  # keep
+
+
+    class Box:
+        size: int = 0
+
+        def grow(self, n):
+            """Grow by n."""
+            if n is None or n < 0:   # guard
+                raise ValueError("bad")
+            self.size += n
+            return self.size
+
+
+    def walk(graph, start, *args, key=None, **kw):
+        seen = {start}
+        queue = deque([start])
+        out = []
+        while queue:
+            node = queue.popleft()
+            out.append(node)
+            for nxt in graph.get(node, ()):
+                if nxt not in seen and (key is None or key(nxt)):
+                    seen.add(nxt)
+                    queue.append(nxt)
+        total = sum(len(x) for x in out[1:-1]) // 2 ** 3 % 7
+        label = "%s items" % len(out) if out else f"none {start!r}"
+        return [o for o in out if o] if total > LIMIT else out[:max(1, total - 1)]
+
+
+    def tally(xs):
+        acc = 0
+        for x in xs:
+            acc += x  # no return
+'''
+
+
+def test_every_mutation_of_a_busy_file_parses_and_changes_only_its_spans():
+    src = source(BUSY)
+    made = results(src)
+    assert len(made) > 150
+    templates_seen = {m.template for m, _ in made}
+    assert templates_seen == set(t.TEMPLATES)
+    for m, text in made:
+        ast.parse(text)  # raises on a broken mutation
+        assert text != src.text, m.description
+        # Outside the replaced spans the text is the original, byte for byte.
+        first, last = min(s.start for s in m.spans), max(s.end for s in m.spans)
+        grown = len(text) - len(src.text)
+        assert text[:first] == src.text[:first]
+        assert text[last + grown :] == src.text[last:]
+        assert m.description and m.line >= 1
+
+
+def test_multibyte_characters_before_the_mutated_expression():
+    src = source('''\
+        def label(s, n):
+            prefix = "héllo → wörld ✓"; ok = len(s) < n  # ünïcode
+            return prefix if ok else s
+        ''')
+    m = find_fix(src, '''\
+        def label(s, n):
+            prefix = "héllo → wörld ✓"; ok = len(s) <= n  # ünïcode
+            return prefix if ok else s
+        ''', t.comparison)
+    assert m.description == "`<` -> `<=` in line 2"
+    # the off-by-one on len() lands on the call, not some bytes before it
+    find_fix(src, '''\
+        def label(s, n):
+            prefix = "héllo → wörld ✓"; ok = len(s) - 1 < n  # ünïcode
+            return prefix if ok else s
+        ''', t.off_by_one)
+
+
+# ------------------------------------------------------------------ operators
+
+
+def test_comparison_boundary_first_and_keywords():
+    src = source('''\
+        def find(xs, target, banned):
+            lo, hi = 0, len(xs) - 1
+            while lo < hi:
+                if xs[lo] is target or target in banned:
+                    return lo
+                lo += 1
+            return -1
+        ''')
+    assert rank_of_fix(src, '''\
+        def find(xs, target, banned):
+            lo, hi = 0, len(xs) - 1
+            while lo <= hi:
+                if xs[lo] is target or target in banned:
+                    return lo
+                lo += 1
+            return -1
+        ''', t.comparison) == 0
+    find_fix(src, '''\
+        def find(xs, target, banned):
+            lo, hi = 0, len(xs) - 1
+            while lo < hi:
+                if xs[lo] is not target or target in banned:
+                    return lo
+                lo += 1
+            return -1
+        ''', t.comparison)
+    find_fix(src, '''\
+        def find(xs, target, banned):
+            lo, hi = 0, len(xs) - 1
+            while lo < hi:
+                if xs[lo] is target or target not in banned:
+                    return lo
+                lo += 1
+            return -1
+        ''', t.comparison)
+
+
+def test_comparison_operator_found_past_brackets_and_a_comment():
+    src = source('''\
+        def f(a, b):
+            return (a   # left < side
+                    ) >= (b)
+        ''')
+    m = find_fix(src, '''\
+        def f(a, b):
+            return (a) > (b)
+        ''', t.comparison)
+    assert src.apply(m.spans).count("# left < side") == 1
+
+
+def test_boolean_and_or_and_dropped_not():
+    src = source('''\
+        def leap(y):
+            return y % 4 == 0 and y % 100 != 0 and y % 400 == 0
+
+        def keep(x):
+            flag = not x.startswith("_")
+            return flag
+        ''')
+    m = find_fix(src, '''\
+        def leap(y):
+            return y % 4 == 0 or y % 100 != 0 or y % 400 == 0
+
+        def keep(x):
+            flag = not x.startswith("_")
+            return flag
+        ''', t.boolean)
+    assert WEAKENS_CONDITION in m.risks
+    find_fix(src, '''\
+        def leap(y):
+            return y % 4 == 0 and y % 100 != 0 and y % 400 == 0
+
+        def keep(x):
+            flag = x.startswith("_")
+            return flag
+        ''', t.boolean)
+
+
+def test_arithmetic_operators_and_augmented_assignment():
+    src = source('''\
+        def f(total, n, xs):
+            mean = total // n
+            total -= n
+            msg = "%d items" % n
+            return mean, total, -xs[0], msg
+        ''')
+    find_fix(src, '''\
+        def f(total, n, xs):
+            mean = total / n
+            total -= n
+            msg = "%d items" % n
+            return mean, total, -xs[0], msg
+        ''', t.arithmetic)
+    find_fix(src, '''\
+        def f(total, n, xs):
+            mean = total // n
+            total += n
+            msg = "%d items" % n
+            return mean, total, -xs[0], msg
+        ''', t.arithmetic)
+    find_fix(src, '''\
+        def f(total, n, xs):
+            mean = total // n
+            total -= n
+            msg = "%d items" % n
+            return mean, total, xs[0], msg
+        ''', t.arithmetic)
+    # string formatting is not arithmetic
+    assert not any("line 4" in m.description for m, _ in results(src, t.arithmetic))
+
+
+def test_constant_booleans_bases_and_literals_from_elsewhere():
+    src = source('''\
+        def parse(code, strict=False):
+            if strict:
+                return int(code, 8)
+            return int(code or "0", 16)
+
+        def unit():
+            return "ms"
+
+        def other():
+            flag = True
+            return "s"
+        ''')
+    find_fix(src, src.text.replace("int(code, 8)", "int(code, 16)"), t.constant, "parse")
+    find_fix(src, src.text.replace("flag = True", "flag = False"), t.constant, "other")
+    find_fix(src, src.text.replace('return "ms"', 'return "s"'), t.constant, "unit")
+
+
+# ------------------------------------------------------------------ conditions
+
+
+def test_negate_condition_if_elif_while_ternary_but_never_assert():
+    src = source('''\
+        def f(x, items):
+            assert x is not None
+            if not x:
+                y = 1
+            elif x.ready:
+                y = 2
+            while items and items[0]:
+                items.pop(0)
+            return y if x.done else 0
+        ''')
+    for before, after in [("if not x:", "if x:"), ("elif x.ready:", "elif not x.ready:"),
+                          ("return y if x.done else 0", "return y if not x.done else 0")]:
+        find_fix(src, src.text.replace(before, after), t.negate_condition)
+    find_fix(src, src.text.replace("while items and items[0]:", "while items and not items[0]:"), t.negate_condition)
+    made = [text for _, text in results(src, t.negate_condition)]
+    assert all("assert x is not None" in text for text in made)
+
+
+def test_drop_condition_flags_the_risk():
+    src = source('''\
+        def f(x, y):
+            if x > 0 and y > 0:
+                return 1
+            if x:
+                y = 2
+            return y
+        ''')
+    m = find_fix(src, src.text.replace("if x > 0 and y > 0:", "if x > 0:"), t.drop_condition)
+    assert WEAKENS_CONDITION in m.risks
+    unwrapped = '''\
+        def f(x, y):
+            if x > 0 and y > 0:
+                return 1
+            y = 2
+            return y
+        '''
+    m = find_fix(src, unwrapped, t.drop_condition)
+    assert REMOVES_CHECK in m.risks
+
+
+# ------------------------------------------------------------------ off by one
+
+
+def test_off_by_one_constants_slices_ranges_and_minus_one():
+    src = source('''\
+        def window(values, k):
+            out = []
+            for i in range(len(values) - k):
+                out.append(sum(values[i:i + k - 1]) / 3)
+            return out
+        ''')
+    find_fix(src, src.text.replace("range(len(values) - k)", "range(len(values) - k + 1)"), t.off_by_one)
+    find_fix(src, src.text.replace("values[i:i + k - 1]", "values[i:i + k]"), t.off_by_one)
+    find_fix(src, src.text.replace("/ 3", "/ 2"), t.off_by_one)
+
+
+def test_off_by_one_brackets_keep_precedence():
+    src = source('''\
+        def pages(page, per_page, bins, index):
+            first = page * per_page
+            return first, min(index, bins)
+        ''')
+    # `page` in `page * per_page` becomes `(page - 1) * per_page`, not `page - 1 * per_page`
+    find_fix(src, src.text.replace("page * per_page", "(page - 1) * per_page"), t.off_by_one)
+    find_fix(src, src.text.replace("min(index, bins)", "min(index, bins - 1)"), t.off_by_one)
+    for _, text in results(src, t.off_by_one):
+        assert "page - 1 * per_page" not in text and "page + 1 * per_page" not in text
+
+
+# ------------------------------------------------------------------ values and calls
+
+
+def test_swap_arguments():
+    src = source('''\
+        def convert(amount, rates, native, currency):
+            return amount * lookup(rates, currency, native)
+        ''')
+    assert rank_of_fix(src, src.text.replace("lookup(rates, currency, native)", "lookup(rates, native, currency)"),
+                       t.swap_args) <= 1
+
+
+def test_replace_variable_prefers_a_similar_nearby_name_of_the_same_kind():
+    src = source('''\
+        STEPS = [(0, 1), (1, 0)]
+
+        def neighbours(r, c, rows, grid):
+            out = []
+            for dr, dc in STEPS:
+                nr, nc = r + dr, c + dr
+                if 0 <= nr < rows:
+                    out.append(grid[nr][nc])
+            return out
+        ''')
+    find_fix(src, src.text.replace("c + dr", "c + dc"), t.replace_variable)
+    lo_hi = source('''\
+        def find(xs, lo, hi):
+            while lo < hi and xs[lo]:
+                lo += 1
+            return lo
+        ''')
+    # `xs` is a sequence, `lo` a number: never swapped for each other
+    assert not any("`lo` -> `xs`" in m.description for m, _ in results(lo_hi, t.replace_variable))
+    assert any("`lo` -> `hi`" in m.description for m, _ in results(lo_hi, t.replace_variable))
+
+
+def test_replace_attribute_with_a_field_of_a_class():
+    src = source('''\
+        from dataclasses import dataclass
+
+        @dataclass
+        class Item:
+            quantity: int
+            reorder_level: int = 0
+            reorder_to: int = 0
+
+        def plan(item):
+            return item.reorder_level - item.quantity
+        ''')
+    find_fix(src, src.text.replace("item.reorder_level - ", "item.reorder_to - "), t.replace_variable)
+
+
+def test_return_value_replaces_return_none_with_an_in_scope_value():
+    src = source('''\
+        def build(parts):
+            out = []
+            for p in parts:
+                out.append(p.strip())
+            result = ", ".join(out)
+            return None
+        ''')
+    assert rank_of_fix(src, src.text.replace("return None", "return result"), t.return_value) == 0
+
+
+def test_missing_return_three_shapes():
+    thrown_away = source('''\
+        def parse_bool(raw):
+            lowered = raw.lower()
+            if lowered in ("yes", "no"):
+                lowered == "yes"
+            return raw
+        ''')
+    find_fix(thrown_away, thrown_away.text.replace('    lowered == "yes"', '    return lowered == "yes"'),
+             t.missing_return)
+    falls_off = source('''\
+        def merge(a, b):
+            result = dict(a)
+            for key, value in b.items():
+                result[key] = value
+        ''')
+    m = find_fix(falls_off, falls_off.text + "    return result\n", t.missing_return)
+    assert m.description.startswith("`return result` added")
+    call_at_end = source('''\
+        def height(node):
+            if node is None:
+                return 0
+            1 + max(height(node.left), height(node.right))
+        ''')
+    find_fix(call_at_end, call_at_end.text.replace("    1 + max", "    return 1 + max"), t.missing_return)
+
+
+def test_guard_with_the_docstring_value_and_in_loops():
+    src = source('''\
+        def average(rows):
+            """Mean of rows; 0.0 when there are no rows."""
+            return sum(rows) / len(rows)
+
+        def initials(name):
+            out = ""
+            for part in name.split(" "):
+                out += part[0]
+            return out
+        ''')
+    fixed = src.text.replace('    return sum(rows)', '    if not rows:\n        return 0.0\n    return sum(rows)')
+    assert rank_of_fix(src, fixed, t.guard) <= 1
+    find_fix(src, src.text.replace("        out += part[0]", "        if not part:\n            continue\n"
+                                   "        out += part[0]"), t.guard)
+
+
+def test_guard_on_a_self_attribute_and_a_returned_value():
+    src = source('''\
+        class Stack:
+            def peek(self):
+                """Top value, or None when empty."""
+                return self._items[-1]
+
+        def get(data, key, default=None):
+            current = data.get(key)
+            return current
+        ''')
+    find_fix(src, src.text.replace("        return self._items[-1]",
+                                   "        if not self._items:\n            return None\n        return self._items[-1]"),
+             t.guard)
+    find_fix(src, src.text.replace("    return current", "    return default if current is None else current"),
+             t.guard)
+
+
+def test_similar_call_table_and_file_names():
+    src = source('''\
+        def total_price(items):
+            return sum(items)
+
+        def ext(name):
+            return name[name.find("."):]
+
+        def checkout(items):
+            return totl_price(items) + min(1, 2)
+        ''')
+    find_fix(src, src.text.replace('name.find(".")', 'name.rfind(".")'), t.similar_call)
+    find_fix(src, src.text.replace("totl_price(items)", "total_price(items)"), t.similar_call)
+    find_fix(src, src.text.replace("min(1, 2)", "max(1, 2)"), t.similar_call)
+
+
+# ------------------------------------------------------------------ statements
+
+
+def test_delete_statement_marks_deleted_code_and_keeps_blocks_valid():
+    src = source('''\
+        def count(words):
+            counts = {}
+            for w in words:
+                counts = {}
+                counts[w] = counts.get(w, 0) + 1
+            if not words:
+                raise ValueError("empty")
+            return counts
+        ''')
+    m = find_fix(src, src.text.replace("        counts = {}\n", "", 1), t.delete_statement)
+    assert DELETES_CODE in m.risks
+    # the only statement of a block becomes `pass`
+    find_fix(src, src.text.replace('raise ValueError("empty")', "pass"), t.delete_statement)
+    whole_if = next(m for m, _ in results(src, t.delete_statement) if "`if not words" in m.description)
+    assert REMOVES_CHECK in whole_if.risks
+
+
+def test_move_statement_after_a_later_sibling():
+    src = source('''\
+        def withdraw(self, cents):
+            self.history.append(cents)
+            if cents > self.balance:
+                raise ValueError("insufficient")
+            self.balance -= cents
+        ''')
+    find_fix(src, '''\
+        def withdraw(self, cents):
+            if cents > self.balance:
+                raise ValueError("insufficient")
+            self.balance -= cents
+            self.history.append(cents)
+        ''', t.move_statement)
+
+
+def test_insert_statement_copied_and_with_a_name_rebound():
+    src = source('''\
+        from collections import deque
+
+        def distances(graph, start):
+            dist = {start: 0}
+            visited = set()
+            queue = deque([start])
+            while queue:
+                node = queue.popleft()
+                for nxt in graph.get(node, ()):
+                    if nxt not in visited:
+                        visited.add(nxt)
+                        dist[nxt] = dist[node] + 1
+                        queue.append(nxt)
+            return dist
+        ''')
+    find_fix(src, src.text.replace("    visited = set()\n", "    visited = set()\n    visited.add(start)\n"),
+             t.insert_statement)
+    # A statement that reads a name the target scope does not have is never copied there.
+    other = source('''\
+        def a(x):
+            y = x + 1
+            return y
+
+        def b(z):
+            return z
+        ''')
+    assert not any("y = x + 1" in m.description for m, _ in results(other, t.insert_statement, "b"))
+
+
+def test_syntax_error_is_a_syntax_error():
+    with pytest.raises(SyntaxError):
+        source("def f(:\n    pass\n")
