@@ -532,3 +532,29 @@ def test_in_session_reruns_separate_flaky_from_failing(make_repo, tmp_path):
 
     plain = run_tests(repo, test_cmd="pytest", per_test_timeout=QUICK * 5)
     assert all(o.reruns == [] for o in plain.outcomes.values())
+
+
+def test_a_failing_subtest_fails_its_rerun_too(make_repo):
+    # unittest subTest failures reach pytest as separate reports, not in the protocol's result:
+    # a rerun must still see them (it once took such a test for flaky).
+    repo = make_repo(
+        {
+            "calc.py": CALC,
+            "test_calc.py": """\
+                import unittest
+
+                from calc import add
+
+
+                class AddTests(unittest.TestCase):
+                    def test_many(self):
+                        for a in range(3):
+                            with self.subTest(a=a):
+                                self.assertEqual(add(a, 1), a + 2)
+            """,
+        }
+    )
+    run = run_tests(repo, test_cmd="pytest", reruns=2, per_test_timeout=QUICK * 5)
+    outcome = run.outcomes["test_calc.py::AddTests::test_many"]
+    assert outcome.outcome == "failed"
+    assert outcome.reruns == ["failed", "failed"]

@@ -104,6 +104,11 @@ class _ResultsWriter:
         self._phase: tuple[str, str] | None = None
         self._reruns = reruns
         self._failed: set[str] = set()  # node ids with a failed report, for the reruns
+        # While a test re-runs: its node id, and whether any report of the rerun failed. Reruns are
+        # run with log=False, but some reports are logged anyway (subtests report each failing
+        # subTest through pytest_runtest_logreport, not in the protocol's return value).
+        self._rerun_of: str | None = None
+        self._rerun_failed = False
         self._stuck_file = None
         if stuck_path and timeout > 0 and hasattr(faulthandler, "register"):
             # A C-level handler: it dumps the stacks even while a C loop holds the GIL. The runner sends
@@ -225,8 +230,16 @@ class _ResultsWriter:
                     item._initrequest()  # fresh function-scoped fixture values, as pytest-rerunfailures does
                 self.write({"event": "start", "nodeid": item.nodeid, "thread": threading.main_thread().ident,
                             "rerun": attempt})
-                reports = runtestprotocol(item, nextitem=nextitem, log=False)
-                passed = any(r.when == "call" and r.passed for r in reports) and not any(r.failed for r in reports)
+                self._rerun_of, self._rerun_failed = item.nodeid, False
+                try:
+                    reports = runtestprotocol(item, nextitem=nextitem, log=False)
+                finally:
+                    self._rerun_of = None
+                passed = (
+                    any(r.when == "call" and r.passed for r in reports)
+                    and not any(r.failed for r in reports)
+                    and not self._rerun_failed
+                )
                 self.write({"event": "rerun", "nodeid": item.nodeid, "attempt": attempt,
                             "outcome": "passed" if passed else "failed"})
                 if passed:
@@ -254,6 +267,9 @@ class _ResultsWriter:
         self.write({"event": "start", "nodeid": nodeid, "thread": threading.main_thread().ident})
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if self._rerun_of is not None:  # a report from inside a rerun: it decides the rerun, nothing else
+            self._rerun_failed = self._rerun_failed or bool(report.failed)
+            return
         key = (report.nodeid, report.when)
         message, frames = self._failures.pop(key, ("", []))
         details = ""
