@@ -347,7 +347,8 @@ class _Gatekeeper:
         newly_flaky: list[str] = []
         # A regression must fail twice: a test failing once and passing once is flaky, not broken.
         # Hangs and tests that were never reached are not re-run (they would only cost the time again).
-        suspects = [n for n in broken if outcome.get(n) in ("failed", "error")]
+        # A candidate that leaves a failing test failing is rejected whatever the re-run says: skip it.
+        suspects = [n for n in broken if outcome.get(n) in ("failed", "error")] if not still else []
         by_id = self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)
         if suspects and self.s.confirm_reruns > 0 and by_id:
             for _ in range(self.s.confirm_reruns):
@@ -384,9 +385,11 @@ class _Gatekeeper:
             passing = [n for n in s.baseline_passing if n in wanted]
             self._gate(verdict, selected, failing, passing, until)
 
-        # Gate: the whole suite.
+        # Gate: the whole suite (unless the selected run already was the whole suite).
         verdict.stage = "suite"
-        self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until)
+        everything = (set(s.baseline_failing) | set(s.baseline_passing)) - set(s.flaky)
+        if not selected or not everything <= set(selected):
+            self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until)
 
         if s.verifier is not None:
             verdict.stage = "verifier"
