@@ -27,8 +27,8 @@ import ast
 import hashlib
 import heapq
 import itertools
-from collections import Counter
 import warnings
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +159,7 @@ def generate_candidates(
         scope, nodes = _scope(src, suspect)
         suspect_weight = suspect.score / top_score if top_score > 0 else 1.0 / (1 + rank)
         line_weight = _line_weights(suspect, line_scores)
-        for mutation in _mutations_of(src, nodes):
+        for mutation in _mutations_of(src, nodes, notes):
             weight = suspect_weight * line_weight(mutation.line) * PRIORS[mutation.template] * mutation.weight
             singles.append(_Entry((-weight, next(counter)), weight, rank, src, (mutation,), suspect.symbol))
     singles.sort()
@@ -278,9 +278,18 @@ def _line_weights(suspect: _Suspect, line_scores: dict[tuple[str, int], float | 
     return weight
 
 
-def _mutations_of(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
-    for template in TEMPLATES.values():
-        yield from template(src, nodes)
+def _mutations_of(src: SourceFile, nodes: list[ast.AST], notes: list[str]) -> list[Mutation]:
+    found: list[Mutation] = []
+    for name, template in TEMPLATES.items():
+        made: list[Mutation] = []
+        try:
+            made.extend(template(src, nodes))
+        except Exception as error:  # noqa: BLE001 - one template's blind spot on odd code must not cost the others
+            _note(notes, f"the {name} template failed on {src.path} ({type(error).__name__}: {error}); "
+                  "its edits there were skipped.")
+            continue
+        found.extend(made)
+    return found
 
 
 # ------------------------------------------------------------------ pairs

@@ -75,7 +75,10 @@ class SourceFile:
         self.path = path
         self.text = text
         self.tree = ast.parse(text, filename=path)
-        self.lines = text.splitlines(keepends=True)
+        # Lines as `ast` counts them: split at "\n" only (str.splitlines also splits at form feeds and
+        # other separators Python code may hold inside strings and comments).
+        self.lines = text.split("\n")
+        self.lines = [line + "\n" for line in self.lines[:-1]] + ([self.lines[-1]] if self.lines[-1] else [])
         self._starts = [0]
         for line in self.lines:
             self._starts.append(self._starts[-1] + len(line))
@@ -168,13 +171,21 @@ class SourceFile:
         """True when the statement alone fills its lines (no `a; b`, nothing after it but a comment)."""
         before = self.text[self.line_start(stmt.lineno) : self.start(stmt)]
         after = self.text[self.end(stmt) : self.line_end(stmt.end_lineno)]
+        if self.text.startswith("elif", self.start(stmt)):
+            return False  # an `elif` is part of its `if`: nothing goes before it
         return not before.strip() and (not after.strip() or after.strip().startswith("#"))
 
     def enclosing_function(self, node: ast.AST) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The function whose body holds `node`; None at module level or in a class body."""
         if node in self._enclosing:
             return self._enclosing[node]
         parent = self.parent.get(node)
-        found = parent if parent is None or isinstance(parent, _FUNCTIONS) else self.enclosing_function(parent)
+        if parent is None or isinstance(parent, ast.ClassDef):
+            found = None
+        elif isinstance(parent, _FUNCTIONS):
+            found = parent
+        else:
+            found = self.enclosing_function(parent)
         self._enclosing[node] = found
         return found
 
@@ -221,6 +232,7 @@ class _FunctionFacts:
     self_attrs: dict[str, list[int]] = field(default_factory=dict)  # attribute -> lines of `self.<attr>`
     returns_value: bool = False
     roles: dict[str, set[str]] = field(default_factory=dict)  # name -> how it is used ("seq", "num", "obj", "call")
+    declares: bool = False  # has a global or nonlocal statement
 
     def compatible(self, a: str, b: str) -> bool:
         """Could `b` stand where `a` is read? Unknown use is compatible with anything; a sequence
@@ -247,7 +259,8 @@ class _FunctionFacts:
                 returns_value = returns_value or not _is_none(node.value)
         for name in params:
             stores.pop(name, None)
-        return cls(params, stores, reads, attrs, returns_value, _roles(function))
+        declares = any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in _walk_own(function))
+        return cls(params, stores, reads, attrs, returns_value, _roles(function), declares)
 
     def locals(self) -> list[str]:
         return [*self.params, *(n for n in self.stores if n not in self.params)]
@@ -616,9 +629,12 @@ def _literals(src: SourceFile) -> dict[type, list[tuple[int, str]]]:
     """Number and short string literals of the file's functions, by type, with their lines (docstrings left out)."""
     if src.literal_pool is None:
         pool: dict[type, dict[str, int]] = {}
+        inside_fstrings: set[int] = set()  # positions in f-strings are unreliable before Python 3.12
         for node in ast.walk(src.tree):
-            if isinstance(node, ast.Constant) and type(node.value) in (int, float, str) \
-                    and not isinstance(src.parent.get(node), (ast.Expr, ast.JoinedStr)) \
+            if isinstance(node, ast.JoinedStr):
+                inside_fstrings.update(id(n) for n in ast.walk(node))
+            elif isinstance(node, ast.Constant) and type(node.value) in (int, float, str) \
+                    and id(node) not in inside_fstrings and not isinstance(src.parent.get(node), ast.Expr) \
                     and len(str(node.value)) <= 40 and "\n" not in src.segment(node):
                 pool.setdefault(type(node.value), {}).setdefault(src.segment(node), node.lineno)
         src.literal_pool = {t: [(line, text) for text, line in d.items()] for t, d in pool.items()}
@@ -1042,9 +1058,15 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _own_statements(src: SourceFile, nodes: list[ast.AST]) -> list[ast.stmt]:
-    """Statements of the scope that fill their own lines, inside a function, docstrings left out."""
-    return [n for n in nodes if isinstance(n, ast.stmt) and not isinstance(n, (*_SCOPES,)) and src.owns_lines(n)
-            and not _is_docstring(n) and src.enclosing_function(n) is not None]
+    """Statements of the scope that fill their own lines, inside a function, docstrings left out. Functions
+    with `global` / `nonlocal` are left out: moving a statement across the declaration breaks the file."""
+    out = []
+    for n in nodes:
+        if isinstance(n, ast.stmt) and not isinstance(n, (*_SCOPES,)) and src.owns_lines(n) and not _is_docstring(n):
+            function = src.enclosing_function(n)
+            if function is not None and not src.facts(function).declares:
+                out.append(n)
+    return out
 
 
 def _lines_span(src: SourceFile, stmt: ast.stmt) -> tuple[int, int]:
@@ -1130,13 +1152,15 @@ def insert_statement(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation
         ordered = [(d, 1.0) for d in donors if d.function is function] + \
                   [(d, 0.5) for d in donors if d.function is not function]
         start, end = _lines_span(src, stmt)
+        in_loop = _in_loop(src, stmt, function)
         made = 0
         for donor, weight in ordered:
             if made >= 12:
                 break
             node = donor.stmt
             if node is stmt or node.lineno <= stmt.lineno <= node.end_lineno or donor.text in neighbours \
-                    or not donor.reads <= bound:
+                    or not donor.reads <= bound or (donor.loop_only and not in_loop) \
+                    or (donor.is_async and not isinstance(function, ast.AsyncFunctionDef)):
                 continue
             variants = [(_reindent(src, node, indent), donor.text, weight)]
             if donor.function is function and node.end_lineno == node.lineno:
@@ -1178,6 +1202,8 @@ class _Donor:
     function: ast.AST
     text: str
     reads: frozenset[str]
+    loop_only: bool  # holds a break / continue
+    is_async: bool  # holds an await
 
 
 def _donors(src: SourceFile) -> list[_Donor]:
@@ -1190,9 +1216,12 @@ def _donors(src: SourceFile) -> list[_Donor]:
                                                 for s in node.body):
             continue  # copied ifs only as guard clauses
         function = src.enclosing_function(node)
-        if function is None or not src.owns_lines(node):
+        inner = list(ast.walk(node))
+        if function is None or not src.owns_lines(node) or any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in inner):
             continue
-        found.append(_Donor(node, function, src.segment(node), frozenset(_names_read(node))))
+        found.append(_Donor(node, function, src.segment(node), frozenset(_names_read(node)),
+                            loop_only=any(isinstance(n, (ast.Break, ast.Continue)) for n in inner),
+                            is_async=any(isinstance(n, ast.Await) for n in inner)))
     return found
 
 

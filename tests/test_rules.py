@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from suture.agent.rules import PRIORS, RuleCandidate, generate_candidates
+from suture.agent.rules import RuleCandidate, generate_candidates
 from suture.agent.templates import TEMPLATES
 from suture.tools.edits import apply_edits
 from suture.tools.localize import Suspect
@@ -242,3 +242,19 @@ def test_risky_candidates_say_so(make_repo):
     assert "weakens_condition" in next(c for d, c in by_description.items()
                                        if "dropped from the condition" in d).risks
     assert by_description["`>` -> `>=` in line 2"].risks == ()
+
+
+def test_a_failing_template_costs_only_its_own_edits(make_repo, monkeypatch):
+    from suture.agent import rules
+
+    def broken(src, nodes):
+        raise IndexError("list index out of range")
+        yield  # a generator, like the real templates
+
+    monkeypatch.setitem(rules.TEMPLATES, "swap_args", broken)
+    repo = make_repo({"search.py": SEARCH_PY})
+    notes: list[str] = []
+    candidates = list(generate_candidates(repo, [FIND], {}, max_candidates=10_000, notes=notes))
+    assert candidates and not any("swap_args" in c.template for c in candidates)
+    assert notes == ["the swap_args template failed on search.py (IndexError: list index out of range); "
+                     "its edits there were skipped."]

@@ -547,3 +547,10 @@ def test_insert_statement_copied_and_with_a_name_rebound():
 def test_syntax_error_is_a_syntax_error():
     with pytest.raises(SyntaxError):
         source("def f(:\n    pass\n")
+
+
+def test_form_feeds_and_line_separators_do_not_shift_lines():
+    # str.splitlines() would count "\x0c" and "\u2028" as line breaks; ast does not.
+    src = SourceFile("m.py", '# page one\x0c still a comment\n\x0c\ndef f(a, b):\n    s = "x\u2028y"\n    return a < b\n')
+    m = find_fix(src, src.text.replace("a < b", "a <= b"), t.comparison)
+    assert m.line == 5 and m.description == "`<` -> `<=` in line 5"
