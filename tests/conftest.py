@@ -53,3 +53,29 @@ def make_repo(tmp_path):
         return init_repo(tmp_path / name, files, commit=commit)
 
     return make
+
+
+def repo_snapshot(repo: Path, prune: bool = False) -> dict[str, object]:
+    """Everything of the user's that suture must not change: files (suture's own .suture/ aside),
+    index, HEAD and the branch it names, refs, stash and worktrees.
+
+    `prune` first lets git forget worktrees whose directories are gone, for tests that
+    remove scratch trees by deleting them.
+    """
+    if prune:
+        git(repo, "worktree", "prune")
+    files = {
+        p.relative_to(repo).as_posix(): p.read_bytes()
+        for p in sorted(repo.rglob("*"))
+        if p.is_file() and not {".git", ".suture"} & set(p.relative_to(repo).parts)
+    }
+    return {
+        "files": files,
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "index": git(repo, "ls-files", "--stage"),
+        "head": git(repo, "rev-parse", "HEAD"),
+        "head_ref": git(repo, "rev-parse", "--symbolic-full-name", "HEAD"),
+        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "stash": git(repo, "stash", "list"),
+        "worktrees": git(repo, "worktree", "list", "--porcelain"),
+    }

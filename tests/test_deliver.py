@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git, init_repo
+from conftest import git, init_repo, repo_snapshot
 
 from suture.agent import deliver as delivery
 from suture.agent.deliver import check_repo_state, deliver, undo
@@ -42,22 +42,7 @@ def make_patch(repo: Path, changes: dict[str, str | bytes | None]) -> str:
 
 
 def snapshot(repo: Path) -> dict[str, object]:
-    """Everything of the user's that suture must not change (its own .suture/ aside)."""
-    files = {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and not {".git", ".suture"} & set(p.relative_to(repo).parts)
-    }
-    return {
-        "files": files,
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "index": git(repo, "ls-files", "--stage"),
-        "head": git(repo, "rev-parse", "HEAD"),
-        "head_ref": git(repo, "rev-parse", "--symbolic-full-name", "HEAD"),
-        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "stash": git(repo, "stash", "list"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
+    return repo_snapshot(repo)
 
 
 def refused(call, *args, code=ExitCode.BAD_INPUT, **kwargs) -> str:

@@ -6,7 +6,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, repo_snapshot
 
 from suture.tools.testrun import (
     Frame,
@@ -32,19 +32,7 @@ def divide(a, b):
 
 
 def snapshot(repo: Path) -> dict[str, object]:
-    files = {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "index": git(repo, "ls-files", "--stage"),
-        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "stash": git(repo, "stash", "list"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
+    return repo_snapshot(repo)
 
 
 def process_gone(pid: int) -> bool:

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, repo_snapshot
 
 import suture.agent.validate as validate_module
 from suture.agent.validate import Candidate, GateVerdict, changed_lines, validate
@@ -68,22 +68,7 @@ FIX_NEG = Edit("calc.py", "def neg(x):\n    return x", "def neg(x):\n    return 
 
 
 def snapshot(repo: Path) -> dict[str, object]:
-    """Everything of the user's that suture must not change."""
-    git(repo, "worktree", "prune")
-    files = {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "index": git(repo, "ls-files", "--stage"),
-        "head": git(repo, "rev-parse", "HEAD"),
-        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "stash": git(repo, "stash", "list"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
+    return repo_snapshot(repo, prune=True)
 
 
 def own_pools(repo: Path) -> list[Path]:

@@ -14,28 +14,13 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, repo_snapshot
 
 from suture.tools.workspace import MARKER, POOL_PREFIX, WorkspaceError, WorktreePool, remove_stale_pools
 
 
 def snapshot(repo: Path) -> dict[str, object]:
-    """Everything of the user's that suture must not change: files, index, refs, stash, worktrees."""
-    git(repo, "worktree", "prune")
-    files = {
-        p.relative_to(repo).as_posix(): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
-        "index": git(repo, "ls-files", "--stage"),
-        "head": git(repo, "rev-parse", "HEAD"),
-        "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
-        "stash": git(repo, "stash", "list"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-    }
+    return repo_snapshot(repo, prune=True)
 
 
 def pool_dirs(repo: Path | None = None) -> list[Path]:
