@@ -232,7 +232,8 @@ class _FunctionFacts:
     self_attrs: dict[str, list[int]] = field(default_factory=dict)  # attribute -> lines of `self.<attr>`
     returns_value: bool = False
     roles: dict[str, set[str]] = field(default_factory=dict)  # name -> how it is used ("seq", "num", "obj", "call")
-    declares: bool = False  # has a global or nonlocal statement
+    declares: bool = False  # has a global or nonlocal statement, here or in a nested function
+    declared: set[str] = field(default_factory=set)  # names of its own global / nonlocal statements
 
     def compatible(self, a: str, b: str) -> bool:
         """Could `b` stand where `a` is read? Unknown use is compatible with anything; a sequence
@@ -253,17 +254,23 @@ class _FunctionFacts:
             if isinstance(node, ast.Name):
                 table = reads if isinstance(node.ctx, ast.Load) else stores
                 table.setdefault(node.id, []).append(node.lineno)
+            elif isinstance(node, _SCOPES):  # a nested def or class binds its name here
+                stores.setdefault(node.name, []).append(node.end_lineno)
             elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
                 attrs.setdefault(node.attr, []).append(node.lineno)
             elif isinstance(node, ast.Return) and node.value is not None:
                 returns_value = returns_value or not _is_none(node.value)
         for name in params:
             stores.pop(name, None)
-        declares = any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in _walk_own(function))
-        return cls(params, stores, reads, attrs, returns_value, _roles(function), declares)
+        # nested functions count: deleting `x = None` breaks an inner `nonlocal x`
+        declares = any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(function))
+        declared = {name for n in _walk_own(function) if isinstance(n, (ast.Global, ast.Nonlocal)) for name in n.names}
+        return cls(params, stores, reads, attrs, returns_value, _roles(function), declares, declared)
 
     def locals(self) -> list[str]:
-        return [*self.params, *(n for n in self.stores if n not in self.params)]
+        """Parameters and assigned names; global / nonlocal ones left out (a use of one before its
+        declaration does not compile, and they are not the function's own)."""
+        return [*self.params, *(n for n in self.stores if n not in self.params and n not in self.declared)]
 
 
 def _roles(function: ast.AST) -> dict[str, set[str]]:
@@ -539,12 +546,18 @@ def boolean(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
                 continue
             line = node.lineno
             yield Mutation("boolean", line, f"`not` dropped in line {line}",
-                           _replace(src, node, src.segment(node.operand)), weight=0.7)
+                           _replace(src, node, _without_not(src, node)), weight=0.7)
+
+
+def _without_not(src: SourceFile, node: ast.UnaryOp) -> str:
+    """`not (a and\n b)` -> `(a and\n b)`: the text after the keyword, brackets kept (the operand's own
+    position leaves them out, and a multi-line operand needs them)."""
+    return src.text[src.start(node) + len("not") : src.end(node)].strip()
 
 
 def _negated(src: SourceFile, test: ast.expr) -> str:
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return src.segment(test.operand)
+        return _without_not(src, test)
     text = src.segment(test)
     return f"not {text}" if _is_atom(test) else f"not ({text})"
 
@@ -759,7 +772,7 @@ def replace_variable(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation
             if function is None:
                 continue
             facts = src.facts(function)
-            if node.id not in facts.params and node.id not in facts.stores:
+            if node.id not in facts.locals():
                 continue  # a global, builtin or import: the similar-call template's business
             parent = src.parent.get(node)
             if isinstance(parent, ast.Call) and parent.func is node:
@@ -820,12 +833,15 @@ def _values_in_scope(src: SourceFile, function: ast.AST, line: int, limit: int) 
     parameters, `self` and the `self.<attr>`s it uses."""
     facts = src.facts(function)
     assigned = sorted(((max(l for l in lines if l <= line), name) for name, lines in facts.stores.items()
-                       if any(l <= line for l in lines)), reverse=True)
+                       if any(l <= line for l in lines) and name not in facts.declared), reverse=True)
     values = [name for _, name in assigned]
     values += [p for p in facts.params if p not in ("self", "cls")]
     if "self" in facts.params:
         values.append("self")
         values += [f"self.{a}" for a in _nearby(facts.self_attrs, line, "", 4)]
+        # A property or getter often returns the attribute it is named after: `threshold` -> `self._threshold`.
+        fields = [f for f in class_fields(src) if f not in facts.self_attrs]
+        values += [f"self.{a}" for a in difflib.get_close_matches(function.name, fields, n=2, cutoff=0.6)]
     seen: list[str] = []
     for v in values:
         if v not in seen:
@@ -985,11 +1001,12 @@ def _uses(stmt: ast.stmt) -> list[str]:
 
 
 def _in_loop(src: SourceFile, stmt: ast.stmt, function: ast.AST) -> bool:
-    node = src.parent.get(stmt)
+    """Inside a loop's body (where `break` / `continue` are allowed; a loop's `else` is not)."""
+    child, node = stmt, src.parent.get(stmt)
     while node is not None and node is not function:
-        if isinstance(node, (ast.For, ast.While, ast.AsyncFor)):
+        if isinstance(node, (ast.For, ast.While, ast.AsyncFor)) and child in node.body:
             return True
-        node = src.parent.get(node)
+        child, node = node, src.parent.get(node)
     return False
 
 
@@ -1070,7 +1087,9 @@ def _own_statements(src: SourceFile, nodes: list[ast.AST]) -> list[ast.stmt]:
 
 
 def _lines_span(src: SourceFile, stmt: ast.stmt) -> tuple[int, int]:
-    return src.line_start(stmt.lineno), src.line_end(stmt.end_lineno)
+    """The statement's whole lines, decorators included."""
+    first = min([stmt.lineno] + [d.lineno for d in getattr(stmt, "decorator_list", [])])
+    return src.line_start(first), src.line_end(stmt.end_lineno)
 
 
 def _siblings(src: SourceFile, stmt: ast.stmt) -> list[ast.stmt] | None:

@@ -554,3 +554,32 @@ def test_form_feeds_and_line_separators_do_not_shift_lines():
     src = SourceFile("m.py", '# page one\x0c still a comment\n\x0c\ndef f(a, b):\n    s = "x\u2028y"\n    return a < b\n')
     m = find_fix(src, src.text.replace("a < b", "a <= b"), t.comparison)
     assert m.line == 5 and m.description == "`<` -> `<=` in line 5"
+
+
+def test_dropping_a_not_keeps_the_brackets_a_multiline_operand_needs():
+    src = source('''\
+        def stale(fname, other, newer):
+            if not (fname and
+                    newer > other):
+                return True
+            flag = not (fname or
+                        other)
+            return flag
+        ''')
+    for m, text in results(src, t.negate_condition) + results(src, t.boolean):
+        compile(text, "m.py", "exec")
+    find_fix(src, src.text.replace("if not (fname and", "if (fname and"), t.negate_condition)
+
+
+def test_names_declared_global_or_nonlocal_are_never_swapped_in():
+    src = source('''\
+        _cache = None
+
+        def load(path):
+            value = path.upper()
+            global _cache
+            _cache = value
+            return value
+        ''')
+    for m, text in results(src):
+        compile(text, "m.py", "exec")  # "used prior to global declaration" would be a SyntaxError
