@@ -142,6 +142,8 @@ def generate_candidates(
     sentence appended to `notes`.
     """
     notes = notes if notes is not None else []
+    if max_candidates <= 0:
+        return
     root = Path(repo_root)
     wanted = [_as_suspect(s) for s in suspects][:max_suspects]
     files: dict[str, SourceFile | None] = {}
@@ -156,7 +158,7 @@ def generate_candidates(
         src = _load(root, suspect.path, files, notes)
         if src is None:
             continue
-        scope, nodes = _scope(src, suspect)
+        nodes = _scope_nodes(src, suspect)
         suspect_weight = suspect.score / top_score if top_score > 0 else 1.0 / (1 + rank)
         line_weight = _line_weights(suspect, line_scores)
         for mutation in _mutations_of(src, nodes, notes):
@@ -210,6 +212,9 @@ def _load(root: Path, path: str, files: dict[str, SourceFile | None], notes: lis
     if not path.endswith(".py"):
         _note(notes, f"{path} is not a Python file; the rule engine only has Python templates.")
         return None
+    if not (root / path).resolve().is_relative_to(root.resolve()):
+        _note(notes, f"{path} is outside the repository; the rule engine only edits files inside it.")
+        return None
     try:
         data = (root / path).read_bytes()
     except OSError as error:
@@ -251,15 +256,13 @@ def _sibling_fields(root: Path, path: str) -> set[str]:
     return fields
 
 
-def _scope(src: SourceFile, suspect: _Suspect) -> tuple[ast.AST, list[ast.AST]]:
-    """The suspect's node (by qualname, checked against its lines) and the nodes edits may touch."""
+def _scope_nodes(src: SourceFile, suspect: _Suspect) -> list[ast.AST]:
+    """The nodes edits may touch: the suspect's function or class (by qualname, checked against its
+    lines); for module lines or a stale qualname, the module's nodes on the suspect's lines."""
     node = src.qualnames.get(suspect.symbol)
     if node is not None and node.end_lineno >= suspect.start_line and node.lineno <= suspect.end_line:
-        return node, scope_nodes(src, node)
-    # Module or class-body lines, or a stale qualname: the module's nodes on the suspect's lines.
-    nodes = [n for n in scope_nodes(src, src.tree)
-             if suspect.start_line <= getattr(n, "lineno", 0) <= suspect.end_line]
-    return src.tree, nodes
+        return scope_nodes(src, node)
+    return [n for n in scope_nodes(src, src.tree) if suspect.start_line <= getattr(n, "lineno", 0) <= suspect.end_line]
 
 
 def _line_weights(suspect: _Suspect, line_scores: dict[tuple[str, int], float | None]):

@@ -169,13 +169,15 @@ def test_test_files_are_never_edited(make_repo):
 def test_a_file_that_does_not_parse_is_skipped_with_a_note(make_repo):
     repo = make_repo({"broken.py": "def f(:\n    return 1\n", "search.py": SEARCH_PY, "data.txt": "x\n"})
     notes: list[str] = []
+    (repo.parent / "elsewhere.py").write_text("def h(a):\n    return a < 1\n")
     suspects = [("broken.py", "f", 1, 2, 1.0), ("missing.py", "g", 1, 2, 0.9), ("data.txt", "<module>", 1, 1, 0.9),
-                ("search.py", "find", 4, 15, 0.5)]
+                ("../elsewhere.py", "h", 1, 2, 0.9), ("search.py", "find", 4, 15, 0.5)]
     candidates = list(generate_candidates(repo, suspects, {}, max_candidates=30, notes=notes))
     assert len(candidates) == 30 and all(c.path == "search.py" for c in candidates)
     assert any(n.startswith("broken.py does not parse (line 1") for n in notes)
     assert any(n.startswith("missing.py could not be read") for n in notes)
     assert any("data.txt is not a Python file" in n for n in notes)
+    assert any(n.startswith("../elsewhere.py is outside the repository") for n in notes)
 
 
 def test_crlf_bom_and_multibyte_files_get_edits_that_apply(make_repo):
