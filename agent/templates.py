@@ -584,7 +584,9 @@ def drop_condition(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
         for i, value in enumerate(test.values):
             rest = [v for j, v in enumerate(test.values) if j != i]
             op = " and " if weakens else " or "
-            text = op.join(src.segment(v) if _is_atom(v) or len(rest) == 1 else f"({src.segment(v)})" for v in rest)
+            # Brackets unless the operand is an atom or stands alone on one line (a multi-line one needs them).
+            text = op.join(src.segment(v) if _is_atom(v) or (len(rest) == 1 and "\n" not in src.segment(v))
+                           else f"({src.segment(v)})" for v in rest)
             risks = (WEAKENS_CONDITION,) if weakens else (REMOVES_CHECK,)
             yield Mutation("drop_condition", value.lineno,
                            f"`{_short(src.segment(value))}` dropped from the condition in line {value.lineno}",

@@ -583,3 +583,16 @@ def test_names_declared_global_or_nonlocal_are_never_swapped_in():
         ''')
     for m, text in results(src):
         compile(text, "m.py", "exec")  # "used prior to global declaration" would be a SyntaxError
+
+
+def test_dropping_an_operand_keeps_a_multiline_rest_in_brackets():
+    src = source('''\
+        def check(args, exists, same):
+            if args is None or (exists(args) and
+                                same(args)):
+                raise SystemExit("no")
+        ''')
+    made = results(src, t.drop_condition)
+    assert len(made) >= 2
+    for m, text in made:
+        compile(text, "m.py", "exec")
