@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
+import threading
 import signal
 from pathlib import PurePosixPath
 
@@ -113,10 +115,11 @@ class _Recorder:
         """In a forked child: stop tracing (nothing of it is saved) and never write."""
         if os.getpid() == self.pid:
             return
-        try:
-            self.cov.stop()
-        except Exception:  # a fork from a thread the tracer does not own; saving stays off anyway
-            pass
+        # Not Coverage.stop(): it takes locks, and a lock another thread held at fork time stays
+        # locked forever in the child (a Pool worker deadlocked there). Dropping the trace
+        # function is lock-free; saving is off in children anyway (owner()).
+        sys.settrace(None)
+        threading.settrace(None)
 
     def owner(self) -> bool:
         return os.getpid() == self.pid
