@@ -247,6 +247,7 @@ class _Gatekeeper:
         self.s = settings
         self.tree = tree
         self.inside = repo_inside.as_posix()  # the repo's sub-directory in the checkout, "." at the top
+        self.used_warm = False
 
     def rel(self, git_path: str) -> str:
         """A path of `git diff` (relative to the checkout's top) as a repo-relative path."""
@@ -322,7 +323,7 @@ class _Gatekeeper:
         )
         return done.stdout if done.returncode == 0 else None
 
-    def run(self, nodeids: Sequence[str], until: float) -> TestRun:
+    def run(self, nodeids: Sequence[str], until: float, warm: bool = True) -> TestRun:
         left = until - time.monotonic()
         if left <= 0:
             raise TimeoutError
@@ -333,6 +334,7 @@ class _Gatekeeper:
             timeout=left,
             per_test_timeout=self.s.per_test_timeout,
             extra_env=self.s.env,
+            warm=warm,
         )
 
     def judge(
@@ -390,6 +392,10 @@ class _Gatekeeper:
         everything = (set(s.baseline_failing) | set(s.baseline_passing)) - set(s.flaky)
         if not selected or not everything <= set(selected):
             self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until)
+        # When the gates above ran in children forked from a warm pytest (ten times cheaper to
+        # start), a verdict that lets a candidate through is confirmed in a fresh process.
+        if self.used_warm:
+            self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until, warm=False)
 
         if s.verifier is not None:
             verdict.stage = "verifier"
@@ -406,10 +412,17 @@ class _Gatekeeper:
         return verdict
 
     def _gate(
-        self, verdict: GateVerdict, nodeids: Sequence[str], failing: Sequence[str], passing: Sequence[str], until: float
+        self,
+        verdict: GateVerdict,
+        nodeids: Sequence[str],
+        failing: Sequence[str],
+        passing: Sequence[str],
+        until: float,
+        warm: bool = True,
     ) -> None:
         try:
-            run = self.run(nodeids, until)
+            run = self.run(nodeids, until, warm)
+            self.used_warm = self.used_warm or run.warm
         except TimeoutError:
             verdict.message = f"the candidate's time limit ran out before the {verdict.stage} tests could run."
             raise _Rejected(verdict) from None

@@ -189,7 +189,7 @@ def test_comment_only_difference_is_validated_once(calc, monkeypatch):
     real = validate_module.run_tests
 
     def counting(tree, **kwargs):
-        calls.append(kwargs.get("nodeids"))
+        calls.append((kwargs.get("nodeids"), kwargs.get("warm")))
         return real(tree, **kwargs)
 
     monkeypatch.setattr(validate_module, "run_tests", counting)
@@ -199,7 +199,9 @@ def test_comment_only_difference_is_validated_once(calc, monkeypatch):
     )
     seen: list[GateVerdict] = []
     verdicts = run(repo, base, [plain, commented], workers=2, on_verdict=seen.append)
-    assert len(calls) == 2  # one candidate: its selected tests and its suite
+    # One candidate: its selected tests and its suite forked from a warm pytest, then the
+    # accepting verdict confirmed by the whole suite in a fresh process.
+    assert calls == [(sorted(calls[0][0]), True), ((), True), ((), False)]
     first, second = sorted(verdicts, key=lambda v: v.duplicate_of is not None)
     assert first.accepted and second.accepted
     assert second.duplicate_of == first.candidate_id

@@ -1,0 +1,160 @@
+"""Warm runs: tests forked from an already-loaded pytest must behave like fresh runs."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from suture.tools import pytest_forkserver
+from suture.tools.testrun import run_tests
+
+CALC = '''\
+def add(a, b):
+    return a + b
+'''
+
+TESTS = '''\
+import os
+from calc import add
+
+
+def test_add():
+    assert add(2, 3) == 5
+
+
+def test_env():
+    assert os.environ.get("FLAVOUR") == "warm"
+
+
+def test_not_a_leftover_module():
+    import sys
+    assert "calc" in sys.modules  # imported by this run, from this tree
+'''
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def fresh_servers():
+    yield
+    pytest_forkserver.close_all()
+
+
+def outcomes(run):
+    return {nodeid.split("::")[1]: o.outcome for nodeid, o in run.outcomes.items()}
+
+
+def test_warm_runs_match_fresh_runs_and_see_each_edit(make_repo):
+    repo = make_repo({"calc.py": CALC, "test_calc.py": TESTS})
+    env = {"FLAVOUR": "warm"}
+    cold = run_tests(repo, extra_env=env)
+    first = run_tests(repo, extra_env=env, warm=True)
+    assert not cold.warm and first.warm
+    assert outcomes(cold) == outcomes(first) == {"test_add": "passed", "test_env": "passed", "test_not_a_leftover_module": "passed"}
+
+    # The server imported none of the tree's code: an edit shows in the next warm run, and back.
+    (repo / "calc.py").write_text(CALC.replace("a + b", "a - b"))
+    broken = run_tests(repo, extra_env=env, warm=True)
+    assert broken.warm and outcomes(broken)["test_add"] == "failed"
+    assert "assert -1 == 5" in broken.outcomes["test_calc.py::test_add"].message
+    (repo / "calc.py").write_text(CALC)
+    assert outcomes(run_tests(repo, extra_env=env, warm=True))["test_add"] == "passed"
+
+    # Each run gets its own environment, not the one the server started with.
+    other = run_tests(repo, extra_env={"FLAVOUR": "cold"}, warm=True)
+    assert outcomes(other)["test_env"] == "failed"
+
+
+def test_a_hanging_warm_run_is_killed_with_everything_it_started(make_repo, tmp_path):
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    repo = make_repo(
+        {
+            "test_hang.py": """\
+                import os, subprocess, time
+
+                PIDS = os.environ["PID_DIR"]
+
+                def test_first():
+                    pass
+
+                def test_spawns_and_hangs():
+                    child = subprocess.Popen(["sleep", "300"], start_new_session=True)
+                    with open(os.path.join(PIDS, "child"), "w") as fh:
+                        fh.write(str(child.pid))
+                    with open(os.path.join(PIDS, "test"), "w") as fh:
+                        fh.write(str(os.getpid()))
+                    time.sleep(600)
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=0, timeout=4, extra_env={"PID_DIR": str(pid_dir)}, warm=True)
+    assert run.warm and run.status == "timeout"
+    assert outcomes(run) == {"test_first": "passed", "test_spawns_and_hangs": "timeout"}
+    pids = {p.name: int(p.read_text()) for p in pid_dir.iterdir()}
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in pids.values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [name for name, pid in pids.items() if alive(pid)]
+    # The server itself survives its child's death and serves the next run.
+    again = run_tests(repo, nodeids=["test_hang.py::test_first"], extra_env={"PID_DIR": str(pid_dir)}, warm=True)
+    assert again.warm and outcomes(again) == {"test_first": "passed"}
+
+
+def test_per_test_timeout_works_in_a_warm_run(make_repo):
+    repo = make_repo(
+        {
+            "test_loop.py": """\
+                def test_busy_loop():
+                    while True:
+                        pass
+
+                def test_after():
+                    pass
+                """
+        }
+    )
+    run = run_tests(repo, per_test_timeout=0.5, timeout=60, warm=True)
+    assert run.warm
+    assert outcomes(run) == {"test_busy_loop": "timeout", "test_after": "passed"}
+
+
+def test_other_interpreters_run_fresh(make_repo, tmp_path):
+    repo = make_repo({"calc.py": CALC, "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 1) == 2\n"})
+    # A python that is not this interpreter (a wrapper around it, here) cannot be served warm.
+    other = tmp_path / "python3"
+    other.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    other.chmod(0o755)
+    run = run_tests(repo, test_cmd=[str(other), "-m", "pytest"], warm=True)
+    assert not run.warm and outcomes(run) == {"test_add": "passed"}
+
+
+def test_a_server_that_cannot_start_falls_back_to_a_fresh_run(make_repo, monkeypatch):
+    repo = make_repo({"calc.py": CALC, "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 1) == 2\n"})
+
+    class Broken:
+        def __init__(self, *args, **kwargs):
+            raise pytest_forkserver.ServerGone("refused")
+
+    monkeypatch.setattr(pytest_forkserver, "_Server", Broken)
+    run = run_tests(repo, warm=True)
+    assert not run.warm and outcomes(run) == {"test_add": "passed"}
+
+
+def test_startup_variables_get_their_own_server(make_repo):
+    repo = make_repo(
+        {"test_seed.py": "import os, sys\n\ndef test_seed():\n    print('SEED', sys.flags.hash_randomization, os.environ.get('PYTHONHASHSEED'))\n    assert sys.flags.hash_randomization == (os.environ.get('PYTHONHASHSEED') != '0')\n"}
+    )
+    assert outcomes(run_tests(repo, warm=True)) == {"test_seed": "passed"}
+    pinned = run_tests(repo, extra_env={"PYTHONHASHSEED": "0"}, warm=True)
+    assert pinned.warm and outcomes(pinned) == {"test_seed": "passed"}
