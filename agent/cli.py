@@ -375,6 +375,50 @@ def config_show(
         sys.stderr.write(f"[tool.suture] read from: {pyproject or 'none'}\n")
 
 
+@app.command()
+@handled
+def verify(
+    target: str = typer.Argument(..., metavar="TARGET", help="path/to/file.py::func (or path.py:func, module:func, Class.method as func), file.c or file.c::func."),
+    repo: Optional[str] = RepoOption,
+    against: Optional[str] = typer.Option(None, "--against", metavar="REV", help="Compare the function with its version at this commit (equivalence mode)."),
+    mode: Optional[str] = typer.Option(None, "--mode", metavar="MODE", help="contracts (asserts, PEP 316, icontract/deal, crashes; C safety) or equivalence (default: equivalence with --against, else contracts)."),
+    bound: Optional[int] = typer.Option(None, "--bound", metavar="N", help="Search bound in each backend's unit: CrossHair iterations, Hypothesis examples, ESBMC unwindings."),
+    time_limit: float = typer.Option(30.0, "--time-limit", metavar="S", help="Wall-clock seconds for all backends together."),
+    float_policy: str = typer.Option("exact", "--floats", metavar="POLICY", help="How equivalence compares floats: exact or isclose."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Bounded verification of one function (CrossHair, Hypothesis, ESBMC); counterexamples are replayed in CPython.
+
+    Exit 0: no counterexample within the bound (or the search was exhausted); 1: a reproduced
+    counterexample; 2: bad input or an unsupported target; 3: a verifier missing or failing.
+    """
+    from suture.agent import render
+    from suture.agent.verify import run_verify
+
+    if float_policy not in ("exact", "isclose"):
+        raise SutureExit(f"unknown --floats {float_policy!r}; use exact or isclose.")
+    root = guard.resolve_repo(repo)
+    with render.status("verifying", enabled=sys.stderr.isatty()):
+        outcome = run_verify(root, target, against=against, mode=mode, bound=bound, time_limit=time_limit,
+                             float_policy=float_policy)
+    report = outcome.to_dict()
+    if as_json:
+        render.print_json(report)
+    else:
+        verdict = outcome.verdict
+        lines = [f"{report['target']}: {verdict.verdict.replace('_', ' ')} ({verdict.backend}, "
+                 f"{verdict.bound_kind or 'bound'} {verdict.bound if verdict.bound is not None else '-'}, {verdict.seconds:.1f} s)",
+                 f"  {verdict.message}"]
+        if verdict.counterexample:
+            cx = verdict.counterexample
+            lines.append("  inputs: " + ", ".join(f"{name}={value}" for name, value in cx.inputs.items()))
+            lines.append(f"  at {cx.location or '?'}: {cx.message}" + ("" if cx.replayed else " (not replayed)"))
+        for artefact in verdict.artefacts:
+            lines.append(f"  tool artefact, not a bug: {artefact}")
+        sys.stdout.write("\n".join(lines) + "\n")
+    raise typer.Exit(int(outcome.exit_code))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="suture")

@@ -1,0 +1,109 @@
+"""`suture verify` as a script sees it: one JSON line on stdout, the documented exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from suture.agent.verify import parse_target
+
+CODE = {
+    "pkg/__init__.py": "",
+    "pkg/calc.py": '''\
+        def double(x: int) -> int:
+            """
+            post: __return__ > x
+            """
+            return x * 2
+
+
+        def score(x: int) -> int:
+            return abs(x) + 1
+
+
+        def slurp(path: str) -> str:
+            with open(path) as fh:
+                return fh.read()
+        ''',
+    "buf.c": """\
+        int main(void) {
+          int a[4];
+          for (int i = 0; i <= 4; i++) a[i] = i;
+          return a[0];
+        }
+        """,
+}
+
+
+def suture(repo, *args):
+    done = subprocess.run([sys.executable, "-m", "suture.agent.cli", "verify", *args, "--repo", str(repo)],
+                          capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def one_json(done) -> dict:
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done.stdout
+    return json.loads(lines[0])
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ("pkg/calc.py::double", ("pkg/calc.py", "double")),
+    ("pkg/calc.py:double", ("pkg/calc.py", "double")),
+    ("pkg.calc:Box.method", ("pkg.calc", "Box.method")),
+    ("buf.c", ("buf.c", "")),
+    ("buf.c::fill", ("buf.c", "fill")),
+])
+def test_target_forms(spec, expected):
+    assert parse_target(spec) == expected
+
+
+def test_contract_counterexample_exits_1_with_the_verdict_as_json(make_repo):
+    repo = make_repo(CODE)
+    done = suture(repo, "pkg/calc.py::double", "--json", "--time-limit", "20")
+    assert done.returncode == 1, done.stderr
+    report = one_json(done)
+    assert report["verdict"] == "counterexample" and report["backend"] == "crosshair"
+    assert report["counterexample"]["inputs"] == {"x": "0"}
+    assert report["counterexample"]["location"] == "pkg/calc.py:3"
+    assert report["counterexample"]["replayed"] is True
+
+
+def test_equivalence_against_a_revision(make_repo):
+    repo = make_repo(CODE)
+    calc = repo / "pkg" / "calc.py"
+    calc.write_text(calc.read_text().replace("return abs(x) + 1", "return abs(x) + 1 if x != 7 else 0"))
+    done = suture(repo, "pkg.calc:score", "--against", "HEAD", "--json", "--time-limit", "30")
+    assert done.returncode == 1, done.stderr
+    report = one_json(done)
+    assert report["mode"] == "equivalence" and report["verdict"] == "counterexample"
+    assert report["counterexample"]["inputs"] == {"x": "7"}
+    unchanged = suture(repo, "pkg/calc.py::double", "--mode", "equivalence", "--json", "--time-limit", "30")
+    assert unchanged.returncode == 0 and one_json(unchanged)["verdict"] in ("no_counterexample_within_bound", "exhausted")
+
+
+def test_c_file_and_unsupported_function(make_repo):
+    repo = make_repo(CODE)
+    c_file = suture(repo, "buf.c", "--json", "--time-limit", "30")
+    assert c_file.returncode == 1 and one_json(c_file)["backend"] == "esbmc"
+    io = suture(repo, "pkg/calc.py::slurp", "--json")
+    assert io.returncode == 2 and one_json(io)["verdict"] == "unsupported"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["pkg/missing.py::f"], "is not a file"),
+    (["pkg/calc.py::nope"], "defines no function nope"),
+    (["pkg/calc.py"], "name the function"),
+    (["pkg/calc.py::score", "--against", "no-such-rev"], "is not a commit"),
+    (["pkg/calc.py::score", "--mode", "proof"], "unknown --mode"),
+])
+def test_bad_input_is_one_sentence_and_exit_2(make_repo, args, words):
+    repo = make_repo(CODE)
+    done = suture(repo, *args, "--json")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -1,0 +1,451 @@
+"""The bounded verifier: one interface over CrossHair, Hypothesis and ESBMC.
+
+`verify(target, mode)` runs a portfolio of backends on one function (or one C
+file) and returns a `Verdict` whose name says exactly what was established:
+
+- ``counterexample``: a backend found inputs and CPython reproduced the failure
+  (for C, ESBMC's trace of a memory-safety or overflow violation; not replayed);
+- ``no_counterexample_within_bound``: the search ran to its bound and found nothing
+  reproducible; it is not a proof;
+- ``exhausted``: the bounded search was complete (CrossHair explored every path,
+  ESBMC's unwinding assertions held on a C file);
+- ``unsupported``: the function is outside what the backends model (files,
+  network, clocks, randomness; C code for equivalence; types a backend cannot build);
+- ``error``: the tool itself failed (missing binary, failed self-test, crash, timeout
+  before any result).
+
+A counterexample a backend reports that CPython does not reproduce is a tool
+artefact: kept in `Verdict.artefacts` for the log, never the verdict.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "BACKENDS",
+    "BoundedRun",
+    "Counterexample",
+    "Target",
+    "VERDICTS",
+    "Verdict",
+    "impure_verdict",
+    "import_root",
+    "module_name",
+    "run_bounded",
+    "side_effects",
+    "verify",
+]
+
+Mode = Literal["contracts", "equivalence"]
+VERDICTS = ("counterexample", "no_counterexample_within_bound", "exhausted", "unsupported", "error")
+BACKENDS = ("crosshair", "hypothesis", "esbmc")
+FLOAT_POLICIES = ("exact", "isclose")
+
+
+@dataclass
+class Counterexample:
+    """Inputs that break the function, as Python expressions (their repr) keyed by parameter name."""
+
+    inputs: dict[str, str]
+    message: str
+    location: str  # "path:line" of the failing line, "" when unknown
+    replayed: bool  # reproduced in CPython (always False for C: nothing to replay it in)
+    expected: str | None = None  # equivalence: what the base did ("returns 3", "raises ValueError")
+    actual: str | None = None  # equivalence: what the candidate did
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    verdict: str  # one of VERDICTS
+    backend: str  # the backend that decided it; "portfolio" when several ran and none found anything
+    bound: int | None  # in the backend's unit, see bound_kind
+    bound_kind: str  # "unwind", "examples", "max_uninteresting_iterations", "" when none applied
+    iterations: int | None  # paths, examples or properties the backend reports, None when it does not say
+    seconds: float
+    message: str
+    counterexample: Counterexample | None = None
+    artefacts: list[str] = field(default_factory=list)  # backend counterexamples CPython did not reproduce
+    runs: list["Verdict"] = field(default_factory=list)  # the portfolio's members, in the order they ran
+
+    def __post_init__(self) -> None:
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.verdict!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "verdict": self.verdict,
+            "backend": self.backend,
+            "bound": self.bound,
+            "bound_kind": self.bound_kind,
+            "iterations": self.iterations,
+            "seconds": round(self.seconds, 3),
+            "message": self.message,
+            "counterexample": self.counterexample.to_dict() if self.counterexample else None,
+            "artefacts": list(self.artefacts),
+        }
+        if self.runs:
+            out["runs"] = [run.to_dict() for run in self.runs]
+        return out
+
+
+@dataclass(frozen=True)
+class Target:
+    """One function in one file of a directory tree (or a whole C file, function "" = main).
+
+    `root` is the directory the file's imports resolve from (see `import_root`); `path` is
+    relative to it. For equivalence, `base_source` is the file's text at the base revision.
+    """
+
+    root: Path
+    path: str
+    function: str = ""
+    base_source: str | None = None
+
+    @property
+    def file(self) -> Path:
+        return self.root / self.path
+
+    @property
+    def language(self) -> str:
+        suffix = Path(self.path).suffix
+        return {".py": "python", ".c": "c", ".h": "c"}.get(suffix, "unknown")
+
+    @property
+    def display(self) -> str:
+        return f"{self.path}::{self.function}" if self.function else self.path
+
+
+# ---------------------------------------------------------------- Python modules
+
+
+def import_root(file: Path) -> Path:
+    """The sys.path entry from which `file` imports under its package name.
+
+    Walks up while the directory is a package (has __init__.py): pkg/sub/mod.py with
+    __init__.py in pkg/ and pkg/sub/ imports as pkg.sub.mod from pkg's parent.
+    """
+    directory = file.resolve().parent
+    while (directory / "__init__.py").is_file() and directory.parent != directory:
+        directory = directory.parent
+    return directory
+
+
+def module_name(path: str) -> str:
+    """Dotted module name of a root-relative .py path ("pkg/mod.py" -> "pkg.mod")."""
+    parts = list(Path(path).with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    """The def named by a dotted qualname ("Class.method", "outer.inner"), None when absent."""
+    body: list[ast.stmt] = tree.body
+    found: ast.AST | None = None
+    for part in qualname.split("."):
+        found = next(
+            (node for node in body
+             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == part),
+            None,
+        )
+        if found is None:
+            return None
+        body = found.body  # type: ignore[attr-defined]
+    return found if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+# Calls that reach outside the process or depend on the clock or chance. Their results are
+# not functions of the arguments, so a "difference" or a "crash" found with them says nothing
+# about the code; such functions are unsupported. Matched on the dotted name as written.
+_IMPURE_NAMES = {"open", "input", "exec", "eval", "breakpoint", "__import__"}
+_IMPURE_MODULES = (
+    "os", "io", "shutil", "subprocess", "socket", "ssl", "requests", "urllib", "http", "httpx",
+    "aiohttp", "ftplib", "smtplib", "sqlite3", "tempfile", "glob", "pathlib", "time", "datetime",
+    "random", "secrets", "uuid", "asyncio", "threading", "multiprocessing", "signal", "sys.stdin",
+    "sys.stdout.write", "builtins.open", "logging.FileHandler",
+)
+_PURE_EXCEPTIONS = ("os.path.join", "os.path.basename", "os.path.dirname", "os.path.splitext",
+                    "os.path.normpath", "os.path.split", "os.sep", "pathlib.PurePath", "pathlib.Path",
+                    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time")
+_IMPURE_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "rmdir",
+                   "touch", "iterdir", "rglob", "urlopen", "recv", "send", "sendall", "connect",
+                   "now", "today", "utcnow", "sleep"}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return f"{inner}.{node.attr}" if inner else None
+    return None
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, str]:
+    """Local name -> the dotted name it was imported as (`from os import remove` -> remove: os.remove)."""
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def side_effects(source: str, qualname: str) -> list[str]:
+    """Calls of the function (and of the same module's functions it calls) that touch
+    files, network, processes, clocks or randomness: "line 4: open(...)".
+
+    A static scan on purpose: CrossHair only notices some of these (it patches the clock
+    and lets reads through, and a missing file then looks like a crash).
+    """
+    tree = ast.parse(source)
+    aliases = _import_aliases(tree)
+    local_defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    start = find_function(tree, qualname)
+    if start is None:
+        return []
+    found: list[str] = []
+    seen: set[str] = set()
+    todo: list[ast.AST] = [start]
+    while todo:
+        func = todo.pop()
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _dotted(node.func)
+            if name is None:
+                if isinstance(node.func, ast.Attribute) and node.func.attr in _IMPURE_METHODS:
+                    found.append(f"line {node.lineno}: {ast.unparse(node.func)[:60]}(...)")
+                continue
+            head, _, rest = name.partition(".")
+            resolved = aliases.get(head, head) + (f".{rest}" if rest else "")
+            if resolved in _IMPURE_NAMES and head not in local_defs:
+                found.append(f"line {node.lineno}: {name}(...)")
+            elif any(resolved == m or resolved.startswith(m + ".") for m in _IMPURE_MODULES) and not any(
+                resolved == p or resolved.startswith(p + ".") for p in _PURE_EXCEPTIONS
+            ) and head in aliases:
+                found.append(f"line {node.lineno}: {name}(...)")
+            elif isinstance(node.func, ast.Attribute) and node.func.attr in _IMPURE_METHODS:
+                found.append(f"line {node.lineno}: {name}(...)")
+            elif name in local_defs and name not in seen:
+                seen.add(name)
+                todo.append(local_defs[name])
+    return sorted(set(found), key=lambda item: int(item.split(":")[0].split()[1]))
+
+
+def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: str, source: str | None = None) -> "Verdict | None":
+    """`unsupported` when the function (or its base version) touches the world, else None."""
+    for label, text in (("", source if source is not None else target.file.read_text(encoding="utf-8", errors="replace")),
+                        ("the base version of ", target.base_source)):
+        if text is None:
+            continue
+        try:
+            impure = side_effects(text, target.function)
+        except SyntaxError:
+            continue
+        if impure:
+            return Verdict("unsupported", backend, bound, bound_kind, None, 0.0,
+                           f"{label}{target.function} has side effects the verifiers cannot model ({'; '.join(impure[:3])}).")
+    return None
+
+
+# ---------------------------------------------------------------- killable subprocesses
+
+
+@dataclass
+class BoundedRun:
+    returncode: int | None  # None when killed at the wall-clock limit
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+
+def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str, str] | None = None,
+                stdin: str | None = None) -> BoundedRun:
+    """Run `argv` in its own process group; on the wall-clock limit kill the whole group.
+
+    Verifiers fork solvers and workers; killing only the leader would leave them running.
+    Raises FileNotFoundError when the program does not exist.
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        argv, cwd=cwd, env=env, start_new_session=True, text=True, errors="replace",
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        out, err = proc.communicate()
+        code = None
+    except BaseException:
+        _kill_group(proc.pid)
+        proc.wait()
+        raise
+    finally:
+        _kill_group(proc.pid)  # a finished leader may have left children behind
+    return BoundedRun(code, out or "", err or "", time.monotonic() - started)
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def child_env(*paths: Path) -> dict[str, str]:
+    """The environment for a child Python that imports the target: its import roots first."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
+    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+# ---------------------------------------------------------------- the portfolio
+
+
+def verify(
+    target: Target,
+    mode: Mode = "contracts",
+    *,
+    bound: int | None = None,
+    time_limit: float = 30.0,
+    backends: tuple[str, ...] | None = None,
+    float_policy: str = "exact",
+) -> Verdict:
+    """Check `target` within `bound` and `time_limit` seconds (wall clock, all backends together).
+
+    contracts: Python -> CrossHair on the function's contracts and crashes, then ESBMC's
+    Python frontend as a second opinion; C -> ESBMC's memory-safety and overflow checks.
+    equivalence: Python only -> Hypothesis differential testing, then CrossHair diffbehavior,
+    between `target.base_source` and the file as it is now.
+    `bound` (None: each backend's default) is read in each backend's own unit.
+    The first reproduced counterexample decides; otherwise the strongest honest verdict.
+    """
+    if mode not in ("contracts", "equivalence"):
+        raise ValueError(f"mode must be 'contracts' or 'equivalence', not {mode!r}")
+    if float_policy not in FLOAT_POLICIES:
+        raise ValueError(f"float_policy must be one of {FLOAT_POLICIES}, not {float_policy!r}")
+    started = time.monotonic()
+    plan = _plan(target, mode)
+    if isinstance(plan, Verdict):
+        return plan
+    if backends is not None:
+        plan = [name for name in plan if name in backends]
+        if not plan:
+            return Verdict("unsupported", "portfolio", bound, "", None, 0.0,
+                           f"none of the backends {', '.join(backends)} handles {target.language} in {mode} mode.")
+    runs: list[Verdict] = []
+    for name in plan:
+        left = time_limit - (time.monotonic() - started)
+        if left < 0.5 and runs:
+            break
+        run = _run_backend(name, target, mode, bound=bound, time_limit=max(left, 0.5), float_policy=float_policy)
+        runs.append(run)
+        if run.verdict == "counterexample":
+            break
+    return _combine(runs, time.monotonic() - started)
+
+
+def _plan(target: Target, mode: str) -> list[str] | Verdict:
+    if target.language == "c":
+        if mode == "equivalence":
+            return Verdict("unsupported", "portfolio", None, "", None, 0.0,
+                           "equivalence of C functions is not supported; use contracts mode (ESBMC's safety properties).")
+        return ["esbmc"]
+    if target.language != "python":
+        return Verdict("unsupported", "portfolio", None, "", None, 0.0,
+                       f"{target.path}: only Python (.py) and C (.c) files can be verified.")
+    if not target.function:
+        return Verdict("error", "portfolio", None, "", None, 0.0, "a Python target needs a function name (file.py::func).")
+    try:
+        source = target.file.read_text(encoding="utf-8", errors="replace")
+        tree = ast.parse(source)
+    except (OSError, SyntaxError) as exc:
+        return Verdict("error", "portfolio", None, "", None, 0.0, f"cannot read {target.path}: {exc}")
+    if find_function(tree, target.function) is None:
+        return Verdict("error", "portfolio", None, "", None, 0.0, f"{target.path} defines no function {target.function}.")
+    impure = side_effects(source, target.function)
+    if impure:
+        return Verdict("unsupported", "portfolio", None, "", None, 0.0,
+                       f"{target.function} has side effects the verifiers cannot model ({'; '.join(impure[:3])}).")
+    if mode == "equivalence":
+        if target.base_source is None:
+            return Verdict("error", "portfolio", None, "", None, 0.0, "equivalence needs the base version of the file.")
+        try:
+            base_tree = ast.parse(target.base_source)
+        except SyntaxError as exc:
+            return Verdict("error", "portfolio", None, "", None, 0.0, f"the base version of {target.path} does not parse: {exc}")
+        if find_function(base_tree, target.function) is None:
+            return Verdict("unsupported", "portfolio", None, "", None, 0.0,
+                           f"{target.function} does not exist in the base version; nothing to compare with.")
+        if side_effects(target.base_source, target.function):
+            return Verdict("unsupported", "portfolio", None, "", None, 0.0,
+                           f"the base version of {target.function} has side effects the verifiers cannot model.")
+        return ["hypothesis", "crosshair"]
+    return ["crosshair", "esbmc"]
+
+
+def _run_backend(name: str, target: Target, mode: str, *, bound: int | None, time_limit: float, float_policy: str) -> Verdict:
+    started = time.monotonic()
+    try:
+        if name == "crosshair":
+            from suture.tools import crosshair_backend
+
+            if mode == "contracts":
+                return crosshair_backend.check(target, bound=bound, time_limit=time_limit)
+            return crosshair_backend.diffbehavior(target, bound=bound, time_limit=time_limit, float_policy=float_policy)
+        if name == "hypothesis":
+            from suture.tools import hypothesis_backend
+
+            return hypothesis_backend.differential(target, bound=bound, time_limit=time_limit, float_policy=float_policy)
+        from suture.tools import esbmc_backend
+
+        if target.language == "c":
+            return esbmc_backend.check_c(target, bound=bound, time_limit=time_limit)
+        return esbmc_backend.check_python(target, bound=bound, time_limit=time_limit)
+    except Exception as exc:  # a backend's own bug must not hide the other backends' results
+        return Verdict("error", name, bound, "", None, time.monotonic() - started,
+                       f"{name} failed: {exc.__class__.__name__}: {exc}")
+
+
+# Without a counterexample, the strongest claim any member can back wins.
+_STRENGTH = {"exhausted": 4, "no_counterexample_within_bound": 3, "unsupported": 2, "error": 1}
+
+
+def _combine(runs: list[Verdict], seconds: float) -> Verdict:
+    artefacts = [item for run in runs for item in run.artefacts]
+    for run in runs:
+        if run.verdict == "counterexample":
+            return Verdict("counterexample", run.backend, run.bound, run.bound_kind, run.iterations, seconds,
+                           run.message, run.counterexample, artefacts, runs)
+    if len(runs) == 1:
+        only = runs[0]
+        return Verdict(only.verdict, only.backend, only.bound, only.bound_kind, only.iterations, seconds,
+                       only.message, None, artefacts, runs)
+    best = max(runs, key=lambda run: _STRENGTH[run.verdict])
+    message = "; ".join(f"{run.backend}: {run.verdict.replace('_', ' ')} ({run.message})" for run in runs)
+    return Verdict(best.verdict, best.backend, best.bound, best.bound_kind, best.iterations, seconds,
+                   message, None, artefacts, runs)
