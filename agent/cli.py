@@ -248,6 +248,11 @@ def fix(
     max_candidates: int = typer.Option(500, "--max-candidates", min=1, metavar="N", help="Most candidate patches to gate."),
     apply: bool = typer.Option(False, "--apply", help="Write the fix into the working tree (only if it applies cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the fix on a new branch suture/<run-id>; your checkout is not changed."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="litellm model name (or scripted:PATH to play back a script); default: the model setting, else the rule engine alone."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", metavar="URL", help="OpenAI-compatible server for the model (vLLM, llama.cpp)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
+    max_steps: int = typer.Option(30, "--max-steps", min=1, metavar="N", help="Most model rounds."),
+    allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
@@ -264,15 +269,18 @@ def fix(
         except OSError as error:
             raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
     root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit)
-    if settings.model:
-        render.print_warning(f"model {settings.model!r} is set, but this version repairs with the rule engine alone.")
-    else:
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost)
+    if not settings.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
+    else:
+        guard.check_model_name(settings.model)
     options = FixOptions(
         test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
         time_limit=settings.time_limit, max_candidates=max_candidates,
         mode="apply" if apply else "commit" if commit else "print",
+        model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
+        allow_paths=allow_path, map_tokens=settings.map_tokens,
     )
     with render.live_status(enabled=sys.stderr.isatty()) as show:
         outcome = run_fix(root, options, on_progress=show)

@@ -42,6 +42,8 @@ SPECS: dict[str, Spec] = {
     spec.name: spec
     for spec in (
         Spec("model", str, None, "litellm model name; unset: the offline rule engine alone", optional=True),
+        Spec("api_base", str, None, "base URL of an OpenAI-compatible server (vLLM, llama.cpp) for the model",
+             optional=True),
         Spec("max_cost", float, 1.0, "budget per run in US dollars of model calls", minimum=0),
         Spec("time_limit", float, 900.0, "budget per run in seconds of wall time", minimum=1),
         Spec("test_cmd", str, None, "command that runs the repository's tests; unset: detected", optional=True),

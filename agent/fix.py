@@ -1,7 +1,8 @@
 """The `suture fix` pipeline: baseline -> localise -> propose -> gate -> choose -> deliver.
 
-Today the proposals come from the built-in rule engine (agent/rules.py); a model's
-candidates will join the same stream later. Every candidate goes through
+Proposals come from the built-in rule engine (agent/rules.py) first, so no token is
+spent when a template repairs the bug; with a model set, the planner (agent/planner.py)
+then explores and patches through tools. Every candidate, either way, goes through
 agent/validate.py's gates in pooled scratch worktrees, and the user's tree is only
 written when they asked for --apply or --commit (agent/deliver.py).
 
@@ -24,15 +25,20 @@ from suture.agent import runs
 from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.rank import rank
+from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task_text
+from suture.agent.planner_tools import Toolbox, suspects_text
 from suture.agent.rules import RuleCandidate, generate_candidates
-from suture.agent.validate import GateVerdict, validate
+from suture.agent.validate import Candidate, GateVerdict, validate
 from suture.tools import gitstate
+from suture.tools.llm import LLMError, head_tail
 from suture.tools.localize import LocalizeError, localize
 from suture.tools.workspace import WorktreePool
 from suture.tools.worktree import WorkspaceError, scratch_worktree
 
 # After the first accepted candidate, this many more are gated in search of a simpler one.
 EXTRA_AFTER_FIRST_FIX = 4
+# With a model, the rule engine gets this share of the time limit before the planner starts.
+RULES_SHARE_WITH_MODEL = 1 / 3
 # Share of the time limit kept back for choosing and delivering.
 DELIVERY_RESERVE_SECONDS = 3.0
 # A patch that makes a test hang must not eat the budget: per-test timeouts follow the
@@ -54,6 +60,12 @@ class FixOptions:
     max_candidates: int = 500
     mode: str = "print"  # print | apply | commit
     workers: int = 2
+    model: str | None = None  # a litellm model name or "scripted:PATH"; None: the rule engine alone
+    api_base: str | None = None
+    max_cost: float | None = None
+    max_steps: int = 30
+    allow_paths: Sequence[str] = ()
+    map_tokens: int = 1024
 
 
 @dataclass
@@ -112,6 +124,9 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     candidates: dict[str, RuleCandidate] = {}
     exhausted_space = False
     budget_hit = False
+    client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
+    rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
+    planner_result: PlannerResult | None = None
     progress.stage("repairing")
     try:
         with scratch_worktree(repo, base) as base_tree, WorktreePool(repo, base=base, size=options.workers) as pool:
@@ -119,7 +134,7 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
                                          max_candidates=options.max_candidates, notes=notes)
             first_fix_at: int | None = None
             while True:
-                remaining = deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+                remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
                 if remaining <= 0:
                     budget_hit = True
                     break
@@ -148,8 +163,19 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
                     progress.stage("looking for a simpler equivalent")
                 if first_fix_at is not None and len(verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX:
                     break
+            if client is not None and not any(v.accepted for v in verdicts):
+                progress.stage("planning with the model")
+                context = _GateContext(repo=repo, base=base, pool=pool, found=found, passing=passing,
+                                       options=options, deadline=deadline, suite_seconds=suite_seconds,
+                                       per_test_timeout=per_test_timeout, trajectory=trajectory,
+                                       verdicts=verdicts, candidates=candidates, progress=progress)
+                planner_result = _run_model(client, base_tree, context)
+                budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
     except WorkspaceError as error:
         raise SutureExit(str(error)) from None
+    except LLMError as error:
+        trajectory.log("error", message=error.message, kind=error.kind)
+        raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
 
     chosen = _choose(verdicts, candidates)
     partial = None if chosen else next(iter(rank(verdicts)), None)
@@ -162,7 +188,7 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
         options=options, chosen=chosen, partial=partial, candidates=candidates, verdicts=verdicts,
         failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
         seconds=time.monotonic() - started, delivery=delivery, notes=notes,
-        exhausted_space=exhausted_space, budget_hit=budget_hit,
+        exhausted_space=exhausted_space, budget_hit=budget_hit, client=client, planner=planner_result,
     )
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
@@ -185,14 +211,14 @@ def _choose(verdicts: list[GateVerdict], candidates: dict[str, RuleCandidate]) -
 
 
 def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, passing, run_dir, seconds,
-            delivery, notes, exhausted_space, budget_hit) -> dict[str, Any]:
+            delivery, notes, exhausted_space, budget_hit, client=None, planner=None) -> dict[str, Any]:
     status = "fixed" if chosen else "not_fixed"
     best = chosen or partial
     candidate = candidates.get(best.candidate_id) if best else None
     report: dict[str, Any] = {
         "status": status,
         "patch": chosen.patch if chosen else "",
-        "engine": "rules",
+        "engine": getattr(candidate, "engine", "rules") if chosen else ("rules+model" if client else "rules"),
         "changed_files": list(delivery.files) if delivery else [],
         "candidates_tried": len(verdicts),
         "tests": {
@@ -203,7 +229,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         },
         # The bounded verifier joins the gates in a later release; until then no candidate is verified.
         "verification": {"verdict": "not_run", "reason": "no bounded verifier is configured in this version"},
-        "cost": {"tokens": 0, "usd": 0.0},
+        "cost": _cost(client),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),
         "explanation": _explain(best, candidate, len(passing)) if best else "",
@@ -211,9 +237,13 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
     }
+    if planner is not None:
+        report["planner"] = {"stopped_because": planner.stopped_because, "steps": planner.steps,
+                             "message": planner.message, "model": options.model}
     if not chosen:
         report["stopped_because"] = (
-            "time limit reached" if budget_hit and len(verdicts) < options.max_candidates
+            f"no verified patch: {planner.message}" if planner is not None
+            else "time limit reached" if budget_hit and len(verdicts) < options.max_candidates
             else "candidate limit reached" if budget_hit
             else "every rule-engine candidate was tried"
         )
@@ -228,9 +258,12 @@ def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
             "regressions": verdict.regressions, "flaky": verdict.flaky, "stage": verdict.stage}
 
 
-def _explain(verdict: GateVerdict, candidate: RuleCandidate | None, passing: int) -> str:
+def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | None, passing: int) -> str:
     what = candidate.description if candidate else verdict.candidate_id
-    where = f" in {candidate.path}:{candidate.line} ({candidate.symbol})" if candidate else ""
+    where = ""
+    if candidate is not None:
+        where = f" in {candidate.path}" + (f":{candidate.line}" if candidate.line else "")
+        where += f" ({candidate.symbol})" if candidate.symbol else ""
     if verdict.accepted:
         text = (f"{what}{where}. The {len(verdict.fixed)} failing test(s) now pass and none of the "
                 f"{passing} passing tests broke (tests re-run in a scratch worktree).")
@@ -246,7 +279,7 @@ def _explain(verdict: GateVerdict, candidate: RuleCandidate | None, passing: int
 def _commit_message(verdict: GateVerdict, candidates: dict[str, RuleCandidate], failing: list[str],
                     passing: list[str]) -> str:
     candidate = candidates.get(verdict.candidate_id)
-    title = f"suture: {candidate.description}" if candidate else "suture: rule-engine fix"
+    title = f"suture: {candidate.description}" if candidate else "suture: fix"
     body = [
         f"Fixes: {', '.join(verdict.fixed)}",
         f"Verified: the failing test(s) pass and {len(passing)} previously passing test(s) still pass,",
@@ -311,3 +344,128 @@ class _Progress:
         if self.callback is not None:
             self.callback(self.state)
 
+
+
+# -- the model's turn ----------------------------------------------------------------------
+
+
+@dataclass
+class ModelCandidate:
+    """What the report needs of a model's candidate (the rule engine's carry the same fields)."""
+
+    id: str
+    description: str
+    path: str
+    risks: tuple[str, ...] = ()
+    line: int | None = None
+    symbol: str = ""
+    engine: str = "model"
+
+
+@dataclass
+class _GateContext:
+    repo: Path
+    base: str
+    pool: WorktreePool
+    found: Any
+    passing: list[str]
+    options: FixOptions
+    deadline: float
+    suite_seconds: float
+    per_test_timeout: float
+    trajectory: Any
+    verdicts: list[GateVerdict]
+    candidates: dict[str, Any]
+    progress: Any
+
+
+def _client(options: FixOptions):
+    if not options.model:
+        return None
+    from suture.tools.llm import make_client
+
+    try:
+        return make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
+    except LLMError as error:
+        raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+
+
+def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult:
+    """The planner's turn: explore the base commit through tools, gate every proposed patch."""
+    from suture.retrieval.api import Retriever
+    from suture.retrieval.index import SymbolIndex
+    from suture.retrieval.repomap import repo_map
+
+    inside = ctx.pool.inside
+    tree = base_tree / inside if str(inside) not in ("", ".") else base_tree
+    cache = ctx.repo / ".suture" / "cache" / "base-index"
+    index = SymbolIndex.build(tree, cache_dir=cache)
+    retriever = Retriever(index, cache_dir=cache)
+
+    def gate(candidate: Candidate) -> GateVerdict:
+        left = ctx.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        results = validate(
+            [candidate], repo=ctx.repo, baseline_failing=ctx.found.failing, baseline_passing=ctx.passing,
+            flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
+            time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
+            per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool,
+        )
+        verdict = results[0]
+        first = candidate.edits[0]
+        ctx.candidates[candidate.id] = ModelCandidate(candidate.id, candidate.description, first.path,
+                                                      risks=_patch_risks(verdict.patch))
+        ctx.trajectory.log("candidate", id=candidate.id, source="model", description=candidate.description,
+                           edits=[vars(e) for e in candidate.edits])
+        ctx.trajectory.log("verdict", **_verdict_summary(verdict))
+        if verdict.stage != "skipped":
+            ctx.verdicts.append(verdict)
+        ctx.progress.update(len(ctx.verdicts), _best_summary(ctx.verdicts, len(ctx.found.failing)))
+        return verdict
+
+    toolbox = Toolbox(retriever, ctx.found, gate, allowed_paths=ctx.options.allow_paths,
+                      map_tokens=ctx.options.map_tokens)
+    focus = tuple(dict.fromkeys(s.path for s in ctx.found.ranking[:5]))
+    task = task_text(
+        head_tail(ctx.options.issue_text or "", 12000) or None,
+        ctx.found.failing,
+        suspects_text(ctx.found) + _failure_details(ctx.found),
+        repo_map(index, tokens=ctx.options.map_tokens, focus_paths=focus),
+    )
+    limits = PlannerLimits(max_steps=ctx.options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS)
+    result = run_planner(client, toolbox, task, limits, log=ctx.trajectory.log)
+    ctx.trajectory.log("planner", stopped_because=result.stopped_because, steps=result.steps,
+                       message=result.message, cost=_cost(client))
+    return result
+
+
+def _failure_details(found: Any, limit: int = 2, chars: int = 1500) -> str:
+    run = found.run
+    if run is None:
+        return ""
+    parts = []
+    for nodeid in found.failing[:limit]:
+        outcome = run.outcomes.get(nodeid)
+        if outcome is not None and (outcome.details or outcome.message):
+            parts.append(f"\n\nHow {nodeid} fails:\n" + head_tail(outcome.details or outcome.message, chars))
+    return "".join(parts)
+
+
+def _patch_risks(patch: str) -> tuple[str, ...]:
+    """Overfitting risks read off a model's diff (the rule engine knows its own from the template)."""
+    removed = [line[1:].strip() for line in patch.splitlines() if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++")]
+    risks = []
+    checks = ("raise ", "assert ", "if ", "elif ")
+    if any(r.startswith(checks) and r not in added for r in removed) and not any(a.startswith(checks) for a in added):
+        risks.append("removes_check")
+    if removed and not any(a for a in added):
+        risks.append("deletes_code")
+    return tuple(risks)
+
+
+def _cost(client: Any) -> dict[str, Any]:
+    if client is None:
+        return {"tokens": 0, "usd": 0.0}
+    totals = client.totals.as_dict()
+    return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
+            "unpriced_calls": totals["unpriced_calls"]}

@@ -96,3 +96,13 @@ def git_toplevel(directory: Path) -> Path | None:
     if done.returncode != 0 or not done.stdout.strip():
         return None  # not a repo, or inside .git itself, or a bare repo
     return Path(done.stdout.strip()).resolve()
+
+
+def check_model_name(model: str) -> None:
+    """Refuse a model setting that cannot work before any test runs (a provider's own refusal is exit 4)."""
+    if model.startswith("scripted:"):
+        script = Path(model.removeprefix("scripted:")).expanduser()
+        if not script.is_file():
+            raise SutureExit(f"the scripted model's file {script} does not exist.")
+    elif not model.strip():
+        raise SutureExit("the model name is empty; give a litellm model name such as gpt-4o.")

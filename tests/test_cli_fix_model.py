@@ -1,0 +1,194 @@
+"""`suture fix --model scripted:PATH`: the planner driven end to end through the real CLI.
+
+The model is the one thing faked: a script of turns played back by the scripted provider.
+Everything else is real: the baseline and coverage, the rule engine going first, the
+tools the model calls, the gates judging each proposed patch in scratch worktrees.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from conftest import git
+
+# A bug no repair template reaches: a quoted field needs a real CSV reader.
+CSV_BUG = {
+    "contacts/__init__.py": "",
+    "contacts/records.py": """
+        import csv
+
+
+        def parse_line(line):
+            return line.split(",")
+
+
+        def names(text):
+            return [parse_line(row)[0] for row in text.splitlines() if row]
+    """,
+    "tests/test_records.py": """
+        from contacts.records import names, parse_line
+
+        def test_plain():
+            assert parse_line("ada,london") == ["ada", "london"]
+
+        def test_quoted_comma():
+            assert parse_line('"lovelace, ada",london') == ["lovelace, ada", "london"]
+
+        def test_names():
+            assert names("ada,london\\nalan,wilmslow\\n") == ["ada", "alan"]
+    """,
+}
+
+GOOD_EDIT = {"path": "contacts/records.py", "search": '    return line.split(",")',
+             "replace": "    return next(csv.reader([line]))"}
+WRONG_EDIT = {"path": "contacts/records.py", "search": '    return line.split(",")',
+              "replace": '    return line.split(", ")'}
+PLANS = {"plans": [
+    {"hypothesis": "split on every comma breaks quoted fields", "location": "contacts/records.py:parse_line",
+     "repair": "parse the line with the csv module"},
+    {"hypothesis": "the separator is comma-space", "location": "contacts/records.py:parse_line",
+     "repair": "split on ', '"},
+]}
+
+
+def turn(*calls, text=""):
+    return {"text": text, "tool_calls": [{"name": n, "arguments": a} for n, a in calls],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 50}, "cost_usd": 0.01}
+
+
+def write_script(path, turns):
+    path.write_text("".join(json.dumps(t) + "\n" for t in turns))
+    return path
+
+
+def suture(*args, cwd, timeout=300):
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(done):
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def transcript(script):
+    return [json.loads(line) for line in script.with_suffix(".transcript.jsonl").read_text().splitlines()]
+
+
+def fix(repo, script, *extra):
+    return suture("fix", "--json", "--time-limit", "240", "--max-candidates", "6",
+                  "--model", f"scripted:{script}", *extra, cwd=repo)
+
+
+def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("localize", {})),
+        turn(("read_code", {"path": "contacts/records.py"})),
+        turn(("state_plans", PLANS)),
+        turn(("propose_edit", {"plan": 2, "edits": [WRONG_EDIT]})),
+        turn(("propose_edit", {"plan": 1, "edits": [GOOD_EDIT]})),
+        turn(("finish", {"summary": "never reached: the run stops at the first accepted patch"})),
+    ])
+    status_before = git(repo, "status", "--porcelain")
+    done = fix(repo, script)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["engine"] == "model"
+    assert "csv.reader" in report["patch"]
+    assert report["tests"]["after"]["fixed"] == ["tests/test_records.py::test_quoted_comma"]
+    assert report["planner"]["stopped_because"] == "accepted" and report["planner"]["steps"] == 5
+    assert report["cost"]["calls"] == 5 and report["cost"]["tokens"] == 5 * 1050
+    assert abs(report["cost"]["usd"] - 0.05) < 1e-9
+    assert git(repo, "status", "--porcelain") == status_before  # printed, not applied
+
+    sent = transcript(script)
+    assert len(sent) == 5
+    task = sent[0]["messages"][1]["content"]
+    assert "tests/test_records.py::test_quoted_comma" in task and "parse_line" in task
+    names = {t["function"]["name"] for t in sent[0]["tools"]}
+    assert {"search", "read_code", "localize", "propose_edit", "finish", "state_plans"} <= names
+    # The model saw the first patch rejected, with the gate's reason and the plan to revise.
+    feedback = sent[4]["messages"][-1]["content"]
+    assert "REJECTED" in feedback and "test_quoted_comma" in feedback
+    assert "plan" in feedback.lower() and "separator is comma-space" in feedback
+    # The read tool showed the base commit's code with line numbers.
+    assert 'return line.split(",")' in sent[2]["messages"][-1]["content"]
+
+
+def test_rule_engine_goes_first_and_spends_no_tokens(make_repo, tmp_path):
+    repo = make_repo({
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    })
+    script = write_script(tmp_path / "model.jsonl", [turn(("finish", {}))])
+    done = suture("fix", "--json", "--model", f"scripted:{script}", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["engine"] == "rules" and report["cost"]["calls"] == 0
+    assert transcript(script) == []
+
+
+def test_cost_budget_stops_the_planner_with_no_patch(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [turn(("search", {"query": f"q{i}"})) for i in range(10)])
+    done = fix(repo, script, "--max-cost", "0.025")
+    assert done.returncode == 5, done.stderr
+    report = last_json(done)
+    assert report["status"] == "not_fixed" and report["patch"] == ""
+    assert report["planner"]["stopped_because"] == "cost"
+    assert report["stopped_because"].startswith("no verified patch")
+    assert len(transcript(script)) == 3  # $0.01 a call: the fourth would pass the budget
+
+
+def test_a_repeating_model_is_steered_then_stopped(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [turn(("search", {"query": "parse line"}))] * 10)
+    done = fix(repo, script)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["planner"]["stopped_because"] == "loop"
+    sent = transcript(script)
+    assert len(sent) == 3
+    assert "repeated the same action" in sent[2]["messages"][-1]["content"]
+
+
+def test_answers_without_tool_calls_end_the_run(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [{"text": "I think the bug is in parse_line."}] * 5)
+    done = fix(repo, script)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["planner"]["stopped_because"] == "format_errors"
+    assert "Call one of the tools" in transcript(script)[1]["messages"][-1]["content"]
+
+
+def test_edits_to_ci_files_and_unlocalised_code_are_refused(make_repo, tmp_path):
+    files = dict(CSV_BUG)
+    files[".github/workflows/ci.yml"] = "on: push\n"
+    files["contacts/unused.py"] = "def helper():\n    return 1\n"
+    repo = make_repo(files)
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("propose_edit", {"edits": [{"path": ".github/workflows/ci.yml", "search": "on: push",
+                                          "replace": "on: push\n# leak: ${{ secrets.TOKEN }}"}]})),
+        turn(("propose_edit", {"edits": [{"path": "contacts/unused.py", "search": "return 1",
+                                          "replace": "return 2"}]})),
+        turn(("finish", {})),
+    ])
+    done = fix(repo, script)
+    assert done.returncode == 1, done.stderr
+    sent = transcript(script)
+    assert "CI, build or secrets file" in sent[1]["messages"][-1]["content"]
+    assert "outside the localised code" in sent[2]["messages"][-1]["content"]
+    assert last_json(done)["candidates_tried"] <= 6  # only the rule engine's: refused edits are never gated
+
+
+def test_provider_errors_and_missing_scripts_are_one_sentence(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [{"error": "auth"}])
+    done = fix(repo, script)
+    assert done.returncode == 4
+    assert "Traceback" not in done.stderr and "model provider failed" in done.stderr
+    missing = fix(repo, tmp_path / "nope.jsonl")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
