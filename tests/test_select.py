@@ -1,0 +1,58 @@
+"""B4-style selection over a candidate x generated-test pass matrix, and the confidence score."""
+
+from __future__ import annotations
+
+import pytest
+
+from suture.agent.select import b4_select, confidence
+
+
+def test_a_small_group_backed_by_tests_the_others_fail_beats_a_larger_agreeing_group():
+    # Three wrong patches agree with each other (they pass test 0 only); the right patch
+    # passes tests 0-3. Plain voting would pick the trio; B4 weighs what the trio fails.
+    passes = {
+        "wrong-a": [True, False, False, False],
+        "wrong-b": [True, False, False, False],
+        "wrong-c": [True, False, False, False],
+        "right": [True, True, True, True],
+    }
+    chosen = b4_select(list(passes), passes)
+    assert chosen.chosen == "right" and chosen.group == ["right"]
+    assert chosen.agreement == 0.25
+
+
+def test_agreement_wins_when_the_tests_do_not_separate():
+    passes = {"a": [True, False], "b": [True, False], "c": [False, True]}
+    chosen = b4_select(list(passes), passes)
+    assert chosen.group == ["a", "b"] and chosen.chosen == "a"
+
+
+def test_a_wrong_generated_test_does_not_sink_the_right_patch():
+    # Test 2 is wrong: no candidate can pass it. The right patch still passes more right tests.
+    passes = {"right": [True, True, False], "wrong": [True, False, False], "wrong2": [False, False, False]}
+    assert b4_select(list(passes), passes).chosen == "right"
+
+
+def test_no_generated_tests_keeps_the_callers_order():
+    passes = {"first": [], "second": []}
+    chosen = b4_select(["first", "second"], passes)
+    assert chosen.chosen == "first" and chosen.agreement == 1.0
+
+
+def test_bad_matrices_are_refused():
+    with pytest.raises(ValueError):
+        b4_select([], {})
+    with pytest.raises(ValueError):
+        b4_select(["a", "b"], {"a": [True], "b": [True, False]})
+
+
+def test_confidence_grows_with_evidence_and_falls_with_risks():
+    thin = confidence(covering_tests=1, verifier="not_run", agreement=1.0)
+    solid = confidence(covering_tests=6, verifier="not_run", agreement=1.0)
+    verified = confidence(covering_tests=1, verifier="exhausted", agreement=1.0)
+    risky = confidence(covering_tests=6, verifier="not_run", agreement=1.0, risks=["removes_check", "deletes_code"])
+    assert thin.weak and not solid.weak
+    assert verified.value > confidence(1, "no_counterexample_within_bound", 1.0).value
+    assert risky.value < solid.value and "risk: removes_check" in risky.reasons
+    assert 0.0 <= thin.value <= 1.0 and solid.value == pytest.approx(1.0)
+    assert solid.to_dict()["weak"] is False
