@@ -29,6 +29,7 @@ from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task
 from suture.agent.planner_tools import Toolbox, suspects_text
 from suture.agent.rules import RuleCandidate, generate_candidates
 from suture.agent.validate import Candidate, GateVerdict, validate
+from suture.agent.verify_gate import GateVerifier, verification_report, verification_sentence
 from suture.tools import gitstate
 from suture.tools.llm import LLMError, head_tail
 from suture.tools.localize import LocalizeError, localize
@@ -66,6 +67,7 @@ class FixOptions:
     max_steps: int = 30
     allow_paths: Sequence[str] = ()
     map_tokens: int = 1024
+    verify: bool = True  # the bounded verifier as the last gate (agent/verify_gate.py)
 
 
 @dataclass
@@ -130,6 +132,8 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     progress.stage("repairing")
     try:
         with scratch_worktree(repo, base) as base_tree, WorktreePool(repo, base=base, size=options.workers) as pool:
+            verifier = GateVerifier(base_tree / pool.inside, evidence_dir=run_dir / "counterexamples") \
+                if options.verify else None
             stream = generate_candidates(base_tree, found.ranking, found.line_scores,
                                          max_candidates=options.max_candidates, notes=notes)
             first_fix_at: int | None = None
@@ -152,7 +156,7 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
                     baseline_passing=passing, flaky=found.flaky, spectra=found.spectra,
                     test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
                     candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
-                    per_test_timeout=per_test_timeout, base=base, pool=pool,
+                    per_test_timeout=per_test_timeout, base=base, pool=pool, verifier=verifier,
                 )
                 for verdict in results:
                     trajectory.log("verdict", **_verdict_summary(verdict))
@@ -168,7 +172,8 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
                 context = _GateContext(repo=repo, base=base, pool=pool, found=found, passing=passing,
                                        options=options, deadline=deadline, suite_seconds=suite_seconds,
                                        per_test_timeout=per_test_timeout, trajectory=trajectory,
-                                       verdicts=verdicts, candidates=candidates, progress=progress)
+                                       verdicts=verdicts, candidates=candidates, progress=progress,
+                                       verifier=verifier)
                 planner_result = _run_model(client, base_tree, context)
                 budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
     except WorkspaceError as error:
@@ -227,8 +232,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
             "passing_before": len(passing),
             "after": _tests_after(best) if best else None,
         },
-        # The bounded verifier joins the gates in a later release; until then no candidate is verified.
-        "verification": {"verdict": "not_run", "reason": "no bounded verifier is configured in this version"},
+        "verification": verification_report(chosen, verdicts, enabled=options.verify),
         "cost": _cost(client),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),
@@ -283,7 +287,8 @@ def _commit_message(verdict: GateVerdict, candidates: dict[str, RuleCandidate], 
     body = [
         f"Fixes: {', '.join(verdict.fixed)}",
         f"Verified: the failing test(s) pass and {len(passing)} previously passing test(s) still pass,",
-        "run in a scratch worktree of the base commit. No bounded verifier ran (not configured).",
+        "run in a scratch worktree of the base commit.",
+        verification_sentence(verdict),
     ]
     if candidate and candidate.risks:
         body.append("Overfitting risk: " + ", ".join(RISK_WORDS.get(r, r) for r in candidate.risks) + ".")
@@ -304,7 +309,8 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
     return {"id": verdict.candidate_id, "accepted": verdict.accepted, "stage": verdict.stage,
             "fixed": verdict.fixed, "still_failing": verdict.still_failing,
             "regressions": verdict.regressions, "message": verdict.message,
-            "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of}
+            "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
+            "verifier": verdict.verifier, "verifier_details": verdict.verifier_details}
 
 
 def _options_dict(options: FixOptions) -> dict[str, Any]:
@@ -377,6 +383,7 @@ class _GateContext:
     verdicts: list[GateVerdict]
     candidates: dict[str, Any]
     progress: Any
+    verifier: Any = None
 
 
 def _client(options: FixOptions):
@@ -408,7 +415,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
             [candidate], repo=ctx.repo, baseline_failing=ctx.found.failing, baseline_passing=ctx.passing,
             flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
             time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
-            per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool,
+            per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool, verifier=ctx.verifier,
         )
         verdict = results[0]
         first = candidate.edits[0]

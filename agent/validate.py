@@ -44,7 +44,10 @@ from suture.tools.worktree import WorkspaceError
 __all__ = ["Candidate", "GateVerdict", "validate", "changed_lines", "diff_line_count"]
 
 Stage = Literal["edit", "parse", "selected", "suite", "verifier", "skipped"]
-Verifier = Callable[[Path, list[Symbol]], tuple[str, str]]
+# verifier(tree, changed_symbols) -> (verdict_name, details) or (verdict_name, details, data): `data`
+# (a JSON-able dict) lands in GateVerdict.verification. A verifier that takes the keyword
+# arguments `deadline` (time.monotonic() of the candidate's limit) or `candidate_id` gets them.
+Verifier = Callable[..., tuple]
 
 DEFAULT_CANDIDATE_SECONDS = 600.0
 COUNTEREXAMPLE = "counterexample"
@@ -81,6 +84,7 @@ class GateVerdict:
     duplicate_of: str | None = None  # the candidate whose verdict this one copies
     changed_symbols: list[str] = field(default_factory=list)  # "path::qualname" at the base commit
     selected_tests: list[str] = field(default_factory=list)  # what the "selected" gate ran
+    verification: dict[str, Any] | None = None  # the verifier's data (per changed function), when it gives any
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -400,10 +404,11 @@ class _Gatekeeper:
         if s.verifier is not None:
             verdict.stage = "verifier"
             try:
-                name, details = s.verifier(self.tree, after)
+                name, details, *data = s.verifier(self.tree, after, **_verifier_extras(s.verifier, until, verdict))
             except Exception as error:  # a verifier that breaks says nothing about the patch
-                name, details = "unsupported", f"the verifier failed: {type(error).__name__}: {error}"
+                name, details, data = "unsupported", f"the verifier failed: {type(error).__name__}: {error}", []
             verdict.verifier, verdict.verifier_details = name, details
+            verdict.verification = data[0] if data else None
             if name == COUNTEREXAMPLE:
                 verdict.message = f"the verifier found a counterexample: {details}".strip()
                 raise _Rejected(verdict)
@@ -442,6 +447,20 @@ class _Gatekeeper:
         if still or regressions:
             verdict.message = _problems(run, verdict)
             raise _Rejected(verdict)
+
+
+def _verifier_extras(verifier: Verifier, until: float, verdict: GateVerdict) -> dict[str, Any]:
+    """The keyword arguments `verifier` accepts of `deadline` and `candidate_id` (older hooks take none)."""
+    import inspect
+
+    try:
+        params = inspect.signature(verifier).parameters
+    except (TypeError, ValueError):
+        return {}
+    extras = {"deadline": until, "candidate_id": verdict.candidate_id}
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return extras
+    return {k: v for k, v in extras.items() if k in params}
 
 
 def _name_some(nodeids: Sequence[str], run: TestRun) -> str:
@@ -531,6 +550,7 @@ def _copy(original: GateVerdict, own: GateVerdict) -> GateVerdict:
         original.candidate_id,
         list(original.changed_symbols),
         list(original.selected_tests),
+        original.verification,
     )
     return copied
 

@@ -1,0 +1,673 @@
+"""The bounded verifier as the last gate of `suture fix`: crashes and contract violations the patch brings in.
+
+A candidate that passed the tests has its changed functions checked by the portfolio
+(tools/verifier.py) in contracts mode: PEP 316 / icontract / deal contracts and asserts
+when the function has them, otherwise crashes (exceptions the function does not document
+or raise itself). Not equivalence with the base commit: a fix is meant to change behaviour.
+
+Three choices keep the gate sound rather than noisy:
+
+- Only what the patch brings in counts. Every reproduced counterexample is replayed on the
+  base commit too; when the base fails the same way (same exception type, same false
+  postcondition) the failure is older than the patch: it is reported, never a rejection.
+  Without this, every unannotated function "crashes" on an int where it expects a list.
+- Unannotated parameters get the types the tests call the function with (literal arguments
+  in test files: `find([1, 3], 3)` makes `items: list[int]`), written into the candidate's
+  scratch copy for the run and taken out again. Annotations do not change what the code
+  does, and the search then spends its bound on inputs of the intended kind.
+- A rejection needs evidence a person can run: the counterexample is written as a pytest
+  file (tools.counterexample.write_pytest_test), and that file must fail on the candidate
+  under real pytest; otherwise it is logged as a tool artefact and the candidate passes.
+
+Known counterexamples join the later candidates' gates: they are replayed first (a fraction of
+a second) before any new search. The whole gate is time-boxed per candidate and never runs past
+the candidate's own deadline; with too little time left it says "not_run".
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suture.retrieval.model import Symbol
+from suture.tools.counterexample import ReplayResult, replay, write_pytest_test
+from suture.tools.verifier import Counterexample, Target, Verdict, find_function, import_root, run_bounded, verify
+
+__all__ = [
+    "DEFAULT_CANDIDATE_SECONDS",
+    "DEFAULT_FUNCTION_SECONDS",
+    "FunctionCheck",
+    "GateVerifier",
+    "inferred_annotations",
+    "summarize",
+]
+
+DEFAULT_FUNCTION_SECONDS = 5.0  # one changed function, all backends together
+DEFAULT_CANDIDATE_SECONDS = 10.0  # the whole gate for one candidate
+MAX_FUNCTIONS = 4  # more changed functions than this: the rest are listed as not run
+MIN_SECONDS = 1.5  # below this no backend gets far enough to say anything
+ESBMC_AFTER_SECONDS = 3.0  # ESBMC (slow to start) runs as the second opinion only with this much left
+DEADLINE_MARGIN = 1.0  # seconds kept back before the candidate's deadline
+TEST_FILE_SECONDS = 30.0  # the confirming pytest run of a counterexample test
+MAX_TEST_FILES = 400  # test files read for argument types (once per run)
+
+# Verdict names, weakest first: a candidate's verdict is its weakest function's.
+_STRENGTH = {"error": 0, "unsupported": 1, "not_run": 1, "counterexample_in_base": 2,
+             "no_counterexample_within_bound": 3, "exhausted": 4}
+
+
+@dataclass
+class FunctionCheck:
+    """What the gate established for one changed function (the report's `verification` entry)."""
+
+    function: str  # "path::qualname"
+    verdict: str  # a tools.verifier verdict, or "not_run"
+    backend: str = ""
+    bound: int | None = None
+    bound_kind: str = ""
+    iterations: int | None = None
+    seconds: float = 0.0
+    message: str = ""
+    introduced: bool | None = None  # for a counterexample: True new with the patch, False the base fails alike
+    counterexample: dict[str, Any] | None = None
+    test_file: str | None = None  # the counterexample as a pytest file (the run's copy)
+    install_as: str | None = None  # where that file runs from, relative to the repository
+    failing_line: str = ""  # the source text at the counterexample's location
+    inferred_types: dict[str, str] = field(default_factory=dict)
+    artefacts: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, [], {}, "") or k in ("verdict", "function")}
+
+
+class GateVerifier:
+    """The `verifier` of agent/validate.py: `(tree, changed symbols) -> (verdict, details, data)`.
+
+    `base_root` is the repository's directory in a checkout of the base commit (for the
+    "did the base fail alike?" replay), `evidence_dir` where counterexample tests are kept
+    (one sub-directory per candidate). Thread-safe: validate runs candidates side by side.
+    """
+
+    def __init__(self, base_root: Path | None, *, evidence_dir: Path | None = None, bound: int | None = None,
+                 function_seconds: float = DEFAULT_FUNCTION_SECONDS,
+                 candidate_seconds: float = DEFAULT_CANDIDATE_SECONDS,
+                 backends: tuple[str, ...] = ("crosshair", "esbmc")) -> None:
+        self.base_root = Path(base_root) if base_root is not None else None
+        self.evidence_dir = evidence_dir
+        self.bound = bound
+        self.function_seconds = function_seconds
+        self.candidate_seconds = candidate_seconds
+        self.backends = backends
+        self._lock = threading.Lock()
+        self._call_types: dict[str, list[dict[str, Any]]] | None = None
+        self._known: dict[str, list[tuple[dict[str, str], str]]] = {}  # function -> (inputs, failure kind)
+        self._counter = 0
+
+    # -- the hook ---------------------------------------------------------------------------
+
+    def __call__(self, tree: Path, symbols: list[Symbol], deadline: float | None = None,
+                 candidate_id: str | None = None) -> tuple[str, str, dict[str, Any]]:
+        started = time.monotonic()
+        until = started + self.candidate_seconds
+        if deadline is not None:
+            until = min(until, deadline - DEADLINE_MARGIN)
+        with self._lock:
+            self._counter += 1
+            label = candidate_id or f"candidate-{self._counter}"
+        checks: list[FunctionCheck] = []
+        todo = [s for s in symbols if _checkable(s)]
+        for number, symbol in enumerate(todo):
+            name = f"{symbol.path}::{symbol.qualname}"
+            left = until - time.monotonic()
+            if number >= MAX_FUNCTIONS or left < MIN_SECONDS:
+                why = "more changed functions than the gate checks" if number >= MAX_FUNCTIONS else "no time left in the candidate's budget"
+                checks.append(FunctionCheck(name, "not_run", message=why))
+                continue
+            budget = min(self.function_seconds, left / max(1, min(len(todo), MAX_FUNCTIONS) - number))
+            check = self.check_function(Path(tree), symbol.path, symbol.qualname, max(budget, MIN_SECONDS), label)
+            checks.append(check)
+            if check.verdict == "counterexample" and check.introduced:
+                break  # one real counterexample rejects the candidate; the rest would only cost time
+        return summarize(checks, time.monotonic() - started)
+
+    # -- one function ----------------------------------------------------------------------------
+
+    def check_function(self, root: Path, path: str, qualname: str, time_limit: float,
+                       label: str = "check") -> FunctionCheck:
+        """Check `qualname` of `root/path` (a patched tree) within `time_limit` seconds."""
+        started = time.monotonic()
+        name = f"{path}::{qualname}"
+        target = Target(root, path, qualname)
+        if target.language == "python":
+            known = self._replay_known(target, name, started + time_limit)
+            if known is not None:
+                return self._reject(known, target, label, started)
+        original = None
+        inferred: dict[str, str] = {}
+        if target.language == "python":
+            original, inferred = self._annotate(target)
+        try:
+            verdict = self._search(target, started + time_limit)
+        finally:
+            if original is not None:
+                target.file.write_text(original, encoding="utf-8")
+        check = _from_verdict(name, verdict)
+        check.inferred_types = inferred
+        if verdict.verdict != "counterexample" or verdict.counterexample is None:
+            check.seconds = time.monotonic() - started
+            return check
+        cx = verdict.counterexample
+        if target.language == "c":
+            check.introduced = self._c_new(target, cx, max(MIN_SECONDS, started + time_limit - time.monotonic()))
+            if not check.introduced:
+                check.verdict = "counterexample_in_base"
+                check.message = f"the base commit violates it too: {verdict.message}"
+            check.seconds = time.monotonic() - started
+            return check
+        result = replay(target, cx.inputs, kind="contracts", time_limit=5.0)
+        if not result.reproduced:  # the backend replayed it a moment ago: a flaky function
+            return _artefact(check, f"the counterexample did not reproduce a second time ({result.status}: {result.message})", started)
+        introduced, base_says = self._introduced(target, cx.inputs, result)
+        check.introduced = introduced
+        if not introduced:
+            check.verdict = "counterexample_in_base"
+            check.message = f"{result.message}; {base_says}, so the patch did not bring it in"
+            check.seconds = time.monotonic() - started
+            return check
+        with self._lock:
+            self._known.setdefault(name, []).append((dict(cx.inputs), _failure_kind(result.message)))
+        check.message = f"{result.message} ({base_says})"
+        return self._reject((target, cx, result, check), target, label, started)
+
+    def _search(self, target: Target, until: float) -> Verdict:
+        """CrossHair first; ESBMC's second opinion only when CrossHair did not exhaust and time is left."""
+        first = [b for b in self.backends if b != "esbmc"] or list(self.backends)
+        verdict = verify(target, "contracts", bound=self.bound, time_limit=max(MIN_SECONDS, until - time.monotonic()),
+                         backends=tuple(first))
+        left = until - time.monotonic()
+        if (target.language == "python" and "esbmc" in self.backends and "esbmc" not in first
+                and verdict.verdict not in ("counterexample", "exhausted") and left >= ESBMC_AFTER_SECONDS):
+            second = verify(target, "contracts", bound=self.bound, time_limit=left, backends=("esbmc",))
+            if second.verdict == "counterexample" or (verdict.verdict in ("unsupported", "error")
+                                                      and second.verdict == "no_counterexample_within_bound"):
+                second.artefacts = verdict.artefacts + second.artefacts
+                return second
+            verdict.artefacts += second.artefacts
+        return verdict
+
+    def _replay_known(self, target: Target, name: str, until: float):
+        """A counterexample an earlier candidate was rejected for, if this candidate fails on it too."""
+        with self._lock:
+            known = list(self._known.get(name, ()))
+        for inputs, kind in known[-3:]:
+            if until - time.monotonic() < MIN_SECONDS:
+                break
+            result = replay(target, inputs, kind="contracts", time_limit=5.0)
+            if result.reproduced and _failure_kind(result.message) == kind:
+                cx = Counterexample(inputs, result.message, result.location, True)
+                check = FunctionCheck(name, "counterexample", backend="replay", introduced=True,
+                                      message=f"{result.message} (an earlier candidate's counterexample; the base commit does not fail on it)")
+                return target, cx, result, check
+        return None
+
+    def _reject(self, found, target: Target, label: str, started: float) -> FunctionCheck:
+        """Write the counterexample as a pytest file and confirm it fails on the candidate."""
+        target, cx, result, check = found
+        check.counterexample = cx.to_dict()
+        check.failing_line = _source_line(target.root, cx.location)
+        try:
+            text, install_as = _test_text(target, cx.inputs, result)
+        except (ValueError, OSError, SyntaxError) as error:
+            return _artefact(check, f"the counterexample could not be written as a test ({error})", started)
+        failed, why = _fails_under_pytest(target.root, install_as, text)
+        if not failed:
+            return _artefact(check, f"its pytest file does not fail on the candidate ({why})", started)
+        check.install_as = install_as
+        if self.evidence_dir is not None:
+            dest = self.evidence_dir / _safe(label) / Path(install_as).name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+            check.test_file = str(dest)
+        check.verdict = "counterexample"
+        check.introduced = True
+        check.seconds = time.monotonic() - started
+        return check
+
+    def _introduced(self, target: Target, inputs: dict[str, str], result: ReplayResult) -> tuple[bool, str]:
+        """(is the failure new with the patch, what the base commit does on the same inputs)."""
+        if self.base_root is None:
+            return True, "no base commit to compare with"
+        base = Target(self.base_root, target.path, target.function)
+        try:
+            tree = ast.parse(base.file.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError):
+            return True, f"{target.path} is new or unreadable at the base commit"
+        if find_function(tree, target.function) is None:
+            return True, f"{target.function} is new since the base commit"
+        then = replay(base, inputs, kind="contracts", time_limit=5.0)
+        if then.status in ("not_reproduced", "expected"):
+            return True, f"at the base commit: {then.message}"
+        if then.reproduced and _failure_kind(then.message) == _failure_kind(result.message):
+            return False, f"the base commit fails alike: {then.message}"
+        if then.reproduced:
+            return True, f"the base commit fails differently: {then.message}"
+        return False, f"the base commit could not be run on these inputs: {then.status}, {then.message}"
+
+    def _c_new(self, target: Target, cx: Counterexample, time_limit: float) -> bool:
+        if self.base_root is None or not (self.base_root / target.path).is_file():
+            return True
+        then = verify(Target(self.base_root, target.path, target.function), "contracts", bound=self.bound,
+                      time_limit=time_limit, backends=("esbmc",))
+        return not (then.counterexample is not None and then.counterexample.message == cx.message)
+
+    # -- argument types from the tests -------------------------------------------------------
+
+    def _annotate(self, target: Target) -> tuple[str | None, dict[str, str]]:
+        """Write the inferred parameter types into the scratch copy; (the original text, the types)."""
+        try:
+            original = target.file.read_text(encoding="utf-8")
+            tree = ast.parse(original)
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None, {}
+        func = find_function(tree, target.function)
+        if func is None or any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))
+                               for d in func.decorator_list):
+            return None, {}  # a decorator may read annotations (singledispatch, pydantic): leave it be
+        with self._lock:
+            if self._call_types is None:
+                self._call_types = _collect_calls(target.root)
+            observed = list(self._call_types.get(func.name, ()))
+        types = inferred_annotations(func, observed, method="." in target.function)
+        if not types:
+            return None, {}
+        annotated = _insert_annotations(original, func, types)
+        try:
+            ast.parse(annotated)
+        except SyntaxError:
+            return None, {}
+        target.file.write_text(annotated, encoding="utf-8")
+        return original, types
+
+
+# -- verdicts ----------------------------------------------------------------------------------
+
+
+def summarize(checks: list[FunctionCheck], seconds: float) -> tuple[str, str, dict[str, Any]]:
+    """(the candidate's verdict, a message for people and the planner, the report's data)."""
+    data: dict[str, Any] = {"functions": [c.to_dict() for c in checks], "seconds": round(seconds, 3)}
+    rejected = next((c for c in checks if c.verdict == "counterexample" and c.introduced), None)
+    if rejected is not None:
+        data["verdict"] = "counterexample"
+        data["counterexample_test"] = rejected.test_file
+        return "counterexample", counterexample_text(rejected), data
+    if not checks:
+        data["verdict"] = "not_run"
+        return "not_run", "no changed Python or C function to verify", data
+    weakest = min(checks, key=lambda c: _STRENGTH.get(c.verdict, 0))
+    data["verdict"] = weakest.verdict
+    lines = [f"{c.function}: {c.verdict.replace('_', ' ')}" + (f" ({c.message})" if c.message else "") for c in checks]
+    return weakest.verdict, "; ".join(lines), data
+
+
+def counterexample_text(check: FunctionCheck) -> str:
+    """ESBMC-AI's feedback structure without the whole file: inputs, failing line, message, test."""
+    cx = check.counterexample or {}
+    inputs = ", ".join(f"{k}={v}" for k, v in (cx.get("inputs") or {}).items())
+    function = check.function.split("::", 1)[-1]
+    parts = [f"{check.function}: {function}({inputs}) fails: {check.message or cx.get('message', '')}"]
+    location = cx.get("location") or ""
+    if location:
+        parts.append(f"failing line {location}" + (f": {check.failing_line}" if check.failing_line else ""))
+    parts.append(f"found by {check.backend}" + (f" within {check.bound} {check.bound_kind}" if check.bound else ""))
+    if check.install_as:
+        parts.append(f"regression test: {check.install_as}" + (f" (kept at {check.test_file})" if check.test_file else ""))
+    return "; ".join(parts)
+
+
+def _source_line(root: Path, location: str) -> str:
+    """The stripped text of `path:line` under `root`, "" when it cannot be read."""
+    path, _, line = location.rpartition(":")
+    try:
+        lines = (root / path).read_text(encoding="utf-8", errors="replace").splitlines()
+        return lines[int(line) - 1].strip()[:160]
+    except (OSError, ValueError, IndexError):
+        return ""
+
+
+def _from_verdict(name: str, verdict: Verdict) -> FunctionCheck:
+    return FunctionCheck(name, verdict.verdict, verdict.backend, verdict.bound, verdict.bound_kind, verdict.iterations,
+                         verdict.seconds, verdict.message, artefacts=list(verdict.artefacts))
+
+
+def _artefact(check: FunctionCheck, why: str, started: float) -> FunctionCheck:
+    """A finding that did not hold up: logged with the check, which then claims only its bound."""
+    check.artefacts.append(f"{check.backend}: {check.message or ''} -> {why}".strip())
+    check.verdict = "no_counterexample_within_bound"
+    check.message = f"a backend's counterexample did not hold up ({why})"
+    check.counterexample = None
+    check.introduced = None
+    check.seconds = time.monotonic() - started
+    return check
+
+
+def _failure_kind(message: str) -> str:
+    """What failed, without the details: "IndexError", or "postcondition 'x > 0'"."""
+    if message.startswith("postcondition "):
+        match = re.match(r"postcondition ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", message)
+        return match.group(0) if match else message.split(" is false")[0]
+    return message.split(":", 1)[0].strip()
+
+
+def _checkable(symbol: Symbol) -> bool:
+    if Path(symbol.path).suffix not in (".py", ".c"):
+        return False
+    parts = Path(symbol.path).parts
+    if Path(symbol.path).suffix == ".py" and (
+            Path(symbol.path).name.startswith("test_") or Path(symbol.path).name.endswith("_test.py")
+            or Path(symbol.path).name == "conftest.py" or "tests" in parts[:-1] or "test" in parts[:-1]):
+        return False  # the tests are the other gate; verifying them proves nothing about the fix
+    # A function nested in a function cannot be called from outside.
+    return not (symbol.parent is not None and symbol.parent != symbol.parent_class)
+
+
+def _safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)[:80] or "candidate"
+
+
+# -- counterexample tests ------------------------------------------------------------------------
+
+
+def _test_text(target: Target, inputs: dict[str, str], result: ReplayResult) -> tuple[str, str]:
+    """(the pytest file's text, its path relative to the repository: next to the import root)."""
+    root = import_root(target.file)
+    stem = re.sub(r"\W+", "_", target.function).strip("_")
+    dest = root / f"test_suture_counterexample_{stem}.py"
+    note = f"{target.path}::{target.function}"
+    try:
+        write_pytest_test(target, inputs, result, dest, kind="contracts", note=note)
+        text = dest.read_text(encoding="utf-8")
+    finally:
+        dest.unlink(missing_ok=True)
+    return text, dest.relative_to(target.root.resolve()).as_posix()
+
+
+def _fails_under_pytest(root: Path, install_as: str, text: str) -> tuple[bool, str]:
+    """Run the counterexample test in the candidate's tree: it must fail (and not for a collection error)."""
+    dest = root / install_as
+    if dest.exists():
+        return False, f"{install_as} already exists in the repository"
+    dest.write_text(text, encoding="utf-8")
+    try:
+        done = run_bounded([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", install_as],
+                           cwd=root, time_limit=TEST_FILE_SECONDS)
+    finally:
+        dest.unlink(missing_ok=True)
+        cache = dest.parent / "__pycache__"
+        for compiled in cache.glob(f"{dest.stem}.*.pyc"):
+            compiled.unlink(missing_ok=True)
+    if done.timed_out:
+        return False, f"pytest did not finish within {TEST_FILE_SECONDS:g} s"
+    # Exit 1: tests ran and failed. 2-4 would be an interrupted run or a collection/usage error.
+    if done.returncode == 1 and " failed" in done.stdout:
+        return True, ""
+    tail = (done.stdout.strip().splitlines() or [f"exit {done.returncode}"])[-1]
+    return False, f"pytest says: {tail}"
+
+
+# -- argument types from literal calls in the tests ------------------------------------------
+
+
+def _is_test_file(path: Path, root: Path) -> bool:
+    rel = path.relative_to(root).parts
+    return path.name.startswith("test_") or path.name.endswith("_test.py") or any(p in ("tests", "test") for p in rel[:-1])
+
+
+def _collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
+    """Function name -> the literal arguments its calls in the test files pass.
+
+    Each observation is {"args": [value or _UNKNOWN, ...], "kwargs": {...}, "attribute": bool}.
+    """
+    found: dict[str, list[dict[str, Any]]] = {}
+    files = 0
+    for path in sorted(root.rglob("*.py")):
+        if files >= MAX_TEST_FILES:
+            break
+        if any(part.startswith(".") or part in ("node_modules", "__pycache__", "site-packages") for part in path.relative_to(root).parts):
+            continue
+        if not _is_test_file(path, root):
+            continue
+        files += 1
+        try:
+            if path.stat().st_size > 500_000:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        constants = _module_constants(tree)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Name):
+                name, attribute = node.func.id, False
+            elif isinstance(node.func, ast.Attribute):
+                name, attribute = node.func.attr, True
+            else:
+                continue
+            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+                continue
+            found.setdefault(name, []).append({
+                "args": [_literal(a, constants) for a in node.args],
+                "kwargs": {k.arg: _literal(k.value, constants) for k in node.keywords},
+                "attribute": attribute,
+            })
+    return found
+
+
+class _Unknown:
+    pass
+
+
+_UNKNOWN = _Unknown()
+
+
+def _literal(node: ast.AST, constants: dict[str, Any]) -> Any:
+    if isinstance(node, ast.Name) and node.id in constants:
+        return constants[node.id]
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _UNKNOWN
+
+
+def _module_constants(tree: ast.Module) -> dict[str, Any]:
+    """NAME = <literal> at a test module's top level (a shared fixture value), assigned once."""
+    values: dict[str, Any] = {}
+    counts: dict[str, int] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+            counts[name] = counts.get(name, 0) + 1
+            value = _literal(node.value, {})
+            if value is not _UNKNOWN:
+                values[name] = value
+    return {k: v for k, v in values.items() if counts[k] == 1}
+
+
+# A type is a small tuple: ("int",), ("list", elem), ("dict", key, value), ("tuple", elem),
+# ("opt", inner), ("none",); elem/key/value may be None (seen only empty).
+_FAIL = ("fail",)
+_SCALAR = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
+
+
+def _type_of(value: Any, depth: int = 0) -> tuple | None:
+    if value is None:
+        return ("none",)
+    kind = type(value)
+    if kind in _SCALAR:
+        return (_SCALAR[kind],)
+    if depth > 4:
+        return _FAIL
+    if kind in (list, set, frozenset, tuple):
+        elem = None
+        for item in value:
+            elem = _join(elem, _type_of(item, depth + 1))
+        name = {list: "list", set: "set", frozenset: "frozenset", tuple: "tuple"}[kind]
+        return _FAIL if elem == _FAIL else (name, elem)
+    if kind is dict:
+        key = val = None
+        for k, v in value.items():
+            key, val = _join(key, _type_of(k, depth + 1)), _join(val, _type_of(v, depth + 1))
+        return _FAIL if _FAIL in (key, val) else ("dict", key, val)
+    return _FAIL
+
+
+def _join(a: tuple | None, b: tuple | None) -> tuple | None:
+    if a is None:
+        return b
+    if b is None or a == b:
+        return a
+    if _FAIL in (a, b):
+        return _FAIL
+    if a[0] == "opt" or b[0] == "opt":
+        inner_a = a[1] if a[0] == "opt" else a
+        inner_b = b[1] if b[0] == "opt" else b
+        if inner_a == ("none",):
+            inner_a = None
+        if inner_b == ("none",):
+            inner_b = None
+        inner = _join(inner_a, inner_b)
+        return _FAIL if inner == _FAIL else ("opt", inner)
+    if a == ("none",) or b == ("none",):
+        other = b if a == ("none",) else a
+        return ("opt", other)
+    pair = {a[0], b[0]}
+    if pair == {"int", "float"}:
+        return ("float",)
+    if pair == {"bool", "int"}:
+        return ("int",)
+    if a[0] == b[0] and a[0] in ("list", "set", "frozenset", "tuple"):
+        elem = _join(a[1], b[1])
+        return _FAIL if elem == _FAIL else (a[0], elem)
+    if a[0] == b[0] == "dict":
+        key, val = _join(a[1], b[1]), _join(a[2], b[2])
+        return _FAIL if _FAIL in (key, val) else ("dict", key, val)
+    return _FAIL
+
+
+def _render(kind: tuple | None) -> str | None:
+    """The annotation for a joined type; None when nothing useful is known."""
+    if kind is None or kind == _FAIL or kind == ("none",):
+        return None
+    head = kind[0]
+    if head == "opt":
+        inner = _render(kind[1])
+        return f"{inner} | None" if inner else None
+    if head in ("list", "set", "frozenset"):
+        inner = _render(kind[1])
+        return f"{head}[{inner}]" if inner else head
+    if head == "tuple":
+        inner = _render(kind[1])
+        return f"tuple[{inner}, ...]" if inner else "tuple"
+    if head == "dict":
+        key, val = _render(kind[1]), _render(kind[2])
+        return f"dict[{key}, {val}]" if key and val else "dict"
+    return head
+
+
+def inferred_annotations(func: ast.FunctionDef | ast.AsyncFunctionDef, observed: list[dict[str, Any]], *,
+                         method: bool = False) -> dict[str, str]:
+    """Annotations for `func`'s unannotated parameters from the literal arguments of its calls.
+
+    A parameter whose observed values do not share one type (a list here, a str there: two
+    different functions of the same name, or a deliberately generic one) stays unannotated.
+    """
+    args = func.args
+    positional = [a.arg for a in args.posonlyargs + args.args]
+    if method and positional and not any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list):
+        positional = positional[1:]  # self / cls: the caller's receiver, not an argument
+    names = set(positional) | {a.arg for a in args.kwonlyargs}
+    joined: dict[str, tuple | None] = {}
+    for call in observed:
+        if method and not call["attribute"]:
+            continue  # Class.method(...) unbound calls would shift the arguments; keep it simple
+        if len(call["args"]) > len(positional) and args.vararg is None:
+            continue  # not this function's signature
+        if any(k not in names for k in call["kwargs"]) and args.kwarg is None:
+            continue
+        bound = dict(zip(positional, call["args"]))
+        bound.update({k: v for k, v in call["kwargs"].items() if k in names})
+        for name, value in bound.items():
+            if value is _UNKNOWN:
+                continue
+            joined[name] = _join(joined.get(name), _type_of(value))
+    annotated = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.annotation is not None}
+    out = {}
+    for name, kind in joined.items():
+        text = _render(kind)
+        if text and name not in annotated:
+            out[name] = text
+    return out
+
+
+def _insert_annotations(source: str, func: ast.FunctionDef | ast.AsyncFunctionDef, types: dict[str, str]) -> str:
+    """`source` with `: T` after each named parameter of `func` (ast offsets are utf-8 bytes)."""
+    lines = source.splitlines(keepends=True)
+    params = [a for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs if a.arg in types]
+    for arg in sorted(params, key=lambda a: (a.end_lineno, a.end_col_offset), reverse=True):
+        raw = lines[arg.end_lineno - 1].encode("utf-8")
+        raw = raw[: arg.end_col_offset] + f": {types[arg.arg]}".encode() + raw[arg.end_col_offset:]
+        lines[arg.end_lineno - 1] = raw.decode("utf-8")
+    return "".join(lines)
+
+
+# -- the fix report --------------------------------------------------------------------------------
+
+
+def verification_report(chosen: Any, verdicts: list[Any], *, enabled: bool = True) -> dict[str, Any]:
+    """The `verification` field of a fix report: the chosen patch's verdict per changed function,
+    and the counterexample tests of the candidates the verifier rejected (regression evidence)."""
+    evidence = []
+    for verdict in verdicts:
+        data = getattr(verdict, "verification", None) or {}
+        if verdict.verifier != "counterexample" or verdict.duplicate_of:
+            continue
+        for check in data.get("functions", []):
+            if check.get("verdict") == "counterexample" and check.get("introduced"):
+                evidence.append({"candidate": verdict.candidate_id, "function": check["function"],
+                                 "test_file": check.get("test_file"), "install_as": check.get("install_as"),
+                                 "inputs": (check.get("counterexample") or {}).get("inputs"),
+                                 "message": check.get("message", "")})
+    if not enabled:
+        return {"verdict": "not_run", "reason": "the bounded verifier was switched off for this run",
+                "regression_tests": evidence}
+    if chosen is None:
+        tested = [v for v in verdicts if v.stage == "verifier"]
+        reason = ("every candidate that passed the tests had a counterexample" if tested
+                  else "no candidate passed the tests, so none reached the verifier")
+        return {"verdict": "not_run", "reason": reason, "regression_tests": evidence}
+    data = getattr(chosen, "verification", None) or {}
+    return {"verdict": chosen.verifier or "not_run",
+            "message": chosen.verifier_details,
+            "functions": data.get("functions", []),
+            "seconds": data.get("seconds"),
+            "regression_tests": evidence}
+
+
+def verification_sentence(chosen: Any) -> str:
+    """One line for a commit message: what the verifier established, never more."""
+    name = getattr(chosen, "verifier", None)
+    if not name or name == "not_run":
+        return "The bounded verifier did not check it (no changed Python or C function, or no time left)."
+    if name == "exhausted":
+        return "Bounded verifier: every path of the changed functions explored, no crash or contract violation."
+    if name == "no_counterexample_within_bound":
+        return "Bounded verifier: no crash or contract violation found within its bound (not a proof)."
+    if name == "counterexample_in_base":
+        return "Bounded verifier: a crash it found fails the base commit alike (not brought in by this patch)."
+    return f"Bounded verifier: {name.replace('_', ' ')}."
