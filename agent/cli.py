@@ -253,6 +253,7 @@ def fix(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
     max_steps: int = typer.Option(30, "--max-steps", min=1, metavar="N", help="Most model rounds."),
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
+    resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
@@ -263,25 +264,35 @@ def fix(
         raise SutureExit("--apply and --commit exclude each other; pick one.")
     if issue is not None and issue_file is not None:
         raise SutureExit("--issue and --issue-file exclude each other; pick one.")
-    if issue_file is not None:
-        try:
-            issue = issue_file.read_text(errors="replace")
-        except OSError as error:
-            raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
-    root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                         max_cost=max_cost)
-    if not settings.model:
+    mode = "apply" if apply else "commit" if commit else "print"
+    if resume is not None:
+        from suture.agent.replay import resume_options
+
+        given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
+                                          ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
+        if given:
+            raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
+        root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
+                                       api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
+    else:
+        if issue_file is not None:
+            try:
+                issue = issue_file.read_text(errors="replace")
+            except OSError as error:
+                raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
+        root = guard.resolve_repo(repo)
+        settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                             max_cost=max_cost)
+        options = FixOptions(
+            test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
+            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
+            model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
+            allow_paths=allow_path, map_tokens=settings.map_tokens,
+        )
+    if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
-        guard.check_model_name(settings.model)
-    options = FixOptions(
-        test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
-        time_limit=settings.time_limit, max_candidates=max_candidates,
-        mode="apply" if apply else "commit" if commit else "print",
-        model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
-        allow_paths=allow_path, map_tokens=settings.map_tokens,
-    )
+        guard.check_model_name(options.model)
     with render.live_status(enabled=sys.stderr.isatty()) as show:
         outcome = run_fix(root, options, on_progress=show)
     report = outcome.report
@@ -289,6 +300,30 @@ def fix(
         render.print_json(report)
     else:
         render.print_fix_report(report)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+@app.command()
+@handled
+def replay(
+    run: str = typer.Argument(..., metavar="RUN", help="A fix run: its id under .suture/runs, or its directory."),
+    repo: Optional[str] = RepoOption,
+    as_json: bool = JsonOption,
+) -> None:
+    """Re-run a recorded fix run at its commit, its model turns played back, and check the same patch comes out.
+
+    Exit 0: reproduced; 1: a different result (both patches shown); 2: unknown run, or HEAD moved since.
+    """
+    from suture.agent import render
+    from suture.agent.replay import describe, replay_run
+
+    root = guard.resolve_repo(repo) if repo is not None else None
+    with render.live_status(enabled=sys.stderr.isatty()) as show:
+        outcome = replay_run(run, root, on_progress=show)
+    if as_json:
+        render.print_json(outcome.report)
+    else:
+        sys.stdout.write(describe(outcome.report))
     raise typer.Exit(int(outcome.exit_code))
 
 

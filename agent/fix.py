@@ -68,6 +68,9 @@ class FixOptions:
     allow_paths: Sequence[str] = ()
     map_tokens: int = 1024
     verify: bool = True  # the bounded verifier as the last gate (agent/verify_gate.py)
+    # `suture fix --resume`: the interrupted run (agent.replay.RecordedRun) whose model turns are
+    # answered from its record before the model is asked (see agent/replay.py).
+    resume_from: Any = None
 
 
 @dataclass
@@ -316,7 +319,11 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
 def _options_dict(options: FixOptions) -> dict[str, Any]:
     return {"test_cmd": options.test_cmd, "failing_tests": list(options.failing_tests),
             "time_limit": options.time_limit, "max_candidates": options.max_candidates,
-            "mode": options.mode, "issue_text": options.issue_text}
+            "mode": options.mode, "issue_text": options.issue_text, "workers": options.workers,
+            "model": options.model, "api_base": options.api_base, "max_cost": options.max_cost,
+            "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
+            "map_tokens": options.map_tokens, "verify": options.verify,
+            "resumed_from": getattr(options.resume_from, "run_id", None)}
 
 
 class _Trajectory:
@@ -392,9 +399,14 @@ def _client(options: FixOptions):
     from suture.tools.llm import make_client
 
     try:
-        return make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
+        client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
     except LLMError as error:
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+    if options.resume_from is not None:
+        from suture.agent.replay import PlaybackClient
+
+        client = PlaybackClient(options.resume_from, client, max_cost=options.max_cost)
+    return client
 
 
 def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult:

@@ -76,8 +76,9 @@ def run_planner(
         except BudgetExceeded as spent:
             log("budget", message=spent.message)
             return PlannerResult("cost", step - 1, accepted, spent.message)
-        log("model", step=step, text=reply.text, tool_calls=[c.to_openai() for c in reply.tool_calls],
-            usage=vars(reply.usage), cost_usd=reply.cost_usd, model=reply.model)
+        log("model", step=step, text=reply.text,
+            tool_calls=[{**c.to_openai(), "error": c.error} if c.error else c.to_openai() for c in reply.tool_calls],
+            usage=vars(reply.usage), cost_usd=reply.cost_usd, cost_known=reply.cost_known, model=reply.model)
         messages.append(reply.to_message())
         calls = [c for c in reply.tool_calls if c.error is None]
         for bad in (c for c in reply.tool_calls if c.error is not None):
