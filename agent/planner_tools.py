@@ -83,6 +83,13 @@ SCHEMAS = [
            "edits": {"type": "array", "items": {"type": "object", "properties": {
                "path": _STR, "search": _STR, "replace": _STR}, "required": ["path", "search", "replace"]}}},
           ["edits"]),
+    _tool("verify", "Bounded verifier (CrossHair, ESBMC) on one function: crashes and contract violations. Without "
+          "`candidate` it checks the function at the base commit (a crash there may be the bug); with a candidate id "
+          "it gives that candidate's verifier verdict. Returns the verdict and a minimised counterexample (inputs, "
+          "failing line, message). Not a proof: the search is bounded.",
+          {"path": _STR, "function": {"type": "string", "description": "qualified name, e.g. parse or Class.method"},
+           "candidate": {"type": "string", "description": "a candidate id from propose_edit, e.g. model-2"}},
+          ["path", "function"]),
     _tool("finish", "Stop: after a patch passed every gate, or when there is nothing better to try.",
           {"summary": _STR}),
 ]
@@ -250,6 +257,25 @@ class Toolbox:
         if verdict.normalized_key and earlier is None:
             self._by_key[verdict.normalized_key] = candidate_id
         return Observation(verdict_text(candidate_id, verdict, earlier), verdict=verdict)
+
+    def _tool_verify(self, path: str, function: str, candidate: str | None = None) -> Observation:
+        from suture.agent.verify_gate import FunctionCheck, check_base_function, check_text
+
+        name = f"{path}::{function}"
+        if candidate:
+            verdict = self.verdicts.get(candidate)
+            if verdict is None:
+                known = ", ".join(self.verdicts) or "none yet"
+                return Observation(f"There is no candidate {candidate!r}; proposed so far: {known}.")
+            checks = [c for c in ((verdict.verification or {}).get("functions") or []) if c.get("function") == name]
+            if not checks:
+                where = "it changes no such function" if verdict.stage == "verifier" else f"it stopped at the {verdict.stage} gate"
+                return Observation(f"{candidate} has no verifier verdict for {name}: {where}.")
+            fields = FunctionCheck.__dataclass_fields__
+            return Observation(check_text(FunctionCheck(**{k: v for k, v in checks[0].items() if k in fields}), candidate))
+        if self.retriever.index.file(path) is None:
+            return Observation(f"{path} is not a file of the repository's index; use search to find it.")
+        return Observation(check_text(check_base_function(self.retriever.index.root, path, function), "base commit"))
 
     def _tool_finish(self, summary: str = "") -> Observation:
         return Observation("Finished.", finished=True)

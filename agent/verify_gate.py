@@ -139,8 +139,12 @@ class GateVerifier:
     # -- one function ----------------------------------------------------------------------------
 
     def check_function(self, root: Path, path: str, qualname: str, time_limit: float,
-                       label: str = "check") -> FunctionCheck:
-        """Check `qualname` of `root/path` (a patched tree) within `time_limit` seconds."""
+                       label: str = "check", *, annotate: bool = True) -> FunctionCheck:
+        """Check `qualname` of `root/path` (a patched scratch tree) within `time_limit` seconds.
+
+        With `annotate`, inferred parameter types are written into the file for the search
+        (and taken out again): `root` must be a scratch copy nobody else reads meanwhile.
+        """
         started = time.monotonic()
         name = f"{path}::{qualname}"
         target = Target(root, path, qualname)
@@ -150,7 +154,7 @@ class GateVerifier:
                 return self._reject(known, target, label, started)
         original = None
         inferred: dict[str, str] = {}
-        if target.language == "python":
+        if target.language == "python" and annotate:
             original, inferred = self._annotate(target)
         try:
             verdict = self._search(target, started + time_limit)
@@ -242,7 +246,7 @@ class GateVerifier:
     def _introduced(self, target: Target, inputs: dict[str, str], result: ReplayResult) -> tuple[bool, str]:
         """(is the failure new with the patch, what the base commit does on the same inputs)."""
         if self.base_root is None:
-            return True, "no base commit to compare with"
+            return True, "no earlier version to compare with"
         base = Target(self.base_root, target.path, target.function)
         try:
             tree = ast.parse(base.file.read_text(encoding="utf-8", errors="replace"))
@@ -317,17 +321,21 @@ def summarize(checks: list[FunctionCheck], seconds: float) -> tuple[str, str, di
 
 def counterexample_text(check: FunctionCheck) -> str:
     """ESBMC-AI's feedback structure without the whole file: inputs, failing line, message, test."""
+    return f"{check.function}: " + "; ".join(_counterexample_parts(check))
+
+
+def _counterexample_parts(check: FunctionCheck) -> list[str]:
     cx = check.counterexample or {}
     inputs = ", ".join(f"{k}={v}" for k, v in (cx.get("inputs") or {}).items())
     function = check.function.split("::", 1)[-1]
-    parts = [f"{check.function}: {function}({inputs}) fails: {check.message or cx.get('message', '')}"]
+    parts = [f"{function}({inputs}) fails: {check.message or cx.get('message', '')}"]
     location = cx.get("location") or ""
     if location:
         parts.append(f"failing line {location}" + (f": {check.failing_line}" if check.failing_line else ""))
     parts.append(f"found by {check.backend}" + (f" within {check.bound} {check.bound_kind}" if check.bound else ""))
     if check.install_as:
         parts.append(f"regression test: {check.install_as}" + (f" (kept at {check.test_file})" if check.test_file else ""))
-    return "; ".join(parts)
+    return parts
 
 
 def _source_line(root: Path, location: str) -> str:
@@ -671,3 +679,54 @@ def verification_sentence(chosen: Any) -> str:
     if name == "counterexample_in_base":
         return "Bounded verifier: a crash it found fails the base commit alike (not brought in by this patch)."
     return f"Bounded verifier: {name.replace('_', ' ')}."
+
+
+# -- the planner's verify tool ---------------------------------------------------------------------
+
+COPY_MAX_FILES = 3000
+_COPY_SKIP = {".git", ".suture", "__pycache__", "node_modules", ".venv", "venv", ".tox", ".mypy_cache",
+              ".pytest_cache", ".hypothesis", "build", "dist"}
+
+
+def check_base_function(base_root: Path, path: str, qualname: str, *, time_limit: float = 10.0,
+                        bound: int | None = None) -> FunctionCheck:
+    """Crashes and contract violations of a function as it is at the base commit.
+
+    The base tree is shared (the planner reads it), so the check runs in a temporary copy of
+    the repository's files when it is small enough to copy, else in place without inferred types.
+    """
+    import shutil
+    import tempfile
+
+    base_root = Path(base_root)
+    files = 0
+    for _ in base_root.rglob("*"):
+        files += 1
+        if files > COPY_MAX_FILES:
+            break
+    gate = GateVerifier(None, bound=bound, function_seconds=time_limit, candidate_seconds=time_limit)
+    if files > COPY_MAX_FILES:
+        return gate.check_function(base_root, path, qualname, time_limit, annotate=False)
+    with tempfile.TemporaryDirectory(prefix="suture-verify-") as tmp:
+        copy = Path(tmp) / base_root.name
+        shutil.copytree(base_root, copy, symlinks=True, ignore=lambda _d, names: [n for n in names if n in _COPY_SKIP])
+        check = gate.check_function(copy, path, qualname, time_limit)
+    return check
+
+
+def check_text(check: FunctionCheck, where: str) -> str:
+    """A verdict for the model: the verdict and bound, and for a counterexample the minimised
+    inputs, the failing line and the message (ESBMC-AI's feedback, without the whole file)."""
+    bound = f" within {check.bound} {check.bound_kind}" if check.bound else ""
+    head = f"{check.function} ({where}): {check.verdict.replace('_', ' ')}" + (
+        f" [{check.backend}{bound}, {check.seconds:.1f} s]" if check.backend else "")
+    if check.verdict == "counterexample" and check.counterexample:
+        return "\n".join([head, *_counterexample_parts(check)])
+    lines = [head]
+    if check.message:
+        lines.append(check.message)
+    if check.inferred_types:
+        lines.append("argument types taken from the tests: " + ", ".join(f"{k}: {v}" for k, v in check.inferred_types.items()))
+    if check.verdict in ("no_counterexample_within_bound", "counterexample_in_base"):
+        lines.append("This is a bounded search, not a proof.")
+    return "\n".join(lines)
