@@ -76,9 +76,7 @@ def run_planner(
         except BudgetExceeded as spent:
             log("budget", message=spent.message)
             return PlannerResult("cost", step - 1, accepted, spent.message)
-        log("model", step=step, text=reply.text,
-            tool_calls=[{**c.to_openai(), "error": c.error} if c.error else c.to_openai() for c in reply.tool_calls],
-            usage=vars(reply.usage), cost_usd=reply.cost_usd, cost_known=reply.cost_known, model=reply.model)
+        log("model", step=step, **reply_record(reply))
         messages.append(reply.to_message())
         calls = [c for c in reply.tool_calls if c.error is None]
         for bad in (c for c in reply.tool_calls if c.error is not None):
@@ -145,6 +143,15 @@ def task_text(issue: str | None, failing: list[str], suspects: str, repo_map_tex
     failing_text = "\n".join(f"- {n}" for n in failing) or "(none: reproduce the issue first)"
     return prompts.render("task", issue=(issue or "(no issue text: the failing tests are the report)").strip(),
                           failing=failing_text, suspects=suspects, repo_map=repo_map_text)
+
+
+def reply_record(reply: Reply) -> dict[str, Any]:
+    """A reply as a trajectory's "model" event holds it: what `suture replay` and `fix --resume`
+    need to give the same answer again. Every model call of a run is logged so, in call order."""
+    return {"text": reply.text,
+            "tool_calls": [{**c.to_openai(), "error": c.error} if c.error else c.to_openai() for c in reply.tool_calls],
+            "usage": vars(reply.usage), "cost_usd": reply.cost_usd, "cost_known": reply.cost_known,
+            "model": reply.model}
 
 
 def reply_summary(reply: Reply) -> dict[str, Any]:

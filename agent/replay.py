@@ -5,6 +5,9 @@ A fix run appends every step to `.suture/runs/<id>/trajectory.jsonl` as it happe
 (text, tool calls with their arguments, usage, cost), each tool call and its output in
 "tool", every gate verdict, and "end" once the run is over.
 
+Every model call of a run, whichever stage makes it, is one "model" event, in call order
+(agent.planner.reply_record gives its fields); replay and resume answer the calls in that order.
+
 Replay. The model is the only part of a run that is not deterministic given the base
 commit, so a replay turns the recorded model turns into a script for the scripted
 provider (tools/llm_scripted.py, written into a new `<id>-replay-*` run dir) and runs
@@ -86,8 +89,17 @@ class RecordedRun:
     def model_turns(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e.get("event") == "model"]
 
-    def tool_outputs(self, step: int) -> list[str]:
-        return [str(e.get("output", "")) for e in self.events if e.get("event") == "tool" and e.get("step") == step]
+    def outputs_after(self, turn: int) -> list[str]:
+        """The tool outputs logged after model turn number `turn` (0-based) and before the next one."""
+        seen, outputs = -1, []
+        for event in self.events:
+            if event.get("event") == "model":
+                seen += 1
+                if seen > turn:
+                    break
+            elif event.get("event") == "tool" and seen == turn:
+                outputs.append(str(event.get("output", "")))
+        return outputs
 
     def report(self) -> dict[str, Any]:
         path = self.run_dir / "report.json"
@@ -356,7 +368,7 @@ class PlaybackClient:
     max_cost: float | None = None
     totals: Totals = field(default_factory=Totals)
     played: int = 0
-    diverged_at: int | None = None  # the step whose recorded turn was not played: the world differed
+    diverged_at: int | None = None  # the model call (1-based) whose recorded turn was not played
 
     def __post_init__(self) -> None:
         self.model = self.delegate.model
@@ -370,28 +382,29 @@ class PlaybackClient:
                  **params: Any) -> Reply:
         self.check_budget()
         if self.diverged_at is None and self.played < len(self.turns):
-            previous = self.turns[self.played - 1] if self.played else None
-            if previous is None or self._agrees(messages, previous.get("step")):
+            if self.played == 0 or self._agrees(messages, self.played - 1):
                 reply = recorded_reply(self.turns[self.played])
                 self.played += 1
                 self.totals.add(reply)
                 return reply
-            self.diverged_at = self.turns[self.played].get("step")
-            log.warning("resuming run %s: the tool outputs before step %s differ from the record, so the model "
+            self.diverged_at = self.played + 1
+            log.warning("resuming run %s: the tool outputs before model call %s differ from the record, so the model "
                         "takes over there instead of the recorded turn.", self.recorded.run_id, self.diverged_at)
         reply = self.delegate.complete(messages, tools, **params)
         self.totals.add(reply)
         return reply
 
-    def _agrees(self, messages: list[dict[str, Any]], step: Any) -> bool:
-        """Whether the tool results since the last model turn are the ones recorded for `step`."""
+    def _agrees(self, messages: list[dict[str, Any]], turn: int) -> bool:
+        """Whether the tool results since the last model turn are the ones recorded after turn `turn`."""
+        if not any(m.get("role") == "assistant" for m in messages):
+            return True  # a conversation of its own (choosing, reproducing): nothing of the record to check
         latest: list[str] = []
         for message in reversed(messages):
             if message.get("role") == "assistant":
                 break
             if message.get("role") == "tool":
                 latest.append(str(message.get("content") or ""))
-        wanted = self.recorded.tool_outputs(step)
+        wanted = self.recorded.outputs_after(turn)
         if len(latest) < len(wanted):
             return False
         # Newest first: results for malformed calls come before the real ones. The planner may append

@@ -17,7 +17,8 @@ from test_cli_fix_model import CSV_BUG, GOOD_EDIT, PLANS, WRONG_EDIT, last_json,
 
 CALC_BUG = {
     "calc.py": "def add(a, b):\n    return a - b\n",
-    "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                    "def test_add_zero():\n    assert add(4, 0) == 4\n",
 }
 EXPLORE = [turn(("localize", {})), turn(("read_code", {"path": "contacts/records.py"})), turn(("state_plans", PLANS))]
 
