@@ -54,20 +54,21 @@ def choose(
     imports: str = "",
     test_cmd: Any = None,
     verifier_verdict: str = "not_run",
+    log: Any = lambda event, **data: None,
 ) -> Choice | None:
     """The accepted verdict to deliver, or None when nothing passed every gate.
 
     `risks` maps candidate ids to their overfitting risks. `client` and `pool` enable B4
     with model-written tests; without them the gates' ranking decides.
     """
-    accepted = [v for v in rank(list(verdicts)) if v.accepted]
+    accepted = [v for v in verdicts if v.accepted]
     if not accepted:
         return None
-    # Candidates with the same code are one patch; the first (best ranked) speaks for the group.
+    # Candidates with the same code are one patch (votes); the best ranked speaks for the group.
     groups: dict[str, list[GateVerdict]] = {}
     for verdict in accepted:
         groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
-    heads = [members[0] for members in groups.values()]
+    heads = [v for v in rank(accepted)]
     # Among equally good patches, one with no overfitting risk first.
     heads.sort(key=lambda v: bool(risks.get(v.candidate_id)))
     notes: list[str] = []
@@ -76,7 +77,7 @@ def choose(
     matrix: dict[str, list[bool]] = {}
     tests: list[str] = []
     if len(heads) > 1 and client is not None and pool is not None:
-        source, why = _generated_tests(client, issue, failing, code, imports)
+        source, why = _generated_tests(client, issue, failing, code, imports, log)
         if source is None:
             notes.append(f"no extra tests to choose with: {why}")
         else:
@@ -91,11 +92,13 @@ def choose(
     agreement = votes / len(accepted)
     if method == "b4":
         agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
-    rating = confidence(covering, verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
+    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes)
 
 
-def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str) -> tuple[str | None, str]:
+def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str,
+                     log: Any) -> tuple[str | None, str]:
+    from suture.agent.planner import reply_record
     from suture.tools.llm import BudgetExceeded, LLMError
 
     text = prompts.render("tests", issue=issue or "(no issue text)", failing="\n".join(failing) or "(none)",
@@ -105,6 +108,7 @@ def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str,
                                 max_tokens=TESTS_MAX_TOKENS)
     except (LLMError, BudgetExceeded) as error:
         return None, str(error)
+    log("model", stage="choose", **reply_record(reply))  # replay and resume play these back in order
     match = re.search(r"```(?:python)?\n(.*?)```", reply.text or "", re.DOTALL)
     if not match:
         return None, "the model's answer held no python block."

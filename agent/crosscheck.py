@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from suture.tools.diffs import PatchError, apply_patch
 from suture.tools.testrun import TestRunError, run_tests

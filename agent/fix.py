@@ -25,6 +25,9 @@ from suture.agent import runs
 from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.rank import rank
+from suture.agent.choose import Choice, choose
+from suture.agent.reproduce import Reproduction, release_reproductions, reproduce
+from suture.agent.select import CONFIDENCE_THRESHOLD
 from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.planner_tools import Toolbox, suspects_text
 from suture.agent.rules import RuleCandidate, generate_candidates
@@ -36,8 +39,11 @@ from suture.tools.localize import LocalizeError, localize
 from suture.tools.workspace import WorktreePool
 from suture.tools.worktree import WorkspaceError, scratch_worktree
 
-# After the first accepted candidate, this many more are gated in search of a simpler one.
-EXTRA_AFTER_FIRST_FIX = 4
+# After the first accepted candidate, up to this many more are gated (within EXTRA_SECONDS) in
+# search of a simpler one, or of rivals that show the tests cannot tell patches apart (then the
+# choice needs more evidence: agent/choose.py). Gates fork from a warm pytest, so this is cheap.
+EXTRA_AFTER_FIRST_FIX = 24
+EXTRA_SECONDS = 10.0
 # With a model, the rule engine gets this share of the time limit before the planner starts.
 RULES_SHARE_WITH_MODEL = 1 / 3
 # Share of the time limit kept back for choosing and delivering.
@@ -106,16 +112,46 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     trajectory = _Trajectory(run_dir / "trajectory.jsonl")
     trajectory.log("start", repo=str(repo), base=base, options=_options_dict(options))
 
+    client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
+    try:
+        return _fix(repo, options, client, base, run_dir, trajectory, progress, started, deadline)
+    finally:
+        release_reproductions(repo, run_dir.name)
+
+
+def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path, trajectory: Any, progress: Any,
+         started: float, deadline: float) -> FixOutcome:
     progress.stage("baseline and localisation")
+    test_base = base  # the commit the pipeline tests: HEAD, or HEAD plus a reproduction test
+    reproduction: Reproduction | None = None
     try:
         found = localize(repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
                          run_dir=run_dir, timeout=max(5.0, deadline - time.monotonic()))
     except LocalizeError as error:
         trajectory.log("error", message=str(error))
         message = str(error)
-        if options.issue_text and "no test fails" in message.lower():
-            message += " The rule engine needs a failing test; an issue text alone needs a model."
-        raise SutureExit(message) from None
+        if not (client is not None and options.issue_text and "no test fails" in message.lower()):
+            if options.issue_text and "no test fails" in message.lower():
+                message += " The rule engine needs a failing test; an issue text alone needs a model."
+            raise SutureExit(message) from None
+        progress.stage("reproducing the issue as a test")
+        try:
+            reproduction, repro_notes = reproduce(client, repo, base, options.issue_text, test_cmd=options.test_cmd,
+                                                  run_id=run_dir.name, cache_dir=repo / ".suture" / "cache" / "base-index",
+                                                  log=trajectory.log)
+        except LLMError as provider:
+            raise SutureExit(f"the model provider failed: {provider.message}", ExitCode.PROVIDER_ERROR) from None
+        trajectory.log("reproduction", reproduced=reproduction is not None, notes=repro_notes,
+                       **(reproduction.to_dict() if reproduction else {}))
+        if reproduction is None:
+            raise SutureExit("no test fails at HEAD and the model's tests did not reproduce the issue ("
+                             + "; ".join(repro_notes) + ")", ExitCode.NOTHING_FOUND) from None
+        test_base = reproduction.commit
+        try:
+            found = localize(repo, test_cmd=options.test_cmd, failing_tests=reproduction.failing, run_dir=run_dir,
+                             timeout=max(5.0, deadline - time.monotonic()), rev=test_base)
+        except LocalizeError as again:
+            raise SutureExit(f"the reproduction test could not be localised: {again}") from None
     run = found.run
     passing = [n for n in run.passed if n not in found.flaky] if run else []
     trajectory.log("localised", failing=found.failing, flaky=found.flaky,
@@ -129,17 +165,19 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     candidates: dict[str, RuleCandidate] = {}
     exhausted_space = False
     budget_hit = False
-    client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
+    choice: Choice | None = None
     rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
     planner_result: PlannerResult | None = None
     progress.stage("repairing")
     try:
-        with scratch_worktree(repo, base) as base_tree, WorktreePool(repo, base=base, size=options.workers) as pool:
+        with scratch_worktree(repo, test_base) as base_tree, \
+                WorktreePool(repo, base=test_base, size=options.workers) as pool:
             verifier = GateVerifier(base_tree / pool.inside, evidence_dir=run_dir / "counterexamples") \
                 if options.verify else None
             stream = generate_candidates(base_tree, found.ranking, found.line_scores,
                                          max_candidates=options.max_candidates, notes=notes)
             first_fix_at: int | None = None
+            first_fix_time = 0.0
             while True:
                 remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
                 if remaining <= 0:
@@ -159,34 +197,45 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
                     baseline_passing=passing, flaky=found.flaky, spectra=found.spectra,
                     test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
                     candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
-                    per_test_timeout=per_test_timeout, base=base, pool=pool, verifier=verifier,
+                    per_test_timeout=per_test_timeout, base=test_base, pool=pool, verifier=verifier,
                 )
                 for verdict in results:
                     trajectory.log("verdict", **_verdict_summary(verdict))
                 verdicts.extend(v for v in results if v.stage != "skipped")
                 progress.update(len(verdicts), _best_summary(verdicts, len(found.failing)))
                 if first_fix_at is None and any(v.accepted for v in results):
-                    first_fix_at = len(verdicts)
+                    first_fix_at, first_fix_time = len(verdicts), time.monotonic()
                     progress.stage("looking for a simpler equivalent")
-                if first_fix_at is not None and len(verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX:
+                if first_fix_at is not None and (len(verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
+                                                 or time.monotonic() - first_fix_time >= EXTRA_SECONDS):
                     break
             if client is not None and not any(v.accepted for v in verdicts):
                 progress.stage("planning with the model")
-                context = _GateContext(repo=repo, base=base, pool=pool, found=found, passing=passing,
+                context = _GateContext(repo=repo, base=test_base, pool=pool, found=found, passing=passing,
                                        options=options, deadline=deadline, suite_seconds=suite_seconds,
                                        per_test_timeout=per_test_timeout, trajectory=trajectory,
                                        verdicts=verdicts, candidates=candidates, progress=progress,
                                        verifier=verifier)
                 planner_result = _run_model(client, base_tree, context)
                 budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
+            if any(v.accepted for v in verdicts):
+                progress.stage("choosing among passing patches")
+                choice = choose(
+                    verdicts, {cid: tuple(c.risks) for cid, c in candidates.items()}, client=client, pool=pool,
+                    issue=options.issue_text or "", failing=found.failing, test_cmd=options.test_cmd,
+                    code=_changed_code(base_tree / pool.inside, verdicts),
+                    imports=_test_imports(base_tree / pool.inside, found.failing), log=trajectory.log,
+                )
+                trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
     except WorkspaceError as error:
         raise SutureExit(str(error)) from None
     except LLMError as error:
         trajectory.log("error", message=error.message, kind=error.kind)
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
 
-    chosen = _choose(verdicts, candidates)
-    partial = None if chosen else next(iter(rank(verdicts)), None)
+    chosen = choice.verdict if choice is not None and not choice.confidence.weak else None
+    plausible = choice.verdict if choice is not None and choice.confidence.weak else None
+    partial = None if chosen or plausible else next(iter(rank(verdicts)), None)
     delivery = None
     if chosen is not None:
         progress.stage("delivering")
@@ -197,11 +246,14 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
         failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
         seconds=time.monotonic() - started, delivery=delivery, notes=notes,
         exhausted_space=exhausted_space, budget_hit=budget_hit, client=client, planner=planner_result,
+        choice=choice, plausible=plausible, reproduction=reproduction,
     )
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
     if chosen is not None:
         code = ExitCode.DONE
+    elif plausible is not None:
+        code = ExitCode.NOTHING_FOUND  # a plausible, weakly evidenced patch is shown, not claimed
     elif budget_hit:
         code = ExitCode.BUDGET_EXHAUSTED
     else:
@@ -209,19 +261,11 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     return FixOutcome(report, code, chosen, partial, notes)
 
 
-def _choose(verdicts: list[GateVerdict], candidates: dict[str, RuleCandidate]) -> GateVerdict | None:
-    """The best accepted verdict; candidates that delete code or weaken a check lose to ones that do not."""
-    accepted = [v for v in rank(verdicts) if v.accepted]
-    if not accepted:
-        return None
-    risky = {cid for cid, c in candidates.items() if c.risks}
-    return sorted(accepted, key=lambda v: v.candidate_id in risky)[0]
-
-
 def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, passing, run_dir, seconds,
-            delivery, notes, exhausted_space, budget_hit, client=None, planner=None) -> dict[str, Any]:
+            delivery, notes, exhausted_space, budget_hit, client=None, planner=None, choice=None, plausible=None,
+            reproduction=None) -> dict[str, Any]:
     status = "fixed" if chosen else "not_fixed"
-    best = chosen or partial
+    best = chosen or plausible or partial
     candidate = candidates.get(best.candidate_id) if best else None
     report: dict[str, Any] = {
         "status": status,
@@ -244,12 +288,24 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
     }
+    if choice is not None:
+        report["confidence"] = choice.confidence.to_dict()
+        report["choice"] = {k: v for k, v in choice.to_dict().items() if k != "confidence"}
+    if reproduction is not None:
+        report["tests"]["reproduction"] = reproduction.to_dict()
+    if plausible is not None:
+        report["plausible"] = {"patch": plausible.patch, "passes_all_gates": True, "weakly_evidenced": True,
+                               "confidence": choice.confidence.to_dict(), **_tests_after(plausible)}
+        report["explanation"] = ("Plausible, weakly evidenced (not claimed as a fix): "
+                                 + report["explanation"] + " Evidence: " + "; ".join(choice.confidence.reasons) + ".")
     if planner is not None:
         report["planner"] = {"stopped_because": planner.stopped_because, "steps": planner.steps,
                              "message": planner.message, "model": options.model}
     if not chosen:
         report["stopped_because"] = (
-            f"no verified patch: {planner.message}" if planner is not None
+            "a patch passes every gate but its evidence is weak (confidence "
+            f"{choice.confidence.value:.2f} < {CONFIDENCE_THRESHOLD})" if plausible is not None
+            else f"no verified patch: {planner.message}" if planner is not None
             else "time limit reached" if budget_hit and len(verdicts) < options.max_candidates
             else "candidate limit reached" if budget_hit
             else "every rule-engine candidate was tried"
@@ -488,3 +544,38 @@ def _cost(client: Any) -> dict[str, Any]:
     totals = client.totals.as_dict()
     return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
             "unpriced_calls": totals["unpriced_calls"]}
+
+
+def _changed_code(tree: Path, verdicts: list[GateVerdict], chars: int = 6000) -> str:
+    """The base commit's code of the functions the passing candidates change (for generated tests)."""
+    import ast
+
+    wanted: dict[str, set[str]] = {}
+    for verdict in verdicts:
+        if verdict.accepted:
+            for item in verdict.changed_symbols:
+                path, _, qualname = item.partition("::")
+                wanted.setdefault(path, set()).add(qualname.rsplit(".", 1)[-1])
+    parts = []
+    for path, names in wanted.items():
+        try:
+            text = (tree / path).read_text(encoding="utf-8", errors="replace")
+            module = ast.parse(text)
+        except (OSError, SyntaxError):
+            continue
+        for node in ast.walk(module):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names:
+                segment = ast.get_source_segment(text, node) or ""
+                parts.append(f"# {path}\n{segment}")
+    return head_tail("\n\n".join(parts), chars)
+
+
+def _test_imports(tree: Path, failing: list[str], limit: int = 12) -> str:
+    lines: list[str] = []
+    for path in dict.fromkeys(n.split("::", 1)[0] for n in failing):
+        try:
+            text = (tree / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        lines += [line for line in text.splitlines() if line.startswith(("import ", "from ")) and line not in lines]
+    return "\n".join(lines[:limit])

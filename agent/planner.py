@@ -13,7 +13,6 @@ the run when it does so again.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -152,7 +151,3 @@ def reply_record(reply: Reply) -> dict[str, Any]:
             "tool_calls": [{**c.to_openai(), "error": c.error} if c.error else c.to_openai() for c in reply.tool_calls],
             "usage": vars(reply.usage), "cost_usd": reply.cost_usd, "cost_known": reply.cost_known,
             "model": reply.model}
-
-
-def reply_summary(reply: Reply) -> dict[str, Any]:
-    return {"text": reply.text, "tool_calls": [json.loads(json.dumps(c.to_openai())) for c in reply.tool_calls]}

@@ -105,7 +105,9 @@ class Confidence:
                 "agreement": round(self.agreement, 3), "weak": self.weak, "reasons": self.reasons}
 
 
-VERIFIER_WEIGHT = {"exhausted": 1.0, "no_counterexample_within_bound": 0.7, "unsupported": 0.0, "error": 0.0,
+# The fix gate checks crashes and the contracts a function states; most functions state none, so
+# even an exhausted search says little about intent: it adds some evidence, never all of it.
+VERIFIER_WEIGHT = {"exhausted": 0.5, "no_counterexample_within_bound": 0.3, "unsupported": 0.0, "error": 0.0,
                    "not_run": 0.0}
 
 

@@ -120,7 +120,8 @@ def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path
 def test_rule_engine_goes_first_and_spends_no_tokens(make_repo, tmp_path):
     repo = make_repo({
         "calc.py": "def add(a, b):\n    return a - b\n",
-        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                        "def test_add_zero():\n    assert add(4, 0) == 4\n",
     })
     script = write_script(tmp_path / "model.jsonl", [turn(("finish", {}))])
     done = suture("fix", "--json", "--model", f"scripted:{script}", cwd=repo)
@@ -192,3 +193,75 @@ def test_provider_errors_and_missing_scripts_are_one_sentence(make_repo, tmp_pat
     assert "Traceback" not in done.stderr and "model provider failed" in done.stderr
     missing = fix(repo, tmp_path / "nope.jsonl")
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+LEAP = {
+    "leap.py": "def is_leap(y):\n    return y % 4 == 0 and (y % 100 != 0 and y % 400 == 0)\n",
+    "test_leap.py": "from leap import is_leap\n\n"
+                    "def test_2024():\n    assert is_leap(2024)\n\n"
+                    "def test_1900():\n    assert not is_leap(1900)\n\n"
+                    "def test_2023():\n    assert not is_leap(2023)\n",
+}
+LEAP_TESTS = ("```python\nfrom leap import is_leap\n\n"
+              "def test_2000_is_leap():\n    assert is_leap(2000)\n\n"
+              "def test_2024_is_leap():\n    assert is_leap(2024)\n\n"
+              "def test_2100_is_not():\n    assert not is_leap(2100)\n```")
+
+
+def test_several_passing_patches_are_told_apart_by_model_written_tests(make_repo, tmp_path):
+    # `and` -> `or` (right) and `== 0` -> `!= 0` (wrong for 2000) both pass the repository's tests.
+    repo = make_repo(LEAP)
+    script = write_script(tmp_path / "model.jsonl", [{"text": LEAP_TESTS}])
+    done = suture("fix", "--json", "--model", f"scripted:{script}", cwd=repo)
+    report = last_json(done)
+    assert report["choice"]["distinct_passing"] >= 2, report["choice"]
+    assert report["choice"]["method"] == "b4"
+    assert "or y % 400 == 0" in (report["patch"] or report["plausible"]["patch"])
+    sent = transcript(script)
+    assert len(sent) == 1 and "cannot tell which patch" in sent[0]["messages"][0]["content"]
+    assert "def is_leap" in sent[0]["messages"][0]["content"]  # the code, not the patches
+
+
+def test_a_weakly_evidenced_patch_is_shown_not_claimed(make_repo):
+    repo = make_repo({
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+    })
+    done = suture("fix", "--json", "--apply", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "not_fixed" and report["patch"] == "" and report["delivery"] is None
+    assert report["plausible"]["passes_all_gates"] and "a + b" in report["plausible"]["patch"]
+    assert report["confidence"]["weak"] and report["confidence"]["covering_tests"] == 1
+    assert "weakly evidenced" in report["explanation"]
+    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"  # --apply did nothing
+
+
+ISSUE = "Totals are wrong: order_total([2, 3]) returns -1 but it should return 5 (the sum of the prices)."
+REPRO = ("```python\nfrom shop import order_total\n\n"
+         "def test_total_is_the_sum():\n    assert order_total([2, 3]) == 5\n```")
+
+
+def test_an_issue_without_a_failing_test_is_reproduced_first(make_repo, tmp_path):
+    repo = make_repo({
+        "shop.py": "def order_total(prices):\n    total = 0\n    for p in prices:\n        total -= p\n    return total\n",
+        "test_shop.py": "from shop import order_total\n\ndef test_empty():\n    assert order_total([]) == 0\n",
+    })
+    script = write_script(tmp_path / "model.jsonl", [
+        {"text": "```python\nfrom shop import order_total\n\ndef test_total():\n    assert order_total([]) == 0\n```"},
+        {"text": REPRO},
+        turn(("propose_edit", {"edits": [{"path": "shop.py", "search": "total -= p", "replace": "total += p"}]})),
+    ])
+    done = suture("fix", "--json", "--issue", ISSUE, "--model", f"scripted:{script}", "--max-candidates", "1",
+                  cwd=repo)
+    report = last_json(done)
+    repro = report["tests"]["reproduction"]
+    assert repro["shipped"] is False and repro["attempts"] == 2  # the first test passed at HEAD: retried
+    assert repro["failing"] == ["test_suture_reproduction.py::test_total_is_the_sum"]
+    assert report["tests"]["failing_before"] == repro["failing"]
+    patch = report["patch"] or report["plausible"]["patch"]
+    assert "total += p" in patch and "test_suture_reproduction" not in patch
+    sent = transcript(script)
+    assert "does not show the issue" in sent[1]["messages"][-1]["content"]
+    assert git(repo, "for-each-ref", "refs/suture/") == ""  # the private commit's ref is gone
+    assert not (repo / "test_suture_reproduction.py").exists()

@@ -249,6 +249,20 @@ def test_stale_pool_in_another_temp_dir_is_found_through_the_worktree_list(repo,
     assert "suture-pool-" not in git(repo, "worktree", "list")
 
 
+def test_a_worktree_locked_by_an_interrupted_add_is_removed_too(repo):
+    # SIGKILL in the middle of `git worktree add` leaves the entry locked ("initializing"),
+    # which `git worktree prune` alone skips.
+    proc, child = start_driver(repo)
+    proc.kill()
+    proc.wait(10)
+    entries = [line.split()[0] for line in git(repo, "worktree", "list").splitlines() if "suture-pool-" in line]
+    assert entries
+    for entry in entries:
+        git(repo, "worktree", "lock", "--reason", "initializing", entry)
+    remove_stale_pools(repo)
+    assert "suture-pool-" not in git(repo, "worktree", "list")
+
+
 def test_live_pools_of_other_processes_are_left_alone(repo):
     proc, child = start_driver(repo)
     try:

@@ -126,9 +126,11 @@ def localize(
     reruns: int = 2,
     timeout: float = 600,
     per_test_timeout: float | None = 60,
+    rev: str = "HEAD",
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
+    `rev` tests another commit instead of HEAD (e.g. HEAD plus a reproduction test).
     `index` (a SymbolIndex of the tree at HEAD) is optional: without it only the files
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
     (a fresh temp dir when None) for test selection and later stages.
@@ -144,7 +146,7 @@ def localize(
         stale.unlink(missing_ok=True)
 
     try:
-        with scratch_worktree(repo) as tree:
+        with scratch_worktree(repo, rev) as tree:
             command = test_cmd if test_cmd is not None else detect_test_command(tree)
             common = dict(test_cmd=command, timeout=timeout, per_test_timeout=per_test_timeout)
             run = run_tests(

@@ -109,6 +109,15 @@ def _discard(pool_dir: Path, extra_repos: tuple[Path, ...] = ()) -> None:
     repos = {Path(marker["repo"])} if marker.get("repo") else set()
     for repo in {*repos, *extra_repos}:
         if repo.is_dir():
+            # A `git worktree add` killed half-way leaves its entry locked ("initializing"),
+            # and prune skips locked entries: unlock the ones that lived in this pool first.
+            listing = _git(repo, "worktree", "list", "--porcelain").stdout
+            for block in listing.split("\n\n"):
+                lines = block.splitlines()
+                if lines and lines[0].startswith("worktree ") and any(l.startswith("locked") for l in lines):
+                    path = Path(lines[0][len("worktree ") :])
+                    if path.is_relative_to(pool_dir):
+                        _git(repo, "worktree", "unlock", str(path))
             _git(repo, "worktree", "prune")
 
 
