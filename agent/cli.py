@@ -252,6 +252,8 @@ def fix(
     api_base: Optional[str] = typer.Option(None, "--api-base", metavar="URL", help="OpenAI-compatible server for the model (vLLM, llama.cpp)."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
     max_steps: int = typer.Option(30, "--max-steps", min=1, metavar="N", help="Most model rounds."),
+    samples: int = typer.Option(1, "--samples", min=1, max=8, metavar="N", help="Patches sampled per plan's first proposal (at rising temperatures); at most 8."),
+    text_tools: bool = typer.Option(False, "--text-tools", help="Describe the tools in the prompt and read calls from the answer's text (models without native tool calls)."),
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
@@ -287,7 +289,7 @@ def fix(
             test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
             time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
             model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
-            allow_paths=allow_path, map_tokens=settings.map_tokens,
+            allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
         )
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")

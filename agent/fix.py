@@ -73,6 +73,8 @@ class FixOptions:
     max_steps: int = 30
     allow_paths: Sequence[str] = ()
     map_tokens: int = 1024
+    samples: int = 1  # patches sampled per plan's first proposal (agent/planner.py)
+    text_tools: bool = False  # tools described in the prompt, for models without native tool calls
     verify: bool = True  # the bounded verifier as the last gate (agent/verify_gate.py)
     # `suture fix --resume`: the interrupted run (agent.replay.RecordedRun) whose model turns are
     # answered from its record before the model is asked (see agent/replay.py).
@@ -378,7 +380,7 @@ def _options_dict(options: FixOptions) -> dict[str, Any]:
             "mode": options.mode, "issue_text": options.issue_text, "workers": options.workers,
             "model": options.model, "api_base": options.api_base, "max_cost": options.max_cost,
             "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
-            "map_tokens": options.map_tokens, "verify": options.verify,
+            "map_tokens": options.map_tokens, "samples": options.samples, "text_tools": options.text_tools, "verify": options.verify,
             "resumed_from": getattr(options.resume_from, "run_id", None)}
 
 
@@ -455,7 +457,8 @@ def _client(options: FixOptions):
     from suture.tools.llm import make_client
 
     try:
-        client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
+        client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost,
+                             tool_mode="text" if options.text_tools else "native")
     except LLMError as error:
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
     if options.resume_from is not None:
@@ -506,7 +509,8 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
         suspects_text(ctx.found) + _failure_details(ctx.found),
         repo_map(index, tokens=ctx.options.map_tokens, focus_paths=focus),
     )
-    limits = PlannerLimits(max_steps=ctx.options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS)
+    limits = PlannerLimits(max_steps=ctx.options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS,
+                           samples=ctx.options.samples)
     result = run_planner(client, toolbox, task, limits, log=ctx.trajectory.log)
     ctx.trajectory.log("planner", stopped_because=result.stopped_because, steps=result.steps,
                        message=result.message, cost=_cost(client))

@@ -22,6 +22,8 @@ from suture import prompts
 from suture.agent.planner_tools import SCHEMAS, Observation, Toolbox, call_key
 from suture.tools.llm import BudgetExceeded, LLMClient, Reply, tool_result_message
 
+MAX_SAMPLES = 8  # with imperfect tests, more samples mostly add false positives
+SAMPLE_TEMPERATURE_STEP = 0.4
 MAX_FORMAT_ERRORS = 3  # answers in a row with no usable tool call
 KEEP_RECENT_OUTPUTS = 6  # tool outputs older than this many are summarised in the context
 SUMMARY_OVER_CHARS = 400
@@ -32,6 +34,9 @@ class PlannerLimits:
     max_steps: int = 30
     deadline: float | None = None  # time.monotonic() by which the loop must stop
     temperature: float | None = 0.0
+    # Patches sampled for each plan's first proposal (1: the model's own only). Extra samples
+    # come from the same context at rising temperatures; all are gated, the first that passes wins.
+    samples: int = 1
 
 
 @dataclass
@@ -70,6 +75,7 @@ def run_planner(
             return PlannerResult("time", step, accepted, "the time limit was reached.")
         step += 1
         _summarise_old_outputs(messages)
+        context = list(messages)
         try:
             reply = client.complete(messages, SCHEMAS, temperature=limits.temperature)
         except BudgetExceeded as spent:
@@ -98,6 +104,11 @@ def run_planner(
                 seconds=round(overhead, 3),
                 verdict=None if observation.verdict is None else observation.verdict.candidate_id)
             content = observation.text
+            if (call.name == "propose_edit" and observation.verdict is not None and not observation.verdict.accepted
+                    and limits.samples > 1 and _first_for_plan(toolbox, call.arguments)):
+                extra, passed = _samples(client, toolbox, context, call.arguments, limits, step, log)
+                content += extra
+                accepted += passed
             if observation.verdict is not None and not observation.verdict.accepted:
                 content += "\n\n" + _reflection(toolbox, call.arguments, observation)
             messages.append(tool_result_message(call, content))
@@ -116,6 +127,47 @@ def run_planner(
             return PlannerResult("accepted", step, accepted, "a patch passed every gate.")
         if finished:
             return PlannerResult("finished", step, accepted, "the model finished without a patch that passes the gates.")
+
+
+def _first_for_plan(toolbox: Toolbox, arguments: dict[str, Any]) -> bool:
+    plan = next((p for p in toolbox.plans if p.number == arguments.get("plan")), None)
+    return plan is None or len(plan.attempts) <= 1
+
+
+def _samples(client: LLMClient, toolbox: Toolbox, context: list[dict[str, Any]], own: dict[str, Any],
+             limits: PlannerLimits, step: int, log: Callable[..., None]) -> tuple[str, list[str]]:
+    """More patches for the same plan from the same context; gated until one passes.
+
+    Returns the text the model is shown about them and the ids of those that passed.
+    """
+    schema = [s for s in SCHEMAS if s["function"]["name"] == "propose_edit"]
+    seen = [call_key("propose_edit", own)]
+    lines: list[str] = []
+    for n in range(1, min(limits.samples, MAX_SAMPLES)):
+        if limits.deadline is not None and time.monotonic() >= limits.deadline:
+            break
+        temperature = min(1.0, SAMPLE_TEMPERATURE_STEP * n)
+        try:
+            reply = client.complete(context + [{"role": "user", "content": prompts.render("sample")}], schema,
+                                    temperature=temperature)
+        except BudgetExceeded:
+            break
+        log("model", step=step, stage="sample", **reply_record(reply))
+        call = next((c for c in reply.tool_calls if c.name == "propose_edit" and c.error is None), None)
+        if call is None:
+            continue
+        arguments = {**call.arguments, "plan": own.get("plan", call.arguments.get("plan"))}
+        if call_key("propose_edit", arguments) in seen:
+            lines.append(f"sample {n} (temperature {temperature:.1f}) repeated an earlier patch.")
+            continue
+        seen.append(call_key("propose_edit", arguments))
+        observation = toolbox.call("propose_edit", arguments)
+        log("tool", step=step, name="propose_edit", arguments=arguments, output=observation.text, sample=n,
+            verdict=None if observation.verdict is None else observation.verdict.candidate_id)
+        lines.append(f"sample {n} (temperature {temperature:.1f}): {observation.text.splitlines()[0]}")
+        if observation.verdict is not None and observation.verdict.accepted:
+            return "\n\nOther samples for this plan:\n" + "\n".join(lines), [observation.verdict.candidate_id]
+    return ("\n\nOther samples for this plan:\n" + "\n".join(lines)) if lines else "", []
 
 
 def _reflection(toolbox: Toolbox, arguments: dict[str, Any], observation: Observation) -> str:

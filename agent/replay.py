@@ -352,6 +352,7 @@ def _recorded_options(recorded: RecordedRun, *, model: str | None, mode: str) ->
         workers=int(o.get("workers") or default.workers), model=model, max_cost=o.get("max_cost"),
         max_steps=int(o.get("max_steps") or default.max_steps), allow_paths=tuple(o.get("allow_paths") or ()),
         map_tokens=int(o.get("map_tokens") or default.map_tokens), verify=bool(o.get("verify", default.verify)),
+        samples=int(o.get("samples") or default.samples), text_tools=bool(o.get("text_tools", default.text_tools)),
     )
 
 

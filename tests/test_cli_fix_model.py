@@ -265,3 +265,52 @@ def test_an_issue_without_a_failing_test_is_reproduced_first(make_repo, tmp_path
     assert "does not show the issue" in sent[1]["messages"][-1]["content"]
     assert git(repo, "for-each-ref", "refs/suture/") == ""  # the private commit's ref is gone
     assert not (repo / "test_suture_reproduction.py").exists()
+
+
+def test_samples_for_a_plan_are_gated_until_one_passes(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("state_plans", PLANS)),
+        turn(("propose_edit", {"plan": 1, "edits": [WRONG_EDIT]})),
+        turn(("propose_edit", {"edits": [WRONG_EDIT]})),  # sample 1 repeats the rejected patch
+        turn(("propose_edit", {"edits": [GOOD_EDIT]})),  # sample 2 passes
+    ])
+    done = fix(repo, script, "--samples", "3")
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "csv.reader" in report["patch"]
+    assert report["planner"]["stopped_because"] == "accepted" and report["planner"]["steps"] == 2
+    sent = transcript(script)
+    assert [r["params"].get("temperature") for r in sent] == [0.0, 0.0, 0.4, 0.8]
+    assert [t["function"]["name"] for t in sent[2]["tools"]] == ["propose_edit"]
+    assert "an independent" in sent[2]["messages"][-1]["content"]
+
+
+def test_a_context_overflow_is_shrunk_and_the_run_goes_on(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("localize", {})),
+        turn(("search", {"query": "parse line"})),
+        turn(("read_code", {"path": "contacts/records.py"})),
+        {"error": "context_window"},
+        turn(("propose_edit", {"edits": [GOOD_EDIT]})),
+    ])
+    done = fix(repo, script)
+    assert done.returncode == 0, done.stderr
+    assert last_json(done)["status"] == "fixed"
+    sent = transcript(script)
+    assert len(sent) == 5
+    # The retry after the overflow dropped the oldest turn (the localize call and its result).
+    assert len(sent[4]["messages"]) < len(sent[3]["messages"])
+    assert not any("localize" in json.dumps(m.get("tool_calls", "")) for m in sent[4]["messages"])
+
+
+def test_models_without_tool_calls_use_the_text_format(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    block = "```tool\n" + json.dumps({"name": "propose_edit", "arguments": {"edits": [GOOD_EDIT]}}) + "\n```"
+    script = write_script(tmp_path / "model.jsonl", [{"text": "The split breaks quoted fields.\n" + block}])
+    done = fix(repo, script, "--text-tools")
+    assert done.returncode == 0, done.stderr
+    assert "csv.reader" in last_json(done)["patch"]
+    sent = transcript(script)
+    assert not sent[0]["tools"] and "propose_edit" in sent[0]["messages"][0]["content"]
