@@ -160,7 +160,7 @@ class GateVerifier:
             verdict = self._search(target, started + time_limit)
         finally:
             if original is not None:
-                target.file.write_text(original, encoding="utf-8")
+                target.file.write_bytes(original)
         check = _from_verdict(name, verdict)
         check.inferred_types = inferred
         if verdict.verdict != "counterexample" or verdict.counterexample is None:
@@ -178,6 +178,15 @@ class GateVerifier:
         if not result.reproduced:  # the backend replayed it a moment ago: a flaky function
             return _artefact(check, f"the counterexample did not reproduce a second time ({result.status}: {result.message})", started)
         introduced, base_says = self._introduced(target, cx.inputs, result)
+        if introduced:
+            why = _rejects_malformed_input(result.message, _source_line(target.root, result.location or cx.location))
+            if why:
+                check.failing_line = _source_line(target.root, result.location or cx.location)
+                return _artefact(check, why, started)
+            left = started + time_limit - time.monotonic()
+            elsewhere = self._base_raises(target, _failure_kind(result.message), inferred, max(MIN_SECONDS, left))
+            if elsewhere:
+                introduced, base_says = False, f"the base commit raises {_failure_kind(result.message)} too, on {elsewhere}"
         check.introduced = introduced
         if not introduced:
             check.verdict = "counterexample_in_base"
@@ -263,6 +272,41 @@ class GateVerifier:
             return True, f"the base commit fails differently: {then.message}"
         return False, f"the base commit could not be run on these inputs: {then.status}, {then.message}"
 
+    def _base_raises(self, target: Target, kind: str, types: dict[str, str], time_limit: float) -> str | None:
+        """Inputs on which the base version raises `kind` (a builtin exception), or None.
+
+        A fix may move where a function fails (transpose now reads every row, so a ragged grid
+        fails on another cell): an exception type the base raises too is one of the function's
+        existing failure modes, not something the patch brought in. A CrossHair search on the
+        base version (swapped into this scratch tree for the run) where every other exception
+        counts as documented; its finding must reproduce in CPython.
+        """
+        import builtins
+
+        wanted = getattr(builtins, kind, None)
+        if self.base_root is None or not (isinstance(wanted, type) and issubclass(wanted, Exception)):
+            return None
+        base_file = self.base_root / target.path
+        try:
+            base_text = base_file.read_text(encoding="utf-8")
+            func = find_function(ast.parse(base_text), target.function)
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            return None
+        if func is None:
+            return None
+        others = sorted(name for name, value in vars(builtins).items()
+                        if isinstance(value, type) and issubclass(value, Exception)
+                        and not issubclass(value, wanted) and not issubclass(wanted, value))
+        own = [t for t in types if t in {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}]
+        text = _insert_annotations(base_text, func, {k: types[k] for k in own}) if own else base_text
+        annotated = find_function(ast.parse(text), target.function)  # the probe copies its signature
+        candidate = target.file.read_bytes()
+        try:
+            target.file.write_text(text, encoding="utf-8")
+            return _crosshair_finds(target, annotated, others, time_limit)
+        finally:
+            target.file.write_bytes(candidate)
+
     def _c_new(self, target: Target, cx: Counterexample, time_limit: float) -> bool:
         if self.base_root is None or not (self.base_root / target.path).is_file():
             return True
@@ -272,11 +316,12 @@ class GateVerifier:
 
     # -- argument types from the tests -------------------------------------------------------
 
-    def _annotate(self, target: Target) -> tuple[str | None, dict[str, str]]:
-        """Write the inferred parameter types into the scratch copy; (the original text, the types)."""
+    def _annotate(self, target: Target) -> tuple[bytes | None, dict[str, str]]:
+        """Write the inferred parameter types into the scratch copy; (the original bytes, the types)."""
         try:
-            original = target.file.read_text(encoding="utf-8")
-            tree = ast.parse(original)
+            original = target.file.read_bytes()
+            text = original.decode("utf-8")  # not read_text: CRLF must come back as CRLF
+            tree = ast.parse(text)
         except (OSError, SyntaxError, UnicodeDecodeError):
             return None, {}
         func = find_function(tree, target.function)
@@ -290,12 +335,12 @@ class GateVerifier:
         types = inferred_annotations(func, observed, method="." in target.function)
         if not types:
             return None, {}
-        annotated = _insert_annotations(original, func, types)
+        annotated = _insert_annotations(text, func, types)
         try:
             ast.parse(annotated)
         except SyntaxError:
             return None, {}
-        target.file.write_text(annotated, encoding="utf-8")
+        target.file.write_bytes(annotated.encode("utf-8"))
         return original, types
 
 
@@ -370,6 +415,45 @@ def _failure_kind(message: str) -> str:
         match = re.match(r"postcondition ('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")", message)
         return match.group(0) if match else message.split(" is false")[0]
     return message.split(":", 1)[0].strip()
+
+
+# Conversions of input: a ValueError (or decimal's InvalidOperation) they raise rejects malformed
+# input, which is what parsing code is expected to do, not a crash the patch brought in.
+_CONVERSION = re.compile(r"\b(int|float|complex|Decimal|Fraction|strptime|fromisoformat|fromhex|loads)\(")
+
+
+def _rejects_malformed_input(message: str, line: str) -> str | None:
+    kind = _failure_kind(message)
+    if kind.rsplit(".", 1)[-1] in ("ValueError", "InvalidOperation", "ConversionSyntax") and _CONVERSION.search(line):
+        return f"{kind} from converting its input ({line.strip()[:80]}): rejecting malformed input, not a crash"
+    return None
+
+
+def _crosshair_finds(target: Target, func: ast.FunctionDef | ast.AsyncFunctionDef, documented: list[str],
+                     time_limit: float) -> str | None:
+    """Inputs (as text) on which CrossHair finds `target` raising an exception not in `documented`,
+    replayed in CPython; None when it finds none within `time_limit`."""
+    import tempfile
+
+    from suture.tools import crosshair_backend as ch
+    from suture.tools.verifier import child_env, module_name
+
+    root = import_root(target.file)
+    module = module_name(target.file.resolve().relative_to(root).as_posix())
+    with tempfile.TemporaryDirectory(prefix="suture-gate-") as tmp:
+        Path(tmp, f"{ch.SHIM}.py").write_text(ch._probe_source(module, target.function, func, documented))
+        argv = [*ch._crosshair(), "check", "--analysis_kind", "PEP316", *ch._limits(ch.DEFAULT_BOUND, time_limit),
+                f"{ch.SHIM}.{ch.PROBE}"]
+        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit, env=child_env(Path(tmp), root))
+    params = ch._params(func)
+    for error in ch.parse_check_output(done.stdout):
+        inputs = ch.invocation_inputs(error["text"], ch.PROBE, params) if error["level"] == "error" else None
+        if inputs is None:
+            continue
+        again = replay(target, inputs, kind="contracts", time_limit=5.0)
+        if again.reproduced:
+            return ", ".join(f"{k}={v}" for k, v in inputs.items())
+    return None
 
 
 def _checkable(symbol: Symbol) -> bool:
@@ -625,7 +709,7 @@ def inferred_annotations(func: ast.FunctionDef | ast.AsyncFunctionDef, observed:
 
 def _insert_annotations(source: str, func: ast.FunctionDef | ast.AsyncFunctionDef, types: dict[str, str]) -> str:
     """`source` with `: T` after each named parameter of `func` (ast offsets are utf-8 bytes)."""
-    lines = source.splitlines(keepends=True)
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)  # as ast counts lines (not at form feeds)
     params = [a for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs if a.arg in types]
     for arg in sorted(params, key=lambda a: (a.end_lineno, a.end_col_offset), reverse=True):
         raw = lines[arg.end_lineno - 1].encode("utf-8")

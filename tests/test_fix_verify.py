@@ -200,3 +200,20 @@ def test_the_planner_sees_the_counterexample_and_its_verify_tool(make_repo, tmp_
     answer = sent[3]["messages"][-1]["content"]
     assert answer.startswith("contacts/records.py::parse_line (model-1): counterexample")
     assert "parse_line(line='')" in answer
+
+
+def test_argument_types_come_from_literal_calls_and_conflicts_leave_a_parameter_alone():
+    from suture.agent.verify_gate import _insert_annotations, inferred_annotations
+
+    source = "def find(items, target, *, strict=False):\r\n\x0c    return -1\r\n"
+    func = ast.parse(source).body[0]
+    calls = [
+        {"args": [[1, 3, 5], 3], "kwargs": {}, "attribute": False},
+        {"args": [[], 2.5], "kwargs": {"strict": True}, "attribute": False},
+        {"args": ["text", "x"], "kwargs": {}, "attribute": True},  # str.find: not this function
+    ]
+    assert inferred_annotations(func, calls[:2]) == {"items": "list[int]", "target": "float", "strict": "bool"}
+    # With str.find's call among them, items and target have no one type any more.
+    assert inferred_annotations(func, calls) == {"strict": "bool"}
+    annotated = _insert_annotations(source, func, {"items": "list[int]", "strict": "bool"})
+    assert annotated == "def find(items: list[int], target, *, strict: bool=False):\r\n\x0c    return -1\r\n"
