@@ -69,8 +69,10 @@ def choose(
     for verdict in accepted:
         groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
     heads = [v for v in rank(accepted)]
-    # Among equally good patches, one with no overfitting risk first.
-    heads.sort(key=lambda v: bool(risks.get(v.candidate_id)))
+    # Among equally good patches: one with no overfitting risk first, then the one most
+    # candidates agree on (majority vote), then the gates' ranking.
+    votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
+    heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
     notes: list[str] = []
     method = "only" if len(heads) == 1 else "ranking"
     chosen = heads[0]

@@ -35,6 +35,7 @@ from suture.agent.validate import Candidate, GateVerdict, validate
 from suture.agent.verify_gate import GateVerifier, verification_report, verification_sentence
 from suture.tools import gitstate
 from suture.tools.llm import LLMError, head_tail
+from suture.tools.testrun import TestRunError, run_tests
 from suture.tools.localize import LocalizeError, localize
 from suture.tools.workspace import WorktreePool
 from suture.tools.worktree import WorkspaceError, scratch_worktree
@@ -500,8 +501,22 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
         ctx.progress.update(len(ctx.verdicts), _best_summary(ctx.verdicts, len(ctx.found.failing)))
         return verdict
 
+    def run_base_tests(nodeids: list[str]) -> str:
+        left = ctx.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        if left <= 1:
+            return "No time left to run tests."
+        try:
+            run = run_tests(tree, test_cmd=ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
+                            per_test_timeout=ctx.per_test_timeout, extra_env=ctx.pool.env, warm=True)
+        except TestRunError as error:
+            return str(error)
+        lines = [f"{n}: {o.outcome}" + (f" - {head_tail(o.details or o.message, 1500)}" if o.outcome != "passed"
+                                        else "") for n, o in run.outcomes.items()]
+        lines += [f"not collected: {e}" for e in run.collection_errors[:3]]
+        return "\n".join(lines) or f"No test ran ({run.status})."
+
     toolbox = Toolbox(retriever, ctx.found, gate, allowed_paths=ctx.options.allow_paths,
-                      map_tokens=ctx.options.map_tokens)
+                      map_tokens=ctx.options.map_tokens, run_tests=run_base_tests)
     focus = tuple(dict.fromkeys(s.path for s in ctx.found.ranking[:5]))
     task = task_text(
         head_tail(ctx.options.issue_text or "", 12000) or None,

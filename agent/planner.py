@@ -116,10 +116,10 @@ def run_planner(
                 accepted.append(observation.verdict.candidate_id)
             finished = finished or observation.finished
             this = (call_key(call.name, call.arguments), hashlib.sha256(observation.text.encode()).hexdigest())
-            if this == last:
+            if this == last or observation.repeats_rejected:
                 if steered:
-                    return PlannerResult("loop", step, accepted,
-                                         f"the model repeated {call.name} with the same result after being told to stop.")
+                    what = "a rejected patch" if observation.repeats_rejected else f"{call.name} with the same result"
+                    return PlannerResult("loop", step, accepted, f"the model repeated {what} after being told to stop.")
                 steered = True
                 messages.append({"role": "user", "content": prompts.render("loop")})
             last = this

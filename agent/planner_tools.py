@@ -30,6 +30,7 @@ from suture.tools.localize import Localization
 OUTPUT_CHARS = 6000  # a tool output longer than this keeps its head and tail
 OUTLINE_OVER_LINES = 200  # read_code without a range shows a longer file as an outline first
 READ_MAX_LINES = 250
+MAX_TESTS_PER_RUN = 20
 # Never edited by a model, whatever an issue says (unless the user names them with --allow-path).
 PROTECTED = (".github/*", ".ci/*", ".gitlab-ci.yml", ".pre-commit-config.yaml", "*.lock", "setup.py", "setup.cfg",
              "pyproject.toml", "tox.ini", "noxfile.py", "Makefile", "*.env", ".env*", "*secret*", "*.pem", "*.key",
@@ -41,6 +42,7 @@ class Observation:
     text: str
     verdict: GateVerdict | None = None
     finished: bool = False
+    repeats_rejected: bool = False  # a patch with the same code as one already rejected
 
 
 def _tool(name: str, description: str, properties: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
@@ -73,6 +75,9 @@ SCHEMAS = [
     _tool("repo_map", "A ranked map of the repository's files and definitions.",
           {"focus": {"type": "array", "items": _STR}}),
     _tool("localize", "The most suspicious functions, ranked from the failing tests' coverage.", {}),
+    _tool("run_tests", "Run some of the repository's tests at the base commit (node ids such as "
+          "tests/test_x.py::test_y) and see each outcome with its failure message.",
+          {"tests": {"type": "array", "items": _STR}}, ["tests"]),
     _tool("state_plans", "Record 2-3 distinct root-cause hypotheses with their repair plans before patching.",
           {"plans": {"type": "array", "items": {"type": "object", "properties": {
               "hypothesis": _STR, "location": _STR, "repair": _STR}, "required": ["hypothesis", "repair"]}}},
@@ -121,6 +126,7 @@ class Toolbox:
         allowed_paths: Sequence[str] = (),
         map_tokens: int = 1024,
         on_candidate: Callable[[Candidate, GateVerdict], None] | None = None,
+        run_tests: Callable[[list[str]], str] | None = None,
     ) -> None:
         self.retriever = retriever
         self.localization = localization
@@ -128,6 +134,7 @@ class Toolbox:
         self.allowed_paths = list(allowed_paths)
         self.map_tokens = map_tokens
         self.on_candidate = on_candidate
+        self.run_tests = run_tests
         self.plans: list[Plan] = []
         self.candidates: dict[str, Candidate] = {}
         self.verdicts: dict[str, GateVerdict] = {}
@@ -199,6 +206,14 @@ class Toolbox:
     def _tool_repo_map(self, focus: Sequence[str] = ()) -> Observation:
         return Observation(repo_map(self.retriever.index, tokens=self.map_tokens, focus_paths=tuple(focus)))
 
+    def _tool_run_tests(self, tests: Sequence[str]) -> Observation:
+        if self.run_tests is None:
+            return Observation("Running tests is not available in this run.")
+        wanted = [str(t) for t in tests or [] if str(t).strip()]
+        if not wanted:
+            return Observation("Name at least one test node id, e.g. tests/test_x.py::test_y.")
+        return Observation(self.run_tests(wanted[:MAX_TESTS_PER_RUN]))
+
     def _tool_localize(self) -> Observation:
         return Observation(suspects_text(self.localization, limit=10))
 
@@ -256,7 +271,8 @@ class Toolbox:
         earlier = self._by_key.get(verdict.normalized_key) if verdict.normalized_key else None
         if verdict.normalized_key and earlier is None:
             self._by_key[verdict.normalized_key] = candidate_id
-        return Observation(verdict_text(candidate_id, verdict, earlier), verdict=verdict)
+        repeat = earlier is not None and not self.verdicts[earlier].accepted
+        return Observation(verdict_text(candidate_id, verdict, earlier), verdict=verdict, repeats_rejected=repeat)
 
     def _tool_verify(self, path: str, function: str, candidate: str | None = None) -> Observation:
         from suture.agent.verify_gate import FunctionCheck, check_base_function, check_text

@@ -314,3 +314,29 @@ def test_models_without_tool_calls_use_the_text_format(make_repo, tmp_path):
     assert "csv.reader" in last_json(done)["patch"]
     sent = transcript(script)
     assert not sent[0]["tools"] and "propose_edit" in sent[0]["messages"][0]["content"]
+
+
+def test_run_tests_shows_the_model_how_a_test_fails_at_the_base(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("run_tests", {"tests": ["tests/test_records.py::test_quoted_comma", "tests/test_records.py::test_plain"]})),
+        turn(("propose_edit", {"edits": [GOOD_EDIT]})),
+    ])
+    done = fix(repo, script)
+    assert done.returncode == 0, done.stderr
+    shown = transcript(script)[1]["messages"][-1]["content"]
+    assert "tests/test_records.py::test_quoted_comma: failed" in shown and "lovelace" in shown
+    assert "tests/test_records.py::test_plain: passed" in shown
+
+
+def test_proposing_a_rejected_patch_again_is_steered_then_stopped(make_repo, tmp_path):
+    repo = make_repo(CSV_BUG)
+    again = turn(("propose_edit", {"edits": [WRONG_EDIT]}))
+    script = write_script(tmp_path / "model.jsonl", [again, again, again, turn(("finish", {}))])
+    done = fix(repo, script)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["planner"]["stopped_because"] == "loop"
+    assert "rejected patch" in report["planner"]["message"]
+    sent = transcript(script)
+    assert len(sent) == 3 and "same code as model-1" in sent[2]["messages"][-2]["content"]
