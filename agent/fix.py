@@ -282,7 +282,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
             "passing_before": len(passing),
             "after": _tests_after(best) if best else None,
         },
-        "verification": verification_report(chosen, verdicts, enabled=options.verify),
+        "verification": verification_report(chosen or plausible, verdicts, enabled=options.verify),
         "cost": _cost(client),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),

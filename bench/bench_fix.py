@@ -270,6 +270,11 @@ def run_case(case: Case, args) -> dict:
                 report = run_suture_fix(repo, args.time_limit)
             patch = report.get("patch") or ""
             verdict = case.judge(patch, tmp) if patch.strip() else Verdict(False, False, "no patch")
+            # A patch that passed every gate but was shown as plausible (weak evidence) is not
+            # claimed, so it is not counted as fixed; it is judged on its own, to see whether
+            # abstaining was right.
+            shown = (report.get("plausible") or {}).get("patch") or ""
+            plausible = case.judge(shown, tmp / "plausible") if shown.strip() else None
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
             return {**row, "status": "error", "note": str(error)[:200], "fixed": False, "correct": False}
     return {
@@ -285,7 +290,10 @@ def run_case(case: Case, args) -> dict:
         "claimed_fixed": report.get("status") == "fixed",
         "fixed": verdict.fixed,
         "correct": verdict.correct,
-        "note": verdict.note if report.get("status") != "error" else report.get("error", "")[:200],
+        "plausible": plausible is not None,
+        "plausible_correct": bool(plausible and plausible.correct),
+        "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
+        if report.get("status") != "error" else report.get("error", "")[:200],
     }
 
 
@@ -305,16 +313,20 @@ def summary_rows(rows: list[dict], label: str, target: float | None) -> str:
     over = sum(bool(r.get("over_limit")) for r in rows)
     errors = sum(r.get("status") == "error" for r in rows)
     claimed = sum(bool(r.get("claimed_fixed")) and not r["fixed"] for r in rows)
+    shown = sum(bool(r.get("plausible")) for r in rows)
+    shown_correct = sum(bool(r.get("plausible_correct")) for r in rows)
     verdict = "" if target is None else ("met" if n and correct / n >= target else "**missed**")
     return (f"| {label} | {n} | {fixed} ({pct(fixed, n)}) | {correct} ({pct(correct, n)}) | "
             f"{'' if target is None else f'>= {target:.0%} {verdict}'} | "
             f"{median(secs) if secs else 0:.1f} / {percentile(secs, 0.9) if secs else 0:.1f} | "
-            f"{median(fix_secs) if fix_secs else 0:.1f} | {format(median(cands), 'g') if cands else '-'} | {over} | {errors} | {claimed} |")
+            f"{median(fix_secs) if fix_secs else 0:.1f} | {format(median(cands), 'g') if cands else '-'} | {over} | {errors} | {claimed} | "
+            f"{shown} ({shown_correct}) |")
 
 
 TABLE_HEAD = ["| cases | n | fixed | correct | target | s per case median / p90 | s per fix median | "
-              "candidates per fix (median) | over limit +10% | errors | claimed fixed but not |",
-              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+              "candidates per fix (median) | over limit +10% | errors | claimed fixed but not | "
+              "plausible shown, not claimed (correct) |",
+              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 
 
 def report(rows: list[dict], args, seconds: float) -> str:
