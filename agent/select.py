@@ -123,8 +123,9 @@ def confidence(covering_tests: int, verifier: str, agreement: float, risks: Sequ
     tests_part = min(1.0, covering_tests / 5)
     verifier_part = VERIFIER_WEIGHT.get(verifier, 0.0)
     value = 0.6 * tests_part + 0.2 * verifier_part + 0.2 * max(0.0, min(1.0, agreement))
-    # With no verifier evidence the tests alone can carry a patch: rescale what is available.
-    if verifier in ("not_run", "unsupported", "error"):
+    # With no verifier evidence (not run, unsupported, an error, or a failure the base commit
+    # shares, which says nothing about the patch) the tests carry the patch: rescale what is left.
+    if verifier not in ("exhausted", "no_counterexample_within_bound"):
         value = (0.6 * tests_part + 0.2 * max(0.0, min(1.0, agreement))) / 0.8
     value = max(0.0, value - 0.15 * len(risks))
     reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}",

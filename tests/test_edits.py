@@ -87,6 +87,23 @@ def test_fragment_without_newline_matches_inside_a_line(repo):
     assert "return self.w * self.h * 1 * depth" in (repo / "pkg/geometry.py").read_text()
 
 
+def test_a_multi_line_search_that_starts_or_ends_mid_line_matches_as_text(repo):
+    # Two lines and the start of a third: no whole-line window holds it, the exact text does.
+    search = 'if width < 0:\n        raise ValueError("negative")\n    return width'
+    result = one(repo, Edit("pkg/geometry.py", search, search.replace("width < 0", "width <= 0")))
+    assert result.status is S.APPLIED, result.message
+    text = (repo / "pkg/geometry.py").read_text()
+    assert "    if width <= 0:\n" in text and "    return width * height\n" in text
+
+
+def test_a_replace_text_that_is_only_a_chance_fragment_is_not_already_applied(repo):
+    # "h" occurs in the file, but the edit was never applied: the SEARCH is simply wrong.
+    result = one(repo, Edit("pkg/geometry.py", "return width / height", "h"))
+    assert result.status is S.NOT_FOUND
+    applied = one(repo, Edit("pkg/geometry.py", "return width / height", "return width * height"))
+    assert applied.status is S.ALREADY_APPLIED
+
+
 def test_less_indented_search_matches_and_replace_is_indented_like_the_file(repo):
     search = "if depth < 0:\n    raise ValueError('x')\n".replace("'x'", '"negative"')
     replace = 'if depth <= 0:\n    raise ValueError("not positive")\n'

@@ -420,10 +420,31 @@ def _line_matches(text: str, search: str) -> tuple[list[_Match], bool]:
     return (exact, True) if exact else (shifted, False)
 
 
-def _find(text: str, search: str) -> tuple[list[_Match], bool]:
+def _find(text: str, search: str) -> tuple[list[_Match], bool, bool]:
+    """(matches, exact, line_mode). A multi-line SEARCH is matched by whole lines (indentation
+    tolerant); when it starts or ends mid-line no whole-line window holds it, so its exact
+    text is looked up as a fragment instead."""
     if "\n" not in search:
-        return _fragment_matches(text, search), True
-    return _line_matches(text, search)
+        return _fragment_matches(text, search), True, False
+    matches, exact = _line_matches(text, search)
+    if not matches:
+        fragments = _fragment_matches(text, search)
+        if fragments:
+            return fragments, True, False
+    return matches, exact, True
+
+
+def _already_there(text: str, replace: str) -> bool:
+    """The REPLACE text is in the file as more than a chance fragment ("y" is in "key")."""
+    if not replace.strip():
+        return False
+    matches, _, line_mode = _find(text, replace)
+    if not matches:
+        return False
+    if line_mode or "\n" in replace.strip():
+        return True
+    wanted = replace.strip()
+    return len(wanted) >= 20 or any(line.strip() == wanted for line in text.splitlines())
 
 
 def _replacement(match: _Match, replace: str, text: str, line_mode: bool) -> str:
@@ -516,8 +537,7 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
     if search == replace:
         raise _Rejected(EditStatus.NO_CHANGE, f"SEARCH and REPLACE are identical for {rel}; the edit changes nothing.")
     text = state.text
-    line_mode = "\n" in search
-    matches, exact = _find(text, search)
+    matches, exact, line_mode = _find(text, search)
     if len(matches) > 1:
         where = ", ".join(str(m.line) for m in matches[:10]) + (", ..." if len(matches) > 10 else "")
         how = "" if exact else " (ignoring indentation)"
@@ -527,7 +547,7 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
             "add surrounding lines to SEARCH so it matches exactly one place.",
         )
     if not matches:
-        if replace.strip() and _find(text, replace)[0]:
+        if _already_there(text, replace):
             raise _Rejected(
                 EditStatus.ALREADY_APPLIED,
                 f"{rel} already contains the REPLACE text and not the SEARCH text; "
