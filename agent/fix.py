@@ -26,7 +26,7 @@ from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.rank import rank
 from suture.agent.choose import Choice, choose
-from suture.agent.reproduce import Reproduction, release_reproductions, reproduce
+from suture.agent.reproduce import Reproduction, related_code, release_reproductions, reproduce
 from suture.agent.select import CONFIDENCE_THRESHOLD
 from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.planner_tools import Toolbox, suspects_text
@@ -523,6 +523,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
         ctx.found.failing,
         suspects_text(ctx.found) + _failure_details(ctx.found),
         repo_map(index, tokens=ctx.options.map_tokens, focus_paths=focus),
+        related_code(retriever, ctx.options.issue_text) if ctx.options.issue_text else "",
     )
     limits = PlannerLimits(max_steps=ctx.options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS,
                            samples=ctx.options.samples)

@@ -189,11 +189,13 @@ def _summarise_old_outputs(messages: list[dict[str, Any]]) -> None:
                                                      "call the tool again if you need it)"}
 
 
-def task_text(issue: str | None, failing: list[str], suspects: str, repo_map_text: str) -> str:
-    """The first user message: the issue, the failing tests, the suspects and a repo map."""
+def task_text(issue: str | None, failing: list[str], suspects: str, repo_map_text: str, related: str = "") -> str:
+    """The first user message: the issue, the failing tests, the suspects, what the issue's words
+    find in the code, and a repo map."""
     failing_text = "\n".join(f"- {n}" for n in failing) or "(none: reproduce the issue first)"
     return prompts.render("task", issue=(issue or "(no issue text: the failing tests are the report)").strip(),
-                          failing=failing_text, suspects=suspects, repo_map=repo_map_text)
+                          failing=failing_text, suspects=suspects, repo_map=repo_map_text,
+                          related=related or "(no issue text to search with)")
 
 
 def reply_record(reply: Reply) -> dict[str, Any]:

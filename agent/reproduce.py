@@ -58,7 +58,7 @@ def reproduce(client: Any, repo: Path, base: str, issue: str, *, test_cmd: Any =
         retriever = Retriever(index, cache_dir=cache_dir)
         path = _repro_path(tree)
         messages = [{"role": "user", "content": prompts.render(
-            "reproduce", issue=head_tail(issue, 12000), code=_related_code(retriever, issue), imports=_imports(tree),
+            "reproduce", issue=head_tail(issue, 12000), code=related_code(retriever, issue), imports=_imports(tree),
             repo_map=repo_map(index, tokens=map_tokens) or "(empty)")}]
         for attempt in range(1, ATTEMPTS + 1):
             reply = client.complete(messages, None, temperature=0.0)
@@ -125,7 +125,7 @@ def _python_block(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _related_code(retriever: Any, issue: str, limit: int = 4, chars: int = 5000) -> str:
+def related_code(retriever: Any, issue: str, limit: int = 4, chars: int = 5000) -> str:
     from suture.retrieval.api import symbol_code
 
     words = " ".join(re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", issue))[:400]

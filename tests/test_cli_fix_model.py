@@ -92,7 +92,7 @@ def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path
         turn(("finish", {"summary": "never reached: the run stops at the first accepted patch"})),
     ])
     status_before = git(repo, "status", "--porcelain")
-    done = fix(repo, script)
+    done = fix(repo, script, "--issue", "parse_line breaks a quoted field that holds a comma")
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "fixed" and report["engine"] == "model"
@@ -107,6 +107,8 @@ def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path
     assert len(sent) == 5
     task = sent[0]["messages"][1]["content"]
     assert "tests/test_records.py::test_quoted_comma" in task and "parse_line" in task
+    # Beside the spectra, the task carries what the issue's words find in the code.
+    assert "def parse_line" in task.split("# Code the issue's words find")[1]
     names = {t["function"]["name"] for t in sent[0]["tools"]}
     assert {"search", "read_code", "localize", "propose_edit", "finish", "state_plans"} <= names
     # The model saw the first patch rejected, with the gate's reason and the plan to revise.
@@ -263,6 +265,7 @@ def test_an_issue_without_a_failing_test_is_reproduced_first(make_repo, tmp_path
     assert "total += p" in patch and "test_suture_reproduction" not in patch
     sent = transcript(script)
     assert "does not show the issue" in sent[1]["messages"][-1]["content"]
+
     assert git(repo, "for-each-ref", "refs/suture/") == ""  # the private commit's ref is gone
     assert not (repo / "test_suture_reproduction.py").exists()
 
