@@ -20,8 +20,20 @@ Three choices keep the gate sound rather than noisy:
   under real pytest; otherwise it is logged as a tool artefact and the candidate passes.
 
 Known counterexamples join the later candidates' gates: they are replayed first (a fraction of
-a second) before any new search. The whole gate is time-boxed per candidate and never runs past
-the candidate's own deadline; with too little time left it says "not_run".
+a second) before any new search. A replayed counterexample rejects a later candidate at once only
+when it is the same failure (same exception type or false postcondition) on the same line text,
+and that line is one this candidate wrote (inside its changed region, or right after code it
+deleted): then the candidate repeats the earlier candidate's mistake and the earlier judgement
+(base replay, base search, malformed input) carries over. Any other failure on those inputs is
+a finding like a search's and goes through the whole judgement above. Why: the true fix may
+fail on the same inputs at a line it did not touch, a failure mode the original code had before
+the bug was introduced, while the buggy base never reached that line (inflection's
+camelize('', False) raises IndexError in `string[0]` in the original, not in the negated-if
+mutant); replaying that as "the base does not fail" rejected the true fix without ever asking
+whether the base raises IndexError elsewhere (it does, on camelize('', True)).
+
+The whole gate is time-boxed per candidate and never runs past the candidate's own deadline;
+with too little time left it says "not_run".
 """
 
 from __future__ import annotations
@@ -106,7 +118,8 @@ class GateVerifier:
         self.backends = backends
         self._lock = threading.Lock()
         self._call_types: dict[str, list[dict[str, Any]]] | None = None
-        self._known: dict[str, list[tuple[dict[str, str], str]]] = {}  # function -> (inputs, failure kind)
+        # function -> (inputs, failure kind, failing line's text) of each counterexample that rejected a candidate
+        self._known: dict[str, list[tuple[dict[str, str], str, str]]] = {}
         self._counter = 0
 
     # -- the hook ---------------------------------------------------------------------------
@@ -146,18 +159,28 @@ class GateVerifier:
         (and taken out again): `root` must be a scratch copy nobody else reads meanwhile.
         """
         started = time.monotonic()
+        until = started + time_limit
         name = f"{path}::{qualname}"
         target = Target(root, path, qualname)
         if target.language == "python":
-            known = self._replay_known(target, name, started + time_limit)
+            known = self._replay_known(target, name, until)
             if known is not None:
-                return self._reject(known, target, label, started)
+                cx, result, direct = known
+                if direct:
+                    check = FunctionCheck(name, "counterexample", backend="replay", introduced=True, message=(
+                        f"{result.message} (the failure an earlier candidate was rejected for, on the same inputs "
+                        "and the same line, which this candidate changed too; the base commit does not fail on them)"))
+                    return self._reject((target, cx, result, check), target, label, started)
+                # Inputs that break this candidate somewhere else: a finding like a search's, judged the same way.
+                check = FunctionCheck(name, "counterexample", backend="replay",
+                                      inferred_types=self._inferred(target)[1] if annotate else {})
+                return self._judge(target, check, cx, result, check.inferred_types, until, label, started)
         original = None
         inferred: dict[str, str] = {}
         if target.language == "python" and annotate:
             original, inferred = self._annotate(target)
         try:
-            verdict = self._search(target, started + time_limit)
+            verdict = self._search(target, until)
         finally:
             if original is not None:
                 target.file.write_bytes(original)
@@ -168,7 +191,7 @@ class GateVerifier:
             return check
         cx = verdict.counterexample
         if target.language == "c":
-            check.introduced = self._c_new(target, cx, max(MIN_SECONDS, started + time_limit - time.monotonic()))
+            check.introduced = self._c_new(target, cx, max(MIN_SECONDS, until - time.monotonic()))
             if not check.introduced:
                 check.verdict = "counterexample_in_base"
                 check.message = f"the base commit violates it too: {verdict.message}"
@@ -177,16 +200,22 @@ class GateVerifier:
         result = replay(target, cx.inputs, kind="contracts", time_limit=5.0)
         if not result.reproduced:  # the backend replayed it a moment ago: a flaky function
             return _artefact(check, f"the counterexample did not reproduce a second time ({result.status}: {result.message})", started)
+        return self._judge(target, check, cx, result, inferred, until, label, started)
+
+    def _judge(self, target: Target, check: FunctionCheck, cx: Counterexample, result: ReplayResult,
+               inferred: dict[str, str], until: float, label: str, started: float) -> FunctionCheck:
+        """Did the patch bring in this reproduced failure? Reject with a confirmed test if so."""
         introduced, base_says = self._introduced(target, cx.inputs, result)
+        kind = _failure_kind(result.message)
+        location = result.location or cx.location
         if introduced:
-            why = _rejects_malformed_input(result.message, _source_line(target.root, result.location or cx.location))
+            why = _rejects_malformed_input(result.message, _source_line(target.root, location))
             if why:
-                check.failing_line = _source_line(target.root, result.location or cx.location)
+                check.failing_line = _source_line(target.root, location)
                 return _artefact(check, why, started)
-            left = started + time_limit - time.monotonic()
-            elsewhere = self._base_raises(target, _failure_kind(result.message), inferred, max(MIN_SECONDS, left))
+            elsewhere = self._base_raises(target, kind, inferred, max(MIN_SECONDS, until - time.monotonic()))
             if elsewhere:
-                introduced, base_says = False, f"the base commit raises {_failure_kind(result.message)} too, on {elsewhere}"
+                introduced, base_says = False, f"the base commit raises {kind} too, on {elsewhere}"
         check.introduced = introduced
         if not introduced:
             check.verdict = "counterexample_in_base"
@@ -194,9 +223,12 @@ class GateVerifier:
             check.seconds = time.monotonic() - started
             return check
         with self._lock:
-            self._known.setdefault(name, []).append((dict(cx.inputs), _failure_kind(result.message)))
+            known = self._known.setdefault(check.function, [])
+            if all(inputs != cx.inputs for inputs, _, _ in known):
+                known.append((dict(cx.inputs), kind, _source_line(target.root, location)))
         check.message = f"{result.message} ({base_says})"
-        return self._reject((target, cx, result, check), target, label, started)
+        return self._reject((target, Counterexample(cx.inputs, result.message, location, True), result, check),
+                            target, label, started)
 
     def _search(self, target: Target, until: float) -> Verdict:
         """CrossHair first; ESBMC's second opinion only when CrossHair did not exhaust and time is left."""
@@ -214,20 +246,51 @@ class GateVerifier:
             verdict.artefacts += second.artefacts
         return verdict
 
-    def _replay_known(self, target: Target, name: str, until: float):
-        """A counterexample an earlier candidate was rejected for, if this candidate fails on it too."""
+    def _replay_known(self, target: Target, name: str, until: float
+                      ) -> tuple[Counterexample, ReplayResult, bool] | None:
+        """Earlier candidates' counterexamples replayed on this one: (inputs, what happened, direct).
+
+        `direct` (reject without a new judgement) only for the same failure on the same line of
+        code this candidate changed too (see the module docstring); any other reproduced failure
+        is returned for the full judgement.
+        """
         with self._lock:
             known = list(self._known.get(name, ()))
-        for inputs, kind in known[-3:]:
+        changed: set[int] | None = None
+        for inputs, kind, line_text in known[-3:]:
             if until - time.monotonic() < MIN_SECONDS:
                 break
             result = replay(target, inputs, kind="contracts", time_limit=5.0)
-            if result.reproduced and _failure_kind(result.message) == kind:
-                cx = Counterexample(inputs, result.message, result.location, True)
-                check = FunctionCheck(name, "counterexample", backend="replay", introduced=True,
-                                      message=f"{result.message} (an earlier candidate's counterexample; the base commit does not fail on it)")
-                return target, cx, result, check
+            if not result.reproduced:
+                continue
+            cx = Counterexample(inputs, result.message, result.location, True)
+            where, _, number = result.location.rpartition(":")
+            if changed is None:
+                changed = self._changed_lines(target)
+            direct = (_failure_kind(result.message) == kind and where == target.path and number.isdigit()
+                      and int(number) in changed and _source_line(target.root, result.location) == line_text)
+            return cx, result, direct
         return None
+
+    def _changed_lines(self, target: Target) -> set[int]:
+        """Line numbers of `target.file` this candidate wrote or moved next to a deletion (all when no base)."""
+        import difflib
+
+        try:
+            now = target.file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            return set()
+        base_file = self.base_root / target.path if self.base_root is not None else None
+        if base_file is None or not base_file.is_file():
+            return set(range(1, len(now) + 1))
+        then = base_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        changed: set[int] = set()
+        for tag, _i1, _i2, j1, j2 in difflib.SequenceMatcher(None, then, now, autojunk=False).get_opcodes():
+            if tag in ("replace", "insert"):
+                changed.update(range(j1 + 1, j2 + 1))
+            elif tag == "delete":
+                changed.add(j1 + 1)  # a removed guard shows at the line that follows it
+        return changed
 
     def _reject(self, found, target: Target, label: str, started: float) -> FunctionCheck:
         """Write the counterexample as a pytest file and confirm it fails on the candidate."""
@@ -318,30 +381,37 @@ class GateVerifier:
 
     def _annotate(self, target: Target) -> tuple[bytes | None, dict[str, str]]:
         """Write the inferred parameter types into the scratch copy; (the original bytes, the types)."""
+        original, types, annotated = self._inferred(target)
+        if annotated is None:
+            return None, {}
+        target.file.write_bytes(annotated.encode("utf-8"))
+        return original, types
+
+    def _inferred(self, target: Target) -> tuple[bytes | None, dict[str, str], str | None]:
+        """(the file's bytes, the parameter types the tests' literal calls show, the annotated text or None)."""
         try:
             original = target.file.read_bytes()
             text = original.decode("utf-8")  # not read_text: CRLF must come back as CRLF
             tree = ast.parse(text)
         except (OSError, SyntaxError, UnicodeDecodeError):
-            return None, {}
+            return None, {}, None
         func = find_function(tree, target.function)
         if func is None or any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))
                                for d in func.decorator_list):
-            return None, {}  # a decorator may read annotations (singledispatch, pydantic): leave it be
+            return None, {}, None  # a decorator may read annotations (singledispatch, pydantic): leave it be
         with self._lock:
             if self._call_types is None:
                 self._call_types = _collect_calls(target.root)
             observed = list(self._call_types.get(func.name, ()))
         types = inferred_annotations(func, observed, method="." in target.function)
         if not types:
-            return None, {}
+            return None, {}, None
         annotated = _insert_annotations(text, func, types)
         try:
             ast.parse(annotated)
         except SyntaxError:
-            return None, {}
-        target.file.write_bytes(annotated.encode("utf-8"))
-        return original, types
+            return None, {}, None
+        return original, types, annotated
 
 
 # -- verdicts ----------------------------------------------------------------------------------
@@ -739,16 +809,31 @@ def verification_report(chosen: Any, verdicts: list[Any], *, enabled: bool = Tru
         return {"verdict": "not_run", "reason": "the bounded verifier was switched off for this run",
                 "regression_tests": evidence}
     if chosen is None:
-        tested = [v for v in verdicts if v.stage == "verifier"]
-        reason = ("every candidate that passed the tests had a counterexample" if tested
-                  else "no candidate passed the tests, so none reached the verifier")
-        return {"verdict": "not_run", "reason": reason, "regression_tests": evidence}
+        return {"verdict": "not_run", "reason": _no_patch_reason(verdicts), "regression_tests": evidence}
     data = getattr(chosen, "verification", None) or {}
     return {"verdict": chosen.verifier or "not_run",
             "message": chosen.verifier_details,
             "functions": data.get("functions", []),
             "seconds": data.get("seconds"),
             "regression_tests": evidence}
+
+
+def _no_patch_reason(verdicts: list[Any]) -> str:
+    """Why no patch's verification is shown, from what the verifier really said about each candidate."""
+    tested = [v for v in verdicts if v.stage == "verifier" and not getattr(v, "duplicate_of", None)]
+    if not tested:
+        return "no candidate passed the tests, so none reached the verifier"
+    rejected = [v for v in tested if v.verifier == "counterexample"]
+    if len(rejected) == len(tested):
+        return f"every candidate that passed the tests had a counterexample ({len(rejected)})"
+    counts: dict[str, int] = {}
+    for verdict in tested:
+        name = (verdict.verifier or "not_run").replace("_", " ")
+        counts[name] = counts.get(name, 0) + 1
+    said = ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))
+    passed = len(tested) - len(rejected)
+    return (f"{passed} candidate(s) passed the tests and the verifier but none was delivered "
+            f"(verifier verdicts of the {len(tested)} that reached it: {said})")
 
 
 def verification_sentence(chosen: Any) -> str:

@@ -12,6 +12,7 @@ import os
 import stat
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ import pytest
 from conftest import git
 from suture.tools import crosshair_backend, esbmc_backend, hypothesis_backend
 from suture.tools.counterexample import replay, write_pytest_test
-from suture.tools.verifier import Target, side_effects, verify
+from suture.tools.verifier import Target, find_function, side_effects, verify
 
 NO_COUNTEREXAMPLE = ("no_counterexample_within_bound", "exhausted")
 
@@ -116,6 +117,46 @@ def test_undocumented_crash_is_found_and_a_deliberate_raise_is_not(make_repo):
 
     deliberate = crosshair_backend.check(Target(repo, "calc.py", "checked"), time_limit=15)
     assert deliberate.verdict in NO_COUNTEREXAMPLE
+
+
+CONDITIONAL_DEFS = """\
+    import sys
+
+    try:
+        from math import no_such_function as scaled
+    except ImportError:
+        def scaled(x: int) -> int:
+            return [0, 1, 2][x] * 2
+
+    if sys.version_info >= (3, 0):
+        def pick_live(x: int) -> int:
+            return x + 1
+    else:
+        def pick_live(x: int) -> int:
+            return [0][x]
+
+    if UNKNOWN_FLAG if "UNKNOWN_FLAG" in dir() else False:
+        def either(x: int) -> int:
+            return x
+    else:
+        def either(x: int) -> int:
+            return -x
+    """
+
+
+def test_a_function_defined_in_a_module_level_try_or_if_block_is_found(make_repo):
+    """more_itertools defines dl_mul inside `try: from math import sumprod / except ImportError:`."""
+    repo = make_repo({"cond.py": CONDITIONAL_DEFS})
+    crash = verify(Target(repo, "cond.py", "scaled"), "contracts", time_limit=20, backends=("crosshair",))
+    assert crash.verdict == "counterexample", crash.message
+    assert crash.counterexample.message.startswith("IndexError")
+    # The live branch of a version test is the one checked: the dead one would crash.
+    live = verify(Target(repo, "cond.py", "pick_live"), "contracts", time_limit=20, backends=("crosshair",))
+    assert live.verdict in NO_COUNTEREXAMPLE, live.message
+    tree = ast.parse(textwrap.dedent(CONDITIONAL_DEFS))
+    # A test it cannot decide: the first definition in source order.
+    assert ast.unparse(find_function(tree, "either").body[0]) == "return x"
+    assert find_function(tree, "missing") is None
 
 
 def test_file_io_is_unsupported_not_a_crash(make_repo):

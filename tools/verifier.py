@@ -24,6 +24,7 @@ import ast
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -150,12 +151,20 @@ def module_name(path: str) -> str:
 
 
 def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The def named by a dotted qualname ("Class.method", "outer.inner"), None when absent."""
+    """The def named by a dotted qualname ("Class.method", "outer.inner"), None when absent.
+
+    Definitions inside module- or class-level `if`/`else`, `try`/`except`/`else`/`finally`
+    and `with` blocks count (`try: from math import sumprod` / `except ImportError: def
+    sumprod(...)`). When a name is defined more than once, the first definition that would
+    be live wins: an `if` whose test reads only `sys.version_info`, `sys.platform` or
+    `os.name` is decided for this interpreter (the one the backends run the code in);
+    any other block is searched in source order, its body before its alternatives.
+    """
     body: list[ast.stmt] = tree.body
     found: ast.AST | None = None
     for part in qualname.split("."):
         found = next(
-            (node for node in body
+            (node for node in _live_statements(body)
              if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == part),
             None,
         )
@@ -163,6 +172,63 @@ def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.Asyn
             return None
         body = found.body  # type: ignore[attr-defined]
     return found if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+
+
+def _live_statements(body: list[ast.stmt]):
+    """The statements of `body` with those of its conditional blocks spliced in, in the order above."""
+    for node in body:
+        if isinstance(node, ast.If):
+            taken = _static_test(node.test)
+            if taken is not False:
+                yield from _live_statements(node.body)
+            if taken is not True:
+                yield from _live_statements(node.orelse)
+        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            yield from _live_statements(node.body)
+            for handler in node.handlers:
+                yield from _live_statements(handler.body)
+            yield from _live_statements(node.orelse)
+            yield from _live_statements(node.finalbody)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            yield from _live_statements(node.body)
+        else:
+            yield node
+
+
+# Names an `if` test may read and still be decided statically, as the running interpreter sees them.
+_STATIC_NAMES = {"sys.version_info": sys.version_info, "sys.platform": sys.platform, "os.name": os.name}
+
+
+def _static_test(test: ast.expr) -> bool | None:
+    """The value of an `if` test built only from the names above and literals; None when unknown."""
+    allowed = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Not, ast.And, ast.Or, ast.Constant,
+               ast.Tuple, ast.Subscript, ast.Slice, ast.Load, ast.cmpop)
+    names: dict[str, Any] = {}
+    for node in ast.walk(test):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            dotted = _dotted(node) or ""
+            known = next((name for name in _STATIC_NAMES if dotted == name or dotted.startswith(name + ".")), None)
+            if known:
+                names[known] = _STATIC_NAMES[known]
+                continue
+            if isinstance(node, ast.Name) and node.id in ("sys", "os"):
+                continue  # the head of an allowed dotted name
+            return None
+        if not isinstance(node, allowed):
+            return None
+    if not names:
+        return None
+    scope = {"sys": _Namespace(version_info=_STATIC_NAMES["sys.version_info"], platform=_STATIC_NAMES["sys.platform"]),
+             "os": _Namespace(name=_STATIC_NAMES["os.name"])}
+    try:
+        return bool(eval(compile(ast.Expression(test), "<if>", "eval"), {"__builtins__": {}}, scope))  # noqa: S307
+    except Exception:
+        return None
+
+
+class _Namespace:
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
 
 
 # Calls that reach outside the process or depend on the clock or chance. Their results are
@@ -214,7 +280,10 @@ def side_effects(source: str, qualname: str) -> list[str]:
     """
     tree = ast.parse(source)
     aliases = _import_aliases(tree)
-    local_defs = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for node in _live_statements(tree.body):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            local_defs.setdefault(node.name, node)
     start = find_function(tree, qualname)
     if start is None:
         return []
