@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -79,3 +81,44 @@ def repo_snapshot(repo: Path, prune: bool = False) -> dict[str, object]:
         "stash": git(repo, "stash", "list"),
         "worktrees": git(repo, "worktree", "list", "--porcelain"),
     }
+
+
+def suture(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+    """The real CLI in a subprocess, as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(done: subprocess.CompletedProcess) -> dict:
+    """The one JSON object a --json command prints as its last stdout line."""
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# A bug no repair template reaches (a quoted CSV field needs a real CSV reader): the planner's
+# and the verifier gate's end-to-end tests share it.
+CSV_BUG = {
+    "contacts/__init__.py": "",
+    "contacts/records.py": """
+        import csv
+
+
+        def parse_line(line):
+            return line.split(",")
+
+
+        def names(text):
+            return [parse_line(row)[0] for row in text.splitlines() if row]
+    """,
+    "tests/test_records.py": """
+        from contacts.records import names, parse_line
+
+        def test_plain():
+            assert parse_line("ada,london") == ["ada", "london"]
+
+        def test_quoted_comma():
+            assert parse_line('"lovelace, ada",london') == ["lovelace, ada", "london"]
+
+        def test_names():
+            assert names("ada,london\\nalan,wilmslow\\n") == ["ada", "alan"]
+    """,
+}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pytest
-from conftest import git
+from conftest import git, last_json, suture
 
 BUGGY = {
     "shop/__init__.py": "",
@@ -43,13 +42,6 @@ BUGGY = {
 }
 
 
-def suture(*args, cwd, timeout=300):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def last_json(done):
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def snapshot(repo):

@@ -8,38 +8,10 @@ tools the model calls, the gates judging each proposed patch in scratch worktree
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from conftest import git
+from conftest import CSV_BUG, git, last_json, suture
 
 # A bug no repair template reaches: a quoted field needs a real CSV reader.
-CSV_BUG = {
-    "contacts/__init__.py": "",
-    "contacts/records.py": """
-        import csv
-
-
-        def parse_line(line):
-            return line.split(",")
-
-
-        def names(text):
-            return [parse_line(row)[0] for row in text.splitlines() if row]
-    """,
-    "tests/test_records.py": """
-        from contacts.records import names, parse_line
-
-        def test_plain():
-            assert parse_line("ada,london") == ["ada", "london"]
-
-        def test_quoted_comma():
-            assert parse_line('"lovelace, ada",london') == ["lovelace, ada", "london"]
-
-        def test_names():
-            assert names("ada,london\\nalan,wilmslow\\n") == ["ada", "alan"]
-    """,
-}
 
 GOOD_EDIT = {"path": "contacts/records.py", "search": '    return line.split(",")',
              "replace": "    return next(csv.reader([line]))"}
@@ -63,13 +35,6 @@ def write_script(path, turns):
     return path
 
 
-def suture(*args, cwd, timeout=300):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def last_json(done):
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def transcript(script):

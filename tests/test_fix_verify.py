@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git
+from conftest import CSV_BUG, git, last_json, suture
 
 # The first repair template that passes the tests (`1` -> `2`: items[2 - len(items)]) is right
 # for three items and crashes on one; swapping the operands (items[len(items) - 1]) is the fix.
@@ -53,13 +53,6 @@ CRASHING_PATCH = ("return items[1 - len(items)]", "return items[2 - len(items)]"
 NO_COUNTEREXAMPLE = ("no_counterexample_within_bound", "exhausted")
 
 
-def suture(*args, cwd, timeout=300):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def last_json(done):
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def trajectory(report):
@@ -126,34 +119,8 @@ def test_a_crashing_template_patch_is_rejected_and_the_fix_verified(make_repo):
     assert on_fix.returncode == 0, on_fix.stdout
 
 
-# A bug no template reaches (a quoted CSV field); the model's first patch passes the tests but
-# crashes on an empty line, the second is right.
-CSV_BUG = {
-    "contacts/__init__.py": "",
-    "contacts/records.py": """
-        import csv
-
-
-        def parse_line(line):
-            return line.split(",")
-
-
-        def names(text):
-            return [parse_line(row)[0] for row in text.splitlines() if row]
-    """,
-    "tests/test_records.py": """
-        from contacts.records import names, parse_line
-
-        def test_plain():
-            assert parse_line("ada,london") == ["ada", "london"]
-
-        def test_quoted_comma():
-            assert parse_line('"lovelace, ada",london') == ["lovelace, ada", "london"]
-
-        def test_names():
-            assert names("ada,london\\nalan,wilmslow\\n") == ["ada", "alan"]
-    """,
-}
+# On the CSV bug (conftest.CSV_BUG, which no template reaches) the model's first patch passes the
+# tests but crashes on an empty line; the second is right.
 CRASHING_EDIT = {"path": "contacts/records.py", "search": '    return line.split(",")',
                  "replace": "    return next(csv.reader([line])) if line[0] else []"}
 GOOD_EDIT = {"path": "contacts/records.py", "search": '    return line.split(",")',
