@@ -255,6 +255,7 @@ def fix(
     samples: int = typer.Option(1, "--samples", min=1, max=8, metavar="N", help="Patches sampled per plan's first proposal (at rising temperatures); at most 8."),
     text_tools: bool = typer.Option(False, "--text-tools", help="Describe the tools in the prompt and read calls from the answer's text (models without native tool calls)."),
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
+    target: list[str] = typer.Option([], "--target", metavar="FILE.c[::FUNC]", help="Repair C code with ESBMC as the oracle (no tests needed): every function of FILE.c, or FUNC alone; repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -290,6 +291,7 @@ def fix(
             time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
             model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
             allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
+            targets=tuple(target),
         )
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")

@@ -13,6 +13,7 @@ batch is then spent looking for a smaller or less risky equivalent.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -77,6 +78,8 @@ class FixOptions:
     samples: int = 1  # patches sampled per plan's first proposal (agent/planner.py)
     text_tools: bool = False  # tools described in the prompt, for models without native tool calls
     verify: bool = True  # the bounded verifier as the last gate (agent/verify_gate.py)
+    # C targets ("file.c" or "file.c::func"): repaired with ESBMC as the oracle, no tests (agent/c_repair.py).
+    targets: Sequence[str] = ()
     # `suture fix --resume`: the interrupted run (agent.replay.RecordedRun) whose model turns are
     # answered from its record before the model is asked (see agent/replay.py).
     resume_from: Any = None
@@ -117,6 +120,10 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
 
     client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
     try:
+        if options.targets:
+            from suture.agent.c_repair import run_c_fix
+
+            return run_c_fix(repo, options, base, run_dir, trajectory.log, progress.stage, started)
         return _fix(repo, options, client, base, run_dir, trajectory, progress, started, deadline)
     finally:
         release_reproductions(repo, run_dir.name)
@@ -133,6 +140,13 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     except LocalizeError as error:
         trajectory.log("error", message=str(error))
         message = str(error)
+        from suture.agent.c_repair import fallback_targets, run_c_fix
+
+        c_files = fallback_targets(repo, message)
+        if c_files:  # no tests at all, but C files: ESBMC is the oracle
+            trajectory.log("c_fallback", files=c_files)
+            options = dataclasses.replace(options, targets=tuple(c_files))
+            return run_c_fix(repo, options, base, run_dir, trajectory.log, progress.stage, started)
         if not (client is not None and options.issue_text and "no test fails" in message.lower()):
             if options.issue_text and "no test fails" in message.lower():
                 message += " The rule engine needs a failing test; an issue text alone needs a model."
@@ -382,7 +396,7 @@ def _options_dict(options: FixOptions) -> dict[str, Any]:
             "model": options.model, "api_base": options.api_base, "max_cost": options.max_cost,
             "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
             "map_tokens": options.map_tokens, "samples": options.samples, "text_tools": options.text_tools, "verify": options.verify,
-            "resumed_from": getattr(options.resume_from, "run_id", None)}
+            "targets": list(options.targets), "resumed_from": getattr(options.resume_from, "run_id", None)}
 
 
 class _Trajectory:

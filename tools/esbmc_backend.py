@@ -142,15 +142,18 @@ def _relative(path: str, root: Path) -> str:
 # ---------------------------------------------------------------- C
 
 
-def check_c(target: Target, *, bound: int | None = None, time_limit: float = 30.0) -> Verdict:
-    """Memory safety and signed overflow of a C file's main (or of `target.function`, inputs nondet)."""
+def check_c(target: Target, *, bound: int | None = None, time_limit: float = 30.0,
+            overflow_check: bool = True, include_dirs: tuple[Path, ...] = ()) -> Verdict:
+    """Memory safety and (with `overflow_check`) signed overflow of a C file's main (or of
+    `target.function`, inputs nondet)."""
     started = time.monotonic()
     bound = bound or DEFAULT_BOUND
     binary, refused = _trusted(bound)
     if refused:
         return refused
     file = target.file.resolve()
-    base = [str(file), "-I", str(file.parent), "--unwind", str(bound), "--overflow-check"]
+    base = [str(file), "-I", str(file.parent), *[arg for d in include_dirs for arg in ("-I", str(d))],
+            "--unwind", str(bound)] + (["--overflow-check"] if overflow_check else [])
     if target.function:
         base += ["--function", target.function]
     seconds = lambda: time.monotonic() - started  # noqa: E731
