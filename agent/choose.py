@@ -91,7 +91,13 @@ def choose(
                 method, matrix, tests = "b4", result.passes, result.tests
     votes = len(groups[chosen.normalized_key or chosen.candidate_id])
     covering = len(set(chosen.selected_tests) | set(chosen.fixed))
-    agreement = votes / len(accepted)
+    # Agreement is evidence among a model's independent patches (or B4's consensus sets), not
+    # among the rule engine's systematic variants of a line (agent/select.confidence).
+    model_accepted = [v for v in accepted if v.candidate_id.startswith("model-")]
+    agreement: float | None = None
+    if len(model_accepted) > 1:
+        agreement = sum(1 for v in model_accepted if (v.normalized_key or v.candidate_id)
+                        == (chosen.normalized_key or chosen.candidate_id)) / len(model_accepted)
     if method == "b4":
         agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
     rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))

@@ -111,24 +111,28 @@ VERIFIER_WEIGHT = {"exhausted": 0.5, "no_counterexample_within_bound": 0.3, "uns
                    "not_run": 0.0}
 
 
-def confidence(covering_tests: int, verifier: str, agreement: float, risks: Sequence[str] = ()) -> Confidence:
-    """How well evidenced a patch that passed every gate is.
+def confidence(covering_tests: int, verifier: str, agreement: float | None, risks: Sequence[str] = ()) -> Confidence:
+    """How well evidenced a patch that passed every gate is: a weighted mean of the evidence there is.
 
-    Tests weigh most (they are the repository's own statement of intent): one covering
-    test is thin, five or more is as good as it gets. The verifier adds evidence when it
-    searched and found nothing; agreement among distinct passing candidates adds some
-    (disagreement means the tests could not tell patches apart). Overfitting risks
-    (a deleted check, a weakened condition) take evidence away.
+    Tests weigh most (they are the repository's own statement of intent): one test running the
+    changed code is thin, three or more is as good as tests get. The verifier counts when it
+    searched and found nothing. Agreement counts only where it means something: among a
+    model's independent samples, or B4's consensus sets (`agreement` None otherwise: the rule
+    engine's candidates are systematic variants of one line, and several of them passing says
+    the tests are loose, which the test count already says). Overfitting risks (a deleted
+    check, a weakened condition) take evidence away.
     """
-    tests_part = min(1.0, covering_tests / 5)
-    verifier_part = VERIFIER_WEIGHT.get(verifier, 0.0)
-    value = 0.6 * tests_part + 0.2 * verifier_part + 0.2 * max(0.0, min(1.0, agreement))
-    # With no verifier evidence (not run, unsupported, an error, or a failure the base commit
-    # shares, which says nothing about the patch) the tests carry the patch: rescale what is left.
-    if verifier not in ("exhausted", "no_counterexample_within_bound"):
-        value = (0.6 * tests_part + 0.2 * max(0.0, min(1.0, agreement))) / 0.8
+    parts = [(0.6, min(1.0, covering_tests / 3))]
+    # A verdict that is no evidence (not run, unsupported, an error, a failure the base commit
+    # shares) is left out rather than counted as zero.
+    if verifier in ("exhausted", "no_counterexample_within_bound"):
+        parts.append((0.2, VERIFIER_WEIGHT[verifier]))
+    if agreement is not None:
+        parts.append((0.2, max(0.0, min(1.0, agreement))))
+    value = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
     value = max(0.0, value - 0.15 * len(risks))
-    reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}",
-               f"{agreement:.0%} of the passing candidates agree"]
+    reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}"]
+    if agreement is not None:
+        reasons.append(f"{agreement:.0%} of the passing candidates agree")
     reasons += [f"risk: {r}" for r in risks]
-    return Confidence(value, covering_tests, verifier, agreement, reasons)
+    return Confidence(value, covering_tests, verifier, agreement if agreement is not None else 1.0, reasons)

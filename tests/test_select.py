@@ -47,7 +47,7 @@ def test_bad_matrices_are_refused():
 
 
 def test_confidence_grows_with_evidence_and_falls_with_risks():
-    thin = confidence(covering_tests=1, verifier="not_run", agreement=1.0)
+    thin = confidence(covering_tests=1, verifier="not_run", agreement=None)
     solid = confidence(covering_tests=6, verifier="not_run", agreement=1.0)
     verified = confidence(covering_tests=1, verifier="exhausted", agreement=1.0)
     risky = confidence(covering_tests=6, verifier="not_run", agreement=1.0, risks=["removes_check", "deletes_code"])
@@ -56,3 +56,13 @@ def test_confidence_grows_with_evidence_and_falls_with_risks():
     assert risky.value < solid.value and "risk: removes_check" in risky.reasons
     assert 0.0 <= thin.value <= 1.0 and solid.value == pytest.approx(1.0)
     assert solid.to_dict()["weak"] is False
+
+
+def test_agreement_counts_only_where_it_is_evidence():
+    # Two tests run the change; no verifier evidence; the rule engine's variants say nothing.
+    rules_only = confidence(covering_tests=2, verifier="not_run", agreement=None)
+    assert not rules_only.weak and rules_only.agreement == 1.0
+    assert not any("agree" in r for r in rules_only.reasons)
+    # The same patch chosen among a model's samples that disagree is weaker.
+    split = confidence(covering_tests=2, verifier="not_run", agreement=0.25)
+    assert split.value < rules_only.value and "25% of the passing candidates agree" in split.reasons

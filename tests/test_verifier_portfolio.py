@@ -64,10 +64,12 @@ def test_exactly_one_backend_tells_the_pair_apart_and_the_portfolio_catches_it(t
     target = _target(tmp_path, name, base, candidate)
     alone = {b: verify(target, "equivalence", time_limit=TIME_LIMIT, backends=(b,)) for b in PYTHON_BACKENDS}
     caught = [b for b, v in alone.items() if v.verdict == "counterexample"]
-    assert caught == [catcher], {b: v.message for b, v in alone.items()}
-    # The one that missed makes no claim beyond its bound.
-    missed = next(v for b, v in alone.items() if b != catcher)
-    assert missed.verdict in ("no_counterexample_within_bound", "exhausted")
+    assert catcher in caught, {b: v.message for b, v in alone.items()}
+    # Within the bound the other backend normally misses it and then claims nothing beyond its
+    # bound. With more wall time per path (a loaded machine) CrossHair sometimes reaches the
+    # casefold letters too: a second catch is allowed, a false "exhausted" is not.
+    other = next(v for b, v in alone.items() if b != catcher)
+    assert other.verdict in ("no_counterexample_within_bound", "counterexample"), other.message
 
     portfolio = verify(target, "equivalence", time_limit=2 * TIME_LIMIT)
     assert portfolio.verdict == "counterexample" and portfolio.backend == catcher
