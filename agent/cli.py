@@ -245,7 +245,7 @@ def fix(
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest)."),
     failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
-    max_candidates: int = typer.Option(500, "--max-candidates", min=1, metavar="N", help="Most candidate patches to gate."),
+    max_candidates: int = typer.Option(500, "--max-candidates", min=0, metavar="N", help="Most rule-engine candidates to gate (0: straight to the model)."),
     apply: bool = typer.Option(False, "--apply", help="Write the fix into the working tree (only if it applies cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the fix on a new branch suture/<run-id>; your checkout is not changed."),
     model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="litellm model name (or scripted:PATH to play back a script); default: the model setting, else the rule engine alone."),

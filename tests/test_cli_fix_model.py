@@ -308,3 +308,17 @@ def test_proposing_a_rejected_patch_again_is_steered_then_stopped(make_repo, tmp
     assert "rejected patch" in report["planner"]["message"]
     sent = transcript(script)
     assert len(sent) == 3 and "same code as model-1" in sent[2]["messages"][-2]["content"]
+
+
+def test_max_candidates_zero_goes_straight_to_the_model(make_repo, tmp_path):
+    repo = make_repo({
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                        "def test_add_zero():\n    assert add(4, 0) == 4\n\ndef test_add_neg():\n    assert add(-1, 1) == 0\n",
+    })
+    script = write_script(tmp_path / "model.jsonl", [
+        turn(("propose_edit", {"edits": [{"path": "calc.py", "search": "a - b", "replace": "a + b"}]}))])
+    done = suture("fix", "--json", "--max-candidates", "0", "--model", f"scripted:{script}", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["engine"] == "model" and report["candidates_tried"] == 1
