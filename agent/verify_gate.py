@@ -64,6 +64,9 @@ DEFAULT_FUNCTION_SECONDS = 5.0  # one changed function, all backends together
 DEFAULT_CANDIDATE_SECONDS = 10.0  # the whole gate for one candidate
 MAX_FUNCTIONS = 4  # more changed functions than this: the rest are listed as not run
 MIN_SECONDS = 1.5  # below this no backend gets far enough to say anything
+# A rejection rests on the base search NOT finding the same failure; a search starved by the
+# function's time box (or a loaded machine) would reject true fixes, so it always gets this much.
+BASE_SEARCH_SECONDS = 4.0
 ESBMC_AFTER_SECONDS = 3.0  # ESBMC (slow to start) runs as the second opinion only with this much left
 DEADLINE_MARGIN = 1.0  # seconds kept back before the candidate's deadline
 TEST_FILE_SECONDS = 30.0  # the confirming pytest run of a counterexample test
@@ -213,7 +216,7 @@ class GateVerifier:
             if why:
                 check.failing_line = _source_line(target.root, location)
                 return _artefact(check, why, started)
-            elsewhere = self._base_raises(target, kind, inferred, max(MIN_SECONDS, until - time.monotonic()))
+            elsewhere = self._base_raises(target, kind, inferred, max(BASE_SEARCH_SECONDS, until - time.monotonic()))
             if elsewhere:
                 introduced, base_says = False, f"the base commit raises {kind} too, on {elsewhere}"
         check.introduced = introduced
