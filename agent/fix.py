@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import re
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -340,6 +341,7 @@ def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
 
 def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | None, passing: int) -> str:
     what = candidate.description if candidate else verdict.candidate_id
+    what = re.sub(r" in line \d+$", "", what)  # the place follows as path:line
     where = ""
     if candidate is not None:
         where = f" in {candidate.path}" + (f":{candidate.line}" if candidate.line else "")
