@@ -133,7 +133,7 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
         f'"""Counterexample for {module}.{func} found by suture{f" ({note})" if note else ""}.',
         "",
         f"{_one_line(result.message)}",
-        f'Replayed in CPython; this test fails as long as the defect is there."""',
+        'Replayed in CPython; this test fails as long as the defect is there."""',
         "",
         "import copy",
         "import importlib",
@@ -179,7 +179,7 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
         if result.expected_exception:
             exc_module, _, exc_name = result.expected_exception.rpartition(".")
             lines.append(f"    expected = getattr(importlib.import_module({exc_module!r}), {exc_name!r})")
-            lines.append(f"    with pytest.raises(expected):")
+            lines.append("    with pytest.raises(expected):")
             lines.append(f"        {call}")
         else:
             if result.expected_value is None:
@@ -404,16 +404,25 @@ def _failing_frame(exc: BaseException, file: str) -> tuple[str, int]:
     return (frame.filename, frame.lineno or 0) if frame else ("", 0)
 
 
-def _replay_contracts(request: dict[str, Any]) -> ReplayResult:
-    module = load_module(request["root"], request["module"])
-    fn = resolve(module, request["function"])
+def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any]) -> tuple | ReplayResult:
+    """(args, kwargs, by_name) for `fn` from a counterexample's inputs, or why they cannot be replayed."""
     try:
-        args, kwargs, by_name = build_arguments(fn, module, request["inputs"])
+        args, kwargs, by_name = build_arguments(fn, module, inputs)
     except Exception as exc:
         return ReplayResult("unreplayable", f"the inputs cannot be rebuilt in CPython ({exc.__class__.__name__}: {exc})")
     mismatch = _type_mismatch(fn, by_name)
     if mismatch:
         return ReplayResult("unreplayable", mismatch)
+    return args, kwargs, by_name
+
+
+def _replay_contracts(request: dict[str, Any]) -> ReplayResult:
+    module = load_module(request["root"], request["module"])
+    fn = resolve(module, request["function"])
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    if isinstance(rebuilt, ReplayResult):
+        return rebuilt
+    args, kwargs, by_name = rebuilt
     conditions = _conditions(fn)
     bound = {**by_name}
     for pre in getattr(conditions, "pre", ()) or ():
@@ -531,13 +540,10 @@ def _replay_equivalence(request: dict[str, Any]) -> ReplayResult:
     base_module = load_base_module(request["module"], request["base_file"])
     fn = resolve(module, request["function"])
     base_fn = resolve(base_module, request["function"])
-    try:
-        args, kwargs, by_name = build_arguments(fn, module, request["inputs"])
-    except Exception as exc:
-        return ReplayResult("unreplayable", f"the inputs cannot be rebuilt in CPython ({exc.__class__.__name__}: {exc})")
-    mismatch = _type_mismatch(fn, by_name)
-    if mismatch:
-        return ReplayResult("unreplayable", mismatch)
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    if isinstance(rebuilt, ReplayResult):
+        return rebuilt
+    args, kwargs, by_name = rebuilt
     expected = run_outcome(base_fn, args, kwargs, by_name)
     actual = run_outcome(fn, args, kwargs, by_name)
     if same_outcome(expected, actual, request.get("float_policy", "exact")):
