@@ -36,7 +36,7 @@ from suture.agent.rules import RuleCandidate, generate_candidates
 from suture.agent.validate import Candidate, GateVerdict, validate
 from suture.agent.verify_gate import GateVerifier, verification_report, verification_sentence
 from suture.tools import gitstate
-from suture.tools.llm import LLMError, head_tail
+from suture.tools.llm import BudgetExceeded, LLMError, head_tail
 from suture.tools.testrun import TestRunError, run_tests
 from suture.tools.localize import LocalizeError, localize
 from suture.tools.workspace import WorktreePool
@@ -159,6 +159,8 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                                                   log=trajectory.log)
         except LLMError as provider:
             raise SutureExit(f"the model provider failed: {provider.message}", ExitCode.PROVIDER_ERROR) from None
+        except BudgetExceeded as spent:
+            raise SutureExit(f"no verified patch: {spent.message}", ExitCode.BUDGET_EXHAUSTED) from None
         trajectory.log("reproduction", reproduced=reproduction is not None, notes=repro_notes,
                        **(reproduction.to_dict() if reproduction else {}))
         if reproduction is None:

@@ -322,3 +322,14 @@ def test_max_candidates_zero_goes_straight_to_the_model(make_repo, tmp_path):
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["engine"] == "model" and report["candidates_tried"] == 1
+
+
+def test_a_budget_spent_while_reproducing_is_exit_5(make_repo, tmp_path):
+    repo = make_repo({
+        "shop.py": "def order_total(prices):\n    return -sum(prices)\n",
+        "test_shop.py": "from shop import order_total\n\ndef test_empty():\n    assert order_total([]) == 0\n",
+    })
+    passing = "```python\nfrom shop import order_total\n\ndef test_t():\n    assert order_total([]) == 0\n```"
+    script = write_script(tmp_path / "model.jsonl", [{"text": passing, "cost_usd": 0.5}] * 3)
+    done = suture("fix", "--json", "--issue", ISSUE, "--model", f"scripted:{script}", "--max-cost", "0.4", cwd=repo)
+    assert done.returncode == 5 and "budget" in done.stderr and "Traceback" not in done.stderr
