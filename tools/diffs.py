@@ -76,8 +76,11 @@ def diff_worktree(tree: Path) -> str:
     try:
         temp_index = scratch / "index"
         if index.is_file():
-            # A copy keeps git's stat cache, so unchanged files are not re-read.
-            shutil.copyfile(index, temp_index)
+            # A copy keeps git's stat cache, so unchanged files are not re-read. It must keep the
+            # index's mtime too (copy2): git trusts a cached stat only for files older than the
+            # index, so a same-size edit made in the same clock tick as the checkout (a candidate
+            # applied right after a reset) would otherwise look unchanged.
+            shutil.copy2(index, temp_index)
         env = {"GIT_INDEX_FILE": str(temp_index)}
         if not index.is_file():
             _git(top, "read-tree", "HEAD", env=env)
