@@ -274,6 +274,11 @@ class _Gatekeeper:
             verdict.message = "the candidate has no edits."
             raise _Rejected(verdict)
         verdict.patch = diff_worktree(self.tree)
+        if not verdict.patch.strip():
+            # Every edit applied, so something should differ: ask again hashing every file rather
+            # than trusting git's stat cache (a same-size edit right after a reset was once read
+            # as "no change" under heavy load; cause not pinned down).
+            verdict.patch = diff_worktree(self.tree, trust_stat_cache=False)
         verdict.diff_lines = diff_line_count(verdict.patch)
         if not verdict.patch.strip():
             verdict.message = "the edits leave every file as it was."

@@ -54,13 +54,14 @@ def _toplevel(path: Path) -> Path | None:
     return Path(out) if done.returncode == 0 and out else None
 
 
-def diff_worktree(tree: Path) -> str:
+def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
     """The changes of the work tree holding `tree` against its HEAD, as a git patch.
 
     Untracked files (not ignored) appear as new files, removed ones as deleted, with
     a/ b/ prefixes and binary hunks, paths from the top of the work tree. The tree's
     own index is never touched: the diff is staged into a temporary copy of it.
-    "" when nothing changed.
+    "" when nothing changed. `trust_stat_cache=False` starts from HEAD's tree instead of
+    the index copy, so every file's content is hashed (slower; for a second opinion).
     """
     tree = Path(tree)
     if not tree.is_dir():
@@ -75,14 +76,14 @@ def diff_worktree(tree: Path) -> str:
     scratch = Path(tempfile.mkdtemp(prefix="suture-index-"))
     try:
         temp_index = scratch / "index"
-        if index.is_file():
+        if index.is_file() and trust_stat_cache:
             # A copy keeps git's stat cache, so unchanged files are not re-read. It must keep the
             # index's mtime too (copy2): git trusts a cached stat only for files older than the
             # index, so a same-size edit made in the same clock tick as the checkout (a candidate
             # applied right after a reset) would otherwise look unchanged.
             shutil.copy2(index, temp_index)
         env = {"GIT_INDEX_FILE": str(temp_index)}
-        if not index.is_file():
+        if not temp_index.is_file():
             _git(top, "read-tree", "HEAD", env=env)
         added = _git(top, "add", "-A", env=env)
         if added.returncode != 0:
