@@ -68,7 +68,7 @@ def choose(
     groups: dict[str, list[GateVerdict]] = {}
     for verdict in accepted:
         groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
-    heads = [v for v in rank(accepted)]
+    heads = rank(accepted)
     # Among equally good patches: one with no overfitting risk first, then the one most
     # candidates agree on (majority vote), then the gates' ranking.
     votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}

@@ -28,7 +28,7 @@ from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.rank import rank
 from suture.agent.choose import Choice, choose
-from suture.agent.reproduce import Reproduction, related_code, release_reproductions, reproduce
+from suture.agent.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.select import CONFIDENCE_THRESHOLD
 from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.planner_tools import Toolbox, suspects_text
@@ -244,7 +244,8 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                     verdicts, {cid: tuple(c.risks) for cid, c in candidates.items()}, client=client, pool=pool,
                     issue=options.issue_text or "", failing=found.failing, test_cmd=options.test_cmd,
                     code=_changed_code(base_tree / pool.inside, verdicts),
-                    imports=_test_imports(base_tree / pool.inside, found.failing), log=trajectory.log,
+                    imports=test_imports(base_tree / pool.inside,
+                                         list(dict.fromkeys(n.split("::", 1)[0] for n in found.failing))), log=trajectory.log,
                 )
                 trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
     except WorkspaceError as error:
@@ -606,14 +607,3 @@ def _changed_code(tree: Path, verdicts: list[GateVerdict], chars: int = 6000) ->
                 segment = ast.get_source_segment(text, node) or ""
                 parts.append(f"# {path}\n{segment}")
     return head_tail("\n\n".join(parts), chars)
-
-
-def _test_imports(tree: Path, failing: list[str], limit: int = 12) -> str:
-    lines: list[str] = []
-    for path in dict.fromkeys(n.split("::", 1)[0] for n in failing):
-        try:
-            text = (tree / path).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        lines += [line for line in text.splitlines() if line.startswith(("import ", "from ")) and line not in lines]
-    return "\n".join(lines[:limit])

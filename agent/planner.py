@@ -161,8 +161,10 @@ def _samples(client: LLMClient, toolbox: Toolbox, context: list[dict[str, Any]],
             lines.append(f"sample {n} (temperature {temperature:.1f}) repeated an earlier patch.")
             continue
         seen.append(call_key("propose_edit", arguments))
+        started = time.monotonic()
         observation = toolbox.call("propose_edit", arguments)
         log("tool", step=step, name="propose_edit", arguments=arguments, output=observation.text, sample=n,
+            seconds=round(time.monotonic() - started, 3),
             verdict=None if observation.verdict is None else observation.verdict.candidate_id)
         lines.append(f"sample {n} (temperature {temperature:.1f}): {observation.text.splitlines()[0]}")
         if observation.verdict is not None and observation.verdict.accepted:

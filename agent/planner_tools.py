@@ -125,7 +125,6 @@ class Toolbox:
         *,
         allowed_paths: Sequence[str] = (),
         map_tokens: int = 1024,
-        on_candidate: Callable[[Candidate, GateVerdict], None] | None = None,
         run_tests: Callable[[list[str]], str] | None = None,
     ) -> None:
         self.retriever = retriever
@@ -133,7 +132,6 @@ class Toolbox:
         self.gate = gate
         self.allowed_paths = list(allowed_paths)
         self.map_tokens = map_tokens
-        self.on_candidate = on_candidate
         self.run_tests = run_tests
         self.plans: list[Plan] = []
         self.candidates: dict[str, Candidate] = {}
@@ -266,8 +264,6 @@ class Toolbox:
         self.verdicts[candidate_id] = verdict
         if plan_obj is not None:
             plan_obj.attempts.append(candidate_id)
-        if self.on_candidate is not None:
-            self.on_candidate(candidate, verdict)
         earlier = self._by_key.get(verdict.normalized_key) if verdict.normalized_key else None
         if verdict.normalized_key and earlier is None:
             self._by_key[verdict.normalized_key] = candidate_id

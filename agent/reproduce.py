@@ -58,7 +58,7 @@ def reproduce(client: Any, repo: Path, base: str, issue: str, *, test_cmd: Any =
         retriever = Retriever(index, cache_dir=cache_dir)
         path = _repro_path(tree)
         messages = [{"role": "user", "content": prompts.render(
-            "reproduce", issue=head_tail(issue, 12000), code=related_code(retriever, issue), imports=_imports(tree),
+            "reproduce", issue=head_tail(issue, 12000), code=related_code(retriever, issue), imports=test_imports(tree, _test_paths(index)) or "(no existing tests)",
             repo_map=repo_map(index, tokens=map_tokens) or "(empty)")}]
         for attempt in range(1, ATTEMPTS + 1):
             reply = client.complete(messages, None, temperature=0.0)
@@ -103,6 +103,11 @@ def release_reproductions(repo: Path, run_id: str) -> None:
                    stdin=subprocess.DEVNULL)
 
 
+def _test_paths(index: Any, limit: int = 5) -> list[str]:
+    # From the index, not a walk of the tree: a checkout may hold a virtualenv or node_modules.
+    return [p for p in index.paths() if p.rsplit("/", 1)[-1].startswith("test_") and p.endswith(".py")][:limit]
+
+
 def _repro_path(tree: Path) -> str:
     return f"tests/{REPRO_FILE}" if (tree / "tests").is_dir() else REPRO_FILE
 
@@ -143,12 +148,15 @@ def related_code(retriever: Any, issue: str, limit: int = 4, chars: int = 5000) 
     return head_tail("\n\n".join(parts), chars) or "(nothing found)"
 
 
-def _imports(tree: Path, limit: int = 12) -> str:
+def test_imports(tree: Path, paths: list[str], limit: int = 12) -> str:
+    """The distinct import lines of these test files: how the project's tests reach its code."""
     lines: list[str] = []
-    for test in sorted(tree.rglob("test_*.py"))[:5]:
-        if ".git" in test.parts:
+    for path in paths:
+        try:
+            text = (tree / path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
             continue
-        for line in test.read_text(errors="replace").splitlines():
+        for line in text.splitlines():
             if line.startswith(("import ", "from ")) and line not in lines:
                 lines.append(line)
-    return "\n".join(lines[:limit]) or "(no existing tests)"
+    return "\n".join(lines[:limit])
