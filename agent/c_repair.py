@@ -28,21 +28,18 @@ forked child per input, a 2 s alarm each) on a deterministic sample of inputs:
 - on every input the candidate itself must be clean under the sanitizers;
 - and at least one comparison must have been made: no evidence is no acceptance.
 
-The harness model, stated once: a pointer parameter followed by an integer parameter
-named like a length (n, len, size, count, ...; else the integer right after it) is a
-buffer of exactly that many elements (0..MAX_LEN in ESBMC); a `char *` without one is a
-NUL-terminated string (length 0..MAX_LEN); any other pointer points to one object.
+The harness model (which pointer is a buffer, a string or one object) is agent/c_harness.py's.
+ESBMC's counterexample is replayed there, compiled with the sanitizers, before anything is
+repaired: a violation the compiled function does not reproduce is ESBMC's artefact.
 ESBMC first checks with valid pointers; only when that holds are the strings and single
 objects allowed to be NULL too (the null-check phase), so a NULL check never hides a
 bounds bug. Signed overflow is not a repair target here (`suture verify file.c` reports
-it). Parameters of other types (structs, pointers to pointers) make a function unsupported.
+it). Functions the harness cannot drive are reported as unsupported.
 """
 
 from __future__ import annotations
 
 import difflib
-import itertools
-import random
 import re
 import shutil
 import subprocess
@@ -53,198 +50,19 @@ from pathlib import Path
 from typing import Any, Callable
 
 from suture.agent.exitcodes import ExitCode, SutureExit
-from suture.tools.verifier import Target, Verdict, run_bounded
+from suture.agent.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
+                                    compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
+                                    sample_cases)
+from suture.tools.verifier import Verdict
 
-__all__ = ["CFunction", "RepairResult", "c_functions", "candidates", "fallback_targets", "repair_function",
-           "run_c_fix"]
+__all__ = ["RepairResult", "candidates", "fallback_targets", "repair_function", "run_c_fix"]
 
-MAX_LEN = 4  # buffer and string lengths ESBMC considers: 0..MAX_LEN
-UNWIND = MAX_LEN + 4  # loops over such buffers fit, so a holding property can be `exhausted`
-ESBMC_SECONDS = 30.0
 MAX_CANDIDATES = 40
 MAX_FUNCTIONS = 12  # functions checked per run when a whole file (or repository) is the target
 MAX_FILES = 8
-MAX_CASES = 48
 PADS = (0, 1, -1, 127)  # values of the memory past a buffer's end in the plain runs
 PAD_ELEMENTS = 4
-CASE_SECONDS = 2
-HARNESS = "suture_harness.c"
-DRIVER = "suture_driver.c"
 
-_INT_WORDS = {"int", "long", "short", "char", "unsigned", "signed", "size_t", "ssize_t", "ptrdiff_t", "bool",
-              "_Bool", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
-              "intptr_t", "uintptr_t"}
-_FLOAT_WORDS = {"float", "double"}
-_QUALIFIERS = {"const", "volatile", "restrict", "register", "__restrict"}
-_LENGTH_NAME = re.compile(r"^(n|len|length|size|count|cnt|num|sz|nelem|nmemb|capacity|cap)$|(_len|_size|_count|_n|len|size|count)$",
-                          re.I)
-
-
-# ---------------------------------------------------------------- functions and their parameters
-
-
-@dataclass
-class Param:
-    name: str
-    base: str  # the type without pointer and qualifiers: "int", "unsigned char"
-    pointer: bool
-    role: str = "scalar"  # scalar | length | buffer | string | object
-    length: str = ""  # for a buffer: the name of its length parameter
-
-    @property
-    def unsigned(self) -> bool:
-        return "unsigned" in self.base.split() or self.base.startswith("uint") or self.base == "size_t"
-
-    @property
-    def floating(self) -> bool:
-        return bool(set(self.base.split()) & _FLOAT_WORDS)
-
-
-@dataclass
-class CFunction:
-    name: str
-    start_byte: int
-    end_byte: int
-    body_start: int  # byte offset just after the body's `{`
-    start_line: int  # 1-based
-    end_line: int
-    returns: str  # "void", "int"-like text, "float"-like, or "pointer"
-    params: list[Param]
-    unsupported: str = ""  # why the harness cannot drive it ("" when it can)
-
-    def default_return(self) -> str:
-        return "return;" if self.returns == "void" else "return 0;"
-
-
-def _parser():
-    import tree_sitter
-    import tree_sitter_c
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"\s+", text.strip()) if w and w not in _QUALIFIERS]
-
-
-def c_functions(source: bytes) -> list[CFunction]:
-    """The function definitions of a C file, with the harness roles of their parameters."""
-    tree = _parser().parse(source)
-    found = []
-    for node in tree.root_node.children:
-        if node.type != "function_definition":
-            continue
-        declarator = node.child_by_field_name("declarator")
-        stars = 0
-        while declarator is not None and declarator.type == "pointer_declarator":
-            stars += 1
-            declarator = declarator.child_by_field_name("declarator")
-        if declarator is None or declarator.type != "function_declarator":
-            continue
-        name_node = declarator.child_by_field_name("declarator")
-        body = node.child_by_field_name("body")
-        if name_node is None or name_node.type != "identifier" or body is None:
-            continue
-        type_text = source[node.start_byte:node.child_by_field_name("declarator").start_byte].decode("utf-8", "replace")
-        type_words = [w for w in _words(type_text) if w not in ("static", "inline", "extern")]
-        returns = "pointer" if stars else ("void" if type_words == ["void"] else
-                                           "float" if set(type_words) & _FLOAT_WORDS else " ".join(type_words))
-        params, why = _params(declarator.child_by_field_name("parameters"), source)
-        if not why and stars == 0 and returns not in ("void", "float") and not set(type_words) <= _INT_WORDS:
-            why = f"it returns {' '.join(type_words)}, which the harness cannot compare"
-        found.append(CFunction(name_node.text.decode(), node.start_byte, node.end_byte, body.start_byte + 1,
-                               node.start_point[0] + 1, node.end_point[0] + 1, returns, params, why))
-    return found
-
-
-def _params(node, source: bytes) -> tuple[list[Param], str]:
-    params: list[Param] = []
-    for child in node.named_children if node is not None else []:
-        if child.type == "variadic_parameter":
-            return params, "it is variadic"
-        if child.type != "parameter_declaration":
-            return params, f"parameter {child.text.decode()!r} is not a plain declaration"
-        declarator = child.child_by_field_name("declarator")
-        if declarator is None:  # f(void)
-            if child.text.decode().strip() == "void":
-                continue
-            return params, "a parameter has no name"
-        stars = 0
-        while declarator.type in ("pointer_declarator", "array_declarator"):
-            stars += 1
-            declarator = declarator.child_by_field_name("declarator")
-        if declarator.type != "identifier" or stars > 1:
-            return params, f"parameter {child.text.decode()!r} is not a scalar or a pointer to one"
-        base = " ".join(_words(source[child.start_byte:child.child_by_field_name("declarator").start_byte].decode()))
-        words = set(base.split())
-        if not words or not words <= (_INT_WORDS | _FLOAT_WORDS):
-            return params, f"parameter {declarator.text.decode()} has type {base or '?'}, which the harness cannot build"
-        params.append(Param(declarator.text.decode(), base, stars == 1))
-    _assign_roles(params)
-    return params, ""
-
-
-def _assign_roles(params: list[Param]) -> None:
-    for index, param in enumerate(params):
-        if not param.pointer:
-            continue
-        later = [p for p in params[index + 1:] if not p.pointer and not p.floating]
-        length = next((p for p in later if _LENGTH_NAME.search(p.name)), None)
-        if length is None and index + 1 < len(params) and params[index + 1] in later:
-            length = params[index + 1]
-        if length is not None:
-            param.role, param.length = "buffer", length.name
-            length.role = "length"
-        elif "char" in param.base.split():
-            param.role = "string"
-        else:
-            param.role = "object"
-
-
-# ---------------------------------------------------------------- ESBMC's harness
-
-
-def esbmc_harness(func: CFunction, include: Path, *, nullable: bool) -> str:
-    """A main that calls `func` on every input of the harness model (nondeterministic values)."""
-    lines = ["#define main suture_file_main", f'#include "{include}"', "#undef main", "#include <stdlib.h>", "",
-             "int main(void) {"]
-    for p in func.params:
-        if p.pointer:
-            continue
-        lines.append(f"  {p.base} {p.name};")
-        if p.role == "length":
-            low = "" if p.unsigned else f"{p.name} >= 0 && "
-            lines.append(f"  __ESBMC_assume({low}{p.name} <= {MAX_LEN});")
-    for p in func.params:
-        if p.role == "buffer":
-            lines += [f"  {p.base} *{p.name} = malloc(sizeof({p.base}) * {p.length});",
-                      f"  __ESBMC_assume({p.name} != 0);"]
-        elif p.role == "string":
-            lines += [f"  unsigned {p.name}_len;", f"  __ESBMC_assume({p.name}_len <= {MAX_LEN});",
-                      f"  {p.base} *{p.name} = malloc({p.name}_len + 1);", f"  __ESBMC_assume({p.name} != 0);",
-                      f"  for (unsigned suture_i = 0; suture_i < {p.name}_len; suture_i++)",
-                      f"    __ESBMC_assume({p.name}[suture_i] != 0);", f"  {p.name}[{p.name}_len] = 0;"]
-        elif p.role == "object":
-            lines += [f"  {p.base} {p.name}_object;", f"  {p.base} *{p.name} = &{p.name}_object;"]
-        if nullable and p.role in ("string", "object"):
-            lines += [f"  _Bool {p.name}_null;", f"  if ({p.name}_null) {p.name} = 0;"]
-    lines += [f"  {func.name}({', '.join(p.name for p in func.params)});", "  return 0;", "}", ""]
-    return "\n".join(lines)
-
-
-def _phases(func: CFunction) -> list[str]:
-    return ["valid pointers", "NULL allowed"] if any(p.role in ("string", "object") for p in func.params) \
-        else ["valid pointers"]
-
-
-def check_property(work: Path, file: Path, func: CFunction, phase: str, include_dirs: tuple[Path, ...],
-                   time_limit: float = ESBMC_SECONDS) -> Verdict:
-    """ESBMC on `func` of `file` through the harness of `phase` (memory safety, no overflow check)."""
-    from suture.tools import esbmc_backend
-
-    (work / HARNESS).write_text(esbmc_harness(func, file.resolve(), nullable=phase == "NULL allowed"))
-    return esbmc_backend.check_c(Target(work, HARNESS), bound=UNWIND, time_limit=time_limit,
-                                 overflow_check=False, include_dirs=include_dirs)
 
 
 def _violation_line(verdict: Verdict, file: Path) -> int | None:
@@ -268,7 +86,7 @@ class CCandidate:
 def candidates(source: str, func: CFunction, line: int | None) -> list[CCandidate]:
     """Template repairs of `func`, those at the failing `line` first; deduplicated, at most MAX_CANDIDATES."""
     data = source.encode("utf-8")
-    root = _parser().parse(data).root_node
+    root = c_parser().parse(data).root_node
     fnode = next(n for n in root.children if n.type == "function_definition" and n.start_byte == func.start_byte)
     edits: list[tuple[int, str, list[tuple[int, int, str]]]] = []  # (priority, description, byte edits)
 
@@ -422,124 +240,6 @@ def _apply(data: bytes, changes: list[tuple[int, int, str]]) -> str:
     return data.decode("utf-8")
 
 
-# ---------------------------------------------------------------- behaviour on sampled inputs
-
-
-def sample_cases(func: CFunction, *, nullable: bool = False, count: int = MAX_CASES) -> list[dict[str, Any]]:
-    """Deterministic inputs: each parameter's value (a number, a list for a buffer, a str or None).
-
-    Strings and single objects are NULL in some cases only when `nullable` (the null-check phase),
-    as in ESBMC's harness: a bounds repair is not asked to survive inputs it was never about.
-    """
-    rng = random.Random(f"suture:{func.name}")
-    choices: dict[str, list[Any]] = {}
-    for p in func.params:
-        if p.role == "length":
-            choices[p.name] = [0, 1, 2, 3, 5]
-        elif p.role == "scalar":
-            small = [0, 1, 2, 3, 4, 7]
-            if p.floating:
-                choices[p.name] = [0.0, 1.5, -2.25, 3.0]
-            elif p.unsigned or "char" in p.base.split() or "bool" in p.base or "_Bool" in p.base:
-                choices[p.name] = small if "bool" not in p.base and "_Bool" not in p.base else [0, 1]
-            else:
-                choices[p.name] = small + [-1, -5]
-        elif p.role == "string":
-            choices[p.name] = ["", "a", "ab", "hello", "a b c"] + ([None] if nullable else [])
-        elif p.role == "object":
-            choices[p.name] = ([None] if nullable else []) + ([0, 3, -2] if not p.floating else [0.5, -1.0])
-        else:
-            choices[p.name] = [None]
-    names = list(choices)
-    product = list(itertools.product(*(choices[n] for n in names))) if names else [()]
-    if len(product) > count:  # the first combination (every parameter's first, smallest value) and a sample
-        product = product[:1] + rng.sample(product[1:], count - 1)
-    cases = []
-    for combo in product:
-        case = dict(zip(names, combo))
-        for p in func.params:
-            if p.role == "buffer":
-                n = case[p.length]
-                case[p.name] = [rng.randint(-9, 9) if not p.floating else rng.randint(-9, 9) / 2 for _ in range(n)]
-                if p.unsigned or "char" in p.base.split():
-                    case[p.name] = [abs(v) for v in case[p.name]]
-        cases.append(case)
-    return cases
-
-
-def _c_literal(value: Any, p: Param) -> str:
-    if isinstance(value, float) or p.floating:
-        return repr(float(value))
-    return str(int(value))
-
-
-def driver_source(func: CFunction, include: Path, cases: list[dict[str, Any]]) -> str:
-    """A program that runs each case in a forked child and prints what the function did.
-
-    `R k <outputs>` for each case that returns, `S k <status>` for each case (0: clean).
-    argv: the padding value and the number of padding elements after every buffer.
-    """
-    out = ["#define main suture_file_main", f'#include "{include}"', "#undef main",
-           "#include <stdio.h>", "#include <stdlib.h>", "#include <string.h>", "#include <unistd.h>",
-           "#include <sys/wait.h>", "", "static long long suture_pad;", "static int suture_extra;", ""]
-    for k, case in enumerate(cases):
-        out.append(f"static void suture_case_{k}(void) {{")
-        shown: list[tuple[Param, str]] = []
-        for p in func.params:
-            value = case[p.name]
-            if not p.pointer:
-                out.append(f"  {p.base} {p.name} = ({p.base}) {_c_literal(value, p)};")
-            elif value is None:
-                out.append(f"  {p.base} *{p.name} = 0;")
-            else:
-                items = [ord(ch) for ch in value] + [0] if p.role == "string" else (value if isinstance(value, list) else [value])
-                size = len(items)
-                data = ", ".join(_c_literal(v, p) for v in items) or "0"
-                out += [f"  {p.base} {p.name}_data[] = {{{data}}};",
-                        f"  {p.base} *{p.name} = malloc(sizeof({p.base}) * ({size} + suture_extra));",
-                        f"  if ({size}) memcpy({p.name}, {p.name}_data, sizeof({p.base}) * {size});",
-                        f"  for (int i = {size}; i < {size} + suture_extra; i++) {p.name}[i] = ({p.base}) suture_pad;"]
-                shown.append((p, str(size)))
-        call = f"{func.name}({', '.join(p.name for p in func.params)})"
-        if func.returns == "void":
-            out += [f"  {call};", f'  printf("R {k} ret=void");']
-        elif func.returns == "pointer":
-            out += [f"  void *r = (void *) {call};", f'  printf("R {k} ret=%s", r ? "ptr" : "null");']
-        elif func.returns == "float":
-            out += [f"  double r = (double) {call};", f'  printf("R {k} ret=%a", r);']
-        else:
-            out += [f"  long long r = (long long) {call};", f'  printf("R {k} ret=%lld", r);']
-        for p, size in shown:
-            fmt = '"%a,", (double)' if p.floating else '"%lld,", (long long)'
-            out += [f'  printf(" {p.name}=[");',
-                    f"  for (int i = 0; i < {size}; i++) printf({fmt} {p.name}[i]);",
-                    '  printf("]");']
-        out += ['  printf("\\n");', "}", ""]
-    out.append("static void (*suture_cases[])(void) = {" + ", ".join(f"suture_case_{k}" for k in range(len(cases))) + "};")
-    out += ["", "int main(int argc, char **argv) {",
-            "  suture_pad = argc > 1 ? atoll(argv[1]) : 0;",
-            "  suture_extra = argc > 2 ? atoi(argv[2]) : 0;",
-            f"  for (int k = 0; k < {len(cases)}; k++) {{",
-            "    fflush(stdout);",
-            '    fprintf(stderr, "\\nSUTURE-CASE %d\\n", k);',
-            "    fflush(stderr);",
-            "    pid_t pid = fork();",
-            f"    if (pid == 0) {{ alarm({CASE_SECONDS}); suture_cases[k](); fflush(stdout); _exit(0); }}",
-            "    int status = 0;",
-            "    waitpid(pid, &status, 0);",
-            '    printf("S %d %d\\n", k, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));',
-            "  }", "  return 0;", "}", ""]
-    return "\n".join(out)
-
-
-@dataclass
-class Run:
-    """One driver run: per case, the output line (None when none) and the exit status; failure kinds."""
-
-    outputs: dict[int, str | None]
-    status: dict[int, int]
-    kinds: dict[int, str]  # case -> "heap" (past a harness buffer), "other" (any other failure)
-
 
 class Behaviour:
     """The original function's runs on the sample, against which candidates are compared."""
@@ -558,14 +258,14 @@ class Behaviour:
         source = folder / DRIVER
         source.write_text(driver_source(self.func, file.resolve(), self.cases))
         checked = folder / "checked"
-        if self.sanitizers and not _gcc(source, checked, self.include_dirs, sanitize=True):
+        if self.sanitizers and not compile_c(source, checked, self.include_dirs, sanitize=True):
             self.sanitizers = False  # no sanitizer runtime here: crashes of the plain build decide alone
         plain = folder / "plain"
-        error = _gcc(source, plain, self.include_dirs, sanitize=False, want_error=True)
+        error = compile_c(source, plain, self.include_dirs, sanitize=False, want_error=True)
         if isinstance(error, str):
             raise SutureExit(f"the behaviour harness for {self.func.name} does not compile: {error}")
-        first = _run_driver(checked if self.sanitizers else plain, 0, 0)
-        return first, [_run_driver(plain, pad, PAD_ELEMENTS) for pad in PADS] if padded else []
+        first = run_driver(checked if self.sanitizers else plain, 0, 0)
+        return first, [run_driver(plain, pad, PAD_ELEMENTS) for pad in PADS] if padded else []
 
     def compare(self, file: Path, label: str) -> tuple[bool, str, dict[str, int]]:
         """(unchanged outside the failing region, why not, counts of the comparisons)."""
@@ -611,45 +311,6 @@ def _buffers_only(output: str) -> str:
 def _describe(case: dict[str, Any]) -> str:
     return f"({', '.join(f'{k}={v!r}' for k, v in case.items())})"
 
-
-def _gcc(source: Path, out: Path, include_dirs: tuple[Path, ...], *, sanitize: bool, want_error: bool = False):
-    flags = ["-std=gnu11", "-O0", "-g", "-w"]
-    if sanitize:
-        flags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-    done = subprocess.run(["gcc", *flags, *[a for d in include_dirs for a in ("-I", str(d))], str(source), "-o", str(out)],
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode == 0:
-        return True
-    return _first_error(done.stderr) if want_error else False
-
-
-def _first_error(stderr: str) -> str:
-    for line in stderr.splitlines():
-        if "error" in line:
-            return line.strip()
-    return (stderr.strip().splitlines() or ["gcc failed"])[-1]
-
-
-def _run_driver(binary: Path, pad: int, extra: int) -> Run:
-    env = {"ASAN_OPTIONS": "detect_leaks=0:exitcode=86", "UBSAN_OPTIONS": "halt_on_error=1:exitcode=86",
-           "PATH": "/usr/bin:/bin"}
-    done = run_bounded([str(binary), str(pad), str(extra)], cwd=binary.parent,
-                       time_limit=CASE_SECONDS * MAX_CASES + 10, env=env)
-    outputs: dict[int, str | None] = {}
-    status: dict[int, int] = {}
-    for line in done.stdout.splitlines():
-        match = re.match(r"^R (\d+) (.*)$", line)
-        if match:
-            outputs[int(match.group(1))] = line
-        match = re.match(r"^S (\d+) (-?\d+)$", line)
-        if match:
-            status[int(match.group(1))] = int(match.group(2))
-    kinds = {}
-    for section in done.stderr.split("\nSUTURE-CASE ")[1:]:
-        number, _, text = section.partition("\n")
-        if number.strip().isdigit():
-            kinds[int(number)] = "heap" if "heap-buffer-overflow" in text else "other"
-    return Run(outputs, status, kinds)
 
 
 # ---------------------------------------------------------------- one function
@@ -707,10 +368,11 @@ def repair_function(source: str, path: str, func: CFunction, work: Path, include
     original = work / "original" / Path(path).name
     original.parent.mkdir(parents=True, exist_ok=True)
     original.write_text(source, encoding="utf-8")
-    phases = _phases(func)
+    phases = harness_phases(func)
     for phase in phases:
         verdict = check_property(work, original, func, phase, include_dirs,
                                  time_limit=max(5.0, min(ESBMC_SECONDS, deadline - time.monotonic())))
+        verdict = replay_violation(work, original, func, verdict, include_dirs)
         result.before, result.phase = _located(verdict, original.parent.name, path), phase
         if verdict.verdict != "no_counterexample_within_bound" and verdict.verdict != "exhausted":
             break
@@ -744,6 +406,7 @@ def repair_function(source: str, path: str, func: CFunction, work: Path, include
         for phase in needed:
             after = check_property(folder, file, func, phase, include_dirs,
                                    time_limit=max(5.0, min(ESBMC_SECONDS, deadline - time.monotonic())))
+            after = replay_violation(folder, file, func, after, include_dirs)
             if after.verdict not in ("no_counterexample_within_bound", "exhausted"):
                 break
         after = _located(after, "", path)
@@ -786,7 +449,7 @@ def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
     done = subprocess.run(["gcc", "-std=gnu11", "-fsyntax-only", "-w",
                            *[a for d in include_dirs for a in ("-I", str(d))], str(file)],
                           capture_output=True, text=True, timeout=60)
-    return "" if done.returncode == 0 else _first_error(done.stderr)
+    return "" if done.returncode == 0 else first_error(done.stderr)
 
 
 # ---------------------------------------------------------------- targets and the fix pipeline

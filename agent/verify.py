@@ -17,6 +17,7 @@ missing, failing its self-test or crashing: the environment is not fit to verify
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,4 +122,15 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
         raise SutureExit(f"{rel}: only Python (.py) and C (.c) files can be verified.")
     base = _base_source(top, rel, against or "HEAD") if mode == "equivalence" else None
     target = Target(top, rel, func, base)
+    if file.suffix in (".c", ".h") and func and mode == "contracts":
+        # A bare `--function` run leaves pointer parameters unconstrained (false alarms such as
+        # "incorrect alignment"); the harness gives them a model and replays what ESBMC finds.
+        from suture.agent.c_harness import c_functions, verify_function
+
+        if not any(f.name == func for f in c_functions(file.read_bytes())):
+            raise SutureExit(f"{rel} defines no function {func}.")
+        if shutil.which("gcc") is not None:
+            checked = verify_function(top, rel, func, bound=bound, time_limit=time_limit)
+            if checked is not None:
+                return VerifyOutcome(checked, target, mode)
     return VerifyOutcome(verify(target, mode, bound=bound, time_limit=time_limit, float_policy=float_policy), target, mode)

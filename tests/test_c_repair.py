@@ -56,6 +56,10 @@ def test_an_off_by_one_write_is_repaired_and_deleting_the_loop_is_rejected(make_
     (check,) = report["verification"]["functions"]
     assert check["function"] == "buf.c::fill"
     assert check["before"]["verdict"] == "counterexample" and "bounds" in check["before"]["message"]
+    # ESBMC's trace was replayed: the compiled function overflows on those very inputs.
+    before_cx = check["before"]["counterexample"]
+    assert before_cx["replayed"] is True and before_cx["location"] == "buf.c:7"
+    assert int(before_cx["inputs"]["n"]) == len(eval(before_cx["inputs"]["buf"]))
     assert check["after"]["verdict"] in ("exhausted", "no_counterexample_within_bound")
     # Deleting the loop satisfies ESBMC; the behaviour check is what turns it down.
     deleted = next(c for c in check["candidates"] if c["description"].startswith("delete the loop"))
@@ -102,3 +106,29 @@ def test_a_repository_without_tests_has_its_c_files_checked(make_repo):
     assert "+  if (!s) return 0;" in report["patch"]
     (check,) = report["verification"]["functions"]
     assert check["before"]["phase"] == "NULL allowed" and "NULL pointer" in check["before"]["message"]
+
+
+def test_a_violation_the_compiled_function_does_not_reproduce_is_an_artefact(tmp_path):
+    """A claimed violation is rebuilt as concrete inputs and run under the sanitizers: the fixed
+    `fill` does not overflow on n=4, so the claim is kept as an artefact, not a bug; the buggy
+    `fill` does, so the same claim is a replayed counterexample."""
+    from suture.agent.c_harness import c_functions, replay_violation
+    from suture.tools.verifier import Counterexample, Verdict
+
+    buggy = tmp_path / "buf.c"
+    buggy.write_text(FILL["buf.c"].replace("\n        ", "\n"))
+    fixed = tmp_path / "fixed.c"
+    fixed.write_text(buggy.read_text().replace("i <= n", "i < n"))
+    func = next(f for f in c_functions(buggy.read_bytes()) if f.name == "fill")
+    claim = Verdict("counterexample", "esbmc", 8, "unwind", None, 0.1, "array bounds violated",
+                    Counterexample({"n": "4", "v": "9", "buf_item": "[1, 2, 3, 4]"}, "array bounds violated",
+                                   "buf.c:7", False))
+    for name, file in (("buggy", buggy), ("fixed", fixed)):
+        (tmp_path / name).mkdir()
+        outcome = replay_violation(tmp_path / name, file, func, claim, (tmp_path,))
+        if name == "buggy":
+            assert outcome.verdict == "counterexample" and outcome.counterexample.replayed
+            assert outcome.counterexample.inputs == {"n": "4", "v": "9", "buf": "[1, 2, 3, 4]"}
+        else:
+            assert outcome.verdict == "no_counterexample_within_bound" and outcome.counterexample is None
+            assert "runs clean under the sanitizers" in outcome.artefacts[0]

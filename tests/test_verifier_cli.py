@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -28,6 +29,17 @@ CODE = {
             with open(path) as fh:
                 return fh.read()
         ''',
+    "fill.c": """\
+        void fill(int *buf, int n, int v) {
+          for (int i = 0; i <= n; i++)
+            buf[i] = v;
+        }
+
+        void fill_fixed(int *buf, int n, int v) {
+          for (int i = 0; i < n; i++)
+            buf[i] = v;
+        }
+        """,
     "buf.c": """\
         int main(void) {
           int a[4];
@@ -84,6 +96,20 @@ def test_equivalence_against_a_revision(make_repo):
     assert report["counterexample"]["inputs"] == {"x": "7"}
     unchanged = suture(repo, "pkg/calc.py::double", "--mode", "equivalence", "--json", "--time-limit", "30")
     assert unchanged.returncode == 0 and one_json(unchanged)["verdict"] in ("no_counterexample_within_bound", "exhausted")
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="replaying a C counterexample needs gcc")
+def test_a_c_function_is_checked_through_the_harness_and_its_counterexample_replayed(make_repo):
+    repo = make_repo(CODE)
+    done = suture(repo, "fill.c::fill", "--json", "--time-limit", "60")
+    report = one_json(done)
+    assert done.returncode == 1 and report["verdict"] == "counterexample", report
+    cx = report["counterexample"]
+    assert cx["replayed"] is True and cx["location"] == "fill.c:3" and "bounds" in cx["message"]
+    assert int(cx["inputs"]["n"]) == len(eval(cx["inputs"]["buf"]))  # the buffer has exactly n elements
+    assert "inputs: buf: n elements; n in 0..4" in report["message"]
+    fixed = suture(repo, "fill.c::fill_fixed", "--json", "--time-limit", "60")
+    assert fixed.returncode == 0 and one_json(fixed)["verdict"] == "exhausted"
 
 
 def test_c_file_and_unsupported_function(make_repo):

@@ -94,8 +94,13 @@ def _run(binary: str, args: list[str], cwd: Path, time_limit: float, *, memlimit
         return done, report
 
 
-def _violation(report) -> dict | None:
-    """The violated property of the first trace: {file, line, message, initial_values}."""
+def _violation(report, *, trace_inputs: bool = False) -> dict | None:
+    """The violated property of the first trace: {file, line, message, initial_values}.
+
+    With `trace_inputs`, the values main's trace assigns to plain variables join the initial
+    values (a variable assigned more than once as "[v1, v2, ...]"): a generated harness names
+    every input, buffer contents included, so the trace is the whole counterexample.
+    """
     if not report:
         return None
     trace = report[0] if isinstance(report, list) else report
@@ -106,6 +111,16 @@ def _violation(report) -> dict | None:
         return None
     message = (step.get("assertion") or {}).get("comment") or step.get("message", "")
     initial = {name: str(value.get("value")) for name, value in (trace.get("initial_values") or {}).items()}
+    if trace_inputs:
+        assigned: dict[str, list[str]] = {}
+        for s in trace.get("steps", []):
+            assignment = s.get("assignment") or {}
+            lhs, rhs = assignment.get("lhs"), assignment.get("rhs")
+            if s.get("function") == "main" and isinstance(lhs, str) and isinstance(rhs, str) \
+                    and re.fullmatch(r"[A-Za-z_]\w*", lhs) and not lhs.startswith("suture_"):
+                assigned.setdefault(lhs, []).append(rhs)
+        for name, values in assigned.items():
+            initial[name] = values[0] if len(values) == 1 else "[" + ", ".join(values) + "]"
     return {"file": step.get("file", ""), "line": str(step.get("line", "")), "message": message, "initial_values": initial}
 
 
@@ -143,9 +158,9 @@ def _relative(path: str, root: Path) -> str:
 
 
 def check_c(target: Target, *, bound: int | None = None, time_limit: float = 30.0,
-            overflow_check: bool = True, include_dirs: tuple[Path, ...] = ()) -> Verdict:
+            overflow_check: bool = True, include_dirs: tuple[Path, ...] = (), trace_inputs: bool = False) -> Verdict:
     """Memory safety and (with `overflow_check`) signed overflow of a C file's main (or of
-    `target.function`, inputs nondet)."""
+    `target.function`, inputs nondet). `trace_inputs`: see `_violation`."""
     started = time.monotonic()
     bound = bound or DEFAULT_BOUND
     binary, refused = _trusted(bound)
@@ -162,10 +177,11 @@ def check_c(target: Target, *, bound: int | None = None, time_limit: float = 30.
         if done.timed_out or "Timed out" in _text(done):
             return Verdict("no_counterexample_within_bound", "esbmc", bound, BOUND_KIND, None, seconds(),
                            f"ESBMC found nothing before the {time_limit:g} s limit")
-        violation = _violation(report)
+        violation = _violation(report, trace_inputs=trace_inputs)
         if violation is not None:
             location = f"{_relative(violation['file'], target.root)}:{violation['line']}"
-            # Nothing to replay a C trace in: flagged as not replayed; the self-test vouches for the checker.
+            # Not replayed here: a C trace is replayed by whoever built the harness (agent/c_harness.py
+            # compiles the function with sanitizers); otherwise the self-test vouches for the checker.
             cx = Counterexample(violation["initial_values"], violation["message"], location, False)
             return Verdict("counterexample", "esbmc", bound, BOUND_KIND, None, seconds(),
                            f"{violation['message']} at {location}", cx)
