@@ -1,0 +1,195 @@
+"""tools/timing.py against real processes: small Python scripts written to tmp dirs.
+
+Timings are never asserted beyond differences so large (20x) no loaded machine flips them.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from suture.tools.timing import Comparison, Runner, TimingError, bootstrap_ci, compare, split_timing
+
+# A CPU-bound loop of N iterations speaking the timing protocol; prints the same line for any N.
+LOOP = """
+import json, os, sys, time
+n = int(sys.argv[1])
+times = []
+for _ in range(int(os.environ.get("SUTURE_HARNESS_CALLS", "1"))):
+    start = time.perf_counter()
+    total = 0
+    for i in range(n):
+        total += i % 7
+    times.append(time.perf_counter() - start)
+print("done", OUTPUT)
+print(json.dumps({"suture_timing": times}))
+"""
+
+
+def script(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def loop_runner(tmp_path: Path, n: int, output: str = "'same'") -> Runner:
+    path = tmp_path / f"loop_{output.strip(chr(39))}.py"
+    path.write_text(LOOP.replace("OUTPUT", output))
+    return Runner([sys.executable, str(path), str(n)], tmp_path)
+
+
+def test_same_code_on_both_sides_is_not_significant(tmp_path):
+    side = loop_runner(tmp_path, 100_000)
+    result = compare(side, side, rounds=8, seed=1)
+    assert isinstance(result, Comparison)
+    assert not result.significant
+    assert result.ci_low <= result.speedup <= result.ci_high
+    assert result.ci_low < result.threshold == 1.05
+    assert not result.outputs_differ
+    assert result.rounds == 8
+    assert "timed call" in result.note
+    assert set(result.to_dict()) >= {"speedup", "ci_low", "ci_high", "significant", "outputs_differ"}
+
+
+def test_a_much_faster_candidate_is_significant(tmp_path):
+    baseline = loop_runner(tmp_path, 200_000)
+    candidate = loop_runner(tmp_path, 10_000)  # 20x less work
+    result = compare(baseline, candidate, rounds=4, seed=0)
+    assert result.significant
+    assert result.speedup > 5
+    assert result.ci_low > 3
+    assert result.baseline_seconds > result.candidate_seconds
+    assert not result.outputs_differ
+
+
+def test_outputs_that_differ_between_the_sides_are_reported(tmp_path):
+    baseline = loop_runner(tmp_path, 10_000, output="'a'")
+    candidate = loop_runner(tmp_path, 10_000, output="'b'")
+    assert compare(baseline, candidate, rounds=2).outputs_differ
+
+
+def test_calls_are_calibrated_to_a_measurable_amount_of_work(tmp_path):
+    # ~1000 iterations take well under a millisecond: one call per process would time noise.
+    side = loop_runner(tmp_path, 1_000)
+    result = compare(side, side, rounds=2)
+    calls = int(result.note.split()[2])
+    assert calls > 10
+    assert calls * result.baseline_seconds >= 0.02
+
+
+def test_without_the_timing_line_the_wall_time_of_the_process_counts(tmp_path):
+    path = script(tmp_path, "plain.py", "print(sum(range(1000)))\n")
+    side = Runner([sys.executable, str(path)], tmp_path)
+    result = compare(side, side, rounds=2)
+    assert "wall time" in result.note
+    assert result.baseline_seconds > 0.001  # an interpreter start-up at least
+    assert result.threshold == 1.05
+
+
+def test_bootstrap_ci_is_deterministic_and_holds_the_median():
+    ratios = [1.0, 1.2, 0.9, 1.1, 1.05, 0.97, 1.3, 1.01]
+    first = bootstrap_ci(ratios, seed=7)
+    assert first == bootstrap_ci(ratios, seed=7)
+    assert first[0] <= statistics.median(ratios) <= first[1]
+    assert min(ratios) <= first[0] < first[1] <= max(ratios)
+    narrower = bootstrap_ci(ratios, confidence=0.5, seed=7)
+    assert first[0] <= narrower[0] <= narrower[1] <= first[1]
+    assert bootstrap_ci([2.0] * 5) == (2.0, 2.0)
+
+
+def test_non_deterministic_output_is_an_error(tmp_path):
+    path = script(tmp_path, "random_out.py", "import os\nprint(os.urandom(8).hex())\n")
+    noisy = Runner([sys.executable, str(path)], tmp_path)
+    steady = Runner([sys.executable, "-c", "print(1)"], tmp_path)
+    with pytest.raises(TimingError, match="baseline prints different output on two runs"):
+        compare(noisy, steady, rounds=3)
+
+
+def test_a_failing_side_is_an_error_naming_it(tmp_path):
+    path = script(
+        tmp_path,
+        "fails.py",
+        """
+        import sys
+        print("some progress")
+        print("ValueError: the workload broke", file=sys.stderr)
+        sys.exit(3)
+        """,
+    )
+    good = loop_runner(tmp_path, 1_000)
+    with pytest.raises(TimingError) as error:
+        compare(good, Runner([sys.executable, str(path)], tmp_path), rounds=2)
+    message = str(error.value)
+    assert message.startswith("The candidate command failed with exit code 3")
+    assert "the workload broke" in message
+    assert "\n" not in message
+
+
+def test_a_command_that_cannot_start_is_an_error(tmp_path):
+    with pytest.raises(TimingError, match="baseline command cannot be started"):
+        compare(Runner([str(tmp_path / "missing")], tmp_path), loop_runner(tmp_path, 10), rounds=2)
+
+
+def test_a_hanging_side_is_killed_with_its_children(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    path = script(
+        tmp_path,
+        "hangs.py",
+        f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        time.sleep(60)
+        """,
+    )
+    start = time.monotonic()
+    with pytest.raises(TimingError, match="The candidate ran longer than 1.5 s and was stopped"):
+        compare(loop_runner(tmp_path, 10), Runner([sys.executable, str(path)], tmp_path), rounds=2, time_limit=1.5)
+    assert time.monotonic() - start < 15
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def test_a_timing_line_on_one_side_only_is_an_error(tmp_path):
+    plain = Runner([sys.executable, "-c", "print('done same')"], tmp_path)
+    with pytest.raises(TimingError, match="baseline prints a suture_timing line but the candidate does not"):
+        compare(loop_runner(tmp_path, 10), plain, rounds=2)
+
+
+def test_too_few_rounds_is_an_error(tmp_path):
+    side = loop_runner(tmp_path, 10)
+    with pytest.raises(TimingError, match="at least 2 rounds"):
+        compare(side, side, rounds=1)
+
+
+def test_split_timing_takes_only_a_last_timing_line():
+    assert split_timing('a\nb\n{"suture_timing": [0.5, 1]}\n') == ("a\nb", [0.5, 1.0])
+    assert split_timing('{"suture_timing": [1]}\nafter\n') == ('{"suture_timing": [1]}\nafter\n', None)
+    assert split_timing("plain\n") == ("plain\n", None)
+    assert split_timing('x\n{"suture_timing": "bad"}\n')[1] is None
+
+
+def test_runner_env_reaches_the_process(tmp_path):
+    code = "import os; print(os.environ['SIDE_MARK'], os.environ['PYTHONHASHSEED'])"
+    a = Runner([sys.executable, "-c", code], tmp_path, {"SIDE_MARK": "x"})
+    b = Runner([sys.executable, "-c", code], tmp_path, {"SIDE_MARK": "y"})
+    assert compare(a, b, rounds=2).outputs_differ
+    assert not compare(a, a, rounds=2).outputs_differ
+    assert os.environ.get("SIDE_MARK") is None

@@ -1,0 +1,259 @@
+"""Is the candidate faster than the baseline? Interleaved, randomised, fresh-process timing.
+
+Each side is a command (`Runner`) run in a fresh process per measurement. Rounds are
+interleaved (baseline and candidate once each per round, in a seeded random order) so that
+a slow phase of a noisy machine hits both sides alike. Each round gives one ratio
+baseline / candidate; the speed-up is the median ratio and counts only when the lower
+end of its 95% percentile-bootstrap interval reaches the threshold (1.05, or 1.15 when a
+call takes under 10 µs, where timer and cache effects are larger).
+
+Timing protocol: when a process's last stdout line is the JSON object
+{"suture_timing": [seconds, ...]} (seconds of each call, timed inside the process), the
+median of those calls is that process's measurement, so interpreter start-up is left out.
+The number of calls is passed as the environment variable SUTURE_HARNESS_CALLS; it is
+calibrated once before the rounds so that one process's timed work is at least
+CALIBRATION_SECONDS. A process without the line is measured by its wall time.
+
+Every run of a side must print the same stdout (the timing line aside), or the command is
+not a benchmark and TimingError says so; output differing between the two sides is
+reported (`outputs_differ`), not raised: the caller treats it as a behaviour change.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import statistics
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+CALLS_ENV = "SUTURE_HARNESS_CALLS"
+CALIBRATION_SECONDS = 0.05  # timed work per process the calls are calibrated to
+MAX_PROCESS_SECONDS = 0.5  # ... without letting the slower side's process take longer than this
+MAX_CALLS = 100_000
+THRESHOLD = 1.05
+SHORT_CALL_THRESHOLD = 1.15
+SHORT_CALL_SECONDS = 10e-6
+
+
+class TimingError(Exception):
+    """A side cannot be timed (fails, hangs, prints non-deterministic output); one sentence."""
+
+
+@dataclass(frozen=True)
+class Runner:
+    """One side of a comparison: a command run in a fresh process each time.
+
+    `env` is laid over the inherited environment (None: inherit as is). PYTHONHASHSEED
+    defaults to 0 so that set and dict order, and so output, is the same in every process.
+    """
+
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    speedup: float  # median over rounds of (baseline seconds / candidate seconds)
+    ci_low: float  # 95% bootstrap CI of that median ratio
+    ci_high: float
+    threshold: float  # 1.05, or 1.15 when a call takes under 10 µs
+    significant: bool  # ci_low >= threshold
+    rounds: int
+    baseline_seconds: float  # median per call (timing protocol) or per run (wall time)
+    candidate_seconds: float
+    outputs_differ: bool  # stdout (minus the timing line) differed between the sides
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Run:
+    seconds: float  # the measurement: median inner call, or wall time
+    inner: bool  # measured by the timing protocol
+    output: str  # stdout without the timing line
+
+
+def compare(
+    baseline: Runner,
+    candidate: Runner,
+    *,
+    rounds: int = 12,
+    seed: int = 0,
+    time_limit: float = 60.0,
+) -> Comparison:
+    """Time both sides in `rounds` interleaved rounds; each run is stopped after `time_limit` s."""
+    if rounds < 2:
+        raise TimingError(f"A comparison needs at least 2 rounds, not {rounds}.")
+    sides = {"baseline": baseline, "candidate": candidate}
+    # One run per side with a single call: a warm-up (disk cache, .pyc files), an early
+    # failure check, and the per-call time the calls are calibrated from.
+    first = {name: _run_side(name, runner, 1, time_limit) for name, runner in sides.items()}
+    inner = {run.inner for run in first.values()}
+    if len(inner) > 1:
+        with_line = "baseline" if first["baseline"].inner else "candidate"
+        without = "candidate" if with_line == "baseline" else "baseline"
+        raise TimingError(f"The {with_line} prints a suture_timing line but the {without} does not.")
+    uses_protocol = inner == {True}
+    calls = _calibrated_calls(min(r.seconds for r in first.values()), max(r.seconds for r in first.values()))
+    if not uses_protocol:
+        calls = 1
+
+    rng = random.Random(seed)
+    measured: dict[str, list[float]] = {"baseline": [], "candidate": []}
+    reference: dict[str, str] = {}
+    for _ in range(rounds):
+        order = ["baseline", "candidate"]
+        rng.shuffle(order)
+        for name in order:
+            run = _run_side(name, sides[name], calls, time_limit)
+            if run.inner != uses_protocol:
+                raise TimingError(f"The {name} printed the suture_timing line in some runs and not in others.")
+            if name not in reference:
+                reference[name] = run.output
+            elif run.output != reference[name]:
+                raise TimingError(
+                    f"The {name} prints different output on two runs of the same code, "
+                    "so it cannot be timed (fix its seeds or its output)."
+                )
+            measured[name].append(run.seconds)
+
+    ratios = [b / c if c > 0 else math.inf for b, c in zip(measured["baseline"], measured["candidate"])]
+    low, high = bootstrap_ci(ratios, seed=seed)
+    baseline_seconds = statistics.median(measured["baseline"])
+    candidate_seconds = statistics.median(measured["candidate"])
+    short = uses_protocol and min(baseline_seconds, candidate_seconds) < SHORT_CALL_SECONDS
+    threshold = SHORT_CALL_THRESHOLD if short else THRESHOLD
+    if uses_protocol:
+        note = f"median of {calls} timed call(s) per process"
+    else:
+        note = "wall time of whole processes (no suture_timing line): interpreter start-up included"
+    return Comparison(
+        speedup=statistics.median(ratios),
+        ci_low=low,
+        ci_high=high,
+        threshold=threshold,
+        significant=low >= threshold,
+        rounds=rounds,
+        baseline_seconds=baseline_seconds,
+        candidate_seconds=candidate_seconds,
+        outputs_differ=reference["baseline"] != reference["candidate"],
+        note=note,
+    )
+
+
+def bootstrap_ci(
+    ratios: Sequence[float], *, confidence: float = 0.95, resamples: int = 2000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the median of `ratios`.
+
+    Hand-written (a dozen lines) so that numpy/scipy are not dependencies of suture.
+    """
+    values = list(ratios)
+    if not values:
+        raise ValueError("bootstrap_ci needs at least one value")
+    rng = random.Random(seed)
+    n = len(values)
+    medians = sorted(statistics.median(rng.choices(values, k=n)) for _ in range(resamples))
+    tail = (1.0 - confidence) / 2.0
+    return _quantile(medians, tail), _quantile(medians, 1.0 - tail)
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    k = (len(ordered) - 1) * q
+    lo = int(math.floor(k))
+    hi = min(lo + 1, len(ordered) - 1)
+    if ordered[lo] == ordered[hi]:  # also keeps inf - inf out of the interpolation
+        return ordered[lo]
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _calibrated_calls(fast_call: float, slow_call: float) -> int:
+    """Calls per process so the faster side's timed work reaches CALIBRATION_SECONDS,
+    capped so the slower side's process stays near MAX_PROCESS_SECONDS."""
+    wanted = math.ceil(CALIBRATION_SECONDS / max(fast_call, 1e-9))
+    cap = max(1, math.floor(MAX_PROCESS_SECONDS / max(slow_call, 1e-9)))
+    return max(1, min(wanted, cap, MAX_CALLS))
+
+
+def _run_side(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
+    env = {**os.environ, "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
+    try:
+        stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit)
+    except subprocess.TimeoutExpired:
+        raise TimingError(f"The {name} ran longer than {time_limit:g} s and was stopped.") from None
+    except OSError as error:
+        raise TimingError(f"The {name} command cannot be started: {error.strerror or error}.") from None
+    if code != 0:
+        last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+        detail = f": {last}" if last else " and printed nothing on stderr"
+        raise TimingError(f"The {name} command failed with exit code {code}{detail}")
+    output, times = split_timing(stdout)
+    if times is None:
+        return _Run(wall, False, output)
+    if not times:
+        raise TimingError(f"The {name} printed a suture_timing line with no times.")
+    return _Run(statistics.median(times), True, output)
+
+
+def split_timing(stdout: str) -> tuple[str, list[float] | None]:
+    """(stdout without the timing line, the per-call seconds or None when there is no line)."""
+    lines = stdout.rstrip("\n").split("\n")
+    if lines and lines[-1].startswith('{"suture_timing"'):
+        try:
+            times = json.loads(lines[-1])["suture_timing"]
+            values = [float(t) for t in times]
+        except (ValueError, TypeError, KeyError):
+            return stdout, None
+        return "\n".join(lines[:-1]), values
+    return stdout, None
+
+
+def run_process(
+    argv: Sequence[str], cwd: Path, env: dict[str, str] | None, time_limit: float
+) -> tuple[str, str, int, float]:
+    """Run argv in its own process group; (stdout, stderr, exit code, wall seconds).
+
+    The whole group is killed on timeout (raising subprocess.TimeoutExpired) and after a
+    normal exit, so no stray child outlives a measurement or competes with the next one.
+    """
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=time_limit)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc.pid)
+        try:
+            proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass  # a grandchild in another session still holds a pipe; give up on its output
+        raise
+    wall = time.perf_counter() - start
+    _kill_group(proc.pid)
+    return stdout, stderr, proc.returncode, wall
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
