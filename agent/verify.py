@@ -121,7 +121,7 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     elif file.suffix not in (".c", ".h"):
         raise SutureExit(f"{rel}: only Python (.py) and C (.c) files can be verified.")
     base = _base_source(top, rel, against or "HEAD") if mode == "equivalence" else None
-    target = Target(top, rel, func, base)
+    target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if base is not None else None)
     if file.suffix in (".c", ".h") and func and mode == "contracts":
         # A bare `--function` run leaves pointer parameters unconstrained (false alarms such as
         # "incorrect alignment"); the harness gives them a model and replays what ESBMC finds.
@@ -134,3 +134,11 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
             if checked is not None:
                 return VerifyOutcome(checked, target, mode)
     return VerifyOutcome(verify(target, mode, bound=bound, time_limit=time_limit, float_policy=float_policy), target, mode)
+
+
+def _test_types(top: Path, file: Path, func: str) -> dict[str, str] | None:
+    """The types the repository's tests call `func` with, for its unannotated parameters."""
+    from suture.tools.arg_types import annotations_for, collect_calls
+
+    types, _ = annotations_for(file.read_text(encoding="utf-8", errors="replace"), func, collect_calls(top))
+    return types or None

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.retrieval.model import Symbol
+from suture.tools.arg_types import annotations_for, collect_calls, insert_annotations
 from suture.tools.counterexample import ReplayResult, replay, write_pytest_test
 from suture.tools.verifier import Counterexample, Target, Verdict, find_function, import_root, run_bounded, verify
 
@@ -56,7 +57,6 @@ __all__ = [
     "DEFAULT_FUNCTION_SECONDS",
     "FunctionCheck",
     "GateVerifier",
-    "inferred_annotations",
     "summarize",
 ]
 
@@ -70,7 +70,6 @@ BASE_SEARCH_SECONDS = 4.0
 ESBMC_AFTER_SECONDS = 3.0  # ESBMC (slow to start) runs as the second opinion only with this much left
 DEADLINE_MARGIN = 1.0  # seconds kept back before the candidate's deadline
 TEST_FILE_SECONDS = 30.0  # the confirming pytest run of a counterexample test
-MAX_TEST_FILES = 400  # test files read for argument types (once per run)
 
 # Verdict names, weakest first: a candidate's verdict is its weakest function's.
 _STRENGTH = {"error": 0, "unsupported": 1, "not_run": 1, "counterexample_in_base": 2,
@@ -364,7 +363,7 @@ class GateVerifier:
                         if isinstance(value, type) and issubclass(value, Exception)
                         and not issubclass(value, wanted) and not issubclass(wanted, value))
         own = [t for t in types if t in {a.arg for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs}]
-        text = _insert_annotations(base_text, func, {k: types[k] for k in own}) if own else base_text
+        text = insert_annotations(base_text, func, {k: types[k] for k in own}) if own else base_text
         annotated = find_function(ast.parse(text), target.function)  # the probe copies its signature
         candidate = target.file.read_bytes()
         try:
@@ -395,26 +394,14 @@ class GateVerifier:
         try:
             original = target.file.read_bytes()
             text = original.decode("utf-8")  # not read_text: CRLF must come back as CRLF
-            tree = ast.parse(text)
-        except (OSError, SyntaxError, UnicodeDecodeError):
+        except (OSError, UnicodeDecodeError):
             return None, {}, None
-        func = find_function(tree, target.function)
-        if func is None or any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))
-                               for d in func.decorator_list):
-            return None, {}, None  # a decorator may read annotations (singledispatch, pydantic): leave it be
         with self._lock:
             if self._call_types is None:
-                self._call_types = _collect_calls(target.root)
-            observed = list(self._call_types.get(func.name, ()))
-        types = inferred_annotations(func, observed, method="." in target.function)
-        if not types:
-            return None, {}, None
-        annotated = _insert_annotations(text, func, types)
-        try:
-            ast.parse(annotated)
-        except SyntaxError:
-            return None, {}, None
-        return original, types, annotated
+                self._call_types = collect_calls(target.root)
+            calls = self._call_types
+        types, annotated = annotations_for(text, target.function, calls)
+        return (original, types, annotated) if annotated is not None else (None, {}, None)
 
 
 # -- verdicts ----------------------------------------------------------------------------------
@@ -583,212 +570,6 @@ def _fails_under_pytest(root: Path, install_as: str, text: str) -> tuple[bool, s
         return True, ""
     tail = (done.stdout.strip().splitlines() or [f"exit {done.returncode}"])[-1]
     return False, f"pytest says: {tail}"
-
-
-# -- argument types from literal calls in the tests ------------------------------------------
-
-
-def _is_test_file(path: Path, root: Path) -> bool:
-    rel = path.relative_to(root).parts
-    return path.name.startswith("test_") or path.name.endswith("_test.py") or any(p in ("tests", "test") for p in rel[:-1])
-
-
-def _collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
-    """Function name -> the literal arguments its calls in the test files pass.
-
-    Each observation is {"args": [value or _UNKNOWN, ...], "kwargs": {...}, "attribute": bool}.
-    """
-    found: dict[str, list[dict[str, Any]]] = {}
-    files = 0
-    for path in sorted(root.rglob("*.py")):
-        if files >= MAX_TEST_FILES:
-            break
-        if any(part.startswith(".") or part in ("node_modules", "__pycache__", "site-packages") for part in path.relative_to(root).parts):
-            continue
-        if not _is_test_file(path, root):
-            continue
-        files += 1
-        try:
-            if path.stat().st_size > 500_000:
-                continue
-            tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError, ValueError):
-            continue
-        constants = _module_constants(tree)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
-            if isinstance(node.func, ast.Name):
-                name, attribute = node.func.id, False
-            elif isinstance(node.func, ast.Attribute):
-                name, attribute = node.func.attr, True
-            else:
-                continue
-            if any(isinstance(a, ast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
-                continue
-            found.setdefault(name, []).append({
-                "args": [_literal(a, constants) for a in node.args],
-                "kwargs": {k.arg: _literal(k.value, constants) for k in node.keywords},
-                "attribute": attribute,
-            })
-    return found
-
-
-class _Unknown:
-    pass
-
-
-_UNKNOWN = _Unknown()
-
-
-def _literal(node: ast.AST, constants: dict[str, Any]) -> Any:
-    if isinstance(node, ast.Name) and node.id in constants:
-        return constants[node.id]
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _UNKNOWN
-
-
-def _module_constants(tree: ast.Module) -> dict[str, Any]:
-    """NAME = <literal> at a test module's top level (a shared fixture value), assigned once."""
-    values: dict[str, Any] = {}
-    counts: dict[str, int] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-            counts[name] = counts.get(name, 0) + 1
-            value = _literal(node.value, {})
-            if value is not _UNKNOWN:
-                values[name] = value
-    return {k: v for k, v in values.items() if counts[k] == 1}
-
-
-# A type is a small tuple: ("int",), ("list", elem), ("dict", key, value), ("tuple", elem),
-# ("opt", inner), ("none",); elem/key/value may be None (seen only empty).
-_FAIL = ("fail",)
-_SCALAR = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
-
-
-def _type_of(value: Any, depth: int = 0) -> tuple | None:
-    if value is None:
-        return ("none",)
-    kind = type(value)
-    if kind in _SCALAR:
-        return (_SCALAR[kind],)
-    if depth > 4:
-        return _FAIL
-    if kind in (list, set, frozenset, tuple):
-        elem = None
-        for item in value:
-            elem = _join(elem, _type_of(item, depth + 1))
-        name = {list: "list", set: "set", frozenset: "frozenset", tuple: "tuple"}[kind]
-        return _FAIL if elem == _FAIL else (name, elem)
-    if kind is dict:
-        key = val = None
-        for k, v in value.items():
-            key, val = _join(key, _type_of(k, depth + 1)), _join(val, _type_of(v, depth + 1))
-        return _FAIL if _FAIL in (key, val) else ("dict", key, val)
-    return _FAIL
-
-
-def _join(a: tuple | None, b: tuple | None) -> tuple | None:
-    if a is None:
-        return b
-    if b is None or a == b:
-        return a
-    if _FAIL in (a, b):
-        return _FAIL
-    if a[0] == "opt" or b[0] == "opt":
-        inner_a = a[1] if a[0] == "opt" else a
-        inner_b = b[1] if b[0] == "opt" else b
-        if inner_a == ("none",):
-            inner_a = None
-        if inner_b == ("none",):
-            inner_b = None
-        inner = _join(inner_a, inner_b)
-        return _FAIL if inner == _FAIL else ("opt", inner)
-    if a == ("none",) or b == ("none",):
-        other = b if a == ("none",) else a
-        return ("opt", other)
-    pair = {a[0], b[0]}
-    if pair == {"int", "float"}:
-        return ("float",)
-    if pair == {"bool", "int"}:
-        return ("int",)
-    if a[0] == b[0] and a[0] in ("list", "set", "frozenset", "tuple"):
-        elem = _join(a[1], b[1])
-        return _FAIL if elem == _FAIL else (a[0], elem)
-    if a[0] == b[0] == "dict":
-        key, val = _join(a[1], b[1]), _join(a[2], b[2])
-        return _FAIL if _FAIL in (key, val) else ("dict", key, val)
-    return _FAIL
-
-
-def _render(kind: tuple | None) -> str | None:
-    """The annotation for a joined type; None when nothing useful is known."""
-    if kind is None or kind == _FAIL or kind == ("none",):
-        return None
-    head = kind[0]
-    if head == "opt":
-        inner = _render(kind[1])
-        return f"{inner} | None" if inner else None
-    if head in ("list", "set", "frozenset"):
-        inner = _render(kind[1])
-        return f"{head}[{inner}]" if inner else head
-    if head == "tuple":
-        inner = _render(kind[1])
-        return f"tuple[{inner}, ...]" if inner else "tuple"
-    if head == "dict":
-        key, val = _render(kind[1]), _render(kind[2])
-        return f"dict[{key}, {val}]" if key and val else "dict"
-    return head
-
-
-def inferred_annotations(func: ast.FunctionDef | ast.AsyncFunctionDef, observed: list[dict[str, Any]], *,
-                         method: bool = False) -> dict[str, str]:
-    """Annotations for `func`'s unannotated parameters from the literal arguments of its calls.
-
-    A parameter whose observed values do not share one type (a list here, a str there: two
-    different functions of the same name, or a deliberately generic one) stays unannotated.
-    """
-    args = func.args
-    positional = [a.arg for a in args.posonlyargs + args.args]
-    if method and positional and not any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list):
-        positional = positional[1:]  # self / cls: the caller's receiver, not an argument
-    names = set(positional) | {a.arg for a in args.kwonlyargs}
-    joined: dict[str, tuple | None] = {}
-    for call in observed:
-        if method and not call["attribute"]:
-            continue  # Class.method(...) unbound calls would shift the arguments; keep it simple
-        if len(call["args"]) > len(positional) and args.vararg is None:
-            continue  # not this function's signature
-        if any(k not in names for k in call["kwargs"]) and args.kwarg is None:
-            continue
-        bound = dict(zip(positional, call["args"]))
-        bound.update({k: v for k, v in call["kwargs"].items() if k in names})
-        for name, value in bound.items():
-            if value is _UNKNOWN:
-                continue
-            joined[name] = _join(joined.get(name), _type_of(value))
-    annotated = {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs if a.annotation is not None}
-    out = {}
-    for name, kind in joined.items():
-        text = _render(kind)
-        if text and name not in annotated:
-            out[name] = text
-    return out
-
-
-def _insert_annotations(source: str, func: ast.FunctionDef | ast.AsyncFunctionDef, types: dict[str, str]) -> str:
-    """`source` with `: T` after each named parameter of `func` (ast offsets are utf-8 bytes)."""
-    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", source)  # as ast counts lines (not at form feeds)
-    params = [a for a in func.args.posonlyargs + func.args.args + func.args.kwonlyargs if a.arg in types]
-    for arg in sorted(params, key=lambda a: (a.end_lineno, a.end_col_offset), reverse=True):
-        raw = lines[arg.end_lineno - 1].encode("utf-8")
-        raw = raw[: arg.end_col_offset] + f": {types[arg.arg]}".encode() + raw[arg.end_col_offset:]
-        lines[arg.end_lineno - 1] = raw.decode("utf-8")
-    return "".join(lines)
 
 
 # -- the fix report --------------------------------------------------------------------------------

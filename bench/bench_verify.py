@@ -38,6 +38,7 @@ from verify_cases import REWRITES, WRONG  # noqa: E402
 
 from suture.agent.validate import _symbols, _touched, changed_lines  # noqa: E402
 from suture.agent.verify_gate import GateVerifier  # noqa: E402
+from suture.tools.arg_types import annotations_for, collect_calls  # noqa: E402
 from suture.tools.verifier import Target, verify  # noqa: E402
 
 spec = importlib.util.spec_from_file_location("bench_bugs_corpus", HERE / "bugs" / "corpus.py")
@@ -96,7 +97,9 @@ def _run_equivalence(outcome: Outcome, base_text: dict[str, str], tree: Path) ->
     for symbol in _changed(tree):
         if symbol.path.startswith("tests/"):
             continue
-        target = Target(tree, symbol.path, symbol.qualname, base_text[symbol.path])
+        # As `suture verify --against` does: unannotated parameters take the types the tests pass.
+        types, _ = annotations_for((tree / symbol.path).read_text(), symbol.qualname, collect_calls(tree))
+        target = Target(tree, symbol.path, symbol.qualname, base_text[symbol.path], param_types=types or None)
         verdict = verify(target, "equivalence", time_limit=EQUIVALENCE_SECONDS)
         outcome.equivalence_seconds.append(verdict.seconds)
         verdicts.append(verdict)

@@ -170,7 +170,7 @@ def test_the_planner_sees_the_counterexample_and_its_verify_tool(make_repo, tmp_
 
 
 def test_argument_types_come_from_literal_calls_and_conflicts_leave_a_parameter_alone():
-    from suture.agent.verify_gate import _insert_annotations, inferred_annotations
+    from suture.tools.arg_types import inferred_annotations, insert_annotations
 
     source = "def find(items, target, *, strict=False):\r\n\x0c    return -1\r\n"
     func = ast.parse(source).body[0]
@@ -182,5 +182,5 @@ def test_argument_types_come_from_literal_calls_and_conflicts_leave_a_parameter_
     assert inferred_annotations(func, calls[:2]) == {"items": "list[int]", "target": "float", "strict": "bool"}
     # With str.find's call among them, items and target have no one type any more.
     assert inferred_annotations(func, calls) == {"strict": "bool"}
-    annotated = _insert_annotations(source, func, {"items": "list[int]", "strict": "bool"})
+    annotated = insert_annotations(source, func, {"items": "list[int]", "strict": "bool"})
     assert annotated == "def find(items: list[int], target, *, strict: bool=False):\r\n\x0c    return -1\r\n"

@@ -112,6 +112,42 @@ def test_a_c_function_is_checked_through_the_harness_and_its_counterexample_repl
     assert fixed.returncode == 0 and one_json(fixed)["verdict"] == "exhausted"
 
 
+def test_equivalence_draws_the_types_the_tests_pass(make_repo):
+    """`prices` has no annotation; the tests call total({"pen": 2, ...}), so the differential
+    search draws dict[str, int] and finds the empty-string key the candidate drops. Without
+    the tests' types it would draw ints, strings and lists, on which both versions fail alike."""
+    repo = make_repo({
+        "shop.py": """\
+            def total(prices):
+                return sum(prices.values())
+            """,
+        "tests/test_shop.py": """\
+            from shop import total
+
+            def test_total():
+                assert total({"pen": 2, "ink": 3}) == 5
+            """,
+    })
+    (repo / "shop.py").write_text("def total(prices):\n    return sum(v for k, v in prices.items() if k)\n")
+    done = suture(repo, "shop.py::total", "--against", "HEAD", "--json", "--time-limit", "60")
+    report = one_json(done)
+    assert done.returncode == 1 and report["verdict"] == "counterexample", report
+    assert "''" in report["counterexample"]["inputs"]["prices"] and report["counterexample"]["replayed"]
+    assert "types from the tests' calls: prices: dict[str, int]" in json.dumps(report)
+
+
+def test_no_exhaustive_claim_over_parameters_of_unknown_type(make_repo):
+    """No annotation and no test call: CrossHair explores `prices` as a plain object only, which
+    says nothing about dicts, so the verdict must not be `exhausted` (it used to be)."""
+    repo = make_repo({"shop.py": "def subtotal(prices):\n    return sum(prices.values())\n"})
+    (repo / "shop.py").write_text("def subtotal(prices):\n    return sum(v for k, v in prices.items() if k)\n")
+    done = suture(repo, "shop.py::subtotal", "--against", "HEAD", "--json", "--time-limit", "60")
+    report = one_json(done)
+    assert report["verdict"] != "exhausted", report
+    crosshair = next(run for run in report["runs"] if run["backend"] == "crosshair")
+    assert crosshair["verdict"] == "no_counterexample_within_bound" and "plain objects" in crosshair["message"]
+
+
 def test_c_file_and_unsupported_function(make_repo):
     repo = make_repo(CODE)
     c_file = suture(repo, "buf.c", "--json", "--time-limit", "30")

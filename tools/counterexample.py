@@ -263,6 +263,44 @@ def resolve(module: types.ModuleType, qualname: str) -> Any:
     return obj
 
 
+def typed_view(fn: Any, param_types: dict[str, str] | None) -> Any:
+    """`fn` as a function whose unannotated parameters carry `param_types` (type expressions
+    such as "list[int]" or "str | None", from tools/arg_types.py), so that a backend that
+    draws inputs from annotations (Hypothesis, CrossHair) draws the types the tests use.
+    The view only forwards the call; `fn` itself is untouched. Unknown types are skipped.
+    """
+    if not param_types or not callable(fn):
+        return fn
+    import builtins
+    import inspect
+
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn
+    params, hints = [], dict(getattr(fn, "__annotations__", {}) or {})
+    for param in signature.parameters.values():
+        text = param_types.get(param.name)
+        if text and param.annotation is param.empty:
+            try:
+                hint = eval(text, {"__builtins__": builtins})  # our own rendering: names, [], | only
+            except Exception:
+                hint = None
+            if hint is not None:
+                param = param.replace(annotation=hint)
+                hints[param.name] = hint
+        params.append(param)
+
+    def view(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    view.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    view.__annotations__ = hints
+    view.__name__, view.__qualname__, view.__module__ = fn.__name__, fn.__qualname__, fn.__module__
+    view.__doc__ = fn.__doc__
+    return view
+
+
 def build_arguments(fn: Any, module: types.ModuleType, inputs: dict[str, str]) -> tuple[list[Any], dict[str, Any], dict[str, Any]]:
     """(args, kwargs, by_name) from repr strings; '*name' holds extra positionals, '**name' extra keywords."""
     import inspect

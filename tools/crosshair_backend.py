@@ -176,6 +176,20 @@ def _params(func: ast.FunctionDef | ast.AsyncFunctionDef, *, skip_self: bool = F
     return names[1:] if skip_self and names else names
 
 
+def _untyped(func: ast.FunctionDef | ast.AsyncFunctionDef, param_types: dict[str, str] | None, *,
+             method: bool) -> list[str]:
+    """Parameters CrossHair can only treat as plain objects: no annotation, no type from the tests.
+
+    Over those, "every path explored" is not every input a caller passes (CrossHair declared two
+    versions that differ on dicts equivalent, having drawn no dicts), so it is never `exhausted`.
+    """
+    args = func.args
+    named = args.posonlyargs + args.args + args.kwonlyargs
+    if method and named and named[0].arg in ("self", "cls"):
+        named = named[1:]
+    return [a.arg for a in named if a.annotation is None and a.arg not in (param_types or {})]
+
+
 def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0) -> Verdict:
     """Contracts and crashes of `target.function` within CrossHair's bound."""
     started = time.monotonic()
@@ -232,9 +246,13 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     if done.timed_out:
         return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, None, seconds(),
                        f"{what}: nothing found before the {time_limit:g} s limit", artefacts=artefacts)
-    if confirmed and len(confirmed) == len(infos) and not artefacts:
+    untyped = _untyped(func, target.param_types, method="." in target.function)
+    if confirmed and len(confirmed) == len(infos) and not artefacts and not untyped:
         return Verdict("exhausted", "crosshair", bound, BOUND_KIND, None, seconds(),
                        f"{what}: CrossHair explored every path (within its symbolic model)")
+    if confirmed and len(confirmed) == len(infos) and not artefacts:
+        return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, None, seconds(),
+                       f"{what}: every path explored, but {', '.join(untyped)} only as plain objects (no type known)")
     return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, None, seconds(),
                    f"{what}: no reproducible counterexample" + (" (CrossHair's findings did not reproduce)" if artefacts else ""),
                    artefacts=artefacts)
@@ -282,10 +300,11 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
         base_file.parent.mkdir()
         base_file.write_text(target.base_source or "", encoding="utf-8")
         Path(tmp, f"{SHIM}.py").write_text(textwrap.dedent(f"""\
-            from suture.tools.counterexample import load_base_module, load_module, resolve
+            from suture.tools.counterexample import load_base_module, load_module, resolve, typed_view
 
-            candidate = resolve(load_module({str(root)!r}, {module!r}), {target.function!r})
-            base = resolve(load_base_module({module!r}, {str(base_file)!r}), {target.function!r})
+            types = {dict(target.param_types or {})!r}
+            candidate = typed_view(resolve(load_module({str(root)!r}, {module!r}), {target.function!r}), types)
+            base = typed_view(resolve(load_base_module({module!r}, {str(base_file)!r}), {target.function!r}), types)
             """))
         argv = [*_crosshair(), "diffbehavior", "--exception_equivalence", "SAME_TYPE", *_limits(bound, time_limit),
                 f"{SHIM}.base", f"{SHIM}.candidate"]
@@ -311,8 +330,13 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
             return Verdict("counterexample", "crosshair", bound, BOUND_KIND, iterations, seconds(),
                            f"the versions differ: {result.message}", cx, artefacts)
         artefacts.append(f"crosshair: difference on ({given}) -> {result.status}: {result.message}")
-    if exhausted and not done.timed_out and not artefacts:
+    untyped = _untyped(func, target.param_types, method=False)
+    if exhausted and not done.timed_out and not artefacts and not untyped:
         return Verdict("exhausted", "crosshair", bound, BOUND_KIND, iterations, seconds(),
                        "CrossHair explored every path of both versions (within its symbolic model) and found no difference")
+    if exhausted and not done.timed_out and not artefacts:
+        return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, iterations, seconds(),
+                       f"no difference on any path CrossHair explored, but {', '.join(untyped)} only as plain objects "
+                       "(no type known)")
     why = f"nothing found before the {time_limit:g} s limit" if done.timed_out else "no reproducible difference"
     return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, iterations, seconds(), why, artefacts=artefacts)

@@ -44,6 +44,7 @@ def differential(target: Target, *, bound: int | None = None, time_limit: float 
         "function": target.function,
         "max_examples": bound,
         "float_policy": float_policy,
+        "param_types": target.param_types or {},
     }
     with tempfile.TemporaryDirectory(prefix="suture-hypothesis-") as tmp:
         base = Path(tmp, "base", target.file.name)
@@ -129,14 +130,16 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis.errors import InvalidArgument, ResolutionFailed
 
-    from suture.tools.counterexample import _short_repr, load_base_module, load_module, resolve, run_outcome, same_outcome
+    from suture.tools.counterexample import (_short_repr, load_base_module, load_module, resolve, run_outcome, same_outcome,
+                                             typed_view)
 
     module = load_module(request["root"], request["module"])
     fn = resolve(module, request["function"])
     base_fn = resolve(load_base_module(request["module"], request["base_file"]), request["function"])
     if "." in request["function"] and not isinstance(module.__dict__.get(request["function"].split(".")[0]), type):
         return {"status": "unsupported", "message": "nested functions cannot be called from outside."}
-    strategies, positional, unannotated = _strategies(fn)
+    typed = request.get("param_types") or {}
+    strategies, positional, unannotated = _strategies(typed_view(fn, typed))
     if "." in request["function"] and "self" in strategies:
         return {"status": "unsupported", "message": "methods need an instance; Hypothesis compares plain functions only."}
     policy = request.get("float_policy", "exact")
@@ -158,7 +161,11 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
                               "message": f"base {expected.describe()}, candidate {actual.describe()}"}
             raise AssertionError("the versions differ")
 
-    note = f"unannotated {', '.join(unannotated)} drawn from a generic mix" if unannotated else ""
+    used = [f"{name}: {text}" for name, text in typed.items() if name in strategies and name not in unannotated]
+    notes = [f"types from the tests' calls: {', '.join(used)}"] if used else []
+    if unannotated:
+        notes.append(f"unannotated {', '.join(unannotated)} drawn from a generic mix")
+    note = "; ".join(notes)
     try:
         compare()
     except AssertionError:

@@ -106,12 +106,15 @@ class Target:
 
     `root` is the directory the file's imports resolve from (see `import_root`); `path` is
     relative to it. For equivalence, `base_source` is the file's text at the base revision.
+    `param_types` ("items" -> "list[int]", see tools/arg_types.py) types the unannotated
+    parameters for the equivalence backends' inputs; the files themselves are not changed.
     """
 
     root: Path
     path: str
     function: str = ""
     base_source: str | None = None
+    param_types: dict[str, str] | None = field(default=None, compare=False, hash=False)
 
     @property
     def file(self) -> Path:
