@@ -466,6 +466,119 @@ def verify(
     raise typer.Exit(int(outcome.exit_code))
 
 
+@app.command()
+@handled
+def optimize(
+    repo: Optional[str] = RepoOption,
+    bench_cmd: Optional[str] = typer.Option(None, "--bench-cmd", metavar="CMD", help="What to speed up: a python script (python bench.py ...) or a pytest command, run in the repo."),
+    target: list[str] = typer.Option([], "--target", metavar="MOD:FUNC", help="What to speed up: a function (pkg.mod:func or path.py::func) timed on --workload; repeatable (a PIE-style summary follows)."),
+    workload: list[str] = typer.Option([], "--workload", metavar="FILE", help="A python file defining make_input(scale) -> the target's arguments; one for all targets or one per --target (default with a model: the model writes it)."),
+    test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest when the repo has tests)."),
+    model: Optional[str] = typer.Option(None, "--model", metavar="NAME", help="litellm model name (or scripted:PATH); default: the model setting, else the offline rewrite rules alone."),
+    api_base: Optional[str] = typer.Option(None, "--api-base", metavar="URL", help="OpenAI-compatible server for the model (vLLM, llama.cpp)."),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
+    time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
+    rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
+    interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
+    apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
+    commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Make a function or a bench faster: profile, propose rewrites, keep only equivalent edits with a significant speed-up.
+
+    Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
+    """
+    from suture.agent import render
+    from suture.agent.optimize import OptimizeOptions, run_optimize
+
+    if apply and commit:
+        raise SutureExit("--apply and --commit exclude each other; pick one.")
+    if bool(bench_cmd) == bool(target):
+        raise SutureExit("give exactly one of --bench-cmd CMD or --target MOD:FUNC.")
+    if workload and bench_cmd:
+        raise SutureExit("--workload goes with --target; a --bench-cmd is its own workload.")
+    if len(workload) > 1 and len(workload) != len(target):
+        raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost)
+    options = OptimizeOptions(
+        bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
+        test_cmd=settings.test_cmd, model=settings.model, max_cost=settings.max_cost,
+        time_limit=settings.time_limit, rounds=rounds, mode="apply" if apply else "commit" if commit else "print",
+        interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
+    )
+    if not options.model:
+        render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")
+    else:
+        guard.check_model_name(options.model)
+    with render.live_status(enabled=sys.stderr.isatty() and not interactive) as show:
+        outcome = run_optimize(root, options, on_progress=show)
+    report = outcome.report
+    if as_json:
+        render.print_json(report)
+    else:
+        _print_optimize_report(report)
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _print_optimize_report(report: dict[str, Any]) -> None:
+    if report["patch"]:
+        sys.stdout.write(report["patch"] if report["patch"].endswith("\n") else report["patch"] + "\n")
+    for edit in report["edits"]:
+        ratio = f", {edit['instructions_ratio']:.2f}x fewer instructions" if edit.get("instructions_ratio") else ""
+        verdicts = ", ".join(f"{k} {v}" for k, v in edit["equivalence"].items() if v)
+        sys.stderr.write(f"{edit['path']}::{edit['function']} ({edit['rule']}): {edit['speedup']:.2f}x faster, "
+                         f"95% CI {edit['ci_low']:.2f}-{edit['ci_high']:.2f}{ratio}; {verdicts}\n")
+    summary = report.get("summary")
+    if summary:
+        sys.stderr.write(f"{summary['optimized_share'] * 100:.0f}% of targets optimized, "
+                         f"mean speed-up {summary['mean_speedup']:.2f}x (failures count as 1.0x)\n")
+    if report["status"] != "optimized":
+        sys.stderr.write(f"no significant speed-up ({report.get('stopped_because') or 'nothing to try'}); "
+                         f"{report['candidates_tried']} candidate(s) tried, see {report['run_dir']}\n")
+
+
+@app.command()
+@handled
+def check(
+    paths: list[str] = typer.Argument(None, metavar="[PATH]...", help="Check only these staged files (default: every staged file)."),
+    repo: Optional[str] = RepoOption,
+    time_cap: float = typer.Option(20.0, "--time-cap", metavar="S", help="Hard limit in seconds; when reached the check stops, warns and passes (exit 0)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Check the staged changes before a commit (the pre-commit hook): parse, covering tests, bounded verifier.
+
+    Offline, never changes a file. Exit 0: nothing wrong (or the time cap was hit: a warning says
+    what went unchecked); 1: a finding, each with file:line; 2: not a git work tree or bad input.
+    """
+    from suture.agent import render
+    from suture.agent.check import run_check
+
+    root = guard.resolve_repo(repo)
+    with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
+        outcome = run_check(root, time_cap=time_cap, paths=paths or ())
+    report = outcome.report
+    for warning in report["warnings"]:
+        render.print_warning(warning)
+    if as_json:
+        render.print_json(report)
+    else:
+        if outcome.findings:
+            count = len(outcome.findings)
+            lines = [f"suture check: {count} finding{'s' if count > 1 else ''} in the staged changes:"]
+            lines += [finding.render() for finding in outcome.findings]
+        else:
+            tests = report["tests"]
+            ran = f", {tests['ran']} covering tests passed" if tests.get("ran") else ""
+            verified = sum(1 for v in report["verifier"] if v["verdict"] != "counterexample")
+            lines = [f"suture check: {'nothing to check' if report['status'] == 'nothing_to_check' else 'no findings'}"
+                     f"{ran}{f', {verified} contracts verified within the bound' if verified else ''} "
+                     f"({report['seconds']:.1f} s)."]
+        sys.stdout.write("\n".join(lines) + "\n")
+    raise typer.Exit(int(outcome.exit_code))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="suture")
