@@ -1,0 +1,147 @@
+"""tools/profile.py: real cProfile runs of a small repo, mapped through a real SymbolIndex."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from suture.retrieval.index import SymbolIndex
+from suture.tools.profile import Hotspot, ProfileError, hotspots, profile
+from suture.tools.timing import Runner
+
+# slow_lookup: quadratic list membership (its own Python time); Table.rebuild: a decorated
+# method doing the same; hash_heavy: nearly all of its time inside C hashing; tiny: next to nothing.
+WORK = """
+    import hashlib
+
+
+    def slow_lookup(n):
+        seen = []
+        for i in range(n):
+            if i not in seen:
+                seen.append(i)
+        return len(seen)
+
+
+    def keep(function):
+        return function
+
+
+    class Table:
+        @keep
+        def rebuild(self, n):
+            rows = []
+            for i in range(n):
+                if -i not in rows:
+                    rows.append(-i)
+            return rows
+
+
+    def hash_heavy(n):
+        data = b"x" * n
+        for _ in range(20):
+            digest = hashlib.sha256(data).hexdigest()
+        return digest
+
+
+    def tiny():
+        return 1
+"""
+
+MAIN = """
+    import sys
+    from pkg.work import Table, slow_lookup, hash_heavy, tiny
+
+    def main(scale):
+        slow_lookup(3000 * scale)
+        Table().rebuild(1000 * scale)
+        hash_heavy(2_000_000)
+        tiny()
+
+    if __name__ == "__main__":
+        main(int(sys.argv[1]))
+"""
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory):
+    from conftest import init_repo
+
+    repo = init_repo(
+        tmp_path_factory.mktemp("profile") / "repo",
+        {"pkg/__init__.py": "", "pkg/work.py": WORK, "bench.py": MAIN},
+        commit=True,
+    )
+    index = SymbolIndex.build(repo, workers=1, use_cache=False)
+    stats = profile(Runner([sys.executable, "bench.py", "1"], repo))
+    return repo, index, stats
+
+
+def test_the_slow_functions_come_first_named_by_the_index(profiled):
+    repo, index, stats = profiled
+    spots = hotspots(stats, repo, index)
+    assert all(isinstance(spot, Hotspot) for spot in spots)
+    names = [spot.function for spot in spots]
+    assert names[0] == "slow_lookup"
+    rebuild = spots[names.index("Table.rebuild")]  # a decorated method: its code starts at the decorator
+    assert (rebuild.start_line, rebuild.end_line) == (18, 24)
+    assert "hash_heavy" not in names  # over 90% of its time in C
+    top = spots[0]
+    assert top.path == "pkg/work.py"
+    assert (top.start_line, top.end_line) == (5, 10)
+    assert 0 < top.own_seconds <= top.cumulative_seconds
+    assert 0 < top.share <= 1
+    assert top.c_share < 0.5  # list membership is bytecode, not a C call
+    assert "tiny" not in names  # far under 1% of the run
+    assert all(spot.path in ("pkg/work.py", "bench.py") for spot in spots)
+    assert top.to_dict()["function"] == "slow_lookup"
+
+
+def test_functions_mostly_in_c_are_dropped(profiled):
+    repo, index, stats = profiled
+    kept = {spot.function: spot for spot in hotspots(stats, repo, index, max_c_share=1.0)}
+    assert kept["hash_heavy"].c_share > 0.9
+    assert kept["slow_lookup"].c_share < 0.5
+    assert "hash_heavy" not in [spot.function for spot in hotspots(stats, repo, index, max_c_share=0.5)]
+
+
+def test_min_share_drops_small_functions_and_limit_cuts(profiled):
+    repo, index, stats = profiled
+    everything = hotspots(stats, repo, index, min_share=0.0, max_c_share=1.0, limit=100)
+    names = [spot.function for spot in everything]
+    assert "tiny" in names and "main" in names
+    strict = hotspots(stats, repo, index, min_share=0.2, max_c_share=1.0)
+    assert "tiny" not in [spot.function for spot in strict]
+    assert all(spot.share >= 0.2 for spot in strict)
+    assert len(hotspots(stats, repo, index, min_share=0.0, max_c_share=1.0, limit=2)) == 2
+
+
+def test_module_form_and_the_raw_stats_dict(profiled):
+    repo, index, _ = profiled
+    (repo / "pkg" / "__main__.py").write_text("from pkg.work import slow_lookup\nslow_lookup(3000)\n")
+    stats = profile(Runner([sys.executable, "-X", "utf8", "-m", "pkg"], repo))
+    spots = hotspots(stats.stats, repo, index)
+    assert spots[0].function == "slow_lookup"
+
+
+def test_a_failing_command_is_an_error(tmp_path):
+    (tmp_path / "fails.py").write_text("import sys\nprint('bad input', file=sys.stderr)\nsys.exit(4)\n")
+    with pytest.raises(ProfileError, match="failed with exit code 4: bad input"):
+        profile(Runner([sys.executable, "fails.py"], tmp_path))
+
+
+def test_a_hanging_command_is_stopped(tmp_path):
+    (tmp_path / "hangs.py").write_text("import time\ntime.sleep(60)\n")
+    with pytest.raises(ProfileError, match="longer than 1 s"):
+        profile(Runner([sys.executable, "hangs.py"], tmp_path), time_limit=1)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["bash", "-c", "true"], [sys.executable, "-c", "pass"], [sys.executable], []],
+)
+def test_only_python_scripts_and_modules_are_profiled(tmp_path, argv):
+    with pytest.raises(ProfileError) as error:
+        profile(Runner(argv, tmp_path))
+    assert "\n" not in str(error.value)
