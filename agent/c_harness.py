@@ -494,7 +494,8 @@ def run_driver(binary: Path, pad: int, extra: int) -> Run:
     env = {"ASAN_OPTIONS": "detect_leaks=0:exitcode=86", "UBSAN_OPTIONS": "halt_on_error=1:exitcode=86",
            "PATH": "/usr/bin:/bin"}
     done = run_bounded([str(binary), str(pad), str(extra)], cwd=binary.parent,
-                       time_limit=CASE_SECONDS * MAX_CASES + 10, env=env)
+                       time_limit=CASE_SECONDS * MAX_CASES + 10, env=env,
+                       memory_limit=None)  # AddressSanitizer reserves terabytes of address space
     outputs: dict[int, str | None] = {}
     status: dict[int, int] = {}
     for line in done.stdout.splitlines():

@@ -557,7 +557,7 @@ def _fails_under_pytest(root: Path, install_as: str, text: str) -> tuple[bool, s
     dest.write_text(text, encoding="utf-8")
     try:
         done = run_bounded([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", install_as],
-                           cwd=root, time_limit=TEST_FILE_SECONDS)
+                           cwd=root, time_limit=TEST_FILE_SECONDS, memory_limit=None)  # the project's own pytest
     finally:
         dest.unlink(missing_ok=True)
         cache = dest.parent / "__pycache__"

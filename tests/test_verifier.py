@@ -367,3 +367,19 @@ def test_an_esbmc_that_fails_its_self_test_is_not_trusted(make_repo, tmp_path, m
     repo = make_repo({"buf.c": OOB_C})
     verdict = verify(Target(repo, "buf.c"), time_limit=10)
     assert verdict.verdict == "error" and "self-test" in verdict.message
+
+
+def test_a_function_that_eats_memory_gets_a_verdict_not_the_machines_memory(tmp_path):
+    """The verifier's children run under an address-space cap (4 GiB): a 6 GB allocation, which
+    Linux would grant lazily without it, fails inside the child with MemoryError, and both
+    versions failing alike is a verdict like any other."""
+    from suture.tools import verifier
+
+    module = tmp_path / "hog.py"
+    module.write_text("def hog(n: int) -> int:\n    return len(bytearray(6 * 10**9)) + n\n")
+    target = Target(tmp_path, "hog.py", "hog", module.read_text())
+    verdict = verify(target, "equivalence", time_limit=30, backends=("hypothesis",))
+    assert verdict.verdict == "no_counterexample_within_bound", verdict
+    # The cap itself: the same allocation in a bounded child is a MemoryError, not a kill.
+    done = verifier.run_bounded([sys.executable, "-c", "bytearray(6 * 10**9)"], cwd=tmp_path, time_limit=30)
+    assert done.returncode == 1 and "MemoryError" in done.stderr

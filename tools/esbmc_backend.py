@@ -83,7 +83,7 @@ def _run(binary: str, args: list[str], cwd: Path, time_limit: float, *, memlimit
     with tempfile.TemporaryDirectory(dir=cwd) as work:
         done = run_bounded([binary, *args, "--generate-json-report", "--memlimit", memlimit,
                             "--timeout", f"{max(1, int(time_limit))}s"],
-                           cwd=Path(work), time_limit=time_limit + 2)
+                           cwd=Path(work), time_limit=time_limit + 2, memory_limit=None)  # --memlimit caps it
         report_file = Path(work, "report.json")
         report = None
         if report_file.is_file():

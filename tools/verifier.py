@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import ast
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -338,6 +339,9 @@ def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: 
 # ---------------------------------------------------------------- killable subprocesses
 
 
+MEMORY_LIMIT_BYTES = 4 * 2**30  # address space of a verifier child (ESBMC has its own --memlimit)
+
+
 @dataclass
 class BoundedRun:
     returncode: int | None  # None when killed at the wall-clock limit
@@ -351,11 +355,13 @@ class BoundedRun:
 
 
 def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str, str] | None = None,
-                stdin: str | None = None) -> BoundedRun:
+                stdin: str | None = None, memory_limit: int | None = MEMORY_LIMIT_BYTES) -> BoundedRun:
     """Run `argv` in its own process group; on the wall-clock limit kill the whole group.
 
     Verifiers fork solvers and workers; killing only the leader would leave them running.
-    Raises FileNotFoundError when the program does not exist.
+    `memory_limit` caps the leader's address space (inherited by what it starts later), so
+    a function that allocates without bound raises MemoryError in the child instead of
+    taking the machine's memory. Raises FileNotFoundError when the program does not exist.
     """
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -363,6 +369,13 @@ def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+    if memory_limit:
+        # Set from the parent (prlimit(2)) rather than in a preexec_fn, which is unsafe with the
+        # gate's threads; the child is still starting its interpreter when this lands.
+        try:
+            resource.prlimit(proc.pid, resource.RLIMIT_AS, (memory_limit, memory_limit))
+        except (ProcessLookupError, PermissionError, ValueError, OSError):
+            pass
     try:
         out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
         code: int | None = proc.returncode
