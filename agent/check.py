@@ -1,0 +1,820 @@
+"""`suture check`: the pre-commit gate on the staged changes, offline and under a hard time cap.
+
+What is checked is exactly what `git commit` would record: the index (the staged blobs),
+never the working tree, so unstaged edits neither hide nor cause a finding. The staged
+snapshot is built in a scratch directory from git's objects (HEAD's tree, then the staged
+blobs of the changed paths written over it); the user's working tree and index are only
+read.
+
+Three findings, each with file:line; any of them exits 1:
+
+1. **parse** — a staged .py file CPython cannot compile, when the same file compiled at
+   HEAD (a file that was already broken, say a deliberately invalid fixture, is left alone);
+2. **test** — a test that covers a changed function fails on the staged snapshot and
+   passes at HEAD (both runs of the same test ids; a test that passes its in-session rerun
+   is flaky and only noted);
+3. **contract** — the bounded verifier (CrossHair, contracts mode, a small bound) finds a
+   reproduced counterexample to a changed function's contract (its `pre:`/`post:` docstring
+   conditions, icontract/deal decorators or leading asserts) that the HEAD version does not
+   have. Functions without contracts are not verified: a crash any input can provoke
+   (`a / b` with b=0) is not a reason to block a commit.
+
+Which tests cover which function comes from a coverage map of the suite at HEAD (per-test
+line coverage, tools/coverage_plugin), lifted to functions and cached in
+.suture/check/coverage-map.json. It goes stale when the tests can have changed: any test
+file, conftest.py, pytest configuration or the test command. Source files changing at HEAD
+keep it: entries are keyed by function name, not line, so they survive edits around them;
+a test that newly reaches a function is found after the next refresh. A stale map is
+rebuilt (one run of the whole suite at HEAD) within the time cap.
+
+The time cap is hard: when it is reached, whatever runs is killed, a warning says which
+part of the check did not happen, and the exit is 0 unless a finding was already made (a
+commit is never blocked for being slow). No model is ever used.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.guard import git_toplevel
+from suture.retrieval.model import CLASS, Symbol
+from suture.retrieval.parse import parse_source
+from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.gitstate import GitStateError, run_git
+from suture.tools.spectra import Spectra
+from suture.tools.testrun import TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
+from suture.tools.verifier import Target, import_root, verify
+
+__all__ = ["CheckOutcome", "Finding", "run_check", "DEFAULT_TIME_CAP", "DEFAULT_BOUND"]
+
+DEFAULT_TIME_CAP = 20.0
+DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, seconds not minutes
+VERIFY_SECONDS = 4.0  # per function; the cap still rules
+MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
+MAP_VERSION = 1
+MAP_FILE = Path(".suture") / "check" / "coverage-map.json"
+COVERAGE_PLUGIN = "suture.tools.coverage_plugin"
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+GITLINK = "160000"
+SYMLINK = "120000"
+# Files whose change can change which tests exist or how they run (besides test files).
+_TEST_CONFIG = {"pytest.ini", ".pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini"}
+# Variables git sets for hooks; a test in the snapshot running git must not reach the user's repo.
+_GIT_VARIABLES = ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE", "GIT_OBJECT_DIRECTORY",
+                  "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_PREFIX")
+
+
+class _OutOfTime(Exception):
+    """The time cap was reached; `what` names the part of the check that did not happen."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+
+@dataclass
+class Finding:
+    kind: str  # "parse" | "test" | "contract"
+    path: str
+    line: int
+    symbol: str  # the changed function ("" for a parse finding)
+    message: str
+    test: str = ""  # the test's node id (kind "test")
+    test_location: str = ""  # path:line where the test failed (its assertion)
+    inputs: dict[str, str] = field(default_factory=dict)  # the counterexample (kind "contract")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def render(self) -> str:
+        where = f"{self.path}:{self.line}"
+        if self.kind == "parse":
+            return f"{where}: syntax error: {self.message}"
+        if self.kind == "test":
+            head = f"{where}: {self.symbol} (changed) breaks {self.test}, which passes at HEAD"
+            return head + f"\n    {self.test_location or self.test}: {self.message}"
+        args = ", ".join(f"{name}={value}" for name, value in self.inputs.items())
+        return f"{where}: {self.symbol} violates its contract for {args or 'some input'}\n    {self.message}"
+
+
+@dataclass
+class CheckOutcome:
+    findings: list[Finding]
+    exit_code: ExitCode
+    report: dict[str, Any]
+
+
+@dataclass
+class _Change:
+    """One staged path: its blobs at HEAD and in the index (None: absent there)."""
+
+    path: str
+    old_blob: str | None
+    new_blob: str | None
+    old_mode: str
+    new_mode: str
+    old_lines: set[int] = field(default_factory=set)  # changed lines of the HEAD version
+    new_lines: set[int] = field(default_factory=set)  # changed lines of the staged version
+
+
+@dataclass
+class _Unit:
+    """A changed function (or "<module>" for changes outside any function) of one file."""
+
+    path: str
+    symbol: str
+    line: int  # first line in the staged file (in the HEAD file when deleted)
+    has_contracts: bool = False
+    exists_staged: bool = True
+    exists_head: bool = True
+
+    @property
+    def is_function(self) -> bool:
+        return self.symbol != MODULE
+
+
+MODULE = "<module>"
+
+
+class _Clock:
+    def __init__(self, cap: float) -> None:
+        self.started = time.monotonic()
+        self.cap = cap
+
+    def left(self) -> float:
+        return self.cap - (time.monotonic() - self.started)
+
+    def need(self, seconds: float, what: str) -> float:
+        """Seconds left, or _OutOfTime when fewer than `seconds` remain."""
+        left = self.left()
+        if left < seconds:
+            raise _OutOfTime(what)
+        return left
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+
+# ---------------------------------------------------------------- git, read only
+
+
+def _git(top: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
+    try:
+        done = run_git(top, *args, input=input, env=env)
+    except GitStateError as exc:
+        raise SutureExit(str(exc)) from None
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SutureExit(f"git {args[0]} failed in {top}: {reason[-1] if reason else f'exit {done.returncode}'}.")
+    return done.stdout
+
+
+def _head(top: Path) -> str | None:
+    done = run_git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    return done.stdout.decode().strip() if done.returncode == 0 else None
+
+
+def _staged(top: Path, base: str) -> list[_Change]:
+    """The index's differences from `base`, renames as delete + add; gitlinks left out."""
+    raw = _git(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--full-index", base)
+    fields = raw.split(b"\0")
+    changes = []
+    for i in range(0, len(fields) - 1, 2):
+        meta, path = fields[i].decode(), fields[i + 1].decode("utf-8", "surrogateescape")
+        if not meta.startswith(":"):
+            continue
+        old_mode, new_mode, old_sha, new_sha, status = meta[1:].split()
+        if GITLINK in (old_mode, new_mode):
+            continue
+        zero = set(old_sha) == {"0"}
+        changes.append(_Change(
+            path,
+            None if status == "A" or zero else old_sha,
+            None if status == "D" else new_sha,
+            old_mode,
+            new_mode,
+        ))
+    return changes
+
+
+_HUNK = re.compile(rb"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
+
+
+def _mark_lines(top: Path, base: str, changes: list[_Change]) -> None:
+    """Fill in the changed line numbers of both sides from `git diff --cached -U0`."""
+    by_path = {c.path: c for c in changes}
+    if not by_path:
+        return
+    diff = _git(top, "diff", "--cached", "-U0", "--no-renames", "--no-ext-diff", "--no-color", base, "--",
+                *sorted(by_path))
+    current: _Change | None = None
+    for line in diff.split(b"\n"):
+        if line.startswith(b"+++ ") or line.startswith(b"--- "):
+            name = line[4:].decode("utf-8", "surrogateescape")
+            if name != "/dev/null":
+                current = by_path.get(name[2:] if name[:2] in ("a/", "b/") else name, current)
+            continue
+        match = _HUNK.match(line)
+        if match and current is not None:
+            old_start, old_count = int(match[1]), int(match[2] if match[2] is not None else 1)
+            new_start, new_count = int(match[3]), int(match[4] if match[4] is not None else 1)
+            # A pure deletion or insertion has no lines on one side; its other side names the function.
+            current.old_lines.update(range(old_start, old_start + old_count))
+            current.new_lines.update(range(new_start, new_start + new_count))
+
+
+def _blobs(top: Path, shas: Sequence[str]) -> dict[str, bytes]:
+    """Blob contents by sha, in one `git cat-file --batch`."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    out = _git(top, "cat-file", "--batch", input=("\n".join(wanted) + "\n").encode())
+    found: dict[str, bytes] = {}
+    at = 0
+    for sha in wanted:
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        at = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        found[sha] = out[at : at + size]
+        at += size + 1
+    return found
+
+
+def _tree_blobs(top: Path, commit: str | None) -> dict[str, str]:
+    """path -> blob sha of every regular file of `commit` ({} without a commit)."""
+    if commit is None:
+        return {}
+    out = _git(top, "ls-tree", "-r", "-z", "--full-tree", commit)
+    result = {}
+    for entry in out.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        mode, kind, sha = meta.decode().split()
+        if kind == "blob":
+            result[path.decode("utf-8", "surrogateescape")] = sha
+    return result
+
+
+# ---------------------------------------------------------------- the scratch snapshot
+
+
+class _Snapshot:
+    """A scratch directory holding HEAD's tree, onto which the staged changes are written
+    (and taken back off again for the runs at HEAD). Never inside the user's tree."""
+
+    def __init__(self, top: Path, head: str | None) -> None:
+        self.parent = Path(tempfile.mkdtemp(prefix="suture-check-")).resolve()
+        if self.parent.is_relative_to(top):
+            shutil.rmtree(self.parent, ignore_errors=True)
+            raise SutureExit(f"the temp directory {self.parent} lies inside the repository; set TMPDIR elsewhere.")
+        self.root = self.parent / top.name  # the repo's own name: test ids and tracebacks read naturally
+        self.root.mkdir()
+        self.top = top
+        self.state = "head"
+        if head is not None:
+            # A private index: the user's index (or the one `git commit` passes to hooks) is never written.
+            index = self.parent / "head.index"
+            env = {"GIT_INDEX_FILE": str(index)}
+            _git(top, "read-tree", head, env=env)
+            _git(top, "checkout-index", "--all", "--force", f"--prefix={self.root}/", env=env)
+
+    def apply(self, changes: list[_Change], contents: dict[str, bytes], side: str) -> None:
+        """Write the staged ("staged") or HEAD ("head") version of every changed path."""
+        if side == self.state:
+            return
+        for change in changes:
+            blob = change.new_blob if side == "staged" else change.old_blob
+            mode = change.new_mode if side == "staged" else change.old_mode
+            target = self.root / change.path
+            if target.is_symlink() or target.exists():
+                target.unlink()
+            if blob is None:
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            data = contents.get(blob, b"")
+            if mode == SYMLINK:
+                os.symlink(data.decode("utf-8", "surrogateescape"), target)
+                continue
+            target.write_bytes(data)
+            if mode == "100755":
+                target.chmod(0o755)
+        self.state = side
+
+    def close(self) -> None:
+        shutil.rmtree(self.parent, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- symbols and contracts
+
+
+def _symbols(path: str, data: bytes | None) -> list[Symbol]:
+    if data is None:
+        return []
+    return parse_source(path, "python", data)[0]
+
+
+def _innermost(symbols: list[Symbol], line: int) -> Symbol | None:
+    best = None
+    for symbol in sorted(symbols, key=lambda s: (s.start_line, -s.end_line)):
+        if symbol.start_line > line:
+            break
+        if line <= symbol.end_line:
+            best = symbol
+    return best
+
+
+def _owner(symbols: list[Symbol], line: int) -> Symbol | None:
+    """The innermost function or method holding `line`; None for class bodies and module level."""
+    symbol = _innermost(symbols, line)
+    return None if symbol is None or symbol.kind == CLASS else symbol
+
+
+def _contracted(source: bytes | None, qualname: str) -> bool:
+    """Does the function declare a contract the verifier checks (crosshair_backend's rule)?"""
+    if source is None:
+        return False
+    from suture.tools.crosshair_backend import _has_contracts  # the backend's own reading of "has contracts"
+    from suture.tools.verifier import find_function
+
+    try:
+        func = find_function(ast.parse(source), qualname)
+    except (SyntaxError, ValueError):
+        return False
+    return func is not None and _has_contracts(func)
+
+
+def _code_lines(text: bytes | None, lines: set[int]) -> set[int]:
+    """The lines among `lines` that hold code: a blank line or a comment changes no behaviour."""
+    if text is None:
+        return set()
+    rows = text.split(b"\n")
+    return {n for n in lines if 0 < n <= len(rows) and rows[n - 1].strip() and not rows[n - 1].lstrip().startswith(b"#")}
+
+
+def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> list[_Unit]:
+    old_symbols, new_symbols = _symbols(change.path, old), _symbols(change.path, new)
+    old_names = {s.qualname for s in old_symbols}
+    new_by_name = {s.qualname: s for s in new_symbols}
+    units: dict[str, _Unit] = {}
+    for lines, symbols, text in ((change.new_lines, new_symbols, new), (change.old_lines, old_symbols, old)):
+        for line in sorted(_code_lines(text, lines)):
+            owner = _owner(symbols, line)
+            name = owner.qualname if owner else MODULE
+            if name in units:
+                continue
+            staged = new_by_name.get(name)
+            start = staged.start_line if staged else owner.start_line if owner else line
+            units[name] = _Unit(change.path, name, start, exists_staged=name == MODULE or staged is not None,
+                                exists_head=name == MODULE or name in old_names)
+    for unit in units.values():
+        if unit.is_function and unit.exists_staged:
+            unit.has_contracts = _contracted(new, unit.symbol)
+    return sorted(units.values(), key=lambda u: (u.line, u.symbol))
+
+
+# ---------------------------------------------------------------- the coverage map
+
+
+def _map_key(head_blobs: dict[str, str], test_cmd: Sequence[str]) -> str:
+    """Digest of everything that decides which tests exist and how they run."""
+    digest = hashlib.sha256(f"v{MAP_VERSION}\0{json.dumps(list(test_cmd))}\0".encode())
+    for path in sorted(head_blobs):
+        if path.endswith(".py") and is_test_path(path) or PurePosixPath(path).name in _TEST_CONFIG:
+            digest.update(f"{path}\0{head_blobs[path]}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+@dataclass
+class _CoverageMap:
+    tests: list[str]
+    outcomes: dict[str, str]
+    files: dict[str, dict[str, Any]]  # path -> {"any": [test index], "functions": {qualname: [test index]}}
+    key: str
+    seconds: float
+
+    def covering(self, path: str, symbol: str) -> set[str]:
+        entry = self.files.get(path)
+        if entry is None:
+            return set()
+        if symbol == MODULE:
+            found = entry["any"]
+        else:
+            found = [i for name, ids in entry["functions"].items()
+                     if name == symbol or name.startswith(symbol + ".") for i in ids]
+        return {self.tests[i] for i in found}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": MAP_VERSION, "key": self.key, "seconds": round(self.seconds, 3), "tests": self.tests,
+                "outcomes": self.outcomes, "files": self.files}
+
+    @classmethod
+    def load(cls, path: Path, key: str) -> "_CoverageMap | None":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or data.get("version") != MAP_VERSION or data.get("key") != key:
+            return None
+        try:
+            return cls(list(data["tests"]), dict(data["outcomes"]), dict(data["files"]), key, float(data["seconds"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.to_json(), separators=(",", ":")), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _build_map(tree: Path, run: TestRun, coverage_file: Path, key: str) -> _CoverageMap:
+    """Per-test line coverage lifted to functions: (file, qualname) -> the tests that ran its body."""
+    spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
+    tests = sorted(run.outcomes)
+    number = {nodeid: i for i, nodeid in enumerate(tests)}
+    by_file: dict[str, dict[int, set[str]]] = {}
+    for (path, line), covering in spectra.lines.items():
+        if (path, line) not in spectra.import_lines:
+            by_file.setdefault(path, {})[line] = covering
+    files: dict[str, dict[str, Any]] = {}
+    for path, lines in by_file.items():
+        try:
+            symbols = _symbols(path, (tree / path).read_bytes()) if path.endswith(".py") else []
+        except OSError:
+            symbols = []
+        functions: dict[str, set[int]] = {}
+        anywhere: set[int] = set()
+        for line, covering in lines.items():
+            ids = {number[n] for n in covering if n in number}
+            anywhere |= ids
+            owner = _owner(symbols, line)
+            if owner is not None:
+                functions.setdefault(owner.qualname, set()).update(ids)
+        files[path] = {"any": sorted(anywhere), "functions": {k: sorted(v) for k, v in sorted(functions.items())}}
+    return _CoverageMap(tests, {n: run.outcomes[n].outcome for n in tests}, files, key, run.seconds)
+
+
+# ---------------------------------------------------------------- the check
+
+
+def _test_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in _GIT_VARIABLES}
+
+
+def _test_command(top: Path, snapshot: Path) -> list[str] | str | None:
+    from suture.agent.config import load_settings
+
+    configured = load_settings(top, {}).test_cmd
+    if configured:
+        return configured
+    try:
+        return detect_test_command(snapshot)
+    except TestRunError:
+        return None
+
+
+def _test_qualname(nodeid: str) -> tuple[str, str]:
+    """(file, dotted test name without parameters) of a pytest node id."""
+    path, _, rest = nodeid.partition("::")
+    return path, ".".join(part.split("[", 1)[0] for part in rest.split("::")) if rest else ""
+
+
+def _failure_location(nodeid: str, outcome: Any) -> str:
+    """path:line of the failing line inside the test itself (its assertion), else of the innermost test frame."""
+    test_file = nodeid.split("::", 1)[0]
+    frames = list(getattr(outcome, "frames", []) or [])
+    for wanted in (lambda f: f.path == test_file, lambda f: is_test_path(f.path) and not f.path.startswith("/")):
+        matching = [f for f in frames if wanted(f)]
+        if matching:
+            return f"{matching[-1].path}:{matching[-1].line}"
+    return ""
+
+
+def _first_line(message: str) -> str:
+    lines = [line for line in (message or "").splitlines() if line.strip()]
+    return lines[0].strip()[:300] if lines else "failed"
+
+
+def run_check(
+    repo: Path,
+    *,
+    time_cap: float = DEFAULT_TIME_CAP,
+    bound: int = DEFAULT_BOUND,
+    paths: Sequence[str] = (),
+    verify_seconds: float = VERIFY_SECONDS,
+) -> CheckOutcome:
+    """Check the staged changes of the git work tree holding `repo`; see the module docstring.
+
+    `paths` (relative to the current directory, or absolute) restricts the check to those
+    staged files. Raises SutureExit(BAD_INPUT) for input it cannot work on (not a git work
+    tree, a bad cap); never writes to the user's working tree or index.
+    """
+    if not time_cap > 0:
+        raise SutureExit("--time-cap must be a positive number of seconds.")
+    clock = _Clock(time_cap)
+    top = git_toplevel(Path(repo))
+    if top is None:
+        raise SutureExit(f"{repo} is not inside a git work tree.")
+    head = _head(top)
+    changes = _staged(top, head or EMPTY_TREE)
+    if paths:
+        wanted = {_repo_relative(top, p) for p in paths}
+        changes = [c for c in changes if c.path in wanted]
+    python = [c for c in changes if c.path.endswith(".py")]
+    report: dict[str, Any] = {"status": "clean", "findings": [], "warnings": [], "notes": [], "changed": [],
+                              "tests": {}, "verifier": [], "incomplete": False, "time_cap": time_cap}
+    findings: list[Finding] = []
+    if not python:
+        report["status"] = "nothing_to_check"
+        report["notes"].append("no staged Python changes." if changes or paths else "nothing is staged.")
+        return _finish(report, findings, clock)
+
+    contents = _blobs(top, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
+    _mark_lines(top, head or EMPTY_TREE, python)
+
+    # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
+    for change in python:
+        if change.new_blob is None:
+            continue
+        problem = _syntax_error(contents.get(change.new_blob, b""), change.path)
+        if problem is None:
+            continue
+        before = contents.get(change.old_blob) if change.old_blob else None
+        if before is not None and _syntax_error(before, change.path) is not None:
+            report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
+            continue
+        findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
+    if findings:
+        report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
+        return _finish(report, findings, clock)
+
+    units = [u for c in python for u in _changed_units(
+        c, contents.get(c.old_blob) if c.old_blob else None, contents.get(c.new_blob) if c.new_blob else None)]
+    report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
+    snapshot = None
+    try:
+        snapshot = _Snapshot(top, head)
+        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
+        _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
+    except _OutOfTime as stop:
+        report["incomplete"] = True
+        report["warnings"].append(
+            f"the check stopped at its time cap of {time_cap:g} s before {stop.what}; "
+            "the rest of the staged changes went unchecked (raise it with --time-cap).")
+    finally:
+        if snapshot is not None:
+            snapshot.close()
+    return _finish(report, findings, clock)
+
+
+def _repo_relative(top: Path, given: str) -> str:
+    path = Path(given)
+    absolute = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    try:
+        return absolute.relative_to(top).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _syntax_error(data: bytes, path: str) -> tuple[int, str] | None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            compile(data, path, "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return error.lineno or 1, error.msg
+        except (ValueError, RecursionError, MemoryError) as error:
+            return 1, str(error) or type(error).__name__
+    return None
+
+
+def _finish(report: dict[str, Any], findings: list[Finding], clock: _Clock) -> CheckOutcome:
+    report["findings"] = [f.to_dict() for f in findings]
+    if findings:
+        report["status"] = "findings"
+    elif report["incomplete"]:
+        report["status"] = "incomplete"
+    report["seconds"] = round(clock.elapsed(), 3)
+    code = ExitCode.NOTHING_FOUND if findings else ExitCode.DONE
+    return CheckOutcome(findings, code, report)
+
+
+def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list[_Change],
+                 contents: dict[str, bytes], units: list[_Unit], clock: _Clock,
+                 report: dict[str, Any], findings: list[Finding]) -> None:
+    tests_report: dict[str, Any] = report["tests"]
+    if head is None:
+        report["notes"].append("no commit yet: there is no HEAD to compare the tests with.")
+        return
+    command = _test_command(top, snapshot.root)
+    if command is None or not is_pytest_command(command):
+        report["notes"].append("no pytest suite found (or test_cmd is not pytest): the covering tests were not run.")
+        return
+    coverage_map = _coverage_map(top, head, snapshot, command, clock, tests_report)
+
+    # Which tests to run, and which changed function each one answers for.
+    blame: dict[str, _Unit] = {}
+    known = set(coverage_map.tests)
+    for unit in units:
+        if is_test_path(unit.path):
+            for nodeid in _tests_of_test_change(unit, coverage_map, contents, changes):
+                blame.setdefault(nodeid, unit)
+            continue
+        for nodeid in sorted(coverage_map.covering(unit.path, unit.symbol)):
+            blame.setdefault(nodeid, unit)
+    selected = [n for n in blame if _runs_staged(n, changes, contents)]
+    tests_report.update(selected=len(selected))
+    if not selected:
+        report["notes"].append("no test covers the changed functions.")
+        return
+
+    snapshot.apply(changes, contents, "staged")
+    left = clock.need(1.0, "running the covering tests")
+    staged = run_tests(snapshot.root, test_cmd=command, nodeids=selected, timeout=left, reruns=1, env=_test_env())
+    tests_report.update(ran=len(staged.outcomes), staged_seconds=round(staged.seconds, 3))
+    if staged.status == "timeout":
+        raise _OutOfTime("the covering tests finished")
+    failing: dict[str, Any] = {}
+    for nodeid in selected:
+        outcome = staged.outcomes.get(nodeid)
+        if outcome is None:
+            error = next((e for e in staged.collection_errors if nodeid.split("::", 1)[0] in e), None)
+            if error:
+                failing[nodeid] = _Failed(error, "")
+            continue
+        if outcome.outcome in ("failed", "error", "timeout"):
+            if "passed" in outcome.reruns:
+                report["notes"].append(f"{nodeid} failed once and passed its rerun: flaky, not blamed.")
+                continue
+            failing[nodeid] = _Failed(outcome.message, _failure_location(nodeid, outcome))
+    tests_report["failed_staged"] = sorted(failing)
+    if not failing:
+        return
+
+    # The same tests at HEAD: only a test that passes there was broken by the staged changes.
+    existing = [n for n in failing if n in known]
+    for nodeid in failing:
+        if nodeid not in known:
+            report["notes"].append(f"{nodeid} is new in the staged changes and fails (not a regression).")
+    if not existing:
+        return
+    snapshot.apply(changes, contents, "head")
+    left = clock.need(1.0, "confirming at HEAD that the failing tests passed there")
+    at_head = run_tests(snapshot.root, test_cmd=command, nodeids=existing, timeout=left, env=_test_env())
+    if at_head.status == "timeout":
+        raise _OutOfTime(f"confirming at HEAD that {', '.join(existing[:3])} passed there")
+    for nodeid in existing:
+        outcome = at_head.outcomes.get(nodeid)
+        if outcome is None or outcome.outcome != "passed":
+            report["notes"].append(f"{nodeid} fails at HEAD too: not blamed on this commit.")
+            continue
+        unit, failure = blame[nodeid], failing[nodeid]
+        findings.append(Finding("test", unit.path, unit.line, unit.symbol if unit.is_function else MODULE,
+                                _first_line(failure.message), test=nodeid, test_location=failure.location))
+
+
+def _runs_staged(nodeid: str, changes: list[_Change], contents: dict[str, bytes]) -> bool:
+    """Does the test still exist in the staged snapshot? (pytest refuses a whole run over one unknown id.)
+    Only staged test files can have lost a test: every other test file is as it was when the map was built."""
+    path, name = _test_qualname(nodeid)
+    change = next((c for c in changes if c.path == path), None)
+    if change is None:
+        return True
+    if change.new_blob is None:
+        return False  # its file is deleted: the test is gone, not broken
+    return name in {s.qualname for s in _symbols(path, contents.get(change.new_blob))}
+
+
+@dataclass
+class _Failed:
+    message: str
+    location: str
+
+
+def _tests_of_test_change(unit: _Unit, coverage_map: _CoverageMap, contents: dict[str, bytes],
+                          changes: list[_Change]) -> list[str]:
+    """Tests to run for a change inside a test file: the changed test itself; for a change to a
+    fixture, helper or module level code, every test of that file (of the directory for conftest.py)."""
+    path = unit.path
+    name = unit.symbol
+    if PurePosixPath(path).name == "conftest.py":
+        folder = str(PurePosixPath(path).parent)
+        prefix = "" if folder == "." else folder + "/"
+        return [n for n in coverage_map.tests if n.startswith(prefix)]
+    in_file = [n for n in coverage_map.tests if n.split("::", 1)[0] == path]
+    leaf = name.rsplit(".", 1)[-1]
+    if unit.is_function and leaf.startswith("test"):
+        if not unit.exists_staged:
+            return []  # a deleted test: nothing to run
+        same = [n for n in in_file if _test_qualname(n)[1] == name]
+        return same or [f"{path}::{name.replace('.', '::')}"]  # a test new in the staged changes: its own id
+    if unit.is_function and name.split(".", 1)[0].startswith("Test") and "." in name:
+        cls = name.split(".", 1)[0]
+        return [n for n in in_file if _test_qualname(n)[1].startswith(cls + ".")]
+    return in_file
+
+
+def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock: _Clock,
+                  tests_report: dict[str, Any]) -> _CoverageMap:
+    """The cached map when it is still valid for HEAD's tests, else a fresh one (one suite run at HEAD)."""
+    from suture.agent.runs import exclude_suture
+
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
+    key = _map_key(_tree_blobs(top, head), argv)
+    cache = top / MAP_FILE
+    cached = _CoverageMap.load(cache, key)
+    if cached is not None:
+        tests_report["coverage_map"] = "reused"
+        return cached
+    left = clock.need(1.0, "building the coverage map of the tests at HEAD")
+    work = snapshot.parent / "coverage"
+    work.mkdir(exist_ok=True)
+    coverage_file = work / "coverage.db"
+    run = run_tests(snapshot.root, test_cmd=command, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
+                    extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
+    if run.status == "timeout":
+        raise _OutOfTime(
+            f"the coverage map of the tests at HEAD was built (the suite needs more than the {clock.cap:g} s cap "
+            "once; `suture check --time-cap 600` builds it, later checks reuse it)")
+    built = _build_map(snapshot.root, run, coverage_file, key)
+    exclude_suture(top)
+    try:
+        built.save(cache)
+    except OSError:
+        pass  # a read-only checkout: the check still works, it just cannot reuse the map
+    tests_report["coverage_map"] = "refreshed"
+    tests_report["map_seconds"] = round(run.seconds, 3)
+    return built
+
+
+def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],
+                     clock: _Clock, bound: int, verify_seconds: float, report: dict[str, Any],
+                     findings: list[Finding]) -> None:
+    targets = [u for u in units if u.is_function and u.has_contracts and u.exists_staged and not is_test_path(u.path)]
+    if not targets:
+        return
+    if len(targets) > MAX_VERIFIED:
+        report["notes"].append(f"{len(targets)} changed functions have contracts; the first {MAX_VERIFIED} were verified.")
+        targets = targets[:MAX_VERIFIED]
+    snapshot.apply(changes, contents, "staged")
+    found = []
+    for unit in targets:
+        left = clock.need(1.0, f"verifying {unit.path}::{unit.symbol}")
+        verdict = verify(_target(snapshot.root, unit.path, unit.symbol), "contracts", bound=bound,
+                         time_limit=min(verify_seconds, left - 0.5), backends=("crosshair",))
+        report["verifier"].append({"path": unit.path, "symbol": unit.symbol, "verdict": verdict.verdict,
+                                   "seconds": round(verdict.seconds, 3), "message": verdict.message[:300]})
+        if verdict.verdict == "counterexample" and verdict.counterexample is not None:
+            found.append((unit, verdict))
+    if not found:
+        return
+    # A violation the HEAD version has as well is not this commit's doing.
+    snapshot.apply(changes, contents, "head")
+    for unit, verdict in found:
+        if unit.exists_head and _contracted((snapshot.root / unit.path).read_bytes(), unit.symbol):
+            left = clock.need(1.0, f"confirming that {unit.symbol} met its contract at HEAD")
+            before = verify(_target(snapshot.root, unit.path, unit.symbol), "contracts", bound=bound,
+                            time_limit=min(verify_seconds, left - 0.5), backends=("crosshair",))
+            if before.verdict == "counterexample":
+                report["notes"].append(f"{unit.path}::{unit.symbol} violates its contract at HEAD too: not blamed.")
+                continue
+        cx = verdict.counterexample
+        line = _location_line(cx.location, snapshot.root, unit.path) or unit.line
+        findings.append(Finding("contract", unit.path, line, unit.symbol, cx.message, inputs=dict(cx.inputs)))
+
+
+def _target(root: Path, path: str, symbol: str) -> Target:
+    """The verifier's target for a repo-relative file of the snapshot (imports resolve from its package root)."""
+    file = root / path
+    base = import_root(file)
+    return Target(base, file.relative_to(base).as_posix(), symbol)
+
+
+def _location_line(location: str, root: Path, path: str) -> int | None:
+    """The line of a counterexample's location ("file:line", relative to the verifier's import root)
+    when it lies in the verified file itself."""
+    where, _, line = (location or "").rpartition(":")
+    if not line.isdigit() or not where:
+        return None
+    file = root / path
+    located = Path(where) if Path(where).is_absolute() else import_root(file) / where
+    return int(line) if located.resolve() == file.resolve() else None

@@ -1,0 +1,283 @@
+"""`suture check`: the staged changes only, through the real CLI on real git repos with real pytest."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from conftest import git, last_json, repo_snapshot, suture
+
+CALC = {
+    "calc/__init__.py": "",
+    "calc/ops.py": """
+        def add(a, b):
+            return a + b
+
+
+        def scale(values, factor):
+            return [v * factor for v in values]
+    """,
+    "tests/test_ops.py": """
+        from calc.ops import add, scale
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_scale():
+            assert scale([1, 2], 3) == [3, 6]
+    """,
+}
+
+BROKEN_ADD = """
+def add(a, b):
+    return a - b
+
+
+def scale(values, factor):
+    return [v * factor for v in values]
+"""
+
+GOOD_SCALE = """
+def add(a, b):
+    return a + b
+
+
+def scale(values, factor):
+    # a list comprehension, spelled out
+    result = []
+    for v in values:
+        result.append(v * factor)
+    return result
+"""
+
+
+def stage(repo: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        (repo / rel).write_text(textwrap.dedent(text).lstrip("\n"))
+    git(repo, "add", *files)
+
+
+def check(repo: Path, *args: str):
+    return suture("check", "--json", *args, cwd=repo, timeout=120)
+
+
+def test_a_staged_change_that_breaks_a_covering_test_is_blocked_with_file_line(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "findings"
+    [finding] = report["findings"]
+    assert finding["kind"] == "test"
+    assert (finding["path"], finding["line"], finding["symbol"]) == ("calc/ops.py", 1, "add")
+    assert finding["test"] == "tests/test_ops.py::test_add"
+    assert finding["test_location"] == "tests/test_ops.py:6"  # the assertion that failed (the file opens with a blank line)
+    assert "assert -1 == 5" in finding["message"]
+    # Only the tests covering the changed function ran.
+    assert report["tests"]["selected"] == 1
+
+    plain = suture("check", cwd=repo, timeout=120)
+    assert plain.returncode == 1
+    assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in plain.stdout
+    assert "tests/test_ops.py:6: AssertionError" in plain.stdout
+
+
+def test_a_good_staged_change_passes(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"calc/ops.py": GOOD_SCALE})
+    done = check(repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["status"] == "clean" and report["findings"] == []
+    assert report["tests"]["ran"] == 1 and report["tests"]["failed_staged"] == []
+
+
+def test_a_staged_syntax_error_is_blocked_and_an_already_broken_file_is_not_blamed(make_repo):
+    repo = make_repo({**CALC, "fixtures/broken.py": "def nope(:\n    pass\n"})
+    stage(repo, {"calc/ops.py": "def add(a, b):\n    return a +\n"})
+    done = check(repo)
+    assert done.returncode == 1
+    [finding] = last_json(done)["findings"]
+    assert (finding["kind"], finding["path"], finding["line"]) == ("parse", "calc/ops.py", 2)
+
+    git(repo, "reset", "-q")
+    (repo / "calc/ops.py").write_text(textwrap.dedent(CALC["calc/ops.py"]))
+    stage(repo, {"fixtures/broken.py": "def nope(:\n    pass  # still broken\n"})
+    done = check(repo)
+    assert done.returncode == 0, done.stdout
+    assert any("did not compile at HEAD either" in note for note in last_json(done)["notes"])
+
+
+def test_only_the_staged_changes_count_and_nothing_of_the_user_is_touched(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"calc/ops.py": GOOD_SCALE})
+    # An unstaged edit that breaks add, and an untracked file: neither is part of the commit.
+    (repo / "calc/ops.py").write_text(BROKEN_ADD.lstrip("\n"))
+    (repo / "notes.txt").write_text("scratch\n")
+    before = repo_snapshot(repo)
+    index_bytes = (repo / ".git/index").read_bytes()
+    done = check(repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert repo_snapshot(repo) == before
+    assert (repo / ".git/index").read_bytes() == index_bytes
+
+    # The other way round: the staged content is broken, the working tree is fine.
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    (repo / "calc/ops.py").write_text(GOOD_SCALE.lstrip("\n"))
+    before = repo_snapshot(repo)
+    done = check(repo)
+    assert done.returncode == 1
+    assert last_json(done)["findings"][0]["test"] == "tests/test_ops.py::test_add"
+    assert repo_snapshot(repo) == before
+
+
+def test_a_contract_violation_is_caught_by_the_verifier(make_repo):
+    repo = make_repo({
+        "shapes/__init__.py": "",
+        "shapes/clamp.py": '''
+            def clamp(x: int, lo: int, hi: int) -> int:
+                """
+                pre: lo <= hi
+                post: lo <= __return__ <= hi
+                """
+                return max(lo, min(x, hi))
+        ''',
+        "tests/test_clamp.py": """
+            from shapes.clamp import clamp
+
+            def test_inside():
+                assert clamp(5, 0, 10) == 5
+        """,
+    })
+    # The one test still passes; only the verifier sees that x > hi now comes back unclamped.
+    stage(repo, {"shapes/clamp.py": '''
+        def clamp(x: int, lo: int, hi: int) -> int:
+            """
+            pre: lo <= hi
+            post: lo <= __return__ <= hi
+            """
+            if x < lo:
+                return lo
+            return x
+    '''})
+    done = check(repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = last_json(done)
+    [finding] = report["findings"]
+    assert finding["kind"] == "contract" and finding["path"] == "shapes/clamp.py" and finding["symbol"] == "clamp"
+    assert "postcondition" in finding["message"]
+    x, hi = int(finding["inputs"]["x"]), int(finding["inputs"]["hi"])
+    assert x > hi  # the counterexample is a real one
+    assert report["tests"]["failed_staged"] == []
+
+
+def test_the_time_cap_passes_with_a_warning(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo, "--time-cap", "0.2")
+    assert done.returncode == 0, done.stdout
+    report = last_json(done)
+    assert report["status"] == "incomplete" and report["incomplete"]
+    assert "time cap" in done.stderr and "unchecked" in done.stderr
+
+
+def test_the_coverage_map_is_reused_and_refreshed_when_a_test_file_changes(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"calc/ops.py": GOOD_SCALE})
+    first = last_json(check(repo))
+    assert first["tests"]["coverage_map"] == "refreshed"
+    cache = repo / ".suture/check/coverage-map.json"
+    tests = json.loads(cache.read_text())["tests"]
+    assert tests == ["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
+    assert last_json(check(repo))["tests"]["coverage_map"] == "reused"
+
+    # A commit that changes the tests: the map is rebuilt and knows the new test.
+    git(repo, "reset", "-q")
+    (repo / "tests/test_more.py").write_text("from calc.ops import add\n\ndef test_add_zero():\n    assert add(0, 4) == 4\n")
+    git(repo, "add", "tests/test_more.py")
+    git(repo, "commit", "-q", "-m", "more tests")
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo)
+    report = last_json(done)
+    assert report["tests"]["coverage_map"] == "refreshed"
+    assert done.returncode == 1
+    assert {f["test"] for f in report["findings"]} == {"tests/test_ops.py::test_add", "tests/test_more.py::test_add_zero"}
+    # .suture/ stays out of `git status`.
+    assert ".suture" not in git(repo, "status", "--porcelain", "--untracked-files=all")
+
+
+def test_a_test_already_failing_at_head_is_not_blamed(make_repo):
+    files = dict(CALC)
+    files["tests/test_ops.py"] = textwrap.dedent(CALC["tests/test_ops.py"]) + "\n\ndef test_add_wrong():\n    assert add(1, 1) == 3\n"
+    repo = make_repo(files)
+    stage(repo, {"calc/ops.py": GOOD_SCALE.replace("return a + b", "return b + a")})
+    done = check(repo)
+    assert done.returncode == 0, done.stdout
+    notes = last_json(done)["notes"]
+    assert any("test_add_wrong fails at HEAD too" in note for note in notes)
+
+
+def test_a_staged_test_change_that_fails_is_blocked(make_repo):
+    repo = make_repo(CALC)
+    stage(repo, {"tests/test_ops.py": CALC["tests/test_ops.py"].replace("== [3, 6]", "== [3, 7]")})
+    done = check(repo)
+    assert done.returncode == 1
+    [finding] = last_json(done)["findings"]
+    assert finding["test"] == "tests/test_ops.py::test_scale" and finding["path"] == "tests/test_ops.py"
+
+
+def test_paths_restrict_the_check_to_those_staged_files(make_repo):
+    repo = make_repo({**CALC, "calc/other.py": "X = 1\n"})
+    stage(repo, {"calc/ops.py": BROKEN_ADD, "calc/other.py": "X = 2\n"})
+    assert check(repo, "calc/other.py").returncode == 0
+    assert check(repo, "calc/ops.py").returncode == 1
+
+
+def test_nothing_staged_or_nothing_python_exits_0_and_bad_input_exits_2(make_repo, tmp_path):
+    repo = make_repo({**CALC, "README.md": "hi\n"})
+    done = check(repo)
+    assert done.returncode == 0 and last_json(done)["status"] == "nothing_to_check"
+    stage(repo, {"README.md": "hello\n"})
+    assert check(repo).returncode == 0
+
+    outside = tmp_path / "plain"
+    outside.mkdir()
+    done = suture("check", cwd=outside)
+    assert done.returncode == 2
+    assert "not inside a git work tree" in done.stderr and "Traceback" not in done.stderr
+    assert check(repo, "--time-cap", "0").returncode == 2
+
+
+def test_a_real_git_commit_with_the_hook_is_blocked_then_goes_through(make_repo):
+    """git runs the hook with its own index for `git commit <path>` (GIT_INDEX_FILE): the check reads that one."""
+    repo = make_repo(CALC)
+    hook = repo / ".git/hooks/pre-commit"
+    hook.write_text(f"#!/bin/sh\nexec {sys.executable} -m suture.agent.cli check\n")
+    hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
+
+    def commit(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", "commit", "-q", "-m", "change", *args], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    blocked = commit()
+    assert blocked.returncode != 0
+    assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in blocked.stdout + blocked.stderr
+    head = git(repo, "rev-parse", "HEAD")
+
+    # `git commit <path>` commits the working tree's file through a temporary index: good here,
+    # while the real index still holds the broken version.
+    (repo / "calc/ops.py").write_text(GOOD_SCALE.lstrip("\n"))
+    done = commit("calc/ops.py")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "rev-parse", "HEAD") != head
