@@ -598,6 +598,25 @@ def check(
     raise typer.Exit(int(outcome.exit_code))
 
 
+@app.command(name="gh-event")
+@handled
+def gh_event(
+    as_json: bool = JsonOption,
+) -> None:
+    """Answer the GitHub event of this Actions job: a labelled issue or a `/suture fix` comment gets a draft PR.
+
+    Reads GITHUB_EVENT_PATH, GITHUB_EVENT_NAME, GITHUB_REPOSITORY, GITHUB_WORKSPACE, GITHUB_TOKEN and the
+    Action's inputs as INPUT_* variables (see action.yml). Events it does not answer exit 0 with one log line.
+    """
+    from suture.agent import render
+    from suture.agent.gh_event import run_gh_event
+
+    outcome = run_gh_event()
+    if as_json:
+        render.print_json(outcome.report)
+    raise typer.Exit(int(outcome.exit_code))
+
+
 def main() -> None:
     """Console-script entry point."""
     app(prog_name="suture")

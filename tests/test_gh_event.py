@@ -1,0 +1,395 @@
+"""`suture gh-event` end to end, offline: fixture event JSONs, the real CLI in a subprocess, a real HTTP
+server on loopback standing in for the GitHub REST API, and a local bare repository as `origin`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from conftest import CSV_BUG, git, init_repo
+
+from suture.agent.gh_event import CREDENTIAL_HELPER, classify, push_args
+from suture.tools.github_api import GitHubClient, GitHubError
+
+EVENTS = Path(__file__).parent / "fixtures" / "gh_events"
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "ghs_SutureTestToken0123456789abcdefXYZ"
+OWNER_REPO = "octo/shop"
+
+# Issue #7 of the fixtures: the bulk discount starts one item too late (the rule engine repairs it).
+BUGGY = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        BULK = 10
+
+
+        def unit_price(cents, quantity):
+            \"\"\"Ten or more items cost 10% less each.\"\"\"
+            if quantity > BULK:
+                return cents * 9 // 10
+            return cents
+
+
+        def total(cents, quantity):
+            return unit_price(cents, quantity) * quantity
+    """,
+    "tests/test_prices.py": """
+        from shop.prices import total, unit_price
+
+        def test_small_order():
+            assert total(100, 2) == 200
+
+        def test_bulk_order_at_threshold():
+            assert total(100, 10) == 900
+
+        def test_big_order():
+            assert total(100, 20) == 1800
+
+        def test_unit_price():
+            assert unit_price(50, 1) == 50
+    """,
+    # Records what the repository's tests see of the token: suture hides it while it fixes.
+    "conftest.py": """
+        import os
+
+        def pytest_sessionstart(session):
+            probe = os.environ.get("SUTURE_TEST_TOKEN_PROBE")
+            if probe:
+                with open(probe, "a") as f:
+                    f.write(repr(os.environ.get("GITHUB_TOKEN")) + "\\n")
+    """,
+}
+
+
+class FakeGitHub:
+    """The GitHub REST endpoints suture uses, on loopback; every request is recorded with its JSON."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.pulls: list[dict] = []
+        self.fail_with: int | None = None
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                url = urlsplit(self.path)
+                fake.requests.append({"method": self.command, "path": url.path, "query": parse_qs(url.query),
+                                      "headers": dict(self.headers), "json": json.loads(raw) if raw else None})
+                status, body = fake.answer(self.command, url.path, parse_qs(url.query), json.loads(raw) if raw else None)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PATCH = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def answer(self, method: str, path: str, query: dict, payload: dict | None) -> tuple[int, object]:
+        if self.fail_with:
+            return self.fail_with, {"message": "Resource not accessible by integration"}
+        base = f"/repos/{OWNER_REPO}"
+        if method == "POST" and path.startswith(base + "/issues/") and path.endswith("/comments"):
+            return 201, {"id": len(self.requests), "body": payload["body"]}
+        if method == "GET" and path == base + "/pulls":
+            head = query.get("head", [""])[0]
+            return 200, [p for p in self.pulls if f"octo:{p['head']['ref']}" == head and p["state"] == "open"]
+        if method == "POST" and path == base + "/pulls":
+            number = 100 + len(self.pulls)
+            pull = {"number": number, "state": "open", "draft": payload["draft"], "title": payload["title"],
+                    "body": payload["body"], "head": {"ref": payload["head"]}, "base": {"ref": payload["base"]},
+                    "html_url": f"https://github.com/{OWNER_REPO}/pull/{number}"}
+            self.pulls.append(pull)
+            return 201, pull
+        if method == "PATCH" and path.startswith(base + "/pulls/"):
+            pull = next(p for p in self.pulls if p["number"] == int(path.rsplit("/", 1)[1]))
+            pull.update(payload)
+            return 200, pull
+        return 404, {"message": "Not Found"}
+
+    def calls(self) -> list[tuple[str, str]]:
+        return [(r["method"], r["path"]) for r in self.requests]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def github():
+    fake = FakeGitHub()
+    yield fake
+    fake.close()
+
+
+def checkout(tmp_path: Path, files: dict) -> tuple[Path, Path]:
+    """(workspace, bare origin): the repository as actions/checkout leaves it, its origin a local bare repo."""
+    source = init_repo(tmp_path / "source", files)
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(source), str(bare))
+    workspace = tmp_path / "workspace"
+    git(tmp_path, "clone", "-q", str(bare), str(workspace))
+    return workspace, bare
+
+
+def gh_event(workspace: Path, event: str | Path, github: FakeGitHub, tmp_path: Path, *, name: str = "issue_comment",
+             **extra: str) -> subprocess.CompletedProcess:
+    event_path = Path(event) if Path(event).is_absolute() else EVENTS / event
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "SUTURE_"))}
+    env.update({
+        "GITHUB_EVENT_NAME": name, "GITHUB_EVENT_PATH": str(event_path), "GITHUB_REPOSITORY": OWNER_REPO,
+        "GITHUB_WORKSPACE": str(workspace), "GITHUB_API_URL": github.url, "GITHUB_TOKEN": TOKEN,
+        "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "4242",
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"), "INPUT_TIME_LIMIT": "240",
+        "SUTURE_TEST_TOKEN_PROBE": str(tmp_path / "token_probe"), **extra,
+    })
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", "gh-event", "--json"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=400)
+
+
+def report(done: subprocess.CompletedProcess) -> dict:
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def assert_token_nowhere(done: subprocess.CompletedProcess, github: FakeGitHub, *repos: Path) -> None:
+    assert TOKEN not in done.stdout and TOKEN not in done.stderr
+    for request in github.requests:
+        assert TOKEN not in json.dumps(request["json"]) and TOKEN not in request["path"]
+        assert request["headers"].get("Authorization") == f"Bearer {TOKEN}"  # its one place
+    for repo in repos:
+        assert TOKEN not in git(repo, "config", "--list")
+        assert TOKEN not in git(repo, "remote", "-v")
+
+
+def test_labelled_issue_gets_a_draft_pr_and_a_command_comment_updates_it(tmp_path, github):
+    workspace, bare = checkout(tmp_path, BUGGY)
+    base = git(workspace, "rev-parse", "HEAD").strip()
+    first = gh_event(workspace, "issue_labeled.json", github, tmp_path, name="issues")
+    assert first.returncode == 0, first.stderr
+    assert report(first)["action"] == "pull_request_created"
+    base_path = f"/repos/{OWNER_REPO}"
+    assert github.calls() == [("POST", f"{base_path}/issues/7/comments"), ("GET", f"{base_path}/pulls"),
+                              ("POST", f"{base_path}/pulls")]
+    ack, lookup, create = github.requests
+    assert "suture is working on this issue" in ack["json"]["body"]
+    assert "https://github.com/octo/shop/actions/runs/4242" in ack["json"]["body"]
+    assert lookup["query"] == {"head": ["octo:suture/issue-7"], "state": ["open"]}
+    pull = create["json"]
+    assert pull["draft"] is True and pull["head"] == "suture/issue-7" and pull["base"] == "main"
+    assert pull["body"].startswith("Closes #7\n")
+    assert "`shop/prices.py` +1 -1" in pull["body"]
+    assert "tests/test_prices.py::test_bulk_order_at_threshold" in pull["body"]
+    assert "Bounded verifier:" in pull["body"] and "Cost: $0.0000" in pull["body"]
+    # The branch on origin: one commit on the base, by suture's identity, holding the fix.
+    pushed = git(bare, "rev-parse", "refs/heads/suture/issue-7").strip()
+    assert git(bare, "rev-parse", f"{pushed}^").strip() == base
+    assert git(bare, "log", "-1", "--format=%an <%ae>", pushed).strip() == "suture[bot] <suture-bot@users.noreply.github.com>"
+    assert "quantity >= BULK" in git(bare, "show", f"{pushed}:shop/prices.py")
+    assert git(bare, "diff", "--name-only", base, pushed).split() == ["shop/prices.py"]
+    # The checkout itself is left as it was, and the run dir is a step output for the artifact.
+    assert git(workspace, "status", "--porcelain") == "" and git(workspace, "rev-parse", "HEAD").strip() == base
+    outputs = (tmp_path / "github_output").read_text()
+    run_dir = Path(report(first)["run_dir"])
+    assert f"run-dir={run_dir}\n" in outputs and (run_dir / "report.json").is_file()
+    assert "pull-request=https://github.com/octo/shop/pull/100\n" in outputs
+    # The repository's tests ran without the token in their environment.
+    probes = (tmp_path / "token_probe").read_text().split()
+    assert probes and set(probes) == {"None"}
+
+    # A maintainer's `/suture fix` on the same issue: the branch is force-pushed, the PR updated, not doubled.
+    git(bare, "update-ref", "refs/heads/suture/issue-7", base)  # a stale branch the re-run must replace
+    github.requests.clear()
+    second = gh_event(workspace, "comment_fix.json", github, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert report(second)["action"] == "pull_request_updated"
+    assert github.calls() == [("POST", f"{base_path}/issues/7/comments"), ("GET", f"{base_path}/pulls"),
+                              ("PATCH", f"{base_path}/pulls/100")]
+    assert github.requests[2]["json"]["body"].startswith("Closes #7\n")
+    assert len(github.pulls) == 1
+    again = git(bare, "rev-parse", "refs/heads/suture/issue-7").strip()
+    assert "quantity >= BULK" in git(bare, "show", f"{again}:shop/prices.py")
+    assert_token_nowhere(first, github, workspace, bare)
+    assert_token_nowhere(second, github, workspace, bare)
+    # The issue's text is data: the shell snippets in its body ran nowhere.
+    assert not Path("/tmp/suture-pwned").exists()
+
+
+def test_unfixable_issue_gets_a_comment_and_no_pull_request(tmp_path, github):
+    workspace, bare = checkout(tmp_path, CSV_BUG)
+    done = gh_event(workspace, "comment_fix.json", github, tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert report(done)["action"] == "commented"
+    assert github.calls() == [("POST", f"/repos/{OWNER_REPO}/issues/7/comments")] * 2
+    explained = github.requests[1]["json"]["body"]
+    assert "no patch that passes every gate" in explained
+    assert "tests/test_records.py::test_quoted_comma" in explained and "Why it stopped:" in explained
+    assert git(bare, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+    assert "run-dir=" in (tmp_path / "github_output").read_text()
+    assert_token_nowhere(done, github, workspace, bare)
+
+
+def test_an_issue_with_no_failing_test_gets_the_reason_as_a_comment(tmp_path, github):
+    passing = {**BUGGY, "tests/test_prices.py": "from shop.prices import total\n\ndef test_small():\n    assert total(1, 2) == 2\n"}
+    workspace, bare = checkout(tmp_path, passing)
+    done = gh_event(workspace, "issue_labeled.json", github, tmp_path, name="issues")
+    assert done.returncode == 2, done.stderr
+    assert github.calls() == [("POST", f"/repos/{OWNER_REPO}/issues/7/comments")] * 2
+    reason = github.requests[1]["json"]["body"]
+    assert reason.startswith("suture could not run a fix on this issue: ") and "no test fails" in reason.lower()
+    assert "an issue text alone needs a model" in reason
+    assert git(bare, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+    assert_token_nowhere(done, github, workspace, bare)
+
+
+def test_a_trigger_without_a_token_stops_before_any_request(tmp_path, github):
+    workspace, _ = checkout(tmp_path, BUGGY)
+    done = gh_event(workspace, "comment_fix.json", github, tmp_path, GITHUB_TOKEN="")
+    assert done.returncode == 3 and "GITHUB_TOKEN is not set" in done.stderr
+    assert github.requests == []
+
+
+@pytest.mark.parametrize("event, name, reason", [
+    ("comment_untrusted.json", "issue_comment", "only OWNER/MEMBER/COLLABORATOR may run suture"),
+    ("comment_on_pr.json", "issue_comment", "is a pull request"),
+    ("comment_edited.json", "issue_comment", "was edited"),
+    ("comment_fix.json", "issues", "was created, not labelled"),
+])
+def test_events_suture_does_not_answer_make_no_request(tmp_path, github, event, name, reason):
+    workspace, bare = checkout(tmp_path, BUGGY)
+    done = gh_event(workspace, event, github, tmp_path, name=name)
+    assert done.returncode == 0, done.stderr
+    assert report(done)["action"] == "ignored" and reason in report(done)["reason"]
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [f"suture gh-event: ignored: {report(done)['reason']}."]
+    assert github.requests == []
+    assert not (workspace / ".suture").exists()
+    assert git(bare, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
+
+
+def test_labels_act_only_on_issues_of_trusted_authors_and_only_the_configured_label(tmp_path):
+    event = json.loads((EVENTS / "issue_labeled.json").read_text())
+    assert classify("issues", event).issue == 7
+    assert "not 'fixme'" in classify("issues", event, label="fixme")
+    assert classify("issues", event, label="Suture").command == "fix"  # GitHub's labels ignore case
+    event["issue"]["author_association"] = "NONE"
+    assert "comment `/suture fix`" in classify("issues", event)
+    comment = json.loads((EVENTS / "comment_fix.json").read_text())
+    trigger = classify("issue_comment", comment)
+    assert (trigger.command, trigger.actor, trigger.instructions) == ("fix", "maintainer", "the threshold is inclusive")
+    comment["comment"]["body"] = "please /suture fix"
+    assert "not a /suture command" in classify("issue_comment", comment)
+
+
+def test_optimize_comment_is_answered_without_a_run(tmp_path, github):
+    workspace, _ = checkout(tmp_path, BUGGY)
+    done = gh_event(workspace, "comment_optimize.json", github, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert github.calls() == [("POST", f"/repos/{OWNER_REPO}/issues/7/comments")]
+    assert "/suture optimize" in github.requests[0]["json"]["body"]
+    assert not (workspace / ".suture").exists()
+
+
+def test_a_missing_event_is_one_sentence_and_exit_2(tmp_path, github):
+    workspace, _ = checkout(tmp_path, BUGGY)
+    done = gh_event(workspace, tmp_path / "no-such-event.json", github, tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("suture: cannot read the event file") and "Traceback" not in done.stderr
+
+
+def test_api_refusal_is_one_sentence_without_the_token(tmp_path, github):
+    github.fail_with = 403
+    client = GitHubClient(OWNER_REPO, TOKEN, api_url=github.url)
+    with pytest.raises(GitHubError) as caught:
+        client.create_comment(7, "hello")
+    message = caught.value.message
+    assert message.startswith(f"GitHub API POST /repos/{OWNER_REPO}/issues/7/comments failed: HTTP 403")
+    assert "Resource not accessible by integration" in message and "permission" in message
+    assert TOKEN not in message and caught.value.status == 403
+    with pytest.raises(GitHubError, match="got no answer"):
+        GitHubClient(OWNER_REPO, TOKEN, api_url="http://127.0.0.1:9", timeout=2).create_comment(7, "x")
+    # Through the CLI: the refused acknowledgement stops the run with exit 3, before any fix.
+    workspace, _ = checkout(tmp_path, BUGGY)
+    done = gh_event(workspace, "comment_fix.json", github, tmp_path)
+    assert done.returncode == 3 and "HTTP 403" in done.stderr and TOKEN not in done.stderr
+    assert not (workspace / ".suture" / "runs").exists() or not any((workspace / ".suture" / "runs").iterdir())
+
+
+def test_push_gets_the_token_from_its_environment_only(tmp_path):
+    """The credential helper answers git with the token from the environment; the argv never holds it."""
+    args = push_args("https://github.com", "0" * 40, "suture/issue-7")
+    assert TOKEN not in " ".join(args) and "http.https://github.com/.extraheader=" in args
+    repo = init_repo(tmp_path / "repo", {"a.txt": "a"})
+    done = subprocess.run(
+        ["git", "-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}", "credential", "fill"],
+        cwd=repo, input="protocol=https\nhost=github.com\npath=octo/shop.git\n\n", capture_output=True, text=True,
+        env={**os.environ, "GITHUB_TOKEN": TOKEN, "GIT_TERMINAL_PROMPT": "0"}, check=True)
+    assert f"password={TOKEN}" in done.stdout.splitlines() and "username=x-access-token" in done.stdout.splitlines()
+
+
+def run_steps(document: dict) -> list[str]:
+    jobs = document.get("jobs", {}).values() if "jobs" in document else [document.get("runs", {})]
+    return [step["run"] for job in jobs for step in job.get("steps", []) if "run" in step]
+
+
+def run_blocks(text: str) -> list[str]:
+    """The `run:` scripts of a workflow or action file read by indentation alone (no YAML parser needed)."""
+    blocks, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"^(\s*)(?:- )?run:\s*(.*)$", line)
+        if not match:
+            continue
+        indent, first = len(match.group(1)), match.group(2)
+        body = [] if first in ("|", ">", "|-", ">-") else [first]
+        for following in lines[i + 1:]:
+            if following.strip() and len(following) - len(following.lstrip()) <= indent:
+                break
+            body.append(following)
+        blocks.append(textwrap.dedent("\n".join(body)))
+    return blocks
+
+
+def test_action_yml_installs_from_the_lock_and_keeps_expressions_out_of_shell():
+    action_text = (ROOT / "action.yml").read_text()
+    workflow_text = (ROOT / "examples" / "workflows" / "suture.yml").read_text()
+    runs = run_blocks(action_text)
+    assert len(runs) == 3
+    assert any("--require-hashes" in run and "requirements/ci.lock" in run for run in runs)
+    assert any(re.search(r'bin/suture"? gh-event', run) for run in runs)
+    for run in runs:
+        assert "${{" not in run, run  # inputs and event data reach the shell as environment variables only
+    for run in run_blocks(workflow_text):
+        assert "${{ github.event" not in run
+    try:
+        import yaml
+    except ImportError:
+        return  # the indentation reading above is the check then
+    action = yaml.safe_load(action_text)
+    assert action["runs"]["using"] == "composite"
+    assert {"model", "max-cost", "test-cmd", "label", "allowed-paths", "python-version", "token"} <= set(action["inputs"])
+    assert [step.strip() for step in run_steps(action)] == [block.strip() for block in runs]  # both readings agree
+    uploads = [s for s in action["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert len(uploads) == 1 and "always()" in uploads[0]["if"] and uploads[0]["with"]["include-hidden-files"] is True
+    workflow = yaml.safe_load(workflow_text)
+    triggers = workflow.get("on") or workflow.get(True)  # YAML 1.1 reads a bare `on` as true
+    assert triggers["issues"]["types"] == ["labeled"] and triggers["issue_comment"]["types"] == ["created"]
+    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write", "issues": "write"}
+    steps = workflow["jobs"]["suture"]["steps"]
+    assert steps[0]["with"]["persist-credentials"] is False
