@@ -17,6 +17,7 @@ is never applied. Accepted edits stack; the next round re-profiles the stacked t
 from __future__ import annotations
 
 import ast
+import dataclasses
 import difflib
 import json
 import math
@@ -549,11 +550,13 @@ def _judge_and_maybe_accept(state: _State, bench: Bench, proposal: Proposal) -> 
     state.progress.stage(f"judging {proposal.source} on {', '.join(q for _, q in proposal.functions)}")
     try:
         judged = _judge(state, bench, proposal)
+        if judged.stage == "measured" and state.options.interactive:
+            _ask_user(state, judged)
+        if judged.accepted:
+            _callgrind(state, bench, judged)
     finally:
         _restore(state, proposal)
     judged.seconds = time.monotonic() - started
-    if judged.stage == "measured" and state.options.interactive:
-        _ask_user(state, judged)
     state.judged.append(judged)
     state.log("candidate", **judged.summary(), diff=judged.diff)
     state.progress.update(len(state.judged), _best_text(state))
@@ -622,8 +625,6 @@ def _judge(state: _State, bench: Bench, proposal: Proposal) -> Judged:
     judged.accepted = bool(result.significant)
     judged.reason = (f"{result.speedup:.2f}x (95% CI {result.ci_low:.2f}-{result.ci_high:.2f})"
                      + ("" if result.significant else f", not significant (needs a CI above {result.threshold:.2f}x)"))
-    if judged.accepted:
-        _callgrind(state, bench, judged)
     return judged
 
 
@@ -718,8 +719,12 @@ def _callgrind(state: _State, bench: Bench, judged: Judged) -> None:
 
     if not callgrind.available() or state.left() < 30:
         return
-    base = callgrind.instruction_count(bench.runner(state.best), time_limit=min(120.0, state.left() / 3))
-    cand = callgrind.instruction_count(bench.runner(state.scratch), time_limit=min(120.0, state.left() / 3))
+    # valgrind runs ~50x slower: a function target is counted at a quarter of the timed scale
+    # (the ratio's direction is what is compared, not its size).
+    small = dataclasses.replace(bench, scale=max(1, bench.scale // 4)) if bench.kind == "function" else bench
+    limit = min(60.0, state.left() / 4)
+    base = callgrind.instruction_count(small.runner(state.best), time_limit=limit)
+    cand = callgrind.instruction_count(small.runner(state.scratch), time_limit=limit) if base else None
     if not base or not cand:
         return
     judged.instructions_ratio = round(base / cand, 3)

@@ -1,0 +1,192 @@
+"""`suture optimize` through the real CLI on small git repos: real rules, harness, tests, verifier, timing.
+
+Workloads are sized so that the speed-ups are huge (a quadratic membership test on thousands
+of items), so no assertion here depends on a close timing call on a loaded machine; the tests
+never assert timings, only which edits were kept and why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import git, last_json, suture
+
+QUADRATIC = {
+    "uniq/__init__.py": "",
+    "uniq/core.py": """
+        def dedupe(items: list[int]) -> list[int]:
+            \"\"\"Items in first-seen order, without repeats.\"\"\"
+            seen = []
+            out = []
+            for item in items:
+                if item not in seen:
+                    seen.append(item)
+                    out.append(item)
+            return out
+    """,
+    "tests/test_core.py": """
+        from uniq.core import dedupe
+
+        def test_order():
+            assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]
+
+        def test_empty():
+            assert dedupe([]) == []
+    """,
+}
+
+# Many distinct values: at the chosen scale the list version is hundreds of times slower.
+WORKLOAD = """
+def make_input(scale):
+    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)
+"""
+
+# Already linear, and nothing for a rule to rewrite: an A/A-like case.
+LINEAR = {
+    "calc/__init__.py": "",
+    "calc/sums.py": """
+        def total(values: list[int]) -> int:
+            return sum(values)
+    """,
+}
+LINEAR_WORKLOAD = """
+def make_input(scale):
+    return (list(range(scale * 20000)),)
+"""
+
+
+
+def _workload(tmp_path, text=WORKLOAD):
+    path = tmp_path / "workload.py"
+    path.write_text(text)
+    return path
+
+
+def _script(tmp_path, *turns):
+    path = tmp_path / "model.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in turns))
+    return path
+
+
+def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path):
+    repo = make_repo(QUADRATIC)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
+                  "--rounds", "5", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "optimized"
+    edit = report["edits"][0]
+    assert edit["path"] == "uniq/core.py" and edit["function"] == "dedupe"
+    assert edit["rule"] != "model"
+    assert edit["ci_low"] >= 1.05 and edit["speedup"] >= edit["ci_low"]
+    assert edit["equivalence"]["tests"] == "passed"
+    assert edit["equivalence"]["replay"] == "passed"
+    assert edit["equivalence"]["verifier"] != "counterexample"
+    # Printed, not applied: the user's tree is as it was, and the patch applies to it.
+    original = (repo / "uniq/core.py").read_text()
+    assert "seen = []" in (repo / "uniq/core.py").read_text()
+    patch = tmp_path / "p.diff"
+    patch.write_text(report["patch"])
+    git(repo, "apply", str(patch))
+    assert (repo / "uniq/core.py").read_text() != original
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=repo,
+                           capture_output=True, text=True)
+    assert tests.returncode == 0, tests.stdout
+
+
+def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
+    repo = make_repo(LINEAR)
+    done = suture("optimize", "--target", "calc/sums.py::total", "--workload",
+                  str(_workload(tmp_path, LINEAR_WORKLOAD)), "--rounds", "5", "--json", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "no_significant_speedup"
+    assert report["patch"] == "" and report["edits"] == []
+    assert (repo / "calc/sums.py").read_text().count("sum(values)") == 1
+
+
+def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
+    # A hand-written inner loop no rewrite rule matches, so the model's edit is the one on offer.
+    repo = make_repo({**QUADRATIC, "uniq/core.py": """
+        def dedupe(items: list[int]) -> list[int]:
+            out = []
+            for item in items:
+                found = False
+                for other in out:
+                    if other == item:
+                        found = True
+                        break
+                if not found:
+                    out.append(item)
+            return out
+    """})
+    wrong = (
+        "Use a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n    out = []\n    for item in items:\n"
+        "=======\n    return sorted(set(items))\n    out = []\n    for item in items:\n>>>>>>> REPLACE\n"
+    )
+    model = _script(tmp_path, wrong)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
+                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", "--json", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    models = [c for c in report["candidates"] if c["source"] == "model"]
+    assert len(models) == 1, report["candidates"]
+    rejected = models[0]
+    assert not rejected["accepted"]
+    assert rejected["stage"] in ("tests", "replay", "verifier")
+    assert "sorted(set(items))" not in (repo / "uniq/core.py").read_text()
+    assert report["patch"] == ""
+
+
+def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
+    repo = make_repo(QUADRATIC)
+    done = subprocess.run(
+        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", "uniq.core:dedupe", "--workload",
+         str(_workload(tmp_path)), "--rounds", "4", "--interactive", "--json"],
+        cwd=repo, input="r\nr\nr\nr\nr\nr\n", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "no_significant_speedup"
+    assert report["candidates"] and all(not c["accepted"] for c in report["candidates"])
+    assert any("rejected by the user" in c["reason"] for c in report["candidates"])
+    assert "[a]ccept, [r]eject" in done.stderr
+    assert report["patch"] == ""
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--target", "uniq.core:missing"], "not found"),
+    (["--target", "nowhere.mod:f"], "not found"),
+    (["--target", "uniq.core:dedupe"], "--workload"),
+    (["--bench-cmd", "python bench_missing.py"], "not in the base commit"),
+])
+def test_bad_input_is_one_sentence_and_exit_2(make_repo, tmp_path, args, words):
+    repo = make_repo(QUADRATIC)
+    done = suture("optimize", *args, "--json", cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_too_fast_workload_and_failing_or_noisy_bench(make_repo, tmp_path):
+    repo = make_repo({
+        **QUADRATIC,
+        "bench_fail.py": "raise SystemExit(3)\n",
+        "bench_noisy.py": "import time\nprint(time.time())\n",
+    })
+    fast = _workload(tmp_path, "def make_input(scale):\n    return ([1, 2, 3],)\n")
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(fast), cwd=repo)
+    assert done.returncode == 2 and "too fast to time" in done.stderr
+    done = suture("optimize", "--bench-cmd", "python bench_fail.py", cwd=repo)
+    assert done.returncode == 2 and "fails at the base commit" in done.stderr
+    done = suture("optimize", "--bench-cmd", "python bench_noisy.py", cwd=repo)
+    assert done.returncode == 2 and "not deterministic" in done.stderr
+
+
+def test_not_a_git_repo(tmp_path):
+    (tmp_path / "plain").mkdir()
+    done = suture("optimize", "--target", "a:b", "--workload", str(_workload(tmp_path)), cwd=tmp_path / "plain")
+    assert done.returncode == 2 and "Traceback" not in done.stderr

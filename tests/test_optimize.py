@@ -1,0 +1,184 @@
+"""The optimize pipeline's parts: the deterministic harness (real subprocesses on small trees),
+result comparison, target lookup and the changed-function diff."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from suture.agent.exitcodes import SutureExit
+from suture.agent.optimize import _changed_functions, _prompt_sections, locate
+from suture.tools.harness import canonical, same
+
+HARNESS = [sys.executable, "-m", "suture.tools.harness"]
+
+
+def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*HARNESS, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def last(done: subprocess.CompletedProcess, key: str):
+    return json.loads(done.stdout.strip().splitlines()[-1])[key]
+
+
+@pytest.fixture
+def tree(tmp_path):
+    root = tmp_path / "tree"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg/__init__.py").write_text("")
+    (root / "pkg/work.py").write_text(
+        "import functools\n\n"
+        "def dedupe(items):\n"
+        "    out = []\n"
+        "    for x in items:\n"
+        "        if x not in out:\n"
+        "            out.append(x)\n"
+        "    return out\n\n"
+        "def sort_in_place(items):\n"
+        "    items.sort()\n"
+        "    return len(items)\n\n"
+        "@functools.lru_cache(maxsize=None)\n"
+        "def slow_square(n):\n"
+        "    total = 0\n"
+        "    for _ in range(n * 20000):\n"
+        "        total += 1\n"
+        "    return n * n\n\n"
+        "def cached(n):\n"
+        "    return slow_square(n)\n"
+    )
+    (tmp_path / "grow.py").write_text(
+        "import random\n"
+        "def make_input(scale):\n"
+        "    return ([random.randrange(scale * 30) for _ in range(scale * 60)],)\n"
+    )
+    (tmp_path / "fixed.py").write_text("def make_input(scale):\n    return ([3, 1, 2],)\n")
+    (tmp_path / "ten.py").write_text("def make_input(scale):\n    return (10,)\n")
+    return root
+
+
+def test_scale_grows_until_a_call_takes_long_enough(tree):
+    done = harness("scale", "--root", str(tree), "--target", "pkg.work:dedupe", "--workload", "../grow.py",
+                   "--min-seconds", "0.02", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert last(done, "suture_scale") > 1 and last(done, "seconds") >= 0.02
+
+
+def test_a_workload_too_fast_at_the_cap_is_one_sentence(tree):
+    done = harness("scale", "--root", str(tree), "--target", "pkg/work.py::dedupe", "--workload", "../fixed.py",
+                   "--max-scale", "8", cwd=tree)
+    assert done.returncode == 2
+    assert "too fast to time" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_time_prints_a_deterministic_result_line_and_the_timing_protocol(tree):
+    outputs = []
+    for _ in range(2):
+        done = harness("time", "--root", str(tree), "--target", "pkg.work:dedupe", "--workload", "../grow.py",
+                       "--scale", "4", "--calls", "3", cwd=tree)
+        assert done.returncode == 0, done.stderr
+        lines = done.stdout.strip().splitlines()
+        assert len(json.loads(lines[-1])["suture_timing"]) == 3
+        outputs.append(lines[:-1])
+    assert outputs[0] == outputs[1] and outputs[0][0].startswith("result ")
+
+
+def test_caches_are_cleared_before_every_call(tree):
+    # An lru_cache would make calls after the first nearly free; cleared, every call does the work.
+    done = harness("time", "--root", str(tree), "--target", "pkg.work:cached", "--workload", "../ten.py",
+                   "--calls", "4", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    times = last(done, "suture_timing")
+    assert min(times) > max(times) / 20
+
+
+def test_missing_target_is_one_sentence(tree):
+    done = harness("time", "--root", str(tree), "--target", "pkg.work:nothing", "--workload", "../grow.py", cwd=tree)
+    assert done.returncode == 2 and "defines no function" in done.stderr and "Traceback" not in done.stderr
+
+
+def _record(tree: Path, watch: str, tmp_path: Path) -> Path:
+    out = tmp_path / "inputs.pkl"
+    done = harness("record", "--root", str(tree), "--target", "pkg.work:dedupe", "--workload", "../grow.py",
+                   "--scale", "4", "--watch", watch, "--out", str(out), cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert last(done, "suture_record")["recorded"][watch] > 0
+    return out
+
+
+def test_replay_passes_the_same_code_and_catches_a_changed_order(tree, tmp_path):
+    inputs = _record(tree, "pkg.work:dedupe", tmp_path)
+    same_run = harness("replay", "--root", str(tree), "--inputs", str(inputs), cwd=tree)
+    result = last(same_run, "suture_replay")
+    assert result["checked"] > 1 and result["mismatches"] == []
+    work = tree / "pkg/work.py"
+    work.write_text(work.read_text().replace("    out = []\n", "    return sorted(set(items))\n    out = []\n", 1))
+    changed = last(harness("replay", "--root", str(tree), "--inputs", str(inputs), cwd=tree), "suture_replay")
+    assert changed["mismatches"] and changed["mismatches"][0]["function"] == "pkg.work:dedupe"
+
+
+def test_replay_catches_a_different_mutation_of_the_arguments(tree, tmp_path):
+    (tmp_path / "lists.py").write_text("def make_input(scale):\n    return ([5, 3, 4, 1] * scale,)\n")
+    out = tmp_path / "inputs.pkl"
+    done = harness("record", "--root", str(tree), "--target", "pkg.work:sort_in_place", "--workload",
+                   "../lists.py", "--scale", "2", "--watch", "pkg.work:sort_in_place", "--out", str(out), cwd=tree)
+    assert done.returncode == 0, done.stderr
+    work = tree / "pkg/work.py"
+    # Same result (the length), but the caller's list is no longer sorted.
+    work.write_text(work.read_text().replace("    items.sort()\n", "    items = sorted(items)\n"))
+    result = last(harness("replay", "--root", str(tree), "--inputs", str(out), cwd=tree), "suture_replay")
+    assert result["mismatches"] and "arguments" in result["mismatches"][0]["actual"]
+
+
+def test_same_compares_types_and_nan():
+    nan = float("nan")
+    assert same([1.0, nan, {"a": (nan,)}], [1.0, nan, {"a": (nan,)}])
+    assert not same(1, 1.0)
+    assert not same([1, 2], [2, 1])
+    assert not same({"a": 1, "b": 2}, {"b": 2, "a": 1})  # insertion order is behaviour too
+    assert same(float("inf"), math.inf)
+
+    class Point:
+        def __init__(self, x):
+            self.x = x
+
+    assert same(Point(1), Point(1)) and not same(Point(1), Point(2))
+
+
+def test_canonical_has_no_addresses_and_sorted_sets():
+    class Thing:
+        pass
+
+    assert "0x" not in canonical([object(), Thing()])
+    assert canonical({"b", "a", "c"}) == canonical({"c", "b", "a"})
+
+
+def test_locate_finds_module_and_path_targets(tmp_path):
+    (tmp_path / "src/pkg").mkdir(parents=True)
+    (tmp_path / "src/pkg/__init__.py").write_text("")
+    (tmp_path / "src/pkg/mod.py").write_text("class A:\n    def m(self):\n        return 1\n\ndef f():\n    return 2\n")
+    assert locate(tmp_path, "pkg.mod:f") == ("src/pkg/mod.py", "f")
+    assert locate(tmp_path, "src/pkg/mod.py::A.m") == ("src/pkg/mod.py", "A.m")
+    with pytest.raises(SutureExit, match="defines no function g"):
+        locate(tmp_path, "pkg.mod:g")
+    with pytest.raises(SutureExit, match="not found"):
+        locate(tmp_path, "pkg.other:f")
+    with pytest.raises(SutureExit, match="neither"):
+        locate(tmp_path, "justaname")
+
+
+def test_changed_functions_names_the_outermost_changed_definition():
+    before = "def a():\n    return 1\n\ndef b():\n    def inner():\n        return 2\n    return inner()\n\nclass C:\n    def m(self):\n        return 3\n"
+    after = before.replace("return 2", "return 20").replace("return 3", "return 30")
+    assert _changed_functions(before, after) == ["b", "C.m"]
+    assert _changed_functions(before, before) == []
+
+
+def test_the_prompt_has_its_three_sections():
+    sections = _prompt_sections()
+    assert set(sections) == {"system", "edit", "workload"}
+    assert "$code" in sections["edit"] and "make_input(scale)" in sections["workload"]
