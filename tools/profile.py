@@ -40,11 +40,11 @@ import cProfile, os, runpy, sys
 out, kind, target, *args = sys.argv[1:]
 if kind == "script":
     target = os.path.abspath(target)
-    sys.path[0] = os.path.dirname(target)
     run = lambda: runpy.run_path(target, run_name="__main__")
 else:
-    sys.path[0] = os.getcwd()
     run = lambda: runpy.run_module(target, run_name="__main__", alter_sys=True)
+if not getattr(sys.flags, "safe_path", False):  # -I / -P: python adds no directory, nor do we
+    sys.path[0] = os.path.dirname(target) if kind == "script" else os.getcwd()
 sys.argv = [target, *args]
 profiler = cProfile.Profile()
 try:

@@ -104,9 +104,8 @@ def compare(
         without = "candidate" if with_line == "baseline" else "baseline"
         raise TimingError(f"The {with_line} prints a suture_timing line but the {without} does not.")
     uses_protocol = inner == {True}
-    calls = _calibrated_calls(min(r.seconds for r in first.values()), max(r.seconds for r in first.values()))
-    if not uses_protocol:
-        calls = 1
+    per_call = [run.seconds for run in first.values()]
+    calls = _calibrated_calls(min(per_call), max(per_call)) if uses_protocol else 1
 
     rng = random.Random(seed)
     measured: dict[str, list[float]] = {"baseline": [], "candidate": []}
@@ -172,7 +171,7 @@ def _quantile(ordered: list[float], q: float) -> float:
     k = (len(ordered) - 1) * q
     lo = int(math.floor(k))
     hi = min(lo + 1, len(ordered) - 1)
-    if ordered[lo] == ordered[hi]:  # also keeps inf - inf out of the interpolation
+    if k == lo or ordered[lo] == ordered[hi]:  # keeps inf (a candidate timed at 0 s) out of the arithmetic
         return ordered[lo]
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
