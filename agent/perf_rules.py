@@ -59,7 +59,7 @@ def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRe
     except (SyntaxError, ValueError):
         return []
     module = _Module(source, tree)
-    found: list[tuple[int, PerfRewrite]] = []
+    found: list[tuple[int, int, PerfRewrite]] = []
     seen_sources: set[str] = set()
     for qualname, fn in module.functions:
         if function is not None and qualname != function:
@@ -79,9 +79,10 @@ def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRe
                 except (SyntaxError, ValueError):
                     continue
                 seen_sources.add(new_source)
-                found.append((site.weight, PerfRewrite(site.rule, path, qualname, site.line, site.description, new_source)))
-    found.sort(key=lambda wr: (RULES.index(wr[1].rule), -wr[0], wr[1].line))
-    return [r for _, r in found]
+                first_line = source.count("\n", 0, min(e.start for e in site.edits)) + 1
+                found.append((site.weight, site.line, PerfRewrite(site.rule, path, qualname, first_line, site.description, new_source)))
+    found.sort(key=lambda item: (RULES.index(item[2].rule), -item[0], item[1]))
+    return [r for _, _, r in found]
 
 
 # -- source editing ---------------------------------------------------------------------------
@@ -158,8 +159,10 @@ class _Module:
         return _Edit(start, end, text)
 
     def starts_line(self, stmt: ast.stmt) -> bool:
-        line = self.lines[stmt.lineno - 1]
-        return line.encode("utf-8")[:stmt.col_offset].strip() == b""
+        line = self.lines[stmt.lineno - 1].encode("utf-8")
+        if isinstance(stmt, ast.If) and line[stmt.col_offset:].startswith(b"elif"):
+            return False  # nothing can go between an if-body and its elif
+        return line[:stmt.col_offset].strip() == b""
 
     def indent(self, stmt: ast.stmt) -> str:
         line = self.lines[stmt.lineno - 1]
@@ -386,7 +389,8 @@ class _Func:
     def __init__(self, module: _Module, fn: ast.AST):
         self.m = module
         self.fn = fn
-        self.nodes = list(_own_nodes(fn))
+        # in source order, so fresh names and sites are numbered top to bottom
+        self.nodes = sorted(_own_nodes(fn), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         args = fn.args
         self.params = {a.arg: a for a in args.posonlyargs + args.args + args.kwonlyargs}
         if args.vararg:
@@ -725,13 +729,24 @@ class _Func:
             elif isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
                 out.append(("read", parent))
             elif isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.BoolOp, ast.UnaryOp, ast.Assert)):
-                out.append(("read", parent))
+                # only a truth test reads it; `a or L` / `L if c else d` hand the object on
+                out.append(("read" if self.in_test_position(node) else "escape", parent))
             elif isinstance(parent, ast.Return) or (
                     isinstance(parent, ast.Tuple) and isinstance(self.m.parents.get(parent), ast.Return)):
                 out.append(("return", parent))
             else:
                 out.append(("escape", parent))
         return out
+
+    def in_test_position(self, node: ast.AST) -> bool:
+        child, cur = node, self.m.parents.get(node)
+        while isinstance(cur, ast.BoolOp) or (isinstance(cur, ast.UnaryOp) and isinstance(cur.op, ast.Not)):
+            if isinstance(cur, ast.UnaryOp):
+                return True
+            child, cur = cur, self.m.parents.get(cur)
+        if isinstance(cur, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+            return cur.test is child
+        return isinstance(cur, ast.comprehension) and child in cur.ifs
 
     def opaque_calls(self, region: ast.AST) -> bool:
         for node in _walk_region(region):
@@ -1319,8 +1334,8 @@ def _pop0_deque(ctx: _Func) -> Iterator[_Site]:
             elif isinstance(use, ast.Call) and isinstance(use.func, ast.Name) and use.func.id in _DEQUE_CONSUMERS \
                     and ctx.is_builtin(use.func.id):
                 pass  # these read the items at once and give the same answer for a deque
-            elif isinstance(use, (ast.If, ast.While, ast.IfExp, ast.BoolOp, ast.UnaryOp, ast.Assert)):
-                pass
+            elif kind == "read" and isinstance(use, (ast.If, ast.While, ast.IfExp, ast.BoolOp, ast.UnaryOp, ast.Assert)):
+                pass  # a truth test
             elif isinstance(use, ast.Compare) and all(isinstance(op, (ast.In, ast.NotIn)) for op in use.ops) \
                     and any(_is_name(c, name) for c in use.comparators) and not _is_name(use.left, name):
                 pass
@@ -1360,7 +1375,9 @@ def _method_alias(ctx: _Func) -> Iterator[_Site]:
         for loop in ctx.loop_ancestors(node):
             if not isinstance(loop, (ast.For, ast.While)) or not ctx.in_block(loop) or not ctx.m.starts_line(loop):
                 break
-            if any(k == "assign" for k, _ in ctx.uses(recv, loop)) or not ctx.bound_before(recv, loop):
+            uses = ctx.uses(recv, loop)
+            if any(k == "assign" or (k == "mutate" and isinstance(n, ast.Attribute)) for k, n in uses) \
+                    or not ctx.bound_before(recv, loop):
                 break
             best = loop
         if best is not None:
