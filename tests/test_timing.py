@@ -83,6 +83,13 @@ def test_calls_are_calibrated_to_a_measurable_amount_of_work(tmp_path):
     assert calls * result.baseline_seconds >= 0.02
 
 
+def test_calls_under_10_microseconds_need_a_larger_speedup(tmp_path):
+    side = loop_runner(tmp_path, 10)
+    result = compare(side, side, rounds=2)
+    assert result.baseline_seconds < 10e-6
+    assert result.threshold == 1.15
+
+
 def test_without_the_timing_line_the_wall_time_of_the_process_counts(tmp_path):
     path = script(tmp_path, "plain.py", "print(sum(range(1000)))\n")
     side = Runner([sys.executable, str(path)], tmp_path)
