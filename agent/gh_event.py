@@ -9,7 +9,9 @@ GITHUB_REPOSITORY, GITHUB_WORKSPACE) and acts on two triggers only:
 Anything else is ignored with one log line and exit 0, before any request is made.
 
 The issue's title, body and comment are data: they reach `run_fix` as its issue text and
-never a shell. The fix runs in print mode on the checkout; a patch that passed every gate
+never a shell. `/suture optimize --target pkg.mod:func --workload path.py` runs `run_optimize`
+on names and repository files only (a bench command, being a shell command, is refused).
+Either pipeline runs in print mode on the checkout; a patch that passed every gate
 is committed with git plumbing on the base commit and force-pushed to `suture/issue-<N>`,
 then a draft pull request is opened, or the open one from that branch is updated, so
 re-runs never pile up pull requests. Otherwise the issue gets a comment saying what was
@@ -170,33 +172,46 @@ def run_gh_event(environ: Mapping[str, str] | None = None, *,
 # -- the answer ------------------------------------------------------------------------------
 
 
+@dataclass
+class _Pipeline:
+    """One of the two jobs an issue can ask for, as the shared answer flow needs it."""
+
+    name: str  # "fix" | "optimize"
+    options: Any
+    run: Callable[[Path, Any], Any]  # run_fix / run_optimize
+    succeeded: Callable[[Any], bool]
+    pull_body: Callable[[Trigger, dict[str, Any], Mapping[str, str]], str]
+    failure_comment: Callable[[dict[str, Any], Mapping[str, str]], str]
+    ack: str  # what the acknowledgement says suture is doing
+
+
 def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inputs: ActionInputs,
             env: dict[str, str], say: Callable[[str], None]) -> GhEventOutcome:
     n = trigger.issue
     started_by = "the label" if trigger.source == "label" else f"/suture {trigger.command}"
     say(f"{started_by} on issue #{n}" + (f" by {trigger.actor}" if trigger.actor else "") + ".")
-    if trigger.command == "optimize":
-        return _optimize(trigger, github, say)
     _warn_persisted_credentials(repo, say)
-    options = _fix_options(repo, trigger, inputs)
-    engine = f"the model `{options.model}`" if options.model else "the offline rule engine"
-    github.create_comment(n, f"suture is working on this issue with {engine}"
-                          + (f" (budget ${options.max_cost:g})" if options.model else "") + "."
-                          + _run_link(env, " Progress: {}.") + "\n\nIt opens a draft pull request only if a patch "
-                          "passes every gate (the failing tests pass, no passing test breaks, the bounded verifier "
-                          "finds no new failure); otherwise it says here what it tried.")
+    pipeline = _fix_pipeline(repo, trigger, inputs) if trigger.command == "fix" else \
+        _optimize_pipeline(repo, trigger, inputs)
+    if isinstance(pipeline, str):  # /suture optimize that cannot run: say why, once
+        github.create_comment(n, pipeline)
+        say(pipeline)
+        unavailable = "not available" in pipeline
+        return GhEventOutcome(ExitCode.DONE if unavailable else ExitCode.BAD_INPUT,
+                              {"action": "commented", "issue": n, "status": "unavailable" if unavailable else "error",
+                               "reason": pipeline})
+    github.create_comment(n, pipeline.ack + _run_link(env, " Progress: {}.") + "\n\nIt opens a draft pull request "
+                          "only if a change passes every gate; otherwise it says here what it tried.")
     started = time.time()
-    from suture.agent.fix import run_fix
-
     try:
         with _hidden(HIDDEN_WHILE_FIXING):
-            outcome = run_fix(repo, options)
+            outcome = pipeline.run(repo, pipeline.options)
     except SutureExit as stop:
         run_dir = _latest_run_dir(repo, started)
         _write_output(env, run_dir=run_dir)
-        github.create_comment(n, f"suture could not run a fix on this issue: {stop.message}"
+        github.create_comment(n, f"suture could not run {pipeline.name} on this issue: {stop.message}"
                               + _run_link(env, "\n\nLog: {}."))
-        say(f"no fix: {stop.message}")
+        say(f"no {pipeline.name}: {stop.message}")
         return GhEventOutcome(stop.code, {"action": "commented", "issue": n, "status": "error",
                                           "reason": stop.message, "run_dir": str(run_dir or "")})
     except Exception:
@@ -205,16 +220,16 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
         raise
     report = outcome.report
     _write_output(env, run_dir=report.get("run_dir"))
-    if report.get("status") == "fixed" and outcome.chosen is not None and outcome.chosen.accepted:
-        return _propose(trigger, report, repo, github, token, inputs, env, say)
-    github.create_comment(n, failure_comment(report, env))
-    say(f"no patch passed every gate: {report.get('stopped_because', 'not fixed')}.")
+    if pipeline.succeeded(outcome):
+        return _propose(trigger, report, pipeline.pull_body(trigger, report, env), repo, github, token, inputs, env, say)
+    github.create_comment(n, pipeline.failure_comment(report, env))
+    say(f"nothing passed every gate: {report.get('stopped_because') or report.get('status')}.")
     return GhEventOutcome(outcome.exit_code, {"action": "commented", "issue": n, "status": report.get("status"),
                                               "reason": report.get("stopped_because", ""),
                                               "run_dir": report.get("run_dir", "")})
 
 
-def _propose(trigger: Trigger, report: dict[str, Any], repo: Path, github: GitHubClient, token: str,
+def _propose(trigger: Trigger, report: dict[str, Any], body: str, repo: Path, github: GitHubClient, token: str,
              inputs: ActionInputs, env: dict[str, str], say: Callable[[str], None]) -> GhEventOutcome:
     """Commit the gated patch on the base, force-push suture/issue-<N>, open or update its draft PR."""
     n = trigger.issue
@@ -223,8 +238,8 @@ def _propose(trigger: Trigger, report: dict[str, Any], repo: Path, github: GitHu
                      _commit_message(trigger, report), inputs)
     _push(repo, commit, branch, token, env)
     say(f"pushed {commit[:12]} to {branch}.")
-    title = f"suture: fix #{n}: {trigger.title}"[:200]
-    body = pull_body(trigger, report, env)
+    verb = "fix" if trigger.command == "fix" else "speed up"
+    title = f"suture: {verb} #{n}: {trigger.title}"[:200]
     existing = github.find_open_pull(branch)
     if existing is not None:
         pull = github.update_pull(existing["number"], title=title, body=body)
@@ -235,31 +250,14 @@ def _propose(trigger: Trigger, report: dict[str, Any], repo: Path, github: GitHu
     _write_output(env, pull_request=url)
     say(f"{'updated' if existing else 'opened'} draft pull request {url or pull.get('number')}.")
     return GhEventOutcome(ExitCode.DONE, {"action": "pull_request_updated" if existing else "pull_request_created",
-                                          "issue": n, "status": "fixed", "branch": branch, "commit": commit,
-                                          "pull_request": url, "run_dir": report.get("run_dir", "")})
+                                          "issue": n, "status": report.get("status"), "branch": branch,
+                                          "commit": commit, "pull_request": url, "run_dir": report.get("run_dir", "")})
 
 
-def _optimize(trigger: Trigger, github: GitHubClient, say: Callable[[str], None]) -> GhEventOutcome:
-    """The hook for `/suture optimize`: answered once agent/optimize.py offers a pipeline to call."""
-    try:
-        from suture.agent import optimize  # noqa: F401
-    except ImportError:
-        github.create_comment(trigger.issue, "`/suture optimize` is not available in this version of suture yet; "
-                                             "`/suture fix` is.")
-        say("/suture optimize is not available in this version; answered with a comment.")
-        return GhEventOutcome(ExitCode.DONE, {"action": "commented", "issue": trigger.issue, "status": "unavailable"})
-    # The optimize pipeline exists but is not wired to issues yet: say so rather than guess its options.
-    github.create_comment(trigger.issue, "`/suture optimize` from an issue comment is not wired up yet; run "
-                                         "`suture optimize` locally, or use `/suture fix`.")
-    say("/suture optimize is not wired to issue comments yet; answered with a comment.")
-    return GhEventOutcome(ExitCode.DONE, {"action": "commented", "issue": trigger.issue, "status": "unavailable"})
-
-
-def _fix_options(repo: Path, trigger: Trigger, inputs: ActionInputs):
+def _settings(repo: Path, inputs: ActionInputs):
     import warnings
 
     from suture.agent import config, guard
-    from suture.agent.fix import FixOptions
 
     cli = {"model": inputs.model, "max_cost": inputs.max_cost, "test_cmd": inputs.test_cmd,
            "time_limit": inputs.time_limit}
@@ -268,9 +266,99 @@ def _fix_options(repo: Path, trigger: Trigger, inputs: ActionInputs):
         settings = config.load_settings(repo, cli)
     if settings.model:
         guard.check_model_name(settings.model)
-    return FixOptions(test_cmd=settings.test_cmd, issue_text=issue_text(trigger), time_limit=settings.time_limit,
-                      mode="print", model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost,
-                      allow_paths=inputs.allowed_paths, map_tokens=settings.map_tokens)
+    return settings
+
+
+def _engine_words(settings: Any) -> str:
+    return (f"the model `{settings.model}` (budget ${settings.max_cost:g})" if settings.model
+            else "the offline rule engine")
+
+
+def _fix_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline:
+    from suture.agent.fix import FixOptions, run_fix
+
+    settings = _settings(repo, inputs)
+    options = FixOptions(test_cmd=settings.test_cmd, issue_text=issue_text(trigger), time_limit=settings.time_limit,
+                         mode="print", model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost,
+                         allow_paths=inputs.allowed_paths, map_tokens=settings.map_tokens)
+    return _Pipeline(
+        "a fix", options, run_fix,
+        succeeded=lambda outcome: (outcome.report.get("status") == "fixed" and outcome.chosen is not None
+                                   and outcome.chosen.accepted),
+        pull_body=pull_body, failure_comment=failure_comment,
+        ack=f"suture is working on this issue with {_engine_words(settings)}: it runs `suture fix` with the "
+            "issue's title and body (the gates: the failing tests pass, no passing test breaks, the bounded "
+            "verifier finds no new failure).")
+
+
+def _optimize_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline | str:
+    """The `/suture optimize` hook; a string is the one comment to answer with instead of a run."""
+    try:
+        from suture.agent.optimize import OptimizeOptions, run_optimize
+    except ImportError:
+        return "`/suture optimize` is not available in this version of suture yet; `/suture fix` is."
+    request = optimize_request(trigger.instructions, repo)
+    if isinstance(request, str):
+        return f"suture cannot run this `/suture optimize`: {request}. Write it as {OPTIMIZE_USAGE}."
+    targets, workloads = request
+    settings = _settings(repo, inputs)
+    if not workloads and not settings.model:
+        return (f"suture cannot run this `/suture optimize`: without a model it needs a --workload. "
+                f"Write it as {OPTIMIZE_USAGE}.")
+    options = OptimizeOptions(target=targets[0], targets=tuple(targets), workload=workloads[0] if workloads else None,
+                              workloads=tuple(workloads), test_cmd=settings.test_cmd, model=settings.model,
+                              max_cost=settings.max_cost, time_limit=settings.time_limit, mode="print",
+                              api_base=settings.api_base)
+    return _Pipeline(
+        "optimize", options, run_optimize,
+        succeeded=lambda outcome: outcome.report.get("status") == "optimized" and bool(outcome.report.get("patch")),
+        pull_body=optimize_pull_body, failure_comment=optimize_failure_comment,
+        ack=f"suture is working on this issue with {_engine_words(settings)}: it runs `suture optimize` on "
+            + ", ".join(f"`{t}`" for t in targets) + " (the gates: the tests and the equivalence checks pass, "
+            "and the speed-up is statistically significant).")
+
+
+OPTIMIZE_USAGE = "`/suture optimize --target pkg.mod:func --workload path/in/the/repo.py` (--target repeatable)"
+OPTIMIZE_TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*|[\w./-]+\.py::[A-Za-z_][\w.]*")
+
+
+def optimize_request(instructions: str, repo: Path) -> tuple[list[str], list[str]] | str:
+    """(targets, workload paths) from the first line after `/suture optimize`, or why it is not one.
+
+    Names and repository paths only: a `--bench-cmd` is a shell command, which never comes from a comment.
+    """
+    import shlex
+
+    try:
+        words = shlex.split(instructions.splitlines()[0] if instructions else "")
+    except ValueError:
+        return "its quoting is unbalanced"
+    targets: list[str] = []
+    workloads: list[str] = []
+    remaining = iter(words)
+    for word in remaining:
+        flag, _, inline = word.partition("=")
+        if flag == "--bench-cmd":
+            return "a --bench-cmd is a shell command, and suture never runs commands written in a comment"
+        if flag not in ("--target", "--workload"):
+            return f"it does not know {word!r}"
+        value = inline or next(remaining, "")
+        if not value:
+            return f"{flag} needs a value"
+        if flag == "--target":
+            if not OPTIMIZE_TARGET.fullmatch(value):
+                return f"{value!r} is not a target (pkg.mod:func or path.py::func)"
+            targets.append(value)
+        else:
+            path = Path(value)
+            if path.is_absolute() or ".." in path.parts or not (repo / path).is_file():
+                return f"the workload {value!r} is not a file of the repository"
+            workloads.append(str((repo / path).resolve()))
+    if not targets:
+        return "it names no --target"
+    if len(workloads) > 1 and len(workloads) != len(targets):
+        return "it needs one --workload for all targets or one per --target"
+    return targets, workloads
 
 
 def issue_text(trigger: Trigger) -> str:
@@ -402,6 +490,45 @@ def failure_comment(report: dict[str, Any], env: Mapping[str, str]) -> str:
     return _clip("\n".join(lines))
 
 
+def optimize_pull_body(trigger: Trigger, report: dict[str, Any], env: Mapping[str, str]) -> str:
+    cost = report.get("cost") or {}
+    lines = [f"Closes #{trigger.issue}", "",
+             f"suture's performance edit(s) for #{trigger.issue}. A draft: review it before you merge.", "",
+             "### Diff summary", "", *diff_summary(report.get("patch", "")), "",
+             "### Evidence (every gate passed)", ""]
+    for edit in report.get("edits") or []:
+        equivalence = edit.get("equivalence") or {}
+        said = ", ".join(f"{name} {str(verdict).replace('_', ' ')}" for name, verdict in equivalence.items() if verdict)
+        lines.append(f"- {edit.get('description') or edit.get('rule')} in `{edit.get('path')}` "
+                     f"(`{edit.get('function')}`): {float(edit.get('speedup') or 0):.2f}x faster, median of "
+                     f"interleaved fresh-process runs, 95% CI {float(edit.get('ci_low') or 0):.2f}-"
+                     f"{float(edit.get('ci_high') or 0):.2f}" + (f"; equivalence: {said}" if said else "") + ".")
+    tests = report.get("tests") or {}
+    if tests.get("ran"):
+        lines.append(f"- Tests: the {tests.get('passing_before', 0)} passing test(s) still pass with every edit.")
+    elif tests.get("note"):
+        lines.append(f"- Tests: {tests['note']}")
+    lines.append(f"- Cost: ${float(cost.get('usd') or 0):.4f}, {cost.get('tokens', 0)} tokens; "
+                 f"{report.get('candidates_tried', 0)} candidate(s) judged in {report.get('seconds', 0)} s.")
+    lines += ["", *_patch_block(report.get("patch", "")), "",
+              "Re-running suture on the issue updates this pull request."
+              + _run_link(env, " The run record is an artifact of {}.")]
+    return _clip("\n".join(lines))
+
+
+def optimize_failure_comment(report: dict[str, Any], env: Mapping[str, str]) -> str:
+    tried = report.get("candidates") or []
+    lines = ["suture found no edit that is both equivalent and significantly faster, so it opened no pull request.", "",
+             f"- Tried: {report.get('candidates_tried', 0)} candidate(s) in {report.get('seconds', 0)} s.",
+             f"- Why it stopped: {report.get('stopped_because') or report.get('status', '').replace('_', ' ')}."]
+    for candidate in tried[:5]:
+        if isinstance(candidate, dict):
+            lines.append(f"- {candidate.get('description') or candidate.get('id', '?')}: "
+                         f"{candidate.get('reason') or ('kept' if candidate.get('accepted') else 'rejected')}.")
+    lines += ["", _run_link(env, "Run record: an artifact of {}.")]
+    return _clip("\n".join(lines).strip())
+
+
 def diff_summary(patch: str) -> list[str]:
     """One line per changed file: `path` +added -removed."""
     counts: dict[str, list[int]] = {}
@@ -420,7 +547,11 @@ def diff_summary(patch: str) -> list[str]:
 
 
 def _commit_message(trigger: Trigger, report: dict[str, Any]) -> str:
-    return (f"suture: fix #{trigger.issue}\n\n{report.get('explanation', '')}\n\n"
+    what = report.get("explanation") or "\n".join(
+        f"- {e.get('description')} ({e.get('function')}): {float(e.get('speedup') or 0):.2f}x"
+        for e in report.get("edits") or [])
+    verb = "fix" if trigger.command == "fix" else "speed up"
+    return (f"suture: {verb} #{trigger.issue}\n\n{what}\n\n"
             f"Issue: #{trigger.issue}\nRun: {Path(str(report.get('run_dir', ''))).name}\n")
 
 
