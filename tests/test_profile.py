@@ -11,7 +11,8 @@ from suture.tools.profile import Hotspot, ProfileError, hotspots, profile
 from suture.tools.timing import Runner
 
 # slow_lookup: quadratic list membership (its own Python time); Table.rebuild: a decorated
-# method doing the same; hash_heavy: nearly all of its time inside C hashing; tiny: next to nothing.
+# method doing the same; hash_heavy: nearly all of its time inside C hashing; tiny: next to nothing;
+# comprehension_lookup: quadratic membership inside a list comprehension.
 WORK = """
     import hashlib
 
@@ -47,17 +48,23 @@ WORK = """
 
     def tiny():
         return 1
+
+
+    def comprehension_lookup(n):
+        wanted = list(range(n))
+        return [i for i in range(n) if -i in wanted]
 """
 
 MAIN = """
     import sys
-    from pkg.work import Table, slow_lookup, hash_heavy, tiny
+    from pkg.work import Table, comprehension_lookup, hash_heavy, slow_lookup, tiny
 
     def main(scale):
         slow_lookup(3000 * scale)
         Table().rebuild(1000 * scale)
         hash_heavy(200_000)
         tiny()
+        comprehension_lookup(1000 * scale)
 
     if __name__ == "__main__":
         main(int(sys.argv[1]))
@@ -96,6 +103,14 @@ def test_the_slow_functions_come_first_named_by_the_index(profiled):
     assert "tiny" not in names  # far under 1% of the run
     assert all(spot.path in ("pkg/work.py", "bench.py") for spot in spots)
     assert top.to_dict()["function"] == "slow_lookup"
+
+
+def test_a_comprehension_is_part_of_its_function(profiled):
+    repo, index, stats = profiled
+    spot = {spot.function: spot for spot in hotspots(stats, repo, index)}["comprehension_lookup"]
+    # The quadratic membership test runs in the <listcomp> code object, inside the function.
+    assert spot.own_seconds > spot.cumulative_seconds / 2
+    assert spot.c_share < 0.5
 
 
 def test_functions_mostly_in_c_are_dropped(profiled):

@@ -5,17 +5,19 @@ at the time limit) and returns the loaded `pstats.Stats`. `hotspots` keeps the f
 defined in files under the repo root, named as the SymbolIndex names them, best first.
 
 Definitions (all seconds are cProfile's, so they include its overhead):
+- own: the function's tottime plus the tottime of the comprehensions, generator expressions
+  and lambdas in its body (separate code objects to cProfile, but edits of this function).
+- self time: own time plus the own time of the builtins and C functions it calls directly
+  (pstats entries whose file is "~": `sorted`, `list.append`, `re.Pattern.sub`). That is
+  the time an edit of this function's body can remove; time in other Python functions is
+  theirs (they are listed themselves when they are in the repo). Calls of types
+  (`list(...)`, `dict(...)`) are not C functions to cProfile: their time counts as own.
 - share: the function's cumulative time over the total profiled time (the sum of every
   entry's own time, i.e. the whole run).
-- self time: its own time (tottime) plus the own time of the builtins and C functions it
-  calls directly (pstats entries whose file is "~": `sorted`, `list.append`, `re.Pattern.sub`).
-  That is the time an edit of this function's body can remove; time in other Python
-  functions is theirs (they are listed themselves when they are in the repo).
-- c_share: that C part over the cumulative time. A function whose time is nearly all inside
-  C code (c_share > max_c_share) is already as fast as rewriting its Python gets.
+- c_share: the C part of its self time over its cumulative time. A function whose time is
+  nearly all inside C code (c_share > max_c_share) is as fast as rewriting its Python gets.
 Functions whose share or self time is under `min_share` of the total are dropped; the rest
-are ordered by self time. Lambdas and comprehensions have no symbol: their time counts in
-the enclosing function's cumulative time.
+are ordered by self time.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from suture.retrieval.index import SymbolIndex
-from suture.retrieval.model import CLASS
+from suture.retrieval.model import CLASS, Symbol
 from suture.tools.timing import Runner, run_process
 
 # Runs a script or module under cProfile like `python -m cProfile -o OUT ...`, except that
@@ -67,7 +69,7 @@ class Hotspot:
     function: str  # qualname as the SymbolIndex names it ("Class.method", "outer.inner")
     start_line: int
     end_line: int
-    own_seconds: float  # tottime
+    own_seconds: float  # tottime, its comprehensions' and lambdas' included
     cumulative_seconds: float  # cumtime
     share: float  # cumulative_seconds / total profiled seconds
     c_share: float  # share of its cumulative time spent in builtins / C functions it calls
@@ -138,28 +140,41 @@ def hotspots(
                 c_time[caller] = c_time.get(caller, 0.0) + edge[2]
 
     real_root = os.path.realpath(root)
-    found: list[tuple[float, Hotspot]] = []
+    # symbol -> [own seconds, cumulative seconds, C seconds]
+    totals: dict[Symbol, list[float]] = {}
     for key, (_, _, tottime, cumtime, _) in raw.items():
         filename, line, name = key
-        if filename == "~" or name.startswith("<") or cumtime <= 0:
+        if filename == "~" or name == "<module>":
             continue
         path = _relative(filename, real_root)
         if path is None:
             continue
-        symbol = _symbol_at(index, path, name, line)
+        # A comprehension, generator expression or lambda is its own code object (named
+        # "<listcomp>" etc.) but part of the enclosing function's body: its time is that
+        # function's own time (its cumulative time is already inside the function's).
+        anonymous = name.startswith("<")
+        symbol = _symbol_at(index, path, None if anonymous else name, line)
         if symbol is None:
             continue
-        c_seconds = c_time.get(key, 0.0)
-        self_seconds = tottime + c_seconds
+        row = totals.setdefault(symbol, [0.0, 0.0, 0.0])
+        row[0] += tottime
+        row[1] += 0.0 if anonymous else cumtime
+        row[2] += c_time.get(key, 0.0)
+
+    found: list[tuple[float, Hotspot]] = []
+    for symbol, (own, cumulative, c_seconds) in totals.items():
+        if cumulative <= 0:
+            continue
+        self_seconds = own + c_seconds
         spot = Hotspot(
-            path=path,
+            path=symbol.path,
             function=symbol.qualname,
             start_line=symbol.start_line,
             end_line=symbol.end_line,
-            own_seconds=tottime,
-            cumulative_seconds=cumtime,
-            share=cumtime / total,
-            c_share=min(1.0, c_seconds / cumtime),
+            own_seconds=own,
+            cumulative_seconds=cumulative,
+            share=cumulative / total,
+            c_share=min(1.0, c_seconds / cumulative),
         )
         if spot.share < min_share or self_seconds / total < min_share or spot.c_share > max_c_share:
             continue
@@ -177,12 +192,13 @@ def _relative(filename: str, real_root: str) -> str | None:
     return Path(os.path.relpath(real, real_root)).as_posix()
 
 
-def _symbol_at(index: SymbolIndex, path: str, name: str, line: int):
-    """The innermost function or method called `name` whose lines hold `line` (the code
-    object's first line, which is its first decorator's line like the symbol's start)."""
+def _symbol_at(index: SymbolIndex, path: str, name: str | None, line: int) -> Symbol | None:
+    """The innermost function or method (called `name`, unless None) whose lines hold `line`
+    (a code object's first line: for a decorated function its first decorator's line, which
+    is also where the index starts the symbol)."""
     best = None
     for symbol in index.symbols_in(path):
-        if symbol.kind == CLASS or symbol.name != name:
+        if symbol.kind == CLASS or (name is not None and symbol.name != name):
             continue
         if symbol.start_line <= line <= symbol.end_line and (best is None or symbol.start_line >= best.start_line):
             best = symbol
