@@ -57,6 +57,7 @@ class SlowCase:
     description: str
     library: str | None   # a library of bench/faults/libraries.toml (library cases), else None
     path: str             # repo-relative file of the target function
+    visible_tests: tuple[str, ...] = ("tests",)  # the suites the optimiser may run
 
     @property
     def function(self) -> str:
@@ -76,7 +77,7 @@ def load_case(root: Path) -> SlowCase:
     module = target.split(":", 1)[0]
     path = meta.get("path") or module.replace(".", "/") + ".py"
     return SlowCase(root.name, root, meta["kind"], target, meta["expected_rule"], meta["description"].strip(),
-                    meta.get("library"), path)
+                    meta.get("library"), path, tuple(meta.get("visible_tests", ["tests"])))
 
 
 def load_cases(names: list[str] | None = None, *, libraries: bool = True) -> list[SlowCase]:
@@ -117,12 +118,23 @@ def copy_case(case: SlowCase, dest: Path, *, heldback: bool = False, work_dir: P
     (lib,) = faults.load_libraries([case.library])
     work = Path(work_dir or faults.DEFAULT_WORK_DIR)
     sdist = faults.fetch_sdist(lib, work / "sdists")
-    repo = faults.unpack(lib, sdist, dest, [])
+    recorded = faults.load_baseline().get(lib.name, {})
+    deselected = [d["test"] for d in recorded.get("deselected", lib.deselect)]
+    repo = faults.unpack(lib, sdist, dest, deselected)
     shutil.copy2(case.root / "workload.py", repo / "workload.py")
     faults.commit_all(repo, f"{lib.name} {lib.version} from its sdist (slow case {case.name})")
     if heldback:
         shutil.copytree(case.root / "heldback", repo / "heldback")
     return repo
+
+
+def sdist_cached(case: SlowCase, work_dir: Path | None = None) -> bool:
+    """Whether a library case can be prepared without the network (its pinned sdist is cached)."""
+    if case.library is None:
+        return True
+    faults = _load_sibling("faults/corpus.py", "bench_faults_corpus_for_slow")
+    (lib,) = faults.load_libraries([case.library])
+    return (Path(work_dir or faults.DEFAULT_WORK_DIR) / "sdists" / lib.sdist).is_file()
 
 
 def load_workload(case: SlowCase, repo: Path) -> ModuleType:

@@ -9,7 +9,7 @@ SCALE = 1000
 
 def make_input(scale):
     rng = random.Random(19)
-    candidates = [f"cand{i}" for i in range(scale // 5)]
+    candidates = [f"cand{i}" for i in range(max(1, scale // 5))]
     ballots = [rng.choice(candidates) for _ in range(scale * 50)]
     return ballots, candidates
 
