@@ -346,7 +346,7 @@ def optimize_request(instructions: str, repo: Path) -> tuple[list[str], list[str
         if not value:
             return f"{flag} needs a value"
         if flag == "--target":
-            if not OPTIMIZE_TARGET.fullmatch(value):
+            if not OPTIMIZE_TARGET.fullmatch(value) or ".." in value.split("::")[0].split("/"):
                 return f"{value!r} is not a target (pkg.mod:func or path.py::func)"
             targets.append(value)
         else:
