@@ -551,7 +551,7 @@ def run_check(
 
     # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
     for change in python:
-        if change.new_blob is None:
+        if change.new_blob is None or change.new_mode == SYMLINK:
             continue
         problem = _syntax_error(contents.get(change.new_blob, b""), change.path)
         if problem is None:
@@ -573,6 +573,10 @@ def run_check(
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
         _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
+    except TestRunError as exc:
+        # The tests cannot run at all (pytest or a plugin missing for the configured test_cmd): a setup
+        # problem the user has to fix, not a finding and not a reason to pass silently.
+        raise SutureExit(f"the covering tests could not be run: {exc}") from None
     except _OutOfTime as stop:
         report["incomplete"] = True
         report["warnings"].append(
@@ -642,7 +646,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
         for nodeid in sorted(coverage_map.covering(unit.path, unit.symbol)):
             blame.setdefault(nodeid, unit)
     selected = [n for n in blame if _runs_staged(n, changes, contents)]
-    tests_report.update(selected=len(selected))
+    tests_report.update(selected=len(selected), selected_ids=selected)
     if not selected:
         report["notes"].append("no test covers the changed functions.")
         return
@@ -650,7 +654,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
     snapshot.apply(changes, contents, "staged")
     left = clock.need(1.0, "running the covering tests")
     staged = run_tests(snapshot.root, test_cmd=command, nodeids=selected, timeout=left, reruns=1, env=_test_env())
-    tests_report.update(ran=len(staged.outcomes), staged_seconds=round(staged.seconds, 3))
+    tests_report.update(ran=len(staged.outcomes), passed=len(staged.passed), staged_seconds=round(staged.seconds, 3))
     if staged.status == "timeout":
         raise _OutOfTime("the covering tests finished")
     failing: dict[str, Any] = {}

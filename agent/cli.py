@@ -589,31 +589,15 @@ def check(
             lines += [finding.render() for finding in outcome.findings]
         else:
             tests = report["tests"]
-            ran = f", {tests['ran']} covering tests passed" if tests.get("ran") else ""
-            verified = sum(1 for v in report["verifier"] if v["verdict"] != "counterexample")
-            lines = [f"suture check: {'nothing to check' if report['status'] == 'nothing_to_check' else 'no findings'}"
-                     f"{ran}{f', {verified} contracts verified within the bound' if verified else ''} "
-                     f"({report['seconds']:.1f} s)."]
+            ran = tests.get("passed", 0)
+            held = sum(1 for v in report["verifier"] if v["verdict"] in ("no_counterexample_within_bound", "exhausted"))
+            said = ["nothing to check" if report["status"] == "nothing_to_check" else "no findings"]
+            if ran:
+                said.append(f"{ran} covering test{'s' if ran != 1 else ''} passed")
+            if held:
+                said.append(f"{held} changed contract{'s' if held != 1 else ''} held within the bound")
+            lines = [f"suture check: {', '.join(said)} ({report['seconds']:.1f} s)."]
         sys.stdout.write("\n".join(lines) + "\n")
-    raise typer.Exit(int(outcome.exit_code))
-
-
-@app.command(name="gh-event")
-@handled
-def gh_event(
-    as_json: bool = JsonOption,
-) -> None:
-    """Answer the GitHub event of this Actions job: a labelled issue or a `/suture fix` comment gets a draft PR.
-
-    Reads GITHUB_EVENT_PATH, GITHUB_EVENT_NAME, GITHUB_REPOSITORY, GITHUB_WORKSPACE, GITHUB_TOKEN and the
-    Action's inputs as INPUT_* variables (see action.yml). Events it does not answer exit 0 with one log line.
-    """
-    from suture.agent import render
-    from suture.agent.gh_event import run_gh_event
-
-    outcome = run_gh_event()
-    if as_json:
-        render.print_json(outcome.report)
     raise typer.Exit(int(outcome.exit_code))
 
 

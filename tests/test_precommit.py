@@ -1,0 +1,137 @@
+"""The hooks of .pre-commit-hooks.yaml run by the real pre-commit (from PyPI) against a fixture repo.
+
+pre-commit installs suture from this checkout into a fresh virtualenv of its own (the
+`language: python` way), with suture's dependencies from the package index; pip's own wheel
+cache keeps that to seconds after the first time. `try-repo` always uses a throw-away store,
+so each try-repo run installs once; the `git commit` test shares one PRE_COMMIT_HOME.
+
+The checkout is copied into a clean git repo first (tracked and new, not ignored files):
+pre-commit clones the hook repo at a commit, so uncommitted work would otherwise be missed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import GIT_ENV, git, init_repo
+
+pytest.importorskip("pre_commit")
+pytestmark = pytest.mark.slow
+
+CHECKOUT = Path(__file__).resolve().parents[1]
+
+FIXTURE = {
+    "calc/__init__.py": "",
+    "calc/ops.py": """
+        def add(a, b):
+            return a + b
+    """,
+    "tests/test_ops.py": """
+        from calc.ops import add
+
+
+        def test_add():
+            assert add(2, 3) == 5
+    """,
+}
+BROKEN = "def add(a, b):\n    return a - b\n"
+GOOD = "def add(a, b):\n    # the same sum, operands swapped\n    return b + a\n"
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory) -> Path:
+    """This checkout as it is now (committed or not), committed once in a clean repo."""
+    dest = tmp_path_factory.mktemp("suture-hooks") / "suture"
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=CHECKOUT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        source = CHECKOUT / rel
+        if source.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / rel)
+    git(dest.parent, "init", "-q", "-b", "main", str(dest))
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", "suture checkout")
+    return dest
+
+
+def pre_commit(*args: str, cwd: Path, home: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **GIT_ENV}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if home is not None:
+        env["PRE_COMMIT_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def fixture_repo(root: Path) -> Path:
+    return init_repo(root, FIXTURE)
+
+
+def stage(repo: Path, text: str) -> None:
+    (repo / "calc/ops.py").write_text(text)
+    git(repo, "add", "calc/ops.py")
+
+
+def test_try_repo_blocks_a_breaking_change_and_passes_a_good_one(hook_repo, tmp_path):
+    repo = fixture_repo(tmp_path / "project")
+    stage(repo, BROKEN)
+    blocked = pre_commit("try-repo", str(hook_repo), "suture-check", "--verbose", cwd=repo)
+    output = blocked.stdout + blocked.stderr
+    assert blocked.returncode == 1, output
+    assert "Failed" in output
+    assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in output
+    assert "tests/test_ops.py:6: AssertionError" in output  # the dedented file opens with a blank line
+    # The hook never modifies files: the staged and working versions are as they were.
+    assert (repo / "calc/ops.py").read_text() == BROKEN
+    assert git(repo, "diff", "--cached", "--name-only").split() == ["calc/ops.py"]
+
+    stage(repo, GOOD)
+    passed = pre_commit("try-repo", str(hook_repo), "suture-check", "--verbose", cwd=repo)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "Passed" in passed.stdout
+
+
+def test_git_commit_with_the_installed_hook_is_blocked_then_goes_through(hook_repo, tmp_path):
+    repo = fixture_repo(tmp_path / "project")
+    rev = git(hook_repo, "rev-parse", "HEAD").strip()
+    (repo / ".pre-commit-config.yaml").write_text(textwrap.dedent(f"""\
+        repos:
+          - repo: {hook_repo}
+            rev: {rev}
+            hooks:
+              - id: suture-check
+    """))
+    git(repo, "add", ".pre-commit-config.yaml")
+    git(repo, "commit", "-q", "-m", "pre-commit config")
+    home = tmp_path / "pre-commit-home"
+    installed = pre_commit("install", cwd=repo, home=home)
+    assert installed.returncode == 0, installed.stderr
+
+    def commit() -> subprocess.CompletedProcess:
+        env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
+        return subprocess.run(["git", "commit", "-m", "change add"], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=900)
+
+    head = git(repo, "rev-parse", "HEAD")
+    stage(repo, BROKEN)
+    # An unstaged edit on top: pre-commit stashes it while the hook runs and puts it back.
+    (repo / "calc/ops.py").write_text(BROKEN + "\n# unstaged note\n")
+    blocked = commit()
+    assert blocked.returncode != 0, blocked.stdout + blocked.stderr
+    assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in blocked.stdout + blocked.stderr
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert (repo / "calc/ops.py").read_text() == BROKEN + "\n# unstaged note\n"
+
+    stage(repo, GOOD)
+    done = commit()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert git(repo, "rev-parse", "HEAD") != head
+    assert git(repo, "show", "HEAD:calc/ops.py") == GOOD
