@@ -176,13 +176,21 @@ def run_gh_event(environ: Mapping[str, str] | None = None, *,
 class _Pipeline:
     """One of the two jobs an issue can ask for, as the shared answer flow needs it."""
 
-    name: str  # "fix" | "optimize"
+    name: str  # how messages name the job: "a fix" | "optimize"
     options: Any
     run: Callable[[Path, Any], Any]  # run_fix / run_optimize
     succeeded: Callable[[Any], bool]
     pull_body: Callable[[Trigger, dict[str, Any], Mapping[str, str]], str]
     failure_comment: Callable[[dict[str, Any], Mapping[str, str]], str]
     ack: str  # what the acknowledgement says suture is doing
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """A request suture answers with one comment and no run."""
+
+    message: str
+    code: ExitCode = ExitCode.BAD_INPUT
 
 
 def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inputs: ActionInputs,
@@ -193,13 +201,11 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
     _warn_persisted_credentials(repo, say)
     pipeline = _fix_pipeline(repo, trigger, inputs) if trigger.command == "fix" else \
         _optimize_pipeline(repo, trigger, inputs)
-    if isinstance(pipeline, str):  # /suture optimize that cannot run: say why, once
-        github.create_comment(n, pipeline)
-        say(pipeline)
-        unavailable = "not available" in pipeline
-        return GhEventOutcome(ExitCode.DONE if unavailable else ExitCode.BAD_INPUT,
-                              {"action": "commented", "issue": n, "status": "unavailable" if unavailable else "error",
-                               "reason": pipeline})
+    if isinstance(pipeline, _Refusal):
+        github.create_comment(n, pipeline.message)
+        say(pipeline.message)
+        return GhEventOutcome(pipeline.code, {"action": "commented", "issue": n, "status": "refused",
+                                              "reason": pipeline.message})
     github.create_comment(n, pipeline.ack + _run_link(env, " Progress: {}.") + "\n\nIt opens a draft pull request "
                           "only if a change passes every gate; otherwise it says here what it tried.")
     started = time.time()
@@ -291,20 +297,21 @@ def _fix_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeli
             "verifier finds no new failure).")
 
 
-def _optimize_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline | str:
-    """The `/suture optimize` hook; a string is the one comment to answer with instead of a run."""
+def _optimize_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline | _Refusal:
+    """The `/suture optimize` hook, or the one comment to answer with instead of a run."""
     try:
         from suture.agent.optimize import OptimizeOptions, run_optimize
     except ImportError:
-        return "`/suture optimize` is not available in this version of suture yet; `/suture fix` is."
+        return _Refusal("`/suture optimize` is not available in this version of suture yet; `/suture fix` is.",
+                        ExitCode.DONE)
     request = optimize_request(trigger.instructions, repo)
     if isinstance(request, str):
-        return f"suture cannot run this `/suture optimize`: {request}. Write it as {OPTIMIZE_USAGE}."
+        return _Refusal(f"suture cannot run this `/suture optimize`: {request}. Write it as {OPTIMIZE_USAGE}.")
     targets, workloads = request
     settings = _settings(repo, inputs)
     if not workloads and not settings.model:
-        return (f"suture cannot run this `/suture optimize`: without a model it needs a --workload. "
-                f"Write it as {OPTIMIZE_USAGE}.")
+        return _Refusal(f"suture cannot run this `/suture optimize`: without a model it needs a --workload. "
+                        f"Write it as {OPTIMIZE_USAGE}.")
     options = OptimizeOptions(target=targets[0], targets=tuple(targets), workload=workloads[0] if workloads else None,
                               workloads=tuple(workloads), test_cmd=settings.test_cmd, model=settings.model,
                               max_cost=settings.max_cost, time_limit=settings.time_limit, mode="print",
