@@ -182,3 +182,21 @@ def test_the_prompt_has_its_three_sections():
     sections = _prompt_sections()
     assert set(sections) == {"system", "edit", "workload"}
     assert "$code" in sections["edit"] and "make_input(scale)" in sections["workload"]
+
+
+def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise(tree, tmp_path):
+    (tree / "pkg/expo.py").write_text(
+        "def paths(n):\n    return 1 if n < 2 else paths(n - 1) + paths(n - 2)\n\n"
+        "def needs_big(n):\n    if n < 6:\n        raise IndexError('too small')\n    return paths(n)\n")
+    (tmp_path / "n.py").write_text("def make_input(scale):\n    return (scale,)\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.expo:needs_big", "--workload", "../n.py",
+                   "--min-seconds", "0.02", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert last(done, "suture_scale") >= 8
+    # Doubling from 2 to 4 overshoots (the call at 4 is interrupted): the scale in between is found.
+    (tree / "pkg/steps.py").write_text(
+        "import time\n\ndef step(n):\n    time.sleep(0.0 if n < 3 else 0.05 if n == 3 else 30)\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.steps:step", "--workload", "../n.py",
+                   "--min-seconds", "0.02", "--max-call", "0.5", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert last(done, "suture_scale") == 3

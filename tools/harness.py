@@ -38,6 +38,7 @@ import pickle
 import random
 import re
 import runpy
+import signal
 import sys
 import time
 import types
@@ -48,6 +49,7 @@ from typing import Any, Callable
 MIN_SECONDS = 0.05
 MAX_SCALE = 2**20
 SCALE_TIME_CAP = 60.0  # seconds spent growing the workload before giving up
+MAX_CALL_SECONDS = 5.0  # a call slower than this while sizing is interrupted: the scale overshot
 RECORD_CALLS = 25  # recorded calls per watched function and workload run
 RECORD_SCALES = (1, 2, 3, 5, 8)  # small inputs recorded beside the measured scale, for variety
 EXIT_BAD_INPUT = 2
@@ -340,22 +342,71 @@ class Workload:
         return seconds, None
 
 
-def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, time_cap: float = SCALE_TIME_CAP) -> tuple[int, float]:
-    started = time.monotonic()
-    scale = 1
-    while True:
-        call = work.arguments(scale)
+class _CallTooLong(BaseException):  # not an Exception: the target's own except clauses must not swallow it
+    pass
+
+
+def _timed_call(work: Workload, scale: int, limit: float) -> float:
+    """Seconds of one call at `scale`; _CallTooLong when it runs past `limit` (interrupted by a timer)."""
+    call = work.arguments(scale)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _CallTooLong()
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
         seconds, _ = work.run(scale, call)
-        if seconds >= min_seconds:
-            # Once more: a single slow call on a loaded machine must not pick a too small scale.
-            again, _ = work.run(scale, work.arguments(scale))
-            if min(seconds, again) >= min_seconds:
-                return scale, min(seconds, again)
-        if scale >= max_scale or time.monotonic() - started > time_cap:
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    return seconds
+
+
+def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, time_cap: float = SCALE_TIME_CAP,
+               max_call: float = MAX_CALL_SECONDS) -> tuple[int, float]:
+    """The smallest scale tried whose call takes >= min_seconds: doubling, then (when a doubling
+    overshoots past max_call, as exponential work does) bisecting between the last two scales.
+    A call that raises at a small scale (too little input for the function) is skipped while
+    the scale grows; failing at every scale is bad input."""
+    started = time.monotonic()
+    low, high = 0, None  # largest scale known too fast, smallest known too slow
+    scale, seconds, error, succeeded = 1, 0.0, None, False
+    while True:
+        try:
+            seconds = _timed_call(work, scale, max_call)
+            if seconds >= min_seconds:
+                # Once more: a single slow call on a loaded machine must not pick a too small scale.
+                seconds = min(seconds, _timed_call(work, scale, max_call))
+        except _CallTooLong:
+            seconds = max_call
+        except HarnessError as failed:
+            if not succeeded and scale < max_scale:
+                error = failed
+                scale *= 2
+                continue
+            raise
+        succeeded = True
+        if min_seconds <= seconds < max_call:
+            return scale, seconds
+        if seconds >= max_call:
+            high = scale
+        else:
+            low = scale
+        if high is not None:
+            if high - low <= 1:
+                raise HarnessError(
+                    f"no scale gives a call between {min_seconds * 1000:.0f} ms and {max_call:.0f} s "
+                    f"(scale {low} is faster, {high} slower); make make_input(scale) grow the work more gently.")
+            scale = (low + high) // 2
+        elif scale >= max_scale or time.monotonic() - started > time_cap:
+            if not succeeded and error is not None:
+                raise error
             raise HarnessError(
                 f"the workload is too fast to time: one call takes {seconds * 1000:.2f} ms at scale {scale} "
                 f"(the most tried), under the {min_seconds * 1000:.0f} ms needed; make make_input(scale) grow the work.")
-        scale *= 2
+        else:
+            scale *= 2
 
 
 # ---------------------------------------------------------------- recording and replay
@@ -503,6 +554,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--calls", type=int, default=int(os.environ.get("SUTURE_HARNESS_CALLS", "1")))
     parser.add_argument("--min-seconds", type=float, default=MIN_SECONDS)
     parser.add_argument("--max-scale", type=int, default=MAX_SCALE)
+    parser.add_argument("--max-call", type=float, default=MAX_CALL_SECONDS)
     parser.add_argument("--watch", action="append", default=[])
     parser.add_argument("--out")
     parser.add_argument("--inputs")
@@ -530,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         work = Workload(root, options.target, options.workload, options.script, options.script_arg, options.pytest)
         if options.mode == "scale":
-            scale, seconds = find_scale(work, options.min_seconds, options.max_scale)
+            scale, seconds = find_scale(work, options.min_seconds, options.max_scale, max_call=options.max_call)
             print(json.dumps({"suture_scale": scale, "seconds": seconds}))
         elif options.mode == "record":
             report = record(work, options.watch, options.scale if work.script is None else None, Path(options.out))

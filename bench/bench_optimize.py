@@ -1,0 +1,158 @@
+"""`suture optimize` over the slow-code corpus (bench/slow/): does the offline rule set find
+significant speed-ups, how large, and does any kept edit change behaviour?
+
+Per case: a git repo holding the slow program (bench/slow/corpus.copy_case), then
+`suture optimize --target T --workload workload.py --json` through the real CLI. Each
+patch is judged on a fresh copy that also holds the case's held-back differential tests
+(never shown to suture): the patch is applied and heldback/ (plus the visible tests) run.
+
+Reported (issue 8 targets): share of cases with a significant speed-up (>= 60%), geometric
+mean speed-up on those (>= 2x; the product of the kept edits' median ratios), kept edits
+that change behaviour (0), and per-candidate overhead (profiling + gates + measurement;
+< 60 s for a 50 ms workload). Appends to bench/RESULTS.md unless --no-write.
+
+    python bench/bench_optimize.py [--cases a,b,c] [--rounds N] [--no-libraries] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import append_results  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("bench_slow_corpus", HERE / "slow" / "corpus.py")
+corpus = importlib.util.module_from_spec(_spec)
+sys.modules["bench_slow_corpus"] = corpus
+_spec.loader.exec_module(corpus)
+
+
+@dataclass
+class CaseResult:
+    name: str
+    kind: str
+    expected_rule: str
+    status: str  # optimized | no_significant_speedup | error
+    exit_code: int
+    speedup: float  # product of the kept edits' median ratios; 1.0 when none
+    rules: list[str]
+    candidates: int
+    candidate_seconds: list[float]
+    seconds: float
+    behaviour_changed: bool | None  # None: nothing kept, nothing to judge
+    heldback_failures: list[str]
+    message: str = ""
+
+
+def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
+    repo = corpus.copy_case(case, work / f"{case.name}-repo", work_dir=work)
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", case.target,
+         "--workload", str(repo / "workload.py"), "--rounds", str(rounds), "--time-limit", str(time_limit), "--json"],
+        cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
+    seconds = time.monotonic() - started
+    try:
+        report = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        message = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return CaseResult(case.name, case.kind, case.expected_rule, "error", done.returncode, 1.0, [], 0, [],
+                          seconds, None, [], message)
+    edits = report.get("edits", [])
+    speedup = math.prod(e["speedup"] for e in edits) if edits else 1.0
+    changed, failures = None, []
+    if report["status"] == "optimized" and report["patch"]:
+        changed, failures = judge_patch(case, report["patch"], work)
+    return CaseResult(
+        case.name, case.kind, case.expected_rule, report["status"], done.returncode, speedup,
+        [e["rule"] for e in edits], report.get("candidates_tried", 0),
+        [c["seconds"] for c in report.get("candidates", [])], report.get("seconds", seconds), changed, failures,
+        report.get("stopped_because", ""),
+    )
+
+
+def judge_patch(case, patch: str, work: Path) -> tuple[bool, list[str]]:
+    """Apply `patch` to a fresh copy with the held-back tests; (behaviour changed, failing tests)."""
+    fresh = corpus.copy_case(case, work / f"{case.name}-judge", heldback=True, work_dir=work)
+    patch_file = work / f"{case.name}.diff"
+    patch_file.write_text(patch)
+    applied = subprocess.run(["git", "apply", str(patch_file)], cwd=fresh, capture_output=True, text=True)
+    if applied.returncode != 0:
+        return True, [f"the patch does not apply: {applied.stderr.strip()[:200]}"]
+    suites = [s for s in ("heldback", "tests") if (fresh / s).is_dir()]
+    run = corpus.run_suites(fresh, suites)
+    failing = run.failed()
+    if run.timed_out:
+        failing.append("(timed out)")
+    return bool(failing), failing
+
+
+def summarise(results: list[CaseResult], rounds: int) -> str:
+    optimized = [r for r in results if r.status == "optimized"]
+    share = len(optimized) / len(results) if results else 0.0
+    geo = math.exp(statistics.fmean(math.log(r.speedup) for r in optimized)) if optimized else 1.0
+    pie_mean = statistics.fmean(r.speedup if r.status == "optimized" else 1.0 for r in results) if results else 1.0
+    changed = [r for r in results if r.behaviour_changed]
+    per_candidate = [s for r in results for s in r.candidate_seconds]
+    rows = ["| case | kind | expected rule | status | speed-up | kept rules | candidates | held-back | seconds |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        held = "-" if r.behaviour_changed is None else ("FAIL: " + ", ".join(r.heldback_failures[:2])
+                                                         if r.behaviour_changed else "pass")
+        status = r.status if r.status != "error" else f"error ({r.message[:80]})"
+        rows.append(f"| {r.name} | {r.kind} | {r.expected_rule} | {status} | {r.speedup:.2f}x | "
+                    f"{', '.join(r.rules) or '-'} | {r.candidates} | {held} | {r.seconds:.1f} |")
+    lines = [
+        f"Cases: {len(results)} (offline rules only, {rounds} timing rounds per comparison).",
+        f"- significant speed-up: {len(optimized)}/{len(results)} = {share:.0%} (target 60%)",
+        f"- geometric-mean speed-up on those: {geo:.2f}x (target 2x)",
+        f"- PIE-style mean speed-up over all cases (failures as 1.0x): {pie_mean:.2f}x",
+        f"- kept edits that change behaviour (held-back tests): {len(changed)} (target 0)"
+        + (f": {', '.join(r.name for r in changed)}" if changed else ""),
+        f"- per-candidate time (gates + measurement): median {statistics.median(per_candidate):.1f} s, "
+        f"max {max(per_candidate):.1f} s (target < 60 s)" if per_candidate else "- no candidate was judged",
+        f"- whole run per case: median {statistics.median(r.seconds for r in results):.1f} s" if results else "",
+        "",
+        *rows,
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", help="comma-separated case names (default: all)")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--time-limit", type=float, default=300.0)
+    parser.add_argument("--no-libraries", action="store_true", help="only the corpus's own cases")
+    parser.add_argument("--no-write", action="store_true", help="print, do not append to bench/RESULTS.md")
+    args = parser.parse_args()
+    cases = corpus.load_cases(args.cases.split(",") if args.cases else None, libraries=not args.no_libraries)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="suture-bench-optimize-") as tmp:
+        for case in cases:
+            result = run_case(case, args.rounds, args.time_limit, Path(tmp))
+            print(f"{case.name}: {result.status} {result.speedup:.2f}x {result.rules} "
+                  f"held-back {'-' if result.behaviour_changed is None else ('FAIL' if result.behaviour_changed else 'pass')} "
+                  f"({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+            results.append(result)
+    body = summarise(results, args.rounds)
+    print(body)
+    if not args.no_write:
+        append_results("suture optimize on the slow corpus (bench/bench_optimize.py)", body)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
