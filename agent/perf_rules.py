@@ -34,6 +34,7 @@ RULES: tuple[str, ...] = (
     "count-to-counter",
     "str-concat-to-join",
     "pop0-to-deque",
+    "insert0-to-append-reverse",
     "sorted-index-to-min-max",
     "dict-keys-membership",
     "regex-compile-to-module",
@@ -1354,6 +1355,51 @@ def _pop0_deque(ctx: _Func) -> Iterator[_Site]:
                     f"list `{name}` used as a queue (pop(0)/insert(0)) becomes a collections.deque", edits + import_edits)
 
 
+# insert0-to-append-reverse: a local `out = []` (empty, bound once) filled only by `out.insert(0, e)`
+# statements in a for/while loop that follows it in the same block, with no other reference to out
+# between the two or inside the loop and no try (or with other than open()) around the loop ->
+# `out.append(e)` in the loop and `out.reverse()` right after it: the same list, built in linear time.
+def _insert0_reverse(ctx: _Func) -> Iterator[_Site]:
+    for name, binds in ctx.bindings.items():
+        if len(binds) != 1 or name in ctx.params or name in ctx.declared or name in ctx.nested_refs:
+            continue
+        init = binds[0]
+        if not (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.value, ast.List)
+                and not init.value.elts):
+            continue
+        parent = ctx.m.parents.get(init)
+        block = next((getattr(parent, f) for f in ("body", "orelse", "finalbody")
+                      if isinstance(getattr(parent, f, None), list) and init in getattr(parent, f)), None)
+        if block is None:
+            continue
+        following = block[block.index(init) + 1:]
+        loop = next((st for st in following if any(_is_name(n, name) for n in ast.walk(st))), None)
+        if not isinstance(loop, (ast.For, ast.While)) or not ctx.m.starts_line(loop) or _guarded_by_try(ctx, loop):
+            continue
+        inserts, ok = [], True
+        for node in _walk_region(loop):
+            if not _is_name(node, name):
+                continue
+            call = ctx.m.parents.get(ctx.m.parents.get(node))
+            stmt = ctx.m.parents.get(call)
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.value is node
+                    and call.func.attr == "insert" and len(call.args) == 2 and not call.keywords
+                    and isinstance(call.args[0], ast.Constant) and type(call.args[0].value) is int
+                    and call.args[0].value == 0 and not isinstance(call.args[1], ast.Starred)
+                    and isinstance(stmt, ast.Expr) and not any(_is_name(n, name) for n in ast.walk(call.args[1]))):
+                inserts.append(call)
+            else:
+                ok = False
+        if not ok or not inserts:
+            continue
+        after = ctx.m.insert_after(loop, f"{name}.reverse()")
+        if after is None:
+            continue
+        edits = [after] + [ctx.m.replace(c, f"{name}.append({ctx.m.text(c.args[1])})") for c in inserts]
+        yield _Site("insert0-to-append-reverse", loop.lineno,
+                    f"list `{name}` built by insert(0, ...) is appended to and reversed once", edits)
+
+
 # method-alias-in-loop: `R.append(...)` (list), `R.add(...)` (set) or `R.get(...)` (dict) called in a
 # for/while loop, R a list/set/dict local or parameter never rebound in the loop and bound before it
 # -> `_R_append = R.append` once before the loop (a builtin type's bound method stays the same
@@ -1454,4 +1500,4 @@ def _count_counter(ctx: _Func) -> Iterator[_Site]:
 
 
 _FINDERS = (_const_membership, _list_membership, _seen_list, _str_concat, _hoist_invariant, _regex_module,
-            _sorted_index, _pop0_deque, _method_alias, _dict_keys, _count_counter)
+            _sorted_index, _pop0_deque, _insert0_reverse, _method_alias, _dict_keys, _count_counter)

@@ -405,6 +405,51 @@ def test_deque_preconditions(variant):
     assert found(variant, "pop0-to-deque") == []
 
 
+# -- insert0-to-append-reverse ---------------------------------------------------------------
+
+NEWEST_FIRST = """
+    def newest_first(events: list[str]) -> list[str]:
+        history = []
+        for e in events:
+            if not e:
+                continue
+            history.insert(0, e.upper())
+        return history
+"""
+
+
+def test_front_inserts_become_appends_and_one_reverse():
+    r = only(NEWEST_FIRST, "insert0-to-append-reverse")
+    assert "history.append(e.upper())" in r.new_source
+    assert "        history.append(e.upper())\n    history.reverse()\n    return history" in r.new_source
+    assert_same(NEWEST_FIRST, r, "newest_first", [([],), (["a", "", "b", "c"],), (["é", "é"],)])
+
+
+@pytest.mark.parametrize("variant", [
+    NEWEST_FIRST.replace("history = []", "history = ['start']"),                  # not empty at the start
+    NEWEST_FIRST.replace("                continue", "                break\n            if len(history) > 3:\n                continue"),
+    NEWEST_FIRST.replace("history.insert(0, e.upper())", "history.insert(1, e.upper())"),
+    NEWEST_FIRST.replace("        history = []\n", "        history = []\n        history.append('x')\n"),
+    NEWEST_FIRST.replace("        for e in events:", "        for e in events:\n            log(history)"),
+])
+def test_insert0_preconditions(variant):
+    assert found(variant, "insert0-to-append-reverse") == []
+
+
+def test_insert0_inside_try_is_left_alone():
+    source = """
+        def f(xs: list[int]) -> list[int]:
+            out = []
+            try:
+                for x in xs:
+                    out.insert(0, 10 // x)
+            except ZeroDivisionError:
+                pass
+            return out
+    """
+    assert found(source, "insert0-to-append-reverse") == []
+
+
 # -- method-alias-in-loop ---------------------------------------------------------------------
 
 SQUARES = """
