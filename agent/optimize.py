@@ -477,6 +477,8 @@ def _optimize_bench(state: _State, bench: Bench) -> None:
             if _judge_and_maybe_accept(state, bench, proposal):
                 accepted = True
                 break
+            if state.guidance and state.client is not None:
+                break  # the expert asked for something else: the model hears it now
         if not accepted and state.client is not None and state.left() > 5:
             try:
                 for proposal in _model_proposals(state, bench, places, hot):

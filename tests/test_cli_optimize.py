@@ -110,7 +110,9 @@ def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
 
 
 def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
-    # A hand-written inner loop no rewrite rule matches, so the model's edit is the one on offer.
+    # A hand-written inner loop the membership rules do not match, so the model's edit is on offer.
+    # It is wrong only on inputs longer than the tests use: the tests pass, the replayed
+    # workload inputs catch it.
     repo = make_repo({**QUADRATIC, "uniq/core.py": """
         def dedupe(items: list[int]) -> list[int]:
             out = []
@@ -126,7 +128,8 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     """})
     wrong = (
         "Use a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n    out = []\n    for item in items:\n"
-        "=======\n    return sorted(set(items))\n    out = []\n    for item in items:\n>>>>>>> REPLACE\n"
+        "=======\n    if len(items) > 50:\n        return sorted(set(items))\n    out = []\n    for item in items:\n"
+        ">>>>>>> REPLACE\n"
     )
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
@@ -137,7 +140,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     assert len(models) == 1, report["candidates"]
     rejected = models[0]
     assert not rejected["accepted"]
-    assert rejected["stage"] in ("tests", "replay", "verifier")
+    assert rejected["stage"] == "replay" and rejected["equivalence"]["tests"] == "passed"
     assert "sorted(set(items))" not in (repo / "uniq/core.py").read_text()
     assert report["patch"] == ""
 
@@ -190,3 +193,52 @@ def test_not_a_git_repo(tmp_path):
     (tmp_path / "plain").mkdir()
     done = suture("optimize", "--target", "a:b", "--workload", str(_workload(tmp_path)), cwd=tmp_path / "plain")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+SET_EDIT = (
+    "Keep the seen items in a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n    seen = []\n=======\n    seen = set()\n"
+    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n            seen.append(item)\n=======\n"
+    "            seen.add(item)\n>>>>>>> REPLACE\n"
+)
+
+
+def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
+    """The model writes the workload; the user turns the first candidate down with guidance,
+    which reaches the model's next prompt; the user accepts the model's edit; --commit delivers it."""
+    repo = make_repo(QUADRATIC)
+    workload = "```python\n" + WORKLOAD.strip() + "\n```\n"
+    model = _script(tmp_path, workload, SET_EDIT, "No further idea.")
+    done = subprocess.run(
+        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", "uniq/core.py::dedupe",
+         "--model", f"scripted:{model}", "--rounds", "4", "--interactive", "--commit", "--json"],
+        cwd=repo, input="please try a set for seen\na\n", capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "optimized"
+    assert [e["rule"] for e in report["edits"]] == ["model"]
+    first = report["candidates"][0]
+    assert first["source"] != "model" and not first["accepted"] and "guidance" in first["reason"]
+    requests = [json.loads(line) for line in model.with_suffix(".transcript.jsonl").read_text().splitlines()]
+    assert "make_input(scale)" in requests[0]["messages"][-1]["content"]
+    assert "please try a set for seen" in requests[1]["messages"][-1]["content"]
+    branch = report["delivery"]["branch"]
+    assert branch.startswith("suture/")
+    assert "seen = set()" in git(repo, "show", f"{branch}:uniq/core.py")
+    assert "seen = []" in (repo / "uniq/core.py").read_text()  # the checkout is not touched
+
+
+def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
+    repo = make_repo({**QUADRATIC, "bench.py": """
+        from uniq.core import dedupe
+
+        data = [(i * 7919) % 3000 for i in range(6000)]
+        print(len(dedupe(data)))
+    """})
+    done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "4", "--apply", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "optimized"
+    assert report["edits"][0]["equivalence"]["replay"] == "passed"  # calls recorded from the script
+    assert report["hotspots"][0]["hotspots"][0]["function"] == "dedupe"
+    assert report["delivery"]["mode"] == "apply"
+    assert git(repo, "status", "--porcelain").strip() == "M uniq/core.py"
