@@ -21,11 +21,13 @@ Three findings, each with file:line; any of them exits 1:
 
 Which tests cover which function comes from a coverage map of the suite at HEAD (per-test
 line coverage, tools/coverage_plugin), lifted to functions and cached in
-.suture/check/coverage-map.json. It goes stale when the tests can have changed: any test
-file, conftest.py, pytest configuration or the test command. Source files changing at HEAD
-keep it: entries are keyed by function name, not line, so they survive edits around them;
-a test that newly reaches a function is found after the next refresh. A stale map is
-rebuilt (one run of the whole suite at HEAD) within the time cap.
+.suture/check/coverage-map.json. Kept up to date with HEAD's tests, within the time cap: a
+test module that changed since is re-run alone with coverage and its entries replaced; a
+change to the test set-up (the test command, pytest configuration, conftest.py, helper files
+of the test tree) rebuilds the map with one run of the whole suite. Source files changing at
+HEAD keep it: entries are keyed by function name, not line, so they survive edits around
+them (a test that newly reaches a function through a changed caller is found after the next
+rebuild; the staged change's own callers are checked through their tests anyway).
 
 The time cap is hard: when it is reached, whatever runs is killed, a warning says which
 part of the check did not happen, and the exit is 0 unless a finding was already made (a
@@ -64,7 +66,7 @@ DEFAULT_TIME_CAP = 20.0
 DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, seconds not minutes
 VERIFY_SECONDS = 4.0  # per function; the cap still rules
 MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
-MAP_VERSION = 1
+MAP_VERSION = 2
 MAP_FILE = Path(".suture") / "check" / "coverage-map.json"
 COVERAGE_PLUGIN = "suture.tools.coverage_plugin"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -392,50 +394,102 @@ def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> lis
 # ---------------------------------------------------------------- the coverage map
 
 
-def _map_key(head_blobs: dict[str, str], test_cmd: Sequence[str]) -> str:
-    """Digest of everything that decides which tests exist and how they run."""
+def _is_test_module(path: str) -> bool:
+    """A file pytest collects tests from by default (test_*.py, *_test.py); other test-side files
+    (conftest.py, helpers under tests/) change how the tests of other files run."""
+    name = PurePosixPath(path).name
+    return name.endswith(".py") and name != "conftest.py" and (name.startswith("test_") or name.endswith("_test.py"))
+
+
+def _test_side(head_blobs: dict[str, str], test_cmd: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """(digest of the test set-up, {test module: blob}) at HEAD.
+
+    The set-up is everything that can change how *any* test runs: the test command, pytest
+    configuration, conftest.py and helper files of the test tree. A change there rebuilds the
+    whole map; a change to a test module re-runs only that module's tests.
+    """
     digest = hashlib.sha256(f"v{MAP_VERSION}\0{json.dumps(list(test_cmd))}\0".encode())
+    modules = {}
     for path in sorted(head_blobs):
-        if path.endswith(".py") and is_test_path(path) or PurePosixPath(path).name in _TEST_CONFIG:
+        if _is_test_module(path):
+            modules[path] = head_blobs[path]
+        elif path.endswith(".py") and is_test_path(path) or PurePosixPath(path).name in _TEST_CONFIG:
             digest.update(f"{path}\0{head_blobs[path]}\n".encode("utf-8", "surrogateescape"))
-    return digest.hexdigest()
+    return digest.hexdigest(), modules
 
 
 @dataclass
 class _CoverageMap:
-    tests: list[str]
-    outcomes: dict[str, str]
-    files: dict[str, dict[str, Any]]  # path -> {"any": [test index], "functions": {qualname: [test index]}}
-    key: str
-    seconds: float
+    """Which tests ran the body of which function: (path, qualname) -> node ids; (path) -> node ids for
+    any line of the file. Kept on disk with test indexes instead of ids (a tenth of the size)."""
+
+    outcomes: dict[str, str]  # node id -> outcome at HEAD when it last ran
+    functions: dict[str, dict[str, set[str]]]
+    anywhere: dict[str, set[str]]
+    setup_key: str
+    modules: dict[str, str]  # test module -> its blob when its tests last ran
+    seconds: float = 0.0
+
+    @property
+    def tests(self) -> list[str]:
+        return sorted(self.outcomes)
 
     def covering(self, path: str, symbol: str) -> set[str]:
-        entry = self.files.get(path)
-        if entry is None:
-            return set()
         if symbol == MODULE:
-            found = entry["any"]
-        else:
-            found = [i for name, ids in entry["functions"].items()
-                     if name == symbol or name.startswith(symbol + ".") for i in ids]
-        return {self.tests[i] for i in found}
+            return set(self.anywhere.get(path, ()))
+        found: set[str] = set()
+        for name, ids in self.functions.get(path, {}).items():
+            if name == symbol or name.startswith(symbol + "."):
+                found |= ids
+        return found
+
+    def drop(self, modules: set[str]) -> None:
+        """Forget the tests defined in these test modules."""
+        gone = {n for n in self.outcomes if n.split("::", 1)[0] in modules}
+        for nodeid in gone:
+            del self.outcomes[nodeid]
+        for by_name in self.functions.values():
+            for ids in by_name.values():
+                ids -= gone
+        for ids in self.anywhere.values():
+            ids -= gone
+
+    def merge(self, other: "_CoverageMap") -> None:
+        self.outcomes.update(other.outcomes)
+        for path, by_name in other.functions.items():
+            for name, ids in by_name.items():
+                self.functions.setdefault(path, {}).setdefault(name, set()).update(ids)
+        for path, ids in other.anywhere.items():
+            self.anywhere.setdefault(path, set()).update(ids)
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": MAP_VERSION, "key": self.key, "seconds": round(self.seconds, 3), "tests": self.tests,
-                "outcomes": self.outcomes, "files": self.files}
+        tests = self.tests
+        number = {n: i for i, n in enumerate(tests)}
+
+        def ids(found: set[str]) -> list[int]:
+            return sorted(number[n] for n in found if n in number)
+
+        files = {path: {"any": ids(self.anywhere.get(path, set())),
+                        "functions": {name: ids(found) for name, found in sorted(self.functions.get(path, {}).items())}}
+                 for path in sorted(set(self.functions) | set(self.anywhere))}
+        return {"version": MAP_VERSION, "setup_key": self.setup_key, "modules": self.modules,
+                "seconds": round(self.seconds, 3), "tests": tests, "outcomes": [self.outcomes[n] for n in tests],
+                "files": files}
 
     @classmethod
-    def load(cls, path: Path, key: str) -> "_CoverageMap | None":
+    def load(cls, path: Path) -> "_CoverageMap | None":
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        if not isinstance(data, dict) or data.get("version") != MAP_VERSION or data.get("key") != key:
-            return None
-        try:
-            return cls(list(data["tests"]), dict(data["outcomes"]), dict(data["files"]), key, float(data["seconds"]))
-        except (KeyError, TypeError, ValueError):
-            return None
+            if data.get("version") != MAP_VERSION:
+                return None
+            tests = list(data["tests"])
+            functions = {p: {name: {tests[i] for i in found} for name, found in entry["functions"].items()}
+                         for p, entry in data["files"].items()}
+            anywhere = {p: {tests[i] for i in entry["any"]} for p, entry in data["files"].items()}
+            return cls(dict(zip(tests, data["outcomes"])), functions, anywhere, str(data["setup_key"]),
+                       dict(data["modules"]), float(data["seconds"]))
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+            return None  # missing, from another version, or damaged: rebuilt
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -444,31 +498,27 @@ class _CoverageMap:
         os.replace(tmp, path)
 
 
-def _build_map(tree: Path, run: TestRun, coverage_file: Path, key: str) -> _CoverageMap:
+def _build_map(tree: Path, run: TestRun, coverage_file: Path, setup_key: str, modules: dict[str, str]) -> _CoverageMap:
     """Per-test line coverage lifted to functions: (file, qualname) -> the tests that ran its body."""
     spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
-    tests = sorted(run.outcomes)
-    number = {nodeid: i for i, nodeid in enumerate(tests)}
-    by_file: dict[str, dict[int, set[str]]] = {}
+    functions: dict[str, dict[str, set[str]]] = {}
+    anywhere: dict[str, set[str]] = {}
+    symbols_of: dict[str, list[Symbol]] = {}
     for (path, line), covering in spectra.lines.items():
-        if (path, line) not in spectra.import_lines:
-            by_file.setdefault(path, {})[line] = covering
-    files: dict[str, dict[str, Any]] = {}
-    for path, lines in by_file.items():
-        try:
-            symbols = _symbols(path, (tree / path).read_bytes()) if path.endswith(".py") else []
-        except OSError:
-            symbols = []
-        functions: dict[str, set[int]] = {}
-        anywhere: set[int] = set()
-        for line, covering in lines.items():
-            ids = {number[n] for n in covering if n in number}
-            anywhere |= ids
-            owner = _owner(symbols, line)
-            if owner is not None:
-                functions.setdefault(owner.qualname, set()).update(ids)
-        files[path] = {"any": sorted(anywhere), "functions": {k: sorted(v) for k, v in sorted(functions.items())}}
-    return _CoverageMap(tests, {n: run.outcomes[n].outcome for n in tests}, files, key, run.seconds)
+        if (path, line) in spectra.import_lines:
+            continue  # module and class bodies, def lines: every importer ran them
+        covering = {n for n in covering if n in run.outcomes}
+        anywhere.setdefault(path, set()).update(covering)
+        if path not in symbols_of:
+            try:
+                symbols_of[path] = _symbols(path, (tree / path).read_bytes()) if path.endswith(".py") else []
+            except OSError:
+                symbols_of[path] = []
+        owner = _owner(symbols_of[path], line)
+        if owner is not None:
+            functions.setdefault(path, {}).setdefault(owner.qualname, set()).update(covering)
+    outcomes = {n: o.outcome for n, o in run.outcomes.items()}
+    return _CoverageMap(outcomes, functions, anywhere, setup_key, modules, run.seconds)
 
 
 # ---------------------------------------------------------------- the check
@@ -633,6 +683,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
     if command is None or not is_pytest_command(command):
         report["notes"].append("no pytest suite found (or test_cmd is not pytest): the covering tests were not run.")
         return
+    snapshot.apply(changes, contents, "head")
     coverage_map = _coverage_map(top, head, snapshot, command, clock, tests_report)
 
     # Which tests to run, and which changed function each one answers for.
@@ -739,35 +790,53 @@ def _tests_of_test_change(unit: _Unit, coverage_map: _CoverageMap, contents: dic
 
 def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock: _Clock,
                   tests_report: dict[str, Any]) -> _CoverageMap:
-    """The cached map when it is still valid for HEAD's tests, else a fresh one (one suite run at HEAD)."""
+    """The cached map, brought up to date with HEAD's tests: reused as it is when no test module
+    changed, updated by re-running only the changed test modules, rebuilt (the whole suite) when the
+    test set-up changed or there is no map yet."""
     from suture.agent.runs import exclude_suture
 
     argv = shlex.split(command) if isinstance(command, str) else list(command)
-    key = _map_key(_tree_blobs(top, head), argv)
+    setup_key, modules = _test_side(_tree_blobs(top, head), argv)
     cache = top / MAP_FILE
-    cached = _CoverageMap.load(cache, key)
-    if cached is not None:
-        tests_report["coverage_map"] = "reused"
-        return cached
-    left = clock.need(1.0, "building the coverage map of the tests at HEAD")
-    work = snapshot.parent / "coverage"
-    work.mkdir(exist_ok=True)
-    coverage_file = work / "coverage.db"
-    run = run_tests(snapshot.root, test_cmd=command, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
-                    extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
-    if run.status == "timeout":
-        raise _OutOfTime(
-            f"the coverage map of the tests at HEAD was built (the suite needs more than the {clock.cap:g} s cap "
-            "once; `suture check --time-cap 600` builds it, later checks reuse it)")
-    built = _build_map(snapshot.root, run, coverage_file, key)
+    cached = _CoverageMap.load(cache)
+    if cached is not None and cached.setup_key == setup_key:
+        stale = {path for path, blob in modules.items() if cached.modules.get(path) != blob}
+        gone = set(cached.modules) - set(modules)
+        if not stale and not gone:
+            tests_report["coverage_map"] = "reused"
+            return cached
+        cached.drop(stale | gone)
+        fresh = _coverage_run(snapshot, command, clock, setup_key, modules, sorted(stale),
+                              f"updating the coverage map for the changed test files ({', '.join(sorted(stale)[:3])})")
+        cached.merge(fresh)
+        cached.modules = dict(modules)
+        built, state = cached, "updated"
+    else:
+        built = _coverage_run(snapshot, command, clock, setup_key, modules, [],
+                              "building the coverage map of the tests at HEAD (the suite needs more than the "
+                              f"{clock.cap:g} s cap once: `suture check --time-cap 600` builds it, later checks reuse it)")
+        state = "refreshed" if cached is None else "rebuilt"
     exclude_suture(top)
     try:
         built.save(cache)
     except OSError:
         pass  # a read-only checkout: the check still works, it just cannot reuse the map
-    tests_report["coverage_map"] = "refreshed"
-    tests_report["map_seconds"] = round(run.seconds, 3)
+    tests_report["coverage_map"] = state
+    tests_report["map_seconds"] = round(built.seconds, 3)
     return built
+
+
+def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, setup_key: str, modules: dict[str, str],
+                  files: list[str], what: str) -> _CoverageMap:
+    """One pytest run at HEAD with per-test coverage: of `files` (test modules), or the whole suite."""
+    left = clock.need(1.0, what)
+    work = Path(tempfile.mkdtemp(prefix="coverage-", dir=snapshot.parent))
+    coverage_file = work / "coverage.db"
+    run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
+                    extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
+    if run.status == "timeout":
+        raise _OutOfTime(what)
+    return _build_map(snapshot.root, run, coverage_file, setup_key, modules)
 
 
 def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],

@@ -189,7 +189,7 @@ def test_the_time_cap_passes_with_a_warning(make_repo):
     assert "time cap" in done.stderr and "unchecked" in done.stderr
 
 
-def test_the_coverage_map_is_reused_and_refreshed_when_a_test_file_changes(make_repo):
+def test_the_coverage_map_is_reused_updated_for_a_changed_test_module_and_rebuilt_for_a_new_conftest(make_repo):
     repo = make_repo(CALC)
     stage(repo, {"calc/ops.py": GOOD_SCALE})
     first = last_json(check(repo))
@@ -199,7 +199,7 @@ def test_the_coverage_map_is_reused_and_refreshed_when_a_test_file_changes(make_
     assert tests == ["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
     assert last_json(check(repo))["tests"]["coverage_map"] == "reused"
 
-    # A commit that changes the tests: the map is rebuilt and knows the new test.
+    # A commit that adds a test module: only that module's tests run again, and the map knows them.
     git(repo, "reset", "-q")
     (repo / "tests/test_more.py").write_text("from calc.ops import add\n\ndef test_add_zero():\n    assert add(0, 4) == 4\n")
     git(repo, "add", "tests/test_more.py")
@@ -207,9 +207,19 @@ def test_the_coverage_map_is_reused_and_refreshed_when_a_test_file_changes(make_
     stage(repo, {"calc/ops.py": BROKEN_ADD})
     done = check(repo)
     report = last_json(done)
-    assert report["tests"]["coverage_map"] == "refreshed"
+    assert report["tests"]["coverage_map"] == "updated"
     assert done.returncode == 1
     assert {f["test"] for f in report["findings"]} == {"tests/test_ops.py::test_add", "tests/test_more.py::test_add_zero"}
+    assert json.loads(cache.read_text())["tests"] == sorted([*tests, "tests/test_more.py::test_add_zero"])
+
+    # A commit to the test set-up (a conftest.py): the whole map is rebuilt.
+    git(repo, "reset", "-q")
+    (repo / "calc/ops.py").write_text(textwrap.dedent(CALC["calc/ops.py"]))
+    (repo / "tests/conftest.py").write_text("# shared fixtures\n")
+    git(repo, "add", "tests/conftest.py")
+    git(repo, "commit", "-q", "-m", "conftest")
+    stage(repo, {"calc/ops.py": GOOD_SCALE})
+    assert last_json(check(repo))["tests"]["coverage_map"] == "rebuilt"
     # .suture/ stays out of `git status`.
     assert ".suture" not in git(repo, "status", "--porcelain", "--untracked-files=all")
 
