@@ -583,6 +583,7 @@ def _judge(state: _State, bench: Bench, proposal: Proposal) -> Judged:
             except SyntaxError as error:
                 judged.reason = f"{path} does not parse after the edit: {error.msg} (line {error.lineno})"
                 return judged
+        (cand / path).parent.mkdir(parents=True, exist_ok=True)
         (cand / path).write_text(text, encoding="utf-8")
 
     judged.stage = "tests"
