@@ -291,3 +291,16 @@ def test_a_real_git_commit_with_the_hook_is_blocked_then_goes_through(make_repo)
     done = commit("calc/ops.py")
     assert done.returncode == 0, done.stdout + done.stderr
     assert git(repo, "rev-parse", "HEAD") != head
+
+
+def test_the_first_commit_of_a_repo_gets_the_parse_gate(make_repo):
+    repo = make_repo(CALC, commit=False)
+    stage(repo, {"calc/ops.py": "def add(a, b):\n    return a +\n"})
+    git(repo, "add", "-A")
+    done = check(repo)
+    assert done.returncode == 1
+    assert last_json(done)["findings"][0]["path"] == "calc/ops.py"
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo)
+    assert done.returncode == 0  # no HEAD: nothing to compare the tests with, said in a note
+    assert any("no commit yet" in note for note in last_json(done)["notes"])
