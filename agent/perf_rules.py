@@ -123,18 +123,24 @@ class _Module:
         self.line_starts = [0]
         for line in self.lines:
             self.line_starts.append(self.line_starts[-1] + len(line))
+        # Module-wide facts, gathered in one walk (every function's analysis consults them).
         self.parents: dict[ast.AST, ast.AST] = {}
-        for node in ast.walk(tree):
+        nodes = list(ast.walk(tree))
+        for node in nodes:
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
-        self.all_names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        self.all_names |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
-        self.all_names |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.all_names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        self.imports = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))]
+        self.stored_names = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        self.arg_names = {a.arg for a in nodes if isinstance(a, ast.arg)}
+        defined = {n.name for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        imported = {(a.asname or a.name).split(".")[0] for n in self.imports for a in n.names}
+        self.all_names = {n.id for n in nodes if isinstance(n, ast.Name)} | self.arg_names | defined | imported
+        # names that may shadow a builtin for a function's code
+        self.module_bound = self.stored_names | imported | {
+            s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
         self.functions = list(_functions(tree))
         self._taken: set[str] = set()
+        self._imported: dict[str, bool] = {}
 
     def offset(self, lineno: int, col: int) -> int:
         line = self.lines[lineno - 1] if lineno - 1 < len(self.lines) else ""
@@ -212,16 +218,15 @@ class _Module:
 
     def imported_module(self, name: str) -> bool:
         """`name` is bound only by a top-level `import name` among the leading imports and never rebound."""
+        if name not in self._imported:
+            self._imported[name] = self._is_imported_module(name)
+        return self._imported[name]
+
+    def _is_imported_module(self, name: str) -> bool:
         point = self.module_insert_point()
-        if point is None:
+        if point is None or name in self.stored_names or name in self.arg_names:
             return False
-        bound = [n for n in ast.walk(self.tree) if isinstance(n, ast.Name) and n.id == name
-                 and not isinstance(n.ctx, ast.Load)]
-        bound += [a for a in ast.walk(self.tree) if isinstance(a, ast.arg) and a.arg == name]
-        if bound:
-            return False
-        imports = [s for s in ast.walk(self.tree) if isinstance(s, (ast.Import, ast.ImportFrom))
-                   and any((a.asname or a.name).split(".")[0] == name for a in s.names)]
+        imports = [s for s in self.imports if any((a.asname or a.name).split(".")[0] == name for a in s.names)]
         return bool(imports) and all(
             isinstance(s, ast.Import) and s in self.tree.body and self.offset(s.end_lineno, 0) < point
             and all(a.name == name and a.asname is None for a in s.names if (a.asname or a.name) == name)
@@ -246,15 +251,10 @@ class _Module:
         return name, [_Edit(at, at, text)]
 
     def _rebound(self, name: str, importer: ast.stmt) -> bool:
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.Name) and node.id == name and not isinstance(node.ctx, ast.Load):
-                return True
-            if isinstance(node, ast.arg) and node.arg == name:
-                return True
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and node is not importer:
-                if any((a.asname or a.name.split(".")[0]) == name for a in node.names):
-                    return True
-        return False
+        if name in self.stored_names or name in self.arg_names:
+            return True
+        return any(node is not importer and any((a.asname or a.name.split(".")[0]) == name for a in node.names)
+                   for node in self.imports)
 
     def _after_header(self) -> int:
         at = 0
@@ -406,12 +406,7 @@ class _Func:
         for node in self.nodes:
             if isinstance(node, _FUNC_NODES):
                 self.nested_refs |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-        self.module_bound = {n.id for n in ast.walk(module.tree) if isinstance(n, ast.Name)
-                             and not isinstance(n.ctx, ast.Load)}
-        self.module_bound |= {s.name for s in module.tree.body if isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
-        for node in ast.walk(module.tree):
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                self.module_bound |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        self.module_bound = module.module_bound
         self.bindings: dict[str, list] = {}  # name -> binding nodes (Assign/For/...); params excluded
         for node in self.nodes:
             for name in _bound_names(node):
