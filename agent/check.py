@@ -21,13 +21,14 @@ Three findings, each with file:line; any of them exits 1:
 
 Which tests cover which function comes from a coverage map of the suite at HEAD (per-test
 line coverage, tools/coverage_plugin), lifted to functions and cached in
-.suture/check/coverage-map.json. Kept up to date with HEAD's tests, within the time cap: a
-test module that changed since is re-run alone with coverage and its entries replaced; a
-change to the test set-up (the test command, pytest configuration, conftest.py, helper files
-of the test tree) rebuilds the map with one run of the whole suite. Source files changing at
-HEAD keep it: entries are keyed by function name, not line, so they survive edits around
-them (a test that newly reaches a function through a changed caller is found after the next
-rebuild; the staged change's own callers are checked through their tests anyway).
+.suture/check/coverage-map.json. It is kept up to date with HEAD's tests within the time
+cap: a test module that changed since is re-run alone with coverage and its entries
+replaced; a change to the test set-up (the test command, pytest configuration, conftest.py,
+helper files of the test tree) rebuilds the map with one run of the whole suite; a run the
+cap cuts off keeps the test modules it finished, and the next check goes on with the rest.
+Source files changing at HEAD keep the map: entries are keyed by function name, not line,
+so they survive edits around them (a test that has newly come to reach a function through
+a changed caller is only seen after the next rebuild).
 
 The time cap is hard: when it is reached, whatever runs is killed, a warning says which
 part of the check did not happen, and the exit is 0 unless a finding was already made (a
@@ -791,8 +792,11 @@ def _tests_of_test_change(unit: _Unit, coverage_map: _CoverageMap, contents: dic
 def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock: _Clock,
                   tests_report: dict[str, Any]) -> _CoverageMap:
     """The cached map, brought up to date with HEAD's tests: reused as it is when no test module
-    changed, updated by re-running only the changed test modules, rebuilt (the whole suite) when the
-    test set-up changed or there is no map yet."""
+    changed, updated by re-running only the changed (or not yet mapped) test modules, rebuilt (the
+    whole suite) when the test set-up changed or there is no map yet.
+
+    A run cut off by the time cap still saves the test modules it finished, so a suite slower
+    than the cap gets mapped over a few checks instead of never."""
     from suture.agent.runs import exclude_suture
 
     argv = shlex.split(command) if isinstance(command, str) else list(command)
@@ -806,37 +810,48 @@ def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock
             tests_report["coverage_map"] = "reused"
             return cached
         cached.drop(stale | gone)
-        fresh = _coverage_run(snapshot, command, clock, setup_key, modules, sorted(stale),
-                              f"updating the coverage map for the changed test files ({', '.join(sorted(stale)[:3])})")
-        cached.merge(fresh)
-        cached.modules = dict(modules)
-        built, state = cached, "updated"
+        cached.modules = {path: blob for path, blob in cached.modules.items() if path in modules and path not in stale}
+        base, files, state = cached, sorted(stale), "updated"
+        what = f"updating the coverage map for the changed test files ({', '.join(sorted(stale)[:3])})"
     else:
-        built = _coverage_run(snapshot, command, clock, setup_key, modules, [],
-                              "building the coverage map of the tests at HEAD (the suite needs more than the "
-                              f"{clock.cap:g} s cap once: `suture check --time-cap 600` builds it, later checks reuse it)")
-        state = "refreshed" if cached is None else "rebuilt"
+        base, files, state = _CoverageMap({}, {}, {}, setup_key, {}), [], "refreshed" if cached is None else "rebuilt"
+        what = ("building the coverage map of the tests at HEAD (the part that ran is saved and the next check "
+                "goes on from there; `suture check --time-cap 600` builds it at once)")
+    fresh, finished, complete = _coverage_run(snapshot, command, clock, modules, files, what)
+    base.merge(fresh)
+    base.modules.update({path: modules[path] for path in finished if path in modules})
+    base.seconds = fresh.seconds
     exclude_suture(top)
     try:
-        built.save(cache)
+        base.save(cache)
     except OSError:
         pass  # a read-only checkout: the check still works, it just cannot reuse the map
     tests_report["coverage_map"] = state
-    tests_report["map_seconds"] = round(built.seconds, 3)
-    return built
+    tests_report["map_seconds"] = round(fresh.seconds, 3)
+    if not complete:
+        raise _OutOfTime(what)
+    return base
 
 
-def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, setup_key: str, modules: dict[str, str],
-                  files: list[str], what: str) -> _CoverageMap:
-    """One pytest run at HEAD with per-test coverage: of `files` (test modules), or the whole suite."""
+def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, modules: dict[str, str], files: list[str],
+                  what: str) -> tuple[_CoverageMap, set[str], bool]:
+    """One pytest run at HEAD with per-test coverage, of `files` (test modules) or the whole suite:
+    its map, the test modules it finished, and whether that is all of them (the cap did not cut it off)."""
     left = clock.need(1.0, what)
     work = Path(tempfile.mkdtemp(prefix="coverage-", dir=snapshot.parent))
     coverage_file = work / "coverage.db"
     run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
                     extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
-    if run.status == "timeout":
-        raise _OutOfTime(what)
-    return _build_map(snapshot.root, run, coverage_file, setup_key, modules)
+    built = _build_map(snapshot.root, run, coverage_file, "", {})
+    wanted = set(files) if files else set(modules)
+    if run.status != "timeout":
+        return built, wanted, True
+    # pytest runs module after module: every module seen before the last one finished; the last
+    # one (cut off mid-way) and those never reached are left for the next check.
+    seen = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in run.outcomes))
+    finished = set(seen[:-1]) & wanted
+    built.drop({nodeid.split("::", 1)[0] for nodeid in built.outcomes} - finished)
+    return built, finished, False
 
 
 def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],

@@ -304,3 +304,38 @@ def test_the_first_commit_of_a_repo_gets_the_parse_gate(make_repo):
     done = check(repo)
     assert done.returncode == 0  # no HEAD: nothing to compare the tests with, said in a note
     assert any("no commit yet" in note for note in last_json(done)["notes"])
+
+
+def test_a_map_cut_off_by_the_cap_keeps_the_finished_test_modules_and_the_next_check_goes_on(make_repo):
+    repo = make_repo({
+        **CALC,
+        "tests/test_slow.py": """
+            import time
+
+            from calc.ops import add
+
+
+            def test_add_slowly():
+                time.sleep(120)
+                assert add(1, 1) == 2
+        """,
+    })
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo, "--time-cap", "10")
+    assert done.returncode == 0 and last_json(done)["incomplete"]
+    assert "the part that ran is saved" in done.stderr
+    saved = json.loads((repo / ".suture/check/coverage-map.json").read_text())
+    assert saved["tests"] == ["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
+    assert list(saved["modules"]) == ["tests/test_ops.py"]
+
+    # The slow module gets fast in the next commit: the next check maps only that module and blocks.
+    git(repo, "reset", "-q")
+    (repo / "tests/test_slow.py").write_text("from calc.ops import add\n\ndef test_add_slowly():\n    assert add(1, 1) == 2\n")
+    git(repo, "add", "tests/test_slow.py")
+    git(repo, "commit", "-q", "-m", "faster")
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    done = check(repo)
+    report = last_json(done)
+    assert report["tests"]["coverage_map"] == "updated"
+    assert done.returncode == 1
+    assert {f["test"] for f in report["findings"]} == {"tests/test_ops.py::test_add", "tests/test_slow.py::test_add_slowly"}
