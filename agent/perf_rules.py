@@ -36,6 +36,7 @@ RULES: tuple[str, ...] = (
     "pop0-to-deque",
     "insert0-to-append-reverse",
     "sorted-index-to-min-max",
+    "any-all-generator",
     "dict-keys-membership",
     "regex-compile-to-module",
     "const-list-membership-to-set",
@@ -527,11 +528,7 @@ class _Func:
             return ("dict", _join(self.type_of(k, env) for k in node.keys) if node.keys else None,
                     _join(self.type_of(v, env) for v in node.values) if node.values else None)
         if isinstance(node, _COMPS):
-            inner = dict(env)
-            for gen in node.generators:
-                for n in ast.walk(gen.target):
-                    if isinstance(n, ast.Name):
-                        inner[n.id] = self._target_type(n.id, gen.target, gen.iter, inner)
+            inner = self.comprehension_env(node, env)
             if isinstance(node, ast.DictComp):
                 return ("dict", self.type_of(node.key, inner), self.type_of(node.value, inner))
             kind = {ast.ListComp: "list", ast.SetComp: "set", ast.GeneratorExp: "iter"}[type(node)]
@@ -578,6 +575,14 @@ class _Func:
         if isinstance(node, ast.Call):
             return self._call_type(node, env)
         return None
+
+    def comprehension_env(self, node, env=None) -> dict:
+        inner = dict(self.types if env is None else env)
+        for gen in node.generators:
+            for n in ast.walk(gen.target):
+                if isinstance(n, ast.Name):
+                    inner[n.id] = self._target_type(n.id, gen.target, gen.iter, inner)
+        return inner
 
     def _call_type(self, node, env):
         func = node.func
@@ -1395,6 +1400,96 @@ def _insert0_reverse(ctx: _Func) -> Iterator[_Site]:
                     f"list `{name}` built by insert(0, ...) is appended to and reversed once", edits)
 
 
+# any-all-generator: `any([E for x in L ...])` / `all([...])` -> a generator that stops at the
+# first decisive item. Only where evaluating fewer items cannot be observed: every iterable is a
+# list/tuple/str/set/dict (or range) -- never a possibly shared iterator the caller would see
+# half-consumed -- and E and every `if` are side-effect free and cannot raise: comparisons of
+# evidently same-kind builtin values, `in` on str or on containers of hashables, len() of
+# sized builtins, no-argument str predicates, not/and/or, +,-,* on ints.
+def _any_all(ctx: _Func) -> Iterator[_Site]:
+    for node in ctx.nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("any", "all")
+                and ctx.is_builtin(node.func.id) and len(node.args) == 1 and not node.keywords
+                and isinstance(node.args[0], ast.ListComp)):
+            continue
+        comp = node.args[0]
+        env = ctx.comprehension_env(comp)
+        ok = all(not gen.is_async and _finite_container(ctx, gen.iter, env) for gen in comp.generators)
+        ok = ok and _pure(ctx, comp.elt, env) and all(_pure(ctx, c, env) for gen in comp.generators for c in gen.ifs)
+        text = ctx.m.text(comp)
+        if not ok or not (text.startswith("[") and text.endswith("]")):
+            continue
+        yield _Site("any-all-generator", node.lineno,
+                    f"`{node.func.id}()` over a list comprehension stops at the first decisive item",
+                    [ctx.m.replace(comp, text[1:-1])])
+
+
+def _finite_container(ctx: _Func, node, env) -> bool:
+    t = ctx.type_of(node, env)
+    if t == "str" or (isinstance(t, tuple) and t[0] in ("list", "tuple", "set", "dict")):
+        return True
+    return (isinstance(node, ast.Call) and _is_name(node.func, "range") and ctx.is_builtin("range")
+            and not node.keywords and 1 <= len(node.args) <= 3
+            and all(ctx.type_of(a, env) in ("int", "bool") for a in node.args))
+
+
+_NUMS = {"int", "bool", "float"}
+
+
+def _pure(ctx: _Func, node, env) -> bool:
+    """Side-effect free and cannot raise, judged from evident builtin types."""
+    if isinstance(node, ast.Constant):
+        return True
+    if isinstance(node, ast.Name):
+        return ctx.type_of(node, env) is not None
+    if isinstance(node, ast.BoolOp):
+        return all(_pure(ctx, v, env) for v in node.values)
+    if isinstance(node, ast.UnaryOp):
+        return _pure(ctx, node.operand, env) and (isinstance(node.op, ast.Not) or ctx.type_of(node.operand, env) in _NUMS)
+    if isinstance(node, ast.BinOp):
+        return (isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)) and _pure(ctx, node.left, env)
+                and _pure(ctx, node.right, env) and ctx.type_of(node.left, env) in ("int", "bool")
+                and ctx.type_of(node.right, env) in ("int", "bool"))
+    if isinstance(node, ast.Compare):
+        operands = [node.left, *node.comparators]
+        if not all(_pure(ctx, o, env) for o in operands):
+            return False
+        types = [ctx.type_of(o, env) for o in operands]
+        for op, left, right in zip(node.ops, types, types[1:]):
+            if isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)):
+                if not (_is_hashable(left) and _is_hashable(right)):
+                    return False
+            elif isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+                if not ((left in _NUMS and right in _NUMS) or (left == right and left in ("str", "bytes"))):
+                    return False
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                if right == "str":
+                    if left != "str":
+                        return False
+                elif isinstance(right, tuple) and right[0] in ("list", "tuple"):
+                    if not (_is_hashable(left) and _is_hashable(right[1])):
+                        return False
+                elif isinstance(right, tuple) and right[0] in ("set", "dict"):
+                    if not _is_hashable(left):
+                        return False
+                else:
+                    return False
+            else:
+                return False
+        return True
+    if isinstance(node, ast.Call) and not node.keywords:
+        if _is_name(node.func, "len") and ctx.is_builtin("len") and len(node.args) == 1:
+            t = ctx.type_of(node.args[0], env)
+            return _pure(ctx, node.args[0], env) and (t == "str" or (isinstance(t, tuple) and t[0] in ("list", "tuple", "set", "dict")))
+        if isinstance(node.func, ast.Attribute) and ctx.type_of(node.func.value, env) == "str" \
+                and _pure(ctx, node.func.value, env):
+            if node.func.attr in _STR_TO_BOOL - {"startswith", "endswith"} | {"lower", "upper", "strip", "lstrip", "rstrip", "casefold"}:
+                return not node.args
+            if node.func.attr in ("startswith", "endswith"):
+                return len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+    return False
+
+
 # method-alias-in-loop: `R.append(...)` (list), `R.add(...)` (set) or `R.get(...)` (dict) called in a
 # for/while loop, R a list/set/dict local or parameter never rebound in the loop and bound before it
 # -> `_R_append = R.append` once before the loop (a builtin type's bound method stays the same
@@ -1495,4 +1590,4 @@ def _count_counter(ctx: _Func) -> Iterator[_Site]:
 
 
 _FINDERS = (_const_membership, _list_membership, _seen_list, _str_concat, _hoist_invariant, _regex_module,
-            _sorted_index, _pop0_deque, _insert0_reverse, _method_alias, _dict_keys, _count_counter)
+            _sorted_index, _pop0_deque, _insert0_reverse, _method_alias, _dict_keys, _count_counter, _any_all)

@@ -450,6 +450,41 @@ def test_insert0_inside_try_is_left_alone():
     assert found(source, "insert0-to-append-reverse") == []
 
 
+# -- any-all-generator -----------------------------------------------------------------------
+
+LONG_LINES = """
+    def has_long_line(lines: list[str], limit: int) -> bool:
+        return any([len(line) > limit for line in lines if not line.startswith("#")])
+"""
+
+
+def test_any_over_a_list_comprehension_becomes_a_generator():
+    r = only(LONG_LINES, "any-all-generator")
+    assert 'return any(len(line) > limit for line in lines if not line.startswith("#"))' in r.new_source
+    assert_same(LONG_LINES, r, "has_long_line", [([], 0), (["ab", "#xxxx", "abcd"], 3), (["é" * 5], 4)])
+
+
+def test_all_with_membership_in_a_set():
+    source = """
+        def all_known(words: list[str], vocab: set[str]) -> bool:
+            return all([w.lower() in vocab for w in words if not w.isdigit()])
+    """
+    r = only(source, "any-all-generator")
+    assert_same(source, r, "all_known", [([], set()), (["A", "1", "b"], {"a"}), (["A", "b"], {"a", "b"})])
+
+
+@pytest.mark.parametrize("variant", [
+    LONG_LINES.replace("lines: list[str]", "lines"),                     # an iterator would be left half-consumed
+    LONG_LINES.replace("lines: list[str]", "lines: Iterable[str]"),
+    LONG_LINES.replace("len(line) > limit", "int(line) > limit"),        # int() may raise on a later item
+    LONG_LINES.replace("limit: int", "limit"),                           # `>` with an unknown type may raise
+    LONG_LINES.replace('line.startswith("#")', "line.startswith(prefix)"),
+    LONG_LINES.replace("len(line) > limit", "check(line)"),              # a call with effects
+])
+def test_any_all_preconditions(variant):
+    assert found(variant, "any-all-generator") == []
+
+
 # -- method-alias-in-loop ---------------------------------------------------------------------
 
 SQUARES = """

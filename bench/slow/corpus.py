@@ -21,7 +21,7 @@ BENCH_DIR = SLOW_DIR.parent
 # Never shown to the optimiser: the held-back differential test and the case's metadata.
 HIDDEN = ("heldback", "case.toml")
 JUNK = ("__pycache__", ".pytest_cache", ".suture", ".hypothesis", ".coverage")
-KINDS = {"quadratic-membership", "quadratic-counting", "naive-string-building", "recomputation",
+KINDS = {"quadratic-membership", "quadratic-counting", "naive-string-building", "recomputation", "eager-evaluation",
          "wrong-data-structure", "repeated-regex-compile", "sort-for-extreme", "repeated-lookup",
          "needs-memoisation", "needs-algorithm-change"}
 
