@@ -658,23 +658,17 @@ class _Func:
         while cur is not None and cur is not self.fn:
             if isinstance(cur, _FUNC_NODES):
                 return []  # inside a nested function or lambda: not this function's code
-            if isinstance(cur, (ast.For, ast.AsyncFor)) and child is not cur.iter and child is not cur.target:
-                loops.append(cur)
-            elif isinstance(cur, ast.While):
-                loops.append(cur)
+            if isinstance(cur, (ast.For, ast.AsyncFor, ast.While)):
+                # the body (and a while's test) re-run; the iterable, the target and the else-clause do not
+                if child not in cur.orelse and child is not getattr(cur, "iter", None) \
+                        and child is not getattr(cur, "target", None):
+                    loops.append(cur)
             elif isinstance(cur, _COMPS):
-                if not (cur.generators and child is cur.generators[0]):
-                    loops.append(cur)
-                elif child is cur.generators[0] and self._inside_first_iter(node, cur):
-                    pass
-                else:
-                    loops.append(cur)
+                first = cur.generators[0]
+                if not (child is first and any(n is node for n in ast.walk(first.iter))):
+                    loops.append(cur)  # all but the outermost iterable runs per item
             child, cur = cur, self.m.parents.get(cur)
         return loops if cur is self.fn else []
-
-    def _inside_first_iter(self, node, comp) -> bool:
-        first = comp.generators[0].iter
-        return any(n is node for n in ast.walk(first))
 
     def statement_of(self, node: ast.AST) -> ast.stmt | None:
         cur = node

@@ -670,3 +670,16 @@ def test_real_files_never_raise_and_every_rewrite_parses():
             ast.parse(r.new_source)
             assert r.new_source != source and r.rule in RULES
     assert total > 0
+
+
+def test_the_else_clause_and_the_iterable_of_a_loop_run_once():
+    source = """
+        def f(xs: list[str], stop: list[str]) -> int:
+            for x in sorted(stop):
+                pass
+            else:
+                return len([s for s in xs if s in stop])
+            return 0
+    """
+    assert found(source, "hoist-invariant-call") == []
+    assert found(source, "list-membership-to-set") != []  # the comprehension itself is a loop
