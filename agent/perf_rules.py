@@ -58,19 +58,22 @@ def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRe
     """Every applicable rewrite in `function` (qualname) or in the whole file; [] when the file does not parse."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+        module = _Module(source, tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
-    module = _Module(source, tree)
     found: list[tuple[int, int, PerfRewrite]] = []
     seen_sources: set[str] = set()
     for qualname, fn in module.functions:
         if function is not None and qualname != function:
             continue
-        ctx = _Func(module, fn)
+        try:
+            ctx = _Func(module, fn)
+        except RecursionError:  # absurdly deep expressions: no rewrite rather than a crash
+            continue
         for finder in _FINDERS:
             try:
                 sites = list(finder(ctx))
-            except RecursionError:  # absurdly deep expressions: no rewrite rather than a crash
+            except RecursionError:
                 sites = []
             for site in sites:
                 new_source = _apply(source, site.edits)

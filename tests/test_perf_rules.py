@@ -584,6 +584,11 @@ def test_bad_input_gives_no_rewrites():
     assert rewrites("x.py", "def broken(:\n") == []
     assert rewrites("x.py", "") == []
     assert rewrites("x.py", "x = 1\n") == []
+    assert rewrites("x.py", "a\0b") == []
+    deep = "def f(xs: list[int]):\n    for x in xs:\n        y = " + "(" * 5000 + "x" + ")" * 5000 + "\n"
+    assert rewrites("x.py", deep) == []
+    chain = "def f(s: str, xs: list[str]):\n    for x in xs:\n        s = s + " + " + ".join(["x"] * 3000) + "\n    return s\n"
+    assert isinstance(rewrites("x.py", chain), list)
 
 
 def test_function_filter_and_qualnames():
