@@ -257,14 +257,17 @@ def fix(
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
     target: list[str] = typer.Option([], "--target", metavar="FILE.c[::FUNC]", help="Repair C code with ESBMC as the oracle (no tests needed): every function of FILE.c, or FUNC alone; repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
+    hook: bool = typer.Option(False, "--hook", help="For git hooks (pre-push): exit 0 when no test fails at HEAD; when tests fail, print the fix if one is found and exit 1 so the push stops."),
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
     from suture.agent import render
-    from suture.agent.fix import FixOptions, run_fix
+    from suture.agent.fix import FixOptions, NoFailingTest, run_fix
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
+    if hook and (apply or commit):
+        raise SutureExit("--hook only prints: a git hook must not change your tree or branches (leave out --apply/--commit).")
     if issue is not None and issue_file is not None:
         raise SutureExit("--issue and --issue-file exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
@@ -297,13 +300,27 @@ def fix(
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
         guard.check_model_name(options.model)
-    with render.live_status(enabled=sys.stderr.isatty()) as show:
-        outcome = run_fix(root, options, on_progress=show)
+    try:
+        with render.live_status(enabled=sys.stderr.isatty()) as show:
+            outcome = run_fix(root, options, on_progress=show)
+    except NoFailingTest as clear:
+        if not hook:
+            raise
+        render.print_warning(f"{clear.message.rstrip('.')}: nothing to fix.")
+        if as_json:
+            render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
+        raise typer.Exit(int(ExitCode.DONE)) from None
     report = outcome.report
     if as_json:
         render.print_json(report)
     else:
         render.print_fix_report(report)
+    if hook:
+        # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
+        if report.get("status") == "fixed":
+            render.print_warning("tests fail at HEAD; the patch above passes every gate: "
+                                 "apply it with `suture fix --apply` (or by hand) and push again.")
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
     raise typer.Exit(int(outcome.exit_code))
 
 

@@ -61,6 +61,10 @@ RISK_WORDS = {
 }
 
 
+class NoFailingTest(SutureExit):
+    """Every test passes at HEAD: nothing to repair (bad input for `fix`, all clear for a git hook)."""
+
+
 @dataclass
 class FixOptions:
     test_cmd: str | None = None
@@ -151,6 +155,8 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
         if not (client is not None and options.issue_text and "no test fails" in message.lower()):
             if options.issue_text and "no test fails" in message.lower():
                 message += " The rule engine needs a failing test; an issue text alone needs a model."
+            if "no test fails" in message.lower():
+                raise NoFailingTest(message) from None
             raise SutureExit(message) from None
         progress.stage("reproducing the issue as a test")
         try:

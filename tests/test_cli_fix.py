@@ -118,6 +118,27 @@ def test_nothing_failing_is_bad_input(make_repo):
     assert "no test fails" in done.stderr.lower() and "Traceback" not in done.stderr
 
 
+def test_hook_mode_passes_a_green_repo_and_stops_a_broken_one_showing_the_fix(make_repo):
+    """`suture fix --hook` (the pre-push hook): all tests pass -> exit 0; tests fail -> the verified
+    patch is printed, nothing is applied, and the exit code stops the push."""
+    files = dict(BUGGY)
+    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
+    green = make_repo(files, name="green")
+    done = suture("fix", "--hook", cwd=green)
+    assert done.returncode == 0 and "nothing to fix" in done.stderr, done.stderr
+    broken = make_repo(BUGGY, name="broken")
+    before = (broken / "shop" / "prices.py").read_text()
+    done = suture("fix", "--hook", "--json", cwd=broken)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
+    assert "apply it with `suture fix --apply`" in done.stderr
+    assert (broken / "shop" / "prices.py").read_text() == before
+    assert git(broken, "status", "--porcelain").strip() == ""
+    refused = suture("fix", "--hook", "--apply", cwd=broken)
+    assert refused.returncode == 2 and "--hook only prints" in refused.stderr
+
+
 def test_usage_errors(make_repo, tmp_path):
     repo = make_repo(BUGGY)
     done = suture("fix", "--apply", "--commit", cwd=repo)
