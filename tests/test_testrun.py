@@ -546,3 +546,22 @@ def test_a_failing_subtest_fails_its_rerun_too(make_repo):
     outcome = run.outcomes["test_calc.py::AddTests::test_many"]
     assert outcome.outcome == "failed"
     assert outcome.reruns == ["failed", "failed"]
+
+
+@pytest.mark.parametrize("warm", [False, True])
+def test_model_keys_and_github_tokens_never_reach_the_tests(make_repo, monkeypatch, warm):
+    """The tests run code a model wrote: the provider keys suture holds must not be readable there."""
+    repo = make_repo({"tests/test_env.py": """
+        import os
+
+        def test_no_secrets():
+            assert "OPENAI_API_KEY" not in os.environ and "GITHUB_TOKEN" not in os.environ
+
+        def test_other_variables_stay():
+            assert os.environ.get("MY_APP_SETTING") == "kept"
+    """})
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-key")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghs_not_a_token")
+    monkeypatch.setenv("MY_APP_SETTING", "kept")
+    run = run_tests(repo, timeout=60, warm=warm)
+    assert sorted(run.passed) == ["tests/test_env.py::test_no_secrets", "tests/test_env.py::test_other_variables_stay"]

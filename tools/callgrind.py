@@ -8,13 +8,13 @@ it fails, the count is None and callers go by timing alone.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
+from suture.tools.childenv import project_env
 from suture.tools.timing import Runner, run_process
 
 _TOTAL = re.compile(rb"^(?:summary|totals):\s*(\d+)", re.MULTILINE)
@@ -32,7 +32,7 @@ def instruction_count(runner: Runner, *, time_limit: float = 120.0) -> int | Non
     with tempfile.TemporaryDirectory(prefix="suture-callgrind-") as scratch:
         out = Path(scratch) / "callgrind.out"
         argv = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *runner.argv]
-        env = {**os.environ, **(runner.env or {}), "PYTHONHASHSEED": "0"}
+        env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
         try:
             _, _, code, _ = run_process(argv, Path(runner.cwd), env, time_limit)
         except (subprocess.TimeoutExpired, OSError):

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from suture.retrieval.index import SymbolIndex
 from suture.retrieval.model import CLASS, Symbol
+from suture.tools.childenv import project_env
 from suture.tools.timing import Runner, run_process
 
 # Runs a script or module under cProfile like `python -m cProfile -o OUT ...`, except that
@@ -81,7 +82,7 @@ class Hotspot:
 def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
     """cProfile `runner` (python [options] SCRIPT args | python [options] -m MODULE args)."""
     interpreter, options, kind, target, args = _split_python(runner.argv)
-    env = {**os.environ, **(runner.env or {}), "PYTHONHASHSEED": "0"}
+    env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory(prefix="suture-profile-") as scratch:
         out = Path(scratch) / "profile.pstats"
         argv = [interpreter, *options, "-c", _DRIVER, str(out), kind, target, *args]

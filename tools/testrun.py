@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.tools import pytest_forkserver
+from suture.tools.childenv import project_env
 from suture.tools.pytest_results_plugin import (
     RERUNS_ENV,
     RESULTS_ENV,
@@ -502,7 +503,7 @@ def _tail(path: Path) -> str:
 
 
 def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str]) -> dict[str, str]:
-    child = dict(os.environ if env is None else env)
+    child = project_env(env)  # no model keys or GitHub tokens (tools/childenv.py)
     # When suture itself runs under pytest(-xdist), do not leak its test-runner state.
     for name in list(child):
         if name.startswith("PYTEST_XDIST_") or name == "PYTEST_CURRENT_TEST" or name == RUN_TOKEN_ENV:

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
+from suture.tools.childenv import project_env
+
 CALLS_ENV = "SUTURE_HARNESS_CALLS"
 CALIBRATION_SECONDS = 0.05  # timed work per process the calls are calibrated to
 MAX_PROCESS_SECONDS = 0.5  # ... without letting the slower side's process take longer than this
@@ -185,7 +187,7 @@ def _calibrated_calls(fast_call: float, slow_call: float) -> int:
 
 
 def _run_side(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
-    env = {**os.environ, "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
+    env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
     try:
         stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit)
     except subprocess.TimeoutExpired:

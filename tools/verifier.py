@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from suture.tools.childenv import project_env
+
 __all__ = [
     "BACKENDS",
     "BoundedRun",
@@ -401,7 +403,7 @@ def _kill_group(pgid: int) -> None:
 
 def child_env(*paths: Path) -> dict[str, str]:
     """The environment for a child Python that imports the target: its import roots first."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
+    env = {k: v for k, v in project_env().items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
     env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
