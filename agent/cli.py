@@ -451,7 +451,7 @@ def verify(
     float_policy: str = typer.Option("exact", "--floats", metavar="POLICY", help="How equivalence compares floats: exact or isclose."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Bounded verification of one function (CrossHair, Hypothesis, ESBMC); counterexamples are replayed in CPython.
+    """Bounded verification of one function (CrossHair, Hypothesis, ESBMC); every counterexample is replayed (Python in CPython, C compiled with sanitizers).
 
     Exit 0: no counterexample within the bound (or the search was exhausted); 1: a reproduced
     counterexample; 2: bad input or an unsupported target; 3: a verifier missing or failing.
