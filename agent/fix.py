@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import re
-import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -90,12 +89,7 @@ class FixOptions:
     resume_from: Any = None
 
 
-@dataclass
-class FixProgress:
-    stage: str
-    candidates_tried: int = 0
-    best: str = ""
-    seconds: float = 0.0
+FixProgress = runs.RunProgress  # the live status of a fix run (agent/runs.py)
 
 
 @dataclass
@@ -114,13 +108,13 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     """
     started = time.monotonic()
     deadline = started + options.time_limit
-    progress = _Progress(on_progress, started)
+    progress = runs.ProgressReporter(on_progress, started)
     check_repo_state(repo, options.mode)  # fail fast: mid-merge, detached HEAD for --commit, ...
     base = gitstate.head_commit(repo)
     if base is None:
         raise SutureExit(f"the repository at {repo} has no commit yet; commit once so suture can test HEAD.")
     run_dir = runs.new_run_dir(repo, "fix")
-    trajectory = _Trajectory(run_dir / "trajectory.jsonl")
+    trajectory = runs.Trajectory(run_dir / "trajectory.jsonl")
     trajectory.log("start", repo=str(repo), base=base, options=_options_dict(options))
 
     client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
@@ -408,42 +402,6 @@ def _options_dict(options: FixOptions) -> dict[str, Any]:
             "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
             "map_tokens": options.map_tokens, "samples": options.samples, "text_tools": options.text_tools, "verify": options.verify,
             "targets": list(options.targets), "resumed_from": getattr(options.resume_from, "run_id", None)}
-
-
-class _Trajectory:
-    """Append-only JSONL of what the run did, for `suture replay` and for people."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def log(self, event: str, **data: Any) -> None:
-        with self.path.open("a") as f:
-            f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
-
-
-class _Progress:
-    def __init__(self, callback: Callable[[FixProgress], None] | None, started: float) -> None:
-        self.callback = callback
-        self.started = started
-        self.state = FixProgress("starting")
-
-    def stage(self, name: str) -> None:
-        self.state.stage = name
-        self._emit()
-
-    def update(self, tried: int, best: str) -> None:
-        self.state.candidates_tried = tried
-        self.state.best = best
-        self._emit()
-
-    def _emit(self) -> None:
-        self.state.seconds = time.monotonic() - self.started
-        if self.callback is not None:
-            self.callback(self.state)
-
-
-
-# -- the model's turn ----------------------------------------------------------------------
 
 
 @dataclass

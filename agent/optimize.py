@@ -69,12 +69,7 @@ class OptimizeOptions:
     max_rounds: int = MAX_ROUNDS
 
 
-@dataclass
-class OptimizeProgress:
-    stage: str
-    candidates_tried: int = 0
-    best: str = ""
-    seconds: float = 0.0
+OptimizeProgress = runs.RunProgress  # the live status of an optimize run (agent/runs.py)
 
 
 @dataclass
@@ -204,10 +199,10 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
     if base is None:
         raise SutureExit(f"the repository at {repo} has no commit yet; commit once so suture can measure HEAD.")
     run_dir = runs.new_run_dir(repo, "optimize")
-    log = _Trajectory(run_dir / "trajectory.jsonl").log
+    log = runs.Trajectory(run_dir / "trajectory.jsonl").log
     log("start", repo=str(repo), base=base, options={k: v for k, v in vars(options).items()})
     client = _client(options)
-    progress = _Progress(on_progress, started)
+    progress = runs.ProgressReporter(on_progress, started)
     state = _State(options=options, client=client, log=log, progress=progress, deadline=deadline, run_dir=run_dir,
                    ask=ask or _ask_stdin)
     budget_hit = False
@@ -1013,32 +1008,3 @@ def _cost(client: Any) -> dict[str, Any]:
         return {"tokens": 0, "usd": 0.0}
     totals = client.totals.as_dict()
     return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"]}
-
-
-class _Trajectory:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def log(self, event: str, **data: Any) -> None:
-        with self.path.open("a") as f:
-            f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
-
-
-class _Progress:
-    def __init__(self, callback: Callable[[OptimizeProgress], None] | None, started: float) -> None:
-        self.callback = callback
-        self.started = started
-        self.state = OptimizeProgress("starting")
-
-    def stage(self, name: str) -> None:
-        self.state.stage = name
-        self._emit()
-
-    def update(self, tried: int, best: str) -> None:
-        self.state.candidates_tried, self.state.best = tried, best
-        self._emit()
-
-    def _emit(self) -> None:
-        self.state.seconds = time.monotonic() - self.started
-        if self.callback is not None:
-            self.callback(self.state)

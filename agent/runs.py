@@ -11,6 +11,9 @@ import json
 import os
 import secrets
 import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -64,3 +67,46 @@ def exclude_suture(repo: Path) -> None:
             f.write(f"# suture's run records and caches\n{EXCLUDE_LINE}\n")
     except OSError:
         pass  # a read-only .git: the run still works, .suture/ just shows as untracked
+
+
+class Trajectory:
+    """Append-only JSONL of what a run did, as it happens (for `suture replay` and for people)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def log(self, event: str, **data: Any) -> None:
+        with self.path.open("a") as f:
+            f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
+
+
+@dataclass
+class RunProgress:
+    """What a long run (fix, optimize) is doing now, for the live status line."""
+
+    stage: str
+    candidates_tried: int = 0
+    best: str = ""
+    seconds: float = 0.0
+
+
+class ProgressReporter:
+    """Keeps a RunProgress current and hands it to the caller's callback at each change."""
+
+    def __init__(self, callback: Callable[[RunProgress], None] | None, started: float) -> None:
+        self.callback = callback
+        self.started = started
+        self.state = RunProgress("starting")
+
+    def stage(self, name: str) -> None:
+        self.state.stage = name
+        self._emit()
+
+    def update(self, tried: int, best: str) -> None:
+        self.state.candidates_tried, self.state.best = tried, best
+        self._emit()
+
+    def _emit(self) -> None:
+        self.state.seconds = time.monotonic() - self.started
+        if self.callback is not None:
+            self.callback(self.state)

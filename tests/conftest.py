@@ -122,3 +122,66 @@ CSV_BUG = {
             assert names("ada,london\\nalan,wilmslow\\n") == ["ada", "alan"]
     """,
 }
+
+
+# The bulk discount starts one item too late (`>` for `>=`): the rule engine repairs it. Shared by
+# the fix, hook and GitHub Action tests.
+PRICES_BUG = {
+    "shop/__init__.py": "",
+    "shop/prices.py": """
+        BULK = 10
+
+
+        def unit_price(cents, quantity):
+            \"\"\"Ten or more items cost 10% less each.\"\"\"
+            if quantity > BULK:
+                return cents * 9 // 10
+            return cents
+
+
+        def total(cents, quantity):
+            return unit_price(cents, quantity) * quantity
+    """,
+    "tests/test_prices.py": """
+        from shop.prices import total, unit_price
+
+        def test_small_order():
+            assert total(100, 2) == 200
+
+        def test_bulk_order_at_threshold():
+            assert total(100, 10) == 900
+
+        def test_big_order():
+            assert total(100, 20) == 1800
+
+        def test_unit_price():
+            assert unit_price(50, 1) == 50
+    """,
+}
+
+
+# A quadratic membership test, hundreds of times slower than a set at the workload's scale: the
+# optimize and GitHub Action tests.
+QUADRATIC_DEDUPE = {
+    "uniq/__init__.py": "",
+    "uniq/core.py": """
+        def dedupe(items: list[int]) -> list[int]:
+            \"\"\"Items in first-seen order, without repeats.\"\"\"
+            seen = []
+            out = []
+            for item in items:
+                if item not in seen:
+                    seen.append(item)
+                    out.append(item)
+            return out
+    """,
+    "tests/test_core.py": """
+        from uniq.core import dedupe
+
+        def test_order():
+            assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]
+
+        def test_empty():
+            assert dedupe([]) == []
+    """,
+}

@@ -6,42 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import git, last_json, suture
-
-BUGGY = {
-    "shop/__init__.py": "",
-    "shop/prices.py": """
-        BULK = 10
-
-
-        def unit_price(cents, quantity):
-            \"\"\"Ten or more items cost 10% less each.\"\"\"
-            if quantity > BULK:
-                return cents * 9 // 10
-            return cents
-
-
-        def total(cents, quantity):
-            return unit_price(cents, quantity) * quantity
-    """,
-    "tests/test_prices.py": """
-        from shop.prices import total, unit_price
-
-        def test_small_order():
-            assert total(100, 2) == 200
-
-        def test_bulk_order_at_threshold():
-            assert total(100, 10) == 900
-
-        def test_big_order():
-            assert total(100, 20) == 1800
-
-        def test_unit_price():
-            assert unit_price(50, 1) == 50
-    """,
-}
-
-
+from conftest import PRICES_BUG, git, last_json, suture
 
 
 def snapshot(repo):
@@ -55,7 +20,7 @@ def snapshot(repo):
 
 
 def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
-    repo = make_repo(BUGGY)
+    repo = make_repo(PRICES_BUG)
     before = snapshot(repo)
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
     assert done.returncode == 0, done.stderr
@@ -78,7 +43,7 @@ def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
 
 
 def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo):
-    files = dict(BUGGY)
+    files = dict(PRICES_BUG)
     files["shop/notes.py"] = "NOTE = 'v1'\n"
     repo = make_repo(files)
     (repo / "shop/notes.py").write_text("NOTE = 'my uncommitted work'\n")
@@ -95,7 +60,7 @@ def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo
 
 
 def test_fix_commit_makes_a_branch_and_keeps_the_checkout(make_repo):
-    repo = make_repo(BUGGY)
+    repo = make_repo(PRICES_BUG)
     before = snapshot(repo)
     done = suture("fix", "--commit", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
@@ -110,8 +75,8 @@ def test_fix_commit_makes_a_branch_and_keeps_the_checkout(make_repo):
 
 
 def test_nothing_failing_is_bad_input(make_repo):
-    files = dict(BUGGY)
-    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
+    files = dict(PRICES_BUG)
+    files["shop/prices.py"] = PRICES_BUG["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
     repo = make_repo(files)
     done = suture("fix", cwd=repo)
     assert done.returncode == 2
@@ -121,12 +86,12 @@ def test_nothing_failing_is_bad_input(make_repo):
 def test_hook_mode_passes_a_green_repo_and_stops_a_broken_one_showing_the_fix(make_repo):
     """`suture fix --hook` (the pre-push hook): all tests pass -> exit 0; tests fail -> the verified
     patch is printed, nothing is applied, and the exit code stops the push."""
-    files = dict(BUGGY)
-    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
+    files = dict(PRICES_BUG)
+    files["shop/prices.py"] = PRICES_BUG["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
     green = make_repo(files, name="green")
     done = suture("fix", "--hook", cwd=green)
     assert done.returncode == 0 and "nothing to fix" in done.stderr, done.stderr
-    broken = make_repo(BUGGY, name="broken")
+    broken = make_repo(PRICES_BUG, name="broken")
     before = (broken / "shop" / "prices.py").read_text()
     done = suture("fix", "--hook", "--json", cwd=broken)
     assert done.returncode == 1, done.stderr
@@ -140,7 +105,7 @@ def test_hook_mode_passes_a_green_repo_and_stops_a_broken_one_showing_the_fix(ma
 
 
 def test_usage_errors(make_repo, tmp_path):
-    repo = make_repo(BUGGY)
+    repo = make_repo(PRICES_BUG)
     done = suture("fix", "--apply", "--commit", cwd=repo)
     assert done.returncode == 2 and "exclude each other" in done.stderr
     done = suture("fix", "--repo", str(tmp_path / "nowhere"), cwd=repo)
@@ -148,9 +113,9 @@ def test_usage_errors(make_repo, tmp_path):
 
 
 def test_unfixable_bug_reports_the_best_partial_candidate_and_budget(make_repo):
-    files = dict(BUGGY)
+    files = dict(PRICES_BUG)
     # Needs a new expression no template writes: the rule engine cannot fix it.
-    files["shop/prices.py"] = BUGGY["shop/prices.py"].replace("return cents * 9 // 10", "return 7")
+    files["shop/prices.py"] = PRICES_BUG["shop/prices.py"].replace("return cents * 9 // 10", "return 7")
     files["shop/prices.py"] = files["shop/prices.py"].replace("quantity > BULK", "quantity >= BULK")
     repo = make_repo(files)
     done = suture("fix", "--json", "--max-candidates", "6", cwd=repo)
@@ -191,7 +156,7 @@ def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
     assert "i += 1" in report["patch"]
 
 
-SLOW = dict(BUGGY)
+SLOW = dict(PRICES_BUG)
 SLOW["tests/conftest.py"] = """
     import time
     import pytest

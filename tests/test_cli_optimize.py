@@ -13,31 +13,8 @@ import sys
 
 import pytest
 
-from tests.conftest import git, last_json, suture
+from conftest import QUADRATIC_DEDUPE, git, last_json, suture
 
-QUADRATIC = {
-    "uniq/__init__.py": "",
-    "uniq/core.py": """
-        def dedupe(items: list[int]) -> list[int]:
-            \"\"\"Items in first-seen order, without repeats.\"\"\"
-            seen = []
-            out = []
-            for item in items:
-                if item not in seen:
-                    seen.append(item)
-                    out.append(item)
-            return out
-    """,
-    "tests/test_core.py": """
-        from uniq.core import dedupe
-
-        def test_order():
-            assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]
-
-        def test_empty():
-            assert dedupe([]) == []
-    """,
-}
 
 # Many distinct values: at the chosen scale the list version is hundreds of times slower.
 WORKLOAD = """
@@ -73,7 +50,7 @@ def _script(tmp_path, *turns):
 
 
 def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path):
-    repo = make_repo(QUADRATIC)
+    repo = make_repo(QUADRATIC_DEDUPE)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
                   "--rounds", "5", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
@@ -113,7 +90,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     # A hand-written inner loop the membership rules do not match, so the model's edit is on offer.
     # It is wrong only on inputs longer than the tests use: the tests pass, the replayed
     # workload inputs catch it.
-    repo = make_repo({**QUADRATIC, "uniq/core.py": """
+    repo = make_repo({**QUADRATIC_DEDUPE, "uniq/core.py": """
         def dedupe(items: list[int]) -> list[int]:
             out = []
             for item in items:
@@ -146,7 +123,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
 
 
 def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
-    repo = make_repo(QUADRATIC)
+    repo = make_repo(QUADRATIC_DEDUPE)
     done = subprocess.run(
         [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", "uniq.core:dedupe", "--workload",
          str(_workload(tmp_path)), "--rounds", "4", "--interactive", "--json"],
@@ -167,7 +144,7 @@ def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
     (["--bench-cmd", "python bench_missing.py"], "not in the base commit"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(make_repo, tmp_path, args, words):
-    repo = make_repo(QUADRATIC)
+    repo = make_repo(QUADRATIC_DEDUPE)
     done = suture("optimize", *args, "--json", cwd=repo)
     assert done.returncode == 2, done.stderr
     assert words in done.stderr
@@ -176,7 +153,7 @@ def test_bad_input_is_one_sentence_and_exit_2(make_repo, tmp_path, args, words):
 
 def test_too_fast_workload_and_failing_or_noisy_bench(make_repo, tmp_path):
     repo = make_repo({
-        **QUADRATIC,
+        **QUADRATIC_DEDUPE,
         "bench_fail.py": "raise SystemExit(3)\n",
         "bench_noisy.py": "import time\nprint(time.time())\n",
     })
@@ -205,7 +182,7 @@ SET_EDIT = (
 def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     """The model writes the workload; the user turns the first candidate down with guidance,
     which reaches the model's next prompt; the user accepts the model's edit; --commit delivers it."""
-    repo = make_repo(QUADRATIC)
+    repo = make_repo(QUADRATIC_DEDUPE)
     workload = "```python\n" + WORKLOAD.strip() + "\n```\n"
     model = _script(tmp_path, workload, SET_EDIT, "No further idea.")
     done = subprocess.run(
@@ -228,7 +205,7 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
 
 
 def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
-    repo = make_repo({**QUADRATIC, "bench.py": """
+    repo = make_repo({**QUADRATIC_DEDUPE, "bench.py": """
         from uniq.core import dedupe
 
         data = [(i * 7919) % 3000 for i in range(6000)]

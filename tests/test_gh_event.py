@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import CSV_BUG, git, init_repo
+from conftest import CSV_BUG, PRICES_BUG, QUADRATIC_DEDUPE, git, init_repo
 
 from suture.agent.gh_event import CREDENTIAL_HELPER, classify, optimize_request, push_args
 from suture.tools.github_api import GitHubClient, GitHubError
@@ -27,36 +27,7 @@ OWNER_REPO = "octo/shop"
 
 # Issue #7 of the fixtures: the bulk discount starts one item too late (the rule engine repairs it).
 BUGGY = {
-    "shop/__init__.py": "",
-    "shop/prices.py": """
-        BULK = 10
-
-
-        def unit_price(cents, quantity):
-            \"\"\"Ten or more items cost 10% less each.\"\"\"
-            if quantity > BULK:
-                return cents * 9 // 10
-            return cents
-
-
-        def total(cents, quantity):
-            return unit_price(cents, quantity) * quantity
-    """,
-    "tests/test_prices.py": """
-        from shop.prices import total, unit_price
-
-        def test_small_order():
-            assert total(100, 2) == 200
-
-        def test_bulk_order_at_threshold():
-            assert total(100, 10) == 900
-
-        def test_big_order():
-            assert total(100, 20) == 1800
-
-        def test_unit_price():
-            assert unit_price(50, 1) == 50
-    """,
+    **PRICES_BUG,
     # Records what the repository's tests see of the token: suture hides it while it fixes.
     "conftest.py": """
         import os
@@ -301,29 +272,9 @@ def test_labels_act_only_on_issues_of_trusted_authors_and_only_the_configured_la
     assert "not a /suture command" in classify("issue_comment", comment)
 
 
-# A quadratic membership test, hundreds of times slower than a set at the workload's scale (no close timing call).
+# A quadratic membership test with its workload (hundreds of times slower than a set at its scale).
 QUADRATIC = {
-    "uniq/__init__.py": "",
-    "uniq/core.py": """
-        def dedupe(items: list[int]) -> list[int]:
-            \"\"\"Items in first-seen order, without repeats.\"\"\"
-            seen = []
-            out = []
-            for item in items:
-                if item not in seen:
-                    seen.append(item)
-                    out.append(item)
-            return out
-    """,
-    "tests/test_core.py": """
-        from uniq.core import dedupe
-
-        def test_order():
-            assert dedupe([3, 1, 3, 2, 1]) == [3, 1, 2]
-
-        def test_empty():
-            assert dedupe([]) == []
-    """,
+    **QUADRATIC_DEDUPE,
     "bench/workload.py": """
         def make_input(scale):
             return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)
