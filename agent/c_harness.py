@@ -19,10 +19,10 @@ make a function unsupported.
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import subprocess
-import itertools
 import tempfile
 import time
 from dataclasses import dataclass
