@@ -57,6 +57,7 @@ RISK_WORDS = {
     "deletes_code": "deletes code",
     "weakens_condition": "weakens a condition",
     "removes_check": "removes a check",
+    "inverts_result": "inverts what the function returns",
 }
 
 

@@ -29,6 +29,10 @@ from dataclasses import dataclass, field
 DELETES_CODE = "deletes_code"
 WEAKENS_CONDITION = "weakens_condition"
 REMOVES_CHECK = "removes_check"
+# A returned comparison swapped for its exact negation (`return a == b` -> `return a != b`)
+# makes the function answer the opposite on every input: it passes tests that only probe the
+# failing cases, and it is rarely the real fix when a narrower edit passes too.
+INVERTS_RESULT = "inverts_result"
 
 
 @dataclass(frozen=True)
@@ -448,8 +452,13 @@ _CMP_SWAPS = {
 }
 
 
+_NEGATION = {("==", "!="), ("!=", "=="), ("<", ">="), (">=", "<"), (">", "<="), ("<=", ">"),
+             ("in", "not in"), ("not in", "in"), ("is", "is not"), ("is not", "is")}
+
+
 def comparison(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
     """Relational operator replacement (PraPR's ROR): `<` -> `<=`, `==` -> `!=`, `in` -> `not in`, ..."""
+    returned = {id(n.value) for n in nodes if isinstance(n, ast.Return) and n.value is not None}
     for node in nodes:
         if not isinstance(node, ast.Compare):
             continue
@@ -461,8 +470,9 @@ def comparison(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
                 continue
             for new, weight in _CMP_SWAPS[old]:
                 line = src.line_of(where[0])
+                inverts = id(node) in returned and len(node.ops) == 1 and (old, new) in _NEGATION
                 yield Mutation("comparison", line, f"`{old}` -> `{new}` in line {line}", (Span(*where, new),),
-                               weight=weight)
+                               risks=(INVERTS_RESULT,) if inverts else (), weight=weight)
 
 
 _ARITH = {

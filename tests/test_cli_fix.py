@@ -210,3 +210,44 @@ def test_killing_fix_mid_validation_leaves_the_repo_as_it_was(make_repo, how):
         assert done.returncode == 0, done.stderr
     assert suture_worktrees(repo) == []
     assert snapshot(repo) == before
+
+
+CHECKSUM_BUG = {
+    "cards.py": """
+        def luhn_valid(number):
+            digits = [int(ch) for ch in number if ch.isdigit()]
+            if len(digits) < 2:
+                return False
+            total = 0
+            for i, d in enumerate(reversed(digits)):
+                if i % 2 == 1:
+                    d *= 2
+                    if d > 9:
+                        d -= 10
+                total += d
+            return total % 10 == 0
+    """,
+    "tests/test_cards.py": """
+        from cards import luhn_valid
+
+        def test_too_short():
+            assert not luhn_valid("7")
+
+        def test_valid_card():
+            assert luhn_valid("4539 1488 0343 6467")
+
+        def test_simple_invalid():
+            assert not luhn_valid("1234 5678 9012 3456")
+    """,
+}
+
+
+def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(make_repo):
+    """Both `== 0` -> `!= 0` on the return line and `d -= 10` -> `d -= 9` pass these tests; the first
+    answers the opposite for every card, so the narrower edit (the real fix) is the one delivered."""
+    repo = make_repo(CHECKSUM_BUG)
+    done = suture("fix", "--json", "--time-limit", "120", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert "+                d -= 9" in report["patch"] and "!= 0" not in report["patch"], report["patch"]
+    assert report["risks"] == [] and report["choice"]["distinct_passing"] >= 2

@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from suture.agent import templates as t
-from suture.agent.templates import DELETES_CODE, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
+from suture.agent.templates import DELETES_CODE, INVERTS_RESULT, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
 
 
 def source(text: str) -> SourceFile:
@@ -300,6 +300,23 @@ def test_drop_condition_flags_the_risk():
         '''
     m = find_fix(src, unwrapped, t.drop_condition)
     assert REMOVES_CHECK in m.risks
+
+
+def test_negating_a_returned_comparison_flags_the_risk():
+    """`return total % 10 == 0` -> `!=` answers the opposite for every card: flagged, so a narrower
+    passing edit (a wrong constant) is preferred; the same swap in an `if`, or a non-negating swap, is not."""
+    src = source('''\
+        def valid(total):
+            if total == 3:
+                return False
+            return total % 10 == 0
+        ''')
+    inverted = find_fix(src, src.text.replace("total % 10 == 0", "total % 10 != 0"), t.comparison)
+    assert INVERTS_RESULT in inverted.risks
+    in_if = find_fix(src, src.text.replace("if total == 3", "if total != 3"), t.comparison)
+    assert not in_if.risks
+    widened = find_fix(src, src.text.replace("total % 10 == 0", "total % 10 <= 0"), t.comparison)
+    assert not widened.risks
 
 
 # ------------------------------------------------------------------ off by one
