@@ -302,7 +302,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
             "after": _tests_after(best) if best else None,
         },
         "verification": verification_report(chosen or plausible, verdicts, enabled=options.verify),
-        "cost": _cost(client),
+        "cost": runs.cost_summary(client),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),
         "explanation": _explain(best, candidate, len(passing)) if best else "",
@@ -513,7 +513,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
                            samples=ctx.options.samples)
     result = run_planner(client, toolbox, task, limits, log=ctx.trajectory.log)
     ctx.trajectory.log("planner", stopped_because=result.stopped_because, steps=result.steps,
-                       message=result.message, cost=_cost(client))
+                       message=result.message, cost=runs.cost_summary(client))
     return result
 
 
@@ -540,14 +540,6 @@ def _patch_risks(patch: str) -> tuple[str, ...]:
     if removed and not any(a for a in added):
         risks.append("deletes_code")
     return tuple(risks)
-
-
-def _cost(client: Any) -> dict[str, Any]:
-    if client is None:
-        return {"tokens": 0, "usd": 0.0}
-    totals = client.totals.as_dict()
-    return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
-            "unpriced_calls": totals["unpriced_calls"]}
 
 
 def _changed_code(tree: Path, verdicts: list[GateVerdict], chars: int = 6000) -> str:

@@ -245,7 +245,7 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         "benches": [b.to_dict() for b in benches],
         "hotspots": state.hotspots,
         "tests": state.tests_summary(),
-        "cost": _cost(client),
+        "cost": runs.cost_summary(client),
         "seconds": round(time.monotonic() - started, 2),
         "run_dir": str(run_dir),
         "delivery": delivery.to_dict() if delivery else None,
@@ -1001,10 +1001,3 @@ def _best_text(state: _State) -> str:
         return ""
     product = math.prod((j.timing or {}).get("speedup") or 1.0 for j in accepted)
     return f"{len(accepted)} edit(s), about {product:.1f}x"
-
-
-def _cost(client: Any) -> dict[str, Any]:
-    if client is None:
-        return {"tokens": 0, "usd": 0.0}
-    totals = client.totals.as_dict()
-    return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"]}

@@ -110,3 +110,12 @@ class ProgressReporter:
         self.state.seconds = time.monotonic() - self.started
         if self.callback is not None:
             self.callback(self.state)
+
+
+def cost_summary(client: Any) -> dict[str, Any]:
+    """The report's `cost`: the model client's running totals ({tokens 0, usd 0} without a model)."""
+    if client is None:
+        return {"tokens": 0, "usd": 0.0}
+    totals = client.totals.as_dict()
+    return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
+            "unpriced_calls": totals["unpriced_calls"]}
