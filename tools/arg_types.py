@@ -15,16 +15,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+from suture.tools.coverage_plugin import is_test_path
 from suture.tools.verifier import find_function
 
 __all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]
 
 MAX_TEST_FILES = 400  # test files read for argument types (once per run)
-
-
-def _is_test_file(path: Path, root: Path) -> bool:
-    rel = path.relative_to(root).parts
-    return path.name.startswith("test_") or path.name.endswith("_test.py") or any(p in ("tests", "test") for p in rel[:-1])
 
 
 def collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
@@ -39,7 +35,7 @@ def collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
             break
         if any(part.startswith(".") or part in ("node_modules", "__pycache__", "site-packages") for part in path.relative_to(root).parts):
             continue
-        if not _is_test_file(path, root):
+        if not is_test_path(path.relative_to(root).as_posix()):
             continue
         files += 1
         try:
