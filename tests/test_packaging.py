@@ -148,7 +148,8 @@ def test_readme_has_two_one_line_setup_commands():
     assert len(commands) == 2
     assert all("\n" not in command for command in commands)
     example, tests = commands
-    assert "--require-hashes -r requirements/ci.lock" in example and "--require-hashes -r requirements/ci.lock" in tests
+    lock_install = "--no-deps --require-hashes -r requirements/ci.lock"
+    assert lock_install in example and lock_install in tests
     assert "examples/invoicing" in example
     assert tests.endswith("python -m pytest -n 2")
     assert (ROOT / "examples" / "invoicing" / "tests").is_dir()
@@ -198,3 +199,29 @@ def test_lock_pins_every_declared_dependency_with_hashes():
     for entry in entries:
         if "==" in entry.split("\n", 1)[0]:
             assert "--hash=sha256:" in entry, entry.split("\n", 1)[0]
+
+
+def test_the_lock_pins_everything_the_installed_packages_need():
+    """The README installs the lock with --no-deps, so a missing pin would only show at run time."""
+    done = run([sys.executable, "-m", "pip", "check"], cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_readme_lock_install_works_with_the_pip_venv_ships_on_python_3_11_7(tmp_path):
+    """pip 23.2.1 (what `python3 -m venv` gives with CPython 3.11.7) takes the README's lock install.
+
+    Before --no-deps it stopped with "all requirements must have their versions pinned with =="
+    over litellm's `httpx[http2]`. --dry-run resolves and hash-checks every file without installing.
+    """
+    venv = tmp_path / "venv"
+    assert run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path).returncode == 0
+    pip = venv / "bin" / "pip"
+    pinned = run([str(pip), "install", "-q", "pip==23.2.1"], cwd=tmp_path)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "pip 23.2.1 " in run([str(pip), "--version"], cwd=tmp_path).stdout
+    step = next(part for part in readme_setup_commands()[1].split(" && ") if "ci.lock" in part)
+    argv = shlex.split(step)
+    assert argv[0] == ".venv/bin/pip"
+    done = run([str(pip), *argv[1:], "--dry-run"], cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
