@@ -529,16 +529,21 @@ def _test_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _GIT_VARIABLES}
 
 
-def _test_command(top: Path, snapshot: Path) -> list[str] | str | None:
+def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: dict[str, Any]) -> list[str] | str | None:
+    """The configured test command, else the detected pytest under the project's Python (tools/pyenv.py)."""
     from suture.agent.config import load_settings
+    from suture.agent.environment import project_environment
 
-    configured = load_settings(top, {}).test_cmd
-    if configured:
-        return configured
+    settings = load_settings(top, {"python": interpreter})
+    if settings.test_cmd:
+        return settings.test_cmd
     try:
-        return detect_test_command(snapshot)
+        detect_test_command(snapshot)
     except TestRunError:
         return None
+    env, command = project_environment(top, settings, None, say=False)
+    report["environment"] = env.to_dict()
+    return command or detect_test_command(snapshot)
 
 
 def _test_qualname(nodeid: str) -> tuple[str, str]:
@@ -570,11 +575,13 @@ def run_check(
     bound: int = DEFAULT_BOUND,
     paths: Sequence[str] = (),
     verify_seconds: float = VERIFY_SECONDS,
+    interpreter: str | None = None,
 ) -> CheckOutcome:
     """Check the staged changes of the git work tree holding `repo`; see the module docstring.
 
     `paths` (relative to the current directory, or absolute) restricts the check to those
-    staged files. Raises SutureExit(BAD_INPUT) for input it cannot work on (not a git work
+    staged files. `interpreter`: the --python that runs the tests (default: detected, tools/pyenv.py).
+    Raises SutureExit(BAD_INPUT) for input it cannot work on (not a git work
     tree, a bad cap); never writes to the user's working tree or index.
     """
     if not time_cap > 0:
@@ -622,7 +629,7 @@ def run_check(
     snapshot = None
     try:
         snapshot = _Snapshot(top, head)
-        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
+        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter)
         _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
         # The tests cannot run at all (pytest or a plugin missing for the configured test_cmd): a setup
@@ -675,12 +682,12 @@ def _finish(report: dict[str, Any], findings: list[Finding], clock: _Clock) -> C
 
 def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list[_Change],
                  contents: dict[str, bytes], units: list[_Unit], clock: _Clock,
-                 report: dict[str, Any], findings: list[Finding]) -> None:
+                 report: dict[str, Any], findings: list[Finding], interpreter: str | None = None) -> None:
     tests_report: dict[str, Any] = report["tests"]
     if head is None:
         report["notes"].append("no commit yet: there is no HEAD to compare the tests with.")
         return
-    command = _test_command(top, snapshot.root)
+    command = _test_command(top, snapshot.root, interpreter, report)
     if command is None or not is_pytest_command(command):
         report["notes"].append("no pytest suite found (or test_cmd is not pytest): the covering tests were not run.")
         return

@@ -257,6 +257,7 @@ def fix(
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
     target: list[str] = typer.Option([], "--target", metavar="FILE.c[::FUNC]", help="Repair C code with ESBMC as the oracle (no tests needed): every function of FILE.c, or FUNC alone; repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
+    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
     hook: bool = typer.Option(False, "--hook", help="For git hooks (pre-push): exit 0 when no test fails at HEAD; when tests fail, print the fix if one is found and exit 1 so the push stops."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -275,6 +276,7 @@ def fix(
         from suture.agent.replay import resume_options
 
         given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
+                                          ("--python", python),
                                           ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
         if given:
             raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
@@ -288,9 +290,15 @@ def fix(
                 raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
         root = guard.resolve_repo(repo)
         settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                             max_cost=max_cost)
+                             max_cost=max_cost, python=python)
+        environment, command = None, settings.test_cmd
+        if not target:  # C targets run no Python
+            from suture.agent.environment import project_environment
+
+            environment, command = project_environment(root, settings, settings.test_cmd)
         options = FixOptions(
-            test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
+            test_cmd=command, environment=environment.to_dict() if environment else None,
+            failing_tests=failing_test, issue_text=issue,
             time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
             model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
             allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
@@ -311,6 +319,11 @@ def fix(
             render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
         raise typer.Exit(int(ExitCode.DONE)) from None
     report = outcome.report
+    setup_errors = (report.get("tests") or {}).get("setup_errors")
+    if setup_errors:
+        from suture.tools.setup_errors import SetupErrorGroup, summary
+
+        render.print_warning(summary([SetupErrorGroup(**g) for g in setup_errors]))
     if as_json:
         render.print_json(report)
     else:
@@ -356,6 +369,7 @@ def localize(
     failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
     top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
+    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
@@ -364,18 +378,21 @@ def localize(
     if formula not in FORMULAS:
         raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
     root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd)
+    settings = _settings(root, test_cmd=test_cmd, python=python)
+    from suture.agent.environment import project_environment
     from suture.tools.localize import LocalizeError, localize as run_localize
+
+    environment, command = project_environment(root, settings, settings.test_cmd)
 
     run_dir = runs.new_run_dir(root, "localize")
     with render.status("running the tests with per-test coverage", enabled=sys.stderr.isatty()):
         try:
-            found = run_localize(root, test_cmd=settings.test_cmd, failing_tests=failing_test,
+            found = run_localize(root, test_cmd=command, failing_tests=failing_test,
                                  formula=formula, run_dir=run_dir, top=top)
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
-    report = {**found.to_dict(), "run_dir": str(run_dir)}
+    report = {**found.to_dict(), "environment": environment.to_dict(), "run_dir": str(run_dir)}
     runs.write_report(run_dir, {"command": "localize", **report})
     if as_json:
         render.print_json(report)
@@ -383,6 +400,8 @@ def localize(
         render.stdout_console().print(render.ranking_table(report["ranking"]))
         sys.stderr.write(f"{len(found.failing)} failing test(s) at HEAD")
         sys.stderr.write(f", {len(found.flaky)} flaky and left out: {', '.join(found.flaky)}\n" if found.flaky else "\n")
+    for note in found.notes:  # set-up errors left out, coverage that could not be recorded
+        render.print_warning(note)
     if not found.ranking:
         render.print_error("the failing tests covered no code of the repository outside its tests.")
         raise typer.Exit(int(ExitCode.NOTHING_FOUND))
@@ -515,6 +534,7 @@ def optimize(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
     rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
+    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
@@ -537,10 +557,13 @@ def optimize(
         raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
     root = guard.resolve_repo(repo)
     settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                         max_cost=max_cost)
+                         max_cost=max_cost, python=python)
+    from suture.agent.environment import project_environment
+
+    environment, command = project_environment(root, settings, settings.test_cmd)
     options = OptimizeOptions(
         bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
-        test_cmd=settings.test_cmd, model=settings.model, max_cost=settings.max_cost,
+        test_cmd=command, environment=environment.to_dict(), model=settings.model, max_cost=settings.max_cost,
         time_limit=settings.time_limit, rounds=rounds, mode="apply" if apply else "commit" if commit else "print",
         interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
     )
@@ -581,6 +604,7 @@ def check(
     paths: list[str] = typer.Argument(None, metavar="[PATH]...", help="Check only these staged files (default: every staged file)."),
     repo: Optional[str] = RepoOption,
     time_cap: float = typer.Option(20.0, "--time-cap", metavar="S", help="Hard limit in seconds; when reached the check stops, warns and passes (exit 0)."),
+    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Check the staged changes before a commit (the pre-commit hook): parse, covering tests, bounded verifier.
@@ -593,7 +617,7 @@ def check(
 
     root = guard.resolve_repo(repo)
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
-        outcome = run_check(root, time_cap=time_cap, paths=paths or ())
+        outcome = run_check(root, time_cap=time_cap, paths=paths or (), interpreter=python)
     report = outcome.report
     for warning in report["warnings"]:
         render.print_warning(warning)

@@ -88,6 +88,8 @@ class FixOptions:
     # `suture fix --resume`: the interrupted run (agent.replay.RecordedRun) whose model turns are
     # answered from its record before the model is asked (see agent/replay.py).
     resume_from: Any = None
+    # The project's interpreter (tools/pyenv.py PythonEnv.to_dict()), named in the report.
+    environment: dict[str, Any] | None = None
 
 
 FixProgress = runs.RunProgress  # the live status of a fix run (agent/runs.py)
@@ -181,7 +183,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     suite_seconds = run.seconds if run else 10.0
     per_test_timeout = min(max(10 * slowest, PER_TEST_TIMEOUT_BOUNDS[0]), PER_TEST_TIMEOUT_BOUNDS[1])
 
-    notes: list[str] = []
+    notes: list[str] = list(found.notes)  # set-up errors left out, coverage missing (tools/localize.py)
     verdicts: list[GateVerdict] = []
     candidates: dict[str, RuleCandidate] = {}
     exhausted_space = False
@@ -270,6 +272,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
         exhausted_space=exhausted_space, budget_hit=budget_hit, client=client, planner=planner_result,
         choice=choice, plausible=plausible, reproduction=reproduction,
     )
+    report["tests"]["setup_errors"] = [g.to_dict() for g in found.setup_errors]
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
     if chosen is not None:
@@ -310,6 +313,8 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
     }
+    if options.environment is not None:
+        report["environment"] = options.environment
     if choice is not None:
         report["confidence"] = choice.confidence.to_dict()
         report["choice"] = {k: v for k, v in choice.to_dict().items() if k != "confidence"}

@@ -67,6 +67,8 @@ class OptimizeOptions:
     api_base: str | None = None
     verify_seconds: float = VERIFY_SECONDS
     max_rounds: int = MAX_ROUNDS
+    # The project's interpreter (tools/pyenv.py PythonEnv.to_dict()), named in the report.
+    environment: dict[str, Any] | None = None
 
 
 OptimizeProgress = runs.RunProgress  # the live status of an optimize run (agent/runs.py)
@@ -252,6 +254,8 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         "notes": state.notes,
         "stopped_because": state.stopped_because or ("cost budget spent" if budget_hit else ""),
     }
+    if options.environment is not None:
+        report["environment"] = options.environment
     if summary is not None:
         report["summary"] = summary
     runs.write_report(run_dir, report)

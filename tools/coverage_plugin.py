@@ -40,7 +40,8 @@ from pathlib import PurePosixPath
 
 import pytest
 
-from suture.tools.pytest_results_plugin import RERUN_ATTR
+# Relative: the same file also runs as suture_pytest_plugins.coverage_plugin (tools/pytest_shim.py).
+from .pytest_results_plugin import RERUN_ATTR
 
 ENV_FILE = "SUTURE_COVERAGE_FILE"
 ENV_ROOT = "SUTURE_COVERAGE_ROOT"

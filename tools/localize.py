@@ -36,6 +36,7 @@ tree's own code; nothing is taken from elsewhere.
 from __future__ import annotations
 
 import re
+import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -44,9 +45,18 @@ from pathlib import Path
 from typing import Any
 
 from suture.retrieval.model import CLASS, Symbol
+from suture.tools import pytest_shim
 from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.spectra import FORMULAS, Line, Spectra
-from suture.tools.testrun import TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
+from suture.tools.testrun import (
+    TestRun,
+    TestRunError,
+    detect_test_command,
+    is_pytest_command,
+    pytest_interpreter,
+    run_tests,
+)
 from suture.tools.worktree import WorkspaceError, scratch_worktree
 
 COVERAGE_PLUGIN = "suture.tools.coverage_plugin"
@@ -103,14 +113,18 @@ class Localization:
     formula: str = "ochiai"
     spectra: Spectra | None = field(default=None, repr=False)
     run: TestRun | None = field(default=None, repr=False)
+    setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/setup_errors.py)
+    notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ranking": [s.to_dict() for s in self.ranking],
             "failing": self.failing,
             "flaky": self.flaky,
+            "setup_errors": [g.to_dict() for g in self.setup_errors],
             "formula": self.formula,
             "coverage_file": str(self.coverage_file),
+            "notes": self.notes,
         }
 
 
@@ -149,6 +163,7 @@ def localize(
         with scratch_worktree(repo, rev) as tree:
             command = test_cmd if test_cmd is not None else detect_test_command(tree)
             common = dict(test_cmd=command, timeout=timeout, per_test_timeout=per_test_timeout)
+            notes = _coverage_notes(command)
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
@@ -157,22 +172,50 @@ def localize(
                 **common,
             )
             _check_run(run)
+            setup_errors = group_setup_errors(run)
             candidates = _narrow(run, failing_tests)
             failing, flaky = _split_flaky(tree, run, candidates, reruns, common)
             if not failing:
-                raise LocalizeError(_no_failure_message(run, flaky))
+                raise LocalizeError(_no_failure_message(run, flaky, setup_errors))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
             passing = [n for n in run.passed if n not in flaky]
-            line_scores = spectra.scores(failing, passing, formula)
-            symbols_of = _symbol_source(tree, index)
             frames = {n: run.outcomes[n].frames for n in failing}
+            line_scores = _frame_scores(failing, frames) if notes else spectra.scores(failing, passing, formula)
+            symbols_of = _symbol_source(tree, index)
             messages = {n: run.outcomes[n].message for n in failing}
             ranking = _rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
     except (WorkspaceError, TestRunError) as error:
         raise LocalizeError(str(error)) from None
     if top is not None:
         ranking = ranking[:top]
-    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run)
+    if setup_errors and not failing_tests:
+        notes.append(summary(setup_errors))
+    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes)
+
+
+def _coverage_notes(command: Any) -> list[str]:
+    """[a note] when the tests' interpreter can have no per-test coverage (tools/pytest_shim.py), else []."""
+    python = pytest_interpreter(command)
+    if python is None or python == sys.executable or pytest_shim.coverage_path(python) is not None:
+        return []
+    return [f"per-test coverage was not recorded: {python} has no coverage.py and is not Python "
+            f"{sys.version_info[0]}.{sys.version_info[1]} like suture, whose copy is lent only to the same version; "
+            "the ranking comes from the failing tests' tracebacks alone (install coverage there for spectra)."]
+
+
+def _frame_scores(failing: list[str], frames: dict[str, list[Any]]) -> dict[Line, float]:
+    """Line scores from tracebacks alone (no coverage): the share of failing tests whose traceback
+    holds the line, the innermost in-repo frame counting fully and its callers half."""
+    scores: dict[Line, float] = defaultdict(float)
+    for nodeid in failing:
+        inside = [f for f in frames.get(nodeid, ()) if not _outside(f.path)]
+        seen: dict[Line, float] = {}
+        for depth, frame in enumerate(reversed(inside)):
+            key = (frame.path, frame.line)
+            seen[key] = max(seen.get(key, 0.0), 1.0 if depth == 0 else 0.5)
+        for key, value in seen.items():
+            scores[key] += value / len(failing)
+    return dict(scores)
 
 
 def select_tests(spectra: Spectra, changed: Sequence[tuple[str, int, int]]) -> list[str]:
@@ -203,7 +246,9 @@ def _narrow(run: TestRun, failing_tests: Sequence[str]) -> list[str]:
     prefix of node ids such as a file, a class or a test without its parameters)."""
     failed = run.failed
     if not failing_tests:
-        return failed
+        # A test that errors at set-up (a service, an unset variable) shows no bug in the code.
+        not_run = set(setup_error_ids(run))
+        return [n for n in failed if n not in not_run]
     chosen: list[str] = []
     for wanted in failing_tests:
         matches = [n for n in run.outcomes if _names(wanted, n)]
@@ -242,7 +287,9 @@ def _split_flaky(
     return [n for n in candidates if n not in flaky], [n for n in candidates if n in flaky]
 
 
-def _no_failure_message(run: TestRun, flaky: list[str]) -> str:
+def _no_failure_message(run: TestRun, flaky: list[str], setup_errors: list[SetupErrorGroup] = ()) -> str:
+    if setup_errors and not flaky:
+        return f"no test fails at HEAD ({len(run.passed)} passed); {summary(list(setup_errors))}"
     if flaky:
         return (
             f"no test fails reliably at HEAD ({len(flaky)} flaky: {', '.join(flaky[:3])}); "

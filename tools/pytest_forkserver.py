@@ -159,10 +159,10 @@ class WarmRun:
 
 
 class _Server:
-    def __init__(self, python: str, env: dict[str, str]) -> None:
+    def __init__(self, python: str, env: dict[str, str], script: str | None = None) -> None:
         self.busy = False
         self.proc = subprocess.Popen(
-            [python, "-m", "suture.tools.pytest_forkserver"],
+            [python, script] if script else [python, "-m", "suture.tools.pytest_forkserver"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, cwd=tempfile.gettempdir(), start_new_session=True,
         )
@@ -226,12 +226,13 @@ def _key(python: str, env: dict[str, str], keep: tuple[str, ...]) -> tuple:
 
 
 @contextmanager
-def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = ()) -> Iterator[_Server]:
+def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: str | None = None) -> Iterator[_Server]:
     """A warm server for `python` and this environment's start-up variables, for one run.
 
     `keep` names variables the server itself must carry from the start (e.g. a token by which
     its owner later finds and kills every process of a pool). Raises ServerGone when no server
-    could be started.
+    could be started. `script`: this module's file to run (by path) under an interpreter that
+    cannot import suture (tools/pytest_shim.py).
     """
     key = _key(python, env, keep)
     with _lock:
@@ -241,7 +242,7 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = ()) -> Itera
             server.busy = True
     if server is None:
         start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
-        server = _Server(python, start_env)
+        server = _Server(python, start_env, script)
         server.busy = True
         with _lock:
             _servers.setdefault(key, []).append(server)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from suture.tools import pytest_forkserver
+from suture.tools import pytest_forkserver, pytest_shim
 from suture.tools.childenv import project_env
 from suture.tools.pytest_results_plugin import (
     RERUNS_ENV,
@@ -52,6 +52,7 @@ __all__ = [
     "baseline",
     "detect_test_command",
     "is_pytest_command",
+    "pytest_interpreter",
     "run_tests",
 ]
 
@@ -90,6 +91,7 @@ class TestOutcome:
     frames: list[Frame] = field(default_factory=list)  # outermost first, pytest's own frames left out
     details: str = ""  # pytest's full failure text (shortened), for humans and the planner
     reruns: list[str] = field(default_factory=list)  # outcomes of in-session reruns ("passed"/"failed"), in order
+    phase: str = ""  # of a failure: the phase that failed first (setup | call | teardown); "" otherwise
 
 
 @dataclass
@@ -133,20 +135,25 @@ _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "build", "dist", "
 _TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 
 
-def detect_test_command(workdir: Path) -> list[str]:
-    """["pytest"] when the tree has a pytest configuration or test files; else TestRunError."""
+def detect_test_command(workdir: Path, python: str | None = None) -> list[str]:
+    """["pytest"] when the tree has a pytest configuration or test files; else TestRunError.
+
+    With `python` (the project's interpreter, tools/pyenv.py) other than this one: that
+    interpreter's `python -m pytest`.
+    """
     workdir = Path(workdir)
+    found = ["pytest"] if python in (None, sys.executable) else [str(python), "-m", "pytest"]
     if (workdir / "pytest.ini").is_file() or (workdir / ".pytest.ini").is_file():
-        return ["pytest"]
+        return found
     markers = {"pyproject.toml": "[tool.pytest", "setup.cfg": "[tool:pytest]", "tox.ini": "[pytest]"}
     for name, marker in markers.items():
         path = workdir / name
         if path.is_file() and marker in path.read_text(encoding="utf-8", errors="replace"):
-            return ["pytest"]
+            return found
     for root, dirs, files in os.walk(workdir):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS]
         if any(name == "conftest.py" or _TEST_FILE.match(name) for name in files):
-            return ["pytest"]
+            return found
     raise TestRunError(
         f"no tests found in {workdir}: no pytest configuration and no test_*.py files; pass --test-cmd."
     )
@@ -184,12 +191,18 @@ def _pytest_argv(argv: list[str]) -> list[str] | None:
 
 
 def _can_warm(command: list[str]) -> bool:
-    """A warm (forked) run needs this very interpreter's `-m pytest` and fork()."""
-    return hasattr(os, "fork") and command[0] == sys.executable and command[1:3] == ["-m", "pytest"]
+    """A warm (forked) run needs an interpreter's `-m pytest` (this one, or a project's by its path) and fork()."""
+    return hasattr(os, "fork") and os.path.isabs(command[0]) and command[1:3] == ["-m", "pytest"]
 
 
 def is_pytest_command(test_cmd: str | Sequence[str]) -> bool:
     return _pytest_argv(_split_command(test_cmd)[0]) is not None
+
+
+def pytest_interpreter(test_cmd: str | Sequence[str]) -> str | None:
+    """The program a pytest command starts (an interpreter, or a pytest script); None when not pytest."""
+    argv = _pytest_argv(_split_command(test_cmd)[0])
+    return argv[0] if argv is not None else None
 
 
 # -- processes -----------------------------------------------------------------------------
@@ -432,7 +445,7 @@ def _outcomes(records: list[dict[str, Any]], root: Path, stopped: str | None) ->
                 name = "timeout" if rec.get("timeout") else "failed" if when == "call" else "error"
                 frames = [_frame(f, root) for f in rec.get("frames", [])]
                 outcomes[nodeid] = TestOutcome(
-                    nodeid, name, 0.0, rec.get("message", ""), frames, rec.get("details", "")
+                    nodeid, name, 0.0, rec.get("message", ""), frames, rec.get("details", ""), phase=when
                 )
         elif outcome == "skipped" and current is None:
             outcomes[nodeid] = TestOutcome(nodeid, "skipped", 0.0, rec.get("message", ""))
@@ -552,8 +565,19 @@ def run_tests(
     with tempfile.TemporaryDirectory(prefix="suture-run-") as scratch:
         results, output = Path(scratch) / "results.jsonl", Path(scratch) / "output.txt"
         if pytest_argv is not None:
-            command = [*pytest_argv, "-p", RESULTS_PLUGIN]
-            for plugin in pytest_plugins:
+            plugins = [RESULTS_PLUGIN, *pytest_plugins]
+            if pytest_argv[0] != sys.executable:
+                # Another interpreter (the project's): suture's plugins by a path of their own (tools/pytest_shim.py).
+                plugins = [pytest_shim.plugin_name(p) for p in plugins]
+                bridge = [pytest_shim.plugin_dir()]
+                if any(p.endswith(".coverage_plugin") for p in plugins):
+                    lent = pytest_shim.coverage_path(pytest_argv[0])
+                    if lent is None:  # no coverage.py for that Python: the run goes without per-test coverage
+                        plugins = [p for p in plugins if not p.endswith(".coverage_plugin")]
+                    bridge += lent or []
+                child_env["PYTHONPATH"] = os.pathsep.join(p for p in (child_env.get("PYTHONPATH"), *bridge) if p)
+            command = list(pytest_argv)
+            for plugin in plugins:
                 command += ["-p", plugin]
             # No .pytest_cache in the tree; a broken test module must not hide the rest of the suite.
             command += ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
@@ -575,7 +599,9 @@ def run_tests(
             try:
                 if use_warm:
                     try:
-                        with pytest_forkserver.lease(command[0], child_env, keep=tuple(extra_env or ())) as server:
+                        script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
+                        with pytest_forkserver.lease(command[0], child_env, keep=tuple(extra_env or ()),
+                                                     script=script) as server:
                             returncode, timed_out, stuck = _run_in_group(
                                 command, workdir, child_env, left, output, watch, warm=server
                             )
@@ -616,7 +642,8 @@ def run_tests(
         return _custom_run(shown, command, returncode, timed_out, seconds, tail)
     if not records and not timed_out:
         if "No module named pytest" in tail:
-            raise TestRunError(f"pytest is not installed for {pytest_argv[0]}; install it or pass --test-cmd.")
+            raise TestRunError(f"pytest is not installed for {pytest_argv[0]}; install it there, choose another "
+                               "interpreter with --python PATH, or pass --test-cmd CMD.")
         if "Error importing plugin" in tail:
             raise TestRunError(f"a pytest plugin could not be imported by {pytest_argv[0]}: {_startup_error(tail)}")
 

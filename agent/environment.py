@@ -1,0 +1,53 @@
+"""The project's Python for one command: found once, named once, bound to the test command.
+
+tools/pyenv.py finds the interpreter; this turns its verdict into what a pipeline needs:
+the test command to use (the detected `pytest`, run by the project's interpreter; a
+--test-cmd stays as the user wrote it), one sentence on stderr saying which Python runs
+the project's code, and one sentence and exit 2 when that Python cannot run the tests.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from suture.agent.exitcodes import SutureExit
+from suture.tools.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest
+from suture.tools.testrun import TestRunError, detect_test_command
+
+__all__ = ["project_environment", "setting_source"]
+
+
+def setting_source(settings: Any) -> str:
+    """How the user named the interpreter (for messages and the report's `source`)."""
+    from suture.agent import config
+
+    return {config.CLI: "--python", config.ENV: "$SUTURE_PYTHON"}.get(settings.source("python"),
+                                                                    "[tool.suture] python")
+
+
+def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool = True) -> tuple[PythonEnv, Any]:
+    """(the project's interpreter, the test command to run) for `repo`.
+
+    A detected pytest needs pytest in that interpreter: without it, one sentence naming
+    --python and --test-cmd (exit 2). When no tests are detected the command stays None and
+    the pipeline reports that as it always has.
+    """
+    try:
+        env = find_python(repo, settings.python, setting_source(settings))
+        if test_cmd is None:
+            try:
+                detected = detect_test_command(repo, env.python)
+            except TestRunError:
+                detected = None
+            if detected is not None:
+                require_pytest(env)
+                if not env.own:
+                    test_cmd = detected
+    except PythonEnvError as error:
+        raise SutureExit(str(error)) from None
+    if say:
+        sys.stderr.write(f"suture: {env.sentence()}\n")
+        sys.stderr.flush()
+    return env, test_cmd

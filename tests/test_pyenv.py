@@ -1,0 +1,260 @@
+"""Whose Python runs the project's tests (tools/pyenv.py), through the CLI, on real venvs.
+
+The project's venv is made here with `python -m venv --without-pip` (no download). It gets
+pytest (and what pytest imports) through a .pth file naming a directory of links into
+suture's own site-packages, and a marker package, `projonly`, that only it can import; it
+gets neither suture nor coverage. Its tests import `projonly`, so they pass only when the
+project's interpreter runs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import init_repo
+from suture.tools import pyenv, pytest_shim
+
+PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
+
+BUGGY = {
+    "calc.py": """\
+        import projonly
+
+
+        def add(a, b):
+            return a - b + projonly.ZERO
+        """,
+    "test_calc.py": """\
+        import projonly
+        from calc import add
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_add_zero():
+            assert add(0, 0) == 0
+
+
+        def test_marker():
+            assert projonly.WHERE == "project venv"
+        """,
+}
+
+
+def _site_packages(env_dir: Path) -> Path:
+    return next((env_dir / "lib").glob("python*/site-packages"))
+
+
+def make_venv(where: Path, *, with_pytest: bool = True, marker: bool = True) -> Path:
+    """A venv at `where` (suture not installed in it); returns its python."""
+    venv.EnvBuilder(with_pip=False, symlinks=True).create(where)
+    site = _site_packages(where)
+    extra = where / "extra"
+    extra.mkdir()
+    if with_pytest:
+        import _pytest
+
+        ours = Path(_pytest.__file__).parent.parent
+        for name in PYTEST_PARTS:
+            if (ours / name).exists():
+                os.symlink(ours / name, extra / name)
+            for info in ours.glob(f"{name}-*.dist-info"):  # importlib.metadata asks for their versions
+                os.symlink(info, extra / info.name)
+    if marker:
+        (extra / "projonly").mkdir()
+        (extra / "projonly" / "__init__.py").write_text('ZERO = 0\nWHERE = "project venv"\n')
+    (site / "suture_test_extra.pth").write_text(str(extra) + "\n")
+    return where / "bin" / "python"
+
+
+def suture(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "SUTURE_PYTHON", "DATABASE_URL")}
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**base, **(env or {})}, timeout=600)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A repo whose tests need its own .venv (made outside git's view: .venv is ignored)."""
+    repo = init_repo(tmp_path / "repo", {**BUGGY, ".gitignore": ".venv/\n"})
+    make_venv(repo / ".venv")
+    return repo
+
+
+def test_the_interpreter_is_real_and_suture_is_not_in_it(project):
+    python = str(project / ".venv" / "bin" / "python")
+    found = pyenv.probe(python)
+    assert found is not None and found["pytest"] and not found["coverage"]
+    assert subprocess.run([python, "-c", "import suture"], capture_output=True).returncode != 0
+    assert subprocess.run([sys.executable, "-c", "import projonly"], capture_output=True).returncode != 0
+
+
+def test_find_python_order(project, tmp_path, monkeypatch):
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    found = pyenv.find_python(project)
+    assert (found.source, found.own, found.python) == (".venv", False, str(project / ".venv" / "bin" / "python"))
+    other = make_venv(tmp_path / "active", marker=False)
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "active"))
+    assert pyenv.find_python(project).python == str(other)
+    monkeypatch.setenv("VIRTUAL_ENV", sys.prefix)  # suture's own venv active: passed over
+    assert pyenv.find_python(project).source == ".venv"
+    chosen = pyenv.find_python(project, sys.executable)
+    assert (chosen.source, chosen.own) == ("--python", True)
+    bare = init_repo(tmp_path / "bare", {"test_x.py": "def test_x():\n    pass\n"})
+    monkeypatch.delenv("VIRTUAL_ENV")
+    assert pyenv.find_python(bare).source == "suture"
+
+
+def test_fix_and_localize_run_under_the_projects_venv(project):
+    done = suture("localize", "--json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["ranking"][0]["symbol"] == "add"
+    assert report["environment"]["python"] == str(project / ".venv" / "bin" / "python")
+    assert report["environment"]["source"] == ".venv"
+    assert "project Python: " + str(project / ".venv" / "bin" / "python") in done.stderr
+    assert report["failing"] == ["test_calc.py::test_add"]  # test_marker passes: projonly came from the venv
+
+    done = suture("fix", "--json", "--time-limit", "300", cwd=project)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["status"] == "fixed"
+    assert "+    return a + b + projonly.ZERO" in report["patch"]
+    assert report["environment"] == {"python": str(project / ".venv" / "bin" / "python"),
+                                     "version": "%d.%d.%d" % sys.version_info[:3], "source": ".venv"}
+
+
+def test_suture_own_python_fails_on_that_project(project):
+    # The same repo tested by suture's own interpreter cannot import the project's package.
+    done = suture("localize", "--json", "--python", sys.executable, cwd=project)
+    assert done.returncode == 2
+    assert "projonly" in done.stderr
+
+
+def test_python_that_does_not_exist_is_one_sentence(project):
+    done = suture("fix", "--python", "/nonexistent/python", cwd=project)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert "--python /nonexistent/python is not a Python interpreter that runs" in lines[0]
+    assert "--test-cmd" in lines[0]
+
+
+def test_python_without_pytest_names_python_and_test_cmd(project, tmp_path):
+    bare = make_venv(tmp_path / "nopytest", with_pytest=False)
+    for command in ("fix", "localize"):
+        done = suture(command, "--python", str(bare), cwd=project)
+        assert done.returncode == 2, done.stderr
+        lines = [line for line in done.stderr.splitlines() if line.strip() and "warning" not in line]
+        assert len(lines) == 1, done.stderr
+        assert "has no pytest" in lines[0] and "--python PATH" in lines[0] and "--test-cmd CMD" in lines[0]
+
+
+def test_broken_repo_venv_is_one_sentence(tmp_path):
+    repo = init_repo(tmp_path / "repo", {**BUGGY, ".gitignore": "venv/\n"})
+    (repo / "venv").mkdir()
+    (repo / "venv" / "pyvenv.cfg").write_text("home = /nonexistent\n")
+    done = suture("localize", cwd=repo)
+    assert done.returncode == 2
+    assert "has no Python that runs" in done.stderr and "--python PATH" in done.stderr
+    assert "--test-cmd" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_python_setting_from_the_environment(project, tmp_path):
+    done = suture("localize", "--json", cwd=project, env={"SUTURE_PYTHON": "/nonexistent/python"})
+    assert done.returncode == 2 and "$SUTURE_PYTHON /nonexistent/python" in done.stderr
+
+
+SERVICES = {
+    "store.py": """\
+        import os
+
+
+        def connect():
+            return {"url": os.environ["DATABASE_URL"]}
+
+
+        def add(a, b):
+            return a - b
+        """,
+    "test_store.py": """\
+        import pytest
+        from store import add, connect
+
+
+        @pytest.fixture
+        def db():
+            return connect()
+
+
+        def test_insert(db):
+            assert db
+
+
+        def test_query(db):
+            assert db
+
+
+        def test_add():
+            assert add(2, 3) == 5
+
+
+        def test_add_zero():
+            assert add(0, 0) == 0
+            assert add(4, 0) == 4
+        """,
+}
+
+
+def test_setup_errors_are_summarised_and_not_targets(tmp_path):
+    repo = init_repo(tmp_path / "svc", SERVICES)
+    base = suture("localize", "--json", cwd=repo)  # DATABASE_URL unset (see suture())
+    assert base.returncode == 0, base.stderr
+    report = json.loads(base.stdout.splitlines()[-1])
+    assert report["failing"] == ["test_store.py::test_add"]
+    [group] = report["setup_errors"]
+    assert group["cause"] == "KeyError: 'DATABASE_URL'"
+    assert group["why"] == "the environment variable DATABASE_URL is not set"
+    assert group["tests"] == ["test_store.py::test_insert", "test_store.py::test_query"]
+    assert "2 tests error at set-up" in base.stderr and "DATABASE_URL is not set" in base.stderr
+
+    done = suture("fix", "--json", "--time-limit", "300", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["status"] == "fixed" and report["tests"]["failing_before"] == ["test_store.py::test_add"]
+    assert report["tests"]["setup_errors"][0]["tests"] == ["test_store.py::test_insert", "test_store.py::test_query"]
+    assert "2 tests error at set-up" in done.stderr
+
+
+def test_only_setup_errors_is_one_sentence_and_named_ones_are_targets(tmp_path):
+    files = dict(SERVICES)
+    files["store.py"] = files["store.py"].replace("a - b", "a + b")
+    repo = init_repo(tmp_path / "svc", files)
+    done = suture("fix", cwd=repo)
+    assert done.returncode == 2
+    assert "no test fails at HEAD (2 passed); 2 tests error at set-up" in done.stderr
+    assert "DATABASE_URL is not set" in done.stderr and "Traceback" not in done.stderr
+    done = suture("localize", "--json", "--failing-test", "test_store.py::test_insert", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["failing"] == ["test_store.py::test_insert"]
+    assert report["ranking"][0]["symbol"] == "connect"
+
+
+def test_coverage_is_lent_only_to_the_same_python_version(project, monkeypatch):
+    python = str(project / ".venv" / "bin" / "python")
+    lent = pytest_shim.coverage_path(python)
+    assert lent and (Path(lent[0]) / "coverage").is_dir() and len(os.listdir(lent[0])) == 1
+    pytest_shim._facts.cache_clear()
+    monkeypatch.setattr(pytest_shim, "probe", lambda p: {"version": "2.7.18", "coverage": False})
+    assert pytest_shim.coverage_path(python) is None
+    pytest_shim._facts.cache_clear()
