@@ -1,9 +1,10 @@
 """The project's Python for one command: found once, named once, bound to the test command.
 
 tools/pyenv.py finds the interpreter; this turns its verdict into what a pipeline needs:
-the test command to use (the detected `pytest`, run by the project's interpreter; a
---test-cmd stays as the user wrote it), one sentence on stderr saying which Python runs
-the project's code, and one sentence and exit 2 when that Python cannot run the tests.
+the test command to use (the detected `pytest`, or a bare `pytest` / `python -m pytest` in
+--test-cmd, run by the project's interpreter; any other --test-cmd stays as written), one
+sentence on stderr saying which Python runs the project's tests, and one sentence and exit 2
+when that Python cannot run them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from suture.agent.exitcodes import SutureExit
 from suture.tools.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest
-from suture.tools.testrun import TestRunError, detect_test_command
+from suture.tools.testrun import TestRunError, bind_interpreter, detect_test_command
 
 __all__ = ["project_environment", "setting_source"]
 
@@ -30,10 +31,11 @@ def setting_source(settings: Any) -> str:
 def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool = True) -> tuple[PythonEnv, Any]:
     """(the project's interpreter, the test command to run) for `repo`.
 
-    A detected pytest needs pytest in that interpreter: without it, one sentence naming
-    --python and --test-cmd (exit 2). When no tests are detected the command stays None and
+    A detected pytest, or a bare `pytest` in the given command, runs under that interpreter
+    and needs pytest there: without it, one sentence naming --python and --test-cmd (exit 2). When no tests are detected the command stays None and
     the pipeline reports that as it always has.
     """
+    given = test_cmd
     try:
         env = find_python(repo, settings.python, setting_source(settings))
         if test_cmd is None:
@@ -45,9 +47,13 @@ def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool =
                 require_pytest(env)
                 if not env.own:
                     test_cmd = detected
+        elif not env.own and bind_interpreter(test_cmd, env.python) != test_cmd:
+            require_pytest(env)  # a bare `pytest` in --test-cmd means the project's pytest
+            test_cmd = bind_interpreter(test_cmd, env.python)
     except PythonEnvError as error:
         raise SutureExit(str(error)) from None
-    if say:
+    # Said when it matters: the tests run under another Python than suture's, or a candidate was passed over.
+    if say and ((not env.own and test_cmd is not None and test_cmd is not given) or env.notes):
         sys.stderr.write(f"suture: {env.sentence()}\n")
         sys.stderr.flush()
     return env, test_cmd

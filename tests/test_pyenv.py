@@ -258,3 +258,13 @@ def test_coverage_is_lent_only_to_the_same_python_version(project, monkeypatch):
     monkeypatch.setattr(pytest_shim, "probe", lambda p: {"version": "2.7.18", "coverage": False})
     assert pytest_shim.coverage_path(python) is None
     pytest_shim._facts.cache_clear()
+
+
+def test_a_bare_pytest_in_test_cmd_runs_under_the_projects_python(project):
+    done = suture("localize", "--json", "--test-cmd", "pytest -q test_calc.py", cwd=project)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["failing"] == ["test_calc.py::test_add"] and report["ranking"][0]["symbol"] == "add"
+    # Any other command runs as written: here suture's own interpreter, which lacks the project's package.
+    done = suture("localize", "--test-cmd", f"{sys.executable} -m pytest", cwd=project)
+    assert done.returncode == 2 and "projonly" in done.stderr

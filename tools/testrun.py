@@ -51,6 +51,7 @@ __all__ = [
     "TestRunError",
     "baseline",
     "detect_test_command",
+    "bind_interpreter",
     "is_pytest_command",
     "pytest_interpreter",
     "run_tests",
@@ -197,6 +198,16 @@ def _can_warm(command: list[str]) -> bool:
 
 def is_pytest_command(test_cmd: str | Sequence[str]) -> bool:
     return _pytest_argv(_split_command(test_cmd)[0]) is not None
+
+
+def bind_interpreter(test_cmd: str | Sequence[str], python: str) -> str | Sequence[str]:
+    """`test_cmd` with a bare `pytest ...` / `python -m pytest ...` run by `python` (the project's,
+    tools/pyenv.py) instead of this interpreter; any other command unchanged."""
+    argv, assignments = _split_command(test_cmd)
+    found = _pytest_argv(argv)
+    if found is None or found[0] != sys.executable or os.sep in argv[0] or python == sys.executable:
+        return test_cmd
+    return [*(f"{name}={value}" for name, value in assignments.items()), python, *found[1:]]
 
 
 def pytest_interpreter(test_cmd: str | Sequence[str]) -> str | None:
