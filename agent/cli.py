@@ -563,7 +563,7 @@ def optimize(
     environment, command = project_environment(root, settings, settings.test_cmd)
     options = OptimizeOptions(
         bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
-        test_cmd=command, environment=environment.to_dict(), model=settings.model, max_cost=settings.max_cost,
+        test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
         time_limit=settings.time_limit, rounds=rounds, mode="apply" if apply else "commit" if commit else "print",
         interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
     )

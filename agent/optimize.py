@@ -37,6 +37,7 @@ from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools import gitstate
 from suture.tools.llm import BudgetExceeded, LLMError, head_tail
+from suture.tools.pytest_shim import harness_command
 from suture.tools.worktree import WorkspaceError, scratch_worktree
 
 MIN_WORKLOAD_SECONDS = 0.05  # the floor: no timing on unit-test-sized inputs
@@ -67,8 +68,10 @@ class OptimizeOptions:
     api_base: str | None = None
     verify_seconds: float = VERIFY_SECONDS
     max_rounds: int = MAX_ROUNDS
-    # The project's interpreter (tools/pyenv.py PythonEnv.to_dict()), named in the report.
+    # The project's interpreter (tools/pyenv.py PythonEnv.to_dict()), named in the report, and its
+    # path when it is not suture's own: the timing harness then runs under it (tools/pytest_shim.py).
     environment: dict[str, Any] | None = None
+    python: str | None = None
 
 
 OptimizeProgress = runs.RunProgress  # the live status of an optimize run (agent/runs.py)
@@ -131,6 +134,7 @@ class Bench:
     workload: str | None = None
     scale: int = 1
     argv: list[str] = field(default_factory=list)  # script: [script, args...]; pytest: args; command: argv
+    harness: list[str] = field(default_factory=lambda: list(HARNESS))  # under the project's Python
 
     def harness_args(self, tree: Path) -> list[str]:
         if self.kind == "function":
@@ -145,7 +149,7 @@ class Bench:
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         if self.kind == "command":
             return Runner(list(self.argv), tree, env)
-        return Runner([*HARNESS, "time", *self.harness_args(tree)], tree, env)
+        return Runner([*self.harness, "time", *self.harness_args(tree)], tree, env)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind, "target": self.label}
@@ -154,9 +158,10 @@ class Bench:
         return out
 
 
-def _harness(mode: str, args: list[str], tree: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+def _harness(mode: str, args: list[str], tree: Path, timeout: float,
+             harness: Sequence[str] = HARNESS) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run([*HARNESS, mode, *args], cwd=tree, capture_output=True, text=True, timeout=timeout,
+        return subprocess.run([*harness, mode, *args], cwd=tree, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, "PYTHONHASHSEED": "0"}, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return subprocess.CompletedProcess([], 124, "", f"the {mode} run took longer than {timeout:.0f} s.")
@@ -335,7 +340,8 @@ def locate(tree: Path, spec: str) -> tuple[str, str]:
 
 def _bench_for_target(state: _State, spec: str, workload: str | None) -> Bench:
     path, qualname = locate(state.best, spec)
-    bench = Bench("function", spec, spec=f"{path}::{qualname}", path=path, function=qualname)
+    bench = Bench("function", spec, spec=f"{path}::{qualname}", path=path, function=qualname,
+                  harness=harness_command(state.options.python))
     if workload is None:
         if state.client is None:
             raise SutureExit(f"--target {spec} needs --workload FILE (a python file defining make_input(scale)), "
@@ -348,7 +354,8 @@ def _bench_for_target(state: _State, spec: str, workload: str | None) -> Bench:
     bench.workload = workload
     state.progress.stage(f"sizing the workload of {spec}")
     done = _harness("scale", ["--root", str(state.best), "--target", bench.spec, "--workload", workload,
-                              "--min-seconds", str(MIN_WORKLOAD_SECONDS)], state.best, max(10.0, min(state.left(), 120.0)))
+                              "--min-seconds", str(MIN_WORKLOAD_SECONDS)], state.best, max(10.0, min(state.left(), 120.0)),
+                    bench.harness)
     scale = _last_json(done.stdout, "suture_scale")
     if done.returncode != 0 or scale is None:
         raise SutureExit(f"cannot time {spec}: {_sentence(done)}")
@@ -376,6 +383,7 @@ def _bench_for_command(state: _State, command: str) -> Bench:
         bench = Bench("pytest", command, argv=argv[3:])
     else:
         bench = Bench("command", command, argv=argv)
+    bench.harness = harness_command(state.options.python)
     if bench.kind == "script" and not (state.best / bench.argv[0]).is_file():
         raise SutureExit(f"the bench script {bench.argv[0]} is not in the base commit (commit it first).")
     _check_deterministic(state, bench)
@@ -667,7 +675,7 @@ def _replay_gate(state: _State, bench: Bench, proposal: Proposal) -> tuple[str, 
             path = state.run_dir / "inputs" / f"{len(state.recordings)}.pkl"
             path.parent.mkdir(exist_ok=True)
             done = _harness("record", [*bench.harness_args(state.best), "--watch", spec, "--out", str(path)],
-                            state.best, max(10.0, min(state.left(), 300.0)))
+                            state.best, max(10.0, min(state.left(), 300.0)), bench.harness)
             recorded = _last_json(done.stdout, "suture_record")
             state.log("recorded", spec=spec, result=recorded, error=None if done.returncode == 0 else _sentence(done))
             state.recordings[key] = path if done.returncode == 0 and recorded and recorded["recorded"].get(spec) else None
@@ -678,7 +686,7 @@ def _replay_gate(state: _State, bench: Bench, proposal: Proposal) -> tuple[str, 
     checked = 0
     for path in inputs:
         done = _harness("replay", ["--root", str(state.scratch), "--inputs", str(path)], state.scratch,
-                        max(10.0, min(state.left(), 300.0)))
+                        max(10.0, min(state.left(), 300.0)), bench.harness)
         result = _last_json(done.stdout, "suture_replay")
         if done.returncode != 0 or result is None:
             return "mismatch", f"replaying the recorded inputs failed: {_sentence(done)}"

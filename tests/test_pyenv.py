@@ -268,3 +268,40 @@ def test_a_bare_pytest_in_test_cmd_runs_under_the_projects_python(project):
     # Any other command runs as written: here suture's own interpreter, which lacks the project's package.
     done = suture("localize", "--test-cmd", f"{sys.executable} -m pytest", cwd=project)
     assert done.returncode == 2 and "projonly" in done.stderr
+
+
+WORKLOAD = """
+def make_input(scale):
+    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)
+"""
+
+
+def test_optimize_times_and_tests_under_the_projects_venv(tmp_path):
+    from tests.conftest import QUADRATIC_DEDUPE
+
+    files = dict(QUADRATIC_DEDUPE)
+    files["uniq/core.py"] = files["uniq/core.py"].replace("def dedupe", "import projonly\n\n\n        def dedupe", 1)
+    repo = init_repo(tmp_path / "repo", {**files, ".gitignore": ".venv/\n"})
+    make_venv(repo / ".venv")
+    workload = tmp_path / "workload.py"
+    workload.write_text(WORKLOAD)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "3", "--json",
+                  cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["environment"]["source"] == ".venv" and report["status"] == "optimized"
+    assert report["tests"]["passing_before"] == 2
+    edit = report["edits"][0]
+    assert edit["equivalence"]["tests"] == "passed" and edit["equivalence"]["replay"] == "passed"
+    assert edit["equivalence"]["verifier"] != "counterexample"
+
+
+def test_check_runs_the_covering_tests_under_the_projects_venv(project):
+    calc = project / "calc.py"
+    calc.write_text(calc.read_text().replace("a - b", "a + b"))
+    subprocess.run(["git", "add", "calc.py"], cwd=project, check=True)
+    done = suture("check", "--json", cwd=project)
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["environment"]["source"] == ".venv", done.stderr
+    assert done.returncode == 0 and report["status"] == "clean", report
+    assert report["tests"]["passed"] >= 1

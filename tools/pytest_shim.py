@@ -1,4 +1,4 @@
-"""suture's pytest plugins, for a project interpreter that does not have suture installed.
+"""suture's pytest plugins and timing harness, for a project interpreter without suture installed.
 
 The runner loads its plugins into the project's pytest (`-p suture.tools.pytest_results_plugin`,
 the coverage plugin) and forks quick runs from a warm pytest (pytest_forkserver). Under the
@@ -6,7 +6,8 @@ project's own interpreter (tools/pyenv.py) `suture` may not be importable, and p
 site-packages on that interpreter's path would mix two environments. So only those three
 modules (they import the standard library, pytest and coverage, nothing else of suture) are
 copied into a private directory as the package `suture_pytest_plugins`; that directory is
-appended to the run's PYTHONPATH, where its unusual name shadows nothing.
+appended to the run's PYTHONPATH, where its unusual name shadows nothing. `optimize`'s timing
+harness (tools/harness.py, standard library only) is copied beside them and run by its path.
 
 Coverage for localisation, when the project's interpreter lacks it: coverage.py's tracer is a
 C extension built for one Python version, so suture's own copy is lent (its `coverage` package
@@ -28,11 +29,12 @@ from pathlib import Path
 
 from suture.tools.pyenv import probe
 
-__all__ = ["PACKAGE", "coverage_path", "forkserver_script", "plugin_dir", "plugin_name"]
+__all__ = ["PACKAGE", "coverage_path", "forkserver_script", "harness_command", "plugin_dir", "plugin_name"]
 
 PACKAGE = "suture_pytest_plugins"
 _HOME = "suture.tools."
 _MODULES = ("pytest_results_plugin", "coverage_plugin", "pytest_forkserver")
+_STANDALONE = ("harness",)  # run by path, never imported by name
 _made: dict[str, str] = {}
 
 
@@ -48,7 +50,7 @@ def plugin_dir() -> str:
         package.mkdir()
         (package / "__init__.py").write_text('"""suture\'s pytest plugins, copied for a foreign interpreter."""\n')
         here = Path(__file__).parent
-        for name in _MODULES:
+        for name in (*_MODULES, *_STANDALONE):
             shutil.copyfile(here / f"{name}.py", package / f"{name}.py")
         atexit.register(_cleanup, root)
         _made["plugins"] = root
@@ -64,6 +66,13 @@ def plugin_name(module: str) -> str:
 def forkserver_script() -> str:
     """pytest_forkserver's copy, run by file path (its directory holds only the plugin modules)."""
     return str(Path(plugin_dir()) / PACKAGE / "pytest_forkserver.py")
+
+
+def harness_command(python: str | None) -> list[str]:
+    """How to start optimize's timing harness under `python` (None or this one: as a module of suture)."""
+    if python in (None, sys.executable):
+        return [sys.executable, "-m", "suture.tools.harness"]
+    return [python, str(Path(plugin_dir()) / PACKAGE / "harness.py")]
 
 
 @functools.lru_cache(maxsize=None)
