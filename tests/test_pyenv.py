@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -54,9 +55,12 @@ def _site_packages(env_dir: Path) -> Path:
     return next((env_dir / "lib").glob("python*/site-packages"))
 
 
-def make_venv(where: Path, *, with_pytest: bool = True, marker: bool = True) -> Path:
-    """A venv at `where` (suture not installed in it); returns its python."""
-    venv.EnvBuilder(with_pip=False, symlinks=True).create(where)
+def make_venv(where: Path, *, with_pytest: bool = True, marker: bool = True, base: str | None = None) -> Path:
+    """A venv at `where` (suture not installed in it), made by `base` (default: this Python); its python."""
+    if base is None:
+        venv.EnvBuilder(with_pip=False, symlinks=True).create(where)
+    else:
+        subprocess.run([base, "-m", "venv", "--without-pip", str(where)], check=True, capture_output=True)
     site = _site_packages(where)
     extra = where / "extra"
     extra.mkdir()
@@ -305,3 +309,42 @@ def test_check_runs_the_covering_tests_under_the_projects_venv(project):
     assert report["environment"]["source"] == ".venv", done.stderr
     assert done.returncode == 0 and report["status"] == "clean", report
     assert report["tests"]["passed"] >= 1
+
+
+def test_without_coverage_for_that_python_localisation_uses_the_tracebacks(project, monkeypatch):
+    from suture.tools.localize import localize
+
+    python = str(project / ".venv" / "bin" / "python")
+    # As for a project Python of another version than suture's, without coverage.py of its own.
+    monkeypatch.setattr(pytest_shim, "coverage_path", lambda p: None if p == python else [])
+    found = localize(project, test_cmd=[python, "-m", "pytest"])
+    assert found.failing == ["test_calc.py::test_add"]
+    assert found.ranking[0].symbol == "add" and found.ranking[0].path == "calc.py"
+    assert "per-test coverage was not recorded" in found.notes[0] and "failing lines call" in found.notes[0]
+    assert not found.spectra.lines  # nothing was traced
+
+
+def _other_python() -> str | None:
+    """A CPython of another minor version than this one that suture's coverage supports, if installed."""
+    for minor in (13, 12):
+        if minor == sys.version_info[1]:
+            continue
+        places = [shutil.which(f"python3.{minor}"), f"/usr/bin/python3.{minor}",
+                  *map(str, sorted(Path.home().glob(f".pyenv/versions/3.{minor}.*/bin/python3.{minor}")))]
+        for found in places:
+            if found and pyenv.probe(found) is not None:
+                return found
+    return None
+
+
+@pytest.mark.skipif(_other_python() is None, reason="no other Python version on this machine")
+def test_another_python_version_gets_suture_coverage_with_the_python_tracer(tmp_path):
+    repo = init_repo(tmp_path / "repo", {**BUGGY, ".gitignore": ".venv/\n"})
+    python = make_venv(repo / ".venv", base=_other_python())
+    found = pyenv.probe(str(python))
+    assert found["version"].split(".")[:2] != [str(n) for n in sys.version_info[:2]] and not found["coverage"]
+    done = suture("localize", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["environment"]["version"] == found["version"]
+    assert report["ranking"][0]["symbol"] == "add" and report["notes"] == []  # spectra, not the fallback

@@ -84,6 +84,17 @@ def omit_globs(root: str) -> list[str]:
     return globs
 
 
+def _core() -> str:
+    """coverage.py's C tracer, or its pure-Python one where the C tracer does not load: suture's own
+    coverage lent to a project Python of another version (tools/pytest_shim.py). Both record every
+    context fully (see below); the Python one is slower."""
+    try:
+        from coverage.tracer import CTracer  # noqa: F401
+    except ImportError:
+        return "pytrace"
+    return "ctrace"
+
+
 class _Recorder:
     """Owns the coverage.py object for one pytest process."""
 
@@ -103,7 +114,7 @@ class _Recorder:
         )
         # coverage.py's sys.monitoring core (Python 3.12+) drops lines already seen in an earlier
         # context, so per-test data would be wrong; the C tracer records every context fully.
-        self.cov.set_option("run:core", "ctrace")
+        self.cov.set_option("run:core", _core())
         self.cov.erase()
         self.saved = False
         self.context = ""

@@ -35,6 +35,7 @@ tree's own code; nothing is taken from elsewhere.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import tempfile
@@ -180,9 +181,12 @@ def localize(
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
             passing = [n for n in run.passed if n not in flaky]
             frames = {n: run.outcomes[n].frames for n in failing}
-            line_scores = _frame_scores(failing, frames) if notes else spectra.scores(failing, passing, formula)
             symbols_of = _symbol_source(tree, index)
             messages = {n: run.outcomes[n].message for n in failing}
+            if notes:  # no coverage for that Python: what the failures name stands in for the spectra
+                line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
+            else:
+                line_scores = spectra.scores(failing, passing, formula)
             ranking = _rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
     except (WorkspaceError, TestRunError) as error:
         raise LocalizeError(str(error)) from None
@@ -198,24 +202,53 @@ def _coverage_notes(command: Any) -> list[str]:
     python = pytest_interpreter(command)
     if python is None or python == sys.executable or pytest_shim.coverage_path(python) is not None:
         return []
-    return [f"per-test coverage was not recorded: {python} has no coverage.py and is not Python "
-            f"{sys.version_info[0]}.{sys.version_info[1]} like suture, whose copy is lent only to the same version; "
-            "the ranking comes from the failing tests' tracebacks alone (install coverage there for spectra)."]
+    return [f"per-test coverage was not recorded: {python} has no coverage.py and suture's cannot run on its "
+            "Python version; the ranking comes from the failing tests' tracebacks and the functions their failing "
+            "lines call (install coverage there for spectra)."]
 
 
-def _frame_scores(failing: list[str], frames: dict[str, list[Any]]) -> dict[Line, float]:
-    """Line scores from tracebacks alone (no coverage): the share of failing tests whose traceback
-    holds the line, the innermost in-repo frame counting fully and its callers half."""
+def _failure_scores(tree: Path, failing: list[str], frames: dict[str, list[Any]], messages: dict[str, str],
+                    symbols_of: Callable[[str], list[Symbol]], read_text: Callable[[str], str]) -> dict[Line, float]:
+    """Line scores without coverage, from what each failure names: the innermost in-repo frame of
+    its traceback (1), the callers (0.5), and the functions called on the test's failing line or
+    named in its message (0.5; a wrong value fails in the test, not where it was made). Each score
+    is the share of failing tests that point there."""
     scores: dict[Line, float] = defaultdict(float)
+    by_name: dict[str, list[Symbol]] | None = None
     for nodeid in failing:
-        inside = [f for f in frames.get(nodeid, ()) if not _outside(f.path)]
+        test_frames = list(frames.get(nodeid, ()))
         seen: dict[Line, float] = {}
-        for depth, frame in enumerate(reversed(inside)):
-            key = (frame.path, frame.line)
-            seen[key] = max(seen.get(key, 0.0), 1.0 if depth == 0 else 0.5)
+        for depth, frame in enumerate(reversed([f for f in test_frames if not _outside(f.path)])):
+            seen[(frame.path, frame.line)] = max(seen.get((frame.path, frame.line), 0.0), 1.0 if depth == 0 else 0.5)
+        in_tree = [f for f in test_frames if not Path(f.path).is_absolute()]
+        if in_tree:
+            if by_name is None:
+                by_name = defaultdict(list)
+                for path in _source_files(tree):
+                    for symbol in symbols_of(path):
+                        if symbol.kind != CLASS:
+                            by_name[symbol.name].append(symbol)
+            crash = in_tree[-1]
+            named = _identifiers(_line(read_text, crash.path, crash.line)) | _identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
+            for name in named:
+                for symbol in by_name.get(name, ()):
+                    key = (symbol.path, symbol.start_line)
+                    seen[key] = max(seen.get(key, 0.0), 0.5)
         for key, value in seen.items():
             scores[key] += value / len(failing)
     return dict(scores)
+
+
+def _source_files(tree: Path) -> list[str]:
+    """The tree's non-test Python files, repo-relative (virtualenvs and hidden directories left out)."""
+    found = []
+    for root, dirs, files in os.walk(tree):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in ("venv", "env", "node_modules", "__pycache__")]
+        for name in files:
+            rel = (Path(root) / name).relative_to(tree).as_posix()
+            if name.endswith(".py") and not is_test_path(rel):
+                found.append(rel)
+    return sorted(found)
 
 
 def select_tests(spectra: Spectra, changed: Sequence[tuple[str, int, int]]) -> list[str]:

@@ -9,12 +9,13 @@ copied into a private directory as the package `suture_pytest_plugins`; that dir
 appended to the run's PYTHONPATH, where its unusual name shadows nothing. `optimize`'s timing
 harness (tools/harness.py, standard library only) is copied beside them and run by its path.
 
-Coverage for localisation, when the project's interpreter lacks it: coverage.py's tracer is a
-C extension built for one Python version, so suture's own copy is lent (its `coverage` package
-directory alone, appended to PYTHONPATH) only to an interpreter of the same major.minor
-version. Otherwise the tests run without per-test coverage and localisation ranks from the
-failing tests' tracebacks alone (tools/localize.py says so); installing coverage in the project's
-environment, or choosing another interpreter with --python, brings the spectra back.
+Coverage for localisation, when the project's interpreter lacks it: suture's own coverage.py is
+lent (its `coverage` package directory alone, appended to PYTHONPATH) to an interpreter of a
+Python version that release supports (its Requires-Python). Its C tracer is built for suture's
+version only, so another version traces with coverage's pure-Python tracer (slower, the same
+per-test data; coverage_plugin picks it). A Python outside that range runs the tests without
+per-test coverage, and localisation ranks from what the failures name (tools/localize.py says
+so); installing coverage in the project's environment, or another --python, brings the spectra back.
 """
 
 from __future__ import annotations
@@ -93,9 +94,22 @@ def _lent_coverage() -> str:
     return _made["coverage"]
 
 
+def _supported(version: str) -> bool:
+    """Does suture's coverage.py release run on this Python version (its Requires-Python floor)?"""
+    from importlib import metadata
+
+    wanted = [int(n) for n in version.split(".")[:2]]
+    required = metadata.metadata("coverage").get("Requires-Python") or ""
+    floor = next((part.strip()[2:] for part in required.split(",") if part.strip().startswith(">=")), "")
+    try:
+        return wanted >= [int(n) for n in floor.split(".")[:2]] if floor else wanted == list(sys.version_info[:2])
+    except ValueError:
+        return wanted == list(sys.version_info[:2])
+
+
 def coverage_path(python: str) -> list[str] | None:
     """PYTHONPATH entries that let `python` import coverage: [] when it has its own, suture's own
-    coverage when the Python versions match, None when per-test coverage cannot be had there.
+    coverage when it supports that Python's version, None when per-test coverage cannot be had there.
 
     An interpreter that cannot be probed (an explicit `.venv/bin/pytest` script) gets [] and
     is trusted as before.
@@ -103,6 +117,6 @@ def coverage_path(python: str) -> list[str] | None:
     facts = _facts(python)
     if facts is None or facts[1]:
         return []
-    if facts[0].split(".")[:2] == [str(n) for n in sys.version_info[:2]]:
+    if _supported(facts[0]):
         return [_lent_coverage()]
     return None
