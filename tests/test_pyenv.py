@@ -113,6 +113,9 @@ def test_find_python_order(project, tmp_path, monkeypatch):
     assert pyenv.find_python(project).source == ".venv"
     chosen = pyenv.find_python(project, sys.executable)
     assert (chosen.source, chosen.own) == ("--python", True)
+    assert pyenv.find_python(project, str(tmp_path / "active")).python == str(other)  # a venv's directory
+    with pytest.raises(pyenv.PythonEnvError, match="did not run as a Python"):
+        pyenv.find_python(project, shutil.which("true"))
     bare = init_repo(tmp_path / "bare", {"test_x.py": "def test_x():\n    pass\n"})
     monkeypatch.delenv("VIRTUAL_ENV")
     assert pyenv.find_python(bare).source == "suture"
@@ -348,3 +351,25 @@ def test_another_python_version_gets_suture_coverage_with_the_python_tracer(tmp_
     report = json.loads(done.stdout.splitlines()[-1])
     assert report["environment"]["version"] == found["version"]
     assert report["ranking"][0]["symbol"] == "add" and report["notes"] == []  # spectra, not the fallback
+
+
+def test_poetry_and_hatch_environments(tmp_path, monkeypatch):
+    # poetry and hatch are not installed here: each is a stand-in script on PATH that answers the
+    # one question suture asks it, with a real venv's path.
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    envs = make_venv(tmp_path / "tool-env", marker=False).parent.parent
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool, question in (("poetry", "env info --path"), ("hatch", "env find")):
+        script = bin_dir / tool
+        script.write_text(f'#!/bin/sh\n[ "$*" = "{question}" ] && echo "{envs}" && exit 0\nexit 1\n')
+        script.chmod(0o755)
+    tests = {"test_x.py": "def test_x():\n    pass\n"}
+    poetry = init_repo(tmp_path / "p", {**tests, "pyproject.toml": "[tool.poetry]\nname = 'p'\n"})
+    hatch = init_repo(tmp_path / "h", {**tests, "pyproject.toml": "[tool.hatch.envs.default]\n"})
+    monkeypatch.setenv("PATH", str(bin_dir))
+    assert pyenv.find_python(poetry).source == "poetry"
+    assert pyenv.find_python(hatch).python == str(envs / "bin" / "python")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    fallback = pyenv.find_python(poetry)
+    assert fallback.source == "suture" and "poetry is not on PATH" in fallback.sentence()

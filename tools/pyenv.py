@@ -152,10 +152,12 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
 
     if chosen:
         python = _explicit(chosen, Path.cwd() if chosen_source == "--python" else repo)
+        if os.path.isdir(python):  # an environment's directory (--python .venv): its interpreter
+            python = str(_env_python(Path(python)))
         found = probe(python, repo)
         if found is None:
             raise PythonEnvError(f"{chosen_source} {chosen} is not a Python interpreter that runs "
-                                 f"({'no such file' if not os.path.exists(python) else 'it failed to start'}); "
+                                 f"({'no such file' if not os.path.exists(python) else 'it did not run as a Python'}); "
                                  f"{FIX_HINT}.")
         return make(python, chosen_source, found)
 
