@@ -373,3 +373,47 @@ def test_poetry_and_hatch_environments(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
     fallback = pyenv.find_python(poetry)
     assert fallback.source == "suture" and "poetry is not on PATH" in fallback.sentence()
+
+
+def test_setup_errors_grouped_by_cause_from_a_real_run(tmp_path):
+    from suture.tools.setup_errors import group_setup_errors, summary
+    from suture.tools.testrun import run_tests
+
+    repo = init_repo(tmp_path / "svc", {"test_net.py": """\
+        import socket
+
+        import pytest
+
+
+        @pytest.fixture
+        def server():
+            with socket.socket() as probe:  # a port nothing listens on
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+            return socket.create_connection(("127.0.0.1", port), timeout=2)
+
+
+        def test_ping(server):
+            pass
+
+
+        def test_pong(server):
+            pass
+
+
+        def test_plugin(missing_fixture):
+            pass
+
+
+        def test_a_plain_failure():
+            assert False
+        """})
+    run = run_tests(repo)
+    groups = group_setup_errors(run)
+    assert [(g.why, g.tests) for g in groups] == [
+        ("a service they connect to is not reachable", ["test_net.py::test_ping", "test_net.py::test_pong"]),
+        ("a fixture they ask for is not defined (a pytest plugin that is not installed?)", ["test_net.py::test_plugin"]),
+    ]
+    assert groups[0].cause.startswith("ConnectionRefusedError")
+    said = summary(groups)
+    assert said.startswith("3 tests error at set-up") and "test_net.py::test_a_plain_failure" not in said
