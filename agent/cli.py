@@ -468,6 +468,7 @@ def verify(
     bound: Optional[int] = typer.Option(None, "--bound", metavar="N", help="Search bound in each backend's unit: CrossHair iterations, Hypothesis examples, ESBMC unwindings."),
     time_limit: float = typer.Option(30.0, "--time-limit", metavar="S", help="Wall-clock seconds for all backends together."),
     float_policy: str = typer.Option("exact", "--floats", metavar="POLICY", help="How equivalence compares floats: exact or isclose."),
+    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="The project's interpreter, whose packages the verifier imports after suture's own (default: detected as for fix)."),
     as_json: bool = JsonOption,
 ) -> None:
     """Bounded verification of one function (CrossHair, Hypothesis, ESBMC); every counterexample is replayed (Python in CPython, C compiled with sanitizers).
@@ -481,10 +482,13 @@ def verify(
     if float_policy not in ("exact", "isclose"):
         raise SutureExit(f"unknown --floats {float_policy!r}; use exact or isclose.")
     root = guard.resolve_repo(repo)
+    from suture.agent.environment import project_environment
+
+    environment, _ = project_environment(root, _settings(root, python=python), None, tests=False)
     with render.status("verifying", enabled=sys.stderr.isatty()):
         outcome = run_verify(root, target, against=against, mode=mode, bound=bound, time_limit=time_limit,
                              float_policy=float_policy)
-    report = outcome.to_dict()
+    report = {**outcome.to_dict(), "environment": environment.to_dict()}
     if as_json:
         render.print_json(report)
     else:

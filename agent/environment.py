@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.exitcodes import SutureExit
-from suture.tools.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest
+from suture.tools.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest, share_site_packages
 from suture.tools.testrun import TestRunError, bind_interpreter, detect_test_command
 
 __all__ = ["project_environment", "setting_source"]
@@ -28,17 +28,22 @@ def setting_source(settings: Any) -> str:
                                                                     "[tool.suture] python")
 
 
-def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool = True) -> tuple[PythonEnv, Any]:
+def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool = True,
+                        tests: bool = True) -> tuple[PythonEnv, Any]:
     """(the project's interpreter, the test command to run) for `repo`.
 
     A detected pytest, or a bare `pytest` in the given command, runs under that interpreter
-    and needs pytest there: without it, one sentence naming --python and --test-cmd (exit 2). When no tests are detected the command stays None and
+    and needs pytest there: without it, one sentence naming --python and --test-cmd (exit 2).
+    `tests=False` (verify): no test command, only the interpreter. Either way the verifier's
+    children of this process get the project's packages when they can (pyenv.share_site_packages). When no tests are detected the command stays None and
     the pipeline reports that as it always has.
     """
     given = test_cmd
     try:
         env = find_python(repo, settings.python, setting_source(settings))
-        if test_cmd is None:
+        if not tests:
+            pass
+        elif test_cmd is None:
             try:
                 detected = detect_test_command(repo, env.python)
             except TestRunError:
@@ -52,8 +57,9 @@ def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool =
             test_cmd = bind_interpreter(test_cmd, env.python)
     except PythonEnvError as error:
         raise SutureExit(str(error)) from None
+    shared = share_site_packages(env)
     # Said when it matters: the tests run under another Python than suture's, or a candidate was passed over.
-    if say and ((not env.own and test_cmd is not None and test_cmd is not given) or env.notes):
+    if say and ((not env.own and (shared or (test_cmd is not None and test_cmd is not given))) or env.notes):
         sys.stderr.write(f"suture: {env.sentence()}\n")
         sys.stderr.flush()
     return env, test_cmd

@@ -417,3 +417,21 @@ def test_setup_errors_grouped_by_cause_from_a_real_run(tmp_path):
     assert groups[0].cause.startswith("ConnectionRefusedError")
     said = summary(groups)
     assert said.startswith("3 tests error at set-up") and "test_net.py::test_a_plain_failure" not in said
+
+
+def test_verify_imports_the_projects_packages(project):
+    calc = project / "calc.py"
+    calc.write_text(calc.read_text() + "\n\ndef half(n: int) -> int:\n    r = projonly.ZERO + n // 2\n"
+                    "    assert r != 3\n    return r\n")
+    subprocess.run(["git", "commit", "-qam", "half"], cwd=project, check=True,
+                   env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                        "GIT_COMMITTER_EMAIL": "t@t"})
+    done = suture("verify", "calc.py::half", "--json", "--time-limit", "60", cwd=project)
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["environment"]["source"] == ".venv"
+    assert done.returncode == 1 and report["verdict"] == "counterexample", report
+    assert report["counterexample"]["inputs"]["n"] in ("6", "7")
+    # suture's own interpreter alone cannot import the project's package: an error, never a counterexample.
+    done = suture("verify", "calc.py::half", "--json", "--time-limit", "60", "--python", sys.executable, cwd=project)
+    report = json.loads(done.stdout.splitlines()[-1])
+    assert report["verdict"] != "counterexample" and "projonly" in json.dumps(report)

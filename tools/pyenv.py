@@ -18,33 +18,43 @@ A chosen interpreter that does not run is an error (one sentence naming --python
 Python would only turn it into a wall of import errors. A poetry or hatch project whose
 tool or environment is missing falls back, with a note, since many such projects are
 installed where suture runs.
+
+The other direction: the bounded verifier (CrossHair, Hypothesis) runs in suture's own
+interpreter and imports the project's code there. When the project's Python is another
+environment of the same version, `share_site_packages` names its site-packages, and
+`verifier_path` gives suture's verifier children a `sitecustomize` that appends them after
+suture's own: the project's dependencies import, suture's versions win where both have one.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture.tools.childenv import project_env
 
-__all__ = ["PythonEnv", "PythonEnvError", "find_python", "probe"]
+__all__ = ["PythonEnv", "PythonEnvError", "find_python", "probe", "share_site_packages", "verifier_path"]
 
 PROBE_TIMEOUT = 30.0
 TOOL_TIMEOUT = 60.0
 VENV_DIRS = (".venv", "venv", "env")
+PROJECT_SITE_ENV = "SUTURE_PROJECT_SITE"  # the project's site-packages, for the verifier's children
 FIX_HINT = "pass --python PATH to choose the interpreter, or --test-cmd CMD to run the tests your own way"
 
 # What the probe reports: enough to tell whether it is suture's own interpreter, and what it can run.
 _PROBE = (
-    "import json, os, sys, importlib.util as u; "
+    "import json, os, site, sys, importlib.util as u; "
     "print(json.dumps({'version': '%d.%d.%d' % sys.version_info[:3], 'prefix': os.path.realpath(sys.prefix), "
-    "'pytest': u.find_spec('pytest') is not None, 'coverage': u.find_spec('coverage') is not None}))"
+    "'pytest': u.find_spec('pytest') is not None, 'coverage': u.find_spec('coverage') is not None, "
+    "'site': site.getsitepackages()}))"
 )
 
 
@@ -61,6 +71,7 @@ class PythonEnv:
     has_pytest: bool
     has_coverage: bool
     notes: tuple[str, ...] = field(default=())  # candidates passed over, and why
+    site: tuple[str, ...] = field(default=())  # its site-packages directories
 
     def to_dict(self) -> dict[str, Any]:
         return {"python": self.python, "version": self.version, "source": self.source}
@@ -148,7 +159,8 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
 
     def make(python: str, source: str, found: dict[str, Any]) -> PythonEnv:
         return PythonEnv(python, str(found["version"]), source, found.get("prefix") == own,
-                         bool(found.get("pytest")), bool(found.get("coverage")), tuple(notes))
+                         bool(found.get("pytest")), bool(found.get("coverage")), tuple(notes),
+                         tuple(str(d) for d in found.get("site") or ()))
 
     if chosen:
         python = _explicit(chosen, Path.cwd() if chosen_source == "--python" else repo)
@@ -201,6 +213,46 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
             "pytest": importlib.util.find_spec("pytest") is not None,
             "coverage": importlib.util.find_spec("coverage") is not None}
     return make(sys.executable, "suture", here)
+
+
+def share_site_packages(env: PythonEnv) -> bool:
+    """Let this process's verifier children import the project's packages (see the module doc):
+    only from another environment of suture's own Python version, whose C extensions load here."""
+    same = env.version.split(".")[:2] == [str(n) for n in sys.version_info[:2]]
+    if env.own or not same or not env.site:
+        return False
+    os.environ[PROJECT_SITE_ENV] = os.pathsep.join(env.site)
+    return True
+
+
+_SITECUSTOMIZE = '''"""Made by suture (tools/pyenv.py): the project's site-packages after suture's own."""
+import importlib.machinery, os, site, sys
+
+_here = os.path.dirname(os.path.abspath(__file__))
+for _dir in os.environ.get("SUTURE_PROJECT_SITE", "").split(os.pathsep):
+    if _dir:
+        site.addsitedir(_dir)  # appended, with its .pth files (editable installs)
+# Any sitecustomize this one hides still runs.
+_spec = importlib.machinery.PathFinder.find_spec(
+    "sitecustomize", [p for p in sys.path if os.path.abspath(p or ".") != _here])
+if _spec is not None and _spec.origin and os.path.isfile(_spec.origin):
+    with open(_spec.origin, encoding="utf-8") as _fh:
+        exec(compile(_fh.read(), _spec.origin, "exec"), {"__name__": "sitecustomize", "__file__": _spec.origin})
+'''
+_bridge: list[str] = []
+
+
+def verifier_path() -> list[str]:
+    """PYTHONPATH entries for a verifier child: the sitecustomize above when the project's
+    packages are shared (share_site_packages), else none."""
+    if not os.environ.get(PROJECT_SITE_ENV):
+        return []
+    if not _bridge:
+        directory = tempfile.mkdtemp(prefix="suture-site-")
+        Path(directory, "sitecustomize.py").write_text(_SITECUSTOMIZE, encoding="utf-8")
+        atexit.register(shutil.rmtree, directory, True)
+        _bridge.append(directory)
+    return list(_bridge)
 
 
 def require_pytest(env: PythonEnv) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.tools.childenv import project_env
+from suture.tools.pyenv import verifier_path
 
 __all__ = [
     "BACKENDS",
@@ -404,7 +405,9 @@ def _kill_group(pgid: int) -> None:
 def child_env(*paths: Path) -> dict[str, str]:
     """The environment for a child Python that imports the target: its import roots first."""
     env = {k: v for k, v in project_env().items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
-    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    # The project's packages, after everything else, when its Python is another environment (tools/pyenv.py).
+    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+                                        + verifier_path())
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONHASHSEED"] = "0"
     return env
