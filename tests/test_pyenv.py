@@ -106,6 +106,8 @@ def test_find_python_order(project, tmp_path, monkeypatch):
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
     found = pyenv.find_python(project)
     assert (found.source, found.own, found.python) == (".venv", False, str(project / ".venv" / "bin" / "python"))
+    (project / "sub").mkdir()
+    assert pyenv.find_python(project / "sub").python == found.python  # from a sub-directory: up to the top
     other = make_venv(tmp_path / "active", marker=False)
     monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "active"))
     assert pyenv.find_python(project).python == str(other)

@@ -79,7 +79,7 @@ class PythonEnv:
     def sentence(self) -> str:
         """One line for stderr: which Python runs the project's code, and why that one."""
         why = {
-            "suture": "suture's own; the repo has no environment of its own",
+            "suture": "suture's own",
             "$VIRTUAL_ENV": "the active virtualenv",
             "poetry": "poetry's environment",
             "hatch": "hatch's default environment",
@@ -117,11 +117,24 @@ def _env_python(directory: Path) -> Path:
     return directory / "bin" / "python"
 
 
+def _up_to_top(repo: Path) -> list[Path]:
+    """`repo` and its parents up to the top of its git work tree (--repo may name a sub-directory)."""
+    found = []
+    for directory in (repo, *repo.parents):
+        found.append(directory)
+        if (directory / ".git").exists():
+            return found
+    return [repo]
+
+
 def _pyproject(repo: Path) -> str:
-    try:
-        return (repo / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+    """The nearest pyproject.toml's text, "" when there is none."""
+    for directory in _up_to_top(repo):
+        try:
+            return (directory / "pyproject.toml").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return ""
 
 
 def _tool_env(repo: Path, argv: list[str]) -> Path | None:
@@ -153,7 +166,7 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
     `chosen` is the user's --python (or `python` setting, named by `chosen_source`). Raises
     PythonEnvError with one sentence when the chosen interpreter, or the repo's venv, does not run.
     """
-    repo = Path(repo)
+    repo = Path(repo).resolve()
     own = _own_prefix()
     notes: list[str] = []
 
@@ -181,8 +194,7 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
             return make(python, "$VIRTUAL_ENV", found)
         notes.append(f"$VIRTUAL_ENV {active} has no working Python")
 
-    for name in VENV_DIRS:
-        directory = repo / name
+    for directory in (top / name for top in _up_to_top(repo) for name in VENV_DIRS):
         if not (directory / "pyvenv.cfg").is_file():
             continue
         python = str(_env_python(directory))
@@ -190,7 +202,7 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
         if found is None:
             raise PythonEnvError(f"the project's environment {directory} has no Python that runs ({python}); "
                                  f"recreate it, or {FIX_HINT}.")
-        return make(python, name, found)
+        return make(python, directory.name, found)
 
     pyproject = _pyproject(repo)
     for tool, marker, argv in (("poetry", "[tool.poetry]", ["poetry", "env", "info", "--path"]),
