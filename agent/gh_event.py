@@ -280,12 +280,17 @@ def _engine_words(settings: Any) -> str:
             else "the offline rule engine")
 
 
-def _fix_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline:
+def _fix_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _Pipeline | _Refusal:
+    from suture.agent.environment import project_environment
     from suture.agent.fix import FixOptions, run_fix
 
     settings = _settings(repo, inputs)
-    options = FixOptions(test_cmd=settings.test_cmd, issue_text=issue_text(trigger), time_limit=settings.time_limit,
-                         mode="print", model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost,
+    try:  # the project's own Python when the workflow made one (a .venv from `uv sync`, ...): tools/pyenv.py
+        environment, command = project_environment(repo, settings, settings.test_cmd)
+    except SutureExit as stop:
+        return _Refusal(f"suture cannot run its tests here: {stop.message}", stop.code)
+    options = FixOptions(test_cmd=command, environment=environment.to_dict(), issue_text=issue_text(trigger),
+                         time_limit=settings.time_limit, mode="print", model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost,
                          allow_paths=inputs.allowed_paths, map_tokens=settings.map_tokens)
     return _Pipeline(
         "a fix", options, run_fix,
