@@ -39,8 +39,10 @@ def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool =
     the pipeline reports that as it always has.
     """
     given = test_cmd
+    # A --test-cmd that is not a bare pytest runs as written: a broken venv must not stop it.
+    own_command = not tests or (test_cmd is not None and bind_interpreter(test_cmd, "python-of-the-project") == test_cmd)
     try:
-        env = find_python(repo, settings.python, setting_source(settings))
+        env = find_python(repo, settings.python, setting_source(settings), strict=not own_command)
         if not tests:
             pass
         elif test_cmd is None:

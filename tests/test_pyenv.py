@@ -176,6 +176,11 @@ def test_broken_repo_venv_is_one_sentence(tmp_path):
     assert done.returncode == 2
     assert "has no Python that runs" in done.stderr and "--python PATH" in done.stderr
     assert "--test-cmd" in done.stderr and "Traceback" not in done.stderr
+    # As the sentence says, a test command of one's own goes ahead (here: suture's own pytest, whose tests then
+    # cannot import the project's package, which is the repo's problem, not the venv's).
+    done = suture("localize", "--json", "--test-cmd", f"{sys.executable} -m pytest", cwd=repo)
+    assert "recreate it" not in done.stderr and "venv has no Python that runs" in done.stderr  # a note
+    assert "projonly" in done.stderr
 
 
 def test_python_setting_from_the_environment(project, tmp_path):

@@ -160,11 +160,13 @@ def _explicit(value: str, base: Path) -> str:
     return os.path.abspath(path if path.is_absolute() else base / path)
 
 
-def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--python") -> PythonEnv:
+def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--python", *,
+                strict: bool = True) -> PythonEnv:
     """The interpreter that runs the project's code in `repo`, and why that one (see the module doc).
 
     `chosen` is the user's --python (or `python` setting, named by `chosen_source`). Raises
-    PythonEnvError with one sentence when the chosen interpreter, or the repo's venv, does not run.
+    PythonEnvError with one sentence when the chosen interpreter, or (when `strict`: the tests
+    are to run under it) the repo's venv, does not run; not `strict`, a broken venv is a note.
     """
     repo = Path(repo).resolve()
     own = _own_prefix()
@@ -200,6 +202,9 @@ def find_python(repo: Path, chosen: str | None = None, chosen_source: str = "--p
         python = str(_env_python(directory))
         found = probe(python, repo)
         if found is None:
+            if not strict:
+                notes.append(f"{directory} has no Python that runs")
+                continue
             raise PythonEnvError(f"the project's environment {directory} has no Python that runs ({python}); "
                                  f"recreate it, or {FIX_HINT}.")
         return make(python, directory.name, found)
