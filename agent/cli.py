@@ -37,6 +37,7 @@ app.add_typer(config_app, name="config")
 
 RepoOption = typer.Option(None, "--repo", metavar="DIR", help="Directory to work on (default: the current one); inside a git work tree.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout; logs go to stderr.")
+PythonOption = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests and code (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own).")
 
 
 def handled(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -257,7 +258,7 @@ def fix(
     allow_path: list[str] = typer.Option([], "--allow-path", metavar="GLOB", help="Let the model edit these paths too (beyond the localised files); repeatable."),
     target: list[str] = typer.Option([], "--target", metavar="FILE.c[::FUNC]", help="Repair C code with ESBMC as the oracle (no tests needed): every function of FILE.c, or FUNC alone; repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
-    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
+    python: Optional[str] = PythonOption,
     hook: bool = typer.Option(False, "--hook", help="For git hooks (pre-push): exit 0 when no test fails at HEAD; when tests fail, print the fix if one is found and exit 1 so the push stops."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -369,7 +370,7 @@ def localize(
     failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
     top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
-    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
+    python: Optional[str] = PythonOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
@@ -538,7 +539,7 @@ def optimize(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
     rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
-    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
+    python: Optional[str] = PythonOption,
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
@@ -608,7 +609,7 @@ def check(
     paths: list[str] = typer.Argument(None, metavar="[PATH]...", help="Check only these staged files (default: every staged file)."),
     repo: Optional[str] = RepoOption,
     time_cap: float = typer.Option(20.0, "--time-cap", metavar="S", help="Hard limit in seconds; when reached the check stops, warns and passes (exit 0)."),
-    python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own)."),
+    python: Optional[str] = PythonOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check the staged changes before a commit (the pre-commit hook): parse, covering tests, bounded verifier.
