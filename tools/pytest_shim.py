@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from suture.tools.pyenv import probe
@@ -37,6 +38,7 @@ _HOME = "suture.tools."
 _MODULES = ("pytest_results_plugin", "coverage_plugin", "pytest_forkserver")
 _STANDALONE = ("harness",)  # run by path, never imported by name
 _made: dict[str, str] = {}
+_lock = threading.Lock()  # gates run in threads: one copy per process
 
 
 def _cleanup(path: str) -> None:
@@ -45,17 +47,21 @@ def _cleanup(path: str) -> None:
 
 def plugin_dir() -> str:
     """The directory (made once per process) holding the package with suture's plugin modules."""
-    if "plugins" not in _made:
-        root = tempfile.mkdtemp(prefix="suture-plugins-")
-        package = Path(root) / PACKAGE
-        package.mkdir()
-        (package / "__init__.py").write_text('"""suture\'s pytest plugins, copied for a foreign interpreter."""\n')
-        here = Path(__file__).parent
-        for name in (*_MODULES, *_STANDALONE):
-            shutil.copyfile(here / f"{name}.py", package / f"{name}.py")
-        atexit.register(_cleanup, root)
-        _made["plugins"] = root
-    return _made["plugins"]
+    with _lock:
+        return _made.get("plugins") or _make_plugin_dir()
+
+
+def _make_plugin_dir() -> str:
+    root = tempfile.mkdtemp(prefix="suture-plugins-")
+    package = Path(root) / PACKAGE
+    package.mkdir()
+    (package / "__init__.py").write_text('"""suture\'s pytest plugins, copied for a foreign interpreter."""\n')
+    here = Path(__file__).parent
+    for name in (*_MODULES, *_STANDALONE):
+        shutil.copyfile(here / f"{name}.py", package / f"{name}.py")
+    atexit.register(_cleanup, root)
+    _made["plugins"] = root
+    return root
 
 
 def plugin_name(module: str) -> str:
@@ -84,7 +90,9 @@ def _facts(python: str) -> tuple[str, bool] | None:
 
 def _lent_coverage() -> str:
     """A directory holding only suture's own `coverage` package (a link to it)."""
-    if "coverage" not in _made:
+    with _lock:
+        if "coverage" in _made:
+            return _made["coverage"]
         import coverage
 
         root = tempfile.mkdtemp(prefix="suture-coverage-")
