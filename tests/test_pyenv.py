@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import init_repo
+from conftest import QUADRATIC_DEDUPE, init_repo
 from suture.tools import pyenv, pytest_shim
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
@@ -291,8 +291,6 @@ def make_input(scale):
 
 
 def test_optimize_times_and_tests_under_the_projects_venv(tmp_path):
-    from tests.conftest import QUADRATIC_DEDUPE
-
     files = dict(QUADRATIC_DEDUPE)
     files["uniq/core.py"] = files["uniq/core.py"].replace("def dedupe", "import projonly\n\n\n        def dedupe", 1)
     repo = init_repo(tmp_path / "repo", {**files, ".gitignore": ".venv/\n"})
