@@ -25,7 +25,11 @@ line coverage, tools/coverage_plugin), lifted to functions and cached in
 cap: a test module that changed since is re-run alone with coverage and its entries
 replaced; a change to the test set-up (the test command, pytest configuration, conftest.py,
 helper files of the test tree) rebuilds the map with one run of the whole suite; a run the
-cap cuts off keeps the test modules it finished, and the next check goes on with the rest.
+cap cuts off keeps every test it finished (the map is saved per test, not per module), and the
+next check goes on with the rest: the module it cut (its node ids not mapped yet), then the modules
+it did not reach. A test the cap killed twice is left out of the map, said in a warning, until a
+check has more than twice its time to spare. Until the map is complete the changed functions are
+reported unchecked, in the text as in the JSON.
 Source files changing at HEAD keep the map: entries are keyed by function name, not line,
 so they survive edits around them (a test that has newly come to reach a function through
 a changed caller is only seen after the next rebuild).
@@ -55,16 +59,22 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
 from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.parse import parse_source
-from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT, is_test_path
 from suture.tools.gitstate import GitStateError, run_git
+from suture.tools.pytest_results_plugin import SKIP_ENV
 from suture.tools.spectra import Spectra
-from suture.tools.testrun import TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
+from suture.tools.testrun import TERM_GRACE_SECONDS, TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
 from suture.tools.verifier import Target, import_root, verify
 
-__all__ = ["CheckOutcome", "Finding", "run_check", "DEFAULT_TIME_CAP", "DEFAULT_BOUND"]
+__all__ = ["CheckOutcome", "Finding", "run_check", "summary", "DEFAULT_TIME_CAP", "DEFAULT_BOUND"]
 
 DEFAULT_TIME_CAP = 20.0
 DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, seconds not minutes
+# Seconds a test run the cap cuts off may take to stop and be read, kept back from its time: testrun's
+# SIGTERM grace; twice that for the coverage-map run, which the cap cuts routinely (a test inside a
+# long C call does not see SIGTERM, and testrun waits its grace twice before the SIGKILL).
+STOP_RESERVE = TERM_GRACE_SECONDS + 0.5
+MAP_STOP_RESERVE = 2 * TERM_GRACE_SECONDS + 0.5
 VERIFY_SECONDS = 4.0  # per function; the cap still rules
 MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
 MAP_VERSION = 2
@@ -166,6 +176,12 @@ class _Clock:
         if left < seconds:
             raise _OutOfTime(what)
         return left
+
+    def budget(self, what: str, reserve: float = STOP_RESERVE) -> float:
+        """Seconds to give a test run so that stopping it still ends within the cap (`reserve` is
+        kept back, at most a quarter of what is left), or _OutOfTime."""
+        left = self.need(1.0, what)
+        return left - min(reserve, left / 4)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -428,8 +444,16 @@ class _CoverageMap:
     functions: dict[str, dict[str, set[str]]]
     anywhere: dict[str, set[str]]
     setup_key: str
-    modules: dict[str, str]  # test module -> its blob when its tests last ran
+    modules: dict[str, str]  # test module -> its blob when all its tests last ran
     seconds: float = 0.0
+    # A test module the cap cut off mid-way -> its blob: the tests it finished are mapped, the next
+    # check runs the rest of it (its node ids not in `outcomes`).
+    partial: dict[str, str] = field(default_factory=dict)
+    # A test the cap killed while it ran -> [times it was killed, seconds its last run had]. Not mapped.
+    # Killed once, it may just have started late: the run that goes on with its module runs it again.
+    # Killed twice, it is slow: those runs skip it, and once nothing else is left it is tried again
+    # alone when more than twice that time is left (a larger cap).
+    cut: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def tests(self) -> list[str]:
@@ -445,10 +469,17 @@ class _CoverageMap:
         return found
 
     def drop(self, modules: set[str]) -> None:
-        """Forget the tests defined in these test modules."""
-        gone = {n for n in self.outcomes if n.split("::", 1)[0] in modules}
+        """Forget these test modules: their tests, whether they were mapped, their cut tests."""
+        self.forget({n for n in set(self.outcomes) | set(self.cut) if _module_of(n) in modules})
+        for path in modules:
+            self.modules.pop(path, None)
+            self.partial.pop(path, None)
+
+    def forget(self, gone: set[str]) -> None:
+        """Forget these tests (node ids)."""
         for nodeid in gone:
-            del self.outcomes[nodeid]
+            self.outcomes.pop(nodeid, None)
+            self.cut.pop(nodeid, None)
         for by_name in self.functions.values():
             for ids in by_name.values():
                 ids -= gone
@@ -456,6 +487,8 @@ class _CoverageMap:
             ids -= gone
 
     def merge(self, other: "_CoverageMap") -> None:
+        for nodeid in other.outcomes:
+            self.cut.pop(nodeid, None)  # a cut test that has now run to its end
         self.outcomes.update(other.outcomes)
         for path, by_name in other.functions.items():
             for name, ids in by_name.items():
@@ -474,6 +507,7 @@ class _CoverageMap:
                         "functions": {name: ids(found) for name, found in sorted(self.functions.get(path, {}).items())}}
                  for path in sorted(set(self.functions) | set(self.anywhere))}
         return {"version": MAP_VERSION, "setup_key": self.setup_key, "modules": self.modules,
+                "partial": self.partial, "cut": self.cut,
                 "seconds": round(self.seconds, 3), "tests": tests, "outcomes": [self.outcomes[n] for n in tests],
                 "files": files}
 
@@ -488,7 +522,8 @@ class _CoverageMap:
                          for p, entry in data["files"].items()}
             anywhere = {p: {tests[i] for i in entry["any"]} for p, entry in data["files"].items()}
             return cls(dict(zip(tests, data["outcomes"])), functions, anywhere, str(data["setup_key"]),
-                       dict(data["modules"]), float(data["seconds"]))
+                       dict(data["modules"]), float(data["seconds"]), dict(data.get("partial", {})),
+                       {str(n): [int(times), float(had)] for n, (times, had) in data.get("cut", {}).items()})
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None  # missing, from another version, or damaged: rebuilt
 
@@ -539,6 +574,10 @@ def _test_command(top: Path, snapshot: Path) -> list[str] | str | None:
         return detect_test_command(snapshot)
     except TestRunError:
         return None
+
+
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
 
 
 def _test_qualname(nodeid: str) -> tuple[str, str]:
@@ -623,6 +662,7 @@ def run_check(
     try:
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
+        report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
         _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
         # The tests cannot run at all (pytest or a plugin missing for the configured test_cmd): a setup
@@ -630,13 +670,65 @@ def run_check(
         raise SutureExit(f"the covering tests could not be run: {exc}") from None
     except _OutOfTime as stop:
         report["incomplete"] = True
+        report["stopped_before"] = stop.what
+        report["unchecked"] = [f"{u.path}::{u.symbol}" for u in _unchecked(units, report)]
         report["warnings"].append(
             f"the check stopped at its time cap of {time_cap:g} s before {stop.what}; "
-            "the rest of the staged changes went unchecked (raise it with --time-cap).")
+            f"{_went_unchecked(report['unchecked'])} (raise the cap with --time-cap).")
     finally:
         if snapshot is not None:
             snapshot.close()
+    cut = report["tests"].get("cut_tests")
+    if cut:
+        report["warnings"].append(
+            f"{_count(len(cut), 'test')} cut off by the time cap {'is' if len(cut) == 1 else 'are'} not in the "
+            f"coverage map yet ({_some(cut)}): a change only {'it reaches' if len(cut) == 1 else 'they reach'} goes "
+            "unnoticed; a later check with time to spare tries again (`suture check --time-cap 600` maps them at once).")
     return _finish(report, findings, clock)
+
+
+def _unchecked(units: list[_Unit], report: dict[str, Any]) -> list[_Unit]:
+    """The changed functions a check stopped by the cap left unchecked: all of them before their
+    covering tests ran, else those with contracts the verifier had not got to."""
+    if not report["tests"].get("done"):
+        return list(units)
+    verified = {(v["path"], v["symbol"]) for v in report["verifier"]}
+    return [u for u in units if u.has_contracts and (u.path, u.symbol) not in verified and not is_test_path(u.path)]
+
+
+def _went_unchecked(unchecked: list[str]) -> str:
+    if not unchecked:
+        return "every changed function had been checked"
+    return f"{'this changed function' if len(unchecked) == 1 else 'these changed functions'} went unchecked: {_some(unchecked, 5)}"
+
+
+def summary(outcome: CheckOutcome) -> str:
+    """The text the CLI prints: the findings, then whatever went unchecked; the same as the JSON report says."""
+    report = outcome.report
+    if outcome.findings:
+        count = len(outcome.findings)
+        lines = [f"suture check: {count} finding{'s' if count > 1 else ''} in the staged changes:"]
+        lines += [finding.render() for finding in outcome.findings]
+        if report["incomplete"]:
+            lines.append(f"The check is incomplete: it stopped before {report['stopped_before']}; "
+                         f"{_went_unchecked(report['unchecked'])}.")
+        return "\n".join(lines)
+    tests = report["tests"]
+    ran = tests.get("passed", 0)
+    held = sum(1 for v in report["verifier"] if v["verdict"] in ("no_counterexample_within_bound", "exhausted"))
+    said = ["nothing to check" if report["status"] == "nothing_to_check" else "no findings"]
+    if ran:
+        said.append(f"{ran} covering test{'s' if ran != 1 else ''} passed")
+    if held:
+        said.append(f"{held} changed contract{'s' if held != 1 else ''} held within the bound")
+    text = f"suture check: {', '.join(said)}"
+    if report["incomplete"]:
+        text += (f", but the check is incomplete: it stopped at its time cap before {report['stopped_before']}; "
+                 f"{_went_unchecked(report['unchecked'])}")
+    cut = tests.get("cut_tests")
+    if cut:
+        text += f" ({_count(len(cut), 'test')} cut off by the time cap not mapped yet: {_some(cut)})"
+    return text + f" ({report['seconds']:.1f} s)."
 
 
 def _repo_relative(top: Path, given: str) -> str:
@@ -704,7 +796,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
         return
 
     snapshot.apply(changes, contents, "staged")
-    left = clock.need(1.0, "running the covering tests")
+    left = clock.budget("running the covering tests")
     staged = run_tests(snapshot.root, test_cmd=command, nodeids=selected, timeout=left, reruns=1, env=_test_env())
     tests_report.update(ran=len(staged.outcomes), passed=len(staged.passed), staged_seconds=round(staged.seconds, 3))
     if staged.status == "timeout":
@@ -734,7 +826,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
     if not existing:
         return
     snapshot.apply(changes, contents, "head")
-    left = clock.need(1.0, "confirming at HEAD that the failing tests passed there")
+    left = clock.budget("confirming at HEAD that the failing tests passed there")
     at_head = run_tests(snapshot.root, test_cmd=command, nodeids=existing, timeout=left, env=_test_env())
     if at_head.status == "timeout":
         raise _OutOfTime(f"confirming at HEAD that {', '.join(existing[:3])} passed there")
@@ -792,10 +884,11 @@ def _tests_of_test_change(unit: _Unit, coverage_map: _CoverageMap, contents: dic
 def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock: _Clock,
                   tests_report: dict[str, Any]) -> _CoverageMap:
     """The cached map, brought up to date with HEAD's tests: reused as it is when no test module
-    changed, updated by re-running only the changed (or not yet mapped) test modules, rebuilt (the
-    whole suite) when the test set-up changed or there is no map yet.
+    changed, updated by running only the tests not mapped yet (of changed, new or half-mapped test
+    modules), rebuilt (the whole suite) when the test set-up changed or there is no map yet.
 
-    A run cut off by the time cap still saves the test modules it finished, so a suite slower
+    The map is saved per test: a run the cap cuts off keeps every test it finished, and the next
+    check goes on with the rest (the half-mapped module's remaining tests first), so a suite slower
     than the cap gets mapped over a few checks instead of never."""
     from suture.agent.runs import exclude_suture
 
@@ -804,54 +897,100 @@ def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock
     cache = top / MAP_FILE
     cached = _CoverageMap.load(cache)
     if cached is not None and cached.setup_key == setup_key:
-        stale = {path for path, blob in modules.items() if cached.modules.get(path) != blob}
-        gone = set(cached.modules) - set(modules)
-        if not stale and not gone:
-            tests_report["coverage_map"] = "reused"
-            return cached
-        cached.drop(stale | gone)
-        cached.modules = {path: blob for path, blob in cached.modules.items() if path in modules and path not in stale}
-        base, files, state = cached, sorted(stale), "updated"
-        what = f"updating the coverage map for the changed test files ({', '.join(sorted(stale)[:3])})"
+        base, whole, state = cached, False, "updated"
+        changed = {path for path, blob in {**base.partial, **base.modules}.items() if modules.get(path) != blob}
+        base.drop(changed)
     else:
-        base, files, state = _CoverageMap({}, {}, {}, setup_key, {}), [], "refreshed" if cached is None else "rebuilt"
-        what = ("building the coverage map of the tests at HEAD (the part that ran is saved and the next check "
-                "goes on from there; `suture check --time-cap 600` builds it at once)")
-    fresh, finished, complete = _coverage_run(snapshot, command, clock, modules, files, what)
-    base.merge(fresh)
-    base.modules.update({path: modules[path] for path in finished if path in modules})
-    base.seconds = fresh.seconds
+        base, whole, changed = _CoverageMap({}, {}, {}, setup_key, {}), True, set()
+        state = "refreshed" if cached is None else "rebuilt"
+    todo = [path for path in sorted(modules) if path not in base.modules]
+    # Tests the cap killed before are tried again once nothing else is left, given more time than they had.
+    retry = [] if todo else sorted(n for n, (_, had) in base.cut.items() if clock.left() > 2 * had + MAP_STOP_RESERVE)
+    if todo or retry:
+        slow = {n for n, (times, _) in base.cut.items() if times >= 2}
+        skip = set() if whole or not todo else {n for n in base.outcomes if _module_of(n) in todo} | slow
+        files = [] if whole else todo or retry
+        doing = ("building the coverage map of the tests at HEAD" if whole else
+                 f"mapping the tests not mapped yet ({', '.join((todo or retry)[:3])}{', ...' if len(todo or retry) > 3 else ''})")
+        built, killed, items, run = _coverage_run(snapshot, command, clock, files, skip, doing)
+        timed_out = run.status == "timeout"
+        base.merge(built)
+        for nodeid in killed:
+            base.cut[nodeid] = [base.cut.get(nodeid, [0, 0.0])[0] + 1, round(run.seconds, 3)]
+        # A module is finished when every test the run was to run of it finished (its other tests
+        # were mapped or skipped as slow before); unfinished ones that got somewhere are half-mapped.
+        if items is not None:
+            left_over = {_module_of(n) for n in items if n not in built.outcomes}
+            for path in todo:
+                if path not in left_over:
+                    base.modules[path] = modules[path]
+                    base.partial.pop(path, None)
+                elif any(_module_of(n) == path for n in built.outcomes):
+                    base.partial[path] = modules[path]
+        base.seconds = run.seconds
+        tests_report["map_seconds"] = round(run.seconds, 3)
+    elif not changed:
+        tests_report["coverage_map"] = "reused"
+        _report_gaps(base, modules, tests_report)
+        return base
+    else:
+        timed_out = False
     exclude_suture(top)
     try:
         base.save(cache)
     except OSError:
         pass  # a read-only checkout: the check still works, it just cannot reuse the map
     tests_report["coverage_map"] = state
-    tests_report["map_seconds"] = round(fresh.seconds, 3)
-    if not complete:
-        raise _OutOfTime(what)
+    _report_gaps(base, modules, tests_report)
+    if timed_out:
+        unmapped = tests_report["unmapped_modules"]
+        if unmapped:
+            raise _OutOfTime(
+                f"the coverage map of the tests at HEAD was complete ({_count(len(unmapped), 'test module')} of "
+                f"{len(modules)} not mapped yet: {_some(unmapped)}; each check maps more of them, "
+                "`suture check --time-cap 600` maps them at once)")
+        raise _OutOfTime(f"re-running the tests the cap had cut off ({_some(retry)})" if retry else "running the covering tests")
     return base
 
 
-def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, modules: dict[str, str], files: list[str],
-                  what: str) -> tuple[_CoverageMap, set[str], bool]:
-    """One pytest run at HEAD with per-test coverage, of `files` (test modules) or the whole suite:
-    its map, the test modules it finished, and whether that is all of them (the cap did not cut it off)."""
-    left = clock.need(1.0, what)
+def _report_gaps(coverage_map: _CoverageMap, modules: dict[str, str], tests_report: dict[str, Any]) -> None:
+    tests_report["unmapped_modules"] = [path for path in sorted(modules) if path not in coverage_map.modules]
+    tests_report["cut_tests"] = sorted(coverage_map.cut)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    names = list(names)
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, files: list[str], skip: set[str],
+                  what: str) -> tuple[_CoverageMap, list[str], list[str] | None, TestRun]:
+    """One pytest run at HEAD with per-test coverage, of `files` (test modules or node ids) or the
+    whole suite, leaving out the tests in `skip`: the map of the tests it finished, the tests the
+    cap killed while they ran, the tests it was to run (None: it was stopped before it knew), the run."""
+    budget = clock.budget(what, MAP_STOP_RESERVE)
     work = Path(tempfile.mkdtemp(prefix="coverage-", dir=snapshot.parent))
     coverage_file = work / "coverage.db"
-    run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
-                    extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
+    items_file = work / "items.txt"
+    env = {ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root), ENV_ITEMS: str(items_file)}
+    if skip:
+        (work / "skip.txt").write_text("\n".join(sorted(skip)) + "\n", encoding="utf-8")
+        env[SKIP_ENV] = str(work / "skip.txt")
+    run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=budget,
+                    pytest_plugins=[COVERAGE_PLUGIN], extra_env=env, env=_test_env())
+    killed = [n for n, o in run.outcomes.items() if o.outcome == "timeout"] if run.status == "timeout" else []
     built = _build_map(snapshot.root, run, coverage_file, "", {})
-    wanted = set(files) if files else set(modules)
-    if run.status != "timeout":
-        return built, wanted, True
-    # pytest runs module after module: every module seen before the last one finished; the last
-    # one (cut off mid-way) and those never reached are left for the next check.
-    seen = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in run.outcomes))
-    finished = set(seen[:-1]) & wanted
-    built.drop({nodeid.split("::", 1)[0] for nodeid in built.outcomes} - finished)
-    return built, finished, False
+    built.forget(set(killed))
+    listed = sorted(work.glob(items_file.name + "*"))  # one file, or one per xdist worker
+    items = None if not listed else [n for f in listed if not f.name.endswith(".tmp")
+                                     for n in f.read_text(encoding="utf-8").splitlines()]
+    if items is None and run.status != "timeout":
+        items = list(built.outcomes)  # a run that ended without collecting (nothing left to run)
+    return built, killed, items, run
 
 
 def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],

@@ -323,7 +323,7 @@ def test_a_map_cut_off_by_the_cap_keeps_the_finished_test_modules_and_the_next_c
     stage(repo, {"calc/ops.py": BROKEN_ADD})
     done = check(repo, "--time-cap", "10")
     assert done.returncode == 0 and last_json(done)["incomplete"]
-    assert "the part that ran is saved" in done.stderr
+    assert "each check maps more of them" in done.stderr
     saved = json.loads((repo / ".suture/check/coverage-map.json").read_text())
     assert saved["tests"] == ["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
     assert list(saved["modules"]) == ["tests/test_ops.py"]
@@ -339,3 +339,52 @@ def test_a_map_cut_off_by_the_cap_keeps_the_finished_test_modules_and_the_next_c
     assert report["tests"]["coverage_map"] == "updated"
     assert done.returncode == 1
     assert {f["test"] for f in report["findings"]} == {"tests/test_ops.py::test_add", "tests/test_slow.py::test_add_slowly"}
+
+
+SLEEPY_TESTS = "import time\n\nfrom calc.ops import scale\n" + "".join(
+    f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.0)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(6))
+
+
+def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successive_checks(make_repo):
+    """One test module (six tests of a second each) takes longer than the whole cap: each check maps
+    the tests it finishes, the next goes on with the rest of that module, and once the map is complete
+    the changed function is checked. Until then text and JSON both say it went unchecked."""
+    repo = make_repo({**CALC, "tests/test_sleepy.py": SLEEPY_TESTS})
+    stage(repo, {"calc/ops.py": BROKEN_ADD})
+    cache = repo / ".suture/check/coverage-map.json"
+    mapped, saw_partial, texts = [], False, []
+    for attempt in range(16):
+        as_json = attempt % 2 == 0
+        done = suture("check", *(["--json"] if as_json else []), "--time-cap", "6", cwd=repo, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr  # a check cut by the cap never blocks
+        assert "Traceback" not in done.stderr
+        saved = json.loads(cache.read_text()) if cache.exists() else {"tests": [], "partial": {}, "modules": {}}
+        mapped.append(len(saved["tests"]))
+        saw_partial = saw_partial or "tests/test_sleepy.py" in saved["partial"]
+        if "tests/test_sleepy.py" in saved["modules"]:
+            break
+        # The map is not complete: the changed function went unchecked, and both outputs say so.
+        if as_json:
+            report = last_json(done)
+            assert report["status"] == "incomplete" and report["unchecked"] == ["calc/ops.py::add"]
+            assert report["tests"]["unmapped_modules"] == ["tests/test_sleepy.py"]
+        else:
+            texts.append(done.stdout)
+            assert "no findings, but the check is incomplete" in done.stdout
+            assert "1 test module of 2 not mapped yet: tests/test_sleepy.py" in done.stdout
+            assert "went unchecked: calc/ops.py::add" in done.stdout
+    else:
+        raise AssertionError(f"16 checks did not complete the map: tests mapped after each {mapped}")
+    assert mapped == sorted(mapped), mapped  # no check loses what an earlier one mapped
+    assert len(mapped) >= 2 and saw_partial, mapped  # the module was mapped in parts, kept between checks
+    assert texts, "no check printed text while the map was incomplete"
+
+    # The map is complete: the next check (a cap the covering tests fit in on a busy machine) uses it
+    # without mapping anything again (a test the small cap cut twice is retried alone) and blocks the bug.
+    done = suture("check", "--time-cap", "90", cwd=repo, timeout=200)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in done.stdout
+    saved = json.loads(cache.read_text())
+    assert sorted(saved["tests"]) == sorted(["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
+                                            + [f"tests/test_sleepy.py::test_sleepy_{i}" for i in range(6)])
+    assert saved["cut"] == {} and saved["partial"] == {}
