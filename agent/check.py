@@ -59,6 +59,7 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
 from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.parse import parse_source
+from suture.retrieval.search import innermost_symbol
 from suture.tools.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT, is_test_path
 from suture.tools.gitstate import GitStateError, run_git
 from suture.tools.pytest_results_plugin import SKIP_ENV
@@ -74,7 +75,7 @@ DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, 
 # SIGTERM grace; twice that for the coverage-map run, which the cap cuts routinely (a test inside a
 # long C call does not see SIGTERM, and testrun waits its grace twice before the SIGKILL).
 STOP_RESERVE = TERM_GRACE_SECONDS + 0.5
-MAP_STOP_RESERVE = 2 * TERM_GRACE_SECONDS + 0.5
+MAP_STOP_RESERVE = 2 * TERM_GRACE_SECONDS + 1.0
 VERIFY_SECONDS = 4.0  # per function; the cap still rules
 MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
 MAP_VERSION = 2
@@ -141,6 +142,7 @@ class _Change:
     new_mode: str
     old_lines: set[int] = field(default_factory=set)  # changed lines of the HEAD version
     new_lines: set[int] = field(default_factory=set)  # changed lines of the staged version
+    hunks: list[tuple[int, int, int, int]] = field(default_factory=list)  # (old start, count, new start, count)
 
 
 @dataclass
@@ -179,9 +181,9 @@ class _Clock:
 
     def budget(self, what: str, reserve: float = STOP_RESERVE) -> float:
         """Seconds to give a test run so that stopping it still ends within the cap (`reserve` is
-        kept back, at most a quarter of what is left), or _OutOfTime."""
+        kept back, at most a third of what is left), or _OutOfTime."""
         left = self.need(1.0, what)
-        return left - min(reserve, left / 4)
+        return left - min(reserve, left / 3)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -253,6 +255,7 @@ def _mark_lines(top: Path, base: str, changes: list[_Change]) -> None:
             # A pure deletion or insertion has no lines on one side; its other side names the function.
             current.old_lines.update(range(old_start, old_start + old_count))
             current.new_lines.update(range(new_start, new_start + new_count))
+            current.hunks.append((old_start, old_count, new_start, new_count))
 
 
 def _blobs(top: Path, shas: Sequence[str]) -> dict[str, bytes]:
@@ -349,23 +352,13 @@ def _symbols(path: str, data: bytes | None) -> list[Symbol]:
     return parse_source(path, "python", data)[0]
 
 
-def _innermost(symbols: list[Symbol], line: int) -> Symbol | None:
-    best = None
-    for symbol in sorted(symbols, key=lambda s: (s.start_line, -s.end_line)):
-        if symbol.start_line > line:
-            break
-        if line <= symbol.end_line:
-            best = symbol
-    return best
-
-
 def _owner(symbols: list[Symbol], line: int) -> Symbol | None:
     """The innermost function or method holding `line`; None for class bodies and module level."""
-    symbol = _innermost(symbols, line)
+    symbol = innermost_symbol(symbols, line)
     return None if symbol is None or symbol.kind == CLASS else symbol
 
 
-def _contracted(source: bytes | None, qualname: str) -> bool:
+def _contracted(source: bytes | ast.Module | None, qualname: str) -> bool:
     """Does the function declare a contract the verifier checks (crosshair_backend's rule)?"""
     if source is None:
         return False
@@ -373,27 +366,24 @@ def _contracted(source: bytes | None, qualname: str) -> bool:
     from suture.tools.verifier import find_function
 
     try:
-        func = find_function(ast.parse(source), qualname)
+        func = find_function(source if isinstance(source, ast.Module) else ast.parse(source), qualname)
     except (SyntaxError, ValueError):
         return False
     return func is not None and _has_contracts(func)
 
 
-def _code_lines(text: bytes | None, lines: set[int]) -> set[int]:
+def _code_lines(rows: list[bytes], lines: set[int]) -> set[int]:
     """The lines among `lines` that hold code: a blank line or a comment changes no behaviour."""
-    if text is None:
-        return set()
-    rows = text.split(b"\n")
     return {n for n in lines if 0 < n <= len(rows) and rows[n - 1].strip() and not rows[n - 1].lstrip().startswith(b"#")}
 
 
-def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> list[_Unit]:
-    old_symbols, new_symbols = _symbols(change.path, old), _symbols(change.path, new)
+def _changed_units(change: _Change, reading: "_Reading") -> list[_Unit]:
+    old_symbols, new_symbols = reading.symbols()
     old_names = {s.qualname for s in old_symbols}
     new_by_name = {s.qualname: s for s in new_symbols}
     units: dict[str, _Unit] = {}
-    for lines, symbols, text in ((change.new_lines, new_symbols, new), (change.old_lines, old_symbols, old)):
-        for line in sorted(_code_lines(text, lines)):
+    for lines, symbols, rows in ((change.new_lines, new_symbols, reading.new_rows), (change.old_lines, old_symbols, reading.old_rows)):
+        for line in sorted(_code_lines(rows, lines)):
             owner = _owner(symbols, line)
             name = owner.qualname if owner else MODULE
             if name in units:
@@ -404,8 +394,164 @@ def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> lis
                                 exists_head=name == MODULE or name in old_names)
     for unit in units.values():
         if unit.is_function and unit.exists_staged:
-            unit.has_contracts = _contracted(new, unit.symbol)
+            unit.has_contracts = _contracted(reading.new_tree(), unit.symbol)
     return sorted(units.values(), key=lambda u: (u.line, u.symbol))
+
+
+# ---------------------------------------------------------------- reading a staged file once
+
+LARGE_FILE = 1_000_000  # bytes: a larger staged file is read by the top-level statements around its changes
+# Column-0 lines that continue a compound statement rather than start one.
+_CONTINUATIONS = (b"else", b"elif", b"except", b"finally")
+
+
+@dataclass
+class _Window:
+    """Whole top-level statements around changed lines: `start` is the first line's number."""
+
+    old_start: int
+    old_text: bytes
+    new_start: int
+    new_text: bytes
+
+
+class _Reading:
+    """One staged .py file as the check reads it: each side compiled and parsed at most once.
+
+    A file larger than LARGE_FILE (a generated module of megabytes) is not compiled or parsed
+    whole: outside its hunks both sides are the same bytes, so reading the top-level statements
+    around the changes (its windows) decides the same questions at a cost that follows the change,
+    not the file. The staged file compiles exactly when the HEAD file does, once each staged
+    window compiles on its own and the HEAD windows did (which also shows their edges are real
+    statement boundaries). When the windows cannot be trusted (a `from __future__` import or a
+    module-level `global` inside, a window edge inside a string), the file is compiled whole in a
+    subprocess the cap can stop, and its changes are counted at module level.
+    """
+
+    def __init__(self, change: _Change, old: bytes | None, new: bytes | None) -> None:
+        self.change, self.old, self.new = change, old, new
+        self.old_rows = old.split(b"\n") if old is not None else []
+        self.new_rows = new.split(b"\n") if new is not None else []
+        self.large = max(len(old or b""), len(new or b"")) > LARGE_FILE
+        self.windows = _windows(change, self.old_rows, self.new_rows) if self.large and old and new else None
+        self._symbols: tuple[list[Symbol], list[Symbol]] | None = None
+        self._tree: ast.Module | None = None
+
+    def syntax_problem(self, clock: _Clock) -> tuple[tuple[int, str] | None, bool]:
+        """(the staged file's syntax error, whether the HEAD file compiled), within the cap."""
+        path = self.change.path
+        if self.windows is not None:
+            for window in self.windows:
+                problem = _syntax_error(window.new_text, path)
+                if problem is not None:
+                    return (problem[0] + window.new_start - 1, problem[1]), True  # the HEAD windows compiled
+            return None, True
+        if not self.large:
+            problem = _syntax_error(self.new or b"", path)
+            return problem, problem is not None and self.old is not None and _syntax_error(self.old, path) is None
+        problem = _syntax_error_bounded(self.new or b"", path, clock)
+        if problem is None:
+            return None, True
+        return problem, self.old is not None and _syntax_error_bounded(self.old, path, clock) is None
+
+    def symbols(self) -> tuple[list[Symbol], list[Symbol]]:
+        """The functions and classes of both sides (of the windows of a large file; none when a
+        large file's windows cannot be trusted: its changes then count at module level)."""
+        if self._symbols is None:
+            path = self.change.path
+            if not self.large:
+                self._symbols = (_symbols(path, self.old), _symbols(path, self.new))
+            elif self.windows is None:
+                self._symbols = ([], [])
+            else:
+                self._symbols = (
+                    [s for w in self.windows for s in _shifted(_symbols(path, w.old_text), w.old_start)],
+                    [s for w in self.windows for s in _shifted(_symbols(path, w.new_text), w.new_start)],
+                )
+        return self._symbols
+
+    def new_tree(self) -> ast.Module | None:
+        """The staged side's AST, parsed once, holding every changed function: of the file, or of a
+        large file's windows (None: it does not parse)."""
+        if self._tree is None:
+            source = self.new if self.windows is None else b"\n".join(w.new_text for w in self.windows)
+            try:
+                self._tree = ast.parse(source or b"") if not self.large or self.windows is not None else None
+            except (SyntaxError, ValueError):
+                self._tree = None
+        return self._tree
+
+
+def _shifted(symbols: list[Symbol], start: int) -> list[Symbol]:
+    from dataclasses import replace
+
+    return [replace(s, start_line=s.start_line + start - 1, end_line=s.end_line + start - 1) for s in symbols]
+
+
+def _starts_statement(lines: list[bytes], i: int) -> bool:
+    """Does line i (0-based) look like the start of a top-level statement? Checked afterwards by
+    compiling: a window whose HEAD text does not compile on its own is not used."""
+    text = lines[i]
+    if not text or text[:1] in b" \t#)]}'\"\r" or text.startswith(_CONTINUATIONS):
+        return False
+    if i > 0 and (lines[i - 1].startswith(b"@") or lines[i - 1].rstrip().endswith(b"\\")):
+        return False  # a decorated definition starts at its first decorator; a continued line goes on
+    return True
+
+
+def _windows(change: _Change, old_lines: list[bytes], new_lines: list[bytes]) -> list[_Window] | None:
+    """The changed top-level statements of both sides of a large file (given as lines), or None when
+    they cannot be trusted. Only for a file on both sides: a new one has no unchanged rest to lean on."""
+    if not change.hunks:
+        return None
+    spans: list[list[int]] = []  # [start, end) in HEAD's lines, 1-based
+    for old_start, old_count, _, _ in sorted(change.hunks):
+        first = old_start if old_count else old_start + 1  # an insertion goes after line old_start
+        last = old_start + old_count - 1 if old_count else old_start
+        start = first
+        while start > 1 and not _starts_statement(old_lines, start - 1):
+            start -= 1
+        end = last + 1
+        while end <= len(old_lines) and not _starts_statement(old_lines, end - 1):
+            end += 1
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+
+    def shift(line: int) -> int:
+        """A HEAD line number outside the hunks, in the staged file."""
+        return line + sum(nc - oc for os_, oc, _, nc in change.hunks if (os_ + oc if oc else os_ + 1) <= line)
+
+    windows = []
+    for start, end in spans:
+        old_text = b"\n".join(old_lines[start - 1 : end - 1])
+        new_start, new_end = shift(start), shift(end)
+        new_text = b"\n".join(new_lines[new_start - 1 : new_end - 1])
+        if b"__future__" in old_text + new_text or re.search(rb"^global ", old_text + b"\n" + new_text, re.M):
+            return None  # statements whose meaning depends on the rest of the module
+        if _syntax_error(old_text, change.path) is not None:
+            return None  # an edge fell inside a string or a bracket
+        windows.append(_Window(start, old_text, new_start, new_text))
+    return windows
+
+
+def _syntax_error_bounded(data: bytes, path: str, clock: _Clock) -> tuple[int, str] | None:
+    """_syntax_error in a subprocess the cap can stop (compile() of a huge file cannot be interrupted)."""
+    import subprocess
+    import sys
+
+    left = clock.need(1.0, f"compiling {path} (a file too large to read around its changes)")
+    script = ("import sys\ntry:\n compile(sys.stdin.buffer.read(), sys.argv[1], 'exec', dont_inherit=True)\n"
+              "except SyntaxError as e:\n print(e.lineno or 1); print(e.msg)\n"
+              "except (ValueError, RecursionError, MemoryError) as e:\n print(1); print(str(e) or type(e).__name__)\n")
+    try:
+        done = subprocess.run([sys.executable, "-W", "ignore", "-c", script, path], input=data, capture_output=True,
+                              timeout=max(0.5, left - STOP_RESERVE / 2))
+    except subprocess.TimeoutExpired:
+        raise _OutOfTime(f"compiling {path} (too large to read around its changes within the cap)") from None
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return (int(lines[0]), lines[1] if len(lines) > 1 else "invalid syntax") if lines and lines[0].isdigit() else None
 
 
 # ---------------------------------------------------------------- the coverage map
@@ -639,27 +785,38 @@ def run_check(
     contents = _blobs(top, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
     _mark_lines(top, head or EMPTY_TREE, python)
 
-    # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
-    for change in python:
-        if change.new_blob is None or change.new_mode == SYMLINK:
-            continue
-        problem = _syntax_error(contents.get(change.new_blob, b""), change.path)
-        if problem is None:
-            continue
-        before = contents.get(change.old_blob) if change.old_blob else None
-        if before is not None and _syntax_error(before, change.path) is not None:
-            report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
-            continue
-        findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
-    if findings:
-        report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
-        return _finish(report, findings, clock)
-
-    units = [u for c in python for u in _changed_units(
-        c, contents.get(c.old_blob) if c.old_blob else None, contents.get(c.new_blob) if c.new_blob else None)]
-    report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
+    readings = {c.path: _Reading(c, contents.get(c.old_blob) if c.old_blob else None,
+                                 contents.get(c.new_blob) if c.new_blob else None) for c in python}
+    units: list[_Unit] | None = None
     snapshot = None
     try:
+        # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
+        for change in python:
+            if change.new_blob is None or change.new_mode == SYMLINK:
+                continue
+            problem, blamed = readings[change.path].syntax_problem(clock)
+            if problem is None:
+                continue
+            if not blamed:
+                report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
+                continue
+            findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
+        if findings:
+            report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
+            return _finish(report, findings, clock)
+
+        found: list[_Unit] = []
+        for change in python:
+            reading = readings[change.path]
+            clock.need(0.5, f"reading the changed functions of {change.path}")
+            found += _changed_units(change, reading)
+            if reading.large:
+                report["notes"].append(
+                    f"{change.path} is large ({len(reading.new or reading.old or b'') / 1e6:.1f} MB): "
+                    + ("read by the top-level statements around its changes." if reading.windows is not None else
+                       "its changes could not be placed in their functions quickly and count as module level."))
+        units = found
+        report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
         report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
@@ -671,7 +828,8 @@ def run_check(
     except _OutOfTime as stop:
         report["incomplete"] = True
         report["stopped_before"] = stop.what
-        report["unchecked"] = [f"{u.path}::{u.symbol}" for u in _unchecked(units, report)]
+        report["unchecked"] = ([f"{u.path}::{u.symbol}" for u in _unchecked(units, report)] if units is not None
+                               else [c.path for c in python])  # stopped before its functions were known
         report["warnings"].append(
             f"the check stopped at its time cap of {time_cap:g} s before {stop.what}; "
             f"{_went_unchecked(report['unchecked'])} (raise the cap with --time-cap).")

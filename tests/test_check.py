@@ -388,3 +388,62 @@ def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successiv
     assert sorted(saved["tests"]) == sorted(["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
                                             + [f"tests/test_sleepy.py::test_sleepy_{i}" for i in range(6)])
     assert saved["cut"] == {} and saved["partial"] == {}
+
+
+def generated_module(megabytes: float) -> str:
+    """A generated module of many small functions (func_0, func_1, ...) of about that size."""
+    parts, size, n = ['"""Generated."""\n'], 0, 0
+    while size < megabytes * 1_000_000:
+        part = (f"\n\ndef func_{n}(x, y):\n    \"\"\"Generated function {n}.\"\"\"\n    total = x * {n % 97} + y\n"
+                f"    if total > {n}:\n        return total - {n % 13}\n    return total + {n % 7}\n")
+        parts.append(part)
+        size += len(part)
+        n += 1
+    return "".join(parts)
+
+
+def big_repo(make_repo) -> tuple[Path, str]:
+    source = generated_module(1.5)  # over the size from which check reads a file around its changes
+    repo = make_repo({
+        "gen/__init__.py": "",
+        "gen/big.py": source,
+        "tests/test_big.py": "from gen.big import func_1, func_2\n\n\ndef test_func_1():\n    assert func_1(2, 3) == 4\n\n\n"
+                             "def test_func_2():\n    assert func_2(2, 3) == 7\n",
+    })
+    return repo, source
+
+
+def test_a_multi_megabyte_module_is_read_around_its_change_with_the_right_lines(make_repo):
+    repo, source = big_repo(make_repo)
+    line = source.splitlines().index("    total = x * 1 + y") + 1
+    stage(repo, {"gen/big.py": source.replace("    total = x * 1 + y", "    total = x * 1 - y", 1)})
+    done = check(repo, "--time-cap", "120")
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = last_json(done)
+    [finding] = report["findings"]
+    assert (finding["path"], finding["symbol"], finding["line"]) == ("gen/big.py", "func_1", line - 2)
+    assert finding["test"] == "tests/test_big.py::test_func_1"
+    assert any("gen/big.py is large" in note and "around its changes" in note for note in report["notes"])
+
+    # A syntax error staged far down the file: found, at its own line.
+    lines = source.splitlines(keepends=True)
+    broken_at = max(i for i, text in enumerate(lines) if "if total >" in text) + 1
+    lines[broken_at - 1] = lines[broken_at - 1].replace("if total >", "if total >>> ")
+    stage(repo, {"gen/big.py": "".join(lines)})
+    done = check(repo, "--time-cap", "120")
+    assert done.returncode == 1, done.stdout + done.stderr
+    [finding] = last_json(done)["findings"]
+    assert (finding["kind"], finding["path"], finding["line"]) == ("parse", "gen/big.py", broken_at)
+
+
+def test_a_multi_megabyte_module_under_a_tiny_cap_says_what_went_unchecked(make_repo):
+    repo, source = big_repo(make_repo)
+    stage(repo, {"gen/big.py": source.replace("    total = x * 2 + y", "    total = x * 2 - y", 1)})
+    done = suture("check", "--time-cap", "1.5", cwd=repo, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr  # slow is never a reason to block
+    assert "Traceback" not in done.stderr
+    assert "no findings, but the check is incomplete" in done.stdout
+    assert "went unchecked: gen/big.py::func_2" in done.stdout
+    report = last_json(check(repo, "--time-cap", "1.5"))
+    assert report["status"] == "incomplete" and report["unchecked"] == ["gen/big.py::func_2"]
+    assert report["changed"] == [{"path": "gen/big.py", "symbol": "func_2", "line": source.splitlines().index("def func_2(x, y):") + 1}]
