@@ -762,7 +762,7 @@ def run_check(
     staged files. Raises SutureExit(BAD_INPUT) for input it cannot work on (not a git work
     tree, a bad cap); never writes to the user's working tree or index.
     """
-    if not time_cap > 0:
+    if not 0 < time_cap < float("inf"):  # nan and inf too: the cap is a real limit
         raise SutureExit("--time-cap must be a positive number of seconds.")
     clock = _Clock(time_cap)
     top = git_toplevel(Path(repo))

@@ -263,7 +263,10 @@ def test_nothing_staged_or_nothing_python_exits_0_and_bad_input_exits_2(make_rep
     done = suture("check", cwd=outside)
     assert done.returncode == 2
     assert "not inside a git work tree" in done.stderr and "Traceback" not in done.stderr
-    assert check(repo, "--time-cap", "0").returncode == 2
+    for cap in ("0", "-1", "-0.5", "nan", "inf"):
+        done = suture("check", f"--time-cap={cap}", cwd=repo)
+        assert done.returncode == 2, (cap, done.stdout, done.stderr)
+        assert done.stderr.strip() == "suture: --time-cap must be a positive number of seconds.", cap
 
 
 def test_a_real_git_commit_with_the_hook_is_blocked_then_goes_through(make_repo):
@@ -447,3 +450,17 @@ def test_a_multi_megabyte_module_under_a_tiny_cap_says_what_went_unchecked(make_
     report = last_json(check(repo, "--time-cap", "1.5"))
     assert report["status"] == "incomplete" and report["unchecked"] == ["gen/big.py::func_2"]
     assert report["changed"] == [{"path": "gen/big.py", "symbol": "func_2", "line": source.splitlines().index("def func_2(x, y):") + 1}]
+
+
+def test_a_multi_megabyte_module_changed_inside_a_string_falls_back_to_a_whole_compile(make_repo):
+    """A change inside a module-level string whose lines look like statements: the window around it
+    does not compile on its own, so the file is compiled whole (in a subprocess) and the change counts
+    at module level, said in a note."""
+    source = generated_module(1.2) + '\n\nTEMPLATE = """\ndef not_code(:\n    pass\nsize = 1\n"""\n'
+    repo = make_repo({"gen/__init__.py": "", "gen/big.py": source})
+    stage(repo, {"gen/big.py": source.replace("size = 1", "size = 2")})
+    done = check(repo, "--time-cap", "120")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["changed"] == [{"path": "gen/big.py", "symbol": "<module>", "line": source.splitlines().index("size = 1") + 1}]
+    assert any("could not be placed in their functions" in note for note in report["notes"])
