@@ -71,10 +71,12 @@ __all__ = ["CheckOutcome", "Finding", "run_check", "summary", "DEFAULT_TIME_CAP"
 
 DEFAULT_TIME_CAP = 20.0
 DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, seconds not minutes
-# Seconds a test run the cap cuts off may take to stop and be read, kept back from its time: testrun's
-# SIGTERM grace; twice that for the coverage-map run, which the cap cuts routinely (a test inside a
-# long C call does not see SIGTERM, and testrun waits its grace twice before the SIGKILL).
-STOP_RESERVE = TERM_GRACE_SECONDS + 0.5
+# Seconds kept back from a test run for stopping it and reading it when the cap cuts it off. The
+# coverage-map run, which the cap cuts routinely, gets testrun's whole SIGTERM-then-SIGKILL sequence
+# (a test inside a long C call, such as importing a huge module, does not see SIGTERM, and testrun
+# waits its grace twice before the SIGKILL). The covering-test runs, short and rarely cut, get a
+# second: one that the cap cuts while a test sits in C code can overrun by up to testrun's grace.
+STOP_RESERVE = 1.0
 MAP_STOP_RESERVE = 2 * TERM_GRACE_SECONDS + 1.0
 VERIFY_SECONDS = 4.0  # per function; the cap still rules
 MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
@@ -438,7 +440,8 @@ class _Reading:
         self._tree: ast.Module | None = None
 
     def syntax_problem(self, clock: _Clock) -> tuple[tuple[int, str] | None, bool]:
-        """(the staged file's syntax error, whether the HEAD file compiled), within the cap."""
+        """(the staged file's syntax error, whether it is blamed on the commit: the HEAD file
+        compiled or there was none), within the cap."""
         path = self.change.path
         if self.windows is not None:
             for window in self.windows:
@@ -446,13 +449,11 @@ class _Reading:
                 if problem is not None:
                     return (problem[0] + window.new_start - 1, problem[1]), True  # the HEAD windows compiled
             return None, True
-        if not self.large:
-            problem = _syntax_error(self.new or b"", path)
-            return problem, problem is not None and self.old is not None and _syntax_error(self.old, path) is None
-        problem = _syntax_error_bounded(self.new or b"", path, clock)
+        check = _syntax_error if not self.large else lambda data, name: _syntax_error_bounded(data, name, clock)
+        problem = check(self.new or b"", path)
         if problem is None:
             return None, True
-        return problem, self.old is not None and _syntax_error_bounded(self.old, path, clock) is None
+        return problem, self.old is None or check(self.old, path) is None  # a new file has no excuse
 
     def symbols(self) -> tuple[list[Symbol], list[Symbol]]:
         """The functions and classes of both sides (of the windows of a large file; none when a
