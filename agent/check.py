@@ -437,7 +437,7 @@ class _Reading:
         self.large = max(len(old or b""), len(new or b"")) > LARGE_FILE
         self.windows = _windows(change, self.old_rows, self.new_rows) if self.large and old and new else None
         self._symbols: tuple[list[Symbol], list[Symbol]] | None = None
-        self._tree: ast.Module | None = None
+        self._trees: dict[str, ast.Module | None] = {}
 
     def syntax_problem(self, clock: _Clock) -> tuple[tuple[int, str] | None, bool]:
         """(the staged file's syntax error, whether it is blamed on the commit: the HEAD file
@@ -474,13 +474,22 @@ class _Reading:
     def new_tree(self) -> ast.Module | None:
         """The staged side's AST, parsed once, holding every changed function: of the file, or of a
         large file's windows (None: it does not parse)."""
-        if self._tree is None:
-            source = self.new if self.windows is None else b"\n".join(w.new_text for w in self.windows)
+        return self._tree("new")
+
+    def old_tree(self) -> ast.Module | None:
+        """The same of the HEAD side."""
+        return self._tree("old")
+
+    def _tree(self, side: str) -> ast.Module | None:
+        if side not in self._trees:
+            whole = self.new if side == "new" else self.old
+            source = whole if self.windows is None else b"\n".join(
+                w.new_text if side == "new" else w.old_text for w in self.windows)
             try:
-                self._tree = ast.parse(source or b"") if not self.large or self.windows is not None else None
+                self._trees[side] = ast.parse(source) if source is not None and (not self.large or self.windows) else None
             except (SyntaxError, ValueError):
-                self._tree = None
-        return self._tree
+                self._trees[side] = None
+        return self._trees[side]
 
 
 def _shifted(symbols: list[Symbol], start: int) -> list[Symbol]:
@@ -821,7 +830,7 @@ def run_check(
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings)
         report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
-        _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
+        _check_contracts(snapshot, python, contents, readings, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
         # The tests cannot run at all (pytest or a plugin missing for the configured test_cmd): a setup
         # problem the user has to fix, not a finding and not a reason to pass silently.
@@ -1152,7 +1161,8 @@ def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, files: list[
     return built, killed, items, run
 
 
-def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],
+def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes],
+                     readings: dict[str, _Reading], units: list[_Unit],
                      clock: _Clock, bound: int, verify_seconds: float, report: dict[str, Any],
                      findings: list[Finding]) -> None:
     targets = [u for u in units if u.is_function and u.has_contracts and u.exists_staged and not is_test_path(u.path)]
@@ -1176,7 +1186,7 @@ def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict
     # A violation the HEAD version has as well is not this commit's doing.
     snapshot.apply(changes, contents, "head")
     for unit, verdict in found:
-        if unit.exists_head and _contracted((snapshot.root / unit.path).read_bytes(), unit.symbol):
+        if unit.exists_head and _contracted(readings[unit.path].old_tree(), unit.symbol):
             left = clock.need(1.0, f"confirming that {unit.symbol} met its contract at HEAD")
             before = verify(_target(snapshot.root, unit.path, unit.symbol), "contracts", bound=bound,
                             time_limit=min(verify_seconds, left - 0.5), backends=("crosshair",))
