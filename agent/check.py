@@ -25,7 +25,11 @@ line coverage, tools/coverage_plugin), lifted to functions and cached in
 cap: a test module that changed since is re-run alone with coverage and its entries
 replaced; a change to the test set-up (the test command, pytest configuration, conftest.py,
 helper files of the test tree) rebuilds the map with one run of the whole suite; a run the
-cap cuts off keeps the test modules it finished, and the next check goes on with the rest.
+cap cuts off keeps every test it finished (the map is saved per test, not per module), and the
+next check goes on with the rest: the module it cut (its node ids not mapped yet), then the modules
+it did not reach. A test the cap killed twice is left out of the map, said in a warning, until a
+check has more than twice its time to spare. Until the map is complete the changed functions are
+reported unchecked, in the text as in the JSON.
 Source files changing at HEAD keep the map: entries are keyed by function name, not line,
 so they survive edits around them (a test that has newly come to reach a function through
 a changed caller is only seen after the next rebuild).
@@ -55,16 +59,25 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
 from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.parse import parse_source
-from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.retrieval.search import innermost_symbol
+from suture.tools.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT, is_test_path
 from suture.tools.gitstate import GitStateError, run_git
+from suture.tools.pytest_results_plugin import SKIP_ENV
 from suture.tools.spectra import Spectra
-from suture.tools.testrun import TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
+from suture.tools.testrun import TERM_GRACE_SECONDS, TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
 from suture.tools.verifier import Target, import_root, verify
 
-__all__ = ["CheckOutcome", "Finding", "run_check", "DEFAULT_TIME_CAP", "DEFAULT_BOUND"]
+__all__ = ["CheckOutcome", "Finding", "run_check", "summary", "DEFAULT_TIME_CAP", "DEFAULT_BOUND"]
 
 DEFAULT_TIME_CAP = 20.0
 DEFAULT_BOUND = 10  # CrossHair iterations without new coverage: a small bound, seconds not minutes
+# Seconds kept back from a test run for stopping it and reading it when the cap cuts it off. The
+# coverage-map run, which the cap cuts routinely, gets testrun's whole SIGTERM-then-SIGKILL sequence
+# (a test inside a long C call, such as importing a huge module, does not see SIGTERM, and testrun
+# waits its grace twice before the SIGKILL). The covering-test runs, short and rarely cut, get a
+# second: one that the cap cuts while a test sits in C code can overrun by up to testrun's grace.
+STOP_RESERVE = 1.0
+MAP_STOP_RESERVE = 2 * TERM_GRACE_SECONDS + 1.0
 VERIFY_SECONDS = 4.0  # per function; the cap still rules
 MAX_VERIFIED = 6  # changed functions with contracts verified per check, in file order
 MAP_VERSION = 2
@@ -131,6 +144,7 @@ class _Change:
     new_mode: str
     old_lines: set[int] = field(default_factory=set)  # changed lines of the HEAD version
     new_lines: set[int] = field(default_factory=set)  # changed lines of the staged version
+    hunks: list[tuple[int, int, int, int]] = field(default_factory=list)  # (old start, count, new start, count)
 
 
 @dataclass
@@ -166,6 +180,12 @@ class _Clock:
         if left < seconds:
             raise _OutOfTime(what)
         return left
+
+    def budget(self, what: str, reserve: float = STOP_RESERVE) -> float:
+        """Seconds to give a test run so that stopping it still ends within the cap (`reserve` is
+        kept back, at most a third of what is left), or _OutOfTime."""
+        left = self.need(1.0, what)
+        return left - min(reserve, left / 3)
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -237,6 +257,7 @@ def _mark_lines(top: Path, base: str, changes: list[_Change]) -> None:
             # A pure deletion or insertion has no lines on one side; its other side names the function.
             current.old_lines.update(range(old_start, old_start + old_count))
             current.new_lines.update(range(new_start, new_start + new_count))
+            current.hunks.append((old_start, old_count, new_start, new_count))
 
 
 def _blobs(top: Path, shas: Sequence[str]) -> dict[str, bytes]:
@@ -333,23 +354,13 @@ def _symbols(path: str, data: bytes | None) -> list[Symbol]:
     return parse_source(path, "python", data)[0]
 
 
-def _innermost(symbols: list[Symbol], line: int) -> Symbol | None:
-    best = None
-    for symbol in sorted(symbols, key=lambda s: (s.start_line, -s.end_line)):
-        if symbol.start_line > line:
-            break
-        if line <= symbol.end_line:
-            best = symbol
-    return best
-
-
 def _owner(symbols: list[Symbol], line: int) -> Symbol | None:
     """The innermost function or method holding `line`; None for class bodies and module level."""
-    symbol = _innermost(symbols, line)
+    symbol = innermost_symbol(symbols, line)
     return None if symbol is None or symbol.kind == CLASS else symbol
 
 
-def _contracted(source: bytes | None, qualname: str) -> bool:
+def _contracted(source: bytes | ast.Module | None, qualname: str) -> bool:
     """Does the function declare a contract the verifier checks (crosshair_backend's rule)?"""
     if source is None:
         return False
@@ -357,27 +368,24 @@ def _contracted(source: bytes | None, qualname: str) -> bool:
     from suture.tools.verifier import find_function
 
     try:
-        func = find_function(ast.parse(source), qualname)
+        func = find_function(source if isinstance(source, ast.Module) else ast.parse(source), qualname)
     except (SyntaxError, ValueError):
         return False
     return func is not None and _has_contracts(func)
 
 
-def _code_lines(text: bytes | None, lines: set[int]) -> set[int]:
+def _code_lines(rows: list[bytes], lines: set[int]) -> set[int]:
     """The lines among `lines` that hold code: a blank line or a comment changes no behaviour."""
-    if text is None:
-        return set()
-    rows = text.split(b"\n")
     return {n for n in lines if 0 < n <= len(rows) and rows[n - 1].strip() and not rows[n - 1].lstrip().startswith(b"#")}
 
 
-def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> list[_Unit]:
-    old_symbols, new_symbols = _symbols(change.path, old), _symbols(change.path, new)
+def _changed_units(change: _Change, reading: "_Reading") -> list[_Unit]:
+    old_symbols, new_symbols = reading.symbols()
     old_names = {s.qualname for s in old_symbols}
     new_by_name = {s.qualname: s for s in new_symbols}
     units: dict[str, _Unit] = {}
-    for lines, symbols, text in ((change.new_lines, new_symbols, new), (change.old_lines, old_symbols, old)):
-        for line in sorted(_code_lines(text, lines)):
+    for lines, symbols, rows in ((change.new_lines, new_symbols, reading.new_rows), (change.old_lines, old_symbols, reading.old_rows)):
+        for line in sorted(_code_lines(rows, lines)):
             owner = _owner(symbols, line)
             name = owner.qualname if owner else MODULE
             if name in units:
@@ -388,8 +396,172 @@ def _changed_units(change: _Change, old: bytes | None, new: bytes | None) -> lis
                                 exists_head=name == MODULE or name in old_names)
     for unit in units.values():
         if unit.is_function and unit.exists_staged:
-            unit.has_contracts = _contracted(new, unit.symbol)
+            unit.has_contracts = _contracted(reading.new_tree(), unit.symbol)
     return sorted(units.values(), key=lambda u: (u.line, u.symbol))
+
+
+# ---------------------------------------------------------------- reading a staged file once
+
+LARGE_FILE = 1_000_000  # bytes: a larger staged file is read by the top-level statements around its changes
+# Column-0 lines that continue a compound statement rather than start one.
+_CONTINUATIONS = (b"else", b"elif", b"except", b"finally")
+
+
+@dataclass
+class _Window:
+    """Whole top-level statements around changed lines: `start` is the first line's number."""
+
+    old_start: int
+    old_text: bytes
+    new_start: int
+    new_text: bytes
+
+
+class _Reading:
+    """One staged .py file as the check reads it: each side compiled and parsed at most once.
+
+    A file larger than LARGE_FILE (a generated module of megabytes) is not compiled or parsed
+    whole: outside its hunks both sides are the same bytes, so reading the top-level statements
+    around the changes (its windows) decides the same questions at a cost that follows the change,
+    not the file. The staged file compiles exactly when the HEAD file does, once each staged
+    window compiles on its own and the HEAD windows did (which also shows their edges are real
+    statement boundaries). When the windows cannot be trusted (a `from __future__` import or a
+    module-level `global` inside, a window edge inside a string), the file is compiled whole in a
+    subprocess the cap can stop, and its changes are counted at module level.
+    """
+
+    def __init__(self, change: _Change, old: bytes | None, new: bytes | None) -> None:
+        self.change, self.old, self.new = change, old, new
+        self.old_rows = old.split(b"\n") if old is not None else []
+        self.new_rows = new.split(b"\n") if new is not None else []
+        self.large = max(len(old or b""), len(new or b"")) > LARGE_FILE
+        self.windows = _windows(change, self.old_rows, self.new_rows) if self.large and old and new else None
+        self._symbols: tuple[list[Symbol], list[Symbol]] | None = None
+        self._trees: dict[str, ast.Module | None] = {}
+
+    def syntax_problem(self, clock: _Clock) -> tuple[tuple[int, str] | None, bool]:
+        """(the staged file's syntax error, whether it is blamed on the commit: the HEAD file
+        compiled or there was none), within the cap."""
+        path = self.change.path
+        if self.windows is not None:
+            for window in self.windows:
+                problem = _syntax_error(window.new_text, path)
+                if problem is not None:
+                    return (problem[0] + window.new_start - 1, problem[1]), True  # the HEAD windows compiled
+            return None, True
+        check = _syntax_error if not self.large else lambda data, name: _syntax_error_bounded(data, name, clock)
+        problem = check(self.new or b"", path)
+        if problem is None:
+            return None, True
+        return problem, self.old is None or check(self.old, path) is None  # a new file has no excuse
+
+    def symbols(self) -> tuple[list[Symbol], list[Symbol]]:
+        """The functions and classes of both sides (of the windows of a large file; none when a
+        large file's windows cannot be trusted: its changes then count at module level)."""
+        if self._symbols is None:
+            path = self.change.path
+            if not self.large:
+                self._symbols = (_symbols(path, self.old), _symbols(path, self.new))
+            elif self.windows is None:
+                self._symbols = ([], [])
+            else:
+                self._symbols = (
+                    [s for w in self.windows for s in _shifted(_symbols(path, w.old_text), w.old_start)],
+                    [s for w in self.windows for s in _shifted(_symbols(path, w.new_text), w.new_start)],
+                )
+        return self._symbols
+
+    def new_tree(self) -> ast.Module | None:
+        """The staged side's AST, parsed once, holding every changed function: of the file, or of a
+        large file's windows (None: it does not parse)."""
+        return self._tree("new")
+
+    def old_tree(self) -> ast.Module | None:
+        """The same of the HEAD side."""
+        return self._tree("old")
+
+    def _tree(self, side: str) -> ast.Module | None:
+        if side not in self._trees:
+            whole = self.new if side == "new" else self.old
+            source = whole if self.windows is None else b"\n".join(
+                w.new_text if side == "new" else w.old_text for w in self.windows)
+            try:
+                self._trees[side] = ast.parse(source) if source is not None and (not self.large or self.windows) else None
+            except (SyntaxError, ValueError):
+                self._trees[side] = None
+        return self._trees[side]
+
+
+def _shifted(symbols: list[Symbol], start: int) -> list[Symbol]:
+    from dataclasses import replace
+
+    return [replace(s, start_line=s.start_line + start - 1, end_line=s.end_line + start - 1) for s in symbols]
+
+
+def _starts_statement(lines: list[bytes], i: int) -> bool:
+    """Does line i (0-based) look like the start of a top-level statement? Checked afterwards by
+    compiling: a window whose HEAD text does not compile on its own is not used."""
+    text = lines[i]
+    if not text or text[:1] in b" \t#)]}'\"\r" or text.startswith(_CONTINUATIONS):
+        return False
+    if i > 0 and (lines[i - 1].startswith(b"@") or lines[i - 1].rstrip().endswith(b"\\")):
+        return False  # a decorated definition starts at its first decorator; a continued line goes on
+    return True
+
+
+def _windows(change: _Change, old_lines: list[bytes], new_lines: list[bytes]) -> list[_Window] | None:
+    """The changed top-level statements of both sides of a large file (given as lines), or None when
+    they cannot be trusted. Only for a file on both sides: a new one has no unchanged rest to lean on."""
+    if not change.hunks:
+        return None
+    spans: list[list[int]] = []  # [start, end) in HEAD's lines, 1-based
+    for old_start, old_count, _, _ in sorted(change.hunks):
+        first = old_start if old_count else old_start + 1  # an insertion goes after line old_start
+        last = old_start + old_count - 1 if old_count else old_start
+        start = first
+        while start > 1 and not _starts_statement(old_lines, start - 1):
+            start -= 1
+        end = last + 1
+        while end <= len(old_lines) and not _starts_statement(old_lines, end - 1):
+            end += 1
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+
+    def shift(line: int) -> int:
+        """A HEAD line number outside the hunks, in the staged file."""
+        return line + sum(nc - oc for os_, oc, _, nc in change.hunks if (os_ + oc if oc else os_ + 1) <= line)
+
+    windows = []
+    for start, end in spans:
+        old_text = b"\n".join(old_lines[start - 1 : end - 1])
+        new_start, new_end = shift(start), shift(end)
+        new_text = b"\n".join(new_lines[new_start - 1 : new_end - 1])
+        if b"__future__" in old_text + new_text or re.search(rb"^global ", old_text + b"\n" + new_text, re.M):
+            return None  # statements whose meaning depends on the rest of the module
+        if _syntax_error(old_text, change.path) is not None:
+            return None  # an edge fell inside a string or a bracket
+        windows.append(_Window(start, old_text, new_start, new_text))
+    return windows
+
+
+def _syntax_error_bounded(data: bytes, path: str, clock: _Clock) -> tuple[int, str] | None:
+    """_syntax_error in a subprocess the cap can stop (compile() of a huge file cannot be interrupted)."""
+    import subprocess
+    import sys
+
+    left = clock.need(1.0, f"compiling {path} (a file too large to read around its changes)")
+    script = ("import sys\ntry:\n compile(sys.stdin.buffer.read(), sys.argv[1], 'exec', dont_inherit=True)\n"
+              "except SyntaxError as e:\n print(e.lineno or 1); print(e.msg)\n"
+              "except (ValueError, RecursionError, MemoryError) as e:\n print(1); print(str(e) or type(e).__name__)\n")
+    try:
+        done = subprocess.run([sys.executable, "-W", "ignore", "-c", script, path], input=data, capture_output=True,
+                              timeout=max(0.5, left - STOP_RESERVE / 2))
+    except subprocess.TimeoutExpired:
+        raise _OutOfTime(f"compiling {path} (too large to read around its changes within the cap)") from None
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
+    return (int(lines[0]), lines[1] if len(lines) > 1 else "invalid syntax") if lines and lines[0].isdigit() else None
 
 
 # ---------------------------------------------------------------- the coverage map
@@ -428,8 +600,16 @@ class _CoverageMap:
     functions: dict[str, dict[str, set[str]]]
     anywhere: dict[str, set[str]]
     setup_key: str
-    modules: dict[str, str]  # test module -> its blob when its tests last ran
+    modules: dict[str, str]  # test module -> its blob when all its tests last ran
     seconds: float = 0.0
+    # A test module the cap cut off mid-way -> its blob: the tests it finished are mapped, the next
+    # check runs the rest of it (its node ids not in `outcomes`).
+    partial: dict[str, str] = field(default_factory=dict)
+    # A test the cap killed while it ran -> [times it was killed, seconds its last run had]. Not mapped.
+    # Killed once, it may just have started late: the run that goes on with its module runs it again.
+    # Killed twice, it is slow: those runs skip it, and once nothing else is left it is tried again
+    # alone when more than twice that time is left (a larger cap).
+    cut: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def tests(self) -> list[str]:
@@ -445,10 +625,17 @@ class _CoverageMap:
         return found
 
     def drop(self, modules: set[str]) -> None:
-        """Forget the tests defined in these test modules."""
-        gone = {n for n in self.outcomes if n.split("::", 1)[0] in modules}
+        """Forget these test modules: their tests, whether they were mapped, their cut tests."""
+        self.forget({n for n in set(self.outcomes) | set(self.cut) if _module_of(n) in modules})
+        for path in modules:
+            self.modules.pop(path, None)
+            self.partial.pop(path, None)
+
+    def forget(self, gone: set[str]) -> None:
+        """Forget these tests (node ids)."""
         for nodeid in gone:
-            del self.outcomes[nodeid]
+            self.outcomes.pop(nodeid, None)
+            self.cut.pop(nodeid, None)
         for by_name in self.functions.values():
             for ids in by_name.values():
                 ids -= gone
@@ -456,6 +643,8 @@ class _CoverageMap:
             ids -= gone
 
     def merge(self, other: "_CoverageMap") -> None:
+        for nodeid in other.outcomes:
+            self.cut.pop(nodeid, None)  # a cut test that has now run to its end
         self.outcomes.update(other.outcomes)
         for path, by_name in other.functions.items():
             for name, ids in by_name.items():
@@ -474,6 +663,7 @@ class _CoverageMap:
                         "functions": {name: ids(found) for name, found in sorted(self.functions.get(path, {}).items())}}
                  for path in sorted(set(self.functions) | set(self.anywhere))}
         return {"version": MAP_VERSION, "setup_key": self.setup_key, "modules": self.modules,
+                "partial": self.partial, "cut": self.cut,
                 "seconds": round(self.seconds, 3), "tests": tests, "outcomes": [self.outcomes[n] for n in tests],
                 "files": files}
 
@@ -488,7 +678,8 @@ class _CoverageMap:
                          for p, entry in data["files"].items()}
             anywhere = {p: {tests[i] for i in entry["any"]} for p, entry in data["files"].items()}
             return cls(dict(zip(tests, data["outcomes"])), functions, anywhere, str(data["setup_key"]),
-                       dict(data["modules"]), float(data["seconds"]))
+                       dict(data["modules"]), float(data["seconds"]), dict(data.get("partial", {})),
+                       {str(n): [int(times), float(had)] for n, (times, had) in data.get("cut", {}).items()})
         except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
             return None  # missing, from another version, or damaged: rebuilt
 
@@ -546,6 +737,10 @@ def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: di
     return command or detect_test_command(snapshot)
 
 
+def _module_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
 def _test_qualname(nodeid: str) -> tuple[str, str]:
     """(file, dotted test name without parameters) of a pytest node id."""
     path, _, rest = nodeid.partition("::")
@@ -584,7 +779,7 @@ def run_check(
     Raises SutureExit(BAD_INPUT) for input it cannot work on (not a git work
     tree, a bad cap); never writes to the user's working tree or index.
     """
-    if not time_cap > 0:
+    if not 0 < time_cap < float("inf"):  # nan and inf too: the cap is a real limit
         raise SutureExit("--time-cap must be a positive number of seconds.")
     clock = _Clock(time_cap)
     top = git_toplevel(Path(repo))
@@ -607,43 +802,108 @@ def run_check(
     contents = _blobs(top, [b for c in changes for b in (c.old_blob, c.new_blob) if b])
     _mark_lines(top, head or EMPTY_TREE, python)
 
-    # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
-    for change in python:
-        if change.new_blob is None or change.new_mode == SYMLINK:
-            continue
-        problem = _syntax_error(contents.get(change.new_blob, b""), change.path)
-        if problem is None:
-            continue
-        before = contents.get(change.old_blob) if change.old_blob else None
-        if before is not None and _syntax_error(before, change.path) is not None:
-            report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
-            continue
-        findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
-    if findings:
-        report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
-        return _finish(report, findings, clock)
-
-    units = [u for c in python for u in _changed_units(
-        c, contents.get(c.old_blob) if c.old_blob else None, contents.get(c.new_blob) if c.new_blob else None)]
-    report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
+    readings = {c.path: _Reading(c, contents.get(c.old_blob) if c.old_blob else None,
+                                 contents.get(c.new_blob) if c.new_blob else None) for c in python}
+    units: list[_Unit] | None = None
     snapshot = None
     try:
+        # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
+        for change in python:
+            if change.new_blob is None or change.new_mode == SYMLINK:
+                continue
+            problem, blamed = readings[change.path].syntax_problem(clock)
+            if problem is None:
+                continue
+            if not blamed:
+                report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
+                continue
+            findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
+        if findings:
+            report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
+            return _finish(report, findings, clock)
+
+        found: list[_Unit] = []
+        for change in python:
+            reading = readings[change.path]
+            clock.need(0.5, f"reading the changed functions of {change.path}")
+            found += _changed_units(change, reading)
+            if reading.large:
+                report["notes"].append(
+                    f"{change.path} is large ({len(reading.new or reading.old or b'') / 1e6:.1f} MB): "
+                    + ("read by the top-level statements around its changes." if reading.windows is not None else
+                       "its changes could not be placed in their functions quickly and count as module level."))
+        units = found
+        report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter)
-        _check_contracts(snapshot, python, contents, units, clock, bound, verify_seconds, report, findings)
+        report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
+        _check_contracts(snapshot, python, contents, readings, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
         # The tests cannot run at all (pytest or a plugin missing for the configured test_cmd): a setup
         # problem the user has to fix, not a finding and not a reason to pass silently.
         raise SutureExit(f"the covering tests could not be run: {exc}") from None
     except _OutOfTime as stop:
         report["incomplete"] = True
+        report["stopped_before"] = stop.what
+        report["unchecked"] = ([f"{u.path}::{u.symbol}" for u in _unchecked(units, report)] if units is not None
+                               else [c.path for c in python])  # stopped before its functions were known
         report["warnings"].append(
             f"the check stopped at its time cap of {time_cap:g} s before {stop.what}; "
-            "the rest of the staged changes went unchecked (raise it with --time-cap).")
+            f"{_went_unchecked(report['unchecked'])} (raise the cap with --time-cap).")
     finally:
         if snapshot is not None:
             snapshot.close()
+    cut = report["tests"].get("cut_tests")
+    if cut:
+        report["warnings"].append(
+            f"{_count(len(cut), 'test')} cut off by the time cap {'is' if len(cut) == 1 else 'are'} not in the "
+            f"coverage map yet ({_some(cut)}): a change only {'it reaches' if len(cut) == 1 else 'they reach'} goes "
+            "unnoticed; a later check with time to spare tries again (`suture check --time-cap 600` maps them at once).")
     return _finish(report, findings, clock)
+
+
+def _unchecked(units: list[_Unit], report: dict[str, Any]) -> list[_Unit]:
+    """The changed functions a check stopped by the cap left unchecked: all of them before their
+    covering tests ran, else those with contracts the verifier had not got to."""
+    if not report["tests"].get("done"):
+        return list(units)
+    verified = {(v["path"], v["symbol"]) for v in report["verifier"]}
+    return [u for u in units if u.has_contracts and (u.path, u.symbol) not in verified and not is_test_path(u.path)]
+
+
+def _went_unchecked(unchecked: list[str]) -> str:
+    if not unchecked:
+        return "every changed function had been checked"
+    return f"{'this changed function' if len(unchecked) == 1 else 'these changed functions'} went unchecked: {_some(unchecked, 5)}"
+
+
+def summary(outcome: CheckOutcome) -> str:
+    """The text the CLI prints: the findings, then whatever went unchecked; the same as the JSON report says."""
+    report = outcome.report
+    if outcome.findings:
+        count = len(outcome.findings)
+        lines = [f"suture check: {count} finding{'s' if count > 1 else ''} in the staged changes:"]
+        lines += [finding.render() for finding in outcome.findings]
+        if report["incomplete"]:
+            lines.append(f"The check is incomplete: it stopped before {report['stopped_before']}; "
+                         f"{_went_unchecked(report['unchecked'])}.")
+        return "\n".join(lines)
+    tests = report["tests"]
+    ran = tests.get("passed", 0)
+    held = sum(1 for v in report["verifier"] if v["verdict"] in ("no_counterexample_within_bound", "exhausted"))
+    said = ["nothing to check" if report["status"] == "nothing_to_check" else "no findings"]
+    if ran:
+        said.append(f"{ran} covering test{'s' if ran != 1 else ''} passed")
+    if held:
+        said.append(f"{held} changed contract{'s' if held != 1 else ''} held within the bound")
+    text = f"suture check: {', '.join(said)}"
+    if report["incomplete"]:
+        text += (f", but the check is incomplete: it stopped at its time cap before {report['stopped_before']}; "
+                 f"{_went_unchecked(report['unchecked'])}")
+    cut = tests.get("cut_tests")
+    if cut:
+        text += f" ({_count(len(cut), 'test')} cut off by the time cap not mapped yet: {_some(cut)})"
+    return text + f" ({report['seconds']:.1f} s)."
 
 
 def _repo_relative(top: Path, given: str) -> str:
@@ -711,7 +971,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
         return
 
     snapshot.apply(changes, contents, "staged")
-    left = clock.need(1.0, "running the covering tests")
+    left = clock.budget("running the covering tests")
     staged = run_tests(snapshot.root, test_cmd=command, nodeids=selected, timeout=left, reruns=1, env=_test_env())
     tests_report.update(ran=len(staged.outcomes), passed=len(staged.passed), staged_seconds=round(staged.seconds, 3))
     if staged.status == "timeout":
@@ -741,7 +1001,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
     if not existing:
         return
     snapshot.apply(changes, contents, "head")
-    left = clock.need(1.0, "confirming at HEAD that the failing tests passed there")
+    left = clock.budget("confirming at HEAD that the failing tests passed there")
     at_head = run_tests(snapshot.root, test_cmd=command, nodeids=existing, timeout=left, env=_test_env())
     if at_head.status == "timeout":
         raise _OutOfTime(f"confirming at HEAD that {', '.join(existing[:3])} passed there")
@@ -799,10 +1059,11 @@ def _tests_of_test_change(unit: _Unit, coverage_map: _CoverageMap, contents: dic
 def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock: _Clock,
                   tests_report: dict[str, Any]) -> _CoverageMap:
     """The cached map, brought up to date with HEAD's tests: reused as it is when no test module
-    changed, updated by re-running only the changed (or not yet mapped) test modules, rebuilt (the
-    whole suite) when the test set-up changed or there is no map yet.
+    changed, updated by running only the tests not mapped yet (of changed, new or half-mapped test
+    modules), rebuilt (the whole suite) when the test set-up changed or there is no map yet.
 
-    A run cut off by the time cap still saves the test modules it finished, so a suite slower
+    The map is saved per test: a run the cap cuts off keeps every test it finished, and the next
+    check goes on with the rest (the half-mapped module's remaining tests first), so a suite slower
     than the cap gets mapped over a few checks instead of never."""
     from suture.agent.runs import exclude_suture
 
@@ -811,57 +1072,104 @@ def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock
     cache = top / MAP_FILE
     cached = _CoverageMap.load(cache)
     if cached is not None and cached.setup_key == setup_key:
-        stale = {path for path, blob in modules.items() if cached.modules.get(path) != blob}
-        gone = set(cached.modules) - set(modules)
-        if not stale and not gone:
-            tests_report["coverage_map"] = "reused"
-            return cached
-        cached.drop(stale | gone)
-        cached.modules = {path: blob for path, blob in cached.modules.items() if path in modules and path not in stale}
-        base, files, state = cached, sorted(stale), "updated"
-        what = f"updating the coverage map for the changed test files ({', '.join(sorted(stale)[:3])})"
+        base, whole, state = cached, False, "updated"
+        changed = {path for path, blob in {**base.partial, **base.modules}.items() if modules.get(path) != blob}
+        base.drop(changed)
     else:
-        base, files, state = _CoverageMap({}, {}, {}, setup_key, {}), [], "refreshed" if cached is None else "rebuilt"
-        what = ("building the coverage map of the tests at HEAD (the part that ran is saved and the next check "
-                "goes on from there; `suture check --time-cap 600` builds it at once)")
-    fresh, finished, complete = _coverage_run(snapshot, command, clock, modules, files, what)
-    base.merge(fresh)
-    base.modules.update({path: modules[path] for path in finished if path in modules})
-    base.seconds = fresh.seconds
+        base, whole, changed = _CoverageMap({}, {}, {}, setup_key, {}), True, set()
+        state = "refreshed" if cached is None else "rebuilt"
+    todo = [path for path in sorted(modules) if path not in base.modules]
+    # Tests the cap killed before are tried again once nothing else is left, given more time than they had.
+    retry = [] if todo else sorted(n for n, (_, had) in base.cut.items() if clock.left() > 2 * had + MAP_STOP_RESERVE)
+    if todo or retry:
+        slow = {n for n, (times, _) in base.cut.items() if times >= 2}
+        skip = set() if whole or not todo else {n for n in base.outcomes if _module_of(n) in todo} | slow
+        files = [] if whole else todo or retry
+        doing = ("building the coverage map of the tests at HEAD" if whole else
+                 f"mapping the tests not mapped yet ({', '.join((todo or retry)[:3])}{', ...' if len(todo or retry) > 3 else ''})")
+        built, killed, items, run = _coverage_run(snapshot, command, clock, files, skip, doing)
+        timed_out = run.status == "timeout"
+        base.merge(built)
+        for nodeid in killed:
+            base.cut[nodeid] = [base.cut.get(nodeid, [0, 0.0])[0] + 1, round(run.seconds, 3)]
+        # A module is finished when every test the run was to run of it finished (its other tests
+        # were mapped or skipped as slow before); unfinished ones that got somewhere are half-mapped.
+        if items is not None:
+            left_over = {_module_of(n) for n in items if n not in built.outcomes}
+            for path in todo:
+                if path not in left_over:
+                    base.modules[path] = modules[path]
+                    base.partial.pop(path, None)
+                elif any(_module_of(n) == path for n in built.outcomes):
+                    base.partial[path] = modules[path]
+        base.seconds = run.seconds
+        tests_report["map_seconds"] = round(run.seconds, 3)
+    elif not changed:
+        tests_report["coverage_map"] = "reused"
+        _report_gaps(base, modules, tests_report)
+        return base
+    else:
+        timed_out = False
     exclude_suture(top)
     try:
         base.save(cache)
     except OSError:
         pass  # a read-only checkout: the check still works, it just cannot reuse the map
     tests_report["coverage_map"] = state
-    tests_report["map_seconds"] = round(fresh.seconds, 3)
-    if not complete:
-        raise _OutOfTime(what)
+    _report_gaps(base, modules, tests_report)
+    if timed_out:
+        unmapped = tests_report["unmapped_modules"]
+        if unmapped:
+            raise _OutOfTime(
+                f"the coverage map of the tests at HEAD was complete ({_count(len(unmapped), 'test module')} of "
+                f"{len(modules)} not mapped yet: {_some(unmapped)}; each check maps more of them, "
+                "`suture check --time-cap 600` maps them at once)")
+        raise _OutOfTime(f"re-running the tests the cap had cut off ({_some(retry)})" if retry else "running the covering tests")
     return base
 
 
-def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, modules: dict[str, str], files: list[str],
-                  what: str) -> tuple[_CoverageMap, set[str], bool]:
-    """One pytest run at HEAD with per-test coverage, of `files` (test modules) or the whole suite:
-    its map, the test modules it finished, and whether that is all of them (the cap did not cut it off)."""
-    left = clock.need(1.0, what)
+def _report_gaps(coverage_map: _CoverageMap, modules: dict[str, str], tests_report: dict[str, Any]) -> None:
+    tests_report["unmapped_modules"] = [path for path in sorted(modules) if path not in coverage_map.modules]
+    tests_report["cut_tests"] = sorted(coverage_map.cut)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _some(names: Sequence[str], shown: int = 3) -> str:
+    names = list(names)
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+
+
+def _coverage_run(snapshot: _Snapshot, command: Any, clock: _Clock, files: list[str], skip: set[str],
+                  what: str) -> tuple[_CoverageMap, list[str], list[str] | None, TestRun]:
+    """One pytest run at HEAD with per-test coverage, of `files` (test modules or node ids) or the
+    whole suite, leaving out the tests in `skip`: the map of the tests it finished, the tests the
+    cap killed while they ran, the tests it was to run (None: it was stopped before it knew), the run."""
+    budget = clock.budget(what, MAP_STOP_RESERVE)
     work = Path(tempfile.mkdtemp(prefix="coverage-", dir=snapshot.parent))
     coverage_file = work / "coverage.db"
-    run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=left, pytest_plugins=[COVERAGE_PLUGIN],
-                    extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root)}, env=_test_env())
+    items_file = work / "items.txt"
+    env = {ENV_FILE: str(coverage_file), ENV_ROOT: str(snapshot.root), ENV_ITEMS: str(items_file)}
+    if skip:
+        (work / "skip.txt").write_text("\n".join(sorted(skip)) + "\n", encoding="utf-8")
+        env[SKIP_ENV] = str(work / "skip.txt")
+    run = run_tests(snapshot.root, test_cmd=command, nodeids=files, timeout=budget,
+                    pytest_plugins=[COVERAGE_PLUGIN], extra_env=env, env=_test_env())
+    killed = [n for n, o in run.outcomes.items() if o.outcome == "timeout"] if run.status == "timeout" else []
     built = _build_map(snapshot.root, run, coverage_file, "", {})
-    wanted = set(files) if files else set(modules)
-    if run.status != "timeout":
-        return built, wanted, True
-    # pytest runs module after module: every module seen before the last one finished; the last
-    # one (cut off mid-way) and those never reached are left for the next check.
-    seen = list(dict.fromkeys(nodeid.split("::", 1)[0] for nodeid in run.outcomes))
-    finished = set(seen[:-1]) & wanted
-    built.drop({nodeid.split("::", 1)[0] for nodeid in built.outcomes} - finished)
-    return built, finished, False
+    built.forget(set(killed))
+    listed = sorted(work.glob(items_file.name + "*"))  # one file, or one per xdist worker
+    items = None if not listed else [n for f in listed if not f.name.endswith(".tmp")
+                                     for n in f.read_text(encoding="utf-8").splitlines()]
+    if items is None and run.status != "timeout":
+        items = list(built.outcomes)  # a run that ended without collecting (nothing left to run)
+    return built, killed, items, run
 
 
-def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes], units: list[_Unit],
+def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict[str, bytes],
+                     readings: dict[str, _Reading], units: list[_Unit],
                      clock: _Clock, bound: int, verify_seconds: float, report: dict[str, Any],
                      findings: list[Finding]) -> None:
     targets = [u for u in units if u.is_function and u.has_contracts and u.exists_staged and not is_test_path(u.path)]
@@ -885,7 +1193,7 @@ def _check_contracts(snapshot: _Snapshot, changes: list[_Change], contents: dict
     # A violation the HEAD version has as well is not this commit's doing.
     snapshot.apply(changes, contents, "head")
     for unit, verdict in found:
-        if unit.exists_head and _contracted((snapshot.root / unit.path).read_bytes(), unit.symbol):
+        if unit.exists_head and _contracted(readings[unit.path].old_tree(), unit.symbol):
             left = clock.need(1.0, f"confirming that {unit.symbol} met its contract at HEAD")
             before = verify(_target(snapshot.root, unit.path, unit.symbol), "contracts", bound=bound,
                             time_limit=min(verify_seconds, left - 0.5), backends=("crosshair",))

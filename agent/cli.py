@@ -618,7 +618,7 @@ def check(
     what went unchecked); 1: a finding, each with file:line; 2: not a git work tree or bad input.
     """
     from suture.agent import render
-    from suture.agent.check import run_check
+    from suture.agent.check import run_check, summary
 
     root = guard.resolve_repo(repo)
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
@@ -629,21 +629,7 @@ def check(
     if as_json:
         render.print_json(report)
     else:
-        if outcome.findings:
-            count = len(outcome.findings)
-            lines = [f"suture check: {count} finding{'s' if count > 1 else ''} in the staged changes:"]
-            lines += [finding.render() for finding in outcome.findings]
-        else:
-            tests = report["tests"]
-            ran = tests.get("passed", 0)
-            held = sum(1 for v in report["verifier"] if v["verdict"] in ("no_counterexample_within_bound", "exhausted"))
-            said = ["nothing to check" if report["status"] == "nothing_to_check" else "no findings"]
-            if ran:
-                said.append(f"{ran} covering test{'s' if ran != 1 else ''} passed")
-            if held:
-                said.append(f"{held} changed contract{'s' if held != 1 else ''} held within the bound")
-            lines = [f"suture check: {', '.join(said)} ({report['seconds']:.1f} s)."]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(summary(outcome) + "\n")
     raise typer.Exit(int(outcome.exit_code))
 
 

@@ -16,6 +16,12 @@ built once per library before the timed cases (its cost, one suite run with per-
 coverage, is reported separately: a check pays it after a commit that changes the tests).
 
     python bench/bench_check.py [--per-library 5] [--library NAME]... [--seed S] [--no-results]
+
+`--big-module MB` measures instead one staged one-line change to a generated module of that many
+megabytes (many small functions, one test module calling two of them): the whole CLI run's wall
+time against the default 20 s cap and the peak RSS of the largest process it started (the check
+or a test run under it). `--reference-path DIR` runs the same check a second time, in the same
+job, with DIR first on PYTHONPATH (a `suture` package of an earlier commit) as the reference.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import argparse
 import ast
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,13 +113,87 @@ def unstage(repo: Path, path: str) -> None:
     git(repo, "checkout", "--", path)
 
 
+def generated_module(megabytes: float) -> str:
+    """Many small generated functions (func_0, func_1, ...), about `megabytes` MB of source."""
+    parts, size, n = ['"""A generated module."""\n'], 0, 0
+    while size < megabytes * 1_000_000:
+        part = (f"\n\ndef func_{n}(x, y):\n    \"\"\"Generated function {n}.\"\"\"\n    total = x * {n % 97} + y\n"
+                f"    if total > {n}:\n        return total - {n % 13}\n    return total + {n % 7}\n")
+        parts.append(part)
+        size += len(part)
+        n += 1
+    return "".join(parts)
+
+
+def timed_check(repo: Path, pythonpath: str | None) -> tuple[float, int, dict, float]:
+    """(wall seconds, exit code, report, peak RSS MB of the largest process of the run) of `suture check --json`."""
+    import os
+
+    env = dict(os.environ)
+    if pythonpath:
+        env["PYTHONPATH"] = pythonpath
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli", "check", "--json"], cwd=repo, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return seconds, proc.returncode, report, usage.ru_maxrss / 1024
+
+
+def big_module(megabytes: float, reference: str | None, record: bool) -> None:
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="suture-bench-big-") as work:
+        repo = Path(work) / "repo"
+        (repo / "gen").mkdir(parents=True)
+        (repo / "tests").mkdir()
+        source = generated_module(megabytes)
+        (repo / "gen" / "__init__.py").write_text("")
+        (repo / "gen" / "big.py").write_text(source)
+        (repo / "tests" / "test_big.py").write_text(
+            "from gen.big import func_1, func_500\n\n\ndef test_func_1():\n    assert func_1(2, 3) == 4\n\n\n"
+            "def test_func_500():\n    assert func_500(1, 1) == 19\n")
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "generated")
+        stage(repo, "gen/big.py", source.replace("    total = x * 1 + y", "    total = x * 1 - y", 1))
+        for name, path in (("this commit", None), ("reference", reference)):
+            if name == "reference" and not reference:
+                continue
+            shutil.rmtree(repo / ".suture" / "check", ignore_errors=True)  # each starts without a coverage map
+            seconds, code, report, rss = timed_check(repo, path)
+            print(f"{name}: {seconds:.1f} s wall ({report.get('seconds')} s reported), exit {code}, "
+                  f"status {report['status']}, peak RSS {rss:.0f} MB", flush=True)
+            rows.append((name, seconds, report, code, rss))
+    table = ["| code | wall s (CLI) | s inside the check | cap | status | exit | peak RSS MB (largest process) |",
+             "|---|---:|---:|---:|---|---:|---:|"]
+    for name, seconds, report, code, rss in rows:
+        table.append(f"| {name} | {seconds:.1f} | {report.get('seconds', 0):.1f} | {report.get('time_cap', 20):g} | "
+                     f"{report['status']} | {code} | {rss:.0f} |")
+    ratio = f" This commit / reference wall time: {rows[0][1] / rows[1][1]:.2f}." if len(rows) == 2 else ""
+    body = "\n".join([
+        f"`suture check --json` (default cap) on a one-line staged change to a generated {megabytes:g} MB module "
+        f"({source.count('def func_')} functions) whose one test module imports it; no coverage map yet.{ratio}",
+        "", *table])
+    print(body)
+    if record:
+        append_results(f"pre-commit check on a {megabytes:g} MB module (`suture check`)", body)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--per-library", type=int, default=5, help="faults sampled per library (each gives two commits)")
     parser.add_argument("--library", action="append", default=[], help="only these libraries (repeatable)")
     parser.add_argument("--seed", default="suture-check-1")
     parser.add_argument("--no-results", action="store_true", help="print only, do not append to bench/RESULTS.md")
+    parser.add_argument("--big-module", type=float, metavar="MB", help="measure one change to a generated module instead")
+    parser.add_argument("--reference-path", metavar="DIR", help="with --big-module: PYTHONPATH of the reference suture")
     args = parser.parse_args()
+    if args.big_module:
+        big_module(args.big_module, args.reference_path, not args.no_results)
+        return
 
     faults = [json.loads(line) for line in corpus.FAULTS.read_text().splitlines() if line.strip()]
     libraries = corpus.load_libraries(args.library or None)

@@ -6,6 +6,9 @@ and driven by environment variables (the runner sets them):
 - ``SUTURE_COVERAGE_FILE``  where coverage.py writes its SQLite data; unset = plugin idle.
 - ``SUTURE_COVERAGE_ROOT``  the repo (worktree) whose source is traced; default: cwd.
 - ``SUTURE_COVERAGE_ARCS``  "1" to record arcs (branches) as well as lines.
+- ``SUTURE_COVERAGE_ITEMS`` where to write the node ids of the tests the run is going to run
+  (one a line), once collection and deselection are done: a run killed midway can then tell
+  which tests it did not get to.
 
 One coverage.py dynamic context per test, named by its node id; code run at import
 or collection time lands in the empty context; an in-session rerun of a failed test
@@ -46,6 +49,7 @@ from .pytest_results_plugin import RERUN_ATTR
 ENV_FILE = "SUTURE_COVERAGE_FILE"
 ENV_ROOT = "SUTURE_COVERAGE_ROOT"
 ENV_ARCS = "SUTURE_COVERAGE_ARCS"
+ENV_ITEMS = "SUTURE_COVERAGE_ITEMS"
 RERUN_CONTEXT = "suture-rerun|"  # prefix of a rerun's context
 
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
@@ -184,6 +188,16 @@ def pytest_runtest_setup(item):
         rerun = getattr(item, RERUN_ATTR, 0)
         _recorder.switch(f"{RERUN_CONTEXT}{rerun}|{item.nodeid}" if rerun else item.nodeid)
     yield
+
+
+def pytest_collection_finish(session):
+    items_file = os.environ.get(ENV_ITEMS)
+    if items_file and _recorder is not None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        target = f"{items_file}.{worker}" if worker else items_file
+        with open(target + ".tmp", "w", encoding="utf-8") as fh:
+            fh.write("".join(f"{item.nodeid}\n" for item in session.items))
+        os.replace(target + ".tmp", target)  # whole or absent, even when the run is killed
 
 
 @pytest.hookimpl(trylast=True)
