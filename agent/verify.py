@@ -121,7 +121,8 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     elif file.suffix not in (".c", ".h"):
         raise SutureExit(f"{rel}: only Python (.py) and C (.c) files can be verified.")
     base = _base_source(top, rel, against or "HEAD") if mode == "equivalence" else None
-    target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if base is not None else None)
+    # Both modes draw (and judge) inputs of the types the tests pass; tools/arg_types.py says which.
+    target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if file.suffix == ".py" else None)
     if file.suffix in (".c", ".h") and func and mode == "contracts":
         # A bare `--function` run leaves pointer parameters unconstrained (false alarms such as
         # "incorrect alignment"); the harness gives them a model and replays what ESBMC finds.

@@ -82,6 +82,7 @@ def replay(target: Any, inputs: dict[str, str], *, kind: str = "contracts", floa
             "inputs": inputs,
             "float_policy": float_policy,
             "base_file": None,
+            "param_types": dict(getattr(target, "param_types", None) or {}),
         }
         if kind == "equivalence":
             base = Path(tmp) / "base" / target.file.name
@@ -348,14 +349,27 @@ def conforms(value: Any, hint: Any) -> bool:
     return True
 
 
-def _type_mismatch(fn: Any, by_name: dict[str, Any]) -> str | None:
+def _type_mismatch(fn: Any, by_name: dict[str, Any], param_types: dict[str, str] | None = None) -> str | None:
+    """Why an input is not of its parameter's type: the annotation, else the type the tests
+    call the function with (`param_types`, tools/arg_types.py); None when all conform."""
+    import builtins
+
     try:
         hints = typing.get_type_hints(fn)
     except Exception:
-        return None
+        hints = {}
     for name, value in by_name.items():
         if name in hints and not conforms(value, hints[name]):
             return f"input {name}={value!r} is not a {getattr(hints[name], '__name__', hints[name])}"
+        text = (param_types or {}).get(name)
+        if name in hints or not text:
+            continue
+        try:
+            inferred = eval(text, {"__builtins__": builtins})  # our own rendering: names, [], | only
+        except Exception:
+            continue
+        if not conforms(value, inferred):
+            return f"input {name}={short_repr(value, 80)} is not a {text}, the type the tests call it with"
     return None
 
 
@@ -435,13 +449,18 @@ def _failing_frame(exc: BaseException, file: str) -> tuple[str, int]:
     return (frame.filename, frame.lineno or 0) if frame else ("", 0)
 
 
-def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any]) -> tuple | ReplayResult:
-    """(args, kwargs, by_name) for `fn` from a counterexample's inputs, or why they cannot be replayed."""
+def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any], param_types: dict[str, str] | None = None
+                       ) -> tuple | ReplayResult:
+    """(args, kwargs, by_name) for `fn` from a counterexample's inputs, or why they cannot be replayed.
+
+    An input of another type than its parameter's (annotated, or the one the tests pass) is
+    no evidence: `greet(0)` failing says nothing when every caller passes a str.
+    """
     try:
         args, kwargs, by_name = build_arguments(fn, module, inputs)
     except Exception as exc:
         return ReplayResult("unreplayable", f"the inputs cannot be rebuilt in CPython ({exc.__class__.__name__}: {exc})")
-    mismatch = _type_mismatch(fn, by_name)
+    mismatch = _type_mismatch(fn, by_name, param_types)
     if mismatch:
         return ReplayResult("unreplayable", mismatch)
     return args, kwargs, by_name
@@ -450,7 +469,7 @@ def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any]) -> tuple | 
 def _replay_contracts(request: dict[str, Any]) -> ReplayResult:
     module = load_module(request["root"], request["module"])
     fn = resolve(module, request["function"])
-    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"], request.get("param_types"))
     if isinstance(rebuilt, ReplayResult):
         return rebuilt
     args, kwargs, by_name = rebuilt
@@ -537,7 +556,7 @@ def _replay_equivalence(request: dict[str, Any]) -> ReplayResult:
     base_module = load_base_module(request["module"], request["base_file"])
     fn = resolve(module, request["function"])
     base_fn = resolve(base_module, request["function"])
-    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"], request.get("param_types"))
     if isinstance(rebuilt, ReplayResult):
         return rebuilt
     args, kwargs, by_name = rebuilt

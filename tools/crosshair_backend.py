@@ -16,6 +16,7 @@ Both run the CLI in a killable subprocess with CrossHair's own limits
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import sys
 import tempfile
@@ -65,10 +66,15 @@ def _has_contracts(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return bool(body) and isinstance(body[0], ast.Assert)
 
 
-def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef, raises: list[str]) -> str:
+def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef, raises: list[str],
+                  param_types: dict[str, str] | None = None) -> str:
     """A module whose `suture_probe` has the target's signature, a trivial postcondition and
-    the target's documented exceptions: CrossHair then reports every other exception."""
-    args = func.args
+    the target's documented exceptions: CrossHair then reports every other exception.
+    Unannotated parameters take `param_types` (the types the tests pass) as annotations."""
+    args = copy.deepcopy(func.args)  # the tree may be shared (verifier.parse_source caches it)
+    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+        if arg.annotation is None and arg.arg in (param_types or {}):
+            arg.annotation = ast.parse(param_types[arg.arg], mode="eval").body
     if "." in qualname and args.posonlyargs + args.args and not any(
         isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list
     ):
@@ -95,6 +101,25 @@ def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncF
         *doc,
         '    """',
         f"    return _suture_target.{qualname}({', '.join(call)})",
+        "",
+    ])
+
+
+def _typed_entry_source(module: str, qualname: str, param_types: dict[str, str]) -> str:
+    """A module whose `suture_probe` is the target function itself, its unannotated parameters
+    annotated with `param_types` (in this child process only: the file is not changed)."""
+    return "\n".join([
+        "import builtins",
+        "",
+        "from suture.tools.counterexample import resolve",
+        f"import {module} as _suture_target",
+        "",
+        f"{PROBE} = resolve(_suture_target, {qualname!r})",
+        f"for _name, _text in {dict(param_types)!r}.items():",
+        "    try:",
+        f"        {PROBE}.__annotations__.setdefault(_name, eval(_text, {{'__builtins__': builtins}}))",
+        "    except Exception:",
+        "        pass",
         "",
     ])
 
@@ -204,11 +229,17 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     root = import_root(target.file)
     module = module_name(target.file.resolve().relative_to(root).as_posix())
     direct = _has_contracts(func)
+    types = dict(target.param_types or {})  # tools/arg_types.py: for unannotated parameters only
     with tempfile.TemporaryDirectory(prefix="suture-crosshair-") as tmp:
-        if direct:
+        if direct and types and "." not in target.function:
+            # The function itself (its contracts), seen with the tests' types as annotations.
+            Path(tmp, f"{SHIM}.py").write_text(_typed_entry_source(module, target.function, types))
+            entry, name = f"{SHIM}.{PROBE}", func.name
+        elif direct:
             entry, name = f"{module}.{target.function}", func.name
         else:
-            Path(tmp, f"{SHIM}.py").write_text(_probe_source(module, target.function, func, _documented_raises(source, func)))
+            Path(tmp, f"{SHIM}.py").write_text(
+                _probe_source(module, target.function, func, _documented_raises(source, func), types))
             entry, name = f"{SHIM}.{PROBE}", PROBE
         argv = [*_crosshair(), "check", "--analysis_kind", "asserts,PEP316,icontract,deal", "--report_all",
                 *_limits(bound, time_limit), entry]
@@ -217,6 +248,8 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     errors = [line for line in lines if line["level"] == "error"]
     seconds = lambda: time.monotonic() - started  # noqa: E731
     what = "contracts" if direct else "crashes (no contracts: undocumented exceptions)"
+    if types:
+        what += f" with the types the tests pass ({', '.join(f'{k}: {v}' for k, v in types.items())})"
     if any("SideEffectDetected" in e["text"] for e in errors):
         text = next(e["text"] for e in errors if "SideEffectDetected" in e["text"])
         return Verdict("unsupported", "crosshair", bound, BOUND_KIND, None, seconds(),

@@ -110,7 +110,8 @@ class Target:
     `root` is the directory the file's imports resolve from (see `import_root`); `path` is
     relative to it. For equivalence, `base_source` is the file's text at the base revision.
     `param_types` ("items" -> "list[int]", see tools/arg_types.py) types the unannotated
-    parameters for the equivalence backends' inputs; the files themselves are not changed.
+    parameters: the backends draw inputs of those types, and the replay takes an input of
+    another type (one the tests never pass) as no evidence; the files themselves are not changed.
     """
 
     root: Path
