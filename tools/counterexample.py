@@ -231,7 +231,43 @@ def _expr(source: str) -> str:
 def load_module(root: str, module: str) -> types.ModuleType:
     if root not in sys.path:
         sys.path.insert(0, root)
+    if module not in sys.modules:
+        _load_precompiled(module)
     return importlib.import_module(module)
+
+
+def _load_precompiled(name: str) -> None:
+    """Import `name` from the code tools/verifier.precompile left for it, when there is some for
+    this very content of its file (a large module then compiles once, not once per child)."""
+    import marshal
+    import os
+
+    from suture.tools.verifier import BYTECODE_ENV, bytecode_name
+
+    cache = os.environ.get(BYTECODE_ENV)
+    if not cache:
+        return
+    try:
+        spec = importlib.util.find_spec(name)  # imports the parent packages, as an import would
+        if spec is None or not spec.has_location or not (spec.origin or "").endswith(".py"):
+            return
+        origin = str(Path(spec.origin).resolve())
+        cached = Path(cache) / bytecode_name(Path(origin).read_bytes(), origin)
+        if not cached.is_file():
+            return
+        code = marshal.loads(cached.read_bytes())
+    except (ImportError, OSError, ValueError, EOFError):
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - the module's own code, compiled from this content
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    parent, _, child = name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
 
 
 def load_base_module(module: str, base_file: str) -> types.ModuleType:

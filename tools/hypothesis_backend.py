@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, run_bounded
+from suture.tools.verifier import (
+    Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, replay_seconds, run_bounded,
+)
 
 __all__ = ["DEFAULT_BOUND", "differential"]
 
@@ -71,7 +73,8 @@ def differential(target: Target, *, bound: int | None = None, time_limit: float 
         return Verdict("no_counterexample_within_bound", "hypothesis", bound, BOUND_KIND, examples, seconds(),
                        f"{examples} generated inputs, no difference{note}")
     inputs = answer["inputs"]
-    result = replay(target, inputs, kind="equivalence", float_policy=float_policy, time_limit=max(5.0, time_limit / 4))
+    result = replay(target, inputs, kind="equivalence", float_policy=float_policy,
+                    time_limit=replay_seconds(started + time_limit, time_limit))
     if result.reproduced:
         cx = Counterexample(inputs, result.message, result.location, True, result.expected, result.actual)
         return Verdict("counterexample", "hypothesis", bound, BOUND_KIND, examples, seconds(),

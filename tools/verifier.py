@@ -21,12 +21,18 @@ artefact: kept in `Verdict.artefacts` for the log, never the verdict.
 from __future__ import annotations
 
 import ast
+import atexit
+import hashlib
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +49,9 @@ __all__ = [
     "impure_verdict",
     "import_root",
     "module_name",
+    "parse_source",
+    "read_source",
+    "replay_seconds",
     "run_bounded",
     "side_effects",
     "verify",
@@ -157,6 +166,46 @@ def module_name(path: str) -> str:
     return ".".join(parts)
 
 
+# ---------------------------------------------------------------- one parse per content
+
+# A very large module (tens of MB) takes seconds and gigabytes to parse; the planner, the
+# backends and the type inference all need its tree, so it is parsed once per content.
+_TREES: OrderedDict[bytes, tuple[int, ast.Module | SyntaxError]] = OrderedDict()
+_TREES_LOCK = threading.Lock()
+_TREES_MAX_CHARS = 4_000_000  # sources kept beyond the most recent one (a 20 MB tree is ~2.5 GB)
+
+
+def _content_key(source: str) -> bytes:
+    return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def parse_source(source: str) -> ast.Module:
+    """`ast.parse(source)`, once per content (raises its SyntaxError). The tree is shared
+    between callers and threads: read it, never change it (copy a node to edit it)."""
+    key = _content_key(source)
+    with _TREES_LOCK:
+        hit = _TREES.get(key)
+        if hit is not None:
+            _TREES.move_to_end(key)
+    if hit is None:
+        try:
+            parsed: ast.Module | SyntaxError = ast.parse(source)
+        except SyntaxError as exc:
+            parsed = exc
+        hit = (len(source), parsed)
+        with _TREES_LOCK:
+            _TREES[key] = hit
+            while len(_TREES) > 1 and sum(size for size, _ in _TREES.values()) > _TREES_MAX_CHARS:
+                _TREES.popitem(last=False)
+    if isinstance(hit[1], SyntaxError):
+        raise hit[1]
+    return hit[1]
+
+
+def read_source(file: Path) -> str:
+    return file.read_text(encoding="utf-8", errors="replace")
+
+
 def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
     """The def named by a dotted qualname ("Class.method", "outer.inner"), None when absent.
 
@@ -208,6 +257,19 @@ _STATIC_NAMES = {"sys.version_info": sys.version_info, "sys.platform": sys.platf
 
 def _static_test(test: ast.expr) -> bool | None:
     """The value of an `if` test built only from the names above and literals; None when unknown."""
+    # A module may have thousands of `if sys.version_info ...` blocks, and each evaluation compiles.
+    key = ast.dump(test)
+    if key not in _STATIC_VALUES:
+        if len(_STATIC_VALUES) > 4096:
+            _STATIC_VALUES.clear()
+        _STATIC_VALUES[key] = _evaluate_static_test(test)
+    return _STATIC_VALUES[key]
+
+
+_STATIC_VALUES: dict[str, bool | None] = {}
+
+
+def _evaluate_static_test(test: ast.expr) -> bool | None:
     allowed = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Not, ast.And, ast.Or, ast.Constant,
                ast.Tuple, ast.Subscript, ast.Slice, ast.Load, ast.cmpop)
     names: dict[str, Any] = {}
@@ -285,7 +347,19 @@ def side_effects(source: str, qualname: str) -> list[str]:
     A static scan on purpose: CrossHair only notices some of these (it patches the clock
     and lets reads through, and a missing file then looks like a crash).
     """
-    tree = ast.parse(source)
+    key = (_content_key(source), qualname)
+    if key not in _SIDE_EFFECTS:  # planner and every backend ask; a large module's walk takes seconds
+        if len(_SIDE_EFFECTS) > 256:
+            _SIDE_EFFECTS.clear()
+        _SIDE_EFFECTS[key] = _scan_side_effects(source, qualname)
+    return list(_SIDE_EFFECTS[key])
+
+
+_SIDE_EFFECTS: dict[tuple[bytes, str], list[str]] = {}
+
+
+def _scan_side_effects(source: str, qualname: str) -> list[str]:
+    tree = parse_source(source)
     aliases = _import_aliases(tree)
     local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     for node in _live_statements(tree.body):
@@ -325,7 +399,7 @@ def side_effects(source: str, qualname: str) -> list[str]:
 
 def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: str, source: str | None = None) -> "Verdict | None":
     """`unsupported` when the function (or its base version) touches the world, else None."""
-    for label, text in (("", source if source is not None else target.file.read_text(encoding="utf-8", errors="replace")),
+    for label, text in (("", source if source is not None else read_source(target.file)),
                         ("the base version of ", target.base_source)):
         if text is None:
             continue
@@ -402,13 +476,65 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
+def replay_seconds(deadline: float, time_limit: float) -> float:
+    """Wall-clock seconds for one CPython replay of a finding: a quarter of the backend's limit
+    (at least 5 s), never past its deadline (half a second at the least, to say it ran out)."""
+    return max(0.5, min(max(5.0, time_limit / 4), deadline - time.monotonic()))
+
+
 def child_env(*paths: Path) -> dict[str, str]:
     """The environment for a child Python that imports the target: its import roots first."""
     env = {k: v for k, v in project_env().items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
     env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # nothing written into the user's tree
+    env[BYTECODE_ENV] = str(_bytecode_dir())  # where `precompile` leaves large modules' code (counterexample.load_module)
     env["PYTHONHASHSEED"] = "0"
     return env
+
+
+BYTECODE_ENV = "SUTURE_BYTECODE_DIR"
+_BYTECODE_DIR: Path | None = None
+_BYTECODE_LOCK = threading.Lock()
+PRECOMPILE_MIN_BYTES = 256_000  # smaller modules compile faster than a child interpreter starts
+
+
+def _bytecode_dir() -> Path:
+    """This process's private code cache (removed at exit)."""
+    global _BYTECODE_DIR
+    with _BYTECODE_LOCK:
+        if _BYTECODE_DIR is None:
+            _BYTECODE_DIR = Path(tempfile.mkdtemp(prefix="suture-bytecode-"))
+            atexit.register(shutil.rmtree, _BYTECODE_DIR, True)
+        return _BYTECODE_DIR
+
+
+def bytecode_name(data: bytes, path: str) -> str:
+    """The cache file of a module's code: by content and path (the path is in the code objects)."""
+    digest = hashlib.blake2b(data, digest_size=16)
+    digest.update(path.encode("utf-8", "surrogatepass"))
+    return f"{digest.hexdigest()}-{sys.implementation.cache_tag}.code"
+
+
+def precompile(file: Path, time_limit: float) -> None:
+    """Compile a large module once for every verifier child that imports it (CrossHair, the
+    replays, Hypothesis) instead of once in each: its code object, marshalled into this
+    process's private cache under the hash of its content, which the children load only
+    while the file is byte for byte the same. Best effort: a failure or the time limit only
+    means each child compiles the module itself."""
+    try:
+        if file.stat().st_size < PRECOMPILE_MIN_BYTES:
+            return
+        path = str(file.resolve())
+        cached = _bytecode_dir() / bytecode_name(file.read_bytes(), path)
+    except OSError:
+        return
+    if cached.is_file():
+        return
+    code = ("import marshal, os, sys; path, out = sys.argv[1], sys.argv[2]; "
+            "data = open(path, 'rb').read(); code = compile(data, path, 'exec', dont_inherit=True); "
+            "open(out + '.tmp', 'wb').write(marshal.dumps(code)); os.replace(out + '.tmp', out)")
+    run_bounded([sys.executable, "-c", code, path, str(cached)], cwd=_bytecode_dir(), time_limit=time_limit,
+                env=child_env())
 
 
 # ---------------------------------------------------------------- the portfolio
@@ -445,12 +571,18 @@ def verify(
         if not plan:
             return Verdict("unsupported", "portfolio", bound, "", None, 0.0,
                            f"none of the backends {', '.join(backends)} handles {target.language} in {mode} mode.")
+    if target.language == "python":  # at most half the time: a module that slow to compile would not verify anyway
+        precompile(target.file, (time_limit - (time.monotonic() - started)) / 2)
     runs: list[Verdict] = []
     for name in plan:
         left = time_limit - (time.monotonic() - started)
-        if left < 0.5 and runs:
+        if left < 0.5:
+            if not runs:
+                return Verdict("error", "portfolio", bound, "", None, time.monotonic() - started,
+                               f"the {time_limit:g} s limit ran out before any verifier started "
+                               f"(reading {target.path} took {time.monotonic() - started:.1f} s).")
             break
-        run = _run_backend(name, target, mode, bound=bound, time_limit=max(left, 0.5), float_policy=float_policy)
+        run = _run_backend(name, target, mode, bound=bound, time_limit=left, float_policy=float_policy)
         runs.append(run)
         if run.verdict == "counterexample":
             break
@@ -469,8 +601,8 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
     if not target.function:
         return Verdict("error", "portfolio", None, "", None, 0.0, "a Python target needs a function name (file.py::func).")
     try:
-        source = target.file.read_text(encoding="utf-8", errors="replace")
-        tree = ast.parse(source)
+        source = read_source(target.file)
+        tree = parse_source(source)
     except (OSError, SyntaxError) as exc:
         return Verdict("error", "portfolio", None, "", None, 0.0, f"cannot read {target.path}: {exc}")
     if find_function(tree, target.function) is None:
@@ -483,7 +615,7 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
         if target.base_source is None:
             return Verdict("error", "portfolio", None, "", None, 0.0, "equivalence needs the base version of the file.")
         try:
-            base_tree = ast.parse(target.base_source)
+            base_tree = parse_source(target.base_source)
         except SyntaxError as exc:
             return Verdict("error", "portfolio", None, "", None, 0.0, f"the base version of {target.path} does not parse: {exc}")
         if find_function(base_tree, target.function) is None:
