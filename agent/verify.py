@@ -24,7 +24,7 @@ from pathlib import Path
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
-from suture.tools.verifier import Target, Verdict, find_function, parse_source, read_source, verify
+from suture.tools.verifier import Target, Verdict, find_function, parse_module, read_source, verify
 
 __all__ = ["VerifyOutcome", "parse_target", "run_verify"]
 
@@ -114,7 +114,7 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
         if not func:
             raise SutureExit(f"{rel} is a Python file; name the function too: {rel}::function.")
         try:
-            tree = parse_source(read_source(file))  # parsed once: the verifier reuses the tree
+            tree = parse_module(read_source(file), func)  # parsed once: the verifier reuses the tree
         except SyntaxError as exc:
             raise SutureExit(f"{rel} does not parse (line {exc.lineno}: {exc.msg}).") from None
         if find_function(tree, func) is None:

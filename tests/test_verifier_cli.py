@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -295,3 +296,24 @@ def test_contracts_mode_still_finds_crashes_and_violations_of_those_types(make_r
     assert done.returncode == 1 and report["verdict"] == "counterexample", report
     assert "false" in report["message"] and "TypeError" not in report["message"]
     assert int(report["counterexample"]["inputs"]["x"]) % 2 == 1
+
+
+def test_a_multi_megabyte_module_gets_one_honest_verdict(make_repo):
+    """A generated module of a few MB (bench/big_module.py; issue 14 measured 20 MB): the file is
+    parsed once and compiled once for every child, the limit covers the whole run, and the
+    answer is one JSON line whose verdict is the truth about `ratio` (it divides by b) or says
+    plainly that the time ran out; never a crash, a traceback or a false claim."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from big_module import TARGET, module_text
+
+    repo = make_repo({"huge.py": module_text(3.0), "tests/test_huge.py": (
+        "from huge import ratio\n\n\ndef test_ratio():\n    assert ratio(6, 3) == 2.0\n")})
+    done = suture(repo, f"huge.py::{TARGET}", "--json", "--time-limit", "60")
+    report = one_json(done)
+    assert done.returncode == {"counterexample": 1, "no_counterexample_within_bound": 0, "error": 3}[report["verdict"]]
+    if report["verdict"] == "counterexample":
+        assert report["counterexample"]["replayed"] and int(report["counterexample"]["inputs"]["b"]) == 0
+        assert "ZeroDivisionError" in report["message"]
+    else:  # only a very loaded machine runs out of time first, and then says so
+        assert "limit" in report["message"], report
+    assert "MemoryError" not in done.stdout + done.stderr

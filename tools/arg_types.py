@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.coverage_plugin import is_test_path
-from suture.tools.verifier import find_function, parse_source
+from suture.tools.verifier import find_function, parse_module
 
 __all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]
 
@@ -232,7 +232,7 @@ def annotations_for(source: str, qualname: str, calls: dict[str, list[dict[str, 
     Without `annotate`, only the types: (types, None), and the source is parsed once at most.
     """
     try:
-        func = find_function(parse_source(source), qualname)
+        func = find_function(parse_module(source, qualname), qualname)
     except SyntaxError:
         return {}, None
     if func is None or any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))

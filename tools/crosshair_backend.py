@@ -26,7 +26,7 @@ from pathlib import Path
 
 from suture.tools.counterexample import replay
 from suture.tools.verifier import (
-    Counterexample, Target, Verdict, child_env, find_function, impure_verdict, import_root, module_name, parse_source,
+    Counterexample, Target, Verdict, child_env, find_function, impure_verdict, import_root, module_name, parse_module,
     read_source, replay_seconds, run_bounded,
 )
 
@@ -73,7 +73,7 @@ def _probe_source(root: str, module: str, qualname: str, func: ast.FunctionDef |
     """A module whose `suture_probe` has the target's signature, a trivial postcondition and
     the target's documented exceptions: CrossHair then reports every other exception.
     Unannotated parameters take `param_types` (the types the tests pass) as annotations."""
-    args = copy.deepcopy(func.args)  # the tree may be shared (verifier.parse_source caches it)
+    args = copy.deepcopy(func.args)  # the tree may be shared (verifier.parse_module caches it)
     for arg in args.posonlyargs + args.args + args.kwonlyargs:
         if arg.annotation is None and arg.arg in (param_types or {}):
             arg.annotation = ast.parse(param_types[arg.arg], mode="eval").body
@@ -224,7 +224,7 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     bound = bound or DEFAULT_BOUND
     deadline = started + time_limit
     source = read_source(target.file)
-    func = find_function(parse_source(source), target.function)
+    func = find_function(parse_module(source, target.function), target.function)
     if func is None:
         return Verdict("error", "crosshair", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
     impure = impure_verdict(target, "crosshair", bound, BOUND_KIND, source)
@@ -325,7 +325,7 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
     root = import_root(target.file)
     module = module_name(target.file.resolve().relative_to(root).as_posix())
     deadline = started + time_limit
-    func = find_function(parse_source(read_source(target.file)), target.function)
+    func = find_function(parse_module(read_source(target.file), target.function), target.function)
     if func is None:
         return Verdict("error", "crosshair", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
     impure = impure_verdict(target, "crosshair", bound, BOUND_KIND)

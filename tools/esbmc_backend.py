@@ -28,7 +28,7 @@ from pathlib import Path
 
 from suture.tools.counterexample import replay
 from suture.tools.verifier import (
-    Counterexample, Target, Verdict, find_function, impure_verdict, parse_source, read_source, replay_seconds, run_bounded,
+    Counterexample, Target, Verdict, find_function, impure_verdict, parse_module, read_source, replay_seconds, run_bounded,
 )
 
 __all__ = ["DEFAULT_BOUND", "check_c", "check_python", "locate_esbmc", "self_test"]
@@ -231,7 +231,7 @@ def check_python(target: Target, *, bound: int | None = None, time_limit: float 
     impure = impure_verdict(target, "esbmc", bound, BOUND_KIND)
     if impure:
         return impure
-    func = find_function(parse_source(read_source(target.file)), target.function)
+    func = find_function(parse_module(read_source(target.file), target.function), target.function)
     if func is None:
         return Verdict("error", "esbmc", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
     binary, refused = _trusted(bound, time_limit / 2)

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import ast
 import atexit
+import bisect
 import hashlib
 import os
+import re
 import resource
 import shutil
 import signal
@@ -49,7 +51,7 @@ __all__ = [
     "impure_verdict",
     "import_root",
     "module_name",
-    "parse_source",
+    "parse_module",
     "read_source",
     "replay_seconds",
     "run_bounded",
@@ -168,31 +170,38 @@ def module_name(path: str) -> str:
 
 # ---------------------------------------------------------------- one parse per content
 
-# A very large module (tens of MB) takes seconds and gigabytes to parse; the planner, the
-# backends and the type inference all need its tree, so it is parsed once per content.
-_TREES: OrderedDict[bytes, tuple[int, ast.Module | SyntaxError]] = OrderedDict()
+# A very large module (tens of MB) takes a minute and gigabytes to parse whole; the planner,
+# the backends and the type inference only look at one function, the module's imports and
+# the functions it calls. So a module is parsed once per content, and a very large one only
+# in those parts (see `_focused_tree`).
+_TREES: OrderedDict[tuple[bytes, str], tuple[int, ast.Module | SyntaxError]] = OrderedDict()
 _TREES_LOCK = threading.Lock()
-_TREES_MAX_CHARS = 4_000_000  # sources kept beyond the most recent one (a 20 MB tree is ~2.5 GB)
+_TREES_MAX_CHARS = 4_000_000  # sources kept beyond the most recent one
+LARGE_SOURCE_CHARS = 1_000_000  # above this, only the parts of a module that matter are parsed
 
 
 def _content_key(source: str) -> bytes:
     return hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
-def parse_source(source: str) -> ast.Module:
-    """`ast.parse(source)`, once per content (raises its SyntaxError). The tree is shared
-    between callers and threads: read it, never change it (copy a node to edit it)."""
-    key = _content_key(source)
+def parse_module(source: str, focus: str | None = None) -> ast.Module:
+    """`ast.parse(source)`, once per content (raises its SyntaxError). With `focus` (a qualname)
+    and a very large source, a module of only the top-level statements that matter for that
+    function: its definition, the module's imports and the definitions of what it calls,
+    transitively, each at its own line numbers. The tree is shared between callers and
+    threads: read it, never change it (copy a node to edit it)."""
+    focus = focus if focus and len(source) > LARGE_SOURCE_CHARS else ""
+    key = (_content_key(source), focus)
     with _TREES_LOCK:
         hit = _TREES.get(key)
         if hit is not None:
             _TREES.move_to_end(key)
     if hit is None:
         try:
-            parsed: ast.Module | SyntaxError = ast.parse(source)
+            parsed: ast.Module | SyntaxError = (_focused_tree(source, focus) if focus else None) or ast.parse(source)
         except SyntaxError as exc:
             parsed = exc
-        hit = (len(source), parsed)
+        hit = (len(source) if not focus else 0, parsed)
         with _TREES_LOCK:
             _TREES[key] = hit
             while len(_TREES) > 1 and sum(size for size, _ in _TREES.values()) > _TREES_MAX_CHARS:
@@ -200,6 +209,63 @@ def parse_source(source: str) -> ast.Module:
     if isinstance(hit[1], SyntaxError):
         raise hit[1]
     return hit[1]
+
+
+# Where a top-level statement may start: a line at column 0 that is not a comment, a closing
+# bracket or the else/elif/except/finally of the statement before.
+_TOP_LEVEL = re.compile(r"^(?![\s#)\]}]|else\b|elif\b|except\b|finally\b|case\b)", re.M)
+_DEFINITION = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+_IMPORT = re.compile(r"^[ \t]*(?:import|from)[ \t]", re.M)
+
+
+def _focused_tree(source: str, qualname: str) -> ast.Module | None:
+    """The top-level statements of `source` that `qualname` needs, parsed one by one; None when
+    the text cannot be cut that way (a piece that does not parse alone): then the whole is parsed.
+
+    The cuts come from the text (lines at column 0), so a cut inside a string or a bracket is
+    possible; such a piece never parses on its own, and the caller falls back to the full parse.
+    """
+    starts = [m.start() for m in _TOP_LEVEL.finditer(source) if m.start() < len(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    # A decorator belongs to the definition below it: no cut between them.
+    starts = [pos for i, pos in enumerate(starts) if i == 0 or source[starts[i - 1]] != "@"]
+    ends = starts[1:] + [len(source)]
+    newlines = [m.start() for m in re.finditer("\n", source)]
+    defined: dict[str, list[int]] = {}
+    for match in _DEFINITION.finditer(source):
+        defined.setdefault(match.group(1), []).append(bisect.bisect_right(starts, match.start()) - 1)
+    wanted = {bisect.bisect_right(starts, m.start()) - 1 for m in _IMPORT.finditer(source)}
+    names, seen, pieces = [qualname.split(".")[0]], set(), {}
+    while names:
+        name = names.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for index in defined.get(name, ()):
+            if index in pieces:
+                continue
+            piece = _parse_piece(source, starts[index], ends[index], newlines)
+            if piece is None:
+                return None
+            pieces[index] = piece
+            names += [called for node in ast.walk(piece) if isinstance(node, ast.Call)
+                      for called in [(_dotted(node.func) or "").split(".")[0]] if called in defined]
+    for index in wanted - pieces.keys():
+        piece = _parse_piece(source, starts[index], ends[index], newlines)
+        if piece is None:
+            return None
+        pieces[index] = piece
+    return ast.Module(body=[stmt for index in sorted(pieces) for stmt in pieces[index].body], type_ignores=[])
+
+
+def _parse_piece(source: str, start: int, end: int, newlines: list[int]) -> ast.Module | None:
+    try:
+        piece = ast.parse(source[start:end])
+    except SyntaxError:
+        return None
+    ast.increment_lineno(piece, bisect.bisect_left(newlines, start))  # the lines before the piece
+    return piece
 
 
 def read_source(file: Path) -> str:
@@ -327,10 +393,10 @@ def _dotted(node: ast.AST) -> str | None:
     return None
 
 
-def _import_aliases(tree: ast.Module) -> dict[str, str]:
+def _import_aliases(nodes) -> dict[str, str]:
     """Local name -> the dotted name it was imported as (`from os import remove` -> remove: os.remove)."""
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
@@ -359,8 +425,10 @@ _SIDE_EFFECTS: dict[tuple[bytes, str], list[str]] = {}
 
 
 def _scan_side_effects(source: str, qualname: str) -> list[str]:
-    tree = parse_source(source)
-    aliases = _import_aliases(tree)
+    tree = parse_module(source, qualname)
+    # The module's own imports (blocks included) and those inside the functions scanned below:
+    # not a walk of the whole tree, which takes seconds on a very large module.
+    aliases = _import_aliases(_live_statements(tree.body))
     local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
     for node in _live_statements(tree.body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -373,7 +441,9 @@ def _scan_side_effects(source: str, qualname: str) -> list[str]:
     todo: list[ast.AST] = [start]
     while todo:
         func = todo.pop()
-        for node in ast.walk(func):
+        nodes = list(ast.walk(func))
+        aliases.update(_import_aliases(nodes))
+        for node in nodes:
             if not isinstance(node, ast.Call):
                 continue
             name = _dotted(node.func)
@@ -579,8 +649,8 @@ def verify(
         if left < 0.5:
             if not runs:
                 return Verdict("error", "portfolio", bound, "", None, time.monotonic() - started,
-                               f"the {time_limit:g} s limit ran out before any verifier started "
-                               f"(reading {target.path} took {time.monotonic() - started:.1f} s).")
+                               f"the time limit ran out before any verifier started (reading, parsing and "
+                               f"compiling {target.path} used it up).")
             break
         run = _run_backend(name, target, mode, bound=bound, time_limit=left, float_policy=float_policy)
         runs.append(run)
@@ -602,7 +672,7 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
         return Verdict("error", "portfolio", None, "", None, 0.0, "a Python target needs a function name (file.py::func).")
     try:
         source = read_source(target.file)
-        tree = parse_source(source)
+        tree = parse_module(source, target.function)
     except (OSError, SyntaxError) as exc:
         return Verdict("error", "portfolio", None, "", None, 0.0, f"cannot read {target.path}: {exc}")
     if find_function(tree, target.function) is None:
@@ -615,7 +685,7 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
         if target.base_source is None:
             return Verdict("error", "portfolio", None, "", None, 0.0, "equivalence needs the base version of the file.")
         try:
-            base_tree = parse_source(target.base_source)
+            base_tree = parse_module(target.base_source, target.function)
         except SyntaxError as exc:
             return Verdict("error", "portfolio", None, "", None, 0.0, f"the base version of {target.path} does not parse: {exc}")
         if find_function(base_tree, target.function) is None:
