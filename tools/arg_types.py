@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.coverage_plugin import is_test_path
-from suture.tools.verifier import find_function, parse_module
+from suture.tools.verifier_core import find_function, parse_module
 
 __all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.values import STANDALONE_SAME, Consumed, Incomparable, consume, qualified_name, same_value, short_repr
+from suture.tools.verifier_core import BYTECODE_ENV, bytecode_name, child_env, import_root, module_name, run_bounded
 
 __all__ = ["ReplayResult", "replay", "write_pytest_test"]
 
@@ -69,7 +70,6 @@ def replay(target: Any, inputs: dict[str, str], *, kind: str = "contracts", floa
     """
     import tempfile
 
-    from suture.tools.verifier import child_env, import_root, module_name, run_bounded
 
     root = import_root(target.file)
     with tempfile.TemporaryDirectory(prefix="suture-replay-") as tmp:
@@ -122,7 +122,6 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
     type and argument values after the call. Returns `dest`; raises ValueError when the
     result is not a reproduced counterexample or the base's value cannot be written as code.
     """
-    from suture.tools.verifier import import_root, module_name
 
     if not result.reproduced:
         raise ValueError(f"only a reproduced counterexample becomes a test (this one is {result.status}).")
@@ -242,7 +241,6 @@ def _load_precompiled(name: str) -> None:
     import marshal
     import os
 
-    from suture.tools.verifier import BYTECODE_ENV, bytecode_name
 
     cache = os.environ.get(BYTECODE_ENV)
     if not cache:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import (
+from suture.tools.verifier_core import (
     Counterexample, Target, Verdict, child_env, find_function, impure_verdict, import_root, module_name, parse_module,
     read_source, replay_seconds, run_bounded,
 )

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import (
+from suture.tools.verifier_core import (
     Counterexample, Target, Verdict, find_function, impure_verdict, parse_module, read_source, replay_seconds, run_bounded,
 )
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import (
+from suture.tools.verifier_core import (
     Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, replay_seconds, run_bounded,
 )
 
