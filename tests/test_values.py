@@ -165,3 +165,19 @@ def test_canonical_has_no_addresses_and_sorted_sets():
     assert canonical(consume(gen([1, 2]))) == canonical(consume(iter([1, 2])))
     assert canonical(consume(gen([1, 2]))) != canonical(consume(gen([1, 2], fail_at=1)))
     assert isinstance(consume(gen([])), Consumed)
+
+
+def test_deep_and_cyclic_structures():
+    def chain(n, end):
+        head = Point(end)
+        for _ in range(n):
+            head = Point(head)
+        return head
+
+    assert same_value(chain(60, 1), chain(60, 1)) and not same_value(chain(60, 1), chain(60, 2))
+    loop = Point(None)
+    loop.x = loop
+    other = Point(None)
+    other.x = other
+    with pytest.raises(Incomparable):
+        same_value(loop, other)

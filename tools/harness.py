@@ -402,9 +402,10 @@ class Recorder:
             except Exception:
                 return function(*args, **kwargs)
             try:
-                result = materialize(function(*args, **kwargs))
-                outcome = ("return", result)
-                result = replayed(result)  # the workload gets iterators back, not what was recorded of them
+                result = function(*args, **kwargs)
+                outcome = ("return", materialize(result))
+                if outcome[1] is not result:  # iterators were run to record them: the workload gets them again
+                    result = replayed(outcome[1])
             except Exception as error:
                 outcome = ("raise", error.__class__.__name__, str(error))
                 _keep(store, before, outcome, (args, kwargs), limit)

@@ -47,7 +47,7 @@ __all__ = [
 FLOAT_POLICIES = ("exact", "isclose")
 ITEM_LIMIT = 1000  # items taken from one iterator
 TOTAL_ITEM_LIMIT = 20_000  # items taken from all the iterators in one value (nested ones share it)
-MAX_DEPTH = 50
+MAX_DEPTH = 150  # levels of nesting compared (an object and its attribute dict are two)
 _SET_MATCH_LIMIT = 200  # sets up to this size are matched element by element when == says no
 BASE_PREFIX = "_suture_base_"  # the stem prefix of the base version's module (counterexample.load_base_module)
 
@@ -162,7 +162,10 @@ def same_value(a: Any, b: Any, float_policy: str = "exact") -> bool:
     Raises Incomparable when that cannot be told."""
     if float_policy not in FLOAT_POLICIES:
         raise ValueError(f"float_policy must be one of {FLOAT_POLICIES}, not {float_policy!r}")
-    return _same(a, b, float_policy, 0)
+    try:
+        return _same(a, b, float_policy, 0)
+    except RecursionError:
+        raise Incomparable("the values are nested too deep to compare") from None
 
 
 def _same(a: Any, b: Any, policy: str, depth: int) -> bool:
@@ -312,7 +315,7 @@ def short_repr(value: Any, limit: int = 200) -> str:
 def canonical(value: Any, depth: int = 0) -> str:
     """A text of `value` that is the same in every run (no addresses, sets sorted): how two
     processes compare results they cannot hand each other (optimize's timed runs)."""
-    if depth > MAX_DEPTH:
+    if depth > 50:
         return "..."
     if isinstance(value, Consumed):
         tail = f"!{value.raised[0]}" if value.raised else ("" if value.ended else "+")
