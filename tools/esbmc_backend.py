@@ -82,7 +82,7 @@ def self_test(binary: str, time_limit: float = SELF_TEST_SECONDS) -> tuple[bool,
         except OSError as exc:
             return False, f"ESBMC at {binary} cannot be run: {exc}"
     if bad[0].timed_out or good[0].timed_out:
-        return False, f"ESBMC's self-test did not finish within the {time_limit:.0f} s left"
+        return False, f"ESBMC's self-test did not finish within the {time_limit:.1f} s left for it"
     violation = _violation(bad[1])
     if bad[0].returncode != 1 or violation is None or "bounds" not in violation.get("message", ""):
         answer = (False, f"ESBMC at {binary} failed its self-test: it missed a planted out-of-bounds write")

@@ -67,8 +67,9 @@ def verify(
         if not plan:
             return Verdict("unsupported", "portfolio", bound, "", None, 0.0,
                            f"none of the backends {', '.join(backends)} handles {target.language} in {mode} mode.")
-    if target.language == "python":  # at most half the time: a module that slow to compile would not verify anyway
-        precompile(target.file, (time_limit - (time.monotonic() - started)) / 2)
+    if target.language == "python":
+        # Most of the time if need be: every backend's child would have to compile the module too.
+        precompile(target.file, (time_limit - (time.monotonic() - started)) * 0.7)
     runs: list[Verdict] = []
     for name in plan:
         left = time_limit - (time.monotonic() - started)
