@@ -307,6 +307,22 @@ def test_mutated_argument_difference_becomes_a_test_that_fails_on_the_candidate_
     assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
 
 
+def test_a_generator_difference_becomes_a_test_that_fails_on_the_candidate_only(make_repo, tmp_path):
+    repo = make_repo({"gen.py": "def evens(n: int):\n    for i in range(n % 40):\n        yield i * 2\n"})
+    (repo / "gen.py").write_text("def evens(n: int):\n    for i in range(n % 40):\n        yield i * 2 if i != 3 else 7\n")
+    target = Target(repo, "gen.py", "evens", git(repo, "show", "HEAD:gen.py"))
+    verdict = hypothesis_backend.differential(target, time_limit=20)
+    assert verdict.verdict == "counterexample" and "iterator yielding" in verdict.counterexample.message
+    result = replay(target, verdict.counterexample.inputs, kind="equivalence")
+    assert result.expected_value.startswith("iter([0, 2, 4, 6")
+    test_file = write_pytest_test(target, verdict.counterexample.inputs, result, repo / "tests" / "test_evens.py",
+                                  kind="equivalence")
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)]
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 1
+    git(repo, "checkout", "--", "gen.py")
+    assert subprocess.run(command, cwd=tmp_path, capture_output=True).returncode == 0
+
+
 def test_portfolio_catches_an_integer_edge_case(equiv_repo):
     verdict = verify(_target(equiv_repo, "score"), "equivalence", time_limit=30)
     assert verdict.verdict == "counterexample"
