@@ -302,11 +302,15 @@ def _static_test(test: ast.expr) -> bool | None:
     """The value of an `if` test built only from the names above and literals; None when unknown."""
     # A module may have thousands of `if sys.version_info ...` blocks, and each evaluation compiles.
     key = ast.dump(test)
-    if key not in _STATIC_VALUES:
+    value = _STATIC_VALUES.get(key, _UNSEEN)
+    if value is _UNSEEN:
         if len(_STATIC_VALUES) > 4096:
             _STATIC_VALUES.clear()
-        _STATIC_VALUES[key] = _evaluate_static_test(test)
-    return _STATIC_VALUES[key]
+        value = _STATIC_VALUES[key] = _evaluate_static_test(test)
+    return value  # type: ignore[return-value]
+
+
+_UNSEEN = object()
 
 
 _STATIC_VALUES: dict[str, bool | None] = {}
@@ -391,11 +395,12 @@ def side_effects(source: str, qualname: str) -> list[str]:
     and lets reads through, and a missing file then looks like a crash).
     """
     key = (_content_key(source), qualname)
-    if key not in _SIDE_EFFECTS:  # planner and every backend ask; a large module's walk takes seconds
+    found = _SIDE_EFFECTS.get(key)
+    if found is None:  # the planner and every backend ask; on a large module the scan takes seconds
         if len(_SIDE_EFFECTS) > 256:
             _SIDE_EFFECTS.clear()
-        _SIDE_EFFECTS[key] = _scan_side_effects(source, qualname)
-    return list(_SIDE_EFFECTS[key])
+        found = _SIDE_EFFECTS[key] = _scan_side_effects(source, qualname)
+    return list(found)
 
 
 _SIDE_EFFECTS: dict[tuple[bytes, str], list[str]] = {}
