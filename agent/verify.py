@@ -16,15 +16,15 @@ missing, failing its self-test or crashing: the environment is not fit to verify
 
 from __future__ import annotations
 
-import ast
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
-from suture.tools.verifier import Target, Verdict, find_function, verify
+from suture.tools.verifier import Target, Verdict, find_function, parse_module, read_source, verify
 
 __all__ = ["VerifyOutcome", "parse_target", "run_verify"]
 
@@ -101,6 +101,7 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     if time_limit <= 0:
         raise SutureExit("--time-limit must be positive.")
     mode = mode or ("equivalence" if against is not None else "contracts")
+    deadline = time.monotonic() + time_limit  # the limit is the whole command's: reading and typing count
     top = git_toplevel(repo)
     if top is None:
         raise SutureExit(f"{repo} is not inside a git work tree.")
@@ -113,7 +114,7 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
         if not func:
             raise SutureExit(f"{rel} is a Python file; name the function too: {rel}::function.")
         try:
-            tree = ast.parse(file.read_text(encoding="utf-8", errors="replace"))
+            tree = parse_module(read_source(file), func)  # parsed once: the verifier reuses the tree
         except SyntaxError as exc:
             raise SutureExit(f"{rel} does not parse (line {exc.lineno}: {exc.msg}).") from None
         if find_function(tree, func) is None:
@@ -121,7 +122,8 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     elif file.suffix not in (".c", ".h"):
         raise SutureExit(f"{rel}: only Python (.py) and C (.c) files can be verified.")
     base = _base_source(top, rel, against or "HEAD") if mode == "equivalence" else None
-    target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if base is not None else None)
+    # Both modes draw (and judge) inputs of the types the tests pass; tools/arg_types.py says which.
+    target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if file.suffix == ".py" else None)
     if file.suffix in (".c", ".h") and func and mode == "contracts":
         # A bare `--function` run leaves pointer parameters unconstrained (false alarms such as
         # "incorrect alignment"); the harness gives them a model and replays what ESBMC finds.
@@ -130,15 +132,16 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
         if not any(f.name == func for f in c_functions(file.read_bytes())):
             raise SutureExit(f"{rel} defines no function {func}.")
         if shutil.which("gcc") is not None:
-            checked = verify_function(top, rel, func, bound=bound, time_limit=time_limit)
+            checked = verify_function(top, rel, func, bound=bound, time_limit=deadline - time.monotonic())
             if checked is not None:
                 return VerifyOutcome(checked, target, mode)
-    return VerifyOutcome(verify(target, mode, bound=bound, time_limit=time_limit, float_policy=float_policy), target, mode)
+    return VerifyOutcome(verify(target, mode, bound=bound, time_limit=deadline - time.monotonic(),
+                                float_policy=float_policy), target, mode)
 
 
 def _test_types(top: Path, file: Path, func: str) -> dict[str, str] | None:
     """The types the repository's tests call `func` with, for its unannotated parameters."""
     from suture.tools.arg_types import annotations_for, collect_calls
 
-    types, _ = annotations_for(file.read_text(encoding="utf-8", errors="replace"), func, collect_calls(top))
+    types, _ = annotations_for(read_source(file), func, collect_calls(top), annotate=False)
     return types or None

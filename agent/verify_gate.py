@@ -501,7 +501,7 @@ def _crosshair_finds(target: Target, func: ast.FunctionDef | ast.AsyncFunctionDe
     root = import_root(target.file)
     module = module_name(target.file.resolve().relative_to(root).as_posix())
     with tempfile.TemporaryDirectory(prefix="suture-gate-") as tmp:
-        Path(tmp, f"{ch.SHIM}.py").write_text(ch._probe_source(module, target.function, func, documented))
+        Path(tmp, f"{ch.SHIM}.py").write_text(ch._probe_source(str(root), module, target.function, func, documented))
         argv = [*ch._crosshair(), "check", "--analysis_kind", "PEP316", *ch._limits(ch.DEFAULT_BOUND, time_limit),
                 f"{ch.SHIM}.{ch.PROBE}"]
         done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit, env=child_env(Path(tmp), root))

@@ -75,6 +75,26 @@ def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_
     assert tests.returncode == 0, tests.stdout
 
 
+def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_repo, tmp_path):
+    """The bounded verifier compares what the iterators yield: two iterators over the same items
+    are no counterexample (they used to differ by identity, so every such edit was rejected)."""
+    repo = make_repo({
+        **QUADRATIC_DEDUPE,
+        "uniq/core.py": QUADRATIC_DEDUPE["uniq/core.py"].replace("-> list[int]:", ":").replace(
+            "return out", "return iter(out)"),
+        "tests/test_core.py": QUADRATIC_DEDUPE["tests/test_core.py"].replace("dedupe(", "list(dedupe(").replace(
+            ") ==", ")) =="),
+    })
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
+                  "--rounds", "5", "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "optimized", report["candidates"]
+    edit = report["edits"][0]
+    assert edit["equivalence"]["replay"] == "passed"
+    assert edit["equivalence"]["verifier"] in ("no_counterexample_within_bound", "exhausted")
+
+
 def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     repo = make_repo(LINEAR)
     done = suture("optimize", "--target", "calc/sums.py::total", "--workload",

@@ -13,7 +13,7 @@ import pytest
 
 from suture.agent.exitcodes import SutureExit
 from suture.agent.optimize import _changed_functions, _prompt_sections, locate
-from suture.tools.harness import canonical, same
+from suture.tools.values import canonical, same_value as same
 
 HARNESS = [sys.executable, "-m", "suture.tools.harness"]
 

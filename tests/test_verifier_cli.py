@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,150 @@ def test_bad_input_is_one_sentence_and_exit_2(make_repo, args, words):
     assert done.returncode == 2
     assert done.stdout == ""
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+ITERATORS = {
+    "seq.py": """\
+        from itertools import takewhile
+
+
+        def evens(n: int):
+            for i in range(n % 40):
+                yield i * 2
+
+
+        def sliced(seq, n):
+            return takewhile(len, (seq[i : i + n] for i in range(0, len(seq), max(n, 1))))
+
+
+        class Box:
+            def __init__(self, v):
+                self.v = v
+
+
+        def boxed(x: int):
+            return Box(x + 1)
+        """,
+    "tests/test_seq.py": """\
+        from seq import boxed, evens, sliced
+
+        def test_seq():
+            assert list(evens(3)) == [0, 2, 4]
+            assert list(sliced([1, 2, 3], 2)) == [[1, 2], [3]]
+            assert boxed(1).v == 2
+        """,
+}
+
+
+@pytest.mark.parametrize("function", ["evens", "sliced", "boxed"])
+def test_unchanged_iterators_and_plain_objects_are_no_counterexample(make_repo, function):
+    """A generator, an itertools object and an instance without __eq__ are compared by what
+    they yield and hold, not by identity (every unchanged function used to "differ")."""
+    repo = make_repo(ITERATORS)
+    done = suture(repo, f"seq.py::{function}", "--against", "HEAD", "--json", "--time-limit", "20")
+    report = one_json(done)
+    assert done.returncode == 0 and report["verdict"] in ("no_counterexample_within_bound", "exhausted"), report
+    assert " at 0x" not in json.dumps(report)
+
+
+def test_a_change_in_what_a_generator_yields_or_an_object_holds_is_a_counterexample(make_repo):
+    repo = make_repo(ITERATORS)
+    seq = repo / "seq.py"
+    seq.write_text(seq.read_text().replace("yield i * 2", "yield i * 2 if i != 3 else 7")
+                   .replace("return Box(x + 1)", "return Box(x + 1 if x != 5 else x)"))
+    done = suture(repo, "seq.py::evens", "--against", "HEAD", "--json", "--time-limit", "20")
+    report = one_json(done)
+    assert done.returncode == 1 and report["verdict"] == "counterexample", report
+    assert "iterator yielding [0, 2, 4, 6" in report["counterexample"]["expected"]
+    assert "iterator yielding [0, 2, 4, 7" in report["counterexample"]["actual"]
+    done = suture(repo, "seq.py::boxed", "--against", "HEAD", "--json", "--time-limit", "20")
+    report = one_json(done)
+    assert done.returncode == 1 and report["counterexample"]["inputs"] == {"x": "5"}, report
+    assert "Box(v=6)" in report["message"] and "Box(v=5)" in report["message"]
+
+
+TYPED_BY_TESTS = {
+    "text.py": """\
+        def greet(name):
+            return "Hello, " + name + "!"
+
+
+        def initial(name):
+            return name[0]
+
+
+        def divide(n, iterable):
+            if n < 1:
+                raise ValueError("n must be at least 1")
+            seq = tuple(iterable)
+            q, r = divmod(len(seq), n)
+            out, stop = [], 0
+            for i in range(1, n + 1):
+                start = stop
+                stop += q + 1 if i <= r else q
+                out.append(seq[start:stop])
+            return out
+
+
+        def half(x):
+            \"\"\"
+            post: __return__ * 2 == x
+            \"\"\"
+            return x // 2
+        """,
+    "tests/test_text.py": """\
+        from text import divide, greet, half, initial
+
+        def test_text():
+            assert greet("x") == "Hello, x!"
+            assert initial("ab") == "a"
+            assert divide(2, [1, 2, 3]) == [(1, 2), (3,)]
+            assert half(4) == 2
+        """,
+}
+
+
+@pytest.mark.parametrize("function", ["greet", "divide"])
+def test_contracts_mode_draws_the_types_the_tests_pass(make_repo, function):
+    """greet(0) and divide(1, 0) raise TypeError, but the tests only ever pass a str and a
+    list: not a counterexample (it used to be one)."""
+    repo = make_repo(TYPED_BY_TESTS)
+    done = suture(repo, f"text.py::{function}", "--json", "--time-limit", "20")
+    report = one_json(done)
+    assert done.returncode == 0, report
+    assert report["verdict"] in ("no_counterexample_within_bound", "exhausted")
+    assert "types the tests pass" in report["message"]
+
+
+def test_contracts_mode_still_finds_crashes_and_violations_of_those_types(make_repo):
+    repo = make_repo(TYPED_BY_TESTS)
+    done = suture(repo, "text.py::initial", "--json", "--time-limit", "20")
+    report = one_json(done)
+    assert done.returncode == 1 and report["counterexample"]["inputs"] == {"name": "''"}, report
+    assert "IndexError" in report["message"]
+    done = suture(repo, "text.py::half", "--json", "--time-limit", "20")  # a contract: checked with x an int
+    report = one_json(done)
+    assert done.returncode == 1 and report["verdict"] == "counterexample", report
+    assert "false" in report["message"] and "TypeError" not in report["message"]
+    assert int(report["counterexample"]["inputs"]["x"]) % 2 == 1
+
+
+def test_a_multi_megabyte_module_gets_one_honest_verdict(make_repo):
+    """A generated module of a few MB (bench/big_module.py; issue 14 measured 20 MB): the file is
+    parsed once and compiled once for every child, the limit covers the whole run, and the
+    answer is one JSON line whose verdict is the truth about `ratio` (it divides by b) or says
+    plainly that the time ran out; never a crash, a traceback or a false claim."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from big_module import TARGET, module_text
+
+    repo = make_repo({"huge.py": module_text(3.0), "tests/test_huge.py": (
+        "from huge import ratio\n\n\ndef test_ratio():\n    assert ratio(6, 3) == 2.0\n")})
+    done = suture(repo, f"huge.py::{TARGET}", "--json", "--time-limit", "60")
+    report = one_json(done)
+    assert done.returncode == {"counterexample": 1, "no_counterexample_within_bound": 0, "error": 3}[report["verdict"]]
+    if report["verdict"] == "counterexample":
+        assert report["counterexample"]["replayed"] and int(report["counterexample"]["inputs"]["b"]) == 0
+        assert "ZeroDivisionError" in report["message"]
+    else:  # only a very loaded machine runs out of time first, and then says so
+        assert "limit" in report["message"], report
+    assert "MemoryError" not in done.stdout + done.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.coverage_plugin import is_test_path
-from suture.tools.verifier import find_function
+from suture.tools.verifier_core import find_function, parse_module
 
 __all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]
 
@@ -223,14 +223,16 @@ def insert_annotations(source: str, func: ast.FunctionDef | ast.AsyncFunctionDef
 
 
 
-def annotations_for(source: str, qualname: str, calls: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, str], str | None]:
+def annotations_for(source: str, qualname: str, calls: dict[str, list[dict[str, Any]]], *,
+                    annotate: bool = True) -> tuple[dict[str, str], str | None]:
     """(the inferred types of `qualname`'s unannotated parameters, `source` with them written in).
 
     ({}, None) when nothing is known, the source does not parse, or a decorator other than
     staticmethod/classmethod might read annotations (singledispatch, pydantic): left be.
+    Without `annotate`, only the types: (types, None), and the source is parsed once at most.
     """
     try:
-        func = find_function(ast.parse(source), qualname)
+        func = find_function(parse_module(source, qualname), qualname)
     except SyntaxError:
         return {}, None
     if func is None or any(not (isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod"))
@@ -239,6 +241,8 @@ def annotations_for(source: str, qualname: str, calls: dict[str, list[dict[str, 
     types = inferred_annotations(func, list(calls.get(func.name, ())), method="." in qualname)
     if not types:
         return {}, None
+    if not annotate:
+        return types, None
     annotated = insert_annotations(source, func, types)
     try:
         ast.parse(annotated)

@@ -18,7 +18,6 @@ import copy
 import importlib
 import importlib.util
 import json
-import math
 import sys
 import traceback
 import types
@@ -26,6 +25,9 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from suture.tools.values import STANDALONE_SAME, Consumed, Incomparable, consume, qualified_name, same_value, short_repr
+from suture.tools.verifier_core import BYTECODE_ENV, bytecode_name, child_env, import_root, module_name, run_bounded
 
 __all__ = ["ReplayResult", "replay", "write_pytest_test"]
 
@@ -68,7 +70,6 @@ def replay(target: Any, inputs: dict[str, str], *, kind: str = "contracts", floa
     """
     import tempfile
 
-    from suture.tools.verifier import child_env, import_root, module_name, run_bounded
 
     root = import_root(target.file)
     with tempfile.TemporaryDirectory(prefix="suture-replay-") as tmp:
@@ -81,6 +82,7 @@ def replay(target: Any, inputs: dict[str, str], *, kind: str = "contracts", floa
             "inputs": inputs,
             "float_policy": float_policy,
             "base_file": None,
+            "param_types": dict(getattr(target, "param_types", None) or {}),
         }
         if kind == "equivalence":
             base = Path(tmp) / "base" / target.file.name
@@ -120,7 +122,6 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
     type and argument values after the call. Returns `dest`; raises ValueError when the
     result is not a reproduced counterexample or the base's value cannot be written as code.
     """
-    from suture.tools.verifier import import_root, module_name
 
     if not result.reproduced:
         raise ValueError(f"only a reproduced counterexample becomes a test (this one is {result.status}).")
@@ -155,15 +156,7 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
         "_names = {**vars(_module), 'nan': float('nan'), 'inf': float('inf')}",
         "",
         "",
-        "def _same(a, b):",
-        '    """Equal, with NaN equal to NaN and containers compared element by element."""',
-        "    if isinstance(a, float) and isinstance(b, float):",
-        "        return a == b or (math.isnan(a) and math.isnan(b))",
-        "    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):",
-        "        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))",
-        "    if isinstance(a, dict) and isinstance(b, dict):",
-        "        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)",
-        "    return a == b",
+        *STANDALONE_SAME.splitlines(),
         "",
         "",
         f"def {name}():",
@@ -237,7 +230,42 @@ def _expr(source: str) -> str:
 def load_module(root: str, module: str) -> types.ModuleType:
     if root not in sys.path:
         sys.path.insert(0, root)
+    if module not in sys.modules:
+        _load_precompiled(module)
     return importlib.import_module(module)
+
+
+def _load_precompiled(name: str) -> None:
+    """Import `name` from the code tools/verifier.precompile left for it, when there is some for
+    this very content of its file (a large module then compiles once, not once per child)."""
+    import marshal
+    import os
+
+
+    cache = os.environ.get(BYTECODE_ENV)
+    if not cache:
+        return
+    try:
+        spec = importlib.util.find_spec(name)  # imports the parent packages, as an import would
+        if spec is None or not spec.has_location or not (spec.origin or "").endswith(".py"):
+            return
+        origin = str(Path(spec.origin).resolve())
+        cached = Path(cache) / bytecode_name(Path(origin).read_bytes(), origin)
+        if not cached.is_file():
+            return
+        code = marshal.loads(cached.read_bytes())
+    except (ImportError, OSError, ValueError, EOFError):
+        return
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        exec(code, module.__dict__)  # noqa: S102 - the module's own code, compiled from this content
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
+    parent, _, child = name.rpartition(".")
+    if parent and parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
 
 
 def load_base_module(module: str, base_file: str) -> types.ModuleType:
@@ -355,14 +383,27 @@ def conforms(value: Any, hint: Any) -> bool:
     return True
 
 
-def _type_mismatch(fn: Any, by_name: dict[str, Any]) -> str | None:
+def _type_mismatch(fn: Any, by_name: dict[str, Any], param_types: dict[str, str] | None = None) -> str | None:
+    """Why an input is not of its parameter's type: the annotation, else the type the tests
+    call the function with (`param_types`, tools/arg_types.py); None when all conform."""
+    import builtins
+
     try:
         hints = typing.get_type_hints(fn)
     except Exception:
-        return None
+        hints = {}
     for name, value in by_name.items():
         if name in hints and not conforms(value, hints[name]):
             return f"input {name}={value!r} is not a {getattr(hints[name], '__name__', hints[name])}"
+        text = (param_types or {}).get(name)
+        if name in hints or not text:
+            continue
+        try:
+            inferred = eval(text, {"__builtins__": builtins})  # our own rendering: names, [], | only
+        except Exception:
+            continue
+        if not conforms(value, inferred):
+            return f"input {name}={short_repr(value, 80)} is not a {text}, the type the tests call it with"
     return None
 
 
@@ -442,13 +483,18 @@ def _failing_frame(exc: BaseException, file: str) -> tuple[str, int]:
     return (frame.filename, frame.lineno or 0) if frame else ("", 0)
 
 
-def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any]) -> tuple | ReplayResult:
-    """(args, kwargs, by_name) for `fn` from a counterexample's inputs, or why they cannot be replayed."""
+def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any], param_types: dict[str, str] | None = None
+                       ) -> tuple | ReplayResult:
+    """(args, kwargs, by_name) for `fn` from a counterexample's inputs, or why they cannot be replayed.
+
+    An input of another type than its parameter's (annotated, or the one the tests pass) is
+    no evidence: `greet(0)` failing says nothing when every caller passes a str.
+    """
     try:
         args, kwargs, by_name = build_arguments(fn, module, inputs)
     except Exception as exc:
         return ReplayResult("unreplayable", f"the inputs cannot be rebuilt in CPython ({exc.__class__.__name__}: {exc})")
-    mismatch = _type_mismatch(fn, by_name)
+    mismatch = _type_mismatch(fn, by_name, param_types)
     if mismatch:
         return ReplayResult("unreplayable", mismatch)
     return args, kwargs, by_name
@@ -457,7 +503,7 @@ def _rebuilt_arguments(fn: Any, module: Any, inputs: dict[str, Any]) -> tuple | 
 def _replay_contracts(request: dict[str, Any]) -> ReplayResult:
     module = load_module(request["root"], request["module"])
     fn = resolve(module, request["function"])
-    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"], request.get("param_types"))
     if isinstance(rebuilt, ReplayResult):
         return rebuilt
     args, kwargs, by_name = rebuilt
@@ -487,9 +533,9 @@ def _replay_contracts(request: dict[str, Any]) -> ReplayResult:
             return ReplayResult("reproduced", f"postcondition {post.expr_source!r} raises {exc.__class__.__name__}: {exc}",
                                 f"{post.filename}:{post.line}", condition=post.expr_source)
         if not holds:
-            return ReplayResult("reproduced", f"postcondition {post.expr_source!r} is false (returns {_short_repr(returned)})",
+            return ReplayResult("reproduced", f"postcondition {post.expr_source!r} is false (returns {short_repr(returned)})",
                                 f"{post.filename}:{post.line}", condition=post.expr_source)
-    return ReplayResult("not_reproduced", f"CPython runs it without failure (returns {_short_repr(returned)})")
+    return ReplayResult("not_reproduced", f"CPython runs it without failure (returns {short_repr(returned)})")
 
 
 @dataclass
@@ -501,7 +547,7 @@ class Outcome:
     def describe(self) -> str:
         if self.raised is not None:
             return f"raises {type(self.raised).__name__}: {self.raised}"
-        return f"returns {_short_repr(self.returned)}"
+        return f"returns {short_repr(self.returned)}"
 
 
 def run_outcome(fn: Any, args: list[Any], kwargs: dict[str, Any], by_name: dict[str, Any]) -> Outcome:
@@ -511,7 +557,9 @@ def run_outcome(fn: Any, args: list[Any], kwargs: dict[str, Any], by_name: dict[
     watched = {name: _copy(value, memo) for name, value in by_name.items()}
     outcome = Outcome()
     try:
-        outcome.returned = fn(*args, **kwargs)
+        # An iterator is run here, on its prefix: what it yields (and raises) is the result,
+        # and its effects on the arguments belong to the call.
+        outcome.returned = consume(fn(*args, **kwargs))
     except Exception as exc:
         outcome.raised = exc
     outcome.args_after = watched
@@ -525,52 +573,16 @@ def _copy(value: Any, memo: dict[int, Any] | None = None) -> Any:
         return value
 
 
-def same_value(a: Any, b: Any, float_policy: str = "exact", _depth: int = 0) -> bool:
-    """Equality with NaN == NaN, the float policy (exact or math.isclose) and element-wise containers."""
-    if _depth > 50:
-        return a is b
-    if isinstance(a, float) and isinstance(b, float):
-        if math.isnan(a) or math.isnan(b):
-            return math.isnan(a) and math.isnan(b)
-        if float_policy == "isclose":
-            return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
-        return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(same_value(x, y, float_policy, _depth + 1) for x, y in zip(a, b))
-    if isinstance(a, dict):
-        return list(a.keys()) == list(b.keys()) and all(same_value(a[k], b[k], float_policy, _depth + 1) for k in a)
-    try:
-        return bool(a == b)
-    except Exception:
-        return repr(a) == repr(b)
-
-
 def same_outcome(a: Outcome, b: Outcome, float_policy: str = "exact") -> bool:
+    """Same exception type, or same return value and arguments after the call (tools/values.py's rule).
+    Raises values.Incomparable when a result cannot be compared."""
     if (a.raised is None) != (b.raised is None):
         return False
     if a.raised is not None:
-        return type(a.raised) is type(b.raised) or _qualified(type(a.raised)) == _qualified(type(b.raised))
+        return type(a.raised) is type(b.raised) or qualified_name(type(a.raised)) == qualified_name(type(b.raised))
     if not same_value(a.returned, b.returned, float_policy):
         return False
     return all(same_value(a.args_after[k], b.args_after.get(k), float_policy) for k in a.args_after)
-
-
-def _qualified(cls: type) -> str:
-    module = cls.__module__
-    if "._suture_base_" in f".{module}":  # the base's own exception classes match the current ones by name
-        package, _, stem = module.rpartition(".")
-        module = (package + "." if package else "") + stem.removeprefix("_suture_base_")
-    return f"{module}.{cls.__qualname__}"
-
-
-def _short_repr(value: Any, limit: int = 200) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _replay_equivalence(request: dict[str, Any]) -> ReplayResult:
@@ -578,40 +590,59 @@ def _replay_equivalence(request: dict[str, Any]) -> ReplayResult:
     base_module = load_base_module(request["module"], request["base_file"])
     fn = resolve(module, request["function"])
     base_fn = resolve(base_module, request["function"])
-    rebuilt = _rebuilt_arguments(fn, module, request["inputs"])
+    rebuilt = _rebuilt_arguments(fn, module, request["inputs"], request.get("param_types"))
     if isinstance(rebuilt, ReplayResult):
         return rebuilt
     args, kwargs, by_name = rebuilt
     expected = run_outcome(base_fn, args, kwargs, by_name)
     actual = run_outcome(fn, args, kwargs, by_name)
-    if same_outcome(expected, actual, request.get("float_policy", "exact")):
-        return ReplayResult("not_reproduced", f"both versions behave the same in CPython ({actual.describe()})")
+    policy = request.get("float_policy", "exact")
+    try:
+        if same_outcome(expected, actual, policy):
+            return ReplayResult("not_reproduced", f"both versions behave the same in CPython ({actual.describe()})")
+    except Incomparable as why:
+        # Neither the same nor different: a backend's "difference" here is not evidence (CrossHair
+        # compares with its own ==, and objects without one then differ by identity).
+        return ReplayResult("unreplayable", f"the results cannot be compared ({why}): base {expected.describe()}, "
+                                            f"candidate {actual.describe()}")
     # Where the candidate fails, else where the function starts: the difference is the whole body's.
     location = f"{request['file']}:{getattr(getattr(fn, '__code__', None), 'co_firstlineno', 0)}"
     if actual.raised is not None:
         path, line = _failing_frame(actual.raised, request["file"])
         location = f"{path}:{line}"
-    changed = [k for k in expected.args_after if not same_value(expected.args_after[k], actual.args_after.get(k))]
+    changed = [k for k in expected.args_after if _differs(expected.args_after[k], actual.args_after.get(k), policy)]
     message = f"base {expected.describe()}, candidate {actual.describe()}"
-    if changed and expected.raised is None and actual.raised is None and same_value(expected.returned, actual.returned):
-        message = f"argument {', '.join(changed)} differs after the call: base leaves {_short_repr(expected.args_after[changed[0]])}, candidate {_short_repr(actual.args_after[changed[0]])}"
+    if changed and expected.raised is None and actual.raised is None and not _differs(expected.returned, actual.returned, policy):
+        message = f"argument {', '.join(changed)} differs after the call: base leaves {short_repr(expected.args_after[changed[0]])}, candidate {short_repr(actual.args_after[changed[0]])}"
     return ReplayResult(
         "reproduced", message, location,
         expected=expected.describe(), actual=actual.describe(),
         expected_value=_evaluable_repr(expected.returned, module) if expected.raised is None else None,
-        expected_exception=_qualified(type(expected.raised)) if expected.raised is not None else None,
+        expected_exception=qualified_name(type(expected.raised)) if expected.raised is not None else None,
         args_after={k: r for k, v in expected.args_after.items() if (r := _evaluable_repr(v, module)) is not None},
     )
 
 
+def _differs(a: Any, b: Any, policy: str) -> bool:
+    try:
+        return not same_value(a, b, policy)
+    except Incomparable:
+        return False
+
+
 def _evaluable_repr(value: Any, module: types.ModuleType) -> str | None:
-    """repr(value) when evaluating it gives the value back, else None."""
-    text = _short_repr(value, limit=10_000)
+    """Code that evaluates to `value` (its repr; `iter([...])` for an iterator that ended), else None."""
+    if isinstance(value, Consumed):
+        if not value.ended or value.raised:
+            return None
+        text = f"iter({short_repr(value.items, limit=10_000)})"
+    else:
+        text = short_repr(value, limit=10_000)
     try:
         again = eval(text, {**vars(module), **_REPR_NAMES})  # noqa: S307 - our own repr
+        return text if same_value(again, value) else None
     except Exception:
         return None
-    return text if same_value(again, value) else None
 
 
 def _child_main() -> None:

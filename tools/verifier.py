@@ -20,397 +20,17 @@ artefact: kept in `Verdict.artefacts` for the log, never the verdict.
 
 from __future__ import annotations
 
-import ast
-import os
-import resource
-import signal
-import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Literal
 
-from suture.tools.childenv import project_env
-from suture.tools.pyenv import verifier_path
+from suture.tools.verifier_core import (  # noqa: F401 - re-exported: the verifier's public names
+    BACKENDS, FLOAT_POLICIES, VERDICTS, BoundedRun, Counterexample, Mode, Target, Verdict, child_env, find_function,
+    impure_verdict, import_root, module_name, parse_module, precompile, read_source, run_bounded, side_effects,
+)
 
 __all__ = [
-    "BACKENDS",
-    "BoundedRun",
-    "Counterexample",
-    "Target",
-    "VERDICTS",
-    "Verdict",
-    "impure_verdict",
-    "import_root",
-    "module_name",
-    "run_bounded",
-    "side_effects",
-    "verify",
+    "BACKENDS", "BoundedRun", "Counterexample", "Target", "VERDICTS", "Verdict", "find_function", "impure_verdict",
+    "import_root", "module_name", "parse_module", "read_source", "run_bounded", "side_effects", "verify",
 ]
-
-Mode = Literal["contracts", "equivalence"]
-VERDICTS = ("counterexample", "no_counterexample_within_bound", "exhausted", "unsupported", "error")
-BACKENDS = ("crosshair", "hypothesis", "esbmc")
-FLOAT_POLICIES = ("exact", "isclose")
-
-
-@dataclass
-class Counterexample:
-    """Inputs that break the function, as Python expressions (their repr) keyed by parameter name."""
-
-    inputs: dict[str, str]
-    message: str
-    location: str  # "path:line" of the failing line, "" when unknown
-    replayed: bool  # reproduced in CPython (always False for C: nothing to replay it in)
-    expected: str | None = None  # equivalence: what the base did ("returns 3", "raises ValueError")
-    actual: str | None = None  # equivalence: what the candidate did
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Verdict:
-    verdict: str  # one of VERDICTS
-    backend: str  # the backend that decided it; "portfolio" when several ran and none found anything
-    bound: int | None  # in the backend's unit, see bound_kind
-    bound_kind: str  # "unwind", "examples", "max_uninteresting_iterations", "" when none applied
-    iterations: int | None  # paths, examples or properties the backend reports, None when it does not say
-    seconds: float
-    message: str
-    counterexample: Counterexample | None = None
-    artefacts: list[str] = field(default_factory=list)  # backend counterexamples CPython did not reproduce
-    runs: list["Verdict"] = field(default_factory=list)  # the portfolio's members, in the order they ran
-
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"unknown verdict {self.verdict!r}")
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "verdict": self.verdict,
-            "backend": self.backend,
-            "bound": self.bound,
-            "bound_kind": self.bound_kind,
-            "iterations": self.iterations,
-            "seconds": round(self.seconds, 3),
-            "message": self.message,
-            "counterexample": self.counterexample.to_dict() if self.counterexample else None,
-            "artefacts": list(self.artefacts),
-        }
-        if self.runs:
-            out["runs"] = [run.to_dict() for run in self.runs]
-        return out
-
-
-@dataclass(frozen=True)
-class Target:
-    """One function in one file of a directory tree (or a whole C file, function "" = main).
-
-    `root` is the directory the file's imports resolve from (see `import_root`); `path` is
-    relative to it. For equivalence, `base_source` is the file's text at the base revision.
-    `param_types` ("items" -> "list[int]", see tools/arg_types.py) types the unannotated
-    parameters for the equivalence backends' inputs; the files themselves are not changed.
-    """
-
-    root: Path
-    path: str
-    function: str = ""
-    base_source: str | None = None
-    param_types: dict[str, str] | None = field(default=None, compare=False, hash=False)
-
-    @property
-    def file(self) -> Path:
-        return self.root / self.path
-
-    @property
-    def language(self) -> str:
-        suffix = Path(self.path).suffix
-        return {".py": "python", ".c": "c", ".h": "c"}.get(suffix, "unknown")
-
-    @property
-    def display(self) -> str:
-        return f"{self.path}::{self.function}" if self.function else self.path
-
-
-# ---------------------------------------------------------------- Python modules
-
-
-def import_root(file: Path) -> Path:
-    """The sys.path entry from which `file` imports under its package name.
-
-    Walks up while the directory is a package (has __init__.py): pkg/sub/mod.py with
-    __init__.py in pkg/ and pkg/sub/ imports as pkg.sub.mod from pkg's parent.
-    """
-    directory = file.resolve().parent
-    while (directory / "__init__.py").is_file() and directory.parent != directory:
-        directory = directory.parent
-    return directory
-
-
-def module_name(path: str) -> str:
-    """Dotted module name of a root-relative .py path ("pkg/mod.py" -> "pkg.mod")."""
-    parts = list(Path(path).with_suffix("").parts)
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def find_function(tree: ast.Module, qualname: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
-    """The def named by a dotted qualname ("Class.method", "outer.inner"), None when absent.
-
-    Definitions inside module- or class-level `if`/`else`, `try`/`except`/`else`/`finally`
-    and `with` blocks count (`try: from math import sumprod` / `except ImportError: def
-    sumprod(...)`). When a name is defined more than once, the first definition that would
-    be live wins: an `if` whose test reads only `sys.version_info`, `sys.platform` or
-    `os.name` is decided for this interpreter (the one the backends run the code in);
-    any other block is searched in source order, its body before its alternatives.
-    """
-    body: list[ast.stmt] = tree.body
-    found: ast.AST | None = None
-    for part in qualname.split("."):
-        found = next(
-            (node for node in _live_statements(body)
-             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == part),
-            None,
-        )
-        if found is None:
-            return None
-        body = found.body  # type: ignore[attr-defined]
-    return found if isinstance(found, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
-
-
-def _live_statements(body: list[ast.stmt]):
-    """The statements of `body` with those of its conditional blocks spliced in, in the order above."""
-    for node in body:
-        if isinstance(node, ast.If):
-            taken = _static_test(node.test)
-            if taken is not False:
-                yield from _live_statements(node.body)
-            if taken is not True:
-                yield from _live_statements(node.orelse)
-        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            yield from _live_statements(node.body)
-            for handler in node.handlers:
-                yield from _live_statements(handler.body)
-            yield from _live_statements(node.orelse)
-            yield from _live_statements(node.finalbody)
-        elif isinstance(node, (ast.With, ast.AsyncWith)):
-            yield from _live_statements(node.body)
-        else:
-            yield node
-
-
-# Names an `if` test may read and still be decided statically, as the running interpreter sees them.
-_STATIC_NAMES = {"sys.version_info": sys.version_info, "sys.platform": sys.platform, "os.name": os.name}
-
-
-def _static_test(test: ast.expr) -> bool | None:
-    """The value of an `if` test built only from the names above and literals; None when unknown."""
-    allowed = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Not, ast.And, ast.Or, ast.Constant,
-               ast.Tuple, ast.Subscript, ast.Slice, ast.Load, ast.cmpop)
-    names: dict[str, Any] = {}
-    for node in ast.walk(test):
-        if isinstance(node, (ast.Attribute, ast.Name)):
-            dotted = _dotted(node) or ""
-            known = next((name for name in _STATIC_NAMES if dotted == name or dotted.startswith(name + ".")), None)
-            if known:
-                names[known] = _STATIC_NAMES[known]
-                continue
-            if isinstance(node, ast.Name) and node.id in ("sys", "os"):
-                continue  # the head of an allowed dotted name
-            return None
-        if not isinstance(node, allowed):
-            return None
-    if not names:
-        return None
-    scope = {"sys": _Namespace(version_info=_STATIC_NAMES["sys.version_info"], platform=_STATIC_NAMES["sys.platform"]),
-             "os": _Namespace(name=_STATIC_NAMES["os.name"])}
-    try:
-        return bool(eval(compile(ast.Expression(test), "<if>", "eval"), {"__builtins__": {}}, scope))  # noqa: S307
-    except Exception:
-        return None
-
-
-class _Namespace:
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
-
-
-# Calls that reach outside the process or depend on the clock or chance. Their results are
-# not functions of the arguments, so a "difference" or a "crash" found with them says nothing
-# about the code; such functions are unsupported. Matched on the dotted name as written.
-_IMPURE_NAMES = {"open", "input", "exec", "eval", "breakpoint", "__import__"}
-_IMPURE_MODULES = (
-    "os", "io", "shutil", "subprocess", "socket", "ssl", "requests", "urllib", "http", "httpx",
-    "aiohttp", "ftplib", "smtplib", "sqlite3", "tempfile", "glob", "pathlib", "time", "datetime",
-    "random", "secrets", "uuid", "asyncio", "threading", "multiprocessing", "signal", "sys.stdin",
-    "sys.stdout.write", "builtins.open", "logging.FileHandler",
-)
-_PURE_EXCEPTIONS = ("os.path.join", "os.path.basename", "os.path.dirname", "os.path.splitext",
-                    "os.path.normpath", "os.path.split", "os.sep", "pathlib.PurePath", "pathlib.Path",
-                    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time")
-_IMPURE_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "rmdir",
-                   "touch", "iterdir", "rglob", "urlopen", "recv", "send", "sendall", "connect",
-                   "now", "today", "utcnow", "sleep"}
-
-
-def _dotted(node: ast.AST) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        inner = _dotted(node.value)
-        return f"{inner}.{node.attr}" if inner else None
-    return None
-
-
-def _import_aliases(tree: ast.Module) -> dict[str, str]:
-    """Local name -> the dotted name it was imported as (`from os import remove` -> remove: os.remove)."""
-    aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            for alias in node.names:
-                aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-    return aliases
-
-
-def side_effects(source: str, qualname: str) -> list[str]:
-    """Calls of the function (and of the same module's functions it calls) that touch
-    files, network, processes, clocks or randomness: "line 4: open(...)".
-
-    A static scan on purpose: CrossHair only notices some of these (it patches the clock
-    and lets reads through, and a missing file then looks like a crash).
-    """
-    tree = ast.parse(source)
-    aliases = _import_aliases(tree)
-    local_defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for node in _live_statements(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            local_defs.setdefault(node.name, node)
-    start = find_function(tree, qualname)
-    if start is None:
-        return []
-    found: list[str] = []
-    seen: set[str] = set()
-    todo: list[ast.AST] = [start]
-    while todo:
-        func = todo.pop()
-        for node in ast.walk(func):
-            if not isinstance(node, ast.Call):
-                continue
-            name = _dotted(node.func)
-            if name is None:
-                if isinstance(node.func, ast.Attribute) and node.func.attr in _IMPURE_METHODS:
-                    found.append(f"line {node.lineno}: {ast.unparse(node.func)[:60]}(...)")
-                continue
-            head, _, rest = name.partition(".")
-            resolved = aliases.get(head, head) + (f".{rest}" if rest else "")
-            if resolved in _IMPURE_NAMES and head not in local_defs:
-                found.append(f"line {node.lineno}: {name}(...)")
-            elif any(resolved == m or resolved.startswith(m + ".") for m in _IMPURE_MODULES) and not any(
-                resolved == p or resolved.startswith(p + ".") for p in _PURE_EXCEPTIONS
-            ) and head in aliases:
-                found.append(f"line {node.lineno}: {name}(...)")
-            elif isinstance(node.func, ast.Attribute) and node.func.attr in _IMPURE_METHODS:
-                found.append(f"line {node.lineno}: {name}(...)")
-            elif name in local_defs and name not in seen:
-                seen.add(name)
-                todo.append(local_defs[name])
-    return sorted(set(found), key=lambda item: int(item.split(":")[0].split()[1]))
-
-
-def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: str, source: str | None = None) -> "Verdict | None":
-    """`unsupported` when the function (or its base version) touches the world, else None."""
-    for label, text in (("", source if source is not None else target.file.read_text(encoding="utf-8", errors="replace")),
-                        ("the base version of ", target.base_source)):
-        if text is None:
-            continue
-        try:
-            impure = side_effects(text, target.function)
-        except SyntaxError:
-            continue
-        if impure:
-            return Verdict("unsupported", backend, bound, bound_kind, None, 0.0,
-                           f"{label}{target.function} has side effects the verifiers cannot model ({'; '.join(impure[:3])}).")
-    return None
-
-
-# ---------------------------------------------------------------- killable subprocesses
-
-
-MEMORY_LIMIT_BYTES = 4 * 2**30  # address space of a verifier child (ESBMC has its own --memlimit)
-
-
-@dataclass
-class BoundedRun:
-    returncode: int | None  # None when killed at the wall-clock limit
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
-
-
-def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str, str] | None = None,
-                stdin: str | None = None, memory_limit: int | None = MEMORY_LIMIT_BYTES) -> BoundedRun:
-    """Run `argv` in its own process group; on the wall-clock limit kill the whole group.
-
-    Verifiers fork solvers and workers; killing only the leader would leave them running.
-    `memory_limit` caps the leader's address space (inherited by what it starts later), so
-    a function that allocates without bound raises MemoryError in the child instead of
-    taking the machine's memory. Raises FileNotFoundError when the program does not exist.
-    """
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, start_new_session=True, text=True, errors="replace",
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    if memory_limit:
-        # Set from the parent (prlimit(2)) rather than in a preexec_fn, which is unsafe with the
-        # gate's threads; the child is still starting its interpreter when this lands.
-        try:
-            resource.prlimit(proc.pid, resource.RLIMIT_AS, (memory_limit, memory_limit))
-        except (ProcessLookupError, PermissionError, ValueError, OSError):
-            pass
-    try:
-        out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        _kill_group(proc.pid)
-        out, err = proc.communicate()
-        code = None
-    except BaseException:
-        _kill_group(proc.pid)
-        proc.wait()
-        raise
-    finally:
-        _kill_group(proc.pid)  # a finished leader may have left children behind
-    return BoundedRun(code, out or "", err or "", time.monotonic() - started)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def child_env(*paths: Path) -> dict[str, str]:
-    """The environment for a child Python that imports the target: its import roots first."""
-    env = {k: v for k, v in project_env().items() if k not in ("PYTHONSTARTUP", "PYTHONINSPECT")}
-    # The project's packages, after everything else, when its Python is another environment (tools/pyenv.py).
-    env["PYTHONPATH"] = os.pathsep.join([str(p) for p in paths] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-                                        + verifier_path())
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONHASHSEED"] = "0"
-    return env
 
 
 # ---------------------------------------------------------------- the portfolio
@@ -447,12 +67,19 @@ def verify(
         if not plan:
             return Verdict("unsupported", "portfolio", bound, "", None, 0.0,
                            f"none of the backends {', '.join(backends)} handles {target.language} in {mode} mode.")
+    if target.language == "python":
+        # Most of the time if need be: every backend's child would have to compile the module too.
+        precompile(target.file, (time_limit - (time.monotonic() - started)) * 0.7)
     runs: list[Verdict] = []
     for name in plan:
         left = time_limit - (time.monotonic() - started)
-        if left < 0.5 and runs:
+        if left < 0.5:
+            if not runs:
+                return Verdict("error", "portfolio", bound, "", None, time.monotonic() - started,
+                               f"the time limit ran out before any verifier started (reading, parsing and "
+                               f"compiling {target.path} used it up).")
             break
-        run = _run_backend(name, target, mode, bound=bound, time_limit=max(left, 0.5), float_policy=float_policy)
+        run = _run_backend(name, target, mode, bound=bound, time_limit=left, float_policy=float_policy)
         runs.append(run)
         if run.verdict == "counterexample":
             break
@@ -471,8 +98,8 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
     if not target.function:
         return Verdict("error", "portfolio", None, "", None, 0.0, "a Python target needs a function name (file.py::func).")
     try:
-        source = target.file.read_text(encoding="utf-8", errors="replace")
-        tree = ast.parse(source)
+        source = read_source(target.file)
+        tree = parse_module(source, target.function)
     except (OSError, SyntaxError) as exc:
         return Verdict("error", "portfolio", None, "", None, 0.0, f"cannot read {target.path}: {exc}")
     if find_function(tree, target.function) is None:
@@ -485,7 +112,7 @@ def _plan(target: Target, mode: str) -> list[str] | Verdict:
         if target.base_source is None:
             return Verdict("error", "portfolio", None, "", None, 0.0, "equivalence needs the base version of the file.")
         try:
-            base_tree = ast.parse(target.base_source)
+            base_tree = parse_module(target.base_source, target.function)
         except SyntaxError as exc:
             return Verdict("error", "portfolio", None, "", None, 0.0, f"the base version of {target.path} does not parse: {exc}")
         if find_function(base_tree, target.function) is None:
