@@ -37,10 +37,19 @@ def new_run_dir(repo: Path, command: str) -> Path:
     return run_dir
 
 
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """`obj` as JSON that encodes as UTF-8: a patch of a file that is not UTF-8 (a latin-1 source)
+    carries its bytes as surrogates (surrogateescape); they become `\\udcXX` escapes, which
+    Python's json.loads turns back into the same surrogates (`.encode("utf-8", "surrogateescape")`
+    then gives the exact bytes)."""
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
     path = run_dir / "report.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -113,9 +122,9 @@ class ProgressReporter:
 
 
 def cost_summary(client: Any) -> dict[str, Any]:
-    """The report's `cost`: the model client's running totals ({tokens 0, usd 0} without a model)."""
+    """The report's `cost` (the README's keys): the model client's running totals, all zero without a model."""
     if client is None:
-        return {"tokens": 0, "usd": 0.0}
+        return {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}
     totals = client.totals.as_dict()
     return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
             "unpriced_calls": totals["unpriced_calls"]}

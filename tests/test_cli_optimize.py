@@ -83,6 +83,7 @@ def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     report = last_json(done)
     assert report["status"] == "no_significant_speedup"
     assert report["patch"] == "" and report["edits"] == []
+    assert report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}  # the README's keys
     assert (repo / "calc/sums.py").read_text().count("sum(values)") == 1
 
 
