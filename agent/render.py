@@ -179,6 +179,22 @@ def print_fix_report(report: dict[str, Any]) -> None:
                            f"{report['candidates_tried']} candidates tried. Run record: {report['run_dir']}"))
 
 
+def rejected_lines(candidates: Iterable[dict[str, Any]], width: int = 240) -> list[str]:
+    """One line per candidate `optimize` turned down: which one, the gate that stopped it and why."""
+    lines = []
+    for candidate in candidates:
+        if candidate.get("accepted"):
+            continue
+        # "measured" means it got through every equivalence gate and lost on the clock.
+        gate = "timing" if candidate["stage"] == "measured" else candidate["stage"]
+        what = candidate["source"] + (f": {candidate['description']}" if candidate.get("description") else "")
+        where = ", ".join(candidate.get("functions") or ()) or "?"
+        reason = " ".join(str(candidate.get("reason") or "no reason recorded").split())
+        line = f"rejected {candidate['id']} ({what}; {where}) at the {gate} gate: {reason}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    return lines
+
+
 def print_patch(patch: str, console: Console | None = None) -> None:
     """A patch on stdout: highlighted on a terminal, else its exact bytes (a latin-1 file's patch
     stays latin-1, so `suture fix > p.diff && git apply p.diff` works)."""

@@ -111,14 +111,21 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     )
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", "--json", cwd=repo)
+                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", cwd=repo)
     assert done.returncode == 1, done.stderr
-    report = last_json(done)
+    [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
+    report = json.loads(record.read_text())
     models = [c for c in report["candidates"] if c["source"] == "model"]
     assert len(models) == 1, report["candidates"]
     rejected = models[0]
     assert not rejected["accepted"]
     assert rejected["stage"] == "replay" and rejected["equivalence"]["tests"] == "passed"
+    # The text summary names each rejected candidate, its gate and its reason, one line each.
+    said = [line for line in done.stderr.splitlines() if line.startswith("rejected ")]
+    assert len(said) == len(report["candidates"]), done.stderr
+    line = next(line for line in said if line.startswith(f"rejected {rejected['id']} (model: Use a set."))
+    assert "uniq/core.py::dedupe) at the replay gate: " in line
+    assert " ".join(rejected["reason"].split())[:60] in line
     assert "sorted(set(items))" not in (repo / "uniq/core.py").read_text()
     assert report["patch"] == ""
 
