@@ -105,11 +105,14 @@ def _given_value(argv: list[str], opts: list[str]) -> str | None:
     return found
 
 
-def _fail(message: str, code: ExitCode, where: str, as_json: bool) -> int:
+def _fail(message: str, code: ExitCode, where: str, as_json: bool, repo: str | None = None) -> int:
     """The one way a command fails: one sentence on stderr, and under --json also the one JSON
-    object on stdout (`render.json_error`); returns the exit code."""
+    object on stdout (`render.json_error`); returns the exit code. Paths into suture's scratch
+    checkouts become the user's (`repo`'s work tree, else repo-relative)."""
     from suture.agent import render
 
+    if "suture-" in message:
+        message = _for_user(message, Path(repo) if repo else Path.cwd())
     render.print_error(message, where)
     if as_json:
         render.print_json(render.json_error(where, message, code))
@@ -157,9 +160,20 @@ def handled(command: Callable[..., Any]) -> Callable[..., Any]:
                 code = ExitCode.INTERNAL_ERROR
                 message = (f"internal error ({exc.__class__.__name__}: {exc}); "
                            "this is a bug in suture, run again with SUTURE_DEBUG=1 to see the traceback.")
-        raise typer.Exit(_fail(message, code, _current_command(), as_json)) from None
+        raise typer.Exit(_fail(message, code, _current_command(), as_json, kwargs.get("repo"))) from None
 
     return run
+
+
+def _for_user(value: Any, repo: Path) -> Any:
+    """`value` with scratch-checkout paths made paths of the user's work tree holding `repo`."""
+    from suture.agent.runs import user_paths
+
+    try:
+        top = guard.git_toplevel(repo) if repo.is_dir() else None
+    except SutureExit:
+        top = None
+    return user_paths(value, top)
 
 
 def _retrieval_error_type() -> type[Exception] | None:
@@ -557,7 +571,7 @@ def verify(
     with render.status("verifying", enabled=sys.stderr.isatty()):
         outcome = run_verify(root, target, against=against, mode=mode, bound=bound, time_limit=time_limit,
                              float_policy=float_policy)
-    report = outcome.to_dict()
+    report = _for_user(outcome.to_dict(), root)
     if as_json:
         render.print_json(report)
     else:
@@ -571,7 +585,7 @@ def verify(
             lines.append(f"  at {cx.location or '?'}: {cx.message}" + ("" if cx.replayed else " (not replayed)"))
         for artefact in verdict.artefacts:
             lines.append(f"  tool artefact, not a bug: {artefact}")
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(_for_user("\n".join(lines), root) + "\n")
     raise typer.Exit(int(outcome.exit_code))
 
 
@@ -690,7 +704,7 @@ def check(
     root = guard.resolve_repo(repo)
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
         outcome = run_check(root, time_cap=time_cap, paths=paths or ())
-    report = outcome.report
+    report = _for_user(outcome.report, root)
     for warning in report["warnings"]:
         render.print_warning(warning)
     if as_json:
@@ -710,7 +724,7 @@ def check(
             if held:
                 said.append(f"{held} changed contract{'s' if held != 1 else ''} held within the bound")
             lines = [f"suture check: {', '.join(said)} ({report['seconds']:.1f} s)."]
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(_for_user("\n".join(lines), root) + "\n")
     raise typer.Exit(int(outcome.exit_code))
 
 

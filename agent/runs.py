@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,7 +48,50 @@ def json_text(obj: Any, indent: int | None = None) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def _scratch_pattern() -> re.Pattern[str]:
+    from suture.tools.workspace import POOL_PREFIX
+    from suture.tools.worktree import SCRATCH_PREFIX
+
+    temps = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    name = r"[^/\s'\"]+"
+    # A single scratch tree is <tmp>/suture-wt-*/<repo name>, a pool's is <tmp>/suture-pool-*/w*/<repo name>.
+    trees = rf"(?:{re.escape(SCRATCH_PREFIX)}{name}|{re.escape(POOL_PREFIX)}{name}/w{name})/{name}"
+    return re.compile(rf"(?:{'|'.join(re.escape(t) for t in sorted(temps))})/{trees}(/?)")
+
+
+def user_paths(value: Any, top: Path | None) -> Any:
+    """`value` (a string, or the strings inside dicts and lists) with every path into one of suture's
+    scratch checkouts made the user's: under `top` (the user's work-tree top), or repo-relative when
+    `top` is not known. Tracebacks, test messages and verifier messages come from the scratch trees;
+    what the user sees must name their repository."""
+    pattern = _scratch_pattern()
+
+    def mapped(text: str) -> str:
+        if top is not None:
+            return pattern.sub(lambda m: str(top) + m[1], text)
+        return pattern.sub(lambda m: "" if m[1] else ".", text)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return mapped(item) if "suture-" in item else item
+        if isinstance(item, dict):
+            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, list) or type(item) is tuple:
+            return type(item)(walk(v) for v in item)
+        return item
+
+    return walk(value)
+
+
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
+    """Save the run's report (its scratch-tree paths made the user's, in place: what is printed
+    afterwards is the same)."""
+    repo = run_dir.parent.parent.parent  # <repo>/.suture/runs/<id>
+    from suture.agent.guard import git_toplevel
+
+    mapped = user_paths(report, git_toplevel(repo) or repo)
+    report.clear()
+    report.update(mapped)
     path = run_dir / "report.json"
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
@@ -83,8 +128,15 @@ class Trajectory:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._top: Path | None = None
 
     def log(self, event: str, **data: Any) -> None:
+        if self._top is None:  # <repo>/.suture/runs/<id>/trajectory.jsonl
+            from suture.agent.guard import git_toplevel
+
+            repo = self.path.parent.parent.parent.parent
+            self._top = git_toplevel(repo) or repo
+        data = user_paths(data, self._top)  # test messages and tracebacks name the user's files
         with self.path.open("a") as f:
             f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
 

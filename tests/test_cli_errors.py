@@ -89,3 +89,38 @@ def test_config_errors_and_refusals_print_json_with_their_own_exit_code(make_rep
     assert done.returncode == 2
     report = json.loads(done.stdout.strip())
     assert report["verdict"] == "error" and "not inside a git work tree" in report["error"]
+
+
+SCRATCH_NAMES = ("suture-pool-", "suture-wt-")
+
+
+def test_errors_name_the_users_repository_not_the_scratch_checkout(make_repo):
+    # input.csv is untracked, so the bench fails in suture's checkout of the base commit;
+    # the error the user reads names their own file.
+    repo = make_repo({**FILES, "bench.py": "from pathlib import Path\n"
+                                           "print(len((Path(__file__).parent / 'input.csv').read_text()))\n"})
+    (repo / "input.csv").write_text("1,2\n")
+    for extra in ([], ["--json"]):
+        done = suture("optimize", "--bench-cmd", "python bench.py", *extra, cwd=repo)
+        assert done.returncode == 2, done.stderr
+        said = done.stderr + done.stdout
+        assert f"{repo / 'input.csv'}" in said and not any(name in said for name in SCRATCH_NAMES), said
+
+
+def test_fix_reports_and_run_records_name_the_users_files(make_repo):
+    # test_load fails in every scratch tree with a FileNotFoundError naming the tree's own path.
+    repo = make_repo({
+        "pkg/__init__.py": "",
+        "pkg/io.py": "from pathlib import Path\n\nDATA = Path(__file__).parent / 'data.txt'\n\n\n"
+                     "def load():\n    return DATA.read_text()\n\n\ndef add(a, b):\n    return a - b\n",
+        "tests/test_io.py": "from pkg.io import add, load\n\ndef test_load():\n    assert load() == 'x'\n\n"
+                            "def test_add():\n    assert add(2, 2) == 4\n",
+    })
+    done = suture("fix", "--json", "--time-limit", "200", cwd=repo, timeout=400)
+    assert done.returncode in (0, 1), done.stderr
+    run_dir = repo / ".suture" / "runs"
+    [record] = run_dir.glob("*-fix-*")
+    texts = [done.stdout, done.stderr] + [p.read_text() for p in record.glob("*.json*")]
+    assert not any(name in text for text in texts for name in SCRATCH_NAMES)
+    trajectory = (record / "trajectory.jsonl").read_text()
+    assert f"No such file or directory: '{repo / 'pkg' / 'data.txt'}'" in trajectory
