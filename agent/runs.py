@@ -48,14 +48,18 @@ def json_text(obj: Any, indent: int | None = None) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _scratch_pattern() -> re.Pattern[str]:
+EXACT_KEYS = frozenset({"patch", "diff"})
+
+
+def _scratch_pattern(repo_name: str | None) -> re.Pattern[str]:
     from suture.tools.workspace import POOL_PREFIX
     from suture.tools.worktree import SCRATCH_PREFIX
 
     temps = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
     name = r"[^/\s'\"]+"
+    checkout = re.escape(repo_name) if repo_name else r"[\w.-]*[\w-]"  # not a sentence's last "." or ":"
     # A single scratch tree is <tmp>/suture-wt-*/<repo name>, a pool's is <tmp>/suture-pool-*/w*/<repo name>.
-    trees = rf"(?:{re.escape(SCRATCH_PREFIX)}{name}|{re.escape(POOL_PREFIX)}{name}/w{name})/{name}"
+    trees = rf"(?:{re.escape(SCRATCH_PREFIX)}{name}|{re.escape(POOL_PREFIX)}{name}/w{name})/{checkout}"
     return re.compile(rf"(?:{'|'.join(re.escape(t) for t in sorted(temps))})/{trees}(/?)")
 
 
@@ -64,7 +68,7 @@ def user_paths(value: Any, top: Path | None) -> Any:
     scratch checkouts made the user's: under `top` (the user's work-tree top), or repo-relative when
     `top` is not known. Tracebacks, test messages and verifier messages come from the scratch trees;
     what the user sees must name their repository."""
-    pattern = _scratch_pattern()
+    pattern = _scratch_pattern(top.name if top is not None else None)
 
     def mapped(text: str) -> str:
         if top is not None:
@@ -74,8 +78,8 @@ def user_paths(value: Any, top: Path | None) -> Any:
     def walk(item: Any) -> Any:
         if isinstance(item, str):
             return mapped(item) if "suture-" in item else item
-        if isinstance(item, dict):
-            return {walk(k): walk(v) for k, v in item.items()}
+        if isinstance(item, dict):  # a patch stays byte for byte what `git apply` takes
+            return {walk(k): v if k in EXACT_KEYS else walk(v) for k, v in item.items()}
         if isinstance(item, list) or type(item) is tuple:
             return type(item)(walk(v) for v in item)
         return item

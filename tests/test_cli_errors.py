@@ -124,3 +124,22 @@ def test_fix_reports_and_run_records_name_the_users_files(make_repo):
     assert not any(name in text for text in texts for name in SCRATCH_NAMES)
     trajectory = (record / "trajectory.jsonl").read_text()
     assert f"No such file or directory: '{repo / 'pkg' / 'data.txt'}'" in trajectory
+
+
+def test_user_paths_maps_both_kinds_of_scratch_tree_and_leaves_patches_alone(tmp_path):
+    import tempfile
+    from pathlib import Path
+
+    from suture.agent.runs import user_paths
+
+    tmp = tempfile.gettempdir()
+    top = Path("/home/ada/my.repo")
+    report = {"message": f"No such file: '{tmp}/suture-pool-ab1/wcd2/my.repo/pkg/data.txt'.",
+              "frames": [f"{tmp}/suture-wt-xy/my.repo/pkg/io.py:7", "pkg/io.py:7"],
+              "where": f"in {tmp}/suture-wt-xy/my.repo.", "patch": f"+ '{tmp}/suture-wt-xy/my.repo/x'\n"}
+    mapped = user_paths(report, top)
+    assert mapped["message"] == "No such file: '/home/ada/my.repo/pkg/data.txt'."
+    assert mapped["frames"] == ["/home/ada/my.repo/pkg/io.py:7", "pkg/io.py:7"]
+    assert mapped["where"] == "in /home/ada/my.repo."
+    assert mapped["patch"] == report["patch"]  # byte for byte what git apply takes
+    assert user_paths(f"see {tmp}/suture-wt-xy/my.repo/pkg/io.py", None) == "see pkg/io.py"  # repo-relative
