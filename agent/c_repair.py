@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from suture.agent import runs
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
@@ -580,7 +581,7 @@ def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Pat
         "tests": {"failing_before": [], "flaky": [], "passing_before": 0, "after": None},
         "verification": {"verdict": verdict, "backend": "esbmc", "bound": UNWIND, "bound_kind": "unwind",
                          "functions": checks, "regression_tests": []},
-        "cost": {"tokens": 0, "usd": 0.0},
+        "cost": runs.cost_summary(None),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),
         "explanation": "",

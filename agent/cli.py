@@ -18,11 +18,106 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from suture.agent import guard
 from suture.agent.exitcodes import ExitCode, SutureExit
 
 SEARCH_KINDS = ("class", "function", "method", "code")
+
+
+class SutureGroup(TyperGroup):
+    """The `suture` group: usage errors (unknown option, bad or missing value) leave as one plain
+    sentence naming the command and exit 2 (plus the JSON error object under --json), instead of
+    typer's boxed panels; with `suture` alone, the help."""
+
+    def main(self, args: Any = None, prog_name: Any = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        errors = _click_exceptions()
+        argv = list(sys.argv[1:] if args is None else args)
+        try:
+            code = super().main(argv, prog_name, standalone_mode=False, **extra)
+        except errors.NoArgsIsHelpError as error:
+            error.show()
+            code = int(ExitCode.BAD_INPUT)
+        except errors.UsageError as error:
+            where = error.ctx.command_path if error.ctx is not None else "suture"
+            code = _fail(_usage_sentence(error, argv), ExitCode.BAD_INPUT, where, "--json" in argv)
+        except errors.Abort:
+            code = _fail("interrupted.", ExitCode.INTERRUPTED, "suture", "--json" in argv)
+        except errors.ClickException as error:
+            code = _fail(error.format_message(), ExitCode.BAD_INPUT, "suture", "--json" in argv)
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _click_exceptions() -> Any:
+    """The exceptions of the click that typer runs on (its own copy since typer 0.2x, else click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older typer on the real click
+        from click import exceptions
+    return exceptions
+
+
+def _current_command() -> str:
+    """`suture fix`, `suture config show`...: the command being run, for error sentences."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:
+        from click import get_current_context
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return "suture"
+    return f"{ctx.command_path} {ctx.invoked_subcommand}" if ctx.invoked_subcommand else ctx.command_path
+
+
+def _usage_sentence(error: Any, argv: list[str]) -> str:
+    """One plain sentence for a usage error: `--time-limit must be a number, got abc (see `suture fix --help`).`"""
+    where = error.ctx.command_path if error.ctx is not None else "suture"
+    param = getattr(error, "param", None)
+    if param is not None and error.message and type(error).__name__ == "BadParameter":
+        name = (param.opts or [param.human_readable_name])[0]
+        # typer's wording ("Input should be a valid number, unable to parse ...") as a short clause
+        said = error.message.split(", unable to")[0].rstrip(".")
+        for typer_words, ours in (("Input should be", "must be"), ("a valid integer", "an integer"),
+                                  ("a valid", "a"), ("greater than or equal to", "at least"),
+                                  ("less than or equal to", "at most")):
+            said = said.replace(typer_words, ours)
+        given = _given_value(argv, param.opts or [])
+        sentence = f"{name} {said}" + (f", got {given}" if given is not None else "")
+    else:
+        sentence = error.format_message().rstrip(".")
+        sentence = sentence[:1].lower() + sentence[1:]
+    return f"{sentence} (see `{where} --help`)."
+
+
+def _given_value(argv: list[str], opts: list[str]) -> str | None:
+    """The last value given for an option (`--x V` or `--x=V`) in `argv`."""
+    found = None
+    for i, arg in enumerate(argv):
+        for opt in opts:
+            if arg == opt and i + 1 < len(argv):
+                found = argv[i + 1]
+            elif arg.startswith(opt + "="):
+                found = arg[len(opt) + 1:]
+    return found
+
+
+def _fail(message: str, code: ExitCode, where: str, as_json: bool, repo: str | None = None) -> int:
+    """The one way a command fails: one sentence on stderr, and under --json also the one JSON
+    object on stdout (`render.json_error`); returns the exit code. Paths into suture's scratch
+    checkouts become the user's (`repo`'s work tree, else repo-relative)."""
+    from suture.agent import render
+
+    if "suture-" in message:
+        message = _for_user(message, Path(repo) if repo else Path.cwd())
+    render.print_error(message, where)
+    if as_json:
+        render.print_json(render.json_error(where, message, code))
+    return int(code)
+
 
 app = typer.Typer(
     name="suture",
@@ -31,6 +126,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SutureGroup,
 )
 config_app = typer.Typer(help="Show suture's settings and where each came from.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
@@ -41,36 +137,44 @@ PythonOption = typer.Option(None, "--python", metavar="PATH", help="Interpreter 
 
 
 def handled(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn every failure of `command` into one stderr sentence and an exit code."""
+    """Turn every failure of `command` into one stderr sentence (and the JSON error object under
+    --json) and an exit code."""
 
     @functools.wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
-        from suture.agent import render
-
+        as_json = bool(kwargs["as_json"]) if "as_json" in kwargs else "--json" in sys.argv[1:]
         try:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
         except SutureExit as exc:
-            render.print_error(exc.message)
-            raise typer.Exit(int(exc.code)) from None
+            code, message = exc.code, exc.message
         except KeyboardInterrupt:
-            render.print_error("interrupted.")
-            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+            code, message = ExitCode.INTERRUPTED, "interrupted."
         except Exception as exc:
             retrieval_error = _retrieval_error_type()
             if retrieval_error is not None and isinstance(exc, retrieval_error):
-                render.print_error(str(exc))
-                raise typer.Exit(int(ExitCode.BAD_INPUT)) from None
-            if os.environ.get("SUTURE_DEBUG") == "1":
-                traceback.print_exc(file=sys.stderr)
-            render.print_error(
-                f"internal error ({exc.__class__.__name__}: {exc}); "
-                "this is a bug in suture, run again with SUTURE_DEBUG=1 to see the traceback."
-            )
-            raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None
+                code, message = ExitCode.BAD_INPUT, str(exc)
+            else:
+                if os.environ.get("SUTURE_DEBUG") == "1":
+                    traceback.print_exc(file=sys.stderr)
+                code = ExitCode.INTERNAL_ERROR
+                message = (f"internal error ({exc.__class__.__name__}: {exc}); "
+                           "this is a bug in suture, run again with SUTURE_DEBUG=1 to see the traceback.")
+        raise typer.Exit(_fail(message, code, _current_command(), as_json, kwargs.get("repo"))) from None
 
     return run
+
+
+def _for_user(value: Any, repo: Path) -> Any:
+    """`value` with scratch-checkout paths made paths of the user's work tree holding `repo`."""
+    from suture.agent.runs import user_paths
+
+    try:
+        top = guard.git_toplevel(repo) if repo.is_dir() else None
+    except SutureExit:
+        top = None
+    return user_paths(value, top)
 
 
 def _retrieval_error_type() -> type[Exception] | None:
@@ -422,9 +526,11 @@ def undo(
     try:
         undone = undo_last_delivery(root)
     except SutureExit as exc:
-        if as_json and exc.code == ExitCode.NOTHING_FOUND:
-            render.print_json({"undone": None, "message": exc.message})
-        raise
+        if not (as_json and exc.code == ExitCode.NOTHING_FOUND):
+            raise
+        render.print_error(exc.message, "suture undo")
+        render.print_json({"undone": None, "message": exc.message})
+        raise typer.Exit(int(exc.code)) from None
     if as_json:
         render.print_json(undone.to_dict())
     else:
@@ -489,7 +595,7 @@ def verify(
     with render.status("verifying", enabled=sys.stderr.isatty()):
         outcome = run_verify(root, target, against=against, mode=mode, bound=bound, time_limit=time_limit,
                              float_policy=float_policy)
-    report = {**outcome.to_dict(), "environment": environment.to_dict()}
+    report = _for_user({**outcome.to_dict(), "environment": environment.to_dict()}, root)
     if as_json:
         render.print_json(report)
     else:
@@ -503,7 +609,7 @@ def verify(
             lines.append(f"  at {cx.location or '?'}: {cx.message}" + ("" if cx.replayed else " (not replayed)"))
         for artefact in verdict.artefacts:
             lines.append(f"  tool artefact, not a bug: {artefact}")
-        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.write(_for_user("\n".join(lines), root) + "\n")
     raise typer.Exit(int(outcome.exit_code))
 
 
@@ -587,13 +693,17 @@ def optimize(
 
 
 def _print_optimize_report(report: dict[str, Any]) -> None:
+    from suture.agent import render
+
     if report["patch"]:
-        sys.stdout.write(report["patch"] if report["patch"].endswith("\n") else report["patch"] + "\n")
+        render.print_patch(report["patch"])
     for edit in report["edits"]:
         ratio = f", {edit['instructions_ratio']:.2f}x fewer instructions" if edit.get("instructions_ratio") else ""
         verdicts = ", ".join(f"{k} {v}" for k, v in edit["equivalence"].items() if v)
         sys.stderr.write(f"{edit['path']}::{edit['function']} ({edit['rule']}): {edit['speedup']:.2f}x faster, "
                          f"95% CI {edit['ci_low']:.2f}-{edit['ci_high']:.2f}{ratio}; {verdicts}\n")
+    for line in render.rejected_lines(report.get("candidates", ())):
+        sys.stderr.write(line + "\n")
     summary = report.get("summary")
     if summary:
         sys.stderr.write(f"{summary['optimized_share'] * 100:.0f}% of targets optimized, "
@@ -623,13 +733,13 @@ def check(
     root = guard.resolve_repo(repo)
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
         outcome = run_check(root, time_cap=time_cap, paths=paths or (), interpreter=python)
-    report = outcome.report
+    report = _for_user(outcome.report, root)
     for warning in report["warnings"]:
         render.print_warning(warning)
     if as_json:
         render.print_json(report)
     else:
-        sys.stdout.write(summary(outcome) + "\n")
+        sys.stdout.write(_for_user(summary(outcome), root) + "\n")
     raise typer.Exit(int(outcome.exit_code))
 
 

@@ -20,6 +20,7 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 
 CLI, ENV, PYPROJECT, DEFAULT = "cli", "env", "pyproject", "default"
 ENV_PREFIX = "SUTURE_"
+COMMAND_LINE = "the command line"
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def load_settings(
     """Resolve every setting for `repo`; CLI values that are None count as "not given".
 
     Raises SutureExit(REFUSED) with one sentence on an unreadable pyproject.toml or a value of
-    the wrong type; warns (ConfigWarning) about unknown keys in [tool.suture].
+    the wrong type (BAD_INPUT when the value came from the command line); warns (ConfigWarning) about unknown keys in [tool.suture].
     """
     environ = os.environ if environ is None else environ
     cli = {k: v for k, v in (cli or {}).items() if v is not None}
@@ -112,7 +113,7 @@ def load_settings(
     values: dict[str, Value] = {}
     for name, spec in SPECS.items():
         if name in cli:
-            values[name] = Value(coerce(spec, cli[name], "the command line"), CLI)
+            values[name] = Value(coerce(spec, cli[name], COMMAND_LINE), CLI)
         elif spec.env_var in environ:
             values[name] = Value(coerce(spec, environ[spec.env_var], f"${spec.env_var}"), ENV)
         elif name in table:
@@ -163,6 +164,9 @@ def coerce(spec: Spec, raw: Any, where: str) -> Any:
     """
 
     def refuse(expected: str) -> SutureExit:
+        if where == COMMAND_LINE:  # a bad option value is a usage error, whichever command got it
+            shown = f"{raw:g}" if isinstance(raw, float) else raw
+            return SutureExit(f"--{spec.name.replace('_', '-')} must be {expected}, got {shown}.", ExitCode.BAD_INPUT)
         return SutureExit(f"{spec.name} from {where} must be {expected}, not {raw!r}.", ExitCode.REFUSED)
 
     if spec.optional and (raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "none"))):

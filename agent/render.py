@@ -6,7 +6,6 @@ never reads brackets in it as markup.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -28,13 +27,33 @@ def stderr_console() -> Console:
 
 def print_json(obj: dict[str, Any]) -> None:
     """The one JSON object of a `--json` run, on a single line of stdout."""
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    from suture.agent.runs import json_text
+
+    sys.stdout.write(json_text(obj) + "\n")
     sys.stdout.flush()
 
 
-def print_error(message: str) -> None:
-    sys.stderr.write(f"suture: {message}\n")
+def print_error(message: str, where: str = "suture") -> None:
+    """One sentence on stderr, led by the command that failed (`suture fix: ...`)."""
+    sys.stderr.write(f"{where}: {message}\n")
     sys.stderr.flush()
+
+
+# The key a command's JSON object already uses for its outcome, set to "error" when it fails.
+ERROR_STATUS_KEY = {"fix": "status", "optimize": "status", "check": "status", "verify": "verdict"}
+
+
+def json_error(where: str, message: str, code: int) -> dict[str, Any]:
+    """The one JSON object of a `--json` run that failed (bad input, config error, refusal):
+    `{"error", "exit_code"}`, plus `"status": "error"` (fix, optimize, check) or
+    `"verdict": "error"` (verify) so that scripts reading those keys see the failure."""
+    command = where.split()[1] if len(where.split()) > 1 else ""
+    report: dict[str, Any] = {"error": message, "exit_code": int(code)}
+    if command in ERROR_STATUS_KEY:
+        report = {ERROR_STATUS_KEY[command]: "error", **report}
+    if command in ("fix", "optimize"):
+        report["patch"] = ""
+    return report
 
 
 def print_warning(message: str) -> None:
@@ -142,12 +161,7 @@ def print_fix_report(report: dict[str, Any]) -> None:
     if report["status"] != "fixed" and patch:
         console.print(Text("Best partial candidate — it does NOT pass every gate:", style="bold red"))
     if patch:
-        if sys.stdout.isatty():
-            from rich.syntax import Syntax
-
-            console.print(Syntax(patch, "diff", theme="ansi_dark", background_color="default"))
-        else:
-            sys.stdout.write(patch if patch.endswith("\n") else patch + "\n")
+        print_patch(patch, console)
     if report.get("explanation"):
         console.print(Text(report["explanation"]))
     delivery = report.get("delivery") or {}
@@ -163,6 +177,39 @@ def print_fix_report(report: dict[str, Any]) -> None:
     else:
         console.print(Text(f"Not fixed ({report.get('stopped_because', 'no candidate passed')}); "
                            f"{report['candidates_tried']} candidates tried. Run record: {report['run_dir']}"))
+
+
+def rejected_lines(candidates: Iterable[dict[str, Any]], width: int = 240) -> list[str]:
+    """One line per candidate `optimize` turned down: which one, the gate that stopped it and why."""
+    lines = []
+    for candidate in candidates:
+        if candidate.get("accepted"):
+            continue
+        # "measured" means it got through every equivalence gate and lost on the clock.
+        gate = "timing" if candidate["stage"] == "measured" else candidate["stage"]
+        what = candidate["source"] + (f": {candidate['description']}" if candidate.get("description") else "")
+        where = ", ".join(candidate.get("functions") or ()) or "?"
+        reason = " ".join(str(candidate.get("reason") or "no reason recorded").split())
+        line = f"rejected {candidate['id']} ({what}; {where}) at the {gate} gate: {reason}"
+        lines.append(line if len(line) <= width else line[: width - 3] + "...")
+    return lines
+
+
+def print_patch(patch: str, console: Console | None = None) -> None:
+    """A patch on stdout: highlighted on a terminal, else its exact bytes (a latin-1 file's patch
+    stays latin-1, so `suture fix > p.diff && git apply p.diff` works)."""
+    if not patch.endswith("\n"):
+        patch += "\n"
+    data = patch.encode("utf-8", "surrogateescape")
+    if sys.stdout.isatty():
+        from rich.syntax import Syntax
+
+        shown = data.decode("utf-8", "replace")
+        (console or stdout_console()).print(Syntax(shown, "diff", theme="ansi_dark", background_color="default"))
+        return
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
 
 
 @contextmanager

@@ -37,6 +37,7 @@ from typing import Any
 from suture.agent.templates import TEMPLATES, Mutation, SourceFile, Span, class_fields, scope_nodes
 from suture.tools.coverage_plugin import is_test_path
 from suture.tools.edits import Edit
+from suture.retrieval.files import decode_source, source_encoding
 
 # Template priors. Reasoning, in short:
 # - Single-token operator slips (comparison, off-by-one, arithmetic, boolean, a flipped
@@ -220,10 +221,11 @@ def _load(root: Path, path: str, files: dict[str, SourceFile | None], notes: lis
     except OSError as error:
         _note(notes, f"{path} could not be read ({error.strerror or error}); skipped.")
         return None
+    encoding = source_encoding(data, path)  # PEP 263: a `# coding: latin-1` file is read as latin-1
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
-        _note(notes, f"{path} is not valid UTF-8; skipped.")
+        _note(notes, f"{path} is not valid {'UTF-8' if encoding == 'utf-8' else encoding}; skipped.")
         return None
     text = text.removeprefix("\ufeff")
     # The edits layer matches a CRLF file on LF text, so the templates see it that way too.
@@ -250,7 +252,7 @@ def _sibling_fields(root: Path, path: str) -> set[str]:
         if rel == path or is_test_path(rel) or sibling.stat().st_size > 300_000:
             continue
         try:
-            fields |= class_fields(SourceFile(rel, sibling.read_text(encoding="utf-8")))
+            fields |= class_fields(SourceFile(rel, decode_source(sibling.read_bytes(), rel)))
         except (OSError, SyntaxError, ValueError, UnicodeDecodeError, RecursionError):
             continue
     return fields

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,10 +39,66 @@ def new_run_dir(repo: Path, command: str) -> Path:
     return run_dir
 
 
+def json_text(obj: Any, indent: int | None = None) -> str:
+    """`obj` as JSON that encodes as UTF-8: a patch of a file that is not UTF-8 (a latin-1 source)
+    carries its bytes as surrogates (surrogateescape); they become `\\udcXX` escapes, which
+    Python's json.loads turns back into the same surrogates (`.encode("utf-8", "surrogateescape")`
+    then gives the exact bytes)."""
+    text = json.dumps(obj, indent=indent, ensure_ascii=False)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+EXACT_KEYS = frozenset({"patch", "diff"})
+
+
+def _scratch_pattern(repo_name: str | None) -> re.Pattern[str]:
+    from suture.tools.workspace import POOL_PREFIX
+    from suture.tools.worktree import SCRATCH_PREFIX
+
+    temps = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    name = r"[^/\s'\"]+"
+    checkout = re.escape(repo_name) if repo_name else r"[\w.-]*[\w-]"  # not a sentence's last "." or ":"
+    # A single scratch tree is <tmp>/suture-wt-*/<repo name>, a pool's is <tmp>/suture-pool-*/w*/<repo name>.
+    trees = rf"(?:{re.escape(SCRATCH_PREFIX)}{name}|{re.escape(POOL_PREFIX)}{name}/w{name})/{checkout}"
+    return re.compile(rf"(?:{'|'.join(re.escape(t) for t in sorted(temps))})/{trees}(/?)")
+
+
+def user_paths(value: Any, top: Path | None) -> Any:
+    """`value` (a string, or the strings inside dicts and lists) with every path into one of suture's
+    scratch checkouts made the user's: under `top` (the user's work-tree top), or repo-relative when
+    `top` is not known. Tracebacks, test messages and verifier messages come from the scratch trees;
+    what the user sees must name their repository."""
+    pattern = _scratch_pattern(top.name if top is not None else None)
+
+    def mapped(text: str) -> str:
+        if top is not None:
+            return pattern.sub(lambda m: str(top) + m[1], text)
+        return pattern.sub(lambda m: "" if m[1] else ".", text)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return mapped(item) if "suture-" in item else item
+        if isinstance(item, dict):  # a patch stays byte for byte what `git apply` takes
+            return {walk(k): v if k in EXACT_KEYS else walk(v) for k, v in item.items()}
+        if isinstance(item, list) or type(item) is tuple:
+            return type(item)(walk(v) for v in item)
+        return item
+
+    return walk(value)
+
+
 def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
+    """Save the run's report (its scratch-tree paths made the user's, in place: what is printed
+    afterwards is the same)."""
+    repo = run_dir.parent.parent.parent  # <repo>/.suture/runs/<id>
+    from suture.agent.guard import git_toplevel
+
+    mapped = user_paths(report, git_toplevel(repo) or repo)
+    report.clear()
+    report.update(mapped)
     path = run_dir / "report.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    tmp.write_text(json_text(report, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
 
@@ -74,8 +132,15 @@ class Trajectory:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._top: Path | None = None
 
     def log(self, event: str, **data: Any) -> None:
+        if self._top is None:  # <repo>/.suture/runs/<id>/trajectory.jsonl
+            from suture.agent.guard import git_toplevel
+
+            repo = self.path.parent.parent.parent.parent
+            self._top = git_toplevel(repo) or repo
+        data = user_paths(data, self._top)  # test messages and tracebacks name the user's files
         with self.path.open("a") as f:
             f.write(json.dumps({"t": round(time.time(), 3), "event": event, **data}, default=str) + "\n")
 
@@ -113,9 +178,9 @@ class ProgressReporter:
 
 
 def cost_summary(client: Any) -> dict[str, Any]:
-    """The report's `cost`: the model client's running totals ({tokens 0, usd 0} without a model)."""
+    """The report's `cost` (the README's keys): the model client's running totals, all zero without a model."""
     if client is None:
-        return {"tokens": 0, "usd": 0.0}
+        return {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}
     totals = client.totals.as_dict()
     return {"tokens": totals["tokens"], "usd": totals["usd"], "calls": totals["calls"],
             "unpriced_calls": totals["unpriced_calls"]}

@@ -97,9 +97,9 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     if mode == "contracts" and against is not None:
         raise SutureExit("--against compares two versions; it goes with --mode equivalence (the default when given).")
     if bound is not None and bound < 1:
-        raise SutureExit("--bound must be at least 1.")
-    if time_limit <= 0:
-        raise SutureExit("--time-limit must be positive.")
+        raise SutureExit(f"--bound must be at least 1, got {bound}.")
+    if not time_limit > 0:  # NaN too
+        raise SutureExit(f"--time-limit must be a positive number of seconds, got {time_limit:g}.")
     mode = mode or ("equivalence" if against is not None else "contracts")
     deadline = time.monotonic() + time_limit  # the limit is the whole command's: reading and typing count
     top = git_toplevel(repo)

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.retrieval.files import source_encoding
 from suture.retrieval.model import Symbol
 from suture.tools.arg_types import annotations_for, collect_calls, insert_annotations
 from suture.tools.counterexample import ReplayResult, replay, write_pytest_test
@@ -353,7 +354,8 @@ class GateVerifier:
             return None
         base_file = self.base_root / target.path
         try:
-            base_text = base_file.read_text(encoding="utf-8")
+            base_bytes = base_file.read_bytes()
+            base_text = base_bytes.decode(source_encoding(base_bytes, target.path))
             func = find_function(ast.parse(base_text), target.function)
         except (OSError, SyntaxError, UnicodeDecodeError):
             return None
@@ -367,7 +369,7 @@ class GateVerifier:
         annotated = find_function(ast.parse(text), target.function)  # the probe copies its signature
         candidate = target.file.read_bytes()
         try:
-            target.file.write_text(text, encoding="utf-8")
+            target.file.write_bytes(text.encode(source_encoding(base_bytes, target.path)))
             return _crosshair_finds(target, annotated, others, time_limit)
         finally:
             target.file.write_bytes(candidate)
@@ -386,14 +388,15 @@ class GateVerifier:
         original, types, annotated = self._inferred(target)
         if annotated is None:
             return None, {}
-        target.file.write_bytes(annotated.encode("utf-8"))
+        target.file.write_bytes(annotated.encode(source_encoding(original, target.path)))
         return original, types
 
     def _inferred(self, target: Target) -> tuple[bytes | None, dict[str, str], str | None]:
         """(the file's bytes, the parameter types the tests' literal calls show, the annotated text or None)."""
         try:
             original = target.file.read_bytes()
-            text = original.decode("utf-8")  # not read_text: CRLF must come back as CRLF
+            # not read_text: CRLF must come back as CRLF; a PEP 263 coding line is honoured
+            text = original.decode(source_encoding(original, target.path))
         except (OSError, UnicodeDecodeError):
             return None, {}, None
         with self._lock:

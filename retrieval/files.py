@@ -11,9 +11,12 @@ contents. Reading (and the binary check) happens in `read_source`.
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import stat
 import subprocess
+import tokenize
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -243,3 +246,38 @@ def read_source(root: Path, path: str, max_file_bytes: int) -> tuple[bytes | Non
     if b"\0" in data[:BINARY_SNIFF_BYTES]:
         return None, "binary"
     return data, ""
+
+
+PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
+
+
+def source_encoding(data: bytes, path: str) -> str:
+    """The codec a file's text is in: for Python files the PEP 263 declaration
+    (`# -*- coding: latin-1 -*-`), found as CPython finds it (tokenize.detect_encoding);
+    "utf-8" otherwise, for a UTF-8 BOM, and when the declaration is unknown or does not
+    decode the file (CPython would refuse it too; suture then keeps the bytes as they are).
+    The name is the codec's canonical one ("iso8859-1" for latin-1).
+    """
+    if not path.endswith(PYTHON_SUFFIXES):
+        return "utf-8"
+    try:
+        declared, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        name = codecs.lookup(declared).name
+    except (SyntaxError, LookupError):
+        return "utf-8"
+    if name in ("utf-8", "utf-8-sig"):
+        return "utf-8"
+    try:
+        data.decode(name)
+    except (UnicodeDecodeError, LookupError):
+        return "utf-8"
+    return name
+
+
+def decode_source(data: bytes, path: str) -> str:
+    """A source file's text in its own encoding (see `source_encoding`), BOM removed; bytes that are
+    not valid in it survive as surrogates ("surrogateescape"), so nothing is lost on the way back."""
+    encoding = source_encoding(data, path)
+    if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    return data.decode(encoding, "surrogateescape")

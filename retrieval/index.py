@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .files import SourceFile, list_source_files, read_source
+from .files import SourceFile, list_source_files, read_source, source_encoding
 from .model import FileIndex, IndexStats, Reference, RetrievalError, Symbol
 
 # parse (and with it tree_sitter), hashlib and multiprocessing are imported where
@@ -432,12 +432,14 @@ class SymbolIndex:
         return list(self._by_name.get(name, ()))
 
     def read_text(self, path: str) -> str:
-        """The file's current text on disk (utf-8, undecodable bytes replaced)."""
+        """The file's current text on disk (in its PEP 263 declared encoding, else utf-8; undecodable
+        bytes replaced)."""
         full = (self.root / path).resolve()
         if not full.is_relative_to(self.root):
             raise RetrievalError(f"{path} is outside the repository {self.root}.")
         try:
-            return full.read_bytes().decode("utf-8", "replace")
+            data = full.read_bytes()
+            return data.decode(source_encoding(data, path), "replace")
         except OSError as error:
             raise RetrievalError(f"Cannot read {path}: {error.strerror or error}.") from None
 

@@ -56,13 +56,17 @@ B = 0.75
 # (tuned on bench/data/stdlib_queries.jsonl).
 TEST_PRIOR = 0.6
 PRIVATE_PRIOR = 0.8
+# A .pyi stub is a short document (a signature, no body, rarely a docstring), so BM25's
+# length normalisation would rank it above the code it describes: stubs keep part of their
+# score, and never more than this share of the best implementation of the same qualified name.
+STUB_PRIOR = 0.5
 
 # Header words of a signature that every symbol of a language carries: they cost
 # postings and tell nothing apart.
 _SIGNATURE_NOISE = frozenset({"def", "class", "self", "cls", "async", "fn", "func", "pub"})
 
 _CACHE_FILE = "search.bin"
-_CACHE_MAGIC = b"suture-search-bm25 v1\n"
+_CACHE_MAGIC = b"suture-search-bm25 v2\n"  # v2: stubs keep STUB_PRIOR of their weight
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +264,7 @@ class CodeSearch:
             return self.search_code(query, limit=limit)
 
         wanted = (lambda i: True) if kind is None else (lambda i: self.symbols[i].kind == kind)
-        scores = self.model.scores(tokenize(query))
+        scores = self._stubs_below_implementations(self.model.scores(tokenize(query)))
         exact = {i: tier for i, tier in self.exact_matches(query).items() if wanted(i)}
         # Exact hits outrank every BM25 hit; their reported score is lifted past the best
         # BM25 score (and clamped below) so that scores never rise down the list.
@@ -270,6 +274,7 @@ class CodeSearch:
             key=lambda i: (
                 -exact[i],
                 is_test_path(self.symbols[i].path),
+                is_stub_path(self.symbols[i].path),
                 -scores.get(i, 0.0),
                 self.symbols[i].path,
                 self.symbols[i].start_line,
@@ -284,6 +289,19 @@ class CodeSearch:
             best = heapq.nlargest(limit - len(hits), rest, key=lambda si: (si[0], -si[1]))
             hits += [self._hit(i, s) for s, i in best]
         return hits
+
+    def _stubs_below_implementations(self, scores: dict[int, float]) -> dict[int, float]:
+        """Cap each stub's score under the best-scoring implementation (.py) of the same qualified name."""
+        for i, score in list(scores.items()):
+            stub = self.symbols[i]
+            if not is_stub_path(stub.path):
+                continue
+            implementations = [scores[j] for j in self._by_lower_name.get(stub.name.lower(), ())
+                               if j in scores and not is_stub_path(self.symbols[j].path)
+                               and self.symbols[j].qualname == stub.qualname]
+            if implementations:
+                scores[i] = min(score, max(implementations) * STUB_PRIOR)
+        return scores
 
     def exact_matches(self, query: str) -> dict[int, int]:
         """doc id -> tier for symbols whose name or qualified name is `query`:
@@ -354,9 +372,16 @@ def find_code(index, snippet: str, text_of, *, limit: int | None = None, paths: 
 def document_prior(symbol: Symbol) -> float:
     """How much of its BM25 score a symbol keeps."""
     prior = TEST_PRIOR if is_test_path(symbol.path) else 1.0
+    if is_stub_path(symbol.path):
+        prior *= STUB_PRIOR
     if symbol.name.startswith("_") and not symbol.name.endswith("__"):
         prior *= PRIVATE_PRIOR
     return prior
+
+
+def is_stub_path(path: str) -> bool:
+    """A Python type stub (.pyi): it declares what a .py (or a compiled module) implements."""
+    return path.endswith(".pyi")
 
 
 def is_test_path(path: str) -> bool:

@@ -207,7 +207,7 @@ def test_bad_input_is_one_sentence_and_exit_2(shop, tmp_path, make_args, code, f
 
 def test_one_line_message_for_path_errors(shop, tmp_path):
     done = suture(["index", "--repo", str(tmp_path / "nope")], cwd=tmp_path)
-    assert done.stderr.strip().splitlines() == [f"suture: {tmp_path / 'nope'} does not exist."]
+    assert done.stderr.strip().splitlines() == [f"suture index: {tmp_path / 'nope'} does not exist."]
 
 
 def test_repo_without_indexable_files(make_repo, tmp_path):

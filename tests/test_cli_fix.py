@@ -30,7 +30,7 @@ def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
     assert report["tests"]["failing_before"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
     assert report["tests"]["after"]["fixed"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
     assert report["tests"]["after"]["regressions"] == []
-    assert report["candidates_tried"] >= 1 and report["cost"] == {"tokens": 0, "usd": 0.0}
+    assert report["candidates_tried"] >= 1 and report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}
     assert report["changed_files"] == ["shop/prices.py"]
     assert "rule engine" in done.stderr
     assert snapshot(repo) == before
@@ -38,6 +38,44 @@ def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     subprocess.run(["git", "apply"], input=report["patch"], text=True, cwd=clone, check=True)
+    assert subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=clone,
+                          capture_output=True).returncode == 0
+
+
+# The buggy line itself holds latin-1 bytes, so the edit must match and be written in latin-1.
+LATIN1_PRICES = (
+    b"# -*- coding: latin-1 -*-\n"
+    b"BULK = 10\n\n\n"
+    b"def unit_price(cents, quantity):\n"
+    b"    if quantity > BULK:  # d\xe8s dix articles, 10 %% de r\xe9duction\n"
+    b"        return cents * 9 // 10\n"
+    b"    return cents\n\n\n"
+    b"def total(cents, quantity):\n"
+    b"    return unit_price(cents, quantity) * quantity\n"
+).replace(b"%%", b"%")
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
+def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp_path, encoding):
+    source = LATIN1_PRICES if encoding == "latin-1" else \
+        LATIN1_PRICES.decode("latin-1").replace("latin-1", "utf-8").encode("utf-8")
+    repo = make_repo({**PRICES_BUG, "shop/prices.py": source})
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
+    # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
+    shown = subprocess.run([sys.executable, "-m", "suture.agent.cli", "fix", "--time-limit", "240"], cwd=repo,
+                           capture_output=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    # The JSON patch (its non-UTF-8 bytes as \\udcXX escapes) gives back the same bytes too.
+    from_json = report["patch"].encode("utf-8", "surrogateescape")
+    subprocess.run(["git", "apply", "--check"], input=from_json, cwd=clone, check=True)
+    subprocess.run(["git", "apply"], input=shown.stdout, cwd=clone, check=True)  # what `suture fix > p.diff` saves
+    expected = source.replace(b"quantity > BULK", b"quantity >= BULK")
+    assert (clone / "shop/prices.py").read_bytes() == expected
     assert subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=clone,
                           capture_output=True).returncode == 0
 

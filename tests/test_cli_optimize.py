@@ -95,6 +95,42 @@ def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_rep
     assert edit["equivalence"]["verifier"] in ("no_counterexample_within_bound", "exhausted")
 
 
+GENERATOR_DEDUPE = {
+    **QUADRATIC_DEDUPE,
+    "uniq/core.py": """
+        def dedupe(items: list[int]):
+            \"\"\"Items in first-seen order, without repeats, one at a time.\"\"\"
+            seen = []
+            for item in items:
+                if item not in seen:
+                    seen.append(item)
+                    yield item
+    """,
+    "tests/test_core.py": """
+        from uniq.core import dedupe
+
+        def test_order():
+            assert list(dedupe([3, 1, 3, 2, 1])) == [3, 1, 2]
+    """,
+}
+
+
+def test_a_generator_target_is_timed_with_its_items_consumed(make_repo, tmp_path):
+    # Creating the generator costs nothing: timed that way, no workload would ever be slow enough
+    # ("too fast to time") and no rewrite could show a speed-up.
+    repo = make_repo(GENERATOR_DEDUPE)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
+                  "--rounds", "5", "--json", cwd=repo)
+    # Before: exit 2, "the workload is too fast to time" at every scale.
+    assert done.returncode in (0, 1), done.stderr
+    report = last_json(done)
+    assert report["benches"][0]["scale"] <= 2**10  # sized on the consumed work, not the generator's creation
+    set_rule = next(c for c in report["candidates"] if c["source"] == "seen-list-to-set")
+    assert set_rule["equivalence"]["replay"] == "passed"  # the yielded items are what replay compares
+    if set_rule["stage"] == "measured":  # past the verifier (which compares generators by identity until issue 14.6)
+        assert set_rule["accepted"] and set_rule["speedup"] > 1.05 and report["status"] == "optimized"
+
+
 def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     repo = make_repo(LINEAR)
     done = suture("optimize", "--target", "calc/sums.py::total", "--workload",
@@ -103,6 +139,7 @@ def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     report = last_json(done)
     assert report["status"] == "no_significant_speedup"
     assert report["patch"] == "" and report["edits"] == []
+    assert report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}  # the README's keys
     assert (repo / "calc/sums.py").read_text().count("sum(values)") == 1
 
 
@@ -130,14 +167,21 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     )
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", "--json", cwd=repo)
+                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", cwd=repo)
     assert done.returncode == 1, done.stderr
-    report = last_json(done)
+    [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
+    report = json.loads(record.read_text())
     models = [c for c in report["candidates"] if c["source"] == "model"]
     assert len(models) == 1, report["candidates"]
     rejected = models[0]
     assert not rejected["accepted"]
     assert rejected["stage"] == "replay" and rejected["equivalence"]["tests"] == "passed"
+    # The text summary names each rejected candidate, its gate and its reason, one line each.
+    said = [line for line in done.stderr.splitlines() if line.startswith("rejected ")]
+    assert len(said) == len(report["candidates"]), done.stderr
+    line = next(line for line in said if line.startswith(f"rejected {rejected['id']} (model: Use a set."))
+    assert "uniq/core.py::dedupe) at the replay gate: " in line
+    assert " ".join(rejected["reason"].split())[:60] in line
     assert "sorted(set(items))" not in (repo / "uniq/core.py").read_text()
     assert report["patch"] == ""
 

@@ -40,7 +40,7 @@ def test_undo_json_reverts_an_apply_then_finds_nothing(make_repo, tmp_path):
     again = suture("undo", "--json", cwd=repo)
     assert again.returncode == 1
     assert last_json(again)["undone"] is None
-    assert again.stderr.startswith("suture: nothing to undo") and again.stderr.count("\n") == 1
+    assert again.stderr.startswith("suture undo: nothing to undo") and again.stderr.count("\n") == 1
     assert "Traceback" not in again.stderr
 
 

@@ -139,7 +139,7 @@ def test_config_show_table_and_warnings(make_repo, no_suture_env):
     [
         (["--set", "colour=red"], {}, ExitCode.BAD_INPUT, "--set takes KEY=VALUE"),
         (["--set", "workers"], {}, ExitCode.BAD_INPUT, "--set takes KEY=VALUE"),
-        (["--set", "workers=two"], {}, ExitCode.REFUSED, "workers"),
+        (["--set", "workers=two"], {}, ExitCode.BAD_INPUT, "workers"),  # a bad option value is usage
         ([], {"SUTURE_SEARCH_LIMIT": "-3"}, ExitCode.REFUSED, "SUTURE_SEARCH_LIMIT"),
     ],
 )

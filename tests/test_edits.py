@@ -331,6 +331,25 @@ def test_bytes_that_are_not_utf8_survive_an_edit_elsewhere(make_repo):
     assert (root / "m.txt").read_bytes() == b"# caf\xe9 in latin-1\nNAME = 'y'\n"
 
 
+def test_a_declared_latin1_file_is_matched_and_written_in_latin1(make_repo):
+    # PEP 263: the coding line decides; SEARCH and REPLACE carry the real characters.
+    original = b"# -*- coding: latin-1 -*-\r\nLABEL = 'r\xe9duit'\r\nLIMIT = 10\r\n"
+    root = make_repo({"m.py": original})
+    result = one(root, Edit("m.py", "LABEL = 'r\u00e9duit'\nLIMIT = 10\n", "LABEL = 'r\u00e9duit \u00e0 9'\nLIMIT = 9\n"))
+    assert result.status is S.APPLIED, result.message
+    assert (root / "m.py").read_bytes() == b"# -*- coding: latin-1 -*-\r\nLABEL = 'r\xe9duit \xe0 9'\r\nLIMIT = 9\r\n"
+    # A character latin-1 cannot hold is refused, with nothing written.
+    refused = one(root, Edit("m.py", "LIMIT = 9\n", "LIMIT = 9  # \u2264 nine\n"))
+    assert not refused.applied and "iso8859-1" in refused.message
+    assert (root / "m.py").read_bytes() == b"# -*- coding: latin-1 -*-\r\nLABEL = 'r\xe9duit \xe0 9'\r\nLIMIT = 9\r\n"
+
+
+def test_a_created_file_is_written_in_its_declared_encoding(make_repo):
+    root = make_repo({"a.py": "x = 1\n"})
+    assert one(root, CreateFile("new.py", "# coding: latin-1\nNAME = 'caf\u00e9'\n")).status is S.APPLIED
+    assert (root / "new.py").read_bytes() == b"# coding: latin-1\nNAME = 'caf\xe9'\n"
+
+
 # ------------------------------------------------------------------ all or nothing
 
 

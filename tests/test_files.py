@@ -100,3 +100,19 @@ def test_subdirectory_of_a_repo_lists_relative_paths(make_repo):
     git(repo, "status")
     listing = list_source_files(repo / "sub", 1_000_000)
     assert paths(listing) == ["inner.py"]
+
+
+def test_source_encoding_follows_pep_263():
+    from suture.retrieval.files import decode_source, source_encoding
+
+    latin = b"# -*- coding: latin-1 -*-\nNAME = 'caf\xe9'\n"
+    assert source_encoding(latin, "m.py") == "iso8859-1"
+    assert decode_source(latin, "m.py").endswith("NAME = 'caf\u00e9'\n")
+    assert source_encoding(latin, "notes.txt") == "utf-8"  # only Python files declare one
+    assert source_encoding(b"\xef\xbb\xbfx = 1\n", "m.py") == "utf-8"
+    assert decode_source(b"\xef\xbb\xbfx = 1\n", "m.py") == "x = 1\n"
+    assert source_encoding(b"# coding: no-such-codec\nx = 1\n", "m.py") == "utf-8"
+    # A declaration the bytes do not follow is not trusted; the bytes survive as surrogates.
+    broken = b"# coding: ascii\nNAME = 'caf\xe9'\n"
+    assert source_encoding(broken, "m.py") == "utf-8"
+    assert decode_source(broken, "m.py").encode("utf-8", "surrogateescape") == broken

@@ -334,7 +334,7 @@ def test_a_missing_event_is_one_sentence_and_exit_2(tmp_path, github):
     workspace, _ = checkout(tmp_path, BUGGY)
     done = gh_event(workspace, tmp_path / "no-such-event.json", github, tmp_path)
     assert done.returncode == 2
-    assert done.stderr.strip().startswith("suture: cannot read the event file") and "Traceback" not in done.stderr
+    assert done.stderr.strip().startswith("suture gh-event: cannot read the event file") and "Traceback" not in done.stderr
 
 
 def test_api_refusal_is_one_sentence_without_the_token(tmp_path, github):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -96,7 +97,10 @@ def test_every_command_refuses_a_planted_compromised_litellm(tmp_path, make_repo
         assert done.returncode == ExitCode.REFUSED == 3, (args, done.stderr)
         assert "litellm 1.82.7" in done.stderr
         assert "Traceback" not in done.stderr
-        assert done.stdout == ""
+        if "--json" in args:  # the refusal is the one JSON object
+            assert json.loads(done.stdout) == {"error": done.stderr.strip().split(": ", 1)[1], "exit_code": 3}
+        else:
+            assert done.stdout == ""
         assert len(done.stderr.strip().splitlines()) == 1
 
 

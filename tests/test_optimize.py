@@ -87,6 +87,26 @@ def test_time_prints_a_deterministic_result_line_and_the_timing_protocol(tree):
     assert outputs[0] == outputs[1] and outputs[0][0].startswith("result ")
 
 
+def test_a_returned_generator_is_consumed_in_the_timed_call(tree):
+    # What is timed and digested is the generator's items (bounded: an endless one stops).
+    (tree / "pkg/lazy.py").write_text(
+        "import itertools\n\n"
+        "def as_list(items):\n    return [x * 2 for x in items]\n\n"
+        "def as_generator(items):\n    for x in items:\n        yield x * 2\n\n"
+        "def as_map(items):\n    return map(lambda x: x * 2, items)\n\n"
+        "def wrong_generator(items):\n    for x in items:\n        yield x * 3\n\n"
+        "def endless(items):\n    return itertools.count()\n"
+    )
+    digests = {}
+    for name in ("as_list", "as_generator", "as_map", "wrong_generator", "endless"):
+        done = harness("time", "--root", str(tree), "--target", f"pkg.lazy:{name}", "--workload", "../grow.py",
+                       "--scale", "2", cwd=tree)
+        assert done.returncode == 0, (name, done.stderr)
+        digests[name] = done.stdout.strip().splitlines()[0]
+    assert digests["as_generator"] == digests["as_map"] == digests["as_list"]  # the same items, however lazily
+    assert digests["wrong_generator"] != digests["as_generator"]
+
+
 def test_caches_are_cleared_before_every_call(tree):
     # An lru_cache would make calls after the first nearly free; cleared, every call does the work.
     done = harness("time", "--root", str(tree), "--target", "pkg.work:cached", "--workload", "../ten.py",

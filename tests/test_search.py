@@ -270,3 +270,52 @@ def test_is_test_path():
     assert is_test_path("src/app.spec.ts")
     assert not is_test_path("shop/cart.py")
     assert not is_test_path("shop/contest.py")
+
+
+STUBBED = {
+    "geo/__init__.py": "",
+    "geo/shapes.py": '''
+        import math
+
+
+        class Circle:
+            """A circle of a given radius, centred at the origin."""
+
+            def __init__(self, radius: float) -> None:
+                self.radius = radius
+
+            def area(self) -> float:
+                """The area of the circle: pi times the radius squared."""
+                if self.radius < 0:
+                    raise ValueError("a circle's radius cannot be negative")
+                return math.pi * self.radius * self.radius
+
+
+        def scale_shape(shape, factor):
+            """A copy of the shape, scaled by factor."""
+            return Circle(shape.radius * factor)
+    ''',
+    "geo/shapes.pyi": '''
+        class Circle:
+            radius: float
+            def __init__(self, radius: float) -> None: ...
+            def area(self) -> float: ...
+
+        def scale_shape(shape: Circle, factor: float) -> Circle: ...
+    ''',
+}
+
+
+@pytest.mark.parametrize("query", ["area", "Circle.area", "circle area", "scale shape", "scale_shape"])
+def test_the_implementation_ranks_above_its_stub_and_the_stub_is_still_found(make_repo, query):
+    import json
+
+    from conftest import suture
+
+    repo = make_repo(STUBBED)
+    done = suture("search", query, "--json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    hits = [(h["path"], h["symbol"]) for h in json.loads(done.stdout)["results"]]
+    wanted = "Circle.area" if "area" in query else "scale_shape"
+    implementation, stub = hits.index(("geo/shapes.py", wanted)), hits.index(("geo/shapes.pyi", wanted))
+    assert implementation < stub, hits

@@ -168,7 +168,8 @@ def test_bad_input_is_one_sentence_and_exit_2(make_repo, args, words):
     repo = make_repo(CODE)
     done = suture(repo, *args, "--json")
     assert done.returncode == 2
-    assert done.stdout == ""
+    report = json.loads(done.stdout)  # the one JSON object, for errors too
+    assert report["verdict"] == "error" and report["exit_code"] == 2 and words in report["error"]
     assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 

@@ -15,8 +15,11 @@ lines; one without (a fragment, from code) matches anywhere in a line.
 
 Files keep their bytes outside the edited span: the line ending (a CRLF file is
 matched on LF text and written back as CRLF), a UTF-8 BOM, and the file mode
-(files are rewritten in place). Bytes that are not UTF-8 are carried through with
-surrogateescape, so such a file can still be edited where it is valid UTF-8.
+(files are rewritten in place). A Python file is read and written in the encoding
+its PEP 263 coding line declares (`# -*- coding: latin-1 -*-`), so its non-ASCII
+text matches and stays in that encoding. Bytes that are not valid in the file's
+encoding are carried through with surrogateescape, so such a file can still be
+edited where it is valid.
 Mixed-ending files are matched as they are (a line's stray "\\r" is part of it).
 
 `diff_worktree`, `apply_patch` and `PatchError` live in `suture.tools.diffs` and
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path, PurePosixPath
 
+from suture.retrieval.files import source_encoding
 from suture.retrieval.languages import get_parser, language_for_path
 from suture.retrieval.parse import count_syntax_errors
 from suture.tools.coverage_plugin import is_test_path
@@ -247,15 +251,16 @@ class _File:
     text: str | None  # current text with "\n" line ends; None: (now) absent
     bom: bool = False
     eol: str = "\n"
+    encoding: str = "utf-8"  # a Python file's PEP 263 declaration: written back in it
     history: list[tuple[int, str | None]] = field(default_factory=list)  # (edit index, text after it)
 
     def encoded(self) -> bytes | None:
-        return None if self.text is None else _encode(self.text, self.bom, self.eol)
+        return None if self.text is None else _encode(self.text, self.bom, self.eol, self.encoding)
 
 
-def _decode(data: bytes) -> tuple[str, bool, str]:
+def _decode(data: bytes, encoding: str = "utf-8") -> tuple[str, bool, str]:
     bom = data.startswith(_BOM)
-    text = data[len(_BOM):].decode("utf-8", "surrogateescape") if bom else data.decode("utf-8", "surrogateescape")
+    text = (data[len(_BOM):] if bom else data).decode(encoding, "surrogateescape")
     newlines = text.count("\n")
     # Only a file whose every line ends in CRLF is normalised; replace() round-trips exactly in that case.
     if newlines and text.count("\r\n") == newlines:
@@ -263,10 +268,24 @@ def _decode(data: bytes) -> tuple[str, bool, str]:
     return text, bom, "\n"
 
 
-def _encode(text: str, bom: bool, eol: str) -> bytes:
+def _encode(text: str, bom: bool, eol: str, encoding: str = "utf-8") -> bytes:
     if eol != "\n":
         text = text.replace("\n", eol)
-    return (_BOM if bom else b"") + text.encode("utf-8", "surrogateescape")
+    return (_BOM if bom else b"") + text.encode(encoding, "surrogateescape")
+
+
+def _fits(state: _File, text: str) -> str:
+    """`text` when the file's declared encoding can hold it, else _Rejected."""
+    try:
+        text.encode(state.encoding, "surrogateescape")
+    except UnicodeEncodeError as error:
+        bad = text[error.start:error.end]
+        raise _Rejected(
+            EditStatus.IO_ERROR,
+            f"{state.rel} is declared as {state.encoding} (its coding line), which cannot hold {bad!r}; "
+            "write that character as an escape (\\u...) or leave it out.",
+        ) from None
+    return text
 
 
 class _Rejected(Exception):
@@ -321,8 +340,9 @@ def _load(rel: str, absolute: Path) -> _File:
         mode = stat.S_IMODE(absolute.stat().st_mode)
     except OSError as error:
         raise _Rejected(EditStatus.IO_ERROR, f"{rel} could not be read ({error.strerror or error}).") from None
-    text, bom, eol = _decode(data)
-    return _File(rel, absolute, data, mode, link, text, bom, eol)
+    encoding = source_encoding(data, rel)
+    text, bom, eol = _decode(data, encoding)
+    return _File(rel, absolute, data, mode, link, text, bom, eol, encoding)
 
 
 # ------------------------------------------------------------------ matching
@@ -500,6 +520,24 @@ def _most_similar(text: str, search: str) -> str:
 # ------------------------------------------------------------------ one edit in memory
 
 
+def _create(state: _File, content: str) -> None:
+    """A new file's text, written in the encoding its own coding line declares."""
+    data = content.encode("utf-8", "surrogateescape")
+    text, bom, eol = _decode(data)
+    declared = source_encoding(data, state.rel)
+    # The declaration is read off the UTF-8 bytes; it holds only when the text fits that codec.
+    state.encoding = declared if declared == "utf-8" or _encodes(text, declared) else "utf-8"
+    state.text, state.bom, state.eol = text, bom, eol
+
+
+def _encodes(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _apply_one(state: _File, edit: AnyEdit) -> str:
     """Apply `edit` to the in-memory `state`; return the success message or raise _Rejected."""
     rel = state.rel
@@ -514,7 +552,7 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
                 EditStatus.FILE_EXISTS,
                 f"{rel} already exists; change it with a SEARCH/REPLACE edit instead of creating it.",
             )
-        state.text, state.bom, state.eol = _decode(edit.content.encode("utf-8", "surrogateescape"))
+        _create(state, edit.content)
         return f"Created {rel}."
     search = edit.search.replace("\r\n", "\n")
     replace = edit.replace.replace("\r\n", "\n")
@@ -524,11 +562,11 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
                 EditStatus.FILE_NOT_FOUND,
                 f"{rel} does not exist; to create it, use an empty SEARCH section and put the whole file in REPLACE.",
             )
-        state.text, state.bom, state.eol = _decode(replace.encode("utf-8", "surrogateescape"))
+        _create(state, replace)
         return f"Created {rel}."
     if not search:
         if not state.text.strip():
-            state.text = replace
+            state.text = _fits(state, replace)
             return f"Wrote {rel} (it was empty)."
         raise _Rejected(
             EditStatus.EMPTY_SEARCH,
@@ -561,7 +599,7 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
             "Copy SEARCH exactly from the file, with the same indentation, blank lines and comments.",
         )
     match = matches[0]
-    state.text = text[: match.start] + _replacement(match, replace, text, line_mode) + text[match.end :]
+    state.text = _fits(state, text[: match.start] + _replacement(match, replace, text, line_mode) + text[match.end :])
     if exact:
         return f"Applied the edit to {rel} at line {match.line}."
     return f"Applied the edit to {rel} at line {match.line}, adjusting its indentation to the file's."
@@ -633,7 +671,8 @@ def _gate(state: _File) -> tuple[int, str] | None:
     # Blame the edit after which the file never again parsed as well as before.
     blamed = state.history[-1][0]
     for index, text in reversed(state.history[:-1]):
-        if text is None or _new_syntax_error(state.rel, state.original, _encode(text, state.bom, state.eol)) is None:
+        if text is None or _new_syntax_error(state.rel, state.original,
+                                             _encode(text, state.bom, state.eol, state.encoding)) is None:
             break
         blamed = index
     return blamed, reason

@@ -6,7 +6,8 @@ tree under test first on sys.path:
     scale   --root R --target SPEC --workload W          grow make_input(scale) by doubling until
                                                           one call takes >= --min-seconds; prints
                                                           {"suture_scale": N, "seconds": t}
-    time    --root R --target SPEC --workload W --scale N
+    time    --root R --target SPEC --workload W --scale N   (a returned iterator or generator is consumed,
+                                                          up to TIMED_ITEMS items, inside the timed call)
     time    --root R --script S [--script-arg A]...       run a bench script (runpy, as __main__)
     time    --root R --pytest "ARGS"                      run pytest in-process (a pytest-benchmark test)
                                                           both print the timing protocol line
@@ -31,6 +32,7 @@ import copy
 import functools
 import hashlib
 import io
+import itertools
 import json
 import os
 import pickle
@@ -52,6 +54,9 @@ SCALE_TIME_CAP = 60.0  # seconds spent growing the workload before giving up
 MAX_CALL_SECONDS = 5.0  # a call slower than this while sizing is interrupted: the scale overshot
 RECORD_CALLS = 25  # recorded calls per watched function and workload run
 RECORD_SCALES = (1, 2, 3, 5, 8)  # small inputs recorded beside the measured scale, for variety
+# A target that returns an iterator or a generator does its work as it is consumed: the timed
+# call consumes it, up to this many items (an endless one stops there).
+TIMED_ITEMS = 1_000_000
 EXIT_BAD_INPUT = 2
 
 
@@ -251,7 +256,7 @@ class Workload:
         seed()
         started = time.perf_counter()
         try:
-            result = self.function(*args, **kwargs)
+            result = _consumed(self.function(*args, **kwargs))
         except Exception as error:
             raise HarnessError(f"the target raised {error.__class__.__name__}: {error} on make_input({scale}).") from None
         seconds = time.perf_counter() - started
@@ -298,6 +303,15 @@ class Workload:
             tail = said.getvalue().strip().splitlines()[-1:] or [""]
             raise HarnessError(f"the bench command pytest {self.pytest_args} failed (exit {int(code)}: {tail[0]}).")
         return seconds, None
+
+
+def _consumed(value: Any) -> Any:
+    """`value`, or when it is lazy (a generator, map, filter, any iterator) the list of its first
+    TIMED_ITEMS items: timing only the creation of a generator would time nothing of its work.
+    (How results compare is `materialize` and `same`'s job; this only decides what is timed.)"""
+    lazy = isinstance(value, types.GeneratorType) or (
+        hasattr(value, "__next__") and hasattr(value, "__iter__") and not isinstance(value, (str, bytes, io.IOBase)))
+    return list(itertools.islice(value, TIMED_ITEMS)) if lazy else value
 
 
 class _CallTooLong(BaseException):  # not an Exception: the target's own except clauses must not swallow it
