@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -315,6 +316,22 @@ def run_suture(argv: list[str], repo: Path, env: dict[str, str], timeout: float)
     return report
 
 
+def explicit_python_command(lib: RealLibrary, repo: Path) -> str:
+    """The library's pytest command run by its own venv's interpreter, named by absolute path.
+
+    What a user does once suture's own interpreter fails on the project: `--test-cmd
+    "/path/to/project/.venv/bin/python -m pytest ..."` (suture keeps an explicit path as given).
+    """
+    words = shlex.split(lib.suite_command())
+    if words[:3] == ["python", "-m", "pytest"]:
+        words = words[3:]
+    elif words[0] in ("pytest", "py.test"):
+        words = words[1:]
+    else:
+        raise BenchError(f"{lib.name}: {lib.suite_command()!r} is not a pytest command")
+    return shlex.join([str(repo / ".venv" / "bin" / "python"), "-m", "pytest", *words])
+
+
 def localization_rank(ranking: list[dict], fault: Fault) -> int | None:
     """1-based position of the fault's function in suture's ranking; None when absent."""
     for i, item in enumerate(ranking, 1):
@@ -409,7 +426,9 @@ def bench_library(lib: RealLibrary, manifest: Manifest, args, log=print) -> dict
     except (BenchError, faults_corpus.CorpusError, subprocess.TimeoutExpired) as error:
         return {**row, "error": str(error)[:400]}
     env = venv_env(repo) if args.activate else outside_env()
-    flags = ["--test-cmd", lib.test_cmd] if lib.test_cmd else []
+    test_cmd = explicit_python_command(lib, repo) if args.explicit_python else lib.test_cmd
+    row["test_cmd"] = test_cmd
+    flags = ["--test-cmd", test_cmd] if test_cmd else []
 
     found = run_suture(["localize", "--repo", str(repo), "--json", *flags], repo, env, timeout=900)
     ranking = found.get("ranking") or []
@@ -458,6 +477,14 @@ def check_library(lib: RealLibrary, manifest: Manifest, work: Path, log=print) -
 
 # -- report ----------------------------------------------------------------------------------
 
+def _gist(error: str) -> str:
+    """The telling line of an error's stderr tail: pytest's `E   ...` line, else suture's own sentence."""
+    lines = [l.strip() for l in error.splitlines() if l.strip() and not l.startswith("suture: warning")]
+    named = [l for l in lines if re.search(r"(Error|Warning|error:)", l)]
+    said = [l for l in lines if l.startswith("suture:")]
+    return (named[0] if named else said[0] if said else lines[-1] if lines else "")[:200]
+
+
 def _cell(row: dict) -> list[str]:
     if row.get("error"):
         return [row["library"], "held-out" if row["held_out"] else "tuning", "-", "error", "-", "-", "-", "-",
@@ -469,10 +496,13 @@ def _cell(row: dict) -> list[str]:
         generated = "yes"
         accepted = "yes" if cand["accepted"] else ("not judged" if not cand["judged"] else
                                                    f"**no** ({cand['stage']}; {len(cand['regressions'])} regressions)")
-    rank = str(row["rank"]) if row.get("rank") else f"absent of {row.get('ranked', 0)}"
-    note = row.get("fix_error") or row.get("localize_error") or ""
+    rank = str(row["rank"]) if row.get("rank") else (f"absent of {row['ranked']}" if row.get("ranked")
+                                                     else "- (localize failed)")
+    note = _gist(row.get("fix_error") or row.get("localize_error") or "")
     if cand and cand["judged"] and not cand["accepted"]:
         note = (cand["message"] or "")[:160]
+    elif row.get("status") != "fixed" and row.get("plausible_correct"):
+        note = "the correct patch passed every gate but was shown as plausible (weak evidence), not claimed"
     return [row["library"], "held-out" if row["held_out"] else "tuning", rank, str(row.get("status")),
             generated, accepted, "yes" if row.get("patch_correct") else "no", f"{row.get('seconds', 0):.0f}",
             note.replace("|", "/").replace("\n", " ")[:200]]
@@ -483,8 +513,12 @@ def report(rows: list[dict], args, seconds: float) -> str:
             "correct patch accepted", "delivered patch correct", "fix s", "note"]
     lines = [f"`suture localize --json` and `suture fix --json --time-limit {args.time_limit:g}` as a new user runs "
              f"them (suture from its own venv, the project's `.venv` {'activated' if args.activate else 'not activated'}, "
-             f"`--test-cmd` only where the project documents a pytest command); {len(rows)} libraries, one at a time, "
-             f"{seconds:.0f} s in all.", "",
+             + ("`--test-cmd` the project's pytest command run by its `.venv/bin/python` (absolute path)"
+                if getattr(args, "explicit_python", False) else
+                "`--test-cmd` only where the project documents a pytest command")
+             + f"); {len(rows)} libraries, one at a time; "
+             f"suture ran {sum((r.get('seconds') or 0) + (r.get('localize_seconds') or 0) for r in rows):.0f} s"
+             f"{f' of {seconds:.0f} s in all (set-up included)' if seconds else ''}.", "",
              "| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     lines += ["| " + " | ".join(_cell(r)) + " |" for r in rows]
     lines.append("")
@@ -524,9 +558,20 @@ def main(argv: list[str] | None = None) -> int:
     split.add_argument("--held-out", dest="held_out", action="store_const", const=True, help="only the held-out libraries")
     split.add_argument("--tuning", dest="held_out", action="store_const", const=False, help="only the tuning libraries")
     parser.add_argument("--activate", action="store_true", help="run suture with the project's .venv activated")
+    parser.add_argument("--explicit-python", action="store_true",
+                        help="give --test-cmd as the project's .venv/bin/python -m pytest ... (absolute path)")
     parser.add_argument("--check", action="store_true", help="prepare and check the manifest; no suture")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--from-results", type=Path, metavar="JSON",
+                        help="render a saved <work>/results-*.json (no run); with --no-results, print only")
     args = parser.parse_args(argv)
+    if args.from_results:
+        rows = json.loads(args.from_results.read_text())
+        text = report(rows, args, 0.0)
+        print(text)
+        if not args.no_results:
+            append_results("Real libraries (`bench/bench_real.py`)", text)
+        return 0
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)

@@ -168,3 +168,25 @@ def test_an_unknown_library_is_a_usage_error_in_one_sentence():
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "unknown library ['nosuch']" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_explicit_python_command_runs_the_projects_pytest_by_absolute_path(tmp_path):
+    lib = _library(Fault("m.py", 1, 0, "a", "b", "f"))
+    assert bench_real.explicit_python_command(lib, tmp_path) == f"{tmp_path}/.venv/bin/python -m pytest"
+    lib.test_cmd = "py.test --cov=toy 'tests/a b.py'"
+    assert bench_real.explicit_python_command(lib, tmp_path) == \
+        f"{tmp_path}/.venv/bin/python -m pytest --cov=toy 'tests/a b.py'"
+    lib.test_cmd = "make test"
+    with pytest.raises(bench_real.BenchError, match="not a pytest command"):
+        bench_real.explicit_python_command(lib, tmp_path)
+
+
+def test_an_error_row_shows_the_telling_line():
+    tail = ("suture: warning: no model set: repairing with the built-in rule engine alone (offline).\n"
+            "tests/test_date.py:9: in <module>\n    from isodate import (\n"
+            "E   ModuleNotFoundError: No module named 'isodate.version'")
+    row = {"library": "toy", "held_out": True, "rank": None, "ranked": 0, "status": "error", "seconds": 3.0,
+           "fix_error": tail, "correct": None, "patch_correct": False}
+    cells = bench_real._cell(row)
+    assert cells[2] == "- (localize failed)" and cells[1] == "held-out"
+    assert cells[-1] == "E   ModuleNotFoundError: No module named 'isodate.version'"
