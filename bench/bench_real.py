@@ -440,6 +440,11 @@ def bench_library(lib: RealLibrary, manifest: Manifest, args, log=print) -> dict
 
     fixed = run_suture(["fix", "--repo", str(repo), "--json", "--time-limit", f"{args.time_limit:g}", *flags],
                        repo, env, timeout=args.time_limit * 1.5 + 60)
+    if fixed.get("run_dir") and Path(fixed["run_dir"]).is_dir():
+        # The repo's .suture/ is cleared on the next seeding: keep this run's records beside the repo.
+        kept = args.work / lib.name / "runs" / Path(fixed["run_dir"]).name
+        shutil.copytree(fixed["run_dir"], kept, dirs_exist_ok=True)
+        fixed["run_dir"] = str(kept)
     events = read_trajectory(fixed.get("run_dir"))
     inverse = inverse_descriptions(_git_out(repo, "show", f"{BASE_TAG}:{lib.fault.path}", strip=False),
                                    (repo / lib.fault.path).read_text(), lib.fault)
@@ -480,7 +485,7 @@ def check_library(lib: RealLibrary, manifest: Manifest, work: Path, log=print) -
 def _gist(error: str) -> str:
     """The telling line of an error's stderr tail: pytest's `E   ...` line, else suture's own sentence."""
     lines = [l.strip() for l in error.splitlines() if l.strip() and not l.startswith("suture: warning")]
-    named = [l for l in lines if re.search(r"(Error|Warning|error:)", l)]
+    named = [l for l in lines if re.match(r"^(E\s+)?[\w.]*(Error|Warning|Exception): ", l) or "error:" in l]
     said = [l for l in lines if l.startswith("suture:")]
     return (named[0] if named else said[0] if said else lines[-1] if lines else "")[:200]
 
@@ -533,11 +538,13 @@ def report(rows: list[dict], args, seconds: float) -> str:
         false_regressions = [r for r in ok if r.get("false_regression")]
         correct = sum(bool(r.get("patch_correct")) for r in ok)
         fixed = sum(r.get("status") == "fixed" for r in ok)
-        secs = [r["seconds"] for r in ok if r.get("seconds") is not None]
-        lines.append(f"- {label} ({len(group)} libraries, {len(group) - len(ok)} set-up errors): true function "
-                     f"ranked 1st in {top1}, top 5 in {top5}; fixed {fixed}; delivered patch correct {correct}; "
-                     f"correct patch generated in {len(generated)}, rejected in {len(false_regressions)} "
-                     f"(false regressions); median fix {median(secs) if secs else 0:.0f} s.")
+        stopped = sum(r.get("status") == "error" for r in ok)
+        secs = [r["seconds"] for r in ok if r.get("seconds") is not None and r.get("status") != "error"]
+        lines.append(f"- {label} ({len(group)} libraries, {len(group) - len(ok)} set-up errors): suture stopped "
+                     f"with an error on {stopped}; true function ranked 1st in {top1}, top 5 in {top5}; fixed "
+                     f"{fixed}; delivered patch correct {correct}; correct patch generated in {len(generated)}, "
+                     f"rejected in {len(false_regressions)} (false regressions); median fix "
+                     f"{f'{median(secs):.0f} s' if secs else '-'} (runs that did not stop with an error).")
     rejected = [r for r in rows if r.get("false_regression")]
     if rejected:
         lines += ["", "Correct patches rejected (gate, tests):"]
