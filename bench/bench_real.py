@@ -21,7 +21,8 @@ correct patch is a false regression: the original code passes the whole suite at
 whether the delivered patch is the original code, and seconds.
 
     python bench/bench_real.py [--only NAME]... [--work DIR] [--time-limit 300]
-                               [--held-out | --tuning] [--activate] [--check] [--no-results]
+                               [--held-out | --tuning] [--activate | --explicit-python]
+                               [--check] [--no-results] [--from-results JSON]
 
 --check prepares every library and proves the manifest without suture: the suite passes at the
 base commit and fails with the fault. The work dir defaults to $SUTURE_REAL_DIR or
