@@ -311,6 +311,10 @@ def fix(
             render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
         raise typer.Exit(int(ExitCode.DONE)) from None
     report = outcome.report
+    copied = report.get("copied_untracked") or []
+    if copied:
+        render.print_warning(f"the scratch checkouts got copies of {len(copied)} git-ignored generated file(s) "
+                             f"from your tree: {', '.join(copied[:5])}" + (" ..." if len(copied) > 5 else "") + ".")
     if as_json:
         render.print_json(report)
     else:

@@ -189,10 +189,12 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     choice: Choice | None = None
     rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
     planner_result: PlannerResult | None = None
+    copied: list[str] = []
     progress.stage("repairing")
     try:
         with scratch_worktree(repo, test_base) as base_tree, \
                 WorktreePool(repo, base=test_base, size=options.workers) as pool:
+            copied = list(pool.generated)
             verifier = GateVerifier(base_tree / pool.inside, evidence_dir=run_dir / "counterexamples") \
                 if options.verify else None
             stream = generate_candidates(base_tree, found.ranking, found.line_scores,
@@ -270,6 +272,8 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
         exhausted_space=exhausted_space, budget_hit=budget_hit, client=client, planner=planner_result,
         choice=choice, plausible=plausible, reproduction=reproduction,
     )
+    # Git-ignored generated files (a _version.py, in-place extensions) the scratch checkouts got as copies.
+    report["copied_untracked"] = copied
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
     if chosen is not None:
@@ -340,7 +344,8 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
 
 def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
     return {"fixed": verdict.fixed, "still_failing": verdict.still_failing,
-            "regressions": verdict.regressions, "flaky": verdict.flaky, "stage": verdict.stage}
+            "regressions": verdict.regressions, "flaky": verdict.flaky, "overturned": verdict.overturned,
+            "stage": verdict.stage}
 
 
 def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | None, passing: int) -> str:
@@ -390,7 +395,7 @@ def _best_summary(verdicts: list[GateVerdict], failing: int) -> str:
 def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
     return {"id": verdict.candidate_id, "accepted": verdict.accepted, "stage": verdict.stage,
             "fixed": verdict.fixed, "still_failing": verdict.still_failing,
-            "regressions": verdict.regressions, "message": verdict.message,
+            "regressions": verdict.regressions, "overturned": verdict.overturned, "message": verdict.message,
             "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
             "verifier": verdict.verifier, "verifier_details": verdict.verifier_details}
 

@@ -251,3 +251,46 @@ def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(m
     report = last_json(done)
     assert "+                d -= 9" in report["patch"] and "!= 0" not in report["patch"], report["patch"]
     assert report["risks"] == [] and report["choice"]["distinct_passing"] >= 2
+
+
+def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
+    # isodate's mechanism: parametrize over a set of tuples holding objects pytest cannot name, so
+    # the ids ("test_day[d-day3]") follow the set's order, i.e. the process's string-hash seed. The
+    # baseline and the gates run in different processes: with a seed per process, the correct
+    # patch's suite run had none of the baseline's ids (regressions "not collected").
+    files = {
+        "calc.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_days.py": """
+            from datetime import date
+
+            import pytest
+
+            CASES = {(name, date(2000, 1, i + 1)) for i, name in enumerate("abcdefghijkl")}
+
+            @pytest.mark.parametrize("name, day", CASES)
+            def test_day(name, day):
+                assert day.year == 2000 and name
+        """,
+        "tests/test_calc.py": """
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["passing_before"] == 14, report
+    assert report["tests"]["after"]["regressions"] == []

@@ -59,6 +59,7 @@ RESULTS_PLUGIN = "suture.tools.pytest_results_plugin"
 RUN_TOKEN_ENV = "SUTURE_RUN_TOKEN"
 TAIL_CHARS = 6000
 TERM_GRACE_SECONDS = 2.0
+HASH_SEED_ENV, HASH_SEED = "PYTHONHASHSEED", "0"
 
 # "runner_missing" is part of the shared contract but never returned: a missing runner raises TestRunError.
 Status = Literal["ok", "no_tests", "collection_error", "runner_missing", "timeout", "crashed"]
@@ -509,6 +510,11 @@ def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str])
         if name.startswith("PYTEST_XDIST_") or name == "PYTEST_CURRENT_TEST" or name == RUN_TOKEN_ENV:
             del child[name]
     child["PYTHONDONTWRITEBYTECODE"] = "1"
+    # One string-hash seed for every run (baseline, warm gates, fresh confirmations): node ids of tests
+    # parametrized over a set follow its iteration order ("test_format[4-19-expected7-%C]"), so with a
+    # random seed per process the gates looked for ids the baseline's process had named differently
+    # (isodate: 50 correct patches' tests "not collected"). A seed the user sets is kept.
+    child.setdefault(HASH_SEED_ENV, HASH_SEED)
     # src-layout projects: import the checkout's code, not an editable install of the user's tree.
     if (workdir / "src").is_dir():
         child["PYTHONPATH"] = os.pathsep.join(p for p in (str(workdir / "src"), child.get("PYTHONPATH")) if p)

@@ -35,6 +35,8 @@ from suture.tools.worktree import (
     _git,
     _remove,
     _toplevel,
+    copy_generated_files,
+    generated_files,
     process_start_time as _start_time,
     write_owner_marker,
 )
@@ -174,6 +176,9 @@ class WorktreePool:
         self.size = size
         self.token = uuid.uuid4().hex
         self.env = {POOL_ENV: self.token}
+        # Ignored files of the user's tree the tests need (tools/worktree.generated_files), copied into
+        # every tree, again after each reset (which cleans ignored files too).
+        self.generated = generated_files(self.top)
         remove_stale_pools(self.top)
 
         self.dir = Path(tempfile.mkdtemp(prefix=POOL_PREFIX)).resolve()
@@ -294,6 +299,7 @@ class WorktreePool:
             done = _git(top, *args)
             if done.returncode != 0:
                 raise WorkspaceError(f"resetting the scratch tree {top} failed: {done.stderr.strip()[-300:]}")
+        copy_generated_files(self.top, top, self.generated)
 
     def _top_of(self, tree: Path) -> Path:
         """The checkout top of a tree handed out by this pool; refuses anything else, above all the user's repo."""
@@ -321,6 +327,7 @@ class WorktreePool:
             self._all.append(top)
         if not (top / self.inside).is_dir():
             raise WorkspaceError(f"{self.inside} is not part of the base commit (commit it first).")
+        copy_generated_files(self.top, top, self.generated)
         return top
 
     def _drop(self, top: Path) -> None:

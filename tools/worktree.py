@@ -7,6 +7,7 @@ bookkeeping under .git/worktrees/, which is removed and pruned on exit.
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import shutil
@@ -16,7 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["MARKER", "SCRATCH_PREFIX", "WorkspaceError", "scratch_worktree", "write_owner_marker"]
+__all__ = [
+    "MARKER",
+    "SCRATCH_PREFIX",
+    "WorkspaceError",
+    "copy_generated_files",
+    "generated_files",
+    "scratch_worktree",
+    "write_owner_marker",
+]
 
 SCRATCH_PREFIX = "suture-wt-"
 # Every temp dir holding suture worktrees names its owner, so that the trees of a suture
@@ -86,6 +95,92 @@ def _remove(top: Path, path: Path, parent: Path) -> None:
     _git(top, "worktree", "prune")
 
 
+# -- generated files a checkout lacks -----------------------------------------------------------
+#
+# A checkout has what git tracks; the tests may also need what the user's tree generated and git
+# ignores: setuptools-scm's `_version.py`, extensions built in place (`.so`, `.pyd`), other generated
+# modules. Those are copied (never linked: the scratch tree shares nothing writable with the user's)
+# by one rule: ignored module or extension files inside a package directory (one with an
+# `__init__.py`, or a directory right under `src/`), or extensions at the top, within size caps,
+# never from environments, caches, build output or anything that looks like a secret.
+
+GENERATED_SUFFIXES = (".py", ".pyi", *importlib.machinery.EXTENSION_SUFFIXES, ".so", ".pyd")
+NEVER_COPIED_DIRS = {
+    ".git", ".venv", "venv", "env", ".env", "__pycache__", "build", "dist", ".tox", ".nox", "node_modules",
+    ".suture", ".eggs", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+}
+SECRET_NAME = ("secret", "credential", "password", ".env", "id_rsa")  # in a file name: not copied
+GENERATED_FILE_LIMIT = 64 * 1024 * 1024  # bytes, one file
+GENERATED_TOTAL_LIMIT = 256 * 1024 * 1024  # bytes, all of them
+GENERATED_COUNT_LIMIT = 500
+
+
+def _in_package(top: Path, rel: Path) -> bool:
+    parent = rel.parent
+    if parent == Path("."):
+        return rel.suffix in (".so", ".pyd")  # an extension module built in place at the top
+    return (top / parent / "__init__.py").is_file() or (len(parent.parts) == 2 and parent.parts[0] == "src")
+
+
+def _wanted(top: Path, rel: Path) -> bool:
+    name = rel.name.lower()
+    if not name.endswith(GENERATED_SUFFIXES) or any(word in name for word in SECRET_NAME):
+        return False
+    if any(part in NEVER_COPIED_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+        return False
+    path = top / rel
+    return not path.is_symlink() and path.is_file() and _in_package(top, rel)
+
+
+def generated_files(top: Path) -> list[str]:
+    """Top-relative posix paths of the ignored files a checkout of `top` should get (see above)."""
+    try:
+        done = _git(top, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    except FileNotFoundError:
+        return []
+    if done.returncode != 0:
+        return []
+    found: list[Path] = []
+    for entry in filter(None, done.stdout.split("\0")):
+        rel = Path(entry.rstrip("/"))
+        if not entry.endswith("/"):
+            found.append(rel)
+            continue
+        # A whole ignored directory: only worth a look when it is itself inside a package.
+        if any(p in NEVER_COPIED_DIRS or p.endswith(".egg-info") for p in rel.parts) or not _in_package(top, rel / "x"):
+            continue
+        for root, dirs, files in os.walk(top / rel):
+            dirs[:] = [d for d in dirs if d not in NEVER_COPIED_DIRS]
+            found += [Path(root, f).relative_to(top) for f in files]
+            if len(found) > 10 * GENERATED_COUNT_LIMIT:
+                break
+    chosen, total = [], 0
+    for rel in sorted(found):
+        if not _wanted(top, rel):
+            continue
+        size = (top / rel).stat().st_size
+        if size > GENERATED_FILE_LIMIT or total + size > GENERATED_TOTAL_LIMIT or len(chosen) >= GENERATED_COUNT_LIMIT:
+            continue
+        chosen.append(rel.as_posix())
+        total += size
+    return chosen
+
+
+def copy_generated_files(top: Path, checkout: Path, paths: list[str]) -> None:
+    """Copy `paths` (from generated_files) from the user's tree into a checkout: new files, contents and
+    mode only; a path the checkout already has, or a source that became a symlink, is skipped."""
+    for rel in paths:
+        source, target = top / rel, checkout / rel
+        if source.is_symlink() or target.exists() or target.is_symlink() or not source.is_file():
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target, follow_symlinks=False)
+            shutil.copymode(source, target)
+        except OSError:
+            continue  # a file the tests may not even need; the run says what breaks
+
+
 @contextmanager
 def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     """Yield the path of a detached checkout of `rev` in a temp dir; removed on any exit.
@@ -114,6 +209,7 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
             raise WorkspaceError(f"git worktree add failed for {rev} in {top}: {reason}")
         if not (path / inside).is_dir():
             raise WorkspaceError(f"{inside} is not part of the commit {rev} (commit it first).")
+        copy_generated_files(top, path, generated_files(top))
         yield path / inside
     finally:
         _remove(top, path, parent)
