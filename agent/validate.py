@@ -396,9 +396,11 @@ class _Gatekeeper:
             except TimeoutError:
                 break
             recovered = [n for n in suspects if n in again.outcomes and again.outcomes[n].outcome == "passed"]
-            # Failed warm, passed fresh: the warm process's conditions, not the patch (overturned);
-            # failed fresh too, then passed: flaky.
-            (overturned if run.warm else newly_flaky).extend(recovered)
+            # Passed on a re-run: flaky, as far as one re-run tells; when the failing run was warm, it
+            # may as well be the warm process's conditions: recorded as overturned too.
+            newly_flaky += recovered
+            if run.warm:
+                overturned += recovered
             suspects = [n for n in suspects if n not in recovered]
             if not suspects:
                 break

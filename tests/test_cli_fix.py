@@ -294,3 +294,44 @@ def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
     assert report["status"] == "fixed" and "a + b" in report["patch"]
     assert report["tests"]["passing_before"] == 14, report
     assert report["tests"]["after"]["regressions"] == []
+
+
+def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(make_repo):
+    # setuptools-scm's way: the package imports a _version.py that the build wrote and git ignores.
+    files = {
+        ".gitignore": "src/calc/_version.py\n",
+        "src/calc/__init__.py": "from calc._version import version as __version__\nfrom calc.ops import add\n",
+        "src/calc/ops.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_ops.py": """
+            from calc import __version__, add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_version():
+                assert __version__ == "1.2.3"
+        """,
+    }
+    repo = make_repo(files)
+    (repo / "src/calc/_version.py").write_text('version = "1.2.3"\n')
+    (repo / ".env").write_text("API_KEY=never-copied\n")  # ignored by nobody; a secret stays home
+    before = git(repo, "status", "--porcelain", "--ignored")
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["copied_untracked"] == ["src/calc/_version.py"]
+    assert "src/calc/_version.py" in done.stderr
+    assert report["tests"]["failing_before"] == ["tests/test_ops.py::test_add"]
+    after = git(repo, "status", "--porcelain", "--ignored")
+    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
+    assert (repo / "src/calc/_version.py").read_text() == 'version = "1.2.3"\n'
