@@ -243,6 +243,7 @@ class _Settings:
     confirm_reruns: int
     env: dict[str, str]
     deadline: float | None  # time.monotonic() of the overall limit
+    hanging: list[str] = field(default_factory=list)  # hung at the baseline: left out of every run
 
 
 class _Rejected(Exception):
@@ -350,6 +351,7 @@ class _Gatekeeper:
             per_test_timeout=self.s.per_test_timeout,
             extra_env=self.s.env,
             warm=warm,
+            deselect=self.s.hanging,
         )
 
     def judge(
@@ -648,6 +650,7 @@ def validate(
     allow_test_edits: bool = False,
     confirm_reruns: int = 1,
     pool: WorktreePool | None = None,
+    hanging: Sequence[str] = (),
 ) -> list[GateVerdict]:
     """Gate every candidate; one verdict per candidate, in the candidates' order.
 
@@ -656,6 +659,8 @@ def validate(
     `on_verdict` is called once per verdict as it is decided (from worker threads, one call at
     a time). `pool` reuses the caller's WorktreePool (its base must be the baseline's commit);
     otherwise one of `workers` trees of `base` is made and removed before returning.
+    `hanging` names tests that ran past their limit at the baseline: no run includes them (they
+    can be neither fixed nor broken, and each would cost the limit again).
     Raises WorkspaceError when no scratch worktree can be made.
     """
     started = time.monotonic()
@@ -677,6 +682,7 @@ def validate(
         confirm_reruns=confirm_reruns,
         env={},
         deadline=None if time_limit is None else started + time_limit,
+        hanging=list(hanging),
     )
     if not candidates:
         return []

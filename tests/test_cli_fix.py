@@ -335,3 +335,70 @@ def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(make_
     after = git(repo, "status", "--porcelain", "--ignored")
     assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
     assert (repo / "src/calc/_version.py").read_text() == 'version = "1.2.3"\n'
+
+
+def test_a_test_hanging_at_head_is_left_out_of_every_candidate_run(make_repo, tmp_path):
+    # Issue 14: an unrelated test that sleeps forever made every candidate pay the per-test limit
+    # (897 s, exit 5) and counted as a failure to fix; nothing was printed off a terminal.
+    starts = tmp_path / "starts"
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
+        "calc.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_calc.py": f"""
+            import time
+
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_waits_for_a_server():
+                with open({str(starts)!r}, "a") as fh:
+                    fh.write("started\\n")
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add"]
+    assert report["tests"]["hanging"] == ["tests/test_calc.py::test_waits_for_a_server"]
+    assert report["tests"]["after"]["regressions"] == []
+    # Only the baseline ran it (no rerun of a hang, no candidate run).
+    assert starts.read_text().splitlines() == ["started"]
+    assert "hang at HEAD" in done.stderr and "test_waits_for_a_server" in done.stderr
+    # stderr is a pipe here: plain progress lines, one per stage.
+    assert "suture: baseline and localisation" in done.stderr and "suture: repairing" in done.stderr
+
+
+def test_when_the_only_failing_test_hangs_fix_says_so(make_repo):
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 1\n",
+        "tests/test_wait.py": """
+            import time
+
+            def test_ok():
+                assert True
+
+            def test_waits():
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "120", cwd=repo)
+    assert done.returncode == 2
+    assert "hang" in done.stderr and "tests/test_wait.py::test_waits" in done.stderr and "--failing-test" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -534,6 +534,7 @@ def run_tests(
     extra_env: dict[str, str] | None = None,
     reruns: int = 0,
     warm: bool = False,
+    deselect: Sequence[str] = (),
 ) -> TestRun:
     """Run the tests in `workdir` and return one outcome per test node id.
 
@@ -545,7 +546,8 @@ def run_tests(
     a pytest that is already loaded (pytest_forkserver) when the command is this
     interpreter's `python -m pytest`, else runs it fresh: ten times faster to start, for
     runs whose verdict a fresh run confirms (see that module). Raises TestRunError
-    when the command cannot be found or started, or pytest is not installed.
+    when the command cannot be found or started, or pytest is not installed. `deselect` names
+    node ids a pytest run leaves out (tests known to hang).
     """
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
@@ -566,6 +568,10 @@ def run_tests(
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
             child_env[RERUNS_ENV] = str(max(0, reruns))
+            if deselect:
+                skip = Path(scratch) / "skip.txt"
+                skip.write_text("\n".join(deselect) + "\n", encoding="utf-8")
+                child_env[SKIP_ENV] = str(skip)
         else:
             command = argv
         stuck_file = Path(scratch) / "stuck.txt"
@@ -606,7 +612,7 @@ def run_tests(
                 fh.write("\n" + json.dumps(_stuck_report(dump, so_far, per_test_timeout)) + "\n")
             done = {r["nodeid"] for r in _read_records(results) if r.get("event") == "report"}
             skip = Path(scratch) / "skip.txt"
-            skip.write_text("\n".join(sorted(done)) + "\n", encoding="utf-8")
+            skip.write_text("\n".join(sorted(done | set(deselect))) + "\n", encoding="utf-8")
             child_env[SKIP_ENV] = str(skip)
             watch = _ProgressWatch(results, stuck_file, watch.limit)
             watch.offset = results.stat().st_size
