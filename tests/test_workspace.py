@@ -36,6 +36,21 @@ def pool_dirs(repo: Path | None = None) -> list[Path]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def private_temp_dir(tmp_path, monkeypatch):
+    """This test's pools (and its drivers') live in a temp dir of their own.
+
+    Every pool that starts removes the stale pools it finds in the temp dir: with the suite run
+    on two xdist workers, the other worker's pools (or any suture on the machine) removed the
+    pool a test had just SIGKILLed before the test could look at it (seen on a loaded machine).
+    """
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    monkeypatch.setenv("TMPDIR", str(private))
+    return private
+
+
 @pytest.fixture
 def repo(make_repo):
     root = make_repo({"pkg/mod.py": "VALUE = 1\n", "README.md": "hello\n"})
