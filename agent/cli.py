@@ -316,6 +316,8 @@ def fix(
     if copied:
         render.print_warning(f"the scratch checkouts got copies of {len(copied)} git-ignored generated file(s) "
                              f"from your tree: {', '.join(copied[:5])}" + (" ..." if len(copied) > 5 else "") + ".")
+    for note in report.get("checkout_notes") or []:
+        render.print_warning(note + ".")
     hanging = (report.get("tests") or {}).get("hanging") or []
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "

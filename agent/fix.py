@@ -201,6 +201,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
     planner_result: PlannerResult | None = None
     copied: list[str] = []
+    checkout_notes: list[str] = []
     progress.stage("repairing")
     try:
         with scratch_worktree(repo, test_base) as base_tree, \
@@ -253,6 +254,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                                        verifier=verifier, hanging=hanging)
                 planner_result = _run_model(client, base_tree, context)
                 budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
+            checkout_notes = list(pool.notes)  # set when the first tree was made
             if any(v.accepted for v in verdicts):
                 progress.stage("choosing among passing patches")
                 choice = choose(
@@ -287,6 +289,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     report["tests"]["hanging"] = hanging
     # Git-ignored generated files (a _version.py, in-place extensions) the scratch checkouts got as copies.
     report["copied_untracked"] = copied
+    report["checkout_notes"] = checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
     if chosen is not None:

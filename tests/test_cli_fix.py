@@ -402,3 +402,73 @@ def test_when_the_only_failing_test_hangs_fix_says_so(make_repo):
     assert done.returncode == 2
     assert "hang" in done.stderr and "tests/test_wait.py::test_waits" in done.stderr and "--failing-test" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_submodule_is_checked_out_in_the_scratch_trees_from_the_local_clone(make_repo, tmp_path):
+    # `git worktree add` leaves submodules empty; the code under test imports one.
+    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
+    repo = make_repo({
+        "calc.py": """
+            from vendor.lib.helper import two
+
+            def add(a, b):
+                return a - b
+
+            def add_two(x):
+                return add(x, two())
+        """,
+        "tests/test_calc.py": """
+            from calc import add, add_two
+            from vendor.lib.helper import two
+
+            def test_add_two():
+                assert add_two(3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_two():
+                assert two() == 2
+        """,
+    }, commit=False)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "with a submodule")
+    # The submodule's origin is gone: only the user's local clone of it (.git/modules) can fill it.
+    import shutil
+
+    shutil.rmtree(lib)
+    before = git(repo, "status", "--porcelain", "--ignored")
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add_two"]
+    assert report["checkout_notes"] == []
+    after = git(repo, "status", "--porcelain", "--ignored")
+    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
+
+
+def test_an_uninitialised_submodule_is_named_not_a_traceback(make_repo):
+    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
+    repo = make_repo({"calc.py": "def add(a, b):\n    return a - b\n",
+                      "tests/test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                                            "def test_zero():\n    assert add(0, 0) == 0\n"}, commit=False)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "with a submodule")
+    clone = make_repo({}, name="clone", commit=False)
+    import shutil
+
+    shutil.rmtree(clone)
+    git(repo.parent, "clone", "-q", str(repo), "clone")  # no --recurse-submodules: never initialised
+    done = suture("fix", "--json", "--time-limit", "240", cwd=clone)
+    assert "Traceback" not in done.stderr
+    assert "submodule vendor/lib is not initialised" in done.stderr
+    assert last_json(done)["checkout_notes"] == [
+        "submodule vendor/lib is not initialised in your repository (git submodule update --init): "
+        "it is empty in the scratch checkout"
+    ]

@@ -8,10 +8,12 @@ bookkeeping under .git/worktrees/, which is removed and pruned on exit.
 from __future__ import annotations
 
 import importlib.machinery
+import io
 import json
 import os
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +24,11 @@ __all__ = [
     "SCRATCH_PREFIX",
     "WorkspaceError",
     "copy_generated_files",
+    "check_out_extras",
     "generated_files",
+    "refill_submodules",
     "scratch_worktree",
+    "submodule_state",
     "write_owner_marker",
 ]
 
@@ -54,7 +59,8 @@ class WorkspaceError(Exception):
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # Hooks are switched off: a user's post-checkout hook must not run (or write) on our behalf.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    # git-lfs's smudge filter would download what the local store lacks: never; see _lfs_checkout.
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
     return subprocess.run(
         ["git", "-c", "core.hooksPath=/dev/null", *args],
         cwd=repo,
@@ -181,6 +187,127 @@ def copy_generated_files(top: Path, checkout: Path, paths: list[str]) -> None:
             continue  # a file the tests may not even need; the run says what breaks
 
 
+# -- submodules and LFS files ---------------------------------------------------------------------
+#
+# `git worktree add` leaves submodules empty, and `git submodule update` there would clone them
+# from their URLs. Each is filled instead from the user's own clone of it (.git/modules/<name>,
+# or the initialised submodule's git dir) by `git archive` of the recorded commit: read-only on
+# the user's side, no network, no link; its files are made read-only so that no candidate edits
+# them for the next one (the pool's reset leaves submodule directories alone).
+
+
+def _submodules(checkout: Path) -> list[tuple[str, str, str]]:
+    """(name, path, commit) of each submodule the checkout's commit records."""
+    tree = _git(checkout, "ls-tree", "-r", "-z", "HEAD")
+    links = {}
+    for entry in filter(None, tree.stdout.split("\0")):
+        meta, _, path = entry.partition("\t")
+        mode, _, commit = meta.split(" ", 2)
+        if mode == "160000":
+            links[path] = commit
+    if not links:
+        return []
+    names = {}
+    if (checkout / ".gitmodules").is_file():
+        listed = _git(checkout, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$")
+        for line in listed.stdout.splitlines():
+            key, _, path = line.partition(" ")
+            names[path] = key[len("submodule.") : -len(".path")]
+    return [(names.get(path, path), path, commit) for path, commit in links.items()]
+
+
+def _module_git_dir(top: Path, name: str, path: str) -> Path | None:
+    if (top / path / ".git").exists():
+        done = _git(top / path, "rev-parse", "--absolute-git-dir")
+        if done.returncode == 0 and done.stdout.strip():
+            return Path(done.stdout.strip())
+    common = _git(top, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    candidate = Path(common.stdout.strip()) / "modules" / name
+    return candidate if common.returncode == 0 and candidate.is_dir() else None
+
+
+def _read_only(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o222)
+
+
+def submodule_state(checkout: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the checkout's submodules: path -> (size, mtime in ns). A candidate or a test
+    that wrote there changes it, and the pool's reset (which leaves submodules alone) refills them."""
+    state = {}
+    for _, path, _ in _submodules(checkout):
+        for folder, dirs, files in os.walk(checkout / path):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files:
+                info = os.lstat(os.path.join(folder, name))
+                state[os.path.join(folder, name)] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def refill_submodules(top: Path, checkout: Path) -> list[str]:
+    """Empty the checkout's submodule directories and fill them again from the user's clones."""
+    for _, path, _ in _submodules(checkout):
+        target = checkout / path
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+    return _check_out_submodules(top, checkout)
+
+
+def _check_out_submodules(top: Path, checkout: Path) -> list[str]:
+    notes = []
+    for name, path, commit in _submodules(checkout):
+        target = checkout / path
+        git_dir = _module_git_dir(top, name, path)
+        if git_dir is None:
+            notes.append(f"submodule {path} is not initialised in your repository (git submodule update --init): "
+                         "it is empty in the scratch checkout")
+            continue
+        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit],
+                                 capture_output=True, stdin=subprocess.DEVNULL)
+        if archive.returncode != 0:
+            notes.append(f"submodule {path}: its commit {commit[:12]} is not in your local clone of it "
+                         "(git submodule update): it is empty in the scratch checkout")
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            try:
+                tar.extractall(target, filter="data")
+            except TypeError:  # a Python without extraction filters (before 3.11.4)
+                tar.extractall(target)
+        _read_only(target)
+        if (target / ".gitmodules").is_file():
+            notes.append(f"submodules inside submodule {path} are not checked out in the scratch checkout")
+    return notes
+
+
+def _lfs_checkout(checkout: Path) -> list[str]:
+    """Fill LFS files from the local LFS store (never the network); say so when git-lfs is missing."""
+    attributes = checkout / ".gitattributes"
+    try:
+        uses_lfs = "filter=lfs" in attributes.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if not uses_lfs:
+        return []
+    try:
+        done = _git(checkout, "lfs", "checkout")
+    except OSError:
+        done = None
+    if done is None or done.returncode != 0:
+        return ["git-lfs is not installed (or failed): LFS-tracked files are pointer files in the scratch checkout"]
+    return []
+
+
+def check_out_extras(top: Path, checkout: Path, generated: list[str]) -> list[str]:
+    """What `git worktree add` leaves out: the generated files, the submodules, LFS contents.
+    Returns one sentence per thing that could not be brought in."""
+    copy_generated_files(top, checkout, generated)
+    return _check_out_submodules(top, checkout) + _lfs_checkout(checkout)
+
+
 @contextmanager
 def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     """Yield the path of a detached checkout of `rev` in a temp dir; removed on any exit.
@@ -209,7 +336,7 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
             raise WorkspaceError(f"git worktree add failed for {rev} in {top}: {reason}")
         if not (path / inside).is_dir():
             raise WorkspaceError(f"{inside} is not part of the commit {rev} (commit it first).")
-        copy_generated_files(top, path, generated_files(top))
+        check_out_extras(top, path, generated_files(top))
         yield path / inside
     finally:
         _remove(top, path, parent)
