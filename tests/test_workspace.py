@@ -349,3 +349,17 @@ def test_trees_get_submodules_and_ignored_generated_modules_back_after_each_rese
         assert (again / "pkg/_version.py").read_text() == "version = '1.0'\n"
     assert (root / "pkg/_version.py").read_text() == "version = '1.0'\n"
     assert repo_snapshot(root, prune=True) == before
+
+
+def test_lfs_pointers_without_git_lfs_are_said_once_not_a_failure(make_repo):
+    import shutil
+
+    if shutil.which("git-lfs"):
+        pytest.skip("git-lfs is installed here: the LFS files are checked out from the local store")
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 12\n"
+    root = make_repo({".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n", "data/model.bin": pointer,
+                      "a.py": "x = 1\n"})
+    with WorktreePool(root, size=1) as pool, pool.tree() as tree:
+        assert (tree / "data/model.bin").read_text() == pointer
+        assert pool.notes == ["git-lfs is not installed (or failed): LFS-tracked files are pointer files "
+                              "in the scratch checkout"]
