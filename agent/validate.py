@@ -497,27 +497,32 @@ def _test_function(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
 
 
-def _renamed(missing: Sequence[str], run: TestRun, known: set[str]) -> list[str]:
-    """The missing parametrized tests whose test function ran, all of it passing, under ids the
-    baseline never saw, at least as many as went missing.
+# pytest's own id for a value it cannot name: the argument's name and the value's index ("expected7").
+_INDEX_ID = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_]+)[0-9]+(?![A-Za-z0-9_.])")
 
-    Ids made from the order of a set or from objects pytest cannot name ("expected7") differ
-    between processes when the order follows an object's address (hash(None) before Python
-    3.12), and no seed fixes that; the cases are the same, only numbered differently.
+
+def _renamed(missing: Sequence[str], run: TestRun, known: set[str]) -> list[str]:
+    """The missing tests the run reported, passing, under an id the baseline never saw that differs
+    only in pytest's index ids ("test_f[4-expected12]" for "test_f[4-expected3]").
+
+    Those indices follow the order of the parameters, which, for a set, follows hashing: objects
+    hashed by address (None before Python 3.12, objects without __hash__) are ordered differently
+    in every process, and no seed fixes that. The cases are the same, only numbered differently.
     """
-    new: dict[str, list[str]] = {}
+    def blanked(nodeid: str) -> str:
+        function, _, params = nodeid.partition("[")
+        return function + "[" + _INDEX_ID.sub(r"\1#", params)
+
+    unseen: dict[str, list[str]] = {}  # id with its indices blanked -> outcomes of new ids
     for nodeid, outcome in run.outcomes.items():
         if nodeid not in known and "[" in nodeid:
-            new.setdefault(_test_function(nodeid), []).append(outcome.outcome)
-    lost: dict[str, list[str]] = {}
-    for nodeid in missing:
-        if "[" in nodeid:
-            lost.setdefault(_test_function(nodeid), []).append(nodeid)
+            unseen.setdefault(blanked(nodeid), []).append(outcome.outcome)
     renamed: list[str] = []
-    for function, nodeids in lost.items():
-        outcomes = new.get(function, [])
-        if len(outcomes) >= len(nodeids) and all(o == "passed" for o in outcomes):
-            renamed += nodeids
+    for nodeid in missing:
+        outcomes = unseen.get(blanked(nodeid)) if "[" in nodeid else None
+        if outcomes and all(o == "passed" for o in outcomes):
+            outcomes.pop()
+            renamed.append(nodeid)
     return renamed
 
 
