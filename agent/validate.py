@@ -259,6 +259,7 @@ class _Gatekeeper:
         self.tree = tree
         self.inside = repo_inside.as_posix()  # the repo's sub-directory in the checkout, "." at the top
         self.used_warm = False
+        self.changed_paths: set[str] = set()  # repo-relative, set by gates()
 
     def rel(self, git_path: str) -> str:
         """A path of `git diff` (relative to the checkout's top) as a repo-relative path."""
@@ -359,10 +360,11 @@ class _Gatekeeper:
     ) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
         """(fixed, still_failing, regressions, newly_flaky, overturned) of a run against the base outcomes.
 
-        A test counts as a regression only if it also fails as the baseline ran it: in a fresh
-        process (the baseline never runs warm), by its node id; a test the run did not report at
-        all (no collection error to explain it) in a fresh run of the same selection, which is
-        how the baseline met it. `overturned` names the tests such a re-run found passing.
+        A test counts as a regression only if it also fails as the baseline ran it: after a warm
+        run, in a fresh process (the baseline never runs warm), by its node id, unless its
+        traceback runs through the changed files; a test the run did not report at all (no
+        collection error to explain it) in a fresh run of the same selection, which is how the
+        baseline met it. `overturned` names the tests such a re-run found passing.
         """
         flaky = set(self.s.flaky)
         outcome = {n: o.outcome for n, o in run.outcomes.items()}
@@ -393,24 +395,38 @@ class _Gatekeeper:
                 outcome.update({n: o.outcome for n, o in again.outcomes.items() if n in missing})
         suspects = [n for n in broken if outcome.get(n) in ("failed", "error")]
         for _ in range(self.s.confirm_reruns if suspects else 0):
+            # A test that fails once and passes once is flaky, not broken: re-run it as the run ran it.
             try:
-                again = self.run(suspects, until, warm=False)
+                again = self.run(suspects, until, warm=run.warm)
             except TimeoutError:
                 break
             recovered = [n for n in suspects if n in again.outcomes and again.outcomes[n].outcome == "passed"]
-            # Passed on a re-run: flaky, as far as one re-run tells; when the failing run was warm, it
-            # may as well be the warm process's conditions: recorded as overturned too.
             newly_flaky += recovered
-            if run.warm:
-                overturned += recovered
             suspects = [n for n in suspects if n not in recovered]
             if not suspects:
                 break
+        # Still failing after a warm run and its re-run, with no traceback through the changed files:
+        # nothing ties the failure to the patch, so it must also fail in a fresh process, as at the
+        # baseline. (A failure through the changed code is the patch's: that saves a fresh start
+        # for most rejected candidates.)
+        unexplained = [n for n in suspects if not self.through_change(run.outcomes.get(n))]
+        if run.warm and unexplained:
+            try:
+                again = self.run(unexplained, until, warm=False)
+            except TimeoutError:
+                again = None
+            if again is not None:
+                overturned += [n for n in unexplained if n in again.outcomes and again.outcomes[n].outcome == "passed"]
         regressions = [n for n in broken if n not in newly_flaky and n not in overturned]
         return fixed, still, regressions, newly_flaky, sorted({*overturned, *renamed})
 
+    def through_change(self, outcome: Any) -> bool:
+        """Whether a failure's traceback passes through a file the candidate changed."""
+        return outcome is not None and any(frame.path in self.changed_paths for frame in outcome.frames)
+
     def gates(self, verdict: GateVerdict, changes: list[FileChange], until: float) -> GateVerdict:
         s = self.s
+        self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
         before, after = self.changed_symbols(changes)
         verdict.changed_symbols = [f"{sym.path}::{sym.qualname}" for sym in before]
         verdict.flaky = sorted(s.flaky)
