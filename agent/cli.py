@@ -291,8 +291,8 @@ def fix(
                              max_cost=max_cost)
         options = FixOptions(
             test_cmd=settings.test_cmd, failing_tests=failing_test, issue_text=issue,
-            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
-            test_timeout=settings.test_timeout, model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
+            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
+            model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
             allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
             targets=tuple(target),
         )

@@ -311,9 +311,10 @@ def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str]]:
     user named it (--failing-test narrows the failing set to what they named), it is left out.
     """
     run = found.run
-    if run is None or options.failing_tests:
+    if run is None:
         return found, []
-    hanging = [n for n in found.failing if run.outcomes[n].outcome == "timeout"]
+    named = set(found.failing) if options.failing_tests else set()
+    hanging = [n for n, o in run.outcomes.items() if o.outcome == "timeout" and n not in named]
     if not hanging:
         return found, []
     failing = [n for n in found.failing if n not in hanging]
