@@ -478,3 +478,37 @@ def test_an_uninitialised_submodule_is_named_not_a_traceback(make_repo):
         "submodule vendor/lib is not initialised in your repository (git submodule update --init): "
         "it is empty in the scratch checkout"
     ]
+
+
+def test_with_failing_test_named_an_unrelated_hang_is_still_left_out(make_repo, tmp_path):
+    starts = tmp_path / "starts"
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "tests/test_calc.py": f"""
+            import time
+
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_waits():
+                with open({str(starts)!r}, "a") as fh:
+                    fh.write("started\\n")
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--failing-test", "tests/test_calc.py::test_add", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["tests"]["hanging"] == ["tests/test_calc.py::test_waits"]
+    assert starts.read_text().splitlines() == ["started"]
