@@ -404,7 +404,7 @@ def fix(
         options = FixOptions(
             test_cmd=command, environment=environment.to_dict() if environment else None,
             failing_tests=failing_test, issue_text=issue,
-            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode,
+            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
             model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
             allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
             targets=tuple(target),
@@ -414,7 +414,8 @@ def fix(
     else:
         guard.check_model_name(options.model)
     try:
-        with render.live_status(enabled=sys.stderr.isatty()) as show:
+        status = render.live_status(enabled=True) if sys.stderr.isatty() else render.plain_progress()
+        with status as show:
             outcome = run_fix(root, options, on_progress=show)
     except NoFailingTest as clear:
         if not hook:
@@ -429,6 +430,16 @@ def fix(
         from suture.tools.setup_errors import SetupErrorGroup, summary
 
         render.print_warning(summary([SetupErrorGroup(**g) for g in setup_errors]))
+    copied = report.get("copied_untracked") or []
+    if copied:
+        render.print_warning(f"the scratch checkouts got copies of {len(copied)} git-ignored generated file(s) "
+                             f"from your tree: {', '.join(copied[:5])}" + (" ..." if len(copied) > 5 else "") + ".")
+    for note in report.get("checkout_notes") or []:
+        render.print_warning(note + ".")
+    hanging = (report.get("tests") or {}).get("hanging") or []
+    if hanging:
+        render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "
+                             f"candidate run: {', '.join(hanging[:3])}" + (" ..." if len(hanging) > 3 else "") + ".")
     if as_json:
         render.print_json(report)
     else:

@@ -50,6 +50,8 @@ SPECS: dict[str, Spec] = {
         Spec("test_cmd", str, None, "command that runs the repository's tests; unset: detected", optional=True),
         Spec("python", str, None, "interpreter that runs the project's tests and code; unset: detected "
              "($VIRTUAL_ENV, the repo's .venv, poetry, hatch, else suture's own)", optional=True),
+        Spec("test_timeout", float, 20.0, "seconds one test may run at HEAD before it counts as hanging "
+             "(reported and left out of every candidate run)", minimum=1),
         Spec("map_tokens", int, 1024, "token budget of `suture map`", minimum=1),
         Spec("search_limit", int, 10, "results `suture search` returns", minimum=1),
         Spec("max_file_bytes", int, 1_000_000, "files larger than this are skipped by the index", minimum=1),

@@ -50,9 +50,10 @@ EXTRA_SECONDS = 10.0
 RULES_SHARE_WITH_MODEL = 1 / 3
 # Share of the time limit kept back for choosing and delivering.
 DELIVERY_RESERVE_SECONDS = 3.0
-# A patch that makes a test hang must not eat the budget: per-test timeouts follow the
-# baseline's slowest test, within these bounds.
-PER_TEST_TIMEOUT_BOUNDS = (3.0, 60.0)
+# A patch that makes a test hang must not eat the budget: candidates' per-test timeouts follow the
+# baseline's slowest test (ten times it), at least this, at most the baseline's own limit
+# (FixOptions.test_timeout, the `test_timeout` setting).
+PER_TEST_TIMEOUT_FACTOR, PER_TEST_TIMEOUT_FLOOR = 10.0, 5.0
 RISK_WORDS = {
     "deletes_code": "deletes code",
     "weakens_condition": "weakens a condition",
@@ -71,6 +72,9 @@ class FixOptions:
     failing_tests: Sequence[str] = ()
     issue_text: str | None = None
     time_limit: float = 900.0
+    # Seconds one test may run at the baseline; a test past it hangs: reported, left out of every
+    # candidate run, and not a target unless named with --failing-test.
+    test_timeout: float = 20.0
     max_candidates: int = 500
     mode: str = "print"  # print | apply | commit
     workers: int = 2
@@ -138,7 +142,8 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     reproduction: Reproduction | None = None
     try:
         found = localize(repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
-                         run_dir=run_dir, timeout=max(5.0, deadline - time.monotonic()))
+                         run_dir=run_dir, timeout=max(5.0, deadline - time.monotonic()),
+                         per_test_timeout=options.test_timeout)
     except LocalizeError as error:
         trajectory.log("error", message=str(error))
         message = str(error)
@@ -172,16 +177,22 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
         test_base = reproduction.commit
         try:
             found = localize(repo, test_cmd=options.test_cmd, failing_tests=reproduction.failing, run_dir=run_dir,
-                             timeout=max(5.0, deadline - time.monotonic()), rev=test_base)
+                             timeout=max(5.0, deadline - time.monotonic()), rev=test_base,
+                             per_test_timeout=options.test_timeout)
         except LocalizeError as again:
             raise SutureExit(f"the reproduction test could not be localised: {again}") from None
     run = found.run
+    found, hanging = _set_hangs_apart(found, options)
     passing = [n for n in run.passed if n not in found.flaky] if run else []
-    trajectory.log("localised", failing=found.failing, flaky=found.flaky,
+    trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging,
                    ranking=[s.to_dict() for s in found.ranking[:20]])
-    slowest = max((o.duration for o in run.outcomes.values()), default=1.0) if run else 1.0
+    if hanging:
+        progress.stage(f"{len(hanging)} test(s) hang at HEAD (past {options.test_timeout:g} s), left out: "
+                       + ", ".join(hanging[:3]) + (" ..." if len(hanging) > 3 else ""))
+    durations = [o.duration for n, o in run.outcomes.items() if n not in hanging] if run else []
+    slowest = max(durations, default=1.0)
     suite_seconds = run.seconds if run else 10.0
-    per_test_timeout = min(max(10 * slowest, PER_TEST_TIMEOUT_BOUNDS[0]), PER_TEST_TIMEOUT_BOUNDS[1])
+    per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), options.test_timeout)
 
     notes: list[str] = list(found.notes)  # set-up errors left out, coverage missing (tools/localize.py)
     verdicts: list[GateVerdict] = []
@@ -191,10 +202,13 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     choice: Choice | None = None
     rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
     planner_result: PlannerResult | None = None
+    copied: list[str] = []
+    checkout_notes: list[str] = []
     progress.stage("repairing")
     try:
         with scratch_worktree(repo, test_base) as base_tree, \
                 WorktreePool(repo, base=test_base, size=options.workers) as pool:
+            copied = list(pool.generated)
             verifier = GateVerifier(base_tree / pool.inside, evidence_dir=run_dir / "counterexamples") \
                 if options.verify else None
             stream = generate_candidates(base_tree, found.ranking, found.line_scores,
@@ -221,6 +235,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                     test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
                     candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
                     per_test_timeout=per_test_timeout, base=test_base, pool=pool, verifier=verifier,
+                    hanging=hanging,
                 )
                 for verdict in results:
                     trajectory.log("verdict", **_verdict_summary(verdict))
@@ -238,9 +253,10 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                                        options=options, deadline=deadline, suite_seconds=suite_seconds,
                                        per_test_timeout=per_test_timeout, trajectory=trajectory,
                                        verdicts=verdicts, candidates=candidates, progress=progress,
-                                       verifier=verifier)
+                                       verifier=verifier, hanging=hanging)
                 planner_result = _run_model(client, base_tree, context)
                 budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
+            checkout_notes = list(pool.notes)  # set when the first tree was made
             if any(v.accepted for v in verdicts):
                 progress.stage("choosing among passing patches")
                 choice = choose(
@@ -273,6 +289,10 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
         choice=choice, plausible=plausible, reproduction=reproduction,
     )
     report["tests"]["setup_errors"] = [g.to_dict() for g in found.setup_errors]
+    report["tests"]["hanging"] = hanging
+    # Git-ignored generated files (a _version.py, in-place extensions) the scratch checkouts got as copies.
+    report["copied_untracked"] = copied
+    report["checkout_notes"] = checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
     if chosen is not None:
@@ -284,6 +304,29 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     else:
         code = ExitCode.NOTHING_FOUND
     return FixOutcome(report, code, chosen, partial, notes)
+
+
+def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str]]:
+    """(the localisation without the tests that hung at the baseline in its failing set, those tests).
+
+    A test that ran past the baseline's per-test limit can be neither repaired nor broken by a
+    candidate that does not touch why it hangs, and would cost the limit in every run; unless the
+    user named it (--failing-test narrows the failing set to what they named), it is left out.
+    """
+    run = found.run
+    if run is None:
+        return found, []
+    named = set(found.failing) if options.failing_tests else set()
+    hanging = [n for n, o in run.outcomes.items() if o.outcome == "timeout" and n not in named]
+    if not hanging:
+        return found, []
+    failing = [n for n in found.failing if n not in hanging]
+    if not failing:
+        raise SutureExit(
+            f"the only test(s) failing at HEAD hang (past the {options.test_timeout:g} s test_timeout): "
+            f"{', '.join(hanging[:3])}; name one with --failing-test to repair it, or raise test_timeout if it is only slow."
+        )
+    return dataclasses.replace(found, failing=failing), hanging
 
 
 def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, passing, run_dir, seconds,
@@ -345,7 +388,8 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
 
 def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
     return {"fixed": verdict.fixed, "still_failing": verdict.still_failing,
-            "regressions": verdict.regressions, "flaky": verdict.flaky, "stage": verdict.stage}
+            "regressions": verdict.regressions, "flaky": verdict.flaky, "overturned": verdict.overturned,
+            "stage": verdict.stage}
 
 
 def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | None, passing: int) -> str:
@@ -395,14 +439,15 @@ def _best_summary(verdicts: list[GateVerdict], failing: int) -> str:
 def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
     return {"id": verdict.candidate_id, "accepted": verdict.accepted, "stage": verdict.stage,
             "fixed": verdict.fixed, "still_failing": verdict.still_failing,
-            "regressions": verdict.regressions, "message": verdict.message,
+            "regressions": verdict.regressions, "overturned": verdict.overturned, "message": verdict.message,
             "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
             "verifier": verdict.verifier, "verifier_details": verdict.verifier_details}
 
 
 def _options_dict(options: FixOptions) -> dict[str, Any]:
     return {"test_cmd": options.test_cmd, "failing_tests": list(options.failing_tests),
-            "time_limit": options.time_limit, "max_candidates": options.max_candidates,
+            "time_limit": options.time_limit, "test_timeout": options.test_timeout,
+            "max_candidates": options.max_candidates,
             "mode": options.mode, "issue_text": options.issue_text, "workers": options.workers,
             "model": options.model, "api_base": options.api_base, "max_cost": options.max_cost,
             "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
@@ -439,6 +484,7 @@ class _GateContext:
     candidates: dict[str, Any]
     progress: Any
     verifier: Any = None
+    hanging: list[str] = field(default_factory=list)
 
 
 def _client(options: FixOptions):
@@ -477,6 +523,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
             flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
             time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
             per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool, verifier=ctx.verifier,
+            hanging=ctx.hanging,
         )
         verdict = results[0]
         first = candidate.edits[0]
@@ -496,7 +543,8 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
             return "No time left to run tests."
         try:
             run = run_tests(tree, test_cmd=ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
-                            per_test_timeout=ctx.per_test_timeout, extra_env=ctx.pool.env, warm=True)
+                            per_test_timeout=ctx.per_test_timeout, extra_env=ctx.pool.env, warm=True,
+                            deselect=ctx.hanging)
         except TestRunError as error:
             return str(error)
         lines = [f"{n}: {o.outcome}" + (f" - {head_tail(o.details or o.message, 1500)}" if o.outcome != "passed"

@@ -154,6 +154,51 @@ def live_status(enabled: bool) -> Iterator[Callable[[Any], None] | None]:
         yield update
 
 
+PLAIN_PROGRESS_SECONDS = 30.0
+
+
+@contextmanager
+def plain_progress(every: float = PLAIN_PROGRESS_SECONDS) -> Iterator[Callable[[Any], None]]:
+    """live_status for a stderr that is not a terminal (a CI log, a pipe): a plain line at each new
+    stage, and one at least every `every` seconds while a stage lasts, so a long run never looks dead."""
+    import threading
+    import time
+
+    lock = threading.Lock()
+    last: dict[str, Any] = {"state": None, "stage": None, "updated": 0.0, "printed": 0.0}
+    done = threading.Event()
+
+    def line(state: Any, seconds: float, still: bool = False) -> None:
+        parts = [("still " if still else "") + state.stage, f"{state.candidates_tried} candidates"]
+        if state.best:
+            parts.append(f"best: {state.best}")
+        sys.stderr.write(f"suture: {' · '.join(parts)} · {seconds:.0f}s\n")
+        sys.stderr.flush()
+        last["printed"] = time.monotonic()
+
+    def update(state: Any) -> None:
+        with lock:
+            last["state"], last["updated"] = state, time.monotonic()
+            if state.stage != last["stage"]:
+                last["stage"] = state.stage
+                line(state, state.seconds)
+
+    def beat() -> None:
+        while not done.wait(min(1.0, every)):
+            with lock:
+                state, now = last["state"], time.monotonic()
+                if state is not None and now - last["printed"] >= every:
+                    line(state, state.seconds + now - last["updated"], still=True)
+
+    thread = threading.Thread(target=beat, name="suture-progress", daemon=True)
+    thread.start()
+    try:
+        yield update
+    finally:
+        done.set()
+        thread.join(2.0)
+
+
 def print_fix_report(report: dict[str, Any]) -> None:
     """The end of a `suture fix` run for people: the diff (highlighted on a terminal) and what it means."""
     console = stdout_console()

@@ -11,8 +11,11 @@ Gates, in order; the first that fails decides the verdict's `stage`:
 
 A candidate is accepted only if every test that failed before now passes and no test
 that passed before fails. Tests flaky at the base commit are left out of the verdict and
-reported; a test that fails in the candidate but passes when re-run once is counted as
-flaky too, not as a regression.
+reported. A test is a regression only if it also fails under the conditions the baseline
+ran it in (a fresh process; the gates' first runs fork from a warm pytest): one that fails
+warm but passes fresh is "overturned", one that fails fresh and then passes is flaky, and
+neither counts against the candidate. A test the gate's run did not report at all, with no
+collection error to explain it, is looked for in a fresh run of the same selection.
 
 Candidates run side by side, one worker thread per scratch worktree of a WorktreePool; the
 tests themselves are subprocesses under wall-clock limits, so a patch that makes a test loop
@@ -85,6 +88,9 @@ class GateVerdict:
     changed_symbols: list[str] = field(default_factory=list)  # "path::qualname" at the base commit
     selected_tests: list[str] = field(default_factory=list)  # what the "selected" gate ran
     verification: dict[str, Any] | None = None  # the verifier's data (per changed function), when it gives any
+    # Tests a gate's run counted as broken that passed when re-run as the baseline ran them (fresh
+    # process, same selection): kept out of the regressions, recorded here.
+    overturned: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -237,6 +243,7 @@ class _Settings:
     confirm_reruns: int
     env: dict[str, str]
     deadline: float | None  # time.monotonic() of the overall limit
+    hanging: list[str] = field(default_factory=list)  # hung at the baseline: left out of every run
 
 
 class _Rejected(Exception):
@@ -252,6 +259,7 @@ class _Gatekeeper:
         self.tree = tree
         self.inside = repo_inside.as_posix()  # the repo's sub-directory in the checkout, "." at the top
         self.used_warm = False
+        self.changed_paths: set[str] = set()  # repo-relative, set by gates()
 
     def rel(self, git_path: str) -> str:
         """A path of `git diff` (relative to the checkout's top) as a repo-relative path."""
@@ -344,39 +352,81 @@ class _Gatekeeper:
             per_test_timeout=self.s.per_test_timeout,
             extra_env=self.s.env,
             warm=warm,
+            deselect=self.s.hanging,
         )
 
     def judge(
-        self, run: TestRun, failing: Sequence[str], passing: Sequence[str], until: float
-    ) -> tuple[list[str], list[str], list[str], list[str]]:
-        """(fixed, still_failing, regressions, newly_flaky) of a run against the base outcomes."""
+        self, run: TestRun, failing: Sequence[str], passing: Sequence[str], until: float, nodeids: Sequence[str] = ()
+    ) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+        """(fixed, still_failing, regressions, newly_flaky, overturned) of a run against the base outcomes.
+
+        A test counts as a regression only if it also fails as the baseline ran it: after a warm
+        run, in a fresh process (the baseline never runs warm), by its node id, unless its
+        traceback runs through the changed files; a test the run did not report at all (no
+        collection error to explain it) in a fresh run of the same selection, which is how the
+        baseline met it. `overturned` names the tests such a re-run found passing.
+        """
         flaky = set(self.s.flaky)
         outcome = {n: o.outcome for n, o in run.outcomes.items()}
+        known = set(self.s.baseline_failing) | set(self.s.baseline_passing) | flaky
+        renamed = _renamed([n for n in (*failing, *passing) if n not in outcome], run, known)
+        outcome.update(dict.fromkeys(renamed, "passed"))
         fixed = sorted(n for n in failing if n not in flaky and outcome.get(n) == "passed")
         still = sorted(n for n in failing if n not in flaky and outcome.get(n) != "passed")
         broken = sorted(n for n in passing if n not in flaky and outcome.get(n, "missing") != "passed")
         newly_flaky: list[str] = []
-        # A regression must fail twice: a test failing once and passing once is flaky, not broken.
-        # Hangs and tests that were never reached are not re-run (they would only cost the time again).
-        # A candidate that leaves a failing test failing is rejected whatever the re-run says: skip it.
-        suspects = [n for n in broken if outcome.get(n) in ("failed", "error")] if not still else []
+        overturned: list[str] = []
+        # A candidate that leaves a failing test failing is rejected whatever a re-run says: skip it.
+        # Hangs are not re-run (they would only cost the time again).
         by_id = self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)
-        if suspects and self.s.confirm_reruns > 0 and by_id:
-            for _ in range(self.s.confirm_reruns):
-                try:
-                    again = self.run(suspects, until)
-                except TimeoutError:
-                    break
-                recovered = [n for n in suspects if n in again.outcomes and again.outcomes[n].outcome == "passed"]
-                newly_flaky += recovered
-                suspects = [n for n in suspects if n not in recovered]
-                if not suspects:
-                    break
-        regressions = [n for n in broken if n not in newly_flaky]
-        return fixed, still, regressions, newly_flaky
+        if still or not by_id or not broken:
+            return fixed, still, broken, newly_flaky, renamed
+        missing = [n for n in broken if n not in outcome]
+        if missing and run.status != "timeout" and not run.collection_errors:
+            # Tests the run never reported while nothing failed to collect: the run did not see the
+            # suite as the baseline did (ids that differ between processes): run it again fresh.
+            try:
+                again = self.run(nodeids, until, warm=False)
+            except TimeoutError:
+                again = None
+            if again is not None:
+                back = [n for n in missing if n in again.outcomes and again.outcomes[n].outcome == "passed"]
+                overturned += back
+                outcome.update({n: o.outcome for n, o in again.outcomes.items() if n in missing})
+        suspects = [n for n in broken if outcome.get(n) in ("failed", "error")]
+        for _ in range(self.s.confirm_reruns if suspects else 0):
+            # A test that fails once and passes once is flaky, not broken: re-run it as the run ran it.
+            try:
+                again = self.run(suspects, until, warm=run.warm)
+            except TimeoutError:
+                break
+            recovered = [n for n in suspects if n in again.outcomes and again.outcomes[n].outcome == "passed"]
+            newly_flaky += recovered
+            suspects = [n for n in suspects if n not in recovered]
+            if not suspects:
+                break
+        # Still failing after a warm run and its re-run, with no traceback through the changed files:
+        # nothing ties the failure to the patch, so it must also fail in a fresh process, as at the
+        # baseline. (A failure through the changed code is the patch's: that saves a fresh start
+        # for most rejected candidates.)
+        unexplained = [n for n in suspects if not self.through_change(run.outcomes.get(n))]
+        if run.warm and unexplained:
+            try:
+                again = self.run(unexplained, until, warm=False)
+            except TimeoutError:
+                again = None
+            if again is not None:
+                overturned += [n for n in unexplained if n in again.outcomes and again.outcomes[n].outcome == "passed"]
+        regressions = [n for n in broken if n not in newly_flaky and n not in overturned]
+        return fixed, still, regressions, newly_flaky, sorted({*overturned, *renamed})
+
+    def through_change(self, outcome: Any) -> bool:
+        """Whether a failure's traceback passes through a file the candidate changed."""
+        return outcome is not None and any(frame.path in self.changed_paths for frame in outcome.frames)
 
     def gates(self, verdict: GateVerdict, changes: list[FileChange], until: float) -> GateVerdict:
         s = self.s
+        self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
         before, after = self.changed_symbols(changes)
         verdict.changed_symbols = [f"{sym.path}::{sym.qualname}" for sym in before]
         verdict.flaky = sorted(s.flaky)
@@ -394,7 +444,10 @@ class _Gatekeeper:
             verdict.stage = "selected"
             failing = [n for n in s.baseline_failing if n in wanted]
             passing = [n for n in s.baseline_passing if n in wanted]
-            self._gate(verdict, selected, failing, passing, until)
+            # Run by test function: a parametrized test's ids may be numbered differently in this
+            # process (see _renamed), and an id pytest does not find would fail the whole run.
+            by_function = list(dict.fromkeys(_test_function(n) for n in selected))
+            self._gate(verdict, by_function, failing, passing, until)
 
         # Gate: the whole suite (unless the selected run already was the whole suite).
         verdict.stage = "suite"
@@ -436,7 +489,8 @@ class _Gatekeeper:
         except TimeoutError:
             verdict.message = f"the candidate's time limit ran out before the {verdict.stage} tests could run."
             raise _Rejected(verdict) from None
-        fixed, still, regressions, newly_flaky = self.judge(run, failing, passing, until)
+        fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids)
+        verdict.overturned = sorted(set(verdict.overturned) | set(overturned))
         verdict.fixed = sorted(set(verdict.fixed) | set(fixed))
         verdict.still_failing = still
         verdict.regressions = regressions
@@ -452,6 +506,40 @@ class _Gatekeeper:
         if still or regressions:
             verdict.message = _problems(run, verdict)
             raise _Rejected(verdict)
+
+
+def _test_function(nodeid: str) -> str:
+    """A node id without its parametrization: "t.py::test_f[3-x]" -> "t.py::test_f"."""
+    return nodeid.split("[", 1)[0]
+
+
+# pytest's own id for a value it cannot name: the argument's name and the value's index ("expected7").
+_INDEX_ID = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z_]+)[0-9]+(?![A-Za-z0-9_.])")
+
+
+def _renamed(missing: Sequence[str], run: TestRun, known: set[str]) -> list[str]:
+    """The missing tests the run reported, passing, under an id the baseline never saw that differs
+    only in pytest's index ids ("test_f[4-expected12]" for "test_f[4-expected3]").
+
+    Those indices follow the order of the parameters, which, for a set, follows hashing: objects
+    hashed by address (None before Python 3.12, objects without __hash__) are ordered differently
+    in every process, and no seed fixes that. The cases are the same, only numbered differently.
+    """
+    def blanked(nodeid: str) -> str:
+        function, _, params = nodeid.partition("[")
+        return function + "[" + _INDEX_ID.sub(r"\1#", params)
+
+    unseen: dict[str, list[str]] = {}  # id with its indices blanked -> outcomes of new ids
+    for nodeid, outcome in run.outcomes.items():
+        if nodeid not in known and "[" in nodeid:
+            unseen.setdefault(blanked(nodeid), []).append(outcome.outcome)
+    renamed: list[str] = []
+    for nodeid in missing:
+        outcomes = unseen.get(blanked(nodeid)) if "[" in nodeid else None
+        if outcomes and all(o == "passed" for o in outcomes):
+            outcomes.pop()
+            renamed.append(nodeid)
+    return renamed
 
 
 def _verifier_extras(verifier: Verifier, until: float, verdict: GateVerdict) -> dict[str, Any]:
@@ -497,6 +585,8 @@ def _accepted_message(verdict: GateVerdict, passing: int) -> str:
     text = f"{fixed}; the whole suite keeps its {passing} passing test(s)"
     if verdict.flaky:
         text += f" ({len(verdict.flaky)} flaky left out)"
+    if verdict.overturned:
+        text += f" ({len(verdict.overturned)} failing only in a warm run passed as the baseline ran them)"
     if verdict.verifier:
         text += f"; verifier: {verdict.verifier}"
     return text + "."
@@ -556,6 +646,7 @@ def _copy(original: GateVerdict, own: GateVerdict) -> GateVerdict:
         list(original.changed_symbols),
         list(original.selected_tests),
         original.verification,
+        list(original.overturned),
     )
     return copied
 
@@ -580,6 +671,7 @@ def validate(
     allow_test_edits: bool = False,
     confirm_reruns: int = 1,
     pool: WorktreePool | None = None,
+    hanging: Sequence[str] = (),
 ) -> list[GateVerdict]:
     """Gate every candidate; one verdict per candidate, in the candidates' order.
 
@@ -588,6 +680,8 @@ def validate(
     `on_verdict` is called once per verdict as it is decided (from worker threads, one call at
     a time). `pool` reuses the caller's WorktreePool (its base must be the baseline's commit);
     otherwise one of `workers` trees of `base` is made and removed before returning.
+    `hanging` names tests that ran past their limit at the baseline: no run includes them (they
+    can be neither fixed nor broken, and each would cost the limit again).
     Raises WorkspaceError when no scratch worktree can be made.
     """
     started = time.monotonic()
@@ -609,6 +703,7 @@ def validate(
         confirm_reruns=confirm_reruns,
         env={},
         deadline=None if time_limit is None else started + time_limit,
+        hanging=list(hanging),
     )
     if not candidates:
         return []

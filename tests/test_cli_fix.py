@@ -289,3 +289,264 @@ def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(m
     report = last_json(done)
     assert "+                d -= 9" in report["patch"] and "!= 0" not in report["patch"], report["patch"]
     assert report["risks"] == [] and report["choice"]["distinct_passing"] >= 2
+
+
+def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
+    # isodate's mechanism: parametrize over a set of tuples holding objects pytest cannot name, so
+    # the ids ("test_day[d-day3]") follow the set's order, i.e. the process's string-hash seed. The
+    # baseline and the gates run in different processes: with a seed per process, the correct
+    # patch's suite run had none of the baseline's ids (regressions "not collected").
+    files = {
+        "calc.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_days.py": """
+            from datetime import date
+
+            import pytest
+
+            CASES = {(name, date(2000, 1, i + 1)) for i, name in enumerate("abcdefghijkl")}
+            # hash(None) is its address before Python 3.12: this order differs per process whatever the seed.
+            MORE = {(name, None, date(2000, 2, i + 1)) for i, name in enumerate("mnopqrstuvwx")}
+
+            @pytest.mark.parametrize("name, day", CASES)
+            def test_day(name, day):
+                assert day.year == 2000 and name
+
+            @pytest.mark.parametrize("name, nothing, day", MORE)
+            def test_more(name, nothing, day):
+                assert day.month == 2 and nothing is None
+        """,
+        "tests/test_calc.py": """
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["passing_before"] == 26, report
+    assert report["tests"]["after"]["regressions"] == []
+
+
+def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(make_repo):
+    # setuptools-scm's way: the package imports a _version.py that the build wrote and git ignores.
+    files = {
+        ".gitignore": "src/calc/_version.py\n",
+        "src/calc/__init__.py": "from calc._version import version as __version__\nfrom calc.ops import add\n",
+        "src/calc/ops.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_ops.py": """
+            from calc import __version__, add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_version():
+                assert __version__ == "1.2.3"
+        """,
+    }
+    repo = make_repo(files)
+    (repo / "src/calc/_version.py").write_text('version = "1.2.3"\n')
+    (repo / ".env").write_text("API_KEY=never-copied\n")  # ignored by nobody; a secret stays home
+    before = git(repo, "status", "--porcelain", "--ignored")
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["copied_untracked"] == ["src/calc/_version.py"]
+    assert "src/calc/_version.py" in done.stderr
+    assert report["tests"]["failing_before"] == ["tests/test_ops.py::test_add"]
+    after = git(repo, "status", "--porcelain", "--ignored")
+    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
+    assert (repo / "src/calc/_version.py").read_text() == 'version = "1.2.3"\n'
+
+
+def test_a_test_hanging_at_head_is_left_out_of_every_candidate_run(make_repo, tmp_path):
+    # Issue 14: an unrelated test that sleeps forever made every candidate pay the per-test limit
+    # (897 s, exit 5) and counted as a failure to fix; nothing was printed off a terminal.
+    starts = tmp_path / "starts"
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
+        "calc.py": """
+            def add(a, b):
+                return a - b
+        """,
+        "tests/test_calc.py": f"""
+            import time
+
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_waits_for_a_server():
+                with open({str(starts)!r}, "a") as fh:
+                    fh.write("started\\n")
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add"]
+    assert report["tests"]["hanging"] == ["tests/test_calc.py::test_waits_for_a_server"]
+    assert report["tests"]["after"]["regressions"] == []
+    # Only the baseline ran it (no rerun of a hang, no candidate run).
+    assert starts.read_text().splitlines() == ["started"]
+    assert "hang at HEAD" in done.stderr and "test_waits_for_a_server" in done.stderr
+    # stderr is a pipe here: plain progress lines, one per stage.
+    assert "suture: baseline and localisation" in done.stderr and "suture: repairing" in done.stderr
+
+
+def test_when_the_only_failing_test_hangs_fix_says_so(make_repo):
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 1\n",
+        "tests/test_wait.py": """
+            import time
+
+            def test_ok():
+                assert True
+
+            def test_waits():
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "120", cwd=repo)
+    assert done.returncode == 2
+    assert "hang" in done.stderr and "tests/test_wait.py::test_waits" in done.stderr and "--failing-test" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_submodule_is_checked_out_in_the_scratch_trees_from_the_local_clone(make_repo, tmp_path):
+    # `git worktree add` leaves submodules empty; the code under test imports one.
+    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
+    repo = make_repo({
+        "calc.py": """
+            from vendor.lib.helper import two
+
+            def add(a, b):
+                return a - b
+
+            def add_two(x):
+                return add(x, two())
+        """,
+        "tests/test_calc.py": """
+            from calc import add, add_two
+            from vendor.lib.helper import two
+
+            def test_add_two():
+                assert add_two(3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_two():
+                assert two() == 2
+        """,
+    }, commit=False)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "with a submodule")
+    # The submodule's origin is gone: only the user's local clone of it (.git/modules) can fill it.
+    import shutil
+
+    shutil.rmtree(lib)
+    before = git(repo, "status", "--porcelain", "--ignored")
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add_two"]
+    assert report["checkout_notes"] == []
+    after = git(repo, "status", "--porcelain", "--ignored")
+    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
+
+
+def test_an_uninitialised_submodule_is_named_not_a_traceback(make_repo):
+    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
+    repo = make_repo({"calc.py": "def add(a, b):\n    return a - b\n",
+                      "tests/test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                                            "def test_zero():\n    assert add(0, 0) == 0\n"}, commit=False)
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "with a submodule")
+    clone = make_repo({}, name="clone", commit=False)
+    import shutil
+
+    shutil.rmtree(clone)
+    git(repo.parent, "clone", "-q", str(repo), "clone")  # no --recurse-submodules: never initialised
+    done = suture("fix", "--json", "--time-limit", "240", cwd=clone)
+    assert "Traceback" not in done.stderr
+    assert "submodule vendor/lib is not initialised" in done.stderr
+    assert last_json(done)["checkout_notes"] == [
+        "submodule vendor/lib is not initialised in your repository (git submodule update --init): "
+        "it is empty in the scratch checkout"
+    ]
+
+
+def test_with_failing_test_named_an_unrelated_hang_is_still_left_out(make_repo, tmp_path):
+    starts = tmp_path / "starts"
+    files = {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
+        "calc.py": "def add(a, b):\n    return a - b\n",
+        "tests/test_calc.py": f"""
+            import time
+
+            from calc import add
+
+            def test_add():
+                assert add(2, 3) == 5
+
+            def test_add_zero():
+                assert add(7, 0) == 7
+
+            def test_zero():
+                assert add(0, 0) == 0
+
+            def test_waits():
+                with open({str(starts)!r}, "a") as fh:
+                    fh.write("started\\n")
+                while True:
+                    time.sleep(0.05)
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--failing-test", "tests/test_calc.py::test_add", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["tests"]["hanging"] == ["tests/test_calc.py::test_waits"]
+    assert starts.read_text().splitlines() == ["started"]

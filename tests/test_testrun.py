@@ -565,3 +565,23 @@ def test_model_keys_and_github_tokens_never_reach_the_tests(make_repo, monkeypat
     monkeypatch.setenv("MY_APP_SETTING", "kept")
     run = run_tests(repo, timeout=60, warm=warm)
     assert sorted(run.passed) == ["tests/test_env.py::test_no_secrets", "tests/test_env.py::test_other_variables_stay"]
+
+
+def test_a_test_that_timed_out_is_not_rerun_in_session(make_repo):
+    # A hang re-run would only pay the per-test limit again (issue 14: every hang cost three limits).
+    repo = make_repo({"test_hang.py": """\
+        import time
+
+
+        def test_hangs():
+            while True:
+                time.sleep(0.05)
+
+
+        def test_fails():
+            assert False
+    """})
+    run = run_tests(repo, test_cmd="pytest", reruns=2, per_test_timeout=QUICK)
+    assert run.outcomes["test_hang.py::test_hangs"].outcome == "timeout"
+    assert run.outcomes["test_hang.py::test_hangs"].reruns == []
+    assert run.outcomes["test_hang.py::test_fails"].reruns == ["failed", "failed"]

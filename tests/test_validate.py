@@ -436,3 +436,50 @@ def test_killing_suture_mid_validation_leaves_the_repo_as_it_was(calc, tmp_path,
     assert not own_pools(repo)
     assert "suture-pool-" not in git(repo, "worktree", "list")
     assert snapshot(repo) == before
+
+
+WARM_SENSITIVE_TESTS = '''\
+    import os
+    import sys
+
+    import pytest
+
+    from calc import add
+
+    # A warm gate's pytest runs in a child forked from suture's server, whose __main__ is that
+    # server; the baseline ran in a fresh `python -m pytest`. These tests see the difference.
+    MAIN = os.path.basename(getattr(sys.modules["__main__"], "__file__", "") or "")
+
+
+    def test_add():
+        assert add(2, 3) == 5
+
+
+    def test_fresh_process_only():
+        assert MAIN == "__main__.py"
+
+
+    @pytest.mark.parametrize("main", [object()], ids=[MAIN])
+    def test_id_named_by_the_process(main):
+        assert main
+
+
+    if MAIN == "__main__.py":
+
+        def test_defined_in_a_fresh_process_only():
+            assert True
+    '''
+
+
+def test_a_test_failing_only_in_the_warm_run_is_overturned_not_a_regression(make_repo):
+    repo = make_repo({"calc.py": CALC, "tests/test_calc.py": WARM_SENSITIVE_TESTS})
+    base = baseline(repo)
+    assert base.failing == [T + "test_add"]
+    assert sorted(base.passing) == [T + "test_defined_in_a_fresh_process_only", T + "test_fresh_process_only",
+                                    T + "test_id_named_by_the_process[__main__.py]"]
+    (verdict,) = run(repo, base, [Candidate("fix", [FIX_ADD])])
+    assert verdict.accepted, verdict.message
+    assert verdict.regressions == []
+    # Each gate's warm run failed, renamed or lost one of them; a fresh run as the baseline's found it passing.
+    assert verdict.overturned == sorted(base.passing)
+    assert "as the baseline ran them" in verdict.message

@@ -36,6 +36,21 @@ def pool_dirs(repo: Path | None = None) -> list[Path]:
     return found
 
 
+@pytest.fixture(autouse=True)
+def private_temp_dir(tmp_path, monkeypatch):
+    """This test's pools (and its drivers') live in a temp dir of their own.
+
+    Every pool that starts removes the stale pools it finds in the temp dir: with the suite run
+    on two xdist workers, the other worker's pools (or any suture on the machine) removed the
+    pool a test had just SIGKILLed before the test could look at it (seen on a loaded machine).
+    """
+    private = tmp_path / "tmp"
+    private.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(private))
+    monkeypatch.setenv("TMPDIR", str(private))
+    return private
+
+
 @pytest.fixture
 def repo(make_repo):
     root = make_repo({"pkg/mod.py": "VALUE = 1\n", "README.md": "hello\n"})
@@ -302,3 +317,49 @@ def test_scratch_worktree_of_a_killed_suture_is_removed_by_the_next_pool(repo):
     assert not tree.exists() and not tree.parent.exists()
     assert str(tree) not in git(repo, "worktree", "list")
     assert snapshot(repo) == before
+
+
+def test_trees_get_submodules_and_ignored_generated_modules_back_after_each_reset(make_repo):
+    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
+    root = make_repo({".gitignore": "pkg/_version.py\npkg/secrets.py\n.venv/\n", "pkg/__init__.py": "", "pkg/mod.py": "X = 1\n"},
+                     name="root")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(root, "commit", "-qm", "with a submodule")
+    (root / "pkg/_version.py").write_text("version = '1.0'\n")  # generated, ignored, only in the user's tree
+    (root / "pkg/secrets.py").write_text("TOKEN = 'never copied'\n")  # ignored too, but a secret's name
+    (root / ".venv/lib/pkg").mkdir(parents=True)
+    (root / ".venv/lib/pkg/__init__.py").write_text("")
+    (root / ".venv/lib/pkg/gen.py").write_text("")  # an environment: never copied
+    before = repo_snapshot(root, prune=True)
+    with WorktreePool(root, size=1) as pool:
+        assert pool.generated == ["pkg/_version.py"] and pool.notes == []
+        tree = pool.acquire()
+        assert (tree / "vendor/lib/helper.py").read_text() == "def two():\n    return 2\n"
+        assert (tree / "pkg/_version.py").read_text() == "version = '1.0'\n"
+        assert not (tree / "pkg/secrets.py").exists() and not (tree / ".venv").exists()
+        # A candidate (or a test) that rewrites a submodule file or the copied module...
+        helper = tree / "vendor/lib/helper.py"
+        helper.chmod(0o644)
+        helper.write_text("def two():\n    return 1\n")
+        (tree / "pkg/_version.py").write_text("version = 'changed'\n")
+        pool.release(tree)
+        again = pool.acquire()
+        # ...is undone for the next one; the user's copy was never touched.
+        assert (again / "vendor/lib/helper.py").read_text() == "def two():\n    return 2\n"
+        assert (again / "pkg/_version.py").read_text() == "version = '1.0'\n"
+    assert (root / "pkg/_version.py").read_text() == "version = '1.0'\n"
+    assert repo_snapshot(root, prune=True) == before
+
+
+def test_lfs_pointers_without_git_lfs_are_said_once_not_a_failure(make_repo):
+    import shutil
+
+    if shutil.which("git-lfs"):
+        pytest.skip("git-lfs is installed here: the LFS files are checked out from the local store")
+    pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + "0" * 64 + "\nsize 12\n"
+    root = make_repo({".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n", "data/model.bin": pointer,
+                      "a.py": "x = 1\n"})
+    with WorktreePool(root, size=1) as pool, pool.tree() as tree:
+        assert (tree / "data/model.bin").read_text() == pointer
+        assert pool.notes == ["git-lfs is not installed (or failed): LFS-tracked files are pointer files "
+                              "in the scratch checkout"]

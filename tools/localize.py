@@ -309,7 +309,9 @@ def _split_flaky(
     (without coverage) as many times."""
     reruns = max(0, reruns)
     flaky = [n for n in candidates if "passed" in run.outcomes[n].reruns]
-    unsettled = [n for n in candidates if n not in flaky and len(run.outcomes[n].reruns) < reruns]
+    # A test that timed out is not re-run: a hang would only cost its limit again.
+    unsettled = [n for n in candidates if n not in flaky and run.outcomes[n].outcome != "timeout"
+                 and len(run.outcomes[n].reruns) < reruns]
     for _ in range(reruns):
         if not unsettled:
             break

@@ -25,8 +25,8 @@ STUCK_SIGNAL (faulthandler dumps every thread's stack into SUTURE_STUCK_FILE),
 kills the run, turns the dump into the test's "timeout" record and resumes the
 suite without the tests already reported (SUTURE_SKIP_FILE).
 
-SUTURE_RERUNS (k > 0) re-runs every test that failed (or errored, or timed out through
-SIGALRM) right after its failure, in the same pytest session, up to k times, stopping
+SUTURE_RERUNS (k > 0) re-runs every test that failed or errored (not one that timed out:
+a hang would only cost the limit again) right after its failure, in the same pytest session, up to k times, stopping
 at the first pass: the flake check of pytest-rerunfailures, without a new process per
 round. What a rerun means, then: the same test in the same process with the same
 module state, its function-scoped fixtures set up afresh (a failed higher-scoped
@@ -104,6 +104,7 @@ class _ResultsWriter:
         self._phase: tuple[str, str] | None = None
         self._reruns = reruns
         self._failed: set[str] = set()  # node ids with a failed report, for the reruns
+        self._hung: set[str] = set()  # node ids of tests that ran past the per-test timeout: never re-run
         # While a test re-runs: its node id, and whether any report of the rerun failed. Reruns are
         # run with log=False, but some reports are logged anyway (subtests report each failing
         # subTest through pytest_runtest_logreport, not in the protocol's return value).
@@ -214,7 +215,7 @@ class _ResultsWriter:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None):
         result = yield
-        if self._reruns > 0 and item.nodeid in self._failed and os.getpid() == self._pid:
+        if self._reruns > 0 and item.nodeid in self._failed - self._hung and os.getpid() == self._pid:
             self._rerun(item, nextitem)
         return result
 
@@ -275,6 +276,8 @@ class _ResultsWriter:
         details = ""
         if report.failed:
             self._failed.add(report.nodeid)
+            if key in self._timed_out:
+                self._hung.add(report.nodeid)
             details = report.longreprtext
             if not message:
                 crash = getattr(report.longrepr, "reprcrash", None)

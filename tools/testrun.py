@@ -61,6 +61,7 @@ RESULTS_PLUGIN = "suture.tools.pytest_results_plugin"
 RUN_TOKEN_ENV = "SUTURE_RUN_TOKEN"
 TAIL_CHARS = 6000
 TERM_GRACE_SECONDS = 2.0
+HASH_SEED_ENV, HASH_SEED = "PYTHONHASHSEED", "0"
 
 # "runner_missing" is part of the shared contract but never returned: a missing runner raises TestRunError.
 Status = Literal["ok", "no_tests", "collection_error", "runner_missing", "timeout", "crashed"]
@@ -533,6 +534,11 @@ def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str])
         if name.startswith("PYTEST_XDIST_") or name == "PYTEST_CURRENT_TEST" or name == RUN_TOKEN_ENV:
             del child[name]
     child["PYTHONDONTWRITEBYTECODE"] = "1"
+    # One string-hash seed for every run (baseline, warm gates, fresh confirmations): node ids of tests
+    # parametrized over a set follow its iteration order ("test_format[4-19-expected7-%C]"), so with a
+    # random seed per process the gates looked for ids the baseline's process had named differently
+    # (isodate: 50 correct patches' tests "not collected"). A seed the user sets is kept.
+    child.setdefault(HASH_SEED_ENV, HASH_SEED)
     # src-layout projects: import the checkout's code, not an editable install of the user's tree.
     if (workdir / "src").is_dir():
         child["PYTHONPATH"] = os.pathsep.join(p for p in (str(workdir / "src"), child.get("PYTHONPATH")) if p)
@@ -552,6 +558,7 @@ def run_tests(
     extra_env: dict[str, str] | None = None,
     reruns: int = 0,
     warm: bool = False,
+    deselect: Sequence[str] = (),
 ) -> TestRun:
     """Run the tests in `workdir` and return one outcome per test node id.
 
@@ -563,7 +570,8 @@ def run_tests(
     a pytest that is already loaded (pytest_forkserver) when the command is this
     interpreter's `python -m pytest`, else runs it fresh: ten times faster to start, for
     runs whose verdict a fresh run confirms (see that module). Raises TestRunError
-    when the command cannot be found or started, or pytest is not installed.
+    when the command cannot be found or started, or pytest is not installed. `deselect` names
+    node ids a pytest run leaves out (tests known to hang).
     """
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
@@ -595,6 +603,10 @@ def run_tests(
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
             child_env[RERUNS_ENV] = str(max(0, reruns))
+            if deselect:
+                skip = Path(scratch) / "skip.txt"
+                skip.write_text("\n".join(deselect) + "\n", encoding="utf-8")
+                child_env[SKIP_ENV] = str(skip)
         else:
             command = argv
         stuck_file = Path(scratch) / "stuck.txt"
@@ -637,7 +649,7 @@ def run_tests(
                 fh.write("\n" + json.dumps(_stuck_report(dump, so_far, per_test_timeout)) + "\n")
             done = {r["nodeid"] for r in _read_records(results) if r.get("event") == "report"}
             skip = Path(scratch) / "skip.txt"
-            skip.write_text("\n".join(sorted(done)) + "\n", encoding="utf-8")
+            skip.write_text("\n".join(sorted(done | set(deselect))) + "\n", encoding="utf-8")
             child_env[SKIP_ENV] = str(skip)
             watch = _ProgressWatch(results, stuck_file, watch.limit)
             watch.offset = results.stat().st_size

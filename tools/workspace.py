@@ -35,7 +35,12 @@ from suture.tools.worktree import (
     _git,
     _remove,
     _toplevel,
+    check_out_extras,
+    copy_generated_files,
+    generated_files,
     process_start_time as _start_time,
+    refill_submodules,
+    submodule_state,
     write_owner_marker,
 )
 
@@ -174,6 +179,11 @@ class WorktreePool:
         self.size = size
         self.token = uuid.uuid4().hex
         self.env = {POOL_ENV: self.token}
+        # Ignored files of the user's tree the tests need (tools/worktree.generated_files), copied into
+        # every tree, again after each reset (which cleans ignored files too).
+        self.generated = generated_files(self.top)
+        self.notes: list[str] = []  # what the trees lack (a submodule not cloned locally, LFS pointers)
+        self._submodules: dict[Path, dict] = {}  # checkout top -> its submodules' files as filled
         remove_stale_pools(self.top)
 
         self.dir = Path(tempfile.mkdtemp(prefix=POOL_PREFIX)).resolve()
@@ -294,6 +304,11 @@ class WorktreePool:
             done = _git(top, *args)
             if done.returncode != 0:
                 raise WorkspaceError(f"resetting the scratch tree {top} failed: {done.stderr.strip()[-300:]}")
+        copy_generated_files(self.top, top, self.generated)
+        # Submodule directories are not reset by git: refilled when anything in them changed.
+        if self._submodules.get(top) and submodule_state(top) != self._submodules[top]:
+            refill_submodules(self.top, top)
+            self._submodules[top] = submodule_state(top)
 
     def _top_of(self, tree: Path) -> Path:
         """The checkout top of a tree handed out by this pool; refuses anything else, above all the user's repo."""
@@ -321,6 +336,8 @@ class WorktreePool:
             self._all.append(top)
         if not (top / self.inside).is_dir():
             raise WorkspaceError(f"{self.inside} is not part of the base commit (commit it first).")
+        self.notes = check_out_extras(self.top, top, self.generated)
+        self._submodules[top] = submodule_state(top)
         return top
 
     def _drop(self, top: Path) -> None:

@@ -7,16 +7,30 @@ bookkeeping under .git/worktrees/, which is removed and pruned on exit.
 
 from __future__ import annotations
 
+import importlib.machinery
+import io
 import json
 import os
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["MARKER", "SCRATCH_PREFIX", "WorkspaceError", "scratch_worktree", "write_owner_marker"]
+__all__ = [
+    "MARKER",
+    "SCRATCH_PREFIX",
+    "WorkspaceError",
+    "copy_generated_files",
+    "check_out_extras",
+    "generated_files",
+    "refill_submodules",
+    "scratch_worktree",
+    "submodule_state",
+    "write_owner_marker",
+]
 
 SCRATCH_PREFIX = "suture-wt-"
 # Every temp dir holding suture worktrees names its owner, so that the trees of a suture
@@ -45,7 +59,8 @@ class WorkspaceError(Exception):
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # Hooks are switched off: a user's post-checkout hook must not run (or write) on our behalf.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    # git-lfs's smudge filter would download what the local store lacks: never; see _lfs_checkout.
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
     return subprocess.run(
         ["git", "-c", "core.hooksPath=/dev/null", *args],
         cwd=repo,
@@ -86,6 +101,213 @@ def _remove(top: Path, path: Path, parent: Path) -> None:
     _git(top, "worktree", "prune")
 
 
+# -- generated files a checkout lacks -----------------------------------------------------------
+#
+# A checkout has what git tracks; the tests may also need what the user's tree generated and git
+# ignores: setuptools-scm's `_version.py`, extensions built in place (`.so`, `.pyd`), other generated
+# modules. Those are copied (never linked: the scratch tree shares nothing writable with the user's)
+# by one rule: ignored module or extension files inside a package directory (one with an
+# `__init__.py`, or a directory right under `src/`), or extensions at the top, within size caps,
+# never from environments, caches, build output or anything that looks like a secret.
+
+GENERATED_SUFFIXES = (".py", ".pyi", *importlib.machinery.EXTENSION_SUFFIXES, ".so", ".pyd")
+NEVER_COPIED_DIRS = {
+    ".git", ".venv", "venv", "env", ".env", "__pycache__", "build", "dist", ".tox", ".nox", "node_modules",
+    ".suture", ".eggs", "site-packages", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis",
+}
+SECRET_NAME = ("secret", "credential", "password", ".env", "id_rsa")  # in a file name: not copied
+GENERATED_FILE_LIMIT = 64 * 1024 * 1024  # bytes, one file
+GENERATED_TOTAL_LIMIT = 256 * 1024 * 1024  # bytes, all of them
+GENERATED_COUNT_LIMIT = 500
+
+
+def _in_package(top: Path, rel: Path) -> bool:
+    parent = rel.parent
+    if parent == Path("."):
+        return rel.suffix in (".so", ".pyd")  # an extension module built in place at the top
+    return (top / parent / "__init__.py").is_file() or (len(parent.parts) == 2 and parent.parts[0] == "src")
+
+
+def _wanted(top: Path, rel: Path) -> bool:
+    name = rel.name.lower()
+    if not name.endswith(GENERATED_SUFFIXES) or any(word in name for word in SECRET_NAME):
+        return False
+    if any(part in NEVER_COPIED_DIRS or part.endswith(".egg-info") for part in rel.parts[:-1]):
+        return False
+    path = top / rel
+    return not path.is_symlink() and path.is_file() and _in_package(top, rel)
+
+
+def generated_files(top: Path) -> list[str]:
+    """Top-relative posix paths of the ignored files a checkout of `top` should get (see above)."""
+    try:
+        done = _git(top, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+    except FileNotFoundError:
+        return []
+    if done.returncode != 0:
+        return []
+    found: list[Path] = []
+    for entry in filter(None, done.stdout.split("\0")):
+        rel = Path(entry.rstrip("/"))
+        if not entry.endswith("/"):
+            found.append(rel)
+            continue
+        # A whole ignored directory: only worth a look when it is itself inside a package.
+        if any(p in NEVER_COPIED_DIRS or p.endswith(".egg-info") for p in rel.parts) or not _in_package(top, rel / "x"):
+            continue
+        for root, dirs, files in os.walk(top / rel):
+            dirs[:] = [d for d in dirs if d not in NEVER_COPIED_DIRS]
+            found += [Path(root, f).relative_to(top) for f in files]
+            if len(found) > 10 * GENERATED_COUNT_LIMIT:
+                break
+    chosen, total = [], 0
+    for rel in sorted(found):
+        if not _wanted(top, rel):
+            continue
+        size = (top / rel).stat().st_size
+        if size > GENERATED_FILE_LIMIT or total + size > GENERATED_TOTAL_LIMIT or len(chosen) >= GENERATED_COUNT_LIMIT:
+            continue
+        chosen.append(rel.as_posix())
+        total += size
+    return chosen
+
+
+def copy_generated_files(top: Path, checkout: Path, paths: list[str]) -> None:
+    """Copy `paths` (from generated_files) from the user's tree into a checkout: new files, contents and
+    mode only; a path the checkout already has, or a source that became a symlink, is skipped."""
+    for rel in paths:
+        source, target = top / rel, checkout / rel
+        if source.is_symlink() or target.exists() or target.is_symlink() or not source.is_file():
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target, follow_symlinks=False)
+            shutil.copymode(source, target)
+        except OSError:
+            continue  # a file the tests may not even need; the run says what breaks
+
+
+# -- submodules and LFS files ---------------------------------------------------------------------
+#
+# `git worktree add` leaves submodules empty, and `git submodule update` there would clone them
+# from their URLs. Each is filled instead from the user's own clone of it (.git/modules/<name>,
+# or the initialised submodule's git dir) by `git archive` of the recorded commit: read-only on
+# the user's side, no network, no link; its files are made read-only so that no candidate edits
+# them for the next one (the pool's reset leaves submodule directories alone).
+
+
+def _submodules(checkout: Path) -> list[tuple[str, str, str]]:
+    """(name, path, commit) of each submodule the checkout's commit records."""
+    tree = _git(checkout, "ls-tree", "-r", "-z", "HEAD")
+    links = {}
+    for entry in filter(None, tree.stdout.split("\0")):
+        meta, _, path = entry.partition("\t")
+        mode, _, commit = meta.split(" ", 2)
+        if mode == "160000":
+            links[path] = commit
+    if not links:
+        return []
+    names = {}
+    if (checkout / ".gitmodules").is_file():
+        listed = _git(checkout, "config", "-f", ".gitmodules", "--get-regexp", r"^submodule\..*\.path$")
+        for line in listed.stdout.splitlines():
+            key, _, path = line.partition(" ")
+            names[path] = key[len("submodule.") : -len(".path")]
+    return [(names.get(path, path), path, commit) for path, commit in links.items()]
+
+
+def _module_git_dir(top: Path, name: str, path: str) -> Path | None:
+    if (top / path / ".git").exists():
+        done = _git(top / path, "rev-parse", "--absolute-git-dir")
+        if done.returncode == 0 and done.stdout.strip():
+            return Path(done.stdout.strip())
+    common = _git(top, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    candidate = Path(common.stdout.strip()) / "modules" / name
+    return candidate if common.returncode == 0 and candidate.is_dir() else None
+
+
+def _read_only(root: Path) -> None:
+    for folder, _, files in os.walk(root):
+        for name in files:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o222)
+
+
+def submodule_state(checkout: Path) -> dict[str, tuple[int, int]]:
+    """Every file under the checkout's submodules: path -> (size, mtime in ns). A candidate or a test
+    that wrote there changes it, and the pool's reset (which leaves submodules alone) refills them."""
+    state = {}
+    for _, path, _ in _submodules(checkout):
+        for folder, dirs, files in os.walk(checkout / path):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files:
+                info = os.lstat(os.path.join(folder, name))
+                state[os.path.join(folder, name)] = (info.st_size, info.st_mtime_ns)
+    return state
+
+
+def refill_submodules(top: Path, checkout: Path) -> list[str]:
+    """Empty the checkout's submodule directories and fill them again from the user's clones."""
+    for _, path, _ in _submodules(checkout):
+        target = checkout / path
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target, ignore_errors=True)
+    return _check_out_submodules(top, checkout)
+
+
+def _check_out_submodules(top: Path, checkout: Path) -> list[str]:
+    notes = []
+    for name, path, commit in _submodules(checkout):
+        target = checkout / path
+        git_dir = _module_git_dir(top, name, path)
+        if git_dir is None:
+            notes.append(f"submodule {path} is not initialised in your repository (git submodule update --init): "
+                         "it is empty in the scratch checkout")
+            continue
+        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit],
+                                 capture_output=True, stdin=subprocess.DEVNULL)
+        if archive.returncode != 0:
+            notes.append(f"submodule {path}: its commit {commit[:12]} is not in your local clone of it "
+                         "(git submodule update): it is empty in the scratch checkout")
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            try:
+                tar.extractall(target, filter="data")
+            except TypeError:  # a Python without extraction filters (before 3.11.4)
+                tar.extractall(target)
+        _read_only(target)
+        if (target / ".gitmodules").is_file():
+            notes.append(f"submodules inside submodule {path} are not checked out in the scratch checkout")
+    return notes
+
+
+def _lfs_checkout(checkout: Path) -> list[str]:
+    """Fill LFS files from the local LFS store (never the network); say so when git-lfs is missing."""
+    attributes = checkout / ".gitattributes"
+    try:
+        uses_lfs = "filter=lfs" in attributes.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    if not uses_lfs:
+        return []
+    try:
+        done = _git(checkout, "lfs", "checkout")
+    except OSError:
+        done = None
+    if done is None or done.returncode != 0:
+        return ["git-lfs is not installed (or failed): LFS-tracked files are pointer files in the scratch checkout"]
+    return []
+
+
+def check_out_extras(top: Path, checkout: Path, generated: list[str]) -> list[str]:
+    """What `git worktree add` leaves out: the generated files, the submodules, LFS contents.
+    Returns one sentence per thing that could not be brought in."""
+    copy_generated_files(top, checkout, generated)
+    return _check_out_submodules(top, checkout) + _lfs_checkout(checkout)
+
+
 @contextmanager
 def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     """Yield the path of a detached checkout of `rev` in a temp dir; removed on any exit.
@@ -114,6 +336,7 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
             raise WorkspaceError(f"git worktree add failed for {rev} in {top}: {reason}")
         if not (path / inside).is_dir():
             raise WorkspaceError(f"{inside} is not part of the commit {rev} (commit it first).")
+        check_out_extras(top, path, generated_files(top))
         yield path / inside
     finally:
         _remove(top, path, parent)
