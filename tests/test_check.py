@@ -266,7 +266,7 @@ def test_nothing_staged_or_nothing_python_exits_0_and_bad_input_exits_2(make_rep
     for cap in ("0", "-1", "-0.5", "nan", "inf"):
         done = suture("check", f"--time-cap={cap}", cwd=repo)
         assert done.returncode == 2, (cap, done.stdout, done.stderr)
-        assert done.stderr.strip() == "suture: --time-cap must be a positive number of seconds.", cap
+        assert done.stderr.strip() == "suture check: --time-cap must be a positive number of seconds.", cap
 
 
 def test_a_real_git_commit_with_the_hook_is_blocked_then_goes_through(make_repo):
@@ -345,11 +345,11 @@ def test_a_map_cut_off_by_the_cap_keeps_the_finished_test_modules_and_the_next_c
 
 
 SLEEPY_TESTS = "import time\n\nfrom calc.ops import scale\n" + "".join(
-    f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.0)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(6))
+    f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.5)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(6))
 
 
 def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successive_checks(make_repo):
-    """One test module (six tests of a second each) takes longer than the whole cap: each check maps
+    """One test module (six tests of 1.5 s each, 9 s) takes longer than the whole cap: each check maps
     the tests it finishes, the next goes on with the rest of that module, and once the map is complete
     the changed function is checked. Until then text and JSON both say it went unchecked."""
     repo = make_repo({**CALC, "tests/test_sleepy.py": SLEEPY_TESTS})
@@ -359,13 +359,15 @@ def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successiv
     for attempt in range(16):
         as_json = attempt % 2 == 0
         done = suture("check", *(["--json"] if as_json else []), "--time-cap", "6", cwd=repo, timeout=120)
-        assert done.returncode == 0, done.stdout + done.stderr  # a check cut by the cap never blocks
         assert "Traceback" not in done.stderr
         saved = json.loads(cache.read_text()) if cache.exists() else {"tests": [], "partial": {}, "modules": {}}
         mapped.append(len(saved["tests"]))
         saw_partial = saw_partial or "tests/test_sleepy.py" in saved["partial"]
         if "tests/test_sleepy.py" in saved["modules"]:
+            # The check that completed the map may have had time left to run the covering tests too.
+            assert done.returncode in (0, 1), done.stdout + done.stderr
             break
+        assert done.returncode == 0, done.stdout + done.stderr  # a check cut by the cap never blocks
         # The map is not complete: the changed function went unchecked, and both outputs say so.
         if as_json:
             report = last_json(done)

@@ -46,7 +46,12 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any, Callable
 
-from suture.tools.values import Incomparable, canonical, consume, replayed, same_value
+try:
+    from suture.tools.values import Incomparable, canonical, consume, replayed, same_value
+except ModuleNotFoundError:  # run by path under the project's Python, without suture (tools/pytest_shim.py):
+    # values.py was copied beside this file, in the package suture_pytest_plugins.
+    sys.path.append(str(Path(__file__).resolve().parent.parent))
+    from suture_pytest_plugins.values import Incomparable, canonical, consume, replayed, same_value  # type: ignore
 
 MIN_SECONDS = 0.05
 MAX_SCALE = 2**20

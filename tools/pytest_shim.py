@@ -7,7 +7,8 @@ site-packages on that interpreter's path would mix two environments. So only tho
 modules (they import the standard library, pytest and coverage, nothing else of suture) are
 copied into a private directory as the package `suture_pytest_plugins`; that directory is
 appended to the run's PYTHONPATH, where its unusual name shadows nothing. `optimize`'s timing
-harness (tools/harness.py, standard library only) is copied beside them and run by its path.
+harness (tools/harness.py: the standard library and tools/values.py) is copied beside them with
+values.py and run by its path.
 
 Coverage for localisation, when the project's interpreter lacks it: suture's own coverage.py is
 lent (its `coverage` package directory alone, appended to PYTHONPATH) to an interpreter of a
@@ -36,7 +37,7 @@ __all__ = ["PACKAGE", "coverage_path", "forkserver_script", "harness_command", "
 PACKAGE = "suture_pytest_plugins"
 _HOME = "suture.tools."
 _MODULES = ("pytest_results_plugin", "coverage_plugin", "pytest_forkserver")
-_STANDALONE = ("harness",)  # run by path, never imported by name
+_STANDALONE = ("harness", "values")  # harness is run by path and imports values from the package
 _made: dict[str, str] = {}
 _lock = threading.Lock()  # gates run in threads: one copy per process
 
