@@ -98,3 +98,39 @@ def test_localize_failing_test_narrows(make_repo):
     assert report["ranking"][0]["symbol"] == "unit_price"
     done = suture("localize", "--failing-test", "tests/test_prices.py::test_nope", cwd=repo)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+# A project's own coverage.py older than 7.9 has no `run:core` option (semver's venv had 7.6 through
+# pytest-cov): suture's coverage plugin, loaded into that pytest, used to crash the run at start-up.
+OLD_COVERAGE = '''
+"""Stands in for a coverage.py release that has no run:core option."""
+import coverage
+from coverage.exceptions import ConfigError
+
+_set_option = coverage.Coverage.set_option
+
+
+def set_option(self, name, value):
+    if name == "run:core":
+        raise ConfigError(f"No such option: {name!r}")
+    return _set_option(self, name, value)
+
+
+coverage.Coverage.set_option = set_option
+'''
+
+
+def test_localize_works_with_a_coverage_release_without_the_core_option(make_repo):
+    repo = make_repo({**BUGGY, "oldcov.py": OLD_COVERAGE})
+    # -p oldcov loads before suture's plugins (they come after the command's own options).
+    done = suture("localize", "--json", "--test-cmd", f"{sys.executable} -m pytest -p oldcov", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (report["ranking"][0]["path"], report["ranking"][0]["symbol"]) == ("shop/prices.py", "is_free")
+
+
+def test_a_run_without_results_says_what_the_test_command_said(make_repo):
+    repo = make_repo(BUGGY)
+    done = suture("localize", "--test-cmd", f"{sys.executable} -m pytest -p no_such_plugin_anywhere", cwd=repo)
+    assert done.returncode == 2, done.stderr
+    assert "no_such_plugin_anywhere" in done.stderr and "Traceback" not in done.stderr

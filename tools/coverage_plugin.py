@@ -118,7 +118,10 @@ class _Recorder:
         )
         # coverage.py's sys.monitoring core (Python 3.12+) drops lines already seen in an earlier
         # context, so per-test data would be wrong; the C tracer records every context fully.
-        self.cov.set_option("run:core", _core())
+        try:
+            self.cov.set_option("run:core", _core())
+        except coverage.exceptions.ConfigError:
+            pass  # a project's older coverage.py (< 7.9, no such option) always traces with a tracer core
         self.cov.erase()
         self.saved = False
         self.context = ""

@@ -271,7 +271,17 @@ def _check_run(run: TestRun) -> None:
         raise LocalizeError(f"the tests could not be collected at HEAD: {run.collection_errors[0]}")
     if run.status == "timeout":
         raise LocalizeError("the test run hit its time limit before any test finished.")
-    raise LocalizeError(f"the test run ended ({run.status}, exit {run.returncode}) without a single test result.")
+    said = _last_words(run.output_tail)
+    raise LocalizeError(f"the test run ended ({run.status}, exit {run.returncode}) without a single test result"
+                        + (f"; it said: {said}" if said else "."))
+
+
+def _last_words(output: str) -> str:
+    """The last line of a run's output that says something (an error, a usage message), shortened."""
+    lines = [line.strip() for line in output.splitlines() if line.strip() and not set(line.strip()) <= set("=-_ ")]
+    errors = [line for line in lines if "error" in line.lower()]
+    line = (errors or lines or [""])[-1]
+    return line if len(line) <= 300 else line[:297] + "..."
 
 
 def _narrow(run: TestRun, failing_tests: Sequence[str]) -> list[str]:
