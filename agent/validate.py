@@ -244,6 +244,10 @@ class _Settings:
     env: dict[str, str]
     deadline: float | None  # time.monotonic() of the overall limit
     hanging: list[str] = field(default_factory=list)  # hung at the baseline: left out of every run
+    # Tests that fail in a given selection at the base commit too (see _Gatekeeper.failing_at_base),
+    # by (selection, warm); shared by the worker threads.
+    base_selection: dict[tuple[tuple[str, ...], bool], set[str]] = field(default_factory=dict)
+    base_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class _Rejected(Exception):
@@ -260,6 +264,7 @@ class _Gatekeeper:
         self.inside = repo_inside.as_posix()  # the repo's sub-directory in the checkout, "." at the top
         self.used_warm = False
         self.changed_paths: set[str] = set()  # repo-relative, set by gates()
+        self.changes: list[FileChange] = []  # the candidate's, set by gates()
 
     def rel(self, git_path: str) -> str:
         """A path of `git diff` (relative to the checkout's top) as a repo-relative path."""
@@ -420,6 +425,42 @@ class _Gatekeeper:
         regressions = [n for n in broken if n not in newly_flaky and n not in overturned]
         return fixed, still, regressions, newly_flaky, sorted({*overturned, *renamed})
 
+    def failing_at_base(self, nodeids: Sequence[str], until: float, warm: bool) -> set[str]:
+        """The tests of this selection that fail at the base commit when run as this selection.
+
+        The baseline ran the whole suite; a selection can fail on its own (semver's doctests take
+        their names from a conftest that only collecting tests/ loads), which is the selection's
+        doing, not the patch's. Such a test is left to the suite gate, which runs as the baseline
+        did. Measured once per selection: the candidate's files are set back to the base in this
+        private tree for the run and restored after it.
+        """
+        key = (tuple(nodeids), warm)
+        with self.s.base_lock:
+            if key in self.s.base_selection:
+                return self.s.base_selection[key]
+        paths = {p for c in self.changes for p in (c.old_path, c.new_path) if p}
+        candidate = {p: (self.tree / self.rel(p)).read_bytes() if (self.tree / self.rel(p)).is_file() else None
+                     for p in paths}
+        try:
+            for path in paths:
+                base, file = self._base_bytes(path), self.tree / self.rel(path)
+                if base is None:
+                    file.unlink(missing_ok=True)
+                else:
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                    file.write_bytes(base)
+            failed = set(self.run(nodeids, until, warm).failed)
+        finally:
+            for path, data in candidate.items():
+                file = self.tree / self.rel(path)
+                if data is None:
+                    file.unlink(missing_ok=True)
+                else:
+                    file.write_bytes(data)
+        with self.s.base_lock:
+            self.s.base_selection[key] = failed
+        return failed
+
     def through_change(self, outcome: Any) -> bool:
         """Whether a failure's traceback passes through a file the candidate changed."""
         return outcome is not None and any(frame.path in self.changed_paths for frame in outcome.frames)
@@ -427,6 +468,7 @@ class _Gatekeeper:
     def gates(self, verdict: GateVerdict, changes: list[FileChange], until: float) -> GateVerdict:
         s = self.s
         self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
+        self.changes = changes
         before, after = self.changed_symbols(changes)
         verdict.changed_symbols = [f"{sym.path}::{sym.qualname}" for sym in before]
         verdict.flaky = sorted(s.flaky)
@@ -490,6 +532,13 @@ class _Gatekeeper:
             verdict.message = f"the candidate's time limit ran out before the {verdict.stage} tests could run."
             raise _Rejected(verdict) from None
         fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids)
+        if verdict.stage == "selected" and regressions and not still and run.status != "timeout":
+            try:
+                of_selection = self.failing_at_base(nodeids, until, run.warm)
+            except TimeoutError:
+                of_selection = set()
+            # Failing in this selection at the base too: the suite gate judges them as the baseline ran.
+            regressions = [n for n in regressions if n not in of_selection]
         verdict.overturned = sorted(set(verdict.overturned) | set(overturned))
         verdict.fixed = sorted(set(verdict.fixed) | set(fixed))
         verdict.still_failing = still

@@ -550,3 +550,58 @@ def test_with_failing_test_named_an_unrelated_hang_is_still_left_out(make_repo, 
     report = last_json(done)
     assert report["status"] == "fixed" and report["tests"]["hanging"] == ["tests/test_calc.py::test_waits"]
     assert starts.read_text().splitlines() == ["started"]
+
+
+def test_a_doctest_that_fails_alone_at_head_too_is_no_regression(make_repo):
+    # semver's mechanism: the docs' doctests take their names from an autouse fixture in
+    # tests/conftest.py, which pytest loads only when it collects tests/. The selected gate ran the
+    # doctests covering the changed function on their own, where they fail at HEAD as well, and
+    # called them regressions of the correct patch; the whole suite (the baseline's way) passes.
+    files = {
+        "pyproject.toml": """
+            [tool.pytest.ini_options]
+            testpaths = ["tests", "docs"]
+            addopts = "--doctest-glob=*.rst"
+        """,
+        "versions.py": """
+            def compare(a, b):
+                \"\"\"-1, 0 or 1 as a is lower, equal or higher than b.\"\"\"
+                if a == b:
+                    return 0
+                return 1 if a < b else -1
+        """,
+        "tests/conftest.py": """
+            import pytest
+
+            import versions
+
+
+            @pytest.fixture(autouse=True)
+            def add_versions(doctest_namespace):
+                doctest_namespace["versions"] = versions
+        """,
+        "tests/test_versions.py": """
+            from versions import compare
+
+            def test_lower():
+                assert compare(1, 2) == -1
+
+            def test_equal():
+                assert compare(3, 3) == 0
+        """,
+        "docs/usage.rst": """
+            Equal versions compare as 0:
+
+            >>> versions.compare(5, 5)
+            0
+        """,
+    }
+    repo = make_repo(files)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed", report
+    assert "-    return 1 if a < b else -1" in report["patch"]
+    assert report["tests"]["after"]["fixed"] == ["tests/test_versions.py::test_lower"]
+    assert report["tests"]["passing_before"] == 2  # test_equal and the doctest
+    assert report["tests"]["after"]["regressions"] == []
