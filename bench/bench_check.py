@@ -41,6 +41,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "faults"))
+from big_module import small_functions_module  # noqa: E402
 from common import append_results, median, percentile  # noqa: E402
 
 import corpus  # noqa: E402
@@ -113,18 +114,6 @@ def unstage(repo: Path, path: str) -> None:
     git(repo, "checkout", "--", path)
 
 
-def generated_module(megabytes: float) -> str:
-    """Many small generated functions (func_0, func_1, ...), about `megabytes` MB of source."""
-    parts, size, n = ['"""A generated module."""\n'], 0, 0
-    while size < megabytes * 1_000_000:
-        part = (f"\n\ndef func_{n}(x, y):\n    \"\"\"Generated function {n}.\"\"\"\n    total = x * {n % 97} + y\n"
-                f"    if total > {n}:\n        return total - {n % 13}\n    return total + {n % 7}\n")
-        parts.append(part)
-        size += len(part)
-        n += 1
-    return "".join(parts)
-
-
 def timed_check(repo: Path, pythonpath: str | None) -> tuple[float, int, dict, float]:
     """(wall seconds, exit code, report, peak RSS MB of the largest process of the run) of `suture check --json`."""
     import os
@@ -149,7 +138,7 @@ def big_module(megabytes: float, reference: str | None, record: bool) -> None:
         repo = Path(work) / "repo"
         (repo / "gen").mkdir(parents=True)
         (repo / "tests").mkdir()
-        source = generated_module(megabytes)
+        source = small_functions_module(megabytes)
         (repo / "gen" / "__init__.py").write_text("")
         (repo / "gen" / "big.py").write_text(source)
         (repo / "tests" / "test_big.py").write_text(

@@ -60,6 +60,19 @@ def module_text(megabytes: float) -> str:
     return "".join(parts)
 
 
+def small_functions_module(megabytes: float) -> str:
+    """Many small generated functions (func_0, func_1, ...), about `megabytes` MB of source: what
+    `suture check` is measured and tested on (bench/bench_check.py, tests/test_check.py)."""
+    parts, size, n = ['"""A generated module."""\n'], 0, 0
+    while size < megabytes * 1_000_000:
+        part = (f"\n\ndef func_{n}(x, y):\n    \"\"\"Generated function {n}.\"\"\"\n    total = x * {n % 97} + y\n"
+                f"    if total > {n}:\n        return total - {n % 13}\n    return total + {n % 7}\n")
+        parts.append(part)
+        size += len(part)
+        n += 1
+    return "".join(parts)
+
+
 def write_module(path: Path, megabytes: float) -> Path:
     path.write_text(module_text(megabytes), encoding="utf-8")
     return path

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from conftest import git, last_json, repo_snapshot, suture
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from big_module import small_functions_module  # noqa: E402  (the module check is measured on too)
+
 CALC = {
     "calc/__init__.py": "",
     "calc/ops.py": """
@@ -395,20 +398,8 @@ def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successiv
     assert saved["cut"] == {} and saved["partial"] == {}
 
 
-def generated_module(megabytes: float) -> str:
-    """A generated module of many small functions (func_0, func_1, ...) of about that size."""
-    parts, size, n = ['"""Generated."""\n'], 0, 0
-    while size < megabytes * 1_000_000:
-        part = (f"\n\ndef func_{n}(x, y):\n    \"\"\"Generated function {n}.\"\"\"\n    total = x * {n % 97} + y\n"
-                f"    if total > {n}:\n        return total - {n % 13}\n    return total + {n % 7}\n")
-        parts.append(part)
-        size += len(part)
-        n += 1
-    return "".join(parts)
-
-
 def big_repo(make_repo) -> tuple[Path, str]:
-    source = generated_module(1.5)  # over the size from which check reads a file around its changes
+    source = small_functions_module(1.5)  # over the size from which check reads a file around its changes
     repo = make_repo({
         "gen/__init__.py": "",
         "gen/big.py": source,
@@ -458,7 +449,7 @@ def test_a_multi_megabyte_module_changed_inside_a_string_falls_back_to_a_whole_c
     """A change inside a module-level string whose lines look like statements: the window around it
     does not compile on its own, so the file is compiled whole (in a subprocess) and the change counts
     at module level, said in a note."""
-    source = generated_module(1.2) + '\n\nTEMPLATE = """\ndef not_code(:\n    pass\nsize = 1\n"""\n'
+    source = small_functions_module(1.2) + '\n\nTEMPLATE = """\ndef not_code(:\n    pass\nsize = 1\n"""\n'
     repo = make_repo({"gen/__init__.py": "", "gen/big.py": source})
     stage(repo, {"gen/big.py": source.replace("size = 1", "size = 2")})
     done = check(repo, "--time-cap", "120")
