@@ -48,7 +48,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from common import append_results, median, percentile  # noqa: E402
+from common import append_results, last_json_object, median, percentile  # noqa: E402
 
 
 def _load(name: str, path: Path):
@@ -240,13 +240,7 @@ def run_suture_fix(repo: Path, time_limit: float) -> dict:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
     wall = time.perf_counter() - start
-    report: dict = {}
-    lines = out.strip().splitlines()
-    if lines:
-        try:
-            report = json.loads(lines[-1])
-        except json.JSONDecodeError:
-            report = {}
+    report = last_json_object(out)
     if not isinstance(report, dict) or "status" not in report:
         report = {"status": "error", "error": (err.strip() or out.strip())[-300:] or "no JSON report"}
     report["exit_code"] = proc.returncode

@@ -51,7 +51,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from bench_fix import _same_ast, faults_corpus, mutate  # noqa: E402  (one home for sdists, mutations, AST equality)
-from common import append_results, median  # noqa: E402
+from common import append_results, last_json_object, median  # noqa: E402
 
 MANIFEST = HERE / "real" / "libraries.toml"
 DEFAULT_WORK = Path(os.environ.get("SUTURE_REAL_DIR", Path.home() / ".cache" / "suture-bench" / "real"))
@@ -302,13 +302,7 @@ def run_suture(argv: list[str], repo: Path, env: dict[str, str], timeout: float)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
-    report: dict = {}
-    lines = out.strip().splitlines()
-    if lines:
-        try:
-            report = json.loads(lines[-1])
-        except json.JSONDecodeError:
-            report = {}
+    report = last_json_object(out)
     if not isinstance(report, dict):
         report = {}
     report["exit_code"] = proc.returncode

@@ -3,6 +3,7 @@ memory-sampled subprocess runs, and appending results to bench/RESULTS.md."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import resource
@@ -80,6 +81,16 @@ def run_cpu(cmd: list[str]) -> tuple[float, float, str]:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, out
+
+
+def last_json_object(stdout: str) -> dict:
+    """The JSON object a `--json` command prints as its last line; {} when there is none."""
+    lines = stdout.strip().splitlines()
+    try:
+        found = json.loads(lines[-1]) if lines else {}
+    except json.JSONDecodeError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def median(values: list[float]) -> float:
