@@ -1,6 +1,6 @@
 """The project's Python for one command: found once, named once, bound to the test command.
 
-tools/pyenv.py finds the interpreter; this turns its verdict into what a pipeline needs:
+tools/testing/pyenv.py finds the interpreter; this turns its verdict into what a pipeline needs:
 the test command to use (the detected `pytest`, or a bare `pytest` / `python -m pytest` in
 --test-cmd, run by the project's interpreter; any other --test-cmd stays as written), one
 sentence on stderr saying which Python runs the project's tests, and one sentence and exit 2
@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.exitcodes import SutureExit
-from suture.tools.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest, share_site_packages
-from suture.tools.testrun import TestRunError, bind_interpreter, detect_test_command
+from suture.tools.testing.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest, share_site_packages
+from suture.tools.testing.testrun import TestRunError, bind_interpreter, detect_test_command
 
 __all__ = ["project_environment", "setting_source"]
 

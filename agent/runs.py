@@ -29,7 +29,7 @@ def new_run_dir(repo: Path, command: str) -> Path:
     Every run starts here, so this is also where the scratch worktrees of an earlier
     suture that was killed (SIGKILL, power loss) are removed.
     """
-    from suture.tools.workspace import remove_stale_pools
+    from suture.tools.git.workspace import remove_stale_pools
 
     remove_stale_pools(repo)
     exclude_suture(repo)
@@ -52,8 +52,8 @@ EXACT_KEYS = frozenset({"patch", "diff"})
 
 
 def _scratch_pattern(repo_name: str | None) -> re.Pattern[str]:
-    from suture.tools.workspace import POOL_PREFIX
-    from suture.tools.worktree import SCRATCH_PREFIX
+    from suture.tools.git.workspace import POOL_PREFIX
+    from suture.tools.git.worktree import SCRATCH_PREFIX
 
     temps = {tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
     name = r"[^/\s'\"]+"

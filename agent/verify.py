@@ -24,7 +24,7 @@ from pathlib import Path
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
-from suture.tools.verifier import Target, Verdict, find_function, parse_module, read_source, verify
+from suture.tools.verify.verifier import Target, Verdict, find_function, parse_module, read_source, verify
 
 __all__ = ["VerifyOutcome", "parse_target", "run_verify"]
 
@@ -122,12 +122,12 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
     elif file.suffix not in (".c", ".h"):
         raise SutureExit(f"{rel}: only Python (.py) and C (.c) files can be verified.")
     base = _base_source(top, rel, against or "HEAD") if mode == "equivalence" else None
-    # Both modes draw (and judge) inputs of the types the tests pass; tools/arg_types.py says which.
+    # Both modes draw (and judge) inputs of the types the tests pass; tools/verify/arg_types.py says which.
     target = Target(top, rel, func, base, param_types=_test_types(top, file, func) if file.suffix == ".py" else None)
     if file.suffix in (".c", ".h") and func and mode == "contracts":
         # A bare `--function` run leaves pointer parameters unconstrained (false alarms such as
         # "incorrect alignment"); the harness gives them a model and replays what ESBMC finds.
-        from suture.agent.c_harness import c_functions, verify_function
+        from suture.tools.verify.c_harness import c_functions, verify_function
 
         if not any(f.name == func for f in c_functions(file.read_bytes())):
             raise SutureExit(f"{rel} defines no function {func}.")
@@ -141,7 +141,7 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
 
 def _test_types(top: Path, file: Path, func: str) -> dict[str, str] | None:
     """The types the repository's tests call `func` with, for its unannotated parameters."""
-    from suture.tools.arg_types import annotations_for, collect_calls
+    from suture.tools.verify.arg_types import annotations_for, collect_calls
 
     types, _ = annotations_for(read_source(file), func, collect_calls(top), annotate=False)
     return types or None

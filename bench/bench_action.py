@@ -78,7 +78,7 @@ def one_round(where: Path) -> dict:
                "GITHUB_REPOSITORY": OWNER_REPO, "GITHUB_WORKSPACE": str(workspace), "GITHUB_API_URL": github.url,
                "GITHUB_TOKEN": TOKEN, "GITHUB_OUTPUT": str(where / "github_output")}
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "suture.agent.cli", "gh-event", "--json"], cwd=where, env=env,
+        done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "gh-event", "--json"], cwd=where, env=env,
                               capture_output=True, text=True)
         action_seconds = time.perf_counter() - started
         if done.returncode != 0:
@@ -96,7 +96,7 @@ def one_round(where: Path) -> dict:
 
     reference_tree, _ = checkout(where / "reference")
     started = time.perf_counter()
-    ref = subprocess.run([sys.executable, "-m", "suture.agent.cli", "fix", "--json"], cwd=reference_tree,
+    ref = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "fix", "--json"], cwd=reference_tree,
                          env=clean_env(), capture_output=True, text=True)
     reference_seconds = time.perf_counter() - started
     if ref.returncode != 0:

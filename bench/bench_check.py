@@ -85,7 +85,7 @@ def benign_edit(source: str, qualname: str) -> str | None:
 
 def suture_check(repo: Path, *args: str) -> tuple[float, int, dict]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "suture.agent.cli", "check", "--json", *args], cwd=repo,
+    done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "check", "--json", *args], cwd=repo,
                           capture_output=True, text=True, timeout=900)
     seconds = time.perf_counter() - started
     try:
@@ -122,7 +122,7 @@ def timed_check(repo: Path, pythonpath: str | None) -> tuple[float, int, dict, f
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli", "check", "--json"], cwd=repo, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli.main", "check", "--json"], cwd=repo, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)

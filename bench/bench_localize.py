@@ -46,7 +46,7 @@ BASELINE = "plain ochiai (baseline)"
 # -- the repo's units: functions, classes, modules -------------------------------------------
 
 def is_test_path(rel: str) -> bool:
-    from suture.tools.coverage_plugin import is_test_path as suture_is_test_path
+    from suture.tools.testing.coverage_plugin import is_test_path as suture_is_test_path
 
     return suture_is_test_path(rel)
 
@@ -157,7 +157,7 @@ def remove_worktree(repo: Path, tree: Path) -> None:
 def rerank(loc, tree: Path, formula: str) -> list:
     """The same run's spectra, failing tests and traceback frames ranked under another formula by
     localize's own ranking step (a second localize() would rerun the suite for the same data)."""
-    from suture.tools import localize as localize_module
+    from suture.tools.testing import localize as localize_module
 
     passing = [n for n, o in loc.spectra.tests.items() if o == "passed" and n not in loc.flaky]
     line_scores = loc.spectra.scores(loc.failing, passing, formula)
@@ -169,7 +169,7 @@ def rerank(loc, tree: Path, formula: str) -> list:
 
 
 def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
-    from suture.tools.localize import LocalizeError, localize
+    from suture.tools.testing.localize import LocalizeError, localize
 
     truth = (fault["path"], fault["symbol"])
     result = {"id": fault["id"], "library": fault["library"], "ranks": {}, "listed": {}}
@@ -207,7 +207,7 @@ def suture_localize_cmd(tree: Path) -> list[str]:
     probe = subprocess.run([str(exe), "localize", "--help"], capture_output=True, text=True)
     if probe.returncode == 0:
         return [str(exe), "localize", "--repo", str(tree), "--json"]
-    code = ("import sys; from pathlib import Path; from suture.tools.localize import localize; "
+    code = ("import sys; from pathlib import Path; from suture.tools.testing.localize import localize; "
             "localize(Path(sys.argv[1]))")
     return [sys.executable, "-c", code, str(tree)]
 

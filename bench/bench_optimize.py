@@ -60,7 +60,7 @@ def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
     repo = corpus.copy_case(case, work / f"{case.name}-repo", work_dir=work)
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", case.target,
+        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", case.target,
          "--workload", str(repo / "workload.py"), "--rounds", str(rounds), "--time-limit", str(time_limit), "--json"],
         cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
     seconds = time.monotonic() - started

@@ -58,7 +58,7 @@ sys.path.insert(0, str(HERE))
 import bench_fix  # noqa: E402  the corpus, case preparation and judging are bench_fix's
 from common import append_results, median, percentile  # noqa: E402
 
-from suture.agent.planner_tools import call_key  # noqa: E402  the loop breaker's identity of a call
+from suture.agent.propose.planner_tools import call_key  # noqa: E402  the loop breaker's identity of a call
 
 bugs_corpus = bench_fix.bugs_corpus
 OVERHEAD_TARGET_SECONDS = 0.300  # median per non-gating step (issue 6)

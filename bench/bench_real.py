@@ -351,14 +351,14 @@ def read_trajectory(run_dir: str | None) -> list[dict]:
 def inverse_descriptions(original: str, faulted: str, fault: Fault) -> set[str]:
     """How suture's rule engine names the edits that turn `faulted` back into `original`.
 
-    Every template of agent/templates.py runs over the innermost function holding the fault; an
+    Every template of agent/propose/templates.py runs over the innermost function holding the fault; an
     edit whose result is the original text is the correct patch. Its description ("`==` -> `!=` in
     line 12") is what a fix run's trajectory records for each candidate. Empty: the rule engine
     cannot generate the correct patch.
     """
     import ast
 
-    from suture.agent.templates import SourceFile, mutations
+    from suture.agent.propose.templates import SourceFile, mutations
 
     src = SourceFile(fault.path, faulted)
     scope: ast.AST = src.tree

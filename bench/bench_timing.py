@@ -29,8 +29,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from common import append_results, percentile  # noqa: E402
 
-from suture.tools import callgrind  # noqa: E402
-from suture.tools.timing import Comparison, Runner, compare  # noqa: E402
+from suture.tools.perf import callgrind  # noqa: E402
+from suture.tools.perf.timing import Comparison, Runner, compare  # noqa: E402
 
 TARGET_REJECTED = 19 / 20
 CALL_SECONDS = 0.05

@@ -34,11 +34,11 @@ from common import append_results, median  # noqa: E402
 import corpus  # noqa: E402
 import mutate  # noqa: E402
 
-from suture.agent.validate import Candidate, validate  # noqa: E402
+from suture.agent.gates.validate import Candidate, validate  # noqa: E402
 from suture.tools.edits import Edit, apply_edits  # noqa: E402
-from suture.tools.localize import localize  # noqa: E402
-from suture.tools.testrun import run_tests  # noqa: E402
-from suture.tools.workspace import WorktreePool  # noqa: E402
+from suture.tools.testing.localize import localize  # noqa: E402
+from suture.tools.testing.testrun import run_tests  # noqa: E402
+from suture.tools.git.workspace import WorktreePool  # noqa: E402
 
 DEFAULT_WORK = Path(os.environ.get("TMPDIR", "/tmp")) / "suture-bench-validate"
 

@@ -36,10 +36,10 @@ sys.path.insert(0, str(HERE))
 from common import append_results, median, percentile  # noqa: E402
 from verify_cases import REWRITES, WRONG  # noqa: E402
 
-from suture.agent.validate import _symbols, _touched, changed_lines  # noqa: E402
-from suture.agent.verify_gate import GateVerifier  # noqa: E402
-from suture.tools.arg_types import annotations_for, collect_calls  # noqa: E402
-from suture.tools.verifier import Target, verify  # noqa: E402
+from suture.agent.gates.validate import _symbols, _touched, changed_lines  # noqa: E402
+from suture.agent.gates.verify_gate import GateVerifier  # noqa: E402
+from suture.tools.verify.arg_types import annotations_for, collect_calls  # noqa: E402
+from suture.tools.verify.verifier import Target, verify  # noqa: E402
 
 spec = importlib.util.spec_from_file_location("bench_bugs_corpus", HERE / "bugs" / "corpus.py")
 corpus = importlib.util.module_from_spec(spec)

@@ -85,7 +85,7 @@ def repo_snapshot(repo: Path, prune: bool = False) -> dict[str, object]:
 
 def suture(*args: str, cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
     """The real CLI in a subprocess, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from suture.agent.perf_rules import RULES, rewrites
+from suture.agent.optimize.perf_rules import RULES, rewrites
 
 
 def _load_corpus():

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from suture.tools.esbmc_backend import locate_esbmc
+from suture.tools.verify.esbmc_backend import locate_esbmc
 
 pytestmark = pytest.mark.skipif(locate_esbmc() is None or shutil.which("gcc") is None,
                                 reason="needs ESBMC (suture[esbmc]) and gcc")
@@ -38,7 +38,7 @@ FILL = {
 
 
 def suture(*args, cwd, timeout=300):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -112,8 +112,8 @@ def test_a_violation_the_compiled_function_does_not_reproduce_is_an_artefact(tmp
     """A claimed violation is rebuilt as concrete inputs and run under the sanitizers: the fixed
     `fill` does not overflow on n=4, so the claim is kept as an artefact, not a bug; the buggy
     `fill` does, so the same claim is a replayed counterexample."""
-    from suture.agent.c_harness import c_functions, replay_violation
-    from suture.tools.verifier import Counterexample, Verdict
+    from suture.tools.verify.c_harness import c_functions, replay_violation
+    from suture.tools.verify.verifier import Counterexample, Verdict
 
     buggy = tmp_path / "buf.c"
     buggy.write_text(FILL["buf.c"].replace("\n        ", "\n"))

@@ -1,4 +1,4 @@
-"""tools/callgrind.py: real valgrind runs of small Python scripts (skipped without valgrind)."""
+"""tools/perf/callgrind.py: real valgrind runs of small Python scripts (skipped without valgrind)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from suture.tools import callgrind
-from suture.tools.timing import Runner
+from suture.tools.perf import callgrind
+from suture.tools.perf.timing import Runner
 
 needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 

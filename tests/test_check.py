@@ -276,7 +276,7 @@ def test_a_real_git_commit_with_the_hook_is_blocked_then_goes_through(make_repo)
     """git runs the hook with its own index for `git commit <path>` (GIT_INDEX_FILE): the check reads that one."""
     repo = make_repo(CALC)
     hook = repo / ".git/hooks/pre-commit"
-    hook.write_text(f"#!/bin/sh\nexec {sys.executable} -m suture.agent.cli check\n")
+    hook.write_text(f"#!/bin/sh\nexec {sys.executable} -m suture.agent.cli.main check\n")
     hook.chmod(hook.stat().st_mode | stat.S_IEXEC)
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}

@@ -15,7 +15,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from suture.agent import cli
+from suture.agent.cli import main as cli
 from suture.agent.exitcodes import ExitCode
 
 SHOP = {
@@ -56,7 +56,7 @@ def run(args, env=None):
 def suture(args, cwd, env=None):
     """The command as a user's script runs it: a real process, stdin closed."""
     return subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli", *args],
+        [sys.executable, "-m", "suture.agent.cli.main", *args],
         capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
     )
 
@@ -249,6 +249,28 @@ def test_unexpected_errors_exit_6_with_traceback_only_under_debug(shop, monkeypa
     assert loud.exit_code == 6 and "Traceback" in loud.stderr
 
 
+def test_ctrl_c_is_one_sentence_and_exit_130(shop, monkeypatch):
+    from suture.retrieval import search as search_module
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_module.CodeSearch, "search", interrupted)
+    done = run(["search", "price", "--repo", str(shop)], env={"SUTURE_DEBUG": None})
+    assert done.exit_code == ExitCode.INTERRUPTED == 130
+    assert "interrupted." in done.stderr and "Traceback" not in done.stderr
+
+
+def test_output_cut_short_by_a_closed_pipe_is_no_traceback(tmp_path):
+    # `suture --help | head -1`: the reader goes away after one line
+    piped = subprocess.run(
+        f"{sys.executable} -m suture.agent.cli.main --help | head -1", shell=True, capture_output=True,
+        text=True, cwd=tmp_path,
+    )
+    assert "Usage" in piped.stdout or piped.stdout.strip() == ""
+    assert "Traceback" not in piped.stderr
+
+
 def test_version_and_help(tmp_path):
     from importlib import metadata
 
@@ -265,7 +287,7 @@ def test_version_and_help(tmp_path):
 
 def test_help_does_not_import_the_retrieval_layer(tmp_path):
     code = (
-        "import sys\nfrom suture.agent.cli import app\n"
+        "import sys\nfrom suture.agent.cli.main import app\n"
         "try:\n    app(['--help'], prog_name='suture')\nexcept SystemExit:\n    pass\n"
         "print([m for m in sys.modules if m.startswith(('suture.retrieval', 'tree_sitter', 'litellm'))])"
     )
@@ -296,7 +318,7 @@ def run_with_terminal_stderr(args, cwd):
     reader.start()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "suture.agent.cli", *args],
+            [sys.executable, "-m", "suture.agent.cli.main", *args],
             stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, cwd=cwd, text=True,
         )
     finally:

@@ -65,7 +65,7 @@ def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp
     report = last_json(done)
     assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
     # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
-    shown = subprocess.run([sys.executable, "-m", "suture.agent.cli", "fix", "--time-limit", "240"], cwd=repo,
+    shown = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "fix", "--time-limit", "240"], cwd=repo,
                            capture_output=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
     clone = tmp_path / "clone"
@@ -230,7 +230,7 @@ def test_killing_fix_mid_validation_leaves_the_repo_as_it_was(make_repo, how):
     repo = make_repo(SLOW)
     (repo / "shop/prices.py").write_text((repo / "shop/prices.py").read_text() + "# my uncommitted edit\n")
     before = snapshot(repo)
-    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli", "fix", "--apply"], cwd=repo,
+    proc = subprocess.Popen([sys.executable, "-m", "suture.agent.cli.main", "fix", "--apply"], cwd=repo,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         wait_for_candidates(repo)

@@ -41,7 +41,7 @@ BUGGY = {
 
 
 def suture(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 

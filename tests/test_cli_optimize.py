@@ -189,7 +189,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
 def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
     repo = make_repo(QUADRATIC_DEDUPE)
     done = subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", "uniq.core:dedupe", "--workload",
+        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "uniq.core:dedupe", "--workload",
          str(_workload(tmp_path)), "--rounds", "4", "--interactive", "--json"],
         cwd=repo, input="r\nr\nr\nr\nr\nr\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
@@ -250,7 +250,7 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     workload = "```python\n" + WORKLOAD.strip() + "\n```\n"
     model = _script(tmp_path, workload, SET_EDIT, "No further idea.")
     done = subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli", "optimize", "--target", "uniq/core.py::dedupe",
+        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "uniq/core.py::dedupe",
          "--model", f"scripted:{model}", "--rounds", "4", "--interactive", "--commit", "--json"],
         cwd=repo, input="please try a set for seen\na\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

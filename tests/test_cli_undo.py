@@ -9,12 +9,12 @@ import sys
 from conftest import git
 from test_deliver import FILES, FIXED, MODULE, make_patch
 
-from suture.agent.deliver import deliver
+from suture.agent.fix.deliver import deliver
 from suture.agent.runs import new_run_dir
 
 
 def suture(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
 

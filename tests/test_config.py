@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from suture.agent import config
-from suture.agent.cli import app
+from suture.agent.cli.main import app
 from suture.agent.exitcodes import ExitCode, SutureExit
 
 PYPROJECT = """\

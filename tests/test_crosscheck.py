@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from conftest import git
 
-from suture.agent.crosscheck import GENERATED_TEST_FILE, check_test_source, pass_matrix
-from suture.tools import pytest_forkserver
-from suture.tools.workspace import WorktreePool
+from suture.agent.fix.crosscheck import GENERATED_TEST_FILE, check_test_source, pass_matrix
+from suture.tools.testing import pytest_forkserver
+from suture.tools.git.workspace import WorktreePool
 
 
 def patch_for(repo, path, old, new):

@@ -1,4 +1,4 @@
-"""agent/deliver.py on real git repositories: print, apply, commit and undo, and every refusal.
+"""agent/fix/deliver.py on real git repositories: print, apply, commit and undo, and every refusal.
 
 Patches are made the way suture makes them: edit a scratch worktree of HEAD, diff it with tools.diffs.
 """
@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from conftest import git, init_repo, repo_snapshot
 
-from suture.agent import deliver as delivery
-from suture.agent.deliver import check_repo_state, deliver, undo
+from suture.agent.fix import deliver as delivery
+from suture.agent.fix.deliver import check_repo_state, deliver, undo
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.runs import new_run_dir
-from suture.tools.diffs import diff_worktree
-from suture.tools.worktree import scratch_worktree
+from suture.tools.git.diffs import diff_worktree
+from suture.tools.git.worktree import scratch_worktree
 
 MODULE = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(12))
 FILES = {"pkg/__init__.py": "", "pkg/calc.py": MODULE, "pkg/other.py": "VALUE = 1\n", "README.md": "hello\n"}
@@ -380,7 +380,7 @@ def test_undo_after_the_user_reverted_by_hand_has_nothing_to_do(repo, patch):
 KILLED_COMMIT = """
 import sys
 from pathlib import Path
-from suture.agent.deliver import deliver
+from suture.agent.fix.deliver import deliver
 repo, run_dir = Path(sys.argv[1]), Path(sys.argv[2])
 deliver(repo, Path(sys.argv[3]).read_text(), run_dir, mode="commit", message="fix f1")
 """

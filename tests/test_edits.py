@@ -24,7 +24,7 @@ from suture.tools.edits import (
     normalized_key,
     parse_edit_blocks,
 )
-from suture.tools.worktree import scratch_worktree
+from suture.tools.git.worktree import scratch_worktree
 
 S = EditStatus
 

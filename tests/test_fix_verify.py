@@ -170,7 +170,7 @@ def test_the_planner_sees_the_counterexample_and_its_verify_tool(make_repo, tmp_
 
 
 def test_argument_types_come_from_literal_calls_and_conflicts_leave_a_parameter_alone():
-    from suture.tools.arg_types import inferred_annotations, insert_annotations
+    from suture.tools.verify.arg_types import inferred_annotations, insert_annotations
 
     source = "def find(items, target, *, strict=False):\r\n\x0c    return -1\r\n"
     func = ast.parse(source).body[0]

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from conftest import CSV_BUG, PRICES_BUG, QUADRATIC_DEDUPE, git, init_repo
 
-from suture.agent.gh_event import CREDENTIAL_HELPER, classify, optimize_request, push_args
+from suture.agent.integrations.gh_event import CREDENTIAL_HELPER, classify, optimize_request, push_args
 from suture.tools.github_api import GitHubClient, GitHubError
 
 EVENTS = Path(__file__).parent / "fixtures" / "gh_events"
@@ -133,7 +133,7 @@ def gh_event(workspace: Path, event: str | Path, github: FakeGitHub, tmp_path: P
         "GITHUB_OUTPUT": str(tmp_path / "github_output"), "INPUT_TIME_LIMIT": "240",
         "SUTURE_TEST_TOKEN_PROBE": str(tmp_path / "token_probe"), **extra,
     })
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", "gh-event", "--json"], cwd=tmp_path, env=env,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "gh-event", "--json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=400)
 
 

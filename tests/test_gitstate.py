@@ -1,4 +1,4 @@
-"""tools/gitstate.py on real git repositories: facts read without changing anything."""
+"""tools/git/gitstate.py on real git repositories: facts read without changing anything."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import git, init_repo
 
-from suture.tools import gitstate
-from suture.tools.gitstate import DirtyFile, GitStateError
+from suture.tools.git import gitstate
+from suture.tools.git.gitstate import DirtyFile, GitStateError
 
 
 def conflict(repo: Path) -> None:

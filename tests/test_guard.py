@@ -91,7 +91,7 @@ def test_every_command_refuses_a_planted_compromised_litellm(tmp_path, make_repo
     env = {**os.environ, "PYTHONPATH": str(fake_site(tmp_path, "1.82.7"))}
     for args in (["config", "show"], ["search", "f", "--repo", str(repo)], ["index", "--repo", str(repo), "--json"]):
         done = subprocess.run(
-            [sys.executable, "-m", "suture.agent.cli", *args],
+            [sys.executable, "-m", "suture.agent.cli.main", *args],
             capture_output=True, text=True, env=env, cwd=tmp_path, stdin=subprocess.DEVNULL,
         )
         assert done.returncode == ExitCode.REFUSED == 3, (args, done.stderr)

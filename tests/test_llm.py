@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from suture.tools import llm
-from suture.tools.llm import (
+from suture.tools.llm import client as llm
+from suture.tools.llm.client import (
     BudgetExceeded,
     LiteLLMClient,
     LLMError,
@@ -26,7 +26,7 @@ from suture.tools.llm import (
     shrink_messages,
     tool_result_message,
 )
-from suture.tools.llm_scripted import ScriptedClient
+from suture.tools.llm.scripted import ScriptedClient
 
 DUMMY_KEY = "sk-suture-test-dummy-0123456789"
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -432,8 +432,8 @@ def test_making_a_client_does_not_import_litellm(tmp_path):
     script.write_text('{"text": "hi"}\n')
     code = (
         "import sys\n"
-        "from suture.tools.llm import make_client, LiteLLMClient\n"
-        "from suture.tools.llm_scripted import ScriptedClient\n"
+        "from suture.tools.llm.client import make_client, LiteLLMClient\n"
+        "from suture.tools.llm.scripted import ScriptedClient\n"
         f"assert isinstance(make_client('scripted:{script}'), ScriptedClient)\n"
         "assert isinstance(make_client('gpt-4o', api_base='http://127.0.0.1:1/v1'), LiteLLMClient)\n"
         "print('litellm' in sys.modules)\n"

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from suture.tools.localize import LocalizeError, localize, select_tests
-from suture.tools.spectra import Spectra
+from suture.tools.testing.localize import LocalizeError, localize, select_tests
+from suture.tools.testing.spectra import Spectra
 
 from conftest import git
 

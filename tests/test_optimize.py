@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from suture.agent.exitcodes import SutureExit
-from suture.agent.optimize import _changed_functions, _prompt_sections, locate
-from suture.tools.values import canonical, same_value as same
+from suture.agent.optimize.pipeline import _changed_functions, _prompt_sections, locate
+from suture.tools.verify.values import canonical, same_value as same
 
-HARNESS = [sys.executable, "-m", "suture.tools.harness"]
+HARNESS = [sys.executable, "-m", "suture.tools.perf.harness"]
 
 
 def harness(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -80,7 +80,7 @@ def test_wheel_holds_only_the_suture_package(wheel):
         assert f"suture/{package}/__init__.py" in names
     assert "suture/agent/cli.py" in names and "suture/retrieval/index.py" in names
     entry_points = zipfile.ZipFile(wheel).read("suture-0.1.0.dist-info/entry_points.txt").decode()
-    assert "suture = suture.agent.cli:main" in entry_points
+    assert "suture = suture.agent.cli.main:main" in entry_points
 
 
 @pytest.mark.slow
@@ -90,7 +90,7 @@ def test_fresh_venv_gets_suture_and_nothing_generic(fresh_venv):
     assert "suture" in entries and "suture-0.1.0.dist-info" in entries
     assert not entries & set(GENERIC_NAMES), entries & set(GENERIC_NAMES)
     where = run(
-        [str(fresh_venv / "bin" / "python"), "-c", "import suture.agent.cli as c; print(c.__file__)"], cwd=site.parent
+        [str(fresh_venv / "bin" / "python"), "-c", "import suture.agent.cli.main as c; print(c.__file__)"], cwd=site.parent
     )
     assert Path(where.stdout.strip()).is_relative_to(site), where.stdout + where.stderr
 
@@ -123,8 +123,8 @@ def test_installed_command_runs_help_and_search(fresh_venv, make_repo, tmp_path)
 def test_editable_install_imports_from_the_work_tree(tmp_path):
     """The running environment is an editable install (pip install -e .): the work tree is live."""
     code = (
-        "import importlib.util, json, suture.agent.cli, suture.retrieval.model\n"
-        "print(json.dumps({'cli': suture.agent.cli.__file__, 'model': suture.retrieval.model.__file__,\n"
+        "import importlib.util, json, suture.agent.cli.main, suture.retrieval.model\n"
+        "print(json.dumps({'cli': suture.agent.cli.main.__file__, 'model': suture.retrieval.model.__file__,\n"
         "  'generic': [n for n in ('agent', 'tools', 'retrieval', 'prompts') if importlib.util.find_spec(n)]}))"
     )
     done = run([sys.executable, "-c", code], cwd=tmp_path)  # not the repo root: no accidental sys.path entry
@@ -175,7 +175,7 @@ def test_readme_example_command_runs_on_the_bundled_example(tmp_path):
     assert [shlex.split(step)[1] for step in steps] == ["fix"]
     args = shlex.split(steps[0])[1:]
     before = (example / "examples/invoicing/invoicing/discounts.py").read_bytes()
-    done = run([sys.executable, "-m", "suture.agent.cli", *args], cwd=example)
+    done = run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=example)
     assert done.returncode == 0, done.stderr
     assert "+    if quantity >= BULK_THRESHOLD:" in done.stdout  # the real bug, repaired
     assert "Your tree is untouched" in done.stdout

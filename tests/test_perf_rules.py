@@ -1,4 +1,4 @@
-"""The offline speed rewrites (agent/perf_rules.py): every rule rewrites its pattern into a file that
+"""The offline speed rewrites (agent/optimize/perf_rules.py): every rule rewrites its pattern into a file that
 parses and behaves the same on sample inputs (both versions exec'd and called), and stays silent
 where its precondition fails."""
 
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from suture.agent.perf_rules import RULES, PerfRewrite, rewrites
+from suture.agent.optimize.perf_rules import RULES, PerfRewrite, rewrites
 
 
 def found(source: str, rule: str | None = None, function: str | None = None) -> list[PerfRewrite]:

@@ -1,4 +1,4 @@
-"""tools/profile.py: real cProfile runs of a small repo, mapped through a real SymbolIndex."""
+"""tools/perf/profile.py: real cProfile runs of a small repo, mapped through a real SymbolIndex."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from suture.retrieval.index import SymbolIndex
-from suture.tools.profile import Hotspot, ProfileError, hotspots, profile
-from suture.tools.timing import Runner
+from suture.tools.perf.profile import Hotspot, ProfileError, hotspots, profile
+from suture.tools.perf.timing import Runner
 
 # slow_lookup: quadratic list membership (its own Python time); Table.rebuild: a decorated
 # method doing the same; hash_heavy: nearly all of its time inside C hashing; tiny: next to nothing;

@@ -1,4 +1,4 @@
-"""Whose Python runs the project's tests (tools/pyenv.py), through the CLI, on real venvs.
+"""Whose Python runs the project's tests (tools/testing/pyenv.py), through the CLI, on real venvs.
 
 The project's venv is made here with `python -m venv --without-pip` (no download). It gets
 pytest (and what pytest imports) through a .pth file naming a directory of links into
@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from conftest import QUADRATIC_DEDUPE, init_repo
-from suture.tools import pyenv, pytest_shim
+from suture.tools.testing import pyenv
+from suture.tools.testing import pytest_shim
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
 
@@ -82,7 +83,7 @@ def make_venv(where: Path, *, with_pytest: bool = True, marker: bool = True, bas
 
 def suture(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "SUTURE_PYTHON", "DATABASE_URL")}
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli", *args], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd, capture_output=True, text=True,
                           env={**base, **(env or {})}, timeout=600)
 
 
@@ -320,7 +321,7 @@ def test_check_runs_the_covering_tests_under_the_projects_venv(project):
 
 
 def test_without_coverage_for_that_python_localisation_uses_the_tracebacks(project, monkeypatch):
-    from suture.tools.localize import localize
+    from suture.tools.testing.localize import localize
 
     python = str(project / ".venv" / "bin" / "python")
     # As for a project Python of another version than suture's, without coverage.py of its own.
@@ -381,8 +382,8 @@ def test_poetry_and_hatch_environments(tmp_path, monkeypatch):
 
 
 def test_setup_errors_grouped_by_cause_from_a_real_run(tmp_path):
-    from suture.tools.setup_errors import group_setup_errors, summary
-    from suture.tools.testrun import run_tests
+    from suture.tools.testing.setup_errors import group_setup_errors, summary
+    from suture.tools.testing.testrun import run_tests
 
     repo = init_repo(tmp_path / "svc", {"test_net.py": """\
         import socket

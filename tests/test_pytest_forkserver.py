@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from suture.tools import pytest_forkserver
-from suture.tools.testrun import run_tests
+from suture.tools.testing import pytest_forkserver
+from suture.tools.testing.testrun import run_tests
 
 CALC = '''\
 def add(a, b):
@@ -130,7 +130,7 @@ def test_per_test_timeout_works_in_a_warm_run(make_repo):
 def test_other_interpreters_are_served_warm_from_the_plugin_copy(make_repo, tmp_path):
     repo = make_repo({"calc.py": CALC, "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(1, 1) == 2\n"})
     # A python that is not this interpreter (a wrapper around it, here) is served warm too: its server
-    # runs the copy of pytest_forkserver that tools/pytest_shim.py makes, so it needs no suture.
+    # runs the copy of pytest_forkserver that tools/testing/pytest_shim.py makes, so it needs no suture.
     other = tmp_path / "python3"
     other.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     other.chmod(0o755)
@@ -138,7 +138,7 @@ def test_other_interpreters_are_served_warm_from_the_plugin_copy(make_repo, tmp_
     assert run.warm and outcomes(run) == {"test_add": "passed"}
     assert "suture_pytest_plugins.pytest_results_plugin" in run.command
     relative = run_tests(repo, test_cmd="python3 -m pytest", warm=True)  # this interpreter: as before
-    assert relative.warm and "suture.tools.pytest_results_plugin" in relative.command
+    assert relative.warm and "suture.tools.testing.pytest_results_plugin" in relative.command
 
 
 def test_a_server_that_cannot_start_falls_back_to_a_fresh_run(make_repo, monkeypatch):

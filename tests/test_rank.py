@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from suture.agent.rank import rank
-from suture.agent.validate import GateVerdict
+from suture.agent.fix.rank import rank
+from suture.agent.gates.validate import GateVerdict
 
 
 def verdict(cid, accepted=True, stage="suite", regressions=0, still=0, verifier=None, diff=2, key=None):

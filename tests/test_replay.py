@@ -12,7 +12,7 @@ from pathlib import Path
 
 from conftest import git
 
-from suture.agent.replay import describe
+from suture.agent.fix.replay import describe
 from test_cli_fix_model import CSV_BUG, GOOD_EDIT, PLANS, WRONG_EDIT, last_json, suture, transcript, turn, write_script
 
 CALC_BUG = {

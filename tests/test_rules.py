@@ -8,10 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from suture.agent.rules import RuleCandidate, generate_candidates
-from suture.agent.templates import TEMPLATES
+from suture.agent.propose.rules import RuleCandidate, generate_candidates
+from suture.agent.propose.templates import TEMPLATES
 from suture.tools.edits import apply_edits
-from suture.tools.localize import Suspect
+from suture.tools.testing.localize import Suspect
 
 SEARCH_PY = '''\
     """Searching sorted lists."""  # module comment
@@ -247,7 +247,7 @@ def test_risky_candidates_say_so(make_repo):
 
 
 def test_a_failing_template_costs_only_its_own_edits(make_repo, monkeypatch):
-    from suture.agent import rules
+    from suture.agent.propose import rules
 
     def broken(src, nodes):
         raise IndexError("list index out of range")

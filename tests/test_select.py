@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from suture.agent.select import b4_select, confidence
+from suture.agent.fix.select import b4_select, confidence
 
 
 def test_a_small_group_backed_by_tests_the_others_fail_beats_a_larger_agreeing_group():

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
-from suture.tools.spectra import Spectra, dstar, ochiai, tarantula
+from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.testing.spectra import Spectra, dstar, ochiai, tarantula
 
 
 def test_ochiai_by_hand():
@@ -92,7 +92,7 @@ def run_with_coverage(repo, data_file):
     env = {**os.environ, ENV_FILE: str(data_file), ENV_ROOT: str(repo)}
     env.pop("PYTEST_XDIST_WORKER", None)
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "suture.tools.coverage_plugin"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "suture.tools.testing.coverage_plugin"],
         cwd=repo, env=env, capture_output=True, text=True,
         timeout=120,  # a fork deadlock in the plugin must fail the test, not hang the suite
     )
@@ -130,7 +130,7 @@ def test_unknown_formula_is_refused():
 
 
 def test_a_run_killed_midway_keeps_the_finished_tests(make_repo, tmp_path):
-    from suture.tools.testrun import run_tests
+    from suture.tools.testing.testrun import run_tests
 
     repo = make_repo(
         {
@@ -156,7 +156,7 @@ def test_a_run_killed_midway_keeps_the_finished_tests(make_repo, tmp_path):
     data_file = tmp_path / "cov.db"
     run = run_tests(
         repo, test_cmd=f"{sys.executable} -m pytest", timeout=8, per_test_timeout=None,
-        pytest_plugins=["suture.tools.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
+        pytest_plugins=["suture.tools.testing.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
     )
     assert run.status == "timeout"
     spectra = Spectra.from_coverage(data_file, repo)
@@ -218,7 +218,7 @@ def test_forked_pool_workers_do_not_overwrite_the_data_file(make_repo, tmp_path)
 
 def test_reruns_of_a_failed_test_are_left_out_of_the_spectra(make_repo, tmp_path):
     """A test that fails, then passes on its in-session rerun: only the first run's lines are its."""
-    from suture.tools.testrun import run_tests
+    from suture.tools.testing.testrun import run_tests
 
     marker = tmp_path / "ran-once"
     repo = make_repo(
@@ -246,7 +246,7 @@ def test_reruns_of_a_failed_test_are_left_out_of_the_spectra(make_repo, tmp_path
     data_file = tmp_path / "cov.db"
     run = run_tests(
         repo, test_cmd=f"{sys.executable} -m pytest", reruns=1,
-        pytest_plugins=["suture.tools.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
+        pytest_plugins=["suture.tools.testing.coverage_plugin"], extra_env={ENV_FILE: str(data_file), ENV_ROOT: str(repo)},
     )
     assert run.outcomes["tests/test_flaky.py::test_flaky"].reruns == ["passed"]
     spectra = Spectra.from_coverage(data_file, repo)

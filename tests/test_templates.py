@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from suture.agent import templates as t
-from suture.agent.templates import DELETES_CODE, INVERTS_RESULT, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
+from suture.agent.propose import templates as t
+from suture.agent.propose.templates import DELETES_CODE, INVERTS_RESULT, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
 
 
 def source(text: str) -> SourceFile:

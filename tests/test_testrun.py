@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-from suture.tools.testrun import (
+from suture.tools.testing.testrun import (
     Frame,
     TestRunError,
     baseline,
@@ -16,7 +16,7 @@ from suture.tools.testrun import (
     is_pytest_command,
     run_tests,
 )
-from suture.tools.worktree import WorkspaceError, scratch_worktree
+from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
 # Per-test timeouts are kept tiny so the suite stays fast; nothing here asserts a timing.
 QUICK = 2.0

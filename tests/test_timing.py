@@ -1,4 +1,4 @@
-"""tools/timing.py against real processes: small Python scripts written to tmp dirs.
+"""tools/perf/timing.py against real processes: small Python scripts written to tmp dirs.
 
 Timings are never asserted beyond differences so large (20x) no loaded machine flips them.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from suture.tools.timing import Comparison, Runner, TimingError, bootstrap_ci, compare, split_timing
+from suture.tools.perf.timing import Comparison, Runner, TimingError, bootstrap_ci, compare, split_timing
 
 # A CPU-bound loop of N iterations speaking the timing protocol; prints the same line for any N.
 LOOP = """

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-import suture.agent.validate as validate_module
-from suture.agent.validate import Candidate, GateVerdict, changed_lines, validate
+import suture.agent.gates.validate as validate_module
+from suture.agent.gates.validate import Candidate, GateVerdict, changed_lines, validate
 from suture.tools.edits import Edit
-from suture.tools.localize import localize
-from suture.tools.testrun import baseline
-from suture.tools.workspace import MARKER, POOL_PREFIX, WorktreePool
+from suture.tools.testing.localize import localize
+from suture.tools.testing.testrun import baseline
+from suture.tools.git.workspace import MARKER, POOL_PREFIX, WorktreePool
 
 CALC = '''\
     def add(a, b):
@@ -363,7 +363,7 @@ DRIVER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from suture.agent.validate import Candidate, validate
+    from suture.agent.gates.validate import Candidate, validate
     from suture.tools.edits import Edit
 
     repo, marker = Path(sys.argv[1]), sys.argv[2]

@@ -1,4 +1,4 @@
-"""tools/values.py: the one rule for "the two versions gave the same result"."""
+"""tools/verify/values.py: the one rule for "the two versions gave the same result"."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import types
 
 import pytest
 
-from suture.tools.values import (
+from suture.tools.verify.values import (
     ITEM_LIMIT, STANDALONE_SAME, Consumed, Incomparable, canonical, consume, replayed, same_value, short_repr,
 )
 

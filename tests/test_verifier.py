@@ -18,9 +18,11 @@ from pathlib import Path
 import pytest
 
 from conftest import git
-from suture.tools import crosshair_backend, esbmc_backend, hypothesis_backend
-from suture.tools.counterexample import replay, write_pytest_test
-from suture.tools.verifier import Target, find_function, side_effects, verify
+from suture.tools.verify import crosshair_backend
+from suture.tools.verify import esbmc_backend
+from suture.tools.verify import hypothesis_backend
+from suture.tools.verify.counterexample import replay, write_pytest_test
+from suture.tools.verify.verifier import Target, find_function, side_effects, verify
 
 NO_COUNTEREXAMPLE = ("no_counterexample_within_bound", "exhausted")
 
@@ -393,7 +395,7 @@ def test_a_function_that_eats_memory_gets_a_verdict_not_the_machines_memory(tmp_
     """The verifier's children run under an address-space cap (4 GiB): a 6 GB allocation, which
     Linux would grant lazily without it, fails inside the child with MemoryError, and both
     versions failing alike is a verdict like any other."""
-    from suture.tools import verifier
+    from suture.tools.verify import verifier
 
     module = tmp_path / "hog.py"
     module.write_text("def hog(n: int) -> int:\n    return len(bytearray(6 * 10**9)) + n\n")

@@ -52,7 +52,7 @@ CODE = {
 
 
 def suture(repo, *args):
-    done = subprocess.run([sys.executable, "-m", "suture.agent.cli", "verify", *args, "--repo", str(repo)],
+    done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "verify", *args, "--repo", str(repo)],
                           capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr
     return done

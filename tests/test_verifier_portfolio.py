@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import pytest
 
-from suture.tools.esbmc_backend import locate_esbmc
-from suture.tools.verifier import Target, verify
+from suture.tools.verify.esbmc_backend import locate_esbmc
+from suture.tools.verify.verifier import Target, verify
 
 PAIRS = {
     "integer_edge": (

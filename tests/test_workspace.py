@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-from suture.tools.workspace import MARKER, POOL_PREFIX, WorkspaceError, WorktreePool, remove_stale_pools
+from suture.tools.git.workspace import MARKER, POOL_PREFIX, WorkspaceError, WorktreePool, remove_stale_pools
 
 
 def snapshot(repo: Path) -> dict[str, object]:
@@ -183,7 +183,7 @@ DRIVER = textwrap.dedent(
     """
     import subprocess, sys, time, os
     from pathlib import Path
-    from suture.tools.workspace import WorktreePool
+    from suture.tools.git.workspace import WorktreePool
     pool = WorktreePool(Path(sys.argv[1]), size=2)
     with pool:
         tree = pool.acquire()
@@ -295,7 +295,7 @@ SCRATCH_DRIVER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from suture.tools.worktree import scratch_worktree
+    from suture.tools.git.worktree import scratch_worktree
     with scratch_worktree(Path(sys.argv[1])) as tree:
         print(tree, flush=True)
         time.sleep(300)

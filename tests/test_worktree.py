@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-from suture.tools.worktree import WorkspaceError, scratch_worktree
+from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
 
 def snapshot(repo: Path) -> dict[str, object]:

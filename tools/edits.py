@@ -22,7 +22,7 @@ encoding are carried through with surrogateescape, so such a file can still be
 edited where it is valid.
 Mixed-ending files are matched as they are (a line's stray "\\r" is part of it).
 
-`diff_worktree`, `apply_patch` and `PatchError` live in `suture.tools.diffs` and
+`diff_worktree`, `apply_patch` and `PatchError` live in `suture.tools.git.diffs` and
 are re-exported here: edits and patches are the two forms of one change.
 """
 
@@ -44,8 +44,8 @@ from pathlib import Path, PurePosixPath
 from suture.retrieval.files import source_encoding
 from suture.retrieval.languages import get_parser, language_for_path
 from suture.retrieval.parse import count_syntax_errors
-from suture.tools.coverage_plugin import is_test_path
-from suture.tools.diffs import PatchError, apply_patch, diff_worktree
+from suture.tools.testing.coverage_plugin import is_test_path
+from suture.tools.git.diffs import PatchError, apply_patch, diff_worktree
 
 __all__ = [
     "CreateFile",

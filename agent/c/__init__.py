@@ -1,0 +1,1 @@
+"""Repair of C code from the model checker's counterexamples."""

@@ -1,0 +1,1 @@
+"""The `suture` command line: parse the arguments, call one pipeline, render its result."""

@@ -1,0 +1,123 @@
+"""Pick the patch to deliver among those that passed every gate, and rate its evidence.
+
+Distinct patches (by normalised code) that all pass are the case where tests were not
+enough. With a model, the planner writes extra tests from the issue and the code
+(prompts/tests.md), every passing candidate runs them (agent/fix/crosscheck.py), and B4's
+choice over that pass matrix decides (agent/fix/select.py); without one, the ranking of the
+gates (fewest regressions, smallest diff) and the overfitting risks decide, and candidates
+with the same code count as votes. Either way the chosen patch gets a confidence
+(agent/select.confidence); a weak one is reported as plausible, not as a fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from suture import prompts
+from suture.agent.fix.crosscheck import pass_matrix
+from suture.agent.fix.rank import rank
+from suture.agent.fix.select import Confidence, b4_select, confidence
+from suture.agent.gates.validate import GateVerdict
+
+TESTS_MAX_TOKENS = 2000
+
+
+@dataclass
+class Choice:
+    verdict: GateVerdict
+    confidence: Confidence
+    distinct: int  # distinct passing patches
+    votes: int  # passing candidates with the chosen patch's code
+    method: str  # "only" | "ranking" | "b4"
+    generated_tests: list[str] = field(default_factory=list)
+    matrix: dict[str, list[bool]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "distinct_passing": self.distinct, "votes": self.votes,
+                "confidence": self.confidence.to_dict(), "generated_tests": self.generated_tests,
+                "pass_matrix": self.matrix, "notes": self.notes}
+
+
+def choose(
+    verdicts: Sequence[GateVerdict],
+    risks: dict[str, Sequence[str]],
+    *,
+    client: Any = None,
+    pool: Any = None,
+    issue: str = "",
+    failing: Sequence[str] = (),
+    code: str = "",
+    imports: str = "",
+    test_cmd: Any = None,
+    verifier_verdict: str = "not_run",
+    log: Any = lambda event, **data: None,
+) -> Choice | None:
+    """The accepted verdict to deliver, or None when nothing passed every gate.
+
+    `risks` maps candidate ids to their overfitting risks. `client` and `pool` enable B4
+    with model-written tests; without them the gates' ranking decides.
+    """
+    accepted = [v for v in verdicts if v.accepted]
+    if not accepted:
+        return None
+    # Candidates with the same code are one patch (votes); the best ranked speaks for the group.
+    groups: dict[str, list[GateVerdict]] = {}
+    for verdict in accepted:
+        groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
+    heads = rank(accepted)
+    # Among equally good patches: one with no overfitting risk first, then the one most
+    # candidates agree on (majority vote), then the gates' ranking.
+    votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
+    heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
+    notes: list[str] = []
+    method = "only" if len(heads) == 1 else "ranking"
+    chosen = heads[0]
+    matrix: dict[str, list[bool]] = {}
+    tests: list[str] = []
+    if len(heads) > 1 and client is not None and pool is not None:
+        source, why = _generated_tests(client, issue, failing, code, imports, log)
+        if source is None:
+            notes.append(f"no extra tests to choose with: {why}")
+        else:
+            result = pass_matrix(pool, {v.candidate_id: v.patch for v in heads}, source, test_cmd=test_cmd)
+            notes += result.problems
+            if result.tests:
+                selection = b4_select([v.candidate_id for v in heads], result.passes)
+                chosen = next(v for v in heads if v.candidate_id == selection.chosen)
+                method, matrix, tests = "b4", result.passes, result.tests
+    votes = len(groups[chosen.normalized_key or chosen.candidate_id])
+    covering = len(set(chosen.selected_tests) | set(chosen.fixed))
+    # Agreement is evidence among a model's independent patches (or B4's consensus sets), not
+    # among the rule engine's systematic variants of a line (agent/select.confidence).
+    model_accepted = [v for v in accepted if v.candidate_id.startswith("model-")]
+    agreement: float | None = None
+    if len(model_accepted) > 1:
+        agreement = sum(1 for v in model_accepted if (v.normalized_key or v.candidate_id)
+                        == (chosen.normalized_key or chosen.candidate_id)) / len(model_accepted)
+    if method == "b4":
+        agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
+    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
+    return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes)
+
+
+def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str,
+                     log: Any) -> tuple[str | None, str]:
+    from suture.agent.propose.planner import reply_record
+    from suture.tools.llm.client import BudgetExceeded, LLMError
+
+    text = prompts.render("tests", issue=issue or "(no issue text)", failing="\n".join(failing) or "(none)",
+                          code=code or "(not available)", imports=imports or "(not available)")
+    try:
+        reply = client.complete([{"role": "user", "content": text}], None, temperature=0.0,
+                                max_tokens=TESTS_MAX_TOKENS)
+    except (LLMError, BudgetExceeded) as error:
+        return None, str(error)
+    log("model", stage="choose", **reply_record(reply))  # replay and resume play these back in order
+    match = re.search(r"```(?:python)?\n(.*?)```", reply.text or "", re.DOTALL)
+    if not match:
+        return None, "the model's answer held no python block."
+    return match.group(1), ""

@@ -1,0 +1,62 @@
+"""Order validated candidates, best first, one per distinct piece of code.
+
+Accepted candidates come first; then fewer regressions, fewer tests still failing
+(informative among rejected ones only: an accepted candidate has none of either),
+a stronger verifier verdict, and a smaller diff. Candidates that never reached the
+tests (refused edits, syntax errors, skipped) come after every candidate that did.
+The last tie-break is the candidate id in natural order ("c2" before "c10"), so the
+order never depends on which worker finished first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from suture.agent.gates.validate import GateVerdict
+
+__all__ = ["VERIFIER_ORDER", "rank"]
+
+# Lower is better. "exhausted": the bounded search covered every input; a counterexample is
+# normally rejected already, it ranks last when a caller keeps such verdicts.
+VERIFIER_ORDER = {
+    "exhausted": 0,
+    "no_counterexample_within_bound": 1,
+    "unsupported": 2,
+    None: 2,
+    "counterexample": 3,
+}
+TESTED_STAGES = ("selected", "suite", "verifier")
+
+
+def _natural(text: str) -> tuple:
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
+def _order(verdict: GateVerdict) -> tuple:
+    return (
+        not verdict.accepted,
+        verdict.stage not in TESTED_STAGES,
+        len(verdict.regressions),
+        len(verdict.still_failing),
+        VERIFIER_ORDER.get(verdict.verifier, VERIFIER_ORDER[None]),
+        verdict.diff_lines,
+        _natural(verdict.candidate_id),
+    )
+
+
+def rank(verdicts: Iterable[GateVerdict]) -> list[GateVerdict]:
+    """Verdicts best first; of those sharing a normalized key only the best stays.
+
+    Verdicts without a key (their edits never applied) are all kept.
+    """
+    ranked = sorted(verdicts, key=_order)
+    seen: set[str] = set()
+    kept = []
+    for verdict in ranked:
+        if verdict.normalized_key:
+            if verdict.normalized_key in seen:
+                continue
+            seen.add(verdict.normalized_key)
+        kept.append(verdict)
+    return kept

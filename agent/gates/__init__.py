@@ -1,0 +1,1 @@
+"""The gates every candidate passes in a scratch tree: tests, the wider suite, the bounded verifier."""

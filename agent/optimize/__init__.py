@@ -1,0 +1,1 @@
+"""The `suture optimize` pipeline and its offline speed rewrites."""

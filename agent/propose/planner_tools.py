@@ -1,0 +1,320 @@
+"""The planner's tools: what a model may do to the repository, and nothing more.
+
+Each tool is an OpenAI function schema plus a handler that returns an `Observation`
+(capped text for the model, and for `propose_edit` the gates' verdict). Reading tools
+look at the base commit through the symbol index; the only tool that changes code is
+`propose_edit`, and its edits land in a scratch worktree where the gates judge them
+(agent/gates/validate.py), never in the user's tree.
+
+Edits are refused outside the localised files (the files the failing tests ran, plus
+`--allow-path` ones) and always for CI, build and secret files: an issue text is data,
+and one that asks to edit a workflow or print a token does not get to.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from suture.agent.gates.validate import Candidate, GateVerdict
+from suture.retrieval import api
+from suture.retrieval.model import RetrievalError
+from suture.retrieval.repomap import repo_map
+from suture.tools.edits import Edit
+from suture.tools.llm.client import head_tail
+from suture.tools.testing.localize import Localization
+
+OUTPUT_CHARS = 6000  # a tool output longer than this keeps its head and tail
+OUTLINE_OVER_LINES = 200  # read_code without a range shows a longer file as an outline first
+READ_MAX_LINES = 250
+MAX_TESTS_PER_RUN = 20
+# Never edited by a model, whatever an issue says (unless the user names them with --allow-path).
+PROTECTED = (".github/*", ".ci/*", ".gitlab-ci.yml", ".pre-commit-config.yaml", "*.lock", "setup.py", "setup.cfg",
+             "pyproject.toml", "tox.ini", "noxfile.py", "Makefile", "*.env", ".env*", "*secret*", "*.pem", "*.key",
+             "requirements*.txt", "Dockerfile", ".git/*")
+
+
+@dataclass
+class Observation:
+    text: str
+    verdict: GateVerdict | None = None
+    finished: bool = False
+    repeats_rejected: bool = False  # a patch with the same code as one already rejected
+
+
+def _tool(name: str, description: str, properties: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": name,
+            "description": description,
+            "parameters": {"type": "object", "properties": properties, "required": list(required)},
+        },
+    }
+
+
+_STR = {"type": "string"}
+_INT = {"type": "integer"}
+
+SCHEMAS = [
+    _tool("search", "Ranked search over the repository's classes, functions and methods (names, signatures, "
+          "docstrings); kind=code searches literal code text.",
+          {"query": _STR, "kind": {"type": "string", "enum": ["class", "function", "method", "code"]}}, ["query"]),
+    _tool("search_class", "Show a class by name (a long class as its signature and method signatures).",
+          {"name": _STR, "path": _STR}, ["name"]),
+    _tool("search_method", "Show a function or method by name, optionally within a class or a file.",
+          {"name": _STR, "class_name": _STR, "path": _STR}, ["name"]),
+    _tool("search_code", "Find a literal code snippet, optionally in one file.", {"snippet": _STR, "path": _STR},
+          ["snippet"]),
+    _tool("find_callers", "Where a function or method is called.", {"name": _STR}, ["name"]),
+    _tool("read_code", "Read a file's lines with line numbers; without a range a long file is shown as an outline.",
+          {"path": _STR, "start_line": _INT, "end_line": _INT}, ["path"]),
+    _tool("repo_map", "A ranked map of the repository's files and definitions.",
+          {"focus": {"type": "array", "items": _STR}}),
+    _tool("localize", "The most suspicious functions, ranked from the failing tests' coverage.", {}),
+    _tool("run_tests", "Run some of the repository's tests at the base commit (node ids such as "
+          "tests/test_x.py::test_y) and see each outcome with its failure message.",
+          {"tests": {"type": "array", "items": _STR}}, ["tests"]),
+    _tool("state_plans", "Record 2-3 distinct root-cause hypotheses with their repair plans before patching.",
+          {"plans": {"type": "array", "items": {"type": "object", "properties": {
+              "hypothesis": _STR, "location": _STR, "repair": _STR}, "required": ["hypothesis", "repair"]}}},
+          ["plans"]),
+    _tool("propose_edit", "Propose a patch: SEARCH text copied exactly from a file and its REPLACE text. The patch "
+          "is applied in a scratch copy and gated (parse, failing tests, whole suite, verifier); you get the verdict.",
+          {"plan": {"type": "integer", "description": "the number of the plan this patch follows (1-based)"},
+           "edits": {"type": "array", "items": {"type": "object", "properties": {
+               "path": _STR, "search": _STR, "replace": _STR}, "required": ["path", "search", "replace"]}}},
+          ["edits"]),
+    _tool("verify", "Bounded verifier (CrossHair, ESBMC) on one function: crashes and contract violations. Without "
+          "`candidate` it checks the function at the base commit (a crash there may be the bug); with a candidate id "
+          "it gives that candidate's verifier verdict. Returns the verdict and a minimised counterexample (inputs, "
+          "failing line, message). Not a proof: the search is bounded.",
+          {"path": _STR, "function": {"type": "string", "description": "qualified name, e.g. parse or Class.method"},
+           "candidate": {"type": "string", "description": "a candidate id from propose_edit, e.g. model-2"}},
+          ["path", "function"]),
+    _tool("finish", "Stop: after a patch passed every gate, or when there is nothing better to try.",
+          {"summary": _STR}),
+]
+
+
+@dataclass
+class Plan:
+    number: int
+    hypothesis: str
+    location: str
+    repair: str
+    attempts: list[str] = field(default_factory=list)  # candidate ids proposed under this plan
+
+
+class Toolbox:
+    """The handlers behind SCHEMAS, over one base commit.
+
+    `gate` judges a Candidate and returns its GateVerdict (agent/fix/pipeline.py passes validation in
+    its worktree pool); `allowed_paths` are glob patterns a model may edit beyond the
+    localised files.
+    """
+
+    def __init__(
+        self,
+        retriever: api.Retriever,
+        localization: Localization | None,
+        gate: Callable[[Candidate], GateVerdict],
+        *,
+        allowed_paths: Sequence[str] = (),
+        map_tokens: int = 1024,
+        run_tests: Callable[[list[str]], str] | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.localization = localization
+        self.gate = gate
+        self.allowed_paths = list(allowed_paths)
+        self.map_tokens = map_tokens
+        self.run_tests = run_tests
+        self.plans: list[Plan] = []
+        self.candidates: dict[str, Candidate] = {}
+        self.verdicts: dict[str, GateVerdict] = {}
+        self._by_key: dict[str, str] = {}  # normalised patch key -> first candidate id with it
+        self.localised_files = {s.path for s in (localization.ranking if localization else [])}
+
+    # -- dispatch ------------------------------------------------------------------------
+
+    def call(self, name: str, arguments: dict[str, Any]) -> Observation:
+        handler = getattr(self, f"_tool_{name}", None)
+        if handler is None or not any(s["function"]["name"] == name for s in SCHEMAS):
+            known = ", ".join(s["function"]["name"] for s in SCHEMAS)
+            return Observation(f"There is no tool named {name!r}; the tools are: {known}.")
+        try:
+            observation = handler(**arguments)
+        except TypeError as error:  # wrong or missing arguments: tell the model which
+            return Observation(f"Bad arguments for {name}: {error}.")
+        except RetrievalError as error:
+            return Observation(str(error))
+        observation.text = head_tail(observation.text, OUTPUT_CHARS)
+        return observation
+
+    # -- reading -------------------------------------------------------------------------
+
+    def _tool_search(self, query: str, kind: str | None = None) -> Observation:
+        hits = self.retriever.search.search(query, kind=kind, limit=8)
+        if not hits:
+            return Observation(f"No results for {query!r}.")
+        lines = [f"{h.path}:{h.start_line}-{h.end_line} {h.kind} {h.symbol}  {h.signature}" for h in hits]
+        return Observation("\n".join(lines))
+
+    def _tool_search_class(self, name: str, path: str | None = None) -> Observation:
+        result = api.search_class_in_file(self.retriever, name, path) if path else api.search_class(self.retriever, name)
+        return Observation(result.render())
+
+    def _tool_search_method(self, name: str, class_name: str | None = None, path: str | None = None) -> Observation:
+        if class_name:
+            result = api.search_method_in_class(self.retriever, name, class_name)
+        elif path:
+            result = api.search_method_in_file(self.retriever, name, path)
+        else:
+            result = api.search_method(self.retriever, name)
+        return Observation(result.render())
+
+    def _tool_search_code(self, snippet: str, path: str | None = None) -> Observation:
+        result = api.search_code_in_file(self.retriever, snippet, path) if path else api.search_code(self.retriever, snippet)
+        return Observation(result.render())
+
+    def _tool_find_callers(self, name: str) -> Observation:
+        return Observation(api.find_callers(self.retriever, name).render())
+
+    def _tool_read_code(self, path: str, start_line: int | None = None, end_line: int | None = None) -> Observation:
+        if self.retriever.index.file(path) is None:
+            return Observation(f"{path} is not a file of the repository's index; use search or repo_map to find files.")
+        lines = self.retriever.lines(path)
+        if start_line is None and end_line is None and len(lines) > OUTLINE_OVER_LINES:
+            outline = [f"{s.start_line}-{s.end_line} {s.kind} {s.qualname}{s.signature and ' ' + s.signature}"
+                       for s in self.retriever.index.symbols_in(path)]
+            return Observation(f"{path} has {len(lines)} lines; its outline (read a range with start_line/end_line):\n"
+                               + "\n".join(outline))
+        first = max(1, start_line or 1)
+        last = min(len(lines), end_line or len(lines), first + READ_MAX_LINES - 1)
+        if first > len(lines):
+            return Observation(f"{path} has only {len(lines)} lines.")
+        body = "\n".join(f"{n:>5} {lines[n - 1]}" for n in range(first, last + 1))
+        more = f"\n[{len(lines) - last} more lines]" if last < len(lines) else ""
+        return Observation(f"{path}:{first}-{last}\n{body}{more}")
+
+    def _tool_repo_map(self, focus: Sequence[str] = ()) -> Observation:
+        return Observation(repo_map(self.retriever.index, tokens=self.map_tokens, focus_paths=tuple(focus)))
+
+    def _tool_run_tests(self, tests: Sequence[str]) -> Observation:
+        if self.run_tests is None:
+            return Observation("Running tests is not available in this run.")
+        wanted = [str(t) for t in tests or [] if str(t).strip()]
+        if not wanted:
+            return Observation("Name at least one test node id, e.g. tests/test_x.py::test_y.")
+        return Observation(self.run_tests(wanted[:MAX_TESTS_PER_RUN]))
+
+    def _tool_localize(self) -> Observation:
+        return Observation(suspects_text(self.localization, limit=10))
+
+    # -- planning and patching -----------------------------------------------------------
+
+    def _tool_state_plans(self, plans: Sequence[dict[str, Any]]) -> Observation:
+        if not plans:
+            return Observation("Give at least one plan.")
+        start = len(self.plans)
+        for offset, plan in enumerate(plans, 1):
+            if not isinstance(plan, dict):
+                return Observation("Each plan is an object with hypothesis, location and repair.")
+            self.plans.append(Plan(start + offset, str(plan.get("hypothesis", "")), str(plan.get("location", "")),
+                                   str(plan.get("repair", ""))))
+        numbers = ", ".join(str(p.number) for p in self.plans[start:])
+        return Observation(f"Recorded plan(s) {numbers}. Propose a patch for the most likely one with propose_edit "
+                           "(give its number as `plan`).")
+
+    def refused_path(self, path: str) -> str | None:
+        """Why a model may not edit `path`, or None when it may."""
+        allowed = any(fnmatch.fnmatch(path, pattern) for pattern in self.allowed_paths)
+        if allowed:
+            return None
+        if any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
+               for pattern in PROTECTED):
+            return f"{path} is a CI, build or secrets file; suture does not let a model edit it (see --allow-path)."
+        if self.localised_files and path not in self.localised_files and self.retriever.index.file(path) is not None:
+            return (f"{path} is outside the localised code (files the failing tests ran); "
+                    "suture does not let a model edit it unless --allow-path names it.")
+        return None
+
+    def _tool_propose_edit(self, edits: Sequence[dict[str, Any]], plan: int | None = None) -> Observation:
+        parsed: list[Edit] = []
+        for number, edit in enumerate(edits or [], 1):
+            if not isinstance(edit, dict) or not all(isinstance(edit.get(k), str) for k in ("path", "search", "replace")):
+                return Observation(f"Edit {number} needs string fields path, search and replace.")
+            refused = self.refused_path(edit["path"])
+            if refused:
+                return Observation(f"Edit {number} refused: {refused}")
+            parsed.append(Edit(edit["path"], edit["search"], edit["replace"]))
+        if not parsed:
+            return Observation("propose_edit needs at least one edit.")
+        candidate_id = f"model-{len(self.candidates) + 1}"
+        plan_obj = next((p for p in self.plans if p.number == plan), None)
+        candidate = Candidate(candidate_id, parsed, source="model",
+                              description=plan_obj.repair if plan_obj else "model patch",
+                              meta={"plan": plan_obj.number if plan_obj else None})
+        verdict = self.gate(candidate)
+        self.candidates[candidate_id] = candidate
+        self.verdicts[candidate_id] = verdict
+        if plan_obj is not None:
+            plan_obj.attempts.append(candidate_id)
+        earlier = self._by_key.get(verdict.normalized_key) if verdict.normalized_key else None
+        if verdict.normalized_key and earlier is None:
+            self._by_key[verdict.normalized_key] = candidate_id
+        repeat = earlier is not None and not self.verdicts[earlier].accepted
+        return Observation(verdict_text(candidate_id, verdict, earlier), verdict=verdict, repeats_rejected=repeat)
+
+    def _tool_verify(self, path: str, function: str, candidate: str | None = None) -> Observation:
+        from suture.agent.gates.verify_gate import FunctionCheck, check_base_function, check_text
+
+        name = f"{path}::{function}"
+        if candidate:
+            verdict = self.verdicts.get(candidate)
+            if verdict is None:
+                known = ", ".join(self.verdicts) or "none yet"
+                return Observation(f"There is no candidate {candidate!r}; proposed so far: {known}.")
+            checks = [c for c in ((verdict.verification or {}).get("functions") or []) if c.get("function") == name]
+            if not checks:
+                where = "it changes no such function" if verdict.stage == "verifier" else f"it stopped at the {verdict.stage} gate"
+                return Observation(f"{candidate} has no verifier verdict for {name}: {where}.")
+            fields = FunctionCheck.__dataclass_fields__
+            return Observation(check_text(FunctionCheck(**{k: v for k, v in checks[0].items() if k in fields}), candidate))
+        if self.retriever.index.file(path) is None:
+            return Observation(f"{path} is not a file of the repository's index; use search to find it.")
+        return Observation(check_text(check_base_function(self.retriever.index.root, path, function), "base commit"))
+
+    def _tool_finish(self, summary: str = "") -> Observation:
+        return Observation("Finished.", finished=True)
+
+
+def verdict_text(candidate_id: str, verdict: GateVerdict, same_as: str | None = None) -> str:
+    """What the model learns of a candidate's gates: enough to revise, not a whole log."""
+    if verdict.accepted:
+        return f"{candidate_id} PASSED every gate: {verdict.message}"
+    repeat = f" It is the same code as {same_as}, already rejected." if same_as else ""
+    edits = [r for r in verdict.edit_results if getattr(r, "status", None) is not None]
+    statuses = "; ".join(f"{r.path}: {r.status.value}{' - ' + r.message if r.message else ''}" for r in edits
+                         if r.status.value != "applied")
+    text = f"{candidate_id} REJECTED at the {verdict.stage} gate: {verdict.message}{repeat}"
+    if statuses:
+        text += f"\nEdit results: {statuses}"
+    return text
+
+
+def suspects_text(localization: Localization | None, limit: int = 10) -> str:
+    if localization is None or not localization.ranking:
+        return "No ranking: no failing test ran any of the repository's code."
+    rows = [f"{n}. {s.path}:{s.start_line}-{s.end_line} {s.symbol} (score {s.score:.2f})"
+            for n, s in enumerate(localization.ranking[:limit], 1)]
+    return "\n".join(rows)
+
+
+def call_key(name: str, arguments: dict[str, Any]) -> str:
+    """A stable identity for a tool call, for the loop breaker."""
+    return name + json.dumps(arguments, sort_keys=True, default=str)

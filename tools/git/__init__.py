@@ -1,0 +1,1 @@
+"""git and scratch checkouts: facts about the user's repository, private worktrees and their pool, diffs."""

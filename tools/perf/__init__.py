@@ -1,0 +1,1 @@
+"""Performance measurement: profiling, interleaved timing, instruction counts, the timing harness."""

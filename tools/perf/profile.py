@@ -1,0 +1,206 @@
+"""Where does a Python command spend its time? cProfile, mapped onto the repo's symbols.
+
+`profile` runs the command under cProfile in a fresh process (its own process group, killed
+at the time limit) and returns the loaded `pstats.Stats`. `hotspots` keeps the functions
+defined in files under the repo root, named as the SymbolIndex names them, best first.
+
+Definitions (all seconds are cProfile's, so they include its overhead):
+- own: the function's tottime plus the tottime of the comprehensions, generator expressions
+  and lambdas in its body (separate code objects to cProfile, but edits of this function).
+- self time: own time plus the own time of the builtins and C functions it calls directly
+  (pstats entries whose file is "~": `sorted`, `list.append`, `re.Pattern.sub`). That is
+  the time an edit of this function's body can remove; time in other Python functions is
+  theirs (they are listed themselves when they are in the repo). Calls of types
+  (`list(...)`, `dict(...)`) are not C functions to cProfile: their time counts as own.
+- share: the function's cumulative time over the total profiled time (the sum of every
+  entry's own time, i.e. the whole run).
+- c_share: the C part of its self time over its cumulative time. A function whose time is
+  nearly all inside C code (c_share > max_c_share) is as fast as rewriting its Python gets.
+Functions whose share or self time is under `min_share` of the total are dropped; the rest
+are ordered by self time.
+"""
+
+from __future__ import annotations
+
+import os
+import pstats
+import re
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from suture.retrieval.index import SymbolIndex
+from suture.retrieval.model import CLASS, Symbol
+from suture.tools.childenv import project_env
+from suture.tools.perf.timing import Runner, run_process
+
+# Runs a script or module under cProfile like `python -m cProfile -o OUT ...`, except that
+# the profiled program's exit status is kept (cProfile's own main swallows SystemExit, which
+# would make a failing command look like a good profile) and file names are absolute.
+_DRIVER = """\
+import cProfile, os, runpy, sys
+out, kind, target, *args = sys.argv[1:]
+if kind == "script":
+    target = os.path.abspath(target)
+    run = lambda: runpy.run_path(target, run_name="__main__")
+else:
+    run = lambda: runpy.run_module(target, run_name="__main__", alter_sys=True)
+if not getattr(sys.flags, "safe_path", False):  # -I / -P: python adds no directory, nor do we
+    sys.path[0] = os.path.dirname(target) if kind == "script" else os.getcwd()
+sys.argv = [target, *args]
+profiler = cProfile.Profile()
+try:
+    profiler.runcall(run)
+finally:
+    profiler.dump_stats(out)
+"""
+
+_PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
+_OPTIONS_WITH_VALUE = {"-W", "-X", "--check-hash-based-pycs"}
+
+
+class ProfileError(Exception):
+    """The command cannot be profiled; one sentence."""
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    path: str  # repo-relative path of the function's file
+    function: str  # qualname as the SymbolIndex names it ("Class.method", "outer.inner")
+    start_line: int
+    end_line: int
+    own_seconds: float  # tottime, its comprehensions' and lambdas' included
+    cumulative_seconds: float  # cumtime
+    share: float  # cumulative_seconds / total profiled seconds
+    c_share: float  # share of its cumulative time spent in builtins / C functions it calls
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
+    """cProfile `runner` (python [options] SCRIPT args | python [options] -m MODULE args)."""
+    interpreter, options, kind, target, args = _split_python(runner.argv)
+    env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
+    with tempfile.TemporaryDirectory(prefix="suture-profile-") as scratch:
+        out = Path(scratch) / "profile.pstats"
+        argv = [interpreter, *options, "-c", _DRIVER, str(out), kind, target, *args]
+        try:
+            _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit)
+        except subprocess.TimeoutExpired:
+            raise ProfileError(f"The profiled command ran longer than {time_limit:g} s and was stopped.") from None
+        except OSError as error:
+            raise ProfileError(f"The profiled command cannot be started: {error.strerror or error}.") from None
+        if code != 0:
+            last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+            raise ProfileError(f"The profiled command failed with exit code {code}" + (f": {last}" if last else "."))
+        if not out.is_file():
+            raise ProfileError("The profiled command wrote no profile (it replaced its own process).")
+        return pstats.Stats(str(out))
+
+
+def _split_python(argv: list[str]) -> tuple[str, list[str], str, str, list[str]]:
+    """(interpreter, its options, "script" | "module", script path or module name, arguments)."""
+    if not argv or not _PYTHON.match(Path(argv[0]).name):
+        shown = argv[0] if argv else "an empty command"
+        raise ProfileError(f"Only Python commands can be profiled (python SCRIPT or python -m MODULE), not {shown}.")
+    options: list[str] = []
+    rest = argv[1:]
+    while rest and rest[0].startswith("-") and rest[0] not in ("-m", "-c", "-"):
+        option = rest.pop(0)
+        options.append(option)
+        if option in _OPTIONS_WITH_VALUE and rest:
+            options.append(rest.pop(0))
+    if rest[:1] == ["-m"] and len(rest) >= 2:
+        return argv[0], options, "module", rest[1], rest[2:]
+    if rest and not rest[0].startswith("-"):
+        return argv[0], options, "script", rest[0], rest[1:]
+    raise ProfileError("Only a Python script or a -m module can be profiled, not python -c or standard input.")
+
+
+def hotspots(
+    stats: pstats.Stats | dict,
+    root: Path,
+    index: SymbolIndex,
+    *,
+    min_share: float = 0.01,
+    max_c_share: float = 0.9,
+    limit: int = 10,
+) -> list[Hotspot]:
+    """The repo's functions that take the most time, best (most self time) first."""
+    raw = stats.stats if isinstance(stats, pstats.Stats) else stats  # type: ignore[attr-defined]
+    total = sum(entry[2] for entry in raw.values())
+    if total <= 0:
+        return []
+    # Own time of each C function per calling function: callers map caller -> (cc, nc, tt, ct).
+    c_time: dict[tuple, float] = {}
+    for (filename, _, _), (_, _, _, _, callers) in raw.items():
+        if filename == "~":
+            for caller, edge in callers.items():
+                c_time[caller] = c_time.get(caller, 0.0) + edge[2]
+
+    real_root = os.path.realpath(root)
+    # symbol -> [own seconds, cumulative seconds, C seconds]
+    totals: dict[Symbol, list[float]] = {}
+    for key, (_, _, tottime, cumtime, _) in raw.items():
+        filename, line, name = key
+        if filename == "~" or name == "<module>":
+            continue
+        path = _relative(filename, real_root)
+        if path is None:
+            continue
+        # A comprehension, generator expression or lambda is its own code object (named
+        # "<listcomp>" etc.) but part of the enclosing function's body: its time is that
+        # function's own time (its cumulative time is already inside the function's).
+        anonymous = name.startswith("<")
+        symbol = _symbol_at(index, path, None if anonymous else name, line)
+        if symbol is None:
+            continue
+        row = totals.setdefault(symbol, [0.0, 0.0, 0.0])
+        row[0] += tottime
+        row[1] += 0.0 if anonymous else cumtime
+        row[2] += c_time.get(key, 0.0)
+
+    found: list[tuple[float, Hotspot]] = []
+    for symbol, (own, cumulative, c_seconds) in totals.items():
+        if cumulative <= 0:
+            continue
+        self_seconds = own + c_seconds
+        spot = Hotspot(
+            path=symbol.path,
+            function=symbol.qualname,
+            start_line=symbol.start_line,
+            end_line=symbol.end_line,
+            own_seconds=own,
+            cumulative_seconds=cumulative,
+            share=cumulative / total,
+            c_share=min(1.0, c_seconds / cumulative),
+        )
+        if spot.share < min_share or self_seconds / total < min_share or spot.c_share > max_c_share:
+            continue
+        found.append((self_seconds, spot))
+    found.sort(key=lambda item: (-item[0], item[1].path, item[1].start_line))
+    return [spot for _, spot in found[:limit]]
+
+
+def _relative(filename: str, real_root: str) -> str | None:
+    if not os.path.isabs(filename):
+        return None  # frozen modules and the like: not a file of the repo
+    real = os.path.realpath(filename)
+    if os.path.commonpath([real, real_root]) != real_root:
+        return None
+    return Path(os.path.relpath(real, real_root)).as_posix()
+
+
+def _symbol_at(index: SymbolIndex, path: str, name: str | None, line: int) -> Symbol | None:
+    """The innermost function or method (called `name`, unless None) whose lines hold `line`
+    (a code object's first line: for a decorated function its first decorator's line, which
+    is also where the index starts the symbol)."""
+    best = None
+    for symbol in index.symbols_in(path):
+        if symbol.kind == CLASS or (name is not None and symbol.name != name):
+            continue
+        if symbol.start_line <= line <= symbol.end_line and (best is None or symbol.start_line >= best.start_line):
+            best = symbol
+    return best

@@ -1,0 +1,1 @@
+"""Running a project's tests (warm pytest, plugins, its own Python) and spectrum-based fault localisation."""

@@ -1,0 +1,271 @@
+"""A warm pytest: one process loads pytest and its plugins once, then forks a child per run.
+
+Why: a candidate's gate runs a handful of tests, and most of a fresh `python -m pytest`'s
+wall time is start-up, not tests: the interpreter, pytest, and the plugins' imports (with
+hypothesis installed, 0.6 s of a 0.7 s run). A server that has already paid for those forks
+a child per run; the child chdirs into the tree, takes the run's environment and calls
+pytest.main. Nothing of the user's code is imported before the fork (the warm-up collects
+an empty directory), so each child sees the tree's files as they are now.
+
+What a forked run cannot reproduce: variables read only at interpreter start-up
+(PYTHONHASHSEED, PYTHONWARNINGS, ...; a server is kept per set of them), atexit handlers of
+the server, and `__main__` being this module. So callers use it where speed matters
+(candidate gates) and keep a fresh process for the runs whose verdict is final.
+
+Server side: `python -m suture.tools.testing.pytest_forkserver` reads one JSON request per line on
+stdin ({argv, cwd, env, output}) and answers {"pid": N} when the child starts and
+{"pid": N, "status": S} when it ends (S like Popen.returncode: negative for a signal).
+End of stdin ends the server. Client side: `lease(python, env)` lends a server for one run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Variables that only matter when an interpreter starts: a server serves runs that agree on them.
+_STARTUP_PREFIX = "PYTHON"
+_PER_RUN = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+READY_TIMEOUT = 60.0
+
+
+# -- server --------------------------------------------------------------------------------
+
+
+def _warm_up() -> None:
+    """Import pytest, its built-in plugins and every installed plugin's configure-time imports."""
+    import pytest
+
+    empty = tempfile.mkdtemp(prefix="suture-warm-")
+    os.environ.pop("PYTEST_ADDOPTS", None)
+    saved = os.dup(1), os.dup(2)
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    try:
+        pytest.main(["-q", "-p", "no:cacheprovider", "--collect-only", f"--rootdir={empty}", f"--confcutdir={empty}", empty])
+    except BaseException:  # a broken plugin is the child's problem to report, not the server's
+        pass
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
+        os.rmdir(empty)
+
+
+def _child(request: dict) -> None:
+    """Runs in the forked child: become the run's own session, then pytest.main. Never returns."""
+    status = 70
+    try:
+        os.setsid()
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGALRM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        out = os.open(request["output"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        os.close(null)
+        os.close(out)
+        cwd = request["cwd"]
+        os.chdir(cwd)
+        env = request["env"]
+        os.environ.clear()
+        os.environ.update(env)
+        sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
+        # As `python -m pytest` would have it: the current directory first, then PYTHONPATH.
+        extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[:] = [cwd, *extra, *sys.path[1:]]
+        import pytest
+
+        sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *request["argv"]]
+        status = int(pytest.main(request["argv"]))
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+def serve() -> None:
+    _warm_up()
+    if threading.active_count() > 1:  # forking with other threads alive is unsafe: refuse to serve
+        print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
+        return
+    print(json.dumps({"ready": os.getpid()}), flush=True)
+    for line in sys.stdin:
+        request = json.loads(line)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        print(json.dumps({"pid": pid}), flush=True)
+        _, wait_status = os.waitpid(pid, 0)
+        print(json.dumps({"pid": pid, "status": os.waitstatus_to_exitcode(wait_status)}), flush=True)
+
+
+# -- client --------------------------------------------------------------------------------
+
+
+class ServerGone(Exception):
+    """The server died or refused; the caller runs the tests in a fresh process instead."""
+
+
+class WarmRun:
+    """A run in a forked child, with the part of subprocess.Popen's interface the runner uses."""
+
+    def __init__(self, server: _Server, pid: int) -> None:
+        self.server, self.pid, self.returncode = server, pid, None
+
+    def poll(self) -> int | None:
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            try:
+                reply = self.server.read(timeout)
+            except ServerGone:  # killed with the child (a pool closing): the run ends as killed
+                reply = {"status": -signal.SIGKILL}
+            if reply is None:
+                raise subprocess.TimeoutExpired("pytest (warm)", timeout or 0)
+            self.returncode = int(reply.get("status", -signal.SIGKILL))
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+class _Server:
+    def __init__(self, python: str, env: dict[str, str], script: str | None = None) -> None:
+        self.busy = False
+        self.proc = subprocess.Popen(
+            [python, script] if script else [python, "-m", "suture.tools.testing.pytest_forkserver"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, cwd=tempfile.gettempdir(), start_new_session=True,
+        )
+        self._buffer = b""
+        reply = self.read(READY_TIMEOUT)
+        if not reply or "ready" not in reply:
+            self.close()
+            raise ServerGone(str((reply or {}).get("refused", "the warm pytest did not start")))
+
+    def read(self, timeout: float | None) -> dict | None:
+        """The next reply; None when `timeout` passes first. ServerGone when the server ended."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                return None
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise ServerGone("the warm pytest server ended")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def start(self, argv: list[str], cwd: str, env: dict[str, str], output: str) -> WarmRun:
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "output": output}) + "\n"
+        try:
+            self.proc.stdin.write(request.encode())
+            self.proc.stdin.flush()
+            reply = self.read(READY_TIMEOUT)
+        except (OSError, ValueError, ServerGone) as error:
+            self.close()
+            raise ServerGone(str(error)) from None
+        if not reply or "pid" not in reply:
+            self.close()
+            raise ServerGone("the warm pytest server did not start the run")
+        return WarmRun(self, int(reply["pid"]))
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(2)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+_lock = threading.Lock()
+_servers: dict[tuple, list[_Server]] = {}
+
+
+def _key(python: str, env: dict[str, str], keep: tuple[str, ...]) -> tuple:
+    startup = sorted((k, v) for k, v in env.items() if k.startswith(_STARTUP_PREFIX) and k not in _PER_RUN)
+    return (python, tuple(startup), tuple((k, env.get(k, "")) for k in keep))
+
+
+@contextmanager
+def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: str | None = None) -> Iterator[_Server]:
+    """A warm server for `python` and this environment's start-up variables, for one run.
+
+    `keep` names variables the server itself must carry from the start (e.g. a token by which
+    its owner later finds and kills every process of a pool). Raises ServerGone when no server
+    could be started. `script`: this module's file to run (by path) under an interpreter that
+    cannot import suture (tools/testing/pytest_shim.py).
+    """
+    key = _key(python, env, keep)
+    with _lock:
+        free = [s for s in _servers.get(key, []) if not s.busy and s.alive]
+        server = free[0] if free else None
+        if server is not None:
+            server.busy = True
+    if server is None:
+        start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
+        server = _Server(python, start_env, script)
+        server.busy = True
+        with _lock:
+            _servers.setdefault(key, []).append(server)
+    try:
+        yield server
+    finally:
+        with _lock:
+            server.busy = False
+            if not server.alive:
+                _servers[key].remove(server)
+
+
+def close_all() -> None:
+    """End every warm server (their running children are the callers' to kill)."""
+    with _lock:
+        servers = [s for group in _servers.values() for s in group]
+        _servers.clear()
+    for server in servers:
+        server.close()
+
+
+atexit.register(close_all)
+
+
+if __name__ == "__main__":
+    serve()

@@ -1,0 +1,1 @@
+"""The bounded verifier: one interface over CrossHair, Hypothesis and ESBMC, counterexamples, harnesses."""
