@@ -262,26 +262,8 @@ class SymbolIndex:
         cache = _Cache(Path(cache_dir) if cache_dir is not None else root / ".suture" / "index") if use_cache else None
         old_rows, old_pack = cache.load() if cache else ({}, None)
 
-        rows: dict[str, Row] = {}
+        rows, to_parse, dirty = _reusable_rows(root, listing.files, old_rows, stats, max_file_bytes)
         blobs: dict[str, tuple[bytes, bytes]] = {}
-        to_parse: list[SourceFile] = []
-        dirty = False
-        for source in listing.files:
-            row = old_rows.get(source.path)
-            if row is not None and row[0] == source.language and row[2] == source.size:
-                if row[3] == source.mtime_ns:
-                    rows[source.path] = row
-                    continue
-                # Same size, new mtime: compare contents before paying for a parse.
-                data, reason = read_source(root, source.path, max_file_bytes)
-                if data is None:
-                    stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
-                    continue
-                if content_hash(data) == row[1]:
-                    rows[source.path] = row[:3] + (source.mtime_ns,) + row[4:]
-                    dirty = True
-                    continue
-            to_parse.append(source)
         stats.reused = len(rows)
         current = {source.path for source in listing.files}
         stats.removed = sum(1 for path in old_rows if path not in current)
@@ -500,3 +482,30 @@ def _checked_root(root: str | os.PathLike[str]) -> Path:
     if not path.is_dir():
         raise RetrievalError(f"The path {path} is not a directory.")
     return path.resolve()
+
+
+def _reusable_rows(
+    root: Path, files: list[SourceFile], old_rows: dict[str, Row], stats: IndexStats, max_file_bytes: int
+) -> tuple[dict[str, Row], list[SourceFile], bool]:
+    """(rows reused from the cache, files to parse, whether a reused row changed): a file keeps its
+    row when its language, size and mtime match, or when only the mtime moved and the content did not."""
+    rows: dict[str, Row] = {}
+    to_parse: list[SourceFile] = []
+    dirty = False
+    for source in files:
+        row = old_rows.get(source.path)
+        if row is not None and row[0] == source.language and row[2] == source.size:
+            if row[3] == source.mtime_ns:
+                rows[source.path] = row
+                continue
+            # Same size, new mtime: compare contents before paying for a parse.
+            data, reason = read_source(root, source.path, max_file_bytes)
+            if data is None:
+                stats.skipped[reason] = stats.skipped.get(reason, 0) + 1
+                continue
+            if content_hash(data) == row[1]:
+                rows[source.path] = row[:3] + (source.mtime_ns,) + row[4:]
+                dirty = True
+                continue
+        to_parse.append(source)
+    return rows, to_parse, dirty

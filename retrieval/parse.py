@@ -314,8 +314,14 @@ def parse_tuples(language: str, source: bytes) -> tuple[list[SymbolTuple], list[
     tree = get_parser(language).parse(source)
     root = tree.root_node
     captures = QueryCursor(_query(language)).captures(root)
-    is_python = language == "python"
+    symbols, bounds, scopes = _symbols(language, source, captures)
+    references = _references(source, captures, bounds, scopes)
+    return symbols, references, _count_errors(language, root), line_count(source)
 
+
+def _symbols(language: str, source: bytes, captures: dict) -> tuple[list[SymbolTuple], list[int], list[str]]:
+    """The definitions as symbol rows, and the scope segmentation references are placed in:
+    bounds[i] starts a stretch of the file whose innermost symbol is scopes[i]."""
     # Definitions in document order; the stack holds (end_byte, qualname, kind).
     definitions: list[tuple[int, str, Node]] = []
     for tag in ("class", "function", "method", "container"):
@@ -325,8 +331,6 @@ def parse_tuples(language: str, source: bytes) -> tuple[list[SymbolTuple], list[
 
     symbols: list[SymbolTuple] = []
     stack: list[tuple[int, str, str]] = []
-    # Scope segmentation for references: bounds[i] starts a stretch whose
-    # innermost symbol is scopes[i].
     bounds: list[int] = [0]
     scopes: list[str] = [""]
 
@@ -350,35 +354,15 @@ def parse_tuples(language: str, source: bytes) -> tuple[list[SymbolTuple], list[
             continue
         name = _text(source, name_node.start_byte, name_node.end_byte)
         parent = stack[-1] if stack else None
-        parent_class = None
-        if tag == "class":
-            kind = CLASS
-        elif parent is not None and parent[2] in _CLASS_LIKE:
-            kind, parent_class = METHOD, parent[1]
-        elif language == "go" and tag == "method":
-            receiver = _go_receiver(node, source)
-            kind, parent_class = (METHOD, receiver) if receiver else (FUNCTION, None)
-        else:
-            kind = FUNCTION
+        kind, parent_class = _kind(tag, parent, node, language, source)
         if parent_class is not None and parent is None:  # Go: method outside its type
             qualname = f"{parent_class}.{name}"
         else:
             qualname = f"{parent[1]}.{name}" if parent else name
-
         anchor = node
         while anchor.parent is not None and anchor.parent.type in _WRAPPERS:
             anchor = anchor.parent
-        if is_python:
-            body = node.child_by_field_name("body")
-            signature = _collapse(_python_header(node, body, source))
-            docstring = _python_docstring(body, source)
-        else:
-            # Go: "type S struct" reads better than the bare type_spec "S struct".
-            header_start = anchor.start_byte if anchor.type == "type_declaration" else node.start_byte
-            signature = _collapse(_text(source, header_start, _brace_header_end(node, source)).rstrip("{; \n"))
-            if name not in signature:  # C `typedef struct {...} T`: the name follows the body
-                signature = f"{signature} {name}"
-            docstring = _leading_comment(anchor, source)
+        signature, docstring = _header(node, anchor, name, language, source)
         symbols.append(
             (
                 name,
@@ -396,7 +380,36 @@ def parse_tuples(language: str, source: bytes) -> tuple[list[SymbolTuple], list[
         bounds.append(start)
         scopes.append(qualname)
     close_until(len(source) + 1)
+    return symbols, bounds, scopes
 
+
+def _kind(tag: str, parent: tuple[int, str, str] | None, node: Node, language: str, source: bytes) -> tuple[str, str | None]:
+    """(kind, the class it belongs to) of one definition."""
+    if tag == "class":
+        return CLASS, None
+    if parent is not None and parent[2] in _CLASS_LIKE:
+        return METHOD, parent[1]
+    if language == "go" and tag == "method":
+        receiver = _go_receiver(node, source)
+        return (METHOD, receiver) if receiver else (FUNCTION, None)
+    return FUNCTION, None
+
+
+def _header(node: Node, anchor: Node, name: str, language: str, source: bytes) -> tuple[str, str]:
+    """(signature, docstring or leading comment) of one definition."""
+    if language == "python":
+        body = node.child_by_field_name("body")
+        return _collapse(_python_header(node, body, source)), _python_docstring(body, source)
+    # Go: "type S struct" reads better than the bare type_spec "S struct".
+    header_start = anchor.start_byte if anchor.type == "type_declaration" else node.start_byte
+    signature = _collapse(_text(source, header_start, _brace_header_end(node, source)).rstrip("{; \n"))
+    if name not in signature:  # C `typedef struct {...} T`: the name follows the body
+        signature = f"{signature} {name}"
+    return signature, _leading_comment(anchor, source)
+
+
+def _references(source: bytes, captures: dict, bounds: list[int], scopes: list[str]) -> list[ReferenceTuple]:
+    """Calls, attribute reads and imports, each with the innermost symbol holding it, by line."""
     references: list[ReferenceTuple] = []
     names: dict[bytes, str] = {}  # decode each distinct identifier once
 
@@ -427,8 +440,7 @@ def parse_tuples(language: str, source: bytes) -> tuple[list[SymbolTuple], list[
         for name, module in _python_imports(node, source):
             references.append((name, IMPORT, line, scope, module))
     references.sort(key=itemgetter(2))  # by line
-
-    return symbols, references, _count_errors(language, root), line_count(source)
+    return references
 
 
 def parse_source(path: str, language: str, source: bytes) -> tuple[list[Symbol], list[Reference], int, int]:

@@ -438,98 +438,119 @@ def _rank(
     read_text: Callable[[str], str] = lambda path: "",
     messages: dict[str, str] | None = None,
 ) -> list[Suspect]:
-    scopes: dict[str, _Scope] = {}
+    ranker = _Ranker(spectra, symbols_of, read_text)
+    ranker.add_line_scores(line_scores)
+    asks_repr = ranker.add_failure_evidence(frames, failing, messages or {})
+    ranker.penalise_reprs_run_by_the_report(asks_repr)
+    return ranker.ranking()
 
-    def scope(path: str) -> _Scope:
-        if path not in scopes:
-            last = max((line for (p, line) in spectra.lines if p == path), default=1)
-            scopes[path] = _Scope(path, symbols_of(path), last, read_text(path))
-        return scopes[path]
 
-    units: dict[tuple[str, str], _Unit] = {}
+class _Ranker:
+    """Line scores lifted to the innermost symbol holding each line, then moved by the evidence
+    of the failures themselves (tracebacks, names on the failing line, pytest's reprs)."""
 
-    def unit_at(path: str, line: int, import_time: bool) -> _Unit:
-        owner = scope(path).owner(line, import_time)
-        unit = _Unit(path, owner)
-        return units.setdefault(unit.key(), unit)
+    def __init__(self, spectra: Spectra, symbols_of: Callable[[str], list[Symbol]], read_text: Callable[[str], str]):
+        self.spectra, self.symbols_of, self.read_text = spectra, symbols_of, read_text
+        self.scopes: dict[str, _Scope] = {}
+        self.units: dict[tuple[str, str], _Unit] = {}
 
-    for (path, line), score in line_scores.items():
-        imported = (path, line) in spectra.import_lines
-        unit = unit_at(path, line, imported)
-        unit.scores.append(score)
-        unit.import_only = unit.import_only and imported
-    scored_paths = {path for path, _ in line_scores}
-    for path, line in spectra.lines:
-        if path not in scored_paths:
-            continue
-        key = scope(path).owner(line, (path, line) in spectra.import_lines)
-        found = units.get((path, key.qualname if key else MODULE))
-        if found is not None:
-            found.executed += 1
+    def scope(self, path: str) -> _Scope:
+        if path not in self.scopes:
+            last = max((line for (p, line) in self.spectra.lines if p == path), default=1)
+            self.scopes[path] = _Scope(path, self.symbols_of(path), last, self.read_text(path))
+        return self.scopes[path]
 
-    # Evidence from each failing test's failure, weighted 1 / len(failing) so many tests do not
-    # outweigh the spectra.
-    weight = 1 / max(1, len(failing))
-    messages = messages or {}
-    asks_repr: set[str] = set()  # failing tests whose own code asks for a repr
-    for nodeid in failing:
-        test_frames = list(frames.get(nodeid, ()))
-        none_used = _none_used(messages.get(nodeid, ""))
-        inside = [f for f in test_frames if not _outside(f.path)]
+    def unit_at(self, path: str, line: int, import_time: bool) -> _Unit:
+        unit = _Unit(path, self.scope(path).owner(line, import_time))
+        return self.units.setdefault(unit.key(), unit)
+
+    def add_line_scores(self, line_scores: dict[Line, float]) -> None:
+        spectra = self.spectra
+        for (path, line), score in line_scores.items():
+            imported = (path, line) in spectra.import_lines
+            unit = self.unit_at(path, line, imported)
+            unit.scores.append(score)
+            unit.import_only = unit.import_only and imported
+        scored_paths = {path for path, _ in line_scores}
+        for path, line in spectra.lines:
+            if path not in scored_paths:
+                continue
+            key = self.scope(path).owner(line, (path, line) in spectra.import_lines)
+            found = self.units.get((path, key.qualname if key else MODULE))
+            if found is not None:
+                found.executed += 1
+
+    def add_failure_evidence(self, frames: dict[str, list[Any]], failing: list[str], messages: dict[str, str]) -> set[str]:
+        """Boosts from each failing test's failure, weighted 1 / len(failing) so many tests do not
+        outweigh the spectra; returns the failing tests whose own code asks for a repr."""
+        weight = 1 / max(1, len(failing))
+        asks_repr: set[str] = set()
+        for nodeid in failing:
+            test_frames = list(frames.get(nodeid, ()))
+            none_used = _none_used(messages.get(nodeid, ""))
+            self._boost_frames([f for f in test_frames if not _outside(f.path)], none_used, weight)
+            in_tree = [f for f in test_frames if not f.path.startswith("/") and not Path(f.path).is_absolute()]
+            if in_tree:
+                # The None came from something named on the line that used it: a call, a property.
+                crash = in_tree[-1]
+                # pytest's report names what the failing line evaluated ("where None = obj.median").
+                named = _identifiers(_line(self.read_text, crash.path, crash.line)) | _identifiers(
+                    messages.get(nodeid, "")[:MESSAGE_CHARS]
+                )
+                lift = NONE_SOURCE_BOOST if none_used else NAMED_ON_FAILING_LINE_BOOST
+                for unit in self.units.values():
+                    if unit.scores and unit.symbol is not None and unit.symbol.name in named:
+                        unit.boost += lift * weight
+            if any(hint in _test_source(nodeid, test_frames, self.scope, self.read_text) for hint in _REPR_HINTS):
+                asks_repr.add(nodeid)
+        self.units = {k: u for k, u in self.units.items() if u.scores}
+        return asks_repr
+
+    def _boost_frames(self, inside: list[Any], none_used: bool, weight: float) -> None:
         lifts: dict[tuple[str, str], float] = {}  # a recursive function counts once per test
         for depth, frame in enumerate(reversed(inside)):
-            key = unit_at(frame.path, frame.line, False).key()
+            key = self.unit_at(frame.path, frame.line, False).key()
             # Where a None blew up is where it was used, not (usually) where it was made.
             innermost = depth == 0 and not none_used
             lifts[key] = max(lifts.get(key, 0.0), INNERMOST_BOOST if innermost else OUTER_FRAME_BOOST)
         for key, lift in lifts.items():
-            unit = units.get(key)
+            unit = self.units.get(key)
             if unit is not None and unit.scores:
                 unit.boost += lift * weight
-        in_tree = [f for f in test_frames if not f.path.startswith("/") and not Path(f.path).is_absolute()]
-        source = _test_source(nodeid, test_frames, scope, read_text)
-        if in_tree:
-            # The None came from something named on the line that used it: a call, a property.
-            crash = in_tree[-1]
-            # pytest's report names what the failing line evaluated ("where None = obj.median").
-            named = _identifiers(_line(read_text, crash.path, crash.line)) | _identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
-            lift = NONE_SOURCE_BOOST if none_used else NAMED_ON_FAILING_LINE_BOOST
-            for unit in units.values():
-                if unit.scores and unit.symbol is not None and unit.symbol.name in named:
-                    unit.boost += lift * weight
-        if any(hint in source for hint in _REPR_HINTS):
-            asks_repr.add(nodeid)
-    units = {k: u for k, u in units.items() if u.scores}
-    # pytest renders a failed assert's operands with repr(): a __repr__ run by failing tests none of
-    # which asks for a repr was most likely run by the report, not by the test.
-    reprs = {k: u for k, u in units.items() if u.symbol is not None and u.symbol.name == "__repr__"}
-    if reprs:
+
+    def penalise_reprs_run_by_the_report(self, asks_repr: set[str]) -> None:
+        """pytest renders a failed assert's operands with repr(): a __repr__ run by failing tests none
+        of which asks for a repr was most likely run by the report, not by the test."""
+        reprs = {k: u for k, u in self.units.items() if u.symbol is not None and u.symbol.name == "__repr__"}
+        if not reprs:
+            return
         ran_by: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for (path, line), tests in spectra.lines.items():
+        for (path, line), tests in self.spectra.lines.items():
             if path in {k[0] for k in reprs}:
-                owner = scope(path).owner(line, False)
+                owner = self.scope(path).owner(line, False)
                 if owner is not None and (path, owner.qualname) in reprs:
                     ran_by[(path, owner.qualname)] |= tests
         for key, unit in reprs.items():
             if not (ran_by[key] & asks_repr):
                 unit.boost -= REPORT_ONLY_PENALTY
 
-    def order(unit: _Unit) -> tuple:
-        best = max(unit.scores) * max(0.0, 1 + unit.boost)
-        mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
-        # Import-time evidence (module and class bodies) only ranks below executed code of equal score.
-        return (best, not unit.import_only, mean)
+    def ranking(self) -> list[Suspect]:
+        def order(unit: _Unit) -> tuple:
+            best = max(unit.scores) * max(0.0, 1 + unit.boost)
+            mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
+            # Import-time evidence (module and class bodies) only ranks below executed code of equal score.
+            return (best, not unit.import_only, mean)
 
-    ordered = sorted(units.values(), key=order, reverse=True)
-    scores = _display_scores([order(u) for u in ordered])
-    ranking = []
-    for unit, score in zip(ordered, scores):
-        symbol = unit.symbol
-        if symbol is None:
-            ranking.append(Suspect(unit.path, MODULE, 1, scope(unit.path).line_count, score, "module"))
-        else:
-            ranking.append(Suspect(unit.path, symbol.qualname, symbol.start_line, symbol.end_line, score, symbol.kind))
-    return ranking
+        ordered = sorted(self.units.values(), key=order, reverse=True)
+        scores = _display_scores([order(u) for u in ordered])
+        ranking = []
+        for unit, score in zip(ordered, scores):
+            symbol = unit.symbol
+            if symbol is None:
+                ranking.append(Suspect(unit.path, MODULE, 1, self.scope(unit.path).line_count, score, "module"))
+            else:
+                ranking.append(Suspect(unit.path, symbol.qualname, symbol.start_line, symbol.end_line, score, symbol.kind))
+        return ranking
 
 
 _NONE_USED = re.compile(r"'NoneType'|\bassert None\b|where None = |\bNone is not\b|\bis None\b")

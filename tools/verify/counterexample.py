@@ -168,6 +168,18 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
     else:
         call_args = ", ".join(_call_arg(p) for p in inputs)
     call = f"_module.{func}({call_args})"
+    lines += _checks(kind, call, inputs, result)
+    text = "\n".join(lines) + "\n"
+    ast.parse(text)  # the file must be valid Python before anyone sees it
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(text, encoding="utf-8")
+    return dest
+
+
+def _checks(kind: str, call: str, inputs: dict[str, str], result: ReplayResult) -> list[str]:
+    """The test body's call and what it asserts: the base's behaviour (equivalence), the false
+    postcondition (contracts), or only the call (an undocumented exception fails it)."""
+    lines: list[str] = []
     if kind == "equivalence":
         if result.expected_exception:
             exc_module, _, exc_name = result.expected_exception.rpartition(".")
@@ -191,11 +203,7 @@ def write_pytest_test(target: Any, inputs: dict[str, str], result: ReplayResult,
         lines.append(f"    assert eval({result.condition!r}, scope), {('postcondition ' + result.condition)!r}")
     else:
         lines.append(f"    {call}  # {_one_line(result.message)[:100]}")
-    text = "\n".join(lines) + "\n"
-    ast.parse(text)  # the file must be valid Python before anyone sees it
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
-    return dest
+    return lines
 
 
 def _one_line(text: str) -> str:
