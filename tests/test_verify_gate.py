@@ -10,7 +10,8 @@ from pathlib import Path
 
 from suture.agent.gates import verify_gate
 from suture.agent.gates.validate import GateVerdict
-from suture.agent.gates.verify_gate import GateVerifier, verification_report
+from suture.agent.gates.verify_gate import GateVerifier
+from suture.agent.gates.verify_report import verification_report
 
 # inflection's camelize with its if negated (a seeded fault): on ('', False) the buggy base
 # upper-cases '' and the true fix reaches string[0], as the original library does; the

@@ -33,7 +33,8 @@ from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_plann
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.propose.rules import RuleCandidate, generate_candidates
 from suture.agent.gates.validate import Candidate, GateVerdict, validate
-from suture.agent.gates.verify_gate import GateVerifier, verification_report, verification_sentence
+from suture.agent.gates.verify_gate import GateVerifier
+from suture.agent.gates.verify_report import verification_report, verification_sentence
 from suture.tools.git import gitstate
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
 from suture.tools.testing.testrun import TestRunError, run_tests

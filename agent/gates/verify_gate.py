@@ -40,24 +40,25 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture.retrieval.files import source_encoding
 from suture.retrieval.model import Symbol
 from suture.tools.verify.arg_types import annotations_for, collect_calls, insert_annotations
-from suture.tools.verify.counterexample import ReplayResult, replay, write_pytest_test
+from suture.agent.gates.verify_report import FunctionCheck, counterexample_text
+from suture.tools.verify.confirm import counterexample_test, fails_under_pytest
+from suture.tools.verify.counterexample import ReplayResult, replay
 from suture.tools.verify.verifier import Counterexample, Target, Verdict, find_function, import_root, run_bounded, verify
 
 __all__ = [
     "DEFAULT_CANDIDATE_SECONDS",
     "DEFAULT_FUNCTION_SECONDS",
-    "FunctionCheck",
+    "FunctionCheck",  # the record lives in verify_report, beside its texts
     "GateVerifier",
+    "check_base_function",
     "summarize",
 ]
 
@@ -75,30 +76,6 @@ TEST_FILE_SECONDS = 30.0  # the confirming pytest run of a counterexample test
 # Verdict names, weakest first: a candidate's verdict is its weakest function's.
 _STRENGTH = {"error": 0, "unsupported": 1, "not_run": 1, "counterexample_in_base": 2,
              "no_counterexample_within_bound": 3, "exhausted": 4}
-
-
-@dataclass
-class FunctionCheck:
-    """What the gate established for one changed function (the report's `verification` entry)."""
-
-    function: str  # "path::qualname"
-    verdict: str  # a tools.verifier verdict, or "not_run"
-    backend: str = ""
-    bound: int | None = None
-    bound_kind: str = ""
-    iterations: int | None = None
-    seconds: float = 0.0
-    message: str = ""
-    introduced: bool | None = None  # for a counterexample: True new with the patch, False the base fails alike
-    counterexample: dict[str, Any] | None = None
-    test_file: str | None = None  # the counterexample as a pytest file (the run's copy)
-    install_as: str | None = None  # where that file runs from, relative to the repository
-    failing_line: str = ""  # the source text at the counterexample's location
-    inferred_types: dict[str, str] = field(default_factory=dict)
-    artefacts: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, [], {}, "") or k in ("verdict", "function")}
 
 
 class GateVerifier:
@@ -301,10 +278,10 @@ class GateVerifier:
         check.counterexample = cx.to_dict()
         check.failing_line = _source_line(target.root, cx.location)
         try:
-            text, install_as = _test_text(target, cx.inputs, result)
+            text, install_as = counterexample_test(target, cx.inputs, result)
         except (ValueError, OSError, SyntaxError) as error:
             return _artefact(check, f"the counterexample could not be written as a test ({error})", started)
-        failed, why = _fails_under_pytest(target.root, install_as, text)
+        failed, why = fails_under_pytest(target.root, install_as, text, TEST_FILE_SECONDS)
         if not failed:
             return _artefact(check, f"its pytest file does not fail on the candidate ({why})", started)
         check.install_as = install_as
@@ -427,25 +404,6 @@ def summarize(checks: list[FunctionCheck], seconds: float) -> tuple[str, str, di
     return weakest.verdict, "; ".join(lines), data
 
 
-def counterexample_text(check: FunctionCheck) -> str:
-    """ESBMC-AI's feedback structure without the whole file: inputs, failing line, message, test."""
-    return f"{check.function}: " + "; ".join(_counterexample_parts(check))
-
-
-def _counterexample_parts(check: FunctionCheck) -> list[str]:
-    cx = check.counterexample or {}
-    inputs = ", ".join(f"{k}={v}" for k, v in (cx.get("inputs") or {}).items())
-    function = check.function.split("::", 1)[-1]
-    parts = [f"{function}({inputs}) fails: {check.message or cx.get('message', '')}"]
-    location = cx.get("location") or ""
-    if location:
-        parts.append(f"failing line {location}" + (f": {check.failing_line}" if check.failing_line else ""))
-    parts.append(f"found by {check.backend}" + (f" within {check.bound} {check.bound_kind}" if check.bound else ""))
-    if check.install_as:
-        parts.append(f"regression test: {check.install_as}" + (f" (kept at {check.test_file})" if check.test_file else ""))
-    return parts
-
-
 def _source_line(root: Path, location: str) -> str:
     """The stripped text of `path:line` under `root`, "" when it cannot be read."""
     path, _, line = location.rpartition(":")
@@ -535,108 +493,6 @@ def _safe(label: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", label)[:80] or "candidate"
 
 
-# -- counterexample tests ------------------------------------------------------------------------
-
-
-def _test_text(target: Target, inputs: dict[str, str], result: ReplayResult) -> tuple[str, str]:
-    """(the pytest file's text, its path relative to the repository: next to the import root)."""
-    root = import_root(target.file)
-    stem = re.sub(r"\W+", "_", target.function).strip("_")
-    dest = root / f"test_suture_counterexample_{stem}.py"
-    note = f"{target.path}::{target.function}"
-    try:
-        write_pytest_test(target, inputs, result, dest, kind="contracts", note=note)
-        text = dest.read_text(encoding="utf-8")
-    finally:
-        dest.unlink(missing_ok=True)
-    return text, dest.relative_to(target.root.resolve()).as_posix()
-
-
-def _fails_under_pytest(root: Path, install_as: str, text: str) -> tuple[bool, str]:
-    """Run the counterexample test in the candidate's tree: it must fail (and not for a collection error)."""
-    dest = root / install_as
-    if dest.exists():
-        return False, f"{install_as} already exists in the repository"
-    dest.write_text(text, encoding="utf-8")
-    try:
-        done = run_bounded([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", install_as],
-                           cwd=root, time_limit=TEST_FILE_SECONDS, memory_limit=None)  # the project's own pytest
-    finally:
-        dest.unlink(missing_ok=True)
-        cache = dest.parent / "__pycache__"
-        for compiled in cache.glob(f"{dest.stem}.*.pyc"):
-            compiled.unlink(missing_ok=True)
-    if done.timed_out:
-        return False, f"pytest did not finish within {TEST_FILE_SECONDS:g} s"
-    # Exit 1: tests ran and failed. 2-4 would be an interrupted run or a collection/usage error.
-    if done.returncode == 1 and " failed" in done.stdout:
-        return True, ""
-    tail = (done.stdout.strip().splitlines() or [f"exit {done.returncode}"])[-1]
-    return False, f"pytest says: {tail}"
-
-
-# -- the fix report --------------------------------------------------------------------------------
-
-
-def verification_report(chosen: Any, verdicts: list[Any], *, enabled: bool = True) -> dict[str, Any]:
-    """The `verification` field of a fix report: the chosen patch's verdict per changed function,
-    and the counterexample tests of the candidates the verifier rejected (regression evidence)."""
-    evidence = []
-    for verdict in verdicts:
-        data = getattr(verdict, "verification", None) or {}
-        if verdict.verifier != "counterexample" or verdict.duplicate_of:
-            continue
-        for check in data.get("functions", []):
-            if check.get("verdict") == "counterexample" and check.get("introduced"):
-                evidence.append({"candidate": verdict.candidate_id, "function": check["function"],
-                                 "test_file": check.get("test_file"), "install_as": check.get("install_as"),
-                                 "inputs": (check.get("counterexample") or {}).get("inputs"),
-                                 "message": check.get("message", "")})
-    if not enabled:
-        return {"verdict": "not_run", "reason": "the bounded verifier was switched off for this run",
-                "regression_tests": evidence}
-    if chosen is None:
-        return {"verdict": "not_run", "reason": _no_patch_reason(verdicts), "regression_tests": evidence}
-    data = getattr(chosen, "verification", None) or {}
-    return {"verdict": chosen.verifier or "not_run",
-            "message": chosen.verifier_details,
-            "functions": data.get("functions", []),
-            "seconds": data.get("seconds"),
-            "regression_tests": evidence}
-
-
-def _no_patch_reason(verdicts: list[Any]) -> str:
-    """Why no patch's verification is shown, from what the verifier really said about each candidate."""
-    tested = [v for v in verdicts if v.stage == "verifier" and not getattr(v, "duplicate_of", None)]
-    if not tested:
-        return "no candidate passed the tests, so none reached the verifier"
-    rejected = [v for v in tested if v.verifier == "counterexample"]
-    if len(rejected) == len(tested):
-        return f"every candidate that passed the tests had a counterexample ({len(rejected)})"
-    counts: dict[str, int] = {}
-    for verdict in tested:
-        name = (verdict.verifier or "not_run").replace("_", " ")
-        counts[name] = counts.get(name, 0) + 1
-    said = ", ".join(f"{name}: {count}" for name, count in sorted(counts.items()))
-    passed = len(tested) - len(rejected)
-    return (f"{passed} candidate(s) passed the tests and the verifier but none was delivered "
-            f"(verifier verdicts of the {len(tested)} that reached it: {said})")
-
-
-def verification_sentence(chosen: Any) -> str:
-    """One line for a commit message: what the verifier established, never more."""
-    name = getattr(chosen, "verifier", None)
-    if not name or name == "not_run":
-        return "The bounded verifier did not check it (no changed Python or C function, or no time left)."
-    if name == "exhausted":
-        return "Bounded verifier: every path of the changed functions explored, no crash or contract violation."
-    if name == "no_counterexample_within_bound":
-        return "Bounded verifier: no crash or contract violation found within its bound (not a proof)."
-    if name == "counterexample_in_base":
-        return "Bounded verifier: a crash it found fails the base commit alike (not brought in by this patch)."
-    return f"Bounded verifier: {name.replace('_', ' ')}."
-
-
 # -- the planner's verify tool ---------------------------------------------------------------------
 
 COPY_MAX_FILES = 3000
@@ -668,21 +524,3 @@ def check_base_function(base_root: Path, path: str, qualname: str, *, time_limit
         shutil.copytree(base_root, copy, symlinks=True, ignore=lambda _d, names: [n for n in names if n in _COPY_SKIP])
         check = gate.check_function(copy, path, qualname, time_limit)
     return check
-
-
-def check_text(check: FunctionCheck, where: str) -> str:
-    """A verdict for the model: the verdict and bound, and for a counterexample the minimised
-    inputs, the failing line and the message (ESBMC-AI's feedback, without the whole file)."""
-    bound = f" within {check.bound} {check.bound_kind}" if check.bound else ""
-    head = f"{check.function} ({where}): {check.verdict.replace('_', ' ')}" + (
-        f" [{check.backend}{bound}, {check.seconds:.1f} s]" if check.backend else "")
-    if check.verdict == "counterexample" and check.counterexample:
-        return "\n".join([head, *_counterexample_parts(check)])
-    lines = [head]
-    if check.message:
-        lines.append(check.message)
-    if check.inferred_types:
-        lines.append("argument types taken from the tests: " + ", ".join(f"{k}: {v}" for k, v in check.inferred_types.items()))
-    if check.verdict in ("no_counterexample_within_bound", "counterexample_in_base"):
-        lines.append("This is a bounded search, not a proof.")
-    return "\n".join(lines)

@@ -271,7 +271,8 @@ class Toolbox:
         return Observation(verdict_text(candidate_id, verdict, earlier), verdict=verdict, repeats_rejected=repeat)
 
     def _tool_verify(self, path: str, function: str, candidate: str | None = None) -> Observation:
-        from suture.agent.gates.verify_gate import FunctionCheck, check_base_function, check_text
+        from suture.agent.gates.verify_gate import FunctionCheck, check_base_function
+        from suture.agent.gates.verify_report import check_text
 
         name = f"{path}::{function}"
         if candidate:
