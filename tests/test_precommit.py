@@ -2,9 +2,10 @@
 
 pre-commit installs suture from this checkout into a fresh virtualenv of its own (the
 `language: python` way), with suture's dependencies from the package index. That install is
-the expensive part (a minute or more on a loaded machine), so the tests share one
-PRE_COMMIT_HOME per test session and it happens once (`pre-commit try-repo` would always
-install into a throw-away store; `pre-commit run` with the same config is the same hook).
+the expensive part (minutes on a loaded machine), so the tests share one PRE_COMMIT_HOME
+per test session, installed once by `pre-commit install-hooks` in a session fixture
+(`pre-commit try-repo` would always install into a throw-away store; `pre-commit run` with
+the same config runs the same hook).
 
 The checkout is copied into a clean git repo first (tracked and new, not ignored files):
 pre-commit clones the hook repo at a commit, so uncommitted work would otherwise be missed.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -64,16 +66,34 @@ def hook_repo(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pre_commit_home(tmp_path_factory) -> Path:
-    """One pre-commit store for the session: the hook's virtualenv is installed once."""
-    return tmp_path_factory.mktemp("pre-commit-home")
+def pre_commit_home(hook_repo, tmp_path_factory) -> Path:
+    """One pre-commit store for the session, the hook's virtualenv installed into it once."""
+    home = tmp_path_factory.mktemp("pre-commit-home")
+    repo = configured_repo(tmp_path_factory.mktemp("install") / "project", hook_repo)
+    done = pre_commit("install-hooks", cwd=repo, home=home, timeout=1800)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return home
 
 
-def pre_commit(*args: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
+def hook_env(home: Path) -> dict[str, str]:
+    # PIP_NO_COMPILE: the install need not byte-compile thousands of dependency files up front
+    # (botocore alone has thousands); Python compiles what it imports when the hook runs.
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PIP_NO_COMPILE": "1"}
     env.pop("PYTEST_XDIST_WORKER", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=900)
+    return env
+
+
+def pre_commit(*args: str, cwd: Path, home: Path, timeout: float = 900) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-m", "pre_commit", *args], cwd=cwd, env=hook_env(home),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # The whole group, pip too: an install left running would keep writing into the shared store.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def configured_repo(root: Path, hook_repo: Path) -> Path:
@@ -133,8 +153,7 @@ def test_git_commit_with_the_installed_hook_is_blocked_then_goes_through(hook_re
     assert installed.returncode == 0, installed.stderr
 
     def commit() -> subprocess.CompletedProcess:
-        env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home)}
-        return subprocess.run(["git", "commit", "-m", "change add"], cwd=repo, env=env,
+        return subprocess.run(["git", "commit", "-m", "change add"], cwd=repo, env=hook_env(home),
                               capture_output=True, text=True, timeout=900)
 
     head = git(repo, "rev-parse", "HEAD")
