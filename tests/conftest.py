@@ -160,6 +160,33 @@ PRICES_BUG = {
 }
 
 
+# Quadratic membership with ONE rewrite to find: the stop list becomes a set built once, and after
+# that no rule applies, so an optimize run measures one candidate (QUADRATIC_DEDUPE's set rewrite is
+# followed by a round of method-alias candidates, each verified and timed: about twice the run time).
+# Hundreds of times faster at the workload's scale.
+QUADRATIC_STOPWORDS = {
+    "words/__init__.py": "",
+    "words/filter.py": """
+        def content(words: list[str], stop: list[str]) -> list[str]:
+            \"\"\"The words that are not stop words, in order.\"\"\"
+            return [w for w in words if w not in stop]
+    """,
+    "tests/test_filter.py": """
+        from words.filter import content
+
+        def test_order():
+            assert content(["a", "the", "b", "a"], ["the"]) == ["a", "b", "a"]
+
+        def test_empty():
+            assert content([], ["x"]) == []
+    """,
+}
+STOPWORDS_WORKLOAD = """
+def make_input(scale):
+    return ([f"w{(i * 7919) % (scale * 120)}" for i in range(scale * 100)], [f"w{i}" for i in range(scale * 60)])
+"""
+
+
 # A quadratic membership test, hundreds of times slower than a set at the workload's scale: the
 # optimize and GitHub Action tests.
 QUADRATIC_DEDUPE = {

@@ -50,7 +50,9 @@ def test_every_operator_class_is_found_and_only_inside_functions():
 
 
 def test_mutants_differ_by_one_span_and_keep_formatting():
-    for m in mutate.mutations(TOY):
+    found = mutate.mutations(TOY)
+    assert len(found) > len(mutate.OPERATORS)
+    for m in found:
         mutant = mutate.apply(TOY, m)
         ast.parse(mutant)
         before, after = TOY.splitlines(), mutant.splitlines()

@@ -122,10 +122,12 @@ def test_expected_rule_applies_and_first_rewrite_keeps_behaviour(case, rewritten
 
 def test_first_rewrites_of_the_beyond_rule_cases_keep_behaviour(rewritten_run):
     outcomes, applied = rewritten_run
-    for case in CASES:
-        if case.expected_rule == "none" and case.name in applied:
-            everything = {**_of(outcomes, case, "tests"), **_of(outcomes, case, "heldback")}
-            assert set(everything.values()) == {"passed"}, (case.name, applied[case.name])
+    # No rule gives these cases their speed-up, but some rule still rewrites most of them a little.
+    rewritten = [c for c in CASES if c.expected_rule == "none" and c.name in applied]
+    assert rewritten
+    for case in rewritten:
+        everything = {**_of(outcomes, case, "tests"), **_of(outcomes, case, "heldback")}
+        assert everything and set(everything.values()) == {"passed"}, (case.name, applied[case.name])
 
 
 def test_heldback_catches_what_the_visible_tests_miss(tmp_path):

@@ -2,7 +2,9 @@
 
 Workloads are sized so that the speed-ups are huge (a quadratic membership test on thousands
 of items), so no assertion here depends on a close timing call on a loaded machine; the tests
-never assert timings, only which edits were kept and why.
+never assert timings, only which edits were kept and why. That margin is also why the timing
+rounds are the minimum (3), and why tests that need just one edit use QUADRATIC_STOPWORDS (one
+candidate to verify and time, not a second round of method-alias candidates).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import sys
 
 import pytest
 
-from conftest import QUADRATIC_DEDUPE, git, last_json, suture
+from conftest import QUADRATIC_DEDUPE, QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, git, last_json, suture
 
 
 # Many distinct values: at the chosen scale the list version is hundreds of times slower.
@@ -50,26 +52,26 @@ def _script(tmp_path, *turns):
 
 
 def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path):
-    repo = make_repo(QUADRATIC_DEDUPE)
-    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--rounds", "5", "--json", cwd=repo)
+    repo = make_repo(QUADRATIC_STOPWORDS)
+    done = suture("optimize", "--target", "words.filter:content", "--workload",
+                  str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized"
     edit = report["edits"][0]
-    assert edit["path"] == "uniq/core.py" and edit["function"] == "dedupe"
+    assert edit["path"] == "words/filter.py" and edit["function"] == "content"
     assert edit["rule"] != "model"
-    assert edit["ci_low"] >= 1.05 and edit["speedup"] >= edit["ci_low"]
+    assert edit["significant"] is True and edit["ci_low"] <= edit["speedup"] <= edit["ci_high"]
     assert edit["equivalence"]["tests"] == "passed"
     assert edit["equivalence"]["replay"] == "passed"
     assert edit["equivalence"]["verifier"] != "counterexample"
     # Printed, not applied: the user's tree is as it was, and the patch applies to it.
-    original = (repo / "uniq/core.py").read_text()
-    assert "seen = []" in (repo / "uniq/core.py").read_text()
+    original = (repo / "words/filter.py").read_text()
+    assert "if w not in stop]" in original
     patch = tmp_path / "p.diff"
     patch.write_text(report["patch"])
     git(repo, "apply", str(patch))
-    assert (repo / "uniq/core.py").read_text() != original
+    assert (repo / "words/filter.py").read_text() != original
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=repo,
                            capture_output=True, text=True)
     assert tests.returncode == 0, tests.stdout
@@ -79,14 +81,14 @@ def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_rep
     """The bounded verifier compares what the iterators yield: two iterators over the same items
     are no counterexample (they used to differ by identity, so every such edit was rejected)."""
     repo = make_repo({
-        **QUADRATIC_DEDUPE,
-        "uniq/core.py": QUADRATIC_DEDUPE["uniq/core.py"].replace("-> list[int]:", ":").replace(
-            "return out", "return iter(out)"),
-        "tests/test_core.py": QUADRATIC_DEDUPE["tests/test_core.py"].replace("dedupe(", "list(dedupe(").replace(
+        **QUADRATIC_STOPWORDS,
+        "words/filter.py": QUADRATIC_STOPWORDS["words/filter.py"].replace(" -> list[str]:", ":").replace(
+            "return [w for w in words if w not in stop]", "return iter([w for w in words if w not in stop])"),
+        "tests/test_filter.py": QUADRATIC_STOPWORDS["tests/test_filter.py"].replace("content(", "list(content(").replace(
             ") ==", ")) =="),
     })
-    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--rounds", "5", "--json", cwd=repo)
+    done = suture("optimize", "--target", "words.filter:content", "--workload",
+                  str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized", report["candidates"]
@@ -120,21 +122,23 @@ def test_a_generator_target_is_timed_with_its_items_consumed(make_repo, tmp_path
     # ("too fast to time") and no rewrite could show a speed-up.
     repo = make_repo(GENERATOR_DEDUPE)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--rounds", "5", "--json", cwd=repo)
+                  "--rounds", "3", "--json", cwd=repo)
     # Before: exit 2, "the workload is too fast to time" at every scale.
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["benches"][0]["scale"] <= 2**10  # sized on the consumed work, not the generator's creation
     set_rule = next(c for c in report["candidates"] if c["source"] == "seen-list-to-set")
     assert set_rule["equivalence"]["replay"] == "passed"  # the yielded items are what replay compares
-    if set_rule["stage"] == "measured":  # past the verifier (which compares generators by identity until issue 14.6)
-        assert set_rule["accepted"] and set_rule["speedup"] > 1.05 and report["status"] == "optimized"
+    # Past the verifier too, which compares what two generators yield, not their identity (issue 14.6).
+    assert set_rule["equivalence"]["verifier"] in ("no_counterexample_within_bound", "exhausted")
+    assert set_rule["stage"] == "measured" and set_rule["accepted"] and report["status"] == "optimized"
+    assert set_rule["ci_low"] <= set_rule["speedup"] <= set_rule["ci_high"]
 
 
 def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     repo = make_repo(LINEAR)
     done = suture("optimize", "--target", "calc/sums.py::total", "--workload",
-                  str(_workload(tmp_path, LINEAR_WORKLOAD)), "--rounds", "5", "--json", cwd=repo)
+                  str(_workload(tmp_path, LINEAR_WORKLOAD)), "--rounds", "3", "--json", cwd=repo)
     assert done.returncode == 1, done.stderr
     report = last_json(done)
     assert report["status"] == "no_significant_speedup"
@@ -167,7 +171,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     )
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--model", f"scripted:{model}", "--rounds", "4", "--apply", cwd=repo)
+                  "--model", f"scripted:{model}", "--rounds", "3", "--apply", cwd=repo)
     assert done.returncode == 1, done.stderr
     [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
     report = json.loads(record.read_text())
@@ -187,10 +191,10 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
 
 
 def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
-    repo = make_repo(QUADRATIC_DEDUPE)
+    repo = make_repo(QUADRATIC_STOPWORDS)
     done = subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "uniq.core:dedupe", "--workload",
-         str(_workload(tmp_path)), "--rounds", "4", "--interactive", "--json"],
+        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "words.filter:content", "--workload",
+         str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--interactive", "--json"],
         cwd=repo, input="r\nr\nr\nr\nr\nr\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     report = last_json(done)
@@ -251,7 +255,7 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     model = _script(tmp_path, workload, SET_EDIT, "No further idea.")
     done = subprocess.run(
         [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "uniq/core.py::dedupe",
-         "--model", f"scripted:{model}", "--rounds", "4", "--interactive", "--commit", "--json"],
+         "--model", f"scripted:{model}", "--rounds", "3", "--interactive", "--commit", "--json"],
         cwd=repo, input="please try a set for seen\na\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
@@ -275,7 +279,7 @@ def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
         data = [(i * 7919) % 3000 for i in range(6000)]
         print(len(dedupe(data)))
     """})
-    done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "4", "--apply", "--json", cwd=repo)
+    done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "3", "--apply", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized"

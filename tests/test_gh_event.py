@@ -15,7 +15,15 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import CSV_BUG, PRICES_BUG, QUADRATIC_DEDUPE, git, init_repo
+from conftest import (
+    CSV_BUG,
+    PRICES_BUG,
+    QUADRATIC_DEDUPE,
+    QUADRATIC_STOPWORDS,
+    STOPWORDS_WORKLOAD,
+    git,
+    init_repo,
+)
 
 from suture.agent.integrations.gh_event import CREDENTIAL_HELPER, classify, optimize_request, push_args
 from suture.tools.github_api import GitHubClient, GitHubError
@@ -282,6 +290,10 @@ QUADRATIC = {
 }
 
 
+# One rewrite to find and measure (conftest.QUADRATIC_STOPWORDS): the optimize run the PR test waits for.
+STOPWORDS = {**QUADRATIC_STOPWORDS, "bench/workload.py": STOPWORDS_WORKLOAD}
+
+
 def comment_event(tmp_path: Path, body: str) -> Path:
     event = json.loads((EVENTS / "comment_optimize.json").read_text())
     event["comment"]["body"] = body
@@ -290,20 +302,20 @@ def comment_event(tmp_path: Path, body: str) -> Path:
     return path
 
 
-@pytest.mark.slow  # the optimize pipeline's own timing rounds and callgrind: about a minute
+@pytest.mark.slow  # the optimize pipeline's own timing rounds and callgrind: about half a minute
 def test_optimize_comment_opens_a_draft_pr_with_the_measured_speed_up(tmp_path, github):
-    workspace, bare = checkout(tmp_path, QUADRATIC)
-    event = comment_event(tmp_path, "/suture optimize --target uniq.core:dedupe --workload bench/workload.py\nplease")
+    workspace, bare = checkout(tmp_path, STOPWORDS)
+    event = comment_event(tmp_path, "/suture optimize --target words.filter:content --workload bench/workload.py\nplease")
     done = gh_event(workspace, event, github, tmp_path)
     assert done.returncode == 0, done.stderr
     assert github.calls() == [("POST", f"/repos/{OWNER_REPO}/issues/7/comments"), ("GET", f"/repos/{OWNER_REPO}/pulls"),
                               ("POST", f"/repos/{OWNER_REPO}/pulls")]
-    assert "`suture optimize` on `uniq.core:dedupe`" in github.requests[0]["json"]["body"]
+    assert "`suture optimize` on `words.filter:content`" in github.requests[0]["json"]["body"]
     pull = github.requests[2]["json"]
     assert pull["draft"] is True and pull["head"] == "suture/issue-7" and pull["body"].startswith("Closes #7\n")
     assert "faster" in pull["body"] and "95% CI" in pull["body"] and pull["title"].startswith("suture: speed up #7")
     pushed = git(bare, "rev-parse", "refs/heads/suture/issue-7").strip()
-    assert git(bare, "diff", "--name-only", f"{pushed}^", pushed).split() == ["uniq/core.py"]
+    assert git(bare, "diff", "--name-only", f"{pushed}^", pushed).split() == ["words/filter.py"]
     assert_token_nowhere(done, github, workspace, bare)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUADRATIC_DEDUPE, init_repo
+from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo
 from suture.tools.testing import pyenv
 from suture.tools.testing import pytest_shim
 
@@ -285,20 +285,15 @@ def test_a_bare_pytest_in_test_cmd_runs_under_the_projects_python(project):
     assert done.returncode == 2 and "projonly" in done.stderr
 
 
-WORKLOAD = """
-def make_input(scale):
-    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)
-"""
-
-
 def test_optimize_times_and_tests_under_the_projects_venv(tmp_path):
-    files = dict(QUADRATIC_DEDUPE)
-    files["uniq/core.py"] = files["uniq/core.py"].replace("def dedupe", "import projonly\n\n\n        def dedupe", 1)
+    # One rewrite to find (conftest.QUADRATIC_STOPWORDS): one candidate verified and timed.
+    files = dict(QUADRATIC_STOPWORDS)
+    files["words/filter.py"] = files["words/filter.py"].replace("def content", "import projonly\n\n\n        def content", 1)
     repo = init_repo(tmp_path / "repo", {**files, ".gitignore": ".venv/\n"})
     make_venv(repo / ".venv")
     workload = tmp_path / "workload.py"
-    workload.write_text(WORKLOAD)
-    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "3", "--json",
+    workload.write_text(STOPWORDS_WORKLOAD)
+    done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "3", "--json",
                   cwd=repo)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.splitlines()[-1])

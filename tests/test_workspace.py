@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-from suture.tools.git.workspace import MARKER, POOL_PREFIX, WorkspaceError, WorktreePool, remove_stale_pools
+from suture.tools.git.workspace import (
+    MARKER,
+    POOL_PREFIX,
+    WorkspaceError,
+    WorktreePool,
+    kill_token_holders,
+    remove_stale_pools,
+)
 
 
 def snapshot(repo: Path) -> dict[str, object]:
@@ -178,6 +185,27 @@ def test_close_kills_processes_started_in_the_trees(repo):
         )
     assert proc.wait(10) == -signal.SIGKILL
 
+
+
+def test_a_command_just_started_in_a_tree_is_found_before_its_environment_is_readable(repo):
+    # Popen returns when the exec has closed its close-on-exec pipe; /proc/<pid>/environ reads
+    # empty until the new program's stack is set up, up to tens of ms on a loaded machine. A kill
+    # that went by the token alone missed such a process (the flaky SIGTERM test of issue 14);
+    # its working directory is set before the exec. Many tries: under load the window is hit.
+    with WorktreePool(repo, size=1) as pool:
+        tree = pool.acquire()
+        for _ in range(40):
+            child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"], cwd=tree,
+                                     env={**os.environ, **pool.env})
+            assert kill_token_holders(pool.token, inside=pool.dir) == 1
+            assert child.wait(10) == -signal.SIGKILL
+
+
+def test_close_kills_a_process_in_a_tree_that_lacks_the_token(repo):
+    with WorktreePool(repo, size=1) as pool:
+        tree = pool.acquire()
+        proc = subprocess.Popen(["sleep", "300"], cwd=tree / "pkg", start_new_session=True)
+    assert proc.wait(10) == -signal.SIGKILL
 
 DRIVER = textwrap.dedent(
     """

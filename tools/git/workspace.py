@@ -44,7 +44,7 @@ from suture.tools.git.worktree import (
     write_owner_marker,
 )
 
-__all__ = ["POOL_ENV", "POOL_PREFIX", "WorkspaceError", "WorktreePool", "remove_stale_pools"]
+__all__ = ["POOL_ENV", "POOL_PREFIX", "WorkspaceError", "WorktreePool", "kill_token_holders", "remove_stale_pools"]
 
 POOL_PREFIX = "suture-pool-"
 # Temp dirs of both kinds (pools and tools/git/worktree.py's single scratch trees) carry MARKER.
@@ -68,8 +68,15 @@ def _alive(pid: int, start: str | None) -> bool:
     return _start_time(pid) == start
 
 
-def kill_token_holders(token: str, sig: int = signal.SIGKILL) -> int:
-    """Signal every live process whose environment carries POOL_ENV=token; returns how many."""
+def kill_token_holders(token: str, sig: int = signal.SIGKILL, inside: Path | None = None) -> int:
+    """Signal every live process whose environment carries POOL_ENV=token, or (given `inside`) whose
+    working directory lies inside that directory; returns how many.
+
+    The environment alone misses a process that is still finishing its exec: `subprocess.Popen`
+    returns once the new program is loaded, but for a few more milliseconds (tens under load)
+    /proc/<pid>/environ reads empty, so a close() right after a command started let it live on.
+    Its working directory is set before the exec, so a command started in a tree is always found.
+    """
     if not os.path.isdir("/proc"):
         return 0
     needle = f"{POOL_ENV}={token}".encode() + b"\0"
@@ -78,14 +85,29 @@ def kill_token_holders(token: str, sig: int = signal.SIGKILL) -> int:
         if not entry.name.isdigit() or int(entry.name) == me:
             continue
         try:
-            with open(f"/proc/{entry.name}/environ", "rb") as fh:
-                if needle not in fh.read() + b"\0":
-                    continue
+            if not (_works_inside(entry.name, inside) or _carries(entry.name, needle)):
+                continue
             os.kill(int(entry.name), sig)
             hit += 1
         except (OSError, ProcessLookupError):
             continue
     return hit
+
+
+def _carries(pid: str, needle: bytes) -> bool:
+    with open(f"/proc/{pid}/environ", "rb") as fh:
+        return needle in fh.read() + b"\0"
+
+
+def _works_inside(pid: str, directory: Path | None) -> bool:
+    if directory is None:
+        return False
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return False
+    cwd = cwd.removesuffix(" (deleted)")  # a tree already removed under it
+    return cwd == str(directory) or cwd.startswith(str(directory) + os.sep)
 
 
 def _read_marker(pool_dir: Path) -> dict | None:
@@ -109,7 +131,7 @@ def _discard(pool_dir: Path, extra_repos: tuple[Path, ...] = ()) -> None:
     """Kill what runs in a dead owner's pool, delete it, and let git forget its worktrees."""
     marker = _read_marker(pool_dir) or {}
     if marker.get("token"):
-        kill_token_holders(marker["token"])
+        kill_token_holders(marker["token"], inside=pool_dir.resolve())
     shutil.rmtree(pool_dir, ignore_errors=True)
     repos = {Path(marker["repo"])} if marker.get("repo") else set()
     for repo in {*repos, *extra_repos}:
@@ -229,10 +251,13 @@ class WorktreePool:
             self._closed = True
             trees = list(self._all)
             self._cond.notify_all()
-        kill_token_holders(self.token)
+        kill_token_holders(self.token, inside=self.dir)
         with self._git_lock:
             for top in trees:
                 _remove(self.top, top, top.parent)
+        # Once more: a command started elsewhere whose exec was still finishing during the first
+        # pass (its environment not yet readable) carries the token by now.
+        kill_token_holders(self.token, inside=self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
         _git(self.top, "worktree", "prune")
         atexit.unregister(self.close)
