@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from suture.tools.llm import (
+from suture.tools.llm_base import (
     ERROR_KINDS,
     SCRIPT,
     LLMError,
