@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from suture.retrieval.testfiles import is_test_path
-from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT, omit_globs
+from suture.tools.coverage_plugin import ENV_FILE, ENV_ROOT
 from suture.tools.spectra import Spectra, dstar, ochiai, tarantula
 
 
