@@ -38,18 +38,13 @@ from common import append_results, median  # noqa: E402
 
 import corpus  # noqa: E402
 import mutate  # noqa: E402
+from suture.retrieval.testfiles import is_test_path  # noqa: E402
 
 FORMULAS = ("ochiai", "tarantula", "dstar")
 BASELINE = "plain ochiai (baseline)"
 
 
 # -- the repo's units: functions, classes, modules -------------------------------------------
-
-def is_test_path(rel: str) -> bool:
-    from suture.tools.testing.coverage_plugin import is_test_path as suture_is_test_path
-
-    return suture_is_test_path(rel)
-
 
 def units_of(source: str) -> list[tuple[str, int, int]]:
     """(qualname, first line incl. decorators, last line) of every function and class, outermost first."""

@@ -12,8 +12,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suture.retrieval.model import CALL, CLASS, FUNCTION, METHOD, RetrievalError, Symbol
-from suture.retrieval.search import CodeSearch, find_code, innermost_symbol
+from suture.retrieval.model import CALL, CLASS, FUNCTION, METHOD, RetrievalError, Symbol, innermost_symbol
+from suture.retrieval.search import CodeSearch, find_code
 
 MAX_HITS = 5  # more hits than this collapse to a per-file summary, as in ACR
 CLASS_FULL_LINES = 60  # a longer class is shown as its signature and its methods' signatures

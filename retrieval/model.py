@@ -8,6 +8,7 @@ inclusive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Symbol kinds. A nested function is a "function"; a function defined directly in
@@ -79,3 +80,28 @@ class RetrievalError(Exception):
 
     The message is one sentence meant for a user; callers turn it into an exit code.
     """
+
+
+def innermost_symbol(symbols: Iterable[Symbol], line: int) -> Symbol | None:
+    """The most deeply nested of `symbols` whose lines hold `line` (1-based); None when none does.
+
+    The one rule for "which symbol owns this line" (search hits, localisation, the gates' test
+    selection, check, the profiler's attribution). Symbols nest, so the deepest holder is the one
+    that starts last; of two that start on the same line the one that ends first, and of two on
+    the very same lines (a one-line class and its method) the one with the deeper qualified name.
+    The copies this replaces disagreed only on such ties (one took the last of the list, one the
+    first); now the order of the list does not matter.
+    Callers that want functions only filter first (profile) or after (check, validate): a line
+    in a class body outside its methods belongs to the class, not to a method before it.
+    """
+    best = None
+    for symbol in symbols:
+        if symbol.start_line <= line <= symbol.end_line and (
+            best is None
+            or symbol.start_line > best.start_line
+            or (symbol.start_line == best.start_line and symbol.end_line < best.end_line)
+            or (symbol.start_line == best.start_line and symbol.end_line == best.end_line
+                and symbol.qualname.count(".") > best.qualname.count("."))
+        ):
+            best = symbol
+    return best

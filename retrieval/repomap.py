@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 
 from suture.retrieval.model import IMPORT, Symbol
 from suture.retrieval.pagerank import pagerank
-from suture.retrieval.search import is_test_path
+from suture.retrieval.testfiles import is_test_path
 
 CHARS_PER_TOKEN = 4
 ELISION = "⋮"

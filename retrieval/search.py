@@ -41,7 +41,8 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from suture.retrieval.model import CLASS, FUNCTION, METHOD, RetrievalError, Symbol
+from suture.retrieval.model import CLASS, FUNCTION, METHOD, RetrievalError, Symbol, innermost_symbol
+from suture.retrieval.testfiles import is_test_path
 from suture.retrieval.tokens import tokenize
 
 SEARCH_KINDS = (CLASS, FUNCTION, METHOD, "code")
@@ -382,24 +383,3 @@ def document_prior(symbol: Symbol) -> float:
 def is_stub_path(path: str) -> bool:
     """A Python type stub (.pyi): it declares what a .py (or a compiled module) implements."""
     return path.endswith(".pyi")
-
-
-def is_test_path(path: str) -> bool:
-    """True for files under a test(s) folder or named like a test module."""
-    *folders, name = path.split("/")
-    stem = name.rsplit(".", 1)[0]
-    return (
-        any(f in ("test", "tests", "testing", "__tests__") for f in folders)
-        or stem.startswith("test_")
-        or stem.endswith(("_test", "_tests", ".test", ".spec"))
-        or stem == "conftest"
-    )
-
-
-def innermost_symbol(symbols: list[Symbol], line: int) -> Symbol | None:
-    """The most deeply nested symbol among `symbols` whose lines contain `line`."""
-    best = None
-    for sym in symbols:
-        if sym.start_line <= line <= sym.end_line and (best is None or sym.start_line >= best.start_line):
-            best = sym
-    return best

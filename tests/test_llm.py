@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from suture import prompts
 from suture.tools.llm import client as llm
 from suture.tools.llm.client import (
     BudgetExceeded,
@@ -613,7 +614,8 @@ def test_text_tool_calls_are_parsed_from_fenced_blocks():
 
 
 def test_text_mode_describes_tools_and_converts_the_history(tmp_path):
-    prompt = render_tools_prompt([SEARCH_TOOL])
+    instructions = prompts.load("text_tools")
+    prompt = render_tools_prompt([SEARCH_TOOL], instructions)
     assert "```tool" in prompt and "- search: Find code by a query." in prompt and '"query"' in prompt
 
     call = ToolCall("call_1", "search", {"query": "parse"})
@@ -621,7 +623,7 @@ def test_text_mode_describes_tools_and_converts_the_history(tmp_path):
     history.append(tool_result_message(call, "parser.py:10"))
     said = 'Now reading.\n```tool\n{"name": "read_code", "arguments": {"path": "parser.py"}}\n```'
     script = write_script(tmp_path, {"text": said}, {"text": "Done."})
-    scripted = ScriptedClient(script, tool_mode="text")
+    scripted = ScriptedClient(script, tool_mode="text", tool_instructions=instructions)
     reply = scripted.complete(history, [SEARCH_TOOL])
 
     assert reply.tool_calls == [ToolCall("text_call_1_0", "read_code", {"path": "parser.py"})]
@@ -630,7 +632,7 @@ def test_text_mode_describes_tools_and_converts_the_history(tmp_path):
 
     first, second = transcript(script.with_suffix(".transcript.jsonl"))
     assert first["tools"] is None
-    assert first["messages"] == messages_as_text(history[:4], [SEARCH_TOOL])
+    assert first["messages"] == messages_as_text(history[:4], [SEARCH_TOOL], instructions)
     system, task, assistant, result = first["messages"]
     assert system["content"].startswith("You repair code.") and "- search:" in system["content"]
     assert assistant["content"] == 'Looking.\n\n```tool\n{"name": "search", "arguments": {"query": "parse"}}\n```'

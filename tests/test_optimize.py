@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from suture.agent.exitcodes import SutureExit
-from suture.agent.optimize.pipeline import _changed_functions, _prompt_sections, locate
+from suture import prompts
+from suture.agent.optimize.pipeline import _changed_functions, locate
 from suture.tools.verify.values import canonical, same_value as same
 
 HARNESS = [sys.executable, "-m", "suture.tools.perf.harness"]
@@ -198,10 +199,13 @@ def test_changed_functions_names_the_outermost_changed_definition():
     assert _changed_functions(before, before) == []
 
 
-def test_the_prompt_has_its_three_sections():
-    sections = _prompt_sections()
-    assert set(sections) == {"system", "edit", "workload"}
-    assert "$code" in sections["edit"] and "make_input(scale)" in sections["workload"]
+def test_optimize_prompts_load_through_the_prompts_loader():
+    assert "faster without changing what it does" in prompts.render("optimize_system")
+    edit = prompts.render("optimize_edit", path="p.py", function="f", code="CODE", usage="U", profile="P",
+                          tried="T", guidance="G")
+    assert "CODE" in edit and "Speed up `f` in `p.py`" in edit and "$" not in edit
+    workload = prompts.render("optimize_workload", target="m:f", path="p.py", function="f", code="C", usage="U")
+    assert "make_input(scale)" in workload and "`f` in `p.py` (target `m:f`)" in workload
 
 
 def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise(tree, tmp_path):

@@ -7,7 +7,8 @@ import pytest
 
 from suture.retrieval.index import SymbolIndex
 from suture.retrieval.model import RetrievalError
-from suture.retrieval.search import CodeSearch, SearchHit, is_test_path
+from suture.retrieval.search import CodeSearch, SearchHit
+from suture.retrieval.testfiles import is_test_path
 
 SHOP = {
     "shop/__init__.py": "",

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.retrieval.testfiles import is_test_path
+from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
 from suture.tools.testing.spectra import Spectra, dstar, ochiai, tarantula
 
 

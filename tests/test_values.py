@@ -55,6 +55,15 @@ TABLE = [
     ({"a": 1, "b": 2}, {"b": 2, "a": 1}, False),  # iteration order is behaviour
     ((1, 2), [1, 2], False),
     ("ab", "ab", True),
+    # The reconciled rule holds at any depth: Python's == lets 0.0 stand for -0.0 and 1 for True
+    # inside sets and as dict keys, where the rule (and its standalone copy) used to follow it.
+    ({0.0}, {-0.0}, False),
+    ({1}, {True}, False),
+    (frozenset({(0.0, 1)}), frozenset({(-0.0, 1)}), False),
+    ({0.0: "x"}, {-0.0: "x"}, False),
+    ({nan: 1}, {float("nan"): 1}, True),
+    ({nan, 1.0}, {float("nan"), 1.0}, True),
+    ({1, 2, 3}, {3, 2, 1}, True),
 ]
 
 
@@ -73,6 +82,7 @@ def test_the_copy_written_into_generated_tests_agrees(a, b, same):
 def test_float_policy():
     assert same_value(0.1 + 0.2, 0.3, "isclose") and not same_value(0.1 + 0.2, 0.3)
     assert same_value(0.0, -0.0, "isclose")
+    assert same_value({0.0}, {-0.0}, "isclose") and same_value({0.0: 1}, {-0.0: 1}, "isclose")
     assert same_value(Reading(0.1 + 0.2), Reading(0.3), "isclose")  # reaches inside dataclasses
     assert not same_value(Reading(0.1 + 0.2), Reading(0.3))
     with pytest.raises(ValueError):

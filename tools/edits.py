@@ -44,7 +44,7 @@ from pathlib import Path, PurePosixPath
 from suture.retrieval.files import source_encoding
 from suture.retrieval.languages import get_parser, language_for_path
 from suture.retrieval.parse import count_syntax_errors
-from suture.tools.testing.coverage_plugin import is_test_path
+from suture.retrieval.testfiles import is_test_path
 from suture.tools.git.diffs import PatchError, apply_patch, diff_worktree
 
 __all__ = [

@@ -39,7 +39,6 @@ it). Functions the harness cannot drive are reported as unsupported.
 
 from __future__ import annotations
 
-import difflib
 import re
 import shutil
 import subprocess
@@ -54,6 +53,7 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
                                     sample_cases)
+from suture.tools.git.diffs import text_diff
 from suture.tools.verify.verifier import Verdict
 
 __all__ = ["RepairResult", "candidates", "fallback_targets", "repair_function", "run_c_fix"]
@@ -527,7 +527,7 @@ def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[
                 results.append(result)
                 if result.fixed_text is not None:
                     fixed[path] = result.fixed_text
-    patch = "".join(_diff(path, originals[path], text) for path, text in fixed.items())
+    patch = "".join(text_diff(path, originals[path], text) for path, text in fixed.items())
     violated = [r for r in results if r.violated]
     unrepaired = [r for r in violated if r.fixed_text is None]
     delivery = None
@@ -549,15 +549,6 @@ def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[
     else:
         code = ExitCode.DONE
     return FixOutcome(report, code)
-
-
-def _diff(path: str, before: str, after: str) -> str:
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 f"a/{path}", f"b/{path}")
-    text = ""
-    for line in lines:
-        text += line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
-    return text
 
 
 def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Path, seconds: float,

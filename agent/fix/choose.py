@@ -11,7 +11,6 @@ with the same code count as votes. Either way the chosen patch gets a confidence
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,7 +106,7 @@ def choose(
 def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str,
                      log: Any) -> tuple[str | None, str]:
     from suture.agent.propose.planner import reply_record
-    from suture.tools.llm.client import BudgetExceeded, LLMError
+    from suture.tools.llm.client import BudgetExceeded, LLMError, python_blocks
 
     text = prompts.render("tests", issue=issue or "(no issue text)", failing="\n".join(failing) or "(none)",
                           code=code or "(not available)", imports=imports or "(not available)")
@@ -117,7 +116,7 @@ def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str,
     except (LLMError, BudgetExceeded) as error:
         return None, str(error)
     log("model", stage="choose", **reply_record(reply))  # replay and resume play these back in order
-    match = re.search(r"```(?:python)?\n(.*?)```", reply.text or "", re.DOTALL)
-    if not match:
+    blocks = python_blocks(reply.text)
+    if not blocks:
         return None, "the model's answer held no python block."
-    return match.group(1), ""
+    return blocks[0], ""

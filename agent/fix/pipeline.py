@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture import prompts
 from suture.agent import runs
 from suture.agent.fix.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
@@ -495,7 +496,8 @@ def _client(options: FixOptions):
 
     try:
         client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost,
-                             tool_mode="text" if options.text_tools else "native")
+                             tool_mode="text" if options.text_tools else "native",
+                             tool_instructions=prompts.load("text_tools") if options.text_tools else "")
     except LLMError as error:
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
     if options.resume_from is not None:
@@ -541,7 +543,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
     def run_base_tests(nodeids: list[str]) -> str:
         left = ctx.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
         if left <= 1:
-            return "No time left to run tests."
+            return prompts.render_section("observations", "no_time_for_tests")
         try:
             run = run_tests(tree, test_cmd=ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
                             per_test_timeout=ctx.per_test_timeout, extra_env=ctx.pool.env, warm=True,
@@ -551,7 +553,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
         lines = [f"{n}: {o.outcome}" + (f" - {head_tail(o.details or o.message, 1500)}" if o.outcome != "passed"
                                         else "") for n, o in run.outcomes.items()]
         lines += [f"not collected: {e}" for e in run.collection_errors[:3]]
-        return "\n".join(lines) or f"No test ran ({run.status})."
+        return "\n".join(lines) or prompts.render_section("observations", "no_test_ran", status=run.status)
 
     toolbox = Toolbox(retriever, ctx.found, gate, allowed_paths=ctx.options.allow_paths,
                       map_tokens=ctx.options.map_tokens, run_tests=run_base_tests)

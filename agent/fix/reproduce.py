@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from suture import prompts
-from suture.tools.llm.client import head_tail
+from suture.retrieval.testfiles import is_test_module
+from suture.tools.llm.client import head_tail, python_blocks
 from suture.tools.testing.testrun import TestRunError, run_tests
 from suture.tools.git.worktree import scratch_worktree
 
@@ -105,7 +106,7 @@ def release_reproductions(repo: Path, run_id: str) -> None:
 
 def _test_paths(index: Any, limit: int = 5) -> list[str]:
     # From the index, not a walk of the tree: a checkout may hold a virtualenv or node_modules.
-    return [p for p in index.paths() if p.rsplit("/", 1)[-1].startswith("test_") and p.endswith(".py")][:limit]
+    return [p for p in index.paths() if is_test_module(p)][:limit]
 
 
 def _repro_path(tree: Path) -> str:
@@ -126,8 +127,8 @@ def _git(cwd: Path, *args: str) -> str:
 
 
 def _python_block(text: str) -> str | None:
-    match = re.search(r"```(?:python|py)?\n(.*?)```", text, re.DOTALL)
-    return match.group(1) if match else None
+    blocks = python_blocks(text)
+    return blocks[0] if blocks else None
 
 
 def related_code(retriever: Any, issue: str, limit: int = 4, chars: int = 5000) -> str:

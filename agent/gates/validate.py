@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.retrieval.languages import language_for_path
-from suture.retrieval.model import CLASS, Symbol
+from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.testing.localize import select_tests
 from suture.tools.testing.spectra import Spectra
@@ -193,15 +193,6 @@ def diff_line_count(patch: str) -> int:
     )
 
 
-def _innermost(symbols: list[Symbol], line: int) -> Symbol | None:
-    best = None
-    for symbol in symbols:
-        if symbol.start_line <= line <= symbol.end_line:
-            if best is None or symbol.start_line >= best.start_line and symbol.end_line <= best.end_line:
-                best = symbol
-    return best
-
-
 def _symbols(path: str, source: bytes | None) -> list[Symbol]:
     language = language_for_path(path)
     if language is None or source is None:
@@ -219,7 +210,7 @@ def _touched(symbols: list[Symbol], lines: set[int]) -> list[Symbol]:
     methods, or at module level, have none: the whole suite covers them)."""
     found: dict[str, Symbol] = {}
     for line in sorted(lines):
-        symbol = _innermost(symbols, line)
+        symbol = innermost_symbol(symbols, line)
         if symbol is not None and symbol.kind != CLASS:
             found.setdefault(symbol.qualname, symbol)
     return list(found.values())

@@ -47,6 +47,7 @@ from typing import Any
 
 from suture.retrieval.files import source_encoding
 from suture.retrieval.model import Symbol
+from suture.retrieval.testfiles import is_test_path
 from suture.tools.verify.arg_types import annotations_for, collect_calls, insert_annotations
 from suture.agent.gates.verify_report import FunctionCheck, counterexample_text
 from suture.tools.verify.confirm import counterexample_test, fails_under_pytest
@@ -480,10 +481,7 @@ def _crosshair_finds(target: Target, func: ast.FunctionDef | ast.AsyncFunctionDe
 def _checkable(symbol: Symbol) -> bool:
     if Path(symbol.path).suffix not in (".py", ".c"):
         return False
-    parts = Path(symbol.path).parts
-    if Path(symbol.path).suffix == ".py" and (
-            Path(symbol.path).name.startswith("test_") or Path(symbol.path).name.endswith("_test.py")
-            or Path(symbol.path).name == "conftest.py" or "tests" in parts[:-1] or "test" in parts[:-1]):
+    if Path(symbol.path).suffix == ".py" and is_test_path(symbol.path):
         return False  # the tests are the other gate; verifying them proves nothing about the fix
     # A function nested in a function cannot be called from outside.
     return not (symbol.parent is not None and symbol.parent != symbol.parent_class)

@@ -57,10 +57,10 @@ from typing import Any
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
-from suture.retrieval.model import CLASS, Symbol
+from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.parse import parse_source
-from suture.retrieval.search import innermost_symbol
-from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT, is_test_path
+from suture.retrieval.testfiles import is_test_module, is_test_path
+from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT
 from suture.tools.git.gitstate import GitStateError, run_git
 from suture.tools.testing.pytest_results_plugin import SKIP_ENV
 from suture.tools.testing.spectra import Spectra
@@ -567,13 +567,6 @@ def _syntax_error_bounded(data: bytes, path: str, clock: _Clock) -> tuple[int, s
 # ---------------------------------------------------------------- the coverage map
 
 
-def _is_test_module(path: str) -> bool:
-    """A file pytest collects tests from by default (test_*.py, *_test.py); other test-side files
-    (conftest.py, helpers under tests/) change how the tests of other files run."""
-    name = PurePosixPath(path).name
-    return name.endswith(".py") and name != "conftest.py" and (name.startswith("test_") or name.endswith("_test.py"))
-
-
 def _test_side(head_blobs: dict[str, str], test_cmd: Sequence[str]) -> tuple[str, dict[str, str]]:
     """(digest of the test set-up, {test module: blob}) at HEAD.
 
@@ -584,7 +577,7 @@ def _test_side(head_blobs: dict[str, str], test_cmd: Sequence[str]) -> tuple[str
     digest = hashlib.sha256(f"v{MAP_VERSION}\0{json.dumps(list(test_cmd))}\0".encode())
     modules = {}
     for path in sorted(head_blobs):
-        if _is_test_module(path):
+        if is_test_module(path):  # other test-side files (conftest, helpers) change how every test runs
             modules[path] = head_blobs[path]
         elif path.endswith(".py") and is_test_path(path) or PurePosixPath(path).name in _TEST_CONFIG:
             digest.update(f"{path}\0{head_blobs[path]}\n".encode("utf-8", "surrogateescape"))

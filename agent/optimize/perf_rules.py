@@ -26,6 +26,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from suture.retrieval.positions import LineTable
+
 # Best bets first: rules that remove a factor of n before those that shave a constant.
 RULES: tuple[str, ...] = (
     "list-membership-to-set",
@@ -123,10 +125,11 @@ class _Module:
     def __init__(self, source: str, tree: ast.Module):
         self.source = source
         self.tree = tree
-        self.lines = source.splitlines(keepends=True)
-        self.line_starts = [0]
-        for line in self.lines:
-            self.line_starts.append(self.line_starts[-1] + len(line))
+        # Lines as `ast` counts them (retrieval/positions.py): str.splitlines also split at form
+        # feeds, which shifted every span after one and dropped the file's rewrites.
+        self._table = LineTable(source)
+        self.lines = self._table.lines
+        self.line_starts = self._table.starts
         # Module-wide facts, gathered in one walk (every function's analysis consults them).
         self.parents: dict[ast.AST, ast.AST] = {}
         nodes = list(ast.walk(tree))
@@ -147,8 +150,7 @@ class _Module:
         self._imported: dict[str, bool] = {}
 
     def offset(self, lineno: int, col: int) -> int:
-        line = self.lines[lineno - 1] if lineno - 1 < len(self.lines) else ""
-        return self.line_starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
+        return self._table.offset(lineno, col)
 
     def span(self, node: ast.AST) -> tuple[int, int]:
         return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)

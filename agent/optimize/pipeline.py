@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import difflib
 import json
 import math
 import os
@@ -32,11 +31,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture import prompts
 from suture.agent import runs
 from suture.agent.fix.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools.git import gitstate
-from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
+from suture.tools.git.diffs import text_diff
+from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail, python_blocks
 from suture.tools.testing.pytest_shim import harness_command
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
@@ -650,9 +651,7 @@ def _restore(state: _State, proposal: Proposal) -> None:
 
 def _file_diff(tree: Path, path: str, text: str) -> str:
     old = (tree / path).read_text(encoding="utf-8") if (tree / path).exists() else ""
-    lines = difflib.unified_diff(old.splitlines(keepends=True), text.splitlines(keepends=True),
-                                 f"a/{path}", f"b/{path}")
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return text_diff(path, old, text)
 
 
 def _specs(bench: Bench, proposal: Proposal) -> list[str]:
@@ -796,37 +795,17 @@ def _client(options: OptimizeOptions):
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
 
 
-def _prompt_sections() -> dict[str, str]:
-    from suture import prompts
-
-    sections: dict[str, str] = {}
-    name = ""
-    for line in prompts.load("optimize").splitlines(keepends=True):
-        if line.startswith("## ") and line.strip("# \n") in ("system", "edit", "workload"):
-            name = line.strip("# \n")
-            sections[name] = ""
-        elif name:
-            sections[name] += line
-    return {k: v.strip() + "\n" for k, v in sections.items()}
-
-
 def _ask_model(state: _State, user: str) -> str:
-    messages = [{"role": "system", "content": _prompt_sections()["system"]}, {"role": "user", "content": user}]
+    messages = [{"role": "system", "content": prompts.render("optimize_system")}, {"role": "user", "content": user}]
     reply = state.client.complete(messages, temperature=0.0, timeout=max(5.0, min(state.left(), 300.0)))
     state.log("model", prompt=user, reply=reply.text)
     return reply.text or ""
 
 
-def _fill(section: str, **values: Any) -> str:
-    from string import Template
-
-    return Template(_prompt_sections()[section]).substitute({k: str(v) for k, v in values.items()})
-
-
 def _model_workload(state: _State, bench: Bench) -> str:
     state.progress.stage(f"asking the model for a workload of {bench.label}")
     source = _function_source(state.best, bench.path, bench.function)
-    user = _fill("workload", target=bench.label, path=bench.path, function=bench.function, code=source,
+    user = prompts.render("optimize_workload", target=bench.label, path=bench.path, function=bench.function, code=source,
                  usage=_usage(state.best, bench.function))
     try:
         text = _ask_model(state, user)
@@ -846,8 +825,8 @@ def _model_proposals(state: _State, bench: Bench, places: list[tuple[str, str]],
 
     path, function = places[0]
     rejected = [j for j in state.judged if not j.accepted][-4:]
-    user = _fill(
-        "edit", path=path, function=function, code=_function_source(state.best, path, function),
+    user = prompts.render(
+        "optimize_edit", path=path, function=function, code=_function_source(state.best, path, function),
         usage=_usage(state.best, function), profile=_profile_lines(hot),
         tried="\n".join(f"- {j.proposal.source} on {', '.join(q for _, q in j.proposal.functions)}: stopped at "
                         f"{j.stage} ({head_tail(j.reason, 300)})" for j in rejected) or "nothing yet",
@@ -890,9 +869,7 @@ def _first_line(text: str) -> str:
 
 
 def _code_block(text: str) -> str:
-    import re
-
-    blocks = re.findall(r"```(?:python|py)?\n(.*?)```", text, re.S)
+    blocks = python_blocks(text)  # the longest: a model may show a snippet before the whole file
     return max(blocks, key=len) if blocks else text
 
 

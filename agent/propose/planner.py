@@ -187,8 +187,8 @@ def _summarise_old_outputs(messages: list[dict[str, Any]]) -> None:
         content = messages[i].get("content") or ""
         if len(content) > SUMMARY_OVER_CHARS and not content.startswith("[summarised]"):
             first = content.splitlines()[0][:200] if content else ""
-            messages[i] = {**messages[i], "content": f"[summarised] {first} ... ({len(content)} characters; "
-                                                     "call the tool again if you need it)"}
+            messages[i] = {**messages[i], "content": prompts.render_section(
+                "observations", "summarised", first=first, count=len(content))}
 
 
 def task_text(issue: str | None, failing: list[str], suspects: str, repo_map_text: str, related: str = "") -> str:

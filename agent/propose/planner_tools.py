@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from suture import prompts
 from suture.agent.gates.validate import Candidate, GateVerdict
 from suture.retrieval import api
 from suture.retrieval.model import RetrievalError
@@ -45,58 +46,50 @@ class Observation:
     repeats_rejected: bool = False  # a patch with the same code as one already rejected
 
 
-def _tool(name: str, description: str, properties: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
+def _tool(name: str, properties: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
+    """A tool's JSON schema; its description and its arguments' come from prompts/planner_tools.md."""
+    texts = prompts.sections("planner_tools")
+    described = {arg: {**spec, "description": texts[f"{name}.{arg}"]} if f"{name}.{arg}" in texts else spec
+                 for arg, spec in properties.items()}
     return {
         "type": "function",
         "function": {
             "name": name,
-            "description": description,
-            "parameters": {"type": "object", "properties": properties, "required": list(required)},
+            "description": texts[name],
+            "parameters": {"type": "object", "properties": described, "required": list(required)},
         },
     }
+
+
+def _say(key: str, **values: object) -> str:
+    """An observation text from prompts/observations.md."""
+    return prompts.render_section("observations", key, **values)
 
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
 
 SCHEMAS = [
-    _tool("search", "Ranked search over the repository's classes, functions and methods (names, signatures, "
-          "docstrings); kind=code searches literal code text.",
-          {"query": _STR, "kind": {"type": "string", "enum": ["class", "function", "method", "code"]}}, ["query"]),
-    _tool("search_class", "Show a class by name (a long class as its signature and method signatures).",
-          {"name": _STR, "path": _STR}, ["name"]),
-    _tool("search_method", "Show a function or method by name, optionally within a class or a file.",
-          {"name": _STR, "class_name": _STR, "path": _STR}, ["name"]),
-    _tool("search_code", "Find a literal code snippet, optionally in one file.", {"snippet": _STR, "path": _STR},
-          ["snippet"]),
-    _tool("find_callers", "Where a function or method is called.", {"name": _STR}, ["name"]),
-    _tool("read_code", "Read a file's lines with line numbers; without a range a long file is shown as an outline.",
-          {"path": _STR, "start_line": _INT, "end_line": _INT}, ["path"]),
-    _tool("repo_map", "A ranked map of the repository's files and definitions.",
-          {"focus": {"type": "array", "items": _STR}}),
-    _tool("localize", "The most suspicious functions, ranked from the failing tests' coverage.", {}),
-    _tool("run_tests", "Run some of the repository's tests at the base commit (node ids such as "
-          "tests/test_x.py::test_y) and see each outcome with its failure message.",
-          {"tests": {"type": "array", "items": _STR}}, ["tests"]),
-    _tool("state_plans", "Record 2-3 distinct root-cause hypotheses with their repair plans before patching.",
-          {"plans": {"type": "array", "items": {"type": "object", "properties": {
+    _tool("search", {"query": _STR, "kind": {"type": "string", "enum": ["class", "function", "method", "code"]}},
+          ["query"]),
+    _tool("search_class", {"name": _STR, "path": _STR}, ["name"]),
+    _tool("search_method", {"name": _STR, "class_name": _STR, "path": _STR}, ["name"]),
+    _tool("search_code", {"snippet": _STR, "path": _STR}, ["snippet"]),
+    _tool("find_callers", {"name": _STR}, ["name"]),
+    _tool("read_code", {"path": _STR, "start_line": _INT, "end_line": _INT}, ["path"]),
+    _tool("repo_map", {"focus": {"type": "array", "items": _STR}}),
+    _tool("localize", {}),
+    _tool("run_tests", {"tests": {"type": "array", "items": _STR}}, ["tests"]),
+    _tool("state_plans", {"plans": {"type": "array", "items": {"type": "object", "properties": {
               "hypothesis": _STR, "location": _STR, "repair": _STR}, "required": ["hypothesis", "repair"]}}},
           ["plans"]),
-    _tool("propose_edit", "Propose a patch: SEARCH text copied exactly from a file and its REPLACE text. The patch "
-          "is applied in a scratch copy and gated (parse, failing tests, whole suite, verifier); you get the verdict.",
-          {"plan": {"type": "integer", "description": "the number of the plan this patch follows (1-based)"},
-           "edits": {"type": "array", "items": {"type": "object", "properties": {
-               "path": _STR, "search": _STR, "replace": _STR}, "required": ["path", "search", "replace"]}}},
+    _tool("propose_edit", {"plan": {"type": "integer"}, "edits": {"type": "array", "items": {
+              "type": "object", "properties": {"path": _STR, "search": _STR, "replace": _STR},
+              "required": ["path", "search", "replace"]}}},
           ["edits"]),
-    _tool("verify", "Bounded verifier (CrossHair, ESBMC) on one function: crashes and contract violations. Without "
-          "`candidate` it checks the function at the base commit (a crash there may be the bug); with a candidate id "
-          "it gives that candidate's verifier verdict. Returns the verdict and a minimised counterexample (inputs, "
-          "failing line, message). Not a proof: the search is bounded.",
-          {"path": _STR, "function": {"type": "string", "description": "qualified name, e.g. parse or Class.method"},
-           "candidate": {"type": "string", "description": "a candidate id from propose_edit, e.g. model-2"}},
+    _tool("verify", {"path": _STR, "function": {"type": "string"}, "candidate": {"type": "string"}},
           ["path", "function"]),
-    _tool("finish", "Stop: after a patch passed every gate, or when there is nothing better to try.",
-          {"summary": _STR}),
+    _tool("finish", {"summary": _STR}),
 ]
 
 
@@ -145,11 +138,11 @@ class Toolbox:
         handler = getattr(self, f"_tool_{name}", None)
         if handler is None or not any(s["function"]["name"] == name for s in SCHEMAS):
             known = ", ".join(s["function"]["name"] for s in SCHEMAS)
-            return Observation(f"There is no tool named {name!r}; the tools are: {known}.")
+            return Observation(_say("no_such_tool", name=repr(name), known=known))
         try:
             observation = handler(**arguments)
         except TypeError as error:  # wrong or missing arguments: tell the model which
-            return Observation(f"Bad arguments for {name}: {error}.")
+            return Observation(_say("bad_arguments", name=name, error=error))
         except RetrievalError as error:
             return Observation(str(error))
         observation.text = head_tail(observation.text, OUTPUT_CHARS)
@@ -160,7 +153,7 @@ class Toolbox:
     def _tool_search(self, query: str, kind: str | None = None) -> Observation:
         hits = self.retriever.search.search(query, kind=kind, limit=8)
         if not hits:
-            return Observation(f"No results for {query!r}.")
+            return Observation(_say("no_results", query=repr(query)))
         lines = [f"{h.path}:{h.start_line}-{h.end_line} {h.kind} {h.symbol}  {h.signature}" for h in hits]
         return Observation("\n".join(lines))
 
@@ -186,19 +179,18 @@ class Toolbox:
 
     def _tool_read_code(self, path: str, start_line: int | None = None, end_line: int | None = None) -> Observation:
         if self.retriever.index.file(path) is None:
-            return Observation(f"{path} is not a file of the repository's index; use search or repo_map to find files.")
+            return Observation(_say("not_indexed_read", path=path))
         lines = self.retriever.lines(path)
         if start_line is None and end_line is None and len(lines) > OUTLINE_OVER_LINES:
             outline = [f"{s.start_line}-{s.end_line} {s.kind} {s.qualname}{s.signature and ' ' + s.signature}"
                        for s in self.retriever.index.symbols_in(path)]
-            return Observation(f"{path} has {len(lines)} lines; its outline (read a range with start_line/end_line):\n"
-                               + "\n".join(outline))
+            return Observation(_say("outline", path=path, count=len(lines), outline="\n".join(outline)))
         first = max(1, start_line or 1)
         last = min(len(lines), end_line or len(lines), first + READ_MAX_LINES - 1)
         if first > len(lines):
-            return Observation(f"{path} has only {len(lines)} lines.")
+            return Observation(_say("too_short", path=path, count=len(lines)))
         body = "\n".join(f"{n:>5} {lines[n - 1]}" for n in range(first, last + 1))
-        more = f"\n[{len(lines) - last} more lines]" if last < len(lines) else ""
+        more = "\n" + _say("more_lines", count=len(lines) - last) if last < len(lines) else ""
         return Observation(f"{path}:{first}-{last}\n{body}{more}")
 
     def _tool_repo_map(self, focus: Sequence[str] = ()) -> Observation:
@@ -206,10 +198,10 @@ class Toolbox:
 
     def _tool_run_tests(self, tests: Sequence[str]) -> Observation:
         if self.run_tests is None:
-            return Observation("Running tests is not available in this run.")
+            return Observation(_say("tests_unavailable"))
         wanted = [str(t) for t in tests or [] if str(t).strip()]
         if not wanted:
-            return Observation("Name at least one test node id, e.g. tests/test_x.py::test_y.")
+            return Observation(_say("name_a_test"))
         return Observation(self.run_tests(wanted[:MAX_TESTS_PER_RUN]))
 
     def _tool_localize(self) -> Observation:
@@ -219,16 +211,15 @@ class Toolbox:
 
     def _tool_state_plans(self, plans: Sequence[dict[str, Any]]) -> Observation:
         if not plans:
-            return Observation("Give at least one plan.")
+            return Observation(_say("no_plans"))
         start = len(self.plans)
         for offset, plan in enumerate(plans, 1):
             if not isinstance(plan, dict):
-                return Observation("Each plan is an object with hypothesis, location and repair.")
+                return Observation(_say("plan_shape"))
             self.plans.append(Plan(start + offset, str(plan.get("hypothesis", "")), str(plan.get("location", "")),
                                    str(plan.get("repair", ""))))
         numbers = ", ".join(str(p.number) for p in self.plans[start:])
-        return Observation(f"Recorded plan(s) {numbers}. Propose a patch for the most likely one with propose_edit "
-                           "(give its number as `plan`).")
+        return Observation(_say("plans_recorded", numbers=numbers))
 
     def refused_path(self, path: str) -> str | None:
         """Why a model may not edit `path`, or None when it may."""
@@ -237,23 +228,22 @@ class Toolbox:
             return None
         if any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
                for pattern in PROTECTED):
-            return f"{path} is a CI, build or secrets file; suture does not let a model edit it (see --allow-path)."
+            return _say("protected_path", path=path)
         if self.localised_files and path not in self.localised_files and self.retriever.index.file(path) is not None:
-            return (f"{path} is outside the localised code (files the failing tests ran); "
-                    "suture does not let a model edit it unless --allow-path names it.")
+            return _say("outside_localised", path=path)
         return None
 
     def _tool_propose_edit(self, edits: Sequence[dict[str, Any]], plan: int | None = None) -> Observation:
         parsed: list[Edit] = []
         for number, edit in enumerate(edits or [], 1):
             if not isinstance(edit, dict) or not all(isinstance(edit.get(k), str) for k in ("path", "search", "replace")):
-                return Observation(f"Edit {number} needs string fields path, search and replace.")
+                return Observation(_say("edit_fields", number=number))
             refused = self.refused_path(edit["path"])
             if refused:
-                return Observation(f"Edit {number} refused: {refused}")
+                return Observation(_say("edit_refused", number=number, why=refused))
             parsed.append(Edit(edit["path"], edit["search"], edit["replace"]))
         if not parsed:
-            return Observation("propose_edit needs at least one edit.")
+            return Observation(_say("no_edits"))
         candidate_id = f"model-{len(self.candidates) + 1}"
         plan_obj = next((p for p in self.plans if p.number == plan), None)
         candidate = Candidate(candidate_id, parsed, source="model",
@@ -279,38 +269,38 @@ class Toolbox:
             verdict = self.verdicts.get(candidate)
             if verdict is None:
                 known = ", ".join(self.verdicts) or "none yet"
-                return Observation(f"There is no candidate {candidate!r}; proposed so far: {known}.")
+                return Observation(_say("no_candidate", candidate=repr(candidate), known=known))
             checks = [c for c in ((verdict.verification or {}).get("functions") or []) if c.get("function") == name]
             if not checks:
-                where = "it changes no such function" if verdict.stage == "verifier" else f"it stopped at the {verdict.stage} gate"
-                return Observation(f"{candidate} has no verifier verdict for {name}: {where}.")
+                key = "no_verdict_unchanged" if verdict.stage == "verifier" else "no_verdict_stopped"
+                return Observation(_say(key, candidate=candidate, name=name, stage=verdict.stage))
             fields = FunctionCheck.__dataclass_fields__
             return Observation(check_text(FunctionCheck(**{k: v for k, v in checks[0].items() if k in fields}), candidate))
         if self.retriever.index.file(path) is None:
-            return Observation(f"{path} is not a file of the repository's index; use search to find it.")
+            return Observation(_say("not_indexed_verify", path=path))
         return Observation(check_text(check_base_function(self.retriever.index.root, path, function), "base commit"))
 
     def _tool_finish(self, summary: str = "") -> Observation:
-        return Observation("Finished.", finished=True)
+        return Observation(_say("finished"), finished=True)
 
 
 def verdict_text(candidate_id: str, verdict: GateVerdict, same_as: str | None = None) -> str:
     """What the model learns of a candidate's gates: enough to revise, not a whole log."""
     if verdict.accepted:
-        return f"{candidate_id} PASSED every gate: {verdict.message}"
-    repeat = f" It is the same code as {same_as}, already rejected." if same_as else ""
+        return _say("passed", candidate=candidate_id, message=verdict.message)
+    repeat = " " + _say("same_as_rejected", same_as=same_as) if same_as else ""
     edits = [r for r in verdict.edit_results if getattr(r, "status", None) is not None]
     statuses = "; ".join(f"{r.path}: {r.status.value}{' - ' + r.message if r.message else ''}" for r in edits
                          if r.status.value != "applied")
-    text = f"{candidate_id} REJECTED at the {verdict.stage} gate: {verdict.message}{repeat}"
+    text = _say("rejected", candidate=candidate_id, stage=verdict.stage, message=verdict.message) + repeat
     if statuses:
-        text += f"\nEdit results: {statuses}"
+        text += "\n" + _say("edit_results", statuses=statuses)
     return text
 
 
 def suspects_text(localization: Localization | None, limit: int = 10) -> str:
     if localization is None or not localization.ranking:
-        return "No ranking: no failing test ran any of the repository's code."
+        return _say("no_ranking")
     rows = [f"{n}. {s.path}:{s.start_line}-{s.end_line} {s.symbol} (score {s.score:.2f})"
             for n, s in enumerate(localization.ranking[:limit], 1)]
     return "\n".join(rows)

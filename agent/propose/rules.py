@@ -35,9 +35,9 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.propose.templates import TEMPLATES, Mutation, SourceFile, Span, class_fields, scope_nodes
-from suture.tools.testing.coverage_plugin import is_test_path
 from suture.tools.edits import Edit
 from suture.retrieval.files import decode_source, source_encoding
+from suture.retrieval.testfiles import is_test_path
 
 # Template priors. Reasoning, in short:
 # - Single-token operator slips (comparison, off-by-one, arithmetic, boolean, a flipped

@@ -10,6 +10,7 @@ because they decide what the committed blobs look like.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import shutil
@@ -17,7 +18,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-__all__ = ["PatchError", "apply_patch", "diff_worktree"]
+from suture.retrieval.positions import source_lines
+
+__all__ = ["PatchError", "apply_patch", "diff_worktree", "text_diff"]
 
 # Patches travel as str; git's bytes that are not UTF-8 survive the round trip.
 _ENCODING = "utf-8"
@@ -52,6 +55,19 @@ def _toplevel(path: Path) -> Path | None:
     done = _git(path, "rev-parse", "--show-toplevel")
     out = _text(done.stdout).strip()
     return Path(out) if done.returncode == 0 and out else None
+
+
+def text_diff(path: str, before: str, after: str) -> str:
+    """A unified diff of one file's text, `before` -> `after`, in the form `git apply` takes
+    (a/ and b/ prefixes, a "\\ No newline at end of file" marker where a side ends without one).
+
+    For texts held in memory (optimize's and C repair's candidates), where a git round trip
+    would cost a scratch tree. Lines end at "\n" only, as git counts them: str.splitlines
+    would also end lines at form feeds and the like, and each such "line" then got a false
+    no-newline marker, a patch that does not apply.
+    """
+    lines = difflib.unified_diff(source_lines(before), source_lines(after), f"a/{path}", f"b/{path}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:

@@ -31,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from suture.retrieval.index import SymbolIndex
-from suture.retrieval.model import CLASS, Symbol
+from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.childenv import project_env
 from suture.tools.perf.timing import Runner, run_process
 
@@ -197,10 +197,5 @@ def _symbol_at(index: SymbolIndex, path: str, name: str | None, line: int) -> Sy
     """The innermost function or method (called `name`, unless None) whose lines hold `line`
     (a code object's first line: for a decorated function its first decorator's line, which
     is also where the index starts the symbol)."""
-    best = None
-    for symbol in index.symbols_in(path):
-        if symbol.kind == CLASS or (name is not None and symbol.name != name):
-            continue
-        if symbol.start_line <= line <= symbol.end_line and (best is None or symbol.start_line >= best.start_line):
-            best = symbol
-    return best
+    return innermost_symbol(
+        [s for s in index.symbols_in(path) if s.kind != CLASS and (name is None or s.name == name)], line)

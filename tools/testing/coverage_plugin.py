@@ -39,7 +39,6 @@ import os
 import sys
 import threading
 import signal
-from pathlib import PurePosixPath
 
 import pytest
 
@@ -56,23 +55,12 @@ RERUN_CONTEXT = "suture-rerun|"  # prefix of a rerun's context
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
 
 
-def is_test_path(relpath: str) -> bool:
-    """True for test code: test_*.py, *_test.py, conftest.py, anything under a tests/ or test/ dir.
-
-    The one definition of "a test file" shared by the tracer (never traced) and the
-    spectra (never a suspect).
-    """
-    parts = PurePosixPath(relpath.replace("\\", "/")).parts
-    if not parts:
-        return False
-    name = parts[-1]
-    if name == "conftest.py" or name.startswith("test_") or name.endswith("_test.py"):
-        return True
-    return any(part in ("tests", "test") for part in parts[:-1])
-
-
 def omit_globs(root: str) -> list[str]:
-    """coverage.py omit patterns matching `is_test_path` and foreign dirs, rooted at `root`.
+    """coverage.py omit patterns for test code and foreign dirs, rooted at `root`.
+
+    Test code as retrieval/testfiles.is_test_path tells it, written as globs (this plugin runs
+    under interpreters where suture is not importable, so it cannot ask that function;
+    tests/test_spectra.py checks that the two agree). Only its Python names are needed here.
 
     Rooted so that a repo living under, say, ~/tests/ is not omitted as a whole.
     """
@@ -81,8 +69,10 @@ def omit_globs(root: str) -> list[str]:
         f"{root}/**/conftest.py",
         f"{root}/**/test_*.py",
         f"{root}/**/*_test.py",
+        f"{root}/**/*_tests.py",
         f"{root}/**/tests/*",
         f"{root}/**/test/*",
+        f"{root}/**/__tests__/*",
     ]
     globs += [f"{root}/**/{d}/*" for d in _FOREIGN_DIRS]
     return globs

@@ -45,9 +45,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.retrieval.model import CLASS, Symbol
+from suture.retrieval.model import CLASS, Symbol, innermost_symbol
+from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
-from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT, is_test_path
+from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.testrun import (
@@ -379,13 +380,7 @@ class _Scope:
         self.lines = text.splitlines()
 
     def innermost(self, line: int) -> Symbol | None:
-        best = None
-        for symbol in self.symbols:
-            if symbol.start_line > line:
-                break
-            if line <= symbol.end_line:
-                best = symbol  # later starts are nested deeper
-        return best
+        return innermost_symbol(self.symbols, line)
 
     def container(self, symbol: Symbol | None) -> Symbol | None:
         """The closest enclosing class of a symbol (None: module level)."""

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from suture.tools.testing.coverage_plugin import RERUN_CONTEXT, is_test_path
+from suture.retrieval.testfiles import is_test_path
+from suture.tools.testing.coverage_plugin import RERUN_CONTEXT
 
 Line = tuple[str, int]  # (repo-relative posix path, 1-based line)
 

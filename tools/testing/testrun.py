@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing import pytest_forkserver
-
 from suture.tools.testing import pytest_shim
 from suture.tools.childenv import project_env
 from suture.tools.testing.pytest_results_plugin import (
@@ -136,7 +136,6 @@ class Baseline:
 # -- the command ---------------------------------------------------------------------------
 
 _SKIP_DIRS = {"node_modules", "__pycache__", "site-packages", "build", "dist", "venv", "env"}
-_TEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 
 
 def detect_test_command(workdir: Path, python: str | None = None) -> list[str]:
@@ -156,7 +155,7 @@ def detect_test_command(workdir: Path, python: str | None = None) -> list[str]:
             return found
     for root, dirs, files in os.walk(workdir):
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS]
-        if any(name == "conftest.py" or _TEST_FILE.match(name) for name in files):
+        if any(name == "conftest.py" or is_test_module(name) for name in files):
             return found
     raise TestRunError(
         f"no tests found in {workdir}: no pytest configuration and no test_*.py files; pass --test-cmd."

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from suture.tools.testing.coverage_plugin import is_test_path
+from suture.retrieval.testfiles import is_test_path
 from suture.tools.verify.verifier_core import find_function, parse_module
 
 __all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]

@@ -13,7 +13,9 @@ run, the CPython replay of an equivalence counterexample (which also judges what
 - Floats: NaN equals NaN (any NaN: a NaN result is the behaviour, not its bits). Under the
   "exact" policy 0.0 and -0.0 differ (`repr`, `1/x` and `math.copysign` see the sign, and so
   does `canonical`, which the timed runs compare); "isclose" takes math.isclose
-  (rel_tol=1e-9, abs_tol=1e-12), signs of zero included.
+  (rel_tol=1e-9, abs_tol=1e-12), signs of zero included. The same holds at any depth: inside
+  a set or as a dict key too (where Python's own == would let 0.0 stand for -0.0 and 1 for
+  True), and in STANDALONE_SAME, the copy the written pytest files carry.
 - Containers element by element, in order: lists, tuples, dicts (key order is behaviour,
   iteration sees it); sets as sets (elements matched one to one when hashing cannot).
 - Iterators and generators (anything with `__next__`, files excepted) by what they yield:
@@ -231,9 +233,15 @@ def _same_set(a: Any, b: Any, policy: str, depth: int) -> bool:
     if len(a) != len(b):
         return False
     try:
+        # `a == b` alone said {0.0} is {-0.0} and {1} is {True}, which the rule tells apart
+        # everywhere else: so each element is held against the one of `b` it hashed to.
         if a == b:
-            return True
-    except Exception:  # noqa: BLE001
+            partner = {y: y for y in b}
+            if all(_same(x, partner[x], policy, depth + 1) for x in a):
+                return True
+    except Incomparable:
+        raise
+    except Exception:  # noqa: BLE001 - a user __eq__ or __hash__ may raise anything
         pass
     if len(a) > _SET_MATCH_LIMIT:
         return False
@@ -350,6 +358,14 @@ def _same(a, b):
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+        return len(a) == len(b) and all(_same(x, y) and _same(a[x], b[y]) for x, y in zip(a, b))
+    if isinstance(a, (set, frozenset)):
+        left = list(b)
+        for x in a:
+            match = next((i for i, y in enumerate(left) if _same(x, y)), None)
+            if match is None:
+                return False
+            left.pop(match)
+        return not left
     return a == b
 '''

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from suture.retrieval.positions import LineTable
 
 # Risk flags for the "plausible is not correct" report: a candidate that passes the
 # tests by doing less than the code did is the classic overfitting repair.
@@ -63,14 +64,8 @@ class SourceFile:
         self.path = path
         self.text = text
         self.tree = ast.parse(text, filename=path)
-        # Lines as `ast` counts them: split at "\n" only (str.splitlines also splits at form feeds and
-        # other separators Python code may hold inside strings and comments).
-        self.lines = text.split("\n")
-        self.lines = [line + "\n" for line in self.lines[:-1]] + ([self.lines[-1]] if self.lines[-1] else [])
-        self._starts = [0]
-        for line in self.lines:
-            self._starts.append(self._starts[-1] + len(line))
-        self._ascii = [line.isascii() for line in self.lines]
+        self._table = LineTable(text)  # lines as `ast` counts them (retrieval/positions.py)
+        self.lines = self._table.lines
         self.parent: dict[ast.AST, ast.AST] = {}
         self.qualnames: dict[str, ast.AST] = {}
         self._link(self.tree, [])
@@ -98,11 +93,7 @@ class SourceFile:
     # -- positions -------------------------------------------------------------
     def offset(self, lineno: int, col: int) -> int:
         """String offset of an `ast` (1-based line, UTF-8 byte column) position."""
-        if lineno > len(self.lines):
-            return len(self.text)
-        if not self._ascii[lineno - 1]:
-            col = len(self.lines[lineno - 1].encode("utf-8")[:col].decode("utf-8", "replace"))
-        return self._starts[lineno - 1] + col
+        return self._table.offset(lineno, col)
 
     def start(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)
@@ -115,21 +106,14 @@ class SourceFile:
 
     def line_of(self, offset: int) -> int:
         """1-based line holding string offset `offset`."""
-        lo, hi = 0, len(self._starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self._starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return min(lo + 1, max(len(self.lines), 1))
+        return self._table.line_of(offset)
 
     def line_start(self, lineno: int) -> int:
-        return self._starts[min(lineno - 1, len(self._starts) - 1)]
+        return self._table.line_start(lineno)
 
     def line_end(self, lineno: int) -> int:
         """Offset just after line `lineno`'s newline (or the end of the text)."""
-        return self._starts[min(lineno, len(self._starts) - 1)]
+        return self._table.line_end(lineno)
 
     def indent_of(self, lineno: int) -> str:
         line = self.lines[lineno - 1]

@@ -1,0 +1,240 @@
+"""One home for each small job (issue 15): the decisions taken where the copies disagreed.
+
+Test files, the innermost symbol at a line, AST positions as text offsets (a form feed used
+to drop every speed rewrite of its file), the unified diff of a text, fenced code in a
+model's answer, the LLM modules' import graph and the prompts the model reads.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import git, last_json, suture
+
+from suture import prompts
+from suture.agent.optimize.perf_rules import rewrites
+from suture.agent.propose.planner_tools import SCHEMAS
+from suture.agent.propose.templates import SourceFile
+from suture.retrieval.model import FUNCTION, METHOD, CLASS, Symbol, innermost_symbol
+from suture.retrieval.positions import LineTable
+from suture.retrieval.testfiles import is_test_module, is_test_path
+from suture.tools.testing.coverage_plugin import omit_globs
+from suture.tools.git.diffs import text_diff
+from suture.tools.llm.client import fenced_blocks, parse_text_tool_calls, python_blocks
+from suture.tools.llm.scripted import ScriptedClient
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# -- telling a test file ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, expected", [
+    ("pkg/core.py", False),
+    ("tests/helpers.py", True),
+    ("pkg/test/data.py", True),
+    ("web/__tests__/app.js", True),
+    ("pkg/testing/helpers.py", False),  # decided: numpy.testing-style packages are product code
+    ("pkg/testing.py", False),
+    ("pkg/core_tests.py", True),  # decided: a suite under a name pytest does not collect is test code
+    ("src/app.spec.ts", True),
+    ("src/app.test.js", True),
+    ("conftest.py", True),
+    ("pkg\\tests\\x.py", True),  # a Windows path from a traceback
+    ("shop/contest.py", False),
+    ("pkg/latest.py", False),
+])
+def test_one_rule_tells_test_code(path, expected):
+    assert is_test_path(path) is expected
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("tests/test_core.py", True), ("pkg/core_test.py", True), ("test_x.py", True),
+    ("tests/conftest.py", False), ("tests/helpers.py", False), ("tests/test_data.json", False),
+])
+def test_test_modules_are_the_files_pytest_collects(path, expected):
+    assert is_test_module(path) is expected
+
+
+def test_the_coverage_omit_globs_say_what_the_rule_says(tmp_path):
+    """The plugin cannot import retrieval (it runs under the project's interpreter), so it keeps
+    the rule as globs; coverage.py's own matcher must agree with the rule on Python files."""
+    from coverage.files import GlobMatcher
+
+    root = str(tmp_path)
+    matcher = GlobMatcher(omit_globs(root))
+    for rel in ["pkg/core.py", "tests/helpers.py", "pkg/tests/x.py", "pkg/test_x.py", "pkg/x_test.py",
+                "pkg/x_tests.py", "conftest.py", "web/__tests__/a.py", "pkg/testing/helpers.py", "pkg/contest.py"]:
+        assert matcher.match(f"{root}/{rel}") is is_test_path(rel), rel
+
+
+# -- the innermost symbol -----------------------------------------------------------------------
+
+def _symbol(qualname: str, kind: str, start: int, end: int) -> Symbol:
+    return Symbol("a.js", qualname.rsplit(".", 1)[-1], qualname, kind, "javascript", start, end, "",
+                  parent=qualname.rsplit(".", 1)[0] if "." in qualname else None)
+
+
+def test_innermost_symbol_does_not_depend_on_the_order():
+    """Decided: the deepest holder starts last; on a shared first line the one that ends first;
+    on the same lines (a one-line class and its method) the deeper qualified name. The copies
+    took the first or the last of the list."""
+    outer = _symbol("A", CLASS, 1, 1)
+    inner = _symbol("A.m", METHOD, 1, 1)
+    other = _symbol("f", FUNCTION, 3, 9)
+    nested = _symbol("f.g", FUNCTION, 4, 6)
+    for symbols in ([outer, inner, other, nested], [nested, other, inner, outer]):
+        assert innermost_symbol(symbols, 1) is inner
+        assert innermost_symbol(symbols, 5) is nested
+        assert innermost_symbol(symbols, 8) is other
+        assert innermost_symbol(symbols, 2) is None
+
+
+# -- AST positions as offsets: form feeds -----------------------------------------------------
+
+FORM_FEED_MODULE = (
+    "import os\n"
+    "\n"
+    "\x0c\n"  # PEP 8's page break between sections of a file
+    "def content(words: list[str], stop: list[str]) -> list[str]:\n"
+    "    out = []\n"
+    "    for w in words:\n"
+    "        if w in stop:\n"
+    "            continue\n"
+    "        out.append(w)\n"
+    "    return out\n"
+)
+
+
+def test_line_table_counts_lines_as_ast_does():
+    text = "a = 1\x0c\nb = 'é'\r\nc = '\x1c\x85\u2028'; x = 4\n"
+    table = LineTable(text)
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Name):
+            assert text[table.offset(node.lineno, node.col_offset):table.offset(node.end_lineno, node.end_col_offset)] \
+                == node.id
+    assert table.line_of(text.index("x")) == 3
+
+
+def test_a_form_feed_before_a_function_does_not_drop_its_rewrites():
+    found = rewrites("pkg/mod.py", FORM_FEED_MODULE)
+    member = [r for r in found if r.rule == "list-membership-to-set"]
+    assert len(member) == 1
+    assert member[0].line == 6  # the set is built before the loop
+    assert "_stop_set = set(stop)\n    for w in words:" in member[0].new_source
+    assert member[0].new_source.startswith("import os\n\n\x0c\ndef content(")
+
+
+def test_the_repair_templates_cut_at_the_same_offsets():
+    src = SourceFile("m.py", FORM_FEED_MODULE)
+    node = next(n for n in ast.walk(src.tree) if isinstance(n, ast.Compare))
+    assert src.segment(node) == "w in stop"
+
+
+def test_a_text_diff_of_a_file_with_a_form_feed_applies(tmp_path):
+    """str.splitlines cut lines at the form feed and marked each piece 'no newline at end'."""
+    before = FORM_FEED_MODULE
+    after = before.replace("out = []", "out: list[str] = []")
+    patch = text_diff("pkg/mod.py", before, after)
+    assert "No newline" not in patch and patch.startswith("--- a/pkg/mod.py\n+++ b/pkg/mod.py\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg/mod.py").write_text(before, newline="")
+    git(tmp_path, "init", "-q")
+    (tmp_path / "p.diff").write_text(patch, newline="")
+    git(tmp_path, "apply", "p.diff")
+    assert (tmp_path / "pkg/mod.py").read_bytes().decode() == after
+    assert text_diff("a.py", "x\n", "x\ny").endswith("+y\n\\ No newline at end of file\n")
+
+
+def test_suture_optimize_keeps_a_rewrite_after_a_form_feed(make_repo, tmp_path):
+    """Through the CLI: the rule path finds, gates and prints the rewrite, and the patch applies."""
+    repo = make_repo({
+        "uniq/__init__.py": "",
+        "uniq/core.py": (
+            "import os\n\n\x0c\n"
+            "def dedupe(items: list[int]) -> list[int]:\n"
+            "    seen = []\n"
+            "    out = []\n"
+            "    for item in items:\n"
+            "        if item not in seen:\n"
+            "            seen.append(item)\n"
+            "            out.append(item)\n"
+            "    return out\n"
+        ).encode(),
+        "tests/test_core.py": "from uniq.core import dedupe\n\ndef test_order():\n    assert dedupe([3, 1, 3]) == [3, 1]\n",
+    })
+    workload = tmp_path / "workload.py"
+    workload.write_text("def make_input(scale):\n    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)\n")
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "5",
+                  "--json", cwd=repo)
+    report = last_json(done)
+    assert report["status"] == "optimized", done.stderr
+    assert report["edits"][0]["rule"] != "model"
+    (tmp_path / "p.diff").write_text(report["patch"], newline="")
+    git(repo, "apply", str(tmp_path / "p.diff"))
+    assert "\x0c\ndef dedupe" in (repo / "uniq/core.py").read_bytes().decode()
+
+
+# -- fenced code in a model's answer ----------------------------------------------------------
+
+@pytest.mark.parametrize("answer, first", [
+    ("Here:\n```python\nx = 1\n```", "x = 1\n"),
+    ("```py\nx = 2\n```", "x = 2\n"),  # the generated tests' copy did not take `py`
+    ("```Python \r\nx = 3\n```", "x = 3\n"),  # none took a capital, a space after the tag or CRLF
+    ("```python3\nx = 4\n```", "x = 4\n"),
+    ("```\nx = 5\n```", "x = 5\n"),
+    ("```json\n{}\n```\n```python\nx = 6\n```", "x = 6\n"),
+])
+def test_python_blocks_of_a_model_answer(answer, first):
+    assert python_blocks(answer)[0] == first
+
+
+def test_no_python_block_and_the_tool_calls_share_the_reader():
+    assert python_blocks("no code here") == [] and python_blocks(None) == []
+    text = '```Tool \r\n{"name": "finish", "arguments": {}}\n```'
+    assert fenced_blocks(text) == [("tool", '{"name": "finish", "arguments": {}}\n')]
+    assert [c.name for c in parse_text_tool_calls(text)] == ["finish"]
+
+
+# -- the LLM modules and the prompts ------------------------------------------------------------
+
+# (no import cycle among the LLM modules, or anywhere: tests/test_layout.py)
+
+
+def test_a_text_mode_client_needs_the_instructions_from_prompts(tmp_path):
+    script = tmp_path / "s.jsonl"
+    script.write_text('{"text": "hi"}\n')
+    with pytest.raises(ValueError, match="text_tools"):
+        ScriptedClient(script, tool_mode="text")
+    assert "fenced block tagged `tool`" in prompts.load("text_tools")
+
+
+def test_the_planner_tools_are_described_from_prompts():
+    described = {s["function"]["name"]: s["function"]["description"] for s in SCHEMAS}
+    text = prompts.load("planner_tools")
+    for name, description in described.items():
+        assert description and description in text, name
+    assert not re.search(r"\$\w", "".join(described.values()))
+
+
+def test_no_prompt_is_read_around_the_loader():
+    """Prompt files are read by prompts/ only (optimize read its sections from the file itself)."""
+    for path in [*REPO.glob("agent/*.py"), *REPO.glob("tools/*.py")]:
+        text = path.read_text(encoding="utf-8")
+        assert "prompts.load(\"optimize\")" not in text and "string import Template" not in text, path
+
+
+def test_observations_come_from_prompts():
+    from suture.agent.propose.planner_tools import Toolbox, suspects_text
+
+    toolbox = Toolbox(None, None, lambda candidate: None)  # type: ignore[arg-type]
+    assert toolbox.call("nope", {}).text.startswith("There is no tool named 'nope'; the tools are: search, ")
+    assert toolbox.call("state_plans", {"plans": []}).text == prompts.render_section("observations", "no_plans")
+    assert toolbox.call("propose_edit", {"edits": [{"path": 1}]}).text == \
+        "Edit 1 needs string fields path, search and replace."
+    assert suspects_text(None) == "No ranking: no failing test ran any of the repository's code."
+    # the planner recognises its own summaries by this start
+    assert prompts.render_section("observations", "summarised", first="x", count=9).startswith("[summarised] x")
