@@ -238,6 +238,8 @@ def _sandbox_report(report: dict[str, Any]) -> dict[str, Any]:
     described = sandbox.describe()
     for note in described["notes"]:
         render.print_warning(note)
+    for blocked in report.get("blocked") or []:
+        render.print_warning(f"candidate {blocked['candidate']} {blocked['reason']}")
     return {**report, "sandbox": described}
 
 

@@ -29,6 +29,7 @@ from suture.agent.rank import rank
 from suture.agent.choose import Choice, choose
 from suture.agent.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.select import CONFIDENCE_THRESHOLD
+from suture.agent.tamper import blocked_candidates
 from suture.agent.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.planner_tools import Toolbox, suspects_text
 from suture.agent.rules import RuleCandidate, generate_candidates
@@ -355,6 +356,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "risks": [RISK_WORDS.get(r, r) for r in candidate.risks] if (chosen and candidate) else [],
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
+        "blocked": blocked_candidates(verdicts),  # named risks and tampering (agent/tamper.py)
     }
     if options.environment is not None:
         report["environment"] = options.environment

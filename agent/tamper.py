@@ -29,7 +29,7 @@ import ast
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-__all__ = ["RISKS", "allow", "allowed", "blocking", "added_risks", "risk_message", "sentinel_message"]
+__all__ = ["RISKS", "allow", "allowed", "blocked_candidates", "blocking", "added_risks", "risk_message", "sentinel_message"]
 
 _allowed: tuple[str, ...] = ()
 
@@ -147,7 +147,14 @@ def risk_message(found: dict[str, list[str]]) -> str:
 
 def sentinel_message(state: str) -> str:
     if state == "passed":
-        return ("rejected: the candidate tampers with the tests: suture's sentinel test, which must fail, "
-                "passed in the same run.")
-    return ("rejected: the candidate tampers with the tests: pytest exited 0 although suture's sentinel "
-            "test failed in the same run.")
+        return f"{TAMPER_PREFIX}: suture's sentinel test, which must fail, passed in the same run."
+    return f"{TAMPER_PREFIX}: pytest exited 0 although suture's sentinel test failed in the same run."
+
+
+TAMPER_PREFIX = "rejected: the candidate tampers with the tests"
+
+
+def blocked_candidates(verdicts: Iterable) -> list[dict[str, str]]:
+    """For the report: each candidate stopped by a named risk or caught tampering, and why."""
+    return [{"candidate": v.candidate_id, "reason": v.message} for v in verdicts
+            if getattr(v, "stage", "") == "risk" or str(getattr(v, "message", "")).startswith(TAMPER_PREFIX)]
