@@ -225,7 +225,11 @@ def _apply_sandbox(settings) -> None:
         limit = sandbox.parse_size(settings.memory_limit)
         sandbox.configure(settings.sandbox, limit)
     except ValueError as error:
-        raise SutureExit(f"{str(error).rstrip('.')} (sandbox / memory_limit setting).") from None
+        from suture.agent.config import CLI
+
+        given = CLI in (settings.source("sandbox"), settings.source("memory_limit"))
+        raise SutureExit(f"{str(error).rstrip('.')} (the sandbox / memory_limit setting).",
+                         ExitCode.BAD_INPUT if given else ExitCode.REFUSED) from None
     except sandbox.SandboxUnavailable as error:
         raise SutureExit(str(error), ExitCode.REFUSED) from None
 

@@ -124,7 +124,7 @@ def main() -> None:
         for rep in range(args.reps):  # interleaved: one gate-timing child per configuration per round
             for mode, python in modes.items():
                 env = {**os.environ, "SUTURE_SANDBOX": mode if mode != "reference" else "none"}
-                done = subprocess.run([python, __file__, "--reference-python", args.reference_python, "--reps", "1",
+                done = subprocess.run([python, __file__, "--reference-python", args.reference_python, "--reps", "2",
                                        "--worker", bug, mode], capture_output=True, text=True, env=env, timeout=900)
                 if done.returncode != 0:
                     raise SystemExit(f"{bug} {mode}: {done.stderr.strip()[-800:]}")
@@ -142,7 +142,7 @@ def main() -> None:
     load = os.getloadavg()
     lines = [f"\n## Isolation's cost on the gate (issue 16) — {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n",
              f"Gate of each bug's true fix (`validate`, 1 worker, kept pool: warm suite run + fresh confirmation), "
-             f"median of {args.reps} rounds, configurations interleaved; reference: `{args.reference_python}` "
+             f"median of {args.reps} rounds x 2 gates (after a warm-up gate), configurations interleaved; reference: `{args.reference_python}` "
              f"(the gate before the isolation). Load average at the end {load[0]:.2f} / {load[1]:.2f}, "
              f"{os.cpu_count()} cores shared with other jobs.\n",
              "| bug | reference s | " + " | ".join(f"{m} s | {m} ratio" for m in modes if m != "reference") + " |",
