@@ -295,3 +295,31 @@ def test_localize_under_bwrap_says_so_and_names_sandbox_none_for_a_suite_that_ne
     described = last_json(done)["sandbox"]
     assert described["requested"] == "bwrap" and described["used"] == "bwrap"
     assert "network errors inside the sandbox" in done.stderr and "--sandbox none" in done.stderr
+
+
+@needs_linux
+def test_a_sigkilled_suture_localize_leaves_no_pytest_behind(make_repo, tmp_path):
+    """Through the CLI: localize's per-test timeout is 60 s, so what ends the hung test within
+    the 20 s looked at here is its parent-death signal, not a timeout."""
+    pid_file = tmp_path / "pytest.pid"
+    repo = make_repo({"test_hang.py": HUNG_SUITE.format(pid_file=str(pid_file))})
+    cli = subprocess.Popen([sys.executable, "-m", "suture.agent.cli", "localize", "--sandbox", "none"], cwd=repo,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not pid_file.exists() or not pid_file.read_text():
+            assert cli.poll() is None and time.monotonic() < deadline, "the hung test never started"
+            time.sleep(0.05)
+        test_pid = int(pid_file.read_text())
+        cli.send_signal(signal.SIGKILL)
+        cli.wait()
+        assert gone(test_pid, patience=20), f"pytest {test_pid} kept running after `suture localize` was SIGKILLed"
+    finally:
+        if cli.poll() is None:
+            cli.kill()
+            cli.wait()
+        if pid_file.exists() and pid_file.read_text():
+            try:
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
