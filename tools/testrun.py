@@ -3,7 +3,10 @@
 Every run is a child process in its own session and process group, under a
 wall-clock limit. When the run ends, normally or not, whatever it left behind
 is killed: the process group, the session, and any process that still carries
-this run's token in its environment (a forked child that called setsid()).
+this run's token in its environment (a forked child that called setsid()). On Linux the
+command runs under a leader process (tools/sandbox_leader.py: the run's child subreaper, so a
+daemon that also cleared its environment is caught too; a parent-death signal; the memory
+cap), inside bubblewrap when the sandbox policy says so (tools/sandbox.py).
 
 pytest runs are read through suture's own plugin (pytest_results_plugin), which
 writes a JSON line per report and flushes it, so a run killed at its time limit
