@@ -35,7 +35,7 @@ from suture.agent.planner_tools import Toolbox, suspects_text
 from suture.agent.rules import RuleCandidate, generate_candidates
 from suture.agent.validate import Candidate, GateVerdict, validate
 from suture.agent.verify_gate import GateVerifier, verification_report, verification_sentence
-from suture.tools import gitstate
+from suture.tools import gitstate, sandbox
 from suture.tools.llm import BudgetExceeded, LLMError, head_tail
 from suture.tools.testrun import TestRunError, run_tests
 from suture.tools.localize import LocalizeError, localize
@@ -357,6 +357,7 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
         "blocked": blocked_candidates(verdicts),  # named risks and tampering (agent/tamper.py)
+        "sandbox": sandbox.describe(),  # where the tests ran (tools/sandbox.py)
     }
     if options.environment is not None:
         report["environment"] = options.environment
