@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import last_json, repo_snapshot, suture
+from conftest import PRICES_BUG, last_json, repo_snapshot, suture
 
 from suture.tools import sandbox
 from suture.tools.testrun import run_tests
@@ -323,3 +323,15 @@ def test_a_sigkilled_suture_localize_leaves_no_pytest_behind(make_repo, tmp_path
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+@needs_bwrap
+def test_fix_under_bwrap_gates_and_delivers_as_without_it(make_repo):
+    repo = make_repo(PRICES_BUG)
+    before = repo_snapshot(repo)
+    done = suture("fix", "--json", "--sandbox", "bwrap", cwd=repo)
+    report = last_json(done)
+    assert done.returncode == 0 and report["status"] == "fixed", done.stderr
+    assert "quantity >= BULK" in report["patch"] and report["blocked"] == []
+    assert report["sandbox"]["used"] == "bwrap"
+    assert repo_snapshot(repo) == before
