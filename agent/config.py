@@ -52,6 +52,10 @@ SPECS: dict[str, Spec] = {
              "($VIRTUAL_ENV, the repo's .venv, poetry, hatch, else suture's own)", optional=True),
         Spec("test_timeout", float, 20.0, "seconds one test may run at HEAD before it counts as hanging "
              "(reported and left out of every candidate run)", minimum=1),
+        Spec("sandbox", str, "auto", "where tests and verifiers run: bwrap (bubblewrap: read-only system, no "
+             "network, own PID namespace), none (a run leader: subreaper, parent-death signal), or auto "
+             "(bwrap when it is installed and works)"),
+        Spec("memory_limit", str, "4G", "memory cap of each test process (RLIMIT_DATA), e.g. 4G or 512M; 0: none"),
         Spec("map_tokens", int, 1024, "token budget of `suture map`", minimum=1),
         Spec("search_limit", int, 10, "results `suture search` returns", minimum=1),
         Spec("max_file_bytes", int, 1_000_000, "files larger than this are skipped by the index", minimum=1),

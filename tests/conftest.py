@@ -18,6 +18,11 @@ GIT_ENV = {
     "GIT_COMMITTER_EMAIL": "tests@suture.invalid",
 }
 
+# The suite's tests watch their runs from outside (pid files in tmp dirs, pids they signal), so
+# they run without bubblewrap, as on CI, where it is not installed; tests of the sandbox itself
+# ask for it explicitly (tests/test_sandbox.py).
+os.environ.setdefault("SUTURE_SANDBOX", "none")
+
 
 def git(repo: Path, *args: str) -> str:
     """Run git in `repo` with a fixed identity; return stdout."""

@@ -392,7 +392,7 @@ def test_an_esbmc_that_fails_its_self_test_is_not_trusted(make_repo, tmp_path, m
 
 
 def test_a_function_that_eats_memory_gets_a_verdict_not_the_machines_memory(tmp_path):
-    """The verifier's children run under an address-space cap (4 GiB): a 6 GB allocation, which
+    """The verifier's children run under a memory cap (4 GiB, RLIMIT_DATA): a 6 GB allocation, which
     Linux would grant lazily without it, fails inside the child with MemoryError, and both
     versions failing alike is a verdict like any other."""
     from suture.tools.verify import verifier

@@ -143,6 +143,8 @@ app.add_typer(config_app, name="config")
 
 RepoOption = typer.Option(None, "--repo", metavar="DIR", help="Directory to work on (default: the current one); inside a git work tree.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout; logs go to stderr.")
+SandboxOption = typer.Option(None, "--sandbox", metavar="auto|bwrap|none", help="Where the tests run: bwrap (bubblewrap: read-only system and project, no network, own PID namespace), none (a run leader kills what the tests leave behind), auto (bwrap when installed and working; default: the sandbox setting).")
+MemoryOption = typer.Option(None, "--memory-limit", metavar="SIZE", help="Memory cap of each test process, e.g. 4G, 512M, 0 for none (default: the memory_limit setting, 4G).")
 PythonOption = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests and code (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own).")
 
 
@@ -224,6 +226,36 @@ def _settings(repo: Path | None, **cli: Any):
     for warning in caught:
         render.print_warning(str(warning.message))
     return settings
+
+
+def _apply_sandbox(settings) -> None:
+    """Set the process-wide sandbox policy from the settings (tools/testing/sandbox.py)."""
+    from suture.tools.testing import sandbox
+
+    try:
+        limit = sandbox.parse_size(settings.memory_limit)
+        sandbox.configure(settings.sandbox, limit)
+    except ValueError as error:
+        from suture.agent.config import CLI
+
+        given = CLI in (settings.source("sandbox"), settings.source("memory_limit"))
+        raise SutureExit(f"{str(error).rstrip('.')} (the sandbox / memory_limit setting).",
+                         ExitCode.BAD_INPUT if given else ExitCode.REFUSED) from None
+    except sandbox.SandboxUnavailable as error:
+        raise SutureExit(str(error), ExitCode.REFUSED) from None
+
+
+def _sandbox_report(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with the sandbox the runs had; its notes (a suite that needs the network) on stderr."""
+    from suture.agent.cli import render
+    from suture.tools.testing import sandbox
+
+    described = sandbox.describe()
+    for note in described["notes"]:
+        render.print_warning(note)
+    for blocked in report.get("blocked") or []:
+        render.print_warning(f"candidate {blocked['candidate']} {blocked['reason']}")
+    return {**report, "sandbox": described}
 
 
 def _open_index(repo: Path, settings):
@@ -375,9 +407,18 @@ def fix(
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
     python: Optional[str] = PythonOption,
     hook: bool = typer.Option(False, "--hook", help="For git hooks (pre-push): exit 0 when no test fails at HEAD; when tests fail, print the fix if one is found and exit 1 so the push stops."),
+    sandbox: Optional[str] = SandboxOption,
+    memory_limit: Optional[str] = MemoryOption,
+    allow_risk: list[str] = typer.Option([], "--allow-risk", metavar="NAME", help="Deliver a patch despite this named risk (pytest_internals, sys_modules, builtins, os_environ, subprocess, git, or all); repeatable."),
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
+    from suture.agent.gates import tamper
+
+    try:
+        tamper.allow(allow_risk)
+    except ValueError as error:
+        raise SutureExit(str(error)) from None
     from suture.agent.cli import render
     from suture.agent.fix.pipeline import FixOptions, NoFailingTest, run_fix
 
@@ -398,6 +439,7 @@ def fix(
             raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
         root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
                                        api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
+        _apply_sandbox(_settings(root, sandbox=sandbox, memory_limit=memory_limit))
     else:
         if issue_file is not None:
             try:
@@ -406,7 +448,8 @@ def fix(
                 raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
         root = guard.resolve_repo(repo)
         settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                             max_cost=max_cost, python=python)
+                             max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit)
+        _apply_sandbox(settings)
         environment, command = None, settings.test_cmd
         if not target:  # C targets run no Python
             from suture.agent.environment import project_environment
@@ -435,7 +478,7 @@ def fix(
         if as_json:
             render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
         raise typer.Exit(int(ExitCode.DONE)) from None
-    report = outcome.report
+    report = _sandbox_report(outcome.report)
     setup_errors = (report.get("tests") or {}).get("setup_errors")
     if setup_errors:
         from suture.tools.testing.setup_errors import SetupErrorGroup, summary
@@ -497,6 +540,8 @@ def localize(
     top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
     python: Optional[str] = PythonOption,
+    sandbox: Optional[str] = SandboxOption,
+    memory_limit: Optional[str] = MemoryOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
@@ -506,7 +551,8 @@ def localize(
     if formula not in FORMULAS:
         raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
     root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, python=python)
+    settings = _settings(root, test_cmd=test_cmd, python=python, sandbox=sandbox, memory_limit=memory_limit)
+    _apply_sandbox(settings)
     from suture.agent.environment import project_environment
     from suture.tools.testing.localize import LocalizeError, localize as run_localize
 
@@ -520,7 +566,7 @@ def localize(
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
-    report = {**found.to_dict(), "environment": environment.to_dict(), "run_dir": str(run_dir)}
+    report = _sandbox_report({**found.to_dict(), "environment": environment.to_dict(), "run_dir": str(run_dir)})
     runs.write_report(run_dir, {"command": "localize", **report})
     if as_json:
         render.print_json(report)

@@ -30,6 +30,7 @@ from suture.agent.fix.rank import rank
 from suture.agent.fix.choose import Choice, choose
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
+from suture.agent.gates.tamper import blocked_candidates
 from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.propose.rules import RuleCandidate, generate_candidates
@@ -37,6 +38,7 @@ from suture.agent.gates.validate import Candidate, GateVerdict, validate
 from suture.agent.gates.verify_gate import GateVerifier
 from suture.agent.gates.verify_report import verification_report, verification_sentence
 from suture.tools.git import gitstate
+from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
 from suture.tools.testing.testrun import TestRunError, run_tests
 from suture.tools.testing.localize import LocalizeError, localize
@@ -357,6 +359,8 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         "risks": [RISK_WORDS.get(r, r) for r in candidate.risks] if (chosen and candidate) else [],
         "delivery": delivery.to_dict() if delivery else None,
         "notes": notes,
+        "blocked": blocked_candidates(verdicts),  # named risks and tampering (agent/gates/tamper.py)
+        "sandbox": sandbox.describe(),  # where the tests ran (tools/testing/sandbox.py)
     }
     if options.environment is not None:
         report["environment"] = options.environment

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.retrieval.languages import language_for_path
+from suture.agent.gates import tamper
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.testing.localize import select_tests
@@ -46,7 +47,7 @@ from suture.tools.git.worktree import WorkspaceError
 
 __all__ = ["Candidate", "GateVerdict", "validate", "changed_lines", "diff_line_count"]
 
-Stage = Literal["edit", "parse", "selected", "suite", "verifier", "skipped"]
+Stage = Literal["edit", "parse", "risk", "selected", "suite", "verifier", "skipped"]
 # verifier(tree, changed_symbols) -> (verdict_name, details) or (verdict_name, details, data): `data`
 # (a JSON-able dict) lands in GateVerdict.verification. A verifier that takes the keyword
 # arguments `deadline` (time.monotonic() of the candidate's limit) or `candidate_id` gets them.
@@ -349,6 +350,7 @@ class _Gatekeeper:
             extra_env=self.s.env,
             warm=warm,
             deselect=self.s.hanging,
+            sentinel=True,  # a test that must fail: if it passes, the candidate rewrote the results
         )
 
     def judge(
@@ -452,6 +454,18 @@ class _Gatekeeper:
             self.s.base_selection[key] = failed
         return failed
 
+    def _python_files(self, changes: list[FileChange]) -> list[tuple[str, str | None, str]]:
+        """(path, base source or None, new source) of the changed Python files."""
+        files = []
+        for change in changes:
+            new = self.tree / self.rel(change.new_path) if change.new_path else None
+            if new is None or not change.new_path.endswith(".py") or not new.is_file():
+                continue
+            base = self._base_bytes(change.old_path) if change.old_path else None
+            files.append((change.new_path, base.decode("utf-8", "replace") if base is not None else None,
+                          new.read_text(encoding="utf-8", errors="replace")))
+        return files
+
     def through_change(self, outcome: Any) -> bool:
         """Whether a failure's traceback passes through a file the candidate changed."""
         return outcome is not None and any(frame.path in self.changed_paths for frame in outcome.frames)
@@ -460,6 +474,11 @@ class _Gatekeeper:
         s = self.s
         self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
         self.changes = changes
+        # Before any of the candidate's code runs: what it adds that games the oracle (agent/gates/tamper.py).
+        risky = tamper.blocking(self._python_files(changes), tamper.allowed())
+        if risky:
+            verdict.stage, verdict.message = "risk", tamper.risk_message(risky)
+            raise _Rejected(verdict)
         before, after = self.changed_symbols(changes)
         verdict.changed_symbols = [f"{sym.path}::{sym.qualname}" for sym in before]
         verdict.flaky = sorted(s.flaky)
@@ -522,6 +541,9 @@ class _Gatekeeper:
         except TimeoutError:
             verdict.message = f"the candidate's time limit ran out before the {verdict.stage} tests could run."
             raise _Rejected(verdict) from None
+        if run.sentinel in ("passed", "exit0"):
+            verdict.message = tamper.sentinel_message(run.sentinel)
+            raise _Rejected(verdict)
         fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids)
         if verdict.stage == "selected" and regressions and not still and run.status != "timeout":
             try:

@@ -15,7 +15,14 @@ the server, and `__main__` being this module. So callers use it where speed matt
 Server side: `python -m suture.tools.testing.pytest_forkserver` reads one JSON request per line on
 stdin ({argv, cwd, env, output}) and answers {"pid": N} when the child starts and
 {"pid": N, "status": S} when it ends (S like Popen.returncode: negative for a signal).
-End of stdin ends the server. Client side: `lease(python, env)` lends a server for one run.
+End of stdin ends the server, also while a run is in progress (its child and whatever it
+started are killed). Client side: `lease(python, env)` lends a server for one run.
+
+Containment (tools/testing/sandbox.py): the server is its runs' child subreaper, so what a run leaves
+behind (a double-forked, setsid daemon) is reparented to it and killed when the run ends; each
+child gets a parent-death signal and the request's memory cap (RLIMIT_DATA). With a `wrap`
+prefix (bwrap), the server itself lives in the sandbox, with the run's tree and scratch
+directories writable; the pids it reports are then its namespace's, which the client maps back.
 """
 
 from __future__ import annotations
@@ -35,7 +42,8 @@ from contextlib import contextmanager
 
 # Variables that only matter when an interpreter starts: a server serves runs that agree on them.
 _STARTUP_PREFIX = "PYTHON"
-_PER_RUN = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+_PER_RUN = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE", "TMPDIR"}
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 READY_TIMEOUT = 60.0
 
 
@@ -66,11 +74,28 @@ def _warm_up() -> None:
         os.rmdir(empty)
 
 
+def _prctl(option: int, value: int) -> None:
+    """prctl(2) on Linux; nothing elsewhere (this module must not import suture: see pytest_shim)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(request: dict) -> None:
     """Runs in the forked child: become the run's own session, then pytest.main. Never returns."""
     status = 70
     try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # a hung test does not outlive its server
         os.setsid()
+        memory = int(request.get("memory") or 0)
+        if memory > 0 and hasattr(resource_module(), "RLIMIT_DATA"):
+            res = resource_module()
+            res.setrlimit(res.RLIMIT_DATA, (memory, memory))
         for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGALRM):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -86,6 +111,7 @@ def _child(request: dict) -> None:
         env = request["env"]
         os.environ.clear()
         os.environ.update(env)
+        tempfile.tempdir = None  # the run's TMPDIR, not the one the warm-up cached
         sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
         # As `python -m pytest` would have it: the current directory first, then PYTHONPATH.
         extra = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -108,19 +134,86 @@ def _child(request: dict) -> None:
             os._exit(status)
 
 
+def resource_module():
+    import resource
+
+    return resource
+
+
+def _children() -> list[int]:
+    me = str(os.getpid())
+    try:
+        with open(f"/proc/{me}/task/{me}/children") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def _kill_leftovers(keep: int = 0) -> None:
+    """SIGKILL and reap every process below the server (a run's orphans are reparented here)."""
+    while True:
+        for pid in _children():
+            if pid != keep:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if not [p for p in _children() if p != keep]:
+                return
+            time.sleep(0.01)
+
+
+def _wait_run(pid: int, stdin_fd: int) -> int | None:
+    """The child's wait status; None when stdin ended first (the client is gone)."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return os.waitpid(pid, 0)[1]
+    try:
+        while True:
+            ready, _, _ = select.select([pidfd, stdin_fd], [], [])
+            if pidfd in ready:
+                return os.waitpid(pid, 0)[1]
+            if not os.read(stdin_fd, 65536):  # EOF: the client died, with this run in progress
+                return None
+    finally:
+        os.close(pidfd)
+
+
 def serve() -> None:
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _warm_up()
     if threading.active_count() > 1:  # forking with other threads alive is unsafe: refuse to serve
         print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
         return
     print(json.dumps({"ready": os.getpid()}), flush=True)
-    for line in sys.stdin:
+    stdin_fd, buffer = sys.stdin.fileno(), b""
+    while True:
+        while b"\n" not in buffer:
+            chunk = os.read(stdin_fd, 65536)
+            if not chunk:
+                return
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
         request = json.loads(line)
         pid = os.fork()
         if pid == 0:
             _child(request)
         print(json.dumps({"pid": pid}), flush=True)
-        _, wait_status = os.waitpid(pid, 0)
+        wait_status = _wait_run(pid, stdin_fd)
+        if wait_status is None:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _kill_leftovers()
+            return
+        _kill_leftovers()
         print(json.dumps({"pid": pid, "status": os.waitstatus_to_exitcode(wait_status)}), flush=True)
 
 
@@ -159,10 +252,12 @@ class WarmRun:
 
 
 class _Server:
-    def __init__(self, python: str, env: dict[str, str], script: str | None = None) -> None:
+    def __init__(self, python: str, env: dict[str, str], script: str | None = None,
+                 wrap: tuple[str, ...] = ()) -> None:
         self.busy = False
+        self.wrapped = bool(wrap)  # in a PID namespace of its own (bwrap): its pids need mapping
         self.proc = subprocess.Popen(
-            [python, script] if script else [python, "-m", "suture.tools.testing.pytest_forkserver"],
+            [*wrap, *([python, script] if script else [python, "-m", "suture.tools.testing.pytest_forkserver"])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env=env, cwd=tempfile.gettempdir(), start_new_session=True,
         )
@@ -188,8 +283,8 @@ class _Server:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def start(self, argv: list[str], cwd: str, env: dict[str, str], output: str) -> WarmRun:
-        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "output": output}) + "\n"
+    def start(self, argv: list[str], cwd: str, env: dict[str, str], output: str, memory: int = 0) -> WarmRun:
+        request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "output": output, "memory": memory}) + "\n"
         try:
             self.proc.stdin.write(request.encode())
             self.proc.stdin.flush()
@@ -200,7 +295,12 @@ class _Server:
         if not reply or "pid" not in reply:
             self.close()
             raise ServerGone("the warm pytest server did not start the run")
-        return WarmRun(self, int(reply["pid"]))
+        pid = int(reply["pid"])
+        if self.wrapped:
+            from suture.tools.testing.sandbox import host_pid
+
+            pid = host_pid(pid, self.proc.pid)
+        return WarmRun(self, pid)
 
     @property
     def alive(self) -> bool:
@@ -220,21 +320,23 @@ _lock = threading.Lock()
 _servers: dict[tuple, list[_Server]] = {}
 
 
-def _key(python: str, env: dict[str, str], keep: tuple[str, ...]) -> tuple:
+def _key(python: str, env: dict[str, str], keep: tuple[str, ...], wrap: tuple[str, ...] = ()) -> tuple:
     startup = sorted((k, v) for k, v in env.items() if k.startswith(_STARTUP_PREFIX) and k not in _PER_RUN)
-    return (python, tuple(startup), tuple((k, env.get(k, "")) for k in keep))
+    return (python, tuple(startup), tuple((k, env.get(k, "")) for k in keep), wrap)
 
 
 @contextmanager
-def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: str | None = None) -> Iterator[_Server]:
+def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: str | None = None,
+          wrap: tuple[str, ...] = ()) -> Iterator[_Server]:
     """A warm server for `python` and this environment's start-up variables, for one run.
 
     `keep` names variables the server itself must carry from the start (e.g. a token by which
     its owner later finds and kills every process of a pool). Raises ServerGone when no server
     could be started. `script`: this module's file to run (by path) under an interpreter that
-    cannot import suture (tools/testing/pytest_shim.py).
+    cannot import suture (tools/testing/pytest_shim.py). `wrap`: a sandbox's command prefix (bwrap and its
+    options, tools/testing/sandbox.py) the server runs under; servers are kept per prefix.
     """
-    key = _key(python, env, keep)
+    key = _key(python, env, keep, wrap)
     with _lock:
         free = [s for s in _servers.get(key, []) if not s.busy and s.alive]
         server = free[0] if free else None
@@ -242,7 +344,7 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
             server.busy = True
     if server is None:
         start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
-        server = _Server(python, start_env, script)
+        server = _Server(python, start_env, script, wrap)
         server.busy = True
         with _lock:
             _servers.setdefault(key, []).append(server)

@@ -57,6 +57,7 @@ import pytest
 RESULTS_ENV = "SUTURE_RESULTS_FILE"
 TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
 SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
+SENTINEL_ENV = "SUTURE_SENTINEL_FILE"  # a test file that must fail, collected after the rest (agent/gates/tamper.py)
 STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
 STUCK_SIGNAL = getattr(signal, "SIGUSR2", None)  # the runner's request for that dump
 RERUNS_ENV = "SUTURE_RERUNS"  # in-session reruns of a failed test (see the module doc)
@@ -354,6 +355,10 @@ def pytest_configure(config: pytest.Config) -> None:
         reruns = 0
     writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns)
     config.pluginmanager.register(writer, _WRITER_NAME)
+    sentinel = os.environ.get(SENTINEL_ENV)
+    if sentinel and os.path.isfile(sentinel) and isinstance(getattr(config, "args", None), list):
+        # After the run's own arguments (or its testpaths): collected, and so run, last.
+        config.args.append(sentinel)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -3,7 +3,10 @@
 Every run is a child process in its own session and process group, under a
 wall-clock limit. When the run ends, normally or not, whatever it left behind
 is killed: the process group, the session, and any process that still carries
-this run's token in its environment (a forked child that called setsid()).
+this run's token in its environment (a forked child that called setsid()). On Linux the
+command runs under a leader process (tools/testing/sandbox_leader.py: the run's child subreaper, so a
+daemon that also cleared its environment is caught too; a parent-death signal; the memory
+cap), inside bubblewrap when the sandbox policy says so (tools/testing/sandbox.py).
 
 pytest runs are read through suture's own plugin (pytest_results_plugin), which
 writes a JSON line per report and flushes it, so a run killed at its time limit
@@ -33,10 +36,12 @@ from typing import Any, Literal
 from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing import pytest_forkserver
 from suture.tools.testing import pytest_shim
+from suture.tools.testing import sandbox
 from suture.tools.childenv import project_env
 from suture.tools.testing.pytest_results_plugin import (
     RERUNS_ENV,
     RESULTS_ENV,
+    SENTINEL_ENV,
     SKIP_ENV,
     STUCK_ENV,
     STUCK_SIGNAL,
@@ -110,6 +115,9 @@ class TestRun:
     output_tail: str
     command: list[str] = field(default_factory=list)
     warm: bool = False  # forked from a warm pytest (pytest_forkserver), not a fresh process
+    # The sentinel test that must fail (agent/gates/tamper.py): "" not run, "failed" as it must,
+    # "passed" (the results were rewritten), "exit0" (it failed but pytest exited 0).
+    sentinel: str = ""
 
     @property
     def failed(self) -> list[str]:
@@ -323,7 +331,7 @@ class _ProgressWatch:
         self.offset, self.partial = 0, b""
         self.in_test, self.since = False, time.monotonic()
 
-    def __call__(self, pid: int) -> bool:
+    def __call__(self, pid: Any) -> bool:
         try:
             size = self.results.stat().st_size
         except FileNotFoundError:
@@ -344,7 +352,7 @@ class _ProgressWatch:
         if not self.in_test or time.monotonic() - self.since < self.limit:
             return False
         try:
-            os.kill(pid, STUCK_SIGNAL)
+            os.kill(pid() if callable(pid) else pid, STUCK_SIGNAL)
         except ProcessLookupError:
             return False
         deadline = time.monotonic() + 2.0
@@ -361,25 +369,39 @@ def _run_in_group(
     output: Path,
     watch: _ProgressWatch | None = None,
     warm: Any = None,
+    scratch: Path | None = None,
+    outputs: dict[str, str] | None = None,
 ) -> tuple[int, bool, bool]:
     """(returncode, timed_out, stuck); nothing the run started survives this call.
 
     With `warm` (a leased pytest_forkserver server) the run is a child forked from it, given
     pytest's arguments only (argv after `python -m pytest`); raises ServerGone when it cannot.
+    Otherwise, on Linux, the command runs under its leader (tools/testing/sandbox_leader.py: subreaper,
+    parent-death signal, memory cap), inside bwrap when the sandbox policy says so.
     """
     token = uuid.uuid4().hex
     env = {**env, RUN_TOKEN_ENV: token}
     marker = f"{RUN_TOKEN_ENV}={token}".encode()
     proc: Any
+    # Who gets the stack-dump signal, looked up when needed: the leader forwards it to the command.
+    def target() -> int:
+        return proc.pid if warm is not None else sandbox.leader_pid(proc.pid, marker)
+
     if warm is not None:
-        proc = warm.start(argv[3:], str(cwd), env, str(output))
+        proc = warm.start(argv[3:], str(cwd), env, str(output), memory=sandbox.policy().memory_limit)
     else:
+        led = sys.platform.startswith("linux") and scratch is not None
+        if led:
+            argv = sandbox.leader_argv([sandbox.resolve_program(argv[0], env), *argv[1:]],
+                                       workdir=cwd, scratch=scratch, outputs=outputs or {})
         # Output goes to a file, not a pipe: a grandchild holding the pipe open cannot block us.
         with open(output, "ab") as out:
             proc = subprocess.Popen(
                 argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        if not led:
+            sandbox.cap_memory(proc.pid, sandbox.policy().memory_limit)
     timed_out = stuck = False
     deadline = time.monotonic() + timeout
     try:
@@ -392,7 +414,7 @@ def _run_in_group(
                 if time.monotonic() >= deadline:
                     timed_out = True
                     break
-                if watch is not None and watch(proc.pid):
+                if watch is not None and watch(target):
                     stuck = True
                     break
     finally:
@@ -560,6 +582,7 @@ def run_tests(
     reruns: int = 0,
     warm: bool = False,
     deselect: Sequence[str] = (),
+    sentinel: bool = False,
 ) -> TestRun:
     """Run the tests in `workdir` and return one outcome per test node id.
 
@@ -572,7 +595,8 @@ def run_tests(
     interpreter's `python -m pytest`, else runs it fresh: ten times faster to start, for
     runs whose verdict a fresh run confirms (see that module). Raises TestRunError
     when the command cannot be found or started, or pytest is not installed. `deselect` names
-    node ids a pytest run leaves out (tests known to hang).
+    node ids a pytest run leaves out (tests known to hang). `sentinel` adds, to a pytest run, a
+    generated test that must fail (TestRun.sentinel; agent/gates/tamper.py); it is not in `outcomes`.
     """
     workdir = Path(workdir).resolve()
     if not workdir.is_dir():
@@ -582,8 +606,14 @@ def run_tests(
     pytest_argv = _pytest_argv(argv)
     child_env = _child_env(workdir, env, {**assignments, **(extra_env or {})})
 
-    with tempfile.TemporaryDirectory(prefix="suture-run-") as scratch:
+    boxed = sandbox.used_mode() == "bwrap"
+    sentinel_file: Path | None = None
+    with tempfile.TemporaryDirectory(prefix="suture-run-", dir=sandbox.private_scratch_root()) as scratch:
         results, output = Path(scratch) / "results.jsonl", Path(scratch) / "output.txt"
+        if boxed:  # the run's only writable temp dir (tools/testing/sandbox.py)
+            (Path(scratch) / "tmp").mkdir()
+            child_env["TMPDIR"] = str(Path(scratch) / "tmp")
+        outputs = dict(extra_env or {})
         if pytest_argv is not None:
             plugins = [RESULTS_PLUGIN, *pytest_plugins]
             if pytest_argv[0] != sys.executable:
@@ -604,6 +634,9 @@ def run_tests(
             child_env[RESULTS_ENV] = str(results)
             child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
             child_env[RERUNS_ENV] = str(max(0, reruns))
+            if sentinel:
+                sentinel_file = _write_sentinel(Path(scratch))
+                child_env[SENTINEL_ENV] = str(sentinel_file)
             if deselect:
                 skip = Path(scratch) / "skip.txt"
                 skip.write_text("\n".join(deselect) + "\n", encoding="utf-8")
@@ -624,8 +657,13 @@ def run_tests(
                 if use_warm:
                     try:
                         script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
+                        wrap = ()
+                        if boxed:  # a server per tree: its writable places are fixed when it starts
+                            root = sandbox.private_scratch_root()
+                            wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(workdir, root, outputs),
+                                                              die_with_parent=False, tmpdir=str(root / "tmp")))
                         with pytest_forkserver.lease(command[0], child_env, keep=tuple(extra_env or ()),
-                                                     script=script) as server:
+                                                     script=script, wrap=wrap) as server:
                             returncode, timed_out, stuck = _run_in_group(
                                 command, workdir, child_env, left, output, watch, warm=server
                             )
@@ -633,7 +671,8 @@ def run_tests(
                         use_warm = False  # no warm pytest here: the same run, started fresh
                         continue
                 else:
-                    returncode, timed_out, stuck = _run_in_group(command, workdir, child_env, left, output, watch)
+                    returncode, timed_out, stuck = _run_in_group(command, workdir, child_env, left, output, watch,
+                                                                 scratch=Path(scratch), outputs=outputs)
             except FileNotFoundError:
                 raise TestRunError(f"the test command {shown!r} was not found (no such program: {argv[0]}).") from None
             except PermissionError:
@@ -674,6 +713,17 @@ def run_tests(
     finished = any(r.get("event") == "finish" for r in records)
     stopped = "timeout" if timed_out else None if finished else "error"
     outcomes = _outcomes(records, workdir, stopped)
+    sentinel_state = ""
+    if sentinel_file is not None:
+        # Outside the rootdir, pytest names it by its function alone ("::test_s<nonce>").
+        mine = [n for n in outcomes if n.split("::")[-1] == sentinel_file.stem]
+        states = [outcomes.pop(n).outcome for n in mine]
+        if states:
+            sentinel_state = "passed" if "passed" in states else "failed"
+            if sentinel_state == "failed" and returncode == 0 and finished:
+                sentinel_state = "exit0"
+            if not outcomes and returncode == 1:
+                returncode = 5  # the sentinel alone: the run's own selection found no tests
     collection_errors = list(
         dict.fromkeys(  # a resumed run reports the same collection errors again
             f"{r.get('nodeid') or '<session>'}: {r.get('message', '')}".strip()
@@ -699,7 +749,25 @@ def run_tests(
         status = "crashed"
         if internal:
             collection_errors.extend(internal)
-    return TestRun(status, outcomes, collection_errors, returncode, seconds, tail, command, warm=use_warm)
+    if boxed and status in ("ok", "collection_error"):
+        sandbox.note_network_failures(
+            [o.message + "\n" + o.details for o in outcomes.values() if o.outcome in FAILING] + collection_errors)
+    return TestRun(status, outcomes, collection_errors, returncode, seconds, tail, command, warm=use_warm,
+                   sentinel=sentinel_state)
+
+
+def _write_sentinel(scratch: Path) -> Path:
+    """A test that must fail, in the run's scratch dir (outside the tree: pytest folds a path inside
+    a collected directory into that directory's own collection rules), named and written so that
+    a patch cannot know it in advance."""
+    nonce = uuid.uuid4().hex[:12]
+    folder = scratch / f"sentinel-{nonce}"
+    folder.mkdir()
+    a, b = int(nonce[:4], 16), int(nonce[4:8], 16)
+    path = folder / f"test_s{nonce}.py"
+    path.write_text(f"def test_s{nonce}():\n    total = {a} + {b}\n    assert total == {a + b + 1}\n",
+                    encoding="utf-8")
+    return path
 
 
 def _custom_run(

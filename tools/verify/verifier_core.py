@@ -15,7 +15,6 @@ import bisect
 import hashlib
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.tools.childenv import project_env
+from suture.tools.testing.sandbox import DEFAULT_MEMORY_LIMIT, cap_memory
 from suture.tools.testing.pyenv import verifier_path
 
 __all__ = [
@@ -469,7 +469,7 @@ def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: 
 # ---------------------------------------------------------------- killable subprocesses
 
 
-MEMORY_LIMIT_BYTES = 4 * 2**30  # address space of a verifier child (ESBMC has its own --memlimit)
+MEMORY_LIMIT_BYTES = DEFAULT_MEMORY_LIMIT  # memory of a verifier child (ESBMC has its own --memlimit)
 
 
 @dataclass
@@ -489,7 +489,7 @@ def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str,
     """Run `argv` in its own process group; on the wall-clock limit kill the whole group.
 
     Verifiers fork solvers and workers; killing only the leader would leave them running.
-    `memory_limit` caps the leader's address space (inherited by what it starts later), so
+    `memory_limit` caps the leader's memory (inherited by what it starts later), so
     a function that allocates without bound raises MemoryError in the child instead of
     taking the machine's memory. Raises FileNotFoundError when the program does not exist.
     """
@@ -499,13 +499,10 @@ def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
-    if memory_limit:
-        # Set from the parent (prlimit(2)) rather than in a preexec_fn, which is unsafe with the
-        # gate's threads; the child is still starting its interpreter when this lands.
-        try:
-            resource.prlimit(proc.pid, resource.RLIMIT_AS, (memory_limit, memory_limit))
-        except (ProcessLookupError, PermissionError, ValueError, OSError):
-            pass
+    # Set from the parent (prlimit(2)) rather than in a preexec_fn, which is unsafe with the
+    # gate's threads; the child is still starting its interpreter when this lands. The same cap
+    # (RLIMIT_DATA) as the project's test processes get (tools/testing/sandbox.py).
+    cap_memory(proc.pid, memory_limit)
     try:
         out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
         code: int | None = proc.returncode
