@@ -235,7 +235,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                     test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
                     candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
                     per_test_timeout=per_test_timeout, base=test_base, pool=pool, verifier=verifier,
-                    hanging=hanging,
+                    hanging=hanging, allow_paths=options.allow_paths,
                 )
                 for verdict in results:
                     trajectory.log("verdict", **_verdict_summary(verdict))
@@ -523,7 +523,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
             flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
             time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
             per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool, verifier=ctx.verifier,
-            hanging=ctx.hanging,
+            hanging=ctx.hanging, allow_paths=ctx.options.allow_paths,
         )
         verdict = results[0]
         first = candidate.edits[0]
