@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent import runs
-from suture.agent.deliver import check_repo_state, deliver
+from suture.agent.deliver import DeliveryRefused, check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.rank import rank
 from suture.agent.choose import Choice, choose
@@ -279,8 +279,11 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     delivery = None
     if chosen is not None:
         progress.stage("delivering")
-        delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
-                           message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+        try:
+            delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
+                               message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+        except DeliveryRefused as refused:  # the patch is saved and reported all the same
+            delivery = refused.delivery
     report = _report(
         options=options, chosen=chosen, partial=partial, candidates=candidates, verdicts=verdicts,
         failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
@@ -295,7 +298,9 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     report["checkout_notes"] = checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
-    if chosen is not None:
+    if delivery is not None and delivery.refused:
+        code = ExitCode.BAD_INPUT  # verified, but --apply/--commit was refused: the patch is printed instead
+    elif chosen is not None:
         code = ExitCode.DONE
     elif plausible is not None:
         code = ExitCode.NOTHING_FOUND  # a plausible, weakly evidenced patch is shown, not claimed

@@ -3,6 +3,13 @@
 The first run also adds `.suture/` to the repository's `.git/info/exclude`, so
 suture's files never show in `git status` and never reach a commit, without
 touching the user's own `.gitignore`.
+
+A `.suture/` is suture's only when suture made it on this machine: one that is a
+symbolic link (it would send records anywhere) or that git tracks (someone committed
+it, e.g. a `last_delivery.json` for `suture undo` to act on) is refused before anything
+reads or writes there (`check_suture_dir`). Records suture reads back carry a stamp of
+the directory they were written in (`dir_stamp`), the rule the index cache follows: a
+copy that came out of a clone or an archive sits in a directory its author could not know.
 """
 
 from __future__ import annotations
@@ -21,6 +28,34 @@ from pathlib import Path
 from typing import Any
 
 EXCLUDE_LINE = ".suture/"
+SUTURE_DIR = ".suture"
+
+
+def check_suture_dir(repo: Path, *inside: str) -> Path:
+    """`<repo>/.suture` when suture may use it; SutureExit (exit 3) when it is a symbolic link, leads
+    through one (`inside` names the sub-directories about to be used), or is tracked by git."""
+    from suture.agent.exitcodes import ExitCode, SutureExit
+
+    path = Path(repo) / SUTURE_DIR
+    for step in [path, *(path.joinpath(*inside[: n + 1]) for n in range(len(inside)))]:
+        if step.is_symlink():
+            raise SutureExit(f"{step} is a symbolic link, so suture refuses to keep its records there "
+                             "(a committed or planted link would send them elsewhere); remove the link.", ExitCode.REFUSED)
+    done = subprocess.run(["git", "ls-files", "-z", "--", SUTURE_DIR], cwd=repo, capture_output=True,
+                          stdin=subprocess.DEVNULL)
+    tracked = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+    if done.returncode == 0 and tracked:
+        raise SutureExit(f"{path} is tracked by git ({tracked[0]}{' ...' if len(tracked) > 1 else ''}), so it is not "
+                         "suture's own and suture does not trust it; remove it from the repository "
+                         "(git rm -r --cached .suture).", ExitCode.REFUSED)
+    return path
+
+
+def dir_stamp(directory: Path) -> str:
+    """The device and inode of `directory`: a record written there names them, so a copy of it found in
+    another directory (a clone, an unpacked archive) is told apart (see the index cache)."""
+    info = os.stat(directory)
+    return f"{info.st_dev}:{info.st_ino}"
 
 
 def new_run_dir(repo: Path, command: str) -> Path:
@@ -31,6 +66,7 @@ def new_run_dir(repo: Path, command: str) -> Path:
     """
     from suture.tools.workspace import remove_stale_pools
 
+    check_suture_dir(repo, "runs")
     remove_stale_pools(repo)
     exclude_suture(repo)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
