@@ -72,7 +72,32 @@ def new_run_dir(repo: Path, command: str) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"
     run_dir.mkdir(parents=True)
+    (run_dir / RUN_STAMP).write_text(dir_stamp(run_dir) + "\n")
     return run_dir
+
+
+RUN_STAMP = "stamp"
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """SutureExit (exit 3) unless the run record in a repository's `.suture/runs/` was made there by
+    suture (its stamp names this directory): a record planted by a clone or an archive must not hand
+    `replay` or `--resume` its test command, options or model turns. A run directory elsewhere (an
+    artifact the user downloaded and names by path) is the user's own choice."""
+    from suture.agent.exitcodes import ExitCode, SutureExit
+
+    run_dir = Path(run_dir)
+    if not (run_dir.parent.name == "runs" and run_dir.parent.parent.name == SUTURE_DIR):
+        return
+    check_suture_dir(run_dir.parent.parent.parent, "runs")
+    try:
+        stamp = (run_dir / RUN_STAMP).read_text().strip()
+    except OSError:
+        stamp = ""
+    if run_dir.is_symlink() or stamp != dir_stamp(run_dir):
+        raise SutureExit(f"the run record {run_dir} was not made by suture in this directory (it came with a clone, "
+                         "a copy or an archive, or from an older suture), so suture does not act on it; "
+                         "name a copy outside .suture/ by its path to replay it anyway.", ExitCode.REFUSED)
 
 
 def json_text(obj: Any, indent: int | None = None) -> str:

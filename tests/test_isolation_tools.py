@@ -219,6 +219,12 @@ def test_undo_refuses_a_delivery_record_suture_did_not_write_here(make_repo, tmp
     shutil.copytree(other / ".suture", repo / ".suture")
     copied = suture("undo", cwd=repo)
     assert copied.returncode == 3 and "not written by suture in this directory" in copied.stderr
+    # So is a run record that came along: replay and --resume would take its test command and options.
+    [run_id] = [d.name for d in (repo / ".suture" / "runs").iterdir() if "-fix-" in d.name]
+    for command in (["replay", run_id], ["fix", "--resume", run_id]):
+        planted = suture(*command, cwd=repo)
+        assert planted.returncode == 3, (command, planted.stderr)
+        assert "was not made by suture in this directory" in planted.stderr
     # In the repository that made it, the record is trusted.
     assert suture("undo", cwd=other).returncode == 0
     assert "quantity > BULK" in (other / "shop/prices.py").read_text()
