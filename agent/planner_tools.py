@@ -154,7 +154,8 @@ class Toolbox:
         # The model's arguments are data: checked against the tool's schema before any handler sees them.
         problem = argument_problem(arguments, schema["parameters"])
         if problem:
-            return Observation(f"Bad arguments for {name}: {problem}. Call it again with arguments that fit its schema.")
+            return Observation(f"Bad arguments for {name}: {problem}. "
+                               "Call it again with arguments that fit its schema.")
         required = schema["parameters"].get("required") or ()
         arguments = {k: v for k, v in arguments.items() if v is not None or k in required}
         try:
@@ -383,8 +384,8 @@ def argument_problem(value: Any, schema: dict[str, Any], where: str = "") -> str
     wanted = schema.get("type")
     if wanted is not None:
         types = wanted if isinstance(wanted, list) else [wanted]
-        fits = any(isinstance(value, _JSON_TYPES.get(t, ())) and not (t in ("integer", "number") and isinstance(value, bool))
-                   for t in types)
+        fits = any(isinstance(value, _JSON_TYPES.get(t, ()))
+                   and not (t in ("integer", "number") and isinstance(value, bool)) for t in types)
         if not fits:
             return f"{label} must be {' or '.join(_a(t) for t in types)}, not {_json_kind(value)}"
     if "enum" in schema and value not in schema["enum"]:
@@ -395,7 +396,8 @@ def argument_problem(value: Any, schema: dict[str, Any], where: str = "") -> str
         properties = schema.get("properties") or {}
         missing = [k for k in schema.get("required") or () if k not in value]
         if missing:
-            return f"{label} lack{'s' if where else ''} the required {', '.join(f'`{_join(where, k)}`' for k in missing)}"
+            names = ", ".join(f"`{_join(where, k)}`" for k in missing)
+            return f"{label} lack{'s' if where else ''} the required {names}"
         unknown = [k for k in value if k not in properties]
         if unknown:
             known = ", ".join(properties) or "none"

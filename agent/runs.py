@@ -40,7 +40,8 @@ def check_suture_dir(repo: Path, *inside: str) -> Path:
     for step in [path, *(path.joinpath(*inside[: n + 1]) for n in range(len(inside)))]:
         if step.is_symlink():
             raise SutureExit(f"{step} is a symbolic link, so suture refuses to keep its records there "
-                             "(a committed or planted link would send them elsewhere); remove the link.", ExitCode.REFUSED)
+                             "(a committed or planted link would send them elsewhere); remove the link.",
+                             ExitCode.REFUSED)
     done = subprocess.run(["git", "ls-files", "-z", "--", SUTURE_DIR], cwd=repo, capture_output=True,
                           stdin=subprocess.DEVNULL)
     tracked = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]

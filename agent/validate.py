@@ -243,8 +243,8 @@ class _Settings:
     confirm_reruns: int
     env: dict[str, str]
     deadline: float | None  # time.monotonic() of the overall limit
-    hanging: list[str] = field(default_factory=list)
-    allow_paths: list[str] = field(default_factory=list)  # the user's --allow-path globs (protected files)  # hung at the baseline: left out of every run
+    hanging: list[str] = field(default_factory=list)  # hung at the baseline: left out of every run
+    allow_paths: list[str] = field(default_factory=list)  # the user's --allow-path globs (protected files)
     # Tests that fail in a given selection at the base commit too (see _Gatekeeper.failing_at_base),
     # by (selection, warm); shared by the worker threads.
     base_selection: dict[tuple[tuple[str, ...], bool], set[str]] = field(default_factory=dict)
