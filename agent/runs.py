@@ -3,6 +3,13 @@
 The first run also adds `.suture/` to the repository's `.git/info/exclude`, so
 suture's files never show in `git status` and never reach a commit, without
 touching the user's own `.gitignore`.
+
+A `.suture/` is suture's only when suture made it on this machine: one that is a
+symbolic link (it would send records anywhere) or that git tracks (someone committed
+it, e.g. a `last_delivery.json` for `suture undo` to act on) is refused before anything
+reads or writes there (`check_suture_dir`). Records suture reads back carry a stamp of
+the directory they were written in (`dir_stamp`), the rule the index cache follows: a
+copy that came out of a clone or an archive sits in a directory its author could not know.
 """
 
 from __future__ import annotations
@@ -21,6 +28,35 @@ from pathlib import Path
 from typing import Any
 
 EXCLUDE_LINE = ".suture/"
+SUTURE_DIR = ".suture"
+
+
+def check_suture_dir(repo: Path, *inside: str) -> Path:
+    """`<repo>/.suture` when suture may use it; SutureExit (exit 3) when it is a symbolic link, leads
+    through one (`inside` names the sub-directories about to be used), or is tracked by git."""
+    from suture.agent.exitcodes import ExitCode, SutureExit
+
+    path = Path(repo) / SUTURE_DIR
+    for step in [path, *(path.joinpath(*inside[: n + 1]) for n in range(len(inside)))]:
+        if step.is_symlink():
+            raise SutureExit(f"{step} is a symbolic link, so suture refuses to keep its records there "
+                             "(a committed or planted link would send them elsewhere); remove the link.",
+                             ExitCode.REFUSED)
+    done = subprocess.run(["git", "ls-files", "-z", "--", SUTURE_DIR], cwd=repo, capture_output=True,
+                          stdin=subprocess.DEVNULL)
+    tracked = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
+    if done.returncode == 0 and tracked:
+        raise SutureExit(f"{path} is tracked by git ({tracked[0]}{' ...' if len(tracked) > 1 else ''}), so it is not "
+                         "suture's own and suture does not trust it; remove it from the repository "
+                         "(git rm -r --cached .suture).", ExitCode.REFUSED)
+    return path
+
+
+def dir_stamp(directory: Path) -> str:
+    """The device and inode of `directory`: a record written there names them, so a copy of it found in
+    another directory (a clone, an unpacked archive) is told apart (see the index cache)."""
+    info = os.stat(directory)
+    return f"{info.st_dev}:{info.st_ino}"
 
 
 def new_run_dir(repo: Path, command: str) -> Path:
@@ -31,12 +67,38 @@ def new_run_dir(repo: Path, command: str) -> Path:
     """
     from suture.tools.git.workspace import remove_stale_pools
 
+    check_suture_dir(repo, "runs")
     remove_stale_pools(repo)
     exclude_suture(repo)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"
     run_dir.mkdir(parents=True)
+    (run_dir / RUN_STAMP).write_text(dir_stamp(run_dir) + "\n")
     return run_dir
+
+
+RUN_STAMP = "stamp"
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """SutureExit (exit 3) unless the run record in a repository's `.suture/runs/` was made there by
+    suture (its stamp names this directory): a record planted by a clone or an archive must not hand
+    `replay` or `--resume` its test command, options or model turns. A run directory elsewhere (an
+    artifact the user downloaded and names by path) is the user's own choice."""
+    from suture.agent.exitcodes import ExitCode, SutureExit
+
+    run_dir = Path(run_dir)
+    if not (run_dir.parent.name == "runs" and run_dir.parent.parent.name == SUTURE_DIR):
+        return
+    check_suture_dir(run_dir.parent.parent.parent, "runs")
+    try:
+        stamp = (run_dir / RUN_STAMP).read_text().strip()
+    except OSError:
+        stamp = ""
+    if run_dir.is_symlink() or stamp != dir_stamp(run_dir):
+        raise SutureExit(f"the run record {run_dir} was not made by suture in this directory (it came with a clone, "
+                         "a copy or an archive, or from an older suture), so suture does not act on it; "
+                         "name a copy outside .suture/ by its path to replay it anyway.", ExitCode.REFUSED)
 
 
 def json_text(obj: Any, indent: int | None = None) -> str:

@@ -147,7 +147,7 @@ def test_edits_to_ci_files_and_unlocalised_code_are_refused(make_repo, tmp_path)
     done = fix(repo, script)
     assert done.returncode == 1, done.stderr
     sent = transcript(script)
-    assert "CI, build or secrets file" in sent[1]["messages"][-1]["content"]
+    assert "CI, build, test-configuration or secrets file" in sent[1]["messages"][-1]["content"]
     assert "outside the localised code" in sent[2]["messages"][-1]["content"]
     assert last_json(done)["candidates_tried"] <= 6  # only the rule engine's: refused edits are never gated
 

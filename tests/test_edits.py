@@ -255,7 +255,9 @@ def test_test_files_are_refused_unless_allowed(make_repo):
     edit = Edit("tests/test_a.py", "    assert 1\n", "    assert 2\n")
     result = one(root, edit)
     assert result.status is S.TEST_FILE_EDIT and "test file" in result.message
-    assert one(root, Edit("src/conftest.py", "X = 1\n", "X = 2\n")).status is S.TEST_FILE_EDIT
+    # A conftest.py is test configuration: protected even where test edits are allowed.
+    assert one(root, Edit("src/conftest.py", "X = 1\n", "X = 2\n")).status is S.PROTECTED_PATH
+    assert one(root, Edit("src/conftest.py", "X = 1\n", "X = 2\n"), allow_test_edits=True).status is S.PROTECTED_PATH
     assert one(root, CreateFile("tests/test_b.py", "")).status is S.TEST_FILE_EDIT
     assert one(root, edit, allow_test_edits=True).status is S.APPLIED
     assert "assert 2" in (root / "tests/test_a.py").read_text()
@@ -748,3 +750,56 @@ def test_diff_without_the_stat_cache_hashes_every_file(make_repo):
     thorough = diff_worktree(repo, trust_stat_cache=False)
     assert "+    return a + b" in thorough
     assert fast == "" or fast == thorough  # git may or may not trust its cache here; never wrong the other way
+
+
+# ------------------------------------------------------------------ protected paths in every spelling (issue 16)
+
+
+@pytest.mark.parametrize("path", [
+    ".github/workflows/x.yml", "./.github/workflows/x.yml", "pkg/../.github/workflows/x.yml",
+    "pkg\\..\\.github\\workflows\\x.yml", ".GitHub/workflows/x.yml", ".//.github//workflows/x.yml",
+    "pytest.ini", "./tox.ini", "pkg/conftest.py", "setup.cfg", "noxfile.py", "pyproject.toml", "setup.py",
+    "MANIFEST.in", ".gitlab-ci.yml", ".env", "deploy/key.pem", "home/id_rsa.pub", ".suture/last_delivery.json",
+    "pkg/../.suture/runs/x", "sitecustomize.py",
+])
+def test_protected_paths_are_refused_in_every_spelling(repo, path):
+    before = tree_bytes(repo)
+    result = one(repo, CreateFile(path, "on: push\n"))
+    assert result.status in (S.PROTECTED_PATH, S.OUTSIDE_REPO), result
+    assert tree_bytes(repo) == before
+    assert not (repo / ".github").exists() and not (repo / "pytest.ini").exists()
+
+
+def test_a_symlinked_directory_to_a_protected_place_is_refused(repo):
+    (repo / ".github" / "workflows").mkdir(parents=True)
+    (repo / "pkg" / "flows").symlink_to("../.github/workflows")
+    before = tree_bytes(repo)
+    result = one(repo, CreateFile("pkg/flows/x.yml", "on: push\n"))
+    assert result.status is S.PROTECTED_PATH and "symbolic link" in result.message
+    assert tree_bytes(repo) == before and not (repo / ".github/workflows/x.yml").exists()
+
+
+def test_allow_paths_open_a_protected_file_but_never_git(repo):
+    result = one(repo, CreateFile("./.github/workflows/x.yml", "on: push\n"), allow_paths=[".github/*"])
+    assert result.status is S.APPLIED and (repo / ".github/workflows/x.yml").exists()
+    assert one(repo, CreateFile(".git/hooks/pre-commit", "x"), allow_paths=["*"]).status is S.OUTSIDE_REPO
+
+
+def test_edits_over_the_size_caps_are_refused_before_any_parse(repo, monkeypatch):
+    import suture.tools.edits as edits_module
+
+    def never(*args, **kwargs):
+        raise AssertionError("a refused edit must not reach the parser")
+
+    monkeypatch.setattr(edits_module, "count_syntax_errors", never)
+    monkeypatch.setattr(edits_module, "_compile_error", never)
+    before = tree_bytes(repo)
+    big = "x = 1\n" * (edits_module.MAX_EDIT_BYTES // 6 + 1)
+    result = one(repo, CreateFile("pkg/big.py", big))
+    assert result.status is S.TOO_LARGE and "limit" in result.message
+    # Several edits each under the cap but over the patch cap together.
+    part = "y = 2\n" * (edits_module.MAX_EDIT_BYTES // 6 - 10)
+    many = [CreateFile(f"pkg/part{i}.py", part) for i in range(edits_module.MAX_PATCH_BYTES // len(part) + 1)]
+    results = apply_edits(repo, many)
+    assert all(r.status is S.TOO_LARGE for r in results)
+    assert tree_bytes(repo) == before

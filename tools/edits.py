@@ -31,8 +31,10 @@ from __future__ import annotations
 import ast
 import codecs
 import difflib
+import fnmatch
 import hashlib
 import os
+import posixpath
 import re
 import stat
 import warnings
@@ -58,8 +60,14 @@ __all__ = [
     "apply_edits",
     "apply_patch",
     "diff_worktree",
+    "MAX_EDIT_BYTES",
+    "MAX_PATCH_BYTES",
+    "PROTECTED",
+    "edit_size_problem",
+    "normalize_edit_path",
     "normalized_key",
     "parse_edit_blocks",
+    "protected_reason",
 ]
 
 
@@ -103,6 +111,8 @@ class EditStatus(str, Enum):
     FILE_EXISTS = "file_exists"
     # Beyond the contract's list: the file could not be read or written (permissions, a full disk).
     IO_ERROR = "io_error"
+    PROTECTED_PATH = "protected_path"  # CI, packaging, test configuration, secrets, .git, .suture
+    TOO_LARGE = "too_large"  # an edit or a patch over MAX_EDIT_BYTES / MAX_PATCH_BYTES
 
 
 @dataclass
@@ -295,21 +305,118 @@ class _Rejected(Exception):
         self.message = message
 
 
-def _resolve(root: Path, path: str, allow_test_edits: bool) -> tuple[str, Path]:
+# ------------------------------------------------------------------ paths and limits
+
+# A single edit (SEARCH + REPLACE, or a new file's content) and a whole patch are capped: a 5 MB
+# edit once held suture for 15 minutes inside tree-sitter, where no signal reaches it.
+MAX_EDIT_BYTES = 200_000
+MAX_PATCH_BYTES = 1_000_000
+
+# Paths no edit may touch, whoever proposes it (the rule engine, a model's tool call or its
+# SEARCH/REPLACE blocks), unless the user names them with --allow-path: CI, packaging, test
+# configuration (it decides what the oracle runs), interpreter start-up hooks, secrets, and git's and
+# suture's own directories. Matched case-insensitively against the normalised path and against the
+# path every symbolic link on the way resolves to.
+PROTECTED_DIRS = frozenset({".git", ".suture", ".github", ".gitlab", ".circleci", ".ci", ".buildkite",
+                            ".azure-pipelines", ".woodpecker", ".ssh", ".aws", ".gnupg", ".docker"})
+PROTECTED = (
+    # CI
+    ".gitlab-ci.yml", ".travis.yml", "appveyor.yml", ".appveyor.yml", "azure-pipelines.yml", "jenkinsfile",
+    "bitbucket-pipelines.yml", ".drone.yml", ".woodpecker.yml", ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml", "makefile", "dockerfile", "docker-compose*.yml",
+    # packaging
+    "setup.py", "setup.cfg", "pyproject.toml", "manifest.in", "requirements*.txt", "requirements*.in",
+    "*.lock", "pipfile", "package.json", "package-lock.json",
+    # test configuration
+    "conftest.py", "pytest.ini", "tox.ini", "noxfile.py", ".coveragerc",
+    # code every interpreter start runs
+    "sitecustomize.py", "usercustomize.py", "*.pth",
+    # git behaviour
+    ".gitattributes", ".gitmodules",
+    # secrets
+    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "id_rsa*", "id_dsa*", "id_ecdsa*",
+    "id_ed25519*", ".netrc", ".pypirc", ".npmrc", "*.secret", "*secret*.toml", "*secret*.json", "*secret*.y*ml",
+    "*secret*.txt", "credentials", "credentials.json",
+)
+
+
+class PathRefused(ValueError):
+    """A path no edit may use; the message is one sentence for a model or a user."""
+
+    def __init__(self, status: EditStatus, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def normalize_edit_path(path: str) -> str:
+    """`path` as the repository-relative POSIX path it names, or PathRefused.
+
+    Every check on an edit's path runs on this form, so `./.github/x`, `pkg/../.github/x` and
+    `pkg\\..\\.github\\x` are all `.github/x`. Absolute paths and paths that climb out are refused.
+    """
+    if not isinstance(path, str) or not path.strip():
+        raise PathRefused(EditStatus.OUTSIDE_REPO, "The edit has an empty path; name a file inside the repository.")
+    if "\0" in path or "\n" in path or "\r" in path:
+        raise PathRefused(EditStatus.OUTSIDE_REPO, f"{path!r} is not a file path; name a file inside the repository.")
+    spelled = path.strip().replace("\\", "/")
+    if spelled.startswith("/") or re.match(r"^[A-Za-z]:/", spelled) or spelled.startswith("~"):
+        raise PathRefused(EditStatus.OUTSIDE_REPO,
+                          f"{path} is an absolute path; give the path relative to the repository root.")
+    rel = posixpath.normpath(spelled)
+    if rel in (".", "..") or rel.startswith("../"):
+        raise PathRefused(EditStatus.OUTSIDE_REPO, f"{path} points outside the repository; edit files inside it.")
+    return rel
+
+
+def protected_reason(rel: str, allow: Sequence[str] = ()) -> str | None:
+    """Why the normalised path `rel` may not be edited, or None; `allow` holds the user's --allow-path globs
+    (they never open .git or .suture)."""
+    parts = [part.lower() for part in PurePosixPath(rel).parts]
+    if ".git" in parts or ".suture" in parts:
+        where = ".git" if ".git" in parts else ".suture"
+        return f"{rel} is inside {where}; only working-tree files can be edited."
+    if any(fnmatch.fnmatchcase(rel, pattern) for pattern in allow):
+        return None
+    name = parts[-1] if parts else ""
+    if PROTECTED_DIRS.intersection(parts[:-1]) or any(fnmatch.fnmatchcase(name, p) for p in PROTECTED):
+        return (f"{rel} is a CI, build, test-configuration or secrets file; suture does not edit it "
+                "(the user may allow it with --allow-path).")
+    return None
+
+
+def edit_size_problem(edit: AnyEdit) -> str | None:
+    """Why `edit` is too large to consider, or None."""
+    size = _edit_bytes(edit)
+    if size > MAX_EDIT_BYTES:
+        return (f"The edit of {edit.path} is {size:,} bytes, over suture's limit of {MAX_EDIT_BYTES:,} bytes per edit; "
+                "change only the lines that need it.")
+    return None
+
+
+def _edit_bytes(edit: AnyEdit) -> int:
+    if isinstance(edit, Edit):
+        return len(edit.search.encode("utf-8", "surrogatepass")) + len(edit.replace.encode("utf-8", "surrogatepass"))
+    if isinstance(edit, CreateFile):
+        return len(edit.content.encode("utf-8", "surrogatepass"))
+    return 0
+
+
+def _protected_status(rel: str) -> EditStatus:
+    """.git and .suture are outside the work tree proper (the contract's OUTSIDE_REPO); the rest is PROTECTED_PATH."""
+    parts = {part.lower() for part in PurePosixPath(rel).parts}
+    return EditStatus.OUTSIDE_REPO if {".git", ".suture"} & parts else EditStatus.PROTECTED_PATH
+
+
+def _resolve(root: Path, path: str, allow_test_edits: bool, allow: Sequence[str] = ()) -> tuple[str, Path]:
     """The normalised relative path and the absolute path, or _Rejected."""
-    if not path or not path.strip():
-        raise _Rejected(EditStatus.OUTSIDE_REPO, "The edit has an empty path; name a file inside the repository.")
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or re.match(r"^[A-Za-z]:[\\/]", path):
-        raise _Rejected(
-            EditStatus.OUTSIDE_REPO,
-            f"{path} is an absolute path; give the path relative to the repository root.",
-        )
-    rel = os.path.normpath(path).replace(os.sep, "/")
-    if rel == "." or rel == ".." or rel.startswith("../"):
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} points outside the repository; edit files inside it.")
-    if ".git" in PurePosixPath(rel).parts:
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} is inside .git; only working-tree files can be edited.")
+    try:
+        rel = normalize_edit_path(path)
+    except PathRefused as refused:
+        raise _Rejected(refused.status, refused.message) from None
+    why = protected_reason(rel, allow)
+    if why:
+        raise _Rejected(_protected_status(rel), why)
     absolute = root / rel
     real_root = root.resolve()
     # The parent decides where a write lands; the file itself may be a link to follow (inside the repo).
@@ -319,9 +426,12 @@ def _resolve(root: Path, path: str, allow_test_edits: bool) -> tuple[str, Path]:
             EditStatus.OUTSIDE_REPO,
             f"{path} leads outside the repository through a symbolic link; edit files inside it only.",
         )
-    if ".git" in target.relative_to(real_root).parts:
-        raise _Rejected(EditStatus.OUTSIDE_REPO, f"{path} leads into .git; only working-tree files can be edited.")
-    if not allow_test_edits and is_test_path(rel):
+    # A link inside the tree may lead to a protected place: judge where the write really lands too.
+    real_rel = target.relative_to(real_root).as_posix()
+    why = protected_reason(real_rel, allow) if real_rel != rel else None
+    if why:
+        raise _Rejected(_protected_status(real_rel), f"{path} leads through a symbolic link: {why}")
+    if not allow_test_edits and (is_test_path(rel) or is_test_path(real_rel)):
         raise _Rejected(
             EditStatus.TEST_FILE_EDIT,
             f"{rel} is a test file and editing tests is not allowed; fix the code under test instead.",
@@ -746,8 +856,14 @@ def _write_all(states: list[_File]) -> None:
 # ------------------------------------------------------------------ the public entry
 
 
-def apply_edits(root: Path, edits: Sequence[AnyEdit], *, allow_test_edits: bool = False) -> list[EditResult]:
+def apply_edits(
+    root: Path, edits: Sequence[AnyEdit], *, allow_test_edits: bool = False, allow_paths: Sequence[str] = ()
+) -> list[EditResult]:
     """Apply `edits` to the files under `root`, all or nothing; one result per edit, in order.
+
+    Every path is normalised, then refused when it leads outside `root` or to a protected file
+    (PROTECTED; `allow_paths` are the user's --allow-path globs); an edit over MAX_EDIT_BYTES, or
+    edits over MAX_PATCH_BYTES together, are refused before any matching or parsing.
 
     Edits apply in sequence (a later edit sees an earlier one's result on the same
     file). Every edit is checked even after one is rejected, so a model gets all its
@@ -760,10 +876,18 @@ def apply_edits(root: Path, edits: Sequence[AnyEdit], *, allow_test_edits: bool 
         return [EditResult(EditStatus.FILE_NOT_FOUND, edit.path, message) for edit in edits]
     states: dict[str, _File] = {}  # by resolved path, so a link and its target are one file
     results: list[EditResult] = []
+    total = sum(_edit_bytes(edit) for edit in edits)
+    if total > MAX_PATCH_BYTES:
+        message = (f"The edits add up to {total:,} bytes, over suture's limit of {MAX_PATCH_BYTES:,} bytes per patch; "
+                   "change only the lines that need it.")
+        return [EditResult(EditStatus.TOO_LARGE, str(edit.path), message) for edit in edits]
     for index, edit in enumerate(edits):
         rel = edit.path
         try:
-            rel, absolute = _resolve(root, edit.path, allow_test_edits)
+            too_large = edit_size_problem(edit)
+            if too_large:
+                raise _Rejected(EditStatus.TOO_LARGE, too_large)
+            rel, absolute = _resolve(root, edit.path, allow_test_edits, allow_paths)
             # Deleting a link removes the link; editing one edits what it points to.
             where = absolute.parent.resolve() / absolute.name if isinstance(edit, DeleteFile) else absolute.resolve()
             state = states.get(str(where)) or _load(rel, absolute)

@@ -263,9 +263,11 @@ def _open_index(repo: Path, settings):
 
     The progress bar goes to stderr, so it may show with --json too; only a terminal gets one.
     """
+    from suture.agent import runs
     from suture.agent.cli import render
     from suture.retrieval.index import SymbolIndex
 
+    runs.check_suture_dir(repo, "index")  # the cache goes there: never through a link or into a committed one
     with render.progress_bar("indexing", enabled=sys.stderr.isatty()) as progress:
         index = SymbolIndex.build(
             repo, workers=settings.workers, max_file_bytes=settings.max_file_bytes, progress=progress
@@ -490,6 +492,9 @@ def fix(
                              f"from your tree: {', '.join(copied[:5])}" + (" ..." if len(copied) > 5 else "") + ".")
     for note in report.get("checkout_notes") or []:
         render.print_warning(note + ".")
+    refused = (report.get("delivery") or {}).get("refused")
+    if refused:  # the verified patch is printed and saved, but not written where asked
+        render.print_error(refused, "suture fix")
     hanging = (report.get("tests") or {}).get("hanging") or []
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "

@@ -211,7 +211,10 @@ def print_fix_report(report: dict[str, Any]) -> None:
         console.print(Text(report["explanation"]))
     delivery = report.get("delivery") or {}
     if report["status"] == "fixed":
-        if delivery.get("mode") == "apply":
+        if delivery.get("refused"):
+            console.print(Text(f"Not {'applied' if delivery.get('asked') == 'apply' else 'committed'}: "
+                               f"{delivery['refused']} The patch above is saved in {delivery.get('patch_path')}."))
+        elif delivery.get("mode") == "apply":
             console.print(Text("Applied to your working tree; `suture undo` takes it back."))
         elif delivery.get("mode") == "commit":
             console.print(Text(f"Committed on branch {delivery.get('branch')}; your checkout is unchanged "

@@ -18,6 +18,14 @@ the files as they were are copied to <run_dir>/original/ first for that case.
 The last apply or commit is recorded in <top>/.suture/last_delivery.json; `undo`
 reads it, checks that nothing changed since (blob hashes of the applied files, the
 branch's commit), and reverts through git (`git apply -R`, `git update-ref -d`).
+The record names the `.suture/` directory it was written in (device and inode, the
+index cache's rule): a record that came with a clone or an archive is refused (exit 3),
+as is a `.suture` that is a symbolic link or tracked by git.
+
+When --apply or --commit cannot deliver a verified patch (the user edited the same lines
+since), the patch is still saved as <run_dir>/patch.diff and DeliveryRefused carries a
+print-mode Delivery saying why, so the caller prints the patch and writes its report: a
+verified patch is never lost.
 """
 
 from __future__ import annotations
@@ -35,12 +43,12 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.exitcodes import ExitCode, SutureExit
-from suture.agent.runs import exclude_suture
+from suture.agent.runs import check_suture_dir, dir_stamp, exclude_suture
 from suture.tools.git import gitstate
 from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.git.gitstate import GitStateError, run_git
 
-__all__ = ["MODES", "Delivery", "Undone", "check_repo_state", "deliver", "undo", "patch_files"]
+__all__ = ["MODES", "Delivery", "DeliveryRefused", "Undone", "check_repo_state", "deliver", "undo", "patch_files"]
 
 MODES = ("print", "apply", "commit")
 WRITING_MODES = ("apply", "commit")
@@ -76,10 +84,14 @@ class Delivery:
     base: str | None = None  # the commit the branch was built on (commit mode)
     branch: str | None = None  # "suture/<run-id>" (commit mode)
     commit: str | None = None
+    refused: str | None = None  # why the asked-for apply/commit did not happen (mode is then "print")
+    asked: str | None = None  # the mode the user asked for, when it was refused
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
+            "refused": self.refused,
+            "asked": self.asked,
             "run_dir": str(self.run_dir),
             "patch_path": str(self.patch_path),
             "files": list(self.files),
@@ -87,6 +99,14 @@ class Delivery:
             "branch": self.branch,
             "commit": self.commit,
         }
+
+
+class DeliveryRefused(SutureExit):
+    """--apply/--commit refused (exit 2) after the patch was saved; `delivery` is what was done instead."""
+
+    def __init__(self, message: str, delivery: Delivery) -> None:
+        super().__init__(message, ExitCode.BAD_INPUT)
+        self.delivery = delivery
 
 
 @dataclass(frozen=True)
@@ -226,17 +246,31 @@ def deliver(
     The patch is always saved as <run_dir>/patch.diff; print mode does nothing else.
     """
     top = _toplevel(repo)
-    check_repo_state(top, mode, patch, base=base)
     run_dir = Path(run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
     patch_path = run_dir / "patch.diff"
-    _write_atomic(patch_path, _bytes(patch))
+    _write_atomic(patch_path, _bytes(patch))  # first: whatever happens next, the verified patch is kept
+    try:
+        check_repo_state(top, mode, patch, base=base)
+    except SutureExit as refusal:
+        if mode not in WRITING_MODES or not patch.strip() or refusal.code != ExitCode.BAD_INPUT:
+            raise
+        kept = Delivery("print", run_dir, patch_path, tuple(_readable_files(top, patch)), refused=refusal.message,
+                        asked=mode)
+        raise DeliveryRefused(refusal.message, kept) from None
     files = tuple(patch_files(top, patch)) if patch.strip() else ()
     if mode == "apply":
         return _deliver_apply(top, patch, run_dir, patch_path, files)
     if mode == "commit":
         return _deliver_commit(top, patch, run_dir, patch_path, files, message, _resolve_base(top, base))
     return Delivery("print", run_dir, patch_path, files)
+
+
+def _readable_files(top: Path, patch: str) -> list[str]:
+    try:
+        return patch_files(top, patch)
+    except SutureExit:
+        return []
 
 
 def _deliver_apply(top: Path, patch: str, run_dir: Path, patch_path: Path, files: tuple[str, ...]) -> Delivery:
@@ -259,8 +293,8 @@ def _deliver_apply(top: Path, patch: str, run_dir: Path, patch_path: Path, files
             "files": gitstate.blob_hashes(top, list(files)),
             "files_before": before,
         }
+        _record_last_delivery(top, record)  # adds the directory stamp to `record`
         _write_json(run_dir / "applied.json", record)
-        _record_last_delivery(top, record)
     return Delivery("apply", run_dir, patch_path, files, base=head)
 
 
@@ -315,11 +349,15 @@ def undo(repo: Path) -> Undone:
     with one sentence when undoing would lose work (files or branch changed since).
     """
     top = _toplevel(repo)
-    record_path = top / ".suture" / LAST_DELIVERY
+    record_path = check_suture_dir(top) / LAST_DELIVERY
     record = _read_json(record_path)
     if record is None or record.get("mode") not in WRITING_MODES:
         raise SutureExit(f"nothing to undo: suture has not applied or committed a patch in {top} "
                          "(or that was undone already).", ExitCode.NOTHING_FOUND)
+    if record.get("stamp") != dir_stamp(record_path.parent) or not _inside(record.get("patch"), top):
+        raise SutureExit(f"{record_path} was not written by suture in this directory (it came with a clone, a copy "
+                         "or an archive, or from an older suture), so undo does not act on it; delete it, and revert "
+                         "by hand if needed.", ExitCode.REFUSED)
     if record["mode"] == "apply":
         return _undo_apply(top, record, record_path)
     return _undo_commit(top, record, record_path)
@@ -491,15 +529,22 @@ def _save_originals(top: Path, files: tuple[str, ...], dest: Path) -> None:
 
 def _record_last_delivery(top: Path, record: dict[str, Any]) -> bytes | None:
     """Write the undo record; return the one it replaces (raw), for _restore_last_delivery."""
+    directory = check_suture_dir(top)
     exclude_suture(top)
-    (top / ".suture").mkdir(exist_ok=True)
-    path = top / ".suture" / LAST_DELIVERY
+    directory.mkdir(exist_ok=True)
+    record["stamp"] = dir_stamp(directory)
+    path = directory / LAST_DELIVERY
     try:
         previous = path.read_bytes()
     except OSError:
         previous = None
     _write_json(path, record)
     return previous
+
+
+def _inside(path: Any, directory: Path) -> bool:
+    """True when `path` (a record's field) names a file under `directory`."""
+    return isinstance(path, str) and Path(path).resolve().is_relative_to(directory.resolve())
 
 
 def _restore_last_delivery(top: Path, previous: bytes | None) -> None:

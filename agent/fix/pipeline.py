@@ -24,7 +24,7 @@ from typing import Any
 
 from suture import prompts
 from suture.agent import runs
-from suture.agent.fix.deliver import check_repo_state, deliver
+from suture.agent.fix.deliver import DeliveryRefused, check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.fix.rank import rank
 from suture.agent.fix.choose import Choice, choose
@@ -239,7 +239,7 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
                     test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
                     candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
                     per_test_timeout=per_test_timeout, base=test_base, pool=pool, verifier=verifier,
-                    hanging=hanging,
+                    hanging=hanging, allow_paths=options.allow_paths,
                 )
                 for verdict in results:
                     trajectory.log("verdict", **_verdict_summary(verdict))
@@ -283,8 +283,11 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     delivery = None
     if chosen is not None:
         progress.stage("delivering")
-        delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
-                           message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+        try:
+            delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
+                               message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+        except DeliveryRefused as refused:  # the patch is saved and reported all the same
+            delivery = refused.delivery
     report = _report(
         options=options, chosen=chosen, partial=partial, candidates=candidates, verdicts=verdicts,
         failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
@@ -299,7 +302,9 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     report["checkout_notes"] = checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
     runs.write_report(run_dir, report)
     trajectory.log("end", status=report["status"])
-    if chosen is not None:
+    if delivery is not None and delivery.refused:
+        code = ExitCode.BAD_INPUT  # verified, but --apply/--commit was refused: the patch is printed instead
+    elif chosen is not None:
         code = ExitCode.DONE
     elif plausible is not None:
         code = ExitCode.NOTHING_FOUND  # a plausible, weakly evidenced patch is shown, not claimed
@@ -530,7 +535,7 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
             flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
             time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
             per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool, verifier=ctx.verifier,
-            hanging=ctx.hanging,
+            hanging=ctx.hanging, allow_paths=ctx.options.allow_paths,
         )
         verdict = results[0]
         first = candidate.edits[0]

@@ -135,6 +135,7 @@ def read_run(run: str, repo: Path | None = None) -> tuple[Path, RecordedRun]:
             known = sorted(p.name for p in runs_dir.glob("*-fix-*")) if runs_dir.is_dir() else []
             hint = f"; the latest fix run there is {known[-1]}" if known else "; no fix run is recorded there"
             raise SutureExit(f"there is no run {run} in {runs_dir}{hint}.")
+    runs.check_run_dir(run_dir)
     return repo, _read_record(run_dir)
 
 

@@ -236,6 +236,7 @@ class _Settings:
     env: dict[str, str]
     deadline: float | None  # time.monotonic() of the overall limit
     hanging: list[str] = field(default_factory=list)  # hung at the baseline: left out of every run
+    allow_paths: list[str] = field(default_factory=list)  # the user's --allow-path globs (protected files)
     # Tests that fail in a given selection at the base commit too (see _Gatekeeper.failing_at_base),
     # by (selection, warm); shared by the worker threads.
     base_selection: dict[tuple[tuple[str, ...], bool], set[str]] = field(default_factory=dict)
@@ -268,7 +269,8 @@ class _Gatekeeper:
     # Step 1: edits -> patch and key. Returns the verdict skeleton the later gates fill in.
     def apply(self, candidate: Candidate) -> tuple[GateVerdict, list[FileChange]]:
         verdict = GateVerdict(candidate.id, False, "edit")
-        results = apply_edits(self.tree, candidate.edits, allow_test_edits=self.s.allow_test_edits)
+        results = apply_edits(self.tree, candidate.edits, allow_test_edits=self.s.allow_test_edits,
+                              allow_paths=self.s.allow_paths)
         verdict.edit_results = list(results)
         bad = [r for r in results if r.status != EditStatus.APPLIED]
         if bad:
@@ -734,6 +736,7 @@ def validate(
     confirm_reruns: int = 1,
     pool: WorktreePool | None = None,
     hanging: Sequence[str] = (),
+    allow_paths: Sequence[str] = (),
 ) -> list[GateVerdict]:
     """Gate every candidate; one verdict per candidate, in the candidates' order.
 
@@ -744,6 +747,8 @@ def validate(
     otherwise one of `workers` trees of `base` is made and removed before returning.
     `hanging` names tests that ran past their limit at the baseline: no run includes them (they
     can be neither fixed nor broken, and each would cost the limit again).
+    `allow_paths` are the user's --allow-path globs: protected files (tools.edits.PROTECTED) they name
+    may be edited.
     Raises WorkspaceError when no scratch worktree can be made.
     """
     started = time.monotonic()
@@ -766,6 +771,7 @@ def validate(
         env={},
         deadline=None if time_limit is None else started + time_limit,
         hanging=list(hanging),
+        allow_paths=list(allow_paths),
     )
     if not candidates:
         return []

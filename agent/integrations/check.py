@@ -1058,10 +1058,11 @@ def _coverage_map(top: Path, head: str, snapshot: _Snapshot, command: Any, clock
     The map is saved per test: a run the cap cuts off keeps every test it finished, and the next
     check goes on with the rest (the half-mapped module's remaining tests first), so a suite slower
     than the cap gets mapped over a few checks instead of never."""
-    from suture.agent.runs import exclude_suture
+    from suture.agent.runs import check_suture_dir, exclude_suture
 
     argv = shlex.split(command) if isinstance(command, str) else list(command)
     setup_key, modules = _test_side(_tree_blobs(top, head), argv)
+    check_suture_dir(top, "check")  # never a cache read from, or written through, a planted .suture
     cache = top / MAP_FILE
     cached = _CoverageMap.load(cache)
     if cached is not None and cached.setup_key == setup_key:

@@ -33,7 +33,7 @@ from typing import Any
 
 from suture import prompts
 from suture.agent import runs
-from suture.agent.fix.deliver import check_repo_state, deliver
+from suture.agent.fix.deliver import DeliveryRefused, check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools.git import gitstate
 from suture.tools.git.diffs import text_diff
@@ -242,7 +242,10 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
     delivery = None
     if accepted and patch:
         progress.stage("delivering")
-        delivery = deliver(repo, patch, run_dir, mode=options.mode, message=_commit_message(accepted), base=base)
+        try:
+            delivery = deliver(repo, patch, run_dir, mode=options.mode, message=_commit_message(accepted), base=base)
+        except DeliveryRefused as refused:  # the patch is saved and reported all the same
+            delivery = refused.delivery
     status = "optimized" if accepted and patch else "no_significant_speedup"
     report = {
         "status": status,
@@ -266,6 +269,8 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         report["summary"] = summary
     runs.write_report(run_dir, report)
     log("end", status=status)
+    if delivery is not None and delivery.refused:
+        return OptimizeOutcome(report, ExitCode.BAD_INPUT)
     if accepted:
         return OptimizeOutcome(report, ExitCode.DONE)
     return OptimizeOutcome(report, ExitCode.BUDGET_EXHAUSTED if budget_hit else ExitCode.NOTHING_FOUND)

@@ -17,14 +17,16 @@ import fnmatch
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from suture import prompts
 from suture.agent.gates.validate import Candidate, GateVerdict
 from suture.retrieval import api
 from suture.retrieval.model import RetrievalError
+from suture.retrieval.testfiles import is_test_path
 from suture.retrieval.repomap import repo_map
-from suture.tools.edits import Edit
+from suture.tools.edits import PROTECTED, Edit, PathRefused, edit_size_problem, normalize_edit_path, protected_reason
 from suture.tools.llm.client import head_tail
 from suture.tools.testing.localize import Localization
 
@@ -32,10 +34,10 @@ OUTPUT_CHARS = 6000  # a tool output longer than this keeps its head and tail
 OUTLINE_OVER_LINES = 200  # read_code without a range shows a longer file as an outline first
 READ_MAX_LINES = 250
 MAX_TESTS_PER_RUN = 20
-# Never edited by a model, whatever an issue says (unless the user names them with --allow-path).
-PROTECTED = (".github/*", ".ci/*", ".gitlab-ci.yml", ".pre-commit-config.yaml", "*.lock", "setup.py", "setup.cfg",
-             "pyproject.toml", "tox.ini", "noxfile.py", "Makefile", "*.env", ".env*", "*secret*", "*.pem", "*.key",
-             "requirements*.txt", "Dockerfile", ".git/*")
+MAX_ARGUMENT_CHARS = 1_000_000  # a string argument longer than this is refused before any handler sees it
+# Never edited by a model, whatever an issue says (unless the user names them with --allow-path):
+# tools.edits.PROTECTED, checked by apply_edits itself for every proposer.
+__all__ = ["PROTECTED", "SCHEMAS", "Observation", "Toolbox", "argument_problem", "call_key"]
 
 
 @dataclass
@@ -131,14 +133,23 @@ class Toolbox:
         self.verdicts: dict[str, GateVerdict] = {}
         self._by_key: dict[str, str] = {}  # normalised patch key -> first candidate id with it
         self.localised_files = {s.path for s in (localization.ranking if localization else [])}
+        run = getattr(localization, "run", None)  # the baseline run: the ids run_tests accepts as they are
+        self.collected_tests = set(getattr(run, "outcomes", None) or ())
 
     # -- dispatch ------------------------------------------------------------------------
 
     def call(self, name: str, arguments: dict[str, Any]) -> Observation:
+        schema = next((s["function"] for s in SCHEMAS if s["function"]["name"] == name), None)
         handler = getattr(self, f"_tool_{name}", None)
-        if handler is None or not any(s["function"]["name"] == name for s in SCHEMAS):
+        if handler is None or schema is None:
             known = ", ".join(s["function"]["name"] for s in SCHEMAS)
             return Observation(_say("no_such_tool", name=repr(name), known=known))
+        # The model's arguments are data: checked against the tool's schema before any handler sees them.
+        problem = argument_problem(arguments, schema["parameters"])
+        if problem:
+            return Observation(_say("arguments_misfit", name=name, problem=problem))
+        required = schema["parameters"].get("required") or ()
+        arguments = {k: v for k, v in arguments.items() if v is not None or k in required}
         try:
             observation = handler(**arguments)
         except TypeError as error:  # wrong or missing arguments: tell the model which
@@ -199,10 +210,43 @@ class Toolbox:
     def _tool_run_tests(self, tests: Sequence[str]) -> Observation:
         if self.run_tests is None:
             return Observation(_say("tests_unavailable"))
-        wanted = [str(t) for t in tests or [] if str(t).strip()]
+        wanted = [t.strip() for t in tests if t.strip()]
         if not wanted:
             return Observation(_say("name_a_test"))
+        refused = [(nodeid, why) for nodeid in wanted for why in [self.test_id_problem(nodeid)] if why]
+        if refused:
+            return Observation(_say("tests_refused", why=" ".join(why for _, why in refused[:3])))
         return Observation(self.run_tests(wanted[:MAX_TESTS_PER_RUN]))
+
+    def test_id_problem(self, nodeid: str) -> str | None:
+        """Why `nodeid` may not go on the test command line, or None.
+
+        The ids become pytest's arguments: an option (`--basetemp=<dir>` empties a directory,
+        `--junitxml=<file>` overwrites one), an `@file` of arguments, or a path outside the
+        scratch tree must never get there. A collected id passes; otherwise its file part must
+        be an existing test file inside the tree.
+        """
+        if nodeid.startswith(("-", "@")):
+            return f"{nodeid!r} is a command-line option, not a test node id."
+        if any(ch in nodeid for ch in "\0\n\r"):
+            return f"{nodeid!r} is not a test node id."
+        if nodeid in self.collected_tests:
+            return None
+        path = nodeid.split("::", 1)[0]
+        try:
+            rel = normalize_edit_path(path)
+        except PathRefused:
+            return f"{nodeid!r} names a path outside the repository."
+        root = Path(self.retriever.index.root).resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root) or ".git" in target.relative_to(root).parts:
+            return f"{nodeid!r} names a path outside the repository."
+        if not target.is_file():
+            return f"{nodeid!r} names no file of the repository."
+        known_files = {t.split("::", 1)[0] for t in self.collected_tests}
+        if rel not in known_files and not (rel.endswith(".py") and is_test_path(rel)):
+            return f"{nodeid!r} is not in a test file."
+        return None
 
     def _tool_localize(self) -> Observation:
         return Observation(suspects_text(self.localization, limit=10))
@@ -222,13 +266,17 @@ class Toolbox:
         return Observation(_say("plans_recorded", numbers=numbers))
 
     def refused_path(self, path: str) -> str | None:
-        """Why a model may not edit `path`, or None when it may."""
-        allowed = any(fnmatch.fnmatch(path, pattern) for pattern in self.allowed_paths)
-        if allowed:
+        """Why a model may not edit `path`, or None when it may (checked on the normalised path, the
+        same check apply_edits makes; this one spares a gate run and adds the localisation rule)."""
+        try:
+            path = normalize_edit_path(path)
+        except PathRefused as refused:
+            return refused.message
+        protected = protected_reason(path, self.allowed_paths)
+        if protected:
+            return protected
+        if any(fnmatch.fnmatchcase(path, pattern) for pattern in self.allowed_paths):
             return None
-        if any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(path.rsplit("/", 1)[-1], pattern)
-               for pattern in PROTECTED):
-            return _say("protected_path", path=path)
         if self.localised_files and path not in self.localised_files and self.retriever.index.file(path) is not None:
             return _say("outside_localised", path=path)
         return None
@@ -239,9 +287,10 @@ class Toolbox:
             if not isinstance(edit, dict) or not all(isinstance(edit.get(k), str) for k in ("path", "search", "replace")):
                 return Observation(_say("edit_fields", number=number))
             refused = self.refused_path(edit["path"])
+            parsed.append(Edit(edit["path"], edit["search"], edit["replace"]))
+            refused = refused or edit_size_problem(parsed[-1])
             if refused:
                 return Observation(_say("edit_refused", number=number, why=refused))
-            parsed.append(Edit(edit["path"], edit["search"], edit["replace"]))
         if not parsed:
             return Observation(_say("no_edits"))
         candidate_id = f"model-{len(self.candidates) + 1}"
@@ -304,6 +353,73 @@ def suspects_text(localization: Localization | None, limit: int = 10) -> str:
     rows = [f"{n}. {s.path}:{s.start_line}-{s.end_line} {s.symbol} (score {s.score:.2f})"
             for n, s in enumerate(localization.ranking[:limit], 1)]
     return "\n".join(rows)
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,),
+    "object": (dict,), "null": (type(None),),
+}
+
+
+def argument_problem(value: Any, schema: dict[str, Any], where: str = "") -> str | None:
+    """What is wrong with a tool call's JSON `value` against the tool's (OpenAI, JSON Schema subset)
+    `schema`, as a clause a model can act on; None when it fits.
+
+    Checks `type` (a bool is not an integer), `enum`, an object's `required` keys and that it has no
+    keys beyond its `properties`, and every array item; null for an optional property counts as
+    leaving it out. Strings are capped at MAX_ARGUMENT_CHARS.
+    """
+    label = f"`{where}`" if where else "the arguments"
+    wanted = schema.get("type")
+    if wanted is not None:
+        types = wanted if isinstance(wanted, list) else [wanted]
+        fits = any(isinstance(value, _JSON_TYPES.get(t, ()))
+                   and not (t in ("integer", "number") and isinstance(value, bool)) for t in types)
+        if not fits:
+            return f"{label} must be {' or '.join(_a(t) for t in types)}, not {_json_kind(value)}"
+    if "enum" in schema and value not in schema["enum"]:
+        return f"{label} must be one of {', '.join(json.dumps(v) for v in schema['enum'])}"
+    if isinstance(value, str) and len(value) > MAX_ARGUMENT_CHARS:
+        return f"{label} is {len(value):,} characters, over the limit of {MAX_ARGUMENT_CHARS:,}"
+    if isinstance(value, dict) and (wanted == "object" or "properties" in schema):
+        properties = schema.get("properties") or {}
+        missing = [k for k in schema.get("required") or () if k not in value]
+        if missing:
+            names = ", ".join(f"`{_join(where, k)}`" for k in missing)
+            return f"{label} lack{'s' if where else ''} the required {names}"
+        unknown = [k for k in value if k not in properties]
+        if unknown:
+            known = ", ".join(properties) or "none"
+            return f"{', '.join(f'`{_join(where, k)}`' for k in unknown)} is not an argument here (known: {known})"
+        for key, item in value.items():
+            if item is None and key not in (schema.get("required") or ()):
+                continue  # null for an optional argument: as if left out (the dispatcher drops it)
+            problem = argument_problem(item, properties[key], _join(where, key))
+            if problem:
+                return problem
+    if isinstance(value, list) and "items" in schema:
+        for number, item in enumerate(value):
+            problem = argument_problem(item, schema["items"], f"{where}[{number}]")
+            if problem:
+                return problem
+    return None
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _a(kind: str) -> str:
+    return {"integer": "an integer", "array": "an array", "object": "an object", "null": "null"}.get(kind, f"a {kind}")
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    for kind, types in _JSON_TYPES.items():
+        if isinstance(value, types) and not (kind in ("integer", "number") and isinstance(value, bool)):
+            return _a(kind)
+    return type(value).__name__
 
 
 def call_key(name: str, arguments: dict[str, Any]) -> str:
