@@ -720,12 +720,15 @@ def _test_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _GIT_VARIABLES}
 
 
-def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: dict[str, Any]) -> list[str] | str | None:
+def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: dict[str, Any],
+                  pass_env: Sequence[str] = ()) -> list[str] | str | None:
     """The configured test command, else the detected pytest under the project's Python (tools/pyenv.py)."""
     from suture.agent.config import load_settings
     from suture.agent.environment import project_environment
+    from suture.tools import childenv
 
-    settings = load_settings(top, {"python": interpreter})
+    settings = load_settings(top, {"python": interpreter, "pass_env": ",".join(pass_env) or None})
+    childenv.set_passed(childenv.parse_names(settings.pass_env))  # --pass-env: tools/childenv.py
     if settings.test_cmd:
         return settings.test_cmd
     try:
@@ -771,6 +774,7 @@ def run_check(
     paths: Sequence[str] = (),
     verify_seconds: float = VERIFY_SECONDS,
     interpreter: str | None = None,
+    pass_env: Sequence[str] = (),
 ) -> CheckOutcome:
     """Check the staged changes of the git work tree holding `repo`; see the module docstring.
 
@@ -947,7 +951,7 @@ def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list
     if head is None:
         report["notes"].append("no commit yet: there is no HEAD to compare the tests with.")
         return
-    command = _test_command(top, snapshot.root, interpreter, report)
+    command = _test_command(top, snapshot.root, interpreter, report, pass_env)
     if command is None or not is_pytest_command(command):
         report["notes"].append("no pytest suite found (or test_cmd is not pytest): the covering tests were not run.")
         return

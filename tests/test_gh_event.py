@@ -357,7 +357,7 @@ def test_api_refusal_is_one_sentence_without_the_token(tmp_path, github):
 
 def test_push_gets_the_token_from_its_environment_only(tmp_path):
     """The credential helper answers git with the token from the environment; the argv never holds it."""
-    args = push_args("https://github.com", "0" * 40, "suture/issue-7")
+    args = push_args("https://github.com", "https://github.com/octo/shop.git", "0" * 40, "suture/issue-7")
     assert TOKEN not in " ".join(args) and "http.https://github.com/.extraheader=" in args
     repo = init_repo(tmp_path / "repo", {"a.txt": "a"})
     done = subprocess.run(
