@@ -839,7 +839,7 @@ def run_check(
         units = found
         report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = _Snapshot(top, head)
-        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter)
+        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter, pass_env)
         report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
         _check_contracts(snapshot, python, contents, readings, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
@@ -946,7 +946,8 @@ def _finish(report: dict[str, Any], findings: list[Finding], clock: _Clock) -> C
 
 def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list[_Change],
                  contents: dict[str, bytes], units: list[_Unit], clock: _Clock,
-                 report: dict[str, Any], findings: list[Finding], interpreter: str | None = None) -> None:
+                 report: dict[str, Any], findings: list[Finding], interpreter: str | None = None,
+                 pass_env: Sequence[str] = ()) -> None:
     tests_report: dict[str, Any] = report["tests"]
     if head is None:
         report["notes"].append("no commit yet: there is no HEAD to compare the tests with.")
