@@ -377,3 +377,28 @@ def test_a_tree_whose_git_directory_a_test_rewired_is_put_back_or_remade(repo):
         assert git(fresh, "rev-parse", "HEAD") == before["head"]
     assert (repo / ".git/config").read_bytes() == user_config
     assert snapshot(repo) == before
+
+
+def test_git_run_in_a_tree_writes_only_its_own_objects_never_the_borrowed_ones(repo):
+    """The user's objects are borrowed through alternates: commits, gc and repack in the checkout
+    write to the checkout's own object directory; the user's store keeps every object file, unchanged."""
+    objects = repo / ".git/objects"
+
+    def store() -> dict[str, bytes]:
+        return {p.relative_to(objects).as_posix(): p.read_bytes() for p in sorted(objects.rglob("*")) if p.is_file()}
+
+    before_store, before = store(), snapshot(repo)
+    loose = [p for p in objects.rglob("*") if p.is_file() and len(p.parent.name) == 2]
+    assert loose and all(p.stat().st_mode & 0o222 == 0 for p in loose)  # git's object files are read-only
+    with WorktreePool(repo, size=1) as pool, pool.tree() as tree:
+        (tree / "pkg/mod.py").write_text("VALUE = 'a test commits'\n")
+        env_args = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+        git(tree, *env_args, "commit", "-qam", "made in the scratch checkout")
+        made = git(tree, "rev-parse", "HEAD").strip()
+        git(tree, "repack", "-a", "-d", "-q")
+        git(tree, "gc", "--prune=now", "-q")
+        assert list((tree / ".git/objects/pack").glob("*.pack"))  # its own store got the objects
+        assert subprocess.run(["git", "cat-file", "-e", made], cwd=repo).returncode != 0
+    assert store() == before_store
+    assert subprocess.run(["git", "fsck", "--no-progress"], cwd=repo, capture_output=True).returncode == 0
+    assert snapshot(repo) == before

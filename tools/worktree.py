@@ -154,7 +154,10 @@ def make_private_checkout(top: Path, commit: str, path: Path) -> None:
     if init.returncode != 0:
         raise WorkspaceError(f"git init of a scratch checkout failed: {_last_line(init.stderr, init.returncode)}")
     git_dir = path / ".git"
-    (git_dir / "objects" / "info" / "alternates").write_text(f"{_object_dir(top)}\n")
+    objects = _object_dir(top)
+    (git_dir / "objects" / "info" / "alternates").write_text(f"{objects}\n")
+    if (objects.parent / "lfs").is_dir():  # git-lfs's local store, read by _lfs_checkout (never the network)
+        _scratch_git(path, "config", "lfs.storage", str(objects.parent / "lfs"))
     tags = _git(top, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags")
     if tags.returncode == 0 and tags.stdout.strip():
         (git_dir / "packed-refs").write_text(tags.stdout)
