@@ -60,6 +60,8 @@ SPECS: dict[str, Spec] = {
         Spec("search_limit", int, 10, "results `suture search` returns", minimum=1),
         Spec("max_file_bytes", int, 1_000_000, "files larger than this are skipped by the index", minimum=1),
         Spec("workers", int, None, "index parser processes; unset: min(2, cpus)", optional=True, minimum=1),
+        Spec("pass_env", str, None, "environment variables the project's tests get although suture withholds them "
+             "as secrets (names, comma-separated; a list in pyproject.toml)", optional=True),
     )
 }
 
@@ -182,6 +184,8 @@ def coerce(spec: Spec, raw: Any, where: str) -> Any:
         expected += f" >= {spec.minimum:g}"
     if isinstance(raw, bool):  # bool is an int in Python, never a valid count or amount here
         raise refuse(expected)
+    if spec.name == "pass_env" and isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        return ",".join(raw)  # a TOML array of names
     if spec.type is str:
         if not isinstance(raw, str):
             raise refuse(expected)

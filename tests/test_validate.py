@@ -429,7 +429,7 @@ def test_killing_suture_mid_validation_leaves_the_repo_as_it_was(calc, tmp_path,
     proc.wait(60)
     if sig == signal.SIGKILL:
         # Nothing could clean up; the next suture does, when it makes its pool.
-        assert len(own_pools(repo)) == 1 and "suture-pool-" in git(repo, "worktree", "list")
+        assert len(own_pools(repo)) == 1
         with WorktreePool(repo, size=1):
             pass
     assert wait_gone(pids), "a test process of the killed run is still alive"

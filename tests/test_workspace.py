@@ -87,8 +87,11 @@ def test_trees_are_clean_checkouts_of_base_reused_and_removed(repo):
         assert (again / "pkg/mod.py").read_text() == "VALUE = 1\n"
         assert not (again / "new.txt").exists() and not (again / "pkg/__pycache__").exists()
         assert git(again, "status", "--porcelain", "--ignored") == ""
-        listed = git(repo, "worktree", "list")
-        assert str(first) in listed and str(second) in listed
+        # Private checkouts: each its own git directory, nothing registered in the user's repository.
+        for tree in (first, second):
+            common = Path(git(tree, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
+            assert common == tree / ".git"
+        assert git(repo, "worktree", "list").count("\n") == 1
         pool_dir = pool.dir
     assert not pool_dir.exists()
     assert snapshot(repo) == before
@@ -263,7 +266,6 @@ def test_pool_of_a_killed_owner_is_removed_by_the_next_pool(repo):
     proc.kill()
     proc.wait(10)
     assert len(pool_dirs(repo)) == 1  # SIGKILL: nothing could clean up
-    assert "suture-pool-" in git(repo, "worktree", "list")
     assert not gone(child)
     with WorktreePool(repo, size=1):
         assert len(pool_dirs(repo)) == 1  # only the new pool's own
@@ -275,34 +277,19 @@ def test_pool_of_a_killed_owner_is_removed_by_the_next_pool(repo):
     assert snapshot(repo) == before
 
 
-def test_stale_pool_in_another_temp_dir_is_found_through_the_worktree_list(repo, tmp_path):
+def test_worktrees_an_older_suture_registered_are_removed_even_locked_and_in_another_temp_dir(repo, tmp_path):
+    """Before private checkouts, pools were `git worktree`s of the user's repository: a SIGKILLed
+    one (its entry locked by an interrupted `git worktree add`, its temp dir elsewhere) is cleaned up."""
     other_tmp = tmp_path / "elsewhere"
-    other_tmp.mkdir()
-    env = {**os.environ, "TMPDIR": str(other_tmp)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", DRIVER, str(repo)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
-    )
-    assert proc.stdout.readline().strip().isdigit()
-    proc.kill()
-    proc.wait(10)
-    assert list(other_tmp.glob(POOL_PREFIX + "*"))
+    pool_dir = other_tmp / (POOL_PREFIX + "old")
+    pool_dir.mkdir(parents=True)
+    (pool_dir / MARKER).write_text(json.dumps({"pid": 2**22 + 17, "start": "0", "repo": str(repo.resolve())}))
+    tree = pool_dir / "w1" / "repo"
+    git(repo, "worktree", "add", "-q", "--detach", str(tree), "HEAD")
+    git(repo, "worktree", "lock", "--reason", "initializing", str(tree))
     removed = remove_stale_pools(repo)
-    assert [p.parent for p in removed] == [other_tmp.resolve()] or [p.parent for p in removed] == [other_tmp]
-    assert not list(other_tmp.glob(POOL_PREFIX + "*"))
-    assert "suture-pool-" not in git(repo, "worktree", "list")
-
-
-def test_a_worktree_locked_by_an_interrupted_add_is_removed_too(repo):
-    # SIGKILL in the middle of `git worktree add` leaves the entry locked ("initializing"),
-    # which `git worktree prune` alone skips.
-    proc, child = start_driver(repo)
-    proc.kill()
-    proc.wait(10)
-    entries = [line.split()[0] for line in git(repo, "worktree", "list").splitlines() if "suture-pool-" in line]
-    assert entries
-    for entry in entries:
-        git(repo, "worktree", "lock", "--reason", "initializing", entry)
-    remove_stale_pools(repo)
+    assert [p.resolve() for p in removed] == [pool_dir.resolve()]
+    assert not pool_dir.exists()
     assert "suture-pool-" not in git(repo, "worktree", "list")
 
 
@@ -339,11 +326,10 @@ def test_scratch_worktree_of_a_killed_suture_is_removed_by_the_next_pool(repo):
     assert tree.is_dir()
     proc.kill()
     proc.wait(10)
-    assert tree.is_dir() and str(tree) in git(repo, "worktree", "list")
+    assert tree.is_dir()
     with WorktreePool(repo, size=1):
         pass
     assert not tree.exists() and not tree.parent.exists()
-    assert str(tree) not in git(repo, "worktree", "list")
     assert snapshot(repo) == before
 
 
@@ -391,3 +377,56 @@ def test_lfs_pointers_without_git_lfs_are_said_once_not_a_failure(make_repo):
         assert (tree / "data/model.bin").read_text() == pointer
         assert pool.notes == ["git-lfs is not installed (or failed): LFS-tracked files are pointer files "
                               "in the scratch checkout"]
+
+
+def test_a_tree_whose_git_directory_a_test_rewired_is_put_back_or_remade(repo):
+    """What a test may do to its checkout's git directory reaches neither the next candidate nor the user."""
+    before = snapshot(repo)
+    user_config = (repo / ".git/config").read_bytes()
+    with WorktreePool(repo, size=1) as pool:
+        tree = pool.acquire()
+        git(tree, "config", "remote.origin.pushurl", "http://127.0.0.1:9/elsewhere.git")
+        git(tree, "config", "core.fsmonitor", "touch /tmp/suture-fsmonitor-ran")
+        (tree / ".git/hooks").mkdir()
+        (tree / ".git/hooks/post-checkout").write_text("#!/bin/sh\nexit 1\n")
+        pool.release(tree)
+        again = pool.acquire()
+        assert again == tree  # put back in place
+        assert "elsewhere" not in git(again, "config", "--list") and "fsmonitor" not in git(again, "config", "--list")
+        assert not (again / ".git/hooks").exists()
+        # `.git` replaced by a pointer at the user's git directory: never followed, the tree is remade.
+        import shutil
+
+        shutil.rmtree(again / ".git")
+        (again / ".git").write_text(f"gitdir: {repo / '.git'}\n")
+        pool.release(again)
+        fresh = pool.acquire()
+        assert (fresh / ".git").is_dir() and not (fresh / ".git").is_symlink()
+        assert git(fresh, "rev-parse", "HEAD") == before["head"]
+    assert (repo / ".git/config").read_bytes() == user_config
+    assert snapshot(repo) == before
+
+
+def test_git_run_in_a_tree_writes_only_its_own_objects_never_the_borrowed_ones(repo):
+    """The user's objects are borrowed through alternates: commits, gc and repack in the checkout
+    write to the checkout's own object directory; the user's store keeps every object file, unchanged."""
+    objects = repo / ".git/objects"
+
+    def store() -> dict[str, bytes]:
+        return {p.relative_to(objects).as_posix(): p.read_bytes() for p in sorted(objects.rglob("*")) if p.is_file()}
+
+    before_store, before = store(), snapshot(repo)
+    loose = [p for p in objects.rglob("*") if p.is_file() and len(p.parent.name) == 2]
+    assert loose and all(p.stat().st_mode & 0o222 == 0 for p in loose)  # git's object files are read-only
+    with WorktreePool(repo, size=1) as pool, pool.tree() as tree:
+        (tree / "pkg/mod.py").write_text("VALUE = 'a test commits'\n")
+        env_args = ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+        git(tree, *env_args, "commit", "-qam", "made in the scratch checkout")
+        made = git(tree, "rev-parse", "HEAD").strip()
+        git(tree, "repack", "-a", "-d", "-q")
+        git(tree, "gc", "--prune=now", "-q")
+        assert list((tree / ".git/objects/pack").glob("*.pack"))  # its own store got the objects
+        assert subprocess.run(["git", "cat-file", "-e", made], cwd=repo).returncode != 0
+    assert store() == before_store
+    assert subprocess.run(["git", "fsck", "--no-progress"], cwd=repo, capture_output=True).returncode == 0
+    assert snapshot(repo) == before

@@ -1,7 +1,8 @@
-"""scratch_worktree on real git repositories: a detached checkout that leaves no trace."""
+"""scratch_worktree on real git repositories: a private detached checkout that leaves no trace."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,11 @@ def test_checkout_is_head_outside_the_repo_and_removed(repo):
         assert git(tree, "rev-parse", "HEAD") == before["head"]
         (tree / "pkg/mod.py").write_text("VALUE = 3\n")
         (tree / "new_file.txt").write_text("made in the scratch tree\n")
-        assert str(tree) in git(repo, "worktree", "list")
+        # Its own git directory: nothing registered in the user's repository, no remote, no hooks.
+        common = Path(git(tree, "rev-parse", "--path-format=absolute", "--git-common-dir").strip())
+        assert common == tree / ".git" and (tree / ".git").is_dir()
+        assert git(repo, "worktree", "list").count("\n") == 1
+        assert git(tree, "remote") == "" and not (tree / ".git/hooks").exists()
     assert not tree.exists() and not tree.parent.exists()
     assert snapshot(repo) == before
 
@@ -108,4 +113,4 @@ def test_a_sub_directory_yields_the_same_sub_directory_of_the_checkout(make_repo
     with pytest.raises(WorkspaceError, match="not part of the commit"):
         with scratch_worktree(repo / "untracked"):
             pass
-    assert "suture-wt" not in git(repo, "worktree", "list")
+    assert not list(Path(tempfile.gettempdir()).glob(f"suture-wt-*/{repo.name}/examples"))

@@ -145,6 +145,7 @@ RepoOption = typer.Option(None, "--repo", metavar="DIR", help="Directory to work
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout; logs go to stderr.")
 SandboxOption = typer.Option(None, "--sandbox", metavar="auto|bwrap|none", help="Where the tests run: bwrap (bubblewrap: read-only system and project, no network, own PID namespace), none (a run leader kills what the tests leave behind), auto (bwrap when installed and working; default: the sandbox setting).")
 MemoryOption = typer.Option(None, "--memory-limit", metavar="SIZE", help="Memory cap of each test process, e.g. 4G, 512M, 0 for none (default: the memory_limit setting, 4G).")
+PassEnvOption = typer.Option([], "--pass-env", metavar="NAME", help="Give the project's tests this environment variable although suture withholds it as a secret (litellm's provider variables, names with KEY/TOKEN/SECRET/PASSWORD/CREDENTIAL); repeatable (default: the pass_env setting).")
 PythonOption = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests and code (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own).")
 
 
@@ -408,6 +409,7 @@ def fix(
     target: list[str] = typer.Option([], "--target", metavar="FILE.c[::FUNC]", help="Repair C code with ESBMC as the oracle (no tests needed): every function of FILE.c, or FUNC alone; repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted run (an id under .suture/runs, or its directory) with its recorded options: its model turns are played back, then the model (--model, else the recorded one) goes on."),
     python: Optional[str] = PythonOption,
+    pass_env: list[str] = PassEnvOption,
     hook: bool = typer.Option(False, "--hook", help="For git hooks (pre-push): exit 0 when no test fails at HEAD; when tests fail, print the fix if one is found and exit 1 so the push stops."),
     sandbox: Optional[str] = SandboxOption,
     memory_limit: Optional[str] = MemoryOption,
@@ -450,7 +452,8 @@ def fix(
                 raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
         root = guard.resolve_repo(repo)
         settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                             max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit)
+                             max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit,
+                             pass_env=",".join(pass_env) or None)
         _apply_sandbox(settings)
         environment, command = None, settings.test_cmd
         if not target:  # C targets run no Python
@@ -547,6 +550,7 @@ def localize(
     python: Optional[str] = PythonOption,
     sandbox: Optional[str] = SandboxOption,
     memory_limit: Optional[str] = MemoryOption,
+    pass_env: list[str] = PassEnvOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
@@ -556,7 +560,8 @@ def localize(
     if formula not in FORMULAS:
         raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
     root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, python=python, sandbox=sandbox, memory_limit=memory_limit)
+    settings = _settings(root, test_cmd=test_cmd, python=python, sandbox=sandbox, memory_limit=memory_limit,
+                         pass_env=",".join(pass_env) or None)
     _apply_sandbox(settings)
     from suture.agent.environment import project_environment
     from suture.tools.testing.localize import LocalizeError, localize as run_localize
@@ -691,6 +696,7 @@ def verify(
 @app.command(name="gh-event")
 @handled
 def gh_event(
+    pass_env: list[str] = PassEnvOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Answer the GitHub event of this Actions job: a labelled issue or a `/suture fix` comment gets a draft PR.
@@ -701,7 +707,7 @@ def gh_event(
     from suture.agent.cli import render
     from suture.agent.integrations.gh_event import run_gh_event
 
-    outcome = run_gh_event()
+    outcome = run_gh_event(pass_env=tuple(pass_env))
     if as_json:
         render.print_json(outcome.report)
     raise typer.Exit(int(outcome.exit_code))
@@ -721,6 +727,7 @@ def optimize(
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
     rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
     python: Optional[str] = PythonOption,
+    pass_env: list[str] = PassEnvOption,
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
@@ -743,7 +750,7 @@ def optimize(
         raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
     root = guard.resolve_repo(repo)
     settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                         max_cost=max_cost, python=python)
+                         max_cost=max_cost, python=python, pass_env=",".join(pass_env) or None)
     from suture.agent.environment import project_environment
 
     environment, command = project_environment(root, settings, settings.test_cmd)
@@ -795,6 +802,7 @@ def check(
     repo: Optional[str] = RepoOption,
     time_cap: float = typer.Option(20.0, "--time-cap", metavar="S", help="Hard limit in seconds; when reached the check stops, warns and passes (exit 0)."),
     python: Optional[str] = PythonOption,
+    pass_env: list[str] = PassEnvOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check the staged changes before a commit (the pre-commit hook): parse, covering tests, bounded verifier.
@@ -807,7 +815,7 @@ def check(
 
     root = guard.resolve_repo(repo)
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
-        outcome = run_check(root, time_cap=time_cap, paths=paths or (), interpreter=python)
+        outcome = run_check(root, time_cap=time_cap, paths=paths or (), interpreter=python, pass_env=tuple(pass_env))
     report = _for_user(outcome.report, root)
     for warning in report["warnings"]:
         render.print_warning(warning)

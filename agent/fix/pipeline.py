@@ -37,6 +37,7 @@ from suture.agent.propose.rules import RuleCandidate, generate_candidates
 from suture.agent.gates.validate import Candidate, GateVerdict, validate
 from suture.agent.gates.verify_gate import GateVerifier
 from suture.agent.gates.verify_report import verification_report, verification_sentence
+from suture.tools import childenv
 from suture.tools.git import gitstate
 from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
@@ -151,6 +152,9 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     except LocalizeError as error:
         trajectory.log("error", message=str(error))
         message = str(error)
+        hint = childenv.withheld_hint([message], childenv.withheld_names())
+        if hint:  # a suite that needs a secret suture withholds: say which and how to pass it on
+            message = f"{message.rstrip()} ({hint})"
         from suture.agent.c.repair import fallback_targets, run_c_fix
 
         c_files = fallback_targets(repo, message)
@@ -199,6 +203,12 @@ def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path,
     per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), options.test_timeout)
 
     notes: list[str] = list(found.notes)  # set-up errors left out, coverage missing (tools/testing/localize.py)
+    withheld_hint = childenv.withheld_hint(
+        [f"{o.message}\n{o.details}" for n, o in (run.outcomes.items() if run else ()) if n in found.failing]
+        + [g.cause for g in found.setup_errors], childenv.withheld_names())
+    if withheld_hint:  # a test failing at HEAD because suture kept a secret from it
+        notes.append(withheld_hint)
+        progress.stage(withheld_hint)
     verdicts: list[GateVerdict] = []
     candidates: dict[str, RuleCandidate] = {}
     exhausted_space = False

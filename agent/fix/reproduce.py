@@ -85,7 +85,7 @@ def reproduce(client: Any, repo: Path, base: str, issue: str, *, test_cmd: Any =
                 else:
                     ref = REF_PREFIX + run_id
                     try:
-                        commit = _commit(tree, path)
+                        commit = _commit(repo, base, path, source)
                         _git(repo, "update-ref", ref, commit)
                     except RuntimeError as error:
                         return None, [*notes, f"the reproduction could not be committed: {error}"]
@@ -113,14 +113,30 @@ def _repro_path(tree: Path) -> str:
     return f"tests/{REPRO_FILE}" if (tree / "tests").is_dir() else REPRO_FILE
 
 
-def _commit(tree: Path, path: str) -> str:
-    _git(tree, "add", "--", path)
-    _git(tree, *_IDENTITY, "commit", "-q", "--no-verify", "-m", "suture: reproduction test (evidence, never shipped)")
-    return _git(tree, "rev-parse", "HEAD").strip()
+def _commit(repo: Path, base: str, path: str, source: str) -> str:
+    """`base` plus the test file, committed in the user's repository with plumbing on a temporary
+    index (the checkout, index and refs are not touched). Made here and not in the scratch
+    checkout: that one has a git directory of its own, so its commits are not in the user's."""
+    import tempfile
+
+    top = Path(_git(repo, "rev-parse", "--show-toplevel").strip())
+    rel = (Path(repo).resolve().relative_to(top.resolve()) / path).as_posix()
+    with tempfile.TemporaryDirectory(prefix="suture-repro-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        blob = _git(top, "hash-object", "-w", "--stdin", input=source).strip()
+        _git(top, "read-tree", base, env=env)
+        _git(top, "update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}", env=env)
+        tree = _git(top, "write-tree", env=env).strip()
+    return _git(top, *_IDENTITY, "commit-tree", tree, "-p", base, "-m",
+                "suture: reproduction test (evidence, never shipped)").strip()
 
 
-def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+def _git(cwd: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
+    import os
+
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=input,
+                          env={**os.environ, **env} if env else None,
+                          stdin=None if input is not None else subprocess.DEVNULL)
     if done.returncode != 0:
         raise RuntimeError(f"git {args[0]} failed: {done.stderr.strip()[-300:]}")
     return done.stdout

@@ -713,12 +713,15 @@ def _test_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in _GIT_VARIABLES}
 
 
-def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: dict[str, Any]) -> list[str] | str | None:
+def _test_command(top: Path, snapshot: Path, interpreter: str | None, report: dict[str, Any],
+                  pass_env: Sequence[str] = ()) -> list[str] | str | None:
     """The configured test command, else the detected pytest under the project's Python (tools/testing/pyenv.py)."""
     from suture.agent.config import load_settings
     from suture.agent.environment import project_environment
+    from suture.tools import childenv
 
-    settings = load_settings(top, {"python": interpreter})
+    settings = load_settings(top, {"python": interpreter, "pass_env": ",".join(pass_env) or None})
+    childenv.set_passed(childenv.parse_names(settings.pass_env))  # --pass-env: tools/childenv.py
     if settings.test_cmd:
         return settings.test_cmd
     try:
@@ -764,6 +767,7 @@ def run_check(
     paths: Sequence[str] = (),
     verify_seconds: float = VERIFY_SECONDS,
     interpreter: str | None = None,
+    pass_env: Sequence[str] = (),
 ) -> CheckOutcome:
     """Check the staged changes of the git work tree holding `repo`; see the module docstring.
 
@@ -828,7 +832,7 @@ def run_check(
         units = found
         report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = _Snapshot(top, head)
-        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter)
+        _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter, pass_env)
         report["tests"]["done"] = True  # the covering tests ran (or there were none to run)
         _check_contracts(snapshot, python, contents, readings, units, clock, bound, verify_seconds, report, findings)
     except TestRunError as exc:
@@ -935,12 +939,13 @@ def _finish(report: dict[str, Any], findings: list[Finding], clock: _Clock) -> C
 
 def _check_tests(top: Path, head: str | None, snapshot: _Snapshot, changes: list[_Change],
                  contents: dict[str, bytes], units: list[_Unit], clock: _Clock,
-                 report: dict[str, Any], findings: list[Finding], interpreter: str | None = None) -> None:
+                 report: dict[str, Any], findings: list[Finding], interpreter: str | None = None,
+                 pass_env: Sequence[str] = ()) -> None:
     tests_report: dict[str, Any] = report["tests"]
     if head is None:
         report["notes"].append("no commit yet: there is no HEAD to compare the tests with.")
         return
-    command = _test_command(top, snapshot.root, interpreter, report)
+    command = _test_command(top, snapshot.root, interpreter, report, pass_env)
     if command is None or not is_pytest_command(command):
         report["notes"].append("no pytest suite found (or test_cmd is not pytest): the covering tests were not run.")
         return

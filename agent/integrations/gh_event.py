@@ -17,6 +17,10 @@ then a draft pull request is opened, or the open one from that branch is updated
 re-runs never pile up pull requests. Otherwise the issue gets a comment saying what was
 tried and why nothing passed.
 
+The push goes to the URL origin had when the event arrived (read before any candidate or test
+ran, pushed to as an explicit URL, not by the remote's name), so nothing that ran meanwhile can
+send the branch, or the token the credential helper hands git, somewhere else.
+
 The token never leaves memory except as an HTTP header (tools/github_api.py) and as the
 environment of `git push`, whose credential helper reads it there at push time; it is
 taken out of this process's environment while the fix runs, so the repository's tests
@@ -25,6 +29,7 @@ taken out of this process's environment while the fix runs, so the repository's 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -70,6 +75,7 @@ class ActionInputs:
     allowed_paths: tuple[str, ...] = ()
     git_name: str = DEFAULT_GIT_NAME
     git_email: str = DEFAULT_GIT_EMAIL
+    pass_env: str | None = None  # names the project's tests get although withheld (tools/childenv.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "ActionInputs":
@@ -85,6 +91,7 @@ class ActionInputs:
             allowed_paths=tuple(p.strip() for p in paths if p.strip()),
             git_name=given("GIT_USER_NAME") or DEFAULT_GIT_NAME,
             git_email=given("GIT_USER_EMAIL") or DEFAULT_GIT_EMAIL,
+            pass_env=given("PASS_ENV"),
         )
 
 
@@ -147,12 +154,14 @@ def classify(event_name: str, event: dict[str, Any], label: str = DEFAULT_LABEL)
 
 
 def run_gh_event(environ: Mapping[str, str] | None = None, *,
-                 log: Callable[[str], None] | None = None) -> GhEventOutcome:
+                 log: Callable[[str], None] | None = None, pass_env: tuple[str, ...] = ()) -> GhEventOutcome:
     """Handle the GitHub event described by `environ` (default: this process's environment)."""
     env = dict(os.environ if environ is None else environ)
     say = log or _log
     event_name, event = _read_event(env)
     inputs = ActionInputs.from_env(env)
+    if pass_env:
+        inputs = dataclasses.replace(inputs, pass_env=",".join(pass_env))
     found = classify(event_name, event, inputs.label)
     if isinstance(found, str):
         say(f"ignored: {found}.")
@@ -198,6 +207,7 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
     n = trigger.issue
     started_by = "the label" if trigger.source == "label" else f"/suture {trigger.command}"
     say(f"{started_by} on issue #{n}" + (f" by {trigger.actor}" if trigger.actor else "") + ".")
+    push_url = push_target(repo)  # before anything runs: see the module's docstring
     _warn_persisted_credentials(repo, say)
     pipeline = _fix_pipeline(repo, trigger, inputs) if trigger.command == "fix" else \
         _optimize_pipeline(repo, trigger, inputs)
@@ -227,7 +237,8 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
     report = outcome.report
     _write_output(env, run_dir=report.get("run_dir"))
     if pipeline.succeeded(outcome):
-        return _propose(trigger, report, pipeline.pull_body(trigger, report, env), repo, github, token, inputs, env, say)
+        return _propose(trigger, report, pipeline.pull_body(trigger, report, env), repo, github, token, inputs, env, say,
+                        push_url)
     github.create_comment(n, pipeline.failure_comment(report, env))
     say(f"nothing passed every gate: {report.get('stopped_because') or report.get('status')}.")
     return GhEventOutcome(outcome.exit_code, {"action": "commented", "issue": n, "status": report.get("status"),
@@ -236,13 +247,14 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
 
 
 def _propose(trigger: Trigger, report: dict[str, Any], body: str, repo: Path, github: GitHubClient, token: str,
-             inputs: ActionInputs, env: dict[str, str], say: Callable[[str], None]) -> GhEventOutcome:
+             inputs: ActionInputs, env: dict[str, str], say: Callable[[str], None],
+             push_url: str | None) -> GhEventOutcome:
     """Commit the gated patch on the base, force-push suture/issue-<N>, open or update its draft PR."""
     n = trigger.issue
     branch = BRANCH_TEMPLATE.format(number=n)
     commit = _commit(repo, report["patch"], gitstate.head_commit(repo) or "HEAD",
                      _commit_message(trigger, report), inputs)
-    _push(repo, commit, branch, token, env)
+    _push(repo, push_url, commit, branch, token, env)
     say(f"pushed {commit[:12]} to {branch}.")
     verb = "fix" if trigger.command == "fix" else "speed up"
     title = f"suture: {verb} #{n}: {trigger.title}"[:200]
@@ -266,7 +278,7 @@ def _settings(repo: Path, inputs: ActionInputs):
     from suture.agent import config, guard
 
     cli = {"model": inputs.model, "max_cost": inputs.max_cost, "test_cmd": inputs.test_cmd,
-           "time_limit": inputs.time_limit}
+           "time_limit": inputs.time_limit, "pass_env": inputs.pass_env}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", config.ConfigWarning)
         settings = config.load_settings(repo, cli)
@@ -397,18 +409,27 @@ def _commit(repo: Path, patch: str, base: str, message: str, inputs: ActionInput
     return _git(top, "commit-tree", tree, "-p", base, "-F", "-", input=message.encode("utf-8"), env=identity)
 
 
-def push_args(server_url: str, commit: str, branch: str) -> list[str]:
-    """`git` arguments that force-push `commit` to `branch` of origin with the environment's token."""
+def push_target(repo: Path) -> str | None:
+    """Where origin pushes to (its pushurl, else its url), read from the user's repository; None without one."""
+    done = run_git(repo, "remote", "get-url", "--push", REMOTE)
+    url = done.stdout.decode("utf-8", errors="replace").strip()
+    return url if done.returncode == 0 and url else None
+
+
+def push_args(server_url: str, url: str, commit: str, branch: str) -> list[str]:
+    """`git` arguments that force-push `commit` to `branch` at `url` with the environment's token."""
     server = server_url.rstrip("/") or "https://github.com"
     return ["-c", "credential.helper=", "-c", f"credential.helper={CREDENTIAL_HELPER}",
             # actions/checkout may have persisted its own token as an extra header; it would win over ours.
             "-c", f"http.{server}/.extraheader=", "-c", "http.extraheader=",
-            "push", "--force", "--quiet", REMOTE, f"{commit}:refs/heads/{branch}"]
+            "push", "--force", "--quiet", url, f"{commit}:refs/heads/{branch}"]
 
 
-def _push(repo: Path, commit: str, branch: str, token: str, env: Mapping[str, str]) -> None:
+def _push(repo: Path, url: str | None, commit: str, branch: str, token: str, env: Mapping[str, str]) -> None:
+    if url is None:
+        raise SutureExit(f"the checkout has no remote {REMOTE} to push {branch} to.", ExitCode.REFUSED)
     top = gitstate.toplevel(repo)
-    done = run_git(top, *push_args(env.get("GITHUB_SERVER_URL", ""), commit, branch),
+    done = run_git(top, *push_args(env.get("GITHUB_SERVER_URL", ""), url, commit, branch),
                    env={"GITHUB_TOKEN": token, "GIT_ASKPASS": "", "SSH_ASKPASS": ""})
     if done.returncode != 0:
         reason = _git_reason(done.stderr).replace(token, "***") if token else _git_reason(done.stderr)

@@ -1,15 +1,16 @@
-"""A pool of scratch git worktrees of one base commit, reused between candidate patches.
+"""A pool of scratch checkouts of one base commit, reused between candidate patches.
 
-Each tree is a `git worktree add --detach` checkout in a temp dir outside the user's
-repository. Between candidates a tree is reset inside itself only (`git checkout
---force` + `git clean -fdx`), which is much cheaper than making a new worktree.
+Each tree is a private checkout (tools/worktree.make_private_checkout: its own git directory,
+the user's objects borrowed read-only) in a temp dir outside the user's repository. Between
+candidates a tree is reset inside itself only (its git directory's config and alternates put
+back, `git checkout --force` + `git clean -fdx`), which is much cheaper than making a new one.
 
 Nothing outlives the pool: on close (context manager exit, exceptions, Ctrl-C,
 SIGTERM, interpreter exit) the processes started in its trees are killed and the
 trees removed. A suture that was SIGKILLed cannot clean up, so every pool directory
 carries a marker naming its owner (pid + process start time); the next pool that
-starts removes the pools of dead owners, kills what still runs in them, and runs
-`git worktree prune`.
+starts removes the pools of dead owners and kills what still runs in them. (Pools of older
+suture versions were `git worktree`s of the user's repository: those entries are pruned too.)
 """
 
 from __future__ import annotations
@@ -34,10 +35,14 @@ from suture.tools.git.worktree import (
     _commit_of,
     _git,
     _remove,
+    _scratch_git,
+    check_private_git,
     _toplevel,
     check_out_extras,
     copy_generated_files,
     generated_files,
+    make_private_checkout,
+    private_git_state,
     process_start_time as _start_time,
     refill_submodules,
     submodule_state,
@@ -128,7 +133,7 @@ def _is_stale(pool_dir: Path) -> bool:
 
 
 def _discard(pool_dir: Path, extra_repos: tuple[Path, ...] = ()) -> None:
-    """Kill what runs in a dead owner's pool, delete it, and let git forget its worktrees."""
+    """Kill what runs in a dead owner's pool and delete it (a private checkout is only files)."""
     marker = _read_marker(pool_dir) or {}
     if marker.get("token"):
         kill_token_holders(marker["token"], inside=pool_dir.resolve())
@@ -136,23 +141,40 @@ def _discard(pool_dir: Path, extra_repos: tuple[Path, ...] = ()) -> None:
     repos = {Path(marker["repo"])} if marker.get("repo") else set()
     for repo in {*repos, *extra_repos}:
         if repo.is_dir():
-            # A `git worktree add` killed half-way leaves its entry locked ("initializing"),
-            # and prune skips locked entries: unlock the ones that lived in this pool first.
-            listing = _git(repo, "worktree", "list", "--porcelain").stdout
-            for block in listing.split("\n\n"):
-                lines = block.splitlines()
-                if lines and lines[0].startswith("worktree ") and any(l.startswith("locked") for l in lines):
-                    path = Path(lines[0][len("worktree ") :])
-                    if path.is_relative_to(pool_dir):
-                        _git(repo, "worktree", "unlock", str(path))
-            _git(repo, "worktree", "prune")
+            _forget_legacy_worktrees(repo, pool_dir)
+
+
+def _legacy_worktrees(repo: Path) -> list[tuple[Path, bool]]:
+    """(path, locked) of the `git worktree`s an older suture registered in `repo` for its scratch trees."""
+    listing = _git(repo, "worktree", "list", "--porcelain").stdout
+    found = []
+    for block in listing.split("\n\n"):
+        lines = block.splitlines()
+        if lines and lines[0].startswith("worktree "):
+            path = Path(lines[0][len("worktree ") :])
+            if any(p.name.startswith(STALE_PREFIXES) for p in path.parents):
+                found.append((path, any(line.startswith("locked") for line in lines)))
+    return found
+
+
+def _forget_legacy_worktrees(repo: Path, pool_dir: Path | None = None) -> None:
+    # A `git worktree add` killed half-way leaves its entry locked ("initializing"), and prune
+    # skips locked entries: unlock the ones that lived in this pool (or in any gone dir) first.
+    entries = [(path, locked) for path, locked in _legacy_worktrees(repo)
+               if (path.is_relative_to(pool_dir) if pool_dir else not path.exists())]
+    if not entries:
+        return
+    for path, locked in entries:
+        if locked:
+            _git(repo, "worktree", "unlock", str(path))
+    _git(repo, "worktree", "prune")
 
 
 def remove_stale_pools(repo: Path | None = None) -> list[Path]:
     """Remove pools left by dead suture processes; returns the pool dirs removed.
 
-    Looks in the temp dir, and (given `repo`) at the repo's registered worktrees, which
-    finds pools made under another TMPDIR as well.
+    Looks in the temp dir and (given `repo`) at the git worktrees an older suture registered
+    there, which finds its pools made under another TMPDIR as well.
     """
     found: set[Path] = set()
     tmp = Path(tempfile.gettempdir())
@@ -163,23 +185,20 @@ def remove_stale_pools(repo: Path | None = None) -> list[Path]:
     top = None
     if repo is not None:
         top = _toplevel(Path(repo).resolve())
-        listing = _git(top, "worktree", "list", "--porcelain").stdout
-        for line in listing.splitlines():
-            if line.startswith("worktree "):
-                path = Path(line[len("worktree ") :])
-                found |= {p for p in path.parents if p.name.startswith(STALE_PREFIXES)}
+        for path, _ in _legacy_worktrees(top):
+            found |= {p for p in path.parents if p.name.startswith(STALE_PREFIXES)}
     removed = []
     for pool_dir in sorted(found):
         if _is_stale(pool_dir):
             _discard(pool_dir, (top,) if top else ())
             removed.append(pool_dir)
     if top is not None:
-        _git(top, "worktree", "prune")  # also entries whose temp dir vanished (a reboot)
+        _forget_legacy_worktrees(top)  # also entries whose temp dir vanished (a reboot)
     return removed
 
 
 class WorktreePool:
-    """`size` scratch worktrees of `base`, created on demand and reused.
+    """`size` private scratch checkouts of `base`, created on demand and reused.
 
         with WorktreePool(repo, size=2) as pool:
             with pool.tree() as tree:      # a clean checkout of base, reset on release
@@ -206,6 +225,7 @@ class WorktreePool:
         self.generated = generated_files(self.top)
         self.notes: list[str] = []  # what the trees lack (a submodule not cloned locally, LFS pointers)
         self._submodules: dict[Path, dict] = {}  # checkout top -> its submodules' files as filled
+        self._git_state: dict[Path, dict[str, bytes]] = {}  # checkout top -> its git dir's config, alternates
         remove_stale_pools(self.top)
 
         self.dir = Path(tempfile.mkdtemp(prefix=POOL_PREFIX)).resolve()
@@ -217,7 +237,7 @@ class WorktreePool:
         write_owner_marker(self.dir, self.top, token=self.token)
 
         self._cond = threading.Condition()
-        self._git_lock = threading.Lock()  # one `git worktree add/remove` at a time on the shared repo
+        self._git_lock = threading.Lock()  # guards _all while trees are made and removed
         self._free: list[Path] = []  # checkout tops, clean
         self._all: list[Path] = []
         self._made = 0
@@ -254,12 +274,11 @@ class WorktreePool:
         kill_token_holders(self.token, inside=self.dir)
         with self._git_lock:
             for top in trees:
-                _remove(self.top, top, top.parent)
+                _remove(top.parent)
         # Once more: a command started elsewhere whose exec was still finishing during the first
         # pass (its environment not yet readable) carries the token by now.
         kill_token_holders(self.token, inside=self.dir)
         shutil.rmtree(self.dir, ignore_errors=True)
-        _git(self.top, "worktree", "prune")
         atexit.unregister(self.close)
         if (
             self._previous_sigterm is not None
@@ -325,8 +344,9 @@ class WorktreePool:
     def reset(self, tree: Path) -> None:
         """Make `tree` a clean checkout of the base commit again (inside the scratch tree only)."""
         top = self._top_of(tree)
+        check_private_git(top, self._git_state[top])
         for args in (("checkout", "--force", "--quiet", "--detach", self.commit), ("clean", "-fdxq")):
-            done = _git(top, *args)
+            done = _scratch_git(top, *args)
             if done.returncode != 0:
                 raise WorkspaceError(f"resetting the scratch tree {top} failed: {done.stderr.strip()[-300:]}")
         copy_generated_files(self.top, top, self.generated)
@@ -352,24 +372,28 @@ class WorktreePool:
             if self._closed:
                 shutil.rmtree(slot, ignore_errors=True)
                 raise WorkspaceError("the worktree pool is closed.")
-            done = _git(self.top, "worktree", "add", "--detach", "--quiet", str(top), self.commit)
-            if done.returncode != 0:
-                shutil.rmtree(slot, ignore_errors=True)
-                _git(self.top, "worktree", "prune")
-                reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
-                raise WorkspaceError(f"git worktree add failed in {self.top}: {reason}")
             self._all.append(top)
+        try:
+            make_private_checkout(self.top, self.commit, top)
+        except WorkspaceError:
+            self._forget(top)
+            raise
+        self._git_state[top] = private_git_state(top)
         if not (top / self.inside).is_dir():
             raise WorkspaceError(f"{self.inside} is not part of the base commit (commit it first).")
         self.notes = check_out_extras(self.top, top, self.generated)
         self._submodules[top] = submodule_state(top)
         return top
 
-    def _drop(self, top: Path) -> None:
+    def _forget(self, top: Path) -> None:
         with self._git_lock:
-            _remove(self.top, top, top.parent)
+            _remove(top.parent)
             if top in self._all:
                 self._all.remove(top)
+            self._git_state.pop(top, None)
+
+    def _drop(self, top: Path) -> None:
+        self._forget(top)
         with self._cond:
             self._made -= 1
             self._cond.notify()

@@ -1,8 +1,20 @@
-"""Scratch git worktrees: a throw-away checkout of one revision, outside the user's tree.
+"""Scratch checkouts: a throw-away private checkout of one revision, outside the user's tree.
 
-Tests and candidate patches run there, so the user's working tree, index, branches
-and stash are never touched. The only trace in the repository is git's own
-bookkeeping under .git/worktrees/, which is removed and pruned on exit.
+Tests and candidate patches run there. Each checkout has its OWN git directory (`<checkout>/.git`,
+made by `git init`): its config, hooks, refs, index and HEAD are its own, so a test or a patch that
+runs `git config remote.origin.pushurl ...`, asks git for the common `.git` directory, or installs a
+hook reaches that private git directory and nothing of the user's. Nothing is registered in the
+user's repository (no `.git/worktrees/` entry, no ref), and removing a checkout is deleting its
+temp directory.
+
+The commit's objects are borrowed, not copied: `objects/info/alternates` names the user's object
+directory, which git only ever reads through an alternate. Objects the checkout creates (a test's
+`git commit`) go to its own `objects/`. git keeps object files read-only (0444) and writes new
+ones by create-and-rename, so git run in the checkout cannot change the user's store; the one
+write git makes there is refreshing the mtime of an object it finds there (harmless: it only
+delays `git gc` pruning). The path of the user's object directory is readable in the alternates
+file: without a sandbox, a deliberately hostile test running as the user can still open any of
+the user's files by path; the sandbox (bubblewrap, read-only project) closes that.
 """
 
 from __future__ import annotations
@@ -25,6 +37,9 @@ __all__ = [
     "WorkspaceError",
     "copy_generated_files",
     "check_out_extras",
+    "check_private_git",
+    "make_private_checkout",
+    "private_git_state",
     "generated_files",
     "refill_submodules",
     "scratch_worktree",
@@ -57,18 +72,31 @@ class WorkspaceError(Exception):
     """A scratch worktree could not be made; the message is one sentence for the user."""
 
 
+# Variables that point git at a repository; set by git itself for hooks (`suture check` runs as one).
+# Every git call here names its repository by its working directory or by --git-dir, never by these.
+_REPO_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
+                   "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX")
+
+
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # Hooks are switched off: a user's post-checkout hook must not run (or write) on our behalf.
     # git-lfs's smudge filter would download what the local store lacks: never; see _lfs_checkout.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_VARIABLES}
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"})
     return subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
         cwd=repo,
         env=env,
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+def _scratch_git(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """git on a private checkout, its git directory named explicitly: a `.git` that a test replaced
+    (by a gitfile or a symlink to the user's repository) is refused by check_private_git, never followed."""
+    return _git(checkout, f"--git-dir={checkout / '.git'}", f"--work-tree={checkout}", *args)
 
 
 def _toplevel(repo: Path) -> Path:
@@ -92,13 +120,86 @@ def _commit_of(top: Path, rev: str) -> str:
     return done.stdout.strip()
 
 
-def _remove(top: Path, path: Path, parent: Path) -> None:
-    """Best effort and idempotent: every step runs even if an earlier one failed."""
-    if path.exists():
-        _git(top, "worktree", "remove", "--force", "--force", str(path))
+def _remove(parent: Path) -> None:
+    """Best effort and idempotent: a private checkout is nothing but files in its temp dir."""
     shutil.rmtree(parent, ignore_errors=True)
-    # prune drops the .git/worktrees/<name> entry whose directory is now gone.
-    _git(top, "worktree", "prune")
+
+
+# -- private checkouts ----------------------------------------------------------------------------
+
+
+def _object_dir(top: Path) -> Path:
+    """The user's object directory (shared by all of its linked worktrees)."""
+    done = _git(top, "rev-parse", "--path-format=absolute", "--git-path", "objects")
+    if done.returncode != 0 or not done.stdout.strip():
+        raise WorkspaceError(f"git could not name the object directory of {top}.")
+    return Path(done.stdout.strip())
+
+
+def _object_format(top: Path) -> str | None:
+    done = _git(top, "rev-parse", "--show-object-format")
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def make_private_checkout(top: Path, commit: str, path: Path) -> None:
+    """Check `commit` of the repository at `top` out at `path`, with a git directory of its own.
+
+    `git init` without templates (no sample hooks, minimal config, no remote), the user's objects
+    borrowed through objects/info/alternates, the user's tags copied as its own refs (so `git
+    describe` and setuptools-scm read as in the user's tree), then a detached checkout.
+    Raises WorkspaceError with one sentence when git fails.
+    """
+    fmt = _object_format(top)
+    init = _git(path.parent, "init", "--quiet", "--template=", *([f"--object-format={fmt}"] if fmt else []), str(path))
+    if init.returncode != 0:
+        raise WorkspaceError(f"git init of a scratch checkout failed: {_last_line(init.stderr, init.returncode)}")
+    git_dir = path / ".git"
+    objects = _object_dir(top)
+    (git_dir / "objects" / "info" / "alternates").write_text(f"{objects}\n")
+    if (objects.parent / "lfs").is_dir():  # git-lfs's local store, read by _lfs_checkout (never the network)
+        _scratch_git(path, "config", "lfs.storage", str(objects.parent / "lfs"))
+    tags = _git(top, "for-each-ref", "--format=%(objectname) %(refname)", "refs/tags")
+    if tags.returncode == 0 and tags.stdout.strip():
+        (git_dir / "packed-refs").write_text(tags.stdout)
+    done = _scratch_git(path, "checkout", "--quiet", "--force", "--detach", commit)
+    if done.returncode != 0:
+        raise WorkspaceError(f"checking out {commit[:12]} in a scratch checkout failed: "
+                             f"{_last_line(done.stderr, done.returncode)}")
+
+
+def private_git_state(checkout: Path) -> dict[str, bytes]:
+    """The files that make a private checkout's git directory point where it should (for restore)."""
+    git_dir = checkout / ".git"
+    return {name: (git_dir / name).read_bytes() for name in ("config", "objects/info/alternates")}
+
+
+def check_private_git(checkout: Path, state: dict[str, bytes]) -> None:
+    """Put the checkout's git directory back as it was made, or refuse it (WorkspaceError).
+
+    A test may rewrite its checkout's git config (a remote, a filter, core.fsmonitor), add hooks
+    or replace `.git` by a link to elsewhere: the next candidate must get none of that, and suture's
+    own git calls there must not be turned towards another repository.
+    """
+    git_dir = checkout / ".git"
+    for part in (git_dir, git_dir / "objects", git_dir / "objects" / "info", git_dir / "refs"):
+        if part.is_symlink() or not part.is_dir():
+            raise WorkspaceError(f"the scratch checkout's git directory {part} was replaced; the checkout is remade.")
+    for name, data in state.items():
+        target = git_dir / name
+        if target.is_symlink() or target.exists() and not target.is_file():
+            raise WorkspaceError(f"the scratch checkout's {target} was replaced; the checkout is remade.")
+        target.write_bytes(data)
+    for extra in ("hooks", "info/attributes", "commondir", "objects/info/http-alternates"):
+        target = git_dir / extra
+        if target.is_symlink() or target.is_file():
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+
+
+def _last_line(stderr: str, code: int) -> str:
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else f"exit {code}"
 
 
 # -- generated files a checkout lacks -----------------------------------------------------------
@@ -189,7 +290,7 @@ def copy_generated_files(top: Path, checkout: Path, paths: list[str]) -> None:
 
 # -- submodules and LFS files ---------------------------------------------------------------------
 #
-# `git worktree add` leaves submodules empty, and `git submodule update` there would clone them
+# A checkout leaves submodules empty, and `git submodule update` there would clone them
 # from their URLs. Each is filled instead from the user's own clone of it (.git/modules/<name>,
 # or the initialised submodule's git dir) by `git archive` of the recorded commit: read-only on
 # the user's side, no network, no link; its files are made read-only so that no candidate edits
@@ -198,7 +299,7 @@ def copy_generated_files(top: Path, checkout: Path, paths: list[str]) -> None:
 
 def _submodules(checkout: Path) -> list[tuple[str, str, str]]:
     """(name, path, commit) of each submodule the checkout's commit records."""
-    tree = _git(checkout, "ls-tree", "-r", "-z", "HEAD")
+    tree = _scratch_git(checkout, "ls-tree", "-r", "-z", "HEAD")
     links = {}
     for entry in filter(None, tree.stdout.split("\0")):
         meta, _, path = entry.partition("\t")
@@ -293,7 +394,7 @@ def _lfs_checkout(checkout: Path) -> list[str]:
     if not uses_lfs:
         return []
     try:
-        done = _git(checkout, "lfs", "checkout")
+        done = _scratch_git(checkout, "lfs", "checkout")
     except OSError:
         done = None
     if done is None or done.returncode != 0:
@@ -302,7 +403,7 @@ def _lfs_checkout(checkout: Path) -> list[str]:
 
 
 def check_out_extras(top: Path, checkout: Path, generated: list[str]) -> list[str]:
-    """What `git worktree add` leaves out: the generated files, the submodules, LFS contents.
+    """What a checkout of the commit leaves out: the generated files, the submodules, LFS contents.
     Returns one sentence per thing that could not be brought in."""
     copy_generated_files(top, checkout, generated)
     return _check_out_submodules(top, checkout) + _lfs_checkout(checkout)
@@ -310,7 +411,7 @@ def check_out_extras(top: Path, checkout: Path, generated: list[str]) -> list[st
 
 @contextmanager
 def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
-    """Yield the path of a detached checkout of `rev` in a temp dir; removed on any exit.
+    """Yield the path of a private detached checkout of `rev` in a temp dir; removed on any exit.
 
     When `repo` is a sub-directory of its work tree, the yielded path is that same
     sub-directory inside the checkout (the whole tree is still checked out).
@@ -330,13 +431,10 @@ def scratch_worktree(repo: Path, rev: str = "HEAD") -> Iterator[Path]:
     # Keep the repository's name as the checkout's name: tracebacks and rootdir-derived ids read naturally.
     path = parent / top.name
     try:
-        done = _git(top, "worktree", "add", "--detach", "--quiet", str(path), commit)
-        if done.returncode != 0:
-            reason = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"
-            raise WorkspaceError(f"git worktree add failed for {rev} in {top}: {reason}")
+        make_private_checkout(top, commit, path)
         if not (path / inside).is_dir():
             raise WorkspaceError(f"{inside} is not part of the commit {rev} (commit it first).")
         check_out_extras(top, path, generated_files(top))
         yield path / inside
     finally:
-        _remove(top, path, parent)
+        _remove(parent)

@@ -72,9 +72,11 @@ class PythonEnv:
     has_coverage: bool
     notes: tuple[str, ...] = field(default=())  # candidates passed over, and why
     site: tuple[str, ...] = field(default=())  # its site-packages directories
+    withheld_env: tuple[str, ...] = field(default=())  # names (never values) kept from its processes (tools/childenv.py)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"python": self.python, "version": self.version, "source": self.source}
+        return {"python": self.python, "version": self.version, "source": self.source,
+                "withheld_env": list(self.withheld_env)}
 
     def sentence(self) -> str:
         """One line for stderr: which Python runs the project's code, and why that one."""
