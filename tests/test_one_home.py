@@ -233,8 +233,10 @@ def test_observations_come_from_prompts():
     toolbox = Toolbox(None, None, lambda candidate: None)  # type: ignore[arg-type]
     assert toolbox.call("nope", {}).text.startswith("There is no tool named 'nope'; the tools are: search, ")
     assert toolbox.call("state_plans", {"plans": []}).text == prompts.render_section("observations", "no_plans")
-    assert toolbox.call("propose_edit", {"edits": [{"path": 1}]}).text == \
-        "Edit 1 needs string fields path, search and replace."
+    misfit = toolbox.call("propose_edit", {"edits": [{"path": 1}]}).text  # caught by the schema check first
+    assert misfit == prompts.render_section(
+        "observations", "arguments_misfit", name="propose_edit",
+        problem="`edits[0]` lacks the required `edits[0].search`, `edits[0].replace`")
     assert suspects_text(None) == "No ranking: no failing test ran any of the repository's code."
     # the planner recognises its own summaries by this start
     assert prompts.render_section("observations", "summarised", first="x", count=9).startswith("[summarised] x")

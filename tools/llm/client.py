@@ -25,7 +25,7 @@ import os
 import re
 from typing import Any
 
-from suture.tools.llm.client.base import (  # noqa: F401  re-exported: tools.llm is the client package's front
+from suture.tools.llm.base import (  # noqa: F401  re-exported: tools.llm is the client package's front
     AUTH,
     BAD_REQUEST,
     BudgetExceeded,

@@ -27,7 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from suture.tools.llm.client.base import (
+from suture.tools.llm.base import (
     ERROR_KINDS,
     SCRIPT,
     LLMError,
