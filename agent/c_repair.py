@@ -51,6 +51,7 @@ from typing import Any, Callable
 
 from suture.agent import runs
 from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.options import FixOptions
 from suture.agent.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
                                     sample_cases)
@@ -456,9 +457,12 @@ def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
 # ---------------------------------------------------------------- targets and the fix pipeline
 
 
-def fallback_targets(repo: Path, message: str) -> list[str]:
-    """The C files `suture fix` checks when the test command finds no tests at all (else [])."""
-    if "no tests found" not in message and "no tests were collected" not in message:
+def fallback_targets(repo: Path, error: Exception) -> list[str]:
+    """The C files `suture fix` checks when localisation failed with `error` because the test
+    command finds no tests at all (tools.localize.NoTestsCollected); else []."""
+    from suture.tools.localize import NoTestsCollected
+
+    if not isinstance(error, NoTestsCollected):
         return []
     from suture.tools.esbmc_backend import locate_esbmc
 
@@ -480,12 +484,11 @@ def _resolve(repo: Path, targets: list[str]) -> list[tuple[str, str | None]]:
     return out
 
 
-def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[..., None],
-              stage: Callable[[str], None], started: float) -> Any:
-    """`suture fix` for C targets: the fix report and exit code (agent.fix.FixOutcome)."""
+def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Callable[..., None],
+              stage: Callable[[str], None], started: float) -> tuple[dict[str, Any], ExitCode]:
+    """`suture fix` for C targets: the fix report and exit code (agent/fix.py makes them its FixOutcome)."""
     from suture.agent import runs
     from suture.agent.deliver import deliver
-    from suture.agent.fix import FixOutcome
     from suture.tools.esbmc_backend import locate_esbmc, self_test
 
     if shutil.which("gcc") is None:
@@ -548,7 +551,7 @@ def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[
         code = ExitCode.NOTHING_FOUND
     else:
         code = ExitCode.DONE
-    return FixOutcome(report, code)
+    return report, code
 
 
 def _diff(path: str, before: str, after: str) -> str:

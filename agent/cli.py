@@ -368,7 +368,7 @@ def fix(
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
     from suture.agent import render
-    from suture.agent.fix import FixOptions, NoFailingTest, run_fix
+    from suture.agent.fix import NoFailingTest, run_fix
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
@@ -377,38 +377,11 @@ def fix(
     if issue is not None and issue_file is not None:
         raise SutureExit("--issue and --issue-file exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
-    if resume is not None:
-        from suture.agent.replay import resume_options
-
-        given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
-                                          ("--python", python),
-                                          ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
-        if given:
-            raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
-        root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
-                                       api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
-    else:
-        if issue_file is not None:
-            try:
-                issue = issue_file.read_text(errors="replace")
-            except OSError as error:
-                raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
-        root = guard.resolve_repo(repo)
-        settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                             max_cost=max_cost, python=python)
-        environment, command = None, settings.test_cmd
-        if not target:  # C targets run no Python
-            from suture.agent.environment import project_environment
-
-            environment, command = project_environment(root, settings, settings.test_cmd)
-        options = FixOptions(
-            test_cmd=command, environment=environment.to_dict() if environment else None,
-            failing_tests=failing_test, issue_text=issue,
-            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
-            model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
-            allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
-            targets=tuple(target),
-        )
+    root, options = _fix_options(
+        repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
+        time_limit=time_limit, max_candidates=max_candidates, model=model, api_base=api_base, max_cost=max_cost,
+        max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
+        resume=resume, python=python)
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
@@ -453,14 +426,55 @@ def fix(
     raise typer.Exit(int(outcome.exit_code))
 
 
+def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_file: Optional[Path],
+                 test_cmd: Optional[str], failing_test: list[str], time_limit: Optional[float], max_candidates: int,
+                 model: Optional[str], api_base: Optional[str], max_cost: Optional[float], max_steps: int,
+                 samples: int, text_tools: bool, allow_path: list[str], target: list[str], resume: Optional[str],
+                 python: Optional[str]) -> tuple[Path, Any]:
+    """The repository and the FixOptions record of one `suture fix` (a resumed run's: its recorded ones)."""
+    from suture.agent.options import FixOptions
+
+    if resume is not None:
+        from suture.agent.replay import resume_options
+
+        given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
+                                          ("--python", python),
+                                          ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
+        if given:
+            raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
+        return resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
+                              api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
+    if issue_file is not None:
+        try:
+            issue = issue_file.read_text(errors="replace")
+        except OSError as error:
+            raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost, python=python)
+    environment, command = None, settings.test_cmd
+    if not target:  # C targets run no Python
+        from suture.agent.environment import project_environment
+
+        environment, command = project_environment(root, settings, settings.test_cmd)
+    return root, FixOptions(
+        test_cmd=command, environment=environment.to_dict() if environment else None,
+        failing_tests=failing_test, issue_text=issue,
+        time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
+        model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
+        allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
+        targets=tuple(target),
+    )
+
+
 @app.command()
 @handled
 def replay(
-    run: str = typer.Argument(..., metavar="RUN", help="A fix run: its id under .suture/runs, or its directory."),
+    run: str = typer.Argument(..., metavar="RUN", help="A fix or optimize run: its id under .suture/runs, or its directory."),
     repo: Optional[str] = RepoOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Re-run a recorded fix run at its commit, its model turns played back, and check the same patch comes out.
+    """Re-run a recorded fix or optimize run at its commit, its model turns played back, and check the same patch comes out.
 
     Exit 0: reproduced; 1: a different result (both patches shown); 2: unknown run, or HEAD moved since.
     """
@@ -660,6 +674,7 @@ def optimize(
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
+    resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted optimize run (an id under .suture/runs, or its directory) with its recorded options: its model answers are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
 ) -> None:
     """Make a function or a bench faster: profile, propose rewrites, keep only equivalent edits with a significant speed-up.
@@ -667,28 +682,21 @@ def optimize(
     Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
     """
     from suture.agent import render
-    from suture.agent.optimize import OptimizeOptions, run_optimize
+    from suture.agent.optimize import run_optimize
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
-    if bool(bench_cmd) == bool(target):
-        raise SutureExit("give exactly one of --bench-cmd CMD or --target MOD:FUNC.")
-    if workload and bench_cmd:
-        raise SutureExit("--workload goes with --target; a --bench-cmd is its own workload.")
-    if len(workload) > 1 and len(workload) != len(target):
-        raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
-    root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                         max_cost=max_cost, python=python)
-    from suture.agent.environment import project_environment
-
-    environment, command = project_environment(root, settings, settings.test_cmd)
-    options = OptimizeOptions(
-        bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
-        test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
-        time_limit=settings.time_limit, rounds=rounds, mode="apply" if apply else "commit" if commit else "print",
-        interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
-    )
+    mode = "apply" if apply else "commit" if commit else "print"
+    if resume is not None:
+        root, options = _resume_optimize(resume, repo, mode=mode, model=model, api_base=api_base, max_cost=max_cost,
+                                         time_limit=time_limit, given=(("--bench-cmd", bench_cmd), ("--target", target),
+                                                                       ("--workload", workload), ("--test-cmd", test_cmd),
+                                                                       ("--python", python)))
+        interactive = options.interactive
+    else:
+        root, options = _optimize_options(repo, mode=mode, bench_cmd=bench_cmd, target=target, workload=workload,
+                                          test_cmd=test_cmd, model=model, api_base=api_base, max_cost=max_cost,
+                                          time_limit=time_limit, rounds=rounds, python=python, interactive=interactive)
     if not options.model:
         render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")
     else:
@@ -701,6 +709,48 @@ def optimize(
     else:
         _print_optimize_report(report)
     raise typer.Exit(int(outcome.exit_code))
+
+
+def _optimize_options(repo: Optional[str], *, mode: str, bench_cmd: Optional[str], target: list[str],
+                      workload: list[str], test_cmd: Optional[str], model: Optional[str], api_base: Optional[str],
+                      max_cost: Optional[float], time_limit: Optional[float], rounds: int, python: Optional[str],
+                      interactive: bool) -> tuple[Path, Any]:
+    """The repository and the OptimizeOptions record of one `suture optimize`."""
+    from suture.agent.options import OptimizeOptions
+
+    if bool(bench_cmd) == bool(target):
+        raise SutureExit("give exactly one of --bench-cmd CMD or --target MOD:FUNC.")
+    if workload and bench_cmd:
+        raise SutureExit("--workload goes with --target; a --bench-cmd is its own workload.")
+    if len(workload) > 1 and len(workload) != len(target):
+        raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost, python=python)
+    from suture.agent.environment import project_environment
+
+    environment, command = project_environment(root, settings, settings.test_cmd)
+    # Absolute, so that `suture replay` and `--resume` find them from any directory.
+    workload = [str(Path(w).expanduser().resolve()) for w in workload]
+    return root, OptimizeOptions(
+        bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
+        test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
+        time_limit=settings.time_limit, rounds=rounds, mode=mode,
+        interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
+    )
+
+
+def _resume_optimize(resume: str, repo: Optional[str], *, mode: str, model: Optional[str], api_base: Optional[str],
+                     max_cost: Optional[float], time_limit: Optional[float],
+                     given: tuple[tuple[str, Any], ...]) -> tuple[Path, Any]:
+    """The repository and the recorded OptimizeOptions that continue the interrupted run `resume`."""
+    from suture.agent.replay import resume_options
+
+    named = [flag for flag, value in given if value]
+    if named:
+        raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(named)}.")
+    return resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
+                          api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode, command="optimize")
 
 
 def _print_optimize_report(report: dict[str, Any]) -> None:
