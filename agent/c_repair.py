@@ -128,9 +128,32 @@ def candidates(source: str, func: CFunction, line: int | None) -> list[CCandidat
                 edits.append((priority, f"`{op.type}` -> `{flips[op.type]}` in the loop condition at line {op.start_point[0] + 1}",
                               [(op.start_byte, op.end_byte, flips[op.type])]))
 
+    edits += _index_repairs(func, fnode, root, data, [n for n in nodes if n.type == "subscript_expression"], at_line)
+
+    # NULL checks for pointers the harness may pass as NULL.
+    for p in func.params:
+        if p.role in ("string", "object") and any(n.type == "identifier" and n.text.decode() == p.name for n in nodes):
+            edits.append((3 if line is not None else 7, f"return early when `{p.name}` is NULL",
+                          [(func.body_start, func.body_start, f"\n  if (!{p.name}) {func.default_return()}")]))
+
+    out: list[CCandidate] = []
+    seen = {source}
+    for _priority, description, changes in sorted(edits, key=lambda e: e[0]):
+        text = _apply(data, changes)
+        if text in seen:
+            continue
+        seen.add(text)
+        out.append(CCandidate(f"c-{len(out) + 1}", description, text))
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out
+
+
+def _index_repairs(func: CFunction, fnode, root, data: bytes, subscripts: list, at_line) -> list:
+    """(priority, description, byte edits) for each subscript: other indices, a clamp, a guard before it."""
+    edits: list[tuple[int, str, list[tuple[int, int, str]]]] = []
     lengths = {p.name: p.length for p in func.params if p.role == "buffer"}
     arrays = _array_sizes(root, fnode, data)
-    subscripts = [n for n in nodes if n.type == "subscript_expression"]
     for sub in sorted(subscripts, key=lambda n: not at_line(n)):
         index = sub.child_by_field_name("index")
         array = sub.child_by_field_name("argument")
@@ -155,24 +178,7 @@ def candidates(source: str, func: CFunction, line: int | None) -> list[CCandidat
         for exit_text, word in exits:
             edits.append((3, f"guard `{guard} {word}` before line {statement.start_point[0] + 1}",
                           _insert_before(statement, data, f"{guard} {exit_text}")))
-
-    # NULL checks for pointers the harness may pass as NULL.
-    for p in func.params:
-        if p.role in ("string", "object") and any(n.type == "identifier" and n.text.decode() == p.name for n in nodes):
-            edits.append((3 if line is not None else 7, f"return early when `{p.name}` is NULL",
-                          [(func.body_start, func.body_start, f"\n  if (!{p.name}) {func.default_return()}")]))
-
-    out: list[CCandidate] = []
-    seen = {source}
-    for _priority, description, changes in sorted(edits, key=lambda e: e[0]):
-        text = _apply(data, changes)
-        if text in seen:
-            continue
-        seen.add(text)
-        out.append(CCandidate(f"c-{len(out) + 1}", description, text))
-        if len(out) >= MAX_CANDIDATES:
-            break
-    return out
+    return edits
 
 
 def _p(text: str) -> str:

@@ -398,6 +398,24 @@ def fix(
             render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
         raise typer.Exit(int(ExitCode.DONE)) from None
     report = outcome.report
+    _warn_about_fix_run(report)
+    if as_json:
+        render.print_json(report)
+    else:
+        render.print_fix_report(report)
+    if hook:
+        # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
+        if report.get("status") == "fixed":
+            render.print_warning("tests fail at HEAD; the patch above passes every gate: "
+                                 "apply it with `suture fix --apply` (or by hand) and push again.")
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _warn_about_fix_run(report: dict[str, Any]) -> None:
+    """What the user should know about how a fix run's tests ran (on stderr)."""
+    from suture.agent import render
+
     setup_errors = (report.get("tests") or {}).get("setup_errors")
     if setup_errors:
         from suture.tools.setup_errors import SetupErrorGroup, summary
@@ -413,17 +431,6 @@ def fix(
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "
                              f"candidate run: {', '.join(hanging[:3])}" + (" ..." if len(hanging) > 3 else "") + ".")
-    if as_json:
-        render.print_json(report)
-    else:
-        render.print_fix_report(report)
-    if hook:
-        # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
-        if report.get("status") == "fixed":
-            render.print_warning("tests fail at HEAD; the patch above passes every gate: "
-                                 "apply it with `suture fix --apply` (or by hand) and push again.")
-        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
-    raise typer.Exit(int(outcome.exit_code))
 
 
 def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_file: Optional[Path],

@@ -16,6 +16,9 @@ Agentless' stage-per-artifact pipeline, in one process): `localise_stage` gives 
 scratch worktrees) gives a `Search` and a `Decision`, and `report_stage` delivers and
 reports. `RunContext` is what every stage shares (the run's repo, options, client,
 trajectory, clock).
+
+Over 600 lines as one concept: the stages, their records and the report they add up to read
+together; in the package layout each stage can become its own module (agent/fix/).
 """
 
 from __future__ import annotations

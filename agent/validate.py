@@ -21,6 +21,10 @@ Candidates run side by side, one worker thread per scratch worktree of a Worktre
 tests themselves are subprocesses under wall-clock limits, so a patch that makes a test loop
 forever ends as a rejected verdict, never a hang. Candidates whose changed files have the
 same normalized key (they differ only in whitespace or comments) are validated once.
+
+`GateRunner` is the entry point: it holds one run's workspace, test command, baseline and
+settings, and `.run(candidate)` gives the verdict. Over 600 lines as one concept: the gates,
+the patch reading they need and their scheduling share one verdict type and one set of settings.
 """
 
 from __future__ import annotations
