@@ -187,3 +187,26 @@ def test_an_interrupted_run_resumes_without_asking_the_new_model_for_the_recorde
     replayed = suture("replay", run_id(report), "--json", cwd=repo)
     assert replayed.returncode == 0, replayed.stderr
     assert last_json(replayed)["patch"] == report["patch"]
+
+
+def test_a_max_candidates_0_run_replays_to_the_models_patch_not_the_rule_engines(make_repo, tmp_path):
+    # The rule engine would repair this bug as `a + b`; with --max-candidates 0 the model's `b + a`
+    # is the patch, and the replay must keep the rule engine out exactly as the recorded run did.
+    repo = make_repo(CALC_BUG)
+    plans = {"plans": [{"hypothesis": "add subtracts", "location": "calc.py:add", "repair": "add the operands"}]}
+    edit = {"path": "calc.py", "search": "    return a - b", "replace": "    return b + a"}
+    script = write_script(tmp_path / "model.jsonl", [turn(("state_plans", plans)),
+                                                     turn(("propose_edit", {"plan": 1, "edits": [edit]}))])
+    done = suture("fix", "--json", "--time-limit", "240", "--max-candidates", "0", "--model", f"scripted:{script}",
+                  cwd=repo)
+    assert done.returncode == 0, done.stderr
+    original = last_json(done)
+    assert original["engine"] == "model" and "+    return b + a" in original["patch"]
+
+    replayed = suture("replay", run_id(original), "--json", cwd=repo)
+    assert replayed.returncode == 0, replayed.stderr
+    report = last_json(replayed)
+    assert report["reproduced"] is True and report["patch"] == original["patch"]
+    start = trajectory(Path(report["run_dir"]))[0]
+    assert start["options"]["max_candidates"] == 0 and start["options"]["mode"] == "print"
+    assert not any(e["event"] == "candidate" and e.get("template") for e in trajectory(Path(report["run_dir"])))

@@ -50,6 +50,7 @@ from typing import Any, Callable
 
 from suture.agent import runs
 from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.options import FixOptions
 from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
                                     sample_cases)
@@ -127,9 +128,32 @@ def candidates(source: str, func: CFunction, line: int | None) -> list[CCandidat
                 edits.append((priority, f"`{op.type}` -> `{flips[op.type]}` in the loop condition at line {op.start_point[0] + 1}",
                               [(op.start_byte, op.end_byte, flips[op.type])]))
 
+    edits += _index_repairs(func, fnode, root, data, [n for n in nodes if n.type == "subscript_expression"], at_line)
+
+    # NULL checks for pointers the harness may pass as NULL.
+    for p in func.params:
+        if p.role in ("string", "object") and any(n.type == "identifier" and n.text.decode() == p.name for n in nodes):
+            edits.append((3 if line is not None else 7, f"return early when `{p.name}` is NULL",
+                          [(func.body_start, func.body_start, f"\n  if (!{p.name}) {func.default_return()}")]))
+
+    out: list[CCandidate] = []
+    seen = {source}
+    for _priority, description, changes in sorted(edits, key=lambda e: e[0]):
+        text = _apply(data, changes)
+        if text in seen:
+            continue
+        seen.add(text)
+        out.append(CCandidate(f"c-{len(out) + 1}", description, text))
+        if len(out) >= MAX_CANDIDATES:
+            break
+    return out
+
+
+def _index_repairs(func: CFunction, fnode, root, data: bytes, subscripts: list, at_line) -> list:
+    """(priority, description, byte edits) for each subscript: other indices, a clamp, a guard before it."""
+    edits: list[tuple[int, str, list[tuple[int, int, str]]]] = []
     lengths = {p.name: p.length for p in func.params if p.role == "buffer"}
     arrays = _array_sizes(root, fnode, data)
-    subscripts = [n for n in nodes if n.type == "subscript_expression"]
     for sub in sorted(subscripts, key=lambda n: not at_line(n)):
         index = sub.child_by_field_name("index")
         array = sub.child_by_field_name("argument")
@@ -154,24 +178,7 @@ def candidates(source: str, func: CFunction, line: int | None) -> list[CCandidat
         for exit_text, word in exits:
             edits.append((3, f"guard `{guard} {word}` before line {statement.start_point[0] + 1}",
                           _insert_before(statement, data, f"{guard} {exit_text}")))
-
-    # NULL checks for pointers the harness may pass as NULL.
-    for p in func.params:
-        if p.role in ("string", "object") and any(n.type == "identifier" and n.text.decode() == p.name for n in nodes):
-            edits.append((3 if line is not None else 7, f"return early when `{p.name}` is NULL",
-                          [(func.body_start, func.body_start, f"\n  if (!{p.name}) {func.default_return()}")]))
-
-    out: list[CCandidate] = []
-    seen = {source}
-    for _priority, description, changes in sorted(edits, key=lambda e: e[0]):
-        text = _apply(data, changes)
-        if text in seen:
-            continue
-        seen.add(text)
-        out.append(CCandidate(f"c-{len(out) + 1}", description, text))
-        if len(out) >= MAX_CANDIDATES:
-            break
-    return out
+    return edits
 
 
 def _p(text: str) -> str:
@@ -456,9 +463,12 @@ def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
 # ---------------------------------------------------------------- targets and the fix pipeline
 
 
-def fallback_targets(repo: Path, message: str) -> list[str]:
-    """The C files `suture fix` checks when the test command finds no tests at all (else [])."""
-    if "no tests found" not in message and "no tests were collected" not in message:
+def fallback_targets(repo: Path, error: Exception) -> list[str]:
+    """The C files `suture fix` checks when localisation failed with `error` because the test
+    command finds no tests at all (tools.localize.NoTestsCollected); else []."""
+    from suture.tools.testing.localize import NoTestsCollected
+
+    if not isinstance(error, NoTestsCollected):
         return []
     from suture.tools.verify.esbmc_backend import locate_esbmc
 
@@ -480,12 +490,11 @@ def _resolve(repo: Path, targets: list[str]) -> list[tuple[str, str | None]]:
     return out
 
 
-def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[..., None],
-              stage: Callable[[str], None], started: float) -> Any:
-    """`suture fix` for C targets: the fix report and exit code (agent.fix.FixOutcome)."""
+def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Callable[..., None],
+              stage: Callable[[str], None], started: float) -> tuple[dict[str, Any], ExitCode]:
+    """`suture fix` for C targets: the fix report and exit code (agent/fix/pipeline.py makes them its FixOutcome)."""
     from suture.agent import runs
     from suture.agent.fix.deliver import deliver
-    from suture.agent.fix.pipeline import FixOutcome
     from suture.tools.verify.esbmc_backend import locate_esbmc, self_test
 
     if shutil.which("gcc") is None:
@@ -548,7 +557,7 @@ def run_c_fix(repo: Path, options: Any, base: str, run_dir: Path, log: Callable[
         code = ExitCode.NOTHING_FOUND
     else:
         code = ExitCode.DONE
-    return FixOutcome(report, code)
+    return report, code
 
 
 def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Path, seconds: float,

@@ -143,9 +143,9 @@ app.add_typer(config_app, name="config")
 
 RepoOption = typer.Option(None, "--repo", metavar="DIR", help="Directory to work on (default: the current one); inside a git work tree.")
 JsonOption = typer.Option(False, "--json", help="Print one JSON object on stdout; logs go to stderr.")
+PassEnvOption = typer.Option([], "--pass-env", metavar="NAME", help="Give the project's tests this environment variable although suture withholds it as a secret (litellm's provider variables, names with KEY/TOKEN/SECRET/PASSWORD/CREDENTIAL); repeatable (default: the pass_env setting).")
 SandboxOption = typer.Option(None, "--sandbox", metavar="auto|bwrap|none", help="Where the tests run: bwrap (bubblewrap: read-only system and project, no network, own PID namespace), none (a run leader kills what the tests leave behind), auto (bwrap when installed and working; default: the sandbox setting).")
 MemoryOption = typer.Option(None, "--memory-limit", metavar="SIZE", help="Memory cap of each test process, e.g. 4G, 512M, 0 for none (default: the memory_limit setting, 4G).")
-PassEnvOption = typer.Option([], "--pass-env", metavar="NAME", help="Give the project's tests this environment variable although suture withholds it as a secret (litellm's provider variables, names with KEY/TOKEN/SECRET/PASSWORD/CREDENTIAL); repeatable (default: the pass_env setting).")
 PythonOption = typer.Option(None, "--python", metavar="PATH", help="Interpreter that runs the project's tests and code (default: the python setting, else $VIRTUAL_ENV, the repo's .venv/venv/env, poetry, hatch, suture's own).")
 
 
@@ -424,7 +424,7 @@ def fix(
     except ValueError as error:
         raise SutureExit(str(error)) from None
     from suture.agent.cli import render
-    from suture.agent.fix.pipeline import FixOptions, NoFailingTest, run_fix
+    from suture.agent.fix.pipeline import NoFailingTest, run_fix
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
@@ -433,41 +433,11 @@ def fix(
     if issue is not None and issue_file is not None:
         raise SutureExit("--issue and --issue-file exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
-    if resume is not None:
-        from suture.agent.fix.replay import resume_options
-
-        given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
-                                          ("--python", python),
-                                          ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
-        if given:
-            raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
-        root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
-                                       api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
-        _apply_sandbox(_settings(root, sandbox=sandbox, memory_limit=memory_limit))
-    else:
-        if issue_file is not None:
-            try:
-                issue = issue_file.read_text(errors="replace")
-            except OSError as error:
-                raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
-        root = guard.resolve_repo(repo)
-        settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                             max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit,
-                             pass_env=",".join(pass_env) or None)
-        _apply_sandbox(settings)
-        environment, command = None, settings.test_cmd
-        if not target:  # C targets run no Python
-            from suture.agent.environment import project_environment
-
-            environment, command = project_environment(root, settings, settings.test_cmd)
-        options = FixOptions(
-            test_cmd=command, environment=environment.to_dict() if environment else None,
-            failing_tests=failing_test, issue_text=issue,
-            time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
-            model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
-            allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
-            targets=tuple(target),
-        )
+    root, options = _fix_options(
+        repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
+        time_limit=time_limit, max_candidates=max_candidates, model=model, api_base=api_base, max_cost=max_cost,
+        max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
+        resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env)
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
@@ -484,6 +454,24 @@ def fix(
             render.print_json({"status": "nothing_to_fix", "patch": "", "message": clear.message})
         raise typer.Exit(int(ExitCode.DONE)) from None
     report = _sandbox_report(outcome.report)
+    _warn_about_fix_run(report)
+    if as_json:
+        render.print_json(report)
+    else:
+        render.print_fix_report(report)
+    if hook:
+        # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
+        if report.get("status") == "fixed":
+            render.print_warning("tests fail at HEAD; the patch above passes every gate: "
+                                 "apply it with `suture fix --apply` (or by hand) and push again.")
+        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+    raise typer.Exit(int(outcome.exit_code))
+
+
+def _warn_about_fix_run(report: dict[str, Any]) -> None:
+    """What the user should know about how a fix run's tests ran (on stderr)."""
+    from suture.agent.cli import render
+
     setup_errors = (report.get("tests") or {}).get("setup_errors")
     if setup_errors:
         from suture.tools.testing.setup_errors import SetupErrorGroup, summary
@@ -502,27 +490,62 @@ def fix(
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "
                              f"candidate run: {', '.join(hanging[:3])}" + (" ..." if len(hanging) > 3 else "") + ".")
-    if as_json:
-        render.print_json(report)
-    else:
-        render.print_fix_report(report)
-    if hook:
-        # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
-        if report.get("status") == "fixed":
-            render.print_warning("tests fail at HEAD; the patch above passes every gate: "
-                                 "apply it with `suture fix --apply` (or by hand) and push again.")
-        raise typer.Exit(int(ExitCode.NOTHING_FOUND))
-    raise typer.Exit(int(outcome.exit_code))
+
+
+def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_file: Optional[Path],
+                 test_cmd: Optional[str], failing_test: list[str], time_limit: Optional[float], max_candidates: int,
+                 model: Optional[str], api_base: Optional[str], max_cost: Optional[float], max_steps: int,
+                 samples: int, text_tools: bool, allow_path: list[str], target: list[str], resume: Optional[str],
+                 python: Optional[str], sandbox: Optional[str], memory_limit: Optional[str],
+                 pass_env: list[str]) -> tuple[Path, Any]:
+    """The repository and the FixOptions record of one `suture fix` (a resumed run's: its recorded ones)."""
+    from suture.agent.options import FixOptions
+
+    if resume is not None:
+        from suture.agent.fix.replay import resume_options
+
+        given = [flag for flag, value in (("--issue", issue), ("--issue-file", issue_file), ("--test-cmd", test_cmd),
+                                          ("--python", python),
+                                          ("--failing-test", failing_test), ("--allow-path", allow_path)) if value]
+        if given:
+            raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
+        root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
+                                       api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
+        _apply_sandbox(_settings(root, sandbox=sandbox, memory_limit=memory_limit))
+        return root, options
+    if issue_file is not None:
+        try:
+            issue = issue_file.read_text(errors="replace")
+        except OSError as error:
+            raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit,
+                         pass_env=",".join(pass_env) or None)
+    _apply_sandbox(settings)
+    environment, command = None, settings.test_cmd
+    if not target:  # C targets run no Python
+        from suture.agent.environment import project_environment
+
+        environment, command = project_environment(root, settings, settings.test_cmd)
+    return root, FixOptions(
+        test_cmd=command, environment=environment.to_dict() if environment else None,
+        failing_tests=failing_test, issue_text=issue,
+        time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
+        model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
+        allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
+        targets=tuple(target),
+    )
 
 
 @app.command()
 @handled
 def replay(
-    run: str = typer.Argument(..., metavar="RUN", help="A fix run: its id under .suture/runs, or its directory."),
+    run: str = typer.Argument(..., metavar="RUN", help="A fix or optimize run: its id under .suture/runs, or its directory."),
     repo: Optional[str] = RepoOption,
     as_json: bool = JsonOption,
 ) -> None:
-    """Re-run a recorded fix run at its commit, its model turns played back, and check the same patch comes out.
+    """Re-run a recorded fix or optimize run at its commit, its model turns played back, and check the same patch comes out.
 
     Exit 0: reproduced; 1: a different result (both patches shown); 2: unknown run, or HEAD moved since.
     """
@@ -548,9 +571,9 @@ def localize(
     top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
     python: Optional[str] = PythonOption,
+    pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,
     memory_limit: Optional[str] = MemoryOption,
-    pass_env: list[str] = PassEnvOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Rank the functions most likely to hold the bug, from the spectra of the tests that fail at HEAD."""
@@ -731,6 +754,7 @@ def optimize(
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
+    resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted optimize run (an id under .suture/runs, or its directory) with its recorded options: its model answers are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
 ) -> None:
     """Make a function or a bench faster: profile, propose rewrites, keep only equivalent edits with a significant speed-up.
@@ -738,28 +762,22 @@ def optimize(
     Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
     """
     from suture.agent.cli import render
-    from suture.agent.optimize.pipeline import OptimizeOptions, run_optimize
+    from suture.agent.optimize.pipeline import run_optimize
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
-    if bool(bench_cmd) == bool(target):
-        raise SutureExit("give exactly one of --bench-cmd CMD or --target MOD:FUNC.")
-    if workload and bench_cmd:
-        raise SutureExit("--workload goes with --target; a --bench-cmd is its own workload.")
-    if len(workload) > 1 and len(workload) != len(target):
-        raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
-    root = guard.resolve_repo(repo)
-    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
-                         max_cost=max_cost, python=python, pass_env=",".join(pass_env) or None)
-    from suture.agent.environment import project_environment
-
-    environment, command = project_environment(root, settings, settings.test_cmd)
-    options = OptimizeOptions(
-        bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
-        test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
-        time_limit=settings.time_limit, rounds=rounds, mode="apply" if apply else "commit" if commit else "print",
-        interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
-    )
+    mode = "apply" if apply else "commit" if commit else "print"
+    if resume is not None:
+        root, options = _resume_optimize(resume, repo, mode=mode, model=model, api_base=api_base, max_cost=max_cost,
+                                         time_limit=time_limit, given=(("--bench-cmd", bench_cmd), ("--target", target),
+                                                                       ("--workload", workload), ("--test-cmd", test_cmd),
+                                                                       ("--python", python)))
+        interactive = options.interactive
+    else:
+        root, options = _optimize_options(repo, mode=mode, bench_cmd=bench_cmd, target=target, workload=workload,
+                                          test_cmd=test_cmd, model=model, api_base=api_base, max_cost=max_cost,
+                                          time_limit=time_limit, rounds=rounds, python=python, interactive=interactive,
+                                          pass_env=pass_env)
     if not options.model:
         render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")
     else:
@@ -772,6 +790,48 @@ def optimize(
     else:
         _print_optimize_report(report)
     raise typer.Exit(int(outcome.exit_code))
+
+
+def _optimize_options(repo: Optional[str], *, mode: str, bench_cmd: Optional[str], target: list[str],
+                      workload: list[str], test_cmd: Optional[str], model: Optional[str], api_base: Optional[str],
+                      max_cost: Optional[float], time_limit: Optional[float], rounds: int, python: Optional[str],
+                      interactive: bool, pass_env: list[str]) -> tuple[Path, Any]:
+    """The repository and the OptimizeOptions record of one `suture optimize`."""
+    from suture.agent.options import OptimizeOptions
+
+    if bool(bench_cmd) == bool(target):
+        raise SutureExit("give exactly one of --bench-cmd CMD or --target MOD:FUNC.")
+    if workload and bench_cmd:
+        raise SutureExit("--workload goes with --target; a --bench-cmd is its own workload.")
+    if len(workload) > 1 and len(workload) != len(target):
+        raise SutureExit(f"give one --workload for all targets or one per --target ({len(target)}), not {len(workload)}.")
+    root = guard.resolve_repo(repo)
+    settings = _settings(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
+                         max_cost=max_cost, python=python, pass_env=",".join(pass_env) or None)
+    from suture.agent.environment import project_environment
+
+    environment, command = project_environment(root, settings, settings.test_cmd)
+    # Absolute, so that `suture replay` and `--resume` find them from any directory.
+    workload = [str(Path(w).expanduser().resolve()) for w in workload]
+    return root, OptimizeOptions(
+        bench_cmd=bench_cmd, target=target[0] if target else None, workload=workload[0] if workload else None,
+        test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
+        time_limit=settings.time_limit, rounds=rounds, mode=mode,
+        interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
+    )
+
+
+def _resume_optimize(resume: str, repo: Optional[str], *, mode: str, model: Optional[str], api_base: Optional[str],
+                     max_cost: Optional[float], time_limit: Optional[float],
+                     given: tuple[tuple[str, Any], ...]) -> tuple[Path, Any]:
+    """The repository and the recorded OptimizeOptions that continue the interrupted run `resume`."""
+    from suture.agent.fix.replay import resume_options
+
+    named = [flag for flag, value in given if value]
+    if named:
+        raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(named)}.")
+    return resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
+                          api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode, command="optimize")
 
 
 def _print_optimize_report(report: dict[str, Any]) -> None:

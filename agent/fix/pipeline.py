@@ -9,6 +9,16 @@ written when they asked for --apply or --commit (agent/fix/deliver.py).
 The candidate stream is validated in small batches (one candidate per worker) so
 the run stops soon after the first candidate that passes every gate; one more
 batch is then spent looking for a smaller or less risky equivalent.
+
+Each stage is a function that hands a small typed record to the next (the shape of
+Agentless' stage-per-artifact pipeline, in one process): `localise_stage` gives a
+`Baseline`, `search_stage` (propose and gate interleave, then choose, all in one set of
+scratch worktrees) gives a `Search` and a `Decision`, and `report_stage` delivers and
+reports. `RunContext` is what every stage shares (the run's repo, options, client,
+trajectory, clock).
+
+Over 600 lines as one concept: the stages, their records and the report they add up to read
+together; in the package layout each stage can become its own module (agent/fix/).
 """
 
 from __future__ import annotations
@@ -17,34 +27,37 @@ import dataclasses
 import itertools
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture import prompts
 from suture.agent import runs
+from suture.agent.fix.choose import Choice, choose
 from suture.agent.fix.deliver import DeliveryRefused, check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
-from suture.agent.fix.rank import rank
-from suture.agent.fix.choose import Choice, choose
-from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
-from suture.agent.fix.select import CONFIDENCE_THRESHOLD
-from suture.agent.gates.tamper import blocked_candidates
+from suture.agent.options import FixOptions  # the record; agent/options.py
 from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
-from suture.agent.propose.rules import RuleCandidate, generate_candidates
-from suture.agent.gates.validate import Candidate, GateVerdict, validate
+from suture.agent.fix.rank import rank
+from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
+from suture.agent.propose.rules import generate_candidates
+from suture.agent.fix.select import CONFIDENCE_THRESHOLD
+from suture.agent.gates.tamper import blocked_candidates
+from suture.agent.gates.validate import Candidate, GateRunner, GateVerdict
 from suture.agent.gates.verify_gate import GateVerifier
 from suture.agent.gates.verify_report import verification_report, verification_sentence
 from suture.tools import childenv
 from suture.tools.git import gitstate
 from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
+from suture.tools.testing.localize import LocalizeError, NoFailingTestError, localize
 from suture.tools.testing.testrun import TestRunError, run_tests
-from suture.tools.testing.localize import LocalizeError, localize
 from suture.tools.git.workspace import WorktreePool
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
+
+__all__ = ["FixOptions", "FixOutcome", "FixProgress", "NoFailingTest", "run_fix"]
 
 # After the first accepted candidate, up to this many more are gated (within EXTRA_SECONDS) in
 # search of a simpler one, or of rivals that show the tests cannot tell patches apart (then the
@@ -71,34 +84,12 @@ class NoFailingTest(SutureExit):
     """Every test passes at HEAD: nothing to repair (bad input for `fix`, all clear for a git hook)."""
 
 
-@dataclass
-class FixOptions:
-    test_cmd: str | None = None
-    failing_tests: Sequence[str] = ()
-    issue_text: str | None = None
-    time_limit: float = 900.0
-    # Seconds one test may run at the baseline; a test past it hangs: reported, left out of every
-    # candidate run, and not a target unless named with --failing-test.
-    test_timeout: float = 20.0
-    max_candidates: int = 500
-    mode: str = "print"  # print | apply | commit
-    workers: int = 2
-    model: str | None = None  # a litellm model name or "scripted:PATH"; None: the rule engine alone
-    api_base: str | None = None
-    max_cost: float | None = None
-    max_steps: int = 30
-    allow_paths: Sequence[str] = ()
-    map_tokens: int = 1024
-    samples: int = 1  # patches sampled per plan's first proposal (agent/propose/planner.py)
-    text_tools: bool = False  # tools described in the prompt, for models without native tool calls
-    verify: bool = True  # the bounded verifier as the last gate (agent/gates/verify_gate.py)
-    # C targets ("file.c" or "file.c::func"): repaired with ESBMC as the oracle, no tests (agent/c/repair.py).
-    targets: Sequence[str] = ()
-    # `suture fix --resume`: the interrupted run (agent.replay.RecordedRun) whose model turns are
-    # answered from its record before the model is asked (see agent/fix/replay.py).
-    resume_from: Any = None
-    # The project's interpreter (tools/testing/pyenv.py PythonEnv.to_dict()), named in the report.
-    environment: dict[str, Any] | None = None
+class UseCOracle(Exception):
+    """The test command finds no test, but the repository has C files ESBMC can check instead."""
+
+    def __init__(self, files: list[str]) -> None:
+        super().__init__(", ".join(files))
+        self.files = files
 
 
 FixProgress = runs.RunProgress  # the live status of a fix run (agent/runs.py)
@@ -113,13 +104,85 @@ class FixOutcome:
     notes: list[str] = field(default_factory=list)
 
 
+# -- the records the stages hand on -----------------------------------------------------------
+
+
+@dataclass
+class RunContext:
+    """What every stage of one fix run shares."""
+
+    repo: Path
+    options: FixOptions
+    client: Any  # the model client (tools/llm/client.py), None for the rule engine alone
+    base: str  # HEAD when the run started
+    run_dir: Path
+    trajectory: runs.Trajectory
+    progress: runs.ProgressReporter
+    started: float
+    deadline: float
+
+    def left(self) -> float:
+        """Seconds left for searching, the delivery reserve kept back."""
+        return self.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+
+
+@dataclass
+class Baseline:
+    """The baseline and localisation stage's record: what fails at the tested commit, and where."""
+
+    found: Any  # tools.localize.Localization, the tests hanging at the baseline set apart
+    test_base: str  # the commit the gates test: HEAD, or HEAD plus a reproduction test
+    reproduction: Reproduction | None
+    hanging: list[str]
+    passing: list[str]
+    suite_seconds: float
+    per_test_timeout: float  # for candidates' runs
+
+
+@dataclass
+class Search:
+    """The propose and gate stages' record: every candidate with its verdict, and why the search stopped."""
+
+    notes: list[str]
+    candidates: dict[str, Candidate] = field(default_factory=dict)
+    verdicts: list[GateVerdict] = field(default_factory=list)  # without the skipped ones
+    exhausted_space: bool = False
+    budget_hit: bool = False
+    planner: PlannerResult | None = None
+    copied: list[str] = field(default_factory=list)  # git-ignored generated files the checkouts got
+    checkout_notes: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return any(v.accepted for v in self.verdicts)
+
+
+@dataclass
+class Decision:
+    """The choose stage's record."""
+
+    choice: Choice | None
+    chosen: GateVerdict | None  # claimed as the fix
+    plausible: GateVerdict | None  # passes every gate, weakly evidenced: shown, not claimed
+    partial: GateVerdict | None  # the best of the rest
+
+    @classmethod
+    def of(cls, choice: Choice | None, verdicts: list[GateVerdict]) -> Decision:
+        chosen = choice.verdict if choice is not None and not choice.confidence.weak else None
+        plausible = choice.verdict if choice is not None and choice.confidence.weak else None
+        partial = None if chosen or plausible else next(iter(rank(verdicts)), None)
+        return cls(choice, chosen, plausible, partial)
+
+
+# -- the run ----------------------------------------------------------------------------------
+
+
 def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress], None] | None = None) -> FixOutcome:
     """Repair `repo` (a directory inside a git work tree) and deliver per `options.mode`.
 
     Raises SutureExit for bad input (no failing test, a repo state the mode cannot write to).
     """
     started = time.monotonic()
-    deadline = started + options.time_limit
     progress = runs.ProgressReporter(on_progress, started)
     check_repo_state(repo, options.mode)  # fail fast: mid-merge, detached HEAD for --commit, ...
     base = gitstate.head_commit(repo)
@@ -127,202 +190,257 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
         raise SutureExit(f"the repository at {repo} has no commit yet; commit once so suture can test HEAD.")
     run_dir = runs.new_run_dir(repo, "fix")
     trajectory = runs.Trajectory(run_dir / "trajectory.jsonl")
-    trajectory.log("start", repo=str(repo), base=base, options=_options_dict(options))
+    trajectory.log("start", command="fix", repo=str(repo), base=base, options=options.to_record())
 
     client = _client(options)  # before any work: an unknown provider fails fast (exit 4)
+    ctx = RunContext(repo, options, client, base, run_dir, trajectory, progress, started,
+                     started + options.time_limit)
     try:
         if options.targets:
-            from suture.agent.c.repair import run_c_fix
-
-            return run_c_fix(repo, options, base, run_dir, trajectory.log, progress.stage, started)
-        return _fix(repo, options, client, base, run_dir, trajectory, progress, started, deadline)
+            return _c_fix(ctx)
+        try:
+            baseline = localise_stage(ctx)
+        except UseCOracle as switch:  # no tests at all, but C files: ESBMC is the oracle
+            ctx.options = dataclasses.replace(options, targets=tuple(switch.files))
+            return _c_fix(ctx)
+        search, decision = search_stage(ctx, baseline)
+        return report_stage(ctx, baseline, search, decision)
     finally:
         release_reproductions(repo, run_dir.name)
 
 
-def _fix(repo: Path, options: FixOptions, client: Any, base: str, run_dir: Path, trajectory: Any, progress: Any,
-         started: float, deadline: float) -> FixOutcome:
-    progress.stage("baseline and localisation")
-    test_base = base  # the commit the pipeline tests: HEAD, or HEAD plus a reproduction test
-    reproduction: Reproduction | None = None
-    try:
-        found = localize(repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
-                         run_dir=run_dir, timeout=max(5.0, deadline - time.monotonic()),
-                         per_test_timeout=options.test_timeout)
-    except LocalizeError as error:
-        trajectory.log("error", message=str(error))
-        message = str(error)
-        hint = childenv.withheld_hint([message], childenv.withheld_names())
-        if hint:  # a suite that needs a secret suture withholds: say which and how to pass it on
-            message = f"{message.rstrip()} ({hint})"
-        from suture.agent.c.repair import fallback_targets, run_c_fix
+def _c_fix(ctx: RunContext) -> FixOutcome:
+    from suture.agent.c.repair import run_c_fix
 
-        c_files = fallback_targets(repo, message)
-        if c_files:  # no tests at all, but C files: ESBMC is the oracle
-            trajectory.log("c_fallback", files=c_files)
-            options = dataclasses.replace(options, targets=tuple(c_files))
-            return run_c_fix(repo, options, base, run_dir, trajectory.log, progress.stage, started)
-        if not (client is not None and options.issue_text and "no test fails" in message.lower()):
-            if options.issue_text and "no test fails" in message.lower():
-                message += " The rule engine needs a failing test; an issue text alone needs a model."
-            if "no test fails" in message.lower():
-                raise NoFailingTest(message) from None
-            raise SutureExit(message) from None
-        progress.stage("reproducing the issue as a test")
-        try:
-            reproduction, repro_notes = reproduce(client, repo, base, options.issue_text, test_cmd=options.test_cmd,
-                                                  run_id=run_dir.name, cache_dir=repo / ".suture" / "cache" / "base-index",
-                                                  log=trajectory.log)
-        except LLMError as provider:
-            raise SutureExit(f"the model provider failed: {provider.message}", ExitCode.PROVIDER_ERROR) from None
-        except BudgetExceeded as spent:
-            raise SutureExit(f"no verified patch: {spent.message}", ExitCode.BUDGET_EXHAUSTED) from None
-        trajectory.log("reproduction", reproduced=reproduction is not None, notes=repro_notes,
-                       **(reproduction.to_dict() if reproduction else {}))
-        if reproduction is None:
-            raise SutureExit("no test fails at HEAD and the model's tests did not reproduce the issue ("
-                             + "; ".join(repro_notes) + ")", ExitCode.NOTHING_FOUND) from None
-        test_base = reproduction.commit
-        try:
-            found = localize(repo, test_cmd=options.test_cmd, failing_tests=reproduction.failing, run_dir=run_dir,
-                             timeout=max(5.0, deadline - time.monotonic()), rev=test_base,
-                             per_test_timeout=options.test_timeout)
-        except LocalizeError as again:
-            raise SutureExit(f"the reproduction test could not be localised: {again}") from None
+    report, code = run_c_fix(ctx.repo, ctx.options, ctx.base, ctx.run_dir, ctx.trajectory.log, ctx.progress.stage,
+                             ctx.started)
+    return FixOutcome(report, code)
+
+
+# -- stage 1: baseline and localisation -------------------------------------------------------
+
+
+def localise_stage(ctx: RunContext) -> Baseline:
+    """Run the tests at HEAD (or HEAD plus a reproduction test) and rank the suspects."""
+    ctx.progress.stage("baseline and localisation")
+    found, test_base, reproduction = _localise(ctx)
     run = found.run
-    found, hanging = _set_hangs_apart(found, options)
+    found, hanging = _set_hangs_apart(found, ctx.options)
     passing = [n for n in run.passed if n not in found.flaky] if run else []
-    trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging,
-                   ranking=[s.to_dict() for s in found.ranking[:20]])
+    ctx.trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging,
+                       ranking=[s.to_dict() for s in found.ranking[:20]])
     if hanging:
-        progress.stage(f"{len(hanging)} test(s) hang at HEAD (past {options.test_timeout:g} s), left out: "
-                       + ", ".join(hanging[:3]) + (" ..." if len(hanging) > 3 else ""))
+        ctx.progress.stage(f"{len(hanging)} test(s) hang at HEAD (past {ctx.options.test_timeout:g} s), left out: "
+                           + ", ".join(hanging[:3]) + (" ..." if len(hanging) > 3 else ""))
     durations = [o.duration for n, o in run.outcomes.items() if n not in hanging] if run else []
     slowest = max(durations, default=1.0)
-    suite_seconds = run.seconds if run else 10.0
-    per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), options.test_timeout)
+    per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), ctx.options.test_timeout)
+    return Baseline(found, test_base, reproduction, hanging, passing, run.seconds if run else 10.0, per_test_timeout)
 
-    notes: list[str] = list(found.notes)  # set-up errors left out, coverage missing (tools/testing/localize.py)
-    withheld_hint = childenv.withheld_hint(
-        [f"{o.message}\n{o.details}" for n, o in (run.outcomes.items() if run else ()) if n in found.failing]
-        + [g.cause for g in found.setup_errors], childenv.withheld_names())
-    if withheld_hint:  # a test failing at HEAD because suture kept a secret from it
-        notes.append(withheld_hint)
-        progress.stage(withheld_hint)
-    verdicts: list[GateVerdict] = []
-    candidates: dict[str, RuleCandidate] = {}
-    exhausted_space = False
-    budget_hit = False
-    choice: Choice | None = None
-    rules_deadline = deadline if client is None else started + options.time_limit * RULES_SHARE_WITH_MODEL
-    planner_result: PlannerResult | None = None
-    copied: list[str] = []
-    checkout_notes: list[str] = []
-    progress.stage("repairing")
+
+def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
+    """(localisation, the commit it tested, the reproduction test when one had to be written)."""
+    options = ctx.options
     try:
-        with scratch_worktree(repo, test_base) as base_tree, \
-                WorktreePool(repo, base=test_base, size=options.workers) as pool:
-            copied = list(pool.generated)
-            verifier = GateVerifier(base_tree / pool.inside, evidence_dir=run_dir / "counterexamples") \
-                if options.verify else None
-            stream = generate_candidates(base_tree, found.ranking, found.line_scores,
-                                         max_candidates=options.max_candidates, notes=notes)
-            first_fix_at: int | None = None
-            first_fix_time = 0.0
-            while True:
-                remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
-                if remaining <= 0:
-                    budget_hit = True
-                    break
-                batch = list(itertools.islice(stream, options.workers))
-                if not batch:
-                    exhausted_space = len(candidates) < options.max_candidates
-                    budget_hit = not exhausted_space
-                    break
-                for candidate in batch:
-                    candidates[candidate.id] = candidate
-                    trajectory.log("candidate", id=candidate.id, template=candidate.template,
-                                   description=candidate.description, risks=list(candidate.risks))
-                results = validate(
-                    [c.to_candidate() for c in batch], repo=repo, baseline_failing=found.failing,
-                    baseline_passing=passing, flaky=found.flaky, spectra=found.spectra,
-                    test_cmd=options.test_cmd, workers=options.workers, time_limit=remaining,
-                    candidate_time_limit=min(remaining, 3 * suite_seconds + 30),
-                    per_test_timeout=per_test_timeout, base=test_base, pool=pool, verifier=verifier,
-                    hanging=hanging, allow_paths=options.allow_paths,
-                )
-                for verdict in results:
-                    trajectory.log("verdict", **_verdict_summary(verdict))
-                verdicts.extend(v for v in results if v.stage != "skipped")
-                progress.update(len(verdicts), _best_summary(verdicts, len(found.failing)))
-                if first_fix_at is None and any(v.accepted for v in results):
-                    first_fix_at, first_fix_time = len(verdicts), time.monotonic()
-                    progress.stage("looking for a simpler equivalent")
-                if first_fix_at is not None and (len(verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
-                                                 or time.monotonic() - first_fix_time >= EXTRA_SECONDS):
-                    break
-            if client is not None and not any(v.accepted for v in verdicts):
-                progress.stage("planning with the model")
-                context = _GateContext(repo=repo, base=test_base, pool=pool, found=found, passing=passing,
-                                       options=options, deadline=deadline, suite_seconds=suite_seconds,
-                                       per_test_timeout=per_test_timeout, trajectory=trajectory,
-                                       verdicts=verdicts, candidates=candidates, progress=progress,
-                                       verifier=verifier, hanging=hanging)
-                planner_result = _run_model(client, base_tree, context)
-                budget_hit = planner_result.stopped_because in ("steps", "time", "cost")
-            checkout_notes = list(pool.notes)  # set when the first tree was made
-            if any(v.accepted for v in verdicts):
-                progress.stage("choosing among passing patches")
-                choice = choose(
-                    verdicts, {cid: tuple(c.risks) for cid, c in candidates.items()}, client=client, pool=pool,
-                    issue=options.issue_text or "", failing=found.failing, test_cmd=options.test_cmd,
-                    code=_changed_code(base_tree / pool.inside, verdicts),
-                    imports=test_imports(base_tree / pool.inside,
-                                         list(dict.fromkeys(n.split("::", 1)[0] for n in found.failing))), log=trajectory.log,
-                )
-                trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
+        found = localize(ctx.repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
+                         run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
+                         per_test_timeout=options.test_timeout)
+        return found, ctx.base, None
+    except LocalizeError as error:
+        ctx.trajectory.log("error", message=str(error))
+        _refuse_without_failing_test(ctx, error)
+    return _reproduce_issue(ctx)
+
+
+def _refuse_without_failing_test(ctx: RunContext, error: LocalizeError) -> None:
+    """Raise what a localisation `error` means, unless a model can turn the issue text into a failing test."""
+    from suture.agent.c.repair import fallback_targets
+
+    c_files = fallback_targets(ctx.repo, error)
+    if c_files:
+        ctx.trajectory.log("c_fallback", files=c_files)
+        raise UseCOracle(c_files)
+    no_failing = isinstance(error, NoFailingTestError)
+    if ctx.client is not None and ctx.options.issue_text and no_failing:
+        return
+    message = str(error)
+    hint = childenv.withheld_hint([message], childenv.withheld_names())
+    if hint:  # a suite that needs a secret suture withholds: say which and how to pass it on
+        message = f"{message.rstrip()} ({hint})"
+    if ctx.options.issue_text and no_failing:
+        message += " The rule engine needs a failing test; an issue text alone needs a model."
+    if no_failing:
+        raise NoFailingTest(message) from None
+    raise SutureExit(message) from None
+
+
+def _reproduce_issue(ctx: RunContext) -> tuple[Any, str, Reproduction]:
+    """No test fails, but there is an issue text and a model: have it written as a failing test."""
+    ctx.progress.stage("reproducing the issue as a test")
+    try:
+        reproduction, repro_notes = reproduce(ctx.client, ctx.repo, ctx.base, ctx.options.issue_text,
+                                              test_cmd=ctx.options.test_cmd, run_id=ctx.run_dir.name,
+                                              cache_dir=ctx.repo / ".suture" / "cache" / "base-index",
+                                              log=ctx.trajectory.log)
+    except LLMError as provider:
+        raise SutureExit(f"the model provider failed: {provider.message}", ExitCode.PROVIDER_ERROR) from None
+    except BudgetExceeded as spent:
+        raise SutureExit(f"no verified patch: {spent.message}", ExitCode.BUDGET_EXHAUSTED) from None
+    ctx.trajectory.log("reproduction", reproduced=reproduction is not None, notes=repro_notes,
+                       **(reproduction.to_dict() if reproduction else {}))
+    if reproduction is None:
+        raise SutureExit("no test fails at HEAD and the model's tests did not reproduce the issue ("
+                         + "; ".join(repro_notes) + ")", ExitCode.NOTHING_FOUND) from None
+    try:
+        found = localize(ctx.repo, test_cmd=ctx.options.test_cmd, failing_tests=reproduction.failing,
+                         run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
+                         rev=reproduction.commit, per_test_timeout=ctx.options.test_timeout)
+    except LocalizeError as again:
+        raise SutureExit(f"the reproduction test could not be localised: {again}") from None
+    return found, reproduction.commit, reproduction
+
+
+# -- stages 2 to 4: propose, gate, choose (in one set of scratch worktrees) --------------------
+
+
+def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]:
+    """Propose candidates (rule engine, then the model), gate each, and choose among those that pass."""
+    search = Search(notes=list(baseline.found.notes))  # set-up errors left out, coverage missing
+    withheld = _withheld_hint(baseline.found)
+    if withheld:  # a test failing at HEAD because suture kept a secret from it
+        search.notes.append(withheld)
+        ctx.progress.stage(withheld)
+    choice = None
+    ctx.progress.stage("repairing")
+    try:
+        with scratch_worktree(ctx.repo, baseline.test_base) as base_tree, \
+                WorktreePool(ctx.repo, base=baseline.test_base, size=ctx.options.workers) as pool:
+            search.copied = list(pool.generated)
+            gates = _gate_runner(ctx, baseline, pool, base_tree)
+            propose_with_rules(ctx, baseline, gates, search, base_tree)
+            if ctx.client is not None and not search.accepted:
+                ctx.progress.stage("planning with the model")
+                propose_with_model(ModelSession(ctx, baseline, gates, search, pool), base_tree)
+            search.checkout_notes = list(pool.notes)  # set when the first tree was made
+            choice = choose_stage(ctx, baseline, search, pool, base_tree)
     except WorkspaceError as error:
         raise SutureExit(str(error)) from None
     except LLMError as error:
-        trajectory.log("error", message=error.message, kind=error.kind)
+        ctx.trajectory.log("error", message=error.message, kind=error.kind)
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+    return search, Decision.of(choice, search.verdicts)
 
-    chosen = choice.verdict if choice is not None and not choice.confidence.weak else None
-    plausible = choice.verdict if choice is not None and choice.confidence.weak else None
-    partial = None if chosen or plausible else next(iter(rank(verdicts)), None)
+
+def _withheld_hint(found: Any) -> str:
+    """One sentence when a test failing at HEAD (or a set-up error) names a variable suture withheld."""
+    run = found.run
+    texts = [f"{o.message}\n{o.details}" for n, o in (run.outcomes.items() if run else ()) if n in found.failing]
+    return childenv.withheld_hint(texts + [g.cause for g in found.setup_errors], childenv.withheld_names())
+
+
+def _gate_runner(ctx: RunContext, baseline: Baseline, pool: WorktreePool, base_tree: Path) -> GateRunner:
+    verifier = GateVerifier(base_tree / pool.inside, evidence_dir=ctx.run_dir / "counterexamples") \
+        if ctx.options.verify else None
+    found = baseline.found
+    return GateRunner(ctx.repo, baseline_failing=found.failing, baseline_passing=baseline.passing, flaky=found.flaky,
+                      spectra=found.spectra, test_cmd=ctx.options.test_cmd, workers=ctx.options.workers,
+                      per_test_timeout=baseline.per_test_timeout, base=baseline.test_base, pool=pool,
+                      verifier=verifier, hanging=baseline.hanging, allow_paths=ctx.options.allow_paths)
+
+
+def _record_verdicts(ctx: RunContext, baseline: Baseline, search: Search, results: list[GateVerdict]) -> None:
+    for verdict in results:
+        ctx.trajectory.log("verdict", **_verdict_summary(verdict))
+    search.verdicts.extend(v for v in results if v.stage != "skipped")
+    ctx.progress.update(len(search.verdicts), _best_summary(search.verdicts, len(baseline.found.failing)))
+
+
+def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, search: Search, base_tree: Path) -> None:
+    """The rule engine's candidates, gated in batches until one passes (and a few more after it), the
+    candidate space or the rule engine's share of the time runs out."""
+    options = ctx.options
+    rules_deadline = ctx.deadline if ctx.client is None else ctx.started + options.time_limit * RULES_SHARE_WITH_MODEL
+    stream = generate_candidates(base_tree, baseline.found.ranking, baseline.found.line_scores,
+                                 max_candidates=options.max_candidates, notes=search.notes)
+    first_fix_at: int | None = None
+    first_fix_time = 0.0
+    while True:
+        remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        if remaining <= 0:
+            search.budget_hit = True
+            return
+        batch = [c.to_candidate() for c in itertools.islice(stream, options.workers)]
+        if not batch:
+            search.exhausted_space = len(search.candidates) < options.max_candidates
+            search.budget_hit = not search.exhausted_space
+            return
+        for candidate in batch:
+            search.candidates[candidate.id] = candidate
+            ctx.trajectory.log("candidate", id=candidate.id, template=candidate.template,
+                               description=candidate.description, risks=list(candidate.risks))
+        results = gates.run_all(batch, time_limit=remaining,
+                                candidate_time_limit=min(remaining, 3 * baseline.suite_seconds + 30))
+        _record_verdicts(ctx, baseline, search, results)
+        if first_fix_at is None and any(v.accepted for v in results):
+            first_fix_at, first_fix_time = len(search.verdicts), time.monotonic()
+            ctx.progress.stage("looking for a simpler equivalent")
+        if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
+                                         or time.monotonic() - first_fix_time >= EXTRA_SECONDS):
+            return
+
+
+def choose_stage(ctx: RunContext, baseline: Baseline, search: Search, pool: WorktreePool,
+                 base_tree: Path) -> Choice | None:
+    """Rank the candidates that pass every gate and weigh the evidence for the best (agent/fix/choose.py)."""
+    if not search.accepted:
+        return None
+    ctx.progress.stage("choosing among passing patches")
+    failing = baseline.found.failing
+    tree = base_tree / pool.inside
+    choice = choose(
+        search.verdicts, {cid: tuple(c.risks) for cid, c in search.candidates.items()}, client=ctx.client, pool=pool,
+        issue=ctx.options.issue_text or "", failing=failing, test_cmd=ctx.options.test_cmd,
+        code=_changed_code(tree, search.verdicts),
+        imports=test_imports(tree, list(dict.fromkeys(n.split("::", 1)[0] for n in failing))), log=ctx.trajectory.log,
+    )
+    ctx.trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
+    return choice
+
+
+# -- stage 5: deliver and report --------------------------------------------------------------
+
+
+def report_stage(ctx: RunContext, baseline: Baseline, search: Search, decision: Decision) -> FixOutcome:
+    """Deliver the chosen patch per the mode, write the report, and give the exit code."""
+    found, chosen = baseline.found, decision.chosen
     delivery = None
     if chosen is not None:
-        progress.stage("delivering")
+        ctx.progress.stage("delivering")
         try:
-            delivery = deliver(repo, chosen.patch, run_dir, mode=options.mode,
-                               message=_commit_message(chosen, candidates, found.failing, passing), base=base)
+            delivery = deliver(ctx.repo, chosen.patch, ctx.run_dir, mode=ctx.options.mode,
+                               message=_commit_message(chosen, search.candidates, found.failing, baseline.passing),
+                               base=ctx.base)
         except DeliveryRefused as refused:  # the patch is saved and reported all the same
             delivery = refused.delivery
-    report = _report(
-        options=options, chosen=chosen, partial=partial, candidates=candidates, verdicts=verdicts,
-        failing=found.failing, flaky=found.flaky, passing=passing, run_dir=run_dir,
-        seconds=time.monotonic() - started, delivery=delivery, notes=notes,
-        exhausted_space=exhausted_space, budget_hit=budget_hit, client=client, planner=planner_result,
-        choice=choice, plausible=plausible, reproduction=reproduction,
-    )
+    report = _report(ctx, baseline, search, decision, delivery)
     report["tests"]["setup_errors"] = [g.to_dict() for g in found.setup_errors]
-    report["tests"]["hanging"] = hanging
+    report["tests"]["hanging"] = baseline.hanging
     # Git-ignored generated files (a _version.py, in-place extensions) the scratch checkouts got as copies.
-    report["copied_untracked"] = copied
-    report["checkout_notes"] = checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
-    runs.write_report(run_dir, report)
-    trajectory.log("end", status=report["status"])
+    report["copied_untracked"] = search.copied
+    report["checkout_notes"] = search.checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
+    runs.write_report(ctx.run_dir, report)
+    ctx.trajectory.log("end", status=report["status"])
     if delivery is not None and delivery.refused:
         code = ExitCode.BAD_INPUT  # verified, but --apply/--commit was refused: the patch is printed instead
     elif chosen is not None:
         code = ExitCode.DONE
-    elif plausible is not None:
+    elif decision.plausible is not None:
         code = ExitCode.NOTHING_FOUND  # a plausible, weakly evidenced patch is shown, not claimed
-    elif budget_hit:
+    elif search.budget_hit:
         code = ExitCode.BUDGET_EXHAUSTED
     else:
         code = ExitCode.NOTHING_FOUND
-    return FixOutcome(report, code, chosen, partial, notes)
+    return FixOutcome(report, code, chosen, decision.partial, search.notes)
 
 
 def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str]]:
@@ -348,32 +466,32 @@ def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str]]:
     return dataclasses.replace(found, failing=failing), hanging
 
 
-def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, passing, run_dir, seconds,
-            delivery, notes, exhausted_space, budget_hit, client=None, planner=None, choice=None, plausible=None,
-            reproduction=None) -> dict[str, Any]:
-    status = "fixed" if chosen else "not_fixed"
+def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decision, delivery: Any) -> dict[str, Any]:
+    options, found, verdicts, client = ctx.options, baseline.found, search.verdicts, ctx.client
+    chosen, plausible, partial, choice = decision.chosen, decision.plausible, decision.partial, decision.choice
+    planner = search.planner
     best = chosen or plausible or partial
-    candidate = candidates.get(best.candidate_id) if best else None
+    candidate = search.candidates.get(best.candidate_id) if best else None
     report: dict[str, Any] = {
-        "status": status,
+        "status": "fixed" if chosen else "not_fixed",
         "patch": chosen.patch if chosen else "",
         "engine": getattr(candidate, "engine", "rules") if chosen else ("rules+model" if client else "rules"),
         "changed_files": list(delivery.files) if delivery else [],
         "candidates_tried": len(verdicts),
         "tests": {
-            "failing_before": list(failing),
-            "flaky": list(flaky),
-            "passing_before": len(passing),
+            "failing_before": list(found.failing),
+            "flaky": list(found.flaky),
+            "passing_before": len(baseline.passing),
             "after": _tests_after(best) if best else None,
         },
         "verification": verification_report(chosen or plausible, verdicts, enabled=options.verify),
         "cost": runs.cost_summary(client),
-        "seconds": round(seconds, 2),
-        "run_dir": str(run_dir),
-        "explanation": _explain(best, candidate, len(passing)) if best else "",
+        "seconds": round(time.monotonic() - ctx.started, 2),
+        "run_dir": str(ctx.run_dir),
+        "explanation": _explain(best, candidate, len(baseline.passing)) if best else "",
         "risks": [RISK_WORDS.get(r, r) for r in candidate.risks] if (chosen and candidate) else [],
         "delivery": delivery.to_dict() if delivery else None,
-        "notes": notes,
+        "notes": search.notes,
         "blocked": blocked_candidates(verdicts),  # named risks and tampering (agent/gates/tamper.py)
         "sandbox": sandbox.describe(),  # where the tests ran (tools/testing/sandbox.py)
     }
@@ -382,8 +500,8 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
     if choice is not None:
         report["confidence"] = choice.confidence.to_dict()
         report["choice"] = {k: v for k, v in choice.to_dict().items() if k != "confidence"}
-    if reproduction is not None:
-        report["tests"]["reproduction"] = reproduction.to_dict()
+    if baseline.reproduction is not None:
+        report["tests"]["reproduction"] = baseline.reproduction.to_dict()
     if plausible is not None:
         report["plausible"] = {"patch": plausible.patch, "passes_all_gates": True, "weakly_evidenced": True,
                                "confidence": choice.confidence.to_dict(), **_tests_after(plausible)}
@@ -393,18 +511,24 @@ def _report(*, options, chosen, partial, candidates, verdicts, failing, flaky, p
         report["planner"] = {"stopped_because": planner.stopped_because, "steps": planner.steps,
                              "message": planner.message, "model": options.model}
     if not chosen:
-        report["stopped_because"] = (
-            "a patch passes every gate but its evidence is weak (confidence "
-            f"{choice.confidence.value:.2f} < {CONFIDENCE_THRESHOLD})" if plausible is not None
-            else f"no verified patch: {planner.message}" if planner is not None
-            else "time limit reached" if budget_hit and len(verdicts) < options.max_candidates
-            else "candidate limit reached" if budget_hit
-            else "every rule-engine candidate was tried"
-        )
+        report["stopped_because"] = _stopped_because(options, search, decision)
         if partial is not None and partial.patch:
             report["best_partial"] = {"patch": partial.patch, "passes_all_gates": False, **_tests_after(partial),
                                       "description": candidate.description if candidate else ""}
     return report
+
+
+def _stopped_because(options: FixOptions, search: Search, decision: Decision) -> str:
+    if decision.plausible is not None:
+        return ("a patch passes every gate but its evidence is weak (confidence "
+                f"{decision.choice.confidence.value:.2f} < {CONFIDENCE_THRESHOLD})")
+    if search.planner is not None:
+        return f"no verified patch: {search.planner.message}"
+    if search.budget_hit and len(search.verdicts) < options.max_candidates:
+        return "time limit reached"
+    if search.budget_hit:
+        return "candidate limit reached"
+    return "every rule-engine candidate was tried"
 
 
 def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
@@ -413,7 +537,7 @@ def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
             "stage": verdict.stage}
 
 
-def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | None, passing: int) -> str:
+def _explain(verdict: GateVerdict, candidate: Candidate | None, passing: int) -> str:
     what = candidate.description if candidate else verdict.candidate_id
     what = re.sub(r" in line \d+$", "", what)  # the place follows as path:line
     where = ""
@@ -432,7 +556,7 @@ def _explain(verdict: GateVerdict, candidate: RuleCandidate | ModelCandidate | N
             f"(stopped at the {verdict.stage} gate).")
 
 
-def _commit_message(verdict: GateVerdict, candidates: dict[str, RuleCandidate], failing: list[str],
+def _commit_message(verdict: GateVerdict, candidates: dict[str, Candidate], failing: list[str],
                     passing: list[str]) -> str:
     candidate = candidates.get(verdict.candidate_id)
     title = f"suture: {candidate.description}" if candidate else "suture: fix"
@@ -465,49 +589,6 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
             "verifier": verdict.verifier, "verifier_details": verdict.verifier_details}
 
 
-def _options_dict(options: FixOptions) -> dict[str, Any]:
-    return {"test_cmd": options.test_cmd, "failing_tests": list(options.failing_tests),
-            "time_limit": options.time_limit, "test_timeout": options.test_timeout,
-            "max_candidates": options.max_candidates,
-            "mode": options.mode, "issue_text": options.issue_text, "workers": options.workers,
-            "model": options.model, "api_base": options.api_base, "max_cost": options.max_cost,
-            "max_steps": options.max_steps, "allow_paths": list(options.allow_paths),
-            "map_tokens": options.map_tokens, "samples": options.samples, "text_tools": options.text_tools, "verify": options.verify,
-            "targets": list(options.targets), "resumed_from": getattr(options.resume_from, "run_id", None)}
-
-
-@dataclass
-class ModelCandidate:
-    """What the report needs of a model's candidate (the rule engine's carry the same fields)."""
-
-    id: str
-    description: str
-    path: str
-    risks: tuple[str, ...] = ()
-    line: int | None = None
-    symbol: str = ""
-    engine: str = "model"
-
-
-@dataclass
-class _GateContext:
-    repo: Path
-    base: str
-    pool: WorktreePool
-    found: Any
-    passing: list[str]
-    options: FixOptions
-    deadline: float
-    suite_seconds: float
-    per_test_timeout: float
-    trajectory: Any
-    verdicts: list[GateVerdict]
-    candidates: dict[str, Any]
-    progress: Any
-    verifier: Any = None
-    hanging: list[str] = field(default_factory=list)
-
-
 def _client(options: FixOptions):
     if not options.model:
         return None
@@ -520,53 +601,47 @@ def _client(options: FixOptions):
     except LLMError as error:
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
     if options.resume_from is not None:
-        from suture.agent.fix.replay import PlaybackClient
+        from suture.agent.playback import PlaybackClient
 
         client = PlaybackClient(options.resume_from, client, max_cost=options.max_cost)
     return client
 
 
-def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult:
-    """The planner's turn: explore the base commit through tools, gate every proposed patch."""
-    from suture.retrieval.api import Retriever
-    from suture.retrieval.index import SymbolIndex
-    from suture.retrieval.repomap import repo_map
+# -- the model's turn: what the planner's tools act through ------------------------------------
 
-    inside = ctx.pool.inside
-    tree = base_tree / inside if str(inside) not in ("", ".") else base_tree
-    cache = ctx.repo / ".suture" / "cache" / "base-index"
-    index = SymbolIndex.build(tree, cache_dir=cache)
-    retriever = Retriever(index, cache_dir=cache)
 
-    def gate(candidate: Candidate) -> GateVerdict:
-        left = ctx.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
-        results = validate(
-            [candidate], repo=ctx.repo, baseline_failing=ctx.found.failing, baseline_passing=ctx.passing,
-            flaky=ctx.found.flaky, spectra=ctx.found.spectra, test_cmd=ctx.options.test_cmd, workers=1,
-            time_limit=max(0.0, left), candidate_time_limit=max(1.0, min(left, 3 * ctx.suite_seconds + 30)),
-            per_test_timeout=ctx.per_test_timeout, base=ctx.base, pool=ctx.pool, verifier=ctx.verifier,
-            hanging=ctx.hanging, allow_paths=ctx.options.allow_paths,
-        )
-        verdict = results[0]
+class ModelSession:
+    """What the planner's tools (agent/propose/planner_tools.py) act through, passed to them explicitly:
+    gating a candidate (which adds it and its verdict to the run's `Search`) and running tests
+    at the base commit. It holds the run's gate runner and records, nothing else of the pipeline."""
+
+    def __init__(self, ctx: RunContext, baseline: Baseline, gates: GateRunner, search: Search,
+                 pool: WorktreePool) -> None:
+        self.ctx, self.baseline, self.gates, self.search, self.pool = ctx, baseline, gates, search, pool
+
+    def gate(self, candidate: Candidate) -> GateVerdict:
+        """The verdict on one of the model's candidates, recorded like the rule engine's."""
+        left = self.ctx.left()
+        verdict = self.gates.run(candidate, time_limit=max(0.0, left),
+                                 candidate_time_limit=max(1.0, min(left, 3 * self.baseline.suite_seconds + 30)))
         first = candidate.edits[0]
-        ctx.candidates[candidate.id] = ModelCandidate(candidate.id, candidate.description, first.path,
-                                                      risks=_patch_risks(verdict.patch))
-        ctx.trajectory.log("candidate", id=candidate.id, source="model", description=candidate.description,
-                           edits=[vars(e) for e in candidate.edits])
-        ctx.trajectory.log("verdict", **_verdict_summary(verdict))
-        if verdict.stage != "skipped":
-            ctx.verdicts.append(verdict)
-        ctx.progress.update(len(ctx.verdicts), _best_summary(ctx.verdicts, len(ctx.found.failing)))
+        # The report's view of it: where (its first edit's file) and the overfitting risks read off its diff.
+        self.search.candidates[candidate.id] = dataclasses.replace(
+            candidate, path=first.path, line=None, symbol="", risks=_patch_risks(verdict.patch))
+        self.ctx.trajectory.log("candidate", id=candidate.id, source="model", description=candidate.description,
+                                edits=[vars(e) for e in candidate.edits])
+        _record_verdicts(self.ctx, self.baseline, self.search, [verdict])
         return verdict
 
-    def run_base_tests(nodeids: list[str]) -> str:
-        left = ctx.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+    def run_base_tests(self, tree: Path, nodeids: list[str]) -> str:
+        """The outcomes of `nodeids` at the base commit, as the model reads them."""
+        left = self.ctx.left()
         if left <= 1:
             return prompts.render_section("observations", "no_time_for_tests")
         try:
-            run = run_tests(tree, test_cmd=ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
-                            per_test_timeout=ctx.per_test_timeout, extra_env=ctx.pool.env, warm=True,
-                            deselect=ctx.hanging)
+            run = run_tests(tree, test_cmd=self.ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
+                            per_test_timeout=self.baseline.per_test_timeout, extra_env=self.pool.env, warm=True,
+                            deselect=self.baseline.hanging)
         except TestRunError as error:
             return str(error)
         lines = [f"{n}: {o.outcome}" + (f" - {head_tail(o.details or o.message, 1500)}" if o.outcome != "passed"
@@ -574,22 +649,38 @@ def _run_model(client: Any, base_tree: Path, ctx: _GateContext) -> PlannerResult
         lines += [f"not collected: {e}" for e in run.collection_errors[:3]]
         return "\n".join(lines) or prompts.render_section("observations", "no_test_ran", status=run.status)
 
-    toolbox = Toolbox(retriever, ctx.found, gate, allowed_paths=ctx.options.allow_paths,
-                      map_tokens=ctx.options.map_tokens, run_tests=run_base_tests)
-    focus = tuple(dict.fromkeys(s.path for s in ctx.found.ranking[:5]))
+
+def propose_with_model(session: ModelSession, base_tree: Path) -> None:
+    """The planner's turn: explore the base commit through tools, gate every proposed patch."""
+    from functools import partial
+
+    from suture.retrieval.api import Retriever
+    from suture.retrieval.index import SymbolIndex
+    from suture.retrieval.repomap import repo_map
+
+    ctx, found, options = session.ctx, session.baseline.found, session.ctx.options
+    inside = session.pool.inside
+    tree = base_tree / inside if str(inside) not in ("", ".") else base_tree
+    cache = ctx.repo / ".suture" / "cache" / "base-index"
+    index = SymbolIndex.build(tree, cache_dir=cache)
+    retriever = Retriever(index, cache_dir=cache)
+    toolbox = Toolbox(retriever, found, session.gate, allowed_paths=options.allow_paths,
+                      map_tokens=options.map_tokens, run_tests=partial(session.run_base_tests, tree))
+    focus = tuple(dict.fromkeys(s.path for s in found.ranking[:5]))
     task = task_text(
-        head_tail(ctx.options.issue_text or "", 12000) or None,
-        ctx.found.failing,
-        suspects_text(ctx.found) + _failure_details(ctx.found),
-        repo_map(index, tokens=ctx.options.map_tokens, focus_paths=focus),
-        related_code(retriever, ctx.options.issue_text) if ctx.options.issue_text else "",
+        head_tail(options.issue_text or "", 12000) or None,
+        found.failing,
+        suspects_text(found) + _failure_details(found),
+        repo_map(index, tokens=options.map_tokens, focus_paths=focus),
+        related_code(retriever, options.issue_text) if options.issue_text else "",
     )
-    limits = PlannerLimits(max_steps=ctx.options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS,
-                           samples=ctx.options.samples)
-    result = run_planner(client, toolbox, task, limits, log=ctx.trajectory.log)
+    limits = PlannerLimits(max_steps=options.max_steps, deadline=ctx.deadline - DELIVERY_RESERVE_SECONDS,
+                           samples=options.samples)
+    result = run_planner(ctx.client, toolbox, task, limits, log=ctx.trajectory.log)
     ctx.trajectory.log("planner", stopped_because=result.stopped_because, steps=result.steps,
-                       message=result.message, cost=runs.cost_summary(client))
-    return result
+                       message=result.message, cost=runs.cost_summary(ctx.client))
+    session.search.planner = result
+    session.search.budget_hit = result.stopped_because in ("steps", "time", "cost")
 
 
 def _failure_details(found: Any, limit: int = 2, chars: int = 1500) -> str:

@@ -1,4 +1,8 @@
-"""Run records read back: `suture replay RUN` and `suture fix --resume RUN`.
+"""Run records read back: `suture replay RUN` and `suture fix|optimize --resume RUN`.
+
+Optimize runs replay and resume the same way (their model answers are "model" events too,
+and an --interactive run's answers, "interactive" events, are given back in order); the
+record reading and the playback client live in agent/playback.py.
 
 A fix run appends every step to `.suture/runs/<id>/trajectory.jsonl` as it happens
 (agent/fix/pipeline.py, agent/propose/planner.py): the options in "start", each model turn in "model"
@@ -41,19 +45,20 @@ from its first line), so the script given to a resume holds the turns still to c
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from suture.agent import guard, runs
+from suture.agent import runs
 from suture.agent.exitcodes import ExitCode, SutureExit
-from suture.agent.fix.pipeline import FixOptions, FixProgress, run_fix
-from suture.tools.git import gitstate
-from suture.tools.llm.client import BudgetExceeded, LLMClient, Reply, ToolCall, Totals, Usage, head_tail
+from suture.agent.options import OptimizeOptions
+from suture.agent.playback import (PlaybackClient, RecordedRun, arguments_of, check_base, read_record, read_run,
+                                   recorded_answers, recorded_reply)
+from suture.tools.llm.client import head_tail
 
-log = logging.getLogger("suture.replay")
+__all__ = ["PlaybackClient", "RecordedRun", "ReplayOutcome", "check_base", "describe", "first_difference",
+           "read_run", "recorded_reply", "replay_run", "resume_options", "script_turn", "write_script"]
 
 # A recorded run with a model that never called it (the rule engine fixed the bug first) still
 # replays with a model, so the time split between rule engine and planner is the recorded one;
@@ -61,113 +66,6 @@ log = logging.getLogger("suture.replay")
 UNUSED_TURN = {"text": "(suture replay: the recorded run asked the model nothing at this point)"}
 SHOWN_OUTPUT_CHARS = 600
 
-
-@dataclass
-class RecordedRun:
-    """One fix run's record, read back from its directory."""
-
-    run_id: str
-    run_dir: Path
-    base: str
-    options: dict[str, Any]
-    events: list[dict[str, Any]]
-
-    @property
-    def finished(self) -> bool:
-        return any(e.get("event") == "end" for e in self.events)
-
-    @property
-    def status(self) -> str:
-        return next((str(e.get("status")) for e in self.events if e.get("event") == "end"), "interrupted")
-
-    @property
-    def model(self) -> str | None:
-        # Records written before the start event named the model still name it in each turn.
-        return self.options.get("model") or next((e.get("model") for e in self.model_turns), None)
-
-    @property
-    def model_turns(self) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("event") == "model"]
-
-    def outputs_after(self, turn: int) -> list[str]:
-        """The tool outputs logged after model turn number `turn` (0-based) and before the next one."""
-        seen, outputs = -1, []
-        for event in self.events:
-            if event.get("event") == "model":
-                seen += 1
-                if seen > turn:
-                    break
-            elif event.get("event") == "tool" and seen == turn:
-                outputs.append(str(event.get("output", "")))
-        return outputs
-
-    def report(self) -> dict[str, Any]:
-        path = self.run_dir / "report.json"
-        try:
-            return json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            raise SutureExit(f"run {self.run_id} has no readable report.json, so there is no patch to compare "
-                             "a replay with.") from None
-
-
-# -- finding and reading a run ----------------------------------------------------------------
-
-
-def read_run(run: str, repo: Path | None = None) -> tuple[Path, RecordedRun]:
-    """The repository and the record of `run` (a run id under <repo>/.suture/runs, or a run directory).
-
-    Without `repo`, a run directory's repository is the one holding its `.suture/`, and a
-    run id's is the current directory.
-    """
-    path = Path(run).expanduser()
-    if "/" in run or path.is_dir():
-        if not path.is_dir():
-            raise SutureExit(f"{run} is not a run directory.")
-        run_dir = path.resolve()
-        if repo is None:
-            inside_suture = run_dir.parent.name == "runs" and run_dir.parent.parent.name == ".suture"
-            repo = guard.resolve_repo(run_dir.parents[2] if inside_suture else None)
-    else:
-        repo = repo or guard.resolve_repo(None)
-        runs_dir = repo / ".suture" / "runs"
-        run_dir = runs_dir / run
-        if not run_dir.is_dir():
-            known = sorted(p.name for p in runs_dir.glob("*-fix-*")) if runs_dir.is_dir() else []
-            hint = f"; the latest fix run there is {known[-1]}" if known else "; no fix run is recorded there"
-            raise SutureExit(f"there is no run {run} in {runs_dir}{hint}.")
-    runs.check_run_dir(run_dir)
-    return repo, _read_record(run_dir)
-
-
-def _read_record(run_dir: Path) -> RecordedRun:
-    path = run_dir / "trajectory.jsonl"
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        raise SutureExit(f"{run_dir} holds no trajectory.jsonl, so it is not a record of suture fix.") from None
-    events = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            if number == len(lines):  # a run killed while writing leaves half a last line
-                break
-            raise SutureExit(f"line {number} of {path} is not valid JSON; the run record is damaged.") from None
-    start = events[0] if events and events[0].get("event") == "start" else None
-    if start is None or not start.get("base") or not isinstance(start.get("options"), dict):
-        raise SutureExit(f"{path} does not start with a fix run's start event, so it cannot be replayed.")
-    return RecordedRun(run_dir.name, run_dir, start["base"], start["options"], events)
-
-
-def check_base(repo: Path, recorded: RecordedRun, doing: str) -> None:
-    """Refuse when HEAD is not the commit the run was made at (its model turns refer to that code)."""
-    head = gitstate.head_commit(repo)
-    if head != recorded.base:
-        now = head[:12] if head else "no commit"
-        raise SutureExit(f"HEAD moved since run {recorded.run_id}, which was made at commit {recorded.base} "
-                         f"(HEAD is now {now}); check that commit out to {doing} it.")
 
 
 # -- replay -----------------------------------------------------------------------------------
@@ -183,10 +81,10 @@ def script_turn(event: dict[str, Any]) -> dict[str, Any]:
     """A recorded "model" event as one turn of a scripted-provider script (tools/llm/scripted.py)."""
     usage = event.get("usage") or {}
     turn: dict[str, Any] = {
-        "text": event.get("text") or "",
+        "text": event.get("text") or event.get("reply") or "",
         # The ids are kept so the replayed conversation is the recorded one, byte for byte. A call the
         # model sent malformed arguments for cannot be scripted; it replays with empty arguments.
-        "tool_calls": [{"id": c.get("id"), "name": c["function"]["name"], "arguments": _arguments(c)}
+        "tool_calls": [{"id": c.get("id"), "name": c["function"]["name"], "arguments": arguments_of(c)}
                        for c in event.get("tool_calls") or []],
         "usage": {"prompt_tokens": int(usage.get("prompt_tokens", 0)),
                   "completion_tokens": int(usage.get("completion_tokens", 0))},
@@ -203,23 +101,24 @@ def write_script(path: Path, turns: list[dict[str, Any]]) -> Path:
 
 
 def replay_run(run: str, repo: Path | None = None,
-               on_progress: Callable[[FixProgress], None] | None = None) -> ReplayOutcome:
-    """Re-run the recorded fix run `run` at its base commit and compare the patch that comes out."""
+               on_progress: Callable[[runs.RunProgress], None] | None = None) -> ReplayOutcome:
+    """Re-run the recorded fix or optimize run `run` at its base commit and compare the patch that comes out."""
     repo, recorded = read_run(run, repo)
     if not recorded.finished:
         raise SutureExit(f"run {recorded.run_id} did not finish, so it has no patch to reproduce; "
-                         f"continue it with `suture fix --resume {recorded.run_id}`.")
+                         f"continue it with `suture {recorded.command} --resume {recorded.run_id}`.")
     check_base(repo, recorded, "replay")
     original = recorded.report()
     replay_dir = runs.new_run_dir(repo, "replay")
     script = None
     if recorded.model:
         script = write_script(replay_dir / "script.jsonl", recorded.model_turns)
-    options = _recorded_options(recorded, model=f"scripted:{script}" if script else None, mode="print")
+    # A replay never writes to the tree, and asks no one: an interactive run's answers come from its record.
+    options = recorded.options_record(model=f"scripted:{script}" if script else None, api_base=None, mode="print")
     error = None
     replayed: dict[str, Any] = {}
     try:
-        replayed = run_fix(repo, options, on_progress=on_progress).report
+        replayed = _rerun(repo, recorded, options, on_progress)
     except SutureExit as exc:
         if exc.code != ExitCode.PROVIDER_ERROR:
             raise
@@ -238,6 +137,8 @@ def replay_run(run: str, repo: Path | None = None,
         "replay_dir": str(replay_dir),
         "run_dir": replayed.get("run_dir"),
     }
+    if recorded.command != "fix":
+        report["command"] = recorded.command
     if reproduced:
         report["patch"] = got["patch"]
     else:
@@ -245,9 +146,21 @@ def replay_run(run: str, repo: Path | None = None,
         if error:
             report["error"] = error
         if replayed.get("run_dir"):
-            report["first_difference"] = first_difference(recorded, _read_record(Path(replayed["run_dir"])))
+            report["first_difference"] = first_difference(recorded, read_record(Path(replayed["run_dir"])))
     runs.write_report(replay_dir, report)
     return ReplayOutcome(report, ExitCode.DONE if reproduced else ExitCode.NOTHING_FOUND)
+
+
+def _rerun(repo: Path, recorded: RecordedRun, options: Any,
+           on_progress: Callable[[runs.RunProgress], None] | None) -> dict[str, Any]:
+    """The report of the recorded run's pipeline run again with `options`."""
+    if isinstance(options, OptimizeOptions):
+        from suture.agent.optimize.pipeline import run_optimize
+
+        return run_optimize(repo, options, on_progress=on_progress, ask=recorded_answers(recorded)).report
+    from suture.agent.fix.pipeline import run_fix
+
+    return run_fix(repo, options, on_progress=on_progress).report
 
 
 def first_difference(recorded: RecordedRun, replayed: RecordedRun) -> dict[str, Any] | None:
@@ -267,6 +180,8 @@ def _observations(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     # What the run saw, without timings: a gate verdict's outcome, a tool's output.
     keys = {"verdict": ("id", "accepted", "stage", "fixed", "still_failing", "regressions"),
             "tool": ("step", "name", "arguments", "output")}
+    if any(e.get("event") == "start" and e.get("command") == "optimize" for e in events[:1]):
+        keys = {"candidate": ("id", "source", "functions", "stage", "accepted")}  # optimize's judged candidates
     return [{"event": e["event"], **{k: e.get(k) for k in keys[e["event"]]}}
             for e in events if e.get("event") in keys]
 
@@ -321,14 +236,18 @@ def describe(report: dict[str, Any]) -> str:
 
 
 def resume_options(run: str, repo: Path | None = None, *, model: str | None = None, api_base: str | None = None,
-                   max_cost: float | None = None, time_limit: float | None = None,
-                   mode: str = "print") -> tuple[Path, FixOptions]:
-    """The repository and the options that continue the interrupted run `run`.
+                   max_cost: float | None = None, time_limit: float | None = None, mode: str = "print",
+                   command: str = "fix") -> tuple[Path, Any]:
+    """The repository and the options (FixOptions or OptimizeOptions) that continue the interrupted run `run`.
 
     The recorded options hold, except what is given here: the model (default: the recorded
     one, with its api_base), the cost budget for the whole run, the time limit, and the delivery mode.
+    `command` is the command asked to resume it; a run of the other command is refused.
     """
     repo, recorded = read_run(run, repo)
+    if recorded.command != command:
+        raise SutureExit(f"run {recorded.run_id} is a {recorded.command} run; resume it with "
+                         f"`suture {recorded.command} --resume {recorded.run_id}`.")
     if recorded.finished:
         raise SutureExit(f"run {recorded.run_id} already finished (status {recorded.status}); only an interrupted "
                          f"run can be resumed, and `suture replay {recorded.run_id}` re-runs a finished one.")
@@ -336,101 +255,10 @@ def resume_options(run: str, repo: Path | None = None, *, model: str | None = No
     if model is None:
         model = recorded.model
         api_base = api_base or recorded.options.get("api_base")
-    options = _recorded_options(recorded, model=model, mode=mode)
-    options.api_base = api_base
-    options.max_cost = max_cost if max_cost is not None else options.max_cost
-    options.time_limit = time_limit if time_limit is not None else options.time_limit
-    options.resume_from = recorded
+    options = recorded.options_record(model=model, mode=mode, api_base=api_base, resume_from=recorded)
+    if max_cost is not None:
+        options.max_cost = max_cost
+    if time_limit is not None:
+        options.time_limit = time_limit
     return repo, options
 
-
-def _recorded_options(recorded: RecordedRun, *, model: str | None, mode: str) -> FixOptions:
-    o, default = recorded.options, FixOptions()
-    return FixOptions(
-        test_cmd=o.get("test_cmd"), failing_tests=tuple(o.get("failing_tests") or ()),
-        issue_text=o.get("issue_text"), time_limit=float(o.get("time_limit") or default.time_limit),
-        max_candidates=int(o.get("max_candidates") or default.max_candidates), mode=mode,
-        workers=int(o.get("workers") or default.workers), model=model, max_cost=o.get("max_cost"),
-        max_steps=int(o.get("max_steps") or default.max_steps), allow_paths=tuple(o.get("allow_paths") or ()),
-        map_tokens=int(o.get("map_tokens") or default.map_tokens), verify=bool(o.get("verify", default.verify)),
-        samples=int(o.get("samples") or default.samples), text_tools=bool(o.get("text_tools", default.text_tools)),
-    )
-
-
-@dataclass
-class PlaybackClient:
-    """An LLM client that answers from an interrupted run's record while it lasts, then asks `model`.
-
-    `totals` count the whole run (played-back turns with their recorded usage and cost), and
-    `max_cost` bounds that whole; `played` says how many turns came from the record.
-    """
-
-    recorded: RecordedRun
-    delegate: LLMClient
-    max_cost: float | None = None
-    totals: Totals = field(default_factory=Totals)
-    played: int = 0
-    diverged_at: int | None = None  # the model call (1-based) whose recorded turn was not played
-
-    def __post_init__(self) -> None:
-        self.model = self.delegate.model
-        self.turns = self.recorded.model_turns
-
-    def check_budget(self) -> None:
-        if self.max_cost is not None and self.totals.cost_usd >= self.max_cost:
-            raise BudgetExceeded(self.max_cost, self.totals.cost_usd, self.totals.calls)
-
-    def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None = None,
-                 **params: Any) -> Reply:
-        self.check_budget()
-        if self.diverged_at is None and self.played < len(self.turns):
-            if self.played == 0 or self._agrees(messages, self.played - 1):
-                reply = recorded_reply(self.turns[self.played])
-                self.played += 1
-                self.totals.add(reply)
-                return reply
-            self.diverged_at = self.played + 1
-            log.warning("resuming run %s: the tool outputs before model call %s differ from the record, so the model "
-                        "takes over there instead of the recorded turn.", self.recorded.run_id, self.diverged_at)
-        reply = self.delegate.complete(messages, tools, **params)
-        self.totals.add(reply)
-        return reply
-
-    def _agrees(self, messages: list[dict[str, Any]], turn: int) -> bool:
-        """Whether the tool results since the last model turn are the ones recorded after turn `turn`."""
-        if not any(m.get("role") == "assistant" for m in messages):
-            return True  # a conversation of its own (choosing, reproducing): nothing of the record to check
-        latest: list[str] = []
-        for message in reversed(messages):
-            if message.get("role") == "assistant":
-                break
-            if message.get("role") == "tool":
-                latest.append(str(message.get("content") or ""))
-        wanted = self.recorded.outputs_after(turn)
-        if len(latest) < len(wanted):
-            return False
-        # Newest first: results for malformed calls come before the real ones. The planner may append
-        # its reflection to an output, and summarises old outputs (never the newest few).
-        return all(seen.startswith(want) or seen.startswith("[summarised]")
-                   for seen, want in zip(latest, reversed(wanted)))
-
-
-def recorded_reply(event: dict[str, Any]) -> Reply:
-    """A recorded "model" event as the Reply the client gave then."""
-    usage = event.get("usage") or {}
-    calls = [ToolCall(str(c.get("id")), c["function"]["name"], _arguments(c), c.get("error"))
-             for c in event.get("tool_calls") or []]
-    return Reply(text=event.get("text") or "", tool_calls=calls,
-                 usage=Usage(int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)),
-                             bool(usage.get("estimated", False))),
-                 cost_usd=float(event.get("cost_usd") or 0.0), cost_known=bool(event.get("cost_known", True)),
-                 model=str(event.get("model") or ""), finish_reason="tool_calls" if calls else "stop")
-
-
-def _arguments(call: dict[str, Any]) -> dict[str, Any]:
-    raw = call.get("function", {}).get("arguments") or "{}"
-    try:
-        arguments = json.loads(raw) if isinstance(raw, str) else raw
-    except json.JSONDecodeError:
-        return {}
-    return arguments if isinstance(arguments, dict) else {}

@@ -21,10 +21,15 @@ Candidates run side by side, one worker thread per scratch worktree of a Worktre
 tests themselves are subprocesses under wall-clock limits, so a patch that makes a test loop
 forever ends as a rejected verdict, never a hang. Candidates whose changed files have the
 same normalized key (they differ only in whitespace or comments) are validated once.
+
+`GateRunner` is the entry point: it holds one run's workspace, test command, baseline and
+settings, and `.run(candidate)` gives the verdict. Over 600 lines as one concept: the gates,
+the patch reading they need and their scheduling share one verdict type and one set of settings.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import subprocess
@@ -35,8 +40,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from suture.retrieval.languages import language_for_path
 from suture.agent.gates import tamper
+from suture.retrieval.languages import language_for_path
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.testing.localize import select_tests
@@ -45,7 +50,7 @@ from suture.tools.testing.testrun import TestRun, TestRunError, is_pytest_comman
 from suture.tools.git.workspace import WorktreePool, kill_token_holders
 from suture.tools.git.worktree import WorkspaceError
 
-__all__ = ["Candidate", "GateVerdict", "validate", "changed_lines", "diff_line_count"]
+__all__ = ["Candidate", "GateRunner", "GateVerdict", "validate", "changed_lines", "diff_line_count"]
 
 Stage = Literal["edit", "parse", "risk", "selected", "suite", "verifier", "skipped"]
 # verifier(tree, changed_symbols) -> (verdict_name, details) or (verdict_name, details, data): `data`
@@ -60,11 +65,30 @@ MAX_NAMED = 3  # tests named in one message
 
 @dataclass
 class Candidate:
+    """One proposed change, from the rule engine, the model or a rewrite rule; fix and optimize share it.
+
+    Fix's candidates are `edits` (tools/edits.py) the gates apply; optimize's are whole-file
+    texts (`files`) and the functions they change. The where and why (path, line, symbol,
+    risks) feed the report's explanation.
+    """
+
     id: str
-    edits: list
-    source: str = "rules"  # "rules" | "model" | ...
+    edits: list = field(default_factory=list)
+    source: str = "rules"  # "rules" | "model" | a rewrite rule's id (optimize)
     description: str = ""
     meta: dict = field(default_factory=dict)
+    path: str = ""  # the file it changes first
+    line: int | None = None
+    symbol: str = ""
+    risks: tuple[str, ...] = ()  # overfitting risks (agent/propose/rules.py's, or read off a model's diff)
+    template: str = ""  # the rule engine's template ("comparison", ...)
+    files: dict[str, str] = field(default_factory=dict)  # tree-relative path -> new text (optimize)
+    functions: list[tuple[str, str]] = field(default_factory=list)  # (path, qualname) it changes (optimize)
+
+    @property
+    def engine(self) -> str:
+        """What the report names as the patch's maker: "model", else the rule engine."""
+        return "model" if self.source == "model" else "rules"
 
 
 @dataclass
@@ -715,6 +739,76 @@ def _copy(original: GateVerdict, own: GateVerdict) -> GateVerdict:
     return copied
 
 
+class GateRunner:
+    """The gates of one run: its workspace (repo, base commit, worktree pool), its test command,
+    its baseline (what failed, passed, was flaky or hung at the base) and its settings.
+
+    `run(candidate)` gates one candidate and returns its verdict; `run_all(candidates)` gates a
+    batch side by side. Every call gets a fresh time limit, the rest is fixed for the run.
+    """
+
+    def __init__(
+        self,
+        repo: Path,
+        *,
+        baseline_failing: Sequence[str],
+        baseline_passing: Sequence[str],
+        flaky: Sequence[str] = (),
+        spectra: Spectra | None = None,
+        test_cmd: str | Sequence[str] | None = None,
+        workers: int = 2,
+        per_test_timeout: float | None = 60,
+        verifier: Verifier | None = None,
+        index: Any | None = None,
+        base: str = "HEAD",
+        allow_test_edits: bool = False,
+        confirm_reruns: int = 1,
+        pool: WorktreePool | None = None,
+        hanging: Sequence[str] = (),
+        allow_paths: Sequence[str] = (),
+    ) -> None:
+        self.repo, self.base, self.pool, self.workers = repo, base, pool, workers
+        self.settings = _Settings(
+            baseline_failing=list(baseline_failing), baseline_passing=list(baseline_passing), flaky=list(flaky),
+            spectra=spectra, test_cmd=test_cmd, per_test_timeout=per_test_timeout,
+            candidate_seconds=DEFAULT_CANDIDATE_SECONDS, verifier=verifier, index=index,
+            allow_test_edits=allow_test_edits, confirm_reruns=confirm_reruns, env={}, deadline=None,
+            hanging=list(hanging), allow_paths=list(allow_paths),
+        )
+
+    def run(self, candidate: Candidate, *, time_limit: float | None = None,
+            candidate_time_limit: float | None = None) -> GateVerdict:
+        """The verdict on one candidate (one worker)."""
+        return self.run_all([candidate], time_limit=time_limit, candidate_time_limit=candidate_time_limit,
+                            workers=1)[0]
+
+    def run_all(self, candidates: Sequence[Candidate], *, time_limit: float | None = None,
+                candidate_time_limit: float | None = None, workers: int | None = None,
+                on_verdict: Callable[[GateVerdict], None] | None = None) -> list[GateVerdict]:
+        """One verdict per candidate, in the candidates' order (see `validate`)."""
+        started = time.monotonic()
+        candidates = list(candidates)
+        ids = [c.id for c in candidates]
+        if len(set(ids)) != len(ids):
+            raise ValueError("candidate ids must be unique.")
+        # A fresh copy per call: its own limits, and its own memory of what fails at the base.
+        settings = dataclasses.replace(
+            self.settings, candidate_seconds=candidate_time_limit or DEFAULT_CANDIDATE_SECONDS,
+            deadline=None if time_limit is None else started + time_limit, base_selection={},
+            base_lock=threading.Lock(),
+        )
+        if not candidates:
+            return []
+        workers = max(1, min(workers or self.workers, len(candidates)))
+        pool = self.pool if self.pool is not None else WorktreePool(self.repo, base=self.base, size=workers)
+        try:
+            settings.env = dict(pool.env)
+            return _Batch(settings, pool, candidates, time_limit, on_verdict).run(workers)
+        finally:
+            if self.pool is None:
+                pool.close()
+
+
 def validate(
     candidates: Sequence[Candidate],
     *,
@@ -738,7 +832,7 @@ def validate(
     hanging: Sequence[str] = (),
     allow_paths: Sequence[str] = (),
 ) -> list[GateVerdict]:
-    """Gate every candidate; one verdict per candidate, in the candidates' order.
+    """Gate every candidate; one verdict per candidate, in the candidates' order (a GateRunner for one call).
 
     `time_limit` bounds the whole call (candidates not started by then get stage "skipped"),
     `candidate_time_limit` each candidate (default 600 s), `per_test_timeout` each test.
@@ -751,68 +845,77 @@ def validate(
     may be edited.
     Raises WorkspaceError when no scratch worktree can be made.
     """
-    started = time.monotonic()
-    candidates = list(candidates)
-    ids = [c.id for c in candidates]
-    if len(set(ids)) != len(ids):
-        raise ValueError("candidate ids must be unique.")
-    settings = _Settings(
-        baseline_failing=list(baseline_failing),
-        baseline_passing=list(baseline_passing),
-        flaky=list(flaky),
-        spectra=spectra,
-        test_cmd=test_cmd,
-        per_test_timeout=per_test_timeout,
-        candidate_seconds=candidate_time_limit or DEFAULT_CANDIDATE_SECONDS,
-        verifier=verifier,
-        index=index,
-        allow_test_edits=allow_test_edits,
-        confirm_reruns=confirm_reruns,
-        env={},
-        deadline=None if time_limit is None else started + time_limit,
-        hanging=list(hanging),
-        allow_paths=list(allow_paths),
-    )
-    if not candidates:
-        return []
-    workers = max(1, min(workers, len(candidates)))
-    own_pool = pool is None
-    if pool is None:
-        pool = WorktreePool(repo, base=base, size=workers)
-    settings.env = dict(pool.env)
-    verdicts: dict[str, GateVerdict] = {}
-    report_lock = threading.Lock()
-    queue = list(reversed(candidates))
-    queue_lock = threading.Lock()
-    stop = threading.Event()
-    dedupe = _Dedupe()
+    runner = GateRunner(repo, baseline_failing=baseline_failing, baseline_passing=baseline_passing, flaky=flaky,
+                        spectra=spectra, test_cmd=test_cmd, workers=workers, per_test_timeout=per_test_timeout,
+                        verifier=verifier, index=index, base=base, allow_test_edits=allow_test_edits,
+                        confirm_reruns=confirm_reruns, pool=pool, hanging=hanging, allow_paths=allow_paths)
+    return runner.run_all(candidates, time_limit=time_limit, candidate_time_limit=candidate_time_limit,
+                          on_verdict=on_verdict)
 
-    def report(verdict: GateVerdict) -> None:
-        with report_lock:
-            verdicts[verdict.candidate_id] = verdict
-            if on_verdict is not None:
-                on_verdict(verdict)
 
-    def next_candidate() -> Candidate | None:
-        with queue_lock:
-            return queue.pop() if queue and not stop.is_set() else None
+class _Batch:
+    """One run_all call: worker threads, one scratch tree each, take candidates off a shared queue."""
 
-    def one(candidate: Candidate, tree: Path) -> None:
+    def __init__(self, settings: _Settings, pool: WorktreePool, candidates: list[Candidate],
+                 time_limit: float | None, on_verdict: Callable[[GateVerdict], None] | None) -> None:
+        self.settings, self.pool, self.candidates = settings, pool, candidates
+        self.time_limit, self.on_verdict = time_limit, on_verdict
+        self.verdicts: dict[str, GateVerdict] = {}
+        self.report_lock = threading.Lock()
+        self.queue = list(reversed(candidates))
+        self.queue_lock = threading.Lock()
+        self.stop = threading.Event()
+        self.dedupe = _Dedupe()
+        self.errors: list[WorkspaceError] = []
+
+    def run(self, workers: int) -> list[GateVerdict]:
+        threads = [threading.Thread(target=self.worker, name=f"suture-validate-{i}", daemon=True)
+                   for i in range(workers)]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                while thread.is_alive():
+                    thread.join(0.2)  # short joins: Ctrl-C and SIGTERM are handled while we wait
+        except BaseException:
+            self.stop.set()
+            _stop_workers(threads, self.pool.token)
+            raise
+        if self.errors and not self.verdicts:
+            raise self.errors[0]
+        for candidate in self.candidates:
+            if candidate.id not in self.verdicts:  # a worker lost its tree: say so rather than drop the candidate
+                reason = f"; {self.errors[0]}" if self.errors else ""
+                self.verdicts[candidate.id] = GateVerdict(candidate.id, False, "skipped",
+                                                          message=f"not validated{reason}.")
+        return [self.verdicts[c.id] for c in self.candidates]
+
+    def report(self, verdict: GateVerdict) -> None:
+        with self.report_lock:
+            self.verdicts[verdict.candidate_id] = verdict
+            if self.on_verdict is not None:
+                self.on_verdict(verdict)
+
+    def next_candidate(self) -> Candidate | None:
+        with self.queue_lock:
+            return self.queue.pop() if self.queue and not self.stop.is_set() else None
+
+    def one(self, candidate: Candidate, tree: Path) -> None:
         begun = time.monotonic()
-        until = begun + settings.candidate_seconds
-        if settings.deadline is not None:
-            until = min(until, settings.deadline)
-        keeper = _Gatekeeper(settings, tree, pool.inside)
+        until = begun + self.settings.candidate_seconds
+        if self.settings.deadline is not None:
+            until = min(until, self.settings.deadline)
+        keeper = _Gatekeeper(self.settings, tree, self.pool.inside)
         owner = False
         try:
             try:
                 verdict, changes = keeper.apply(candidate)
-                claim = dedupe.claim(verdict)
+                claim = self.dedupe.claim(verdict)
                 if claim is None:
                     return  # parked: reported when the first candidate of its key is decided
                 if isinstance(claim, GateVerdict):
                     claim.seconds = time.monotonic() - begun
-                    report(claim)
+                    self.report(claim)
                     return
                 owner = True
                 verdict = keeper.gates(verdict, changes, until)
@@ -820,67 +923,39 @@ def validate(
                 verdict = rejected.verdict
             except (TestRunError, WorkspaceError, OSError) as error:
                 verdict = GateVerdict(candidate.id, False, "edit", message=f"could not be validated: {error}")
-            verdict.seconds = time.monotonic() - begun
-            report(verdict)
-            if owner:
-                for copy in dedupe.finish(verdict):
-                    report(copy)
         except Exception as error:  # a bug in a gate must not take the other candidates down
             verdict = GateVerdict(
                 candidate.id, False, "edit", message=f"internal error while validating: {type(error).__name__}: {error}"
             )
-            verdict.seconds = time.monotonic() - begun
-            report(verdict)
-            if owner:
-                for copy in dedupe.finish(verdict):
-                    report(copy)
+        verdict.seconds = time.monotonic() - begun
+        self.report(verdict)
+        if owner:
+            for copy in self.dedupe.finish(verdict):
+                self.report(copy)
 
-    def worker() -> None:
+    def worker(self) -> None:
         tree = None
         try:
-            while not stop.is_set():
-                candidate = next_candidate()
+            while not self.stop.is_set():
+                candidate = self.next_candidate()
                 if candidate is None:
                     return
-                if settings.deadline is not None and time.monotonic() >= settings.deadline:
-                    report(_skipped(candidate, time_limit))
+                if self.settings.deadline is not None and time.monotonic() >= self.settings.deadline:
+                    self.report(_skipped(candidate, self.time_limit))
                     continue
                 if tree is None:
-                    tree = pool.acquire()
+                    tree = self.pool.acquire()
                 try:
-                    one(candidate, tree)
+                    self.one(candidate, tree)
                 finally:
-                    if not stop.is_set():
-                        pool.reset(tree)
+                    if not self.stop.is_set():
+                        self.pool.reset(tree)
         except WorkspaceError as error:
-            if not stop.is_set():
-                errors.append(error)
+            if not self.stop.is_set():
+                self.errors.append(error)
         finally:
-            if tree is not None and not stop.is_set() and not pool.closed:
-                pool.release(tree)
-
-    errors: list[WorkspaceError] = []
-    threads = [threading.Thread(target=worker, name=f"suture-validate-{i}", daemon=True) for i in range(workers)]
-    try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(0.2)  # short joins: Ctrl-C and SIGTERM are handled while we wait
-    except BaseException:
-        stop.set()
-        _stop_workers(threads, pool.token)
-        raise
-    finally:
-        if own_pool:
-            pool.close()
-    if errors and not verdicts:
-        raise errors[0]
-    for candidate in candidates:
-        if candidate.id not in verdicts:  # a worker lost its tree: say so rather than drop the candidate
-            reason = f"; {errors[0]}" if errors else ""
-            verdicts[candidate.id] = GateVerdict(candidate.id, False, "skipped", message=f"not validated{reason}.")
-    return [verdicts[c.id] for c in candidates]
+            if tree is not None and not self.stop.is_set() and not self.pool.closed:
+                self.pool.release(tree)
 
 
 def _skipped(candidate: Candidate, time_limit: float | None) -> GateVerdict:

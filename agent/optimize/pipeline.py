@@ -35,6 +35,8 @@ from suture import prompts
 from suture.agent import runs
 from suture.agent.fix.deliver import DeliveryRefused, check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.options import OptimizeOptions  # noqa: F401 (its home moved; callers import it here)
+from suture.agent.gates.validate import Candidate
 from suture.tools.git import gitstate
 from suture.tools.git.diffs import text_diff
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail, python_blocks
@@ -43,36 +45,8 @@ from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
 MIN_WORKLOAD_SECONDS = 0.05  # the issue's floor: no timing on unit-test-sized inputs
 MAX_HOTSPOTS = 5  # functions per round the rules (and the model) look at
-MAX_ROUNDS = 10  # accepted edits per target, whatever the time budget
-VERIFY_SECONDS = 10.0  # bounded equivalence per changed function
 DELIVERY_RESERVE_SECONDS = 3.0
 HARNESS = [sys.executable, "-m", "suture.tools.perf.harness"]
-
-
-@dataclass
-class OptimizeOptions:
-    bench_cmd: str | None = None
-    target: str | None = None  # "pkg.mod:func" or "path.py::func"
-    workload: str | None = None  # a python file defining make_input(scale) -> args tuple
-    test_cmd: str | None = None
-    model: str | None = None
-    max_cost: float | None = None
-    time_limit: float = 600.0
-    rounds: int = 12  # timing rounds per comparison (baseline/candidate pairs)
-    mode: str = "print"  # print | apply | commit
-    interactive: bool = False
-    # Beyond the contract: more targets for a PIE-style summary (each with the workload at the
-    # same position in `workloads`, else `workload`), the provider's URL, and the per-function
-    # verifier time.
-    targets: Sequence[str] = ()
-    workloads: Sequence[str] = ()
-    api_base: str | None = None
-    verify_seconds: float = VERIFY_SECONDS
-    max_rounds: int = MAX_ROUNDS
-    # The project's interpreter (tools/testing/pyenv.py PythonEnv.to_dict()), named in the report, and its
-    # path when it is not suture's own: the timing harness then runs under it (tools/testing/pytest_shim.py).
-    environment: dict[str, Any] | None = None
-    python: str | None = None
 
 
 OptimizeProgress = runs.RunProgress  # the live status of an optimize run (agent/runs.py)
@@ -85,19 +59,10 @@ class OptimizeOutcome:
 
 
 @dataclass
-class Proposal:
-    """One candidate: whole-file texts after the change, and where it came from."""
-
-    id: str
-    source: str  # a rule id, or "model"
-    description: str
-    files: dict[str, str]  # tree-relative path -> new text
-    functions: list[tuple[str, str]]  # (path, qualname) it changes
-
-
-@dataclass
 class Judged:
-    proposal: Proposal
+    # The shared Candidate (agent/gates/validate.py): `source` is the rewrite rule's id or "model", `files`
+    # the whole-file texts after the change, `functions` the (path, qualname) pairs it changes.
+    proposal: Candidate
     stage: str  # the gate it stopped at, "measured" when it got through every equivalence gate
     reason: str
     accepted: bool = False
@@ -208,11 +173,23 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         raise SutureExit(f"the repository at {repo} has no commit yet; commit once so suture can measure HEAD.")
     run_dir = runs.new_run_dir(repo, "optimize")
     log = runs.Trajectory(run_dir / "trajectory.jsonl").log
-    log("start", repo=str(repo), base=base, options={k: v for k, v in vars(options).items()})
+    log("start", command="optimize", repo=str(repo), base=base, options=options.to_record())
     client = _client(options)
     progress = runs.ProgressReporter(on_progress, started)
+    if options.resume_from is not None:  # an --interactive run's recorded answers first, then the user's
+        from suture.agent.playback import recorded_answers
+
+        ask = recorded_answers(options.resume_from, then=ask or _ask_stdin)
     state = _State(options=options, client=client, log=log, progress=progress, deadline=deadline, run_dir=run_dir,
                    ask=ask or _ask_stdin)
+    benches, summary, patch, budget_hit = _search(repo, state, base, targets)
+    return _deliver_and_report(repo, state, base, started, benches, summary, patch, budget_hit)
+
+
+def _search(repo: Path, state: _State, base: str, targets: list[str]) -> tuple[list[Bench], Any, str, bool]:
+    """Measure the benches at the base, then stack accepted edits round by round:
+    (benches, the PIE-style summary when several, the patch of everything stacked, whether the budget ran out)."""
+    options, log = state.options, state.log
     budget_hit = False
     try:
         with ExitStack() as stack:
@@ -237,13 +214,19 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
     except LLMError as error:
         log("error", message=error.message, kind=error.kind)
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+    return benches, summary, patch, budget_hit
 
+
+def _deliver_and_report(repo: Path, state: _State, base: str, started: float, benches: list[Bench], summary: Any,
+                        patch: str, budget_hit: bool) -> OptimizeOutcome:
+    options = state.options
     accepted = [j for j in state.judged if j.accepted]
     delivery = None
     if accepted and patch:
-        progress.stage("delivering")
+        state.progress.stage("delivering")
         try:
-            delivery = deliver(repo, patch, run_dir, mode=options.mode, message=_commit_message(accepted), base=base)
+            delivery = deliver(repo, patch, state.run_dir, mode=options.mode, message=_commit_message(accepted),
+                               base=base)
         except DeliveryRefused as refused:  # the patch is saved and reported all the same
             delivery = refused.delivery
     status = "optimized" if accepted and patch else "no_significant_speedup"
@@ -256,9 +239,9 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         "benches": [b.to_dict() for b in benches],
         "hotspots": state.hotspots,
         "tests": state.tests_summary(),
-        "cost": runs.cost_summary(client),
+        "cost": runs.cost_summary(state.client),
         "seconds": round(time.monotonic() - started, 2),
-        "run_dir": str(run_dir),
+        "run_dir": str(state.run_dir),
         "delivery": delivery.to_dict() if delivery else None,
         "notes": state.notes,
         "stopped_because": state.stopped_because or ("cost budget spent" if budget_hit else ""),
@@ -267,8 +250,8 @@ def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[Op
         report["environment"] = options.environment
     if summary is not None:
         report["summary"] = summary
-    runs.write_report(run_dir, report)
-    log("end", status=status)
+    runs.write_report(state.run_dir, report)
+    state.log("end", status=status)
     if delivery is not None and delivery.refused:
         return OptimizeOutcome(report, ExitCode.BAD_INPUT)
     if accepted:
@@ -553,14 +536,15 @@ def _rule_proposals(state: _State, places: list[tuple[str, str]]):
             if rewrite.new_source in seen:
                 continue
             seen.add(rewrite.new_source)
-            yield Proposal(f"c{len(state.judged) + 1}", rewrite.rule, rewrite.description,
-                           {path: rewrite.new_source}, [(path, rewrite.function)])
+            yield Candidate(f"c{len(state.judged) + 1}", source=rewrite.rule, description=rewrite.description,
+                            files={path: rewrite.new_source}, functions=[(path, rewrite.function)], path=path,
+                            symbol=rewrite.function)
 
 
 # ---------------------------------------------------------------- judging one candidate
 
 
-def _judge_and_maybe_accept(state: _State, bench: Bench, proposal: Proposal) -> bool:
+def _judge_and_maybe_accept(state: _State, bench: Bench, proposal: Candidate) -> bool:
     started = time.monotonic()
     state.progress.stage(f"judging {proposal.source} on {', '.join(q for _, q in proposal.functions)}")
     try:
@@ -582,7 +566,7 @@ def _judge_and_maybe_accept(state: _State, bench: Bench, proposal: Proposal) -> 
     return judged.accepted
 
 
-def _judge(state: _State, bench: Bench, proposal: Proposal) -> Judged:
+def _judge(state: _State, bench: Bench, proposal: Candidate) -> Judged:
     best, cand = state.best, state.scratch
     diff = "".join(_file_diff(best, path, text) for path, text in proposal.files.items())
     judged = Judged(proposal, "parse", "", diff=diff)
@@ -644,7 +628,7 @@ def _judge(state: _State, bench: Bench, proposal: Proposal) -> Judged:
     return judged
 
 
-def _restore(state: _State, proposal: Proposal) -> None:
+def _restore(state: _State, proposal: Candidate) -> None:
     for path in proposal.files:
         source = state.best / path
         target = state.scratch / path
@@ -659,7 +643,7 @@ def _file_diff(tree: Path, path: str, text: str) -> str:
     return text_diff(path, old, text)
 
 
-def _specs(bench: Bench, proposal: Proposal) -> list[str]:
+def _specs(bench: Bench, proposal: Candidate) -> list[str]:
     specs = [bench.spec] if bench.spec else []
     for path, function in proposal.functions:
         spec = f"{path}::{function}"
@@ -668,7 +652,7 @@ def _specs(bench: Bench, proposal: Proposal) -> list[str]:
     return specs
 
 
-def _replay_gate(state: _State, bench: Bench, proposal: Proposal) -> tuple[str, str]:
+def _replay_gate(state: _State, bench: Bench, proposal: Candidate) -> tuple[str, str]:
     """(verdict, reason): passed | mismatch | no_inputs | unsupported."""
     if bench.kind == "command":
         return "unsupported", "a bench command that is not python or pytest cannot be recorded"
@@ -703,7 +687,7 @@ def _replay_gate(state: _State, bench: Bench, proposal: Proposal) -> tuple[str, 
         ("no_inputs", "no recorded call could be replayed")
 
 
-def _verifier_gate(state: _State, proposal: Proposal) -> tuple[str, str]:
+def _verifier_gate(state: _State, proposal: Candidate) -> tuple[str, str]:
     from suture.tools.verify.verifier import Target, import_root, verify
 
     verdicts = []
@@ -795,23 +779,31 @@ def _client(options: OptimizeOptions):
     from suture.tools.llm.client import make_client
 
     try:
-        return make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
+        client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
     except LLMError as error:
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+    if options.resume_from is not None:  # `suture optimize --resume`: the recorded answers first
+        from suture.agent.playback import PlaybackClient
+
+        client = PlaybackClient(options.resume_from, client, max_cost=options.max_cost)
+    return client
 
 
 def _ask_model(state: _State, user: str) -> str:
     messages = [{"role": "system", "content": prompts.render("optimize_system")}, {"role": "user", "content": user}]
+    from suture.agent.propose.planner import reply_record
+
     reply = state.client.complete(messages, temperature=0.0, timeout=max(5.0, min(state.left(), 300.0)))
-    state.log("model", prompt=user, reply=reply.text)
+    # Logged as every model call of a run is (agent/playback.py plays them back for replay and --resume).
+    state.log("model", prompt=user, **reply_record(reply))
     return reply.text or ""
 
 
 def _model_workload(state: _State, bench: Bench) -> str:
     state.progress.stage(f"asking the model for a workload of {bench.label}")
     source = _function_source(state.best, bench.path, bench.function)
-    user = prompts.render("optimize_workload", target=bench.label, path=bench.path, function=bench.function, code=source,
-                 usage=_usage(state.best, bench.function))
+    user = prompts.render("optimize_workload", target=bench.label, path=bench.path, function=bench.function,
+                          code=source, usage=_usage(state.best, bench.function))
     try:
         text = _ask_model(state, user)
     except BudgetExceeded as spent:
@@ -861,8 +853,9 @@ def _model_proposals(state: _State, bench: Bench, places: list[tuple[str, str]],
                 target.write_bytes(source.read_bytes())
     functions = [(p, q) for p, text_after in files.items() for q in _changed_functions(
         (state.best / p).read_text(encoding="utf-8") if (state.best / p).exists() else "", text_after)]
-    yield Proposal(f"c{len(state.judged) + 1}", "model", _first_line(text) or "the model's edit", files,
-                   functions or [(path, function)])
+    functions = functions or [(path, function)]
+    yield Candidate(f"c{len(state.judged) + 1}", source="model", description=_first_line(text) or "the model's edit",
+                    files=files, functions=functions, path=functions[0][0], symbol=functions[0][1])
 
 
 def _first_line(text: str) -> str:

@@ -100,7 +100,8 @@ class RuleCandidate:
 
         meta = {"template": self.template, "risks": list(self.risks), "priority": self.priority,
                 "path": self.path, "line": self.line, "symbol": self.symbol, **self.meta}
-        return Candidate(self.id, list(self.edits), "rules", self.description, meta)
+        return Candidate(self.id, list(self.edits), "rules", self.description, meta, path=self.path, line=self.line,
+                         symbol=self.symbol, risks=tuple(self.risks), template=self.template)
 
 
 @dataclass

@@ -52,6 +52,7 @@ from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.testrun import (
+    NoTestsFound,
     TestRun,
     TestRunError,
     detect_test_command,
@@ -84,6 +85,14 @@ _REPR_HINTS = ("repr(", "!r", "%r", "print(", "pformat(")
 
 class LocalizeError(Exception):
     """Localisation cannot run on this input; the message is one sentence for the user."""
+
+
+class NoFailingTestError(LocalizeError):
+    """Every test passes (or fails only flakily) at HEAD: there is nothing to localise from."""
+
+
+class NoTestsCollected(LocalizeError):
+    """The test command finds no test at all (no configuration, no test files, nothing collected)."""
 
 
 @dataclass
@@ -178,7 +187,7 @@ def localize(
             candidates = _narrow(run, failing_tests)
             failing, flaky = _split_flaky(tree, run, candidates, reruns, common)
             if not failing:
-                raise LocalizeError(_no_failure_message(run, flaky, setup_errors))
+                raise NoFailingTestError(_no_failure_message(run, flaky, setup_errors))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
             passing = [n for n in run.passed if n not in flaky]
             frames = {n: run.outcomes[n].frames for n in failing}
@@ -189,6 +198,8 @@ def localize(
             else:
                 line_scores = spectra.scores(failing, passing, formula)
             ranking = _rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
+    except NoTestsFound as error:
+        raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
         raise LocalizeError(str(error)) from None
     if top is not None:
@@ -267,7 +278,7 @@ def _check_run(run: TestRun) -> None:
     if run.outcomes:
         return  # partial results (a timeout, a broken module) still localise what they can
     if run.status == "no_tests":
-        raise LocalizeError("no tests were collected at HEAD; there is nothing to localise from.")
+        raise NoTestsCollected("no tests were collected at HEAD; there is nothing to localise from.")
     if run.collection_errors:
         raise LocalizeError(f"the tests could not be collected at HEAD: {run.collection_errors[0]}")
     if run.status == "timeout":

@@ -82,6 +82,12 @@ class TestRunError(Exception):
     __test__ = False  # not a pytest test class
 
 
+class NoTestsFound(TestRunError):
+    """Nothing in the directory looks like a pytest suite, and no test command was given."""
+
+    __test__ = False
+
+
 @dataclass(frozen=True)
 class Frame:
     path: str  # repo-relative (posix) when inside the tested tree, else absolute
@@ -165,7 +171,7 @@ def detect_test_command(workdir: Path, python: str | None = None) -> list[str]:
         dirs[:] = [d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS]
         if any(name == "conftest.py" or is_test_module(name) for name in files):
             return found
-    raise TestRunError(
+    raise NoTestsFound(
         f"no tests found in {workdir}: no pytest configuration and no test_*.py files; pass --test-cmd."
     )
 
