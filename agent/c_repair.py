@@ -54,6 +54,7 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
                                     sample_cases)
+from suture.tools import gitcmd
 from suture.tools.verifier import Verdict
 
 __all__ = ["RepairResult", "candidates", "fallback_targets", "repair_function", "run_c_fix"]
@@ -464,7 +465,7 @@ def fallback_targets(repo: Path, message: str) -> list[str]:
 
     if shutil.which("gcc") is None or locate_esbmc() is None:
         return []  # "no tests found" stays the answer when the C oracle cannot run
-    done = subprocess.run(["git", "ls-files", "*.c"], cwd=repo, capture_output=True, text=True)
+    done = gitcmd.run(repo, "ls-files", "*.c", text=True)
     return sorted(done.stdout.split())[:MAX_FILES] if done.returncode == 0 else []
 
 

@@ -38,7 +38,8 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.runs import exclude_suture
 from suture.tools import gitstate
 from suture.tools.diffs import PatchError, apply_patch
-from suture.tools.gitstate import GitStateError, run_git
+from suture.tools.gitcmd import run as run_git
+from suture.tools.gitstate import GitStateError
 
 __all__ = ["MODES", "Delivery", "Undone", "check_repo_state", "deliver", "undo", "patch_files"]
 

@@ -39,8 +39,8 @@ from typing import Any
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools import gitstate
+from suture.tools.gitcmd import run as run_git
 from suture.tools.github_api import GitHubClient, GitHubError
-from suture.tools.gitstate import run_git
 
 TRUSTED_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
 DEFAULT_LABEL = "suture"

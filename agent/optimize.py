@@ -35,7 +35,7 @@ from typing import Any
 from suture.agent import runs
 from suture.agent.deliver import check_repo_state, deliver
 from suture.agent.exitcodes import ExitCode, SutureExit
-from suture.tools import gitstate
+from suture.tools import gitcmd, gitstate
 from suture.tools.llm import BudgetExceeded, LLMError, head_tail
 from suture.tools.pytest_shim import harness_command
 from suture.tools.worktree import WorkspaceError, scratch_worktree
@@ -906,8 +906,7 @@ def _function_source(tree: Path, path: str, qualname: str) -> str:
 
 def _usage(tree: Path, function: str, limit: int = 8) -> str:
     """Lines of the repository that call `function` (by its bare name), for the model's context."""
-    done = subprocess.run(["git", "grep", "-n", "-w", "-F", function.rsplit(".", 1)[-1] + "("], cwd=tree,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = gitcmd.run(tree, "grep", "-n", "-w", "-F", function.rsplit(".", 1)[-1] + "(", text=True)
     lines = [line for line in done.stdout.splitlines() if " def " not in line and ":def " not in line]
     return "\n".join(head_tail(line, 200) for line in lines[:limit]) or "(no callers found)"
 
@@ -950,10 +949,9 @@ def _pie_summary(state: _State, benches: list[Bench], base: str) -> dict[str, An
 
     per_target = []
     for path in state.changed:  # the scratch tree back at the base, to compare base vs everything stacked
-        done = subprocess.run(["git", "show", f"{base}:{_top_relative(state.scratch, path)}"], cwd=state.scratch,
-                              capture_output=True, stdin=subprocess.DEVNULL)
-        if done.returncode == 0:
-            (state.scratch / path).write_bytes(done.stdout)
+        shown = gitcmd.file_at(state.scratch, base, _top_relative(state.scratch, path))
+        if shown is not None:
+            (state.scratch / path).write_bytes(shown)
     for bench in benches:
         speedup, significant = 1.0, False
         if state.changed and state.left() > 10:
@@ -971,7 +969,7 @@ def _pie_summary(state: _State, benches: list[Bench], base: str) -> dict[str, An
 
 
 def _top_relative(tree: Path, path: str) -> str:
-    done = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=tree, capture_output=True, text=True)
+    done = gitcmd.run(tree, "rev-parse", "--show-prefix", text=True)
     return done.stdout.strip() + path
 
 

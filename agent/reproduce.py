@@ -12,12 +12,12 @@ against it, while the patch that comes out touches only source files and applies
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture import prompts
+from suture.tools import gitcmd
 from suture.tools.llm import head_tail
 from suture.tools.testrun import TestRunError, run_tests
 from suture.tools.worktree import scratch_worktree
@@ -99,8 +99,10 @@ def reproduce(client: Any, repo: Path, base: str, issue: str, *, test_cmd: Any =
 
 def release_reproductions(repo: Path, run_id: str) -> None:
     """Drop the ref that kept a run's reproduction commit alive (the commit itself is then garbage)."""
-    subprocess.run(["git", "update-ref", "-d", REF_PREFIX + run_id], cwd=repo, capture_output=True,
-                   stdin=subprocess.DEVNULL)
+    try:
+        gitcmd.run(repo, "update-ref", "-d", REF_PREFIX + run_id)
+    except gitcmd.GitError:
+        pass  # the repository went away: nothing is kept alive
 
 
 def _test_paths(index: Any, limit: int = 5) -> list[str]:
@@ -114,12 +116,16 @@ def _repro_path(tree: Path) -> str:
 
 def _commit(tree: Path, path: str) -> str:
     _git(tree, "add", "--", path)
+    # tools/gitcmd switches every hook off (--no-verify alone leaves prepare-commit-msg and post-commit on).
     _git(tree, *_IDENTITY, "commit", "-q", "--no-verify", "-m", "suture: reproduction test (evidence, never shipped)")
     return _git(tree, "rev-parse", "HEAD").strip()
 
 
 def _git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    try:
+        done = gitcmd.run(cwd, *args, text=True)
+    except gitcmd.GitError as error:
+        raise RuntimeError(str(error)) from None
     if done.returncode != 0:
         raise RuntimeError(f"git {args[0]} failed: {done.stderr.strip()[-300:]}")
     return done.stdout

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from suture.tools import gitcmd
 
 EXCLUDE_LINE = ".suture/"
 
@@ -105,15 +106,9 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
 
 def exclude_suture(repo: Path) -> None:
     """Add `.suture/` to the repository's info/exclude once (works from worktrees and sub-directories)."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--git-path", "info/exclude"],
-        cwd=repo, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-    )
-    if done.returncode != 0:
+    exclude = gitcmd.git_path(repo, "info/exclude")
+    if exclude is None:
         return  # not a git repository: nothing to keep clean
-    exclude = Path(done.stdout.strip())
-    if not exclude.is_absolute():
-        exclude = repo / exclude
     try:
         lines = exclude.read_text().splitlines() if exclude.exists() else []
         if EXCLUDE_LINE in lines:

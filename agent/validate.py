@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +36,7 @@ from typing import Any, Literal
 
 from suture.retrieval.languages import language_for_path
 from suture.retrieval.model import CLASS, Symbol
+from suture.tools import gitcmd
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.localize import select_tests
 from suture.tools.spectra import Spectra
@@ -340,10 +340,7 @@ class _Gatekeeper:
         return before, after
 
     def _base_bytes(self, git_path: str) -> bytes | None:
-        done = subprocess.run(
-            ["git", "show", f"HEAD:{git_path}"], cwd=self.tree, capture_output=True, stdin=subprocess.DEVNULL
-        )
-        return done.stdout if done.returncode == 0 else None
+        return gitcmd.file_at(self.tree, "HEAD", git_path)
 
     def run(self, nodeids: Sequence[str], until: float, warm: bool = True) -> TestRun:
         left = until - time.monotonic()

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from suture.tools import gitcmd
+
 __all__ = [
     "MARKER",
     "SCRATCH_PREFIX",
@@ -58,29 +60,21 @@ class WorkspaceError(Exception):
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # Hooks are switched off: a user's post-checkout hook must not run (or write) on our behalf.
+    # tools/gitcmd switches hooks off: a user's post-checkout hook must not run (or write) on our behalf.
     # git-lfs's smudge filter would download what the local store lacks: never; see _lfs_checkout.
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"}
-    return subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return gitcmd.run(repo, *args, env={"GIT_LFS_SKIP_SMUDGE": "1"}, text=True)
 
 
 def _toplevel(repo: Path) -> Path:
     if not repo.is_dir():
         raise WorkspaceError(f"{repo} is not a directory.")
     try:
-        done = _git(repo, "rev-parse", "--show-toplevel")
-    except FileNotFoundError:
+        top = gitcmd.work_tree_top(repo)
+    except gitcmd.GitError:
         raise WorkspaceError("git was not found on PATH; suture needs git to make a scratch worktree.") from None
-    if done.returncode != 0 or not done.stdout.strip():
+    if top is None:
         raise WorkspaceError(f"{repo} is not inside a git repository (git rev-parse --show-toplevel failed).")
-    return Path(done.stdout.strip()).resolve()
+    return top
 
 
 def _commit_of(top: Path, rev: str) -> str:
@@ -142,7 +136,7 @@ def generated_files(top: Path) -> list[str]:
     """Top-relative posix paths of the ignored files a checkout of `top` should get (see above)."""
     try:
         done = _git(top, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-    except FileNotFoundError:
+    except gitcmd.GitError:
         return []
     if done.returncode != 0:
         return []
@@ -265,8 +259,7 @@ def _check_out_submodules(top: Path, checkout: Path) -> list[str]:
             notes.append(f"submodule {path} is not initialised in your repository (git submodule update --init): "
                          "it is empty in the scratch checkout")
             continue
-        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit],
-                                 capture_output=True, stdin=subprocess.DEVNULL)
+        archive = gitcmd.run(git_dir, f"--git-dir={git_dir}", "archive", "--format=tar", commit)
         if archive.returncode != 0:
             notes.append(f"submodule {path}: its commit {commit[:12]} is not in your local clone of it "
                          "(git submodule update): it is empty in the scratch checkout")
@@ -294,7 +287,7 @@ def _lfs_checkout(checkout: Path) -> list[str]:
         return []
     try:
         done = _git(checkout, "lfs", "checkout")
-    except OSError:
+    except (OSError, gitcmd.GitError):
         done = None
     if done is None or done.returncode != 0:
         return ["git-lfs is not installed (or failed): LFS-tracked files are pointer files in the scratch checkout"]
