@@ -216,7 +216,7 @@ def _head(top: Path) -> str | None:
 
 def _staged(top: Path, base: str) -> list[_Change]:
     """The index's differences from `base`, renames as delete + add; gitlinks left out."""
-    raw = _git(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--full-index", base)
+    raw = _git(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--no-abbrev", base)
     fields = raw.split(b"\0")
     changes = []
     for i in range(0, len(fields) - 1, 2):

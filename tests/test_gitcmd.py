@@ -80,8 +80,9 @@ def test_errors_are_one_typed_error_naming_gits_reason(make_repo, tmp_path):
         gitcmd.run(tmp_path / "missing", "status")  # never git in the process's own directory instead
 
 
-def test_work_tree_top_head_and_blobs(make_repo, tmp_path):
-    repo = make_repo({"pkg/a.py": "x = 1\n", "b.bin": b"\x00\xff\n"})
+def test_work_tree_top_head_and_blobs(make_repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    repo = make_repo({"pkg/a.py": "x = 1\n", "b.bin": b"\x00\xff\n"}, name="$HOME~")  # taken literally
     assert gitcmd.work_tree_top(repo / "pkg") == repo.resolve()
     assert gitcmd.work_tree_top(repo / ".git") is None
     assert gitcmd.work_tree_top(tmp_path / "missing") is None
@@ -96,6 +97,8 @@ def test_work_tree_top_head_and_blobs(make_repo, tmp_path):
     missing = "0" * 40
     blobs = gitcmd.read_blobs(repo, [*ids.values(), missing])
     assert blobs == {ids["pkg/a.py"]: b"x = 1\n", ids["b.bin"]: b"\x00\xff\n"}
+    short = ids["pkg/a.py"][:7]
+    assert gitcmd.read_blobs(repo, [short, "0" * 7]) == {short: b"x = 1\n"}
 
 
 def test_fix_commit_runs_none_of_the_users_hooks(make_repo, tmp_path):

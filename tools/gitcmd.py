@@ -110,6 +110,8 @@ def run(
     """
     if not Path(cwd).is_dir():
         raise GitError(f"{cwd} is not a directory.", args)
+    if not os.access(cwd, os.X_OK):
+        raise GitError(f"{cwd} is a directory suture may not enter.", args)
     gitpython = _gitpython()
     argv = ["git", *NO_HOOKS, *args]
     stdin = None
@@ -119,7 +121,8 @@ def run(
             stdin = tempfile.TemporaryFile()
             stdin.write(input)
             stdin.seek(0)
-        status, out, err = gitpython.Git(str(cwd)).execute(
+        # A Path, not a str: GitPython would expand `$VAR` and `~` in a str.
+        status, out, err = gitpython.Git(Path(cwd)).execute(
             argv,
             istream=stdin,
             with_extended_output=True,
@@ -192,7 +195,8 @@ def file_at(repo: Path | str, rev: str, path: str) -> bytes | None:
 
 
 def read_blobs(top: Path | str, shas: Iterable[str]) -> dict[str, bytes]:
-    """Object contents by hex id from the repository's object database; absent ids are left out.
+    """Object contents by hex id (full or abbreviated) from the repository's object database;
+    ids that name no object are left out.
 
     GitPython's object database keeps one `git cat-file` process for the whole batch and
     frames each object itself, so nothing here parses cat-file's output.
@@ -200,23 +204,27 @@ def read_blobs(top: Path | str, shas: Iterable[str]) -> dict[str, bytes]:
     wanted = sorted(set(shas))
     if not wanted:
         return {}
+    objects = git_path(top, "objects")
+    if objects is None:
+        raise GitError(f"{top} is not inside a git repository.")
     gitpython = _gitpython()
-    try:
-        repo = gitpython.Repo(str(top))
-    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
-        raise GitError(f"{top} is not inside a git repository.") from None
+    # The object database alone, not a Repo: a Repo's own `git` is made from a str path and
+    # GitPython expands `$VAR` in those, so a repository at ".../$HOME" would be read elsewhere.
+    command = gitpython.Git(Path(top))
+    _quiet(command)
+    odb = gitpython.GitCmdObjectDB(str(objects), command)
     found: dict[str, bytes] = {}
     try:
-        _quiet(repo.git)
         for sha in wanted:
             try:
-                found[sha] = repo.odb.stream(bytes.fromhex(sha)).read()
+                binsha = bytes.fromhex(sha) if len(sha) in (40, 64) else odb.partial_to_complete_sha_hex(sha)
+                found[sha] = odb.stream(binsha).read()
             except (ValueError, gitpython.BadObject):
                 continue
             except gitpython.GitCommandNotFound:
                 raise GitError("git is not installed or not on PATH; suture needs it.") from None
     finally:
-        repo.close()  # ends the cat-file process
+        command.clear_cache()  # ends the cat-file process
     return found
 
 
