@@ -62,8 +62,7 @@ from suture.retrieval.parse import parse_source
 from suture.retrieval.search import innermost_symbol
 from suture.tools.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT, is_test_path
 from suture.tools import gitcmd
-from suture.tools.gitcmd import GitError
-from suture.tools.gitcmd import run as run_git
+from suture.tools.gitcmd import GitError, run as run_git
 from suture.tools.pytest_results_plugin import SKIP_ENV
 from suture.tools.spectra import Spectra
 from suture.tools.testrun import TERM_GRACE_SECONDS, TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
