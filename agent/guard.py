@@ -11,12 +11,11 @@ milliseconds.
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
 from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.tools.git import cmd as gitcmd
 
 # Releases of litellm published by an attacker (1.82.7 and 1.82.8 in March 2026) and the
 # 1.107 line this project refuses as well; see the pin and its comment in pyproject.toml.
@@ -83,19 +82,10 @@ def resolve_repo(path: str | Path | None) -> Path:
 
 def git_toplevel(directory: Path) -> Path | None:
     """The top of the git work tree holding `directory`, or None when there is none."""
-    git = shutil.which("git")
-    if git is None:
-        raise SutureExit("git is not installed or not on PATH; suture needs it.", ExitCode.BAD_INPUT)
-    done = subprocess.run(
-        [git, "rev-parse", "--show-toplevel"],
-        cwd=directory,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    if done.returncode != 0 or not done.stdout.strip():
-        return None  # not a repo, or inside .git itself, or a bare repo
-    return Path(done.stdout.strip()).resolve()
+    try:
+        return gitcmd.work_tree_top(directory)  # None: not a repo, inside .git itself, or a bare repo
+    except gitcmd.GitError as error:
+        raise SutureExit(str(error), ExitCode.BAD_INPUT) from None
 
 
 def check_model_name(model: str) -> None:

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from suture.tools.git import cmd as gitcmd
 
 EXCLUDE_LINE = ".suture/"
 SUTURE_DIR = ".suture"
@@ -42,8 +43,7 @@ def check_suture_dir(repo: Path, *inside: str) -> Path:
             raise SutureExit(f"{step} is a symbolic link, so suture refuses to keep its records there "
                              "(a committed or planted link would send them elsewhere); remove the link.",
                              ExitCode.REFUSED)
-    done = subprocess.run(["git", "ls-files", "-z", "--", SUTURE_DIR], cwd=repo, capture_output=True,
-                          stdin=subprocess.DEVNULL)
+    done = gitcmd.run(repo, "ls-files", "-z", "--", SUTURE_DIR)
     tracked = [name for name in done.stdout.decode("utf-8", "replace").split("\0") if name]
     if done.returncode == 0 and tracked:
         raise SutureExit(f"{path} is tracked by git ({tracked[0]}{' ...' if len(tracked) > 1 else ''}), so it is not "
@@ -167,15 +167,9 @@ def write_report(run_dir: Path, report: dict[str, Any]) -> Path:
 
 def exclude_suture(repo: Path) -> None:
     """Add `.suture/` to the repository's info/exclude once (works from worktrees and sub-directories)."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--git-path", "info/exclude"],
-        cwd=repo, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-    )
-    if done.returncode != 0:
+    exclude = gitcmd.git_path(repo, "info/exclude")
+    if exclude is None:
         return  # not a git repository: nothing to keep clean
-    exclude = Path(done.stdout.strip())
-    if not exclude.is_absolute():
-        exclude = repo / exclude
     try:
         lines = exclude.read_text().splitlines() if exclude.exists() else []
         if EXCLUDE_LINE in lines:

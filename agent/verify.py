@@ -17,13 +17,13 @@ missing, failing its self-test or crashing: the environment is not fit to verify
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.guard import git_toplevel
+from suture.tools.git import cmd as gitcmd
 from suture.tools.verify.verifier import Target, Verdict, find_function, parse_module, read_source, verify
 
 __all__ = ["VerifyOutcome", "parse_target", "run_verify"]
@@ -80,13 +80,11 @@ def _locate(top: Path, base: Path, where: str) -> Path:
 
 
 def _base_source(top: Path, rel: str, rev: str) -> str:
-    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=top,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
+    if gitcmd.commit_of(top, rev) is None:
         raise SutureExit(f"{rev!r} is not a commit of the repository {top}.")
-    shown = subprocess.run(["git", "show", f"{rev}:{rel}"], cwd=top, capture_output=True, stdin=subprocess.DEVNULL)
+    shown = gitcmd.file_at(top, rev, rel)
     # A file new since `rev` has no base: the verifier then says there is nothing to compare with.
-    return shown.stdout.decode("utf-8", errors="replace") if shown.returncode == 0 else ""
+    return shown.decode("utf-8", errors="replace") if shown is not None else ""
 
 
 def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str | None = None,

@@ -56,6 +56,7 @@ from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunct
                                     sample_cases)
 from suture.tools.git.diffs import text_diff
 from suture.tools.verify.verifier import Verdict
+from suture.tools.git import cmd as gitcmd
 
 __all__ = ["RepairResult", "candidates", "fallback_targets", "repair_function", "run_c_fix"]
 
@@ -474,7 +475,7 @@ def fallback_targets(repo: Path, error: Exception) -> list[str]:
 
     if shutil.which("gcc") is None or locate_esbmc() is None:
         return []  # "no tests found" stays the answer when the C oracle cannot run
-    done = subprocess.run(["git", "ls-files", "*.c"], cwd=repo, capture_output=True, text=True)
+    done = gitcmd.run(repo, "ls-files", "*.c", text=True)
     return sorted(done.stdout.split())[:MAX_FILES] if done.returncode == 0 else []
 
 

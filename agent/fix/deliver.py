@@ -46,7 +46,8 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.runs import check_suture_dir, dir_stamp, exclude_suture
 from suture.tools.git import gitstate
 from suture.tools.git.diffs import PatchError, apply_patch
-from suture.tools.git.gitstate import GitStateError, run_git
+from suture.tools.git.cmd import run as run_git
+from suture.tools.git.gitstate import GitStateError
 
 __all__ = ["MODES", "Delivery", "DeliveryRefused", "Undone", "check_repo_state", "deliver", "undo", "patch_files"]
 

@@ -12,13 +12,13 @@ against it, while the patch that comes out touches only source files and applies
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture import prompts
 from suture.retrieval.testfiles import is_test_module
+from suture.tools.git import cmd as gitcmd
 from suture.tools.llm.client import head_tail, python_blocks
 from suture.tools.testing.testrun import TestRunError, run_tests
 from suture.tools.git.worktree import scratch_worktree
@@ -100,8 +100,10 @@ def reproduce(client: Any, repo: Path, base: str, issue: str, *, test_cmd: Any =
 
 def release_reproductions(repo: Path, run_id: str) -> None:
     """Drop the ref that kept a run's reproduction commit alive (the commit itself is then garbage)."""
-    subprocess.run(["git", "update-ref", "-d", REF_PREFIX + run_id], cwd=repo, capture_output=True,
-                   stdin=subprocess.DEVNULL)
+    try:
+        gitcmd.run(repo, "update-ref", "-d", REF_PREFIX + run_id)
+    except gitcmd.GitError:
+        pass  # the repository went away: nothing is kept alive
 
 
 def _test_paths(index: Any, limit: int = 5) -> list[str]:
@@ -132,11 +134,10 @@ def _commit(repo: Path, base: str, path: str, source: str) -> str:
 
 
 def _git(cwd: Path, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> str:
-    import os
-
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, input=input,
-                          env={**os.environ, **env} if env else None,
-                          stdin=None if input is not None else subprocess.DEVNULL)
+    try:  # tools/gitcmd switches every hook off (commit-tree runs none anyway; update-ref's would)
+        done = gitcmd.run(cwd, *args, input=input.encode() if input is not None else None, env=env, text=True)
+    except gitcmd.GitError as error:
+        raise RuntimeError(str(error)) from None
     if done.returncode != 0:
         raise RuntimeError(f"git {args[0]} failed: {done.stderr.strip()[-300:]}")
     return done.stdout

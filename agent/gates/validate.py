@@ -32,7 +32,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -43,6 +42,7 @@ from typing import Any, Literal
 from suture.agent.gates import tamper
 from suture.retrieval.languages import language_for_path
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
+from suture.tools.git import cmd as gitcmd
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.testing.localize import select_tests
 from suture.tools.testing.spectra import Spectra
@@ -358,10 +358,7 @@ class _Gatekeeper:
         return before, after
 
     def _base_bytes(self, git_path: str) -> bytes | None:
-        done = subprocess.run(
-            ["git", "show", f"HEAD:{git_path}"], cwd=self.tree, capture_output=True, stdin=subprocess.DEVNULL
-        )
-        return done.stdout if done.returncode == 0 else None
+        return gitcmd.file_at(self.tree, "HEAD", git_path)
 
     def run(self, nodeids: Sequence[str], until: float, warm: bool = True) -> TestRun:
         left = until - time.monotonic()

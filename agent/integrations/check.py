@@ -61,7 +61,8 @@ from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.parse import parse_source
 from suture.retrieval.testfiles import is_test_module, is_test_path
 from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT
-from suture.tools.git.gitstate import GitStateError, run_git
+from suture.tools.git import cmd as gitcmd
+from suture.tools.git.cmd import GitError, run as run_git
 from suture.tools.testing.pytest_results_plugin import SKIP_ENV
 from suture.tools.testing.spectra import Spectra
 from suture.tools.testing.testrun import TERM_GRACE_SECONDS, TestRun, TestRunError, detect_test_command, is_pytest_command, run_tests
@@ -197,7 +198,7 @@ class _Clock:
 def _git(top: Path, *args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> bytes:
     try:
         done = run_git(top, *args, input=input, env=env)
-    except GitStateError as exc:
+    except GitError as exc:
         raise SutureExit(str(exc)) from None
     if done.returncode != 0:
         reason = done.stderr.decode("utf-8", "replace").strip().splitlines()
@@ -206,13 +207,15 @@ def _git(top: Path, *args: str, input: bytes | None = None, env: dict[str, str] 
 
 
 def _head(top: Path) -> str | None:
-    done = run_git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return done.stdout.decode().strip() if done.returncode == 0 else None
+    try:
+        return gitcmd.head_commit(top)
+    except GitError as exc:
+        raise SutureExit(str(exc)) from None
 
 
 def _staged(top: Path, base: str) -> list[_Change]:
     """The index's differences from `base`, renames as delete + add; gitlinks left out."""
-    raw = _git(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--full-index", base)
+    raw = _git(top, "diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff", "--no-abbrev", base)
     fields = raw.split(b"\0")
     changes = []
     for i in range(0, len(fields) - 1, 2):
@@ -261,23 +264,11 @@ def _mark_lines(top: Path, base: str, changes: list[_Change]) -> None:
 
 
 def _blobs(top: Path, shas: Sequence[str]) -> dict[str, bytes]:
-    """Blob contents by sha, in one `git cat-file --batch`."""
-    wanted = sorted(set(shas))
-    if not wanted:
-        return {}
-    out = _git(top, "cat-file", "--batch", input=("\n".join(wanted) + "\n").encode())
-    found: dict[str, bytes] = {}
-    at = 0
-    for sha in wanted:
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        at = end + 1
-        if len(header) < 3 or header[1] == b"missing":
-            continue
-        size = int(header[2])
-        found[sha] = out[at : at + size]
-        at += size + 1
-    return found
+    """Blob contents by sha, read from the object database (the index entries' blobs)."""
+    try:
+        return gitcmd.read_blobs(top, shas)
+    except GitError as exc:
+        raise SutureExit(str(exc)) from None
 
 
 def _tree_blobs(top: Path, commit: str | None) -> dict[str, str]:

@@ -44,8 +44,8 @@ from typing import Any
 
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.tools.git import gitstate
+from suture.tools.git.cmd import run as run_git
 from suture.tools.github_api import GitHubClient, GitHubError
-from suture.tools.git.gitstate import run_git
 
 TRUSTED_ASSOCIATIONS = ("OWNER", "MEMBER", "COLLABORATOR")
 DEFAULT_LABEL = "suture"

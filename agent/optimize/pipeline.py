@@ -42,6 +42,7 @@ from suture.tools.git.diffs import text_diff
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail, python_blocks
 from suture.tools.testing.pytest_shim import harness_command
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
+from suture.tools.git import cmd as gitcmd
 
 MIN_WORKLOAD_SECONDS = 0.05  # the issue's floor: no timing on unit-test-sized inputs
 MAX_HOTSPOTS = 5  # functions per round the rules (and the model) look at
@@ -881,8 +882,7 @@ def _function_source(tree: Path, path: str, qualname: str) -> str:
 
 def _usage(tree: Path, function: str, limit: int = 8) -> str:
     """Lines of the repository that call `function` (by its bare name), for the model's context."""
-    done = subprocess.run(["git", "grep", "-n", "-w", "-F", function.rsplit(".", 1)[-1] + "("], cwd=tree,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = gitcmd.run(tree, "grep", "-n", "-w", "-F", function.rsplit(".", 1)[-1] + "(", text=True)
     lines = [line for line in done.stdout.splitlines() if " def " not in line and ":def " not in line]
     return "\n".join(head_tail(line, 200) for line in lines[:limit]) or "(no callers found)"
 
@@ -925,10 +925,9 @@ def _pie_summary(state: _State, benches: list[Bench], base: str) -> dict[str, An
 
     per_target = []
     for path in state.changed:  # the scratch tree back at the base, to compare base vs everything stacked
-        done = subprocess.run(["git", "show", f"{base}:{_top_relative(state.scratch, path)}"], cwd=state.scratch,
-                              capture_output=True, stdin=subprocess.DEVNULL)
-        if done.returncode == 0:
-            (state.scratch / path).write_bytes(done.stdout)
+        shown = gitcmd.file_at(state.scratch, base, _top_relative(state.scratch, path))
+        if shown is not None:
+            (state.scratch / path).write_bytes(shown)
     for bench in benches:
         speedup, significant = 1.0, False
         if state.changed and state.left() > 10:
@@ -946,7 +945,7 @@ def _pie_summary(state: _State, benches: list[Bench], base: str) -> dict[str, An
 
 
 def _top_relative(tree: Path, path: str) -> str:
-    done = subprocess.run(["git", "rev-parse", "--show-prefix"], cwd=tree, capture_output=True, text=True)
+    done = gitcmd.run(tree, "rev-parse", "--show-prefix", text=True)
     return done.stdout.strip() + path
 
 

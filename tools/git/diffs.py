@@ -11,7 +11,6 @@ because they decide what the committed blobs look like.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import shutil
 import subprocess
@@ -19,6 +18,7 @@ import tempfile
 from pathlib import Path
 
 from suture.retrieval.positions import source_lines
+from suture.tools.git import cmd as gitcmd
 
 __all__ = ["PatchError", "apply_patch", "diff_worktree", "text_diff"]
 
@@ -35,26 +35,13 @@ def _git(
     cwd: Path, *args: str, env: dict[str, str] | None = None, stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     try:
-        return subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
-            cwd=cwd,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-        )
-    except FileNotFoundError:
+        return gitcmd.run(cwd, *args, env=env, input=stdin)
+    except gitcmd.GitError:  # callers check cwd is a directory first: git itself is missing
         raise PatchError("git was not found on PATH; suture needs git to make and apply patches.") from None
 
 
 def _text(data: bytes) -> str:
     return data.decode(_ENCODING, _ERRORS)
-
-
-def _toplevel(path: Path) -> Path | None:
-    done = _git(path, "rev-parse", "--show-toplevel")
-    out = _text(done.stdout).strip()
-    return Path(out) if done.returncode == 0 and out else None
 
 
 def text_diff(path: str, before: str, after: str) -> str:
@@ -82,13 +69,12 @@ def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
     tree = Path(tree)
     if not tree.is_dir():
         raise PatchError(f"{tree} is not a directory, so there is no tree to diff.")
-    top = _toplevel(tree)
+    top = _work_tree_top(tree)
     if top is None:
         raise PatchError(f"{tree} is not inside a git work tree, so there is no base to diff against.")
     if _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
         raise PatchError(f"the work tree at {top} has no commit yet, so there is no base to diff against.")
-    index = Path(_text(_git(top, "rev-parse", "--git-path", "index").stdout).strip())
-    index = index if index.is_absolute() else top / index
+    index = gitcmd.git_path(top, "index") or top / ".git" / "index"
     scratch = Path(tempfile.mkdtemp(prefix="suture-index-"))
     try:
         temp_index = scratch / "index"
@@ -130,7 +116,7 @@ def apply_patch(root: Path, patch: str, *, check_only: bool = False) -> None:
         raise PatchError(f"{root} is not a directory, so the patch cannot be applied there.")
     if not patch.strip():
         raise PatchError("The patch is empty, so there is nothing to apply.")
-    cwd = _toplevel(root) or root
+    cwd = _work_tree_top(root) or root
     data = patch.encode(_ENCODING, _ERRORS)
     # --whitespace=nowarn: a user's apply.whitespace=error must not reject suture's own diff.
     base = ("apply", "--whitespace=nowarn")
@@ -142,6 +128,13 @@ def apply_patch(root: Path, patch: str, *, check_only: bool = False) -> None:
     done = _git(cwd, *base, "-", stdin=data)
     if done.returncode != 0:
         raise PatchError(_apply_failure(done.stderr))
+
+
+def _work_tree_top(path: Path) -> Path | None:
+    try:
+        return gitcmd.work_tree_top(path)
+    except gitcmd.GitError:
+        raise PatchError("git was not found on PATH; suture needs git to make and apply patches.") from None
 
 
 def _last_line(stderr: bytes) -> str:

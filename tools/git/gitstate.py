@@ -4,24 +4,23 @@ Delivery asks these before it writes anything: where the work tree's top is, wha
 HEAD is, whether a merge or rebase is under way, which paths are submodules,
 whether the files a patch touches can be written, what is dirty. Every question
 is answered by git itself (or by the files git keeps in its git dir, located
-with `git rev-parse --git-path`, so linked worktrees and sub-directories work).
-
-Plain subprocess rather than GitPython: each fact is one git command, and the
-runner below must switch hooks off and never wait on a prompt.
+with `git rev-parse --git-path`, so linked worktrees and sub-directories work),
+through tools/gitcmd, the one git runner (hooks off, no prompts).
 """
 
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from suture.tools.git import cmd as gitcmd
+from suture.tools.git.cmd import GitError, head_commit, run
 
 __all__ = [
     "GitStateError",
     "DirtyFile",
     "RepoState",
-    "run_git",
     "toplevel",
     "git_path",
     "head_commit",
@@ -50,8 +49,9 @@ _OPERATION_MARKERS = (
 )
 
 
-class GitStateError(Exception):
-    """git could not answer; the message is one sentence for the user."""
+# git could not answer; the message is one sentence for the user. One error type for every
+# git failure (tools/gitcmd.GitError); the name stays for the callers that catch it.
+GitStateError = GitError
 
 
 @dataclass(frozen=True)
@@ -72,29 +72,6 @@ class RepoState:
     dirty: tuple[DirtyFile, ...]
 
 
-def run_git(
-    cwd: Path,
-    *args: str,
-    input: bytes | None = None,
-    env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[bytes]:
-    """git with hooks off, no terminal prompt and no stdin unless given; output as bytes."""
-    full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})}
-    try:
-        return subprocess.run(
-            ["git", "-c", "core.hooksPath=/dev/null", *args],
-            cwd=cwd,
-            env=full_env,
-            input=input,
-            capture_output=True,
-            stdin=None if input is not None else subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        raise GitStateError("git is not installed or not on PATH; suture needs it.") from None
-    except NotADirectoryError:
-        raise GitStateError(f"{cwd} is not a directory.") from None
-
-
 def _text(out: bytes) -> str:
     return out.decode("utf-8", errors="surrogateescape")
 
@@ -104,32 +81,23 @@ def toplevel(repo: Path) -> Path:
     repo = Path(repo)
     if not repo.is_dir():
         raise GitStateError(f"{repo} is not a directory.")
-    done = run_git(repo, "rev-parse", "--show-toplevel")
-    top = _text(done.stdout).strip()
-    if done.returncode != 0 or not top:
+    top = gitcmd.work_tree_top(repo)
+    if top is None:
         raise GitStateError(f"{repo} is not inside a git work tree.")
-    return Path(top).resolve()
+    return top
 
 
 def git_path(repo: Path, name: str) -> Path:
     """Absolute path of `name` inside the git dir (per-worktree files resolve per worktree)."""
-    done = run_git(repo, "rev-parse", "--git-path", name)
-    raw = _text(done.stdout).strip()
-    if done.returncode != 0 or not raw:
+    path = gitcmd.git_path(repo, name)
+    if path is None:
         raise GitStateError(f"{repo} is not inside a git repository.")
-    path = Path(raw)
-    return path if path.is_absolute() else (Path(repo) / path).resolve()
-
-
-def head_commit(repo: Path) -> str | None:
-    """HEAD's commit id, or None when the repository has no commit yet."""
-    done = run_git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return (_text(done.stdout).strip() or None) if done.returncode == 0 else None
+    return path
 
 
 def current_branch(repo: Path) -> str | None:
     """The checked-out branch's short name ("main"), or None when HEAD is detached."""
-    done = run_git(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
+    done = run(repo, "symbolic-ref", "--quiet", "--short", "HEAD")
     return (_text(done.stdout).strip() or None) if done.returncode == 0 else None
 
 
@@ -147,7 +115,7 @@ def operation_in_progress(repo: Path) -> str | None:
 def submodule_paths(repo: Path) -> list[str]:
     """Repo-relative paths of the submodules (gitlink entries) in the index."""
     top = toplevel(repo)
-    done = run_git(top, "ls-files", "--stage", "-z")
+    done = run(top, "ls-files", "--stage", "-z")
     paths = []
     for entry in _text(done.stdout).split("\0"):
         meta, _, path = entry.partition("\t")
@@ -181,7 +149,7 @@ def unwritable_paths(repo: Path, paths: list[str] | tuple[str, ...] = ()) -> lis
 def dirty_files(repo: Path) -> list[DirtyFile]:
     """Modified, staged and untracked files, as `git status --porcelain=v1 -z` reports them."""
     top = toplevel(repo)
-    done = run_git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all")
+    done = run(top, "status", "--porcelain=v1", "-z", "--untracked-files=all")
     if done.returncode != 0:
         raise GitStateError(f"git status failed in {top}: {_first_line(done.stderr)}")
     fields = _text(done.stdout).split("\0")
@@ -219,7 +187,7 @@ def blob_hashes(repo: Path, paths: list[str] | tuple[str, ...]) -> dict[str, str
         else:
             hashes[rel] = None
     if present:
-        done = run_git(top, "hash-object", "--no-filters", "--", *present)
+        done = run(top, "hash-object", "--no-filters", "--", *present)
         ids = _text(done.stdout).split()
         if done.returncode != 0 or len(ids) != len(present):
             raise GitStateError(f"git hash-object failed in {top}: {_first_line(done.stderr)}")
@@ -229,13 +197,12 @@ def blob_hashes(repo: Path, paths: list[str] | tuple[str, ...]) -> dict[str, str
 
 def branch_commit(repo: Path, branch: str) -> str | None:
     """The commit a local branch points at, or None when there is no such branch."""
-    done = run_git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")
-    return (_text(done.stdout).strip() or None) if done.returncode == 0 else None
+    return gitcmd.commit_of(repo, f"refs/heads/{branch}")
 
 
 def checked_out_branches(repo: Path) -> dict[str, Path]:
     """Local branch name -> the worktree that has it checked out, over all worktrees."""
-    done = run_git(repo, "worktree", "list", "--porcelain")
+    done = run(repo, "worktree", "list", "--porcelain")
     found: dict[str, Path] = {}
     tree: Path | None = None
     for line in _text(done.stdout).splitlines():

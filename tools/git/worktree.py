@@ -31,6 +31,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from suture.tools.git import cmd as gitcmd
+
 __all__ = [
     "MARKER",
     "SCRATCH_PREFIX",
@@ -72,25 +74,11 @@ class WorkspaceError(Exception):
     """A scratch worktree could not be made; the message is one sentence for the user."""
 
 
-# Variables that point git at a repository; set by git itself for hooks (`suture check` runs as one).
-# Every git call here names its repository by its working directory or by --git-dir, never by these.
-_REPO_VARIABLES = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                   "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX")
-
-
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    # Hooks are switched off: a user's post-checkout hook must not run (or write) on our behalf.
+    # tools/gitcmd switches hooks off: a user's post-checkout hook must not run (or write) on our behalf.
     # git-lfs's smudge filter would download what the local store lacks: never; see _lfs_checkout.
-    env = {k: v for k, v in os.environ.items() if k not in _REPO_VARIABLES}
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_LFS_SKIP_SMUDGE": "1"})
-    return subprocess.run(
-        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", *args],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    return gitcmd.run(repo, "-c", "core.fsmonitor=false", *args, env={"GIT_LFS_SKIP_SMUDGE": "1"}, text=True,
+                      isolated=True)
 
 
 def _scratch_git(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -103,12 +91,12 @@ def _toplevel(repo: Path) -> Path:
     if not repo.is_dir():
         raise WorkspaceError(f"{repo} is not a directory.")
     try:
-        done = _git(repo, "rev-parse", "--show-toplevel")
-    except FileNotFoundError:
+        top = gitcmd.work_tree_top(repo)
+    except gitcmd.GitError:
         raise WorkspaceError("git was not found on PATH; suture needs git to make a scratch worktree.") from None
-    if done.returncode != 0 or not done.stdout.strip():
+    if top is None:
         raise WorkspaceError(f"{repo} is not inside a git repository (git rev-parse --show-toplevel failed).")
-    return Path(done.stdout.strip()).resolve()
+    return top
 
 
 def _commit_of(top: Path, rev: str) -> str:
@@ -243,7 +231,7 @@ def generated_files(top: Path) -> list[str]:
     """Top-relative posix paths of the ignored files a checkout of `top` should get (see above)."""
     try:
         done = _git(top, "ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
-    except FileNotFoundError:
+    except gitcmd.GitError:
         return []
     if done.returncode != 0:
         return []
@@ -366,8 +354,7 @@ def _check_out_submodules(top: Path, checkout: Path) -> list[str]:
             notes.append(f"submodule {path} is not initialised in your repository (git submodule update --init): "
                          "it is empty in the scratch checkout")
             continue
-        archive = subprocess.run(["git", f"--git-dir={git_dir}", "archive", "--format=tar", commit],
-                                 capture_output=True, stdin=subprocess.DEVNULL)
+        archive = gitcmd.run(git_dir, f"--git-dir={git_dir}", "archive", "--format=tar", commit)
         if archive.returncode != 0:
             notes.append(f"submodule {path}: its commit {commit[:12]} is not in your local clone of it "
                          "(git submodule update): it is empty in the scratch checkout")
@@ -395,7 +382,7 @@ def _lfs_checkout(checkout: Path) -> list[str]:
         return []
     try:
         done = _scratch_git(checkout, "lfs", "checkout")
-    except OSError:
+    except (OSError, gitcmd.GitError):
         done = None
     if done is None or done.returncode != 0:
         return ["git-lfs is not installed (or failed): LFS-tracked files are pointer files in the scratch checkout"]
