@@ -72,8 +72,15 @@ def new_run_dir(repo: Path, command: str) -> Path:
     exclude_suture(repo)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"
-    run_dir.mkdir(parents=True)
-    (run_dir / RUN_STAMP).write_text(dir_stamp(run_dir) + "\n")
+    try:
+        run_dir.mkdir(parents=True)
+        (run_dir / RUN_STAMP).write_text(dir_stamp(run_dir) + "\n")
+    except OSError as error:  # a read-only file system, a directory the user may not write
+        from suture.agent.exitcodes import SutureExit
+
+        raise SutureExit(f"cannot write suture's run records under {repo / SUTURE_DIR}: "
+                         f"{error.strerror or error}; suture keeps every run's evidence there, so run it on a "
+                         "writable checkout of the repository (a clone or `git worktree add`).") from None
     return run_dir
 
 

@@ -143,3 +143,42 @@ def test_user_paths_maps_both_kinds_of_scratch_tree_and_leaves_patches_alone(tmp
     assert mapped["where"] == "in /home/ada/my.repo."
     assert mapped["patch"] == report["patch"]  # byte for byte what git apply takes
     assert user_paths(f"see {tmp}/suture-wt-xy/my.repo/pkg/io.py", None) == "see pkg/io.py"  # repo-relative
+
+
+def _read_only_mount_works(tmp_path) -> bool:
+    """A private mount namespace with a read-only bind mount (root with CAP_SYS_ADMIN; not every CI)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind {tmp_path} {tmp_path} && "
+                            f"mount -o remount,bind,ro {tmp_path} && ! touch {tmp_path}/x 2>/dev/null"],
+                           capture_output=True)
+    return probe.returncode == 0
+
+
+FAILING = {"m.py": "def f(x):\n    return x + 1\n", "tests/test_m.py": "from m import f\n\ndef test_f():\n    assert f(1) == 1\n"}
+
+
+def test_a_repository_on_a_read_only_file_system_is_one_sentence(tmp_path):
+    import shlex
+    import subprocess
+    import sys
+
+    from conftest import init_repo, user_state
+
+    repo = init_repo(tmp_path / "ro", FAILING)
+    if not _read_only_mount_works(tmp_path / "ro"):
+        pytest.skip("no private read-only bind mount here (needs root with CAP_SYS_ADMIN)")
+    before = user_state(repo)
+    command = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "suture.agent.cli.main", "fix", "--repo",
+                                                str(repo), "--time-limit", "60"])
+    done = subprocess.run(["unshare", "-m", "sh", "-c", f"mount --bind {repo} {repo} && "
+                           f"mount -o remount,bind,ro {repo} && exec {command}"],
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("suture: warning")]
+    assert len(lines) == 1 and "Read-only file system" in lines[0] and "writable checkout" in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert user_state(repo) == before
