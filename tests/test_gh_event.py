@@ -141,7 +141,9 @@ def gh_event(workspace: Path, event: str | Path, github: FakeGitHub, tmp_path: P
         "GITHUB_WORKSPACE": str(workspace), "GITHUB_API_URL": github.url, "GITHUB_TOKEN": TOKEN,
         "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "4242",
         "GITHUB_OUTPUT": str(tmp_path / "github_output"), "INPUT_TIME_LIMIT": "240",
-        "SUTURE_TEST_PROBE_FILE": str(tmp_path / "token_probe"), **extra,
+        "SUTURE_TEST_PROBE_FILE": str(tmp_path / "token_probe"),
+        # the probe lies outside the tree, which bwrap (where the machine has it) makes read-only
+        "SUTURE_SANDBOX": "none", **extra,
     })
     return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "gh-event", "--json"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=400)

@@ -23,6 +23,10 @@ SECRETS = {name: f"secret-value-of-{name.lower()}-0123456789" for name in (
 def run_suture(*args: str, cwd: Path, extra_env: dict[str, str] | None = None,
                timeout: float = 400) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "SUTURE_"))}
+    # The hostile code reports to a probe file outside the tree; under bwrap (where the machine has it)
+    # that write fails and with it the evidence the attack ran. The isolation asserted here must hold
+    # without the sandbox (tests/test_sandbox.py covers what bwrap adds).
+    env["SUTURE_SANDBOX"] = "none"
     env.update(SECRETS)
     env.update(extra_env or {})
     return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd, env=env,
@@ -60,8 +64,14 @@ def test_a_patch_that_rewires_git_and_reads_secrets_reaches_nothing_of_the_users
         {"text": "", "tool_calls": [{"name": "finish", "arguments": {"summary": "done"}}]},
     ]))
     before = user_state(repo)
+    blocked = run_suture("fix", "--json", "--time-limit", "240", "--max-candidates", "0", "--model",
+                         f"scripted:{script}", cwd=repo)
+    # The patch runs git and reads os.environ: named risks, stopped before any of its code runs.
+    assert blocked.returncode == 1, blocked.stderr
+    assert last_json(blocked)["blocked"] and not probe.exists()
+    # Let it run (--allow-risk all): the private checkout and the withheld secrets must hold on their own.
     done = run_suture("fix", "--json", "--time-limit", "240", "--max-candidates", "0", "--model",
-                      f"scripted:{script}", cwd=repo)
+                      f"scripted:{script}", "--allow-risk", "all", cwd=repo)
     assert done.returncode in (0, 1), done.stderr
     report = last_json(done)
     assert report["candidates_tried"] >= 1

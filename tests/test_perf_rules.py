@@ -669,7 +669,7 @@ def test_real_files_never_raise_and_every_rewrite_parses():
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    files = sorted((root / "tools").glob("*.py"))
+    files = sorted((root / "tools").rglob("*.py"))
     assert len(files) > 10
     total = 0
     for path in files:
