@@ -796,31 +796,11 @@ def run_check(
     snapshot = None
     try:
         # 1. The parse gate: cheap, and nothing else is worth running on a file that does not compile.
-        for change in python:
-            if change.new_blob is None or change.new_mode == SYMLINK:
-                continue
-            problem, blamed = readings[change.path].syntax_problem(clock)
-            if problem is None:
-                continue
-            if not blamed:
-                report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
-                continue
-            findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
+        findings += _parse_gate(python, readings, clock, report)
         if findings:
             report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
             return _finish(report, findings, clock)
-
-        found: list[_Unit] = []
-        for change in python:
-            reading = readings[change.path]
-            clock.need(0.5, f"reading the changed functions of {change.path}")
-            found += _changed_units(change, reading)
-            if reading.large:
-                report["notes"].append(
-                    f"{change.path} is large ({len(reading.new or reading.old or b'') / 1e6:.1f} MB): "
-                    + ("read by the top-level statements around its changes." if reading.windows is not None else
-                       "its changes could not be placed in their functions quickly and count as module level."))
-        units = found
+        units = _all_changed_units(python, readings, clock, report)
         report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = _Snapshot(top, head)
         _check_tests(top, head, snapshot, python, contents, units, clock, report, findings, interpreter, pass_env)
@@ -848,6 +828,37 @@ def run_check(
             f"coverage map yet ({_some(cut)}): a change only {'it reaches' if len(cut) == 1 else 'they reach'} goes "
             "unnoticed; a later check with time to spare tries again (`suture check --time-cap 600` maps them at once).")
     return _finish(report, findings, clock)
+
+
+def _parse_gate(python: list[Any], readings: dict[str, Any], clock: Any, report: dict[str, Any]) -> list[Finding]:
+    """A finding per staged Python file that does not compile (and did at HEAD)."""
+    findings = []
+    for change in python:
+        if change.new_blob is None or change.new_mode == SYMLINK:
+            continue
+        problem, blamed = readings[change.path].syntax_problem(clock)
+        if problem is None:
+            continue
+        if not blamed:
+            report["notes"].append(f"{change.path} did not compile at HEAD either; its syntax is not blamed on this commit.")
+            continue
+        findings.append(Finding("parse", change.path, problem[0], "", problem[1]))
+    return findings
+
+
+def _all_changed_units(python: list[Any], readings: dict[str, Any], clock: Any, report: dict[str, Any]) -> list[_Unit]:
+    """The functions (else module level) the staged changes touch, file by file under the cap."""
+    found: list[_Unit] = []
+    for change in python:
+        reading = readings[change.path]
+        clock.need(0.5, f"reading the changed functions of {change.path}")
+        found += _changed_units(change, reading)
+        if reading.large:
+            report["notes"].append(
+                f"{change.path} is large ({len(reading.new or reading.old or b'') / 1e6:.1f} MB): "
+                + ("read by the top-level statements around its changes." if reading.windows is not None else
+                   "its changes could not be placed in their functions quickly and count as module level."))
+    return found
 
 
 def _unchecked(units: list[_Unit], report: dict[str, Any]) -> list[_Unit]:

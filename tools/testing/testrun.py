@@ -613,94 +613,23 @@ def run_tests(
     child_env = _child_env(workdir, env, {**assignments, **(extra_env or {})})
 
     boxed = sandbox.used_mode() == "bwrap"
-    sentinel_file: Path | None = None
+    sentinel_file = None
     with tempfile.TemporaryDirectory(prefix="suture-run-", dir=sandbox.private_scratch_root()) as scratch:
         results, output = Path(scratch) / "results.jsonl", Path(scratch) / "output.txt"
         if boxed:  # the run's only writable temp dir (tools/testing/sandbox.py)
-            (Path(scratch) / "tmp").mkdir()
-            child_env["TMPDIR"] = str(Path(scratch) / "tmp")
-        outputs = dict(extra_env or {})
+            child_env["TMPDIR"] = str(_made(Path(scratch) / "tmp"))
+        outputs = dict(extra_env or {})  # files the run writes outside its tree
         if pytest_argv is not None:
-            plugins = [RESULTS_PLUGIN, *pytest_plugins]
-            if pytest_argv[0] != sys.executable:
-                # Another interpreter (the project's): suture's plugins by a path of their own (tools/testing/pytest_shim.py).
-                plugins = [pytest_shim.plugin_name(p) for p in plugins]
-                bridge = [pytest_shim.plugin_dir()]
-                if any(p.endswith(".coverage_plugin") for p in plugins):
-                    lent = pytest_shim.coverage_path(pytest_argv[0])
-                    if lent is None:  # no coverage.py for that Python: the run goes without per-test coverage
-                        plugins = [p for p in plugins if not p.endswith(".coverage_plugin")]
-                    bridge += lent or []
-                child_env["PYTHONPATH"] = os.pathsep.join(p for p in (child_env.get("PYTHONPATH"), *bridge) if p)
-            command = list(pytest_argv)
-            for plugin in plugins:
-                command += ["-p", plugin]
-            # No .pytest_cache in the tree; a broken test module must not hide the rest of the suite.
-            command += ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
-            child_env[RESULTS_ENV] = str(results)
-            child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
-            child_env[RERUNS_ENV] = str(max(0, reruns))
-            if sentinel:
-                sentinel_file = _write_sentinel(Path(scratch))
-                child_env[SENTINEL_ENV] = str(sentinel_file)
-            if deselect:
-                skip = Path(scratch) / "skip.txt"
-                skip.write_text("\n".join(deselect) + "\n", encoding="utf-8")
-                child_env[SKIP_ENV] = str(skip)
+            command = _pytest_command(pytest_argv, pytest_plugins, child_env, nodeids)
+            sentinel_file = _pytest_env(child_env, Path(scratch), results, per_test_timeout, reruns, sentinel,
+                                        deselect)
         else:
             command = argv
-        stuck_file = Path(scratch) / "stuck.txt"
-        watch = None
-        if pytest_argv is not None and per_test_timeout and per_test_timeout > 0 and STUCK_SIGNAL is not None:
-            child_env[STUCK_ENV] = str(stuck_file)
-            watch = _ProgressWatch(results, stuck_file, per_test_timeout + max(2.0, per_test_timeout))
-        use_warm = warm and _can_warm(command)
+        launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs,
+                         tuple(extra_env or ()), boxed)
         started = time.monotonic()
-        resumed = False
-        while True:
-            left = max(0.1, timeout - (time.monotonic() - started))
-            try:
-                if use_warm:
-                    try:
-                        script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
-                        wrap = ()
-                        if boxed:  # a server per tree: its writable places are fixed when it starts
-                            root = sandbox.private_scratch_root()
-                            wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(workdir, root, outputs),
-                                                              die_with_parent=False, tmpdir=str(root / "tmp")))
-                        with pytest_forkserver.lease(command[0], child_env, keep=tuple(extra_env or ()),
-                                                     script=script, wrap=wrap) as server:
-                            returncode, timed_out, stuck = _run_in_group(
-                                command, workdir, child_env, left, output, watch, warm=server
-                            )
-                    except pytest_forkserver.ServerGone:
-                        use_warm = False  # no warm pytest here: the same run, started fresh
-                        continue
-                else:
-                    returncode, timed_out, stuck = _run_in_group(command, workdir, child_env, left, output, watch,
-                                                                 scratch=Path(scratch), outputs=outputs)
-            except FileNotFoundError:
-                raise TestRunError(f"the test command {shown!r} was not found (no such program: {argv[0]}).") from None
-            except PermissionError:
-                raise TestRunError(
-                    f"the test command {shown!r} could not be started: {argv[0]} is not executable."
-                ) from None
-            if not stuck:
-                break
-            # A test stuck in native code: record it, go on without what already reported.
-            resumed = True
-            so_far = _read_records(results)
-            dump = stuck_file.read_text(errors="replace") if stuck_file.exists() else ""
-            with open(results, "a", encoding="utf-8") as fh:
-                fh.write("\n" + json.dumps(_stuck_report(dump, so_far, per_test_timeout)) + "\n")
-            done = {r["nodeid"] for r in _read_records(results) if r.get("event") == "report"}
-            skip = Path(scratch) / "skip.txt"
-            skip.write_text("\n".join(sorted(done | set(deselect))) + "\n", encoding="utf-8")
-            child_env[SKIP_ENV] = str(skip)
-            watch = _ProgressWatch(results, stuck_file, watch.limit)
-            watch.offset = results.stat().st_size
-        if resumed and returncode == 5:
-            returncode = 1  # the resumed run had nothing left; the stuck test still counts as a failure
+        returncode, timed_out, use_warm = _execute(launch, timeout, per_test_timeout, deselect,
+                                                   warm and _can_warm(command), pytest_argv is not None)
         seconds = time.monotonic() - started
         tail = _tail(output)
         records = _read_records(results)
@@ -710,56 +639,197 @@ def run_tests(
     if pytest_argv is None:
         return _custom_run(shown, command, returncode, timed_out, seconds, tail)
     if not records and not timed_out:
-        if "No module named pytest" in tail:
-            raise TestRunError(f"pytest is not installed for {pytest_argv[0]}; install it there, choose another "
-                               "interpreter with --python PATH, or pass --test-cmd CMD.")
-        if "Error importing plugin" in tail:
-            raise TestRunError(f"a pytest plugin could not be imported by {pytest_argv[0]}: {_startup_error(tail)}")
+        _raise_startup_failure(pytest_argv[0], tail)
 
     finished = any(r.get("event") == "finish" for r in records)
     stopped = "timeout" if timed_out else None if finished else "error"
     outcomes = _outcomes(records, workdir, stopped)
-    sentinel_state = ""
-    if sentinel_file is not None:
-        # Outside the rootdir, pytest names it by its function alone ("::test_s<nonce>").
-        mine = [n for n in outcomes if n.split("::")[-1] == sentinel_file.stem]
-        states = [outcomes.pop(n).outcome for n in mine]
-        if states:
-            sentinel_state = "passed" if "passed" in states else "failed"
-            if sentinel_state == "failed" and returncode == 0 and finished:
-                sentinel_state = "exit0"
-            if not outcomes and returncode == 1:
-                returncode = 5  # the sentinel alone: the run's own selection found no tests
-    collection_errors = list(
-        dict.fromkeys(  # a resumed run reports the same collection errors again
-            f"{r.get('nodeid') or '<session>'}: {r.get('message', '')}".strip()
-            for r in records
-            if r.get("event") == "collection_error"
-        )
-    )
+    sentinel_state, returncode = _take_sentinel(outcomes, sentinel_file, returncode, finished)
+    # a resumed run reports the same collection errors again
+    collection_errors = list(dict.fromkeys(f"{r.get('nodeid') or '<session>'}: {r.get('message', '')}".strip()
+                                           for r in records if r.get("event") == "collection_error"))
     internal = [r.get("message", "") for r in records if r.get("event") == "internal_error"]
-    status: Status
-    if timed_out:
-        status = "timeout"
-    elif collection_errors:
-        status = "collection_error"
-    elif returncode == 4:
-        # pytest could not start: a conftest crashing at import, or a usage error.
-        collection_errors.append(_startup_error(tail))
-        status = "collection_error"
-    elif returncode == 5:
-        status = "no_tests"
-    elif returncode in (0, 1) and finished:
-        status = "ok"
-    else:
-        status = "crashed"
-        if internal:
-            collection_errors.extend(internal)
+    status = _status(timed_out, collection_errors, returncode, finished, internal, tail)
     if boxed and status in ("ok", "collection_error"):
         sandbox.note_network_failures(
             [o.message + "\n" + o.details for o in outcomes.values() if o.outcome in FAILING] + collection_errors)
     return TestRun(status, outcomes, collection_errors, returncode, seconds, tail, command, warm=use_warm,
                    sentinel=sentinel_state)
+
+
+@dataclass
+class _Launch:
+    """One run's command line, environment and files, as run_tests set them up."""
+
+    command: list[str]
+    argv: list[str]  # the command as given, for error sentences
+    workdir: Path
+    env: dict[str, str]
+    scratch: Path
+    results: Path
+    output: Path
+    outputs: dict[str, str]  # files the run writes outside its tree (kept writable under bwrap)
+    keep: tuple[str, ...]  # variables a warm server passes on to its runs
+    boxed: bool  # under bwrap
+
+
+def _execute(launch: _Launch, timeout: float, per_test_timeout: float | None, deselect: Sequence[str],
+             warm: bool, is_pytest: bool) -> tuple[int, bool, bool]:
+    """(return code, timed out, ran warm): the run, forked from a warm pytest when `warm` (started
+    fresh when none is to be had), and resumed past a test stuck in native code."""
+    shown = shlex.join(launch.argv)
+    stuck_file = launch.scratch / "stuck.txt"
+    watch = None
+    if is_pytest and per_test_timeout and per_test_timeout > 0 and STUCK_SIGNAL is not None:
+        launch.env[STUCK_ENV] = str(stuck_file)
+        watch = _ProgressWatch(launch.results, stuck_file, per_test_timeout + max(2.0, per_test_timeout))
+    started = time.monotonic()
+    resumed = False
+    while True:
+        left = max(0.1, timeout - (time.monotonic() - started))
+        try:
+            try:
+                returncode, timed_out, stuck = _run_once(launch, left, watch, warm)
+            except pytest_forkserver.ServerGone:
+                warm = False  # no warm pytest here: the same run, started fresh
+                continue
+        except FileNotFoundError:
+            raise TestRunError(f"the test command {shown!r} was not found (no such program: {launch.argv[0]}).") from None
+        except PermissionError:
+            raise TestRunError(
+                f"the test command {shown!r} could not be started: {launch.argv[0]} is not executable."
+            ) from None
+        if not stuck:
+            break
+        # A test stuck in native code: record it, go on without what already reported.
+        resumed = True
+        watch = _skip_past_stuck(launch, stuck_file, per_test_timeout, deselect, watch)
+    if resumed and returncode == 5:
+        returncode = 1  # the resumed run had nothing left; the stuck test still counts as a failure
+    return returncode, timed_out, warm
+
+
+def _run_once(launch: _Launch, left: float, watch: Any, warm: bool) -> tuple[int, bool, bool]:
+    """One attempt: (return code, timed out, stuck). Raises ServerGone when the warm server is."""
+    command = launch.command
+    if not warm:
+        return _run_in_group(command, launch.workdir, launch.env, left, launch.output, watch,
+                             scratch=launch.scratch, outputs=launch.outputs)
+    script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
+    wrap = ()
+    if launch.boxed:  # a server per tree: its writable places are fixed when it starts
+        root = sandbox.private_scratch_root()
+        wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(launch.workdir, root, launch.outputs),
+                                          die_with_parent=False, tmpdir=str(root / "tmp")))
+    with pytest_forkserver.lease(command[0], launch.env, keep=launch.keep, script=script, wrap=wrap) as server:
+        return _run_in_group(command, launch.workdir, launch.env, left, launch.output, watch, warm=server)
+
+
+def _skip_past_stuck(launch: _Launch, stuck_file: Path, per_test_timeout: float | None, deselect: Sequence[str],
+                     watch: Any) -> Any:
+    """Record the stuck test as a failure and have the next attempt skip every test already reported;
+    returns the watch for that attempt."""
+    so_far = _read_records(launch.results)
+    dump = stuck_file.read_text(errors="replace") if stuck_file.exists() else ""
+    with open(launch.results, "a", encoding="utf-8") as fh:
+        fh.write("\n" + json.dumps(_stuck_report(dump, so_far, per_test_timeout)) + "\n")
+    done = {r["nodeid"] for r in _read_records(launch.results) if r.get("event") == "report"}
+    skip = launch.scratch / "skip.txt"
+    skip.write_text("\n".join(sorted(done | set(deselect))) + "\n", encoding="utf-8")
+    launch.env[SKIP_ENV] = str(skip)
+    fresh = _ProgressWatch(launch.results, stuck_file, watch.limit)
+    fresh.offset = launch.results.stat().st_size
+    return fresh
+
+
+def _made(directory: Path) -> Path:
+    directory.mkdir()
+    return directory
+
+
+def _pytest_env(child_env: dict[str, str], scratch: Path, results: Path, per_test_timeout: float | None,
+                reruns: int, sentinel: bool, deselect: Sequence[str]) -> Path | None:
+    """What suture's plugins read from the run's environment; returns the sentinel test, when asked for."""
+    child_env[RESULTS_ENV] = str(results)
+    child_env[TIMEOUT_ENV] = str(per_test_timeout or 0)
+    child_env[RERUNS_ENV] = str(max(0, reruns))
+    sentinel_file = None
+    if sentinel:
+        sentinel_file = _write_sentinel(scratch)
+        child_env[SENTINEL_ENV] = str(sentinel_file)
+    if deselect:
+        skip = scratch / "skip.txt"
+        skip.write_text("\n".join(deselect) + "\n", encoding="utf-8")
+        child_env[SKIP_ENV] = str(skip)
+    return sentinel_file
+
+
+def _raise_startup_failure(python: str, tail: str) -> None:
+    """TestRunError for a pytest that wrote no result at all because it could not start."""
+    if "No module named pytest" in tail:
+        raise TestRunError(f"pytest is not installed for {python}; install it there, choose another "
+                           "interpreter with --python PATH, or pass --test-cmd CMD.")
+    if "Error importing plugin" in tail:
+        raise TestRunError(f"a pytest plugin could not be imported by {python}: {_startup_error(tail)}")
+
+
+def _pytest_command(pytest_argv: list[str], pytest_plugins: Sequence[str], child_env: dict[str, str],
+                    nodeids: Sequence[str]) -> list[str]:
+    """The pytest command line with suture's plugins (under another interpreter, the project's:
+    by a path of their own, tools/testing/pytest_shim.py, which child_env's PYTHONPATH gets)."""
+    plugins = [RESULTS_PLUGIN, *pytest_plugins]
+    if pytest_argv[0] != sys.executable:
+        plugins = [pytest_shim.plugin_name(p) for p in plugins]
+        bridge = [pytest_shim.plugin_dir()]
+        if any(p.endswith(".coverage_plugin") for p in plugins):
+            lent = pytest_shim.coverage_path(pytest_argv[0])
+            if lent is None:  # no coverage.py for that Python: the run goes without per-test coverage
+                plugins = [p for p in plugins if not p.endswith(".coverage_plugin")]
+            bridge += lent or []
+        child_env["PYTHONPATH"] = os.pathsep.join(p for p in (child_env.get("PYTHONPATH"), *bridge) if p)
+    command = list(pytest_argv)
+    for plugin in plugins:
+        command += ["-p", plugin]
+    # No .pytest_cache in the tree; a broken test module must not hide the rest of the suite.
+    return command + ["-p", "no:cacheprovider", "--continue-on-collection-errors", *nodeids]
+
+
+def _take_sentinel(outcomes: dict[str, Any], sentinel_file: Path | None, returncode: int,
+                   finished: bool) -> tuple[str, int]:
+    """(the sentinel's state: "" not run, "failed" as it must, "passed" or "exit0" when the results were
+    tampered with; the run's return code without it). The sentinel's outcome leaves `outcomes`."""
+    if sentinel_file is None:
+        return "", returncode
+    # Outside the rootdir, pytest names it by its function alone ("::test_s<nonce>").
+    mine = [n for n in outcomes if n.split("::")[-1] == sentinel_file.stem]
+    states = [outcomes.pop(n).outcome for n in mine]
+    if not states:
+        return "", returncode
+    state = "passed" if "passed" in states else "failed"
+    if state == "failed" and returncode == 0 and finished:
+        state = "exit0"
+    if not outcomes and returncode == 1:
+        returncode = 5  # the sentinel alone: the run's own selection found no tests
+    return state, returncode
+
+
+def _status(timed_out: bool, collection_errors: list[str], returncode: int, finished: bool, internal: list[str],
+            tail: str) -> Status:
+    """How a pytest run ended (collection_errors gets the start-up or internal error where that explains it)."""
+    if timed_out:
+        return "timeout"
+    if collection_errors:
+        return "collection_error"
+    if returncode == 4:
+        # pytest could not start: a conftest crashing at import, or a usage error.
+        collection_errors.append(_startup_error(tail))
+        return "collection_error"
+    if returncode == 5:
+        return "no_tests"
+    if returncode in (0, 1) and finished:
+        return "ok"
+    collection_errors.extend(internal)
+    return "crashed"
 
 
 def _write_sentinel(scratch: Path) -> Path:
