@@ -34,6 +34,8 @@ BAD = [
     (["verify", "m.py::f", "--time-limit", "-1"], "verify", "--time-limit must be a positive number of seconds, got -1"),
     (["verify", "m.py::f", "--bound", "0"], "verify", "--bound must be at least 1, got 0"),
     (["check", "--time-cap", "-2"], "check", "--time-cap must be a positive number"),
+    (["check", "--sandbox", "nope"], "check", "unknown sandbox 'nope'"),
+    (["optimize", "--target", "m:f", "--sandbox", "nope"], "optimize", "unknown sandbox 'nope'"),
     (["replay"], "replay", "missing argument 'RUN'"),
     (["undo", "extra"], "undo", "unexpected extra argument"),
     (["config", "show", "--set", "workers=0"], "config show", "--workers must be an integer >= 1, got 0"),
@@ -182,3 +184,13 @@ def test_a_repository_on_a_read_only_file_system_is_one_sentence(tmp_path):
     assert len(lines) == 1 and "Read-only file system" in lines[0] and "writable checkout" in lines[0], done.stderr
     assert "Traceback" not in done.stderr
     assert user_state(repo) == before
+
+
+def test_check_reports_where_its_tests_ran(repo):
+    import json
+
+    done = suture("check", "--json", "--sandbox", "none", "--memory-limit", "1G", cwd=repo, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["sandbox"]["requested"] == "none" and report["sandbox"]["used"] == "none"
+    assert report["sandbox"]["memory_limit"] == 2**30

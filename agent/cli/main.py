@@ -751,6 +751,8 @@ def optimize(
     rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
+    sandbox: Optional[str] = SandboxOption,
+    memory_limit: Optional[str] = MemoryOption,
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
@@ -778,13 +780,14 @@ def optimize(
                                           test_cmd=test_cmd, model=model, api_base=api_base, max_cost=max_cost,
                                           time_limit=time_limit, rounds=rounds, python=python, interactive=interactive,
                                           pass_env=pass_env)
+    _apply_sandbox(_settings(root, sandbox=sandbox, memory_limit=memory_limit))
     if not options.model:
         render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")
     else:
         guard.check_model_name(options.model)
     with render.live_status(enabled=sys.stderr.isatty() and not interactive) as show:
         outcome = run_optimize(root, options, on_progress=show)
-    report = outcome.report
+    report = _sandbox_report(outcome.report)
     if as_json:
         render.print_json(report)
     else:
@@ -863,6 +866,8 @@ def check(
     time_cap: float = typer.Option(20.0, "--time-cap", metavar="S", help="Hard limit in seconds; when reached the check stops, warns and passes (exit 0)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
+    sandbox: Optional[str] = SandboxOption,
+    memory_limit: Optional[str] = MemoryOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Check the staged changes before a commit (the pre-commit hook): parse, covering tests, bounded verifier.
@@ -874,9 +879,10 @@ def check(
     from suture.agent.integrations.check import run_check, summary
 
     root = guard.resolve_repo(repo)
+    _apply_sandbox(_settings(root, sandbox=sandbox, memory_limit=memory_limit))
     with render.status("checking the staged changes", enabled=sys.stderr.isatty()):
         outcome = run_check(root, time_cap=time_cap, paths=paths or (), interpreter=python, pass_env=tuple(pass_env))
-    report = _for_user(outcome.report, root)
+    report = _for_user(_sandbox_report(outcome.report), root)
     for warning in report["warnings"]:
         render.print_warning(warning)
     if as_json:
