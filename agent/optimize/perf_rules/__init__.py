@@ -1,0 +1,109 @@
+"""Offline speed rewrites for `suture optimize`: AST-checked, behaviour-preserving, one rule at one site.
+
+`rewrites(path, source, function)` finds every site in a function (or in the whole file)
+where a rule applies and returns, per site, the whole new file text with only that rewrite
+applied. Edits are made as precise replacements of source segments located with `ast`,
+so the rest of the file (comments, formatting) stays byte-identical.
+
+Each rule states its preconditions in the comment above its finder. They lean on a small
+type inference (`_Types`): parameter annotations (`list[str]`, `dict[str, int]`, ...),
+literals, comprehensions, builtin calls and str methods. A value counts as hashable only
+when it is evidently a str/int/float/bool/bytes/None or a tuple of those: for such values
+`x in set(L)` and `x in L` agree (their `__eq__` and `__hash__` are consistent, 1 == 1.0 ==
+True included), and building the set cannot raise. Calls of builtins and of methods of
+builtin types are assumed not to reach into other objects (no `__eq__`/`__str__` with side
+effects on the caller's lists); any other call in a loop counts as opaque and makes a list
+that might be aliased outside the function (a parameter) non-stable there.
+
+The optimize pipeline still gates every rewrite on the tests, differential equivalence
+and timing; the rules do not rely on that.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from suture.agent.optimize.perf_rules.edits import _Module, _apply
+from suture.agent.optimize.perf_rules.facts import _Func
+from suture.agent.optimize.perf_rules.membership import _const_membership, _list_membership, _seen_list
+from suture.agent.optimize.perf_rules.loops import _hoist_invariant, _regex_module, _str_concat
+from suture.agent.optimize.perf_rules.containers import (
+    _any_all,
+    _count_counter,
+    _dict_keys,
+    _insert0_reverse,
+    _method_alias,
+    _pop0_deque,
+    _sorted_index,
+)
+
+# Best bets first: rules that remove a factor of n before those that shave a constant.
+RULES: tuple[str, ...] = (
+    "list-membership-to-set",
+    "seen-list-to-set",
+    "hoist-invariant-call",
+    "count-to-counter",
+    "str-concat-to-join",
+    "pop0-to-deque",
+    "insert0-to-append-reverse",
+    "sorted-index-to-min-max",
+    "any-all-generator",
+    "dict-keys-membership",
+    "regex-compile-to-module",
+    "const-list-membership-to-set",
+    "method-alias-in-loop",
+)
+
+
+@dataclass(frozen=True)
+class PerfRewrite:
+    rule: str
+    path: str
+    function: str
+    line: int
+    description: str
+    new_source: str
+
+
+def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRewrite]:
+    """Every applicable rewrite in `function` (qualname) or in the whole file; [] when the file does not parse."""
+    try:
+        tree = ast.parse(source)
+        module = _Module(source, tree)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    found: list[tuple[int, int, PerfRewrite]] = []
+    seen_sources: set[str] = set()
+    for qualname, fn in module.functions:
+        if function is not None and qualname != function:
+            continue
+        try:
+            ctx = _Func(module, fn)
+        except RecursionError:  # absurdly deep expressions: no rewrite rather than a crash
+            continue
+        for finder in _FINDERS:
+            try:
+                sites = list(finder(ctx))
+            except RecursionError:
+                sites = []
+            for site in sites:
+                new_source = _apply(source, site.edits)
+                if new_source == source or new_source in seen_sources:
+                    continue
+                try:
+                    ast.parse(new_source)
+                except (SyntaxError, ValueError):
+                    continue
+                seen_sources.add(new_source)
+                first_line = source.count("\n", 0, min(e.start for e in site.edits)) + 1
+                found.append((site.weight, site.line, PerfRewrite(site.rule, path, qualname, first_line, site.description, new_source)))
+    found.sort(key=lambda item: (RULES.index(item[2].rule), -item[0], item[1]))
+    return [r for _, _, r in found]
+
+
+# -- source editing ---------------------------------------------------------------------------
+
+
+_FINDERS = (_const_membership, _list_membership, _seen_list, _str_concat, _hoist_invariant, _regex_module,
+            _sorted_index, _pop0_deque, _insert0_reverse, _method_alias, _dict_keys, _count_counter, _any_all)
