@@ -24,6 +24,10 @@ Mixed-ending files are matched as they are (a line's stray "\\r" is part of it).
 
 `diff_worktree`, `apply_patch` and `PatchError` live in `suture.tools.git.diffs` and
 are re-exported here: edits and patches are the two forms of one change.
+
+Over 600 lines as one concept: applying edits all-or-nothing needs the block grammar, the
+path policy, the in-memory files, the matching and the parse gate together; each is a
+section below.
 """
 
 from __future__ import annotations

@@ -35,6 +35,9 @@ ESBMC first checks with valid pointers; only when that holds are the strings and
 objects allowed to be NULL too (the null-check phase), so a NULL check never hides a
 bounds bug. Signed overflow is not a repair target here (`suture verify file.c` reports
 it). Functions the harness cannot drive are reported as unsupported.
+
+Over 600 lines as one concept: C repair's own loop (targets, ESBMC's verdicts, candidate
+edits, the recheck) shares nothing with the Python pipeline but its report, and reads in order.
 """
 
 from __future__ import annotations

@@ -26,6 +26,10 @@ When --apply or --commit cannot deliver a verified patch (the user edited the sa
 since), the patch is still saved as <run_dir>/patch.diff and DeliveryRefused carries a
 print-mode Delivery saying why, so the caller prints the patch and writes its report: a
 verified patch is never lost.
+
+Over 600 lines as one concept: every way a verified patch leaves suture (print, apply,
+commit) and the one way it is taken back (undo) share the checks of the user's repository
+state and the delivery record; split, each half would need the other's invariants.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ The token never leaves memory except as an HTTP header (tools/github_api.py) and
 environment of `git push`, whose credential helper reads it there at push time; it is
 taken out of this process's environment while the fix runs, so the repository's tests
 (code suture is changing) never see it.
+
+Over 600 lines as one concept: the Action's whole conversation with one event (read it,
+decide, run fix, push, open or update the pull request, comment) is one protocol.
 """
 
 from __future__ import annotations

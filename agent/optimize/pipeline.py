@@ -12,6 +12,10 @@ tools/perf/harness.py) -> bounded equivalence (tools/verifier.verify, a `counter
 the threshold) -> callgrind's instruction ratio when valgrind is there (a disagreement with
 the wall clock is flagged, not fatal). An edit that changes output on any input it was shown
 is never applied. Accepted edits stack; the next round re-profiles the stacked tree.
+
+Over 600 lines as one concept for now: the stages of optimize (profile, propose, gate,
+measure, stack) still share one state object; they become separate modules when optimize
+runs on fix's GateRunner (issue 15).
 """
 
 from __future__ import annotations

@@ -31,6 +31,9 @@ ties broken by how much of the symbol is suspicious:
 
 Every signal comes from the run at HEAD (coverage, outcomes, messages, frames) and the
 tree's own code; nothing is taken from elsewhere.
+
+Over 600 lines as one concept: the run at HEAD, the spectra and the ranking they feed are
+one computation; the ranking's evidence rules are in `_Ranker`.
 """
 
 from __future__ import annotations

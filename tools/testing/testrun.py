@@ -14,6 +14,10 @@ still yields the outcomes it reached, and the test that was running is marked
 "timeout". A custom test command that is not pytest (`make test`, `tox`, ...)
 gives no per-test results: its exit code becomes one pseudo-outcome whose node id
 is the command line itself (passed on exit 0, failed otherwise).
+
+Over 600 lines as one concept: running a project's tests safely (the command, its process
+group and limits, the warm server, the results file, a stuck test) is one job with one
+outcome type.
 """
 
 from __future__ import annotations

@@ -9,6 +9,9 @@ with a wall-clock kill) and says whether the failure is real.
 The child side of `replay` (and the loaders the Hypothesis backend reuses) live
 here too: this module runs as `python -m suture.tools.verify.counterexample` with a
 JSON request on stdin and one JSON object on stdout.
+
+Over 600 lines as one concept: replaying a backend's counterexample in CPython and
+writing it down as a pytest test read the same inputs the same way.
 """
 
 from __future__ import annotations
