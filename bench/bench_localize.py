@@ -153,14 +153,15 @@ def rerank(loc, tree: Path, formula: str) -> list:
     """The same run's spectra, failing tests and traceback frames ranked under another formula by
     localize's own ranking step (a second localize() would rerun the suite for the same data)."""
     from suture.tools.testing import localize as localize_module
+    from suture.tools.testing import suspects as suspects_module
 
     passing = [n for n, o in loc.spectra.tests.items() if o == "passed" and n not in loc.flaky]
     line_scores = loc.spectra.scores(loc.failing, passing, formula)
     frames = {n: loc.run.outcomes[n].frames for n in loc.failing}
     messages = {n: loc.run.outcomes[n].message for n in loc.failing}
     symbols_of = localize_module._symbol_source(tree, None)
-    return localize_module._rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing),
-                                 localize_module._reader(tree), messages)
+    return suspects_module.rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing),
+                                localize_module._reader(tree), messages)
 
 
 def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:

@@ -15,7 +15,7 @@ only narrows it.
 Line scores (Ochiai by default) are lifted to the innermost function or method that
 holds the line; lines in a class body outside its methods go to the class, module-level
 lines to the file's "<module>", so no scored line is dropped. A symbol's score is the
-max over its lines, raised by what the failing tests' failures say (see `_rank`), with
+max over its lines, raised by what the failing tests' failures say (see tools/testing/suspects.py), with
 ties broken by how much of the symbol is suspicious:
 
 - traceback frames inside the repo's own source: the innermost (the code that raised)
@@ -31,15 +31,11 @@ ties broken by how much of the symbol is suspicious:
 
 Every signal comes from the run at HEAD (coverage, outcomes, messages, frames) and the
 tree's own code; nothing is taken from elsewhere.
-
-Over 600 lines as one concept: the run at HEAD, the spectra and the ranking they feed are
-one computation; the ranking's evidence rules are in `_Ranker`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
 import tempfile
 from collections import defaultdict
@@ -48,12 +44,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.retrieval.model import CLASS, Symbol, innermost_symbol
+from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
+from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
     TestRun,
@@ -67,25 +64,6 @@ from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
 COVERAGE_PLUGIN = "suture.tools.testing.coverage_plugin"
 COVERAGE_FILE_NAME = "coverage.db"
-MODULE = "<module>"
-
-# How much a traceback frame raises a symbol's score: a symbol holding the innermost in-repo
-# frame of every failing test has its score multiplied by 1 + INNERMOST_BOOST.
-INNERMOST_BOOST = 0.5
-OUTER_FRAME_BOOST = 0.2
-# A failure that used a None (TypeError/AttributeError on 'NoneType', `assert None == ...`): the
-# functions named on the line that used it (the likely makers of the None) are raised this much.
-NONE_SOURCE_BOOST = 0.3
-# Any other failure: a small lift (a tie-breaker) for the functions named on the failing line.
-# (A lift for every function the test names anywhere was tried and dropped: it favours public
-# entry points over the private helpers they dispatch to, which cost more-itertools 17 points.)
-NAMED_ON_FAILING_LINE_BOOST = 0.05
-MESSAGE_CHARS = 500
-# A __repr__ the failing tests never ask for by name (pytest's assert report calls repr()).
-REPORT_ONLY_PENALTY = 0.5
-_REPR_HINTS = ("repr(", "!r", "%r", "print(", "pformat(")
-
-
 class LocalizeError(Exception):
     """Localisation cannot run on this input; the message is one sentence for the user."""
 
@@ -96,25 +74,6 @@ class NoFailingTestError(LocalizeError):
 
 class NoTestsCollected(LocalizeError):
     """The test command finds no test at all (no configuration, no test files, nothing collected)."""
-
-
-@dataclass
-class Suspect:
-    path: str
-    symbol: str  # qualname, or a class's qualname / "<module>" for lines outside any function
-    start_line: int
-    end_line: int
-    score: float
-    kind: str = "function"  # "function" | "method" | "class" | "module"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "symbol": self.symbol,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "score": round(self.score, 6),
-        }
 
 
 @dataclass
@@ -200,7 +159,7 @@ def localize(
                 line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
             else:
                 line_scores = spectra.scores(failing, passing, formula)
-            ranking = _rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
+            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -233,7 +192,7 @@ def _failure_scores(tree: Path, failing: list[str], frames: dict[str, list[Any]]
     for nodeid in failing:
         test_frames = list(frames.get(nodeid, ()))
         seen: dict[Line, float] = {}
-        for depth, frame in enumerate(reversed([f for f in test_frames if not _outside(f.path)])):
+        for depth, frame in enumerate(reversed([f for f in test_frames if not outside_source(f.path)])):
             seen[(frame.path, frame.line)] = max(seen.get((frame.path, frame.line), 0.0), 1.0 if depth == 0 else 0.5)
         in_tree = [f for f in test_frames if not Path(f.path).is_absolute()]
         if in_tree:
@@ -244,7 +203,7 @@ def _failure_scores(tree: Path, failing: list[str], frames: dict[str, list[Any]]
                         if symbol.kind != CLASS:
                             by_name[symbol.name].append(symbol)
             crash = in_tree[-1]
-            named = _identifiers(_line(read_text, crash.path, crash.line)) | _identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
+            named = identifiers(line_text(read_text, crash.path, crash.line)) | identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
             for name in named:
                 for symbol in by_name.get(name, ()):
                     key = (symbol.path, symbol.start_line)
@@ -384,237 +343,6 @@ def _symbol_source(tree: Path, index: Any | None) -> Callable[[str], list[Symbol
     return symbols_of
 
 
-class _Scope:
-    """Maps a line of one file to the symbol a suspect line belongs to."""
-
-    def __init__(self, path: str, symbols: list[Symbol], line_count: int, text: str = "") -> None:
-        self.path = path
-        self.symbols = sorted(symbols, key=lambda s: (s.start_line, -s.end_line))
-        self.line_count = line_count
-        self.lines = text.splitlines()
-
-    def innermost(self, line: int) -> Symbol | None:
-        return innermost_symbol(self.symbols, line)
-
-    def container(self, symbol: Symbol | None) -> Symbol | None:
-        """The closest enclosing class of a symbol (None: module level)."""
-        while symbol is not None and symbol.kind != CLASS:
-            symbol = next((s for s in self.symbols if s.qualname == symbol.parent), None)
-        return symbol
-
-    def owner(self, line: int, import_time: bool) -> Symbol | None:
-        """Innermost function/method, else class, holding `line`; None = module level.
-
-        A line that ran only at import time (a `def` line, a decorator, a default value) says
-        nothing about the function's body: it is credited to the class or module that ran it.
-        """
-        symbol = self.innermost(line)
-        if import_time and symbol is not None and symbol.kind != CLASS and line <= self._header_end(symbol):
-            return self.container(symbol)
-        return symbol
-
-    def _header_end(self, symbol: Symbol) -> int:
-        """Last line of the decorators and `def ...:` header (a body line that ran at import time
-        means the function itself was called then, e.g. to build a module-level table)."""
-        seen_def = False
-        for number in range(symbol.start_line, symbol.end_line + 1):
-            text = self.lines[number - 1].split("#", 1)[0].strip() if number <= len(self.lines) else ""
-            seen_def = seen_def or text.startswith(("def ", "async def "))
-            if seen_def and text.endswith(":"):
-                return number
-        return symbol.start_line
-
-
-@dataclass
-class _Unit:
-    path: str
-    symbol: Symbol | None
-    scores: list[float] = field(default_factory=list)
-    executed: int = 0  # lines of the unit any test ran
-    import_only: bool = True  # every scored line ran only at import time
-    boost: float = 0.0
-
-    def key(self) -> tuple[str, str]:
-        return (self.path, self.symbol.qualname if self.symbol else MODULE)
-
-
-def _rank(
-    line_scores: dict[Line, float],
-    spectra: Spectra,
-    symbols_of: Callable[[str], list[Symbol]],
-    frames: dict[str, list[Any]],
-    failing: list[str],
-    read_text: Callable[[str], str] = lambda path: "",
-    messages: dict[str, str] | None = None,
-) -> list[Suspect]:
-    ranker = _Ranker(spectra, symbols_of, read_text)
-    ranker.add_line_scores(line_scores)
-    asks_repr = ranker.add_failure_evidence(frames, failing, messages or {})
-    ranker.penalise_reprs_run_by_the_report(asks_repr)
-    return ranker.ranking()
-
-
-class _Ranker:
-    """Line scores lifted to the innermost symbol holding each line, then moved by the evidence
-    of the failures themselves (tracebacks, names on the failing line, pytest's reprs)."""
-
-    def __init__(self, spectra: Spectra, symbols_of: Callable[[str], list[Symbol]], read_text: Callable[[str], str]):
-        self.spectra, self.symbols_of, self.read_text = spectra, symbols_of, read_text
-        self.scopes: dict[str, _Scope] = {}
-        self.units: dict[tuple[str, str], _Unit] = {}
-
-    def scope(self, path: str) -> _Scope:
-        if path not in self.scopes:
-            last = max((line for (p, line) in self.spectra.lines if p == path), default=1)
-            self.scopes[path] = _Scope(path, self.symbols_of(path), last, self.read_text(path))
-        return self.scopes[path]
-
-    def unit_at(self, path: str, line: int, import_time: bool) -> _Unit:
-        unit = _Unit(path, self.scope(path).owner(line, import_time))
-        return self.units.setdefault(unit.key(), unit)
-
-    def add_line_scores(self, line_scores: dict[Line, float]) -> None:
-        spectra = self.spectra
-        for (path, line), score in line_scores.items():
-            imported = (path, line) in spectra.import_lines
-            unit = self.unit_at(path, line, imported)
-            unit.scores.append(score)
-            unit.import_only = unit.import_only and imported
-        scored_paths = {path for path, _ in line_scores}
-        for path, line in spectra.lines:
-            if path not in scored_paths:
-                continue
-            key = self.scope(path).owner(line, (path, line) in spectra.import_lines)
-            found = self.units.get((path, key.qualname if key else MODULE))
-            if found is not None:
-                found.executed += 1
-
-    def add_failure_evidence(self, frames: dict[str, list[Any]], failing: list[str], messages: dict[str, str]) -> set[str]:
-        """Boosts from each failing test's failure, weighted 1 / len(failing) so many tests do not
-        outweigh the spectra; returns the failing tests whose own code asks for a repr."""
-        weight = 1 / max(1, len(failing))
-        asks_repr: set[str] = set()
-        for nodeid in failing:
-            test_frames = list(frames.get(nodeid, ()))
-            none_used = _none_used(messages.get(nodeid, ""))
-            self._boost_frames([f for f in test_frames if not _outside(f.path)], none_used, weight)
-            in_tree = [f for f in test_frames if not f.path.startswith("/") and not Path(f.path).is_absolute()]
-            if in_tree:
-                # The None came from something named on the line that used it: a call, a property.
-                crash = in_tree[-1]
-                # pytest's report names what the failing line evaluated ("where None = obj.median").
-                named = _identifiers(_line(self.read_text, crash.path, crash.line)) | _identifiers(
-                    messages.get(nodeid, "")[:MESSAGE_CHARS]
-                )
-                lift = NONE_SOURCE_BOOST if none_used else NAMED_ON_FAILING_LINE_BOOST
-                for unit in self.units.values():
-                    if unit.scores and unit.symbol is not None and unit.symbol.name in named:
-                        unit.boost += lift * weight
-            if any(hint in _test_source(nodeid, test_frames, self.scope, self.read_text) for hint in _REPR_HINTS):
-                asks_repr.add(nodeid)
-        self.units = {k: u for k, u in self.units.items() if u.scores}
-        return asks_repr
-
-    def _boost_frames(self, inside: list[Any], none_used: bool, weight: float) -> None:
-        lifts: dict[tuple[str, str], float] = {}  # a recursive function counts once per test
-        for depth, frame in enumerate(reversed(inside)):
-            key = self.unit_at(frame.path, frame.line, False).key()
-            # Where a None blew up is where it was used, not (usually) where it was made.
-            innermost = depth == 0 and not none_used
-            lifts[key] = max(lifts.get(key, 0.0), INNERMOST_BOOST if innermost else OUTER_FRAME_BOOST)
-        for key, lift in lifts.items():
-            unit = self.units.get(key)
-            if unit is not None and unit.scores:
-                unit.boost += lift * weight
-
-    def penalise_reprs_run_by_the_report(self, asks_repr: set[str]) -> None:
-        """pytest renders a failed assert's operands with repr(): a __repr__ run by failing tests none
-        of which asks for a repr was most likely run by the report, not by the test."""
-        reprs = {k: u for k, u in self.units.items() if u.symbol is not None and u.symbol.name == "__repr__"}
-        if not reprs:
-            return
-        ran_by: dict[tuple[str, str], set[str]] = defaultdict(set)
-        for (path, line), tests in self.spectra.lines.items():
-            if path in {k[0] for k in reprs}:
-                owner = self.scope(path).owner(line, False)
-                if owner is not None and (path, owner.qualname) in reprs:
-                    ran_by[(path, owner.qualname)] |= tests
-        for key, unit in reprs.items():
-            if not (ran_by[key] & asks_repr):
-                unit.boost -= REPORT_ONLY_PENALTY
-
-    def ranking(self) -> list[Suspect]:
-        def order(unit: _Unit) -> tuple:
-            best = max(unit.scores) * max(0.0, 1 + unit.boost)
-            mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
-            # Import-time evidence (module and class bodies) only ranks below executed code of equal score.
-            return (best, not unit.import_only, mean)
-
-        ordered = sorted(self.units.values(), key=order, reverse=True)
-        scores = _display_scores([order(u) for u in ordered])
-        ranking = []
-        for unit, score in zip(ordered, scores):
-            symbol = unit.symbol
-            if symbol is None:
-                ranking.append(Suspect(unit.path, MODULE, 1, self.scope(unit.path).line_count, score, "module"))
-            else:
-                ranking.append(Suspect(unit.path, symbol.qualname, symbol.start_line, symbol.end_line, score, symbol.kind))
-        return ranking
-
-
-_NONE_USED = re.compile(r"'NoneType'|\bassert None\b|where None = |\bNone is not\b|\bis None\b")
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def _none_used(message: str) -> bool:
-    """Did the failure come from using None where a value was expected?"""
-    return bool(_NONE_USED.search(message.splitlines()[0] if message else ""))
-
-
-def _identifiers(text: str) -> set[str]:
-    """Identifiers on a line of code (calls, attributes, names), comments left out."""
-    return set(_IDENT.findall(text.split("#", 1)[0]))
-
-
-def _line(read_text: Callable[[str], str], path: str, line: int) -> str:
-    lines = read_text(path).splitlines()
-    return lines[line - 1] if 0 < line <= len(lines) else ""
-
-
-def _test_source(nodeid: str, frames: list[Any], scope: Callable[[str], _Scope], read_text) -> str:
-    """The failing test function's text up to the line that failed (what follows never ran): found
-    from its frame in the traceback, else (whole) from its node id."""
-    path = nodeid.split("::", 1)[0]
-    symbol, last = None, None
-    for frame in frames:
-        if frame.path == path:
-            symbol = scope(path).innermost(frame.line)
-            last = frame.line
-            break
-    if symbol is None:
-        qualname = ".".join(part.split("[", 1)[0] for part in nodeid.split("::")[1:])
-        symbol = next((s for s in scope(path).symbols if s.qualname == qualname), None)
-    if symbol is None:
-        return ""
-    end = symbol.end_line if last is None else min(last, symbol.end_line)
-    return "\n".join(read_text(path).splitlines()[symbol.start_line - 1 : end])
-
-
-def _display_scores(keys: list[tuple]) -> list[float]:
-    """One number per suspect that keeps the lexicographic order of `keys` (sorted best first):
-    the primary score, nudged by the tie-breakers by less than any gap between primaries, so a
-    reader (or a benchmark) that sorts by score sees the same order and ties only where the
-    keys really tie."""
-    primaries = sorted({k[0] for k in keys})
-    gaps = [b - a for a, b in zip(primaries, primaries[1:])]
-    span = min(gaps + [max(primaries[-1], 1.0) if primaries else 1.0]) / 2
-    by_primary: dict[float, list[tuple]] = defaultdict(list)
-    for key in sorted(set(keys)):
-        by_primary[key[0]].append(key)
-    position = {key: i / len(group) for group in by_primary.values() for i, key in enumerate(group)}
-    return [key[0] + span * position[key] for key in keys]
-
-
 def _reader(tree: Path) -> Callable[[str], str]:
     """Repo-relative path -> text, each file read once."""
     cache: dict[str, str] = {}
@@ -632,11 +360,6 @@ def _read(path: Path) -> str:
         return path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return ""
-
-
-def _outside(path: str) -> bool:
-    """True for frames outside the repo's non-test source (absolute = outside the tree)."""
-    return path.startswith("/") or Path(path).is_absolute() or is_test_path(path)
 
 
 __all__ = ["LocalizeError", "Localization", "Suspect", "localize", "select_tests"]
