@@ -168,7 +168,7 @@ def test_suture_optimize_keeps_a_rewrite_after_a_form_feed(make_repo, tmp_path):
     })
     workload = tmp_path / "workload.py"
     workload.write_text("def make_input(scale):\n    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)\n")
-    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "5",
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "3",
                   "--json", cwd=repo)
     report = last_json(done)
     assert report["status"] == "optimized", done.stderr
