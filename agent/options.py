@@ -96,6 +96,9 @@ class FixOptions(_Record):
     resume_from: Any = None
     # The project's interpreter (tools/testing/pyenv.py PythonEnv.to_dict()), named in the report.
     environment: dict[str, Any] | None = None
+    # Named risks a patch may carry and still be delivered (--allow-risk; agent/gates/tamper.py):
+    # recorded, so that a resumed run lets through what the interrupted one did.
+    allow_risks: Sequence[str] = ()
 
 
 MAX_ROUNDS = 10  # accepted edits per target, whatever the time budget

@@ -35,3 +35,12 @@ def test_optimize_options_round_trip(options):
     back = OptimizeOptions.from_record(json.loads(json.dumps(options.to_record())))
     assert back == options
     assert "resume_from" not in options.to_record() and options.to_record()["resumed_from"] is None
+
+
+def test_the_risks_a_run_lets_through_are_recorded_for_its_resumption():
+    from suture.agent.options import FixOptions
+
+    options = FixOptions(test_cmd="pytest", allow_risks=("subprocess", "os_environ"))
+    record = options.to_record()
+    assert record["allow_risks"] == ["subprocess", "os_environ"]
+    assert tuple(FixOptions.from_record(record).allow_risks) == ("subprocess", "os_environ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -62,7 +63,7 @@ def fix(
     from suture.agent.gates import tamper
 
     try:
-        tamper.allow(allow_risk)
+        allow_risks = tamper.check_names(allow_risk)
     except ValueError as error:
         raise SutureExit(str(error)) from None
     from suture.agent.cli import render
@@ -79,7 +80,8 @@ def fix(
         repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
         time_limit=time_limit, max_candidates=max_candidates, model=model, api_base=api_base, max_cost=max_cost,
         max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
-        resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env)
+        resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env,
+        allow_risks=allow_risks)
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
@@ -139,7 +141,7 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
                  model: Optional[str], api_base: Optional[str], max_cost: Optional[float], max_steps: int,
                  samples: int, text_tools: bool, allow_path: list[str], target: list[str], resume: Optional[str],
                  python: Optional[str], sandbox: Optional[str], memory_limit: Optional[str],
-                 pass_env: list[str]) -> tuple[Path, Any]:
+                 pass_env: list[str], allow_risks: tuple[str, ...]) -> tuple[Path, Any]:
     """The repository and the FixOptions record of one `suture fix` (a resumed run's: its recorded ones)."""
     from suture.agent.options import FixOptions
 
@@ -153,6 +155,8 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
             raise SutureExit(f"--resume continues run {resume} with its recorded options; leave out {', '.join(given)}.")
         root, options = resume_options(resume, guard.resolve_repo(repo) if repo is not None else None, model=model,
                                        api_base=api_base, max_cost=max_cost, time_limit=time_limit, mode=mode)
+        if allow_risks:  # given again: it replaces the recorded ones
+            options = dataclasses.replace(options, allow_risks=allow_risks)
         apply_sandbox(settings_for(root, sandbox=sandbox, memory_limit=memory_limit))
         return root, options
     if issue_file is not None:
@@ -176,6 +180,7 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
         time_limit=settings.time_limit, max_candidates=max_candidates, mode=mode, test_timeout=settings.test_timeout,
         model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
         allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
+        allow_risks=allow_risks,
         targets=tuple(target),
     )
 

@@ -44,6 +44,7 @@ from suture.agent.fix.rank import rank
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.rules import generate_candidates
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
+from suture.agent.gates import tamper
 from suture.agent.gates.tamper import blocked_candidates
 from suture.agent.gates.validate import Candidate, GateRunner, GateVerdict
 from suture.agent.gates.verify_gate import GateVerifier
@@ -184,6 +185,7 @@ def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress]
     """
     started = time.monotonic()
     progress = runs.ProgressReporter(on_progress, started)
+    tamper.allow(options.allow_risks)  # for this run's gates; a resumed run's come from its record
     check_repo_state(repo, options.mode)  # fail fast: mid-merge, detached HEAD for --commit, ...
     base = gitstate.head_commit(repo)
     if base is None:

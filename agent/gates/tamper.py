@@ -32,13 +32,19 @@ __all__ = ["RISKS", "allow", "allowed", "blocked_candidates", "blocking", "added
 _allowed: tuple[str, ...] = ()
 
 
-def allow(names: Sequence[str]) -> None:
-    """The risk names the user lets through (`--allow-risk`), process-wide; ValueError for an unknown one."""
-    global _allowed
+def check_names(names: Sequence[str]) -> tuple[str, ...]:
+    """`names` as given to --allow-risk; ValueError for an unknown one."""
     unknown = [n for n in names if n not in RISKS and n != "all"]
     if unknown:
         raise ValueError(f"unknown risk {unknown[0]!r} for --allow-risk; use one of: {', '.join([*RISKS, 'all'])}.")
-    _allowed = tuple(names)
+    return tuple(names)
+
+
+def allow(names: Sequence[str]) -> None:
+    """The risk names a run lets through (its options' `allow_risks`), process-wide for its gates;
+    ValueError for an unknown one."""
+    global _allowed
+    _allowed = check_names(names)
 
 
 def allowed() -> tuple[str, ...]:
