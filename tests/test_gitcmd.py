@@ -141,3 +141,19 @@ def test_the_reproduction_commit_runs_none_of_the_users_hooks(make_repo, tmp_pat
     assert repro["failing"] == ["test_suture_reproduction.py::test_total_is_the_sum"], report
     assert not marks.exists(), marks.read_text()
     assert_hooks_are_live(repo, marks)
+
+
+def test_an_isolated_call_ignores_the_repository_variables_of_suture_s_own_environment(tmp_path, monkeypatch):
+    from conftest import init_repo
+
+    # As inside a git hook (`suture check` runs as one): GIT_DIR and GIT_INDEX_FILE name the user's repository.
+    user = init_repo(tmp_path / "user", {"a.py": "x = 1\n"})
+    scratch = init_repo(tmp_path / "scratch", {"b.py": "y = 2\n"})
+    monkeypatch.setenv("GIT_DIR", str(user / ".git"))
+    monkeypatch.setenv("GIT_INDEX_FILE", str(user / ".git" / "index"))
+    followed = gitcmd.run(scratch, "ls-files", text=True)
+    assert followed.stdout.split() == ["a.py"]  # calls on the user's repository keep them (the hook's index)
+    isolated = gitcmd.run(scratch, "ls-files", text=True, isolated=True)
+    assert isolated.returncode == 0 and isolated.stdout.split() == ["b.py"]
+    with pytest.raises(gitcmd.GitError, match="not a directory"):
+        gitcmd.run(tmp_path / "missing", "status", isolated=True)
