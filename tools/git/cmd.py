@@ -35,6 +35,7 @@ __all__ = [
     "GitResult",
     "run",
     "git",
+    "git_bytes",
     "work_tree_top",
     "git_path",
     "head_commit",
@@ -174,12 +175,18 @@ def _run_isolated(cwd: Path | str, argv: list[str], input: bytes | None, env: Ma
 def git(cwd: Path | str, *args: str, input: bytes | None = None,
         env: Mapping[str, str] | None = None) -> str:
     """git's stdout as text; GitError("git SUBCOMMAND failed in CWD: REASON.") when it fails."""
+    return _text(git_bytes(cwd, *args, input=input, env=env))
+
+
+def git_bytes(cwd: Path | str, *args: str, input: bytes | None = None,
+              env: Mapping[str, str] | None = None) -> bytes:
+    """`git` with its stdout as git wrote it (for -z output and file contents)."""
     done = run(cwd, *args, input=input, env=env)
     if done.returncode != 0:
         reason = last_line(done.stderr)
         raise GitError(f"git {args[0]} failed in {cwd}: {reason or f'exit {done.returncode}'}.",
                        args, reason, done.returncode)
-    return _text(done.stdout)
+    return done.stdout
 
 
 def work_tree_top(path: Path | str) -> Path | None:
