@@ -9,6 +9,7 @@ becomes a one-sentence message in the result, never an exception.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,21 +203,29 @@ def search_class(retriever: Retriever, name: str) -> ApiResult:
 
 
 def search_class_in_file(retriever: Retriever, name: str, path: str) -> ApiResult:
-    what = (("class", "classes"), f"named '{name}' in {path}")
+    def hint(rel: str) -> str:
+        elsewhere = sorted({s.path for s in retriever.index.find(name.strip()) if s.kind == CLASS})
+        if elsewhere:
+            return f" It is defined in {', '.join(elsewhere[:3])}."
+        local = [s.name for s in retriever.index.symbols_in(rel) if s.kind == CLASS]
+        return _suggest(retriever, name, CLASS, local) or _suggest(retriever, name, CLASS)
+
+    classes = [s for s in retriever.index.find(name.strip()) if s.kind == CLASS] if name.strip() else []
+    return _search_in_file(retriever, ("class", "classes"), "class name", name, path, classes, hint)
+
+
+def _search_in_file(retriever: Retriever, kind: tuple[str, str], argument: str, name: str, path: str,
+                    candidates: list[Symbol], hint: Callable[[str], str]) -> ApiResult:
+    """The `candidates` (symbols named `name`) defined in the file `path`; `hint(rel)` adds to "not found"."""
+    what = (kind, f"named '{name}' in {path}")
     if not name.strip():
-        return _empty(what, "class name")
+        return _empty(what, argument)
     rel = _check_path(retriever, path)
     if rel is None:
         return _bad_path(retriever, path, what)
-    found = [s for s in retriever.index.find(name.strip()) if s.kind == CLASS and s.path == rel]
+    found = [s for s in candidates if s.path == rel]
     if not found:
-        elsewhere = sorted({s.path for s in retriever.index.find(name.strip()) if s.kind == CLASS})
-        if elsewhere:
-            hint = f" It is defined in {', '.join(elsewhere[:3])}."
-        else:
-            local = [s.name for s in retriever.index.symbols_in(rel) if s.kind == CLASS]
-            hint = _suggest(retriever, name, CLASS, local) or _suggest(retriever, name, CLASS)
-        return ApiResult(*what, message=f"Could not find a class named '{name}' in {rel}.{hint}")
+        return ApiResult(*what, message=f"Could not find a {kind[0]} named '{name}' in {rel}.{hint(rel)}")
     return ApiResult(*what, _symbol_hits(retriever, found))
 
 
@@ -260,18 +269,13 @@ def search_method_in_class(retriever: Retriever, method: str, class_name: str) -
 
 
 def search_method_in_file(retriever: Retriever, method: str, path: str) -> ApiResult:
-    what = (("function or method", "functions or methods"), f"named '{method}' in {path}")
-    if not method.strip():
-        return _empty(what, "method name")
-    rel = _check_path(retriever, path)
-    if rel is None:
-        return _bad_path(retriever, path, what)
-    found = [s for s in _callables(retriever, method) if s.path == rel]
-    if not found:
+    def hint(rel: str) -> str:
         local = [n for s in retriever.index.symbols_in(rel) if s.kind != CLASS for n in (s.name, s.qualname)]
-        hint = _suggest(retriever, method, FUNCTION, local)
-        return ApiResult(*what, message=f"Could not find a function or method named '{method}' in {rel}.{hint}")
-    return ApiResult(*what, _symbol_hits(retriever, found))
+        return _suggest(retriever, method, FUNCTION, local)
+
+    callables = _callables(retriever, method) if method.strip() else []
+    return _search_in_file(retriever, ("function or method", "functions or methods"), "method name", method, path,
+                           callables, hint)
 
 
 def get_definition(retriever: Retriever, name: str) -> ApiResult:

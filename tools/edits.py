@@ -52,6 +52,7 @@ from suture.retrieval.languages import get_parser, language_for_path
 from suture.retrieval.parse import count_syntax_errors
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.git.diffs import PatchError, apply_patch, diff_worktree
+from suture.tools.pysyntax import syntax_error
 
 __all__ = [
     "CreateFile",
@@ -724,15 +725,8 @@ def _apply_one(state: _File, edit: AnyEdit) -> str:
 
 def _compile_error(data: bytes, rel: str) -> str | None:
     """CPython's first complaint about the file, or None when it compiles."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            compile(data, rel, "exec", dont_inherit=True)
-        except SyntaxError as error:
-            return f"line {error.lineno}: {error.msg}"
-        except (ValueError, RecursionError, MemoryError) as error:
-            return str(error) or type(error).__name__
-    return None
+    problem = syntax_error(data, rel)
+    return None if problem is None else f"line {problem[0]}: {problem[1]}"
 
 
 def _first_error_line(language: str, data: bytes) -> int | None:

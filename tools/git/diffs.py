@@ -138,8 +138,8 @@ def _work_tree_top(path: Path) -> Path | None:
 
 
 def _last_line(stderr: bytes) -> str:
-    lines = [line.strip() for line in _text(stderr).splitlines() if line.strip()]
-    return lines[-1].rstrip(".") if lines else "no message"
+    reason = gitcmd.last_line(stderr)
+    return reason.rstrip(".") if reason else "no message"
 
 
 # git apply's error lines, most specific first: (pattern, sentence template).

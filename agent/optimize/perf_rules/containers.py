@@ -188,13 +188,7 @@ def _pop0_deque(ctx: _Func) -> Iterator[_Site]:
 # between the two or inside the loop and no try (or with other than open()) around the loop ->
 # `out.append(e)` in the loop and `out.reverse()` right after it: the same list, built in linear time.
 def _insert0_reverse(ctx: _Func) -> Iterator[_Site]:
-    for name, binds in ctx.bindings.items():
-        if len(binds) != 1 or name in ctx.params or name in ctx.declared or name in ctx.nested_refs:
-            continue
-        init = binds[0]
-        if not (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.value, ast.List)
-                and not init.value.elts):
-            continue
+    for name, init in ctx.empty_list_locals():
         parent = ctx.m.parents.get(init)
         block = next((getattr(parent, f) for f in ("body", "orelse", "finalbody")
                       if isinstance(getattr(parent, f, None), list) and init in getattr(parent, f)), None)

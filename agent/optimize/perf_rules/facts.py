@@ -402,6 +402,17 @@ class _Func:
             cur = self.m.parents.get(cur)
         return cur
 
+    def empty_list_locals(self) -> Iterator[tuple[str, ast.Assign]]:
+        """(name, its one binding) of each local bound exactly once, by `name = []`, that no parameter,
+        global/nonlocal declaration or nested scope shares: a list this function alone builds."""
+        for name, binds in self.bindings.items():
+            if len(binds) != 1 or name in self.params or name in self.declared or name in self.nested_refs:
+                continue
+            init = binds[0]
+            if (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.value, ast.List)
+                    and not init.value.elts):
+                yield name, init
+
     def in_block(self, stmt: ast.stmt) -> bool:
         parent = self.m.parents.get(stmt)
         return any(stmt in getattr(parent, f, []) for f in ("body", "orelse", "finalbody", "handlers")

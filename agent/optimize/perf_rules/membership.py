@@ -66,12 +66,8 @@ def _list_membership(ctx: _Func) -> Iterator[_Site]:
 # (x evidently hashable), `seen.append(v)` statements (v a name or constant, evidently hashable)
 # and pure reads or a return -> a companion set kept in step with every append; the tests use it.
 def _seen_list(ctx: _Func) -> Iterator[_Site]:
-    for name, binds in ctx.bindings.items():
-        if len(binds) != 1 or name in ctx.params or name in ctx.declared or name in ctx.nested_refs:
-            continue
-        init = binds[0]
-        if not (isinstance(init, ast.Assign) and len(init.targets) == 1 and isinstance(init.value, ast.List)
-                and not init.value.elts and ctx.in_block(init)):
+    for name, init in ctx.empty_list_locals():
+        if not ctx.in_block(init):
             continue
         tests, appends, ok = [], [], True
         for kind, node in ctx.uses(name, ctx.fn):
