@@ -65,7 +65,7 @@ def check_tests(top: Path, head: str | None, snapshot: StagedSnapshot, changes: 
             continue
         for nodeid in sorted(coverage_map.covering(unit.path, unit.symbol)):
             blame.setdefault(nodeid, unit)
-    selected = [n for n in blame if _runsstaged_changes(n, changes, contents)]
+    selected = [n for n in blame if _runs_staged(n, changes, contents)]
     tests_report.update(selected=len(selected), selected_ids=selected)
     if not selected:
         report["notes"].append("no test covers the changed functions.")
@@ -116,7 +116,7 @@ def check_tests(top: Path, head: str | None, snapshot: StagedSnapshot, changes: 
                                 _first_line(failure.message), test=nodeid, test_location=failure.location))
 
 
-def _runsstaged_changes(nodeid: str, changes: list[StagedChange], contents: dict[str, bytes]) -> bool:
+def _runs_staged(nodeid: str, changes: list[StagedChange], contents: dict[str, bytes]) -> bool:
     """Does the test still exist in the staged snapshot? (pytest refuses a whole run over one unknown id.)
     Only staged test files can have lost a test: every other test file is as it was when the map was built."""
     path, name = test_qualname(nodeid)

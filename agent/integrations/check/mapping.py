@@ -28,7 +28,7 @@ COVERAGE_PLUGIN = "suture.tools.testing.coverage_plugin"
 
 
 def update_coverage_map(top: Path, head: str, snapshot: StagedSnapshot, command: Any, clock: Clock,
-                  tests_report: dict[str, Any]) -> CoverageMap:
+                        tests_report: dict[str, Any]) -> CoverageMap:
     """The cached map, brought up to date with HEAD's tests: reused as it is when no test module
     changed, updated by running only the tests not mapped yet (of changed, new or half-mapped test
     modules), rebuilt (the whole suite) when the test set-up changed or there is no map yet.
