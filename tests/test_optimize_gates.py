@@ -77,3 +77,8 @@ def test_edit_between_changes_only_the_lines_that_differ_and_matches_once(tmp_pa
     inserted = edit_between("m.py", old, "import os\n" + old)  # a pure insertion at the top
     assert inserted.search == "def f(x):\n" and inserted.replace == "import os\ndef f(x):\n"
     assert edit_between("m.py", "", "x = 1\n").search == ""  # an empty file: the whole text
+    # A form feed is no line end for the edits: the edit still applies after one.
+    paged = "\f\ndef f(x):\n    return x\n"
+    (tmp_path / "p.py").write_text(paged)
+    [result] = apply_edits(tmp_path, [edit_between("p.py", paged, paged.replace("x\n", "x * 2\n"))])
+    assert result.applied and (tmp_path / "p.py").read_text() == "\f\ndef f(x):\n    return x * 2\n"

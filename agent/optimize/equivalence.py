@@ -148,7 +148,7 @@ def _stacked_edits(state: OptimizeState, proposal: Candidate, path: str) -> list
 def edit_between(path: str, old: str, new: str) -> Edit:
     """One SEARCH/REPLACE edit from `old` to `new`: the lines between their common head and tail,
     widened by a line of context at a time until the SEARCH text occurs once in `old`."""
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    a, b = _lines(old), _lines(new)
     head = 0
     while head < min(len(a), len(b)) and a[head] == b[head]:
         head += 1
@@ -162,6 +162,13 @@ def edit_between(path: str, old: str, new: str) -> Edit:
             break
         start, end = max(0, start - 1), min(len(a), end + 1)
     return Edit(path, search, "".join(b[start:len(b) - (len(a) - end)]))
+
+
+def _lines(text: str) -> list[str]:
+    """`text` cut after each "\n" only, as the edits' matching reads lines (str.splitlines would
+    also cut at a form feed)."""
+    *whole, last = text.split("\n")
+    return [line + "\n" for line in whole] + ([last] if last else [])
 
 
 class _EquivalenceCheck:
