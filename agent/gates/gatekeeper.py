@@ -56,6 +56,9 @@ class GateSettings:
     # False: no test gate runs (optimize on a repository without passing tests); the edits, the named
     # risks and the verifier still do.
     run_tests: bool = True
+    # False: every gate run starts a fresh pytest (one run per candidate, no warm pytest to start and
+    # no fresh confirmation after it): cheaper for a run that gates only a few candidates.
+    warm_runs: bool = True
     # Tests that fail in a given selection at the base commit too (see Gatekeeper.failing_at_base),
     # by (selection, warm); shared by the worker threads.
     base_selection: dict[tuple[tuple[str, ...], bool], set[str]] = field(default_factory=dict)
@@ -327,13 +330,13 @@ class Gatekeeper:
             # Run by test function: a parametrized test's ids may be numbered differently in this
             # process (see _renamed), and an id pytest does not find would fail the whole run.
             by_function = list(dict.fromkeys(_test_function(n) for n in selected))
-            self._gate(verdict, by_function, failing, passing, until)
+            self._gate(verdict, by_function, failing, passing, until, warm=s.warm_runs)
 
         # Gate: the whole suite (unless the selected run already was the whole suite).
         verdict.stage = "suite"
         everything = (set(s.baseline_failing) | set(s.baseline_passing)) - set(s.flaky)
         if not selected or not everything <= set(selected):
-            self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until)
+            self._gate(verdict, (), s.baseline_failing, s.baseline_passing, until, warm=s.warm_runs)
         # When the gates above ran in children forked from a warm pytest (ten times cheaper to
         # start), a verdict that lets a candidate through is confirmed in a fresh process.
         if self.used_warm:

@@ -109,8 +109,9 @@ class GateRunner:
 
     `fix` gives its spectra and failing tests (the "selected" gate) and its bounded verifier;
     `optimize` gives neither spectra nor failing tests (only the suite gate runs: what passed at
-    the base must still pass), its equivalence checks as the verifier, and `run_tests=False` when
-    the repository has no passing test.
+    the base must still pass), its equivalence checks as the verifier, `run_tests=False` when
+    the repository has no passing test, and `warm_runs=False` (its few candidates each get one fresh
+    run rather than a warm pytest started for them and a fresh confirmation).
     """
 
     def __init__(
@@ -133,6 +134,7 @@ class GateRunner:
         hanging: Sequence[str] = (),
         allow_paths: Sequence[str] = (),
         run_tests: bool = True,
+        warm_runs: bool = True,
     ) -> None:
         self.repo, self.base, self.pool, self.workers = repo, base, pool, workers
         self.settings = GateSettings(
@@ -141,6 +143,7 @@ class GateRunner:
             candidate_seconds=DEFAULT_CANDIDATE_SECONDS, verifier=verifier, index=index,
             allow_test_edits=allow_test_edits, confirm_reruns=confirm_reruns, env={}, deadline=None,
             hanging=list(hanging), allow_paths=list(allow_paths), run_tests=run_tests,
+            warm_runs=warm_runs,
         )
 
     def run(self, candidate: Candidate, *, time_limit: float | None = None,

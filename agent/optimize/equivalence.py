@@ -126,7 +126,9 @@ def gate(state: OptimizeState, bench: Bench, proposal: Candidate, judged: Judged
     runner = GateRunner(state.pool.repo, baseline_failing=(), baseline_passing=state.passing or (),
                         test_cmd=state.test_cmd, workers=1, pool=state.pool, verifier=check,
                         # A hot spot of a pytest bench may be a test helper: optimize has always rewritten those.
-                        allow_test_edits=True, run_tests=bool(state.passing))
+                        allow_test_edits=True, run_tests=bool(state.passing),
+                        # A few candidates, each timed for seconds after: one fresh run each, as the baseline ran.
+                        warm_runs=False)
     edits = [e for path in sorted({*state.changed, *proposal.files}) for e in _stacked_edits(state, proposal, path)]
     verdict = runner.run(dataclasses.replace(proposal, edits=edits), time_limit=max(5.0, state.left()))
     return _read(state, verdict, judged)
