@@ -131,6 +131,8 @@ class OptimizeOptions(_Record):
     python: str | None = None
     # `suture optimize --resume`: the interrupted run whose model answers are played back first.
     resume_from: Any = None
+    # Named risks (agent/gates/tamper.py) a candidate may add and still pass the gates (--allow-risk).
+    allow_risks: Sequence[str] = ()
 
 
 OPTIONS_BY_COMMAND: dict[str, type[_Record]] = {"fix": FixOptions, "optimize": OptimizeOptions}

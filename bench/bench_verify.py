@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 from common import append_results, median, percentile  # noqa: E402
 from verify_cases import REWRITES, WRONG  # noqa: E402
 
-from suture.agent.gates.validate import _symbols, _touched, changed_lines  # noqa: E402
+from suture.agent.gates.patches import changed_lines, symbols_of as _symbols, touched as _touched  # noqa: E402
 from suture.agent.gates.verify_gate import GateVerifier  # noqa: E402
 from suture.tools.verify.arg_types import annotations_for, collect_calls  # noqa: E402
 from suture.tools.verify.verifier import Target, verify  # noqa: E402

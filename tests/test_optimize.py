@@ -13,7 +13,7 @@ import pytest
 
 from suture.agent.exitcodes import SutureExit
 from suture import prompts
-from suture.agent.optimize.pipeline import _changed_functions, locate
+from suture.agent.optimize.pipeline import changed_functions as _changed_functions, locate
 from suture.tools.verify.values import canonical, same_value as same
 
 HARNESS = [sys.executable, "-m", "suture.tools.perf.harness"]

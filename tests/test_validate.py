@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import git, repo_snapshot
 
-import suture.agent.gates.validate as validate_module
+import suture.agent.gates.gatekeeper as gatekeeper_module
 from suture.agent.gates.validate import Candidate, GateVerdict, changed_lines, validate
 from suture.tools.edits import Edit
 from suture.tools.testing.localize import localize
@@ -186,13 +186,13 @@ def test_overall_time_limit_skips_what_did_not_start(calc):
 def test_comment_only_difference_is_validated_once(calc, monkeypatch):
     repo, base = calc
     calls = []
-    real = validate_module.run_tests
+    real = gatekeeper_module.run_tests
 
     def counting(tree, **kwargs):
         calls.append((kwargs.get("nodeids"), kwargs.get("warm")))
         return real(tree, **kwargs)
 
-    monkeypatch.setattr(validate_module, "run_tests", counting)
+    monkeypatch.setattr(gatekeeper_module, "run_tests", counting)
     plain = Candidate("plain", [FIX_ADD, FIX_NEG])
     commented = Candidate(
         "commented", [Edit("calc.py", "return a - b", "return a + b  # the sum, not the difference"), FIX_NEG]

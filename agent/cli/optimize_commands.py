@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -45,6 +46,7 @@ def optimize(
     interactive: bool = typer.Option(False, "--interactive", help="Show each measured candidate and read a: accept, r: reject, or guidance for the model from stdin."),
     apply: bool = typer.Option(False, "--apply", help="Write the edits into the working tree (only if they apply cleanly)."),
     commit: bool = typer.Option(False, "--commit", help="Commit the edits on a new branch suture/<run-id>; your checkout is not changed."),
+    allow_risk: list[str] = typer.Option([], "--allow-risk", metavar="NAME", help="Keep an edit despite this named risk (pytest_internals, sys_modules, builtins, os_environ, subprocess, git, or all); repeatable."),
     resume: Optional[str] = typer.Option(None, "--resume", metavar="RUN", help="Continue an interrupted optimize run (an id under .suture/runs, or its directory) with its recorded options: its model answers are played back, then the model (--model, else the recorded one) goes on."),
     as_json: bool = JsonOption,
 ) -> None:
@@ -53,8 +55,13 @@ def optimize(
     Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
     """
     from suture.agent.cli import render
+    from suture.agent.gates import tamper
     from suture.agent.optimize.pipeline import run_optimize
 
+    try:
+        allow_risks = tamper.check_names(allow_risk)
+    except ValueError as error:
+        raise SutureExit(str(error)) from None
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
@@ -64,11 +71,14 @@ def optimize(
                                                                        ("--workload", workload), ("--test-cmd", test_cmd),
                                                                        ("--python", python)))
         interactive = options.interactive
+        if allow_risks:  # given again: it replaces the recorded ones
+            options = dataclasses.replace(options, allow_risks=allow_risks)
     else:
         root, options = _optimize_options(repo, mode=mode, bench_cmd=bench_cmd, target=target, workload=workload,
                                           test_cmd=test_cmd, model=model, api_base=api_base, max_cost=max_cost,
                                           time_limit=time_limit, rounds=rounds, python=python, interactive=interactive,
                                           pass_env=pass_env)
+        options = dataclasses.replace(options, allow_risks=allow_risks)
     apply_sandbox(settings_for(root, sandbox=sandbox, memory_limit=memory_limit))
     if not options.model:
         render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")

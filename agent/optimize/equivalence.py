@@ -1,0 +1,214 @@
+"""Optimize's correctness gate, through the GateRunner `fix` uses (agent/gates/validate.py).
+
+A candidate is applied, with the edits accepted so far, in a pooled scratch tree of the base
+commit, as SEARCH/REPLACE edits: the shared gates refuse edits of protected paths and oversized
+ones, block named risks (agent/gates/tamper.py) and run the whole suite with its sentinel (what
+passed at the base must still pass; tests failing at the base are not held against it). Its
+verifier is optimize's equivalence check: the workload's recorded calls replayed, then the bounded
+equivalence verifier against `best`. The verdict is read back into the candidate's Judged record
+with optimize's own stage names and reasons (tests -> replay -> verifier).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from suture.agent.exitcodes import SutureExit
+from suture.agent.gates import tamper
+from suture.agent.gates.validate import GateRunner
+from suture.agent.gates.verdict import Candidate, GateVerdict
+from suture.agent.optimize.bench import Bench, last_json, run_harness, sentence
+from suture.agent.optimize.state import Judged, OptimizeState
+from suture.tools.edits import CreateFile, Edit
+from suture.tools.llm.client import head_tail
+
+
+def baseline_tests(state: OptimizeState) -> None:
+    from suture.tools.testing.testrun import TestRunError, run_tests
+
+    state.progress.stage("running the tests at the base commit")
+    state.test_cmd = state.options.test_cmd
+    try:
+        run = run_tests(state.best, test_cmd=state.test_cmd, timeout=max(10.0, min(state.left(), 600.0)))
+    except TestRunError as error:
+        if state.options.test_cmd:
+            raise SutureExit(str(error)) from None
+        state.tests_note = str(error)
+        return
+    if run.status not in ("ok",) and not run.outcomes:
+        state.tests_note = f"no test ran at the base ({run.status})"
+        return
+    state.passing = run.passed
+    failing = run.failed
+    if failing:
+        state.tests_note = f"{len(failing)} test(s) already fail at the base and are not held against candidates"
+    state.log("tests", passing=len(run.passed), failing=failing)
+
+
+def _specs(bench: Bench, proposal: Candidate) -> list[str]:
+    specs = [bench.spec] if bench.spec else []
+    for path, function in proposal.functions:
+        spec = f"{path}::{function}"
+        if spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: Path) -> tuple[str, str]:
+    """(verdict, reason): passed | mismatch | no_inputs | unsupported; the calls recorded from the
+    workload in `best`, replayed in `tree` (the candidate's)."""
+    if bench.kind == "command":
+        return "unsupported", "a bench command that is not python or pytest cannot be recorded"
+    inputs = []
+    for spec in _specs(bench, proposal):
+        key = (bench.label, spec)
+        if key not in state.recordings:
+            path = state.run_dir / "inputs" / f"{len(state.recordings)}.pkl"
+            path.parent.mkdir(exist_ok=True)
+            done = run_harness("record", [*bench.harness_args(state.best), "--watch", spec, "--out", str(path)],
+                            state.best, max(10.0, min(state.left(), 300.0)), bench.harness)
+            recorded = last_json(done.stdout, "suture_record")
+            state.log("recorded", spec=spec, result=recorded, error=None if done.returncode == 0 else sentence(done))
+            state.recordings[key] = path if done.returncode == 0 and recorded and recorded["recorded"].get(spec) else None
+        if state.recordings[key] is not None:
+            inputs.append(state.recordings[key])
+    if not inputs:
+        return "no_inputs", "no call of the changed functions could be recorded from the workload"
+    checked = 0
+    for path in inputs:
+        done = run_harness("replay", ["--root", str(tree), "--inputs", str(path)], tree,
+                        max(10.0, min(state.left(), 300.0)), bench.harness)
+        result = last_json(done.stdout, "suture_replay")
+        if done.returncode != 0 or result is None:
+            return "mismatch", f"replaying the recorded inputs failed: {sentence(done)}"
+        if result["mismatches"]:
+            first = result["mismatches"][0]
+            return "mismatch", (f"{first['function']} on recorded input {head_tail(first['inputs'], 200)} gave "
+                                f"{head_tail(first['actual'], 200)}, the base gave {head_tail(first['expected'], 200)}")
+        checked += result["checked"]
+    return ("passed", f"{checked} recorded call(s) give the same results") if checked else \
+        ("no_inputs", "no recorded call could be replayed")
+
+
+def bounded_equivalence(state: OptimizeState, proposal: Candidate, tree: Path) -> tuple[str, str]:
+    """(verdict, reason): the weakest verdict of the bounded verifier over the changed functions of
+    `tree` against `best`'s; a `counterexample` names the inputs."""
+    from suture.tools.verify.verifier import Target, import_root, verify
+
+    verdicts = []
+    for path, function in proposal.functions:
+        if not path.endswith(".py") or state.left() < 5:
+            continue
+        file = tree / path
+        root = import_root(file)
+        rel = file.resolve().relative_to(root.resolve()).as_posix()
+        base_source = (state.best / path).read_text(encoding="utf-8")
+        verdict = verify(Target(root, rel, function, base_source), "equivalence",
+                         time_limit=min(state.options.verify_seconds, state.left()))
+        state.log("verifier", function=f"{path}::{function}", **verdict.to_dict())
+        if verdict.verdict == "counterexample":
+            cx = verdict.counterexample
+            shown = ", ".join(f"{k}={v}" for k, v in cx.inputs.items()) if cx else ""
+            what = f" ({cx.expected} before, {cx.actual} after)" if cx and cx.expected else ""
+            return "counterexample", f"{function} differs from the base on {head_tail(shown, 200)}{what}"
+        verdicts.append(verdict.verdict)
+    order = ("exhausted", "no_counterexample_within_bound", "unsupported", "error")
+    weakest = max(verdicts, key=order.index) if verdicts else "unsupported"
+    return weakest, ""
+
+
+def gate(state: OptimizeState, bench: Bench, proposal: Candidate, judged: Judged) -> bool:
+    """Judge `proposal` for correctness in the shared gates; fill `judged` (stage, reason, equivalence)
+    and say whether it passed every one."""
+    check = _EquivalenceCheck(state, bench, proposal)
+    runner = GateRunner(state.pool.repo, baseline_failing=(), baseline_passing=state.passing or (),
+                        test_cmd=state.test_cmd, workers=1, pool=state.pool, verifier=check,
+                        # A hot spot of a pytest bench may be a test helper: optimize has always rewritten those.
+                        allow_test_edits=True, run_tests=bool(state.passing),
+                        # A few candidates, each timed for seconds after: one fresh run each, as the baseline ran.
+                        warm_runs=False)
+    edits = [e for path in sorted({*state.changed, *proposal.files}) for e in _stacked_edits(state, proposal, path)]
+    verdict = runner.run(dataclasses.replace(proposal, edits=edits), time_limit=max(5.0, state.left()))
+    return _read(state, verdict, judged)
+
+
+def _stacked_edits(state: OptimizeState, proposal: Candidate, path: str) -> list:
+    """The edit that turns `path` at the base into the candidate's text (or `best`'s, for a file only
+    earlier accepted edits changed)."""
+    new = proposal.files[path] if path in proposal.files else (state.best / path).read_text(encoding="utf-8")
+    if path in state.base_texts:
+        base = state.base_texts[path]
+    else:  # `best` still holds the base's version
+        base = (state.best / path).read_text(encoding="utf-8") if (state.best / path).is_file() else None
+    if base is None:
+        return [CreateFile(path, new)]
+    return [edit_between(path, base, new)]
+
+
+def edit_between(path: str, old: str, new: str) -> Edit:
+    """One SEARCH/REPLACE edit from `old` to `new`: the lines between their common head and tail,
+    widened by a line of context at a time until the SEARCH text occurs once in `old`."""
+    a, b = _lines(old), _lines(new)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    start, end = head, len(a) - tail
+    while True:
+        search = "".join(a[start:end])
+        if (search and old.count(search) == 1) or (start == 0 and end == len(a)):
+            break
+        start, end = max(0, start - 1), min(len(a), end + 1)
+    return Edit(path, search, "".join(b[start:len(b) - (len(a) - end)]))
+
+
+def _lines(text: str) -> list[str]:
+    """`text` cut after each "\n" only, as the edits' matching reads lines (str.splitlines would
+    also cut at a form feed)."""
+    *whole, last = text.split("\n")
+    return [line + "\n" for line in whole] + ([last] if last else [])
+
+
+class _EquivalenceCheck:
+    """The gates' verifier for one candidate: replay, then bounded equivalence, in the gate's tree.
+
+    Returns (verdict, reason, data) as GateRunner's verifiers do: `counterexample` rejects; `data`
+    says which check decided ("stage") and each check's verdict.
+    """
+
+    def __init__(self, state: OptimizeState, bench: Bench, proposal: Candidate) -> None:
+        self.state, self.bench, self.proposal = state, bench, proposal
+
+    def __call__(self, tree: Path, symbols: Any) -> tuple[str, str, dict[str, str]]:
+        replay, reason = replay_gate(self.state, self.bench, self.proposal, tree)
+        if replay == "mismatch":
+            return "counterexample", reason, {"stage": "replay", "replay": replay}
+        verdict, reason = bounded_equivalence(self.state, self.proposal, tree)
+        return verdict, reason, {"stage": "verifier", "replay": replay, "verifier": verdict}
+
+
+def _read(state: OptimizeState, verdict: GateVerdict, judged: Judged) -> bool:
+    """The shared verdict as optimize's Judged record; True when every correctness gate passed."""
+    refused = [r for r in verdict.edit_results if not r.applied]
+    if verdict.stage == "risk" or refused:
+        judged.stage, judged.reason = verdict.stage, verdict.message
+        return False
+    if verdict.stage != "verifier":  # the suite gate (or no test could run): the tests decided
+        judged.stage = "tests"
+        broken = verdict.regressions
+        judged.equivalence["tests"] = "tampered" if verdict.message.startswith(tamper.TAMPER_PREFIX) else "regressions"
+        judged.reason = f"{len(broken)} test(s) passing at the base fail: {', '.join(broken[:3])}" if broken \
+            else verdict.message
+        return False
+    judged.equivalence["tests"] = "passed" if state.passing else "no_tests"
+    data = verdict.verification or {"stage": "verifier", "verifier": verdict.verifier}
+    judged.stage = data["stage"]
+    judged.equivalence.update((k, v) for k, v in data.items() if k != "stage")
+    if verdict.accepted:
+        return True
+    judged.reason = verdict.verifier_details
+    return False

@@ -1,0 +1,156 @@
+"""Judging one optimize candidate: the correctness gates (agent/optimize/equivalence.py), then the clock
+(interleaved fresh processes, tools/perf/timing.py) and callgrind's instruction count, the user's say
+with --interactive, and stacking an accepted edit onto `best`."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from suture.agent.gates.verdict import Candidate
+from suture.agent.optimize.bench import Bench
+from suture.agent.optimize.equivalence import gate
+from suture.agent.optimize.report import best_text
+from suture.agent.optimize.state import Judged, OptimizeState
+from suture.tools.git.diffs import text_diff
+
+def judge_and_maybe_accept(state: OptimizeState, bench: Bench, proposal: Candidate) -> bool:
+    started = time.monotonic()
+    state.progress.stage(f"judging {proposal.source} on {', '.join(q for _, q in proposal.functions)}")
+    try:
+        judged = judge(state, bench, proposal)
+        if judged.stage == "measured" and state.options.interactive:
+            ask_user(state, judged)
+        if judged.accepted:
+            count_instructions(state, bench, judged)
+    finally:
+        restore(state, proposal)
+    judged.seconds = time.monotonic() - started
+    state.judged.append(judged)
+    state.log("candidate", **judged.summary(), diff=judged.diff)
+    state.progress.update(len(state.judged), best_text(state))
+    if judged.accepted:
+        for path, text in proposal.files.items():
+            if path not in state.changed:  # what the gates apply the stacked edits to
+                base = state.best / path
+                state.base_texts[path] = base.read_text(encoding="utf-8") if base.is_file() else None
+            (state.best / path).write_text(text, encoding="utf-8")
+            state.changed.add(path)
+    return judged.accepted
+
+
+def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
+    best, cand = state.best, state.scratch
+    diff = "".join(file_diff(best, path, text) for path, text in proposal.files.items())
+    judged = Judged(proposal, "parse", "", diff=diff)
+    if not diff:
+        judged.reason = "the edit changes nothing"
+        return judged
+    for path, text in proposal.files.items():
+        if path.endswith(".py"):
+            try:
+                ast.parse(text)
+            except SyntaxError as error:
+                judged.reason = f"{path} does not parse after the edit: {error.msg} (line {error.lineno})"
+                return judged
+    if not gate(state, bench, proposal, judged):  # the tests, replay and bounded equivalence
+        return judged
+    for path, text in proposal.files.items():  # timed in the scratch tree: `best` plus this candidate
+        (cand / path).parent.mkdir(parents=True, exist_ok=True)
+        (cand / path).write_text(text, encoding="utf-8")
+
+    judged.stage = "timing"
+    from suture.tools.perf.timing import TimingError, compare
+
+    if state.left() < 5:
+        judged.reason = "no time left to measure it"
+        return judged
+    try:
+        result = compare(bench.runner(best), bench.runner(cand), rounds=state.options.rounds,
+                         time_limit=max(10.0, state.left()))
+    except TimingError as error:
+        judged.reason = f"timing failed: {error}"
+        return judged
+    judged.timing = result.to_dict()
+    if result.outputs_differ:
+        judged.equivalence["output"] = "differs"
+        judged.reason = "the bench printed different output with the edit"
+        return judged
+    judged.stage = "measured"
+    judged.accepted = bool(result.significant)
+    judged.reason = (f"{result.speedup:.2f}x (95% CI {result.ci_low:.2f}-{result.ci_high:.2f})"
+                     + ("" if result.significant else f", not significant (needs a CI above {result.threshold:.2f}x)"))
+    return judged
+
+
+def restore(state: OptimizeState, proposal: Candidate) -> None:
+    for path in proposal.files:
+        source = state.best / path
+        target = state.scratch / path
+        if source.exists():
+            target.write_bytes(source.read_bytes())
+        elif target.exists():
+            target.unlink()
+
+
+def file_diff(tree: Path, path: str, text: str) -> str:
+    old = (tree / path).read_text(encoding="utf-8") if (tree / path).exists() else ""
+    return text_diff(path, old, text)
+
+
+def count_instructions(state: OptimizeState, bench: Bench, judged: Judged) -> None:
+    from suture.tools.perf import callgrind
+
+    if not callgrind.available() or state.left() < 30:
+        return
+    # valgrind runs ~50x slower: a function target is counted at a quarter of the timed scale
+    # (the ratio's direction is what is compared, not its size).
+    small = dataclasses.replace(bench, scale=max(1, bench.scale // 4)) if bench.kind == "function" else bench
+    limit = min(60.0, state.left() / 4)
+    base = callgrind.instruction_count(small.runner(state.best), time_limit=limit)
+    cand = callgrind.instruction_count(small.runner(state.scratch), time_limit=limit) if base else None
+    if not base or not cand:
+        return
+    judged.instructions_ratio = round(base / cand, 3)
+    # Instructions are deterministic; a wall-clock win the instruction count does not show is suspect.
+    judged.callgrind_disagrees = judged.instructions_ratio < 1.0
+    if judged.callgrind_disagrees:
+        state.notes.append(f"{judged.proposal.id}: the wall clock says {judged.timing['speedup']:.2f}x faster but "
+                           f"callgrind counts {1 / judged.instructions_ratio:.2f}x more instructions.")
+
+
+def ask_stdin(question: str) -> str | None:
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    line = sys.stdin.readline()
+    return None if line == "" else line.rstrip("\n")
+
+
+def ask_user(state: OptimizeState, judged: Judged) -> None:
+    t = judged.timing or {}
+    text = (f"\n--- candidate {judged.proposal.id} ({judged.proposal.source}): {judged.proposal.description}\n"
+            f"{judged.diff}"
+            f"speed-up {t.get('speedup', 0):.2f}x, 95% CI {t.get('ci_low', 0):.2f}-{t.get('ci_high', 0):.2f}"
+            f" ({'significant' if t.get('significant') else 'not significant'}); equivalence: "
+            + ", ".join(f"{k} {v}" for k, v in judged.equivalence.items())
+            + "\n[a]ccept, [r]eject, or type guidance for the model's next round "
+            f"(Enter: {'accept' if judged.accepted else 'reject'}): ")
+    answer = state.ask(text)
+    state.log("interactive", candidate=judged.proposal.id, answer=answer)
+    if answer is None or not answer.strip():
+        return
+    word = answer.strip().lower()
+    if word in ("a", "accept", "y", "yes"):
+        judged.accepted = True
+        judged.reason += "; accepted by the user"
+    elif word in ("r", "reject", "n", "no"):
+        judged.accepted = False
+        judged.reason += "; rejected by the user"
+    else:
+        judged.accepted = False
+        judged.guidance = answer.strip()
+        judged.reason += "; rejected by the user with guidance for the model"
+        state.guidance.append(answer.strip())

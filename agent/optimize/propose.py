@@ -1,0 +1,157 @@
+"""Candidate edits for optimize: the offline rewrite rules on the hot functions, then the model's
+SEARCH/REPLACE edits (told what was tried and why it failed, and the user's guidance)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+from suture import prompts
+from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.gates.verdict import Candidate
+from suture.agent.optimize.state import OptimizeState
+from suture.agent.options import OptimizeOptions
+from suture.tools.git import cmd as gitcmd
+from suture.tools.llm.client import LLMError, head_tail, python_blocks
+
+def rule_proposals(state: OptimizeState, places: list[tuple[str, str]]):
+    from suture.agent.optimize.perf_rules import rewrites
+
+    seen: set[str] = set()
+    for path, function in places:
+        try:
+            text = (state.best / path).read_text(encoding="utf-8")
+        except OSError:
+            continue
+        for rewrite in rewrites(path, text, function):
+            if rewrite.new_source in seen:
+                continue
+            seen.add(rewrite.new_source)
+            yield Candidate(f"c{len(state.judged) + 1}", source=rewrite.rule, description=rewrite.description,
+                            files={path: rewrite.new_source}, functions=[(path, rewrite.function)], path=path,
+                            symbol=rewrite.function)
+
+
+def model_client(options: OptimizeOptions):
+    if not options.model:
+        return None
+    from suture.tools.llm.client import make_client
+
+    try:
+        client = make_client(options.model, api_base=options.api_base, max_cost=options.max_cost)
+    except LLMError as error:
+        raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+    if options.resume_from is not None:  # `suture optimize --resume`: the recorded answers first
+        from suture.agent.playback import PlaybackClient
+
+        client = PlaybackClient(options.resume_from, client, max_cost=options.max_cost)
+    return client
+
+
+def ask_model(state: OptimizeState, user: str) -> str:
+    messages = [{"role": "system", "content": prompts.render("optimize_system")}, {"role": "user", "content": user}]
+    from suture.agent.propose.planner import reply_record
+
+    reply = state.client.complete(messages, temperature=0.0, timeout=max(5.0, min(state.left(), 300.0)))
+    # Logged as every model call of a run is (agent/playback.py plays them back for replay and --resume).
+    state.log("model", prompt=user, **reply_record(reply))
+    return reply.text or ""
+
+
+def model_proposals(state: OptimizeState, places: list[tuple[str, str]], hot: list[dict[str, Any]]):
+    from suture.tools.edits import EditFormatError, apply_edits, parse_edit_blocks
+
+    path, function = places[0]
+    rejected = [j for j in state.judged if not j.accepted][-4:]
+    user = prompts.render(
+        "optimize_edit", path=path, function=function, code=function_source(state.best, path, function),
+        usage=callers_of(state.best, function), profile=profile_lines(hot),
+        tried="\n".join(f"- {j.proposal.source} on {', '.join(q for _, q in j.proposal.functions)}: stopped at "
+                        f"{j.stage} ({head_tail(j.reason, 300)})" for j in rejected) or "nothing yet",
+        guidance="\n".join(f"- {g}" for g in state.guidance) or "none",
+    )
+    state.guidance.clear()
+    state.progress.stage(f"asking the model to speed up {function}")
+    text = ask_model(state, user)
+    try:
+        edits = parse_edit_blocks(text)
+    except EditFormatError as error:
+        state.notes.append(f"the model's answer was not SEARCH/REPLACE blocks: {error}")
+        return
+    if not edits:
+        state.notes.append("the model proposed no edit")
+        return
+    results = apply_edits(state.scratch, edits)
+    try:
+        if not all(r.applied for r in results):
+            state.notes.append("the model's edit did not apply: " + "; ".join(r.message for r in results if not r.applied))
+            return
+        files = {r.path: (state.scratch / r.path).read_text(encoding="utf-8") for r in results}
+    finally:
+        for r in results:  # the judge writes the files itself, from `best`
+            source, target = state.best / r.path, state.scratch / r.path
+            if source.exists():
+                target.write_bytes(source.read_bytes())
+    functions = [(p, q) for p, text_after in files.items() for q in changed_functions(
+        (state.best / p).read_text(encoding="utf-8") if (state.best / p).exists() else "", text_after)]
+    functions = functions or [(path, function)]
+    yield Candidate(f"c{len(state.judged) + 1}", source="model", description=_first_line(text) or "the model's edit",
+                    files=files, functions=functions, path=functions[0][0], symbol=functions[0][1])
+
+
+def _first_line(text: str) -> str:
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("```", "<<<<<<<", "=======", ">>>>>>>")) and not line.endswith(".py"):
+            return head_tail(line, 160)
+    return ""
+
+
+def code_block(text: str) -> str:
+    blocks = python_blocks(text)  # the longest: a model may show a snippet before the whole file
+    return max(blocks, key=len) if blocks else text
+
+
+def function_source(tree: Path, path: str, qualname: str) -> str:
+    from suture.tools.verify.verifier import find_function
+
+    text = (tree / path).read_text(encoding="utf-8", errors="replace")
+    node = find_function(ast.parse(text), qualname)
+    return (ast.get_source_segment(text, node, padded=True) or "") if node else text
+
+
+def callers_of(tree: Path, function: str, limit: int = 8) -> str:
+    """Lines of the repository that call `function` (by its bare name), for the model's context."""
+    done = gitcmd.run(tree, "grep", "-n", "-w", "-F", function.rsplit(".", 1)[-1] + "(", text=True)
+    lines = [line for line in done.stdout.splitlines() if " def " not in line and ":def " not in line]
+    return "\n".join(head_tail(line, 200) for line in lines[:limit]) or "(no callers found)"
+
+
+def profile_lines(hot: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{h['path']}::{h['function']}  {h['share'] * 100:.0f}% of the time "
+                     f"(own {h['own_seconds']:.3f} s, in C {h['c_share'] * 100:.0f}%)" for h in hot) or "(no profile)"
+
+
+def changed_functions(before: str, after: str) -> list[str]:
+    def functions(text: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+
+        def walk(nodes: list[ast.stmt], prefix: str) -> None:
+            for node in nodes:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    name = prefix + node.name
+                    if not isinstance(node, ast.ClassDef):
+                        found[name] = ast.dump(node)
+                    walk(node.body, name + ".")
+
+        try:
+            walk(ast.parse(text).body, "")
+        except SyntaxError:
+            pass
+        return found
+
+    old, new = functions(before), functions(after)
+    changed = [name for name, dump in new.items() if old.get(name) != dump]
+    # A changed nested function is verified through its outermost changed parent.
+    return [n for n in changed if not any(n.startswith(p + ".") for p in changed if p != n)]
