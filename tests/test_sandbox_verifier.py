@@ -159,6 +159,28 @@ def test_a_verifier_child_starts_in_scratch_with_a_private_home(tmp_path, mode):
     assert not Path(child_home).exists(), "the private HOME outlived its child"
 
 
+GROWS = "def grow(n: int) -> int:\n    return n + len(bytearray(600 * 2**20)) * 0\n"
+
+
+@needs_linux
+@pytest.mark.parametrize("mode", MODES)
+def test_the_memory_limit_reaches_the_verifiers_children(tmp_path, mode):
+    """600 MB is well inside the default cap (4G): only a --memory-limit that reached the child stops it."""
+    repo, home = tmp_path / "repo", tmp_path / "home"
+    home.mkdir()
+    repo.mkdir()
+    (repo / "calc.py").write_text(GROWS.replace("len(bytearray(600 * 2**20)) * 0", "0"))
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    (repo / "calc.py").write_text(GROWS)
+    done = verify(repo, home, "calc.py::grow", "--against", "HEAD", "--sandbox", mode, "--memory-limit", "300M",
+                  "--time-limit", "60")
+    report = last_json(done)
+    assert report["sandbox"]["memory_limit"] == 300 * 2**20
+    assert report["verdict"] == "counterexample" and "MemoryError" in report["counterexample"]["actual"], report
+
+
 def marked_processes(marker: str) -> list[int]:
     """Processes with `marker` in their command line or environment (not this one)."""
     found = []
