@@ -248,3 +248,70 @@ def test_no_verifier_child_outlives_a_sigkilled_suture(tmp_path, mode):
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
+
+
+OOB_C = """\
+int fill(int n) {
+  int a[4];
+  for (int i = 0; i <= n && i <= 4; i++)
+    a[i] = i;
+  return a[0];
+}
+int main(void) { int n; return fill(n); }
+"""
+
+
+@needs_bwrap
+def test_esbmc_and_the_c_harness_work_inside_bwrap(tmp_path):
+    from suture.tools.verify import esbmc_backend
+
+    if esbmc_backend.locate_esbmc() is None:
+        pytest.skip("ESBMC is not installed here")
+    repo, home = tmp_path / "repo", tmp_path / "home"
+    home.mkdir()
+    repo.mkdir()
+    (repo / "buf.c").write_text(OOB_C)
+    git(repo, "init", "-q", "-b", "main")
+    # The whole file (ESBMC alone), then one function (its harness, compiled and replayed in the sandbox).
+    for spec, replayed in (("buf.c", False), ("buf.c::fill", True)):
+        report = last_json(verify(repo, home, spec, "--sandbox", "bwrap", "--time-limit", "120"))
+        assert report["sandbox"]["used"] == "bwrap"
+        assert report["verdict"] == "counterexample" and report["backend"] == "esbmc", report
+        assert report["counterexample"]["location"] == "buf.c:4"
+        assert report["counterexample"]["replayed"] is replayed
+
+
+# A verifier child that leaves a daemon (double fork, setsid, its output let go), then hangs.
+DAEMON = """\
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(300)", sys.argv[1]])
+    os._exit(0)
+time.sleep(300)
+"""
+
+
+@needs_linux
+@pytest.mark.parametrize("mode", MODES)
+def test_a_timed_out_child_takes_its_daemons_with_it(tmp_path, mode):
+    from suture.tools.verify.bounded_run import run_bounded
+
+    saved = sandbox.policy()
+    sandbox.configure(mode)
+    marker = f"vsandbox-{uuid.uuid4().hex}"
+    try:
+        done = run_bounded([sys.executable, "-c", DAEMON, marker], cwd=tmp_path, time_limit=3)
+        assert done.timed_out
+        deadline = time.monotonic() + 10
+        while marked_processes(marker) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not marked_processes(marker)
+    finally:
+        sandbox._policy = saved
+        for pid in marked_processes(marker):
+            os.kill(pid, signal.SIGKILL)
