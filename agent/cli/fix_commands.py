@@ -297,6 +297,9 @@ def verify(
     time_limit: float = typer.Option(30.0, "--time-limit", metavar="S", help="Wall-clock seconds for all backends together."),
     float_policy: str = typer.Option("exact", "--floats", metavar="POLICY", help="How equivalence compares floats: exact or isclose."),
     python: Optional[str] = typer.Option(None, "--python", metavar="PATH", help="The project's interpreter, whose packages the verifier imports after suture's own (default: detected as for fix)."),
+    pass_env: list[str] = PassEnvOption,
+    sandbox: Optional[str] = SandboxOption,
+    memory_limit: Optional[str] = MemoryOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Bounded verification of one function (CrossHair, Hypothesis, ESBMC); every counterexample is replayed (Python in CPython, C compiled with sanitizers).
@@ -312,11 +315,14 @@ def verify(
     root = guard.resolve_repo(repo)
     from suture.agent.environment import project_environment
 
-    environment, _ = project_environment(root, settings_for(root, python=python), None, tests=False)
+    settings = settings_for(root, python=python, sandbox=sandbox, memory_limit=memory_limit,
+                            pass_env=",".join(pass_env) or None)
+    apply_sandbox(settings)  # the verifier's children run in the tests' sandbox (tools/verify/bounded_run.py)
+    environment, _ = project_environment(root, settings, None, tests=False)
     with render.status("verifying", enabled=sys.stderr.isatty()):
         outcome = run_verify(root, target, against=against, mode=mode, bound=bound, time_limit=time_limit,
                              float_policy=float_policy)
-    report = for_user({**outcome.to_dict(), "environment": environment.to_dict()}, root)
+    report = for_user(sandbox_report({**outcome.to_dict(), "environment": environment.to_dict()}), root)
     if as_json:
         render.print_json(report)
     else:

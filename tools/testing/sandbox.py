@@ -13,7 +13,8 @@ process-wide, set once by the CLI (`--sandbox auto|bwrap|none`, `--memory-limit`
 
 Either way the test processes get the memory cap (RLIMIT_DATA, default 4 GiB): a test that
 allocates past it fails with MemoryError instead of taking the machine's memory. The
-verifier children share the same cap (`cap_memory`, tools/verify/verifier_core.py).
+verifier's children (CrossHair, Hypothesis, ESBMC, the replays, the confirming pytest run) are
+started the same way, under the same policy and cap (tools/verify/bounded_run.py).
 """
 
 from __future__ import annotations
@@ -27,14 +28,14 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "DEFAULT_MEMORY_LIMIT", "MODES", "SandboxUnavailable", "bwrap_status", "cap_memory", "configure",
-    "describe", "leader_argv", "note_network_failures", "policy", "used_mode",
+    "DEFAULT_MEMORY_LIMIT", "MODES", "SandboxUnavailable", "bwrap_status", "cap_memory", "children", "configure",
+    "confined_argv", "describe", "leader_argv", "note_network_failures", "policy", "used_mode",
 ]
 
 MODES = ("auto", "bwrap", "none")
@@ -228,13 +229,30 @@ def bwrap_prefix(writable: Iterable[str], die_with_parent: bool = True, tmpdir: 
 def leader_argv(command: Sequence[str], *, workdir: Path, scratch: Path, outputs: Mapping[str, str]) -> list[str]:
     """The argv that runs `command` as one run under the current policy (bwrap or not), led by
     tools/testing/sandbox_leader.py. `command[0]` must already be resolved (a path)."""
-    parent = os.getpid()
+    return confined_argv(command, writable=lambda: writable_dirs(workdir, scratch, outputs),
+                         memory_limit=_policy.memory_limit)
+
+
+def confined_argv(command: Sequence[str], *, writable: Callable[[], Iterable[str]], memory_limit: int | None) -> list[str]:
+    """`command` under its leader (subreaper, parent-death signal, `memory_limit`; 0 or None: no
+    cap), inside bwrap when the policy says so, where only the `writable()` directories may be
+    written. The test runs and the verifier's children (tools/verify/bounded_run.py) both start here."""
     mode = used_mode()
-    leader = [sys.executable, "-I", "-S", LEADER, str(0 if mode == "bwrap" else parent),
-              str(_policy.memory_limit or 0), "--", *command]
+    leader = [sys.executable, "-I", "-S", LEADER, str(0 if mode == "bwrap" else os.getpid()),
+              str(memory_limit or 0), "--", *command]
     if mode == "bwrap":
-        return bwrap_prefix(writable_dirs(workdir, scratch, outputs)) + leader
+        return bwrap_prefix(writable()) + leader
     return leader
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (in this PID namespace)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:  # needs CONFIG_PROC_CHILDREN
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        pass
+    return [int(e.name) for e in os.scandir("/proc") if e.name.isdigit() and _ppid(int(e.name)) == pid]
 
 
 def resolve_program(program: str, env: Mapping[str, str]) -> str:

@@ -41,7 +41,7 @@ def fails_under_pytest(root: Path, install_as: str, text: str, time_limit: float
     dest.write_text(text, encoding="utf-8")
     try:
         done = run_bounded([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header", "-rN", install_as],
-                           cwd=root, time_limit=time_limit, memory_limit=None)  # the project's own pytest
+                           cwd=root, time_limit=time_limit)  # in the candidate's tree, sandboxed as its tests are
     finally:
         dest.unlink(missing_ok=True)
         cache = dest.parent / "__pycache__"

@@ -1,6 +1,6 @@
 """The verifier's shared parts: what is checked (`Target`), what was established (`Verdict`,
 `Counterexample`), reading the function (one parse per content, its side effects) and the
-killable child processes every backend runs in.
+killable child processes every backend runs in (re-exported from tools/verify/bounded_run.py).
 
 Its own module so that the backends (tools/verify/crosshair_backend.py, hypothesis_backend.py,
 esbmc_backend.py) and the replay (tools/verify/counterexample.py) import these without importing
@@ -16,8 +16,6 @@ import hashlib
 import os
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -28,8 +26,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from suture.tools.childenv import project_env
-from suture.tools.testing.sandbox import DEFAULT_MEMORY_LIMIT, cap_memory
 from suture.tools.testing.pyenv import verifier_path
+from suture.tools.verify.bounded_run import BoundedRun, run_bounded  # noqa: F401 - re-exported
 
 __all__ = [
     "BACKENDS", "BYTECODE_ENV", "BoundedRun", "Counterexample", "FLOAT_POLICIES", "Target", "VERDICTS", "Verdict",
@@ -467,63 +465,7 @@ def impure_verdict(target: Target, backend: str, bound: int | None, bound_kind: 
 
 
 # ---------------------------------------------------------------- killable subprocesses
-
-
-MEMORY_LIMIT_BYTES = DEFAULT_MEMORY_LIMIT  # memory of a verifier child (ESBMC has its own --memlimit)
-
-
-@dataclass
-class BoundedRun:
-    returncode: int | None  # None when killed at the wall-clock limit
-    stdout: str
-    stderr: str
-    seconds: float
-
-    @property
-    def timed_out(self) -> bool:
-        return self.returncode is None
-
-
-def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str, str] | None = None,
-                stdin: str | None = None, memory_limit: int | None = MEMORY_LIMIT_BYTES) -> BoundedRun:
-    """Run `argv` in its own process group; on the wall-clock limit kill the whole group.
-
-    Verifiers fork solvers and workers; killing only the leader would leave them running.
-    `memory_limit` caps the leader's memory (inherited by what it starts later), so
-    a function that allocates without bound raises MemoryError in the child instead of
-    taking the machine's memory. Raises FileNotFoundError when the program does not exist.
-    """
-    started = time.monotonic()
-    proc = subprocess.Popen(
-        argv, cwd=cwd, env=env, start_new_session=True, text=True, errors="replace",
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-    # Set from the parent (prlimit(2)) rather than in a preexec_fn, which is unsafe with the
-    # gate's threads; the child is still starting its interpreter when this lands. The same cap
-    # (RLIMIT_DATA) as the project's test processes get (tools/testing/sandbox.py).
-    cap_memory(proc.pid, memory_limit)
-    try:
-        out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        _kill_group(proc.pid)
-        out, err = proc.communicate()
-        code = None
-    except BaseException:
-        _kill_group(proc.pid)
-        proc.wait()
-        raise
-    finally:
-        _kill_group(proc.pid)  # a finished leader may have left children behind
-    return BoundedRun(code, out or "", err or "", time.monotonic() - started)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+# run_bounded and BoundedRun live in tools/verify/bounded_run.py (the sandbox of every child).
 
 
 def replay_seconds(deadline: float, time_limit: float) -> float:
