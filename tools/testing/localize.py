@@ -48,6 +48,7 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
+from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
@@ -89,9 +90,9 @@ class Localization:
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
         return {
-            "ranking": [s.to_dict() for s in self.ranking],
+            "ranking": [s.to_dict(explain) for s in self.ranking],
             "failing": self.failing,
             "flaky": self.flaky,
             "setup_errors": [g.to_dict() for g in self.setup_errors],
@@ -114,10 +115,16 @@ def localize(
     timeout: float = 600,
     per_test_timeout: float | None = 60,
     rev: str = "HEAD",
+    issue_text: str | None = None,
+    index_cache: Path | None = None,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
     `rev` tests another commit instead of HEAD (e.g. HEAD plus a reproduction test).
+    `issue_text` adds the issue's signals (code search on its words, the frames of a traceback
+    it quotes; tools/testing/issue_signals.py) beside the spectra, combined as
+    tools/testing/combine.py says; `index_cache` is where the index they need is cached (a
+    temporary directory when None).
     `index` (a SymbolIndex of the tree at HEAD) is optional: without it only the files
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
     (a fresh temp dir when None) for test selection and later stages.
@@ -159,7 +166,10 @@ def localize(
                 line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
             else:
                 line_scores = spectra.scores(failing, passing, formula)
-            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
+            issue = _issue_evidence(tree, issue_text, index, index_cache)
+            notes += issue.notes
+            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
+                           issue.signals, issue.weights_off)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -169,6 +179,20 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes)
+
+
+def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
+    """The issue text's signals over the tree (none without a text)."""
+    if not text or not text.strip():
+        return IssueEvidence()
+    from suture.retrieval.index import SymbolIndex
+    from suture.retrieval.search import CodeSearch
+
+    with tempfile.TemporaryDirectory(prefix="suture-issue-index-") as scratch:
+        cache_dir = Path(cache) if cache is not None else Path(scratch)
+        if index is None:
+            index = SymbolIndex.build(tree, cache_dir=cache_dir, workers=1)
+        return issue_evidence(text, index, CodeSearch(index, cache_dir=cache_dir))
 
 
 def _coverage_notes(command: Any) -> list[str]:
