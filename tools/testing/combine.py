@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ADDS_SUSPECTS", "WEIGHTS", "combine"]
+__all__ = ["ADDS_SUSPECTS", "WEIGHTS", "combine", "effective_weights"]
 
 Key = tuple[str, str]  # (path, qualname)
 
@@ -41,12 +41,12 @@ def combine(
     """(combined score per function, its signal records) from the SBFL scores and the other
     signals' values (objects with `.value` in [0, 1] and a `.detail` dict). Functions only
     ADDS_SUSPECTS signals name join with an SBFL score of 0."""
-    off = set(weights_off)
     best = max(sbfl.values(), default=0.0) or 1.0
     combined = dict(sbfl)
     records: dict[Key, dict[str, dict[str, Any]]] = {key: {} for key in combined}
+    used = effective_weights(signals, weights_off, weights)
     for name, values in signals.items():
-        weight = 0.0 if name in off else weights.get(name, 0.0)
+        weight = used[name]
         for key, found in values.items():
             if key not in combined:
                 if name not in ADDS_SUSPECTS or weight == 0:
@@ -55,3 +55,10 @@ def combine(
             combined[key] += best * weight * found.value
             records[key][name] = {**found.detail, "value": round(found.value, 4), "weight": weight}
     return combined, records
+
+
+def effective_weights(names: Iterable[str], weights_off: Iterable[str] = (),
+                      weights: Mapping[str, float] = WEIGHTS) -> dict[str, float]:
+    """The weight each named signal gets: its WEIGHTS entry, 0 when the input cannot support it."""
+    off = set(weights_off)
+    return {name: 0.0 if name in off else weights.get(name, 0.0) for name in names}

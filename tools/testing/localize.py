@@ -29,8 +29,11 @@ ties broken by how much of the symbol is suspicious:
 - a `__repr__` run only by failing tests that never ask for a repr before their failing
   line is lowered: pytest's report of a failed assert calls repr() on its operands.
 
-Every signal comes from the run at HEAD (coverage, outcomes, messages, frames) and the
-tree's own code; nothing is taken from elsewhere.
+Every signal above comes from the run at HEAD (coverage, outcomes, messages, frames) and the
+tree's own code. An issue text, when given, adds two signals of its own beside them (code
+search on its words, the frames of a traceback it quotes: tools/testing/issue_signals.py),
+combined with the above as tools/testing/combine.py says; without one the ranking is the
+spectra's alone.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
+from suture.tools.testing.combine import effective_weights
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
@@ -89,9 +93,10 @@ class Localization:
     run: TestRun | None = field(default=None, repr=False)
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
+    weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
-        return {
+        return {**({"weights": self.weights} if explain else {}),
             "ranking": [s.to_dict(explain) for s in self.ranking],
             "failing": self.failing,
             "flaky": self.flaky,
@@ -168,6 +173,7 @@ def localize(
                 line_scores = spectra.scores(failing, passing, formula)
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
+            weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
             ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
                            issue.signals, issue.weights_off)
     except NoTestsFound as error:
@@ -178,7 +184,8 @@ def localize(
         ranking = ranking[:top]
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
-    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes)
+    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
+                        weights)
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
