@@ -295,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--faults", type=Path, default=corpus.FAULTS, help="the corpus (default bench/faults/faults.jsonl)")
     parser.add_argument("--with-issues", action="store_true", help="only the faults with an issue text in bench/faults/issues")
+    parser.add_argument("--fault", action="append", help="only this fault id (repeatable)")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
@@ -320,6 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         totals[lib.name] = count_units(repo)
     if args.with_issues:
         faults = [f for f in faults if issue_path(f).is_file()]
+    if args.fault:
+        faults = [f for f in faults if f["id"] in args.fault]
     chosen = select(faults, [lib.name for lib in libraries], args.limit)
     print(f"{len(chosen)} faults over {len(libraries)} libraries", file=sys.stderr)
 

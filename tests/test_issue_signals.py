@@ -63,7 +63,7 @@ def test_huge_text_is_cut_with_a_note_and_foreign_or_wordless_text_gets_weight_z
                              "au lieu d'un seul et la page ne se charge plus du tout", index)
     assert "issue_bm25" in foreign.weights_off and "English" in foreign.notes[0]
     wordless = issue_evidence("zzz qqq", index)
-    assert "issue_bm25" in wordless.weights_off and "shares no word" in wordless.notes[0]
+    assert "issue_bm25" in wordless.weights_off and "matches no function" in wordless.notes[0]
 
 
 def test_combination_without_other_signals_is_sbfl_and_weights_zero_change_nothing():

@@ -2,8 +2,11 @@
 
 - `issue_bm25`: the issue text as a query of the code search's BM25 (retrieval/search.py: a
   symbol's name, qualified name, signature, docstring and path), over functions and methods
-  of the non-test source only. Its value is the score over the best score of any function
-  (1.0 for the best match); `rank` is its place among the functions the text matched.
+  of the non-test source only. Only the few best matches that stand out from the rest count
+  (at most STANDOUT_MAX, ending at a drop of STANDOUT_RATIO): a text naming a class matches its
+  methods nearly equally, and their small differences (document lengths) decided against SBFL's
+  tie-breakers on the bench. Its value is the score over the best score (1.0 for the best);
+  `rank` is its place among the functions the text matched.
 - `issue_traceback`: the stack frames quoted in the text, Python's
   `File "pkg/mod.py", line 12, in func` and pytest's `pkg/mod.py:12: in func`, mapped to the
   innermost function holding that line (retrieval/model.py's `innermost_symbol`). The frame
@@ -37,6 +40,10 @@ __all__ = ["MAX_ISSUE_CHARS", "IssueEvidence", "SignalValue", "issue_evidence", 
 
 MAX_ISSUE_CHARS = 100_000  # an issue is a few kB; a pasted log of megabytes is cut, not searched whole
 CALLER_FRAME_VALUE = 0.5
+# Code search counts only for the few functions the text matches clearly better than the rest:
+# the best STANDOUT_MAX at most, ending where the next score is STANDOUT_RATIO times lower.
+STANDOUT_RATIO = 1.25
+STANDOUT_MAX = 3
 # The prose (code, frames and quoted lines left out) is judged not English when at least
 # ENGLISH_MIN_WORDS of its words have fewer than ENGLISH_MIN_STOPWORDS glue words among them,
 # or when most of its letters are not ASCII.
@@ -102,8 +109,8 @@ def issue_evidence(text: str, index: Any, search: Any | None = None) -> IssueEvi
     evidence.signals["issue_bm25"] = _bm25_signal(text, search)
     if not evidence.signals["issue_bm25"]:
         evidence.weights_off.add("issue_bm25")
-        evidence.notes.append("the issue text shares no word with the code's function names, docstrings or "
-                              "paths, so code search on it was left out (weight 0); " + _frames_said(evidence))
+        evidence.notes.append("the issue text matches no function's name, docstring or path clearly better than "
+                              "the others, so code search on it was left out (weight 0); " + _frames_said(evidence))
     return evidence
 
 
@@ -173,8 +180,8 @@ def _function_at(symbols: list[Symbol], frame: Frame) -> Symbol | None:
     line, and None when the file has no function of that name."""
     functions = [s for s in symbols if s.kind in (FUNCTION, METHOD)]
     holder = innermost_symbol(functions, frame.line)
-    if not frame.func or (holder is not None and holder.name == frame.func):
-        return holder
+    if not frame.func or frame.func.startswith("<") or (holder is not None and holder.name == frame.func):
+        return holder  # <genexpr>, <lambda>, <listcomp>: code inside the function holding the line
     named = [s for s in functions if s.name == frame.func.rsplit(".", 1)[-1]]
     return min(named, key=lambda s: abs(s.start_line - frame.line)) if named else None
 
@@ -183,7 +190,8 @@ def _function_at(symbols: list[Symbol], frame: Frame) -> Symbol | None:
 
 
 def _bm25_signal(text: str, search: Any) -> dict[tuple[str, str], SignalValue]:
-    """BM25 of the text over functions and methods outside the tests; value = score / best score."""
+    """BM25 of the text over functions and methods outside the tests, kept only for the few that
+    stand out (see STANDOUT_RATIO); value = score / best score."""
     scores = search.model.scores(tokenize(text))
     hits = []
     for doc_id, score in scores.items():
@@ -191,15 +199,24 @@ def _bm25_signal(text: str, search: Any) -> dict[tuple[str, str], SignalValue]:
         if score > 0 and symbol.kind in (FUNCTION, METHOD) and not is_test_path(symbol.path):
             hits.append((score, symbol))
     hits.sort(key=lambda hit: (-hit[0], hit[1].path, hit[1].start_line))
-    if not hits:
-        return {}
-    best = hits[0][0]
+    standing_out = _standing_out([score for score, _ in hits])
     signal: dict[tuple[str, str], SignalValue] = {}
-    for rank, (score, symbol) in enumerate(hits, 1):
+    for rank, (score, symbol) in enumerate(hits[:standing_out], 1):
         key = (symbol.path, symbol.qualname)
         if key not in signal:
-            signal[key] = SignalValue(symbol, score / best, {"score": round(score, 4), "rank": rank, "of": len(hits)})
+            signal[key] = SignalValue(symbol, score / hits[0][0], {"score": round(score, 4), "rank": rank, "of": len(hits)})
     return signal
+
+
+def _standing_out(scores: list[float]) -> int:
+    """How many of the best (sorted) scores stand out: the smallest k <= STANDOUT_MAX after which
+    the next score falls below 1 / STANDOUT_RATIO of the k-th; 0 when none does (the text matches
+    many functions about equally, as the methods of a class it names: their score differences
+    are document lengths, not evidence)."""
+    for k in range(1, min(STANDOUT_MAX, len(scores)) + 1):
+        if k == len(scores) or scores[k - 1] >= STANDOUT_RATIO * scores[k]:
+            return k
+    return 0
 
 
 # -- is the prose English ----------------------------------------------------------------------
