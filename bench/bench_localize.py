@@ -5,6 +5,10 @@ committed (HEAD is buggy), then suture's localize (ochiai; the same run's spectr
 re-ranked by localize's own ranking step for tarantula and dstar) and, from that run's per-test
 coverage data file, the plain baseline: Ochiai per line over the per-test contexts, lifted to
 the innermost function (max over its lines), no boosting, no import-time crediting.
+For the faults with an issue text (bench/faults/issues/<fault id, non-word characters as _>.md,
+written as a user would report the symptom), the same run is ranked once more with the issue's
+signals (code search on its words, its traceback frames; tools/testing/combine.py): method
+"ochiai + issue" (`--with-issues` keeps only those faults).
 The true location is the fault's innermost function. Reported: function-level top-1/3/5 and
 mean EXAM per method, and the overhead of `suture localize` over a plain pytest run of the
 same suite, per library, in the same run.
@@ -13,7 +17,7 @@ Ranks count ties at their middle: a fault tied with t-1 other functions after b 
 has rank b + (t+1)/2 (a method that cannot separate two functions gets no credit for luck).
 Functions no method scored share the last places. EXAM = rank / functions in the library.
 
-    python bench/bench_localize.py [--limit N] [--library NAME]... [--jobs 2] [--no-results]
+    python bench/bench_localize.py [--limit N] [--library NAME]... [--jobs 2] [--with-issues] [--no-results]
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import ast
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -42,6 +47,13 @@ from suture.retrieval.testfiles import is_test_path  # noqa: E402
 
 FORMULAS = ("ochiai", "tarantula", "dstar")
 BASELINE = "plain ochiai (baseline)"
+WITH_ISSUE = "ochiai + issue"
+ISSUES = HERE / "faults" / "issues"
+
+
+def issue_path(fault: dict) -> Path:
+    """Where the issue text of a fault lives (it may not exist)."""
+    return ISSUES / (re.sub(r"[^A-Za-z0-9._-]+", "_", fault["id"]) + ".md")
 
 
 # -- the repo's units: functions, classes, modules -------------------------------------------
@@ -149,9 +161,10 @@ def remove_worktree(repo: Path, tree: Path) -> None:
     subprocess.run(["git", "worktree", "prune"], cwd=repo, capture_output=True)
 
 
-def rerank(loc, tree: Path, formula: str) -> list:
-    """The same run's spectra, failing tests and traceback frames ranked under another formula by
-    localize's own ranking step (a second localize() would rerun the suite for the same data)."""
+def rerank(loc, tree: Path, formula: str, issue_text: str | None = None) -> list:
+    """The same run's spectra, failing tests and traceback frames ranked under another formula (and
+    with an issue text's signals) by localize's own ranking step (a second localize() would rerun
+    the suite for the same data)."""
     from suture.tools.testing import localize as localize_module
     from suture.tools.testing import suspects as suspects_module
 
@@ -160,8 +173,9 @@ def rerank(loc, tree: Path, formula: str) -> list:
     frames = {n: loc.run.outcomes[n].frames for n in loc.failing}
     messages = {n: loc.run.outcomes[n].message for n in loc.failing}
     symbols_of = localize_module._symbol_source(tree, None)
+    issue = localize_module._issue_evidence(tree, issue_text, None, None)
     return suspects_module.rank(line_scores, loc.spectra, symbols_of, frames, list(loc.failing),
-                                localize_module._reader(tree), messages)
+                                localize_module._reader(tree), messages, issue.signals, issue.weights_off)
 
 
 def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
@@ -187,6 +201,9 @@ def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
                 result["ranks"][formula] = mid_rank(scores, truth, total_units)
                 listed = [(s.path, s.symbol) for s in ranking]
                 result["listed"][formula] = listed.index(truth) + 1 if truth in listed else total_units
+            if issue_path(fault).is_file():
+                ranking = rerank(loc, tree, "ochiai", issue_path(fault).read_text())
+                result["ranks"][WITH_ISSUE] = mid_rank({(s.path, s.symbol): s.score for s in ranking}, truth, total_units)
             lines = per_test_lines(loc.spectra)
             result["ranks"][BASELINE] = mid_rank(plain_ochiai(lines, set(loc.failing), tree), truth, total_units)
             result["top_suspect"] = [loc.ranking[0].path, loc.ranking[0].symbol] if loc.ranking else None
@@ -277,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--overhead-reps", type=int, default=3)
     parser.add_argument("--work-dir", type=Path, default=corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--faults", type=Path, default=corpus.FAULTS, help="the corpus (default bench/faults/faults.jsonl)")
+    parser.add_argument("--with-issues", action="store_true", help="only the faults with an issue text in bench/faults/issues")
+    parser.add_argument("--fault", action="append", help="only this fault id (repeatable)")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
@@ -300,6 +319,10 @@ def main(argv: list[str] | None = None) -> int:
         if recorded.get(lib.name, {}).get("commit_tree") not in (None, tree):
             raise SystemExit(f"{lib.name}: the prepared repo differs from the one the corpus was built on")
         totals[lib.name] = count_units(repo)
+    if args.with_issues:
+        faults = [f for f in faults if issue_path(f).is_file()]
+    if args.fault:
+        faults = [f for f in faults if f["id"] in args.fault]
     chosen = select(faults, [lib.name for lib in libraries], args.limit)
     print(f"{len(chosen)} faults over {len(libraries)} libraries", file=sys.stderr)
 
@@ -326,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
             costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps)
 
     errors = [r for r in results if r.get("error") or not r["ranks"]]
-    methods = [BASELINE, *FORMULAS]
+    methods = [BASELINE, *FORMULAS, WITH_ISSUE]
     body = [
         f"{len(results)} seeded faults ({', '.join(f'{lib.name} {lib.version}' for lib in libraries)}), "
         f"corpus {args.faults.name}; {len(errors)} without a ranking; {accuracy_seconds:.0f} s, "

@@ -11,6 +11,7 @@ import typer
 
 from suture.agent import guard
 from suture.agent.exitcodes import ExitCode, SutureExit
+from suture.agent.cli.issue_input import issue_text
 from suture.agent.cli.app import (
     JsonOption,
     MemoryOption,
@@ -28,6 +29,7 @@ from suture.agent.cli.app import (
 
 
 FORMULAS = ("ochiai", "tarantula", "dstar")
+IssueFileOption = typer.Option(None, "--issue-file", metavar="F", help="Read the issue text from a file (- for stdin).")
 
 
 @app.command()
@@ -35,7 +37,7 @@ FORMULAS = ("ochiai", "tarantula", "dstar")
 def fix(
     repo: Optional[str] = RepoOption,
     issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words (kept with the run)."),
-    issue_file: Optional[Path] = typer.Option(None, "--issue-file", metavar="F", help="Read the issue text from a file."),
+    issue_file: Optional[Path] = IssueFileOption,
     test_cmd: Optional[str] = typer.Option(None, "--test-cmd", metavar="CMD", help="Command that runs the tests (default: the test_cmd setting, else pytest)."),
     failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
@@ -73,8 +75,6 @@ def fix(
         raise SutureExit("--apply and --commit exclude each other; pick one.")
     if hook and (apply or commit):
         raise SutureExit("--hook only prints: a git hook must not change your tree or branches (leave out --apply/--commit).")
-    if issue is not None and issue_file is not None:
-        raise SutureExit("--issue and --issue-file exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
     root, options = _fix_options(
         repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
@@ -159,11 +159,7 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
             options = dataclasses.replace(options, allow_risks=allow_risks)
         apply_sandbox(settings_for(root, sandbox=sandbox, memory_limit=memory_limit))
         return root, options
-    if issue_file is not None:
-        try:
-            issue = issue_file.read_text(errors="replace")
-        except OSError as error:
-            raise SutureExit(f"cannot read --issue-file {issue_file}: {error.strerror or error}.") from None
+    issue = issue_text(issue, issue_file)
     root = guard.resolve_repo(repo)
     settings = settings_for(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
                          max_cost=max_cost, python=python, sandbox=sandbox, memory_limit=memory_limit,
@@ -217,6 +213,9 @@ def localize(
     failing_test: list[str] = typer.Option([], "--failing-test", metavar="NODEID", help="Only these failing tests (a node id or a prefix of one); repeatable."),
     top: int = typer.Option(10, "--top", min=1, metavar="N", help="How many suspects to show."),
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
+    issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words: its words are searched in the code and a traceback it quotes is followed, beside the spectra."),
+    issue_file: Optional[Path] = IssueFileOption,
+    explain: bool = typer.Option(False, "--explain", help="Show which signals put each suspect where it is (SBFL score, issue-text search rank, traceback frame); in --json a `signals` object per suspect."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,
@@ -229,6 +228,7 @@ def localize(
 
     if formula not in FORMULAS:
         raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
+    text = issue_text(issue, issue_file)
     root = guard.resolve_repo(repo)
     settings = settings_for(root, test_cmd=test_cmd, python=python, sandbox=sandbox, memory_limit=memory_limit,
                          pass_env=",".join(pass_env) or None)
@@ -242,16 +242,19 @@ def localize(
     with render.status("running the tests with per-test coverage", enabled=sys.stderr.isatty()):
         try:
             found = run_localize(root, test_cmd=command, failing_tests=failing_test,
-                                 formula=formula, run_dir=run_dir, top=top)
+                                 formula=formula, run_dir=run_dir, top=top, issue_text=text,
+                                 index_cache=root / ".suture" / "cache" / "base-index")
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
-    report = sandbox_report({**found.to_dict(), "environment": environment.to_dict(), "run_dir": str(run_dir)})
+    report = sandbox_report({**found.to_dict(explain), "environment": environment.to_dict(), "run_dir": str(run_dir)})
     runs.write_report(run_dir, {"command": "localize", **report})
     if as_json:
         render.print_json(report)
     else:
         render.stdout_console().print(render.ranking_table(report["ranking"]))
+        if explain:
+            sys.stdout.write("\n".join(render.explain_lines([s.to_dict(explain=True) for s in found.ranking], formula)) + "\n")
         sys.stderr.write(f"{len(found.failing)} failing test(s) at HEAD")
         sys.stderr.write(f", {len(found.flaky)} flaky and left out: {', '.join(found.flaky)}\n" if found.flaky else "\n")
     for note in found.notes:  # set-up errors left out, coverage that could not be recorded

@@ -97,6 +97,28 @@ def ranking_table(ranking: Iterable[dict[str, Any]]) -> Table:
     return table
 
 
+def explain_lines(ranking: Iterable[dict[str, Any]], formula: str) -> list[str]:
+    """`localize --explain`: per suspect, the signals that put it there (tools/testing/combine.py)."""
+    lines = ["why each suspect is there:"]
+    for rank, suspect in enumerate(ranking, 1):
+        signals = suspect.get("signals") or {}
+        lines.append(f"{rank:>3}. {suspect['path']}::{suspect['symbol']}  score {suspect['score']:.3f}")
+        sbfl = signals.get("sbfl") or {}
+        said = f"{formula} {sbfl.get('score', 0.0):.3f}"
+        if sbfl.get("failure_evidence"):
+            said += f", x{1 + sbfl['failure_evidence']:.2f} from the failing tests' own failures (tracebacks, names)"
+        lines.append(f"       sbfl: {said}" if sbfl.get("score") else "       sbfl: no failing test ran it")
+        bm25 = signals.get("issue_bm25")
+        if bm25:
+            lines.append(f"       issue text search: BM25 {bm25['score']:g}, rank {bm25['rank']} of {bm25['of']} "
+                         f"functions, weight {bm25['weight']:g}")
+        frame = signals.get("issue_traceback")
+        if frame:
+            lines.append(f"       issue traceback: {frame['frame']} ({'where it raised' if frame['innermost'] else 'a caller'}), "
+                         f"weight {frame['weight']:g}")
+    return lines
+
+
 def index_table(report: dict[str, Any]) -> Table:
     table = Table(show_header=False, show_edge=False)
     table.add_column("what")

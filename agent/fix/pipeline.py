@@ -246,7 +246,8 @@ def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
     try:
         found = localize(ctx.repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
                          run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
-                         per_test_timeout=options.test_timeout)
+                         per_test_timeout=options.test_timeout, issue_text=options.issue_text,
+                         index_cache=ctx.repo / ".suture" / "cache" / "base-index")
         return found, ctx.base, None
     except LocalizeError as error:
         ctx.trajectory.log("error", message=str(error))
@@ -296,7 +297,8 @@ def _reproduce_issue(ctx: RunContext) -> tuple[Any, str, Reproduction]:
     try:
         found = localize(ctx.repo, test_cmd=ctx.options.test_cmd, failing_tests=reproduction.failing,
                          run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
-                         rev=reproduction.commit, per_test_timeout=ctx.options.test_timeout)
+                         rev=reproduction.commit, per_test_timeout=ctx.options.test_timeout,
+                         issue_text=ctx.options.issue_text, index_cache=ctx.repo / ".suture" / "cache" / "base-index")
     except LocalizeError as again:
         raise SutureExit(f"the reproduction test could not be localised: {again}") from None
     return found, reproduction.commit, reproduction

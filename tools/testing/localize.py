@@ -29,8 +29,11 @@ ties broken by how much of the symbol is suspicious:
 - a `__repr__` run only by failing tests that never ask for a repr before their failing
   line is lowered: pytest's report of a failed assert calls repr() on its operands.
 
-Every signal comes from the run at HEAD (coverage, outcomes, messages, frames) and the
-tree's own code; nothing is taken from elsewhere.
+Every signal above comes from the run at HEAD (coverage, outcomes, messages, frames) and the
+tree's own code. An issue text, when given, adds two signals of its own beside them (code
+search on its words, the frames of a traceback it quotes: tools/testing/issue_signals.py),
+combined with the above as tools/testing/combine.py says; without one the ranking is the
+spectra's alone.
 """
 
 from __future__ import annotations
@@ -48,6 +51,8 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
+from suture.tools.testing.combine import effective_weights
+from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
@@ -88,10 +93,11 @@ class Localization:
     run: TestRun | None = field(default=None, repr=False)
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
+    weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ranking": [s.to_dict() for s in self.ranking],
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
+        return {**({"weights": self.weights} if explain else {}),
+            "ranking": [s.to_dict(explain) for s in self.ranking],
             "failing": self.failing,
             "flaky": self.flaky,
             "setup_errors": [g.to_dict() for g in self.setup_errors],
@@ -114,10 +120,16 @@ def localize(
     timeout: float = 600,
     per_test_timeout: float | None = 60,
     rev: str = "HEAD",
+    issue_text: str | None = None,
+    index_cache: Path | None = None,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
     `rev` tests another commit instead of HEAD (e.g. HEAD plus a reproduction test).
+    `issue_text` adds the issue's signals (code search on its words, the frames of a traceback
+    it quotes; tools/testing/issue_signals.py) beside the spectra, combined as
+    tools/testing/combine.py says; `index_cache` is where the index they need is cached (a
+    temporary directory when None).
     `index` (a SymbolIndex of the tree at HEAD) is optional: without it only the files
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
     (a fresh temp dir when None) for test selection and later stages.
@@ -159,7 +171,11 @@ def localize(
                 line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
             else:
                 line_scores = spectra.scores(failing, passing, formula)
-            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages)
+            issue = _issue_evidence(tree, issue_text, index, index_cache)
+            notes += issue.notes
+            weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
+            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
+                           issue.signals, issue.weights_off)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -168,7 +184,22 @@ def localize(
         ranking = ranking[:top]
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
-    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes)
+    return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
+                        weights)
+
+
+def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
+    """The issue text's signals over the tree (none without a text)."""
+    if not text or not text.strip():
+        return IssueEvidence()
+    from suture.retrieval.index import SymbolIndex
+    from suture.retrieval.search import CodeSearch
+
+    with tempfile.TemporaryDirectory(prefix="suture-issue-index-") as scratch:
+        cache_dir = Path(cache) if cache is not None else Path(scratch)
+        if index is None:
+            index = SymbolIndex.build(tree, cache_dir=cache_dir, workers=1)
+        return issue_evidence(text, index, CodeSearch(index, cache_dir=cache_dir))
 
 
 def _coverage_notes(command: Any) -> list[str]:

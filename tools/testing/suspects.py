@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.testfiles import is_test_path
+from suture.tools.testing.combine import combine
 from suture.tools.testing.spectra import Line, Spectra
 
 __all__ = ["MESSAGE_CHARS", "MODULE", "Suspect", "identifiers", "line_text", "outside_source", "rank"]
@@ -49,15 +50,22 @@ class Suspect:
     end_line: int
     score: float
     kind: str = "function"  # "function" | "method" | "class" | "module"
+    # What put it there, signal name -> its record: "sbfl" (the formula's best line score, the
+    # failing tests' own evidence as a factor, the product), then any other signal's value,
+    # weight and detail (tools/testing/combine.py). Shown by `localize --explain`.
+    signals: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, explain: bool = False) -> dict[str, Any]:
+        found = {
             "path": self.path,
             "symbol": self.symbol,
             "start_line": self.start_line,
             "end_line": self.end_line,
             "score": round(self.score, 6),
         }
+        if explain:
+            found["signals"] = self.signals
+        return found
 
 
 
@@ -123,12 +131,16 @@ def rank(
     failing: list[str],
     read_text: Callable[[str], str] = lambda path: "",
     messages: dict[str, str] | None = None,
+    signals: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
+    weights_off: Iterable[str] = (),
 ) -> list[Suspect]:
+    """The suspects best first. `signals` (name -> (path, qualname) -> value, e.g. the issue
+    text's) join SBFL as tools/testing/combine.py says; without them the order is SBFL's."""
     ranker = _Ranker(spectra, symbols_of, read_text)
     ranker.add_line_scores(line_scores)
     asks_repr = ranker.add_failure_evidence(frames, failing, messages or {})
     ranker.penalise_reprs_run_by_the_report(asks_repr)
-    return ranker.ranking()
+    return ranker.ranking(signals or {}, weights_off)
 
 
 class _Ranker:
@@ -220,22 +232,31 @@ class _Ranker:
             if not (ran_by[key] & asks_repr):
                 unit.boost -= REPORT_ONLY_PENALTY
 
-    def ranking(self) -> list[Suspect]:
+    def ranking(self, signals: Mapping[str, Mapping[tuple[str, str], Any]], weights_off: Iterable[str]) -> list[Suspect]:
+        sbfl = {key: max(unit.scores) * max(0.0, 1 + unit.boost) for key, unit in self.units.items()}
+        combined, records = combine(sbfl, signals, weights_off)
+        for key in combined.keys() - self.units.keys():  # brought in by a signal the failing tests never ran
+            symbol = next(v.symbol for values in signals.values() for k, v in values.items() if k == key)
+            self.units[key] = _Unit(key[0], symbol, scores=[0.0])
+
         def order(unit: _Unit) -> tuple:
-            best = max(unit.scores) * max(0.0, 1 + unit.boost)
             mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
             # Import-time evidence (module and class bodies) only ranks below executed code of equal score.
-            return (best, not unit.import_only, mean)
+            return (combined[unit.key()], not unit.import_only, mean)
 
         ordered = sorted(self.units.values(), key=order, reverse=True)
         scores = _display_scores([order(u) for u in ordered])
         ranking = []
         for unit, score in zip(ordered, scores):
             symbol = unit.symbol
+            explained = {"sbfl": {"score": round(max(unit.scores), 6), "failure_evidence": round(unit.boost, 4),
+                                  "value": round(sbfl.get(unit.key(), 0.0), 6)}, **records[unit.key()]}
             if symbol is None:
-                ranking.append(Suspect(unit.path, MODULE, 1, self.scope(unit.path).line_count, score, "module"))
+                ranking.append(Suspect(unit.path, MODULE, 1, self.scope(unit.path).line_count, score, "module",
+                                       explained))
             else:
-                ranking.append(Suspect(unit.path, symbol.qualname, symbol.start_line, symbol.end_line, score, symbol.kind))
+                ranking.append(Suspect(unit.path, symbol.qualname, symbol.start_line, symbol.end_line, score,
+                                       symbol.kind, explained))
         return ranking
 
 
