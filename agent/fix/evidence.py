@@ -107,6 +107,7 @@ class Evidence:
         data["footprint"] = {k: data.pop(k) for k in ("inputs", "changed", "changed_like_failing",
                                                        "changed_like_passing", "classified", "example")}
         data["changes_like_passing_tests"] = self.outside
+        data["summary"] = self.footprint_sentence()
         data["disagreements"] = [{**vars(d), "sentence": d.sentence(self.candidate_id)} for d in self.disagreements]
         return data
 
@@ -330,3 +331,4 @@ def disagreement_hint(evidence: dict[str, Evidence]) -> str:
         return ""
     return "\n\n# Inputs on which the passing patches give different results (the tests should decide them):\n" + \
         "\n".join(lines[:6])
+

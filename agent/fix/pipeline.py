@@ -408,7 +408,7 @@ def choose_stage(ctx: RunContext, baseline: Baseline, search: Search, pool: Work
         imports=test_imports(tree, list(dict.fromkeys(n.split("::", 1)[0] for n in failing))), log=ctx.trajectory.log,
         evidence=evidence,
     )
-    ctx.trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
+    ctx.trajectory.log("choice", **choice.to_dict())
     return choice
 
 
