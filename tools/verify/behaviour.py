@@ -31,14 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.tools.verify.verifier_core import child_env, import_root, module_name, run_bounded, side_effects
+from suture.tools.verify.verifier_core import BYTECODE_ENV, child_env, import_root, module_name, run_bounded, side_effects
 
 __all__ = ["BehaviourRun", "InputResult", "PER_CALL_SECONDS", "compare_versions"]
 
 PER_CALL_SECONDS = 0.5  # one call of one version; past it the call "hangs"
 MAX_INPUTS = 240  # inputs compared per function (recorded, mutated and generated together)
-HYPOTHESIS_EXAMPLES = 120
-MUTANTS_PER_SEED = 10
 CHILD_GRACE_SECONDS = 3.0  # interpreter start and imports, beyond the comparison's own budget
 
 
@@ -103,8 +101,12 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
             copy.parent.mkdir()
             copy.write_text(text, encoding="utf-8")
             request["versions"][vid] = str(copy)
+        env = child_env(top)
+        # Hypothesis keeps its unicode tables (seconds to build) in its storage directory: the
+        # process's private cache (verifier_core), not each child's temporary directory.
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(Path(env[BYTECODE_ENV]) / "hypothesis")
         done = run_bounded([sys.executable, "-m", "suture.tools.verify.behaviour"], cwd=Path(tmp),
-                           time_limit=time_limit + CHILD_GRACE_SECONDS, env=child_env(top), stdin=json.dumps(request))
+                           time_limit=time_limit + CHILD_GRACE_SECONDS, env=env, stdin=json.dumps(request))
     run = _read_lines(done.stdout)
     run.seconds = time.monotonic() - started
     if done.timed_out:

@@ -2,8 +2,9 @@
 the results, tell each input's likeness, and write one JSON line per input.
 
 Runs inside the killable child only (it imports the code under test). The per-call limit is a
-real-time timer whose handler raises `CallTimeout` in the main thread: a pure-Python loop is cut
-there; a call stuck in C is cut by the parent's wall-clock kill of the whole child.
+CPU-time timer (ITIMER_PROF: a loaded machine does not cut a call that is merely waiting its turn)
+whose handler raises `CallTimeout` in the main thread: a pure-Python loop is cut there; a call
+stuck in C or asleep is cut by the parent's wall-clock kill of the whole child.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import inspect
 import math
 import random
 import signal
+import string
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -26,7 +28,10 @@ from suture.tools.verify.values import Incomparable, same_value, short_repr
 __all__ = ["CallTimeout", "run_comparison", "shape_of"]
 
 HANGS = "hangs"
+HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
 DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
+TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
+MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
 
 
 class CallTimeout(BaseException):
@@ -53,7 +58,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
             versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
         except BaseException as exc:  # noqa: BLE001
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGPROF, _on_alarm)
     runner = _Runner(versions, float(request["per_call"]), inspect.getsourcefile(base_fn) or "")
     seeds = list(_seeds(base_fn, request["seeds"]))
     seen: set[str] = set()
@@ -61,9 +66,9 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
              if _fresh(bound, seen) and time.monotonic() < deadline]
     failing = {key for _, key, label in first if label == "failing"}
     passing = {key for _, key, label in first if label == "passing"}
-    notes = [] if seeds else ["no literal arguments recorded from the tests' calls"]
-    emit({"kind": "setup", "unknown": "", "version_unknown": version_unknown, "notes": notes,
-          "classified": bool(failing and passing)})
+    emit({"kind": "setup", "unknown": "", "version_unknown": version_unknown, "classified": bool(failing and passing),
+          "notes": [] if seeds else ["no literal arguments recorded from the tests' calls"]})
+    notes: list[str] = []
     unsure = runner.nondeterministic([bound for bound, _ in seeds[:DETERMINISM_CHECKS]])
     if unsure:
         emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
@@ -72,7 +77,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     for item, key, _ in first:
         emit({**item, "like": _likeness(key, failing, passing)})
         count += 1
-    more = _more_inputs(base_fn, seeds, request, notes)
+    more = _more_inputs(base_fn, seeds, request, notes, deadline)
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
         if bound is None:
@@ -143,12 +148,13 @@ class _Runner:
     def __init__(self, versions: dict[str, Any], per_call: float, base_file: str) -> None:
         self.versions, self.per_call, self.base_file = versions, per_call, base_file
         self.first_inputs: list[inspect.BoundArguments] = []
+        self.hangs: dict[str, int] = {}  # version -> calls of it cut at the per-call limit
 
     def call(self, fn: Any, bound: inspect.BoundArguments, lines: set[int] | None = None) -> Outcome | None:
         """The outcome of one call, None when it ran past the per-call limit."""
         tracer = self._tracer(lines) if lines is not None else None
         try:
-            signal.setitimer(signal.ITIMER_REAL, self.per_call)
+            signal.setitimer(signal.ITIMER_PROF, self.per_call)
             if tracer:
                 sys.settrace(tracer)
             try:
@@ -157,7 +163,7 @@ class _Runner:
                 return Outcome(raised=exc, args_after=dict(bound.arguments))
             finally:
                 sys.settrace(None)
-                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.setitimer(signal.ITIMER_PROF, 0)
         except CallTimeout:
             return None
 
@@ -179,9 +185,16 @@ class _Runner:
         if len(self.first_inputs) < DETERMINISM_CHECKS:
             self.first_inputs.append(bound)
         lines: set[int] = set()
-        outcomes = {vid: self.call(fn, bound, lines if vid == "base" else None) for vid, fn in self.versions.items()}
-        groups: list[tuple[Outcome | None, list[str]]] = []
+        outcomes = {}
         unknown: dict[str, str] = {}
+        for vid, fn in self.versions.items():
+            if self.hangs.get(vid, 0) >= MAX_HANGS:
+                unknown[vid] = f"not run: {MAX_HANGS} of its calls hung already"
+                continue
+            outcomes[vid] = self.call(fn, bound, lines if vid == "base" else None)
+            if outcomes[vid] is None:
+                self.hangs[vid] = self.hangs.get(vid, 0) + 1
+        groups: list[tuple[Outcome | None, list[str]]] = []
         for vid, outcome in outcomes.items():
             try:
                 group = next((members for head, members in groups if _alike(head, outcome)), None)
@@ -195,6 +208,9 @@ class _Runner:
         full = copy.copy(bound)
         full.apply_defaults()
         key = (tuple(sorted(lines)), tuple(shape_of(v) for v in full.arguments.values()))
+        if "base" not in outcomes:
+            return ({"kind": "input", "call": call_text(self.versions["base"].__name__, bound), "outcomes": {},
+                     "groups": [], "unknown": unknown, "loose": []}, ((), ()))
         item = {"kind": "input", "call": call_text(self.versions["base"].__name__, bound),
                 "outcomes": {vid: _describe(o, bound) for vid, o in outcomes.items()},
                 "groups": [members for _, members in groups], "unknown": unknown,
@@ -265,14 +281,14 @@ def _seeds(fn: Any, recorded: list[dict[str, Any]]) -> Iterator[tuple[inspect.Bo
 
 
 def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], request: dict[str, Any],
-                 notes: list[str]) -> Iterator[inspect.BoundArguments]:
+                 notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
     """The seeds mutated (shape kept), then resized, then Hypothesis' draws."""
     rng = random.Random(0)
     for bound, _ in seeds:
         yield from _mutated(bound, rng)
     for bound, _ in seeds:
         yield from _resized(bound)
-    yield from _drawn(fn, request, notes)
+    yield from _drawn(fn, request, notes, deadline)
 
 
 def _with(bound: inspect.BoundArguments, name: str, value: Any) -> inspect.BoundArguments:
@@ -338,16 +354,31 @@ def _resized(bound: inspect.BoundArguments) -> Iterator[inspect.BoundArguments]:
             yield _with(bound, name, value + value[-1:])
 
 
-def _drawn(fn: Any, request: dict[str, Any], notes: list[str]) -> Iterator[inspect.BoundArguments]:
-    from hypothesis import HealthCheck, Phase, given, settings
+class _Enough(BaseException):
+    """Ends Hypothesis' drawing at its time limit (not an Exception: Hypothesis would take it for a failure)."""
 
-    strategies, positional, _ = strategies_for(typed_view(fn, request.get("param_types") or {}))
+
+def _drawn(fn: Any, request: dict[str, Any], notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
+    if time.monotonic() >= deadline:
+        return
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    # Drawing takes at most 70% of what is left after the import: the draws must still be run.
+    stop_at = deadline - 0.3 * (deadline - time.monotonic())
+    # Strings from a fixed alphabet: Hypothesis' full-unicode text first builds tables of every
+    # code point, tens of seconds on a loaded machine, in every new storage directory.
+    text = st.text(alphabet=TEXT_ALPHABET, max_size=12)
+    st.register_type_strategy(str, text)
+    strategies, positional, _ = strategies_for(typed_view(fn, request.get("param_types") or {}), text=text)
     drawn: list[dict[str, Any]] = []
 
-    @settings(max_examples=min(request["max_inputs"], 120), database=None, deadline=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate], print_blob=False)
+    @settings(max_examples=min(request["max_inputs"], HYPOTHESIS_EXAMPLES), database=None, deadline=None,
+              derandomize=True, suppress_health_check=list(HealthCheck), phases=[Phase.generate], print_blob=False)
     @given(**strategies)
     def draw(**values: Any) -> None:
+        if time.monotonic() >= stop_at:
+            raise _Enough()
         try:
             drawn.append(copy.deepcopy(values))
         except Exception:  # noqa: BLE001 - a value that does not copy is kept as drawn
@@ -355,6 +386,8 @@ def _drawn(fn: Any, request: dict[str, Any], notes: list[str]) -> Iterator[inspe
 
     try:
         draw()
+    except _Enough:
+        notes.append(f"Hypothesis drew {len(drawn)} inputs before its time share ran out")
     except Exception as exc:  # noqa: BLE001 - a type Hypothesis cannot build
         notes.append(f"Hypothesis could not draw the arguments: {exc.__class__.__name__}: {str(exc)[:200]}")
     signature = inspect.signature(fn)

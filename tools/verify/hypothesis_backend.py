@@ -87,8 +87,9 @@ def differential(target: Target, *, bound: int | None = None, time_limit: float 
 # ====================================================================== child side
 
 
-def strategies_for(fn: Any) -> tuple[dict[str, Any], list[str], list[str]]:
-    """(strategy per parameter, names of positional-only ones, unannotated ones)."""
+def strategies_for(fn: Any, text: Any = None) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(strategy per parameter, names of positional-only ones, unannotated ones); `text` is the
+    strings' strategy in the generic mix (default: Hypothesis' full-unicode text of up to 8 characters)."""
     import inspect
     import typing
 
@@ -101,7 +102,7 @@ def strategies_for(fn: Any) -> tuple[dict[str, Any], list[str], list[str]]:
     chosen: dict[str, Any] = {}
     positional: list[str] = []
     unannotated: list[str] = []
-    generic = st.one_of(st.integers(), st.floats(), st.text(max_size=8), st.booleans(), st.none(),
+    generic = st.one_of(st.integers(), st.floats(), text if text is not None else st.text(max_size=8), st.booleans(), st.none(),
                         st.lists(st.integers(), max_size=6))
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
