@@ -169,7 +169,7 @@ def test_gather_evidence_in_scratch_trees_and_the_choice_it_drives(make_repo):
         git(repo, "checkout", "--", "prices.py")
     heads = [_verdict("blunt", patches["blunt"]), _verdict("right", patches["right"])]
     base = git(repo, "rev-parse", "HEAD").strip()
-    with WorktreePool(repo, base=base, size=1) as pool, pool.tree() as tree:
+    with WorktreePool(repo, base=base, size=2) as pool, pool.tree() as tree:  # one tree is the base checkout
         found = gather_evidence(tree, heads, pool, failing=["tests/test_prices.py::test_at_threshold"],
                                 passing=["tests/test_prices.py::test_small", "tests/test_prices.py::test_big"],
                                 seconds=LIMIT)
