@@ -38,8 +38,9 @@ from suture.tools.verify.behaviour import BehaviourRun, compare_versions
 
 __all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
 
-EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together
-MIN_SECONDS = 2.0  # below this nothing useful is compared: the stage says "not_run"
+EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together, at most
+EVIDENCE_SHARE = 0.15  # ... and at most this share of the run's time so far, but
+MIN_SECONDS = 1.5  # at least this (below it nothing useful is compared: the stage says "not_run")
 MAX_FUNCTIONS = 3  # changed functions compared (the first ones the candidates name)
 MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_run"
 # Changed results on inputs like the passing tests before the footprint counts against a patch:
@@ -145,7 +146,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     runs: list[tuple[str, BehaviourRun]] = []
     for number, (path, qualname) in enumerate(functions):
         left = deadline - time.monotonic()
-        if left < MIN_SECONDS:
+        if left < 0.5:
             break
         versions = {cid: files[path] for cid, files in texts.items() if path in files}
         if not versions:
@@ -157,7 +158,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
         run = compare_versions(tree, path, qualname, versions, seeds=seeds, param_types=types,
-                               time_limit=max(1.0, left / (len(functions) - number) - 1.0))
+                               time_limit=max(0.5, left / (len(functions) - number)))
         runs.append((f"{path}::{qualname}", run))
     for cid in texts:
         _summarise(evidence[cid], runs, [c for c in texts if c != cid])

@@ -418,7 +418,9 @@ def _behaviour_evidence(ctx: RunContext, baseline: Baseline, search: Search, poo
     if not behaviour.enabled():
         return {}
     heads = rank([v for v in search.verdicts if v.accepted])
-    seconds = min(behaviour.EVIDENCE_SECONDS, ctx.left())
+    # Its cost follows the run's: a share of the time spent so far (issue 17: at most +20%).
+    spent = time.monotonic() - ctx.started
+    seconds = min(behaviour.EVIDENCE_SECONDS, max(behaviour.MIN_SECONDS, behaviour.EVIDENCE_SHARE * spent), ctx.left())
     if seconds < behaviour.MIN_SECONDS:
         return {v.candidate_id: behaviour.Evidence(v.candidate_id, "not_run", "no time left in the run's limit")
                 for v in heads}

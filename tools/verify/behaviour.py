@@ -3,8 +3,8 @@ run side by side on the same inputs, and where their results part.
 
 The inputs are, in this order: the literal arguments the tests' own calls pass (labelled by
 whether their test fails at the base commit), those mutated keeping their shape (same types,
-same lengths) and shrunk or grown by one element, then Hypothesis' draws from the parameter
-types (tools/verify/hypothesis_backend.py's strategies, typed from the tests' calls by
+same lengths) and shrunk or grown by one element, then, when those are few, Hypothesis' draws
+from the parameter types (tools/verify/hypothesis_backend.py's strategies, typed from the tests' calls by
 tools/verify/arg_types.py). Each version runs on deep copies; results are compared by
 tools/verify/values.py's rule ("isclose" for floats: a reordered sum is not a behaviour change),
 exception types and the arguments after the call. A call past the per-call limit is cut and

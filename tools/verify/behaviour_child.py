@@ -29,6 +29,7 @@ __all__ = ["CallTimeout", "run_comparison", "shape_of"]
 
 HANGS = "hangs"
 HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
+DRAW_WHEN_FEWER = 40  # Hypothesis draws only when the seeds' mutations made fewer inputs than this
 DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
 TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
 MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
@@ -284,11 +285,18 @@ def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], reque
                  notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
     """The seeds mutated (shape kept), then resized, then Hypothesis' draws."""
     rng = random.Random(0)
+    made = 0
     for bound, _ in seeds:
-        yield from _mutated(bound, rng)
+        for item in _mutated(bound, rng):
+            made += 1
+            yield item
     for bound, _ in seeds:
-        yield from _resized(bound)
-    yield from _drawn(fn, request, notes, deadline)
+        for item in _resized(bound):
+            made += 1
+            yield item
+    # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
+    if made < DRAW_WHEN_FEWER:
+        yield from _drawn(fn, request, notes, deadline)
 
 
 def _with(bound: inspect.BoundArguments, name: str, value: Any) -> inspect.BoundArguments:
