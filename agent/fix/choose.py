@@ -106,7 +106,7 @@ def choose(
     if method == "b4":
         agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
     rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
-    rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix)
+    rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     found = [evidence[v.candidate_id] for v in heads if v.candidate_id in (evidence or {})]
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes, found)
 

@@ -297,10 +297,13 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence]) -
 
 
 def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],
-                   evidence: dict[str, Evidence], matrix: dict[str, list[bool]] | None = None) -> Confidence:
+                   evidence: dict[str, Evidence], matrix: dict[str, list[bool]] | None = None,
+                   risks: dict[str, Sequence[str]] | None = None) -> Confidence:
     """`rating` with the behaviour evidence's reasons, capped below the threshold when the chosen
     patch changes results like the passing tests', or disagrees with a credible passing rival
-    that the model's tests (B4's pass matrix) did not tell apart from it."""
+    that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
+    when it changes results like the passing tests' itself, or carries an overfitting risk or an
+    anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check)."""
     item = evidence.get(chosen.candidate_id)
     if item is None:
         return rating
@@ -312,8 +315,10 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
                     f"{_bare(item.example['candidate'])} patched")
     for disagreement in item.disagreements:
         rival = evidence.get(disagreement.other)
-        if rival is not None and rival.outside:
+        if rival is not None and (rival.outside or rival.anti_patterns):
             continue  # the rival itself changes what the passing tests pin down: not a credible alternative
+        if (risks or {}).get(disagreement.other):
+            continue  # nor is one that inverts a result or deletes a check to pass
         if matrix and matrix.get(disagreement.other) not in (None, matrix.get(chosen.candidate_id)):
             continue  # the model's tests told them apart
         caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
