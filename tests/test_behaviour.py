@@ -201,3 +201,16 @@ def test_an_unresolved_disagreement_caps_the_confidence_unless_b4_told_them_apar
     unknown = {"a": Evidence("a", "unknown", "a is a method: it needs an object")}
     kept = cap_confidence(rating, heads[0], heads, unknown)
     assert kept.value == rating.value and any("unknown" in r for r in kept.reasons)
+
+
+def test_a_risky_rival_neither_caps_the_confidence_nor_wins_the_order():
+    heads = [_verdict("inverted", ""), _verdict("narrow", "")]
+    found = {"narrow": Evidence("narrow", "known", inputs=50, changed=9, classified=True,
+                                disagreements=[Disagreement("inverted", "luhn('79')", "returns True", "returns False", 30)]),
+             "inverted": Evidence("inverted", "known", inputs=50, changed=4, classified=True)}
+    risks = {"inverted": ("inverts_result",)}
+    assert [v.candidate_id for v in order_by_evidence(heads, found, risks)] == ["narrow", "inverted"]
+    assert [v.candidate_id for v in order_by_evidence(heads, found)] == ["inverted", "narrow"]  # fewer changes
+    rating = confidence(3, "not_run", None)
+    assert cap_confidence(rating, heads[1], heads, found, None, risks).value == rating.value
+    assert cap_confidence(rating, heads[1], heads, found).weak

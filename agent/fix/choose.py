@@ -77,7 +77,7 @@ def choose(
     # candidates agree on (majority vote), then the gates' ranking.
     votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
     heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
-    heads = order_by_evidence(heads, evidence or {})
+    heads = order_by_evidence(heads, evidence or {}, risks)
     notes: list[str] = []
     method = "only" if len(heads) == 1 else "ranking"
     chosen = heads[0]

@@ -278,10 +278,12 @@ def _count_change(item: Evidence, result: Any, classified: bool) -> None:
 # -- choosing and rating --------------------------------------------------------------------------
 
 
-def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence]) -> list[GateVerdict]:
+def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
+                      risks: dict[str, Sequence[str]] | None = None) -> list[GateVerdict]:
     """`heads` with the smallest behaviour change first (a stable sort: ties keep their order).
 
-    A change like the passing tests' goes last, unknown evidence after known, then fewer changed
+    A change like the passing tests' goes last, then one with an overfitting risk or an
+    anti-pattern (it loses to a rival without), unknown evidence after known, then fewer changed
     results like the passing tests, then fewer changed results at all.
     """
     if not evidence:
@@ -289,9 +291,10 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence]) -
 
     def key(verdict: GateVerdict) -> tuple:
         item = evidence.get(verdict.candidate_id)
+        risky = bool((risks or {}).get(verdict.candidate_id)) or bool(item and item.anti_patterns)
         if item is None or not item.known:
-            return (False, True, 0, 0)
-        return (item.outside, False, item.changed_like_passing, item.changed)
+            return (False, risky, True, 0, 0)
+        return (item.outside, risky, False, item.changed_like_passing, item.changed)
 
     return sorted(heads, key=key)
 
