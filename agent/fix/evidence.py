@@ -39,7 +39,7 @@ from suture.tools.verify.behaviour import BehaviourRun, compare_versions
 __all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
 
 EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together, at most
-EVIDENCE_SHARE = 0.15  # ... and at most this share of the run's time so far, but
+EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
 MIN_SECONDS = 1.5  # at least this (below it nothing useful is compared: the stage says "not_run")
 MAX_FUNCTIONS = 3  # changed functions compared (the first ones the candidates name)
 MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_run"
