@@ -38,8 +38,8 @@ class Choice:
     evidence: list[Evidence] = field(default_factory=list)  # behaviour outside the tests, per distinct patch
 
     def to_dict(self) -> dict[str, Any]:
-        return {"chosen": self.verdict.candidate_id, "method": self.method, "distinct_passing": self.distinct, "votes": self.votes,
-                "confidence": self.confidence.to_dict(), "generated_tests": self.generated_tests,
+        return {"chosen": self.verdict.candidate_id, "method": self.method, "distinct_passing": self.distinct,
+                "votes": self.votes, "confidence": self.confidence.to_dict(), "generated_tests": self.generated_tests,
                 "pass_matrix": self.matrix, "notes": self.notes, "evidence": [e.to_dict() for e in self.evidence]}
 
 
