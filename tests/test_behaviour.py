@@ -50,7 +50,7 @@ def test_footprint_counts_where_a_version_changes_the_base_result(tmp_path):
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     run = compare_versions(root, "prices.py", "unit_price", {"right": right, "blunt": blunt}, seeds=SEEDS,
                            param_types={"cents": "int", "quantity": "int"}, time_limit=LIMIT, max_inputs=60)
-    assert not run.unknown and run.classified and len(run.inputs) == 60
+    assert not run.unknown and run.classified and len(run.inputs) > 30  # the three calls and their mutations
     changed = {vid: [r for r in run.inputs if r.same("base", vid) is False] for vid in ("right", "blunt")}
     # >= changes the result only at quantity 10 (with a price that a tenth off changes).
     assert changed["right"] and all("10)" in r.call or ", 10" in r.call for r in changed["right"])
