@@ -94,7 +94,7 @@ class Evidence:
 
     def footprint_sentence(self, example: bool = True) -> str:
         if not self.known:
-            return f"behaviour outside the tests {'not compared' if self.status == 'not_run' else 'unknown'}: {self.reason}"
+            return f"{'not compared' if self.status == 'not_run' else 'unknown'}: {self.reason}"
         text = f"changes HEAD's result on {self.changed} of {self.inputs} inputs"
         if self.classified:
             text += f" ({self.changed_like_passing} like the passing tests, {self.changed_like_failing} like the failing)"
