@@ -231,6 +231,8 @@ def print_fix_report(report: dict[str, Any]) -> None:
         print_patch(patch, console)
     if report.get("explanation"):
         console.print(Text(report["explanation"]))
+    for line in evidence_lines(report):  # behaviour outside the tests: two lines at most
+        console.print(Text(line))
     delivery = report.get("delivery") or {}
     if report["status"] == "fixed":
         if delivery.get("refused"):
@@ -247,6 +249,21 @@ def print_fix_report(report: dict[str, Any]) -> None:
     else:
         console.print(Text(f"Not fixed ({report.get('stopped_because', 'no candidate passed')}); "
                            f"{report['candidates_tried']} candidates tried. Run record: {report['run_dir']}"))
+
+
+def evidence_lines(report: dict[str, Any]) -> list[str]:
+    """At most two lines on the delivered (or plausible) patch's behaviour outside the tests
+    (agent/fix/evidence.py): its change footprint, and its first disagreement with a rival."""
+    chosen = (report.get("choice") or {}).get("chosen")
+    item = next((e for e in report.get("evidence") or () if e.get("candidate_id") == chosen), None)
+    if item is None:
+        return []
+    lines = [f"Behaviour outside the tests ({chosen}): {item['summary']}."]
+    disagreements = item.get("disagreements") or []
+    if disagreements:
+        more = f" (and {len(disagreements) - 1} more rival(s))" if len(disagreements) > 1 else ""
+        lines.append(f"Rivals: {disagreements[0]['sentence']}{more}.")
+    return lines
 
 
 def rejected_lines(candidates: Iterable[dict[str, Any]], width: int = 240) -> list[str]:

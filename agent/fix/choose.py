@@ -17,6 +17,7 @@ from typing import Any
 
 from suture import prompts
 from suture.agent.fix.crosscheck import pass_matrix
+from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
 from suture.agent.fix.rank import rank
 from suture.agent.fix.select import Confidence, b4_select, confidence
 from suture.agent.gates.validate import GateVerdict
@@ -34,11 +35,12 @@ class Choice:
     generated_tests: list[str] = field(default_factory=list)
     matrix: dict[str, list[bool]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)  # behaviour outside the tests, per distinct patch
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "distinct_passing": self.distinct, "votes": self.votes,
-                "confidence": self.confidence.to_dict(), "generated_tests": self.generated_tests,
-                "pass_matrix": self.matrix, "notes": self.notes}
+        return {"chosen": self.verdict.candidate_id, "method": self.method, "distinct_passing": self.distinct,
+                "votes": self.votes, "confidence": self.confidence.to_dict(), "generated_tests": self.generated_tests,
+                "pass_matrix": self.matrix, "notes": self.notes, "evidence": [e.to_dict() for e in self.evidence]}
 
 
 def choose(
@@ -54,11 +56,14 @@ def choose(
     test_cmd: Any = None,
     verifier_verdict: str = "not_run",
     log: Any = lambda event, **data: None,
+    evidence: dict[str, Evidence] | None = None,
 ) -> Choice | None:
     """The accepted verdict to deliver, or None when nothing passed every gate.
 
     `risks` maps candidate ids to their overfitting risks. `client` and `pool` enable B4
-    with model-written tests; without them the gates' ranking decides.
+    with model-written tests; without them the gates' ranking decides. `evidence` (agent/fix/evidence.py,
+    per candidate id) puts the smallest behaviour change first and caps the confidence of a patch
+    the tests cannot vouch for.
     """
     accepted = [v for v in verdicts if v.accepted]
     if not accepted:
@@ -72,6 +77,7 @@ def choose(
     # candidates agree on (majority vote), then the gates' ranking.
     votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
     heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
+    heads = order_by_evidence(heads, evidence or {}, risks)
     notes: list[str] = []
     method = "only" if len(heads) == 1 else "ranking"
     chosen = heads[0]
@@ -100,7 +106,9 @@ def choose(
     if method == "b4":
         agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
     rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
-    return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes)
+    rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
+    found = [evidence[v.candidate_id] for v in heads if v.candidate_id in (evidence or {})]
+    return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes, found)
 
 
 def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str,

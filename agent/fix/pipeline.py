@@ -36,6 +36,7 @@ from suture import prompts
 from suture.agent import runs
 from suture.agent.fix.choose import Choice, choose
 from suture.agent.fix.deliver import DeliveryRefused, check_repo_state, deliver
+from suture.agent.fix import evidence as behaviour
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.options import FixOptions  # the record; agent/options.py
 from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_planner, task_text
@@ -401,14 +402,37 @@ def choose_stage(ctx: RunContext, baseline: Baseline, search: Search, pool: Work
     ctx.progress.stage("choosing among passing patches")
     failing = baseline.found.failing
     tree = base_tree / pool.inside
+    evidence = _behaviour_evidence(ctx, baseline, search, pool, tree)
     choice = choose(
         search.verdicts, {cid: tuple(c.risks) for cid, c in search.candidates.items()}, client=ctx.client, pool=pool,
         issue=ctx.options.issue_text or "", failing=failing, test_cmd=ctx.options.test_cmd,
-        code=_changed_code(tree, search.verdicts),
+        code=_changed_code(tree, search.verdicts) + behaviour.disagreement_hint(evidence),
         imports=test_imports(tree, list(dict.fromkeys(n.split("::", 1)[0] for n in failing))), log=ctx.trajectory.log,
+        evidence=evidence,
     )
-    ctx.trajectory.log("choice", chosen=choice.verdict.candidate_id, **choice.to_dict())
+    ctx.trajectory.log("choice", **choice.to_dict())
     return choice
+
+
+def _behaviour_evidence(ctx: RunContext, baseline: Baseline, search: Search, pool: WorktreePool,
+                        tree: Path) -> dict[str, behaviour.Evidence]:
+    """Each distinct passing candidate run against HEAD and its rivals outside the tests (agent/fix/evidence.py)."""
+    if not behaviour.enabled():
+        return {}
+    heads = rank([v for v in search.verdicts if v.accepted])
+    # Its cost follows the run's: a share of the time spent so far (issue 17: at most +20%).
+    spent = time.monotonic() - ctx.started
+    seconds = min(behaviour.EVIDENCE_SECONDS, max(behaviour.MIN_SECONDS, behaviour.EVIDENCE_SHARE * spent), ctx.left())
+    if seconds < behaviour.MIN_SECONDS:
+        return {v.candidate_id: behaviour.Evidence(v.candidate_id, "not_run", "no time left in the run's limit")
+                for v in heads}
+    ctx.progress.stage("comparing behaviour outside the tests")
+    started = time.monotonic()
+    found = behaviour.gather_evidence(tree, heads, pool, failing=baseline.found.failing, passing=baseline.passing,
+                                      seconds=seconds)
+    ctx.trajectory.log("evidence", seconds=round(time.monotonic() - started, 2),
+                       candidates={cid: e.status for cid, e in found.items()})
+    return found
 
 
 # -- stage 5: deliver and report --------------------------------------------------------------
@@ -503,7 +527,8 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
         report["environment"] = options.environment
     if choice is not None:
         report["confidence"] = choice.confidence.to_dict()
-        report["choice"] = {k: v for k, v in choice.to_dict().items() if k != "confidence"}
+        report["choice"] = {k: v for k, v in choice.to_dict().items() if k not in ("confidence", "evidence")}
+        report["evidence"] = [e.to_dict() for e in choice.evidence]  # behaviour outside the tests, per distinct patch
     if baseline.reproduction is not None:
         report["tests"]["reproduction"] = baseline.reproduction.to_dict()
     if plausible is not None:

@@ -18,7 +18,7 @@ from typing import Any
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.verify.verifier_core import find_function, parse_module
 
-__all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations"]
+__all__ = ["MAX_TEST_FILES", "annotations_for", "collect_calls", "inferred_annotations", "insert_annotations", "is_known"]
 
 MAX_TEST_FILES = 400  # test files read for argument types (once per run)
 
@@ -26,7 +26,8 @@ MAX_TEST_FILES = 400  # test files read for argument types (once per run)
 def collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
     """Function name -> the literal arguments its calls in the test files pass.
 
-    Each observation is {"args": [value or _UNKNOWN, ...], "kwargs": {...}, "attribute": bool}.
+    Each observation is {"args": [value or _UNKNOWN, ...], "kwargs": {...}, "attribute": bool,
+    "test": the node id of the test function the call is in ("tests/test_x.py::TestA::test_b"), "" outside one}.
     """
     found: dict[str, list[dict[str, Any]]] = {}
     files = 0
@@ -45,9 +46,7 @@ def collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
         except (OSError, SyntaxError, ValueError):
             continue
         constants = _module_constants(tree)
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call):
-                continue
+        for node, test in _calls(tree, path.relative_to(root).as_posix()):
             if isinstance(node.func, ast.Name):
                 name, attribute = node.func.id, False
             elif isinstance(node.func, ast.Attribute):
@@ -60,8 +59,27 @@ def collect_calls(root: Path) -> dict[str, list[dict[str, Any]]]:
                 "args": [_literal(a, constants) for a in node.args],
                 "kwargs": {k.arg: _literal(k.value, constants) for k in node.keywords},
                 "attribute": attribute,
+                "test": test,
             })
     return found
+
+
+def _calls(tree: ast.Module, rel: str) -> list[tuple[ast.Call, str]]:
+    """Every call in a test file, with the node id of the test function it is in ("" outside one)."""
+    found: list[tuple[ast.Call, str]] = []
+    todo: list[tuple[ast.AST, str, tuple[str, ...]]] = [(tree, "", ())]  # a stack: deep expressions nest far
+    while todo:
+        node, test, classes = todo.pop()
+        for child in ast.iter_child_nodes(node):
+            inner, owners = test, classes
+            if not test and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)) and child.name.startswith("test"):
+                inner = "::".join((rel, *classes, child.name))
+            elif not test and isinstance(child, ast.ClassDef):
+                owners = (*classes, child.name)
+            if isinstance(child, ast.Call):
+                found.append((child, test))
+            todo.append((child, inner, owners))
+    return sorted(found, key=lambda pair: (pair[0].lineno, pair[0].col_offset))
 
 
 class _Unknown:
@@ -69,6 +87,11 @@ class _Unknown:
 
 
 _UNKNOWN = _Unknown()
+
+
+def is_known(value: Any) -> bool:
+    """Was this argument of an observed call a literal (not a name or an expression)?"""
+    return value is not _UNKNOWN
 
 
 def _literal(node: ast.AST, constants: dict[str, Any]) -> Any:

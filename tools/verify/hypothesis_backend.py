@@ -27,7 +27,7 @@ from suture.tools.verify.verifier_core import (
     Counterexample, Target, Verdict, child_env, impure_verdict, import_root, module_name, replay_seconds, run_bounded,
 )
 
-__all__ = ["DEFAULT_BOUND", "differential"]
+__all__ = ["DEFAULT_BOUND", "differential", "strategies_for"]
 
 DEFAULT_BOUND = 300  # examples
 BOUND_KIND = "examples"
@@ -87,8 +87,9 @@ def differential(target: Target, *, bound: int | None = None, time_limit: float 
 # ====================================================================== child side
 
 
-def _strategies(fn: Any) -> tuple[dict[str, Any], list[str], list[str]]:
-    """(strategy per parameter, names of positional-only ones, unannotated ones)."""
+def strategies_for(fn: Any, text: Any = None) -> tuple[dict[str, Any], list[str], list[str]]:
+    """(strategy per parameter, names of positional-only ones, unannotated ones); `text` is the
+    strings' strategy in the generic mix (default: Hypothesis' full-unicode text of up to 8 characters)."""
     import inspect
     import typing
 
@@ -101,7 +102,7 @@ def _strategies(fn: Any) -> tuple[dict[str, Any], list[str], list[str]]:
     chosen: dict[str, Any] = {}
     positional: list[str] = []
     unannotated: list[str] = []
-    generic = st.one_of(st.integers(), st.floats(), st.text(max_size=8), st.booleans(), st.none(),
+    generic = st.one_of(st.integers(), st.floats(), text if text is not None else st.text(max_size=8), st.booleans(), st.none(),
                         st.lists(st.integers(), max_size=6))
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -143,7 +144,7 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     if "." in request["function"] and not isinstance(module.__dict__.get(request["function"].split(".")[0]), type):
         return {"status": "unsupported", "message": "nested functions cannot be called from outside."}
     typed = request.get("param_types") or {}
-    strategies, positional, unannotated = _strategies(typed_view(fn, typed))
+    strategies, positional, unannotated = strategies_for(typed_view(fn, typed))
     if "." in request["function"] and "self" in strategies:
         return {"status": "unsupported", "message": "methods need an instance; Hypothesis compares plain functions only."}
     policy = request.get("float_policy", "exact")

@@ -1,0 +1,343 @@
+"""Behaviour outside the tests, as evidence for choosing among the patches that pass every gate.
+
+Passing the tests says little when the tests are few: an early `return sum(values) / len(values)`
+passes every test of an upper-median bug and is wrong for `median([1, 2, 10])`. So every
+distinct passing candidate's changed functions are run against the base commit's and against
+each other (tools/verify/behaviour.py) on the tests' own arguments, their mutations and
+Hypothesis' draws. Two things come of it, per candidate:
+
+- its *change footprint*: on how many inputs it changes HEAD's result, and how many of those
+  are like the passing tests rather than the failing ones. A repair changes behaviour where the
+  failing tests live and keeps it elsewhere (PATCH-SIM, Xiong et al., ICSE 2018).
+- its *disagreements* with rival passing candidates: an input on which two patches that both
+  pass give different results is a question the tests do not decide.
+
+agent/fix/choose.py then prefers the smallest behaviour change, and the chosen patch's confidence
+is capped below the delivery threshold (reported `plausible`, never applied) when it changes
+results like the passing tests' or an unresolved disagreement with a credible rival remains.
+Evidence that cannot be had (side effects, methods, results that do not compare, no argument
+to build) is "unknown" with the reason: it neither helps nor counts as agreement.
+`SUTURE_EVIDENCE=off` skips the whole stage (for measuring what it costs).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
+from suture.agent.gates.validate import GateVerdict
+from suture.tools.git.diffs import PatchError, apply_patch
+from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
+from suture.tools.verify.behaviour import BehaviourRun, compare_versions
+
+__all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
+
+EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together, at most
+EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
+MIN_SECONDS = 1.5  # at least this (below it nothing useful is compared: the stage says "not_run")
+MAX_FUNCTIONS = 3  # changed functions compared (the first ones the candidates name)
+MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_run"
+# Changed results on inputs like the passing tests before the footprint counts against a patch:
+# one odd input (a NaN, a huge int) is not a pattern.
+MIN_OUTSIDE = 2
+CAPPED_CONFIDENCE = CONFIDENCE_THRESHOLD - 0.05
+ENV_SWITCH = "SUTURE_EVIDENCE"
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+@dataclass
+class Disagreement:
+    other: str  # the rival candidate's id
+    call: str  # the smallest input found, as a call ("median([1, 2, 10])")
+    mine: str  # this candidate's result there ("returns 2")
+    theirs: str  # the rival's
+    inputs: int  # how many inputs they disagree on
+
+    def sentence(self, mine_id: str) -> str:
+        return f"{mine_id} and {self.other} disagree on `{self.call}`: {_bare(self.mine)} vs {_bare(self.theirs)}"
+
+
+@dataclass
+class Evidence:
+    """What running one candidate outside the tests showed (see the module docstring)."""
+
+    candidate_id: str
+    status: str = "unknown"  # "known" | "unknown" | "not_run"
+    reason: str = ""  # why unknown or not run
+    functions: list[str] = field(default_factory=list)  # "path::qualname" compared
+    inputs: int = 0  # inputs on which its result could be compared with HEAD's
+    changed: int = 0  # ... and differs
+    changed_like_failing: int = 0
+    changed_like_passing: int = 0
+    classified: bool = False  # the tests' calls let inputs be told "like failing" from "like passing"
+    example: dict[str, Any] | None = None  # {"call", "base", "candidate", "like", "type_only"}: the changed input shown
+    disagreements: list[Disagreement] = field(default_factory=list)
+    anti_patterns: list[Any] = field(default_factory=list)  # static anti-patterns (filled by their own check)
+
+    @property
+    def known(self) -> bool:
+        return self.status == "known"
+
+    @property
+    def outside(self) -> bool:
+        """Does it change results on inputs like the passing tests (and unlike the failing ones)?"""
+        return self.known and self.classified and self.changed_like_passing >= MIN_OUTSIDE
+
+    def footprint_sentence(self, example: bool = True) -> str:
+        if not self.known:
+            return f"{'not compared' if self.status == 'not_run' else 'unknown'}: {self.reason}"
+        text = f"changes HEAD's result on {self.changed} of {self.inputs} inputs"
+        if self.classified:
+            text += f" ({self.changed_like_passing} like the passing tests, {self.changed_like_failing} like the failing)"
+        if self.example and example:
+            text += (f"; e.g. `{self.example['call']}`: {_bare(self.example['base'])} at HEAD, "
+                     f"{_bare(self.example['candidate'])} patched")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["footprint"] = {k: data.pop(k) for k in ("inputs", "changed", "changed_like_failing",
+                                                       "changed_like_passing", "classified", "example")}
+        data["changes_like_passing_tests"] = self.outside
+        data["summary"] = self.footprint_sentence()
+        data["disagreements"] = [{**vars(d), "sentence": d.sentence(self.candidate_id)} for d in self.disagreements]
+        return data
+
+
+def _bare(outcome: str) -> str:
+    return outcome.removeprefix("returns ")
+
+
+# -- gathering --------------------------------------------------------------------------------
+
+
+def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, failing: Sequence[str],
+                    passing: Sequence[str], seconds: float = EVIDENCE_SECONDS) -> dict[str, Evidence]:
+    """Evidence per candidate id for `heads` (distinct passing candidates, best ranked first).
+
+    `tree` is the repository's directory in a scratch checkout of the base commit (never the
+    user's tree); `pool` hands out scratch trees to apply each candidate's patch in.
+    """
+    started = time.monotonic()
+    deadline = started + seconds
+    evidence = {v.candidate_id: Evidence(v.candidate_id) for v in heads}
+    if len(heads) < 1:
+        return evidence
+    compared = list(heads[:MAX_CANDIDATES])
+    for verdict in heads[MAX_CANDIDATES:]:
+        evidence[verdict.candidate_id] = Evidence(verdict.candidate_id, "not_run", "more passing candidates than compared")
+    functions = _functions(compared)
+    if not functions:
+        for item in evidence.values():
+            if item.status == "unknown":
+                item.reason = "no Python function is changed"
+        return evidence
+    texts = _candidate_texts(tree, compared, {path for path, _ in functions}, pool, evidence)
+    calls = collect_calls(tree)
+    runs: list[tuple[str, BehaviourRun]] = []
+    for number, (path, qualname) in enumerate(functions):
+        left = deadline - time.monotonic()
+        if left < 0.5:
+            break
+        versions = {cid: files[path] for cid, files in texts.items() if path in files}
+        if not versions:
+            continue
+        try:
+            base_text = (tree / path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
+        types, _ = annotations_for(base_text, qualname, calls, annotate=False)
+        run = compare_versions(tree, path, qualname, versions, seeds=seeds, param_types=types,
+                               time_limit=max(0.5, left / (len(functions) - number)))
+        runs.append((f"{path}::{qualname}", run))
+    for cid in texts:
+        _summarise(evidence[cid], runs, [c for c in texts if c != cid])
+    for item in evidence.values():
+        if item.status == "unknown" and not item.reason:
+            item.reason = "no time left to compare" if not runs else "nothing could be compared"
+    return evidence
+
+
+def _functions(heads: Sequence[GateVerdict]) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for verdict in heads:
+        for item in verdict.changed_symbols:
+            path, _, qualname = item.partition("::")
+            if path.endswith(".py") and qualname and (path, qualname) not in found:
+                found.append((path, qualname))
+    return found[:MAX_FUNCTIONS]
+
+
+def _candidate_texts(tree: Path, heads: Sequence[GateVerdict], paths: set[str], pool: Any,
+                     evidence: dict[str, Evidence]) -> dict[str, dict[str, str]]:
+    """Candidate id -> {path: the file's text with its patch}, for the compared files; a candidate
+    that also changes another file is "unknown" (its other change is not loaded beside it)."""
+    texts: dict[str, dict[str, str]] = {}
+    inside = Path(pool.inside) if pool is not None else Path(".")
+    for verdict in heads:
+        touched = {line[6:].strip() for line in verdict.patch.splitlines() if line.startswith("+++ b/")}
+        touched |= {line[6:].strip() for line in verdict.patch.splitlines() if line.startswith("--- a/")}
+        prefix = "" if str(inside) in ("", ".") else inside.as_posix().rstrip("/") + "/"
+        others = sorted(p.removeprefix(prefix) for p in touched if p.removeprefix(prefix) not in paths)
+        if others:
+            evidence[verdict.candidate_id].reason = f"it also changes {', '.join(others[:2])}, which the comparison does not load"
+            continue
+        try:
+            with pool.tree() as scratch:
+                apply_patch(scratch, verdict.patch)
+                texts[verdict.candidate_id] = {p: (scratch / inside / p).read_text(encoding="utf-8")
+                                               for p in paths if (scratch / inside / p).is_file()}
+        except (PatchError, OSError, UnicodeDecodeError) as error:
+            evidence[verdict.candidate_id].reason = f"its patch could not be re-applied: {error}"
+    return texts
+
+
+def _seeds(observed: list[dict[str, Any]], failing: Sequence[str], passing: Sequence[str]) -> list[dict[str, Any]]:
+    """The tests' literal calls as seeds, each labelled by whether its test fails at the base commit."""
+    def plain(nodeid: str) -> str:
+        return nodeid.split("[", 1)[0]
+
+    failing_tests, passing_tests = {plain(n) for n in failing}, {plain(n) for n in passing}
+    seeds = []
+    for call in observed:
+        values = list(call["args"]) + list(call["kwargs"].values())
+        if not all(is_known(v) for v in values):
+            continue
+        texts = [repr(v) for v in call["args"]]
+        kwargs = {k: repr(v) for k, v in call["kwargs"].items()}
+        test = call.get("test", "")
+        label = "failing" if test in failing_tests else "passing" if test in passing_tests else ""
+        seeds.append({"args": texts, "kwargs": kwargs, "label": label})
+    # Failing tests' calls first: they are compared even when the time runs short.
+    return sorted(seeds, key=lambda s: {"failing": 0, "passing": 1}.get(s["label"], 2))
+
+
+def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: list[str]) -> None:
+    """Fill `item` from the runs of every compared function."""
+    cid = item.candidate_id
+    reasons: list[str] = []
+    pairs: dict[str, list[Any]] = {}
+    for name, run in runs:
+        if run.unknown or cid in run.version_unknown:
+            reasons.append(f"{name}: {run.unknown or run.version_unknown[cid]}")
+            continue
+        item.functions.append(name)
+        item.classified = item.classified or run.classified
+        incomparable = ""
+        for result in run.inputs:
+            same = result.same("base", cid)
+            if same is None:
+                incomparable = incomparable or result.unknown.get(cid) or result.unknown.get("base", "")
+            else:
+                item.inputs += 1
+            if same is False:
+                _count_change(item, result, run.classified)
+            for rival in rivals:
+                if result.same(cid, rival) is False:
+                    pairs.setdefault(rival, []).append(result)
+        if incomparable and not item.inputs:
+            reasons.append(f"{name}: the results cannot be compared ({incomparable})")
+    if item.inputs:
+        item.status, item.reason = "known", "; ".join(reasons)
+    else:
+        item.reason = "; ".join(reasons) or "no input could be compared"
+    for rival, results in pairs.items():
+        smallest = min(results, key=lambda r: (len(r.call), r.call))
+        item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
+                                               len(results)))
+
+
+def _count_change(item: Evidence, result: Any, classified: bool) -> None:
+    item.changed += 1
+    if result.like == "failing":
+        item.changed_like_failing += 1
+    elif result.like == "passing":
+        item.changed_like_passing += 1
+    # The example shown: a change like the passing tests when there is one, a change of value
+    # rather than of type only (2.0 for 2), then the smallest call.
+    example = {"call": result.call, "base": result.outcomes["base"], "candidate": result.outcomes[item.candidate_id],
+               "like": result.like, "type_only": item.candidate_id in result.loose}
+
+    def rank(shown: dict[str, Any]) -> tuple:
+        return (not (classified and shown["like"] == "passing"), shown["type_only"], len(shown["call"]), shown["call"])
+
+    if item.example is None or rank(example) < rank(item.example):
+        item.example = example
+
+
+# -- choosing and rating --------------------------------------------------------------------------
+
+
+def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
+                      risks: dict[str, Sequence[str]] | None = None) -> list[GateVerdict]:
+    """`heads` with the smallest behaviour change first (a stable sort: ties keep their order).
+
+    A change like the passing tests' goes last, then one with an overfitting risk or an
+    anti-pattern (it loses to a rival without), unknown evidence after known, then fewer changed
+    results like the passing tests, then fewer changed results at all.
+    """
+    if not evidence:
+        return heads
+
+    def key(verdict: GateVerdict) -> tuple:
+        item = evidence.get(verdict.candidate_id)
+        risky = bool((risks or {}).get(verdict.candidate_id)) or bool(item and item.anti_patterns)
+        if item is None or not item.known:
+            return (False, risky, True, 0, 0)
+        return (item.outside, risky, False, item.changed_like_passing, item.changed)
+
+    return sorted(heads, key=key)
+
+
+def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],
+                   evidence: dict[str, Evidence], matrix: dict[str, list[bool]] | None = None,
+                   risks: dict[str, Sequence[str]] | None = None) -> Confidence:
+    """`rating` with the behaviour evidence's reasons, capped below the threshold when the chosen
+    patch changes results like the passing tests', or disagrees with a credible passing rival
+    that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
+    when it changes results like the passing tests' itself, or carries an overfitting risk or an
+    anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check)."""
+    item = evidence.get(chosen.candidate_id)
+    if item is None:
+        return rating
+    reasons = [f"behaviour: {item.footprint_sentence(example=not item.outside)}"]
+    caps: list[str] = []
+    if item.outside:
+        caps.append(f"it changes HEAD's result on {item.changed_like_passing} input(s) like the passing tests, "
+                    f"e.g. `{item.example['call']}`: {_bare(item.example['base'])} at HEAD, "
+                    f"{_bare(item.example['candidate'])} patched")
+    for disagreement in item.disagreements:
+        rival = evidence.get(disagreement.other)
+        if rival is not None and (rival.outside or rival.anti_patterns):
+            continue  # the rival itself changes what the passing tests pin down: not a credible alternative
+        if (risks or {}).get(disagreement.other):
+            continue  # nor is one that inverts a result or deletes a check to pass
+        if matrix and matrix.get(disagreement.other) not in (None, matrix.get(chosen.candidate_id)):
+            continue  # the model's tests told them apart
+        caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+    value = rating.value
+    if caps:
+        value = min(value, CAPPED_CONFIDENCE)
+        reasons += [f"unresolved: {text}" for text in caps]
+    return dataclasses.replace(rating, value=value, reasons=rating.reasons + reasons)
+
+
+def disagreement_hint(evidence: dict[str, Evidence]) -> str:
+    """The inputs passing candidates disagree on, as comment lines for the model writing tests (B4)."""
+    lines = sorted({f"# {d.call}: one patch {d.mine}, another {d.theirs}"
+                    for item in evidence.values() for d in item.disagreements})
+    if not lines:
+        return ""
+    return "\n\n# Inputs on which the passing patches give different results (the tests should decide them):\n" + \
+        "\n".join(lines[:6])
+

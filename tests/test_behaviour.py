@@ -1,0 +1,216 @@
+"""Behaviour outside the tests (tools/verify/behaviour.py, agent/fix/evidence.py): real child
+interpreters running a small module's function at the base and in patched versions."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+from conftest import git
+
+from suture.agent.fix.evidence import Disagreement, Evidence, cap_confidence, gather_evidence, order_by_evidence
+from suture.agent.fix.select import CONFIDENCE_THRESHOLD, confidence
+from suture.agent.gates.validate import GateVerdict
+from suture.tools.git.workspace import WorktreePool
+from suture.tools.verify.arg_types import collect_calls
+from suture.tools.verify.behaviour import compare_versions
+
+# Generous: the suite runs on loaded machines; what is compared does not depend on it (bounded inputs).
+LIMIT = 60.0
+
+PRICES = """\
+BULK = 10
+
+
+def unit_price(cents, quantity):
+    if quantity > BULK:
+        return cents * 9 // 10
+    return cents
+"""
+
+# Passes the three tests (they all buy at 100 cents) and answers 90 for every bulk order.
+BLUNT = PRICES.replace("quantity > BULK", "quantity >= BULK").replace("return cents * 9 // 10", "return 90")
+
+SEEDS = [
+    {"args": ["100", "5"], "kwargs": {}, "label": "passing"},
+    {"args": ["100", "20"], "kwargs": {}, "label": "passing"},
+    {"args": ["100", "10"], "kwargs": {}, "label": "failing"},
+]
+
+
+def write(tmp_path, text, name="prices.py"):
+    (tmp_path / name).write_text(textwrap.dedent(text))
+    return tmp_path
+
+
+def test_footprint_counts_where_a_version_changes_the_base_result(tmp_path):
+    root = write(tmp_path, PRICES)
+    right = PRICES.replace("quantity > BULK", "quantity >= BULK")
+    blunt = BLUNT
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    run = compare_versions(root, "prices.py", "unit_price", {"right": right, "blunt": blunt}, seeds=SEEDS,
+                           param_types={"cents": "int", "quantity": "int"}, time_limit=LIMIT, max_inputs=60)
+    assert not run.unknown and run.classified and len(run.inputs) > 30  # the three calls and their mutations
+    changed = {vid: [r for r in run.inputs if r.same("base", vid) is False] for vid in ("right", "blunt")}
+    # >= changes the result only at quantity 10 (with a price that a tenth off changes).
+    assert changed["right"] and all("10)" in r.call or ", 10" in r.call for r in changed["right"])
+    assert len(changed["blunt"]) > len(changed["right"])
+    # A constant 90 changes results on inputs like the passing test unit_price(100, 20): same path, same shape.
+    assert any(r.like == "passing" for r in changed["blunt"])
+    assert not any(r.like == "passing" for r in changed["right"])
+    # The tests' own calls come first; the failing one takes the same path as unit_price(100, 5): "both".
+    assert [(r.call, r.like) for r in run.inputs[:3]] == [
+        ("unit_price(100, 5)", "both"), ("unit_price(100, 20)", "passing"), ("unit_price(100, 10)", "both")]
+    assert run.inputs[2].outcomes == {"base": "returns 100", "right": "returns 90", "blunt": "returns 90"}
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before  # nothing written beside the code
+
+
+def test_rivals_disagree_on_an_input_and_each_result_is_named(tmp_path):
+    root = write(tmp_path, """\
+        def median(values):
+            if not values:
+                return None
+            ordered = sorted(values)
+            return ordered[len(ordered) // 2]
+        """, "middle.py")
+    base = (root / "middle.py").read_text()
+    mean = base.replace("    ordered = sorted(values)\n", "    return sum(values) / len(values)\n    ordered = sorted(values)\n")
+    lower = base.replace("return ordered[len(ordered) // 2]",
+                         "mid = len(ordered) // 2\n    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2")
+    seeds = [{"args": ["[3, 1, 2]"], "kwargs": {}, "label": "passing"},
+             {"args": ["[1, 2, 3, 4]"], "kwargs": {}, "label": "failing"}]
+    run = compare_versions(root, "middle.py", "median", {"mean": mean, "median": lower}, seeds=seeds,
+                           param_types={"values": "list[int]"}, time_limit=LIMIT, max_inputs=40)
+    apart = [r for r in run.inputs if r.same("mean", "median") is False]
+    assert apart, [r.call for r in run.inputs]
+    smallest = min(apart, key=lambda r: len(r.call))
+    assert smallest.outcomes["mean"] != smallest.outcomes["median"]
+    # Both give 2.5 on the failing test's own input: the tests cannot tell them apart there.
+    assert run.inputs[1].call == "median([1, 2, 3, 4])" and run.inputs[1].same("mean", "median")
+
+
+@pytest.mark.parametrize("source, qualname, reason", [
+    ("import random\n\ndef pick(x: int):\n    return x + random.random()\n", "pick", "randomness"),
+    ("def read(path: str):\n    with open(path) as f:\n        return f.read()\n", "read", "touches files"),
+    ("class Box:\n    def get(self, x: int):\n        return x\n", "Box.get", "needs an object"),
+    ("SEEN = [0]\n\ndef count(x: int):\n    SEEN[0] += 1\n    return x + SEEN[0]\n", "count", "different results for the same input"),
+])
+def test_what_cannot_be_compared_is_unknown_with_its_reason(tmp_path, source, qualname, reason):
+    root = write(tmp_path, source, "mod.py")
+    run = compare_versions(root, "mod.py", qualname, {"c1": source + "\n# patched\n"}, time_limit=LIMIT, max_inputs=20)
+    assert reason in run.unknown
+
+
+def test_uncomparable_results_are_never_counted_as_agreement(tmp_path):
+    source = "def make(x: int):\n    return object()\n"
+    root = write(tmp_path, source, "mod.py")
+    run = compare_versions(root, "mod.py", "make", {"c1": source + "\n"}, time_limit=LIMIT, max_inputs=10)
+    assert run.inputs and all(r.same("base", "c1") is None for r in run.inputs)
+    item = Evidence("c1")
+    from suture.agent.fix.evidence import _summarise
+
+    _summarise(item, [("mod.py::make", run)], [])
+    assert item.status == "unknown" and "cannot be compared" in item.reason and item.inputs == 0
+
+
+def test_a_hanging_call_is_cut_at_the_per_call_limit(tmp_path):
+    source = "def step(x: int):\n    return x + 1\n"
+    hangs = "def step(x: int):\n    while x > 3:\n        pass\n    return x + 1\n"
+    root = write(tmp_path, source, "mod.py")
+    seeds = [{"args": [str(n)], "kwargs": {}, "label": "passing"} for n in (1, 2, 7, 8, 9, 10)]
+    run = compare_versions(root, "mod.py", "step", {"c1": hangs}, seeds=seeds, time_limit=LIMIT, per_call=0.2,
+                           max_inputs=12)
+    assert [r.outcomes.get("c1") for r in run.inputs[:2]] == ["returns 2", "returns 3"]
+    assert [r.outcomes.get("c1") for r in run.inputs[2:5]] == ["hangs"] * 3
+    # After three hangs the version is not run again: unknown, never "same".
+    assert all(r.same("base", "c1") is None for r in run.inputs[5:]) and len(run.inputs) == 12
+
+
+def test_collect_calls_names_the_test_each_call_is_in(tmp_path):
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests/test_p.py").write_text(textwrap.dedent("""\
+        from prices import unit_price
+
+        HELPER = unit_price(1, 1)
+
+        def test_small():
+            assert unit_price(100, 5) == 100
+
+        class TestBulk:
+            def test_at(self):
+                assert unit_price(100, 10) == 90
+        """))
+    calls = collect_calls(tmp_path)["unit_price"]
+    assert [(c["args"], c["test"]) for c in calls] == [
+        ([1, 1], ""), ([100, 5], "tests/test_p.py::test_small"), ([100, 10], "tests/test_p.py::TestBulk::test_at")]
+
+
+def _verdict(cid, patch):
+    return GateVerdict(cid, True, "suite", patch=patch, changed_symbols=["prices.py::unit_price"], diff_lines=2)
+
+
+def test_gather_evidence_in_scratch_trees_and_the_choice_it_drives(make_repo):
+    repo = make_repo({"prices.py": PRICES, "tests/test_prices.py": """\
+        from prices import unit_price
+
+        def test_small():
+            assert unit_price(100, 5) == 100
+
+        def test_big():
+            assert unit_price(100, 20) == 90
+
+        def test_at_threshold():
+            assert unit_price(100, 10) == 90
+        """})
+    patches = {}
+    for cid, text in (("right", PRICES.replace("quantity > BULK", "quantity >= BULK")), ("blunt", BLUNT)):
+        (repo / "prices.py").write_text(text)
+        patches[cid] = git(repo, "diff")
+        git(repo, "checkout", "--", "prices.py")
+    heads = [_verdict("blunt", patches["blunt"]), _verdict("right", patches["right"])]
+    base = git(repo, "rev-parse", "HEAD").strip()
+    with WorktreePool(repo, base=base, size=2) as pool, pool.tree() as tree:  # one tree is the base checkout
+        found = gather_evidence(tree, heads, pool, failing=["tests/test_prices.py::test_at_threshold"],
+                                passing=["tests/test_prices.py::test_small", "tests/test_prices.py::test_big"],
+                                seconds=LIMIT)
+    assert git(repo, "status", "--porcelain") == ""
+    right, blunt = found["right"], found["blunt"]
+    assert right.known and blunt.known and right.classified
+    assert blunt.outside and not right.outside  # the constant changes unit_price(200, 20) and its like
+    assert blunt.example["like"] == "passing" and blunt.example["candidate"] == "returns 90"
+    assert right.disagreements and right.disagreements[0].other == "blunt"
+    # The smallest behaviour change wins, whatever the ranking said.
+    assert [v.candidate_id for v in order_by_evidence(heads, found)] == ["right", "blunt"]
+    rating = confidence(3, "not_run", None)
+    # The rival that changes what the passing tests pin down is no credible alternative: no cap.
+    assert cap_confidence(rating, heads[1], heads, found).value == rating.value
+    capped = cap_confidence(rating, heads[0], heads, found)
+    assert capped.weak and any("like the passing tests" in r for r in capped.reasons)
+
+
+def test_an_unresolved_disagreement_caps_the_confidence_unless_b4_told_them_apart():
+    heads = [_verdict("a", ""), _verdict("b", "")]
+    found = {"a": Evidence("a", "known", inputs=50, changed=5, classified=True,
+                           disagreements=[Disagreement("b", "f([1, 2, 10])", "returns 2", "returns 4.33333", 7)]),
+             "b": Evidence("b", "known", inputs=50, changed=9, classified=True)}
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads, found)
+    assert capped.value < CONFIDENCE_THRESHOLD
+    assert "the tests cannot decide: a and b disagree on `f([1, 2, 10])`: 2 vs 4.33333" in " ".join(capped.reasons)
+    assert cap_confidence(rating, heads[0], heads, found, {"a": [True], "b": [False]}).value == rating.value
+    unknown = {"a": Evidence("a", "unknown", "a is a method: it needs an object")}
+    kept = cap_confidence(rating, heads[0], heads, unknown)
+    assert kept.value == rating.value and any("unknown" in r for r in kept.reasons)
+
+
+def test_a_risky_rival_neither_caps_the_confidence_nor_wins_the_order():
+    heads = [_verdict("inverted", ""), _verdict("narrow", "")]
+    found = {"narrow": Evidence("narrow", "known", inputs=50, changed=9, classified=True,
+                                disagreements=[Disagreement("inverted", "luhn('79')", "returns True", "returns False", 30)]),
+             "inverted": Evidence("inverted", "known", inputs=50, changed=4, classified=True)}
+    risks = {"inverted": ("inverts_result",)}
+    assert [v.candidate_id for v in order_by_evidence(heads, found, risks)] == ["narrow", "inverted"]
+    assert [v.candidate_id for v in order_by_evidence(heads, found)] == ["inverted", "narrow"]  # fewer changes
+    rating = confidence(3, "not_run", None)
+    assert cap_confidence(rating, heads[1], heads, found, None, risks).value == rating.value
+    assert cap_confidence(rating, heads[1], heads, found).weak

@@ -1,0 +1,82 @@
+"""`suture fix` never claims an overfitting patch as a fix (issue 17): the real CLI, offline
+(rule engine), real pytest and git, on the issue's own case."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from conftest import repo_snapshot, suture
+
+# `median` returns the upper middle element for even-length lists. The rule engine's only
+# passing patches insert an early `return sum(values) / len(values)` (borrowed from `mean`):
+# every visible test passes (the odd cases' means equal their medians) and the function is then
+# wrong for median([1, 2, 10]).
+UPPER_MEDIAN = {
+    "stats/__init__.py": "",
+    "stats/middle.py": """\
+        def mean(values):
+            return sum(values) / len(values)
+
+
+        def median(values):
+            if not values:
+                return None
+            ordered = sorted(values)
+            mid = len(ordered) // 2
+            return ordered[mid]
+        """,
+    "tests/test_middle.py": """\
+        from stats.middle import median
+
+
+        def test_odd():
+            assert median([3, 1, 2]) == 2
+
+
+        def test_single():
+            assert median([5]) == 5
+
+
+        def test_empty():
+            assert median([]) is None
+
+
+        def test_even():
+            assert median([1, 2, 3, 4]) == 2.5
+
+
+        def test_even_pair():
+            assert median([4, 8]) == 6
+        """,
+}
+
+
+def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
+    repo = make_repo(UPPER_MEDIAN)
+    before = repo_snapshot(repo)
+    done = suture("fix", "--time-limit", "300", cwd=repo, timeout=420)
+    assert repo_snapshot(repo) == before, "suture changed the user's tree"
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text())
+    if report["status"] == "fixed":  # a right fix is welcome; the mean never is
+        assert done.returncode == 0 and "sum(values)" not in report["patch"], report["patch"]
+        return
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert report["plausible"]["patch"] and "sum(values) / len(values)" in report["plausible"]["patch"]
+    assert report["confidence"]["weak"] and report["confidence"]["value"] < 0.5
+    chosen = report["choice"]["chosen"]
+    evidence = {e["candidate_id"]: e for e in report["evidence"]}
+    mine = evidence[chosen]
+    assert mine["status"] == "known" and mine["changes_like_passing_tests"] and mine["anti_patterns"] == []
+    example = mine["footprint"]["example"]
+    # The deciding input: an odd-length list (like the passing tests) whose result the patch changes.
+    assert re.fullmatch(r"median\(\[-?\d+, -?\d+, -?\d+\]\)", example["call"]), example
+    assert example["base"] != example["candidate"] and example["like"] == "passing"
+    reasons = " ".join(report["confidence"]["reasons"])
+    assert example["call"] in reasons and "like the passing tests" in reasons
+    # The terminal says it too, in at most two lines, and the patch is neither applied nor printed as a fix.
+    shown = [line for line in done.stdout.splitlines() if line.startswith(("Behaviour outside the tests", "Rivals:"))]
+    assert 1 <= len(shown) <= 2 and f"Behaviour outside the tests ({chosen})" in shown[0]
+    assert example["call"] in done.stdout.replace("\n", " ")
+    assert "Not fixed" in done.stdout and "evidence is weak" in done.stdout.replace("\n", " ")

@@ -1,0 +1,407 @@
+"""The child side of tools/verify/behaviour.py: build the inputs, run every version on each, group
+the results, tell each input's likeness, and write one JSON line per input.
+
+Runs inside the killable child only (it imports the code under test). The per-call limit is a
+CPU-time timer (ITIMER_PROF: a loaded machine does not cut a call that is merely waiting its turn)
+whose handler raises `CallTimeout` in the main thread: a pure-Python loop is cut there; a call
+stuck in C or asleep is cut by the parent's wall-clock kill of the whole child.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import inspect
+import math
+import random
+import signal
+import string
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
+from suture.tools.verify.hypothesis_backend import strategies_for
+from suture.tools.verify.values import Incomparable, same_value, short_repr
+
+__all__ = ["CallTimeout", "run_comparison", "shape_of"]
+
+HANGS = "hangs"
+HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
+DRAW_WHEN_FEWER = 40  # Hypothesis draws only when the seeds' mutations made fewer inputs than this
+DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
+TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
+MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
+
+
+class CallTimeout(BaseException):
+    """Raised by the per-call timer; a BaseException so `except Exception` in the code under test
+    does not swallow it."""
+
+
+def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> None:
+    deadline = time.monotonic() + float(request["seconds"])
+    try:
+        module = load_module(request["root"], request["module"])
+        base_fn = resolve(module, request["function"])
+    except BaseException as exc:  # noqa: BLE001 - the code under test may raise anything on import
+        emit({"kind": "setup", "unknown": f"the base version does not load: {exc.__class__.__name__}: {exc}"})
+        return
+    why = _not_callable_alone(module, request["function"], base_fn)
+    if why:
+        emit({"kind": "setup", "unknown": why})
+        return
+    versions: dict[str, Any] = {"base": base_fn}
+    version_unknown: dict[str, str] = {}
+    for vid, file in request["versions"].items():
+        try:
+            versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
+        except BaseException as exc:  # noqa: BLE001
+            version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
+    signal.signal(signal.SIGPROF, _on_alarm)
+    runner = _Runner(versions, float(request["per_call"]), inspect.getsourcefile(base_fn) or "")
+    seeds = list(_seeds(base_fn, request["seeds"]))
+    seen: set[str] = set()
+    first = [runner.run(bound) + (label,) for bound, label in seeds[: request["max_inputs"]]
+             if _fresh(bound, seen) and time.monotonic() < deadline]
+    failing = {key for _, key, label in first if label == "failing"}
+    passing = {key for _, key, label in first if label == "passing"}
+    emit({"kind": "setup", "unknown": "", "version_unknown": version_unknown, "classified": bool(failing and passing),
+          "notes": [] if seeds else ["no literal arguments recorded from the tests' calls"]})
+    notes: list[str] = []
+    unsure = runner.nondeterministic([bound for bound, _ in seeds[:DETERMINISM_CHECKS]])
+    if unsure:
+        emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
+        return
+    count = 0
+    for item, key, _ in first:
+        emit({**item, "like": _likeness(key, failing, passing)})
+        count += 1
+    more = _more_inputs(base_fn, seeds, request, notes, deadline)
+    while count < request["max_inputs"] and time.monotonic() < deadline:
+        bound = next(more, None)
+        if bound is None:
+            break
+        if not _fresh(bound, seen):
+            continue
+        item, key = runner.run(bound)
+        emit({**item, "like": _likeness(key, failing, passing)})
+        count += 1
+        if count == DETERMINISM_CHECKS and not seeds:
+            unsure = runner.nondeterministic(runner.first_inputs)
+            if unsure:
+                emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
+                return
+    emit({"kind": "done", "inputs": count, "notes": notes})
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise CallTimeout()
+
+
+def _not_callable_alone(module: Any, qualname: str, fn: Any) -> str:
+    """Why the function cannot be called on generated arguments alone ("" when it can)."""
+    if not callable(fn):
+        return f"{qualname} is not a function"
+    if "." not in qualname:
+        return ""
+    owner = module.__dict__.get(qualname.split(".")[0])
+    if not isinstance(owner, type):
+        return f"{qualname} is a nested function: it cannot be called from outside"
+    raw = inspect.getattr_static(owner, qualname.split(".")[-1], None)
+    if isinstance(raw, (staticmethod, classmethod)):
+        return ""
+    return f"{qualname} is a method: it needs an object of its class, which no strategy builds"
+
+
+def _fresh(bound: inspect.BoundArguments, seen: set[str]) -> bool:
+    text = call_text("", bound)
+    if text in seen:
+        return False
+    seen.add(text)
+    return True
+
+
+def call_text(name: str, bound: inspect.BoundArguments) -> str:
+    parts = [short_repr(a, 100) for a in bound.args] + [f"{k}={short_repr(v, 100)}" for k, v in bound.kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+def shape_of(value: Any) -> str:
+    """An argument's shape: its type, and its length when it has one ([1, 2] and [7, 9] alike)."""
+    kind = type(value).__name__
+    if isinstance(value, (str, bytes, list, tuple, dict, set, frozenset)):
+        return f"{kind}/{len(value)}"
+    return kind
+
+
+def _likeness(key: tuple, failing: set[tuple], passing: set[tuple]) -> str:
+    inside_failing, inside_passing = key in failing, key in passing
+    if inside_failing and inside_passing:
+        return "both"
+    return "failing" if inside_failing else "passing" if inside_passing else "novel"
+
+
+class _Runner:
+    """Runs every version on one input, the base traced for its path."""
+
+    def __init__(self, versions: dict[str, Any], per_call: float, base_file: str) -> None:
+        self.versions, self.per_call, self.base_file = versions, per_call, base_file
+        self.first_inputs: list[inspect.BoundArguments] = []
+        self.hangs: dict[str, int] = {}  # version -> calls of it cut at the per-call limit
+
+    def call(self, fn: Any, bound: inspect.BoundArguments, lines: set[int] | None = None) -> Outcome | None:
+        """The outcome of one call, None when it ran past the per-call limit."""
+        tracer = self._tracer(lines) if lines is not None else None
+        try:
+            signal.setitimer(signal.ITIMER_PROF, self.per_call)
+            if tracer:
+                sys.settrace(tracer)
+            try:
+                return run_outcome(fn, list(bound.args), dict(bound.kwargs), dict(bound.arguments))
+            except (SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
+                return Outcome(raised=exc, args_after=dict(bound.arguments))
+            finally:
+                sys.settrace(None)
+                signal.setitimer(signal.ITIMER_PROF, 0)
+        except CallTimeout:
+            return None
+
+    def _tracer(self, lines: set[int]) -> Any:
+        target = self.base_file
+
+        def local(frame: Any, event: str, arg: Any) -> Any:
+            if event == "line":
+                lines.add(frame.f_lineno)
+            return local
+
+        def scope(frame: Any, event: str, arg: Any) -> Any:
+            return local if frame.f_code.co_filename == target else None
+
+        return scope
+
+    def run(self, bound: inspect.BoundArguments) -> tuple[dict[str, Any], tuple]:
+        """(the input's JSON line without its likeness, its (path, shape) key)."""
+        if len(self.first_inputs) < DETERMINISM_CHECKS:
+            self.first_inputs.append(bound)
+        lines: set[int] = set()
+        outcomes = {}
+        unknown: dict[str, str] = {}
+        for vid, fn in self.versions.items():
+            if self.hangs.get(vid, 0) >= MAX_HANGS:
+                unknown[vid] = f"not run: {MAX_HANGS} of its calls hung already"
+                continue
+            outcomes[vid] = self.call(fn, bound, lines if vid == "base" else None)
+            if outcomes[vid] is None:
+                self.hangs[vid] = self.hangs.get(vid, 0) + 1
+        groups: list[tuple[Outcome | None, list[str]]] = []
+        for vid, outcome in outcomes.items():
+            try:
+                group = next((members for head, members in groups if _alike(head, outcome)), None)
+            except Incomparable as why:
+                unknown[vid] = str(why)
+                continue
+            if group is None:
+                groups.append((outcome, [vid]))
+            else:
+                group.append(vid)
+        full = copy.copy(bound)
+        full.apply_defaults()
+        key = (tuple(sorted(lines)), tuple(shape_of(v) for v in full.arguments.values()))
+        if "base" not in outcomes:
+            return ({"kind": "input", "call": call_text(self.versions["base"].__name__, bound), "outcomes": {},
+                     "groups": [], "unknown": unknown, "loose": []}, ((), ()))
+        item = {"kind": "input", "call": call_text(self.versions["base"].__name__, bound),
+                "outcomes": {vid: _describe(o, bound) for vid, o in outcomes.items()},
+                "groups": [members for _, members in groups], "unknown": unknown,
+                "loose": [vid for vid, o in outcomes.items() if vid != "base" and _loosely_equal(outcomes["base"], o)]}
+        return item, key
+
+    def nondeterministic(self, inputs: list[inspect.BoundArguments]) -> str:
+        """Why the base cannot be trusted to give one result per input ("" when it gave the same twice)."""
+        for bound in inputs:
+            try:
+                if not _alike(self.call(self.versions["base"], bound), self.call(self.versions["base"], bound)):
+                    return ("the base version gives different results for the same input "
+                            f"({call_text(self.versions['base'].__name__, bound)}): randomness, a clock or hidden state")
+            except Incomparable:
+                continue
+        return ""
+
+
+def _alike(a: Outcome | None, b: Outcome | None) -> bool:
+    """Same result (hanging alike included); raises Incomparable when that cannot be told."""
+    if a is None or b is None:
+        return a is None and b is None
+    return same_outcome(a, b, "isclose")
+
+
+def _loosely_equal(a: Outcome | None, b: Outcome | None) -> bool:
+    """Equal by plain `==` (2 and 2.0), a difference of type only: a weak example to show a person."""
+    if a is None or b is None or a.raised is not None or b.raised is not None:
+        return False
+    try:
+        return type(a.returned) is not type(b.returned) and bool(a.returned == b.returned)
+    except Exception:  # noqa: BLE001 - a user __eq__ may raise anything
+        return False
+
+
+def _describe(outcome: Outcome | None, bound: inspect.BoundArguments) -> str:
+    if outcome is None:
+        return HANGS
+    if outcome.raised is not None:
+        text = f"raises {type(outcome.raised).__name__}"
+    elif isinstance(outcome.returned, float) and math.isfinite(outcome.returned) and len(repr(outcome.returned)) > 10:
+        text = f"returns {outcome.returned:.6g}"
+    else:
+        text = f"returns {short_repr(outcome.returned, 80)}"
+    for name, after in outcome.args_after.items():
+        try:
+            changed = not same_value(bound.arguments.get(name), after)
+        except Incomparable:
+            changed = False
+        if changed:
+            text += f", leaves {name} as {short_repr(after, 60)}"
+    return text
+
+
+# ---------------------------------------------------------------- the inputs
+
+
+def _seeds(fn: Any, recorded: list[dict[str, Any]]) -> Iterator[tuple[inspect.BoundArguments, str]]:
+    """The tests' own calls, bound to the function's signature (calls that do not fit are skipped)."""
+    signature = inspect.signature(fn)
+    for call in recorded:
+        try:
+            args = [ast.literal_eval(a) for a in call["args"]]
+            kwargs = {k: ast.literal_eval(v) for k, v in call["kwargs"].items()}
+            yield signature.bind(*args, **kwargs), call.get("label", "")
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+
+
+def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], request: dict[str, Any],
+                 notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
+    """The seeds mutated (shape kept), then resized, then Hypothesis' draws."""
+    rng = random.Random(0)
+    made = 0
+    for bound, _ in seeds:
+        for item in _mutated(bound, rng):
+            made += 1
+            yield item
+    for bound, _ in seeds:
+        for item in _resized(bound):
+            made += 1
+            yield item
+    # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
+    if made < DRAW_WHEN_FEWER:
+        yield from _drawn(fn, request, notes, deadline)
+
+
+def _with(bound: inspect.BoundArguments, name: str, value: Any) -> inspect.BoundArguments:
+    arguments = dict(bound.arguments)
+    arguments[name] = value
+    return inspect.BoundArguments(bound.signature, arguments)  # type: ignore[arg-type]
+
+
+def _mutated(bound: inspect.BoundArguments, rng: random.Random) -> Iterator[inspect.BoundArguments]:
+    names = list(bound.arguments)
+    for round_ in range(2):  # one argument at a time, then every argument at once
+        if round_ == 1 and len(names) < 2:
+            return
+        for index in range(5):
+            if round_ == 0:
+                for name in names:
+                    variants = mutants(bound.arguments[name], rng)
+                    if index < len(variants):
+                        yield _with(bound, name, variants[index])
+            else:
+                changed = bound
+                for name in names:
+                    variants = mutants(bound.arguments[name], rng)
+                    if variants:
+                        changed = _with(changed, name, rng.choice(variants))
+                yield changed
+
+
+def mutants(value: Any, rng: random.Random, depth: int = 0) -> list[Any]:
+    """Values of the same shape as `value` (type and length kept), nearest first."""
+    if isinstance(value, bool):
+        return [not value]
+    if isinstance(value, int):
+        return [value + 1, value - 1, -value, value * 2 + 1, rng.randint(-50, 50)]
+    if isinstance(value, float):
+        return [value + 0.5, -value, value * 1.5 + 0.25, round(rng.uniform(-50, 50), 2)]
+    if isinstance(value, str) and value:
+        at = rng.randrange(len(value))
+        return [value[::-1], value[:at] + chr((ord(value[at]) + 1) % 0x110000 or 65) + value[at + 1:], value.swapcase()]
+    if isinstance(value, (list, tuple)) and value and depth < 3:
+        kind = type(value)
+        items = list(value)
+        out = [kind(reversed(items))]
+        at = rng.randrange(len(items))
+        for variant in mutants(items[at], rng, depth + 1)[:3]:
+            out.append(kind(items[:at] + [variant] + items[at + 1:]))
+        shuffled = items[:]
+        rng.shuffle(shuffled)
+        out.append(kind(shuffled))
+        out.append(kind((mutants(item, rng, depth + 1) or [item])[-1] for item in items))
+        return out
+    if isinstance(value, dict) and value and depth < 3:
+        key = rng.choice(list(value))
+        return [{**value, key: variant} for variant in mutants(value[key], rng, depth + 1)[:3]]
+    return []
+
+
+def _resized(bound: inspect.BoundArguments) -> Iterator[inspect.BoundArguments]:
+    """Each sized argument one element shorter and one longer (a new shape: shrunk and grown)."""
+    for name, value in bound.arguments.items():
+        if isinstance(value, (str, list, tuple)) and value:
+            yield _with(bound, name, value[:-1])
+            yield _with(bound, name, value + value[-1:])
+
+
+class _Enough(BaseException):
+    """Ends Hypothesis' drawing at its time limit (not an Exception: Hypothesis would take it for a failure)."""
+
+
+def _drawn(fn: Any, request: dict[str, Any], notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
+    if time.monotonic() >= deadline:
+        return
+    from hypothesis import HealthCheck, Phase, given, settings
+    from hypothesis import strategies as st
+
+    # Drawing takes at most 70% of what is left after the import: the draws must still be run.
+    stop_at = deadline - 0.3 * (deadline - time.monotonic())
+    # Strings from a fixed alphabet: Hypothesis' full-unicode text first builds tables of every
+    # code point, tens of seconds on a loaded machine, in every new storage directory.
+    text = st.text(alphabet=TEXT_ALPHABET, max_size=12)
+    st.register_type_strategy(str, text)
+    strategies, positional, _ = strategies_for(typed_view(fn, request.get("param_types") or {}), text=text)
+    drawn: list[dict[str, Any]] = []
+
+    @settings(max_examples=min(request["max_inputs"], HYPOTHESIS_EXAMPLES), database=None, deadline=None,
+              derandomize=True, suppress_health_check=list(HealthCheck), phases=[Phase.generate], print_blob=False)
+    @given(**strategies)
+    def draw(**values: Any) -> None:
+        if time.monotonic() >= stop_at:
+            raise _Enough()
+        try:
+            drawn.append(copy.deepcopy(values))
+        except Exception:  # noqa: BLE001 - a value that does not copy is kept as drawn
+            drawn.append(values)
+
+    try:
+        draw()
+    except _Enough:
+        notes.append(f"Hypothesis drew {len(drawn)} inputs before its time share ran out")
+    except Exception as exc:  # noqa: BLE001 - a type Hypothesis cannot build
+        notes.append(f"Hypothesis could not draw the arguments: {exc.__class__.__name__}: {str(exc)[:200]}")
+    signature = inspect.signature(fn)
+    for values in drawn:
+        try:
+            yield signature.bind(*[values[n] for n in positional],
+                                 **{k: v for k, v in values.items() if k not in positional})
+        except TypeError:
+            continue
