@@ -19,6 +19,7 @@ from suture import prompts
 from suture.agent.fix.crosscheck import pass_matrix
 from suture.agent.fix.rank import rank
 from suture.agent.fix.select import Confidence, b4_select, confidence
+from suture.agent.gates.antipatterns import anti_pattern_sentences
 from suture.agent.gates.validate import GateVerdict
 
 TESTS_MAX_TOKENS = 2000
@@ -68,10 +69,11 @@ def choose(
     for verdict in accepted:
         groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
     heads = rank(accepted)
-    # Among equally good patches: one with no overfitting risk first, then the one most
-    # candidates agree on (majority vote), then the gates' ranking.
+    # Among equally good patches: one without a static anti-pattern first (it loses to any rival
+    # without one), then one with no overfitting risk, then the one most candidates agree on
+    # (majority vote), then the gates' ranking (agent/fix/rank.py: the smallest change first).
     votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
-    heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
+    heads.sort(key=lambda v: (bool(v.anti_patterns), bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
     notes: list[str] = []
     method = "only" if len(heads) == 1 else "ranking"
     chosen = heads[0]
@@ -99,7 +101,8 @@ def choose(
                         == (chosen.normalized_key or chosen.candidate_id)) / len(model_accepted)
     if method == "b4":
         agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
-    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
+    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()),
+                        anti_pattern_sentences(chosen.anti_patterns))
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes)
 
 

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from suture.agent.gates import tamper
+from suture.agent.gates import antipatterns, tamper
 from suture.retrieval.languages import language_for_path
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.git import cmd as gitcmd
@@ -116,6 +116,10 @@ class GateVerdict:
     # Tests a gate's run counted as broken that passed when re-run as the baseline ran them (fresh
     # process, same selection): kept out of the regressions, recorded here.
     overturned: list[str] = field(default_factory=list)
+    # Static anti-patterns of the patch ({"name", "detail"}, agent/gates/antipatterns.py): it passes
+    # the gates, but loses to a rival without one and alone is only plausible (agent/fix/choose.py).
+    anti_patterns: list[dict[str, str]] = field(default_factory=list)
+    ast_change: int = 0  # AST nodes the patch changes in the Python it touches (antipatterns.change_size)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -498,7 +502,10 @@ class _Gatekeeper:
         self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
         self.changes = changes
         # Before any of the candidate's code runs: what it adds that games the oracle (agent/gates/tamper.py).
-        risky = tamper.blocking(self._python_files(changes), tamper.allowed())
+        python_files = self._python_files(changes)
+        risky = tamper.blocking(python_files, tamper.allowed())
+        verdict.anti_patterns = antipatterns.of_files(python_files)
+        verdict.ast_change = antipatterns.change_size(python_files)
         if risky:
             verdict.stage, verdict.message = "risk", tamper.risk_message(risky)
             raise _Rejected(verdict)
@@ -732,6 +739,8 @@ def _copy(original: GateVerdict, own: GateVerdict) -> GateVerdict:
         list(original.selected_tests),
         original.verification,
         list(original.overturned),
+        list(original.anti_patterns),
+        original.ast_change,
     )
     return copied
 
