@@ -19,6 +19,7 @@ from suture.agent.fix.choose import Choice
 from suture.agent.gates.validate import Candidate, GateRunner, GateVerdict, changed_lines
 from suture.agent.propose.simplify import simplify_added
 from suture.tools.edits import Edit
+from suture.tools.git import cmd as gitcmd
 from suture.tools.git.diffs import PatchError, apply_patch
 
 __all__ = ["tidy_choice"]
@@ -56,7 +57,7 @@ def tidy_choice(
         return dataclasses.replace(choice, notes=[*choice.notes, f"not simplified ({said}): no time left to re-gate it"])
     original = candidates.get(chosen.candidate_id)
     candidate = Candidate(f"{chosen.candidate_id}-tidy", edits, getattr(original, "source", "rules"),
-                          getattr(original, "description", chosen.candidate_id),
+                          f"{getattr(original, 'description', chosen.candidate_id)}, simplified: {said}",
                           {"simplified_from": chosen.candidate_id, "simplified": changes},
                           path=getattr(original, "path", ""), line=getattr(original, "line", None),
                           symbol=getattr(original, "symbol", ""), risks=tuple(getattr(original, "risks", ())),
@@ -90,6 +91,12 @@ def _patched_files(base_tree: Path, patch: str) -> list[tuple[str, str, str]]:
         return []
     with tempfile.TemporaryDirectory(prefix="suture-tidy-") as scratch:
         root = Path(scratch)
+        # A repository of its own: `git apply` writes from the top of the work tree holding its
+        # folder, and a temporary folder may lie inside someone's repository.
+        try:
+            gitcmd.git(root, "init", "-q")
+        except gitcmd.GitError:
+            return []
         for path, text in before.items():
             (root / path).parent.mkdir(parents=True, exist_ok=True)
             (root / path).write_bytes(text.encode("utf-8"))
