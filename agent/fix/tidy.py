@@ -18,6 +18,7 @@ from typing import Any
 from suture.agent.fix.choose import Choice
 from suture.agent.gates.validate import Candidate, GateRunner, GateVerdict, changed_lines
 from suture.agent.propose.simplify import simplify_added
+from suture.retrieval.positions import source_lines
 from suture.tools.edits import Edit
 from suture.tools.git import cmd as gitcmd
 from suture.tools.git.diffs import PatchError, apply_patch
@@ -113,7 +114,7 @@ def _patched_files(base_tree: Path, patch: str) -> list[tuple[str, str, str]]:
 def _edit_between(path: str, before: str, after: str) -> Edit:
     """The SEARCH/REPLACE edit taking `before` to `after`: the differing lines, widened by context
     lines until the SEARCH block occurs once in `before`."""
-    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    old, new = source_lines(before), source_lines(after)
     head = 0
     while head < min(len(old), len(new)) and old[head] == new[head]:
         head += 1

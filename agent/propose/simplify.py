@@ -23,6 +23,8 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from suture.retrieval.positions import LineTable, source_lines
+
 __all__ = ["Simplified", "simplify_added"]
 
 MAX_REWRITES = 20  # a patch adds a few lines; this only stops a rewrite loop
@@ -98,30 +100,19 @@ def _next_rewrite(before: str, after: str, refused: set) -> _Rewrite | None:
 
 def _added_lines(before: str, after: str) -> tuple[set[int], str]:
     """(1-based lines of `after` the change adds, the text of the lines it removes, spaces squeezed)."""
-    old, new = before.splitlines(), after.splitlines()
+    old, new = source_lines(before), source_lines(after)
     added: set[int] = set()
     removed: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag in ("replace", "insert"):
             added.update(range(j1 + 1, j2 + 1))
         if tag in ("replace", "delete"):
-            removed.extend(old[i1:i2])
+            removed.extend(line.rstrip("\n") for line in old[i1:i2])
     return added, " ".join(" ".join(removed).split())
 
 
-class _Positions:
-    """String offsets of `ast` positions (1-based lines, UTF-8 byte columns)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.lines = text.splitlines(keepends=True)
-        self.starts = [0]
-        for line in self.lines:
-            self.starts.append(self.starts[-1] + len(line))
-
-    def offset(self, lineno: int, col: int) -> int:
-        line = self.lines[lineno - 1] if lineno - 1 < len(self.lines) else ""
-        return self.starts[lineno - 1] + len(line.encode("utf-8")[:col].decode("utf-8", "replace"))
+class _Positions(LineTable):
+    """A node's text span in one source (retrieval/positions.py does the counting)."""
 
     def start(self, node: ast.AST) -> int:
         return self.offset(node.lineno, node.col_offset)
