@@ -22,7 +22,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["AntiPattern", "ANTI_PATTERN_WORDS", "anti_pattern_sentences", "anti_patterns", "change_size", "of_files"]
+from suture.retrieval.positions import source_lines
+
+__all__ = ["AntiPattern", "ANTI_PATTERN_WORDS", "Review", "anti_pattern_sentences", "anti_patterns", "change_size", "of_files",
+           "review"]
 
 UNREACHABLE = "unreachable_code"
 DELETES_LOOP = "deletes_loop"
@@ -57,16 +60,43 @@ class AntiPattern:
         return f"{ANTI_PATTERN_WORDS.get(self.name, self.name)} ({self.detail})"
 
 
-def of_files(files: Iterable[tuple[str, str | None, str]]) -> list[dict[str, str]]:
-    """The anti-patterns of a patch, as the verdict records them: `files` are (path, base source or
-    None for a new file, new source) of its changed Python files."""
+@dataclass
+class Review:
+    """What the gates record of a patch before its code runs (GateVerdict.anti_patterns, .ast_change)."""
+
+    anti_patterns: list[dict[str, str]]
+    ast_change: int
+
+
+def review(files: Iterable[tuple[str, str | None, str]]) -> Review:
+    """The anti-patterns of a patch and the AST nodes it changes: `files` are (path, base source or
+    None for a new file, new source) of its changed Python files. Each file is parsed once, and
+    only the code whose text changed is walked (a big module costs its parse, not a traversal)."""
     found: list[dict[str, str]] = []
+    size = 0
     for path, before, after in files:
-        if before is None:
+        pair = _parsed(before or "", after)
+        if pair is None:
             continue
-        for pattern in anti_patterns(before, after):
-            found.append({"name": pattern.name, "detail": f"{path}: {pattern.detail}"})
-    return found
+        try:
+            size += _change_size(*pair)
+            if before is not None:
+                found += [{"name": p.name, "detail": f"{path}: {p.detail}"} for p in _anti_patterns(*pair)]
+        except RecursionError:  # code nested past the interpreter's limit: nothing to say about it
+            continue
+    return Review(found, size)
+
+
+def of_files(files: Iterable[tuple[str, str | None, str]]) -> list[dict[str, str]]:
+    """The anti-patterns of a patch, as the verdict records them (see `review`)."""
+    return review(files).anti_patterns
+
+
+def change_size(files: Iterable[tuple[str, str | None, str]]) -> int:
+    """How many AST nodes a patch changes, about as a tree edit distance with unit costs: per file,
+    the larger of the node labels it removes and those it adds (a swapped operator counts 1,
+    wrapping a test in `not (...)` 2). A file that does not parse counts 0: the diff size speaks."""
+    return review(files).ast_change
 
 
 def anti_pattern_sentences(found: Iterable[dict[str, str]]) -> list[str]:
@@ -74,44 +104,59 @@ def anti_pattern_sentences(found: Iterable[dict[str, str]]) -> list[str]:
     return [AntiPattern(item["name"], item["detail"]).sentence() for item in found]
 
 
-def change_size(files: Iterable[tuple[str, str | None, str]]) -> int:
-    """How many AST nodes a patch changes, about as a tree edit distance with unit costs: per file,
-    the larger of the node labels it removes and those it adds (a swapped operator counts 1,
-    wrapping a test in `not (...)` 2). A file that does not parse counts its changed lines' worth
-    of nothing: 0, the diff size already speaks for it."""
-    total = 0
-    for _path, before, after in files:
-        try:
-            old = Counter(_label(n) for n in ast.walk(ast.parse(before or "")))
-            new = Counter(_label(n) for n in ast.walk(ast.parse(after)))
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+def anti_patterns(before: str, after: str) -> list[AntiPattern]:
+    """The anti-patterns the change from `before` to `after` (one file's sources) brings into the
+    functions both versions define. A file that does not parse has none (the parse gate speaks)."""
+    pair = _parsed(before, after)
+    try:
+        return _anti_patterns(*pair) if pair is not None else []
+    except RecursionError:
+        return []
+
+
+@dataclass
+class _Parsed:
+    tree: ast.Module
+    lines: list[str]
+
+    def text(self, node: ast.AST) -> str:
+        """The node's whole lines as written (decorators left out): equal texts, unchanged code."""
+        return "".join(self.lines[node.lineno - 1 : node.end_lineno])
+
+
+def _parsed(before: str, after: str) -> tuple[_Parsed, _Parsed] | None:
+    try:
+        return (_Parsed(ast.parse(before), source_lines(before)), _Parsed(ast.parse(after), source_lines(after)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _anti_patterns(old: _Parsed, new: _Parsed) -> list[AntiPattern]:
+    old_functions, new_functions = _functions(old.tree), _functions(new.tree)
+    found: list[AntiPattern] = []
+    for name, after in new_functions.items():
+        before = old_functions.get(name)
+        if before is None or old.text(before) == new.text(after):
             continue
-        total += max(sum((old - new).values()), sum((new - old).values()))
-    return total
+        for check in _CHECKS:
+            found.extend(check(before, after))
+    return list(dict.fromkeys(found))
+
+
+def _change_size(old: _Parsed, new: _Parsed) -> int:
+    """Labels of the nodes in the top-level statements whose text changed, removed vs added."""
+    old_texts = Counter(old.text(s) for s in old.tree.body)
+    new_texts = Counter(new.text(s) for s in new.tree.body)
+    gone, come = old_texts - new_texts, new_texts - old_texts
+    removed = Counter(_label(n) for s in old.tree.body if gone[old.text(s)] for n in ast.walk(s))
+    added = Counter(_label(n) for s in new.tree.body if come[new.text(s)] for n in ast.walk(s))
+    return max(sum((removed - added).values()), sum((added - removed).values()))
 
 
 def _label(node: ast.AST) -> str:
     """A node's own label: its type and plain fields (a name, a constant), not its children."""
     plain = [f"{k}={v!r}" for k, v in ast.iter_fields(node) if not isinstance(v, (ast.AST, list))]
     return type(node).__name__ + "(" + ",".join(plain) + ")"
-
-
-def anti_patterns(before: str, after: str) -> list[AntiPattern]:
-    """The anti-patterns the change from `before` to `after` (one file's sources) brings into the
-    functions both versions define. A file that does not parse has none (the parse gate speaks)."""
-    try:
-        old_tree, new_tree = ast.parse(before), ast.parse(after)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
-    old_functions, new_functions = _functions(old_tree), _functions(new_tree)
-    found: list[AntiPattern] = []
-    for name, new in new_functions.items():
-        old = old_functions.get(name)
-        if old is None or ast.dump(old) == ast.dump(new):
-            continue
-        for check in _CHECKS:
-            found.extend(check(old, new))
-    return list(dict.fromkeys(found))
 
 
 def _functions(tree: ast.Module) -> dict[str, ast.AST]:
@@ -147,8 +192,23 @@ def _statements(function: ast.AST) -> list[ast.stmt]:
     return [n for n in _own_nodes(function) if isinstance(n, ast.stmt)]
 
 
-def _key(node: ast.AST) -> str:
-    return ast.dump(node)
+def _key(node: ast.AST) -> int:
+    """A fingerprint of a node's structure (as `ast.dump` without positions would spell it), made
+    bottom-up once per node: the checks compare whole statements, and dumping each of them anew
+    cost a big function quadratic time."""
+    cached = getattr(node, "_suture_key", None)
+    if cached is None:
+        parts: list[object] = [type(node).__name__]
+        for _name, value in ast.iter_fields(node):
+            if isinstance(value, ast.AST):
+                parts.append(_key(value))
+            elif isinstance(value, list):
+                parts.append(tuple(_key(v) if isinstance(v, ast.AST) else repr(v) for v in value))
+            else:
+                parts.append(repr(value))
+        cached = hash(tuple(parts))
+        node._suture_key = cached  # ast nodes take attributes; the trees are this review's own
+    return cached
 
 
 def _short(node: ast.AST, limit: int = 40) -> str:

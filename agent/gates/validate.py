@@ -504,8 +504,8 @@ class _Gatekeeper:
         # Before any of the candidate's code runs: what it adds that games the oracle (agent/gates/tamper.py).
         python_files = self._python_files(changes)
         risky = tamper.blocking(python_files, tamper.allowed())
-        verdict.anti_patterns = antipatterns.of_files(python_files)
-        verdict.ast_change = antipatterns.change_size(python_files)
+        static = antipatterns.review(python_files)  # named, not blocking: the choice weighs them
+        verdict.anti_patterns, verdict.ast_change = static.anti_patterns, static.ast_change
         if risky:
             verdict.stage, verdict.message = "risk", tamper.risk_message(risky)
             raise _Rejected(verdict)
