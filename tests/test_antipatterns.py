@@ -129,3 +129,19 @@ def test_change_size_counts_a_swapped_operator_as_one_node_and_a_wrapping_not_as
     swapped = change_size([("f.py", before, before.replace("v is None", "v is not None"))])
     wrapped = change_size([("f.py", before, before.replace("v is None", "not (v is None)"))])
     assert swapped == 1 and wrapped == 2
+
+
+def test_the_choice_takes_a_clean_rival_over_a_smaller_patch_with_an_anti_pattern_and_caps_a_lone_one():
+    from suture.agent.fix.choose import choose
+    from suture.agent.gates.validate import GateVerdict
+
+    tests = ["t.py::a", "t.py::b", "t.py::c"]
+    early = GateVerdict("r1", True, "suite", fixed=tests[:1], selected_tests=tests, diff_lines=1, normalized_key="k1",
+                        anti_patterns=[{"name": "unreachable_code", "detail": "m.py: line 3 `x = 1` can no longer run"}])
+    clean = GateVerdict("r2", True, "suite", fixed=tests[:1], selected_tests=tests, diff_lines=2, normalized_key="k2")
+    both = choose([early, clean], {})
+    assert both.verdict.candidate_id == "r2" and not both.confidence.weak
+    alone = choose([early], {})
+    assert alone.verdict.candidate_id == "r1" and alone.confidence.weak
+    assert "anti-pattern: makes existing statements unreachable (m.py: line 3 `x = 1` can no longer run)" \
+        in alone.confidence.reasons

@@ -79,16 +79,18 @@ def choose(
     chosen = heads[0]
     matrix: dict[str, list[bool]] = {}
     tests: list[str] = []
-    if len(heads) > 1 and client is not None and pool is not None:
+    # B4 weighs only patches without an anti-pattern when there are any: those lose to any clean rival.
+    contenders = [v for v in heads if not v.anti_patterns] or heads
+    if len(contenders) > 1 and client is not None and pool is not None:
         source, why = _generated_tests(client, issue, failing, code, imports, log)
         if source is None:
             notes.append(f"no extra tests to choose with: {why}")
         else:
-            result = pass_matrix(pool, {v.candidate_id: v.patch for v in heads}, source, test_cmd=test_cmd)
+            result = pass_matrix(pool, {v.candidate_id: v.patch for v in contenders}, source, test_cmd=test_cmd)
             notes += result.problems
             if result.tests:
-                selection = b4_select([v.candidate_id for v in heads], result.passes)
-                chosen = next(v for v in heads if v.candidate_id == selection.chosen)
+                selection = b4_select([v.candidate_id for v in contenders], result.passes)
+                chosen = next(v for v in contenders if v.candidate_id == selection.chosen)
                 method, matrix, tests = "b4", result.passes, result.tests
     votes = len(groups[chosen.normalized_key or chosen.candidate_id])
     covering = len(set(chosen.selected_tests) | set(chosen.fixed))
@@ -100,7 +102,8 @@ def choose(
         agreement = sum(1 for v in model_accepted if (v.normalized_key or v.candidate_id)
                         == (chosen.normalized_key or chosen.candidate_id)) / len(model_accepted)
     if method == "b4":
-        agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
+        agreement = sum(1 for v in contenders if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) \
+            / len(contenders)
     rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()),
                         anti_pattern_sentences(chosen.anti_patterns))
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes)
