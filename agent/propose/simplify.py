@@ -23,7 +23,8 @@ import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from suture.retrieval.positions import LineTable, source_lines
+from suture.agent.propose.templates import SourceFile
+from suture.retrieval.positions import source_lines
 
 __all__ = ["Simplified", "simplify_added"]
 
@@ -73,16 +74,15 @@ def _acceptable(old: str, new: str, rewrite: _Rewrite) -> bool:
 
 
 def _next_rewrite(before: str, after: str, refused: set) -> _Rewrite | None:
-    try:
-        tree = ast.parse(after)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
     added, removed = _added_lines(before, after)
     if not added:
         return None
-    where = _Positions(after)
-    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-    for node in ast.walk(tree):
+    try:
+        where = SourceFile("<patched>", after)  # positions and parents, as the templates see them
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    parents = where.parent
+    for node in ast.walk(where.tree):
         lineno, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
         if lineno is None or not all(line in added for line in range(lineno, end + 1)):
             continue
@@ -111,19 +111,6 @@ def _added_lines(before: str, after: str) -> tuple[set[int], str]:
     return added, " ".join(" ".join(removed).split())
 
 
-class _Positions(LineTable):
-    """A node's text span in one source (retrieval/positions.py does the counting)."""
-
-    def start(self, node: ast.AST) -> int:
-        return self.offset(node.lineno, node.col_offset)
-
-    def end(self, node: ast.AST) -> int:
-        return self.offset(node.end_lineno, node.end_col_offset)
-
-    def segment(self, node: ast.AST) -> str:
-        return self.text[self.start(node) : self.end(node)]
-
-
 def _in_condition(node: ast.AST, parents: dict) -> bool:
     """Only `node`'s truth value counts: it is a test, or an and/or / not operand inside one."""
     while True:
@@ -138,7 +125,7 @@ def _in_condition(node: ast.AST, parents: dict) -> bool:
         return False
 
 
-def _rewrites(node: ast.AST, parents: dict, where: _Positions) -> Iterator[_Rewrite]:
+def _rewrites(node: ast.AST, parents: dict, where: SourceFile) -> Iterator[_Rewrite]:
     start, end = where.start(node), where.end(node)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
         inner = node.operand
@@ -152,7 +139,7 @@ def _rewrites(node: ast.AST, parents: dict, where: _Positions) -> Iterator[_Rewr
     yield from _brackets(node, parents, where)
 
 
-def _boolean_comparison(node: ast.Compare, where: _Positions) -> Iterator[_Rewrite]:
+def _boolean_comparison(node: ast.Compare, where: SourceFile) -> Iterator[_Rewrite]:
     """`x == True` -> `x`, `x != True` -> `not x` (either side), when `x` needs no brackets."""
     left, right, op = node.left, node.comparators[0], node.ops[0]
     if not isinstance(op, (ast.Eq, ast.NotEq)):
@@ -165,7 +152,7 @@ def _boolean_comparison(node: ast.Compare, where: _Positions) -> Iterator[_Rewri
             return
 
 
-def _brackets(node: ast.AST, parents: dict, where: _Positions) -> Iterator[_Rewrite]:
+def _brackets(node: ast.AST, parents: dict, where: SourceFile) -> Iterator[_Rewrite]:
     """Brackets that group nothing: around a whole test or returned value on one line, or around an
     atom under not / and / or. The rewrite must leave the AST as it was."""
     if not isinstance(node, ast.expr) or isinstance(node, (ast.Tuple, ast.Yield, ast.YieldFrom, ast.NamedExpr)):
