@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from suture.agent.propose import templates as t
-from suture.agent.propose.templates import DELETES_CODE, INVERTS_RESULT, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
+from suture.agent.propose.templates import DELETES_CODE, REMOVES_CHECK, WEAKENS_CONDITION, SourceFile, mutations
 
 
 def source(text: str) -> SourceFile:
@@ -302,9 +302,10 @@ def test_drop_condition_flags_the_risk():
     assert REMOVES_CHECK in m.risks
 
 
-def test_negating_a_returned_comparison_flags_the_risk():
-    """`return total % 10 == 0` -> `!=` answers the opposite for every card: flagged, so a narrower
-    passing edit (a wrong constant) is preferred; the same swap in an `if`, or a non-negating swap, is not."""
+def test_negating_a_returned_comparison_is_offered_and_the_gates_name_it():
+    """`return total % 10 == 0` -> `!=` answers the opposite for every card; the template offers it
+    without a risk of its own: the gates name that anti-pattern for every patch
+    (agent/gates/antipatterns.py, tested in tests/test_antipatterns.py)."""
     src = source('''\
         def valid(total):
             if total == 3:
@@ -312,7 +313,7 @@ def test_negating_a_returned_comparison_flags_the_risk():
             return total % 10 == 0
         ''')
     inverted = find_fix(src, src.text.replace("total % 10 == 0", "total % 10 != 0"), t.comparison)
-    assert INVERTS_RESULT in inverted.risks
+    assert not inverted.risks
     in_if = find_fix(src, src.text.replace("if total == 3", "if total != 3"), t.comparison)
     assert not in_if.risks
     widened = find_fix(src, src.text.replace("total % 10 == 0", "total % 10 <= 0"), t.comparison)

@@ -20,6 +20,7 @@ from suture.agent.fix.crosscheck import pass_matrix
 from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
 from suture.agent.fix.rank import rank
 from suture.agent.fix.select import Confidence, b4_select, confidence
+from suture.agent.gates.antipatterns import anti_pattern_sentences
 from suture.agent.gates.validate import GateVerdict
 
 TESTS_MAX_TOKENS = 2000
@@ -73,26 +74,32 @@ def choose(
     for verdict in accepted:
         groups.setdefault(verdict.normalized_key or verdict.candidate_id, []).append(verdict)
     heads = rank(accepted)
-    # Among equally good patches: one with no overfitting risk first, then the one most
-    # candidates agree on (majority vote), then the gates' ranking.
+    # Among equally good patches: one without a static anti-pattern first (it loses to any rival
+    # without one), then one with no overfitting risk, then the one most candidates agree on
+    # (majority vote), then the gates' ranking (agent/fix/rank.py: the smallest change first).
     votes_of = {v.candidate_id: len(groups[v.normalized_key or v.candidate_id]) for v in heads}
-    heads.sort(key=lambda v: (bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
+    heads.sort(key=lambda v: (bool(v.anti_patterns), bool(risks.get(v.candidate_id)), -votes_of[v.candidate_id]))
+    for verdict in heads:  # the static anti-patterns (agent/gates/antipatterns.py) travel with the evidence
+        if evidence and verdict.candidate_id in evidence:
+            evidence[verdict.candidate_id].anti_patterns = list(verdict.anti_patterns)
     heads = order_by_evidence(heads, evidence or {}, risks)
     notes: list[str] = []
     method = "only" if len(heads) == 1 else "ranking"
     chosen = heads[0]
     matrix: dict[str, list[bool]] = {}
     tests: list[str] = []
-    if len(heads) > 1 and client is not None and pool is not None:
+    # B4 weighs only patches without an anti-pattern when there are any: those lose to any clean rival.
+    contenders = [v for v in heads if not v.anti_patterns] or heads
+    if len(contenders) > 1 and client is not None and pool is not None:
         source, why = _generated_tests(client, issue, failing, code, imports, log)
         if source is None:
             notes.append(f"no extra tests to choose with: {why}")
         else:
-            result = pass_matrix(pool, {v.candidate_id: v.patch for v in heads}, source, test_cmd=test_cmd)
+            result = pass_matrix(pool, {v.candidate_id: v.patch for v in contenders}, source, test_cmd=test_cmd)
             notes += result.problems
             if result.tests:
-                selection = b4_select([v.candidate_id for v in heads], result.passes)
-                chosen = next(v for v in heads if v.candidate_id == selection.chosen)
+                selection = b4_select([v.candidate_id for v in contenders], result.passes)
+                chosen = next(v for v in contenders if v.candidate_id == selection.chosen)
                 method, matrix, tests = "b4", result.passes, result.tests
     votes = len(groups[chosen.normalized_key or chosen.candidate_id])
     covering = len(set(chosen.selected_tests) | set(chosen.fixed))
@@ -104,8 +111,10 @@ def choose(
         agreement = sum(1 for v in model_accepted if (v.normalized_key or v.candidate_id)
                         == (chosen.normalized_key or chosen.candidate_id)) / len(model_accepted)
     if method == "b4":
-        agreement = sum(1 for v in heads if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) / len(heads)
-    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()))
+        agreement = sum(1 for v in contenders if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) \
+            / len(contenders)
+    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()),
+                        anti_pattern_sentences(chosen.anti_patterns))
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     found = [evidence[v.candidate_id] for v in heads if v.candidate_id in (evidence or {})]
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes, found)

@@ -45,7 +45,9 @@ from suture.agent.fix.rank import rank
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.rules import generate_candidates
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
+from suture.agent.fix.tidy import tidy_choice
 from suture.agent.gates import tamper
+from suture.agent.gates.antipatterns import anti_pattern_sentences
 from suture.agent.gates.tamper import blocked_candidates
 from suture.agent.gates.validate import Candidate, GateRunner, GateVerdict
 from suture.agent.gates.verify_gate import GateVerifier
@@ -78,7 +80,6 @@ RISK_WORDS = {
     "deletes_code": "deletes code",
     "weakens_condition": "weakens a condition",
     "removes_check": "removes a check",
-    "inverts_result": "inverts what the function returns",
 }
 
 
@@ -328,12 +329,27 @@ def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]
                 propose_with_model(ModelSession(ctx, baseline, gates, search, pool), base_tree)
             search.checkout_notes = list(pool.notes)  # set when the first tree was made
             choice = choose_stage(ctx, baseline, search, pool, base_tree)
+            if choice is not None:  # the idiomatic form of the chosen patch, re-gated (agent/fix/tidy.py)
+                choice = tidy_choice(choice, search.candidates, _gate_one(ctx, baseline, gates, search), base_tree,
+                                     pool.inside.as_posix(), ctx.left(), ctx.trajectory.log)
     except WorkspaceError as error:
         raise SutureExit(str(error)) from None
     except LLMError as error:
         ctx.trajectory.log("error", message=error.message, kind=error.kind)
         raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
     return search, Decision.of(choice, search.verdicts)
+
+
+def _gate_one(ctx: RunContext, baseline: Baseline, gates: GateRunner, search: Search):
+    """gate(candidate, seconds) -> its verdict, recorded like every other candidate's."""
+    def gate(candidate: Candidate, seconds: float) -> GateVerdict:
+        ctx.trajectory.log("candidate", id=candidate.id, template=candidate.template,
+                           description=candidate.description, risks=list(candidate.risks))
+        verdict = gates.run(candidate, time_limit=max(0.0, seconds),
+                            candidate_time_limit=max(1.0, min(seconds, 3 * baseline.suite_seconds + 30)))
+        _record_verdicts(ctx, baseline, search, [verdict])
+        return verdict
+    return gate
 
 
 def _withheld_hint(found: Any) -> str:
@@ -533,7 +549,8 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
         report["tests"]["reproduction"] = baseline.reproduction.to_dict()
     if plausible is not None:
         report["plausible"] = {"patch": plausible.patch, "passes_all_gates": True, "weakly_evidenced": True,
-                               "confidence": choice.confidence.to_dict(), **_tests_after(plausible)}
+                               "confidence": choice.confidence.to_dict(), "anti_patterns": plausible.anti_patterns,
+                               **_tests_after(plausible)}
         report["explanation"] = ("Plausible, weakly evidenced (not claimed as a fix): "
                                  + report["explanation"] + " Evidence: " + "; ".join(choice.confidence.reasons) + ".")
     if planner is not None:
@@ -549,8 +566,10 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
 
 def _stopped_because(options: FixOptions, search: Search, decision: Decision) -> str:
     if decision.plausible is not None:
+        flaws = anti_pattern_sentences(decision.plausible.anti_patterns)
         return ("a patch passes every gate but its evidence is weak (confidence "
-                f"{decision.choice.confidence.value:.2f} < {CONFIDENCE_THRESHOLD})")
+                f"{decision.choice.confidence.value:.2f} < {CONFIDENCE_THRESHOLD})"
+                + (f"; anti-pattern: {'; '.join(flaws)}" if flaws else ""))
     if search.planner is not None:
         return f"no verified patch: {search.planner.message}"
     if search.budget_hit and len(search.verdicts) < options.max_candidates:
@@ -615,7 +634,8 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
             "fixed": verdict.fixed, "still_failing": verdict.still_failing,
             "regressions": verdict.regressions, "overturned": verdict.overturned, "message": verdict.message,
             "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
-            "verifier": verdict.verifier, "verifier_details": verdict.verifier_details}
+            "verifier": verdict.verifier, "verifier_details": verdict.verifier_details,
+            "anti_patterns": verdict.anti_patterns}
 
 
 def _client(options: FixOptions):

@@ -2,7 +2,8 @@
 
 Accepted candidates come first; then fewer regressions, fewer tests still failing
 (informative among rejected ones only: an accepted candidate has none of either),
-a stronger verifier verdict, and a smaller diff. Candidates that never reached the
+a stronger verifier verdict, a smaller diff, and fewer AST nodes changed (of
+`not (v is not None)` and `v is None`, the second). Candidates that never reached the
 tests (refused edits, syntax errors, skipped) come after every candidate that did.
 The last tie-break is the candidate id in natural order ("c2" before "c10"), so the
 order never depends on which worker finished first.
@@ -41,6 +42,7 @@ def _order(verdict: GateVerdict) -> tuple:
         len(verdict.still_failing),
         VERIFIER_ORDER.get(verdict.verifier, VERIFIER_ORDER[None]),
         verdict.diff_lines,
+        verdict.ast_change,
         _natural(verdict.candidate_id),
     )
 

@@ -33,6 +33,9 @@ THETA_WRONG = 0.1
 
 # Confidence below this: "plausible, weakly evidenced"; suture does not claim a fix.
 CONFIDENCE_THRESHOLD = 0.5
+# A patch with a static anti-pattern (agent/gates/antipatterns.py) is never claimed: its confidence
+# is capped here, below the threshold, whatever else speaks for it.
+ANTI_PATTERN_CAP = 0.4
 
 
 @dataclass
@@ -111,7 +114,8 @@ VERIFIER_WEIGHT = {"exhausted": 0.5, "no_counterexample_within_bound": 0.3, "uns
                    "not_run": 0.0}
 
 
-def confidence(covering_tests: int, verifier: str, agreement: float | None, risks: Sequence[str] = ()) -> Confidence:
+def confidence(covering_tests: int, verifier: str, agreement: float | None, risks: Sequence[str] = (),
+               anti_patterns: Sequence[str] = ()) -> Confidence:
     """How well evidenced a patch that passed every gate is: a weighted mean of the evidence there is.
 
     Tests weigh most (they are the repository's own statement of intent): one test running the
@@ -120,7 +124,8 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
     model's independent samples, or B4's consensus sets (`agreement` None otherwise: the rule
     engine's candidates are systematic variants of one line, and several of them passing says
     the tests are loose, which the test count already says). Overfitting risks (a deleted
-    check, a weakened condition) take evidence away.
+    check, a weakened condition) take evidence away; an anti-pattern (`anti_patterns`, each a
+    sentence) caps the value below the threshold.
     """
     parts = [(0.6, min(1.0, covering_tests / 3))]
     # A verdict that is no evidence (not run, unsupported, an error, a failure the base commit
@@ -131,8 +136,11 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
         parts.append((0.2, max(0.0, min(1.0, agreement))))
     value = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
     value = max(0.0, value - 0.15 * len(risks))
+    if anti_patterns:
+        value = min(value, ANTI_PATTERN_CAP)
     reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}"]
     if agreement is not None:
         reasons.append(f"{agreement:.0%} of the passing candidates agree")
     reasons += [f"risk: {r}" for r in risks]
+    reasons += [f"anti-pattern: {a}" for a in anti_patterns]
     return Confidence(value, covering_tests, verifier, agreement if agreement is not None else 1.0, reasons)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.agent.gates import tamper
+from suture.agent.gates import antipatterns, tamper
 from suture.agent.gates.patches import FileChange, changed_lines, diff_line_count, symbols_of, touched
 from suture.agent.gates.verdict import Candidate, GateVerdict
 from suture.retrieval.model import Symbol
@@ -296,7 +296,10 @@ class Gatekeeper:
         self.changed_paths = {self.rel(p) for c in changes for p in (c.old_path, c.new_path) if p}
         self.changes = changes
         # Before any of the candidate's code runs: what it adds that games the oracle (agent/gates/tamper.py).
-        risky = tamper.blocking(self._python_files(changes), tamper.allowed())
+        python_files = self._python_files(changes)
+        risky = tamper.blocking(python_files, tamper.allowed())
+        static = antipatterns.review(python_files)  # named, not blocking: the choice weighs them
+        verdict.anti_patterns, verdict.ast_change = static.anti_patterns, static.ast_change
         if risky:
             verdict.stage, verdict.message = "risk", tamper.risk_message(risky)
             raise Rejected(verdict)

@@ -91,6 +91,7 @@ def _copy(original: GateVerdict, own: GateVerdict) -> GateVerdict:
                 f"its verdict is copied: {original.message}",
         seconds=own.seconds, duplicate_of=original.candidate_id, changed_symbols=list(original.changed_symbols),
         selected_tests=list(original.selected_tests), overturned=list(original.overturned),
+        anti_patterns=list(original.anti_patterns),
     )
 
 

@@ -65,6 +65,10 @@ class GateVerdict:
     # Tests a gate's run counted as broken that passed when re-run as the baseline ran them (fresh
     # process, same selection): kept out of the regressions, recorded here.
     overturned: list[str] = field(default_factory=list)
+    # Static anti-patterns of the patch ({"name", "detail"}, agent/gates/antipatterns.py): it passes
+    # the gates, but loses to a rival without one and alone is only plausible (agent/fix/choose.py).
+    anti_patterns: list[dict[str, str]] = field(default_factory=list)
+    ast_change: int = 0  # AST nodes the patch changes in the Python it touches (antipatterns.change_size)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

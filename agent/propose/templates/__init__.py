@@ -31,7 +31,6 @@ from suture.agent.propose.templates.operators import (
 )
 from suture.agent.propose.templates.source import (  # the package's public names
     DELETES_CODE,
-    INVERTS_RESULT,
     REMOVES_CHECK,
     WEAKENS_CONDITION,
     Mutation,
@@ -50,7 +49,7 @@ from suture.agent.propose.templates.values import (
 )
 
 __all__ = [
-    "DELETES_CODE", "INVERTS_RESULT", "REMOVES_CHECK", "WEAKENS_CONDITION", "TEMPLATES", "Mutation", "SourceFile",
+    "DELETES_CODE", "REMOVES_CHECK", "WEAKENS_CONDITION", "TEMPLATES", "Mutation", "SourceFile",
     "Span", "Template", "class_fields", "mutations", "scope_nodes",
 ]
 

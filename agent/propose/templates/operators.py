@@ -6,7 +6,6 @@ import ast
 from collections.abc import Iterator
 
 from suture.agent.propose.templates.source import (
-    INVERTS_RESULT,
     REMOVES_CHECK,
     WEAKENS_CONDITION,
     Mutation,
@@ -44,13 +43,8 @@ _CMP_SWAPS = {
 }
 
 
-_NEGATION = {("==", "!="), ("!=", "=="), ("<", ">="), (">=", "<"), (">", "<="), ("<=", ">"),
-             ("in", "not in"), ("not in", "in"), ("is", "is not"), ("is not", "is")}
-
-
 def comparison(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
     """Relational operator replacement (PraPR's ROR): `<` -> `<=`, `==` -> `!=`, `in` -> `not in`, ..."""
-    returned = {id(n.value) for n in nodes if isinstance(n, ast.Return) and n.value is not None}
     for node in nodes:
         if not isinstance(node, ast.Compare):
             continue
@@ -62,9 +56,10 @@ def comparison(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
                 continue
             for new, weight in _CMP_SWAPS[old]:
                 line = src.line_of(where[0])
-                inverts = id(node) in returned and len(node.ops) == 1 and (old, new) in _NEGATION
+                # A returned predicate inverted whole is an anti-pattern the gates name for every
+                # patch, the rule engine's and a model's alike (agent/gates/antipatterns.py).
                 yield Mutation("comparison", line, f"`{old}` -> `{new}` in line {line}", (Span(*where, new),),
-                               risks=(INVERTS_RESULT,) if inverts else (), weight=weight)
+                               weight=weight)
 
 
 _ARITH = {

@@ -14,10 +14,6 @@ from suture.retrieval.positions import LineTable
 DELETES_CODE = "deletes_code"
 WEAKENS_CONDITION = "weakens_condition"
 REMOVES_CHECK = "removes_check"
-# A returned comparison swapped for its exact negation (`return a == b` -> `return a != b`)
-# makes the function answer the opposite on every input: it passes tests that only probe the
-# failing cases, and it is rarely the real fix when a narrower edit passes too.
-INVERTS_RESULT = "inverts_result"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,147 @@
+"""The static anti-patterns (agent/gates/antipatterns.py): each detector on a patch that has it, and on a
+legitimate patch that looks like it but does not."""
+
+from __future__ import annotations
+
+import textwrap
+
+from suture.agent.fix.select import CONFIDENCE_THRESHOLD, confidence
+from suture.agent.gates.antipatterns import anti_pattern_sentences, anti_patterns, change_size, of_files
+
+MEDIAN = textwrap.dedent('''\
+    def median(values):
+        ordered = sorted(values)
+        mid = len(ordered) // 2
+        return ordered[mid]
+    ''')
+
+TOTAL = textwrap.dedent('''\
+    def total(xs, log):
+        s = 0
+        for x in xs:
+            s += x
+        log.append(s)
+        if s > 10:
+            s = 10
+        else:
+            s = s * 2
+        return s == 3
+    ''')
+
+
+def names(before: str, after: str) -> list[str]:
+    return [p.name for p in anti_patterns(before, after)]
+
+
+def test_an_early_return_before_the_original_body_makes_it_unreachable():
+    early = MEDIAN.replace("    ordered = sorted", "    return sum(values) / len(values)\n    ordered = sorted")
+    found = anti_patterns(MEDIAN, early)
+    assert [p.name for p in found] == ["unreachable_code"]
+    assert "`ordered = sorted(values)` and 2 more can no longer run" in found[0].detail
+    # An exit inserted before the last statement only: that one statement is dead.
+    assert names(MEDIAN, MEDIAN.replace("    return ordered[mid]", "    return mid\n    return ordered[mid]")) \
+        == ["unreachable_code"]
+    # An if/else that returns on both sides leaves nothing after it reachable either.
+    both = MEDIAN.replace("    ordered = sorted", "    if values:\n        return 1\n    else:\n        raise ValueError\n"
+                          "    ordered = sorted")
+    assert names(MEDIAN, both) == ["unreachable_code"]
+
+
+def test_a_guard_clause_at_the_top_is_not_an_early_exit():
+    """`if not values: return 0` leaves a path past it: the original statements still run for every
+    other input, so nothing became unreachable."""
+    guard = MEDIAN.replace("    ordered = sorted", "    if not values:\n        return 0\n    ordered = sorted")
+    assert names(MEDIAN, guard) == []
+    none_guard = MEDIAN.replace("    ordered = sorted", "    if values is None:\n        return 0\n    ordered = sorted")
+    assert names(MEDIAN, none_guard) == []
+    # Dead code the user already had is not the patch's doing.
+    dead = MEDIAN + "    print('never')\n"
+    assert names(dead, dead.replace("// 2", "// 3")) == []
+
+
+def test_a_deleted_loop_is_named_and_an_edited_loop_header_is_not():
+    assert names(TOTAL, TOTAL.replace("    for x in xs:\n        s += x\n", "")) == ["deletes_loop"]
+    assert names(TOTAL, TOTAL.replace("    for x in xs:\n        s += x\n", "    for x in xs:\n        pass\n")) \
+        == ["deletes_loop"]
+    assert names(TOTAL, TOTAL.replace("for x in xs:", "for x in xs[1:]:")) == []
+
+
+def test_a_deleted_branch_body_is_named_and_an_unwrapped_or_edited_branch_is_not():
+    assert names(TOTAL, TOTAL.replace("        s = 10\n", "        pass\n")) == ["deletes_branch"]
+    assert names(TOTAL, TOTAL.replace("    else:\n        s = s * 2\n", "")) == ["deletes_branch"]
+    # Negative: the condition changed, the body kept (the comparison template); a branch added.
+    assert names(TOTAL, TOTAL.replace("if s > 10", "if s >= 10")) == []
+    assert names(TOTAL, TOTAL.replace("    return s == 3", "    if s < 0:\n        s = 0\n    return s == 3")) == []
+
+
+def test_a_condition_replaced_by_a_constant_is_named_and_a_real_condition_is_not():
+    assert names(TOTAL, TOTAL.replace("if s > 10", "if True")) == ["constant_condition"]
+    assert names(TOTAL, TOTAL.replace("if s > 10", "if s > 10 or True")) == ["constant_condition"]
+    assert names(TOTAL, TOTAL.replace("if s > 10", "if not s")) == []
+    # A `while True:` the user wrote stays theirs when the patch edits something else.
+    loop = "def spin(q):\n    while True:\n        if q.pop() > 1:\n            break\n    return q\n"
+    assert names(loop, loop.replace("> 1", ">= 1")) == []
+
+
+def test_an_inverted_returned_predicate_is_named_and_a_narrower_change_is_not():
+    found = anti_patterns(TOTAL, TOTAL.replace("return s == 3", "return s != 3"))
+    assert [p.name for p in found] == ["inverts_result"]
+    assert "returns `s != 3` where it returned `s == 3`" in found[0].detail
+    assert names(TOTAL, TOTAL.replace("return s == 3", "return not s == 3")) == ["inverts_result"]
+    # Negative: the boundary twin, and the same swap in an `if` test (not what is returned).
+    assert names(TOTAL, TOTAL.replace("return s == 3", "return s <= 3")) == []
+    assert names(TOTAL, TOTAL.replace("if s > 10", "if s <= 10")) == []
+
+
+def test_a_dropped_call_statement_is_named_and_a_changed_call_is_not():
+    found = anti_patterns(TOTAL, TOTAL.replace("    log.append(s)\n", ""))
+    assert [p.name for p in found] == ["drops_call"]
+    assert "`log.append(s)` is no longer called" in found[0].detail
+    assert names(TOTAL, TOTAL.replace("log.append(s)", "log.extend(s)")) == []
+    assert names(TOTAL, TOTAL.replace("log.append(s)", "log.append(s + 1)")) == []
+
+
+def test_only_functions_both_versions_define_are_compared_and_bad_input_finds_nothing():
+    assert anti_patterns(MEDIAN, "def median(:\n") == []  # the parse gate speaks for a broken file
+    assert anti_patterns(MEDIAN, MEDIAN + "\n\ndef new():\n    return 1\n    x = 2\n") == []
+    assert of_files([("new.py", None, "def f():\n    return 1\n    x = 2\n")]) == []
+    early = MEDIAN.replace("    ordered = sorted", "    return 0\n    ordered = sorted")
+    recorded = of_files([("stats.py", MEDIAN, early)])
+    assert recorded[0]["name"] == "unreachable_code" and recorded[0]["detail"].startswith("stats.py: line 3")
+    assert anti_pattern_sentences(recorded)[0].startswith("makes existing statements unreachable (stats.py: ")
+
+
+def test_methods_are_compared_by_qualified_name():
+    before = "class Box:\n    def size(self):\n        self.check()\n        return len(self.items)\n"
+    assert names(before, before.replace("        self.check()\n", "")) == ["drops_call"]
+
+
+def test_an_anti_pattern_caps_confidence_below_the_threshold_whatever_else_speaks_for_it():
+    strong = confidence(5, "exhausted", None)
+    assert not strong.weak
+    capped = confidence(5, "exhausted", None, anti_patterns=["makes existing statements unreachable (x)"])
+    assert capped.weak and capped.value < CONFIDENCE_THRESHOLD
+    assert "anti-pattern: makes existing statements unreachable (x)" in capped.reasons
+
+
+def test_change_size_counts_a_swapped_operator_as_one_node_and_a_wrapping_not_as_two():
+    before = "def f(v):\n    if v is None:\n        return 1\n"
+    swapped = change_size([("f.py", before, before.replace("v is None", "v is not None"))])
+    wrapped = change_size([("f.py", before, before.replace("v is None", "not (v is None)"))])
+    assert swapped == 1 and wrapped == 2
+
+
+def test_the_choice_takes_a_clean_rival_over_a_smaller_patch_with_an_anti_pattern_and_caps_a_lone_one():
+    from suture.agent.fix.choose import choose
+    from suture.agent.gates.validate import GateVerdict
+
+    tests = ["t.py::a", "t.py::b", "t.py::c"]
+    early = GateVerdict("r1", True, "suite", fixed=tests[:1], selected_tests=tests, diff_lines=1, normalized_key="k1",
+                        anti_patterns=[{"name": "unreachable_code", "detail": "m.py: line 3 `x = 1` can no longer run"}])
+    clean = GateVerdict("r2", True, "suite", fixed=tests[:1], selected_tests=tests, diff_lines=2, normalized_key="k2")
+    both = choose([early, clean], {})
+    assert both.verdict.candidate_id == "r2" and not both.confidence.weak
+    alone = choose([early], {})
+    assert alone.verdict.candidate_id == "r1" and alone.confidence.weak
+    assert "anti-pattern: makes existing statements unreachable (m.py: line 3 `x = 1` can no longer run)" \
+        in alone.confidence.reasons

@@ -1,0 +1,163 @@
+"""`suture fix` through the CLI, offline: patches with a static anti-pattern are not claimed as fixes, and
+what a template wrote is delivered in its idiomatic form (issue 17, items 2 and 6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import git, last_json, suture
+
+# The issue's median: the upper middle element for even lengths. The only rule-engine patches that
+# pass return the mean before the original body, which then never runs.
+MEDIAN_BUG = {
+    "stats.py": """
+        def mean(values):
+            return sum(values) / len(values)
+
+
+        def median(values):
+            if not values:
+                return None
+            ordered = sorted(values)
+            mid = len(ordered) // 2
+            return ordered[mid]
+        """,
+    "tests/test_stats.py": """
+        from stats import median
+
+
+        def test_odd():
+            assert median([3, 1, 2]) == 2
+
+
+        def test_single():
+            assert median([5]) == 5
+
+
+        def test_empty():
+            assert median([]) is None
+
+
+        def test_even():
+            assert median([1, 2, 3, 4]) == 2.5
+
+
+        def test_even_two():
+            assert median([1, 3]) == 2
+        """,
+}
+
+# `middle` forgot to sort. Inserting `ordered.sort()` fixes it; so, for these tests, does returning
+# `ordered[-1]` (copied from `last`) before the original return, which the stream offers first.
+MIDDLE_BUG = {
+    "stats.py": """
+        def last(values):
+            ordered = list(values)
+            return ordered[-1]
+
+
+        def largest(values):
+            ordered = list(values)
+            ordered.sort()
+            return ordered[-1]
+
+
+        def middle(values):
+            ordered = list(values)
+            return ordered[len(ordered) // 2]
+        """,
+    "tests/test_stats.py": """
+        from stats import largest, last, middle
+
+
+        def test_middle_of_three():
+            assert middle([3, 1, 2]) == 2
+
+
+        def test_middle_of_one():
+            assert middle([4]) == 4
+
+
+        def test_last():
+            assert last([1, 3, 2]) == 2
+
+
+        def test_largest():
+            assert largest([1, 3, 2]) == 3
+        """,
+}
+
+# A seeded fault as in boltons: a stray `not (...)` around the original test. The comparison
+# template's fix is `not (value is not None)`; the maintainer's is `value is None`.
+STRAY_NOT_BUG = {
+    "labels.py": """
+        def label(value):
+            if not (value is None):
+                return "missing"
+            return str(value)
+        """,
+    "tests/test_labels.py": """
+        from labels import label
+
+
+        def test_none_is_missing():
+            assert label(None) == "missing"
+
+
+        def test_a_value_is_shown():
+            assert label(3) == "3"
+        """,
+}
+
+
+def verdicts(report: dict) -> dict[str, dict]:
+    """The run's verdicts by candidate id, from its trajectory."""
+    lines = (Path(report["run_dir"]) / "trajectory.jsonl").read_text().splitlines()
+    return {e["id"]: e for e in map(json.loads, lines) if e.get("event") == "verdict"}
+
+
+def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_risk_named(make_repo):
+    repo = make_repo(MEDIAN_BUG)
+    before = (repo / "stats.py").read_bytes()
+    done = suture("fix", "--json", "--apply", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    assert report["status"] == "not_fixed" and report["patch"] == ""
+    plausible = report["plausible"]
+    assert "+    return sum(values) / len(values)" in plausible["patch"]
+    assert [a["name"] for a in plausible["anti_patterns"]] == ["unreachable_code"]
+    assert "`ordered = sorted(values)` and 2 more can no longer run" in plausible["anti_patterns"][0]["detail"]
+    assert report["confidence"]["weak"] and report["confidence"]["value"] < 0.5
+    assert "anti-pattern: makes existing statements unreachable" in report["stopped_because"]
+    assert "makes existing statements unreachable" in report["explanation"]
+    # Never applied, although --apply was asked for.
+    assert (repo / "stats.py").read_bytes() == before
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_an_early_return_loses_to_a_passing_rival_without_an_anti_pattern(make_repo):
+    repo = make_repo(MIDDLE_BUG)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "+    ordered.sort()" in report["patch"], report["patch"]
+    assert "return ordered[-1]" not in report["patch"]
+    passing = {cid: v for cid, v in verdicts(report).items() if v["accepted"]}
+    flagged = [v for v in passing.values() if v["anti_patterns"]]
+    assert flagged and flagged[0]["anti_patterns"][0]["name"] == "unreachable_code", passing
+    assert report["choice"]["distinct_passing"] >= 2 and not report["confidence"]["weak"]
+
+
+def test_a_stray_not_is_repaired_the_way_a_maintainer_writes_it(make_repo):
+    repo = make_repo(STRAY_NOT_BUG)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed"
+    assert "+    if value is None:" in report["patch"], report["patch"]
+    assert "not (" not in report["patch"].split("+++", 1)[1].replace("-    if not (value is None):", "")
+    # The simplified patch was gated as a candidate of its own.
+    tidy = [v for cid, v in verdicts(report).items() if cid.endswith("-tidy")]
+    assert tidy and tidy[0]["accepted"]
+    assert any("re-gated" in note for note in report["choice"]["notes"])

@@ -1,0 +1,104 @@
+"""Simplifying what a patch adds (agent/propose/simplify.py), and the re-gate that decides whether the
+simplified form is delivered (agent/fix/tidy.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from suture.agent.fix.choose import Choice
+from suture.agent.fix.select import confidence
+from suture.agent.fix.tidy import tidy_choice
+from suture.agent.gates.validate import Candidate, GateVerdict
+from suture.agent.propose.simplify import simplify_added
+from suture.tools.edits import apply_edits
+from suture.tools.git.diffs import text_diff
+
+
+def body(line: str) -> str:
+    return f"def f(v, x, M):\n    value = 1\n{line}\n        return 1\n    return 2\n"
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ("    if v is not None:", "    if not (v is not None):", "    if v is None:"),
+    ("    if x not in M:", "    if not (x not in M):", "    if x in M:"),
+    ("    if x in M:", "    if not (x in M):", "    if x not in M:"),
+    ("    if v == 3:", "    if not (v == 3):", "    if v != 3:"),
+    ("    if v:", "    if not not v:", "    if v:"),
+    ("    if v:", "    if v.ok == True:", "    if v.ok:"),
+    ("    if v:", "    if v.ok != False:", "    if v.ok:"),
+    ("    if v:", "    if v.ok == False:", "    if not v.ok:"),
+    ("    if not (v and x):", "    if (v and x):", "    if v and x:"),
+    ("    if not v:", "    if x and not (v):", "    if x and not v:"),
+    ("    while v < 3:", "    while (v <= 3):", "    while v <= 3:"),
+])
+def test_what_a_template_wrote_reads_as_a_maintainer_would_write_it(before, after, expected):
+    done = simplify_added(body(before), body(after))
+    assert done.text == body(expected), done.changes
+    assert done.changes
+
+
+@pytest.mark.parametrize("before, after", [
+    # The user's own spelling on a line the patch changed elsewhere is left as it was.
+    ("    if not (v is None) and x > 3:", "    if not (v is None) and x >= 3:"),
+    ("    if (v + 1) > x:", "    if (v - 1) > x:"),
+    # Not equivalent or not simpler: `not (a < b)` is not `a >= b` for NaN; a call's brackets stay.
+    ("    if v < 3:", "    if not (v < 3):"),
+    ("    if f(v):", "    if g((v)):"),
+    # `x == True` outside a condition keeps its value (1 == True, 2 != True).
+    ("    if v:", "    if v:\n        y = v == True"),
+])
+def test_untouched_or_meaningful_code_is_left_alone(before, after):
+    done = simplify_added(body(before), body(after))
+    assert done.text == body(after) and done.changes == []
+
+
+def test_lines_the_patch_does_not_add_are_never_reformatted():
+    before = "def f(v):\n    if not (v is not None):\n        return 1\n    return v > 2\n"
+    after = before.replace("v > 2", "v >= 2")
+    assert simplify_added(before, after).text == after
+
+
+BEFORE = "def f(v):\n    if v is not None:\n        return 'missing'\n    return str(v)\n"
+AFTER = BEFORE.replace("if v is not None:", "if not (v is not None):")
+
+
+def a_choice(tmp_path):
+    (tmp_path / "pkg").mkdir(parents=True)
+    (tmp_path / "pkg" / "f.py").write_text(BEFORE)
+    patch = "diff --git a/pkg/f.py b/pkg/f.py\n" + text_diff("pkg/f.py", BEFORE, AFTER)  # as `git diff` gives it
+    verdict = GateVerdict("r3", True, "suite", patch=patch)
+    return Choice(verdict, confidence(3, "not_run", None), 1, 1, "only")
+
+
+def test_the_simplified_patch_replaces_the_chosen_one_only_when_it_passes_the_gates(tmp_path):
+    choice = a_choice(tmp_path)
+    candidates = {"r3": Candidate("r3", [], "rules", "`is` -> `is not` in line 2", path="pkg/f.py", line=2)}
+    gated: list[Candidate] = []
+
+    def passing(candidate, seconds):
+        gated.append(candidate)
+        return GateVerdict(candidate.id, True, "suite", patch="the simplified patch")
+
+    tidied = tidy_choice(choice, candidates, passing, tmp_path, ".", 60.0)
+    assert tidied.verdict.candidate_id == "r3-tidy" and tidied.verdict.patch == "the simplified patch"
+    assert "r3-tidy" in candidates and "re-gated" in tidied.notes[-1]
+    # The candidate that was gated turns the base file into the simplified text.
+    copy = tmp_path / "copy"
+    (copy / "pkg").mkdir(parents=True)
+    (copy / "pkg" / "f.py").write_text(BEFORE)
+    assert all(r.applied for r in apply_edits(copy, gated[0].edits))
+    assert (copy / "pkg" / "f.py").read_text() == BEFORE.replace("v is not None", "v is None")
+
+    def failing(candidate, seconds):
+        return GateVerdict(candidate.id, False, "suite", message="1 regression")
+
+    kept = tidy_choice(a_choice(tmp_path / "again"), {}, failing, tmp_path / "again", ".", 60.0)
+    assert kept.verdict.candidate_id == "r3" and "did not pass the gates (1 regression)" in kept.notes[-1]
+
+
+def test_no_time_left_means_no_re_gate_and_the_patch_as_written(tmp_path):
+    def never(candidate, seconds):
+        raise AssertionError("no time was left to gate")
+
+    kept = tidy_choice(a_choice(tmp_path), {}, never, tmp_path, ".", 1.0)
+    assert kept.verdict.candidate_id == "r3" and "no time left" in kept.notes[-1]
