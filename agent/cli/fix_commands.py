@@ -60,8 +60,10 @@ def fix(
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
+    from suture.agent.cli.app import launch_time
     from suture.agent.gates import tamper
 
+    launched = launch_time()
     try:
         allow_risks = tamper.check_names(allow_risk)
     except ValueError as error:
@@ -89,7 +91,7 @@ def fix(
     try:
         status = render.live_status(enabled=True) if sys.stderr.isatty() else render.plain_progress()
         with status as show:
-            outcome = run_fix(root, options, on_progress=show)
+            outcome = run_fix(root, options, on_progress=show, started=launched)
     except NoFailingTest as clear:
         if not hook:
             raise
@@ -130,7 +132,7 @@ def _warn_about_fix_run(report: dict[str, Any]) -> None:
     refused = (report.get("delivery") or {}).get("refused")
     if refused:  # the verified patch is printed and saved, but not written where asked
         render.print_error(refused, "suture fix")
-    hanging = (report.get("tests") or {}).get("hanging") or []
+    hanging = (report.get("tests") or {}).get("hanging_left_out") or []
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "
                              f"candidate run: {', '.join(hanging[:3])}" + (" ..." if len(hanging) > 3 else "") + ".")
@@ -242,7 +244,7 @@ def localize(
     with render.status("running the tests with per-test coverage", enabled=sys.stderr.isatty()):
         try:
             found = run_localize(root, test_cmd=command, failing_tests=failing_test,
-                                 formula=formula, run_dir=run_dir, top=top)
+                                 formula=formula, run_dir=run_dir, top=top, per_test_timeout=settings.test_timeout)
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
