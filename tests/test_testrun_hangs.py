@@ -13,6 +13,7 @@ from suture.tools.testing.testrun import (
     hang_limits,
     hang_limits_env,
     run_tests,
+    shorten_after_hang_env,
 )
 
 
@@ -89,6 +90,34 @@ def test_a_hanging_test_stops_at_its_own_limit_and_leaves_no_process(make_repo, 
     started = [int(p) for line in pids.read_text().splitlines() for p in line.split()]
     assert len(started) == 4
     assert [pid for pid in started if not process_gone(pid)] == []
+
+
+def test_after_a_first_hang_the_later_tests_of_a_baseline_get_the_short_limit(make_repo):
+    repo = make_repo({"test_loops.py": """\
+        def spin():
+            while True:
+                pass
+
+
+        def test_quick():
+            assert True
+
+
+        def test_first_loop():
+            spin()
+
+
+        def test_second_loop():
+            spin()
+    """})
+    run = run_tests(repo, per_test_timeout=3, timeout=120, extra_env=shorten_after_hang_env())
+    assert run.outcomes["test_loops.py::test_quick"].outcome == "passed"
+    first, second = run.outcomes["test_loops.py::test_first_loop"], run.outcomes["test_loops.py::test_second_loop"]
+    assert first.outcome == second.outcome == "timeout"
+    assert "timeout of 3 s" in first.message and f"timeout of {HANG_LIMIT_FLOOR:g} s" in second.message
+    # Without it, every test keeps the full limit.
+    plain = run_tests(repo, per_test_timeout=3, timeout=120, nodeids=["test_loops.py::test_second_loop"])
+    assert "timeout of 3 s" in plain.outcomes["test_loops.py::test_second_loop"].message
 
 
 def process_gone(pid: int) -> bool:

@@ -75,7 +75,8 @@ DELIVERY_RESERVE_SECONDS = 3.0
 PER_TEST_TIMEOUT_FACTOR, PER_TEST_TIMEOUT_FLOOR = 10.0, 5.0
 # At the baseline a test may run test_timeout seconds, but no more than this share of the time
 # limit (at least HANG_LIMIT_FLOOR): a few hanging tests must leave time to repair them. A test past
-# it hangs for this run; later runs give it hang_limits' short limit (tools/testing/testrun.py).
+# it hangs for this run; the tests after it in the baseline run, and the hanging tests in every later
+# run, get hang_limits' short limit (tools/testing/testrun.py).
 BASELINE_TEST_SHARE = 1 / 8
 RISK_WORDS = {
     "deletes_code": "deletes code",
@@ -267,10 +268,13 @@ def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
     try:
         found = localize(ctx.repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
                          run_dir=ctx.run_dir, timeout=max(1.0, ctx.left()),
-                         per_test_timeout=_baseline_test_limit(options))
+                         per_test_timeout=_baseline_test_limit(options), shorten_after_hang=True)
         return found, ctx.base, None
     except LocalizeError as error:
         ctx.trajectory.log("error", message=str(error))
+        if ctx.left() <= 0:  # the baseline itself used up the time: say so, as a budget, not bad input
+            raise SutureExit(f"time limit reached: the {options.time_limit:g} s ran out during the baseline run "
+                             f"({str(error).rstrip('.')}); raise --time-limit.", ExitCode.BUDGET_EXHAUSTED) from None
         _refuse_without_failing_test(ctx, error)
     return _reproduce_issue(ctx)
 
@@ -317,7 +321,8 @@ def _reproduce_issue(ctx: RunContext) -> tuple[Any, str, Reproduction]:
     try:
         found = localize(ctx.repo, test_cmd=ctx.options.test_cmd, failing_tests=reproduction.failing,
                          run_dir=ctx.run_dir, timeout=max(1.0, ctx.left()),
-                         rev=reproduction.commit, per_test_timeout=_baseline_test_limit(ctx.options))
+                         rev=reproduction.commit, per_test_timeout=_baseline_test_limit(ctx.options),
+                         shorten_after_hang=True)
     except LocalizeError as again:
         raise SutureExit(f"the reproduction test could not be localised: {again}") from None
     return found, reproduction.commit, reproduction

@@ -60,6 +60,7 @@ from suture.tools.testing.testrun import (
     is_pytest_command,
     pytest_interpreter,
     run_tests,
+    shorten_after_hang_env,
 )
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
@@ -115,13 +116,15 @@ def localize(
     timeout: float = 600,
     per_test_timeout: float | None = 60,
     rev: str = "HEAD",
+    shorten_after_hang: bool = False,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
     `rev` tests another commit instead of HEAD (e.g. HEAD plus a reproduction test).
     `index` (a SymbolIndex of the tree at HEAD) is optional: without it only the files
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
-    (a fresh temp dir when None) for test selection and later stages.
+    (a fresh temp dir when None) for test selection and later stages. `shorten_after_hang` gives the
+    tests after a first hang a short limit (testrun.shorten_after_hang_env), for a budgeted run.
     """
     if formula not in FORMULAS:
         raise LocalizeError(f"unknown formula {formula!r}; choose one of {', '.join(FORMULAS)}.")
@@ -143,7 +146,8 @@ def localize(
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
-                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree)},
+                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
+                           **(shorten_after_hang_env() if shorten_after_hang else {})},
                 reruns=reruns,
                 **common,
             )

@@ -43,6 +43,7 @@ from suture.tools.testing import pytest_shim
 from suture.tools.testing import sandbox
 from suture.tools.childenv import project_env
 from suture.tools.testing.pytest_results_plugin import (
+    AFTER_HANG_ENV,
     LIMITS_ENV,
     RERUNS_ENV,
     RESULTS_ENV,
@@ -66,6 +67,7 @@ __all__ = [
     "bind_interpreter",
     "hang_limits",
     "hang_limits_env",
+    "shorten_after_hang_env",
     "is_pytest_command",
     "pytest_interpreter",
     "run_tests",
@@ -907,6 +909,13 @@ def hang_limits_env(limits: dict[str, float]) -> dict[str, str]:
     """The environment that gives a pytest run these per-test limits (pytest_results_plugin reads it);
     {} for none. A run's `extra_env` (a worktree pool's env) carries it into every run of a fix."""
     return {LIMITS_ENV: json.dumps(limits, sort_keys=True)} if limits else {}
+
+
+def shorten_after_hang_env() -> dict[str, str]:
+    """The environment that has a pytest run give every test after a first hang the hang_limits rule
+    (measured on the tests that passed before it) instead of the full per-test limit: for a baseline,
+    where several tests that loop forever would each cost the full limit."""
+    return {AFTER_HANG_ENV: f"{HANG_LIMIT_MULTIPLE:g},{HANG_LIMIT_FLOOR:g}"}
 
 
 # -- baseline ------------------------------------------------------------------------------
