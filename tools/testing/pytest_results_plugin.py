@@ -383,7 +383,7 @@ def pytest_configure(config: pytest.Config) -> None:
         reruns = int(os.environ.get(RERUNS_ENV) or 0)
     except ValueError:
         reruns = 0
-    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns, _limits(os.environ.get(LIMITS_ENV)),
+    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns, read_limits(os.environ.get(LIMITS_ENV)),
                             _after_hang(os.environ.get(AFTER_HANG_ENV)))
     config.pluginmanager.register(writer, _WRITER_NAME)
     sentinel = os.environ.get(SENTINEL_ENV)
@@ -392,7 +392,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args.append(sentinel)
 
 
-def _limits(text: str | None) -> dict[str, float]:
+def read_limits(text: str | None) -> dict[str, float]:
     """The per-test limits of SUTURE_TEST_LIMITS; anything unreadable or not positive is left out."""
     try:
         raw = json.loads(text) if text else {}

@@ -53,6 +53,7 @@ from suture.tools.testing.pytest_results_plugin import (
     STUCK_SIGNAL,
     TIMEOUT_ENV,
     internal_dirs,
+    read_limits,
 )
 from suture.tools.git.worktree import scratch_worktree
 
@@ -704,7 +705,7 @@ def _execute(launch: _Launch, timeout: float, per_test_timeout: float | None, de
     if is_pytest and per_test_timeout and per_test_timeout > 0 and STUCK_SIGNAL is not None:
         launch.env[STUCK_ENV] = str(stuck_file)
         watch = _ProgressWatch(launch.results, stuck_file, per_test_timeout + max(2.0, per_test_timeout),
-                               _read_limits(launch.env.get(LIMITS_ENV)))
+                               read_limits(launch.env.get(LIMITS_ENV)))
     started = time.monotonic()
     resumed = False
     while True:
@@ -762,14 +763,6 @@ def _skip_past_stuck(launch: _Launch, stuck_file: Path, per_test_timeout: float 
     fresh = _ProgressWatch(launch.results, stuck_file, watch.limit, watch.limits)
     fresh.offset = launch.results.stat().st_size
     return fresh
-
-
-def _read_limits(text: str | None) -> dict[str, float]:
-    try:
-        raw = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return {str(k): float(v) for k, v in raw.items() if isinstance(v, (int, float))} if isinstance(raw, dict) else {}
 
 
 def _made(directory: Path) -> Path:
