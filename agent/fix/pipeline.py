@@ -54,7 +54,7 @@ from suture.tools.git import gitstate
 from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
 from suture.tools.testing.localize import LocalizeError, NoFailingTestError, localize
-from suture.tools.testing.testrun import HANG_LIMIT_FLOOR, TestRunError, hang_limits, hang_limits_env, run_tests
+from suture.tools.testing.testrun import TestRunError, baseline_test_limit, hang_limits, hang_limits_env, run_tests
 from suture.tools.git.workspace import WorktreePool
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
@@ -73,11 +73,6 @@ DELIVERY_RESERVE_SECONDS = 3.0
 # baseline's slowest test (ten times it), at least this, at most the baseline's own limit
 # (FixOptions.test_timeout, the `test_timeout` setting).
 PER_TEST_TIMEOUT_FACTOR, PER_TEST_TIMEOUT_FLOOR = 10.0, 5.0
-# At the baseline a test may run test_timeout seconds, but no more than this share of the time
-# limit (at least HANG_LIMIT_FLOOR): a few hanging tests must leave time to repair them. A test past
-# it hangs for this run; the tests after it in the baseline run, and the hanging tests in every later
-# run, get hang_limits' short limit (tools/testing/testrun.py).
-BASELINE_TEST_SHARE = 1 / 8
 RISK_WORDS = {
     "deletes_code": "deletes code",
     "weakens_condition": "weakens a condition",
@@ -258,8 +253,9 @@ def localise_stage(ctx: RunContext) -> Baseline:
 
 
 def _baseline_test_limit(options: FixOptions) -> float:
-    """The per-test limit at the baseline: test_timeout, within BASELINE_TEST_SHARE of the time limit."""
-    return min(options.test_timeout, max(HANG_LIMIT_FLOOR, options.time_limit * BASELINE_TEST_SHARE))
+    """The per-test limit at the baseline. A test past it hangs for this run; the tests after it in the
+    baseline run, and the hanging tests in every later run, get hang_limits' short limit."""
+    return baseline_test_limit(options.test_timeout, options.time_limit)
 
 
 def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:

@@ -278,6 +278,7 @@ class _State:
     test_cmd: str | None = None
     passing: list[str] | None = None  # tests passing at the base; None when the repo has none
     tests_note: str = ""
+    hanging: list[str] = field(default_factory=list)  # tests that hung at the base
     judged: list[Judged] = field(default_factory=list)
     hotspots: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -418,12 +419,13 @@ def _check_deterministic(state: _State, bench: Bench) -> None:
 
 
 def _baseline_tests(state: _State) -> None:
-    from suture.tools.testing.testrun import TestRunError, run_tests
+    from suture.tools.testing.testrun import TestRunError, baseline_test_limit, run_tests
 
     state.progress.stage("running the tests at the base commit")
     state.test_cmd = state.options.test_cmd
     try:
-        run = run_tests(state.best, test_cmd=state.test_cmd, timeout=max(10.0, min(state.left(), 600.0)))
+        run = run_tests(state.best, test_cmd=state.test_cmd, timeout=max(1.0, min(state.left(), 600.0)),
+                        per_test_timeout=baseline_test_limit(20.0, state.options.time_limit))
     except TestRunError as error:
         if state.options.test_cmd:
             raise SutureExit(str(error)) from None
@@ -433,6 +435,8 @@ def _baseline_tests(state: _State) -> None:
         state.tests_note = f"no test ran at the base ({run.status})"
         return
     state.passing = run.passed
+    # A test that hung at the base is not held against candidates: leave it out of their runs.
+    state.hanging = [n for n, o in run.outcomes.items() if o.outcome == "timeout"]
     failing = run.failed
     if failing:
         state.tests_note = f"{len(failing)} test(s) already fail at the base and are not held against candidates"
@@ -446,7 +450,8 @@ def _tests_gate(state: _State, tree: Path) -> tuple[str, str]:
     if not state.passing:
         return "no_tests", state.tests_note or "the repository has no passing tests"
     try:
-        run = run_tests(tree, test_cmd=state.test_cmd, timeout=max(5.0, min(state.left(), 600.0)))
+        run = run_tests(tree, test_cmd=state.test_cmd, timeout=max(1.0, min(state.left(), 600.0)),
+                        deselect=state.hanging)
     except TestRunError as error:
         return "regressions", str(error)
     broken = [n for n in state.passing if run.outcomes.get(n) is None or run.outcomes[n].outcome != "passed"]

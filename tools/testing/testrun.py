@@ -65,6 +65,7 @@ __all__ = [
     "TestRunError",
     "baseline",
     "detect_test_command",
+    "baseline_test_limit",
     "bind_interpreter",
     "hang_limits",
     "hang_limits_env",
@@ -92,6 +93,9 @@ FAILING = ("failed", "error", "timeout")
 # a second or so instead of the whole per-test limit. The floor keeps pytest's own per-test overhead
 # and timer granularity from failing a fast test.
 HANG_LIMIT_MULTIPLE, HANG_LIMIT_FLOOR = 5.0, 1.0
+# At a baseline a test may run its per-test limit, but no more than this share of the run's time
+# limit: a few hanging tests must leave time to repair (or speed up) the code.
+BASELINE_TEST_SHARE = 1 / 8
 
 
 class TestRunError(Exception):
@@ -902,6 +906,11 @@ def hang_limits_env(limits: dict[str, float]) -> dict[str, str]:
     """The environment that gives a pytest run these per-test limits (pytest_results_plugin reads it);
     {} for none. A run's `extra_env` (a worktree pool's env) carries it into every run of a fix."""
     return {LIMITS_ENV: json.dumps(limits, sort_keys=True)} if limits else {}
+
+
+def baseline_test_limit(test_timeout: float, time_limit: float) -> float:
+    """The per-test limit of a baseline run: `test_timeout`, within BASELINE_TEST_SHARE of `time_limit`."""
+    return min(test_timeout, max(HANG_LIMIT_FLOOR, time_limit * BASELINE_TEST_SHARE))
 
 
 def shorten_after_hang_env() -> dict[str, str]:
