@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from conftest import last_json, suture
+
 from suture.tools.testing.testrun import (
     HANG_LIMIT_FLOOR,
     HANG_LIMIT_MULTIPLE,
@@ -126,3 +128,44 @@ def process_gone(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
+
+
+def test_localize_ranks_the_loop_that_never_ends(make_repo):
+    repo = make_repo({
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 3\n",
+        "search.py": """\
+            def lower_bound(items, target):
+                lo, hi = 0, len(items)
+                while lo < hi:
+                    mid = (lo + hi) // 2
+                    if items[mid] < target:
+                        lo = mid
+                    else:
+                        hi = mid
+                return lo
+
+
+            def first(items):
+                return items[0]
+        """,
+        "tests/test_search.py": """\
+            from search import first, lower_bound
+
+            def test_first():
+                assert first([4]) == 4
+
+            def test_empty():
+                assert lower_bound([], 3) == 0
+
+            def test_found_in_middle():
+                assert lower_bound([1, 3, 5, 7], 5) == 2
+
+            def test_found_late():
+                assert lower_bound([1, 2, 3, 4, 5, 6, 7, 8], 7) == 6
+        """,
+    })
+    done = suture("localize", "--json", cwd=repo, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["failing"] == ["tests/test_search.py::test_found_in_middle", "tests/test_search.py::test_found_late"]
+    assert report["ranking"][0]["symbol"] == "lower_bound"

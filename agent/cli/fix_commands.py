@@ -244,7 +244,8 @@ def localize(
     with render.status("running the tests with per-test coverage", enabled=sys.stderr.isatty()):
         try:
             found = run_localize(root, test_cmd=command, failing_tests=failing_test,
-                                 formula=formula, run_dir=run_dir, top=top, per_test_timeout=settings.test_timeout)
+                                 formula=formula, run_dir=run_dir, top=top, per_test_timeout=settings.test_timeout,
+                                 shorten_after_hang=True)
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
