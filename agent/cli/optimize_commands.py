@@ -53,8 +53,10 @@ def optimize(
     Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
     """
     from suture.agent.cli import render
+    from suture.agent.cli.app import launch_time
     from suture.agent.optimize.pipeline import run_optimize
 
+    launched = launch_time()
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
     mode = "apply" if apply else "commit" if commit else "print"
@@ -75,7 +77,7 @@ def optimize(
     else:
         guard.check_model_name(options.model)
     with render.live_status(enabled=sys.stderr.isatty() and not interactive) as show:
-        outcome = run_optimize(root, options, on_progress=show)
+        outcome = run_optimize(root, options, on_progress=show, started=launched)
     report = sandbox_report(outcome.report)
     if as_json:
         render.print_json(report)
