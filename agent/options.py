@@ -74,8 +74,9 @@ class FixOptions(_Record):
     failing_tests: Sequence[str] = ()
     issue_text: str | None = None
     time_limit: float = 900.0
-    # Seconds one test may run at the baseline; a test past it hangs: reported, left out of every
-    # candidate run, and not a target unless named with --failing-test.
+    # Seconds one test may run at the baseline (within 1/8 of time_limit); a test past it hangs:
+    # reported, and a failure to repair when hangs are all that fails or it is named with
+    # --failing-test (a short limit in later runs), else left out of every candidate run.
     test_timeout: float = 20.0
     max_candidates: int = 500
     mode: str = "print"  # print | apply | commit

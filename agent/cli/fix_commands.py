@@ -62,8 +62,10 @@ def fix(
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
+    from suture.agent.cli.app import launch_time
     from suture.agent.gates import tamper
 
+    launched = launch_time()
     try:
         allow_risks = tamper.check_names(allow_risk)
     except ValueError as error:
@@ -89,7 +91,7 @@ def fix(
     try:
         status = render.live_status(enabled=True) if sys.stderr.isatty() else render.plain_progress()
         with status as show:
-            outcome = run_fix(root, options, on_progress=show)
+            outcome = run_fix(root, options, on_progress=show, started=launched)
     except NoFailingTest as clear:
         if not hook:
             raise
@@ -130,7 +132,7 @@ def _warn_about_fix_run(report: dict[str, Any]) -> None:
     refused = (report.get("delivery") or {}).get("refused")
     if refused:  # the verified patch is printed and saved, but not written where asked
         render.print_error(refused, "suture fix")
-    hanging = (report.get("tests") or {}).get("hanging") or []
+    hanging = (report.get("tests") or {}).get("hanging_left_out") or []
     if hanging:
         render.print_warning(f"{len(hanging)} test(s) hang at HEAD (past test_timeout) and were left out of every "
                              f"candidate run: {', '.join(hanging[:3])}" + (" ..." if len(hanging) > 3 else "") + ".")
@@ -243,7 +245,8 @@ def localize(
         try:
             found = run_localize(root, test_cmd=command, failing_tests=failing_test,
                                  formula=formula, run_dir=run_dir, top=top, issue_text=text,
-                                 index_cache=root / ".suture" / "cache" / "base-index")
+                                 index_cache=root / ".suture" / "cache" / "base-index",
+                                 per_test_timeout=settings.test_timeout, shorten_after_hang=True)
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None

@@ -55,9 +55,11 @@ def optimize(
     Exit 0: optimized; 1: no significant speed-up; 2: bad input; 4: provider error; 5: budget spent.
     """
     from suture.agent.cli import render
+    from suture.agent.cli.app import launch_time
     from suture.agent.gates import tamper
     from suture.agent.optimize.pipeline import run_optimize
 
+    launched = launch_time()
     try:
         allow_risks = tamper.check_names(allow_risk)
     except ValueError as error:
@@ -85,7 +87,7 @@ def optimize(
     else:
         guard.check_model_name(options.model)
     with render.live_status(enabled=sys.stderr.isatty() and not interactive) as show:
-        outcome = run_optimize(root, options, on_progress=show)
+        outcome = run_optimize(root, options, on_progress=show, started=launched)
     report = sandbox_report(outcome.report)
     if as_json:
         render.print_json(report)

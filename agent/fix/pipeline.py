@@ -57,7 +57,7 @@ from suture.tools.git import gitstate
 from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
 from suture.tools.testing.localize import LocalizeError, NoFailingTestError, localize
-from suture.tools.testing.testrun import TestRunError, run_tests
+from suture.tools.testing.testrun import TestRunError, baseline_test_limit, hang_limits, hang_limits_env, run_tests
 from suture.tools.git.workspace import WorktreePool
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
@@ -136,10 +136,13 @@ class Baseline:
     found: Any  # tools.localize.Localization, the tests hanging at the baseline set apart
     test_base: str  # the commit the gates test: HEAD, or HEAD plus a reproduction test
     reproduction: Reproduction | None
-    hanging: list[str]
+    hanging: list[str]  # every test that ran past its limit at the baseline
     passing: list[str]
     suite_seconds: float
     per_test_timeout: float  # for candidates' runs
+    left_out: list[str] = field(default_factory=list)  # hanging tests left out of candidates' runs
+    hang_limits: dict[str, float] = field(default_factory=dict)  # the hanging tests to repair: their short limits
+    test_limit: float = 0.0  # the baseline's per-test limit
 
 
 @dataclass
@@ -180,12 +183,14 @@ class Decision:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress], None] | None = None) -> FixOutcome:
+def run_fix(repo: Path, options: FixOptions, on_progress: Callable[[FixProgress], None] | None = None,
+            started: float | None = None) -> FixOutcome:
     """Repair `repo` (a directory inside a git work tree) and deliver per `options.mode`.
 
-    Raises SutureExit for bad input (no failing test, a repo state the mode cannot write to).
+    `started` (time.monotonic()) is when the time limit began, when before this call (the CLI's
+    start-up). Raises SutureExit for bad input (no failing test, a repo state the mode cannot write to).
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     progress = runs.ProgressReporter(on_progress, started)
     tamper.allow(options.allow_risks)  # for this run's gates; a resumed run's come from its record
     check_repo_state(repo, options.mode)  # fail fast: mid-merge, detached HEAD for --commit, ...
@@ -229,17 +234,30 @@ def localise_stage(ctx: RunContext) -> Baseline:
     ctx.progress.stage("baseline and localisation")
     found, test_base, reproduction = _localise(ctx)
     run = found.run
-    found, hanging = _set_hangs_apart(found, ctx.options)
+    found, hanging, left_out = _set_hangs_apart(found, ctx.options)
     passing = [n for n in run.passed if n not in found.flaky] if run else []
-    ctx.trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging,
-                       ranking=[s.to_dict() for s in found.ranking[:20]])
-    if hanging:
-        ctx.progress.stage(f"{len(hanging)} test(s) hang at HEAD (past {ctx.options.test_timeout:g} s), left out: "
-                           + ", ".join(hanging[:3]) + (" ..." if len(hanging) > 3 else ""))
     durations = [o.duration for n, o in run.outcomes.items() if n not in hanging] if run else []
     slowest = max(durations, default=1.0)
     per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), ctx.options.test_timeout)
-    return Baseline(found, test_base, reproduction, hanging, passing, run.seconds if run else 10.0, per_test_timeout)
+    limits = hang_limits(run, [n for n in hanging if n in found.failing], cap=per_test_timeout) if run else {}
+    ctx.trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging, left_out=left_out,
+                       hang_limits=limits, ranking=[s.to_dict() for s in found.ranking[:20]])
+    test_limit = _baseline_test_limit(ctx.options)
+    if left_out:
+        ctx.progress.stage(f"{len(left_out)} test(s) hang at HEAD (past {test_limit:g} s), left out: "
+                           + ", ".join(left_out[:3]) + (" ..." if len(left_out) > 3 else ""))
+    if limits:
+        ctx.progress.stage(f"{len(limits)} failing test(s) hang at HEAD (past {test_limit:g} s), each given "
+                           f"{max(limits.values()):g} s in later runs: " + ", ".join(list(limits)[:3])
+                           + (" ..." if len(limits) > 3 else ""))
+    return Baseline(found, test_base, reproduction, hanging, passing, run.seconds if run else 10.0, per_test_timeout,
+                    left_out, limits, test_limit)
+
+
+def _baseline_test_limit(options: FixOptions) -> float:
+    """The per-test limit at the baseline. A test past it hangs for this run; the tests after it in the
+    baseline run, and the hanging tests in every later run, get hang_limits' short limit."""
+    return baseline_test_limit(options.test_timeout, options.time_limit)
 
 
 def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
@@ -247,12 +265,15 @@ def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
     options = ctx.options
     try:
         found = localize(ctx.repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
-                         run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
-                         per_test_timeout=options.test_timeout, issue_text=options.issue_text,
-                         index_cache=ctx.repo / ".suture" / "cache" / "base-index")
+                         run_dir=ctx.run_dir, timeout=max(1.0, ctx.left()),
+                         per_test_timeout=_baseline_test_limit(options), shorten_after_hang=True,
+                         issue_text=options.issue_text, index_cache=ctx.repo / ".suture" / "cache" / "base-index")
         return found, ctx.base, None
     except LocalizeError as error:
         ctx.trajectory.log("error", message=str(error))
+        if ctx.left() <= 0:  # the baseline itself used up the time: say so, as a budget, not bad input
+            raise SutureExit(f"time limit reached: the {options.time_limit:g} s ran out during the baseline run "
+                             f"({str(error).rstrip('.')}); raise --time-limit.", ExitCode.BUDGET_EXHAUSTED) from None
         _refuse_without_failing_test(ctx, error)
     return _reproduce_issue(ctx)
 
@@ -298,9 +319,10 @@ def _reproduce_issue(ctx: RunContext) -> tuple[Any, str, Reproduction]:
                          + "; ".join(repro_notes) + ")", ExitCode.NOTHING_FOUND) from None
     try:
         found = localize(ctx.repo, test_cmd=ctx.options.test_cmd, failing_tests=reproduction.failing,
-                         run_dir=ctx.run_dir, timeout=max(5.0, ctx.deadline - time.monotonic()),
-                         rev=reproduction.commit, per_test_timeout=ctx.options.test_timeout,
-                         issue_text=ctx.options.issue_text, index_cache=ctx.repo / ".suture" / "cache" / "base-index")
+                         run_dir=ctx.run_dir, timeout=max(1.0, ctx.left()),
+                         rev=reproduction.commit, per_test_timeout=_baseline_test_limit(ctx.options),
+                         shorten_after_hang=True, issue_text=ctx.options.issue_text,
+                         index_cache=ctx.repo / ".suture" / "cache" / "base-index")
     except LocalizeError as again:
         raise SutureExit(f"the reproduction test could not be localised: {again}") from None
     return found, reproduction.commit, reproduction
@@ -322,6 +344,7 @@ def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]
         with scratch_worktree(ctx.repo, baseline.test_base) as base_tree, \
                 WorktreePool(ctx.repo, base=baseline.test_base, size=ctx.options.workers) as pool:
             search.copied = list(pool.generated)
+            pool.env.update(hang_limits_env(baseline.hang_limits))  # every run in the pool's trees
             gates = _gate_runner(ctx, baseline, pool, base_tree)
             propose_with_rules(ctx, baseline, gates, search, base_tree)
             if ctx.client is not None and not search.accepted:
@@ -366,7 +389,7 @@ def _gate_runner(ctx: RunContext, baseline: Baseline, pool: WorktreePool, base_t
     return GateRunner(ctx.repo, baseline_failing=found.failing, baseline_passing=baseline.passing, flaky=found.flaky,
                       spectra=found.spectra, test_cmd=ctx.options.test_cmd, workers=ctx.options.workers,
                       per_test_timeout=baseline.per_test_timeout, base=baseline.test_base, pool=pool,
-                      verifier=verifier, hanging=baseline.hanging, allow_paths=ctx.options.allow_paths)
+                      verifier=verifier, hanging=baseline.left_out, allow_paths=ctx.options.allow_paths)
 
 
 def _record_verdicts(ctx: RunContext, baseline: Baseline, search: Search, results: list[GateVerdict]) -> None:
@@ -469,6 +492,10 @@ def report_stage(ctx: RunContext, baseline: Baseline, search: Search, decision: 
     report = _report(ctx, baseline, search, decision, delivery)
     report["tests"]["setup_errors"] = [g.to_dict() for g in found.setup_errors]
     report["tests"]["hanging"] = baseline.hanging
+    report["tests"]["hanging_left_out"] = baseline.left_out
+    report["tests"]["hang_limits"] = baseline.hang_limits
+    if report["status"] != "fixed" and baseline.hang_limits:
+        report["stopped_because"] = report.get("stopped_because", "no fix") + "; " + _hang_sentence(baseline)
     # Git-ignored generated files (a _version.py, in-place extensions) the scratch checkouts got as copies.
     report["copied_untracked"] = search.copied
     report["checkout_notes"] = search.checkout_notes  # what the scratch checkouts lack (submodules, LFS), and why
@@ -487,27 +514,34 @@ def report_stage(ctx: RunContext, baseline: Baseline, search: Search, decision: 
     return FixOutcome(report, code, chosen, decision.partial, search.notes)
 
 
-def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str]]:
-    """(the localisation without the tests that hung at the baseline in its failing set, those tests).
+def _set_hangs_apart(found: Any, options: FixOptions) -> tuple[Any, list[str], list[str]]:
+    """(the localisation, the tests that hung at the baseline, those of them left out of candidates' runs).
 
-    A test that ran past the baseline's per-test limit can be neither repaired nor broken by a
-    candidate that does not touch why it hangs, and would cost the limit in every run; unless the
-    user named it (--failing-test narrows the failing set to what they named), it is left out.
+    A hang is a failure to repair when it is all that fails (a loop that never ends on the buggy
+    code), or when the user named it with --failing-test: it stays in the failing set and every
+    later run gives it a short limit (hang_limits). Beside other failing tests, an unnamed hang is
+    left out of the failing set and of candidates' runs: it can be unrelated (a test waiting for a
+    server) and a candidate that repairs the other failures must not be held to it.
     """
     run = found.run
     if run is None:
-        return found, []
+        return found, [], []
+    hung = [n for n, o in run.outcomes.items() if o.outcome == "timeout"]
+    if not hung:
+        return found, [], []
     named = set(found.failing) if options.failing_tests else set()
-    hanging = [n for n, o in run.outcomes.items() if o.outcome == "timeout" and n not in named]
-    if not hanging:
-        return found, []
-    failing = [n for n in found.failing if n not in hanging]
-    if not failing:
-        raise SutureExit(
-            f"the only test(s) failing at HEAD hang (past the {options.test_timeout:g} s test_timeout): "
-            f"{', '.join(hanging[:3])}; name one with --failing-test to repair it, or raise test_timeout if it is only slow."
-        )
-    return dataclasses.replace(found, failing=failing), hanging
+    if not named and all(n in hung for n in found.failing):
+        return found, hung, []  # only hangs fail: they are the bug
+    left_out = [n for n in hung if n not in named]
+    return dataclasses.replace(found, failing=[n for n in found.failing if n not in left_out]), hung, left_out
+
+
+def _hang_sentence(baseline: Baseline) -> str:
+    """Why a run with hanging tests to repair found no fix, naming them."""
+    limits = baseline.hang_limits
+    names = ", ".join(list(limits)[:3]) + (" ..." if len(limits) > 3 else "")
+    return (f"{names} hang{'s' if len(limits) == 1 else ''} at HEAD (past {baseline.test_limit:g} s) and no "
+            f"candidate made {'it' if len(limits) == 1 else 'them'} finish within {max(limits.values()):g} s")
 
 
 def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decision, delivery: Any) -> dict[str, Any]:
@@ -690,7 +724,7 @@ class ModelSession:
         try:
             run = run_tests(tree, test_cmd=self.ctx.options.test_cmd, nodeids=nodeids, timeout=min(left, 120),
                             per_test_timeout=self.baseline.per_test_timeout, extra_env=self.pool.env, warm=True,
-                            deselect=self.baseline.hanging)
+                            deselect=self.baseline.left_out)
         except TestRunError as error:
             return str(error)
         lines = [f"{n}: {o.outcome}" + (f" - {head_tail(o.details or o.message, 1500)}" if o.outcome != "passed"

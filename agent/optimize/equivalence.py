@@ -26,12 +26,15 @@ from suture.tools.llm.client import head_tail
 
 
 def baseline_tests(state: OptimizeState) -> None:
-    from suture.tools.testing.testrun import TestRunError, run_tests
+    from suture.tools.testing.testrun import (
+        TestRunError, baseline_test_limit, hang_limits, hang_limits_env, run_tests,
+    )
 
     state.progress.stage("running the tests at the base commit")
     state.test_cmd = state.options.test_cmd
     try:
-        run = run_tests(state.best, test_cmd=state.test_cmd, timeout=max(10.0, min(state.left(), 600.0)))
+        run = run_tests(state.best, test_cmd=state.test_cmd, timeout=max(1.0, min(state.left(), 600.0)),
+                        per_test_timeout=baseline_test_limit(20.0, state.options.time_limit))
     except TestRunError as error:
         if state.options.test_cmd:
             raise SutureExit(str(error)) from None
@@ -41,6 +44,11 @@ def baseline_tests(state: OptimizeState) -> None:
         state.tests_note = f"no test ran at the base ({run.status})"
         return
     state.passing = run.passed
+    # A test that hung at the base is not held against candidates (it is not among `passing`), and in
+    # the gates' trees it gets the short limit fix gives hanging tests (testrun.hang_limits), not the full one.
+    state.hanging = [n for n, o in run.outcomes.items() if o.outcome == "timeout"]
+    if state.pool is not None and state.hanging:
+        state.pool.env.update(hang_limits_env(hang_limits(run, state.hanging)))
     failing = run.failed
     if failing:
         state.tests_note = f"{len(failing)} test(s) already fail at the base and are not held against candidates"

@@ -51,14 +51,15 @@ MAX_HOTSPOTS = 5  # functions per round the rules (and the model) look at
 
 
 def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[OptimizeProgress], None] | None = None,
-                 ask: Callable[[str], str | None] | None = None) -> OptimizeOutcome:
+                 ask: Callable[[str], str | None] | None = None, started: float | None = None) -> OptimizeOutcome:
     """Speed up `repo` on its bench or target functions; deliver per `options.mode`.
 
     Raises SutureExit for bad input: no target, a target that is not there, a bench that
     fails or is non-deterministic, a workload too fast to time, a repo state `mode` cannot
-    write to. `ask` answers --interactive questions (default: a line from stdin).
+    write to. `ask` answers --interactive questions (default: a line from stdin). `started`
+    (time.monotonic()) is when the time limit began, when before this call (the CLI's start-up).
     """
-    started = time.monotonic()
+    started = time.monotonic() if started is None else started
     deadline = started + options.time_limit
     targets = list(options.targets) or ([options.target] if options.target else [])
     if bool(targets) == bool(options.bench_cmd):

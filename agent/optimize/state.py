@@ -67,6 +67,7 @@ class OptimizeState:
     test_cmd: str | None = None
     passing: list[str] | None = None  # tests passing at the base; None when the repo has none
     tests_note: str = ""
+    hanging: list[str] = field(default_factory=list)  # tests that hung at the base
     judged: list[Judged] = field(default_factory=list)
     hotspots: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,7 @@ from suture.tools.testing.testrun import (
     is_pytest_command,
     pytest_interpreter,
     run_tests,
+    shorten_after_hang_env,
 )
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
@@ -122,6 +124,7 @@ def localize(
     rev: str = "HEAD",
     issue_text: str | None = None,
     index_cache: Path | None = None,
+    shorten_after_hang: bool = False,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
@@ -132,7 +135,8 @@ def localize(
     temporary directory when None).
     `index` (a SymbolIndex of the tree at HEAD) is optional: without it only the files
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
-    (a fresh temp dir when None) for test selection and later stages.
+    (a fresh temp dir when None) for test selection and later stages. `shorten_after_hang` gives the
+    tests after a first hang a short limit (testrun.shorten_after_hang_env), for a budgeted run.
     """
     if formula not in FORMULAS:
         raise LocalizeError(f"unknown formula {formula!r}; choose one of {', '.join(FORMULAS)}.")
@@ -144,22 +148,25 @@ def localize(
     for stale in [coverage_file, *coverage_file.parent.glob(coverage_file.name + ".*")]:
         stale.unlink(missing_ok=True)
 
+    started = time.monotonic()  # `timeout` covers the run and its reruns
     try:
         with scratch_worktree(repo, rev) as tree:
             command = test_cmd if test_cmd is not None else detect_test_command(tree)
-            common = dict(test_cmd=command, timeout=timeout, per_test_timeout=per_test_timeout)
+            common = dict(test_cmd=command, timeout=max(1.0, started + timeout - time.monotonic()),
+                          per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
-                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree)},
+                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
+                           **(shorten_after_hang_env() if shorten_after_hang else {})},
                 reruns=reruns,
                 **common,
             )
             _check_run(run)
             setup_errors = group_setup_errors(run)
             candidates = _narrow(run, failing_tests)
-            failing, flaky = _split_flaky(tree, run, candidates, reruns, common)
+            failing, flaky = _split_flaky(tree, run, candidates, reruns, common, started + timeout)
             if not failing:
                 raise NoFailingTestError(_no_failure_message(run, flaky, setup_errors))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
@@ -315,22 +322,22 @@ def _names(wanted: str, nodeid: str) -> bool:
 
 
 def _split_flaky(
-    tree: Path, run: TestRun, candidates: list[str], reruns: int, common: dict
+    tree: Path, run: TestRun, candidates: list[str], reruns: int, common: dict, deadline: float
 ) -> tuple[list[str], list[str]]:
     """(failing, flaky): one pass, in the session's reruns or in a re-run process, makes a test flaky.
 
     Tests the session re-ran `reruns` times are settled there; the rest (no in-session
     reruns: xdist workers, a process killed mid-test) are re-run in separate processes
-    (without coverage) as many times."""
+    (without coverage) as many times, while `deadline` (time.monotonic()) allows."""
     reruns = max(0, reruns)
     flaky = [n for n in candidates if "passed" in run.outcomes[n].reruns]
     # A test that timed out is not re-run: a hang would only cost its limit again.
     unsettled = [n for n in candidates if n not in flaky and run.outcomes[n].outcome != "timeout"
                  and len(run.outcomes[n].reruns) < reruns]
     for _ in range(reruns):
-        if not unsettled:
+        if not unsettled or time.monotonic() >= deadline - 1:
             break
-        again = run_tests(tree, nodeids=unsettled, **common)
+        again = run_tests(tree, nodeids=unsettled, **{**common, "timeout": deadline - time.monotonic()})
         recovered = [n for n in unsettled if n in again.outcomes and again.outcomes[n].outcome == "passed"]
         flaky += recovered
         unsettled = [n for n in unsettled if n not in recovered]

@@ -25,6 +25,14 @@ STUCK_SIGNAL (faulthandler dumps every thread's stack into SUTURE_STUCK_FILE),
 kills the run, turns the dump into the test's "timeout" record and resumes the
 suite without the tests already reported (SUTURE_SKIP_FILE).
 
+SUTURE_TEST_LIMITS (a JSON object {nodeid: seconds}) gives named tests a limit of their own in
+place of SUTURE_PER_TEST_TIMEOUT: a fix run sets it for the tests that hung at its baseline, so
+each later run pays a short limit for them, not the full one (tools/testing/testrun.py, hang_limits).
+SUTURE_AFTER_HANG ("multiple,floor") shortens the limit within one run once a test has run past
+its own: each later test gets `multiple` times the slowest test that passed so far (in its file,
+else in the run), at least `floor`; a fix run's baseline sets it, so N hanging tests cost one full
+limit and N-1 short ones rather than N full ones.
+
 SUTURE_RERUNS (k > 0) re-runs every test that failed or errored (not one that timed out:
 a hang would only cost the limit again) right after its failure, in the same pytest session, up to k times, stopping
 at the first pass: the flake check of pytest-rerunfailures, without a new process per
@@ -56,6 +64,8 @@ import pytest
 
 RESULTS_ENV = "SUTURE_RESULTS_FILE"
 TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
+LIMITS_ENV = "SUTURE_TEST_LIMITS"  # {nodeid: seconds} as JSON: those tests' own limits (see the module doc)
+AFTER_HANG_ENV = "SUTURE_AFTER_HANG"  # "multiple,floor": shorter limits after a first hang (see the module doc)
 SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
 SENTINEL_ENV = "SUTURE_SENTINEL_FILE"  # a test file that must fail, collected after the rest (agent/gates/tamper.py)
 STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
@@ -92,12 +102,18 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 
 class _ResultsWriter:
-    def __init__(self, path: str, timeout: float, stuck_path: str | None = None, reruns: int = 0) -> None:
+    def __init__(self, path: str, timeout: float, stuck_path: str | None = None, reruns: int = 0,
+                 limits: dict[str, float] | None = None, after_hang: tuple[float, float] | None = None) -> None:
         # Line buffered and flushed per record: a killed run keeps every finished line.
         self._out = open(path, "a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
         self._pid = os.getpid()  # a test's forked child that falls back into pytest must not write
         self._timeout = timeout
+        self._limits = limits or {}  # per node id, in place of `timeout`
+        self._limit = timeout  # the running phase's
+        self._after_hang = after_hang  # (multiple, floor), or None
+        self._a_test_hung = False
+        self._passed: dict[str, float] = {}  # node id -> call duration of the tests that passed so far
         self._internal = internal_dirs()
         # (nodeid, when) -> (exception text, frames), taken from the live excinfo in makereport
         self._failures: dict[tuple[str, str], tuple[str, list[list[Any]]]] = {}
@@ -112,7 +128,7 @@ class _ResultsWriter:
         self._rerun_of: str | None = None
         self._rerun_failed = False
         self._stuck_file = None
-        if stuck_path and timeout > 0 and hasattr(faulthandler, "register"):
+        if stuck_path and (timeout > 0 or self._limits) and hasattr(faulthandler, "register"):
             # A C-level handler: it dumps the stacks even while a C loop holds the GIL. The runner sends
             # the signal when a test makes no progress; unlike dump_traceback_later it keeps no thread,
             # which a test's forked child would wait for forever.
@@ -168,7 +184,7 @@ class _ResultsWriter:
     # -- per-test timeout ---------------------------------------------------------------
     def _can_alarm(self) -> bool:
         return (
-            self._timeout > 0
+            self._limit > 0
             and hasattr(signal, "setitimer")
             and threading.current_thread() is threading.main_thread()
         )
@@ -176,15 +192,27 @@ class _ResultsWriter:
     def _on_alarm(self, signum: int, frame: Any) -> None:
         if self._phase is not None:
             self._timed_out.add(self._phase)
-        raise PerTestTimeout(f"test exceeded the per-test timeout of {self._timeout:g} s")
+        self._a_test_hung = True
+        raise PerTestTimeout(f"test exceeded the per-test timeout of {self._limit:g} s")
+
+    def _limit_of(self, nodeid: str) -> float:
+        limit = self._limits.get(nodeid, self._timeout)
+        if self._after_hang is None or not self._a_test_hung or limit <= 0:
+            return limit
+        multiple, floor = self._after_hang
+        module = nodeid.split("::", 1)[0]
+        siblings = [d for n, d in self._passed.items() if n.split("::", 1)[0] == module]
+        slowest = max(siblings or self._passed.values(), default=0.0)
+        return min(limit, max(floor, multiple * slowest))
 
     def run_phase(self, item: pytest.Item, when: str):
         """Generator body for the setup / call / teardown hook wrappers."""
         self._phase = (item.nodeid, when)
+        self._limit = self._limit_of(item.nodeid)
         alarm = self._can_alarm()
         if alarm:
             previous = signal.signal(signal.SIGALRM, self._on_alarm)
-            signal.setitimer(signal.ITIMER_REAL, self._timeout)
+            signal.setitimer(signal.ITIMER_REAL, self._limit)
         try:
             return (yield)
         finally:
@@ -275,6 +303,8 @@ class _ResultsWriter:
         key = (report.nodeid, report.when)
         message, frames = self._failures.pop(key, ("", []))
         details = ""
+        if report.passed and report.when == "call":
+            self._passed[report.nodeid] = report.duration
         if report.failed:
             self._failed.add(report.nodeid)
             if key in self._timed_out:
@@ -353,12 +383,37 @@ def pytest_configure(config: pytest.Config) -> None:
         reruns = int(os.environ.get(RERUNS_ENV) or 0)
     except ValueError:
         reruns = 0
-    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns)
+    writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns, read_limits(os.environ.get(LIMITS_ENV)),
+                            _after_hang(os.environ.get(AFTER_HANG_ENV)))
     config.pluginmanager.register(writer, _WRITER_NAME)
     sentinel = os.environ.get(SENTINEL_ENV)
     if sentinel and os.path.isfile(sentinel) and isinstance(getattr(config, "args", None), list):
         # After the run's own arguments (or its testpaths): collected, and so run, last.
         config.args.append(sentinel)
+
+
+def read_limits(text: str | None) -> dict[str, float]:
+    """The per-test limits of SUTURE_TEST_LIMITS; anything unreadable or not positive is left out."""
+    try:
+        raw = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    limits = {}
+    for nodeid, seconds in (raw.items() if isinstance(raw, dict) else ()):
+        try:
+            if float(seconds) > 0:
+                limits[str(nodeid)] = float(seconds)
+        except (TypeError, ValueError):
+            continue
+    return limits
+
+
+def _after_hang(text: str | None) -> tuple[float, float] | None:
+    try:
+        multiple, floor = (float(part) for part in (text or "").split(","))
+    except ValueError:
+        return None
+    return (multiple, floor) if multiple > 0 and floor > 0 else None
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

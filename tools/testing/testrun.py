@@ -43,6 +43,8 @@ from suture.tools.testing import pytest_shim
 from suture.tools.testing import sandbox
 from suture.tools.childenv import project_env
 from suture.tools.testing.pytest_results_plugin import (
+    AFTER_HANG_ENV,
+    LIMITS_ENV,
     RERUNS_ENV,
     RESULTS_ENV,
     SENTINEL_ENV,
@@ -51,6 +53,7 @@ from suture.tools.testing.pytest_results_plugin import (
     STUCK_SIGNAL,
     TIMEOUT_ENV,
     internal_dirs,
+    read_limits,
 )
 from suture.tools.git.worktree import scratch_worktree
 
@@ -62,7 +65,11 @@ __all__ = [
     "TestRunError",
     "baseline",
     "detect_test_command",
+    "baseline_test_limit",
     "bind_interpreter",
+    "hang_limits",
+    "hang_limits_env",
+    "shorten_after_hang_env",
     "is_pytest_command",
     "pytest_interpreter",
     "run_tests",
@@ -78,6 +85,17 @@ HASH_SEED_ENV, HASH_SEED = "PYTHONHASHSEED", "0"
 Status = Literal["ok", "no_tests", "collection_error", "runner_missing", "timeout", "crashed"]
 OutcomeName = Literal["passed", "failed", "error", "skipped", "timeout"]
 FAILING = ("failed", "error", "timeout")
+# A test that hung at the baseline gets, in every later run of that fix, this multiple of the
+# slowest test that passed beside it (its own file's, else the run's), at least HANG_LIMIT_FLOOR
+# seconds. Five: a repaired test does the work its passing siblings do, and those were timed under
+# coverage tracing at the baseline (slower than a gate's plain run); five times that still covers a
+# loaded machine (runs two to three times slower), while a hang that stays a hang costs each candidate
+# a second or so instead of the whole per-test limit. The floor keeps pytest's own per-test overhead
+# and timer granularity from failing a fast test.
+HANG_LIMIT_MULTIPLE, HANG_LIMIT_FLOOR = 5.0, 1.0
+# At a baseline a test may run its per-test limit, but no more than this share of the run's time
+# limit: a few hanging tests must leave time to repair (or speed up) the code.
+BASELINE_TEST_SHARE = 1 / 8
 
 
 class TestRunError(Exception):
@@ -336,10 +354,11 @@ class _ProgressWatch:
     run is killed.
     """
 
-    def __init__(self, results: Path, stuck: Path, limit: float) -> None:
+    def __init__(self, results: Path, stuck: Path, limit: float, limits: dict[str, float] | None = None) -> None:
         self.results, self.stuck, self.limit = results, stuck, limit
+        self.limits = limits or {}  # per node id (SUTURE_TEST_LIMITS), each with the same grace as `limit`
         self.offset, self.partial = 0, b""
-        self.in_test, self.since = False, time.monotonic()
+        self.in_test, self.since, self.nodeid = False, time.monotonic(), ""
 
     def __call__(self, pid: Any) -> bool:
         try:
@@ -358,8 +377,11 @@ class _ProgressWatch:
                     continue
                 event = rec.get("event")
                 self.in_test = event == "start" or (event == "report" and rec.get("when") != "teardown")
+                self.nodeid = rec.get("nodeid", "") if event == "start" else self.nodeid
             self.since = time.monotonic()
-        if not self.in_test or time.monotonic() - self.since < self.limit:
+        own = self.limits.get(self.nodeid)
+        limit = self.limit if own is None else min(self.limit, own + max(2.0, own))
+        if not self.in_test or time.monotonic() - self.since < limit:
             return False
         try:
             os.kill(pid() if callable(pid) else pid, STUCK_SIGNAL)
@@ -686,7 +708,8 @@ def _execute(launch: _Launch, timeout: float, per_test_timeout: float | None, de
     watch = None
     if is_pytest and per_test_timeout and per_test_timeout > 0 and STUCK_SIGNAL is not None:
         launch.env[STUCK_ENV] = str(stuck_file)
-        watch = _ProgressWatch(launch.results, stuck_file, per_test_timeout + max(2.0, per_test_timeout))
+        watch = _ProgressWatch(launch.results, stuck_file, per_test_timeout + max(2.0, per_test_timeout),
+                               read_limits(launch.env.get(LIMITS_ENV)))
     started = time.monotonic()
     resumed = False
     while True:
@@ -741,7 +764,7 @@ def _skip_past_stuck(launch: _Launch, stuck_file: Path, per_test_timeout: float 
     skip = launch.scratch / "skip.txt"
     skip.write_text("\n".join(sorted(done | set(deselect))) + "\n", encoding="utf-8")
     launch.env[SKIP_ENV] = str(skip)
-    fresh = _ProgressWatch(launch.results, stuck_file, watch.limit)
+    fresh = _ProgressWatch(launch.results, stuck_file, watch.limit, watch.limits)
     fresh.offset = launch.results.stat().st_size
     return fresh
 
@@ -858,6 +881,43 @@ def _custom_run(
     message = "" if name == "passed" else f"{shown} exited {returncode}" if not timed_out else "wall-clock limit hit"
     outcome = TestOutcome(shown, name, seconds, message)
     return TestRun("timeout" if timed_out else "ok", {shown: outcome}, [], returncode, seconds, tail, command)
+
+
+# -- tests that hang ------------------------------------------------------------------------
+
+
+def hang_limits(run: TestRun, hanging: Sequence[str], cap: float | None = None) -> dict[str, float]:
+    """The per-test limit of each test in `hanging` (they ran past their limit in `run`, the baseline)
+    for every later run: HANG_LIMIT_MULTIPLE times the slowest test that passed in its own file (the
+    whole run's when none did), at least HANG_LIMIT_FLOOR, at most `cap` (the other tests' limit)."""
+    passed = [o for o in run.outcomes.values() if o.outcome == "passed"]
+    slowest_in_run = max((o.duration for o in passed), default=0.0)
+    limits = {}
+    for nodeid in hanging:
+        module = nodeid.split("::", 1)[0]
+        siblings = [o.duration for o in passed if o.nodeid.split("::", 1)[0] == module]
+        slowest = max(siblings) if siblings else slowest_in_run
+        limit = max(HANG_LIMIT_FLOOR, HANG_LIMIT_MULTIPLE * slowest)
+        limits[nodeid] = round(min(limit, cap) if cap else limit, 3)
+    return limits
+
+
+def hang_limits_env(limits: dict[str, float]) -> dict[str, str]:
+    """The environment that gives a pytest run these per-test limits (pytest_results_plugin reads it);
+    {} for none. A run's `extra_env` (a worktree pool's env) carries it into every run of a fix."""
+    return {LIMITS_ENV: json.dumps(limits, sort_keys=True)} if limits else {}
+
+
+def baseline_test_limit(test_timeout: float, time_limit: float) -> float:
+    """The per-test limit of a baseline run: `test_timeout`, within BASELINE_TEST_SHARE of `time_limit`."""
+    return min(test_timeout, max(HANG_LIMIT_FLOOR, time_limit * BASELINE_TEST_SHARE))
+
+
+def shorten_after_hang_env() -> dict[str, str]:
+    """The environment that has a pytest run give every test after a first hang the hang_limits rule
+    (measured on the tests that passed before it) instead of the full per-test limit: for a baseline,
+    where several tests that loop forever would each cost the full limit."""
+    return {AFTER_HANG_ENV: f"{HANG_LIMIT_MULTIPLE:g},{HANG_LIMIT_FLOOR:g}"}
 
 
 # -- baseline ------------------------------------------------------------------------------
