@@ -273,17 +273,18 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
 
 
 def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
-    repo = make_repo({**QUADRATIC_DEDUPE, "bench.py": """
-        from uniq.core import dedupe
+    # QUADRATIC_STOPWORDS: one rewrite to find, so the run verifies and times one candidate.
+    repo = make_repo({**QUADRATIC_STOPWORDS, "bench.py": """
+        from words.filter import content
 
-        data = [(i * 7919) % 3000 for i in range(6000)]
-        print(len(dedupe(data)))
+        words = [f"w{(i * 7919) % 6000}" for i in range(6000)]
+        print(len(content(words, [f"w{i}" for i in range(3000)])))
     """})
     done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "3", "--apply", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized"
     assert report["edits"][0]["equivalence"]["replay"] == "passed"  # calls recorded from the script
-    assert report["hotspots"][0]["hotspots"][0]["function"] == "dedupe"
+    assert report["hotspots"][0]["hotspots"][0]["function"] == "content"
     assert report["delivery"]["mode"] == "apply"
-    assert git(repo, "status", "--porcelain").strip() == "M uniq/core.py"
+    assert git(repo, "status", "--porcelain").strip() == "M words/filter.py"
