@@ -240,10 +240,12 @@ def test_not_a_git_repo(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+# Without a method call left in the loop, so that no rule has a second round of candidates
+# (method aliases) to gate and time after it: the test is about the first round.
 SET_EDIT = (
     "Keep the seen items in a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n    seen = []\n=======\n    seen = set()\n"
-    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n            seen.append(item)\n=======\n"
-    "            seen.add(item)\n>>>>>>> REPLACE\n"
+    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n            seen.append(item)\n            out.append(item)\n"
+    "=======\n            seen |= {item}\n            out[len(out):] = [item]\n>>>>>>> REPLACE\n"
 )
 
 
