@@ -25,6 +25,17 @@ GIT_ENV = {
 os.environ.setdefault("SUTURE_SANDBOX", "none")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests marked `slow` (tens of seconds each) run first, in their usual order.
+
+    With pyproject's `--dist worksteal` a worker that runs out of tests takes half of the other's
+    queue; slow tests at the front keep the last minutes for short tests both workers share, not
+    one long test running alone at the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def git(repo: Path, *args: str) -> str:
     """Run git in `repo` with a fixed identity; return stdout."""
     env = {**os.environ, **GIT_ENV}
