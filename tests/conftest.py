@@ -23,6 +23,10 @@ GIT_ENV = {
 # they run without bubblewrap, as on CI, where it is not installed; tests of the sandbox itself
 # ask for it explicitly (tests/test_sandbox.py).
 os.environ.setdefault("SUTURE_SANDBOX", "none")
+# Counting an accepted optimize edit's instructions under valgrind costs a dozen CPU seconds per
+# run (interpreter start-up under callgrind, twice) and no test but one asserts the count: that
+# one (tests/test_cli_optimize.py) turns it back on.
+os.environ.setdefault("SUTURE_CALLGRIND", "off")
 
 
 @pytest.hookimpl(trylast=True)

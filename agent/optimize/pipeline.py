@@ -720,7 +720,7 @@ def _verifier_gate(state: _State, proposal: Candidate) -> tuple[str, str]:
 def _callgrind(state: _State, bench: Bench, judged: Judged) -> None:
     from suture.tools.perf import callgrind
 
-    if not callgrind.available() or state.left() < 30:
+    if not state.options.callgrind or not callgrind.available() or state.left() < 30:
         return
     # valgrind runs ~50x slower: a function target is counted at a quarter of the timed scale
     # (the ratio's direction is what is compared, not its size).
