@@ -55,6 +55,7 @@ LATIN1_PRICES = (
 ).replace(b"%%", b"%")
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 @pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
 def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp_path, encoding):
     source = LATIN1_PRICES if encoding == "latin-1" else \

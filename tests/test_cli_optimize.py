@@ -285,6 +285,7 @@ SET_EDIT = (
 )
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     """The model writes the workload; the user turns the first candidate down with guidance,
     which reaches the model's next prompt; the user accepts the model's edit; --commit delivers it."""
@@ -310,6 +311,7 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     assert "seen = []" in (repo / "uniq/core.py").read_text()  # the checkout is not touched
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
     # QUADRATIC_STOPWORDS: one rewrite to find, so the run verifies and times one candidate.
     repo = make_repo({**QUADRATIC_STOPWORDS, "bench.py": """

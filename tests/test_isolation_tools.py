@@ -20,6 +20,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import CSV_BUG, PRICES_BUG, git, last_json, repo_snapshot, suture
 from test_cli_fix_model import GOOD_EDIT, fix, transcript, turn, write_script
 
@@ -247,6 +249,7 @@ def test_a_committed_suture_symlink_is_refused(make_repo, tmp_path):
 # ------------------------------------------------------------------ a refused --apply keeps the patch
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_a_refused_apply_prints_saves_and_reports_the_verified_patch(make_repo, tmp_path):
     repo, outside = hostile_setup(make_repo, tmp_path, PRICES_BUG)
     prices = repo / "shop/prices.py"
