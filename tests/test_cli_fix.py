@@ -122,6 +122,7 @@ def test_nothing_failing_is_bad_input(make_repo):
     assert "no test fails" in done.stderr.lower() and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_hook_mode_passes_a_green_repo_and_stops_a_broken_one_showing_the_fix(make_repo):
     """`suture fix --hook` (the pre-push hook): all tests pass -> exit 0; tests fail -> the verified
     patch is printed, nothing is applied, and the exit code stops the push."""

@@ -207,6 +207,7 @@ def test_undo_refuses_a_committed_delivery_record_in_a_fresh_clone(make_repo, tm
     assert not (clone / ".suture" / "runs").exists()
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_undo_refuses_a_delivery_record_suture_did_not_write_here(make_repo, tmp_path):
     repo = make_repo({"app.py": "print('hello')\n"})
     _undo_bait(repo)  # untracked, as if unpacked from an archive
