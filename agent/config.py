@@ -56,6 +56,8 @@ SPECS: dict[str, Spec] = {
              "network, own PID namespace), none (a run leader: subreaper, parent-death signal), or auto "
              "(bwrap when it is installed and works)"),
         Spec("memory_limit", str, "4G", "memory cap of each test process (RLIMIT_DATA), e.g. 4G or 512M; 0: none"),
+        Spec("callgrind", str, "auto", "optimize's instruction count of an accepted edit under valgrind's callgrind, "
+             "beside its timing: auto (when valgrind is installed) or off (timing alone)"),
         Spec("map_tokens", int, 1024, "token budget of `suture map`", minimum=1),
         Spec("search_limit", int, 10, "results `suture search` returns", minimum=1),
         Spec("max_file_bytes", int, 1_000_000, "files larger than this are skipped by the index", minimum=1),
@@ -213,3 +215,10 @@ def engine_note(settings: Settings) -> str | None:
     if settings.model is None:
         return "no model set (--model, SUTURE_MODEL or [tool.suture] model): using the offline rule engine alone."
     return None
+
+
+def callgrind_on(settings: Settings) -> bool:
+    """The callgrind setting as a switch; a value other than auto or off is a configuration error."""
+    if settings.callgrind not in ("auto", "off"):
+        raise SutureExit(f"the callgrind setting is auto or off, not {settings.callgrind!r}.", ExitCode.REFUSED)
+    return settings.callgrind == "auto"

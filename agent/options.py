@@ -126,6 +126,7 @@ class OptimizeOptions(_Record):
     api_base: str | None = None
     verify_seconds: float = VERIFY_SECONDS
     max_rounds: int = MAX_ROUNDS
+    callgrind: bool = True  # the callgrind setting: count an accepted edit's instructions when valgrind is there
     # The project's interpreter (tools/testing/pyenv.py PythonEnv.to_dict()), named in the report, and its
     # path when it is not suture's own: the timing harness then runs under it (tools/testing/pytest_shim.py).
     environment: dict[str, Any] | None = None

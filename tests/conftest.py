@@ -23,6 +23,21 @@ GIT_ENV = {
 # they run without bubblewrap, as on CI, where it is not installed; tests of the sandbox itself
 # ask for it explicitly (tests/test_sandbox.py).
 os.environ.setdefault("SUTURE_SANDBOX", "none")
+# Counting an accepted optimize edit's instructions under valgrind costs a dozen CPU seconds per
+# run (interpreter start-up under callgrind, twice) and no test but one asserts the count: that
+# one (tests/test_cli_optimize.py) turns it back on.
+os.environ.setdefault("SUTURE_CALLGRIND", "off")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests marked `slow` (tens of seconds each) run first, in their usual order.
+
+    With pyproject's `--dist worksteal` a worker that runs out of tests takes half of the other's
+    queue; slow tests at the front keep the last minutes for short tests both workers share, not
+    one long test running alone at the end.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def git(repo: Path, *args: str) -> str:

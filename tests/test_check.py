@@ -10,6 +10,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from conftest import git, last_json, repo_snapshot, suture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -351,6 +353,7 @@ SLEEPY_TESTS = "import time\n\nfrom calc.ops import scale\n" + "".join(
     f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.5)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(6))
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successive_checks(make_repo):
     """One test module (six tests of 1.5 s each, 9 s) takes longer than the whole cap: each check maps
     the tests it finishes, the next goes on with the rest of that module, and once the map is complete

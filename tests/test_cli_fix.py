@@ -55,6 +55,7 @@ LATIN1_PRICES = (
 ).replace(b"%%", b"%")
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 @pytest.mark.parametrize("encoding", ["latin-1", "utf-8"])
 def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp_path, encoding):
     source = LATIN1_PRICES if encoding == "latin-1" else \
@@ -121,6 +122,7 @@ def test_nothing_failing_is_bad_input(make_repo):
     assert "no test fails" in done.stderr.lower() and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_hook_mode_passes_a_green_repo_and_stops_a_broken_one_showing_the_fix(make_repo):
     """`suture fix --hook` (the pre-push hook): all tests pass -> exit 0; tests fail -> the verified
     patch is printed, nothing is applied, and the exit code stops the push."""

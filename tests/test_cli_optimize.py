@@ -10,6 +10,8 @@ candidate to verify and time, not a second round of method-alias candidates).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -51,7 +53,24 @@ def _script(tmp_path, *turns):
     return path
 
 
-def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path):
+@pytest.fixture
+def valgrind_calls(tmp_path, monkeypatch):
+    """The file a `valgrind` first on PATH appends its arguments to before it runs the real one;
+    None without valgrind."""
+    real = shutil.which("valgrind")
+    if real is None:
+        return None
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    log = tmp_path / "valgrind-calls.txt"
+    (shim / "valgrind").write_text(f'#!/bin/sh\necho "$*" >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "valgrind").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path, monkeypatch, valgrind_calls):
+    monkeypatch.setenv("SUTURE_CALLGRIND", "auto")  # off for the rest of the suite (conftest.py)
     repo = make_repo(QUADRATIC_STOPWORDS)
     done = suture("optimize", "--target", "words.filter:content", "--workload",
                   str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json", cwd=repo)
@@ -65,6 +84,13 @@ def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_
     assert edit["equivalence"]["tests"] == "passed"
     assert edit["equivalence"]["replay"] == "passed"
     assert edit["equivalence"]["verifier"] != "counterexample"
+    if valgrind_calls is not None:  # the accepted edit's instructions counted beside its timing, both sides
+        calls = valgrind_calls.read_text().splitlines()
+        assert calls and all(c.startswith("--tool=callgrind ") for c in calls), calls
+        # No ratio only when a count ran out of its time limit (a very loaded machine); else fewer with the set.
+        if edit["instructions_ratio"] is not None:
+            assert len(calls) == 2 and edit["instructions_ratio"] > 1
+        assert edit["callgrind_disagrees"] is False
     # Printed, not applied: the user's tree is as it was, and the patch applies to it.
     original = (repo / "words/filter.py").read_text()
     assert "if w not in stop]" in original
@@ -77,7 +103,7 @@ def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_
     assert tests.returncode == 0, tests.stdout
 
 
-def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_repo, tmp_path):
+def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_repo, tmp_path, valgrind_calls):
     """The bounded verifier compares what the iterators yield: two iterators over the same items
     are no counterexample (they used to differ by identity, so every such edit was rejected)."""
     repo = make_repo({
@@ -95,6 +121,8 @@ def test_an_equivalent_edit_to_a_function_returning_an_iterator_is_kept(make_rep
     edit = report["edits"][0]
     assert edit["equivalence"]["replay"] == "passed"
     assert edit["equivalence"]["verifier"] in ("no_counterexample_within_bound", "exhausted")
+    # SUTURE_CALLGRIND=off (conftest.py): timing alone, valgrind never started.
+    assert edit["instructions_ratio"] is None and (valgrind_calls is None or not valgrind_calls.exists())
 
 
 GENERATOR_DEDUPE = {
@@ -219,6 +247,14 @@ def test_bad_input_is_one_sentence_and_exit_2(make_repo, tmp_path, args, words):
     assert "Traceback" not in done.stderr
 
 
+def test_a_callgrind_setting_other_than_auto_or_off_is_a_configuration_error(make_repo, tmp_path, monkeypatch):
+    monkeypatch.setenv("SUTURE_CALLGRIND", "sometimes")
+    repo = make_repo(QUADRATIC_DEDUPE)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)), cwd=repo)
+    assert done.returncode == 3, done.stderr
+    assert "the callgrind setting is auto or off, not 'sometimes'" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_too_fast_workload_and_failing_or_noisy_bench(make_repo, tmp_path):
     repo = make_repo({
         **QUADRATIC_DEDUPE,
@@ -240,13 +276,16 @@ def test_not_a_git_repo(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+# Without a method call left in the loop, so that no rule has a second round of candidates
+# (method aliases) to gate and time after it: the test is about the first round.
 SET_EDIT = (
     "Keep the seen items in a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n    seen = []\n=======\n    seen = set()\n"
-    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n            seen.append(item)\n=======\n"
-    "            seen.add(item)\n>>>>>>> REPLACE\n"
+    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n            seen.append(item)\n            out.append(item)\n"
+    "=======\n            seen |= {item}\n            out[len(out):] = [item]\n>>>>>>> REPLACE\n"
 )
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     """The model writes the workload; the user turns the first candidate down with guidance,
     which reaches the model's next prompt; the user accepts the model's edit; --commit delivers it."""
@@ -272,18 +311,20 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     assert "seen = []" in (repo / "uniq/core.py").read_text()  # the checkout is not touched
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
-    repo = make_repo({**QUADRATIC_DEDUPE, "bench.py": """
-        from uniq.core import dedupe
+    # QUADRATIC_STOPWORDS: one rewrite to find, so the run verifies and times one candidate.
+    repo = make_repo({**QUADRATIC_STOPWORDS, "bench.py": """
+        from words.filter import content
 
-        data = [(i * 7919) % 3000 for i in range(6000)]
-        print(len(dedupe(data)))
+        words = [f"w{(i * 7919) % 6000}" for i in range(6000)]
+        print(len(content(words, [f"w{i}" for i in range(3000)])))
     """})
     done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "3", "--apply", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized"
     assert report["edits"][0]["equivalence"]["replay"] == "passed"  # calls recorded from the script
-    assert report["hotspots"][0]["hotspots"][0]["function"] == "dedupe"
+    assert report["hotspots"][0]["hotspots"][0]["function"] == "content"
     assert report["delivery"]["mode"] == "apply"
-    assert git(repo, "status", "--porcelain").strip() == "M uniq/core.py"
+    assert git(repo, "status", "--porcelain").strip() == "M words/filter.py"

@@ -163,6 +163,7 @@ def assert_token_nowhere(done: subprocess.CompletedProcess, github: FakeGitHub, 
         assert TOKEN not in git(repo, "remote", "-v")
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_labelled_issue_gets_a_draft_pr_and_a_command_comment_updates_it(tmp_path, github):
     workspace, bare = checkout(tmp_path, BUGGY)
     base = git(workspace, "rev-parse", "HEAD").strip()

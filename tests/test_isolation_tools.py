@@ -20,6 +20,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import CSV_BUG, PRICES_BUG, git, last_json, repo_snapshot, suture
 from test_cli_fix_model import GOOD_EDIT, fix, transcript, turn, write_script
 
@@ -205,6 +207,7 @@ def test_undo_refuses_a_committed_delivery_record_in_a_fresh_clone(make_repo, tm
     assert not (clone / ".suture" / "runs").exists()
 
 
+@pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_undo_refuses_a_delivery_record_suture_did_not_write_here(make_repo, tmp_path):
     repo = make_repo({"app.py": "print('hello')\n"})
     _undo_bait(repo)  # untracked, as if unpacked from an archive
@@ -247,6 +250,7 @@ def test_a_committed_suture_symlink_is_refused(make_repo, tmp_path):
 # ------------------------------------------------------------------ a refused --apply keeps the patch
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_a_refused_apply_prints_saves_and_reports_the_verified_patch(make_repo, tmp_path):
     repo, outside = hostile_setup(make_repo, tmp_path, PRICES_BUG)
     prices = repo / "shop/prices.py"

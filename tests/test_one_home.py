@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, last_json, suture
+from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, git, last_json, suture
 
 from suture import prompts
 from suture.agent.optimize.perf_rules import rewrites
@@ -150,32 +150,29 @@ def test_a_text_diff_of_a_file_with_a_form_feed_applies(tmp_path):
 
 
 def test_suture_optimize_keeps_a_rewrite_after_a_form_feed(make_repo, tmp_path):
-    """Through the CLI: the rule path finds, gates and prints the rewrite, and the patch applies."""
+    """Through the CLI: the rule path finds, gates and prints the rewrite, and the patch applies.
+
+    The stop-words filter has one rewrite to find (QUADRATIC_STOPWORDS), so the run verifies and
+    times one candidate."""
     repo = make_repo({
-        "uniq/__init__.py": "",
-        "uniq/core.py": (
+        **QUADRATIC_STOPWORDS,
+        "words/filter.py": (
             "import os\n\n\x0c\n"
-            "def dedupe(items: list[int]) -> list[int]:\n"
-            "    seen = []\n"
-            "    out = []\n"
-            "    for item in items:\n"
-            "        if item not in seen:\n"
-            "            seen.append(item)\n"
-            "            out.append(item)\n"
-            "    return out\n"
+            "def content(words: list[str], stop: list[str]) -> list[str]:\n"
+            "    return [w for w in words if w not in stop]\n"
         ).encode(),
-        "tests/test_core.py": "from uniq.core import dedupe\n\ndef test_order():\n    assert dedupe([3, 1, 3]) == [3, 1]\n",
     })
     workload = tmp_path / "workload.py"
-    workload.write_text("def make_input(scale):\n    return ([(i * 7919) % (scale * 60) for i in range(scale * 100)],)\n")
-    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(workload), "--rounds", "3",
+    workload.write_text(STOPWORDS_WORKLOAD)
+    done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "3",
                   "--json", cwd=repo)
     report = last_json(done)
     assert report["status"] == "optimized", done.stderr
     assert report["edits"][0]["rule"] != "model"
     (tmp_path / "p.diff").write_text(report["patch"], newline="")
     git(repo, "apply", str(tmp_path / "p.diff"))
-    assert "\x0c\ndef dedupe" in (repo / "uniq/core.py").read_bytes().decode()
+    assert "\x0c\ndef content" in (repo / "words/filter.py").read_bytes().decode()
+    assert "w not in stop" not in (repo / "words/filter.py").read_text()  # the rewrite itself applied
 
 
 # -- fenced code in a model's answer ----------------------------------------------------------

@@ -72,6 +72,7 @@ def venv_site_packages(python: Path) -> Path:
     return Path(done.stdout.strip())
 
 
+@pytest.mark.slow  # builds the wheel, which the other slow tests here share (scheduled together)
 def test_wheel_holds_only_the_suture_package(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     tops = {name.split("/")[0] for name in names}

@@ -3,8 +3,8 @@
 pre-commit installs suture from this checkout into a fresh virtualenv of its own (the
 `language: python` way), with suture's dependencies from the package index. That install is
 the expensive part (minutes on a loaded machine), so the tests share one PRE_COMMIT_HOME
-per test session, installed once by `pre-commit install-hooks` in a session fixture
-(`pre-commit try-repo` would always install into a throw-away store; `pre-commit run` with
+per test session, for all xdist workers, installed once by `pre-commit install-hooks` in a
+session fixture (`pre-commit try-repo` would always install into a throw-away store; `pre-commit run` with
 the same config runs the same hook).
 
 The checkout is copied into a clean git repo first (tracked and new, not ignored files):
@@ -13,12 +13,14 @@ pre-commit clones the hook repo at a commit, so uncommitted work would otherwise
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -48,10 +50,56 @@ BROKEN = "def add(a, b):\n    return a - b\n"
 GOOD = "def add(a, b):\n    # the same sum, operands swapped\n    return b + a\n"
 
 
+def shared_dir(tmp_path_factory) -> Path:
+    """A directory every xdist worker of this session sees (each worker's own basetemp otherwise).
+
+    Under `pytest -n 2` a session fixture runs once per worker: the two tests of this file could
+    land on both workers and each would install the hook's virtualenv (the minute-long part).
+    The workers' basetemps share a parent that belongs to this session only.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextmanager
+def locked(path: Path):
+    """An exclusive lock on `path` across the workers' processes (released when they exit too)."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory) -> Path:
+def hook_store(tmp_path_factory) -> tuple[Path, Path]:
+    """(hook repo, pre-commit store) made once per session, whichever worker asks first."""
+    shared = shared_dir(tmp_path_factory) / "suture-pre-commit"
+    shared.mkdir(exist_ok=True)
+    hook_repo, home, ready = shared / "suture", shared / "home", shared / "ready"
+    with locked(shared / "lock"):  # the other worker waits here until the store is installed
+        if not ready.exists():
+            for stale in (hook_repo, home, shared / "install"):  # a worker's failed attempt before
+                shutil.rmtree(stale, ignore_errors=True)
+            make_hook_repo(hook_repo)
+            install_hooks(hook_repo, home, shared / "install" / "project")
+            ready.touch()
+    return hook_repo, home
+
+
+@pytest.fixture
+def hook_repo(hook_store) -> Path:
+    return hook_store[0]
+
+
+@pytest.fixture
+def pre_commit_home(hook_store) -> Path:
+    return hook_store[1]
+
+
+def make_hook_repo(dest: Path) -> None:
     """This checkout as it is now (committed or not), committed once in a clean repo."""
-    dest = tmp_path_factory.mktemp("suture-hooks") / "suture"
     listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=CHECKOUT,
                             capture_output=True, check=True).stdout.decode().split("\0")
     for rel in filter(None, listed):
@@ -62,17 +110,14 @@ def hook_repo(tmp_path_factory) -> Path:
     git(dest.parent, "init", "-q", "-b", "main", str(dest))
     git(dest, "add", "-A")
     git(dest, "commit", "-q", "-m", "suture checkout")
-    return dest
 
 
-@pytest.fixture(scope="session")
-def pre_commit_home(hook_repo, tmp_path_factory) -> Path:
+def install_hooks(hook_repo: Path, home: Path, project: Path) -> None:
     """One pre-commit store for the session, the hook's virtualenv installed into it once."""
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    repo = configured_repo(tmp_path_factory.mktemp("install") / "project", hook_repo)
+    home.mkdir()
+    repo = configured_repo(project, hook_repo)
     done = pre_commit("install-hooks", cwd=repo, home=home, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
-    return home
 
 
 def hook_env(home: Path) -> dict[str, str]:

@@ -10,6 +10,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import git
 
 from suture.agent.fix.replay import describe
@@ -36,6 +38,7 @@ def run_id(report):
     return report["run_dir"].rsplit("/", 1)[-1]
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_a_planner_run_fixed_on_its_second_proposal_replays_to_the_same_patch(make_repo, tmp_path):
     repo = make_repo(CSV_BUG)
     turns = EXPLORE + [
@@ -94,6 +97,7 @@ def test_a_planner_run_fixed_on_its_second_proposal_replays_to_the_same_patch(ma
     assert report["model_calls"] == {"recorded": 4, "replayed": 5} and report["replayed"]["patch"] == ""
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_a_rule_engine_run_replays_and_a_moved_head_is_refused(make_repo):
     repo = make_repo(CALC_BUG)
     done = suture("fix", "--json", "--max-candidates", "4", cwd=repo)
@@ -128,6 +132,7 @@ def test_unknown_runs_are_one_sentence(make_repo, tmp_path):
         assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_an_interrupted_run_resumes_without_asking_the_new_model_for_the_recorded_turns(make_repo, tmp_path):
     repo = make_repo(CSV_BUG)
     wrong = turn(("propose_edit", {"plan": 2, "edits": [WRONG_EDIT]}))
@@ -189,6 +194,7 @@ def test_an_interrupted_run_resumes_without_asking_the_new_model_for_the_recorde
     assert last_json(replayed)["patch"] == report["patch"]
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_a_max_candidates_0_run_replays_to_the_models_patch_not_the_rule_engines(make_repo, tmp_path):
     # The rule engine would repair this bug as `a + b`; with --max-candidates 0 the model's `b + a`
     # is the patch, and the replay must keep the rule engine out exactly as the recorded run did.

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import QUADRATIC_DEDUPE, last_json, suture
 
 # A hand-written inner loop the rewrite rules do not match (no method call in a loop either, so no
@@ -47,6 +49,7 @@ def _events(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "trajectory.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
 def test_an_interrupted_optimize_run_resumes_and_its_record_replays(make_repo, tmp_path):
     repo = make_repo(INNER_LOOP)
     # The model writes the workload, then the script runs out when the edit is asked for: exit 4, no "end".

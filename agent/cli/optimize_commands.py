@@ -112,6 +112,9 @@ def _optimize_options(repo: Optional[str], *, mode: str, bench_cmd: Optional[str
     root = guard.resolve_repo(repo)
     settings = settings_for(root, test_cmd=test_cmd, time_limit=time_limit, model=model, api_base=api_base,
                          max_cost=max_cost, python=python, pass_env=",".join(pass_env) or None)
+    from suture.agent.config import callgrind_on
+
+    callgrind = callgrind_on(settings)
     from suture.agent.environment import project_environment
 
     environment, command = project_environment(root, settings, settings.test_cmd)
@@ -122,6 +125,7 @@ def _optimize_options(repo: Optional[str], *, mode: str, bench_cmd: Optional[str
         test_cmd=command, environment=environment.to_dict(), python=None if environment.own else environment.python, model=settings.model, max_cost=settings.max_cost,
         time_limit=settings.time_limit, rounds=rounds, mode=mode,
         interactive=interactive, targets=tuple(target), workloads=tuple(workload), api_base=settings.api_base,
+        callgrind=callgrind,
     )
 
 

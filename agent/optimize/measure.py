@@ -104,7 +104,7 @@ def file_diff(tree: Path, path: str, text: str) -> str:
 def count_instructions(state: OptimizeState, bench: Bench, judged: Judged) -> None:
     from suture.tools.perf import callgrind
 
-    if not callgrind.available() or state.left() < 30:
+    if not state.options.callgrind or not callgrind.available() or state.left() < 30:
         return
     # valgrind runs ~50x slower: a function target is counted at a quarter of the timed scale
     # (the ratio's direction is what is compared, not its size).

@@ -209,6 +209,8 @@ def _optimize_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _P
     if isinstance(request, str):
         return _Refusal(f"suture cannot run this `/suture optimize`: {request}. Write it as {OPTIMIZE_USAGE}.")
     targets, workloads = request
+    from suture.agent.config import callgrind_on
+
     settings = _settings(repo, inputs)
     if not workloads and not settings.model:
         return _Refusal(f"suture cannot run this `/suture optimize`: without a model it needs a --workload. "
@@ -216,7 +218,7 @@ def _optimize_pipeline(repo: Path, trigger: Trigger, inputs: ActionInputs) -> _P
     options = OptimizeOptions(target=targets[0], targets=tuple(targets), workload=workloads[0] if workloads else None,
                               workloads=tuple(workloads), test_cmd=settings.test_cmd, model=settings.model,
                               max_cost=settings.max_cost, time_limit=settings.time_limit, mode="print",
-                              api_base=settings.api_base)
+                              api_base=settings.api_base, callgrind=callgrind_on(settings))
     return _Pipeline(
         "optimize", options, run_optimize,
         succeeded=lambda outcome: outcome.report.get("status") == "optimized" and bool(outcome.report.get("patch")),
