@@ -145,3 +145,12 @@ def test_the_choice_takes_a_clean_rival_over_a_smaller_patch_with_an_anti_patter
     assert alone.verdict.candidate_id == "r1" and alone.confidence.weak
     assert "anti-pattern: makes existing statements unreachable (m.py: line 3 `x = 1` can no longer run)" \
         in alone.confidence.reasons
+
+
+def test_change_size_counts_two_operators_swapped_between_them_as_two_nodes():
+    # `a - b + z` -> `a + b - z` keeps one `+` and one `-`: a count of labels alone would say 0,
+    # and this two-edit patch would tie with (or beat) the one-edit fix `a + b + z`.
+    before = "def add(a, b):\n    return a - b + z\n"
+    one = change_size([("f.py", before, before.replace("a - b + z", "a + b + z"))])
+    two = change_size([("f.py", before, before.replace("a - b + z", "a + b - z"))])
+    assert (one, two) == (1, 2)

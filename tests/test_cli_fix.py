@@ -287,10 +287,15 @@ def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(m
     answers the opposite for every card, so the narrower edit (the real fix) is the one delivered."""
     repo = make_repo(CHECKSUM_BUG)
     done = suture("fix", "--json", "--time-limit", "120", cwd=repo)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 1), done.stderr
     report = last_json(done)
-    assert "+                d -= 9" in report["patch"] and "!= 0" not in report["patch"], report["patch"]
-    assert report["risks"] == [] and report["choice"]["distinct_passing"] >= 2
+    patch = report["patch"] if done.returncode == 0 else report["plausible"]["patch"]
+    assert "+                d -= 9" in patch and "!= 0" not in patch, patch
+    assert report["choice"]["distinct_passing"] >= 2
+    if done.returncode == 1:
+        # Another rule patch of the same size passes too and answers otherwise on some card: the
+        # tests cannot decide, and the report names the input that would (issue 17).
+        assert any("the tests cannot decide" in r for r in report["confidence"]["reasons"]), report["confidence"]
 
 
 def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
@@ -673,6 +678,9 @@ def test_a_doctest_that_fails_alone_at_head_too_is_no_regression(make_repo):
 
             def test_equal():
                 assert compare(3, 3) == 0
+
+            def test_higher():
+                assert compare(3, 2) == 1
         """,
         "docs/usage.rst": """
             Equal versions compare as 0:
@@ -687,6 +695,7 @@ def test_a_doctest_that_fails_alone_at_head_too_is_no_regression(make_repo):
     report = last_json(done)
     assert report["status"] == "fixed", report
     assert "-    return 1 if a < b else -1" in report["patch"]
-    assert report["tests"]["after"]["fixed"] == ["tests/test_versions.py::test_lower"]
+    assert sorted(report["tests"]["after"]["fixed"]) == ["tests/test_versions.py::test_higher",
+                                                         "tests/test_versions.py::test_lower"]
     assert report["tests"]["passing_before"] == 2  # test_equal and the doctest
     assert report["tests"]["after"]["regressions"] == []

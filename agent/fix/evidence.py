@@ -284,7 +284,7 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
 
     A change like the passing tests' goes last, then one with an overfitting risk or an
     anti-pattern (it loses to a rival without), unknown evidence after known, then fewer changed
-    results like the passing tests, then fewer changed results at all.
+    results like the passing tests, then fewer changed results at all (both in tenths of the inputs).
     """
     if not evidence:
         return heads
@@ -294,7 +294,10 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
         risky = bool((risks or {}).get(verdict.candidate_id)) or bool(item and item.anti_patterns)
         if item is None or not item.known:
             return (False, risky, True, 0, 0)
-        return (item.outside, risky, False, item.changed_like_passing, item.changed)
+        # Counts in tenths of the inputs compared: two patches a couple of signed zeros apart
+        # (`+ 0` vs `- 0`) change about as much, and then the gates' ranking (the smaller diff) decides.
+        tenths = lambda n: round(10 * n / max(1, item.inputs))  # noqa: E731
+        return (item.outside, risky, False, tenths(item.changed_like_passing), tenths(item.changed))
 
     return sorted(heads, key=key)
 
@@ -305,8 +308,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     """`rating` with the behaviour evidence's reasons, capped below the threshold when the chosen
     patch changes results like the passing tests', or disagrees with a credible passing rival
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
-    when it changes results like the passing tests' itself, or carries an overfitting risk or an
-    anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check)."""
+    when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
+    the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check)."""
     item = evidence.get(chosen.candidate_id)
     if item is None:
         return rating
@@ -316,8 +319,11 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         caps.append(f"it changes HEAD's result on {item.changed_like_passing} input(s) like the passing tests, "
                     f"e.g. `{item.example['call']}`: {_bare(item.example['base'])} at HEAD, "
                     f"{_bare(item.example['candidate'])} patched")
+    size = {v.candidate_id: (v.diff_lines, v.ast_change) for v in heads}
     for disagreement in item.disagreements:
         rival = evidence.get(disagreement.other)
+        if size.get(disagreement.other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)):
+            continue  # a larger rival does not put a smaller passing patch in doubt: the smallest change wins
         if rival is not None and (rival.outside or rival.anti_patterns):
             continue  # the rival itself changes what the passing tests pin down: not a credible alternative
         if (risks or {}).get(disagreement.other):

@@ -150,7 +150,29 @@ def _change_size(old: _Parsed, new: _Parsed) -> int:
     gone, come = old_texts - new_texts, new_texts - old_texts
     removed = Counter(_label(n) for s in old.tree.body if gone[old.text(s)] for n in ast.walk(s))
     added = Counter(_label(n) for s in new.tree.body if come[new.text(s)] for n in ast.walk(s))
-    return max(sum((removed - added).values()), sum((added - removed).values()))
+    moved = max(sum((removed - added).values()), sum((added - removed).values()))
+    # The label multisets miss a permutation: `a - b + z` -> `a + b - z` keeps one `+` and one `-`.
+    # Where a changed statement keeps its shape, count the nodes relabelled in place instead.
+    if len(old.tree.body) != len(new.tree.body):
+        return moved
+    relabelled = 0
+    for before, after in zip(old.tree.body, new.tree.body):
+        if old.text(before) != new.text(after):
+            count = _relabelled(before, after)
+            if count is None:
+                return moved
+            relabelled += count
+    return max(moved, relabelled)
+
+
+def _relabelled(old: ast.AST, new: ast.AST) -> int | None:
+    """How many nodes differ in their own label between two trees of the same shape (the same
+    number of children at every node, in walk order); None when the shapes differ."""
+    a, b = list(ast.walk(old)), list(ast.walk(new))
+    shape = lambda nodes: [len(list(ast.iter_child_nodes(n))) for n in nodes]  # noqa: E731
+    if len(a) != len(b) or shape(a) != shape(b):
+        return None
+    return sum(_label(x) != _label(y) for x, y in zip(a, b))
 
 
 def _label(node: ast.AST) -> str:
