@@ -15,7 +15,7 @@ from conftest import last_json, suture
 from test_replay_optimize import GOOD_EDIT, INNER_LOOP
 
 from suture.agent.gates.tamper import TAMPER_PREFIX
-from suture.agent.optimize.equivalence import edit_between
+from suture.tools.edits import edit_between
 from suture.tools.edits import apply_edits
 
 WORKLOAD = """

@@ -50,6 +50,7 @@ from pathlib import Path, PurePosixPath
 from suture.retrieval.files import source_encoding
 from suture.retrieval.languages import get_parser, language_for_path
 from suture.retrieval.parse import count_syntax_errors
+from suture.retrieval.positions import source_lines
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.git.diffs import PatchError, apply_patch, diff_worktree
 from suture.tools.pysyntax import syntax_error
@@ -972,3 +973,24 @@ def _leaf_tokens(language: str, data: bytes) -> list[bytes]:
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return tokens
+
+
+def edit_between(path: str, old: str, new: str) -> Edit:
+    """One SEARCH/REPLACE edit from `old` to `new`: the lines between their common head and tail,
+    widened by a line of context at a time until the SEARCH text occurs once in `old`. Lines end at
+    "\n" only, as the edits' matching reads them (a form feed is no line end). optimize stacks its
+    accepted edits this way; fix's tidy step turns a simplified file back into an edit."""
+    a, b = source_lines(old), source_lines(new)
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    start, end = head, len(a) - tail
+    while True:
+        search = "".join(a[start:end])
+        if (search and old.count(search) == 1) or (start == 0 and end == len(a)):
+            break
+        start, end = max(0, start - 1), min(len(a), end + 1)
+    return Edit(path, search, "".join(b[start:len(b) - (len(a) - end)]))

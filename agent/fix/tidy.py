@@ -18,8 +18,7 @@ from typing import Any
 from suture.agent.fix.choose import Choice
 from suture.agent.gates.validate import Candidate, GateVerdict, changed_lines
 from suture.agent.propose.simplify import simplify_added
-from suture.retrieval.positions import source_lines
-from suture.tools.edits import Edit
+from suture.tools.edits import edit_between
 from suture.tools.git import cmd as gitcmd
 from suture.tools.git.diffs import PatchError, apply_patch
 
@@ -50,7 +49,7 @@ def tidy_choice(
         if simplified is not None and simplified.changes:
             changes += simplified.changes
             after = simplified.text
-        edits.append(_edit_between(_relative(path, inside), before, after))
+        edits.append(edit_between(_relative(path, inside), before, after))
     if not changes:
         return choice
     said = "; ".join(changes)
@@ -110,26 +109,3 @@ def _patched_files(base_tree: Path, patch: str) -> list[tuple[str, str, str]]:
         except (OSError, UnicodeDecodeError):
             return []
 
-
-def _edit_between(path: str, before: str, after: str) -> Edit:
-    """The SEARCH/REPLACE edit taking `before` to `after`: the differing lines, widened by context
-    lines until the SEARCH block occurs once in `before`."""
-    old, new = source_lines(before), source_lines(after)
-    head = 0
-    while head < min(len(old), len(new)) and old[head] == new[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    lo, old_hi, new_hi = head, len(old) - tail, len(new) - tail
-    while True:
-        block = "".join(old[lo:old_hi])
-        if block.strip() and "\n" in block and before.count(block) == 1:
-            break
-        if lo == 0 and old_hi == len(old):
-            return Edit(path, before, after)
-        if lo > 0:
-            lo -= 1
-        if old_hi < len(old):
-            old_hi, new_hi = old_hi + 1, new_hi + 1
-    return Edit(path, block, "".join(new[lo:new_hi]))

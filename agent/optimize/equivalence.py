@@ -21,7 +21,7 @@ from suture.agent.gates.validate import GateRunner
 from suture.agent.gates.verdict import Candidate, GateVerdict
 from suture.agent.optimize.bench import Bench, last_json, run_harness, sentence
 from suture.agent.optimize.state import Judged, OptimizeState
-from suture.tools.edits import CreateFile, Edit
+from suture.tools.edits import CreateFile, edit_between
 from suture.tools.llm.client import head_tail
 
 
@@ -153,32 +153,6 @@ def _stacked_edits(state: OptimizeState, proposal: Candidate, path: str) -> list
     if base is None:
         return [CreateFile(path, new)]
     return [edit_between(path, base, new)]
-
-
-def edit_between(path: str, old: str, new: str) -> Edit:
-    """One SEARCH/REPLACE edit from `old` to `new`: the lines between their common head and tail,
-    widened by a line of context at a time until the SEARCH text occurs once in `old`."""
-    a, b = _lines(old), _lines(new)
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
-    start, end = head, len(a) - tail
-    while True:
-        search = "".join(a[start:end])
-        if (search and old.count(search) == 1) or (start == 0 and end == len(a)):
-            break
-        start, end = max(0, start - 1), min(len(a), end + 1)
-    return Edit(path, search, "".join(b[start:len(b) - (len(a) - end)]))
-
-
-def _lines(text: str) -> list[str]:
-    """`text` cut after each "\n" only, as the edits' matching reads lines (str.splitlines would
-    also cut at a form feed)."""
-    *whole, last = text.split("\n")
-    return [line + "\n" for line in whole] + ([last] if last else [])
 
 
 class _EquivalenceCheck:
