@@ -109,6 +109,16 @@ class Localization:
         }
 
 
+def _fresh_coverage_file(run_dir: Path | None) -> Path:
+    """The coverage data file in `run_dir` (a fresh temp dir when None), no stale data beside it."""
+    run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="suture-localize-"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    coverage_file = (run_dir / COVERAGE_FILE_NAME).resolve()
+    for stale in [coverage_file, *coverage_file.parent.glob(coverage_file.name + ".*")]:
+        stale.unlink(missing_ok=True)
+    return coverage_file
+
+
 def localize(
     repo: Path,
     *,
@@ -142,12 +152,7 @@ def localize(
         raise LocalizeError(f"unknown formula {formula!r}; choose one of {', '.join(FORMULAS)}.")
     if test_cmd is not None and not is_pytest_command(test_cmd):
         raise LocalizeError(f"localisation needs per-test results, which only a pytest command gives, not {test_cmd!r}.")
-    run_dir = Path(run_dir) if run_dir is not None else Path(tempfile.mkdtemp(prefix="suture-localize-"))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    coverage_file = (run_dir / COVERAGE_FILE_NAME).resolve()
-    for stale in [coverage_file, *coverage_file.parent.glob(coverage_file.name + ".*")]:
-        stale.unlink(missing_ok=True)
-
+    coverage_file = _fresh_coverage_file(run_dir)
     started = time.monotonic()  # `timeout` covers the run and its reruns
     try:
         with scratch_worktree(repo, rev) as tree:
