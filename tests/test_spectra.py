@@ -254,3 +254,12 @@ def test_reruns_of_a_failed_test_are_left_out_of_the_spectra(make_repo, tmp_path
     assert spectra.covering("pkg/lib.py", 14) == {"tests/test_flaky.py::test_flaky", "tests/test_flaky.py::test_after"}
     assert spectra.covering("pkg/lib.py", 10) == set()  # Box.grow ran only in the rerun
     assert ("pkg/lib.py", 10) not in spectra.import_lines
+
+
+def test_a_coverage_file_a_killed_run_left_half_written_counts_as_no_coverage(tmp_path):
+    # `suture check` under a tiny cap killed its coverage run while it wrote: the file was there but
+    # coverage could not read it, and the check ended with an internal error (exit 6).
+    (tmp_path / "coverage.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    (tmp_path / "coverage.db.gw1").write_bytes(b"")
+    spectra = Spectra.from_coverage(tmp_path / "coverage.db", tmp_path, {"t.py::test_a": "passed"})
+    assert spectra.scores(["t.py::test_a"], [], "ochiai") == {}
