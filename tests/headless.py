@@ -34,6 +34,7 @@ class Loaded:
     console_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)  # every URL fetched besides the page itself
     screenshot: Path | None = None
+    too_wide: list[str] = field(default_factory=list)  # elements sticking out of the window, not in a scrolling box
 
 
 class _Pipe:
@@ -79,8 +80,8 @@ class _Pipe:
                 return
 
 
-def load(page: Path, screenshot: Path | None = None, width: int = 420, timeout: float = 60) -> Loaded:
-    """Open `page` in a `width`-pixel-wide headless window (a narrow phone-sized one by default)."""
+def load(page: Path, screenshot: Path | None = None, width: int = 360, timeout: float = 60) -> Loaded:
+    """Open `page` headless, `width` CSS pixels wide (a narrow phone's by default)."""
     exe = browser()
     assert exe, "no chromium"
     to_browser_r, to_browser_w = os.pipe()
@@ -88,7 +89,7 @@ def load(page: Path, screenshot: Path | None = None, width: int = 420, timeout: 
     with tempfile.TemporaryDirectory(prefix="suture-chromium-") as profile:
         args = [exe, "--headless", "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-first-run",
                 "--disable-gpu", "--disable-extensions", "--disable-background-networking", "--disable-sync",
-                "--no-default-browser-check", f"--window-size={width},900", "about:blank"]
+                "--no-default-browser-check", "about:blank"]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # chromium refuses to run as root with its sandbox
 
@@ -103,7 +104,7 @@ def load(page: Path, screenshot: Path | None = None, width: int = 420, timeout: 
         os.close(to_browser_r)
         os.close(from_browser_w)
         try:
-            return _drive(_Pipe(to_browser_w, from_browser_r), page, screenshot, timeout)
+            return _drive(_Pipe(to_browser_w, from_browser_r), page, screenshot, width, timeout)
         finally:
             os.close(to_browser_w)
             os.close(from_browser_r)
@@ -111,12 +112,15 @@ def load(page: Path, screenshot: Path | None = None, width: int = 420, timeout: 
             proc.wait(timeout=30)
 
 
-def _drive(pipe: _Pipe, page: Path, screenshot: Path | None, timeout: float) -> Loaded:
+def _drive(pipe: _Pipe, page: Path, screenshot: Path | None, width: int, timeout: float) -> Loaded:
     targets = pipe.send("Target.getTargets", timeout=timeout)["targetInfos"]
     target = next(t["targetId"] for t in targets if t.get("type") == "page")
     session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     for domain in ("Page", "Runtime", "Log", "Network"):
         pipe.send(f"{domain}.enable", session=session)
+    # A phone's width: a chromium window is never narrower than 500 px.
+    pipe.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": 800, "deviceScaleFactor": 1,
+                                                      "mobile": True}, session=session)
     url = page.resolve().as_uri()
     pipe.send("Page.navigate", {"url": url}, session=session)
     pipe.wait_for("Page.loadEventFired", timeout)
@@ -126,9 +130,15 @@ def _drive(pipe: _Pipe, page: Path, screenshot: Path | None, timeout: float) -> 
                          session=session)["result"].get("value", "")
 
     text, html = evaluate("document.body.innerText"), evaluate("document.documentElement.outerHTML")
+    # Anything wider than the window outside a sideways-scrolling box makes the whole page scroll sideways.
+    too_wide = evaluate("Array.from(document.querySelectorAll('body *')).filter(e => !e.closest('.scroll, pre, figure')"
+                        " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)"
+                        ".map(e => e.tagName.toLowerCase() + ' ' + (e.textContent || '').slice(0, 40)).join('\\n')")
     shot = None
     if screenshot is not None:
-        data = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
+        size = pipe.send("Page.getLayoutMetrics", session=session)["cssContentSize"]  # the whole page, not the window
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 16000), "scale": 1}
+        data = pipe.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip},
                          session=session, timeout=timeout)["data"]
         screenshot.write_bytes(base64.b64decode(data))
         shot = screenshot
@@ -143,4 +153,4 @@ def _drive(pipe: _Pipe, page: Path, screenshot: Path | None, timeout: float) -> 
             errors.append(params["entry"].get("text", ""))
         elif method == "Network.requestWillBeSent" and params.get("request", {}).get("url") != url:
             requests.append(params["request"]["url"])
-    return Loaded(text, html, errors, requests, shot)
+    return Loaded(text, html, errors, requests, shot, [line for line in too_wide.split("\n") if line])

@@ -40,6 +40,7 @@ th, td { border-bottom: 1px solid var(--line); padding: .3rem .5rem; text-align:
 th { background: #f3f3f3; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.why { overflow-wrap: anywhere; min-width: 12rem; }
+li code, dd code, p code, h3 code { overflow-wrap: anywhere; }
 pre, code { font: .875rem/1.4 ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 pre { margin: .25rem 0; padding: .5rem; background: #f7f7f7; border: 1px solid var(--line); overflow-x: auto; }
 pre.text { white-space: pre-wrap; overflow-wrap: anywhere; }
