@@ -74,26 +74,19 @@ def synthesise(run_dir: Path, candidates: int) -> Path:
     return run_dir
 
 
-def time_cli(run_dir: Path, rounds: int) -> tuple[float, int]:
-    out = run_dir / "page.html"
+def median_seconds(args: list[str], rounds: int) -> float:
+    """Median wall time of `suture ARGS` in a fresh process."""
     seconds = []
     for _ in range(rounds):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "report", str(run_dir), "--out", str(out)],
-                       check=True, capture_output=True)
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds), out.stat().st_size
-
-
-def time_startup(rounds: int) -> float:
-    """The same CLI's start-up alone (`suture report --help`): what every command pays before it works."""
-    seconds = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "report", "--help"], check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], check=True, capture_output=True)
         seconds.append(time.perf_counter() - started)
     return statistics.median(seconds)
+
+
+def time_cli(run_dir: Path, rounds: int) -> tuple[float, int]:
+    out = run_dir / "page.html"
+    return median_seconds(["report", str(run_dir), "--out", str(out)], rounds), out.stat().st_size
 
 
 def time_render(run_dir: Path, rounds: int) -> float:
@@ -119,7 +112,7 @@ def main() -> None:
             run_dir = synthesise(Path(tmp) / f"run-{count}", count)
             cli, size = time_cli(run_dir, args.rounds)
             rows.append((count, cli, time_render(run_dir, args.rounds), size))
-    startup = time_startup(args.rounds)
+    startup = median_seconds(["report", "--help"], args.rounds)  # what every command pays before it works
     lines = ["| candidates | `suture report` (CLI, fresh process) | render alone | page size |", "|---|---|---|---|"]
     lines += [f"| {c} | {cli:.2f} s | {r * 1000:.0f} ms | {size / 1e6:.2f} MB |" for c, cli, r, size in rows]
     small, big = rows[0], rows[-1]

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import PRICES_BUG, QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo, last_json, suture
 from headless import browser, load
+from test_cli import run_with_terminal_stderr
 from test_evidence_cli import UPPER_MEDIAN
 
 pytestmark = pytest.mark.slow
@@ -44,6 +45,20 @@ GREETING_BUG = {
 }
 
 
+MODEL_SAYS = 'I will change the greeting <script>alert("model")</script>'
+
+
+def _script(path: Path) -> Path:
+    """A scripted model (tools/llm/scripted.py) whose one edit does not pass, and which then gives up."""
+    edit = {"path": "hello.py", "search": 'return "Hello " + name + "!"', "replace": 'return "Hi " + name + "!"'}
+    turns = [{"text": MODEL_SAYS, "tool_calls": [{"name": "propose_edit", "arguments": {"edits": [edit]}}],
+              "usage": {"prompt_tokens": 1000, "completion_tokens": 50}, "cost_usd": 0.01},
+             {"text": "No better idea.", "tool_calls": [{"name": "finish", "arguments": {"summary": "gave up"}}],
+              "usage": {"prompt_tokens": 1200, "completion_tokens": 20}, "cost_usd": 0.01}]
+    path.write_text("".join(json.dumps(t) + "\n" for t in turns))
+    return path
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """{kind: (repo, report.json of the run)} for the four runs, made once."""
@@ -52,12 +67,20 @@ def runs(tmp_path_factory):
     for kind, files, args in (
         ("rivals", PRICES_BUG, ["fix", "--issue", ISSUE, "--time-limit", "240"]),
         ("plausible", UPPER_MEDIAN, ["fix", "--time-limit", "300"]),
-        ("failed", GREETING_BUG, ["fix", "--time-limit", "120"]),
+        ("failed", GREETING_BUG, ["fix", "--time-limit", "180", "--max-candidates", "2",
+                                  "--model", f"scripted:{_script(base / 'model.jsonl')}"]),
         ("optimize", QUADRATIC_STOPWORDS, ["optimize", "--target", "words.filter:content", "--workload",
                                            str(base / "workload.py"), "--rounds", "3"]),
     ):
         (base / "workload.py").write_text(STOPWORDS_WORKLOAD)
         repo = init_repo(base / kind, files)
+        if kind == "failed":  # as a person runs it: on a terminal, where the run ends with its page's path
+            done, terminal = run_with_terminal_stderr(args, repo)
+            assert done.returncode == 1, terminal
+            (run_dir,) = (repo / ".suture" / "runs").iterdir()
+            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
+            made["terminal"] = terminal
+            continue
         done = suture(*args, "--json", cwd=repo, timeout=420)
         assert done.returncode in (0, 1), done.stderr
         made[kind] = (repo, last_json(done))
@@ -131,12 +154,19 @@ def test_a_plausible_only_run_says_it_is_not_a_fix_and_names_the_deciding_input(
 def test_a_failed_run_shows_why_and_escapes_a_test_name(runs):
     repo, report = runs["failed"]
     assert report["status"] == "not_fixed"
+    # Run on a terminal, `fix` wrote the page already and said where.
+    page = Path(report["run_dir"]) / "report.html"
+    assert f"Report: {page} " in runs["terminal"] and page.is_file()
     written, text = _page(repo, report)
     _self_contained(text)
     assert '<script>alert("test")' not in text
     assert html.escape('tests/test_hello.py::test_greet[<script>alert("test")</script>]') in text
     assert "not fixed" in text and html.escape(report["stopped_because"]) in text
     assert f"Candidates ({report['candidates_tried']})" in text
+    # The model's turns and cost, its words escaped; its candidate among the rule engine's.
+    assert report["cost"]["calls"] >= 2 and html.escape(MODEL_SAYS) in text and "<script>alert" not in text
+    assert "Model turns and cost" in text and f"{report['cost']['usd']:.4f}" in text
+    assert re.search(r"<td>model</td><td><span class=\"bad\">stopped at: ", text)
 
 
 def test_an_optimize_run_plots_the_rounds_with_the_interval_and_the_threshold(runs):

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from suture.agent.report.page import (bar, code_list, diff_block, esc, facts, fold, heat_cell, number, table,
-                                      text_block)
+from suture.agent.report.page import (CANDIDATE_DIFF_LINES, MODEL_TEXT_CHARS, bar, code_list, diff_block, esc, facts,
+                                      fold, heat_cell, number, table, text_block)
 from suture.agent.report.record import RunView
+from suture.tools.llm.client import head_tail
 
 GATES = {"edit": "edit (did not apply)", "parse": "parse", "risk": "named risk", "selected": "covering tests",
          "suite": "whole suite", "verifier": "bounded verifier", "skipped": "not gated"}
@@ -144,7 +145,7 @@ def candidates_section(view: RunView) -> str:
         cid = esc(row.get("id"))
         mark = " <strong>(chosen)</strong>" if chosen and str(row.get("id")) == chosen else ""
         what = f"<code>{cid}</code>{mark}<br>{esc(row.get('description'))}"
-        diff = fold("diff", diff_block(row.get("diff") or "", f"diff of {row.get('id')}"))
+        diff = fold("diff", diff_block(row.get("diff") or "", f"diff of {row.get('id')}", CANDIDATE_DIFF_LINES))
         out.append(f'<tr id="cand-{cid}"><td class=num>{n}</td><td>{what}{diff}</td><td>{esc(_engine(row))}</td>'
                    f"<td>{_outcome(row)}</td><td class=why>{_why(row)}</td>"
                    f"<td class=num>{number(row.get('seconds'), 1)}</td></tr>")
@@ -254,7 +255,7 @@ def model_section(view: RunView) -> str:
     for n, turn in enumerate(turns, 1):
         usage = turn.get("usage") or {}
         calls = [((c.get("function") or {}).get("name")) for c in turn.get("tool_calls") or [] if isinstance(c, dict)]
-        said = fold("reply", text_block(str(turn.get("text") or "")))
+        said = fold("reply", text_block(head_tail(str(turn.get("text") or ""), MODEL_TEXT_CHARS)))
         rows.append([str(n), esc(turn.get("model")), esc(usage.get("prompt_tokens")), esc(usage.get("completion_tokens")),
                      number(turn.get("cost_usd"), 4) if turn.get("cost_known", True) else "unknown",
                      ", ".join(f"<code>{esc(c)}</code>" for c in calls if c) + said])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from suture.agent.report.fix_page import notes_section
-from suture.agent.report.page import code_list, diff_block, esc, facts, fold, number, table
+from suture.agent.report.page import CANDIDATE_DIFF_LINES, code_list, diff_block, esc, facts, fold, number, table
 from suture.agent.report.plot import speedup_plot
 from suture.agent.report.record import RunView
 
@@ -116,7 +116,7 @@ def candidates_section(candidates: list[dict[str, Any]]) -> str:
         timing = (f"{float(c['speedup']):.2f}x ({float(c.get('ci_low') or 0):.2f} to {float(c.get('ci_high') or 0):.2f})"
                   if c.get("speedup") is not None else "")
         what = (f"<code>{esc(c.get('id'))}</code> {esc(c.get('source'))}<br>{esc(c.get('description'))}"
-                + fold("diff", diff_block(c.get("diff") or "", f"diff of {c.get('id')}")))
+                + fold("diff", diff_block(c.get("diff") or "", f"diff of {c.get('id')}", CANDIDATE_DIFF_LINES)))
         rows.append([str(n), what, ", ".join(f"<code>{esc(f)}</code>" for f in c.get("functions") or []), outcome,
                      esc(" ".join(str(c.get("reason") or "").split())), timing])
     return table(["#", "candidate", "functions", "outcome", "why", "speed-up (95% interval)"], rows, numeric=(0,))

@@ -14,6 +14,9 @@ import html
 from collections.abc import Iterable
 from typing import Any
 
+CANDIDATE_DIFF_LINES = 300  # of one candidate's diff on the page; the chosen patch is shown whole
+MODEL_TEXT_CHARS = 20_000  # of one model reply
+
 # No script, no fetch of any kind; inline styles and inline SVG only.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
@@ -99,12 +102,16 @@ def table(headings: list[str], rows: Iterable[list[str]], numeric: Iterable[int]
     return f'<div class="scroll"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
-def diff_block(patch: str, label: str = "") -> str:
-    """A unified diff with added and removed lines shaded (their +/- stays: it reads without colour)."""
+def diff_block(patch: str, label: str = "", max_lines: int = 0) -> str:
+    """A unified diff with added and removed lines shaded (their +/- stays: it reads without colour);
+    past `max_lines` (0: no cap) the rest is counted, not shown (a page of 500 whole-file rewrites stays small)."""
     if not patch:
         return ""
     lines = []
-    for line in patch.rstrip("\n").split("\n"):
+    shown = patch.rstrip("\n").split("\n")
+    if max_lines and len(shown) > max_lines:
+        shown = shown[:max_lines] + [f"... {len(shown) - max_lines} more line(s): see the run's trajectory.jsonl"]
+    for line in shown:
         kind = "add" if line.startswith("+") and not line.startswith("+++") else \
             "del" if line.startswith("-") and not line.startswith("---") else "hunk" if line.startswith("@@") else ""
         lines.append(f'<span class="{kind}">{esc(line) or " "}</span>' if kind else f"<span>{esc(line) or ' '}</span>")
