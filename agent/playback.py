@@ -110,7 +110,8 @@ def read_run(run: str, repo: Path | None = None) -> tuple[Path, RecordedRun]:
     return repo, read_record(run_dir)
 
 
-def read_record(run_dir: Path) -> RecordedRun:
+def read_events(run_dir: Path) -> list[dict[str, Any]]:
+    """The events of `run_dir`'s trajectory.jsonl (SutureExit when it has none or it is damaged)."""
     path = run_dir / "trajectory.jsonl"
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -126,6 +127,12 @@ def read_record(run_dir: Path) -> RecordedRun:
             if number == len(lines):  # a run killed while writing leaves half a last line
                 break
             raise SutureExit(f"line {number} of {path} is not valid JSON; the run record is damaged.") from None
+    return events
+
+
+def read_record(run_dir: Path) -> RecordedRun:
+    path = run_dir / "trajectory.jsonl"
+    events = read_events(run_dir)
     start = events[0] if events and events[0].get("event") == "start" else None
     if start is None or not start.get("base") or not isinstance(start.get("options"), dict):
         raise SutureExit(f"{path} does not start with a fix run's start event, so it cannot be replayed.")

@@ -194,6 +194,8 @@ def test_labelled_issue_gets_a_draft_pr_and_a_command_comment_updates_it(tmp_pat
     outputs = (tmp_path / "github_output").read_text()
     run_dir = Path(report(first)["run_dir"])
     assert f"run-dir={run_dir}\n" in outputs and (run_dir / "report.json").is_file()
+    # The run's page (issue 23) is in the uploaded run dir, and the pull request says where to find it.
+    assert "<!DOCTYPE html>" in (run_dir / "report.html").read_text() and "report.html" in pull["body"]
     assert "pull-request=https://github.com/octo/shop/pull/100\n" in outputs
     # The repository's tests ran without the token in their environment.
     probes = (tmp_path / "token_probe").read_text().split()

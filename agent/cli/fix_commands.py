@@ -105,6 +105,8 @@ def fix(
         render.print_json(report)
     else:
         render.print_fix_report(report)
+        from suture.agent.cli.report_commands import announce_page  # here: `report` is listed after these in --help
+        announce_page(report.get("run_dir"))
     if hook:
         # Tests fail at HEAD: the push stops whatever was found; the fix is shown, never applied.
         if report.get("status") == "fixed":

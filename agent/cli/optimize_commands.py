@@ -93,6 +93,8 @@ def optimize(
         render.print_json(report)
     else:
         _print_optimize_report(report)
+        from suture.agent.cli.report_commands import announce_page  # here: `report` is listed after these in --help
+        announce_page(report.get("run_dir"))
     raise typer.Exit(int(outcome.exit_code))
 
 

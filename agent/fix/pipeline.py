@@ -42,6 +42,7 @@ from suture.agent.options import FixOptions  # the record; agent/options.py
 from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_planner, task_text
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.fix.rank import rank
+from suture.agent.report.source import suspect_sources
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.rules import generate_candidates
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
@@ -241,7 +242,8 @@ def localise_stage(ctx: RunContext) -> Baseline:
     per_test_timeout = min(max(PER_TEST_TIMEOUT_FACTOR * slowest, PER_TEST_TIMEOUT_FLOOR), ctx.options.test_timeout)
     limits = hang_limits(run, [n for n in hanging if n in found.failing], cap=per_test_timeout) if run else {}
     ctx.trajectory.log("localised", failing=found.failing, flaky=found.flaky, hanging=hanging, left_out=left_out,
-                       hang_limits=limits, ranking=[s.to_dict() for s in found.ranking[:20]])
+                       hang_limits=limits, ranking=[s.to_dict() for s in found.ranking[:20]],
+                       sources=suspect_sources(ctx.repo, ctx.base, found.ranking, found.line_scores))
     test_limit = _baseline_test_limit(ctx.options)
     if left_out:
         ctx.progress.stage(f"{len(left_out)} test(s) hang at HEAD (past {test_limit:g} s), left out: "
@@ -669,7 +671,10 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
             "regressions": verdict.regressions, "overturned": verdict.overturned, "message": verdict.message,
             "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
             "verifier": verdict.verifier, "verifier_details": verdict.verifier_details,
-            "anti_patterns": verdict.anti_patterns}
+            "anti_patterns": verdict.anti_patterns,
+            # For `suture report` (agent/report/): what each candidate changed and which tests judged it.
+            "diff": verdict.patch, "selected_tests": verdict.selected_tests[:50],
+            "changed_symbols": verdict.changed_symbols}
 
 
 def _client(options: FixOptions):

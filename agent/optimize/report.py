@@ -100,6 +100,7 @@ def edit_report(judged: Judged) -> dict[str, Any]:
             "function": function, "speedup": t.get("speedup"), "ci_low": t.get("ci_low"), "ci_high": t.get("ci_high"),
             "significant": t.get("significant"), "baseline_seconds": t.get("baseline_seconds"),
             "candidate_seconds": t.get("candidate_seconds"), "instructions_ratio": judged.instructions_ratio,
+            "threshold": t.get("threshold"), "ratios": list(t.get("ratios") or ()),  # per round, for the report's plot
             "callgrind_disagrees": judged.callgrind_disagrees,
             "equivalence": {"tests": judged.equivalence.get("tests"), "replay": judged.equivalence.get("replay"),
                             "verifier": judged.equivalence.get("verifier")},

@@ -73,6 +73,7 @@ class Comparison:
     candidate_seconds: float
     outputs_differ: bool  # stdout (minus the timing line) differed between the sides
     note: str = ""
+    ratios: tuple[float | None, ...] = ()  # per round (None: a zero time), baseline / candidate (what the CI is drawn from; the report's plot)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -149,6 +150,7 @@ def compare(
         candidate_seconds=candidate_seconds,
         outputs_differ=reference["baseline"] != reference["candidate"],
         note=note,
+        ratios=tuple(round(r, 4) if math.isfinite(r) else None for r in ratios),
     )
 
 

@@ -108,6 +108,7 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
             outcome = pipeline.run(repo, pipeline.options)
     except SutureExit as stop:
         run_dir = _latest_run_dir(repo, started)
+        _write_page(run_dir, say)
         _write_output(env, run_dir=run_dir)
         github.create_comment(n, f"suture could not run {pipeline.name} on this issue: {stop.message}"
                               + run_link(env, "\n\nLog: {}."))
@@ -119,6 +120,7 @@ def _answer(trigger: Trigger, repo: Path, github: GitHubClient, token: str, inpu
                               + run_link(env, "; the log is at {}") + ".")
         raise
     report = outcome.report
+    _write_page(report.get("run_dir"), say)
     _write_output(env, run_dir=report.get("run_dir"))
     if pipeline.succeeded(outcome):
         return _propose(trigger, report, pipeline.pull_body(trigger, report, env), repo, github, token, inputs, env, say,
@@ -257,6 +259,18 @@ def _latest_run_dir(repo: Path, since: float) -> Path | None:
     runs = repo / ".suture" / "runs"
     found = [d for d in runs.glob("*-fix-*") if d.is_dir() and d.stat().st_mtime >= since - 1] if runs.is_dir() else []
     return max(found, key=lambda d: d.stat().st_mtime, default=None)
+
+
+def _write_page(run_dir: Path | str | None, say: Callable[[str], None]) -> None:
+    """The run's report.html, in the run dir the workflow uploads as an artifact (action.yml)."""
+    if not run_dir:
+        return
+    from suture.agent.report import write_page
+
+    try:
+        write_page(Path(run_dir))
+    except (OSError, SutureExit) as error:
+        say(f"the run's HTML report could not be written: {getattr(error, 'message', error)}")
 
 
 def _write_output(env: Mapping[str, str], **values: Any) -> None:

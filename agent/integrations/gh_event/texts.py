@@ -57,7 +57,7 @@ def _closing(report: dict[str, Any], env: Mapping[str, str], judged: str) -> lis
             f"{report.get('candidates_tried', 0)} candidate(s) {judged} in {report.get('seconds', 0)} s.",
             "", *_patch_block(report.get("patch", "")), "",
             "Re-running suture on the issue updates this pull request."
-            + run_link(env, " The run record is an artifact of {}.")]
+            + run_link(env, " The run's report (report.html) and record are an artifact of {}.")]
 
 
 def failure_comment(report: dict[str, Any], env: Mapping[str, str]) -> str:
@@ -84,7 +84,7 @@ def failure_comment(report: dict[str, Any], env: Mapping[str, str]) -> str:
     advice = ("A test that fails because of the bug gives suture something to repair against." if not tests.get(
         "failing_before") else "The rule engine's templates did not reach this bug; a model (the `model` input) "
         "can go further." if report.get("engine") == "rules" else "")
-    lines += ["", (advice + run_link(env, " Run record: an artifact of {}.")).strip()]
+    lines += ["", (advice + run_link(env, " Run report (report.html) and record: an artifact of {}.")).strip()]
     return _clip("\n".join(lines))
 
 
@@ -117,7 +117,7 @@ def optimize_failure_comment(report: dict[str, Any], env: Mapping[str, str]) -> 
         if isinstance(candidate, dict):
             lines.append(f"- {candidate.get('description') or candidate.get('id', '?')}: "
                          f"{candidate.get('reason') or ('kept' if candidate.get('accepted') else 'rejected')}.")
-    lines += ["", run_link(env, "Run record: an artifact of {}.")]
+    lines += ["", run_link(env, "Run report (report.html) and record: an artifact of {}.")]
     return _clip("\n".join(lines).strip())
 
 
