@@ -345,6 +345,12 @@ def _kill_run(proc: Any, token: bytes) -> None:
         proc.wait()
 
 
+def kill_process_tree(proc: Any, marker: str) -> None:
+    """SIGTERM, then SIGKILL, to `proc`'s group and session and to every process carrying `marker`
+    in its environment (what it started in sessions of their own); for callers outside the test run."""
+    _kill_run(proc, marker.encode())
+
+
 class _ProgressWatch:
     """Tells when a pytest run has been inside one test phase for too long.
 
