@@ -15,8 +15,8 @@ from typing import Any
 
 # The summary's columns, in this order; outcomes not listed follow them.
 OUTCOME_ORDER = ("fixed", "plausible", "not_fixed", "optimized", "no_significant_speedup", "found",
-                 "nothing_found", "budget_exhausted", "error", "crashed", "timeout")
-FAILED = {"error", "crashed", "timeout"}
+                 "nothing_found", "budget_exhausted", "error", "crashed", "timeout", "worker_lost")
+FAILED = {"error", "crashed", "timeout", "worker_lost"}
 
 
 class ResultsFile:

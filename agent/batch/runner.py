@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from suture.agent.batch.tasks import Task
 from suture.agent.batch.workspace import CloneError, task_directory
-from suture.tools.testing.testrun import kill_process_tree
+from suture.tools.testing.testrun import kill_marked, kill_process_tree
 
 MARKER_ENV = "SUTURE_BATCH_TASK"  # in the environment of everything a task starts
 INTERRUPT_GRACE_SECONDS = 10.0  # a stopped task's time to kill its own children and close its run
@@ -57,6 +57,7 @@ def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | Non
     Stopped when `stop` is set while it runs."""
     started = time.monotonic()
     task_dir.mkdir(parents=True, exist_ok=True)
+    stop_previous_attempt(task_dir)
     base = {"id": task.id, "command": task.command, "repo": task.repo, "rev": task.rev, "worker": worker}
     try:
         repo_dir = task_directory(task, task_dir, bundle)
@@ -70,9 +71,14 @@ def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | Non
                                 stdin=subprocess.DEVNULL, start_new_session=True,
                                 env={**os.environ, MARKER_ENV: marker})
     (task_dir / "pid").write_text(str(proc.pid))
+    (task_dir / "marker").write_text(marker)  # a retry after a lost worker kills what this run left
     if on_start is not None:
         on_start(proc.pid)
-    timed_out = _wait(proc, marker, started, time_limit, stop)
+    try:
+        timed_out = _wait(proc, marker, started, time_limit, stop)
+    except KeyboardInterrupt:  # a Ray task cancelled: stop the command, then let the cancel go on
+        _interrupt(proc, marker)
+        raise
     kill_process_tree(proc, marker)  # whatever the command left behind
     (task_dir / "pid").unlink(missing_ok=True)
     if stop is not None and stop.is_set() and not timed_out:
@@ -85,6 +91,14 @@ def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | Non
     if result["outcome"] in ("crashed", "timeout", "error"):
         result["error"] = _failure(proc.returncode, report, stderr_path, timed_out, time_limit)
     return result
+
+
+def stop_previous_attempt(task_dir: Path) -> None:
+    """A task run again after its worker or the batch itself was killed: first kill what the lost
+    attempt's command left running (every process carrying its marker)."""
+    marker_file = task_dir / "marker"
+    if marker_file.exists():
+        kill_marked(marker_file.read_text().strip())
 
 
 def _wait(proc: subprocess.Popen, marker: str, started: float, time_limit: float | None,

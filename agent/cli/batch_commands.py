@@ -40,6 +40,7 @@ def batch(
     workers: Optional[int] = typer.Option(None, "--workers", min=1, metavar="N", help="Tasks at a time (default: this machine's cores; with --ray, the cluster's CPUs over --task-cpus)."),
     ray: Optional[str] = typer.Option(None, "--ray", metavar="[ADDRESS]", help="Run each task as a Ray task: on the cluster at ADDRESS (ray.init(address=...)), or with no ADDRESS on a local Ray instance (needs suture\\[ray], the optional extra)."),
     task_cpus: float = typer.Option(1.0, "--task-cpus", min=0.01, metavar="N", help="CPUs each task asks Ray for."),
+    ship_repos: bool = typer.Option(False, "--ship-repos", help="With --ray: send every repository to the workers as a git bundle, even where a worker sees the same path (nodes that mount it differently)."),
     out: Optional[Path] = typer.Option(None, "--out", metavar="DIR", help="Where results.jsonl and each task's files go (default: ./<TASKS name>-batch)."),
     resume: bool = typer.Option(False, "--resume", help="Go on with the batch in DIR: tasks already in results.jsonl are skipped."),
     max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0.0, metavar="USD", help="Most US dollars of model calls for the whole batch; each task gets its share as its --max-cost."),
@@ -74,7 +75,8 @@ def batch(
     if ray is not None:
         from suture.agent.batch.ray_executor import connect
 
-        executor: Any = connect(None if ray == LOCAL_RAY else ray, workers=workers, task_cpus=task_cpus)
+        executor: Any = connect(None if ray == LOCAL_RAY else ray, workers=workers, task_cpus=task_cpus,
+                                ship=ship_repos)
     else:
         executor = LocalExecutor(workers or _cores())
     (out / "batch.json").write_text(json.dumps({"tasks_file": str(tasks_file.resolve()), "workers": executor.workers,
