@@ -31,6 +31,14 @@ def verdict(report: dict) -> str:
     return "plausible" if status == "not_fixed" and report.get("plausible") else status
 
 
+def side(report: dict) -> str:
+    return f"{verdict(report)}, {report.get('exit_code')}, {float(report.get('wall') or 0):.0f} s"
+
+
+def spent(reports: dict[str, dict]) -> int:
+    return sum(r.get("exit_code") == 5 for r in reports.values())
+
+
 def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -79,8 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'met' if ratio <= RATIO_TARGET else '**missed**'}).",
         f"Verdicts one at a time: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}.",
         f"Same status and same patch in both modes: {len(cases) - len(differ)} of {len(cases)}"
-        + (f"; differing: {', '.join(f'{n} ({verdict(one_by_one[n])} vs {verdict(batched.get(n, {}))})' for n in differ)}."
+        + (f"; differing (one at a time vs batch: verdict, exit code, seconds): "
+           f"{', '.join(f'{n} ({side(one_by_one[n])} vs {side(batched.get(n, {}))})' for n in differ)}."
            if differ else "."),
+        f"Runs that spent their time limit (exit 5): one at a time {spent(one_by_one)}, batch {spent(batched)}.",
     ]
     text = "\n".join(lines)
     print(text)

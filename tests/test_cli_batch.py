@@ -207,3 +207,50 @@ def test_a_repo_that_cannot_be_cloned_is_a_failed_task(make_repo, tmp_path):
     assert by_id["gone"]["outcome"] == "error" and "cannot clone" in by_id["gone"]["error"]
     assert by_id["green"]["outcome"] == "error"  # ran (in a clone at HEAD): nothing fails there
     assert (tmp_path / "out" / "tasks" / "green" / "repo" / "calc" / "ops.py").exists()
+
+
+def test_a_spent_batch_budget_starts_no_more_tasks(make_repo, tmp_path):
+    repo = make_repo(GREEN)
+    tasks = write_tasks(tmp_path / "tasks.jsonl", {"id": "a", "repo": str(repo)}, {"id": "b", "repo": str(repo)})
+    done = suture("batch", str(tasks), "--max-cost", "0.0000001", "--out", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    assert done.returncode == 5, done.stderr
+    assert last_json(done)["not_started"] == 2 and "--max-cost is spent" in done.stderr
+    assert not (tmp_path / "out" / "tasks").exists()
+
+
+def test_the_batch_budget_is_shared_so_running_tasks_never_exceed_it():
+    from suture.agent.batch.scheduler import Budget
+
+    budget = Budget(1.0, spent=0.0, workers=2)
+    first, second = budget.grant(), budget.grant()
+    assert first == 0.5 and second == 0.5  # two at once: half each
+    budget.settle(first, 0.2)  # the first spent 0.2 of its 0.5
+    third = budget.grant()
+    assert third == pytest.approx(0.3)  # what neither finished nor running tasks hold
+    assert budget.spent + second + third <= 1.0
+
+
+def test_a_terminal_gets_a_live_progress_line(tmp_path):
+    tasks = write_tasks(tmp_path / "tasks.jsonl", {"id": "gone", "repo": "file:///nonexistent/repo.git"})
+    leader, follower = os.openpty()  # stderr is a terminal, stdout is not
+    try:
+        done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "batch", str(tasks), "--out",
+                               str(tmp_path / "out")], cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower,
+                              text=True, timeout=300)
+        os.close(follower)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 1
+    text = shown.decode(errors="replace")
+    assert "\r\x1b[Kbatch: 0/1 done, 1 running, 0 failed" in text  # redrawn in place
+    assert "[1/1] gone: error" in text
+    assert "error" in done.stdout and "all" in done.stdout  # the summary table

@@ -16,6 +16,7 @@ import socket
 import tarfile
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ class RayExecutor:
             bundle = [self._bundle_ref(task)] if task.top is not None else []
         except CloneError as error:
             return _failed(task, "error", str(error).rstrip("."))
+        submitted = time.monotonic()
         ref = self._remote.options(num_cpus=self.task_cpus).remote(
             task.to_dict(), str(task_dir), bundle, self.ship, time_limit, max_cost, self._env)
         while True:
@@ -104,6 +106,8 @@ class RayExecutor:
             return _failed(task, "worker_lost", f"the Ray worker was lost twice (retried once): {_first_line(error)}")
         except self.ray.exceptions.RayError as error:
             return _failed(task, "crashed", _first_line(error))
+        # What Ray adds to the task: scheduling, shipping arguments and the result, a worker's start.
+        result["overhead_seconds"] = round(time.monotonic() - submitted - float(result.get("seconds") or 0.0), 3)
         if records:  # the worker could not write into DIR: its task directory comes back as a tar
             task_dir.mkdir(parents=True, exist_ok=True)
             with tarfile.open(fileobj=io.BytesIO(records)) as tar:
