@@ -11,6 +11,7 @@ dies is retried once by Ray (`max_retries=1`); a second loss is recorded as `wor
 from __future__ import annotations
 
 import io
+import logging
 import os
 import socket
 import tarfile
@@ -39,7 +40,9 @@ def connect(address: str | None, *, workers: int | None, task_cpus: float, ship:
         raise SutureExit("--ray needs Ray, the optional extra: pip install 'suture[ray]'.", ExitCode.REFUSED) from None
     if address is not None and address != "auto":
         _check_answers(address)
-    options: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False, "ignore_reinit_error": True}
+    # Ray's own start-up notes would drown the batch's lines on stderr: its errors only.
+    options: dict[str, Any] = {"log_to_driver": False, "include_dashboard": False, "ignore_reinit_error": True,
+                               "logging_level": logging.ERROR}
     try:
         if address is None:
             # Loopback only: a local instance talks to nothing but this machine.
