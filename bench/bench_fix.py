@@ -25,7 +25,10 @@ run, its visible suite must fail at HEAD, and the known answer (fix.diff, or the
 is judged as if the tool had returned it; every case must come out fixed and correct.
 
     python bench/bench_fix.py [--limit N] [--only NAME]... [--time-limit 60] [--jobs 1]
-                              [--faults] [--dry-run] [--no-results]
+                              [--faults] [--dry-run] [--no-results] [--batch]
+
+--batch runs every case through one `suture batch --workers JOBS` (the product path: each case a
+task of the batch, its report read from results.jsonl) instead of one `suture fix` per case.
 """
 
 from __future__ import annotations
@@ -262,15 +265,21 @@ def run_case(case: Case, args) -> dict:
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
                 report = run_suture_fix(repo, args.time_limit)
-            patch = report.get("patch") or ""
-            verdict = case.judge(patch, tmp) if patch.strip() else Verdict(False, False, "no patch")
-            # A patch that passed every gate but was shown as plausible (weak evidence) is not
-            # claimed, so it is not counted as fixed; it is judged on its own, to see whether
-            # abstaining was right.
-            shown = (report.get("plausible") or {}).get("patch") or ""
-            plausible = case.judge(shown, tmp / "plausible") if shown.strip() else None
+            return judged_row(case, report, tmp, args)
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
             return {**row, "status": "error", "note": str(error)[:200], "fixed": False, "correct": False}
+
+
+def judged_row(case: Case, report: dict, tmp: Path, args) -> dict:
+    """The bench's row for one case: the tool's report judged on fresh copies in `tmp`."""
+    row = {"source": case.source, "name": case.name, "kind": case.kind}
+    patch = report.get("patch") or ""
+    verdict = case.judge(patch, tmp) if patch.strip() else Verdict(False, False, "no patch")
+    # A patch that passed every gate but was shown as plausible (weak evidence) is not
+    # claimed, so it is not counted as fixed; it is judged on its own, to see whether
+    # abstaining was right.
+    shown = (report.get("plausible") or {}).get("patch") or ""
+    plausible = case.judge(shown, tmp / "plausible") if shown.strip() else None
     return {
         **row,
         "status": report.get("status"),
@@ -286,9 +295,57 @@ def run_case(case: Case, args) -> dict:
         "correct": verdict.correct,
         "plausible": plausible is not None,
         "plausible_correct": bool(plausible and plausible.correct),
+        "patch": patch,
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }
+
+
+# -- the corpus through `suture batch` ------------------------------------------------------
+
+def batch_reports(repos: dict[str, Path], work: Path, time_limit: float, workers: int) -> tuple[dict[str, dict], float]:
+    """One `suture batch --workers N` over the prepared repos: each case's report as run_suture_fix
+    gives it (plus wall, exit_code, killed), by case name; and the batch's wall seconds."""
+    work.mkdir(parents=True, exist_ok=True)
+    tasks = work / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps({"id": name, "repo": str(repo), "command": "fix",
+                                         "args": {"time_limit": time_limit}}) + "\n" for name, repo in repos.items()))
+    cmd = [suture_exe(), "batch", str(tasks), "--workers", str(workers), "--out", str(work / "out"), "--json",
+           "--task-time-limit", f"{time_limit * 1.5 + 30:g}"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"`suture batch` exited {done.returncode}: {done.stdout[-300:]}")
+    reports = {}
+    for line in (work / "out" / "results.jsonl").read_text().splitlines():
+        result = json.loads(line)
+        report = dict(result.get("report") or {"status": "error", "error": result.get("error") or "no JSON report"})
+        if "status" not in report:
+            report["status"] = "error"
+        report.update(exit_code=result.get("exit_code"), wall=result.get("seconds") or 0.0,
+                      killed=result.get("outcome") == "timeout")
+        reports[result["id"]] = report
+    return reports, wall
+
+
+def run_cases_batch(cases: list[Case], args) -> list[dict]:
+    """Every case prepared first, then all of them through one `suture batch`, then judged."""
+    with tempfile.TemporaryDirectory(prefix="suture-fixbench-batch-") as tmp:
+        tmp = Path(tmp)
+        repos, rows = {}, {}
+        for case in cases:
+            try:
+                repos[case.name] = case.prepare(tmp / "repos" / case.name)
+            except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
+                rows[case.name] = {"source": case.source, "name": case.name, "kind": case.kind, "status": "error",
+                                   "note": str(error)[:200], "fixed": False, "correct": False}
+        reports, _ = batch_reports(repos, tmp, args.time_limit, args.jobs)
+        for case in cases:
+            if case.name not in rows:
+                report = reports.get(case.name) or {"status": "error", "error": "not in results.jsonl", "wall": 0.0}
+                rows[case.name] = judged_row(case, report, tmp / "judge" / case.name, args)
+        return [rows[case.name] for case in cases]
 
 
 # -- report ---------------------------------------------------------------------------------
@@ -328,6 +385,8 @@ def report(rows: list[dict], args, seconds: float) -> str:
     for r in rows:
         by_source[r["source"]].append(r)
     mode = "DRY RUN (known answers, no suture)" if args.dry_run else f"`suture fix --json --time-limit {args.time_limit:g}`"
+    if getattr(args, "batch", False) and not args.dry_run:
+        mode += f" through `suture batch --workers {args.jobs}`"
     engines = sorted({str(r.get("engine")) for r in rows if r.get("engine")})
     lines = [f"{mode}; {len(rows)} cases, {args.jobs} at a time, {seconds:.0f} s in all; engines: {', '.join(engines) or '-'}.",
              "", *TABLE_HEAD]
@@ -364,6 +423,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-bugs", action="store_true", help="leave out the own corpus (with --faults)")
     parser.add_argument("--work-dir", type=Path, default=faults_corpus.DEFAULT_WORK_DIR, help="the fault corpus's work dir")
     parser.add_argument("--dry-run", action="store_true", help="check the bench with the known answers; no suture")
+    parser.add_argument("--batch", action="store_true", help="run the cases through one `suture batch --workers JOBS`")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
 
@@ -384,12 +444,19 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     rows = []
-    with ThreadPoolExecutor(args.jobs) as pool:
-        for i, row in enumerate(pool.map(lambda c: run_case(c, args), cases), 1):
-            rows.append(row)
+    if args.batch and not args.dry_run:
+        rows = run_cases_batch(cases, args)
+        for i, row in enumerate(rows, 1):
             mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
             print(f"[{i}/{len(cases)}] {row['name']}: {mark} {row.get('seconds', '')}s {row.get('note') or ''}",
                   file=sys.stderr)
+    else:
+        with ThreadPoolExecutor(args.jobs) as pool:
+            for i, row in enumerate(pool.map(lambda c: run_case(c, args), cases), 1):
+                rows.append(row)
+                mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
+                print(f"[{i}/{len(cases)}] {row['name']}: {mark} {row.get('seconds', '')}s {row.get('note') or ''}",
+                      file=sys.stderr)
     text = report(rows, args, time.perf_counter() - started)
     print(text)
     if not args.no_results and not args.dry_run:

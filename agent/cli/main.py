@@ -8,6 +8,7 @@ order `suture --help` lists them in).
 from __future__ import annotations
 
 from suture.agent.cli import fix_commands, hook_commands, optimize_commands, report_commands, search_commands  # noqa: F401  (registration)
+from suture.agent.cli import batch_commands  # noqa: F401  (registration; listed last)
 from suture.agent.cli.app import app
 
 __all__ = ["app", "main"]

@@ -345,6 +345,26 @@ def _kill_run(proc: Any, token: bytes) -> None:
         proc.wait()
 
 
+def kill_process_tree(proc: Any, marker: str) -> None:
+    """SIGTERM, then SIGKILL, to `proc`'s group and session and to every process carrying `marker`
+    in its environment (what it started in sessions of their own); for callers outside the test run."""
+    _kill_run(proc, marker.encode())
+
+
+def kill_marked(marker: str) -> None:
+    """SIGKILL to every process carrying `marker` in its environment: what a lost process (no
+    longer anyone's child, its pid perhaps reused) started, found by its marker alone."""
+    if not os.path.isdir("/proc"):
+        return
+    token, me = marker.encode(), os.getpid()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and int(entry.name) != me and _carries_token(int(entry.name), token):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
 class _ProgressWatch:
     """Tells when a pytest run has been inside one test phase for too long.
 
