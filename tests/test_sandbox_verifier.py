@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -315,3 +316,29 @@ def test_a_timed_out_child_takes_its_daemons_with_it(tmp_path, mode):
         sandbox._policy = saved
         for pid in marked_processes(marker):
             os.kill(pid, signal.SIGKILL)
+
+
+
+def test_gcc_compiles_the_c_harness_without_suture_s_secrets(tmp_path, monkeypatch):
+    """gcc reads the project's sources and flags: like every child that does, it gets the environment
+    minus the secrets (tools/childenv.py). A `gcc` first on PATH logs what it was given. (The
+    harness's compile called directly: through `suture verify` it waits on ESBMC first, minutes on
+    a loaded machine; test_esbmc_and_the_c_harness_work_inside_bwrap drives that path.)"""
+    from suture.tools.verify.c_harness import compile_c
+
+    real = shutil.which("gcc")
+    if real is None:
+        pytest.skip("gcc is not installed")
+    shim = tmp_path / "shim"
+    shim.mkdir()
+    log = tmp_path / "gcc-env.txt"
+    (shim / "gcc").write_text(f'#!/bin/sh\nenv >> "{log}"\nexec "{real}" "$@"\n')
+    (shim / "gcc").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-probe-secret")
+    monkeypatch.setenv("DEPLOY_TOKEN", "probe-token")
+    (tmp_path / "buf.c").write_text(OOB_C)
+    assert compile_c(tmp_path / "buf.c", tmp_path / "buf", (), sanitize=False) is True
+    seen = log.read_text()
+    assert "PATH=" in seen and (tmp_path / "buf").exists()  # gcc ran, through the shim
+    assert "sk-probe-secret" not in seen and "probe-token" not in seen

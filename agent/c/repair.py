@@ -57,6 +57,7 @@ from suture.agent.options import FixOptions
 from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
                                     compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
                                     sample_cases)
+from suture.tools.childenv import project_env
 from suture.tools.git.diffs import text_diff
 from suture.tools.verify.verifier import Verdict
 from suture.tools.git import cmd as gitcmd
@@ -460,7 +461,7 @@ def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
     """"" when `file` compiles (syntax and types), else gcc's first error line."""
     done = subprocess.run(["gcc", "-std=gnu11", "-fsyntax-only", "-w",
                            *[a for d in include_dirs for a in ("-I", str(d))], str(file)],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=project_env(), stdin=subprocess.DEVNULL)
     return "" if done.returncode == 0 else first_error(done.stderr)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.optimize.propose import ask_model, callers_of, code_block, function_source
 from suture.agent.optimize.state import OptimizeState
 from suture.agent.options import OptimizeOptions
+from suture.tools.childenv import project_env
 from suture.tools.llm.client import BudgetExceeded, head_tail
 from suture.tools.testing.pytest_shim import harness_command
 
@@ -50,7 +50,7 @@ class Bench:
     def runner(self, tree: Path):
         from suture.tools.perf.timing import Runner
 
-        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        env = {"PYTHONHASHSEED": "0"}  # laid over the environment minus the secrets (tools/perf/timing.py)
         if self.kind == "command":
             return Runner(list(self.argv), tree, env)
         return Runner([*self.harness, "time", *self.harness_args(tree)], tree, env)
@@ -62,13 +62,26 @@ class Bench:
         return out
 
 
-def run_harness(mode: str, args: list[str], tree: Path, timeout: float,
-             harness: Sequence[str] = HARNESS) -> subprocess.CompletedProcess[str]:
+def run_harness(mode: str, args: list[str], tree: Path, timeout: float, harness: Sequence[str] = HARNESS,
+                writable: Sequence[Path] = ()) -> subprocess.CompletedProcess[str]:
+    """One run of the harness (scale, record, replay) on project code: confined like the timed runs
+    (tools/perf/timing.run_process), writing only `tree`, its temp dir and `writable`."""
+    return _confined([*harness, mode, *args], tree, timeout, f"the {mode} run", writable)
+
+
+def _confined(argv: list[str], tree: Path, timeout: float, what: str,
+              writable: Sequence[Path] = ()) -> subprocess.CompletedProcess[str]:
+    from suture.tools.perf.timing import run_process
+
     try:
-        return subprocess.run([*harness, mode, *args], cwd=tree, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, "PYTHONHASHSEED": "0"}, stdin=subprocess.DEVNULL)
+        stdout, stderr, code, _ = run_process(argv, tree, {**project_env(), "PYTHONHASHSEED": "0"}, timeout, writable)
     except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess([], 124, "", f"the {mode} run took longer than {timeout:.0f} s.")
+        return subprocess.CompletedProcess(argv, 124, "", f"{what} took longer than {timeout:.0f} s.")
+    except FileNotFoundError:
+        return subprocess.CompletedProcess(argv, 127, "", f"the command {argv[0]} was not found.")
+    except OSError as error:
+        return subprocess.CompletedProcess(argv, 126, "", f"{what} cannot be started: {error.strerror or error}.")
+    return subprocess.CompletedProcess(argv, code, stdout, stderr)
 
 
 def last_json(stdout: str, key: str) -> Any:
@@ -175,14 +188,7 @@ def bench_for_command(state: OptimizeState, command: str) -> Bench:
 
 
 def run_once(bench: Bench, tree: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    runner = bench.runner(tree)
-    try:
-        return subprocess.run(runner.argv, cwd=runner.cwd, env=runner.env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-    except FileNotFoundError:
-        return subprocess.CompletedProcess(runner.argv, 127, "", f"the command {runner.argv[0]} was not found.")
-    except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(runner.argv, 124, "", f"it took longer than {timeout:.0f} s.")
+    return _confined(bench.runner(tree).argv, tree, timeout, "it")
 
 
 def _output(stdout: str) -> str:

@@ -76,7 +76,7 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
             path = state.run_dir / "inputs" / f"{len(state.recordings)}.pkl"
             path.parent.mkdir(exist_ok=True)
             done = run_harness("record", [*bench.harness_args(state.best), "--watch", spec, "--out", str(path)],
-                            state.best, max(10.0, min(state.left(), 300.0)), bench.harness)
+                            state.best, max(10.0, min(state.left(), 300.0)), bench.harness, writable=[path.parent])
             recorded = last_json(done.stdout, "suture_record")
             state.log("recorded", spec=spec, result=recorded, error=None if done.returncode == 0 else sentence(done))
             state.recordings[key] = path if done.returncode == 0 and recorded and recorded["recorded"].get(spec) else None

@@ -3,7 +3,8 @@
 Wall-clock timing on a shared machine is noisy; the number of instructions a run executes
 is not (with PYTHONHASHSEED=0 fixing string hashing), though it ignores cache misses and
 waiting, so the two can disagree. valgrind is optional: without it, or when the run under
-it fails, the count is None and callers go by timing alone.
+it fails, the count is None and callers go by timing alone. valgrind runs the way the timed runs
+do (tools/perf/timing.run_process: the tests' sandbox), writing only its output directory.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def instruction_count(runner: Runner, *, time_limit: float = 120.0) -> int | Non
         argv = [valgrind, "--tool=callgrind", f"--callgrind-out-file={out}", *runner.argv]
         env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
         try:
-            _, _, code, _ = run_process(argv, Path(runner.cwd), env, time_limit)
+            _, _, code, _ = run_process(argv, Path(runner.cwd), env, time_limit, writable=[Path(scratch)])
         except (subprocess.TimeoutExpired, OSError):
             return None
         if code != 0 or not out.is_file():

@@ -87,7 +87,7 @@ def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
         out = Path(scratch) / "profile.pstats"
         argv = [interpreter, *options, "-c", _DRIVER, str(out), kind, target, *args]
         try:
-            _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit)
+            _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit, writable=[Path(scratch)])
         except subprocess.TimeoutExpired:
             raise ProfileError(f"The profiled command ran longer than {time_limit:g} s and was stopped.") from None
         except OSError as error:

@@ -17,6 +17,10 @@ CALIBRATION_SECONDS. A process without the line is measured by its wall time.
 Every run of a side must print the same stdout (the timing line aside), or the command is
 not a benchmark and TimingError says so; output differing between the two sides is
 reported (`outputs_differ`), not raised: the caller treats it as a behaviour change.
+
+Each process runs project code (the candidate's too), so it is confined the way the tests are
+(run_process); the leader times the command itself, so the confinement's start-up is not
+measured (bench/bench_timing_sandbox.py measures what is left).
 """
 
 from __future__ import annotations
@@ -25,15 +29,16 @@ import json
 import math
 import os
 import random
-import signal
 import statistics
 import subprocess
+import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
 
 from suture.tools.childenv import project_env
+from suture.tools.testing import sandbox
 
 CALLS_ENV = "SUTURE_HARNESS_CALLS"
 CALIBRATION_SECONDS = 0.05  # timed work per process the calls are calibrated to
@@ -52,7 +57,7 @@ class TimingError(Exception):
 class Runner:
     """One side of a comparison: a command run in a fresh process each time.
 
-    `env` is laid over the inherited environment (None: inherit as is). PYTHONHASHSEED
+    `env` is laid over the environment minus the secrets (tools/childenv.py). PYTHONHASHSEED
     defaults to 0 so that set and dict order, and so output, is the same in every process.
     """
 
@@ -222,41 +227,36 @@ def split_timing(stdout: str) -> tuple[str, list[float] | None]:
 
 
 def run_process(
-    argv: Sequence[str], cwd: Path, env: dict[str, str] | None, time_limit: float
+    argv: Sequence[str], cwd: Path, env: dict[str, str] | None, time_limit: float, writable: Sequence[Path] = ()
 ) -> tuple[str, str, int, float]:
-    """Run argv in its own process group; (stdout, stderr, exit code, wall seconds).
+    """Run argv once as the project's tests are run; (stdout, stderr, exit code, wall seconds).
 
-    The whole group is killed on timeout (raising subprocess.TimeoutExpired) and after a
-    normal exit, so no stray child outlives a measurement or competes with the next one.
+    The command runs project code, so it is confined like a test run (tools/testing/sandbox.py,
+    `--sandbox` and `--memory-limit`): under its leader (subreaper, parent-death signal, memory
+    cap), inside bwrap when the policy says so, where only `cwd`, a private temp dir (TMPDIR) and
+    `writable` may be written; `env` None is this environment minus the secrets. The wall time is
+    the command's own, measured by its leader, so the confinement's start-up is not timed.
+    Raises subprocess.TimeoutExpired after killing everything the command started, OSError when
+    it cannot be started.
     """
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
-    try:
-        stdout, stderr = proc.communicate(timeout=time_limit)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc.pid)
+    cwd = Path(cwd).resolve()
+    argv = list(argv)
+    if argv and os.sep in argv[0] and not os.path.isabs(argv[0]):  # ./bench.sh: relative to cwd, as Popen has it
+        argv[0] = str(cwd / argv[0])
+    with tempfile.TemporaryDirectory(prefix="suture-timed-", dir=sandbox.private_scratch_root()) as scratch:
+        private = Path(scratch)
+        (private / "tmp").mkdir()
+        wall_file = private / "wall"
+        env = {**(project_env() if env is None else env), "TMPDIR": str(private / "tmp"), sandbox.WALL_ENV: str(wall_file)}
+        dirs = [str(cwd), str(private), *(str(Path(d).resolve()) for d in writable)]
+        start = time.perf_counter()
+        done = sandbox.run_confined(argv, cwd=cwd, env=env, time_limit=time_limit, writable=lambda: dirs,
+                                    memory_limit=sandbox.policy().memory_limit)
+        wall = time.perf_counter() - start
+        if done.returncode is None:
+            raise subprocess.TimeoutExpired(argv, time_limit)
         try:
-            proc.communicate(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass  # a grandchild in another session still holds a pipe; give up on its output
-        raise
-    wall = time.perf_counter() - start
-    _kill_group(proc.pid)
-    return stdout, stderr, proc.returncode, wall
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+            wall = float(wall_file.read_text())
+        except (OSError, ValueError):
+            pass  # no leader (not Linux): the whole process's wall time
+    return done.stdout, done.stderr, done.returncode, wall

@@ -35,7 +35,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT", "MODES", "SandboxUnavailable", "bwrap_status", "cap_memory", "children", "configure",
-    "confined_argv", "describe", "leader_argv", "note_network_failures", "policy", "used_mode",
+    "confined_argv", "describe", "kill_group", "leader_argv", "note_network_failures", "policy", "run_confined",
+    "stop_run", "used_mode", "WALL_ENV",
 ]
 
 MODES = ("auto", "bwrap", "none")
@@ -45,6 +46,9 @@ LEADER = str(Path(__file__).with_name("sandbox_leader.py"))
 # address space that is only reserved (AddressSanitizer, Go, JVMs reserve terabytes of it).
 MEMORY_RLIMIT = getattr(resource, "RLIMIT_DATA", None)
 PROBE_SECONDS = 10.0
+# Set for a run, names a file the leader writes the command's own wall seconds to (fork to exit),
+# so that a timed run does not count the leader's and bwrap's start-up (tools/perf/timing.py).
+WALL_ENV = "SUTURE_LEADER_WALL_FILE"
 
 
 class SandboxUnavailable(Exception):
@@ -208,22 +212,119 @@ def writable_dirs(workdir: Path, scratch: Path, outputs: Mapping[str, str]) -> l
     return [str(p) for p in kept]
 
 
-def bwrap_prefix(writable: Iterable[str], die_with_parent: bool = True, tmpdir: str | None = None) -> list[str]:
-    """bwrap's options: read-only system, its own /dev and /proc, no network, own PID namespace.
+def bwrap_prefix(writable: Iterable[str], die_with_parent: bool = True, tmpdir: str | None = None,
+                 keep: Iterable[str] = ()) -> list[str]:
+    """bwrap's options: read-only system, its own /dev and /proc, no network, own PID namespace,
+    the user's home hidden (hidden_homes: an empty read-only tmpfs over it, with only what the run reads
+    from it, `readable_under_home`, bound back read-only; `keep`: paths the command names).
 
     `die_with_parent` (PR_SET_PDEATHSIG on bwrap) fires when the *thread* that started it ends,
     so a long-lived warm server leaves it out and ends on its stdin's end instead."""
     # The host's /tmp stays visible read-only (suture's plugin copies live there); the run's own
     # temp dir is TMPDIR inside its scratch dir (run_tests sets it).
+    writable = list(writable)
     argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--new-session"]
     if die_with_parent:
         argv.append("--die-with-parent")
-    for path in writable:
+    homes = hidden_homes()
+    for home in homes:
+        argv += ["--tmpfs", home]
+    for path in readable_under_home(homes, [*keep, *writable], writable):
+        argv += ["--ro-bind-try", path, path]
+    for path in writable:  # after the tmpfs: a scratch dir under the home stays writable
         argv += ["--bind", path, path]
+    for home in homes:  # read-only, as the rest of the system (the binds above keep their own modes)
+        argv += ["--remount-ro", home]
     if tmpdir:
         argv += ["--setenv", "TMPDIR", tmpdir]
     return argv + ["--"]
+
+
+def hidden_homes() -> list[str]:
+    """The user's home directories ($HOME and the account's), which a sandboxed run does not see:
+    ~/.ssh, ~/.aws, ~/.config, ~/.netrc hold credentials no test needs. A home that is `/` or lies
+    inside one of suture's own prefixes is left alone (nothing could be bound back over it)."""
+    try:
+        import pwd
+
+        account = pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError):
+        account = ""
+    prefixes = [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}]
+    found: list[str] = []
+    for text in (os.environ.get("HOME", ""), account):
+        if not text or not os.path.isabs(text) or not os.path.isdir(text):
+            continue
+        home = Path(text).resolve()
+        if home == Path("/") or any(home.is_relative_to(p) for p in prefixes) or str(home) in found:
+            continue
+        found.append(str(home))
+    return found
+
+
+def readable_under_home(homes: Sequence[str], named: Iterable[str], writable: Iterable[str] = ()) -> list[str]:
+    """What a run reads from inside a hidden home, bound back read-only: suture's interpreter and
+    package, the temp dir, PATH's directories, the user site-packages, every existing absolute path
+    the command names (the project's interpreter: its venv and the installation it points to; a
+    workload file), and the user's object store a private checkout borrows (its alternates)."""
+    if not homes:
+        return []
+    import site
+    import sysconfig
+
+    wanted: list[str] = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, tempfile.gettempdir(),
+                         str(Path(__file__).resolve().parents[2]), site.getusersitepackages() or "",
+                         sysconfig.get_paths().get("purelib", ""), *_tool_roots(os.environ.get("PATH", ""), homes)]
+    for text in named:
+        if text.startswith("-") and "=" in text:  # --opt=/path
+            text = text.split("=", 1)[1]
+        if os.path.isabs(text) and os.path.exists(text):
+            wanted += _installation(Path(text))
+    for path in writable:
+        alternates = Path(path) / ".git" / "objects" / "info" / "alternates"
+        if alternates.is_file():
+            wanted += alternates.read_text(encoding="utf-8", errors="replace").split()
+    roots = [Path(h) for h in homes]
+    kept: list[Path] = []
+    for text in wanted:
+        if not text or not os.path.isabs(text) or not os.path.exists(text):
+            continue
+        path = Path(text).resolve()
+        if any(path.is_relative_to(r) and path != r for r in roots) and path not in kept:
+            kept.append(path)
+    kept.sort(key=lambda p: len(p.parts))
+    tops = [p for i, p in enumerate(kept) if not any(p.is_relative_to(k) for k in kept[:i])]
+    return [str(p) for p in tops]
+
+
+def _tool_roots(path_variable: str, homes: Sequence[str]) -> list[str]:
+    """PATH's directories, and for a `bin` or `shims` one in a tool's own directory of a home
+    (~/.pyenv/shims, ~/.cargo/bin) that directory: a version manager's shims need the rest of it.
+    Not ~/.local (it holds keyrings and application data besides bin/)."""
+    found = []
+    for entry in path_variable.split(os.pathsep):
+        found.append(entry)
+        path = Path(entry)
+        if path.name in ("bin", "shims") and path.parent.name not in (".local", "") and \
+                any(path.parent.parent == Path(h) or path.parent.parent.parent == Path(h) for h in homes):
+            found.append(str(path.parent))
+    return found
+
+
+def _installation(path: Path) -> list[str]:
+    """`path` and, for an interpreter, its prefix (bin/..) and what its symlinks and pyvenv.cfg lead to."""
+    found = [str(path)]
+    if path.is_file() and path.parent.name in ("bin", "Scripts") and os.access(path, os.X_OK):
+        for binary in (path, path.resolve()):
+            found.append(str(binary.parent.parent))
+        cfg = path.parent.parent / "pyvenv.cfg"
+        if cfg.is_file():
+            for line in cfg.read_text(encoding="utf-8", errors="replace").splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "home" and value.strip():
+                    found.append(str(Path(value.strip()).parent))
+    return found
 
 
 def leader_argv(command: Sequence[str], *, workdir: Path, scratch: Path, outputs: Mapping[str, str]) -> list[str]:
@@ -241,8 +342,75 @@ def confined_argv(command: Sequence[str], *, writable: Callable[[], Iterable[str
     leader = [sys.executable, "-I", "-S", LEADER, str(0 if mode == "bwrap" else os.getpid()),
               str(memory_limit or 0), "--", *command]
     if mode == "bwrap":
-        return bwrap_prefix(writable()) + leader
+        return bwrap_prefix(writable(), keep=command) + leader
     return leader
+
+
+@dataclass
+class Finished:
+    returncode: int | None  # None when killed at the wall-clock limit
+    stdout: str
+    stderr: str
+
+
+def run_confined(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], time_limit: float,
+                 writable: Callable[[], Iterable[str]], memory_limit: int | None, stdin: str | None = None) -> Finished:
+    """Run `argv` once as confined_argv says (on Linux; elsewhere with the memory cap only), its
+    output captured; at `time_limit` kill it and everything it started. Raises FileNotFoundError
+    (PermissionError) when the program does not exist (cannot be run)."""
+    led = sys.platform.startswith("linux")
+    boxed = led and used_mode() == "bwrap"
+    command = [resolve_program(argv[0], env), *argv[1:]]
+    if led:
+        command = confined_argv(command, writable=writable, memory_limit=memory_limit)
+    proc = subprocess.Popen(
+        command, cwd=cwd, env=dict(env), start_new_session=True, text=True, errors="replace",
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    if not led:  # elsewhere the leader sets the cap before the command starts
+        cap_memory(proc.pid, memory_limit)
+    try:
+        out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        stop_run(proc, led and not boxed)
+        out, err = proc.communicate()
+        code = None
+    except BaseException:
+        stop_run(proc, led and not boxed)
+        proc.wait()
+        raise
+    finally:
+        kill_group(proc.pid)  # a finished child may have left its group behind
+    return Finished(code, out or "", err or "")
+
+
+STOP_GRACE_SECONDS = 2.0  # for the leader to kill what the command left and exit
+
+
+def stop_run(proc: subprocess.Popen, led: bool) -> None:
+    """Kill a run. Led (not under bwrap): the command below the leader first, so that the leader,
+    the subreaper of whatever the command left (setsid daemons too), kills those and exits; a
+    leader killed first would hand them to init. Under bwrap, killing bwrap ends its PID namespace."""
+    if led:
+        for pid in children(proc.pid):
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
+        try:
+            proc.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+    kill_group(proc.pid)
+
+
+def kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def children(pid: int) -> list[int]:

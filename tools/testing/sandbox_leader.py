@@ -16,12 +16,15 @@ Why a process of its own rather than suture itself:
   leader itself dies with suture the same way, so a SIGKILLed suture leaves no pytest.
 
 The leader forwards SIGTERM, SIGINT, SIGHUP and SIGUSR2 (the runner's request for a stack
-dump) to the command, and exits with its status (re-raising the signal that killed it).
+dump) to the command, and exits with its status (re-raising the signal that killed it). When
+SUTURE_LEADER_WALL_FILE is set it writes the command's wall seconds (fork to exit) there, so a
+timed run leaves its leader's and bwrap's start-up out.
 """
 
 import os
 import signal
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
@@ -72,6 +75,17 @@ def _kill_below() -> None:
             return
 
 
+def _write_wall(seconds) -> None:
+    """The command's wall time, for a timed run (WALL_ENV in tools/testing/sandbox.py names the file)."""
+    path = os.environ.get("SUTURE_LEADER_WALL_FILE")
+    if path:
+        try:
+            with open(path, "w") as fh:
+                fh.write(repr(seconds))
+        except OSError:
+            pass
+
+
 def main(argv) -> None:
     parent, memory = int(argv[1]), int(argv[2])
     command = argv[4:]
@@ -82,6 +96,7 @@ def main(argv) -> None:
     if parent and os.getppid() != parent:  # suture died before the line above
         os._exit(137)
     read_end, write_end = os.pipe()
+    started = time.perf_counter()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
@@ -115,6 +130,7 @@ def main(argv) -> None:
             break
         except InterruptedError:
             continue
+    _write_wall(time.perf_counter() - started)
     _kill_below()
     if failed:
         os._exit(127)

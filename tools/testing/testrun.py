@@ -767,7 +767,7 @@ def _run_once(launch: _Launch, left: float, watch: Any, warm: bool) -> tuple[int
     if launch.boxed:  # a server per tree: its writable places are fixed when it starts
         root = sandbox.private_scratch_root()
         wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(launch.workdir, root, launch.outputs),
-                                          die_with_parent=False, tmpdir=str(root / "tmp")))
+                                          die_with_parent=False, tmpdir=str(root / "tmp"), keep=command))
     with pytest_forkserver.lease(command[0], launch.env, keep=launch.keep, script=script, wrap=wrap) as server:
         return _run_in_group(command, launch.workdir, launch.env, left, launch.output, watch, warm=server)
 

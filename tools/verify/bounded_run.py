@@ -18,10 +18,6 @@ child is started the way the project's tests are (tools/testing/sandbox.py, one 
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -34,7 +30,6 @@ from suture.tools.testing import sandbox
 __all__ = ["POLICY_CAP", "BoundedRun", "private_env", "run_bounded"]
 
 POLICY_CAP: Any = object()  # memory_limit's default: the policy's cap (--memory-limit)
-STOP_GRACE_SECONDS = 2.0  # for the leader to kill what the command left and exit
 
 
 @dataclass
@@ -73,56 +68,8 @@ def run_bounded(argv: list[str], *, cwd: Path, time_limit: float, env: dict[str,
     started = time.monotonic()
     cwd = Path(cwd).resolve()
     limit = sandbox.policy().memory_limit if memory_limit is POLICY_CAP else memory_limit
-    led = sys.platform.startswith("linux")
-    boxed = led and sandbox.used_mode() == "bwrap"
     with tempfile.TemporaryDirectory(prefix="suture-verify-", dir=sandbox.private_scratch_root()) as private:
         env = private_env(project_env() if env is None else env, cwd, Path(private))
-        command = [sandbox.resolve_program(argv[0], env), *argv[1:]]
-        if led:
-            command = sandbox.confined_argv(command, writable=lambda: sandbox.writable_dirs(cwd, Path(private), {}),
-                                            memory_limit=limit)
-        proc = subprocess.Popen(
-            command, cwd=cwd, env=env, start_new_session=True, text=True, errors="replace",
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        if not led:  # elsewhere the leader sets the cap before the command starts
-            sandbox.cap_memory(proc.pid, limit)
-        try:
-            out, err = proc.communicate(stdin, timeout=max(0.1, time_limit))
-            code: int | None = proc.returncode
-        except subprocess.TimeoutExpired:
-            _stop(proc, led and not boxed)
-            out, err = proc.communicate()
-            code = None
-        except BaseException:
-            _stop(proc, led and not boxed)
-            proc.wait()
-            raise
-        finally:
-            _kill_group(proc.pid)  # a finished child may have left its group behind
-    return BoundedRun(code, out or "", err or "", time.monotonic() - started)
-
-
-def _stop(proc: subprocess.Popen, led: bool) -> None:
-    """Kill a run. Led (not under bwrap): the command below the leader first, so that the leader,
-    the subreaper of whatever the command left (setsid daemons too), kills those and exits; a
-    leader killed first would hand them to init. Under bwrap, killing bwrap ends its PID namespace."""
-    if led:
-        for pid in sandbox.children(proc.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            proc.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            pass
-    _kill_group(proc.pid)
-
-
-def _kill_group(pgid: int) -> None:
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        done = sandbox.run_confined(argv, cwd=cwd, env=env, time_limit=time_limit, stdin=stdin, memory_limit=limit,
+                                    writable=lambda: sandbox.writable_dirs(cwd, Path(private), {}))
+    return BoundedRun(done.returncode, done.stdout, done.stderr, time.monotonic() - started)

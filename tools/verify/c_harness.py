@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from suture.tools.childenv import project_env
 from suture.tools.verify.verifier import Counterexample, Target, Verdict, run_bounded
 
 MAX_LEN = 4  # buffer and string lengths ESBMC considers: 0..MAX_LEN
@@ -476,8 +477,9 @@ def compile_c(source: Path, out: Path, include_dirs: tuple[Path, ...], *, saniti
     flags = ["-std=gnu11", "-O0", "-g", "-w"]
     if sanitize:
         flags += ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+    # The project's sources reach gcc (its #include, its flags); it gets the environment minus the secrets.
     done = subprocess.run(["gcc", *flags, *[a for d in include_dirs for a in ("-I", str(d))], str(source), "-o", str(out)],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=project_env(), stdin=subprocess.DEVNULL)
     if done.returncode == 0:
         return True
     return first_error(done.stderr) if want_error else False
