@@ -295,6 +295,19 @@ def test_help_does_not_import_the_retrieval_layer(tmp_path):
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_the_commands_that_run_tests_do_not_import_pytest_themselves(tmp_path):
+    # pytest runs in the project's processes, with suture's plugins; suture's own process reads the
+    # plugins' settings from tools/testing/plugin_env.py. Importing pytest cost every command start-up time.
+    pipelines = ("suture.agent.fix.pipeline", "suture.agent.optimize.pipeline", "suture.agent.integrations.check",
+                 "suture.agent.integrations.gh_event", "suture.agent.verify", "suture.tools.testing.localize",
+                 "suture.agent.cli.main")
+    code = ("import importlib, sys\n"
+            f"for name in {pipelines!r}:\n    importlib.import_module(name)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 
 def run_with_terminal_stderr(args, cwd):
     """Run suture with stderr on a pseudo-terminal; return (process, what the terminal showed)."""

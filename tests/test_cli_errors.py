@@ -109,6 +109,7 @@ def test_errors_name_the_users_repository_not_the_scratch_checkout(make_repo):
         assert f"{repo / 'input.csv'}" in said and not any(name in said for name in SCRATCH_NAMES), said
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_fix_reports_and_run_records_name_the_users_files(make_repo):
     # test_load fails in every scratch tree with a FileNotFoundError naming the tree's own path.
     repo = make_repo({

@@ -19,6 +19,7 @@ def snapshot(repo):
     }
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
     repo = make_repo(PRICES_BUG)
     before = snapshot(repo)
@@ -168,6 +169,7 @@ def test_unfixable_bug_reports_the_best_partial_candidate_and_budget(make_repo):
     assert partial is None or partial["passes_all_gates"] is False
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
     files = {
         "count.py": """
@@ -465,6 +467,7 @@ BINARY_SEARCH_HANG = {
 }
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_repo):
     # Issue 18: tests that loop forever on the buggy code ran past --time-limit 110 and were killed
     # at 150 s with no answer. The hang is the failure to repair: `lo = mid` never advances.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from conftest import git, last_json, suture
 
 # The median: the upper middle element for even lengths. The only rule-engine patches that
@@ -117,6 +119,7 @@ def verdicts(report: dict) -> dict[str, dict]:
     return {e["id"]: e for e in map(json.loads, lines) if e.get("event") == "verdict"}
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_risk_named(make_repo):
     repo = make_repo(MEDIAN_BUG)
     before = (repo / "stats.py").read_bytes()
@@ -136,6 +139,7 @@ def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_r
     assert git(repo, "status", "--porcelain") == ""
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_an_early_return_loses_to_a_passing_rival_without_an_anti_pattern(make_repo):
     repo = make_repo(MIDDLE_BUG)
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
@@ -149,6 +153,7 @@ def test_an_early_return_loses_to_a_passing_rival_without_an_anti_pattern(make_r
     assert report["choice"]["distinct_passing"] >= 2 and not report["confidence"]["weak"]
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_stray_not_is_repaired_the_way_a_maintainer_writes_it(make_repo):
     repo = make_repo(STRAY_NOT_BUG)
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)

@@ -69,6 +69,7 @@ def valgrind_calls(tmp_path, monkeypatch):
     return log
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path, monkeypatch, valgrind_calls):
     monkeypatch.setenv("SUTURE_CALLGRIND", "auto")  # off for the rest of the suite (conftest.py)
     repo = make_repo(QUADRATIC_STOPWORDS)

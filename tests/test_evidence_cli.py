@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from conftest import repo_snapshot, suture
 
 # `median` returns the upper middle element for even-length lists. The rule engine's only
@@ -52,6 +54,7 @@ UPPER_MEDIAN = {
 }
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
     repo = make_repo(UPPER_MEDIAN)
     before = repo_snapshot(repo)

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import CSV_BUG, git, last_json, suture
 
 # The first repair template that passes the tests (`1` -> `2`: items[2 - len(items)]) is right
@@ -73,6 +75,7 @@ def pytest_file(repo, rel, text):
         (repo / rel).unlink()
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_crashing_template_patch_is_rejected_and_the_fix_verified(make_repo):
     repo = make_repo(LAST_BUG)
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
@@ -132,6 +135,7 @@ def turn(*calls):
             "usage": {"prompt_tokens": 100, "completion_tokens": 10}, "cost_usd": 0.0}
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_the_planner_sees_the_counterexample_and_its_verify_tool(make_repo, tmp_path):
     repo = make_repo(CSV_BUG)
     script = tmp_path / "model.jsonl"

@@ -249,6 +249,7 @@ class CaptureGitServer:
         self.server.server_close()
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_tests_that_redirect_the_push_move_neither_the_branch_nor_the_token(tmp_path, github):
     """Issue 16: the repository's tests set remote.origin.pushurl (in their checkout, and in whatever
     common .git directory git names) to a capture server. The push goes to the original origin; the

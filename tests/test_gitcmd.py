@@ -101,6 +101,7 @@ def test_work_tree_top_head_and_blobs(make_repo, tmp_path, monkeypatch):
     assert gitcmd.read_blobs(repo, [short, "0" * 7]) == {short: b"x = 1\n"}
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_fix_commit_runs_none_of_the_users_hooks(make_repo, tmp_path):
     """deliver's --commit, and every scratch worktree the run made, with hooks that fail and mark."""
     repo = make_repo(PRICES_BUG)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import CSV_BUG, PRICES_BUG, git, hostile_code, init_repo, last_json, user_state
 
 SECRETS = {name: f"secret-value-of-{name.lower()}-0123456789" for name in (
@@ -91,6 +93,7 @@ HOSTILE_SUITE = {
 }
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_test_suite_that_attacks_leaves_the_user_whole_and_pass_env_is_the_one_way_in(tmp_path):
     """The project's own conftest attacks at every run (baseline, gates); --pass-env hands one name over."""
     probe = tmp_path / "probe.jsonl"

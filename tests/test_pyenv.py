@@ -230,6 +230,7 @@ SERVICES = {
 }
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_setup_errors_are_summarised_and_not_targets(tmp_path):
     repo = init_repo(tmp_path / "svc", SERVICES)
     base = suture("localize", "--json", cwd=repo)  # DATABASE_URL unset (see suture())

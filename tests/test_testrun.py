@@ -21,6 +21,22 @@ from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 # Per-test timeouts are kept tiny so the suite stays fast; nothing here asserts a timing.
 QUICK = 2.0
 
+
+def run_past_the_stuck_test(repo, reached, **options):
+    """run_tests with only an outer limit, long enough for this machine to reach the stuck test.
+
+    The limit must stop the run inside the stuck test, so it is short; on a loaded machine
+    pytest may not even start within it, which says nothing about the runner. `reached()`
+    tells (from a file the tests write, not from suture's results) whether the run got there;
+    if it did not, the run is repeated with four times the limit.
+    """
+    for limit in (QUICK + 2, 4 * (QUICK + 2), 16 * (QUICK + 2)):
+        run = run_tests(repo, per_test_timeout=0, timeout=limit, **options)
+        if reached():
+            break
+    return run
+
+
 CALC = '''\
 def add(a, b):
     return a + b
@@ -195,11 +211,11 @@ def test_test_stuck_in_native_code_is_stopped_and_the_suite_resumes(make_repo):
     assert stuck.frames[-1] == Frame("test_native.py", 5, "test_stuck_in_c")
 
 
-def test_wall_clock_limit_keeps_partial_results(make_repo):
+def test_wall_clock_limit_keeps_partial_results(make_repo, tmp_path):
     repo = make_repo(
         {
             "test_stuck.py": """\
-                import time
+                import os, time
 
                 def test_first():
                     pass
@@ -208,6 +224,7 @@ def test_wall_clock_limit_keeps_partial_results(make_repo):
                     assert False
 
                 def test_stuck():
+                    open(os.environ["STARTED_FILE"], "w").close()
                     time.sleep(600)
 
                 def test_never_reached():
@@ -216,7 +233,8 @@ def test_wall_clock_limit_keeps_partial_results(make_repo):
         }
     )
     # No per-test timeout: only the outer limit can stop this run.
-    run = run_tests(repo, per_test_timeout=0, timeout=QUICK + 2)
+    started = tmp_path / "stuck-started"
+    run = run_past_the_stuck_test(repo, started.exists, extra_env={"STARTED_FILE": str(started)})
     assert run.status == "timeout"
     assert run.outcomes["test_stuck.py::test_first"].outcome == "passed"
     assert run.outcomes["test_stuck.py::test_second"].outcome == "failed"
@@ -257,7 +275,8 @@ def test_forked_children_do_not_survive(make_repo, tmp_path):
                 """
         }
     )
-    run = run_tests(repo, per_test_timeout=0, timeout=QUICK + 2, extra_env={"PID_DIR": str(pid_dir)})
+    # The hanging test waits for its three children's pid files: once all are there it was reached.
+    run = run_past_the_stuck_test(repo, lambda: len(list(pid_dir.iterdir())) == 3, extra_env={"PID_DIR": str(pid_dir)})
     assert run.status == "timeout"
     assert run.outcomes["test_fork.py::test_forked_then_hangs"].outcome == "timeout"
     pids = {p.name: int(p.read_text()) for p in pid_dir.iterdir()}

@@ -58,6 +58,7 @@ def _target(tmp_path, name, base, candidate):
     return Target(root, "m.py", "f", base)
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 @pytest.mark.parametrize("name", sorted(PAIRS))
 def test_exactly_one_backend_tells_the_pair_apart_and_the_portfolio_catches_it(tmp_path, name):
     base, candidate, catcher = PAIRS[name]

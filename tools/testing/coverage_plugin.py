@@ -43,13 +43,8 @@ import signal
 import pytest
 
 # Relative: the same file also runs as suture_pytest_plugins.coverage_plugin (tools/testing/pytest_shim.py).
-from .pytest_results_plugin import RERUN_ATTR
-
-ENV_FILE = "SUTURE_COVERAGE_FILE"
-ENV_ROOT = "SUTURE_COVERAGE_ROOT"
-ENV_ARCS = "SUTURE_COVERAGE_ARCS"
-ENV_ITEMS = "SUTURE_COVERAGE_ITEMS"
-RERUN_CONTEXT = "suture-rerun|"  # prefix of a rerun's context
+# The settings' names live where suture's own process reads them without importing pytest.
+from .plugin_env import ENV_ARCS, ENV_FILE, ENV_ITEMS, ENV_ROOT, RERUN_ATTR, RERUN_CONTEXT
 
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")

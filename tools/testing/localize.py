@@ -51,7 +51,7 @@ from typing import Any
 from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
-from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ROOT
+from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
 from suture.tools.testing.combine import effective_weights
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary

@@ -45,8 +45,8 @@ some rerun. Reruns are marked on the item (RERUN_ATTR) so that the coverage plug
 records them under their own context, which the spectra ignore; they produce no
 pytest reports, so the run's pass/fail counts and exit status are the first run's.
 
-This module imports only the standard library and pytest, so it works under any
-interpreter that can import it.
+This module imports only the standard library, pytest and plugin_env (copied beside it), so it
+works under any interpreter that can import it.
 """
 
 from __future__ import annotations
@@ -62,16 +62,11 @@ from typing import Any
 
 import pytest
 
-RESULTS_ENV = "SUTURE_RESULTS_FILE"
-TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
-LIMITS_ENV = "SUTURE_TEST_LIMITS"  # {nodeid: seconds} as JSON: those tests' own limits (see the module doc)
-AFTER_HANG_ENV = "SUTURE_AFTER_HANG"  # "multiple,floor": shorter limits after a first hang (see the module doc)
-SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
-SENTINEL_ENV = "SUTURE_SENTINEL_FILE"  # a test file that must fail, collected after the rest (agent/gates/tamper.py)
-STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code
-STUCK_SIGNAL = getattr(signal, "SIGUSR2", None)  # the runner's request for that dump
-RERUNS_ENV = "SUTURE_RERUNS"  # in-session reruns of a failed test (see the module doc)
-RERUN_ATTR = "suture_rerun"  # on an item while it re-runs: the attempt number (1, 2, ...)
+# The settings' names live where suture's own process can read them without importing pytest.
+# Relative: the same file also runs as suture_pytest_plugins.pytest_results_plugin (pytest_shim.py).
+from .plugin_env import (AFTER_HANG_ENV, LIMITS_ENV, RERUN_ATTR, RERUNS_ENV, RESULTS_ENV, SENTINEL_ENV,
+                         SKIP_ENV, STUCK_ENV, STUCK_SIGNAL, TIMEOUT_ENV, read_limits)
+
 MESSAGE_LIMIT = 4000
 FRAME_LIMIT = 60
 # pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
@@ -390,22 +385,6 @@ def pytest_configure(config: pytest.Config) -> None:
     if sentinel and os.path.isfile(sentinel) and isinstance(getattr(config, "args", None), list):
         # After the run's own arguments (or its testpaths): collected, and so run, last.
         config.args.append(sentinel)
-
-
-def read_limits(text: str | None) -> dict[str, float]:
-    """The per-test limits of SUTURE_TEST_LIMITS; anything unreadable or not positive is left out."""
-    try:
-        raw = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    limits = {}
-    for nodeid, seconds in (raw.items() if isinstance(raw, dict) else ()):
-        try:
-            if float(seconds) > 0:
-                limits[str(nodeid)] = float(seconds)
-        except (TypeError, ValueError):
-            continue
-    return limits
 
 
 def _after_hang(text: str | None) -> tuple[float, float] | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from suture.retrieval.testfiles import is_test_path
-from suture.tools.testing.coverage_plugin import RERUN_CONTEXT
+from suture.tools.testing.plugin_env import RERUN_CONTEXT
 
 Line = tuple[str, int]  # (repo-relative posix path, 1-based line)
 

@@ -42,7 +42,8 @@ from suture.tools.testing import pytest_forkserver
 from suture.tools.testing import pytest_shim
 from suture.tools.testing import sandbox
 from suture.tools.childenv import project_env
-from suture.tools.testing.pytest_results_plugin import (
+# The plugins' settings, not the plugins: those import pytest, which suture's own process never needs.
+from suture.tools.testing.plugin_env import (
     AFTER_HANG_ENV,
     LIMITS_ENV,
     RERUNS_ENV,
@@ -52,7 +53,6 @@ from suture.tools.testing.pytest_results_plugin import (
     STUCK_ENV,
     STUCK_SIGNAL,
     TIMEOUT_ENV,
-    internal_dirs,
     read_limits,
 )
 from suture.tools.git.worktree import scratch_worktree
@@ -564,6 +564,8 @@ def _stuck_report(dump: str, records: list[dict[str, Any]], per_test_timeout: fl
     phases = [r["when"] for r in records if r.get("event") == "report" and r.get("nodeid") == nodeid]
     when = "teardown" if "call" in phases else "call" if "setup" in phases else "setup"
     frames: list[list[Any]] = []
+    from suture.tools.testing.pytest_results_plugin import internal_dirs  # imports pytest: only here
+
     internal = internal_dirs()
     for block in re.split(r"^(?=(?:Current thread|Thread) 0x)", dump, flags=re.MULTILINE):
         head = _DUMP_THREAD.match(block)

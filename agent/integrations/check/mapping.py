@@ -17,8 +17,7 @@ from suture.agent.integrations.check.coverage_map import CoverageMap, build_map,
 from suture.agent.integrations.check.findings import count, some
 from suture.agent.integrations.check.suite import module_of, test_env
 from suture.tools.git.staged import StagedSnapshot, tree_blobs
-from suture.tools.testing.coverage_plugin import ENV_FILE, ENV_ITEMS, ENV_ROOT
-from suture.tools.testing.pytest_results_plugin import SKIP_ENV
+from suture.tools.testing.plugin_env import ENV_FILE, ENV_ITEMS, ENV_ROOT, SKIP_ENV
 from suture.tools.testing.testrun import TestRun, run_tests
 
 __all__ = ["MAP_FILE", "update_coverage_map"]
