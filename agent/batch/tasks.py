@@ -147,7 +147,7 @@ def command_argv(command: Any, name: str, args: dict[str, Any], base: Path) -> l
     try:
         command.make_context(f"suture {name}", list(argv))
     except Exception as error:  # click's UsageError family, from typer's copy of click or click itself
-        message = getattr(error, "format_message", lambda: str(error))()
+        message = error.format_message() if hasattr(error, "format_message") else str(error)
         raise ValueError(message.rstrip(".")) from None
     return argv
 
