@@ -81,7 +81,9 @@ def test_batch_results_are_the_single_commands_results(make_repo, tmp_path):
     assert summary["outcomes"] == {"fixed": 1, "found": 1} and summary["tasks"] == 2
     by_id = {r["id"]: r for r in results(tmp_path / "out")}
     batched = by_id["prices"]["report"]
-    for key in ("status", "patch", "engine", "changed_files", "candidates_tried"):
+    # Not candidates_tried: the gates run candidates two at a time, so how many were in flight when
+    # the fix was found depends on the machine's load (seen 20 against 8 at load 20).
+    for key in ("status", "patch", "engine", "changed_files"):
         assert batched[key] == alone[key], key
     # The same options record, apart from where the repository was (the two tasks share a work
     # tree, so each ran in its own clone under DIR/tasks/<id>/repo).
