@@ -49,7 +49,7 @@ MAX_SITES = 12
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 40
-CONSTANTS_PER_SITE = 8
+CONSTANTS_PER_SITE = 12
 TRY_SECONDS = 1.0
 
 
@@ -247,7 +247,7 @@ def _parts(node: ast.expr, src: SourceFile) -> list[str]:
                               and not isinstance(n, ast.Constant)))[:8]
 
 
-def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str], list[str]]:
+def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str], dict[str, list[str]]]:
     """(synthesised expressions, ingredient texts, angelic constants to try) for one site."""
     hits = site.hits
     base = terminals(hits, _parts(site.node, site.src), _literals(site))
@@ -259,18 +259,29 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     return found, ingredients, _constants(site, base)
 
 
-def _constants(site: ProbeSite, base: list[Expr]) -> list[str]:
-    """Values to force at the site: True/False at a condition; else what the site and its operands held."""
-    if site.condition:
-        return ["True", "False"]
-    values: list[str] = []
-    first = [i for i, h in enumerate(site.hits) if h.failing][:1]
-    for expr in base:
-        for i in first:
-            text = repr(expr.values[i])
-            if len(text) < 200 and _roundtrips(text):
-                values.append(text)
-    return list(dict.fromkeys(values))[:CONSTANTS_PER_SITE]
+def _constants(site: ProbeSite, base: list[Expr]) -> dict[str, list[str]]:
+    """Per failing test, values to force at the site (angelic candidates): True/False at a condition;
+    else, from the test's first hit, what the site's operands and the names there held, each also
+    as a one-element list and +/-1 for a number, and the values the site took for passing tests."""
+    out: dict[str, list[str]] = {}
+    observed = [repr(h.value) for h in site.hits if not h.failing and h.known]
+    for index, hit in enumerate(site.hits):
+        if not hit.failing or hit.test in out:
+            continue
+        if site.condition:
+            out[hit.test] = ["True", "False"]
+            continue
+        values: list[Any] = []
+        for expr in base:
+            value = expr.values[index]
+            values.append(value)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                values += [value + 1, value - 1]
+            if isinstance(value, (int, float, str)) and isinstance(hit.value, list):
+                values.append([value])
+        texts = [repr(v) for v in values if key(v) != key(hit.value)] + observed
+        out[hit.test] = [t for t in dict.fromkeys(texts) if len(t) < 200 and _roundtrips(t)][:CONSTANTS_PER_SITE]
+    return out
 
 
 def _roundtrips(text: str) -> bool:
@@ -282,13 +293,12 @@ def _roundtrips(text: str) -> bool:
 
 
 def _tries(plans: list[tuple], failing: Sequence[str]) -> dict[str, list[list[Any]]]:
-    """Per failing test, the [site, kind, text] tries: constants first, then the expressions."""
+    """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions."""
     tries: dict[str, list[list[Any]]] = {t: [] for t in failing}
     for site, found, ingredients, constants in plans:
-        items = [[site.site.id, "const", c] for c in constants]
-        items += [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
+        items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
         for test in failing:
-            tries[test].extend(items)
+            tries[test].extend([[site.site.id, "const", c] for c in constants.get(test, [])] + items)
     return tries
 
 
@@ -303,7 +313,7 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str]]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
-        angelic = {t: {c for c in constants if _passed_for(passed, site, "const", c, t)} for t in failing}
+        angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
         for rank, expr in enumerate(found):
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
                 agrees = _agrees(site, expr, angelic)

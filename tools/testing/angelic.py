@@ -68,7 +68,7 @@ def probe_run(tree: Path, files: dict[str, str], nodeids: Sequence[str], plan: d
             per_test_timeout = max(per_test_timeout, timeout)
         try:
             run_tests(tree, test_cmd=test_cmd, nodeids=list(nodeids), timeout=timeout,
-                      per_test_timeout=per_test_timeout, pytest_plugins=[PLUGIN], extra_env=env)
+                      per_test_timeout=per_test_timeout, pytest_plugins=[PLUGIN], extra_env=env, warm=True)
         except TestRunError:
             return []
         records = []
