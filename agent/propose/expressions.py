@@ -51,6 +51,7 @@ class Expr:
     names: frozenset[str]
     values: tuple = field(repr=False)
     atomic: bool = True  # needs no parentheses as an operand
+    cost: int = 1  # size plus the oddness of its operators (FORM_COST): the order fixes are offered in
 
 
 def decode_hit(record: dict[str, Any], failing: bool) -> Hit:
@@ -87,6 +88,10 @@ def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
     changed = False
     for hit, value in zip(hits, expr.values):
         if value is _ERR:
+            return False
+        # Typed: a condition is a bool; elsewhere the type the code gave there (an int for an int).
+        if (condition and not isinstance(value, bool)) or (not condition and hit.known
+                                                            and type(value) is not type(hit.value)):
             return False
         if condition:
             truth = _truth(value)
@@ -194,6 +199,10 @@ _BINARY: list[tuple[str, Callable[[Any, Any], Any], bool]] = [  # (format, funct
     ("[{0}, {1}]", lambda a, b: [a, b], False),
 ]
 _ATOMIC_FORMS = ("len(", "min(", "max(", "abs(", "[")
+# Operators a fix seldom needs, so an expression built with them is offered after plainer ones of its
+# size (`n < 2` before `not (n // 2)`): they pass weak tests by accident more often than they fix.
+FORM_COST = {"{0} * {1}": 1, "{0} // {1}": 2, "{0} % {1}": 2, "not {0}": 1, "-{0}": 1, "abs({0})": 1,
+             "({0},)": 1, "[{0}, {1}]": 1, "{0} and {1}": 1, "{0} or {1}": 1}
 
 
 def _apply(fn: Callable, *operands: tuple) -> tuple | None:
@@ -211,14 +220,18 @@ def _apply(fn: Callable, *operands: tuple) -> tuple | None:
     return tuple(values)
 
 
-def _operand(e: Expr) -> str:
-    return e.text if e.atomic else f"({e.text})"
+def _delimited(form: str, index: int) -> bool:
+    """Is placeholder `index` of `form` already enclosed (a call's argument, a list item, a subscript)?"""
+    at = form.index("{%d}" % index)
+    before, after = form[:at].rstrip(), form[at + 3 :].lstrip()
+    return before.endswith(("(", "[", ",", ":")) and after.startswith((")", "]", ",", ":"))
 
 
 def _made(form: str, parts: Sequence[Expr], values: tuple) -> Expr:
-    text = form.format(*(_operand(p) for p in parts))
+    text = form.format(*(p.text if p.atomic or _delimited(form, i) else f"({p.text})" for i, p in enumerate(parts)))
     atomic = form.startswith(_ATOMIC_FORMS) or form.startswith("{0}[") or form.startswith("(")
-    return Expr(text, 1 + sum(p.size for p in parts), frozenset().union(*(p.names for p in parts)), values, atomic)
+    return Expr(text, 1 + sum(p.size for p in parts), frozenset().union(*(p.names for p in parts)), values, atomic,
+                1 + sum(p.cost for p in parts) + FORM_COST.get(form, 0))
 
 
 def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: bool, original: str,
@@ -231,12 +244,16 @@ def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: boo
     def keep(expr: Expr | None) -> bool:
         if expr is None:
             return True
-        signature = tuple(key(v) for v in expr.values)
-        if signature in seen:
+        if not expr.names:  # a literal is an operand only; constant arithmetic is never a fix
+            if expr.size == 1:
+                banks[1].append(expr)
             return True
-        seen.add(signature)
-        banks.setdefault(expr.size, []).append(expr)
-        if expr.names and expr.text != original and qualifies(expr, hits, condition):
+        signature = tuple(key(v) for v in expr.values)
+        if signature not in seen:  # only the smallest of equal-valued expressions is built upon
+            seen.add(signature)
+            banks.setdefault(expr.size, []).append(expr)
+        # ... but every one that qualifies is offered: on a few hits, different code can agree by chance.
+        if expr.text != original and qualifies(expr, hits, condition):
             found.append(expr)
         return len(found) < limit and (deadline is None or time.monotonic() < deadline)
 
@@ -246,6 +263,8 @@ def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: boo
     for size in range(2, MAX_SIZE + 1):
         for form, fn in _UNARY:
             for a in banks.get(size - 1, [])[:BANK_LIMIT]:
+                if form == "not {0}" and a.text.startswith("not "):
+                    continue
                 values = _apply(fn, a.values)
                 if not keep(_made(form, [a], values) if values is not None else None):
                     return found

@@ -5,7 +5,7 @@ Two kinds, both adapted to the place they go by renaming to the function's in-sc
   `return`, conditions for an `if`/`while`, right-hand sides for an assignment) from the same
   function, then its siblings (the same class, or the module's functions), then the file. The
   synthesis probe run (agent/propose/synthesis.py) tries them in place before any is gated.
-- `statement_ingredients`: short statements (assignments, augmented assignments, calls) from the
+- `statement_ingredients`: short statements (augmented assignments and calls) from the
   same function, its siblings and the file, one name renamed to a local (`i += 1` -> `j += 1`:
   the pointer a branch forgot to advance), inserted after a suspicious statement of the same block.
   These go to the gates as they are (a statement cannot be tried in place).
@@ -23,7 +23,10 @@ from suture.agent.propose.templates.source import _FUNCTIONS, _walk_own
 _BUILTINS = set(dir(builtins))
 MAX_EXPRESSIONS = 12
 MAX_STATEMENTS = 16
-_STATEMENT_KINDS = (ast.Assign, ast.AugAssign, ast.Expr)
+PER_PLACE = 8  # statements tried after one place, so a few places get a turn
+# Statements that add a step (advance a pointer, record a value): an inserted plain assignment would
+# mostly overwrite what the line before computed, a classic overfitting patch.
+_STATEMENT_KINDS = (ast.AugAssign, ast.Expr)
 
 
 def role(node: ast.AST, parent: ast.AST | None) -> str | None:
@@ -128,17 +131,17 @@ def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[
     for stmt in targets[:6]:
         block = _block_of(src, stmt)
         here = {src.segment(s) for s in block}
-        for donor in donors:
-            for text in _statement_renamings(donor, bound, locals_):
-                if text in here or made >= MAX_STATEMENTS:
-                    continue
-                made += 1
-                end = src.line_end(stmt.end_lineno)
-                newline = "" if src.text[end - 1 : end] == "\n" else "\n"
-                indent = src.indent_of(stmt.lineno)
-                yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
-                               f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
-                               weight=weight(stmt.lineno))
+        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_) if t not in here]
+        for text in list(dict.fromkeys(texts))[:PER_PLACE]:
+            if made >= MAX_STATEMENTS:
+                return
+            made += 1
+            end = src.line_end(stmt.end_lineno)
+            newline = "" if src.text[end - 1 : end] == "\n" else "\n"
+            indent = src.indent_of(stmt.lineno)
+            yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
+                           f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
+                           weight=weight(stmt.lineno))
 
 
 def _block_of(src: SourceFile, stmt: ast.stmt) -> list[ast.stmt]:
@@ -151,19 +154,20 @@ def _block_of(src: SourceFile, stmt: ast.stmt) -> list[ast.stmt]:
 
 
 def _statement_renamings(text: str, bound: set[str], locals_: list[str]) -> list[str]:
-    """The statement with one of its names swapped for another local (the donor as it is is the
-    insert_statement template's job)."""
+    """The statement with one of its names (a local, or a name not bound here: `hi` of a sibling function)
+    swapped for another local, when nothing unbound is left (the donor as it is is insert_statement's job)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return []
-    names = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id in locals_})
-    unbound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in bound
-               and isinstance(n.ctx, ast.Load)}
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    unbound = {n for n in names if n not in bound}
+    if len(unbound) > 1:
+        return []
     out = []
-    for name in names:
+    for name in sorted(unbound or (names & set(locals_))):
         for local in locals_:
-            if local == name or len(out) >= 6 or (unbound - {name}):
+            if local == name or local in names or len(out) >= 6:
                 continue
             renamed = ast.unparse(_Rename({name: local}).visit(ast.parse(text)))
             if renamed != text and renamed not in out:

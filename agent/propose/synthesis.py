@@ -25,6 +25,7 @@ its own deadline, a share of the run's time limit.
 from __future__ import annotations
 
 import ast
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,14 +44,19 @@ from suture.tools.testing.angelic import Site, instrument
 # Probe(files, nodeids, plan, timeout) -> the plugin's records (tools/testing/angelic.probe_run in a pool tree).
 Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[str, Any]]]
 
+# SUTURE_SYNTHESIS=off leaves synthesis and ingredients out (the templates alone, as before issue 18):
+# for comparing the two on a benchmark at the same time on the same machine.
+ENV_SWITCH = "SUTURE_SYNTHESIS"
 PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool", "list", "tuple", "sorted",
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
-MAX_SITES = 12
+MAX_SITES = 8
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
-EXPRESSIONS_PER_SITE = 40
+EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
 TRY_SECONDS = 1.0
+# Offered to the gates, best first: the likeliest few, not every expression the weak tests let through.
+MAX_CANDIDATES = 2
 
 
 @dataclass
@@ -78,11 +84,17 @@ def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tupl
                      seconds: float, notes: list[str]) -> Iterator[RuleCandidate]:
     """Synthesised expressions (tried in place first), then statements from nearby code; lazily, so the
     `seconds` of synthesis start counting only when the rule engine reaches them."""
+    if not enabled():
+        return
     if probe is not None:
         yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes)
     else:
         notes.append("synthesis needs pytest (its probes are a pytest plugin); skipped for this test command.")
     yield from _statement_candidates(tree, suspects, line_scores)
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
 
 
 def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict) -> Iterator[RuleCandidate]:
@@ -251,9 +263,12 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     """(synthesised expressions, ingredient texts, angelic constants to try) for one site."""
     hits = site.hits
     base = terminals(hits, _parts(site.node, site.src), _literals(site))
-    slice_end = min(deadline, time.monotonic() + 1.5)
+    slice_end = min(deadline, time.monotonic() + 1.0)
     found = enumerate_fixes(hits, base, condition=site.condition, original=site.text,
                             limit=EXPRESSIONS_PER_SITE, deadline=slice_end)
+    # Smallest first; among equals, those reusing more of the original's names (a swap, a clamp of it).
+    used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
+    found.sort(key=lambda e: (e.cost, -len(e.names & used)))
     ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
@@ -314,16 +329,21 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str]]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
+        used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
         for rank, expr in enumerate(found):
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
                 agrees = _agrees(site, expr, angelic)
-                ranked.append(((not agrees, expr.size, -site.weight, order, rank), site, expr.text, "synthesis",
-                               sorted({c for cs in angelic.values() for c in cs})))
+                ranked.append(((not agrees, expr.cost, -len(expr.names & used), -site.weight, order, rank), site,
+                               expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs})))
         for rank, text in enumerate(ingredients):
             if passed.get((site.site.id, "expr", text), set()) >= everyone:
-                ranked.append(((True, 9, -site.weight, order, rank), site, text, "ingredient", []))
+                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", []))
     ranked.sort(key=lambda r: r[0])
-    for n, (_, site, text, engine, angelic) in enumerate(ranked[:10]):
+    # Only the best tier goes on: the gates' ranking prefers the smallest change among passing patches,
+    # and a smaller but odder expression the weak tests let through must not win it.
+    best = ranked[0][0][:2] if ranked else None
+    offered = [r for r in ranked if r[0][0] == best[0] and r[0][1] <= best[1] + 1][:MAX_CANDIDATES] if ranked else []
+    for n, (_, site, text, engine, angelic) in enumerate(offered):
         yield _candidate(site, text, engine, angelic, f"s{n + 1}")
 
 
