@@ -168,11 +168,11 @@ POINTER = _files('''
 
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
 @pytest.mark.parametrize("files, expected, engines", [
-    (FACTORS, "return [n]", {"synthesis"}),
-    (CLAMP, "max(", {"synthesis"}),
-    (BASE_CASE, "n <= 1", {"synthesis", "template"}),
-    (CONCAT, "prefix + name", {"synthesis"}),
-    (POINTER, "right -= 1", {"ingredient"}),
+    (FACTORS, ["return [n]"], {"synthesis"}),
+    (CLAMP, ["max(0, running + x)", "max(running + x, x)", "max(running + x, 0)"], {"synthesis"}),
+    (BASE_CASE, ["n <= 1", "n < 2"], {"synthesis", "template"}),
+    (CONCAT, ["prefix + name"], {"synthesis"}),
+    (POINTER, ["right -= 1"], {"ingredient"}),
 ], ids=["return-list", "clamp", "base-case", "concat-order", "pointer-advance"])
 def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, files, expected, engines):
     repo = make_repo({k: v for k, v in files.items() if k != "held_back.py"})
@@ -180,7 +180,7 @@ def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, files, expect
     assert done.returncode == 0, done.stderr[-3000:]
     report = last_json(done)
     assert report["status"] == "fixed"
-    assert expected in report["patch"], report["patch"]
+    assert any(e in report["patch"] for e in expected), report["patch"]
     assert report["produced_by"] in engines
     assert f"Produced by the {report['produced_by']} engine" in report["explanation"]
     # The tests the run never saw agree with the patch.

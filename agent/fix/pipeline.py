@@ -425,6 +425,11 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
             search.exhausted_space = len(search.candidates) < options.max_candidates
             search.budget_hit = not search.exhausted_space
             return
+        # Pulling the batch may have run synthesis's probes: the gates get what is left after them.
+        remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        if remaining <= 0:
+            search.budget_hit = True
+            return
         for candidate in batch:
             search.candidates[candidate.id] = candidate
             ctx.trajectory.log("candidate", id=candidate.id, template=candidate.template,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 
 from suture.agent.propose.templates import Mutation, SourceFile, Span
 from suture.agent.propose.templates.source import _FUNCTIONS, _walk_own
+from suture.agent.propose.templates.statements import _siblings
 
 _BUILTINS = set(dir(builtins))
 MAX_EXPRESSIONS = 12
@@ -129,7 +130,7 @@ def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[
     targets.sort(key=lambda n: -weight(n.lineno))
     made = 0
     for stmt in targets[:6]:
-        block = _block_of(src, stmt)
+        block = _siblings(src, stmt) or [stmt]
         here = {src.segment(s) for s in block}
         texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_) if t not in here]
         for text in list(dict.fromkeys(texts))[:PER_PLACE]:
@@ -142,15 +143,6 @@ def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[
             yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
                            f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
                            weight=weight(stmt.lineno))
-
-
-def _block_of(src: SourceFile, stmt: ast.stmt) -> list[ast.stmt]:
-    parent = src.parent.get(stmt)
-    for name in ("body", "orelse", "finalbody"):
-        block = getattr(parent, name, None)
-        if isinstance(block, list) and stmt in block:
-            return block
-    return [stmt]
 
 
 def _statement_renamings(text: str, bound: set[str], locals_: list[str]) -> list[str]:
