@@ -45,6 +45,7 @@ from suture.agent.fix.rank import rank
 from suture.agent.report.source import suspect_sources
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.rules import generate_candidates
+from suture.agent.propose.synthesis import beyond_templates
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
 from suture.agent.fix.tidy import tidy_choice
 from suture.agent.gates import tamper
@@ -57,6 +58,7 @@ from suture.tools import childenv
 from suture.tools.git import gitstate
 from suture.tools.testing import sandbox
 from suture.tools.llm.client import BudgetExceeded, LLMError, head_tail
+from suture.tools.testing.angelic import can_probe, probe_run
 from suture.tools.testing.localize import LocalizeError, NoFailingTestError, localize
 from suture.tools.testing.testrun import TestRunError, baseline_test_limit, hang_limits, hang_limits_env, run_tests
 from suture.tools.git.workspace import WorktreePool
@@ -71,6 +73,8 @@ EXTRA_AFTER_FIRST_FIX = 24
 EXTRA_SECONDS = 10.0
 # With a model, the rule engine gets this share of the time limit before the planner starts.
 RULES_SHARE_WITH_MODEL = 1 / 3
+# Share of the time limit synthesis (its probe runs and enumeration) may take, at most.
+SYNTHESIS_SHARE = 0.25
 # Share of the time limit kept back for choosing and delivering.
 DELIVERY_RESERVE_SECONDS = 3.0
 # A patch that makes a test hang must not eat the budget: candidates' per-test timeouts follow the
@@ -348,7 +352,7 @@ def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]
             search.copied = list(pool.generated)
             pool.env.update(hang_limits_env(baseline.hang_limits))  # every run in the pool's trees
             gates = _gate_runner(ctx, baseline, pool, base_tree)
-            propose_with_rules(ctx, baseline, gates, search, base_tree)
+            propose_with_rules(ctx, baseline, gates, search, base_tree, pool)
             if ctx.client is not None and not search.accepted:
                 ctx.progress.stage("planning with the model")
                 propose_with_model(ModelSession(ctx, baseline, gates, search, pool), base_tree)
@@ -401,13 +405,16 @@ def _record_verdicts(ctx: RunContext, baseline: Baseline, search: Search, result
     ctx.progress.update(len(search.verdicts), _best_summary(search.verdicts, len(baseline.found.failing)))
 
 
-def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, search: Search, base_tree: Path) -> None:
+def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, search: Search, base_tree: Path,
+                       pool: WorktreePool | None = None) -> None:
     """The rule engine's candidates, gated in batches until one passes (and a few more after it), the
     candidate space or the rule engine's share of the time runs out."""
     options = ctx.options
     rules_deadline = ctx.deadline if ctx.client is None else ctx.started + options.time_limit * RULES_SHARE_WITH_MODEL
-    stream = generate_candidates(base_tree, baseline.found.ranking, baseline.found.line_scores,
-                                 max_candidates=options.max_candidates, notes=search.notes)
+    found = baseline.found
+    beyond = _beyond_templates(ctx, baseline, search, base_tree, pool, rules_deadline) if pool is not None else ()
+    stream = generate_candidates(base_tree, found.ranking, found.line_scores,
+                                 max_candidates=options.max_candidates, notes=search.notes, beyond=beyond)
     first_fix_at: int | None = None
     first_fix_time = 0.0
     while True:
@@ -419,6 +426,11 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         if not batch:
             search.exhausted_space = len(search.candidates) < options.max_candidates
             search.budget_hit = not search.exhausted_space
+            return
+        # Pulling the batch may have run synthesis's probes: the gates get what is left after them.
+        remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        if remaining <= 0:
+            search.budget_hit = True
             return
         for candidate in batch:
             search.candidates[candidate.id] = candidate
@@ -433,6 +445,31 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
                                          or time.monotonic() - first_fix_time >= EXTRA_SECONDS):
             return
+
+
+def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_tree: Path, pool: WorktreePool,
+                      deadline: float):
+    """Synthesis and ingredients (agent/propose/synthesis.py), probing in the pool's scratch trees within
+    SYNTHESIS_SHARE of the time limit."""
+    found = baseline.found
+    spectra = found.spectra
+
+    def covering(path: str, start: int, end: int) -> set[str]:
+        return spectra.tests_covering(path, start, end) if spectra is not None else set()
+
+    def probe(files: dict[str, str], nodeids: list[str], plan: dict, seconds: float) -> list[dict]:
+        with pool.tree(timeout=max(1.0, seconds)) as tree:
+            return probe_run(tree, files, nodeids, plan, test_cmd=ctx.options.test_cmd, timeout=seconds,
+                             per_test_timeout=baseline.per_test_timeout, extra_env=pool.env)
+
+    def seconds() -> float:
+        return max(0.0, min(ctx.options.time_limit * SYNTHESIS_SHARE, deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS))
+
+    def lazily():  # the share is measured when the rule engine gets there, not now
+        ctx.progress.stage("synthesising expressions from the tests' values")
+        yield from beyond_templates(base_tree, found.ranking, found.line_scores, found.failing, covering,
+                                    probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes)
+    return lazily()
 
 
 def choose_stage(ctx: RunContext, baseline: Baseline, search: Search, pool: WorktreePool,
@@ -556,6 +593,7 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
         "status": "fixed" if chosen else "not_fixed",
         "patch": chosen.patch if chosen else "",
         "engine": getattr(candidate, "engine", "rules") if chosen else ("rules+model" if client else "rules"),
+        "produced_by": produced_by(candidate) if best else None,  # template | synthesis | ingredient | model
         "changed_files": list(delivery.files) if delivery else [],
         "candidates_tried": len(verdicts),
         "tests": {
@@ -621,6 +659,16 @@ def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
             "stage": verdict.stage}
 
 
+def produced_by(candidate: Candidate | None) -> str | None:
+    """Which engine made a candidate: the model, synthesis, an ingredient from nearby code, or a template."""
+    if candidate is None:
+        return None
+    if candidate.source == "model":
+        return "model"
+    parts = set(candidate.template.split("+"))
+    return "synthesis" if "synthesis" in parts else "ingredient" if "ingredient" in parts else "template"
+
+
 def _explain(verdict: GateVerdict, candidate: Candidate | None, passing: int) -> str:
     what = candidate.description if candidate else verdict.candidate_id
     what = re.sub(r" in line \d+$", "", what)  # the place follows as path:line
@@ -628,9 +676,12 @@ def _explain(verdict: GateVerdict, candidate: Candidate | None, passing: int) ->
     if candidate is not None:
         where = f" in {candidate.path}" + (f":{candidate.line}" if candidate.line else "")
         where += f" ({candidate.symbol})" if candidate.symbol else ""
+    engine = produced_by(candidate)
     if verdict.accepted:
         text = (f"{what}{where}. The {len(verdict.fixed)} failing test(s) now pass and none of the "
                 f"{passing} passing tests broke (tests re-run in a scratch worktree).")
+        if engine:
+            text += f" Produced by the {engine} engine."
         if candidate and candidate.risks:
             text += " Overfitting risk: it passes the tests but " + ", ".join(
                 RISK_WORDS.get(r, r) for r in candidate.risks) + "; review it with care."

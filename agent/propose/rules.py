@@ -29,7 +29,7 @@ import heapq
 import itertools
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,9 @@ TOKEN_TEMPLATES = frozenset({"comparison", "arithmetic", "boolean", "constant", 
 PAIR_FACTOR = 0.5  # a pair is tried only when it beats remaining singles by this margin
 PAIR_POOL = 30  # singles per function combined into pairs (30 -> at most 435 pairs)
 PAIR_PER_TEMPLATE = 6
+# `beyond` (synthesis, ingredients) comes after this many of the top functions' single edits: the likeliest
+# template edits are cheaper, but a long tail of them must not starve synthesis of its time.
+BEYOND_AFTER = 12
 UNSCORED_LINE = 0.1  # weight of a function line no failing test ran
 ZERO_LINE = 0.05  # weight of a line only passing tests ran
 
@@ -135,12 +138,15 @@ def generate_candidates(
     notes: list[str] | None = None,
     max_suspects: int = 20,
     top_functions: int = 3,
+    beyond: Iterable[RuleCandidate] = (),
 ) -> Iterator[RuleCandidate]:
     """Candidate edit sets for the suspects, best first, lazily, at most `max_candidates` of them.
 
     `suspects` are (path, symbol qualname, start_line, end_line, score) tuples or objects with
     those attributes (tools.localize.Suspect), best first; `line_scores` maps (path, line) to a
-    suspiciousness score. Files that cannot be read or parsed, and test files, are skipped with a
+    suspiciousness score. `beyond` (synthesis and ingredients, agent/propose/synthesis.py) is pulled
+    after the first BEYOND_AFTER of the top functions' single edits, before the rest and the pairs; it is lazy, so its probe
+    runs cost nothing when a template fixed the bug first. Files that cannot be read or parsed, and test files, are skipped with a
     sentence appended to `notes`.
     """
     notes = notes if notes is not None else []
@@ -174,8 +180,11 @@ def generate_candidates(
     top_ranks = sorted({e.rank for e in singles})[:top_functions]
     last_top = max((i for i, e in enumerate(singles) if e.rank in top_ranks), default=-1)
 
-    def stream() -> Iterator[_Entry]:
-        yield from singles[: last_top + 1]
+    def stream() -> Iterator[_Entry | RuleCandidate]:
+        head = min(last_top + 1, BEYOND_AFTER)
+        yield from singles[:head]
+        yield from beyond
+        yield from singles[head : last_top + 1]
         rest = singles[last_top + 1 :]
         if not pairs:
             yield from rest
@@ -185,7 +194,7 @@ def generate_candidates(
     for entry in stream():
         if emitted >= max_candidates:
             return
-        candidate = _build(entry, seen, parse_cache, f"r{emitted + 1}")
+        candidate = entry if isinstance(entry, RuleCandidate) else _build(entry, seen, parse_cache, f"r{emitted + 1}")
         if candidate is not None:
             emitted += 1
             yield candidate

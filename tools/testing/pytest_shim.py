@@ -36,7 +36,7 @@ __all__ = ["PACKAGE", "coverage_path", "forkserver_script", "harness_command", "
 
 PACKAGE = "suture_pytest_plugins"
 _HOME = "suture.tools.testing."
-_MODULES = ("pytest_results_plugin", "coverage_plugin", "plugin_env", "pytest_forkserver")
+_MODULES = ("pytest_results_plugin", "coverage_plugin", "plugin_env", "pytest_forkserver", "angelic_plugin")
 _STANDALONE = ("harness", "values")  # harness is run by path and imports values from the package
 _made: dict[str, str] = {}
 _lock = threading.Lock()  # gates run in threads: one copy per process

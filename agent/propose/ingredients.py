@@ -1,0 +1,167 @@
+"""Ingredients from the code: fixes reuse code that exists nearby (SimFix, CapGen; the "plastic surgery" view).
+
+Two kinds, both adapted to the place they go by renaming to the function's in-scope variables:
+- `expression_ingredients`: expressions in the same role elsewhere (returned values for a
+  `return`, conditions for an `if`/`while`, right-hand sides for an assignment) from the same
+  function, then its siblings (the same class, or the module's functions), then the file. The
+  synthesis probe run (agent/propose/synthesis.py) tries them in place before any is gated.
+- `statement_ingredients`: short statements (augmented assignments and calls) from the
+  same function, its siblings and the file, one name renamed to a local (`i += 1` -> `j += 1`:
+  the pointer a branch forgot to advance), inserted after a suspicious statement of the same block.
+  These go to the gates as they are (a statement cannot be tried in place).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Callable, Iterator
+
+from suture.agent.propose.templates import Mutation, SourceFile, Span
+from suture.agent.propose.templates.source import _FUNCTIONS, _walk_own
+from suture.agent.propose.templates.statements import _siblings
+
+_BUILTINS = set(dir(builtins))
+MAX_EXPRESSIONS = 12
+MAX_STATEMENTS = 16
+PER_PLACE = 8  # statements tried after one place, so a few places get a turn
+# Statements that add a step (advance a pointer, record a value): an inserted plain assignment would
+# mostly overwrite what the line before computed, a classic overfitting patch.
+_STATEMENT_KINDS = (ast.AugAssign, ast.Expr)
+
+
+def role(node: ast.AST, parent: ast.AST | None) -> str | None:
+    """"return", "condition" or "value" for an expression in one of those places, else None."""
+    if isinstance(parent, ast.Return) and parent.value is node:
+        return "return"
+    if isinstance(parent, (ast.If, ast.While)) and parent.test is node:
+        return "condition"
+    if isinstance(parent, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and parent.value is node:
+        return "value"
+    return None
+
+
+def _functions_nearby(src: SourceFile, function: ast.AST) -> list[ast.AST]:
+    """The function itself, its siblings (same class or module level), then every other function of the file."""
+    parent = src.parent.get(function)
+    siblings = [n for n in getattr(parent, "body", []) if isinstance(n, _FUNCTIONS) and n is not function]
+    rest = [n for n in ast.walk(src.tree) if isinstance(n, _FUNCTIONS) and n is not function and n not in siblings]
+    return [function, *siblings, *rest]
+
+
+def _in_role(function: ast.AST, wanted: str) -> Iterator[ast.expr]:
+    for node in _walk_own(function):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr) and role(child, node) == wanted:
+                yield child
+
+
+def _bound(src: SourceFile, function: ast.AST) -> set[str]:
+    return set(src.facts(function).locals()) | src.module_names | _BUILTINS
+
+
+def _renamings(src: SourceFile, text: str, bound: set[str], locals_: list[str]) -> list[str]:
+    """`text` as it is when every name it reads is bound; else with its one unbound name replaced by
+    each local (at most three) — two or more unbound names: no adaptation."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        return []
+    loads = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    unbound = sorted({n.id for n in loads if n.id not in bound})
+    if not unbound:
+        return [text]
+    if len(unbound) > 1:
+        return []
+    out = []
+    for local in locals_[:3]:
+        renamed = ast.unparse(_Rename({unbound[0]: local}).visit(ast.parse(text, mode="eval")))
+        out.append(renamed)
+    return out
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(self.mapping.get(node.id, node.id), node.ctx), node)
+
+
+def expression_ingredients(src: SourceFile, function: ast.AST, site: ast.expr, wanted: str) -> list[str]:
+    """Texts of expressions in the same role nearby, adapted to `function`'s scope, nearest first."""
+    original = src.segment(site)
+    bound = _bound(src, function)
+    locals_ = [n for n in src.facts(function).locals() if n not in ("self", "cls")]
+    out: list[str] = []
+    for donor_function in _functions_nearby(src, function):
+        for expr in _in_role(donor_function, wanted):
+            text = src.segment(expr)
+            if expr is site or "\n" in text or len(text) > 120 or _has_scope(expr):
+                continue
+            for adapted in _renamings(src, text, bound, locals_):
+                if adapted != original and adapted not in out:
+                    out.append(adapted)
+            if len(out) >= MAX_EXPRESSIONS:
+                return out
+    return out
+
+
+def _has_scope(node: ast.AST) -> bool:
+    return any(isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Yield,
+                              ast.YieldFrom, ast.Await, ast.NamedExpr)) for n in ast.walk(node))
+
+
+def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[int], float]) -> Iterator[Mutation]:
+    """Short statements from nearby, renamed to a local, inserted after a statement of `function`'s blocks."""
+    bound = _bound(src, function)
+    locals_ = [n for n in src.facts(function).locals() if n not in ("self", "cls")]
+    donors: list[str] = []
+    for donor_function in _functions_nearby(src, function):
+        for node in _walk_own(donor_function):
+            if isinstance(node, _STATEMENT_KINDS) and node.lineno == node.end_lineno and not _has_scope(node) \
+                    and not (isinstance(node, ast.Expr) and not isinstance(node.value, ast.Call)):
+                text = src.segment(node)
+                if text not in donors:
+                    donors.append(text)
+    targets = [n for n in _walk_own(function) if isinstance(n, ast.stmt) and src.owns_lines(n)
+               and not isinstance(n, (ast.Return, ast.Raise, ast.Continue, ast.Break, *_FUNCTIONS))
+               and n.lineno == n.end_lineno]
+    targets.sort(key=lambda n: -weight(n.lineno))
+    made = 0
+    for stmt in targets[:6]:
+        block = _siblings(src, stmt) or [stmt]
+        here = {src.segment(s) for s in block}
+        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_) if t not in here]
+        for text in list(dict.fromkeys(texts))[:PER_PLACE]:
+            if made >= MAX_STATEMENTS:
+                return
+            made += 1
+            end = src.line_end(stmt.end_lineno)
+            newline = "" if src.text[end - 1 : end] == "\n" else "\n"
+            indent = src.indent_of(stmt.lineno)
+            yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
+                           f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
+                           weight=weight(stmt.lineno))
+
+
+def _statement_renamings(text: str, bound: set[str], locals_: list[str]) -> list[str]:
+    """The statement with one of its names (a local, or a name not bound here: `hi` of a sibling function)
+    swapped for another local, when nothing unbound is left (the donor as it is is insert_statement's job)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    unbound = {n for n in names if n not in bound}
+    if len(unbound) > 1:
+        return []
+    out = []
+    for name in sorted(unbound or (names & set(locals_))):
+        for local in locals_:
+            if local == name or local in names or len(out) >= 6:
+                continue
+            renamed = ast.unparse(_Rename({name: local}).visit(ast.parse(text)))
+            if renamed != text and renamed not in out:
+                out.append(renamed)
+    return out

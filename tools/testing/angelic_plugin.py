@@ -1,0 +1,203 @@
+"""pytest plugin: the probes of angelic-value search and expression synthesis (agent/propose/synthesis.py).
+
+The source under test has had some expressions rewritten (in a scratch tree, never the user's) to
+`__suture_probe__(SITE, lambda: (EXPR), locals())`; this plugin puts `__suture_probe__` in builtins.
+It is inert unless SUTURE_PROBE_PLAN names a JSON plan; what it finds goes, one JSON line per
+record, to SUTURE_PROBE_OUT.
+
+Two modes (the plan's "mode"):
+- "record": every probe evaluates its expression once, as the code would, and records, for the
+  running test, the value and the probe's locals (only values that survive `repr` -> literal_eval,
+  and the literal attributes of objects), at most "max_hits" times per test and site.
+- "try": before a test listed in "tries" runs for real, it is re-run in the same process once per
+  try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
+  expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
+  One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
+  ("try_seconds"), all of them together "seconds"; the test's real run follows, unchanged.
+
+Only the standard library and pytest: it is copied for foreign interpreters (tools/testing/pytest_shim.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import copy
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+
+PLAN_ENV = "SUTURE_PROBE_PLAN"
+OUT_ENV = "SUTURE_PROBE_OUT"
+PROBE_NAME = "__suture_probe__"
+_LITERAL_TYPES = (int, float, bool, str, bytes, type(None))
+
+
+class _TryTimeout(BaseException):
+    """A try ran past its limit (BaseException: the code's `except Exception` must not swallow it)."""
+
+
+def literal(value: Any, budget: int = 2000) -> str | None:
+    """`repr(value)` when literal_eval gives the value back (plain data), else None."""
+    if not _plain(value, 3):
+        return None
+    try:
+        text = repr(value)
+        if len(text) > budget or ast.literal_eval(text) != value:
+            return None
+    except Exception:  # noqa: BLE001 - an odd __eq__ or repr: not plain data
+        return None
+    return text
+
+
+def _plain(value: Any, depth: int) -> bool:
+    if isinstance(value, _LITERAL_TYPES):
+        return type(value) in _LITERAL_TYPES
+    if depth <= 0 or type(value) not in (list, tuple, set, frozenset, dict):
+        return False
+    items = list(value.items()) if isinstance(value, dict) else list(value)
+    if len(items) > 200:
+        return False
+    flat = [x for pair in items for x in pair] if isinstance(value, dict) else items
+    return all(_plain(x, depth - 1) for x in flat)
+
+
+def snapshot(names: dict[str, Any]) -> dict[str, Any]:
+    """The probe's locals as plain data: {name: repr} and, for an object, {name: {"__attrs__": {attr: repr}}}."""
+    out: dict[str, Any] = {}
+    for name, value in names.items():
+        if name.startswith("__"):
+            continue
+        text = literal(value)
+        if text is not None:
+            out[name] = text
+            continue
+        attrs = getattr(value, "__dict__", None)
+        if isinstance(attrs, dict) and not callable(value):
+            plain = {k: t for k, v in list(attrs.items())[:40] if not k.startswith("__")
+                     for t in [literal(v, 500)] if t is not None}
+            if plain:
+                out[name] = {"__attrs__": plain}
+    return out
+
+
+class _Probes:
+    def __init__(self, plan: dict[str, Any], out_path: str) -> None:
+        self.mode = plan.get("mode", "record")
+        self.max_hits = int(plan.get("max_hits", 20))
+        self.tries: dict[str, list[list[Any]]] = plan.get("tries", {})
+        self.seconds = float(plan.get("seconds", 10.0))
+        self.try_seconds = float(plan.get("try_seconds", 1.0))
+        self.out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
+        self.nodeid: str | None = None
+        self.hits: dict[tuple[str, int], int] = {}
+        self.current: tuple[int, str, Any] | None = None  # (site, kind, value or code) while a try runs
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.out.write(json.dumps(record) + "\n")
+        self.out.flush()
+
+    def probe(self, site: int, thunk: Any, names: dict[str, Any]) -> Any:
+        current = self.current
+        if current is not None and current[0] == site:
+            if current[1] == "const":
+                return copy.deepcopy(current[2])
+            return eval(current[2], sys._getframe(1).f_globals, dict(names))  # noqa: S307 - a candidate expression
+        value = thunk()
+        if self.mode == "record" and self.nodeid is not None and current is None:
+            key = (self.nodeid, site)
+            with self.lock:
+                seen = self.hits.get(key, 0)
+                self.hits[key] = seen + 1
+            if seen < self.max_hits:
+                self.write({"t": self.nodeid, "s": site, "h": seen, "v": literal(value),
+                            "truth": _truth(value), "env": snapshot(names)})
+        return value
+
+    def run_tries(self, item: pytest.Item) -> None:
+        tries = self.tries.get(item.nodeid) or []
+        if not tries or threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.signal(signal.SIGALRM, _on_alarm)
+        left_over = signal.setitimer(signal.ITIMER_REAL, 0)[0]
+        began = time.monotonic()
+        try:
+            for index, (site, kind, text) in enumerate(tries):
+                if time.monotonic() - self.started > self.seconds:
+                    break
+                self.write({"t": item.nodeid, "i": index, "ok": self._one(item, int(site), kind, text)})
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+            if left_over > 0:  # the results plugin's limit for this phase, less what the tries took
+                signal.setitimer(signal.ITIMER_REAL, max(0.01, left_over - (time.monotonic() - began)))
+
+    def _one(self, item: pytest.Item, site: int, kind: str, text: str) -> bool:
+        try:
+            value = ast.literal_eval(text) if kind == "const" else compile(text, "<candidate>", "eval")
+        except (SyntaxError, ValueError):
+            return False
+        self.current = (site, kind, value)
+        signal.setitimer(signal.ITIMER_REAL, self.try_seconds)
+        try:
+            item.runtest()
+            return True
+        except _TryTimeout:
+            return False
+        except BaseException as error:  # noqa: BLE001 - any failure of the test under this try
+            if isinstance(error, KeyboardInterrupt):
+                raise
+            return False
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.current = None
+
+
+def _truth(value: Any) -> bool | None:
+    try:
+        return bool(value)
+    except Exception:  # noqa: BLE001 - an object whose __bool__ raises
+        return None
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise _TryTimeout()
+
+
+_PROBES: _Probes | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _PROBES
+    plan_path, out_path = os.environ.get(PLAN_ENV), os.environ.get(OUT_ENV)
+    if not plan_path or not out_path:
+        return
+    with open(plan_path, encoding="utf-8") as handle:
+        _PROBES = _Probes(json.load(handle), out_path)
+    setattr(builtins, PROBE_NAME, _PROBES.probe)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    if _PROBES is None:
+        return (yield)
+    if _PROBES.mode == "try":
+        _PROBES.run_tries(item)
+    _PROBES.nodeid = item.nodeid
+    try:
+        return (yield)
+    finally:
+        _PROBES.nodeid = None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _PROBES is not None:
+        _PROBES.out.close()
