@@ -24,13 +24,14 @@ def rule_proposals(state: OptimizeState, places: list[tuple[str, str]]):
             text = (state.best / path).read_text(encoding="utf-8")
         except OSError:
             continue
-        for rewrite in rewrites(path, text, function):
+        evidence = {q: record for (p, q), record in state.types.items() if p == path and record}
+        for rewrite in rewrites(path, text, function, evidence):
             if rewrite.new_source in seen:
                 continue
             seen.add(rewrite.new_source)
             yield Candidate(f"c{len(state.judged) + 1}", source=rewrite.rule, description=rewrite.description,
                             files={path: rewrite.new_source}, functions=[(path, rewrite.function)], path=path,
-                            symbol=rewrite.function)
+                            symbol=rewrite.function, meta={"evidence": list(rewrite.evidence)})
 
 
 def model_client(options: OptimizeOptions):

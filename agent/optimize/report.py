@@ -100,7 +100,7 @@ def edit_report(judged: Judged) -> dict[str, Any]:
             "function": function, "speedup": t.get("speedup"), "ci_low": t.get("ci_low"), "ci_high": t.get("ci_high"),
             "significant": t.get("significant"), "baseline_seconds": t.get("baseline_seconds"),
             "candidate_seconds": t.get("candidate_seconds"), "instructions_ratio": judged.instructions_ratio,
-            "callgrind_disagrees": judged.callgrind_disagrees,
+            "callgrind_disagrees": judged.callgrind_disagrees, "evidence": judged.proposal.meta.get("evidence", []),
             "equivalence": {"tests": judged.equivalence.get("tests"), "replay": judged.equivalence.get("replay"),
                             "verifier": judged.equivalence.get("verifier")},
             "diff": judged.diff}
