@@ -6,6 +6,7 @@ a list mutated in the loop, a helper that mutates what it is given or hands out 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -137,3 +138,90 @@ def test_a_recording_run_that_fails_is_one_sentence(tmp_path):
     (tmp_path / "main.py").write_text("raise SystemExit(3)\n")
     with pytest.raises(ProfileError, match="exit code 3"):
         record_types(Runner([sys.executable, "main.py"], tmp_path, {}), tmp_path, [("main.py", "f")])
+
+
+# -- through the CLI ---------------------------------------------------------------------------
+
+WORDS_REPO = {
+    "wordstats/__init__.py": "",
+    "wordstats/stats.py": WORDS,
+    "tests/test_stats.py": """
+        from wordstats.stats import shared_words, unique_words
+
+        def test_unique_keeps_order():
+            assert unique_words("b a, B c! a") == ["b", "a", "c"]
+
+        def test_shared():
+            assert shared_words("the cat sat", "The dog sat.") == 2
+    """,
+}
+# Each distinct word four times over, so dropping unique_words' quadratic test is the larger win, and
+# then the quadratic `w in words_b` is all that is left: both functions' rewrites are large speed-ups.
+WORDS_WORKLOAD = """
+def make_input(scale):
+    n = 300 * scale
+    a = " ".join(f"Alpha{i % n}," for i in range(4 * n))
+    b = " ".join(f"beta{i % n}." for i in range(4 * n)) + " alpha7 ALPHA7"
+    return (a, b)
+"""
+CHECK = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from wordstats.stats import shared_words, unique_words
+texts = ["", "a", "A a, a.", "the cat sat", "one two three two one", "x! y? z; x: Y", "ünïcode Ünïcode"]
+print(json.dumps([[unique_words(t), [shared_words(t, u) for u in texts]] for t in texts]))
+"""
+
+
+def test_both_word_statistics_functions_are_sped_up_with_the_evidence_named(make_repo, tmp_path):
+    from conftest import git, last_json, suture
+
+    repo = make_repo(WORDS_REPO)
+    workload = tmp_path / "workload.py"
+    workload.write_text(WORDS_WORKLOAD)
+    done = suture("optimize", "--target", "wordstats.stats:shared_words", "--workload", str(workload),
+                  "--rounds", "3", "--json", cwd=repo, timeout=1200)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "optimized", report["candidates"]
+    kept = {(e["function"], e["rule"]): e for e in report["edits"]}
+    assert set(kept) == {("unique_words", "seen-list-to-set"), ("shared_words", "list-membership-to-set")}, \
+        report["candidates"]
+    for edit in kept.values():
+        assert edit["significant"] is True and edit["equivalence"]["replay"] == "passed"
+    assert any("`words_b` was list[str]" in e for e in kept[("shared_words", "list-membership-to-set")]["evidence"])
+    assert any("`unique_words` changes nothing" in e for e in kept[("shared_words", "list-membership-to-set")]["evidence"])
+    assert any("`text` was str" in e for e in kept[("unique_words", "seen-list-to-set")]["evidence"])
+    # Behaviour unchanged: the same answers before and after the patch, on inputs suture never saw.
+    check = tmp_path / "check.py"
+    check.write_text(CHECK)
+    before = subprocess.run([sys.executable, str(check), str(repo)], capture_output=True, text=True, check=True).stdout
+    patch = tmp_path / "p.diff"
+    patch.write_text(report["patch"])
+    git(repo, "apply", str(patch))
+    after = subprocess.run([sys.executable, str(check), str(repo)], capture_output=True, text=True, check=True).stdout
+    assert after == before and "_words_b_set" in (repo / "wordstats/stats.py").read_text()
+
+
+def test_recorded_types_that_vary_are_named_and_no_rule_relies_on_them(make_repo, tmp_path):
+    from conftest import last_json, suture
+
+    repo = make_repo({
+        "ids/__init__.py": "",
+        "ids/known.py": """
+            def known_ids(n):
+                return [i if i % 2 else str(i) for i in range(n)]
+
+            def count_known(items, n):
+                known = known_ids(n)
+                return sum(1 for x in items if x in known)
+        """,
+    })
+    workload = tmp_path / "workload.py"
+    workload.write_text("def make_input(scale):\n    return ([i if i % 3 else str(i) for i in range(300 * scale)], 300 * scale)\n")
+    done = suture("optimize", "--target", "ids.known:count_known", "--workload", str(workload), "--rounds", "3",
+                  "--json", cwd=repo, timeout=900)
+    report = last_json(done)
+    assert report["status"] == "no_significant_speedup", report["candidates"]
+    assert not [c for c in report["candidates"] if c["source"] == "list-membership-to-set"], report["candidates"]
+    assert any("`known`" in note and "vary between calls" in note for note in report["notes"]), report["notes"]
