@@ -225,3 +225,41 @@ def test_recorded_types_that_vary_are_named_and_no_rule_relies_on_them(make_repo
     assert report["status"] == "no_significant_speedup", report["candidates"]
     assert not [c for c in report["candidates"] if c["source"] == "list-membership-to-set"], report["candidates"]
     assert any("`known`" in note and "vary between calls" in note for note in report["notes"]), report["notes"]
+
+
+CLOSEST = """\
+def offsets(values, targets):
+    out = []
+    for t in targets:
+        out.append(t - min(values))
+    return out
+"""
+
+
+def test_min_over_a_loop_invariant_list_is_hoisted_behind_a_truth_test():
+    evidence = {"offsets": record(values=["list", "int"], targets=["list", "int"], t="int", out=["list", "int"])}
+    assert "hoist-invariant-call" not in rules_of(CLOSEST, "offsets", None)
+    hoisted = rules_of(CLOSEST, "offsets", evidence)["hoist-invariant-call"]
+    assert any("`values` was list[int]" in e for e in hoisted.evidence)
+    # An empty list still raises ValueError in the loop, and only when the loop runs.
+    assert_same(CLOSEST, hoisted, "offsets", [([3, 1, 2], [5, 6]), ([], [1]), ([], []), ([2.5, -1], [0])])
+    appending = CLOSEST.replace("out.append(t - min(values))", "out.append(t - min(values)); values.append(t)")
+    assert "hoist-invariant-call" not in rules_of(appending, "offsets", evidence)
+    objects = {"offsets": record(values=["list", "other:decimal.Decimal"], targets=["list", "int"], t="int")}
+    assert "hoist-invariant-call" not in rules_of(CLOSEST, "offsets", objects)
+
+
+def test_string_building_in_an_untyped_loop_becomes_a_join_only_when_the_pieces_were_str():
+    source = """\
+    def report(rows, sep):
+        out = ""
+        for r in rows:
+            out += r + sep
+        return out
+    """
+    strs = {"report": record(rows=["list", "str"], sep="str", r="str", out="str")}
+    joined = rules_of(source, "report", strs)["str-concat-to-join"]
+    assert_same(textwrap.dedent(source), joined, "report", [(["a", "b"], ","), ([], "-"), (["x"], "")])
+    assert "str-concat-to-join" not in rules_of(source, "report", None)
+    varying = {"report": record(rows=[["list", "str"], ["list", "int"]], sep="str", r=[["str"], ["int"]], out="str")}
+    assert "str-concat-to-join" not in rules_of(source, "report", varying)

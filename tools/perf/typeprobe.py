@@ -110,7 +110,10 @@ def sampled(code, key):
     n = calls[code] = calls.get(code, 0) + 1
     record = records.setdefault(key, {"calls": 0, "samples": 0, "names": {}})
     record["calls"] += 1
-    if record["samples"] >= MAX_SAMPLES or (n > FIRST and n %% EVERY):
+    if record["samples"] >= MAX_SAMPLES:
+        keys[code] = None  # enough: from now on this code costs what unwatched code costs
+        return False
+    if n > FIRST and n %% EVERY:
         return False
     record["samples"] += 1
     return True
