@@ -25,13 +25,11 @@ empty container and "mixed" when the sampled items disagree.
 from __future__ import annotations
 
 import json
-import subprocess
 import tempfile
 from pathlib import Path
 
-from suture.tools.childenv import project_env
-from suture.tools.perf.profile import ProfileError, _split_python
-from suture.tools.perf.timing import Runner, run_process
+from suture.tools.perf.profile import ProfileError, run_driver
+from suture.tools.perf.timing import Runner
 
 FIRST_CALLS = 32
 EVERY = 16
@@ -203,20 +201,11 @@ def record_types(runner: Runner, root: Path, functions: list[tuple[str, str]], *
                  time_limit: float = 120.0) -> dict[tuple[str, str], dict]:
     """{(path, qualname): {"calls", "samples", "names": {name: {"types": {descriptor json: count}, "max_len"}}}}
     for each of `functions` (root-relative path, qualname) the run called. ProfileError when it cannot run."""
-    interpreter, options, kind, target, args = _split_python(runner.argv)
-    env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
     wanted = json.dumps([[path, qualname] for path, qualname in functions])
     with tempfile.TemporaryDirectory(prefix="suture-types-") as scratch:
         out = Path(scratch) / "types.json"
-        argv = [interpreter, *options, "-c", _DRIVER, str(out), str(root), wanted, kind, target, *args]
-        try:
-            _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit)
-        except subprocess.TimeoutExpired:
-            raise ProfileError(f"The type-recording run took longer than {time_limit:g} s and was stopped.") from None
-        except OSError as error:
-            raise ProfileError(f"The type-recording run cannot be started: {error.strerror or error}.") from None
-        if code != 0 or not out.is_file():
-            last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-            raise ProfileError(f"The type-recording run failed with exit code {code}" + (f": {last}" if last else "."))
+        run_driver(runner, _DRIVER, [str(out), str(root), wanted], time_limit, "The type-recording run")
+        if not out.is_file():
+            raise ProfileError("The type-recording run wrote no record (it replaced its own process).")
         raw = json.loads(out.read_text(encoding="utf-8"))
     return {tuple(key.split("::", 1)): record for key, record in raw.items()}

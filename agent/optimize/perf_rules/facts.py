@@ -1,5 +1,9 @@
-"""What the rules know about a function: a small type inference (annotations, literals, builtins) and the
-bindings, loops and calls the preconditions read (`_Func`)."""
+"""What the rules know about a function: a small type inference (annotations, literals, builtins, and
+run-time evidence where those say nothing) and the bindings, loops and calls the preconditions read (`_Func`).
+
+Over 600 lines as one concept: `_Func` is the one view of a function every rule reads, and its type
+inference, binding tables and stability queries call each other (stability asks types whether a call
+is opaque, types ask bindings); split, they would pass the same object back and forth."""
 
 from __future__ import annotations
 
