@@ -128,7 +128,8 @@ def test_the_recorder_samples_locals_arguments_returns_and_comprehensions(tmp_pa
     assert set(names["items"]["types"]) == {json.dumps(["list", "str"])}
     assert names["items"]["max_len"] == 20
     assert set(names["wanted"]["types"]) == {json.dumps(["tuple", "str"]), json.dumps(["list", "str"])}
-    assert json.dumps("str") in names["x"]["types"]  # from the list comprehension's own frame (3.11)
+    if sys.version_info < (3, 12):  # 3.12 inlines list comprehensions into the function (PEP 709)
+        assert json.dumps("str") in names["x"]["types"]  # from the list comprehension's own frame
     assert set(names["<return>"]["types"]) == {json.dumps(["list", "str"]), json.dumps(["list", None])}
     types, sentences, varying = function_evidence(pick)
     assert types["items"] == ("list", "str") and "wanted" in varying and "`items` was list[str]" in sentences["items"]

@@ -156,7 +156,11 @@ def install():
         sys.settrace(trace_call)
         return lambda: sys.settrace(None)
     tool = monitoring.PROFILER_ID
-    monitoring.use_tool_id(tool, "suture-types")
+    try:
+        monitoring.use_tool_id(tool, "suture-types")
+    except ValueError:  # the program's own profiler holds the id: the trace function does instead
+        sys.settrace(trace_call)
+        return lambda: sys.settrace(None)
 
     def on_return(code, offset, value):
         key = keys.get(code, False)
