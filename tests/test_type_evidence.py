@@ -87,6 +87,12 @@ def test_a_helper_that_mutates_or_shares_its_list_is_not_transparent():
     assert "list-membership-to-set" not in rules_of(shared_list, "shared_words", SHARED)
     mutates_argument = WORDS.replace("    seen = []\n", "    seen = []\n    text.append(1)\n")
     assert "list-membership-to-set" not in rules_of(mutates_argument, "shared_words", SHARED)
+    extends_argument = WORDS.replace("    seen = []\n", "    seen = []\n    text += [1]\n")
+    assert "list-membership-to-set" not in rules_of(extends_argument, "shared_words", {
+        **SHARED, "unique_words": record(text=["list", "int"], seen=["list", "str"], word="str", w="str")})
+    # The same helper growing a str (a new object, not the caller's) is still transparent.
+    grows_str = WORDS.replace("    seen = []\n", "    seen = []\n    text += ' '\n")
+    assert "list-membership-to-set" in rules_of(grows_str, "shared_words", SHARED)
 
 
 def test_a_list_mutated_in_the_loop_keeps_its_membership_test():

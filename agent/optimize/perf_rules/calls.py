@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 
 from suture.agent.optimize.perf_rules.edits import _Module
-from suture.agent.optimize.perf_rules.facts import _FUNC_NODES, _NON_MUTATING, _Func, _fresh_value
+from suture.agent.optimize.perf_rules.facts import HASHABLE_ATOMS, _FUNC_NODES, _NON_MUTATING, _Func, _fresh_value
 
 
 def pure_functions(module: _Module, evidence: dict[str, dict]) -> set[str]:
@@ -42,6 +42,9 @@ def _changes_nothing(ctx: _Func) -> bool:
         if isinstance(node, (ast.Attribute, ast.Subscript)) and not isinstance(node.ctx, ast.Load):
             if not (isinstance(node.value, ast.Name) and node.value.id in fresh):
                 return False
+        if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) and node.target.id not in fresh \
+                and ctx.types.get(node.target.id) not in HASHABLE_ATOMS:
+            return False  # `items += [x]` extends the caller's list in place
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                 and node.func.attr not in _NON_MUTATING and not isinstance(node.func.value, ast.Name):
             return False  # `rows[0].append(x)`: whose list that is, nothing here says
