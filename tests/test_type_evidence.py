@@ -186,13 +186,15 @@ def test_both_word_statistics_functions_are_sped_up_with_the_evidence_named(make
     repo = make_repo(WORDS_REPO)
     workload = tmp_path / "workload.py"
     workload.write_text(WORDS_WORKLOAD)
+    # Five timing rounds, not the minimum three: under load a 3-round interval of a 7x win once reached below 1.05.
     done = suture("optimize", "--target", "wordstats.stats:shared_words", "--workload", str(workload),
-                  "--rounds", "3", "--json", cwd=repo, timeout=1200)
+                  "--rounds", "5", "--json", cwd=repo, timeout=1200)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized", report["candidates"]
     kept = {(e["function"], e["rule"]): e for e in report["edits"]}
-    assert set(kept) == {("unique_words", "seen-list-to-set"), ("shared_words", "list-membership-to-set")}, \
+    # A method alias may be kept on top when it measures significant: a constant factor, not asserted on.
+    assert {("unique_words", "seen-list-to-set"), ("shared_words", "list-membership-to-set")} <= set(kept), \
         report["candidates"]
     for edit in kept.values():
         assert edit["significant"] is True and edit["equivalence"]["replay"] == "passed"
