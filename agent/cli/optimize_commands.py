@@ -154,6 +154,8 @@ def _print_optimize_report(report: dict[str, Any]) -> None:
         verdicts = ", ".join(f"{k} {v}" for k, v in edit["equivalence"].items() if v)
         sys.stderr.write(f"{edit['path']}::{edit['function']} ({edit['rule']}): {edit['speedup']:.2f}x faster, "
                          f"95% CI {edit['ci_low']:.2f}-{edit['ci_high']:.2f}{ratio}; {verdicts}\n")
+        for fact in edit.get("evidence") or ():
+            sys.stderr.write(f"  relied on: {fact}\n")
     for line in render.rejected_lines(report.get("candidates", ())):
         sys.stderr.write(line + "\n")
     summary = report.get("summary")

@@ -131,6 +131,7 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
         if not places:
             state.stopped_because = "the profile shows no function of the repository worth rewriting"
             return
+        _record_types(state, bench, places)
         accepted = False
         for proposal in rule_proposals(state, places):
             if state.left() <= 5:
@@ -174,6 +175,31 @@ def _hotspots(state: OptimizeState, bench: Bench) -> list[dict[str, Any]]:
         state.notes.append(f"profiling failed: {error}")
         found = []
     return [h.to_dict() for h in found]
+
+
+def _record_types(state: OptimizeState, bench: Bench, places: list[tuple[str, str]]) -> None:
+    """Run-time types of the places not recorded yet (tools/perf/typeprobe.py), for the rules' preconditions."""
+    from suture.agent.optimize.perf_rules.evidence import function_evidence
+    from suture.tools.perf.profile import ProfileError
+    from suture.tools.perf.typeprobe import record_types
+
+    missing = [place for place in places if place not in state.types]
+    if not missing or state.left() <= 20:
+        return
+    state.progress.stage(f"recording the run-time types of {len(missing)} hot function(s)")
+    try:
+        found = record_types(bench.runner(state.best), state.best, missing,
+                             time_limit=max(10.0, min(state.left() / 3, 120.0)))
+    except ProfileError as error:
+        state.notes.append(f"no run-time types were recorded: {error}")
+        found = {}
+    for place in missing:
+        state.types[place] = found.get(place, {})
+        varying = function_evidence(state.types[place])[2] if state.types[place] else []
+        if varying:
+            state.notes.append(f"{place[0]}::{place[1]}: the recorded types of {', '.join(f'`{v}`' for v in varying)} "
+                               "vary between calls, so no rule that needs one type relies on them")
+    state.log("types", functions={f"{p}::{q}": record for (p, q), record in found.items()})
 
 
 def _places(bench: Bench, hot: list[dict[str, Any]]) -> list[tuple[str, str]]:

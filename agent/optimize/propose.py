@@ -24,13 +24,14 @@ def rule_proposals(state: OptimizeState, places: list[tuple[str, str]]):
             text = (state.best / path).read_text(encoding="utf-8")
         except OSError:
             continue
-        for rewrite in rewrites(path, text, function):
+        evidence = {q: record for (p, q), record in state.types.items() if p == path and record}
+        for rewrite in rewrites(path, text, function, evidence):
             if rewrite.new_source in seen:
                 continue
             seen.add(rewrite.new_source)
             yield Candidate(f"c{len(state.judged) + 1}", source=rewrite.rule, description=rewrite.description,
                             files={path: rewrite.new_source}, functions=[(path, rewrite.function)], path=path,
-                            symbol=rewrite.function)
+                            symbol=rewrite.function, meta={"evidence": list(rewrite.evidence)})
 
 
 def model_client(options: OptimizeOptions):
@@ -66,7 +67,7 @@ def model_proposals(state: OptimizeState, places: list[tuple[str, str]], hot: li
     rejected = [j for j in state.judged if not j.accepted][-4:]
     user = prompts.render(
         "optimize_edit", path=path, function=function, code=function_source(state.best, path, function),
-        usage=callers_of(state.best, function), profile=profile_lines(hot),
+        usage=callers_of(state.best, function), profile=profile_lines(hot) + types_lines(state.types),
         tried="\n".join(f"- {j.proposal.source} on {', '.join(q for _, q in j.proposal.functions)}: stopped at "
                         f"{j.stage} ({head_tail(j.reason, 300)})" for j in rejected) or "nothing yet",
         guidance="\n".join(f"- {g}" for g in state.guidance) or "none",
@@ -131,6 +132,20 @@ def callers_of(tree: Path, function: str, limit: int = 8) -> str:
 def profile_lines(hot: list[dict[str, Any]]) -> str:
     return "\n".join(f"{h['path']}::{h['function']}  {h['share'] * 100:.0f}% of the time "
                      f"(own {h['own_seconds']:.3f} s, in C {h['c_share'] * 100:.0f}%)" for h in hot) or "(no profile)"
+
+
+def types_lines(types: dict[tuple[str, str], dict[str, Any]]) -> str:
+    """The recorded run-time types of the hot functions, for the model (what the rules read too)."""
+    from suture.agent.optimize.perf_rules.evidence import function_evidence
+
+    lines = []
+    for (path, function), record in types.items():
+        if record:
+            _, sentences, varying = function_evidence(record)
+            facts = list(sentences.values()) + [f"`{v}` varied between calls" for v in varying]
+            if facts:
+                lines.append(f"{path}::{function} run-time types: " + "; ".join(facts))
+    return ("\n" + "\n".join(lines)) if lines else ""
 
 
 def changed_functions(before: str, after: str) -> list[str]:

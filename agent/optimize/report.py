@@ -101,7 +101,7 @@ def edit_report(judged: Judged) -> dict[str, Any]:
             "significant": t.get("significant"), "baseline_seconds": t.get("baseline_seconds"),
             "candidate_seconds": t.get("candidate_seconds"), "instructions_ratio": judged.instructions_ratio,
             "threshold": t.get("threshold"), "ratios": list(t.get("ratios") or ()),  # per round, for the report's plot
-            "callgrind_disagrees": judged.callgrind_disagrees,
+            "callgrind_disagrees": judged.callgrind_disagrees, "evidence": judged.proposal.meta.get("evidence", []),
             "equivalence": {"tests": judged.equivalence.get("tests"), "replay": judged.equivalence.get("replay"),
                             "verifier": judged.equivalence.get("verifier")},
             "diff": judged.diff}

@@ -46,6 +46,8 @@ class Judged:
                "functions": [f"{p}::{q}" for p, q in self.proposal.functions], "stage": self.stage,
                "reason": self.reason, "accepted": self.accepted, "equivalence": self.equivalence,
                "seconds": round(self.seconds, 2)}
+        if self.proposal.meta.get("evidence"):
+            out["evidence"] = self.proposal.meta["evidence"]
         if self.timing:
             out.update(speedup=self.timing["speedup"], ci_low=self.timing["ci_low"], ci_high=self.timing["ci_high"],
                        significant=self.timing["significant"])
@@ -72,6 +74,8 @@ class OptimizeState:
     hotspots: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     recordings: dict[tuple[str, str], Path] = field(default_factory=dict)  # (bench label, spec) -> inputs file
+    # (path, qualname) -> its run-time types (tools/perf/typeprobe.py), recorded once per function
+    types: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)  # paths `best` differs from the base in
     base_texts: dict[str, str | None] = field(default_factory=dict)  # their text at the base (None: no such file)
     guidance: list[str] = field(default_factory=list)

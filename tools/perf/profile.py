@@ -81,23 +81,32 @@ class Hotspot:
 
 def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
     """cProfile `runner` (python [options] SCRIPT args | python [options] -m MODULE args)."""
-    interpreter, options, kind, target, args = _split_python(runner.argv)
-    env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
     with tempfile.TemporaryDirectory(prefix="suture-profile-") as scratch:
         out = Path(scratch) / "profile.pstats"
-        argv = [interpreter, *options, "-c", _DRIVER, str(out), kind, target, *args]
-        try:
-            _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit, writable=[Path(scratch)])
-        except subprocess.TimeoutExpired:
-            raise ProfileError(f"The profiled command ran longer than {time_limit:g} s and was stopped.") from None
-        except OSError as error:
-            raise ProfileError(f"The profiled command cannot be started: {error.strerror or error}.") from None
-        if code != 0:
-            last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-            raise ProfileError(f"The profiled command failed with exit code {code}" + (f": {last}" if last else "."))
+        run_driver(runner, _DRIVER, [str(out)], time_limit, "The profiled command",
+                   writable=[Path(scratch)])
         if not out.is_file():
             raise ProfileError("The profiled command wrote no profile (it replaced its own process).")
         return pstats.Stats(str(out))
+
+
+def run_driver(runner: Runner, driver: str, driver_args: list[str], time_limit: float, what: str, *,
+               writable: list[Path]) -> None:
+    """Run `runner`'s Python program under `driver` (a `python -c` script that gets driver_args, then
+    "script"|"module", the target and its arguments), confined like the tests with `writable` (where the
+    driver writes its record) open to it; ProfileError, one sentence about `what`, when it fails."""
+    interpreter, options, kind, target, args = _split_python(runner.argv)
+    env = {**project_env(), **(runner.env or {}), "PYTHONHASHSEED": "0"}
+    argv = [interpreter, *options, "-c", driver, *driver_args, kind, target, *args]
+    try:
+        _, stderr, code, _ = run_process(argv, Path(runner.cwd), env, time_limit, writable=writable)
+    except subprocess.TimeoutExpired:
+        raise ProfileError(f"{what} ran longer than {time_limit:g} s and was stopped.") from None
+    except OSError as error:
+        raise ProfileError(f"{what} cannot be started: {error.strerror or error}.") from None
+    if code != 0:
+        last = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
+        raise ProfileError(f"{what} failed with exit code {code}" + (f": {last}" if last else "."))
 
 
 def _split_python(argv: list[str]) -> tuple[str, list[str], str, str, list[str]]:

@@ -24,7 +24,9 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from suture.agent.optimize.perf_rules.calls import pure_functions
 from suture.agent.optimize.perf_rules.edits import _Module, _apply
+from suture.agent.optimize.perf_rules.evidence import function_evidence
 from suture.agent.optimize.perf_rules.facts import _Func
 from suture.agent.optimize.perf_rules.membership import _const_membership, _list_membership, _seen_list
 from suture.agent.optimize.perf_rules.loops import _hoist_invariant, _regex_module, _str_concat
@@ -64,30 +66,43 @@ class PerfRewrite:
     line: int
     description: str
     new_source: str
+    evidence: tuple[str, ...] = ()  # the run-time facts and cross-call facts the rule's preconditions used
 
 
-def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRewrite]:
-    """Every applicable rewrite in `function` (qualname) or in the whole file; [] when the file does not parse."""
+def rewrites(path: str, source: str, function: str | None = None,
+             evidence: dict[str, dict] | None = None) -> list[PerfRewrite]:
+    """Every applicable rewrite in `function` (qualname) or in the whole file; [] when the file does not parse.
+
+    `evidence` (qualname -> a typeprobe record, tools/perf/typeprobe.py) adds the types a run showed
+    where the source shows none, and lets calls of the module's functions that change nothing
+    (perf_rules/calls.py) count as transparent; each rewrite names the facts it relied on."""
     try:
         tree = ast.parse(source)
         module = _Module(source, tree)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return []
+    typed = {q: function_evidence(record) for q, record in (evidence or {}).items()}
+    if evidence is not None:
+        try:
+            pure_functions(module, {q: t[0] for q, t in typed.items()})
+        except RecursionError:
+            module.pure_functions = set()
     found: list[tuple[int, int, PerfRewrite]] = []
     seen_sources: set[str] = set()
     for qualname, fn in module.functions:
         if function is not None and qualname != function:
             continue
+        types, sentences, _ = typed.get(qualname, ({}, {}, []))
         try:
-            ctx = _Func(module, fn)
+            ctx = _Func(module, fn, types)
         except RecursionError:  # absurdly deep expressions: no rewrite rather than a crash
             continue
         for finder in _FINDERS:
             try:
-                sites = list(finder(ctx))
+                sites = list(_with_facts(finder(ctx), ctx, sentences))
             except RecursionError:
                 sites = []
-            for site in sites:
+            for site, facts in sites:
                 new_source = _apply(source, site.edits)
                 if new_source == source or new_source in seen_sources:
                     continue
@@ -97,9 +112,22 @@ def rewrites(path: str, source: str, function: str | None = None) -> list[PerfRe
                     continue
                 seen_sources.add(new_source)
                 first_line = source.count("\n", 0, min(e.start for e in site.edits)) + 1
-                found.append((site.weight, site.line, PerfRewrite(site.rule, path, qualname, first_line, site.description, new_source)))
+                found.append((site.weight, site.line, PerfRewrite(site.rule, path, qualname, first_line, site.description,
+                                                                  new_source, facts)))
     found.sort(key=lambda item: (RULES.index(item[2].rule), -item[0], item[1]))
     return [r for _, _, r in found]
+
+
+def _with_facts(sites, ctx: _Func, sentences: dict[str, str]):
+    """(site, the facts its finder read since the previous site): a finder reads a site's
+    preconditions just before it yields the site."""
+    ctx.evidence_used, ctx.pure_calls_used = set(), set()
+    for site in sites:
+        used = ctx.evidence_used if site.evidence_names is None else site.evidence_names
+        facts = tuple(sentences[n] for n in sorted(used) if n in sentences) + tuple(
+            f"`{f}` changes nothing it is given (checked across the call)" for f in sorted(ctx.pure_calls_used))
+        yield site, facts
+        ctx.evidence_used, ctx.pure_calls_used = set(), set()
 
 
 # -- source editing ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class _Site:
     description: str
     edits: list[_Edit]
     weight: int = 0  # within a rule, heavier sites first (a hoisted sort before a hoisted len)
+    evidence_names: set[str] | None = None  # the run-time facts it rests on, when its finder tracked them itself
 
 
 def _apply(source: str, edits: list[_Edit]) -> str:
@@ -63,6 +64,7 @@ class _Module:
             s.name for s in tree.body if isinstance(s, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
         self.functions = list(_functions(tree))
         self._taken: set[str] = set()
+        self.pure_functions: set[str] = set()  # functions whose calls change nothing (perf_rules/calls.py)
         self._imported: dict[str, bool] = {}
 
     def offset(self, lineno: int, col: int) -> int:

@@ -1,5 +1,9 @@
-"""What the rules know about a function: a small type inference (annotations, literals, builtins) and the
-bindings, loops and calls the preconditions read (`_Func`)."""
+"""What the rules know about a function: a small type inference (annotations, literals, builtins, and
+run-time evidence where those say nothing) and the bindings, loops and calls the preconditions read (`_Func`).
+
+Over 600 lines as one concept: `_Func` is the one view of a function every rule reads, and its type
+inference, binding tables and stability queries call each other (stability asks types whether a call
+is opaque, types ask bindings); split, they would pass the same object back and forth."""
 
 from __future__ import annotations
 
@@ -114,9 +118,16 @@ def _walk_region(node: ast.AST) -> Iterator[ast.AST]:
 
 
 class _Func:
-    def __init__(self, module: _Module, fn: ast.AST):
+    def __init__(self, module: _Module, fn: ast.AST, evidence: dict | None = None):
         self.m = module
         self.fn = fn
+        # Run-time types (perf_rules/evidence.py) for names the source leaves untyped, and which of
+        # them a rule read, directly or through a name typed from them (`evidence_used`, for the report).
+        self.evidence = evidence or {}
+        self.from_evidence: set[str] = set()
+        self.derived: dict[str, set[str]] = {}
+        self.evidence_used: set[str] = set()
+        self.pure_calls_used: set[str] = set()
         # in source order, so fresh names and sites are numbered top to bottom
         self.nodes = sorted(_own_nodes(fn), key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
         args = fn.args
@@ -139,6 +150,21 @@ class _Func:
             for name in _bound_names(node):
                 self.bindings.setdefault(name, []).append(node)
         self.types = self._infer()
+        self._trace_evidence()
+
+    def _trace_evidence(self) -> None:
+        """Which evidence each name's inferred type rests on (a local typed from an evidence-typed parameter)."""
+        if not self.from_evidence:
+            return
+        for _ in range(3):
+            for name in self.bindings:
+                if name in self.from_evidence or self.types.get(name) is None:
+                    continue
+                self.evidence_used = set()
+                for node in self.bindings[name]:
+                    self._binding_type(name, node, self.types)
+                self.derived[name] = self.evidence_used - {name}
+        self.evidence_used = set()
 
     # ---- types
     def _infer(self) -> dict:
@@ -147,8 +173,11 @@ class _Func:
         is re-checked under the final types and a name whose bindings disagree becomes unknown."""
         env: dict = {}
         for name, arg in self.params.items():
-            if arg is not None and name not in self.bindings:
-                env[name] = _ann_type(arg.annotation)
+            if name not in self.bindings:
+                env[name] = _ann_type(arg.annotation) if arg is not None else None
+                if env[name] is None and self.evidence.get(name) is not None:
+                    env[name] = self.evidence[name]
+                    self.from_evidence.add(name)
 
         def binding_types(name, current):
             types = [(self._binding_type(name, node, current), _refers_to(node, name))
@@ -175,6 +204,10 @@ class _Func:
                     changed = True
             if not changed:
                 break
+        for name in self.bindings:  # what the source leaves untyped, the run may show
+            if env.get(name) is None and self.evidence.get(name) is not None and name not in self.declared:
+                env[name] = self.evidence[name]
+                self.from_evidence.add(name)
         return env
 
     def _binding_type(self, name, node, env):
@@ -238,7 +271,12 @@ class _Func:
         if isinstance(node, ast.JoinedStr):
             return "str"
         if isinstance(node, ast.Name):
-            return env.get(node.id)
+            found = env.get(node.id)
+            if found is not None and self.from_evidence:
+                if node.id in self.from_evidence and found == self.evidence.get(node.id):
+                    self.evidence_used.add(node.id)
+                self.evidence_used |= self.derived.get(node.id, set())
+            return found
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
             kind = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}[type(node)]
             if any(isinstance(e, ast.Starred) for e in node.elts):
@@ -308,6 +346,8 @@ class _Func:
             for n in ast.walk(gen.target):
                 if isinstance(n, ast.Name):
                     inner[n.id] = self._target_type(n.id, gen.target, gen.iter, inner)
+                    if inner[n.id] is None and n.id in self.from_evidence:
+                        inner[n.id] = self.evidence[n.id]
         return inner
 
     def _call_type(self, node, env):
@@ -488,6 +528,10 @@ class _Func:
                 continue
             func = node.func
             if isinstance(func, ast.Name) and func.id in PURE_BUILTINS and self.is_builtin(func.id):
+                continue
+            if isinstance(func, ast.Name) and func.id in self.m.pure_functions and func.id not in self.bindings \
+                    and func.id not in self.params and func.id not in self.declared:
+                self.pure_calls_used.add(func.id)  # perf_rules/calls.py: it changes nothing it is given
                 continue
             if isinstance(func, ast.Attribute):
                 t = self.type_of(func.value)

@@ -102,7 +102,8 @@ def _guarded_by_try(ctx: _Func, node) -> bool:
 
 # hoist-invariant-call: a call re-run by a loop that cannot raise and has no effect, whose argument
 # is stable in the loop and bound before it: len(L) of a list/tuple/str/dict/set, sorted(L) of
-# str/int elements, set(L)/frozenset(L) of hashable elements, tuple(L), sum(L) of ints, and
+# str/int elements, set(L)/frozenset(L) of hashable elements, tuple(L), sum(L) of ints, min(L)/max(L)
+# of a list/tuple of str/int/float/bytes (guarded by `if L`, since they raise on an empty one), and
 # no-argument str methods of a str -> computed once before the loop. A result that is a mutable
 # container is hoisted only where the loop just reads it (iterates, tests membership, indexes).
 _HOIST_SEQUENCE = ("list", "tuple", "set", "dict")
@@ -127,6 +128,8 @@ def _hoistable(ctx: _Func, call: ast.Call) -> str | None:
             return "immutable"
         if name == "sum" and kind in _HOIST_SEQUENCE and elem in ("int", "bool"):
             return "immutable"
+        if name in ("min", "max") and kind in ("list", "tuple") and elem in ("str", "int", "float", "bytes"):
+            return "nonempty"  # raises on an empty sequence: hoisted behind a truth test (below)
         return None
     if (isinstance(call.func, ast.Attribute) and not call.args and _is_name(call.func.value)
             and ctx.type_of(call.func.value) == "str" and call.func.attr in _STR_TO_STR - {"format", "join", "replace", "translate", "center", "ljust", "rjust", "zfill", "removeprefix", "removesuffix"}):
@@ -160,10 +163,18 @@ def _hoist_invariant(ctx: _Func) -> Iterator[_Site]:
         text = ctx.m.text(node)
         base = "_" + "_".join(re.findall(r"\w+", text))
         alias = ctx.m.fresh(base[:40])
-        insert = ctx.m.insert_before(stmt, f"{alias} = {text}")
+        used = alias
+        if _hoistable(ctx, node) == "nonempty":
+            # min/max of an empty sequence raise ValueError: computed once only when there are items,
+            # and where there are none the loop still calls it and raises as before.
+            seq = ctx.m.text(node.args[0])
+            insert = ctx.m.insert_before(stmt, f"{alias} = {text} if {seq} else None")
+            used = f"({alias} if {seq} else {text})"
+        else:
+            insert = ctx.m.insert_before(stmt, f"{alias} = {text}")
         if insert is None:
             continue
-        edits = [insert] + [ctx.m.replace(n, alias) for n, _ in sites]
+        edits = [insert] + [ctx.m.replace(n, used) for n, _ in sites]
         cheap = isinstance(node.func, ast.Name) and node.func.id == "len"
         yield _Site("hoist-invariant-call", node.lineno, f"loop-invariant `{text}` is computed once before the loop",
                     edits, weight=0 if cheap else 1)

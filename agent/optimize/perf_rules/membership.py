@@ -34,9 +34,11 @@ def _const_membership(ctx: _Func) -> Iterator[_Site]:
 # bound before it -> `_L_set = set(L)` once before the loop and `x in _L_set`.
 def _list_membership(ctx: _Func) -> Iterator[_Site]:
     groups: dict[tuple, list] = {}
+    facts: dict[tuple, set[str]] = {}  # the run-time facts each group's preconditions read
     for node in ctx.nodes:
         if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.In, ast.NotIn))):
             continue
+        ctx.evidence_used = set()
         seq = node.comparators[0]
         if not isinstance(seq, ast.Name):
             continue
@@ -49,7 +51,8 @@ def _list_membership(ctx: _Func) -> Iterator[_Site]:
         if where is None:
             continue
         groups.setdefault((seq.id, id(where[1])), []).append((node, where))
-    for (name, _), sites in groups.items():
+        facts.setdefault((seq.id, id(where[1])), set()).update(ctx.evidence_used)
+    for (name, key), sites in groups.items():
         loop, stmt = sites[0][1]
         if any(w[1] is not stmt for _, w in sites):
             continue
@@ -58,8 +61,10 @@ def _list_membership(ctx: _Func) -> Iterator[_Site]:
         if insert is None:
             continue
         edits = [insert] + [ctx.m.replace(node.comparators[0], alias) for node, _ in sites]
-        yield _Site("list-membership-to-set", sites[0][0].lineno,
-                    f"membership tests on list `{name}` in a loop use a set built once before it", edits)
+        site = _Site("list-membership-to-set", sites[0][0].lineno,
+                     f"membership tests on list `{name}` in a loop use a set built once before it", edits)
+        site.evidence_names = facts[(name, key)]
+        yield site
 
 
 # seen-list-to-set: a local `seen = []` bound once, used only for `x in seen` / `x not in seen`
