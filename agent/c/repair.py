@@ -52,6 +52,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from suture.agent import runs
+from suture.agent.c.outcome import RepairResult, Tried, gcc_check as _gcc_check
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.options import FixOptions
 from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
@@ -328,48 +329,6 @@ def _describe(case: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- one function
 
 
-@dataclass
-class Tried:
-    id: str
-    description: str
-    stage: str  # compile | property | behaviour | accepted
-    message: str
-    verdict: str = ""  # ESBMC's verdict, when it ran
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v != ""}
-
-
-@dataclass
-class RepairResult:
-    path: str
-    function: str
-    before: Verdict | None = None  # ESBMC on the original (the violation, or what held)
-    phase: str = ""
-    tried: list[Tried] = field(default_factory=list)
-    fixed_text: str | None = None
-    after: Verdict | None = None
-    behaviour: dict[str, int] = field(default_factory=dict)
-    note: str = ""
-
-    @property
-    def violated(self) -> bool:
-        return self.before is not None and self.before.verdict == "counterexample"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"function": f"{self.path}::{self.function}", "note": self.note}
-        if self.before is not None:
-            out["before"] = {"verdict": self.before.verdict, "phase": self.phase, "message": self.before.message,
-                             "counterexample": self.before.counterexample.to_dict() if self.before.counterexample else None}
-        if self.after is not None:
-            out["after"] = {"verdict": self.after.verdict, "backend": "esbmc", "bound": self.after.bound,
-                            "bound_kind": self.after.bound_kind, "message": self.after.message}
-        if self.behaviour:
-            out["behaviour"] = self.behaviour
-        out["candidates"] = [t.to_dict() for t in self.tried]
-        return out
-
-
 def repair_function(source: str, path: str, func: CFunction, work: Path, include_dirs: tuple[Path, ...], *,
                     deadline: float, log: Callable[..., None] = lambda *a, **k: None) -> RepairResult:
     """Check `func` with ESBMC; when it violates a property, search the templates for an accepted repair."""
@@ -456,14 +415,6 @@ def _located(verdict: Verdict, folder: str, path: str) -> Verdict:
     return verdict
 
 
-def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
-    """"" when `file` compiles (syntax and types), else gcc's first error line."""
-    done = subprocess.run(["gcc", "-std=gnu11", "-fsyntax-only", "-w",
-                           *[a for d in include_dirs for a in ("-I", str(d))], str(file)],
-                          capture_output=True, text=True, timeout=60)
-    return "" if done.returncode == 0 else first_error(done.stderr)
-
-
 # ---------------------------------------------------------------- targets and the fix pipeline
 
 
@@ -522,6 +473,15 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
             error = _gcc_check(repo / path, ((repo / path).parent.resolve(),))
             if error:
                 raise SutureExit(f"{path} does not compile, so it cannot be checked or repaired: {error}")
+            if wanted is None and any(f.name == "main" for f in c_functions(source.encode("utf-8"))):
+                # A program: checked and repaired from its own main (agent/c/program_repair.py).
+                stage(f"checking {path} from main")
+                result = _repair_program(repo, path, source, Path(tmp) / f"{len(results)}-main", deadline,
+                                         options.test_cmd, log)
+                results.append(result)
+                if result.fixed_text is not None:
+                    fixed[path] = result.fixed_text
+                continue
             functions = [f for f in c_functions(source.encode("utf-8")) if f.name != "main"]
             if wanted is not None:
                 functions = [f for f in functions if f.name == wanted]
@@ -562,6 +522,22 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
     else:
         code = ExitCode.DONE
     return report, code
+
+
+def _repair_program(repo: Path, path: str, source: str, work: Path, deadline: float, test_cmd: str | None,
+                    log: Callable[..., None]) -> RepairResult:
+    from suture.agent.c.program_repair import repair_program
+
+    include = ((repo / path).parent.resolve(),)
+
+    def behaviour_of(func: CFunction, _source: str, folder: Path):
+        if func.unsupported or func.name == "main":
+            return None
+        gate = Behaviour(folder, folder / "original" / Path(path).name, func, include)
+        return lambda file, label: gate.compare(file, label)[:2]
+
+    return repair_program(repo, path, source, work, deadline=deadline, test_cmd=test_cmd,
+                          function_templates=candidates, behaviour_of=behaviour_of, log=log)
 
 
 def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Path, seconds: float,
