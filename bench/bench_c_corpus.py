@@ -31,6 +31,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "c_corpus"
+PROGRESS: Path | None = None
 ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@suture.invalid",
        "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@suture.invalid"}
 
@@ -77,6 +78,9 @@ def measure(entry: dict, fix_seconds: float) -> dict:
         repo = repo_with((folder / "fixed.c").read_text(), Path(tmp))
         verdict, row["fixed_verify_seconds"], _ = suture("verify", "prog.c", "--json", cwd=repo)
         row["fixed"], row["fixed_message"] = verdict.get("verdict"), verdict.get("message", "")[:160]
+    if PROGRESS is not None:  # one line per program as it finishes: a cut-short run still has its rows
+        with PROGRESS.open("a") as out:
+            out.write(json.dumps(row) + "\n")
     print(f"{row['name']:28} {row['buggy']:>16} {row['fixed']:>30} {row['repair']:>10} "
           f"{row['verify_seconds']:6.1f}s", file=sys.stderr, flush=True)
     return row
@@ -103,6 +107,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="write the per-program rows as JSON here")
     args = parser.parse_args()
+    global PROGRESS
+    PROGRESS = args.out.with_suffix(".jsonl") if args.out else None
     if shutil.which("gcc") is None:
         print("needs gcc", file=sys.stderr)
         return 2

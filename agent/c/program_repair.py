@@ -71,25 +71,28 @@ def _containing(functions: list[CFunction], check: ProgramCheck) -> CFunction | 
     return next((f for f in functions if check.line is not None and f.start_line <= check.line <= f.end_line), None)
 
 
-def _candidates(text: str, func: CFunction, check: ProgramCheck, function_templates: Callable) -> list[tuple[str, str]]:
+def _candidates(text: str, func: CFunction, check: ProgramCheck, function_templates: Callable) -> list[tuple[str, str, bool]]:
+    """(description, text, may count as progress): the programmer's repairs first, then the function
+    templates, which may fix one violation only by making another (a flipped bound), so never progress."""
     message = check.verdict.counterexample.message if check.verdict.counterexample else check.verdict.message
-    found = program_candidates(text, func, check.line, message)
+    found = [(d, t, True) for d, t in program_candidates(text, func, check.line, message)]
     if "forgotten memory" in message:
-        found += leak_candidates(text, c_functions(text.encode("utf-8")))
-    if "bounds" in message or "dereference" in message:
-        found += [(c.description, c.text) for c in function_templates(text, func, check.line)
+        found += [(d, t, True) for d, t in leak_candidates(text, c_functions(text.encode("utf-8")))]
+    if "bounds" in message or "dereference failure: NULL" in message:
+        found += [(c.description, c.text, False) for c in function_templates(text, func, check.line)
                   if not c.description.startswith("delete")]
     seen, out = {text}, []
-    for description, candidate in found:
+    for description, candidate, progress in found:
         if candidate not in seen:
             seen.add(candidate)
-            out.append((description, candidate))
+            out.append((description, candidate, progress))
     return out[:MAX_CANDIDATES]
 
 
 def _key(check: ProgramCheck) -> tuple[str, str]:
+    """The same violation, though a repair above it moved its line: the function and ESBMC's property."""
     cx = check.verdict.counterexample
-    return (cx.location, cx.message) if cx else ("", "")
+    return (check.function, cx.message) if cx else ("", "")
 
 
 def repair_program(repo: Path, path: str, source: str, work: Path, *, deadline: float, test_cmd: str | None,
@@ -119,7 +122,7 @@ def repair_program(repo: Path, path: str, source: str, work: Path, *, deadline: 
             result.note = f"the violation at {check.verdict.counterexample.location} is in no function of {path}"
             return result
         progress: tuple[str, ProgramCheck] | None = None
-        for description, text in _candidates(current, func, check, function_templates):
+        for description, text, may_progress in _candidates(current, func, check, function_templates):
             if time.monotonic() > deadline:
                 result.note = "the time limit ran out before every candidate was tried"
                 return result
@@ -132,7 +135,7 @@ def repair_program(repo: Path, path: str, source: str, work: Path, *, deadline: 
             if tried.stage == "accepted":
                 result.fixed_text, result.after = text, _located(outcome.verdict, name, path)
                 return result
-            if outcome is not None and tried.stage == "progress" and progress is None:
+            if outcome is not None and tried.stage == "progress" and may_progress and progress is None:
                 progress = (text, outcome)
         if progress is None:
             return result
@@ -158,7 +161,11 @@ def _try(repo: Path, path: str, folder: Path, text: str, func: CFunction, check:
                           time_limit=max(5.0, min(CHECK_SECONDS, deadline - time.monotonic())))
     tried.verdict = after.verdict.verdict
     if after.verdict.verdict == "counterexample" and _key(after) != _key(check):
-        tried.stage, tried.message = "progress", f"fixes the violation but ESBMC finds another: {after.verdict.message}"
+        compare = behaviour_of(func, source, folder.parent)
+        same, why = compare(folder / name, folder.name) if compare is not None else (True, "")
+        tried.stage = "progress" if same else "behaviour"
+        tried.message = (f"fixes the violation but ESBMC finds another: {after.verdict.message}" if same else
+                         f"fixes the violation, but {why}")
         return after
     if after.verdict.verdict not in ("exhausted", "no_counterexample_within_bound") or (after.verdict.bound or 0) < higher:
         tried.message = f"ESBMC from main: {after.verdict.verdict.replace('_', ' ')} ({after.verdict.message})"
