@@ -115,6 +115,13 @@ def main() -> int:
     entries = json.loads((CORPUS / "corpus.json").read_text())["programs"]
     if args.only:
         entries = [e for e in entries if e["name"] in args.only]
+    # Categories interleaved: a run cut short still has some of each.
+    rank: dict[str, int] = {}
+    order = []
+    for e in entries:
+        rank[e["category"]] = rank.get(e["category"], 0) + 1
+        order.append((rank[e["category"]], e))
+    entries = [e for _, e in sorted(order, key=lambda pair: pair[0])]
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
         rows = list(pool.map(lambda e: measure(e, args.fix_seconds), entries))

@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -18,68 +19,17 @@ from suture.tools.verify.esbmc_backend import locate_esbmc
 pytestmark = pytest.mark.skipif(locate_esbmc() is None or shutil.which("gcc") is None,
                                 reason="needs ESBMC (suture[esbmc]) and gcc")
 
-AVERAGE = """\
-#include <stdio.h>
+CORPUS = Path(__file__).resolve().parents[1] / "bench" / "c_corpus"
 
-int average(const int *xs, int n) {
-  int total = 0;
-  for (int i = 0; i < n; i++)
-    total += xs[i];
-  return total / n;
-}
 
-int main(void) {
-  int xs[3] = {4, 8, 6};
-  printf("%d\\n", average(xs, 3));
-  printf("%d\\n", average(xs, 0));
-  return 0;
-}
-"""
+def corpus(name: str) -> str:
+    """A program of the project's C corpus (bench/c_corpus/NAME/buggy.c), as a user would have it."""
+    return (CORPUS / name / "buggy.c").read_text()
 
-NAME = """\
-#include <stdio.h>
-#include <string.h>
 
-struct person {
-  char name[16];
-  int age;
-};
-
-void set_name(struct person *p, const char *name) {
-  strcpy(p->name, name);
-}
-
-int main(void) {
-  struct person p;
-  p.age = 40;
-  set_name(&p, "Bartholomew Archibald");
-  printf("%s is %d\\n", p.name, p.age);
-  return 0;
-}
-"""
-
-AFTER_FREE = """\
-#include <stdio.h>
-#include <stdlib.h>
-
-int total_of(int n) {
-  int *xs = malloc(sizeof(int) * n);
-  if (xs == NULL)
-    return 0;
-  for (int i = 0; i < n; i++)
-    xs[i] = i + 1;
-  free(xs);
-  int total = 0;
-  for (int i = 0; i < n; i++)
-    total += xs[i];
-  return total;
-}
-
-int main(void) {
-  printf("%d\\n", total_of(4));
-  return 0;
-}
-"""
+AVERAGE = corpus("div_average")  # average(xs, 0) divides by zero at line 7
+NAME = corpus("oob_name_copy")  # strcpy of a 21-character name into char name[16], line 10
+AFTER_FREE = corpus("uaf_buffer_reuse")  # free(xs) before the loop that sums xs
 
 
 def suture(*args, cwd, timeout=400):
