@@ -133,6 +133,11 @@ def run_verify(repo: Path, spec: str, *, against: str | None = None, mode: str |
             checked = verify_function(top, rel, func, bound=bound, time_limit=deadline - time.monotonic())
             if checked is not None:
                 return VerifyOutcome(checked, target, mode)
+    if file.suffix == ".c" and not func and mode == "contracts":
+        # A whole file: from its main (whole-program mode, bounds deepening) and function by function.
+        from suture.tools.verify.c_program import check_c_file
+
+        return VerifyOutcome(check_c_file(top, rel, bound=bound, time_limit=deadline - time.monotonic()), target, mode)
     return VerifyOutcome(verify(target, mode, bound=bound, time_limit=deadline - time.monotonic(),
                                 float_policy=float_policy), target, mode)
 

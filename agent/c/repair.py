@@ -44,20 +44,19 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from suture.agent import runs
+from suture.agent.c.outcome import RepairResult, Tried, gcc_check as _gcc_check
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.options import FixOptions
 from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunction, Run, c_functions, c_parser, check_property,
-                                    compile_c, driver_source, first_error, harness_phases, replay_violation, run_driver,
+                                    compile_c, driver_source, harness_phases, replay_violation, run_driver,
                                     sample_cases)
-from suture.tools.childenv import project_env
 from suture.tools.git.diffs import text_diff
 from suture.tools.verify.verifier import Verdict
 from suture.tools.git import cmd as gitcmd
@@ -280,14 +279,22 @@ class Behaviour:
         first = run_driver(checked if self.sanitizers else plain, 0, 0)
         return first, [run_driver(plain, pad, PAD_ELEMENTS) for pad in PADS] if padded else []
 
-    def compare(self, file: Path, label: str) -> tuple[bool, str, dict[str, int]]:
-        """(unchanged outside the failing region, why not, counts of the comparisons)."""
+    def compare(self, file: Path, label: str, *, program: bool = False) -> tuple[bool, str, dict[str, int]]:
+        """(unchanged outside the failing region, why not, counts of the comparisons).
+
+        `program`: the repair is of a program checked from its main, whose own calls ESBMC
+        vouches for; a sampled input the original fails on too (a negative size, say) is one
+        main may never pass, so the candidate failing there is no reason to turn it down."""
         cand_first, _ = self._runs(file, label)
         orig_first, orig_padded = self.original
         counts = {"cases": len(self.cases), "clean_in_original": 0, "compared": 0, "failing_in_original": 0}
         for k, case in enumerate(self.cases):
             shown = _describe(case)
-            if cand_first.status.get(k, -1) != 0 or cand_first.outputs.get(k) is None:
+            failed = cand_first.status.get(k, -1) != 0 or cand_first.outputs.get(k) is None
+            if failed and program and orig_first.status.get(k, -1) != 0:
+                counts["failing_in_original"] += 1
+                continue
+            if failed:
                 why = "hangs" if cand_first.status.get(k) == 128 + 14 else "crashes or trips a sanitizer"
                 return False, f"the candidate {why} on {shown}", counts
             ours = cand_first.outputs[k]
@@ -308,7 +315,7 @@ class Behaviour:
             if ours not in plain:
                 return False, (f"on {shown} (where the original overflows) it does not agree with the original for any "
                                f"value past the buffer's end: {_strip(plain[0])} before, {_strip(ours)} now"), counts
-        if counts["compared"] == 0:
+        if counts["compared"] == 0 and not program:  # a program's own main is ESBMC's evidence there
             return False, "no sampled input left anything to compare, so unchanged behaviour cannot be shown", counts
         return True, "", counts
 
@@ -327,48 +334,6 @@ def _describe(case: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- one function
-
-
-@dataclass
-class Tried:
-    id: str
-    description: str
-    stage: str  # compile | property | behaviour | accepted
-    message: str
-    verdict: str = ""  # ESBMC's verdict, when it ran
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v != ""}
-
-
-@dataclass
-class RepairResult:
-    path: str
-    function: str
-    before: Verdict | None = None  # ESBMC on the original (the violation, or what held)
-    phase: str = ""
-    tried: list[Tried] = field(default_factory=list)
-    fixed_text: str | None = None
-    after: Verdict | None = None
-    behaviour: dict[str, int] = field(default_factory=dict)
-    note: str = ""
-
-    @property
-    def violated(self) -> bool:
-        return self.before is not None and self.before.verdict == "counterexample"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"function": f"{self.path}::{self.function}", "note": self.note}
-        if self.before is not None:
-            out["before"] = {"verdict": self.before.verdict, "phase": self.phase, "message": self.before.message,
-                             "counterexample": self.before.counterexample.to_dict() if self.before.counterexample else None}
-        if self.after is not None:
-            out["after"] = {"verdict": self.after.verdict, "backend": "esbmc", "bound": self.after.bound,
-                            "bound_kind": self.after.bound_kind, "message": self.after.message}
-        if self.behaviour:
-            out["behaviour"] = self.behaviour
-        out["candidates"] = [t.to_dict() for t in self.tried]
-        return out
 
 
 def repair_function(source: str, path: str, func: CFunction, work: Path, include_dirs: tuple[Path, ...], *,
@@ -457,14 +422,6 @@ def _located(verdict: Verdict, folder: str, path: str) -> Verdict:
     return verdict
 
 
-def _gcc_check(file: Path, include_dirs: tuple[Path, ...]) -> str:
-    """"" when `file` compiles (syntax and types), else gcc's first error line."""
-    done = subprocess.run(["gcc", "-std=gnu11", "-fsyntax-only", "-w",
-                           *[a for d in include_dirs for a in ("-I", str(d))], str(file)],
-                          capture_output=True, text=True, timeout=60, env=project_env(), stdin=subprocess.DEVNULL)
-    return "" if done.returncode == 0 else first_error(done.stderr)
-
-
 # ---------------------------------------------------------------- targets and the fix pipeline
 
 
@@ -508,7 +465,7 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
     binary = locate_esbmc()
     if binary is None:
         raise SutureExit("repairing C needs ESBMC: put esbmc on PATH or install suture[esbmc].", ExitCode.REFUSED)
-    trusted, why = self_test(binary)
+    trusted, why = self_test(binary, remember=True)
     if not trusted:
         raise SutureExit(why + "; C repairs need a trusted checker.", ExitCode.REFUSED)
     deadline = started + options.time_limit
@@ -523,6 +480,15 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
             error = _gcc_check(repo / path, ((repo / path).parent.resolve(),))
             if error:
                 raise SutureExit(f"{path} does not compile, so it cannot be checked or repaired: {error}")
+            if wanted is None and any(f.name == "main" for f in c_functions(source.encode("utf-8"))):
+                # A program: checked and repaired from its own main (agent/c/program_repair.py).
+                stage(f"checking {path} from main")
+                result = _repair_program(repo, path, source, Path(tmp) / f"{len(results)}-main", deadline,
+                                         options.test_cmd, log)
+                results.append(result)
+                if result.fixed_text is not None:
+                    fixed[path] = result.fixed_text
+                continue
             functions = [f for f in c_functions(source.encode("utf-8")) if f.name != "main"]
             if wanted is not None:
                 functions = [f for f in functions if f.name == wanted]
@@ -563,6 +529,22 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
     else:
         code = ExitCode.DONE
     return report, code
+
+
+def _repair_program(repo: Path, path: str, source: str, work: Path, deadline: float, test_cmd: str | None,
+                    log: Callable[..., None]) -> RepairResult:
+    from suture.agent.c.program_repair import repair_program
+
+    include = ((repo / path).parent.resolve(),)
+
+    def behaviour_of(func: CFunction, _source: str, folder: Path):
+        if func.unsupported or func.name == "main":
+            return None
+        gate = Behaviour(folder, folder / "original" / Path(path).name, func, include)
+        return lambda file, label: gate.compare(file, label, program=True)[:2]
+
+    return repair_program(repo, path, source, work, deadline=deadline, test_cmd=test_cmd,
+                          function_templates=candidates, behaviour_of=behaviour_of, log=log)
 
 
 def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Path, seconds: float,
