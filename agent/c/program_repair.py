@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -25,6 +24,7 @@ from typing import Any, Callable
 from suture.agent.c.outcome import RepairResult, Tried, gcc_check
 from suture.agent.c.program_templates import leak_candidates, program_candidates
 from suture.tools.childenv import project_env
+from suture.tools.testing import sandbox
 from suture.tools.verify.c_harness import CFunction, c_functions
 from suture.tools.verify.c_program import ProgramCheck, check_program
 
@@ -54,10 +54,14 @@ def _run_tests(repo: Path, path: str, text: str, command: str, work: Path) -> tu
         shutil.rmtree(copy)
     shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git", ".suture"), symlinks=True)
     (copy / path).write_text(text, encoding="utf-8")
-    try:
-        done = subprocess.run(["sh", "-c", command], cwd=copy, env=project_env(), capture_output=True, text=True,
-                              timeout=TEST_SECONDS, start_new_session=True)
-    except subprocess.TimeoutExpired:
+    # The project's tests are code suture did not write: confined like the Python tests (issue 16:
+    # the scratch copy and a private temp dir writable, secrets withheld, everything it starts reaped).
+    private = work / "tests-tmp"
+    private.mkdir(exist_ok=True)
+    env = {**project_env(), "TMPDIR": str(private)}
+    done = sandbox.run_confined(["sh", "-c", command], cwd=copy, env=env, time_limit=TEST_SECONDS,
+                                writable=lambda: [str(copy), str(private)], memory_limit=sandbox.policy().memory_limit)
+    if done.returncode is None:
         return False, f"`{command}` did not finish in {TEST_SECONDS} s"
     tail = (done.stdout + done.stderr).strip().splitlines()[-1:] or [""]
     return done.returncode == 0, f"`{command}` exited {done.returncode}" + (f": {tail[0][:200]}" if tail[0] else "")
