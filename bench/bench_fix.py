@@ -26,6 +26,12 @@ is judged as if the tool had returned it; every case must come out fixed and cor
 
     python bench/bench_fix.py [--limit N] [--only NAME]... [--time-limit 60] [--jobs 1]
                               [--faults] [--dry-run] [--no-results]
+                              [--evidence on|off|both] [--rows-out ROWS.jsonl]
+
+Every returned patch's confidence is recorded, and the report ends with bench/calibration.py's
+trust and reliability tables (precision of `fixed`, claimed-but-wrong, correct patches demoted to
+plausible, confidence bins against the share correct, and with --evidence both the evidence
+stage's cost as a ratio of median times to fix).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import calibration  # noqa: E402
 from common import append_results, last_json_object, median, percentile  # noqa: E402
 
 
@@ -227,11 +234,14 @@ def fix_command_available() -> bool:
     return probe.returncode == 0
 
 
-def run_suture_fix(repo: Path, time_limit: float) -> dict:
-    """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code."""
+def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on") -> dict:
+    """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code.
+    `evidence` "off" sets SUTURE_EVIDENCE=off (agent/fix/evidence.py), to measure what the stage costs."""
     cmd = [suture_exe(), "fix", "--repo", str(repo), "--json", "--time-limit", f"{time_limit:g}"]
+    env = {**os.environ, "SUTURE_EVIDENCE": evidence}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=env)
     killed = False
     try:
         out, err = proc.communicate(timeout=time_limit * 1.5 + 30)
@@ -249,8 +259,16 @@ def run_suture_fix(repo: Path, time_limit: float) -> dict:
     return report
 
 
-def run_case(case: Case, args) -> dict:
-    row = {"source": case.source, "name": case.name, "kind": case.kind}
+def evidence_runs(cases: list[Case], evidence: str) -> list[tuple[Case, str]]:
+    """(case, evidence setting) in run order; with "both" each case runs off and on back to back,
+    alternating which goes first so neither setting always meets a warmer cache."""
+    if evidence != "both":
+        return [(case, evidence) for case in cases]
+    return [(case, mode) for i, case in enumerate(cases) for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
+
+
+def run_case(case: Case, args, evidence: str = "on") -> dict:
+    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence}
     with tempfile.TemporaryDirectory(prefix="suture-fixbench-") as tmp:
         tmp = Path(tmp)
         try:
@@ -261,7 +279,7 @@ def run_case(case: Case, args) -> dict:
                 report = {"status": "fixed", "patch": case.answer(), "engine": "answer", "candidates_tried": 1,
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
-                report = run_suture_fix(repo, args.time_limit)
+                report = run_suture_fix(repo, args.time_limit, evidence)
             patch = report.get("patch") or ""
             verdict = case.judge(patch, tmp) if patch.strip() else Verdict(False, False, "no patch")
             # A patch that passed every gate but was shown as plausible (weak evidence) is not
@@ -286,6 +304,8 @@ def run_case(case: Case, args) -> dict:
         "correct": verdict.correct,
         "plausible": plausible is not None,
         "plausible_correct": bool(plausible and plausible.correct),
+        # The chosen patch's confidence (claimed or plausible), for bench/calibration.py's reliability table.
+        "confidence": (report.get("confidence") or {}).get("value"),
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }
@@ -365,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, default=faults_corpus.DEFAULT_WORK_DIR, help="the fault corpus's work dir")
     parser.add_argument("--dry-run", action="store_true", help="check the bench with the known answers; no suture")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--evidence", choices=("on", "off", "both"), default="on",
+                        help="SUTURE_EVIDENCE for the runs; both: every case off and on, back to back, to time the stage")
+    parser.add_argument("--rows-out", type=Path, help="append one JSON line per run (for bench/calibration.py)")
     args = parser.parse_args(argv)
 
     if not args.dry_run and not fix_command_available():
@@ -383,14 +406,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} cases", file=sys.stderr)
 
     started = time.perf_counter()
+    runs = evidence_runs(cases, args.evidence)
     rows = []
     with ThreadPoolExecutor(args.jobs) as pool:
-        for i, row in enumerate(pool.map(lambda c: run_case(c, args), cases), 1):
+        for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1]), runs), 1):
             rows.append(row)
             mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
-            print(f"[{i}/{len(cases)}] {row['name']}: {mark} {row.get('seconds', '')}s {row.get('note') or ''}",
-                  file=sys.stderr)
-    text = report(rows, args, time.perf_counter() - started)
+            print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}): {mark} {row.get('seconds', '')}s "
+                  f"conf {row.get('confidence')} {row.get('note') or ''}", file=sys.stderr)
+            if args.rows_out:
+                with args.rows_out.open("a") as out:
+                    out.write(json.dumps(row) + "\n")
+    main_rows = [r for r in rows if r["evidence"] == ("on" if args.evidence == "both" else args.evidence)]
+    text = report(main_rows, args, time.perf_counter() - started)
+    if not args.dry_run:
+        text += f"\n\nEvidence stage: {args.evidence} (the tables above: {main_rows[0]['evidence'] if main_rows else '-'}).\n\n" \
+            + calibration.report(rows)
     print(text)
     if not args.no_results and not args.dry_run:
         append_results("Repair (`suture fix`, rule engine)", text)
