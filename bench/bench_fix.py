@@ -306,6 +306,10 @@ def run_case(case: Case, args, evidence: str = "on") -> dict:
         "plausible_correct": bool(plausible and plausible.correct),
         # The chosen patch's confidence (claimed or plausible), for bench/calibration.py's reliability table.
         "confidence": (report.get("confidence") or {}).get("value"),
+        # What was returned and why it was rated so, for reading a wrong claim afterwards (rows file only).
+        "patch": patch or shown,
+        "reasons": (report.get("confidence") or {}).get("reasons", []),
+        "distinct_passing": (report.get("choice") or {}).get("distinct_passing"),
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }
@@ -343,13 +347,21 @@ TABLE_HEAD = ["| cases | n | fixed | correct | target | s per case median / p90 
               "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 
 
+def _commit() -> str:
+    done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return (done.stdout.strip() or "unknown") + (" (with uncommitted changes)" if dirty else "")
+
+
 def report(rows: list[dict], args, seconds: float) -> str:
     by_source = defaultdict(list)
     for r in rows:
         by_source[r["source"]].append(r)
     mode = "DRY RUN (known answers, no suture)" if args.dry_run else f"`suture fix --json --time-limit {args.time_limit:g}`"
     engines = sorted({str(r.get("engine")) for r in rows if r.get("engine")})
-    lines = [f"{mode}; {len(rows)} cases, {args.jobs} at a time, {seconds:.0f} s in all; engines: {', '.join(engines) or '-'}.",
+    lines = [f"{mode}; {len(rows)} cases, {args.jobs} at a time, {seconds:.0f} s in all; engines: {', '.join(engines) or '-'}; "
+             f"suture at commit {_commit()}.",
              "", *TABLE_HEAD]
     names = {"bug": "own corpus (bench/bugs)", "fault": "seeded faults (bench/faults)"}
     for source, group in by_source.items():
