@@ -3,6 +3,7 @@ interpreters running a small module's function at the base and in patched versio
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -258,3 +259,31 @@ def test_constants_of_every_version_with_integer_neighbours(tmp_path):
     namespace: dict = {}
     exec("def g():\n    return 3\n", namespace)
     assert constants_of([namespace["g"]]) == []  # no source file: no constants, never an error
+
+
+def test_a_rival_that_could_not_be_compared_is_no_agreement():
+    # Two different passing patches of a method (no strategy builds its object): nothing ran them
+    # side by side, so the tests may not decide between them, as when they were seen to disagree.
+    heads = [_verdict("a", ""), _verdict("b", "")]
+    method = "C.m is a method: it needs an object of its class, which no strategy builds"
+    found = {"a": Evidence("a", "unknown", method), "b": Evidence("b", "unknown", method)}
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads, found)
+    assert capped.weak
+    assert any("a and b both pass and their behaviour outside the tests could not be compared (C.m is a method"
+               in r for r in capped.reasons), capped.reasons
+    # Compared and agreeing on every input: decided. The only passing patch: nothing to decide.
+    agreeing = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "known", inputs=40)}
+    assert cap_confidence(rating, heads[0], heads, agreeing).value == rating.value
+    assert cap_confidence(rating, heads[0], heads[:1], {"a": found["a"]}).value == rating.value
+    # The chosen patch compared, the rival not (it also changes another file): still open.
+    half = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "unknown", "it also changes b.py")}
+    assert cap_confidence(rating, heads[0], heads, half).weak
+    # Not credible rivals leave it closed: a larger one, a risky one, one B4's tests told apart,
+    # one ranked below the candidates compared.
+    bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=6)]
+    assert cap_confidence(rating, heads[0], bigger, found).value == rating.value
+    assert cap_confidence(rating, heads[0], heads, found, None, {"b": ("inverts_result",)}).value == rating.value
+    assert cap_confidence(rating, heads[0], heads, found, {"a": [True], "b": [False]}).value == rating.value
+    ranked_out = {"a": found["a"], "b": Evidence("b", "not_run", "more passing candidates than compared")}
+    assert cap_confidence(rating, heads[0], heads, ranked_out).value == rating.value
