@@ -52,13 +52,18 @@ UPPER_MEDIAN = {
 }
 
 
-def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
-    repo = make_repo(UPPER_MEDIAN)
+def _fix(make_repo, files):
+    """`suture fix` offline on a new repo of `files`: the finished process and its report.json."""
+    repo = make_repo(files)
     before = repo_snapshot(repo)
     done = suture("fix", "--time-limit", "300", cwd=repo, timeout=420)
     assert repo_snapshot(repo) == before, "suture changed the user's tree"
     (run_dir,) = (repo / ".suture" / "runs").iterdir()
-    report = json.loads((run_dir / "report.json").read_text())
+    return done, json.loads((run_dir / "report.json").read_text())
+
+
+def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
+    done, report = _fix(make_repo, UPPER_MEDIAN)
     if report["status"] == "fixed":  # a right fix is welcome; the mean never is
         assert done.returncode == 0 and "sum(values)" not in report["patch"], report["patch"]
         return
@@ -117,12 +122,7 @@ ADULT = {
 
 
 def test_rivals_that_could_not_be_compared_are_not_claimed_as_a_fix(make_repo):
-    repo = make_repo(ADULT)
-    before = repo_snapshot(repo)
-    done = suture("fix", "--time-limit", "300", cwd=repo, timeout=420)
-    assert repo_snapshot(repo) == before, "suture changed the user's tree"
-    (run_dir,) = (repo / ".suture" / "runs").iterdir()
-    report = json.loads((run_dir / "report.json").read_text())
+    done, report = _fix(make_repo, ADULT)
     evidence = {e["candidate_id"]: e for e in report["evidence"]}
     assert report["choice"]["distinct_passing"] >= 2, report["choice"]
     chosen = evidence[report["choice"]["chosen"]]
