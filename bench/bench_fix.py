@@ -26,9 +26,15 @@ is judged as if the tool had returned it; every case must come out fixed and cor
 
     python bench/bench_fix.py [--limit N] [--only NAME]... [--time-limit 60] [--jobs 1]
                               [--faults] [--dry-run] [--no-results] [--batch]
+                              [--evidence on|off|both] [--rows-out ROWS.jsonl]
 
 --batch runs every case through one `suture batch --workers JOBS` (the product path: each case a
 task of the batch, its report read from results.jsonl) instead of one `suture fix` per case.
+
+Every returned patch's confidence is recorded, and the report ends with bench/calibration.py's
+trust and reliability tables (precision of `fixed`, claimed-but-wrong, correct patches demoted to
+plausible, confidence bins against the share correct, and with --evidence both the evidence
+stage's cost as a ratio of median times to fix).
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import calibration  # noqa: E402
 from common import append_results, last_json_object, median, percentile  # noqa: E402
 
 
@@ -230,11 +237,14 @@ def fix_command_available() -> bool:
     return probe.returncode == 0
 
 
-def run_suture_fix(repo: Path, time_limit: float) -> dict:
-    """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code."""
+def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on") -> dict:
+    """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code.
+    `evidence` "off" sets SUTURE_EVIDENCE=off (agent/fix/evidence.py), to measure what the stage costs."""
     cmd = [suture_exe(), "fix", "--repo", str(repo), "--json", "--time-limit", f"{time_limit:g}"]
+    env = {**os.environ, "SUTURE_EVIDENCE": evidence}
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=env)
     killed = False
     try:
         out, err = proc.communicate(timeout=time_limit * 1.5 + 30)
@@ -252,8 +262,16 @@ def run_suture_fix(repo: Path, time_limit: float) -> dict:
     return report
 
 
-def run_case(case: Case, args) -> dict:
-    row = {"source": case.source, "name": case.name, "kind": case.kind}
+def evidence_runs(cases: list[Case], evidence: str) -> list[tuple[Case, str]]:
+    """(case, evidence setting) in run order; with "both" each case runs off and on back to back,
+    alternating which goes first so neither setting always meets a warmer cache."""
+    if evidence != "both":
+        return [(case, evidence) for case in cases]
+    return [(case, mode) for i, case in enumerate(cases) for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
+
+
+def run_case(case: Case, args, evidence: str = "on") -> dict:
+    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence}
     with tempfile.TemporaryDirectory(prefix="suture-fixbench-") as tmp:
         tmp = Path(tmp)
         try:
@@ -264,8 +282,8 @@ def run_case(case: Case, args) -> dict:
                 report = {"status": "fixed", "patch": case.answer(), "engine": "answer", "candidates_tried": 1,
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
-                report = run_suture_fix(repo, args.time_limit)
-            return judged_row(case, report, tmp, args)
+                report = run_suture_fix(repo, args.time_limit, evidence)
+            return {**judged_row(case, report, tmp, args), "evidence": evidence}
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
             return {**row, "status": "error", "note": str(error)[:200], "fixed": False, "correct": False}
 
@@ -295,7 +313,12 @@ def judged_row(case: Case, report: dict, tmp: Path, args) -> dict:
         "correct": verdict.correct,
         "plausible": plausible is not None,
         "plausible_correct": bool(plausible and plausible.correct),
-        "patch": patch,
+        # The chosen patch's confidence (claimed or plausible), for bench/calibration.py's reliability table.
+        "confidence": (report.get("confidence") or {}).get("value"),
+        # What was returned and why it was rated so, for reading a wrong claim afterwards (rows file only).
+        "patch": patch or shown,
+        "reasons": (report.get("confidence") or {}).get("reasons", []),
+        "distinct_passing": (report.get("choice") or {}).get("distinct_passing"),
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }
@@ -380,6 +403,13 @@ TABLE_HEAD = ["| cases | n | fixed | correct | target | s per case median / p90 
               "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
 
 
+def _commit() -> str:
+    done = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()
+    return (done.stdout.strip() or "unknown") + (" (with uncommitted changes)" if dirty else "")
+
+
 def report(rows: list[dict], args, seconds: float) -> str:
     by_source = defaultdict(list)
     for r in rows:
@@ -388,7 +418,8 @@ def report(rows: list[dict], args, seconds: float) -> str:
     if getattr(args, "batch", False) and not args.dry_run:
         mode += f" through `suture batch --workers {args.jobs}`"
     engines = sorted({str(r.get("engine")) for r in rows if r.get("engine")})
-    lines = [f"{mode}; {len(rows)} cases, {args.jobs} at a time, {seconds:.0f} s in all; engines: {', '.join(engines) or '-'}.",
+    lines = [f"{mode}; {len(rows)} cases, {args.jobs} at a time, {seconds:.0f} s in all; engines: {', '.join(engines) or '-'}; "
+             f"suture at commit {_commit()}.",
              "", *TABLE_HEAD]
     names = {"bug": "own corpus (bench/bugs)", "fault": "seeded faults (bench/faults)"}
     for source, group in by_source.items():
@@ -425,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="check the bench with the known answers; no suture")
     parser.add_argument("--batch", action="store_true", help="run the cases through one `suture batch --workers JOBS`")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--evidence", choices=("on", "off", "both"), default="on",
+                        help="SUTURE_EVIDENCE for the runs; both: every case off and on, back to back, to time the stage")
+    parser.add_argument("--rows-out", type=Path, help="append one JSON line per run (for bench/calibration.py)")
     args = parser.parse_args(argv)
 
     if not args.dry_run and not fix_command_available():
@@ -443,21 +477,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} cases", file=sys.stderr)
 
     started = time.perf_counter()
+    runs = evidence_runs(cases, args.evidence)
     rows = []
     if args.batch and not args.dry_run:
-        rows = run_cases_batch(cases, args)
+        if args.evidence == "both":
+            parser.error("--batch runs each case once: use --evidence on or off with it")
+        with_evidence = {"SUTURE_EVIDENCE": args.evidence}
+        os.environ.update(with_evidence)  # the batch's tasks inherit it
+        rows = [{**row, "evidence": args.evidence} for row in run_cases_batch(cases, args)]
         for i, row in enumerate(rows, 1):
             mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
             print(f"[{i}/{len(cases)}] {row['name']}: {mark} {row.get('seconds', '')}s {row.get('note') or ''}",
                   file=sys.stderr)
     else:
         with ThreadPoolExecutor(args.jobs) as pool:
-            for i, row in enumerate(pool.map(lambda c: run_case(c, args), cases), 1):
+            for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1]), runs), 1):
                 rows.append(row)
                 mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
-                print(f"[{i}/{len(cases)}] {row['name']}: {mark} {row.get('seconds', '')}s {row.get('note') or ''}",
-                      file=sys.stderr)
-    text = report(rows, args, time.perf_counter() - started)
+                print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}): {mark} {row.get('seconds', '')}s "
+                      f"conf {row.get('confidence')} {row.get('note') or ''}", file=sys.stderr)
+    if args.rows_out:
+        with args.rows_out.open("a") as out:
+            for row in rows:
+                out.write(json.dumps(row) + "\n")
+    main_rows = [r for r in rows if r["evidence"] == ("on" if args.evidence == "both" else args.evidence)]
+    text = report(main_rows, args, time.perf_counter() - started)
+    if not args.dry_run:
+        text += f"\n\nEvidence stage: {args.evidence} (the tables above: {main_rows[0]['evidence'] if main_rows else '-'}).\n\n" \
+            + calibration.report(rows)
     print(text)
     if not args.no_results and not args.dry_run:
         append_results("Repair (`suture fix`, rule engine)", text)

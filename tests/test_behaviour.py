@@ -3,6 +3,7 @@ interpreters running a small module's function at the base and in patched versio
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -214,3 +215,75 @@ def test_a_risky_rival_neither_caps_the_confidence_nor_wins_the_order():
     rating = confidence(3, "not_run", None)
     assert cap_confidence(rating, heads[1], heads, found, None, risks).value == rating.value
     assert cap_confidence(rating, heads[1], heads, found).weak
+
+
+LEAP = """\
+def is_leap(year):
+    return year % 4 == 0 and (year % 100 != 0 and year % 400 == 0)
+"""
+
+
+def test_the_codes_own_constants_find_the_input_two_rivals_part_on(tmp_path):
+    # Two patches pass tests at 2023, 1900 and 2024 and differ only at multiples of 400, which the
+    # tests' values, their mutations (+-1, doubled, negated) and a handful of random draws miss;
+    # the constant 400 in the code, put into a test's call, is the deciding input.
+    root = write(tmp_path, LEAP, "cal.py")
+    right = LEAP.replace("!= 0 and year % 400", "!= 0 or year % 400")
+    wrong = LEAP.replace("year % 400 == 0", "year % 400 != 0")
+    seeds = [{"args": ["2023"], "kwargs": {}, "label": "passing"}, {"args": ["1900"], "kwargs": {}, "label": "passing"},
+             {"args": ["2024"], "kwargs": {}, "label": "failing"}]
+    run = compare_versions(root, "cal.py", "is_leap", {"right": right, "wrong": wrong}, seeds=seeds,
+                           param_types={"year": "int"}, time_limit=LIMIT, max_inputs=40)
+    assert not run.unknown
+    parted = [r.call for r in run.inputs if r.same("right", "wrong") is False]
+    assert "is_leap(400)" in parted
+
+
+def test_constants_of_every_version_with_integer_neighbours(tmp_path):
+    import importlib.util
+
+    from suture.tools.verify.behaviour_child import constants_of
+
+    write(tmp_path, "def f(x, s):\n    if s == 'end' or x > 10:\n        return 2.5\n"
+                    "    raise ValueError('a message far longer than a value')\n", "consts.py")
+    write(tmp_path, "def f(x, s):\n    return x % 400 == 0 or True\n", "other.py")
+    loaded = []
+    for name in ("consts", "other"):
+        spec = importlib.util.spec_from_file_location(name, tmp_path / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        loaded.append(module.f)
+    values = constants_of(loaded)
+    # Booleans and long messages left out; each value once (the 1 of `% 400 == 0`'s neighbours is no True).
+    assert sorted(map(repr, values)) == sorted(map(repr, ["end", 10, 9, 11, 2.5, 400, 399, 401, 0, -1, 1]))
+    namespace: dict = {}
+    exec("def g():\n    return 3\n", namespace)
+    assert constants_of([namespace["g"]]) == []  # no source file: no constants, never an error
+
+
+def test_a_rival_that_could_not_be_compared_is_no_agreement():
+    # Two different passing patches of a method (no strategy builds its object): nothing ran them
+    # side by side, so the tests may not decide between them, as when they were seen to disagree.
+    heads = [_verdict("a", ""), _verdict("b", "")]
+    method = "C.m is a method: it needs an object of its class, which no strategy builds"
+    found = {"a": Evidence("a", "unknown", method), "b": Evidence("b", "unknown", method)}
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads, found)
+    assert capped.weak
+    assert any("a and b both pass and their behaviour outside the tests could not be compared (C.m is a method"
+               in r for r in capped.reasons), capped.reasons
+    # Compared and agreeing on every input: decided. The only passing patch: nothing to decide.
+    agreeing = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "known", inputs=40)}
+    assert cap_confidence(rating, heads[0], heads, agreeing).value == rating.value
+    assert cap_confidence(rating, heads[0], heads[:1], {"a": found["a"]}).value == rating.value
+    # The chosen patch compared, the rival not (it also changes another file): still open.
+    half = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "unknown", "it also changes b.py")}
+    assert cap_confidence(rating, heads[0], heads, half).weak
+    # Not credible rivals leave it closed: a larger one, a risky one, one B4's tests told apart,
+    # one ranked below the candidates compared.
+    bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=6)]
+    assert cap_confidence(rating, heads[0], bigger, found).value == rating.value
+    assert cap_confidence(rating, heads[0], heads, found, None, {"b": ("inverts_result",)}).value == rating.value
+    assert cap_confidence(rating, heads[0], heads, found, {"a": [True], "b": [False]}).value == rating.value
+    ranked_out = {"a": found["a"], "b": Evidence("b", "not_run", "more passing candidates than compared")}
+    assert cap_confidence(rating, heads[0], heads, ranked_out).value == rating.value

@@ -54,14 +54,19 @@ UPPER_MEDIAN = {
 }
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
-    repo = make_repo(UPPER_MEDIAN)
+def _fix(make_repo, files):
+    """`suture fix` offline on a new repo of `files`: the finished process and its report.json."""
+    repo = make_repo(files)
     before = repo_snapshot(repo)
     done = suture("fix", "--time-limit", "300", cwd=repo, timeout=420)
     assert repo_snapshot(repo) == before, "suture changed the user's tree"
     (run_dir,) = (repo / ".suture" / "runs").iterdir()
-    report = json.loads((run_dir / "report.json").read_text())
+    return done, json.loads((run_dir / "report.json").read_text())
+
+
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
+def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
+    done, report = _fix(make_repo, UPPER_MEDIAN)
     if report["status"] == "fixed":  # a right fix is welcome; the mean never is
         assert done.returncode == 0 and "sum(values)" not in report["patch"], report["patch"]
         return
@@ -85,3 +90,48 @@ def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo)
     assert 1 <= len(shown) <= 2 and f"Behaviour outside the tests ({chosen})" in shown[0]
     assert example["call"] in done.stdout.replace("\n", " ")
     assert "Not fixed" in done.stdout and "evidence is weak" in done.stdout.replace("\n", " ")
+
+
+# A method (no strategy builds its object, so the behaviour comparison says "unknown") whose
+# visible tests let two different one-token patches pass: `>` -> `>=` and `> 18` -> `> 17`.
+# Nothing ran them side by side, so nothing says the tests decide between them.
+ADULT = {
+    "people/__init__.py": "",
+    "people/person.py": """\
+        class Person:
+            def __init__(self, name, age):
+                self.name = name
+                self.age = age
+
+            def is_adult(self):
+                return self.age > 18
+        """,
+    "tests/test_person.py": """\
+        from people.person import Person
+
+
+        def test_child():
+            assert not Person("Ann", 5).is_adult()
+
+
+        def test_grown_up():
+            assert Person("Bob", 40).is_adult()
+
+
+        def test_eighteen():
+            assert Person("Cy", 18).is_adult()
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_rivals_that_could_not_be_compared_are_not_claimed_as_a_fix(make_repo):
+    done, report = _fix(make_repo, ADULT)
+    evidence = {e["candidate_id"]: e for e in report["evidence"]}
+    assert report["choice"]["distinct_passing"] >= 2, report["choice"]
+    chosen = evidence[report["choice"]["chosen"]]
+    assert chosen["status"] == "unknown" and "is a method" in chosen["reason"]
+    assert done.returncode == 1 and report["status"] != "fixed", done.stdout + done.stderr
+    assert report["confidence"]["weak"] and report["plausible"]["patch"]
+    reasons = " ".join(report["confidence"]["reasons"])
+    assert "could not be compared" in reasons and "is a method" in reasons

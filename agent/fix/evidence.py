@@ -14,7 +14,9 @@ Hypothesis' draws. Two things come of it, per candidate:
 
 agent/fix/choose.py then prefers the smallest behaviour change, and the chosen patch's confidence
 is capped below the delivery threshold (reported `plausible`, never applied) when it changes
-results like the passing tests' or an unresolved disagreement with a credible rival remains.
+results like the passing tests' or an unresolved disagreement with a credible rival remains; a
+credible rival that could not be compared with it counts as unresolved too (unknown is never
+agreement).
 Evidence that cannot be had (side effects, methods, results that do not compare, no argument
 to build) is "unknown" with the reason: it neither helps nor counts as agreement.
 `SUTURE_EVIDENCE=off` skips the whole stage (for measuring what it costs).
@@ -48,6 +50,7 @@ MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_ru
 MIN_OUTSIDE = 2
 CAPPED_CONFIDENCE = CONFIDENCE_THRESHOLD - 0.05
 ENV_SWITCH = "SUTURE_EVIDENCE"
+NOT_COMPARED_RANK = "more passing candidates than compared"
 
 
 def enabled() -> bool:
@@ -134,7 +137,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         return evidence
     compared = list(heads[:MAX_CANDIDATES])
     for verdict in heads[MAX_CANDIDATES:]:
-        evidence[verdict.candidate_id] = Evidence(verdict.candidate_id, "not_run", "more passing candidates than compared")
+        evidence[verdict.candidate_id] = Evidence(verdict.candidate_id, "not_run", NOT_COMPARED_RANK)
     functions = _functions(compared)
     if not functions:
         for item in evidence.values():
@@ -309,7 +312,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     patch changes results like the passing tests', or disagrees with a credible passing rival
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
     when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
-    the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check)."""
+    the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check).
+    A credible rival that could not be compared with the chosen patch (either side unknown) caps too."""
     item = evidence.get(chosen.candidate_id)
     if item is None:
         return rating
@@ -320,22 +324,51 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
                     f"e.g. `{item.example['call']}`: {_bare(item.example['base'])} at HEAD, "
                     f"{_bare(item.example['candidate'])} patched")
     size = {v.candidate_id: (v.diff_lines, v.ast_change) for v in heads}
-    for disagreement in item.disagreements:
-        rival = evidence.get(disagreement.other)
-        if size.get(disagreement.other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)):
-            continue  # a larger rival does not put a smaller passing patch in doubt: the smallest change wins
+
+    def credible(other: str) -> bool:
+        rival = evidence.get(other)
+        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)):
+            return False  # a larger rival does not put a smaller passing patch in doubt: the smallest change wins
         if rival is not None and (rival.outside or rival.anti_patterns):
-            continue  # the rival itself changes what the passing tests pin down: not a credible alternative
-        if (risks or {}).get(disagreement.other):
-            continue  # nor is one that inverts a result or deletes a check to pass
-        if matrix and matrix.get(disagreement.other) not in (None, matrix.get(chosen.candidate_id)):
-            continue  # the model's tests told them apart
-        caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+            return False  # the rival itself changes what the passing tests pin down: not a credible alternative
+        if (risks or {}).get(other):
+            return False  # nor is one that inverts a result or deletes a check to pass
+        # ... and one the model's tests told apart from the chosen patch is decided.
+        return not (matrix and matrix.get(other) not in (None, matrix.get(chosen.candidate_id)))
+
+    for disagreement in item.disagreements:
+        if credible(disagreement.other):
+            caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+    undecided = _uncompared_rival(chosen, heads, evidence, credible)
+    if undecided:
+        caps.append(undecided)
     value = rating.value
     if caps:
         value = min(value, CAPPED_CONFIDENCE)
         reasons += [f"unresolved: {text}" for text in caps]
     return dataclasses.replace(rating, value=value, reasons=rating.reasons + reasons)
+
+
+def _uncompared_rival(chosen: GateVerdict, heads: Sequence[GateVerdict], evidence: dict[str, Evidence],
+                      credible: Any) -> str:
+    """Why a credible passing rival leaves the choice open when the two were never compared ("" when
+    none does). A comparison that could not be had is no agreement: two different patches that both
+    pass, and whose behaviour outside the tests nobody could run side by side, are a question the
+    tests may not decide, as much as two that were seen to disagree."""
+    mine = evidence.get(chosen.candidate_id)
+    for verdict in heads:
+        other = verdict.candidate_id
+        if other == chosen.candidate_id or other not in evidence or not credible(other):
+            continue
+        theirs = evidence[other]
+        if theirs.status == "not_run" and theirs.reason == NOT_COMPARED_RANK:
+            continue  # ranked below the candidates compared: the best-ranked rivals speak for the choice
+        if mine.known and theirs.known:
+            continue  # compared: a disagreement, if any, is in mine.disagreements
+        why = mine.reason if not mine.known else theirs.reason
+        return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and their behaviour "
+                f"outside the tests could not be compared ({why or 'not compared'})")
+    return ""
 
 
 def disagreement_hint(evidence: dict[str, Evidence]) -> str:

@@ -2,7 +2,9 @@
 run side by side on the same inputs, and where their results part.
 
 The inputs are, in this order: the literal arguments the tests' own calls pass (labelled by
-whether their test fails at the base commit), those mutated keeping their shape (same types,
+whether their test fails at the base commit), those with the compared code's own constants put
+in (every version's literals and integer neighbours: a condition's boundary, such as a
+`% 400`, is rarely hit at random), those mutated keeping their shape (same types,
 same lengths) and shrunk or grown by one element, then, when those are few, Hypothesis' draws
 from the parameter types (tools/verify/hypothesis_backend.py's strategies, typed from the tests' calls by
 tools/verify/arg_types.py). Each version runs on deep copies; results are compared by

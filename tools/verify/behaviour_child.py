@@ -17,8 +17,9 @@ import random
 import signal
 import string
 import sys
+import textwrap
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
@@ -32,6 +33,9 @@ HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
 DRAW_WHEN_FEWER = 40  # Hypothesis draws only when the seeds' mutations made fewer inputs than this
 DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
 TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
+MAX_CONSTANTS = 24  # the code's constants (and integer neighbours) put into the seeds, at most
+MAX_CONSTANT_SEEDS = 4  # seeds the constants are put into (each gets every fitting constant per argument)
+MAX_CONSTANT_TEXT = 20  # longer string literals are messages, not values to compare on
 MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
 
 
@@ -78,7 +82,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     for item, key, _ in first:
         emit({**item, "like": _likeness(key, failing, passing)})
         count += 1
-    more = _more_inputs(base_fn, seeds, request, notes, deadline)
+    more = _more_inputs(base_fn, seeds, request, notes, deadline, constants_of(versions.values()))
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
         if bound is None:
@@ -282,10 +286,15 @@ def _seeds(fn: Any, recorded: list[dict[str, Any]]) -> Iterator[tuple[inspect.Bo
 
 
 def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], request: dict[str, Any],
-                 notes: list[str], deadline: float) -> Iterator[inspect.BoundArguments]:
-    """The seeds mutated (shape kept), then resized, then Hypothesis' draws."""
+                 notes: list[str], deadline: float, constants: list[Any] = ()) -> Iterator[inspect.BoundArguments]:
+    """The seeds with the code's own constants put in, then mutated (shape kept), then resized,
+    then Hypothesis' draws."""
     rng = random.Random(0)
     made = 0
+    for bound, _ in seeds[:MAX_CONSTANT_SEEDS]:
+        for item in _with_constants(bound, constants):
+            made += 1
+            yield item
     for bound, _ in seeds:
         for item in _mutated(bound, rng):
             made += 1
@@ -352,6 +361,57 @@ def mutants(value: Any, rng: random.Random, depth: int = 0) -> list[Any]:
         key = rng.choice(list(value))
         return [{**value, key: variant} for variant in mutants(value[key], rng, depth + 1)[:3]]
     return []
+
+
+def constants_of(functions: Iterable[Any]) -> list[Any]:
+    """The literal numbers and short strings in the compared functions' code, every version's
+    (a patch's new constant is where it parts from its rivals), with each integer's neighbours.
+
+    A condition's boundary is usually one of the code's own constants (`year % 400 == 0`,
+    `if n > 10`), and random or mutated values rarely hit it: seeding inputs with the constants of
+    the code under test is the classic remedy (EvoSuite; Fraser and Arcuri, "The seed is strong",
+    ICST 2012). No constant of any particular program is named here."""
+    found: list[Any] = []
+    for fn in functions:
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        except (OSError, TypeError, SyntaxError, IndentationError):
+            continue
+        for node in ast.walk(tree):
+            value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+            if isinstance(value, bool) or value is None:
+                continue
+            if isinstance(value, int) and abs(value) < 10**12:
+                candidates = [value, value - 1, value + 1]
+            elif isinstance(value, float) and math.isfinite(value):
+                candidates = [value]
+            elif isinstance(value, str) and len(value) <= MAX_CONSTANT_TEXT:
+                candidates = [value]
+            else:
+                continue
+            for item in candidates:
+                if not any(type(item) is type(seen) and item == seen for seen in found):
+                    found.append(item)
+    return found[:MAX_CONSTANTS]
+
+
+def _with_constants(bound: inspect.BoundArguments, constants: list[Any]) -> Iterator[inspect.BoundArguments]:
+    """The seed with one argument at a time replaced by each constant of its type (an int
+    argument takes the integer constants, a float one floats and integers as floats)."""
+    for name, value in bound.arguments.items():
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int):
+            fitting = [c for c in constants if type(c) is int]
+        elif isinstance(value, float):
+            fitting = [float(c) for c in constants if type(c) in (int, float)]
+        elif isinstance(value, str):
+            fitting = [c for c in constants if type(c) is str]
+        else:
+            continue
+        for constant in fitting:
+            if not (type(constant) is type(value) and constant == value):
+                yield _with(bound, name, constant)
 
 
 def _resized(bound: inspect.BoundArguments) -> Iterator[inspect.BoundArguments]:
