@@ -247,3 +247,34 @@ def test_the_page_loads_in_a_real_browser_with_no_error_and_no_request(runs, kin
     else:
         assert 'test_greet[<script>alert("test")</script>]' in loaded.text
         assert "<script" not in loaded.html.lower()
+
+
+def test_a_batch_directory_gets_an_index_linking_each_tasks_page(make_repo, tmp_path):
+    repo = make_repo(PRICES_BUG)
+    greeting = make_repo(GREETING_BUG, name="greeting")
+    tasks = tmp_path / "tasks.jsonl"
+    tasks.write_text("".join(json.dumps(t) + "\n" for t in (
+        {"id": "prices", "repo": str(repo), "command": "fix", "args": {"time_limit": 240}},
+        {"id": "greeting", "repo": str(greeting), "command": "fix", "args": {"time_limit": 240}})))
+    out = tmp_path / "out"
+    done = suture("batch", str(tasks), "--workers", "2", "--out", str(out), "--json", cwd=tmp_path, timeout=600)
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    made = suture("report", str(out), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    index = Path(made.stdout.strip())
+    assert index == out / "report.html"
+    text = index.read_text()
+    assert "<script" not in text.lower()  # the greeting run's failing test id carries markup
+    by_id = {json.loads(line)["id"]: json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()}
+    assert by_id["prices"]["outcome"] == "fixed" and by_id["greeting"]["outcome"] != "fixed"
+    for task_id, result in by_id.items():
+        task_page = Path(result["report"]["run_dir"]) / "report.html"
+        assert task_page.is_file(), task_id  # each task's own page, written beside its run
+        link = re.search(rf'<code>{task_id}</code>.*?<a href="([^"]+)">report</a>', text, re.S)
+        assert link and (index.parent / link.group(1)).resolve() == task_page.resolve(), task_id
+    assert "fixed 1" in text
+    greeting_page = (Path(by_id["greeting"]["report"]["run_dir"]) / "report.html").read_text()
+    assert "&lt;script&gt;alert(" in greeting_page and "<script" not in greeting_page.lower()
+    if browser() is not None:  # the index in a real browser too
+        loaded = load(index)
+        assert loaded.console_errors == [] and loaded.requests == [] and "prices" in loaded.text

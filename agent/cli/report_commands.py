@@ -15,7 +15,7 @@ from suture.agent.exitcodes import SutureExit
 @app.command()
 @handled
 def report(
-    run: str = typer.Argument(..., metavar="RUN", help="A run: its id under .suture/runs, or its directory (an unpacked CI artifact, say)."),
+    run: str = typer.Argument(..., metavar="RUN", help="A run: its id under .suture/runs, or its directory (an unpacked CI artifact, say), or a `suture batch` output directory."),
     repo: Optional[str] = RepoOption,
     out: Optional[Path] = typer.Option(None, "--out", metavar="FILE.html", help="Where to write the page (default: report.html in the run's directory)."),
     open_page: bool = typer.Option(False, "--open", help="Open the page in the web browser ($BROWSER, else the system's)."),

@@ -6,10 +6,11 @@ candidate with its engine, diff and the gate that stopped it), why this patch (c
 verifier, the rivals and the inputs that would decide between them, risks, confidence), and what
 the model did and cost. An optimize page shows the hot spots, the candidates and their gates, and
 for each kept edit a plot of its per-round speed-ups with the bootstrap interval. Other runs
-(localize, replay) get their ranking or their summary.
+(localize, replay) get their ranking or their summary; a `suture batch` output directory gets the
+summary table with a link to each task's page.
 
 Modules: record (reading a run directory), page (the frame, escaping, shading), fix_page and
-optimize_page (their sections), plot (the speed-up SVG), source (the suspects' source, captured
+optimize_page (their sections), batch_page (a batch's index of its tasks' pages), plot (the speed-up SVG), source (the suspects' source, captured
 while a fix run localises).
 """
 
@@ -74,10 +75,15 @@ def _summary(report: dict[str, Any]) -> str:
 
 
 def write_page(run_dir: Path, out: Path | None = None) -> Path:
-    """Render `run_dir` and write the page (default: report.html inside it) atomically; returns its path."""
-    view = read_view(run_dir)
+    """Render `run_dir` and write the page (default: report.html inside it) atomically; returns its path.
+    A `suture batch` output directory gets its index page, and every task's own page beside its run."""
+    from suture.agent.report.batch_page import is_batch_dir, render_batch
+
     target = out if out is not None else run_dir / REPORT_NAME
-    text = render(view)
+    if is_batch_dir(run_dir):
+        text = render_batch(run_dir, target.absolute(), write_page)
+    else:
+        text = render(read_view(run_dir))
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     tmp.write_text(text, encoding="utf-8", errors="replace")  # a latin-1 patch's stray bytes: shown as U+FFFD
     os.replace(tmp, target)
