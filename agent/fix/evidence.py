@@ -34,6 +34,7 @@ from typing import Any
 
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
 from suture.agent.gates.validate import GateVerdict
+from suture.retrieval.files import decode_source
 from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
 from suture.tools.verify.behaviour import BehaviourRun, compare_versions
@@ -155,8 +156,8 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         if not versions:
             continue
         try:
-            base_text = (tree / path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
+            base_text = decode_source((tree / path).read_bytes(), path)
+        except (OSError, LookupError, UnicodeDecodeError):
             continue
         seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
@@ -198,9 +199,9 @@ def _candidate_texts(tree: Path, heads: Sequence[GateVerdict], paths: set[str], 
         try:
             with pool.tree() as scratch:
                 apply_patch(scratch, verdict.patch)
-                texts[verdict.candidate_id] = {p: (scratch / inside / p).read_text(encoding="utf-8")
+                texts[verdict.candidate_id] = {p: decode_source((scratch / inside / p).read_bytes(), p)
                                                for p in paths if (scratch / inside / p).is_file()}
-        except (PatchError, OSError, UnicodeDecodeError) as error:
+        except (PatchError, OSError, LookupError, UnicodeDecodeError) as error:
             evidence[verdict.candidate_id].reason = f"its patch could not be re-applied: {error}"
     return texts
 

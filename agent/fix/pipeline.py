@@ -46,6 +46,7 @@ from suture.agent.report.source import suspect_sources
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.rules import generate_candidates
 from suture.agent.propose.synthesis import beyond_templates
+from suture.agent.propose.synthesis import enabled as synthesis_enabled
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD
 from suture.agent.fix.tidy import tidy_choice
 from suture.agent.gates import tamper
@@ -466,6 +467,8 @@ def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_
         return max(0.0, min(ctx.options.time_limit * SYNTHESIS_SHARE, deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS))
 
     def lazily():  # the share is measured when the rule engine gets there, not now
+        if not synthesis_enabled():  # opt-in: no stage line for work that will not run
+            return
         ctx.progress.stage("synthesising expressions from the tests' values")
         yield from beyond_templates(base_tree, found.ranking, found.line_scores, found.failing, covering,
                                     probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes)

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.testing import sandbox
-from suture.tools.testing.angelic_plugin import OUT_ENV, PLAN_ENV, PROBE_NAME
-from suture.tools.testing.pytest_results_plugin import LIMITS_ENV
+from suture.tools.testing.plugin_env import LIMITS_ENV, OUT_ENV, PLAN_ENV, PROBE_NAME
 from suture.tools.testing.testrun import TestRunError, is_pytest_command, run_tests
 
 PLUGIN = "suture.tools.testing.angelic_plugin"

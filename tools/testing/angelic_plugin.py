@@ -33,9 +33,7 @@ from typing import Any
 
 import pytest
 
-PLAN_ENV = "SUTURE_PROBE_PLAN"
-OUT_ENV = "SUTURE_PROBE_OUT"
-PROBE_NAME = "__suture_probe__"
+from .plugin_env import OUT_ENV, PLAN_ENV, PROBE_NAME
 _LITERAL_TYPES = (int, float, bool, str, bytes, type(None))
 
 

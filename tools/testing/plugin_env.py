@@ -27,6 +27,11 @@ STUCK_SIGNAL = getattr(signal, "SIGUSR2", None)  # the runner's request for that
 RERUNS_ENV = "SUTURE_RERUNS"  # in-session reruns of a failed test
 RERUN_ATTR = "suture_rerun"  # on an item while it re-runs: the attempt number (1, 2, ...)
 
+# angelic_plugin's settings (agent/propose/synthesis.py's probes; its module docstring says what each does).
+PLAN_ENV = "SUTURE_PROBE_PLAN"
+OUT_ENV = "SUTURE_PROBE_OUT"
+PROBE_NAME = "__suture_probe__"
+
 # coverage_plugin's settings (its module docstring says what each does).
 ENV_FILE = "SUTURE_COVERAGE_FILE"
 ENV_ROOT = "SUTURE_COVERAGE_ROOT"

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.retrieval.files import decode_source, source_encoding
 from suture.tools.verify.verifier_core import BYTECODE_ENV, child_env, import_root, module_name, run_bounded, side_effects
 
 __all__ = ["BehaviourRun", "InputResult", "PER_CALL_SECONDS", "compare_versions"]
@@ -85,9 +86,11 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
     """
     started = time.monotonic()
     file = (root / path)
-    try:
-        base_text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+    try:  # in the file's own encoding (a latin-1 module is compared like any other), written back in it
+        data = file.read_bytes()
+        encoding = source_encoding(data, path)
+        base_text = decode_source(data, path)
+    except (OSError, LookupError, UnicodeDecodeError) as error:
         return BehaviourRun([], unknown=f"the file cannot be read: {error}")
     reason = _static_unknown(base_text, versions, qualname)
     if reason:
@@ -101,7 +104,7 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
         for number, (vid, text) in enumerate(versions.items()):
             copy = Path(tmp, f"v{number}", file.name)
             copy.parent.mkdir()
-            copy.write_text(text, encoding="utf-8")
+            copy.write_bytes(text.encode(encoding, "surrogateescape"))
             request["versions"][vid] = str(copy)
         env = child_env(top)
         # Hypothesis keeps its unicode tables (seconds to build) in its storage directory: the
