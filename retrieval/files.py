@@ -281,3 +281,14 @@ def decode_source(data: bytes, path: str) -> str:
     if encoding == "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8):]
     return data.decode(encoding, "surrogateescape")
+
+
+def encode_source(text: str, path: str) -> bytes:
+    """`decode_source`'s way back: the text in the encoding its own declaration names (a PEP 263
+    cookie is ASCII, so it is found in the text as in the bytes); UTF-8 when there is none or the
+    text has a character that encoding cannot hold."""
+    encoding = source_encoding(text.encode("utf-8", "surrogateescape"), path)
+    try:
+        return text.encode(encoding, "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")

@@ -116,3 +116,14 @@ def test_source_encoding_follows_pep_263():
     broken = b"# coding: ascii\nNAME = 'caf\xe9'\n"
     assert source_encoding(broken, "m.py") == "utf-8"
     assert decode_source(broken, "m.py").encode("utf-8", "surrogateescape") == broken
+
+
+def test_encode_source_writes_back_what_decode_source_read():
+    from suture.retrieval.files import decode_source, encode_source
+
+    latin = "# -*- coding: latin-1 -*-\nNAME = 'crème'\n".encode("latin-1")
+    assert encode_source(decode_source(latin, "m.py"), "m.py") == latin
+    plain = "NAME = 'crème'\n".encode("utf-8")
+    assert encode_source(decode_source(plain, "m.py"), "m.py") == plain
+    # A character the declared codec cannot hold: UTF-8 rather than an exception.
+    assert encode_source("# -*- coding: latin-1 -*-\nX = '€'\n", "m.py") == "# -*- coding: latin-1 -*-\nX = '€'\n".encode("utf-8")

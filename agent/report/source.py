@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from suture.retrieval.files import decode_source
 from suture.tools.git import cmd as gitcmd
 
 TOP_SUSPECTS = 5
@@ -23,7 +24,7 @@ def suspect_sources(repo: Path, base: str, ranking: list[Any], line_scores: dict
         path = suspect.path
         if path not in texts:  # "./": the path is relative to `repo`, which may be below the work tree's top
             data = gitcmd.file_at(repo, base, "./" + path)
-            texts[path] = data.decode("utf-8", "replace").splitlines() if data is not None else None
+            texts[path] = decode_source(data, path).splitlines() if data is not None else None
         lines = texts[path]
         if lines is None:
             continue

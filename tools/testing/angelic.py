@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from suture.retrieval.files import encode_source
 from suture.tools.testing import sandbox
 from suture.tools.testing.plugin_env import LIMITS_ENV, OUT_ENV, PLAN_ENV, PROBE_NAME
 from suture.tools.testing.testrun import TestRunError, is_pytest_command, run_tests
@@ -53,7 +54,7 @@ def probe_run(tree: Path, files: dict[str, str], nodeids: Sequence[str], plan: d
     """Write `files` (tree-relative path -> instrumented text) into `tree`, run `nodeids` with the probe
     plugin under `plan`, and return its records ([] when the run could not start)."""
     for path, text in files.items():
-        (tree / path).write_text(text, encoding="utf-8")
+        (tree / path).write_bytes(encode_source(text, path))  # in the file's declared encoding
     with tempfile.TemporaryDirectory(prefix="suture-probe-", dir=sandbox.private_scratch_root()) as scratch:
         plan_file, out_file = Path(scratch) / "plan.json", Path(scratch) / "out.jsonl"
         plan_file.write_text(json.dumps(plan), encoding="utf-8")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.retrieval.files import decode_source, source_encoding
+from suture.retrieval.files import decode_source, encode_source
 from suture.tools.verify.verifier_core import BYTECODE_ENV, child_env, import_root, module_name, run_bounded, side_effects
 
 __all__ = ["BehaviourRun", "InputResult", "PER_CALL_SECONDS", "compare_versions"]
@@ -87,9 +87,7 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
     started = time.monotonic()
     file = (root / path)
     try:  # in the file's own encoding (a latin-1 module is compared like any other), written back in it
-        data = file.read_bytes()
-        encoding = source_encoding(data, path)
-        base_text = decode_source(data, path)
+        base_text = decode_source(file.read_bytes(), path)
     except (OSError, LookupError, UnicodeDecodeError) as error:
         return BehaviourRun([], unknown=f"the file cannot be read: {error}")
     reason = _static_unknown(base_text, versions, qualname)
@@ -104,7 +102,7 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
         for number, (vid, text) in enumerate(versions.items()):
             copy = Path(tmp, f"v{number}", file.name)
             copy.parent.mkdir()
-            copy.write_bytes(text.encode(encoding, "surrogateescape"))
+            copy.write_bytes(encode_source(text, path))
             request["versions"][vid] = str(copy)
         env = child_env(top)
         # Hypothesis keeps its unicode tables (seconds to build) in its storage directory: the
