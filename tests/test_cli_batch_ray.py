@@ -23,7 +23,9 @@ def flaky_hang(pid_file, flag) -> dict[str, str]:
     """A repo whose test hangs until `flag` exists, then passes (so a retried run ends)."""
     return {"slow/__init__.py": "",
             "tests/test_slow.py": f"import os, time\n\ndef test_slow():\n"
-                                  f"    open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+                                  # written whole, then renamed: the test polls it and must never read it half-written
+                                  f"    open({str(pid_file)!r} + '.part', 'w').write(str(os.getpid()))\n"
+                                  f"    os.replace({str(pid_file)!r} + '.part', {str(pid_file)!r})\n"
                                   f"    while not os.path.exists({str(flag)!r}):\n"
                                   f"        time.sleep(0.2)\n"}
 
