@@ -66,8 +66,9 @@ class Disagreement:
     theirs: str  # the rival's
     inputs: int  # how many inputs they disagree on
     base: str = ""  # HEAD's result on `call`
-    # On every input they disagree on, this candidate gives HEAD's result and the rival does not,
-    # and none of those inputs is like the failing tests: the rival's change is the larger one.
+    # On every input they disagree on outside the failing tests' (inputs like those are where the
+    # repair lives), this candidate gives HEAD's result and the rival does not: the rival's change is
+    # the larger one. `inputs` then counts those inputs only.
     keeps_head: bool = False
 
     def sentence(self, mine_id: str) -> str:
@@ -271,11 +272,14 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     else:
         item.reason = "; ".join(reasons) or "no input could be compared"
     for rival, results in pairs.items():
-        smallest = min(results, key=lambda r: (len(r.call), r.call))
-        keeps = all(r.same("base", cid) is True and r.same("base", rival) is False and r.like != "failing"
-                    for r in results)
+        # Outside the failing tests' inputs (where the repair lives and HEAD is known wrong), does this
+        # candidate keep HEAD's result wherever the rival parts from it? Then its change is the smaller.
+        outside = [r for r in results if r.like != "failing"]
+        keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
+        smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
-                                               len(results), smallest.outcomes.get("base", ""), keeps))
+                                               len(outside) if keeps else len(results),
+                                               smallest.outcomes.get("base", ""), keeps))
 
 
 def _count_change(item: Evidence, result: Any, classified: bool) -> None:
@@ -350,7 +354,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
     the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check).
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
-    and so does one compared only vacuously (neither changes HEAD's result on any input run).
+    and so does any passing rival when the chosen patch was compared only vacuously (it changes
+    HEAD's result on no input run: nothing shows it is the smaller change).
     A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
     those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
     item = evidence.get(chosen.candidate_id)
@@ -366,8 +371,11 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
 
     def credible(other: str) -> bool:
         rival = evidence.get(other)
-        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)):
-            return False  # a larger rival does not put a smaller passing patch in doubt: the smallest change wins
+        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)) and not item.vacuous:
+            # A larger rival does not put a smaller passing patch in doubt: the smallest change wins.
+            # Not when the chosen patch changed nothing on any input run: its change was never seen,
+            # so nothing says it is the smaller one (the comparison across modules, say, missed it).
+            return False
         if rival is not None and (rival.outside or rival.anti_patterns):
             return False  # the rival itself changes what the passing tests pin down: not a credible alternative
         if (risks or {}).get(other):
@@ -410,10 +418,10 @@ def _uncompared_rival(chosen: GateVerdict, heads: Sequence[GateVerdict], evidenc
         if theirs.status == "not_run" and theirs.reason == NOT_COMPARED_RANK:
             continue  # ranked below the candidates compared: the best-ranked rivals speak for the choice
         if mine.known and theirs.known:
-            if mine.vacuous and theirs.vacuous:
-                return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and neither changes "
-                        f"HEAD's result on any of the {mine.inputs} inputs run (the inputs never reach the repair), "
-                        "so the comparison says nothing")
+            if mine.vacuous:
+                return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and "
+                        f"{chosen.candidate_id} changes HEAD's result on none of the {mine.inputs} inputs run (the inputs "
+                        "never reach the repair), so the comparison says nothing about it")
             continue  # compared: a disagreement, if any, is in mine.disagreements
         why = mine.reason if not mine.known else theirs.reason
         return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and their behaviour "
