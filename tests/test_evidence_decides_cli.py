@@ -55,21 +55,21 @@ def test_two_patches_that_change_nothing_on_any_input_run_are_not_compared(make_
     assert "never reach the repair" in " ".join(report["confidence"]["reasons"])
 
 
-# Luhn's check subtracts 10 from a doubled digit over 9 (bench/bugs/luhn). `d -= 9` (the fix) and
-# same-size rivals pass the visible tests; they part on cards such as '77', where the fix keeps
-# HEAD's result and the rivals change it.
-LUHN = _bench_program("luhn")
+# wrap() starts a new line one character early: `len(line) + 1 + len(word) < width` (bench/bugs/
+# text_wrap). `<` -> `<=` (the fix) and a same-size rival pass the visible tests; they part on inputs
+# such as `wrap('aaa bbb cc', 5)`, where the fix keeps HEAD's result and the rival changes it.
+TEXT_WRAP = _bench_program("text_wrap")
 
 
 @pytest.mark.slow  # a whole suture run
 def test_a_disagreement_where_the_chosen_patch_keeps_heads_result_does_not_cap(make_repo):
-    done, report = _fix(make_repo, LUHN)
+    done, report = _fix(make_repo, TEXT_WRAP)
     chosen_id = report["choice"]["chosen"]
     evidence = {e["candidate_id"]: e for e in report["evidence"]}
     kept = [d for d in evidence[chosen_id]["disagreements"] if d["keeps_head"]]
     assert report["choice"]["distinct_passing"] >= 2 and kept, evidence[chosen_id]  # rivals that change more
     assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
-    assert "+                d -= 9" in report["patch"], report["patch"]
+    assert "+        elif len(line) + 1 + len(word) <= width:" in report["patch"], report["patch"]
     reasons = " ".join(report["confidence"]["reasons"])
     assert "keeps HEAD's result" in reasons and "unresolved" not in reasons, reasons
     assert not report["confidence"]["weak"]
