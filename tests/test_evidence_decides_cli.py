@@ -1,16 +1,17 @@
 """What the behaviour evidence decides and what it may not (issue 17), through the real CLI offline
-(rule engine), real pytest and git: a comparison that never reached the repair is no agreement; a
-disagreement on which the chosen patch keeps HEAD's result does not cap; the repair itself, at an
-input the passing tests' shapes only resemble, is not a change "like the passing tests"."""
+(rule engine), real pytest and git, on bench/bugs programs: a comparison that never reached the
+repair is no agreement; a disagreement on which the chosen patch keeps HEAD's result does not cap;
+the repair itself, at an input the passing tests' shapes only resemble, is not a change "like the
+passing tests"."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from conftest import repo_snapshot, suture
+from suture.agent.fix.calibration import FEATURES, calibrated, load_weights
+from test_evidence_cli import _fix  # `suture fix` offline on a new repo, the tree checked unchanged
 
 
 BUGS = Path(__file__).resolve().parents[1] / "bench" / "bugs"
@@ -24,32 +25,23 @@ def _bench_program(name: str) -> dict[str, str]:
             if p.is_file() and not HIDDEN & set(p.relative_to(root).parts)}
 
 
-def _fix(make_repo, files):
-    """`suture fix` offline on a new repo of `files`: the finished process and its report.json."""
-    repo = make_repo(files)
-    before = repo_snapshot(repo)
-    done = suture("fix", "--time-limit", "300", cwd=repo, timeout=420)
-    assert repo_snapshot(repo) == before, "suture changed the user's tree"
-    (run_dir,) = (repo / ".suture" / "runs").iterdir()
-    return done, json.loads((run_dir / "report.json").read_text())
-
-
 # price_in passes its two currencies to convert() the wrong way round; the visible tests only
 # convert from EUR (rate 1.0), so `amount / rate` and `amount * rate` in convert() pass alike.
 # The comparison runs convert() on the tests' own calls and their mutations: "EUR" mutated is no
-# currency, so neither patch changes any result there and the two "agree" on inputs that never
-# reach the repair. The program is bench/bugs/currency as the repair bench runs it.
+# currency, so the convert() patch changes no result there and "agrees" with HEAD on inputs that
+# never reach the repair. The program is bench/bugs/currency as the repair bench runs it.
 CURRENCY = _bench_program("currency")
 
 
 @pytest.mark.slow  # a whole suture run
-def test_two_patches_that_change_nothing_on_any_input_run_are_not_compared(make_repo):
+def test_a_chosen_patch_that_changes_nothing_on_any_input_run_is_not_compared(make_repo):
     done, report = _fix(make_repo, CURRENCY)
     evidence = {e["candidate_id"]: e for e in report["evidence"]}
     chosen = evidence[report["choice"]["chosen"]]
-    vacuous = [e for e in evidence.values() if e["status"] == "known" and e["footprint"]["changed"] == 0]
-    assert report["choice"]["distinct_passing"] >= 2 and len(vacuous) >= 2, report["evidence"]
-    assert chosen in vacuous, chosen
+    # The case: the chosen patch (in convert) changes HEAD's result on none of the inputs run, while
+    # a rival passes too (the larger swap in price_in, which a smaller change would otherwise beat).
+    assert report["choice"]["distinct_passing"] >= 2, report["evidence"]
+    assert chosen["status"] == "known" and chosen["footprint"]["changed"] == 0, chosen
     assert done.returncode == 1 and report["status"] != "fixed", done.stdout + done.stderr
     assert report["confidence"]["weak"] and report["plausible"]["patch"]
     assert "never reach the repair" in " ".join(report["confidence"]["reasons"])
@@ -91,3 +83,8 @@ def test_the_repair_at_a_passing_tests_lengths_is_not_a_change_like_the_passing_
     assert chosen["status"] == "known" and chosen["footprint"]["changed"] > 0, chosen
     assert not chosen["changes_like_passing_tests"], chosen["footprint"]
     assert not report["confidence"]["weak"]
+    # The value is the shipped model's probability for the patch's features (agent/fix/calibration.py).
+    rated = report["confidence"]
+    assert set(rated["features"]) == set(FEATURES) and rated["features"]["uncompared"] == 0.0, rated
+    assert abs(rated["value"] - calibrated(rated["features"], load_weights())) < 1e-3
+    assert any(r.startswith("calibrated on the repair bench") for r in rated["reasons"])
