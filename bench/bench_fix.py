@@ -319,6 +319,7 @@ def judged_row(case: Case, report: dict, tmp: Path, args) -> dict:
         "patch": patch or shown,
         "reasons": (report.get("confidence") or {}).get("reasons", []),
         "distinct_passing": (report.get("choice") or {}).get("distinct_passing"),
+        "features": (report.get("confidence") or {}).get("features"),  # the calibration model's inputs
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }

@@ -15,6 +15,14 @@ and writes one JSON line per case and evidence setting (`--rows-out`). From thos
   off, from the same run (bench_fix.py --evidence both runs every case both ways back to back).
 
     python bench/calibration.py ROWS.jsonl [ROWS.jsonl ...] [--append]
+
+`--fit` fits the confidence model suture ships (agent/fix/calibration.py: a logistic model over a few
+features of the chosen patch's evidence) on the bench/bugs rows with evidence on, reports its
+leave-one-kind-out cross-validated reliability (each bug kind predicted by a model fitted without
+it) and its reliability on the bench/faults rows (never fitted on), and with `--write` stores the
+weights in agent/fix/calibration.json:
+
+    python bench/calibration.py ROWS.jsonl ... --fit [--write]
 """
 
 from __future__ import annotations
@@ -180,13 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Precision and calibration of suture fix from bench_fix.py's rows.")
     parser.add_argument("rows", nargs="+", type=Path, help="JSON lines written by bench_fix.py --rows-out")
     parser.add_argument("--append", action="store_true", help="append the tables to bench/RESULTS.md")
+    parser.add_argument("--fit", action="store_true", help="fit the confidence model (see the module docstring)")
+    parser.add_argument("--write", action="store_true", help="with --fit: store the weights in agent/fix/calibration.json")
     args = parser.parse_args(argv)
     try:
         rows = load(args.rows)
     except (OSError, ValueError) as error:
         print(f"cannot read the rows: {error}", file=sys.stderr)
         return 2
-    text = report(rows)
+    if args.fit:
+        import fitting  # bench/fitting.py, beside this script (it reads these tables back)
+
+        text = fitting.fit_report(rows, write=args.write)
+    else:
+        text = report(rows)
     print(text)
     if args.append:
         append_results("Trust and calibration (`suture fix`, bench/calibration.py)", text)

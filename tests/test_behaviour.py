@@ -272,12 +272,13 @@ def test_a_rival_that_could_not_be_compared_is_no_agreement():
     assert capped.weak
     assert any("a and b both pass and their behaviour outside the tests could not be compared (C.m is a method"
                in r for r in capped.reasons), capped.reasons
-    # Compared and agreeing on every input: decided. The only passing patch: nothing to decide.
-    agreeing = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "known", inputs=40)}
+    # Compared, both changing HEAD's result alike, agreeing on every input: decided (agreeing while
+    # changing nothing is no comparison: see the vacuous case below). The only passing patch: nothing to decide.
+    agreeing = {"a": Evidence("a", "known", inputs=40, changed=3), "b": Evidence("b", "known", inputs=40, changed=3)}
     assert cap_confidence(rating, heads[0], heads, agreeing).value == rating.value
     assert cap_confidence(rating, heads[0], heads[:1], {"a": found["a"]}).value == rating.value
     # The chosen patch compared, the rival not (it also changes another file): still open.
-    half = {"a": Evidence("a", "known", inputs=40), "b": Evidence("b", "unknown", "it also changes b.py")}
+    half = {"a": Evidence("a", "known", inputs=40, changed=3), "b": Evidence("b", "unknown", "it also changes b.py")}
     assert cap_confidence(rating, heads[0], heads, half).weak
     # Not credible rivals leave it closed: a larger one, a risky one, one B4's tests told apart,
     # one ranked below the candidates compared.
@@ -287,3 +288,45 @@ def test_a_rival_that_could_not_be_compared_is_no_agreement():
     assert cap_confidence(rating, heads[0], heads, found, {"a": [True], "b": [False]}).value == rating.value
     ranked_out = {"a": found["a"], "b": Evidence("b", "not_run", "more passing candidates than compared")}
     assert cap_confidence(rating, heads[0], heads, ranked_out).value == rating.value
+
+
+def test_a_disagreement_where_the_chosen_patch_keeps_heads_result_decides_and_the_reverse_caps():
+    heads = [_verdict("fix", ""), _verdict("broad", "")]
+    kept = Disagreement("broad", "merge([(1, 2), (5, 6)])", "returns [(1, 2), (5, 6)]", "returns [(1, 6)]", 4,
+                        base="returns [(1, 2), (5, 6)]", keeps_head=True)
+    found = {"fix": Evidence("fix", "known", inputs=90, changed=5, classified=True, disagreements=[kept]),
+             "broad": Evidence("broad", "known", inputs=90, changed=9, classified=True,
+                               disagreements=[dataclasses.replace(kept, other="fix", mine=kept.theirs,
+                                                                  theirs=kept.mine, keeps_head=False)])}
+    rating = confidence(3, "not_run", None)
+    decided = cap_confidence(rating, heads[0], heads, found)
+    assert decided.value == rating.value
+    assert any(r.startswith("decided:") and "fix keeps HEAD's result" in r for r in decided.reasons), decided.reasons
+    # The reverse, the chosen patch being the one that changes HEAD's result there, still caps.
+    assert cap_confidence(rating, heads[1], heads, found).weak
+    # Ranked second by the gates yet the smaller change: it comes first.
+    assert [v.candidate_id for v in order_by_evidence(heads[::-1], found)] == ["fix", "broad"]
+
+
+def test_patches_that_change_nothing_on_any_input_run_are_not_compared():
+    heads = [_verdict("a", ""), _verdict("b", "")]
+    found = {"a": Evidence("a", "known", inputs=183), "b": Evidence("b", "known", inputs=183)}
+    rating = confidence(4, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads, found)
+    assert capped.weak and any("never reach the repair" in r for r in capped.reasons), capped.reasons
+    # The chosen one vacuous, a larger rival that changes something: nothing shows the chosen is the
+    # smaller change, so the choice stays open.
+    bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=4)]
+    seen = {**found, "b": Evidence("b", "known", inputs=183, changed=1)}
+    assert cap_confidence(rating, heads[0], bigger, seen).weak
+    # One vacuous patch alone has no rival to be undecided against.
+    assert cap_confidence(rating, heads[0], heads[:1], {"a": found["a"]}).value == rating.value
+
+
+def test_an_inputs_shape_holds_how_its_lengths_stand_to_its_integers():
+    from suture.tools.verify.behaviour_child import relations_of
+
+    assert relations_of([[1, 2], 3]) == ("<",)
+    assert relations_of([[1, 2], 2]) == ("=",)
+    assert relations_of([[1, 2, 3, 4], 2, True]) == (">",)  # a bool is no integer here
+    assert relations_of([[3, 1, 2]]) == ()

@@ -103,3 +103,29 @@ def test_bench_fix_runs_each_case_both_ways_and_records_the_confidence(tmp_path,
     row = bench_fix.run_case(case, args, "off")
     assert seen == ["off"] and row["evidence"] == "off"
     assert (row["confidence"], row["claimed_fixed"], row["correct"]) == (0.83, True, True)
+
+
+def test_the_confidence_model_is_fitted_cross_validated_by_kind_and_reported(tmp_path):
+    """`calibration.py --fit`: features read back from suture's reasons, a model per left-out kind,
+    the reliability before and after, and the shipped weights file left alone without --write."""
+    def fitted_row(name, kind, correct, covering, distinct, behaviour):
+        reasons = [f"{covering} test(s) run the changed code", "verifier: not_run", behaviour]
+        return {**_row(name, claimed=True, correct=correct, confidence=0.8), "kind": kind, "reasons": reasons,
+                "distinct_passing": distinct}
+
+    rows = [fitted_row(f"r{i}", f"k{i % 3}", True, 3, 1, "behaviour: changes HEAD's result on 4 of 90 inputs")
+            for i in range(9)]
+    rows += [fitted_row(f"w{i}", f"k{i % 3}", False, 3, 3, "behaviour: unknown: C.m is a method") for i in range(6)]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    weights = BENCH.parent / "agent" / "fix" / "calibration.json"
+    shipped = weights.read_text()
+    done = subprocess.run([sys.executable, str(BENCH / "calibration.py"), str(path), "--fit"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "fitted on 15 returned bench/bugs patches (evidence on), 3 bug kinds" in done.stdout
+    weight = {line.split("|")[1].strip(): float(line.split("|")[3]) for line in done.stdout.splitlines()
+              if line.startswith(("| rivals", "| uncompared"))}
+    assert weight["rivals"] < 0 and weight["uncompared"] < 0  # what told the wrong rows apart here
+    assert "leave-one-kind-out" in done.stdout and done.stdout.count("ECE ") == 2
+    assert weights.read_text() == shipped

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from suture import prompts
+from suture.agent.fix.calibration import calibrated, features, load_weights
 from suture.agent.fix.crosscheck import pass_matrix
 from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
 from suture.agent.fix.rank import rank
@@ -113,8 +114,12 @@ def choose(
     if method == "b4":
         agreement = sum(1 for v in contenders if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) \
             / len(contenders)
-    rating = confidence(covering, chosen.verifier or verifier_verdict, agreement, risks.get(chosen.candidate_id, ()),
-                        anti_pattern_sentences(chosen.anti_patterns))
+    verifier = chosen.verifier or verifier_verdict
+    values = features(covering, len(heads), verifier, (evidence or {}).get(chosen.candidate_id))
+    # The bench's fit has the rule engine's patches only: a model's agreement keeps the weighted mean.
+    probability = calibrated(values, load_weights()) if agreement is None else None
+    rating = confidence(covering, verifier, agreement, risks.get(chosen.candidate_id, ()),
+                        anti_pattern_sentences(chosen.anti_patterns), probability, values)
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     found = [evidence[v.candidate_id] for v in heads if v.candidate_id in (evidence or {})]
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes, found)

@@ -65,9 +65,19 @@ class Disagreement:
     mine: str  # this candidate's result there ("returns 2")
     theirs: str  # the rival's
     inputs: int  # how many inputs they disagree on
+    base: str = ""  # HEAD's result on `call`
+    # On every input they disagree on outside the failing tests' (inputs like those are where the
+    # repair lives), this candidate gives HEAD's result and the rival does not: the rival's change is
+    # the larger one. `inputs` then counts those inputs only.
+    keeps_head: bool = False
 
     def sentence(self, mine_id: str) -> str:
         return f"{mine_id} and {self.other} disagree on `{self.call}`: {_bare(self.mine)} vs {_bare(self.theirs)}"
+
+    def kept_sentence(self, mine_id: str) -> str:
+        return (f"{mine_id} and {self.other} disagree on {self.inputs} input(s) unlike the failing tests', "
+                f"e.g. `{self.call}`: {mine_id} keeps HEAD's result ({_bare(self.base)}), {self.other} changes it "
+                f"to {_bare(self.theirs)}; the smaller behaviour change is chosen")
 
 
 @dataclass
@@ -90,6 +100,12 @@ class Evidence:
     @property
     def known(self) -> bool:
         return self.status == "known"
+
+    @property
+    def vacuous(self) -> bool:
+        """Compared, but it changed HEAD's result on none of the inputs run: the inputs never reached
+        the repair, so agreeing with a rival there says nothing (it counts as not compared)."""
+        return self.known and self.changed == 0
 
     @property
     def outside(self) -> bool:
@@ -256,9 +272,14 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     else:
         item.reason = "; ".join(reasons) or "no input could be compared"
     for rival, results in pairs.items():
-        smallest = min(results, key=lambda r: (len(r.call), r.call))
+        # Outside the failing tests' inputs (where the repair lives and HEAD is known wrong), does this
+        # candidate keep HEAD's result wherever the rival parts from it? Then its change is the smaller.
+        outside = [r for r in results if r.like != "failing"]
+        keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
+        smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
-                                               len(results)))
+                                               len(outside) if keeps else len(results),
+                                               smallest.outcomes.get("base", ""), keeps))
 
 
 def _count_change(item: Evidence, result: Any, classified: bool) -> None:
@@ -303,7 +324,25 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
         tenths = lambda n: round(10 * n / max(1, item.inputs))  # noqa: E731
         return (item.outside, risky, False, tenths(item.changed_like_passing), tenths(item.changed))
 
-    return sorted(heads, key=key)
+    ordered = sorted(heads, key=key)
+    return _smaller_change_first(ordered, evidence, key)
+
+
+def _smaller_change_first(ordered: list[GateVerdict], evidence: dict[str, Evidence], key: Any) -> list[GateVerdict]:
+    """`ordered` with a rival of the first moved ahead of it when, on every input the two disagree
+    on, the rival keeps HEAD's result and the first changes it (and the two are otherwise alike:
+    same key but for the rounded count of changes). Its change is then the smaller one, so it
+    wins even where the tenths rounding tied them and the gates' ranking put the other first."""
+    if len(ordered) < 2:
+        return ordered
+    first = ordered[0]
+    for verdict in ordered[1:]:
+        item = evidence.get(verdict.candidate_id)
+        if item is None or not item.known or item.vacuous or key(verdict)[:4] != key(first)[:4]:
+            continue
+        if any(d.other == first.candidate_id and d.keeps_head for d in item.disagreements):
+            return [verdict] + [v for v in ordered if v is not verdict]
+    return ordered
 
 
 def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],
@@ -314,7 +353,11 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
     when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
     the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check).
-    A credible rival that could not be compared with the chosen patch (either side unknown) caps too."""
+    A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
+    and so does any passing rival when the chosen patch was compared only vacuously (it changes
+    HEAD's result on no input run: nothing shows it is the smaller change).
+    A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
+    those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
     item = evidence.get(chosen.candidate_id)
     if item is None:
         return rating
@@ -328,8 +371,11 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
 
     def credible(other: str) -> bool:
         rival = evidence.get(other)
-        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)):
-            return False  # a larger rival does not put a smaller passing patch in doubt: the smallest change wins
+        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)) and not item.vacuous:
+            # A larger rival does not put a smaller passing patch in doubt: the smallest change wins.
+            # Not when the chosen patch changed nothing on any input run: its change was never seen,
+            # so nothing says it is the smaller one (the comparison across modules, say, missed it).
+            return False
         if rival is not None and (rival.outside or rival.anti_patterns):
             return False  # the rival itself changes what the passing tests pin down: not a credible alternative
         if (risks or {}).get(other):
@@ -338,8 +384,15 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         return not (matrix and matrix.get(other) not in (None, matrix.get(chosen.candidate_id)))
 
     for disagreement in item.disagreements:
-        if credible(disagreement.other):
-            caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+        if not credible(disagreement.other):
+            continue
+        if disagreement.keeps_head and not item.vacuous:
+            # The chosen patch keeps HEAD's result wherever the rival parts from it outside the
+            # failing tests' inputs: the smallest behaviour change that passes, the choice the
+            # evidence asks for. The reverse (the chosen one is the larger change) still caps.
+            reasons.append("decided: " + disagreement.kept_sentence(chosen.candidate_id))
+            continue
+        caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
     if undecided:
         caps.append(undecided)
@@ -365,6 +418,10 @@ def _uncompared_rival(chosen: GateVerdict, heads: Sequence[GateVerdict], evidenc
         if theirs.status == "not_run" and theirs.reason == NOT_COMPARED_RANK:
             continue  # ranked below the candidates compared: the best-ranked rivals speak for the choice
         if mine.known and theirs.known:
+            if mine.vacuous:
+                return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and "
+                        f"{chosen.candidate_id} changes HEAD's result on none of the {mine.inputs} inputs run (the inputs "
+                        "never reach the repair), so the comparison says nothing about it")
             continue  # compared: a disagreement, if any, is in mine.disagreements
         why = mine.reason if not mine.known else theirs.reason
         return (f"the tests may not decide: {chosen.candidate_id} and {other} both pass and their behaviour "

@@ -36,6 +36,10 @@ CONFIDENCE_THRESHOLD = 0.5
 # A patch with a static anti-pattern (agent/gates/antipatterns.py) is never claimed: its confidence
 # is capped here, below the threshold, whatever else speaks for it.
 ANTI_PATTERN_CAP = 0.4
+# With the calibrated model (agent/fix/calibration.py), a patch that a single test runs stays below
+# the threshold: the bench it was fitted on has two such patches, too few to say one test is enough.
+MIN_COVERING_TESTS = 2
+THIN_CAP = CONFIDENCE_THRESHOLD - 0.05
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Confidence:
     verifier: str  # the verifier's verdict on the changed functions, "not_run" when none ran
     agreement: float  # share of passing candidates that agree with the chosen one
     reasons: list[str]
+    features: dict[str, float] | None = None  # the calibration model's inputs (agent/fix/calibration.py)
 
     @property
     def weak(self) -> bool:
@@ -105,7 +110,8 @@ class Confidence:
 
     def to_dict(self) -> dict:
         return {"value": round(self.value, 3), "covering_tests": self.covering_tests, "verifier": self.verifier,
-                "agreement": round(self.agreement, 3), "weak": self.weak, "reasons": self.reasons}
+                "agreement": round(self.agreement, 3), "weak": self.weak, "reasons": self.reasons,
+                "features": self.features}
 
 
 # The fix gate checks crashes and the contracts a function states; most functions state none, so
@@ -115,7 +121,8 @@ VERIFIER_WEIGHT = {"exhausted": 0.5, "no_counterexample_within_bound": 0.3, "uns
 
 
 def confidence(covering_tests: int, verifier: str, agreement: float | None, risks: Sequence[str] = (),
-               anti_patterns: Sequence[str] = ()) -> Confidence:
+               anti_patterns: Sequence[str] = (), probability: float | None = None,
+               features: dict[str, float] | None = None) -> Confidence:
     """How well evidenced a patch that passed every gate is: a weighted mean of the evidence there is.
 
     Tests weigh most (they are the repository's own statement of intent): one test running the
@@ -126,6 +133,9 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
     the tests are loose, which the test count already says). Overfitting risks (a deleted
     check, a weakened condition) take evidence away; an anti-pattern (`anti_patterns`, each a
     sentence) caps the value below the threshold.
+
+    `probability`, when given, replaces the weighted mean: the calibrated model's value for the
+    patch's `features` (agent/fix/calibration.py); the risks and anti-patterns apply to it alike.
     """
     parts = [(0.6, min(1.0, covering_tests / 3))]
     # A verdict that is no evidence (not run, unsupported, an error, a failure the base commit
@@ -134,13 +144,18 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
         parts.append((0.2, VERIFIER_WEIGHT[verifier]))
     if agreement is not None:
         parts.append((0.2, max(0.0, min(1.0, agreement))))
-    value = sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+    value = sum(w * v for w, v in parts) / sum(w for w, _ in parts) if probability is None else probability
     value = max(0.0, value - 0.15 * len(risks))
     if anti_patterns:
         value = min(value, ANTI_PATTERN_CAP)
     reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}"]
+    if probability is not None and covering_tests < MIN_COVERING_TESTS:
+        value = min(value, THIN_CAP)
+        reasons.append(f"thin: fewer than {MIN_COVERING_TESTS} tests run the changed code")
     if agreement is not None:
         reasons.append(f"{agreement:.0%} of the passing candidates agree")
+    if probability is not None:
+        reasons.append(f"calibrated on the repair bench: {probability:.0%} of patches with this evidence were right")
     reasons += [f"risk: {r}" for r in risks]
     reasons += [f"anti-pattern: {a}" for a in anti_patterns]
-    return Confidence(value, covering_tests, verifier, agreement if agreement is not None else 1.0, reasons)
+    return Confidence(value, covering_tests, verifier, agreement if agreement is not None else 1.0, reasons, features)

@@ -26,7 +26,7 @@ from suture.tools.verify.counterexample import Outcome, load_base_module, load_m
 from suture.tools.verify.hypothesis_backend import strategies_for
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
-__all__ = ["CallTimeout", "run_comparison", "shape_of"]
+__all__ = ["CallTimeout", "relations_of", "run_comparison", "shape_of"]
 
 HANGS = "hangs"
 HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
@@ -140,6 +140,18 @@ def shape_of(value: Any) -> str:
     return kind
 
 
+def relations_of(values: list[Any]) -> tuple[str, ...]:
+    """How each sized argument's length stands to each integer argument ("<", "=", ">"), in order.
+
+    Part of an input's shape: `moving_average([1, 2], 3)` (a window longer than the list) and
+    `moving_average([1, 2], 2)` (a window exactly as long, the failing tests' off-by-one case) have
+    the same types and lengths, yet only the first is like a passing test. Without the relation the
+    repair itself would count as a change of behaviour like the passing tests'."""
+    sized = [len(v) for v in values if isinstance(v, (str, bytes, list, tuple, dict, set, frozenset))]
+    numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+    return tuple("<" if n < k else "=" if n == k else ">" for n in sized for k in numbers)
+
+
 def _likeness(key: tuple, failing: set[tuple], passing: set[tuple]) -> str:
     inside_failing, inside_passing = key in failing, key in passing
     if inside_failing and inside_passing:
@@ -212,10 +224,11 @@ class _Runner:
                 group.append(vid)
         full = copy.copy(bound)
         full.apply_defaults()
-        key = (tuple(sorted(lines)), tuple(shape_of(v) for v in full.arguments.values()))
+        values = list(full.arguments.values())
+        key = (tuple(sorted(lines)), tuple(shape_of(v) for v in values), relations_of(values))
         if "base" not in outcomes:
             return ({"kind": "input", "call": call_text(self.versions["base"].__name__, bound), "outcomes": {},
-                     "groups": [], "unknown": unknown, "loose": []}, ((), ()))
+                     "groups": [], "unknown": unknown, "loose": []}, ((), (), ()))
         item = {"kind": "input", "call": call_text(self.versions["base"].__name__, bound),
                 "outcomes": {vid: _describe(o, bound) for vid, o in outcomes.items()},
                 "groups": [members for _, members in groups], "unknown": unknown,
