@@ -39,6 +39,8 @@ MAX_BOUND = 128
 MAX_SOURCE_BYTES = 256_000
 MAX_FUNCTIONS = 6  # functions checked one by one after main, within the time left
 K_INDUCTION_SECONDS = 6.0  # least time left worth a k-induction run
+RESERVE = 0.3  # of the time limit, kept from deepening for the look past the bound and k-induction
+MAX_K_STEP = 32
 PROPERTIES = ["--overflow-check", "--memory-leak-check", "--show-stacktrace"]
 
 _ASM = re.compile(r"\b(?:__asm__|__asm|asm)\s*(?:volatile\s*|__volatile__\s*)?[({]")
@@ -112,7 +114,7 @@ def check_program(root: Path, path: str, *, bound: int | None = None, time_limit
         current, last_run = first, 0.0
         while True:
             left = time_limit - seconds()
-            if left < 1.0 or (tried and last_run * 2.5 > left):
+            if left < 1.0 or (tried and last_run * 2.5 > left - RESERVE * time_limit):
                 break
             run_started = time.monotonic()
             done, report = esbmc_backend._run(binary, [*base, "--unwind", str(current)], Path(tmp), left)
@@ -150,12 +152,18 @@ def _after_deepening(root: Path, path: str, binary: str, base: list[str], tmp: P
             return _found(root, violation, report, reached, seconds(), tuple(tried), esbmc_backend._text(done))
     left = time_limit - seconds()
     if left >= K_INDUCTION_SECONDS:
-        done, report = esbmc_backend._run(binary, [*base, "--k-induction", "--max-k-step", str(max(reached, 2))], tmp, left)
+        # ESBMC skips the inductive step when --overflow-check is on, so induction proves the other
+        # properties; signed overflow stays checked within the bounds deepening reached (said so).
+        steps = min(max(reached, 2), MAX_K_STEP)
+        inductive = [arg for arg in base if arg != "--overflow-check"]
+        done, report = esbmc_backend._run(binary, [*inductive, "--k-induction", "--max-k-step", str(steps)], tmp, left)
         text = esbmc_backend._text(done)
         if done.returncode == 0 and "VERIFICATION SUCCESSFUL" in text:
+            step = re.search(r"inductive step \(k = (\d+)\)", text)
             return ProgramCheck(_verdict("exhausted", reached, seconds(),
-                                         f"k-induction (k up to {reached}) proves the safety properties from main for "
-                                         "loops of any length"), bounds=tuple(tried))
+                                         f"k-induction (k = {step.group(1) if step else steps}) proves memory safety, "
+                                         "division by zero and leaks from main for loops of any length; signed overflow "
+                                         f"is checked within {reached} unwindings only"), bounds=tuple(tried))
         violation = esbmc_backend._violation(report)
         if violation is not None and "unwinding" not in violation["message"]:
             return _found(root, violation, report, reached, seconds(), tuple(tried), text)

@@ -7,7 +7,7 @@ A struct parameter (by value, or a pointer to one object of it) gets every field
   that many elements (a list may have spare capacity, never fewer slots than its count); one named
   like a capacity (`cap`, `capacity`, `alloc`) is that length. A pointer without a length field is
   one object; a `char *` without one is a NUL-terminated string;
-- fixed-size array fields: nondeterministic contents;
+- fixed-size array fields: nondeterministic first MAX_LEN elements, the rest 0 (within the unwinding bound);
 - a nested struct (by value, or a pointer to one object) is built the same way, one level deep: the
   nested struct's own struct pointers are NULL (a list of at most two nodes);
 - in the harness's "NULL allowed" phase, a struct pointer (the parameter or a field) and a string or
@@ -249,7 +249,9 @@ def esbmc_lines(var: str, path: str, shape: StructShape, *, nullable: bool, max_
                 low = "" if f.unsigned else f"{name} >= 0 && "
                 lines.append(f"  __ESBMC_assume({low}{name} <= {max_len});")
         elif f.kind == "array":
-            lines += [f"  for (unsigned long suture_i = 0; suture_i < sizeof({at}) / sizeof({at}[0]); suture_i++) {{",
+            # The first max_len elements only (the rest stay 0): the fill loop must fit the unwinding bound.
+            lines += [f"  for (unsigned long suture_i = 0; suture_i < sizeof({at}) / sizeof({at}[0]) && suture_i < {max_len}; "
+                      "suture_i++) {",
                       f"    {f.base} {name}_item;", f"    {at}[suture_i] = {name}_item;", "  }"]
         elif f.kind == "struct":
             lines += esbmc_lines(name, at, f.shape, nullable=nullable, max_len=max_len)
@@ -406,8 +408,9 @@ def describe(shape: StructShape, max_len: int) -> str:
     parts = []
     for f in shape.fields:
         if f.kind == "buffer":
-            counters = f.length.split(",")
-            parts.append(f"{f.name}: 0..{max_len} elements, {' and '.join(counters)} within them")
+            kinds = {g.name: g.kind for g in shape.fields}
+            said = [f"{c} <= that" if kinds[c] == "length" else f"{c} = that" for c in f.length.split(",")]
+            parts.append(f"{f.name}: 0..{max_len} elements, {', '.join(said)}")
         elif f.kind == "string":
             parts.append(f"{f.name}: a string of 0..{max_len} chars")
         elif f.kind == "object":
@@ -416,4 +419,6 @@ def describe(shape: StructShape, max_len: int) -> str:
             parts.append(f"{f.name}: " + (f"one {f.base} ({describe(f.shape, max_len)})" if f.shape else "NULL"))
         elif f.kind == "struct":
             parts.append(f"{f.name}: {describe(f.shape, max_len)}")
+        elif f.kind == "array":
+            parts.append(f"{f.name}: first {max_len} elements nondeterministic")
     return "; ".join(parts) if parts else "any field values"

