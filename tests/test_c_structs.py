@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -171,3 +172,41 @@ def test_k_induction_proves_a_loop_of_any_length_exhausted(make_repo):
     (repo / "week.c").write_text(WEEK.replace("week[i % 7]", "week[i % 8]"))
     wrong = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo)
     assert wrong.returncode == 1 and last_json(wrong)["verdict"] == "counterexample", wrong.stdout
+
+
+# ---------------------------------------------------------------- the ESBMC-AI loop with a scripted model
+
+LEAK = (Path(__file__).resolve().parents[1] / "bench" / "c_corpus" / "leak_overwritten_pointer" / "buggy.c").read_text()
+# grow() overwrites v->items with the bigger copy and never frees the old array; no template frees it.
+LEAK_WRONG = LEAK.replace("  for (int i = 0; i < v->len; i++)", "  free(v->items);\n  for (int i = 0; i < v->len; i++)")
+LEAK_RIGHT = LEAK.replace("  v->items = bigger;", "  free(v->items);\n  v->items = bigger;")
+
+
+def test_a_model_patch_is_rechecked_and_the_counterexample_fed_back(make_repo, tmp_path):
+    """First answer frees the old array before copying from it (ESBMC: use after free, fed back with
+    its trace); the second frees it after the copy and is accepted at a higher bound."""
+    repo = make_repo({"vec.c": LEAK})
+    script = tmp_path / "model.jsonl"
+    script.write_text("\n".join(json.dumps({"text": f"Here is the repair.\n```c\n{text}```\n"})
+                                for text in (LEAK_WRONG, LEAK_RIGHT)) + "\n")
+    done = suture("fix", "--target", "vec.c", "--model", f"scripted:{script}", "--json", "--time-limit", "400",
+                  cwd=repo, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["engine"] == "model-c", report
+    assert "+  free(v->items);\n   v->items = bigger;" in report["patch"]
+    (check,) = report["verification"]["functions"]
+    assert "forgotten memory" in check["before"]["message"]
+    first, second = [c for c in check["candidates"] if c["id"].startswith("m-")]
+    assert first["stage"] != "accepted" and second["stage"] == "accepted"
+    assert check["after"]["bound"] >= 2 * 8 and report["cost"]["calls"] == 2
+    calls = [json.loads(line) for line in script.with_suffix(".transcript.jsonl").read_text().splitlines()]
+    assert len(calls) == 2
+    prompt = calls[0]["messages"][0]["content"]
+    assert "forgotten memory" in prompt and "[Counterexample]" in prompt and "  15   v->items = bigger;" in prompt
+    feedback = calls[1]["messages"][-1]["content"]
+    assert "Your patch was rejected" in feedback and "ESBMC's counterexample on your patch" in feedback
+    assert "[Counterexample]" in feedback
+    events = [json.loads(line)["event"] for line in (Path(report["run_dir"]) / "trajectory.jsonl").read_text().splitlines()]
+    assert events.count("model") == 2
+    assert "free(v->items)" not in (repo / "vec.c").read_text()  # the user's tree is untouched

@@ -33,6 +33,7 @@ from typing import Any
 
 from suture.tools.childenv import project_env
 from suture.tools.verify import c_structs
+from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, type_words, c_parser
 from suture.tools.verify.c_structs import StructShape, struct_shapes
 from suture.tools.verify.verifier import Counterexample, Target, Verdict, run_bounded
 
@@ -44,11 +45,6 @@ CASE_SECONDS = 2
 HARNESS = "suture_harness.c"
 DRIVER = "suture_driver.c"
 
-_INT_WORDS = {"int", "long", "short", "char", "unsigned", "signed", "size_t", "ssize_t", "ptrdiff_t", "bool",
-              "_Bool", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
-              "intptr_t", "uintptr_t"}
-_FLOAT_WORDS = {"float", "double"}
-_QUALIFIERS = {"const", "volatile", "restrict", "register", "__restrict"}
 _LENGTH_NAME = re.compile(r"^(n|len|length|size|count|cnt|num|sz|nelem|nmemb|capacity|cap)$|(_len|_size|_count|_n|len|size|count)$",
                           re.I)
 
@@ -71,7 +67,7 @@ class Param:
 
     @property
     def floating(self) -> bool:
-        return bool(set(self.base.split()) & _FLOAT_WORDS)
+        return bool(set(self.base.split()) & FLOAT_WORDS)
 
 
 @dataclass
@@ -89,17 +85,6 @@ class CFunction:
 
     def default_return(self) -> str:
         return "return;" if self.returns == "void" else "return 0;"
-
-
-def c_parser():
-    import tree_sitter
-    import tree_sitter_c
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"\s+", text.strip()) if w and w not in _QUALIFIERS]
 
 
 def c_functions(source: bytes, file: Path | None = None) -> list[CFunction]:
@@ -124,12 +109,12 @@ def c_functions(source: bytes, file: Path | None = None) -> list[CFunction]:
         if name_node is None or name_node.type != "identifier" or body is None:
             continue
         type_text = source[node.start_byte:node.child_by_field_name("declarator").start_byte].decode("utf-8", "replace")
-        type_words = [w for w in _words(type_text) if w not in ("static", "inline", "extern")]
-        returns = "pointer" if stars else ("void" if type_words == ["void"] else
-                                           "float" if set(type_words) & _FLOAT_WORDS else " ".join(type_words))
+        return_words = [w for w in type_words(type_text) if w not in ("static", "inline", "extern")]
+        returns = "pointer" if stars else ("void" if return_words == ["void"] else
+                                           "float" if set(return_words) & FLOAT_WORDS else " ".join(return_words))
         params, why, refused = _params(declarator.child_by_field_name("parameters"), source, shapes)
-        if not why and stars == 0 and returns not in ("void", "float") and not set(type_words) <= _INT_WORDS:
-            why = f"it returns {' '.join(type_words)}, which the harness cannot compare"
+        if not why and stars == 0 and returns not in ("void", "float") and not set(return_words) <= INT_WORDS:
+            why = f"it returns {' '.join(return_words)}, which the harness cannot compare"
         found.append(CFunction(name_node.text.decode(), node.start_byte, node.end_byte, body.start_byte + 1,
                                node.start_point[0] + 1, node.end_point[0] + 1, returns, params, why, refused))
     return found
@@ -157,10 +142,10 @@ def _params(node, source: bytes, shapes: dict[str, StructShape]) -> tuple[list[P
             declarator = declarator.child_by_field_name("declarator")
         if declarator.type != "identifier" or stars > 1:
             return params, f"parameter {child.text.decode()!r} is not a scalar or a pointer to one", False
-        base = " ".join(_words(source[child.start_byte:child.child_by_field_name("declarator").start_byte].decode()))
+        base = " ".join(type_words(source[child.start_byte:child.child_by_field_name("declarator").start_byte].decode()))
         name = declarator.text.decode()
         words = set(base.split())
-        if words and words <= (_INT_WORDS | _FLOAT_WORDS):
+        if words and words <= (INT_WORDS | FLOAT_WORDS):
             params.append(Param(name, base, stars == 1))
             continue
         shape = shapes.get(base)

@@ -56,6 +56,7 @@ class ProgramCheck:
     function: str = ""
     line: int | None = None
     bounds: tuple[int, ...] = ()  # the --unwind values tried, in order
+    trace: str = ""  # ESBMC's counterexample trace as it printed it (what a model repairs from)
 
 
 def defines_main(source: bytes) -> bool:
@@ -218,7 +219,20 @@ def _found(root: Path, violation: dict, report, bound: int, seconds: float, trie
     verdict = _verdict("counterexample", bound, seconds,
                        f"{violation['message']} at {location}{where}, reached from main within {bound} unwindings", cx)
     line = int(violation["line"]) if str(violation["line"]).isdigit() else None
-    return ProgramCheck(verdict, function, line, tried)
+    return ProgramCheck(verdict, function, line, tried, _trace_text(text))
+
+
+MAX_TRACE_CHARS = 4000
+
+
+def _trace_text(text: str) -> str:
+    """ESBMC's printed counterexample: its states (the values along the path) and the violated property."""
+    start = text.find("[Counterexample]")
+    if start < 0:
+        return ""
+    end = text.find("VERIFICATION FAILED", start)
+    block = re.sub(r"\n{3,}", "\n\n", text[start:end if end > 0 else None]).strip()
+    return block if len(block) <= MAX_TRACE_CHARS else block[:MAX_TRACE_CHARS // 2] + "\n...\n" + block[-MAX_TRACE_CHARS // 2:]
 
 
 def _is_under(file: str, root: Path) -> bool:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, type_words, c_parser
+
 __all__ = ["Field", "StructShape", "struct_shapes", "esbmc_lines", "driver_lines", "case_from_trace",
            "sample_values", "describe"]
 
@@ -68,8 +70,6 @@ class StructShape:
 
 def struct_shapes(source: bytes, file: Path | None = None) -> dict[str, StructShape]:
     """Every struct the file (and the local headers it includes) defines, under each name it goes by."""
-    from suture.tools.verify.c_harness import c_parser
-
     parser = c_parser()
     texts = [source]
     if file is not None:  # `#include "list.h"` beside the file: its structs are the file's too
@@ -124,15 +124,13 @@ def _collect(root, text: bytes, bodies: dict, aliases: dict, refused: dict) -> N
 
 
 def _shape(name: str, bodies: dict, refused: dict, *, depth: int, seen: tuple[str, ...]) -> StructShape:
-    from suture.tools.verify.c_harness import _FLOAT_WORDS, _INT_WORDS, _words
-
     body, text = bodies[name]
     shape = StructShape(name)
     for decl in body.named_children:
         if decl.type != "field_declaration":
             continue
         type_node = decl.child_by_field_name("type")
-        base = " ".join(_words(text[decl.start_byte:type_node.end_byte].decode("utf-8", "replace")))
+        base = " ".join(type_words(text[decl.start_byte:type_node.end_byte].decode("utf-8", "replace")))
         if type_node.type == "union_specifier" or base in refused:
             what = "a union" if type_node.type == "union_specifier" or "union" in refused[base] else "a function pointer"
             shape.unsupported = f"field {_field_names(decl)} of {name} is {what}, which the harness does not model"
@@ -158,7 +156,7 @@ def _shape(name: str, bodies: dict, refused: dict, *, depth: int, seen: tuple[st
                 return shape
             fname = node.text.decode()
             words = set(base.split())
-            numeric = bool(words) and words <= (_INT_WORDS | _FLOAT_WORDS)
+            numeric = bool(words) and words <= (INT_WORDS | FLOAT_WORDS)
             if stars > 1 or (stars and size):
                 shape.unsupported = f"field {fname} of {name} is a pointer to pointers, which the harness does not model"
                 return shape
