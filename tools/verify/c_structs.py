@@ -255,11 +255,14 @@ def esbmc_lines(var: str, path: str, shape: StructShape, *, nullable: bool, max_
             lines += esbmc_lines(name, at, f.shape, nullable=nullable, max_len=max_len)
     for f in shape.fields:
         name, at = f"{var}_{f.name}", f"{path}.{f.name}"
+        # Filled through a pointer of our own (suture_*, left out of the trace's inputs): the field may
+        # point to const.
+        own = f"suture_{name}"
         if f.kind == "buffer":
             lines += [f"  unsigned {name}_len;", f"  __ESBMC_assume({name}_len <= {max_len});",
-                      f"  {at} = malloc(sizeof({f.base}) * {name}_len);", f"  __ESBMC_assume({at} != 0);",
+                      f"  {f.base} *{own} = malloc(sizeof({f.base}) * {name}_len);", f"  __ESBMC_assume({own} != 0);",
                       f"  for (unsigned suture_i = 0; suture_i < {name}_len; suture_i++) {{",
-                      f"    {f.base} {name}_item;", f"    {at}[suture_i] = {name}_item;", "  }"]
+                      f"    {f.base} {name}_item;", f"    {own}[suture_i] = {name}_item;", "  }", f"  {at} = {own};"]
             for counter in f.length.split(","):
                 if by_name[counter].kind == "capacity":
                     lines.append(f"  {path}.{counter} = {name}_len;")
@@ -269,19 +272,20 @@ def esbmc_lines(var: str, path: str, shape: StructShape, *, nullable: bool, max_
                 lines.append(f"  if ({name}_len == 0) {at} = 0;")
         elif f.kind == "string":
             lines += [f"  unsigned {name}_len;", f"  __ESBMC_assume({name}_len <= {max_len});",
-                      f"  {at} = malloc({name}_len + 1);", f"  __ESBMC_assume({at} != 0);",
+                      f"  {f.base} *{own} = malloc({name}_len + 1);", f"  __ESBMC_assume({own} != 0);",
                       f"  for (unsigned suture_i = 0; suture_i < {name}_len; suture_i++) {{",
                       f"    {f.base} {name}_item;", f"    __ESBMC_assume({name}_item != 0);",
-                      f"    {at}[suture_i] = {name}_item;", "  }", f"  {at}[{name}_len] = 0;"]
+                      f"    {own}[suture_i] = {name}_item;", "  }", f"  {own}[{name}_len] = 0;", f"  {at} = {own};"]
         elif f.kind == "object":
-            lines += [f"  {at} = malloc(sizeof({f.base}));", f"  __ESBMC_assume({at} != 0);",
-                      f"  {f.base} {name}_item;", f"  *{at} = {name}_item;"]
+            lines += [f"  {f.base} *{own} = malloc(sizeof({f.base}));", f"  __ESBMC_assume({own} != 0);",
+                      f"  {f.base} {name}_item;", f"  *{own} = {name}_item;", f"  {at} = {own};"]
         elif f.kind == "struct_ptr":
             if f.shape is None:
                 lines.append(f"  {at} = 0;")
                 continue
-            lines += [f"  {at} = calloc(1, sizeof(*{at}));", f"  __ESBMC_assume({at} != 0);"]
-            lines += esbmc_lines(name, f"(*{at})", f.shape, nullable=nullable, max_len=max_len)
+            lines += [f"  {f.base} *{own} = calloc(1, sizeof({f.base}));", f"  __ESBMC_assume({own} != 0);"]
+            lines += esbmc_lines(name, f"(*{own})", f.shape, nullable=nullable, max_len=max_len)
+            lines.append(f"  {at} = {own};")
         else:
             continue
         if nullable and f.kind in ("string", "object", "struct_ptr"):
@@ -383,21 +387,24 @@ def driver_lines(path: str, shape: StructShape, value: dict[str, Any], literal) 
                 continue
             items = [ord(c) for c in v] + [0] if f.kind == "string" else list(v)
             size = len(items)
-            lines.append(f"  {at} = malloc(sizeof({f.base}) * ({size} + suture_extra));")
+            # Each pointer filled in a block of its own through a non-const pointer (the field may point to const).
+            lines.append(f"  {{ {f.base} *suture_p = malloc(sizeof({f.base}) * ({size} + suture_extra));")
             for k, item in enumerate(items):
-                lines.append(f"  {at}[{k}] = ({f.base}) {literal(item, f.floating)};")
-            lines.append(f"  for (int i = {size}; i < {size} + suture_extra; i++) {at}[i] = ({f.base}) suture_pad;")
+                lines.append(f"  suture_p[{k}] = ({f.base}) {literal(item, f.floating)};")
+            lines += [f"  for (int i = {size}; i < {size} + suture_extra; i++) suture_p[i] = ({f.base}) suture_pad;",
+                      f"  {at} = suture_p; }}"]
         elif f.kind == "object":
             if v is None:
                 lines.append(f"  {at} = 0;")
                 continue
-            lines += [f"  {at} = malloc(sizeof({f.base}));", f"  *{at} = ({f.base}) {literal(v, f.floating)};"]
+            lines.append(f"  {{ {f.base} *suture_p = malloc(sizeof({f.base})); *suture_p = ({f.base}) "
+                         f"{literal(v, f.floating)}; {at} = suture_p; }}")
         elif f.kind == "struct_ptr":
             if v is None or f.shape is None:
                 lines.append(f"  {at} = 0;")
                 continue
-            lines.append(f"  {at} = calloc(1, sizeof(*{at}));")
-            lines += driver_lines(f"(*{at})", f.shape, v, literal)
+            lines += [f"  {{ {f.base} *suture_s = calloc(1, sizeof({f.base}));",
+                      *driver_lines("(*suture_s)", f.shape, v, literal), f"  {at} = suture_s; }}"]
     return lines
 
 
