@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import last_json, suture
 
 from suture.tools.verify.esbmc_backend import locate_esbmc
 
@@ -79,18 +78,9 @@ int run_job(struct job *j) { return j->run(j->arg); }
 """
 
 
-def suture(*args, cwd, timeout=400):
-    return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def last_json(done):
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def test_an_out_of_bounds_read_on_an_empty_list_is_found_and_replayed(make_repo):
     repo = make_repo({"list.c": LIST})
-    done = suture("verify", "list.c::list_last", "--json", "--time-limit", "150", cwd=repo)
+    done = suture("verify", "list.c::list_last", "--json", "--time-limit", "150", cwd=repo, timeout=400)
     assert done.returncode == 1, done.stdout + done.stderr
     report = last_json(done)
     assert report["verdict"] == "counterexample" and report["backend"] == "esbmc"
@@ -103,7 +93,7 @@ def test_an_out_of_bounds_read_on_an_empty_list_is_found_and_replayed(make_repo)
 
 def test_a_use_after_free_through_a_struct_pointer_is_found(make_repo):
     repo = make_repo({"list.c": LIST})
-    done = suture("verify", "list.c::list_drain", "--json", "--time-limit", "150", cwd=repo)
+    done = suture("verify", "list.c::list_drain", "--json", "--time-limit", "150", cwd=repo, timeout=400)
     assert done.returncode == 1, done.stdout + done.stderr
     cx = last_json(done)["counterexample"]
     assert cx["location"] == "list.c:19" and cx["replayed"] is True
@@ -114,7 +104,7 @@ def test_guarded_struct_code_has_no_counterexample(make_repo):
     """The guarded list, and a queue of nested nodes (NULL allowed once valid pointers pass)."""
     repo = make_repo({"list.c": LIST_FIXED, "queue.c": NODES})
     for target in ("list.c::list_last", "queue.c::first"):
-        done = suture("verify", target, "--json", "--time-limit", "150", cwd=repo)
+        done = suture("verify", target, "--json", "--time-limit", "150", cwd=repo, timeout=400)
         assert done.returncode == 0, target + done.stdout + done.stderr
         report = last_json(done)
         assert report["verdict"] in ("exhausted", "no_counterexample_within_bound"), report
@@ -162,7 +152,7 @@ def test_k_induction_proves_a_loop_of_any_length_exhausted(make_repo):
     """The loop runs rand() times: no --unwind bound covers it, k-induction proves it (`exhausted`),
     and the verdict states the assumption it leaves (overflow only within the bound reached)."""
     repo = make_repo({"week.c": WEEK})
-    done = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo)
+    done = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo, timeout=400)
     assert done.returncode == 0, done.stdout + done.stderr
     report = last_json(done)
     program = report["runs"][0]
@@ -171,7 +161,7 @@ def test_k_induction_proves_a_loop_of_any_length_exhausted(make_repo):
     assert f"signed overflow is checked within {program['bound']} unwindings only" in program["message"]
     # A bound the loop exceeds: the same program with an out-of-range day is a counterexample, not a proof.
     (repo / "week.c").write_text(WEEK.replace("week[i % 7]", "week[i % 8]"))
-    wrong = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo)
+    wrong = suture("verify", "week.c", "--json", "--time-limit", "200", cwd=repo, timeout=400)
     assert wrong.returncode == 1 and last_json(wrong)["verdict"] == "counterexample", wrong.stdout
 
 
