@@ -521,7 +521,7 @@ class Run:
 
     outputs: dict[int, str | None]
     status: dict[int, int]
-    kinds: dict[int, str]  # case -> "heap" (past a harness buffer), "other" (any other failure)
+    kinds: dict[int, str]  # case -> "heap" (past a harness buffer), "freed" (freed memory), "other"
 
 
 def compile_c(source: Path, out: Path, include_dirs: tuple[Path, ...], *, sanitize: bool, want_error: bool = False):
@@ -562,6 +562,7 @@ def run_driver(binary: Path, pad: int, extra: int) -> Run:
     for section in done.stderr.split("\nSUTURE-CASE ")[1:]:
         number, _, text = section.partition("\n")
         if number.strip().isdigit():
-            kinds[int(number)] = "heap" if "heap-buffer-overflow" in text else "other"
+            kinds[int(number)] = "heap" if "heap-buffer-overflow" in text else \
+                "freed" if "heap-use-after-free" in text or "double-free" in text else "other"
     return Run(outputs, status, kinds)
 
