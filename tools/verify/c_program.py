@@ -8,9 +8,11 @@ safety (bounds, NULL and freed pointers, double free), division by zero, signed 
 Bounds deepen within the time limit: each run keeps ESBMC's unwinding assertions, so a run
 either proves the properties for every path (every loop fits in the bound: `exhausted`),
 finds a violation on a path within the bound (`counterexample`), or stops at a loop that runs
-longer, and the next run doubles --unwind. When the deepening stops short (time or the last
-bound), one run without unwinding assertions looks for violations the unwinding failure hid,
-then, if time is left, --k-induction may still prove the loops (`exhausted`, by induction).
+longer, and the next run doubles --unwind. Deepening keeps RESERVE of the time limit for what
+follows when it stops short (time or the last bound): one run without unwinding assertions looks
+for violations the unwinding failure hid, then --k-induction may still prove the loops
+(`exhausted`, by induction). ESBMC runs no inductive step with --overflow-check, so that proof
+leaves signed overflow out, checked only within the bound reached, and the verdict says so.
 Every verdict names the bound it reached.
 
 `check_c_file` is `suture verify FILE.c`: from `main` when the file defines one, then each
