@@ -201,3 +201,17 @@ def test_a_model_patch_is_rechecked_and_the_counterexample_fed_back(make_repo, t
     events = [json.loads(line)["event"] for line in (Path(report["run_dir"]) / "trajectory.jsonl").read_text().splitlines()]
     assert events.count("model") == 2
     assert "free(v->items)" not in (repo / "vec.c").read_text()  # the user's tree is untouched
+
+
+def test_peek_on_an_empty_stack_gets_the_guard_its_comment_documents(make_repo):
+    """stack_peek reads items[count - 1] on an empty stack (main peeks before pushing); the repair is the
+    empty container's guard returning the -1 the function's comment promises, re-checked from main."""
+    stack = (Path(__file__).resolve().parents[1] / "bench" / "c_corpus" / "oob_stack_peek_empty" / "buggy.c").read_text()
+    repo = make_repo({"stack.c": stack})
+    done = suture("fix", "--target", "stack.c", "--json", "--time-limit", "300", cwd=repo, timeout=500)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["engine"] == "rules-c", report
+    assert "+  if (s->count <= 0) return -1;\n   return s->items[s->count - 1];" in report["patch"]
+    (check,) = report["verification"]["functions"]
+    assert "bounds" in check["before"]["message"] and check["after"]["bound"] >= 16
