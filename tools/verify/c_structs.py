@@ -215,12 +215,14 @@ def _assign_lengths(fields: list[Field]) -> None:
         elif _LENGTH_NAME.search(f.name):
             f.kind = "length"
     counted = [f for f in fields if f.kind in ("length", "capacity")]
-    for pointer in [f for f in fields if f.kind == "buffer"]:
-        own = [f for f in counted if f.name.lower().startswith(pointer.name.lower()) or
-               f.name.lower().endswith(pointer.name.lower()) or pointer.name.lower() in f.name.lower()]
-        chosen = own or [f for f in counted if not any(f.name.lower().startswith(p.name.lower()) or
-                                                         f.name.lower().endswith(p.name.lower())
-                                                         for p in fields if p.kind == "buffer" and p is not pointer)]
+    buffers = [f for f in fields if f.kind == "buffer"]
+
+    def owns(counter: Field, pointer: Field) -> bool:  # `items` / `n_items`, `data` / `data_len`
+        return len(pointer.name) >= 3 and pointer.name.lower() in counter.name.lower()
+
+    for pointer in buffers:
+        chosen = [f for f in counted if owns(f, pointer)] or \
+            [f for f in counted if not any(owns(f, other) for other in buffers if other is not pointer)]
         if chosen:
             pointer.length = ",".join(f.name for f in chosen)
         elif "char" in pointer.base.split():
