@@ -36,8 +36,8 @@ __all__ = ["Field", "StructShape", "struct_shapes", "esbmc_lines", "driver_lines
 
 MAX_DEPTH = 1  # nested structs are built one level below the parameter's own
 _CAPACITY_NAME = re.compile(r"^(cap|capacity|alloc|allocated|reserved)$|(_cap|_capacity|_alloc)$", re.I)
-_LENGTH_NAME = re.compile(r"^(n|len|length|size|count|cnt|num|sz|used|nelem|nmemb|top)$|(_len|_size|_count|_n|_used|len|size|count)$",
-                          re.I)
+_LENGTH_NAME = re.compile(r"^(n|len|length|size|count|cnt|num|sz|used|nelem|nmemb|top)$|^(n|num)_|"
+                          r"(_len|_size|_count|_n|_used|len|size|count)$", re.I)
 
 
 @dataclass
@@ -221,8 +221,9 @@ def _assign_lengths(fields: list[Field]) -> None:
         return len(pointer.name) >= 3 and pointer.name.lower() in counter.name.lower()
 
     for pointer in buffers:
-        chosen = [f for f in counted if owns(f, pointer)] or \
-            [f for f in counted if not any(owns(f, other) for other in buffers if other is not pointer)]
+        chosen = [f for f in counted if owns(f, pointer)]
+        if not chosen and (len(buffers) == 1 or "char" not in pointer.base.split()):  # else a char * is a string
+            chosen = [f for f in counted if not any(owns(f, other) for other in buffers if other is not pointer)]
         if chosen:
             pointer.length = ",".join(f.name for f in chosen)
         elif "char" in pointer.base.split():
