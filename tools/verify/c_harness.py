@@ -33,8 +33,8 @@ from typing import Any
 
 from suture.tools.childenv import project_env
 from suture.tools.verify import c_structs
-from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, type_words, c_parser
 from suture.tools.verify.c_structs import StructShape, struct_shapes
+from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, c_parser, type_words
 from suture.tools.verify.verifier import Counterexample, Target, Verdict, run_bounded
 
 MAX_LEN = 4  # buffer and string lengths ESBMC considers: 0..MAX_LEN

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, type_words, c_parser
+from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, c_parser, type_words
 
 __all__ = ["Field", "StructShape", "struct_shapes", "esbmc_lines", "driver_lines", "case_from_trace",
            "sample_values", "describe"]
