@@ -148,6 +148,7 @@ int main(void) {
 """
 
 
+@pytest.mark.slow
 def test_k_induction_proves_a_loop_of_any_length_exhausted(make_repo):
     """The loop runs rand() times: no --unwind bound covers it, k-induction proves it (`exhausted`),
     and the verdict states the assumption it leaves (overflow only within the bound reached)."""
@@ -173,6 +174,7 @@ LEAK_WRONG = LEAK.replace("  for (int i = 0; i < v->len; i++)", "  free(v->items
 LEAK_RIGHT = LEAK.replace("  v->items = bigger;", "  free(v->items);\n  v->items = bigger;")
 
 
+@pytest.mark.slow
 def test_a_model_patch_is_rechecked_and_the_counterexample_fed_back(make_repo, tmp_path):
     """First answer frees the old array before copying from it (ESBMC: use after free, fed back with
     its trace); the second frees it after the copy and is accepted at a higher bound."""
