@@ -217,3 +217,18 @@ def test_peek_on_an_empty_stack_gets_the_guard_its_comment_documents(make_repo):
     assert "+  if (s->count <= 0) return -1;\n   return s->items[s->count - 1];" in report["patch"]
     (check,) = report["verification"]["functions"]
     assert "bounds" in check["before"]["message"] and check["after"]["bound"] >= 16
+
+
+def test_the_model_loop_stops_at_the_planners_step_budget(make_repo, tmp_path):
+    """Answers without a C block never reach ESBMC; `--max-steps 2` ends the loop with a sentence, exit 1."""
+    repo = make_repo({"vec.c": LEAK})
+    script = tmp_path / "model.jsonl"
+    script.write_text("\n".join(json.dumps({"text": "I think the leak is in grow()."}) for _ in range(3)) + "\n")
+    done = suture("fix", "--target", "vec.c", "--model", f"scripted:{script}", "--max-steps", "2", "--json",
+                  "--time-limit", "300", cwd=repo, timeout=500)
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = last_json(done)
+    assert report["status"] == "not_fixed" and report["cost"]["calls"] == 2
+    assert "the model's step limit (2) was reached" in report["stopped_because"]
+    calls = [json.loads(line) for line in script.with_suffix(".transcript.jsonl").read_text().splitlines()]
+    assert "No ```c block found" in calls[1]["messages"][-1]["content"]
