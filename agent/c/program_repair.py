@@ -28,7 +28,7 @@ from suture.tools.testing import sandbox
 from suture.tools.verify.c_harness import CFunction, c_functions
 from suture.tools.verify.c_program import ProgramCheck, check_program
 
-__all__ = ["repair_program", "program_test_command"]
+__all__ = ["gate_candidate", "repair_program", "program_test_command"]
 
 MAX_ROUNDS = 3
 MAX_CANDIDATES = 24
@@ -100,8 +100,38 @@ def _key(check: ProgramCheck) -> tuple[str, str]:
 
 def repair_program(repo: Path, path: str, source: str, work: Path, *, deadline: float, test_cmd: str | None,
                    function_templates: Callable, behaviour_of: Callable,
-                   log: Callable[..., None] = lambda *a, **k: None) -> RepairResult:
-    """Check `path` from its main; repair round by round until ESBMC clears it at a higher bound."""
+                   log: Callable[..., None] = lambda *a, **k: None, model_loop: Callable | None = None) -> RepairResult:
+    """Check `path` from its main; repair round by round until ESBMC clears it at a higher bound.
+
+    `model_loop(source, check, func, result, gate)`: with a model, what runs when no template
+    repair was accepted (agent/c/model_repair.py); `gate(text, tried)` is this module's gates."""
+    result, check = _check_and_templates(repo, path, source, work, deadline=deadline, test_cmd=test_cmd,
+                                         function_templates=function_templates, behaviour_of=behaviour_of, log=log)
+    if model_loop is None or result.fixed_text is not None or check is None or time.monotonic() > deadline:
+        return result
+    func = _containing(c_functions(source.encode("utf-8")), check)
+    if func is None:
+        return result
+    include = ((repo / path).parent.resolve(),)
+    command = program_test_command(repo, test_cmd)
+
+    def gate(text: str, tried: Tried) -> ProgramCheck | None:
+        return gate_candidate(repo, path, work / tried.id, text, func, check, include, deadline, command, behaviour_of,
+                              source, tried)
+
+    scratch = work / "original" / Path(path).name
+    for where in (str(scratch.resolve()), str(scratch)):  # the model reads the repository's path
+        check.trace = check.trace.replace(where, path)
+    model_loop(source, check, func, result, gate)
+    if result.after is not None:
+        result.after = _located(result.after, Path(path).name, path)
+    return result
+
+
+def _check_and_templates(repo: Path, path: str, source: str, work: Path, *, deadline: float, test_cmd: str | None,
+                         function_templates: Callable, behaviour_of: Callable,
+                         log: Callable[..., None]) -> tuple[RepairResult, ProgramCheck | None]:
+    """The check from main and the template rounds: the result, and the original violation (None when none)."""
     name = Path(path).name
     original = work / "original"
     original.mkdir(parents=True, exist_ok=True)
@@ -114,42 +144,43 @@ def repair_program(repo: Path, path: str, source: str, work: Path, *, deadline: 
         message=result.before.message)
     if check.verdict.verdict in ("error", "unsupported"):
         result.note = f"ESBMC could not check it: {check.verdict.message}"
-        return result
+        return result, None
     if check.verdict.verdict != "counterexample":
-        return result
+        return result, None
     command = program_test_command(repo, test_cmd)
+    found = check
     current, counter = source, 0
     for _ in range(MAX_ROUNDS):
         func = _containing(c_functions(current.encode("utf-8")), check)
         if func is None:
             result.note = f"the violation at {check.verdict.counterexample.location} is in no function of {path}"
-            return result
+            return result, found
         progress: tuple[str, ProgramCheck] | None = None
         for description, text, may_progress in _candidates(current, func, check, function_templates):
             if time.monotonic() > deadline:
                 result.note = "the time limit ran out before every candidate was tried"
-                return result
+                return result, found
             counter += 1
             tried = Tried(f"c-{counter}", description, "compile", "")
             result.tried.append(tried)
-            outcome = _try(repo, path, work / tried.id, text, func, check, include, deadline, command, behaviour_of,
-                           source, tried)
+            outcome = gate_candidate(repo, path, work / tried.id, text, func, check, include, deadline, command,
+                                     behaviour_of, source, tried)
             log("c_candidate", **tried.to_dict())
             if tried.stage == "accepted":
                 result.fixed_text, result.after = text, _located(outcome.verdict, name, path)
-                return result
+                return result, found
             if outcome is not None and tried.stage == "progress" and may_progress and progress is None:
                 progress = (text, outcome)
         if progress is None:
-            return result
+            return result, found
         current, check = progress
     result.note = f"violations were left after {MAX_ROUNDS} rounds of repairs"
-    return result
+    return result, found
 
 
-def _try(repo: Path, path: str, folder: Path, text: str, func: CFunction, check: ProgramCheck,
-         include: tuple[Path, ...], deadline: float, command: str | None, behaviour_of: Callable, source: str,
-         tried: Tried) -> ProgramCheck | None:
+def gate_candidate(repo: Path, path: str, folder: Path, text: str, func: CFunction, check: ProgramCheck,
+                   include: tuple[Path, ...], deadline: float, command: str | None, behaviour_of: Callable, source: str,
+                   tried: Tried) -> ProgramCheck | None:
     """Run `tried` through the gates (it records how far it got); ESBMC's re-check when it ran."""
     name = Path(path).name
     folder.mkdir(parents=True)

@@ -11,8 +11,10 @@ Keyed on ESBMC's property at the failing line (tools/verify/c_program.py finds i
 - memory leak: `free(p)` before a `return` that leaves a local allocation behind;
 - signed overflow: `(a + b) / 2` -> `a + (b - a) / 2`, else `__builtin_*_overflow` with the
   function's error value.
-ERR is the function's documented error value: the literal its other `return`s already use
-(a negative one first), NULL for pointers, 1 in main, else -1.
+ERR is the function's documented error value: the value the comment above it names ("-1 when
+the stack is empty"), else the literal its other `return`s already use (a negative one first),
+NULL for pointers, 1 in main, else -1. An index `n - 1` out of bounds also gets the empty
+container's guard `if (n <= 0) return ERR;`.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ def error_value(func: CFunction, fnode, skip=None) -> str:
         return "return;"
     if func.name == "main":
         return "return 1;"
+    documented = _documented_error(fnode)
+    if documented:
+        return f"return {documented};"
     if func.returns == "pointer":
         return "return NULL;"
     literals = [_text(n.named_children[0]) for n in _walk(fnode) if n.type == "return_statement" and n is not skip
@@ -57,6 +62,16 @@ def error_value(func: CFunction, fnode, skip=None) -> str:
     if negative:
         return f"return {Counter(negative).most_common(1)[0][0]};"
     return f"return {Counter(literals).most_common(1)[0][0]};" if literals else "return -1;"
+
+
+def _documented_error(fnode) -> str:
+    """The value the comment right above the function promises for the bad case ("-1 when the list
+    is empty", "NULL if none"), or ""."""
+    comment = fnode.prev_named_sibling
+    if comment is None or comment.type != "comment" or comment.end_point[0] + 1 < fnode.start_point[0]:
+        return ""
+    match = re.search(r"(-?\d+|NULL)\s+(?:when|if)\b", _text(comment))
+    return match.group(1) if match else ""
 
 
 def _before(statement, data: bytes, text: str) -> list[tuple[int, int, str]]:
@@ -108,6 +123,7 @@ def program_candidates(source: str, func: CFunction, line: int | None, message: 
     if "null pointer" in text and statement is not None:
         out += _null_guards(fnode, statement, data, err)
     if ("bounds" in text or "memcpy" in text or "strcpy" in text or "writing memory" in text) and statement is not None:
+        out += _empty_guards(statement, data, err)
         out += _buffer_limits(root, fnode, statement, data)
     if "invalidated dynamic object" in text and "freed" not in text and statement is not None:
         out += _free_moved(func, fnode, statement, data)
@@ -198,6 +214,20 @@ def _divisor_guards(statement, data: bytes, err: str) -> list:
     return out
 
 
+def _empty_guards(statement, data: bytes, err: str) -> list:
+    """`xs[n - 1]` on an empty container: `if (n <= 0) return ERR;` before the statement."""
+    out = []
+    for node in _walk(statement):
+        index = node.child_by_field_name("index") if node.type == "subscript_expression" else None
+        if index is None or index.type != "binary_expression":
+            continue
+        op, left, right = (index.child_by_field_name(k) for k in ("operator", "left", "right"))
+        if op is not None and _text(op) == "-" and right is not None and _text(right) == "1" and left is not None:
+            count = _text(left)
+            out.append((f"return early when `{count}` is 0 (empty)", _before(statement, data, f"if ({count} <= 0) {err}")))
+    return out
+
+
 def _dereferenced(statement) -> list[str]:
     names = []
     for node in _walk(statement):
@@ -210,7 +240,7 @@ def _dereferenced(statement) -> list[str]:
         elif node.type == "pointer_expression" and _text(node).startswith("*"):
             target = node.child_by_field_name("argument")
         elif node.type == "argument_list":
-            names += [_text(a) for a in node.named_children if a.type == "identifier"]
+            names += [_text(a) for a in node.named_children if a.type in ("identifier", "field_expression")]
         if target is not None and target.type == "identifier":
             names.append(_text(target))
     return list(dict.fromkeys(names))

@@ -60,6 +60,7 @@ from suture.tools.verify.c_harness import (DRIVER, ESBMC_SECONDS, UNWIND, CFunct
 from suture.tools.git.diffs import text_diff
 from suture.tools.verify.verifier import Verdict
 from suture.tools.git import cmd as gitcmd
+from suture.tools.llm.client import LLMError
 
 __all__ = ["RepairResult", "candidates", "fallback_targets", "repair_function", "run_c_fix"]
 
@@ -307,8 +308,10 @@ class Behaviour:
                 continue
             counts["failing_in_original"] += 1
             plain = [run.outputs.get(k) for run in orig_padded if run.status.get(k) == 0 and run.outputs.get(k)]
-            if not plain:
-                continue  # the original never completes on it: nothing outside the failing region to keep
+            if not plain or orig_first.kinds.get(k) == "freed":
+                # The original never completes on it, or what it computed came from freed memory:
+                # nothing outside the failing region to keep.
+                continue
             if orig_first.kinds.get(k) != "heap":
                 ours, plain = _buffers_only(ours), [_buffers_only(p) for p in plain]
             counts["compared"] += 1
@@ -453,8 +456,11 @@ def _resolve(repo: Path, targets: list[str]) -> list[tuple[str, str | None]]:
 
 
 def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Callable[..., None],
-              stage: Callable[[str], None], started: float) -> tuple[dict[str, Any], ExitCode]:
-    """`suture fix` for C targets: the fix report and exit code (agent/fix/pipeline.py makes them its FixOutcome)."""
+              stage: Callable[[str], None], started: float, client: Any = None) -> tuple[dict[str, Any], ExitCode]:
+    """`suture fix` for C targets: the fix report and exit code (agent/fix/pipeline.py makes them its FixOutcome).
+
+    `client`: the run's model, if any: a program no template repairs goes to the ESBMC-AI loop
+    (agent/c/model_repair.py) under the planner's budgets."""
     from suture.agent import runs
     from suture.agent.fix.deliver import deliver
     from suture.tools.verify.esbmc_backend import locate_esbmc, self_test
@@ -484,7 +490,7 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
                 # A program: checked and repaired from its own main (agent/c/program_repair.py).
                 stage(f"checking {path} from main")
                 result = _repair_program(repo, path, source, Path(tmp) / f"{len(results)}-main", deadline,
-                                         options.test_cmd, log)
+                                         options.test_cmd, log, _model_loop(client, path, options, deadline, log, stage))
                 results.append(result)
                 if result.fixed_text is not None:
                     fixed[path] = result.fixed_text
@@ -517,7 +523,7 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
             "\n".join(f"{r.function}: {r.before.message}; {r.tried[-1].description}. {r.tried[-1].message}." for r in violated)
         delivery = deliver(repo, patch, run_dir, mode=options.mode, message=message, base=base)
     report = _report(results, patch if not unrepaired else "", delivery, run_dir, time.monotonic() - started,
-                     best=patch if unrepaired else "")
+                     best=patch if unrepaired else "", client=client)
     runs.write_report(run_dir, report)
     log("end", status=report["status"])
     if not any(r.before is not None for r in results):
@@ -531,24 +537,47 @@ def run_c_fix(repo: Path, options: FixOptions, base: str, run_dir: Path, log: Ca
     return report, code
 
 
+def _model_loop(client: Any, path: str, options: FixOptions, deadline: float, log: Callable[..., None],
+                stage: Callable[[str], None]):
+    if client is None:
+        return None
+    from suture.agent.c.model_repair import ModelLoop
+
+    loop = ModelLoop(client, path, max_steps=options.max_steps, deadline=deadline, log=log)
+
+    def run(*args) -> None:
+        stage(f"no template repair of {path} passed: asking the model, ESBMC re-checks each answer")
+        try:
+            loop(*args)
+        except LLMError as error:
+            raise SutureExit(f"the model provider failed: {error.message}", ExitCode.PROVIDER_ERROR) from None
+
+    return run
+
+
 def _repair_program(repo: Path, path: str, source: str, work: Path, deadline: float, test_cmd: str | None,
-                    log: Callable[..., None]) -> RepairResult:
+                    log: Callable[..., None], model_loop: Callable | None = None) -> RepairResult:
     from suture.agent.c.program_repair import repair_program
 
     include = ((repo / path).parent.resolve(),)
 
     def behaviour_of(func: CFunction, _source: str, folder: Path):
-        if func.unsupported or func.name == "main":
+        # A struct's sampled states may break invariants the program keeps (a stack's `top` within its
+        # items): from main, ESBMC and the program's tests judge those functions.
+        if func.unsupported or func.name == "main" or any(p.role == "struct" for p in func.params):
             return None
-        gate = Behaviour(folder, folder / "original" / Path(path).name, func, include)
+        try:
+            gate = Behaviour(folder, folder / "original" / Path(path).name, func, include)
+        except SutureExit:  # no driver for it (a const field it cannot fill): ESBMC from main and the tests decide
+            return None
         return lambda file, label: gate.compare(file, label, program=True)[:2]
 
     return repair_program(repo, path, source, work, deadline=deadline, test_cmd=test_cmd,
-                          function_templates=candidates, behaviour_of=behaviour_of, log=log)
+                          function_templates=candidates, behaviour_of=behaviour_of, log=log, model_loop=model_loop)
 
 
 def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Path, seconds: float,
-            best: str = "") -> dict[str, Any]:
+            best: str = "", client: Any = None) -> dict[str, Any]:
     violated = [r for r in results if r.violated]
     repaired = [r for r in violated if r.fixed_text is not None]
     fixed = bool(patch) and len(repaired) == len(violated)
@@ -562,13 +591,13 @@ def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Pat
     report: dict[str, Any] = {
         "status": "fixed" if fixed else "not_fixed",
         "patch": patch if fixed else "",
-        "engine": "rules-c",
+        "engine": "model-c" if any(r.tried and r.tried[-1].id.startswith("m-") for r in repaired) else "rules-c",
         "changed_files": list(delivery.files) if delivery else [],
         "candidates_tried": sum(len(r.tried) for r in results),
         "tests": {"failing_before": [], "flaky": [], "passing_before": 0, "after": None},
         "verification": {"verdict": verdict, "backend": "esbmc", "bound": UNWIND, "bound_kind": "unwind",
                          "functions": checks, "regression_tests": []},
-        "cost": runs.cost_summary(None),
+        "cost": runs.cost_summary(client),
         "seconds": round(seconds, 2),
         "run_dir": str(run_dir),
         "explanation": "",
@@ -592,7 +621,8 @@ def _report(results: list[RepairResult], patch: str, delivery: Any, run_dir: Pat
     else:
         missing = [r for r in violated if r.fixed_text is None]
         report["stopped_because"] = "; ".join(
-            f"no template repair of {r.function} passed ESBMC and the behaviour check ({len(r.tried)} tried)" for r in missing)
+            f"no repair of {r.function} passed ESBMC and the behaviour check ({len(r.tried)} tried)"
+            + (f": {r.note}" if r.note else "") for r in missing)
         if best:
             report["best_partial"] = {"patch": best, "passes_all_gates": False,
                                       "description": "the repairs of the other functions"}

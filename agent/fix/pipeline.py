@@ -228,7 +228,7 @@ def _c_fix(ctx: RunContext) -> FixOutcome:
     from suture.agent.c.repair import run_c_fix
 
     report, code = run_c_fix(ctx.repo, ctx.options, ctx.base, ctx.run_dir, ctx.trajectory.log, ctx.progress.stage,
-                             ctx.started)
+                             ctx.started, client=ctx.client)
     return FixOutcome(report, code)
 
 

@@ -4,8 +4,10 @@ One model of a function's inputs serves ESBMC and gcc alike. A pointer parameter
 followed by an integer parameter named like a length (n, len, size, count, ...; else
 the integer right after it) is a buffer of exactly that many elements (0..MAX_LEN in
 ESBMC); a `char *` without one is a NUL-terminated string (length 0..MAX_LEN); any other
-pointer points to one object. Parameters of other types (structs, pointers to pointers)
-make a function unsupported.
+pointer points to one object. A struct (or a pointer to one) gets nondeterministic fields as
+tools/verify/c_structs.py models them. Parameters of other types (pointers to pointers) make
+a function unsupported; unions and function pointers make it `unsupported` outright (`refused`:
+a bare ESBMC run would only report artefacts of pointers it knows nothing about).
 
 - `esbmc_harness`: a main for ESBMC whose every input, buffer contents included, is a
   named nondeterministic variable, so a counterexample's trace names all of them;
@@ -30,6 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from suture.tools.childenv import project_env
+from suture.tools.verify import c_structs
+from suture.tools.verify.c_structs import StructShape, struct_shapes
+from suture.tools.verify.c_types import FLOAT_WORDS, INT_WORDS, c_parser, type_words
 from suture.tools.verify.verifier import Counterexample, Target, Verdict, run_bounded
 
 MAX_LEN = 4  # buffer and string lengths ESBMC considers: 0..MAX_LEN
@@ -40,11 +45,6 @@ CASE_SECONDS = 2
 HARNESS = "suture_harness.c"
 DRIVER = "suture_driver.c"
 
-_INT_WORDS = {"int", "long", "short", "char", "unsigned", "signed", "size_t", "ssize_t", "ptrdiff_t", "bool",
-              "_Bool", "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t",
-              "intptr_t", "uintptr_t"}
-_FLOAT_WORDS = {"float", "double"}
-_QUALIFIERS = {"const", "volatile", "restrict", "register", "__restrict"}
 _LENGTH_NAME = re.compile(r"^(n|len|length|size|count|cnt|num|sz|nelem|nmemb|capacity|cap)$|(_len|_size|_count|_n|len|size|count)$",
                           re.I)
 
@@ -57,8 +57,9 @@ class Param:
     name: str
     base: str  # the type without pointer and qualifiers: "int", "unsigned char"
     pointer: bool
-    role: str = "scalar"  # scalar | length | buffer | string | object
+    role: str = "scalar"  # scalar | length | buffer | string | object | struct
     length: str = ""  # for a buffer: the name of its length parameter
+    shape: StructShape | None = None  # for a struct (by value, or a pointer to one object)
 
     @property
     def unsigned(self) -> bool:
@@ -66,7 +67,7 @@ class Param:
 
     @property
     def floating(self) -> bool:
-        return bool(set(self.base.split()) & _FLOAT_WORDS)
+        return bool(set(self.base.split()) & FLOAT_WORDS)
 
 
 @dataclass
@@ -80,25 +81,18 @@ class CFunction:
     returns: str  # "void", "int"-like text, "float"-like, or "pointer"
     params: list[Param]
     unsupported: str = ""  # why the harness cannot drive it ("" when it can)
+    refused: bool = False  # a union or a function pointer: unsupported, not checked bare either
 
     def default_return(self) -> str:
         return "return;" if self.returns == "void" else "return 0;"
 
 
-def c_parser():
-    import tree_sitter
-    import tree_sitter_c
+def c_functions(source: bytes, file: Path | None = None) -> list[CFunction]:
+    """The function definitions of a C file, with the harness roles of their parameters.
 
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_c.language()))
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"\s+", text.strip()) if w and w not in _QUALIFIERS]
-
-
-def c_functions(source: bytes) -> list[CFunction]:
-    """The function definitions of a C file, with the harness roles of their parameters."""
+    `file`: where the source lives, so the structs of the local headers it includes are known too."""
     tree = c_parser().parse(source)
+    shapes = struct_shapes(source, file) if b"struct" in source or b"union" in source or b"typedef" in source else {}
     found = []
     for node in tree.root_node.children:
         if node.type != "function_definition":
@@ -115,49 +109,70 @@ def c_functions(source: bytes) -> list[CFunction]:
         if name_node is None or name_node.type != "identifier" or body is None:
             continue
         type_text = source[node.start_byte:node.child_by_field_name("declarator").start_byte].decode("utf-8", "replace")
-        type_words = [w for w in _words(type_text) if w not in ("static", "inline", "extern")]
-        returns = "pointer" if stars else ("void" if type_words == ["void"] else
-                                           "float" if set(type_words) & _FLOAT_WORDS else " ".join(type_words))
-        params, why = _params(declarator.child_by_field_name("parameters"), source)
-        if not why and stars == 0 and returns not in ("void", "float") and not set(type_words) <= _INT_WORDS:
-            why = f"it returns {' '.join(type_words)}, which the harness cannot compare"
+        return_words = [w for w in type_words(type_text) if w not in ("static", "inline", "extern")]
+        returns = "pointer" if stars else ("void" if return_words == ["void"] else
+                                           "float" if set(return_words) & FLOAT_WORDS else " ".join(return_words))
+        params, why, refused = _params(declarator.child_by_field_name("parameters"), source, shapes)
+        if not why and stars == 0 and returns not in ("void", "float") and not set(return_words) <= INT_WORDS:
+            why = f"it returns {' '.join(return_words)}, which the harness cannot compare"
         found.append(CFunction(name_node.text.decode(), node.start_byte, node.end_byte, body.start_byte + 1,
-                               node.start_point[0] + 1, node.end_point[0] + 1, returns, params, why))
+                               node.start_point[0] + 1, node.end_point[0] + 1, returns, params, why, refused))
     return found
 
 
-def _params(node, source: bytes) -> tuple[list[Param], str]:
+def _params(node, source: bytes, shapes: dict[str, StructShape]) -> tuple[list[Param], str, bool]:
+    """(parameters, why the harness cannot build them or "", whether that is a refusal: a union or function pointer)."""
     params: list[Param] = []
     for child in node.named_children if node is not None else []:
         if child.type == "variadic_parameter":
-            return params, "it is variadic"
+            return params, "it is variadic", False
         if child.type != "parameter_declaration":
-            return params, f"parameter {child.text.decode()!r} is not a plain declaration"
+            return params, f"parameter {child.text.decode()!r} is not a plain declaration", False
         declarator = child.child_by_field_name("declarator")
         if declarator is None:  # f(void)
             if child.text.decode().strip() == "void":
                 continue
-            return params, "a parameter has no name"
+            return params, "a parameter has no name", False
+        if any(n.type == "function_declarator" for n in _walk_nodes(declarator)):
+            name = next((n.text.decode() for n in _walk_nodes(declarator) if n.type == "identifier"), "?")
+            return params, f"parameter {name} is a function pointer, which the harness does not model", True
         stars = 0
         while declarator.type in ("pointer_declarator", "array_declarator"):
             stars += 1
             declarator = declarator.child_by_field_name("declarator")
         if declarator.type != "identifier" or stars > 1:
-            return params, f"parameter {child.text.decode()!r} is not a scalar or a pointer to one"
-        base = " ".join(_words(source[child.start_byte:child.child_by_field_name("declarator").start_byte].decode()))
+            return params, f"parameter {child.text.decode()!r} is not a scalar or a pointer to one", False
+        base = " ".join(type_words(source[child.start_byte:child.child_by_field_name("declarator").start_byte].decode()))
+        name = declarator.text.decode()
         words = set(base.split())
-        if not words or not words <= (_INT_WORDS | _FLOAT_WORDS):
-            return params, f"parameter {declarator.text.decode()} has type {base or '?'}, which the harness cannot build"
-        params.append(Param(declarator.text.decode(), base, stars == 1))
+        if words and words <= (INT_WORDS | FLOAT_WORDS):
+            params.append(Param(name, base, stars == 1))
+            continue
+        shape = shapes.get(base)
+        if base.startswith("union ") or (shape is not None and not shape.fields and shape.unsupported.startswith(base)):
+            what = "a union" if base.startswith("union ") or "union" in shape.unsupported else "a function pointer"
+            return params, f"parameter {name} has type {base}, {what}, which the harness does not model", True
+        if shape is None:
+            return params, f"parameter {name} has type {base or '?'}, which the harness cannot build", False
+        if shape.unsupported:
+            refused = "union" in shape.unsupported or "function pointer" in shape.unsupported
+            return params, f"parameter {name} has type {base}: {shape.unsupported}", refused
+        params.append(Param(name, base, stars == 1, "struct", shape=shape))
     _assign_roles(params)
-    return params, ""
+    return params, "", False
+
+
+def _walk_nodes(node):
+    yield node
+    for child in node.children:
+        yield from _walk_nodes(child)
 
 
 def _assign_roles(params: list[Param]) -> None:
     for index, param in enumerate(params):
-        if not param.pointer:
+        if not param.pointer or param.role == "struct":
             continue
-        later = [p for p in params[index + 1:] if not p.pointer and not p.floating]
+        later = [p for p in params[index + 1:] if not p.pointer and not p.floating and p.role != "struct"]
         length = next((p for p in later if _LENGTH_NAME.search(p.name)), None)
         if length is None and index + 1 < len(params) and params[index + 1] in later:
             length = params[index + 1]
@@ -175,10 +190,10 @@ def _assign_roles(params: list[Param]) -> None:
 
 def esbmc_harness(func: CFunction, include: Path, *, nullable: bool) -> str:
     """A main that calls `func` on every input of the harness model (nondeterministic values)."""
-    lines = ["#define main suture_file_main", f'#include "{include}"', "#undef main", "#include <stdlib.h>", "",
-             "int main(void) {"]
+    lines = ["#define main suture_file_main", f'#include "{include}"', "#undef main", "#include <stdlib.h>",
+             "#include <string.h>", "", "int main(void) {"]
     for p in func.params:
-        if p.pointer:
+        if p.pointer or p.role == "struct":
             continue
         lines.append(f"  {p.base} {p.name};")
         if p.role == "length":
@@ -200,15 +215,27 @@ def esbmc_harness(func: CFunction, include: Path, *, nullable: bool) -> str:
         elif p.role == "object":
             lines += [f"  {p.base} {p.name}_item;", f"  {p.base} {p.name}_object = {p.name}_item;",
                       f"  {p.base} *{p.name} = &{p.name}_object;"]
-        if nullable and p.role in ("string", "object"):
+        elif p.role == "struct" and p.pointer:  # on the heap: a function that frees it may
+            lines += [f"  {p.base} *{p.name} = calloc(1, sizeof(*{p.name}));", f"  __ESBMC_assume({p.name} != 0);",
+                      *c_structs.esbmc_lines(p.name, f"(*{p.name})", p.shape, nullable=nullable, max_len=MAX_LEN)]
+        elif p.role == "struct":
+            lines += [f"  {p.base} {p.name};", f"  memset(&{p.name}, 0, sizeof {p.name});",
+                      *c_structs.esbmc_lines(p.name, p.name, p.shape, nullable=nullable, max_len=MAX_LEN)]
+        if nullable and (p.role in ("string", "object") or (p.role == "struct" and p.pointer)):
             lines += [f"  _Bool {p.name}_null;", f"  if ({p.name}_null) {p.name} = 0;"]
     lines += [f"  {func.name}({', '.join(p.name for p in func.params)});", "  return 0;", "}", ""]
     return "\n".join(lines)
 
 
 def harness_phases(func: CFunction) -> list[str]:
-    return ["valid pointers", "NULL allowed"] if any(p.role in ("string", "object") for p in func.params) \
-        else ["valid pointers"]
+    nullable = any(p.role in ("string", "object") or (p.role == "struct" and (p.pointer or _has_pointers(p.shape)))
+                   for p in func.params)
+    return ["valid pointers", "NULL allowed"] if nullable else ["valid pointers"]
+
+
+def _has_pointers(shape: StructShape | None) -> bool:
+    return shape is not None and any(f.kind in ("buffer", "string", "object", "struct_ptr") or _has_pointers(f.shape)
+                                     for f in shape.fields)
 
 
 def check_property(work: Path, file: Path, func: CFunction, phase: str, include_dirs: tuple[Path, ...],
@@ -264,7 +291,10 @@ def verify_function(root: Path, path: str, name: str, *, bound: int | None = Non
     such function or the harness cannot drive it (the caller checks the function bare).
     """
     file = (root / path).resolve()
-    func = next((f for f in c_functions(file.read_bytes()) if f.name == name), None)
+    func = next((f for f in c_functions(file.read_bytes(), file) if f.name == name), None)
+    if func is not None and func.refused:
+        return Verdict("unsupported", "esbmc", bound or UNWIND, "unwind", None, 0.0,
+                       f"{name} is not checked: {func.unsupported}.")
     if func is None or func.unsupported:
         return None
     started = time.monotonic()
@@ -302,6 +332,9 @@ def model_of(func: CFunction) -> str:
             parts.append(f"{p.name}: a string of 0..{MAX_LEN} chars or NULL")
         elif p.role == "object":
             parts.append(f"{p.name}: one object or NULL")
+        elif p.role == "struct":
+            parts.append(f"{p.name}: " + ("one " if p.pointer else "") + f"{p.base} ({c_structs.describe(p.shape, MAX_LEN)})"
+                         + (" or NULL" if p.pointer else ""))
     return "inputs: " + ("; ".join(parts) if parts else "any values of the parameters")
 
 
@@ -332,6 +365,8 @@ def trace_case(func: CFunction, inputs: dict[str, str]) -> dict[str, Any]:
             case[p.name] = None if null else text + "a" * (size - len(text))
         elif p.role == "object":
             case[p.name] = None if null else (numbers(f"{p.name}_item", p.floating) or [0])[0]
+        elif p.role == "struct":
+            case[p.name] = None if null and p.pointer else c_structs.case_from_trace(p.name, p.shape, numbers)
     return case
 
 
@@ -380,6 +415,9 @@ def sample_cases(func: CFunction, *, nullable: bool = False, count: int = MAX_CA
             choices[p.name] = ["", "a", "ab", "hello", "a b c"] + ([None] if nullable else [])
         elif p.role == "object":
             choices[p.name] = ([None] if nullable else []) + ([0, 3, -2] if not p.floating else [0.5, -1.0])
+        elif p.role == "struct":
+            choices[p.name] = ([None] if nullable and p.pointer else []) + \
+                c_structs.sample_values(p.shape, rng, nullable=nullable)
         else:
             choices[p.name] = [None]
     names = list(choices)
@@ -419,7 +457,9 @@ def driver_source(func: CFunction, include: Path, cases: list[dict[str, Any]]) -
         shown: list[tuple[Param, str]] = []
         for p in func.params:
             value = case[p.name]
-            if not p.pointer:
+            if p.role == "struct":  # its contents are not printed: the function may have freed them
+                out += _struct_lines(p, value)
+            elif not p.pointer:
                 out.append(f"  {p.base} {p.name} = ({p.base}) {_c_literal(value, p)};")
             elif value is None:
                 out.append(f"  {p.base} *{p.name} = 0;")
@@ -464,13 +504,24 @@ def driver_source(func: CFunction, include: Path, cases: list[dict[str, Any]]) -
     return "\n".join(out)
 
 
+def _struct_lines(p: Param, value: dict[str, Any] | None) -> list[str]:
+    literal = lambda v, floating: repr(float(v)) if floating or isinstance(v, float) else str(int(v))  # noqa: E731
+    if p.pointer and value is None:
+        return [f"  {p.base} *{p.name} = 0;"]
+    if p.pointer:
+        return [f"  {p.base} *{p.name} = calloc(1, sizeof(*{p.name}));",
+                *c_structs.driver_lines(f"(*{p.name})", p.shape, value, literal)]
+    return [f"  {p.base} {p.name};", f"  memset(&{p.name}, 0, sizeof {p.name});",
+            *c_structs.driver_lines(p.name, p.shape, value, literal)]
+
+
 @dataclass
 class Run:
     """One driver run: per case, the output line (None when none) and the exit status; failure kinds."""
 
     outputs: dict[int, str | None]
     status: dict[int, int]
-    kinds: dict[int, str]  # case -> "heap" (past a harness buffer), "other" (any other failure)
+    kinds: dict[int, str]  # case -> "heap" (past a harness buffer), "freed" (freed memory), "other"
 
 
 def compile_c(source: Path, out: Path, include_dirs: tuple[Path, ...], *, sanitize: bool, want_error: bool = False):
@@ -511,6 +562,7 @@ def run_driver(binary: Path, pad: int, extra: int) -> Run:
     for section in done.stderr.split("\nSUTURE-CASE ")[1:]:
         number, _, text = section.partition("\n")
         if number.strip().isdigit():
-            kinds[int(number)] = "heap" if "heap-buffer-overflow" in text else "other"
+            kinds[int(number)] = "heap" if "heap-buffer-overflow" in text else \
+                "freed" if "heap-use-after-free" in text or "double-free" in text else "other"
     return Run(outputs, status, kinds)
 

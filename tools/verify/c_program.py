@@ -8,9 +8,11 @@ safety (bounds, NULL and freed pointers, double free), division by zero, signed 
 Bounds deepen within the time limit: each run keeps ESBMC's unwinding assertions, so a run
 either proves the properties for every path (every loop fits in the bound: `exhausted`),
 finds a violation on a path within the bound (`counterexample`), or stops at a loop that runs
-longer, and the next run doubles --unwind. When the deepening stops short (time or the last
-bound), one run without unwinding assertions looks for violations the unwinding failure hid,
-then, if time is left, --k-induction may still prove the loops (`exhausted`, by induction).
+longer, and the next run doubles --unwind. Deepening keeps RESERVE of the time limit for what
+follows when it stops short (time or the last bound): one run without unwinding assertions looks
+for violations the unwinding failure hid, then --k-induction may still prove the loops
+(`exhausted`, by induction). ESBMC runs no inductive step with --overflow-check, so that proof
+leaves signed overflow out, checked only within the bound reached, and the verdict says so.
 Every verdict names the bound it reached.
 
 `check_c_file` is `suture verify FILE.c`: from `main` when the file defines one, then each
@@ -39,6 +41,8 @@ MAX_BOUND = 128
 MAX_SOURCE_BYTES = 256_000
 MAX_FUNCTIONS = 6  # functions checked one by one after main, within the time left
 K_INDUCTION_SECONDS = 6.0  # least time left worth a k-induction run
+RESERVE = 0.3  # of the time limit, kept from deepening for the look past the bound and k-induction
+MAX_K_STEP = 32
 PROPERTIES = ["--overflow-check", "--memory-leak-check", "--show-stacktrace"]
 
 _ASM = re.compile(r"\b(?:__asm__|__asm|asm)\s*(?:volatile\s*|__volatile__\s*)?[({]")
@@ -54,6 +58,7 @@ class ProgramCheck:
     function: str = ""
     line: int | None = None
     bounds: tuple[int, ...] = ()  # the --unwind values tried, in order
+    trace: str = ""  # ESBMC's counterexample trace as it printed it (what a model repairs from)
 
 
 def defines_main(source: bytes) -> bool:
@@ -112,7 +117,7 @@ def check_program(root: Path, path: str, *, bound: int | None = None, time_limit
         current, last_run = first, 0.0
         while True:
             left = time_limit - seconds()
-            if left < 1.0 or (tried and last_run * 2.5 > left):
+            if left < 1.0 or (tried and last_run * 2.5 > left - RESERVE * time_limit):
                 break
             run_started = time.monotonic()
             done, report = esbmc_backend._run(binary, [*base, "--unwind", str(current)], Path(tmp), left)
@@ -150,12 +155,18 @@ def _after_deepening(root: Path, path: str, binary: str, base: list[str], tmp: P
             return _found(root, violation, report, reached, seconds(), tuple(tried), esbmc_backend._text(done))
     left = time_limit - seconds()
     if left >= K_INDUCTION_SECONDS:
-        done, report = esbmc_backend._run(binary, [*base, "--k-induction", "--max-k-step", str(max(reached, 2))], tmp, left)
+        # ESBMC skips the inductive step when --overflow-check is on, so induction proves the other
+        # properties; signed overflow stays checked within the bounds deepening reached (said so).
+        steps = min(max(reached, 2), MAX_K_STEP)
+        inductive = [arg for arg in base if arg != "--overflow-check"]
+        done, report = esbmc_backend._run(binary, [*inductive, "--k-induction", "--max-k-step", str(steps)], tmp, left)
         text = esbmc_backend._text(done)
         if done.returncode == 0 and "VERIFICATION SUCCESSFUL" in text:
+            step = re.search(r"inductive step \(k = (\d+)\)", text)
             return ProgramCheck(_verdict("exhausted", reached, seconds(),
-                                         f"k-induction (k up to {reached}) proves the safety properties from main for "
-                                         "loops of any length"), bounds=tuple(tried))
+                                         f"k-induction (k = {step.group(1) if step else steps}) proves memory safety, "
+                                         "division by zero and leaks from main for loops of any length; signed overflow "
+                                         f"is checked within {reached} unwindings only"), bounds=tuple(tried))
         violation = esbmc_backend._violation(report)
         if violation is not None and "unwinding" not in violation["message"]:
             return _found(root, violation, report, reached, seconds(), tuple(tried), text)
@@ -210,7 +221,20 @@ def _found(root: Path, violation: dict, report, bound: int, seconds: float, trie
     verdict = _verdict("counterexample", bound, seconds,
                        f"{violation['message']} at {location}{where}, reached from main within {bound} unwindings", cx)
     line = int(violation["line"]) if str(violation["line"]).isdigit() else None
-    return ProgramCheck(verdict, function, line, tried)
+    return ProgramCheck(verdict, function, line, tried, _trace_text(text))
+
+
+MAX_TRACE_CHARS = 4000
+
+
+def _trace_text(text: str) -> str:
+    """ESBMC's printed counterexample: its states (the values along the path) and the violated property."""
+    start = text.find("[Counterexample]")
+    if start < 0:
+        return ""
+    end = text.find("VERIFICATION FAILED", start)
+    block = re.sub(r"\n{3,}", "\n\n", text[start:end if end > 0 else None]).strip()
+    return block if len(block) <= MAX_TRACE_CHARS else block[:MAX_TRACE_CHARS // 2] + "\n...\n" + block[-MAX_TRACE_CHARS // 2:]
 
 
 def _is_under(file: str, root: Path) -> bool:
