@@ -233,6 +233,18 @@ def test_nothing_staged_leaves_no_record_and_old_check_records_are_pruned(make_r
     assert _status(repo) == ""
 
 
+def test_a_record_that_cannot_be_kept_is_one_warning_and_the_checks_outcome_stands(make_repo, tmp_path):
+    repo = make_repo(CALC)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (repo / ".suture").symlink_to(elsewhere)  # planted: records must not be sent through it
+    page = tmp_path / "page.html"
+    done = suture("check", "--report", str(page), cwd=repo)
+    assert done.returncode == 0 and "nothing to check" in done.stdout, done.stderr
+    assert "the check's run record could not be kept" in done.stderr and "symbolic link" in done.stderr
+    assert "Traceback" not in done.stderr and not page.exists() and list(elsewhere.iterdir()) == []
+
+
 def test_a_bad_report_path_is_refused_before_the_check_runs(make_repo, tmp_path):
     repo = make_repo(CALC)
     stage(repo, {"calc/ops.py": BROKEN_ADD})
