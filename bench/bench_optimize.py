@@ -106,11 +106,13 @@ def case_result(case, report: dict, exit_code: int | None, seconds: float, work:
     changed, failures = None, []
     if report["status"] == "optimized" and report["patch"]:
         changed, failures = judge_patch(case, report["patch"], work)
+    # Why the candidates that were not kept stopped (a gate, or a speed-up that was not significant).
+    stops = [f"{c.get('stage')}: {c.get('reason')}" for c in report.get("candidates", []) if not c.get("accepted")]
     return CaseResult(
         case.name, case.kind, case.expected_rule, report["status"], exit_code, speedup,
         [e["rule"] for e in edits], report.get("candidates_tried", 0),
         [c["seconds"] for c in report.get("candidates", [])], report.get("seconds", seconds), changed, failures,
-        report.get("stopped_because", ""),
+        "; ".join([report.get("stopped_because", ""), *stops]),
     )
 
 
