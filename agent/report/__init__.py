@@ -7,9 +7,8 @@ verifier, the rivals and the inputs that would decide between them, risks, confi
 the model did and cost. An optimize page shows the hot spots, the candidates and their gates, and
 for each kept edit a plot of its per-round speed-ups with the bootstrap interval. A check page shows
 what the pre-commit check looked at, each finding beside the changed function's source, and what
-went unchecked and why. Other runs
-(localize, replay) get their ranking or their summary; a `suture batch` output directory gets the
-summary table with a link to each task's page.
+went unchecked and why. Other runs (localize, replay) get their ranking or their summary; a
+`suture batch` output directory gets the summary table with a link to each task's page.
 
 Modules: record (reading a run directory), page (the frame, escaping, shading), fix_page,
 optimize_page and check_page (their sections), batch_page (a batch's index of its tasks' pages), plot (the speed-up SVG), source (the suspects' source, captured
