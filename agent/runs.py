@@ -59,16 +59,18 @@ def dir_stamp(directory: Path) -> str:
     return f"{info.st_dev}:{info.st_ino}"
 
 
-def new_run_dir(repo: Path, command: str) -> Path:
+def new_run_dir(repo: Path, command: str, tidy: bool = True) -> Path:
     """Create and return `<repo>/.suture/runs/<id>/`; ids sort by time.
 
     Every run starts here, so this is also where the scratch worktrees of an earlier
-    suture that was killed (SIGKILL, power loss) are removed.
+    suture that was killed (SIGKILL, power loss) are removed; `tidy=False` leaves that to the
+    next run that makes scratch worktrees itself (`check`, a pre-commit hook, must stay quick).
     """
     from suture.tools.git.workspace import remove_stale_pools
 
     check_suture_dir(repo, "runs")
-    remove_stale_pools(repo)
+    if tidy:
+        remove_stale_pools(repo)
     exclude_suture(repo)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     run_dir = repo / ".suture" / "runs" / f"{stamp}-{command}-{secrets.token_hex(3)}"
@@ -85,6 +87,24 @@ def new_run_dir(repo: Path, command: str) -> Path:
 
 
 RUN_STAMP = "stamp"
+
+
+def prune_runs(repo: Path, command: str, keep: int) -> list[Path]:
+    """Remove all but the newest `keep` run records of `command` (a pre-commit hook's `check` runs at
+    every commit; its records would otherwise pile up); returns the removed directories. Only
+    directories named as `new_run_dir` names them are touched, never a symbolic link."""
+    import shutil
+
+    runs_dir = repo / SUTURE_DIR / "runs"
+    named = re.compile(rf"\d{{8}}-\d{{6}}-{re.escape(command)}-[0-9a-f]{{6}}")
+    try:
+        found = sorted(p for p in runs_dir.iterdir() if named.fullmatch(p.name) and p.is_dir() and not p.is_symlink())
+    except OSError:
+        return []
+    removed = found[: max(0, len(found) - keep)]
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
 
 
 def check_run_dir(run_dir: Path) -> None:

@@ -58,7 +58,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import calibration  # noqa: E402
-from common import append_results, last_json_object, median, percentile  # noqa: E402
+from common import append_results, last_json_object, median, percentile, run_batch, suture_exe  # noqa: E402
 
 
 def _load(name: str, path: Path):
@@ -228,10 +228,6 @@ def _round_robin(faults: list[dict]) -> list[dict]:
 
 # -- running suture fix ---------------------------------------------------------------------
 
-def suture_exe() -> str:
-    return str(Path(sys.executable).with_name("suture"))
-
-
 def fix_command_available() -> bool:
     probe = subprocess.run([suture_exe(), "fix", "--help"], capture_output=True, text=True)
     return probe.returncode == 0
@@ -330,27 +326,9 @@ def judged_row(case: Case, report: dict, tmp: Path, args) -> dict:
 def batch_reports(repos: dict[str, Path], work: Path, time_limit: float, workers: int) -> tuple[dict[str, dict], float]:
     """One `suture batch --workers N` over the prepared repos: each case's report as run_suture_fix
     gives it (plus wall, exit_code, killed), by case name; and the batch's wall seconds."""
-    work.mkdir(parents=True, exist_ok=True)
-    tasks = work / "tasks.jsonl"
-    tasks.write_text("".join(json.dumps({"id": name, "repo": str(repo), "command": "fix",
-                                         "args": {"time_limit": time_limit}}) + "\n" for name, repo in repos.items()))
-    cmd = [suture_exe(), "batch", str(tasks), "--workers", str(workers), "--out", str(work / "out"), "--json",
-           "--task-time-limit", f"{time_limit * 1.5 + 30:g}"]
-    start = time.perf_counter()
-    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)
-    wall = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"`suture batch` exited {done.returncode}: {done.stdout[-300:]}")
-    reports = {}
-    for line in (work / "out" / "results.jsonl").read_text().splitlines():
-        result = json.loads(line)
-        report = dict(result.get("report") or {"status": "error", "error": result.get("error") or "no JSON report"})
-        if "status" not in report:
-            report["status"] = "error"
-        report.update(exit_code=result.get("exit_code"), wall=result.get("seconds") or 0.0,
-                      killed=result.get("outcome") == "timeout")
-        reports[result["id"]] = report
-    return reports, wall
+    tasks = [{"id": name, "repo": str(repo), "command": "fix", "args": {"time_limit": time_limit}}
+             for name, repo in repos.items()]
+    return run_batch(tasks, work, workers, time_limit * 1.5 + 30)
 
 
 def run_cases_batch(cases: list[Case], args) -> list[dict]:

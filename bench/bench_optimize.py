@@ -12,6 +12,12 @@ that change behaviour (0), and per-candidate overhead (profiling + gates + measu
 < 60 s for a 50 ms workload). Appends to bench/RESULTS.md unless --no-write.
 
     python bench/bench_optimize.py [--cases a,b,c] [--rounds N] [--no-libraries] [--no-write]
+                                   [--batch [--workers N]]
+
+--batch runs every case through one `suture batch --workers N` (the product path: each case a task
+of the batch, its report read back from results.jsonl) instead of one `suture optimize` per case.
+The timings then share the machine with N-1 other cases: compare verdicts across the two paths,
+and speed-ups only within one.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import append_results  # noqa: E402
+from common import append_results, run_batch  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("bench_slow_corpus", HERE / "slow" / "corpus.py")
 corpus = importlib.util.module_from_spec(_spec)
@@ -45,7 +51,7 @@ class CaseResult:
     kind: str
     expected_rule: str
     status: str  # optimized | no_significant_speedup | error
-    exit_code: int
+    exit_code: int | None
     speedup: float  # product of the kept edits' median ratios; 1.0 when none
     rules: list[str]
     candidates: int
@@ -56,30 +62,57 @@ class CaseResult:
     message: str = ""
 
 
+def optimize_args(case, repo: Path, rounds: int, time_limit: float) -> dict:
+    """The case's `suture optimize` options, named as a TASKS line names them."""
+    return {"target": case.target, "workload": str(repo / "workload.py"), "rounds": rounds, "time_limit": time_limit}
+
+
 def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
     repo = corpus.copy_case(case, work / f"{case.name}-repo", work_dir=work)
+    argv = [f"--{k.replace('_', '-')}={v}" for k, v in optimize_args(case, repo, rounds, time_limit).items()]
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", case.target,
-         "--workload", str(repo / "workload.py"), "--rounds", str(rounds), "--time-limit", str(time_limit), "--json"],
-        cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
+    done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "optimize", *argv, "--json"],
+                          cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
     seconds = time.monotonic() - started
     try:
         report = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
-        message = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        return CaseResult(case.name, case.kind, case.expected_rule, "error", done.returncode, 1.0, [], 0, [],
-                          seconds, None, [], message)
+        report = {"status": "error", "error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    return case_result(case, report, done.returncode, seconds, work)
+
+
+def run_cases_batch(cases, rounds: int, time_limit: float, workers: int, work: Path) -> list[CaseResult]:
+    """Every case prepared first, then all of them through one `suture batch --workers N` (the product
+    path), each judged from its report in results.jsonl exactly as `run_case` judges the single command's."""
+    repos = {case.name: corpus.copy_case(case, work / f"{case.name}-repo", work_dir=work) for case in cases}
+    tasks = [{"id": case.name, "repo": str(repos[case.name]), "command": "optimize",
+              "args": optimize_args(case, repos[case.name], rounds, time_limit)} for case in cases]
+    reports, _ = run_batch(tasks, work / "batch", workers, time_limit + 300)
+    results = []
+    for case in cases:
+        report = reports.get(case.name) or {"status": "error", "error": "not in results.jsonl", "wall": 0.0}
+        results.append(case_result(case, report, report.get("exit_code"), report.get("wall") or 0.0, work))
+    return results
+
+
+def case_result(case, report: dict, exit_code: int | None, seconds: float, work: Path) -> CaseResult:
+    """A case's result from its JSON report (a run with none: {"status": "error", "error": why}); a kept
+    patch is judged on a fresh copy with the held-back tests."""
+    if report.get("status") == "error" and "edits" not in report:
+        return CaseResult(case.name, case.kind, case.expected_rule, "error", exit_code, 1.0, [], 0, [],
+                          seconds, None, [], str(report.get("error") or report.get("stopped_because") or ""))
     edits = report.get("edits", [])
     speedup = math.prod(e["speedup"] for e in edits) if edits else 1.0
     changed, failures = None, []
     if report["status"] == "optimized" and report["patch"]:
         changed, failures = judge_patch(case, report["patch"], work)
+    # Why the candidates that were not kept stopped (a gate, or a speed-up that was not significant).
+    stops = [f"{c.get('stage')}: {c.get('reason')}" for c in report.get("candidates", []) if not c.get("accepted")]
     return CaseResult(
-        case.name, case.kind, case.expected_rule, report["status"], done.returncode, speedup,
+        case.name, case.kind, case.expected_rule, report["status"], exit_code, speedup,
         [e["rule"] for e in edits], report.get("candidates_tried", 0),
         [c["seconds"] for c in report.get("candidates", [])], report.get("seconds", seconds), changed, failures,
-        report.get("stopped_because", ""),
+        "; ".join([report.get("stopped_because", ""), *stops]),
     )
 
 
@@ -130,24 +163,39 @@ def summarise(results: list[CaseResult], rounds: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def _say(result: CaseResult) -> None:
+    held = "-" if result.behaviour_changed is None else ("FAIL" if result.behaviour_changed else "pass")
+    print(f"{result.name}: {result.status} {result.speedup:.2f}x {result.rules} held-back {held} "
+          f"({result.seconds:.1f} s)", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", help="comma-separated case names (default: all)")
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--no-libraries", action="store_true", help="only the corpus's own cases")
     parser.add_argument("--no-write", action="store_true", help="print, do not append to bench/RESULTS.md")
-    args = parser.parse_args()
+    parser.add_argument("--batch", action="store_true", help="run the cases through one `suture batch --workers N`")
+    parser.add_argument("--workers", type=int, default=2, help="with --batch: cases at a time")
+    parser.add_argument("--rows", type=Path, help="also write the per-case results as JSON to this file")
+    args = parser.parse_args(argv)
     cases = corpus.load_cases(args.cases.split(",") if args.cases else None, libraries=not args.no_libraries)
     results = []
     with tempfile.TemporaryDirectory(prefix="suture-bench-optimize-") as tmp:
-        for case in cases:
-            result = run_case(case, args.rounds, args.time_limit, Path(tmp))
-            print(f"{case.name}: {result.status} {result.speedup:.2f}x {result.rules} "
-                  f"held-back {'-' if result.behaviour_changed is None else ('FAIL' if result.behaviour_changed else 'pass')} "
-                  f"({result.seconds:.1f} s)", file=sys.stderr, flush=True)
-            results.append(result)
+        if args.batch:
+            results = run_cases_batch(cases, args.rounds, args.time_limit, args.workers, Path(tmp))
+            for result in results:
+                _say(result)
+        else:
+            for case in cases:
+                results.append(run_case(case, args.rounds, args.time_limit, Path(tmp)))
+                _say(results[-1])
+    if args.rows:
+        args.rows.write_text(json.dumps([vars(r) for r in results], indent=1))
     body = summarise(results, args.rounds)
+    if args.batch:
+        body = f"Through `suture batch --workers {args.workers}`.\n" + body
     print(body)
     if not args.no_write:
         append_results("suture optimize on the slow corpus (bench/bench_optimize.py)", body)

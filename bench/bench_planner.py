@@ -34,7 +34,11 @@ provider's transcript then give, per bug:
   The oracle should fix every bug; a miss means a tool or a gate is wrong.
 
     python bench/bench_planner.py [--limit N] [--only NAME]... [--time-limit 120]
-                                  [--no-results] [--rows PATH]
+                                  [--no-results] [--rows PATH] [--batch [--workers N]]
+
+--batch runs every case through one `suture batch --workers N` (the product path: each case a task of
+the batch, its report read back from results.jsonl) instead of one `suture fix` per case; the per-step
+overheads then share the machine with N-1 other cases.
 """
 
 from __future__ import annotations
@@ -56,7 +60,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_fix  # noqa: E402  the corpus, case preparation and judging are bench_fix's
-from common import append_results, median, percentile  # noqa: E402
+from common import append_results, median, percentile, run_batch  # noqa: E402
 
 from suture.agent.propose.planner_tools import call_key  # noqa: E402  the loop breaker's identity of a call
 
@@ -315,28 +319,70 @@ def _safe(name: str) -> str:
 
 
 def run_bug(case, args) -> dict:
-    row = {"source": case.source, "name": case.name, "kind": case.kind}
     keep = args.keep / _safe(case.name) if args.keep else None
     if keep:
         shutil.rmtree(keep, ignore_errors=True)
         keep.mkdir(parents=True)
     with tempfile.TemporaryDirectory(prefix="suture-plannerbench-") as tmp:
         tmp = keep or Path(tmp)
-        try:
-            repo = case.prepare(tmp / "repo")
-            edits = oracle_edits(case, repo, tmp, raw=args.raw_edits)
-        except (bugs_corpus.BugCorpusError, bench_fix.faults_corpus.CorpusError, OracleError, ValueError) as error:
-            return {**row, "status": "bench_error", "note": str(error)[:200], "planner_ran": False,
-                    "fixed": False, "correct": False}
-        script = tmp / "oracle.jsonl"
-        script.write_text("".join(json.dumps(t) + "\n" for t in oracle_script(describe(case), edits)))
+        prepared = prepare_bug(case, tmp, args)
+        if isinstance(prepared, dict):
+            return prepared
+        repo, script = prepared
         report = run_cli(repo, script, args.time_limit, args.max_candidates)
-        run_dir = Path(report["run_dir"]) if report.get("run_dir") else None
-        numbers = read_run(run_dir, script.with_suffix(".transcript.jsonl")) if run_dir else None
-        # A patch that passes every gate on weak evidence is held back as "plausible" (exit 1): judge it too.
-        plausible = report.get("plausible") or {}
-        patch = report.get("patch") or plausible.get("patch") or ""
-        verdict = case.judge(patch, tmp) if patch.strip() else bench_fix.Verdict(False, False, "no patch")
+        return bug_row(case, report, script, tmp, kept=keep is not None)
+
+
+def run_bugs_batch(cases, args) -> list[dict]:
+    """Every bug prepared first (repo and oracle script), then all of them through one `suture batch
+    --workers N` (the product path), each row made from its report in results.jsonl as `run_bug` makes
+    it from the single command's."""
+    with tempfile.TemporaryDirectory(prefix="suture-plannerbench-batch-") as tmp:
+        root = args.keep or Path(tmp)
+        rows, tasks, scripts = {}, [], {}
+        for case in cases:
+            case_dir = root / _safe(case.name)
+            shutil.rmtree(case_dir, ignore_errors=True)
+            case_dir.mkdir(parents=True)
+            prepared = prepare_bug(case, case_dir, args)
+            if isinstance(prepared, dict):
+                rows[case.name] = prepared
+                continue
+            repo, scripts[case.name] = prepared
+            tasks.append({"id": _safe(case.name), "repo": str(repo), "command": "fix",
+                          "args": {"time_limit": args.time_limit, "model": f"scripted:{scripts[case.name]}",
+                                   "max_candidates": args.max_candidates}})
+        reports, _ = run_batch(tasks, root / "batch", args.workers, args.time_limit * 1.5 + 30)
+        for case in cases:
+            if case.name not in rows:
+                report = reports.get(_safe(case.name)) or {"status": "error", "error": "not in results.jsonl", "wall": 0.0}
+                rows[case.name] = bug_row(case, report, scripts[case.name], root / _safe(case.name), kept=args.keep is not None)
+        return [rows[case.name] for case in cases]
+
+
+def prepare_bug(case, tmp: Path, args) -> tuple[Path, Path] | dict:
+    """(the bug's repo, the oracle's script) in `tmp`; or the row of a bug the bench cannot set up."""
+    try:
+        repo = case.prepare(tmp / "repo")
+        edits = oracle_edits(case, repo, tmp, raw=args.raw_edits)
+    except (bugs_corpus.BugCorpusError, bench_fix.faults_corpus.CorpusError, OracleError, ValueError) as error:
+        return {"source": case.source, "name": case.name, "kind": case.kind, "status": "bench_error",
+                "note": str(error)[:200], "planner_ran": False, "fixed": False, "correct": False}
+    script = tmp / "oracle.jsonl"
+    script.write_text("".join(json.dumps(t) + "\n" for t in oracle_script(describe(case), edits)))
+    return repo, script
+
+
+def bug_row(case, report: dict, script: Path, tmp: Path, kept: bool) -> dict:
+    """A bug's row from its `suture fix` report (with exit_code and wall), its run's trajectory and the
+    provider's transcript; the returned patch judged on a fresh copy."""
+    row = {"source": case.source, "name": case.name, "kind": case.kind}
+    run_dir = Path(report["run_dir"]) if report.get("run_dir") else None
+    numbers = read_run(run_dir, script.with_suffix(".transcript.jsonl")) if run_dir else None
+    # A patch that passes every gate on weak evidence is held back as "plausible" (exit 1): judge it too.
+    plausible = report.get("plausible") or {}
+    patch = report.get("patch") or plausible.get("patch") or ""
+    verdict = case.judge(patch, tmp) if patch.strip() else bench_fix.Verdict(False, False, "no patch")
     planner = report.get("planner") or {}
     row.update(status=report.get("status"), exit_code=report.get("exit_code"), engine=report.get("engine"),
                stopped_because=planner.get("stopped_because"), seconds=round(report["wall"], 2),
@@ -344,7 +390,7 @@ def run_bug(case, args) -> dict:
                gates_passed=planner.get("stopped_because") == "accepted", weak=bool(plausible),
                confidence=(report.get("confidence") or {}).get("value"),
                calls=(report.get("cost") or {}).get("calls"), tokens=(report.get("cost") or {}).get("tokens"),
-               run_dir=str(run_dir) if keep else None,
+               run_dir=str(run_dir) if kept else None,
                note=verdict.note if report.get("status") != "error" else report.get("error", "")[:200])
     if numbers is not None:
         row.update(vars(numbers))
@@ -370,7 +416,8 @@ def report(rows: list[dict], args, seconds: float) -> str:
     k = args.max_candidates
     lines = [
         f"`suture fix --json --model scripted:ORACLE --max-candidates {k} --time-limit {args.time_limit:g}`; "
-        f"{len(rows)} cases, one at a time, {seconds:.0f} s in all. The oracle script: localize, read_code, "
+        f"{len(rows)} cases, " + (f"through `suture batch --workers {args.workers}`" if args.batch else "one at a time")
+        + f", {seconds:.0f} s in all. The oracle script: localize, read_code, "
         "state_plans, propose_edit with the known fix"
         + (" (bug.toml's texts verbatim)" if args.raw_edits else "") + ", finish."
         + (" The CLI refuses --max-candidates 0, so one rule-engine candidate is gated first; a case it fixes "
@@ -470,6 +517,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, metavar="DIR",
                         help="keep each case's repo, script, transcript and run in DIR/<case> (to look into a miss)")
     parser.add_argument("--rows", type=Path, help="also write the per-case rows as JSON to this file")
+    parser.add_argument("--batch", action="store_true", help="run the cases through one `suture batch --workers N`")
+    parser.add_argument("--workers", type=int, default=2, help="with --batch: cases at a time")
     args = parser.parse_args(argv)
 
     if not bench_fix.fix_command_available():
@@ -483,10 +532,11 @@ def main(argv: list[str] | None = None) -> int:
     args.max_candidates = max_candidates_floor()
     print(f"{len(cases)} cases, --max-candidates {args.max_candidates}", file=sys.stderr)
     started = time.perf_counter()
-    rows = []
+    rows = run_bugs_batch(cases, args) if args.batch else []
     for i, case in enumerate(cases, 1):
-        row = run_bug(case, args)
-        rows.append(row)
+        row = rows[i - 1] if args.batch else run_bug(case, args)
+        if not args.batch:
+            rows.append(row)
         mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
         mark += " (held back: weak evidence)" if row.get("weak") else ""
         print(f"[{i}/{len(cases)}] {row['name']}: {mark} engine={row.get('engine')} calls={row.get('calls')} "

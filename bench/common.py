@@ -1,5 +1,6 @@
 """Shared helpers of the benchmark scripts: the machine line, timed and
-memory-sampled subprocess runs, and appending results to bench/RESULTS.md."""
+memory-sampled subprocess runs, a corpus run through `suture batch`, and appending
+results to bench/RESULTS.md."""
 
 from __future__ import annotations
 
@@ -113,3 +114,36 @@ def append_results(title: str, body: str) -> None:
 
 def python() -> str:
     return sys.executable
+
+
+def suture_exe() -> str:
+    """The `suture` of the interpreter running the bench (its venv's console script)."""
+    return str(Path(sys.executable).with_name("suture"))
+
+
+def run_batch(tasks: list[dict], work: Path, workers: int, task_time_limit: float) -> tuple[dict[str, dict], float]:
+    """A corpus through the product path: `tasks` (TASKS.jsonl lines: id, repo, command, args) written to
+    work/tasks.jsonl and run by one `suture batch --workers N --json`; then each task's JSON report, read
+    back from results.jsonl, as the single command would have printed it (a task that crashed or timed
+    out: {"status": "error", "error": ...}), plus `exit_code`, `wall` (the task's seconds) and `killed`
+    (stopped at `task_time_limit`), by task id; and the batch's wall seconds."""
+    work.mkdir(parents=True, exist_ok=True)
+    tasks_file = work / "tasks.jsonl"
+    tasks_file.write_text("".join(json.dumps(task) + "\n" for task in tasks))
+    out = work / "out"
+    cmd = [suture_exe(), "batch", str(tasks_file), "--workers", str(workers), "--out", str(out), "--json",
+           "--task-time-limit", f"{task_time_limit:g}"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=None, text=True)  # its progress stays on stderr
+    wall = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"`suture batch` exited {done.returncode}: {done.stdout[-300:]}")
+    reports = {}
+    for line in (out / "results.jsonl").read_text().splitlines():
+        result = json.loads(line)
+        report = dict(result.get("report") or {"status": "error", "error": result.get("error") or "no JSON report"})
+        report.setdefault("status", "error")
+        report.update(exit_code=result.get("exit_code"), wall=result.get("seconds") or 0.0,
+                      killed=result.get("outcome") == "timeout")
+        reports[result["id"]] = report
+    return reports, wall

@@ -32,18 +32,40 @@ def test_oracle_fixes_two_bugs_in_four_calls_without_repeats(tmp_path):
     rows = json.loads(rows_file.read_text())
     assert sorted(r["name"] for r in rows) == ["money_split", "paged_api"]
     for row in rows:
-        assert row["planner_ran"] and row["gates_passed"], row
-        assert row["fixed"] and row["correct"], row
-        # Fixed on the first proposal: localize, read_code, state_plans, propose_edit; the planner stops
-        # at the accepted patch, so the script's finish turn is never asked for.
-        assert row["calls"] == row["rounds"] == row["requests"] == 4
-        assert row["tools"] == ["localize", "read_code", "state_plans", "propose_edit"]
-        assert row["repeated_calls"] == 0 and row["round_problems"] == []
-        assert row["estimated"] and row["prompt_tokens"] > 1000 and row["completion_tokens"] > 0
-        assert len(row["step_seconds"]) == 3 and len(row["propose_seconds"]) == 1
-        assert 0 < row["gate_seconds"][0] <= row["propose_seconds"][0]
+        _fixed_by_the_oracle_first_time(row)
     assert "Oracle patch passes every gate: 2/2" in done.stdout
     assert "At most 1 call per tool round: 0 violation(s)" in done.stdout
+
+
+def _fixed_by_the_oracle_first_time(row: dict) -> None:
+    assert row["planner_ran"] and row["gates_passed"], row
+    assert row["fixed"] and row["correct"], row
+    # Fixed on the first proposal: localize, read_code, state_plans, propose_edit; the planner stops
+    # at the accepted patch, so the script's finish turn is never asked for.
+    assert row["calls"] == row["rounds"] == row["requests"] == 4
+    assert row["tools"] == ["localize", "read_code", "state_plans", "propose_edit"]
+    assert row["repeated_calls"] == 0 and row["round_problems"] == []
+    assert row["estimated"] and row["prompt_tokens"] > 1000 and row["completion_tokens"] > 0
+    assert len(row["step_seconds"]) == 3 and len(row["propose_seconds"]) == 1
+    assert 0 < row["gate_seconds"][0] <= row["propose_seconds"][0]
+
+
+def test_the_batch_path_runs_the_oracle_through_suture_batch_with_the_same_row(tmp_path):
+    """--batch (issue 22): the bug as one task of `suture batch`, its row made from results.jsonl and the
+    task's own run record, as the one-at-a-time path makes it."""
+    rows_file = tmp_path / "rows.json"
+    keep = tmp_path / "keep"
+    done = subprocess.run([sys.executable, str(BENCH), "--only", "money_split", "--batch", "--workers", "1",
+                           "--no-results", "--rows", str(rows_file), "--keep", str(keep)],
+                          capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    [row] = json.loads(rows_file.read_text())
+    assert row["name"] == "money_split"
+    _fixed_by_the_oracle_first_time(row)
+    results = [json.loads(line) for line in (keep / "batch" / "out" / "results.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in results] == ["money_split"] and results[0]["outcome"] == "fixed"
+    assert row["run_dir"] == results[0]["report"]["run_dir"]
+    assert "through `suture batch --workers 1`" in done.stdout
 
 
 def test_ambiguous_buggy_text_is_widened_to_the_right_occurrence():

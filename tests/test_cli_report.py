@@ -80,6 +80,12 @@ def runs(tmp_path_factory):
             made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
             made["terminal"] = terminal
             continue
+        if kind == "optimize":  # on a terminal too (its JSON on stdout, a pipe): optimize ends with the path as well
+            done, terminal = run_with_terminal_stderr([*args, "--json"], repo)
+            assert done.returncode in (0, 1), terminal
+            made[kind] = (repo, last_json(done))
+            made["optimize terminal"] = terminal
+            continue
         done = suture(*args, "--json", cwd=repo, timeout=420)
         assert done.returncode in (0, 1), done.stderr
         made[kind] = (repo, last_json(done))
@@ -171,9 +177,13 @@ def test_a_failed_run_shows_why_and_escapes_a_test_name(runs):
 def test_an_optimize_run_plots_the_rounds_with_the_interval_and_the_threshold(runs):
     repo, report = runs["optimize"]
     assert report["status"] == "optimized", report.get("stopped_because")
+    # Run on a terminal, `optimize` wrote its page into the run directory and said where.
+    own = Path(report["run_dir"]) / "report.html"
+    assert f"Report: {own} " in runs["optimize terminal"] and own.is_file()
+    before = own.stat().st_mtime_ns
     out = repo.parent / "optimize-page.html"
     written, text = _page(repo, report, "--out", str(out))
-    assert written == out and not (Path(report["run_dir"]) / "report.html").exists()
+    assert written == out and own.stat().st_mtime_ns == before  # --out writes there, not into the run dir
     _self_contained(text)
     edit = report["edits"][0]
     assert len(edit["ratios"]) == 3  # one ratio per timing round, recorded for the plot

@@ -59,16 +59,23 @@ def _open(page: Path) -> None:
 
 
 def announce_page(run_dir: str | None) -> None:
-    """At the end of a fix or optimize run on a terminal: write the run's page and say where it is.
+    """At the end of a fix, optimize or check run on a terminal: write the run's page and say where it is."""
+    if not run_dir or not (sys.stdout.isatty() or sys.stderr.isatty()):
+        return
+    write_page_or_warn(Path(run_dir))
+
+
+def write_page_or_warn(run_dir: Path, target: Path | None = None) -> Path | None:
+    """Write the run's page (to `target`, else into the run directory) and say where on stderr.
     The page is an extra: if it cannot be made, one warning says so and the run's outcome stands."""
     from suture.agent.cli import render
     from suture.agent.report import write_page
 
-    if not run_dir or not (sys.stdout.isatty() or sys.stderr.isatty()):
-        return
     try:
-        written = write_page(Path(run_dir))
+        written = write_page(run_dir, target)
     except (OSError, SutureExit) as error:
         render.print_warning(f"the run's HTML report could not be written: {getattr(error, 'message', error)}")
-        return
-    sys.stderr.write(f"Report: {written} (`suture report {Path(run_dir).name} --open` opens it)\n")
+        return None
+    hint = "" if target is not None else f" (`suture report {run_dir.name} --open` opens it)"
+    sys.stderr.write(f"Report: {written}{hint}\n")
+    return written

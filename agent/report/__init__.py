@@ -5,12 +5,13 @@ localisation ranking and the top suspects' source shaded by suspiciousness), wha
 candidate with its engine, diff and the gate that stopped it), why this patch (covering tests,
 verifier, the rivals and the inputs that would decide between them, risks, confidence), and what
 the model did and cost. An optimize page shows the hot spots, the candidates and their gates, and
-for each kept edit a plot of its per-round speed-ups with the bootstrap interval. Other runs
-(localize, replay) get their ranking or their summary; a `suture batch` output directory gets the
-summary table with a link to each task's page.
+for each kept edit a plot of its per-round speed-ups with the bootstrap interval. A check page shows
+what the pre-commit check looked at, each finding beside the changed function's source, and what
+went unchecked and why. Other runs (localize, replay) get their ranking or their summary; a
+`suture batch` output directory gets the summary table with a link to each task's page.
 
-Modules: record (reading a run directory), page (the frame, escaping, shading), fix_page and
-optimize_page (their sections), batch_page (a batch's index of its tasks' pages), plot (the speed-up SVG), source (the suspects' source, captured
+Modules: record (reading a run directory), page (the frame, escaping, shading), fix_page,
+optimize_page and check_page (their sections), batch_page (a batch's index of its tasks' pages), plot (the speed-up SVG), source (the suspects' source, captured
 while a fix run localises).
 """
 
@@ -26,12 +27,13 @@ from suture.agent.report.record import RunView, find_run_dir, read_view
 __all__ = ["RunView", "find_run_dir", "read_view", "render", "write_page", "REPORT_NAME"]
 
 REPORT_NAME = "report.html"
-GOOD = {"fixed", "optimized", "reproduced", "ok", "done"}
-HALF = {"not_fixed", "no_significant_speedup", "interrupted"}
+GOOD = {"fixed", "optimized", "reproduced", "ok", "done", "clean", "nothing_to_check"}
+HALF = {"not_fixed", "no_significant_speedup", "interrupted", "incomplete"}
 
 
 def render(view: RunView) -> str:
     """The page of the run `view` reads, as one HTML string."""
+    from suture.agent.report.check_page import check_sections
     from suture.agent.report.fix_page import fix_sections, localisation_section, notes_section
     from suture.agent.report.optimize_page import optimize_sections
 
@@ -40,6 +42,8 @@ def render(view: RunView) -> str:
         sections = fix_sections(view)
     elif command == "optimize":
         sections = optimize_sections(view)
+    elif command == "check":
+        sections = check_sections(view)
     elif command == "localize":
         sections = [("localisation", "Where suture looked", localisation_section(view)),
                     ("notes", "Notes", notes_section(view))]

@@ -41,7 +41,8 @@ commit is never blocked for being slow). No model is ever used.
 The modules, in the order a check uses them: clock (the cap), units and reading (the changed
 functions of each staged file), coverage_map and mapping (which tests cover them), covering_tests
 and contracts (the test and contract findings), findings (the findings and their text), run (the
-command's orchestration, and the parse finding).
+command's orchestration, and the parse finding); then sources and record (the run record in
+.suture/runs/ that `suture report` draws the check's page from).
 """
 
 from suture.agent.integrations.check.findings import CheckOutcome, Finding, summary

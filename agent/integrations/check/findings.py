@@ -44,6 +44,8 @@ class CheckOutcome:
     findings: list[Finding]
     exit_code: ExitCode
     report: dict[str, Any]
+    # The changed functions' source for the run record (sources.py); not part of the JSON report.
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 def count(n: int, noun: str) -> str:

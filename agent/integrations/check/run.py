@@ -14,6 +14,7 @@ from suture.agent.integrations.check.contracts import VERIFY_SECONDS, check_cont
 from suture.agent.integrations.check.covering_tests import check_tests
 from suture.agent.integrations.check.findings import CheckOutcome, Finding, count, finish, some, unchecked, went_unchecked
 from suture.agent.integrations.check.reading import Reading
+from suture.agent.integrations.check.sources import changed_sources
 from suture.agent.integrations.check.units import Unit, all_changed_units
 from suture.tools.git.cmd import GitError, head_commit, read_blobs
 from suture.tools.git.staged import (EMPTY_TREE, SYMLINK, SnapshotError, StagedChange, StagedSnapshot,
@@ -65,7 +66,8 @@ def _check_staged(top: Path, clock: Clock, bound: int, paths: Sequence[str], ver
         changes = [c for c in changes if c.path in wanted]
     python = [c for c in changes if c.path.endswith(".py")]
     report: dict[str, Any] = {"status": "clean", "findings": [], "warnings": [], "notes": [], "changed": [],
-                              "tests": {}, "verifier": [], "incomplete": False, "time_cap": time_cap}
+                              "tests": {}, "verifier": [], "incomplete": False, "time_cap": time_cap,
+                              "base": head, "files": [c.path for c in python]}
     findings: list[Finding] = []
     if not python:
         report["status"] = "nothing_to_check"
@@ -84,7 +86,7 @@ def _check_staged(top: Path, clock: Clock, bound: int, paths: Sequence[str], ver
         findings += _parse_gate(python, readings, clock, report)
         if findings:
             report["notes"].append("the tests and the verifier were skipped: a staged file does not compile.")
-            return finish(report, findings, clock)
+            return _finished(report, findings, clock, readings, units)
         units = all_changed_units(python, readings, clock, report)
         report["changed"] = [{"path": u.path, "symbol": u.symbol, "line": u.line} for u in units]
         snapshot = StagedSnapshot(top, head)
@@ -112,7 +114,14 @@ def _check_staged(top: Path, clock: Clock, bound: int, paths: Sequence[str], ver
             f"{count(len(cut), 'test')} cut off by the time cap {'is' if len(cut) == 1 else 'are'} not in the "
             f"coverage map yet ({some(cut)}): a change only {'it reaches' if len(cut) == 1 else 'they reach'} goes "
             "unnoticed; a later check with time to spare tries again (`suture check --time-cap 600` maps them at once).")
-    return finish(report, findings, clock)
+    return _finished(report, findings, clock, readings, units)
+
+
+def _finished(report: dict[str, Any], findings: list[Finding], clock: Clock, readings: dict[str, Reading],
+              units: list[Unit] | None) -> CheckOutcome:
+    outcome = finish(report, findings, clock)
+    outcome.sources = changed_sources(readings, units, findings)  # for the run record, after the clock stopped
+    return outcome
 
 
 def _parse_gate(python: list[StagedChange], readings: dict[str, Reading], clock: Clock,
