@@ -52,10 +52,12 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
-from suture.tools.testing.combine import effective_weights
+from suture.tools.testing.combine import WEIGHTS, effective_weights
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
+from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
+from suture.tools.testing.statements import raised_line_scores, statement_ranking
 from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
@@ -96,10 +98,14 @@ class Localization:
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
     weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
+    statements: list[dict[str, Any]] = field(default_factory=list)  # the top suspects' lines (tools/testing/statements.py)
+    mutation: MutationEvidence | None = None  # when asked for (tools/testing/mutation.py)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         return {**({"weights": self.weights} if explain else {}),
-            "ranking": [s.to_dict(explain) for s in self.ranking],
+            "ranking": self.explained() if explain else [s.to_dict() for s in self.ranking],
+            "statements": self.statements,
+            **({"mutation": self.mutation.to_dict()} if self.mutation is not None else {}),
             "failing": self.failing,
             "flaky": self.flaky,
             "setup_errors": [g.to_dict() for g in self.setup_errors],
@@ -107,6 +113,13 @@ class Localization:
             "coverage_file": str(self.coverage_file),
             "notes": self.notes,
         }
+
+
+    def explained(self) -> list[dict[str, Any]]:
+        """The ranking with each suspect's signals and, for the top ones, its most suspicious lines."""
+        lines = {(s["path"], s["symbol"]): s["lines"] for s in self.statements}
+        return [{**s.to_dict(True), **({"lines": lines[(s.path, s.symbol)]} if (s.path, s.symbol) in lines else {})}
+                for s in self.ranking]
 
 
 def _fresh_coverage_file(run_dir: Path | None) -> Path:
@@ -135,6 +148,7 @@ def localize(
     issue_text: str | None = None,
     index_cache: Path | None = None,
     shorten_after_hang: bool = False,
+    mutation: MutationPlan | None = None,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
@@ -147,6 +161,8 @@ def localize(
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
     (a fresh temp dir when None) for test selection and later stages. `shorten_after_hang` gives the
     tests after a first hang a short limit (testrun.shorten_after_hang_env), for a budgeted run.
+    `mutation` adds mutation evidence on the top suspects (tools/testing/mutation.py) as the signal
+    `mutation`, and raises the mutated lines' scores by it.
     """
     if formula not in FORMULAS:
         raise LocalizeError(f"unknown formula {formula!r}; choose one of {', '.join(FORMULAS)}.")
@@ -188,6 +204,19 @@ def localize(
             weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
             ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
                            issue.signals, issue.weights_off)
+            evidence = None
+            if mutation is not None and not notes:  # without coverage there are no covering tests to run
+                evidence = mutation_evidence(tree, ranking, spectra, run, failing, line_scores, mutation,
+                                             test_cmd=command, budget_end=started + timeout)
+                notes += evidence.notes
+                signals = {**issue.signals, "mutation": evidence.signals}
+                weights = effective_weights([*signals, *issue.weights_off], issue.weights_off)
+                ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
+                               signals, issue.weights_off)
+                line_scores = raised_line_scores(line_scores, ranking, evidence.line_values, WEIGHTS.get("mutation", 0.0))
+            read = _reader(tree)
+            statements = statement_ranking(ranking, line_scores, lambda path, n: line_text(read, path, n),
+                                           evidence.line_values if evidence else None)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -197,7 +226,7 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
-                        weights)
+                        weights, statements, evidence)
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
