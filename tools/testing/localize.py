@@ -176,6 +176,7 @@ def localize(
             common = dict(test_cmd=command, timeout=max(1.0, started + timeout - time.monotonic()),
                           per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
+            covered = not notes  # else no covering tests to mutate against
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
@@ -191,31 +192,15 @@ def localize(
             if not failing:
                 raise NoFailingTestError(_no_failure_message(run, flaky, setup_errors))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
-            passing = [n for n in run.passed if n not in flaky]
-            frames = {n: run.outcomes[n].frames for n in failing}
-            symbols_of = _symbol_source(tree, index)
-            messages = {n: run.outcomes[n].message for n in failing}
-            if notes:  # no coverage for that Python: what the failures name stands in for the spectra
-                line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
-            else:
-                line_scores = spectra.scores(failing, passing, formula)
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
-            weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
-            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
-                           issue.signals, issue.weights_off)
-            evidence = None
-            if mutation is not None and not notes:  # without coverage there are no covering tests to run
-                evidence = mutation_evidence(tree, ranking, spectra, run, failing, line_scores, mutation,
-                                             test_cmd=command, budget_end=started + timeout)
-                notes += evidence.notes
-                signals = {**issue.signals, "mutation": evidence.signals}
-                weights = effective_weights([*signals, *issue.weights_off], issue.weights_off)
-                ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
-                               signals, issue.weights_off)
-                line_scores = raised_line_scores(line_scores, ranking, evidence.line_values, WEIGHTS.get("mutation", 0.0))
-            read = _reader(tree)
-            statements = statement_ranking(ranking, line_scores, lambda path, n: line_text(read, path, n),
+            found = _Ranked(tree, run, spectra, failing, [n for n in run.passed if n not in flaky],
+                            _symbol_source(tree, index), formula, covered, issue)
+            if mutation is not None and covered:  # without coverage there are no covering tests to run
+                notes += found.add_mutation(mutation, command, started + timeout)
+            weights = effective_weights([*found.signals, *issue.weights_off], issue.weights_off)
+            ranking, line_scores, evidence = found.ranking, found.line_scores, found.evidence
+            statements = statement_ranking(ranking, line_scores, _line_reader(tree),
                                            evidence.line_values if evidence else None)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
@@ -227,6 +212,39 @@ def localize(
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
                         weights, statements, evidence)
+
+
+class _Ranked:
+    """The ranking of one run's evidence, and the same again once mutation evidence joins it."""
+
+    def __init__(self, tree: Path, run: TestRun, spectra: Spectra, failing: list[str], passing: list[str],
+                 symbols_of: Callable[[str], list[Symbol]], formula: str, covered: bool, issue: IssueEvidence):
+        self.tree, self.run, self.spectra, self.failing, self.symbols_of = tree, run, spectra, failing, symbols_of
+        self.frames = {n: run.outcomes[n].frames for n in failing}
+        self.messages = {n: run.outcomes[n].message for n in failing}
+        if covered:
+            self.line_scores = spectra.scores(failing, passing, formula)
+        else:  # no coverage for that Python: what the failures name stands in for the spectra
+            self.line_scores = _failure_scores(tree, failing, self.frames, self.messages, symbols_of, _reader(tree))
+        self.base_scores = self.line_scores  # what the functions are ranked by (mutation raises only lines)
+        self.signals: dict[str, Any] = dict(issue.signals)
+        self.weights_off = issue.weights_off
+        self.evidence: MutationEvidence | None = None
+        self.ranking = self._rank()
+
+    def _rank(self) -> list[Suspect]:
+        return rank(self.base_scores, self.spectra, self.symbols_of, self.frames, self.failing, _reader(self.tree),
+                    self.messages, self.signals, self.weights_off)
+
+    def add_mutation(self, plan: MutationPlan, command: Any, end: float) -> list[str]:
+        """Mutation evidence on the current ranking's top, ranked in; returns its notes."""
+        self.evidence = mutation_evidence(self.tree, self.ranking, self.spectra, self.run, self.failing,
+                                          self.line_scores, plan, test_cmd=command, budget_end=end)
+        self.signals["mutation"] = self.evidence.signals
+        self.ranking = self._rank()
+        self.line_scores = raised_line_scores(self.line_scores, self.ranking, self.evidence.line_values,
+                                              WEIGHTS["mutation"])
+        return self.evidence.notes
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
@@ -413,6 +431,12 @@ def _symbol_source(tree: Path, index: Any | None) -> Callable[[str], list[Symbol
         return cache[path]
 
     return symbols_of
+
+
+def _line_reader(tree: Path) -> Callable[[str, int], str]:
+    """(repo-relative path, 1-based line) -> that line's text."""
+    read = _reader(tree)
+    return lambda path, number: line_text(read, path, number)
 
 
 def _reader(tree: Path) -> Callable[[str], str]:
