@@ -41,6 +41,9 @@ def test_mutation_breaks_the_sbfl_tie_and_records_the_fixing_mutant(make_repo):
     first = table.stdout[table.stdout.index("why each suspect"):].split("\n  2.")[0]
     assert "apply_discount" in first and "mutation:" in first and "made 1 failing test(s) pass" in first
 
+    bad = suture("localize", "--mutation", "maybe", cwd=repo)
+    assert bad.returncode == 2 and "use on or off" in bad.stderr and "Traceback" not in bad.stderr
+
 
 HANGS = {
     "pkg/__init__.py": "",
