@@ -48,6 +48,7 @@ from suture.retrieval.testfiles import is_test_path  # noqa: E402
 FORMULAS = ("ochiai", "tarantula", "dstar")
 BASELINE = "plain ochiai (baseline)"
 WITH_ISSUE = "ochiai + issue"
+WITH_MUTATION = "ochiai + mutation"  # `--mutation`: localize's mutation evidence (tools/testing/mutation.py)
 ISSUES = HERE / "faults" / "issues"
 
 
@@ -178,7 +179,17 @@ def rerank(loc, tree: Path, formula: str, issue_text: str | None = None) -> list
                                 localize_module._reader(tree), messages, issue.signals, issue.weights_off)
 
 
-def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
+def mutation_plan(on: bool):
+    """localize's mutation step as `suture localize --mutation on` sets it up (None when off)."""
+    if not on:
+        return None
+    from suture.agent.cli.fix_commands import _mutation_plan
+    from suture.agent.config import SPECS
+
+    return _mutation_plan(SPECS["mutation_share"].default)
+
+
+def localize_fault(fault: dict, repo: Path, total_units: int, mutation: bool = False) -> dict:
     from suture.tools.testing.localize import LocalizeError, localize
 
     truth = (fault["path"], fault["symbol"])
@@ -188,7 +199,7 @@ def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
         try:
             start = time.perf_counter()
             try:
-                loc = localize(tree, formula="ochiai", run_dir=Path(tmp) / "run")
+                loc = localize(tree, formula="ochiai", run_dir=Path(tmp) / "run", mutation=mutation_plan(mutation))
             except LocalizeError as error:
                 result["error"] = str(error)
                 return result
@@ -196,7 +207,7 @@ def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
             result["failing"] = len(loc.failing)
             result["flaky"] = len(loc.flaky)
             for formula in FORMULAS:
-                ranking = loc.ranking if formula == "ochiai" else rerank(loc, tree, formula)
+                ranking = loc.ranking if formula == "ochiai" and not mutation else rerank(loc, tree, formula)
                 scores = {(s.path, s.symbol): s.score for s in ranking}
                 result["ranks"][formula] = mid_rank(scores, truth, total_units)
                 listed = [(s.path, s.symbol) for s in ranking]
@@ -204,6 +215,10 @@ def localize_fault(fault: dict, repo: Path, total_units: int) -> dict:
             if issue_path(fault).is_file():
                 ranking = rerank(loc, tree, "ochiai", issue_path(fault).read_text())
                 result["ranks"][WITH_ISSUE] = mid_rank({(s.path, s.symbol): s.score for s in ranking}, truth, total_units)
+            if mutation:
+                result["ranks"][WITH_MUTATION] = mid_rank({(s.path, s.symbol): s.score for s in loc.ranking}, truth,
+                                                          total_units)
+                result["mutants"] = len(loc.mutation.results) if loc.mutation else 0
             lines = per_test_lines(loc.spectra)
             result["ranks"][BASELINE] = mid_rank(plain_ochiai(lines, set(loc.failing), tree), truth, total_units)
             result["top_suspect"] = [loc.ranking[0].path, loc.ranking[0].symbol] if loc.ranking else None
@@ -235,12 +250,12 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return seconds
 
 
-def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int) -> dict:
+def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int, extra: tuple[str, ...] = ()) -> dict:
     """Median wall time of `suture localize` and of plain `python -m pytest`, alternated, on one buggy HEAD."""
     with tempfile.TemporaryDirectory(prefix="suture-bench-") as tmp:
         tree = seeded_worktree(repo, fault, Path(tmp) / "tree")
         try:
-            cmd = suture_localize_cmd(tree)
+            cmd = suture_localize_cmd(tree) + list(extra)
             plain, suture = [], []
             for _ in range(reps):
                 plain.append(timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tree))
@@ -297,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-issues", action="store_true", help="only the faults with an issue text in bench/faults/issues")
     parser.add_argument("--fault", action="append", help="only this fault id (repeatable)")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--mutation", action="store_true", help="localize with --mutation on: adds the method "
+                        f"{WITH_MUTATION!r} (ochiai is then the same run re-ranked without it) and times it")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
 
@@ -307,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.one_fault:
         (fault,) = [f for f in faults if f["id"] == args.one_fault]
         repo = repos[fault["library"]]
-        print(json.dumps(localize_fault(fault, repo, count_units(repo))))
+        print(json.dumps(localize_fault(fault, repo, count_units(repo), args.mutation)))
         return 0
 
     started = time.perf_counter()
@@ -328,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def one(fault: dict) -> dict:
         done = subprocess.run([sys.executable, __file__, "--one-fault", fault["id"], "--work-dir", str(args.work_dir),
-                               "--faults", str(args.faults)],
+                               "--faults", str(args.faults), *(["--mutation"] if args.mutation else [])],
                               capture_output=True, text=True)
         if done.returncode != 0:
             return {"id": fault["id"], "library": fault["library"], "ranks": {}, "error": done.stderr.strip()[-500:]}
@@ -347,9 +364,12 @@ def main(argv: list[str] | None = None) -> int:
         first = next((f for f in chosen if f["library"] == lib.name), None)
         if first is not None:
             costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps)
+            if args.mutation:
+                costs[lib.name + " (--mutation on)"] = overhead(lib, repos[lib.name], first, args.overhead_reps,
+                                                                ("--mutation", "on"))
 
     errors = [r for r in results if r.get("error") or not r["ranks"]]
-    methods = [BASELINE, *FORMULAS, WITH_ISSUE]
+    methods = [BASELINE, *FORMULAS, WITH_ISSUE, WITH_MUTATION]
     body = [
         f"{len(results)} seeded faults ({', '.join(f'{lib.name} {lib.version}' for lib in libraries)}), "
         f"corpus {args.faults.name}; {len(errors)} without a ranking; {accuracy_seconds:.0f} s, "

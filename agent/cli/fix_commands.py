@@ -29,6 +29,8 @@ from suture.agent.cli.app import (
 
 
 FORMULAS = ("ochiai", "tarantula", "dstar")
+# `localize --mutation`'s default, by measured overhead (bench/RESULTS.md, issue 19: <= 3x a plain pytest run).
+MUTATION_DEFAULT = "off"
 IssueFileOption = typer.Option(None, "--issue-file", metavar="F", help="Read the issue text from a file (- for stdin).")
 
 
@@ -219,7 +221,8 @@ def localize(
     formula: str = typer.Option("ochiai", "--formula", metavar="NAME", help="Suspiciousness formula: ochiai, tarantula or dstar."),
     issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words: its words are searched in the code and a traceback it quotes is followed, beside the spectra."),
     issue_file: Optional[Path] = IssueFileOption,
-    explain: bool = typer.Option(False, "--explain", help="Show which signals put each suspect where it is (SBFL score, issue-text search rank, traceback frame); in --json a `signals` object per suspect."),
+    explain: bool = typer.Option(False, "--explain", help="Show which signals put each suspect where it is (SBFL score, issue-text search rank, traceback frame, mutation evidence) and its most suspicious lines; in --json a `signals` object per suspect."),
+    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Mutate the top suspects and rerun the tests that cover them: a function whose mutants change the failing tests' outcome rises (costs up to about 0.6x the test run more)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,
@@ -232,6 +235,8 @@ def localize(
 
     if formula not in FORMULAS:
         raise SutureExit(f"unknown --formula {formula!r}; use one of: {', '.join(FORMULAS)}.")
+    if mutation not in ("on", "off"):
+        raise SutureExit(f"unknown --mutation {mutation!r}; use on or off.")
     text = issue_text(issue, issue_file)
     root = guard.resolve_repo(repo)
     settings = settings_for(root, test_cmd=test_cmd, python=python, sandbox=sandbox, memory_limit=memory_limit,
@@ -248,7 +253,8 @@ def localize(
             found = run_localize(root, test_cmd=command, failing_tests=failing_test,
                                  formula=formula, run_dir=run_dir, top=top, issue_text=text,
                                  index_cache=root / ".suture" / "cache" / "base-index",
-                                 per_test_timeout=settings.test_timeout, shorten_after_hang=True)
+                                 per_test_timeout=settings.test_timeout, shorten_after_hang=True,
+                                 mutation=_mutation_plan(settings.mutation_share) if mutation == "on" else None)
         except LocalizeError as error:
             runs.write_report(run_dir, {"command": "localize", "status": "error", "error": str(error)})
             raise SutureExit(str(error)) from None
@@ -259,7 +265,7 @@ def localize(
     else:
         render.stdout_console().print(render.ranking_table(report["ranking"]))
         if explain:
-            sys.stdout.write("\n".join(render.explain_lines([s.to_dict(explain=True) for s in found.ranking], formula)) + "\n")
+            sys.stdout.write("\n".join(render.explain_lines(found.explained(), formula)) + "\n")
         sys.stderr.write(f"{len(found.failing)} failing test(s) at HEAD")
         sys.stderr.write(f", {len(found.flaky)} flaky and left out: {', '.join(found.flaky)}\n" if found.flaky else "\n")
     for note in found.notes:  # set-up errors left out, coverage that could not be recorded
@@ -267,6 +273,14 @@ def localize(
     if not found.ranking:
         render.print_error("the failing tests covered no code of the repository outside its tests.")
         raise typer.Exit(int(ExitCode.NOTHING_FOUND))
+
+
+def _mutation_plan(share: float):
+    """Mutation evidence with the rule engine's templates as its operators (agent/propose/mutants.py)."""
+    from suture.agent.propose.mutants import template_mutants
+    from suture.tools.testing.mutation import MutationPlan
+
+    return MutationPlan(template_mutants, share=share)
 
 
 @app.command()

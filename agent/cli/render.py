@@ -116,6 +116,28 @@ def explain_lines(ranking: Iterable[dict[str, Any]], formula: str) -> list[str]:
         if frame:
             lines.append(f"       issue traceback: {frame['frame']} ({'where it raised' if frame['innermost'] else 'a caller'}), "
                          f"weight {frame['weight']:g}")
+        lines += _mutation_lines(signals.get("mutation"), suspect)
+    return lines
+
+
+def _mutation_lines(mutation: dict[str, Any] | None, suspect: dict[str, Any]) -> list[str]:
+    """The mutation evidence and the most suspicious lines of one suspect, for `localize --explain`."""
+    lines = []
+    if mutation:
+        if mutation["fixed"]:
+            what = f"made {mutation['fixed']} failing test(s) pass"
+        elif mutation["changed"]:
+            what = f"changed how {mutation['changed']} failing test(s) fail"
+        else:
+            what = "left the failing tests as they were"
+        broke = f", broke {mutation['broken']} passing" if mutation["broken"] else ""
+        lines.append(f"       mutation: best of {mutation['mutants']} mutant(s), line {mutation['line']} "
+                     f"({mutation['best']}) {what}{broke}: value {mutation['value']:g}, weight {mutation['weight']:g}")
+    statements = suspect.get("lines") or []
+    if statements:
+        lines.append("       lines: " + ", ".join(
+            f"{s['line']} ({s['score']:.3f}{', mutation ' + format(s['mutation'], 'g') if 'mutation' in s else ''})"
+            for s in statements[:3]))
     return lines
 
 

@@ -33,6 +33,10 @@ WEIGHTS: dict[str, float] = {
     # own INNERMOST_BOOST (0.5): a pasted crash mostly repeats where the tests crash, and where a
     # program crashes is often not where the bug is (bench: juxt.__init__ lost rank 1 at 0.5).
     "issue_traceback": 0.3,
+    # Mutation evidence on the top suspects (tools/testing/mutation.py): 1.0 when a mutant makes every
+    # failing test pass and breaks no covering passing test. Strong but not final: a mutant can also
+    # "fix" a caller by compensating for the bug.
+    "mutation": 0.3,
 }
 ADDS_SUSPECTS = frozenset({"issue_traceback"})
 

@@ -52,10 +52,12 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
-from suture.tools.testing.combine import effective_weights
+from suture.tools.testing.combine import WEIGHTS, effective_weights
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
+from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
+from suture.tools.testing.statements import raised_line_scores, statement_ranking
 from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
@@ -96,10 +98,14 @@ class Localization:
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
     weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
+    statements: list[dict[str, Any]] = field(default_factory=list)  # the top suspects' lines (tools/testing/statements.py)
+    mutation: MutationEvidence | None = None  # when asked for (tools/testing/mutation.py)
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
         return {**({"weights": self.weights} if explain else {}),
-            "ranking": [s.to_dict(explain) for s in self.ranking],
+            "ranking": self.explained() if explain else [s.to_dict() for s in self.ranking],
+            "statements": self.statements,
+            **({"mutation": self.mutation.to_dict()} if self.mutation is not None else {}),
             "failing": self.failing,
             "flaky": self.flaky,
             "setup_errors": [g.to_dict() for g in self.setup_errors],
@@ -107,6 +113,13 @@ class Localization:
             "coverage_file": str(self.coverage_file),
             "notes": self.notes,
         }
+
+
+    def explained(self) -> list[dict[str, Any]]:
+        """The ranking with each suspect's signals and, for the top ones, its most suspicious lines."""
+        lines = {(s["path"], s["symbol"]): s["lines"] for s in self.statements}
+        return [{**s.to_dict(True), **({"lines": lines[(s.path, s.symbol)]} if (s.path, s.symbol) in lines else {})}
+                for s in self.ranking]
 
 
 def _fresh_coverage_file(run_dir: Path | None) -> Path:
@@ -135,6 +148,7 @@ def localize(
     issue_text: str | None = None,
     index_cache: Path | None = None,
     shorten_after_hang: bool = False,
+    mutation: MutationPlan | None = None,
 ) -> Localization:
     """Rank the repo's functions by how strongly HEAD's failing tests point at them.
 
@@ -147,6 +161,8 @@ def localize(
     holding suspicious lines are parsed. The coverage data stays in `run_dir`
     (a fresh temp dir when None) for test selection and later stages. `shorten_after_hang` gives the
     tests after a first hang a short limit (testrun.shorten_after_hang_env), for a budgeted run.
+    `mutation` adds mutation evidence on the top suspects (tools/testing/mutation.py) as the signal
+    `mutation`, and raises the mutated lines' scores by it.
     """
     if formula not in FORMULAS:
         raise LocalizeError(f"unknown formula {formula!r}; choose one of {', '.join(FORMULAS)}.")
@@ -160,6 +176,7 @@ def localize(
             common = dict(test_cmd=command, timeout=max(1.0, started + timeout - time.monotonic()),
                           per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
+            covered = not notes  # else no covering tests to mutate against
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],
@@ -175,19 +192,16 @@ def localize(
             if not failing:
                 raise NoFailingTestError(_no_failure_message(run, flaky, setup_errors))
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
-            passing = [n for n in run.passed if n not in flaky]
-            frames = {n: run.outcomes[n].frames for n in failing}
-            symbols_of = _symbol_source(tree, index)
-            messages = {n: run.outcomes[n].message for n in failing}
-            if notes:  # no coverage for that Python: what the failures name stands in for the spectra
-                line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
-            else:
-                line_scores = spectra.scores(failing, passing, formula)
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
-            weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
-            ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
-                           issue.signals, issue.weights_off)
+            found = _Ranked(tree, run, spectra, failing, [n for n in run.passed if n not in flaky],
+                            _symbol_source(tree, index), formula, covered, issue)
+            if mutation is not None and covered:  # without coverage there are no covering tests to run
+                notes += found.add_mutation(mutation, command, started + timeout)
+            weights = effective_weights([*found.signals, *issue.weights_off], issue.weights_off)
+            ranking, line_scores, evidence = found.ranking, found.line_scores, found.evidence
+            statements = statement_ranking(ranking, line_scores, _line_reader(tree),
+                                           evidence.line_values if evidence else None)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -197,7 +211,40 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
-                        weights)
+                        weights, statements, evidence)
+
+
+class _Ranked:
+    """The ranking of one run's evidence, and the same again once mutation evidence joins it."""
+
+    def __init__(self, tree: Path, run: TestRun, spectra: Spectra, failing: list[str], passing: list[str],
+                 symbols_of: Callable[[str], list[Symbol]], formula: str, covered: bool, issue: IssueEvidence):
+        self.tree, self.run, self.spectra, self.failing, self.symbols_of = tree, run, spectra, failing, symbols_of
+        self.frames = {n: run.outcomes[n].frames for n in failing}
+        self.messages = {n: run.outcomes[n].message for n in failing}
+        if covered:
+            self.line_scores = spectra.scores(failing, passing, formula)
+        else:  # no coverage for that Python: what the failures name stands in for the spectra
+            self.line_scores = _failure_scores(tree, failing, self.frames, self.messages, symbols_of, _reader(tree))
+        self.base_scores = self.line_scores  # what the functions are ranked by (mutation raises only lines)
+        self.signals: dict[str, Any] = dict(issue.signals)
+        self.weights_off = issue.weights_off
+        self.evidence: MutationEvidence | None = None
+        self.ranking = self._rank()
+
+    def _rank(self) -> list[Suspect]:
+        return rank(self.base_scores, self.spectra, self.symbols_of, self.frames, self.failing, _reader(self.tree),
+                    self.messages, self.signals, self.weights_off)
+
+    def add_mutation(self, plan: MutationPlan, command: Any, end: float) -> list[str]:
+        """Mutation evidence on the current ranking's top, ranked in; returns its notes."""
+        self.evidence = mutation_evidence(self.tree, self.ranking, self.spectra, self.run, self.failing,
+                                          self.line_scores, plan, test_cmd=command, budget_end=end)
+        self.signals["mutation"] = self.evidence.signals
+        self.ranking = self._rank()
+        self.line_scores = raised_line_scores(self.line_scores, self.ranking, self.evidence.line_values,
+                                              WEIGHTS["mutation"])
+        return self.evidence.notes
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
@@ -384,6 +431,12 @@ def _symbol_source(tree: Path, index: Any | None) -> Callable[[str], list[Symbol
         return cache[path]
 
     return symbols_of
+
+
+def _line_reader(tree: Path) -> Callable[[str, int], str]:
+    """(repo-relative path, 1-based line) -> that line's text."""
+    read = _reader(tree)
+    return lambda path, number: line_text(read, path, number)
 
 
 def _reader(tree: Path) -> Callable[[str], str]:
