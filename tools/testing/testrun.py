@@ -41,7 +41,7 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing import pytest_forkserver
 from suture.tools.testing import pytest_shim
 from suture.tools.testing import sandbox
-from suture.tools.childenv import project_env
+from suture.tools.childenv import ALWAYS_PASSED, project_env
 # The plugins' settings, not the plugins: those import pytest, which suture's own process never needs.
 from suture.tools.testing.plugin_env import (
     AFTER_HANG_ENV,
@@ -673,8 +673,12 @@ def run_tests(
                                         deselect)
         else:
             command = argv
-        launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs,
-                         tuple(extra_env or ()), boxed)
+        # The warm server keeps (and is chosen by) only the pool's token, which its forked runs must
+        # carry from the server's start for the pool to find and kill them; the other extra variables
+        # (a probe's plan and output files, coverage files) reach each run through its request. Keyed
+        # by all of them, every synthesis probe started, and left idle, a warm pytest of its own.
+        keep = tuple(name for name in (extra_env or ()) if name in ALWAYS_PASSED)
+        launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs, keep, boxed)
         started = time.monotonic()
         returncode, timed_out, use_warm = _execute(launch, timeout, per_test_timeout, deselect,
                                                    warm and _can_warm(command), pytest_argv is not None)
@@ -717,7 +721,7 @@ class _Launch:
     results: Path
     output: Path
     outputs: dict[str, str]  # files the run writes outside its tree (kept writable under bwrap)
-    keep: tuple[str, ...]  # variables a warm server passes on to its runs
+    keep: tuple[str, ...]  # variables a warm server carries from its start (the pool token), by name
     boxed: bool  # under bwrap
 
 
