@@ -604,6 +604,14 @@ def _tail(path: Path) -> str:
         return fh.read().decode("utf-8", errors="replace")
 
 
+def _server_keep(extra_env: dict[str, str] | None) -> tuple[str, ...]:
+    """The variables of `extra_env` a warm server carries from its start, and is chosen by: the pool's
+    token alone, which its forked runs must carry for the pool to find and kill them. The others (a
+    probe's plan and output files, coverage files) reach each run through its request; keyed by all of
+    them, every synthesis probe started, and left idle, a warm pytest of its own."""
+    return tuple(name for name in (extra_env or ()) if name in ALWAYS_PASSED)
+
+
 def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str]) -> dict[str, str]:
     child = project_env(env)  # no model keys or GitHub tokens (tools/childenv.py)
     # When suture itself runs under pytest(-xdist), do not leak its test-runner state.
@@ -673,12 +681,8 @@ def run_tests(
                                         deselect)
         else:
             command = argv
-        # The warm server keeps (and is chosen by) only the pool's token, which its forked runs must
-        # carry from the server's start for the pool to find and kill them; the other extra variables
-        # (a probe's plan and output files, coverage files) reach each run through its request. Keyed
-        # by all of them, every synthesis probe started, and left idle, a warm pytest of its own.
-        keep = tuple(name for name in (extra_env or ()) if name in ALWAYS_PASSED)
-        launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs, keep, boxed)
+        launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs,
+                         _server_keep(extra_env), boxed)
         started = time.monotonic()
         returncode, timed_out, use_warm = _execute(launch, timeout, per_test_timeout, deselect,
                                                    warm and _can_warm(command), pytest_argv is not None)
