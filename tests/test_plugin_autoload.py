@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from conftest import AUTOLOAD_ENV, PRICES_BUG, last_json, suture
 
 from suture.tools.testing.testrun import run_tests
@@ -56,6 +57,7 @@ def test_the_plugin_comes_only_by_autoloading(make_repo):
     assert "fixture 'dozen' not found" in run.outcomes[THRESHOLD].message + run.outcomes[THRESHOLD].details
 
 
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_fix_runs_the_users_autoloaded_plugin(make_repo, monkeypatch):
     repo = make_repo(PLUGIN_REPO)
     monkeypatch.delenv(AUTOLOAD_ENV, raising=False)  # as a user runs suture
