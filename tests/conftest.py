@@ -28,6 +28,24 @@ os.environ.setdefault("SUTURE_SANDBOX", "none")
 # one (tests/test_cli_optimize.py) turns it back on.
 os.environ.setdefault("SUTURE_CALLGRIND", "off")
 
+AUTOLOAD_ENV = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fixture_repos_without_autoloaded_plugins():
+    """The small repos' pytest runs (baselines, gates, confirmations, coverage) load no plugin by entry
+    point: suture's own venv has hypothesis, xdist, anyio and platformdirs registered, none of which
+    those repos use, and they made up half of each fresh pytest's 0.65 CPU-s (hypothesis imports
+    itself whole at session end). suture passes its own plugins with -p, which the variable leaves
+    alone; suture's children inherit it through tools/childenv.project_env like any variable.
+
+    Set here, in the process that runs the tests (an xdist worker, or the one process without -n),
+    not at import: the xdist controller imports this file before it starts its workers, which need
+    their own plugins autoloaded. tests/test_plugin_autoload.py unsets it to prove a user's
+    autoloaded plugin still reaches every run of `suture fix`.
+    """
+    os.environ.setdefault(AUTOLOAD_ENV, "1")
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):

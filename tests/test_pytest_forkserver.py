@@ -160,3 +160,24 @@ def test_startup_variables_get_their_own_server(make_repo):
     assert outcomes(run_tests(repo, warm=True)) == {"test_seed": "passed"}
     pinned = run_tests(repo, extra_env={"PYTHONHASHSEED": "0"}, warm=True)
     assert pinned.warm and outcomes(pinned) == {"test_seed": "passed"}
+
+
+def test_per_run_variables_share_one_server_and_the_pool_token_keys_it(make_repo, tmp_path):
+    """A synthesis probe's plan and output files differ every run: they reach the run, not the server's
+    choice (each probe used to start, and leave idle, a warm pytest of its own). The pool token, which
+    the server must carry from its start so that the pool can find and kill its runs, still keys it."""
+    repo = make_repo({"test_parent.py": "import os\n\ndef test_parent():\n"
+                                        "    with open(os.environ['PARENT_FILE'], 'w') as fh:\n"
+                                        "        fh.write(str(os.getppid()))\n"})
+
+    def server_of(name: str, token: str) -> int:
+        out = tmp_path / name
+        run = run_tests(repo, extra_env={"SUTURE_POOL_TOKEN": token, "PARENT_FILE": str(out)}, warm=True)
+        assert run.warm and outcomes(run) == {"test_parent": "passed"}
+        return int(out.read_text())
+
+    first, second = server_of("a", "pool-1"), server_of("b", "pool-1")
+    assert first == second
+    assert server_of("c", "pool-2") != first
+    with open(f"/proc/{first}/environ", "rb") as fh:
+        assert b"SUTURE_POOL_TOKEN=pool-1\0" in fh.read()

@@ -41,7 +41,7 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing import pytest_forkserver
 from suture.tools.testing import pytest_shim
 from suture.tools.testing import sandbox
-from suture.tools.childenv import project_env
+from suture.tools.childenv import ALWAYS_PASSED, project_env
 # The plugins' settings, not the plugins: those import pytest, which suture's own process never needs.
 from suture.tools.testing.plugin_env import (
     AFTER_HANG_ENV,
@@ -604,6 +604,14 @@ def _tail(path: Path) -> str:
         return fh.read().decode("utf-8", errors="replace")
 
 
+def _server_keep(extra_env: dict[str, str] | None) -> tuple[str, ...]:
+    """The variables of `extra_env` a warm server carries from its start, and is chosen by: the pool's
+    token alone, which its forked runs must carry for the pool to find and kill them. The others (a
+    probe's plan and output files, coverage files) reach each run through its request; keyed by all of
+    them, every synthesis probe started, and left idle, a warm pytest of its own."""
+    return tuple(name for name in (extra_env or ()) if name in ALWAYS_PASSED)
+
+
 def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str]) -> dict[str, str]:
     child = project_env(env)  # no model keys or GitHub tokens (tools/childenv.py)
     # When suture itself runs under pytest(-xdist), do not leak its test-runner state.
@@ -674,7 +682,7 @@ def run_tests(
         else:
             command = argv
         launch = _Launch(command, argv, workdir, child_env, Path(scratch), results, output, outputs,
-                         tuple(extra_env or ()), boxed)
+                         _server_keep(extra_env), boxed)
         started = time.monotonic()
         returncode, timed_out, use_warm = _execute(launch, timeout, per_test_timeout, deselect,
                                                    warm and _can_warm(command), pytest_argv is not None)
@@ -717,7 +725,7 @@ class _Launch:
     results: Path
     output: Path
     outputs: dict[str, str]  # files the run writes outside its tree (kept writable under bwrap)
-    keep: tuple[str, ...]  # variables a warm server passes on to its runs
+    keep: tuple[str, ...]  # variables a warm server carries from its start (the pool token), by name
     boxed: bool  # under bwrap
 
 
