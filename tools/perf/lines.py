@@ -1,0 +1,94 @@
+"""Which lines of a hot function cost: a sampling line profiler that rides along the cProfile run.
+
+Why a hand-written sampler and not line-profiler / pyinstrument / scalene: none of them is in
+requirements/ci.lock, and adding one means pinning every CPython 3.11+ wheel hash of a C extension
+(as was done for ray) for what forty lines of stdlib give here. line-profiler also needs the
+functions named before the run (we learn them from this very run), pyinstrument reports call
+stacks rather than lines, and scalene replaces the interpreter's start-up. So: a daemon thread in
+the profiled process wakes every millisecond, reads the main thread's stack
+(`sys._current_frames`) and counts each (file, line) of the repository's frames on it once per
+sample -- inclusive counts, so a line that calls a slow helper is charged for the helper's time.
+
+Limits, said plainly: the sampler needs the GIL, so a sample is taken when the main thread lets go
+of it (every `sys.getswitchinterval()`, 5 ms by default, or at its next check after a long C
+call); a slow C call is charged to the line the frame stands on when it returns, which is the
+same line unless it was the line's last instruction. Samples are a fraction, not seconds.
+
+Overhead, measured beside the plain cProfile run (bench/RESULTS.md, 2026-12-06 evening): see
+there; the sampler holds the GIL only while it walks one stack.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+# Python text run inside the profiled process (tools/perf/profile.py's driver): start_line_sampler(root)
+# starts the thread; the returned function stops it and writes the counts as JSON to `out`.
+SAMPLER = """\
+def start_line_sampler(root, out):
+    import json, os, sys, threading
+    main, counts, samples, stop = threading.get_ident(), {}, [0], threading.Event()
+    root = os.path.realpath(root) + os.sep
+    mine = {}
+    def ours(code):
+        known = mine.get(code)
+        if known is None:
+            name = code.co_filename
+            known = mine[code] = os.path.isabs(name) and os.path.realpath(name).startswith(root)
+        return known
+    def sample():
+        while not stop.wait(0.001):
+            frame = sys._current_frames().get(main)
+            seen = set()
+            while frame is not None:
+                if ours(frame.f_code):
+                    key = (frame.f_code.co_filename, frame.f_lineno)
+                    if key not in seen:
+                        seen.add(key)
+                        counts[key] = counts.get(key, 0) + 1
+                frame = frame.f_back
+            samples[0] += 1
+    thread = threading.Thread(target=sample, daemon=True, name="suture-line-sampler")
+    thread.start()
+    def finish():
+        stop.set()
+        thread.join()
+        with open(out, "w") as handle:
+            json.dump({"samples": samples[0], "lines": [[f, n, c] for (f, n), c in counts.items()]}, handle)
+    return finish
+"""
+
+
+MIN_SAMPLES = 20  # per function: fewer say little about which of its lines cost
+
+
+@dataclass(frozen=True)
+class LineSamples:
+    samples: int  # how many times the main thread's stack was read
+    counts: dict[tuple[str, int], int]  # (absolute file name, line) -> samples with it on the stack
+
+    @classmethod
+    def read(cls, path: Path) -> "LineSamples":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(int(data["samples"]), {(f, int(n)): int(c) for f, n, c in data["lines"]})
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(0, {})
+
+
+def hot_lines(samples: LineSamples, filename: str, start: int, end: int, source: list[str] | None = None,
+              *, limit: int = 5, min_share: float = 0.02) -> list[dict]:
+    """The costliest lines of one function (lines start..end of `filename`), best first: each
+    {line, share, samples, text}, `share` being of the samples that caught the function running (a
+    sample holds one line per frame, so those are the sum over its lines; its comprehensions' frames
+    stand on the same lines); [] with under MIN_SAMPLES of them, too few to say."""
+    rows = [(count, line) for (name, line), count in samples.counts.items() if name == filename and start <= line <= end]
+    caught = sum(count for count, _ in rows)
+    if caught < MIN_SAMPLES:
+        return []
+    rows = sorted((row for row in rows if row[0] / caught >= min_share), key=lambda row: (-row[0], row[1]))
+    return [{"line": line, "share": round(count / caught, 3), "samples": count,
+             "text": (source[line - 1].strip() if source and 0 < line <= len(source) else "")}
+            for count, line in rows[:limit]]
