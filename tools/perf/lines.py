@@ -10,8 +10,8 @@ the profiled process wakes every millisecond, reads the main thread's stack
 sample -- inclusive counts, so a line that calls a slow helper is charged for the helper's time.
 
 Limits, said plainly: the sampler needs the GIL, so a sample is taken when the main thread lets go
-of it (every `sys.getswitchinterval()`, 5 ms by default, or at its next check after a long C
-call); a slow C call is charged to the line the frame stands on when it returns, which is the
+of it (the switch interval, set to 1 ms while sampling instead of the default 5 ms, or at its next
+check after a long C call); a slow C call is charged to the line the frame stands on when it returns, which is the
 same line unless it was the line's last instruction. Samples are a fraction, not seconds.
 
 Overhead, measured beside the plain cProfile run (bench/RESULTS.md, 2026-12-06 evening): see
@@ -43,25 +43,29 @@ def start_line_sampler(root, out):
             frame = sys._current_frames().get(main)
             seen = set()
             while frame is not None:
-                if ours(frame.f_code):
-                    key = (frame.f_code.co_filename, frame.f_lineno)
+                line = frame.f_lineno  # None for a frame between lines (3.11): not counted
+                if line is not None and ours(frame.f_code):
+                    key = (frame.f_code.co_filename, line)
                     if key not in seen:
                         seen.add(key)
                         counts[key] = counts.get(key, 0) + 1
                 frame = frame.f_back
             samples[0] += 1
     thread = threading.Thread(target=sample, daemon=True, name="suture-line-sampler")
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)  # a sample per millisecond of the main thread's time, not per 5 ms
     thread.start()
     def finish():
         stop.set()
         thread.join()
+        sys.setswitchinterval(switch)
         with open(out, "w") as handle:
             json.dump({"samples": samples[0], "lines": [[f, n, c] for (f, n), c in counts.items()]}, handle)
     return finish
 """
 
 
-MIN_SAMPLES = 20  # per function: fewer say little about which of its lines cost
+MIN_SAMPLES = 10  # per function: fewer say little about which of its lines cost
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,91 @@
+"""What the line sampler (tools/perf/lines.py) adds to optimize's profiled run, on the slow-code corpus.
+
+Per own case (bench/slow/, library cases left out): the case as a git repo, the workload sized as
+`suture optimize` sizes it (harness `scale`, 50 ms a call), then the same timed run under cProfile
+alone and under cProfile with the line sampler, alternating, each the best of --repeats runs in CPU
+seconds of the child processes (wall clock on a shared machine measures the neighbours). Also how
+many samples caught the target and whether its top line is one of its own lines. Prints one line
+per case and the median and worst ratios; appends to bench/RESULTS.md unless --no-write.
+
+    python bench/bench_lines.py [--cases a,b,c] [--repeats N] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from common import append_results  # noqa: E402
+from bench_optimize import corpus  # noqa: E402
+from bench_typeprobe import best_of  # noqa: E402
+
+from suture.agent.optimize.bench import HARNESS, last_json, run_harness  # noqa: E402
+from suture.retrieval.index import SymbolIndex  # noqa: E402
+from suture.tools.perf.profile import ProfileError, hotspots, profile, profile_with_lines  # noqa: E402
+from suture.tools.perf.timing import Runner  # noqa: E402
+
+
+def measure(case, work: Path, repeats: int) -> dict:
+    repo = corpus.copy_case(case, work / case.name)
+    spec = f"{case.path}::{case.function}"
+    done = run_harness("scale", ["--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
+                                 "--min-seconds", "0.05"], repo, 120.0)
+    scale = last_json(done.stdout, "suture_scale") or 1
+    runner = Runner([*HARNESS, "time", "--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
+                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0"})
+    plain, sampled, result = [], [], None
+    for _ in range(repeats):  # alternating, so a burst of load hits both sides alike
+        plain.append(best_of(1, lambda: profile(runner))[0])
+        seconds, result = best_of(1, lambda: profile_with_lines(runner, repo))
+        sampled.append(seconds)
+    stats, samples = result
+    index = SymbolIndex.build(repo, workers=1, use_cache=False)
+    spots = hotspots(stats, repo, index, limit=5, samples=samples)
+    target = next((h for h in spots if h.function == case.function), None)
+    lines = target.lines if target else ()
+    return {"case": case.name, "scale": scale, "profiled": round(min(plain), 3), "sampled": round(min(sampled), 3),
+            "ratio": round(min(sampled) / min(plain), 3), "samples": samples.samples,
+            "target_lines": len(lines), "top_line": lines[0]["text"][:60] if lines else ""}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+    cases = [c for c in corpus.load_cases([n for n in args.cases.split(",") if n] or None, libraries=False)
+             if c.library is None]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-lines-") as scratch:
+        for case in cases:
+            try:
+                row = measure(case, Path(scratch), args.repeats)
+            except ProfileError as error:
+                row = {"case": case.name, "error": str(error)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    rows = [r for r in rows if "ratio" in r]
+    ratios = [r["ratio"] for r in rows] or [0.0]
+    summary = {"cases": len(rows), "median_ratio": statistics.median(ratios), "worst_ratio": max(ratios),
+               "with_target_lines": sum(bool(r["target_lines"]) for r in rows)}
+    print(json.dumps(summary))
+    if not args.no_write:
+        table = "\n".join(f"| {r['case']} | {r['scale']} | {r['profiled']} | {r['sampled']} | {r['ratio']} | "
+                          f"{r['samples']} | `{r['top_line']}` |" for r in rows)
+        append_results("Line sampler vs the plain profiled run (bench/bench_lines.py)",
+                       f"{json.dumps(summary)}\n\n| case | scale | profiled CPU s | with sampler CPU s | ratio | samples | "
+                       f"target's top line |\n|---|---|---|---|---|---|---|\n{table}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
