@@ -55,7 +55,7 @@ def hotspots_section(view: RunView) -> str:
         rows = [[_cell(k, h.get(k)) for k in keys] for h in spots]
         headings = [HOTSPOT_HEADINGS.get(k, k) for k in keys]
         parts.append(f"<h3>{esc(entry.get('bench'))}, profile of round {esc(entry.get('round'))}</h3>"
-                     + (table(headings, rows, numeric=[i for i, k in enumerate(keys) if k not in ("path", "function")])
+                     + (table(headings, rows, numeric=[i for i, k in enumerate(keys) if k not in ("path", "function", "lines")])
                         or "<p>The profile showed no function of the repository.</p>"))
     return "".join(parts)
 

@@ -65,7 +65,7 @@ def start_line_sampler(root, out):
 """
 
 
-MIN_SAMPLES = 10  # per function: fewer say little about which of its lines cost
+MIN_SAMPLES = 10  # per function: fewer say little about which of its lines cost (a loaded machine gives few)
 
 
 @dataclass(frozen=True)
