@@ -10,12 +10,19 @@ the profiled process wakes every millisecond, reads the main thread's stack
 sample -- inclusive counts, so a line that calls a slow helper is charged for the helper's time.
 
 Limits, said plainly: the sampler needs the GIL, so a sample is taken when the main thread lets go
-of it (the switch interval, set to 1 ms while sampling instead of the default 5 ms, or at its next
-check after a long C call); a slow C call is charged to the line the frame stands on when it returns, which is the
-same line unless it was the line's last instruction. Samples are a fraction, not seconds.
+of it (the switch interval, set to 1 ms while sampling instead of the default 5 ms) at its next
+check, which CPython makes at calls and backward jumps. A long C operation that makes no such check
+(`x in big_list`, `sorted(...)`) is therefore charged to the next line that calls or loops, unless,
+as in a comprehension, that is the same line: the bench (bench/bench_lines.py) saw `kept.append(...)`
+ranked above the `in` test before it. And each sample needs the OS to run the sampler thread: on a
+machine at load 30 a run gave 100-200 samples in 3-13 s, 0-18 of them in the target, so a hot
+function often gets no lines (fewer than MIN_SAMPLES). A line tracer on the hot functions' code
+objects alone (line-profiler's method) has neither problem, at a cost per line event; that is the
+next step, with the type-recording run that already traces those functions.
 
-Overhead, measured beside the plain cProfile run (bench/RESULTS.md, 2026-12-06 evening): see
-there; the sampler holds the GIL only while it walks one stack.
+Overhead (bench/bench_lines.py, wall seconds beside the plain cProfile run, load 30): ratios 0.59-1.28
+on five bench/slow cases, i.e. within the machine's noise; the sampler holds the GIL only while it
+walks one stack.
 """
 
 from __future__ import annotations
