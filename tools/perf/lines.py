@@ -4,25 +4,25 @@ Why a hand-written sampler and not line-profiler / pyinstrument / scalene: none 
 requirements/ci.lock, and adding one means pinning every CPython 3.11+ wheel hash of a C extension
 (as was done for ray) for what forty lines of stdlib give here. line-profiler also needs the
 functions named before the run (we learn them from this very run), pyinstrument reports call
-stacks rather than lines, and scalene replaces the interpreter's start-up. So: a daemon thread in
-the profiled process wakes every millisecond, reads the main thread's stack
-(`sys._current_frames`) and counts each (file, line) of the repository's frames on it once per
-sample -- inclusive counts, so a line that calls a slow helper is charged for the helper's time.
+stacks rather than lines, and scalene replaces the interpreter's start-up. So: a SIGPROF interval timer (`setitimer(ITIMER_PROF)`, every
+millisecond of the process's CPU time) runs a handler in the profiled process's main thread that
+counts each (file, line) of the repository's frames on the stack once per sample -- inclusive
+counts, so a line that calls a slow helper is charged for the helper's time. CPU time, not wall time,
+so a loaded machine does not thin the samples out (a first version read the stack from a thread: at
+load 30 it got 100-200 samples in 3-13 s and most hot functions none), and there is no thread to
+hand the GIL to.
 
-Limits, said plainly: the sampler needs the GIL, so a sample is taken when the main thread lets go
-of it (the switch interval, set to 1 ms while sampling instead of the default 5 ms) at its next
-check, which CPython makes at calls and backward jumps. A long C operation that makes no such check
-(`x in big_list`, `sorted(...)`) is therefore charged to the next line that calls or loops, unless,
-as in a comprehension, that is the same line: the bench (bench/bench_lines.py) saw `kept.append(...)`
-ranked above the `in` test before it. And each sample needs the OS to run the sampler thread: on a
-machine at load 30 a run gave 100-200 samples in 3-13 s, 0-18 of them in the target, so a hot
-function often gets no lines (fewer than MIN_SAMPLES). A line tracer on the hot functions' code
-objects alone (line-profiler's method) has neither problem, at a cost per line event; that is the
-next step, with the type-recording run that already traces those functions.
+Limits, said plainly: CPython runs a Python signal handler at its next check, which it makes at
+calls and backward jumps. A long C operation that makes no such check (`x in big_list`,
+`sorted(...)`) is therefore charged to the next line that calls or loops, unless, as in a
+comprehension, that is the same line: bench/bench_lines.py saw `kept.append(...)` ranked above the
+`in` test before it. A line tracer on the hot functions' code objects alone (line-profiler's method)
+has no such bias, at a cost per line event; that is the next step, in the type-recording run that
+already traces those functions. A program that sets its own SIGPROF handler gets it back at the end
+(and its timer is replaced meanwhile).
 
-Overhead (bench/bench_lines.py, wall seconds beside the plain cProfile run, load 30): ratios 0.59-1.28
-on five bench/slow cases, i.e. within the machine's noise; the sampler holds the GIL only while it
-walks one stack.
+Overhead: bench/RESULTS.md, "Line sampler" (bench/bench_lines.py, wall seconds beside the plain
+cProfile run).
 """
 
 from __future__ import annotations
@@ -33,39 +33,33 @@ from pathlib import Path
 
 # Python text run inside the profiled process (tools/perf/profile.py's driver): start_line_sampler(root)
 # starts the thread; the returned function stops it and writes the counts as JSON to `out`.
-SAMPLER = """\
+SAMPLER = """\\
 def start_line_sampler(root, out):
-    import json, os, sys, threading
-    main, counts, samples, stop = threading.get_ident(), {}, [0], threading.Event()
+    import json, os, signal
+    counts, samples, mine = {}, [0], {}
     root = os.path.realpath(root) + os.sep
-    mine = {}
     def ours(code):
         known = mine.get(code)
         if known is None:
             name = code.co_filename
             known = mine[code] = os.path.isabs(name) and os.path.realpath(name).startswith(root)
         return known
-    def sample():
-        while not stop.wait(0.001):
-            frame = sys._current_frames().get(main)
-            seen = set()
-            while frame is not None:
-                line = frame.f_lineno  # None for a frame between lines (3.11): not counted
-                if line is not None and ours(frame.f_code):
-                    key = (frame.f_code.co_filename, line)
-                    if key not in seen:
-                        seen.add(key)
-                        counts[key] = counts.get(key, 0) + 1
-                frame = frame.f_back
-            samples[0] += 1
-    thread = threading.Thread(target=sample, daemon=True, name="suture-line-sampler")
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(0.001)  # a sample per millisecond of the main thread's time, not per 5 ms
-    thread.start()
+    def sample(signum, frame):
+        seen = set()
+        while frame is not None:
+            line = frame.f_lineno  # None for a frame between lines (3.11): not counted
+            if line is not None and ours(frame.f_code):
+                key = (frame.f_code.co_filename, line)
+                if key not in seen:
+                    seen.add(key)
+                    counts[key] = counts.get(key, 0) + 1
+            frame = frame.f_back
+        samples[0] += 1
+    previous = signal.signal(signal.SIGPROF, sample)
+    signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
     def finish():
-        stop.set()
-        thread.join()
-        sys.setswitchinterval(switch)
+        signal.setitimer(signal.ITIMER_PROF, 0, 0)
+        signal.signal(signal.SIGPROF, previous)
         with open(out, "w") as handle:
             json.dump({"samples": samples[0], "lines": [[f, n, c] for (f, n), c in counts.items()]}, handle)
     return finish
