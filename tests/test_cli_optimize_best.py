@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, suture
+from conftest import suture
 
 # Two quadratic spots: the stop-word membership in `content` (most of the time: 120 stop words per
 # scale unit, none of which occurs) and a hand-written search in `dedupe` that no rule matches (24
