@@ -1,7 +1,7 @@
 """What the line sampler (tools/perf/lines.py) adds to optimize's profiled run, on the slow-code corpus.
 
 Per own case (bench/slow/, library cases left out): the case as a git repo, the workload sized as
-`suture optimize` sizes it (harness `scale`, 50 ms a call), then the same timed run under cProfile
+`suture optimize` sizes it (harness `scale`, 50 ms a call, PROFILE_CALLS calls as optimize profiles it), then the same timed run under cProfile
 alone and under cProfile with the line sampler, alternating, each the best of --repeats runs in wall
 seconds. Not CPU seconds: the profiled program runs under the confinement leader, whose children's
 CPU this process's rusage does not see (bench_typeprobe's CPU figures read ~2 ms here). Also how many
@@ -31,7 +31,8 @@ import time  # noqa: E402
 from suture.agent.optimize.bench import HARNESS, last_json, run_harness  # noqa: E402
 from suture.retrieval.index import SymbolIndex  # noqa: E402
 from suture.tools.perf.profile import ProfileError, hotspots, profile, profile_with_lines  # noqa: E402
-from suture.tools.perf.timing import Runner  # noqa: E402
+from suture.agent.optimize.pipeline import PROFILE_CALLS  # noqa: E402
+from suture.tools.perf.timing import CALLS_ENV, Runner  # noqa: E402
 
 
 def measure(case, work: Path, repeats: int) -> dict:
@@ -41,7 +42,7 @@ def measure(case, work: Path, repeats: int) -> dict:
                                  "--min-seconds", "0.05"], repo, 120.0)
     scale = last_json(done.stdout, "suture_scale") or 1
     runner = Runner([*HARNESS, "time", "--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
-                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0"})
+                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0", CALLS_ENV: str(PROFILE_CALLS)})
     plain, sampled, result = [], [], None
     for _ in range(repeats):  # alternating, so a burst of load hits both sides alike
         started = time.perf_counter()

@@ -51,6 +51,7 @@ MAX_HOTSPOTS = 5  # functions per round the rules (and the model) look at
 # Once a round holds a significant candidate, it measures further ones only while it has used less than
 # this share of the time that was left when it began: the rest is for the rounds that stack on it.
 ROUND_SHARE = 0.5
+PROFILE_CALLS = 4  # calls of the target in the profiled run (tools/perf/lines.py needs samples)
 
 
 class _ProviderStopped(Exception):
@@ -193,9 +194,16 @@ def _hotspots(state: OptimizeState, bench: Bench) -> list[dict[str, Any]]:
     from suture.retrieval.index import SymbolIndex
     from suture.tools.perf.profile import ProfileError, hotspots, profile_with_lines
 
+    import dataclasses
+
+    from suture.tools.perf.timing import CALLS_ENV
+
+    runner = bench.runner(state.best)
+    # Several calls of the target, so the line sampler (a tick every few ms of CPU) gets enough samples
+    # of a 50 ms call to rank its lines; a bench command that does not read it runs once as before.
+    runner = dataclasses.replace(runner, env={**(runner.env or {}), CALLS_ENV: str(PROFILE_CALLS)})
     try:
-        stats, samples = profile_with_lines(bench.runner(state.best), state.best,
-                                            time_limit=max(10.0, min(state.left(), 120.0)))
+        stats, samples = profile_with_lines(runner, state.best, time_limit=max(10.0, min(state.left(), 120.0)))
         index = SymbolIndex.build(state.best, workers=1, use_cache=False)
         found = hotspots(stats, state.best, index, limit=MAX_HOTSPOTS, samples=samples)
     except ProfileError as error:
