@@ -22,7 +22,7 @@ already traces those functions. A program that sets its own SIGPROF handler gets
 (and its timer is replaced meanwhile).
 
 Overhead: bench/RESULTS.md, "Line sampler" (bench/bench_lines.py, wall seconds beside the plain
-cProfile run).
+cProfile run on six bench/slow cases at load 14-30): median 1.00x, worst 1.20x, within the noise.
 """
 
 from __future__ import annotations
