@@ -103,3 +103,49 @@ def test_the_fastest_significant_candidate_of_a_round_is_kept_not_the_first(make
     # The model was told the same hot lines.
     first = json.loads(model.with_suffix(".transcript.jsonl").read_text().splitlines()[0])
     assert f"line {top['line']}: " in first["messages"][-1]["content"]
+
+
+RANKS = {
+    "ranking/__init__.py": "",
+    "ranking/ranks.py": """
+        def ranks(names: list[str], order: list[str]) -> list[int]:
+            \"\"\"The position of each name in `order` (its first one).\"\"\"
+            out = []
+            for n in names:
+                out.append(order.index(n))
+            return out
+    """,
+    "tests/test_ranks.py": """
+        import pytest
+
+        from ranking.ranks import ranks
+
+
+        def test_first_positions():
+            assert ranks(["b", "a", "b"], ["a", "b", "a", "b"]) == [1, 0, 1]
+
+
+        def test_a_missing_name_raises():
+            with pytest.raises(ValueError):
+                ranks(["z"], ["a"])
+    """,
+}
+RANKS_WORKLOAD = """
+def make_input(scale):
+    order = [f"n{i}" for i in range(scale * 200)]
+    return ([order[(i * 7919) % len(order)] for i in range(scale * 200)], order)
+"""
+
+
+@pytest.mark.slow  # a whole suture run: scheduled first (conftest.py)
+def test_list_index_in_a_loop_is_rewritten_to_a_position_dict(make_repo, tmp_path):
+    repo = make_repo(RANKS)
+    workload = tmp_path / "workload.py"
+    workload.write_text(RANKS_WORKLOAD)
+    done = suture("optimize", "--target", "ranking.ranks:ranks", "--workload", str(workload), "--rounds", "5",
+                  "--json", cwd=repo, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["edits"][0]["rule"] == "list-index-to-dict", report["candidates"]
+    assert "if n in _order_index else order.index(n)" in report["patch"]
+    assert report["edits"][0]["equivalence"]["replay"] == "passed"
