@@ -13,36 +13,26 @@ per case and the median and worst ratios; appends to bench/RESULTS.md unless --n
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import append_results  # noqa: E402
-from bench_optimize import corpus  # noqa: E402
-import time  # noqa: E402
+from bench_typeprobe import case_args, each_case, sized_case  # noqa: E402
 
-from suture.agent.optimize.bench import HARNESS, last_json, run_harness  # noqa: E402
 from suture.retrieval.index import SymbolIndex  # noqa: E402
-from suture.tools.perf.profile import ProfileError, hotspots, profile, profile_with_lines  # noqa: E402
+from suture.tools.perf.profile import hotspots, profile, profile_with_lines  # noqa: E402
 from suture.agent.optimize.pipeline import PROFILE_CALLS  # noqa: E402
-from suture.tools.perf.timing import CALLS_ENV, Runner  # noqa: E402
+from suture.tools.perf.timing import CALLS_ENV  # noqa: E402
 
 
 def measure(case, work: Path, repeats: int) -> dict:
-    repo = corpus.copy_case(case, work / case.name)
-    spec = f"{case.path}::{case.function}"
-    done = run_harness("scale", ["--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
-                                 "--min-seconds", "0.05"], repo, 120.0)
-    scale = last_json(done.stdout, "suture_scale") or 1
-    runner = Runner([*HARNESS, "time", "--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
-                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0", CALLS_ENV: str(PROFILE_CALLS)})
+    repo, scale, runner = sized_case(case, work, {CALLS_ENV: str(PROFILE_CALLS)})
     plain, sampled, result = [], [], None
     for _ in range(repeats):  # alternating, so a burst of load hits both sides alike
         started = time.perf_counter()
@@ -63,23 +53,8 @@ def measure(case, work: Path, repeats: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    cases = [c for c in corpus.load_cases([n for n in args.cases.split(",") if n] or None, libraries=False)
-             if c.library is None]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-lines-") as scratch:
-        for case in cases:
-            try:
-                row = measure(case, Path(scratch), args.repeats)
-            except ProfileError as error:
-                row = {"case": case.name, "error": str(error)}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    rows = [r for r in rows if "ratio" in r]
+    args = case_args(__doc__)
+    rows = each_case(args, "bench-lines-", measure)
     ratios = [r["ratio"] for r in rows] or [0.0]
     summary = {"cases": len(rows), "median_ratio": statistics.median(ratios), "worst_ratio": max(ratios),
                "with_target_lines": sum(bool(r["target_lines"]) for r in rows)}
