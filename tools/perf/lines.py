@@ -55,6 +55,8 @@ def start_line_sampler(root, out):
                     counts[key] = counts.get(key, 0) + 1
             frame = frame.f_back
         samples[0] += 1
+    if not hasattr(signal, "setitimer"):  # Windows: no interval timers, so no lines
+        return lambda: None
     previous = signal.signal(signal.SIGPROF, sample)
     signal.setitimer(signal.ITIMER_PROF, 0.001, 0.001)
     def finish():
