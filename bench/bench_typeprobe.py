@@ -46,14 +46,45 @@ def best_of(repeats: int, run) -> tuple[float, object]:
     return min(times), result
 
 
-def measure(case, work: Path, repeats: int) -> dict:
+def sized_case(case, work: Path, env: dict | None = None) -> tuple[Path, int, Runner]:
+    """(repo, scale, the harness's timed run) of one case, sized as `suture optimize` sizes it (50 ms a call)."""
     repo = corpus.copy_case(case, work / case.name)
     spec = f"{case.path}::{case.function}"
     done = run_harness("scale", ["--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
                                  "--min-seconds", "0.05"], repo, 120.0)
     scale = last_json(done.stdout, "suture_scale") or 1
     runner = Runner([*HARNESS, "time", "--root", str(repo), "--target", spec, "--workload", str(repo / "workload.py"),
-                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0"})
+                     "--scale", str(scale)], repo, {**os.environ, "PYTHONHASHSEED": "0", **(env or {})})
+    return repo, scale, runner
+
+
+def case_args(doc: str) -> argparse.Namespace:
+    """--cases a,b,c --repeats N --no-write, as the per-case benches of bench/slow take them."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--cases", default="")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-write", action="store_true")
+    return parser.parse_args()
+
+
+def each_case(args, prefix: str, measure) -> list[dict]:
+    """measure(case, work dir, repeats) for each own case named by --cases (all when none), printed as it ends."""
+    cases = [c for c in corpus.load_cases([n for n in args.cases.split(",") if n] or None, libraries=False)
+             if c.library is None]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        for case in cases:
+            try:
+                row = measure(case, Path(scratch), args.repeats)
+            except ProfileError as error:  # a run over its time limit on a loaded machine: said, not fatal
+                row = {"case": case.name, "error": str(error)}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return [r for r in rows if "ratio" in r]
+
+
+def measure(case, work: Path, repeats: int) -> dict:
+    repo, scale, runner = sized_case(case, work)
     profiled, stats = best_of(repeats, lambda: profile(runner))
     index = SymbolIndex.build(repo, workers=1, use_cache=False)
     places = [(case.path, case.function)] + [(h.path, h.function) for h in hotspots(stats, repo, index, limit=5)]
@@ -64,23 +95,8 @@ def measure(case, work: Path, repeats: int) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", default="")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--no-write", action="store_true")
-    args = parser.parse_args()
-    cases = [c for c in corpus.load_cases([n for n in args.cases.split(",") if n] or None, libraries=False)
-             if c.library is None]
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-typeprobe-") as scratch:
-        for case in cases:
-            try:
-                row = measure(case, Path(scratch), args.repeats)
-            except ProfileError as error:  # a run over its time limit on a loaded machine: said, not fatal
-                row = {"case": case.name, "error": str(error)}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
-    rows = [r for r in rows if "ratio" in r]
+    args = case_args(__doc__)
+    rows = each_case(args, "bench-typeprobe-", measure)
     ratios = [r["ratio"] for r in rows] or [0.0]
     summary = {"cases": len(rows), "worst_ratio": max(ratios), "median_ratio": statistics.median(ratios),
                "within_3x": sum(r <= 3.0 for r in ratios)}

@@ -692,3 +692,45 @@ def test_the_else_clause_and_the_iterable_of_a_loop_run_once():
     """
     assert found(source, "hoist-invariant-call") == []
     assert found(source, "list-membership-to-set") != []  # the comprehension itself is a loop
+
+
+# -- list-index-to-dict --------------------------------------------------------------------------
+
+RANKS = """
+    def ranks(names: list[str], order: list[str]) -> list[int]:
+        out = []
+        for n in names:
+            out.append(order.index(n))
+        return out
+"""
+
+
+def test_list_index_in_a_loop_uses_a_position_dict_built_once():
+    r = only(RANKS, "list-index-to-dict")
+    assert "_order_index = {v: i for i, v in reversed(list(enumerate(order)))}\n    for n in names:" in r.new_source
+    assert "(_order_index[n] if n in _order_index else order.index(n))" in r.new_source
+    # First positions of repeated values, a value missing (index's own ValueError), 1 == True == 1.0 keys.
+    assert_same(RANKS, r, "ranks", [([], []), (["b", "a", "b"], ["a", "b", "a", "b"]), (["z"], ["a"]),
+                                    (["é"], ["e", "é"])])
+    ints = RANKS.replace("list[str]", "list[int]", 1).replace("order: list[str]", "order: list[int]")
+    assert_same(ints, only(ints, "list-index-to-dict"), "ranks", [([1, 2], [2, 1, 2, 1]), ([3], [1])])
+
+
+@pytest.mark.parametrize("variant", [
+    # the list changes inside the loop
+    RANKS.replace("            out.append(order.index(n))", "            out.append(order.index(n))\n            order.append(n)"),
+    # elements of unknown type may be unhashable
+    RANKS.replace("order: list[str]", "order: list"),
+    # the looked-up value may be unhashable
+    RANKS.replace("names: list[str]", "names"),
+    # a start position: not the same lookup
+    RANKS.replace("order.index(n)", "order.index(n, 1)"),
+    # the value is an expression, which the rewrite would evaluate twice
+    RANKS.replace("order.index(n)", "order.index(n.lower())"),
+    # an unknown call in the loop could mutate the parameter through an alias
+    RANKS.replace("            out.append(order.index(n))", "            out.append(order.index(n))\n            notify(n)"),
+    # a str's index finds substrings
+    RANKS.replace("order: list[str]", "order: str"),
+])
+def test_list_index_needs_a_stable_hashable_list_and_a_plain_value(variant):
+    assert found(variant, "list-index-to-dict") == []

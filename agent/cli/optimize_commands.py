@@ -156,6 +156,10 @@ def _print_optimize_report(report: dict[str, Any]) -> None:
                          f"95% CI {edit['ci_low']:.2f}-{edit['ci_high']:.2f}{ratio}; {verdicts}\n")
         for fact in edit.get("evidence") or ():
             sys.stderr.write(f"  relied on: {fact}\n")
+    from suture.agent.cli.bars import hot_line_lines, speedup_bars
+
+    for line in hot_line_lines(report.get("hotspots") or []) + speedup_bars(report["edits"]):
+        sys.stderr.write(line + "\n")
     for line in render.rejected_lines(report.get("candidates", ())):
         sys.stderr.write(line + "\n")
     summary = report.get("summary")

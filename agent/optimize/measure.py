@@ -17,29 +17,52 @@ from suture.agent.optimize.report import best_text
 from suture.agent.optimize.state import Judged, OptimizeState
 from suture.tools.git.diffs import text_diff
 
-def judge_and_maybe_accept(state: OptimizeState, bench: Bench, proposal: Candidate) -> bool:
+def judge_candidate(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
+    """Gate and time one candidate against `best`; `accepted` on the result means it may be kept
+    (significant, and not turned down by the user): the round keeps the best of those (keep_best)."""
     started = time.monotonic()
     state.progress.stage(f"judging {proposal.source} on {', '.join(q for _, q in proposal.functions)}")
     try:
         judged = judge(state, bench, proposal)
         if judged.stage == "measured" and state.options.interactive:
             ask_user(state, judged)
-        if judged.accepted:
-            count_instructions(state, bench, judged)
     finally:
         restore(state, proposal)
     judged.seconds = time.monotonic() - started
     state.judged.append(judged)
     state.log("candidate", **judged.summary(), diff=judged.diff)
     state.progress.update(len(state.judged), best_text(state))
-    if judged.accepted:
-        for path, text in proposal.files.items():
-            if path not in state.changed:  # what the gates apply the stacked edits to
-                base = state.best / path
-                state.base_texts[path] = base.read_text(encoding="utf-8") if base.is_file() else None
-            (state.best / path).write_text(text, encoding="utf-8")
-            state.changed.add(path)
-    return judged.accepted
+    return judged
+
+
+def keep_best(state: OptimizeState, bench: Bench, eligible: list[Judged]) -> Judged | None:
+    """Of a round's significant candidates, keep the one with the largest median speed-up and stack it onto
+    `best`; the others are set aside with the reason (the next round re-proposes what still applies)."""
+    if not eligible:
+        return None
+    chosen = max(eligible, key=lambda j: (j.timing or {}).get("speedup") or 0.0)
+    for other in eligible:
+        if other is not chosen:
+            other.accepted = False
+            other.reason += (f"; significant, but {chosen.proposal.id} was faster "
+                             f"({chosen.timing['speedup']:.2f}x) and was kept in this round")
+    for path, text in chosen.proposal.files.items():  # callgrind counts the chosen one in the scratch tree
+        (state.scratch / path).parent.mkdir(parents=True, exist_ok=True)
+        (state.scratch / path).write_text(text, encoding="utf-8")
+    try:
+        count_instructions(state, bench, chosen)
+    finally:
+        restore(state, chosen.proposal)
+    for path, text in chosen.proposal.files.items():
+        if path not in state.changed:  # what the gates apply the stacked edits to
+            base = state.best / path
+            state.base_texts[path] = base.read_text(encoding="utf-8") if base.is_file() else None
+        (state.best / path).write_text(text, encoding="utf-8")
+        state.changed.add(path)
+    state.log("kept", candidate=chosen.proposal.id, over=[j.proposal.id for j in eligible if j is not chosen],
+              instructions_ratio=chosen.instructions_ratio)
+    state.progress.update(len(state.judged), best_text(state))
+    return chosen
 
 
 def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:

@@ -34,7 +34,7 @@ from suture.agent.fix.deliver import check_repo_state
 from suture.agent.gates import tamper
 from suture.agent.optimize.bench import Bench, bench_for_command, bench_for_target, locate, workload_for
 from suture.agent.optimize.equivalence import baseline_tests
-from suture.agent.optimize.measure import ask_stdin, judge_and_maybe_accept
+from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best
 from suture.agent.optimize.propose import changed_functions, model_client, model_proposals, rule_proposals
 from suture.agent.optimize.report import deliver_and_report, pie_summary, stacked_patch
 from suture.agent.optimize.state import OptimizeOutcome, OptimizeProgress, OptimizeState
@@ -48,6 +48,14 @@ from suture.tools.llm.client import BudgetExceeded, LLMError
 __all__ = ["OptimizeOptions", "OptimizeOutcome", "OptimizeProgress", "changed_functions", "locate", "run_optimize"]
 
 MAX_HOTSPOTS = 5  # functions per round the rules (and the model) look at
+# Once a round holds a significant candidate, it measures further ones only while it has used less than
+# this share of the time that was left when it began: the rest is for the rounds that stack on it.
+ROUND_SHARE = 0.5
+PROFILE_CALLS = 4  # calls of the target in the profiled run (tools/perf/lines.py needs samples)
+
+
+class _ProviderStopped(Exception):
+    """The model provider failed after something was kept: the search ends, the kept edits stand."""
 
 
 def run_optimize(repo: Path, options: OptimizeOptions, on_progress: Callable[[OptimizeProgress], None] | None = None,
@@ -132,29 +140,10 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
             state.stopped_because = "the profile shows no function of the repository worth rewriting"
             return
         _record_types(state, bench, places)
-        accepted = False
-        for proposal in rule_proposals(state, places):
-            if state.left() <= 5:
-                break
-            if judge_and_maybe_accept(state, bench, proposal):
-                accepted = True
-                break
-            if state.guidance and state.client is not None:
-                break  # the expert asked for something else: the model hears it now
-        if not accepted and state.client is not None and state.left() > 5:
-            try:
-                for proposal in model_proposals(state, places, hot):
-                    if judge_and_maybe_accept(state, bench, proposal):
-                        accepted = True
-                        break
-            except LLMError as error:
-                if not any(j.accepted for j in state.judged):
-                    raise
-                # The edits already measured stand; a provider failing later only ends the search.
-                state.log("error", message=error.message, kind=error.kind)
-                state.notes.append(f"the model provider failed, so the search stopped: {error.message}")
-                state.stopped_because = "the model provider failed"
-                return
+        try:
+            accepted = _round(state, bench, places, hot)
+        except _ProviderStopped:
+            return
         if not accepted:
             if state.guidance and state.client is not None and state.left() > 5:
                 continue  # the user's guidance goes to the model in the next round
@@ -163,14 +152,60 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
     state.stopped_because = f"{state.options.max_rounds} rounds done"
 
 
+def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], hot: list[dict[str, Any]]) -> bool:
+    """Judge every candidate of one round -- the rules', then the model's -- and keep the fastest
+    significant one (not the first): whether one was kept."""
+    began, share = time.monotonic(), state.left() * ROUND_SHARE
+    eligible: list = []
+
+    def more() -> bool:
+        if state.left() <= 5:
+            return False
+        if eligible and time.monotonic() - began > share:
+            state.log("round_share", measured=len(eligible), seconds=round(time.monotonic() - began, 2))
+            return False
+        return True
+
+    for proposal in rule_proposals(state, places):
+        if not more():
+            break
+        if judge_candidate(state, bench, proposal).accepted:
+            eligible.append(state.judged[-1])
+        if state.guidance and state.client is not None:
+            break  # the expert asked for something else: the model hears it now
+    if state.client is not None and more():
+        try:
+            for proposal in model_proposals(state, places, hot):
+                if judge_candidate(state, bench, proposal).accepted:
+                    eligible.append(state.judged[-1])
+        except LLMError as error:
+            if not eligible and not any(j.accepted for j in state.judged):
+                raise
+            # The edits already measured stand; a provider failing later only ends the search.
+            state.log("error", message=error.message, kind=error.kind)
+            state.notes.append(f"the model provider failed, so the search stopped: {error.message}")
+            state.stopped_because = "the model provider failed"
+            keep_best(state, bench, eligible)
+            raise _ProviderStopped from None
+    return keep_best(state, bench, eligible) is not None
+
+
 def _hotspots(state: OptimizeState, bench: Bench) -> list[dict[str, Any]]:
     from suture.retrieval.index import SymbolIndex
-    from suture.tools.perf.profile import ProfileError, hotspots, profile
+    from suture.tools.perf.profile import ProfileError, hotspots, profile_with_lines
 
+    import dataclasses
+
+    from suture.tools.perf.timing import CALLS_ENV
+
+    runner = bench.runner(state.best)
+    # Several calls of the target, so the line sampler (a tick every few ms of CPU) gets enough samples
+    # of a 50 ms call to rank its lines; a bench command that does not read it runs once as before.
+    runner = dataclasses.replace(runner, env={**(runner.env or {}), CALLS_ENV: str(PROFILE_CALLS)})
     try:
-        stats = profile(bench.runner(state.best), time_limit=max(10.0, min(state.left(), 120.0)))
+        stats, samples = profile_with_lines(runner, state.best, time_limit=max(10.0, min(state.left(), 120.0)))
         index = SymbolIndex.build(state.best, workers=1, use_cache=False)
-        found = hotspots(stats, state.best, index, limit=MAX_HOTSPOTS)
+        found = hotspots(stats, state.best, index, limit=MAX_HOTSPOTS, samples=samples)
     except ProfileError as error:
         state.notes.append(f"profiling failed: {error}")
         found = []

@@ -130,8 +130,14 @@ def callers_of(tree: Path, function: str, limit: int = 8) -> str:
 
 
 def profile_lines(hot: list[dict[str, Any]]) -> str:
-    return "\n".join(f"{h['path']}::{h['function']}  {h['share'] * 100:.0f}% of the time "
-                     f"(own {h['own_seconds']:.3f} s, in C {h['c_share'] * 100:.0f}%)" for h in hot) or "(no profile)"
+    """The hot functions, each with its costliest lines (tools/perf/lines.py), for the model."""
+    out = []
+    for h in hot:
+        out.append(f"{h['path']}::{h['function']}  {h['share'] * 100:.0f}% of the time "
+                   f"(own {h['own_seconds']:.3f} s, in C {h['c_share'] * 100:.0f}%)")
+        out.extend(f"    line {r['line']}: {r['share'] * 100:.0f}% of its samples  {head_tail(r['text'], 120)}"
+                   for r in h.get("lines") or ())
+    return "\n".join(out) or "(no profile)"
 
 
 def types_lines(types: dict[tuple[str, str], dict[str, Any]]) -> str:

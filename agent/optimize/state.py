@@ -50,7 +50,8 @@ class Judged:
             out["evidence"] = self.proposal.meta["evidence"]
         if self.timing:
             out.update(speedup=self.timing["speedup"], ci_low=self.timing["ci_low"], ci_high=self.timing["ci_high"],
-                       significant=self.timing["significant"])
+                       significant=self.timing["significant"], threshold=self.timing.get("threshold"),
+                       ratios=list(self.timing.get("ratios") or ()))  # per timing round, to redraw a plot
         return out
 
 

@@ -50,23 +50,26 @@ def hotspots_section(view: RunView) -> str:
     parts = []
     for entry in rounds:
         spots = [h for h in entry.get("hotspots") or [] if isinstance(h, dict)]
-        keys = [k for k in ("path", "function", "start_line", "share", "own_seconds", "cumulative_seconds", "calls")
-                if any(k in h for h in spots)]
+        keys = [k for k in ("path", "function", "start_line", "share", "own_seconds", "cumulative_seconds", "calls",
+                            "lines") if any(k in h for h in spots)]
         rows = [[_cell(k, h.get(k)) for k in keys] for h in spots]
         headings = [HOTSPOT_HEADINGS.get(k, k) for k in keys]
         parts.append(f"<h3>{esc(entry.get('bench'))}, profile of round {esc(entry.get('round'))}</h3>"
-                     + (table(headings, rows, numeric=[i for i, k in enumerate(keys) if k not in ("path", "function")])
+                     + (table(headings, rows, numeric=[i for i, k in enumerate(keys) if k not in ("path", "function", "lines")])
                         or "<p>The profile showed no function of the repository.</p>"))
     return "".join(parts)
 
 
 HOTSPOT_HEADINGS = {"start_line": "line", "share": "share of the time", "own_seconds": "own s",
-                    "cumulative_seconds": "with callees s"}
+                    "cumulative_seconds": "with callees s", "lines": "costliest lines (share of its samples)"}
 
 
 def _cell(key: str, value: Any) -> str:
     if key in ("path", "function"):
         return f"<code>{esc(value)}</code>"
+    if key == "lines":  # tools/perf/lines.py: [{line, share, text}]
+        return "<br>".join(f"{esc(r.get('line'))}: {float(r.get('share') or 0) * 100:.0f}% <code>{esc(r.get('text'))}</code>"
+                           for r in value or () if isinstance(r, dict))
     if isinstance(value, float):
         return f"{value * 100:.1f}%" if key == "share" else f"{value:.4g}"
     return esc(value)

@@ -33,6 +33,7 @@ from pathlib import Path
 from suture.retrieval.index import SymbolIndex
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.childenv import project_env
+from suture.tools.perf.lines import SAMPLER, LineSamples, hot_lines
 from suture.tools.perf.timing import Runner, run_process
 
 # Runs a script or module under cProfile like `python -m cProfile -o OUT ...`, except that
@@ -40,7 +41,7 @@ from suture.tools.perf.timing import Runner, run_process
 # would make a failing command look like a good profile) and file names are absolute.
 _DRIVER = """\
 import cProfile, os, runpy, sys
-out, kind, target, *args = sys.argv[1:]
+out, lines_out, root, kind, target, *args = sys.argv[1:]
 if kind == "script":
     target = os.path.abspath(target)
     run = lambda: runpy.run_path(target, run_name="__main__")
@@ -49,11 +50,14 @@ else:
 if not getattr(sys.flags, "safe_path", False):  # -I / -P: python adds no directory, nor do we
     sys.path[0] = os.path.dirname(target) if kind == "script" else os.getcwd()
 sys.argv = [target, *args]
+finish = start_line_sampler(root, lines_out) if lines_out else None
 profiler = cProfile.Profile()
 try:
     profiler.runcall(run)
 finally:
     profiler.dump_stats(out)
+    if finish is not None:
+        finish()
 """
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
@@ -74,6 +78,8 @@ class Hotspot:
     cumulative_seconds: float  # cumtime
     share: float  # cumulative_seconds / total profiled seconds
     c_share: float  # share of its cumulative time spent in builtins / C functions it calls
+    # its costliest lines, best first: {line, share of its line samples, samples, text} (tools/perf/lines.py)
+    lines: tuple = ()
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -81,13 +87,24 @@ class Hotspot:
 
 def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
     """cProfile `runner` (python [options] SCRIPT args | python [options] -m MODULE args)."""
+    return _profile(runner, time_limit, None)[0]
+
+
+def profile_with_lines(runner: Runner, root: Path, *, time_limit: float = 120.0) -> tuple[pstats.Stats, LineSamples]:
+    """`profile`, with the line sampler (tools/perf/lines.py) counting the lines of files under `root`."""
+    stats, samples = _profile(runner, time_limit, root)
+    return stats, samples or LineSamples(0, {})
+
+
+def _profile(runner: Runner, time_limit: float, root: Path | None) -> tuple[pstats.Stats, LineSamples | None]:
     with tempfile.TemporaryDirectory(prefix="suture-profile-") as scratch:
-        out = Path(scratch) / "profile.pstats"
-        run_driver(runner, _DRIVER, [str(out)], time_limit, "The profiled command",
-                   writable=[Path(scratch)])
+        out, lines_out = Path(scratch) / "profile.pstats", Path(scratch) / "lines.json"
+        driver = (SAMPLER + _DRIVER) if root is not None else _DRIVER
+        run_driver(runner, driver, [str(out), str(lines_out) if root is not None else "", str(root or "")],
+                   time_limit, "The profiled command", writable=[Path(scratch)])
         if not out.is_file():
             raise ProfileError("The profiled command wrote no profile (it replaced its own process).")
-        return pstats.Stats(str(out))
+        return pstats.Stats(str(out)), LineSamples.read(lines_out) if root is not None else None
 
 
 def run_driver(runner: Runner, driver: str, driver_args: list[str], time_limit: float, what: str, *,
@@ -136,8 +153,10 @@ def hotspots(
     min_share: float = 0.01,
     max_c_share: float = 0.9,
     limit: int = 10,
+    samples: LineSamples | None = None,
 ) -> list[Hotspot]:
-    """The repo's functions that take the most time, best (most self time) first."""
+    """The repo's functions that take the most time, best (most self time) first; with `samples`,
+    each with its costliest lines."""
     raw = stats.stats if isinstance(stats, pstats.Stats) else stats  # type: ignore[attr-defined]
     total = sum(entry[2] for entry in raw.values())
     if total <= 0:
@@ -190,7 +209,20 @@ def hotspots(
             continue
         found.append((self_seconds, spot))
     found.sort(key=lambda item: (-item[0], item[1].path, item[1].start_line))
-    return [spot for _, spot in found[:limit]]
+    spots = [spot for _, spot in found[:limit]]
+    return [_with_lines(spot, samples, real_root) for spot in spots] if samples and samples.samples else spots
+
+
+def _with_lines(spot: Hotspot, samples: LineSamples, real_root: str) -> Hotspot:
+    from dataclasses import replace
+
+    relative = LineSamples(samples.samples, {(path, line): count for (name, line), count in samples.counts.items()
+                                             if (path := _relative(name, real_root)) == spot.path})
+    try:
+        source = (Path(real_root) / spot.path).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        source = None
+    return replace(spot, lines=tuple(hot_lines(relative, spot.path, spot.start_line, spot.end_line, source)))
 
 
 def _relative(filename: str, real_root: str) -> str | None:

@@ -106,3 +106,37 @@ def _seen_list(ctx: _Func) -> Iterator[_Site]:
                     f"list `{name}` used for membership gets a companion set kept in step with its appends", edits)
 
 
+
+
+# list-index-to-dict: `L.index(x)` re-run by a loop, L a list/tuple of evidently hashable elements,
+# stable in the loop and bound before it, x a name or constant evidently hashable, one argument ->
+# `_L_index = {v: i for i, v in reversed(list(enumerate(L)))}` once before the loop (the first
+# position of each value wins, as with index) and `(_L_index[x] if x in _L_index else L.index(x))`:
+# a value not in L still raises index's own ValueError. x is read twice, so only a name or a constant.
+def _list_index(ctx: _Func) -> Iterator[_Site]:
+    for node in ctx.nodes:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "index"
+                and isinstance(node.func.value, ast.Name) and len(node.args) == 1 and not node.keywords):
+            continue
+        ctx.evidence_used = set()
+        seq, value = node.func.value, node.args[0]
+        if not isinstance(value, (ast.Name, ast.Constant)) or isinstance(value, ast.Starred):
+            continue
+        t = ctx.type_of(seq)
+        if not (isinstance(t, tuple) and t[0] in ("list", "tuple") and _is_hashable(t[1])):
+            continue
+        if not _is_hashable(ctx.type_of(value)):
+            continue
+        where = ctx.hoist_loop(node, {seq.id})
+        if where is None:
+            continue
+        alias = ctx.m.fresh(f"_{seq.id}_index")
+        insert = ctx.m.insert_before(where[1], f"{alias} = {{v: i for i, v in reversed(list(enumerate({seq.id})))}}")
+        if insert is None:
+            continue
+        x = ctx.m.text(value)
+        site = _Site("list-index-to-dict", node.lineno,
+                     f"`{seq.id}.index(...)` in a loop looks up a position dict built once before it",
+                     [insert, ctx.m.replace(node, f"({alias}[{x}] if {x} in {alias} else {seq.id}.index({x}))")])
+        site.evidence_names = set(ctx.evidence_used)
+        yield site
