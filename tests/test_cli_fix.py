@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -62,14 +63,15 @@ def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp
     source = LATIN1_PRICES if encoding == "latin-1" else \
         LATIN1_PRICES.decode("latin-1").replace("latin-1", "utf-8").encode("utf-8")
     repo = make_repo({**PRICES_BUG, "shop/prices.py": source})
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
-    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
-    # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
+    # One run, read twice: its text output, and the run record's report.json, written by the same
+    # encoder as `--json`'s line (runs.json_text; the same object, runs.write_report).
     shown = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "fix", "--time-limit", "240"], cwd=repo,
                            capture_output=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
+    # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     # The JSON patch (its non-UTF-8 bytes as \\udcXX escapes) gives back the same bytes too.
