@@ -101,19 +101,7 @@ def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo
     assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
 
 
-def test_fix_commit_makes_a_branch_and_keeps_the_checkout(make_repo):
-    repo = make_repo(PRICES_BUG)
-    before = snapshot(repo)
-    done = suture("fix", "--commit", "--json", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    branch = last_json(done)["delivery"]["branch"]
-    assert branch.startswith("suture/")
-    assert "quantity >= BULK" in git(repo, "show", f"{branch}:shop/prices.py")
-    message = git(repo, "log", "-1", "--format=%B", branch)
-    assert "test_bulk_order_at_threshold" in message and "Verified" in message
-    after = snapshot(repo)
-    assert after.pop("branches") != before.pop("branches")
-    assert after == before
+# `fix --commit` (a branch, the checkout kept): tests/test_gitcmd.py, with the user's hooks installed.
 
 
 def test_nothing_failing_is_bad_input(make_repo):
