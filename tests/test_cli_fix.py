@@ -84,23 +84,8 @@ def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp
                           capture_output=True).returncode == 0
 
 
-def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo):
-    files = dict(PRICES_BUG)
-    files["shop/notes.py"] = "NOTE = 'v1'\n"
-    repo = make_repo(files)
-    (repo / "shop/notes.py").write_text("NOTE = 'my uncommitted work'\n")
-    done = suture("fix", "--apply", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    assert "quantity >= BULK" in (repo / "shop/prices.py").read_text()
-    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
-    assert "suture undo" in done.stdout
-    undone = suture("undo", "--json", cwd=repo)
-    assert undone.returncode == 0, undone.stderr
-    assert last_json(undone)["undone"] == "apply"
-    assert "quantity > BULK" in (repo / "shop/prices.py").read_text()
-    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
-
-
+# `fix --apply` keeping other uncommitted work, and `undo` taking it back: tests/test_isolation_tools.py
+# (test_undo_refuses_a_delivery_record_suture_did_not_write_here, whose trusted run it is).
 # `fix --commit` (a branch, the checkout kept): tests/test_gitcmd.py, with the user's hooks installed.
 
 
