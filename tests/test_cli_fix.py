@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from conftest import PRICES_BUG, git, last_json, suture
+from shared_runs import shared_run
 
 
 def snapshot(repo):
@@ -20,13 +21,25 @@ def snapshot(repo):
     }
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
-    repo = make_repo(PRICES_BUG)
-    before = snapshot(repo)
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+# An issue text with markup in it: tests/test_cli_report.py shows it on the run's page, escaped.
+PRICES_ISSUE = 'Bulk orders <script>alert("issue")</script> are charged the full price & more'
+
+
+def prices_issue_run(tmp_path_factory):
+    """`suture fix --json --issue PRICES_ISSUE` on PRICES_BUG, made once per session (tests/shared_runs.py):
+    tests/test_cli_report.py renders the page of this same run (its chosen patch and rivals)."""
+    return shared_run(tmp_path_factory, "prices-issue", PRICES_BUG,
+                      ["fix", "--json", "--issue", PRICES_ISSUE, "--time-limit", "240"])
+
+
+@pytest.mark.slow  # a whole suture run (or read from test_cli_report's), 15-60 s in the suite: scheduled first
+def test_fix_json_repairs_and_leaves_the_tree_alone(tmp_path_factory, tmp_path):
+    done = prices_issue_run(tmp_path_factory)
+    repo = done.repo
     assert done.returncode == 0, done.stderr
-    report = last_json(done)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # The line `--json` prints is the run record's report.json (the sandbox described again as printed).
+    assert {k: v for k, v in report.items() if k != "sandbox"} == {k: v for k, v in done.report.items() if k != "sandbox"}
     assert report["status"] == "fixed" and report["engine"] == "rules"
     assert "quantity >= BULK" in report["patch"]
     assert report["tests"]["failing_before"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
@@ -35,7 +48,7 @@ def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
     assert report["candidates_tried"] >= 1 and report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}
     assert report["changed_files"] == ["shop/prices.py"]
     assert "rule engine" in done.stderr
-    assert snapshot(repo) == before
+    assert done.tree_unchanged  # files, index, HEAD, refs, stash and worktrees as before the run
     # The patch applies at the base commit and makes the suite pass.
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
