@@ -85,8 +85,9 @@ def own_pools(repo: Path) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def calc_baseline(tmp_path_factory):
-    """The baseline of the calc repo, run once for the module: test names and outcomes only (no path),
-    the same for every fresh copy of the same files and commit."""
+    """The baseline of the calc repo, run once for the module. The tests read its failing, passing and
+    flaky test names, the same for every fresh repo of the same files (its `run`, which holds this
+    repo's scratch paths, is not read)."""
     repo = init_repo(tmp_path_factory.mktemp("calc-baseline") / "repo", {"calc.py": CALC, "tests/test_calc.py": TESTS})
     base = baseline(repo)
     assert sorted(base.failing) == [T + "test_add", T + "test_neg"]
