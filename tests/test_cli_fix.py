@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 from conftest import PRICES_BUG, git, last_json, suture
+from shared_runs import shared_run
 
 
 def snapshot(repo):
@@ -19,13 +21,25 @@ def snapshot(repo):
     }
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
-    repo = make_repo(PRICES_BUG)
-    before = snapshot(repo)
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+# An issue text with markup in it: tests/test_cli_report.py shows it on the run's page, escaped.
+PRICES_ISSUE = 'Bulk orders <script>alert("issue")</script> are charged the full price & more'
+
+
+def prices_issue_run(tmp_path_factory):
+    """`suture fix --json --issue PRICES_ISSUE` on PRICES_BUG, made once per session (tests/shared_runs.py):
+    tests/test_cli_report.py renders the page of this same run (its chosen patch and rivals)."""
+    return shared_run(tmp_path_factory, "prices-issue", PRICES_BUG,
+                      ["fix", "--json", "--issue", PRICES_ISSUE, "--time-limit", "240"])
+
+
+@pytest.mark.slow  # a whole suture run (or read from test_cli_report's), 15-60 s in the suite: scheduled first
+def test_fix_json_repairs_and_leaves_the_tree_alone(tmp_path_factory, tmp_path):
+    done = prices_issue_run(tmp_path_factory)
+    repo = done.repo
     assert done.returncode == 0, done.stderr
-    report = last_json(done)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    # The line `--json` prints is the run record's report.json (the sandbox described again as printed).
+    assert {k: v for k, v in report.items() if k != "sandbox"} == {k: v for k, v in done.report.items() if k != "sandbox"}
     assert report["status"] == "fixed" and report["engine"] == "rules"
     assert "quantity >= BULK" in report["patch"]
     assert report["tests"]["failing_before"] == ["tests/test_prices.py::test_bulk_order_at_threshold"]
@@ -34,7 +48,7 @@ def test_fix_json_repairs_and_leaves_the_tree_alone(make_repo, tmp_path):
     assert report["candidates_tried"] >= 1 and report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}
     assert report["changed_files"] == ["shop/prices.py"]
     assert "rule engine" in done.stderr
-    assert snapshot(repo) == before
+    assert done.tree_unchanged  # files, index, HEAD, refs, stash and worktrees as before the run
     # The patch applies at the base commit and makes the suite pass.
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
@@ -62,14 +76,15 @@ def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp
     source = LATIN1_PRICES if encoding == "latin-1" else \
         LATIN1_PRICES.decode("latin-1").replace("latin-1", "utf-8").encode("utf-8")
     repo = make_repo({**PRICES_BUG, "shop/prices.py": source})
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
-    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
-    # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
+    # One run, read twice: its text output, and the run record's report.json, written by the same
+    # encoder as `--json`'s line (runs.json_text; the same object, runs.write_report).
     shown = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "fix", "--time-limit", "240"], cwd=repo,
                            capture_output=True, timeout=300)
     assert shown.returncode == 0, shown.stderr
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
+    # The text output is the patch's exact bytes: `git apply` takes it, the file stays in its encoding.
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     # The JSON patch (its non-UTF-8 bytes as \\udcXX escapes) gives back the same bytes too.
@@ -82,36 +97,9 @@ def test_fix_on_a_declared_latin1_file_gives_the_same_fix_as_utf8(make_repo, tmp
                           capture_output=True).returncode == 0
 
 
-def test_fix_apply_keeps_other_uncommitted_work_and_undo_takes_it_back(make_repo):
-    files = dict(PRICES_BUG)
-    files["shop/notes.py"] = "NOTE = 'v1'\n"
-    repo = make_repo(files)
-    (repo / "shop/notes.py").write_text("NOTE = 'my uncommitted work'\n")
-    done = suture("fix", "--apply", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    assert "quantity >= BULK" in (repo / "shop/prices.py").read_text()
-    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
-    assert "suture undo" in done.stdout
-    undone = suture("undo", "--json", cwd=repo)
-    assert undone.returncode == 0, undone.stderr
-    assert last_json(undone)["undone"] == "apply"
-    assert "quantity > BULK" in (repo / "shop/prices.py").read_text()
-    assert (repo / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
-
-
-def test_fix_commit_makes_a_branch_and_keeps_the_checkout(make_repo):
-    repo = make_repo(PRICES_BUG)
-    before = snapshot(repo)
-    done = suture("fix", "--commit", "--json", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    branch = last_json(done)["delivery"]["branch"]
-    assert branch.startswith("suture/")
-    assert "quantity >= BULK" in git(repo, "show", f"{branch}:shop/prices.py")
-    message = git(repo, "log", "-1", "--format=%B", branch)
-    assert "test_bulk_order_at_threshold" in message and "Verified" in message
-    after = snapshot(repo)
-    assert after.pop("branches") != before.pop("branches")
-    assert after == before
+# `fix --apply` keeping other uncommitted work, and `undo` taking it back: tests/test_isolation_tools.py
+# (test_undo_refuses_a_delivery_record_suture_did_not_write_here, whose trusted run it is).
+# `fix --commit` (a branch, the checkout kept): tests/test_gitcmd.py, with the user's hooks installed.
 
 
 def test_nothing_failing_is_bad_input(make_repo):

@@ -9,46 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, last_json, suture
-
-# The issue's median: the upper middle element for even lengths. The only rule-engine patches that
-# pass return the mean before the original body, which then never runs.
-MEDIAN_BUG = {
-    "stats.py": """
-        def mean(values):
-            return sum(values) / len(values)
-
-
-        def median(values):
-            if not values:
-                return None
-            ordered = sorted(values)
-            mid = len(ordered) // 2
-            return ordered[mid]
-        """,
-    "tests/test_stats.py": """
-        from stats import median
-
-
-        def test_odd():
-            assert median([3, 1, 2]) == 2
-
-
-        def test_single():
-            assert median([5]) == 5
-
-
-        def test_empty():
-            assert median([]) is None
-
-
-        def test_even():
-            assert median([1, 2, 3, 4]) == 2.5
-
-
-        def test_even_two():
-            assert median([1, 3]) == 2
-        """,
-}
+from test_evidence_cli import upper_median_run
 
 # `middle` forgot to sort. Inserting `ordered.sort()` fixes it; so, for these tests, does returning
 # `ordered[-1]` (copied from `last`) before the original return, which the stream offers first.
@@ -119,13 +80,14 @@ def verdicts(report: dict) -> dict[str, dict]:
     return {e["id"]: e for e in map(json.loads, lines) if e.get("event") == "verdict"}
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_risk_named(make_repo):
-    repo = make_repo(MEDIAN_BUG)
-    before = (repo / "stats.py").read_bytes()
-    done = suture("fix", "--json", "--apply", "--time-limit", "240", cwd=repo)
+@pytest.mark.slow  # a whole suture run (or read from test_evidence_cli's): scheduled first (conftest.py)
+def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_risk_named(tmp_path_factory):
+    # The issue's median (tests/test_evidence_cli.py UPPER_MEDIAN): the upper middle element for even
+    # lengths. The only rule-engine patches that pass return the mean before the original body, which
+    # then never runs. The run asked for --apply; it is shared with the evidence and report tests.
+    done = upper_median_run(tmp_path_factory)
     assert done.returncode == 1, done.stderr
-    report = last_json(done)
+    report = done.report
     assert report["status"] == "not_fixed" and report["patch"] == ""
     plausible = report["plausible"]
     assert "+    return sum(values) / len(values)" in plausible["patch"]
@@ -134,9 +96,9 @@ def test_an_early_return_that_alone_passes_is_plausible_never_applied_with_the_r
     assert report["confidence"]["weak"] and report["confidence"]["value"] < 0.5
     assert "anti-pattern: makes existing statements unreachable" in report["stopped_because"]
     assert "makes existing statements unreachable" in report["explanation"]
-    # Never applied, although --apply was asked for.
-    assert (repo / "stats.py").read_bytes() == before
-    assert git(repo, "status", "--porcelain") == ""
+    # Never applied, although --apply was asked for: files, index, HEAD, refs as they were.
+    assert done.tree_unchanged
+    assert git(done.repo, "status", "--porcelain") == ""
 
 
 @pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)

@@ -2,7 +2,8 @@
 rivals, a plausible-only fix, an optimize run, a failed fix; then the page in a real headless
 chromium when one is installed (tests/headless.py).
 
-Each run is made once per module (they take a minute or two each on a loaded machine) and every
+Each run is made once per module (two once per session, shared with tests/test_evidence_cli.py
+and tests/test_cli_fix.py; they take a minute or two each on a loaded machine) and every
 test reads its page. Nothing here asserts a timing: bench/bench_report.py measures the speed.
 """
 
@@ -20,11 +21,12 @@ import pytest
 from conftest import PRICES_BUG, QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo, last_json, suture
 from headless import browser, load
 from test_cli import run_with_terminal_stderr
-from test_evidence_cli import UPPER_MEDIAN
+from test_cli_fix import PRICES_ISSUE, prices_issue_run
+from test_evidence_cli import upper_median_run
 
 pytestmark = pytest.mark.slow
 
-ISSUE = 'Bulk orders <script>alert("issue")</script> are charged the full price & more'
+ISSUE = PRICES_ISSUE  # the rivals run is tests/test_cli_fix.py's, shared (tests/shared_runs.py)
 
 # No repair template reaches a missing comma in a string: the rule engine fails. The one failing
 # test's id carries markup, so the page must escape a test name too.
@@ -60,12 +62,16 @@ def _script(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """{kind: (repo, report.json of the run)} for the four runs, made once."""
+    """{kind: (repo, report.json of the run)} for the four runs, made once. The plausible-only fix and the
+    fix with rivals are tests/test_evidence_cli.py's and tests/test_cli_fix.py's runs, shared (tests/shared_runs.py):
+    made once per session."""
     base = tmp_path_factory.mktemp("report-runs")
-    made = {}
+    plausible = upper_median_run(tmp_path_factory)
+    assert plausible.returncode in (0, 1), plausible.stderr
+    rivals = prices_issue_run(tmp_path_factory)
+    assert rivals.returncode in (0, 1), rivals.stderr
+    made = {"plausible": (plausible.repo, plausible.report), "rivals": (rivals.repo, rivals.report)}
     for kind, files, args in (
-        ("rivals", PRICES_BUG, ["fix", "--issue", ISSUE, "--time-limit", "240"]),
-        ("plausible", UPPER_MEDIAN, ["fix", "--time-limit", "300"]),
         ("failed", GREETING_BUG, ["fix", "--time-limit", "180", "--max-candidates", "2",
                                   "--model", f"scripted:{_script(base / 'model.jsonl')}"]),
         ("optimize", QUADRATIC_STOPWORDS, ["optimize", "--target", "words.filter:content", "--workload",

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from conftest import repo_snapshot, suture
+from shared_runs import shared_run
 
 # `median` returns the upper middle element for even-length lists. The rule engine's only
 # passing patches insert an early `return sum(values) / len(values)` (borrowed from `mean`):
@@ -64,12 +65,20 @@ def _fix(make_repo, files):
     return done, json.loads((run_dir / "report.json").read_text())
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(make_repo):
-    done, report = _fix(make_repo, UPPER_MEDIAN)
-    if report["status"] == "fixed":  # a right fix is welcome; the mean never is
+def upper_median_run(tmp_path_factory):
+    """`suture fix --apply --time-limit 300` on UPPER_MEDIAN, made once per session (tests/shared_runs.py):
+    tests/test_cli_fix_antipatterns.py checks the --apply it refuses, tests/test_cli_report.py renders its page."""
+    return shared_run(tmp_path_factory, "upper-median", UPPER_MEDIAN, ["fix", "--apply", "--time-limit", "300"])
+
+
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite (or read from test_cli_report's): scheduled first
+def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(tmp_path_factory):
+    done = upper_median_run(tmp_path_factory)
+    report = done.report
+    if report["status"] == "fixed":  # a right fix is welcome (and applied: the run asked for it); the mean never is
         assert done.returncode == 0 and "sum(values)" not in report["patch"], report["patch"]
         return
+    assert done.tree_unchanged, "suture changed the user's tree"
     assert done.returncode == 1, done.stdout + done.stderr
     assert report["plausible"]["patch"] and "sum(values) / len(values)" in report["plausible"]["patch"]
     assert report["confidence"]["weak"] and report["confidence"]["value"] < 0.5

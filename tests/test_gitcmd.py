@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PRICES_BUG, git, last_json, suture
+from conftest import PRICES_BUG, git, last_json, repo_snapshot, suture
 
 from suture.tools.git import cmd as gitcmd
 
@@ -102,16 +102,26 @@ def test_work_tree_top_head_and_blobs(make_repo, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_fix_commit_runs_none_of_the_users_hooks(make_repo, tmp_path):
-    """deliver's --commit, and every scratch worktree the run made, with hooks that fail and mark."""
+def test_fix_commit_makes_a_branch_keeps_the_checkout_and_runs_none_of_the_users_hooks(make_repo, tmp_path):
+    """deliver's --commit, and every scratch worktree the run made, with hooks that fail and mark.
+
+    The one `suture fix --commit` test (it was also tests/test_cli_fix.py's, the same run without hooks)."""
     repo = make_repo(PRICES_BUG)
     marks = tmp_path / "marks"
     install_marking_hooks(repo, marks)
+    before = repo_snapshot(repo)
     done = suture("fix", "--commit", "--json", cwd=repo)
     assert done.returncode == 0, done.stderr
     branch = last_json(done)["delivery"]["branch"]
+    assert branch.startswith("suture/")
     assert "quantity >= BULK" in git(repo, "show", f"{branch}:shop/prices.py")
+    message = git(repo, "log", "-1", "--format=%B", branch)
+    assert "test_bulk_order_at_threshold" in message and "Verified" in message
     assert not marks.exists(), marks.read_text()
+    # The checkout is as it was: files, index, HEAD and its branch; only the new branch's ref is added.
+    after = repo_snapshot(repo)
+    assert after.pop("branches") != before.pop("branches")
+    assert after == before
     assert_hooks_are_live(repo, marks)
 
 

@@ -215,9 +215,15 @@ def test_undo_refuses_a_delivery_record_suture_did_not_write_here(make_repo, tmp
     assert done.returncode == 3, done.stderr
     assert "not written by suture in this directory" in done.stderr
     assert (repo / "app.py").read_text() == "print('hello')\n"
-    # A record copied from another repository suture did write is refused the same way.
-    other = make_repo(PRICES_BUG, name="other")
-    assert suture("fix", "--apply", cwd=other).returncode == 0
+    # A record copied from another repository suture did write is refused the same way. That run is
+    # also the one test of `fix --apply` keeping other uncommitted work and `undo` taking it back.
+    other = make_repo({**PRICES_BUG, "shop/notes.py": "NOTE = 'v1'\n"}, name="other")
+    (other / "shop/notes.py").write_text("NOTE = 'my uncommitted work'\n")
+    applied = suture("fix", "--apply", cwd=other)
+    assert applied.returncode == 0, applied.stderr
+    assert "quantity >= BULK" in (other / "shop/prices.py").read_text()
+    assert (other / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
+    assert "suture undo" in applied.stdout
     shutil.rmtree(repo / ".suture")
     shutil.copytree(other / ".suture", repo / ".suture")
     copied = suture("undo", cwd=repo)
@@ -228,9 +234,12 @@ def test_undo_refuses_a_delivery_record_suture_did_not_write_here(make_repo, tmp
         planted = suture(*command, cwd=repo)
         assert planted.returncode == 3, (command, planted.stderr)
         assert "was not made by suture in this directory" in planted.stderr
-    # In the repository that made it, the record is trusted.
-    assert suture("undo", cwd=other).returncode == 0
+    # In the repository that made it, the record is trusted: undo takes the patch back, not the other work.
+    undone = suture("undo", "--json", cwd=other)
+    assert undone.returncode == 0, undone.stderr
+    assert last_json(undone)["undone"] == "apply"
     assert "quantity > BULK" in (other / "shop/prices.py").read_text()
+    assert (other / "shop/notes.py").read_text() == "NOTE = 'my uncommitted work'\n"
 
 
 def test_a_committed_suture_symlink_is_refused(make_repo, tmp_path):
@@ -257,16 +266,17 @@ def test_a_refused_apply_prints_saves_and_reports_the_verified_patch(make_repo, 
     # The user edited the very line the fix changes, after the commit suture tests.
     prices.write_text(prices.read_text().replace("if quantity > BULK:", "if quantity > BULK:  # ten counts?"))
     before = user_state(repo, outside)
-    done = suture("fix", "--apply", "--json", cwd=repo)
-    assert done.returncode == 2, done.stderr
-    assert "nothing was written" in done.stderr
-    report = last_json(done)
+    # One run: printed for people, and reported in the run record's report.json (the object `--json`
+    # prints, agent/runs.py write_report; many tests read `--json` itself).
+    shown = suture("fix", "--apply", cwd=repo)
+    assert shown.returncode == 2, shown.stderr
+    assert "nothing was written" in shown.stderr
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text())
     assert report["status"] == "fixed" and ">= BULK" in report["patch"]
     assert report["delivery"]["refused"] and report["delivery"]["asked"] == "apply"
-    run_dir = Path(report["run_dir"])
+    assert Path(report["run_dir"]).resolve() == run_dir.resolve()
     assert (run_dir / "patch.diff").read_text() == report["patch"]
-    assert json.loads((run_dir / "report.json").read_text())["patch"] == report["patch"]
     assert user_state(repo, outside) == before  # the user's edit is intact
-    # Without --json the patch is printed for people, with where it is saved.
-    shown = suture("fix", "--apply", cwd=repo)
-    assert shown.returncode == 2 and ">= BULK" in shown.stdout and "patch.diff" in shown.stdout
+    # The patch is printed, with where it is saved.
+    assert ">= BULK" in shown.stdout and "patch.diff" in shown.stdout

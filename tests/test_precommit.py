@@ -13,19 +13,18 @@ pre-commit clones the hook repo at a commit, so uncommitted work would otherwise
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import GIT_ENV, git, init_repo
+from shared_runs import locked, shared_dir  # one directory and lock for all xdist workers
 
 pytest.importorskip("pre_commit")
 pytestmark = pytest.mark.slow
@@ -48,28 +47,6 @@ FIXTURE = {
 }
 BROKEN = "def add(a, b):\n    return a - b\n"
 GOOD = "def add(a, b):\n    # the same sum, operands swapped\n    return b + a\n"
-
-
-def shared_dir(tmp_path_factory) -> Path:
-    """A directory every xdist worker of this session sees (each worker's own basetemp otherwise).
-
-    Under `pytest -n 2` a session fixture runs once per worker: the two tests of this file could
-    land on both workers and each would install the hook's virtualenv (the minute-long part).
-    The workers' basetemps share a parent that belongs to this session only.
-    """
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-@contextmanager
-def locked(path: Path):
-    """An exclusive lock on `path` across the workers' processes (released when they exit too)."""
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")

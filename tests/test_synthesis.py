@@ -8,13 +8,14 @@ the engine that made it, and that the patch makes the held-back tests pass too.
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import textwrap
 from types import SimpleNamespace
 
 import pytest
-from conftest import git, last_json, suture
+from conftest import git, suture
 
 from suture.agent.propose import synthesis
 from suture.agent.propose.expressions import Hit, enumerate_fixes, terminals
@@ -179,9 +180,12 @@ POINTER = _files('''
 def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, files, expected, engines):
     monkeypatch.setenv("SUTURE_SYNTHESIS", "on")  # opt-in (agent/propose/synthesis.py says why)
     repo = make_repo({k: v for k, v in files.items() if k != "held_back.py"})
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report = last_json(done)
+    # One run, read twice: the terminal form on stdout and the run record's report.json, the same
+    # object `--json` prints (runs.write_report; many tests read `--json` on stdout itself).
+    shown = suture("fix", "--time-limit", "240", cwd=repo)
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    report = json.loads((run_dir / "report.json").read_text())
     assert report["status"] == "fixed"
     assert any(e in report["patch"] for e in expected), report["patch"]
     assert report["produced_by"] in engines
@@ -194,7 +198,6 @@ def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, 
     checked = subprocess.run([sys.executable, "held_back.py"], cwd=clone, capture_output=True, text=True, timeout=60)
     assert checked.returncode == 0, checked.stderr
     # The terminal form says the same.
-    shown = suture("fix", "--time-limit", "240", cwd=repo)
     assert f"Produced by the {report['produced_by']} engine" in shown.stdout
 
 

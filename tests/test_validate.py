@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git, repo_snapshot
+from conftest import git, init_repo, repo_snapshot
 
 import suture.agent.gates.gatekeeper as gatekeeper_module
 from suture.agent.gates.validate import Candidate, GateVerdict, changed_lines, validate
@@ -82,12 +83,21 @@ def own_pools(repo: Path) -> list[Path]:
     return found
 
 
-@pytest.fixture
-def calc(make_repo):
-    repo = make_repo({"calc.py": CALC, "tests/test_calc.py": TESTS})
+@pytest.fixture(scope="module")
+def calc_baseline(tmp_path_factory):
+    """The baseline of the calc repo, run once for the module. The tests read its failing, passing and
+    flaky test names, the same for every fresh repo of the same files (its `run`, which holds this
+    repo's scratch paths, is not read)."""
+    repo = init_repo(tmp_path_factory.mktemp("calc-baseline") / "repo", {"calc.py": CALC, "tests/test_calc.py": TESTS})
     base = baseline(repo)
     assert sorted(base.failing) == [T + "test_add", T + "test_neg"]
-    return repo, base
+    return base
+
+
+@pytest.fixture
+def calc(make_repo, calc_baseline):
+    """A fresh calc repo for each test (validate makes scratch worktrees of it) and its baseline (a copy)."""
+    return make_repo({"calc.py": CALC, "tests/test_calc.py": TESTS}), copy.deepcopy(calc_baseline)
 
 
 def run(repo, base, candidates, **kwargs):
