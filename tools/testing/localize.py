@@ -52,11 +52,12 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
-from suture.tools.testing.combine import effective_weights
+from suture.tools.testing.combine import effective_weights, fitted_weight, load_fitted, weights_path
+from suture.tools.testing.features import FEATURES, SBFL_FEATURES, change_counts
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
-from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
+from suture.tools.testing.suspects import MESSAGE_CHARS, Fitted, Suspect, identifiers, line_text, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
     TestRun,
@@ -96,9 +97,10 @@ class Localization:
     setup_errors: list[SetupErrorGroup] = field(default_factory=list)  # not targets (tools/testing/setup_errors.py)
     notes: list[str] = field(default_factory=list)  # what the user should know about this ranking
     weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
+    combination: str = "hand"  # "fitted": tools/testing/localize_weights.json's weights ranked; "hand": combine.WEIGHTS
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
-        return {**({"weights": self.weights} if explain else {}),
+        return {**({"weights": self.weights, "combination": self.combination} if explain else {}),
             "ranking": [s.to_dict(explain) for s in self.ranking],
             "failing": self.failing,
             "flaky": self.flaky,
@@ -179,15 +181,20 @@ def localize(
             frames = {n: run.outcomes[n].frames for n in failing}
             symbols_of = _symbol_source(tree, index)
             messages = {n: run.outcomes[n].message for n in failing}
-            if notes:  # no coverage for that Python: what the failures name stands in for the spectra
+            no_coverage = bool(notes)
+            if no_coverage:  # no coverage for that Python: what the failures name stands in for the spectra
                 line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
             else:
                 line_scores = spectra.scores(failing, passing, formula)
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
             weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
+            fitted = None if no_coverage or formula != "ochiai" else _fitted(tree, spectra, failing, passing, notes)
+            if fitted is not None:
+                weights = {name: 0.0 if name in issue.weights_off else fitted_weight(fitted.weights, name)
+                           for name in FEATURES}
             ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
-                           issue.signals, issue.weights_off)
+                           issue.signals, issue.weights_off, fitted)
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -197,7 +204,19 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
-                        weights)
+                        weights, "fitted" if fitted is not None else "hand")
+
+
+def _fitted(tree: Path, spectra: Spectra, failing: list[str], passing: list[str], notes: list[str]) -> Fitted | None:
+    """The fitted combination's inputs (tools/testing/combine.py), or None with a note when its
+    weights cannot be read (the hand-set combination then ranks)."""
+    weights, problem = load_fitted(weights_path())
+    if weights is None:
+        notes.append(problem)
+        return None
+    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES if f != "ochiai"}
+    churn = change_counts(tree) if weights.get("churn") else {}  # a weight of 0 needs no history read
+    return Fitted(weights, formula_scores, churn)
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:
