@@ -181,18 +181,14 @@ def localize(
             frames = {n: run.outcomes[n].frames for n in failing}
             symbols_of = _symbol_source(tree, index)
             messages = {n: run.outcomes[n].message for n in failing}
-            no_coverage = bool(notes)
-            if no_coverage:  # no coverage for that Python: what the failures name stands in for the spectra
+            if no_coverage := bool(notes):  # no coverage for that Python: what the failures name stands in for the spectra
                 line_scores = _failure_scores(tree, failing, frames, messages, symbols_of, _reader(tree))
             else:
                 line_scores = spectra.scores(failing, passing, formula)
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
-            weights = effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
             fitted = None if no_coverage or formula != "ochiai" else _fitted(tree, spectra, failing, passing, notes)
-            if fitted is not None:
-                weights = {name: 0.0 if name in issue.weights_off else fitted_weight(fitted.weights, name)
-                           for name in FEATURES}
+            weights = _weights_used(issue, fitted)
             ranking = rank(line_scores, spectra, symbols_of, frames, failing, _reader(tree), messages,
                            issue.signals, issue.weights_off, fitted)
     except NoTestsFound as error:
@@ -205,6 +201,13 @@ def localize(
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
                         weights, "fitted" if fitted is not None else "hand")
+
+
+def _weights_used(issue: IssueEvidence, fitted: Fitted | None) -> dict[str, float]:
+    """The weight each signal had (0: left out): every feature's fitted weight, else the hand-set ones."""
+    if fitted is None:
+        return effective_weights([*issue.signals, *issue.weights_off], issue.weights_off)
+    return {name: 0.0 if name in issue.weights_off else fitted_weight(fitted.weights, name) for name in FEATURES}
 
 
 def _fitted(tree: Path, spectra: Spectra, failing: list[str], passing: list[str], notes: list[str]) -> Fitted | None:
