@@ -194,13 +194,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write-weights", action="store_true", help=f"write the train-group fit to {WEIGHTS_OUT}")
     parser.add_argument("--weights-out", type=Path, default=WEIGHTS_OUT)
     parser.add_argument("--results", action="store_true", help="append the report to bench/RESULTS.md")
+    parser.add_argument("--note", action="append", default=[], help="a paragraph put before the report (how the table was made)")
     args = parser.parse_args(argv)
     rows = load(args.table or [TABLE])
     if not rows:
         print("fit_localize: the feature table has no usable row.", file=sys.stderr)
         return 2
     shipped, lines = report(rows, FEATURES, args.l2)
-    text = "\n".join(lines)
+    text = "\n\n".join([*args.note, "\n".join(lines)])
     print(text)
     if args.write_weights:
         train = sorted({r["library"] for r in rows if r.get("group", "train") == "train"})

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work-dir", type=Path, default=corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--out", type=Path, default=TABLE)
-    parser.add_argument("--append", action="store_true", help="keep the table's rows for faults not run now")
+    parser.add_argument("--append", action="store_true", help="keep the table's rows and run only faults it lacks")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -115,7 +115,10 @@ def main(argv: list[str] | None = None) -> int:
             corpus.prepare(lib, args.work_dir)
     # Faults with an issue text first: they are the only evidence for the issue signals' weights.
     faults.sort(key=lambda f: not bench_localize.issue_path(f).is_file())
-    chosen = bench_localize.select(faults, list(groups), args.limit)
+    done_ids = set()
+    if args.append and args.out.exists():  # a run cut short goes on where it stopped
+        done_ids = {json.loads(line)["id"] for line in args.out.read_text().splitlines() if line.strip()}
+    chosen = [f for f in bench_localize.select(faults, list(groups), args.limit) if f["id"] not in done_ids]
     print(f"{len(chosen)} faults over {len(groups)} libraries", file=sys.stderr)
     weights = Path(tempfile.mkdtemp(prefix="suture-features-")) / "weights.json"
     weights.write_text(json.dumps({"weights": HAND_EQUIVALENT}))
@@ -129,8 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     kept = []
     if args.append and args.out.exists():
-        ids = {f["id"] for f in chosen}
-        kept = [json.loads(line) for line in args.out.read_text().splitlines() if json.loads(line)["id"] not in ids]
+        kept = [json.loads(line) for line in args.out.read_text().splitlines() if line.strip()]
     rows = []
     with ThreadPoolExecutor(args.jobs) as pool:
         for i, row in enumerate(pool.map(one, chosen), 1):

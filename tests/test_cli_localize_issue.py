@@ -11,7 +11,20 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import last_json, suture
+
+HAND_WEIGHTS = {"ochiai": 1.0, "issue_bm25": 0.2, "issue_traceback": 0.3}  # combine.WEIGHTS on the SBFL scale
+
+
+@pytest.fixture(autouse=True)
+def hand_set_combination(tmp_path, monkeypatch):
+    """These tests pin the issue signals' own behaviour under the hand-set weights (combine.WEIGHTS,
+    as a weights file so no fallback note is printed); tests/test_cli_localize_fitted.py covers the
+    shipped fitted weights, which weigh SBFL's order more than these."""
+    weights = tmp_path / "hand-weights.json"
+    weights.write_text(json.dumps({"weights": HAND_WEIGHTS}))
+    monkeypatch.setenv("SUTURE_LOCALIZE_WEIGHTS", str(weights))
 
 TIED = {
     "shop/__init__.py": "",
