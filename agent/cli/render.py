@@ -117,6 +117,9 @@ def explain_lines(ranking: Iterable[dict[str, Any]], formula: str) -> list[str]:
             lines.append(f"       issue traceback: {frame['frame']} ({'where it raised' if frame['innermost'] else 'a caller'}), "
                          f"weight {frame['weight']:g}")
         lines += _mutation_lines(signals.get("mutation"), suspect)
+        combination = signals.get("combination")
+        if combination:
+            lines.append("       " + fitted_terms(combination.get("terms") or {}))
     return lines
 
 
@@ -139,6 +142,15 @@ def _mutation_lines(mutation: dict[str, Any] | None, suspect: dict[str, Any]) ->
             f"{s['line']} ({s['score']:.3f}{', mutation ' + format(s['mutation'], 'g') if 'mutation' in s else ''})"
             for s in statements[:3]))
     return lines
+
+
+def fitted_terms(terms: dict[str, dict[str, float]]) -> str:
+    """The fitted combination's terms of one suspect, largest first: `feature weight x value = product`."""
+    if not terms:
+        return "fitted weights: no feature of it has a weight"
+    ordered = sorted(terms.items(), key=lambda item: -abs(item[1]["product"]))
+    return "fitted weights: " + ", ".join(f"{name} {t['weight']:+.3g} x {t['value']:.3g} = {t['product']:+.3g}"
+                                          for name, t in ordered)
 
 
 def index_table(report: dict[str, Any]) -> Table:

@@ -156,7 +156,7 @@ def build_library(lib: Library, args, log) -> tuple[list[dict], dict]:
     workers = Workers(repo, args.jobs)
     kept: list[dict] = []
     verdicts: Counter = Counter()
-    batch = max(4, args.jobs * 3)
+    batch = args.batch or max(4, args.jobs * 3)
     with ThreadPoolExecutor(args.jobs) as pool:
         for start in range(0, len(order), batch):
             if len(kept) >= args.per_library:
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-function", type=int, default=2, help="faults kept per function")
     parser.add_argument("--tries", type=int, default=3, help="mutations tried per function")
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once")
+    parser.add_argument("--batch", type=int, help="functions tried at once (default max(4, 3 x jobs)); smaller stops sooner")
     parser.add_argument("--seed", default="suture-faults-1")
     parser.add_argument("--work-dir", type=Path, default=corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--output", type=Path, default=corpus.FAULTS)
@@ -222,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     names = [lib.name for lib in corpus.load_libraries()]
     rows.sort(key=lambda r: (names.index(r["library"]), r["path"], r["start_line"], r["start_col"], r["kind"]))
     args.output.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    # Read again: another build (of other libraries) may have written it meanwhile.
+    baseline = {**corpus.load_baseline(), **{name: baseline[name] for name in built}}
     corpus.BASELINE.write_text(json.dumps(baseline, indent=2, sort_keys=True) + "\n")
     per_library = Counter(r["library"] for r in rows)
     per_operator = Counter(r["operator"] for r in rows)

@@ -65,12 +65,17 @@ class Library:
     exclude: list[str] = field(default_factory=list)
     deselect: list[dict] = field(default_factory=list)  # [{test, reason}]
     per_function: int | None = None  # overrides the builder's cap for libraries with few functions
+    # "train": fits localisation's weights (bench/fit_localize.py, cross-validated by library);
+    # "heldout": never fitted on, scored only by weights fitted on the train group.
+    group: str = "train"
 
     def mutable_files(self, root: Path) -> list[str]:
         """Repo-relative paths of the library's own .py files that may be mutated."""
         found = []
         for folder in self.source:
-            for path in sorted((root / folder).rglob("*.py")):
+            top = root / folder
+            # A single-module library (parse.py) names its one file.
+            for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
                 rel = path.relative_to(root).as_posix()
                 if not any(fnmatch.fnmatch(rel, pattern) for pattern in self.exclude):
                     found.append(rel)
@@ -184,7 +189,7 @@ def run_pytest(workdir: Path, nodeids: list[str] = (), *, timeout: float = 600.0
             args.append(f"@{argfile}")  # pytest >= 8.2 reads arguments from a file; node ids can be many
         if coverage_file is not None:
             cmd = [sys.executable, "-m", "coverage", "run", f"--data-file={coverage_file}",
-                   f"--source={','.join(str(workdir / s) for s in source)}", "-m", "pytest", *args]
+                   f"--source={','.join(_coverage_source(workdir, s) for s in source)}", "-m", "pytest", *args]
         else:
             cmd = [sys.executable, "-m", "pytest", *args]
         env = {**os.environ, "FAULTS_RESULTS": str(results), "PYTHONDONTWRITEBYTECODE": "1",
@@ -206,6 +211,13 @@ def run_pytest(workdir: Path, nodeids: list[str] = (), *, timeout: float = 600.0
                 row = json.loads(line)
                 outcomes[row["nodeid"]] = row["outcome"]
         return PytestRun(outcomes, proc.returncode, seconds, timed_out, output[-3000:])
+
+
+def _coverage_source(workdir: Path, source: str) -> str:
+    """coverage's --source for a package folder (its path) or a single-module library (its module name:
+    coverage takes a path only for a directory)."""
+    path = workdir / source
+    return path.stem if path.is_file() else str(path)
 
 
 def line_contexts(coverage_file: Path, root: Path) -> dict[str, dict[int, set[str]]]:

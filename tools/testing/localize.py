@@ -52,13 +52,14 @@ from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
-from suture.tools.testing.combine import WEIGHTS, effective_weights
+from suture.tools.testing.combine import WEIGHTS, effective_weights, fitted_weight, load_fitted, weights_path
+from suture.tools.testing.features import FEATURES, SBFL_FEATURES, change_counts
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.statements import raised_line_scores, statement_ranking
-from suture.tools.testing.suspects import MESSAGE_CHARS, Suspect, identifiers, line_text, outside_source, rank
+from suture.tools.testing.suspects import MESSAGE_CHARS, Fitted, Suspect, identifiers, line_text, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
     TestRun,
@@ -100,9 +101,10 @@ class Localization:
     weights: dict[str, float] = field(default_factory=dict)  # the weight each signal beside SBFL had (0: left out)
     statements: list[dict[str, Any]] = field(default_factory=list)  # the top suspects' lines (tools/testing/statements.py)
     mutation: MutationEvidence | None = None  # when asked for (tools/testing/mutation.py)
+    combination: str = "hand"  # "fitted": a fitted weights file ranked (tools/testing/combine.py); "hand": combine.WEIGHTS
 
     def to_dict(self, explain: bool = False) -> dict[str, Any]:
-        return {**({"weights": self.weights} if explain else {}),
+        return {**({"weights": self.weights, "combination": self.combination} if explain else {}),
             "ranking": self.explained() if explain else [s.to_dict() for s in self.ranking],
             "statements": self.statements,
             **({"mutation": self.mutation.to_dict()} if self.mutation is not None else {}),
@@ -194,11 +196,13 @@ def localize(
             spectra = Spectra.from_coverage(coverage_file, tree, {n: o.outcome for n, o in run.outcomes.items()})
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
-            found = _Ranked(tree, run, spectra, failing, [n for n in run.passed if n not in flaky],
-                            _symbol_source(tree, index), formula, covered, issue)
+            passing = [n for n in run.passed if n not in flaky]
+            fitted = _fitted(tree, spectra, failing, passing, notes) if covered and formula == "ochiai" else None
+            found = _Ranked(tree, run, spectra, failing, passing, _symbol_source(tree, index), formula, covered, issue,
+                            fitted)
             if mutation is not None and covered:  # without coverage there are no covering tests to run
                 notes += found.add_mutation(mutation, command, started + timeout)
-            weights = effective_weights([*found.signals, *issue.weights_off], issue.weights_off)
+            weights = _weights_used([*found.signals, *issue.weights_off], issue.weights_off, fitted)
             ranking, line_scores, evidence = found.ranking, found.line_scores, found.evidence
             statements = statement_ranking(ranking, line_scores, _line_reader(tree),
                                            evidence.line_values if evidence else None)
@@ -211,14 +215,15 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
-                        weights, statements, evidence)
+                        weights, statements, evidence, "fitted" if fitted is not None else "hand")
 
 
 class _Ranked:
     """The ranking of one run's evidence, and the same again once mutation evidence joins it."""
 
     def __init__(self, tree: Path, run: TestRun, spectra: Spectra, failing: list[str], passing: list[str],
-                 symbols_of: Callable[[str], list[Symbol]], formula: str, covered: bool, issue: IssueEvidence):
+                 symbols_of: Callable[[str], list[Symbol]], formula: str, covered: bool, issue: IssueEvidence,
+                 fitted: Fitted | None = None):
         self.tree, self.run, self.spectra, self.failing, self.symbols_of = tree, run, spectra, failing, symbols_of
         self.frames = {n: run.outcomes[n].frames for n in failing}
         self.messages = {n: run.outcomes[n].message for n in failing}
@@ -229,12 +234,13 @@ class _Ranked:
         self.base_scores = self.line_scores  # what the functions are ranked by (mutation raises only lines)
         self.signals: dict[str, Any] = dict(issue.signals)
         self.weights_off = issue.weights_off
+        self.fitted = fitted  # a fitted weights file's combination, or None for combine.WEIGHTS
         self.evidence: MutationEvidence | None = None
         self.ranking = self._rank()
 
     def _rank(self) -> list[Suspect]:
         return rank(self.base_scores, self.spectra, self.symbols_of, self.frames, self.failing, _reader(self.tree),
-                    self.messages, self.signals, self.weights_off)
+                    self.messages, self.signals, self.weights_off, self.fitted)
 
     def add_mutation(self, plan: MutationPlan, command: Any, end: float) -> list[str]:
         """Mutation evidence on the current ranking's top, ranked in; returns its notes."""
@@ -245,6 +251,28 @@ class _Ranked:
         self.line_scores = raised_line_scores(self.line_scores, self.ranking, self.evidence.line_values,
                                               WEIGHTS["mutation"])
         return self.evidence.notes
+
+
+def _weights_used(names: list[str], weights_off: list[str], fitted: Fitted | None) -> dict[str, float]:
+    """The weight each signal had (0: left out): every feature's fitted weight, else the hand-set ones."""
+    if fitted is None:
+        return effective_weights(names, weights_off)
+    return {name: 0.0 if name in weights_off else fitted_weight(fitted.weights, name) for name in FEATURES}
+
+
+def _fitted(tree: Path, spectra: Spectra, failing: list[str], passing: list[str], notes: list[str]) -> Fitted | None:
+    """The fitted combination's inputs (tools/testing/combine.py) when a weights file is asked for, or
+    None (with a note when that file cannot be read): the hand-set combination then ranks."""
+    path = weights_path()
+    if path is None:
+        return None
+    weights, problem = load_fitted(path)
+    if weights is None:
+        notes.append(problem)
+        return None
+    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES if f != "ochiai"}
+    churn = change_counts(tree) if weights.get("churn") else {}  # a weight of 0 needs no history read
+    return Fitted(weights, formula_scores, churn)
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:

@@ -17,7 +17,8 @@ from typing import Any
 
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.testfiles import is_test_path
-from suture.tools.testing.combine import combine
+from suture.tools.testing.combine import combine, fitted_score
+from suture.tools.testing.features import FEATURES, churn_value, rank_values, size_value
 from suture.tools.testing.spectra import Line, Spectra
 
 __all__ = ["MESSAGE_CHARS", "MODULE", "Suspect", "identifiers", "line_text", "outside_source", "rank"]
@@ -118,6 +119,7 @@ class _Unit:
     executed: int = 0  # lines of the unit any test ran
     import_only: bool = True  # every scored line ran only at import time
     boost: float = 0.0
+    lines: list[Line] = field(default_factory=list)  # its scored lines (other formulas score the same ones)
 
     def key(self) -> tuple[str, str]:
         return (self.path, self.symbol.qualname if self.symbol else MODULE)
@@ -133,14 +135,26 @@ def rank(
     messages: dict[str, str] | None = None,
     signals: Mapping[str, Mapping[tuple[str, str], Any]] | None = None,
     weights_off: Iterable[str] = (),
+    fitted: Fitted | None = None,
 ) -> list[Suspect]:
     """The suspects best first. `signals` (name -> (path, qualname) -> value, e.g. the issue
-    text's) join SBFL as tools/testing/combine.py says; without them the order is SBFL's."""
+    text's) join SBFL as tools/testing/combine.py says; without them the order is SBFL's.
+    With `fitted`, the fitted combination of every feature (tools/testing/features.py) orders them."""
     ranker = _Ranker(spectra, symbols_of, read_text)
     ranker.add_line_scores(line_scores)
     asks_repr = ranker.add_failure_evidence(frames, failing, messages or {})
     ranker.penalise_reprs_run_by_the_report(asks_repr)
-    return ranker.ranking(signals or {}, weights_off)
+    return ranker.ranking(signals or {}, weights_off, fitted)
+
+
+@dataclass
+class Fitted:
+    """What the fitted combination needs beside the ranker's own data: its weights, the same run's
+    line scores under the other SBFL formulas, and the history's change counts (features.change_counts)."""
+
+    weights: Mapping[str, float]
+    formula_scores: Mapping[str, Mapping[Line, float]]
+    churn: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 class _Ranker:
@@ -168,6 +182,7 @@ class _Ranker:
             imported = (path, line) in spectra.import_lines
             unit = self.unit_at(path, line, imported)
             unit.scores.append(score)
+            unit.lines.append((path, line))
             unit.import_only = unit.import_only and imported
         scored_paths = {path for path, _ in line_scores}
         for path, line in spectra.lines:
@@ -232,12 +247,48 @@ class _Ranker:
             if not (ran_by[key] & asks_repr):
                 unit.boost -= REPORT_ONLY_PENALTY
 
-    def ranking(self, signals: Mapping[str, Mapping[tuple[str, str], Any]], weights_off: Iterable[str]) -> list[Suspect]:
+    def features(self, sbfl: Mapping[tuple[str, str], float], keys: Iterable[tuple[str, str]],
+                 signals: Mapping[str, Mapping[tuple[str, str], Any]], weights_off: Iterable[str],
+                 fitted: Fitted) -> dict[tuple[str, str], dict[str, float]]:
+        """Each suspect's feature vector (tools/testing/features.py), every value in [0, 1]."""
+        keys = list(keys)
+        by_formula: dict[str, dict[tuple[str, str], float]] = {"ochiai": dict(sbfl)}
+        for formula, line_scores in fitted.formula_scores.items():
+            if formula != "ochiai":
+                by_formula[formula] = {key: max((line_scores.get(line, 0.0) for line in unit.lines), default=0.0)
+                                       * max(0.0, 1 + unit.boost) for key, unit in self.units.items()}
+        places = rank_values({key: sbfl.get(key, 0.0) for key in keys})
+        off = set(weights_off)
+        vectors = {}
+        for key in keys:
+            unit = self.units[key]
+            vector = {name: 0.0 for name in FEATURES}
+            for formula, scores in by_formula.items():
+                best = max(scores.values(), default=0.0)
+                vector[formula] = scores.get(key, 0.0) / best if best > 0 else 0.0
+            vector["ochiai_rank"] = places[key] if sbfl.get(key, 0.0) > 0 else 0.0
+            for name, values in signals.items():
+                if name in vector and name not in off and key in values:
+                    vector[name] = float(values[key].value)
+            symbol = unit.symbol
+            span = (symbol.start_line, symbol.end_line) if symbol else (1, self.scope(unit.path).line_count)
+            vector["size"] = size_value(*span)
+            vector["churn"] = churn_value(fitted.churn, *key)
+            vectors[key] = {name: round(value, 6) for name, value in vector.items()}
+        return vectors
+
+    def ranking(self, signals: Mapping[str, Mapping[tuple[str, str], Any]], weights_off: Iterable[str],
+                fitted: Fitted | None = None) -> list[Suspect]:
         sbfl = {key: max(unit.scores) * max(0.0, 1 + unit.boost) for key, unit in self.units.items()}
         combined, records = combine(sbfl, signals, weights_off)
         for key in combined.keys() - self.units.keys():  # brought in by a signal the failing tests never ran
             symbol = next(v.symbol for values in signals.values() for k, v in values.items() if k == key)
             self.units[key] = _Unit(key[0], symbol, scores=[0.0])
+        if fitted is not None:
+            features = self.features(sbfl, combined.keys(), signals, weights_off, fitted)
+            for key, vector in features.items():
+                combined[key], terms = fitted_score(vector, fitted.weights)
+                records[key]["combination"] = {"model": "fitted", "features": vector, "terms": terms}
 
         def order(unit: _Unit) -> tuple:
             mean = sum(unit.scores) / max(unit.executed, len(unit.scores))
