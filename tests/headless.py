@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import select
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -86,7 +87,8 @@ def load(page: Path, screenshot: Path | None = None, width: int = 360, timeout: 
     assert exe, "no chromium"
     to_browser_r, to_browser_w = os.pipe()
     from_browser_r, from_browser_w = os.pipe()
-    with tempfile.TemporaryDirectory(prefix="suture-chromium-") as profile:
+    # ignore_cleanup_errors: a helper process chromium forked may still be writing its profile as it dies.
+    with tempfile.TemporaryDirectory(prefix="suture-chromium-", ignore_cleanup_errors=True) as profile:
         args = [exe, "--headless", "--remote-debugging-pipe", f"--user-data-dir={profile}", "--no-first-run",
                 "--disable-gpu", "--disable-extensions", "--disable-background-networking", "--disable-sync",
                 "--no-default-browser-check", "about:blank"]
@@ -108,7 +110,10 @@ def load(page: Path, screenshot: Path | None = None, width: int = 360, timeout: 
         finally:
             os.close(to_browser_w)
             os.close(from_browser_r)
-            proc.kill()
+            try:  # the whole session: chromium's renderer and zygote children outlive a kill of the browser alone
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             proc.wait(timeout=30)
 
 

@@ -86,10 +86,11 @@ def runs(tmp_path_factory):
             made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
             made["terminal"] = terminal
             continue
-        if kind == "optimize":  # on a terminal too (its JSON on stdout, a pipe): optimize ends with the path as well
-            done, terminal = run_with_terminal_stderr([*args, "--json"], repo)
+        if kind == "optimize":  # on a terminal too: optimize ends with the page's path as well
+            done, terminal = run_with_terminal_stderr(args, repo)
             assert done.returncode in (0, 1), terminal
-            made[kind] = (repo, last_json(done))
+            (run_dir,) = (repo / ".suture" / "runs").iterdir()
+            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
             made["optimize terminal"] = terminal
             continue
         done = suture(*args, "--json", cwd=repo, timeout=420)

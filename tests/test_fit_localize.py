@@ -104,7 +104,8 @@ def test_the_shipped_weights_load_and_a_newer_signal_gets_its_hand_weight_on_the
     weights, problem = load_fitted(WEIGHTS_FILE)
     assert problem is None and weights["ochiai"] > 0
     assert fitted_weight({"ochiai": 2.0}, "issue_bm25") == WEIGHTS["issue_bm25"] * 2.0
-    assert fitted_weight({"ochiai": 2.0}, "mutation") == 0.0  # no hand weight: absent until it is fitted
+    assert fitted_weight({"ochiai": 2.0}, "mutation") == WEIGHTS["mutation"] * 2.0  # not in an older fit
+    assert fitted_weight({"ochiai": 2.0}, "churn") == 0.0  # no hand weight: absent until it is fitted
     total, terms = fitted_score({"ochiai": 0.5, "mutation": 0.0, "size": 1.0}, {"ochiai": 2.0, "size": -0.5})
     assert total == 0.5 and set(terms) == {"ochiai", "size"} and terms["size"]["product"] == -0.5
 

@@ -62,11 +62,16 @@ def test_fix_runs_the_users_autoloaded_plugin(make_repo, monkeypatch):
     repo = make_repo(PLUGIN_REPO)
     monkeypatch.delenv(AUTOLOAD_ENV, raising=False)  # as a user runs suture
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
+    # Fixed, or plausible: the fixture hides the boundary value from the behaviour comparison's inputs
+    # (`dozen - 2`, no literal 10 to seed with), so the evidence stage may say the tests do not decide
+    # between two passing patches. Either way the patch passed every gate, which is what this test is about.
+    assert done.returncode in (0, 1), done.stderr
     report = last_json(done)
     # The baseline saw the fixture (only the bug fails); the gates' warm runs and the fresh
     # confirmation saw it too (the three other tests would be regressions otherwise).
     assert report["tests"]["failing_before"] == [THRESHOLD]
-    assert report["status"] == "fixed" and "quantity >= BULK" in report["patch"]
+    delivered = report["patch"] if report["status"] == "fixed" else report["plausible"]["patch"]
+    assert "quantity >= BULK" in delivered
+    assert report["status"] == "fixed" or report["plausible"]["passes_all_gates"]
     assert report["tests"]["after"]["fixed"] == [THRESHOLD]
     assert report["tests"]["after"]["regressions"] == []
