@@ -256,6 +256,13 @@ def test_constants_of_every_version_with_integer_neighbours(tmp_path):
     values = constants_of(loaded)
     # Booleans and long messages left out; each value once (the 1 of `% 400 == 0`'s neighbours is no True).
     assert sorted(map(repr, values)) == sorted(map(repr, ["end", 10, 9, 11, 2.5, 400, 399, 401, 0, -1, 1]))
+    # A module constant the code reads counts with its value; modules, functions and flags do not.
+    write(tmp_path, "import math\nBULK = 12\nDEBUG = True\n\ndef h(q):\n"
+                    "    return q > BULK and DEBUG and math.isfinite(q) and h is not None\n", "named.py")
+    spec = importlib.util.spec_from_file_location("named", tmp_path / "named.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert constants_of([module.h]) == [12, 11, 13]
     namespace: dict = {}
     exec("def g():\n    return 3\n", namespace)
     assert constants_of([namespace["g"]]) == []  # no source file: no constants, never an error

@@ -383,15 +383,22 @@ def constants_of(functions: Iterable[Any]) -> list[Any]:
     A condition's boundary is usually one of the code's own constants (`year % 400 == 0`,
     `if n > 10`), and random or mutated values rarely hit it: seeding inputs with the constants of
     the code under test is the classic remedy (EvoSuite; Fraser and Arcuri, "The seed is strong",
-    ICST 2012). No constant of any particular program is named here."""
+    ICST 2012). A module-level name the code reads (`if quantity > BULK:`) counts with its value: a
+    boundary is as often a named constant as a literal. No constant of any particular program is named here."""
     found: list[Any] = []
     for fn in functions:
         try:
             tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
         except (OSError, TypeError, SyntaxError, IndentationError):
             continue
+        module_names = getattr(fn, "__globals__", {})
         for node in ast.walk(tree):
-            value = getattr(node, "value", None) if isinstance(node, ast.Constant) else None
+            if isinstance(node, ast.Constant):
+                value = node.value
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                value = module_names.get(node.id)  # only numbers and short strings pass the checks below
+            else:
+                continue
             if isinstance(value, bool) or value is None:
                 continue
             if isinstance(value, int) and abs(value) < 10**12:
