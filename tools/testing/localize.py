@@ -197,15 +197,12 @@ def localize(
             issue = _issue_evidence(tree, issue_text, index, index_cache)
             notes += issue.notes
             passing = [n for n in run.passed if n not in flaky]
-            fitted = _fitted(tree, spectra, failing, passing, notes) if covered and formula == "ochiai" else None
             found = _Ranked(tree, run, spectra, failing, passing, _symbol_source(tree, index), formula, covered, issue,
-                            fitted)
+                            _fitted(tree, spectra, failing, passing, notes) if covered and formula == "ochiai" else None)
             if mutation is not None and covered:  # without coverage there are no covering tests to run
                 notes += found.add_mutation(mutation, command, started + timeout)
-            weights = _weights_used([*found.signals, *issue.weights_off], issue.weights_off, fitted)
-            ranking, line_scores, evidence = found.ranking, found.line_scores, found.evidence
-            statements = statement_ranking(ranking, line_scores, _line_reader(tree),
-                                           evidence.line_values if evidence else None)
+            weights = _weights_used([*found.signals, *issue.weights_off], issue.weights_off, found.fitted)
+            ranking, line_scores, evidence, statements = found.ranking, found.line_scores, found.evidence, found.lines()
     except NoTestsFound as error:
         raise NoTestsCollected(str(error)) from None
     except (WorkspaceError, TestRunError) as error:
@@ -215,7 +212,7 @@ def localize(
     if setup_errors and not failing_tests:
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
-                        weights, statements, evidence, "fitted" if fitted is not None else "hand")
+                        weights, statements, evidence, "fitted" if found.fitted is not None else "hand")
 
 
 class _Ranked:
@@ -241,6 +238,11 @@ class _Ranked:
     def _rank(self) -> list[Suspect]:
         return rank(self.base_scores, self.spectra, self.symbols_of, self.frames, self.failing, _reader(self.tree),
                     self.messages, self.signals, self.weights_off, self.fitted)
+
+    def lines(self) -> list[dict[str, Any]]:
+        """The top suspects' lines, best first (tools/testing/statements.py)."""
+        return statement_ranking(self.ranking, self.line_scores, _line_reader(self.tree),
+                                 self.evidence.line_values if self.evidence else None)
 
     def add_mutation(self, plan: MutationPlan, command: Any, end: float) -> list[str]:
         """Mutation evidence on the current ranking's top, ranked in; returns its notes."""
