@@ -61,8 +61,12 @@ def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
     argv = [f"--target={case.target}", f"--workload={repo / 'workload.py'}", f"--rounds={rounds}",
             f"--time-limit={time_limit}", "--json"]
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "optimize", *argv],
-                          cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
+    try:
+        done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "optimize", *argv],
+                              cwd=repo, capture_output=True, text=True, timeout=time_limit + 300)
+    except subprocess.TimeoutExpired:  # a loaded machine can overrun --time-limit; the row says so
+        return case_result(case, {"status": "error", "error": f"no report {time_limit + 300:.0f} s after the start "
+                                  f"(--time-limit {time_limit:.0f} s overrun)"}, time.monotonic() - started, work)
     seconds = time.monotonic() - started
     try:
         report = json.loads(done.stdout.strip().splitlines()[-1])

@@ -133,8 +133,8 @@ def test_synthetic_case_builds_runs_its_suite_and_the_differential_sees_a_change
     assert corpus.faults.git(repo, "status", "--porcelain").strip() == ""
     assert "SHIM_RAN = True" in (repo / "conftest.py").read_text()
 
-    run = corpus.run_suite(repo, timeout=120)
-    assert run.outcomes == {"tests/test_tiny.py::test_keeps_first_order": "passed"}
+    run = corpus.run_suite(repo, timeout=600)  # a guard against a hang, not a timing
+    assert run.outcomes == {"tests/test_tiny.py::test_keeps_first_order": "passed"}, (run.timed_out, run.output)
 
     before = corpus.differential(repo)
     assert len(before) == 3 + 2  # DIFF_SCALES 0-2 and the two edge inputs
