@@ -124,8 +124,12 @@ def judge_patch(case, patch: str, work: Path) -> tuple[bool, list[str]]:
 
 
 def _share(rows: list[CaseResult]) -> str:
-    hits = sum(r.status == "optimized" for r in rows)
-    return f"{hits}/{len(rows)} = {hits / len(rows):.0%}" if rows else "0/0"
+    """Significant among the cases optimize judged; an error row (no report, a guard on the base commit)
+    measured nothing and is counted apart, never as a 'not significant'."""
+    judged = [r for r in rows if r.status != "error"]
+    hits = sum(r.status == "optimized" for r in judged)
+    share = f"{hits}/{len(judged)} = {hits / len(judged):.0%}" if judged else "not measured (0 judged)"
+    return share + (f", {len(rows) - len(judged)} error rows" if len(judged) < len(rows) else "")
 
 
 def summarise(results: list[CaseResult], rounds: int, time_limit: float) -> str:

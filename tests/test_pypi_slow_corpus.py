@@ -170,3 +170,10 @@ def test_the_bench_says_why_nothing_was_kept():
     timed = {"candidates": [{"source": "str-concat-to-join", "stage": "measured", "speedup": 1.01,
                              "reason": "1.01x (95% CI 0.98-1.04)"}]}
     assert bench.why_nothing(timed).startswith("not significant: str-concat-to-join 1.01x")
+    # A run that stopped at a guard measured nothing: it is counted apart, never as "not significant".
+    errored = bench.CaseResult("c", "lib 1", False, "recomputation", "none", "error", 1.0, [], [], 0,
+                               "error: it took longer than 10 s", 1.0, None)
+    kept = bench.CaseResult("d", "lib 1", True, "recomputation", "none", "optimized", 2.0, ["1.8-2.2"], ["r"], 1,
+                            "", 1.0, False)
+    assert bench._share([errored]) == "not measured (0 judged), 1 error rows"
+    assert bench._share([errored, kept]) == "1/1 = 100%, 1 error rows"
