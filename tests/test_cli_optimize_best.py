@@ -117,7 +117,7 @@ RANKS = {
 
 
         def pair_labels(orders, customers):
-            """One label per order and customer with the same id (unannotated: only the run shows the types)."""
+            # One label per order and customer with the same id (unannotated: only the run shows the types).
             out = []
             for order in orders:
                 for customer in customers:
