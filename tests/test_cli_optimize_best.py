@@ -114,11 +114,26 @@ RANKS = {
             for n in names:
                 out.append(order.index(n))
             return out
+
+
+        def pair_labels(orders, customers):
+            # One label per order and customer with the same id (unannotated: only the run shows the types).
+            out = []
+            for order in orders:
+                for customer in customers:
+                    if order[0] == customer[0]:
+                        out.append(customer[1] + ": " + order[1])
+            return out
     """,
     "tests/test_ranks.py": """
         import pytest
 
-        from ranking.ranks import ranks
+        from ranking.ranks import pair_labels, ranks
+
+
+        def test_labels_join_on_the_id():
+            assert pair_labels([("1", "tea"), ("2", "cup")], [("2", "Bo"), ("1", "Al"), ("1", "Ann")]) == [
+                "Al: tea", "Ann: tea", "Bo: cup"]
 
 
         def test_first_positions():
@@ -135,17 +150,33 @@ def make_input(scale):
     order = [f"n{i}" for i in range(scale * 200)]
     return ([order[(i * 7919) % len(order)] for i in range(scale * 200)], order)
 """
+JOIN_WORKLOAD = """
+def make_input(scale):
+    n = 60 * scale
+    return ([(str(i * 7 % n), f"sku{i}") for i in range(n)], [(str(i), f"name{i}") for i in range(n)])
+"""
 
 
 @pytest.mark.slow  # a whole suture run: scheduled first (conftest.py)
-def test_list_index_in_a_loop_is_rewritten_to_a_position_dict(make_repo, tmp_path):
+def test_list_index_and_a_nested_loop_join_are_rewritten_to_dicts(make_repo, tmp_path):
+    # One run, two targets (each with its workload): list.index in a loop, and a nested-loop join that
+    # only the recorded types (tuples of str) let the rule index.
     repo = make_repo(RANKS)
-    workload = tmp_path / "workload.py"
+    workload, join = tmp_path / "workload.py", tmp_path / "join.py"
     workload.write_text(RANKS_WORKLOAD)
-    done = suture("optimize", "--target", "ranking.ranks:ranks", "--workload", str(workload), "--rounds", "5",
-                  "--json", cwd=repo, timeout=600)
+    join.write_text(JOIN_WORKLOAD)
+    done = suture("optimize", "--target", "ranking.ranks:ranks", "--workload", str(workload),
+                  "--target", "ranking.ranks:pair_labels", "--workload", str(join), "--rounds", "5",
+                  "--json", cwd=repo, timeout=900)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["edits"][0]["rule"] == "list-index-to-dict", report["candidates"]
+    kept = {e["function"]: e for e in report["edits"]}
+    assert kept["ranks"]["rule"] == "list-index-to-dict", report["candidates"]
     assert "if n in _order_index else order.index(n)" in report["patch"]
-    assert report["edits"][0]["equivalence"]["replay"] == "passed"
+    assert kept["ranks"]["equivalence"]["replay"] == "passed"
+    joined = kept["pair_labels"]
+    assert joined["rule"] == "nested-loop-join-to-dict" and joined["significant"] is True, report["candidates"]
+    assert joined["equivalence"]["replay"] == "passed"
+    assert any("`customers` was list[tuple[str]]" in e for e in joined["evidence"]), joined["evidence"]
+    assert "for customer in (_customers_by_key.get(order[0], ()) if _customers_by_key else customers):" \
+        in report["patch"]

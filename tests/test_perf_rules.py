@@ -633,7 +633,8 @@ def test_rest_of_the_file_is_byte_identical_and_unicode_columns_are_right():
 
 def test_every_rule_is_listed_and_every_rewrite_parses():
     assert len(RULES) == len(set(RULES)) >= 10
-    for source in (STOPWORDS, EXTENSIONS, DEDUPE, REPORT, PERCENTILES, LEVELS, CHEAPEST, BFS, SQUARES, MERGE, REPEATS):
+    for source in (STOPWORDS, EXTENSIONS, DEDUPE, REPORT, PERCENTILES, LEVELS, CHEAPEST, BFS, SQUARES, MERGE, REPEATS,
+                   JOIN, REMOVALS):
         hits = found(source)
         assert hits, source  # each sample is there for a rule that rewrites it
         for r in hits:
@@ -734,3 +735,194 @@ def test_list_index_in_a_loop_uses_a_position_dict_built_once():
 ])
 def test_list_index_needs_a_stable_hashable_list_and_a_plain_value(variant):
     assert found(variant, "list-index-to-dict") == []
+
+
+# -- nested-loop-join-to-dict ----------------------------------------------------------------------
+
+JOIN = """
+    def pair(orders: list[tuple[int, str]], customers: list[tuple[int, str]]) -> list[tuple[str, str]]:
+        out = []
+        for order in orders:
+            for customer in customers:
+                if order[0] == customer[0]:
+                    out.append((customer[1], order[1]))
+        return out
+"""
+JOIN_SAMPLES = [([], []), ([(1, "a")], []), ([], [(1, "x")]),
+                ([(1, "a"), (2, "b"), (1, "c"), (3, "d")], [(1, "x"), (1, "y"), (2, "z"), (1, "w")]),
+                ([(True, "t")], [(1, "one"), (1, "uno")])]
+
+
+def test_a_nested_loop_join_looks_up_a_dict_index_built_once():
+    r = only(JOIN, "nested-loop-join-to-dict")
+    assert "_customers_by_key.setdefault(_customers_item[0], []).append(_customers_item)\n    for order in orders:" \
+        in r.new_source
+    assert "for customer in _customers_by_key.get(order[0], ()):\n            if order[0] == customer[0]:" in r.new_source
+    assert "try:" not in r.new_source  # fixed-length tuples: the keys cannot raise
+    assert_same(JOIN, r, "pair", JOIN_SAMPLES)
+
+
+def test_a_join_whose_keys_may_raise_falls_back_to_the_scan():
+    # Tuples of unknown length: `c[0]` of an empty one raises; the scan decides, as before, when and whether.
+    source = JOIN.replace("list[tuple[int, str]]", "list[tuple[int, ...]]").replace("-> list[tuple[str, str]]", "")
+    source = source.replace("(customer[1], order[1])", "(customer, order)")
+    r = only(source, "nested-loop-join-to-dict")
+    assert "except (LookupError, TypeError):" in r.new_source
+    assert_same(source, r, "pair", [([(1,), ()], [(1, 5), (2,)]), ([(1,)], [()]), ([()], [(1,)]), ([()], []),
+                                    ([], [()]), ([(2,), (1, 1)], [(1,), (2, 2), (1, 3)])])
+    # The loop variables themselves as keys (a join on equal values) and floats: NaN matches only itself.
+    values = """
+        def common(a: list[float], b: list[float]) -> list[float]:
+            out = []
+            for x in a:
+                for y in b:
+                    if y == x:
+                        out.append(y)
+            return out
+    """
+    nan = float("nan")
+    r = only(values, "nested-loop-join-to-dict")
+    assert_same(values, r, "common", [([1.0, nan, -0.0], [0.0, 1, nan, float("nan")]), ([], [1.0]), ([2.5], [])])
+
+
+@pytest.mark.parametrize("variant", [
+    # the indexed list grows inside the loop
+    JOIN.replace("                    out.append((customer[1], order[1]))",
+                 "                    out.append((customer[1], order[1]))\n                    customers.append(order)"),
+    # items of unknown type: maybe unhashable, maybe changed between the index and the test
+    JOIN.replace("customers: list[tuple[int, str]]", "customers: list"),
+    # mutable items: a list's key can change after the index is built
+    JOIN.replace("customers: list[tuple[int, str]]", "customers: list[list[int]]"),
+    # the inner loop does more than the one test
+    JOIN.replace("                    out.append((customer[1], order[1]))",
+                 "                    out.append((customer[1], order[1]))\n                out.append(None)"),
+    # an else: the non-matching items matter
+    JOIN.replace("                    out.append((customer[1], order[1]))",
+                 "                    out.append((customer[1], order[1]))\n                else:\n                    out.append(None)"),
+    # not an equality test
+    JOIN.replace("order[0] == customer[0]", "order[0] <= customer[0]"),
+    # a computed key (a call per item), not a plain key
+    JOIN.replace("order[0] == customer[0]", "order[0] == abs(customer[0])"),
+    # the inner loop's variable is read after it (its last item, which the index would not give)
+    JOIN.replace("        return out", "        print(customer)\n        return out"),
+    # the outer key is rebound inside the inner loop
+    JOIN.replace("                    out.append((customer[1], order[1]))",
+                 "                    out.append((customer[1], order[1]))\n                    order = customer"),
+    # an unknown call in the loop could change the parameter through an alias
+    JOIN.replace("out.append((customer[1], order[1]))", "out.append(notify(customer))"),
+    # not inside another loop: one scan, nothing to save
+    """
+    def first(order: tuple[int, str], customers: list[tuple[int, str]]) -> list:
+        out = []
+        for customer in customers:
+            if order[0] == customer[0]:
+                out.append(customer)
+        return out
+    """,
+])
+def test_nested_join_preconditions(variant):
+    assert found(variant, "nested-loop-join-to-dict") == []
+
+
+# -- list-remove-to-filter ----------------------------------------------------------------------
+
+REMOVALS = """
+    def drop_shipped(pending: list[str], shipped: list[str]) -> list[str]:
+        left = list(pending)
+        for sku in shipped:
+            if sku in left:
+                left.remove(sku)
+        return left
+"""
+
+
+def test_removals_in_a_loop_count_and_filter_once():
+    r = only(REMOVALS, "list-remove-to-filter")
+    assert "_left_left = Counter(left)" in r.new_source and "if _left_left[sku] > 0:" in r.new_source
+    assert "        left[:] = _left_kept" in r.new_source and "    finally:" in r.new_source
+    assert_same(REMOVALS, r, "drop_shipped", [([], []), (["a", "b", "a", "c", "a"], ["a", "c", "a", "z"]),
+                                              (["é", "e"], ["é", "é"]), (["x"], [])])
+    ints = REMOVALS.replace("list[str]", "list[int]")
+    assert_same(ints, only(ints, "list-remove-to-filter"), "drop_shipped", [([1, True, 1.0, 2], [True, 2, 2])])
+
+
+def test_filtering_a_parameter_in_place_with_del_index_keeps_the_same_list_and_the_same_error():
+    source = """
+        def prune(xs: list[int], limit: int) -> list[int]:
+            for x in list(xs):
+                if x < limit:
+                    del xs[xs.index(x)]
+            return xs
+    """
+    r = only(source, "list-remove-to-filter")
+    assert "[].index(x) if not _xs_left[x]" in r.new_source
+    assert_same(source, r, "prune", [([], 0), ([3, -1, 4, -1, 5], 0), ([1, 1, 1], 2), ([0], 0)])
+    # The same list object comes back, filtered in place.
+    namespace: dict = {}
+    exec(r.new_source, namespace)
+    xs = [5, -2, 7]
+    assert namespace["prune"](xs, 0) is xs and xs == [5, 7]
+    # A removal of a value not there raises the same ValueError, after the earlier removals took effect.
+    strict = """
+        def take(xs: list[int], gone: tuple[int, ...]) -> None:
+            for g in gone:
+                xs.remove(g)
+    """
+    r = only(strict, "list-remove-to-filter")
+    for text in (textwrap.dedent(strict), r.new_source):
+        namespace = {}
+        exec(text, namespace)
+        xs = [1, 2, 3, 2]
+        with pytest.raises(ValueError, match="list.remove"):
+            namespace["take"](xs, (2, 9, 3))
+        assert xs == [1, 3, 2]
+
+
+@pytest.mark.parametrize("variant", [
+    # iterating the list itself while it shrinks
+    """
+    def prune(xs: list[int]) -> list[int]:
+        for x in xs:
+            if x < 0:
+                xs.remove(x)
+        return xs
+    """,
+    # the list is read in the loop besides the tests and removals
+    REMOVALS.replace("                left.remove(sku)", "                left.remove(sku)\n            print(len(left))"),
+    # items of unknown type: maybe unhashable
+    REMOVALS.replace("pending: list[str]", "pending: list"),
+    # the removed value is an expression, which the rewrite would evaluate more than once
+    REMOVALS.replace("left.remove(sku)", "left.remove(sku.lower())"),
+    # two list parameters: `take(xs, xs)` would iterate the list it removes from
+    """
+    def take(xs: list[int], gone: list[int]) -> None:
+        for g in gone:
+            xs.remove(g)
+    """,
+    # an unknown call in the loop could read the parameter through an alias
+    """
+    def take(xs: list[int], gone: tuple[int, ...]) -> None:
+        for g in gone:
+            xs.remove(g)
+            notify(g)
+    """,
+    # a generator: the caller sees the list between two items
+    """
+    def take(xs: list[int], gone: tuple[int, ...]):
+        for g in gone:
+            xs.remove(g)
+            yield g
+    """,
+    # rebound in the loop
+    REMOVALS.replace("                left.remove(sku)", "                left.remove(sku)\n                left = []"),
+    # in a while loop: no items to follow
+    """
+    def drain(xs: list[int]) -> list[int]:
+        left = list(xs)
+        while left and left[0] < 0:
+            left.remove(left[0])
+        return left
+    """,
+])
+def test_list_remove_preconditions(variant):
+    assert found(variant, "list-remove-to-filter") == []

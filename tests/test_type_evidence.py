@@ -271,3 +271,32 @@ def test_string_building_in_an_untyped_loop_becomes_a_join_only_when_the_pieces_
     assert "str-concat-to-join" not in rules_of(source, "report", None)
     varying = {"report": record(rows=[["list", "str"], ["list", "int"]], sep="str", r=[["str"], ["int"]], out="str")}
     assert "str-concat-to-join" not in rules_of(source, "report", varying)
+
+
+JOIN = """\
+def pair_labels(orders, customers):
+    out = []
+    for order in orders:
+        for customer in customers:
+            if order[0] == customer[0]:
+                out.append(customer[1] + ": " + order[1])
+    return out
+"""
+
+
+def test_a_nested_loop_join_is_indexed_only_when_the_run_showed_hashable_immutable_rows():
+    rows = {"pair_labels": record(orders=["list", ["tuple", "str"]], customers=["list", ["tuple", "str"]],
+                                  order=["tuple", "str"], customer=["tuple", "str"], out=["list", "str"])}
+    assert "nested-loop-join-to-dict" not in rules_of(JOIN, "pair_labels", None)
+    joined = rules_of(JOIN, "pair_labels", rows)["nested-loop-join-to-dict"]
+    assert any("`customers` was list[tuple[str]]" in e for e in joined.evidence), joined.evidence
+    # Tuples of unknown length: `customer[0]` of an empty one raises, so the scan stays as the fallback.
+    assert_same(JOIN, joined, "pair_labels", [([("1", "a"), ("2", "b")], [("2", "B"), ("1", "A"), ("1", "C")]),
+                                              ([], [()]), ([("1", "a")], [()]), ([()], []), ([("1", "a")], [])])
+    # Rows of mixed types (an int id, a str name) were recorded as "mixed": the rule steps back.
+    mixed = {"pair_labels": record(orders=["list", ["tuple", "mixed"]], customers=["list", ["tuple", "mixed"]])}
+    assert "nested-loop-join-to-dict" not in rules_of(JOIN, "pair_labels", mixed)
+    # Lists as rows can change after the index is built: no rewrite.
+    lists = {"pair_labels": record(orders=["list", ["list", "str"]], customers=["list", ["list", "str"]],
+                                   order=["list", "str"], customer=["list", "str"])}
+    assert "nested-loop-join-to-dict" not in rules_of(JOIN, "pair_labels", lists)

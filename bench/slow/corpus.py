@@ -23,7 +23,7 @@ HIDDEN = ("heldback", "case.toml")
 JUNK = ("__pycache__", ".pytest_cache", ".suture", ".hypothesis", ".coverage")
 KINDS = {"quadratic-membership", "quadratic-counting", "naive-string-building", "recomputation", "eager-evaluation",
          "wrong-data-structure", "repeated-regex-compile", "sort-for-extreme", "repeated-lookup",
-         "needs-memoisation", "needs-algorithm-change"}
+         "needs-memoisation", "needs-algorithm-change", "nested-loop-join", "quadratic-removal", "quadratic-lookup"}
 
 
 def _load_sibling(rel: str, name: str) -> ModuleType:

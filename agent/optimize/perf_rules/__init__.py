@@ -29,6 +29,7 @@ from suture.agent.optimize.perf_rules.edits import _Module, _apply
 from suture.agent.optimize.perf_rules.evidence import function_evidence
 from suture.agent.optimize.perf_rules.facts import _Func
 from suture.agent.optimize.perf_rules.membership import _const_membership, _list_index, _list_membership, _seen_list
+from suture.agent.optimize.perf_rules.rescans import _list_remove, _nested_join
 from suture.agent.optimize.perf_rules.loops import _hoist_invariant, _regex_module, _str_concat
 from suture.agent.optimize.perf_rules.containers import (
     _any_all,
@@ -45,6 +46,8 @@ RULES: tuple[str, ...] = (
     "list-membership-to-set",
     "seen-list-to-set",
     "list-index-to-dict",
+    "nested-loop-join-to-dict",
+    "list-remove-to-filter",
     "hoist-invariant-call",
     "count-to-counter",
     "str-concat-to-join",
@@ -134,5 +137,5 @@ def _with_facts(sites, ctx: _Func, sentences: dict[str, str]):
 # -- source editing ---------------------------------------------------------------------------
 
 
-_FINDERS = (_const_membership, _list_membership, _seen_list, _list_index, _str_concat, _hoist_invariant, _regex_module,
+_FINDERS = (_const_membership, _list_membership, _seen_list, _list_index, _nested_join, _list_remove, _str_concat, _hoist_invariant, _regex_module,
             _sorted_index, _pop0_deque, _insert0_reverse, _method_alias, _dict_keys, _count_counter, _any_all)
