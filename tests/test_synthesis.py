@@ -217,7 +217,20 @@ def test_probe_records_values_and_tries_values_in_a_copy(tmp_path):
     tries = {"test_lib.py::test_prime": [[1, "const", "[12]"], [1, "const", "[13]"], [1, "expr", "[n]"]]}
     results = probe_run(tmp_path, files, ["test_lib.py::test_prime"], {"mode": "try", "tries": tries}, test_cmd=None,
                         timeout=120, per_test_timeout=30)
-    assert [r["ok"] for r in sorted(results, key=lambda r: r["i"])] == [False, True, True]
+    assert [r["ok"] for r in sorted((r for r in results if "i" in r), key=lambda r: r["i"])] == [False, True, True]
+    # A failing test that hangs at HEAD: its tries are run and the session ends by itself (the "end"
+    # record), since the test's own run, which would hang until the run's limit, is left out.
+    (tmp_path / "test_poll.py").write_text(textwrap.dedent("""
+        from lib import get_factors
+
+        def test_poll_until_prime():
+            while get_factors(13) != [13]:
+                pass
+    """))
+    tries = {"test_poll.py::test_poll_until_prime": [[1, "const", "[12]"], [1, "expr", "[n]"]]}
+    results = probe_run(tmp_path, files, list(tries), {"mode": "try", "tries": tries, "try_seconds": 0.5},
+                        test_cmd=None, timeout=120, per_test_timeout=30)
+    assert [r.get("ok") for r in results] == [False, True, None] and results[-1] == {"end": True}
 
 
 def _hit(test, failing, value, **env):
@@ -268,3 +281,19 @@ def test_statement_ingredients_rename_a_sibling_statement():
     function = src.qualnames["is_palindrome"]
     texts = [m.description for m in statement_ingredients(src, function, lambda line: 1.0)]
     assert any("`right -= 1`" in t for t in texts)
+    # The loop waits on `right`, which its body never changes: the statements that step it come first,
+    # and are the ones `stepping=True` gives (synthesis gates them before its expressions).
+    stepping = [m.description for m in statement_ingredients(src, function, lambda line: 1.0, stepping=True)]
+    assert stepping and all("`right " in t for t in stepping) and any("`right -= 1`" in t for t in stepping)
+    assert texts[: len(stepping)] == stepping
+
+
+def test_synthesis_offers_rivals_that_behave_differently_first():
+    """Beside the best expression go rivals the tests also let through, differently behaving ones first:
+    the trust stage compares them instead of seeing one lone synthesised patch."""
+    site = SimpleNamespace(site=SimpleNamespace(id=1))
+    ranked = [((0,), site, text, "synthesis", [], (1, values)) for text, values in
+              [("best + x", ("a",)), ("x + best", ("a",)), ("max(0, running + x)", ("b",)), ("abs(x)", ("c",)),
+               ("x - -best", ("a",)), ("min(x, 9)", ("d",))]]
+    offered = [r[2] for r in synthesis._offered(ranked)]
+    assert offered == ["best + x", "max(0, running + x)", "abs(x)", "min(x, 9)"][: synthesis.MAX_CANDIDATES]

@@ -57,8 +57,9 @@ MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
 TRY_SECONDS = 1.0
-# Offered to the gates, best first: the likeliest few, not every expression the weak tests let through.
-MAX_CANDIDATES = 2
+# Offered to the gates, best first: the likeliest and a few rivals (see _offered), not every expression
+# the weak tests let through. Each costs one gate run forked from a warm pytest.
+MAX_CANDIDATES = 4
 
 
 @dataclass
@@ -88,20 +89,26 @@ def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tupl
     `seconds` of synthesis start counting only when the rule engine reaches them."""
     if not enabled():
         return
+    # A statement that steps the name a loop's condition waits on, where the body never changes it, is
+    # the likeliest missing statement and costs no probe: gated before synthesis's expressions, so that
+    # beside one that passes the weak tests too (`left += right` for a missing `right -= 1`) the
+    # smaller behaviour change is there to be chosen.
+    yield from _statement_candidates(tree, suspects, line_scores, stepping=True)
     if probe is not None:
         yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes)
     else:
         notes.append("synthesis needs pytest (its probes are a pytest plugin); skipped for this test command.")
-    yield from _statement_candidates(tree, suspects, line_scores)
+    yield from _statement_candidates(tree, suspects, line_scores, stepping=False)
 
 
 def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "").strip().lower() in ("on", "1", "yes", "true")
 
 
-def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict) -> Iterator[RuleCandidate]:
+def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict,
+                          stepping: bool) -> Iterator[RuleCandidate]:
     files: dict[str, SourceFile | None] = {}
-    made = 0
+    made = 0 if not stepping else 100  # distinct ids for the two passes
     for suspect in list(suspects)[:MAX_FUNCTIONS]:
         path, symbol = str(suspect.path), str(suspect.symbol)
         src = None if is_test_path(path) or not path.endswith(".py") else _source(tree, path, files)
@@ -113,7 +120,7 @@ def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict
         def weight(line: int, path: str = path, top: float = top) -> float:
             return (line_scores.get((path, line)) or 0.0) / top if top > 0 else 0.5
 
-        for mutation in statement_ingredients(src, function, weight):
+        for mutation in statement_ingredients(src, function, weight, stepping=stepping):
             new_text = src.apply(mutation.spans)
             if not _parse_ok(new_text):
                 continue
@@ -321,6 +328,8 @@ def _tries(plans: list[tuple], failing: Sequence[str]) -> dict[str, list[list[An
 
 def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: list[dict[str, Any]],
                 failing: Sequence[str]) -> Iterator[RuleCandidate]:
+    """The expressions that made every failing test pass in place, best first: the likeliest, then its
+    rivals (see _offered)."""
     passed: dict[tuple[int, str, str], set[str]] = {}
     for record in results:
         test, index = record.get("t"), record.get("i")
@@ -328,7 +337,7 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
             site, kind, text = tries[test][index]
             passed.setdefault((site, kind, text), set()).add(test)
     everyone = set(failing)
-    ranked: list[tuple[tuple, ProbeSite, str, str, list[str]]] = []
+    ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
@@ -336,17 +345,32 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
                 agrees = _agrees(site, expr, angelic)
                 ranked.append(((not agrees, expr.cost, -len(expr.names & used), -site.weight, order, rank), site,
-                               expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs})))
+                               expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs}),
+                               (site.site.id, tuple(key(v) for v in expr.values))))
         for rank, text in enumerate(ingredients):
             if passed.get((site.site.id, "expr", text), set()) >= everyone:
-                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", []))
+                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", [],
+                               (site.site.id, text)))
     ranked.sort(key=lambda r: r[0])
-    # Only the best tier goes on: the gates' ranking prefers the smallest change among passing patches,
-    # and a smaller but odder expression the weak tests let through must not win it.
-    best = ranked[0][0][:2] if ranked else None
-    offered = [r for r in ranked if r[0][0] == best[0] and r[0][1] <= best[1] + 1][:MAX_CANDIDATES] if ranked else []
-    for n, (_, site, text, engine, angelic) in enumerate(offered):
+    for n, (_, site, text, engine, angelic, _signature) in enumerate(_offered(ranked)):
         yield _candidate(site, text, engine, angelic, f"s{n + 1}")
+
+
+def _offered(ranked: list[tuple]) -> list[tuple]:
+    """The best expression and, after it, up to MAX_CANDIDATES - 1 rivals the tests also let through,
+    those that behave differently on the probed values first. The rivals are what lets the trust stage
+    (agent/fix/choose.py, evidence.py) see that the tests cannot decide: a lone synthesised expression
+    that passes weak tests (`running = best + x` for a clamp) looks like the only fix; beside the rival
+    that also passes (`max(0, running + x)`) the evidence compares them outside the tests, keeps the
+    smaller behaviour change, and claims nothing while the two disagree and neither is the smaller."""
+    if not ranked:
+        return []
+    seen: set[tuple] = set()
+    distinct, alike = [], []
+    for item in ranked:
+        (distinct if item[5] not in seen else alike).append(item)
+        seen.add(item[5])
+    return (distinct + alike)[:MAX_CANDIDATES]
 
 
 def _passed_for(passed: dict, site: ProbeSite, kind: str, text: str, test: str) -> bool:

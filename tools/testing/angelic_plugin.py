@@ -13,7 +13,8 @@ Two modes (the plan's "mode"):
   try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
   expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
   One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
-  ("try_seconds"), all of them together "seconds"; the test's real run follows, unchanged.
+  ("try_seconds"), all of them together "seconds"; the test's own run is then left out (it would
+  only repeat HEAD's failure, or hang with it).
 
 Only the standard library and pytest: it is copied for foreign interpreters (tools/testing/pytest_shim.py).
 """
@@ -189,6 +190,9 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     if _PROBES.mode == "try":
         _PROBES.run_tries(item)
+        # The tries are what this run is for: the test's own run would only repeat HEAD's failure,
+        # and for a test that hangs at HEAD it would take the rest of synthesis's time.
+        item.runtest = _no_run  # type: ignore[method-assign]
     _PROBES.nodeid = item.nodeid
     try:
         return (yield)
@@ -196,6 +200,11 @@ def pytest_runtest_call(item: pytest.Item):
         _PROBES.nodeid = None
 
 
+def _no_run() -> None:
+    return None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _PROBES is not None:
+        _PROBES.write({"end": True})  # the session ended by itself (no killed run): the last record
         _PROBES.out.close()
