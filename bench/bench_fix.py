@@ -515,11 +515,14 @@ def main(argv: list[str] | None = None) -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1], run[2]), runs), 1):
                 rows.append(row)
+                if args.rows_out:  # as each run ends: a bench stopped early keeps what it measured
+                    with args.rows_out.open("a") as out:
+                        out.write(json.dumps(row) + "\n")
                 mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
                 print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}, synthesis {row.get('synthesis')}): "
                       f"{mark} {row.get('seconds', '')}s "
                       f"conf {row.get('confidence')} {row.get('note') or ''}", file=sys.stderr)
-    if args.rows_out:
+    if args.rows_out and args.batch and not args.dry_run:
         with args.rows_out.open("a") as out:
             for row in rows:
                 out.write(json.dumps(row) + "\n")

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 import pytest
 from conftest import git, suture
 
+from suture.agent.fix.pipeline import SYNTHESIS_SHARE
 from suture.agent.propose import synthesis
 from suture.agent.propose.expressions import Hit, enumerate_fixes, terminals
 from suture.agent.propose.ingredients import statement_ingredients
@@ -120,6 +121,11 @@ CONCAT = _files('''
 
     def test_module():
         assert qualified_name("pkg.mod", "func") == "pkg.mod.func"
+
+    def test_poll_until_qualified():
+        # Waits for the right name: at HEAD it never comes, and the test hangs.
+        while qualified_name("a", "b") != "a.b":
+            pass
 ''', '''
     from lib import qualified_name
     assert qualified_name("a", "b") == "a.b"
@@ -168,24 +174,33 @@ POINTER = _files('''
 
 
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
-@pytest.mark.parametrize("files, expected, engines", [
-    (FACTORS, ["return [n]"], {"synthesis"}),
-    (BASE_CASE, ["n <= 1", "n < 2"], {"synthesis", "template"}),
-    (CONCAT, ["prefix + name"], {"synthesis"}),
-    (POINTER, ["right -= 1"], {"ingredient"}),
-], ids=["return-list", "base-case", "concat-order", "pointer-advance"])
+@pytest.mark.parametrize("files, expected, engines, limit", [
+    (FACTORS, ["return [n]"], {"synthesis"}, 240),
+    (BASE_CASE, ["n <= 1", "n < 2"], {"synthesis", "template"}, 240),
+    # A failing test that hangs at HEAD, under a small time limit: synthesis's probes stay in its share.
+    (CONCAT, ["prefix + name"], {"synthesis"}, 60),
+    (POINTER, ["right -= 1"], {"ingredient"}, 240),
+], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance"])
 # CLAMP is not among them: synthesis claims `running = best + x` as the fix there (it passes the three
 # visible tests and fails the held-back ones), a wrong claim the evidence does not yet demote; it is
 # why synthesis is opt-in (agent/propose/synthesis.py).
-def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, files, expected, engines):
+def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, files, expected, engines, limit):
     monkeypatch.setenv("SUTURE_SYNTHESIS", "on")  # opt-in (agent/propose/synthesis.py says why)
     repo = make_repo({k: v for k, v in files.items() if k != "held_back.py"})
     # One run, read twice: the terminal form on stdout and the run record's report.json, the same
     # object `--json` prints (runs.write_report; many tests read `--json` on stdout itself).
-    shown = suture("fix", "--time-limit", "240", cwd=repo)
+    shown = suture("fix", "--time-limit", str(limit), cwd=repo)
     assert shown.returncode == 0, shown.stderr[-3000:]
     (run_dir,) = (repo / ".suture" / "runs").iterdir()
     report = json.loads((run_dir / "report.json").read_text())
+    events = [json.loads(line) for line in (run_dir / "trajectory.jsonl").read_text().splitlines()]
+    probes = [e for e in events if e["event"] == "probe"]
+    # Every probe run (the wait for a scratch tree included) was given at most synthesis's share of the limit.
+    assert all(0 < p["allowed"] <= SYNTHESIS_SHARE * limit for p in probes), probes
+    if "test_poll_until_qualified" in files["test_lib.py"]:
+        (localised,) = [e for e in events if e["event"] == "localised"]
+        assert any("test_poll_until_qualified" in t for t in localised["hang_limits"]), localised
+        assert [p["mode"] for p in probes] == ["record", "try"] and probes[-1]["tests"] == 2, probes
     assert report["status"] == "fixed"
     assert any(e in report["patch"] for e in expected), report["patch"]
     assert report["produced_by"] in engines
@@ -254,6 +269,12 @@ def test_conditions_compare_truth_and_objects_give_attributes():
     assert "box.size" in [e.text for e in base]
     found = [e.text for e in enumerate_fixes(hits, base, condition=True, original="n == 0")]
     assert "n <= 1" in found[:10] or "n < 1 + 1" in found
+    # `return None` where a value was meant (the seeded library faults' commonest kind): None binds neither
+    # the type of the fix nor the passing tests that got it without looking; an attribute qualifies.
+    hits = [_hit("p", False, None, box=obj), _hit("f", True, None, box=SimpleNamespace(size=5))]
+    found = [e.text for e in enumerate_fixes(hits, terminals(hits, [], ["0"]), condition=False, original="None")]
+    assert found[0] == "box.size"
+    assert not enumerate_fixes(hits, terminals(hits, [], ["0"]), condition=False, original="nothing")
 
 
 def test_generators_async_and_calls_are_not_instrumented(tmp_path):

@@ -83,12 +83,19 @@ def key(value: Any) -> str:
     return f"{type(value).__name__}:{value!r}"
 
 
-def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
-    """Same as the code on every passing hit, different on some failing hit."""
+def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool, placeholder: bool = False) -> bool:
+    """Same as the code on every passing hit, different on some failing hit.
+
+    `placeholder`: the site is a bare `None` (`return None` where a value was meant, the seeded
+    faults' commonest kind): None says nothing of the type wanted, and a passing test that got None
+    there did not look at it, so neither binds (the gates still run every test on the patch)."""
     changed = False
     for hit, value in zip(hits, expr.values):
         if value is _ERR:
             return False
+        if placeholder and hit.value is None:
+            changed = changed or (hit.failing and value is not None)
+            continue
         # Typed: a condition is a bool; elsewhere the type the code gave there (an int for an int).
         if (condition and not isinstance(value, bool)) or (not condition and hit.known
                                                             and type(value) is not type(hit.value)):
@@ -237,6 +244,7 @@ def _made(form: str, parts: Sequence[Expr], values: tuple) -> Expr:
 def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: bool, original: str,
                     limit: int = 60, deadline: float | None = None) -> list[Expr]:
     """Expressions that qualify on `hits`, smallest first, at most `limit` (see the module doc)."""
+    placeholder = original.strip() == "None"
     banks: dict[int, list[Expr]] = {1: []}
     seen: set[tuple] = set()
     found: list[Expr] = []
@@ -253,7 +261,7 @@ def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: boo
             seen.add(signature)
             banks.setdefault(expr.size, []).append(expr)
         # ... but every one that qualifies is offered: on a few hits, different code can agree by chance.
-        if expr.text != original and qualifies(expr, hits, condition):
+        if expr.text != original and qualifies(expr, hits, condition, placeholder):
             found.append(expr)
         return len(found) < limit and (deadline is None or time.monotonic() < deadline)
 
