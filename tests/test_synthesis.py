@@ -269,6 +269,13 @@ def test_conditions_compare_truth_and_objects_give_attributes():
     assert "box.size" in [e.text for e in base]
     found = [e.text for e in enumerate_fixes(hits, base, condition=True, original="n == 0")]
     assert "n <= 1" in found[:10] or "n < 1 + 1" in found
+    # Where the code's truth varied over many hits, one truth throughout is a deleted condition in
+    # disguise (bench/bugs luhn: `(i % 2 == 1) < 2`, always True, was claimed): never offered.
+    hits = [_hit("f", True, i % 2 == 1, i=i, d=3) for i in range(8)]  # no passing test reaches the loop
+    found = enumerate_fixes(hits, terminals(hits, ["i % 2 == 1", "i % 2"], ["1", "2"]), condition=True,
+                            original="i % 2 == 1")
+    assert found and all(len({bool(v) for v in e.values}) == 2 for e in found)
+    assert "(i % 2 == 1) < 2" not in [e.text for e in found]
     # `return None` where a value was meant (the seeded library faults' commonest kind): None binds neither
     # the type of the fix nor the passing tests that got it without looking; an attribute qualifies.
     hits = [_hit("p", False, None, box=obj), _hit("f", True, None, box=SimpleNamespace(size=5))]

@@ -109,7 +109,20 @@ def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool, placeholder: boo
             changed = changed or not same
         elif not same and (condition or hit.known):
             return False
-    return changed
+    return changed and not _constant_in_disguise(expr, hits, condition)
+
+
+def _constant_in_disguise(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
+    """One answer on every hit where the code's varied: `(i % 2 == 1) < 2` is `True` (a bool is below 2),
+    a condition deleted in a form no template or risk check recognises (bench/bugs luhn: a wrong claim)."""
+    # Only where the code's answers varied enough that one answer throughout is no coincidence of a
+    # few hits (`n == 0` -> `n <= 1` is True on both hits of fib(0) and fib(1)).
+    if condition:
+        truths = [h.truth for h in hits]
+        varied = truths.count(True) >= 2 and truths.count(False) >= 2
+        return varied and len({_truth(v) for v in expr.values}) == 1
+    varied = len({key(h.value) for h in hits if h.known}) >= 3
+    return varied and len({key(v) for v in expr.values}) == 1
 
 
 def _truth(value: Any) -> bool | None:
