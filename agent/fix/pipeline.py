@@ -482,7 +482,8 @@ def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_
             return
         ctx.progress.stage("synthesising expressions from the tests' values")
         yield from beyond_templates(base_tree, found.ranking, found.line_scores, found.failing, covering,
-                                    probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes)
+                                    probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes,
+                                    hanging=list(baseline.hang_limits))
     return lazily()
 
 

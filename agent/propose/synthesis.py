@@ -57,6 +57,9 @@ MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
 TRY_SECONDS = 1.0
+# A try of a test that hangs at HEAD: a try that does not fix it runs this long (the test is a loop
+# waiting for the right answer; the right one ends it at once).
+HANGING_TRY_SECONDS = 0.3
 # Offered to the gates, best first: the likeliest and a few rivals (see _offered), not every expression
 # the weak tests let through. Each costs one gate run forked from a warm pytest.
 MAX_CANDIDATES = 4
@@ -84,7 +87,7 @@ class ProbeSite:
 
 def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                      failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe | None,
-                     seconds: float, notes: list[str]) -> Iterator[RuleCandidate]:
+                     seconds: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
     """Synthesised expressions (tried in place first), then statements from nearby code; lazily, so the
     `seconds` of synthesis start counting only when the rule engine reaches them."""
     if not enabled():
@@ -95,7 +98,8 @@ def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tupl
     # smaller behaviour change is there to be chosen.
     yield from _statement_candidates(tree, suspects, line_scores, stepping=True)
     if probe is not None:
-        yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes)
+        yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes,
+                              hanging)
     else:
         notes.append("synthesis needs pytest (its probes are a pytest plugin); skipped for this test command.")
     yield from _statement_candidates(tree, suspects, line_scores, stepping=False)
@@ -131,7 +135,7 @@ def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict
 
 def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe,
-               deadline: float, notes: list[str]) -> Iterator[RuleCandidate]:
+               deadline: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
     """Synthesised and ingredient candidates for the top suspects, best first (see the module doc).
 
     `tree` is a clean checkout to read the code from; `covering(path, start, end)` names the tests
@@ -154,12 +158,13 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
         return
     plans = [(s, *_proposals(s, deadline)) for s in reached]
-    tries = _tries(plans, failing)
+    tries = _tries(plans, failing, set(hanging))
     left = deadline - time.monotonic()
     if left <= 1 or not any(tries.values()):
         return
     results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.8,
-                                           "try_seconds": TRY_SECONDS}, left)
+                                           "try_seconds": TRY_SECONDS,
+                                           "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}}, left)
     yield from _candidates(plans, tries, results, failing)
 
 
@@ -316,13 +321,16 @@ def _roundtrips(text: str) -> bool:
     return True
 
 
-def _tries(plans: list[tuple], failing: Sequence[str]) -> dict[str, list[list[Any]]]:
-    """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions."""
+def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = frozenset()) -> dict[str, list[list[Any]]]:
+    """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions.
+    A test that hangs at HEAD spends a whole try limit on every try that does not fix it: the expressions
+    (the candidates) go first there, the constants (which only rank them) after."""
     tries: dict[str, list[list[Any]]] = {t: [] for t in failing}
     for site, found, ingredients, constants in plans:
         items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
         for test in failing:
-            tries[test].extend([[site.site.id, "const", c] for c in constants.get(test, [])] + items)
+            forced = [[site.site.id, "const", c] for c in constants.get(test, [])]
+            tries[test].extend(items + forced if test in hanging else forced + items)
     return tries
 
 
