@@ -280,12 +280,21 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     slice_end = min(deadline, time.monotonic() + 1.0)
     found = enumerate_fixes(hits, base, condition=site.condition, original=site.text,
                             limit=EXPRESSIONS_PER_SITE, deadline=slice_end)
-    # Smallest first; among equals, those reusing more of the original's names (a swap, a clamp of it).
+    # The original's own names rearranged, no larger than it (`name + prefix` -> `prefix + name`,
+    # `n == 0` -> `n <= 1`: the smallest edit), then smallest first; among equals, those reusing more
+    # of the original's names (a clamp of it).
     used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
-    found.sort(key=lambda e: (e.cost, -len(e.names & used)))
+    size = _size(site.node)
+    found.sort(key=lambda e: (not (used and e.names == used and _size(ast.parse(e.text, mode="eval")) <= size),
+                              e.cost, -len(e.names & used)))
     ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
+
+
+def _size(node: ast.AST) -> int:
+    """Expression nodes in `node` (the original's parts count in full, unlike an Expr's size)."""
+    return sum(isinstance(n, ast.expr) for n in ast.walk(node))
 
 
 def _constants(site: ProbeSite, base: list[Expr]) -> dict[str, list[str]]:
