@@ -325,3 +325,15 @@ def test_synthesis_offers_rivals_that_behave_differently_first():
                ("x - -best", ("a",)), ("min(x, 9)", ("d",))]]
     offered = [r[2] for r in synthesis._offered(ranked)]
     assert offered == ["best + x", "max(0, running + x)", "abs(x)", "min(x, 9)"][: synthesis.MAX_CANDIDATES]
+
+
+def test_tries_take_turns_over_sites_and_a_hanging_test_tries_expressions_first():
+    """Tries go round the sites (time may end before the last site's turn); for a test that hangs at HEAD,
+    where every try that does not fix it runs its whole limit, the expressions come before the constants."""
+    def plan(ident, texts, constants):
+        return (SimpleNamespace(site=SimpleNamespace(id=ident)), [SimpleNamespace(text=t) for t in texts], [],
+                {"t": constants})
+    plans = [plan(1, ["a", "b", "c"], ["0"]), plan(2, ["x"], ["9"])]
+    assert synthesis._tries(plans, ["t"]) == {"t": [[1, "const", "0"], [2, "const", "9"], [1, "expr", "a"],
+                                                    [2, "expr", "x"], [1, "expr", "b"], [1, "expr", "c"]]}
+    assert synthesis._tries(plans, ["t"], {"t"})["t"][:2] == [[1, "expr", "a"], [2, "expr", "x"]]

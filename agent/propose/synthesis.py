@@ -25,6 +25,7 @@ its own deadline, a share of the run's time limit.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -336,12 +337,16 @@ def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = froze
     """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions.
     A test that hangs at HEAD spends a whole try limit on every try that does not fix it: the expressions
     (the candidates) go first there, the constants (which only rank them) after."""
-    tries: dict[str, list[list[Any]]] = {t: [] for t in failing}
-    for site, found, ingredients, constants in plans:
-        items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
-        for test in failing:
+    tries: dict[str, list[list[Any]]] = {}
+    for test in failing:
+        per_site = []
+        for site, found, ingredients, constants in plans:
+            items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
             forced = [[site.site.id, "const", c] for c in constants.get(test, [])]
-            tries[test].extend(items + forced if test in hanging else forced + items)
+            per_site.append(items + forced if test in hanging else forced + items)
+        # Round robin over the sites: the time may end before the last site's turn, and the likeliest
+        # expression of the second site must not wait behind the hundredth of the first.
+        tries[test] = [t for group in itertools.zip_longest(*per_site) for t in group if t is not None]
     return tries
 
 
