@@ -450,14 +450,14 @@ def synthesis_table(rows: list[dict]) -> str:
         return str(sum(1 for r in group if key(r)))
 
     lines = ["| kind | n | fixed off / on | correct off / on | over limit +10% off / on | claimed but wrong off / on "
-             "| made by synthesis or ingredient (on) |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "| patch returned by synthesis or an ingredient (on) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for kind in sorted(kinds, key=lambda k: (k == "all", k)):
         off, on = kinds[kind]["off"], kinds[kind]["on"]
         pair = lambda key: f"{cell(off, key)} / {cell(on, key)}"  # noqa: E731
         lines.append(f"| {kind} | {max(len(off), len(on))} | {pair(lambda r: r['fixed'])} | "
                      f"{pair(lambda r: r['correct'])} | {pair(lambda r: r.get('over_limit'))} | "
                      f"{pair(lambda r: r.get('claimed_fixed') and not r['correct'])} | "
-                     f"{cell(on, lambda r: r.get('produced_by') in ('synthesis', 'ingredient'))} |")
+                     f"{cell(on, lambda r: r.get('patch') and r.get('produced_by') in ('synthesis', 'ingredient'))} |")
     return "\n".join(lines)
 
 
