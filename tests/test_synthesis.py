@@ -273,6 +273,12 @@ def test_conditions_compare_truth_and_objects_give_attributes():
                             original="i % 2 == 1")
     assert found and all(len({bool(v) for v in e.values}) == 2 for e in found)
     assert "(i % 2 == 1) < 2" not in [e.text for e in found]
+    # A truth value is compared with truth values only: `n == (n != 0)` (claimed on the base case once
+    # rivals went to the gates) is no code anyone writes; `n <= 1` is the first offered.
+    hits = [_hit("z", False, True, n=0)] + [_hit("s", True, n == 0, n=n) for n in (3, 2, 1, 0)]
+    texts = [e.text for e in enumerate_fixes(hits, terminals(hits, ["n == 0", "n"], ["0", "1"]), condition=True,
+                                             original="n == 0", limit=500)]
+    assert texts[0] == "n <= 1" and "n == (n != 0)" not in texts and "n < (n == 0)" not in texts
     # `return None` where a value was meant (the seeded library faults' commonest kind): None binds neither
     # the type of the fix nor the passing tests that got it without looking; an attribute qualifies.
     hits = [_hit("p", False, None, box=obj), _hit("f", True, None, box=SimpleNamespace(size=5))]

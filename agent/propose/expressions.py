@@ -205,12 +205,12 @@ _BINARY: list[tuple[str, Callable[[Any, Any], Any], bool]] = [  # (format, funct
     ("{0} * {1}", lambda a, b: a * b if _num(a) and _num(b) else _ERR, True),
     ("{0} // {1}", lambda a, b: a // b if _num(a) and _num(b) else _ERR, False),
     ("{0} % {1}", lambda a, b: a % b if _num(a) and _num(b) else _ERR, False),
-    ("{0} < {1}", lambda a, b: a < b, False),
-    ("{0} <= {1}", lambda a, b: a <= b, False),
-    ("{0} == {1}", lambda a, b: a == b, True),
-    ("{0} != {1}", lambda a, b: a != b, True),
-    ("min({0}, {1})", lambda a, b: min(a, b), True),
-    ("max({0}, {1})", lambda a, b: max(a, b), True),
+    ("{0} < {1}", lambda a, b: a < b if _alike(a, b) else _ERR, False),
+    ("{0} <= {1}", lambda a, b: a <= b if _alike(a, b) else _ERR, False),
+    ("{0} == {1}", lambda a, b: a == b if _alike(a, b) else _ERR, True),
+    ("{0} != {1}", lambda a, b: a != b if _alike(a, b) else _ERR, True),
+    ("min({0}, {1})", lambda a, b: min(a, b) if _alike(a, b) else _ERR, True),
+    ("max({0}, {1})", lambda a, b: max(a, b) if _alike(a, b) else _ERR, True),
     ("{0} and {1}", lambda a, b: a and b, False),
     ("{0} or {1}", lambda a, b: a or b, False),
     ("{0}[{1}]", lambda a, b: a[b] if isinstance(a, _SEQ) and isinstance(b, int) else _ERR, False),
@@ -223,6 +223,12 @@ _ATOMIC_FORMS = ("len(", "min(", "max(", "abs(", "[")
 # size (`n < 2` before `not (n // 2)`): they pass weak tests by accident more often than they fix.
 FORM_COST = {"{0} * {1}": 1, "{0} // {1}": 2, "{0} % {1}": 2, "not {0}": 1, "-{0}": 1, "abs({0})": 1,
              "({0},)": 1, "[{0}, {1}]": 1, "{0} and {1}": 1, "{0} or {1}": 1}
+
+
+def _alike(a: Any, b: Any) -> bool:
+    """A truth value is compared (or min/max-ed) with a truth value only: `n == (n != 0)` and
+    `(i % 2 == 1) < 2` are the int-ness of bool, not code anyone writes (bench/bugs fib, luhn)."""
+    return (type(a) is bool) == (type(b) is bool)
 
 
 def _apply(fn: Callable, *operands: tuple) -> tuple | None:
