@@ -323,14 +323,14 @@ def test_statement_ingredients_rename_a_sibling_statement():
 
 
 def test_synthesis_offers_rivals_that_behave_differently_first():
-    """Beside the best expression go rivals the tests also let through, differently behaving ones first:
-    the trust stage compares them instead of seeing one lone synthesised patch."""
+    """Beside the best expression go rivals the tests also let through that behave differently on the
+    probed values: the trust stage compares them instead of seeing one lone synthesised patch."""
     site = SimpleNamespace(site=SimpleNamespace(id=1))
     ranked = [((False, cost), site, text, "synthesis", [], (1, values)) for text, values, cost in
               [("best + x", ("a",), 3), ("x + best", ("a",), 3), ("max(0, running + x)", ("b",), 3),
                ("abs(x)", ("c",), 4), ("x - -best", ("a",), 5), ("min(x, 9)", ("d",), 5), ("x // 2", ("e",), 7)]]
     offered = [r[2] for r in synthesis._offered(ranked)]
-    # ... and only those nearly as small as the best (`x // 2` is not).
+    # ... one per behaviour (not `x + best`), and only those nearly as small as the best (not `x // 2`).
     assert offered == ["best + x", "max(0, running + x)", "abs(x)", "min(x, 9)"][: synthesis.MAX_CANDIDATES]
 
 

@@ -382,8 +382,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
 
 
 def _offered(ranked: list[tuple]) -> list[tuple]:
-    """The best expression and, after it, up to MAX_CANDIDATES - 1 rivals the tests also let through,
-    those that behave differently on the probed values first. The rivals are what lets the trust stage
+    """The best expression and, after it, up to MAX_CANDIDATES - 1 rivals the tests also let through
+    that behave differently on the probed values. The rivals are what lets the trust stage
     (agent/fix/choose.py, evidence.py) see that the tests cannot decide: a lone synthesised expression
     that passes weak tests (`running = best + x` for a clamp) looks like the only fix; beside the rival
     that also passes (`max(0, running + x)`) the evidence compares them outside the tests, keeps the
@@ -393,12 +393,16 @@ def _offered(ranked: list[tuple]) -> list[tuple]:
     # Rivals as small as the best, or nearly: a much odder one the tests also let through (`not (n // 2)`
     # beside `n <= 1`) would only be chosen where it keeps HEAD's result on inputs no one asked about.
     limit = ranked[0][0][1] + RIVAL_COST_MARGIN
+    # One per behaviour on the probed values: a rival the hits cannot tell from the best (`[[n]][-1]` for
+    # `[n]`, `abs(n) < 2` for `n <= 1`) is the same patch to the tests, and an uglier one that can win
+    # the ranking on a verifier's time-out or on inputs no test asked about.
     seen: set[tuple] = set()
-    distinct, alike = [], []
+    distinct = []
     for item in (r for r in ranked if r[0][1] <= limit):
-        (distinct if item[5] not in seen else alike).append(item)
+        if item[5] not in seen:
+            distinct.append(item)
         seen.add(item[5])
-    return (distinct + alike)[:MAX_CANDIDATES]
+    return distinct[:MAX_CANDIDATES]
 
 
 def _passed_for(passed: dict, site: ProbeSite, kind: str, text: str, test: str) -> bool:
