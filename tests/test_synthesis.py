@@ -178,9 +178,10 @@ POINTER = _files('''
     (CONCAT, ["prefix + name"], {"synthesis"}, 90),
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
 ], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance"])
-# CLAMP is not among them: synthesis claims `running = best + x` as the fix there (it passes the three
-# visible tests and fails the held-back ones), a wrong claim the evidence does not yet demote; it is
-# why synthesis is opt-in (agent/propose/synthesis.py).
+# CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
+# tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
+# (synthesis._offered) for the trust stage to weigh, not yet checked through the CLI: one reason
+# synthesis is opt-in (agent/propose/synthesis.py).
 def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, files, expected, engines, limit):
     monkeypatch.setenv("SUTURE_SYNTHESIS", "on")  # opt-in (agent/propose/synthesis.py says why)
     repo = make_repo({k: v for k, v in files.items() if k != "held_back.py"})
