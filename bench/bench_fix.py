@@ -26,7 +26,7 @@ is judged as if the tool had returned it; every case must come out fixed and cor
 
     python bench/bench_fix.py [--limit N] [--only NAME]... [--time-limit 60] [--jobs 1]
                               [--faults] [--dry-run] [--no-results] [--batch]
-                              [--evidence on|off|both] [--rows-out ROWS.jsonl]
+                              [--evidence on|off|both] [--synthesis on|off|both] [--rows-out ROWS.jsonl]
 
 --batch runs every case through one `suture batch --workers JOBS` (the product path: each case a
 task of the batch, its report read from results.jsonl) instead of one `suture fix` per case.
@@ -35,6 +35,10 @@ Every returned patch's confidence is recorded, and the report ends with bench/ca
 trust and reliability tables (precision of `fixed`, claimed-but-wrong, correct patches demoted to
 plausible, confidence bins against the share correct, and with --evidence both the evidence
 stage's cost as a ratio of median times to fix).
+
+--synthesis both runs every case with SUTURE_SYNTHESIS off and on back to back (issue 18: synthesis
+and ingredients beyond the templates) and adds a per-kind table of the two side by side: fixed,
+correct, runs over their limit, wrong claims.
 """
 
 from __future__ import annotations
@@ -233,11 +237,12 @@ def fix_command_available() -> bool:
     return probe.returncode == 0
 
 
-def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on") -> dict:
+def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on", synthesis: str | None = None) -> dict:
     """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code.
-    `evidence` "off" sets SUTURE_EVIDENCE=off (agent/fix/evidence.py), to measure what the stage costs."""
+    `evidence` "off" sets SUTURE_EVIDENCE=off (agent/fix/evidence.py), to measure what the stage costs;
+    `synthesis` sets SUTURE_SYNTHESIS (agent/propose/synthesis.py) when given."""
     cmd = [suture_exe(), "fix", "--repo", str(repo), "--json", "--time-limit", f"{time_limit:g}"]
-    env = {**os.environ, "SUTURE_EVIDENCE": evidence}
+    env = {**os.environ, "SUTURE_EVIDENCE": evidence, **({"SUTURE_SYNTHESIS": synthesis} if synthesis else {})}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                             env=env)
@@ -266,8 +271,17 @@ def evidence_runs(cases: list[Case], evidence: str) -> list[tuple[Case, str]]:
     return [(case, mode) for i, case in enumerate(cases) for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
 
 
-def run_case(case: Case, args, evidence: str = "on") -> dict:
-    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence}
+def synthesis_runs(runs: list[tuple[Case, str]], synthesis: str | None) -> list[tuple[Case, str, str | None]]:
+    """`runs` with the SUTURE_SYNTHESIS setting of each; with "both" each runs off and on back to back,
+    alternating which goes first (as evidence_runs does)."""
+    if synthesis != "both":
+        return [(case, evidence, synthesis) for case, evidence in runs]
+    return [(case, evidence, mode) for i, (case, evidence) in enumerate(runs)
+            for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
+
+
+def run_case(case: Case, args, evidence: str = "on", synthesis: str | None = None) -> dict:
+    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence, "synthesis": synthesis}
     with tempfile.TemporaryDirectory(prefix="suture-fixbench-") as tmp:
         tmp = Path(tmp)
         try:
@@ -278,8 +292,9 @@ def run_case(case: Case, args, evidence: str = "on") -> dict:
                 report = {"status": "fixed", "patch": case.answer(), "engine": "answer", "candidates_tried": 1,
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
-                report = run_suture_fix(repo, args.time_limit, evidence)
-            return {**judged_row(case, report, tmp, args), "evidence": evidence}
+                report = run_suture_fix(repo, args.time_limit, evidence, synthesis)
+            return {**judged_row(case, report, tmp, args), "evidence": evidence, "synthesis": synthesis,
+                    "produced_by": report.get("produced_by")}
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
             return {**row, "status": "error", "note": str(error)[:200], "fixed": False, "correct": False}
 
@@ -423,6 +438,29 @@ def report(rows: list[dict], args, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def synthesis_table(rows: list[dict]) -> str:
+    """Per kind, synthesis off vs on (rows of --synthesis both): fixed, correct, over limit, wrong claims."""
+    kinds = defaultdict(lambda: {"off": [], "on": []})
+    for r in rows:
+        if r.get("synthesis") in ("on", "off"):
+            kinds[r["kind"]][r["synthesis"]].append(r)
+            kinds["all"][r["synthesis"]].append(r)
+
+    def cell(group: list[dict], key) -> str:
+        return str(sum(1 for r in group if key(r)))
+
+    lines = ["| kind | n | fixed off / on | correct off / on | over limit +10% off / on | claimed but wrong off / on "
+             "| patch returned by synthesis or an ingredient (on) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for kind in sorted(kinds, key=lambda k: (k == "all", k)):
+        off, on = kinds[kind]["off"], kinds[kind]["on"]
+        pair = lambda key: f"{cell(off, key)} / {cell(on, key)}"  # noqa: E731
+        lines.append(f"| {kind} | {max(len(off), len(on))} | {pair(lambda r: r['fixed'])} | "
+                     f"{pair(lambda r: r['correct'])} | {pair(lambda r: r.get('over_limit'))} | "
+                     f"{pair(lambda r: r.get('claimed_fixed') and not r['correct'])} | "
+                     f"{cell(on, lambda r: r.get('patch') and r.get('produced_by') in ('synthesis', 'ingredient'))} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Repair accuracy and time of `suture fix` on the bug corpora.")
     parser.add_argument("--limit", type=int, help="at most N cases of each corpus")
@@ -437,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--evidence", choices=("on", "off", "both"), default="on",
                         help="SUTURE_EVIDENCE for the runs; both: every case off and on, back to back, to time the stage")
+    parser.add_argument("--synthesis", choices=("on", "off", "both"),
+                        help="SUTURE_SYNTHESIS for the runs (default: as the environment says); both: every case off "
+                             "and on, back to back, and a table of the two per kind")
     parser.add_argument("--rows-out", type=Path, help="append one JSON line per run (for bench/calibration.py)")
     args = parser.parse_args(argv)
 
@@ -456,11 +497,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} cases", file=sys.stderr)
 
     started = time.perf_counter()
-    runs = evidence_runs(cases, args.evidence)
+    runs = synthesis_runs(evidence_runs(cases, args.evidence), args.synthesis)
     rows = []
     if args.batch and not args.dry_run:
-        if args.evidence == "both":
-            parser.error("--batch runs each case once: use --evidence on or off with it")
+        if args.evidence == "both" or args.synthesis == "both":
+            parser.error("--batch runs each case once: use --evidence / --synthesis on or off with it")
+        if args.synthesis:
+            os.environ["SUTURE_SYNTHESIS"] = args.synthesis
         with_evidence = {"SUTURE_EVIDENCE": args.evidence}
         os.environ.update(with_evidence)  # the batch's tasks inherit it
         rows = [{**row, "evidence": args.evidence} for row in run_cases_batch(cases, args)]
@@ -470,20 +513,29 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
     else:
         with ThreadPoolExecutor(args.jobs) as pool:
-            for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1]), runs), 1):
+            for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1], run[2]), runs), 1):
                 rows.append(row)
+                if args.rows_out:  # as each run ends: a bench stopped early keeps what it measured
+                    with args.rows_out.open("a") as out:
+                        out.write(json.dumps(row) + "\n")
                 mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
-                print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}): {mark} {row.get('seconds', '')}s "
+                print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}, synthesis {row.get('synthesis')}): "
+                      f"{mark} {row.get('seconds', '')}s "
                       f"conf {row.get('confidence')} {row.get('note') or ''}", file=sys.stderr)
-    if args.rows_out:
+    if args.rows_out and args.batch and not args.dry_run:
         with args.rows_out.open("a") as out:
             for row in rows:
                 out.write(json.dumps(row) + "\n")
-    main_rows = [r for r in rows if r["evidence"] == ("on" if args.evidence == "both" else args.evidence)]
+    main_rows = [r for r in rows if r["evidence"] == ("on" if args.evidence == "both" else args.evidence)
+                 and r.get("synthesis") == ("on" if args.synthesis == "both" else args.synthesis)]
     text = report(main_rows, args, time.perf_counter() - started)
+    if args.synthesis == "both":
+        text += ("\n\nSynthesis (SUTURE_SYNTHESIS) off vs on, each case back to back (the tables above: on):\n\n"
+                 + synthesis_table(rows) + "\n\nSynthesis off:\n\n"
+                 + report([r for r in rows if r.get("synthesis") == "off"], args, time.perf_counter() - started))
     if not args.dry_run:
         text += f"\n\nEvidence stage: {args.evidence} (the tables above: {main_rows[0]['evidence'] if main_rows else '-'}).\n\n" \
-            + calibration.report(rows)
+            + calibration.report([r for r in rows if args.synthesis != "both" or r.get("synthesis") == "on"])
     print(text)
     if not args.no_results and not args.dry_run:
         append_results("Repair (`suture fix`, rule engine)", text)

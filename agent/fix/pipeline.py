@@ -459,9 +459,20 @@ def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_
         return spectra.tests_covering(path, start, end) if spectra is not None else set()
 
     def probe(files: dict[str, str], nodeids: list[str], plan: dict, seconds: float) -> list[dict]:
-        with pool.tree(timeout=max(1.0, seconds)) as tree:
-            return probe_run(tree, files, nodeids, plan, test_cmd=ctx.options.test_cmd, timeout=seconds,
-                             per_test_timeout=baseline.per_test_timeout, extra_env=pool.env)
+        # One end for waiting for a tree and the run in it: `seconds` is all the probe may take.
+        began = time.monotonic()
+        try:
+            with pool.tree(timeout=max(0.1, seconds)) as tree:
+                left = seconds - (time.monotonic() - began)
+                records = [] if left < 1.0 else probe_run(
+                    tree, files, nodeids, plan, test_cmd=ctx.options.test_cmd, timeout=left,
+                    per_test_timeout=baseline.per_test_timeout, extra_env=pool.env)
+        except WorkspaceError:
+            records = []
+        ended = bool(records) and records[-1].get("end") is True  # else cut at `seconds` (or never started)
+        ctx.trajectory.log("probe", mode=plan.get("mode"), tests=len(nodeids), allowed=round(seconds, 2),
+                           seconds=round(time.monotonic() - began, 2), records=len(records), ended=ended)
+        return records
 
     def seconds() -> float:
         return max(0.0, min(ctx.options.time_limit * SYNTHESIS_SHARE, deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS))
@@ -471,7 +482,8 @@ def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_
             return
         ctx.progress.stage("synthesising expressions from the tests' values")
         yield from beyond_templates(base_tree, found.ranking, found.line_scores, found.failing, covering,
-                                    probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes)
+                                    probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes,
+                                    hanging=list(baseline.hang_limits))
     return lazily()
 
 

@@ -83,12 +83,19 @@ def key(value: Any) -> str:
     return f"{type(value).__name__}:{value!r}"
 
 
-def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
-    """Same as the code on every passing hit, different on some failing hit."""
+def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool, placeholder: bool = False) -> bool:
+    """Same as the code on every passing hit, different on some failing hit.
+
+    `placeholder`: the site is a bare `None` (`return None` where a value was meant, the seeded
+    faults' commonest kind): None says nothing of the type wanted, and a passing test that got None
+    there did not look at it, so neither binds (the gates still run every test on the patch)."""
     changed = False
     for hit, value in zip(hits, expr.values):
         if value is _ERR:
             return False
+        if placeholder and hit.value is None:
+            changed = changed or (hit.failing and value is not None)
+            continue
         # Typed: a condition is a bool; elsewhere the type the code gave there (an int for an int).
         if (condition and not isinstance(value, bool)) or (not condition and hit.known
                                                             and type(value) is not type(hit.value)):
@@ -102,7 +109,20 @@ def qualifies(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
             changed = changed or not same
         elif not same and (condition or hit.known):
             return False
-    return changed
+    return changed and not _constant_in_disguise(expr, hits, condition)
+
+
+def _constant_in_disguise(expr: Expr, hits: Sequence[Hit], condition: bool) -> bool:
+    """One answer on every hit where the code's varied: `(i % 2 == 1) < 2` is `True` (a bool is below 2),
+    a condition deleted in a form no template or risk check recognises (bench/bugs luhn: a wrong claim)."""
+    # Only where the code's answers varied enough that one answer throughout is no coincidence of a
+    # few hits (`n == 0` -> `n <= 1` is True on both hits of fib(0) and fib(1)).
+    if condition:
+        truths = [h.truth for h in hits]
+        varied = truths.count(True) >= 2 and truths.count(False) >= 2
+        return varied and len({_truth(v) for v in expr.values}) == 1
+    varied = len({key(h.value) for h in hits if h.known}) >= 3
+    return varied and len({key(v) for v in expr.values}) == 1
 
 
 def _truth(value: Any) -> bool | None:
@@ -185,12 +205,12 @@ _BINARY: list[tuple[str, Callable[[Any, Any], Any], bool]] = [  # (format, funct
     ("{0} * {1}", lambda a, b: a * b if _num(a) and _num(b) else _ERR, True),
     ("{0} // {1}", lambda a, b: a // b if _num(a) and _num(b) else _ERR, False),
     ("{0} % {1}", lambda a, b: a % b if _num(a) and _num(b) else _ERR, False),
-    ("{0} < {1}", lambda a, b: a < b, False),
-    ("{0} <= {1}", lambda a, b: a <= b, False),
-    ("{0} == {1}", lambda a, b: a == b, True),
-    ("{0} != {1}", lambda a, b: a != b, True),
-    ("min({0}, {1})", lambda a, b: min(a, b), True),
-    ("max({0}, {1})", lambda a, b: max(a, b), True),
+    ("{0} < {1}", lambda a, b: a < b if _alike(a, b) else _ERR, False),
+    ("{0} <= {1}", lambda a, b: a <= b if _alike(a, b) else _ERR, False),
+    ("{0} == {1}", lambda a, b: a == b if _alike(a, b) else _ERR, True),
+    ("{0} != {1}", lambda a, b: a != b if _alike(a, b) else _ERR, True),
+    ("min({0}, {1})", lambda a, b: min(a, b) if _alike(a, b) else _ERR, True),
+    ("max({0}, {1})", lambda a, b: max(a, b) if _alike(a, b) else _ERR, True),
     ("{0} and {1}", lambda a, b: a and b, False),
     ("{0} or {1}", lambda a, b: a or b, False),
     ("{0}[{1}]", lambda a, b: a[b] if isinstance(a, _SEQ) and isinstance(b, int) else _ERR, False),
@@ -203,6 +223,12 @@ _ATOMIC_FORMS = ("len(", "min(", "max(", "abs(", "[")
 # size (`n < 2` before `not (n // 2)`): they pass weak tests by accident more often than they fix.
 FORM_COST = {"{0} * {1}": 1, "{0} // {1}": 2, "{0} % {1}": 2, "not {0}": 1, "-{0}": 1, "abs({0})": 1,
              "({0},)": 1, "[{0}, {1}]": 1, "{0} and {1}": 1, "{0} or {1}": 1}
+
+
+def _alike(a: Any, b: Any) -> bool:
+    """A truth value is compared (or min/max-ed) with a truth value only: `n == (n != 0)` and
+    `(i % 2 == 1) < 2` are the int-ness of bool, not code anyone writes (bench/bugs fib, luhn)."""
+    return (type(a) is bool) == (type(b) is bool)
 
 
 def _apply(fn: Callable, *operands: tuple) -> tuple | None:
@@ -237,6 +263,7 @@ def _made(form: str, parts: Sequence[Expr], values: tuple) -> Expr:
 def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: bool, original: str,
                     limit: int = 60, deadline: float | None = None) -> list[Expr]:
     """Expressions that qualify on `hits`, smallest first, at most `limit` (see the module doc)."""
+    placeholder = original.strip() == "None"
     banks: dict[int, list[Expr]] = {1: []}
     seen: set[tuple] = set()
     found: list[Expr] = []
@@ -253,7 +280,7 @@ def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: boo
             seen.add(signature)
             banks.setdefault(expr.size, []).append(expr)
         # ... but every one that qualifies is offered: on a few hits, different code can agree by chance.
-        if expr.text != original and qualifies(expr, hits, condition):
+        if expr.text != original and qualifies(expr, hits, condition, placeholder):
             found.append(expr)
         return len(found) < limit and (deadline is None or time.monotonic() < deadline)
 

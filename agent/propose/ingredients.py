@@ -112,8 +112,17 @@ def _has_scope(node: ast.AST) -> bool:
                               ast.YieldFrom, ast.Await, ast.NamedExpr)) for n in ast.walk(node))
 
 
-def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[int], float]) -> Iterator[Mutation]:
-    """Short statements from nearby, renamed to a local, inserted after a statement of `function`'s blocks."""
+def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[int], float],
+                          stepping: bool | None = None) -> Iterator[Mutation]:
+    """Short statements from nearby, renamed to a local, inserted after a statement of `function`'s blocks.
+    `stepping` True: only those that step a loop's unstepped name (see below); False: only the others."""
+    for mutation, steps in _statement_mutations(src, function, weight):
+        if stepping is None or steps == stepping:
+            yield mutation
+
+
+def _statement_mutations(src: SourceFile, function: ast.AST,
+                         weight: Callable[[int], float]) -> Iterator[tuple[Mutation, bool]]:
     bound = _bound(src, function)
     locals_ = [n for n in src.facts(function).locals() if n not in ("self", "cls")]
     donors: list[str] = []
@@ -133,7 +142,11 @@ def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[
         block = _siblings(src, stmt) or [stmt]
         here = {src.segment(s) for s in block}
         texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_) if t not in here]
-        for text in list(dict.fromkeys(texts))[:PER_PLACE]:
+        # A loop whose condition reads a name its body never changes cannot end by that name: a statement
+        # that steps it (`right -= 1` where only `left += 1` is) goes first at the places inside the loop.
+        stuck = _unstepped(src, function, stmt)
+        texts = sorted(dict.fromkeys(texts), key=lambda t: _steps(t) not in stuck)
+        for text in texts[:PER_PLACE]:
             if made >= MAX_STATEMENTS:
                 return
             made += 1
@@ -142,7 +155,37 @@ def statement_ingredients(src: SourceFile, function: ast.AST, weight: Callable[[
             indent = src.indent_of(stmt.lineno)
             yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
                            f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
-                           weight=weight(stmt.lineno))
+                           weight=weight(stmt.lineno)), _steps(text) in stuck
+
+
+def _unstepped(src: SourceFile, function: ast.AST, stmt: ast.stmt) -> set[str]:
+    """Names the condition of a `while` loop around `stmt` reads and its body never assigns."""
+    node: ast.AST | None = stmt
+    while node is not None and node is not function:
+        node = src.parent.get(node)
+        if isinstance(node, ast.While):
+            read = {n.id for n in ast.walk(node.test) if isinstance(n, ast.Name)}
+            written = {t.id for b in node.body for n in ast.walk(b)
+                       for t in _targets(n) if isinstance(t, ast.Name)}
+            return read - written
+    return set()
+
+
+def _targets(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.Assign):
+        return [e for t in node.targets for e in ast.walk(t)]
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)):
+        return list(ast.walk(node.target))
+    return []
+
+
+def _steps(text: str) -> str | None:
+    """The name an augmented assignment statement steps (`right -= 1` -> "right"), else None."""
+    try:
+        node = ast.parse(text).body[0]
+    except (SyntaxError, IndexError):
+        return None
+    return node.target.id if isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name) else None
 
 
 def _statement_renamings(text: str, bound: set[str], locals_: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ its own deadline, a share of the run's time limit.
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,9 +46,11 @@ from suture.tools.testing.angelic import Site, instrument
 Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[str, Any]]]
 
 # Synthesis and ingredients are opt-in (SUTURE_SYNTHESIS=on) until an idle-machine benchmark shows
-# they keep the precision of `fixed` claims (issue 17's measure): in their first, loaded runs they
-# overran the time limit by up to 15% and one ranking claimed a wrong clamp. Off, fix proposes from
-# the templates alone, as before issue 18.
+# they keep the precision of `fixed` claims (issue 17's measure) and gain correct fixes: their first,
+# loaded runs overran the time limit by up to 15% (the warm server's start was not counted: fixed),
+# and the 2026-12-07 run (bench/RESULTS.md), at load 45-54, had 25 of 30 runs at the limit, no
+# correct fix gained, and one wrong claim of a constant in disguise (luhn: fixed since). Off, fix
+# proposes from the templates alone, as before issue 18.
 ENV_SWITCH = "SUTURE_SYNTHESIS"
 PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool", "list", "tuple", "sorted",
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
@@ -57,8 +60,13 @@ MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
 TRY_SECONDS = 1.0
-# Offered to the gates, best first: the likeliest few, not every expression the weak tests let through.
-MAX_CANDIDATES = 2
+# A try of a test that hangs at HEAD: a try that does not fix it runs this long (the test is a loop
+# waiting for the right answer; the right one ends it at once).
+HANGING_TRY_SECONDS = 0.3
+# Offered to the gates, best first: the likeliest and a few rivals (see _offered), not every expression
+# the weak tests let through. Each costs one gate run forked from a warm pytest.
+MAX_CANDIDATES = 4
+RIVAL_COST_MARGIN = 2
 
 
 @dataclass
@@ -83,25 +91,32 @@ class ProbeSite:
 
 def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                      failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe | None,
-                     seconds: float, notes: list[str]) -> Iterator[RuleCandidate]:
+                     seconds: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
     """Synthesised expressions (tried in place first), then statements from nearby code; lazily, so the
     `seconds` of synthesis start counting only when the rule engine reaches them."""
     if not enabled():
         return
+    # A statement that steps the name a loop's condition waits on, where the body never changes it, is
+    # the likeliest missing statement and costs no probe: gated before synthesis's expressions, so that
+    # beside one that passes the weak tests too (`left += right` for a missing `right -= 1`) the
+    # smaller behaviour change is there to be chosen.
+    yield from _statement_candidates(tree, suspects, line_scores, stepping=True)
     if probe is not None:
-        yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes)
+        yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes,
+                              hanging)
     else:
         notes.append("synthesis needs pytest (its probes are a pytest plugin); skipped for this test command.")
-    yield from _statement_candidates(tree, suspects, line_scores)
+    yield from _statement_candidates(tree, suspects, line_scores, stepping=False)
 
 
 def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "").strip().lower() in ("on", "1", "yes", "true")
 
 
-def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict) -> Iterator[RuleCandidate]:
+def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict,
+                          stepping: bool) -> Iterator[RuleCandidate]:
     files: dict[str, SourceFile | None] = {}
-    made = 0
+    made = 0 if not stepping else 100  # distinct ids for the two passes
     for suspect in list(suspects)[:MAX_FUNCTIONS]:
         path, symbol = str(suspect.path), str(suspect.symbol)
         src = None if is_test_path(path) or not path.endswith(".py") else _source(tree, path, files)
@@ -113,7 +128,7 @@ def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict
         def weight(line: int, path: str = path, top: float = top) -> float:
             return (line_scores.get((path, line)) or 0.0) / top if top > 0 else 0.5
 
-        for mutation in statement_ingredients(src, function, weight):
+        for mutation in statement_ingredients(src, function, weight, stepping=stepping):
             new_text = src.apply(mutation.spans)
             if not _parse_ok(new_text):
                 continue
@@ -124,7 +139,7 @@ def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict
 
 def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe,
-               deadline: float, notes: list[str]) -> Iterator[RuleCandidate]:
+               deadline: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
     """Synthesised and ingredient candidates for the top suspects, best first (see the module doc).
 
     `tree` is a clean checkout to read the code from; `covering(path, start, end)` names the tests
@@ -147,12 +162,13 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
         return
     plans = [(s, *_proposals(s, deadline)) for s in reached]
-    tries = _tries(plans, failing)
+    tries = _tries(plans, failing, set(hanging))
     left = deadline - time.monotonic()
     if left <= 1 or not any(tries.values()):
         return
     results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.8,
-                                           "try_seconds": TRY_SECONDS}, left)
+                                           "try_seconds": TRY_SECONDS,
+                                           "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}}, left)
     yield from _candidates(plans, tries, results, failing)
 
 
@@ -268,12 +284,21 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     slice_end = min(deadline, time.monotonic() + 1.0)
     found = enumerate_fixes(hits, base, condition=site.condition, original=site.text,
                             limit=EXPRESSIONS_PER_SITE, deadline=slice_end)
-    # Smallest first; among equals, those reusing more of the original's names (a swap, a clamp of it).
+    # The original's own names rearranged, no larger than it (`name + prefix` -> `prefix + name`,
+    # `n == 0` -> `n <= 1`: the smallest edit), then smallest first; among equals, those reusing more
+    # of the original's names (a clamp of it).
     used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
-    found.sort(key=lambda e: (e.cost, -len(e.names & used)))
+    size = _size(site.node)
+    found.sort(key=lambda e: (not (used and e.names == used and _size(ast.parse(e.text, mode="eval")) <= size),
+                              e.cost, -len(e.names & used)))
     ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
+
+
+def _size(node: ast.AST) -> int:
+    """Expression nodes in `node` (the original's parts count in full, unlike an Expr's size)."""
+    return sum(isinstance(n, ast.expr) for n in ast.walk(node))
 
 
 def _constants(site: ProbeSite, base: list[Expr]) -> dict[str, list[str]]:
@@ -309,18 +334,27 @@ def _roundtrips(text: str) -> bool:
     return True
 
 
-def _tries(plans: list[tuple], failing: Sequence[str]) -> dict[str, list[list[Any]]]:
-    """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions."""
-    tries: dict[str, list[list[Any]]] = {t: [] for t in failing}
-    for site, found, ingredients, constants in plans:
-        items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
-        for test in failing:
-            tries[test].extend([[site.site.id, "const", c] for c in constants.get(test, [])] + items)
+def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = frozenset()) -> dict[str, list[list[Any]]]:
+    """Per failing test, the [site, kind, text] tries: its angelic constants first, then the expressions.
+    A test that hangs at HEAD spends a whole try limit on every try that does not fix it: the expressions
+    (the candidates) go first there, the constants (which only rank them) after."""
+    tries: dict[str, list[list[Any]]] = {}
+    for test in failing:
+        per_site = []
+        for site, found, ingredients, constants in plans:
+            items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
+            forced = [[site.site.id, "const", c] for c in constants.get(test, [])]
+            per_site.append(items + forced if test in hanging else forced + items)
+        # Round robin over the sites: the time may end before the last site's turn, and the likeliest
+        # expression of the second site must not wait behind the hundredth of the first.
+        tries[test] = [t for group in itertools.zip_longest(*per_site) for t in group if t is not None]
     return tries
 
 
 def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: list[dict[str, Any]],
                 failing: Sequence[str]) -> Iterator[RuleCandidate]:
+    """The expressions that made every failing test pass in place, best first: the likeliest, then its
+    rivals (see _offered)."""
     passed: dict[tuple[int, str, str], set[str]] = {}
     for record in results:
         test, index = record.get("t"), record.get("i")
@@ -328,7 +362,7 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
             site, kind, text = tries[test][index]
             passed.setdefault((site, kind, text), set()).add(test)
     everyone = set(failing)
-    ranked: list[tuple[tuple, ProbeSite, str, str, list[str]]] = []
+    ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
@@ -336,17 +370,39 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
                 agrees = _agrees(site, expr, angelic)
                 ranked.append(((not agrees, expr.cost, -len(expr.names & used), -site.weight, order, rank), site,
-                               expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs})))
+                               expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs}),
+                               (site.site.id, tuple(key(v) for v in expr.values))))
         for rank, text in enumerate(ingredients):
             if passed.get((site.site.id, "expr", text), set()) >= everyone:
-                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", []))
+                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", [],
+                               (site.site.id, text)))
     ranked.sort(key=lambda r: r[0])
-    # Only the best tier goes on: the gates' ranking prefers the smallest change among passing patches,
-    # and a smaller but odder expression the weak tests let through must not win it.
-    best = ranked[0][0][:2] if ranked else None
-    offered = [r for r in ranked if r[0][0] == best[0] and r[0][1] <= best[1] + 1][:MAX_CANDIDATES] if ranked else []
-    for n, (_, site, text, engine, angelic) in enumerate(offered):
+    for n, (_, site, text, engine, angelic, _signature) in enumerate(_offered(ranked)):
         yield _candidate(site, text, engine, angelic, f"s{n + 1}")
+
+
+def _offered(ranked: list[tuple]) -> list[tuple]:
+    """The best expression and, after it, up to MAX_CANDIDATES - 1 rivals the tests also let through
+    that behave differently on the probed values. The rivals are what lets the trust stage
+    (agent/fix/choose.py, evidence.py) see that the tests cannot decide: a lone synthesised expression
+    that passes weak tests (`running = best + x` for a clamp) looks like the only fix; beside the rival
+    that also passes (`max(0, running + x)`) the evidence compares them outside the tests, keeps the
+    smaller behaviour change, and claims nothing while the two disagree and neither is the smaller."""
+    if not ranked:
+        return []
+    # Rivals as small as the best, or nearly: a much odder one the tests also let through (`not (n // 2)`
+    # beside `n <= 1`) would only be chosen where it keeps HEAD's result on inputs no one asked about.
+    limit = ranked[0][0][1] + RIVAL_COST_MARGIN
+    # One per behaviour on the probed values: a rival the hits cannot tell from the best (`[[n]][-1]` for
+    # `[n]`, `abs(n) < 2` for `n <= 1`) is the same patch to the tests, and an uglier one that can win
+    # the ranking on a verifier's time-out or on inputs no test asked about.
+    seen: set[tuple] = set()
+    distinct = []
+    for item in (r for r in ranked if r[0][1] <= limit):
+        if item[5] not in seen:
+            distinct.append(item)
+        seen.add(item[5])
+    return distinct[:MAX_CANDIDATES]
 
 
 def _passed_for(passed: dict, site: ProbeSite, kind: str, text: str, test: str) -> bool:

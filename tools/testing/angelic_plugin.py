@@ -13,7 +13,8 @@ Two modes (the plan's "mode"):
   try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
   expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
   One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
-  ("try_seconds"), all of them together "seconds"; the test's real run follows, unchanged.
+  ("try_seconds", or "try_limits" per test), all of them together "seconds"; the test's own run is then left out (it would
+  only repeat HEAD's failure, or hang with it).
 
 Only the standard library and pytest: it is copied for foreign interpreters (tools/testing/pytest_shim.py).
 """
@@ -92,6 +93,7 @@ class _Probes:
         self.tries: dict[str, list[list[Any]]] = plan.get("tries", {})
         self.seconds = float(plan.get("seconds", 10.0))
         self.try_seconds = float(plan.get("try_seconds", 1.0))
+        self.try_limits: dict[str, float] = plan.get("try_limits", {})  # per test, in place of try_seconds
         self.out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
         self.nodeid: str | None = None
         self.hits: dict[tuple[str, int], int] = {}
@@ -131,20 +133,21 @@ class _Probes:
             for index, (site, kind, text) in enumerate(tries):
                 if time.monotonic() - self.started > self.seconds:
                     break
-                self.write({"t": item.nodeid, "i": index, "ok": self._one(item, int(site), kind, text)})
+                limit = float(self.try_limits.get(item.nodeid, self.try_seconds))
+                self.write({"t": item.nodeid, "i": index, "ok": self._one(item, int(site), kind, text, limit)})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             if left_over > 0:  # the results plugin's limit for this phase, less what the tries took
                 signal.setitimer(signal.ITIMER_REAL, max(0.01, left_over - (time.monotonic() - began)))
 
-    def _one(self, item: pytest.Item, site: int, kind: str, text: str) -> bool:
+    def _one(self, item: pytest.Item, site: int, kind: str, text: str, limit: float) -> bool:
         try:
             value = ast.literal_eval(text) if kind == "const" else compile(text, "<candidate>", "eval")
         except (SyntaxError, ValueError):
             return False
         self.current = (site, kind, value)
-        signal.setitimer(signal.ITIMER_REAL, self.try_seconds)
+        signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             item.runtest()
             return True
@@ -189,6 +192,9 @@ def pytest_runtest_call(item: pytest.Item):
         return (yield)
     if _PROBES.mode == "try":
         _PROBES.run_tries(item)
+        # The tries are what this run is for: the test's own run would only repeat HEAD's failure,
+        # and for a test that hangs at HEAD it would take the rest of synthesis's time.
+        item.runtest = _no_run  # type: ignore[method-assign]
     _PROBES.nodeid = item.nodeid
     try:
         return (yield)
@@ -196,6 +202,11 @@ def pytest_runtest_call(item: pytest.Item):
         _PROBES.nodeid = None
 
 
+def _no_run() -> None:
+    return None
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _PROBES is not None:
+        _PROBES.write({"end": True})  # the session ended by itself (no killed run): the last record
         _PROBES.out.close()

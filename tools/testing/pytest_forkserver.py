@@ -253,7 +253,7 @@ class WarmRun:
 
 class _Server:
     def __init__(self, python: str, env: dict[str, str], script: str | None = None,
-                 wrap: tuple[str, ...] = ()) -> None:
+                 wrap: tuple[str, ...] = (), ready_timeout: float = READY_TIMEOUT) -> None:
         self.busy = False
         self.wrapped = bool(wrap)  # in a PID namespace of its own (bwrap): its pids need mapping
         self.proc = subprocess.Popen(
@@ -262,7 +262,7 @@ class _Server:
             env=env, cwd=tempfile.gettempdir(), start_new_session=True,
         )
         self._buffer = b""
-        reply = self.read(READY_TIMEOUT)
+        reply = self.read(min(READY_TIMEOUT, ready_timeout))
         if not reply or "ready" not in reply:
             self.close()
             raise ServerGone(str((reply or {}).get("refused", "the warm pytest did not start")))
@@ -283,12 +283,13 @@ class _Server:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return json.loads(line)
 
-    def start(self, argv: list[str], cwd: str, env: dict[str, str], output: str, memory: int = 0) -> WarmRun:
+    def start(self, argv: list[str], cwd: str, env: dict[str, str], output: str, memory: int = 0,
+              ready_timeout: float = READY_TIMEOUT) -> WarmRun:
         request = json.dumps({"argv": argv, "cwd": cwd, "env": env, "output": output, "memory": memory}) + "\n"
         try:
             self.proc.stdin.write(request.encode())
             self.proc.stdin.flush()
-            reply = self.read(READY_TIMEOUT)
+            reply = self.read(min(READY_TIMEOUT, ready_timeout))
         except (OSError, ValueError, ServerGone) as error:
             self.close()
             raise ServerGone(str(error)) from None
@@ -327,7 +328,7 @@ def _key(python: str, env: dict[str, str], keep: tuple[str, ...], wrap: tuple[st
 
 @contextmanager
 def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: str | None = None,
-          wrap: tuple[str, ...] = ()) -> Iterator[_Server]:
+          wrap: tuple[str, ...] = (), ready_timeout: float = READY_TIMEOUT) -> Iterator[_Server]:
     """A warm server for `python` and this environment's start-up variables, for one run.
 
     `keep` names variables the server itself must carry from the start (e.g. a token by which
@@ -335,6 +336,8 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
     could be started. `script`: this module's file to run (by path) under an interpreter that
     cannot import suture (tools/testing/pytest_shim.py). `wrap`: a sandbox's command prefix (bwrap and its
     options, tools/testing/sandbox.py) the server runs under; servers are kept per prefix.
+    `ready_timeout`: how long a new server may take to load (the run's own time left: a loaded
+    machine must not make the start-up an uncounted extra on top of the run's limit).
     """
     key = _key(python, env, keep, wrap)
     with _lock:
@@ -344,7 +347,7 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
             server.busy = True
     if server is None:
         start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
-        server = _Server(python, start_env, script, wrap)
+        server = _Server(python, start_env, script, wrap, ready_timeout)
         server.busy = True
         with _lock:
             _servers.setdefault(key, []).append(server)

@@ -439,8 +439,12 @@ def _run_in_group(
     def target() -> int:
         return proc.pid if warm is not None else sandbox.leader_pid(proc.pid, marker)
 
+    # The limit counts from here, the warm server's start of the run included (under load that
+    # hand-over took seconds the time limit never saw).
+    deadline = time.monotonic() + timeout
     if warm is not None:
-        proc = warm.start(argv[3:], str(cwd), env, str(output), memory=sandbox.policy().memory_limit)
+        proc = warm.start(argv[3:], str(cwd), env, str(output), memory=sandbox.policy().memory_limit,
+                          ready_timeout=max(0.1, timeout))
     else:
         led = sys.platform.startswith("linux") and scratch is not None
         if led:
@@ -455,7 +459,6 @@ def _run_in_group(
         if not led:
             sandbox.cap_memory(proc.pid, sandbox.policy().memory_limit)
     timed_out = stuck = False
-    deadline = time.monotonic() + timeout
     try:
         while True:
             left = deadline - time.monotonic()
@@ -778,8 +781,13 @@ def _run_once(launch: _Launch, left: float, watch: Any, warm: bool) -> tuple[int
         root = sandbox.private_scratch_root()
         wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(launch.workdir, root, launch.outputs),
                                           die_with_parent=False, tmpdir=str(root / "tmp"), keep=command))
-    with pytest_forkserver.lease(command[0], launch.env, keep=launch.keep, script=script, wrap=wrap) as server:
-        return _run_in_group(command, launch.workdir, launch.env, left, launch.output, watch, warm=server)
+    # A server that must first load counts against the run's `left`, and may take no longer than it
+    # (ServerGone then: the caller starts the run fresh with what is left, which ends it at once).
+    deadline = time.monotonic() + left
+    with pytest_forkserver.lease(command[0], launch.env, keep=launch.keep, script=script, wrap=wrap,
+                                 ready_timeout=left) as server:
+        return _run_in_group(command, launch.workdir, launch.env, max(0.1, deadline - time.monotonic()),
+                             launch.output, watch, warm=server)
 
 
 def _skip_past_stuck(launch: _Launch, stuck_file: Path, per_test_timeout: float | None, deselect: Sequence[str],
