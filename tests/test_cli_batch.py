@@ -68,7 +68,7 @@ def start_options(report: dict) -> dict:
 
 
 def test_batch_results_are_the_single_commands_results(make_repo, tmp_path, tmp_path_factory):
-    # The single command is tests/test_cli_fix.py's `suture fix --json --issue ... --time-limit 240` on
+    # The single command is tests/test_cli_fix.py's `suture fix --repo REPO --json --issue ... --time-limit 240` on
     # PRICES_BUG, made once per session (tests/shared_runs.py); the batch task asks for the same.
     single = prices_issue_run(tmp_path_factory)
     assert single.returncode == 0, single.stderr
