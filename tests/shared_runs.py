@@ -52,7 +52,10 @@ class SharedRun:
 
 
 def shared_run(tmp_path_factory, key: str, files: dict, args: list[str], timeout: float = 420) -> SharedRun:
-    """`suture *args` (terminal output, not --json) in a fresh repo of `files`, run once per session under `key`."""
+    """`suture *args` in a fresh repo of `files`, run once per session under `key`.
+
+    An argument "{repo}" stands for the repo's path: the run is then made from outside it, as
+    `suture fix --repo DIR` is; otherwise from inside it."""
     place = shared_dir(tmp_path_factory) / f"suture-shared-{key}"
     place.mkdir(exist_ok=True)
     outcome = place / "outcome.json"
@@ -62,7 +65,9 @@ def shared_run(tmp_path_factory, key: str, files: dict, args: list[str], timeout
             shutil.rmtree(repo, ignore_errors=True)  # a worker's failed attempt before
             init_repo(repo, files)
             before = repo_snapshot(repo)
-            done = suture(*args, cwd=repo, timeout=timeout)
+            outside = "{repo}" in args
+            done = suture(*[str(repo) if a == "{repo}" else a for a in args], cwd=place if outside else repo,
+                          timeout=timeout)
             runs = sorted(p.name for p in (repo / ".suture" / "runs").iterdir()) \
                 if (repo / ".suture" / "runs").is_dir() else []
             saved = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "runs": runs,

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PRICES_BUG, git, last_json, suture
+from test_cli_fix import PRICES_ISSUE, prices_issue_run
 
 # All tests pass: `suture fix` says "no failing test" after its baseline and exits 2 (a fast task).
 GREEN = {"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a + b\n",
@@ -66,14 +67,16 @@ def start_options(report: dict) -> dict:
     raise AssertionError("no start event")
 
 
-def test_batch_results_are_the_single_commands_results(make_repo, tmp_path):
-    repo = make_repo(PRICES_BUG)
-    single = suture("fix", "--repo", str(repo), "--json", "--time-limit", "120", cwd=tmp_path)
+def test_batch_results_are_the_single_commands_results(make_repo, tmp_path, tmp_path_factory):
+    # The single command is tests/test_cli_fix.py's `suture fix --repo REPO --json --issue ... --time-limit 240` on
+    # PRICES_BUG, made once per session (tests/shared_runs.py); the batch task asks for the same.
+    single = prices_issue_run(tmp_path_factory)
     assert single.returncode == 0, single.stderr
-    alone = last_json(single)
+    alone = json.loads(single.stdout.strip().splitlines()[-1])
     other = make_repo(PRICES_BUG, name="other")
     tasks = write_tasks(tmp_path / "tasks.jsonl",
-                        {"id": "prices", "repo": str(other), "command": "fix", "args": {"time_limit": 120}},
+                        {"id": "prices", "repo": str(other), "command": "fix", "issue": PRICES_ISSUE,
+                         "args": {"time_limit": 240}},
                         {"id": "where", "repo": str(other), "command": "localize", "args": {"top": 3}})
     done = suture("batch", str(tasks), "--workers", "2", "--out", str(tmp_path / "out"), "--json", cwd=tmp_path)
     assert done.returncode == 0, done.stderr

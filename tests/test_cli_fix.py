@@ -26,10 +26,11 @@ PRICES_ISSUE = 'Bulk orders <script>alert("issue")</script> are charged the full
 
 
 def prices_issue_run(tmp_path_factory):
-    """`suture fix --json --issue PRICES_ISSUE` on PRICES_BUG, made once per session (tests/shared_runs.py):
-    tests/test_cli_report.py renders the page of this same run (its chosen patch and rivals)."""
+    """`suture fix --repo REPO --json --issue PRICES_ISSUE` on PRICES_BUG (from outside the repo), made once
+    per session (tests/shared_runs.py): tests/test_cli_report.py renders the page of this same run (its
+    chosen patch and rivals), tests/test_cli_batch.py compares a batch task's result with it."""
     return shared_run(tmp_path_factory, "prices-issue", PRICES_BUG,
-                      ["fix", "--json", "--issue", PRICES_ISSUE, "--time-limit", "240"])
+                      ["fix", "--repo", "{repo}", "--json", "--issue", PRICES_ISSUE, "--time-limit", "240"])
 
 
 @pytest.mark.slow  # a whole suture run (or read from test_cli_report's), 15-60 s in the suite: scheduled first

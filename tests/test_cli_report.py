@@ -272,7 +272,8 @@ def test_a_batch_directory_gets_an_index_linking_each_tasks_page(make_repo, tmp_
     tasks = tmp_path / "tasks.jsonl"
     tasks.write_text("".join(json.dumps(t) + "\n" for t in (
         {"id": "prices", "repo": str(repo), "command": "fix", "args": {"time_limit": 240}},
-        {"id": "greeting", "repo": str(greeting), "command": "fix", "args": {"time_limit": 240}})))
+        # Two candidates: the greeting run only has to end unfixed (no rule-engine candidate adds the comma).
+        {"id": "greeting", "repo": str(greeting), "command": "fix", "args": {"time_limit": 240, "max_candidates": 2}})))
     out = tmp_path / "out"
     done = suture("batch", str(tasks), "--workers", "2", "--out", str(out), "--json", cwd=tmp_path, timeout=600)
     assert done.returncode in (0, 1), done.stderr[-2000:]
