@@ -14,6 +14,7 @@ batch starts; overhead = the time from a task's submission to its result in the 
 task's own seconds (results.jsonl's overhead_seconds: scheduling, shipping, a worker's start-up).
 
     python bench/bench_batch.py [--limit N] [--time-limit 60] [--workers 2] [--ray-tasks N] [--no-results]
+    python bench/bench_batch.py --ray-only [--ray-tasks N]
 """
 
 from __future__ import annotations
@@ -117,9 +118,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ray-tasks", type=int, default=0, help="also measure the Ray executor's overhead on N tasks")
+    parser.add_argument("--ray-only", action="store_true", help="only the Ray overhead (--ray-tasks N), printed")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
     cases = bench_fix.bug_cases(None)[: args.limit]
+    if args.ray_only:
+        with tempfile.TemporaryDirectory(prefix="suture-batchbench-") as tmp:
+            print("\n".join(ray_overhead(bench_fix.bug_cases(None), args.ray_tasks or 6, Path(tmp))))
+        return 0
     with tempfile.TemporaryDirectory(prefix="suture-batchbench-") as tmp:
         one_by_one, batched, walls, loads = compare(cases, args, Path(tmp))
         ray_lines = ray_overhead(bench_fix.bug_cases(None), args.ray_tasks, Path(tmp)) if args.ray_tasks else []

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PRICES_BUG, git, last_json, suture
+from test_cli_fix import PRICES_ISSUE, prices_issue_run
 
 # All tests pass: `suture fix` says "no failing test" after its baseline and exits 2 (a fast task).
 GREEN = {"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a + b\n",
@@ -66,14 +67,17 @@ def start_options(report: dict) -> dict:
     raise AssertionError("no start event")
 
 
-def test_batch_results_are_the_single_commands_results(make_repo, tmp_path):
-    repo = make_repo(PRICES_BUG)
-    single = suture("fix", "--repo", str(repo), "--json", "--time-limit", "120", cwd=tmp_path)
+@pytest.mark.slow  # a batch of a fix and a localize, 40 s in the suite (the single fix is shared)
+def test_batch_results_are_the_single_commands_results(make_repo, tmp_path, tmp_path_factory):
+    # The single command: test_cli_fix's shared run (`suture fix --json --issue ... --time-limit 240`
+    # on PRICES_BUG), made once per session; the batch task below has the same options.
+    single = prices_issue_run(tmp_path_factory)
     assert single.returncode == 0, single.stderr
     alone = last_json(single)
     other = make_repo(PRICES_BUG, name="other")
     tasks = write_tasks(tmp_path / "tasks.jsonl",
-                        {"id": "prices", "repo": str(other), "command": "fix", "args": {"time_limit": 120}},
+                        {"id": "prices", "repo": str(other), "command": "fix",
+                         "args": {"time_limit": 240, "issue": PRICES_ISSUE}},
                         {"id": "where", "repo": str(other), "command": "localize", "args": {"top": 3}})
     # The batch's environment as a shell would give it: without the GIT_PYTHON_REFRESH suture's own git
     # layer sets in its process (this test process may have it), with one variable of the user's.
@@ -89,8 +93,8 @@ def test_batch_results_are_the_single_commands_results(make_repo, tmp_path):
     # runs of 2026-12-06 left this to be shown), its nice level, and the batch's task time limit.
     ran = json.loads((tmp_path / "out" / "tasks" / "prices" / "command.json").read_text())
     clone = tmp_path / "out" / "tasks" / "prices" / "repo"
-    assert ran["argv"] == [sys.executable, "-m", "suture.agent.cli.main", "fix", "--time-limit", "120",
-                           "--repo", str(clone), "--json"]
+    assert ran["argv"] == [sys.executable, "-m", "suture.agent.cli.main", "fix", "--time-limit", "240",
+                           "--issue", PRICES_ISSUE, "--repo", str(clone), "--json"]
     assert ran["cwd"] == str(clone)
     assert ran["env_names"] == sorted({*env, "SUTURE_BATCH_TASK"})
     assert ran["nice"] == os.getpriority(os.PRIO_PROCESS, 0) and ran["task_time_limit"] == 3600
