@@ -104,12 +104,19 @@ def ray_overhead(cases: list, tasks: int, tmp: Path) -> list[str]:
     if not overheads:
         return [f"Ray overhead: no task reported one ({', '.join(r.get('outcome', '?') for r in results)})."]
     median = statistics.median(overheads)
+    # What a Ray worker's task ran with, against this process's (the driver's) environment.
+    names = set()
+    for record in (tmp / "ray-out" / "tasks").glob("*/command.json"):
+        names |= set(json.loads(record.read_text())["env_names"])
+    added, missing = sorted(names - set(os.environ) - {"SUTURE_BATCH_TASK"}), sorted(set(os.environ) - names)
     return [f"Ray executor, {len(results)} `suture localize` tasks (bench/bugs), `suture batch --ray --workers 2` on a "
             f"local instance it starts (load {before} -> {load()}): overhead per task median {median:.2f} s, "
             f"max {overheads[-1]:.2f} s, all: {', '.join(f'{o:.2f}' for o in overheads)} (target < 1 s: "
             f"{'met' if median < 1 else '**missed**'} by the median); outcomes "
             f"{', '.join(sorted(r.get('outcome', '?') for r in results))}; the tasks' own seconds {seconds:.1f}, the "
-            f"batch's wall {wall:.1f} s (Ray's start and stop included)."]
+            f"batch's wall {wall:.1f} s (Ray's start and stop included).",
+            f"The Ray tasks' environment against the driver's: added {', '.join(added) or 'none'}; missing "
+            f"{', '.join(missing) or 'none'}."]
 
 
 def main(argv: list[str] | None = None) -> int:
