@@ -18,6 +18,13 @@ has rank b + (t+1)/2 (a method that cannot separate two functions gets no credit
 Functions no method scored share the last places. EXAM = rank / functions in the library.
 
     python bench/bench_localize.py [--limit N] [--library NAME]... [--jobs 2] [--with-issues] [--no-results]
+                                   [--batch]
+
+--batch runs the faults through one `suture batch --workers JOBS` (the product path): per fault one
+`suture localize --json` task per method (ochiai, tarantula, dstar; with --issue-file when the fault
+has an issue text; with --mutation on under --mutation), each rank read from that task's report, and
+the plain baseline from the ochiai task's coverage data file. One at a time, those methods are the
+same run re-ranked in-process; the batch path costs a run per method.
 """
 
 from __future__ import annotations
@@ -39,7 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "faults"))
-from common import append_results, median  # noqa: E402
+from common import append_results, median, run_batch  # noqa: E402
 
 import corpus  # noqa: E402
 import mutate  # noqa: E402
@@ -227,6 +234,87 @@ def localize_fault(fault: dict, repo: Path, total_units: int, mutation: bool = F
     return result
 
 
+# -- the faults through `suture batch` (--batch) -----------------------------------------------
+
+BATCH_TOP = 100000  # every suspect in the report: a rank needs the whole ranking
+
+
+def task_methods(fault: dict, mutation: bool) -> dict[str, dict]:
+    """Each method's `suture localize` options for one fault, as a TASKS line names them."""
+    plain = {"top": BATCH_TOP, "mutation": "off"}
+    methods = {formula: {**plain, "formula": formula} for formula in FORMULAS}
+    if issue_path(fault).is_file():
+        methods[WITH_ISSUE] = {**plain, "formula": "ochiai", "issue_file": str(issue_path(fault))}
+    if mutation:
+        methods[WITH_MUTATION] = {**plain, "formula": "ochiai", "mutation": "on"}
+    return methods
+
+
+def task_id(fault: dict, method: str) -> str:
+    return re.sub(r"[^\w.@+-]+", "_", fault["id"])[:80] + "@" + re.sub(r"\W+", "_", method)
+
+
+def coverage_root(data_file: Path, tree: Path) -> Path:
+    """The directory the run's coverage data names its files under (localize's scratch checkout of
+    `tree`, gone now): the prefix of a measured file whose rest is a file of `tree`."""
+    import coverage
+
+    data = coverage.CoverageData(basename=str(data_file))
+    data.read()
+    for measured in map(Path, sorted(data.measured_files())):
+        for root in measured.parents:
+            if (tree / measured.relative_to(root)).is_file():
+                return root
+    return tree
+
+
+def baseline_rank(report: dict, tree: Path, truth: tuple[str, str], total_units: int) -> float:
+    """The plain baseline's rank from the run's coverage data file (the ochiai task's)."""
+    from suture.tools.testing.spectra import Spectra
+
+    data_file = Path(report["coverage_file"])
+    spectra = Spectra.from_coverage(data_file, coverage_root(data_file, tree))
+    return mid_rank(plain_ochiai(per_test_lines(spectra), set(report["failing"]), tree), truth, total_units)
+
+
+def batch_result(fault: dict, reports: dict[str, dict], methods: list[str], tree: Path, total_units: int) -> dict:
+    """One fault's result, as localize_fault makes it, from its tasks' reports."""
+    truth = (fault["path"], fault["symbol"])
+    result: dict = {"id": fault["id"], "library": fault["library"], "ranks": {}, "listed": {}}
+    for method in methods:
+        report = reports.get(task_id(fault, method)) or {"status": "error", "error": "not in results.jsonl"}
+        if "ranking" not in report:
+            result["error"] = f"{method}: {report.get('error') or 'no ranking'}"
+            result["ranks"] = {}
+            return result
+        scores = {(s["path"], s["symbol"]): s["score"] for s in report["ranking"]}
+        result["ranks"][method] = mid_rank(scores, truth, total_units)
+        if method in FORMULAS:
+            listed = [(s["path"], s["symbol"]) for s in report["ranking"]]
+            result["listed"][method] = listed.index(truth) + 1 if truth in listed else total_units
+    ochiai = reports[task_id(fault, "ochiai")]
+    result.update(seconds=ochiai["wall"], failing=len(ochiai["failing"]), flaky=len(ochiai["flaky"]),
+                  top_suspect=[ochiai["ranking"][0]["path"], ochiai["ranking"][0]["symbol"]] if ochiai["ranking"] else None)
+    result["ranks"][BASELINE] = baseline_rank(ochiai, tree, truth, total_units)
+    return result
+
+
+def localize_batch(chosen: list[dict], repos: dict[str, Path], totals: dict[str, int], workers: int,
+                   mutation: bool, work: Path) -> list[dict]:
+    """Every chosen fault's result through one `suture batch --workers N`: each fault seeded in its own
+    worktree, its methods tasks on it (each task runs in a private clone of that worktree)."""
+    trees = {f["id"]: seeded_worktree(repos[f["library"]], f, work / "trees" / task_id(f, "tree")) for f in chosen}
+    try:
+        tasks = [{"id": task_id(f, method), "repo": str(trees[f["id"]]), "command": "localize", "args": args}
+                 for f in chosen for method, args in task_methods(f, mutation).items()]
+        reports, _ = run_batch(tasks, work / "batch", workers, task_time_limit=3600)
+        return [batch_result(f, reports, list(task_methods(f, mutation)), trees[f["id"]], totals[f["library"]])
+                for f in chosen]
+    finally:
+        for fault in chosen:
+            remove_worktree(repos[fault["library"]], trees[fault["id"]])
+
+
 # -- overhead -------------------------------------------------------------------------------
 
 def suture_localize_cmd(tree: Path) -> list[str]:
@@ -314,6 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--mutation", action="store_true", help="localize with --mutation on: adds the method "
                         f"{WITH_MUTATION!r} (ochiai is then the same run re-ranked without it) and times it")
+    parser.add_argument("--batch", action="store_true", help="run the faults through one `suture batch --workers JOBS`")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
 
@@ -352,8 +441,11 @@ def main(argv: list[str] | None = None) -> int:
         return json.loads(done.stdout.strip().splitlines()[-1])
 
     results = []
+    if args.batch:
+        with tempfile.TemporaryDirectory(prefix="suture-bench-batch-") as tmp:
+            done = localize_batch(chosen, repos, totals, args.jobs, args.mutation, Path(tmp))
     with ThreadPoolExecutor(args.jobs) as pool:
-        for i, result in enumerate(pool.map(one, chosen), 1):
+        for i, result in enumerate(done if args.batch else pool.map(one, chosen), 1):
             results.append(result)
             ranks = ", ".join(f"{k}={v:g}" for k, v in result["ranks"].items())
             print(f"[{i}/{len(chosen)}] {result['id']}: {ranks or result.get('error')}", file=sys.stderr)
@@ -373,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     body = [
         f"{len(results)} seeded faults ({', '.join(f'{lib.name} {lib.version}' for lib in libraries)}), "
         f"corpus {args.faults.name}; {len(errors)} without a ranking; {accuracy_seconds:.0f} s, "
-        f"{args.jobs} faults at a time. Ranks: ties at their middle; EXAM = rank / functions+classes+modules "
+        f"{args.jobs} {'tasks of `suture batch`' if args.batch else 'faults'} at a time. Ranks: ties at their middle; EXAM = rank / functions+classes+modules "
         f"of the library ({', '.join(f'{k} {v}' for k, v in totals.items())}).",
         "",
         *summarize(results, methods, totals),

@@ -164,7 +164,8 @@ def _run_on_worker(task_data: dict[str, Any], task_dir: str, bundle: list[Any], 
     attempts = len((work / "attempts").read_text().split()) + 1 if (work / "attempts").exists() else 1
     (work / "attempts").write_text(" ".join(["x"] * attempts))
     # ray.cancel raises KeyboardInterrupt in here: run_task stops the command on its way out.
-    result = run_task(task, work, worker=worker, time_limit=time_limit, max_cost=max_cost, bundle=shipped)
+    result = run_task(task, work, worker=worker, time_limit=time_limit, max_cost=max_cost, bundle=shipped,
+                      base_env=dict(os.environ))  # this worker's, with the driver's SUTURE_* settings
     result["attempts"] = attempts
     return result, b"" if local else _tar(work)
 

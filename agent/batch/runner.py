@@ -25,6 +25,10 @@ from suture.agent.batch.workspace import CloneError, task_directory
 from suture.tools.testing.testrun import kill_marked, kill_process_tree
 
 MARKER_ENV = "SUTURE_BATCH_TASK"  # in the environment of everything a task starts
+# The environment `suture batch` was started with, taken when this module is first imported (before the
+# batch reads its tasks' repositories, which sets GitPython's GIT_PYTHON_REFRESH in this process): a
+# task's command gets what the single command started from the same shell would get, plus the marker.
+LAUNCH_ENV = dict(os.environ)
 INTERRUPT_GRACE_SECONDS = 10.0  # a stopped task's time to kill its own children and close its run
 POLL_SECONDS = 0.2
 
@@ -52,9 +56,10 @@ def own_max_cost(task: Task) -> float | None:
 
 def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | None, max_cost: float | None = None,
              stop: threading.Event | None = None, bundle: bytes | None = None,
-             on_start: Callable[[int], None] | None = None) -> dict[str, Any]:
+             on_start: Callable[[int], None] | None = None, base_env: dict[str, str] | None = None) -> dict[str, Any]:
     """The task's result line (without its batch bookkeeping beyond worker and seconds). Raises
-    Stopped when `stop` is set while it runs."""
+    Stopped when `stop` is set while it runs. The command's environment is `base_env` (default: the
+    batch's own at its start) plus the task's marker."""
     started = time.monotonic()
     task_dir.mkdir(parents=True, exist_ok=True)
     stop_previous_attempt(task_dir)
@@ -65,11 +70,13 @@ def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | Non
         return {**base, "outcome": "error", "exit_code": None, "seconds": _since(started), "cost": 0.0,
                 "error": str(error), "report": None}
     marker = uuid.uuid4().hex
+    argv = command_argv(task, repo_dir, max_cost)
+    env = {**(LAUNCH_ENV if base_env is None else base_env), MARKER_ENV: marker}
+    write_command_record(task_dir, argv, repo_dir, env, time_limit)
     stdout_path, stderr_path = task_dir / "report.json", task_dir / "stderr.log"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-        proc = subprocess.Popen(command_argv(task, repo_dir, max_cost), cwd=repo_dir, stdout=out, stderr=err,
-                                stdin=subprocess.DEVNULL, start_new_session=True,
-                                env={**os.environ, MARKER_ENV: marker})
+        proc = subprocess.Popen(argv, cwd=repo_dir, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                start_new_session=True, env=env)
     (task_dir / "pid").write_text(str(proc.pid))
     (task_dir / "marker").write_text(marker)  # a retry after a lost worker kills what this run left
     if on_start is not None:
@@ -91,6 +98,16 @@ def run_task(task: Task, task_dir: Path, *, worker: str, time_limit: float | Non
     if result["outcome"] in ("crashed", "timeout", "error"):
         result["error"] = _failure(proc.returncode, report, stderr_path, timed_out, time_limit)
     return result
+
+
+def write_command_record(task_dir: Path, argv: list[str], cwd: Path, env: dict[str, str],
+                         time_limit: float | None) -> None:
+    """DIR/tasks/<id>/command.json: exactly what the task ran (argv, cwd, the names of its environment,
+    not their values: they may be secrets; its nice level and the task time limit), to compare with
+    the single command."""
+    record = {"argv": argv, "cwd": str(cwd), "env_names": sorted(env), "nice": os.getpriority(os.PRIO_PROCESS, 0),
+              "task_time_limit": time_limit}
+    (task_dir / "command.json").write_text(json.dumps(record, indent=1))
 
 
 def stop_previous_attempt(task_dir: Path) -> None:
