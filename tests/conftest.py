@@ -47,6 +47,25 @@ def _fixture_repos_without_autoloaded_plugins():
     os.environ.setdefault(AUTOLOAD_ENV, "1")
 
 
+def pytest_configure(config):
+    """Compile suture's own sources to bytecode once, before any test starts a suture process.
+
+    The editable install leaves suture's modules as sources, and where PYTHONDONTWRITEBYTECODE is set
+    (this machine sets it globally) no process caches what it compiled: every suture process the suite
+    starts (each CLI run, warm pytest server, timing harness, evidence child) compiled its ~110 modules
+    again, about 0.3 CPU-s each. The variable only stops writing; compiled files are still read. Done
+    in the process that starts the xdist workers (or the one process without -n), not in the workers.
+    """
+    if hasattr(config, "workerinput"):
+        return
+    import compileall
+    import importlib
+
+    for name in ("agent", "tools", "retrieval", "prompts"):  # pyproject's package-dir: suture.<name>
+        for folder in importlib.import_module(f"suture.{name}").__path__:
+            compileall.compile_dir(folder, quiet=1, workers=1)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """Tests marked `slow` (tens of seconds each) run first, in their usual order.
