@@ -168,3 +168,28 @@ def test_an_isolated_call_ignores_the_repository_variables_of_suture_s_own_envir
     assert isolated.returncode == 0 and isolated.stdout.split() == ["b.py"]
     with pytest.raises(gitcmd.GitError, match="not a directory"):
         gitcmd.run(tmp_path / "missing", "status", isolated=True)
+
+
+def test_git_commands_do_not_import_gitpython(make_repo):
+    """Every suture command finds its work tree with git first; importing GitPython for that cost
+    ~0.3 CPU-s per process (tools/git/cmd.py). Commands run without it, under the same policy; the
+    object model (read_blobs) still imports it when used."""
+    repo = make_repo({"a.py": "x = 1\n"})
+    probe = (
+        "import json, sys\n"
+        "from suture.agent.guard import resolve_repo\n"
+        "from suture.tools.git import cmd\n"
+        f"top = resolve_repo({str(repo)!r})\n"
+        "failed = cmd.run(top, 'show', 'HEAD:none.py')\n"
+        "before = 'git' in sys.modules\n"
+        "blob = cmd.git(top, 'rev-parse', 'HEAD:a.py').strip()\n"
+        "read = cmd.read_blobs(top, [blob])[blob].decode()\n"
+        "print(json.dumps([str(top), failed.returncode, cmd.last_line(failed.stderr), before, read, 'git' in sys.modules]))\n"
+    )
+    done = subprocess.run([os.sys.executable, "-c", probe], capture_output=True, text=True, env={**os.environ, "LANG": "de_DE.UTF-8"})
+    assert done.returncode == 0, done.stderr
+    top, status, reason, imported_before, read, imported_after = json.loads(done.stdout)
+    assert top == str(repo.resolve()) and status != 0
+    assert "does not exist in 'HEAD'" in reason  # git's English message, the one callers read
+    assert imported_before is False
+    assert read == "x = 1\n" and imported_after is True

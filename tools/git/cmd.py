@@ -1,4 +1,4 @@
-"""The one place suture runs git: GitPython's command wrapper with hooks and prompts off.
+"""The one place suture runs git: one command runner with hooks and prompts off, GitPython's object model.
 
 Every git command of agent/ and tools/ goes through `run` (or `git`, which raises on
 failure), so every call gets the same policy:
@@ -10,12 +10,13 @@ failure), so every call gets the same policy:
 - nothing waits on a person: GIT_TERMINAL_PROMPT=0 and an empty GIT_ASKPASS (an empty
   value also shadows core.askPass and SSH_ASKPASS), no pager, stdin closed unless input
   is given;
-- git's messages in plain English (GitPython sets LC_ALL=C), so the few error lines
-  suture reads are the ones it was written against.
+- git's messages in plain English (LC_ALL=C, as GitPython's wrapper set it), so the few
+  error lines suture reads are the ones it was written against.
 
-GitPython is imported on the first git call, not when this module is: `import git`
-costs a few hundred milliseconds (it runs `git version`), and `suture --help` or a
-command that never reaches git should not pay it.
+Commands start with subprocess (`run`): they used to go through GitPython's `Git.execute`,
+which added nothing to Popen but the variables above, and importing GitPython costs ~0.3
+CPU-s per process (it runs `git version` too), paid by every suture command at its first
+git call. GitPython is imported only where its object model is used, on first use.
 
 Where GitPython's object model replaces parsing porcelain output, it is used here
 too (`read_blobs`: object contents from the object database, no `cat-file` parsing).
@@ -114,59 +115,37 @@ def run(
 
     stdout and stderr are bytes (str with `text=True`, undecodable bytes kept as
     surrogates). Raises GitError only when git cannot be started at all (not installed)
-    or `cwd` is not a directory (GitPython would silently run in the process's cwd).
+    or `cwd` is not a directory. `isolated`: without the repository variables of suture's own
+    environment (REPO_VARIABLES: a scratch checkout's git must never follow them to the user's
+    repository), which calls on the user's repository keep.
     """
     if not Path(cwd).is_dir():
         raise GitError(f"{cwd} is not a directory.", args)
     if not os.access(cwd, os.X_OK):
         raise GitError(f"{cwd} is a directory suture may not enter.", args)
     argv = ["git", *NO_HOOKS, *args]
-    if isolated:
-        return _run_isolated(cwd, argv, input, env, text)
-    gitpython = _gitpython()
-    stdin = None
-    try:
-        if input is not None:
-            # GitPython hands stdin to Popen as a file; a spooled temp file keeps large input safe.
-            stdin = tempfile.TemporaryFile()
-            stdin.write(input)
-            stdin.seek(0)
-        # A Path, not a str: GitPython would expand `$VAR` and `~` in a str.
-        status, out, err = gitpython.Git(Path(cwd)).execute(
-            argv,
-            istream=stdin,
-            with_extended_output=True,
-            with_exceptions=False,
-            stdout_as_string=False,
-            strip_newline_in_stdout=False,
-            env={**_QUIET_ENV, **(env or {})},
-        )
-    except gitpython.GitCommandNotFound:
-        raise GitError("git is not installed or not on PATH; suture needs it.", args) from None
-    finally:
-        if stdin is not None:
-            stdin.close()
-    # GitPython hands stderr back decoded (surrogateescape) and without its last newline;
-    # callers only read its lines, as bytes like stdout.
-    err = err.encode("utf-8", "surrogateescape") if isinstance(err, str) else err
-    if text:
-        return subprocess.CompletedProcess(list(args), status, _text(out), _text(err))
-    return subprocess.CompletedProcess(list(args), status, out, err)
+    # Started with subprocess, not GitPython's `Git.execute`: importing GitPython costs ~0.3 CPU-s
+    # per process (its package imports gitdb, smmap, its object model, and runs `git version`), and
+    # every suture command pays it at its first git call (finding the work tree), while a command
+    # needs no more from GitPython than Popen. The policy is the one GitPython's wrapper applied:
+    # the process's environment plus English messages, no prompt, no pager; stdin closed.
+    base = {k: v for k, v in os.environ.items() if k not in REPO_VARIABLES} if isolated else dict(os.environ)
+    return _spawn(cwd, argv, input, {**base, **_ENGLISH, **_QUIET_ENV, **(env or {})}, text)
 
 
-def _run_isolated(cwd: Path | str, argv: list[str], input: bytes | None, env: Mapping[str, str] | None,
-                  text: bool) -> subprocess.CompletedProcess:
-    """`run` without the repository variables of suture's own environment. GitPython's wrapper can
-    add variables to a command's environment but not take any away, so this one call path starts
-    git itself, under the same policy (hooks, prompts and pager off, English messages)."""
-    clean = {k: v for k, v in os.environ.items() if k not in REPO_VARIABLES}
-    clean.update({"LANGUAGE": "C", "LC_ALL": "C", **_QUIET_ENV, **(env or {})})
+# What GitPython's command wrapper set for every command: git's messages in English.
+_ENGLISH = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def _spawn(cwd: Path | str, argv: list[str], input: bytes | None, env: dict[str, str],
+           text: bool) -> subprocess.CompletedProcess:
+    """Run `argv` (git and the policy options) in `cwd` with exactly `env`."""
+    args = argv[len(NO_HOOKS) + 1:]
     try:
-        done = subprocess.run(argv, cwd=cwd, env=clean, input=input, capture_output=True,
+        done = subprocess.run(argv, cwd=cwd, env=env, input=input, capture_output=True,
                               stdin=None if input is not None else subprocess.DEVNULL)
     except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH; suture needs it.", argv[len(NO_HOOKS) + 1:]) from None
-    args = argv[len(NO_HOOKS) + 1:]
+        raise GitError("git is not installed or not on PATH; suture needs it.", args) from None
     if text:
         return subprocess.CompletedProcess(args, done.returncode, _text(done.stdout), _text(done.stderr))
     return subprocess.CompletedProcess(args, done.returncode, done.stdout, done.stderr)
