@@ -170,7 +170,7 @@ def test_an_isolated_call_ignores_the_repository_variables_of_suture_s_own_envir
         gitcmd.run(tmp_path / "missing", "status", isolated=True)
 
 
-def test_git_commands_do_not_import_gitpython(make_repo):
+def test_git_commands_do_not_import_gitpython(make_repo, tmp_path, monkeypatch):
     """Every suture command finds its work tree with git first; importing GitPython for that cost
     ~0.3 CPU-s per process (tools/git/cmd.py). Commands run without it, under the same policy; the
     object model (read_blobs) still imports it when used."""
@@ -193,3 +193,7 @@ def test_git_commands_do_not_import_gitpython(make_repo):
     assert "does not exist in 'HEAD'" in reason  # git's English message, the one callers read
     assert imported_before is False
     assert read == "x = 1\n" and imported_after is True
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it: one sentence, not a FileNotFoundError
+    with pytest.raises(gitcmd.GitError, match="git is not installed or not on PATH") as caught:
+        gitcmd.run(repo, "status")
+    assert caught.value.command == ("status",)
