@@ -48,7 +48,7 @@ EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candida
 EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
 MIN_SECONDS = 1.5  # at least this (below it nothing useful is compared: the stage says "not_run")
 MAX_FUNCTIONS = 3  # changed functions compared (the first ones the candidates name)
-RECORD_SECONDS = 8.0  # the tests' run that records a method's objects, at most
+RECORD_SECONDS = 20.0  # the tests' run that records a method's objects, at most (about 1 s on an idle machine)
 MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_run"
 # Changed results on inputs like the passing tests before the footprint counts against a patch:
 # one odd input (a NaN, a huge int) is not a pattern.
