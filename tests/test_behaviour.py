@@ -337,3 +337,112 @@ def test_an_inputs_shape_holds_how_its_lengths_stand_to_its_integers():
     assert relations_of([[1, 2], 2]) == ("=",)
     assert relations_of([[1, 2, 3, 4], 2, True]) == (">",)  # a bool is no integer here
     assert relations_of([[3, 1, 2]]) == ()
+
+
+ACCOUNT = """\
+class Account:
+    def __init__(self, owner, limit):
+        self.owner = owner
+        self.limit = limit
+
+    def allows(self, amount):
+        return amount < self.limit
+"""
+
+ACCOUNT_TESTS = """\
+from bank import Account
+
+
+def test_small():
+    assert Account("ann", 100).allows(20)
+
+
+def test_at_the_limit():
+    assert Account("bob", 50).allows(50)
+"""
+
+
+def test_a_methods_objects_are_recorded_from_the_tests_and_compared_beyond_them(tmp_path):
+    """No strategy builds an Account; the tests do. Their calls of the method, `self` included,
+    are recorded at entry (tools/verify/receivers.py) and every version runs on those objects and
+    on the arguments' mutations: the method is compared like a function."""
+    from suture.tools.verify.receivers import record_receivers
+    from suture.tools.verify.verifier_core import child_env
+
+    write(tmp_path, ACCOUNT, "bank.py")
+    (tmp_path / "test_bank.py").write_text(ACCOUNT_TESTS)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    records = record_receivers(tmp_path, "bank", "Account.allows",
+                               ["test_bank.py::test_small", "test_bank.py::test_at_the_limit"],
+                               time_limit=LIMIT, env=child_env(tmp_path))
+    assert [test for test, _ in records] == ["test_bank.py::test_small", "test_bank.py::test_at_the_limit"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "__pycache__") == before  # nothing written
+    receivers = [{"pickle": data, "label": "failing" if "limit" in test else "passing"} for test, data in records]
+    right = ACCOUNT.replace("amount < self.limit", "amount <= self.limit")
+    run = compare_versions(tmp_path, "bank.py", "Account.allows", {"right": right}, receivers=receivers,
+                           time_limit=LIMIT, max_inputs=40)
+    assert not run.unknown, run.unknown
+    assert [r.seed for r in run.inputs[:2]] == [True, True] and any(not r.seed for r in run.inputs)
+    changed = [r for r in run.inputs if r.same("base", "right") is False]
+    assert changed and all(r.same("base", "right") is not None for r in run.inputs)
+    # Without the records the method cannot be compared at all.
+    bare = compare_versions(tmp_path, "bank.py", "Account.allows", {"right": right}, time_limit=LIMIT, max_inputs=10)
+    assert "needs an object" in bare.unknown
+
+
+def test_a_comparison_only_on_the_tests_own_calls_is_no_evidence_and_caps():
+    """Every input compared was a test's own call (an object no mutation reaches): nothing outside
+    the tests was seen, so the chosen patch is capped, whatever rival there is or is not."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    seeds = [InputResult(f"overlaps(Slot({n}, 10), Slot(10, 11))", "failing", {"base": "returns True", "c1": "returns False"},
+                         [["base"], ["c1"]], seed=True) for n in (8, 9)]
+    item = Evidence("c1")
+    _summarise(item, [("slots.py::Slot.overlaps", BehaviourRun(seeds))], [])
+    assert item.status == "unknown" and item.unbuilt and "the tests' own 2 call(s)" in item.reason
+    verdict = GateVerdict("c1", True, "suite", patch="", changed_symbols=["slots.py::Slot.overlaps"], diff_lines=1)
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, verdict, [verdict], {"c1": item})
+    assert capped.value < CONFIDENCE_THRESHOLD and "not compared is not agreement" in " ".join(capped.reasons)
+
+
+RATES = """\
+PER_EUR = {"EUR": 1.0, "USD": 1.10, "GBP": 0.85}
+
+
+def convert(amount, frm, to):
+    return round(amount / PER_EUR[frm] * PER_EUR[to], 2)
+"""
+
+CATALOG = """\
+from shop.rates import convert
+
+PRODUCTS = {"mug": (12.0, "EUR"), "cap": (22.0, "USD")}
+
+
+def price_in(product, currency):
+    amount, native = PRODUCTS[product]
+    return convert(amount, currency, native)
+"""
+
+
+def test_a_callers_comparison_loads_the_versions_change_to_another_module(tmp_path):
+    """price_in's file is the same in both versions; one changes convert() in shop/rates.py. Loaded
+    beside it, that change is seen from price_in; and the tables the code reads (PRODUCTS' keys)
+    give the inputs ('cap') beyond the tests' 'mug'."""
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("")
+    (tmp_path / "shop" / "rates.py").write_text(RATES)
+    (tmp_path / "shop" / "catalog.py").write_text(CATALOG)
+    times = RATES.replace("amount / PER_EUR[frm]", "amount * PER_EUR[frm]")
+    seeds = [{"args": ["'mug'", "'USD'"], "kwargs": {}, "label": "failing"}]
+    run = compare_versions(tmp_path, "shop/catalog.py", "price_in", {"times": CATALOG, "alone": CATALOG},
+                           seeds=seeds, companions={"times": {"shop/rates.py": times}}, time_limit=LIMIT, max_inputs=30)
+    assert not run.unknown, run.unknown
+    first = run.inputs[0]
+    assert first.call == "price_in('mug', 'USD')" and first.outcomes == {
+        "base": "returns 10.91", "times": "returns 13.2", "alone": "returns 10.91"}
+    assert any("'cap'" in r.call for r in run.inputs), [r.call for r in run.inputs]
+    # Nothing of the version stays behind: the base module is the one other versions see.
+    assert (tmp_path / "shop" / "rates.py").read_text() == RATES

@@ -24,6 +24,7 @@ to build) is "unknown" with the reason: it neither helps nor counts as agreement
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
 import time
@@ -38,6 +39,8 @@ from suture.retrieval.files import decode_source
 from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
 from suture.tools.verify.behaviour import BehaviourRun, compare_versions
+from suture.tools.verify.receivers import NO_OBJECT, record_receivers
+from suture.tools.verify.verifier_core import child_env, import_root, module_name
 
 __all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
 
@@ -45,6 +48,7 @@ EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candida
 EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
 MIN_SECONDS = 1.5  # at least this (below it nothing useful is compared: the stage says "not_run")
 MAX_FUNCTIONS = 3  # changed functions compared (the first ones the candidates name)
+RECORD_SECONDS = 20.0  # the tests' run that records a method's objects, at most (about 1 s on an idle machine)
 MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_run"
 # Changed results on inputs like the passing tests before the footprint counts against a patch:
 # one odd input (a NaN, a huge int) is not a pattern.
@@ -89,6 +93,10 @@ class Evidence:
     reason: str = ""  # why unknown or not run
     functions: list[str] = field(default_factory=list)  # "path::qualname" compared
     inputs: int = 0  # inputs on which its result could be compared with HEAD's
+    beyond: int = 0  # ... of them not one of the tests' own calls (which the gates ran already)
+    # Nothing outside the tests could be run: a method whose objects could not be built, or only the
+    # tests' own calls compared. Not compared is not agreement: the chosen patch is then capped.
+    unbuilt: bool = False
     changed: int = 0  # ... and differs
     changed_like_failing: int = 0
     changed_like_passing: int = 0
@@ -125,7 +133,7 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["footprint"] = {k: data.pop(k) for k in ("inputs", "changed", "changed_like_failing",
+        data["footprint"] = {k: data.pop(k) for k in ("inputs", "beyond", "changed", "changed_like_failing",
                                                        "changed_like_passing", "classified", "example")}
         data["changes_like_passing_tests"] = self.outside
         data["summary"] = self.footprint_sentence()
@@ -163,6 +171,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         return evidence
     texts = _candidate_texts(tree, compared, {path for path, _ in functions}, pool, evidence)
     calls = collect_calls(tree)
+    base_texts = _base_texts(tree, {path for path, _ in functions})
     runs: list[tuple[str, BehaviourRun]] = []
     for number, (path, qualname) in enumerate(functions):
         left = deadline - time.monotonic()
@@ -177,8 +186,17 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
             continue
         seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
+        recording = time.monotonic()
+        receivers = _receivers(tree, path, qualname, base_text, failing, passing)
+        # The tests' run that records a method's objects comes on top of the comparison's share (it
+        # is what makes a method comparable at all), bounded by RECORD_SECONDS.
+        deadline += time.monotonic() - recording
+        # Each version's other changed files load with it: a caller here sees its change there.
+        companions = {cid: {p: t for p, t in files.items() if p != path and t != base_texts.get(p)}
+                      for cid, files in texts.items() if path in files}
         run = compare_versions(tree, path, qualname, versions, seeds=seeds, param_types=types,
-                               time_limit=max(0.5, left / (len(functions) - number)))
+                               time_limit=max(0.5, left / (len(functions) - number)), receivers=receivers,
+                               companions=companions)
         runs.append((f"{path}::{qualname}", run))
     for cid in texts:
         _summarise(evidence[cid], runs, [c for c in texts if c != cid])
@@ -186,6 +204,47 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         if item.status == "unknown" and not item.reason:
             item.reason = "no time left to compare" if not runs else "nothing could be compared"
     return evidence
+
+
+def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
+    texts = {}
+    for path in paths:
+        try:
+            texts[path] = decode_source((tree / path).read_bytes(), path)
+        except (OSError, LookupError, UnicodeDecodeError):
+            continue
+    return texts
+
+
+def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
+               passing: Sequence[str]) -> list[dict[str, str]]:
+    """A method's calls as the tests make them, `self` included (tools/verify/receivers.py): the
+    objects no strategy can build. Empty for a plain function or a static/class method."""
+    if "." not in qualname or not _is_plain_method(base_text, qualname):
+        return []
+    file = tree / path
+    top = import_root(file)
+    module = module_name(file.resolve().relative_to(top).as_posix())
+    tests = list(dict.fromkeys([*failing, *passing]))
+    records = record_receivers(tree, module, qualname, tests, time_limit=RECORD_SECONDS, env=child_env(top))
+    label = {**{n: "passing" for n in passing}, **{n: "failing" for n in failing}}
+    return [{"pickle": data, "label": label.get(test, "")} for test, data in records]
+
+
+def _is_plain_method(text: str, qualname: str) -> bool:
+    """Is `qualname` a function defined directly in a class, neither static nor a class method?"""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return False
+    owner, _, name = qualname.rpartition(".")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == owner.rsplit(".", 1)[-1]:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name:
+                    decorators = {getattr(d, "id", getattr(d, "attr", "")) for d in item.decorator_list}
+                    return not decorators & {"staticmethod", "classmethod", "property"}
+    return False
 
 
 def _functions(heads: Sequence[GateVerdict]) -> list[tuple[str, str]]:
@@ -250,6 +309,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     for name, run in runs:
         if run.unknown or cid in run.version_unknown:
             reasons.append(f"{name}: {run.unknown or run.version_unknown[cid]}")
+            item.unbuilt = item.unbuilt or run.unknown.endswith(NO_OBJECT)
             continue
         item.functions.append(name)
         item.classified = item.classified or run.classified
@@ -260,6 +320,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
                 incomparable = incomparable or result.unknown.get(cid) or result.unknown.get("base", "")
             else:
                 item.inputs += 1
+                item.beyond += not result.seed
             if same is False:
                 _count_change(item, result, run.classified)
             for rival in rivals:
@@ -267,7 +328,15 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
                     pairs.setdefault(rival, []).append(result)
         if incomparable and not item.inputs:
             reasons.append(f"{name}: the results cannot be compared ({incomparable})")
-    if item.inputs:
+    if item.inputs and not item.beyond:
+        # Every input compared is one of the tests' own calls: the gates ran those already, and
+        # nothing beyond them could be built (objects no mutation reaches: a Slot, a date).
+        item.unbuilt = True
+        item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs} call(s): no input "
+                                           "beyond them could be built"])
+        item.inputs = item.changed = item.changed_like_failing = item.changed_like_passing = 0
+        item.example, pairs = None, {}
+    elif item.inputs:
         item.status, item.reason = "known", "; ".join(reasons)
     else:
         item.reason = "; ".join(reasons) or "no input could be compared"
@@ -393,6 +462,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
             reasons.append("decided: " + disagreement.kept_sentence(chosen.candidate_id))
             continue
         caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+    if item.unbuilt and not item.known:
+        caps.append(f"nothing outside the tests could be run ({item.reason}); not compared is not agreement")
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
     if undecided:
         caps.append(undecided)

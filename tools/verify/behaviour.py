@@ -53,6 +53,7 @@ class InputResult:
     groups: list[list[str]]  # versions with the same result, one list per distinct result
     unknown: dict[str, str] = field(default_factory=dict)  # version -> why its result cannot be compared
     loose: list[str] = field(default_factory=list)  # versions whose result differs from the base's in type only (2.0 for 2)
+    seed: bool = False  # one of the tests' own calls (the gates ran it already), not an input beyond them
 
     def same(self, a: str, b: str) -> bool | None:
         """Do versions a and b give the same result here? None when that cannot be told."""
@@ -76,12 +77,17 @@ class BehaviourRun:
 def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, str], *,
                      seeds: list[dict[str, Any]] = (), param_types: dict[str, str] | None = None,
                      time_limit: float = 6.0, per_call: float = PER_CALL_SECONDS,
-                     max_inputs: int = MAX_INPUTS) -> BehaviourRun:
+                     max_inputs: int = MAX_INPUTS, receivers: list[dict[str, str]] = (),
+                     companions: dict[str, dict[str, str]] | None = None) -> BehaviourRun:
     """Compare `qualname` of `root/path` (the base version, importable from `root`) with each of
     `versions` (id -> the whole file's text with the version's change).
 
     `seeds` are the tests' calls: {"args": [repr, ...], "kwargs": {name: repr}, "label":
-    "failing" | "passing" | ""}. Never raises for bad code: a version that cannot be compared
+    "failing" | "passing" | ""}. `receivers` are a method's recorded calls, `self` included
+    ({"pickle": base64 of (args, kwargs), "label": ...}, tools/verify/receivers.py). `companions`
+    are, per version, its other changed files (root-relative path -> text): they are imported in
+    place of the base ones while the version loads, so that a caller sees the version's change to
+    a function in another module (`from shop.rates import convert`). Never raises for bad code: a version that cannot be compared
     says so in `version_unknown`, a function that cannot be compared at all in `unknown`.
     """
     started = time.monotonic()
@@ -96,7 +102,8 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
     top = import_root(file)
     request = {"root": str(top), "module": module_name(file.resolve().relative_to(top).as_posix()),
                "function": qualname, "seeds": list(seeds), "param_types": param_types or {},
-               "per_call": per_call, "seconds": time_limit, "max_inputs": max_inputs}
+               "per_call": per_call, "seconds": time_limit, "max_inputs": max_inputs,
+               "receivers": list(receivers)}
     with tempfile.TemporaryDirectory(prefix="suture-behaviour-") as tmp:
         request["versions"] = {}
         for number, (vid, text) in enumerate(versions.items()):
@@ -104,6 +111,12 @@ def compare_versions(root: Path, path: str, qualname: str, versions: dict[str, s
             copy.parent.mkdir()
             copy.write_bytes(encode_source(text, path))
             request["versions"][vid] = str(copy)
+            for other, other_text in (companions or {}).get(vid, {}).items():
+                place = copy.parent / "companions" / other
+                place.parent.mkdir(parents=True, exist_ok=True)
+                place.write_bytes(encode_source(other_text, other))
+                name = module_name((root / other).resolve().relative_to(top).as_posix())
+                request.setdefault("companions", {}).setdefault(vid, {})[name] = str(place)
         env = child_env(top)
         # Hypothesis keeps its unicode tables (seconds to build) in its storage directory: the
         # process's private cache (verifier_core), not each child's temporary directory.
@@ -150,7 +163,7 @@ def _read_lines(stdout: str) -> BehaviourRun:
             run.notes += list(item.get("notes", []))
         elif kind == "input":
             run.inputs.append(InputResult(item["call"], item["like"], item["outcomes"], item["groups"],
-                                          item.get("unknown", {}), item.get("loose", [])))
+                                          item.get("unknown", {}), item.get("loose", []), bool(item.get("seed"))))
         elif kind == "done":
             run.notes += list(item.get("notes", []))
     return run

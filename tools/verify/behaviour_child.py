@@ -10,9 +10,13 @@ stuck in C or asleep is cut by the parent's wall-clock kill of the whole child.
 from __future__ import annotations
 
 import ast
+import base64
+import contextlib
 import copy
+import importlib.util
 import inspect
 import math
+import pickle
 import random
 import signal
 import string
@@ -24,6 +28,7 @@ from typing import Any
 
 from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
 from suture.tools.verify.hypothesis_backend import strategies_for
+from suture.tools.verify.receivers import NO_OBJECT
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
 __all__ = ["CallTimeout", "relations_of", "run_comparison", "shape_of"]
@@ -35,6 +40,7 @@ DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance
 TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
 MAX_CONSTANTS = 24  # the code's constants (and integer neighbours) put into the seeds, at most
 MAX_CONSTANT_SEEDS = 4  # seeds the constants are put into (each gets every fitting constant per argument)
+MAX_TABLE_ITEMS = 8  # keys of a module-level table the code reads, at most
 MAX_CONSTANT_TEXT = 20  # longer string literals are messages, not values to compare on
 MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
 
@@ -52,20 +58,23 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     except BaseException as exc:  # noqa: BLE001 - the code under test may raise anything on import
         emit({"kind": "setup", "unknown": f"the base version does not load: {exc.__class__.__name__}: {exc}"})
         return
+    receivers = list(_receiver_seeds(base_fn, request.get("receivers") or []))
     why = _not_callable_alone(module, request["function"], base_fn)
-    if why:
+    if why and not (receivers and why.endswith(NO_OBJECT)):
         emit({"kind": "setup", "unknown": why})
         return
     versions: dict[str, Any] = {"base": base_fn}
     version_unknown: dict[str, str] = {}
     for vid, file in request["versions"].items():
         try:
-            versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
+            with _installed(request.get("companions", {}).get(vid, {})):
+                versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
         except BaseException as exc:  # noqa: BLE001
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
     signal.signal(signal.SIGPROF, _on_alarm)
     runner = _Runner(versions, float(request["per_call"]), inspect.getsourcefile(base_fn) or "")
-    seeds = list(_seeds(base_fn, request["seeds"]))
+    # A method runs on the objects the tests built (tools/verify/receivers.py), not on literals.
+    seeds = receivers or list(_seeds(base_fn, request["seeds"]))
     seen: set[str] = set()
     first = [runner.run(bound) + (label,) for bound, label in seeds[: request["max_inputs"]]
              if _fresh(bound, seen) and time.monotonic() < deadline]
@@ -80,9 +89,11 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
         return
     count = 0
     for item, key, _ in first:
-        emit({**item, "like": _likeness(key, failing, passing)})
+        emit({**item, "like": _likeness(key, failing, passing), "seed": True})
         count += 1
-    more = _more_inputs(base_fn, seeds, request, notes, deadline, constants_of(versions.values()))
+    # No Hypothesis draws for a method: they would build `self` from nothing (a None, an int).
+    more = _more_inputs(base_fn, seeds, {**request, "draw": not receivers}, notes, deadline,
+                        constants_of(versions.values()))
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
         if bound is None:
@@ -98,6 +109,27 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
                 emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
                 return
     emit({"kind": "done", "inputs": count, "notes": notes})
+
+
+@contextlib.contextmanager
+def _installed(modules: dict[str, str]) -> Iterator[None]:
+    """The version's other changed modules in sys.modules under their own names while it loads: its
+    `from pkg.other import f` then binds the version's f, not the base's. Restored after."""
+    saved = {name: sys.modules.get(name) for name in modules}
+    try:
+        for name, file in modules.items():
+            spec = importlib.util.spec_from_file_location(name, file)
+            assert spec and spec.loader
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[name] = loaded
+            spec.loader.exec_module(loaded)
+        yield
+    finally:
+        for name, old in saved.items():
+            if old is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = old
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
@@ -116,7 +148,8 @@ def _not_callable_alone(module: Any, qualname: str, fn: Any) -> str:
     raw = inspect.getattr_static(owner, qualname.split(".")[-1], None)
     if isinstance(raw, (staticmethod, classmethod)):
         return ""
-    return f"{qualname} is a method: it needs an object of its class, which no strategy builds"
+    return f"{qualname} is a method: {NO_OBJECT}"
+
 
 
 def _fresh(bound: inspect.BoundArguments, seen: set[str]) -> bool:
@@ -298,6 +331,21 @@ def _seeds(fn: Any, recorded: list[dict[str, Any]]) -> Iterator[tuple[inspect.Bo
             continue
 
 
+def _receiver_seeds(fn: Any, records: list[dict[str, Any]]) -> Iterator[tuple[inspect.BoundArguments, str]]:
+    """The calls the tests made of a method, `self` included (tools/verify/receivers.py), bound to
+    its signature; a record that does not unpickle here (a class only a test module defines) is skipped."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return
+    for record in records:
+        try:
+            args, kwargs = pickle.loads(base64.b64decode(record["pickle"]))
+            yield signature.bind(*args, **kwargs), record.get("label", "")
+        except Exception:  # noqa: BLE001 - unpickling runs the project's code: anything may be raised
+            continue
+
+
 def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], request: dict[str, Any],
                  notes: list[str], deadline: float, constants: list[Any] = ()) -> Iterator[inspect.BoundArguments]:
     """The seeds with the code's own constants put in, then mutated (shape kept), then resized,
@@ -317,7 +365,7 @@ def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], reque
             made += 1
             yield item
     # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
-    if made < DRAW_WHEN_FEWER:
+    if made < DRAW_WHEN_FEWER and request.get("draw", True):
         yield from _drawn(fn, request, notes, deadline)
 
 
@@ -384,7 +432,9 @@ def constants_of(functions: Iterable[Any]) -> list[Any]:
     `if n > 10`), and random or mutated values rarely hit it: seeding inputs with the constants of
     the code under test is the classic remedy (EvoSuite; Fraser and Arcuri, "The seed is strong",
     ICST 2012). A module-level name the code reads (`if quantity > BULK:`) counts with its value: a
-    boundary is as often a named constant as a literal. No constant of any particular program is named here."""
+    boundary is as often a named constant as a literal; a module-level table it reads (a dict, a
+    list) gives its keys or items, the values its lookups accept. No constant of any particular
+    program is named here."""
     found: list[Any] = []
     for fn in functions:
         try:
@@ -394,25 +444,39 @@ def constants_of(functions: Iterable[Any]) -> list[Any]:
         module_names = getattr(fn, "__globals__", {})
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant):
-                value = node.value
+                values = [node.value]
             elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                value = module_names.get(node.id)  # only numbers and short strings pass the checks below
+                values = _table_items(module_names.get(node.id))  # only numbers and short strings pass below
             else:
                 continue
-            if isinstance(value, bool) or value is None:
-                continue
-            if isinstance(value, int) and abs(value) < 10**12:
-                candidates = [value, value - 1, value + 1]
-            elif isinstance(value, float) and math.isfinite(value):
-                candidates = [value]
-            elif isinstance(value, str) and len(value) <= MAX_CONSTANT_TEXT:
-                candidates = [value]
-            else:
-                continue
-            for item in candidates:
+            for item in (c for value in values for c in _scalar_candidates(value)):
                 if not any(type(item) is type(seen) and item == seen for seen in found):
                     found.append(item)
     return found[:MAX_CONSTANTS]
+
+
+def _table_items(value: Any) -> list[Any]:
+    """A module-level name's value as constants: the value itself, or a table's keys or items (the
+    currencies of `PER_EUR = {"EUR": 1.0, "USD": 1.1}` are the values a `convert(amount, frm, to)`
+    must be called with to reach anything but its error path)."""
+    if isinstance(value, dict):
+        return list(value)[:MAX_TABLE_ITEMS]
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return list(value)[:MAX_TABLE_ITEMS]
+    return [value]
+
+
+def _scalar_candidates(value: Any) -> list[Any]:
+    """A constant and, for an integer, its neighbours; [] for what is not a number or short string."""
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, int) and abs(value) < 10**12:
+        return [value, value - 1, value + 1]
+    if isinstance(value, float) and math.isfinite(value):
+        return [value]
+    if isinstance(value, str) and len(value) <= MAX_CONSTANT_TEXT:
+        return [value]
+    return []
 
 
 def _with_constants(bound: inspect.BoundArguments, constants: list[Any]) -> Iterator[inspect.BoundArguments]:

@@ -1,0 +1,111 @@
+"""Real objects for comparing methods: the receivers and arguments the project's own tests pass.
+
+A method needs an object of its class, and no strategy builds one that the code's invariants
+accept (a `Cart` with lines and a coupon, a `Slot` whose start is before its end). The tests
+already build valid ones. So the tests that run the method are run once at the base commit with
+this module as a pytest plugin: at entry to the method it pickles `self` and the arguments (the
+state before the call, which the call may change), with the test's node id. The behaviour
+comparison (tools/verify/behaviour_child.py) then calls every version on those objects.
+
+Parent side: `record_receivers`. Plugin side (inside the tests' pytest, named by `-p`): the hooks
+below, steered by two environment variables. Nothing is written anywhere: the records come back on
+the run's stdout.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import importlib
+import json
+import os
+import pickle
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MAX_RECORDS", "NO_OBJECT", "record_receivers"]
+
+# Why a method could not be compared: the end of its "unknown" sentence (agent/fix/evidence.py caps on it).
+NO_OBJECT = "it needs an object of its class, and none could be built (the tests' calls of it did not record)"
+TARGET_ENV = "SUTURE_RECEIVERS_TARGET"  # "module:Class.method"
+MARKER = "SUTURE-RECEIVERS "  # the stdout line the records come back on
+MAX_RECORDS = 60  # calls kept; the comparison mutates the arguments of each, so a few dozen are plenty
+MAX_PICKLE_BYTES = 50_000  # one call's objects; a larger one is a fixture's whole world, not an input
+MAX_TESTS = 40  # test ids passed to the recording run
+
+
+def record_receivers(root: Path, module: str, qualname: str, tests: list[str], *, time_limit: float,
+                     env: dict[str, str]) -> list[tuple[str, str]]:
+    """Run `tests` under pytest in `root`, recording each call of `module`'s `qualname`: a list of
+    (the test's node id, the call's (args, kwargs) pickled and base64-encoded), empty when nothing
+    could be recorded (the run failed or timed out, the objects do not pickle). The tests' own
+    outcomes do not matter: a failing test builds valid objects too."""
+    from suture.tools.verify.bounded_run import run_bounded
+
+    if not tests:
+        return []
+    env = {**env, TARGET_ENV: f"{module}:{qualname}"}
+    # Every test runs to its end (no -x); the records come back on stdout, after pytest's own lines.
+    command = [sys.executable, "-m", "pytest", "-q", "--tb=no", "--no-header", "-p", "no:cacheprovider",
+               "-p", "suture.tools.verify.receivers", *tests[:MAX_TESTS]]
+    try:
+        done = run_bounded(command, cwd=root, time_limit=time_limit, env=env)
+    except OSError:
+        return []
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(MARKER):
+            try:
+                records = json.loads(line[len(MARKER):])
+            except ValueError:
+                return []
+            return [(str(test), str(data)) for test, data in records][:MAX_RECORDS]
+    return []
+
+
+# ====================================================================== plugin side
+
+_records: list[tuple[str, str]] = []  # (test node id, base64 of the pickled (args, kwargs))
+_current = {"test": ""}
+
+
+def pytest_runtest_setup(item: Any) -> None:
+    _current["test"] = item.nodeid
+
+
+def pytest_collection_finish(session: Any) -> None:
+    """The test modules are imported now, so the target is the class the tests use: wrap its method."""
+    target = os.environ.get(TARGET_ENV, "")
+    module_name, _, qualname = target.partition(":")
+    if not module_name or "." not in qualname:
+        return
+    try:
+        owner: Any = importlib.import_module(module_name)
+        for part in qualname.split(".")[:-1]:
+            owner = getattr(owner, part)
+        name = qualname.rsplit(".", 1)[1]
+        original = owner.__dict__[name]
+    except Exception:  # noqa: BLE001 - not importable here: nothing is recorded
+        return
+    if not callable(original):
+        return
+
+    @functools.wraps(original)
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        if len(_records) < MAX_RECORDS:
+            try:
+                data = pickle.dumps((args, kwargs))
+                if len(data) <= MAX_PICKLE_BYTES:
+                    _records.append((_current["test"], base64.b64encode(data).decode("ascii")))
+            except Exception:  # noqa: BLE001 - an object that does not pickle is not an input we can use
+                pass
+        return original(*args, **kwargs)
+
+    setattr(owner, name, recording)
+
+
+def pytest_unconfigure(config: Any) -> None:
+    if os.environ.get(TARGET_ENV):
+        stream = sys.__stdout__
+        stream.write("\n" + MARKER + json.dumps(_records) + "\n")
+        stream.flush()
