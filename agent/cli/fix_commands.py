@@ -78,13 +78,10 @@ def fix(
 
     if apply and commit:
         raise SutureExit("--apply and --commit exclude each other; pick one.")
-    if mutation not in ("on", "off"):
-        raise SutureExit(f"unknown --mutation {mutation!r}; use on or off.")
     if hook and (apply or commit):
         raise SutureExit("--hook only prints: a git hook must not change your tree or branches (leave out --apply/--commit).")
-    mode = "apply" if apply else "commit" if commit else "print"
     root, options = _fix_options(
-        repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
+        repo, mode="apply" if apply else "commit" if commit else "print", issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
         time_limit=time_limit, max_candidates=max_candidates, model=model, api_base=api_base, max_cost=max_cost,
         max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
         resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env,
