@@ -224,7 +224,7 @@ def localize(
     issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words: its words are searched in the code and a traceback it quotes is followed, beside the spectra."),
     issue_file: Optional[Path] = IssueFileOption,
     explain: bool = typer.Option(False, "--explain", help="Show which signals put each suspect where it is (SBFL score, issue-text search rank, traceback frame, mutation evidence) and its most suspicious lines; in --json a `signals` object per suspect."),
-    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Mutate the top suspects and rerun the tests that cover them: a function whose mutants change the failing tests' outcome rises (costs up to about 0.6x the test run more)."),
+    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Mutate the top suspects and rerun the tests that cover them: a function whose mutants change the failing tests' outcome rises (costs up to about 0.5x the test run more; not run when no other suspect is close to the first)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,

@@ -99,7 +99,7 @@ class MutationPlan:
     mutants_of: MutantSource
     # The step's time, the HEAD re-run included: `share` x the seconds of HEAD's run with coverage, at
     # least `floor` (a suite of one second still gets its few mutants).
-    share: float = 0.6
+    share: float = 0.5
     floor: float = 4.0
     top_k: int = 10
     per_function: int = 4
@@ -187,14 +187,14 @@ def mutation_evidence(
     runner = _Runner(tree, test_cmd, dict(extra_env or {}))
     wanted = sorted({t for tests in tests_of.values() for t in tests})
     # HEAD again, through the warm pytest the mutants will use: the flake check, and the durations the
-    # mutants' limits are multiples of. Its cost (mostly the warm server's start) is not the mutants' budget.
+    # mutants' limits are multiples of. Its cost (mostly the warm server's start) counts in the step's share.
     head = runner.run(wanted, end, at_least=run.seconds + 5.0)  # a part of what the whole suite took
     if head is None or not any(n in head.outcomes for n in failing):
         evidence.notes.append("mutation evidence: HEAD's tests could not be re-run through the warm pytest in time; "
                               "none used.")
         evidence.seconds = time.monotonic() - started
         return evidence
-    deadline = min(end, time.monotonic() + plan.budget(run.seconds))
+    deadline = min(end, started + plan.budget(run.seconds))
     evidence.flaky = sorted(n for n in wanted if n in head.outcomes and _state(head, n, run) == "flaky")
     unknown = {n for n in wanted if n not in head.outcomes}  # cut off: no second look, so no evidence either
     tests_of = {key: [n for n in tests if n not in unknown] for key, tests in tests_of.items()}
