@@ -479,7 +479,7 @@ def test_a_deliberate_raise_points_at_what_decided_it_not_at_its_report(make_rep
     assert names.index("plural") > names.index("validate")  # the message's helper is lowered
     evidence = {s.symbol: s.signals["sbfl"] for s in loc.ranking}
     assert evidence["is_optional"]["failure_evidence"] > evidence["validate"]["failure_evidence"] > 0
-    assert evidence["validate"]["score"] == loc.line_scores[("pkg/schema.py", guard_line)]  # the report capped
+    assert evidence["validate"]["score"] == round(loc.line_scores[("pkg/schema.py", guard_line)], 6)  # the report capped
 
 
 def test_quoted_values_in_a_failure_message_are_not_names_of_code():
