@@ -58,8 +58,8 @@ SPECS: dict[str, Spec] = {
         Spec("memory_limit", str, "4G", "memory cap of each test process (RLIMIT_DATA), e.g. 4G or 512M; 0: none"),
         Spec("callgrind", str, "auto", "optimize's instruction count of an accepted edit under valgrind's callgrind, "
              "beside its timing: auto (when valgrind is installed) or off (timing alone)"),
-        Spec("mutation_share", float, 0.6, "`localize --mutation on`: seconds its mutants may take, as a share of "
-             "the time the tests took at HEAD (the HEAD re-run they start with aside)", minimum=0),
+        Spec("mutation_share", float, 0.5, "`localize --mutation on`: seconds its mutation step may take (the HEAD "
+             "re-run it starts with included), as a share of the time the tests took at HEAD", minimum=0),
         Spec("map_tokens", int, 1024, "token budget of `suture map`", minimum=1),
         Spec("search_limit", int, 10, "results `suture search` returns", minimum=1),
         Spec("max_file_bytes", int, 1_000_000, "files larger than this are skipped by the index", minimum=1),

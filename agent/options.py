@@ -100,6 +100,10 @@ class FixOptions(_Record):
     # Named risks a patch may carry and still be delivered (--allow-risk; agent/gates/tamper.py):
     # recorded, so that a resumed run lets through what the interrupted one did.
     allow_risks: Sequence[str] = ()
+    # `--mutation on`: localisation adds mutation evidence, its mutants' time this share of the coverage
+    # run's (tools/testing/mutation.py), and the mutants that made every failing test pass lead the rule
+    # engine's candidates through the gates (agent/propose/mutants.py). None: off.
+    mutation_share: float | None = None
 
 
 MAX_ROUNDS = 10  # accepted edits per target, whatever the time budget

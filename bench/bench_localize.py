@@ -338,20 +338,27 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return seconds
 
 
-def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int, extra: tuple[str, ...] = ()) -> dict:
-    """Median wall time of `suture localize` and of plain `python -m pytest`, alternated, on one buggy HEAD."""
+def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int, extra: tuple[str, ...] = (),
+             before: Path | None = None) -> dict:
+    """Median wall time of `suture localize` and of plain `python -m pytest`, alternated, on one buggy HEAD;
+    with `before` (another install's `suture`), that one's `localize` too, in the same alternation."""
     with tempfile.TemporaryDirectory(prefix="suture-bench-") as tmp:
         tree = seeded_worktree(repo, fault, Path(tmp) / "tree")
         try:
             cmd = suture_localize_cmd(tree) + list(extra)
-            plain, suture = [], []
+            old = [str(before), *cmd[1:]] if before is not None else None
+            plain, suture, earlier = [], [], []
             for _ in range(reps):
                 plain.append(timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tree))
+                if old is not None:
+                    earlier.append(timed(old, tree))
+                    subprocess.run(["git", "clean", "-fdxq"], cwd=tree, capture_output=True)
                 suture.append(timed(cmd, tree))
                 subprocess.run(["git", "clean", "-fdxq"], cwd=tree, capture_output=True)
         finally:
             remove_worktree(repo, tree)
-    return {"pytest": median(plain), "suture": median(suture), "command": cmd[1] if "-c" in cmd else "suture localize"}
+    return {"pytest": median(plain), "suture": median(suture), "command": cmd[1] if "-c" in cmd else "suture localize",
+            **({"before": median(earlier)} if earlier else {})}
 
 
 # -- driver ---------------------------------------------------------------------------------
@@ -403,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutation", action="store_true", help="localize with --mutation on: adds the method "
                         f"{WITH_MUTATION!r} (ochiai is then the same run re-ranked without it) and times it")
     parser.add_argument("--batch", action="store_true", help="run the faults through one `suture batch --workers JOBS`")
+    parser.add_argument("--before-exe", type=Path, help="with --mutation: another install's `suture` (e.g. main's "
+                        "venv) timed in the same alternation, a 'before' column")
+    parser.add_argument("--overhead-only", action="store_true", help="skip the accuracy runs: only the overhead")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
 
@@ -445,7 +455,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="suture-bench-batch-") as tmp:
             done = localize_batch(chosen, repos, totals, args.jobs, args.mutation, Path(tmp))
     with ThreadPoolExecutor(args.jobs) as pool:
-        for i, result in enumerate(done if args.batch else pool.map(one, chosen), 1):
+        accuracy = [] if args.overhead_only else chosen
+        for i, result in enumerate(done if args.batch else pool.map(one, accuracy), 1):
             results.append(result)
             ranks = ", ".join(f"{k}={v:g}" for k, v in result["ranks"].items())
             print(f"[{i}/{len(chosen)}] {result['id']}: {ranks or result.get('error')}", file=sys.stderr)
@@ -458,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
             costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps)
             if args.mutation:
                 costs[lib.name + " (--mutation on)"] = overhead(lib, repos[lib.name], first, args.overhead_reps,
-                                                                ("--mutation", "on"))
+                                                                ("--mutation", "on"), args.before_exe)
 
     errors = [r for r in results if r.get("error") or not r["ranks"]]
     methods = [BASELINE, *FORMULAS, WITH_ISSUE, WITH_MUTATION]
@@ -487,9 +498,12 @@ def main(argv: list[str] | None = None) -> int:
                         f"{pct(BASELINE, 1)} | {pct(BASELINE, 5)} |")
     body += ["", "Overhead: `suture localize` (ochiai, cold index) vs plain `python -m pytest` on the same buggy "
              f"checkout, median of {args.overhead_reps} alternated runs:", "",
-             "| library | pytest s | suture localize s | ratio |", "|---|---:|---:|---:|"]
+             "| library | pytest s | suture localize s | ratio |" + (" before s | before ratio |" if args.before_exe else ""),
+             "|---|---:|---:|---:|" + ("---:|---:|" if args.before_exe else "")]
     for name, c in costs.items():
-        body.append(f"| {name} | {c['pytest']:.2f} | {c['suture']:.2f} | {c['suture'] / c['pytest']:.2f}x |")
+        was = (f" {c['before']:.2f} | {c['before'] / c['pytest']:.2f}x |" if "before" in c else
+               (" | |" if args.before_exe else ""))
+        body.append(f"| {name} | {c['pytest']:.2f} | {c['suture']:.2f} | {c['suture'] / c['pytest']:.2f}x |{was}")
     if errors:
         body += ["", "Faults without a ranking: " + "; ".join(f"{r['id']}: {r.get('error', '')[:160]}" for r in errors[:10])]
     text = "\n".join(body)

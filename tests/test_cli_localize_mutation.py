@@ -47,11 +47,18 @@ def test_mutation_breaks_the_sbfl_tie_and_records_the_fixing_mutant(make_repo):
 
 HANGS = {
     "pkg/__init__.py": "",
+    # `checked` runs in the same failing test only: SBFL ties it with settle, so mutation has to decide.
     "pkg/money.py": """
         def settle(balance, step):
-            while balance > 0:
+            while balance > checked(step):
                 balance = balance - step
             return balance + 1
+
+
+        def checked(step):
+            if step <= 0:
+                raise ValueError(step)
+            return 0
     """,
     "tests/test_money.py": """
         from pkg.money import settle
@@ -78,11 +85,17 @@ def test_a_mutant_that_hangs_is_killed_and_the_run_finishes(make_repo):
 
 FLAKY_AND_LINES = {
     "parcel/__init__.py": "",
+    # `handling` runs in the failing test only, as the faulty line does: SBFL ties them, mutation decides
+    # (a mutant of the faulty line makes the test pass; handling's only change how it fails).
     "parcel/rates.py": """
         def shipping(weight):
             if weight > 20:
-                return weight * 3 + 999
+                return weight * 4 + handling()
             return 5
+
+
+        def handling():
+            return 0
 
 
         def label(weight):
@@ -120,11 +133,28 @@ def test_line_ranking_puts_the_faulty_line_first_and_a_flaky_test_is_not_evidenc
     assert report["ranking"][0]["symbol"] == "shipping"
     statements = report["statements"][0]
     assert statements["symbol"] == "shipping"
-    faulty = next(n for n, text in enumerate((repo / "parcel" / "rates.py").read_text().splitlines(), 1) if "999" in text)
-    assert statements["lines"][0]["line"] == faulty and "999" in statements["lines"][0]["text"]
+    faulty = next(n for n, text in enumerate((repo / "parcel" / "rates.py").read_text().splitlines(), 1) if "* 4" in text)
+    assert statements["lines"][0]["line"] == faulty and "* 4" in statements["lines"][0]["text"]
     assert statements["lines"][0]["score"] > statements["lines"][1]["score"]
     assert report["ranking"][0]["lines"][0]["line"] == faulty  # the same, per suspect, under --explain
     # test_label_once passed in the coverage run and fails when HEAD runs again: left out of the evidence,
     # so no mutant counts it as broken (it would fail under every one of them).
     assert report["mutation"]["flaky"] == ["tests/test_rates.py::test_label_once"]
     assert report["mutation"]["results"] and any(r["broken"] == 0 for r in report["mutation"]["results"])
+
+
+def test_fix_with_mutation_gates_the_fixing_mutant_first(make_repo):
+    repo = make_repo({**TIED, **ROOMY})
+    bad = suture("fix", "--mutation", "maybe", cwd=repo)
+    assert bad.returncode == 2 and "use on or off" in bad.stderr and "Traceback" not in bad.stderr
+    done = suture("fix", "--json", "--mutation", "on", cwd=repo, timeout=900)
+    report = last_json(done)
+    # Localisation's mutant that made the failing test pass was gated first and passed every gate itself;
+    # one failing test leaves rivals (a shipping fee changed instead), so the evidence may only call it
+    # plausible (exit 1): the gates decide, the mutant is never taken on its own word.
+    assert done.returncode in (0, 1), done.stderr
+    assert report["produced_by"] == "mutation", report
+    patch = report["patch"] if report["status"] == "fixed" else report["plausible"]["patch"]
+    assert "8 // 10" in patch and "9 // 10" in patch
+    assert "best: m1 passes every gate" in done.stderr
+    assert "8 // 10" in (repo / "shop" / "prices.py").read_text()  # printed, not applied

@@ -425,3 +425,67 @@ def test_a_repr_run_only_by_pytests_assert_report_is_not_the_suspect(make_repo, 
     scores = {s.symbol: s.score for s in loc.ranking}
     assert "tests/test_money.py::test_repr" in loc.failing
     assert scores["Money.__repr__"] >= scores["Money.add"]
+
+
+def test_a_deliberate_raise_points_at_what_decided_it_not_at_its_report(make_repo, tmp_path):
+    # `validate` raises its own error when a required key is missing; the bug is in `is_optional`, which
+    # decides what is required. The raise's branch and `plural` (the message) run only when the check
+    # fails, so SBFL rates them above `is_optional`, which every test runs.
+    repo = make_repo(
+        {
+            "pkg/__init__.py": "",
+            "pkg/schema.py": """\
+                def is_optional(key):
+                    return key.endswith("?") and False  # bug: the marker is ignored
+
+
+                def plural(items):
+                    return "s" if len(items) > 1 else ""
+
+
+                def validate(schema, data):
+                    required = {k for k in schema if not is_optional(k)}
+                    if not required.issubset(data):
+                        missing = sorted(required - set(data))
+                        raise KeyError("missing key" + plural(missing) + ": " + ", ".join(missing))
+                    return True
+            """,
+            "tests/test_schema.py": """\
+                import pytest
+
+                from pkg.schema import validate
+
+
+                def test_required_present():
+                    assert validate({"a": int}, {"a": 1})
+
+
+                def test_optional_may_be_absent():
+                    assert validate({"a": int, "b?": int}, {"a": 1})
+
+
+                def test_missing_required_raises():
+                    with pytest.raises(KeyError):
+                        validate({"a": int}, {})
+            """,
+        }
+    )
+    loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
+    assert loc.failing == ["tests/test_schema.py::test_optional_may_be_absent"]
+    raise_line, guard_line = 13, 11
+    assert loc.line_scores[("pkg/schema.py", raise_line)] > loc.line_scores[("pkg/schema.py", guard_line)]
+    names = [s.symbol for s in loc.ranking]
+    assert names[0] == "is_optional", names
+    assert names.index("plural") > names.index("validate")  # the message's helper is lowered
+    evidence = {s.symbol: s.signals["sbfl"] for s in loc.ranking}
+    assert evidence["is_optional"]["failure_evidence"] > evidence["validate"]["failure_evidence"] > 0
+    assert evidence["validate"]["score"] == round(loc.line_scores[("pkg/schema.py", guard_line)], 6)  # the report capped
+
+
+def test_quoted_values_in_a_failure_message_are_not_names_of_code():
+    from suture.tools.testing.suspects import message_names
+
+    dict_repr = "AssertionError: {'type': 'function_expression', 'children': [None]} != {'type': 'and'}"
+    assert "function_expression" not in message_names(dict_repr) and "AssertionError" in message_names(dict_repr)
+    assert {"median", "obj"} <= message_names("assert None == 3\n +  where None = obj.median")
+    assert "b" not in message_names('KeyError: "missing \\"b\\""')

@@ -61,6 +61,7 @@ def fix(
     sandbox: Optional[str] = SandboxOption,
     memory_limit: Optional[str] = MemoryOption,
     allow_risk: list[str] = typer.Option([], "--allow-risk", metavar="NAME", help="Deliver a patch despite this named risk (pytest_internals, sys_modules, builtins, os_environ, subprocess, git, or all); repeatable."),
+    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Localise with mutation evidence (as `localize --mutation on`); a mutant that makes every failing test pass is gated first, like any candidate."),
     as_json: bool = JsonOption,
 ) -> None:
     """Find and repair the bug the failing tests show; print the verified patch (or apply/commit it)."""
@@ -79,13 +80,12 @@ def fix(
         raise SutureExit("--apply and --commit exclude each other; pick one.")
     if hook and (apply or commit):
         raise SutureExit("--hook only prints: a git hook must not change your tree or branches (leave out --apply/--commit).")
-    mode = "apply" if apply else "commit" if commit else "print"
     root, options = _fix_options(
-        repo, mode=mode, issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
+        repo, mode="apply" if apply else "commit" if commit else "print", issue=issue, issue_file=issue_file, test_cmd=test_cmd, failing_test=failing_test,
         time_limit=time_limit, max_candidates=max_candidates, model=model, api_base=api_base, max_cost=max_cost,
         max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
         resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env,
-        allow_risks=allow_risks)
+        allow_risks=allow_risks, mutation=mutation)
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
@@ -147,10 +147,12 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
                  model: Optional[str], api_base: Optional[str], max_cost: Optional[float], max_steps: int,
                  samples: int, text_tools: bool, allow_path: list[str], target: list[str], resume: Optional[str],
                  python: Optional[str], sandbox: Optional[str], memory_limit: Optional[str],
-                 pass_env: list[str], allow_risks: tuple[str, ...]) -> tuple[Path, Any]:
+                 pass_env: list[str], allow_risks: tuple[str, ...], mutation: str = "off") -> tuple[Path, Any]:
     """The repository and the FixOptions record of one `suture fix` (a resumed run's: its recorded ones)."""
     from suture.agent.options import FixOptions
 
+    if mutation not in ("on", "off"):
+        raise SutureExit(f"unknown --mutation {mutation!r}; use on or off.")
     if resume is not None:
         from suture.agent.fix.replay import resume_options
 
@@ -183,7 +185,7 @@ def _fix_options(repo: Optional[str], *, mode: str, issue: Optional[str], issue_
         model=settings.model, api_base=settings.api_base, max_cost=settings.max_cost, max_steps=max_steps,
         allow_paths=allow_path, map_tokens=settings.map_tokens, samples=samples, text_tools=text_tools,
         allow_risks=allow_risks,
-        targets=tuple(target),
+        targets=tuple(target), mutation_share=settings.mutation_share if mutation == "on" else None,
     )
 
 
@@ -222,7 +224,7 @@ def localize(
     issue: Optional[str] = typer.Option(None, "--issue", metavar="TEXT", help="What is wrong, in words: its words are searched in the code and a traceback it quotes is followed, beside the spectra."),
     issue_file: Optional[Path] = IssueFileOption,
     explain: bool = typer.Option(False, "--explain", help="Show which signals put each suspect where it is (SBFL score, issue-text search rank, traceback frame, mutation evidence) and its most suspicious lines; in --json a `signals` object per suspect."),
-    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Mutate the top suspects and rerun the tests that cover them: a function whose mutants change the failing tests' outcome rises (costs up to about 0.6x the test run more)."),
+    mutation: str = typer.Option(MUTATION_DEFAULT, "--mutation", metavar="on|off", help="Mutate the top suspects and rerun the tests that cover them: a function whose mutants change the failing tests' outcome rises (costs up to about 0.5x the test run more; not run when no other suspect is close to the first)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,
@@ -277,10 +279,9 @@ def localize(
 
 def _mutation_plan(share: float):
     """Mutation evidence with the rule engine's templates as its operators (agent/propose/mutants.py)."""
-    from suture.agent.propose.mutants import template_mutants
-    from suture.tools.testing.mutation import MutationPlan
+    from suture.agent.propose.mutants import mutation_plan
 
-    return MutationPlan(template_mutants, share=share)
+    return mutation_plan(share)
 
 
 @app.command()

@@ -44,6 +44,7 @@ from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.fix.rank import rank
 from suture.agent.report.source import suspect_sources
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
+from suture.agent.propose.mutants import lead_with_mutants, mutation_plan
 from suture.agent.propose.rules import generate_candidates
 from suture.agent.propose.synthesis import beyond_templates
 from suture.agent.propose.synthesis import enabled as synthesis_enabled
@@ -274,7 +275,8 @@ def _localise(ctx: RunContext) -> tuple[Any, str, Reproduction | None]:
         found = localize(ctx.repo, test_cmd=options.test_cmd, failing_tests=options.failing_tests,
                          run_dir=ctx.run_dir, timeout=max(1.0, ctx.left()),
                          per_test_timeout=_baseline_test_limit(options), shorten_after_hang=True,
-                         issue_text=options.issue_text, index_cache=ctx.repo / ".suture" / "cache" / "base-index")
+                         issue_text=options.issue_text, index_cache=ctx.repo / ".suture" / "cache" / "base-index",
+                         mutation=mutation_plan(options.mutation_share) if options.mutation_share is not None else None)
         return found, ctx.base, None
     except LocalizeError as error:
         ctx.trajectory.log("error", message=str(error))
@@ -414,8 +416,10 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
     rules_deadline = ctx.deadline if ctx.client is None else ctx.started + options.time_limit * RULES_SHARE_WITH_MODEL
     found = baseline.found
     beyond = _beyond_templates(ctx, baseline, search, base_tree, pool, rules_deadline) if pool is not None else ()
-    stream = generate_candidates(base_tree, found.ranking, found.line_scores,
-                                 max_candidates=options.max_candidates, notes=search.notes, beyond=beyond)
+    fixing = found.mutation if options.max_candidates > 0 else None  # --mutation on: its fixing mutants first
+    stream = lead_with_mutants(fixing, generate_candidates(
+        base_tree, found.ranking, found.line_scores, max_candidates=options.max_candidates, notes=search.notes,
+        beyond=beyond))
     first_fix_at: int | None = None
     first_fix_time = 0.0
     while True:
@@ -608,7 +612,7 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
         "status": "fixed" if chosen else "not_fixed",
         "patch": chosen.patch if chosen else "",
         "engine": getattr(candidate, "engine", "rules") if chosen else ("rules+model" if client else "rules"),
-        "produced_by": produced_by(candidate) if best else None,  # template | synthesis | ingredient | model
+        "produced_by": produced_by(candidate) if best else None,  # template | synthesis | ingredient | model | mutation
         "changed_files": list(delivery.files) if delivery else [],
         "candidates_tried": len(verdicts),
         "tests": {
@@ -675,11 +679,14 @@ def _tests_after(verdict: GateVerdict) -> dict[str, Any]:
 
 
 def produced_by(candidate: Candidate | None) -> str | None:
-    """Which engine made a candidate: the model, synthesis, an ingredient from nearby code, or a template."""
+    """Which engine made a candidate: the model, synthesis, an ingredient from nearby code, a template, or a
+    template's mutant that fixed the failing tests in localisation (`--mutation on`)."""
     if candidate is None:
         return None
     if candidate.source == "model":
         return "model"
+    if (getattr(candidate, "meta", None) or {}).get("engine") == "mutation":
+        return "mutation"
     parts = set(candidate.template.split("+"))
     return "synthesis" if "synthesis" in parts else "ingredient" if "ingredient" in parts else "template"
 

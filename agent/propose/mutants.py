@@ -8,20 +8,22 @@ caller; so this module hands tools/ a `MutantSource` instead (dependency injecti
 The mutants of a suspect are the rule engine's own single edits in its order (line suspiciousness x
 template prior), spread over lines first: MUSE's insight is that mutating the faulty statement is
 what changes the failing tests, so the most suspicious lines come first and no line gets a second
-mutant before every line in reach got one. The same edits are what the repair stage would try, so a
+mutant before every line in reach got one. Only lines a failing test ran are mutated (a line score
+above 0): a change to a line none of them runs cannot change what they say, so such a mutant could only
+cost time. The same edits are what the repair stage would try, so a
 mutant that makes every failing test pass is a repair candidate as it stands.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from suture.agent.propose.rules import generate_candidates
-from suture.tools.testing.mutation import Mutant
+from suture.agent.propose.rules import RuleCandidate, generate_candidates
+from suture.tools.testing.mutation import Mutant, MutationEvidence, MutationPlan
 
-__all__ = ["template_mutants"]
+__all__ = ["lead_with_mutants", "mutation_plan", "template_mutants"]
 
 POOL = 6  # the engine's candidates looked at per mutant wanted: room to spread over lines
 
@@ -35,8 +37,9 @@ def template_mutants(tree: Path, suspects: Sequence[Any], line_scores: Mapping[t
         stream = generate_candidates(tree, [suspect], dict(line_scores), max_candidates=per_function * POOL,
                                      pairs=False, notes=notes, top_functions=1)
         key = (suspect.path, suspect.symbol)
-        found[key] = [Mutant(key, c.line, c.template, c.description, list(c.edits))
-                      for c in _spread(list(stream), per_function)]
+        ran = [c for c in stream if (line_scores.get((c.path, c.line)) or 0.0) > 0]
+        found[key] = [Mutant(key, c.line, c.template, c.description, list(c.edits), tuple(c.risks))
+                      for c in _spread(ran, per_function)]
     return found
 
 
@@ -47,3 +50,30 @@ def _spread(candidates: list[Any], wanted: int) -> list[Any]:
         (rest if candidate.line in lines else first).append(candidate)
         lines.add(candidate.line)
     return (first + rest)[:wanted]
+
+
+def mutation_plan(share: float) -> MutationPlan:
+    """Localisation's mutation evidence with these templates as its operators, its mutants' time `share`
+    x the coverage run's (the `mutation_share` setting)."""
+    return MutationPlan(template_mutants, share=share)
+
+
+def lead_with_mutants(evidence: MutationEvidence | None, stream: Iterable[RuleCandidate]) -> Iterator[RuleCandidate]:
+    """The rule engine's `stream` led by the mutants that made every failing test pass in localisation
+    (`suture fix --mutation on`), best first. They ran only the tests covering their function, so they
+    go through every gate like any candidate; the same edit met again in `stream` is not gated twice."""
+    fixing = list(evidence.candidates) if evidence is not None else []
+    fixing.sort(key=lambda result: -result.score)
+    given = set()
+    for number, result in enumerate(fixing, 1):
+        mutant = result.mutant
+        edits = tuple((e.path, e.search, e.replace) for e in mutant.edits)
+        if edits in given:
+            continue
+        given.add(edits)
+        yield RuleCandidate(f"m{number}", list(mutant.edits), mutant.template, mutant.description, tuple(mutant.risks),
+                            result.score, mutant.key[0], mutant.line, mutant.key[1],
+                            {"engine": "mutation", "fixed_in_localisation": len(result.fixed)})
+    for candidate in stream:
+        if tuple((e.path, e.search, e.replace) for e in candidate.edits) not in given:
+            yield candidate

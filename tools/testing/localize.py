@@ -59,7 +59,7 @@ from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutati
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.statements import raised_line_scores, statement_ranking
-from suture.tools.testing.suspects import MESSAGE_CHARS, Fitted, Suspect, identifiers, line_text, outside_source, rank
+from suture.tools.testing.suspects import Fitted, Suspect, identifiers, line_text, message_names, outside_source, rank
 from suture.tools.testing.testrun import (
     NoTestsFound,
     TestRun,
@@ -323,7 +323,7 @@ def _failure_scores(tree: Path, failing: list[str], frames: dict[str, list[Any]]
                         if symbol.kind != CLASS:
                             by_name[symbol.name].append(symbol)
             crash = in_tree[-1]
-            named = identifiers(line_text(read_text, crash.path, crash.line)) | identifiers(messages.get(nodeid, "")[:MESSAGE_CHARS])
+            named = identifiers(line_text(read_text, crash.path, crash.line)) | message_names(messages.get(nodeid, ""))
             for name in named:
                 for symbol in by_name.get(name, ()):
                     key = (symbol.path, symbol.start_line)

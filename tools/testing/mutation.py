@@ -15,6 +15,17 @@ scratch checkout, and scored as Metallaxis-Ochiai with MUSE's preference for a f
 A function's value is its best mutant's score (in [0, 1]; 0 when its mutants only broke passing
 tests or changed nothing), the signal `mutation` that tools/testing/combine.py weighs beside SBFL.
 
+What keeps it cheap (issue 19's bound: localize with it at most 3x a plain test run):
+- it runs only when another suspect is close enough to the first for the signal to change the order
+  (otherwise not even the warm pytest starts);
+- a mutant runs its failing tests first; one that changes none of them scores 0 whatever else it
+  does, so its passing tests are not run; the passing tests of one that does run through the warm
+  pytest with `--maxfail=1`: the first broken test stops them (`broken` counts 0 or 1; MUSE's count
+  is cut there, the cost of the rest of the suite saved);
+- the mutants are only made on lines a failing test ran (agent/propose/mutants.py): a change to a
+  line none of them runs cannot change what they say;
+- no mutant starts when what is left of the time share is less than a mutant has taken so far.
+
 What is not evidence: tests whose outcome differs when HEAD is run again through the warm pytest
 (flaky), and for a test whose failure message differs between the two HEAD runs, a different
 message (only pass/fail counts for it). Each test of a mutant run has a limit of LIMIT_MULTIPLE
@@ -35,6 +46,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -57,6 +69,7 @@ LIMIT_MULTIPLE = 5.0  # a mutant's test may take this many times its own duratio
 LIMIT_FLOOR = 2.0  # seconds: start-up jitter on a loaded machine must not read as a hang
 MAX_PASSING = 20  # covering passing tests run per suspect (the fastest): enough to see what breaks
 _CUT_OFF = ("timeout", "not reported")  # a hang changes any outcome, a stable message or not
+ADDOPTS = "PYTEST_ADDOPTS"
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+|\bat [0-9a-fA-F]{6,}\b")
 
 
@@ -67,10 +80,11 @@ class Mutant:
     template: str
     description: str
     edits: list[Edit]
+    risks: tuple[str, ...] = ()  # what the repair gates must look at, as the rule engine named it
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.key[0], "symbol": self.key[1], "line": self.line, "template": self.template,
-                "description": self.description,
+                "description": self.description, **({"risks": list(self.risks)} if self.risks else {}),
                 "edits": [{"path": e.path, "search": e.search, "replace": e.replace} for e in self.edits]}
 
 
@@ -85,7 +99,7 @@ class MutationPlan:
     mutants_of: MutantSource
     # The step's time, the HEAD re-run included: `share` x the seconds of HEAD's run with coverage, at
     # least `floor` (a suite of one second still gets its few mutants).
-    share: float = 0.6
+    share: float = 0.5
     floor: float = 4.0
     top_k: int = 10
     per_function: int = 4
@@ -159,6 +173,10 @@ def mutation_evidence(
     end = budget_end if budget_end is not None else math.inf
     evidence = MutationEvidence()
     targets = _targets(ranking, WEIGHTS.get("mutation", 0.0), plan.top_k)
+    if len(targets) < 2:
+        evidence.notes.append("mutation evidence: not run, no other suspect is close enough to the first for it "
+                              "to change the order.")
+        return evidence
     tests_of, evidence.uncovered = _covering_tests(targets, spectra, run, failing)
     if evidence.uncovered:
         evidence.notes.append(f"{len(evidence.uncovered)} suspect(s) no failing test covers, ranked by the other "
@@ -169,14 +187,14 @@ def mutation_evidence(
     runner = _Runner(tree, test_cmd, dict(extra_env or {}))
     wanted = sorted({t for tests in tests_of.values() for t in tests})
     # HEAD again, through the warm pytest the mutants will use: the flake check, and the durations the
-    # mutants' limits are multiples of. Its cost (mostly the warm server's start) is not the mutants' budget.
+    # mutants' limits are multiples of. Its cost (mostly the warm server's start) counts in the step's share.
     head = runner.run(wanted, end, at_least=run.seconds + 5.0)  # a part of what the whole suite took
     if head is None or not any(n in head.outcomes for n in failing):
         evidence.notes.append("mutation evidence: HEAD's tests could not be re-run through the warm pytest in time; "
                               "none used.")
         evidence.seconds = time.monotonic() - started
         return evidence
-    deadline = min(end, time.monotonic() + plan.budget(run.seconds))
+    deadline = min(end, started + plan.budget(run.seconds))
     evidence.flaky = sorted(n for n in wanted if n in head.outcomes and _state(head, n, run) == "flaky")
     unknown = {n for n in wanted if n not in head.outcomes}  # cut off: no second look, so no evidence either
     tests_of = {key: [n for n in tests if n not in unknown] for key, tests in tests_of.items()}
@@ -194,7 +212,8 @@ def mutation_evidence(
               for n in wanted if n in head.outcomes}
     done_keys: set[Key] = set()
     for number, mutant in enumerate(order):
-        if time.monotonic() >= deadline:
+        typical = sorted(r.seconds for r in evidence.results)[len(evidence.results) // 2] if evidence.results else 0.0
+        if time.monotonic() + typical >= deadline:
             evidence.notes.append(f"mutation evidence: its time share ran out after {number} of {len(order)} mutants.")
             break
         if mutant.key in done_keys:
@@ -286,14 +305,17 @@ class _Runner:
         self.tree, self.test_cmd, self.extra_env = tree, test_cmd, extra_env
 
     def run(self, tests: list[str], deadline: float, limits: Mapping[str, float] | None = None,
-            at_least: float = 0.0) -> TestRun | None:
+            at_least: float = 0.0, stop_at_failure: bool = False) -> TestRun | None:
         """HEAD's (or a mutant's) run of `tests`, within `at_least` s or the sum of their `limits` and a
-        start-up allowance; None when no time is left or the run could not start."""
+        start-up allowance; None when no time is left or the run could not start. `stop_at_failure`:
+        pytest stops at the first test that fails (`--maxfail=1`, added to the user's PYTEST_ADDOPTS)."""
         wanted = max(at_least, sum(limits[n] for n in tests if n in limits) + 5.0 if limits else 0.0)
         timeout = min(wanted, deadline - time.monotonic())
         if timeout <= 0.5:
             return None
         env = {**self.extra_env, **({LIMITS_ENV: json.dumps(dict(limits), sort_keys=True)} if limits else {})}
+        if stop_at_failure:
+            env[ADDOPTS] = (env.get(ADDOPTS, os.environ.get(ADDOPTS, "")) + " --maxfail=1").strip()
         try:
             ran = run_tests(self.tree, test_cmd=self.test_cmd, nodeids=tests, timeout=timeout,
                             per_test_timeout=max(limits.values(), default=LIMIT_FLOOR) if limits else None,
@@ -306,29 +328,55 @@ class _Runner:
     def try_mutant(self, mutant: Mutant, tests: list[str], limits: Mapping[str, float],
                    baseline: Mapping[str, tuple[str, str]], stable_message: set[str], failing: set[str],
                    deadline: float, at_least: float) -> MutantResult | None:
+        """The mutant's failing tests, then (only when it changed one of them) its passing tests up to the
+        first that breaks; None when it could not be applied or a run did not finish in time."""
         saved = {e.path: (self.tree / e.path).read_bytes() for e in mutant.edits if (self.tree / e.path).is_file()}
         started = time.monotonic()
+        own = {n: limits.get(n, LIMIT_FLOOR) for n in tests}
+        first, rest = [n for n in tests if n in failing], [n for n in tests if n not in failing]
         try:
             if not all(r.applied for r in apply_edits(self.tree, mutant.edits)):
                 return None
-            ran = self.run(tests, deadline, {n: limits.get(n, LIMIT_FLOOR) for n in tests}, at_least)
+            ran = self.run(first, deadline, {n: own[n] for n in first}, at_least) if first else None
+            if ran is None:
+                return None
+            fixed, changed = _failing_changes(ran, first, baseline, stable_message)
+            passing = None
+            if (fixed or changed) and rest:
+                passing = self.run(rest, deadline, {n: own[n] for n in rest}, at_least, stop_at_failure=True)
+                if passing is None:
+                    return None
         finally:
             for path, data in saved.items():
                 (self.tree / path).write_bytes(data)
-        if ran is None:
-            return None
-        fixed, changed, broken = [], [], []
-        for nodeid in tests:
-            now, before = _verdict(ran, nodeid), baseline[nodeid]
-            if nodeid in failing:
-                if now[0] == "pass":
-                    fixed.append(nodeid)
-                elif now != before and (nodeid in stable_message or now[1] in _CUT_OFF):
-                    changed.append(nodeid)
-            elif before[0] == "pass" and now[0] == "fail":
-                broken.append(nodeid)
-        timed_out = [n for n in tests if _verdict(ran, n)[1] in _CUT_OFF and baseline[n][1] not in _CUT_OFF]
+        broken = _broken(passing, rest, baseline) if passing is not None else []
+        cut_off = [n for n in first if _verdict(ran, n)[1] in _CUT_OFF]
+        if passing is not None:
+            cut_off += [n for n in rest if n in passing.outcomes and _verdict(passing, n)[1] == "timeout"]
+        timed_out = [n for n in cut_off if baseline[n][1] not in _CUT_OFF]
         return MutantResult(mutant, fixed, changed, broken, 0.0, time.monotonic() - started, timed_out)
+
+
+def _failing_changes(ran: TestRun, tests: list[str], baseline: Mapping[str, tuple[str, str]],
+                     stable_message: set[str]) -> tuple[list[str], list[str]]:
+    """(the failing tests the mutant made pass, those it made fail differently or hang)."""
+    fixed, changed = [], []
+    for nodeid in tests:
+        now, before = _verdict(ran, nodeid), baseline[nodeid]
+        if now[0] == "pass":
+            fixed.append(nodeid)
+        elif now != before and (nodeid in stable_message or now[1] in _CUT_OFF):
+            changed.append(nodeid)
+    return fixed, changed
+
+
+def _broken(ran: TestRun, tests: list[str], baseline: Mapping[str, tuple[str, str]]) -> list[str]:
+    """The passing tests the mutant broke. The run stops at the first that fails: a test after it was not
+    reported and says nothing; when no reported test failed, one not reported (the run died) is broken."""
+    reported = [n for n in tests if n in ran.outcomes]
+    stopped = any(_verdict(ran, n)[0] == "fail" for n in reported)
+    return [n for n in tests if baseline[n][0] == "pass" and _verdict(ran, n)[0] == "fail"
+            and (n in ran.outcomes or not stopped)]
 
 
 def _score(evidence: MutationEvidence, tests_of: Mapping[Key, list[str]], total_failing: int) -> None:
@@ -351,5 +399,4 @@ def _score(evidence: MutationEvidence, tests_of: Mapping[Key, list[str]], total_
         evidence.signals[key] = Signal(min(1.0, top.score), {
             "mutants": len(mine), "best": top.mutant.description, "line": top.mutant.line,
             "fixed": len(top.fixed), "changed": len(top.changed), "broken": len(top.broken),
-            "only_broke_passing": all(not (r.fixed or r.changed) for r in mine) and any(r.broken for r in mine),
         })

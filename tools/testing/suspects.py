@@ -19,9 +19,10 @@ from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing.combine import combine, fitted_score
 from suture.tools.testing.features import FEATURES, churn_value, rank_values, size_value
+from suture.tools.testing.raise_sites import RaiseSite, raise_site
 from suture.tools.testing.spectra import Line, Spectra
 
-__all__ = ["MESSAGE_CHARS", "MODULE", "Suspect", "identifiers", "line_text", "outside_source", "rank"]
+__all__ = ["MESSAGE_CHARS", "MODULE", "Suspect", "identifiers", "line_text", "message_names", "outside_source", "rank"]
 
 MODULE = "<module>"
 
@@ -141,8 +142,9 @@ def rank(
     text's) join SBFL as tools/testing/combine.py says; without them the order is SBFL's.
     With `fitted`, the fitted combination of every feature (tools/testing/features.py) orders them."""
     ranker = _Ranker(spectra, symbols_of, read_text)
-    ranker.add_line_scores(line_scores)
-    asks_repr = ranker.add_failure_evidence(frames, failing, messages or {})
+    sites = ranker.raise_sites(frames, failing)
+    ranker.add_line_scores(_report_capped(line_scores, sites.values()))
+    asks_repr = ranker.add_failure_evidence(frames, failing, messages or {}, sites)
     ranker.penalise_reprs_run_by_the_report(asks_repr)
     return ranker.ranking(signals or {}, weights_off, fitted)
 
@@ -193,7 +195,23 @@ class _Ranker:
             if found is not None:
                 found.executed += 1
 
-    def add_failure_evidence(self, frames: dict[str, list[Any]], failing: list[str], messages: dict[str, str]) -> set[str]:
+    def raise_sites(self, frames: dict[str, list[Any]], failing: list[str]) -> dict[str, RaiseSite]:
+        """Per failing test whose innermost in-repo frame is a deliberate `raise` in an `if` branch, that
+        site (tools/testing/raise_sites.py); each file parsed once."""
+        found: dict[str, RaiseSite] = {}
+        seen: dict[tuple[str, int], RaiseSite | None] = {}
+        for nodeid in failing:
+            inside = [f for f in frames.get(nodeid, ()) if not outside_source(f.path)]
+            if inside:
+                key = (inside[-1].path, inside[-1].line)
+                if key not in seen:
+                    seen[key] = raise_site(key[0], key[1], self.read_text)
+                if seen[key] is not None:
+                    found[nodeid] = seen[key]
+        return found
+
+    def add_failure_evidence(self, frames: dict[str, list[Any]], failing: list[str], messages: dict[str, str],
+                             sites: Mapping[str, RaiseSite] | None = None) -> set[str]:
         """Boosts from each failing test's failure, weighted 1 / len(failing) so many tests do not
         outweigh the spectra; returns the failing tests whose own code asks for a repr."""
         weight = 1 / max(1, len(failing))
@@ -201,15 +219,19 @@ class _Ranker:
         for nodeid in failing:
             test_frames = list(frames.get(nodeid, ()))
             none_used = _none_used(messages.get(nodeid, ""))
-            self._boost_frames([f for f in test_frames if not outside_source(f.path)], none_used, weight)
+            inside = [f for f in test_frames if not outside_source(f.path)]
+            site = (sites or {}).get(nodeid)
+            decided = self._raise_evidence(site, inside[-1], weight) if site is not None and inside else False
+            self._boost_frames(inside, none_used or decided, weight)
+            if none_used or _none_shown(messages.get(nodeid, "")):
+                self._lift_none_returns(weight)
             in_tree = [f for f in test_frames if not f.path.startswith("/") and not Path(f.path).is_absolute()]
             if in_tree:
                 # The None came from something named on the line that used it: a call, a property.
                 crash = in_tree[-1]
                 # pytest's report names what the failing line evaluated ("where None = obj.median").
-                named = identifiers(line_text(self.read_text, crash.path, crash.line)) | identifiers(
-                    messages.get(nodeid, "")[:MESSAGE_CHARS]
-                )
+                named = identifiers(line_text(self.read_text, crash.path, crash.line)) | message_names(
+                    messages.get(nodeid, ""))
                 lift = NONE_SOURCE_BOOST if none_used else NAMED_ON_FAILING_LINE_BOOST
                 for unit in self.units.values():
                     if unit.scores and unit.symbol is not None and unit.symbol.name in named:
@@ -218,6 +240,28 @@ class _Ranker:
                 asks_repr.add(nodeid)
         self.units = {k: u for k, u in self.units.items() if u.scores}
         return asks_repr
+
+    def _raise_evidence(self, site: RaiseSite, frame: Any, weight: float) -> bool:
+        """A deliberate raise: the functions that computed its guard's inputs take the innermost frame's
+        lift (True: the raising function then gets a caller's share), the message's helpers are lowered."""
+        raising = self.unit_at(frame.path, frame.line, False).key()
+        deciders = [u for k, u in self.units.items() if k != raising and u.scores and u.symbol is not None
+                    and u.symbol.kind != CLASS and u.symbol.name in site.decided_by]
+        for unit in deciders:
+            unit.boost += INNERMOST_BOOST * weight
+        for key, unit in self.units.items():
+            if key != raising and unit.scores and unit.symbol is not None and unit.symbol.name in site.reported_with:
+                unit.boost -= REPORT_ONLY_PENALTY * weight
+        return bool(deciders)
+
+    def _lift_none_returns(self, weight: float) -> None:
+        """A None where a value was expected: the functions whose `return None` (or bare `return`) a
+        failing test ran are its likely makers (a forgotten or wrong early return)."""
+        for unit in self.units.values():
+            if unit.symbol is not None and any(
+                    score > 0 and _RETURNS_NONE.match(line_text(self.read_text, path, number).split("#", 1)[0].strip())
+                    for (path, number), score in zip(unit.lines, unit.scores)):
+                unit.boost += NONE_SOURCE_BOOST * weight
 
     def _boost_frames(self, inside: list[Any], none_used: bool, weight: float) -> None:
         lifts: dict[tuple[str, str], float] = {}  # a recursive function counts once per test
@@ -311,7 +355,22 @@ class _Ranker:
         return ranking
 
 
+def _report_capped(line_scores: dict[Line, float], sites: Iterable[RaiseSite]) -> dict[Line, float]:
+    """Line scores with each raise site's report lines scored no higher than its guard line (they run
+    because the check failed: tools/testing/raise_sites.py)."""
+    capped = dict(line_scores)
+    for site in set(sites):
+        guard = line_scores.get((site.path, site.guard_line), 0.0)
+        for line in site.report_lines:
+            if (site.path, line) in capped:
+                capped[(site.path, line)] = min(capped[(site.path, line)], guard)
+    return capped
+
+
 _NONE_USED = re.compile(r"'NoneType'|\bassert None\b|where None = |\bNone is not\b|\bis None\b")
+# A None shown as a value in the failure (a diff's "[None]", "x: None"), quoted text left out.
+_NONE_VALUE = re.compile(r"[\[(,:=] ?None\b")
+_RETURNS_NONE = re.compile(r"return( None)?$")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -320,9 +379,23 @@ def _none_used(message: str) -> bool:
     return bool(_NONE_USED.search(message.splitlines()[0] if message else ""))
 
 
+def _none_shown(message: str) -> bool:
+    """Does the failure show a None among the values it compared (anywhere in its first MESSAGE_CHARS)?"""
+    return bool(_NONE_VALUE.search(_QUOTED.sub(" ", message[:MESSAGE_CHARS])))
+
+
 def identifiers(text: str) -> set[str]:
     """Identifiers on a line of code (calls, attributes, names), comments left out."""
     return set(_IDENT.findall(text.split("#", 1)[0]))
+
+
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+
+
+def message_names(message: str) -> set[str]:
+    """Identifiers a failure message names as code (pytest's "where None = obj.median"), its quoted
+    strings left out: those are values (a dict's repr, a key, a text), not names of code."""
+    return identifiers(_QUOTED.sub(" ", message[:MESSAGE_CHARS]))
 
 
 def line_text(read_text: Callable[[str], str], path: str, line: int) -> str:
