@@ -164,6 +164,16 @@ def test_without_the_timing_line_the_wall_time_of_the_process_counts(tmp_path):
     assert result.ci_low <= result.speedup <= result.ci_high
 
 
+def test_a_budget_bounds_the_whole_comparison_not_each_run(tmp_path):
+    # Each run sleeps 0.4 s: 12 rounds are ~10 s of runs, each well inside its own 60 s limit; the
+    # comparison's 1.5 s budget runs out within the first rounds and says so, instead of running on.
+    path = script(tmp_path, "sleepy.py", "import time\ntime.sleep(0.4)\nprint('same')\n")
+    side = Runner([sys.executable, str(path)], tmp_path)
+    with pytest.raises(TimingError, match=r"comparison's 1.5 s ran out (before|during) the (baseline|candidate)'s (next )?run"):
+        compare(side, side, rounds=12, time_limit=60, budget=1.5)
+    assert compare(side, side, rounds=2, time_limit=60, budget=60).speedup > 0  # a budget that suffices
+
+
 def test_bootstrap_ci_is_deterministic_and_holds_the_median():
     ratios = [1.0, 1.2, 0.9, 1.1, 1.05, 0.97, 1.3, 1.01]
     first = bootstrap_ci(ratios, seed=7)

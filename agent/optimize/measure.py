@@ -92,8 +92,9 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
         judged.reason = "no time left to measure it"
         return judged
     try:
+        left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
         result = compare(bench.runner(best), bench.runner(cand), rounds=state.options.rounds,
-                         time_limit=max(10.0, state.left()))
+                         time_limit=left, budget=left)
     except TimingError as error:
         judged.reason = f"timing failed: {error}"
         return judged

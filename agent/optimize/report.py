@@ -70,8 +70,9 @@ def pie_summary(state: OptimizeState, benches: list[Bench], base: str) -> dict[s
         speedup, significant = 1.0, False
         if state.changed and state.left() > 10:
             try:
+                left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
                 result = compare(bench.runner(state.scratch), bench.runner(state.best), rounds=state.options.rounds,
-                                 time_limit=max(10.0, state.left()))
+                                 time_limit=left, budget=left)
                 significant = result.significant and not result.outputs_differ
                 speedup = result.speedup if significant else 1.0
             except TimingError as error:

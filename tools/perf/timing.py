@@ -98,14 +98,25 @@ def compare(
     rounds: int = 12,
     seed: int = 0,
     time_limit: float = 60.0,
+    budget: float | None = None,
 ) -> Comparison:
-    """Time both sides in `rounds` interleaved rounds; each run is stopped after `time_limit` s."""
+    """Time both sides in `rounds` interleaved rounds; each run is stopped after `time_limit` s.
+
+    `budget` bounds the whole comparison (a caller's time limit; otherwise (2 + 2 * rounds) runs of
+    `time_limit` each, which ran `suture optimize` minutes past its --time-limit).
+    """
     if rounds < 2:
         raise TimingError(f"A comparison needs at least 2 rounds, not {rounds}.")
     sides = {"baseline": baseline, "candidate": candidate}
+    ends = None if budget is None else time.monotonic() + budget
+
+    def run_side(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
+        return _run_one(name, runner, calls, time_limit) if ends is None else \
+            _run_within(name, runner, calls, time_limit, ends, budget)
+
     # One run per side with a single call: a warm-up (disk cache, .pyc files), an early
     # failure check, and the per-call time the calls are calibrated from.
-    first = {name: _run_side(name, runner, 1, time_limit) for name, runner in sides.items()}
+    first = {name: run_side(name, runner, 1, time_limit) for name, runner in sides.items()}
     inner = {run.inner for run in first.values()}
     if len(inner) > 1:
         with_line = "baseline" if first["baseline"].inner else "candidate"
@@ -122,7 +133,7 @@ def compare(
         order = ["baseline", "candidate"]
         rng.shuffle(order)
         for name in order:
-            run = _run_side(name, sides[name], calls, time_limit)
+            run = run_side(name, sides[name], calls, time_limit)
             if run.inner != uses_protocol:
                 raise TimingError(f"The {name} printed the suture_timing line in some runs and not in others.")
             if name not in reference:
@@ -193,7 +204,20 @@ def _calibrated_calls(fast_call: float, slow_call: float) -> int:
     return max(1, min(wanted, cap, MAX_CALLS))
 
 
-def _run_side(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
+def _run_within(name: str, runner: Runner, calls: int, time_limit: float, ends: float, budget: float) -> _Run:
+    """One run given at most what is left of the comparison's budget (ending at monotonic `ends`)."""
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise TimingError(f"The comparison's {budget:g} s ran out before the {name}'s next run.")
+    try:
+        return _run_one(name, runner, calls, min(time_limit, left))
+    except TimingError:
+        if left < time_limit and time.monotonic() >= ends:  # stopped by the budget, not by its own limit
+            raise TimingError(f"The comparison's {budget:g} s ran out during the {name}'s run.") from None
+        raise
+
+
+def _run_one(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
     env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
     try:
         stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit)
