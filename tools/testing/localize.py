@@ -188,6 +188,9 @@ def localize(
                 **common,
             )
             _check_run(run)
+            if run.status == "timeout":  # tests that never ran implicate nothing: the user must know
+                notes.append(f"the test run hit its {timeout:g} s limit after {len(run.outcomes)} test(s); "
+                             "the ranking comes from those alone.")
             setup_errors = group_setup_errors(run)
             candidates = _narrow(run, failing_tests)
             failing, flaky = _split_flaky(tree, run, candidates, reruns, common, started + timeout)
