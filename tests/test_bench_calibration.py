@@ -93,7 +93,7 @@ def test_bench_fix_runs_each_case_both_ways_and_records_the_confidence(tmp_path,
     assert [mode for _, mode in bench_fix.evidence_runs([case], "off")] == ["off"]
     seen = []
 
-    def fake_fix(repo, time_limit, evidence="on"):
+    def fake_fix(repo, time_limit, evidence="on", synthesis=None):
         seen.append(evidence)
         return {"status": "fixed", "patch": bug.fix_diff, "engine": "rules", "candidates_tried": 3,
                 "confidence": {"value": 0.83}, "exit_code": 0, "wall": 1.0, "killed": False}

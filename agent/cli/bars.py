@@ -33,6 +33,9 @@ def speedup_bars(edits: list[dict[str, Any]], width: int = BAR_WIDTH) -> list[st
     for label, edit in zip(labels, timed):
         cells = [" "] * width
         low, mid, high = column(edit["ci_low"]), column(edit["speedup"]), column(edit["ci_high"])
+        # An interval narrower than a cell still shows both brackets beside the median, never under it.
+        mid = min(max(mid, 1), width - 2)
+        low, high = min(low, mid - 1), max(high, mid + 1)
         for i in range(mid):
             cells[i] = "="
         threshold = edit.get("threshold")
