@@ -188,9 +188,7 @@ def localize(
                 **common,
             )
             _check_run(run)
-            if run.status == "timeout":  # tests that never ran implicate nothing: the user must know
-                notes.append(f"the test run hit its {timeout:g} s limit after {len(run.outcomes)} test(s); "
-                             "the ranking comes from those alone.")
+            notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
             candidates = _narrow(run, failing_tests)
             failing, flaky = _split_flaky(tree, run, candidates, reruns, common, started + timeout)
@@ -371,6 +369,14 @@ def _check_run(run: TestRun) -> None:
     said = _last_words(run.output_tail)
     raise LocalizeError(f"the test run ended ({run.status}, exit {run.returncode}) without a single test result"
                         + (f"; it said: {said}" if said else "."))
+
+
+def _cut_run_note(run: TestRun, timeout: float) -> list[str]:
+    """Tests that never ran implicate nothing: a run cut by its limit is ranked from the rest, and says so."""
+    if run.status != "timeout":
+        return []
+    return [f"the test run hit its {timeout:g} s limit after {len(run.outcomes)} test(s); "
+            "the ranking comes from those alone."]
 
 
 def _last_words(output: str) -> str:
