@@ -209,20 +209,17 @@ def _run_within(name: str, runner: Runner, calls: int, time_limit: float, ends: 
     left = ends - time.monotonic()
     if left <= 0:
         raise TimingError(f"The comparison's {budget:g} s ran out before the {name}'s next run.")
-    try:
-        return _run_one(name, runner, calls, min(time_limit, left))
-    except TimingError:
-        if left < time_limit and time.monotonic() >= ends:  # stopped by the budget, not by its own limit
-            raise TimingError(f"The comparison's {budget:g} s ran out during the {name}'s run.") from None
-        raise
+    cut = f"The comparison's {budget:g} s ran out during the {name}'s run." if left < time_limit else None
+    return _run_one(name, runner, calls, min(time_limit, left), stopped=cut)
 
 
-def _run_one(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
+def _run_one(name: str, runner: Runner, calls: int, time_limit: float, stopped: str | None = None) -> _Run:
+    """One run of a side; `stopped` is the sentence for a run stopped at `time_limit` (default: its own limit)."""
     env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
     try:
         stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit)
     except subprocess.TimeoutExpired:
-        raise TimingError(f"The {name} ran longer than {time_limit:g} s and was stopped.") from None
+        raise TimingError(stopped or f"The {name} ran longer than {time_limit:g} s and was stopped.") from None
     except OSError as error:
         raise TimingError(f"The {name} command cannot be started: {error.strerror or error}.") from None
     if code != 0:
