@@ -119,7 +119,7 @@ def main() -> None:
                     print(json.dumps({"python": python, "cpu_s": round(seconds, 3), "exit": code, **details}))
                     for row in sorted(rows, key=lambda r: -r["own"])[:25]:
                         print(f"  {row['own']:7.3f} own {row['children']:7.3f} kids pid {row['pid']} <- {row['ppid']}"
-                              f"{' fork' if row['forked'] else ''} {row.get('main')} {' '.join(map(str, row['argv']))[:150]}")
+                              f"{' fork' if row['forked'] else ''} {row.get('main')} {' '.join(map(str, row['argv']))[:90]} ... {' '.join(map(str, row['argv']))[-120:]}")
     print(json.dumps({"command": COMMANDS[args.command], "runs": args.runs,
                       "sides": [{"python": p, "median_cpu_s": round(statistics.median(cpu[p]), 3),
                                  "cpu_s": [round(x, 3) for x in cpu[p]], "exit_codes": sorted(codes[p]),

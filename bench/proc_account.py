@@ -34,7 +34,7 @@ def _write():
     if not _OUT:
         return
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    row = {"pid": os.getpid(), "ppid": os.getppid(), "forked": os.getpid() != _PID, "argv": sys.argv[:8],
+    row = {"pid": os.getpid(), "ppid": os.getppid(), "forked": os.getpid() != _PID, "argv": sys.argv[:40],
            "main": getattr(sys.modules.get("__main__"), "__spec__", None) and sys.modules["__main__"].__spec__.name,
            "own": me.ru_utime + me.ru_stime, "children": kids.ru_utime + kids.ru_stime,
            "start": _T0, "end": time.time(), "modules": len(sys.modules)}
