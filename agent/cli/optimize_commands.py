@@ -57,7 +57,6 @@ def optimize(
     from suture.agent.cli import render
     from suture.agent.cli.app import launch_time
     from suture.agent.gates import tamper
-    from suture.agent.optimize.pipeline import run_optimize
 
     launched = launch_time()
     try:
@@ -82,6 +81,9 @@ def optimize(
                                           pass_env=pass_env)
         options = dataclasses.replace(options, allow_risks=allow_risks)
     apply_sandbox(settings_for(root, sandbox=sandbox, memory_limit=memory_limit))
+    # After the options are checked: bad input leaves without the pipeline's imports.
+    from suture.agent.optimize.pipeline import run_optimize
+
     if not options.model:
         render.print_warning("no model set: optimizing with the built-in rewrite rules alone (offline).")
     else:
