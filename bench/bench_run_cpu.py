@@ -16,6 +16,7 @@ bench/proc_account.py's sitecustomize and /proc poller and prints the CPU per ki
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -113,7 +114,10 @@ def main() -> None:
                 seconds, code, details = one_run(python, args.command, scratch, site)
                 cpu[python].append(seconds)
                 codes[python].add(code)
-                statuses[python].append(details.get("status"))
+                # the status and a digest of the patch: both sides must deliver the same
+                patch = details.get("patch")
+                statuses[python].append(f"{details.get('status')}"
+                                        + (f" {hashlib.sha1(patch.encode()).hexdigest()[:8]}" if patch else ""))
                 if args.account:
                     rows = details.pop("rows", [])
                     print(json.dumps({"python": python, "cpu_s": round(seconds, 3), "exit": code, **details}))
