@@ -85,8 +85,7 @@ def fix(
         max_steps=max_steps, samples=samples, text_tools=text_tools, allow_path=allow_path, target=target,
         resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env,
         allow_risks=allow_risks, mutation=mutation)
-    # After the options are checked: bad input leaves without the pipeline's imports (~0.1 CPU-s).
-    from suture.agent.fix.pipeline import NoFailingTest, run_fix
+    from suture.agent.fix.pipeline import NoFailingTest, run_fix  # here: bad input leaves without its imports
 
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
