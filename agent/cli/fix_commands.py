@@ -86,7 +86,6 @@ def fix(
         resume=resume, python=python, sandbox=sandbox, memory_limit=memory_limit, pass_env=pass_env,
         allow_risks=allow_risks, mutation=mutation)
     from suture.agent.fix.pipeline import NoFailingTest, run_fix  # here: bad input leaves without its imports
-
     if not options.model:
         render.print_warning("no model set: repairing with the built-in rule engine alone (offline).")
     else:
