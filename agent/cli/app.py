@@ -22,10 +22,7 @@ import typer
 from typer.core import TyperGroup
 
 from suture.agent import guard
-from suture.agent.cli import plain_params
 from suture.agent.exitcodes import ExitCode, SutureExit
-
-plain_params.install()  # plain values without pydantic's import (agent/cli/plain_params.py)
 
 SEARCH_KINDS = ("class", "function", "method", "code")
 
