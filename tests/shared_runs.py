@@ -14,8 +14,9 @@ import fcntl
 import json
 import os
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from conftest import init_repo, repo_snapshot, suture
@@ -49,13 +50,20 @@ class SharedRun:
     stderr: str
     report: dict  # the run record's report.json: the object `--json` prints (agent/runs.py write_report)
     tree_unchanged: bool  # the user's tree, index, refs and stash were as before the run
+    place: Path = Path()  # the run's own directory (the repo's parent), for files a fixture's tests wrote
+    prepared: dict = field(default_factory=dict)  # what `prepare` returned before the run
 
 
-def shared_run(tmp_path_factory, key: str, files: dict, args: list[str], timeout: float = 420) -> SharedRun:
+def shared_run(tmp_path_factory, key: str, files: dict | Callable[[Path], dict], args: list[str],
+               timeout: float = 420, prepare: Callable[[Path], dict] | None = None) -> SharedRun:
     """`suture *args` in a fresh repo of `files`, run once per session under `key`.
 
     An argument "{repo}" stands for the repo's path: the run is then made from outside it, as
-    `suture fix --repo DIR` is; otherwise from inside it."""
+    `suture fix --repo DIR` is; otherwise from inside it. "{place}" in an argument stands for the run's
+    own directory (the repo's parent: a model's script, a workload). `files` may be a function of that
+    directory (for a test file that writes beside the repo), and `prepare(repo)` does what a commit of
+    files cannot (a submodule, an untracked file, a script beside the repo) before the run; what it
+    returns is kept for the tests."""
     place = shared_dir(tmp_path_factory) / f"suture-shared-{key}"
     place.mkdir(exist_ok=True)
     outcome = place / "outcome.json"
@@ -63,15 +71,16 @@ def shared_run(tmp_path_factory, key: str, files: dict, args: list[str], timeout
         if not outcome.exists():
             repo = place / "repo"
             shutil.rmtree(repo, ignore_errors=True)  # a worker's failed attempt before
-            init_repo(repo, files)
+            init_repo(repo, files(place) if callable(files) else files)
+            prepared = prepare(repo) if prepare is not None else {}
             before = repo_snapshot(repo)
             outside = "{repo}" in args
-            done = suture(*[str(repo) if a == "{repo}" else a for a in args], cwd=place if outside else repo,
-                          timeout=timeout)
+            argv = [str(repo) if a == "{repo}" else a.replace("{place}", str(place)) for a in args]
+            done = suture(*argv, cwd=place if outside else repo, timeout=timeout)
             runs = sorted(p.name for p in (repo / ".suture" / "runs").iterdir()) \
                 if (repo / ".suture" / "runs").is_dir() else []
             saved = {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "runs": runs,
-                     "tree_unchanged": repo_snapshot(repo) == before}
+                     "tree_unchanged": repo_snapshot(repo) == before, "prepared": prepared}
             tmp = outcome.with_suffix(".tmp")
             tmp.write_text(json.dumps(saved))
             os.replace(tmp, outcome)
@@ -79,4 +88,5 @@ def shared_run(tmp_path_factory, key: str, files: dict, args: list[str], timeout
     assert len(saved["runs"]) == 1, (saved["runs"], saved["stderr"][-2000:])
     repo = place / "repo"
     report = json.loads((repo / ".suture" / "runs" / saved["runs"][0] / "report.json").read_text(encoding="utf-8"))
-    return SharedRun(repo, saved["returncode"], saved["stdout"], saved["stderr"], report, saved["tree_unchanged"])
+    return SharedRun(repo, saved["returncode"], saved["stdout"], saved["stderr"], report, saved["tree_unchanged"],
+                     place, saved["prepared"])

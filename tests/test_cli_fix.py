@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PRICES_BUG, git, last_json, suture
+from conftest import PRICES_BUG, git, init_repo, last_json, suture
 from shared_runs import shared_run
 
 
@@ -289,15 +289,31 @@ def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(m
         assert any("the tests cannot decide" in r for r in report["confidence"]["reasons"]), report["confidence"]
 
 
-def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
-    # isodate's mechanism: parametrize over a set of tuples holding objects pytest cannot name, so
-    # the ids ("test_day[d-day3]") follow the set's order, i.e. the process's string-hash seed. The
-    # baseline and the gates run in different processes: with a seed per process, the correct
-    # patch's suite run had none of the baseline's ids (regressions "not collected").
-    files = {
-        "calc.py": """
+def layouts(place):
+    """One repository with every layout the four tests below check, each taken from a real project;
+    `add` is `a - b`, which the rule engine repairs. Once they were four repositories and four `suture fix`
+    runs of the same path; one shared run (tests/shared_runs.py) answers all four.
+
+    - isodate's mechanism: parametrize over a set of tuples holding objects pytest cannot name, so the ids
+      ("test_day[d-day3]") follow the set's order, i.e. the process's string-hash seed (tests/test_days.py);
+    - setuptools-scm's: the package imports a _version.py that the build wrote and git ignores;
+    - a submodule the code under test imports (added in `_with_submodule`);
+    - a test that waits forever for a server (issue 14), writing a line to `starts` each time it starts.
+    """
+    starts = place / "starts"
+    return {
+        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
+        ".gitignore": "src/calc/_version.py\n",
+        "src/calc/__init__.py": "from calc._version import version as __version__\nfrom calc.ops import add, add_two\n",
+        "src/calc/_version.py": 'version = "1.2.3"\n',  # ignored: in the user's tree, never committed
+        "src/calc/ops.py": """
+            from vendor.lib.helper import two
+
             def add(a, b):
                 return a - b
+
+            def add_two(x):
+                return add(x, two())
         """,
         "tests/test_days.py": """
             from datetime import date
@@ -316,37 +332,6 @@ def test_tests_parametrized_over_a_set_are_not_false_regressions(make_repo):
             def test_more(name, nothing, day):
                 assert day.month == 2 and nothing is None
         """,
-        "tests/test_calc.py": """
-            from calc import add
-
-            def test_add():
-                assert add(2, 3) == 5
-
-            def test_add_zero():
-                assert add(7, 0) == 7
-
-            def test_zero():
-                assert add(0, 0) == 0
-        """,
-    }
-    repo = make_repo(files)
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
-    assert report["status"] == "fixed" and "a + b" in report["patch"]
-    assert report["tests"]["passing_before"] == 26, report
-    assert report["tests"]["after"]["regressions"] == []
-
-
-def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(make_repo):
-    # setuptools-scm's way: the package imports a _version.py that the build wrote and git ignores.
-    files = {
-        ".gitignore": "src/calc/_version.py\n",
-        "src/calc/__init__.py": "from calc._version import version as __version__\nfrom calc.ops import add\n",
-        "src/calc/ops.py": """
-            def add(a, b):
-                return a - b
-        """,
         "tests/test_ops.py": """
             from calc import __version__, add
 
@@ -362,46 +347,18 @@ def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(make_
             def test_version():
                 assert __version__ == "1.2.3"
         """,
-    }
-    repo = make_repo(files)
-    (repo / "src/calc/_version.py").write_text('version = "1.2.3"\n')
-    (repo / ".env").write_text("API_KEY=never-copied\n")  # ignored by nobody; a secret stays home
-    before = git(repo, "status", "--porcelain", "--ignored")
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
-    assert report["status"] == "fixed" and "a + b" in report["patch"]
-    assert report["copied_untracked"] == ["src/calc/_version.py"]
-    assert "src/calc/_version.py" in done.stderr
-    assert report["tests"]["failing_before"] == ["tests/test_ops.py::test_add"]
-    after = git(repo, "status", "--porcelain", "--ignored")
-    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
-    assert (repo / "src/calc/_version.py").read_text() == 'version = "1.2.3"\n'
+        "tests/test_two.py": """
+            from calc import add_two
+            from vendor.lib.helper import two
 
+            def test_add_two():
+                assert add_two(3) == 5
 
-def test_a_test_hanging_at_head_is_left_out_of_every_candidate_run(make_repo, tmp_path):
-    # Issue 14: an unrelated test that sleeps forever made every candidate pay the per-test limit
-    # (897 s, exit 5) and counted as a failure to fix; nothing was printed off a terminal.
-    starts = tmp_path / "starts"
-    files = {
-        "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n",
-        "calc.py": """
-            def add(a, b):
-                return a - b
+            def test_two():
+                assert two() == 2
         """,
-        "tests/test_calc.py": f"""
+        "tests/test_waits.py": f"""
             import time
-
-            from calc import add
-
-            def test_add():
-                assert add(2, 3) == 5
-
-            def test_add_zero():
-                assert add(7, 0) == 7
-
-            def test_zero():
-                assert add(0, 0) == 0
 
             def test_waits_for_a_server():
                 with open({str(starts)!r}, "a") as fh:
@@ -410,19 +367,94 @@ def test_a_test_hanging_at_head_is_left_out_of_every_candidate_run(make_repo, tm
                     time.sleep(0.05)
         """,
     }
-    repo = make_repo(files)
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+
+
+def _with_submodule(repo):
+    """vendor/lib as a submodule whose origin is gone afterwards: only the user's local clone of it
+    (.git/modules) can fill it (`git worktree add` leaves submodules empty). An untracked .env that no
+    rule ignores stays home. Returns `git status --ignored` as the run found it."""
+    import shutil
+
+    lib = repo.parent / "lib"
+    shutil.rmtree(lib, ignore_errors=True)
+    init_repo(lib, {"helper.py": "def two():\n    return 2\n"})
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
+    git(repo, "commit", "-qm", "with a submodule")
+    shutil.rmtree(lib)
+    (repo / ".env").write_text("API_KEY=never-copied\n")
+    (repo.parent / "starts").unlink(missing_ok=True)  # a worker's failed attempt before (shared_runs.py)
+    return {"ignored_status": git(repo, "status", "--porcelain", "--ignored")}
+
+
+def layouts_run(tmp_path_factory):
+    return shared_run(tmp_path_factory, "layouts", layouts, ["fix", "--json", "--time-limit", "240"],
+                      prepare=_with_submodule)
+
+
+def _ignored_status_unchanged(run):
+    before = run.prepared["ignored_status"]
+    after = git(run.repo, "status", "--porcelain", "--ignored")
+    return [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
+
+
+LAYOUT_FAILING = ["tests/test_ops.py::test_add", "tests/test_two.py::test_add_two"]
+
+
+@pytest.mark.slow  # one shared suture run for the four tests below: scheduled first (conftest.py)
+def test_tests_parametrized_over_a_set_are_not_false_regressions(tmp_path_factory):
+    # The baseline and the gates run in different processes: with a seed per process, the correct
+    # patch's suite run had none of the baseline's ids (regressions "not collected").
+    done = layouts_run(tmp_path_factory)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "fixed" and "a + b" in report["patch"]
-    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add"]
-    assert report["tests"]["hanging"] == ["tests/test_calc.py::test_waits_for_a_server"]
+    # 24 set cases, test_add_zero, test_zero, test_version and test_two; the two failing and the hang aside.
+    assert report["tests"]["passing_before"] == 28, report
+    assert report["tests"]["after"]["regressions"] == []
+
+
+@pytest.mark.slow  # the shared run above
+def test_git_ignored_generated_module_is_copied_into_the_scratch_checkouts(tmp_path_factory):
+    done = layouts_run(tmp_path_factory)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert report["copied_untracked"] == ["src/calc/_version.py"]
+    assert "src/calc/_version.py" in done.stderr
+    assert sorted(report["tests"]["failing_before"]) == LAYOUT_FAILING
+    assert _ignored_status_unchanged(done)
+    assert (done.repo / "src/calc/_version.py").read_text() == 'version = "1.2.3"\n'
+
+
+@pytest.mark.slow  # the shared run above
+def test_a_test_hanging_at_head_is_left_out_of_every_candidate_run(tmp_path_factory):
+    # Issue 14: an unrelated test that sleeps forever made every candidate pay the per-test limit
+    # (897 s, exit 5) and counted as a failure to fix; nothing was printed off a terminal.
+    done = layouts_run(tmp_path_factory)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert sorted(report["tests"]["failing_before"]) == LAYOUT_FAILING
+    assert report["tests"]["hanging"] == ["tests/test_waits.py::test_waits_for_a_server"]
     assert report["tests"]["after"]["regressions"] == []
     # Only the baseline ran it (no rerun of a hang, no candidate run).
-    assert starts.read_text().splitlines() == ["started"]
+    assert (done.place / "starts").read_text().splitlines() == ["started"]
     assert "hang at HEAD" in done.stderr and "test_waits_for_a_server" in done.stderr
     # stderr is a pipe here: plain progress lines, one per stage.
     assert "suture: baseline and localisation" in done.stderr and "suture: repairing" in done.stderr
+
+
+@pytest.mark.slow  # the shared run above
+def test_a_submodule_is_checked_out_in_the_scratch_trees_from_the_local_clone(tmp_path_factory):
+    # `git worktree add` leaves submodules empty; the code under test imports one.
+    done = layouts_run(tmp_path_factory)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and "a + b" in report["patch"]
+    assert sorted(report["tests"]["failing_before"]) == LAYOUT_FAILING
+    assert report["checkout_notes"] == []
+    assert _ignored_status_unchanged(done)
+    assert done.tree_unchanged
 
 
 BINARY_SEARCH_HANG = {
@@ -528,54 +560,6 @@ def process_gone(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
     except FileNotFoundError:
         return True
-
-
-def test_a_submodule_is_checked_out_in_the_scratch_trees_from_the_local_clone(make_repo, tmp_path):
-    # `git worktree add` leaves submodules empty; the code under test imports one.
-    lib = make_repo({"helper.py": "def two():\n    return 2\n"}, name="lib")
-    repo = make_repo({
-        "calc.py": """
-            from vendor.lib.helper import two
-
-            def add(a, b):
-                return a - b
-
-            def add_two(x):
-                return add(x, two())
-        """,
-        "tests/test_calc.py": """
-            from calc import add, add_two
-            from vendor.lib.helper import two
-
-            def test_add_two():
-                assert add_two(3) == 5
-
-            def test_add_zero():
-                assert add(7, 0) == 7
-
-            def test_zero():
-                assert add(0, 0) == 0
-
-            def test_two():
-                assert two() == 2
-        """,
-    }, commit=False)
-    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(lib), "vendor/lib")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "with a submodule")
-    # The submodule's origin is gone: only the user's local clone of it (.git/modules) can fill it.
-    import shutil
-
-    shutil.rmtree(lib)
-    before = git(repo, "status", "--porcelain", "--ignored")
-    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
-    assert report["status"] == "fixed" and "a + b" in report["patch"]
-    assert report["tests"]["failing_before"] == ["tests/test_calc.py::test_add_two"]
-    assert report["checkout_notes"] == []
-    after = git(repo, "status", "--porcelain", "--ignored")
-    assert [l for l in after.splitlines() if ".suture" not in l] == [l for l in before.splitlines() if ".suture" not in l]
 
 
 def test_an_uninitialised_submodule_is_named_not_a_traceback(make_repo):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 from conftest import CSV_BUG, git, last_json, suture
+from shared_runs import shared_run
 
 # A bug no repair template reaches: a quoted field needs a real CSV reader.
 
@@ -42,22 +43,49 @@ def transcript(script):
 
 
 def fix(repo, script, *extra):
-    return suture("fix", "--json", "--time-limit", "240", "--max-candidates", "6",
+    """The planner's turn comes after the rule engine's: two of its candidates (none repairs CSV_BUG) are
+    enough to go that way, as in tests/test_replay.py; each more was one more gated test run."""
+    return suture("fix", "--json", "--time-limit", "240", "--max-candidates", "2",
                   "--model", f"scripted:{script}", *extra, cwd=repo)
 
 
-def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path):
-    repo = make_repo(CSV_BUG)
-    script = write_script(tmp_path / "model.jsonl", [
-        turn(("localize", {})),
-        turn(("read_code", {"path": "contacts/records.py"})),
-        turn(("state_plans", PLANS)),
-        turn(("propose_edit", {"plan": 2, "edits": [WRONG_EDIT]})),
-        turn(("propose_edit", {"plan": 1, "edits": [GOOD_EDIT]})),
-        turn(("finish", {"summary": "never reached: the run stops at the first accepted patch"})),
-    ])
-    status_before = git(repo, "status", "--porcelain")
-    done = fix(repo, script, "--issue", "parse_line breaks a quoted field that holds a comma")
+def script_beside(turns):
+    """A shared run's `prepare` (tests/shared_runs.py): the model's script beside the repo, no transcript yet."""
+    def prepare(repo):
+        (repo.parent / "model.transcript.jsonl").unlink(missing_ok=True)  # a worker's failed attempt before
+        write_script(repo.parent / "model.jsonl", turns)
+        return {}
+
+    return prepare
+
+
+# The planner's way to a fix through the gates' feedback: tests/test_replay.py replays this same run.
+SECOND_ATTEMPT = [
+    turn(("localize", {})),
+    turn(("read_code", {"path": "contacts/records.py"})),
+    turn(("state_plans", PLANS)),
+    turn(("propose_edit", {"plan": 2, "edits": [WRONG_EDIT]})),
+    turn(("propose_edit", {"plan": 1, "edits": [GOOD_EDIT]})),
+    turn(("finish", {"summary": "never reached: the run stops at the first accepted patch"})),
+]
+for number, each in enumerate(SECOND_ATTEMPT):  # a provider's own call ids, which a replay must keep
+    each["tool_calls"][0]["id"] = f"toolu_{number:02d}x"
+SECOND_ATTEMPT_ISSUE = "parse_line breaks a quoted field that holds a comma"
+
+
+def second_attempt_run(tmp_path_factory):
+    """`suture fix --json --time-limit 240 --max-candidates 2 --model scripted:SECOND_ATTEMPT --issue ...` on
+    CSV_BUG, made once per session (tests/shared_runs.py): the model's script and its transcript lie beside
+    the repo (`place`). tests/test_replay.py replays it."""
+    return shared_run(tmp_path_factory, "csv-second-attempt", CSV_BUG,
+                      ["fix", "--json", "--time-limit", "240", "--max-candidates", "2",
+                       "--model", "scripted:{place}/model.jsonl", "--issue", SECOND_ATTEMPT_ISSUE],
+                      prepare=script_beside(SECOND_ATTEMPT))
+
+
+def test_fix_found_on_the_second_attempt_after_gate_feedback(tmp_path_factory):
+    done = second_attempt_run(tmp_path_factory)
+    script = done.place / "model.jsonl"
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "fixed" and report["engine"] == "model"
@@ -66,7 +94,7 @@ def test_fix_found_on_the_second_attempt_after_gate_feedback(make_repo, tmp_path
     assert report["planner"]["stopped_because"] == "accepted" and report["planner"]["steps"] == 5
     assert report["cost"]["calls"] == 5 and report["cost"]["tokens"] == 5 * 1050
     assert abs(report["cost"]["usd"] - 0.05) < 1e-9
-    assert git(repo, "status", "--porcelain") == status_before  # printed, not applied
+    assert done.tree_unchanged  # printed, not applied
 
     sent = transcript(script)
     assert len(sent) == 5
@@ -149,7 +177,7 @@ def test_edits_to_ci_files_and_unlocalised_code_are_refused(make_repo, tmp_path)
     sent = transcript(script)
     assert "CI, build, test-configuration or secrets file" in sent[1]["messages"][-1]["content"]
     assert "outside the localised code" in sent[2]["messages"][-1]["content"]
-    assert last_json(done)["candidates_tried"] <= 6  # only the rule engine's: refused edits are never gated
+    assert last_json(done)["candidates_tried"] <= 2  # only the rule engine's: refused edits are never gated
 
 
 def test_provider_errors_and_missing_scripts_are_one_sentence(make_repo, tmp_path):
@@ -310,15 +338,30 @@ def test_proposing_a_rejected_patch_again_is_steered_then_stopped(make_repo, tmp
     assert len(sent) == 3 and "same code as model-1" in sent[2]["messages"][-2]["content"]
 
 
-def test_max_candidates_zero_goes_straight_to_the_model(make_repo, tmp_path):
-    repo = make_repo({
-        "calc.py": "def add(a, b):\n    return a - b\n",
-        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
-                        "def test_add_zero():\n    assert add(4, 0) == 4\n\ndef test_add_neg():\n    assert add(-1, 1) == 0\n",
-    })
-    script = write_script(tmp_path / "model.jsonl", [
-        turn(("propose_edit", {"edits": [{"path": "calc.py", "search": "a - b", "replace": "a + b"}]}))])
-    done = suture("fix", "--json", "--max-candidates", "0", "--model", f"scripted:{script}", cwd=repo)
+CALC_BUG = {
+    "calc.py": "def add(a, b):\n    return a - b\n",
+    "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
+                    "def test_add_zero():\n    assert add(4, 0) == 4\n",
+}
+# The rule engine would repair CALC_BUG as `a + b`; the model's patch is `b + a`.
+STRAIGHT_TO_MODEL = [
+    turn(("state_plans", {"plans": [{"hypothesis": "add subtracts", "location": "calc.py:add",
+                                     "repair": "add the operands"}]})),
+    turn(("propose_edit", {"plan": 1, "edits": [{"path": "calc.py", "search": "    return a - b",
+                                                 "replace": "    return b + a"}]})),
+]
+
+
+def straight_to_model_run(tmp_path_factory):
+    """`suture fix --json --time-limit 240 --max-candidates 0 --model scripted:STRAIGHT_TO_MODEL` on CALC_BUG,
+    made once per session (tests/shared_runs.py); tests/test_replay.py replays it."""
+    return shared_run(tmp_path_factory, "calc-straight-to-model", CALC_BUG,
+                      ["fix", "--json", "--time-limit", "240", "--max-candidates", "0",
+                       "--model", "scripted:{place}/model.jsonl"], prepare=script_beside(STRAIGHT_TO_MODEL))
+
+
+def test_max_candidates_zero_goes_straight_to_the_model(tmp_path_factory):
+    done = straight_to_model_run(tmp_path_factory)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["engine"] == "model" and report["candidates_tried"] == 1

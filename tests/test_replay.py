@@ -15,13 +15,21 @@ import pytest
 from conftest import git
 
 from suture.agent.fix.replay import describe
-from test_cli_fix_model import CSV_BUG, GOOD_EDIT, PLANS, WRONG_EDIT, last_json, suture, transcript, turn, write_script
+from test_cli_fix_model import (
+    CALC_BUG,
+    CSV_BUG,
+    GOOD_EDIT,
+    PLANS,
+    WRONG_EDIT,
+    last_json,
+    second_attempt_run,
+    straight_to_model_run,
+    suture,
+    transcript,
+    turn,
+    write_script,
+)
 
-CALC_BUG = {
-    "calc.py": "def add(a, b):\n    return a - b\n",
-    "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n\n"
-                    "def test_add_zero():\n    assert add(4, 0) == 4\n",
-}
 EXPLORE = [turn(("localize", {})), turn(("read_code", {"path": "contacts/records.py"})), turn(("state_plans", PLANS))]
 
 
@@ -38,17 +46,13 @@ def run_id(report):
     return report["run_dir"].rsplit("/", 1)[-1]
 
 
-@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
-def test_a_planner_run_fixed_on_its_second_proposal_replays_to_the_same_patch(make_repo, tmp_path):
-    repo = make_repo(CSV_BUG)
-    turns = EXPLORE + [
-        turn(("propose_edit", {"plan": 2, "edits": [WRONG_EDIT]})),
-        turn(("propose_edit", {"plan": 1, "edits": [GOOD_EDIT]})),
-    ]
-    for number, each in enumerate(turns):  # a provider's own call ids, which the replay must keep
-        each["tool_calls"][0]["id"] = f"toolu_{number:02d}x"
-    script = write_script(tmp_path / "model.jsonl", turns)
-    done = fix(repo, script)
+@pytest.mark.slow  # a whole suture run (shared with tests/test_cli_fix_model.py) and its replays: scheduled first
+def test_a_planner_run_fixed_on_its_second_proposal_replays_to_the_same_patch(tmp_path_factory, tmp_path):
+    # The run of test_cli_fix_model's test_fix_found_on_the_second_attempt_after_gate_feedback: the model
+    # proposes a wrong patch, then the right one, each tool call with a provider's own id. Its replays add
+    # run records beside it in .suture/, which that test never reads.
+    done = second_attempt_run(tmp_path_factory)
+    repo, script = done.repo, done.place / "model.jsonl"
     assert done.returncode == 0, done.stderr
     original = last_json(done)
     assert original["engine"] == "model" and "csv.reader" in original["patch"]
@@ -194,17 +198,12 @@ def test_an_interrupted_run_resumes_without_asking_the_new_model_for_the_recorde
     assert last_json(replayed)["patch"] == report["patch"]
 
 
-@pytest.mark.slow  # a whole suture run or two: scheduled first (conftest.py)
-def test_a_max_candidates_0_run_replays_to_the_models_patch_not_the_rule_engines(make_repo, tmp_path):
+@pytest.mark.slow  # a whole suture run (shared with tests/test_cli_fix_model.py) and its replay: scheduled first
+def test_a_max_candidates_0_run_replays_to_the_models_patch_not_the_rule_engines(tmp_path_factory):
     # The rule engine would repair this bug as `a + b`; with --max-candidates 0 the model's `b + a`
     # is the patch, and the replay must keep the rule engine out exactly as the recorded run did.
-    repo = make_repo(CALC_BUG)
-    plans = {"plans": [{"hypothesis": "add subtracts", "location": "calc.py:add", "repair": "add the operands"}]}
-    edit = {"path": "calc.py", "search": "    return a - b", "replace": "    return b + a"}
-    script = write_script(tmp_path / "model.jsonl", [turn(("state_plans", plans)),
-                                                     turn(("propose_edit", {"plan": 1, "edits": [edit]}))])
-    done = suture("fix", "--json", "--time-limit", "240", "--max-candidates", "0", "--model", f"scripted:{script}",
-                  cwd=repo)
+    done = straight_to_model_run(tmp_path_factory)
+    repo = done.repo
     assert done.returncode == 0, done.stderr
     original = last_json(done)
     assert original["engine"] == "model" and "+    return b + a" in original["patch"]

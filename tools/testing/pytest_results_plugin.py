@@ -56,6 +56,7 @@ import json
 import os
 import re
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,9 @@ from .plugin_env import (AFTER_HANG_ENV, LIMITS_ENV, RERUN_ATTR, RERUNS_ENV, RES
                          SKIP_ENV, STUCK_ENV, STUCK_SIGNAL, TIMEOUT_ENV, read_limits)
 
 MESSAGE_LIMIT = 4000
+# A per-test timeout that fell inside coverage.py's bookkeeping is raised again this much later, at most
+# this many times (then where it falls: coverage.py's own test suite runs inside it).
+ALARM_RETRY_SECONDS, ALARM_RETRIES = 0.005, 200
 FRAME_LIMIT = 60
 # pytest's "short" traceback style, used for import errors of test modules: "path:12: in func".
 _SHORT_FRAME = re.compile(r"^(\S[^\n]*?):(\d+): in (\S+)\s*$", re.MULTILINE)
@@ -78,6 +82,16 @@ class PerTestTimeout(BaseException):
 
     A BaseException so that a test's own `except Exception:` does not swallow it.
     """
+
+
+def _inside_coverage(frame: Any) -> bool:
+    """Whether `frame`, the code a signal interrupted, is coverage.py's own: its tracer's callbacks.
+
+    Only the innermost frame: under `coverage run -m pytest` coverage's frames are at the bottom of
+    every stack, and a timeout must still stop the test."""
+    module = sys.modules.get("coverage")
+    where = os.path.dirname(getattr(module, "__file__", None) or "") if module is not None else ""
+    return bool(where) and frame is not None and frame.f_code.co_filename.startswith(where + os.sep)
 
 
 def internal_dirs() -> tuple[str, ...]:
@@ -106,6 +120,7 @@ class _ResultsWriter:
         self._timeout = timeout
         self._limits = limits or {}  # per node id, in place of `timeout`
         self._limit = timeout  # the running phase's
+        self._retries = 0  # the running phase's alarms put off (_on_alarm)
         self._after_hang = after_hang  # (multiple, floor), or None
         self._a_test_hung = False
         self._passed: dict[str, float] = {}  # node id -> call duration of the tests that passed so far
@@ -185,6 +200,15 @@ class _ResultsWriter:
         )
 
     def _on_alarm(self, signum: int, frame: Any) -> None:
+        if _inside_coverage(frame) and self._retries < ALARM_RETRIES:
+            # coverage.py's C tracer calls back into Python around its data lock (lock_data / unlock_data,
+            # on every call that crosses files: a hanging loop makes millions). An exception raised there
+            # leaves the lock held, and the run deadlocked in the coverage plugin's flush at session end
+            # until the whole run's limit (a baseline with one hanging test took 77 of its 90 s). The
+            # timeout is raised a moment later, back in the test's own code.
+            self._retries += 1
+            signal.setitimer(signal.ITIMER_REAL, ALARM_RETRY_SECONDS)
+            return
         if self._phase is not None:
             self._timed_out.add(self._phase)
         self._a_test_hung = True
@@ -204,6 +228,7 @@ class _ResultsWriter:
         """Generator body for the setup / call / teardown hook wrappers."""
         self._phase = (item.nodeid, when)
         self._limit = self._limit_of(item.nodeid)
+        self._retries = 0
         alarm = self._can_alarm()
         if alarm:
             previous = signal.signal(signal.SIGALRM, self._on_alarm)
