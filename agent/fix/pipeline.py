@@ -68,11 +68,14 @@ from suture.tools.git.worktree import WorkspaceError, scratch_worktree
 
 __all__ = ["FixOptions", "FixOutcome", "FixProgress", "NoFailingTest", "run_fix"]
 
-# After the first accepted candidate, up to this many more are gated (within EXTRA_SECONDS) in
-# search of a simpler one, or of rivals that show the tests cannot tell patches apart (then the
-# choice needs more evidence: agent/fix/choose.py). Gates fork from a warm pytest, so this is cheap.
+# After the first accepted candidate, this many more are gated in search of a simpler one, or of
+# rivals that show the tests cannot tell patches apart (then the choice needs more evidence:
+# agent/fix/choose.py). Gates fork from a warm pytest, so this is cheap. The window is a count, not
+# seconds, so a loaded machine sees the same rivals as an idle one (a 10 s window found half of them
+# at load 25 and claimed a fix the idle run showed as undecided); EXTRA_SHARE of the time limit (at
+# least EXTRA_SECONDS) only stops it on a suite so slow that gating them would eat the run.
 EXTRA_AFTER_FIRST_FIX = 24
-EXTRA_SECONDS = 10.0
+EXTRA_SECONDS, EXTRA_SHARE = 10.0, 0.1
 # With a model, the rule engine gets this share of the time limit before the planner starts.
 RULES_SHARE_WITH_MODEL = 1 / 3
 # Share of the time limit synthesis (its probe runs and enumeration) may take, at most.
@@ -422,6 +425,7 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         beyond=beyond))
     first_fix_at: int | None = None
     first_fix_time = 0.0
+    extra_seconds = max(EXTRA_SECONDS, EXTRA_SHARE * options.time_limit)
     while True:
         remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
         if remaining <= 0:
@@ -448,7 +452,7 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
             first_fix_at, first_fix_time = len(search.verdicts), time.monotonic()
             ctx.progress.stage("looking for a simpler equivalent")
         if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
-                                         or time.monotonic() - first_fix_time >= EXTRA_SECONDS):
+                                         or time.monotonic() - first_fix_time >= extra_seconds):
             return
 
 
