@@ -12,8 +12,7 @@ tree under test first on sys.path:
     time    --root R --pytest "ARGS"                      run pytest in-process (a pytest-benchmark test)
                                                           both print the timing protocol line
                                                           {"suture_timing": [seconds per call]}
-                                                          (a function target's seconds are CPU
-                                                          seconds, cpu_clock(); a script's wall)
+                                                          (a function target's: CPU, cpu_clock())
     record  (the same target/script options) --watch SPEC... --out FILE
                                                           pickle (args, outcome, args after) of calls
                                                           to the watched functions during the workload
@@ -72,14 +71,10 @@ class HarnessError(Exception):
 
 
 def cpu_clock() -> float:
-    """CPU seconds of this process, plus those of the children it has reaped: the clock a function
-    target's call is sized and timed by. Wall time also counts the time a call waits for a core: at
-    a load of 20 on 2 cores that was ~90% of it, so sizing picked inputs ~10x too small and the
-    rounds' ratios spread so wide that no real speed-up cleared the threshold (bench/RESULTS.md,
-    2026-12-07 03:03: a wall median of 129 ms was 14 ms of CPU, spread 0.40 against 0.19). Work moved
-    to threads only adds CPU and reaped children count, so parallelism cannot pass for a speed-up; an
-    edit that only waits less (I/O, sleeps) is not seen (a miss, never a false claim). Bench scripts
-    and pytest benches keep wall time: waiting may be what they measure."""
+    """CPU seconds of this process and its reaped children: what a function target is sized and timed
+    by. Wall time counts waiting for a core: at load 20 on 2 cores that was ~90% of it, inputs came out
+    ~10x too small and no real speed-up cleared the bar (bench/RESULTS.md, 2026-12-07 03:13). Threads
+    only add CPU, so parallelism cannot pass for a speed-up; scripts and pytest benches keep wall time."""
     children = os.times()
     return time.process_time() + children.children_user + children.children_system
 
