@@ -20,6 +20,7 @@ import argparse
 import importlib.util
 import json
 import math
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,13 +51,13 @@ class CaseResult:
     intervals: list[str]            # each kept edit's 95% CI
     rules: list[str]
     candidates: int
-    why_nothing: str                # when nothing was kept: no rule applies / gate rejected / not significant
+    why_nothing: str                # when nothing was kept: no rule applies / gate / timing (why_nothing())
     seconds: float
     behaviour_changed: bool | None  # None: nothing kept, nothing to judge
     judge_notes: list[str] = field(default_factory=list)
 
 
-def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
+def run_case(case, rounds: int, time_limit: float, work: Path, keep: Path | None = None) -> CaseResult:
     repo = corpus.copy_case(case, work / f"{case.name}-repo")
     argv = [f"--target={case.target}", f"--workload={repo / 'workload.py'}", f"--rounds={rounds}",
             f"--time-limit={time_limit}", "--json"]
@@ -72,20 +73,32 @@ def run_case(case, rounds: int, time_limit: float, work: Path) -> CaseResult:
         report = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):
         report = {"status": "error", "error": (done.stderr.strip().splitlines() or ["no output"])[-1]}
+    if keep is not None:  # the whole report and the run's trajectory, for reading why a case missed
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / f"{case.name}.json").write_text(json.dumps(report, indent=1))
+        trajectory = Path(report.get("run_dir") or "/nonexistent") / "trajectory.jsonl"
+        if trajectory.is_file():
+            shutil.copy2(trajectory, keep / f"{case.name}.trajectory.jsonl")
     return case_result(case, report, seconds, work)
 
 
 def why_nothing(report: dict) -> str:
-    """Why no edit was kept, in the three words issue 21 asks for, with the first reason given."""
+    """Why no edit was kept, in issue 21's words -- no rule applies, gate (a correctness gate rejected
+    every candidate), timing (measured but not significant, or the time limit ran out first) -- with
+    the first reason given. (A rule whose precondition was too strict shows as "no rule applies";
+    bench/RESULTS.md says which, from reading the code.)"""
     candidates = report.get("candidates", [])
     if not candidates:
         return "no rule applies" + (f" ({report['stopped_because']})" if report.get("stopped_because") else "")
     measured = [c for c in candidates if c.get("stage") == "measured"]
     if measured:
         best = max(measured, key=lambda c: c.get("speedup") or 0)
-        return f"not significant: {best.get('source')} {best.get('reason', '')}"[:160]
+        return f"timing: not significant: {best.get('source')} {best.get('reason', '')}"[:160]
+    timed = [c for c in candidates if c.get("stage") == "timing"]
+    if timed:
+        return f"timing: {timed[0].get('source')}: {timed[0].get('reason', '')}"[:160]
     first = candidates[0]
-    return f"gate rejected: {first.get('source')} at {first.get('stage')}: {first.get('reason', '')}"[:160]
+    return f"gate: {first.get('source')} rejected at {first.get('stage')}: {first.get('reason', '')}"[:160]
 
 
 def case_result(case, report: dict, seconds: float, work: Path) -> CaseResult:
@@ -165,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--rows", type=Path, help="also write the per-case results as JSON to this file")
     parser.add_argument("--merge", type=Path, nargs="+", help="summarise the --rows files of shards run side by side")
+    parser.add_argument("--keep", type=Path, help="keep each case's optimize report and trajectory in this folder")
     args = parser.parse_args(argv)
     if args.merge:
         merged = [CaseResult(**row) for rows in args.merge for row in json.loads(rows.read_text())]
@@ -173,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="suture-bench-pypi-slow-") as tmp:
         for case in cases:
-            results.append(run_case(case, args.rounds, args.time_limit, Path(tmp)))
+            results.append(run_case(case, args.rounds, args.time_limit, Path(tmp), args.keep))
             r = results[-1]
             print(f"{r.name}: {r.status} {r.speedup:.2f}x {r.intervals} {r.rules} {r.why_nothing} "
                   f"changed={r.behaviour_changed} ({r.seconds:.0f} s)", file=sys.stderr, flush=True)
@@ -188,7 +202,10 @@ def _report(results: list[CaseResult], args, shards: int) -> int:
         body = f"Run as {shards} shards side by side (each case's ratios come from one run).\n" + body
     print(body)
     if not args.no_write:
-        append_results("suture optimize on the PyPI slow-function corpus (bench/bench_pypi_slow.py)", body)
+        branch = subprocess.run(["git", "rev-parse", "--abbrev-ref", "HEAD"], cwd=HERE, capture_output=True,
+                                text=True).stdout.strip() or "unknown branch"
+        append_results(f"suture optimize on the PyPI slow-function corpus (bench/bench_pypi_slow.py, issue 21, {branch})",
+                       body)
     return 0
 
 

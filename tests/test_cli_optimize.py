@@ -270,6 +270,11 @@ def test_too_fast_workload_and_failing_or_noisy_bench(make_repo, tmp_path):
     assert done.returncode == 2 and "fails at the base commit" in done.stderr
     done = suture("optimize", "--bench-cmd", "python bench_noisy.py", cwd=repo)
     assert done.returncode == 2 and "not deterministic" in done.stderr
+    # A bench stopped because --time-limit ran out (not at its own cap) is a spent budget, not a failing bench.
+    done = suture("optimize", "--bench-cmd", "sleep 60", "--time-limit", "5", "--json", cwd=repo)
+    assert done.returncode == 5, done.stderr
+    assert "time limit reached" in done.stderr and "fails at the base commit" not in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_not_a_git_repo(tmp_path):

@@ -218,9 +218,57 @@ def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise
     assert done.returncode == 0, done.stderr
     assert last(done, "suture_scale") >= 8
     # Doubling from 2 to 4 overshoots (the call at 4 is interrupted): the scale in between is found.
+    # The calls spin rather than sleep: a function target is sized by its CPU time (harness.cpu_clock).
     (tree / "pkg/steps.py").write_text(
-        "import time\n\ndef step(n):\n    time.sleep(0.0 if n < 3 else 0.05 if n == 3 else 30)\n")
+        "import time\n\ndef step(n):\n    end = time.process_time() + (0.0 if n < 3 else 0.05 if n == 3 else 30)\n"
+        "    while time.process_time() < end:\n        pass\n")
     done = harness("scale", "--root", str(tree), "--target", "pkg.steps:step", "--workload", "../n.py",
                    "--min-seconds", "0.02", "--max-call", "0.5", cwd=tree)
     assert done.returncode == 0, done.stderr
     assert last(done, "suture_scale") == 3
+
+
+def test_a_base_run_stopped_by_the_time_limit_is_a_spent_budget_not_a_failing_bench(tmp_path, monkeypatch):
+    """The base-commit checks' runs get what is left of --time-limit up to their own cap. Stopped at
+    the cap, the bench is at fault (exit 2); stopped at the remainder of the time limit, the budget
+    is spent (exit 5: on a loaded machine the old message rejected every real workload as failing).
+    A bench that prints different output in two runs is still refused, whatever the limits."""
+    from types import SimpleNamespace
+
+    from suture.agent.exitcodes import ExitCode
+    from suture.agent.optimize import bench as bench_module
+
+    monkeypatch.setattr(bench_module, "STAGE_FLOOR_SECONDS", 0.5)
+    monkeypatch.setattr(bench_module, "CHECK_CAP_SECONDS", 1.5)
+
+    def state(left: float):
+        return SimpleNamespace(best=tmp_path, left=lambda: left, options=SimpleNamespace(time_limit=60.0),
+                               progress=SimpleNamespace(stage=lambda text: None))
+
+    slow = bench_module.Bench("command", "sleep 20", argv=["sleep", "20"])
+    with pytest.raises(SutureExit) as at_cap:
+        bench_module.check_deterministic(state(1000.0), slow)
+    assert at_cap.value.code == ExitCode.BAD_INPUT
+    assert "fails at the base commit: it took longer than 2 s" in at_cap.value.message
+    with pytest.raises(SutureExit) as cut:
+        bench_module.check_deterministic(state(0.1), slow)
+    assert cut.value.code == ExitCode.BUDGET_EXHAUSTED
+    assert "time limit reached: the 60 s of --time-limit ran out while checking that sleep 20 runs" in cut.value.message
+    assert "fails at the base commit" not in cut.value.message
+    noisy = bench_module.Bench("command", "noisy", argv=[sys.executable, "-c", "import time; print(time.time_ns())"])
+    monkeypatch.setattr(bench_module, "CHECK_CAP_SECONDS", 60.0)
+    with pytest.raises(SutureExit) as varying:
+        bench_module.check_deterministic(state(1000.0), noisy)
+    assert varying.value.code == ExitCode.BAD_INPUT and "is not deterministic" in varying.value.message
+
+
+def test_a_function_target_is_sized_by_cpu_time_not_by_waiting(tree, tmp_path):
+    """A call that only waits does no work a rewrite could save: sized by CPU time (harness.cpu_clock),
+    it is too fast to time, where wall time (which on a loaded machine is mostly waiting for a core)
+    would have taken it as 60 ms of work."""
+    (tree / "pkg/nap.py").write_text("import time\n\ndef nap(n):\n    time.sleep(0.06)\n")
+    (tmp_path / "n.py").write_text("def make_input(scale):\n    return (scale,)\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.nap:nap", "--workload", "../n.py",
+                   "--min-seconds", "0.05", "--max-scale", "2", cwd=tree)
+    assert done.returncode == 2
+    assert "too fast to time" in done.stderr and "of CPU" in done.stderr

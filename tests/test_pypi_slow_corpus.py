@@ -166,10 +166,13 @@ def test_the_bench_says_why_nothing_was_kept():
     assert bench.why_nothing({"candidates": [], "stopped_because": "no rule applies to the hot functions"}) \
         .startswith("no rule applies")
     gated = {"candidates": [{"source": "seen-list-to-set", "stage": "tests", "reason": "2 tests fail"}]}
-    assert bench.why_nothing(gated) == "gate rejected: seen-list-to-set at tests: 2 tests fail"
+    assert bench.why_nothing(gated) == "gate: seen-list-to-set rejected at tests: 2 tests fail"
     timed = {"candidates": [{"source": "str-concat-to-join", "stage": "measured", "speedup": 1.01,
                              "reason": "1.01x (95% CI 0.98-1.04)"}]}
-    assert bench.why_nothing(timed).startswith("not significant: str-concat-to-join 1.01x")
+    assert bench.why_nothing(timed).startswith("timing: not significant: str-concat-to-join 1.01x")
+    cut = {"candidates": [gated["candidates"][0], {"source": "hoist-invariant-call", "stage": "timing",
+                                                    "reason": "no time left to measure it"}]}
+    assert bench.why_nothing(cut) == "timing: hoist-invariant-call: no time left to measure it"
     # A run that stopped at a guard measured nothing: it is counted apart, never as "not significant".
     errored = bench.CaseResult("c", "lib 1", False, "recomputation", "none", "error", 1.0, [], [], 0,
                                "error: it took longer than 10 s", 1.0, None)

@@ -22,6 +22,13 @@ from suture.tools.llm.client import BudgetExceeded, head_tail
 from suture.tools.testing.pytest_shim import harness_command
 
 MIN_WORKLOAD_SECONDS = 0.05  # the issue's floor: no timing on unit-test-sized inputs
+# A run on the base commit (sizing, the repeat check) gets what is left of --time-limit up to its
+# own cap, and at least this much. A run stopped at a limit that was the remainder of --time-limit
+# says nothing about the bench: it ends the run as a spent budget (exit 5), never as a bench that
+# "fails at the base commit" (on a loaded machine that wrongly rejected every real workload).
+STAGE_FLOOR_SECONDS = 10.0
+SCALE_CAP_SECONDS = 120.0
+CHECK_CAP_SECONDS = 300.0
 
 HARNESS = [sys.executable, "-m", "suture.tools.perf.harness"]
 
@@ -69,6 +76,10 @@ def run_harness(mode: str, args: list[str], tree: Path, timeout: float, harness:
     return _confined([*harness, mode, *args], tree, timeout, f"the {mode} run", writable)
 
 
+class TimedOut(subprocess.CompletedProcess):
+    """A run suture stopped at its timeout (not one that exited 124 by itself)."""
+
+
 def _confined(argv: list[str], tree: Path, timeout: float, what: str,
               writable: Sequence[Path] = ()) -> subprocess.CompletedProcess[str]:
     from suture.tools.perf.timing import run_process
@@ -76,12 +87,24 @@ def _confined(argv: list[str], tree: Path, timeout: float, what: str,
     try:
         stdout, stderr, code, _ = run_process(argv, tree, {**project_env(), "PYTHONHASHSEED": "0"}, timeout, writable)
     except subprocess.TimeoutExpired:
-        return subprocess.CompletedProcess(argv, 124, "", f"{what} took longer than {timeout:.0f} s.")
+        return TimedOut(argv, 124, "", f"{what} took longer than {timeout:.0f} s.")
     except FileNotFoundError:
         return subprocess.CompletedProcess(argv, 127, "", f"the command {argv[0]} was not found.")
     except OSError as error:
         return subprocess.CompletedProcess(argv, 126, "", f"{what} cannot be started: {error.strerror or error}.")
     return subprocess.CompletedProcess(argv, code, stdout, stderr)
+
+
+def stage_limit(state: OptimizeState, cap: float) -> tuple[float, bool]:
+    """(timeout of one run on the base commit, whether it is the remainder of --time-limit rather than `cap`)."""
+    left = state.left()
+    return max(STAGE_FLOOR_SECONDS, min(left, cap)), left < cap
+
+
+def budget_spent(state: OptimizeState, what: str, done: subprocess.CompletedProcess[str]) -> SutureExit:
+    """The time limit ran out while `what` ran on the base commit: a spent budget (exit 5), not bad input."""
+    return SutureExit(f"time limit reached: the {state.options.time_limit:g} s of --time-limit ran out while "
+                      f"{what} ({sentence(done).rstrip('.')}); raise --time-limit.", ExitCode.BUDGET_EXHAUSTED)
 
 
 def last_json(stdout: str, key: str) -> Any:
@@ -150,10 +173,12 @@ def bench_for_target(state: OptimizeState, spec: str, workload: str | None) -> B
             raise SutureExit(f"the workload file {workload} does not exist.")
     bench.workload = workload
     state.progress.stage(f"sizing the workload of {spec}")
+    limit, cut = stage_limit(state, SCALE_CAP_SECONDS)
     done = run_harness("scale", ["--root", str(state.best), "--target", bench.spec, "--workload", workload,
-                              "--min-seconds", str(MIN_WORKLOAD_SECONDS)], state.best, max(10.0, min(state.left(), 120.0)),
-                    bench.harness)
+                              "--min-seconds", str(MIN_WORKLOAD_SECONDS)], state.best, limit, bench.harness)
     scale = last_json(done.stdout, "suture_scale")
+    if isinstance(done, TimedOut) and cut:
+        raise budget_spent(state, f"sizing the workload of {spec}", done)
     if done.returncode != 0 or scale is None:
         raise SutureExit(f"cannot time {spec}: {sentence(done)}")
     bench.scale = int(scale)
@@ -200,7 +225,10 @@ def check_deterministic(state: OptimizeState, bench: Bench) -> None:
     state.progress.stage(f"checking that {bench.label} runs and repeats")
     outputs = []
     for _ in range(2):
-        done = run_once(bench, state.best, max(10.0, min(state.left(), 300.0)))
+        limit, cut = stage_limit(state, CHECK_CAP_SECONDS)
+        done = run_once(bench, state.best, limit)
+        if isinstance(done, TimedOut) and cut:
+            raise budget_spent(state, f"checking that {bench.label} runs and repeats", done)
         if done.returncode != 0:
             raise SutureExit(f"the bench {bench.label} fails at the base commit: {sentence(done)}")
         outputs.append(_output(done.stdout))

@@ -19,7 +19,9 @@ from suture.agent.exitcodes import SutureExit
 from suture.agent.gates import tamper
 from suture.agent.gates.validate import GateRunner
 from suture.agent.gates.verdict import Candidate, GateVerdict
-from suture.agent.optimize.bench import Bench, last_json, run_harness, sentence
+from suture.agent.optimize.bench import (
+    CHECK_CAP_SECONDS, Bench, TimedOut, last_json, run_harness, sentence, stage_limit,
+)
 from suture.agent.optimize.state import Judged, OptimizeState
 from suture.tools.edits import CreateFile, edit_between
 from suture.tools.llm.client import head_tail
@@ -86,9 +88,11 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
         return "no_inputs", "no call of the changed functions could be recorded from the workload"
     checked = 0
     for path in inputs:
-        done = run_harness("replay", ["--root", str(tree), "--inputs", str(path)], tree,
-                        max(10.0, min(state.left(), 300.0)), bench.harness)
+        limit, cut = stage_limit(state, CHECK_CAP_SECONDS)
+        done = run_harness("replay", ["--root", str(tree), "--inputs", str(path)], tree, limit, bench.harness)
         result = last_json(done.stdout, "suture_replay")
+        if isinstance(done, TimedOut) and cut:  # rejected all the same, but not for a behaviour it showed
+            return "mismatch", f"the time limit ran out while replaying the recorded inputs ({sentence(done)})"
         if done.returncode != 0 or result is None:
             return "mismatch", f"replaying the recorded inputs failed: {sentence(done)}"
         if result["mismatches"]:

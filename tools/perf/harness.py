@@ -12,6 +12,7 @@ tree under test first on sys.path:
     time    --root R --pytest "ARGS"                      run pytest in-process (a pytest-benchmark test)
                                                           both print the timing protocol line
                                                           {"suture_timing": [seconds per call]}
+                                                          (a function target's: CPU, cpu_clock())
     record  (the same target/script options) --watch SPEC... --out FILE
                                                           pickle (args, outcome, args after) of calls
                                                           to the watched functions during the workload
@@ -67,6 +68,15 @@ EXIT_BAD_INPUT = 2
 
 class HarnessError(Exception):
     """One sentence for the user; the process exits 2."""
+
+
+def cpu_clock() -> float:
+    """CPU seconds of this process and its reaped children: what a function target is sized and timed
+    by. Wall time counts waiting for a core: at load 20 on 2 cores that was ~90% of it, inputs came out
+    ~10x too small and no real speed-up cleared the bar (bench/RESULTS.md, 2026-12-07 03:13). Threads
+    only add CPU, so parallelism cannot pass for a speed-up; scripts and pytest benches keep wall time."""
+    children = os.times()
+    return time.process_time() + children.children_user + children.children_system
 
 
 # ---------------------------------------------------------------- finding things
@@ -259,12 +269,12 @@ class Workload:
         args, kwargs = call if call is not None else self.arguments(scale)
         clear_caches(self.root)
         seed()
-        started = time.perf_counter()
+        started = cpu_clock()
         try:
             result = _consumed(self.function(*args, **kwargs))
         except Exception as error:
             raise HarnessError(f"the target raised {error.__class__.__name__}: {error} on make_input({scale}).") from None
-        seconds = time.perf_counter() - started
+        seconds = cpu_clock() - started
         return seconds, result
 
     def _run_script(self) -> tuple[float, Any]:
@@ -380,7 +390,7 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
             if not succeeded and error is not None:
                 raise error
             raise HarnessError(
-                f"the workload is too fast to time: one call takes {seconds * 1000:.2f} ms at scale {scale} "
+                f"the workload is too fast to time: one call takes {seconds * 1000:.2f} ms of CPU at scale {scale} "
                 f"(the most tried), under the {min_seconds * 1000:.0f} ms needed; make make_input(scale) grow the work.")
         else:
             scale *= 2
