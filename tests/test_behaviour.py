@@ -446,3 +446,69 @@ def test_a_callers_comparison_loads_the_versions_change_to_another_module(tmp_pa
     assert any("'cap'" in r.call for r in run.inputs), [r.call for r in run.inputs]
     # Nothing of the version stays behind: the base module is the one other versions see.
     assert (tmp_path / "shop" / "rates.py").read_text() == RATES
+
+
+MONEY = '''\
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_cents(amount):
+    """Round half up to whole cents: 0.125 -> 0.13, 2.675 -> 2.68."""
+    return Decimal(str(round(float(amount), 2))).quantize(Decimal("0.01"))
+'''
+
+
+def test_the_docstrings_examples_are_run_on_every_version_and_a_contradiction_caps(tmp_path):
+    """A lone patch has no rival to disagree with; the docstring's own `0.125 -> 0.13` is an answer
+    beyond the tests. Dropping the float round passes the test of 2.675 and still rounds 0.125 half to
+    even: it contradicts the docstring, HEAD contradicts it too, the real half-up fix keeps both."""
+    root = write(tmp_path, MONEY, "money.py")
+    even = MONEY.replace("Decimal(str(round(float(amount), 2)))", "Decimal(str(amount))")
+    up = even.replace('quantize(Decimal("0.01"))', 'quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)')
+    seeds = [{"args": ["'2.675'"], "kwargs": {}, "label": "failing"}, {"args": ["3"], "kwargs": {}, "label": "passing"}]
+    run = compare_versions(root, "money.py", "to_cents", {"even": even, "up": up}, seeds=seeds, time_limit=LIMIT,
+                           max_inputs=20)
+    assert not run.unknown, run.unknown
+    by_call = {check["call"]: check for check in run.doc}
+    assert set(by_call) == {"to_cents(0.125)", "to_cents(2.675)"}
+    assert by_call["to_cents(0.125)"]["holds"] == {"base": False, "even": False, "up": True}
+    assert by_call["to_cents(0.125)"]["outcomes"]["even"] == "returns Decimal('0.12')"
+    assert by_call["to_cents(2.675)"]["holds"] == {"base": False, "even": True, "up": True}
+    heads = [GateVerdict(cid, True, "suite", patch="", changed_symbols=["money.py::to_cents"], diff_lines=2)
+             for cid in ("even", "up")]
+    found = {cid: Evidence(cid) for cid in ("even", "up")}
+    from suture.agent.fix.evidence import _summarise
+    for cid in found:
+        _summarise(found[cid], [("money.py::to_cents", run)], [c for c in found if c != cid])
+    assert found["up"].doc_checked == 2 and not found["up"].doc_broken
+    assert [b["call"] for b in found["even"].doc_broken] == ["to_cents(0.125)"]
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads[:1], {"even": found["even"]})
+    reasons = " ".join(capped.reasons)
+    assert capped.weak and "contradicts its docstring's example `to_cents(0.125)` -> 0.13" in reasons
+    assert "Decimal('0.12') patched" in reasons
+    # Beside a rival that keeps the docstring, the contradicting patch goes last.
+    assert [v.candidate_id for v in order_by_evidence(heads, found)] == ["up", "even"]
+
+
+def test_docstring_examples_are_whole_literals_and_arrows_only_for_one_argument():
+    from suture.tools.verify.doc_examples import doc_examples, matches
+
+    def initials(name, sep="."):
+        """"ada  king lovelace" -> "A.K.L." (extra spaces are ignored); x: -3 -> 3, but 7 - 3 -> 4 is sums."""
+
+    def add(a, b):
+        """Two arguments: 1 -> 2 is no example of this.
+
+        >>> add(1, 2)
+        3
+        >>> add(1, 2) + 1
+        4
+        """
+
+    found = [(e.call, e.args, e.expected) for e in doc_examples(initials, "initials")]
+    assert found == [('initials("ada  king lovelace")', ("ada  king lovelace",), "A.K.L."), ("initials(-3)", (-3,), 3)]
+    assert [(e.call, e.expected) for e in doc_examples(add, "add")] == [("add(1, 2)", 3)]
+    assert doc_examples(lambda x: x, "f") == []
+    (three,) = doc_examples(add, "add")
+    assert matches(3, three) and matches(3.0, three) and not matches(True, three) and not matches("4", three)
