@@ -512,3 +512,35 @@ def test_docstring_examples_are_whole_literals_and_arrows_only_for_one_argument(
     assert doc_examples(lambda x: x, "f") == []
     (three,) = doc_examples(add, "add")
     assert matches(3, three) and matches(3.0, three) and not matches(True, three) and not matches("4", three)
+
+
+def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
+    """is_leap's one line runs alike for every year: each input is "both" (a failing and a passing
+    test share its path and shape). `% 400 != 0` keeps HEAD's False for year 0 where the real fix
+    (`or`) changes it, but HEAD's result there may be the bug: the disagreement stays unresolved."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def year(call, like, base, narrow, wide):
+        groups = [[v for v, r in (("base", base), ("narrow", narrow), ("wide", wide)) if r == value]
+                  for value in dict.fromkeys((base, narrow, wide))]
+        return InputResult(call, like, {"base": base, "narrow": narrow, "wide": wide}, groups)
+
+    inputs = [year("is_leap(4)", "both", "returns False", "returns True", "returns True"),
+              year("is_leap(0)", "both", "returns False", "returns False", "returns True"),
+              year("is_leap(2023)", "both", "returns False", "returns False", "returns False")]
+    run = BehaviourRun(inputs, classified=True)
+    found = {cid: Evidence(cid) for cid in ("narrow", "wide")}
+    for cid in found:
+        _summarise(found[cid], [("calendar_util.py::is_leap", run)], [c for c in found if c != cid])
+    (disagreement,) = found["narrow"].disagreements
+    assert disagreement.call == "is_leap(0)" and not disagreement.keeps_head
+    heads = [GateVerdict(cid, True, "suite", patch="", changed_symbols=["calendar_util.py::is_leap"], diff_lines=2)
+             for cid in ("narrow", "wide")]
+    capped = cap_confidence(confidence(3, "not_run", None), heads[0], heads, found)
+    assert capped.weak and "the tests cannot decide: narrow and wide disagree on `is_leap(0)`" in " ".join(capped.reasons)
+    # The same inputs like the passing tests only: keeping HEAD's result there is the smaller change.
+    passing = BehaviourRun([dataclasses.replace(r, like="passing") for r in inputs], classified=True)
+    kept = Evidence("narrow")
+    _summarise(kept, [("calendar_util.py::is_leap", passing)], ["wide"])
+    assert kept.disagreements[0].keeps_head
