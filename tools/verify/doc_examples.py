@@ -35,7 +35,7 @@ from typing import Any
 __all__ = ["DocExample", "doc_examples", "matches"]
 
 MAX_EXAMPLES = 12
-_OPERATORS = {"+", "-", "*", "/", "//", "%", "**", "@", ".", "<", ">", "<=", ">=", "==", "!="}
+_OPENERS = {":", ",", ";", "(", "[", "e.g.", "i.e."}
 _ARROW = re.compile(r"(?<![<\-=])(?:->|→)(?!>)")
 
 
@@ -180,8 +180,11 @@ def _literal_ending(text: str) -> tuple[Any, str] | None:
                     and _unary(stripped, spans[index - 1], spans[index]):
                 part = stripped[spans[index - 1][0]:]
                 index -= 1
-            if index and stripped[spans[index - 1][0]:spans[index - 1][1]] in _OPERATORS:
-                return None  # `7 - 3 -> 4` is arithmetic, not an argument of 3
+            before = stripped[spans[index - 1][0]:spans[index - 1][1]] if index else ""
+            if before and before not in _OPENERS:
+                # `7 - 3 -> 4` is arithmetic and `'#1a2b3c' or '#abc' -> (26, 43, 60)` names alternatives:
+                # neither is an argument. The example starts the line or follows a `:`, `,`, `;`, `(`.
+                return None
             return ast.literal_eval(part), part
     return None
 
