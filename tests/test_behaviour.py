@@ -446,3 +446,101 @@ def test_a_callers_comparison_loads_the_versions_change_to_another_module(tmp_pa
     assert any("'cap'" in r.call for r in run.inputs), [r.call for r in run.inputs]
     # Nothing of the version stays behind: the base module is the one other versions see.
     assert (tmp_path / "shop" / "rates.py").read_text() == RATES
+
+
+MONEY = '''\
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def to_cents(amount):
+    """Round half up to whole cents: 0.125 -> 0.13, 2.675 -> 2.68."""
+    return Decimal(str(round(float(amount), 2))).quantize(Decimal("0.01"))
+'''
+
+
+def test_the_docstrings_examples_are_run_on_every_version_and_a_contradiction_caps(tmp_path):
+    """A lone patch has no rival to disagree with; the docstring's own `0.125 -> 0.13` is an answer
+    beyond the tests. Dropping the float round passes the test of 2.675 and still rounds 0.125 half to
+    even: it contradicts the docstring, HEAD contradicts it too, the real half-up fix keeps both."""
+    root = write(tmp_path, MONEY, "money.py")
+    even = MONEY.replace("Decimal(str(round(float(amount), 2)))", "Decimal(str(amount))")
+    up = even.replace('quantize(Decimal("0.01"))', 'quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)')
+    seeds = [{"args": ["'2.675'"], "kwargs": {}, "label": "failing"}, {"args": ["3"], "kwargs": {}, "label": "passing"}]
+    run = compare_versions(root, "money.py", "to_cents", {"even": even, "up": up}, seeds=seeds, time_limit=LIMIT,
+                           max_inputs=20)
+    assert not run.unknown, run.unknown
+    by_call = {check["call"]: check for check in run.doc}
+    assert set(by_call) == {"to_cents(0.125)", "to_cents(2.675)"}
+    assert by_call["to_cents(0.125)"]["holds"] == {"base": False, "even": False, "up": True}
+    assert by_call["to_cents(0.125)"]["outcomes"]["even"] == "returns Decimal('0.12')"
+    assert by_call["to_cents(2.675)"]["holds"] == {"base": False, "even": True, "up": True}
+    heads = [GateVerdict(cid, True, "suite", patch="", changed_symbols=["money.py::to_cents"], diff_lines=2)
+             for cid in ("even", "up")]
+    found = {cid: Evidence(cid) for cid in ("even", "up")}
+    from suture.agent.fix.evidence import _summarise
+    for cid in found:
+        _summarise(found[cid], [("money.py::to_cents", run)], [c for c in found if c != cid])
+    assert found["up"].doc_checked == 2 and not found["up"].doc_broken
+    assert [b["call"] for b in found["even"].doc_broken] == ["to_cents(0.125)"]
+    rating = confidence(3, "not_run", None)
+    capped = cap_confidence(rating, heads[0], heads[:1], {"even": found["even"]})
+    reasons = " ".join(capped.reasons)
+    assert capped.weak and "contradicts its docstring's example `to_cents(0.125)` -> 0.13" in reasons
+    assert "Decimal('0.12') patched" in reasons
+    # Beside a rival that keeps the docstring, the contradicting patch goes last.
+    assert [v.candidate_id for v in order_by_evidence(heads, found)] == ["up", "even"]
+
+
+def test_docstring_examples_are_whole_literals_and_arrows_only_for_one_argument():
+    from suture.tools.verify.doc_examples import doc_examples, matches
+
+    def initials(name, sep="."):
+        """"ada  king lovelace" -> "A.K.L." (extra spaces are ignored); x: -3 -> 3, but 7 - 3 -> 4 is sums."""
+
+    def add(a, b):
+        """Two arguments: 1 -> 2 is no example of this.
+
+        >>> add(1, 2)
+        3
+        >>> add(1, 2) + 1
+        4
+        """
+
+    found = [(e.call, e.args, e.expected) for e in doc_examples(initials, "initials")]
+    assert found == [('initials("ada  king lovelace")', ("ada  king lovelace",), "A.K.L."), ("initials(-3)", (-3,), 3)]
+    assert [(e.call, e.expected) for e in doc_examples(add, "add")] == [("add(1, 2)", 3)]
+    assert doc_examples(lambda x: x, "f") == []
+    (three,) = doc_examples(add, "add")
+    assert matches(3, three) and matches(3.0, three) and not matches(True, three) and not matches("4", three)
+
+
+def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
+    """is_leap's one line runs alike for every year: each input is "both" (a failing and a passing
+    test share its path and shape). `% 400 != 0` keeps HEAD's False for year 0 where the real fix
+    (`or`) changes it, but HEAD's result there may be the bug: the disagreement stays unresolved."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def year(call, like, base, narrow, wide):
+        groups = [[v for v, r in (("base", base), ("narrow", narrow), ("wide", wide)) if r == value]
+                  for value in dict.fromkeys((base, narrow, wide))]
+        return InputResult(call, like, {"base": base, "narrow": narrow, "wide": wide}, groups)
+
+    inputs = [year("is_leap(4)", "both", "returns False", "returns True", "returns True"),
+              year("is_leap(0)", "both", "returns False", "returns False", "returns True"),
+              year("is_leap(2023)", "both", "returns False", "returns False", "returns False")]
+    run = BehaviourRun(inputs, classified=True)
+    found = {cid: Evidence(cid) for cid in ("narrow", "wide")}
+    for cid in found:
+        _summarise(found[cid], [("calendar_util.py::is_leap", run)], [c for c in found if c != cid])
+    (disagreement,) = found["narrow"].disagreements
+    assert disagreement.call == "is_leap(0)" and not disagreement.keeps_head
+    heads = [GateVerdict(cid, True, "suite", patch="", changed_symbols=["calendar_util.py::is_leap"], diff_lines=2)
+             for cid in ("narrow", "wide")]
+    capped = cap_confidence(confidence(3, "not_run", None), heads[0], heads, found)
+    assert capped.weak and "the tests cannot decide: narrow and wide disagree on `is_leap(0)`" in " ".join(capped.reasons)
+    # The same inputs like the passing tests only: keeping HEAD's result there is the smaller change.
+    passing = BehaviourRun([dataclasses.replace(r, like="passing") for r in inputs], classified=True)
+    kept = Evidence("narrow")
+    _summarise(kept, [("calendar_util.py::is_leap", passing)], ["wide"])
+    assert kept.disagreements[0].keeps_head

@@ -14,7 +14,7 @@ from shared_runs import shared_run
 # `median` returns the upper middle element for even-length lists. The rule engine's only
 # passing patches insert an early `return sum(values) / len(values)` (borrowed from `mean`):
 # every visible test passes (the odd cases' means equal their medians) and the function is then
-# wrong for median([1, 2, 10]).
+# wrong for median([1, 2, 10]), which its own docstring gives as an example.
 UPPER_MEDIAN = {
     "stats/__init__.py": "",
     "stats/middle.py": """\
@@ -23,6 +23,7 @@ UPPER_MEDIAN = {
 
 
         def median(values):
+            "The middle value of the sorted values: [1, 2, 10] -> 2 (None when there are none)."
             if not values:
                 return None
             ordered = sorted(values)
@@ -94,10 +95,16 @@ def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(tmp_path_f
     assert example["base"] != example["candidate"] and example["like"] == "passing"
     reasons = " ".join(report["confidence"]["reasons"])
     assert example["call"] in reasons and "like the passing tests" in reasons
+    # The docstring's own example is an answer beyond the tests (tools/verify/doc_examples.py): the
+    # patch contradicts it where HEAD did not, and that is a reason of its own.
+    assert mine["doc_checked"] == 1 and [b["call"] for b in mine["doc_broken"]] == ["median([1, 2, 10])"], mine
+    assert mine["doc_broken"][0]["base_holds"] and mine["doc_broken"][0]["result"].startswith("returns 4.33")
+    assert "unresolved: contradicts its docstring's example `median([1, 2, 10])` -> 2: 4.33" in reasons, reasons
     # The terminal says it too, in at most two lines, and the patch is neither applied nor printed as a fix.
     shown = [line for line in done.stdout.splitlines() if line.startswith(("Behaviour outside the tests", "Rivals:"))]
     assert 1 <= len(shown) <= 2 and f"Behaviour outside the tests ({chosen})" in shown[0]
     assert example["call"] in done.stdout.replace("\n", " ")
+    assert "contradicts its docstring's example" in done.stdout.replace("\n", " ")
     assert "Not fixed" in done.stdout and "evidence is weak" in done.stdout.replace("\n", " ")
 
 

@@ -12,6 +12,10 @@ Hypothesis' draws. Two things come of it, per candidate:
 - its *disagreements* with rival passing candidates: an input on which two patches that both
   pass give different results is a question the tests do not decide.
 
+Each version also runs on the examples its docstring gives (`0.125 -> 0.13`, doctest lines): a
+candidate whose result contradicts one has not repaired what the function says it does, whatever
+the tests say; that caps it like an anti-pattern, and it loses to a rival that keeps them.
+
 agent/fix/choose.py then prefers the smallest behaviour change, and the chosen patch's confidence
 is capped below the delivery threshold (reported `plausible`, never applied) when it changes
 results like the passing tests' or an unresolved disagreement with a credible rival remains; a
@@ -104,6 +108,10 @@ class Evidence:
     example: dict[str, Any] | None = None  # {"call", "base", "candidate", "like", "type_only"}: the changed input shown
     disagreements: list[Disagreement] = field(default_factory=list)
     anti_patterns: list[Any] = field(default_factory=list)  # static anti-patterns (filled by their own check)
+    # The docstring's examples this candidate's result contradicts (tools/verify/doc_examples.py):
+    # {"call", "expected", "result", "base", "base_holds"}. An oracle beyond the tests: it caps.
+    doc_broken: list[dict[str, Any]] = field(default_factory=list)
+    doc_checked: int = 0  # docstring examples run on it
 
     @property
     def known(self) -> bool:
@@ -121,6 +129,15 @@ class Evidence:
         return self.known and self.classified and self.changed_like_passing >= MIN_OUTSIDE
 
     def footprint_sentence(self, example: bool = True) -> str:
+        return self.change_sentence(example) + (f"; {self.doc_sentence()}" if self.doc_broken else "")
+
+    def doc_sentence(self) -> str:
+        broken = self.doc_broken[0]
+        more = f" (and {len(self.doc_broken) - 1} more)" if len(self.doc_broken) > 1 else ""
+        return (f"contradicts its docstring's example `{broken['call']}` -> {broken['expected']}{more}: "
+                f"{_bare(broken['result'])} patched" + ("" if broken["base_holds"] else f", {_bare(broken['base'])} at HEAD"))
+
+    def change_sentence(self, example: bool = True) -> str:
         if not self.known:
             return f"{'not compared' if self.status == 'not_run' else 'unknown'}: {self.reason}"
         text = f"changes HEAD's result on {self.changed} of {self.inputs} inputs"
@@ -307,6 +324,13 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     reasons: list[str] = []
     pairs: dict[str, list[Any]] = {}
     for name, run in runs:
+        for check in run.doc:
+            if cid in check["holds"]:
+                item.doc_checked += 1
+                if not check["holds"][cid]:
+                    item.doc_broken.append({"call": check["call"], "expected": check["expected"],
+                                            "result": check["outcomes"][cid], "base": check["outcomes"].get("base", ""),
+                                            "base_holds": bool(check["holds"].get("base"))})
         if run.unknown or cid in run.version_unknown:
             reasons.append(f"{name}: {run.unknown or run.version_unknown[cid]}")
             item.unbuilt = item.unbuilt or run.unknown.endswith(NO_OBJECT)
@@ -343,7 +367,10 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     for rival, results in pairs.items():
         # Outside the failing tests' inputs (where the repair lives and HEAD is known wrong), does this
         # candidate keep HEAD's result wherever the rival parts from it? Then its change is the smaller.
-        outside = [r for r in results if r.like != "failing"]
+        # An input a failing test's path and shape share ("both": `is_leap(0)` runs the one line the
+        # failing `is_leap(2024)` runs) is not outside: HEAD's result there may be the bug itself, and
+        # keeping it the repair left undone (`% 400 != 0` keeps HEAD's False for year 0; `or` repairs it).
+        outside = [r for r in results if r.like not in ("failing", "both")]
         keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
         smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
@@ -385,7 +412,7 @@ def order_by_evidence(heads: list[GateVerdict], evidence: dict[str, Evidence],
 
     def key(verdict: GateVerdict) -> tuple:
         item = evidence.get(verdict.candidate_id)
-        risky = bool((risks or {}).get(verdict.candidate_id)) or bool(item and item.anti_patterns)
+        risky = bool((risks or {}).get(verdict.candidate_id)) or bool(item and (item.anti_patterns or item.doc_broken))
         if item is None or not item.known:
             return (False, risky, True, 0, 0)
         # Counts in tenths of the inputs compared: two patches a couple of signed zeros apart
@@ -425,12 +452,13 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
     and so does any passing rival when the chosen patch was compared only vacuously (it changes
     HEAD's result on no input run: nothing shows it is the smaller change).
+    A chosen patch whose result contradicts an example its function's docstring gives caps too.
     A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
     those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
     item = evidence.get(chosen.candidate_id)
     if item is None:
         return rating
-    reasons = [f"behaviour: {item.footprint_sentence(example=not item.outside)}"]
+    reasons = [f"behaviour: {item.change_sentence(example=not item.outside)}"]
     caps: list[str] = []
     if item.outside:
         caps.append(f"it changes HEAD's result on {item.changed_like_passing} input(s) like the passing tests, "
@@ -445,7 +473,7 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
             # Not when the chosen patch changed nothing on any input run: its change was never seen,
             # so nothing says it is the smaller one (the comparison across modules, say, missed it).
             return False
-        if rival is not None and (rival.outside or rival.anti_patterns):
+        if rival is not None and (rival.outside or rival.anti_patterns or rival.doc_broken):
             return False  # the rival itself changes what the passing tests pin down: not a credible alternative
         if (risks or {}).get(other):
             return False  # nor is one that inverts a result or deletes a check to pass
@@ -462,6 +490,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
             reasons.append("decided: " + disagreement.kept_sentence(chosen.candidate_id))
             continue
         caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
+    if item.doc_broken:
+        caps.append(item.doc_sentence())
     if item.unbuilt and not item.known:
         caps.append(f"nothing outside the tests could be run ({item.reason}); not compared is not agreement")
     undecided = _uncompared_rival(chosen, heads, evidence, credible)

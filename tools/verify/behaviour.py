@@ -7,7 +7,8 @@ in (every version's literals and integer neighbours: a condition's boundary, suc
 `% 400`, is rarely hit at random), those mutated keeping their shape (same types,
 same lengths) and shrunk or grown by one element, then, when those are few, Hypothesis' draws
 from the parameter types (tools/verify/hypothesis_backend.py's strategies, typed from the tests' calls by
-tools/verify/arg_types.py). Each version runs on deep copies; results are compared by
+tools/verify/arg_types.py). Each version is also run on the examples the base's docstring gives
+(tools/verify/doc_examples.py): the one oracle beyond the tests most code carries. Each version runs on deep copies; results are compared by
 tools/verify/values.py's rule ("isclose" for floats: a reordered sum is not a behaviour change),
 exception types and the arguments after the call. A call past the per-call limit is cut and
 counts as "hangs".
@@ -70,6 +71,9 @@ class BehaviourRun:
     unknown: str = ""  # why no version could be compared at all ("" when some inputs ran)
     version_unknown: dict[str, str] = field(default_factory=dict)  # a version that could not run, and why
     classified: bool = False  # the tests' calls gave both failing and passing paths to tell likeness by
+    # The base's docstring examples (tools/verify/doc_examples.py), each version run on them:
+    # {"call", "expected", "outcomes": {version: "returns ..."}, "holds": {version: bool}}.
+    doc: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -164,6 +168,8 @@ def _read_lines(stdout: str) -> BehaviourRun:
         elif kind == "input":
             run.inputs.append(InputResult(item["call"], item["like"], item["outcomes"], item["groups"],
                                           item.get("unknown", {}), item.get("loose", []), bool(item.get("seed"))))
+        elif kind == "doc":
+            run.doc.append({k: item.get(k) for k in ("call", "expected", "outcomes", "holds")})
         elif kind == "done":
             run.notes += list(item.get("notes", []))
     return run

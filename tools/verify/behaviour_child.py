@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
+from suture.tools.verify.doc_examples import doc_examples, matches
 from suture.tools.verify.hypothesis_backend import strategies_for
 from suture.tools.verify.receivers import NO_OBJECT
 from suture.tools.verify.values import Incomparable, same_value, short_repr
@@ -87,6 +88,9 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     if unsure:
         emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
         return
+    if not receivers:  # a method's docstring example has no object to run on
+        for check in doc_checks(runner, base_fn, request["function"].rsplit(".", 1)[-1]):
+            emit(check)
     count = 0
     for item, key, _ in first:
         emit({**item, "like": _likeness(key, failing, passing), "seed": True})
@@ -130,6 +134,27 @@ def _installed(modules: dict[str, str]) -> Iterator[None]:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = old
+
+
+def doc_checks(runner: _Runner, fn: Any, name: str) -> Iterator[dict[str, Any]]:
+    """Every version on each example the base's docstring gives (tools/verify/doc_examples.py): its
+    result, and whether that is the docstring's answer."""
+    try:
+        signature = inspect.signature(fn)
+        examples = doc_examples(fn, name)
+    except (TypeError, ValueError):
+        return
+    for example in examples:
+        try:
+            bound = signature.bind(*example.args)
+        except TypeError:
+            continue
+        outcomes, holds = {}, {}
+        for vid, version in runner.versions.items():
+            outcome = runner.call(version, bound)
+            outcomes[vid] = _describe(outcome, bound)
+            holds[vid] = outcome is not None and outcome.raised is None and matches(outcome.returned, example)
+        yield {"kind": "doc", "call": example.call, "expected": example.text, "outcomes": outcomes, "holds": holds}
 
 
 def _on_alarm(signum: int, frame: Any) -> None:
