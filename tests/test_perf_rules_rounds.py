@@ -269,3 +269,26 @@ def test_a_users_own_conditional_slow_path_is_left_alone_only_behind_a_fast_path
             return out
     """
     assert found(source, "list-index-to-dict") != []  # `0` is no alias: an ordinary branch
+
+
+def test_a_helper_whose_every_branch_returns():
+    source = """
+        def ways_to_pay(amount: int, coins: tuple[int, ...]) -> int:
+            count = len(coins)
+
+            def ways(rest, first):
+                if rest == 0:
+                    return 1
+                elif rest < 0 or first == count:
+                    return 0
+                else:
+                    use = ways(rest - coins[first], first)
+                    return use + ways(rest, first + 1)
+
+            return ways(amount, 0)
+    """
+    r = only(source, "memoise-pure-recursion")
+    assert_same(source, r, "ways_to_pay", [(0, ()), (10, (2, 5, 3, 6)), (-1, (1,)), (30, (1, 2, 5)), (3, (0, 1))])
+    # A branch that falls off the end returns None without going through the memo: no rewrite.
+    falls = source.replace("                else:\n", "                elif first > 0:\n")
+    assert found(falls, "memoise-pure-recursion") == []

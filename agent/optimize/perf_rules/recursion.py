@@ -37,7 +37,7 @@ def _key_type(t) -> bool:
 #    arguments of every call, the recursive ones checked under that assumption): a key whose equality is
 #    the arguments' identity of value (no 1 == 1.0 == True, no 0.0 == -0.0) and that nothing can mutate;
 #  - every return gives an evidently hashable builtin value (immutable: handing the same object out twice
-#    cannot be told apart) and the body ends in a return;
+#    cannot be told apart) and every path through the body ends in a return or a raise;
 #  - the body reads only its own locals, pure builtins and names of the enclosing function bound before the
 #    def, each of a known builtin type, never rebound, and -- a container -- never mutated after the def
 #    nor handed to code that could (a container of hashable items, so not through its items either);
@@ -52,7 +52,7 @@ def _key_type(t) -> bool:
 def _memoise(ctx: _Func) -> Iterator[_Site]:
     for node in ctx.nodes:
         if not (isinstance(node, ast.FunctionDef) and not node.decorator_list and ctx.in_block(node)
-                and ctx.m.starts_line(node) and node.body and isinstance(node.body[-1], ast.Return)):
+                and ctx.m.starts_line(node) and _always_returns(node.body)):
             continue
         args = node.args
         if args.posonlyargs or args.vararg or args.kwonlyargs or args.kwarg or args.defaults or not args.args:
@@ -65,6 +65,16 @@ def _memoise(ctx: _Func) -> Iterator[_Site]:
         if site is not None:
             site.evidence_names = set(ctx.evidence_used)
             yield site
+
+
+def _always_returns(body: list[ast.stmt]) -> bool:
+    """Every path through `body` ends in a return or a raise (nothing falls off the end unmemoised)."""
+    if not body:
+        return False
+    last = body[-1]
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    return isinstance(last, ast.If) and _always_returns(last.body) and _always_returns(last.orelse)
 
 
 def _memo_site(ctx: _Func, g: ast.FunctionDef) -> _Site | None:
