@@ -89,6 +89,9 @@ class _Module:
         start, end = self.span(node)
         return _Edit(start, end, text)
 
+    def replace_span(self, start: int, end: int, text: str) -> _Edit:
+        return _Edit(start, end, text)
+
     def starts_line(self, stmt: ast.stmt) -> bool:
         line = self.lines[stmt.lineno - 1].encode("utf-8")
         if isinstance(stmt, ast.If) and line[stmt.col_offset:].startswith(b"elif"):

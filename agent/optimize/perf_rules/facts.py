@@ -118,9 +118,14 @@ def _walk_region(node: ast.AST) -> Iterator[ast.AST]:
 
 
 class _Func:
-    def __init__(self, module: _Module, fn: ast.AST, evidence: dict | None = None):
+    def __init__(self, module: _Module, fn: ast.AST, evidence: dict | None = None, enclosing: dict | None = None,
+                 results: dict | None = None):
         self.m = module
         self.fn = fn
+        # For a nested function (perf_rules/recursion.py): the types of the enclosing function's names it
+        # reads, and the result types of local functions it calls (its own, assumed, then checked).
+        self.enclosing = enclosing or {}
+        self.results = results or {}
         # Run-time types (perf_rules/evidence.py) for names the source leaves untyped, and which of
         # them a rule read, directly or through a name typed from them (`evidence_used`, for the report).
         self.evidence = evidence or {}
@@ -171,7 +176,7 @@ class _Func:
         """Types of parameters and locals. Optimistic for self-referential rebinding
         (`word = word.strip()`, `s += piece`): assumed from the other bindings, then every binding
         is re-checked under the final types and a name whose bindings disagree becomes unknown."""
-        env: dict = {}
+        env: dict = {n: t for n, t in self.enclosing.items() if n not in self.params and n not in self.bindings}
         for name, arg in self.params.items():
             if name not in self.bindings:
                 env[name] = _ann_type(arg.annotation) if arg is not None else None
@@ -222,6 +227,12 @@ class _Func:
                     pieces = {self.type_of(p, env) for p in chain}
                     return pieces.pop() if len(pieces) == 1 and pieces <= {"str", "int"} else None
                 return self.type_of(node.value, env)
+            target = node.targets[0] if len(node.targets) == 1 else None
+            if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
+                    and len(target.elts) == len(node.value.elts) and all(isinstance(e, ast.Name) for e in target.elts) \
+                    and not any(isinstance(e, ast.Starred) for e in node.value.elts):
+                names = [e.id for e in target.elts]  # `n, m = len(a), len(b)`
+                return self.type_of(node.value.elts[names.index(name)], env) if names.count(name) == 1 else None
             return None
         if isinstance(node, ast.AnnAssign):
             return _ann_type(node.annotation) if node.value is not None else None
@@ -353,6 +364,8 @@ class _Func:
     def _call_type(self, node, env):
         func = node.func
         args = node.args
+        if isinstance(func, ast.Name) and func.id in self.results:
+            return self.results[func.id]
         if isinstance(func, ast.Name) and self.is_builtin(func.id):
             name = func.id
             first = self.type_of(args[0], env) if args else None
@@ -380,6 +393,8 @@ class _Func:
                 return ("iter", _elem(first))
             if name in ("min", "max") and len(args) == 1 and not node.keywords:
                 return _elem(first)
+            if name in ("min", "max") and len(args) >= 2 and not node.keywords:
+                return _join(self.type_of(a, env) for a in args)  # one of the arguments
             if name == "sum" and len(args) == 1 and _elem(first) in ("int", "bool"):
                 return "int"
             return None
@@ -471,6 +486,8 @@ class _Func:
                     for prev in block[:block.index(cur)]:
                         if isinstance(prev, (ast.Assign, ast.AnnAssign)) and name in _bound_names(prev):
                             return True
+            if isinstance(parent, (ast.For, ast.AsyncFor)) and cur in parent.body and name in _bound_names(parent):
+                return True  # the target of an enclosing loop, bound before each run of its body
             cur = parent
         return name in self.params
 
@@ -520,13 +537,29 @@ class _Func:
             return cur.test is child
         return isinstance(cur, ast.comprehension) and child in cur.ifs
 
-    def opaque_calls(self, region: ast.AST) -> bool:
+    def in_fallback(self, node: ast.AST) -> bool:
+        """`node` is (inside) the slow branch of `FAST if TEST else SLOW`, FAST reading a local bound once
+        (`_L_index[x] if x in _L_index else L.index(x)`, `_max_L if L else max(L)`): what a rule leaves
+        behind when the fast path may not apply. Rewriting SLOW again only adds a second copy of the alias."""
+        child, cur = node, self.m.parents.get(node)
+        while cur is not None and not isinstance(cur, ast.stmt):
+            if isinstance(cur, ast.IfExp) and cur.orelse is child:
+                fast = cur.body.value if isinstance(cur.body, ast.Subscript) else cur.body
+                if isinstance(fast, ast.Name) and fast.id not in self.params and len(self.bindings.get(fast.id, ())) == 1:
+                    return True
+            child, cur = cur, self.m.parents.get(cur)
+        return False
+
+    def opaque_calls(self, region: ast.AST, allow: frozenset[str] = frozenset()) -> bool:
+        """Whether region may run code that could change what it was given (`allow`: local functions known not to)."""
         for node in _walk_region(region):
             if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await)):
                 return True
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
+            if isinstance(func, ast.Name) and func.id in allow:
+                continue
             if isinstance(func, ast.Name) and func.id in PURE_BUILTINS and self.is_builtin(func.id):
                 continue
             if isinstance(func, ast.Name) and func.id in self.m.pure_functions and func.id not in self.bindings \
@@ -555,6 +588,10 @@ class _Func:
         """`name` keeps the same value and contents throughout region."""
         if name in self.declared or name in self.nested_refs:
             return False
+        if _is_hashable(self.type_of(ast.Name(id=name, ctx=ast.Load()))):
+            # a str/int/... or a tuple of them cannot change in place: only rebinding changes it, and
+            # handing it to other code (`group.append(word)`) cannot
+            return not any(kind == "assign" for kind, _ in self.uses(name, region))
         if any(kind != "read" for kind, _ in self.uses(name, region)):
             return False
         return self.never_escapes(name) or not self.opaque_calls(region)

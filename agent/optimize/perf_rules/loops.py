@@ -143,8 +143,8 @@ def _hoist_invariant(ctx: _Func) -> Iterator[_Site]:
         if not isinstance(node, ast.Call):
             continue
         result = _hoistable(ctx, node)
-        if result is None:
-            continue
+        if result is None or ctx.in_fallback(node):
+            continue  # (the fallback this rule leaves behind, `max(L)` of an empty L, stays in the loop)
         if result == "mutable":
             parent = ctx.m.parents.get(node)
             read_only = (isinstance(parent, ast.Compare) and node in parent.comparators) or \
@@ -258,3 +258,83 @@ def _regex_flags(node) -> int | None:
     return None
 
 
+
+
+# append-loop-to-comprehension: `out = []` directly followed (same block) by `for T in IT:` whose body is only
+# `out.append(E)`, or `if C: out.append(E)` without else, and no else on the loop, where out is a plain local
+# (no global/nonlocal, no nested scope reads it) that IT, E and C do not read, T is names read nowhere else in
+# the function (a comprehension keeps its variable to itself), the loop holds no nested scope, yield, await or
+# walrus, no comment (its text is replaced), and is not inside a try (or a with other than open()) that could
+# look at a half-built list after an exception -> `out = [E for T in IT if C]`: the same items in the same
+# order from the same evaluations, without a method lookup and call per item.
+def _append_comprehension(ctx: _Func) -> Iterator[_Site]:
+    for name, init in _list_inits(ctx):
+        parent = ctx.m.parents.get(init)
+        block = next((getattr(parent, f) for f in ("body", "orelse", "finalbody", "handlers")
+                      if isinstance(getattr(parent, f, None), list) and init in getattr(parent, f)), None)
+        if block is None or block.index(init) + 1 >= len(block):
+            continue
+        loop = block[block.index(init) + 1]
+        parts = _append_loop(ctx, loop, name)
+        if parts is None or _guarded_by_try(ctx, loop) or not ctx.m.starts_line(init):
+            continue
+        target, iterable, value, test = parts
+        start, end = ctx.m.span(init)[0], ctx.m.span(loop)[1]
+        rest = ctx.m.lines[loop.end_lineno - 1].encode("utf-8")[loop.end_col_offset:].decode("utf-8", "replace")
+        if "#" in ctx.m.source[start:end] or rest.strip():
+            continue
+        source_iter = ctx.m.text(iterable)
+        if not isinstance(iterable, (ast.Name, ast.Call, ast.Attribute, ast.Subscript, ast.List, ast.ListComp)):
+            source_iter = f"({source_iter})"
+        cond = ""
+        if test is not None:
+            cond = ctx.m.text(test)
+            cond = f" if ({cond})" if isinstance(test, (ast.IfExp, ast.Lambda, ast.NamedExpr)) else f" if {cond}"
+        text = f"{name} = [{ctx.m.text(value)} for {ctx.m.text(target)} in {source_iter}{cond}]"
+        yield _Site("append-loop-to-comprehension", loop.lineno,
+                    f"list `{name}` filled by an append loop is built by a list comprehension", [ctx.m.replace_span(start, end, text)])
+
+
+def _list_inits(ctx: _Func):
+    """(name, statement) of every `name = []` of a plain local."""
+    for name, binds in ctx.bindings.items():
+        if name in ctx.params or name in ctx.declared or name in ctx.nested_refs:
+            continue
+        for init in binds:
+            if (isinstance(init, ast.Assign) and len(init.targets) == 1 and _is_name(init.targets[0], name)
+                    and isinstance(init.value, ast.List) and not init.value.elts):
+                yield name, init
+
+
+def _append_loop(ctx: _Func, loop, name: str):
+    """(target, iterable, appended value, filter or None) of `for T in IT: [if C:] name.append(E)`, else None."""
+    if not isinstance(loop, ast.For) or loop.orelse or len(loop.body) != 1:
+        return None
+    stmt, test = loop.body[0], None
+    if isinstance(stmt, ast.If):
+        if stmt.orelse or len(stmt.body) != 1:
+            return None
+        stmt, test = stmt.body[0], stmt.test
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+            and _is_name(stmt.value.func.value, name) and stmt.value.func.attr == "append"
+            and len(stmt.value.args) == 1 and not stmt.value.keywords and not isinstance(stmt.value.args[0], ast.Starred)):
+        return None
+    value = stmt.value.args[0]
+    targets = [loop.target] if isinstance(loop.target, ast.Name) else (
+        loop.target.elts if isinstance(loop.target, ast.Tuple) else [])
+    if not targets or not all(isinstance(t, ast.Name) for t in targets):
+        return None
+    names = {t.id for t in targets}
+    if name in names or names & (set(ctx.params) | ctx.declared | ctx.nested_refs):
+        return None
+    for node in ast.walk(loop):
+        if isinstance(node, (ast.Yield, ast.YieldFrom, ast.Await, ast.NamedExpr, ast.Lambda, ast.FunctionDef,
+                             ast.AsyncFunctionDef, ast.ClassDef)):
+            return None
+    for part in (loop.iter, value, test):
+        if part is not None and any(_is_name(n, name) for n in ast.walk(part)):
+            return None
+    inside = sum(1 for n in ast.walk(loop) if isinstance(n, ast.Name) and n.id in names)
+    if inside != sum(1 for n in ctx.nodes if isinstance(n, ast.Name) and n.id in names):
+        return None  # the loop variable is read (or bound) elsewhere: after a comprehension it would not be set
+    return loop.target, loop.iter, value, test

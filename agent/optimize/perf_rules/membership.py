@@ -120,8 +120,8 @@ def _list_index(ctx: _Func) -> Iterator[_Site]:
             continue
         ctx.evidence_used = set()
         seq, value = node.func.value, node.args[0]
-        if not isinstance(value, (ast.Name, ast.Constant)) or isinstance(value, ast.Starred):
-            continue
+        if not isinstance(value, (ast.Name, ast.Constant)) or ctx.in_fallback(node):
+            continue  # (the fallback this rule leaves behind, `L.index(x)` for a value not in L, stays)
         t = ctx.type_of(seq)
         if not (isinstance(t, tuple) and t[0] in ("list", "tuple") and _is_hashable(t[1])):
             continue
