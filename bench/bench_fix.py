@@ -297,7 +297,9 @@ def run_case(case: Case, args, evidence: str = "on", synthesis: str | None = Non
                 report = {"status": "fixed", "patch": case.answer(), "engine": "answer", "candidates_tried": 1,
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
-                report = run_suture_fix(repo, args.time_limit, evidence, synthesis, mutation)
+                # `mutation` only when set: a stand-in run_suture_fix (tests) need not take it.
+                report = run_suture_fix(repo, args.time_limit, evidence, synthesis,
+                                        **({"mutation": mutation} if mutation else {}))
             return {**judged_row(case, report, tmp, args), "evidence": evidence, "synthesis": synthesis,
                     "mutation": mutation, "produced_by": report.get("produced_by")}
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
