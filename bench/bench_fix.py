@@ -26,7 +26,8 @@ is judged as if the tool had returned it; every case must come out fixed and cor
 
     python bench/bench_fix.py [--limit N] [--only NAME]... [--time-limit 60] [--jobs 1]
                               [--faults] [--dry-run] [--no-results] [--batch]
-                              [--evidence on|off|both] [--synthesis on|off|both] [--rows-out ROWS.jsonl]
+                              [--evidence on|off|both] [--synthesis on|off|both] [--mutation on|off|both]
+                              [--rows-out ROWS.jsonl]
 
 --batch runs every case through one `suture batch --workers JOBS` (the product path: each case a
 task of the batch, its report read from results.jsonl) instead of one `suture fix` per case.
@@ -38,7 +39,8 @@ stage's cost as a ratio of median times to fix).
 
 --synthesis both runs every case with SUTURE_SYNTHESIS off and on back to back (issue 18: synthesis
 and ingredients beyond the templates) and adds a per-kind table of the two side by side: fixed,
-correct, runs over their limit, wrong claims.
+correct, runs over their limit, wrong claims. --mutation both does the same for `fix --mutation off|on`
+(issue 19: localisation's mutation evidence, the mutants that made every failing test pass gated first).
 """
 
 from __future__ import annotations
@@ -237,11 +239,14 @@ def fix_command_available() -> bool:
     return probe.returncode == 0
 
 
-def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on", synthesis: str | None = None) -> dict:
+def run_suture_fix(repo: Path, time_limit: float, evidence: str = "on", synthesis: str | None = None,
+                   mutation: str | None = None) -> dict:
     """Run the CLI in its own session; the JSON report plus the bench's own wall time and exit code.
     `evidence` "off" sets SUTURE_EVIDENCE=off (agent/fix/evidence.py), to measure what the stage costs;
-    `synthesis` sets SUTURE_SYNTHESIS (agent/propose/synthesis.py) when given."""
-    cmd = [suture_exe(), "fix", "--repo", str(repo), "--json", "--time-limit", f"{time_limit:g}"]
+    `synthesis` sets SUTURE_SYNTHESIS (agent/propose/synthesis.py) when given; `mutation` is `fix --mutation`
+    (localisation's mutation evidence, its fixing mutants gated first) when given."""
+    cmd = [suture_exe(), "fix", "--repo", str(repo), "--json", "--time-limit", f"{time_limit:g}",
+           *(["--mutation", mutation] if mutation else [])]
     env = {**os.environ, "SUTURE_EVIDENCE": evidence, **({"SUTURE_SYNTHESIS": synthesis} if synthesis else {})}
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
@@ -271,17 +276,17 @@ def evidence_runs(cases: list[Case], evidence: str) -> list[tuple[Case, str]]:
     return [(case, mode) for i, case in enumerate(cases) for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
 
 
-def synthesis_runs(runs: list[tuple[Case, str]], synthesis: str | None) -> list[tuple[Case, str, str | None]]:
-    """`runs` with the SUTURE_SYNTHESIS setting of each; with "both" each runs off and on back to back,
-    alternating which goes first (as evidence_runs does)."""
-    if synthesis != "both":
-        return [(case, evidence, synthesis) for case, evidence in runs]
-    return [(case, evidence, mode) for i, (case, evidence) in enumerate(runs)
-            for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
+def both_ways(runs: list[tuple], setting: str | None) -> list[tuple]:
+    """`runs` each with one more setting (SUTURE_SYNTHESIS, `--mutation`); with "both" each runs off and on
+    back to back, alternating which goes first (as evidence_runs does)."""
+    if setting != "both":
+        return [(*run, setting) for run in runs]
+    return [(*run, mode) for i, run in enumerate(runs) for mode in (("off", "on") if i % 2 == 0 else ("on", "off"))]
 
 
-def run_case(case: Case, args, evidence: str = "on", synthesis: str | None = None) -> dict:
-    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence, "synthesis": synthesis}
+def run_case(case: Case, args, evidence: str = "on", synthesis: str | None = None, mutation: str | None = None) -> dict:
+    row = {"source": case.source, "name": case.name, "kind": case.kind, "evidence": evidence, "synthesis": synthesis,
+           "mutation": mutation}
     with tempfile.TemporaryDirectory(prefix="suture-fixbench-") as tmp:
         tmp = Path(tmp)
         try:
@@ -292,9 +297,11 @@ def run_case(case: Case, args, evidence: str = "on", synthesis: str | None = Non
                 report = {"status": "fixed", "patch": case.answer(), "engine": "answer", "candidates_tried": 1,
                           "exit_code": 0, "wall": 0.0, "killed": False}
             else:
-                report = run_suture_fix(repo, args.time_limit, evidence, synthesis)
+                # `mutation` only when set: a stand-in run_suture_fix (tests) need not take it.
+                report = run_suture_fix(repo, args.time_limit, evidence, synthesis,
+                                        **({"mutation": mutation} if mutation else {}))
             return {**judged_row(case, report, tmp, args), "evidence": evidence, "synthesis": synthesis,
-                    "produced_by": report.get("produced_by")}
+                    "mutation": mutation, "produced_by": report.get("produced_by")}
         except (bugs_corpus.BugCorpusError, faults_corpus.CorpusError, ValueError) as error:
             return {**row, "status": "error", "note": str(error)[:200], "fixed": False, "correct": False}
 
@@ -331,6 +338,8 @@ def judged_row(case: Case, report: dict, tmp: Path, args) -> dict:
         "reasons": (report.get("confidence") or {}).get("reasons", []),
         "distinct_passing": (report.get("choice") or {}).get("distinct_passing"),
         "features": (report.get("confidence") or {}).get("features"),  # the calibration model's inputs
+        # What localisation's mutation step did (`--mutation on`): whether it ran, stopped, ran out of time.
+        "mutation_notes": [n for n in report.get("notes") or [] if isinstance(n, str) and "mutation evidence" in n],
         "note": (("plausible, weakly evidenced: " + plausible.note) if plausible is not None else verdict.note)
         if report.get("status") != "error" else report.get("error", "")[:200],
     }
@@ -438,26 +447,27 @@ def report(rows: list[dict], args, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def synthesis_table(rows: list[dict]) -> str:
-    """Per kind, synthesis off vs on (rows of --synthesis both): fixed, correct, over limit, wrong claims."""
+def both_table(rows: list[dict], setting: str = "synthesis", produced: tuple[str, ...] = ("synthesis", "ingredient")) -> str:
+    """Per kind, `setting` off vs on (rows of --synthesis / --mutation both): fixed, correct, over limit,
+    wrong claims, and how many returned patches the setting's own engines (`produced`) made."""
     kinds = defaultdict(lambda: {"off": [], "on": []})
     for r in rows:
-        if r.get("synthesis") in ("on", "off"):
-            kinds[r["kind"]][r["synthesis"]].append(r)
-            kinds["all"][r["synthesis"]].append(r)
+        if r.get(setting) in ("on", "off"):
+            kinds[r["kind"]][r[setting]].append(r)
+            kinds["all"][r[setting]].append(r)
 
     def cell(group: list[dict], key) -> str:
         return str(sum(1 for r in group if key(r)))
 
     lines = ["| kind | n | fixed off / on | correct off / on | over limit +10% off / on | claimed but wrong off / on "
-             "| patch returned by synthesis or an ingredient (on) |", "|---|---:|---:|---:|---:|---:|---:|"]
+             f"| patch returned by {' or '.join(produced)} (on) |", "|---|---:|---:|---:|---:|---:|---:|"]
     for kind in sorted(kinds, key=lambda k: (k == "all", k)):
         off, on = kinds[kind]["off"], kinds[kind]["on"]
         pair = lambda key: f"{cell(off, key)} / {cell(on, key)}"  # noqa: E731
         lines.append(f"| {kind} | {max(len(off), len(on))} | {pair(lambda r: r['fixed'])} | "
                      f"{pair(lambda r: r['correct'])} | {pair(lambda r: r.get('over_limit'))} | "
                      f"{pair(lambda r: r.get('claimed_fixed') and not r['correct'])} | "
-                     f"{cell(on, lambda r: r.get('patch') and r.get('produced_by') in ('synthesis', 'ingredient'))} |")
+                     f"{cell(on, lambda r: r.get('patch') and r.get('produced_by') in produced)} |")
     return "\n".join(lines)
 
 
@@ -478,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--synthesis", choices=("on", "off", "both"),
                         help="SUTURE_SYNTHESIS for the runs (default: as the environment says); both: every case off "
                              "and on, back to back, and a table of the two per kind")
+    parser.add_argument("--mutation", choices=("on", "off", "both"),
+                        help="`fix --mutation` for the runs (default: the CLI's); both: every case off and on, back to "
+                             "back, and a table of the two per kind")
     parser.add_argument("--rows-out", type=Path, help="append one JSON line per run (for bench/calibration.py)")
     args = parser.parse_args(argv)
 
@@ -497,11 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(cases)} cases", file=sys.stderr)
 
     started = time.perf_counter()
-    runs = synthesis_runs(evidence_runs(cases, args.evidence), args.synthesis)
+    runs = both_ways(both_ways(evidence_runs(cases, args.evidence), args.synthesis), args.mutation)
     rows = []
     if args.batch and not args.dry_run:
-        if args.evidence == "both" or args.synthesis == "both":
-            parser.error("--batch runs each case once: use --evidence / --synthesis on or off with it")
+        if "both" in (args.evidence, args.synthesis, args.mutation) or args.mutation:
+            parser.error("--batch runs each case once with the default --mutation: use --evidence / --synthesis on "
+                         "or off with it")
         if args.synthesis:
             os.environ["SUTURE_SYNTHESIS"] = args.synthesis
         with_evidence = {"SUTURE_EVIDENCE": args.evidence}
@@ -513,13 +527,14 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
     else:
         with ThreadPoolExecutor(args.jobs) as pool:
-            for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, run[1], run[2]), runs), 1):
+            for i, row in enumerate(pool.map(lambda run: run_case(run[0], args, *run[1:]), runs), 1):
                 rows.append(row)
                 if args.rows_out:  # as each run ends: a bench stopped early keeps what it measured
                     with args.rows_out.open("a") as out:
                         out.write(json.dumps(row) + "\n")
                 mark = "correct" if row["correct"] else "fixed" if row["fixed"] else row.get("status")
-                print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}, synthesis {row.get('synthesis')}): "
+                print(f"[{i}/{len(runs)}] {row['name']} (evidence {row['evidence']}, synthesis {row.get('synthesis')}, "
+                      f"mutation {row.get('mutation')}): "
                       f"{mark} {row.get('seconds', '')}s "
                       f"conf {row.get('confidence')} {row.get('note') or ''}", file=sys.stderr)
     if args.rows_out and args.batch and not args.dry_run:
@@ -527,15 +542,21 @@ def main(argv: list[str] | None = None) -> int:
             for row in rows:
                 out.write(json.dumps(row) + "\n")
     main_rows = [r for r in rows if r["evidence"] == ("on" if args.evidence == "both" else args.evidence)
-                 and r.get("synthesis") == ("on" if args.synthesis == "both" else args.synthesis)]
+                 and r.get("synthesis") == ("on" if args.synthesis == "both" else args.synthesis)
+                 and r.get("mutation") == ("on" if args.mutation == "both" else args.mutation)]
     text = report(main_rows, args, time.perf_counter() - started)
     if args.synthesis == "both":
         text += ("\n\nSynthesis (SUTURE_SYNTHESIS) off vs on, each case back to back (the tables above: on):\n\n"
-                 + synthesis_table(rows) + "\n\nSynthesis off:\n\n"
+                 + both_table(rows) + "\n\nSynthesis off:\n\n"
                  + report([r for r in rows if r.get("synthesis") == "off"], args, time.perf_counter() - started))
+    if args.mutation == "both":
+        text += ("\n\n`fix --mutation` off vs on, each case back to back (the tables above: on):\n\n"
+                 + both_table(rows, "mutation", ("mutation",)) + "\n\nMutation off:\n\n"
+                 + report([r for r in rows if r.get("mutation") == "off"], args, time.perf_counter() - started))
     if not args.dry_run:
         text += f"\n\nEvidence stage: {args.evidence} (the tables above: {main_rows[0]['evidence'] if main_rows else '-'}).\n\n" \
-            + calibration.report([r for r in rows if args.synthesis != "both" or r.get("synthesis") == "on"])
+            + calibration.report([r for r in rows if (args.synthesis != "both" or r.get("synthesis") == "on")
+                                and (args.mutation != "both" or r.get("mutation") == "on")])
     print(text)
     if not args.no_results and not args.dry_run:
         append_results("Repair (`suture fix`, rule engine)", text)

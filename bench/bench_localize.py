@@ -18,7 +18,12 @@ has rank b + (t+1)/2 (a method that cannot separate two functions gets no credit
 Functions no method scored share the last places. EXAM = rank / functions in the library.
 
     python bench/bench_localize.py [--limit N] [--library NAME]... [--jobs 2] [--with-issues] [--no-results]
-                                   [--batch]
+                                   [--batch] [--mutation] [--fault ID]... [--fault-file FILE] [--rows-out F]
+
+--mutation localises each fault once with mutation evidence and, when the fault has one, its issue
+text: "suture + mutation" is that run's ranking, "suture default" the same run ranked without the
+mutation signal (what `suture localize [--issue-file F]` ranks); a table per library and group (train,
+held out) sets the two side by side, with the faults where the mutation step ran at all.
 
 --batch runs the faults through one `suture batch --workers JOBS` (the product path): per fault one
 `suture localize --json` task per method (ochiai, tarantula, dstar; with --issue-file when the fault
@@ -55,7 +60,11 @@ from suture.retrieval.testfiles import is_test_path  # noqa: E402
 FORMULAS = ("ochiai", "tarantula", "dstar")
 BASELINE = "plain ochiai (baseline)"
 WITH_ISSUE = "ochiai + issue"
-WITH_MUTATION = "ochiai + mutation"  # `--mutation`: localize's mutation evidence (tools/testing/mutation.py)
+# `--mutation`: one localize run per fault with the issue text when the fault has one and mutation evidence
+# (tools/testing/mutation.py); DEFAULT is the same run ranked without the mutation signal, which is what a
+# plain `suture localize [--issue-file F]` ranks (the hand-set combination).
+WITH_MUTATION = "suture + mutation"
+DEFAULT = "suture default"
 ISSUES = HERE / "faults" / "issues"
 
 
@@ -205,8 +214,10 @@ def localize_fault(fault: dict, repo: Path, total_units: int, mutation: bool = F
         tree = seeded_worktree(repo, fault, Path(tmp) / "tree")
         try:
             start = time.perf_counter()
+            text = issue_path(fault).read_text() if mutation and issue_path(fault).is_file() else None
             try:
-                loc = localize(tree, formula="ochiai", run_dir=Path(tmp) / "run", mutation=mutation_plan(mutation))
+                loc = localize(tree, formula="ochiai", run_dir=Path(tmp) / "run", mutation=mutation_plan(mutation),
+                               issue_text=text)
             except LocalizeError as error:
                 result["error"] = str(error)
                 return result
@@ -225,7 +236,15 @@ def localize_fault(fault: dict, repo: Path, total_units: int, mutation: bool = F
             if mutation:
                 result["ranks"][WITH_MUTATION] = mid_rank({(s.path, s.symbol): s.score for s in loc.ranking}, truth,
                                                           total_units)
-                result["mutants"] = len(loc.mutation.results) if loc.mutation else 0
+                plain = rerank(loc, tree, "ochiai", text)
+                result["ranks"][DEFAULT] = mid_rank({(s.path, s.symbol): s.score for s in plain}, truth, total_units)
+                evidence = loc.mutation
+                result["mutation"] = {"mutants": len(evidence.results) if evidence else 0,
+                                      "seconds": round(evidence.seconds, 2) if evidence else 0.0,
+                                      "fixing": len(evidence.candidates) if evidence else 0,
+                                      "targets": len({r.mutant.key for r in evidence.results}) if evidence else 0,
+                                      "notes": [n for n in loc.notes if n.startswith("mutation evidence")]}
+                result["mutants"] = result["mutation"]["mutants"]
             lines = per_test_lines(loc.spectra)
             result["ranks"][BASELINE] = mid_rank(plain_ochiai(lines, set(loc.failing), tree), truth, total_units)
             result["top_suspect"] = [loc.ranking[0].path, loc.ranking[0].symbol] if loc.ranking else None
@@ -246,7 +265,8 @@ def task_methods(fault: dict, mutation: bool) -> dict[str, dict]:
     if issue_path(fault).is_file():
         methods[WITH_ISSUE] = {**plain, "formula": "ochiai", "issue_file": str(issue_path(fault))}
     if mutation:
-        methods[WITH_MUTATION] = {**plain, "formula": "ochiai", "mutation": "on"}
+        with_issue = {"issue_file": str(issue_path(fault))} if issue_path(fault).is_file() else {}
+        methods[WITH_MUTATION] = {**plain, "formula": "ochiai", "mutation": "on", **with_issue}
     return methods
 
 
@@ -396,6 +416,32 @@ def summarize(results: list[dict], methods: list[str], totals: dict[str, int]) -
     return rows
 
 
+def mutation_table(results: list[dict], libraries: list) -> list[str]:
+    """Per library and per group (train / held out): suture's default ranking against the same run with
+    mutation evidence, and on how many faults the mutation step ran at all."""
+    groups = {lib.name: lib.group for lib in libraries}
+    rows = ["| library | group | faults | default top-1 | default top-5 | + mutation top-1 | + mutation top-5 | "
+            "step ran | mutants (median where ran) |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    scored = [r for r in results if DEFAULT in r["ranks"] and WITH_MUTATION in r["ranks"]]
+
+    def row(label: str, group: str, mine: list[dict]) -> str:
+        def top(method: str, k: int) -> str:
+            return f"{sum(r['ranks'][method] <= k for r in mine)}/{len(mine)}"
+        ran = [r["mutation"]["mutants"] for r in mine if r.get("mutation", {}).get("mutants")]
+        return (f"| {label} | {group} | {len(mine)} | {top(DEFAULT, 1)} | {top(DEFAULT, 5)} | {top(WITH_MUTATION, 1)} | "
+                f"{top(WITH_MUTATION, 5)} | {len(ran)} | {median(ran) if ran else '-'} |")
+
+    for lib in libraries:
+        mine = [r for r in scored if r["library"] == lib.name]
+        if mine:
+            rows.append(row(lib.name, lib.group, mine))
+    for group in sorted(set(groups.values())):
+        mine = [r for r in scored if groups.get(r["library"]) == group]
+        if mine:
+            rows.append(row(f"**all {group}**", group, mine))
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Fault localisation accuracy and overhead on the seeded-fault corpus.")
     parser.add_argument("--limit", type=int, help="at most N faults, spread over the libraries")
@@ -406,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--faults", type=Path, default=corpus.FAULTS, help="the corpus (default bench/faults/faults.jsonl)")
     parser.add_argument("--with-issues", action="store_true", help="only the faults with an issue text in bench/faults/issues")
     parser.add_argument("--fault", action="append", help="only this fault id (repeatable)")
+    parser.add_argument("--fault-file", type=Path, help="only the fault ids this file lists, one a line")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     parser.add_argument("--mutation", action="store_true", help="localize with --mutation on: adds the method "
                         f"{WITH_MUTATION!r} (ochiai is then the same run re-ranked without it) and times it")
@@ -413,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before-exe", type=Path, help="with --mutation: another install's `suture` (e.g. main's "
                         "venv) timed in the same alternation, a 'before' column")
     parser.add_argument("--overhead-only", action="store_true", help="skip the accuracy runs: only the overhead")
+    parser.add_argument("--rows-out", type=Path, help="append each fault's result as a JSON line (as it ends)")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
     args = parser.parse_args(argv)
 
@@ -437,8 +485,9 @@ def main(argv: list[str] | None = None) -> int:
         totals[lib.name] = count_units(repo)
     if args.with_issues:
         faults = [f for f in faults if issue_path(f).is_file()]
-    if args.fault:
-        faults = [f for f in faults if f["id"] in args.fault]
+    wanted = set(args.fault or []) | (set(args.fault_file.read_text().split("\n")) - {""} if args.fault_file else set())
+    if wanted:
+        faults = [f for f in faults if f["id"] in wanted]
     chosen = select(faults, [lib.name for lib in libraries], args.limit)
     print(f"{len(chosen)} faults over {len(libraries)} libraries", file=sys.stderr)
 
@@ -458,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
         accuracy = [] if args.overhead_only else chosen
         for i, result in enumerate(done if args.batch else pool.map(one, accuracy), 1):
             results.append(result)
+            if args.rows_out:  # a bench stopped early keeps what it measured
+                with args.rows_out.open("a") as out:
+                    out.write(json.dumps(result) + "\n")
             ranks = ", ".join(f"{k}={v:g}" for k, v in result["ranks"].items())
             print(f"[{i}/{len(chosen)}] {result['id']}: {ranks or result.get('error')}", file=sys.stderr)
     accuracy_seconds = time.perf_counter() - started
@@ -472,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                 ("--mutation", "on"), args.before_exe)
 
     errors = [r for r in results if r.get("error") or not r["ranks"]]
-    methods = [BASELINE, *FORMULAS, WITH_ISSUE, WITH_MUTATION]
+    methods = [BASELINE, *FORMULAS, WITH_ISSUE, DEFAULT, WITH_MUTATION]
     body = [
         f"{len(results)} seeded faults ({', '.join(f'{lib.name} {lib.version}' for lib in libraries)}), "
         f"corpus {args.faults.name}; {len(errors)} without a ranking; {accuracy_seconds:.0f} s, "
@@ -496,6 +548,8 @@ def main(argv: list[str] | None = None) -> int:
                 return f"{100 * sum(r['ranks'][method] <= k for r in mine) / len(mine):.0f}%"
             body.append(f"| {lib.name} | {len(mine)} | {pct('ochiai', 1)} | {pct('ochiai', 5)} | "
                         f"{pct(BASELINE, 1)} | {pct(BASELINE, 5)} |")
+    if args.mutation:
+        body += ["", *mutation_table(results, libraries)]
     body += ["", "Overhead: `suture localize` (ochiai, cold index) vs plain `python -m pytest` on the same buggy "
              f"checkout, median of {args.overhead_reps} alternated runs:", "",
              "| library | pytest s | suture localize s | ratio |" + (" before s | before ratio |" if args.before_exe else ""),

@@ -3,14 +3,10 @@
 For each seeded fault (bench/faults/faults.jsonl): the fault committed on a fresh worktree of
 its library (as bench/bench_localize.py does), one `localize` run (with the fault's issue text
 when bench/faults/issues has one), and per suspect its feature vector as localize computes it
-at run time (tools/testing/features.py). Two features are set here, not taken from the run:
-
-- `churn` is read at HEAD~1, the library as imported: at HEAD the one commit that touched the
-  faulty function is the seeded fault itself, which would give the answer away. The imported
-  history has a single commit adding every file, so churn is 0 everywhere in this corpus (the
-  fit can say nothing about it; its weight comes out 0).
-- the truth's rank under the baselines beside the suspects: plain Ochiai (no boosts, as
-  bench_localize's baseline) and suture's hand-weighted combination (tools/testing/combine.py).
+at run time (tools/testing/features.py), and beside the suspects the truth's rank under the
+baselines: plain Ochiai (no boosts, as bench_localize's baseline) and suture's hand-weighted
+combination (tools/testing/combine.py). (Older rows also carry a `churn` feature, 0 everywhere:
+the sdist imports have no history; the feature was dropped, tools/testing/features.py says why.)
 
 Each row: {id, library, group, truth, units, has_issue, seconds, baseline_ranks, suspects:
 [{path, symbol, features}]}. Only the best MAX_SUSPECTS by Ochiai and those with any non-SBFL
@@ -47,7 +43,6 @@ HAND_EQUIVALENT = {"ochiai": 1.0, "issue_bm25": 0.2, "issue_traceback": 0.3}
 
 
 def fault_row(fault: dict, repo: Path, units: int, group: str) -> dict:
-    from suture.tools.testing.features import change_counts, churn_value
     from suture.tools.testing.localize import LocalizeError, localize
 
     truth = (fault["path"], fault["symbol"])
@@ -70,11 +65,9 @@ def fault_row(fault: dict, repo: Path, units: int, group: str) -> dict:
                 "plain ochiai": bench_localize.mid_rank(plain, truth, units),
                 "hand": bench_localize.mid_rank({(s.path, s.symbol): s.score for s in hand}, truth, units),
             }
-            churn = change_counts(tree, "HEAD~1")
             suspects = []
             for s in loc.ranking:
                 features = dict((s.signals.get("combination") or {}).get("features") or {})
-                features["churn"] = round(churn_value(churn, s.path, s.symbol), 6)
                 suspects.append({"path": s.path, "symbol": s.symbol, "features": features})
             suspects.sort(key=lambda s: -s["features"].get("ochiai_rank", 0.0))
             row["suspects"] = [s for i, s in enumerate(suspects) if i < MAX_SUSPECTS or _other_evidence(s)]

@@ -53,7 +53,7 @@ from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing import pytest_shim
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
 from suture.tools.testing.combine import WEIGHTS, effective_weights, fitted_weight, load_fitted, weights_path
-from suture.tools.testing.features import FEATURES, SBFL_FEATURES, change_counts
+from suture.tools.testing.features import FEATURES, SBFL_FEATURES
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
@@ -199,7 +199,7 @@ def localize(
             notes += issue.notes
             passing = [n for n in run.passed if n not in flaky]
             found = _Ranked(tree, run, spectra, failing, passing, _symbol_source(tree, index), formula, covered, issue,
-                            _fitted(tree, spectra, failing, passing, notes) if covered and formula == "ochiai" else None)
+                            _fitted(spectra, failing, passing, notes) if covered and formula == "ochiai" else None)
             if mutation is not None and covered:  # without coverage there are no covering tests to run
                 notes += found.add_mutation(mutation, command, started + timeout)
             weights = _weights_used([*found.signals, *issue.weights_off], issue.weights_off, found.fitted)
@@ -263,7 +263,7 @@ def _weights_used(names: list[str], weights_off: list[str], fitted: Fitted | Non
     return {name: 0.0 if name in weights_off else fitted_weight(fitted.weights, name) for name in FEATURES}
 
 
-def _fitted(tree: Path, spectra: Spectra, failing: list[str], passing: list[str], notes: list[str]) -> Fitted | None:
+def _fitted(spectra: Spectra, failing: list[str], passing: list[str], notes: list[str]) -> Fitted | None:
     """The fitted combination's inputs (tools/testing/combine.py) when a weights file is asked for, or
     None (with a note when that file cannot be read): the hand-set combination then ranks."""
     path = weights_path()
@@ -274,8 +274,7 @@ def _fitted(tree: Path, spectra: Spectra, failing: list[str], passing: list[str]
         notes.append(problem)
         return None
     formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES if f != "ochiai"}
-    churn = change_counts(tree) if weights.get("churn") else {}  # a weight of 0 needs no history read
-    return Fitted(weights, formula_scores, churn)
+    return Fitted(weights, formula_scores)
 
 
 def _issue_evidence(tree: Path, text: str | None, index: Any | None, cache: Path | None) -> IssueEvidence:

@@ -24,7 +24,11 @@ What keeps it cheap (issue 19's bound: localize with it at most 3x a plain test 
   is cut there, the cost of the rest of the suite saved);
 - the mutants are only made on lines a failing test ran (agent/propose/mutants.py): a change to a
   line none of them runs cannot change what they say;
-- no mutant starts when what is left of the time share is less than a mutant has taken so far.
+- no mutant starts when what is left of the time share is less than a mutant has taken so far;
+- it stops as soon as the first place is decided: when the leader, with the evidence so far, stays
+  ahead of every other suspect even if each one's mutants still to run reached the signal's maximum
+  (most often the faulty function's first mutant makes the failing tests pass, and nothing after it
+  can change the top).
 
 What is not evidence: tests whose outcome differs when HEAD is run again through the warm pytest
 (flaky), and for a test whose failure message differs between the two HEAD runs, a different
@@ -208,31 +212,82 @@ def mutation_evidence(
         evidence.notes.append(f"mutation evidence: the mutants could not be made ({type(error).__name__}: {error}).")
         mutants = {}
     order = _round_robin([list(mutants.get(key, ())) for key in tests_of])
+    first_place = _FirstPlace(ranking, WEIGHTS.get("mutation", 0.0), len(failing_set))
     limits = {n: round(max(LIMIT_FLOOR, LIMIT_MULTIPLE * head.outcomes[n].duration), 3)
               for n in wanted if n in head.outcomes}
-    done_keys: set[Key] = set()
-    for number, mutant in enumerate(order):
-        typical = sorted(r.seconds for r in evidence.results)[len(evidence.results) // 2] if evidence.results else 0.0
-        if time.monotonic() + typical >= deadline:
-            evidence.notes.append(f"mutation evidence: its time share ran out after {number} of {len(order)} mutants.")
-            break
-        if mutant.key in done_keys:
-            continue  # a mutant of this suspect already made every failing test pass: nothing more to learn
+
+    def run_one(mutant: Mutant) -> MutantResult | None:
         tests = [n for n in tests_of[mutant.key] if n not in evidence.flaky]
-        result = runner.try_mutant(mutant, tests, limits, baseline, stable_message, failing_set, deadline,
-                                   3 * head.seconds)
-        if result is None:
-            continue
-        evidence.results.append(result)
-        if result.fixed and len(result.fixed) == len(failing_set) and not result.broken:
-            evidence.candidates.append(result)
-            done_keys.add(mutant.key)
+        return runner.try_mutant(mutant, tests, limits, baseline, stable_message, failing_set, deadline,
+                                 3 * head.seconds)
+
+    _run_in_turn(evidence, order, run_one, len(failing_set), deadline, first_place)
     _score(evidence, tests_of, len(failing_set))
     evidence.seconds = time.monotonic() - started
     return evidence
 
 
+def _run_in_turn(evidence: MutationEvidence, order: list[Mutant], run_one: Callable[[Mutant], MutantResult | None],
+                 total_failing: int, deadline: float, first_place: _FirstPlace) -> None:
+    """The mutants in `order` while the time share lasts (none starts when less is left than a mutant
+    has taken so far); a suspect with a mutant that fixed every failing test gets no more, and the
+    step stops once the first place is decided."""
+    done_keys: set[Key] = set()
+    for number, mutant in enumerate(order):
+        typical = sorted(r.seconds for r in evidence.results)[len(evidence.results) // 2] if evidence.results else 0.0
+        if time.monotonic() + typical >= deadline:
+            evidence.notes.append(f"mutation evidence: its time share ran out after {number} of {len(order)} mutants.")
+            return
+        if mutant.key in done_keys:
+            continue  # a mutant of this suspect already made every failing test pass: nothing more to learn
+        result = run_one(mutant)
+        if result is None:
+            continue
+        evidence.results.append(result)
+        if result.fixed and len(result.fixed) == total_failing and not result.broken:
+            evidence.candidates.append(result)
+            done_keys.add(mutant.key)
+        left = {m.key for m in order[number + 1:] if m.key not in done_keys}
+        if left and first_place.decided(evidence.results, left):
+            evidence.notes.append(f"mutation evidence: stopped after {number + 1} of {len(order)} mutants, the first "
+                                  "place decided (no other suspect could pass it).")
+            return
+
+
 # -- which suspects, which tests -------------------------------------------------------------
+
+
+class _FirstPlace:
+    """Whether mutants still to run could change which suspect comes first, as tools/testing/combine.py
+    ranks: combined = sbfl + best_sbfl x (the other signals' weight x value), the mutation signal's
+    value a suspect's best mutant score (it only grows as mutants run), at most 1."""
+
+    MARGIN = 1e-3  # the records round their values; a near tie is left to the tie-breakers, so not decided
+
+    def __init__(self, ranking: Sequence[Any], weight: float, total_failing: int) -> None:
+        self.best = max((s.signals.get("sbfl", {}).get("value", 0.0) for s in ranking), default=0.0) or 1.0
+        self.weight, self.total_failing = weight, total_failing
+        # Each suspect's combined score before mutation evidence, from its records (the displayed score
+        # carries tie-breaking nudges that are not part of it).
+        self.base: dict[Key, float] = {}
+        for suspect in ranking:
+            others = sum(r.get("value", 0.0) * r.get("weight", 0.0) for name, r in suspect.signals.items()
+                         if name != "sbfl" and isinstance(r, dict))
+            self.base[(suspect.path, suspect.symbol)] = suspect.signals.get("sbfl", {}).get("value", 0.0) \
+                + self.best * others
+
+    def decided(self, results: Sequence[MutantResult], left: set[Key]) -> bool:
+        if not self.weight or not self.base:
+            return False
+        value: dict[Key, float] = {}
+        for result in results:
+            key = result.mutant.key
+            value[key] = max(value.get(key, 0.0), min(1.0, _mutant_score(result, self.total_failing)))
+        now = {key: base + self.best * self.weight * value.get(key, 0.0) for key, base in self.base.items()}
+        leader = max(now, key=now.get)
+        reach = max((now[key] + (self.best * self.weight * (1.0 - value.get(key, 0.0)) if key in left else 0.0)
+                     for key in now if key != leader), default=-math.inf)
+        return now[leader] > reach + self.MARGIN
 
 
 def _targets(ranking: Sequence[Any], weight: float, top_k: int) -> list[Any]:
@@ -379,13 +434,19 @@ def _broken(ran: TestRun, tests: list[str], baseline: Mapping[str, tuple[str, st
             and (n in ran.outcomes or not stopped)]
 
 
+def _mutant_score(result: MutantResult, total_failing: int) -> float:
+    """Metallaxis-Ochiai with MUSE's preference for a fix: a failing test made to pass counts 1, one that
+    fails differently CHANGED."""
+    killed = len(result.fixed) + CHANGED * len(result.changed)
+    return killed / math.sqrt(max(1, total_failing) * (killed + len(result.broken))) if killed else 0.0
+
+
 def _score(evidence: MutationEvidence, tests_of: Mapping[Key, list[str]], total_failing: int) -> None:
     """Each mutant's Metallaxis-Ochiai score (a fix counts 1, a changed failure CHANGED), then each
     suspect's signal (its best mutant) and each mutated line's value."""
     best: dict[Key, MutantResult] = {}
     for result in evidence.results:
-        killed = len(result.fixed) + CHANGED * len(result.changed)
-        result.score = killed / math.sqrt(max(1, total_failing) * (killed + len(result.broken))) if killed else 0.0
+        result.score = _mutant_score(result, total_failing)
         key = result.mutant.key
         if key not in best or result.score > best[key].score:
             best[key] = result

@@ -18,7 +18,7 @@ from typing import Any
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.tools.testing.combine import combine, fitted_score
-from suture.tools.testing.features import FEATURES, churn_value, rank_values, size_value
+from suture.tools.testing.features import FEATURES, rank_values, size_value
 from suture.tools.testing.raise_sites import RaiseSite, raise_site
 from suture.tools.testing.spectra import Line, Spectra
 
@@ -151,12 +151,11 @@ def rank(
 
 @dataclass
 class Fitted:
-    """What the fitted combination needs beside the ranker's own data: its weights, the same run's
-    line scores under the other SBFL formulas, and the history's change counts (features.change_counts)."""
+    """What the fitted combination needs beside the ranker's own data: its weights and the same run's
+    line scores under the other SBFL formulas."""
 
     weights: Mapping[str, float]
     formula_scores: Mapping[str, Mapping[Line, float]]
-    churn: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
 class _Ranker:
@@ -317,7 +316,6 @@ class _Ranker:
             symbol = unit.symbol
             span = (symbol.start_line, symbol.end_line) if symbol else (1, self.scope(unit.path).line_count)
             vector["size"] = size_value(*span)
-            vector["churn"] = churn_value(fitted.churn, *key)
             vectors[key] = {name: round(value, 6) for name, value in vector.items()}
         return vectors
 
