@@ -452,8 +452,7 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
     and so does any passing rival when the chosen patch was compared only vacuously (it changes
     HEAD's result on no input run: nothing shows it is the smaller change).
-    A chosen patch whose result contradicts an example its function's docstring gives caps too, and so
-    does one the comparison never ran on because the run's time was spent.
+    A chosen patch whose result contradicts an example its function's docstring gives caps too.
     A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
     those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
     item = evidence.get(chosen.candidate_id)
@@ -495,11 +494,6 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         caps.append(item.doc_sentence())
     if item.unbuilt and not item.known:
         caps.append(f"nothing outside the tests could be run ({item.reason}); not compared is not agreement")
-    elif item.status == "not_run" and item.reason != NOT_COMPARED_RANK:
-        # The comparison never ran (the run's limit was spent on the search): nothing outside the tests
-        # was seen, and a lone patch is exactly where that is all the evidence there could be.
-        caps.append(f"not compared outside the tests ({item.reason}); not compared is not agreement, "
-                    "a larger --time-limit leaves time for it")
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
     if undecided:
         caps.append(undecided)
