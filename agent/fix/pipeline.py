@@ -71,8 +71,8 @@ __all__ = ["FixOptions", "FixOutcome", "FixProgress", "NoFailingTest", "run_fix"
 # After the first accepted candidate, this many more are gated in search of a simpler one, or of
 # rivals that show the tests cannot tell patches apart (then the choice needs more evidence:
 # agent/fix/choose.py). Gates fork from a warm pytest, so this is cheap. The window is a count, not
-# seconds, so a loaded machine sees the same rivals as an idle one (a 10 s window found half of them
-# at load 25 and claimed a fix the idle run showed as undecided); EXTRA_SHARE of the time limit (at
+# seconds, so a loaded machine sees the same rivals as an idle one (a 10 s window gated 13 of them
+# at load 25 and never reached the rival an idle run finds); EXTRA_SHARE of the time limit (at
 # least EXTRA_SECONDS) only stops it on a suite so slow that gating them would eat the run.
 EXTRA_AFTER_FIRST_FIX = 24
 EXTRA_SECONDS, EXTRA_SHARE = 10.0, 0.1
