@@ -54,6 +54,20 @@ def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def busy_cpu_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy since boot (/proc/stat; 0.0 where there is none).
+
+    A run's own rusage misses the sandboxed and forked processes it starts, so the machine's count is
+    the one that shows how many cores one `suture fix` keeps busy: that share of the cores bounds what
+    running two at a time can gain (a run that keeps 1.8 of 2 cores busy leaves a batch at most 10%)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 def compare(cases: list, args: argparse.Namespace, tmp: Path) -> tuple[dict, dict, dict[str, float], list[str]]:
     """(one-at-a-time reports, batch reports, wall seconds per mode, load lines), halves A/B run A-single,
     A-batch, B-batch, B-single."""
@@ -62,11 +76,12 @@ def compare(cases: list, args: argparse.Namespace, tmp: Path) -> tuple[dict, dic
     one_by_one: dict[str, dict] = {}
     batched: dict[str, dict] = {}
     walls = {"single": 0.0, "batch": 0.0}
+    busy = {"single": 0.0, "batch": 0.0}
     loads = []
     for number, (mode, part) in enumerate(parts, 1):
         if not part:
             continue
-        before = load()
+        before, cpu_before = load(), busy_cpu_seconds()
         if mode == "single":
             start = time.perf_counter()
             for case in part:
@@ -79,7 +94,9 @@ def compare(cases: list, args: argparse.Namespace, tmp: Path) -> tuple[dict, dic
             reports, wall = bench_fix.batch_reports(repos, tmp / f"work{number}", args.time_limit, args.workers)
             batched.update(reports)
             walls[mode] += wall
+        busy[mode] += busy_cpu_seconds() - cpu_before
         loads.append(f"{number}. {mode} ({len(part)} cases): {before} -> {load()}")
+    walls.update({f"busy {mode}": seconds for mode, seconds in busy.items()})
     return one_by_one, batched, walls, loads
 
 
@@ -140,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
               if (verdict(one_by_one[name]), one_by_one[name].get("patch") or "")
               != (verdict(batched.get(name, {})), batched.get(name, {}).get("patch") or "")]
     ratio = walls["batch"] / walls["single"]
+    cores = os.cpu_count() or 1
+    busy_single = walls["busy single"] / walls["single"]  # cores kept busy, on average, one run at a time
     counts = {}
     for report in one_by_one.values():
         counts[verdict(report)] = counts.get(verdict(report), 0) + 1
@@ -157,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Wall ratio batch / one at a time: {ratio:.2f} (target <= {RATIO_TARGET}: "
         f"{'met' if ratio <= RATIO_TARGET else '**missed**'}).",
+        f"The machine's busy CPU (/proc/stat, every process on it): one at a time {walls['busy single']:.0f} "
+        f"CPU-s, {busy_single:.2f} of {cores} cores busy on average; batch {walls['busy batch']:.0f} CPU-s, "
+        f"{walls['busy batch'] / walls['batch']:.2f} cores. If the batch did the same work with every core busy, "
+        f"its ratio would be {busy_single / cores:.2f}: the floor two-at-a-time can reach on this machine.",
         f"Verdicts one at a time: {', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}.",
         f"Same status and same patch in both modes: {len(cases) - len(differ)} of {len(cases)}"
         + (f"; differing (one at a time vs batch: verdict, exit code, seconds): "
