@@ -290,11 +290,9 @@ class _Batch:
                     continue
                 if tree is None:
                     tree = self.pool.acquire()
-                try:
-                    self.one(candidate, tree)
-                finally:
-                    if not self.stop.is_set():
-                        self.pool.reset(tree)
+                else:  # the previous candidate's changes; the last candidate's are reset by release
+                    self.pool.reset(tree)
+                self.one(candidate, tree)
         except WorkspaceError as error:
             if not self.stop.is_set():
                 self.errors.append(error)
