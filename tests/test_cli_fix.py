@@ -277,7 +277,9 @@ def test_inverting_the_returned_result_loses_to_a_narrower_fix_that_passes_too(m
     """Both `== 0` -> `!= 0` on the return line and `d -= 10` -> `d -= 9` pass these tests; the first
     answers the opposite for every card, so the narrower edit (the real fix) is the one delivered."""
     repo = make_repo(CHECKSUM_BUG)
-    done = suture("fix", "--json", "--time-limit", "120", cwd=repo)
+    # 240 s: the search for rivals after the first fix is bounded by a tenth of the limit as well as by
+    # its count; at 120 s, under load 11, its 12 s did not reach `d -= 9` and the inverted result won.
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
     assert done.returncode in (0, 1), done.stderr
     report = last_json(done)
     patch = report["patch"] if done.returncode == 0 else report["plausible"]["patch"]
@@ -492,12 +494,13 @@ BINARY_SEARCH_HANG = {
 def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_repo):
     # Issue 18: tests that loop forever on the buggy code ran past --time-limit 110 and were killed
     # at 150 s with no answer. The hang is the failure to repair: `lo = mid` never advances.
-    repo = make_repo(BINARY_SEARCH_HANG)
-    # 120 s: an idle run ends near 60 s (start-up, a baseline where the first hang costs 1/8 of the
-    # limit and the second 1 s, then ~26 candidates at 0.1-7 s each, those that make a test hang paying
-    # its limit, and the rival search after the first fix); at 60 s it ended at 56 s idle and failed
-    # under the suite's own load. The rest is for load.
-    done = suture("fix", "--json", "--time-limit", "120", cwd=repo, timeout=400)
+    # test_timeout 15: the first hang costs what it did at --time-limit 120 (1/8 of it), not the default 20 s.
+    repo = make_repo({**BINARY_SEARCH_HANG, "pyproject.toml": "[tool.suture]\ntest_timeout = 15\n"})
+    # 180 s: an idle run ends near 60 s (start-up, a baseline where the first hang costs 15 s and the
+    # second 1 s, then ~26 candidates at 0.1-7 s each, those that make a test hang paying its limit, and
+    # the rival search after the first fix); at 60 s it ended at 56 s idle and failed under the suite's
+    # own load, at 120 s it ended at 94 s at load 12. The rest is for load.
+    done = suture("fix", "--json", "--time-limit", "180", cwd=repo, timeout=500)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "fixed" and "+            lo = mid + 1" in report["patch"]

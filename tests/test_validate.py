@@ -493,3 +493,56 @@ def test_a_test_failing_only_in_the_warm_run_is_overturned_not_a_regression(make
     # Each gate's warm run failed, renamed or lost one of them; a fresh run as the baseline's found it passing.
     assert verdict.overturned == sorted(base.passing)
     assert "as the baseline ran them" in verdict.message
+
+
+def test_a_selected_regression_that_passes_at_the_base_in_the_warm_run_needs_no_fresh_process(calc, monkeypatch):
+    # test_double passes at the base in this selection, forked from the same warm pytest, and fails
+    # twice with the patch: the patch's doing. No fresh pytest is started to say so again.
+    repo, base = calc
+    found = localize(repo)
+    warm_flags = []
+    real = gatekeeper_module.run_tests
+
+    def spy(*args, **kwargs):
+        warm_flags.append(kwargs["warm"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gatekeeper_module, "run_tests", spy)
+    breaks_double = Edit("calc.py", "return mul(x, 2)", "return mul(x, 3)")
+    (verdict,) = run(repo, base, [Candidate("d", [FIX_ADD, FIX_NEG, breaks_double])], spectra=found.spectra)
+    assert not verdict.accepted and verdict.stage == "selected"
+    assert verdict.fixed == [T + "test_add", T + "test_neg"]
+    assert verdict.regressions == [T + "test_double"] and verdict.overturned == []
+    # The selected run, the re-run of test_double and the selection at the base: three forks, no fresh run.
+    assert warm_flags == [True, True, True]
+
+
+WARM_SENSITIVE_ADD = '''\
+    import os
+    import sys
+
+    from calc import add
+
+    MAIN = os.path.basename(getattr(sys.modules["__main__"], "__file__", "") or "")
+
+
+    def test_add():
+        assert add(2, 3) == 5
+
+
+    def test_add_in_a_fresh_process_only():
+        assert add(1, 0) == 1 and MAIN == "__main__.py"
+    '''
+
+
+def test_a_selected_test_failing_warm_at_the_base_too_is_still_judged_in_a_fresh_process(make_repo):
+    # The same selection fails at the base when forked (the conditions, not the patch): the fresh
+    # re-run decides, and finds it passing as the baseline ran it.
+    repo = make_repo({"calc.py": CALC, "tests/test_calc.py": WARM_SENSITIVE_ADD})
+    found = localize(repo)
+    base = baseline(repo)
+    assert base.failing == [T + "test_add"] and base.passing == [T + "test_add_in_a_fresh_process_only"]
+    (verdict,) = run(repo, base, [Candidate("fix", [FIX_ADD])], spectra=found.spectra)
+    assert verdict.accepted, verdict.message
+    assert verdict.selected_tests == [T + "test_add", T + "test_add_in_a_fresh_process_only"]
+    assert verdict.regressions == [] and verdict.overturned == [T + "test_add_in_a_fresh_process_only"]

@@ -22,7 +22,7 @@ from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalize
 from suture.tools.git import cmd as gitcmd
 from suture.tools.testing.localize import select_tests
 from suture.tools.testing.spectra import Spectra
-from suture.tools.testing.testrun import TestRun, is_pytest_command, run_tests
+from suture.tools.testing.testrun import FAILING, TestRun, is_pytest_command, run_tests
 
 __all__ = ["COUNTEREXAMPLE", "GateSettings", "Gatekeeper", "Rejected", "Verifier"]
 
@@ -59,9 +59,9 @@ class GateSettings:
     # False: every gate run starts a fresh pytest (one run per candidate, no warm pytest to start and
     # no fresh confirmation after it): cheaper for a run that gates only a few candidates.
     warm_runs: bool = True
-    # Tests that fail in a given selection at the base commit too (see Gatekeeper.failing_at_base),
-    # by (selection, warm); shared by the worker threads.
-    base_selection: dict[tuple[tuple[str, ...], bool], set[str]] = field(default_factory=dict)
+    # Each selection's outcomes at the base commit (see Gatekeeper.base_run), by (selection,
+    # warm); shared by the worker threads.
+    base_selection: dict[tuple[tuple[str, ...], bool], tuple[dict[str, str], bool]] = field(default_factory=dict)
     base_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -175,15 +175,18 @@ class Gatekeeper:
         )
 
     def judge(
-        self, run: TestRun, failing: Sequence[str], passing: Sequence[str], until: float, nodeids: Sequence[str] = ()
+        self, run: TestRun, failing: Sequence[str], passing: Sequence[str], until: float, nodeids: Sequence[str] = (),
+        selection: bool = False,
     ) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
         """(fixed, still_failing, regressions, newly_flaky, overturned) of a run against the base outcomes.
 
         A test counts as a regression only if it also fails as the baseline ran it: after a warm
         run, in a fresh process (the baseline never runs warm), by its node id, unless its
-        traceback runs through the changed files; a test the run did not report at all (no
-        collection error to explain it) in a fresh run of the same selection, which is how the
-        baseline met it. `overturned` names the tests such a re-run found passing.
+        traceback runs through the changed files, or (`selection`: the selected gate) it passed at
+        the base in this same selection forked from the same warm pytest, where the conditions are
+        the run's and only the patch differs; a test the run did not report at all (no collection
+        error to explain it) in a fresh run of the same selection, which is how the baseline met it.
+        `overturned` names the tests such a re-run found passing.
         """
         flaky = set(self.s.flaky)
         outcome = {n: o.outcome for n, o in run.outcomes.items()}
@@ -229,6 +232,17 @@ class Gatekeeper:
         # baseline. (A failure through the changed code is the patch's: that saves a fresh start
         # for most rejected candidates.)
         unexplained = [n for n in suspects if not self.through_change(run.outcomes.get(n))]
+        if run.warm and unexplained and selection:
+            # Passing at the base in this selection under the same conditions (a fork of the same warm
+            # pytest): failing twice with the patch is the patch's doing, and a fresh process would only
+            # say so again. The base run is the one the selected gate makes for regressions anyway
+            # (failing_at_base, kept for this call's candidates), so a rejected candidate costs no fresh pytest.
+            try:
+                at_base, forked = self.base_run(nodeids, until, warm=True)
+            except TimeoutError:
+                at_base, forked = {}, False
+            if forked:  # not when the warm pytest was gone and the base ran fresh
+                unexplained = [n for n in unexplained if at_base.get(n) != "passed"]
         if run.warm and unexplained:
             try:
                 again = self.run(unexplained, until, warm=False)
@@ -245,9 +259,14 @@ class Gatekeeper:
         The baseline ran the whole suite; a selection can fail on its own (semver's doctests take
         their names from a conftest that only collecting tests/ loads), which is the selection's
         doing, not the patch's. Such a test is left to the suite gate, which runs as the baseline
-        did. Measured once per selection: the candidate's files are set back to the base in this
-        private tree for the run and restored after it.
+        did.
         """
+        return {n for n, outcome in self.base_run(nodeids, until, warm)[0].items() if outcome in FAILING}
+
+    def base_run(self, nodeids: Sequence[str], until: float, warm: bool) -> tuple[dict[str, str], bool]:
+        """({node id: outcome}, forked from the warm pytest) of this selection run at the base commit.
+        Measured once per selection: the candidate's files are set back to the base in this private
+        tree for the run and restored after it."""
         key = (tuple(nodeids), warm)
         with self.s.base_lock:
             if key in self.s.base_selection:
@@ -263,7 +282,8 @@ class Gatekeeper:
                 else:
                     file.parent.mkdir(parents=True, exist_ok=True)
                     file.write_bytes(base)
-            failed = set(self.run(nodeids, until, warm).failed)
+            done = self.run(nodeids, until, warm)
+            measured = ({n: o.outcome for n, o in done.outcomes.items()}, done.warm)
         finally:
             for path, data in candidate.items():
                 file = self.tree / self.rel(path)
@@ -272,8 +292,8 @@ class Gatekeeper:
                 else:
                     file.write_bytes(data)
         with self.s.base_lock:
-            self.s.base_selection[key] = failed
-        return failed
+            self.s.base_selection[key] = measured
+        return measured
 
     def _python_files(self, changes: list[FileChange]) -> list[tuple[str, str | None, str]]:
         """(path, base source or None, new source) of the changed Python files."""
@@ -376,7 +396,8 @@ class Gatekeeper:
         if run.sentinel in ("passed", "exit0"):
             verdict.message = tamper.sentinel_message(run.sentinel)
             raise Rejected(verdict)
-        fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids)
+        fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids,
+                                                                        selection=verdict.stage == "selected")
         if verdict.stage == "selected" and regressions and not still and run.status != "timeout":
             try:
                 of_selection = self.failing_at_base(nodeids, until, run.warm)

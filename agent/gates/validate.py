@@ -12,9 +12,11 @@ Gates, in order; the first that fails decides the verdict's `stage`:
 A candidate is accepted only if every test that failed before now passes and no test
 that passed before fails. Tests flaky at the base commit are left out of the verdict and
 reported. A test is a regression only if it also fails under the conditions the baseline
-ran it in (a fresh process; the gates' first runs fork from a warm pytest): one that fails
-warm but passes fresh is "overturned", one that fails fresh and then passes is flaky, and
-neither counts against the candidate. A test the gate's run did not report at all, with no
+ran it in (a fresh process; the gates' first runs fork from a warm pytest), or, in the
+selected gate, passed at the base in that same selection forked the same way (then only the
+patch differs, and no fresh process is started for it): one that fails warm but passes fresh
+is "overturned", one that fails fresh and then passes is flaky, and neither counts against
+the candidate. A test the gate's run did not report at all, with no
 collection error to explain it, is looked for in a fresh run of the same selection.
 
 Candidates run side by side, one worker thread per scratch worktree of a WorktreePool; the
@@ -288,11 +290,9 @@ class _Batch:
                     continue
                 if tree is None:
                     tree = self.pool.acquire()
-                try:
-                    self.one(candidate, tree)
-                finally:
-                    if not self.stop.is_set():
-                        self.pool.reset(tree)
+                else:  # the previous candidate's changes; the last candidate's are reset by release
+                    self.pool.reset(tree)
+                self.one(candidate, tree)
         except WorkspaceError as error:
             if not self.stop.is_set():
                 self.errors.append(error)

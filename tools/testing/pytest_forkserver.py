@@ -28,6 +28,7 @@ directories writable; the pids it reports are then its namespace's, which the cl
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import select
@@ -72,6 +73,27 @@ def _warm_up() -> None:
         for fd in (*saved, null):
             os.close(fd)
         os.rmdir(empty)
+
+
+def _settle() -> None:
+    """Leave the loaded state as every forked run can share it rather than redo it.
+
+    - inspect's file-to-module map: pytest reads a failing test's source through inspect.getmodule,
+      which maps every loaded module's file (a realpath each, ~500 modules here) the first time a
+      file is not yet known. Done once here, each child only maps the modules it imports itself.
+    - gc.freeze(): the objects loaded so far leave the collector's generations, so a child's
+      collections neither walk them nor write to their pages (each such write copies a page the
+      fork shared with the server).
+    Measured on a four-test repository: warm runs 0.13 -> 0.09 CPU-s each (bench/RESULTS.md).
+    """
+    import inspect
+
+    try:
+        inspect.getmodule(compile("", "<suture-warm-up>", "exec"))
+    except Exception:  # a module with an odd __file__: the children map it as before
+        pass
+    gc.collect()
+    gc.freeze()
 
 
 def _prctl(option: int, value: int) -> None:
@@ -188,6 +210,7 @@ def _wait_run(pid: int, stdin_fd: int) -> int | None:
 def serve() -> None:
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _warm_up()
+    _settle()
     if threading.active_count() > 1:  # forking with other threads alive is unsafe: refuse to serve
         print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
         return
