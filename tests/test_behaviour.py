@@ -9,7 +9,8 @@ import textwrap
 import pytest
 from conftest import git
 
-from suture.agent.fix.evidence import Disagreement, Evidence, cap_confidence, gather_evidence, order_by_evidence
+from suture.agent.cli.render import evidence_lines
+from suture.agent.fix.evidence import NO_TIME, Disagreement, Evidence, cap_confidence, gather_evidence, order_by_evidence
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, confidence
 from suture.agent.gates.validate import GateVerdict
 from suture.tools.git.workspace import WorktreePool
@@ -295,6 +296,24 @@ def test_a_rival_that_could_not_be_compared_is_no_agreement():
     assert cap_confidence(rating, heads[0], heads, found, {"a": [True], "b": [False]}).value == rating.value
     ranked_out = {"a": found["a"], "b": Evidence("b", "not_run", "more passing candidates than compared")}
     assert cap_confidence(rating, heads[0], heads, ranked_out).value == rating.value
+    # The only passing patch, never compared because the run's limit was spent: not claimed either.
+    starved = cap_confidence(rating, heads[0], heads[:1], {"a": Evidence("a", "not_run", NO_TIME)})
+    assert starved.weak and any("not compared outside the tests (no time left" in r for r in starved.reasons), starved.reasons
+
+
+def test_the_rival_search_leaves_the_comparison_its_share():
+    """After the first fix the rivals' gates end while the comparison's planned seconds (a share of the
+    run's time, 10 s at most), its set-up and the delivery reserve are left: a patch the comparison
+    never ran on is not claimed (above), so rivals must not eat its time."""
+    from suture.agent.fix.evidence import EVIDENCE_SECONDS, MIN_SECONDS, planned_seconds
+    from suture.agent.fix.pipeline import EVIDENCE_SETUP_SECONDS, rival_seconds
+
+    assert planned_seconds(0) == MIN_SECONDS and planned_seconds(1000) == EVIDENCE_SECONDS
+    # The hanging binary search under load: its fix at 45 s of 60, 12 s left after the delivery reserve.
+    allowed = rival_seconds(12.0, 45.0)
+    assert allowed == 12.0 - planned_seconds(57.0) - EVIDENCE_SETUP_SECONDS and 0 < allowed < 12.0 - 6.8
+    assert rival_seconds(5.0, 50.0) < 0  # too little left: no rival is gated
+    assert rival_seconds(100.0, 20.0) == 100.0 - EVIDENCE_SECONDS - EVIDENCE_SETUP_SECONDS
 
 
 def test_a_disagreement_where_the_chosen_patch_keeps_heads_result_decides_and_the_reverse_caps():
@@ -539,6 +558,25 @@ def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
              for cid in ("narrow", "wide")]
     capped = cap_confidence(confidence(3, "not_run", None), heads[0], heads, found)
     assert capped.weak and "the tests cannot decide: narrow and wide disagree on `is_leap(0)`" in " ".join(capped.reasons)
+    # The real `and` -> `or` carries its template's `weakens_condition`: a risk that names the swapped
+    # operator, not code taken away. Of no greater size and seen to disagree, it still keeps the claim
+    # back (bench/bugs leap_years claimed the wrong `!= 0` at 0.774 when it did not); a rival that
+    # deletes code to pass does not.
+    rating = confidence(3, "not_run", None)
+    swapped = cap_confidence(rating, heads[0], heads, found, None, {"wide": ("weakens_condition",)})
+    assert swapped.weak and "narrow and wide disagree on `is_leap(0)`: False vs True" in " ".join(swapped.reasons)
+    assert disagreement.weighed == "unresolved"
+    assert cap_confidence(rating, heads[0], heads, found, None, {"wide": ("deletes_code",)}).value == rating.value
+    assert disagreement.weighed == "discounted"
+    bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=4)]
+    assert cap_confidence(rating, heads[0], bigger, found, None, {"wide": ("weakens_condition",)}).value == rating.value
+    # The terminal's Rivals line shows the disagreement that kept the claim back, before one that did not.
+    cap_confidence(rating, heads[0], heads, found, None, {"wide": ("weakens_condition",)})
+    found["narrow"].disagreements.insert(0, Disagreement("other", "is_leap(1)", "returns False", "returns True", 1,
+                                                         weighed="discounted"))
+    lines = evidence_lines({"choice": {"chosen": "narrow"}, "evidence": [found["narrow"].to_dict()]})
+    assert lines[1] == ("Rivals: narrow and wide disagree on `is_leap(0)`: False vs True (the tests cannot decide: "
+                        "this input would) (and 1 more rival(s))."), lines
     # The same inputs like the passing tests only: keeping HEAD's result there is the smaller change.
     passing = BehaviourRun([dataclasses.replace(r, like="passing") for r in inputs], classified=True)
     kept = Evidence("narrow")

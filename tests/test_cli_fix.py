@@ -509,6 +509,10 @@ def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_r
     assert report["tests"]["after"]["fixed"] == hangs and report["tests"]["after"]["regressions"] == []
     # Later runs gave them a short limit of their own, not the per-test cap.
     assert all(1.0 <= report["tests"]["hang_limits"][hang] < 20 for hang in hangs)
+    # The rival search after the fix left the behaviour comparison its share (agent/fix/pipeline.py):
+    # under the suite's load it once took every second left, and a patch never compared is not claimed.
+    chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
+    assert chosen["status"] != "not_run", chosen
 
 
 def test_a_hang_no_candidate_repairs_ends_on_its_own_with_the_hanging_test_named(make_repo, tmp_path):

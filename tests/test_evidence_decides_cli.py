@@ -92,3 +92,26 @@ def test_the_repair_at_a_passing_tests_lengths_is_not_a_change_like_the_passing_
     assert set(rated["features"]) == set(FEATURES) and rated["features"]["uncompared"] == 0.0, rated
     assert abs(rated["value"] - calibrated(rated["features"], load_weights())) < 1e-3
     assert any(r.startswith("calibrated on the repair bench") for r in rated["reasons"])
+
+
+# The century exception is joined with `and` (bench/bugs leap_years). `== 0` -> `!= 0` on `year % 400`
+# (wrong for 2000) and `and` -> `or` (the fix) both pass the visible tests and change one AST node each;
+# the second carries its template's `weakens_condition` risk, a name for what the swapped operator
+# does, which once made it "no credible rival" and the wrong patch was claimed at 0.774.
+LEAP_YEARS = _bench_program("leap_years")
+
+
+@pytest.mark.slow  # a whole suture run
+def test_a_same_size_rival_whose_template_names_a_risk_still_keeps_the_claim_back(make_repo):
+    done, report = _fix(make_repo, LEAP_YEARS)
+    if report["status"] == "fixed":  # the right patch alone, or chosen, is welcome; the `!= 0` never is
+        assert "or year % 400 == 0" in report["patch"], report["patch"]
+        return
+    assert done.returncode == 1 and "year % 400 != 0" in report["plausible"]["patch"], done.stdout + done.stderr
+    chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
+    (unresolved,) = [d for d in chosen["disagreements"] if d["weighed"] == "unresolved"]
+    reasons = " ".join(report["confidence"]["reasons"])
+    assert f"the tests cannot decide: {unresolved['sentence']}" in reasons and "is_leap(" in unresolved["call"]
+    # The terminal names the deciding input on the Rivals line.
+    shown = " ".join(done.stdout.split())
+    assert f"Rivals: {unresolved['sentence']} (the tests cannot decide: this input would)" in shown, done.stdout

@@ -287,16 +287,21 @@ def print_fix_report(report: dict[str, Any]) -> None:
 
 def evidence_lines(report: dict[str, Any]) -> list[str]:
     """At most two lines on the delivered (or plausible) patch's behaviour outside the tests
-    (agent/fix/evidence.py): its change footprint, and its first disagreement with a rival."""
+    (agent/fix/evidence.py): its change footprint, and its disagreement with a rival, the deciding one
+    first: one that kept the claim back (the input the user should decide), then one that decided it."""
     chosen = (report.get("choice") or {}).get("chosen")
     item = next((e for e in report.get("evidence") or () if e.get("candidate_id") == chosen), None)
     if item is None:
         return []
     lines = [f"Behaviour outside the tests ({chosen}): {item['summary']}."]
-    disagreements = item.get("disagreements") or []
+    order = {"unresolved": 0, "decided": 1}
+    disagreements = sorted(item.get("disagreements") or [], key=lambda d: order.get(d.get("weighed", ""), 2))
     if disagreements:
+        first = disagreements[0]
         more = f" (and {len(disagreements) - 1} more rival(s))" if len(disagreements) > 1 else ""
-        lines.append(f"Rivals: {disagreements[0]['sentence']}{more}.")
+        why = {"unresolved": " (the tests cannot decide: this input would)",
+               "decided": f" ({chosen} keeps HEAD's result there)"}.get(first.get("weighed", ""), "")
+        lines.append(f"Rivals: {first['sentence']}{why}{more}.")
     return lines
 
 

@@ -60,10 +60,23 @@ MIN_OUTSIDE = 2
 CAPPED_CONFIDENCE = CONFIDENCE_THRESHOLD - 0.05
 ENV_SWITCH = "SUTURE_EVIDENCE"
 NOT_COMPARED_RANK = "more passing candidates than compared"
+NO_TIME = "no time left in the run's limit"
+# Template risks that name what a swapped operator does (`and` -> `or` weakens a condition), not code
+# taken away. A rival carrying only these, no larger than the chosen patch, is judged by its behaviour:
+# seen to disagree, it is an alternative the tests do not rule out (bench/bugs leap_years: the right
+# patch, `and` -> `or`, carries it; the wrong `== 0` -> `!= 0` does not). Deleting code or a check
+# (`deletes_code`, `removes_check`) is the classic overfitting edit and still discounts a rival.
+OPERATOR_RISKS = frozenset({"weakens_condition"})
 
 
 def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "").strip().lower() not in ("off", "0", "no", "false")
+
+
+def planned_seconds(spent: float) -> float:
+    """The comparison's share once `spent` seconds of the run have gone (its set-up comes on top):
+    what the search must leave it (agent/fix/pipeline.py)."""
+    return min(EVIDENCE_SECONDS, max(MIN_SECONDS, EVIDENCE_SHARE * spent))
 
 
 @dataclass
@@ -78,6 +91,10 @@ class Disagreement:
     # repair lives), this candidate gives HEAD's result and the rival does not: the rival's change is
     # the larger one. `inputs` then counts those inputs only.
     keeps_head: bool = False
+    # What it did to the chosen patch's confidence (cap_confidence): "unresolved" (it caps: the input
+    # the user should decide), "decided" (the chosen patch keeps HEAD's result there), "discounted"
+    # (the rival is no credible alternative); "" when not weighed.
+    weighed: str = ""
 
     def sentence(self, mine_id: str) -> str:
         return f"{mine_id} and {self.other} disagree on `{self.call}`: {_bare(self.mine)} vs {_bare(self.theirs)}"
@@ -448,11 +465,14 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     patch changes results like the passing tests', or disagrees with a credible passing rival
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
     when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
-    the passing tests' itself, or carries an overfitting risk or an anti-pattern (`risks`, per candidate id: an inverted returned predicate, a deleted check).
+    the passing tests' itself, or carries an anti-pattern or an overfitting risk (`risks`, per candidate id:
+    an inverted returned predicate, a deleted check) other than one naming a swapped operator (OPERATOR_RISKS).
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
     and so does any passing rival when the chosen patch was compared only vacuously (it changes
     HEAD's result on no input run: nothing shows it is the smaller change).
-    A chosen patch whose result contradicts an example its function's docstring gives caps too.
+    A chosen patch whose result contradicts an example its function's docstring gives caps too, and so
+    does one the comparison never ran on because the run's time was spent.
+    Each disagreement is marked with what it did (`Disagreement.weighed`).
     A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
     those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
     item = evidence.get(chosen.candidate_id)
@@ -475,25 +495,34 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
             return False
         if rival is not None and (rival.outside or rival.anti_patterns or rival.doc_broken):
             return False  # the rival itself changes what the passing tests pin down: not a credible alternative
-        if (risks or {}).get(other):
+        if set((risks or {}).get(other, ())) - OPERATOR_RISKS:
             return False  # nor is one that inverts a result or deletes a check to pass
         # ... and one the model's tests told apart from the chosen patch is decided.
         return not (matrix and matrix.get(other) not in (None, matrix.get(chosen.candidate_id)))
 
     for disagreement in item.disagreements:
         if not credible(disagreement.other):
+            disagreement.weighed = "discounted"
             continue
         if disagreement.keeps_head and not item.vacuous:
             # The chosen patch keeps HEAD's result wherever the rival parts from it outside the
             # failing tests' inputs: the smallest behaviour change that passes, the choice the
             # evidence asks for. The reverse (the chosen one is the larger change) still caps.
+            disagreement.weighed = "decided"
             reasons.append("decided: " + disagreement.kept_sentence(chosen.candidate_id))
             continue
+        disagreement.weighed = "unresolved"
         caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
     if item.doc_broken:
         caps.append(item.doc_sentence())
     if item.unbuilt and not item.known:
         caps.append(f"nothing outside the tests could be run ({item.reason}); not compared is not agreement")
+    elif item.status == "not_run" and item.reason != NOT_COMPARED_RANK:
+        # The comparison never ran (the run's limit was spent): nothing outside the tests was seen, and
+        # a lone patch is exactly where that is all the evidence there could be. The rival search stops
+        # in time to leave the comparison its share (agent/fix/pipeline.py), so this is a starved run.
+        caps.append(f"not compared outside the tests ({item.reason}); not compared is not agreement, "
+                    "a larger --time-limit leaves time for it")
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
     if undecided:
         caps.append(undecided)

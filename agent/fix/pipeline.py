@@ -74,8 +74,16 @@ __all__ = ["FixOptions", "FixOutcome", "FixProgress", "NoFailingTest", "run_fix"
 # seconds, so a loaded machine sees the same rivals as an idle one (a 10 s window gated 13 of them
 # at load 25 and never reached the rival an idle run finds); EXTRA_SHARE of the time limit (at
 # least EXTRA_SECONDS) only stops it on a suite so slow that gating them would eat the run.
+# It never eats the comparison's share either (agent/fix/evidence.py): its gates end while the
+# planned evidence seconds, EVIDENCE_SETUP_SECONDS for the comparison's set-up and the delivery
+# reserve are still left, since a patch the comparison never ran on is not claimed. (A full suite
+# run under load found the hanging binary search's fix at 45 s of 60 and spent the rest on rivals.)
+# With the comparison's time kept back, the share can be wide: at load 15, a tenth of 150 s gated
+# 14 rivals and missed leap_years' `and` -> `or`, so the wrong lone `!= 0` was claimed.
 EXTRA_AFTER_FIRST_FIX = 24
-EXTRA_SECONDS, EXTRA_SHARE = 10.0, 0.1
+EXTRA_SECONDS, EXTRA_SHARE = 10.0, 0.25
+EVIDENCE_SETUP_SECONDS = 4.0
+MIN_RIVAL_SECONDS = 1.0  # less than this left for a batch of rivals: none is started
 # With a model, the rule engine gets this share of the time limit before the planner starts.
 RULES_SHARE_WITH_MODEL = 1 / 3
 # Share of the time limit synthesis (its probe runs and enumeration) may take, at most.
@@ -426,9 +434,16 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
     first_fix_at: int | None = None
     first_fix_time = 0.0
     extra_seconds = max(EXTRA_SECONDS, EXTRA_SHARE * options.time_limit)
-    while True:
+
+    def left() -> float:  # for gating; once a fix is in hand, the comparison's share is kept back (rivals)
         remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
-        if remaining <= 0:
+        if first_fix_at is None:
+            return remaining
+        remaining = rival_seconds(remaining, time.monotonic() - ctx.started)
+        return remaining if remaining >= MIN_RIVAL_SECONDS else 0.0
+
+    while True:
+        if left() <= 0:
             search.budget_hit = True
             return
         batch = [c.to_candidate() for c in itertools.islice(stream, options.workers)]
@@ -437,7 +452,7 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
             search.budget_hit = not search.exhausted_space
             return
         # Pulling the batch may have run synthesis's probes: the gates get what is left after them.
-        remaining = rules_deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS
+        remaining = left()
         if remaining <= 0:
             search.budget_hit = True
             return
@@ -454,6 +469,13 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
                                          or time.monotonic() - first_fix_time >= extra_seconds):
             return
+
+
+def rival_seconds(remaining: float, spent: float) -> float:
+    """Seconds a batch of rivals may gate, of the `remaining` search time (the delivery reserve already
+    kept back), `spent` seconds into the run: what the comparison will plan for (its share of the
+    time spent by the batch's end, at most) and its set-up are left for it."""
+    return remaining - behaviour.planned_seconds(spent + remaining) - EVIDENCE_SETUP_SECONDS
 
 
 def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_tree: Path, pool: WorktreePool,
@@ -523,10 +545,9 @@ def _behaviour_evidence(ctx: RunContext, baseline: Baseline, search: Search, poo
     heads = rank([v for v in search.verdicts if v.accepted])
     # Its cost follows the run's: a share of the time spent so far (issue 17: at most +20%).
     spent = time.monotonic() - ctx.started
-    seconds = min(behaviour.EVIDENCE_SECONDS, max(behaviour.MIN_SECONDS, behaviour.EVIDENCE_SHARE * spent), ctx.left())
+    seconds = min(behaviour.planned_seconds(spent), ctx.left())
     if seconds < behaviour.MIN_SECONDS:
-        return {v.candidate_id: behaviour.Evidence(v.candidate_id, "not_run", "no time left in the run's limit")
-                for v in heads}
+        return {v.candidate_id: behaviour.Evidence(v.candidate_id, "not_run", behaviour.NO_TIME) for v in heads}
     ctx.progress.stage("comparing behaviour outside the tests")
     started = time.monotonic()
     found = behaviour.gather_evidence(tree, heads, pool, failing=baseline.found.failing, passing=baseline.passing,
