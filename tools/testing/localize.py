@@ -273,7 +273,7 @@ def _fitted(spectra: Spectra, failing: list[str], passing: list[str], notes: lis
     if weights is None:
         notes.append(problem)
         return None
-    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES if f != "ochiai"}
+    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES}  # ochiai's: `ochiai_plain`
     return Fitted(weights, formula_scores)
 
 
