@@ -1,9 +1,10 @@
-"""The mutation step's own seconds (tools/testing/mutation.py), HEAD re-run of every covering test vs the failing ones.
+"""The mutation step's own seconds (tools/testing/mutation.py): HEAD re-run of every covering test, of the failing ones, and with the warm pytest pre-started.
 
 Issue 19 bounds `localize --mutation on` at 3x a plain pytest run; at load the step's share went mostly
 to its HEAD re-run through the warm pytest (bench/RESULTS.md, h/loc30). The step now re-runs only the
 failing tests at HEAD (`MutationPlan.head_all` False) and checks a passing test at HEAD only when a
-mutant breaks it. This times both in one process on the same seeded faults, alternating (A B B A ...),
+mutant breaks it, and localize starts the warm pytest during its coverage run (`MutationPlan.prestart`).
+This times the three in one process on the same seeded faults, alternating (A B B A ...),
 with `localize(..., mutation=plan)` as `suture localize --mutation on` sets it up: the step's seconds,
 the HEAD re-run's, the mutants run, and the faulty function's place.
 
@@ -27,13 +28,16 @@ import bench_fix  # noqa: E402
 import bench_localize  # noqa: E402
 from common import append_results, median  # noqa: E402
 
-MODES = {"all covering tests": True, "failing tests only": False}
+# label -> (MutationPlan.head_all, MutationPlan.prestart): before, the re-run narrowed, and the server pre-started too
+MODES = {"all covering tests": (True, False), "failing tests only": (False, False),
+         "failing only, server pre-started": (False, True)}
 
 
-def one_run(tree: Path, fault: dict, head_all: bool, run_dir: Path) -> dict:
+def one_run(tree: Path, fault: dict, mode: str, run_dir: Path) -> dict:
     from suture.tools.testing.localize import localize
 
-    plan = dataclasses.replace(bench_localize.mutation_plan(True), head_all=head_all)
+    head_all, prestart = MODES[mode]
+    plan = dataclasses.replace(bench_localize.mutation_plan(True), head_all=head_all, prestart=prestart)
     issue = bench_localize.issue_path(fault)
     load = os.getloadavg()[0]
     started = time.perf_counter()
@@ -42,7 +46,7 @@ def one_run(tree: Path, fault: dict, head_all: bool, run_dir: Path) -> dict:
     listed = [(s.path, s.symbol) for s in loc.ranking]
     truth = (fault["path"], fault["symbol"])
     evidence = loc.mutation
-    return {"fault": fault["id"], "head_all": head_all, "load": round(load, 1),
+    return {"fault": fault["id"], "mode": mode, "load": round(load, 1),
             "localize_seconds": round(time.perf_counter() - started, 2),
             "coverage_run_seconds": round(loc.run.seconds, 2) if loc.run else None,
             "step_seconds": round(evidence.seconds, 2), "head_seconds": round(evidence.head_seconds, 2),
@@ -52,14 +56,15 @@ def one_run(tree: Path, fault: dict, head_all: bool, run_dir: Path) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| fault | HEAD re-runs | runs | coverage run s | step s (median) | of it HEAD re-run s | mutants run | rank |",
-             "|---|---|---:|---:|---:|---:|---|---|"]
+    lines = ["| fault | HEAD re-runs | runs | localize s (median) | coverage run s | step s | of it HEAD re-run s | "
+             "mutants run | rank |", "|---|---|---:|---:|---:|---:|---:|---|---|"]
     for fault in dict.fromkeys(r["fault"] for r in rows):
-        for label, head_all in MODES.items():
-            mine = [r for r in rows if r["fault"] == fault and r["head_all"] == head_all]
+        for label in MODES:
+            mine = [r for r in rows if r["fault"] == fault and r["mode"] == label]
             if not mine:
                 continue
-            lines.append(f"| {fault} | {label} | {len(mine)} | {median([r['coverage_run_seconds'] for r in mine]):.1f} | "
+            lines.append(f"| {fault} | {label} | {len(mine)} | {median([r['localize_seconds'] for r in mine]):.1f} | "
+                         f"{median([r['coverage_run_seconds'] for r in mine]):.1f} | "
                          f"{median([r['step_seconds'] for r in mine]):.1f} | {median([r['head_seconds'] for r in mine]):.1f} | "
                          f"{', '.join(str(r['mutants']) for r in mine)} | {', '.join(str(r['rank']) for r in mine)} |")
     return "\n".join(lines)
@@ -67,12 +72,16 @@ def table(rows: list[dict]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", required=True, help="a fault id (repeatable)")
+    parser.add_argument("--only", action="append", default=[], help="a fault id (repeatable)")
     parser.add_argument("--reps", type=int, default=2, help="runs of each mode per fault")
+    parser.add_argument("--table-from", type=Path, help="print the table of a --rows-out file and stop")
     parser.add_argument("--work-dir", type=Path, default=bench_localize.corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--rows-out", type=Path, help="append one JSON line per run, as each ends")
     parser.add_argument("--no-results", action="store_true", help="print, do not append to bench/RESULTS.md")
     args = parser.parse_args(argv)
+    if args.table_from:
+        print(table([json.loads(line) for line in args.table_from.read_text().splitlines() if line.strip()]))
+        return 0
     cases = {c.name: c for c in bench_fix.fault_cases(args.work_dir, args.only)}  # reuses a prepared repo
     missing = [i for i in args.only if i not in cases]
     if missing:
@@ -83,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="suture-mutstep-") as tmp:
             tree = bench_localize.seeded_worktree(repo, fault, Path(tmp) / "tree")
             try:
-                order = [True, False] if number % 2 == 0 else [False, True]
+                order = list(MODES)[::1 if number % 2 == 0 else -1]
                 for rep in range(args.reps):
-                    for head_all in (order if rep % 2 == 0 else order[::-1]):
-                        row = one_run(tree, fault, head_all, Path(tmp) / f"run{rep}{head_all}")
+                    for index, mode in enumerate(order if rep % 2 == 0 else order[::-1]):
+                        row = one_run(tree, fault, mode, Path(tmp) / f"run{rep}-{index}")
                         rows.append(row)
                         print(json.dumps(row), file=sys.stderr, flush=True)
                         if args.rows_out:

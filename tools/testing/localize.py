@@ -66,6 +66,7 @@ from suture.tools.testing.testrun import (
     TestRunError,
     detect_test_command,
     is_pytest_command,
+    prestart_warm,
     pytest_interpreter,
     run_tests,
     shorten_after_hang_env,
@@ -179,6 +180,8 @@ def localize(
                           per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
             covered = not notes  # else no covering tests to mutate against
+            if mutation is not None and covered and mutation.prestart:
+                prestart_warm(tree, command)  # the mutation step's warm pytest loads during the coverage run
             run = run_tests(
                 tree,
                 pytest_plugins=[COVERAGE_PLUGIN],

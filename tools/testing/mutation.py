@@ -115,6 +115,9 @@ class MutationPlan:
     # front, as the step did until 2026-12-07); False: the failing tests only, a broken passing test
     # checked at HEAD when a mutant breaks it. bench/bench_mutation_step.py compares the two.
     head_all: bool = False
+    # localize starts the warm pytest during its coverage run (testrun.prestart_warm): the HEAD re-run
+    # was mostly that server's start (bench/RESULTS.md, issue 19, h/loc31). False: started by that re-run.
+    prestart: bool = True
 
     def budget(self, suite_seconds: float) -> float:
         return max(self.floor, self.share * suite_seconds)

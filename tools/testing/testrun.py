@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ __all__ = [
     "hang_limits_env",
     "shorten_after_hang_env",
     "is_pytest_command",
+    "prestart_warm",
     "pytest_interpreter",
     "run_tests",
 ]
@@ -632,6 +634,35 @@ def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str])
         child["PYTHONPATH"] = os.pathsep.join(p for p in (str(workdir / "src"), child.get("PYTHONPATH")) if p)
     child.update(extra)
     return child
+
+
+def prestart_warm(workdir: Path, test_cmd: str | Sequence[str] | None = None,
+                  extra_env: dict[str, str] | None = None) -> threading.Thread | None:
+    """Start, in a background thread, the warm pytest that a later `run_tests(workdir, test_cmd=...,
+    warm=True)` will lease (pytest_forkserver keeps it once started), so its start-up overlaps whatever
+    runs meanwhile (localisation's coverage run, before the mutation step). None when that run would
+    not be warm: not this kind of pytest command, or under bwrap (a server per run's writable places)."""
+    workdir = Path(workdir).resolve()
+    argv, assignments = _split_command(test_cmd if test_cmd is not None else detect_test_command(workdir))
+    pytest_argv = _pytest_argv(argv)
+    if pytest_argv is None or sandbox.used_mode() == "bwrap":
+        return None
+    env = _child_env(workdir, None, {**assignments, **(extra_env or {})})
+    command = _pytest_command(pytest_argv, (), env, ())
+    if not _can_warm(command):
+        return None
+    script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
+
+    def start() -> None:
+        try:
+            with pytest_forkserver.lease(command[0], env, keep=_server_keep(extra_env), script=script):
+                pass
+        except (pytest_forkserver.ServerGone, OSError):
+            pass  # the run that wants it starts one itself, or runs fresh
+
+    thread = threading.Thread(target=start, name="suture-prestart-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def run_tests(
