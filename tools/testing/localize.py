@@ -182,14 +182,9 @@ def localize(
             covered = not notes  # else no covering tests to mutate against
             if mutation is not None and covered and mutation.prestart:
                 prestart_warm(tree, command)  # the mutation step's warm pytest loads during the coverage run
-            run = run_tests(
-                tree,
-                pytest_plugins=[COVERAGE_PLUGIN],
-                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
-                           **(shorten_after_hang_env() if shorten_after_hang else {})},
-                reruns=reruns,
-                **common,
-            )
+            run = run_tests(tree, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns, **common,
+                            extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
+                                       **(shorten_after_hang_env() if shorten_after_hang else {})})
             _check_run(run)
             notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
