@@ -18,6 +18,12 @@ AST-identical to the original); a patch shown as plausible (not claimed) is judg
 
     python bench/bench_fix_localize.py --only FAULT_ID ... [--time-limit 300] [--rows-out F] [--no-results]
     python bench/bench_fix_localize.py --table-from ROWS   (the table of rows written by earlier runs)
+    python bench/bench_fix_localize.py --queue --only FAULT_ID ...
+
+`--queue` runs no `suture fix`: it localises each fault both ways (the same `localize` call, in process)
+and builds the rule engine's candidate stream from each ranking exactly as `fix` does (synthesis off, as
+by default), then reports where the correct patch (the fault undone, AST-identical) stands in it: how
+many candidates the gates must get through before it, whatever the machine's load.
 """
 
 from __future__ import annotations
@@ -118,6 +124,49 @@ def run_pair(case, index: int, args, weights: Path) -> list[dict]:
     return rows
 
 
+def queue_places(case, weights: Path, max_candidates: int = 500) -> dict:
+    """Per mode: the faulty function's place in the ranking and the correct patch's in the rule engine's stream."""
+    import ast
+
+    from suture.agent.propose.rules import generate_candidates
+    from suture.tools.edits import apply_edits
+    from suture.tools.testing.localize import localize
+
+    issue = issue_path(case.fault) if issue_path(case.fault).is_file() else None
+    truth = (case.fault["path"], case.fault["symbol"])
+    original = ast.dump(ast.parse((case.library_repo / case.fault["path"]).read_text()))
+    row = {"name": case.name, "load": round(os.getloadavg()[0], 1)}
+    with tempfile.TemporaryDirectory(prefix="suture-fixloc-queue-") as tmp:
+        tree = case.prepare(Path(tmp) / "repo")
+        target = tree / case.fault["path"]
+        seeded = target.read_bytes()
+        for mode in MODES:
+            os.environ.pop("SUTURE_LOCALIZE_WEIGHTS", None)
+            if mode == "before":
+                os.environ["SUTURE_LOCALIZE_WEIGHTS"] = str(weights)
+            try:
+                found = localize(tree, run_dir=Path(tmp) / f"run-{mode}", issue_text=issue.read_text() if issue else None)
+            finally:
+                os.environ.pop("SUTURE_LOCALIZE_WEIGHTS", None)
+            listed = [(s.path, s.symbol) for s in found.ranking]
+            place = None
+            for number, candidate in enumerate(generate_candidates(tree, found.ranking, found.line_scores,
+                                                                   max_candidates=max_candidates), 1):
+                if any(e.path != case.fault["path"] for e in candidate.edits):
+                    continue
+                try:
+                    if all(r.applied for r in apply_edits(tree, candidate.edits)):
+                        if ast.dump(ast.parse(target.read_text())) == original:
+                            place = number
+                            break
+                except SyntaxError:
+                    pass
+                finally:
+                    target.write_bytes(seeded)
+            row[mode] = {"rank": listed.index(truth) + 1 if truth in listed else None, "patch_at": place}
+    return row
+
+
 def _outcome(row: dict) -> str:
     if row.get("correct"):
         return "correct fix"
@@ -151,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", help="a fault id (repeatable)")
     parser.add_argument("--table-from", type=Path, help="print the table of a --rows-out file and stop")
+    parser.add_argument("--queue", action="store_true",
+                        help="no fix runs: the correct patch's place in the rule engine's stream under each ranking")
     parser.add_argument("--time-limit", type=float, default=300.0, help="seconds given to each `suture fix`")
     parser.add_argument("--work-dir", type=Path, default=bench_fix.faults_corpus.DEFAULT_WORK_DIR)
     parser.add_argument("--rows-out", type=Path, help="append one JSON line per run, as each ends")
@@ -171,6 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="suture-fixloc-weights-") as scratch:
         weights = plain_ochiai_weights(Path(scratch) / "plain_ochiai.json")
+        if args.queue:
+            for name in args.only:
+                row = queue_places(cases[name], weights)
+                print(json.dumps(row), flush=True)
+                if args.rows_out:
+                    with args.rows_out.open("a") as out:
+                        out.write(json.dumps(row) + "\n")
+            return 0
         for index, name in enumerate(args.only):
             rows += run_pair(cases[name], index + args.offset, args, weights)
     text = (f"{len(args.only)} faults, `suture fix --json --time-limit {args.time_limit:g}` each way, "
