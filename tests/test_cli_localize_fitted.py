@@ -54,6 +54,13 @@ def test_the_shipped_weights_order_the_suspects_as_no_single_signal_does(make_re
         assert _strict_order(top, lambda s: vectors[s["symbol"]][feature]) != fitted, feature
     sbfl_first = max(top, key=lambda s: s["signals"]["sbfl"]["value"])["symbol"]
     assert sbfl_first == "checkout"
+    # `ochiai_plain` is the spectrum alone (the best Ochiai line before any failure evidence) on the run's
+    # scale: a weights file of it alone ranks as plain Ochiai does (bench/bench_fix_localize.py's "before").
+    best_line = max(s["signals"]["sbfl"]["score"] for s in report["ranking"])
+    for suspect in top:
+        plain = vectors[suspect["symbol"]]["ochiai_plain"]
+        assert plain == round(suspect["signals"]["sbfl"]["score"] / best_line, 6), suspect
+    assert vectors["apply_discount"]["ochiai_plain"] == vectors["add_shipping"]["ochiai_plain"] > 0
     terms = top[0]["signals"]["combination"]["terms"]
     assert all(t["product"] == round(t["weight"] * t["value"], 4) for t in terms.values())
 

@@ -7,7 +7,9 @@ only the issue text can tell them apart.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 import subprocess
 import sys
 
@@ -62,6 +64,10 @@ GERMAN = ("Der Rabatt für Großbestellungen ist falsch: bei zehn Stück bekomme
           "zehn Prozent, das sollte so nicht sein und ärgert unsere Kunden sehr.")
 
 
+VAGUE = ("Something is not right here and it has been like this for a while now. It should work but it "
+         "does not, and we would like to know why. Thanks for looking into it when there is time.")
+
+
 def _names(report):
     return [s["symbol"] for s in report["ranking"]]
 
@@ -81,6 +87,11 @@ def test_without_issue_text_the_ranking_is_sbfls_and_an_unusable_text_changes_no
     assert german.returncode == 0, german.stderr
     assert last_json(german)["ranking"] == ranking  # weight 0: the very same ranking and scores
     assert "does not read as English" in german.stderr and "weight 0" in german.stderr
+
+    vague = suture("localize", "--json", "--issue", VAGUE, cwd=repo)  # English, but it names nothing in the code
+    assert vague.returncode == 0, vague.stderr
+    assert last_json(vague)["ranking"] == ranking
+    assert "matches no function" in vague.stderr and "weight 0" in vague.stderr
 
 
 def test_issue_words_break_the_sbfl_tie_and_explain_names_the_signal(make_repo, tmp_path):
@@ -116,6 +127,28 @@ def test_a_quoted_traceback_puts_its_innermost_function_first(make_repo):
     assert frame["innermost"] is True and frame["frame"].endswith("prices.py:11 in add_shipping")
     caller = next(s for s in report["ranking"] if s["symbol"] == "checkout")["signals"]["issue_traceback"]
     assert caller["innermost"] is False and caller["value"] < frame["value"]
+
+
+REFUND_CRASH = """Refunds crash
+
+Traceback (most recent call last):
+  File "/home/me/app/main.py", line 3, in <module>
+    refund(100)
+  File "/home/me/venv/lib/python3.12/site-packages/shop/refunds.py", line 2, in refund
+    return cents - fee
+NameError: name 'fee' is not defined
+"""
+
+
+def test_a_function_no_test_runs_is_ranked_by_the_issue_alone_and_explain_says_so(make_repo):
+    repo = make_repo({**TIED, "shop/refunds.py": "def refund(cents):\n    return cents - fee\n"})
+    done = suture("localize", "--explain", "--issue", REFUND_CRASH, cwd=repo)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout[done.stdout.index("why each suspect"):].splitlines()
+    start = next(i for i, line in enumerate(lines) if "shop/refunds.py::refund" in line)
+    block = [lines[start]] + list(itertools.takewhile(lambda line: not re.match(r"\s*\d+\. ", line), lines[start + 1:]))
+    said = "\n".join(block)
+    assert "sbfl: no failing test ran it" in said and "issue traceback:" in said and "where it raised" in said, said
 
 
 def test_fix_passes_its_issue_text_to_localisation(make_repo, tmp_path):

@@ -139,7 +139,9 @@ def test_line_ranking_puts_the_faulty_line_first_and_a_flaky_test_is_not_evidenc
     assert report["ranking"][0]["lines"][0]["line"] == faulty  # the same, per suspect, under --explain
     # test_label_once passed in the coverage run and fails when HEAD runs again: left out of the evidence,
     # so no mutant counts it as broken (it would fail under every one of them).
+    # HEAD re-ran the failing test only; the flaky one showed when a mutant "broke" it and HEAD was asked again.
     assert report["mutation"]["flaky"] == ["tests/test_rates.py::test_label_once"]
+    assert 0 < report["mutation"]["head_seconds"] <= report["mutation"]["seconds"]
     assert report["mutation"]["results"] and any(r["broken"] == 0 for r in report["mutation"]["results"])
 
 

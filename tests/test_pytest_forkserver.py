@@ -8,7 +8,7 @@ import time
 import pytest
 
 from suture.tools.testing import pytest_forkserver
-from suture.tools.testing.testrun import run_tests
+from suture.tools.testing.testrun import prestart_warm, run_tests
 
 CALC = '''\
 def add(a, b):
@@ -56,8 +56,14 @@ def test_warm_runs_match_fresh_runs_and_see_each_edit(make_repo):
     repo = make_repo({"calc.py": CALC, "test_calc.py": TESTS})
     env = {"FLAVOUR": "warm"}
     cold = run_tests(repo, extra_env=env)
+    # A server started ahead (localisation starts the mutation step's during its coverage run) is the
+    # one the warm run leases: it starts none of its own.
+    prestart_warm(repo, extra_env=env).join(60)
+    ahead = [server for group in pytest_forkserver._servers.values() for server in group]
+    assert len(ahead) == 1 and ahead[0].alive
     first = run_tests(repo, extra_env=env, warm=True)
     assert not cold.warm and first.warm
+    assert [server for group in pytest_forkserver._servers.values() for server in group] == ahead
     assert outcomes(cold) == outcomes(first) == {"test_add": "passed", "test_env": "passed", "test_not_a_leftover_module": "passed"}
 
     # The server imported none of the tree's code: an edit shows in the next warm run, and back.

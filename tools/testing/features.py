@@ -8,6 +8,9 @@ needs no special case for it:
   failing tests' own evidence, tools/testing/suspects.py) over the best such score of the run;
 - `ochiai_rank`: 1 / the function's place under Ochiai (ties at their middle): SBFL's
   order, whatever the gaps between the scores;
+- `ochiai_plain`: the function's best Ochiai line alone, before the failing tests' own evidence,
+  over the best such score of the run: plain SBFL, the ranking the other signals are measured
+  against (a weights file with only this feature ranks as plain Ochiai does: bench/bench_fix_localize.py);
 - `issue_bm25`, `issue_traceback`: the issue text's signals (tools/testing/issue_signals.py);
 - `mutation`: the mutation-evidence signal's value, when a run supplies one;
 - `size`: the function's lines on a log scale, 1 at SIZE_SCALE lines or more.
@@ -27,7 +30,7 @@ from collections.abc import Mapping
 __all__ = ["FEATURES", "SBFL_FEATURES", "rank_values", "size_value"]
 
 SBFL_FEATURES = ("ochiai", "dstar", "tarantula")
-FEATURES = (*SBFL_FEATURES, "ochiai_rank", "issue_bm25", "issue_traceback", "mutation", "size")
+FEATURES = (*SBFL_FEATURES, "ochiai_rank", "ochiai_plain", "issue_bm25", "issue_traceback", "mutation", "size")
 SIZE_SCALE = 200  # lines: a function this long or longer has size 1
 
 

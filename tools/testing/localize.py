@@ -66,6 +66,7 @@ from suture.tools.testing.testrun import (
     TestRunError,
     detect_test_command,
     is_pytest_command,
+    prestart_warm,
     pytest_interpreter,
     run_tests,
     shorten_after_hang_env,
@@ -179,14 +180,11 @@ def localize(
                           per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
             covered = not notes  # else no covering tests to mutate against
-            run = run_tests(
-                tree,
-                pytest_plugins=[COVERAGE_PLUGIN],
-                extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
-                           **(shorten_after_hang_env() if shorten_after_hang else {})},
-                reruns=reruns,
-                **common,
-            )
+            if mutation is not None and covered and mutation.prestart:
+                prestart_warm(tree, command)  # the mutation step's warm pytest loads during the coverage run
+            run = run_tests(tree, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns, **common,
+                            extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
+                                       **(shorten_after_hang_env() if shorten_after_hang else {})})
             _check_run(run)
             notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
@@ -273,7 +271,7 @@ def _fitted(spectra: Spectra, failing: list[str], passing: list[str], notes: lis
     if weights is None:
         notes.append(problem)
         return None
-    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES if f != "ochiai"}
+    formula_scores = {f: spectra.scores(failing, passing, f) for f in SBFL_FEATURES}  # ochiai's: `ochiai_plain`
     return Fitted(weights, formula_scores)
 
 

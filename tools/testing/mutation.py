@@ -32,9 +32,13 @@ What keeps it cheap (issue 19's bound: localize with it at most 3x a plain test 
 
 What is not evidence: tests whose outcome differs when HEAD is run again through the warm pytest
 (flaky), and for a test whose failure message differs between the two HEAD runs, a different
-message (only pass/fail counts for it). Each test of a mutant run has a limit of LIMIT_MULTIPLE
-times its own duration at HEAD (at least LIMIT_FLOOR s): a mutant that hangs is killed there and
-counts as a changed outcome. The whole step stays within `budget` seconds, mutants taken round-
+message (only pass/fail counts for it). HEAD runs again only its failing tests (the ones whose
+message a mutant's run is compared with); a passing test's outcome and duration come from the
+coverage run, and one that a mutant breaks is run once more at HEAD before it counts: when it fails
+there too it is flaky, left out, and that mutant runs again without it. (Re-running every covering
+test up front, `MutationPlan.head_all`, took most of the step's share on a loaded machine: bench/RESULTS.md,
+issue 19, h/loc30.) Each test of a mutant run has a limit of LIMIT_MULTIPLE times its own duration
+at HEAD (at least LIMIT_FLOOR s): a mutant that hangs is killed there and counts as a changed outcome. The whole step stays within `budget` seconds, mutants taken round-
 robin over the suspects (every suspect gets its first mutant before any gets a second).
 
 A mutant that makes every failing test pass while no covering passing test breaks is kept as a
@@ -107,6 +111,13 @@ class MutationPlan:
     floor: float = 4.0
     top_k: int = 10
     per_function: int = 4
+    # True: HEAD re-runs every covering test before the first mutant (the passing tests' flake check up
+    # front, as the step did until 2026-12-07); False: the failing tests only, a broken passing test
+    # checked at HEAD when a mutant breaks it. bench/bench_mutation_step.py compares the two.
+    head_all: bool = False
+    # localize starts the warm pytest during its coverage run (testrun.prestart_warm): the HEAD re-run
+    # was mostly that server's start (bench/RESULTS.md, issue 19, h/loc31). False: started by that re-run.
+    prestart: bool = True
 
     def budget(self, suite_seconds: float) -> float:
         return max(self.floor, self.share * suite_seconds)
@@ -148,9 +159,11 @@ class MutationEvidence:
     uncovered: list[Key] = field(default_factory=list)  # suspects no test covers: other signals only
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    head_seconds: float = 0.0  # of `seconds`, HEAD's re-run through the warm pytest (its start included)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mutants_run": len(self.results), "seconds": round(self.seconds, 2), "flaky": self.flaky,
+        return {"mutants_run": len(self.results), "seconds": round(self.seconds, 2),
+                "head_seconds": round(self.head_seconds, 2), "flaky": self.flaky,
                 "uncovered": [f"{p}::{s}" for p, s in self.uncovered],
                 "results": [r.to_dict() for r in self.results],
                 "candidates": [r.to_dict(edits=True) for r in self.candidates]}
@@ -190,19 +203,22 @@ def mutation_evidence(
         return evidence
     runner = _Runner(tree, test_cmd, dict(extra_env or {}))
     wanted = sorted({t for tests in tests_of.values() for t in tests})
-    # HEAD again, through the warm pytest the mutants will use: the flake check, and the durations the
-    # mutants' limits are multiples of. Its cost (mostly the warm server's start) counts in the step's share.
-    head = runner.run(wanted, end, at_least=run.seconds + 5.0)  # a part of what the whole suite took
+    again = wanted if plan.head_all else [n for n in wanted if n in set(failing)]
+    # HEAD again, through the warm pytest the mutants will use: the failing tests' flake check and their
+    # messages and durations there. Its cost (mostly the warm server's start) counts in the step's share.
+    head_started = time.monotonic()
+    head = runner.run(again, end, at_least=run.seconds + 5.0)  # a part of what the whole suite took
+    evidence.head_seconds = time.monotonic() - head_started
     if head is None or not any(n in head.outcomes for n in failing):
         evidence.notes.append("mutation evidence: HEAD's tests could not be re-run through the warm pytest in time; "
                               "none used.")
         evidence.seconds = time.monotonic() - started
         return evidence
     deadline = min(end, started + plan.budget(run.seconds))
-    evidence.flaky = sorted(n for n in wanted if n in head.outcomes and _state(head, n, run) == "flaky")
-    unknown = {n for n in wanted if n not in head.outcomes}  # cut off: no second look, so no evidence either
+    evidence.flaky = sorted(n for n in again if n in head.outcomes and _state(head, n, run) == "flaky")
+    unknown = {n for n in again if n not in head.outcomes}  # cut off: no second look, so no evidence either
     tests_of = {key: [n for n in tests if n not in unknown] for key, tests in tests_of.items()}
-    stable_message = {n for n in wanted if n in head.outcomes and _state(head, n, run) == "stable"}
+    stable_message = {n for n in again if n in head.outcomes and _state(head, n, run) == "stable"}
     baseline = {n: _verdict(run, n) for n in wanted}
     failing_set = set(failing) - set(evidence.flaky) - unknown
     try:
@@ -213,18 +229,39 @@ def mutation_evidence(
         mutants = {}
     order = _round_robin([list(mutants.get(key, ())) for key in tests_of])
     first_place = _FirstPlace(ranking, WEIGHTS.get("mutation", 0.0), len(failing_set))
-    limits = {n: round(max(LIMIT_FLOOR, LIMIT_MULTIPLE * head.outcomes[n].duration), 3)
-              for n in wanted if n in head.outcomes}
+    # A passing test not run again takes its duration from the coverage run (slower: a roomier limit).
+    limits = {n: round(max(LIMIT_FLOOR, LIMIT_MULTIPLE * (head.outcomes.get(n) or run.outcomes[n]).duration), 3)
+              for n in wanted if n in head.outcomes or n in run.outcomes}
+    steady: set[str] = set(again)  # passing tests seen to pass at HEAD twice
 
     def run_one(mutant: Mutant) -> MutantResult | None:
-        tests = [n for n in tests_of[mutant.key] if n not in evidence.flaky]
-        return runner.try_mutant(mutant, tests, limits, baseline, stable_message, failing_set, deadline,
-                                 3 * head.seconds)
+        return _confirmed(runner, tests_of[mutant.key], evidence, steady, limits, deadline, lambda tests: runner.try_mutant(
+            mutant, tests, limits, baseline, stable_message, failing_set, deadline, 3 * head.seconds))
 
     _run_in_turn(evidence, order, run_one, len(failing_set), deadline, first_place)
     _score(evidence, tests_of, len(failing_set))
     evidence.seconds = time.monotonic() - started
     return evidence
+
+
+def _confirmed(runner: _Runner, covering: list[str], evidence: MutationEvidence, steady: set[str],
+               limits: Mapping[str, float], deadline: float,
+               attempt: Callable[[list[str]], MutantResult | None]) -> MutantResult | None:
+    """A mutant's result over its `covering` tests once each passing test it broke is known to pass at
+    HEAD when run again (`steady`); one that fails there too is flaky, joins `evidence.flaky`, and the
+    mutant runs again without it. None when there was no time to tell."""
+    while True:
+        result = attempt([n for n in covering if n not in evidence.flaky])
+        unchecked = [n for n in (result.broken if result else ()) if n not in steady]
+        if not unchecked:
+            return result
+        flaky = runner.flaky_at_head(unchecked, limits, deadline)
+        if flaky is None:  # no time to tell: what the mutant broke is not evidence
+            return None
+        steady.update(n for n in unchecked if n not in flaky)
+        if not flaky:
+            return result
+        evidence.flaky = sorted({*evidence.flaky, *flaky})
 
 
 def _run_in_turn(evidence: MutationEvidence, order: list[Mutant], run_one: Callable[[Mutant], MutantResult | None],
@@ -379,6 +416,14 @@ class _Runner:
             return None
         # Cut short by the step's own deadline, not by the tests' limits: what it missed is no evidence.
         return None if ran.status == "timeout" and timeout < wanted else ran
+
+    def flaky_at_head(self, tests: list[str], limits: Mapping[str, float], deadline: float) -> list[str] | None:
+        """Those of `tests` (which passed in the coverage run) that fail when HEAD runs them again; None
+        when the run did not finish in time."""
+        ran = self.run(tests, deadline, {n: limits[n] for n in tests if n in limits})
+        if ran is None:
+            return None
+        return [n for n in tests if _verdict(ran, n)[0] != "pass"]
 
     def try_mutant(self, mutant: Mutant, tests: list[str], limits: Mapping[str, float],
                    baseline: Mapping[str, tuple[str, str]], stable_message: set[str], failing: set[str],

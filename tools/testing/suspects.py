@@ -152,7 +152,7 @@ def rank(
 @dataclass
 class Fitted:
     """What the fitted combination needs beside the ranker's own data: its weights and the same run's
-    line scores under the other SBFL formulas."""
+    line scores under each SBFL formula (ochiai's as they were before any failure evidence)."""
 
     weights: Mapping[str, float]
     formula_scores: Mapping[str, Mapping[Line, float]]
@@ -297,9 +297,13 @@ class _Ranker:
         keys = list(keys)
         by_formula: dict[str, dict[tuple[str, str], float]] = {"ochiai": dict(sbfl)}
         for formula, line_scores in fitted.formula_scores.items():
-            if formula != "ochiai":
-                by_formula[formula] = {key: max((line_scores.get(line, 0.0) for line in unit.lines), default=0.0)
-                                       * max(0.0, 1 + unit.boost) for key, unit in self.units.items()}
+            best_line = {key: max((line_scores.get(line, 0.0) for line in unit.lines), default=0.0)
+                         for key, unit in self.units.items()}
+            if formula == "ochiai":  # the spectrum alone: no failure evidence, no capped report lines
+                by_formula["ochiai_plain"] = best_line
+            else:
+                by_formula[formula] = {key: value * max(0.0, 1 + self.units[key].boost)
+                                       for key, value in best_line.items()}
         places = rank_values({key: sbfl.get(key, 0.0) for key in keys})
         off = set(weights_off)
         vectors = {}

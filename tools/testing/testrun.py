@@ -30,6 +30,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ __all__ = [
     "hang_limits_env",
     "shorten_after_hang_env",
     "is_pytest_command",
+    "prestart_warm",
     "pytest_interpreter",
     "run_tests",
 ]
@@ -634,6 +636,36 @@ def _child_env(workdir: Path, env: dict[str, str] | None, extra: dict[str, str])
     return child
 
 
+def prestart_warm(workdir: Path, test_cmd: str | Sequence[str] | None = None,
+                  extra_env: dict[str, str] | None = None) -> threading.Thread | None:
+    """Start, in a background thread, the warm pytest that a later `run_tests(workdir, test_cmd=...,
+    warm=True)` will lease (pytest_forkserver keeps it once started), so its start-up overlaps whatever
+    runs meanwhile (localisation's coverage run, before the mutation step). None when that run would
+    not be warm (not this kind of pytest command)."""
+    workdir = Path(workdir).resolve()
+    argv, assignments = _split_command(test_cmd if test_cmd is not None else detect_test_command(workdir))
+    pytest_argv = _pytest_argv(argv)
+    if pytest_argv is None:
+        return None
+    env = _child_env(workdir, None, {**assignments, **(extra_env or {})})
+    command = _pytest_command(pytest_argv, (), env, ())
+    if not _can_warm(command):
+        return None
+    script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
+    wrap = _server_wrap(workdir, dict(extra_env or {}), command) if sandbox.used_mode() == "bwrap" else ()
+
+    def start() -> None:
+        try:
+            with pytest_forkserver.lease(command[0], env, keep=_server_keep(extra_env), script=script, wrap=wrap):
+                pass
+        except (pytest_forkserver.ServerGone, OSError):
+            pass  # the run that wants it starts one itself, or runs fresh
+
+    thread = threading.Thread(target=start, name="suture-prestart-warm", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_tests(
     workdir: Path,
     *,
@@ -776,11 +808,7 @@ def _run_once(launch: _Launch, left: float, watch: Any, warm: bool) -> tuple[int
         return _run_in_group(command, launch.workdir, launch.env, left, launch.output, watch,
                              scratch=launch.scratch, outputs=launch.outputs)
     script = None if command[0] == sys.executable else pytest_shim.forkserver_script()
-    wrap = ()
-    if launch.boxed:  # a server per tree: its writable places are fixed when it starts
-        root = sandbox.private_scratch_root()
-        wrap = tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(launch.workdir, root, launch.outputs),
-                                          die_with_parent=False, tmpdir=str(root / "tmp"), keep=command))
+    wrap = _server_wrap(launch.workdir, launch.outputs, command) if launch.boxed else ()
     # A server that must first load counts against the run's `left`, and may take no longer than it
     # (ServerGone then: the caller starts the run fresh with what is left, which ends it at once).
     deadline = time.monotonic() + left
@@ -788,6 +816,14 @@ def _run_once(launch: _Launch, left: float, watch: Any, warm: bool) -> tuple[int
                                  ready_timeout=left) as server:
         return _run_in_group(command, launch.workdir, launch.env, max(0.1, deadline - time.monotonic()),
                              launch.output, watch, warm=server)
+
+
+def _server_wrap(workdir: Path, outputs: dict[str, str], command: list[str]) -> tuple[str, ...]:
+    """The bwrap prefix a warm server for runs in `workdir` lives under: a server per tree, its writable
+    places fixed when it starts (the command's node ids, relative paths, do not change it)."""
+    root = sandbox.private_scratch_root()
+    return tuple(sandbox.bwrap_prefix(sandbox.writable_dirs(workdir, root, outputs), die_with_parent=False,
+                                      tmpdir=str(root / "tmp"), keep=command))
 
 
 def _skip_past_stuck(launch: _Launch, stuck_file: Path, per_test_timeout: float | None, deselect: Sequence[str],
