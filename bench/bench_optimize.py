@@ -185,7 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="with --batch: cases at a time")
     parser.add_argument("--rows", type=Path, help="also write the per-case results as JSON to this file")
     args = parser.parse_args(argv)
-    cases = corpus.load_cases(args.cases.split(",") if args.cases else None, libraries=not args.no_libraries)
+    names = args.cases.split(",") if args.cases else None
+    cases = corpus.load_cases(names, libraries=not args.no_libraries)
+    if names:  # in the order given (the ones to see first, first)
+        cases.sort(key=lambda case: names.index(case.name))
     results = []
     with tempfile.TemporaryDirectory(prefix="suture-bench-optimize-") as tmp:
         if args.batch:
