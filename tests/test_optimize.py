@@ -226,6 +226,15 @@ def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise
                    "--min-seconds", "0.02", "--max-call", "0.5", cwd=tree)
     assert done.returncode == 0, done.stderr
     assert last(done, "suture_scale") == 3
+    # A doubling that lands far above the floor (16 ms is too fast, 32 ms is 60% over 20 ms) is narrowed
+    # down between the two: every stage of an optimize run pays for the extra input.
+    (tree / "pkg/linear.py").write_text(
+        "import time\n\ndef spin(n):\n    end = time.process_time() + n / 1000\n"
+        "    while time.process_time() < end:\n        pass\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.linear:spin", "--workload", "../n.py",
+                   "--min-seconds", "0.02", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert 16 < last(done, "suture_scale") < 32 and last(done, "seconds") >= 0.02
 
 
 def test_a_base_run_stopped_by_the_time_limit_is_a_spent_budget_not_a_failing_bench(tmp_path, monkeypatch):

@@ -17,6 +17,9 @@ tree under test first on sys.path:
     replay  --root R --inputs FILE                        call the functions of R on recorded inputs;
                                                           prints {"suture_replay": {...}}
 
+Over 600 lines as one concept: the one process every sized, timed, recorded and replayed run of a target goes
+through; the modes share the workload, the seeding and the cache clearing.
+
 SPEC is "pkg.mod:func" or "path/to/file.py::func" (func may be "Class.method").
 Every call runs with random.seed(0) (and numpy's, when loaded), PYTHONHASHSEED=0 (the harness
 re-executes itself with it), and with the functools caches of every module of the tree
@@ -58,6 +61,7 @@ MAX_SCALE = 2**20
 SCALE_TIME_CAP = 60.0  # seconds spent growing the workload before giving up
 MAX_CALL_SECONDS = 5.0  # a call using more CPU than this while sizing is interrupted: the scale overshot
 WALL_BACKSTOP = 10  # ... and one waiting longer than this many times it in wall time
+NARROW_ABOVE = 1.3  # a doubling that lands further above --min-seconds than this is narrowed down
 RECORD_CALLS = 25  # recorded calls per watched function and workload run
 RECORD_SCALES = (1, 2, 3, 5, 8)  # small inputs recorded beside the measured scale, for variety
 TIMED_ITEMS = 1_000_000  # items of a returned iterator the timed call consumes (its work happens then)
@@ -352,8 +356,8 @@ def _timed_call(work: Workload, scale: int, limit: float) -> float:
 
 def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, time_cap: float = SCALE_TIME_CAP,
                max_call: float = MAX_CALL_SECONDS) -> tuple[int, float]:
-    """The smallest scale tried whose call takes >= min_seconds: doubling, then (when a doubling
-    overshoots past max_call, as exponential work does) bisecting between the last two scales.
+    """The smallest scale tried whose call takes >= min_seconds: doubling, then bisecting between the last
+    two scales (when a doubling overshoots past max_call, as exponential work does, or lands far above).
     A call that raises at a small scale (too little input for the function) is skipped while
     the scale grows; failing at every scale is bad input."""
     started = time.monotonic()
@@ -375,7 +379,8 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
             raise
         succeeded = True
         if min_seconds <= seconds < max_call:
-            return scale, seconds
+            return (scale, seconds) if high is not None else \
+                _narrow(work, low, scale, seconds, min_seconds, max_call, started + time_cap)
         if seconds >= max_call:
             high = scale
         else:
@@ -394,6 +399,26 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
                 f"(the most tried), under the {min_seconds * 1000:.0f} ms needed; make make_input(scale) grow the work.")
         else:
             scale *= 2
+
+
+def _narrow(work: Workload, low: int, scale: int, seconds: float, min_seconds: float, max_call: float,
+            ends: float) -> tuple[int, float]:
+    """Between the last scale too fast (`low`) and the first long enough, the smallest that still takes
+    min_seconds, to an eighth of the step: a doubling overshoots up to 2x (4x for quadratic work), and
+    every stage of a run (profiling, recording, the gates, each timed process) pays for the extra input."""
+    while scale - low > max(1, scale // 8) and seconds > NARROW_ABOVE * min_seconds and time.monotonic() < ends:
+        middle = (low + scale) // 2
+        try:
+            took = _timed_call(work, middle, max_call)
+            if took >= min_seconds:
+                took = min(took, _timed_call(work, middle, max_call))
+        except (_CallTooLong, HarnessError):
+            break
+        if took >= min_seconds:
+            scale, seconds = middle, took
+        else:
+            low = middle
+    return scale, seconds
 
 
 # ---------------------------------------------------------------- recording and replay
