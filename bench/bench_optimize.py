@@ -12,7 +12,10 @@ that change behaviour (0), and per-candidate overhead (profiling + gates + measu
 < 60 s for a 50 ms workload). Appends to bench/RESULTS.md unless --no-write.
 
     python bench/bench_optimize.py [--cases a,b,c] [--rounds N] [--no-libraries] [--no-write]
-                                   [--batch [--workers N]]
+                                   [--side-by-side N] [--batch [--workers N]]
+
+--side-by-side N runs N cases' `suture optimize` at a time (each case's ratios still come from its own
+interleaved rounds: the neighbours add noise, not bias); only under the bench lock.
 
 --batch runs every case through one `suture batch --workers N` (the product path: each case a task
 of the batch, its report read back from results.jsonl) instead of one `suture optimize` per case.
@@ -31,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,11 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=300.0)
     parser.add_argument("--no-libraries", action="store_true", help="only the corpus's own cases")
     parser.add_argument("--no-write", action="store_true", help="print, do not append to bench/RESULTS.md")
+    parser.add_argument("--side-by-side", type=int, default=1, help="cases run at a time (default 1)")
     parser.add_argument("--batch", action="store_true", help="run the cases through one `suture batch --workers N`")
     parser.add_argument("--workers", type=int, default=2, help="with --batch: cases at a time")
     parser.add_argument("--rows", type=Path, help="also write the per-case results as JSON to this file")
     args = parser.parse_args(argv)
-    cases = corpus.load_cases(args.cases.split(",") if args.cases else None, libraries=not args.no_libraries)
+    names = args.cases.split(",") if args.cases else None
+    cases = corpus.load_cases(names, libraries=not args.no_libraries)
+    if names:  # in the order given (the ones to see first, first)
+        cases.sort(key=lambda case: names.index(case.name))
     results = []
     with tempfile.TemporaryDirectory(prefix="suture-bench-optimize-") as tmp:
         if args.batch:
@@ -188,14 +196,20 @@ def main(argv: list[str] | None = None) -> int:
             for result in results:
                 _say(result)
         else:
-            for case in cases:
-                results.append(run_case(case, args.rounds, args.time_limit, Path(tmp)))
-                _say(results[-1])
+            with ThreadPoolExecutor(max_workers=max(1, args.side_by_side)) as pool:
+                running = [pool.submit(run_case, case, args.rounds, args.time_limit, Path(tmp)) for case in cases]
+                for future in as_completed(running):
+                    _say(future.result())
+                    if args.rows:  # what is done so far, in case the run is stopped
+                        args.rows.write_text(json.dumps([vars(f.result()) for f in running if f.done()], indent=1))
+            results = [future.result() for future in running]
     if args.rows:
         args.rows.write_text(json.dumps([vars(r) for r in results], indent=1))
     body = summarise(results, args.rounds)
     if args.batch:
         body = f"Through `suture batch --workers {args.workers}`.\n" + body
+    elif args.side_by_side > 1:
+        body = f"{args.side_by_side} cases side by side.\n" + body
     print(body)
     if not args.no_write:
         append_results("suture optimize on the slow corpus (bench/bench_optimize.py)", body)

@@ -226,6 +226,15 @@ def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise
                    "--min-seconds", "0.02", "--max-call", "0.5", cwd=tree)
     assert done.returncode == 0, done.stderr
     assert last(done, "suture_scale") == 3
+    # A doubling that lands far above the floor (16 ms is too fast, 32 ms is 60% over 20 ms) is narrowed
+    # down between the two: every stage of an optimize run pays for the extra input.
+    (tree / "pkg/linear.py").write_text(
+        "import time\n\ndef spin(n):\n    end = time.process_time() + n / 1000\n"
+        "    while time.process_time() < end:\n        pass\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.linear:spin", "--workload", "../n.py",
+                   "--min-seconds", "0.02", cwd=tree)
+    assert done.returncode == 0, done.stderr
+    assert 16 < last(done, "suture_scale") < 32 and last(done, "seconds") >= 0.02
 
 
 def test_a_base_run_stopped_by_the_time_limit_is_a_spent_budget_not_a_failing_bench(tmp_path, monkeypatch):
@@ -272,3 +281,47 @@ def test_a_function_target_is_sized_by_cpu_time_not_by_waiting(tree, tmp_path):
                    "--min-seconds", "0.05", "--max-scale", "2", cwd=tree)
     assert done.returncode == 2
     assert "too fast to time" in done.stderr and "of CPU" in done.stderr
+    # A call that waits far longer is still stopped, by the wall-time backstop (10x --max-call), and counts
+    # as an overshoot like a call past --max-call of CPU.
+    (tree / "pkg/nap.py").write_text("import time\n\ndef nap(n):\n    time.sleep(0 if n < 3 else 60)\n")
+    done = harness("scale", "--root", str(tree), "--target", "pkg.nap:nap", "--workload", "../n.py",
+                   "--min-seconds", "0.05", "--max-call", "0.1", cwd=tree)
+    assert done.returncode == 2 and "no scale gives a call between 50 ms and 0.1 s of CPU (scale 2 is faster, 3 slower)" \
+        in done.stderr, done.stderr
+
+
+def test_timed_processes_share_plain_inputs_built_once(tree, tmp_path):
+    """With SUTURE_HARNESS_INPUTS (what optimize's comparisons set, tools/perf/inputs.py), make_input runs
+    once for all timed processes and calls when its arguments are plain data that took a while to build; the
+    calls see equal values (the same result digest as without the folder). Arguments holding an instance of
+    some class are built by make_input every time (a candidate could build them differently)."""
+    import os
+
+    count = tmp_path / "made.txt"
+    (tmp_path / "slow.py").write_text(
+        "import random, time\n"
+        "class Box(list):\n    pass\n\n"
+        "def make_input(scale):\n"
+        f"    with open({str(count)!r}, 'a') as f:\n        f.write('x')\n"
+        "    end = time.process_time() + 0.03\n"
+        "    while time.process_time() < end:\n        pass\n"
+        "    items = [random.randrange(50) for _ in range(200)]\n"
+        "    return (Box(items) if scale == 2 else items,)\n")
+    folder = tmp_path / "inputs"
+    folder.mkdir()
+    env = {**os.environ, "SUTURE_HARNESS_INPUTS": str(folder), "SUTURE_HARNESS_CALLS": "3"}
+
+    def timed(scale: int, with_folder: bool = True) -> str:
+        done = subprocess.run([*HARNESS, "time", "--root", str(tree), "--target", "pkg.work:dedupe", "--workload",
+                               str(tmp_path / "slow.py"), "--scale", str(scale)], cwd=tree, capture_output=True,
+                              text=True, timeout=120, env=env if with_folder else {**env, "SUTURE_HARNESS_INPUTS": ""})
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()[0]
+
+    plain = [timed(1), timed(1)]
+    assert count.read_text() == "x" and len(list(folder.glob("inputs-*.pickle"))) == 1
+    assert plain == [timed(1, with_folder=False)] * 2 and count.read_text() == "xxxx"
+    count.write_text("")
+    timed(2)
+    timed(2)
+    assert count.read_text() == "x" * 6 and len(list(folder.glob("inputs-*.pickle"))) == 1

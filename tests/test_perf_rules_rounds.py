@@ -292,3 +292,78 @@ def test_a_helper_whose_every_branch_returns():
     # A branch that falls off the end returns None without going through the memo: no rewrite.
     falls = source.replace("                else:\n", "                elif first > 0:\n")
     assert found(falls, "memoise-pure-recursion") == []
+
+
+# -- int-mod-to-bit-and ------------------------------------------------------------------------------
+
+PARITY = """
+    def squares_of_evens(numbers: list[int]) -> list[int]:
+        out = []
+        for n in numbers:
+            if n % 2 == 0:
+                out.append(n * n)
+        return out
+"""
+
+# Another style: a while loop over indices, a bucket by `% 8` used as a value, an odd test by truthiness.
+BUCKETS = """
+    def spread(ids: tuple[int, ...]) -> tuple[list[int], int]:
+        counts = [0] * 8
+        odd = 0
+        i = 0
+        while i < len(ids):
+            counts[ids[i] % 8] += 1
+            if ids[i] % 2:
+                odd += 1
+            i += 1
+        return counts, odd + ids[0] % 4 * 2 if ids else 0
+"""
+
+
+def test_an_int_parity_test_in_a_loop_is_a_bit_test():
+    r = only(PARITY, "int-mod-to-bit-and")
+    assert "        if not n & 1:\n" in r.new_source
+    assert_same(PARITY, r, "squares_of_evens", [([],), ([0, -1, -2, 3, 4, 10**30, -(10**30) - 1, True, False],),
+                                               (list(range(-20, 20)),)])
+
+
+def test_a_modulo_by_a_power_of_two_in_another_style():
+    hits = found(BUCKETS, "int-mod-to-bit-and")
+    texts = [h.new_source for h in hits]
+    assert any("counts[ids[i] & 7] += 1" in t for t in texts) and any("if ids[i] & 1:" in t for t in texts)
+    assert len(hits) == 2  # `ids[0] % 4` runs once, after the loop: nothing to save
+    for r in hits:
+        assert_same(BUCKETS, r, "spread", [((),), ((5,),), ((-1, -8, 7, 2**70 + 3, -(2**65), 9),)])
+    # As an operand of arithmetic the mask is parenthesised (`&` binds looser than `*` and `+`).
+    source = PARITY.replace("out.append(n * n)", "out.append(n % 4 * 10 + n % 16)")
+    texts = [h.new_source for h in found(source, "int-mod-to-bit-and")]
+    assert any("out.append((n & 3) * 10 + n % 16)" in t for t in texts)
+    assert any("out.append(n % 4 * 10 + (n & 15))" in t for t in texts)
+    for r in found(source, "int-mod-to-bit-and"):
+        assert_same(source, r, "squares_of_evens", [([-7, -4, 0, 2, 6, 31, 2**40],)])
+
+
+@pytest.mark.parametrize("variant", [
+    # floats: % works on them, & raises
+    PARITY.replace("list[int]", "list[float]"),
+    # values of unknown type (a Decimal, a numpy array: % means what their class says)
+    PARITY.replace("numbers: list[int]", "numbers"),
+    # not a power of two
+    PARITY.replace("n % 2 == 0", "n % 3 == 0"),
+    # a variable divisor
+    PARITY.replace("n % 2 == 0", "n % k == 0").replace("numbers: list[int]", "numbers: list[int], k: int"),
+    # str formatting, not arithmetic
+    PARITY.replace("n % 2 == 0", "'%d' % n == '0'"),
+    # not in a loop: one division, nothing to save
+    """
+    def is_even(n: int) -> bool:
+        return n % 2 == 0
+    """,
+])
+def test_mod_to_and_preconditions(variant):
+    assert found(variant, "int-mod-to-bit-and") == []
+
+
+def test_a_bit_test_is_not_rewritten_again():
+    r = only(PARITY, "int-mod-to-bit-and")
+    assert [x for x in rewrites("pkg/mod.py", r.new_source) if x.rule == "int-mod-to-bit-and"] == []

@@ -93,7 +93,7 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
         return judged
     try:
         left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
-        result = compare(bench.runner(best), bench.runner(cand), rounds=state.options.rounds,
+        result = compare(timed_runner(bench, best), timed_runner(bench, cand), rounds=state.options.rounds,
                          time_limit=left, budget=left)
     except TimingError as error:
         judged.reason = f"timing failed: {error}"
@@ -108,6 +108,21 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
     judged.reason = (f"{result.speedup:.2f}x (95% CI {result.ci_low:.2f}-{result.ci_high:.2f})"
                      + ("" if result.significant else f", not significant (needs a CI above {result.threshold:.2f}x)"))
     return judged
+
+
+def timed_runner(bench: Bench, tree: Path):
+    """bench.runner(tree), for a function target with a folder where the first timed process keeps the
+    workload's inputs for the others (tools/perf/inputs.py): make_input then runs once per comparison,
+    not once per process, which under load was most of a comparison's wall time."""
+    runner = bench.runner(tree)
+    if bench.kind != "function":
+        return runner
+    from suture.tools.perf.inputs import INPUTS_ENV
+    from suture.tools.testing.sandbox import private_scratch_root
+
+    folder = private_scratch_root() / "inputs"
+    folder.mkdir(exist_ok=True)
+    return dataclasses.replace(runner, env={**(runner.env or {}), INPUTS_ENV: str(folder)}, writable=(folder,))
 
 
 def restore(state: OptimizeState, proposal: Candidate) -> None:

@@ -3,21 +3,22 @@
 Run in a fresh process per measurement (`python -m suture.tools.perf.harness MODE ...`) with the
 tree under test first on sys.path:
 
-    scale   --root R --target SPEC --workload W          grow make_input(scale) by doubling until
-                                                          one call takes >= --min-seconds; prints
-                                                          {"suture_scale": N, "seconds": t}
+    scale   --root R --target SPEC --workload W          double the scale until one call takes CPU
+                                                          >= --min-seconds; prints {"suture_scale": N, "seconds": t}
     time    --root R --target SPEC --workload W --scale N   (a returned iterator or generator is consumed,
                                                           up to TIMED_ITEMS items, inside the timed call)
     time    --root R --script S [--script-arg A]...       run a bench script (runpy, as __main__)
     time    --root R --pytest "ARGS"                      run pytest in-process (a pytest-benchmark test)
-                                                          both print the timing protocol line
-                                                          {"suture_timing": [seconds per call]}
-                                                          (a function target's: CPU, cpu_clock())
+                                                          both print the timing protocol line {"suture_timing":
+                                                          [seconds per call]} (a function target's: CPU, cpu_clock())
     record  (the same target/script options) --watch SPEC... --out FILE
                                                           pickle (args, outcome, args after) of calls
                                                           to the watched functions during the workload
     replay  --root R --inputs FILE                        call the functions of R on recorded inputs;
                                                           prints {"suture_replay": {...}}
+
+Over 600 lines as one concept: the one process every sized, timed, recorded and replayed run of a target goes
+through; the modes share the workload, the seeding and the cache clearing.
 
 SPEC is "pkg.mod:func" or "path/to/file.py::func" (func may be "Class.method").
 Every call runs with random.seed(0) (and numpy's, when loaded), PYTHONHASHSEED=0 (the harness
@@ -48,21 +49,22 @@ from pathlib import Path
 from typing import Any, Callable
 
 try:
+    from suture.tools.perf.inputs import Inputs
     from suture.tools.verify.values import Incomparable, canonical, consume, replayed, same_value
-except ModuleNotFoundError:  # run by path under the project's Python, without suture (tools/testing/pytest_shim.py):
-    # values.py was copied beside this file, in the package suture_pytest_plugins.
-    sys.path.append(str(Path(__file__).resolve().parent.parent))
+except ModuleNotFoundError:  # run by path under the project's Python, without suture: values.py and inputs.py
+    sys.path.append(str(Path(__file__).resolve().parent.parent))  # were copied beside it (tools/testing/pytest_shim.py)
+    from suture_pytest_plugins.inputs import Inputs  # type: ignore
     from suture_pytest_plugins.values import Incomparable, canonical, consume, replayed, same_value  # type: ignore
 
 MIN_SECONDS = 0.05
 MAX_SCALE = 2**20
 SCALE_TIME_CAP = 60.0  # seconds spent growing the workload before giving up
-MAX_CALL_SECONDS = 5.0  # a call slower than this while sizing is interrupted: the scale overshot
+MAX_CALL_SECONDS = 5.0  # a call using more CPU than this while sizing is interrupted: the scale overshot
+WALL_BACKSTOP = 10  # ... and one waiting longer than this many times it in wall time
+NARROW_ABOVE = 1.3  # a doubling that lands further above --min-seconds than this is narrowed down
 RECORD_CALLS = 25  # recorded calls per watched function and workload run
 RECORD_SCALES = (1, 2, 3, 5, 8)  # small inputs recorded beside the measured scale, for variety
-# A target that returns an iterator or a generator does its work as it is consumed: the timed
-# call consumes it, up to this many items (an endless one stops there).
-TIMED_ITEMS = 1_000_000
+TIMED_ITEMS = 1_000_000  # items of a returned iterator the timed call consumes (its work happens then)
 EXIT_BAD_INPUT = 2
 
 
@@ -249,6 +251,7 @@ class Workload:
         self.target = target
         self.function: Callable[..., Any] | None = None
         self.make_input: Callable[[int], Any] | None = None
+        self.inputs = Inputs(workload if script is None else None)
         if script is None:
             if not target or not workload:
                 raise HarnessError("a function target needs --workload with make_input(scale).")
@@ -257,8 +260,8 @@ class Workload:
 
     def arguments(self, scale: int) -> tuple[tuple, dict]:
         seed()
-        try:
-            return as_call(self.make_input(scale))
+        try:  # built here, or loaded when an earlier timed process kept them (tools/perf/inputs.py)
+            return self.inputs.made(scale, lambda: as_call(self.make_input(scale)), cpu_clock)
         except Exception as error:
             raise HarnessError(f"make_input({scale}) failed: {error.__class__.__name__}: {error}.") from None
 
@@ -300,12 +303,10 @@ class Workload:
             sys.argv = saved_argv
         return time.perf_counter() - started, None
 
-
     def _run_pytest(self) -> tuple[float, Any]:
         import shlex
 
         import pytest
-
         args = [*shlex.split(self.pytest_args), "-q", "-p", "no:cacheprovider"]
         clear_caches(self.root)
         seed()
@@ -321,9 +322,8 @@ class Workload:
 
 
 def _consumed(value: Any) -> Any:
-    """`value`, or when it is lazy (a generator, map, filter, any iterator) the list of its first
-    TIMED_ITEMS items: timing only the creation of a generator would time nothing of its work.
-    (How results compare is `materialize` and `same`'s job; this only decides what is timed.)"""
+    """`value`, or when it is lazy (a generator, map, any iterator) the list of its first TIMED_ITEMS items:
+    timing only the creation of a generator would time nothing of its work (this only decides what is timed)."""
     lazy = isinstance(value, types.GeneratorType) or (
         hasattr(value, "__next__") and hasattr(value, "__iter__") and not isinstance(value, (str, bytes, io.IOBase)))
     return list(itertools.islice(value, TIMED_ITEMS)) if lazy else value
@@ -334,26 +334,30 @@ class _CallTooLong(BaseException):  # not an Exception: the target's own except 
 
 
 def _timed_call(work: Workload, scale: int, limit: float) -> float:
-    """Seconds of one call at `scale`; _CallTooLong when it runs past `limit` (interrupted by a timer)."""
+    """CPU seconds of one call at `scale`; _CallTooLong past `limit` of CPU time (the clock it is sized by),
+    or past WALL_BACKSTOP times `limit` of wall time (a call that waits rather than works)."""
     call = work.arguments(scale)
 
     def stop(signum: int, frame: Any) -> None:
         raise _CallTooLong()
 
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, limit)
+    timers = ((signal.SIGPROF, signal.ITIMER_PROF, limit), (signal.SIGALRM, signal.ITIMER_REAL, limit * WALL_BACKSTOP))
+    previous = [signal.signal(sig, stop) for sig, _, _ in timers]
+    for _, timer, after in timers:
+        signal.setitimer(timer, after)
     try:
         seconds, _ = work.run(scale, call)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        for (sig, timer, _), handler in zip(timers, previous):
+            signal.setitimer(timer, 0)
+            signal.signal(sig, handler)
     return seconds
 
 
 def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, time_cap: float = SCALE_TIME_CAP,
                max_call: float = MAX_CALL_SECONDS) -> tuple[int, float]:
-    """The smallest scale tried whose call takes >= min_seconds: doubling, then (when a doubling
-    overshoots past max_call, as exponential work does) bisecting between the last two scales.
+    """The smallest scale tried whose call takes >= min_seconds: doubling, then bisecting between the last
+    two scales (when a doubling overshoots past max_call, as exponential work does, or lands far above).
     A call that raises at a small scale (too little input for the function) is skipped while
     the scale grows; failing at every scale is bad input."""
     started = time.monotonic()
@@ -375,7 +379,8 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
             raise
         succeeded = True
         if min_seconds <= seconds < max_call:
-            return scale, seconds
+            return (scale, seconds) if high is not None else \
+                _narrow(work, low, scale, seconds, min_seconds, max_call, started + time_cap)
         if seconds >= max_call:
             high = scale
         else:
@@ -383,7 +388,7 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
         if high is not None:
             if high - low <= 1:
                 raise HarnessError(
-                    f"no scale gives a call between {min_seconds * 1000:.0f} ms and {max_call:.0f} s "
+                    f"no scale gives a call between {min_seconds * 1000:.0f} ms and {max_call:g} s of CPU "
                     f"(scale {low} is faster, {high} slower); make make_input(scale) grow the work more gently.")
             scale = (low + high) // 2
         elif scale >= max_scale or time.monotonic() - started > time_cap:
@@ -394,6 +399,26 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
                 f"(the most tried), under the {min_seconds * 1000:.0f} ms needed; make make_input(scale) grow the work.")
         else:
             scale *= 2
+
+
+def _narrow(work: Workload, low: int, scale: int, seconds: float, min_seconds: float, max_call: float,
+            ends: float) -> tuple[int, float]:
+    """Between the last scale too fast (`low`) and the first long enough, the smallest that still takes
+    min_seconds, to an eighth of the step: a doubling overshoots up to 2x (4x for quadratic work), and
+    every stage of a run (profiling, recording, the gates, each timed process) pays for the extra input."""
+    while scale - low > max(1, scale // 8) and seconds > NARROW_ABOVE * min_seconds and time.monotonic() < ends:
+        middle = (low + scale) // 2
+        try:
+            took = _timed_call(work, middle, max_call)
+            if took >= min_seconds:
+                took = min(took, _timed_call(work, middle, max_call))
+        except (_CallTooLong, HarnessError):
+            break
+        if took >= min_seconds:
+            scale, seconds = middle, took
+        else:
+            low = middle
+    return scale, seconds
 
 
 # ---------------------------------------------------------------- recording and replay

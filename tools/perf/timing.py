@@ -64,6 +64,7 @@ class Runner:
     argv: list[str]
     cwd: Path
     env: dict[str, str] | None = None
+    writable: tuple[Path, ...] = ()  # besides cwd and its own temp dir (a cache both sides share)
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,7 @@ def _run_one(name: str, runner: Runner, calls: int, time_limit: float, stopped: 
     """One run of a side; `stopped` is the sentence for a run stopped at `time_limit` (default: its own limit)."""
     env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
     try:
-        stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit)
+        stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit, runner.writable)
     except subprocess.TimeoutExpired:
         raise TimingError(stopped or f"The {name} ran longer than {time_limit:g} s and was stopped.") from None
     except OSError as error:

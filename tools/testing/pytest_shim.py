@@ -7,8 +7,8 @@ site-packages on that interpreter's path would mix two environments. So only tho
 modules (they import the standard library, pytest and coverage, nothing else of suture) are
 copied into a private directory as the package `suture_pytest_plugins`; that directory is
 appended to the run's PYTHONPATH, where its unusual name shadows nothing. `optimize`'s timing
-harness (tools/perf/harness.py: the standard library and tools/verify/values.py) is copied beside them with
-values.py and run by its path.
+harness (tools/perf/harness.py: the standard library, tools/verify/values.py and tools/perf/inputs.py) is
+copied beside them with values.py and inputs.py and run by its path.
 
 Coverage for localisation, when the project's interpreter lacks it: suture's own coverage.py is
 lent (its `coverage` package directory alone, appended to PYTHONPATH) to an interpreter of a
@@ -37,7 +37,7 @@ __all__ = ["PACKAGE", "coverage_path", "forkserver_script", "harness_command", "
 PACKAGE = "suture_pytest_plugins"
 _HOME = "suture.tools.testing."
 _MODULES = ("pytest_results_plugin", "coverage_plugin", "plugin_env", "pytest_forkserver", "angelic_plugin")
-_STANDALONE = ("harness", "values")  # harness is run by path and imports values from the package
+_STANDALONE = ("harness", "values", "inputs")  # harness is run by path and imports values, inputs from the package
 _made: dict[str, str] = {}
 _lock = threading.Lock()  # gates run in threads: one copy per process
 
@@ -58,7 +58,7 @@ def _make_plugin_dir() -> str:
     package.mkdir()
     (package / "__init__.py").write_text('"""suture\'s pytest plugins, copied for a foreign interpreter."""\n')
     tools = Path(__file__).parent.parent
-    homes = {"harness": tools / "perf", "values": tools / "verify"}  # the plugins live beside this file
+    homes = {"harness": tools / "perf", "inputs": tools / "perf", "values": tools / "verify"}  # the plugins live beside this file
     for name in (*_MODULES, *_STANDALONE):
         shutil.copyfile(homes.get(name, tools / "testing") / f"{name}.py", package / f"{name}.py")
     atexit.register(_cleanup, root)

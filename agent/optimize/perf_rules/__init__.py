@@ -30,8 +30,8 @@ from suture.agent.optimize.perf_rules.evidence import function_evidence
 from suture.agent.optimize.perf_rules.facts import _Func
 from suture.agent.optimize.perf_rules.membership import _const_membership, _list_index, _list_membership, _seen_list
 from suture.agent.optimize.perf_rules.recursion import _memoise
-from suture.agent.optimize.perf_rules.rescans import _list_remove, _nested_join
-from suture.agent.optimize.perf_rules.loops import _append_comprehension, _hoist_invariant, _regex_module, _str_concat
+from suture.agent.optimize.perf_rules.rescans import _list_remove, _nested_join, _pair_scan
+from suture.agent.optimize.perf_rules.loops import _append_comprehension, _hoist_invariant, _mod_to_and, _regex_module, _str_concat
 from suture.agent.optimize.perf_rules.containers import (
     _any_all,
     _count_counter,
@@ -49,6 +49,7 @@ RULES: tuple[str, ...] = (
     "seen-list-to-set",
     "list-index-to-dict",
     "nested-loop-join-to-dict",
+    "pair-scan-to-index",
     "list-remove-to-filter",
     "hoist-invariant-call",
     "count-to-counter",
@@ -59,6 +60,7 @@ RULES: tuple[str, ...] = (
     "any-all-generator",
     "dict-keys-membership",
     "regex-compile-to-module",
+    "int-mod-to-bit-and",
     "const-list-membership-to-set",
     "append-loop-to-comprehension",
     "method-alias-in-loop",
@@ -140,5 +142,5 @@ def _with_facts(sites, ctx: _Func, sentences: dict[str, str]):
 # -- source editing ---------------------------------------------------------------------------
 
 
-_FINDERS = (_memoise, _const_membership, _list_membership, _seen_list, _list_index, _nested_join, _list_remove, _str_concat, _hoist_invariant, _regex_module,
-            _sorted_index, _pop0_deque, _insert0_reverse, _append_comprehension, _method_alias, _dict_keys, _count_counter, _any_all)
+_FINDERS = (_memoise, _const_membership, _list_membership, _seen_list, _list_index, _nested_join, _pair_scan, _list_remove, _str_concat, _hoist_invariant, _regex_module,
+            _sorted_index, _pop0_deque, _insert0_reverse, _append_comprehension, _mod_to_and, _method_alias, _dict_keys, _count_counter, _any_all)

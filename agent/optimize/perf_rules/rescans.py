@@ -1,5 +1,6 @@
-"""Rules for loops that rescan a list per item: a nested-loop join to a dict index built once, and
-`list.remove` (or `del L[L.index(x)]`) in a loop to counts and one filtering pass."""
+"""Rules for loops that rescan a list per item: a nested-loop join to a dict index built once, a scan for the
+partner of a pair (`A[i] + A[j] == 0`) to a dict of positions, and `list.remove` (or `del L[L.index(x)]`) in a
+loop to counts and one filtering pass."""
 
 from __future__ import annotations
 
@@ -247,3 +248,179 @@ def _wrap_loop(ctx: _Func, loop: ast.For, name: str, counts: str, dropped: str, 
     return _Site("list-remove-to-filter", loop.lineno,
                  f"`{name}.remove(...)` in a loop counts the removals and filters `{name}` once after it",
                  [_Edit(start, end, text)] + import_edits)
+
+
+# pair-scan-to-index: `for J in range(START, len(A)):` (or `range(len(A))`, or `range(.., n)` with n bound once
+# to `len(A)` and A read-only in the whole function) whose body is one `if TEST:` without else (no else on the
+# loop), inside another loop, where TEST is `A[J] == K` or `A[J] + P == K` / `P + A[J] == K` (either side first),
+# A a list/tuple stable in the enclosing loops and bound before them, J bound by this loop only and read nowhere
+# else, and P and K neither fail nor change while the inner loop runs, so they can be evaluated once before it:
+# constants, locals bound before the inner loop and not rebound in it, `X[I]` with I an enclosing loop's index
+# over X (`range(len(X))`, `enumerate(X)`, X stable there), and + - * and unary minus of those. The plain form
+# needs evidently hashable builtin keys (== agrees with hashing); the sum form needs ints throughout
+# (`A[J] + P == K` exactly when `A[J] == K - P`, which floats' rounding breaks). START is absent, a non-negative
+# int constant, or `I` / `I + c` (c a non-negative int) of a loop index I. -> A's positions grouped by value in a
+# dict built once before the outer loop; the inner loop runs over the positions holding the key, from START on
+# (bisect): the same J, in the same ascending order, as those for which the test can hold. The `if` stays.
+def _pair_scan(ctx: _Func) -> Iterator[_Site]:
+    for inner in ctx.nodes:
+        if not (isinstance(inner, ast.For) and isinstance(inner.target, ast.Name) and not inner.orelse
+                and len(inner.body) == 1 and isinstance(inner.body[0], ast.If) and not inner.body[0].orelse):
+            continue
+        ctx.evidence_used = set()
+        j = inner.target.id
+        if j in ctx.params or j in ctx.declared or j in ctx.nested_refs or len(ctx.bindings.get(j, ())) != 1 \
+                or not _only_inside(ctx, j, inner):
+            continue
+        bounds = _range_of_positions(ctx, inner)
+        if bounds is None:
+            continue
+        seq, start = bounds
+        t = ctx.type_of(ast.Name(id=seq, ctx=ast.Load()))
+        if not (isinstance(t, tuple) and t[0] in ("list", "tuple")):
+            continue
+        key = _pair_key(ctx, inner, inner.body[0].test, seq, j)
+        where = ctx.hoist_loop(inner.iter, {seq}) if key is not None else None
+        if where is None or not ctx.m.starts_line(inner):
+            continue
+        site = _pair_site(ctx, inner, where[1], seq, key, start)
+        if site is not None:
+            site.evidence_names = set(ctx.evidence_used)
+            yield site
+
+
+def _range_of_positions(ctx: _Func, inner: ast.For) -> tuple[str, ast.AST | None] | None:
+    """(A, START or None) of `range([START,] len(A))` (or `n` bound once to `len(A)`) when START >= 0 for sure."""
+    call = inner.iter
+    if not (isinstance(call, ast.Call) and _is_name(call.func, "range") and ctx.is_builtin("range")
+            and not call.keywords and 1 <= len(call.args) <= 2):
+        return None
+    stop, start = call.args[-1], (call.args[0] if len(call.args) == 2 else None)
+    seq = _len_of(ctx, stop)
+    if seq is None and _is_name(stop) and stop.id not in ctx.params and len(ctx.bindings.get(stop.id, ())) == 1:
+        binding = ctx.bindings[stop.id][0]
+        if isinstance(binding, ast.Assign) and len(binding.targets) == 1 and _is_name(binding.targets[0], stop.id) \
+                and ctx.bound_before(stop.id, inner):
+            seq = _len_of(ctx, binding.value)
+            if seq is not None and not (ctx.stable(seq, ctx.fn) and ctx.bound_before(seq, binding)):
+                seq = None  # A may have grown or shrunk since n was taken
+    if seq is None or not (start is None or _non_negative(ctx, start, inner)):
+        return None
+    return seq, start
+
+
+def _len_of(ctx: _Func, node) -> str | None:
+    if isinstance(node, ast.Call) and _is_name(node.func, "len") and ctx.is_builtin("len") and not node.keywords \
+            and len(node.args) == 1 and _is_name(node.args[0]):
+        return node.args[0].id
+    return None
+
+
+def _non_negative(ctx: _Func, node, inner: ast.For) -> bool:
+    """A non-negative int constant, or `I` / `I + c` of an enclosing loop's index I."""
+    if isinstance(node, ast.Constant):
+        return type(node.value) is int and node.value >= 0
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        parts = [node.left, node.right]
+        return any(_is_name(p) and _index_loop(ctx, p.id, inner) for p in parts) \
+            and any(isinstance(p, ast.Constant) and type(p.value) is int and p.value >= 0 for p in parts)
+    return _is_name(node) and _index_loop(ctx, node.id, inner) is not None
+
+
+def _index_loop(ctx: _Func, name: str, inner: ast.For) -> tuple[ast.For, str | None] | None:
+    """(the enclosing loop, X or None) when `name` is bound only as that loop's index: `for name in range(X)`,
+    `range(c, X)` (c >= 0), `for name, _ in enumerate(X)`; X named when the index runs over X's positions."""
+    if name in ctx.params or name in ctx.declared or name in ctx.nested_refs or len(ctx.bindings.get(name, ())) != 1:
+        return None
+    loop = ctx.bindings[name][0]
+    if not (isinstance(loop, ast.For) and loop in ctx.loop_ancestors(inner)):
+        return None
+    call = loop.iter
+    if not (isinstance(call, ast.Call) and _is_name(call.func) and ctx.is_builtin(call.func.id) and not call.keywords):
+        return None
+    if call.func.id == "enumerate" and len(call.args) == 1 and isinstance(loop.target, ast.Tuple) \
+            and len(loop.target.elts) == 2 and _is_name(loop.target.elts[0], name):
+        return loop, (call.args[0].id if _is_name(call.args[0]) else None)
+    if call.func.id == "range" and _is_name(loop.target, name) and 1 <= len(call.args) <= 2 and (
+            len(call.args) == 1 or (isinstance(call.args[0], ast.Constant) and type(call.args[0].value) is int
+                                    and call.args[0].value >= 0)):
+        return loop, _len_of(ctx, call.args[-1])
+    return None
+
+
+def _pair_key(ctx: _Func, inner: ast.For, test, seq: str, j: str) -> str | None:
+    """The text of the value A[J] must equal for the test to hold, or None when the test is not of the form."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return None
+    sides = [test.left, test.comparators[0]]
+    with_j = [s for s in sides if any(_is_name(n, j) for n in ast.walk(s))]
+    if len(with_j) != 1:
+        return None
+    keyed, other = with_j[0], sides[1 - sides.index(with_j[0])]
+
+    def at_j(node) -> bool:
+        return isinstance(node, ast.Subscript) and _is_name(node.value, seq) and _is_name(node.slice, j)
+
+    if at_j(keyed):
+        if not (_is_hashable(ctx.type_of(keyed)) and _is_hashable(ctx.type_of(other))):
+            return None
+        return ctx.m.text(other) if _early(ctx, other, inner) else None
+    if not (isinstance(keyed, ast.BinOp) and isinstance(keyed.op, ast.Add)):
+        return None
+    if at_j(keyed.left) == at_j(keyed.right):
+        return None
+    found, plus = (keyed.left, keyed.right) if at_j(keyed.left) else (keyed.right, keyed.left)
+    if not all(ctx.type_of(n) in ("int", "bool") for n in (found, plus, other)):
+        return None
+    if not (_early(ctx, plus, inner) and _early(ctx, other, inner)):
+        return None
+    if isinstance(other, ast.Constant) and other.value == 0:
+        return f"-{ctx.m.atom(plus)}"
+    return f"{ctx.m.atom(other)} - {ctx.m.atom(plus)}"
+
+
+def _early(ctx: _Func, node, inner: ast.For) -> bool:
+    """`node` can be evaluated once before `inner` runs: it cannot fail there and nothing in `inner` changes it."""
+    if isinstance(node, ast.Constant):
+        return node.value is not Ellipsis
+    if isinstance(node, ast.Name):
+        name = node.id
+        if name in ctx.declared or name in ctx.nested_refs or ctx.is_builtin(name) or name not in (
+                set(ctx.params) | set(ctx.bindings)):
+            return False
+        return ctx.bound_before(name, inner) and not any(kind == "assign" for kind, _ in ctx.uses(name, inner))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult)):
+        return ctx.type_of(node) in ("int", "bool", "str") and _early(ctx, node.left, inner) \
+            and _early(ctx, node.right, inner)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return ctx.type_of(node.operand) in ("int", "bool") and _early(ctx, node.operand, inner)
+    if isinstance(node, ast.Subscript) and _is_name(node.value) and _is_name(node.slice) \
+            and isinstance(node.ctx, ast.Load):
+        found = _index_loop(ctx, node.slice.id, inner)
+        t = ctx.type_of(node.value)
+        return found is not None and found[1] == node.value.id and isinstance(t, tuple) and t[0] in ("list", "tuple") \
+            and ctx.stable(node.value.id, found[0]) and _early(ctx, node.slice, inner)
+    return False
+
+
+def _pair_site(ctx: _Func, inner: ast.For, stmt: ast.stmt, seq: str, key: str, start) -> _Site | None:
+    index, pos, item = ctx.m.fresh(f"_{seq}_at"), ctx.m.fresh(f"_{seq}_pos"), ctx.m.fresh(f"_{seq}_item")
+    hits = ctx.m.fresh(f"_{seq}_hits")
+    edits = []
+    looped = hits
+    if start is not None:
+        imported = ctx.m.need_import("bisect", "bisect_left")
+        if imported is None:
+            return None
+        bisect_left, edits = imported
+        looped = f"{hits}[{bisect_left}({hits}, {ctx.m.text(start)}):]"
+    lines = [f"{index} = {{}}", f"for {pos}, {item} in enumerate({seq}):",
+             f"    {index}.setdefault({item}, []).append({pos})"]
+    build = ctx.m.insert_before(stmt, f"\n{ctx.m.indent(stmt)}".join(lines))
+    lookup = ctx.m.insert_before(inner, f"{hits} = {index}.get({key}, ())")
+    if build is None or lookup is None:
+        return None
+    return _Site("pair-scan-to-index", inner.lineno,
+                 f"pair scan on `{ctx.m.text(inner.body[0].test)}` visits only the positions of `{seq}` holding the "
+                 "matching value (a dict of positions built once)",
+                 [*edits, build, lookup, ctx.m.replace(inner.iter, looped)])
