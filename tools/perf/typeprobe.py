@@ -44,7 +44,7 @@ import itertools, json, os, re, runpy, sys
 NESTED = re.compile(r"\.<locals>\.(?!<)")
 out, root, wanted_json, kind, target, *args = sys.argv[1:]
 FIRST, EVERY, MAX_SAMPLES, MAX_ITEMS = %(limits)s
-MAX_ATTRS = 32
+MAX_ATTRS, ATTR_SAMPLES = 32, 8
 wanted = {}
 for rel, qualname in json.loads(wanted_json):
     wanted.setdefault(os.path.realpath(os.path.join(root, rel)), {})[qualname] = rel + "::" + qualname
@@ -136,8 +136,10 @@ def record_frame(key, frame, value, returned):
             if not name.startswith("."):  # a comprehension's hidden iterator
                 note(key, name, local)
         me = frame.f_locals.get("self") if frame.f_code.co_argcount else None
-        if me is not None and frame.f_code.co_varnames[0] == "self" and not isinstance(me, type):
-            # the builtin containers and atoms an instance holds ("self.Follow": a dict of lists)
+        if me is not None and frame.f_code.co_varnames[0] == "self" and not isinstance(me, type) \
+                and records[key]["samples"] <= ATTR_SAMPLES:
+            # the builtin containers and atoms an instance holds ("self.Follow": a dict of lists), on the
+            # first few samples only: up to MAX_ATTRS containers each is the costliest part of a sample
             for attr, held in itertools.islice(getattr(me, "__dict__", {}).items(), MAX_ATTRS):
                 if type(held) in CONTAINERS or type(held) in ATOMS:
                     note(key, "self." + attr, held)
