@@ -484,3 +484,32 @@ def test_a_one_expression_helper_is_inlined_where_a_comprehension_calls_it():
 def test_the_inline_rule_steps_back(variant):
     assert variant != NATURAL
     assert "inline-nested-helper" not in rules(variant, "natural_sort.alphanum_key")
+
+
+def test_a_function_defined_under_a_test_is_the_modules_not_the_builtin():
+    # texttable imports sys after its docstring and metadata; `len` here is defined under a try, so it is
+    # neither the builtin nor a live def: hoisting `len(words)` as the builtin would be wrong, as the module's unsure
+    source = """
+        \"\"\"Doc.\"\"\"
+        __version__ = "1"
+        import sys
+
+        try:
+            def len(x):
+                return 0
+        except ImportError:
+            pass
+
+
+        def count(words: list[str], n: int) -> int:
+            total = 0
+            for i in range(n):
+                total += len(words)
+            return total
+    """
+    got = rules(source, "count")
+    assert "hoist-invariant-call" not in got and "hoist-invariant-module-call" not in got
+    scope = module_scope(_Module(textwrap.dedent(WIDTH), ast.parse(textwrap.dedent(WIDTH))))
+    assert scope.aliases == {"unicode_type": "str", "bytes_type": "bytes"}
+    late = textwrap.dedent(WIDTH).replace("import sys\n", "__all__ = []\nimport sys\n", 1)
+    assert module_scope(_Module(late, ast.parse(late))).aliases == scope.aliases  # `sys` need not come first
