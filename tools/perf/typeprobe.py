@@ -3,7 +3,8 @@
 `record_types` runs a Python command (the same runner the profile ran) with a tracer that watches
 only the named functions (and the comprehensions and generator expressions in their bodies, which
 are code objects of their own) and, on a sample of their calls, notes the type of every local and
-argument as the frame returns, the return value, and for lists, tuples, sets and dicts the element
+argument as the frame returns (and of the builtin containers and atoms `self` holds, as "self.NAME"),
+the return value, and for lists, tuples, sets and dicts the element
 types of a few items spread over the container and its size. optimize's rules read it where the
 source says nothing (`words_b = unique_words(b)`: a list of str only the run shows).
 
@@ -19,7 +20,8 @@ judge every rewrite.
 
 A descriptor is "str", "int", ..., "NoneType", ["list", elem], ["tuple", elem], ["set", elem],
 ["dict", key, value], "other:Module.Class" for anything else; an element type is None for an
-empty container and "mixed" when the sampled items disagree.
+empty container and "mixed" when the sampled items disagree. A tuple of at most MAX_ITEMS items
+also carries each position's descriptor, ["tuple", elem, [first, second, ...]].
 """
 
 from __future__ import annotations
@@ -38,9 +40,11 @@ MAX_ITEMS = 16
 
 # The recorder runs inside the profiled program's process, so it is a script of its own (no suture import).
 _DRIVER = r"""
-import itertools, json, os, runpy, sys
+import itertools, json, os, re, runpy, sys
+NESTED = re.compile(r"\.<locals>\.(?!<)")
 out, root, wanted_json, kind, target, *args = sys.argv[1:]
 FIRST, EVERY, MAX_SAMPLES, MAX_ITEMS = %(limits)s
+MAX_ATTRS, ATTR_SAMPLES = 32, 8
 wanted = {}
 for rel, qualname in json.loads(wanted_json):
     wanted.setdefault(os.path.realpath(os.path.join(root, rel)), {})[qualname] = rel + "::" + qualname
@@ -58,6 +62,9 @@ def classify(code):
     if not names:
         return None
     qualname = getattr(code, "co_qualname", code.co_name)
+    # a nested function is watched by the name the symbol index gives it ("outer.inner", not
+    # "outer.<locals>.inner"); the comprehensions' "<locals>.<listcomp>" parts stay
+    qualname = NESTED.sub(".", qualname)
     for name, key in names.items():
         if qualname == name:
             return key
@@ -88,6 +95,11 @@ def describe(value, depth=0):
     atom = ATOMS.get(t)
     if atom is not None:
         return atom
+    if depth < 2 and t is tuple and 0 < len(value) <= MAX_ITEMS:
+        # a short tuple is a record more often than a sequence: (op, text) pairs keep their
+        # per-position types, which "mixed" would lose
+        parts = [describe(v, depth + 1) for v in value]
+        return ["tuple", join(parts), parts]
     if depth < 2 and t in (list, tuple, set, frozenset):
         name = "set" if t is frozenset else t.__name__
         return [name, join(describe(v, depth + 1) for v in items(value))]
@@ -116,11 +128,21 @@ def sampled(code, key):
     record["samples"] += 1
     return True
 
+CONTAINERS = (list, tuple, set, frozenset, dict)
+
 def record_frame(key, frame, value, returned):
     try:
         for name, local in list(frame.f_locals.items()):
             if not name.startswith("."):  # a comprehension's hidden iterator
                 note(key, name, local)
+        me = frame.f_locals.get("self") if frame.f_code.co_argcount else None
+        if me is not None and frame.f_code.co_varnames[0] == "self" and not isinstance(me, type) \
+                and records[key]["samples"] <= ATTR_SAMPLES:
+            # the builtin containers and atoms an instance holds ("self.Follow": a dict of lists), on the
+            # first few samples only: up to MAX_ATTRS containers each is the costliest part of a sample
+            for attr, held in itertools.islice(getattr(me, "__dict__", {}).items(), MAX_ATTRS):
+                if type(held) in CONTAINERS or type(held) in ATOMS:
+                    note(key, "self." + attr, held)
         if returned and not frame.f_code.co_flags & GENERATOR_FLAGS:
             note(key, "<return>", value)
     except Exception:  # a __len__ or __iter__ that fails: that sample is lost, the run goes on

@@ -32,6 +32,11 @@ from suture.agent.optimize.perf_rules.membership import _const_membership, _list
 from suture.agent.optimize.perf_rules.recursion import _memoise
 from suture.agent.optimize.perf_rules.rescans import _list_remove, _nested_join, _pair_scan
 from suture.agent.optimize.perf_rules.loops import _append_comprehension, _hoist_invariant, _mod_to_and, _regex_module, _str_concat
+from suture.agent.optimize.perf_rules.hoistcalls import _hoist_module_call
+from suture.agent.optimize.perf_rules.ifchain import _if_chain
+from suture.agent.optimize.perf_rules.inline import _inline_helper
+from suture.agent.optimize.perf_rules.keyed import _keyed_membership
+from suture.agent.optimize.perf_rules.strings import _concat_running_length
 from suture.agent.optimize.perf_rules.containers import (
     _any_all,
     _count_counter,
@@ -47,11 +52,14 @@ RULES: tuple[str, ...] = (
     "memoise-pure-recursion",
     "list-membership-to-set",
     "seen-list-to-set",
+    "keyed-list-membership-to-set",
     "list-index-to-dict",
     "nested-loop-join-to-dict",
     "pair-scan-to-index",
     "list-remove-to-filter",
+    "concat-to-join-running-length",
     "hoist-invariant-call",
+    "hoist-invariant-module-call",
     "count-to-counter",
     "str-concat-to-join",
     "pop0-to-deque",
@@ -59,10 +67,12 @@ RULES: tuple[str, ...] = (
     "sorted-index-to-min-max",
     "any-all-generator",
     "dict-keys-membership",
+    "if-chain-to-dict",
     "regex-compile-to-module",
     "int-mod-to-bit-and",
     "const-list-membership-to-set",
     "append-loop-to-comprehension",
+    "inline-nested-helper",
     "method-alias-in-loop",
 )
 
@@ -142,5 +152,7 @@ def _with_facts(sites, ctx: _Func, sentences: dict[str, str]):
 # -- source editing ---------------------------------------------------------------------------
 
 
-_FINDERS = (_memoise, _const_membership, _list_membership, _seen_list, _list_index, _nested_join, _pair_scan, _list_remove, _str_concat, _hoist_invariant, _regex_module,
-            _sorted_index, _pop0_deque, _insert0_reverse, _append_comprehension, _mod_to_and, _method_alias, _dict_keys, _count_counter, _any_all)
+_FINDERS = (_memoise, _const_membership, _list_membership, _seen_list, _keyed_membership, _list_index, _nested_join, _pair_scan,
+            _list_remove, _str_concat, _concat_running_length, _hoist_invariant, _hoist_module_call, _regex_module, _if_chain,
+            _sorted_index, _pop0_deque, _insert0_reverse, _append_comprehension, _mod_to_and, _inline_helper, _method_alias,
+            _dict_keys, _count_counter, _any_all)

@@ -11,6 +11,8 @@ import ast
 from collections.abc import Iterator
 
 from suture.agent.optimize.perf_rules.edits import _Module
+from suture.agent.optimize.perf_rules.modulescope import module_scope
+from suture.agent.optimize.perf_rules.specialise import total_result
 
 
 HASHABLE_ATOMS = {"str", "int", "float", "bool", "bytes", "none"}
@@ -39,6 +41,12 @@ def _is_hashable(t) -> bool:
     if t in HASHABLE_ATOMS or t == "hashable":
         return True
     return isinstance(t, tuple) and t[0] == "tuple" and _is_hashable(t[1])
+
+
+def _complete(t) -> bool:
+    if t is None:
+        return False
+    return not isinstance(t, tuple) or all(_complete(p) for p in t[1:] if not isinstance(p, tuple) or p)
 
 
 def _elem(t):
@@ -213,6 +221,12 @@ class _Func:
             if env.get(name) is None and self.evidence.get(name) is not None and name not in self.declared:
                 env[name] = self.evidence[name]
                 self.from_evidence.add(name)
+        if self.from_evidence:
+            # and what follows from it: `msgid = key.encode()` once the run showed `key` a str
+            for _ in range(2):
+                for name in self.bindings:
+                    if env.get(name) is None and name not in self.declared:
+                        env[name] = _join(t for t, _ in binding_types(name, env))
         return env
 
     def _binding_type(self, name, node, env):
@@ -225,7 +239,7 @@ class _Func:
                 if chain and _is_name(cur, name):
                     # `s = s + a + b` keeps s's type when every piece has it, like `s += piece`
                     pieces = {self.type_of(p, env) for p in chain}
-                    return pieces.pop() if len(pieces) == 1 and pieces <= {"str", "int"} else None
+                    return pieces.pop() if len(pieces) == 1 and pieces <= {"str", "int", "bytes"} else None
                 return self.type_of(node.value, env)
             target = node.targets[0] if len(node.targets) == 1 else None
             if isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) \
@@ -239,7 +253,7 @@ class _Func:
         if isinstance(node, ast.AugAssign):
             # `s += piece` keeps s's type when piece has it (str, int); any other binding of s decides the rest.
             value = self.type_of(node.value, env)
-            return value if isinstance(node.op, ast.Add) and value in ("str", "int") else None
+            return value if isinstance(node.op, ast.Add) and value in ("str", "int", "bytes") else None
         if isinstance(node, (ast.For, ast.comprehension)):
             return self._target_type(name, node.target, node.iter, env)
         return None
@@ -312,8 +326,8 @@ class _Func:
             left, right = self.type_of(node.left, env), self.type_of(node.right, env)
             nums = {"int", "bool"}
             if isinstance(node.op, ast.Add):
-                if left == right == "str":
-                    return "str"
+                if left == right and left in ("str", "bytes"):
+                    return left
                 if isinstance(left, tuple) and left[0] == "list" and isinstance(right, tuple) and right[0] == "list":
                     return ("list", _join([left[1], right[1]]))
             if isinstance(node.op, ast.Mod) and left == "str":
@@ -366,8 +380,12 @@ class _Func:
         args = node.args
         if isinstance(func, ast.Name) and func.id in self.results:
             return self.results[func.id]
-        if isinstance(func, ast.Name) and self.is_builtin(func.id):
-            name = func.id
+        if isinstance(func, ast.Name) and func.id in self.enclosing:
+            return None
+        if isinstance(func, ast.Name) and self.builtin_name(func.id) is None:
+            return self.total_call(node, env) or self._module_call_type(node, env)
+        if isinstance(func, ast.Name):
+            name = self.builtin_name(func.id)
             first = self.type_of(args[0], env) if args else None
             if name in ("str", "repr", "chr", "format"):
                 return "str"
@@ -430,7 +448,63 @@ class _Func:
 
     # ---- names, regions, stability
     def is_builtin(self, name: str) -> bool:
-        return name not in self.module_bound and name not in self.bindings and name not in self.params
+        # module_scope's `bound` adds the defs and imports nested in the module's if/try blocks
+        return name not in self.module_bound and name not in self.bindings and name not in self.params \
+            and name not in module_scope(self.m).top
+
+    def builtin_name(self, name: str) -> str | None:
+        """The builtin `name` calls here: itself, or the one a module-level alias names (`unicode = str`,
+        perf_rules/modulescope.py); None for anything else."""
+        if self.is_builtin(name):
+            return name
+        if name in self.bindings or name in self.params or name in self.declared or name in self.enclosing:
+            return None
+        return module_scope(self.m).aliases.get(name)
+
+    def total_call(self, node: ast.Call, env=None) -> object:
+        """What a call of one of the module's own functions returns when, for its arguments' types, the
+        path it takes changes nothing, cannot raise and always gives the same value (perf_rules/specialise.py,
+        e.g. a module-level `len` that is `iterable.__len__()` for a list); None otherwise."""
+        func = node.func
+        if not isinstance(func, ast.Name) or func.id in self.bindings or func.id in self.params \
+                or func.id in self.declared or func.id in self.enclosing or node.keywords \
+                or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        scope = module_scope(self.m)
+        fdef = scope.live_defs.get(func.id)
+        if fdef is None:
+            return None
+        return total_result(scope, fdef, tuple(self.type_of(a, env) for a in node.args))
+
+    def _module_call_type(self, node: ast.Call, env) -> object:
+        """What a call of one of the module's own live functions returns, inferred from its return
+        statements with its parameters typed by the call's arguments (positional, one per parameter)."""
+        name = node.func.id
+        fdef = module_scope(self.m).live_defs.get(name)
+        if fdef is None or name in self.bindings or name in self.params or name in self.declared \
+                or node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            return None
+        a = fdef.args
+        if a.posonlyargs or a.vararg or a.kwarg or a.kwonlyargs or a.defaults or len(a.args) != len(node.args):
+            return None
+        if not fdef.body or not isinstance(fdef.body[-1], ast.Return):
+            return None  # a path may fall off the end (None)
+        argtypes = tuple(self.type_of(arg, env) for arg in node.args)
+        key = (name, argtypes)
+        cache = self.m.__dict__.setdefault("_return_types", {})
+        if key in cache:
+            return cache[key]
+        cache[key] = None  # a recursive call while this one is inferred: unknown
+        try:
+            callee = _Func(self.m, fdef, {p.arg: t for p, t in zip(a.args, argtypes) if t is not None})
+        except RecursionError:
+            return None
+        returns = [n for n in callee.nodes if isinstance(n, ast.Return)]
+        found = None if any(r.value is None for r in returns) else _join(callee.type_of(r.value) for r in returns)
+        if not _complete(found):
+            found = None  # `list[?]` says less than the run's `list[str]` would: leave the name to the evidence
+        cache[key] = found
+        return found
 
     def loop_ancestors(self, node: ast.AST) -> list[ast.AST]:
         """Loops (For/While statements, comprehensions) that re-run `node`, innermost first, inside fn."""
@@ -513,7 +587,8 @@ class _Func:
             elif isinstance(parent, ast.Compare):
                 out.append(("read", parent))
             elif isinstance(parent, ast.Call) and node in parent.args:
-                pure = isinstance(parent.func, ast.Name) and parent.func.id in PURE_BUILTINS and self.is_builtin(parent.func.id)
+                pure = isinstance(parent.func, ast.Name) and (self.builtin_name(parent.func.id) in PURE_BUILTINS
+                                                              or self.total_call(parent) in HASHABLE_ATOMS)
                 out.append(("read" if pure else "escape", parent))
             elif isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension)) and parent.iter is node:
                 out.append(("read", parent))
@@ -560,7 +635,10 @@ class _Func:
             func = node.func
             if isinstance(func, ast.Name) and func.id in allow:
                 continue
-            if isinstance(func, ast.Name) and func.id in PURE_BUILTINS and self.is_builtin(func.id):
+            if isinstance(func, ast.Name) and self.builtin_name(func.id) in PURE_BUILTINS:
+                continue
+            if isinstance(func, ast.Name) and self.total_call(node) is not None:
+                self.pure_calls_used.add(func.id)
                 continue
             if isinstance(func, ast.Name) and func.id in self.m.pure_functions and func.id not in self.bindings \
                     and func.id not in self.params and func.id not in self.declared:
@@ -580,9 +658,14 @@ class _Func:
         if name in self.params or name in self.declared or name in self.nested_refs:
             return False
         for node in self.bindings.get(name, []):
-            if not isinstance(node, ast.Assign) or not _fresh_value(node.value):
+            if not isinstance(node, ast.Assign) or not (_fresh_value(node.value) or self._fresh_split(node.value)):
                 return False
         return all(kind in ("read", "mutate", "assign", "return") for kind, _ in self.uses(name, self.fn))
+
+    def _fresh_split(self, node: ast.AST) -> bool:
+        """`text.split(...)` of a str or bytes: a list nobody else holds."""
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+            and node.func.attr in ("split", "rsplit", "splitlines") and self.type_of(node.func.value) in ("str", "bytes")
 
     def stable(self, name: str, region: ast.AST) -> bool:
         """`name` keeps the same value and contents throughout region."""
