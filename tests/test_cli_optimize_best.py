@@ -183,6 +183,6 @@ def test_list_index_and_a_nested_loop_join_are_rewritten_to_dicts(make_repo, tmp
     joined = kept.get(("pair_labels", "nested-loop-join-to-dict"))
     assert joined is not None and joined["significant"] is True, summary
     assert joined["equivalence"]["replay"] == "passed"
-    assert any("`customers` was list[tuple[str]]" in e for e in joined["evidence"]), joined["evidence"]
+    assert any("`customers` was list[tuple[str, str]]" in e for e in joined["evidence"]), joined["evidence"]
     assert "for customer in (_customers_by_key.get(order[0], ()) if _customers_by_key else customers):" \
         in report["patch"]

@@ -75,7 +75,10 @@ def _nested_join(ctx: _Func) -> Iterator[_Site]:
 def _join_site(ctx: _Func, inner: ast.For, stmt: ast.stmt, seq: str, kb, ka) -> _Site | None:
     index, item = ctx.m.fresh(f"_{seq}_by_key"), ctx.m.fresh(f"_{seq}_item")
     item_key = item if isinstance(kb, ast.Name) else f"{item}[{ctx.m.text(kb.slice)}]"
-    may_raise = not (_cannot_raise(ctx, kb) and _cannot_raise(ctx, ka))
+    # Types a sampled run showed are not a proof: an input outside the sample (B not iterable, a shorter
+    # tuple) must still behave as the scan did, so the index keeps its fallback unless the code alone
+    # fixes every type the keys rely on.
+    may_raise = not (_cannot_raise(ctx, kb) and _cannot_raise(ctx, ka)) or bool(ctx.evidence_used)
     build = [f"{index} = {{}}", f"for {item} in {seq}:", f"    {index}.setdefault({item_key}, []).append({item})"]
     if may_raise:  # a key that fails to build (an IndexError, a KeyError): the loop scans as before
         build = [build[0], "try:", *("    " + line for line in build[1:]),
