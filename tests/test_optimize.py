@@ -325,3 +325,15 @@ def test_timed_processes_share_plain_inputs_built_once(tree, tmp_path):
     timed(2)
     timed(2)
     assert count.read_text() == "x" * 6 and len(list(folder.glob("inputs-*.pickle"))) == 1
+    # A pickle that is not plain data (the candidate's processes share the folder: a model's code could
+    # leave one) is refused, never run, and the process builds its own inputs.
+    import pickle
+
+    class Shell:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'ran'}",))
+
+    kept = next(folder.glob("inputs-*.pickle"))
+    kept.write_bytes(pickle.dumps(Shell()))
+    count.write_text("")
+    assert timed(1) == plain[0] and count.read_text() == "x" and not (tmp_path / "ran").exists()

@@ -93,7 +93,7 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
         return judged
     try:
         left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
-        result = compare(timed_runner(bench, best), timed_runner(bench, cand), rounds=state.options.rounds,
+        result = compare(timed_runner(bench, best), timed_runner(bench, cand, keeps=False), rounds=state.options.rounds,
                          time_limit=left, budget=left)
     except TimingError as error:
         judged.reason = f"timing failed: {error}"
@@ -110,10 +110,12 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
     return judged
 
 
-def timed_runner(bench: Bench, tree: Path):
+def timed_runner(bench: Bench, tree: Path, keeps: bool = True):
     """bench.runner(tree), for a function target with a folder where the first timed process keeps the
     workload's inputs for the others (tools/perf/inputs.py): make_input then runs once per comparison,
-    not once per process, which under load was most of a comparison's wall time."""
+    not once per process, which under load was most of a comparison's wall time. Only the base's processes
+    (`keeps`) may write there: the candidate's code may be a model's, and must not choose the inputs the
+    base is timed on; it reads them (as plain data only, inputs._PlainUnpickler)."""
     runner = bench.runner(tree)
     if bench.kind != "function":
         return runner
@@ -122,7 +124,8 @@ def timed_runner(bench: Bench, tree: Path):
 
     folder = private_scratch_root() / "inputs"
     folder.mkdir(exist_ok=True)
-    return dataclasses.replace(runner, env={**(runner.env or {}), INPUTS_ENV: str(folder)}, writable=(folder,))
+    return dataclasses.replace(runner, env={**(runner.env or {}), INPUTS_ENV: str(folder)},
+                               writable=(folder,) if keeps else runner.writable)
 
 
 def restore(state: OptimizeState, proposal: Candidate) -> None:

@@ -48,6 +48,22 @@ def plain(value: Any) -> bool:
     return True
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """Loads plain data only. The folder is shared with the candidate's timed processes, whose code a model
+    may have written: a pickle naming any global (a __reduce__ calling os.system) is refused, not run."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("builtins", "complex"):
+            return complex
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+def _load(blob: bytes) -> Any:
+    import io
+
+    return _PlainUnpickler(io.BytesIO(blob)).load()
+
+
 class Inputs:
     """make_input's arguments at a scale: built, or loaded from the directory INPUTS_ENV names."""
 
@@ -65,17 +81,17 @@ class Inputs:
         if self.folder is None:
             return build()
         if scale in self.kept:
-            return pickle.loads(self.kept[scale])
+            return _load(self.kept[scale])
         path = self._path(scale)
         try:
             self.kept[scale] = path.read_bytes()
-            return pickle.loads(self.kept[scale])
+            return _load(self.kept[scale])
         except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
             self.kept.pop(scale, None)
         started = clock()
         made = build()
         if clock() - started >= MIN_BUILD_SECONDS and plain(made) and self._keep(scale, made, path):
-            return pickle.loads(self.kept[scale])  # what every later process gets, this one too
+            return _load(self.kept[scale])  # what every later process gets, this one too
         return made
 
     def _keep(self, scale: int, made: Any, path: Path) -> bool:
