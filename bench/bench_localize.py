@@ -279,6 +279,9 @@ def coverage_root(data_file: Path, tree: Path) -> Path:
     `tree`, gone now): the prefix of a measured file whose rest is a file of `tree`."""
     import coverage
 
+    # a run split over processes (tools/testing/shards.py) has its data in `coverage.db.s0`, ... beside it
+    data_file = next((p for p in [data_file, *sorted(data_file.parent.glob(data_file.name + ".*"))] if p.is_file()),
+                     data_file)
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     for measured in map(Path, sorted(data.measured_files())):
@@ -348,11 +351,27 @@ def suture_localize_cmd(tree: Path) -> list[str]:
     return [sys.executable, "-c", code, str(tree)]
 
 
+def busy_cpu_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy since boot (/proc/stat; 0.0 where there is none): a
+    run's own rusage misses its sandboxed processes, so a command's CPU is the machine's busy time over
+    it, which is the command's alone only on an otherwise idle machine."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+CPU: list[float] = []  # the busy CPU-seconds of each `timed` run, in order
+
+
 def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+    start, busy = time.perf_counter(), busy_cpu_seconds()
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
     seconds = time.perf_counter() - start
+    CPU.append(busy_cpu_seconds() - busy)
     if done.returncode not in (0, 1):  # pytest exits 1 on the seeded failures; localize 0
         raise SystemExit(f"overhead run failed ({done.returncode}): {' '.join(cmd)}\n{done.stderr[-1500:]}")
     return seconds
@@ -367,17 +386,20 @@ def overhead(lib: corpus.Library, repo: Path, fault: dict, reps: int, extra: tup
         try:
             cmd = suture_localize_cmd(tree) + list(extra)
             old = [str(before), *cmd[1:]] if before is not None else None
-            plain, suture, earlier = [], [], []
+            plain, suture, earlier, cpu_plain, cpu_suture = [], [], [], [], []
             for _ in range(reps):
                 plain.append(timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], tree))
+                cpu_plain.append(CPU[-1])
                 if old is not None:
                     earlier.append(timed(old, tree))
                     subprocess.run(["git", "clean", "-fdxq"], cwd=tree, capture_output=True)
                 suture.append(timed(cmd, tree))
+                cpu_suture.append(CPU[-1])
                 subprocess.run(["git", "clean", "-fdxq"], cwd=tree, capture_output=True)
         finally:
             remove_worktree(repo, tree)
     return {"pytest": median(plain), "suture": median(suture), "command": cmd[1] if "-c" in cmd else "suture localize",
+            "pytest_cpu": median(cpu_plain), "suture_cpu": median(cpu_suture),
             **({"before": median(earlier)} if earlier else {})}
 
 
@@ -552,12 +574,21 @@ def main(argv: list[str] | None = None) -> int:
         body += ["", *mutation_table(results, libraries)]
     body += ["", "Overhead: `suture localize` (ochiai, cold index) vs plain `python -m pytest` on the same buggy "
              f"checkout, median of {args.overhead_reps} alternated runs:", "",
-             "| library | pytest s | suture localize s | ratio |" + (" before s | before ratio |" if args.before_exe else ""),
-             "|---|---:|---:|---:|" + ("---:|---:|" if args.before_exe else "")]
+             "| library | pytest s | suture localize s | ratio | pytest CPU s | localize CPU s | CPU ratio |"
+             + (" before s | before ratio |" if args.before_exe else ""),
+             "|---|---:|---:|---:|---:|---:|---:|" + ("---:|---:|" if args.before_exe else "")]
     for name, c in costs.items():
         was = (f" {c['before']:.2f} | {c['before'] / c['pytest']:.2f}x |" if "before" in c else
                (" | |" if args.before_exe else ""))
-        body.append(f"| {name} | {c['pytest']:.2f} | {c['suture']:.2f} | {c['suture'] / c['pytest']:.2f}x |{was}")
+        cpu = f" {c['pytest_cpu']:.2f} | {c['suture_cpu']:.2f} | {c['suture_cpu'] / max(c['pytest_cpu'], 1e-9):.2f}x |"
+        body.append(f"| {name} | {c['pytest']:.2f} | {c['suture']:.2f} | {c['suture'] / c['pytest']:.2f}x |{cpu}{was}")
+    for label, runs in (("without", [c for n, c in costs.items() if "--mutation" not in n]),
+                        ("with --mutation on", [c for n, c in costs.items() if "--mutation" in n])):
+        if runs:
+            body.append(f"| **median, {label}** | | | **{median([c['suture'] / c['pytest'] for c in runs]):.2f}x** | | | "
+                        f"**{median([c['suture_cpu'] / max(c['pytest_cpu'], 1e-9) for c in runs]):.2f}x** |"
+                        + (" | |" if args.before_exe else ""))
+    body.append("CPU: the machine's busy CPU-seconds over each run (/proc/stat), its own only when nothing else ran.")
     if errors:
         body += ["", "Faults without a ranking: " + "; ".join(f"{r['id']}: {r.get('error', '')[:160]}" for r in errors[:10])]
     text = "\n".join(body)

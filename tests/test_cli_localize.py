@@ -137,3 +137,105 @@ def test_a_run_without_results_says_what_the_test_command_said(make_repo):
     done = suture("localize", "--test-cmd", f"{sys.executable} -m pytest -p no_such_plugin_anywhere", cwd=repo)
     assert done.returncode == 2, done.stderr
     assert "no_such_plugin_anywhere" in done.stderr and "Traceback" not in done.stderr
+
+
+# Three test files, so the coverage run is split between two pytest processes (tools/testing/shards.py).
+# The first file's first test waits (20 s at most) until the other process has started on another file,
+# so the split is real however fast either one starts; its second test needs the first to have run before
+# it in the same process.
+SHARDED = {
+    "shop/__init__.py": "",
+    "shop/prices.py": BUGGY["shop/prices.py"],
+    "tests/test_a_first.py": """
+        import os
+        import time
+        from pathlib import Path
+
+        from shop.prices import total, unit_price
+
+        SEEN = []
+        OTHER = Path(__file__).with_name("other_shard_started")
+
+
+        def test_waits_for_the_other_shard():
+            if os.environ.get("SUTURE_SHARD"):
+                stop = time.monotonic() + 20
+                while not OTHER.exists() and time.monotonic() < stop:
+                    time.sleep(0.02)
+            SEEN.append("first")
+            assert total(100, 2) == 200
+
+
+        def test_runs_after_the_first_of_its_file():
+            assert SEEN == ["first"]
+            assert unit_price(50, 1) == 50
+    """,
+    "tests/test_b_other.py": """
+        from pathlib import Path
+
+        from shop.prices import is_free, total
+
+
+        def test_bulk_order():
+            Path(__file__).with_name("other_shard_started").touch()
+            assert total(100, 10) == 900
+
+
+        def test_zero_is_free():
+            assert is_free(0)
+    """,
+    "tests/test_c_more.py": """
+        import pytest
+
+        from shop.prices import is_free, unit_price
+
+
+        @pytest.mark.parametrize("cents", [1, 5, 100])
+        def test_paid(cents):
+            assert not is_free(cents)
+
+
+        def test_negative_is_free():
+            assert is_free(-1)
+
+
+        def test_bulk_unit_price():
+            assert unit_price(100, 10) == 90
+    """,
+}
+
+
+def test_a_coverage_run_split_over_two_processes_ranks_as_one_process_does(make_repo):
+    import os
+
+    import coverage
+
+    repo = make_repo(SHARDED)
+    reports = {}
+    for shards in ("1", "2"):
+        done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "localize", "--json", "--explain"],
+                              cwd=repo, capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "SUTURE_LOCALIZE_SHARDS": shards})
+        assert done.returncode == 0, done.stderr
+        reports[shards] = json.loads(done.stdout.strip().splitlines()[-1])
+    one, two = reports["1"], reports["2"]
+    assert one["failing"] == two["failing"] == ["tests/test_b_other.py::test_zero_is_free"]
+    assert two["ranking"] == one["ranking"] and two["statements"] == one["statements"]
+    assert one["ranking"][0]["symbol"] == "is_free"
+
+    def contexts(data_file):
+        data = coverage.CoverageData(basename=str(data_file))
+        data.read()
+        return {c for c in data.measured_contexts() if c and not c.startswith("suture-rerun|")}
+
+    single = contexts(one["coverage_file"])
+    run_dir = os.path.dirname(two["coverage_file"])
+    shard_files = sorted(f for f in os.listdir(run_dir) if f.startswith("coverage.db."))
+    assert shard_files == ["coverage.db.s0", "coverage.db.s1"]
+    per_shard = [contexts(os.path.join(run_dir, f)) for f in shard_files]
+    assert all(per_shard) and not per_shard[0] & per_shard[1]  # both ran tests, none twice
+    assert per_shard[0] | per_shard[1] == single
+    # each file whole in one process
+    files_of = [{c.split("::")[0] for c in shard} for shard in per_shard]
+    assert not files_of[0] & files_of[1]
+    assert not {"shard-claims", "items.s0", "items.s1"} & set(os.listdir(run_dir))

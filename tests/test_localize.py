@@ -499,3 +499,20 @@ def test_quoted_values_in_a_failure_message_are_not_names_of_code():
     assert "function_expression" not in message_names(dict_repr) and "AssertionError" in message_names(dict_repr)
     assert {"median", "obj"} <= message_names("assert None == 3\n +  where None = obj.median")
     assert "b" not in message_names('KeyError: "missing \\"b\\""')
+
+
+def test_the_coverage_run_is_split_only_where_files_can_be_shared_out(tmp_path, monkeypatch):
+    from suture.tools.testing.shards import shard_count
+
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_one.py").write_text("def test_x():\n    pass\n")
+    monkeypatch.setenv("SUTURE_LOCALIZE_SHARDS", "2")
+    pytest_cmd = [sys.executable, "-m", "pytest"]
+    assert shard_count(tmp_path, pytest_cmd) == 1  # one test file: nothing to share out
+    (tmp_path / "tests" / "test_two.py").write_text("def test_y():\n    pass\n")
+    assert shard_count(tmp_path, pytest_cmd) == 2
+    for own_rules in (["-x"], ["--maxfail=2"], ["-n", "2"], ["-n4"], ["--dist", "loadfile"], ["-p", "xdist"], ["--sw"]):
+        assert shard_count(tmp_path, pytest_cmd + own_rules) == 1, own_rules
+    assert shard_count(tmp_path, "pytest -q -x") == 1
+    monkeypatch.setenv("SUTURE_LOCALIZE_SHARDS", "1")
+    assert shard_count(tmp_path, pytest_cmd) == 1

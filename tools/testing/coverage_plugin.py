@@ -35,6 +35,8 @@ here, since a child's work is normally also reachable from the parent in other t
 from __future__ import annotations
 
 import atexit
+import errno
+import hashlib
 import os
 import sys
 import threading
@@ -44,7 +46,7 @@ import pytest
 
 # Relative: the same file also runs as suture_pytest_plugins.coverage_plugin (tools/testing/pytest_shim.py).
 # The settings' names live where suture's own process reads them without importing pytest.
-from .plugin_env import ENV_ARCS, ENV_FILE, ENV_ITEMS, ENV_ROOT, RERUN_ATTR, RERUN_CONTEXT
+from .plugin_env import ENV_ARCS, ENV_FILE, ENV_ITEMS, ENV_ROOT, RERUN_ATTR, RERUN_CONTEXT, SHARD_CLAIMS_ENV, SHARD_ENV
 
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
@@ -193,3 +195,101 @@ def pytest_sessionfinish(session, exitstatus):
     if _recorder is not None:
         _recorder.switch("")
         _recorder.save()
+
+
+# -- shards --------------------------------------------------------------------------------
+
+
+class _Claims:
+    """Which test files this shard runs: a file is claimed by creating its name in the shared
+    directory (atomic, so exactly one shard gets it), written with the claimant's name so that the
+    same shard resumed after a stuck test (testrun's resume) still knows its own."""
+
+    def __init__(self, directory: str, shard: str) -> None:
+        self.directory, self.shard = directory, shard
+        self.known: dict[str, bool] = {}
+
+    def mine(self, key: str) -> bool:
+        if key not in self.known:
+            self.known[key] = self._claim(key)
+        return self.known[key]
+
+    def _claim(self, key: str) -> bool:
+        path = os.path.join(self.directory, hashlib.sha1(key.encode("utf-8")).hexdigest())
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except OSError as error:
+            if error.errno != errno.EEXIST:
+                raise
+            with open(path, encoding="utf-8") as fh:
+                return fh.read() == self.shard  # another shard's (or one still writing its name: not ours)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(self.shard)
+        return True
+
+
+def _file_runs(items: list) -> list[tuple[str, list]]:
+    """The items as runs of consecutive items of one file, in collection order."""
+    runs: list[tuple[str, list]] = []
+    for item in items:
+        key = item.nodeid.split("::", 1)[0]
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(item)
+        else:
+            runs.append((key, [item]))
+    return runs
+
+
+def _under_xdist(config) -> bool:
+    option = config.option
+    return hasattr(config, "workerinput") or bool(getattr(option, "numprocesses", None)) \
+        or getattr(option, "dist", "no") not in ("no", None)
+
+
+def _shard_claims(config) -> _Claims | None:
+    shard, directory = os.environ.get(SHARD_ENV), os.environ.get(SHARD_CLAIMS_ENV)
+    if not shard or not directory or not os.path.isdir(directory):
+        return None
+    return _Claims(directory, shard)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(session, config, items):
+    # Under xdist its workers run the items: the first shard's workers run them all, the others' none.
+    if _under_xdist(config) and hasattr(config, "workerinput") and os.environ.get(SHARD_ENV, "0") != "0" \
+            and _shard_claims(config) is not None:
+        config.hook.pytest_deselected(items=list(items))
+        items[:] = []
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session):
+    """pytest's own loop (_pytest.main.pytest_runtestloop) over the files this shard claims."""
+    claims = _shard_claims(session.config)
+    if claims is None or _under_xdist(session.config):
+        return None
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
+    if session.config.option.collectonly:
+        return True
+    runs = _file_runs(session.items)
+
+    def next_mine(start: int) -> int | None:
+        return next((i for i in range(start, len(runs)) if claims.mine(runs[i][0])), None)
+
+    current = next_mine(0)
+    while current is not None:
+        items, following = runs[current][1], None
+        for number, item in enumerate(items):
+            if number + 1 < len(items):
+                nextitem = items[number + 1]
+            else:  # the next file must be known before this one is torn down
+                following = next_mine(current + 1)
+                nextitem = runs[following][1][0] if following is not None else None
+            item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
+        current = following
+    return True

@@ -56,6 +56,7 @@ from suture.tools.testing.combine import WEIGHTS, effective_weights, fitted_weig
 from suture.tools.testing.features import FEATURES, SBFL_FEATURES
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
 from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
+from suture.tools.testing.shards import run_sharded, shard_count
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
 from suture.tools.testing.statements import raised_line_scores, statement_ranking
@@ -182,9 +183,7 @@ def localize(
             covered = not notes  # else no covering tests to mutate against
             if mutation is not None and covered and mutation.prestart:
                 prestart_warm(tree, command)  # the mutation step's warm pytest loads during the coverage run
-            run = run_tests(tree, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns, **common,
-                            extra_env={ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
-                                       **(shorten_after_hang_env() if shorten_after_hang else {})})
+            run = _coverage_run(tree, coverage_file, reruns, common, shorten_after_hang)
             _check_run(run)
             notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
@@ -212,6 +211,18 @@ def localize(
         notes.append(summary(setup_errors))
     return Localization(ranking, failing, flaky, coverage_file, line_scores, formula, spectra, run, setup_errors, notes,
                         weights, statements, evidence, "fitted" if found.fitted is not None else "hand")
+
+
+def _coverage_run(tree: Path, coverage_file: Path, reruns: int, common: dict, shorten_after_hang: bool) -> TestRun:
+    """HEAD's run with per-test coverage: split by test file over the machine's cores where it can be
+    (tools/testing/shards.py), else one process."""
+    extra_env = {ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
+                 **(shorten_after_hang_env() if shorten_after_hang else {})}
+    shards = shard_count(tree, common["test_cmd"])
+    if shards > 1:
+        return run_sharded(tree, shards, coverage_file, extra_env, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns,
+                           **common)
+    return run_tests(tree, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns, **common, extra_env=extra_env)
 
 
 class _Ranked:

@@ -38,6 +38,8 @@ ENV_ROOT = "SUTURE_COVERAGE_ROOT"
 ENV_ARCS = "SUTURE_COVERAGE_ARCS"
 ENV_ITEMS = "SUTURE_COVERAGE_ITEMS"
 RERUN_CONTEXT = "suture-rerun|"  # prefix of a rerun's coverage context
+SHARD_ENV = "SUTURE_SHARD"  # this process's shard of a run split by test file (tools/testing/shards.py)
+SHARD_CLAIMS_ENV = "SUTURE_SHARD_CLAIMS"  # the directory where the shards claim test files
 
 
 def read_limits(text: str | None) -> dict[str, float]:
