@@ -232,16 +232,25 @@ def test_flaky_tests_are_excluded_and_reported(make_repo, tmp_path):
                     first = not marker.exists()
                     marker.touch()
                     assert clamp(1, 0, 3) == 1 and not first
+
+
+                def test_only_under_a_tracer():
+                    # fails only where coverage traces it (as a race the tracer's slowness exposes):
+                    # its in-session reruns run untraced, as in plain pytest, so it is flaky
+                    import sys
+
+                    assert sys.gettrace() is None
             """
         },
     )
     loc = localize(repo, test_cmd=PYTEST, run_dir=tmp_path / "run")
-    assert loc.flaky == ["tests/test_flaky.py::test_sometimes"]
+    assert loc.flaky == ["tests/test_flaky.py::test_sometimes", "tests/test_flaky.py::test_only_under_a_tracer"]
     assert "tests/test_flaky.py::test_sometimes" not in loc.failing
     assert loc.ranking[0].symbol == "median"
     # the flake check ran inside the coverage run's own session: one rerun that passed; the real
     # failures were re-run twice there and failed both times
     assert loc.run.outcomes["tests/test_flaky.py::test_sometimes"].reruns == ["passed"]
+    assert loc.run.outcomes["tests/test_flaky.py::test_only_under_a_tracer"].reruns == ["passed"]
     assert all(loc.run.outcomes[n].reruns == ["failed", "failed"] for n in loc.failing)
 
 
@@ -516,3 +525,8 @@ def test_the_coverage_run_is_split_only_where_files_can_be_shared_out(tmp_path, 
     assert shard_count(tmp_path, "pytest -q -x") == 1
     monkeypatch.setenv("SUTURE_LOCALIZE_SHARDS", "1")
     assert shard_count(tmp_path, pytest_cmd) == 1
+    monkeypatch.delenv("SUTURE_LOCALIZE_SHARDS")  # by default: only a suite that is not small, on 2+ cores
+    monkeypatch.setattr("suture.tools.testing.shards._cores", lambda: 2)
+    assert shard_count(tmp_path, pytest_cmd) == 1
+    (tmp_path / "tests" / "test_two.py").write_text("def test_y():\n    pass\n" + "# padding\n" * 2000)
+    assert shard_count(tmp_path, pytest_cmd) == 2

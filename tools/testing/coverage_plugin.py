@@ -13,7 +13,9 @@ and driven by environment variables (the runner sets them):
 One coverage.py dynamic context per test, named by its node id; code run at import
 or collection time lands in the empty context; an in-session rerun of a failed test
 (pytest_results_plugin's SUTURE_RERUNS) gets its own context, RERUN_CONTEXT + node id,
-which the spectra leave out so a test counts once, with its first run. Overhead is kept down by tracing only
+which the spectra leave out so a test counts once, with its first run; a rerun runs untraced (its lines
+would be left out anyway; a test that fails only under the tracer, a race the tracer's slowness exposes,
+passes there as in plain pytest and is set apart as flaky). Overhead is kept down by tracing only
 the repo's non-test source (test files, site-packages and virtualenvs are never
 traced), recording lines rather than arcs, and switching the context once per test
 (setup, call and teardown share it) instead of three times as pytest-cov does.
@@ -114,6 +116,7 @@ class _Recorder:
         self.context = ""
         self.pid = os.getpid()
         self.cov.start()
+        self.tracing = True
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
 
@@ -130,10 +133,20 @@ class _Recorder:
     def owner(self) -> bool:
         return os.getpid() == self.pid
 
-    def switch(self, context: str) -> None:
-        if self.owner() and context != self.context:  # switch_context flushes the last context to the data file
+    def switch(self, context: str, trace: bool = True) -> None:
+        """Record what runs from now on as `context`; with `trace` False, record nothing (tracing
+        paused) until a switch that traces."""
+        if not self.owner():
+            return
+        if trace and not self.tracing:
+            self.cov.start()
+            self.tracing = True
+        if self.tracing and context != self.context:  # switch_context flushes the last context to the data file
             self.context = context
             self.cov.switch_context(context)
+        if not trace and self.tracing:
+            self.cov.stop()
+            self.tracing = False
 
     def save(self) -> None:
         if self.saved or not self.owner():
@@ -176,7 +189,9 @@ def pytest_runtest_setup(item):
     # Setup opens every run of a test (the first and any rerun); teardown stays in its context.
     if _recorder is not None:
         rerun = getattr(item, RERUN_ATTR, 0)
-        _recorder.switch(f"{RERUN_CONTEXT}{rerun}|{item.nodeid}" if rerun else item.nodeid)
+        # A rerun is not traced: its lines never count (the test counts once, with its first run), and
+        # untraced it costs what it costs in plain pytest, and fails or passes as it does there.
+        _recorder.switch(f"{RERUN_CONTEXT}{rerun}|{item.nodeid}" if rerun else item.nodeid, trace=not rerun)
     yield
 
 

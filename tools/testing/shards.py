@@ -12,7 +12,8 @@ What changes against one process: tests of different files may run in different 
 needs state another file's tests left behind can fail; a test file depending on another's is not a
 thing pytest promises either, and xdist's loadfile does the same), and session-scoped fixtures are set
 up once per shard. Not split: a command with its own parallelism or stopping rule (xdist's -n/--dist,
--x/--maxfail, --stepwise), one test file, one usable core, or SUTURE_LOCALIZE_SHARDS=1.
+-x/--maxfail, --stepwise), one test file, a small suite (under SMALL_SUITE_BYTES of test code, unless
+SUTURE_LOCALIZE_SHARDS asks), one usable core, or SUTURE_LOCALIZE_SHARDS=1.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ITEMS, SHARD_CLAIMS_ENV, SHARD_ENV
 from suture.tools.testing.testrun import TestRun, run_tests
 
-SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes at most (1: never split)
+SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores, suites not small
+# Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start,
+# which a second process repeats (CPU for nothing). 16 KB is about a hundred tests; the smallest bench/faults
+# library (jmespath, 19 KB in 2 files) is above it, a fixture repo of a few tests well below.
+SMALL_SUITE_BYTES = 16_000
 # Options under which the run's files cannot be shared out: their own processes, or a stop that
 # depends on what ran before in the same process.
 _WHOLE_RUN = ("-n", "--numprocesses", "--dist", "-d", "--tx", "-x", "--exitfirst", "--maxfail", "--sw",
@@ -39,19 +44,25 @@ _SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "env", "node_modul
 
 def shard_count(tree: Path, command: Any) -> int:
     """How many processes the coverage run of `command` in `tree` is split over (1: not split)."""
-    wanted = _wanted()
-    if wanted < 2 or not _splittable(command) or _test_files(Path(tree), 2) < 2:
+    asked = _asked()
+    wanted = asked if asked is not None else _cores()
+    if wanted < 2 or not _splittable(command):
+        return 1
+    files, size = _test_files(Path(tree))
+    if files < 2 or (asked is None and size < SMALL_SUITE_BYTES):
         return 1
     return wanted
 
 
-def _wanted() -> int:
+def _asked() -> int | None:
     text = os.environ.get(SHARDS_ENV, "").strip()
-    if text:
-        try:
-            return max(1, int(text))
-        except ValueError:
-            pass
+    try:
+        return max(1, int(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _cores() -> int:
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
@@ -68,15 +79,21 @@ def _splittable(command: Any) -> bool:
     return not any(a == "-p" and b.startswith("xdist") for a, b in zip(argv, argv[1:]))
 
 
-def _test_files(tree: Path, enough: int) -> int:
-    """The tree's test modules (test_*.py, *_test.py), counted up to `enough`."""
-    found = 0
+def _test_files(tree: Path) -> tuple[int, int]:
+    """(how many test modules, their bytes): test_*.py and *_test.py, counted until both are enough."""
+    found = size = 0
     for root, dirs, files in os.walk(tree):
         dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
-        found += sum(1 for name in files if is_test_module(name))
-        if found >= enough:
+        for name in files:
+            if is_test_module(name):
+                found += 1
+                try:
+                    size += os.path.getsize(os.path.join(root, name))
+                except OSError:
+                    pass
+        if found >= 2 and size >= SMALL_SUITE_BYTES:
             break
-    return found
+    return found, size
 
 
 def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str, str], **run: Any) -> TestRun:
