@@ -12,8 +12,9 @@ What changes against one process: tests of different files may run in different 
 needs state another file's tests left behind can fail; a test file depending on another's is not a
 thing pytest promises either, and xdist's loadfile does the same), and session-scoped fixtures are set
 up once per shard. Not split: a command with its own parallelism or stopping rule (xdist's -n/--dist,
--x/--maxfail, --stepwise), one test file, a small suite (under SMALL_SUITE_BYTES of test code, unless
-SUTURE_LOCALIZE_SHARDS asks), one usable core, or SUTURE_LOCALIZE_SHARDS=1.
+-x/--maxfail, --stepwise), one test file; unless SUTURE_LOCALIZE_SHARDS asks, a small suite (under
+SMALL_SUITE_BYTES of test code), one usable core, or an oversubscribed machine (load average);
+SUTURE_LOCALIZE_SHARDS=1 never splits.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ITEMS, SHARD_CLAIMS_ENV, SHARD_ENV
 from suture.tools.testing.testrun import TestRun, run_tests
 
-SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores, suites not small
+SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores
 # Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start,
 # which a second process repeats (CPU for nothing). 16 KB is about a hundred tests; the smallest bench/faults
 # library (jmespath, 19 KB in 2 files) is above it, a fixture repo of a few tests well below.
@@ -45,7 +46,7 @@ _SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "env", "node_modul
 def shard_count(tree: Path, command: Any) -> int:
     """How many processes the coverage run of `command` in `tree` is split over (1: not split)."""
     asked = _asked()
-    wanted = asked if asked is not None else _cores()
+    wanted = asked if asked is not None else min(2, _cores()) if not _busy() else 1
     if wanted < 2 or not _splittable(command):
         return 1
     files, size = _test_files(Path(tree))
@@ -64,10 +65,21 @@ def _asked() -> int | None:
 
 def _cores() -> int:
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return min(2, cores)
+        return os.cpu_count() or 1
+
+
+def _busy() -> bool:
+    """The machine is oversubscribed: the last minute's load average is past the cores this process may
+    use by one or more. A second process would then mostly take its time from other work (a loaded CI
+    machine, a test suite running in parallel) and add its start-up's CPU. (Not "a core is idle": a
+    run's own two processes, a warm pytest loading beside them and the bench's plain runs between keep
+    an otherwise idle 2-core machine's load at 1.5-2.5.)"""
+    try:
+        return os.getloadavg()[0] >= _cores() + 1
+    except (AttributeError, OSError):
+        return False
 
 
 def _splittable(command: Any) -> bool:
