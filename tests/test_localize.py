@@ -533,3 +533,24 @@ def test_the_coverage_run_is_split_only_where_files_can_be_shared_out(tmp_path, 
     assert shard_count(tmp_path, pytest_cmd) == 2
     monkeypatch.setattr("os.getloadavg", lambda: (3.5, 1.0, 1.0))  # oversubscribed
     assert shard_count(tmp_path, pytest_cmd) == 1
+
+
+def test_a_stop_after_the_first_failure_in_the_projects_own_options_is_kept_by_a_split_run(make_repo, tmp_path):
+    # `-x` in addopts (not on the command line, where shard_count sees it): the first shard runs the
+    # suite as one process would and stops where it stops; the other runs nothing.
+    from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
+    from suture.tools.testing.shards import run_sharded
+    from suture.tools.testing.testrun import run_tests
+
+    repo = stats_repo(make_repo, {"pytest.ini": "[pytest]\naddopts = -x\n",
+                                  "tests/test_zz_more.py": "def test_after():\n    assert True\n"})
+    plugins = ["suture.tools.testing.coverage_plugin"]
+    one = run_tests(repo, test_cmd=PYTEST, pytest_plugins=plugins,
+                    extra_env={ENV_FILE: str(tmp_path / "one" / "c.db"), ENV_ROOT: str(repo)})
+    (tmp_path / "two").mkdir()
+    two = run_sharded(repo, 2, tmp_path / "two" / "c.db", {ENV_FILE: str(tmp_path / "two" / "c.db"), ENV_ROOT: str(repo)},
+                      test_cmd=PYTEST, pytest_plugins=plugins)
+    assert list(two.outcomes) == list(one.outcomes) == ["tests/test_stats.py::test_mean",
+                                                        "tests/test_stats.py::test_median_sorted",
+                                                        "tests/test_stats.py::test_median_unsorted"]
+    assert two.failed == one.failed and two.returncode == one.returncode == 1

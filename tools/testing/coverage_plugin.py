@@ -287,6 +287,11 @@ def pytest_runtestloop(session):
         raise session.Interrupted(f"{session.testsfailed} error(s) during collection")
     if session.config.option.collectonly:
         return True
+    option = session.config.option
+    if getattr(option, "maxfail", 0) or getattr(option, "stepwise", False):
+        # a stop that depends on every test before it (-x, --maxfail, --sw, as the project's addopts may
+        # set): the first shard runs the whole suite as one process would, the others nothing
+        return None if claims.shard == "0" else True
     runs = _file_runs(session.items)
 
     def next_mine(start: int) -> int | None:
