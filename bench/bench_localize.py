@@ -479,8 +479,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutation", action="store_true", help="localize with --mutation on: adds the method "
                         f"{WITH_MUTATION!r} (ochiai is then the same run re-ranked without it) and times it")
     parser.add_argument("--batch", action="store_true", help="run the faults through one `suture batch --workers JOBS`")
-    parser.add_argument("--before-exe", type=Path, help="with --mutation: another install's `suture` (e.g. main's "
-                        "venv) timed in the same alternation, a 'before' column")
+    parser.add_argument("--before-exe", type=Path, help="another install's `suture` (e.g. main's venv) timed in the "
+                        "overhead's alternation, a 'before' column")
     parser.add_argument("--overhead-only", action="store_true", help="skip the accuracy runs: only the overhead")
     parser.add_argument("--rows-out", type=Path, help="append each fault's result as a JSON line (as it ends)")
     parser.add_argument("--one-fault", help=argparse.SUPPRESS)  # worker mode: one fault, JSON on stdout
@@ -540,10 +540,13 @@ def main(argv: list[str] | None = None) -> int:
     for lib in libraries:
         first = next((f for f in chosen if f["library"] == lib.name), None)
         if first is not None:
-            costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps)
+            costs[lib.name] = overhead(lib, repos[lib.name], first, args.overhead_reps, (), args.before_exe)
             if args.mutation:
                 costs[lib.name + " (--mutation on)"] = overhead(lib, repos[lib.name], first, args.overhead_reps,
                                                                 ("--mutation", "on"), args.before_exe)
+            for name in (lib.name, lib.name + " (--mutation on)"):
+                if name in costs:
+                    print(f"overhead {name}: {json.dumps(costs[name])} load {os.getloadavg()[0]:.2f}", file=sys.stderr)
 
     errors = [r for r in results if r.get("error") or not r["ranks"]]
     methods = [BASELINE, *FORMULAS, WITH_ISSUE, DEFAULT, WITH_MUTATION]
@@ -587,7 +590,7 @@ def main(argv: list[str] | None = None) -> int:
         if runs:
             body.append(f"| **median, {label}** | | | **{median([c['suture'] / c['pytest'] for c in runs]):.2f}x** | | | "
                         f"**{median([c['suture_cpu'] / max(c['pytest_cpu'], 1e-9) for c in runs]):.2f}x** |"
-                        + (" | |" if args.before_exe else ""))
+                        + (f" | **{median([c['before'] / c['pytest'] for c in runs]):.2f}x** |" if args.before_exe else ""))
     body.append("CPU: the machine's busy CPU-seconds over each run (/proc/stat), its own only when nothing else ran.")
     if errors:
         body += ["", "Faults without a ranking: " + "; ".join(f"{r['id']}: {r.get('error', '')[:160]}" for r in errors[:10])]
