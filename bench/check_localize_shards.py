@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -28,11 +29,20 @@ import corpus  # noqa: E402
 from bench_localize import remove_worktree, seeded_worktree  # noqa: E402
 
 
+SPLIT: list[str] = []  # the shards' "shard k: N tests, S s" lines of the last run (tools/testing/shards.py)
+
+
+class _Split(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        SPLIT.append(record.getMessage())
+
+
 def one_way(tree: Path, shards: int, run_dir: Path) -> tuple[dict, float]:
     from suture.tools.testing.localize import localize
 
     os.environ["SUTURE_LOCALIZE_SHARDS"] = str(shards)
     start = time.perf_counter()
+    SPLIT.clear()
     loc = localize(tree, run_dir=run_dir)
     seconds = time.perf_counter() - start
     return {"failing": loc.failing, "flaky": loc.flaky,
@@ -47,6 +57,7 @@ def compare(fault: dict, repo: Path) -> dict:
         try:
             one, one_s = one_way(tree, 1, Path(tmp) / "run1")
             two, two_s = one_way(tree, 2, Path(tmp) / "run2")
+            shards = list(SPLIT)
             split = sorted(p.name for p in (Path(tmp) / "run2").glob("coverage.db.*"))
         finally:
             remove_worktree(repo, tree)
@@ -55,7 +66,7 @@ def compare(fault: dict, repo: Path) -> dict:
     place = {w: next((i + 1 for i, s in enumerate(r["ranking"]) if (s[0], s[1]) == truth), None)
              for w, r in (("one", one), ("two", two))}
     return {"id": fault["id"], "library": fault["library"], "same": not differs, "differs": differs,
-            "place_one": place["one"], "place_two": place["two"], "split_files": split,
+            "place_one": place["one"], "place_two": place["two"], "split_files": split, "shards": shards,
             "seconds_one": round(one_s, 2), "seconds_two": round(two_s, 2)}
 
 
@@ -65,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault", action="append")
     parser.add_argument("--out", type=Path, help="append each fault's row (JSON) as it ends")
     args = parser.parse_args(argv)
+    logger = logging.getLogger("suture.shards")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(_Split())
     wanted = [json.loads(line)["id"] for line in (HERE / "faults" / "features.jsonl").read_text().splitlines()]
     faults = {f["id"]: f for f in map(json.loads, corpus.FAULTS.read_text().splitlines())}
     chosen = [faults[i] for i in (args.fault or wanted) if i in faults

@@ -19,6 +19,7 @@ SUTURE_LOCALIZE_SHARDS=1 never splits.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Sequence
@@ -30,6 +31,7 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ITEMS, SHARD_CLAIMS_ENV, SHARD_ENV
 from suture.tools.testing.testrun import TestRun, run_tests
 
+log = logging.getLogger("suture.shards")
 SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores
 # Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start,
 # which a second process repeats (CPU for nothing). 16 KB is about a hundred tests; the smallest bench/faults
@@ -122,6 +124,8 @@ def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str
 
     with ThreadPoolExecutor(count, thread_name_prefix="suture-shard") as pool:
         runs = list(pool.map(shard, range(count)))
+    for k, run in enumerate(runs):  # how even the split was (bench/check_localize_shards.py shows it)
+        log.debug("shard %d: %d tests, %.2f s", k, len(run.outcomes), run.seconds)
     order = next((_read_lines(path) for path in items if path.is_file()), [])
     shutil.rmtree(claims, ignore_errors=True)
     for path in items:
