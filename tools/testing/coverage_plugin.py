@@ -293,19 +293,22 @@ def pytest_runtestloop(session):
         # set): the first shard runs the whole suite as one process would, the others nothing
         return None if claims.shard == "0" else True
     runs = _file_runs(session.items)
+    # The files with the most tests first (ties in collection order): a long file taken last would
+    # leave the other shard idle while it runs.
+    order = sorted(range(len(runs)), key=lambda i: -len(runs[i][1]))
 
     def next_mine(start: int) -> int | None:
-        return next((i for i in range(start, len(runs)) if claims.mine(runs[i][0])), None)
+        return next((n for n in range(start, len(order)) if claims.mine(runs[order[n]][0])), None)
 
     current = next_mine(0)
     while current is not None:
-        items, following = runs[current][1], None
+        items, following = runs[order[current]][1], None
         for number, item in enumerate(items):
             if number + 1 < len(items):
                 nextitem = items[number + 1]
             else:  # the next file must be known before this one is torn down
                 following = next_mine(current + 1)
-                nextitem = runs[following][1][0] if following is not None else None
+                nextitem = runs[order[following]][1][0] if following is not None else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             if session.shouldfail:
                 raise session.Failed(session.shouldfail)
