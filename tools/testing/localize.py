@@ -181,9 +181,10 @@ def localize(
                           per_test_timeout=per_test_timeout)
             notes = _coverage_notes(command)
             covered = not notes  # else no covering tests to mutate against
-            if mutation is not None and covered and mutation.prestart:
-                prestart_warm(tree, command)  # the mutation step's warm pytest loads during the coverage run
-            run = _coverage_run(tree, coverage_file, reruns, common, shorten_after_hang)
+            # the mutation step's warm pytest loads during the coverage run, on a core that run leaves idle
+            warm = (lambda: prestart_warm(tree, command)) if mutation is not None and covered and mutation.prestart \
+                else None
+            run = _coverage_run(tree, coverage_file, reruns, common, shorten_after_hang, warm)
             _check_run(run)
             notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
@@ -213,15 +214,19 @@ def localize(
                         weights, statements, evidence, "fitted" if found.fitted is not None else "hand")
 
 
-def _coverage_run(tree: Path, coverage_file: Path, reruns: int, common: dict, shorten_after_hang: bool) -> TestRun:
+def _coverage_run(tree: Path, coverage_file: Path, reruns: int, common: dict, shorten_after_hang: bool,
+                  warm: Callable[[], Any] | None = None) -> TestRun:
     """HEAD's run with per-test coverage: split by test file over the machine's cores where it can be
-    (tools/testing/shards.py), else one process."""
+    (tools/testing/shards.py), else one process. `warm` (starting the mutation step's warm pytest) is
+    called where a core is free: at once beside one process, when the first shard ends beside two."""
     extra_env = {ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
                  **(shorten_after_hang_env() if shorten_after_hang else {})}
     shards = shard_count(tree, common["test_cmd"])
     if shards > 1:
         return run_sharded(tree, shards, coverage_file, extra_env, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns,
-                           **common)
+                           first_done=warm, **common)
+    if warm is not None:
+        warm()
     return run_tests(tree, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns, **common, extra_env=extra_env)
 
 

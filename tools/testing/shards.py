@@ -22,8 +22,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -110,8 +110,10 @@ def _test_files(tree: Path) -> tuple[int, int]:
     return found, size
 
 
-def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str, str], **run: Any) -> TestRun:
-    """The coverage run (run_tests with `run`'s arguments) as `count` shards at once, merged."""
+def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str, str],
+                first_done: Callable[[], Any] | None = None, **run: Any) -> TestRun:
+    """The coverage run (run_tests with `run`'s arguments) as `count` shards at once, merged; `first_done`
+    is called once the first shard has ended (a core is free from then on)."""
     claims = coverage_file.parent / "shard-claims"
     shutil.rmtree(claims, ignore_errors=True)
     claims.mkdir(parents=True)
@@ -123,7 +125,11 @@ def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str
         return run_tests(tree, extra_env=env, **run)
 
     with ThreadPoolExecutor(count, thread_name_prefix="suture-shard") as pool:
-        runs = list(pool.map(shard, range(count)))
+        futures = [pool.submit(shard, k) for k in range(count)]
+        if first_done is not None:
+            wait(futures, return_when=FIRST_COMPLETED)
+            first_done()
+        runs = [future.result() for future in futures]
     for k, run in enumerate(runs):  # how even the split was (bench/check_localize_shards.py shows it)
         log.debug("shard %d: %d tests, %.2f s", k, len(run.outcomes), run.seconds)
     order = next((_read_lines(path) for path in items if path.is_file()), [])
