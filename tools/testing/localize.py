@@ -184,7 +184,7 @@ def localize(
             # the mutation step's warm pytest loads during the coverage run, on a core that run leaves idle
             warm = (lambda: prestart_warm(tree, command)) if mutation is not None and covered and mutation.prestart \
                 else None
-            run = _coverage_run(tree, coverage_file, reruns, common, shorten_after_hang, warm)
+            run = _coverage_run(tree, coverage_file, reruns, common, shorten_after_hang, warm, covered)
             _check_run(run)
             notes += _cut_run_note(run, timeout)
             setup_errors = group_setup_errors(run)
@@ -215,13 +215,14 @@ def localize(
 
 
 def _coverage_run(tree: Path, coverage_file: Path, reruns: int, common: dict, shorten_after_hang: bool,
-                  warm: Callable[[], Any] | None = None) -> TestRun:
+                  warm: Callable[[], Any] | None = None, covered: bool = True) -> TestRun:
     """HEAD's run with per-test coverage: split by test file over the machine's cores where it can be
-    (tools/testing/shards.py), else one process. `warm` (starting the mutation step's warm pytest) is
-    called where a core is free: at once beside one process, when the first shard ends beside two."""
+    (tools/testing/shards.py), else one process (always without coverage: the shards are the coverage
+    plugin's). `warm` (starting the mutation step's warm pytest) is called where a core is free: at
+    once beside one process, when the first shard ends beside two."""
     extra_env = {ENV_FILE: str(coverage_file), ENV_ROOT: str(tree),
                  **(shorten_after_hang_env() if shorten_after_hang else {})}
-    shards = shard_count(tree, common["test_cmd"])
+    shards = shard_count(tree, common["test_cmd"]) if covered else 1
     if shards > 1:
         return run_sharded(tree, shards, coverage_file, extra_env, pytest_plugins=[COVERAGE_PLUGIN], reruns=reruns,
                            first_done=warm, **common)
