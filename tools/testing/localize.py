@@ -1,7 +1,8 @@
 """Spectrum-based fault localisation: which functions the failing tests point at.
 
 One run of the suite at HEAD, in a scratch worktree, with `coverage_plugin` recording
-per-test line coverage: the same run gives the outcomes and the spectra. Tests that
+per-test line coverage (split by test file over two processes where the machine and the suite allow:
+tools/testing/shards.py): the same run gives the outcomes and the spectra. Tests that
 fail are re-run `reruns` times to set flaky ones apart: in the same pytest session,
 right after the failure (pytest_results_plugin's SUTURE_RERUNS, under a coverage
 context the spectra ignore), so the flake check costs no extra process. A test that
