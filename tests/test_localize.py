@@ -554,3 +554,22 @@ def test_a_stop_after_the_first_failure_in_the_projects_own_options_is_kept_by_a
                                                         "tests/test_stats.py::test_median_sorted",
                                                         "tests/test_stats.py::test_median_unsorted"]
     assert two.failed == one.failed and two.returncode == one.returncode == 1
+
+
+def test_the_shards_runs_merge_into_one_in_collection_order():
+    from suture.tools.testing.shards import merge
+    from suture.tools.testing.testrun import TestOutcome, TestRun
+
+    def outcome(nodeid, name, seconds):
+        return TestOutcome(nodeid, name, seconds)
+
+    first = TestRun("ok", {"t/b.py::x": outcome("t/b.py::x", "passed", 2.0)}, ["t/c.py: boom"], 0, 5.0, "one")
+    second = TestRun("ok", {"t/a.py::y": outcome("t/a.py::y", "failed", 1.0),
+                            "t/a.py::z": outcome("t/a.py::z", "passed", 0.5)}, ["t/c.py: boom"], 1, 4.0, "two")
+    run = merge([first, second], ["t/a.py::y", "t/a.py::z", "t/b.py::x"])
+    assert list(run.outcomes) == ["t/a.py::y", "t/a.py::z", "t/b.py::x"]
+    assert run.failed == ["t/a.py::y"] and run.returncode == 1 and run.status == "ok"
+    assert run.collection_errors == ["t/c.py: boom"]  # every shard collects the suite: reported once
+    assert run.seconds == 5.0 + 1.5  # the longest shard, plus the other's tests (its start-up overlapped)
+    idle = TestRun("ok", {}, [], 0, 1.0, "")
+    assert merge([first, idle], []).status == "ok" and merge([TestRun("timeout", {}, [], -9, 9.0, ""), idle], []).status == "timeout"

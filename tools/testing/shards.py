@@ -146,7 +146,9 @@ def _read_lines(path: Path) -> list[str]:
 def merge(runs: Sequence[TestRun], order: Sequence[str]) -> TestRun:
     """One TestRun of the shards' runs: outcomes in collection order (`order`, the node ids as collected;
     any it lacks after, in shard order), the collection errors once each (every shard collects them), the
-    worst status, and `seconds` summed: what the suite took in process time, so budgets that scale with
+    worst status, and `seconds` what one process would have taken: the longest shard's seconds plus the
+    other shards' tests' own durations (not their seconds: their start-up is the longest's too, and on a
+    loaded machine two overlapping runs' seconds would count the wait twice), so budgets that scale with
     the coverage run (the mutation step's share) stay what they were with one process."""
     everything = {n: o for run in runs for n, o in run.outcomes.items()}
     rank = {n: i for i, n in enumerate(order)}
@@ -156,7 +158,9 @@ def merge(runs: Sequence[TestRun], order: Sequence[str]) -> TestRun:
     codes = [run.returncode for run in runs]
     returncode = next((c for c in codes if c not in (0, 5)), 0 if 0 in codes else codes[0])
     tail = "\n".join(run.output_tail for run in runs if run.output_tail.strip())
-    return TestRun(status, outcomes, errors, returncode, sum(run.seconds for run in runs), tail, runs[0].command)
+    longest = max(runs, key=lambda run: run.seconds)
+    seconds = longest.seconds + sum(o.duration for run in runs if run is not longest for o in run.outcomes.values())
+    return TestRun(status, outcomes, errors, returncode, seconds, tail, runs[0].command)
 
 
 # A shard that ran nothing ("no_tests") says nothing about the others; a cut or broken shard cuts the run.
