@@ -8,7 +8,7 @@ allowed). Compared: the failing and flaky tests, the whole ranking (path, symbol
 statements, and every line's score. Wall seconds of each run are printed, not claimed (the bench of
 record for time is bench_localize.py --overhead-only).
 
-    python bench/check_localize_shards.py [--library NAME]... [--fault ID]... [--out ROWS.jsonl]
+    python bench/check_localize_shards.py [--library NAME]... [--fault ID]... [--fault-file F] [--out ROWS.jsonl]
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--library", action="append")
     parser.add_argument("--fault", action="append")
+    parser.add_argument("--fault-file", type=Path, help="fault ids, one a line")
     parser.add_argument("--out", type=Path, help="append each fault's row (JSON) as it ends")
     args = parser.parse_args(argv)
     logger = logging.getLogger("suture.shards")
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(_Split())
     wanted = [json.loads(line)["id"] for line in (HERE / "faults" / "features.jsonl").read_text().splitlines()]
     faults = {f["id"]: f for f in map(json.loads, corpus.FAULTS.read_text().splitlines())}
+    if args.fault_file:
+        args.fault = [*(args.fault or []), *filter(None, args.fault_file.read_text().splitlines())]
     chosen = [faults[i] for i in (args.fault or wanted) if i in faults
               and (not args.library or faults[i]["library"] in args.library)]
     repos = {}
