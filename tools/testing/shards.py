@@ -33,10 +33,11 @@ from suture.tools.testing.testrun import TestRun, run_tests
 
 log = logging.getLogger("suture.shards")
 SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores
-# Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start,
-# which a second process repeats (CPU for nothing). 16 KB is about a hundred tests; the smallest bench/faults
-# library (jmespath, 19 KB in 2 files) is above it, a fixture repo of a few tests well below.
-SMALL_SUITE_BYTES = 16_000
+# Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start and
+# collection, which a second process repeats rather than shares. Measured on bench/faults (bench/RESULTS.md,
+# issue 19, h/loc32): split, boltons (200 KB of tests) got faster, parse (40 KB) and toolz (92 KB) did not
+# (each shard took about as long as the whole run: start-up bound); more-itertools has 313 KB.
+SMALL_SUITE_BYTES = 150_000
 # Options under which the run's files cannot be shared out: their own processes, or a stop that
 # depends on what ran before in the same process.
 _WHOLE_RUN = ("-n", "--numprocesses", "--dist", "-d", "--tx", "-x", "--exitfirst", "--maxfail", "--sw",
