@@ -13,8 +13,9 @@ needs state another file's tests left behind can fail; a test file depending on 
 thing pytest promises either, and xdist's loadfile does the same), and session-scoped fixtures are set
 up once per shard. Not split: a command with its own parallelism or stopping rule (xdist's -n/--dist,
 -x/--maxfail, --stepwise), one test file; unless SUTURE_LOCALIZE_SHARDS asks, a small suite (under
-SMALL_SUITE_BYTES of test code), one usable core, or an oversubscribed machine (load average);
-SUTURE_LOCALIZE_SHARDS=1 never splits.
+SMALL_SUITE_BYTES of test code) or one usable core; SUTURE_LOCALIZE_SHARDS=1 never splits. Not gated on
+the machine's load: on a loaded machine (load 10) the split still made a test-bound suite faster
+(boltons, bench/RESULTS.md), two processes getting two shares of the CPU.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ _SKIP_DIRS = {".git", ".hg", ".tox", ".nox", ".venv", "venv", "env", "node_modul
 def shard_count(tree: Path, command: Any) -> int:
     """How many processes the coverage run of `command` in `tree` is split over (1: not split)."""
     asked = _asked()
-    wanted = asked if asked is not None else min(2, _cores()) if not _busy() else 1
+    wanted = asked if asked is not None else min(2, _cores())
     if wanted < 2 or not _splittable(command):
         return 1
     files, size = _test_files(Path(tree))
@@ -71,18 +72,6 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def _busy() -> bool:
-    """The machine is oversubscribed: the last minute's load average is past the cores this process may
-    use by one or more. A second process would then mostly take its time from other work (a loaded CI
-    machine, a test suite running in parallel) and add its start-up's CPU. (Not "a core is idle": a
-    run's own two processes, a warm pytest loading beside them and the bench's plain runs between keep
-    an otherwise idle 2-core machine's load at 1.5-2.5.)"""
-    try:
-        return os.getloadavg()[0] >= _cores() + 1
-    except (AttributeError, OSError):
-        return False
 
 
 def _splittable(command: Any) -> bool:
