@@ -44,6 +44,7 @@ from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
 from suture.tools.verify.behaviour import BehaviourRun, compare_versions
 from suture.tools.verify.receivers import NO_OBJECT, record_receivers
+from suture.tools.verify.stand_ins import MARKER
 from suture.tools.verify.verifier_core import child_env, import_root, module_name
 
 __all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
@@ -323,11 +324,10 @@ def _seeds(observed: list[dict[str, Any]], failing: Sequence[str], passing: Sequ
     failing_tests, passing_tests = {plain(n) for n in failing}, {plain(n) for n in passing}
     seeds = []
     for call in observed:
-        values = list(call["args"]) + list(call["kwargs"].values())
-        if not all(is_known(v) for v in values):
-            continue
-        texts = [repr(v) for v in call["args"]]
-        kwargs = {k: repr(v) for k, v in call["kwargs"].items()}
+        # A non-literal argument (a function, a name) goes as MARKER: the child puts stand-ins in for
+        # it where the function calls that parameter (tools/verify/stand_ins.py), else skips the call.
+        texts = [repr(v) if is_known(v) else MARKER for v in call["args"]]
+        kwargs = {k: repr(v) if is_known(v) else MARKER for k, v in call["kwargs"].items()}
         test = call.get("test", "")
         label = "failing" if test in failing_tests else "passing" if test in passing_tests else ""
         seeds.append({"args": texts, "kwargs": kwargs, "label": label})
