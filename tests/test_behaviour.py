@@ -688,3 +688,24 @@ def test_a_function_the_tests_pass_is_stood_in_for_by_recording_callables(tmp_pa
     assert any(r.same("eq", "base") is False for r in run.inputs)
     # Called one time too many: `>` gives up past the last attempt.
     assert any(r.same("eq", "gt") is False and "ConnectionError x10" in r.call for r in run.inputs)
+
+
+def test_two_patches_raising_different_exceptions_where_head_raises_too_do_not_disagree():
+    """HEAD and both patches raise on an input (a stand-in where a number is wanted): which exception
+    each raises there is no question about the repair. The same exception with the arguments left
+    otherwise still is one."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def result(call, base, one, two):
+        groups = [[v for v, r in (("base", base), ("one", one), ("two", two)) if r == value]
+                  for value in dict.fromkeys((base, one, two))]
+        return InputResult(call, "novel", {"base": base, "one": one, "two": two}, groups)
+
+    garbage = result("f(<fn -> 0>)", "raises TypeError", "raises TypeError", "raises AttributeError")
+    logged = result("f([], 5)", "raises Refused, leaves log as [5]", "raises Refused", "raises Refused, leaves log as [5]")
+    found = {cid: Evidence(cid) for cid in ("one", "two")}
+    _summarise(found["one"], [("m.py::f", BehaviourRun([garbage]))], ["two"])
+    assert found["one"].disagreements == []
+    _summarise(found["two"], [("m.py::f", BehaviourRun([garbage, logged]))], ["one"])
+    assert [d.call for d in found["two"].disagreements] == ["f([], 5)"]

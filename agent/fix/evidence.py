@@ -365,7 +365,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
             if same is False:
                 _count_change(item, result, run.classified)
             for rival in rivals:
-                if result.same(cid, rival) is False:
+                if result.same(cid, rival) is False and not _outside_domain(result, cid, rival):
                     pairs.setdefault(rival, []).append(result)
         if incomparable and not item.inputs:
             reasons.append(f"{name}: the results cannot be compared ({incomparable})")
@@ -393,6 +393,18 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
                                                smallest.outcomes.get("base", ""), keeps))
+
+
+def _outside_domain(result: Any, cid: str, rival: str) -> bool:
+    """Do HEAD and both candidates raise on this input, the two candidates different exceptions? Then
+    it is outside what the function accepts (a generated value the code was never meant to take, a
+    stand-in where it wants a number), and which exception each raises there is no question the tests
+    leave open about the repair. The same exception with the arguments left otherwise (a refused
+    withdrawal logged or not) is a real difference and stays one."""
+    raised = [result.outcomes.get(v, "") for v in ("base", cid, rival)]
+    if not all(text.startswith("raises ") for text in raised):
+        return False
+    return raised[1].split(",", 1)[0] != raised[2].split(",", 1)[0]
 
 
 def _count_change(item: Evidence, result: Any, classified: bool) -> None:
