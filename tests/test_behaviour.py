@@ -709,3 +709,40 @@ def test_two_patches_raising_different_exceptions_where_head_raises_too_do_not_d
     assert found["one"].disagreements == []
     _summarise(found["two"], [("m.py::f", BehaviourRun([garbage, logged]))], ["one"])
     assert [d.call for d in found["two"].disagreements] == ["f([], 5)"]
+
+
+def test_a_functions_calls_with_built_arguments_are_recorded_from_the_tests(tmp_path):
+    """`width(parse("..#"))` passes no literal: the tests that make such calls are run once with the
+    function wrapped wherever it is bound (tools/verify/receivers.py), and every version runs on the
+    recorded arguments and their mutations."""
+    from suture.agent.fix.evidence import _receivers
+
+    write(tmp_path, """\
+        def parse(text):
+            return [list(line) for line in text.split("/")]
+
+
+        def width(grid):
+            return len(grid[0]) - 1
+        """, "grid.py")
+    (tmp_path / "test_grid.py").write_text(textwrap.dedent("""\
+        from grid import parse, width
+
+
+        def test_one_row():
+            assert width(parse("..#")) == 3
+
+
+        def test_two_rows():
+            assert width(parse("./.")) == 1
+        """))
+    base = (tmp_path / "grid.py").read_text()
+    right = base.replace("len(grid[0]) - 1", "len(grid[0])")
+    calls = collect_calls(tmp_path)
+    records = _receivers(tmp_path, "grid.py", "width", base, ["test_grid.py::test_one_row"],
+                         ["test_grid.py::test_two_rows"], calls["width"])
+    assert [r["label"] for r in records] == ["failing", "passing"]
+    run = compare_versions(tmp_path, "grid.py", "width", {"right": right}, receivers=records, time_limit=LIMIT,
+                           max_inputs=30)
+    assert run.classified and run.inputs[0].call == "width([['.', '.', '#']])" and run.inputs[0].seed
+    assert any(not r.seed and r.same("base", "right") is False for r in run.inputs)

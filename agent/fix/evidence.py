@@ -222,7 +222,8 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
         recording = time.monotonic()
-        receivers = _receivers(tree, path, qualname, base_text, failing, passing)
+        observed = calls.get(qualname.rsplit(".", 1)[-1], [])
+        receivers = _receivers(tree, path, qualname, base_text, failing, passing, observed)
         # The tests' run that records a method's objects comes on top of the comparison's share (it
         # is what makes a method comparable at all), bounded by RECORD_SECONDS.
         deadline += time.monotonic() - recording
@@ -252,15 +253,24 @@ def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
 
 
 def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
-               passing: Sequence[str]) -> list[dict[str, str]]:
+               passing: Sequence[str], observed: Sequence[dict[str, Any]] = ()) -> list[dict[str, str]]:
     """A method's calls as the tests make them, `self` included (tools/verify/receivers.py): the
-    objects no strategy can build. Empty for a plain function or a static/class method."""
-    if "." not in qualname or not _is_plain_method(base_text, qualname):
+    objects no strategy can build. For a module-level function, the calls of the tests that pass it
+    something other than a literal (`shortest_path(parse(text), ...)`; `observed`, collect_calls'
+    calls of it), recorded in those tests only. Empty for a static/class method."""
+    if "." in qualname and _is_plain_method(base_text, qualname):
+        tests = list(dict.fromkeys([*failing, *passing]))
+    elif "." not in qualname:
+        built = {call.get("test", "") for call in observed
+                 if not all(is_known(v) for v in [*call["args"], *call["kwargs"].values()])}
+        tests = [n for n in dict.fromkeys([*failing, *passing]) if n.split("[", 1)[0] in built]
+    else:
+        return []
+    if not tests:
         return []
     file = tree / path
     top = import_root(file)
     module = module_name(file.resolve().relative_to(top).as_posix())
-    tests = list(dict.fromkeys([*failing, *passing]))
     records = record_receivers(tree, module, qualname, tests, time_limit=RECORD_SECONDS, env=child_env(top))
     label = {**{n: "passing" for n in passing}, **{n: "failing" for n in failing}}
     return [{"pickle": data, "label": label.get(test, "")} for test, data in records]

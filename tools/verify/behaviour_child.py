@@ -72,8 +72,10 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
     signal.signal(signal.SIGPROF, _on_alarm)
     runner = _Runner(versions, float(request["per_call"]), inspect.getsourcefile(base_fn) or "")
-    # A method runs on the objects the tests built (tools/verify/receivers.py), not on literals.
-    seeds = receivers or list(_seeds(base_fn, request["seeds"]))
+    # A method runs on the objects the tests built (tools/verify/receivers.py), not on literals; a
+    # function on the calls recorded where the tests pass it built values, then on the literal ones.
+    method = bool(why)
+    seeds = receivers if method else receivers + list(_seeds(base_fn, request["seeds"]))
     seen: set[str] = set()
     first = [runner.run(bound) + (label,) for bound, label in seeds[: request["max_inputs"]]
              if _fresh(bound, seen) and time.monotonic() < deadline]
@@ -86,7 +88,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     if unsure:
         emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
         return
-    if not receivers:  # a method's docstring example has no object to run on
+    if not method:  # a method's docstring example has no object to run on
         for check in doc_checks(runner, base_fn, request["function"].rsplit(".", 1)[-1]):
             emit(check)
     count = 0
@@ -94,7 +96,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
         emit({**item, "like": _likeness(key, failing, passing), "seed": label != STAND_IN})
         count += 1
     # No Hypothesis draws for a method: they would build `self` from nothing (a None, an int).
-    more = _more_inputs(base_fn, seeds, {**request, "draw": not receivers}, notes, deadline,
+    more = _more_inputs(base_fn, seeds, {**request, "draw": not method}, notes, deadline,
                         constants_of(versions.values()))
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
