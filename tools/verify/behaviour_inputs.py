@@ -6,6 +6,7 @@ positions, arguments shrunk and grown by one element. Pure functions of the seed
 from __future__ import annotations
 
 import ast
+import bisect
 import copy
 import inspect
 import math
@@ -238,11 +239,32 @@ def _shared_sequence(value: Any, atoms: list[Any], depth: int) -> Iterator[Any]:
     first = items[0]
     if _atom(first) and all(type(item) is type(first) for item in items):
         for atom in [a for a in _same_kind(atoms, first) if a not in items][:4]:
-            yield kind(items + [atom])  # grown by a value held elsewhere in the call
-    yield kind(items + [copy.deepcopy(first)])  # a duplicate
-    for at, item in enumerate(items[:3]):  # an element given another of the call's values
+            yield kind(_grown(items, atom))  # grown by a value held elsewhere in the call
+    yield kind(_grown(items, copy.deepcopy(first)))  # a duplicate
+    ordered = _ordered(items)
+    for at, item in enumerate(items[:3]):  # an element given another of the call's values (order kept)
         for variant in list(_shared(item, atoms, depth + 1))[:2]:
-            yield kind(items[:at] + [variant] + items[at + 1:])
+            changed = items[:at] + [variant] + items[at + 1:]
+            if not ordered or _ordered(changed):
+                yield kind(changed)
+
+
+def _grown(items: list[Any], item: Any) -> list[Any]:
+    """`items` with `item` added: at its place when they are sorted (a sorted list the tests pass is
+    a precondition, such as a binary search's, and an input that breaks it is outside what the
+    function accepts), else at the end."""
+    try:
+        at = bisect.bisect_right(items, item) if _ordered(items) else len(items)
+    except TypeError:
+        at = len(items)
+    return items[:at] + [item] + items[at:]
+
+
+def _ordered(items: list[Any]) -> bool:
+    try:
+        return all(a <= b for a, b in zip(items, items[1:]))
+    except TypeError:
+        return False
 
 
 def _shared_dict(value: dict, atoms: list[Any], depth: int) -> Iterator[Any]:
