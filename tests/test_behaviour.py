@@ -570,6 +570,9 @@ def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
     assert disagreement.weighed == "discounted"
     bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=4)]
     assert cap_confidence(rating, heads[0], bigger, found, None, {"wide": ("weakens_condition",)}).value == rating.value
+    # More AST nodes on as many lines is no larger patch (`range(1, last + 1)` beside `range(1, total)`).
+    wordier = [dataclasses.replace(heads[0], ast_change=1), dataclasses.replace(heads[1], ast_change=3)]
+    assert cap_confidence(rating, wordier[0], wordier, found, None, {"wide": ("weakens_condition",)}).weak
     # The terminal's Rivals line shows the disagreement that kept the claim back, before one that did not.
     cap_confidence(rating, heads[0], heads, found, None, {"wide": ("weakens_condition",)})
     found["narrow"].disagreements.insert(0, Disagreement("other", "is_leap(1)", "returns False", "returns True", 1,

@@ -486,7 +486,7 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     """`rating` with the behaviour evidence's reasons, capped below the threshold when the chosen
     patch changes results like the passing tests', or disagrees with a credible passing rival
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
-    when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
+    when it is a larger patch (more changed lines), changes results like
     the passing tests' itself, or carries an anti-pattern or an overfitting risk (`risks`, per candidate id:
     an inverted returned predicate, a deleted check) other than one naming a swapped operator (OPERATOR_RISKS).
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
@@ -506,11 +506,14 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         caps.append(f"it changes HEAD's result on {item.changed_like_passing} input(s) like the passing tests, "
                     f"e.g. `{item.example['call']}`: {_bare(item.example['base'])} at HEAD, "
                     f"{_bare(item.example['candidate'])} patched")
-    size = {v.candidate_id: (v.diff_lines, v.ast_change) for v in heads}
+    # Size in changed lines only: within a line, more AST nodes is no sign of a less likely patch
+    # (bench/bugs page_links: `range(1, last + 1)`, the fix, was discounted beside the wrong
+    # `range(1, total)`, one node smaller, and the wrong one was claimed).
+    size = {v.candidate_id: v.diff_lines for v in heads}
 
     def credible(other: str) -> bool:
         rival = evidence.get(other)
-        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)) and not item.vacuous:
+        if size.get(other, 0) > size.get(chosen.candidate_id, 0) and not item.vacuous:
             # A larger rival does not put a smaller passing patch in doubt: the smallest change wins.
             # Not when the chosen patch changed nothing on any input run: its change was never seen,
             # so nothing says it is the smaller one (the comparison across modules, say, missed it).
