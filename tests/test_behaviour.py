@@ -570,6 +570,9 @@ def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
     assert disagreement.weighed == "discounted"
     bigger = [heads[0], dataclasses.replace(heads[1], diff_lines=4)]
     assert cap_confidence(rating, heads[0], bigger, found, None, {"wide": ("weakens_condition",)}).value == rating.value
+    # More AST nodes on as many lines is no larger patch (`range(1, last + 1)` beside `range(1, total)`).
+    wordier = [dataclasses.replace(heads[0], ast_change=1), dataclasses.replace(heads[1], ast_change=3)]
+    assert cap_confidence(rating, wordier[0], wordier, found, None, {"wide": ("weakens_condition",)}).weak
     # The terminal's Rivals line shows the disagreement that kept the claim back, before one that did not.
     cap_confidence(rating, heads[0], heads, found, None, {"wide": ("weakens_condition",)})
     found["narrow"].disagreements.insert(0, Disagreement("other", "is_leap(1)", "returns False", "returns True", 1,
@@ -582,3 +585,167 @@ def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
     kept = Evidence("narrow")
     _summarise(kept, [("calendar_util.py::is_leap", passing)], ["wide"])
     assert kept.disagreements[0].keeps_head
+
+
+LEDGER = """\
+class Refused(Exception):
+    pass
+
+
+def withdraw(history, balance, cents):
+    history.append(cents)
+    if cents > balance:
+        raise Refused(cents)
+    return balance - cents
+"""
+
+
+def test_what_a_call_did_before_it_raised_is_behaviour(tmp_path):
+    # HEAD logs a refused withdrawal, then raises; the fix raises the same exception without logging.
+    # Same exception type, different arguments after the call: a change (it once counted as none, so the
+    # fix looked vacuous and any rival kept it from being claimed).
+    root = write(tmp_path, LEDGER, "ledger.py")
+    fixed = LEDGER.replace("    history.append(cents)\n    if cents > balance:\n        raise Refused(cents)\n",
+                           "    if cents > balance:\n        raise Refused(cents)\n    history.append(cents)\n")
+    seeds = [{"args": ["[]", "100", "500"], "kwargs": {}, "label": "failing"},
+             {"args": ["[]", "1000", "300"], "kwargs": {}, "label": "passing"}]
+    run = compare_versions(root, "ledger.py", "withdraw", {"fixed": fixed}, seeds=seeds, time_limit=LIMIT, max_inputs=30)
+    first = run.inputs[0]
+    assert first.same("base", "fixed") is False, first.outcomes
+    assert first.outcomes["fixed"] == "raises Refused" and "leaves history as [500]" in first.outcomes["base"]
+    assert run.inputs[1].same("base", "fixed") is True
+
+
+GRAPH = """\
+def distances(graph, start):
+    dist = {start: 0}
+    visited = set()
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                dist[nxt] = dist[node] + 1
+                queue.append(nxt)
+    return dist
+"""
+
+
+def test_the_calls_own_values_are_shared_between_positions(tmp_path):
+    # Two patches pass a chain and a cycle back to the start; they part only where two paths lead to one
+    # node, which no mutation of the tests' graphs (values changed one by one, shapes kept) builds. Growing
+    # a node's list by another node the call names does: {'a': ['b', 'c'], 'b': ['c']}.
+    root = write(tmp_path, GRAPH, "graph.py")
+    wrong = GRAPH.replace("visited.add(nxt)", "visited.add(node)")
+    right = GRAPH.replace("if nxt not in visited", "if nxt not in dist")
+    seeds = [{"args": ["{'a': ['b'], 'b': ['a']}", "'a'"], "kwargs": {}, "label": "failing"},
+             {"args": ["{'a': ['b'], 'b': ['c']}", "'a'"], "kwargs": {}, "label": "passing"}]
+    run = compare_versions(root, "graph.py", "distances", {"wrong": wrong, "right": right}, seeds=seeds,
+                           time_limit=LIMIT, max_inputs=60)
+    parted = {r.call: r for r in run.inputs if r.same("wrong", "right") is False}
+    two_paths = parted["distances({'a': ['b', 'c'], 'b': ['c']}, 'a')"]
+    assert two_paths.same("base", "right") is True and two_paths.same("base", "wrong") is False
+
+
+RETRY = """\
+def retry(operation, attempts=3, retry_on=(ConnectionError,), sleep=print):
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except retry_on:
+            if attempt != attempts - 1:
+                raise
+            sleep(attempt)
+"""
+
+
+def test_a_function_the_tests_pass_is_stood_in_for_by_recording_callables(tmp_path):
+    # The tests pass local functions (no literal): the calls are kept with callables that return, or raise
+    # the exception the function names a few times first, and record how they were called.
+    from suture.agent.fix.evidence import _seeds
+
+    root = write(tmp_path, RETRY, "retry.py")
+    (tmp_path / "test_retry.py").write_text(textwrap.dedent("""\
+        from retry import retry
+
+
+        def test_flaky():
+            calls = []
+
+            def flaky():
+                calls.append(1)
+                if len(calls) < 3:
+                    raise ConnectionError()
+                return "ok"
+            assert retry(flaky, attempts=3, sleep=calls.append) == "ok"
+        """))
+    seeds = _seeds(collect_calls(root)["retry"], ["test_retry.py::test_flaky"], [])
+    eq = RETRY.replace("attempt != attempts - 1", "attempt == attempts - 1")
+    ge = RETRY.replace("attempt != attempts - 1", "attempt >= attempts - 1")
+    gt = RETRY.replace("attempt != attempts - 1", "attempt > attempts - 1")
+    run = compare_versions(root, "retry.py", "retry", {"eq": eq, "ge": ge, "gt": gt}, seeds=seeds,
+                           time_limit=LIMIT, max_inputs=40)
+    assert not run.unknown and run.inputs and not any(r.seed for r in run.inputs)  # stand-ins: not the tests' calls
+    assert all(r.same("eq", "ge") is True for r in run.inputs)  # alike wherever attempt can be
+    assert any(r.same("eq", "base") is False for r in run.inputs)
+    # Called one time too many: `>` gives up past the last attempt.
+    assert any(r.same("eq", "gt") is False and "ConnectionError x10" in r.call for r in run.inputs)
+
+
+def test_two_patches_raising_different_exceptions_where_head_raises_too_do_not_disagree():
+    """HEAD and both patches raise on an input (a stand-in where a number is wanted): which exception
+    each raises there is no question about the repair. The same exception with the arguments left
+    otherwise still is one."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def result(call, base, one, two):
+        groups = [[v for v, r in (("base", base), ("one", one), ("two", two)) if r == value]
+                  for value in dict.fromkeys((base, one, two))]
+        return InputResult(call, "novel", {"base": base, "one": one, "two": two}, groups)
+
+    garbage = result("f(<fn -> 0>)", "raises TypeError", "raises TypeError", "raises AttributeError")
+    logged = result("f([], 5)", "raises Refused, leaves log as [5]", "raises Refused", "raises Refused, leaves log as [5]")
+    found = {cid: Evidence(cid) for cid in ("one", "two")}
+    _summarise(found["one"], [("m.py::f", BehaviourRun([garbage]))], ["two"])
+    assert found["one"].disagreements == []
+    _summarise(found["two"], [("m.py::f", BehaviourRun([garbage, logged]))], ["one"])
+    assert [d.call for d in found["two"].disagreements] == ["f([], 5)"]
+
+
+def test_a_functions_calls_with_built_arguments_are_recorded_from_the_tests(tmp_path):
+    """`width(parse("..#"))` passes no literal: the tests that make such calls are run once with the
+    function wrapped wherever it is bound (tools/verify/receivers.py), and every version runs on the
+    recorded arguments and their mutations."""
+    from suture.agent.fix.evidence import _receivers
+
+    write(tmp_path, """\
+        def parse(text):
+            return [list(line) for line in text.split("/")]
+
+
+        def width(grid):
+            return len(grid[0]) - 1
+        """, "grid.py")
+    (tmp_path / "test_grid.py").write_text(textwrap.dedent("""\
+        from grid import parse, width
+
+
+        def test_one_row():
+            assert width(parse("..#")) == 3
+
+
+        def test_two_rows():
+            assert width(parse("./.")) == 1
+        """))
+    base = (tmp_path / "grid.py").read_text()
+    right = base.replace("len(grid[0]) - 1", "len(grid[0])")
+    calls = collect_calls(tmp_path)
+    records = _receivers(tmp_path, "grid.py", "width", base, ["test_grid.py::test_one_row"],
+                         ["test_grid.py::test_two_rows"], calls["width"])
+    assert [r["label"] for r in records] == ["failing", "passing"]
+    run = compare_versions(tmp_path, "grid.py", "width", {"right": right}, receivers=records, time_limit=LIMIT,
+                           max_inputs=30)
+    assert run.classified and run.inputs[0].call == "width([['.', '.', '#']])" and run.inputs[0].seed
+    assert any(not r.seed and r.same("base", "right") is False for r in run.inputs)

@@ -115,3 +115,86 @@ def test_a_same_size_rival_whose_template_names_a_risk_still_keeps_the_claim_bac
     # The terminal names the deciding input on the Rivals line.
     shown = " ".join(done.stdout.split())
     assert f"Rivals: {unresolved['sentence']} (the tests cannot decide: this input would)" in shown, done.stdout
+
+
+# withdraw() logs a withdrawal before refusing it. The tests build their Account objects (no literal to
+# seed from), so the calls of the tests that build them are recorded (tools/verify/receivers.py), and
+# the fix, moving the log after the check, raises the same `Refused` as HEAD: what the call leaves the
+# account as is the difference. It once counted as none (the same exception), so the fix looked as if it
+# changed nothing, and any rival kept its claim back (bench/bugs bank_ledger, a method, the same).
+LEDGER = {
+    "ledger/__init__.py": "",
+    "ledger/account.py": """\
+        class Refused(Exception):
+            pass
+
+
+        class Account:
+            def __init__(self, owner, cents=0):
+                self.owner = owner
+                self.cents = cents
+                self.history = []
+
+
+        def withdraw(account, cents):
+            if cents <= 0:
+                raise ValueError("a withdrawal must be positive")
+            account.history.append(cents)
+            if cents > account.cents:
+                raise Refused(account.owner)
+            account.cents -= cents
+        """,
+    "tests/test_account.py": """\
+        import pytest
+
+        from ledger.account import Account, Refused, withdraw
+
+
+        def test_withdraw():
+            a = Account("ann", 100)
+            withdraw(a, 30)
+            assert a.cents == 70 and a.history == [30]
+
+
+        def test_refused_withdrawal_is_not_logged():
+            a = Account("ann", 10)
+            with pytest.raises(Refused):
+                withdraw(a, 50)
+            assert a.history == []
+
+
+        def test_positive_only():
+            with pytest.raises(ValueError):
+                withdraw(Account("bob"), 0)
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_built_arguments_are_recorded_and_what_a_raising_call_leaves_behind_is_compared(make_repo):
+    done, report = _fix(make_repo, LEDGER)
+    chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
+    assert chosen["status"] == "known" and chosen["footprint"]["changed"] > 0, chosen
+    example = chosen["footprint"]["example"]
+    assert example["call"].startswith("withdraw(Account(") and example["base"].startswith("raises Refused, leaves account")
+    assert example["candidate"] == "raises Refused", example
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "+    account.history.append(cents)" in report["patch"], report["patch"]
+
+
+# retry() re-raises the first failure (`!=` for `==`, bench/bugs retry_backoff). The tests pass it local
+# functions: no literal, so it had no input at all and two passing patches (`==`, `>=`) were never held
+# side by side. Recording callables stand in for them (tools/verify/stand_ins.py): `>=` and `==` agree
+# wherever an attempt number can be.
+RETRY = _bench_program("retry_backoff")
+
+
+@pytest.mark.slow  # a whole suture run
+def test_functions_the_tests_pass_are_stood_in_for_by_recording_callables(make_repo):
+    done, report = _fix(make_repo, RETRY)
+    chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
+    assert chosen["status"] == "known" and chosen["footprint"]["changed"] > 0, chosen
+    assert "<fn raises ConnectionError" in chosen["footprint"]["example"]["call"], chosen["footprint"]
+    assert not [d for d in chosen["disagreements"] if d["weighed"] == "unresolved"], chosen["disagreements"]
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "if attempt == attempts - 1:" in report["patch"] or "if attempt >= attempts - 1:" in report["patch"]

@@ -44,6 +44,7 @@ from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
 from suture.tools.verify.behaviour import BehaviourRun, compare_versions
 from suture.tools.verify.receivers import NO_OBJECT, record_receivers
+from suture.tools.verify.stand_ins import MARKER
 from suture.tools.verify.verifier_core import child_env, import_root, module_name
 
 __all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
@@ -221,7 +222,8 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         seeds = _seeds(calls.get(qualname.rsplit(".", 1)[-1], []), failing, passing)
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
         recording = time.monotonic()
-        receivers = _receivers(tree, path, qualname, base_text, failing, passing)
+        observed = calls.get(qualname.rsplit(".", 1)[-1], [])
+        receivers = _receivers(tree, path, qualname, base_text, failing, passing, observed)
         # The tests' run that records a method's objects comes on top of the comparison's share (it
         # is what makes a method comparable at all), bounded by RECORD_SECONDS.
         deadline += time.monotonic() - recording
@@ -251,15 +253,24 @@ def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
 
 
 def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
-               passing: Sequence[str]) -> list[dict[str, str]]:
+               passing: Sequence[str], observed: Sequence[dict[str, Any]] = ()) -> list[dict[str, str]]:
     """A method's calls as the tests make them, `self` included (tools/verify/receivers.py): the
-    objects no strategy can build. Empty for a plain function or a static/class method."""
-    if "." not in qualname or not _is_plain_method(base_text, qualname):
+    objects no strategy can build. For a module-level function, the calls of the tests that pass it
+    something other than a literal (`shortest_path(parse(text), ...)`; `observed`, collect_calls'
+    calls of it), recorded in those tests only. Empty for a static/class method."""
+    if "." in qualname and _is_plain_method(base_text, qualname):
+        tests = list(dict.fromkeys([*failing, *passing]))
+    elif "." not in qualname:
+        built = {call.get("test", "") for call in observed
+                 if not all(is_known(v) for v in [*call["args"], *call["kwargs"].values()])}
+        tests = [n for n in dict.fromkeys([*failing, *passing]) if n.split("[", 1)[0] in built]
+    else:
+        return []
+    if not tests:
         return []
     file = tree / path
     top = import_root(file)
     module = module_name(file.resolve().relative_to(top).as_posix())
-    tests = list(dict.fromkeys([*failing, *passing]))
     records = record_receivers(tree, module, qualname, tests, time_limit=RECORD_SECONDS, env=child_env(top))
     label = {**{n: "passing" for n in passing}, **{n: "failing" for n in failing}}
     return [{"pickle": data, "label": label.get(test, "")} for test, data in records]
@@ -323,11 +334,10 @@ def _seeds(observed: list[dict[str, Any]], failing: Sequence[str], passing: Sequ
     failing_tests, passing_tests = {plain(n) for n in failing}, {plain(n) for n in passing}
     seeds = []
     for call in observed:
-        values = list(call["args"]) + list(call["kwargs"].values())
-        if not all(is_known(v) for v in values):
-            continue
-        texts = [repr(v) for v in call["args"]]
-        kwargs = {k: repr(v) for k, v in call["kwargs"].items()}
+        # A non-literal argument (a function, a name) goes as MARKER: the child puts stand-ins in for
+        # it where the function calls that parameter (tools/verify/stand_ins.py), else skips the call.
+        texts = [repr(v) if is_known(v) else MARKER for v in call["args"]]
+        kwargs = {k: repr(v) if is_known(v) else MARKER for k, v in call["kwargs"].items()}
         test = call.get("test", "")
         label = "failing" if test in failing_tests else "passing" if test in passing_tests else ""
         seeds.append({"args": texts, "kwargs": kwargs, "label": label})
@@ -365,7 +375,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
             if same is False:
                 _count_change(item, result, run.classified)
             for rival in rivals:
-                if result.same(cid, rival) is False:
+                if result.same(cid, rival) is False and not _outside_domain(result, cid, rival):
                     pairs.setdefault(rival, []).append(result)
         if incomparable and not item.inputs:
             reasons.append(f"{name}: the results cannot be compared ({incomparable})")
@@ -393,6 +403,18 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
                                                smallest.outcomes.get("base", ""), keeps))
+
+
+def _outside_domain(result: Any, cid: str, rival: str) -> bool:
+    """Do HEAD and both candidates raise on this input, the two candidates different exceptions? Then
+    it is outside what the function accepts (a generated value the code was never meant to take, a
+    stand-in where it wants a number), and which exception each raises there is no question the tests
+    leave open about the repair. The same exception with the arguments left otherwise (a refused
+    withdrawal logged or not) is a real difference and stays one."""
+    raised = [result.outcomes.get(v, "") for v in ("base", cid, rival)]
+    if not all(text.startswith("raises ") for text in raised):
+        return False
+    return raised[1].split(",", 1)[0] != raised[2].split(",", 1)[0]
 
 
 def _count_change(item: Evidence, result: Any, classified: bool) -> None:
@@ -464,7 +486,7 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     """`rating` with the behaviour evidence's reasons, capped below the threshold when the chosen
     patch changes results like the passing tests', or disagrees with a credible passing rival
     that the model's tests (B4's pass matrix) did not tell apart from it. A rival is not credible
-    when it is a larger patch (more diff lines, then more changed AST nodes), changes results like
+    when it is a larger patch (more changed lines), changes results like
     the passing tests' itself, or carries an anti-pattern or an overfitting risk (`risks`, per candidate id:
     an inverted returned predicate, a deleted check) other than one naming a swapped operator (OPERATOR_RISKS).
     A credible rival that could not be compared with the chosen patch (either side unknown) caps too,
@@ -484,11 +506,14 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         caps.append(f"it changes HEAD's result on {item.changed_like_passing} input(s) like the passing tests, "
                     f"e.g. `{item.example['call']}`: {_bare(item.example['base'])} at HEAD, "
                     f"{_bare(item.example['candidate'])} patched")
-    size = {v.candidate_id: (v.diff_lines, v.ast_change) for v in heads}
+    # Size in changed lines only: within a line, more AST nodes is no sign of a less likely patch
+    # (bench/bugs page_links: `range(1, last + 1)`, the fix, was discounted beside the wrong
+    # `range(1, total)`, one node smaller, and the wrong one was claimed).
+    size = {v.candidate_id: v.diff_lines for v in heads}
 
     def credible(other: str) -> bool:
         rival = evidence.get(other)
-        if size.get(other, (0, 0)) > size.get(chosen.candidate_id, (0, 0)) and not item.vacuous:
+        if size.get(other, 0) > size.get(chosen.candidate_id, 0) and not item.vacuous:
             # A larger rival does not put a smaller passing patch in doubt: the smallest change wins.
             # Not when the chosen patch changed nothing on any input run: its change was never seen,
             # so nothing says it is the smaller one (the comparison across modules, say, missed it).

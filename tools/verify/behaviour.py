@@ -5,9 +5,12 @@ The inputs are, in this order: the literal arguments the tests' own calls pass (
 whether their test fails at the base commit), those with the compared code's own constants put
 in (every version's literals and integer neighbours: a condition's boundary, such as a
 `% 400`, is rarely hit at random), those mutated keeping their shape (same types,
-same lengths) and shrunk or grown by one element, then, when those are few, Hypothesis' draws
+same lengths), with the call's own values shared between positions (a second path to a graph's
+node, a duplicate; tools/verify/behaviour_inputs.py) and shrunk or grown by one element, then, when
+those are few, Hypothesis' draws
 from the parameter types (tools/verify/hypothesis_backend.py's strategies, typed from the tests' calls by
-tools/verify/arg_types.py). Each version is also run on the examples the base's docstring gives
+tools/verify/arg_types.py). A function the tests pass (no literal) is stood in for by recording
+callables where the code calls that parameter (tools/verify/stand_ins.py). Each version is also run on the examples the base's docstring gives
 (tools/verify/doc_examples.py): the one oracle beyond the tests most code carries. Each version runs on deep copies; results are compared by
 tools/verify/values.py's rule ("isclose" for floats: a reordered sum is not a behaviour change),
 exception types and the arguments after the call. A call past the per-call limit is cut and

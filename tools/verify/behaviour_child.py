@@ -21,15 +21,17 @@ import random
 import signal
 import string
 import sys
-import textwrap
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
 from suture.tools.verify.doc_examples import doc_examples, matches
+from suture.tools.verify.behaviour_inputs import (MAX_CONSTANT_SEEDS, constants_of, mutated, recombined, resized,
+                                                  with_constants)
 from suture.tools.verify.hypothesis_backend import strategies_for
 from suture.tools.verify.receivers import NO_OBJECT
+from suture.tools.verify.stand_ins import MARKER, STAND_IN, Recorder, callable_parameters, stand_ins
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
 __all__ = ["CallTimeout", "relations_of", "run_comparison", "shape_of"]
@@ -39,10 +41,6 @@ HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
 DRAW_WHEN_FEWER = 40  # Hypothesis draws only when the seeds' mutations made fewer inputs than this
 DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
 TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
-MAX_CONSTANTS = 24  # the code's constants (and integer neighbours) put into the seeds, at most
-MAX_CONSTANT_SEEDS = 4  # seeds the constants are put into (each gets every fitting constant per argument)
-MAX_TABLE_ITEMS = 8  # keys of a module-level table the code reads, at most
-MAX_CONSTANT_TEXT = 20  # longer string literals are messages, not values to compare on
 MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
 
 
@@ -74,8 +72,10 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
     signal.signal(signal.SIGPROF, _on_alarm)
     runner = _Runner(versions, float(request["per_call"]), inspect.getsourcefile(base_fn) or "")
-    # A method runs on the objects the tests built (tools/verify/receivers.py), not on literals.
-    seeds = receivers or list(_seeds(base_fn, request["seeds"]))
+    # A method runs on the objects the tests built (tools/verify/receivers.py), not on literals; a
+    # function on the calls recorded where the tests pass it built values, then on the literal ones.
+    method = bool(why)
+    seeds = receivers if method else receivers + list(_seeds(base_fn, request["seeds"]))
     seen: set[str] = set()
     first = [runner.run(bound) + (label,) for bound, label in seeds[: request["max_inputs"]]
              if _fresh(bound, seen) and time.monotonic() < deadline]
@@ -88,15 +88,15 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     if unsure:
         emit({"kind": "setup", "unknown": unsure, "version_unknown": version_unknown})
         return
-    if not receivers:  # a method's docstring example has no object to run on
+    if not method:  # a method's docstring example has no object to run on
         for check in doc_checks(runner, base_fn, request["function"].rsplit(".", 1)[-1]):
             emit(check)
     count = 0
-    for item, key, _ in first:
-        emit({**item, "like": _likeness(key, failing, passing), "seed": True})
+    for item, key, label in first:
+        emit({**item, "like": _likeness(key, failing, passing), "seed": label != STAND_IN})
         count += 1
     # No Hypothesis draws for a method: they would build `self` from nothing (a None, an int).
-    more = _more_inputs(base_fn, seeds, {**request, "draw": not receivers}, notes, deadline,
+    more = _more_inputs(base_fn, seeds, {**request, "draw": not method}, notes, deadline,
                         constants_of(versions.values()))
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
@@ -306,10 +306,16 @@ class _Runner:
 
 
 def _alike(a: Outcome | None, b: Outcome | None) -> bool:
-    """Same result (hanging alike included); raises Incomparable when that cannot be told."""
+    """Same result (hanging alike included); raises Incomparable when that cannot be told.
+
+    Two calls that raise the same exception type are alike only if they also leave the arguments
+    alike: what a call did before it raised is behaviour too (a withdrawal logged in the account's
+    history and then refused; `same_outcome` compares the arguments of returning calls only)."""
     if a is None or b is None:
         return a is None and b is None
-    return same_outcome(a, b, "isclose")
+    if not same_outcome(a, b, "isclose"):
+        return False
+    return a.raised is None or all(same_value(a.args_after[k], b.args_after.get(k), "isclose") for k in a.args_after)
 
 
 def _loosely_equal(a: Outcome | None, b: Outcome | None) -> bool:
@@ -345,15 +351,31 @@ def _describe(outcome: Outcome | None, bound: inspect.BoundArguments) -> str:
 
 
 def _seeds(fn: Any, recorded: list[dict[str, Any]]) -> Iterator[tuple[inspect.BoundArguments, str]]:
-    """The tests' own calls, bound to the function's signature (calls that do not fit are skipped)."""
+    """The tests' own calls, bound to the function's signature (calls that do not fit are skipped).
+
+    A call with a non-literal argument (MARKER) for a parameter the function calls is kept with
+    each of tools/verify/stand_ins.py's callables put in for it, labelled STAND_IN (not the tests'
+    own call: its likeness tells nothing); any other non-literal argument leaves the call out."""
     signature = inspect.signature(fn)
+    callables: set[str] | None = None
+    stood_in: list[tuple[inspect.BoundArguments, str]] = []
     for call in recorded:
         try:
-            args = [ast.literal_eval(a) for a in call["args"]]
-            kwargs = {k: ast.literal_eval(v) for k, v in call["kwargs"].items()}
-            yield signature.bind(*args, **kwargs), call.get("label", "")
+            args = [a if a == MARKER else ast.literal_eval(a) for a in call["args"]]
+            kwargs = {k: v if v == MARKER else ast.literal_eval(v) for k, v in call["kwargs"].items()}
+            bound = signature.bind(*args, **kwargs)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             continue
+        holes = [name for name, value in bound.arguments.items() if isinstance(value, str) and value == MARKER]
+        if not holes:
+            yield bound, call.get("label", "")
+            continue
+        callables = callable_parameters(fn) if callables is None else callables
+        if set(holes) <= callables:
+            for stand_in in stand_ins(fn):  # the first hole takes each; the others record and return None
+                arguments = {**bound.arguments, **{name: Recorder() for name in holes[1:]}, holes[0]: stand_in}
+                stood_in.append((inspect.BoundArguments(signature, arguments), STAND_IN))  # type: ignore[arg-type]
+    yield from stood_in  # after the tests' own calls: those are the ones compared first
 
 
 def _receiver_seeds(fn: Any, records: list[dict[str, Any]]) -> Iterator[tuple[inspect.BoundArguments, str]]:
@@ -373,162 +395,29 @@ def _receiver_seeds(fn: Any, records: list[dict[str, Any]]) -> Iterator[tuple[in
 
 def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], request: dict[str, Any],
                  notes: list[str], deadline: float, constants: list[Any] = ()) -> Iterator[inspect.BoundArguments]:
-    """The seeds with the code's own constants put in, then mutated (shape kept), then resized,
-    then Hypothesis' draws."""
+    """The seeds with the code's own constants put in, then mutated (shape kept), then recombined
+    (their own values shared between positions), then resized, then Hypothesis' draws
+    (tools/verify/behaviour_inputs.py builds all but the draws)."""
     rng = random.Random(0)
     made = 0
     for bound, _ in seeds[:MAX_CONSTANT_SEEDS]:
-        for item in _with_constants(bound, constants):
+        for item in with_constants(bound, constants):
             made += 1
             yield item
     for bound, _ in seeds:
-        for item in _mutated(bound, rng):
+        for item in mutated(bound, rng):
             made += 1
             yield item
+    # Recombined: not counted, so Hypothesis is drawn where it was (they add shapes, not numbers of inputs).
     for bound, _ in seeds:
-        for item in _resized(bound):
+        yield from recombined(bound)
+    for bound, _ in seeds:
+        for item in resized(bound):
             made += 1
             yield item
     # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
     if made < DRAW_WHEN_FEWER and request.get("draw", True):
         yield from _drawn(fn, request, notes, deadline)
-
-
-def _with(bound: inspect.BoundArguments, name: str, value: Any) -> inspect.BoundArguments:
-    arguments = dict(bound.arguments)
-    arguments[name] = value
-    return inspect.BoundArguments(bound.signature, arguments)  # type: ignore[arg-type]
-
-
-def _mutated(bound: inspect.BoundArguments, rng: random.Random) -> Iterator[inspect.BoundArguments]:
-    names = list(bound.arguments)
-    for round_ in range(2):  # one argument at a time, then every argument at once
-        if round_ == 1 and len(names) < 2:
-            return
-        for index in range(5):
-            if round_ == 0:
-                for name in names:
-                    variants = mutants(bound.arguments[name], rng)
-                    if index < len(variants):
-                        yield _with(bound, name, variants[index])
-            else:
-                changed = bound
-                for name in names:
-                    variants = mutants(bound.arguments[name], rng)
-                    if variants:
-                        changed = _with(changed, name, rng.choice(variants))
-                yield changed
-
-
-def mutants(value: Any, rng: random.Random, depth: int = 0) -> list[Any]:
-    """Values of the same shape as `value` (type and length kept), nearest first."""
-    if isinstance(value, bool):
-        return [not value]
-    if isinstance(value, int):
-        return [value + 1, value - 1, -value, value * 2 + 1, rng.randint(-50, 50)]
-    if isinstance(value, float):
-        return [value + 0.5, -value, value * 1.5 + 0.25, round(rng.uniform(-50, 50), 2)]
-    if isinstance(value, str) and value:
-        at = rng.randrange(len(value))
-        return [value[::-1], value[:at] + chr((ord(value[at]) + 1) % 0x110000 or 65) + value[at + 1:], value.swapcase()]
-    if isinstance(value, (list, tuple)) and value and depth < 3:
-        kind = type(value)
-        items = list(value)
-        out = [kind(reversed(items))]
-        at = rng.randrange(len(items))
-        for variant in mutants(items[at], rng, depth + 1)[:3]:
-            out.append(kind(items[:at] + [variant] + items[at + 1:]))
-        shuffled = items[:]
-        rng.shuffle(shuffled)
-        out.append(kind(shuffled))
-        out.append(kind((mutants(item, rng, depth + 1) or [item])[-1] for item in items))
-        return out
-    if isinstance(value, dict) and value and depth < 3:
-        key = rng.choice(list(value))
-        return [{**value, key: variant} for variant in mutants(value[key], rng, depth + 1)[:3]]
-    return []
-
-
-def constants_of(functions: Iterable[Any]) -> list[Any]:
-    """The literal numbers and short strings in the compared functions' code, every version's
-    (a patch's new constant is where it parts from its rivals), with each integer's neighbours.
-
-    A condition's boundary is usually one of the code's own constants (`year % 400 == 0`,
-    `if n > 10`), and random or mutated values rarely hit it: seeding inputs with the constants of
-    the code under test is the classic remedy (EvoSuite; Fraser and Arcuri, "The seed is strong",
-    ICST 2012). A module-level name the code reads (`if quantity > BULK:`) counts with its value: a
-    boundary is as often a named constant as a literal; a module-level table it reads (a dict, a
-    list) gives its keys or items, the values its lookups accept. No constant of any particular
-    program is named here."""
-    found: list[Any] = []
-    for fn in functions:
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
-        except (OSError, TypeError, SyntaxError, IndentationError):
-            continue
-        module_names = getattr(fn, "__globals__", {})
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Constant):
-                values = [node.value]
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                values = _table_items(module_names.get(node.id))  # only numbers and short strings pass below
-            else:
-                continue
-            for item in (c for value in values for c in _scalar_candidates(value)):
-                if not any(type(item) is type(seen) and item == seen for seen in found):
-                    found.append(item)
-    return found[:MAX_CONSTANTS]
-
-
-def _table_items(value: Any) -> list[Any]:
-    """A module-level name's value as constants: the value itself, or a table's keys or items (the
-    currencies of `PER_EUR = {"EUR": 1.0, "USD": 1.1}` are the values a `convert(amount, frm, to)`
-    must be called with to reach anything but its error path)."""
-    if isinstance(value, dict):
-        return list(value)[:MAX_TABLE_ITEMS]
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return list(value)[:MAX_TABLE_ITEMS]
-    return [value]
-
-
-def _scalar_candidates(value: Any) -> list[Any]:
-    """A constant and, for an integer, its neighbours; [] for what is not a number or short string."""
-    if isinstance(value, bool) or value is None:
-        return []
-    if isinstance(value, int) and abs(value) < 10**12:
-        return [value, value - 1, value + 1]
-    if isinstance(value, float) and math.isfinite(value):
-        return [value]
-    if isinstance(value, str) and len(value) <= MAX_CONSTANT_TEXT:
-        return [value]
-    return []
-
-
-def _with_constants(bound: inspect.BoundArguments, constants: list[Any]) -> Iterator[inspect.BoundArguments]:
-    """The seed with one argument at a time replaced by each constant of its type (an int
-    argument takes the integer constants, a float one floats and integers as floats)."""
-    for name, value in bound.arguments.items():
-        if isinstance(value, bool):
-            continue
-        if isinstance(value, int):
-            fitting = [c for c in constants if type(c) is int]
-        elif isinstance(value, float):
-            fitting = [float(c) for c in constants if type(c) in (int, float)]
-        elif isinstance(value, str):
-            fitting = [c for c in constants if type(c) is str]
-        else:
-            continue
-        for constant in fitting:
-            if not (type(constant) is type(value) and constant == value):
-                yield _with(bound, name, constant)
-
-
-def _resized(bound: inspect.BoundArguments) -> Iterator[inspect.BoundArguments]:
-    """Each sized argument one element shorter and one longer (a new shape: shrunk and grown)."""
-    for name, value in bound.arguments.items():
-        if isinstance(value, (str, list, tuple)) and value:
-            yield _with(bound, name, value[:-1])
-            yield _with(bound, name, value + value[-1:])
 
 
 class _Enough(BaseException):

@@ -5,7 +5,9 @@ accept (a `Cart` with lines and a coupon, a `Slot` whose start is before its end
 already build valid ones. So the tests that run the method are run once at the base commit with
 this module as a pytest plugin: at entry to the method it pickles `self` and the arguments (the
 state before the call, which the call may change), with the test's node id. The behaviour
-comparison (tools/verify/behaviour_child.py) then calls every version on those objects.
+comparison (tools/verify/behaviour_child.py) then calls every version on those objects. A
+module-level function whose tests pass it built values (`shortest_path(parse(text), ...)`, a
+`Stock` from a helper) is recorded the same way.
 
 Parent side: `record_receivers`. Plugin side (inside the tests' pytest, named by `-p`): the hooks
 below, steered by two environment variables. Nothing is written anywhere: the records come back on
@@ -74,16 +76,17 @@ def pytest_runtest_setup(item: Any) -> None:
 
 
 def pytest_collection_finish(session: Any) -> None:
-    """The test modules are imported now, so the target is the class the tests use: wrap its method."""
+    """The test modules are imported now, so the target is the class the tests use: wrap its method
+    (or the module-level function, wherever it is bound)."""
     target = os.environ.get(TARGET_ENV, "")
     module_name, _, qualname = target.partition(":")
-    if not module_name or "." not in qualname:
+    if not module_name or not qualname:
         return
     try:
         owner: Any = importlib.import_module(module_name)
         for part in qualname.split(".")[:-1]:
             owner = getattr(owner, part)
-        name = qualname.rsplit(".", 1)[1]
+        name = qualname.rsplit(".", 1)[-1]
         original = owner.__dict__[name]
     except Exception:  # noqa: BLE001 - not importable here: nothing is recorded
         return
@@ -102,6 +105,13 @@ def pytest_collection_finish(session: Any) -> None:
         return original(*args, **kwargs)
 
     setattr(owner, name, recording)
+    if "." not in qualname:
+        # A module-level function: the tests (and other modules) bound it by name on import
+        # (`from shop.cart import total`), so every such binding is pointed at the recorder too.
+        for module in list(sys.modules.values()):
+            for attribute, value in list(getattr(module, "__dict__", {}).items()):
+                if value is original:
+                    setattr(module, attribute, recording)
 
 
 def pytest_unconfigure(config: Any) -> None:
