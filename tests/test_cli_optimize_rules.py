@@ -34,7 +34,7 @@ LAYOUT = {
             out = ""
             starts = []
             for w in words:
-                starts.append(len(out))
+                starts += [len(out)]
                 out = out + w + "\\n"
             return out, starts
 
