@@ -81,7 +81,7 @@ class Series:
     controls: list[Comparison]
 
 
-def run_series(root: Path, clock: str, runs: int, control_runs: int) -> Series:
+def run_series(root: Path, clock: str, runs: int, control_runs: int, extend_to: int | None = None) -> Series:
     script = root / f"workload_{clock}.py"
     script.write_text(WORKLOAD.replace("CLOCK", CLOCKS[clock]))
     n = size_for(script, CALL_SECONDS)
@@ -90,17 +90,18 @@ def run_series(root: Path, clock: str, runs: int, control_runs: int) -> Series:
     series = Series(clock, n, [], [], [])
     for seed in range(runs):
         start = time.perf_counter()
-        series.aa.append(compare(same, same, seed=seed))
+        series.aa.append(compare(same, same, seed=seed, extend_to=extend_to))
         series.walls.append(time.perf_counter() - start)
         show(f"{clock} A/A {seed:2d}", series.aa[-1], series.walls[-1])
     for seed in range(control_runs):
-        series.controls.append(compare(same, half, seed=100 + seed))
+        series.controls.append(compare(same, half, seed=100 + seed, extend_to=extend_to))
         show(f"{clock} 2x  {seed:2d}", series.controls[-1], 0.0)
     return series
 
 
 def show(label: str, r: Comparison, wall: float) -> None:
     print(f"{label}: speedup {r.speedup:.3f} CI [{r.ci_low:.3f}, {r.ci_high:.3f}] significant={r.significant}"
+          f" rounds={r.rounds}"
           + (f" ({wall:.1f} s)" if wall else ""), flush=True)
 
 
@@ -133,11 +134,13 @@ def main() -> int:
     parser.add_argument("--controls", type=int, default=5)
     parser.add_argument("--clock", action="append", choices=sorted(CLOCKS), help="default: both")
     parser.add_argument("--no-results", action="store_true")
+    parser.add_argument("--extend-to", type=int, help="sequential rounds: a straddling CI grows to N rounds "
+                        "(what `suture optimize` passes: twice --rounds)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-timing-") as scratch:
         root = Path(scratch)
-        all_series = [run_series(root, clock, args.runs, args.controls) for clock in args.clock or ["wall", "cpu"]]
+        all_series = [run_series(root, clock, args.runs, args.controls, args.extend_to) for clock in args.clock or ["wall", "cpu"]]
         counts = None
         if callgrind.available():
             script = root / "workload_wall.py"
@@ -156,7 +159,10 @@ def main() -> int:
     lines = [
         f"`python bench/bench_timing.py` at commit {commit}: `tools.timing.compare` with default settings "
         "(12 interleaved rounds in seeded random order, fresh processes, 95% bootstrap CI of the median "
-        f"ratio, threshold {all_series[0].aa[0].threshold}), {args.runs} A/A runs (seeds 0..{args.runs - 1}) "
+        f"ratio, threshold {all_series[0].aa[0].threshold}"
+        + (f"; sequential: a straddling CI grows to {args.extend_to} rounds, "
+           f"{sum(r.rounds > 12 for s in all_series for r in s.aa + s.controls)} comparisons did" if args.extend_to else "")
+        + f"), {args.runs} A/A runs (seeds 0..{args.runs - 1}) "
         f"and {args.controls} runs against a candidate doing half the work. Workload: a dict-counting loop, "
         "timed inside the process (timing protocol) with `time.perf_counter` (wall) or `time.process_time` "
         f"(cpu); measured median {sizes}.",

@@ -35,7 +35,8 @@ from suture.agent.gates import tamper
 from suture.agent.optimize.bench import Bench, bench_for_command, bench_for_target, locate, workload_for
 from suture.agent.optimize.equivalence import baseline_tests
 from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best
-from suture.agent.optimize.propose import changed_functions, model_client, model_proposals, rule_proposals
+from suture.agent.optimize.propose import (changed_functions, combined_proposal, model_client, model_proposals,
+                                          rule_proposals)
 from suture.agent.optimize.report import deliver_and_report, pie_summary, stacked_patch
 from suture.agent.optimize.state import OptimizeOutcome, OptimizeProgress, OptimizeState
 from suture.agent.options import OptimizeOptions
@@ -166,6 +167,7 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
             return False
         return True
 
+    first = len(state.judged)
     for proposal in rule_proposals(state, places):
         if not more():
             break
@@ -173,6 +175,9 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
             eligible.append(state.judged[-1])
         if state.guidance and state.client is not None:
             break  # the expert asked for something else: the model hears it now
+    stacked = combined_proposal(state, state.judged[first:]) if not eligible and more() else None
+    if stacked is not None and judge_candidate(state, bench, stacked).accepted:
+        eligible.append(state.judged[-1])
     if state.client is not None and more():
         try:
             for proposal in model_proposals(state, places, hot):

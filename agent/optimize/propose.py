@@ -34,6 +34,46 @@ def rule_proposals(state: OptimizeState, places: list[tuple[str, str]]):
                             symbol=rewrite.function, meta={"evidence": list(rewrite.evidence)})
 
 
+def combined_proposal(state: OptimizeState, judged: list) -> Candidate | None:
+    """The round's near misses stacked into one candidate, when none was significant alone: rule candidates
+    measured faster than the base (median over 1.0) whose interval reaches the bar, the fastest first, each
+    further rule re-applied to the text the earlier ones left (so each still checks its own preconditions
+    there). Two gains under the bar can clear it together; the stack is gated and timed afresh like any
+    candidate (a new comparison, not the sum of the old ones), so picking by the first measurements biases
+    nothing it is judged on. None with fewer than two rules that stack."""
+    from suture.agent.optimize.perf_rules import rewrites
+
+    near = sorted((j for j in judged if j.stage == "measured" and j.timing and j.proposal.source != "model"
+                   and "+" not in j.proposal.source
+                   and j.timing["speedup"] > 1.0 and j.timing["ci_high"] >= j.timing["threshold"]),
+                  key=lambda j: -j.timing["speedup"])
+    if len(near) < 2:
+        return None
+    files, functions, rules = dict(near[0].proposal.files), list(near[0].proposal.functions), [near[0].proposal.source]
+    for other in near[1:]:
+        texts = dict(files)
+        for path, function in other.proposal.functions:
+            if path not in texts:
+                texts[path] = other.proposal.files.get(path) or ""
+                continue  # another file: the other candidate's own text of it
+            evidence = {q: record for (p, q), record in state.types.items() if p == path and record}
+            again = [r for r in rewrites(path, texts[path], function, evidence) if r.rule == other.proposal.source]
+            if not again:
+                break
+            texts[path] = again[0].new_source
+        else:
+            files = texts
+            functions += [f for f in other.proposal.functions if f not in functions]
+            rules.append(other.proposal.source)
+    if len(rules) < 2:
+        return None
+    first = functions[0]
+    # Named by its rules ("a+b"): the report's kept rule says what was stacked.
+    return Candidate(f"c{len(state.judged) + 1}", source="+".join(rules), files=files, functions=functions, path=first[0],
+                     symbol=first[1], description=f"the round's near misses together: {' + '.join(rules)}",
+                     meta={"rules": rules, "evidence": [e for j in near for e in j.proposal.meta.get("evidence", [])]})
+
+
 def model_client(options: OptimizeOptions):
     if not options.model:
         return None

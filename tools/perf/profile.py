@@ -52,6 +52,18 @@ if not getattr(sys.flags, "safe_path", False):  # -I / -P: python adds no direct
 sys.argv = [target, *args]
 finish = start_line_sampler(root, lines_out) if lines_out else None
 profiler = cProfile.Profile()
+class _Unprofiled:
+    # tools/perf/harness.py builds a function target's inputs (make_input) inside this, so the profile and
+    # the line samples hold the target's calls only, not the workload's set-up
+    def __enter__(self):
+        profiler.disable()
+        if finish is not None:
+            finish.pause()
+    def __exit__(self, *exc):
+        if finish is not None:
+            finish.resume()
+        profiler.enable()
+sys.suture_unprofiled = _Unprofiled()
 try:
     profiler.runcall(run)
 finally:

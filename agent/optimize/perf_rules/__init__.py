@@ -36,6 +36,7 @@ from suture.agent.optimize.perf_rules.hoistcalls import _hoist_module_call
 from suture.agent.optimize.perf_rules.ifchain import _if_chain
 from suture.agent.optimize.perf_rules.inline import _inline_helper
 from suture.agent.optimize.perf_rules.keyed import _keyed_membership
+from suture.agent.optimize.perf_rules.matchgroup import _match_group
 from suture.agent.optimize.perf_rules.strings import _concat_running_length
 from suture.agent.optimize.perf_rules.containers import (
     _any_all,
@@ -68,6 +69,7 @@ RULES: tuple[str, ...] = (
     "any-all-generator",
     "dict-keys-membership",
     "if-chain-to-dict",
+    "match-group-to-subscript",
     "regex-compile-to-module",
     "int-mod-to-bit-and",
     "const-list-membership-to-set",
@@ -154,5 +156,6 @@ def _with_facts(sites, ctx: _Func, sentences: dict[str, str]):
 
 _FINDERS = (_memoise, _const_membership, _list_membership, _seen_list, _keyed_membership, _list_index, _nested_join, _pair_scan,
             _list_remove, _str_concat, _concat_running_length, _hoist_invariant, _hoist_module_call, _regex_module, _if_chain,
+            _match_group,
             _sorted_index, _pop0_deque, _insert0_reverse, _append_comprehension, _mod_to_and, _inline_helper, _method_alias,
             _dict_keys, _count_counter, _any_all)
