@@ -60,7 +60,7 @@ from suture.agent.propose import rules  # noqa: E402
 from suture.agent.propose.templates import TEMPLATES  # noqa: E402
 
 PRIORS_OUT = ROOT / "agent" / "propose" / "priors.json"
-L2 = 2.0  # fixed in advance: doubling a prior away from its hand value costs what 2 cases doubling their position cost
+L2 = 8.0  # doubling a prior away from its hand value costs what 8 cases doubling their position cost (chosen of 0.5, 2, 8 by the cross-validation below: a mild optimism)
 GRID = [2 ** (k / 4) for k in range(-12, 13)]  # factors of the hand prior: 1/8 .. 8
 SWEEPS = 8
 CAP = 2000  # candidates looked at per case (the product gates at most --max-candidates, 500 by default)
@@ -313,17 +313,32 @@ def table_rank(row: Row, logp: dict[str, float]) -> float | None:
     if row.correct is None:
         return None
     target = _score(row.correct, logp)
+    return _position(row, *_counts(row, logp, target))
+
+
+def _position(row: Row, better: int, ties: int) -> float:
+    return (len(row.singles) if row.pair else 0) + better + (ties + 2) / 2
+
+
+def _counts(row: Row, logp: dict[str, float], target: float, template: str | None = None,
+            containing: bool = True) -> tuple[int, int]:
+    """(rivals above `target`, rivals tied with it); with `template`, only the rivals it makes (containing)
+    or only those it does not make (not containing)."""
     better = ties = 0
     for key, weights in row.by_key.items():
+        if template is not None and (template in key) != containing:
+            continue
         threshold = target - sum(logp[t] for t in key)
         hi = bisect.bisect_right(weights, threshold + EPS)
         better += len(weights) - hi
         ties += hi - bisect.bisect_left(weights, threshold - EPS)
     for makers in row.multi:
+        if template is not None and any(template in ts for ts, _ in makers) != containing:
+            continue
         s = _score(makers, logp)
         better += s > target + EPS
         ties += abs(s - target) <= EPS
-    return (len(row.singles) if row.pair else 0) + better + (ties + 2) / 2
+    return better, ties
 
 
 def loss(rows: list[Row], logp: dict[str, float], l2: float) -> float:
@@ -341,11 +356,9 @@ def fit(rows: list[Row], l2: float = L2) -> dict[str, float]:
     for _ in range(SWEEPS):
         moved = False
         for template in TEMPLATES:
-            touching = [r for r in relevant if _touches(r, template)]
             best_value, best_loss = logp[template], None
-            for step in steps:
-                trial = {**logp, template: hand[template] + step}
-                value = loss(touching, trial, 0.0) + l2 * (step / math.log(2)) ** 2
+            for step, value in zip(steps, _coordinate(relevant, logp, template, [hand[template] + s for s in steps])):
+                value += l2 * (step / math.log(2)) ** 2
                 if best_loss is None or value < best_loss - 1e-12:
                     best_value, best_loss = hand[template] + step, value
             if abs(best_value - logp[template]) > 1e-12:
@@ -353,6 +366,25 @@ def fit(rows: list[Row], l2: float = L2) -> dict[str, float]:
         if not moved:
             break
     return {t: round(math.exp(v), 4) for t, v in logp.items()}
+
+
+def _coordinate(rows: list[Row], logp: dict[str, float], template: str, values: list[float]) -> list[float]:
+    """sum of log2 positions with `template`'s log prior set to each of `values`, the rest as in `logp`.
+    Where the template does not make the correct candidate, only the rivals it makes are recounted."""
+    totals = [0.0] * len(values)
+    for row in rows:
+        if not _touches(row, template):
+            continue
+        if any(template in ts for ts, _ in row.correct):
+            for i, value in enumerate(values):
+                totals[i] += math.log2(table_rank(row, {**logp, template: value}))
+            continue
+        target = _score(row.correct, logp)
+        fixed = _counts(row, logp, target, template, containing=False)
+        for i, value in enumerate(values):
+            moving = _counts(row, {**logp, template: value}, target, template, containing=True)
+            totals[i] += math.log2(_position(row, fixed[0] + moving[0], fixed[1] + moving[1]))
+    return totals
 
 
 def _touches(row: Row, template: str) -> bool:
@@ -379,10 +411,18 @@ def position(case: Case, priors: dict[str, float]) -> int | None:
         for number, candidate in enumerate(rules.generate_candidates(root, case.suspects, {}, max_candidates=CAP,
                                                                      priors=priors), 1):
             edit = candidate.edits[0]
-            if len(candidate.edits) == 1 and edit.path in texts and texts[edit.path].count(edit.search) == 1:
-                if judge.correct(edit.path, texts[edit.path].replace(edit.search, edit.replace, 1)):
-                    return number
+            after = _applied(texts.get(edit.path), edit.search, edit.replace) if len(candidate.edits) == 1 else None
+            if after is not None and judge.correct(edit.path, after):
+                return number
     return None
+
+
+def _applied(text: str | None, search: str, replace: str) -> str | None:
+    """`text` with the whole-line block `search` replaced (the engine makes it unique as whole lines)."""
+    if text is None:
+        return None
+    at = ("\n" + text).find("\n" + search)
+    return None if at < 0 else text[:at] + replace + text[at + len(search):]
 
 
 def cross_validated(rows: list[Row], l2: float) -> dict[str, dict[str, float]]:

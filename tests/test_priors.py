@@ -46,10 +46,13 @@ def test_the_shipped_priors_load_and_are_what_orders_the_candidates(make_repo, m
     fitted, notes = _stream(repo)
     hand, _ = _stream(repo, priors=HAND_PRIORS)
     assert not notes and len(fitted) == len(hand) > 20
-    # Same edits, each weighed by the shipped prior where the hand one weighed it before.
-    by_hand = {c.description: c.priority / HAND_PRIORS[c.template] for c in hand}
-    for c in fitted:
-        assert c.priority / shipped[c.template] == pytest.approx(by_hand[c.description])
+    # Same edits, each weighed by the shipped prior where the hand one weighed it before (two templates that
+    # make the same text are offered once, under the name of whichever comes first: those are left out).
+    by_hand = {(c.template, c.description): c.priority / HAND_PRIORS[c.template] for c in hand}
+    both = [c for c in fitted if (c.template, c.description) in by_hand]
+    assert len(both) > 0.9 * len(fitted)
+    for c in both:
+        assert c.priority / shipped[c.template] == pytest.approx(by_hand[(c.template, c.description)])
     assert [c.priority for c in fitted] == sorted((c.priority for c in fitted), reverse=True)
 
 
