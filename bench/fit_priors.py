@@ -425,6 +425,34 @@ def _applied(text: str | None, search: str, replace: str) -> str | None:
     return None if at < 0 else text[:at] + replace + text[at + len(search):]
 
 
+def localized_positions(case: Case, tree: Path, priors: list[dict[str, float]]) -> list[int | None]:
+    """The correct candidate's place in the stream `fix` builds from localize's REAL ranking and line scores
+    (the visible tests run once under coverage), under each of `priors`: the order with the localisation a
+    run has, counted in candidates (no time, so no load in it). bench/bugs only."""
+    from suture.tools.testing.localize import localize
+
+    repo = bench_fix.bugs_corpus.copy_program(case_bug(case), tree)
+    found = localize(repo, run_dir=tree.parent / f"{tree.name}-run")
+    judge = Judge(case)
+    texts = {p: (repo / p).read_text() for p in case.fixed}
+    places = []
+    for chosen in priors:
+        place = None
+        for number, candidate in enumerate(rules.generate_candidates(repo, found.ranking, found.line_scores,
+                                                                     max_candidates=PRODUCT_CAP, priors=chosen), 1):
+            edit = candidate.edits[0]
+            after = _applied(texts.get(edit.path), edit.search, edit.replace) if len(candidate.edits) == 1 else None
+            if after is not None and judge.correct(edit.path, after):
+                place = number
+                break
+        places.append(place)
+    return places
+
+
+def case_bug(case: Case):
+    return next(b for b in bench_fix.bugs_corpus.load_bugs([case.id]))
+
+
 def cross_validated(rows: list[Row], l2: float) -> dict[str, dict[str, float]]:
     """fold -> the priors fitted on every other fold's cases."""
     return {fold: fit([r for r in rows if r.case.fold != fold], l2) for fold in sorted({r.case.fold for r in rows})}
@@ -494,6 +522,20 @@ def write_priors(path: Path, priors: dict[str, float], rows: list[Row], l2: floa
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
+def _localized_report(cases: list[Case], scratch: Path) -> int:
+    shipped = rules.template_priors()
+    places = {}
+    for case in (c for c in cases if c.corpus == "bug"):
+        places[case.id] = localized_positions(case, scratch / "localized" / case.id, [dict(rules.HAND_PRIORS), shipped])
+        print(json.dumps({"id": case.id, "kind": case.kind, "hand": places[case.id][0],
+                          "fitted": places[case.id][1]}), flush=True)
+    head = ["| priors | cases | median position | top-1 | top-5 | top-10 | top-25 | within 500 | mean log2 |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    print("\n".join([*head, *(f"| {name} | " + summary([p[i] for p in places.values()]) + " |"
+                                for i, name in enumerate(("hand", "shipped fit")))]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", help="a bug name, fault id or library (repeatable)")
@@ -505,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cv", action="store_true", help="fit and write only: no cross-validation, no report")
     parser.add_argument("--rows-out", type=Path, help="one JSON line per case: its positions under hand and fitted")
     parser.add_argument("--results", action="store_true", help="append the report to bench/RESULTS.md")
+    parser.add_argument("--localized", action="store_true",
+                        help="bench/bugs only: positions under hand and shipped priors with localize's real ranking")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="suture-fit-priors-") as scratch:
         scratch = Path(scratch)
@@ -514,6 +558,8 @@ def main(argv: list[str] | None = None) -> int:
         if not cases:
             print("fit_priors: no case matches.", file=sys.stderr)
             return 2
+        if args.localized:
+            return _localized_report(cases, scratch)
         rows = [collect(case) for case in cases]
         shipped = fit(rows, args.l2)
         if args.write:
