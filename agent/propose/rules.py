@@ -11,8 +11,8 @@ game:
 - suspect weight: the function's score over the top score (its rank when all are 0);
 - line weight: the line's score over the function's best line score; lines no
   failing test ran get a small floor (a missing line can still belong there);
-- template prior (`PRIORS`): how often that kind of edit is the fix, and how cheap
-  and safe it is to try;
+- template prior (`template_priors`: fitted on the bench corpora, priors.json; the hand
+  `HAND_PRIORS` as fallback): how often that kind of edit is the fix, and how cheap and safe it is to try;
 - variant weight: a template's own preference (`<` -> `<=` before `<` -> `>`).
 
 Single edits come first; pairs of single edits in one function start only after
@@ -27,9 +27,13 @@ import ast
 import hashlib
 import heapq
 import itertools
+import json
+import math
+import os
 import warnings
+from functools import lru_cache
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +43,7 @@ from suture.tools.edits import Edit
 from suture.retrieval.files import decode_source, source_encoding
 from suture.retrieval.testfiles import is_test_path
 
-# Template priors. Reasoning, in short:
+# The hand priors: the documented prior of the fit and the fallback. Reasoning, in short:
 # - Single-token operator slips (comparison, off-by-one, arithmetic, boolean, a flipped
 #   condition) are the commonest one-line bugs in the repair benchmarks (Defects4J one-liners,
 #   QuixBugs, ManyBugs), the cheapest to test and the least likely to overfit: they go first.
@@ -49,7 +53,7 @@ from suture.retrieval.testfiles import is_test_path
 #   make a test pass without fixing anything, so it comes after the value fixes.
 # - Deleting, dropping a condition, moving and inserting statements (GenProg's operators) repair
 #   the fewest bugs per candidate and overfit the most (deletion passes weak tests): last.
-PRIORS: dict[str, float] = {
+HAND_PRIORS: dict[str, float] = {
     "comparison": 1.0,
     "off_by_one": 0.9,
     "negate_condition": 0.85,
@@ -67,7 +71,15 @@ PRIORS: dict[str, float] = {
     "delete_statement": 0.15,
     "insert_statement": 0.12,
 }
-assert set(PRIORS) == set(TEMPLATES), "every template needs a prior"
+assert set(HAND_PRIORS) == set(TEMPLATES), "every template needs a prior"
+
+# The priors the engine orders by: fitted on bench/bugs and bench/faults by bench/fit_priors.py (the
+# correct candidate's queue position, cross-validated by library and bug kind, pulled toward the hand
+# priors where a template has few examples) and shipped as data. $SUTURE_RULE_PRIORS names another
+# file (one fitted on your own bugs, or the hand priors for an A/B run). A template the file lacks, or
+# a file that cannot be read, gets the hand priors.
+PRIORS_FILE = Path(__file__).with_name("priors.json")
+PRIORS_ENV = "SUTURE_RULE_PRIORS"
 
 # Templates that swap one token or one whole operand for another of the same kind: the result
 # always parses, so the parse check (the costliest step per candidate) is skipped for them.
@@ -139,6 +151,7 @@ def generate_candidates(
     max_suspects: int = 20,
     top_functions: int = 3,
     beyond: Iterable[RuleCandidate] = (),
+    priors: Mapping[str, float] | None = None,
 ) -> Iterator[RuleCandidate]:
     """Candidate edit sets for the suspects, best first, lazily, at most `max_candidates` of them.
 
@@ -147,9 +160,10 @@ def generate_candidates(
     suspiciousness score. `beyond` (synthesis and ingredients, agent/propose/synthesis.py) is pulled
     after the first BEYOND_AFTER of the top functions' single edits, before the rest and the pairs; it is lazy, so its probe
     runs cost nothing when a template fixed the bug first. Files that cannot be read or parsed, and test files, are skipped with a
-    sentence appended to `notes`.
+    sentence appended to `notes`. `priors` (template -> prior) replaces `template_priors()` (bench/fit_priors.py).
     """
     notes = notes if notes is not None else []
+    prior = {**HAND_PRIORS, **priors} if priors is not None else template_priors(notes)
     if max_candidates <= 0:
         return
     root = Path(repo_root)
@@ -170,7 +184,7 @@ def generate_candidates(
         suspect_weight = suspect.score / top_score if top_score > 0 else 1.0 / (1 + rank)
         line_weight = _line_weights(suspect, line_scores)
         for mutation in _mutations_of(src, nodes, notes):
-            weight = suspect_weight * line_weight(mutation.line) * PRIORS[mutation.template] * mutation.weight
+            weight = suspect_weight * line_weight(mutation.line) * prior[mutation.template] * mutation.weight
             singles.append(_Entry((-weight, next(counter)), weight, rank, src, (mutation,), suspect.symbol))
     singles.sort()
 
@@ -201,6 +215,37 @@ def generate_candidates(
 
 
 # ------------------------------------------------------------------ inputs
+
+
+def template_priors(notes: list[str] | None = None) -> dict[str, float]:
+    """The prior of every template: $SUTURE_RULE_PRIORS's file when set, else the shipped fit (priors.json);
+    the hand priors for what the file lacks. A file the user named that cannot be used is said in `notes`."""
+    chosen = os.environ.get(PRIORS_ENV)
+    path = Path(chosen) if chosen else PRIORS_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    priors, problem = _priors_of(str(path), stamp)
+    if problem and chosen and notes is not None:
+        _note(notes, problem)
+    return dict(priors)
+
+
+@lru_cache(maxsize=8)
+def _priors_of(path: str, stamp: int | None) -> tuple[dict[str, float], str | None]:
+    """(priors, None), or (the hand priors, a sentence) when `path` is not a JSON object whose `priors`
+    maps template names to positive numbers. `stamp` (the file's mtime) keys the cache."""
+    fallback = "; the rule engine used its hand priors instead."
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return dict(HAND_PRIORS), f"the rule priors file {path} could not be read ({type(error).__name__})" + fallback
+    given = data.get("priors") if isinstance(data, dict) else None
+    if not isinstance(given, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0 for v in given.values()):
+        return dict(HAND_PRIORS), f"the rule priors file {path} has no `priors` object of positive numbers" + fallback
+    return {name: float(given.get(name, hand)) for name, hand in HAND_PRIORS.items()}, None
 
 
 def _as_suspect(item: Any) -> _Suspect:
