@@ -45,6 +45,9 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(autouse=True)
 def fresh_servers():
+    # Before too: a warm run of another file in this worker (tests/test_sandbox.py) leaves its server,
+    # and the tests here count the servers they start.
+    pytest_forkserver.close_all()
     yield
     pytest_forkserver.close_all()
 

@@ -284,10 +284,14 @@ class ServerGone(Exception):
 
 
 class WarmRun:
-    """A run in a forked child, with the part of subprocess.Popen's interface the runner uses."""
+    """A run in a forked child, with the part of subprocess.Popen's interface the runner uses.
+
+    `settled`: the server reported the run's end, which it does only after killing and reaping every
+    process the run left below it (it is their subreaper): nothing of the run is left to look for."""
 
     def __init__(self, server: _Server, pid: int) -> None:
         self.server, self.pid, self.returncode = server, pid, None
+        self.settled = False
 
     def poll(self) -> int | None:
         return self.returncode
@@ -297,9 +301,10 @@ class WarmRun:
             try:
                 reply = self.server.read(timeout)
             except ServerGone:  # killed with the child (a pool closing): the run ends as killed
-                reply = {"status": -signal.SIGKILL}
+                reply = {"gone": True}
             if reply is None:
                 raise subprocess.TimeoutExpired("pytest (warm)", timeout or 0)
+            self.settled = "status" in reply  # not when the server is gone: its orphans are not reaped
             self.returncode = int(reply.get("status", -signal.SIGKILL))
         return self.returncode
 
