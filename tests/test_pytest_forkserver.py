@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -44,6 +45,9 @@ def alive(pid: int) -> bool:
 
 @pytest.fixture(autouse=True)
 def fresh_servers():
+    # Before too: a warm run of another file in this worker (tests/test_sandbox.py) leaves its server,
+    # and the tests here count the servers they start.
+    pytest_forkserver.close_all()
     yield
     pytest_forkserver.close_all()
 
@@ -187,3 +191,30 @@ def test_per_run_variables_share_one_server_and_the_pool_token_keys_it(make_repo
     assert server_of("c", "pool-2") != first
     with open(f"/proc/{first}/environ", "rb") as fh:
         assert b"SUTURE_POOL_TOKEN=pool-1\0" in fh.read()
+
+
+def test_suture_plugins_are_loaded_once_by_the_server_and_the_trees_plugin_by_each_run(make_repo):
+    """The results plugin is imported by the warm server (each fork used to read, rewrite and compile it
+    again), without pytest's "already imported" warning; a plugin of the tree's own is still imported by
+    each run, so an edit to it shows in the next warm run."""
+    repo = make_repo({
+        "treeplugin.py": "FLAVOUR = 'first'\n",
+        "test_loaded.py": "import sys\n\n"
+                          "def test_loaded():\n"
+                          "    results = sys.modules['suture.tools.testing.pytest_results_plugin']\n"
+                          "    print('RESULTS-LOADER', type(results.__loader__).__name__)\n"
+                          "    print('TREE', sys.modules['treeplugin'].FLAVOUR, type(sys.modules['treeplugin'].__loader__).__name__)\n",
+    })
+    command = f"{sys.executable} -m pytest -s -p treeplugin"
+
+    def printed(run) -> list[str]:
+        assert run.warm and outcomes(run) == {"test_loaded": "passed"}, run.output_tail
+        assert "PytestAssertRewriteWarning" not in run.output_tail and "cannot be rewritten" not in run.output_tail
+        return re.findall(r"(?:RESULTS-LOADER|TREE) [^\n]*", run.output_tail)  # pytest -s prints after the file name
+
+    first = printed(run_tests(repo, test_cmd=command, warm=True))
+    (repo / "treeplugin.py").write_text("FLAVOUR = 'second'\n")
+    second = printed(run_tests(repo, test_cmd=command, warm=True))
+    assert len([server for group in pytest_forkserver._servers.values() for server in group]) == 1
+    assert first == ["RESULTS-LOADER SourceFileLoader", "TREE first AssertionRewritingHook"]
+    assert second == ["RESULTS-LOADER SourceFileLoader", "TREE second AssertionRewritingHook"]

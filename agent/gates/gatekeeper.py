@@ -63,6 +63,12 @@ class GateSettings:
     # warm); shared by the worker threads.
     base_selection: dict[tuple[tuple[str, ...], bool], tuple[dict[str, str], bool]] = field(default_factory=dict)
     base_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Files of the base commit and their symbols, by (commit, path): every candidate of a run reads the
+    # same few base files (its changed functions, the named risks, the selection's base run), and a
+    # `git show` per read cost a process each. Kept for the whole run (not reset per call): a commit's
+    # files never change. Filled by the worker threads; a lost race only reads a file twice.
+    base_files: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
+    base_symbols: dict[tuple[str, str], list[Symbol]] = field(default_factory=dict)
 
 
 class Rejected(Exception):
@@ -73,9 +79,10 @@ class Rejected(Exception):
 class Gatekeeper:
     """Runs the gates for one candidate in one scratch tree."""
 
-    def __init__(self, settings: GateSettings, tree: Path, repo_inside: Path) -> None:
+    def __init__(self, settings: GateSettings, tree: Path, repo_inside: Path, commit: str = "HEAD") -> None:
         self.s = settings
         self.tree = tree
+        self.commit = commit  # the base commit the tree is a checkout of (its HEAD)
         self.inside = repo_inside.as_posix()  # the repo's sub-directory in the checkout, "." at the top
         self.used_warm = False
         self.changed_paths: set[str] = set()  # repo-relative, set by gates()
@@ -144,7 +151,7 @@ class Gatekeeper:
                 if self.s.index is not None and self.s.index.file(path) is not None:
                     symbols = self.s.index.symbols_in(path)
                 else:
-                    symbols = symbols_of(path, self._base_bytes(change.old_path))
+                    symbols = self._base_symbols(change.old_path)
                 before += touched(symbols, change.old_lines)
             if change.new_path is not None:
                 path = self.rel(change.new_path)
@@ -156,7 +163,18 @@ class Gatekeeper:
         return before, after
 
     def _base_bytes(self, git_path: str) -> bytes | None:
-        return gitcmd.file_at(self.tree, "HEAD", git_path)
+        """The file at the base commit (None when it has none), read once per run."""
+        key = (self.commit, git_path)
+        if key not in self.s.base_files:
+            self.s.base_files[key] = gitcmd.file_at(self.tree, self.commit, git_path)
+        return self.s.base_files[key]
+
+    def _base_symbols(self, git_path: str) -> list[Symbol]:
+        """The symbols of the file at the base commit, parsed once per run (callers only filter them)."""
+        key = (self.commit, git_path)
+        if key not in self.s.base_symbols:
+            self.s.base_symbols[key] = symbols_of(self.rel(git_path), self._base_bytes(git_path))
+        return self.s.base_symbols[key]
 
     def run(self, nodeids: Sequence[str], until: float, warm: bool = True) -> TestRun:
         left = until - time.monotonic()

@@ -250,7 +250,7 @@ class _Batch:
         until = begun + self.settings.candidate_seconds
         if self.settings.deadline is not None:
             until = min(until, self.settings.deadline)
-        keeper = Gatekeeper(self.settings, tree, self.pool.inside)
+        keeper = Gatekeeper(self.settings, tree, self.pool.inside, self.pool.commit)
         owner = False
         try:
             try:

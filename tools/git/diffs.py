@@ -69,12 +69,7 @@ def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
     tree = Path(tree)
     if not tree.is_dir():
         raise PatchError(f"{tree} is not a directory, so there is no tree to diff.")
-    top = _work_tree_top(tree)
-    if top is None:
-        raise PatchError(f"{tree} is not inside a git work tree, so there is no base to diff against.")
-    if _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
-        raise PatchError(f"the work tree at {top} has no commit yet, so there is no base to diff against.")
-    index = gitcmd.git_path(top, "index") or top / ".git" / "index"
+    top, index = _top_and_index(tree)
     scratch = Path(tempfile.mkdtemp(prefix="suture-index-"))
     try:
         temp_index = scratch / "index"
@@ -101,6 +96,24 @@ def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
         return _text(done.stdout)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _top_and_index(tree: Path) -> tuple[Path, Path]:
+    """(top of the work tree holding `tree`, its index file); PatchError when there is no base to diff against.
+
+    One `git rev-parse` answers all three questions when all is well (a gate asks once per candidate,
+    and each git command costs a process); only a failure asks them one by one, for the sentence."""
+    done = _git(tree, "rev-parse", "--show-toplevel", "--git-path", "index", "--verify", "--quiet", "HEAD^{commit}")
+    lines = _text(done.stdout).split("\n")
+    if done.returncode == 0 and len(lines) == 4 and lines[0] and lines[1] and lines[2] and not lines[3]:
+        index = Path(lines[1])
+        return Path(lines[0]).resolve(), index if index.is_absolute() else (tree / index).resolve()
+    top = _work_tree_top(tree)
+    if top is None:
+        raise PatchError(f"{tree} is not inside a git work tree, so there is no base to diff against.")
+    if _git(top, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode != 0:
+        raise PatchError(f"the work tree at {top} has no commit yet, so there is no base to diff against.")
+    return top, gitcmd.git_path(top, "index") or top / ".git" / "index"
 
 
 def apply_patch(root: Path, patch: str, *, check_only: bool = False) -> None:

@@ -17,6 +17,8 @@ Two modes (the plan's "mode"):
   only repeat HEAD's failure, or hang with it).
 
 Only the standard library and pytest: it is copied for foreign interpreters (tools/testing/pytest_shim.py).
+It reads its settings only in pytest_configure, so a warm pytest imports it once for all its forked runs
+(tools/testing/pytest_forkserver.py); it has no assert of its own for pytest to rewrite: PYTEST_DONT_REWRITE.
 """
 
 from __future__ import annotations

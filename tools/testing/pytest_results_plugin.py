@@ -46,7 +46,9 @@ records them under their own context, which the spectra ignore; they produce no
 pytest reports, so the run's pass/fail counts and exit status are the first run's.
 
 This module imports only the standard library, pytest and plugin_env (copied beside it), so it
-works under any interpreter that can import it.
+works under any interpreter that can import it. It reads its settings only in pytest_configure, so a
+warm pytest imports it once for all its forked runs (tools/testing/pytest_forkserver.py); it has no
+assert of its own for pytest to rewrite: PYTEST_DONT_REWRITE.
 """
 
 from __future__ import annotations
