@@ -70,6 +70,10 @@ STRAY_NOT_BUG = {
 
         def test_a_value_is_shown():
             assert label(3) == "3"
+
+
+        def test_a_string_is_shown_as_it_is():
+            assert label("x") == "x"
         """,
 }
 

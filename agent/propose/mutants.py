@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from suture.agent.propose.rules import RuleCandidate, generate_candidates
+from suture.agent.propose.rules import HAND_PRIORS, RuleCandidate, generate_candidates
 from suture.tools.testing.mutation import Mutant, MutationEvidence, MutationPlan
 
 __all__ = ["lead_with_mutants", "mutation_plan", "template_mutants"]
@@ -34,8 +34,10 @@ def template_mutants(tree: Path, suspects: Sequence[Any], line_scores: Mapping[t
     found: dict[tuple[str, str], list[Mutant]] = {}
     for suspect in suspects:
         notes: list[str] = []
+        # The hand priors, not the fitted repair order: these mutants are localisation's evidence, whose
+        # operator mix is what bench_localize measured; priors.json is fitted to rank repairs.
         stream = generate_candidates(tree, [suspect], dict(line_scores), max_candidates=per_function * POOL,
-                                     pairs=False, notes=notes, top_functions=1)
+                                     pairs=False, notes=notes, top_functions=1, priors=HAND_PRIORS)
         key = (suspect.path, suspect.symbol)
         ran = [c for c in stream if (line_scores.get((c.path, c.line)) or 0.0) > 0]
         found[key] = [Mutant(key, c.line, c.template, c.description, list(c.edits), tuple(c.risks))
