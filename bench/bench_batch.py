@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import bench_fix  # noqa: E402
-from common import append_results, suture_exe  # noqa: E402
+from common import append_results, busy_cpu_seconds, suture_exe  # noqa: E402
 
 RATIO_TARGET = 0.6
 
@@ -52,20 +52,6 @@ def spent(reports: dict[str, dict]) -> int:
 
 def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
-
-
-def busy_cpu_seconds() -> float:
-    """CPU-seconds the whole machine has spent busy since boot (/proc/stat; 0.0 where there is none).
-
-    A run's own rusage misses the sandboxed and forked processes it starts, so the machine's count is
-    the one that shows how many cores one `suture fix` keeps busy: that share of the cores bounds what
-    running two at a time can gain (a run that keeps 1.8 of 2 cores busy leaves a batch at most 10%)."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return 0.0
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def compare(cases: list, args: argparse.Namespace, tmp: Path) -> tuple[dict, dict, dict[str, float], list[str]]:

@@ -51,7 +51,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "faults"))
-from common import append_results, median, run_batch  # noqa: E402
+from common import append_results, busy_cpu_seconds, median, run_batch  # noqa: E402
 
 import corpus  # noqa: E402
 import mutate  # noqa: E402
@@ -349,18 +349,6 @@ def suture_localize_cmd(tree: Path) -> list[str]:
     code = ("import sys; from pathlib import Path; from suture.tools.testing.localize import localize; "
             "localize(Path(sys.argv[1]))")
     return [sys.executable, "-c", code, str(tree)]
-
-
-def busy_cpu_seconds() -> float:
-    """CPU-seconds the whole machine has spent busy since boot (/proc/stat; 0.0 where there is none): a
-    run's own rusage misses its sandboxed processes, so a command's CPU is the machine's busy time over
-    it, which is the command's alone only on an otherwise idle machine."""
-    try:
-        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    except OSError:
-        return 0.0
-    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 CPU: list[float] = []  # the busy CPU-seconds of each `timed` run, in order

@@ -147,3 +147,17 @@ def run_batch(tasks: list[dict], work: Path, workers: int, task_time_limit: floa
                       killed=result.get("outcome") == "timeout")
         reports[result["id"]] = report
     return reports, wall
+
+
+def busy_cpu_seconds() -> float:
+    """CPU-seconds the whole machine has spent busy since boot (/proc/stat; 0.0 where there is none).
+
+    A run's own rusage misses the sandboxed and forked processes it starts, so the machine's count is
+    the one that shows how many cores one `suture fix` keeps busy: that share of the cores bounds what
+    running two at a time can gain (a run that keeps 1.8 of 2 cores busy leaves a batch at most 10%)."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    except OSError:
+        return 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
