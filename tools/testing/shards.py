@@ -78,7 +78,8 @@ def _splittable(command: Any) -> bool:
     argv = command.split() if isinstance(command, str) else list(command)
     for token in argv:
         name = token.split("=", 1)[0]
-        if name in _WHOLE_RUN or (name.startswith("-n") and (name[2:].isdigit() or name[2:] in ("auto", "logical"))) or (name.startswith("-p") and "xdist" in token):
+        glued_workers = name.startswith("-n") and (name[2:].isdigit() or name[2:] in ("auto", "logical"))  # -n2
+        if name in _WHOLE_RUN or glued_workers or (name.startswith("-p") and "xdist" in token):
             return False
     return not any(a == "-p" and b.startswith("xdist") for a, b in zip(argv, argv[1:]))
 
