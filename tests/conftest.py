@@ -47,6 +47,20 @@ def _fixture_repos_without_autoloaded_plugins():
     os.environ.setdefault(AUTOLOAD_ENV, "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _interrupts_reach_the_processes_tests_start():
+    """A suite started as a background job of a non-interactive shell (`cmd &`, some CI runners)
+    inherits SIGINT ignored, and an ignored signal stays ignored across exec: every suture process
+    a Ctrl-C test starts would then never see the SIGINT the test sends (six such tests failed in a
+    loaded loop run for that reason alone). A handled signal is reset to the default on exec, so
+    handling it here gives the tests' children the disposition a terminal gives a user's suture.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_configure(config):
     """Compile suture's own sources to bytecode once, before any test starts a suture process.
 
