@@ -174,6 +174,23 @@ def test_the_processes_and_threads_a_profiled_run_starts_are_counted(tmp_path):
     assert started.threads.get("threading") == 1 and 1 <= started.threads.get("concurrent.futures", 0) <= 2, started
     plain = profile_with_lines(Runner([sys.executable, "plain.py"], tmp_path), tmp_path).started
     assert plain.processes == {} and plain.threads == {}
+    # A function target through the harness: what its module does once at import is set-up, as make_input is,
+    # and not counted; what the calls start is.
+    (tmp_path / "lib.py").write_text(textwrap.dedent("""
+        import subprocess, sys, threading
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+        def count(n):
+            thread = threading.Thread(target=len, args=([],))
+            thread.start()
+            thread.join()
+            return sum(range(n))
+    """))
+    (tmp_path / "work.py").write_text("def make_input(scale):\n    return (1000 * scale,)\n")
+    harness = [sys.executable, "-m", "suture.tools.perf.harness", "time", "--root", str(tmp_path), "--target",
+               "lib:count", "--workload", str(tmp_path / "work.py")]
+    target = profile_with_lines(Runner(harness, tmp_path, {"SUTURE_HARNESS_CALLS": "2"}), tmp_path).started
+    assert target.processes == {} and target.threads == {"threading": 2}, target
 
 
 def test_min_share_drops_small_functions_and_limit_cuts(profiled):

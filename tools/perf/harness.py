@@ -637,7 +637,13 @@ def main(argv: list[str] | None = None) -> int:
         if options.mode == "replay":
             print(json.dumps({"suture_replay": replay(root, Path(options.inputs))}))
             return 0
-        work = Workload(root, options.target, options.workload, options.script, options.script_arg, options.pytest)
+        # Under tools/perf/profile.py's driver a function target's import is set-up, as make_input is: not timed,
+        # so neither profiled nor watched (a library that asks `ldconfig` for a C library once at import
+        # is no workload that spawns processes: tools/perf/spawns.py).
+        function_target = options.script is None and options.pytest is None
+        with (getattr(sys, "suture_unprofiled", None) or _NOTHING) if function_target else _NOTHING:
+            work = Workload(root, options.target, options.workload, options.script, options.script_arg,
+                            options.pytest)
         if options.mode == "scale":
             scale, seconds = find_scale(work, options.min_seconds, options.max_scale, max_call=options.max_call)
             print(json.dumps({"suture_scale": scale, "seconds": seconds}))
