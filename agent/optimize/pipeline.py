@@ -142,7 +142,8 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
         in_c_stop = unsuitable.check_c_bound(state, bench, round_number, in_c)
         places = _places(bench, hot)
         if not places:
-            state.stopped_because = in_c_stop or "the profile shows no function of the repository worth rewriting"
+            state.stopped_because = (in_c_stop + ", and nothing else in the profile is worth rewriting") if in_c_stop \
+                else "the profile shows no function of the repository worth rewriting"
             return
         _record_types(state, bench, places)
         judged_before = len(state.judged)
@@ -154,7 +155,8 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
             if state.guidance and state.client is not None and state.left() > 5:
                 continue  # the user's guidance goes to the model in the next round
             if len(state.judged) == judged_before and in_c_stop:
-                state.stopped_because = state.stopped_because or in_c_stop  # no candidate at all: the C says why
+                # no candidate at all: the C says why
+                state.stopped_because = state.stopped_because or in_c_stop + ", and no rule applied to the rest"
             state.stopped_because = state.stopped_because or "no candidate of the last round was a significant speed-up"
             return
     state.stopped_because = f"{state.options.max_rounds} rounds done"

@@ -80,8 +80,8 @@ def c_findings(in_c: list[dict[str, Any]], target: tuple[str | None, str | None]
 
 
 def check_c_bound(state: OptimizeState, bench: Any, round_number: int, in_c: list[dict[str, Any]]) -> str:
-    """Record the hot functions that are in C; the sentence that ends the bench if nothing else is tried
-    ("" when no hot function is in C)."""
+    """Record the hot functions that are in C; the start of the sentence that ends the bench if nothing else
+    is tried ("" when no hot function is in C)."""
     found = c_findings(in_c, (bench.path, bench.function) if bench.kind == "function" else (None, None))
     for finding in found:
         _add(state, bench, round_number, finding)
@@ -89,7 +89,7 @@ def check_c_bound(state: OptimizeState, bench: Any, round_number: int, in_c: lis
         return ""
     shown = ", ".join(f"`{f['function']}` {f['c_share'] * 100:.0f}% in {', '.join(f['c_calls']) or 'builtins'}"
                       for f in found[:3])
-    return f"the hot code is in C ({shown}), which rewriting Python cannot speed up, and no rule applied to the rest"
+    return f"the hot code is in C ({shown}), which rewriting Python cannot speed up"
 
 
 def _add(state: OptimizeState, bench: Any, round_number: int, finding: dict[str, Any]) -> None:
