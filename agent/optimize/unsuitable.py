@@ -38,12 +38,12 @@ def spawn_findings(started: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
         n = sum(processes.values())
         found.append({"kind": "processes", "started": processes, "sentence": (
             f"the workload started {n} child process{'es' if n > 1 else ''} ({_counted(processes)}): the profile "
-            "sees only the workload's own process, not where the children spend their time, so nothing was tried")})
+            "sees only the workload's own process and cannot say where the children spend their time, so nothing was tried")})
     if threads:
         n = sum(threads.values())
         found.append({"kind": "threads", "started": threads, "sentence": (
             f"the workload started {n} thread{'s' if n > 1 else ''} ({_counted(threads)}): the profile follows "
-            "the main thread only, not where the other threads spend their time, so nothing was tried")})
+            "the main thread only and cannot say where the other threads spend their time, so nothing was tried")})
     return found
 
 
