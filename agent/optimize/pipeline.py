@@ -16,8 +16,8 @@ wall clock is flagged, not fatal). An edit that changes output on any input it w
 never applied. Accepted edits stack; the next round re-profiles the stacked tree.
 
 The stages: agent/optimize/bench.py (what is timed), propose.py (rule and model candidates),
-equivalence.py (the gates), measure.py (judging one candidate), report.py (summary, delivery);
-this module runs the rounds.
+equivalence.py (the gates), measure.py (judging one candidate), report.py (summary, delivery),
+unsuitable.py (workloads it cannot help with: processes, threads, hot code in C); this module runs the rounds.
 """
 
 from __future__ import annotations
