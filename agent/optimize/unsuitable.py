@@ -38,7 +38,8 @@ def spawn_findings(started: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
         n = sum(processes.values())
         found.append({"kind": "processes", "started": processes, "sentence": (
             f"the workload started {n} child process{'es' if n > 1 else ''} ({_counted(processes)}): the profile "
-            "sees only the workload's own process and cannot say where the children spend their time, so nothing was tried")})
+            "sees only the workload's own process and cannot say where the children spend their time, "
+            "so nothing was tried")})
     if threads:
         n = sum(threads.values())
         found.append({"kind": "threads", "started": threads, "sentence": (

@@ -2,8 +2,9 @@
 
 `profile` runs the command under cProfile in a fresh process (its own process group, killed
 at the time limit) and returns the loaded `pstats.Stats`; `profile_with_lines` adds the line
-samples (tools/perf/lines.py) and the processes and threads it started (tools/perf/spawns.py). `hotspots` keeps the functions
-defined in files under the repo root, named as the SymbolIndex names them, best first.
+samples (tools/perf/lines.py) and the processes and threads it started (tools/perf/spawns.py).
+`hotspots` keeps the functions defined in files under the repo root, named as the SymbolIndex
+names them, best first.
 
 Definitions (all seconds are cProfile's, so they include its overhead):
 - own: the function's tottime plus the tottime of the comprehensions, generator expressions
