@@ -39,8 +39,8 @@ def watch_spawns():
     recorder = Recorder()
     machinery = ("threading", "subprocess", "multiprocessing", "concurrent.futures", "os", "posix", "_thread")
     def how(depth, default):
-        # the outermost stdlib module of the machinery between the workload's code and the start, from the
-        # frame `depth` above how()'s caller
+        # the outermost stdlib module of the machinery between the workload's code and the start, walking out
+        # from the frame `depth + 1` above how() itself (the one that made the call being counted)
         frame, seen = sys._getframe(depth + 1), default
         while frame is not None:
             name = frame.f_globals.get("__name__") or "?"
@@ -51,19 +51,29 @@ def watch_spawns():
                 break
             frame = frame.f_back
         return seen
-    def count(kind, name):
-        if not recorder.paused:
-            counts[kind][name] = counts[kind].get(name, 0) + 1
+    def count(kind, name_of):
+        # never lets an error of its own reach the workload: a hook's exception would fail its os.fork
+        if recorder.paused:
+            return
+        try:
+            name = name_of()
+        except Exception:
+            name = "?"
+        counts[kind][name] = counts[kind].get(name, 0) + 1
     events = {"subprocess.Popen": "subprocess", "os.system": "os.system", "os.fork": "os.fork",
               "os.forkpty": "os.fork", "os.posix_spawn": "os.posix_spawn", "os.spawn": "os.spawn"}
+    def caller(depth):
+        try:
+            return sys._getframe(depth + 1).f_globals.get("__name__")
+        except Exception:
+            return None
     def hook(event, args):
         kind = events.get(event)
         if kind is None:
             return
-        called_from = sys._getframe(1).f_globals.get("__name__") if event != "subprocess.Popen" else None
-        if called_from == "subprocess":
+        if event != "subprocess.Popen" and caller(1) == "subprocess":
             return  # subprocess's own fork or posix_spawn: counted by its Popen event
-        count("processes", how(1, kind))
+        count("processes", lambda: how(3, kind))
     sys.addaudithook(hook)
     try:
         import _posixsubprocess
@@ -72,13 +82,13 @@ def watch_spawns():
     if _posixsubprocess is not None and hasattr(_posixsubprocess, "fork_exec"):
         fork_exec = _posixsubprocess.fork_exec
         def watched_fork_exec(*args, **kwargs):
-            if sys._getframe(1).f_globals.get("__name__") != "subprocess":
-                count("processes", how(1, "a child process"))
+            if caller(1) != "subprocess":
+                count("processes", lambda: how(3, "a child process"))
             return fork_exec(*args, **kwargs)
         _posixsubprocess.fork_exec = watched_fork_exec
     def thread_wrapper(start):
         def watched_start(*args, **kwargs):
-            count("threads", how(1, "threading"))
+            count("threads", lambda: how(3, "threading"))
             return start(*args, **kwargs)
         return watched_start
     for name in ("_start_new_thread", "_start_joinable_thread"):
