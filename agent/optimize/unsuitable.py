@@ -71,11 +71,11 @@ def c_findings(in_c: list[dict[str, Any]], target: tuple[str | None, str | None]
         calls = ", ".join(spot.get("c_calls") or ()) or "builtins"
         share = f"{spot['c_share'] * 100:.0f}%"
         tried = place == target
-        outcome = ("it is the target, so its Python part was still tried" if tried else
-                   "which rewriting its Python cannot speed up, so it was not tried")
+        outcome = ("; it is the target, so its Python part was still tried" if tried else
+                   ", which rewriting its Python cannot speed up, so it was not tried")
         found.append({"kind": "c_code", "path": place[0], "function": place[1], "c_share": round(spot["c_share"], 3),
                       "c_calls": list(spot.get("c_calls") or ()), "tried": tried, "sentence": (
-                          f"`{place[0]}::{place[1]}` spends {share} of its time in C code it calls ({calls}), "
+                          f"`{place[0]}::{place[1]}` spends {share} of its time in C code it calls ({calls})"
                           + outcome)})
     return found
 
