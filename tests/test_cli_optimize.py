@@ -175,6 +175,11 @@ def test_nothing_to_gain_is_no_significant_speedup(make_repo, tmp_path):
     assert report["patch"] == "" and report["edits"] == []
     assert report["cost"] == {"tokens": 0, "usd": 0.0, "calls": 0, "unpriced_calls": 0}  # the README's keys
     assert (repo / "calc/sums.py").read_text().count("sum(values)") == 1
+    # Its time is in C (`sum`): the report says so, and that its Python part was still tried (issue 21's bad input).
+    (check,) = report["workload_checks"]
+    assert check["kind"] == "c_code" and check["function"] == "total" and check["tried"] is True, check
+    assert "sum" in check["c_calls"] and "C code it calls (sum)" in check["sentence"]
+    assert report["stopped_because"].startswith("the hot code is in C (`total`"), report["stopped_because"]
 
 
 def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):

@@ -237,6 +237,16 @@ def test_scale_bisects_an_exponential_workload_and_skips_small_scales_that_raise
     assert 16 < last(done, "suture_scale") < 32 and last(done, "seconds") >= 0.02
 
 
+def test_narrowing_aims_on_the_power_law_through_the_bracket():
+    from suture.tools.perf.harness import _aimed
+
+    assert _aimed(16, 0.016, 32, 0.032, 0.023) == 23  # linear: straight at the aim, one build instead of halving
+    assert _aimed(100, 0.010, 200, 0.040, 0.0169) == 130  # quadratic: 1.69x the time is 1.3x the scale
+    assert _aimed(0, 0.0, 64, 0.5, 0.02) == 32  # no low call: the middle
+    assert _aimed(100, 0.0499, 200, 10.0, 0.0575) == 112  # never closer to an end than an eighth of the step
+    assert _aimed(100, 0.001, 200, 0.06, 0.0575) == 188
+
+
 def test_a_base_run_stopped_by_the_time_limit_is_a_spent_budget_not_a_failing_bench(tmp_path, monkeypatch):
     """The base-commit checks' runs get what is left of --time-limit up to their own cap. Stopped at
     the cap, the bench is at fault (exit 2); stopped at the remainder of the time limit, the budget

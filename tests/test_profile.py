@@ -121,6 +121,78 @@ def test_functions_mostly_in_c_are_dropped(profiled):
     assert "hash_heavy" not in [spot.function for spot in hotspots(stats, repo, index, max_c_share=0.5)]
 
 
+def test_a_function_in_c_names_the_c_functions_it_calls(profiled):
+    repo, index, stats = profiled
+    kept = {spot.function: spot for spot in hotspots(stats, repo, index, max_c_share=1.0)}
+    assert "_hashlib.openssl_sha256" in kept["hash_heavy"].c_calls  # what the report's "in C" sentence names
+    assert kept["slow_lookup"].c_calls == ("list.append",)  # its only C call, however small
+
+
+@pytest.mark.parametrize("entry, name", [
+    ("<built-in method builtins.sorted>", "sorted"),
+    ("<built-in method _hashlib.openssl_sha256>", "_hashlib.openssl_sha256"),
+    ("<method 'sub' of 're.Pattern' objects>", "re.Pattern.sub"),
+    ("<method 'append' of 'list' objects>", "list.append"),
+])
+def test_c_function_names_are_written_as_people_write_them(entry, name):
+    from suture.tools.perf.profile import c_function_name
+
+    assert c_function_name(entry) == name
+
+
+SPAWNS = """
+    import concurrent.futures, os, subprocess, sys, threading
+
+    def work():
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        os.system("true")
+        thread = threading.Thread(target=len, args=([],))
+        thread.start()
+        thread.join()
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            list(pool.map(abs, range(4)))
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+    if __name__ == "__main__":
+        work()
+"""
+
+
+def test_the_processes_and_threads_a_profiled_run_starts_are_counted(tmp_path):
+    import textwrap
+
+    from suture.tools.perf.profile import profile_with_lines
+
+    (tmp_path / "spawns.py").write_text(textwrap.dedent(SPAWNS))
+    (tmp_path / "plain.py").write_text("print(sorted(range(1000))[0])\n")
+    started = profile_with_lines(Runner([sys.executable, "spawns.py"], tmp_path), tmp_path).started
+    # Named by the module that started them; subprocess's own fork is part of its Popen, not counted twice.
+    assert started.processes == {"subprocess": 1, "os.system": 1, "os.fork": 1}, started
+    assert started.threads.get("threading") == 1 and 1 <= started.threads.get("concurrent.futures", 0) <= 2, started
+    plain = profile_with_lines(Runner([sys.executable, "plain.py"], tmp_path), tmp_path).started
+    assert plain.processes == {} and plain.threads == {}
+    # A function target through the harness: what its module does once at import is set-up, as make_input is,
+    # and not counted; what the calls start is.
+    (tmp_path / "lib.py").write_text(textwrap.dedent("""
+        import subprocess, sys, threading
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+
+        def count(n):
+            thread = threading.Thread(target=len, args=([],))
+            thread.start()
+            thread.join()
+            return sum(range(n))
+    """))
+    (tmp_path / "work.py").write_text("def make_input(scale):\n    return (1000 * scale,)\n")
+    harness = [sys.executable, "-m", "suture.tools.perf.harness", "time", "--root", str(tmp_path), "--target",
+               "lib:count", "--workload", str(tmp_path / "work.py")]
+    target = profile_with_lines(Runner(harness, tmp_path, {"SUTURE_HARNESS_CALLS": "2"}), tmp_path).started
+    assert target.processes == {} and target.threads == {"threading": 2}, target
+
+
 def test_min_share_drops_small_functions_and_limit_cuts(profiled):
     repo, index, stats = profiled
     everything = hotspots(stats, repo, index, min_share=0.0, max_c_share=1.0, limit=100)

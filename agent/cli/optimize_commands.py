@@ -168,6 +168,11 @@ def _print_optimize_report(report: dict[str, Any]) -> None:
     if summary:
         sys.stderr.write(f"{summary['optimized_share'] * 100:.0f}% of targets optimized, "
                          f"mean speed-up {summary['mean_speedup']:.2f}x (failures count as 1.0x)\n")
+    several = len(report.get("benches") or ()) > 1
+    for check in report.get("workload_checks") or ():  # processes, threads, hot code in C (agent/optimize/unsuitable.py)
+        sys.stderr.write((f"{check['bench']}: " if several else "") + check["sentence"] + "\n")
+    for note in report.get("notes") or ():
+        sys.stderr.write(f"note: {note}\n")
     if report["status"] != "optimized":
         sys.stderr.write(f"no significant speed-up ({report.get('stopped_because') or 'nothing to try'}); "
                          f"{report['candidates_tried']} candidate(s) tried, see {report['run_dir']}\n")

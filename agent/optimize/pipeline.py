@@ -16,8 +16,8 @@ wall clock is flagged, not fatal). An edit that changes output on any input it w
 never applied. Accepted edits stack; the next round re-profiles the stacked tree.
 
 The stages: agent/optimize/bench.py (what is timed), propose.py (rule and model candidates),
-equivalence.py (the gates), measure.py (judging one candidate), report.py (summary, delivery);
-this module runs the rounds.
+equivalence.py (the gates), measure.py (judging one candidate), report.py (summary, delivery),
+unsuitable.py (workloads it cannot help with: processes, threads, hot code in C); this module runs the rounds.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from suture.agent import runs
 from suture.agent.exitcodes import ExitCode, SutureExit
 from suture.agent.fix.deliver import check_repo_state
 from suture.agent.gates import tamper
+from suture.agent.optimize import unsuitable
 from suture.agent.optimize.bench import Bench, bench_for_command, bench_for_target, locate, workload_for
 from suture.agent.optimize.equivalence import baseline_tests
 from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best
@@ -133,14 +134,19 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
             state.stopped_because = "time limit reached"
             return
         state.progress.stage(f"profiling {bench.label} (round {round_number})")
-        hot = _hotspots(state, bench)
+        hot, in_c, started = _hotspots(state, bench)
         state.hotspots.append({"bench": bench.label, "round": round_number, "hotspots": hot})
         state.log("hotspots", bench=bench.label, round=round_number, hotspots=hot)
+        if unsuitable.check_started(state, bench, round_number, started):
+            return
+        in_c_stop = unsuitable.check_c_bound(state, bench, round_number, in_c)
         places = _places(bench, hot)
         if not places:
-            state.stopped_because = "the profile shows no function of the repository worth rewriting"
+            state.stopped_because = (in_c_stop + ", and nothing else in the profile is worth rewriting") if in_c_stop \
+                else "the profile shows no function of the repository worth rewriting"
             return
         _record_types(state, bench, places)
+        judged_before = len(state.judged)
         try:
             accepted = _round(state, bench, places, hot)
         except _ProviderStopped:
@@ -148,6 +154,9 @@ def _optimize_bench(state: OptimizeState, bench: Bench) -> None:
         if not accepted:
             if state.guidance and state.client is not None and state.left() > 5:
                 continue  # the user's guidance goes to the model in the next round
+            if len(state.judged) == judged_before and in_c_stop:
+                # no candidate at all: the C says why
+                state.stopped_because = state.stopped_because or in_c_stop + ", and no rule applied to the rest"
             state.stopped_because = state.stopped_because or "no candidate of the last round was a significant speed-up"
             return
     state.stopped_because = f"{state.options.max_rounds} rounds done"
@@ -195,7 +204,9 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
     return keep_best(state, bench, eligible) is not None
 
 
-def _hotspots(state: OptimizeState, bench: Bench) -> list[dict[str, Any]]:
+def _hotspots(state: OptimizeState, bench: Bench) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """(the hot spots to rewrite, the hot functions whose time is mostly in C, the processes and threads
+    the profiled run started)."""
     from suture.retrieval.index import SymbolIndex
     from suture.tools.perf.profile import ProfileError, hotspots, profile_with_lines
 
@@ -208,13 +219,17 @@ def _hotspots(state: OptimizeState, bench: Bench) -> list[dict[str, Any]]:
     # of a 50 ms call to rank its lines; a bench command that does not read it runs once as before.
     runner = dataclasses.replace(runner, env={**(runner.env or {}), CALLS_ENV: str(PROFILE_CALLS)})
     try:
-        stats, samples = profile_with_lines(runner, state.best, time_limit=max(10.0, min(state.left(), 120.0)))
+        profiled = profile_with_lines(runner, state.best, time_limit=max(10.0, min(state.left(), 120.0)))
         index = SymbolIndex.build(state.best, workers=1, use_cache=False)
-        found = hotspots(stats, state.best, index, limit=MAX_HOTSPOTS, samples=samples)
+        # Those mostly in C too (max_c_share 1.0), so the report can name them rather than drop them unsaid.
+        found = hotspots(profiled.stats, state.best, index, limit=3 * MAX_HOTSPOTS, samples=profiled.samples,
+                         max_c_share=1.0)
     except ProfileError as error:
         state.notes.append(f"profiling failed: {error}")
-        found = []
-    return [h.to_dict() for h in found]
+        return [], [], {}
+    hot = [h.to_dict() for h in found if h.c_share <= unsuitable.C_BOUND_SHARE]
+    return hot[:MAX_HOTSPOTS], [h.to_dict() for h in found if h.c_share > unsuitable.C_BOUND_SHARE], \
+        profiled.started.to_dict()
 
 
 def _record_types(state: OptimizeState, bench: Bench, places: list[tuple[str, str]]) -> None:

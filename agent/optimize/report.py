@@ -42,6 +42,7 @@ def deliver_and_report(repo: Path, state: OptimizeState, base: str, started: flo
         "run_dir": str(state.run_dir),
         "delivery": delivery.to_dict() if delivery else None,
         "notes": state.notes,
+        "workload_checks": state.workload_checks,
         "stopped_because": state.stopped_because or ("cost budget spent" if budget_hit else ""),
     }
     if options.environment is not None:

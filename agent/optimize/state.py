@@ -81,6 +81,8 @@ class OptimizeState:
     base_texts: dict[str, str | None] = field(default_factory=dict)  # their text at the base (None: no such file)
     guidance: list[str] = field(default_factory=list)
     stopped_because: str = ""
+    # what the profiled runs showed optimize cannot help with: processes, threads, hot code in C (agent/optimize/unsuitable.py)
+    workload_checks: list[dict[str, Any]] = field(default_factory=list)
 
     def left(self) -> float:
         return self.deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS

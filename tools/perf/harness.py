@@ -36,6 +36,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import os
 import pickle
 import random
@@ -62,6 +63,7 @@ SCALE_TIME_CAP = 60.0  # seconds spent growing the workload before giving up
 MAX_CALL_SECONDS = 5.0  # a call using more CPU than this while sizing is interrupted: the scale overshot
 WALL_BACKSTOP = 10  # ... and one waiting longer than this many times it in wall time
 NARROW_ABOVE = 1.3  # a doubling that lands further above --min-seconds than this is narrowed down
+NARROW_AIM = 1.15  # ... by aiming at a call this many times --min-seconds
 RECORD_CALLS = 25  # recorded calls per watched function and workload run
 RECORD_SCALES = (1, 2, 3, 5, 8)  # small inputs recorded beside the measured scale, for variety
 TIMED_ITEMS = 1_000_000  # items of a returned iterator the timed call consumes (its work happens then)
@@ -369,12 +371,15 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
     the scale grows; failing at every scale is bad input."""
     started = time.monotonic()
     low, high = 0, None  # largest scale known too fast, smallest known too slow
-    scale, seconds, error, succeeded = 1, 0.0, None, False
+    scale, seconds, error, succeeded, low_seconds = 1, 0.0, None, False, 0.0
     while True:
         try:
             seconds = _timed_call(work, scale, max_call)
-            if seconds >= min_seconds:
-                # Once more: a single slow call on a loaded machine must not pick a too small scale.
+            # Once more: a single slow call on a loaded machine must not pick a too small scale. Not yet when
+            # the call lands far above the floor with no overshoot before: _narrow looks below it first, and
+            # measures it again only if it is the one chosen (each call builds make_input afresh, which is
+            # most of sizing's cost: bench/RESULTS.md, issue 21, "Sizing").
+            if seconds >= min_seconds and not (high is None and NARROW_ABOVE * min_seconds < seconds < max_call):
                 seconds = min(seconds, _timed_call(work, scale, max_call))
         except _CallTooLong:
             seconds = max_call
@@ -387,11 +392,11 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
         succeeded = True
         if min_seconds <= seconds < max_call:
             return (scale, seconds) if high is not None else \
-                _narrow(work, low, scale, seconds, min_seconds, max_call, started + time_cap)
+                _narrow(work, (low, low_seconds), (scale, seconds), min_seconds, max_call, started + time_cap)
         if seconds >= max_call:
             high = scale
         else:
-            low = scale
+            low, low_seconds = scale, seconds
         if high is not None:
             if high - low <= 1:
                 raise HarnessError(
@@ -408,13 +413,19 @@ def find_scale(work: Workload, min_seconds: float, max_scale: int = MAX_SCALE, t
             scale *= 2
 
 
-def _narrow(work: Workload, low: int, scale: int, seconds: float, min_seconds: float, max_call: float,
+def _narrow(work: Workload, below: tuple[int, float], above: tuple[int, float], min_seconds: float, max_call: float,
             ends: float) -> tuple[int, float]:
-    """Between the last scale too fast (`low`) and the first long enough, the smallest that still takes
-    min_seconds, to an eighth of the step: a doubling overshoots up to 2x (4x for quadratic work), and
-    every stage of a run (profiling, recording, the gates, each timed process) pays for the extra input."""
+    """Between the last scale too fast and the first long enough (each with its call's seconds), the smallest
+    that still takes min_seconds, to an eighth of the step: a doubling overshoots up to 2x (4x for quadratic
+    work), and every stage of a run (profiling, recording, the gates, each timed process) pays for the extra
+    input. Each try aims at NARROW_AIM times the floor on the power law through the bracket's two calls
+    (the middle when there is none), so a linear or polynomial workload is narrowed in one or two builds of
+    make_input where halving took two to four, each built twice."""
+    (low, low_seconds), (scale, seconds) = below, above
+    # find_scale measured a call this far above the floor only once: again below, if it is the one chosen
+    top = scale if seconds > NARROW_ABOVE * min_seconds else None
     while scale - low > max(1, scale // 8) and seconds > NARROW_ABOVE * min_seconds and time.monotonic() < ends:
-        middle = (low + scale) // 2
+        middle = _aimed(low, low_seconds, scale, seconds, NARROW_AIM * min_seconds)
         try:
             took = _timed_call(work, middle, max_call)
             if took >= min_seconds:
@@ -424,8 +435,25 @@ def _narrow(work: Workload, low: int, scale: int, seconds: float, min_seconds: f
         if took >= min_seconds:
             scale, seconds = middle, took
         else:
-            low = middle
+            low, low_seconds = middle, took
+    if scale == top:
+        try:
+            seconds = min(seconds, _timed_call(work, scale, max_call))
+        except (_CallTooLong, HarnessError):
+            pass
     return scale, seconds
+
+
+def _aimed(low: int, low_seconds: float, scale: int, seconds: float, aim: float) -> int:
+    """The scale between `low` and `scale` whose call should take `aim` seconds, on the power law through the
+    two measured calls (the middle when it cannot be drawn), kept an eighth of the step inside the bracket so
+    that every try narrows it."""
+    guess = (low + scale) // 2
+    if low > 0 and 0 < low_seconds < aim < seconds:
+        power = math.log(seconds / low_seconds) / math.log(scale / low)
+        guess = round(low * (aim / low_seconds) ** (1 / power))
+    margin = max(1, (scale - low) // 8)
+    return min(max(guess, low + margin), scale - margin)
 
 
 # ---------------------------------------------------------------- recording and replay
@@ -609,7 +637,13 @@ def main(argv: list[str] | None = None) -> int:
         if options.mode == "replay":
             print(json.dumps({"suture_replay": replay(root, Path(options.inputs))}))
             return 0
-        work = Workload(root, options.target, options.workload, options.script, options.script_arg, options.pytest)
+        # Under tools/perf/profile.py's driver a function target's import is set-up, as make_input is: not timed,
+        # so neither profiled nor watched (a library that asks `ldconfig` for a C library once at import
+        # is no workload that spawns processes: tools/perf/spawns.py).
+        function_target = options.script is None and options.pytest is None
+        with (getattr(sys, "suture_unprofiled", None) or _NOTHING) if function_target else _NOTHING:
+            work = Workload(root, options.target, options.workload, options.script, options.script_arg,
+                            options.pytest)
         if options.mode == "scale":
             scale, seconds = find_scale(work, options.min_seconds, options.max_scale, max_call=options.max_call)
             print(json.dumps({"suture_scale": scale, "seconds": seconds}))

@@ -1,8 +1,10 @@
 """Where does a Python command spend its time? cProfile, mapped onto the repo's symbols.
 
 `profile` runs the command under cProfile in a fresh process (its own process group, killed
-at the time limit) and returns the loaded `pstats.Stats`. `hotspots` keeps the functions
-defined in files under the repo root, named as the SymbolIndex names them, best first.
+at the time limit) and returns the loaded `pstats.Stats`; `profile_with_lines` adds the line
+samples (tools/perf/lines.py) and the processes and threads it started (tools/perf/spawns.py).
+`hotspots` keeps the functions defined in files under the repo root, named as the SymbolIndex
+names them, best first.
 
 Definitions (all seconds are cProfile's, so they include its overhead):
 - own: the function's tottime plus the tottime of the comprehensions, generator expressions
@@ -15,7 +17,9 @@ Definitions (all seconds are cProfile's, so they include its overhead):
 - share: the function's cumulative time over the total profiled time (the sum of every
   entry's own time, i.e. the whole run).
 - c_share: the C part of its self time over its cumulative time. A function whose time is
-  nearly all inside C code (c_share > max_c_share) is as fast as rewriting its Python gets.
+  nearly all inside C code (c_share > max_c_share) is as fast as rewriting its Python gets;
+  c_calls names the C functions that take that time, for the report's sentence about it
+  (agent/optimize/unsuitable.py).
 Functions whose share or self time is under `min_share` of the total are dropped; the rest
 are ordered by self time.
 """
@@ -34,6 +38,7 @@ from suture.retrieval.index import SymbolIndex
 from suture.retrieval.model import CLASS, Symbol, innermost_symbol
 from suture.tools.childenv import project_env
 from suture.tools.perf.lines import SAMPLER, LineSamples, hot_lines
+from suture.tools.perf.spawns import WATCHER, Started
 from suture.tools.perf.timing import Runner, run_process
 
 # Runs a script or module under cProfile like `python -m cProfile -o OUT ...`, except that
@@ -51,25 +56,31 @@ if not getattr(sys.flags, "safe_path", False):  # -I / -P: python adds no direct
     sys.path[0] = os.path.dirname(target) if kind == "script" else os.getcwd()
 sys.argv = [target, *args]
 finish = start_line_sampler(root, lines_out) if lines_out else None
+spawns = watch_spawns()
 profiler = cProfile.Profile()
 class _Unprofiled:
     # tools/perf/harness.py builds a function target's inputs (make_input) inside this, so the profile and
     # the line samples hold the target's calls only, not the workload's set-up
     def __enter__(self):
         profiler.disable()
+        spawns.paused = True
         if finish is not None:
             finish.pause()
     def __exit__(self, *exc):
         if finish is not None:
             finish.resume()
+        spawns.paused = False
         profiler.enable()
 sys.suture_unprofiled = _Unprofiled()
+owner = os.getpid()
 try:
     profiler.runcall(run)
 finally:
-    profiler.dump_stats(out)
-    if finish is not None:
-        finish()
+    if os.getpid() == owner:  # a forked child that returned into this driver leaves the parent's record alone
+        profiler.dump_stats(out)
+        spawns.write(out + ".spawns.json")
+        if finish is not None:
+            finish()
 """
 
 _PYTHON = re.compile(r"^(python|pypy)(\d+(\.\d+)*)?$")
@@ -90,6 +101,8 @@ class Hotspot:
     cumulative_seconds: float  # cumtime
     share: float  # cumulative_seconds / total profiled seconds
     c_share: float  # share of its cumulative time spent in builtins / C functions it calls
+    # the C functions it calls directly that take most of that time, costliest first ("sorted", "re.Pattern.sub")
+    c_calls: tuple = ()
     # its costliest lines, best first: {line, share of its line samples, samples, text} (tools/perf/lines.py)
     lines: tuple = ()
 
@@ -97,26 +110,36 @@ class Hotspot:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Profiled:
+    """One profiled run: cProfile's stats, the line samples (empty unless asked for), and the processes
+    and threads the command started while profiled (tools/perf/spawns.py)."""
+
+    stats: pstats.Stats
+    samples: LineSamples
+    started: Started
+
+
 def profile(runner: Runner, *, time_limit: float = 120.0) -> pstats.Stats:
     """cProfile `runner` (python [options] SCRIPT args | python [options] -m MODULE args)."""
-    return _profile(runner, time_limit, None)[0]
+    return _profile(runner, time_limit, None).stats
 
 
-def profile_with_lines(runner: Runner, root: Path, *, time_limit: float = 120.0) -> tuple[pstats.Stats, LineSamples]:
+def profile_with_lines(runner: Runner, root: Path, *, time_limit: float = 120.0) -> Profiled:
     """`profile`, with the line sampler (tools/perf/lines.py) counting the lines of files under `root`."""
-    stats, samples = _profile(runner, time_limit, root)
-    return stats, samples or LineSamples(0, {})
+    return _profile(runner, time_limit, root)
 
 
-def _profile(runner: Runner, time_limit: float, root: Path | None) -> tuple[pstats.Stats, LineSamples | None]:
+def _profile(runner: Runner, time_limit: float, root: Path | None) -> Profiled:
     with tempfile.TemporaryDirectory(prefix="suture-profile-") as scratch:
         out, lines_out = Path(scratch) / "profile.pstats", Path(scratch) / "lines.json"
-        driver = (SAMPLER + _DRIVER) if root is not None else _DRIVER
+        driver = WATCHER + (SAMPLER + _DRIVER if root is not None else _DRIVER)
         run_driver(runner, driver, [str(out), str(lines_out) if root is not None else "", str(root or "")],
                    time_limit, "The profiled command", writable=[Path(scratch)])
         if not out.is_file():
             raise ProfileError("The profiled command wrote no profile (it replaced its own process).")
-        return pstats.Stats(str(out)), LineSamples.read(lines_out) if root is not None else None
+        samples = LineSamples.read(lines_out) if root is not None else LineSamples(0, {})
+        return Profiled(pstats.Stats(str(out)), samples, Started.read(Path(str(out) + ".spawns.json")))
 
 
 def run_driver(runner: Runner, driver: str, driver_args: list[str], time_limit: float, what: str, *,
@@ -175,14 +198,18 @@ def hotspots(
         return []
     # Own time of each C function per calling function: callers map caller -> (cc, nc, tt, ct).
     c_time: dict[tuple, float] = {}
-    for (filename, _, _), (_, _, _, _, callers) in raw.items():
+    c_named: dict[tuple, dict[str, float]] = {}  # caller -> C function's name -> its own seconds under that caller
+    for (filename, _, c_name), (_, _, _, _, callers) in raw.items():
         if filename == "~":
             for caller, edge in callers.items():
                 c_time[caller] = c_time.get(caller, 0.0) + edge[2]
+                named = c_named.setdefault(caller, {})
+                named[c_function_name(c_name)] = named.get(c_function_name(c_name), 0.0) + edge[2]
 
     real_root = os.path.realpath(root)
     # symbol -> [own seconds, cumulative seconds, C seconds]
     totals: dict[Symbol, list[float]] = {}
+    calls: dict[Symbol, dict[str, float]] = {}  # symbol -> the C functions it calls -> seconds
     for key, (_, _, tottime, cumtime, _) in raw.items():
         filename, line, name = key
         if filename == "~" or name == "<module>":
@@ -201,6 +228,8 @@ def hotspots(
         row[0] += tottime
         row[1] += 0.0 if anonymous else cumtime
         row[2] += c_time.get(key, 0.0)
+        for c_name, seconds in c_named.get(key, {}).items():
+            calls.setdefault(symbol, {})[c_name] = calls.get(symbol, {}).get(c_name, 0.0) + seconds
 
     found: list[tuple[float, Hotspot]] = []
     for symbol, (own, cumulative, c_seconds) in totals.items():
@@ -216,6 +245,7 @@ def hotspots(
             cumulative_seconds=cumulative,
             share=cumulative / total,
             c_share=min(1.0, c_seconds / cumulative),
+            c_calls=_costliest(calls.get(symbol, {}), c_seconds),
         )
         if spot.share < min_share or self_seconds / total < min_share or spot.c_share > max_c_share:
             continue
@@ -223,6 +253,24 @@ def hotspots(
     found.sort(key=lambda item: (-item[0], item[1].path, item[1].start_line))
     spots = [spot for _, spot in found[:limit]]
     return [_with_lines(spot, samples, real_root) for spot in spots] if samples and samples.samples else spots
+
+
+def c_function_name(entry: str) -> str:
+    """A C function as people write it, from cProfile's name: "<built-in method builtins.sorted>" is
+    "sorted", "<method 'sub' of 're.Pattern' objects>" is "re.Pattern.sub"."""
+    method = re.fullmatch(r"<method '(.+)' of '(.+)' objects>", entry)
+    if method:
+        return f"{method[2]}.{method[1]}"
+    built_in = re.fullmatch(r"<built-in method (.+)>", entry)
+    if built_in:
+        return built_in[1].removeprefix("builtins.")
+    return entry.strip("<>")
+
+
+def _costliest(calls: dict[str, float], c_seconds: float, limit: int = 3) -> tuple:
+    """The C functions that take at least a tenth of a function's C time, costliest first (at most `limit`)."""
+    ranked = sorted(calls.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(name for name, seconds in ranked[:limit] if c_seconds > 0 and seconds >= 0.1 * c_seconds)
 
 
 def _with_lines(spot: Hotspot, samples: LineSamples, real_root: str) -> Hotspot:
