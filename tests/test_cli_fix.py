@@ -180,11 +180,22 @@ def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
                 assert count_up(0) == []
         """,
     }
-    repo = make_repo(files)
+    # test_timeout 2: the candidates that make test_count loop forever (`-=`, `*=`, `2` -> `0`, two guards)
+    # are cut at 2 s, not at the 5 s floor of the default: each is a busy loop, so the limit is CPU.
+    repo = make_repo({**files, "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n"})
     done = suture("fix", "--json", "--time-limit", "200", cwd=repo)
     report = last_json(done)
     assert done.returncode == 0, done.stderr
     assert "i += 1" in report["patch"]
+    # The hanging candidates were tried and cut at their limit, not skipped.
+    assert any("timed out" in v for v in _verdict_messages(repo)), _verdict_messages(repo)
+
+
+def _verdict_messages(repo) -> list[str]:
+    """The gate messages of the repo's one fix run, from its trajectory."""
+    [trajectory] = (repo / ".suture" / "runs").glob("*/trajectory.jsonl")
+    events = [json.loads(line) for line in trajectory.read_text().splitlines()]
+    return [e["message"] for e in events if e["event"] == "verdict"]
 
 
 SLOW = dict(PRICES_BUG)
@@ -494,9 +505,11 @@ BINARY_SEARCH_HANG = {
 def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_repo):
     # Issue 18: tests that loop forever on the buggy code ran past --time-limit 110 and were killed
     # at 150 s with no answer. The hang is the failure to repair: `lo = mid` never advances.
-    # test_timeout 15: the first hang costs what it did at --time-limit 120 (1/8 of it), not the default 20 s.
-    repo = make_repo({**BINARY_SEARCH_HANG, "pyproject.toml": "[tool.suture]\ntest_timeout = 15\n"})
-    # 180 s: an idle run ends near 60 s (start-up, a baseline where the first hang costs 15 s and the
+    # test_timeout 3: the baseline's first hang is cut at 3 s (then the second at the 1 s floor), and a
+    # candidate's new hang at 3 s, not the 5 s floor: every such hang is a busy loop, so its limit is CPU.
+    # The budget it leaves is still the time limit's, and the later runs' short limits are the rule's.
+    repo = make_repo({**BINARY_SEARCH_HANG, "pyproject.toml": "[tool.suture]\ntest_timeout = 3\n"})
+    # 180 s: an idle run ended near 60 s with test_timeout 15 (start-up, a baseline where the first hang cost 15 s and the
     # second 1 s, then ~26 candidates at 0.1-7 s each, those that make a test hang paying its limit, and
     # the rival search after the first fix); at 60 s it ended at 56 s idle and failed under the suite's
     # own load, at 120 s it ended at 94 s at load 12. The rest is for load.

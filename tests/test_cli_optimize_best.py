@@ -74,8 +74,9 @@ def test_the_fastest_significant_candidate_of_a_round_is_kept_not_the_first(make
     workload.write_text(TWO_SPOTS_WORKLOAD)
     model = tmp_path / "model.jsonl"
     model.write_text(json.dumps({"text": BOTH_AT_ONCE}) + "\n" + json.dumps({"text": "No further idea."}) + "\n")
-    # Five timing rounds, not three: a median of three has one loaded-machine outlier as its CI bound.
-    done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "5",
+    # The minimum three timing rounds: a median of three has one loaded-machine outlier as its CI bound,
+    # but an interval that straddles the bar gets three more rounds (tools/perf/timing.py extend_to).
+    done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "3",
                   "--model", f"scripted:{model}", cwd=repo, timeout=600)
     assert done.returncode == 0, done.stderr
     report = _report(repo)
@@ -90,7 +91,7 @@ def test_the_fastest_significant_candidate_of_a_round_is_kept_not_the_first(make
     assert edit["accepted"] and edit["speedup"] > membership["speedup"]
     assert report["edits"][0]["rule"] == "model" and "dict.fromkeys" in report["patch"]
     # Every measured candidate's record carries its per-round ratios, for a plot to be redrawn.
-    assert len(membership["ratios"]) == 5 and len(report["edits"][0]["ratios"]) == 5
+    assert len(membership["ratios"]) in (3, 6) and len(report["edits"][0]["ratios"]) in (3, 6)
     # The terminal shows one plain-text bar per kept edit, with its interval, and the hot lines.
     bars = [line for line in done.stderr.splitlines() if re.match(r"^words/filter\.py::\w+ +\|[ =#:\[\]]+\| ", line)]
     assert len(bars) == len(report["edits"]), done.stderr
