@@ -17,8 +17,10 @@ which the spectra leave out so a test counts once, with its first run; a rerun r
 would be left out anyway; a test that fails only under the tracer, a race the tracer's slowness exposes,
 passes there as in plain pytest and is set apart as flaky). Overhead is kept down by tracing only
 the repo's non-test source (test files, site-packages and virtualenvs are never
-traced), recording lines rather than arcs, and switching the context once per test
-(setup, call and teardown share it) instead of three times as pytest-cov does.
+traced), recording lines rather than arcs, switching the context once per test
+(setup, call and teardown share it) instead of three times as pytest-cov does, stopping the tracer
+between a test's phases (pytest's own reporting; see pytest_runtest_makereport) and taking coverage.py's
+data lock without its Python wrappers (_direct_locks).
 
 coverage.py itself writes a context's lines to its data file when the next context starts: a
 connection, a transaction and a commit per test, about a millisecond each, which for a suite of many
