@@ -263,3 +263,55 @@ def test_a_coverage_file_a_killed_run_left_half_written_counts_as_no_coverage(tm
     (tmp_path / "coverage.db.gw1").write_bytes(b"")
     spectra = Spectra.from_coverage(tmp_path / "coverage.db", tmp_path, {"t.py::test_a": "passed"})
     assert spectra.scores(["t.py::test_a"], [], "ochiai") == {}
+
+
+def test_the_sqlite_reader_reads_what_coverage_py_reads(make_repo, tmp_path, monkeypatch):
+    """Spectra reads coverage.py's data file with sqlite3 alone (no coverage import); coverage.py's own
+    reader, still used for data it does not read, gives the same spectra. A background thread that
+    outlives a test is traced in the tests after it: the coverage plugin stops tracing between a test's
+    phases only while the main thread is alone."""
+    from suture.tools.testing import spectra as spectra_module
+
+    lib = LIB + """
+    import queue
+    import threading
+
+    jobs, results = queue.Queue(), queue.Queue()
+
+
+    def work(n):
+        return n * 2
+
+
+    def serve():
+        while True:
+            results.put(work(jobs.get()))
+
+
+    threading.Thread(target=serve, daemon=True).start()
+"""
+    tests = TESTS + """
+
+    from pkg.lib import jobs, results
+
+
+    def test_thread_first():
+        jobs.put(1)
+        assert results.get(timeout=10) == 2
+
+
+    def test_thread_second():
+        jobs.put(2)
+        assert results.get(timeout=10) == 4
+"""
+    repo = make_repo({"pkg/__init__.py": "", "pkg/lib.py": lib, "tests/test_lib.py": tests})
+    data_file = tmp_path / "cov.db"
+    done = run_with_coverage(repo, data_file)
+    assert "1 failed, 4 passed" in done.stdout, done.stdout + done.stderr
+    fast = Spectra.from_coverage(data_file, repo)
+    work_line = next(n for n, text in enumerate(lib.splitlines(), 1) if "return n * 2" in text)
+    assert fast.covering("pkg/lib.py", work_line) == {"tests/test_lib.py::test_thread_first",
+                                                      "tests/test_lib.py::test_thread_second"}
+    monkeypatch.setattr(spectra_module, "_line_rows", lambda path: None)
+    slow = Spectra.from_coverage(data_file, repo)
+    assert (fast.lines, fast.import_lines) == (slow.lines, slow.import_lines)

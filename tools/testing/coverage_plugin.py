@@ -17,12 +17,20 @@ which the spectra leave out so a test counts once, with its first run; a rerun r
 would be left out anyway; a test that fails only under the tracer, a race the tracer's slowness exposes,
 passes there as in plain pytest and is set apart as flaky). Overhead is kept down by tracing only
 the repo's non-test source (test files, site-packages and virtualenvs are never
-traced), recording lines rather than arcs, and switching the context once per test
-(setup, call and teardown share it) instead of three times as pytest-cov does.
+traced), recording lines rather than arcs, switching the context once per test
+(setup, call and teardown share it) instead of three times as pytest-cov does, stopping the tracer
+between a test's phases (pytest's own reporting; see pytest_runtest_makereport) and taking coverage.py's
+data lock without its Python wrappers (_direct_locks).
 
-coverage.py writes a context's lines to its data file when the next context starts,
-so a run killed midway still leaves every finished test's data on disk; SIGTERM and
-normal interpreter exit also save the test that was running.
+coverage.py itself writes a context's lines to its data file when the next context starts: a
+connection, a transaction and a commit per test, about a millisecond each, which for a suite of many
+short tests was a sizeable share of localisation's overhead (bench/RESULTS.md, issue 19). So the
+recorder (`_Batches`) takes each finished test's lines from coverage.py's collector itself and writes
+them a batch at a time, in one connection, at most BATCH_SECONDS after the test ended; the data file
+holds what coverage.py's own switching would have written. SIGTERM and normal interpreter exit save
+every test, the running one included; a SIGKILL loses at most the last BATCH_SECONDS of tests (the
+runner sends SIGTERM first). Where the coverage.py in use lacks the internals this needs (another
+version lent to a foreign interpreter, arcs recorded), each switch writes through coverage.py as before.
 
 Forked children (a test's multiprocessing.Pool, os.fork) inherit the Coverage object,
 its SQLite connection, the exit hook and the SIGTERM handler; a Pool's terminate()
@@ -37,12 +45,14 @@ here, since a child's work is normally also reachable from the parent in other t
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import hashlib
 import os
 import sys
 import threading
 import signal
+import time
 
 import pytest
 
@@ -50,6 +60,8 @@ import pytest
 # The settings' names live where suture's own process reads them without importing pytest.
 from .plugin_env import ENV_ARCS, ENV_FILE, ENV_ITEMS, ENV_ROOT, RERUN_ATTR, RERUN_CONTEXT, SHARD_CLAIMS_ENV, SHARD_ENV
 
+# A finished test's lines reach the data file at most this long after it ended (see _Batches).
+BATCH_SECONDS = 0.5
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
 
@@ -115,7 +127,10 @@ class _Recorder:
         self.saved = False
         self.context = ""
         self.pid = os.getpid()
-        self.cov.start()
+        with _no_origin_stack():
+            self.cov.start()
+        _direct_locks(self.cov)
+        self.batches = None if arcs else _Batches.of(self.cov)
         self.tracing = True
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
@@ -141,12 +156,28 @@ class _Recorder:
         if trace and not self.tracing:
             self.cov.start()
             self.tracing = True
-        if self.tracing and context != self.context:  # switch_context flushes the last context to the data file
+        if self.tracing and context != self.context:
             self.context = context
-            self.cov.switch_context(context)
+            if self.batches is not None:
+                self.batches.switch(context)
+            else:  # coverage.py's switch_context writes the last context to the data file at once
+                self.cov.switch_context(context)
         if not trace and self.tracing:
             self.cov.stop()
             self.tracing = False
+
+    def pause(self) -> None:
+        """Stop tracing between a test's phases (see pytest_runtest_makereport), while only the main thread
+        runs: stopping coverage.py stops every thread's tracer for good (a restart traces the calling thread
+        and threads started later), so with another thread alive tracing goes on as before."""
+        if self.tracing and self.owner() and threading.active_count() == 1:
+            self.cov.stop()
+            self.tracing = False
+
+    def resume(self) -> None:
+        if not self.tracing and self.owner():
+            self.cov.start()
+            self.tracing = True
 
     def save(self) -> None:
         if self.saved or not self.owner():
@@ -154,9 +185,106 @@ class _Recorder:
         self.saved = True
         try:
             self.cov.stop()
+            if self.batches is not None:
+                self.batches.write()  # then the running context's lines, which save() writes, under its name
             self.cov.save()
         except Exception:  # never turn a test run into a crash over coverage bookkeeping
             pass
+
+
+class _Batches:
+    """Finished tests' lines, taken from coverage.py's collector at each switch and written to its data
+    file a batch at a time (one connection and one commit per batch, not per test). It does what
+    Collector.switch_context does (flush the collector's lines under the context that ends, clear
+    them, name the new one), with the write put off; it reaches into coverage.py's internals, so `of`
+    checks that they are there."""
+
+    def __init__(self, collector, data) -> None:
+        self.collector, self.data = collector, data
+        self.pending: list[tuple[str, dict]] = []  # (context, {file: lines}), oldest first
+        self.context = ""
+        self.written = time.monotonic()
+
+    @classmethod
+    def of(cls, cov) -> _Batches | None:
+        collector, data = getattr(cov, "_collector", None), getattr(cov, "_data", None)
+        needs = ((collector, "data"), (collector, "_clear_data"), (collector, "mapped_file_dict"),
+                 (data, "_connect"), (data, "set_context"), (data, "add_lines"))
+        if collector is None or data is None or not all(hasattr(o, name) for o, name in needs) \
+                or not isinstance(collector.data, dict):
+            return None
+        return cls(collector, data)
+
+    def switch(self, context: str) -> None:
+        # copy() of each file's lines is atomic (a tracer in another thread may be adding to them), as in
+        # Collector.flush_data; _clear_data() empties them in place and resets the tracers' activity
+        lines = {name: found.copy() for name, found in list(self.collector.data.items()) if found}
+        self.collector._clear_data()
+        if lines:
+            self.pending.append((self.context, lines))
+        self.context = context
+        if time.monotonic() - self.written >= BATCH_SECONDS:
+            self.write()
+
+    def write(self) -> None:
+        """Write the pending tests' lines, then name the running context in the data (what the
+        collector flushes next, at save, is that context's)."""
+        pending, self.pending = self.pending, []
+        self.written = time.monotonic()
+        if pending:
+            # An empty add first: the data's first use erases the file and reconnects, which must not
+            # happen inside the connection held below.
+            self.data.add_lines({})
+            try:
+                with self.data._connect():  # the add_lines below nest in this one connection and transaction
+                    self._add(pending)
+            except Exception:  # never lose a test's lines over the batching: each on its own, as coverage.py would
+                self._add(pending)
+        self.data.set_context(self.context)
+
+    def _add(self, pending: list[tuple[str, dict]]) -> None:
+        for context, lines in pending:
+            self.data.set_context(context)
+            self.data.add_lines(self.collector.mapped_file_dict(lines))
+
+
+def _direct_locks(cov) -> None:
+    """coverage.py's tracer takes the collector's data lock around every call into a traced file (hundreds
+    of thousands in a suite) through Collector.lock_data / unlock_data, two Python calls each time; the
+    lock's own acquire and release do the same without them. With threads the Python calls also made a
+    convoy: a thread could lose the GIL between taking the lock and returning, and every other thread then
+    blocked on the lock (jmespath's ten-thread test ran 1.7 s traced against 0.2 s plain). The tracers of
+    threads started later copy the collector's attributes, so they get the same."""
+    collector = getattr(cov, "_collector", None)
+    lock = getattr(collector, "data_lock", None)
+    if lock is None or not hasattr(collector, "lock_data") or not hasattr(collector, "unlock_data"):
+        return
+    collector.lock_data, collector.unlock_data = lock.acquire, lock.release
+    for tracer in getattr(collector, "tracers", ()):
+        if hasattr(tracer, "lock_data"):
+            tracer.lock_data, tracer.unlock_data = lock.acquire, lock.release
+
+
+@contextlib.contextmanager
+def _no_origin_stack():
+    """coverage.py's Collector notes where it was made (debug.short_stack: inspect.stack(), which reads
+    the source of every frame's module and, on its first call, maps every loaded module to its file) for
+    a message about conflicting collectors; under pytest's deep hook stack that was tens of
+    milliseconds of every run's start. The note is left empty."""
+    try:
+        from coverage import collector
+    except ImportError:
+        yield
+        return
+    original = getattr(collector, "short_stack", None)
+    if original is None:
+        yield
+        return
+    collector.short_stack = lambda *args, **kwargs: ""
+    try:
+        yield
+    finally:
+        collector.short_stack = original
 
 
 _recorder: _Recorder | None = None
@@ -195,7 +323,37 @@ def pytest_runtest_setup(item):
     yield
 
 
+# pytest's own work between a test's phases (its logging and reporting hooks, the terminal, suture's results
+# plugin writing each report) runs with tracing stopped: under sys.settrace every Python instruction of the
+# process pays for the tracer, whether or not its file is traced, and that work is pytest's, not the repo's.
+# Traced: collection (import-time lines), each phase's hooks from their start, and each phase's makereport
+# (an exception's __str__ or __repr__ written into the report is the repo's code); nothing else runs the
+# repo's code but a plugin or conftest hook doing so from pytest's logging hooks. Reruns stay untraced.
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_call(item):
+    if _recorder is not None and not getattr(item, RERUN_ATTR, 0):
+        _recorder.resume()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item, nextitem):
+    if _recorder is not None and not getattr(item, RERUN_ATTR, 0):
+        _recorder.resume()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    yield  # outermost: every other makereport has run
+    if _recorder is not None:
+        _recorder.pause()
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_finish(session):
+    if _recorder is not None:
+        _recorder.pause()
     items_file = os.environ.get(ENV_ITEMS)
     if items_file and _recorder is not None:
         worker = os.environ.get("PYTEST_XDIST_WORKER")

@@ -33,7 +33,6 @@ from typing import Any
 from suture.retrieval.model import FUNCTION, METHOD, Symbol, innermost_symbol
 from suture.retrieval.testfiles import is_test_path
 from suture.retrieval.tokens import STOPWORDS, tokenize
-from suture.tools.llm.base import head_tail
 
 __all__ = ["MAX_ISSUE_CHARS", "IssueEvidence", "SignalValue", "issue_evidence", "parse_frames"]
 
@@ -90,6 +89,8 @@ def issue_evidence(text: str, index: Any, search: Any | None = None) -> IssueEvi
     `search` is a CodeSearch over it (built here when None)."""
     evidence = IssueEvidence()
     if len(text) > MAX_ISSUE_CHARS:
+        from suture.tools.llm.base import head_tail  # the LLM client's module: only for a text this long
+
         evidence.notes.append(f"the issue text is {len(text):,} characters; only its first and last "
                               f"{MAX_ISSUE_CHARS // 2:,} were read.")
         text = head_tail(text, MAX_ISSUE_CHARS)

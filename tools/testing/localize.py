@@ -47,7 +47,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from suture.retrieval.model import CLASS, Symbol
 from suture.retrieval.testfiles import is_test_path
@@ -56,7 +56,6 @@ from suture.tools.testing.plugin_env import ENV_FILE, ENV_ROOT
 from suture.tools.testing.combine import WEIGHTS, effective_weights, fitted_weight, load_fitted, weights_path
 from suture.tools.testing.features import FEATURES, SBFL_FEATURES
 from suture.tools.testing.issue_signals import IssueEvidence, issue_evidence
-from suture.tools.testing.mutation import MutationEvidence, MutationPlan, mutation_evidence
 from suture.tools.testing.shards import run_sharded, shard_count
 from suture.tools.testing.setup_errors import SetupErrorGroup, group_setup_errors, setup_error_ids, summary
 from suture.tools.testing.spectra import FORMULAS, Line, Spectra
@@ -74,6 +73,9 @@ from suture.tools.testing.testrun import (
     shorten_after_hang_env,
 )
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
+
+if TYPE_CHECKING:  # imported when mutation evidence is asked for: the rule engine's edits come with it
+    from suture.tools.testing.mutation import MutationEvidence, MutationPlan
 
 COVERAGE_PLUGIN = "suture.tools.testing.coverage_plugin"
 COVERAGE_FILE_NAME = "coverage.db"
@@ -263,6 +265,8 @@ class _Ranked:
 
     def add_mutation(self, plan: MutationPlan, command: Any, end: float) -> list[str]:
         """Mutation evidence on the current ranking's top, ranked in; returns its notes."""
+        from suture.tools.testing.mutation import mutation_evidence
+
         self.evidence = mutation_evidence(self.tree, self.ranking, self.spectra, self.run, self.failing,
                                           self.line_scores, plan, test_cmd=command, budget_end=end)
         self.signals["mutation"] = self.evidence.signals

@@ -20,11 +20,9 @@ the machine's load: on a loaded machine (load 10) the split still made a test-bo
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +30,6 @@ from suture.retrieval.testfiles import is_test_module
 from suture.tools.testing.plugin_env import ENV_FILE, ENV_ITEMS, SHARD_CLAIMS_ENV, SHARD_ENV
 from suture.tools.testing.testrun import TestRun, run_tests
 
-log = logging.getLogger("suture.shards")
 SHARDS_ENV = "SUTURE_LOCALIZE_SHARDS"  # how many processes (1: never split); unset: 2 on 2+ cores
 # Below this much test code (test_*.py, *_test.py) a suite is left whole: its run is mostly pytest's start and
 # collection, which a second process repeats rather than shares. Measured on bench/faults (bench/RESULTS.md,
@@ -105,6 +102,10 @@ def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str
                 first_done: Callable[[], Any] | None = None, **run: Any) -> TestRun:
     """The coverage run (run_tests with `run`'s arguments) as `count` shards at once, merged; `first_done`
     is called once the first shard has ended (a core is free from then on)."""
+    # here, not at the top: most runs are not split, and these cost every `suture localize` their import
+    import logging
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
     claims = coverage_file.parent / "shard-claims"
     shutil.rmtree(claims, ignore_errors=True)
     claims.mkdir(parents=True)
@@ -122,7 +123,7 @@ def run_sharded(tree: Path, count: int, coverage_file: Path, extra_env: dict[str
             first_done()
         runs = [future.result() for future in futures]
     for k, run in enumerate(runs):  # how even the split was (bench/check_localize_shards.py shows it)
-        log.debug("shard %d: %d tests, %.2f s", k, len(run.outcomes), run.seconds)
+        logging.getLogger("suture.shards").debug("shard %d: %d tests, %.2f s", k, len(run.outcomes), run.seconds)
     order = next((_read_lines(path) for path in items if path.is_file()), [])
     shutil.rmtree(claims, ignore_errors=True)
     for path in items:

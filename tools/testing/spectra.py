@@ -65,8 +65,6 @@ class Spectra:
     @classmethod
     def from_coverage(cls, data_file: Path, root: Path, tests: dict[str, str] | None = None) -> Spectra:
         """Read `data_file` (and the `.gwN` files of xdist workers beside it) for the tree at `root`."""
-        import coverage
-
         root_real = os.path.realpath(root)
         data_file = Path(data_file)
         files = [data_file, *sorted(data_file.parent.glob(data_file.name + ".*"))]
@@ -75,24 +73,21 @@ class Spectra:
         for path in files:
             if not path.is_file():
                 continue
-            data = coverage.CoverageData(basename=str(path))
-            try:
-                data.read()
-            except coverage.exceptions.CoverageException:
-                # A run killed by its time limit while writing (check's cap, a hung worker) leaves a
-                # file coverage cannot read: its tests count as not covered, as if they never ran.
-                continue
-            for measured in data.measured_files():
+            rows = _line_rows(path)
+            if rows is None:
+                rows = _coverage_rows(path)
+            for measured, context, numbers in rows:
                 rel = _relative(measured, root_real)
                 if rel is None or is_test_path(rel):
                     continue
-                for line, contexts in data.contexts_by_lineno(measured).items():
-                    named = {c for c in contexts if c and not c.startswith(RERUN_CONTEXT)}
-                    if named:
-                        lines[(rel, line)] |= named
-                    elif "" in contexts or not contexts:
-                        at_import.add((rel, line))
-                    # else: run only by reruns of failed tests, which count once, with their first run
+                if context and not context.startswith(RERUN_CONTEXT):
+                    for line in numbers:
+                        lines[(rel, line)].add(context)
+                elif not context:
+                    at_import.update((rel, line) for line in numbers)
+                # else: run only by reruns of failed tests, which count once, with their first run
+        # A line some test ran is that test's; one only the empty context (import, collection) ran is an
+        # import line.
         import_only = {key for key in at_import if key not in lines}
         if import_only:
             by_file: dict[str, set[str]] = defaultdict(set)
@@ -131,6 +126,64 @@ class Spectra:
             if rel == path and start <= line <= end and (rel, line) not in self.import_lines:
                 found |= covering
         return found
+
+
+# coverage.py's data file, as its sqldata.py writes it (schema 7, coverage 7.x): one row of line_bits per
+# file and context, its line numbers as "numbits" (bit n of the blob set: line n ran).
+_SCHEMA_VERSION = 7
+_BITS = [tuple(bit for bit in range(8) if byte & (1 << bit)) for byte in range(256)]
+
+
+def _line_rows(path: Path) -> Iterable[tuple[str, str, list[int]]] | None:
+    """(file, context, line numbers) of each line_bits row of a coverage data file, read with sqlite3 alone
+    (coverage.py's import is tens of milliseconds of every localisation, its reading no faster); None
+    where only coverage.py can say (another schema, arcs recorded): _coverage_rows reads it then. A file
+    sqlite cannot read (a run killed while writing) or that holds no data yet gives no rows, as
+    coverage.py's reader did."""
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        version = con.execute("select version from coverage_schema").fetchone()
+        arcs = con.execute("select value from meta where key = 'has_arcs'").fetchone()
+        if version is None or version[0] != _SCHEMA_VERSION or (arcs is not None and int(arcs[0])):
+            return None
+        found = con.execute("select f.path, c.context, l.numbits from line_bits l, file f, context c "
+                            "where l.file_id = f.id and l.context_id = c.id").fetchall()
+    except sqlite3.DatabaseError:  # an empty file (the run never wrote its schema) or a broken one: no data
+        return []
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+    return [(measured, context or "", _numbers(bits)) for measured, context, bits in found]
+
+
+def _numbers(numbits: bytes) -> list[int]:
+    """The line numbers a numbits blob holds (coverage.numbits.numbits_to_nums)."""
+    return [index * 8 + bit for index, byte in enumerate(numbits) if byte for bit in _BITS[byte]]
+
+
+def _coverage_rows(path: Path) -> Iterable[tuple[str, str, list[int]]]:
+    """The same rows through coverage.py's CoverageData, for data _line_rows does not read."""
+    import coverage
+
+    data = coverage.CoverageData(basename=str(path))
+    try:
+        data.read()
+    except coverage.exceptions.CoverageException:
+        # A run killed by its time limit while writing (check's cap, a hung worker) leaves a
+        # file coverage cannot read: its tests count as not covered, as if they never ran.
+        return []
+    rows: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for measured in data.measured_files():
+        for line, contexts in data.contexts_by_lineno(measured).items():
+            for context in contexts or [""]:
+                rows[(measured, context or "")].append(line)
+    return [(measured, context, numbers) for (measured, context), numbers in rows.items()]
 
 
 def _relative(measured: str, root_real: str) -> str | None:
