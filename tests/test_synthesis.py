@@ -406,3 +406,33 @@ def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first(
     weights = [x.weight * y.weight for x, y in made]
     assert weights == sorted(weights, reverse=True)
     assert not pairs.pair_list(per_site, failing_sites=set())  # no failing test reached any site
+
+
+def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_path):
+    """A try may edit two sites together (a pair passes where each edit alone fails); an edit whose one-edit try
+    ran out its limit (a loop that no longer ends) is not run again inside a pair, and later tries of the
+    test get a limit near what its finished tries took."""
+    (tmp_path / "lib.py").write_text(textwrap.dedent(WEEKDAYS["lib.py"]))
+    (tmp_path / "test_lib.py").write_text(textwrap.dedent("""
+        from lib import advance
+
+        def test_to_sunday():
+            with open("runs.log", "a") as log:
+                log.write("run\\n")
+            assert advance(3, 4) == (0, 7)
+    """))
+    src = SourceFile("lib.py", (tmp_path / "lib.py").read_text())
+    values = [n.value for n in ast.walk(src.tree) if isinstance(n, ast.Assign)]
+    sites = [Site(i + 1, "lib.py", src.start(v), src.end(v)) for i, v in enumerate(values)]
+    files = {"lib.py": instrument(src.text, sites)}
+    endless = "next(x for x in iter(int, 1) if x)"  # never ends (and allocates nothing): runs out its limit
+    tries = {"test_lib.py::test_to_sunday": [
+        [1, "expr", "day + days - 1"], [3, "expr", "index % 7 + 1"],
+        [[1, "expr", "day + days - 1"], [3, "expr", "index % 7 + 1"]],
+        [2, "expr", endless], [[2, "expr", endless], [3, "expr", "index % 7 + 1"]]]}
+    results = probe_run(tmp_path, files, list(tries), {"mode": "try", "tries": tries, "try_seconds": 5},
+                        test_cmd=None, timeout=120, per_test_timeout=30)
+    assert [r.get("ok") for r in results] == [False, False, True, False, False, None], results
+    # Four runs of the test: the pair with the endless edit was reported failed without running (and the
+    # endless try was stopped near 20 times the finished tries' time, not at the plan's 5 s: not timed here).
+    assert (tmp_path / "runs.log").read_text().count("run") == 4

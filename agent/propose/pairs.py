@@ -12,9 +12,11 @@ place, in two more probe runs of the instrumented tree:
 2. each passing test that reached either site is re-run once per pair (and single) that made every
    failing test pass.
 
-A pair that makes every failing test pass and keeps every passing test it touched passing goes to
-the gates (engine "synthesis"), unless one of its edits did that alone: then the single edit is the
-fix, the rule engine gates it, and the pair would only be a larger patch beside it.
+A single edit that passes both goes to the gates first (it is a template edit the rule engine would
+reach only after every likelier one had been gated, a test run each: here the failing ones cost
+milliseconds), and then no pair: a pair beside it would only be a larger patch. Else a pair that
+makes every failing test pass and keeps every passing test it touched passing goes to the gates
+(engine "synthesis").
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class Variant:
     weight: float
     description: str
     risks: tuple[str, ...] = ()
+    template: str = ""
 
     @property
     def edit(self) -> list[Any]:
@@ -62,7 +65,8 @@ def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float]) 
             text = text[: span.start - start] + span.text + text[span.end - start :]
         if text == original or text in found or not _expression(text):
             continue
-        found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks))
+        found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks),
+                              m.template)
     return sorted(found.values(), key=lambda v: -v.weight)[:MAX_VARIANTS]
 
 
@@ -132,7 +136,7 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
     results = probe(files, list(failing), {"mode": "try", "tries": {t: plan for t in failing}, "seconds": left * 0.5,
                                            "try_seconds": try_seconds, "try_limits": limits}, left * 0.6)
     fixing = [tried[i] for i in _passed_by_all(results, list(failing), len(tried))]
-    if not any(isinstance(t, tuple) for t in fixing):
+    if not fixing:
         return
     # 2. The passing tests that reached a site of what made every failing test pass.
     reached: dict[str, set[int]] = {}
@@ -151,9 +155,12 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
     broke = _broken(results, chosen)
     if broke is None:  # the run was cut short: nothing is known of the passing tests
         return
-    alone = {_key(t) for i, t in enumerate(fixing) if isinstance(t, Variant) and i not in broke}
-    offered = [t for i, t in enumerate(fixing) if isinstance(t, tuple) and i not in broke
-               and not any(_key(v) in alone for v in t)]
+    alone = [t for i, t in enumerate(fixing) if isinstance(t, Variant) and i not in broke]
+    for n, single in enumerate(alone[:MAX_OFFERED]):
+        yield _single(single, f"q{n + 1}")
+    if alone:
+        return
+    offered = [t for i, t in enumerate(fixing) if isinstance(t, tuple) and i not in broke]
     for n, (x, y) in enumerate(offered[:MAX_OFFERED]):
         yield _candidate(x, y, f"p{n + 1}")
 
@@ -205,6 +212,14 @@ def _candidate(x: Variant, y: Variant, ident: str) -> RuleCandidate:
     risks = tuple(dict.fromkeys(first.risks + second.risks))
     return RuleCandidate(ident, edits, "synthesis", description, risks, first.weight * second.weight,
                          first.site.site.path, line, first.site.symbol, {"engine": "synthesis", "edits_tried": 2})
+
+
+def _single(v: Variant, ident: str) -> RuleCandidate:
+    """A template edit that passed every test it touched in place: the template's own candidate."""
+    edit = _edit(v.site.src, (Span(v.site.site.start, v.site.site.end, _wrapped(v.text)),))
+    return RuleCandidate(ident, [edit], v.template or "synthesis", f"{v.description} (tried in place on the tests first)",
+                         v.risks, v.weight, v.site.site.path, v.site.node.lineno, v.site.symbol,
+                         {"engine": "template", "tried_in_place": True})
 
 
 def _wrapped(text: str) -> str:

@@ -57,6 +57,12 @@ Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[s
 ENV_SWITCH = "SUTURE_SYNTHESIS"
 PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool", "list", "tuple", "sorted",
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
+# Methods of str that only read their object (`text[i].isalpha()`, `name.strip()`): a condition that calls
+# them is no riskier to probe than one that calls len(). Names a class of its own would rarely give a
+# method that writes; anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
+PURE_METHODS = frozenset({"isalpha", "isalnum", "isdigit", "isdecimal", "isnumeric", "isspace", "isupper", "islower",
+                          "istitle", "isidentifier", "lower", "upper", "casefold", "strip", "lstrip", "rstrip",
+                          "startswith", "endswith", "count", "find", "rfind"})
 MAX_SITES = 8
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
@@ -254,7 +260,8 @@ def _unsafe(node: ast.expr) -> str:
     if _has_scope(node):
         return "it holds a lambda, comprehension, await, yield or :="
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in PURE_CALLS):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in PURE_CALLS) \
+                and not (isinstance(n.func, ast.Attribute) and n.func.attr in PURE_METHODS):
             return "it calls code that may have side effects"
         if isinstance(n, ast.Starred):
             return "it unpacks with *"

@@ -39,6 +39,7 @@ import pytest
 
 from .plugin_env import OUT_ENV, PLAN_ENV, PROBE_NAME
 _LITERAL_TYPES = (int, float, bool, str, bytes, type(None))
+ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 20.0, 0.3  # a try's limit once one try of its test has ended (see run_tries)
 
 
 class _TryTimeout(BaseException):
@@ -101,8 +102,10 @@ class _Probes:
         self.nodeid: str | None = None
         self.hits: dict[tuple[str, int], int] = {}
         self.current: dict[int, tuple[str, Any]] | None = None  # site -> (kind, value or code) while a try runs
+        self.timed_out: set[tuple[Any, ...]] = set()  # (test, site, kind, text) of one-edit tries that ran out
         self.started = time.monotonic()
         self.lock = threading.Lock()
+        self.ran_out = False  # the last try ran past its limit
 
     def write(self, record: dict[str, Any]) -> None:
         self.out.write(json.dumps(record) + "\n")
@@ -133,13 +136,30 @@ class _Probes:
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         left_over = signal.setitimer(signal.ITIMER_REAL, 0)[0]
         began = time.monotonic()
+        fastest: float | None = None  # the quickest try of this test that ended by itself
         try:
             for index, entry in enumerate(tries):
                 if time.monotonic() - self.started > self.seconds:
                     break
                 limit = float(self.try_limits.get(item.nodeid, self.try_seconds))
+                if fastest is not None and item.nodeid not in self.try_limits:
+                    # A try that does not end (a loop an edit broke) costs its whole limit: once a try of this
+                    # test has ended, the limit is a multiple of that run, not the plan's second.
+                    limit = min(limit, max(ADAPTIVE_FLOOR, ADAPTIVE_FACTOR * fastest))
                 edits = entry if entry and isinstance(entry[0], list) else [entry]
-                self.write({"t": item.nodeid, "i": index, "ok": self._one(item, edits, limit)})
+                # An edit that alone ran past its limit (a loop that no longer ends) is not tried again in a
+                # pair: each such try would cost the whole limit again.
+                if len(edits) > 1 and any((item.nodeid, *map(str, e)) in self.timed_out for e in edits):
+                    self.write({"t": item.nodeid, "i": index, "ok": False})
+                    continue
+                started = time.monotonic()
+                ok = self._one(item, edits, limit)
+                if not self.ran_out:
+                    took = time.monotonic() - started
+                    fastest = took if fastest is None else min(fastest, took)
+                if self.ran_out and len(edits) == 1 and item.nodeid not in self.try_limits:  # not hanging at HEAD
+                    self.timed_out.add((item.nodeid, *map(str, edits[0])))
+                self.write({"t": item.nodeid, "i": index, "ok": ok})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -148,6 +168,7 @@ class _Probes:
 
     def _one(self, item: pytest.Item, edits: list[list[Any]], limit: float) -> bool:
         current: dict[int, tuple[str, Any]] = {}
+        self.ran_out = False
         try:
             for site, kind, text in edits:
                 current[int(site)] = (kind, ast.literal_eval(text) if kind == "const"
@@ -160,6 +181,7 @@ class _Probes:
             item.runtest()
             return True
         except _TryTimeout:
+            self.ran_out = True
             return False
         except BaseException as error:  # noqa: BLE001 - any failure of the test under this try
             if isinstance(error, KeyboardInterrupt):
