@@ -232,7 +232,10 @@ def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, 
     if "while qualified_name" in files["test_lib.py"]:  # the hang is the bug: repaired, given a short limit
         (localised,) = [e for e in events if e["event"] == "localised"]
         assert list(localised["hang_limits"]) == ["test_lib.py::test_module"], localised
-        assert [p["mode"] for p in probes] == ["record", "try"] and probes[-1]["tests"] == 1, probes
+        # One record run, then tries of the one failing test only: the synthesised expressions', and (when the
+        # pipeline pulls past them for a batch) the template edits screened in place (agent/propose/pairs.py).
+        assert [p["mode"] for p in probes][:2] == ["record", "try"], probes
+        assert all(p["tests"] == 1 for p in probes[1:]), probes
     assert report["status"] == "fixed"
     assert any(e in report["patch"] for e in expected), report["patch"]
     if files is WEEKDAYS:  # both edits, in one patch
