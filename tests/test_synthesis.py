@@ -439,3 +439,13 @@ def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_
     # Four runs of the test: the pair with the endless edit was reported failed without running (and the
     # endless try was stopped near 20 times the finished tries' time, not at the plan's 5 s: not timed here).
     assert (tmp_path / "runs.log").read_text().count("run") == 4
+
+
+def test_conditions_calling_read_only_str_methods_are_probed_and_others_are_not():
+    """`text[i].isalpha()` only reads its string: its condition is probed (and the templates' `isalnum` tried in
+    place there); a call of anything else (`.append`, a function of the project) keeps the expression out."""
+    def unsafe(text):
+        return synthesis._unsafe(ast.parse(text, mode="eval").body)
+    assert unsafe('i < n and (text[i].isalpha() or text[i] == "_")') == ""
+    assert unsafe("name.strip().lower()") == ""
+    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("text.split(sep)")
