@@ -52,7 +52,9 @@ Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[s
 # they keep the precision of `fixed` claims (issue 17's measure) and gain correct fixes: their first,
 # loaded runs overran the time limit by up to 15% (the warm server's start was not counted: fixed),
 # and the 2026-12-07 run (bench/RESULTS.md), at load 45-54, had 25 of 30 runs at the limit, no
-# correct fix gained, and one wrong claim of a constant in disguise (luhn: fixed since). Off, fix
+# correct fix gained, and one wrong claim of a constant in disguise (luhn: fixed since). The 2026-12-07
+# 11:41 run (load 7-11, eight hard cases off/on) gained two correct fixes with no wrong claim, but the cases
+# correct today were not re-run and in-place screening reorders every run's candidates. Off, fix
 # proposes from the templates alone, as before issue 18.
 ENV_SWITCH = "SUTURE_SYNTHESIS"
 PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool", "list", "tuple", "sorted",
