@@ -170,6 +170,37 @@ POINTER = _files('''
 ''')
 
 
+# Two edits that only work together: weekdays numbered from 1 need the zero-based index for both the week
+# count and the weekday (either edit alone breaks a test that passes today); agent/propose/pairs.py.
+WEEKDAYS = _files('''
+    def advance(day, days):
+        """Weekdays numbered 1..7 (Monday is 1): the weeks passed and the weekday `days` on."""
+        index = day + days
+        weeks = index // 7
+        weekday = index % 7
+        return weeks, weekday
+''', '''
+    from lib import advance
+
+    def test_same_week():
+        assert advance(1, 2) == (0, 3)
+
+    def test_to_sunday():
+        assert advance(3, 4) == (0, 7)
+
+    def test_weeks_on():
+        assert advance(5, 10) == (2, 1)
+
+    def test_midweek():
+        assert advance(2, 3) == (0, 5)
+''', '''
+    from lib import advance
+    assert advance(7, 0) == (0, 7)
+    assert advance(7, 1) == (1, 1)
+    assert advance(1, 13) == (1, 7)
+''')
+
+
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
 @pytest.mark.parametrize("files, expected, engines, limit", [
     (FACTORS, ["return [n]"], {"synthesis"}, 240),
@@ -179,7 +210,8 @@ POINTER = _files('''
     # The failing test hangs at HEAD, under a small time limit: synthesis's probes stay in its share.
     (CONCAT, ["prefix + name"], {"synthesis"}, 90),
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
-], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance"])
+    (WEEKDAYS, ["+    index = day + days - 1\n", "+    weekday = index % 7 + 1\n"], {"synthesis"}, 240),
+], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits"])
 # CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
 # tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
 # (synthesis._offered) for the trust stage to weigh, not yet checked through the CLI: one reason
@@ -200,9 +232,14 @@ def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, 
     if "while qualified_name" in files["test_lib.py"]:  # the hang is the bug: repaired, given a short limit
         (localised,) = [e for e in events if e["event"] == "localised"]
         assert list(localised["hang_limits"]) == ["test_lib.py::test_module"], localised
-        assert [p["mode"] for p in probes] == ["record", "try"] and probes[-1]["tests"] == 1, probes
+        # One record run, then tries of the one failing test only: the synthesised expressions', and (when the
+        # pipeline pulls past them for a batch) the template edits screened in place (agent/propose/pairs.py).
+        assert [p["mode"] for p in probes][:2] == ["record", "try"], probes
+        assert all(p["tests"] == 1 for p in probes[1:]), probes
     assert report["status"] == "fixed"
     assert any(e in report["patch"] for e in expected), report["patch"]
+    if files is WEEKDAYS:  # both edits, in one patch
+        assert all(e in report["patch"] for e in expected), report["patch"]
     assert report["produced_by"] in engines
     assert f"Produced by the {report['produced_by']} engine" in report["explanation"]
     # The tests the run never saw agree with the patch.
@@ -347,3 +384,68 @@ def test_tries_take_turns_over_sites_and_a_hanging_test_tries_expressions_first(
     assert synthesis._tries(plans, ["t"]) == {"t": [[1, "const", "0"], [2, "const", "9"], [1, "expr", "a"],
                                                     [2, "expr", "x"], [1, "expr", "b"], [1, "expr", "c"]]}
     assert synthesis._tries(plans, ["t"], {"t"})["t"][:2] == [[1, "expr", "a"], [2, "expr", "x"]]
+
+
+def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first():
+    """A site's variants are the template edits that stay inside its expression; pairs join two sites, at
+    least one reached by a failing test, and neither overlaps the other."""
+    from suture.agent.propose import pairs
+    from suture.agent.propose.rules import template_priors
+
+    src = SourceFile("lib.py", textwrap.dedent(WEEKDAYS["lib.py"]))
+    function = src.qualnames["advance"]
+    values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
+    sites = [SimpleNamespace(site=Site(i + 1, "lib.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0)
+             for i, v in enumerate(values)]
+    mutations = pairs.function_mutations(src, function)
+    per_site = [(s, pairs.variants(s, mutations, template_priors())) for s in sites]
+    texts = {s.text: [v.text for v in found] for s, found in per_site}
+    assert "day + days - 1" in texts["day + days"] and "index % 7 + 1" in texts["index % 7"]
+    assert all(len(found) <= pairs.MAX_VARIANTS and s.text not in [v.text for v in found] for s, found in per_site)
+    # Only the template edits inside the expression: nothing of the statement around it.
+    assert all(ast.parse(t, mode="eval") for found in texts.values() for t in found)
+    made = pairs.pair_list(per_site, failing_sites={3})
+    assert made and all({x.site.site.id, y.site.site.id} & {3} and x.site is not y.site for x, y in made)
+    weights = [x.weight * y.weight for x, y in made]
+    assert weights == sorted(weights, reverse=True)
+    assert not pairs.pair_list(per_site, failing_sites=set())  # no failing test reached any site
+
+
+def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_path):
+    """A try may edit two sites together (a pair passes where each edit alone fails); an edit whose one-edit try
+    ran out its limit (a loop that no longer ends) is not run again inside a pair, and later tries of the
+    test get a limit near what its finished tries took."""
+    (tmp_path / "lib.py").write_text(textwrap.dedent(WEEKDAYS["lib.py"]))
+    (tmp_path / "test_lib.py").write_text(textwrap.dedent("""
+        from lib import advance
+
+        def test_to_sunday():
+            with open("runs.log", "a") as log:
+                log.write("run\\n")
+            assert advance(3, 4) == (0, 7)
+    """))
+    src = SourceFile("lib.py", (tmp_path / "lib.py").read_text())
+    values = [n.value for n in ast.walk(src.tree) if isinstance(n, ast.Assign)]
+    sites = [Site(i + 1, "lib.py", src.start(v), src.end(v)) for i, v in enumerate(values)]
+    files = {"lib.py": instrument(src.text, sites)}
+    endless = "next(x for x in iter(int, 1) if x)"  # never ends (and allocates nothing): runs out its limit
+    tries = {"test_lib.py::test_to_sunday": [
+        [1, "expr", "day + days - 1"], [3, "expr", "index % 7 + 1"],
+        [[1, "expr", "day + days - 1"], [3, "expr", "index % 7 + 1"]],
+        [2, "expr", endless], [[2, "expr", endless], [3, "expr", "index % 7 + 1"]]]}
+    results = probe_run(tmp_path, files, list(tries), {"mode": "try", "tries": tries, "try_seconds": 5},
+                        test_cmd=None, timeout=120, per_test_timeout=30)
+    assert [r.get("ok") for r in results] == [False, False, True, False, False, None], results
+    # Four runs of the test: the pair with the endless edit was reported failed without running (and the
+    # endless try was stopped near 20 times the finished tries' time, not at the plan's 5 s: not timed here).
+    assert (tmp_path / "runs.log").read_text().count("run") == 4
+
+
+def test_conditions_calling_read_only_str_methods_are_probed_and_others_are_not():
+    """`text[i].isalpha()` only reads its string: its condition is probed (and the templates' `isalnum` tried in
+    place there); a call of anything else (`.append`, a function of the project) keeps the expression out."""
+    def unsafe(text):
+        return synthesis._unsafe(ast.parse(text, mode="eval").body)
+    assert unsafe('i < n and (text[i].isalpha() or text[i] == "_")') == ""
+    assert unsafe("name.strip().lower()") == ""
+    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("text.split(sep)")

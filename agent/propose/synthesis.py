@@ -15,6 +15,8 @@ right-hand sides of assignments), in a scratch tree:
    makes a failing test pass is an angelic value: expressions that give it come first.
 4. Expressions that make every failing test that reaches the site pass become candidates
    (template "synthesis" or "ingredient"), and go through every gate like any other.
+5. Two template edits at two probed expressions that only work together, tried in place on the
+   failing and then the passing tests (agent/propose/pairs.py), in what is left of the time.
 
 Never instrumented: expressions that call anything but a few pure builtins (a call may write or
 do I/O), that hold a lambda, comprehension, `await`, `yield` or `:=`, and the insides of
@@ -35,6 +37,7 @@ from typing import Any
 
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
 from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
+from suture.agent.propose.pairs import two_edits
 from suture.agent.propose.rules import RuleCandidate, _edit, _parse_ok
 from suture.agent.propose.templates import SourceFile, Span
 from suture.agent.propose.templates.source import _walk_own
@@ -49,11 +52,19 @@ Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[s
 # they keep the precision of `fixed` claims (issue 17's measure) and gain correct fixes: their first,
 # loaded runs overran the time limit by up to 15% (the warm server's start was not counted: fixed),
 # and the 2026-12-07 run (bench/RESULTS.md), at load 45-54, had 25 of 30 runs at the limit, no
-# correct fix gained, and one wrong claim of a constant in disguise (luhn: fixed since). Off, fix
+# correct fix gained, and one wrong claim of a constant in disguise (luhn: fixed since). The 2026-12-07
+# 11:41 run (load 7-11, eight hard cases off/on) gained two correct fixes with no wrong claim, but the cases
+# correct today were not re-run and in-place screening reorders every run's candidates. Off, fix
 # proposes from the templates alone, as before issue 18.
 ENV_SWITCH = "SUTURE_SYNTHESIS"
 PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool", "list", "tuple", "sorted",
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
+# Methods of str that only read their object (`text[i].isalpha()`, `name.strip()`): a condition that calls
+# them is no riskier to probe than one that calls len(). Names a class of its own would rarely give a
+# method that writes; anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
+PURE_METHODS = frozenset({"isalpha", "isalnum", "isdigit", "isdecimal", "isnumeric", "isspace", "isupper", "islower",
+                          "istitle", "isidentifier", "lower", "upper", "casefold", "strip", "lstrip", "rstrip",
+                          "startswith", "endswith", "count", "find", "rfind"})
 MAX_SITES = 8
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
@@ -158,17 +169,30 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
     records = probe(files, [*failing, *passing[:MAX_PASSING]], {"mode": "record", "max_hits": 20}, left / 2)
     _attach(sites, records, set(failing))
     reached = [s for s in sites if s.hits and {h.test for h in s.hits if h.failing} == set(failing)]
-    if not reached:
+    if reached:
+        yield from _single_expressions(reached, files, failing, probe, deadline, hanging)
+    else:
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
-        return
+    # Two template edits that only work together, at two of the probed expressions (agent/propose/pairs.py):
+    # after the single expressions, in what is left of synthesis's time.
+    if any(s.hits for s in sites):
+        yield from two_edits([s for s in sites if s.hits], files, failing, probe, deadline, hanging, TRY_SECONDS,
+                             HANGING_TRY_SECONDS)
+
+
+def _single_expressions(reached: list[ProbeSite], files: dict[str, str], failing: Sequence[str], probe: Probe,
+                        deadline: float, hanging: Sequence[str]) -> Iterator[RuleCandidate]:
+    """Synthesised and ingredient expressions at one site, tried in place on the failing tests, then offered."""
     plans = [(s, *_proposals(s, deadline)) for s in reached]
     tries = _tries(plans, failing, set(hanging))
     left = deadline - time.monotonic()
     if left <= 1 or not any(tries.values()):
         return
-    results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.8,
+    # Half of what is left at most: two-edit pairs come after (agent/propose/pairs.py).
+    results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.5,
                                            "try_seconds": TRY_SECONDS,
-                                           "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}}, left)
+                                           "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}},
+                    left * 0.6)
     yield from _candidates(plans, tries, results, failing)
 
 
@@ -238,7 +262,8 @@ def _unsafe(node: ast.expr) -> str:
     if _has_scope(node):
         return "it holds a lambda, comprehension, await, yield or :="
     for n in ast.walk(node):
-        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in PURE_CALLS):
+        if isinstance(n, ast.Call) and not (isinstance(n.func, ast.Name) and n.func.id in PURE_CALLS) \
+                and not (isinstance(n.func, ast.Attribute) and n.func.attr in PURE_METHODS):
             return "it calls code that may have side effects"
         if isinstance(n, ast.Starred):
             return "it unpacks with *"

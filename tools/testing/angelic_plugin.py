@@ -12,7 +12,8 @@ Two modes (the plan's "mode"):
 - "try": before a test listed in "tries" runs for real, it is re-run in the same process once per
   try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
   expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
-  One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
+  A try is [site, kind, text], or a list of such triples for edits at several sites at once (two
+  coordinated edits: agent/propose/pairs.py). One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
   ("try_seconds", or "try_limits" per test), all of them together "seconds"; the test's own run is then left out (it would
   only repeat HEAD's failure, or hang with it).
 
@@ -38,6 +39,7 @@ import pytest
 
 from .plugin_env import OUT_ENV, PLAN_ENV, PROBE_NAME
 _LITERAL_TYPES = (int, float, bool, str, bytes, type(None))
+ADAPTIVE_FACTOR, ADAPTIVE_FLOOR = 20.0, 0.3  # a try's limit once one try of its test has ended (see run_tries)
 
 
 class _TryTimeout(BaseException):
@@ -99,9 +101,11 @@ class _Probes:
         self.out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
         self.nodeid: str | None = None
         self.hits: dict[tuple[str, int], int] = {}
-        self.current: tuple[int, str, Any] | None = None  # (site, kind, value or code) while a try runs
+        self.current: dict[int, tuple[str, Any]] | None = None  # site -> (kind, value or code) while a try runs
+        self.timed_out: set[tuple[Any, ...]] = set()  # (test, site, kind, text) of one-edit tries that ran out
         self.started = time.monotonic()
         self.lock = threading.Lock()
+        self.ran_out = False  # the last try ran past its limit
 
     def write(self, record: dict[str, Any]) -> None:
         self.out.write(json.dumps(record) + "\n")
@@ -109,10 +113,11 @@ class _Probes:
 
     def probe(self, site: int, thunk: Any, names: dict[str, Any]) -> Any:
         current = self.current
-        if current is not None and current[0] == site:
-            if current[1] == "const":
-                return copy.deepcopy(current[2])
-            return eval(current[2], sys._getframe(1).f_globals, dict(names))  # noqa: S307 - a candidate expression
+        if current is not None and site in current:
+            kind, forced = current[site]
+            if kind == "const":
+                return copy.deepcopy(forced)
+            return eval(forced, sys._getframe(1).f_globals, dict(names))  # noqa: S307 - a candidate expression
         value = thunk()
         if self.mode == "record" and self.nodeid is not None and current is None:
             key = (self.nodeid, site)
@@ -131,29 +136,52 @@ class _Probes:
         previous = signal.signal(signal.SIGALRM, _on_alarm)
         left_over = signal.setitimer(signal.ITIMER_REAL, 0)[0]
         began = time.monotonic()
+        fastest: float | None = None  # the quickest try of this test that ended by itself
         try:
-            for index, (site, kind, text) in enumerate(tries):
+            for index, entry in enumerate(tries):
                 if time.monotonic() - self.started > self.seconds:
                     break
                 limit = float(self.try_limits.get(item.nodeid, self.try_seconds))
-                self.write({"t": item.nodeid, "i": index, "ok": self._one(item, int(site), kind, text, limit)})
+                if fastest is not None and item.nodeid not in self.try_limits:
+                    # A try that does not end (a loop an edit broke) costs its whole limit: once a try of this
+                    # test has ended, the limit is a multiple of that run, not the plan's second.
+                    limit = min(limit, max(ADAPTIVE_FLOOR, ADAPTIVE_FACTOR * fastest))
+                edits = entry if entry and isinstance(entry[0], list) else [entry]
+                # An edit that alone ran past its limit (a loop that no longer ends) is not tried again in a
+                # pair: each such try would cost the whole limit again.
+                if len(edits) > 1 and any((item.nodeid, *map(str, e)) in self.timed_out for e in edits):
+                    self.write({"t": item.nodeid, "i": index, "ok": False})
+                    continue
+                started = time.monotonic()
+                ok = self._one(item, edits, limit)
+                if not self.ran_out:
+                    took = time.monotonic() - started
+                    fastest = took if fastest is None else min(fastest, took)
+                if self.ran_out and len(edits) == 1 and item.nodeid not in self.try_limits:  # not hanging at HEAD
+                    self.timed_out.add((item.nodeid, *map(str, edits[0])))
+                self.write({"t": item.nodeid, "i": index, "ok": ok})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             if left_over > 0:  # the results plugin's limit for this phase, less what the tries took
                 signal.setitimer(signal.ITIMER_REAL, max(0.01, left_over - (time.monotonic() - began)))
 
-    def _one(self, item: pytest.Item, site: int, kind: str, text: str, limit: float) -> bool:
+    def _one(self, item: pytest.Item, edits: list[list[Any]], limit: float) -> bool:
+        current: dict[int, tuple[str, Any]] = {}
+        self.ran_out = False
         try:
-            value = ast.literal_eval(text) if kind == "const" else compile(text, "<candidate>", "eval")
-        except (SyntaxError, ValueError):
+            for site, kind, text in edits:
+                current[int(site)] = (kind, ast.literal_eval(text) if kind == "const"
+                                      else compile(text, "<candidate>", "eval"))
+        except (SyntaxError, ValueError, TypeError):
             return False
-        self.current = (site, kind, value)
+        self.current = current
         signal.setitimer(signal.ITIMER_REAL, limit)
         try:
             item.runtest()
             return True
         except _TryTimeout:
+            self.ran_out = True
             return False
         except BaseException as error:  # noqa: BLE001 - any failure of the test under this try
             if isinstance(error, KeyboardInterrupt):
