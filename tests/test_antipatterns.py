@@ -209,3 +209,17 @@ def test_a_patch_that_records_another_element_than_its_membership_check_tests_is
     assert names(memo, memo.replace("= 1", "= 2")) == []
     keyed = memo.replace("cache[other]", "cache[k]")
     assert names(keyed, memo) == ["unmatched_guard"]
+
+
+def test_a_new_return_of_a_parameter_the_annotations_say_is_not_the_return_type_is_named():
+    before = "def name(f: Callable[..., Any], n: int) -> str:\n    if n:\n        return f.__name__\n    return None\n"
+    found = anti_patterns(before, before.replace("return None", "return f"))
+    assert [p.name for p in found] == ["contradicts_annotation"]
+    assert found[0].detail == "line 4 returns `f` (annotated `Callable[..., Any]`) where the function returns `str`"
+    assert names(before, before.replace("return None", "return str(f)")) == []  # the repair
+    widened = before.replace("-> str", "-> float")
+    assert names(widened, widened.replace("return None", "return n")) == []  # an int is a float
+    # A return the original had already, or an unannotated function, is not the patch's doing.
+    assert names(before.replace("return None", "return f"), before.replace("return None", "return f") + "\n") == []
+    plain = "def name(f, n):\n    return None\n"
+    assert names(plain, plain.replace("return None", "return f")) == []

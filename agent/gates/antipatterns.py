@@ -5,8 +5,8 @@ failing test pass without repairing anything: an early exit that leaves the orig
 unreachable, a deleted loop or branch body, a condition replaced by a constant, and a deleted
 call. To these, `inverts_result`: a returned predicate flipped whole (`return a == b` ->
 `return a != b`) answers the opposite for every input, which the visible tests can only miss;
-and two that break an invariant the original states by its very form (see "code-stated
-invariants" below): `breaks_symmetry` and `unmatched_guard`.
+and three that break what the original states by its very form (see "code-stated invariants"
+below): `breaks_symmetry`, `unmatched_guard` and `contradicts_annotation`.
 
 A patch with one of these passes the gates but is weakly evidenced: it loses to any passing rival
 without one, and alone it is reported as plausible, never applied (agent/fix/choose.py and
@@ -14,7 +14,8 @@ agent/fix/select.py). This module is the one home of those checks; the gates rec
 on every verdict (`GateVerdict.anti_patterns`), for the rule engine's and the model's patches alike.
 
 Each check compares the function before and after, so code the user already had (a `while True:`,
-a dead line after a `return`) is never held against the patch.
+a dead line after a `return`) is never held against the patch. (Over 600 lines, one concept: the
+anti-pattern checks, each a short section, sharing the AST helpers above them.)
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ INVERTS_RESULT = "inverts_result"
 DROPS_CALL = "drops_call"
 BREAKS_SYMMETRY = "breaks_symmetry"
 UNMATCHED_GUARD = "unmatched_guard"
+CONTRADICTS_ANNOTATION = "contradicts_annotation"
 
 ANTI_PATTERN_WORDS = {
     UNREACHABLE: "makes existing statements unreachable",
@@ -48,6 +50,7 @@ ANTI_PATTERN_WORDS = {
     DROPS_CALL: "drops a call",
     BREAKS_SYMMETRY: "breaks the function's symmetry in two parameters",
     UNMATCHED_GUARD: "adds an element its membership check does not test",
+    CONTRADICTS_ANNOTATION: "returns what the function's own annotations rule out",
 }
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -582,5 +585,31 @@ def _guard_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
             yield AntiPattern(UNMATCHED_GUARD, f"line {test.lineno} checks `{_short(test)}` but records `{_short(other)}`")
 
 
+# Annotations: a new `return p` of a parameter annotated with another type than the one the function
+# says it returns (`def name(f: Callable) -> str: ... return f`), where that return type is a plain
+# scalar no other annotation converts to (an int is a float, a bool an int).
+
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes"})
+_WIDENS = {"float": {"int", "bool"}, "int": {"bool"}}
+
+
+def _annotation_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
+    wanted = new.returns.id if isinstance(new.returns, ast.Name) else None
+    if wanted not in _SCALARS:
+        return
+    arguments = new.args
+    declared = {a.arg: a.annotation for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                if a.annotation is not None}
+    had = Counter(_key(n) for n in _own_nodes(old) if isinstance(n, ast.Return))
+    for node in _own_nodes(new):
+        if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Name)) or _take(had, _key(node)):
+            continue
+        annotation = declared.get(node.value.id)
+        text = _short(annotation) if annotation is not None else ""
+        if text and text != wanted and text not in _WIDENS.get(wanted, ()) and text != "Any":
+            yield AntiPattern(CONTRADICTS_ANNOTATION, f"line {node.lineno} returns `{node.value.id}` (annotated "
+                                                      f"`{text}`) where the function returns `{wanted}`")
+
+
 _CHECKS = (_unreachable_check, _deletion_check, _constant_check, _inverted_check, _dropped_call_check,
-           _symmetry_check, _guard_check)
+           _symmetry_check, _guard_check, _annotation_check)
