@@ -409,23 +409,6 @@ def test_a_methods_objects_are_recorded_from_the_tests_and_compared_beyond_them(
     assert "needs an object" in bare.unknown
 
 
-def test_a_methods_recording_runs_the_tests_that_cover_it_before_the_rest_of_a_big_suite(tmp_path):
-    """Only the first receivers.MAX_TESTS tests run to record a method's objects: in a big suite the
-    ones that call it may come later (parse's `FixedTzOffset.__eq__`), so the tests the gates ran on
-    the changed code go first, and the method is compared instead of capped as unbuilt."""
-    from suture.agent.fix.evidence import _receivers
-    from suture.tools.verify.receivers import MAX_TESTS
-
-    write(tmp_path, ACCOUNT, "bank.py")
-    fillers = "".join(f"def test_other_{n}():\n    assert {n} == {n}\n\n\n" for n in range(MAX_TESTS + 1))
-    (tmp_path / "test_bank.py").write_text(ACCOUNT_TESTS.replace("\n\n\ndef test_small", "\n\n\n" + fillers + "def test_small"))
-    passing = [f"test_bank.py::test_other_{n}" for n in range(MAX_TESTS + 1)] + ["test_bank.py::test_small"]
-    base = (tmp_path / "bank.py").read_text()
-    assert _receivers(tmp_path, "bank.py", "Account.allows", base, [], passing) == []  # past the first MAX_TESTS
-    records = _receivers(tmp_path, "bank.py", "Account.allows", base, [], passing, covering=["test_bank.py::test_small"])
-    assert [r["label"] for r in records] == ["passing"]
-
-
 def test_a_comparison_only_on_the_tests_own_calls_is_no_evidence_and_caps():
     """Every input compared was a test's own call (an object no mutation reaches): nothing outside
     the tests was seen, so the chosen patch is capped, whatever rival there is or is not."""

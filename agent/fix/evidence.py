@@ -223,8 +223,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
         types, _ = annotations_for(base_text, qualname, calls, annotate=False)
         recording = time.monotonic()
         observed = calls.get(qualname.rsplit(".", 1)[-1], [])
-        receivers = _receivers(tree, path, qualname, base_text, failing, passing, observed,
-                               covering=[n for v in compared for n in v.selected_tests])
+        receivers = _receivers(tree, path, qualname, base_text, failing, passing, observed)
         # The tests' run that records a method's objects comes on top of the comparison's share (it
         # is what makes a method comparable at all), bounded by RECORD_SECONDS.
         deadline += time.monotonic() - recording
@@ -254,16 +253,13 @@ def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
 
 
 def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
-               passing: Sequence[str], observed: Sequence[dict[str, Any]] = (),
-               covering: Sequence[str] = ()) -> list[dict[str, str]]:
+               passing: Sequence[str], observed: Sequence[dict[str, Any]] = ()) -> list[dict[str, str]]:
     """A method's calls as the tests make them, `self` included (tools/verify/receivers.py): the
     objects no strategy can build. For a module-level function, the calls of the tests that pass it
     something other than a literal (`shortest_path(parse(text), ...)`; `observed`, collect_calls'
-    calls of it), recorded in those tests only. Empty for a static/class method. A method's recording
-    runs the failing tests, then `covering` (the tests the gates ran on the changed code), then the
-    rest, up to receivers.MAX_TESTS: a big suite's first tests may never call it (parse's `__eq__`)."""
+    calls of it), recorded in those tests only. Empty for a static/class method."""
     if "." in qualname and _is_plain_method(base_text, qualname):
-        tests = list(dict.fromkeys([*failing, *covering, *passing]))
+        tests = list(dict.fromkeys([*failing, *passing]))
     elif "." not in qualname:
         built = {call.get("test", "") for call in observed
                  if not all(is_known(v) for v in [*call["args"], *call["kwargs"].values()])}
