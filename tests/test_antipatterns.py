@@ -154,3 +154,72 @@ def test_change_size_counts_two_operators_swapped_between_them_as_two_nodes():
     one = change_size([("f.py", before, before.replace("a - b + z", "a + b + z"))])
     two = change_size([("f.py", before, before.replace("a - b + z", "a + b - z"))])
     assert (one, two) == (1, 2)
+
+
+OVERLAP = textwrap.dedent('''\
+    def overlap(a, b, strict=True):
+        lo = max(a[0], b[0])
+        hi = min(a[1], b[1])
+        if lo == hi and strict:
+            return None
+        return (lo, hi)
+    ''')
+
+
+def test_a_patch_that_reads_two_parameters_unalike_where_the_original_read_them_alike_breaks_symmetry():
+    found = anti_patterns(OVERLAP, OVERLAP.replace("min(a[1], b[1])", "min(a[1], b[0])"))
+    assert [p.name for p in found] == ["breaks_symmetry"]
+    assert found[0].detail == "`overlap` read `a` and `b` alike; line 3 `hi = min(a[1], b[0])` does not"
+    # A repair that keeps the symmetry (another operator, the operands swapped) is no anti-pattern.
+    assert names(OVERLAP, OVERLAP.replace("min(a[1], b[1])", "max(b[1], a[1])")) == []
+    assert names(OVERLAP, OVERLAP.replace("lo == hi", "hi == lo")) == []
+    # Code that was never symmetric is not held against a patch: `a - b` reads them unalike already,
+    # and so does `a + b` (strings concatenate); a parameter with a default is never paired.
+    minus = "def gap(a, b):\n    return a - b\n"
+    assert names(minus, minus.replace("a - b", "a - b - 1")) == []
+    plus = "def join(a, b):\n    return a + b\n"
+    assert names(plus, plus.replace("a + b", "a - b")) == []
+    assert names(OVERLAP, OVERLAP.replace("and strict", "and not strict")) == []
+
+
+BFS = textwrap.dedent('''\
+    def reach(graph, start):
+        seen = set()
+        queue = [start]
+        while queue:
+            node = queue.pop()
+            for nxt in graph.get(node, ()):
+                if nxt not in seen:
+                    seen.add(nxt)
+                    queue.append(nxt)
+        return seen
+    ''')
+
+
+def test_a_patch_that_records_another_element_than_its_membership_check_tests_is_named():
+    found = anti_patterns(BFS, BFS.replace("seen.add(nxt)", "seen.add(node)"))
+    assert [p.name for p in found] == ["unmatched_guard"]
+    assert found[0].detail == "line 7 checks `nxt not in seen` but records `node`"
+    assert names(BFS, BFS.replace("if nxt not in seen", "if node not in seen")) == ["unmatched_guard"]
+    # Adding the start before the loop, or a second condition, keeps check and record matched.
+    assert names(BFS, BFS.replace("    seen = set()\n", "    seen = {start}\n")) == []
+    assert names(BFS, BFS.replace("if nxt not in seen:", "if nxt not in seen and nxt != start:")) == []
+    # A dict recorded by key counts as recording; a mismatch the original already had is not the patch's.
+    memo = "def f(k, cache, other):\n    if k not in cache:\n        cache[other] = 1\n    return cache\n"
+    assert names(memo, memo.replace("= 1", "= 2")) == []
+    keyed = memo.replace("cache[other]", "cache[k]")
+    assert names(keyed, memo) == ["unmatched_guard"]
+
+
+def test_a_new_return_of_a_parameter_the_annotations_say_is_not_the_return_type_is_named():
+    before = "def name(f: Callable[..., Any], n: int) -> str:\n    if n:\n        return f.__name__\n    return None\n"
+    found = anti_patterns(before, before.replace("return None", "return f"))
+    assert [p.name for p in found] == ["contradicts_annotation"]
+    assert found[0].detail == "line 4 returns `f` (annotated `Callable[..., Any]`) where the function returns `str`"
+    assert names(before, before.replace("return None", "return str(f)")) == []  # the repair
+    widened = before.replace("-> str", "-> float")
+    assert names(widened, widened.replace("return None", "return n")) == []  # an int is a float
+    # A return the original had already, or an unannotated function, is not the patch's doing.
+    assert names(before.replace("return None", "return f"), before.replace("return None", "return f") + "\n") == []
+    plain = "def name(f, n):\n    return None\n"
+    assert names(plain, plain.replace("return None", "return f")) == []

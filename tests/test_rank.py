@@ -8,7 +8,7 @@ from suture.agent.fix.rank import rank
 from suture.agent.gates.validate import GateVerdict
 
 
-def verdict(cid, accepted=True, stage="suite", regressions=0, still=0, verifier=None, diff=2, key=None):
+def verdict(cid, accepted=True, stage="suite", regressions=0, still=0, verifier=None, diff=2, key=None, ast=0):
     return GateVerdict(
         candidate_id=cid,
         accepted=accepted,
@@ -18,6 +18,7 @@ def verdict(cid, accepted=True, stage="suite", regressions=0, still=0, verifier=
         verifier=verifier,
         diff_lines=diff,
         normalized_key=key if key is not None else f"key-{cid}",
+        ast_change=ast,
     )
 
 
@@ -25,14 +26,15 @@ def ids(verdicts):
     return [v.candidate_id for v in verdicts]
 
 
-def test_accepted_first_then_regressions_then_verifier_then_diff_then_id():
+def test_accepted_first_then_regressions_then_verifier_class_then_diff_then_strength_then_id():
     verdicts = [
         verdict("rej-1reg", accepted=False, regressions=1),
         verdict("rej-2reg", accepted=False, regressions=2),
         verdict("big", diff=10),
         verdict("small", diff=2),
-        verdict("small-exhausted", diff=8, verifier="exhausted", stage="verifier"),
+        verdict("big-exhausted", diff=8, verifier="exhausted", stage="verifier"),
         verdict("bounded", diff=8, verifier="no_counterexample_within_bound", stage="verifier"),
+        verdict("small-bounded", diff=4, verifier="no_counterexample_within_bound", stage="verifier"),
         verdict("unsupported", diff=1, verifier="unsupported", stage="verifier"),
         verdict("c10", diff=3),
         verdict("c2", diff=3),
@@ -40,7 +42,8 @@ def test_accepted_first_then_regressions_then_verifier_then_diff_then_id():
         verdict("cex", accepted=False, stage="verifier", verifier="counterexample", diff=1),
     ]
     expected = [
-        "small-exhausted",  # exhausted beats every other verifier verdict, whatever the diff
+        "small-bounded",  # the verifier found nothing: one class, the smaller diff first
+        "big-exhausted",  # same diff: the stronger verdict breaks the tie
         "bounded",
         "unsupported",  # unsupported ranks with "no verifier": then the smallest diff wins
         "small",
@@ -56,6 +59,20 @@ def test_accepted_first_then_regressions_then_verifier_then_diff_then_id():
     shuffled = verdicts[:]
     random.Random(4).shuffle(shuffled)
     assert ids(rank(shuffled)) == expected  # independent of the order verdicts arrived in
+
+
+def test_a_needless_extra_edit_the_verifier_exhausted_loses_to_the_minimal_fix_searched_within_bound():
+    # A stray `not (value is None)`: the single fix `is` -> `is not` got "no counterexample within
+    # bound"; the pair that also turns `str(value)` into `repr(value)` was exhausted by CrossHair. Both
+    # passed the tests (none shows a string), so the smaller change must come first.
+    single = verdict("r1", verifier="no_counterexample_within_bound", stage="verifier", diff=2, ast=1)
+    pair = verdict("r7", verifier="exhausted", stage="verifier", diff=4, ast=2)
+    assert ids(rank([pair, single])) == ids(rank([single, pair])) == ["r1", "r7"]
+    # Equally small otherwise: fewer AST nodes changed, and only then the stronger verdict.
+    same_lines = verdict("r9", verifier="exhausted", stage="verifier", diff=2, ast=2)
+    assert ids(rank([same_lines, single])) == ["r1", "r9"]
+    twin = verdict("r10", verifier="exhausted", stage="verifier", diff=2, ast=1)
+    assert ids(rank([single, twin])) == ["r10", "r1"]
 
 
 def test_rejected_with_fewer_still_failing_ranks_higher():

@@ -4,7 +4,9 @@ Tan et al. (FSE 2016, "Anti-patterns in search-based program repair") name the e
 failing test pass without repairing anything: an early exit that leaves the original code
 unreachable, a deleted loop or branch body, a condition replaced by a constant, and a deleted
 call. To these, `inverts_result`: a returned predicate flipped whole (`return a == b` ->
-`return a != b`) answers the opposite for every input, which the visible tests can only miss.
+`return a != b`) answers the opposite for every input, which the visible tests can only miss;
+and three that break what the original states by its very form (see "code-stated invariants"
+below): `breaks_symmetry`, `unmatched_guard` and `contradicts_annotation`.
 
 A patch with one of these passes the gates but is weakly evidenced: it loses to any passing rival
 without one, and alone it is reported as plausible, never applied (agent/fix/choose.py and
@@ -12,12 +14,14 @@ agent/fix/select.py). This module is the one home of those checks; the gates rec
 on every verdict (`GateVerdict.anti_patterns`), for the rule engine's and the model's patches alike.
 
 Each check compares the function before and after, so code the user already had (a `while True:`,
-a dead line after a `return`) is never held against the patch.
+a dead line after a `return`) is never held against the patch. (Over 600 lines, one concept: the
+anti-pattern checks, each a short section, sharing the AST helpers above them.)
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,6 +37,9 @@ DELETES_BRANCH = "deletes_branch"
 CONSTANT_CONDITION = "constant_condition"
 INVERTS_RESULT = "inverts_result"
 DROPS_CALL = "drops_call"
+BREAKS_SYMMETRY = "breaks_symmetry"
+UNMATCHED_GUARD = "unmatched_guard"
+CONTRADICTS_ANNOTATION = "contradicts_annotation"
 
 ANTI_PATTERN_WORDS = {
     UNREACHABLE: "makes existing statements unreachable",
@@ -41,6 +48,9 @@ ANTI_PATTERN_WORDS = {
     CONSTANT_CONDITION: "replaces a condition by a constant",
     INVERTS_RESULT: "inverts what the function returns",
     DROPS_CALL: "drops a call",
+    BREAKS_SYMMETRY: "breaks the function's symmetry in two parameters",
+    UNMATCHED_GUARD: "adds an element its membership check does not test",
+    CONTRADICTS_ANNOTATION: "returns what the function's own annotations rule out",
 }
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -467,4 +477,139 @@ def _dropped_call_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
         yield AntiPattern(DROPS_CALL, f"line {stmt.lineno} `{_short(stmt)}` is no longer called")
 
 
-_CHECKS = (_unreachable_check, _deletion_check, _constant_check, _inverted_check, _dropped_call_check)
+# -- code-stated invariants ----------------------------------------------------------------------
+# Edits that pass the tests by breaking an invariant the original states by its very form (invariant-
+# based patch assessment, as Invalidator, Le-Cong et al., TSE 2023, with the invariants read off the
+# code instead of mined from runs). Each holds only where the original had it, so code already
+# asymmetric or unmatched is never held against a patch; a repair restores such an invariant, the
+# seeded faults and bench bugs never break one (bench/RESULTS.md, issue 17, session 33).
+#
+# Symmetry: the original reads two parameters alike (`min(a[0], b[0])`, `max(a[1], b[1])`: swapping
+# them changes nothing), the patch does not (`max(a[2], b[3])`), so its answer now depends on the
+# arguments' order. Only min/max's arguments and the sides of `==`/`!=` count as interchangeable
+# (`a + b` is not: strings concatenate), and only parameters without defaults that the body uses.
+
+_COMMUTATIVE_CALLS = frozenset({"min", "max"})
+_MAX_PARAMETERS = 8  # pairs of parameters tried: 28 at most
+
+
+def _canonical(node: ast.AST, rename: dict[str, str]) -> str:
+    """`node` spelled with names renamed and the order of interchangeable operands dropped."""
+    if isinstance(node, ast.Name):
+        return f"N:{rename.get(node.id, node.id)}"
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _COMMUTATIVE_CALLS \
+            and len(node.args) >= 2 and not node.keywords and not any(isinstance(a, ast.Starred) for a in node.args):
+        return f"{node.func.id}({','.join(sorted(_canonical(a, rename) for a in node.args))})"
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], (ast.Eq, ast.NotEq)):
+        sides = sorted(_canonical(side, rename) for side in (node.left, node.comparators[0]))
+        return f"{type(node.ops[0]).__name__}({','.join(sides)})"
+    parts = []
+    for _name, value in ast.iter_fields(node):
+        if isinstance(value, ast.AST):
+            parts.append(_canonical(value, rename))
+        elif isinstance(value, list):
+            parts.append("[" + ",".join(_canonical(v, rename) if isinstance(v, ast.AST) else repr(v) for v in value) + "]")
+        else:
+            parts.append(repr(value))
+    return f"{type(node).__name__}({','.join(parts)})"
+
+
+def _symmetric_pairs(function: ast.AST, among: Iterable[tuple[str, str]] | None = None) -> set[tuple[str, str]]:
+    """The pairs of parameters (of `among`, else all) that the function reads alike."""
+    arguments = function.args
+    positional = [a.arg for a in [*arguments.posonlyargs, *arguments.args]]
+    plain = positional[: len(positional) - len(arguments.defaults)][:_MAX_PARAMETERS]
+    uses = Counter(n.id for n in ast.walk(function) if isinstance(n, ast.Name))
+    body = [_canonical(s, {}) for s in function.body]
+    pairs = set()
+    for a, b in among if among is not None else itertools.combinations(plain, 2):
+        if a in plain and b in plain and uses[a] and uses[a] == uses[b] \
+                and [_canonical(s, {a: b, b: a}) for s in function.body] == body:
+            pairs.add((a, b))
+    return pairs
+
+
+def _symmetry_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
+    kept = _symmetric_pairs(old)
+    if not kept:
+        return
+    for a, b in sorted(kept - _symmetric_pairs(new, kept)):
+        simple = [s for s in _statements(new) if not hasattr(s, "body")]
+        plain = Counter(_canonical(s, {}) for s in simple)
+        odd = next((s for s in simple if plain[_canonical(s, {a: b, b: a})] == 0), None)
+        where = f"; line {odd.lineno} `{_short(odd)}` does not" if odd is not None else ""
+        yield AntiPattern(BREAKS_SYMMETRY, f"`{getattr(new, 'name', '')}` read `{a}` and `{b}` alike{where}")
+
+
+# A membership check and what it guards: `if x not in seen: seen.add(x)` (visit once, dedupe, memo)
+# checks the element it then records. A patch that keeps the check on one element and records
+# another under it (`if nxt not in visited: visited.add(node)`) tests one thing and remembers a
+# different one. Only a container the original guarded with a matching check counts.
+
+_INSERTS = frozenset({"add", "append", "setdefault", "appendleft"})
+
+
+def _guards(function: ast.AST) -> list[tuple[tuple[int, int], bool, ast.expr, ast.expr | None]]:
+    """Each `if x not in s:` whose body records something in `s`: ((x, s) keys, records x itself,
+    the test, the first other element recorded)."""
+    found = []
+    for node in _own_nodes(function):
+        if not isinstance(node, ast.If):
+            continue
+        tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And) \
+            else [node.test]
+        for test in tests:
+            if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn)):
+                continue
+            element, container = _key(test.left), _key(test.comparators[0])
+            recorded = []
+            for inner in (n for stmt in node.body for n in ast.walk(stmt)):
+                if isinstance(inner, ast.Call) and isinstance(inner.func, ast.Attribute) and inner.args \
+                        and inner.func.attr in _INSERTS and _key(inner.func.value) == container:
+                    recorded.append(inner.args[0])
+                elif isinstance(inner, (ast.Assign, ast.AugAssign)):
+                    targets = inner.targets if isinstance(inner, ast.Assign) else [inner.target]
+                    recorded += [t.slice for t in targets if isinstance(t, ast.Subscript) and _key(t.value) == container]
+            if recorded:
+                matched = any(_key(r) == element for r in recorded)
+                found.append(((element, container), matched, test, None if matched else recorded[0]))
+    return found
+
+
+def _guard_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
+    before = _guards(old)
+    matched = {keys[1] for keys, ok, _, _ in before if ok}
+    unmatched = {keys for keys, ok, _, _ in before if not ok}
+    for keys, ok, test, other in _guards(new):
+        if not ok and keys[1] in matched and keys not in unmatched:
+            yield AntiPattern(UNMATCHED_GUARD, f"line {test.lineno} checks `{_short(test)}` but records `{_short(other)}`")
+
+
+# Annotations: a new `return p` of a parameter annotated with another type than the one the function
+# says it returns (`def name(f: Callable) -> str: ... return f`), where that return type is a plain
+# scalar no other annotation converts to (an int is a float, a bool an int).
+
+_SCALARS = frozenset({"str", "int", "float", "bool", "bytes"})
+_WIDENS = {"float": {"int", "bool"}, "int": {"bool"}}
+
+
+def _annotation_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
+    wanted = new.returns.id if isinstance(new.returns, ast.Name) else None
+    if wanted not in _SCALARS:
+        return
+    arguments = new.args
+    declared = {a.arg: a.annotation for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+                if a.annotation is not None}
+    had = Counter(_key(n) for n in _own_nodes(old) if isinstance(n, ast.Return))
+    for node in _own_nodes(new):
+        if not (isinstance(node, ast.Return) and isinstance(node.value, ast.Name)) or _take(had, _key(node)):
+            continue
+        annotation = declared.get(node.value.id)
+        text = _short(annotation) if annotation is not None else ""
+        if text and text != wanted and text not in _WIDENS.get(wanted, ()) and text != "Any":
+            yield AntiPattern(CONTRADICTS_ANNOTATION, f"line {node.lineno} returns `{node.value.id}` (annotated "
+                                                      f"`{text}`) where the function returns `{wanted}`")
+
+
+_CHECKS = (_unreachable_check, _deletion_check, _constant_check, _inverted_check, _dropped_call_check,
+           _symmetry_check, _guard_check, _annotation_check)
