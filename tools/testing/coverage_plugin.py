@@ -22,15 +22,9 @@ traced), recording lines rather than arcs, switching the context once per test
 between a test's phases (pytest's own reporting; see pytest_runtest_makereport) and taking coverage.py's
 data lock without its Python wrappers (_direct_locks).
 
-coverage.py itself writes a context's lines to its data file when the next context starts: a
-connection, a transaction and a commit per test, about a millisecond each, which for a suite of many
-short tests was a sizeable share of localisation's overhead (bench/RESULTS.md, issue 19). So the
-recorder (`_Batches`) takes each finished test's lines from coverage.py's collector itself and writes
-them a batch at a time, in one connection, at most BATCH_SECONDS after the test ended; the data file
-holds what coverage.py's own switching would have written. SIGTERM and normal interpreter exit save
-every test, the running one included; a SIGKILL loses at most the last BATCH_SECONDS of tests (the
-runner sends SIGTERM first). Where the coverage.py in use lacks the internals this needs (another
-version lent to a foreign interpreter, arcs recorded), each switch writes through coverage.py as before.
+coverage.py writes a context's lines to its data file when the next context starts (a commit per
+test). A batched writer was tried (issue 19, h/loc33) and removed: a run cut by its time limit lost
+its pending tests' lines, and without batching it only copied coverage.py's switch_context.
 
 Forked children (a test's multiprocessing.Pool, os.fork) inherit the Coverage object,
 its SQLite connection, the exit hook and the SIGTERM handler; a Pool's terminate()
@@ -52,7 +46,6 @@ import os
 import sys
 import threading
 import signal
-import time
 
 import pytest
 
@@ -60,12 +53,6 @@ import pytest
 # The settings' names live where suture's own process reads them without importing pytest.
 from .plugin_env import ENV_ARCS, ENV_FILE, ENV_ITEMS, ENV_ROOT, RERUN_ATTR, RERUN_CONTEXT, SHARD_CLAIMS_ENV, SHARD_ENV
 
-# A finished test's lines reach the data file at most this long after it ended (see _Batches).
-# 0: written at every switch, one connection each, as coverage.py does. At 0.5 s a run cut by its time
-# limit while finished tests were still pending lost their lines although save() wrote them
-# (tests/test_localize.py's cut run ranked nothing in 3 of 5 runs); until that is understood, no batch
-# outlives its switch.
-BATCH_SECONDS = 0.0
 # Directories that never hold the repo's own source (virtualenvs, tool caches).
 _FOREIGN_DIRS = ("site-packages", "dist-packages", ".venv", "venv", ".tox", ".nox", "node_modules", ".git")
 
@@ -134,7 +121,6 @@ class _Recorder:
         with _no_origin_stack():
             self.cov.start()
         _direct_locks(self.cov)
-        self.batches = None if arcs else _Batches.of(self.cov)
         self.tracing = True
         if hasattr(os, "register_at_fork"):
             os.register_at_fork(after_in_child=self._forked)
@@ -162,10 +148,7 @@ class _Recorder:
             self.tracing = True
         if self.tracing and context != self.context:
             self.context = context
-            if self.batches is not None:
-                self.batches.switch(context)
-            else:  # coverage.py's switch_context writes the last context to the data file at once
-                self.cov.switch_context(context)
+            self.cov.switch_context(context)  # writes the last context's lines to the data file at once
         if not trace and self.tracing:
             self.cov.stop()
             self.tracing = False
@@ -189,67 +172,9 @@ class _Recorder:
         self.saved = True
         try:
             self.cov.stop()
-            if self.batches is not None:
-                self.batches.write()  # then the running context's lines, which save() writes, under its name
             self.cov.save()
         except Exception:  # never turn a test run into a crash over coverage bookkeeping
             pass
-
-
-class _Batches:
-    """Finished tests' lines, taken from coverage.py's collector at each switch and written to its data
-    file a batch at a time (one connection and one commit per batch, not per test). It does what
-    Collector.switch_context does (flush the collector's lines under the context that ends, clear
-    them, name the new one), with the write put off; it reaches into coverage.py's internals, so `of`
-    checks that they are there."""
-
-    def __init__(self, collector, data) -> None:
-        self.collector, self.data = collector, data
-        self.pending: list[tuple[str, dict]] = []  # (context, {file: lines}), oldest first
-        self.context = ""
-        self.written = time.monotonic()
-
-    @classmethod
-    def of(cls, cov) -> _Batches | None:
-        collector, data = getattr(cov, "_collector", None), getattr(cov, "_data", None)
-        needs = ((collector, "data"), (collector, "_clear_data"), (collector, "mapped_file_dict"),
-                 (data, "_connect"), (data, "set_context"), (data, "add_lines"))
-        if collector is None or data is None or not all(hasattr(o, name) for o, name in needs) \
-                or not isinstance(collector.data, dict):
-            return None
-        return cls(collector, data)
-
-    def switch(self, context: str) -> None:
-        # copy() of each file's lines is atomic (a tracer in another thread may be adding to them), as in
-        # Collector.flush_data; _clear_data() empties them in place and resets the tracers' activity
-        lines = {name: found.copy() for name, found in list(self.collector.data.items()) if found}
-        self.collector._clear_data()
-        if lines:
-            self.pending.append((self.context, lines))
-        self.context = context
-        if time.monotonic() - self.written >= BATCH_SECONDS:
-            self.write()
-
-    def write(self) -> None:
-        """Write the pending tests' lines, then name the running context in the data (what the
-        collector flushes next, at save, is that context's)."""
-        pending, self.pending = self.pending, []
-        self.written = time.monotonic()
-        if pending:
-            # An empty add first: the data's first use erases the file and reconnects, which must not
-            # happen inside the connection held below.
-            self.data.add_lines({})
-            try:
-                with self.data._connect():  # the add_lines below nest in this one connection and transaction
-                    self._add(pending)
-            except Exception:  # never lose a test's lines over the batching: each on its own, as coverage.py would
-                self._add(pending)
-        self.data.set_context(self.context)
-
-    def _add(self, pending: list[tuple[str, dict]]) -> None:
-        for context, lines in pending:
-            self.data.set_context(context)
-            self.data.add_lines(self.collector.mapped_file_dict(lines))
 
 
 def _direct_locks(cov) -> None:
