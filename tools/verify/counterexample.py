@@ -42,7 +42,8 @@ _REPR_NAMES = {"nan": float("nan"), "inf": float("inf")}
 class ReplayResult:
     """status: "reproduced" (a real failure), "expected" (a documented exception or a broken
     precondition), "not_reproduced" (CPython behaves), "unreplayable" (inputs cannot be rebuilt
-    or are not of the annotated types), "error" (the replay itself failed or hung)."""
+    or are not of the annotated types), "timed_out" (it did not finish within its limit: the input
+    may hang the function, or the machine is loaded), "error" (the replay itself failed)."""
 
     status: str
     message: str
@@ -95,7 +96,7 @@ def replay(target: Any, inputs: dict[str, str], *, kind: str = "contracts", floa
         done = run_bounded([sys.executable, "-m", "suture.tools.verify.counterexample"], cwd=Path(tmp),
                            time_limit=time_limit, env=child_env(root), stdin=json.dumps(request))
     if done.timed_out:
-        return ReplayResult("error", f"the replay did not finish within {time_limit:g} s")
+        return ReplayResult("timed_out", f"the replay did not finish within {time_limit:.1f} s")
     try:
         answer = json.loads(done.stdout.strip().splitlines()[-1])
     except (IndexError, ValueError):

@@ -35,6 +35,9 @@ __all__ = ["DEFAULT_BOUND", "check", "diffbehavior", "parse_check_output", "pars
 DEFAULT_BOUND = 20  # --max_uninteresting_iterations: iterations in a row without new coverage before stopping
 BOUND_KIND = "max_uninteresting_iterations"
 RUN_SHARE = 0.85  # of the time limit for the CrossHair run; the rest replays its findings
+# ...but at least this long is left for a replay: a fresh CPython that imports the module takes 0.2-0.4 s
+# idle and several times that on a loaded machine, and 15% of check's 4 s per function was 0.6 s.
+REPLAY_FLOOR = 1.0
 PROBE = "suture_probe"
 SHIM = "suture_crosshair_shim"
 
@@ -248,7 +251,7 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
         argv = [*_crosshair(), "check", "--analysis_kind", "asserts,PEP316,icontract,deal", "--report_all",
                 *_limits(bound, time_limit), entry]
         # The rest of the limit is for replaying what it finds.
-        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit * RUN_SHARE, env=child_env(Path(tmp), root))
+        done = run_bounded(argv, cwd=Path(tmp), time_limit=_run_seconds(time_limit), env=child_env(Path(tmp), root))
     lines = parse_check_output(done.stdout)
     errors = [line for line in lines if line["level"] == "error"]
     seconds = lambda: time.monotonic() - started  # noqa: E731
@@ -264,6 +267,7 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
         return Verdict("error", "crosshair", bound, BOUND_KIND, None, seconds(), f"crosshair check failed: {tail[0]}")
     params = _params(func, skip_self=False)
     artefacts: list[str] = []
+    undecided: list[str] = []  # findings whose replay ran out of time: neither confirmed nor ruled out
     for error in errors:
         inputs = invocation_inputs(error["text"], name, params)
         if inputs is None:
@@ -279,6 +283,10 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
             return Verdict("counterexample", "crosshair", bound, BOUND_KIND, None, seconds(),
                            f"{what}: {result.message}", cx, artefacts)
         artefacts.append(f"crosshair: {error['text']} -> {result.status}: {result.message}")
+        if result.status == "timed_out":
+            undecided.append(f"{error['text']}, but {result.message}")
+    if undecided:
+        return _undecided(what, undecided, bound, None, seconds(), artefacts)
     confirmed = [line for line in lines if line["level"] == "info" and "Confirmed over all paths" in line["text"]]
     infos = [line for line in lines if line["level"] == "info"]
     if done.timed_out:
@@ -294,6 +302,20 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, None, seconds(),
                    f"{what}: no reproducible counterexample" + (" (CrossHair's findings did not reproduce)" if artefacts else ""),
                    artefacts=artefacts)
+
+
+def _run_seconds(time_limit: float) -> float:
+    """The CrossHair run's share of the limit; the rest replays what it finds."""
+    return time_limit - max((1 - RUN_SHARE) * time_limit, min(REPLAY_FLOOR, time_limit / 4))
+
+
+def _undecided(what: str, findings: list[str], bound: int, iterations: int | None, seconds: float,
+               artefacts: list[str]) -> Verdict:
+    """CrossHair reported something CPython could not replay to the end (the replay ran past its limit):
+    neither a counterexample nor its absence, so not "no counterexample" either."""
+    return Verdict("error", "crosshair", bound, BOUND_KIND, iterations, seconds,
+                   f"{what}: undecided: CrossHair reported {findings[0]}"
+                   + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""), artefacts=artefacts)
 
 
 def _crashed(done) -> bool:
@@ -347,7 +369,7 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
             """))
         argv = [*_crosshair(), "diffbehavior", "--exception_equivalence", "SAME_TYPE", *_limits(bound, time_limit),
                 f"{SHIM}.base", f"{SHIM}.candidate"]
-        done = run_bounded(argv, cwd=Path(tmp), time_limit=time_limit * RUN_SHARE, env=child_env(Path(tmp), root))
+        done = run_bounded(argv, cwd=Path(tmp), time_limit=_run_seconds(time_limit), env=child_env(Path(tmp), root))
     givens, iterations, exhausted = parse_diffbehavior_output(done.stdout)
     seconds = lambda: time.monotonic() - started  # noqa: E731
     if "SideEffectDetected" in done.stdout + done.stderr:
@@ -358,6 +380,7 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
         return Verdict("error", "crosshair", bound, BOUND_KIND, iterations, seconds(), f"crosshair diffbehavior failed: {tail[0]}")
     params = _params(func)
     artefacts: list[str] = []
+    undecided: list[str] = []
     for given in givens:
         inputs = invocation_inputs(f"when calling f({given})", "f", params)
         if inputs is None:
@@ -370,6 +393,10 @@ def diffbehavior(target: Target, *, bound: int | None = None, time_limit: float 
             return Verdict("counterexample", "crosshair", bound, BOUND_KIND, iterations, seconds(),
                            f"the versions differ: {result.message}", cx, artefacts)
         artefacts.append(f"crosshair: difference on ({given}) -> {result.status}: {result.message}")
+        if result.status == "timed_out":
+            undecided.append(f"a difference on ({given}), but {result.message}")
+    if undecided:
+        return _undecided("the versions", undecided, bound, iterations, seconds(), artefacts)
     untyped = _untyped(func, target.param_types, method=False)
     if exhausted and not done.timed_out and not artefacts and not untyped:
         return Verdict("exhausted", "crosshair", bound, BOUND_KIND, iterations, seconds(),

@@ -42,6 +42,11 @@ def check_contracts(snapshot: StagedSnapshot, changes: list[StagedChange], conte
                                    "seconds": round(verdict.seconds, 3), "message": verdict.message[:300]})
         if verdict.verdict == "counterexample" and verdict.counterexample is not None:
             found.append((unit, verdict))
+        elif verdict.verdict == "error":
+            # Not a pass: the verifier could not run, or found something it could not replay in
+            # time (a loaded machine). The check says so instead of counting the contract as held.
+            report.setdefault("undecided", []).append(f"{unit.path}::{unit.symbol}")
+            report["warnings"].append(f"the verifier could not decide {unit.path}::{unit.symbol}: {verdict.message[:200]}")
     if not found:
         return
     # A violation the HEAD version has as well is not this commit's doing.

@@ -95,6 +95,8 @@ def summary(outcome: CheckOutcome) -> str:
     if report["incomplete"]:
         text += (f", but the check is incomplete: it stopped at its time cap before {report['stopped_before']}; "
                  f"{went_unchecked(report['unchecked'])}")
+    if report.get("undecided"):
+        text += f", but the verifier could not decide {some(report['undecided'])} (see the warnings)"
     cut = tests.get("cut_tests")
     if cut:
         text += f" ({count(len(cut), 'test')} cut off by the time cap not mapped yet: {some(cut)})"
@@ -105,7 +107,7 @@ def finish(report: dict[str, Any], findings: list[Finding], clock: Clock) -> Che
     report["findings"] = [f.to_dict() for f in findings]
     if findings:
         report["status"] = "findings"
-    elif report["incomplete"]:
+    elif report["incomplete"] or report.get("undecided"):
         report["status"] = "incomplete"
     report["seconds"] = round(clock.elapsed(), 3)
     code = ExitCode.NOTHING_FOUND if findings else ExitCode.DONE
