@@ -31,6 +31,7 @@ import atexit
 import gc
 import json
 import os
+import pathlib
 import select
 import signal
 import subprocess
@@ -51,6 +52,15 @@ READY_TIMEOUT = 60.0
 # -- server --------------------------------------------------------------------------------
 
 
+class _Registered:
+    """Notes, during the warm-up, the plugin modules pytest registered (its own and the autoloaded)."""
+
+    modules: list = []
+
+    def pytest_configure(self, config) -> None:
+        _Registered.modules = [p for p in config.pluginmanager.get_plugins() if isinstance(p, type(sys))]
+
+
 def _warm_up() -> None:
     """Import pytest, its built-in plugins and every installed plugin's configure-time imports."""
     import pytest
@@ -62,7 +72,8 @@ def _warm_up() -> None:
     os.dup2(null, 1)
     os.dup2(null, 2)
     try:
-        pytest.main(["-q", "-p", "no:cacheprovider", "--collect-only", f"--rootdir={empty}", f"--confcutdir={empty}", empty])
+        pytest.main(["-q", "-p", "no:cacheprovider", "--collect-only", f"--rootdir={empty}", f"--confcutdir={empty}", empty],
+                    plugins=[_Registered()])
     except BaseException:  # a broken plugin is the child's problem to report, not the server's
         pass
     finally:
@@ -125,10 +136,124 @@ def _preload(argv: list[str]) -> None:
             with open(spec.origin, encoding="utf-8") as fh:
                 if PRELOAD_MARK not in fh.read():
                     continue
-            importlib.import_module(name)
+            _scan_plugins([importlib.import_module(name)])
             gc.freeze()  # as _settle: the forks' collections leave the new objects alone
         except Exception:  # the run's own child imports it and reports what is wrong
             continue
+
+
+# -- pytest's start-up of a run, made once in the server ---------------------------------------
+# Of a forked run's ~50 ms of CPU (a two-test gate run), ~8 ms went to pytest's get_config (a plugin
+# manager with its 31 built-in plugins registered and their options added) and ~8 ms to the fixture
+# manager's scan of every registered plugin module's ~1700 attributes for fixtures. Neither depends on
+# the run: get_config only on its `-p no:NAME` arguments, the scan only on the modules' contents. The
+# server makes both once; a run they do not fit (other blocked plugins, PYTEST_DEBUG, a plugin module
+# changed since, a pytest without these functions) makes its own, as before.
+_configs: dict[tuple[str, ...], tuple] = {}  # blocked plugins -> (Config as get_config made it, its keywords)
+_MAX_CONFIGS = 4
+_scans: dict[int, tuple] = {}  # id(module) -> (module, its names, its values, a stand-in of the names that matter)
+
+
+def _blocked(argv: list[str]) -> tuple[str, ...]:
+    """The `-p no:NAME` arguments, read as get_config reads them (pytest's consider_preparse, exclude_only)."""
+    found, i = [], 0
+    while i < len(argv):
+        opt, i = argv[i], i + 1
+        if opt == "-p":
+            if i >= len(argv):
+                break
+            parg, i = argv[i], i + 1
+        elif opt.startswith("-p"):
+            parg = opt[2:]
+        else:
+            continue
+        if parg.strip().startswith("no:"):
+            found.append(parg.strip())
+    return tuple(found)
+
+
+def _prepare_config(argv: list[str]) -> None:
+    """In the server: the Config pytest.main's get_config would make for this run, once per blocked set."""
+    key = _blocked(argv)
+    if key in _configs or len(_configs) >= _MAX_CONFIGS or os.environ.get("PYTEST_DEBUG"):
+        return
+    try:
+        import inspect
+
+        from _pytest import config as pytest_config
+
+        # pytest.main names itself as the parser's prog where get_config takes one (pytest 9)
+        kwargs = {"prog": "pytest.main()"} if "prog" in inspect.signature(pytest_config.get_config).parameters else {}
+        made = pytest_config.get_config([a for name in key for a in ("-p", name)], None, **kwargs)
+    except Exception:  # a plugin that cannot be blocked: the run's own get_config says so
+        return
+    _configs[key] = (made, kwargs)
+    gc.freeze()
+
+
+def _scan_plugins(modules: list) -> None:
+    """In the server: per plugin module, a stand-in holding only the attributes pytest's fixture scan acts
+    on (fixtures, and wrappers it looks through to warn about a hidden fixture); the rest can be neither."""
+    try:
+        import inspect
+        import types
+
+        from _pytest.fixtures import FixtureFunctionDefinition, FixtureManager
+
+        if "holder" not in inspect.signature(FixtureManager.parsefactories).parameters:
+            return
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return
+    for module in modules:
+        names = vars(module)
+        if id(module) in _scans or "__dir__" in names:  # a module's own __dir__ decides what pytest scans
+            continue
+        kept = {}
+        for name, value in list(names.items()):
+            try:
+                matters = type(value) is FixtureFunctionDefinition or hasattr(value, "__wrapped__")
+            except Exception:  # an attribute that raises when asked: pytest's own scan handles it
+                matters = True
+            if matters:
+                kept[name] = value
+        stand_in = types.ModuleType(module.__name__)
+        stand_in.__dict__.update(kept)
+        _scans[id(module)] = (module, tuple(names), tuple(names.values()), stand_in)
+
+
+def _start_from_server(argv: list[str], env: dict[str, str]) -> None:
+    """In the child, before pytest.main: its get_config returns the server's Config (once, when the run
+    blocks the same plugins), and the fixture scan of an unchanged plugin module reads its stand-in."""
+    from _pytest import config as pytest_config
+
+    key = _blocked(argv)
+    if key in _configs and not env.get("PYTEST_DEBUG"):
+        made, kwargs = _configs[key]
+        original = pytest_config.get_config
+
+        def get_config(args=None, plugins=None, **given):
+            pytest_config.get_config = original
+            if plugins is None and args is not None and given == kwargs and _blocked(list(args)) == key:
+                made.invocation_params = type(made.invocation_params)(args=args, plugins=None, dir=pathlib.Path.cwd())
+                return made
+            return original(args, plugins, **given)
+
+        pytest_config.get_config = get_config
+    if _scans:
+        from _pytest.fixtures import FixtureManager
+
+        parse = FixtureManager.parsefactories
+
+        def parsefactories(self, *args, **kwargs):
+            scan = _scans.get(id(kwargs.get("holder")))
+            if scan is not None and not args and scan[0] is kwargs["holder"]:
+                module, names, values, stand_in = scan
+                now = vars(module)
+                if len(now) == len(names) and all(a is b for a, b in zip(now.values(), values)) and tuple(now) == names:
+                    kwargs["holder"] = stand_in
+            return parse(self, *args, **kwargs)
+
+        FixtureManager.parsefactories = parsefactories
 
 
 def _prctl(option: int, value: int) -> None:
@@ -175,6 +300,7 @@ def _child(request: dict) -> None:
         sys.path[:] = [cwd, *extra, *sys.path[1:]]
         import pytest
 
+        _start_from_server(request["argv"], env)
         sys.argv = [os.path.join(os.path.dirname(pytest.__file__), "__main__.py"), *request["argv"]]
         status = int(pytest.main(request["argv"]))
     except SystemExit as stop:
@@ -245,6 +371,7 @@ def _wait_run(pid: int, stdin_fd: int) -> int | None:
 def serve() -> None:
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _warm_up()
+    _scan_plugins(_Registered.modules)
     _settle()
     if threading.active_count() > 1:  # forking with other threads alive is unsafe: refuse to serve
         print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
@@ -260,6 +387,7 @@ def serve() -> None:
         line, buffer = buffer.split(b"\n", 1)
         request = json.loads(line)
         _preload(request["argv"])
+        _prepare_config(request["argv"])
         pid = os.fork()
         if pid == 0:
             _child(request)
