@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -52,15 +53,6 @@ READY_TIMEOUT = 60.0
 # -- server --------------------------------------------------------------------------------
 
 
-class _Registered:
-    """Notes, during the warm-up, the plugin modules pytest registered (its own and the autoloaded)."""
-
-    modules: list = []
-
-    def pytest_configure(self, config) -> None:
-        _Registered.modules = [p for p in config.pluginmanager.get_plugins() if isinstance(p, type(sys))]
-
-
 def _warm_up() -> None:
     """Import pytest, its built-in plugins and every installed plugin's configure-time imports."""
     import pytest
@@ -72,8 +64,7 @@ def _warm_up() -> None:
     os.dup2(null, 1)
     os.dup2(null, 2)
     try:
-        pytest.main(["-q", "-p", "no:cacheprovider", "--collect-only", f"--rootdir={empty}", f"--confcutdir={empty}", empty],
-                    plugins=[_Registered()])
+        pytest.main(["-q", "-p", "no:cacheprovider", "--collect-only", f"--rootdir={empty}", f"--confcutdir={empty}", empty])
     except BaseException:  # a broken plugin is the child's problem to report, not the server's
         pass
     finally:
@@ -113,6 +104,7 @@ def _settle() -> None:
 # a four-test repository). pytest leaves an already imported module alone without a warning only when
 # its docstring carries this marker (it has no assert for pytest to rewrite anyway).
 PRELOAD_MARK = "PYTEST_DONT_REWRITE"
+_preloaded: set[str] = set()
 
 
 def _preload(argv: list[str]) -> None:
@@ -136,26 +128,30 @@ def _preload(argv: list[str]) -> None:
             with open(spec.origin, encoding="utf-8") as fh:
                 if PRELOAD_MARK not in fh.read():
                     continue
-            _scan_plugins([importlib.import_module(name)])
+            importlib.import_module(name)
+            _preloaded.add(name)
             gc.freeze()  # as _settle: the forks' collections leave the new objects alone
         except Exception:  # the run's own child imports it and reports what is wrong
             continue
 
 
-# -- pytest's start-up of a run, made once in the server ---------------------------------------
-# Of a forked run's ~50 ms of CPU (a two-test gate run), ~8 ms went to pytest's get_config (a plugin
-# manager with its 31 built-in plugins registered and their options added) and ~8 ms to the fixture
-# manager's scan of every registered plugin module's ~1700 attributes for fixtures. Neither depends on
-# the run: get_config only on its `-p no:NAME` arguments, the scan only on the modules' contents. The
-# server makes both once; a run they do not fit (other blocked plugins, PYTEST_DEBUG, a plugin module
-# changed since, a pytest without these functions) makes its own, as before.
+# -- pytest's start-up of a run, made once ---------------------------------------------------
+# Of a forked run's ~40 ms of its own CPU (a two-test gate run, measured by parts in the child), ~8 ms
+# went to pytest's get_config (a plugin manager with its 31 built-in plugins registered and their
+# options added), ~3 ms to looking up a `-p` plugin among the installed distributions' entry points
+# (pytest does that for every `-p NAME` before importing it) and ~6 ms to the fixture manager's
+# scan of every registered plugin's attributes for fixtures (~40 plugins, ~2000 attributes).
+# get_config depends only on the run's `-p no:NAME` arguments: the server makes it once per set. The
+# preloaded plugins are no entry points' names (they are modules of this package). And the scan only
+# acts on attributes that are fixtures or wrap something (whose hidden fixtures it warns about): each
+# plugin is scanned through a stand-in holding just those. A run these do not fit (other blocked
+# plugins, PYTEST_DEBUG, a pytest without these functions) makes its own, as before.
 _configs: dict[tuple[str, ...], tuple] = {}  # blocked plugins -> (Config as get_config made it, its keywords)
 _MAX_CONFIGS = 4
-_scans: dict[int, tuple] = {}  # id(module) -> (module, its names, its values, a stand-in of the names that matter)
 
 
-def _blocked(argv: list[str]) -> tuple[str, ...]:
-    """The `-p no:NAME` arguments, read as get_config reads them (pytest's consider_preparse, exclude_only)."""
+def _plugin_args(argv: list[str]) -> list[str]:
+    """The values of `-p NAME` / `-pNAME`, in order, read as pytest's consider_preparse reads them."""
     found, i = [], 0
     while i < len(argv):
         opt, i = argv[i], i + 1
@@ -167,9 +163,13 @@ def _blocked(argv: list[str]) -> tuple[str, ...]:
             parg = opt[2:]
         else:
             continue
-        if parg.strip().startswith("no:"):
-            found.append(parg.strip())
-    return tuple(found)
+        found.append(parg.strip())
+    return found
+
+
+def _blocked(argv: list[str]) -> tuple[str, ...]:
+    """The `-p no:NAME` arguments: all that get_config reads of a run's arguments."""
+    return tuple(p for p in _plugin_args(argv) if p.startswith("no:"))
 
 
 def _prepare_config(argv: list[str]) -> None:
@@ -191,39 +191,10 @@ def _prepare_config(argv: list[str]) -> None:
     gc.freeze()
 
 
-def _scan_plugins(modules: list) -> None:
-    """In the server: per plugin module, a stand-in holding only the attributes pytest's fixture scan acts
-    on (fixtures, and wrappers it looks through to warn about a hidden fixture); the rest can be neither."""
-    try:
-        import inspect
-        import types
-
-        from _pytest.fixtures import FixtureFunctionDefinition, FixtureManager
-
-        if "holder" not in inspect.signature(FixtureManager.parsefactories).parameters:
-            return
-    except (ImportError, AttributeError, TypeError, ValueError):
-        return
-    for module in modules:
-        names = vars(module)
-        if id(module) in _scans or "__dir__" in names:  # a module's own __dir__ decides what pytest scans
-            continue
-        kept = {}
-        for name, value in list(names.items()):
-            try:
-                matters = type(value) is FixtureFunctionDefinition or hasattr(value, "__wrapped__")
-            except Exception:  # an attribute that raises when asked: pytest's own scan handles it
-                matters = True
-            if matters:
-                kept[name] = value
-        stand_in = types.ModuleType(module.__name__)
-        stand_in.__dict__.update(kept)
-        _scans[id(module)] = (module, tuple(names), tuple(names.values()), stand_in)
-
-
 def _start_from_server(argv: list[str], env: dict[str, str]) -> None:
     """In the child, before pytest.main: its get_config returns the server's Config (once, when the run
-    blocks the same plugins), and the fixture scan of an unchanged plugin module reads its stand-in."""
+    blocks the same plugins) with the preloaded plugins the run names registered as `-p` would, and the
+    fixture scan of a plugin reads its stand-in (_fixture_holder)."""
     from _pytest import config as pytest_config
 
     key = _blocked(argv)
@@ -235,25 +206,75 @@ def _start_from_server(argv: list[str], env: dict[str, str]) -> None:
             pytest_config.get_config = original
             if plugins is None and args is not None and given == kwargs and _blocked(list(args)) == key:
                 made.invocation_params = type(made.invocation_params)(args=args, plugins=None, dir=pathlib.Path.cwd())
+                manager = made.pluginmanager
+                for name in _plugin_args(list(args)):
+                    module = sys.modules.get(name) if name in _preloaded else None
+                    if module is not None and not manager.is_blocked(name) and not manager.is_registered(module):
+                        manager.register(module, name)
                 return made
             return original(args, plugins, **given)
 
         pytest_config.get_config = get_config
-    if _scans:
-        from _pytest.fixtures import FixtureManager
+    try:
+        from _pytest.fixtures import FixtureFunctionDefinition, FixtureManager
+    except ImportError:
+        return
+    parse = FixtureManager.parsefactories
 
-        parse = FixtureManager.parsefactories
+    def parsefactories(self, *args, **kwargs):
+        if not args and "holder" in kwargs:
+            kwargs["holder"] = _fixture_holder(kwargs["holder"], FixtureFunctionDefinition)
+        return parse(self, *args, **kwargs)
 
-        def parsefactories(self, *args, **kwargs):
-            scan = _scans.get(id(kwargs.get("holder")))
-            if scan is not None and not args and scan[0] is kwargs["holder"]:
-                module, names, values, stand_in = scan
-                now = vars(module)
-                if len(now) == len(names) and all(a is b for a, b in zip(now.values(), values)) and tuple(now) == names:
-                    kwargs["holder"] = stand_in
-            return parse(self, *args, **kwargs)
+    FixtureManager.parsefactories = parsefactories
 
-        FixtureManager.parsefactories = parsefactories
+
+# Class attributes the fixture scan passes by when nothing they wrap is a fixture: functions, properties,
+# C-level descriptors, and classmethod/staticmethod (whose lookup on the class yields what they wrap).
+_PLAIN = {types.FunctionType, property, types.WrapperDescriptorType, types.MethodDescriptorType,
+          types.GetSetDescriptorType, types.MemberDescriptorType, types.BuiltinFunctionType,
+          types.ClassMethodDescriptorType, classmethod, staticmethod}
+
+
+def _fixture_holder(holder: object, fixture_type: type) -> object:
+    """What pytest's fixture scan (FixtureManager.parsefactories, pytest 9) may read instead of `holder`
+    with the same result: for a module, a stand-in module with only the attributes that are fixtures
+    or wrap something (or raise when asked); for an instance of a plain class (the scan reads an
+    instance's fixtures from its class) none of whose attributes is a fixture or wraps one, an empty
+    stand-in; else `holder` itself (a class, a module with its own __dir__, any doubt)."""
+    if isinstance(holder, types.ModuleType):
+        names = vars(holder)
+        if "__dir__" in names:
+            return holder
+        stand_in = types.ModuleType(holder.__name__)
+        stand_in.__dict__.update({name: value for name, value in list(names.items()) if _wraps(value, fixture_type)})
+        return stand_in
+    cls = type(holder)
+    if isinstance(holder, type) or any("__getattr__" in vars(meta) or "__getattribute__" in vars(meta)
+                                       for meta in type(cls).__mro__ if meta not in (type, object)):
+        return holder  # a class, or a metaclass that answers attribute lookups on the class itself
+    import inspect
+
+    for base in cls.__mro__:
+        for value in vars(base).values():
+            if type(value) is fixture_type or (hasattr(type(value), "__get__") and type(value) not in _PLAIN):
+                return holder
+            if _wraps(value, fixture_type):
+                try:
+                    inner = inspect.unwrap(value, stop=lambda o: type(o) is fixture_type)
+                except Exception:  # a loop or an attribute that raises: pytest's own scan handles it
+                    return holder
+                if type(inner) is fixture_type:
+                    return holder
+    return types.ModuleType(cls.__name__)
+
+
+def _wraps(value: object, fixture_type: type) -> bool:
+    """A fixture, or something the scan looks through for one (or that raises when asked)."""
+    try:
+        return type(value) is fixture_type or hasattr(value, "__wrapped__")
+    except Exception:
+        return True
 
 
 def _prctl(option: int, value: int) -> None:
@@ -371,7 +392,6 @@ def _wait_run(pid: int, stdin_fd: int) -> int | None:
 def serve() -> None:
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _warm_up()
-    _scan_plugins(_Registered.modules)
     _settle()
     if threading.active_count() > 1:  # forking with other threads alive is unsafe: refuse to serve
         print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
