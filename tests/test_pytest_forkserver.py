@@ -318,3 +318,61 @@ def test_a_forks_get_config_is_the_servers_once_and_only_for_the_same_blocked_pl
     second = pytest_config.get_config(argv, None, prog="pytest.main()")
     assert first is made and second is not made
     assert first.invocation_params.args == tuple(argv) and first.invocation_params.dir == tmp_path
+
+
+def test_the_fixture_scan_reads_a_stand_in_only_where_it_finds_the_same():
+    """What a fork's fixture scan reads in place of a plugin (pytest_forkserver._fixture_holder): a module's
+    fixtures and wrappers, nothing for an instance of a class with neither; the plugin itself where a
+    class attribute is a fixture or wraps one, and for a class or a module with its own __dir__."""
+    import contextlib
+    import functools
+    import types
+
+    from _pytest.fixtures import FixtureFunctionDefinition
+
+    @pytest.fixture
+    def answer():
+        return 42
+
+    def plain():
+        pass
+
+    module = types.ModuleType("plugin")
+    module.answer, module.plain, module.number = answer, plain, 7
+    module.wrapped = functools.wraps(plain)(lambda: None)
+    stand_in = pytest_forkserver._fixture_holder(module, FixtureFunctionDefinition)
+    assert isinstance(stand_in, types.ModuleType) and stand_in is not module
+    assert {k for k in vars(stand_in) if not k.startswith("__")} == {"answer", "wrapped"}
+
+    class Plain:
+        size = 3
+
+        def method(self):
+            pass
+
+        @classmethod
+        def build(cls):
+            return cls()
+
+        @contextlib.contextmanager
+        def managed(self):
+            yield
+
+        @property
+        def shown(self):
+            return 1
+
+    class WithFixture(Plain):
+        @pytest.fixture
+        def own(self):
+            return 1
+
+    class WrapsFixture(Plain):
+        hidden = staticmethod(answer)
+
+    empty = pytest_forkserver._fixture_holder(Plain(), FixtureFunctionDefinition)
+    assert isinstance(empty, types.ModuleType) and not [k for k in vars(empty) if not k.startswith("__")]
+    for holder in (WithFixture(), WrapsFixture(), Plain):
+        assert pytest_forkserver._fixture_holder(holder, FixtureFunctionDefinition) is holder
+    module.__dir__ = lambda: ["answer"]
+    assert pytest_forkserver._fixture_holder(module, FixtureFunctionDefinition) is module
