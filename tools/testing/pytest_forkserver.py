@@ -209,7 +209,11 @@ def _start_from_server(argv: list[str], env: dict[str, str]) -> None:
         def get_config(args=None, plugins=None, **given):
             pytest_config.get_config = original
             if plugins is None and args is not None and given == kwargs and _blocked(list(args)) == key:
-                made.invocation_params = type(made.invocation_params)(args=args, plugins=None, dir=pathlib.Path.cwd())
+                try:
+                    params = type(made.invocation_params)(args=args, plugins=None, dir=pathlib.Path.cwd())
+                except Exception:  # a pytest whose invocation parameters differ: its own get_config
+                    return original(args, plugins, **given)
+                made.invocation_params = params
                 manager = made.pluginmanager
                 for name in _plugin_args(list(args)):
                     module = sys.modules.get(name) if name in _preloaded else None
