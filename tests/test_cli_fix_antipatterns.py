@@ -177,7 +177,9 @@ def test_a_stray_not_is_repaired_the_way_a_maintainer_writes_it(make_repo):
 
 @pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
 def test_a_patch_that_records_another_element_than_its_check_tests_is_plausible_never_claimed(make_repo):
-    repo = make_repo(HOPS_BUG)
+    # test_timeout 2: its tests take milliseconds; a candidate that no longer marks a node seen loops forever
+    # on the cycle (a busy loop: its limit is CPU), cut at 2 s rather than the 5 s floor.
+    repo = make_repo({**HOPS_BUG, "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n"})
     done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
     report = last_json(done)
     flagged = [v for v in verdicts(report).values() if v["accepted"]

@@ -218,3 +218,161 @@ def test_suture_plugins_are_loaded_once_by_the_server_and_the_trees_plugin_by_ea
     assert len([server for group in pytest_forkserver._servers.values() for server in group]) == 1
     assert first == ["RESULTS-LOADER SourceFileLoader", "TREE first AssertionRewritingHook"]
     assert second == ["RESULTS-LOADER SourceFileLoader", "TREE second AssertionRewritingHook"]
+
+
+STARTUP_TREE = {
+    "pytest.ini": "[pytest]\nmarkers =\n    slowish: a marker the tree declares\naddopts = --strict-markers\n",
+    "conftest.py": """\
+        import _pytest.monkeypatch
+        import pytest
+
+        def _made():
+            @pytest.fixture(name="added")
+            def fixture():
+                return 42
+            return fixture
+
+        # A fixture added to a plugin module pytest already registered (and not to this conftest): the
+        # scan of that module must see it.
+        _pytest.monkeypatch.added_by_the_tree = _made()
+
+        @pytest.fixture(autouse=True)
+        def counted(request):
+            request.node.user_properties.append(("seen", True))
+
+        @pytest.fixture
+        def tmp_path(tmp_path_factory):  # a built-in fixture overridden by the tree
+            return "overridden"
+
+        def pytest_configure(config):
+            with open(config.rootpath / "invocation.txt", "a") as fh:
+                fh.write(f"{config.invocation_params.dir} {list(config.invocation_params.args)[-2:]}\\n")
+        """,
+    "calc.py": '''\
+        def add(a, b):
+            """
+            >>> add(2, 2)
+            4
+            """
+            return a + b
+        ''',
+    "test_calc.py": """\
+        import warnings
+        import pytest
+        from calc import add
+
+        @pytest.mark.slowish
+        def test_marked(added):
+            assert added == 42
+
+        def test_override(tmp_path, capsys):
+            print("out")
+            assert tmp_path == "overridden" and capsys.readouterr().out == "out\\n"
+
+        def test_warns():
+            warnings.warn("a warning the warnings plugin reports", UserWarning)
+            assert add(1, 1) == 2
+        """,
+}
+
+
+def test_warm_runs_start_from_the_servers_pytest_state_and_match_fresh_runs(make_repo):
+    """The server makes pytest's start-up once (get_config per set of blocked plugins, the plugin modules'
+    fixture scan) and each fork starts from it: conftest fixtures, an overridden built-in fixture, declared
+    markers, doctests, blocked plugins and a plugin module the tree changed behave as in a fresh run, and
+    each run's pytest sees its own invocation directory and arguments."""
+    repo = make_repo(STARTUP_TREE)
+    expected = {"test_marked": "passed", "test_override": "passed", "test_warns": "passed", "add": "passed"}
+    for extra in ("", " -p no:warnings"):
+        command = f"{sys.executable} -m pytest --doctest-modules{extra}"
+        fresh, warm = run_tests(repo, test_cmd=command), run_tests(repo, test_cmd=command, warm=True)
+        again = run_tests(repo, test_cmd=command, warm=True)
+        assert not fresh.warm and warm.warm and again.warm
+        for run in (fresh, warm, again):
+            assert {n.split("::")[-1].split(".")[-1]: o.outcome for n, o in run.outcomes.items()} == expected, run.output_tail
+            assert ("a warning the warnings plugin reports" in run.output_tail) == (extra == ""), run.output_tail
+    lines = (repo / "invocation.txt").read_text().splitlines()
+    assert len(lines) == 6 and len(set(lines)) == 1 and lines[0].startswith(f"{repo} ")
+
+
+def test_a_forks_get_config_is_the_servers_once_and_only_for_the_same_blocked_plugins(monkeypatch, tmp_path):
+    from _pytest import config as pytest_config
+    from _pytest.fixtures import FixtureManager
+
+    monkeypatch.setattr(pytest_config, "get_config", pytest_config.get_config)  # restored after the test
+    monkeypatch.setattr(FixtureManager, "parsefactories", FixtureManager.parsefactories)
+    monkeypatch.setattr(pytest_forkserver, "_configs", {})
+    monkeypatch.chdir(tmp_path)
+    argv = ["-p", "x.plugin", "-p", "no:cacheprovider", "-pno:doctest", "tests/test_a.py::test_b"]
+    assert pytest_forkserver._blocked(argv) == ("no:cacheprovider", "no:doctest")
+    pytest_forkserver._prepare_config(argv)
+    made = pytest_forkserver._configs[("no:cacheprovider", "no:doctest")][0]
+    assert not made.pluginmanager.has_plugin("doctest") and made.pluginmanager.has_plugin("python")
+
+    pytest_forkserver._start_from_server(["-p", "no:doctest"], {})  # another blocked set: pytest's own
+    other = pytest_config.get_config(["-p", "no:doctest"], None, prog="pytest.main()")
+    assert other is not made and other.pluginmanager.has_plugin("cacheprovider")
+
+    pytest_forkserver._start_from_server(argv, {})
+    first = pytest_config.get_config(argv, None, prog="pytest.main()")
+    second = pytest_config.get_config(argv, None, prog="pytest.main()")
+    assert first is made and second is not made
+    assert first.invocation_params.args == tuple(argv) and first.invocation_params.dir == tmp_path
+
+
+def test_the_fixture_scan_reads_a_stand_in_only_where_it_finds_the_same():
+    """What a fork's fixture scan reads in place of a plugin (pytest_forkserver._fixture_holder): a module's
+    fixtures and wrappers, nothing for an instance of a class with neither; the plugin itself where a
+    class attribute is a fixture or wraps one, and for a class or a module with its own __dir__."""
+    import contextlib
+    import functools
+    import types
+
+    from _pytest.fixtures import FixtureFunctionDefinition
+
+    @pytest.fixture
+    def answer():
+        return 42
+
+    def plain():
+        pass
+
+    module = types.ModuleType("plugin")
+    module.answer, module.plain, module.number = answer, plain, 7
+    module.wrapped = functools.wraps(plain)(lambda: None)
+    stand_in = pytest_forkserver._fixture_holder(module, FixtureFunctionDefinition)
+    assert isinstance(stand_in, types.ModuleType) and stand_in is not module
+    assert {k for k in vars(stand_in) if not k.startswith("__")} == {"answer", "wrapped"}
+
+    class Plain:
+        size = 3
+
+        def method(self):
+            pass
+
+        @classmethod
+        def build(cls):
+            return cls()
+
+        @contextlib.contextmanager
+        def managed(self):
+            yield
+
+        @property
+        def shown(self):
+            return 1
+
+    class WithFixture(Plain):
+        @pytest.fixture
+        def own(self):
+            return 1
+
+    class WrapsFixture(Plain):
+        hidden = staticmethod(answer)
+
+    empty = pytest_forkserver._fixture_holder(Plain(), FixtureFunctionDefinition)
+    assert isinstance(empty, types.ModuleType) and not [k for k in vars(empty) if not k.startswith("__")]
+    for holder in (WithFixture(), WrapsFixture(), Plain):
+        assert pytest_forkserver._fixture_holder(holder, FixtureFunctionDefinition) is holder
+    module.__dir__ = lambda: ["answer"]
+    assert pytest_forkserver._fixture_holder(module, FixtureFunctionDefinition) is module

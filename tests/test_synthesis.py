@@ -218,7 +218,11 @@ WEEKDAYS = _files('''
 # synthesis is opt-in (agent/propose/synthesis.py).
 def test_fix_beyond_templates_through_the_cli(make_repo, tmp_path, monkeypatch, files, expected, engines, limit):
     monkeypatch.setenv("SUTURE_SYNTHESIS", "on")  # opt-in (agent/propose/synthesis.py says why)
-    repo = make_repo({k: v for k, v in files.items() if k != "held_back.py"})
+    # test_timeout 2: every test here takes milliseconds, and the hangs (CONCAT's failing test at HEAD,
+    # cut at its baseline limit, 11 s of a 90 s run otherwise; candidates that loop forever, 5 s each
+    # test otherwise) are busy loops, whose limit is CPU.
+    repo = make_repo({**{k: v for k, v in files.items() if k != "held_back.py"},
+                      "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n"})
     # One run, read twice: the terminal form on stdout and the run record's report.json, the same
     # object `--json` prints (runs.write_report; many tests read `--json` on stdout itself).
     shown = suture("fix", "--time-limit", str(limit), cwd=repo)
