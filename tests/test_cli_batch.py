@@ -18,6 +18,7 @@ import pytest
 from conftest import PRICES_BUG, git, init_repo, last_json, suture
 from shared_runs import locked, shared_dir
 from test_cli_fix import PRICES_ISSUE, prices_issue_run
+from warm_cli import suture as warm_suture  # bad lines and a spent budget: in a fork with the CLI loaded
 
 # All tests pass: `suture fix` says "no failing test" after its baseline and exits 2 (a fast task).
 GREEN = {"calc/__init__.py": "", "calc/ops.py": "def add(a, b):\n    return a + b\n",
@@ -174,7 +175,7 @@ def test_bad_lines_are_reported_with_their_numbers_before_anything_runs(make_rep
                         {"id": "ok", "repo": str(repo)},
                         {"id": "e", "repo": str(tmp_path / "missing")},
                         {"id": "f", "repo": str(repo), "args": {"apply": True}})
-    done = suture("batch", str(tasks), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    done = warm_suture("batch", str(tasks), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     for number, words in ((2, "not JSON"), (3, "unknown command 'refactor'"), (4, "unknown option 'no_such_option'"),
                           (5, "--time-limit"), (6, "already used on line 1"), (7, "not a directory"),
@@ -261,7 +262,7 @@ def test_ctrl_c_keeps_the_results_and_resume_runs_only_the_rest(make_repo, tmp_p
 def test_more_bad_lines(make_repo, tmp_path, line, words):
     repo = make_repo(GREEN)
     line = json.loads(json.dumps(line).replace('"R"', json.dumps(str(repo))))
-    done = suture("batch", str(write_tasks(tmp_path / "t.jsonl", line)), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    done = warm_suture("batch", str(write_tasks(tmp_path / "t.jsonl", line)), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 2 and "line 1: " in done.stderr and words in done.stderr, done.stderr
 
 
@@ -280,7 +281,7 @@ def test_a_repo_that_cannot_be_cloned_is_a_failed_task(make_repo, tmp_path):
 def test_a_spent_batch_budget_starts_no_more_tasks(make_repo, tmp_path):
     repo = make_repo(GREEN)
     tasks = write_tasks(tmp_path / "tasks.jsonl", {"id": "a", "repo": str(repo)}, {"id": "b", "repo": str(repo)})
-    done = suture("batch", str(tasks), "--max-cost", "0.0000001", "--out", str(tmp_path / "out"), "--json", cwd=tmp_path)
+    done = warm_suture("batch", str(tasks), "--max-cost", "0.0000001", "--out", str(tmp_path / "out"), "--json", cwd=tmp_path)
     assert done.returncode == 5, done.stderr
     assert last_json(done)["not_started"] == 2 and "--max-cost is spent" in done.stderr
     assert not (tmp_path / "out" / "tasks").exists()

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo, last_json, suture
+from conftest import init_repo, suture
 from headless import browser, load
 from test_cli import run_with_terminal_stderr
 from test_cli_fix import PRICES_ISSUE, prices_issue_run
 from test_cli_batch import GREETING_BUG, shared_batch
 from test_evidence_cli import upper_median_run
+from test_one_home import formfeed_optimize_run
 from warm_cli import suture as warm_suture  # `suture report` in a fork with the CLI loaded; the batch index's is real
 
 pytestmark = pytest.mark.slow
@@ -55,31 +56,19 @@ def runs(tmp_path_factory):
     rivals = prices_issue_run(tmp_path_factory)
     assert rivals.returncode in (0, 1), rivals.stderr
     made = {"plausible": (plausible.repo, plausible.report), "rivals": (rivals.repo, rivals.report)}
-    for kind, files, args in (
-        ("failed", GREETING_BUG, ["fix", "--time-limit", "180", "--max-candidates", "2",
-                                  "--model", f"scripted:{_script(base / 'model.jsonl')}"]),
-        ("optimize", QUADRATIC_STOPWORDS, ["optimize", "--target", "words.filter:content", "--workload",
-                                           str(base / "workload.py"), "--rounds", "3"]),
-    ):
-        (base / "workload.py").write_text(STOPWORDS_WORKLOAD)
-        repo = init_repo(base / kind, files)
-        if kind == "failed":  # as a person runs it: on a terminal, where the run ends with its page's path
-            done, terminal = run_with_terminal_stderr(args, repo)
-            assert done.returncode == 1, terminal
-            (run_dir,) = (repo / ".suture" / "runs").iterdir()
-            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
-            made["terminal"] = terminal
-            continue
-        if kind == "optimize":  # on a terminal too: optimize ends with the page's path as well
-            done, terminal = run_with_terminal_stderr(args, repo)
-            assert done.returncode in (0, 1), terminal
-            (run_dir,) = (repo / ".suture" / "runs").iterdir()
-            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
-            made["optimize terminal"] = terminal
-            continue
-        done = suture(*args, "--json", cwd=repo, timeout=420)
-        assert done.returncode in (0, 1), done.stderr
-        made[kind] = (repo, last_json(done))
+    # As a person runs it: on a terminal, where the run ends with its page's path.
+    repo = init_repo(base / "failed", GREETING_BUG)
+    done, terminal = run_with_terminal_stderr(["fix", "--time-limit", "180", "--max-candidates", "2",
+                                               "--model", f"scripted:{_script(base / 'model.jsonl')}"], repo)
+    assert done.returncode == 1, terminal
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    made["failed"] = (repo, json.loads((run_dir / "report.json").read_text()))
+    made["terminal"] = terminal
+    # On a terminal too (optimize ends with the page's path as well): tests/test_one_home.py's form-feed run, shared.
+    repo, report, terminal, code = formfeed_optimize_run(tmp_path_factory)
+    assert code in (0, 1), terminal
+    made["optimize"] = (repo, report)
+    made["optimize terminal"] = terminal
     return made
 
 
