@@ -37,8 +37,7 @@ def _preload() -> None:
         importlib.import_module(name)
 
 
-def suture(*args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None,
-           input: str | None = None) -> subprocess.CompletedProcess:
+def suture(*args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """As conftest.suture (and subprocess.run with capture_output=True, text=True): the exit code,
     stdout and stderr of `suture *args` run in `cwd`; TimeoutExpired (the child killed) after `timeout`."""
     _preload()
@@ -46,15 +45,11 @@ def suture(*args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | No
     sys.stderr.flush()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
-    in_r, in_w = os.pipe() if input is not None else (None, None)
     pid = os.fork()
     if pid == 0:  # the child: never returns
-        _child(list(args), cwd, env, in_r, out_w, err_w, (out_r, err_r, in_w))
-    for fd in (out_w, err_w, in_r):
-        if fd is not None:
-            os.close(fd)
-    if in_w is not None:
-        _write_all(in_w, input.encode())
+        _child(list(args), cwd, env, out_w, err_w, (out_r, err_r))
+    os.close(out_w)
+    os.close(err_w)
     try:
         out, err = _read_both(out_r, err_r, time.monotonic() + timeout)
     except subprocess.TimeoutExpired:
@@ -68,16 +63,6 @@ def suture(*args: str, cwd: Path, timeout: float = 300, env: dict[str, str] | No
     code = os.waitstatus_to_exitcode(status)
     return subprocess.CompletedProcess(["suture", *args], code, out.decode(errors="replace"),
                                        err.decode(errors="replace"))
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        while data:
-            data = data[os.write(fd, data):]
-    except BrokenPipeError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _read_both(out_r: int, err_r: int, deadline: float) -> tuple[bytes, bytes]:
@@ -99,14 +84,12 @@ def _read_both(out_r: int, err_r: int, deadline: float) -> tuple[bytes, bytes]:
     return b"".join(chunks[out_r]), b"".join(chunks[err_r])
 
 
-def _child(args: list[str], cwd: Path, env: dict[str, str] | None, in_r: int | None, out_w: int, err_w: int,
-           parent_ends: tuple) -> None:
+def _child(args: list[str], cwd: Path, env: dict[str, str] | None, out_w: int, err_w: int, parent_ends: tuple) -> None:
     code, fresh = 1, False
     try:
         for fd in parent_ends:
-            if fd is not None:
-                os.close(fd)
-        stdin = in_r if in_r is not None else os.open(os.devnull, os.O_RDONLY)
+            os.close(fd)
+        stdin = os.open(os.devnull, os.O_RDONLY)
         os.dup2(stdin, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
