@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import git, init_repo, last_json, suture
+from warm_cli import suture as warm_suture  # short commands in a fork with the CLI loaded; the runs' checks are real
 from headless import browser, load
 from test_check import BROKEN_ADD, CALC, GOOD_SCALE, stage
 from test_cli import run_with_terminal_stderr
@@ -114,7 +115,7 @@ def runs(tmp_path_factory):
 
 
 def _page(repo: Path, report: dict) -> str:
-    done = suture("report", Path(report["run_dir"]).name, cwd=repo)
+    done = warm_suture("report", Path(report["run_dir"]).name, cwd=repo)
     assert done.returncode == 0, done.stderr
     written = Path(done.stdout.strip())
     assert written == Path(report["run_dir"]) / "report.html"
@@ -213,7 +214,7 @@ def test_a_check_on_a_terminal_that_did_not_finish_says_where_its_page_is(runs):
 
 def test_nothing_staged_leaves_no_record_and_old_check_records_are_pruned(make_repo, tmp_path):
     repo = make_repo(CALC)
-    done = suture("check", "--json", cwd=repo)
+    done = warm_suture("check", "--json", cwd=repo)
     assert done.returncode == 0 and last_json(done)["status"] == "nothing_to_check"
     assert "run_dir" not in last_json(done)
     assert not (repo / ".suture" / "runs").exists()
@@ -224,7 +225,7 @@ def test_nothing_staged_leaves_no_record_and_old_check_records_are_pruned(make_r
     fix_run = runs_dir / "20250101-000000-fix-abcdef"
     fix_run.mkdir()
     page = tmp_path / "nothing.html"
-    done = suture("check", "--report", str(page), cwd=repo)
+    done = warm_suture("check", "--report", str(page), cwd=repo)
     assert done.returncode == 0, done.stderr
     assert "nothing to check" in done.stdout and "nothing is staged" in page.read_text(encoding="utf-8")
     kept = sorted(p.name for p in runs_dir.iterdir() if "-check-" in p.name)
@@ -239,7 +240,7 @@ def test_a_record_that_cannot_be_kept_is_one_warning_and_the_checks_outcome_stan
     elsewhere.mkdir()
     (repo / ".suture").symlink_to(elsewhere)  # planted: records must not be sent through it
     page = tmp_path / "page.html"
-    done = suture("check", "--report", str(page), cwd=repo)
+    done = warm_suture("check", "--report", str(page), cwd=repo)
     assert done.returncode == 0 and "nothing to check" in done.stdout, done.stderr
     assert "the check's run record could not be kept" in done.stderr and "symbolic link" in done.stderr
     assert "Traceback" not in done.stderr and not page.exists() and list(elsewhere.iterdir()) == []
@@ -248,7 +249,7 @@ def test_a_record_that_cannot_be_kept_is_one_warning_and_the_checks_outcome_stan
 def test_a_bad_report_path_is_refused_before_the_check_runs(make_repo, tmp_path):
     repo = make_repo(CALC)
     stage(repo, {"calc/ops.py": BROKEN_ADD})
-    done = suture("check", "--report", str(tmp_path / "no" / "such" / "page.html"), cwd=repo)
+    done = warm_suture("check", "--report", str(tmp_path / "no" / "such" / "page.html"), cwd=repo)
     assert done.returncode == 2 and "does not exist" in done.stderr and "Traceback" not in done.stderr
     assert not (repo / ".suture").exists()  # refused before anything ran
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from suture.agent.cli import main as cli
 from suture.agent.exitcodes import ExitCode
+from warm_cli import suture as warm_suture
 
 SHOP = {
     "shop/pricing.py": '''\
@@ -59,6 +60,12 @@ def suture(args, cwd, env=None):
         [sys.executable, "-m", "suture.agent.cli.main", *args],
         capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
     )
+
+
+def forked(args, cwd):
+    """The same from the CLI's main() on, in a fork of this process with the CLI loaded (tests/warm_cli.py):
+    for one-sentence errors, whose interpreter start-up the tests above already prove."""
+    return warm_suture(*args, cwd=cwd)
 
 
 @pytest.fixture
@@ -198,7 +205,7 @@ def test_map_focus_brings_the_focused_file_into_a_tight_map(make_repo, monkeypat
     ],
 )
 def test_bad_input_is_one_sentence_and_exit_2(shop, tmp_path, make_args, code, fragment):
-    done = suture(make_args(shop, tmp_path), cwd=tmp_path)
+    done = forked(make_args(shop, tmp_path), cwd=tmp_path)
     assert done.returncode == code, done.stderr
     assert fragment in done.stderr
     assert "Traceback" not in done.stderr
@@ -206,14 +213,14 @@ def test_bad_input_is_one_sentence_and_exit_2(shop, tmp_path, make_args, code, f
 
 
 def test_one_line_message_for_path_errors(shop, tmp_path):
-    done = suture(["index", "--repo", str(tmp_path / "nope")], cwd=tmp_path)
+    done = forked(["index", "--repo", str(tmp_path / "nope")], cwd=tmp_path)
     assert done.stderr.strip().splitlines() == [f"suture index: {tmp_path / 'nope'} does not exist."]
 
 
 def test_repo_without_indexable_files(make_repo, tmp_path):
     repo = make_repo({"notes.txt": "hello\n", "data.bin": b"\x00\x01\x02"}, name="empty")
     for args in (["index"], ["search", "anything"], ["map"]):
-        done = suture([*args, "--repo", str(repo)], cwd=tmp_path)
+        done = forked([*args, "--repo", str(repo)], cwd=tmp_path)
         assert done.returncode == ExitCode.BAD_INPUT, (args, done.stderr)
         assert "has no files suture can index" in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1
@@ -221,7 +228,7 @@ def test_repo_without_indexable_files(make_repo, tmp_path):
 
 def test_unreadable_pyproject_is_a_config_refusal(make_repo, tmp_path):
     repo = make_repo({**SHOP, "pyproject.toml": "[tool.suture\nmap_tokens = 1\n"})
-    done = suture(["map", "--repo", str(repo)], cwd=tmp_path)
+    done = forked(["map", "--repo", str(repo)], cwd=tmp_path)
     assert done.returncode == ExitCode.REFUSED
     assert "is not valid TOML" in done.stderr and "Traceback" not in done.stderr
 

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from conftest import suture
+from warm_cli import suture as warm_suture
 
 FILES = {"m.py": "def f(x):\n    return x\n", "tests/test_m.py": "from m import f\n\ndef test_f():\n    assert f(1) == 1\n"}
 
@@ -42,6 +43,11 @@ BAD = [
     (["gh-event", "--bogus"], "gh-event", "no such option: --bogus"),
     (["map", "--tokens", "-1"], "map", "--tokens must be at least 1, got -1"),
 ]
+# These run as real `suture` processes (the console entry's path from interpreter start to exit:
+# no traceback, one sentence); the rest in a fork of the test process (tests/warm_cli.py), which runs
+# the same main() and differs only in what comes before it. One typer-level bad value, one missing
+# argument, one error a command's body raises, one of a sub-command group.
+REAL_PROCESS = {"fix --time-limit abc", "search", "fix --apply --commit", "config show --set workers=0"}
 STATUS_KEY = {"fix": "status", "optimize": "status", "check": "status", "verify": "verdict"}
 
 
@@ -54,7 +60,8 @@ def repo(tmp_path_factory):
 
 @pytest.mark.parametrize(("args", "command", "fragment"), BAD, ids=[" ".join(a) for a, _, _ in BAD])
 def test_bad_input_is_one_plain_sentence_and_exit_2_for_every_command(repo, args, command, fragment):
-    plain = suture(*args, cwd=repo, timeout=120)
+    run = suture if " ".join(args) in REAL_PROCESS else warm_suture
+    plain = run(*args, cwd=repo, timeout=120)
     assert plain.returncode == 2, plain.stderr
     lines = plain.stderr.strip().splitlines()
     assert len(lines) == 1, plain.stderr
@@ -63,7 +70,7 @@ def test_bad_input_is_one_plain_sentence_and_exit_2_for_every_command(repo, args
     assert plain.stdout == ""
     if command == "map":
         return  # map has no --json
-    as_json = suture(*args, "--json", cwd=repo, timeout=120)
+    as_json = run(*args, "--json", cwd=repo, timeout=120)
     assert as_json.returncode == 2, as_json.stderr
     out = as_json.stdout.strip().splitlines()
     assert len(out) == 1, as_json.stdout

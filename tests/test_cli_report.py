@@ -18,33 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PRICES_BUG, QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo, last_json, suture
+from conftest import init_repo, suture
 from headless import browser, load
 from test_cli import run_with_terminal_stderr
 from test_cli_fix import PRICES_ISSUE, prices_issue_run
+from test_cli_batch import GREETING_BUG, shared_batch
 from test_evidence_cli import upper_median_run
+from test_one_home import formfeed_optimize_run
+from warm_cli import suture as warm_suture  # `suture report` in a fork with the CLI loaded; the batch index's is real
 
 pytestmark = pytest.mark.slow
 
 ISSUE = PRICES_ISSUE  # the rivals run is tests/test_cli_fix.py's, shared (tests/shared_runs.py)
-
-# No repair template reaches a missing comma in a string: the rule engine fails. The one failing
-# test's id carries markup, so the page must escape a test name too.
-GREETING_BUG = {
-    "hello.py": """
-        def greet(name):
-            return "Hello " + name + "!"
-    """,
-    "tests/test_hello.py": """
-        import pytest
-        from hello import greet
-
-        @pytest.mark.parametrize("name", ["Ada"], ids=['<script>alert("test")</script>'])
-        def test_greet(name):
-            assert greet(name) == "Hello, Ada!"
-    """,
-}
-
 
 MODEL_SAYS = 'I will change the greeting <script>alert("model")</script>'
 
@@ -71,38 +56,26 @@ def runs(tmp_path_factory):
     rivals = prices_issue_run(tmp_path_factory)
     assert rivals.returncode in (0, 1), rivals.stderr
     made = {"plausible": (plausible.repo, plausible.report), "rivals": (rivals.repo, rivals.report)}
-    for kind, files, args in (
-        ("failed", GREETING_BUG, ["fix", "--time-limit", "180", "--max-candidates", "2",
-                                  "--model", f"scripted:{_script(base / 'model.jsonl')}"]),
-        ("optimize", QUADRATIC_STOPWORDS, ["optimize", "--target", "words.filter:content", "--workload",
-                                           str(base / "workload.py"), "--rounds", "3"]),
-    ):
-        (base / "workload.py").write_text(STOPWORDS_WORKLOAD)
-        repo = init_repo(base / kind, files)
-        if kind == "failed":  # as a person runs it: on a terminal, where the run ends with its page's path
-            done, terminal = run_with_terminal_stderr(args, repo)
-            assert done.returncode == 1, terminal
-            (run_dir,) = (repo / ".suture" / "runs").iterdir()
-            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
-            made["terminal"] = terminal
-            continue
-        if kind == "optimize":  # on a terminal too: optimize ends with the page's path as well
-            done, terminal = run_with_terminal_stderr(args, repo)
-            assert done.returncode in (0, 1), terminal
-            (run_dir,) = (repo / ".suture" / "runs").iterdir()
-            made[kind] = (repo, json.loads((run_dir / "report.json").read_text()))
-            made["optimize terminal"] = terminal
-            continue
-        done = suture(*args, "--json", cwd=repo, timeout=420)
-        assert done.returncode in (0, 1), done.stderr
-        made[kind] = (repo, last_json(done))
+    # As a person runs it: on a terminal, where the run ends with its page's path.
+    repo = init_repo(base / "failed", GREETING_BUG)
+    done, terminal = run_with_terminal_stderr(["fix", "--time-limit", "180", "--max-candidates", "2",
+                                               "--model", f"scripted:{_script(base / 'model.jsonl')}"], repo)
+    assert done.returncode == 1, terminal
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    made["failed"] = (repo, json.loads((run_dir / "report.json").read_text()))
+    made["terminal"] = terminal
+    # On a terminal too (optimize ends with the page's path as well): tests/test_one_home.py's form-feed run, shared.
+    repo, report, terminal, code = formfeed_optimize_run(tmp_path_factory)
+    assert code in (0, 1), terminal
+    made["optimize"] = (repo, report)
+    made["optimize terminal"] = terminal
     return made
 
 
 def _page(repo: Path, report: dict, *extra: str) -> tuple[Path, str]:
     """`suture report <run id>` in the repo: the page it wrote and its text."""
     run_dir = Path(report["run_dir"])
-    done = suture("report", run_dir.name, *extra, cwd=repo)
+    done = warm_suture("report", run_dir.name, *extra, cwd=repo)
     assert done.returncode == 0, done.stderr
     written = Path(done.stdout.strip().splitlines()[-1])
     return written, written.read_text(encoding="utf-8")
@@ -212,7 +185,7 @@ def test_a_run_killed_midway_still_gets_a_page(runs, tmp_path):
     lines = (copy / "trajectory.jsonl").read_text().splitlines()
     kept = [l for l in lines if json.loads(l)["event"] != "end"][:-2]
     (copy / "trajectory.jsonl").write_text("\n".join(kept) + "\n" + lines[-1][: len(lines[-1]) // 2])
-    done = suture("report", str(copy), cwd=tmp_path)
+    done = warm_suture("report", str(copy), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     text = (copy / "report.html").read_text()
     assert "interrupted" in text and "<code>unit_price</code>" in text
@@ -220,12 +193,12 @@ def test_a_run_killed_midway_still_gets_a_page(runs, tmp_path):
 
 def test_report_refuses_bad_input_in_one_sentence(runs, tmp_path):
     repo, report = runs["rivals"]
-    done = suture("report", "20990101-000000-fix-000000", cwd=repo)
+    done = warm_suture("report", "20990101-000000-fix-000000", cwd=repo)
     assert done.returncode == 2 and "there is no run 20990101-000000-fix-000000" in done.stderr
     assert Path(report["run_dir"]).name in done.stderr and "Traceback" not in done.stderr
-    done = suture("report", str(tmp_path), cwd=repo)
+    done = warm_suture("report", str(tmp_path), cwd=repo)
     assert done.returncode == 2 and "neither report.json nor trajectory.jsonl" in done.stderr
-    done = suture("report", report["run_dir"], "--out", str(tmp_path / "no" / "such" / "page.html"), cwd=repo)
+    done = warm_suture("report", report["run_dir"], "--out", str(tmp_path / "no" / "such" / "page.html"), cwd=repo)
     assert done.returncode == 2 and "does not exist" in done.stderr
 
 
@@ -266,17 +239,12 @@ def test_the_page_loads_in_a_real_browser_with_no_error_and_no_request(runs, kin
         assert "<script" not in loaded.html.lower()
 
 
-def test_a_batch_directory_gets_an_index_linking_each_tasks_page(make_repo, tmp_path):
-    repo = make_repo(PRICES_BUG)
-    greeting = make_repo(GREETING_BUG, name="greeting")
-    tasks = tmp_path / "tasks.jsonl"
-    tasks.write_text("".join(json.dumps(t) + "\n" for t in (
-        {"id": "prices", "repo": str(repo), "command": "fix", "args": {"time_limit": 240}},
-        # Two candidates: the greeting run only has to end unfixed (no rule-engine candidate adds the comma).
-        {"id": "greeting", "repo": str(greeting), "command": "fix", "args": {"time_limit": 240, "max_candidates": 2}})))
-    out = tmp_path / "out"
-    done = suture("batch", str(tasks), "--workers", "2", "--out", str(out), "--json", cwd=tmp_path, timeout=600)
-    assert done.returncode in (0, 1), done.stderr[-2000:]
+def test_a_batch_directory_gets_an_index_linking_each_tasks_page(tmp_path_factory):
+    # tests/test_cli_batch.py's batch, shared: a fix that is fixed (prices), a localize (where) and a fix that
+    # ends unfixed (greeting: its failing test's id carries markup). The index is written into its directory.
+    batch = shared_batch(tmp_path_factory)
+    assert batch["returncode"] in (0, 1), batch["stderr"][-2000:]
+    out, tmp_path = batch["out"], batch["place"]
     made = suture("report", str(out), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     index = Path(made.stdout.strip())
@@ -285,8 +253,8 @@ def test_a_batch_directory_gets_an_index_linking_each_tasks_page(make_repo, tmp_
     assert "<script" not in text.lower()  # the greeting run's failing test id carries markup
     by_id = {json.loads(line)["id"]: json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()}
     assert by_id["prices"]["outcome"] == "fixed" and by_id["greeting"]["outcome"] != "fixed"
-    for task_id, result in by_id.items():
-        task_page = Path(result["report"]["run_dir"]) / "report.html"
+    for task_id in ("prices", "greeting"):  # the two fix tasks' pages (a localize keeps no run)
+        task_page = Path(by_id[task_id]["report"]["run_dir"]) / "report.html"
         assert task_page.is_file(), task_id  # each task's own page, written beside its run
         link = re.search(rf'<code>{task_id}</code>.*?<a href="([^"]+)">report</a>', text, re.S)
         assert link and (index.parent / link.group(1)).resolve() == task_page.resolve(), task_id

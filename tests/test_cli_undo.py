@@ -1,4 +1,4 @@
-"""`suture undo` through the real CLI (a subprocess) on real git repositories."""
+"""`suture undo` through the real CLI (one a subprocess, the rest in a fork with the CLI loaded) on real git repositories."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import sys
 
 from conftest import git
 from test_deliver import FILES, FIXED, MODULE, make_patch
+from warm_cli import suture as warm_suture
 
 from suture.agent.fix.deliver import deliver
 from suture.agent.runs import new_run_dir
 
 
-def suture(*args, cwd):
+def suture(*args, cwd, real=False):
+    """In a fork of this process with the CLI loaded (tests/warm_cli.py); `real`: its own process."""
+    if not real:
+        return warm_suture(*args, cwd=cwd, timeout=120)
     return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
 
@@ -30,7 +34,7 @@ def test_undo_json_reverts_an_apply_then_finds_nothing(make_repo, tmp_path):
     deliver(repo, make_patch(repo, {"pkg/calc.py": FIXED}), new_run_dir(repo, "fix"), mode="apply")
     assert (repo / "pkg/calc.py").read_text() == FIXED
 
-    done = suture("undo", "--json", "--repo", str(repo / "pkg"), cwd=tmp_path)
+    done = suture("undo", "--json", "--repo", str(repo / "pkg"), cwd=tmp_path, real=True)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["undone"] == "apply" and report["files"] == ["pkg/calc.py"]

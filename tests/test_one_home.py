@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, git, last_json, suture
+from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, git, init_repo
 
 from suture import prompts
 from suture.agent.optimize.perf_rules import rewrites
@@ -149,26 +149,56 @@ def test_a_text_diff_of_a_file_with_a_form_feed_applies(tmp_path):
     assert text_diff("a.py", "x\n", "x\ny").endswith("+y\n\\ No newline at end of file\n")
 
 
-def test_suture_optimize_keeps_a_rewrite_after_a_form_feed(make_repo, tmp_path):
+# The stop-words filter with a form feed before its function. tests/test_cli_report.py's optimize page is made
+# from this same run: one optimize run for both (it costs seconds of timing), made once per session.
+FORMFEED_STOPWORDS = {
+    **QUADRATIC_STOPWORDS,
+    "words/filter.py": (
+        "import os\n\n\x0c\n"
+        "def content(words: list[str], stop: list[str]) -> list[str]:\n"
+        "    return [w for w in words if w not in stop]\n"
+    ).encode(),
+}
+
+
+def formfeed_optimize_run(tmp_path_factory) -> tuple[Path, dict, str, int]:
+    """(repo, the run's report.json, what the terminal showed, exit code) of `suture optimize --target
+    words.filter:content --workload W --rounds 3` on FORMFEED_STOPWORDS, run as a person runs it: stderr on a
+    terminal (where the run ends with its page's path). report.json is the object --json prints."""
+    import json
+    import shutil
+
+    from shared_runs import locked, shared_dir
+    from test_cli import run_with_terminal_stderr
+
+    place = shared_dir(tmp_path_factory) / "suture-shared-formfeed-optimize"
+    place.mkdir(exist_ok=True)
+    outcome, repo = place / "outcome.json", place / "repo"
+    with locked(place / "lock"):
+        if not outcome.exists():
+            shutil.rmtree(repo, ignore_errors=True)  # a worker's failed attempt before
+            init_repo(repo, FORMFEED_STOPWORDS)
+            (place / "workload.py").write_text(STOPWORDS_WORKLOAD)
+            done, terminal = run_with_terminal_stderr(["optimize", "--target", "words.filter:content", "--workload",
+                                                       str(place / "workload.py"), "--rounds", "3"], repo)
+            (place / "outcome.tmp").write_text(json.dumps({"returncode": done.returncode, "terminal": terminal}))
+            (place / "outcome.tmp").replace(outcome)
+    saved = json.loads(outcome.read_text())
+    (run_dir,) = (repo / ".suture" / "runs").iterdir()
+    return repo, json.loads((run_dir / "report.json").read_text()), saved["terminal"], saved["returncode"]
+
+
+@pytest.mark.slow  # a whole suture run (shared with tests/test_cli_report.py): scheduled first (conftest.py)
+def test_suture_optimize_keeps_a_rewrite_after_a_form_feed(tmp_path_factory, tmp_path):
     """Through the CLI: the rule path finds, gates and prints the rewrite, and the patch applies.
 
     The stop-words filter has one rewrite to find (QUADRATIC_STOPWORDS), so the run verifies and
     times one candidate."""
-    repo = make_repo({
-        **QUADRATIC_STOPWORDS,
-        "words/filter.py": (
-            "import os\n\n\x0c\n"
-            "def content(words: list[str], stop: list[str]) -> list[str]:\n"
-            "    return [w for w in words if w not in stop]\n"
-        ).encode(),
-    })
-    workload = tmp_path / "workload.py"
-    workload.write_text(STOPWORDS_WORKLOAD)
-    done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "3",
-                  "--json", cwd=repo)
-    report = last_json(done)
-    assert report["status"] == "optimized", done.stderr
+    shared, report, terminal, code = formfeed_optimize_run(tmp_path_factory)
+    assert report["status"] == "optimized" and code == 0, terminal
     assert report["edits"][0]["rule"] != "model"
+    repo = tmp_path / "clone"  # the shared repo is only read
+    git(tmp_path, "clone", "-q", str(shared), str(repo))
     (tmp_path / "p.diff").write_text(report["patch"], newline="")
     git(repo, "apply", str(tmp_path / "p.diff"))
     assert "\x0c\ndef content" in (repo / "words/filter.py").read_bytes().decode()

@@ -22,6 +22,7 @@ import pytest
 from conftest import QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, init_repo
 from suture.tools.testing import pyenv
 from suture.tools.testing import pytest_shim
+from warm_cli import suture as warm_suture
 
 PYTEST_PARTS = ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py")
 
@@ -81,8 +82,12 @@ def make_venv(where: Path, *, with_pytest: bool = True, marker: bool = True, bas
     return where / "bin" / "python"
 
 
-def suture(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def suture(*args: str, cwd: Path, env: dict[str, str] | None = None, real: bool = False) -> subprocess.CompletedProcess[str]:
+    """The CLI outside any venv's activation: in a fork of this process with the CLI loaded
+    (tests/warm_cli.py), or with `real` as its own process from interpreter start."""
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "SUTURE_PYTHON", "DATABASE_URL")}
+    if not real:
+        return warm_suture(*args, cwd=cwd, env={**base, **(env or {})}, timeout=600)
     return subprocess.run([sys.executable, "-m", "suture.agent.cli.main", *args], cwd=cwd, capture_output=True, text=True,
                           env={**base, **(env or {})}, timeout=600)
 
@@ -151,7 +156,7 @@ def test_suture_own_python_fails_on_that_project(project):
 
 
 def test_python_that_does_not_exist_is_one_sentence(project):
-    done = suture("fix", "--python", "/nonexistent/python", cwd=project)
+    done = suture("fix", "--python", "/nonexistent/python", cwd=project, real=True)
     assert done.returncode == 2
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in done.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from suture.agent.verify import parse_target
+from warm_cli import suture as warm_suture
 
 CODE = {
     "pkg/__init__.py": "",
@@ -51,9 +52,14 @@ CODE = {
 }
 
 
-def suture(repo, *args):
-    done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "verify", *args, "--repo", str(repo)],
-                          capture_output=True, text=True, timeout=120)
+def suture(repo, *args, real=False):
+    """`suture verify ARGS --repo REPO`: in a fork of this process with the CLI loaded (tests/warm_cli.py),
+    or with `real` as its own process from interpreter start (the first test below)."""
+    if real:
+        done = subprocess.run([sys.executable, "-m", "suture.agent.cli.main", "verify", *args, "--repo", str(repo)],
+                              capture_output=True, text=True, timeout=120)
+    else:
+        done = warm_suture("verify", *args, "--repo", str(repo), cwd=Path.cwd(), timeout=120)
     assert "Traceback" not in done.stderr
     return done
 
@@ -77,7 +83,7 @@ def test_target_forms(spec, expected):
 
 def test_contract_counterexample_exits_1_with_the_verdict_as_json(make_repo):
     repo = make_repo(CODE)
-    done = suture(repo, "pkg/calc.py::double", "--json", "--time-limit", "20")
+    done = suture(repo, "pkg/calc.py::double", "--json", "--time-limit", "20", real=True)
     assert done.returncode == 1, done.stderr
     report = one_json(done)
     assert report["verdict"] == "counterexample" and report["backend"] == "crosshair"

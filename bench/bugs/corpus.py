@@ -15,6 +15,7 @@ import sys
 import tempfile
 import tomllib
 import xml.etree.ElementTree as ET
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,17 +148,43 @@ def run_suites(repo: Path, suites: list[str], *, timeout: float = SUITE_TIMEOUT)
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
         env.pop("PYTEST_ADDOPTS", None)
         env.pop("PYTEST_XDIST_WORKER", None)
-        proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, start_new_session=True)
-        timed_out = False
-        try:
-            output, _ = proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            os.killpg(proc.pid, signal.SIGKILL)
-            output, _ = proc.communicate()
+        if _warm is not None:
+            returncode, timed_out, output = _warm.run(cmd[3:], repo, env, timeout)
+        else:
+            proc = subprocess.Popen(cmd, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, start_new_session=True)
+            timed_out = False
+            try:
+                output, _ = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                output, _ = proc.communicate()
+            returncode = proc.returncode
         outcomes = _junit_outcomes(report) if report.exists() else {}
-    return SuiteRun(outcomes, proc.returncode, timed_out, output[-3000:])
+    return SuiteRun(outcomes, returncode, timed_out, output[-3000:])
+
+
+_warm = None  # a warm_pytest.WarmPytest while warm_suites() is active
+
+
+@contextmanager
+def warm_suites():
+    """run_suites inside the block forks a process that imported pytest once instead of starting an
+    interpreter per run (~0.05 instead of ~0.3 CPU-s a run; bench/bugs/warm_pytest.py): the corpus
+    test's hundred-odd runs. The sessions are pytest's own either way."""
+    global _warm
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_bugs_warm_pytest", BUGS_DIR / "warm_pytest.py")
+    warm_pytest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(warm_pytest)
+    _warm = warm_pytest.WarmPytest()
+    try:
+        yield
+    finally:
+        server, _warm = _warm, None
+        server.close()
 
 
 def _junit_outcomes(report: Path) -> dict[str, str]:
