@@ -119,7 +119,7 @@ class Bm25:
         """`priors[i]` scales every weight of document i (1.0 when not given)."""
         n = len(documents)
         lengths = [len(d) for d in documents]
-        avg_len = (sum(lengths) / n) if n else 1.0
+        avg_len = (sum(lengths) / n) if n and any(lengths) else 1.0  # documents may all be empty
         postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for doc_id, doc in enumerate(documents):
             for term, tf in Counter(doc).items():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 
 import pytest
 
+from conftest import suture
 from suture.retrieval.index import SymbolIndex
 from suture.retrieval.model import RetrievalError
 from suture.retrieval.search import CodeSearch, SearchHit
@@ -263,6 +265,17 @@ def test_empty_repo_searches_to_nothing(make_repo):
     search = CodeSearch(SymbolIndex.build(root, workers=1))
     assert search.search("anything") == []
     assert search.search("anything", kind="code") == []
+
+
+@pytest.mark.parametrize("source", ["def _():\n    pass\n", "def f(:\n    return\n"])
+def test_a_repo_whose_symbols_have_no_searchable_words_searches_to_nothing(make_repo, source):
+    # One symbol without a word to index (a function named `_`, a def cut short by a syntax error): the
+    # documents' average length was 0 and `suture search` died dividing by it.
+    root = make_repo({"a.py": source})
+    done = suture("search", "anything", "--json", cwd=root)
+    assert done.returncode == 1, done.stderr  # 1: nothing found
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"results": []}
+    assert "internal error" not in done.stderr + done.stdout
 
 
 def test_is_test_path():
