@@ -92,7 +92,7 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
     checked = 0
     for path in inputs:
         limit, cut = stage_limit(state, CHECK_CAP_SECONDS)
-        done = run_harness("replay", ["--root", str(tree), "--inputs", str(path)], tree, limit, bench.harness)
+        done = _replay(state, bench, ["--root", str(tree), "--inputs", str(path)], tree, limit)
         result = last_json(done.stdout, "suture_replay")
         if isinstance(done, TimedOut) and cut:  # rejected all the same, but not for a behaviour it showed
             return "mismatch", f"the time limit ran out while replaying the recorded inputs ({sentence(done)})"
@@ -105,6 +105,28 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
         checked += result["checked"]
     return ("passed", f"{checked} recorded call(s) give the same results") if checked else \
         ("no_inputs", "no recorded call could be replayed")
+
+
+def _replay(state: OptimizeState, bench: Bench, args: list[str], tree: Path, limit: float):
+    """One replay run of the harness: a child forked from the run's warm harness for `tree` (tools/perf/warm.py,
+    as the timed runs are; a replay imports the tree's code afresh all the same), else a fresh process."""
+    import subprocess
+
+    from suture.tools.childenv import project_env
+    from suture.tools.perf import warm
+
+    argv = ["replay", *args]
+    if state.warm is not None and warm.available():
+        try:
+            server = state.warm.server([*bench.harness, "serve"], tree, {**project_env(), "PYTHONHASHSEED": "0"},
+                                       ready_seconds=min(warm.READY_SECONDS, limit))
+            stdout, stderr, code, _ = server.run(argv, {}, limit)
+            return subprocess.CompletedProcess(argv, code, stdout, stderr)
+        except subprocess.TimeoutExpired:
+            return TimedOut(argv, 124, "", f"the replay run took longer than {limit:.0f} s.")
+        except warm.ServerGone:
+            pass  # a fresh process, as before
+    return run_harness("replay", args, tree, limit, bench.harness)
 
 
 def bounded_equivalence(state: OptimizeState, proposal: Candidate, tree: Path) -> tuple[str, str]:
