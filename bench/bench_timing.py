@@ -6,17 +6,21 @@
 - Positive control: a candidate doing half the work (a genuine 2x) in 5 runs; all must be
   significant, with the median speed-up near 2.
 - Overhead: wall seconds of one compare() with default rounds for the 50 ms workload.
-- Both with the workload timing its calls by wall clock and by process CPU time.
+- Both with the workload timing its calls by wall clock and by process CPU time; with `--clock harness`
+  (`harness-fresh`) through tools/perf/harness.py as `suture optimize` times a function target: two
+  identical copies of the tree (its `best` and `scratch`), the runs forked from warm harnesses (fresh
+  processes), the call timed by CPU.
 - When valgrind is installed: the callgrind instruction-count ratio of the A/A pair and of
   the 2x pair (deterministic, so one run each).
 
-    python bench/bench_timing.py [--runs 20] [--controls 5] [--clock wall|cpu]... [--no-results]
+    python bench/bench_timing.py [--runs 20] [--controls 5] [--clock wall|cpu|harness|harness-fresh]... [--no-results]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -81,7 +85,43 @@ class Series:
     controls: list[Comparison]
 
 
+HARNESS = (sys.executable, "-m", "suture.tools.perf.harness")
+TARGET = """\
+def work(n):
+    counts = {}
+    for i in range(n):
+        key = "k%d" % (i % 97)
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts)
+"""
+
+
+def harness_sides(root: Path) -> tuple[Runner, Runner, Runner, int]:
+    """(base, an identical copy, a copy doing half the work, the scale): function targets as optimize times them."""
+    workload = root / "harness_workload.py"
+    workload.write_text("def make_input(scale):\n    return (scale * 1000,)\n")
+    trees = {}
+    for name, text in (("best", TARGET), ("scratch", TARGET), ("half", TARGET.replace("range(n)", "range(n // 2)"))):
+        (root / name / "pkg").mkdir(parents=True)
+        (root / name / "pkg" / "__init__.py").write_text("")
+        (root / name / "pkg" / "work.py").write_text(text)
+        trees[name] = root / name
+    sized = subprocess.run([*HARNESS, "scale", "--root", str(trees["best"]), "--target", "pkg.work:work",
+                            "--workload", str(workload), "--min-seconds", str(CALL_SECONDS)],
+                           capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    scale = json.loads(sized.stdout.strip().splitlines()[-1])["suture_scale"]
+
+    def side(tree: Path) -> Runner:
+        argv = [*HARNESS, "time", "--root", str(tree), "--target", "pkg.work:work", "--workload", str(workload),
+                "--scale", str(scale)]
+        return Runner(argv, tree, {"PYTHONHASHSEED": "0"}, harness=HARNESS)
+
+    return side(trees["best"]), side(trees["scratch"]), side(trees["half"]), scale
+
+
 def run_series(root: Path, clock: str, runs: int, control_runs: int, extend_to: int | None = None) -> Series:
+    if clock.startswith("harness"):
+        return run_harness_series(root / clock, clock, runs, control_runs, extend_to)
     script = root / f"workload_{clock}.py"
     script.write_text(WORKLOAD.replace("CLOCK", CLOCKS[clock]))
     n = size_for(script, CALL_SECONDS)
@@ -95,6 +135,22 @@ def run_series(root: Path, clock: str, runs: int, control_runs: int, extend_to: 
         show(f"{clock} A/A {seed:2d}", series.aa[-1], series.walls[-1])
     for seed in range(control_runs):
         series.controls.append(compare(same, half, seed=100 + seed, extend_to=extend_to))
+        show(f"{clock} 2x  {seed:2d}", series.controls[-1], 0.0)
+    return series
+
+
+def run_harness_series(root: Path, clock: str, runs: int, control_runs: int, extend_to: int | None) -> Series:
+    root.mkdir()
+    base, same, half, scale = harness_sides(root)
+    warm = clock == "harness"
+    series = Series(clock, scale, [], [], [])
+    for seed in range(runs):
+        start = time.perf_counter()
+        series.aa.append(compare(base, same, seed=seed, extend_to=extend_to, warm=warm))
+        series.walls.append(time.perf_counter() - start)
+        show(f"{clock} A/A {seed:2d}", series.aa[-1], series.walls[-1])
+    for seed in range(control_runs):
+        series.controls.append(compare(base, half, seed=100 + seed, extend_to=extend_to, warm=warm))
         show(f"{clock} 2x  {seed:2d}", series.controls[-1], 0.0)
     return series
 
@@ -132,7 +188,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--controls", type=int, default=5)
-    parser.add_argument("--clock", action="append", choices=sorted(CLOCKS), help="default: both")
+    parser.add_argument("--clock", action="append", choices=[*sorted(CLOCKS), "harness", "harness-fresh"],
+                        help="default: wall and cpu")
     parser.add_argument("--no-results", action="store_true")
     parser.add_argument("--extend-to", type=int, help="sequential rounds: a straddling CI grows to N rounds "
                         "(what `suture optimize` passes: twice --rounds)")
@@ -142,7 +199,7 @@ def main() -> int:
         root = Path(scratch)
         all_series = [run_series(root, clock, args.runs, args.controls, args.extend_to) for clock in args.clock or ["wall", "cpu"]]
         counts = None
-        if callgrind.available():
+        if callgrind.available() and all_series[0].clock in CLOCKS:
             script = root / "workload_wall.py"
             script.write_text(WORKLOAD.replace("CLOCK", CLOCKS["wall"]))
             n = all_series[0].n

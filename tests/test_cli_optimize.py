@@ -225,6 +225,39 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     assert report["patch"] == ""
 
 
+# Faster (a set, not an inner loop) and right on every non-negative input -- the tests' and the workload's --
+# but it stops at the first negative number: only inputs nobody recorded show it.
+STOPS_AT_NEGATIVE = (
+    "Remember what was seen in a set.\n\nuniq/core.py\n<<<<<<< SEARCH\n"
+    "        found = False\n        for other in out:\n            if other == item:\n"
+    "                found = True\n                break\n        if not found:\n            out[len(out):] = [item]\n"
+    "=======\n        if item < 0:\n            break\n"
+    "        if item not in seen:\n            seen |= {item}\n            out[len(out):] = [item]\n"
+    ">>>>>>> REPLACE\n\nuniq/core.py\n<<<<<<< SEARCH\n    out = []\n=======\n    out = []\n    seen = set()\n"
+    ">>>>>>> REPLACE\n"
+)
+
+
+def test_a_faster_edit_only_the_bounded_verifier_refutes_is_rejected_after_the_clock(make_repo, tmp_path):
+    """The bounded verifier runs after the clock, on what is worth keeping (agent/optimize/measure.py):
+    the edit passes the tests and the replayed workload inputs, is timed significantly faster, and is
+    then refuted on generated inputs (negative numbers) and never applied."""
+    from test_replay_optimize import INNER_LOOP
+
+    repo = make_repo(INNER_LOOP)
+    done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
+                  "--model", f"scripted:{_script(tmp_path, STOPS_AT_NEGATIVE)}", "--rounds", "3", "--json", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    report = last_json(done)
+    [model] = [c for c in report["candidates"] if c["source"] == "model"]
+    assert model["equivalence"]["tests"] == "passed" and model["equivalence"]["replay"] == "passed", model
+    assert model["significant"] is True and model["speedup"] > 1, model  # measured first, and faster
+    assert model["stage"] == "verifier" and model["equivalence"]["verifier"] == "counterexample", model
+    assert not model["accepted"] and "-" in model["reason"], model["reason"]  # the refuting input is named
+    assert report["patch"] == "" and report["status"] == "no_significant_speedup"
+    assert "item < 0" not in (repo / "uniq/core.py").read_text()
+
+
 def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
     repo = make_repo(QUADRATIC_STOPWORDS)
     done = subprocess.run(

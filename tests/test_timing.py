@@ -103,7 +103,8 @@ def test_calls_reported_under_10_microseconds_need_a_larger_speedup(tmp_path):
 
 def test_calls_are_calibrated_on_the_faster_side_and_capped_by_the_slower():
     assert _calibrated_calls(1e-3, 1e-3) == 50  # 0.05 s of timed work on the faster side
-    assert _calibrated_calls(1e-5, 0.1) == 5  # ... but the slower side's process stays near 0.5 s
+    assert _calibrated_calls(1e-5, 0.1) == 2  # ... but the slower side's process stays near 0.25 s
+    assert _calibrated_calls(0.06 / 4.5, 0.06) == 4  # a 50-60 ms base (sized so) and a 4.5x faster candidate
     assert _calibrated_calls(1e-9, 1e-9) == 100_000  # MAX_CALLS
     assert _calibrated_calls(1.0, 2.0) == 1
 
@@ -273,3 +274,90 @@ def test_runner_env_reaches_the_process(tmp_path):
     assert compare(a, b, rounds=2).outputs_differ
     assert not compare(a, a, rounds=2).outputs_differ
     assert os.environ.get("SIDE_MARK") is None
+
+
+# A target whose module counts its imports, keeps state between calls and writes into its temp dir: each
+# forked run must see a fresh import, fresh module state and an empty TMPDIR, as a fresh process does.
+STATEFUL = """
+import os, subprocess, sys, tempfile
+
+with open(os.environ["IMPORTS_FILE"], "a") as fh:
+    fh.write("i")
+_calls = []
+
+
+def work(n):
+    _calls.append(n)
+    open(os.path.join(tempfile.gettempdir(), f"left-{os.getpid()}"), "w").close()
+    if n < 0:
+        while True:
+            pass
+    if n == 1:  # leaves a process behind, in a session of its own
+        sleeper = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        with open(os.environ["IMPORTS_FILE"] + ".pid", "w") as fh:
+            fh.write(str(sleeper.pid))
+    return (len(_calls), len(os.listdir(tempfile.gettempdir())), sum(range(n)))
+"""
+
+
+def test_a_warm_harness_forks_a_fresh_run_per_measurement_and_kills_what_a_run_left(tmp_path):
+    """tools/perf/warm.py: every forked run imports the tree's code afresh (none in the server), has fresh
+    module state and an empty TMPDIR of its own, prints what a fresh process prints; what a run leaves
+    running is killed before the answer; a run past its limit is stopped with the server."""
+    from suture.tools.perf import warm
+
+    harness = [sys.executable, "-m", "suture.tools.perf.harness"]
+    tree = tmp_path / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "__init__.py").write_text("")
+    (tree / "pkg" / "work.py").write_text(STATEFUL)
+    (tmp_path / "load.py").write_text("def make_input(scale):\n    return (scale,)\n")
+    imports = tmp_path / "imports"
+    env = {**os.environ, "PYTHONHASHSEED": "0", "IMPORTS_FILE": str(imports)}
+
+    def args(scale: int) -> list[str]:
+        return ["time", "--root", str(tree), "--target", "pkg.work:work", "--workload", str(tmp_path / "load.py"),
+                "--scale", str(scale)]
+
+    import subprocess
+
+    from suture.tools.perf.timing import run_process
+
+    fresh, error, code, _ = run_process([*harness, *args(5)], tree, {**env, "SUTURE_HARNESS_CALLS": "2"}, 60)
+    assert code == 0, error
+    imports.unlink()
+    server = warm.Server([*harness, "serve"], tree, env)
+    try:
+        assert not imports.exists()  # the server imported nothing of the tree
+        runs = [server.run(args(5), {"SUTURE_HARNESS_CALLS": "2"}, 60) for _ in range(3)]
+        assert imports.read_text() == "iii" and all(code == 0 for _, _, code, _ in runs), runs
+        # the second call of each run sees the first call's state only, and one file in its own TMPDIR
+        assert [split_timing(out)[0] for out, _, _, _ in runs] == [split_timing(fresh)[0]] * 3
+        assert all(len(split_timing(out)[1]) == 2 for out, _, _, _ in runs)
+        out, _, code, _ = server.run(args(1), {}, 60)
+        assert code == 0, out
+        sleeper = int((tmp_path / "imports.pid").read_text())
+        with pytest.raises(ProcessLookupError):  # killed and reaped before the server answered
+            os.kill(sleeper, 0)
+        with pytest.raises(subprocess.TimeoutExpired):
+            server.run(args(-1), {}, 1)
+        with pytest.raises(warm.ServerGone):
+            server.run(args(5), {}, 60)
+    finally:
+        server.close()
+
+
+def test_harness_sides_are_timed_warm_both_or_neither(tmp_path):
+    """compare() forks both sides' runs from warm harnesses when both are harness runs, and times a
+    comparison with any other side in fresh processes for both."""
+    harness = (sys.executable, "-m", "suture.tools.perf.harness")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "work.py").write_text("def work(n):\n    return sum(range(n))\n")
+    (tmp_path / "load.py").write_text("def make_input(scale):\n    return (20000 * scale,)\n")
+    argv = [*harness, "time", "--root", str(tmp_path), "--target", "pkg.work:work", "--workload",
+            str(tmp_path / "load.py"), "--scale", "1"]
+    side = Runner(argv, tmp_path, {"PYTHONHASHSEED": "0"}, harness=harness)
+    assert compare(side, side, rounds=2).note.endswith("each forked from a warm harness")
+    assert not compare(side, side, rounds=2, warm=False).note.endswith("warm harness")
+    assert not compare(side, Runner(argv, tmp_path, {"PYTHONHASHSEED": "0"}), rounds=2).note.endswith("warm harness")

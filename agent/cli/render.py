@@ -330,7 +330,7 @@ def rejected_lines(candidates: Iterable[dict[str, Any]], width: int = 240) -> li
     for candidate in candidates:
         if candidate.get("accepted"):
             continue
-        # "measured" means it got through every equivalence gate and lost on the clock.
+        # "measured" means it got through the tests and the replay and lost on the clock.
         gate = "timing" if candidate["stage"] == "measured" else candidate["stage"]
         what = candidate["source"] + (f": {candidate['description']}" if candidate.get("description") else "")
         where = ", ".join(candidate.get("functions") or ()) or "?"

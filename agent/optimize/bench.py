@@ -60,7 +60,7 @@ class Bench:
         env = {"PYTHONHASHSEED": "0"}  # laid over the environment minus the secrets (tools/perf/timing.py)
         if self.kind == "command":
             return Runner(list(self.argv), tree, env)
-        return Runner([*self.harness, "time", *self.harness_args(tree)], tree, env)
+        return Runner([*self.harness, "time", *self.harness_args(tree)], tree, env, harness=tuple(self.harness))
 
     def to_dict(self) -> dict[str, Any]:
         out = {"kind": self.kind, "target": self.label}

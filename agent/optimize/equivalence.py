@@ -4,9 +4,12 @@ A candidate is applied, with the edits accepted so far, in a pooled scratch tree
 commit, as SEARCH/REPLACE edits: the shared gates refuse edits of protected paths and oversized
 ones, block named risks (agent/gates/tamper.py) and run the whole suite with its sentinel (what
 passed at the base must still pass; tests failing at the base are not held against it). Its
-verifier is optimize's equivalence check: the workload's recorded calls replayed, then the bounded
-equivalence verifier against `best`. The verdict is read back into the candidate's Judged record
-with optimize's own stage names and reasons (tests -> replay -> verifier).
+verifier is the replay of the workload's recorded calls. The verdict is read back into the
+candidate's Judged record with optimize's own stage names and reasons (tests -> replay).
+
+The bounded equivalence verifier against `best` (`bounded_equivalence`) runs after the clock, on the
+candidates worth keeping (agent/optimize/measure.py): it is time-bounded (Hypothesis, then CrossHair
+until --verify-seconds), most of a candidate's CPU, and most candidates are not significantly faster.
 """
 
 from __future__ import annotations
@@ -89,7 +92,7 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
     checked = 0
     for path in inputs:
         limit, cut = stage_limit(state, CHECK_CAP_SECONDS)
-        done = run_harness("replay", ["--root", str(tree), "--inputs", str(path)], tree, limit, bench.harness)
+        done = _replay(state, bench, ["--root", str(tree), "--inputs", str(path)], tree, limit)
         result = last_json(done.stdout, "suture_replay")
         if isinstance(done, TimedOut) and cut:  # rejected all the same, but not for a behaviour it showed
             return "mismatch", f"the time limit ran out while replaying the recorded inputs ({sentence(done)})"
@@ -102,6 +105,28 @@ def replay_gate(state: OptimizeState, bench: Bench, proposal: Candidate, tree: P
         checked += result["checked"]
     return ("passed", f"{checked} recorded call(s) give the same results") if checked else \
         ("no_inputs", "no recorded call could be replayed")
+
+
+def _replay(state: OptimizeState, bench: Bench, args: list[str], tree: Path, limit: float):
+    """One replay run of the harness: a child forked from the run's warm harness for `tree` (tools/perf/warm.py,
+    as the timed runs are; a replay imports the tree's code afresh all the same), else a fresh process."""
+    import subprocess
+
+    from suture.tools.childenv import project_env
+    from suture.tools.perf import warm
+
+    argv = ["replay", *args]
+    if state.warm is not None and warm.available():
+        try:
+            server = state.warm.server([*bench.harness, "serve"], tree, {**project_env(), "PYTHONHASHSEED": "0"},
+                                       ready_seconds=min(warm.READY_SECONDS, limit))
+            stdout, stderr, code, _ = server.run(argv, {}, limit)
+            return subprocess.CompletedProcess(argv, code, stdout, stderr)
+        except subprocess.TimeoutExpired:
+            return TimedOut(argv, 124, "", f"the replay run took longer than {limit:.0f} s.")
+        except warm.ServerGone:
+            pass  # a fresh process, as before
+    return run_harness("replay", args, tree, limit, bench.harness)
 
 
 def bounded_equivalence(state: OptimizeState, proposal: Candidate, tree: Path) -> tuple[str, str]:
@@ -160,10 +185,10 @@ def _stacked_edits(state: OptimizeState, proposal: Candidate, path: str) -> list
 
 
 class _EquivalenceCheck:
-    """The gates' verifier for one candidate: replay, then bounded equivalence, in the gate's tree.
+    """The gates' verifier for one candidate: the replay of the recorded calls, in the gate's tree.
 
     Returns (verdict, reason, data) as GateRunner's verifiers do: `counterexample` rejects; `data`
-    says which check decided ("stage") and each check's verdict.
+    says which check decided ("stage") and its verdict. The bounded verifier comes after the clock.
     """
 
     def __init__(self, state: OptimizeState, bench: Bench, proposal: Candidate) -> None:
@@ -171,14 +196,11 @@ class _EquivalenceCheck:
 
     def __call__(self, tree: Path, symbols: Any) -> tuple[str, str, dict[str, str]]:
         replay, reason = replay_gate(self.state, self.bench, self.proposal, tree)
-        if replay == "mismatch":
-            return "counterexample", reason, {"stage": "replay", "replay": replay}
-        verdict, reason = bounded_equivalence(self.state, self.proposal, tree)
-        return verdict, reason, {"stage": "verifier", "replay": replay, "verifier": verdict}
+        return ("counterexample" if replay == "mismatch" else replay), reason, {"stage": "replay", "replay": replay}
 
 
 def _read(state: OptimizeState, verdict: GateVerdict, judged: Judged) -> bool:
-    """The shared verdict as optimize's Judged record; True when every correctness gate passed."""
+    """The shared verdict as optimize's Judged record; True when every gate before the clock passed."""
     refused = [r for r in verdict.edit_results if not r.applied]
     if verdict.stage == "risk" or refused:
         judged.stage, judged.reason = verdict.stage, verdict.message
@@ -191,7 +213,7 @@ def _read(state: OptimizeState, verdict: GateVerdict, judged: Judged) -> bool:
             else verdict.message
         return False
     judged.equivalence["tests"] = "passed" if state.passing else "no_tests"
-    data = verdict.verification or {"stage": "verifier", "verifier": verdict.verifier}
+    data = verdict.verification or {"stage": "replay", "replay": verdict.verifier}  # the hook itself failed
     judged.stage = data["stage"]
     judged.equivalence.update((k, v) for k, v in data.items() if k != "stage")
     if verdict.accepted:

@@ -1,6 +1,12 @@
-"""Judging one optimize candidate: the correctness gates (agent/optimize/equivalence.py), then the clock
-(interleaved fresh processes, tools/perf/timing.py) and callgrind's instruction count, the user's say
-with --interactive, and stacking an accepted edit onto `best`."""
+"""Judging one optimize candidate: the correctness gates (agent/optimize/equivalence.py: tests, replay), then
+the clock (interleaved runs, tools/perf/timing.py), then the bounded verifier on a candidate worth keeping,
+callgrind's instruction count, the user's say with --interactive, and stacking an accepted edit onto `best`.
+
+Why the bounded verifier comes after the clock: it is time-bounded (Hypothesis, then CrossHair until
+--verify-seconds per changed function), several CPU-seconds a candidate, while most rule candidates
+(a method alias, a comprehension) are not significantly faster and are rejected by the clock anyway. Every
+kept edit passes it as before; a candidate the clock rejects is reported as such, its verifier not run
+(unless the user is asked about it, or the round stacks it as a near miss: verify_late)."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ from pathlib import Path
 
 from suture.agent.gates.verdict import Candidate
 from suture.agent.optimize.bench import Bench
-from suture.agent.optimize.equivalence import gate
+from suture.agent.optimize.equivalence import bounded_equivalence, gate
 from suture.agent.optimize.report import best_text
 from suture.agent.optimize.state import Judged, OptimizeState
 from suture.tools.git.diffs import text_diff
@@ -95,7 +101,7 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
         left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
         # A CI straddling the bar gets twice the rounds when time allows (timing.py: sequential rounds).
         result = compare(timed_runner(bench, best), timed_runner(bench, cand, keeps=False), rounds=state.options.rounds,
-                         time_limit=left, budget=left, extend_to=2 * state.options.rounds)
+                         time_limit=left, budget=left, extend_to=2 * state.options.rounds, pool=state.warm)
     except TimingError as error:
         judged.reason = f"timing failed: {error}"
         return judged
@@ -108,7 +114,37 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
     judged.accepted = bool(result.significant)
     judged.reason = (f"{result.speedup:.2f}x (95% CI {result.ci_low:.2f}-{result.ci_high:.2f})"
                      + ("" if result.significant else f", not significant (needs a CI above {result.threshold:.2f}x)"))
+    if judged.accepted or state.options.interactive:  # the user sees every gate's verdict before answering
+        verify_late(state, judged)
+    else:
+        judged.equivalence["verifier"] = "not_run"
     return judged
+
+
+def verify_late(state: OptimizeState, judged: Judged) -> bool:
+    """The bounded verifier (agent/optimize/equivalence.py) on a measured candidate, in `scratch` with its
+    files (`best` plus the candidate, the tree the gates judged); a counterexample rejects it. Whether it
+    passed. Runs once per candidate."""
+    if judged.equivalence.get("verifier") not in (None, "not_run"):
+        return judged.equivalence["verifier"] != "counterexample"
+    written = []
+    try:
+        for path, text in judged.proposal.files.items():
+            target = state.scratch / path
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(text, encoding="utf-8")
+                written.append(path)
+        verdict, reason = bounded_equivalence(state, judged.proposal, state.scratch)
+    finally:
+        if written:
+            restore(state, dataclasses.replace(judged.proposal, files={p: judged.proposal.files[p] for p in written}))
+    judged.equivalence["verifier"] = verdict
+    state.log("verified", candidate=judged.proposal.id, verdict=verdict)
+    if verdict != "counterexample":
+        return True
+    judged.stage, judged.accepted, judged.reason = "verifier", False, reason
+    return False
 
 
 def timed_runner(bench: Bench, tree: Path, keeps: bool = True):

@@ -9,9 +9,9 @@ fix's GateRunner.
 A candidate passes, in order: parse -> the shared gates (agent/optimize/equivalence.py: its edits
 within the path policy, no named risk, the repo's tests with the sentinel -- the ones passing at
 the base must still pass -- then replay of inputs recorded from the workload (results and
-argument mutations, tools/perf/harness.py) and bounded equivalence (a `counterexample` rejects))
--> timing (tools/perf/timing.compare, interleaved fresh processes; the CI's lower bound must clear
-the threshold) -> callgrind's instruction ratio when valgrind is there (a disagreement with the
+argument mutations, tools/perf/harness.py)) -> timing (tools/perf/timing.compare, interleaved
+runs forked from warm harnesses; the CI's lower bound must clear the threshold) -> bounded
+equivalence on what the clock found worth keeping (a `counterexample` rejects) -> callgrind's instruction ratio when valgrind is there (a disagreement with the
 wall clock is flagged, not fatal). An edit that changes output on any input it was shown is
 never applied. Accepted edits stack; the next round re-profiles the stacked tree.
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from suture.agent.gates import tamper
 from suture.agent.optimize import unsuitable
 from suture.agent.optimize.bench import Bench, bench_for_command, bench_for_target, locate, workload_for
 from suture.agent.optimize.equivalence import baseline_tests
-from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best
+from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best, verify_late
 from suture.agent.optimize.propose import (changed_functions, combined_proposal, model_client, model_proposals,
                                           rule_proposals)
 from suture.agent.optimize.report import deliver_and_report, pie_summary, stacked_patch
@@ -44,6 +44,7 @@ from suture.agent.options import OptimizeOptions
 from suture.tools.git import gitstate
 from suture.tools.git.workspace import WorktreePool
 from suture.tools.git.worktree import WorkspaceError, scratch_worktree
+from suture.tools.perf import warm
 from suture.tools.llm.client import BudgetExceeded, LLMError
 
 # Imported from here by the CLI, the GitHub Action, `replay` and the tests.
@@ -107,6 +108,7 @@ def _search(repo: Path, state: OptimizeState, base: str, targets: list[str]) -> 
             scratch = stack.enter_context(scratch_worktree(repo, base))
             state.best, state.scratch = best, scratch
             state.pool = stack.enter_context(WorktreePool(repo, base=base, size=1))  # the gates' tree
+            state.warm = stack.enter_context(closing(warm.Pool()))  # the timed runs' warm harnesses
             benches = [bench_for_target(state, t, workload_for(options, i)) for i, t in enumerate(targets)] \
                 if targets else [bench_for_command(state, options.bench_cmd)]
             baseline_tests(state)
@@ -184,7 +186,8 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
             eligible.append(state.judged[-1])
         if state.guidance and state.client is not None:
             break  # the expert asked for something else: the model hears it now
-    stacked = combined_proposal(state, state.judged[first:]) if not eligible and more() else None
+    stacked = combined_proposal(state, state.judged[first:], lambda j: verify_late(state, j)) \
+        if not eligible and more() else None
     if stacked is not None and judge_candidate(state, bench, stacked).accepted:
         eligible.append(state.judged[-1])
     if state.client is not None and more():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from suture import prompts
 from suture.agent.exitcodes import ExitCode, SutureExit
@@ -34,19 +34,22 @@ def rule_proposals(state: OptimizeState, places: list[tuple[str, str]]):
                             symbol=rewrite.function, meta={"evidence": list(rewrite.evidence)})
 
 
-def combined_proposal(state: OptimizeState, judged: list) -> Candidate | None:
+def combined_proposal(state: OptimizeState, judged: list, check: Callable[[Any], bool] | None = None) -> Candidate | None:
     """The round's near misses stacked into one candidate, when none was significant alone: rule candidates
     measured faster than the base (median over 1.0) whose interval reaches the bar, the fastest first, each
     further rule re-applied to the text the earlier ones left (so each still checks its own preconditions
     there). Two gains under the bar can clear it together; the stack is gated and timed afresh like any
     candidate (a new comparison, not the sum of the old ones), so picking by the first measurements biases
-    nothing it is judged on. None with fewer than two rules that stack."""
+    nothing it is judged on. `check` (agent/optimize/measure.verify_late) must pass for a near miss to be
+    stacked: the clock came before the bounded verifier. None with fewer than two rules that stack."""
     from suture.agent.optimize.perf_rules import rewrites
 
     near = sorted((j for j in judged if j.stage == "measured" and j.timing and j.proposal.source != "model"
                    and "+" not in j.proposal.source
                    and j.timing["speedup"] > 1.0 and j.timing["ci_high"] >= j.timing["threshold"]),
                   key=lambda j: -j.timing["speedup"])
+    if len(near) >= 2 and check is not None:
+        near = [j for j in near if check(j)]
     if len(near) < 2:
         return None
     files, functions, rules = dict(near[0].proposal.files), list(near[0].proposal.functions), [near[0].proposal.source]

@@ -73,7 +73,7 @@ def pie_summary(state: OptimizeState, benches: list[Bench], base: str) -> dict[s
             try:
                 left = max(10.0, state.left())  # the whole comparison within the run's time, not each run
                 result = compare(bench.runner(state.scratch), bench.runner(state.best), rounds=state.options.rounds,
-                                 time_limit=left, budget=left)
+                                 time_limit=left, budget=left, pool=state.warm)
                 significant = result.significant and not result.outputs_differ
                 speedup = result.speedup if significant else 1.0
             except TimingError as error:

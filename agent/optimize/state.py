@@ -30,7 +30,7 @@ class Judged:
     # The shared Candidate (agent/gates/validate.py): `source` is the rewrite rule's id or "model", `files`
     # the whole-file texts after the change, `functions` the (path, qualname) pairs it changes.
     proposal: Candidate
-    stage: str  # the gate it stopped at, "measured" when it got through every equivalence gate
+    stage: str  # the gate it stopped at, "measured" when it got through the gates before the clock (and, kept, the verifier)
     reason: str
     accepted: bool = False
     equivalence: dict[str, Any] = field(default_factory=dict)
@@ -67,6 +67,7 @@ class OptimizeState:
     best: Path = Path()  # the accepted edits stacked so far (each round's baseline)
     scratch: Path = Path()  # `best` plus the one candidate being timed, restored after it
     pool: WorktreePool | None = None  # the gates' scratch trees of the base commit (agent/optimize/equivalence.py)
+    warm: Any = None  # the run's warm timing harnesses (tools/perf/warm.Pool), kept across its comparisons
     test_cmd: str | None = None
     passing: list[str] | None = None  # tests passing at the base; None when the repo has none
     tests_note: str = ""

@@ -11,7 +11,7 @@ from suture.agent.report.page import CANDIDATE_DIFF_LINES, code_list, diff_block
 from suture.agent.report.plot import speedup_plot
 from suture.agent.report.record import RunView
 
-# What optimize's stages mean as gates ("measured": through every equivalence gate, lost on the clock).
+# What optimize's stages mean as gates ("measured": through the tests and the replay, lost on the clock).
 STAGES = {"measured": "timing", "accepted": "kept"}
 
 

@@ -16,9 +16,11 @@ tree under test first on sys.path:
                                                           to the watched functions during the workload
     replay  --root R --inputs FILE                        call the functions of R on recorded inputs;
                                                           prints {"suture_replay": {...}}
+    serve                                                 a warm harness: one JSON request per stdin line, each
+                                                          run as above in a child forked from it (tools/perf/warm.py)
 
 Over 600 lines as one concept: the one process every sized, timed, recorded and replayed run of a target goes
-through; the modes share the workload, the seeding and the cache clearing.
+through; the modes share the workload, the seeding and the cache clearing (and `serve` forks those same runs).
 
 SPEC is "pkg.mod:func" or "path/to/file.py::func" (func may be "Class.method").
 Every call runs with random.seed(0) (and numpy's, when loaded), PYTHONHASHSEED=0 (the harness
@@ -618,12 +620,130 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ---------------------------------------------------------------- the warm server (client: tools/perf/warm.py)
+
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+def serve() -> int:
+    """Serve timed runs from one loaded interpreter: a child forked per run, which runs main() on the
+    request's arguments as a fresh `python -m suture.tools.perf.harness ...` would.
+
+    Reads one JSON request per stdin line ({"argv": [...], "env": {...}}) and answers each with
+    {"code": exit status, "stdout": ..., "stderr": ..., "wall": seconds from fork to exit}. What a fresh
+    process would have fresh, each child has fresh: nothing of the tree is imported here (the child imports
+    the target, runs make_input, clears caches and seeds), its own empty TMPDIR, the request's environment
+    over the server's; the server is the children's subreaper and kills whatever a run left before it
+    answers. What is shared is what a fresh process would redo the same way each time: the interpreter's
+    start-up and the harness's imports (about half of a 50 ms run's CPU, bench/RESULTS.md, issue 15).
+    End of stdin ends the server."""
+    import gc
+    import shutil
+    import tempfile
+
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    gc.collect()
+    gc.freeze()  # the loaded objects stay out of the children's collections: no copied pages, less noise
+    base = os.environ.get("TMPDIR") or tempfile.gettempdir()
+    print(json.dumps({"ready": os.getpid()}), flush=True)
+    stdin, buffer = sys.stdin.fileno(), b""
+    while True:
+        while b"\n" not in buffer:
+            chunk = os.read(stdin, 65536)
+            if not chunk:
+                return 0
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
+        request = json.loads(line)
+        private = tempfile.mkdtemp(prefix="run-", dir=base)
+        out, err = os.path.join(private, ".stdout"), os.path.join(private, ".stderr")
+        work = os.path.join(private, "tmp")
+        os.mkdir(work)
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            _served_child(request, out, err, work)
+        status = os.waitpid(pid, 0)[1]
+        wall = time.perf_counter() - started
+        _kill_leftovers()
+        with open(out, encoding="utf-8", errors="replace") as fh, open(err, encoding="utf-8", errors="replace") as fe:
+            answer = {"code": os.waitstatus_to_exitcode(status), "stdout": fh.read(), "stderr": fe.read(), "wall": wall}
+        shutil.rmtree(private, ignore_errors=True)
+        print(json.dumps(answer), flush=True)
+
+
+def _served_child(request: dict[str, Any], out: str, err: str, work: str) -> None:
+    """The forked run: dies with the server, takes the request's environment and its own TMPDIR, writes
+    stdout and stderr to files, runs main(). Never returns."""
+    status = 70
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, path in ((1, out), (2, err)):
+            opened = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.dup2(opened, fd)
+            os.close(opened)
+        os.close(null)
+        os.environ.update(request.get("env") or {})
+        os.environ["TMPDIR"] = work
+        import tempfile
+
+        tempfile.tempdir = None  # the run's TMPDIR, not one cached before the fork
+        status = main(list(request["argv"]))
+    except SystemExit as stop:  # argparse's usage errors
+        status = stop.code if isinstance(stop.code, int) else 1
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
+
+
+def _prctl(option: int, value: int) -> None:
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+
+
+def _kill_leftovers() -> None:
+    """SIGKILL and reap every process below the server: what a run left is reparented here (the subreaper)."""
+    me = str(os.getpid())
+    while True:
+        try:
+            with open(f"/proc/{me}/task/{me}/children") as fh:
+                pids = [int(p) for p in fh.read().split()]
+        except OSError:
+            pids = []
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            if os.waitpid(-1, 0 if pids else os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if os.environ.get("PYTHONHASHSEED") != "0":
         # String hashing (set order) must be the same in every process that is compared.
         os.execve(sys.executable, [sys.executable, "-m", "suture.tools.perf.harness", *argv],
                   {**os.environ, "PYTHONHASHSEED": "0"})
+    if argv == ["serve"]:
+        return serve()
     options = _parser().parse_args(argv)
     root = Path(options.root).resolve()
     for name in ("workload", "out", "inputs"):  # given relative to where we were started, not to root

@@ -27,6 +27,12 @@ reported (`outputs_differ`), not raised: the caller treats it as a behaviour cha
 Each process runs project code (the candidate's too), so it is confined the way the tests are
 (run_process); the leader times the command itself, so the confinement's start-up is not
 measured (bench/bench_timing_sandbox.py measures what is left).
+
+A side that is a run of the harness (`Runner.harness`) is timed in children forked from a warm harness
+of its own (tools/perf/warm.py), one per side and comparison, when both sides are: the interpreter's
+start-up and the harness's imports are paid once per side, not once per measurement, and each child
+still imports the tree's code, builds its inputs and calls the target afresh. Both sides or neither:
+a comparison never times one side forked and the other fresh.
 """
 
 from __future__ import annotations
@@ -48,7 +54,10 @@ from suture.tools.testing import sandbox
 
 CALLS_ENV = "SUTURE_HARNESS_CALLS"
 CALIBRATION_SECONDS = 0.05  # timed work per process the calls are calibrated to
-MAX_PROCESS_SECONDS = 0.5  # ... without letting the slower side's process take longer than this
+# ... without letting the slower side's process take longer than this. It binds only when one side is over
+# ~4x faster (a function target is sized to a 50 ms call: 4 calls of it); 0.5 s spent most of a run's timing
+# CPU on the slow sides of such clear wins (bench/RESULTS.md, issue 15, h/suiteopt34).
+MAX_PROCESS_SECONDS = 0.25
 MAX_CALLS = 100_000
 THRESHOLD = 1.05
 SHORT_CALL_THRESHOLD = 1.15
@@ -71,6 +80,7 @@ class Runner:
     cwd: Path
     env: dict[str, str] | None = None
     writable: tuple[Path, ...] = ()  # besides cwd and its own temp dir (a cache both sides share)
+    harness: tuple[str, ...] = ()  # argv's leading harness command (tools/perf/harness.py): may be served warm
 
 
 @dataclass(frozen=True)
@@ -107,21 +117,37 @@ def compare(
     time_limit: float = 60.0,
     budget: float | None = None,
     extend_to: int | None = None,
+    warm: bool = True,
+    pool=None,
 ) -> Comparison:
     """Time both sides in `rounds` interleaved rounds; each run is stopped after `time_limit` s.
 
     `budget` bounds the whole comparison (a caller's time limit; otherwise (2 + 2 * rounds) runs of
     `time_limit` each, which ran `suture optimize` minutes past its --time-limit). `extend_to` (> rounds):
     the rounds a straddling interval may grow to, when under half of what is left of `budget` suffices.
+    `warm` False: a fresh process per measurement even for harness runs (the A/A controls compare both).
+    `pool` (tools/perf/warm.Pool): the caller's warm harnesses, kept for its later comparisons; otherwise
+    this comparison's own, ended with it.
     """
     if rounds < 2:
         raise TimingError(f"A comparison needs at least 2 rounds, not {rounds}.")
     sides = {"baseline": baseline, "candidate": candidate}
     ends = None if budget is None else time.monotonic() + budget
+    servers = _servers(sides, time_limit if ends is None else min(time_limit, budget), pool) if warm else {}
+    try:
+        return _compare(sides, servers, rounds, seed, time_limit, ends, budget, extend_to)
+    finally:
+        if pool is None:
+            for server in servers.values():
+                server.close()
 
+
+def _compare(sides: dict[str, Runner], servers: dict, rounds: int, seed: int, time_limit: float, ends: float | None,
+             budget: float | None, extend_to: int | None) -> Comparison:
     def run_side(name: str, runner: Runner, calls: int, time_limit: float) -> _Run:
-        return _run_one(name, runner, calls, time_limit) if ends is None else \
-            _run_within(name, runner, calls, time_limit, ends, budget)
+        server = servers.get(name)
+        return _run_one(name, runner, calls, time_limit, server=server) if ends is None else \
+            _run_within(name, runner, calls, time_limit, ends, budget, server)
 
     # One run per side with a single call: a warm-up (disk cache, .pyc files), an early
     # failure check, and the per-call time the calls are calibrated from.
@@ -154,7 +180,7 @@ def compare(
     baseline_seconds = statistics.median(measured["baseline"])
     candidate_seconds = statistics.median(measured["candidate"])
     if uses_protocol:
-        note = f"median of {calls} timed call(s) per process"
+        note = f"median of {calls} timed call(s) per process" + (", each forked from a warm harness" if servers else "")
     else:
         note = "wall time of whole processes (no suture_timing line): interpreter start-up included"
     return Comparison(
@@ -236,20 +262,54 @@ def _calibrated_calls(fast_call: float, slow_call: float) -> int:
     return max(1, min(wanted, cap, MAX_CALLS))
 
 
-def _run_within(name: str, runner: Runner, calls: int, time_limit: float, ends: float, budget: float) -> _Run:
+def _servers(sides: dict[str, Runner], time_limit: float, pool=None) -> dict:
+    """A warm harness per side (from `pool`, when given) when every side is a harness run and every server
+    starts; otherwise none."""
+    from suture.tools.perf import warm
+
+    if not warm.available() or not all(r.harness and list(r.argv[:len(r.harness)]) == list(r.harness)
+                                       for r in sides.values()):
+        return {}
+    servers: dict = {}
+    try:
+        for name, runner in sides.items():
+            env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {})}
+            start = warm.Server if pool is None else pool.server
+            servers[name] = start([*runner.harness, "serve"], runner.cwd, env, runner.writable,
+                                  ready_seconds=min(warm.READY_SECONDS, time_limit))
+    except warm.ServerGone:  # fresh processes for both sides, as before
+        if pool is None:
+            for server in servers.values():
+                server.close()
+        return {}
+    return servers
+
+
+def _run_within(name: str, runner: Runner, calls: int, time_limit: float, ends: float, budget: float,
+                server=None) -> _Run:
     """One run given at most what is left of the comparison's budget (ending at monotonic `ends`)."""
     left = ends - time.monotonic()
     if left <= 0:
         raise TimingError(f"The comparison's {budget:g} s ran out before the {name}'s next run.")
     cut = f"The comparison's {budget:g} s ran out during the {name}'s run." if left < time_limit else None
-    return _run_one(name, runner, calls, min(time_limit, left), stopped=cut)
+    return _run_one(name, runner, calls, min(time_limit, left), stopped=cut, server=server)
 
 
-def _run_one(name: str, runner: Runner, calls: int, time_limit: float, stopped: str | None = None) -> _Run:
-    """One run of a side; `stopped` is the sentence for a run stopped at `time_limit` (default: its own limit)."""
+def _run_one(name: str, runner: Runner, calls: int, time_limit: float, stopped: str | None = None,
+             server=None) -> _Run:
+    """One run of a side (forked from `server`, tools/perf/warm.py, when given); `stopped` is the sentence for
+    a run stopped at `time_limit` (default: its own limit)."""
+    from suture.tools.perf.warm import ServerGone
+
     env = {**project_env(), "PYTHONHASHSEED": "0", **(runner.env or {}), CALLS_ENV: str(calls)}
     try:
-        stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit, runner.writable)
+        if server is not None:
+            stdout, stderr, code, wall = server.run(list(runner.argv[len(runner.harness):]), {CALLS_ENV: str(calls)},
+                                                    time_limit)
+        else:
+            stdout, stderr, code, wall = run_process(runner.argv, Path(runner.cwd), env, time_limit, runner.writable)
+    except ServerGone as gone:
+        raise TimingError(f"The {name}'s warm harness ended: {gone}.") from None
     except subprocess.TimeoutExpired:
         raise TimingError(stopped or f"The {name} ran longer than {time_limit:g} s and was stopped.") from None
     except OSError as error:
