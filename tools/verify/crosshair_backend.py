@@ -255,9 +255,7 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     lines = parse_check_output(done.stdout)
     errors = [line for line in lines if line["level"] == "error"]
     seconds = lambda: time.monotonic() - started  # noqa: E731
-    what = "contracts" if direct else "crashes (no contracts: undocumented exceptions)"
-    if types:
-        what += f" with the types the tests pass ({', '.join(f'{k}: {v}' for k, v in types.items())})"
+    what = _what_was_checked(direct, types)
     if any("SideEffectDetected" in e["text"] for e in errors):
         text = next(e["text"] for e in errors if "SideEffectDetected" in e["text"])
         return Verdict("unsupported", "crosshair", bound, BOUND_KIND, None, seconds(),
@@ -302,6 +300,13 @@ def check(target: Target, *, bound: int | None = None, time_limit: float = 20.0)
     return Verdict("no_counterexample_within_bound", "crosshair", bound, BOUND_KIND, None, seconds(),
                    f"{what}: no reproducible counterexample" + (" (CrossHair's findings did not reproduce)" if artefacts else ""),
                    artefacts=artefacts)
+
+
+def _what_was_checked(direct: bool, types: dict[str, str]) -> str:
+    what = "contracts" if direct else "crashes (no contracts: undocumented exceptions)"
+    if types:
+        what += f" with the types the tests pass ({', '.join(f'{k}: {v}' for k, v in types.items())})"
+    return what
 
 
 def _run_seconds(time_limit: float) -> float:
