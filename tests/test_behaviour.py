@@ -124,8 +124,42 @@ def test_a_hanging_call_is_cut_at_the_per_call_limit(tmp_path):
                            max_inputs=12)
     assert [r.outcomes.get("c1") for r in run.inputs[:2]] == ["returns 2", "returns 3"]
     assert [r.outcomes.get("c1") for r in run.inputs[2:5]] == ["hangs"] * 3
-    # After three hangs the version is not run again: unknown, never "same".
-    assert all(r.same("base", "c1") is None for r in run.inputs[5:]) and len(run.inputs) == 12
+    # A hang is never "same" as HEAD's result, and a version past its allowance of hangs is not run
+    # again (unknown, never "same").
+    assert all(r.same("base", "c1") is not True for r in run.inputs if int(r.call[5:-1]) > 3)
+    assert len(run.inputs) == 12
+
+
+LOWER_BOUND = """\
+def lower_bound(items, target):
+    lo, hi = 0, len(items)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if items[mid] < target:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+"""
+
+
+def test_inputs_on_which_head_hangs_are_cut_short_and_the_comparison_goes_on(tmp_path):
+    # HEAD's loop never ends on most inputs (the bug): each of its hangs after the first is cut at a short
+    # CPU limit, so its hangs neither use up the comparison nor stop HEAD from being run on the inputs after
+    # three of them (then nothing beyond the tests' calls was compared and a right fix went unclaimed).
+    root = write(tmp_path, LOWER_BOUND, "search.py")
+    seeds = [{"args": ["[1, 3, 5, 7]", "5"], "kwargs": {}, "label": "failing"},
+             {"args": ["[1, 2, 3, 4, 5, 6, 7, 8]", "7"], "kwargs": {}, "label": "failing"},
+             {"args": ["[]", "3"], "kwargs": {}, "label": "passing"},
+             {"args": ["[5, 6, 7]", "1"], "kwargs": {}, "label": "passing"}]
+    fixed = LOWER_BOUND.replace("lo = mid\n", "lo = mid + 1\n")
+    run = compare_versions(root, "search.py", "lower_bound", {"c1": fixed}, seeds=seeds, time_limit=LIMIT,
+                           per_call=0.5, max_inputs=60)
+    beyond = [r for r in run.inputs if not r.seed]
+    assert sum(r.outcomes.get("base") == "hangs" for r in beyond) > 3
+    changed = [r for r in beyond if r.same("base", "c1") is False]
+    assert changed and all(r.outcomes["base"] == "hangs" for r in changed)
+    assert all(r.outcomes["c1"] != "hangs" for r in run.inputs if "c1" in r.outcomes)
 
 
 def test_collect_calls_names_the_test_each_call_is_in(tmp_path):
