@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
+from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, run_outcome, same_outcome, typed_view
 from suture.tools.verify.doc_examples import doc_examples, matches
 from suture.tools.verify.behaviour_inputs import (MAX_CONSTANT_SEEDS, constants_of, mutated, recombined, resized,
                                                   with_constants)
 from suture.tools.verify.hypothesis_backend import strategies_for
-from suture.tools.verify.receivers import NO_OBJECT
+from suture.tools.verify.receivers import NO_OBJECT, resolve_callable
 from suture.tools.verify.stand_ins import MARKER, STAND_IN, Recorder, callable_parameters, stand_ins
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
@@ -61,7 +61,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     deadline = time.monotonic() + float(request["seconds"])
     try:
         module = load_module(request["root"], request["module"])
-        base_fn = resolve(module, request["function"])
+        base_fn = resolve_callable(module, request["function"])
     except BaseException as exc:  # noqa: BLE001 - the code under test may raise anything on import
         emit({"kind": "setup", "unknown": f"the base version does not load: {exc.__class__.__name__}: {exc}"})
         return
@@ -75,7 +75,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     for vid, file in request["versions"].items():
         try:
             with _installed(request.get("companions", {}).get(vid, {})):
-                versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
+                versions[vid] = resolve_callable(load_base_module(request["module"], file), request["function"])
         except BaseException as exc:  # noqa: BLE001
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
     signal.signal(signal.SIGPROF, _on_alarm)
