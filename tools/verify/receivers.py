@@ -171,8 +171,8 @@ def pytest_collection_finish(session: Any) -> None:
 
 def _record(args: tuple, kwargs: dict) -> None:
     if len(_records) < MAX_RECORDS:
-        data = dumps((args, kwargs))
-        if data is not None and len(data) <= MAX_PICKLE_BYTES:
+        data = dumps((args, kwargs), MAX_PICKLE_BYTES)
+        if data is not None:
             _records.append((_current["test"], base64.b64encode(data).decode("ascii")))
 
 

@@ -36,13 +36,16 @@ _OWN_PICKLING = ("__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", 
                  "__getnewargs_ex__", "__getinitargs__")
 
 
-def dumps(value: Any) -> bytes | None:
-    """`value` pickled so that it loads back (plain pickle, else the rebuilding pickler); None when neither does."""
+def dumps(value: Any, max_bytes: int | None = None) -> bytes | None:
+    """`value` pickled so that it loads back (plain pickle, else the rebuilding pickler); None when neither
+    does, or when it takes more than `max_bytes` (not loaded back then: a fixture's whole world is no input)."""
     for pickler in (pickle.Pickler, _Rebuilding):
         buffer = io.BytesIO()
         try:
             pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
             data = buffer.getvalue()
+            if max_bytes is not None and len(data) > max_bytes:
+                return None
             pickle.loads(data)
             return data
         except Exception:  # noqa: BLE001 - the project's own code runs in both directions: anything may be raised
