@@ -70,6 +70,10 @@ NO_TIME = "no time left in the run's limit"
 OPERATOR_RISKS = frozenset({"weakens_condition"})
 # Verifier verdicts that stand in for a comparison that could not be had (a lone patch with unknown evidence).
 PROOFS = frozenset({"exhausted"})
+# How a comparison that never ran the code says so (tools/verify/behaviour.py and its child): an import the
+# child cannot resolve (a src layout importing a sibling package) says nothing about the patch, so it does
+# not cap a lone patch (tests/test_cli_fix.py's layouts run: `vendor.lib` beside `src/calc`).
+NOT_LOADED = ("the base version does not load", "the comparison could not start", "no input could be compared")
 
 
 def enabled() -> bool:
@@ -121,9 +125,9 @@ class Evidence:
     # Nothing outside the tests could be run: a method whose objects could not be built, or only the
     # tests' own calls compared. Not compared is not agreement: the chosen patch is then capped.
     unbuilt: bool = False
-    # A changed Python function of it went to the comparison (known or not): unknown then means the
-    # comparison could not run or trust it (a property, impure code, results that do not compare),
-    # not that there was nothing to compare (a C file, a module-level line).
+    # A changed Python function of it was loaded by the comparison (known or not): unknown then means the
+    # comparison could not run or trust it (impure code, results that do not compare, no input), not
+    # that there was nothing to compare (a C file, a module-level line) or the code did not import there.
     tried: bool = False
     changed: int = 0  # ... and differs
     changed_like_failing: int = 0
@@ -357,7 +361,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     cid = item.candidate_id
     reasons: list[str] = []
     pairs: dict[str, list[Any]] = {}
-    item.tried = bool(runs)
+    item.tried = any(not run.unknown.startswith(NOT_LOADED) and cid not in run.version_unknown for _, run in runs)
     for name, run in runs:
         for check in run.doc:
             if cid in check["holds"]:
