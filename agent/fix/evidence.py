@@ -24,6 +24,9 @@ agreement).
 Evidence that cannot be had (side effects, methods, results that do not compare, no argument
 to build) is "unknown" with the reason: it neither helps nor counts as agreement.
 `SUTURE_EVIDENCE=off` skips the whole stage (for measuring what it costs).
+
+Over 600 lines as one concept: gathering the comparison's results per candidate and weighing them into the
+order and the confidence read as one rule; the comparison itself lives in tools/verify/behaviour*.py.
 """
 
 from __future__ import annotations
