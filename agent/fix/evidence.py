@@ -24,6 +24,9 @@ agreement).
 Evidence that cannot be had (side effects, methods, results that do not compare, no argument
 to build) is "unknown" with the reason: it neither helps nor counts as agreement.
 `SUTURE_EVIDENCE=off` skips the whole stage (for measuring what it costs).
+
+Over 600 lines as one concept: gathering the comparison's results per candidate and weighing them into the
+order and the confidence read as one rule; the comparison itself lives in tools/verify/behaviour*.py.
 """
 
 from __future__ import annotations
@@ -68,6 +71,12 @@ NO_TIME = "no time left in the run's limit"
 # patch, `and` -> `or`, carries it; the wrong `== 0` -> `!= 0` does not). Deleting code or a check
 # (`deletes_code`, `removes_check`) is the classic overfitting edit and still discounts a rival.
 OPERATOR_RISKS = frozenset({"weakens_condition"})
+# Verifier verdicts that stand in for a comparison that could not be had (a lone patch with unknown evidence).
+PROOFS = frozenset({"exhausted"})
+# How a comparison that never ran the code says so (tools/verify/behaviour.py and its child): an import the
+# child cannot resolve (a src layout importing a sibling package) says nothing about the patch, so it does
+# not cap a lone patch (tests/test_cli_fix.py's layouts run: `vendor.lib` beside `src/calc`).
+NOT_LOADED = ("the base version does not load", "the comparison could not start", "no input could be compared")
 
 
 def enabled() -> bool:
@@ -119,6 +128,10 @@ class Evidence:
     # Nothing outside the tests could be run: a method whose objects could not be built, or only the
     # tests' own calls compared. Not compared is not agreement: the chosen patch is then capped.
     unbuilt: bool = False
+    # A changed Python function of it was loaded by the comparison (known or not): unknown then means the
+    # comparison could not run or trust it (impure code, results that do not compare, no input), not
+    # that there was nothing to compare (a C file, a module-level line) or the code did not import there.
+    tried: bool = False
     changed: int = 0  # ... and differs
     changed_like_failing: int = 0
     changed_like_passing: int = 0
@@ -277,7 +290,8 @@ def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Se
 
 
 def _is_plain_method(text: str, qualname: str) -> bool:
-    """Is `qualname` a function defined directly in a class, neither static nor a class method?"""
+    """Is `qualname` a function defined directly in a class, neither static nor a class method? A
+    property's getter (`@property`, `@instanceproperty`, `@cached_property`) is one: it takes `self`."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -288,7 +302,7 @@ def _is_plain_method(text: str, qualname: str) -> bool:
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name == name:
                     decorators = {getattr(d, "id", getattr(d, "attr", "")) for d in item.decorator_list}
-                    return not decorators & {"staticmethod", "classmethod", "property"}
+                    return not decorators & {"staticmethod", "classmethod"}
     return False
 
 
@@ -350,6 +364,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
     cid = item.candidate_id
     reasons: list[str] = []
     pairs: dict[str, list[Any]] = {}
+    item.tried = any(not run.unknown.startswith(NOT_LOADED) and cid not in run.version_unknown for _, run in runs)
     for name, run in runs:
         for check in run.doc:
             if cid in check["holds"]:
@@ -493,7 +508,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     and so does any passing rival when the chosen patch was compared only vacuously (it changes
     HEAD's result on no input run: nothing shows it is the smaller change).
     A chosen patch whose result contradicts an example its function's docstring gives caps too, and so
-    does one the comparison never ran on because the run's time was spent.
+    does one the comparison never ran on because the run's time was spent, and one whose behaviour is
+    unknown (a lone patch included) unless the verifier exhausted its search (PROOFS).
     Each disagreement is marked with what it did (`Disagreement.weighed`).
     A disagreement on which the chosen patch keeps HEAD's result and the rival changes it (none of
     those inputs like the failing tests') does not cap: the smaller behaviour change wins."""
@@ -540,22 +556,33 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         caps.append("the tests cannot decide: " + disagreement.sentence(chosen.candidate_id))
     if item.doc_broken:
         caps.append(item.doc_sentence())
-    if item.unbuilt and not item.known:
-        caps.append(f"nothing outside the tests could be run ({item.reason}); not compared is not agreement")
-    elif item.status == "not_run" and item.reason != NOT_COMPARED_RANK:
-        # The comparison never ran (the run's limit was spent): nothing outside the tests was seen, and
-        # a lone patch is exactly where that is all the evidence there could be. The rival search stops
-        # in time to leave the comparison its share (agent/fix/pipeline.py), so this is a starved run.
-        caps.append(f"not compared outside the tests ({item.reason}); not compared is not agreement, "
-                    "a larger --time-limit leaves time for it")
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
-    if undecided:
-        caps.append(undecided)
+    caps += ([undecided] if undecided else []) + _unseen(item, rating.verifier, rival_named=bool(undecided))
     value = rating.value
     if caps:
         value = min(value, CAPPED_CONFIDENCE)
         reasons += [f"unresolved: {text}" for text in caps]
     return dataclasses.replace(rating, value=value, reasons=rating.reasons + reasons)
+
+
+def _unseen(item: Evidence, verifier: str, rival_named: bool) -> list[str]:
+    """Why the chosen patch is capped for lack of any comparison of its own (an uncompared rival,
+    `rival_named`, already says it for unknown evidence)."""
+    if item.unbuilt and not item.known:
+        return [f"nothing outside the tests could be run ({item.reason}); not compared is not agreement"]
+    if item.status == "not_run" and item.reason != NOT_COMPARED_RANK:
+        # The comparison never ran (the run's limit was spent): nothing outside the tests was seen, and
+        # a lone patch is exactly where that is all the evidence there could be. The rival search stops
+        # in time to leave the comparison its share (agent/fix/pipeline.py), so this is a starved run.
+        return [f"not compared outside the tests ({item.reason}); not compared is not agreement, "
+                "a larger --time-limit leaves time for it"]
+    if item.status == "unknown" and item.tried and not rival_named and verifier not in PROOFS:
+        # Unknown is no agreement for a lone patch either: nothing beyond the tests spoke for it (toolz's
+        # seeded `funcs[-1]` -> `funcs[1]` in a property was "repaired" by `funcs[0]`, the same element for
+        # the tests' two-function compositions, and claimed at 0.72). Only a verifier that exhausted
+        # its search over the changed code stands in for the comparison.
+        return [f"its behaviour outside the tests is unknown ({item.reason}); not compared is not agreement"]
+    return []
 
 
 def _uncompared_rival(chosen: GateVerdict, heads: Sequence[GateVerdict], evidence: dict[str, Evidence],

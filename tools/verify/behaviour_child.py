@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, resolve, run_outcome, same_outcome, typed_view
+from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, run_outcome, same_outcome, typed_view
 from suture.tools.verify.doc_examples import doc_examples, matches
 from suture.tools.verify.behaviour_inputs import (MAX_CONSTANT_SEEDS, constants_of, mutated, recombined, resized,
                                                   with_constants)
 from suture.tools.verify.hypothesis_backend import strategies_for
-from suture.tools.verify.receivers import NO_OBJECT
+from suture.tools.verify.receivers import NO_OBJECT, resolve_callable
 from suture.tools.verify.stand_ins import MARKER, STAND_IN, Recorder, callable_parameters, stand_ins
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
@@ -41,7 +41,15 @@ HYPOTHESIS_EXAMPLES = 100  # inputs drawn from the parameter types
 DRAW_WHEN_FEWER = 40  # Hypothesis draws only when the seeds' mutations made fewer inputs than this
 DETERMINISM_CHECKS = 3  # inputs the base version runs twice on, to catch chance and hidden state
 TEXT_ALPHABET = string.ascii_letters + string.digits + " _-.,:;/\\'\"\n\t\x00éßñ中€😀"
-MAX_HANGS = 3  # a version whose calls hung this often is not run again (each hang costs the per-call limit)
+MAX_HANGS = 3  # a version's hangs may cost this many full per-call limits of CPU time; then it is not run again
+# After a version's first hang its calls are cut sooner: at HANG_FACTOR times the slowest call any version
+# finished so far (CPU time), at least HANG_FLOOR. A loop that never ends at HEAD (the bug itself) then
+# costs a few hundredths of a second per input instead of the whole per-call limit, so the inputs on
+# which HEAD hangs no longer use up the comparison's time and its hang allowance within three inputs
+# (tests/test_cli_fix.py's `lo = mid` loop was shown as not compared beyond the tests at load 10).
+HANG_FACTOR = 50  # a traced call (the base's) runs a few times slower than the untraced ones measured
+HANG_FLOOR = 0.05
+MAX_SHORT_HANGS = 40  # ... and this many more at the short limit (a few hundredths of a second each)
 
 
 class CallTimeout(BaseException):
@@ -53,7 +61,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     deadline = time.monotonic() + float(request["seconds"])
     try:
         module = load_module(request["root"], request["module"])
-        base_fn = resolve(module, request["function"])
+        base_fn = resolve_callable(module, request["function"])
     except BaseException as exc:  # noqa: BLE001 - the code under test may raise anything on import
         emit({"kind": "setup", "unknown": f"the base version does not load: {exc.__class__.__name__}: {exc}"})
         return
@@ -67,7 +75,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
     for vid, file in request["versions"].items():
         try:
             with _installed(request.get("companions", {}).get(vid, {})):
-                versions[vid] = resolve(load_base_module(request["module"], file), request["function"])
+                versions[vid] = resolve_callable(load_base_module(request["module"], file), request["function"])
         except BaseException as exc:  # noqa: BLE001
             version_unknown[vid] = f"its version does not load: {exc.__class__.__name__}: {exc}"
     signal.signal(signal.SIGPROF, _on_alarm)
@@ -223,24 +231,40 @@ class _Runner:
     def __init__(self, versions: dict[str, Any], per_call: float, base_file: str) -> None:
         self.versions, self.per_call, self.base_file = versions, per_call, base_file
         self.first_inputs: list[inspect.BoundArguments] = []
-        self.hangs: dict[str, int] = {}  # version -> calls of it cut at the per-call limit
+        self.hung: dict[str, float] = {}  # version -> CPU seconds its cut calls cost
+        self.slowest = 0.0  # CPU seconds of the slowest call any version finished
 
-    def call(self, fn: Any, bound: inspect.BoundArguments, lines: set[int] | None = None) -> Outcome | None:
-        """The outcome of one call, None when it ran past the per-call limit."""
+    def limit(self, vid: str) -> float:
+        """The per-call CPU limit for `vid`: the full one until it first hangs, then HANG_FACTOR times
+        the slowest finished call (see HANG_FACTOR)."""
+        if vid not in self.hung:
+            return self.per_call
+        return min(self.per_call, max(HANG_FLOOR, HANG_FACTOR * self.slowest))
+
+    def exhausted(self, vid: str) -> bool:
+        return self.hung.get(vid, 0.0) >= MAX_HANGS * self.per_call + MAX_SHORT_HANGS * HANG_FLOOR - 1e-9
+
+    def call(self, fn: Any, bound: inspect.BoundArguments, lines: set[int] | None = None,
+             limit: float | None = None) -> Outcome | None:
+        """The outcome of one call, None when it ran past its CPU limit (`limit`, else the per-call one)."""
         tracer = self._tracer(lines) if lines is not None else None
+        started = time.process_time()
         try:
-            signal.setitimer(signal.ITIMER_PROF, self.per_call)
+            signal.setitimer(signal.ITIMER_PROF, limit or self.per_call)
             if tracer:
                 sys.settrace(tracer)
             try:
-                return run_outcome(fn, list(bound.args), dict(bound.kwargs), dict(bound.arguments))
+                outcome = run_outcome(fn, list(bound.args), dict(bound.kwargs), dict(bound.arguments))
             except (SystemExit, KeyboardInterrupt, GeneratorExit) as exc:
-                return Outcome(raised=exc, args_after=dict(bound.arguments))
+                outcome = Outcome(raised=exc, args_after=dict(bound.arguments))
             finally:
                 sys.settrace(None)
                 signal.setitimer(signal.ITIMER_PROF, 0)
         except CallTimeout:
             return None
+        if tracer is None:  # a traced call is slowed by its tracer: not a measure of the code
+            self.slowest = max(self.slowest, time.process_time() - started)
+        return outcome
 
     def _tracer(self, lines: set[int]) -> Any:
         target = self.base_file
@@ -263,12 +287,13 @@ class _Runner:
         outcomes = {}
         unknown: dict[str, str] = {}
         for vid, fn in self.versions.items():
-            if self.hangs.get(vid, 0) >= MAX_HANGS:
-                unknown[vid] = f"not run: {MAX_HANGS} of its calls hung already"
+            if self.exhausted(vid):
+                unknown[vid] = "not run: its calls that hung used up its allowance"
                 continue
-            outcomes[vid] = self.call(fn, bound, lines if vid == "base" else None)
+            limit = self.limit(vid)
+            outcomes[vid] = self.call(fn, bound, lines if vid == "base" else None, limit)
             if outcomes[vid] is None:
-                self.hangs[vid] = self.hangs.get(vid, 0) + 1
+                self.hung[vid] = self.hung.get(vid, 0.0) + limit
         groups: list[tuple[Outcome | None, list[str]]] = []
         for vid, outcome in outcomes.items():
             try:
@@ -297,7 +322,10 @@ class _Runner:
         """Why the base cannot be trusted to give one result per input ("" when it gave the same twice)."""
         for bound in inputs:
             try:
-                if not _alike(self.call(self.versions["base"], bound), self.call(self.versions["base"], bound)):
+                first = self.call(self.versions["base"], bound, limit=self.limit("base"))
+                if first is None:
+                    continue  # it hangs (again): a loop that never ends is no sign of chance, and each costs its limit
+                if not _alike(first, self.call(self.versions["base"], bound)):
                     return ("the base version gives different results for the same input "
                             f"({call_text(self.versions['base'].__name__, bound)}): randomness, a clock or hidden state")
             except Incomparable:

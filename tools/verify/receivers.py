@@ -19,14 +19,16 @@ from __future__ import annotations
 import base64
 import functools
 import importlib
+import inspect
 import json
 import os
-import pickle
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAX_RECORDS", "NO_OBJECT", "record_receivers"]
+from suture.tools.verify.record_pickle import dumps
+
+__all__ = ["MAX_RECORDS", "NO_OBJECT", "getter_of", "record_receivers", "resolve_callable"]
 
 # Why a method could not be compared: the end of its "unknown" sentence (agent/fix/evidence.py caps on it).
 NO_OBJECT = "it needs an object of its class, and none could be built (the tests' calls of it did not record)"
@@ -65,6 +67,58 @@ def record_receivers(root: Path, module: str, qualname: str, tests: list[str], *
     return []
 
 
+def getter_of(raw: Any) -> Any:
+    """The function behind a computed attribute (a `property` or a subclass of it, such as toolz's
+    `instanceproperty`; a `functools.cached_property`), None for anything else. Such an attribute is
+    a method of one argument, `self`: compared and recorded through that function, on the objects
+    the tests read it from."""
+    if isinstance(raw, property):
+        return raw.fget
+    if isinstance(raw, functools.cached_property):
+        return raw.func
+    return None
+
+
+def resolve_callable(module: Any, qualname: str) -> Any:
+    """`qualname` in `module`, a computed attribute as its getter (`getter_of`): read off the class
+    it would return the property object, or whatever the descriptor gives on the class (None for
+    an `instanceproperty` without a class value)."""
+    owner_name, _, name = qualname.rpartition(".")
+    owner: Any = module
+    for part in [p for p in owner_name.split(".") if p]:
+        owner = getattr(owner, part)
+    if isinstance(owner, type):
+        getter = getter_of(inspect.getattr_static(owner, name, None))
+        if getter is not None:
+            return getter
+    return getattr(owner, name)
+
+
+class _RecordedRead:
+    """A computed attribute's stand-in while the tests run: each read from an object records it, then
+    reads through the attribute itself. As a `functools.cached_property` it has no __set__, so the value
+    cached in the object's __dict__ is read from there afterwards, as without the recorder."""
+
+    def __init__(self, raw: Any, record: Any) -> None:
+        self.raw, self.record = raw, record
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        if obj is not None:
+            self.record((obj,), {})
+        return self.raw.__get__(obj, objtype)
+
+
+class _RecordedProperty(_RecordedRead):
+    """As `_RecordedRead` for a property (a data descriptor): its setter, deleter and a subclass's
+    class value are the property's own."""
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        self.raw.__set__(obj, value)
+
+    def __delete__(self, obj: Any) -> None:
+        self.raw.__delete__(obj)
+
+
 # ====================================================================== plugin side
 
 _records: list[tuple[str, str]] = []  # (test node id, base64 of the pickled (args, kwargs))
@@ -90,19 +144,20 @@ def pytest_collection_finish(session: Any) -> None:
         original = owner.__dict__[name]
     except Exception:  # noqa: BLE001 - not importable here: nothing is recorded
         return
-    if not callable(original):
+    getter = getter_of(original)
+    function = getter if getter is not None else original
+    if not callable(function):
         return
 
-    @functools.wraps(original)
+    if getter is not None:
+        kind = _RecordedProperty if isinstance(original, property) else _RecordedRead
+        setattr(owner, name, kind(original, _record))
+        return
+
+    @functools.wraps(function)
     def recording(*args: Any, **kwargs: Any) -> Any:
-        if len(_records) < MAX_RECORDS:
-            try:
-                data = pickle.dumps((args, kwargs))
-                if len(data) <= MAX_PICKLE_BYTES:
-                    _records.append((_current["test"], base64.b64encode(data).decode("ascii")))
-            except Exception:  # noqa: BLE001 - an object that does not pickle is not an input we can use
-                pass
-        return original(*args, **kwargs)
+        _record(args, kwargs)
+        return function(*args, **kwargs)
 
     setattr(owner, name, recording)
     if "." not in qualname:
@@ -112,6 +167,13 @@ def pytest_collection_finish(session: Any) -> None:
             for attribute, value in list(getattr(module, "__dict__", {}).items()):
                 if value is original:
                     setattr(module, attribute, recording)
+
+
+def _record(args: tuple, kwargs: dict) -> None:
+    if len(_records) < MAX_RECORDS:
+        data = dumps((args, kwargs), MAX_PICKLE_BYTES)
+        if data is not None:
+            _records.append((_current["test"], base64.b64encode(data).decode("ascii")))
 
 
 def pytest_unconfigure(config: Any) -> None:
