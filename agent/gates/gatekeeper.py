@@ -218,14 +218,12 @@ class Gatekeeper:
         broken = sorted(n for n in passing if n not in flaky and outcome.get(n, "missing") != "passed")
         newly_flaky: list[str] = []
         overturned: list[str] = []
+        if selection and any(outcome.get(n) == "timeout" for n in (*failing, *passing)):
+            # A hang rejects (never re-run); the run stopped at it: the tests after it are no regressions.
+            return fixed, still, [n for n in broken if n in outcome], newly_flaky, renamed
         # A candidate that leaves a failing test failing is rejected whatever a re-run says: skip it.
         # Hangs are not re-run (they would only cost the time again).
-        by_id = self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)
-        if selection and any(outcome.get(n) == "timeout" for n in (*failing, *passing)):
-            # A hang is never re-run or overturned, so the candidate is rejected; the selected run stopped
-            # at it (stop_at_hang), and the tests after it, not run, are no regressions to re-run fresh.
-            return fixed, still, [n for n in broken if n in outcome], newly_flaky, renamed
-        if still or not by_id or not broken:
+        if still or not (self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)) or not broken:
             return fixed, still, broken, newly_flaky, renamed
         missing = [n for n in broken if n not in outcome]
         if missing and run.status != "timeout" and not run.collection_errors:
