@@ -31,7 +31,11 @@ from typing import Any
 from suture.agent.propose.rules import RuleCandidate, _edit, template_priors
 from suture.agent.propose.templates import TEMPLATES, Mutation, SourceFile, Span, scope_nodes
 
-MAX_VARIANTS = 10  # template edits per site, likeliest first
+MAX_VARIANTS = 10  # template edits per site combined into pairs, likeliest first
+# Template edits per site tried alone in place: a re-run of a failing test each (milliseconds), against a
+# gate run each when the rule engine reaches them in its order (grid_paths' `c + dr` -> `c + dc` is the
+# 24th of 44 edits inside its expression, and the 130th or so candidate of the whole stream).
+MAX_SINGLES = 60
 MAX_PAIRS = 500  # pairs tried per failing test (each a re-run of the test in place)
 MAX_OFFERED = 3  # pairs that pass everything in place, offered to the gates (rivals for the trust stage)
 SITE_FLOOR = 0.05  # weight of a site no failing test's line score reaches
@@ -53,7 +57,7 @@ class Variant:
         return [self.site.site.id, "expr", self.text]
 
 
-def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float]) -> list[Variant]:
+def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float], limit: int = MAX_VARIANTS) -> list[Variant]:
     """The template edits whose spans all lie inside the site's expression, as the site's new text."""
     start, end, original = site.site.start, site.site.end, site.text
     found: dict[str, Variant] = {}
@@ -67,7 +71,7 @@ def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float]) 
             continue
         found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks),
                               m.template)
-    return sorted(found.values(), key=lambda v: -v.weight)[:MAX_VARIANTS]
+    return sorted(found.values(), key=lambda v: -v.weight)[:limit]
 
 
 def _expression(text: str) -> bool:
@@ -118,14 +122,16 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
     for site in sites:
         if id(site.function) not in by_function:
             by_function[id(site.function)] = function_mutations(site.src, site.function)
-        found = variants(site, by_function[id(site.function)], prior)
+        found = variants(site, by_function[id(site.function)], prior, MAX_SINGLES)
         if found:
             per_site.append((site, found))
     failing_sites = {s.site.id for s in sites if any(h.failing for h in s.hits)}
-    pairs = pair_list(per_site, failing_sites)
-    if not pairs:
+    pairs = pair_list([(site, found[:MAX_VARIANTS]) for site, found in per_site], failing_sites)
+    # Singles site by site in turn, likeliest first at each: a long tail at one site must not keep the
+    # likeliest edits of the others out when the time ends.
+    singles = [v for group in itertools.zip_longest(*(vs for _, vs in per_site)) for v in group if v is not None]
+    if not singles:
         return
-    singles = [v for _, vs in per_site for v in vs]
     limits = {t: hanging_try_seconds for t in hanging if t in failing}
     # 1. The failing tests: every single variant, then every pair.
     tried: list[Any] = [*singles, *pairs]
@@ -134,7 +140,8 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
     if left <= 2:
         return
     results = probe(files, list(failing), {"mode": "try", "tries": {t: plan for t in failing}, "seconds": left * 0.5,
-                                           "try_seconds": try_seconds, "try_limits": limits}, left * 0.6)
+                                           "try_seconds": try_seconds, "try_limits": limits, "all_must_pass": True},
+                    left * 0.6)
     fixing = [tried[i] for i in _passed_by_all(results, list(failing), len(tried))]
     if not fixing:
         return
@@ -151,11 +158,13 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
         return
     tries = {test: [_edits(fixing[i]) for i in indexes] for test, indexes in chosen.items()}
     results = probe(files, list(tries), {"mode": "try", "tries": tries, "seconds": left * 0.8,
-                                         "try_seconds": try_seconds}, left) if tries else []
+                                         "try_seconds": try_seconds, "all_must_pass": True}, left) if tries else []
     broke = _broken(results, chosen)
     if broke is None:  # the run was cut short: nothing is known of the passing tests
         return
-    alone = [t for i, t in enumerate(fixing) if isinstance(t, Variant) and i not in broke]
+    # Offered as the rule engine would order them: by site, then likeliest first (the tries took turns).
+    rank = {id(v): (n, r) for n, (_, vs) in enumerate(per_site) for r, v in enumerate(vs)}
+    alone = sorted((t for i, t in enumerate(fixing) if isinstance(t, Variant) and i not in broke), key=lambda v: rank[id(v)])
     for n, single in enumerate(alone[:MAX_OFFERED]):
         yield _single(single, f"q{n + 1}")
     if alone:

@@ -190,7 +190,7 @@ def _single_expressions(reached: list[ProbeSite], files: dict[str, str], failing
         return
     # Half of what is left at most: two-edit pairs come after (agent/propose/pairs.py).
     results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.5,
-                                           "try_seconds": TRY_SECONDS,
+                                           "try_seconds": TRY_SECONDS, "all_must_pass": True,
                                            "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}},
                     left * 0.6)
     yield from _candidates(plans, tries, results, failing)
