@@ -15,6 +15,7 @@ right-hand sides of assignments), in a scratch tree:
    makes a failing test pass is an angelic value: expressions that give it come first.
 4. Expressions that make every failing test that reaches the site pass become candidates
    (template "synthesis" or "ingredient"), and go through every gate like any other.
+0. Before 2: single template edits inside the probed expressions, tried in place (agent/propose/pairs.py).
 5. Two template edits at two probed expressions that only work together, tried in place on the
    failing and then the passing tests (agent/propose/pairs.py), in what is left of the time.
 
@@ -37,7 +38,7 @@ from typing import Any
 
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
 from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
-from suture.agent.propose.pairs import two_edits
+from suture.agent.propose.pairs import screened_singles, site_variants, two_edits
 from suture.agent.propose.rules import RuleCandidate, _edit, _parse_ok
 from suture.agent.propose.templates import SourceFile, Span
 from suture.agent.propose.templates.source import _walk_own
@@ -168,16 +169,28 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
         return
     records = probe(files, [*failing, *passing[:MAX_PASSING]], {"mode": "record", "max_hits": 20}, left / 2)
     _attach(sites, records, set(failing))
+    hit = [s for s in sites if s.hits]
+    per_site = site_variants(hit)
+    ran_out: set[tuple] = set()
+    # First the template edits inside the probed expressions, alone, in place (agent/propose/pairs.py): the
+    # rule engine's own candidates, found for a re-run of the failing tests each instead of a gate run each.
+    # A third of the time at most: most bugs a template fixes are found there.
+    single_deadline = time.monotonic() + (deadline - time.monotonic()) / 3
+    found_single = False
+    for candidate in screened_singles(hit, per_site, files, failing, probe, single_deadline, hanging, TRY_SECONDS,
+                                      HANGING_TRY_SECONDS, ran_out):
+        found_single = True
+        yield candidate
     reached = [s for s in sites if s.hits and {h.test for h in s.hits if h.failing} == set(failing)]
     if reached:
         yield from _single_expressions(reached, files, failing, probe, deadline, hanging)
     else:
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
-    # Two template edits that only work together, at two of the probed expressions (agent/propose/pairs.py):
-    # after the single expressions, in what is left of synthesis's time.
-    if any(s.hits for s in sites):
-        yield from two_edits([s for s in sites if s.hits], files, failing, probe, deadline, hanging, TRY_SECONDS,
-                             HANGING_TRY_SECONDS)
+    # Two template edits that only work together, at two of the probed expressions: in what is left of
+    # synthesis's time, and only where no single template edit passed (a pair beside it is only a larger patch).
+    if per_site and not found_single:
+        yield from two_edits(hit, per_site, files, failing, probe, deadline, hanging, TRY_SECONDS,
+                             HANGING_TRY_SECONDS, ran_out)
 
 
 def _single_expressions(reached: list[ProbeSite], files: dict[str, str], failing: Sequence[str], probe: Probe,

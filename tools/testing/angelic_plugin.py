@@ -13,7 +13,8 @@ Two modes (the plan's "mode"):
   try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
   expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
   A try is [site, kind, text], or a list of such triples for edits at several sites at once (two
-  coordinated edits: agent/propose/pairs.py). One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
+  coordinated edits: agent/propose/pairs.py). One {"t": nodeid, "i": index, "ok": bool} record per try ("out": true
+  when it ran past its limit). Each try has its own SIGALRM limit
   ("try_seconds", or "try_limits" per test), all of them together "seconds"; the test's own run is then left out (it would
   only repeat HEAD's failure, or hang with it). With "all_must_pass" (the caller keeps only what every listed
   test passes), a try of expressions alone that failed one test is not run for the later tests: it is
@@ -170,7 +171,7 @@ class _Probes:
                     fastest = took if fastest is None else min(fastest, took)
                 if self.ran_out and len(edits) == 1 and item.nodeid not in self.try_limits:  # not hanging at HEAD
                     self.timed_out.add((item.nodeid, *map(str, edits[0])))
-                self.write({"t": item.nodeid, "i": index, "ok": ok})
+                self.write({"t": item.nodeid, "i": index, "ok": ok, **({"out": True} if self.ran_out else {})})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
