@@ -71,6 +71,10 @@ MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
+# Failing tests that try angelic constants: the constants only rank the expressions (each test needs its own
+# run of every constant), and a library's fault can fail 150 tests (inflection's pluralize), whose constants
+# alone took the whole try run before any expression had run on the last tests.
+ANGELIC_TESTS = 8
 TRY_SECONDS = 1.0
 # A try of a test that hangs at HEAD: a try that does not fix it runs this long (the test is a loop
 # waiting for the right answer; the right one ends it at once).
@@ -377,11 +381,12 @@ def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = froze
     A test that hangs at HEAD spends a whole try limit on every try that does not fix it: the expressions
     (the candidates) go first there, the constants (which only rank them) after."""
     tries: dict[str, list[list[Any]]] = {}
+    angelic = set(list(failing)[:ANGELIC_TESTS])
     for test in failing:
         per_site = []
         for site, found, ingredients, constants in plans:
             items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
-            forced = [[site.site.id, "const", c] for c in constants.get(test, [])]
+            forced = [[site.site.id, "const", c] for c in constants.get(test, [])] if test in angelic else []
             per_site.append(items + forced if test in hanging else forced + items)
         # Round robin over the sites: the time may end before the last site's turn, and the likeliest
         # expression of the second site must not wait behind the hundredth of the first.
@@ -402,7 +407,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
-        angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
+        angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
+                   for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
         for rank, expr in enumerate(found):
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
