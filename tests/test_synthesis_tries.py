@@ -78,3 +78,31 @@ def test_template_edits_are_screened_alone_past_the_paired_few():
     alone = [v.text for v in pairs.variants(site, mutations, template_priors(), pairs.MAX_SINGLES)]
     assert "r + dr, c + dc" not in paired and "r + dr, c + dc" in alone
     assert alone[: len(paired)] == paired and len(paired) == pairs.MAX_VARIANTS
+
+
+REACH = '''\
+def distances(graph, start):
+    dist = {start: 0}
+    visited = set()
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for nxt in graph.get(node, ()):
+            if nxt not in visited:
+                visited.add(nxt)
+                dist[nxt] = dist[node] + 1
+                queue.append(nxt)
+    return dist
+'''
+
+
+def test_statement_ingredients_read_no_local_before_its_first_assignment():
+    """`visited.add(nxt)` renamed to `visited.add(start)` (the start node never marked) goes after `visited = set()`;
+    nothing is offered that reads `visited` or `queue` above the lines that first assign them."""
+    from suture.agent.propose.ingredients import statement_ingredients
+
+    src = SourceFile("lib.py", REACH)
+    made = [(m.line, m.description.split("`")[1]) for m in statement_ingredients(src, src.qualnames["distances"],
+                                                                                 lambda line: 1.0)]
+    assert (3, "visited.add(start)") in made
+    assert not [m for m in made if (m[0] < 3 and "visited" in m[1]) or (m[0] < 4 and "queue" in m[1])], made
