@@ -546,3 +546,31 @@ def test_a_selected_test_failing_warm_at_the_base_too_is_still_judged_in_a_fresh
     assert verdict.accepted, verdict.message
     assert verdict.selected_tests == [T + "test_add", T + "test_add_in_a_fresh_process_only"]
     assert verdict.regressions == [] and verdict.overturned == [T + "test_add_in_a_fresh_process_only"]
+
+
+def test_the_selected_tests_stop_at_the_first_hang(calc, monkeypatch):
+    # mul loops: test_double and test_mul both reach it. The selected run stops at the first hang, which
+    # rejects the candidate; the second, which would cost another whole limit, is not run, and no fresh
+    # re-run is made for the tests left out.
+    repo, base = calc
+    runs = []
+    real = gatekeeper_module.run_tests
+
+    def counting(tree, **kwargs):
+        done = real(tree, **kwargs)
+        runs.append((kwargs.get("nodeids"), sorted(done.outcomes)))
+        return done
+
+    monkeypatch.setattr(gatekeeper_module, "run_tests", counting)
+    loop = Edit("calc.py", "return a * b", "while True:\n        pass")
+    found = localize(repo)
+    runs.clear()
+    (verdict,) = run(repo, base, [Candidate("loop", [FIX_ADD, FIX_NEG, loop])], per_test_timeout=1,
+                     spectra=found.spectra)
+    assert not verdict.accepted and verdict.stage == "selected"
+    # The selection runs in node-id order: test_double hangs first; test_mul and test_neg are not run.
+    assert verdict.regressions == [T + "test_double"] and "timed out" in verdict.message
+    assert verdict.fixed == [T + "test_add"] and verdict.still_failing == [T + "test_neg"]
+    assert "test_neg (not run: stopped at a hang)" in verdict.message
+    (selected, reported), = runs
+    assert T + "test_mul" in selected and T + "test_mul" not in reported

@@ -21,6 +21,7 @@ from suture.retrieval.model import Symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.git import cmd as gitcmd
 from suture.tools.testing.localize import select_tests
+from suture.tools.testing.plugin_env import STOP_AT_HANG_ENV
 from suture.tools.testing.spectra import Spectra
 from suture.tools.testing.testrun import FAILING, TestRun, is_pytest_command, run_tests
 
@@ -176,7 +177,8 @@ class Gatekeeper:
             self.s.base_symbols[key] = symbols_of(self.rel(git_path), self._base_bytes(git_path))
         return self.s.base_symbols[key]
 
-    def run(self, nodeids: Sequence[str], until: float, warm: bool = True) -> TestRun:
+    def run(self, nodeids: Sequence[str], until: float, warm: bool = True, stop_at_hang: bool = False) -> TestRun:
+        """`stop_at_hang`: the run ends after the first test that runs past its limit (the selected gate)."""
         left = until - time.monotonic()
         if left <= 0:
             raise TimeoutError
@@ -186,7 +188,7 @@ class Gatekeeper:
             nodeids=nodeids,
             timeout=left,
             per_test_timeout=self.s.per_test_timeout,
-            extra_env=self.s.env,
+            extra_env={**self.s.env, STOP_AT_HANG_ENV: "1"} if stop_at_hang else self.s.env,
             warm=warm,
             deselect=self.s.hanging,
             sentinel=True,  # a test that must fail: if it passes, the candidate rewrote the results
@@ -216,10 +218,12 @@ class Gatekeeper:
         broken = sorted(n for n in passing if n not in flaky and outcome.get(n, "missing") != "passed")
         newly_flaky: list[str] = []
         overturned: list[str] = []
+        if selection and any(outcome.get(n) == "timeout" for n in (*failing, *passing)):
+            # A hang rejects (never re-run); the run stopped at it: the tests after it are no regressions.
+            return fixed, still, [n for n in broken if n in outcome], newly_flaky, renamed
         # A candidate that leaves a failing test failing is rejected whatever a re-run says: skip it.
         # Hangs are not re-run (they would only cost the time again).
-        by_id = self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)
-        if still or not by_id or not broken:
+        if still or not (self.s.test_cmd is None or is_pytest_command(self.s.test_cmd)) or not broken:
             return fixed, still, broken, newly_flaky, renamed
         missing = [n for n in broken if n not in outcome]
         if missing and run.status != "timeout" and not run.collection_errors:
@@ -406,7 +410,9 @@ class Gatekeeper:
         warm: bool = True,
     ) -> None:
         try:
-            run = self.run(nodeids, until, warm)
+            # The selected tests stop at their first hang: it rejects the candidate (judge), and each
+            # further test a looping candidate hangs would cost a whole per-test limit.
+            run = self.run(nodeids, until, warm, stop_at_hang=verdict.stage == "selected")
             self.used_warm = self.used_warm or run.warm
         except TimeoutError:
             verdict.message = f"the candidate's time limit ran out before the {verdict.stage} tests could run."
@@ -494,7 +500,8 @@ def _name_some(nodeids: Sequence[str], run: TestRun) -> str:
     for nodeid in list(nodeids)[:MAX_NAMED]:
         outcome = run.outcomes.get(nodeid)
         if outcome is None:
-            shown.append(f"{nodeid} (not run: {'; '.join(run.collection_errors[:1]) or 'not collected'})")
+            stopped = any(o.outcome == "timeout" for o in run.outcomes.values()) and "stopped at a hang"
+            shown.append(f"{nodeid} (not run: {'; '.join(run.collection_errors[:1]) or stopped or 'not collected'})")
         elif outcome.outcome == "timeout":
             shown.append(f"{nodeid} (timed out: {outcome.message})")
         else:

@@ -141,7 +141,11 @@ def _statement_mutations(src: SourceFile, function: ast.AST,
     for stmt in targets[:6]:
         block = _siblings(src, stmt) or [stmt]
         here = {src.segment(s) for s in block}
-        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_) if t not in here]
+        # A local first assigned below the place is unbound there (`visited.add(...)` above `visited = set()`,
+        # `queue.append(...)` above `queue = deque(...)`): such a statement always fails; it is not offered.
+        unset = set(locals_) - _set_by(function, stmt.end_lineno)
+        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_)
+                 if t not in here and not (_reads(t) & unset)]
         # A loop whose condition reads a name its body never changes cannot end by that name: a statement
         # that steps it (`right -= 1` where only `left += 1` is) goes first at the places inside the loop.
         stuck = _unstepped(src, function, stmt)
@@ -156,6 +160,22 @@ def _statement_mutations(src: SourceFile, function: ast.AST,
             yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
                            f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
                            weight=weight(stmt.lineno)), _steps(text) in stuck
+
+
+def _set_by(function: ast.AST, line: int) -> set[str]:
+    """The parameters of `function` and the names it assigns on lines up to `line`."""
+    args = getattr(function, "args", None)
+    names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg) if a} \
+        if args is not None else set()
+    return names | {n.id for n in _walk_own(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+                    and n.lineno <= line}
+
+
+def _reads(text: str) -> set[str]:
+    try:
+        return {n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    except SyntaxError:
+        return set()
 
 
 def _unstepped(src: SourceFile, function: ast.AST, stmt: ast.stmt) -> set[str]:

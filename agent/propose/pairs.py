@@ -31,7 +31,11 @@ from typing import Any
 from suture.agent.propose.rules import RuleCandidate, _edit, template_priors
 from suture.agent.propose.templates import TEMPLATES, Mutation, SourceFile, Span, scope_nodes
 
-MAX_VARIANTS = 10  # template edits per site, likeliest first
+MAX_VARIANTS = 10  # template edits per site combined into pairs, likeliest first
+# Template edits per site tried alone in place: a re-run of a failing test each (milliseconds), against a
+# gate run each when the rule engine reaches them in its order (grid_paths' `c + dr` -> `c + dc` is the
+# 24th of 44 edits inside its expression, and the 130th or so candidate of the whole stream).
+MAX_SINGLES = 60
 MAX_PAIRS = 500  # pairs tried per failing test (each a re-run of the test in place)
 MAX_OFFERED = 3  # pairs that pass everything in place, offered to the gates (rivals for the trust stage)
 SITE_FLOOR = 0.05  # weight of a site no failing test's line score reaches
@@ -53,7 +57,7 @@ class Variant:
         return [self.site.site.id, "expr", self.text]
 
 
-def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float]) -> list[Variant]:
+def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float], limit: int = MAX_VARIANTS) -> list[Variant]:
     """The template edits whose spans all lie inside the site's expression, as the site's new text."""
     start, end, original = site.site.start, site.site.end, site.text
     found: dict[str, Variant] = {}
@@ -67,7 +71,7 @@ def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float]) 
             continue
         found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks),
                               m.template)
-    return sorted(found.values(), key=lambda v: -v.weight)[:MAX_VARIANTS]
+    return sorted(found.values(), key=lambda v: -v.weight)[:limit]
 
 
 def _expression(text: str) -> bool:
@@ -108,36 +112,70 @@ def pair_list(per_site: Sequence[tuple[Any, list[Variant]]], failing_sites: set[
 Probe = Callable[[dict[str, str], list[str], dict[str, Any], float], list[dict[str, Any]]]
 
 
-def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str], probe: Probe, deadline: float,
-              hanging: Sequence[str] = (), try_seconds: float = 1.0,
-              hanging_try_seconds: float = 0.3) -> Iterator[RuleCandidate]:
-    """Pairs that pass every test they touch in place, best first (see the module doc)."""
+def site_variants(sites: Sequence[Any]) -> list[tuple[Any, list[Variant]]]:
+    """(site, its template edits, likeliest first, at most MAX_SINGLES) for the sites that have any."""
     prior = template_priors()
     by_function: dict[int, list[Mutation]] = {}
     per_site = []
     for site in sites:
         if id(site.function) not in by_function:
             by_function[id(site.function)] = function_mutations(site.src, site.function)
-        found = variants(site, by_function[id(site.function)], prior)
+        found = variants(site, by_function[id(site.function)], prior, MAX_SINGLES)
         if found:
             per_site.append((site, found))
+    return per_site
+
+
+def screened_singles(sites: Sequence[Any], per_site: list[tuple[Any, list[Variant]]], files: dict[str, str],
+                     failing: Sequence[str], probe: Probe, deadline: float, hanging: Sequence[str] = (),
+                     try_seconds: float = 1.0, hanging_try_seconds: float = 0.3,
+                     ran_out: set[tuple] | None = None) -> Iterator[RuleCandidate]:
+    """Single template edits that pass every test they touch in place, as the rule engine would order them.
+    `ran_out` collects the edits whose try ran past its limit (not paired later)."""
+    # Site by site in turn, likeliest first at each: a long tail at one site must not keep the likeliest
+    # edits of the others out when the time ends.
+    singles = [v for group in itertools.zip_longest(*(vs for _, vs in per_site)) for v in group if v is not None]
+    passed = _screen(sites, singles, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds,
+                     ran_out)
+    rank = {id(v): (n, r) for n, (_, vs) in enumerate(per_site) for r, v in enumerate(vs)}
+    for n, single in enumerate(sorted(passed, key=lambda v: rank[id(v)])[:MAX_OFFERED]):
+        yield _single(single, f"q{n + 1}")
+
+
+def two_edits(sites: Sequence[Any], per_site: list[tuple[Any, list[Variant]]], files: dict[str, str],
+              failing: Sequence[str], probe: Probe, deadline: float, hanging: Sequence[str] = (),
+              try_seconds: float = 1.0, hanging_try_seconds: float = 0.3,
+              ran_out: set[tuple] = frozenset()) -> Iterator[RuleCandidate]:
+    """Pairs that pass every test they touch in place, best first (see the module doc); none with an edit
+    that alone ran past its limit (a loop that no longer ends: each such pair would cost the limit again)."""
     failing_sites = {s.site.id for s in sites if any(h.failing for h in s.hits)}
-    pairs = pair_list(per_site, failing_sites)
-    if not pairs:
-        return
-    singles = [v for _, vs in per_site for v in vs]
-    limits = {t: hanging_try_seconds for t in hanging if t in failing}
-    # 1. The failing tests: every single variant, then every pair.
-    tried: list[Any] = [*singles, *pairs]
-    plan = [_edits(t) for t in tried]
+    pairs = [p for p in pair_list([(site, found[:MAX_VARIANTS]) for site, found in per_site], failing_sites)
+             if not any(_key(v) in ran_out for v in p)]
+    passed = _screen(sites, pairs, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds)
+    for n, (x, y) in enumerate(passed[:MAX_OFFERED]):
+        yield _candidate(x, y, f"p{n + 1}")
+
+
+def _screen(sites: Sequence[Any], tried: list[Any], files: dict[str, str], failing: Sequence[str], probe: Probe,
+            deadline: float, hanging: Sequence[str], try_seconds: float, hanging_try_seconds: float,
+            ran_out: set[tuple] | None = None) -> list[Any]:
+    """Of `tried` (variants or pairs), those that make every failing test pass in place and keep passing every
+    passing test that reached one of their sites; [] when the time ran out first."""
     left = deadline - time.monotonic()
-    if left <= 2:
-        return
+    if not tried or left <= 2:
+        return []
+    # 1. The failing tests (a try one of them failed is not run for the others: all_must_pass).
+    plan = [_edits(t) for t in tried]
+    limits = {t: hanging_try_seconds for t in hanging if t in failing}
     results = probe(files, list(failing), {"mode": "try", "tries": {t: plan for t in failing}, "seconds": left * 0.5,
-                                           "try_seconds": try_seconds, "try_limits": limits}, left * 0.6)
+                                           "try_seconds": try_seconds, "try_limits": limits, "all_must_pass": True},
+                    left * 0.6)
+    if ran_out is not None:
+        ran_out.update(_key(tried[r["i"]]) for r in results if r.get("out") and isinstance(r.get("i"), int)
+                       and r["i"] < len(tried))
     fixing = [tried[i] for i in _passed_by_all(results, list(failing), len(tried))]
     if not fixing:
-        return
+        return []
     # 2. The passing tests that reached a site of what made every failing test pass.
     reached: dict[str, set[int]] = {}
     for site in sites:
@@ -148,21 +186,14 @@ def two_edits(sites: Sequence[Any], files: dict[str, str], failing: Sequence[str
     chosen = {test: indexes for test, indexes in chosen.items() if indexes}
     left = deadline - time.monotonic()
     if chosen and left <= 1:
-        return
+        return []
     tries = {test: [_edits(fixing[i]) for i in indexes] for test, indexes in chosen.items()}
     results = probe(files, list(tries), {"mode": "try", "tries": tries, "seconds": left * 0.8,
-                                         "try_seconds": try_seconds}, left) if tries else []
+                                         "try_seconds": try_seconds, "all_must_pass": True}, left) if tries else []
     broke = _broken(results, chosen)
     if broke is None:  # the run was cut short: nothing is known of the passing tests
-        return
-    alone = [t for i, t in enumerate(fixing) if isinstance(t, Variant) and i not in broke]
-    for n, single in enumerate(alone[:MAX_OFFERED]):
-        yield _single(single, f"q{n + 1}")
-    if alone:
-        return
-    offered = [t for i, t in enumerate(fixing) if isinstance(t, tuple) and i not in broke]
-    for n, (x, y) in enumerate(offered[:MAX_OFFERED]):
-        yield _candidate(x, y, f"p{n + 1}")
+        return []
+    return [t for i, t in enumerate(fixing) if i not in broke]
 
 
 def _edits(tried: Any) -> list[Any]:
@@ -174,6 +205,7 @@ def _sites(tried: Any) -> set[int]:
 
 
 def _key(tried: Any) -> tuple:
+    """A variant's (or pair's) identity across probe runs."""
     return tuple((v.site.site.id, v.text) for v in (tried if isinstance(tried, tuple) else (tried,)))
 
 

@@ -15,6 +15,7 @@ right-hand sides of assignments), in a scratch tree:
    makes a failing test pass is an angelic value: expressions that give it come first.
 4. Expressions that make every failing test that reaches the site pass become candidates
    (template "synthesis" or "ingredient"), and go through every gate like any other.
+0. Before 2: single template edits inside the probed expressions, tried in place (agent/propose/pairs.py).
 5. Two template edits at two probed expressions that only work together, tried in place on the
    failing and then the passing tests (agent/propose/pairs.py), in what is left of the time.
 
@@ -37,7 +38,7 @@ from typing import Any
 
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
 from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
-from suture.agent.propose.pairs import two_edits
+from suture.agent.propose.pairs import screened_singles, site_variants, two_edits
 from suture.agent.propose.rules import RuleCandidate, _edit, _parse_ok
 from suture.agent.propose.templates import SourceFile, Span
 from suture.agent.propose.templates.source import _walk_own
@@ -70,6 +71,10 @@ MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
 EXPRESSIONS_PER_SITE = 150  # tried in place, a few milliseconds each
 CONSTANTS_PER_SITE = 12
+# Failing tests that try angelic constants: the constants only rank the expressions (each test needs its own
+# run of every constant), and a library's fault can fail 150 tests (inflection's pluralize), whose constants
+# alone took the whole try run before any expression had run on the last tests.
+ANGELIC_TESTS = 8
 TRY_SECONDS = 1.0
 # A try of a test that hangs at HEAD: a try that does not fix it runs this long (the test is a loop
 # waiting for the right answer; the right one ends it at once).
@@ -168,16 +173,28 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
         return
     records = probe(files, [*failing, *passing[:MAX_PASSING]], {"mode": "record", "max_hits": 20}, left / 2)
     _attach(sites, records, set(failing))
+    hit = [s for s in sites if s.hits]
+    per_site = site_variants(hit)
+    ran_out: set[tuple] = set()
+    # First the template edits inside the probed expressions, alone, in place (agent/propose/pairs.py): the
+    # rule engine's own candidates, found for a re-run of the failing tests each instead of a gate run each.
+    # A third of the time at most: most bugs a template fixes are found there.
+    single_deadline = time.monotonic() + (deadline - time.monotonic()) / 3
+    found_single = False
+    for candidate in screened_singles(hit, per_site, files, failing, probe, single_deadline, hanging, TRY_SECONDS,
+                                      HANGING_TRY_SECONDS, ran_out):
+        found_single = True
+        yield candidate
     reached = [s for s in sites if s.hits and {h.test for h in s.hits if h.failing} == set(failing)]
     if reached:
         yield from _single_expressions(reached, files, failing, probe, deadline, hanging)
     else:
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
-    # Two template edits that only work together, at two of the probed expressions (agent/propose/pairs.py):
-    # after the single expressions, in what is left of synthesis's time.
-    if any(s.hits for s in sites):
-        yield from two_edits([s for s in sites if s.hits], files, failing, probe, deadline, hanging, TRY_SECONDS,
-                             HANGING_TRY_SECONDS)
+    # Two template edits that only work together, at two of the probed expressions: in what is left of
+    # synthesis's time, and only where no single template edit passed (a pair beside it is only a larger patch).
+    if per_site and not found_single:
+        yield from two_edits(hit, per_site, files, failing, probe, deadline, hanging, TRY_SECONDS,
+                             HANGING_TRY_SECONDS, ran_out)
 
 
 def _single_expressions(reached: list[ProbeSite], files: dict[str, str], failing: Sequence[str], probe: Probe,
@@ -190,7 +207,7 @@ def _single_expressions(reached: list[ProbeSite], files: dict[str, str], failing
         return
     # Half of what is left at most: two-edit pairs come after (agent/propose/pairs.py).
     results = probe(files, list(failing), {"mode": "try", "tries": tries, "seconds": left * 0.5,
-                                           "try_seconds": TRY_SECONDS,
+                                           "try_seconds": TRY_SECONDS, "all_must_pass": True,
                                            "try_limits": {t: HANGING_TRY_SECONDS for t in hanging if t in tries}},
                     left * 0.6)
     yield from _candidates(plans, tries, results, failing)
@@ -364,11 +381,12 @@ def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = froze
     A test that hangs at HEAD spends a whole try limit on every try that does not fix it: the expressions
     (the candidates) go first there, the constants (which only rank them) after."""
     tries: dict[str, list[list[Any]]] = {}
+    angelic = set(list(failing)[:ANGELIC_TESTS])
     for test in failing:
         per_site = []
         for site, found, ingredients, constants in plans:
             items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
-            forced = [[site.site.id, "const", c] for c in constants.get(test, [])]
+            forced = [[site.site.id, "const", c] for c in constants.get(test, [])] if test in angelic else []
             per_site.append(items + forced if test in hanging else forced + items)
         # Round robin over the sites: the time may end before the last site's turn, and the likeliest
         # expression of the second site must not wait behind the hundredth of the first.
@@ -389,7 +407,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
-        angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)} for t in failing}
+        angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
+                   for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
         for rank, expr in enumerate(found):
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:

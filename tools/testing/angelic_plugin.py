@@ -13,9 +13,13 @@ Two modes (the plan's "mode"):
   try: a try makes one site return a constant (an angelic value: "const", a literal's repr) or an
   expression evaluated in the probe's frame ("expr"), every other probe behaving as the code does.
   A try is [site, kind, text], or a list of such triples for edits at several sites at once (two
-  coordinated edits: agent/propose/pairs.py). One {"t": nodeid, "i": index, "ok": bool} record per try. Each try has its own SIGALRM limit
+  coordinated edits: agent/propose/pairs.py). One {"t": nodeid, "i": index, "ok": bool} record per try ("out": true
+  when it ran past its limit). Each try has its own SIGALRM limit
   ("try_seconds", or "try_limits" per test), all of them together "seconds"; the test's own run is then left out (it would
-  only repeat HEAD's failure, or hang with it).
+  only repeat HEAD's failure, or hang with it). With "all_must_pass" (the caller keeps only what every listed
+  test passes), a try of expressions alone that failed one test is not run for the later tests: it is
+  recorded failed ("skipped") at once, so the time goes to the tries still in the race. Constants are
+  always run: each test may need its own angelic value.
 
 Only the standard library and pytest: it is copied for foreign interpreters (tools/testing/pytest_shim.py).
 It reads its settings only in pytest_configure, so a warm pytest imports it once for all its forked runs
@@ -98,6 +102,8 @@ class _Probes:
         self.seconds = float(plan.get("seconds", 10.0))
         self.try_seconds = float(plan.get("try_seconds", 1.0))
         self.try_limits: dict[str, float] = plan.get("try_limits", {})  # per test, in place of try_seconds
+        self.all_must_pass = bool(plan.get("all_must_pass"))
+        self.lost: set[str] = set()  # expression-only tries (as JSON) that failed a test of this session
         self.out = open(out_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the session
         self.nodeid: str | None = None
         self.hits: dict[tuple[str, int], int] = {}
@@ -152,14 +158,20 @@ class _Probes:
                 if len(edits) > 1 and any((item.nodeid, *map(str, e)) in self.timed_out for e in edits):
                     self.write({"t": item.nodeid, "i": index, "ok": False})
                     continue
+                signature = json.dumps(edits) if self.all_must_pass and all(e[1] == "expr" for e in edits) else None
+                if signature in self.lost:
+                    self.write({"t": item.nodeid, "i": index, "ok": False, "skipped": True})
+                    continue
                 started = time.monotonic()
                 ok = self._one(item, edits, limit)
+                if not ok and signature is not None:
+                    self.lost.add(signature)
                 if not self.ran_out:
                     took = time.monotonic() - started
                     fastest = took if fastest is None else min(fastest, took)
                 if self.ran_out and len(edits) == 1 and item.nodeid not in self.try_limits:  # not hanging at HEAD
                     self.timed_out.add((item.nodeid, *map(str, edits[0])))
-                self.write({"t": item.nodeid, "i": index, "ok": ok})
+                self.write({"t": item.nodeid, "i": index, "ok": ok, **({"out": True} if self.ran_out else {})})
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)

@@ -20,6 +20,7 @@ RESULTS_ENV = "SUTURE_RESULTS_FILE"
 TIMEOUT_ENV = "SUTURE_PER_TEST_TIMEOUT"
 LIMITS_ENV = "SUTURE_TEST_LIMITS"  # {nodeid: seconds} as JSON: those tests' own limits
 AFTER_HANG_ENV = "SUTURE_AFTER_HANG"  # "multiple,floor": shorter limits after a first hang
+STOP_AT_HANG_ENV = "SUTURE_STOP_AT_HANG"  # "1": the run ends after the first test that ran past its limit
 SKIP_ENV = "SUTURE_SKIP_FILE"  # node ids (one a line) to deselect: the runner resumes a stopped run with it
 SENTINEL_ENV = "SUTURE_SENTINEL_FILE"  # a test file that must fail, collected after the rest (agent/gates/tamper.py)
 STUCK_ENV = "SUTURE_STUCK_FILE"  # where faulthandler dumps the stacks of a test stuck in native code

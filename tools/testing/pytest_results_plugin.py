@@ -33,6 +33,11 @@ its own: each later test gets `multiple` times the slowest test that passed so f
 else in the run), at least `floor`; a fix run's baseline sets it, so N hanging tests cost one full
 limit and N-1 short ones rather than N full ones.
 
+SUTURE_STOP_AT_HANG ("1") ends the run after the first test that ran past its limit (as pytest's
+-x does after a failure: exit status 1, the later tests not run): for a gate that rejects a candidate
+at its first hang anyway (agent/gates/gatekeeper.py, the selected tests), where every further test the
+candidate makes loop would cost a whole limit for nothing.
+
 SUTURE_RERUNS (k > 0) re-runs every test that failed or errored (not one that timed out:
 a hang would only cost the limit again) right after its failure, in the same pytest session, up to k times, stopping
 at the first pass: the flake check of pytest-rerunfailures, without a new process per
@@ -68,7 +73,7 @@ import pytest
 # The settings' names live where suture's own process can read them without importing pytest.
 # Relative: the same file also runs as suture_pytest_plugins.pytest_results_plugin (pytest_shim.py).
 from .plugin_env import (AFTER_HANG_ENV, LIMITS_ENV, RERUN_ATTR, RERUNS_ENV, RESULTS_ENV, SENTINEL_ENV,
-                         SKIP_ENV, STUCK_ENV, STUCK_SIGNAL, TIMEOUT_ENV, read_limits)
+                         SKIP_ENV, STOP_AT_HANG_ENV, STUCK_ENV, STUCK_SIGNAL, TIMEOUT_ENV, read_limits)
 
 MESSAGE_LIMIT = 4000
 # A per-test timeout that fell inside coverage.py's bookkeeping is raised again this much later, at most
@@ -114,7 +119,8 @@ def _shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
 
 class _ResultsWriter:
     def __init__(self, path: str, timeout: float, stuck_path: str | None = None, reruns: int = 0,
-                 limits: dict[str, float] | None = None, after_hang: tuple[float, float] | None = None) -> None:
+                 limits: dict[str, float] | None = None, after_hang: tuple[float, float] | None = None,
+                 stop_at_hang: bool = False) -> None:
         # Line buffered and flushed per record: a killed run keeps every finished line.
         self._out = open(path, "a", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
@@ -124,6 +130,7 @@ class _ResultsWriter:
         self._limit = timeout  # the running phase's
         self._retries = 0  # the running phase's alarms put off (_on_alarm)
         self._after_hang = after_hang  # (multiple, floor), or None
+        self._stop_at_hang = stop_at_hang
         self._a_test_hung = False
         self._passed: dict[str, float] = {}  # node id -> call duration of the tests that passed so far
         self._internal = internal_dirs()
@@ -268,6 +275,9 @@ class _ResultsWriter:
         result = yield
         if self._reruns > 0 and item.nodeid in self._failed - self._hung and os.getpid() == self._pid:
             self._rerun(item, nextitem)
+        if self._stop_at_hang and item.nodeid in self._hung:
+            # pytest's own way out of the loop (-x): exit status 1, teardown and the finish record as usual.
+            item.session.shouldfail = f"{item.nodeid} ran past its limit ({STOP_AT_HANG_ENV})"
         return result
 
     def _rerun(self, item: pytest.Item, nextitem: pytest.Item | None) -> None:
@@ -406,7 +416,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ValueError:
         reruns = 0
     writer = _ResultsWriter(path, timeout, os.environ.get(STUCK_ENV), reruns, read_limits(os.environ.get(LIMITS_ENV)),
-                            _after_hang(os.environ.get(AFTER_HANG_ENV)))
+                            _after_hang(os.environ.get(AFTER_HANG_ENV)), os.environ.get(STOP_AT_HANG_ENV) == "1")
     config.pluginmanager.register(writer, _WRITER_NAME)
     sentinel = os.environ.get(SENTINEL_ENV)
     if sentinel and os.path.isfile(sentinel) and isinstance(getattr(config, "args", None), list):

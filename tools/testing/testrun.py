@@ -51,6 +51,7 @@ from suture.tools.testing.plugin_env import (
     RESULTS_ENV,
     SENTINEL_ENV,
     SKIP_ENV,
+    STOP_AT_HANG_ENV,
     STUCK_ENV,
     STUCK_SIGNAL,
     TIMEOUT_ENV,
@@ -803,6 +804,8 @@ def _execute(launch: _Launch, timeout: float, per_test_timeout: float | None, de
         # A test stuck in native code: record it, go on without what already reported.
         resumed = True
         watch = _skip_past_stuck(launch, stuck_file, per_test_timeout, deselect, watch)
+        if launch.env.get(STOP_AT_HANG_ENV) == "1":
+            break  # the caller ends the run at its first hang (pytest_results_plugin): recorded, not resumed
     if resumed and returncode == 5:
         returncode = 1  # the resumed run had nothing left; the stuck test still counts as a failure
     return returncode, timed_out, warm
