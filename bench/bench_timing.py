@@ -41,16 +41,16 @@ CALL_SECONDS = 0.05
 
 # Counting keys in a dict and sorting: interpreter-bound work of a size set by argv[1]. Its
 # output is the same for any size, so the half-size candidate is "the same program, faster".
-WORKLOAD = """\
-import json, os, sys, time
-
+# The timed function, also the target of the harness comparisons below.
+TARGET = """\
 def work(n):
     counts = {}
     for i in range(n):
         key = "k%d" % (i % 97)
         counts[key] = counts.get(key, 0) + 1
     return sorted(counts)
-
+"""
+WORKLOAD = "import json, os, sys, time\n\n" + TARGET + """
 n = int(sys.argv[1])
 times = []
 for _ in range(int(os.environ.get("SUTURE_HARNESS_CALLS", "1"))):
@@ -86,14 +86,6 @@ class Series:
 
 
 HARNESS = (sys.executable, "-m", "suture.tools.perf.harness")
-TARGET = """\
-def work(n):
-    counts = {}
-    for i in range(n):
-        key = "k%d" % (i % 97)
-        counts[key] = counts.get(key, 0) + 1
-    return sorted(counts)
-"""
 
 
 def harness_sides(root: Path) -> tuple[Runner, Runner, Runner, int]:
