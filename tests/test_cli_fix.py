@@ -526,6 +526,12 @@ def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_r
     # under the suite's load it once took every second left, and a patch never compared is not claimed.
     chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
     assert chosen["status"] != "not_run", chosen
+    # Most edits next to the fix leave the loop looping: once hangs were most of the rivals gated, the
+    # rest of the window was left unsearched (each would pay its test's limit and can never be a rival),
+    # and the report says how many and why (agent/fix/rivals.py).
+    rivals = report["rival_search"]
+    assert rivals["hung"] >= 6 and rivals["hung"] * 2 >= rivals["gated"] and rivals["unsearched"] > 0, rivals
+    assert rivals["stopped_because"].startswith("hangs:") and f"up to {rivals['unsearched']} more" in rivals["stopped_because"]
 
 
 def test_a_hang_no_candidate_repairs_ends_on_its_own_with_the_hanging_test_named(make_repo, tmp_path):
