@@ -188,7 +188,12 @@ def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
     assert done.returncode == 0, done.stderr
     assert "i += 1" in report["patch"]
     # The hanging candidates were tried and cut at their limit, not skipped.
-    assert any("timed out" in v for v in _verdict_messages(repo)), _verdict_messages(repo)
+    messages = _verdict_messages(repo)
+    assert any("timed out" in v for v in messages), messages
+    # After the fix, rivals' tests get the rule HEAD's hanging tests get (5x the slowest passing test, at
+    # least 1 s; agent/fix/rivals.py): a rival that loops pays 1 s, the candidates before it 2 s.
+    assert report["rival_search"]["test_limit"] == 1.0
+    assert any("timeout of 2 s" in v for v in messages) and any("timeout of 1 s" in v for v in messages), messages
 
 
 def _verdict_messages(repo) -> list[str]:

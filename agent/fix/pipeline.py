@@ -43,7 +43,7 @@ from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_plann
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.fix.rank import rank
 from suture.agent.report.source import suspect_sources
-from suture.agent.fix.rivals import RivalSearch
+from suture.agent.fix.rivals import RivalSearch, rival_test_limit
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.mutants import lead_with_mutants, mutation_plan
 from suture.agent.propose.rules import generate_candidates
@@ -469,7 +469,8 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
             search.rivals.record(v for v in results if v.stage != "skipped")
         if first_fix_at is None and any(v.accepted for v in results):
             first_fix_at, first_fix_time = len(search.verdicts), time.monotonic()
-            search.rivals = RivalSearch(window=EXTRA_AFTER_FIRST_FIX)
+            search.rivals = RivalSearch(window=EXTRA_AFTER_FIRST_FIX, test_limit=_rivals_limit(baseline))
+            gates.settings.per_test_timeout = search.rivals.test_limit
             ctx.progress.stage("looking for a simpler equivalent")
         if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
                                          or time.monotonic() - first_fix_time >= extra_seconds):
@@ -477,6 +478,12 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         if search.rivals is not None and search.rivals.hangs_dominate():
             ctx.progress.stage(f"rival search stopped: {search.rivals.stopped_because}")
             return
+
+
+def _rivals_limit(baseline: Baseline) -> float | None:
+    run = baseline.found.run
+    passed = [o.duration for n, o in (run.outcomes.items() if run else ()) if o.outcome == "passed"]
+    return rival_test_limit(passed, baseline.per_test_timeout)
 
 
 def rival_seconds(remaining: float, spent: float) -> float:

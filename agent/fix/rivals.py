@@ -8,6 +8,12 @@ it looping, so the window was mostly hangs: in the never-ending binary search, 1
 and took 32 of the run's 50 gate-seconds. Once HANG_STOP_AFTER rivals have hung and they are at least
 HANG_STOP_SHARE of those gated, the rest of the window is left unsearched and the report says so
 (`rival_search`), with how many were left; a window where hangs stay a minority runs to its end.
+
+Rivals' tests also get a shorter per-test limit: the rule the hanging tests at HEAD already get
+(tools/testing/testrun.py, hang_limits), HANG_LIMIT_MULTIPLE times the slowest test that passed at the
+baseline (timed under coverage, slower than a gate's run), at least HANG_LIMIT_FLOOR, never more
+than the candidates' own limit. A rival hang cost that limit's 5 s floor at default settings; it now
+costs 1 s unless the suite has slow tests.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RivalSearch"]
+from suture.tools.testing.testrun import HANG_LIMIT_FLOOR, HANG_LIMIT_MULTIPLE
+
+__all__ = ["RivalSearch", "rival_test_limit"]
 
 HANG_STOP_AFTER = 6  # at least this many rivals hung ...
 HANG_STOP_SHARE = 0.5  # ... and they are at least this share of the rivals gated
@@ -27,6 +35,7 @@ class RivalSearch:
     """The rival window's record: `window` rivals planned after the first fix; what was gated, what hung."""
 
     window: int
+    test_limit: float | None = None  # the rivals' per-test limit (rival_test_limit)
     gated: int = 0
     hung: int = 0
     hang_seconds: float = 0.0
@@ -54,6 +63,12 @@ class RivalSearch:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"window": self.window, "gated": self.gated, "hung": self.hung,
+        return {"window": self.window, "test_limit": self.test_limit, "gated": self.gated, "hung": self.hung,
                 "unsearched": max(0, self.window - self.gated) if self.stopped_because else 0,
                 "stopped_because": self.stopped_because}
+
+
+def rival_test_limit(durations: Iterable[float], candidates_limit: float | None) -> float | None:
+    """The rivals' per-test limit, from the `durations` of the tests that passed at the baseline."""
+    limit = max(HANG_LIMIT_FLOOR, HANG_LIMIT_MULTIPLE * max(durations, default=0.0))
+    return round(min(limit, candidates_limit), 3) if candidates_limit else round(limit, 3)
