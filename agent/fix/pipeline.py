@@ -369,6 +369,7 @@ def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]
             pool.env.update(hang_limits_env(baseline.hang_limits))  # every run in the pool's trees
             gates = _gate_runner(ctx, baseline, pool, base_tree)
             propose_with_rules(ctx, baseline, gates, search, base_tree, pool)
+            gates.settings.per_test_timeout = baseline.per_test_timeout  # the rivals' limit was theirs alone
             if ctx.client is not None and not search.accepted:
                 ctx.progress.stage("planning with the model")
                 propose_with_model(ModelSession(ctx, baseline, gates, search, pool), base_tree)
