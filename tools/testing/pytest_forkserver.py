@@ -694,7 +694,7 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
     machine must not make the start-up an uncounted extra on top of the run's limit).
     """
     key = _key(python, env, keep, wrap)
-    server, mine = _free_or_started(key, ready_timeout)
+    server, mine = _free_or_started(key, ready_timeout, spare=not wrap)
     if server is None:
         start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
         try:
@@ -719,10 +719,12 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
                 _servers[key].remove(server)
 
 
-def _free_or_started(key: tuple, ready_timeout: float) -> tuple[_Server | None, threading.Event | None]:
+def _free_or_started(key: tuple, ready_timeout: float,
+                     spare: bool = True) -> tuple[_Server | None, threading.Event | None]:
     """(a free server for `key`, marked busy, None), else (None, the event this caller sets once it has
     started one, or None when another caller is starting one too). A caller that finds another starting
-    a server waits for it and its spare rather than start an interpreter of its own."""
+    a server waits for it and its spare rather than start an interpreter of its own (not when no spare
+    will come: `spare` False, a wrapped server)."""
     waited = False
     while True:
         with _lock:
@@ -730,6 +732,8 @@ def _free_or_started(key: tuple, ready_timeout: float) -> tuple[_Server | None, 
             if free:
                 free[0].busy = True
                 return free[0], None
+            if not spare:
+                return None, None
             starting = _starting.get(key)
             if starting is None:
                 _starting[key] = threading.Event()
