@@ -188,7 +188,12 @@ def test_a_candidate_that_hangs_does_not_hang_the_run(make_repo):
     assert done.returncode == 0, done.stderr
     assert "i += 1" in report["patch"]
     # The hanging candidates were tried and cut at their limit, not skipped.
-    assert any("timed out" in v for v in _verdict_messages(repo)), _verdict_messages(repo)
+    messages = _verdict_messages(repo)
+    assert any("timed out" in v for v in messages), messages
+    # After the fix, rivals' tests get the rule HEAD's hanging tests get (5x the slowest passing test, at
+    # least 1 s; agent/fix/rivals.py): a rival that loops pays 1 s, the candidates before it 2 s.
+    assert report["rival_search"]["test_limit"] == 1.0
+    assert any("timeout of 2 s" in v for v in messages) and any("timeout of 1 s" in v for v in messages), messages
 
 
 def _verdict_messages(repo) -> list[str]:
@@ -526,6 +531,12 @@ def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_r
     # under the suite's load it once took every second left, and a patch never compared is not claimed.
     chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
     assert chosen["status"] != "not_run", chosen
+    # Most edits next to the fix leave the loop looping: once hangs were most of the rivals gated, the
+    # rest of the window was left unsearched (each would pay its test's limit and can never be a rival),
+    # and the report says how many and why (agent/fix/rivals.py).
+    rivals = report["rival_search"]
+    assert rivals["hung"] >= 6 and rivals["hung"] * 2 >= rivals["gated"] and rivals["unsearched"] > 0, rivals
+    assert rivals["stopped_because"].startswith("hangs:") and f"up to {rivals['unsearched']} more" in rivals["stopped_because"]
 
 
 def test_a_hang_no_candidate_repairs_ends_on_its_own_with_the_hanging_test_named(make_repo, tmp_path):

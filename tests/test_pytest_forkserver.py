@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 
 import pytest
@@ -52,6 +53,10 @@ def fresh_servers():
     pytest_forkserver.close_all()
 
 
+def servers() -> list:
+    return [server for group in pytest_forkserver._servers.values() for server in group]
+
+
 def outcomes(run):
     return {nodeid.split("::")[1]: o.outcome for nodeid, o in run.outcomes.items()}
 
@@ -63,11 +68,12 @@ def test_warm_runs_match_fresh_runs_and_see_each_edit(make_repo):
     # A server started ahead (localisation starts the mutation step's during its coverage run) is the
     # one the warm run leases: it starts none of its own.
     prestart_warm(repo, extra_env=env).join(60)
-    ahead = [server for group in pytest_forkserver._servers.values() for server in group]
-    assert len(ahead) == 1 and ahead[0].alive
+    ahead = servers()
+    assert len(ahead) == 2 and all(server.alive for server in ahead)
+    assert [server.forked for server in ahead] == [False, True]  # one started, one spare forked from it
     first = run_tests(repo, extra_env=env, warm=True)
     assert not cold.warm and first.warm
-    assert [server for group in pytest_forkserver._servers.values() for server in group] == ahead
+    assert servers() == ahead
     assert outcomes(cold) == outcomes(first) == {"test_add": "passed", "test_env": "passed", "test_not_a_leftover_module": "passed"}
 
     # The server imported none of the tree's code: an edit shows in the next warm run, and back.
@@ -193,6 +199,37 @@ def test_per_run_variables_share_one_server_and_the_pool_token_keys_it(make_repo
         assert b"SUTURE_POOL_TOKEN=pool-1\0" in fh.read()
 
 
+def test_two_runs_at_once_share_one_started_warm_pytest_and_a_fork_of_it(make_repo):
+    """A fix run gates two candidates at once. The second lease used to start a second interpreter
+    (~1.1 CPU-s of imports); it now waits for the first and takes the spare forked from it while idle.
+    Both runs are warm and see the tree as a fresh run does; closing the servers ends both."""
+    repo = make_repo({"calc.py": CALC, "test_calc.py": TESTS})
+    env = {"FLAVOUR": "warm"}
+    runs = {}
+
+    def gate(i: int) -> None:
+        runs[i] = run_tests(repo, extra_env=env, warm=True)
+
+    threads = [threading.Thread(target=gate, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    started = servers()
+    assert [server.forked for server in started] == [False, True]
+    assert runs[0].warm and runs[1].warm
+    assert outcomes(runs[0]) == outcomes(runs[1]) == outcomes(run_tests(repo, extra_env=env))
+    # Another pair of runs reuses both; neither starts an interpreter.
+    gate(0)
+    assert servers() == started and runs[0].warm
+    pids = [server.proc.pid for server in started]
+    pytest_forkserver.close_all()
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+
+
 def test_suture_plugins_are_loaded_once_by_the_server_and_the_trees_plugin_by_each_run(make_repo):
     """The results plugin is imported by the warm server (each fork used to read, rewrite and compile it
     again), without pytest's "already imported" warning; a plugin of the tree's own is still imported by
@@ -215,7 +252,7 @@ def test_suture_plugins_are_loaded_once_by_the_server_and_the_trees_plugin_by_ea
     first = printed(run_tests(repo, test_cmd=command, warm=True))
     (repo / "treeplugin.py").write_text("FLAVOUR = 'second'\n")
     second = printed(run_tests(repo, test_cmd=command, warm=True))
-    assert len([server for group in pytest_forkserver._servers.values() for server in group]) == 1
+    assert [server.forked for server in servers()] == [False, True]
     assert first == ["RESULTS-LOADER SourceFileLoader", "TREE first AssertionRewritingHook"]
     assert second == ["RESULTS-LOADER SourceFileLoader", "TREE second AssertionRewritingHook"]
 

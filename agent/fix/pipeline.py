@@ -43,6 +43,7 @@ from suture.agent.propose.planner import PlannerLimits, PlannerResult, run_plann
 from suture.agent.propose.planner_tools import Toolbox, suspects_text
 from suture.agent.fix.rank import rank
 from suture.agent.report.source import suspect_sources
+from suture.agent.fix.rivals import RivalSearch, rival_test_limit
 from suture.agent.fix.reproduce import Reproduction, related_code, release_reproductions, reproduce, test_imports
 from suture.agent.propose.mutants import lead_with_mutants, mutation_plan
 from suture.agent.propose.rules import generate_candidates
@@ -173,6 +174,7 @@ class Search:
     exhausted_space: bool = False
     budget_hit: bool = False
     planner: PlannerResult | None = None
+    rivals: RivalSearch | None = None  # the rule engine's rival window after its first fix (agent/fix/rivals.py)
     copied: list[str] = field(default_factory=list)  # git-ignored generated files the checkouts got
     checkout_notes: list[str] = field(default_factory=list)
 
@@ -367,6 +369,7 @@ def search_stage(ctx: RunContext, baseline: Baseline) -> tuple[Search, Decision]
             pool.env.update(hang_limits_env(baseline.hang_limits))  # every run in the pool's trees
             gates = _gate_runner(ctx, baseline, pool, base_tree)
             propose_with_rules(ctx, baseline, gates, search, base_tree, pool)
+            gates.settings.per_test_timeout = baseline.per_test_timeout  # the rivals' limit was theirs alone
             if ctx.client is not None and not search.accepted:
                 ctx.progress.stage("planning with the model")
                 propose_with_model(ModelSession(ctx, baseline, gates, search, pool), base_tree)
@@ -463,12 +466,25 @@ def propose_with_rules(ctx: RunContext, baseline: Baseline, gates: GateRunner, s
         results = gates.run_all(batch, time_limit=remaining,
                                 candidate_time_limit=min(remaining, 3 * baseline.suite_seconds + 30))
         _record_verdicts(ctx, baseline, search, results)
+        if search.rivals is not None:
+            search.rivals.record(v for v in results if v.stage != "skipped")
         if first_fix_at is None and any(v.accepted for v in results):
             first_fix_at, first_fix_time = len(search.verdicts), time.monotonic()
+            search.rivals = RivalSearch(window=EXTRA_AFTER_FIRST_FIX, test_limit=_rivals_limit(baseline))
+            gates.settings.per_test_timeout = search.rivals.test_limit
             ctx.progress.stage("looking for a simpler equivalent")
         if first_fix_at is not None and (len(search.verdicts) >= first_fix_at + EXTRA_AFTER_FIRST_FIX
                                          or time.monotonic() - first_fix_time >= extra_seconds):
             return
+        if search.rivals is not None and search.rivals.hangs_dominate():
+            ctx.progress.stage(f"rival search stopped: {search.rivals.stopped_because}")
+            return
+
+
+def _rivals_limit(baseline: Baseline) -> float | None:
+    run = baseline.found.run
+    passed = [o.duration for n, o in (run.outcomes.items() if run else ()) if o.outcome == "passed"]
+    return rival_test_limit(passed, baseline.per_test_timeout)
 
 
 def rival_seconds(remaining: float, spent: float) -> float:
@@ -654,6 +670,7 @@ def _report(ctx: RunContext, baseline: Baseline, search: Search, decision: Decis
         "risks": [RISK_WORDS.get(r, r) for r in candidate.risks] if (chosen and candidate) else [],
         "delivery": delivery.to_dict() if delivery else None,
         "notes": search.notes,
+        "rival_search": search.rivals.to_dict() if search.rivals else None,  # agent/fix/rivals.py
         "blocked": blocked_candidates(verdicts),  # named risks and tampering (agent/gates/tamper.py)
         "sandbox": sandbox.describe(),  # where the tests ran (tools/testing/sandbox.py)
     }
@@ -769,7 +786,7 @@ def _verdict_summary(verdict: GateVerdict) -> dict[str, Any]:
             "regressions": verdict.regressions, "overturned": verdict.overturned, "message": verdict.message,
             "seconds": round(verdict.seconds, 2), "duplicate_of": verdict.duplicate_of,
             "verifier": verdict.verifier, "verifier_details": verdict.verifier_details,
-            "anti_patterns": verdict.anti_patterns,
+            "anti_patterns": verdict.anti_patterns, "hung": verdict.hung,
             # For `suture report` (agent/report/): what each candidate changed and which tests judged it.
             "diff": verdict.patch, "selected_tests": verdict.selected_tests[:50],
             "changed_symbols": verdict.changed_symbols}

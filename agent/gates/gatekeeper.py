@@ -420,6 +420,7 @@ class Gatekeeper:
         if run.sentinel in ("passed", "exit0"):
             verdict.message = tamper.sentinel_message(run.sentinel)
             raise Rejected(verdict)
+        verdict.hung = sorted(n for n, o in run.outcomes.items() if o.outcome == "timeout")
         fixed, still, regressions, newly_flaky, overturned = self.judge(run, failing, passing, until, nodeids,
                                                                         selection=verdict.stage == "selected")
         if verdict.stage == "selected" and regressions and not still and run.status != "timeout":

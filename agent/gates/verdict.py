@@ -68,6 +68,7 @@ class GateVerdict:
     # Static anti-patterns of the patch ({"name", "detail"}, agent/gates/antipatterns.py): it passes
     # the gates, but loses to a rival without one and alone is only plausible (agent/fix/choose.py).
     anti_patterns: list[dict[str, str]] = field(default_factory=list)
+    hung: list[str] = field(default_factory=list)  # tests that ran past their per-test limit in the deciding run
     ast_change: int = 0  # AST nodes the patch changes in the Python it touches (antipatterns.change_size)
 
     def to_dict(self) -> dict[str, Any]:

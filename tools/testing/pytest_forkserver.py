@@ -18,6 +18,13 @@ stdin ({argv, cwd, env, output}) and answers {"pid": N} when the child starts an
 End of stdin ends the server, also while a run is in progress (its child and whatever it
 started are killed). Client side: `lease(python, env)` lends a server for one run.
 
+A spare: a new server, while still idle, is asked ({"clone": {stdin, stdout}}, two FIFOs) to fork a
+second server from itself, so a fix run's two gate workers pay one interpreter start-up (~1.1 CPU-s),
+not two; a lease that finds a server being started waits for it and takes the spare.
+
+Over 600 lines as one concept: both ends of one protocol (server, its forked runs and clones, and the
+client that leases them), which change together.
+
 A fork does not redo what pytest's start-up would make the same way in every run: the server makes
 the plugin manager and Config once per set of blocked plugins, and the fixture scan of the plugins
 reads stand-ins (`_start_from_server`): a two-test gate run 61 -> 43 ms of CPU.
@@ -32,11 +39,13 @@ directories writable; the pids it reports are then its namespace's, which the cl
 from __future__ import annotations
 
 import atexit
+import errno
 import gc
 import json
 import os
 import pathlib
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -363,11 +372,17 @@ def _children() -> list[int]:
         return []
 
 
+# Servers forked from this one (_clone): children of it, but no run's leftovers.
+_clones: set[int] = set()
+
+
 def _kill_leftovers(keep: int = 0) -> None:
-    """SIGKILL and reap every process below the server (a run's orphans are reparented here)."""
+    """SIGKILL and reap every process below the server (a run's orphans are reparented here), its
+    clones aside."""
+    keep_all = {keep, *_clones}
     while True:
         for pid in _children():
-            if pid != keep:
+            if pid not in keep_all:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
@@ -376,8 +391,9 @@ def _kill_leftovers(keep: int = 0) -> None:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
+        _clones.discard(pid)  # a clone that ended is reaped like any child
         if pid == 0:
-            if not [p for p in _children() if p != keep]:
+            if not [p for p in _children() if p not in keep_all]:
                 return
             time.sleep(0.01)
 
@@ -407,6 +423,10 @@ def serve() -> None:
         print(json.dumps({"refused": "a plugin started threads while loading"}), flush=True)
         return
     print(json.dumps({"ready": os.getpid()}), flush=True)
+    _serve_requests()
+
+
+def _serve_requests() -> None:
     stdin_fd, buffer = sys.stdin.fileno(), b""
     while True:
         while b"\n" not in buffer:
@@ -416,6 +436,9 @@ def serve() -> None:
             buffer += chunk
         line, buffer = buffer.split(b"\n", 1)
         request = json.loads(line)
+        if "clone" in request:
+            print(json.dumps({"cloned": _clone(request["clone"])}), flush=True)
+            continue
         _preload(request["argv"])
         _prepare_config(request["argv"])
         pid = os.fork()
@@ -432,6 +455,31 @@ def serve() -> None:
             return
         _kill_leftovers()
         print(json.dumps({"pid": pid, "status": os.waitstatus_to_exitcode(wait_status)}), flush=True)
+
+
+def _clone(fifos: dict[str, str]) -> int:
+    """Fork a second server from this idle, warm one: it answers on the `stdout` FIFO, then reads its
+    requests from the `stdin` FIFO. A fix run gates two candidates at once, and a second server
+    started from scratch cost ~1.1 CPU-s (interpreter, pytest, plugins) where this fork costs ~10 ms."""
+    pid = os.fork()
+    if pid:
+        _clones.add(pid)
+        return pid
+    try:
+        _clones.clear()
+        os.setsid()  # out of the parent's session: its runs' kills do not reach this server
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # closed with the server it was forked from
+        _prctl(PR_SET_CHILD_SUBREAPER, 1)  # not inherited across fork
+        out = os.open(fifos["stdout"], os.O_WRONLY)
+        os.dup2(out, 1)
+        os.close(out)
+        print(json.dumps({"ready": os.getpid()}), flush=True)
+        inp = os.open(fifos["stdin"], os.O_RDONLY)  # waits for the client to open its end
+        os.dup2(inp, 0)
+        os.close(inp)
+        _serve_requests()
+    finally:
+        os._exit(0)
 
 
 # -- client --------------------------------------------------------------------------------
@@ -474,6 +522,8 @@ class WarmRun:
 
 
 class _Server:
+    forked = False  # True for a spare forked from another server (clone), not started from scratch
+
     def __init__(self, python: str, env: dict[str, str], script: str | None = None,
                  wrap: tuple[str, ...] = (), ready_timeout: float = READY_TIMEOUT) -> None:
         self.busy = False
@@ -525,6 +575,40 @@ class _Server:
             pid = host_pid(pid, self.proc.pid)
         return WarmRun(self, pid)
 
+    def clone(self, ready_timeout: float = READY_TIMEOUT) -> _Server | None:
+        """A second server forked from this idle one (see _clone), or None when that did not work."""
+        if self.wrapped:  # its FIFOs would have to be inside the sandbox: a wrapped server starts anew
+            return None
+        deadline = time.monotonic() + min(READY_TIMEOUT, ready_timeout)
+        folder = tempfile.mkdtemp(prefix="suture-warm-")
+        fifos = {"stdin": os.path.join(folder, "in"), "stdout": os.path.join(folder, "out")}
+        out_fd = -1
+        try:
+            for path in fifos.values():
+                os.mkfifo(path, 0o600)
+            out_fd = os.open(fifos["stdout"], os.O_RDONLY | os.O_NONBLOCK)  # so the clone's open does not wait
+            self.proc.stdin.write((json.dumps({"clone": fifos}) + "\n").encode())
+            self.proc.stdin.flush()
+            reply = self.read(max(0.0, deadline - time.monotonic()))
+            if not reply or "cloned" not in reply:
+                return None
+            os.set_blocking(out_fd, True)
+            proc = _ClonedProc(int(reply["cloned"]), os.fdopen(out_fd, "rb", buffering=0))
+            out_fd = -1
+            server = _Server.__new__(_Server)
+            server.busy, server.wrapped, server.proc, server._buffer, server.forked = False, False, proc, b"", True
+            if "ready" not in (server.read(max(0.0, deadline - time.monotonic())) or {}):
+                proc.kill()
+                return None
+            proc.stdin = _open_writer(fifos["stdin"], deadline)
+            return server
+        except (OSError, ValueError, ServerGone):
+            return None
+        finally:
+            if out_fd >= 0:
+                os.close(out_fd)
+            shutil.rmtree(folder, ignore_errors=True)  # both ends are open (or given up): the names can go
+
     @property
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -539,8 +623,56 @@ class _Server:
                 self.proc.wait()
 
 
+def _open_writer(path: str, deadline: float):
+    """The FIFO at `path` opened for writing once its reader has it open (OSError past `deadline`)."""
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as error:
+            if error.errno != errno.ENXIO or time.monotonic() > deadline:  # ENXIO: no reader yet
+                raise
+            time.sleep(0.005)
+            continue
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "wb", buffering=0)
+
+
+class _ClonedProc:
+    """The part of Popen's interface _Server uses, for a server forked from another one: not this
+    process's child, so it is watched through /proc, and its pipes are FIFOs."""
+
+    def __init__(self, pid: int, stdout) -> None:
+        self.pid, self.stdout, self.stdin, self.returncode = pid, stdout, None, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                with open(f"/proc/{self.pid}/stat", "rb") as fh:
+                    state = fh.read().rsplit(b")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                state = b"X"
+            if state in (b"Z", b"X"):  # ended (a zombie until the server it came from reaps it)
+                self.returncode = -signal.SIGKILL  # its FIFOs close with this object
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"warm pytest {self.pid}", timeout)
+            time.sleep(0.01)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 _lock = threading.Lock()
 _servers: dict[tuple, list[_Server]] = {}
+_starting: dict[tuple, threading.Event] = {}  # a server being started for this key (and its clone)
 
 
 def _key(python: str, env: dict[str, str], keep: tuple[str, ...], wrap: tuple[str, ...] = ()) -> tuple:
@@ -562,17 +694,22 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
     machine must not make the start-up an uncounted extra on top of the run's limit).
     """
     key = _key(python, env, keep, wrap)
-    with _lock:
-        free = [s for s in _servers.get(key, []) if not s.busy and s.alive]
-        server = free[0] if free else None
-        if server is not None:
-            server.busy = True
+    server, mine = _free_or_started(key, ready_timeout, spare=not wrap)
     if server is None:
         start_env = {k: v for k, v in env.items() if k not in _PER_RUN}
-        server = _Server(python, start_env, script, wrap, ready_timeout)
-        server.busy = True
-        with _lock:
-            _servers.setdefault(key, []).append(server)
+        try:
+            server = _Server(python, start_env, script, wrap, ready_timeout)
+            server.busy = True
+            # A spare forked from it while it is still idle: the next lease (the other gate worker's)
+            # takes it instead of starting an interpreter of its own.
+            spare = server.clone(ready_timeout)
+            with _lock:
+                _servers.setdefault(key, []).extend([server, *([spare] if spare else [])])
+        finally:
+            if mine is not None:
+                with _lock:
+                    del _starting[key]
+                mine.set()
     try:
         yield server
     finally:
@@ -580,6 +717,31 @@ def lease(python: str, env: dict[str, str], keep: tuple[str, ...] = (), script: 
             server.busy = False
             if not server.alive:
                 _servers[key].remove(server)
+
+
+def _free_or_started(key: tuple, ready_timeout: float,
+                     spare: bool = True) -> tuple[_Server | None, threading.Event | None]:
+    """(a free server for `key`, marked busy, None), else (None, the event this caller sets once it has
+    started one, or None when another caller is starting one too). A caller that finds another starting
+    a server waits for it and its spare rather than start an interpreter of its own (not when no spare
+    will come: `spare` False, a wrapped server)."""
+    waited = False
+    while True:
+        with _lock:
+            free = [s for s in _servers.get(key, []) if not s.busy and s.alive]
+            if free:
+                free[0].busy = True
+                return free[0], None
+            if not spare:
+                return None, None
+            starting = _starting.get(key)
+            if starting is None:
+                _starting[key] = threading.Event()
+                return None, _starting[key]
+            if waited:  # it took too long: start one of our own, alongside
+                return None, None
+        starting.wait(min(READY_TIMEOUT, ready_timeout))
+        waited = True
 
 
 def close_all() -> None:
