@@ -354,13 +354,16 @@ def test_a_map_cut_off_by_the_cap_keeps_the_finished_test_modules_and_the_next_c
     assert {f["test"] for f in report["findings"]} == {"tests/test_ops.py::test_add", "tests/test_slow.py::test_add_slowly"}
 
 
+# 7.5 s of sleep (was 9): a 6 s cap leaves a mapping run ~3.5 s after start-up and its stop reserve, so an idle
+# machine maps it over three checks -- two that say it is incomplete (JSON, then text), one that completes it.
+SLEEPY = 5
 SLEEPY_TESTS = "import time\n\nfrom calc.ops import scale\n" + "".join(
-    f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.5)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(6))
+    f"\n\ndef test_sleepy_{i}():\n    time.sleep(1.5)\n    assert scale([{i}], 2) == [{2 * i}]\n" for i in range(SLEEPY))
 
 
 @pytest.mark.slow  # among the longest in a -n 2 run (see the suitetime measurements): scheduled first
 def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successive_checks(make_repo):
-    """One test module (six tests of 1.5 s each, 9 s) takes longer than the whole cap: each check maps
+    """One test module (five tests of 1.5 s each, 7.5 s) takes longer than the whole cap: each check maps
     the tests it finishes, the next goes on with the rest of that module, and once the map is complete
     the changed function is checked. Until then text and JSON both say it went unchecked."""
     repo = make_repo({**CALC, "tests/test_sleepy.py": SLEEPY_TESTS})
@@ -402,7 +405,7 @@ def test_a_test_module_slower_than_the_cap_is_mapped_test_by_test_over_successiv
     assert "calc/ops.py:1: add (changed) breaks tests/test_ops.py::test_add" in done.stdout
     saved = json.loads(cache.read_text())
     assert sorted(saved["tests"]) == sorted(["tests/test_ops.py::test_add", "tests/test_ops.py::test_scale"]
-                                            + [f"tests/test_sleepy.py::test_sleepy_{i}" for i in range(6)])
+                                            + [f"tests/test_sleepy.py::test_sleepy_{i}" for i in range(SLEEPY)])
     assert saved["cut"] == {} and saved["partial"] == {}
 
 

@@ -20,6 +20,10 @@ import pytest
 from conftest import QUADRATIC_DEDUPE, QUADRATIC_STOPWORDS, STOPWORDS_WORKLOAD, git, last_json, suture
 
 
+# The bounded verifier runs (--verify-seconds) on each edit a round keeps, about all of it CPU: 3 s, not the
+# default 10, where what the verifier finds is not what a test is about (the tests that are about it keep 10).
+VERIFY = ("--verify-seconds", "3")
+
 # Many distinct values: at the chosen scale the list version is hundreds of times slower.
 WORKLOAD = """
 def make_input(scale):
@@ -74,7 +78,7 @@ def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_
     monkeypatch.setenv("SUTURE_CALLGRIND", "auto")  # off for the rest of the suite (conftest.py)
     repo = make_repo(QUADRATIC_STOPWORDS)
     done = suture("optimize", "--target", "words.filter:content", "--workload",
-                  str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json",
+                  str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json", *VERIFY,
                   "--sandbox", "none", cwd=repo)  # the valgrind shim logs outside the tree (bwrap: read-only there)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
@@ -206,7 +210,7 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     )
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
-                  "--model", f"scripted:{model}", "--rounds", "3", "--apply", cwd=repo)
+                  "--model", f"scripted:{model}", "--rounds", "3", "--apply", *VERIFY, cwd=repo)
     assert done.returncode == 1, done.stderr
     [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
     report = json.loads(record.read_text())
@@ -262,7 +266,7 @@ def test_interactive_reject_from_piped_stdin(make_repo, tmp_path):
     repo = make_repo(QUADRATIC_STOPWORDS)
     done = subprocess.run(
         [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "words.filter:content", "--workload",
-         str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--interactive", "--json"],
+         str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--interactive", "--json", *VERIFY],
         cwd=repo, input="r\nr\nr\nr\nr\nr\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
     report = last_json(done)
@@ -339,7 +343,7 @@ def test_model_workload_interactive_guidance_and_commit(make_repo, tmp_path):
     model = _script(tmp_path, workload, SET_EDIT, "No further idea.")
     done = subprocess.run(
         [sys.executable, "-m", "suture.agent.cli.main", "optimize", "--target", "uniq/core.py::dedupe",
-         "--model", f"scripted:{model}", "--rounds", "3", "--interactive", "--commit", "--json"],
+         "--model", f"scripted:{model}", "--rounds", "3", "--interactive", "--commit", "--json", *VERIFY],
         cwd=repo, input="please try a set for seen\na\n", capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
@@ -365,7 +369,7 @@ def test_bench_script_is_optimized_and_applied(make_repo, tmp_path):
         words = [f"w{(i * 7919) % 6000}" for i in range(6000)]
         print(len(content(words, [f"w{i}" for i in range(3000)])))
     """})
-    done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "3", "--apply", "--json", cwd=repo)
+    done = suture("optimize", "--bench-cmd", "python bench.py", "--rounds", "3", "--apply", "--json", *VERIFY, cwd=repo)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized"

@@ -12,6 +12,7 @@ import re
 import pytest
 
 from conftest import suture
+from test_cli_optimize import VERIFY  # a short verifier bound: not what these tests are about
 
 # Two quadratic spots: the stop-word membership in `content` (most of the time: 120 stop words per
 # scale unit, none of which occurs) and a hand-written search in `dedupe` that no rule matches (24
@@ -77,18 +78,20 @@ def test_the_fastest_significant_candidate_of_a_round_is_kept_not_the_first(make
     # The minimum three timing rounds: a median of three has one loaded-machine outlier as its CI bound,
     # but an interval that straddles the bar gets three more rounds (tools/perf/timing.py extend_to).
     done = suture("optimize", "--target", "words.filter:content", "--workload", str(workload), "--rounds", "3",
-                  "--model", f"scripted:{model}", cwd=repo, timeout=600)
+                  "--model", f"scripted:{model}", *VERIFY, cwd=repo, timeout=600)
     assert done.returncode == 0, done.stderr
     report = _report(repo)
     candidates = report["candidates"]
     membership = next(c for c in candidates if c["source"] == "list-membership-to-set")
     [edit] = [c for c in candidates if c["source"] == "model"]
-    # The rule's candidate came first, passed every gate and was significant -- and was not kept:
-    # the model's, generated after it in the same round, was faster.
+    # The rule's candidate came first, passed the gates and the clock and was significant -- and was not kept:
+    # the model's, generated after it in the same round, was faster. The bounded verifier ran on the one kept
+    # only (agent/optimize/measure.py settle): the slower one's verdict is not_run.
     assert candidates.index(membership) < candidates.index(edit)
     assert membership["stage"] == "measured" and membership["significant"], membership["reason"]
     assert not membership["accepted"] and f"but {edit['id']} was faster" in membership["reason"]
     assert edit["accepted"] and edit["speedup"] > membership["speedup"]
+    assert membership["equivalence"]["verifier"] == "not_run" and edit["equivalence"]["verifier"] != "not_run"
     assert report["edits"][0]["rule"] == "model" and "dict.fromkeys" in report["patch"]
     # Every measured candidate's record carries its per-round ratios, for a plot to be redrawn.
     assert len(membership["ratios"]) in (3, 6) and len(report["edits"][0]["ratios"]) in (3, 6)
@@ -171,7 +174,7 @@ def test_list_index_and_a_nested_loop_join_are_rewritten_to_dicts(make_repo, tmp
     # the round comes near them; each round is a process per side for every candidate of the run.
     done = suture("optimize", "--target", "ranking.ranks:ranks", "--workload", str(workload),
                   "--target", "ranking.ranks:pair_labels", "--workload", str(join), "--rounds", "3",
-                  "--json", cwd=repo, timeout=900)
+                  "--json", *VERIFY, cwd=repo, timeout=900)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     # Keyed by function and rule: a later round may stack a second, small edit on the same function (a

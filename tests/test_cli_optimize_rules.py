@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from conftest import suture
+from test_cli_optimize import VERIFY  # a short verifier bound: not what this test is about
 
 LAYOUT = {
     "text/__init__.py": "",
@@ -70,7 +71,7 @@ def test_two_library_rules_in_one_run(make_repo, tmp_path, monkeypatch):
     workload = tmp_path / "workload.py"
     workload.write_text(WORKLOAD)
     done = suture("optimize", "--target", "text.layout:layout", "--workload", str(workload), "--rounds", "3",
-                  "--time-limit", "240", "--json", cwd=repo, timeout=600)
+                  "--time-limit", "240", "--json", *VERIFY, cwd=repo, timeout=600)
     assert done.returncode == 0, done.stderr
     [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
     report = json.loads(record.read_text())

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import QUADRATIC_DEDUPE, last_json, suture
+from test_cli_optimize import VERIFY  # a short verifier bound: not what this test is about
 
 # A hand-written inner loop the rewrite rules do not match (no method call in a loop either, so no
 # rule's near-1.0x candidate can pass the timing gate by luck): only the model's edit is on offer.
@@ -55,7 +56,7 @@ def test_an_interrupted_optimize_run_resumes_and_its_record_replays(make_repo, t
     # The model writes the workload, then the script runs out when the edit is asked for: exit 4, no "end".
     first = _script(tmp_path / "first.jsonl", WORKLOAD_ANSWER)
     interrupted = suture("optimize", "--target", "uniq.core:dedupe", "--model", f"scripted:{first}",
-                         "--rounds", "4", "--json", cwd=repo)
+                         "--rounds", "4", "--json", *VERIFY, cwd=repo)
     assert interrupted.returncode == 4, interrupted.stdout[-2000:] + interrupted.stderr
     [run_dir] = (repo / ".suture" / "runs").glob("*-optimize-*")
     assert not any(e["event"] == "end" for e in _events(run_dir))
@@ -77,6 +78,7 @@ def test_an_interrupted_optimize_run_resumes_and_its_record_replays(make_repo, t
     start = _events(Path(report["run_dir"]))[0]
     assert start["command"] == "optimize" and start["options"]["resumed_from"] == run
     assert start["options"]["rounds"] == 4 and start["options"]["target"] == "uniq.core:dedupe"
+    assert start["options"]["verify_seconds"] == 3  # recorded, and the resumed run bounds its verifier by it
 
     # The resumed run's record replays: same options, its model answers played back, the same patch.
     replayed = suture("replay", Path(report["run_dir"]).name, "--json", cwd=repo)

@@ -18,6 +18,7 @@ from suture.tools.perf.profile import ProfileError
 from suture.tools.perf.timing import Runner
 from suture.tools.perf.typeprobe import record_types
 
+from test_cli_optimize import VERIFY  # a short verifier bound: not what this test is about
 from test_perf_rules import assert_same
 
 WORDS = """\
@@ -189,7 +190,7 @@ def test_both_word_statistics_functions_are_sped_up_with_the_evidence_named(make
     # The minimum three timing rounds: under load a 3-round interval of a 7x win once reached below 1.05,
     # and such a straddling interval now gets three more rounds (tools/perf/timing.py extend_to).
     done = suture("optimize", "--target", "wordstats.stats:shared_words", "--workload", str(workload),
-                  "--rounds", "3", "--json", cwd=repo, timeout=1200)
+                  "--rounds", "3", "--json", *VERIFY, cwd=repo, timeout=1200)
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "optimized", report["candidates"]

@@ -39,6 +39,7 @@ def optimize(
     max_cost: Optional[float] = typer.Option(None, "--max-cost", metavar="USD", help="Most US dollars of model calls per run (default: the max_cost setting)."),
     time_limit: Optional[float] = typer.Option(None, "--time-limit", metavar="S", help="Wall-time budget in seconds (default: the time_limit setting)."),
     rounds: int = typer.Option(12, "--rounds", min=3, metavar="N", help="Interleaved timing rounds per comparison (baseline and candidate once each per round)."),
+    verify_seconds: Optional[float] = typer.Option(None, "--verify-seconds", min=1.0, metavar="S", help="Bounded verifier's wall seconds per changed function of an edit worth keeping: Hypothesis, then CrossHair (default 10)."),
     python: Optional[str] = PythonOption,
     pass_env: list[str] = PassEnvOption,
     sandbox: Optional[str] = SandboxOption,
@@ -70,7 +71,7 @@ def optimize(
         root, options = _resume_optimize(resume, repo, mode=mode, model=model, api_base=api_base, max_cost=max_cost,
                                          time_limit=time_limit, given=(("--bench-cmd", bench_cmd), ("--target", target),
                                                                        ("--workload", workload), ("--test-cmd", test_cmd),
-                                                                       ("--python", python)))
+                                                                       ("--python", python), ("--verify-seconds", verify_seconds)))
         interactive = options.interactive
         if allow_risks:  # given again: it replaces the recorded ones
             options = dataclasses.replace(options, allow_risks=allow_risks)
@@ -79,7 +80,8 @@ def optimize(
                                           test_cmd=test_cmd, model=model, api_base=api_base, max_cost=max_cost,
                                           time_limit=time_limit, rounds=rounds, python=python, interactive=interactive,
                                           pass_env=pass_env)
-        options = dataclasses.replace(options, allow_risks=allow_risks)
+        options = dataclasses.replace(options, allow_risks=allow_risks, **({} if verify_seconds is None else
+                                                                            {"verify_seconds": verify_seconds}))
     apply_sandbox(settings_for(root, sandbox=sandbox, memory_limit=memory_limit))
     # After the options are checked: bad input leaves without the pipeline's imports.
     from suture.agent.optimize.pipeline import run_optimize

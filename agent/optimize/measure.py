@@ -3,10 +3,14 @@ the clock (interleaved runs, tools/perf/timing.py), then the bounded verifier on
 callgrind's instruction count, the user's say with --interactive, and stacking an accepted edit onto `best`.
 
 Why the bounded verifier comes after the clock: it is time-bounded (Hypothesis, then CrossHair until
---verify-seconds per changed function), several CPU-seconds a candidate, while most rule candidates
-(a method alias, a comprehension) are not significantly faster and are rejected by the clock anyway. Every
-kept edit passes it as before; a candidate the clock rejects is reported as such, its verifier not run
-(unless the user is asked about it, or the round stacks it as a near miss: verify_late)."""
+--verify-seconds per changed function), and it uses about all of that (CrossHair searches until the limit), so
+--verify-seconds of CPU a candidate, while most rule candidates (a method alias, a comprehension) are not
+significantly faster and are rejected by the clock anyway. It runs when the round chooses (settle): on its
+significant candidates fastest first, until one passes -- that one is kept, so a round with several
+significant candidates verifies the one it keeps (and any faster one the verifier refutes), not each of them.
+Every kept edit passes it as before; a candidate the clock rejects, or one a faster candidate of its round
+beat, is reported as such, its verifier not run (unless the user is asked about it, or the round stacks it as
+a near miss: verify_late)."""
 
 from __future__ import annotations
 
@@ -42,11 +46,12 @@ def judge_candidate(state: OptimizeState, bench: Bench, proposal: Candidate) -> 
 
 
 def keep_best(state: OptimizeState, bench: Bench, eligible: list[Judged]) -> Judged | None:
-    """Of a round's significant candidates, keep the one with the largest median speed-up and stack it onto
-    `best`; the others are set aside with the reason (the next round re-proposes what still applies)."""
-    if not eligible:
+    """Of a round's significant candidates, keep the one with the largest median speed-up that the bounded
+    verifier does not refute (settle) and stack it onto `best`; the others are set aside with the reason (the
+    next round re-proposes what still applies)."""
+    chosen = settle(state, eligible)
+    if chosen is None:
         return None
-    chosen = max(eligible, key=lambda j: (j.timing or {}).get("speedup") or 0.0)
     for other in eligible:
         if other is not chosen:
             other.accepted = False
@@ -114,11 +119,22 @@ def judge(state: OptimizeState, bench: Bench, proposal: Candidate) -> Judged:
     judged.accepted = bool(result.significant)
     judged.reason = (f"{result.speedup:.2f}x (95% CI {result.ci_low:.2f}-{result.ci_high:.2f})"
                      + ("" if result.significant else f", not significant (needs a CI above {result.threshold:.2f}x)"))
-    if judged.accepted or state.options.interactive:  # the user sees every gate's verdict before answering
+    if state.options.interactive:  # the user sees every gate's verdict before answering
         verify_late(state, judged)
-    else:
+    else:  # a significant one is verified if its round would keep it (settle)
         judged.equivalence["verifier"] = "not_run"
     return judged
+
+
+def settle(state: OptimizeState, eligible: list[Judged]) -> Judged | None:
+    """The fastest of a round's significant candidates that the bounded verifier does not refute, or None.
+    The verifier runs on them fastest first and stops at the first that passes: the one the round keeps.
+    A refuted one leaves `eligible` (verify_late rejected it); the slower ones stay unverified."""
+    for judged in sorted(eligible, key=lambda j: (j.timing or {}).get("speedup") or 0.0, reverse=True):
+        if verify_late(state, judged):
+            return judged
+        eligible.remove(judged)
+    return None
 
 
 def verify_late(state: OptimizeState, judged: Judged) -> bool:

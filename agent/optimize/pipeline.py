@@ -35,9 +35,9 @@ from suture.agent.gates import tamper
 from suture.agent.optimize import unsuitable
 from suture.agent.optimize.bench import Bench, bench_for_command, bench_for_target, locate, workload_for
 from suture.agent.optimize.equivalence import baseline_tests
-from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best, verify_late
+from suture.agent.optimize.measure import ask_stdin, judge_candidate, keep_best, settle, verify_late
 from suture.agent.optimize.propose import (changed_functions, combined_proposal, model_client, model_proposals,
-                                          rule_proposals)
+                                          near_misses, rule_proposals)
 from suture.agent.optimize.report import deliver_and_report, pie_summary, stacked_patch
 from suture.agent.optimize.state import OptimizeOutcome, OptimizeProgress, OptimizeState
 from suture.agent.options import OptimizeOptions
@@ -173,7 +173,8 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
     def more() -> bool:
         if state.left() <= 5:
             return False
-        if eligible and time.monotonic() - began > share:
+        # The share counts only a candidate the round can keep: the verifier runs here on the fastest (settle).
+        if eligible and time.monotonic() - began > share and settle(state, eligible) is not None:
             state.log("round_share", measured=len(eligible), seconds=round(time.monotonic() - began, 2))
             return False
         return True
@@ -186,6 +187,8 @@ def _round(state: OptimizeState, bench: Bench, places: list[tuple[str, str]], ho
             eligible.append(state.judged[-1])
         if state.guidance and state.client is not None:
             break  # the expert asked for something else: the model hears it now
+    if eligible and len(near_misses(state.judged[first:])) >= 2:
+        settle(state, eligible)  # the near misses stack only if no significant candidate survives the verifier
     stacked = combined_proposal(state, state.judged[first:], lambda j: verify_late(state, j)) \
         if not eligible and more() else None
     if stacked is not None and judge_candidate(state, bench, stacked).accepted:

@@ -44,10 +44,7 @@ def combined_proposal(state: OptimizeState, judged: list, check: Callable[[Any],
     stacked: the clock came before the bounded verifier. None with fewer than two rules that stack."""
     from suture.agent.optimize.perf_rules import rewrites
 
-    near = sorted((j for j in judged if j.stage == "measured" and j.timing and j.proposal.source != "model"
-                   and "+" not in j.proposal.source
-                   and j.timing["speedup"] > 1.0 and j.timing["ci_high"] >= j.timing["threshold"]),
-                  key=lambda j: -j.timing["speedup"])
+    near = near_misses(judged)
     if len(near) >= 2 and check is not None:
         near = [j for j in near if check(j)]
     if len(near) < 2:
@@ -75,6 +72,14 @@ def combined_proposal(state: OptimizeState, judged: list, check: Callable[[Any],
     return Candidate(f"c{len(state.judged) + 1}", source="+".join(rules), files=files, functions=functions, path=first[0],
                      symbol=first[1], description=f"the round's near misses together: {' + '.join(rules)}",
                      meta={"rules": rules, "evidence": [e for j in near for e in j.proposal.meta.get("evidence", [])]})
+
+
+def near_misses(judged: list) -> list:
+    """The measured rule candidates combined_proposal may stack, the fastest first (before the verifier)."""
+    return sorted((j for j in judged if j.stage == "measured" and j.timing and j.proposal.source != "model"
+                   and "+" not in j.proposal.source
+                   and j.timing["speedup"] > 1.0 and j.timing["ci_high"] >= j.timing["threshold"]),
+                  key=lambda j: -j.timing["speedup"])
 
 
 def model_client(options: OptimizeOptions):

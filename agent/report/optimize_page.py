@@ -105,7 +105,11 @@ def _edit(edit: dict[str, Any]) -> str:
 
 def _candidates(view: RunView) -> list[dict[str, Any]]:
     from_events = view.of("candidate")  # the trajectory's carry the diffs
-    return from_events or [c for c in view.report.get("candidates") or [] if isinstance(c, dict)]
+    final = [c for c in view.report.get("candidates") or [] if isinstance(c, dict)]
+    # ... as each was judged: the round decides later which one it keeps (and the verifier may refute it
+    # then), so the report's outcome wins over the event's.
+    by_id = {c.get("id"): c for c in final}
+    return [{**event, **by_id.get(event.get("id"), {})} for event in from_events] or final
 
 
 def candidates_section(candidates: list[dict[str, Any]]) -> str:
