@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from suture.agent.fix.calibration import FEATURES, calibrated, load_weights
+from suture.agent.fix.calibration import FEATURES, calibrated, held_back, load_weights
 from test_evidence_cli import _fix  # `suture fix` offline on a new repo, the tree checked unchanged
 
 
@@ -111,6 +111,11 @@ def test_a_same_size_rival_whose_template_names_a_risk_still_keeps_the_claim_bac
     chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
     (unresolved,) = [d for d in chosen["disagreements"] if d["weighed"] == "unresolved"]
     reasons = " ".join(report["confidence"]["reasons"])
+    # Held back by the disagreement (a cap just under 0.5), it shows the bench's share of right held-back
+    # patches instead (agent/fix/calibration.json), and says so.
+    share = held_back(load_weights())
+    assert share is not None and report["confidence"]["value"] == pytest.approx(min(share, 0.45), abs=1e-3)
+    assert (f"held back: {share:.0%} of the patches the repair bench held back were right" in reasons) == (share < 0.45)
     assert f"the tests cannot decide: {unresolved['sentence']}" in reasons and "is_leap(" in unresolved["call"]
     # The terminal names the deciding input on the Rivals line.
     shown = " ".join(done.stdout.split())
