@@ -2,12 +2,18 @@
 
 The model is a logistic regression over four features of the chosen patch (calibration.FEATURES),
 fitted by plain gradient descent with an L2 penalty: the bench has a few dozen labelled patches,
-so without the penalty one lucky feature takes an infinite weight. Rows are the bench/bugs rows
-with the evidence stage on (the product's default); each returned patch (claimed or plausible) is
-labelled by the held-back tests. Cross-validation leaves one bug *kind* out at a time
-(off-by-one, wrong-operator, ...): the question is whether the model carries over to a kind of
-bug it was not fitted on, not to another run of the same case. bench/faults rows are never
-fitted on; they are the validation.
+so without the penalty one lucky feature takes an infinite weight. It is fitted on the returned
+patches no cap held back (a cap is a decision, not evidence: the product keeps such a patch below
+the threshold whatever the model says); the held-back patches give one number, `held_back`, the
+(add-one smoothed) share of them that were right, which the product shows as their confidence.
+Each returned patch (claimed or plausible) is labelled by the tests suture never saw.
+
+Rows: bench/bugs and the bench/faults libraries of the train group, evidence on (the product's
+default). The held-out libraries (`group = "heldout"` in bench/faults/libraries.toml: parse, schema,
+jmespath) are never fitted on; they are the validation. Cross-validation on the fitted rows
+leaves one bug *kind* (off-by-one, wrong-operator, ...; a fault's operator class) out at a time:
+the question is whether the model carries over to a kind of bug it was not fitted on, not to
+another run of the same case.
 
 Rows written before the model existed carry no `features`; they are read back from the reasons
 suture gave (the same quantities: covering tests, verifier, behaviour summary, distinct patches).
@@ -18,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import tomllib
 from pathlib import Path
 
 from suture.agent.fix.calibration import FEATURES, FOUND_NOTHING, MAX_COVERING, MAX_RIVALS, WEIGHTS_FILE, calibrated
@@ -30,6 +37,20 @@ STEPS = 4000
 RATE = 0.5
 THRESHOLD = 0.5  # select.CONFIDENCE_THRESHOLD; the model does not move it
 RISK_PENALTY = 0.15  # select.confidence's, applied after the model as in the product
+LIBRARIES = Path(__file__).resolve().parent / "faults" / "libraries.toml"
+
+
+def heldout_libraries() -> set[str]:
+    """The bench/faults libraries never fitted on (libraries.toml's `group = "heldout"`)."""
+    try:
+        data = tomllib.loads(LIBRARIES.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    return {lib["name"] for lib in data.get("library", []) if lib.get("group") == "heldout"}
+
+
+def library(row: dict) -> str:
+    return row["name"].split(":", 1)[0] if row.get("source") == "fault" else ""
 
 
 def row_features(row: dict) -> dict[str, float] | None:
@@ -62,7 +83,26 @@ def labelled(rows: list[dict]) -> list[tuple[dict, dict[str, float], bool]]:
     return out
 
 
+def capped(row: dict, values: dict[str, float]) -> bool:
+    """Did a cap hold the patch back, whatever the model said (an anti-pattern, an unresolved
+    question, the evidence unseen, a single covering test)?"""
+    reasons = row.get("reasons") or []
+    return any(r.startswith(("unresolved:", "anti-pattern:")) for r in reasons) or \
+        round(values["covering"] * MAX_COVERING) < MIN_COVERING_TESTS
+
+
 def fit(data: list[tuple[dict, dict[str, float], bool]]) -> dict:
+    """The model: weights fitted on the patches no cap held back, and `held_back`, the smoothed share
+    of right patches among those a cap held back (below the threshold whatever it comes to)."""
+    free = [d for d in data if not capped(d[0], d[1])]
+    held = [ok for row, x, ok in data if capped(row, x)]
+    model = _logistic(free)
+    model["held_back"] = round(min((sum(held) + 1) / (len(held) + 2), THRESHOLD - 0.05), 4)
+    model["rows_held_back"] = len(held)
+    return model
+
+
+def _logistic(data: list[tuple[dict, dict[str, float], bool]]) -> dict:
     names = list(FEATURES)
     bias, weights = 0.0, {n: 0.0 for n in names}
     n = max(1, len(data))
@@ -85,23 +125,25 @@ def predicted(row: dict, values: dict[str, float], model: dict) -> dict:
     """`row` as the product with `model` would have rated it: the calibrated value (risks taken off, as
     in the product), capped rows kept capped, claimed when at or above the threshold and not capped."""
     reasons = row.get("reasons") or []
-    capped = any(r.startswith(("unresolved:", "anti-pattern:")) for r in reasons)
+    held = capped(row, values)
     risks = sum(r.startswith("risk:") for r in reasons)
     value = max(0.0, calibrated(values, model) - RISK_PENALTY * risks)
-    if round(values["covering"] * MAX_COVERING) < MIN_COVERING_TESTS:  # the product's thin-evidence cap
-        value, capped = min(value, THIN_CAP), True
-    if capped:
-        value = min(value, float(row["confidence"]))
+    if held:
+        value = min(value, THIN_CAP, float(row["confidence"]))
+    if value < THRESHOLD and "held_back" in model:  # as agent/fix/choose.py's _held_back
+        value = min(value, float(model["held_back"]))
     ok = bool(tables.returned(row)[1])
-    claimed = value >= THRESHOLD and not capped
+    claimed = value >= THRESHOLD and not held
     return {**row, "confidence": value, "claimed_fixed": claimed, "correct": ok and claimed,
             "plausible": not claimed, "plausible_correct": ok and not claimed, "fixed": ok and claimed}
 
 
 def fit_report(rows: list[dict], write: bool = False) -> str:
-    bugs = [r for r in rows if r["source"] == "bug" and r.get("evidence", "on") == "on"]
-    faults = [r for r in rows if r["source"] == "fault" and r.get("evidence", "on") == "on"]
-    data = labelled(bugs)
+    heldout = heldout_libraries()
+    on = [r for r in rows if r.get("evidence", "on") == "on" and r["source"] in ("bug", "fault")]
+    train = [r for r in on if library(r) not in heldout]
+    valid = [r for r in on if library(r) in heldout]
+    data = labelled(train)
     model = fit(data)
     kinds = sorted({r.get("kind", "") for r, _, _ in data})
     cross = []
@@ -109,21 +151,30 @@ def fit_report(rows: list[dict], write: bool = False) -> str:
         held = [d for d in data if d[0].get("kind", "") == kind]
         rest = fit([d for d in data if d[0].get("kind", "") != kind])
         cross += [predicted(r, x, rest) for r, x, _ in held]
-    unlabelled = [r for r in bugs if tables.returned(r) is None]
-    lines = [f"Confidence model fitted on {len(data)} returned bench/bugs patches (evidence on), "
-             f"{len(kinds)} bug kinds; L2 {L2}:", "",
+    fitted = sum(1 for r, x, _ in data if not capped(r, x))
+    lines = [f"Confidence model fitted on {len(data)} returned patches of bench/bugs and the train libraries of "
+             f"bench/faults (evidence on), {len(kinds)} kinds: the weights on the {fitted} no cap held back, "
+             f"`held_back` {model['held_back']:.2f} from the {model['rows_held_back']} held back; L2 {L2}:", "",
              "| feature | what it measures | weight |", "|---|---|---:|",
              f"| bias | | {model['bias']:+.2f} |"]
     lines += [f"| {k} | {FEATURES[k]} | {model['weights'][k]:+.2f} |" for k in FEATURES]
-    before = [r for r in bugs]
-    lines += ["", "Before (the shipped weighted mean), bench/bugs:", "", _reliability(before), "",
-              "After, leave-one-kind-out (each kind rated by a model fitted without it), bench/bugs:", "",
-              _reliability(cross + unlabelled), "", tables.trust_table(cross + unlabelled)]
-    if faults:
-        after = [predicted(r, x, model) for r, x, _ in labelled(faults)] + [r for r in faults if tables.returned(r) is None
-                                                                             or row_features(r) is None]
-        lines += ["", "Before, bench/faults (validation, never fitted on):", "", _reliability(faults), "",
-                  "After (the model fitted on every bench/bugs row), bench/faults:", "", _reliability(after), "",
+
+    def unrated(group: list[dict]) -> list[dict]:
+        return [r for r in group if tables.returned(r) is None or row_features(r) is None]
+
+    for source, name in (("bug", "bench/bugs"), ("fault", "bench/faults, train libraries")):
+        before = [r for r in train if r["source"] == source]
+        if not before:
+            continue
+        after = [r for r in cross if r["source"] == source] + unrated(before)
+        lines += ["", f"Before (the rows as run), {name}:", "", _reliability(before), "",
+                  f"After, leave-one-kind-out (each kind rated by a model fitted without it), {name}:", "",
+                  _reliability(after), "", tables.trust_table(after)]
+    if valid:
+        after = [predicted(r, x, model) for r, x, _ in labelled(valid)] + unrated(valid)
+        lines += ["", f"Before (the rows as run), bench/faults held-out libraries ({', '.join(sorted(heldout))}; "
+                  "never fitted on):", "", _reliability(valid), "",
+                  "After (the model fitted on every train row), held-out libraries:", "", _reliability(after), "",
                   tables.trust_table(after)]
     if write:
         Path(WEIGHTS_FILE).write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")

@@ -636,6 +636,44 @@ def test_keeping_heads_result_where_a_failing_test_runs_alike_decides_nothing():
     assert kept.disagreements[0].keeps_head
 
 
+
+def test_changes_like_passing_tests_that_accept_either_result_do_not_count_as_changes_like_the_passing_tests():
+    """A passing test whose own call the patch changes (in value) and which still passes does not tell
+    HEAD's result from the patch's there: inputs like it are no sign of a change the tests pin down
+    (jmespath's seeded `_token_led_dot`: its restoration nests what HEAD appended, which the passing
+    tests' queries read alike). A test that took a change of type only (2.0 for 2), one of its calls
+    the patch leaves alone, or a failing test on the same path and shape, still pin it."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def call(text, key, base, patched, like="passing", label="", loose=False):
+        groups = [["base", "fix"]] if base == patched else [["base"], ["fix"]]
+        return InputResult(text, like, {"base": base, "fix": patched}, groups, loose=["fix"] if loose else [],
+                           seed=bool(label), key=key, label=label)
+
+    def footprint(*inputs):
+        item = Evidence("fix")
+        _summarise(item, [("nodes.py::dotted", BehaviourRun(list(inputs), classified=True))], [])
+        return item
+
+    like_passing = [call(f"dotted(p{n})", "k", "returns nested", "returns flat") for n in range(3)]
+    untold = footprint(call("dotted(p)", "k", "returns nested", "returns flat", label="passing"),
+                       call("dotted(q)", "k", "returns nested", "returns flat", label="passing"),
+                       call("dotted(a)", "f", "returns a", "returns ab", like="failing", label="failing"),
+                       *like_passing)
+    assert untold.known and not untold.outside
+    assert (untold.changed_like_passing, untold.changed_like_untold, untold.changed_like_failing) == (0, 5, 1)
+    assert "5 like passing tests whose own calls it changes too without failing them" in untold.footprint_sentence()
+    assert untold.to_dict()["footprint"]["changed_like_untold"] == 5
+    pinned = [call("dotted(p)", "k", "returns 2", "returns 2.0", label="passing", loose=True),  # type only
+              call("dotted(p)", "k", "returns nested", "returns nested", label="passing"),  # left alone
+              call("dotted(p)", "k", "returns nested", "returns flat", like="both", label="failing")]  # a failing test's
+    for seed in pinned:
+        changed = call("dotted(r)", "k", "returns nested", "returns flat", label="passing")
+        item = footprint(seed, changed, *like_passing)
+        assert item.outside and item.changed_like_untold == 0, seed
+
+
 LEDGER = """\
 class Refused(Exception):
     pass

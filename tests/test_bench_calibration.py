@@ -116,6 +116,16 @@ def test_the_confidence_model_is_fitted_cross_validated_by_kind_and_reported(tmp
     rows = [fitted_row(f"r{i}", f"k{i % 3}", True, 3, 1, "behaviour: changes HEAD's result on 4 of 90 inputs")
             for i in range(9)]
     rows += [fitted_row(f"w{i}", f"k{i % 3}", False, 3, 3, "behaviour: unknown: C.m is a method") for i in range(6)]
+    # Held back by a cap (1 of 4 right): not fitted on, they give the held-back share, (1 + 1) / (4 + 2).
+    held = [fitted_row(f"h{i}", f"k{i % 3}", i == 0, 3, 2, "behaviour: changes HEAD's result on 4 of 90 inputs")
+            for i in range(4)]
+    for row in held:
+        row.update(claimed_fixed=False, correct=False, plausible=True, plausible_correct=row["correct"], confidence=0.45)
+        row["reasons"].append("unresolved: the tests cannot decide: r1 and r2 disagree on `f(0)`: 0 vs 1")
+    # A held-out library's fault (bench/faults/libraries.toml) is never fitted on: it is reported apart.
+    heldout = {**fitted_row("parse:parse.py:1:1:x", "condition", True, 3, 1,
+                            "behaviour: changes HEAD's result on 4 of 90 inputs"), "source": "fault"}
+    rows += held + [heldout]
     path = tmp_path / "rows.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     weights = BENCH.parent / "agent" / "fix" / "calibration.json"
@@ -123,9 +133,11 @@ def test_the_confidence_model_is_fitted_cross_validated_by_kind_and_reported(tmp
     done = subprocess.run([sys.executable, str(BENCH / "calibration.py"), str(path), "--fit"],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert "fitted on 15 returned bench/bugs patches (evidence on), 3 bug kinds" in done.stdout
+    assert ("fitted on 19 returned patches of bench/bugs and the train libraries of bench/faults (evidence on), "
+            "3 kinds: the weights on the 15 no cap held back, `held_back` 0.33 from the 4 held back") in done.stdout
+    assert "held-out libraries (jmespath, parse, schema; never fitted on)" in done.stdout
     weight = {line.split("|")[1].strip(): float(line.split("|")[3]) for line in done.stdout.splitlines()
               if line.startswith(("| rivals", "| uncompared"))}
     assert weight["rivals"] < 0 and weight["uncompared"] < 0  # what told the wrong rows apart here
-    assert "leave-one-kind-out" in done.stdout and done.stdout.count("ECE ") == 2
+    assert "leave-one-kind-out" in done.stdout and done.stdout.count("ECE ") == 4  # bugs before/after, held-out too
     assert weights.read_text() == shipped

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from conftest import repo_snapshot, suture
+from suture.agent.fix.calibration import held_back, load_weights
 from shared_runs import shared_run
 
 # `median` returns the upper middle element for even-length lists. The rule engine's only
@@ -83,6 +84,13 @@ def test_an_early_return_of_the_mean_is_not_claimed_as_the_median_fix(tmp_path_f
     assert done.returncode == 1, done.stdout + done.stderr
     assert report["plausible"]["patch"] and "sum(values) / len(values)" in report["plausible"]["patch"]
     assert report["confidence"]["weak"] and report["confidence"]["value"] < 0.5
+    # Held back, it shows at most the bench's share of right patches among those held back
+    # (agent/fix/calibration.json; its anti-pattern cap may be lower), and says so when that is its value.
+    share = held_back(load_weights())
+    value = report["confidence"]["value"]
+    assert share is not None and value <= share + 1e-9, report["confidence"]
+    said = f"held back: {share:.0%} of the patches the repair bench held back were right" in report["confidence"]["reasons"]
+    assert said == (value == pytest.approx(share, abs=1e-3)), report["confidence"]
     chosen = report["choice"]["chosen"]
     evidence = {e["candidate_id"]: e for e in report["evidence"]}
     mine = evidence[chosen]

@@ -11,16 +11,17 @@ with the same code count as votes. Either way the chosen patch gets a confidence
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from suture import prompts
-from suture.agent.fix.calibration import calibrated, features, load_weights
+from suture.agent.fix.calibration import calibrated, features, held_back, load_weights
 from suture.agent.fix.crosscheck import pass_matrix
 from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
 from suture.agent.fix.rank import rank
-from suture.agent.fix.select import Confidence, b4_select, confidence
+from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence, b4_select, confidence
 from suture.agent.gates.antipatterns import anti_pattern_sentences
 from suture.agent.gates.validate import GateVerdict
 
@@ -121,8 +122,20 @@ def choose(
     rating = confidence(covering, verifier, agreement, risks.get(chosen.candidate_id, ()),
                         anti_pattern_sentences(chosen.anti_patterns), probability, values)
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
+    if probability is not None:
+        rating = _held_back(rating)
     found = [evidence[v.candidate_id] for v in heads if v.candidate_id in (evidence or {})]
     return Choice(chosen, rating, len(heads), votes, method, tests, matrix, notes, found)
+
+
+def _held_back(rating: Confidence) -> Confidence:
+    """A patch kept below the threshold carries the bench's share of right patches among those held
+    back (agent/fix/calibration.py), not the value just under the threshold its cap left."""
+    share = held_back(load_weights())
+    if share is None or rating.value >= CONFIDENCE_THRESHOLD or share >= rating.value:
+        return rating
+    return dataclasses.replace(rating, value=share, reasons=rating.reasons + [
+        f"held back: {share:.0%} of the patches the repair bench held back were right"])
 
 
 def _generated_tests(client: Any, issue: str, failing: Sequence[str], code: str, imports: str,

@@ -135,6 +135,11 @@ class Evidence:
     changed: int = 0  # ... and differs
     changed_like_failing: int = 0
     changed_like_passing: int = 0
+    # Changed inputs like passing tests that do not tell: every one of those tests' own calls on that
+    # path and shape it changes too (in value, not type only), and the tests still pass (the gates ran
+    # them). The tests' oracle accepts either result there, so HEAD's is not what they pin down
+    # (see _untold); these do not count as changes like the passing tests.
+    changed_like_untold: int = 0
     classified: bool = False  # the tests' calls let inputs be told "like failing" from "like passing"
     example: dict[str, Any] | None = None  # {"call", "base", "candidate", "like", "type_only"}: the changed input shown
     disagreements: list[Disagreement] = field(default_factory=list)
@@ -173,7 +178,11 @@ class Evidence:
             return f"{'not compared' if self.status == 'not_run' else 'unknown'}: {self.reason}"
         text = f"changes HEAD's result on {self.changed} of {self.inputs} inputs"
         if self.classified:
-            text += f" ({self.changed_like_passing} like the passing tests, {self.changed_like_failing} like the failing)"
+            text += f" ({self.changed_like_passing} like the passing tests, {self.changed_like_failing} like the failing"
+            if self.changed_like_untold:
+                text += (f", {self.changed_like_untold} like passing tests whose own calls it changes too "
+                         "without failing them")
+            text += ")"
         if self.example and example:
             text += (f"; e.g. `{self.example['call']}`: {_bare(self.example['base'])} at HEAD, "
                      f"{_bare(self.example['candidate'])} patched")
@@ -182,7 +191,8 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["footprint"] = {k: data.pop(k) for k in ("inputs", "beyond", "changed", "changed_like_failing",
-                                                       "changed_like_passing", "classified", "example")}
+                                                       "changed_like_passing", "changed_like_untold", "classified",
+                                                       "example")}
         data["changes_like_passing_tests"] = self.outside
         data["summary"] = self.footprint_sentence()
         data["disagreements"] = [{**vars(d), "sentence": d.sentence(self.candidate_id)} for d in self.disagreements]
@@ -380,6 +390,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         item.functions.append(name)
         item.classified = item.classified or run.classified
         incomparable = ""
+        untold = _untold(run.inputs, cid)
         for result in run.inputs:
             same = result.same("base", cid)
             if same is None:
@@ -388,7 +399,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
                 item.inputs += 1
                 item.beyond += not result.seed
             if same is False:
-                _count_change(item, result, run.classified)
+                _count_change(item, result, run.classified, result.key in untold)
             for rival in rivals:
                 if result.same(cid, rival) is False and not _outside_domain(result, cid, rival):
                     pairs.setdefault(rival, []).append(result)
@@ -400,7 +411,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         item.unbuilt = True
         item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs} call(s): no input "
                                            "beyond them could be built"])
-        item.inputs = item.changed = item.changed_like_failing = item.changed_like_passing = 0
+        item.inputs = item.changed = item.changed_like_failing = item.changed_like_passing = item.changed_like_untold = 0
         item.example, pairs = None, {}
     elif item.inputs:
         item.status, item.reason = "known", "; ".join(reasons)
@@ -432,16 +443,39 @@ def _outside_domain(result: Any, cid: str, rival: str) -> bool:
     return raised[1].split(",", 1)[0] != raised[2].split(",", 1)[0]
 
 
-def _count_change(item: Evidence, result: Any, classified: bool) -> None:
+def _untold(inputs: Sequence[Any], cid: str) -> set[str]:
+    """The (path, shape) keys of passing tests that do not tell HEAD's result from `cid`'s: every
+    passing test's own call with that key has its result changed by `cid` in value (not in type
+    only: a test that takes 2.0 for 2 may still pin the value), and no failing test's call has it.
+
+    `cid` passes every gate, so those tests pass with the changed results: whatever they assert,
+    it is not the result HEAD gives there. PATCH-SIM's premise, that inputs like the passing tests
+    should keep their behaviour, rests on the passing tests' oracle; where the oracle accepts both
+    results it says nothing. (jmespath's seeded `if not (left['type'] == 'subexpression')`: HEAD
+    appends to an index expression's children, the restoration nests it in a subexpression; both
+    evaluate alike, and the four passing tests on that path check only what the query returns.)"""
+    seeds: dict[str, list[Any]] = {}
+    failing_keys = {r.key for r in inputs if r.seed and r.label == "failing"}
+    for result in inputs:
+        if result.seed and result.label == "passing" and result.key and result.key not in failing_keys:
+            seeds.setdefault(result.key, []).append(result)
+    return {key for key, calls in seeds.items()
+            if all(r.same("base", cid) is False and cid not in r.loose for r in calls)}
+
+
+def _count_change(item: Evidence, result: Any, classified: bool, untold: bool = False) -> None:
     item.changed += 1
     if result.like == "failing":
         item.changed_like_failing += 1
+    elif result.like == "passing" and untold:
+        item.changed_like_untold += 1
     elif result.like == "passing":
         item.changed_like_passing += 1
     # The example shown: a change like the passing tests when there is one, a change of value
     # rather than of type only (2.0 for 2), then the smallest call.
     example = {"call": result.call, "base": result.outcomes["base"], "candidate": result.outcomes[item.candidate_id],
-               "like": result.like, "type_only": item.candidate_id in result.loose}
+               "like": "passing, untold" if untold and result.like == "passing" else result.like,
+               "type_only": item.candidate_id in result.loose}
 
     def rank(shown: dict[str, Any]) -> tuple:
         return (not (classified and shown["like"] == "passing"), shown["type_only"], len(shown["call"]), shown["call"])

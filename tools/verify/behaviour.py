@@ -58,6 +58,8 @@ class InputResult:
     unknown: dict[str, str] = field(default_factory=dict)  # version -> why its result cannot be compared
     loose: list[str] = field(default_factory=list)  # versions whose result differs from the base's in type only (2.0 for 2)
     seed: bool = False  # one of the tests' own calls (the gates ran it already), not an input beyond them
+    key: str = ""  # its (path, shape) key's name: inputs with the same key are alike (the likeness above)
+    label: str = ""  # a seed's test: "failing" | "passing" at the base commit ("" for any other input)
 
     def same(self, a: str, b: str) -> bool | None:
         """Do versions a and b give the same result here? None when that cannot be told."""
@@ -170,7 +172,8 @@ def _read_lines(stdout: str) -> BehaviourRun:
             run.notes += list(item.get("notes", []))
         elif kind == "input":
             run.inputs.append(InputResult(item["call"], item["like"], item["outcomes"], item["groups"],
-                                          item.get("unknown", {}), item.get("loose", []), bool(item.get("seed"))))
+                                          item.get("unknown", {}), item.get("loose", []), bool(item.get("seed")),
+                                          str(item.get("key", "")), str(item.get("label", ""))))
         elif kind == "doc":
             run.doc.append({k: item.get(k) for k in ("call", "expected", "outcomes", "holds")})
         elif kind == "done":

@@ -13,6 +13,7 @@ import ast
 import base64
 import contextlib
 import copy
+import hashlib
 import importlib.util
 import inspect
 import math
@@ -101,7 +102,8 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
             emit(check)
     count = 0
     for item, key, label in first:
-        emit({**item, "like": _likeness(key, failing, passing), "seed": label != STAND_IN})
+        emit({**item, "like": _likeness(key, failing, passing), "seed": label != STAND_IN, "key": _key_id(key),
+              "label": label if label in ("failing", "passing") else ""})
         count += 1
     # No Hypothesis draws for a method: they would build `self` from nothing (a None, an int).
     more = _more_inputs(base_fn, seeds, {**request, "draw": not method}, notes, deadline,
@@ -113,7 +115,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
         if not _fresh(bound, seen):
             continue
         item, key = runner.run(bound)
-        emit({**item, "like": _likeness(key, failing, passing)})
+        emit({**item, "like": _likeness(key, failing, passing), "key": _key_id(key)})
         count += 1
         if count == DETERMINISM_CHECKS and not seeds:
             unsure = runner.nondeterministic(runner.first_inputs)
@@ -216,6 +218,12 @@ def relations_of(values: list[Any]) -> tuple[str, ...]:
     sized = [len(v) for v in values if isinstance(v, (str, bytes, list, tuple, dict, set, frozenset))]
     numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
     return tuple("<" if n < k else "=" if n == k else ">" for n in sized for k in numbers)
+
+
+def _key_id(key: tuple) -> str:
+    """A short name for an input's (path, shape) key: inputs with the same one are alike (the
+    parent tells which passing tests' calls an input is like by it)."""
+    return hashlib.sha1(repr(key).encode("utf-8", "backslashreplace")).hexdigest()[:12]
 
 
 def _likeness(key: tuple, failing: set[tuple], passing: set[tuple]) -> str:
