@@ -107,22 +107,31 @@ class ProbeSite:
 
 def beyond_templates(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                      failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe | None,
-                     seconds: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
+                     seconds: float, notes: list[str], hanging: Sequence[str] = (),
+                     settled: Callable[[], bool] = lambda: False) -> Iterator[RuleCandidate]:
     """Synthesised expressions (tried in place first), then statements from nearby code; lazily, so the
-    `seconds` of synthesis start counting only when the rule engine reaches them."""
-    if not enabled():
+    `seconds` of synthesis start counting only when the rule engine reaches them.
+
+    `settled()` says a candidate has passed every gate already. From then on nothing more is proposed
+    here: a template fix in hand is what the run would deliver with synthesis off, and synthesis would only
+    take its time and add rivals the trust stage cannot always tell from it (stop 34: three correct template
+    fixes shown as plausible beside a synthesised rival, `return max(items, [best])[0]` for `>=` -> `>`)."""
+    if not enabled() or settled():
         return
     # A statement that steps the name a loop's condition waits on, where the body never changes it, is
     # the likeliest missing statement and costs no probe: gated before synthesis's expressions, so that
     # beside one that passes the weak tests too (`left += right` for a missing `right -= 1`) the
     # smaller behaviour change is there to be chosen.
     yield from _statement_candidates(tree, suspects, line_scores, stepping=True)
+    if settled():
+        return
     if probe is not None:
         yield from synthesise(tree, suspects, line_scores, failing, covering, probe, time.monotonic() + seconds, notes,
-                              hanging)
+                              hanging, settled)
     else:
         notes.append("synthesis needs pytest (its probes are a pytest plugin); skipped for this test command.")
-    yield from _statement_candidates(tree, suspects, line_scores, stepping=False)
+    if not settled():
+        yield from _statement_candidates(tree, suspects, line_scores, stepping=False)
 
 
 def enabled() -> bool:
@@ -155,8 +164,10 @@ def _statement_candidates(tree: Path, suspects: Sequence[Any], line_scores: dict
 
 def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str, int], float | None],
                failing: Sequence[str], covering: Callable[[str, int, int], set[str]], probe: Probe,
-               deadline: float, notes: list[str], hanging: Sequence[str] = ()) -> Iterator[RuleCandidate]:
-    """Synthesised and ingredient candidates for the top suspects, best first (see the module doc).
+               deadline: float, notes: list[str], hanging: Sequence[str] = (),
+               settled: Callable[[], bool] = lambda: False) -> Iterator[RuleCandidate]:
+    """Synthesised and ingredient candidates for the top suspects, best first (see the module doc); each
+    stage only while `settled()` says no candidate has passed every gate yet.
 
     `tree` is a clean checkout to read the code from; `covering(path, start, end)` names the tests
     that ran those lines; `probe` runs instrumented files in a scratch tree.
@@ -185,6 +196,8 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
                                       HANGING_TRY_SECONDS, ran_out):
         found_single = True
         yield candidate
+    if settled():  # a screened template edit passed the gates: what follows would only be its rivals
+        return
     reached = [s for s in sites if s.hits and {h.test for h in s.hits if h.failing} == set(failing)]
     if reached:
         yield from _single_expressions(reached, files, failing, probe, deadline, hanging)
@@ -192,7 +205,7 @@ def synthesise(tree: Path, suspects: Sequence[Any], line_scores: dict[tuple[str,
         notes.append("synthesis: no probed expression is reached by every failing test; nothing synthesised.")
     # Two template edits that only work together, at two of the probed expressions: in what is left of
     # synthesis's time, and only where no single template edit passed (a pair beside it is only a larger patch).
-    if per_site and not found_single:
+    if per_site and not found_single and not settled():
         yield from two_edits(hit, per_site, files, failing, probe, deadline, hanging, TRY_SECONDS,
                              HANGING_TRY_SECONDS, ran_out)
 
