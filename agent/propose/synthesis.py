@@ -420,6 +420,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
+        found = [e for e in found if not _orphans(site, e.text)]
+        ingredients = [t for t in ingredients if not _orphans(site, t)]
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
                    for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
@@ -460,6 +462,42 @@ def _offered(ranked: list[tuple]) -> list[tuple]:
             distinct.append(item)
         seen.add(item[5])
     return distinct[:MAX_CANDIDATES]
+
+
+def _orphans(site: ProbeSite, text: str) -> set[str]:
+    """Locals the function writes whose last real read is the site, when `text` (in its place) reads none of
+    them: after such a patch the function keeps filling a variable nothing looks at (`if node < nxt:` for
+    `if nxt not in visited:` leaves `visited.add(nxt)` writing a set no line reads), a dead store that
+    says the synthesised expression bypasses what the code was built around. The tests cannot tell it
+    from a repair, so it is never offered. A read as the receiver of a statement call (`seen.add(x)`),
+    or of an item assignment (`seen[k] = v`), is a write, not a read."""
+    try:
+        new_names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return set()
+    inside = set(ast.walk(site.node))
+    written: set[str] = set()
+    read_elsewhere: set[str] = set()
+    for node in ast.walk(site.function):
+        if not isinstance(node, ast.Name):
+            continue
+        if isinstance(node.ctx, ast.Store) or _written_through(site.src, node):
+            written.add(node.id)
+        elif node not in inside:
+            read_elsewhere.add(node.id)
+    at_site = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return (at_site & written) - read_elsewhere - new_names
+
+
+def _written_through(src: SourceFile, name: ast.Name) -> bool:
+    """Is `name` the object of a method call made as a statement, or of an item assignment?"""
+    parent = src.parent.get(name)
+    if isinstance(parent, ast.Subscript) and parent.value is name and isinstance(parent.ctx, (ast.Store, ast.Del)):
+        return True
+    if isinstance(parent, ast.Attribute) and parent.value is name:
+        call = src.parent.get(parent)
+        return isinstance(call, ast.Call) and call.func is parent and isinstance(src.parent.get(call), ast.Expr)
+    return False
 
 
 def _passed_for(passed: dict, site: ProbeSite, kind: str, text: str, test: str) -> bool:
