@@ -422,6 +422,17 @@ def test_synthesis_never_offers_an_expression_that_leaves_a_local_unread():
     assert synthesis._orphans(at_value, "1") == set()  # `dist` is read elsewhere (returned)
 
 
+def test_a_local_written_and_never_read_is_what_a_missing_expression_likely_reads():
+    """A seeded `return None` leaves the local the function built unread: expressions reading it rank first
+    among those of one cost."""
+    src = SourceFile("lib.py", "def total(xs):\n    result = 0\n    for x in xs:\n        result += x\n    return None\n")
+    function = src.qualnames["total"]
+    node = next(n.value for n in ast.walk(function) if isinstance(n, ast.Return))
+    site = synthesis.ProbeSite(Site(1, "lib.py", src.start(node), src.end(node)), src, node, function, "total",
+                               "return", 1.0)
+    assert synthesis._dead(site) == {"result"}
+
+
 def test_synthesis_offers_rivals_that_behave_differently_first():
     """Beside the best expression go rivals the tests also let through that behave differently on the
     probed values: the trust stage compares them instead of seeing one lone synthesised patch."""

@@ -344,8 +344,9 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     # of the original's names (a clamp of it).
     used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
     size = _size(site.node)
+    dead = _dead(site)
     found.sort(key=lambda e: (not (used and e.names == used and _size(ast.parse(e.text, mode="eval")) <= size),
-                              e.cost, -len(e.names & used)))
+                              e.cost, not (e.names & dead), -len(e.names & used)))
     ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
@@ -425,15 +426,17 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
                    for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
+        dead = _dead(site)
         for rank, expr in enumerate(found):
             if passed.get((site.site.id, "expr", expr.text), set()) >= everyone:
                 agrees = _agrees(site, expr, angelic)
-                ranked.append(((not agrees, expr.cost, -len(expr.names & used), -site.weight, order, rank), site,
+                ranked.append(((not agrees, expr.cost, not (expr.names & dead), -len(expr.names & used), -site.weight,
+                                order, rank), site,
                                expr.text, "synthesis", sorted({c for cs in angelic.values() for c in cs}),
                                (site.site.id, tuple(key(v) for v in expr.values))))
         for rank, text in enumerate(ingredients):
             if passed.get((site.site.id, "expr", text), set()) >= everyone:
-                ranked.append(((True, 9, 0, -site.weight, order, rank), site, text, "ingredient", [],
+                ranked.append(((True, 9, True, 0, -site.weight, order, rank), site, text, "ingredient", [],
                                (site.site.id, text)))
     ranked.sort(key=lambda r: r[0])
     for n, (_, site, text, engine, angelic, _signature) in enumerate(_offered(ranked)):
@@ -469,12 +472,21 @@ def _orphans(site: ProbeSite, text: str) -> set[str]:
     them: after such a patch the function keeps filling a variable nothing looks at (`if node < nxt:` for
     `if nxt not in visited:` leaves `visited.add(nxt)` writing a set no line reads), a dead store that
     says the synthesised expression bypasses what the code was built around. The tests cannot tell it
-    from a repair, so it is never offered. A read as the receiver of a statement call (`seen.add(x)`),
+    from a repair, so it is never offered. The price: a right expression that makes the variable redundant
+    (`nxt not in dist` there, `dist` holding the start from the outset) is not offered either; a patch
+    that leaves dead code is one a reviewer would not take as it is. A read as the receiver of a statement call (`seen.add(x)`),
     or of an item assignment (`seen[k] = v`), is a write, not a read."""
     try:
         new_names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
     except SyntaxError:
         return set()
+    written, read_elsewhere = _uses(site)
+    at_site = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return (at_site & written) - read_elsewhere - new_names
+
+
+def _uses(site: ProbeSite) -> tuple[set[str], set[str]]:
+    """(names the function writes, names it really reads outside the site) — see _orphans."""
     inside = set(ast.walk(site.node))
     written: set[str] = set()
     read_elsewhere: set[str] = set()
@@ -485,8 +497,16 @@ def _orphans(site: ProbeSite, text: str) -> set[str]:
             written.add(node.id)
         elif node not in inside:
             read_elsewhere.add(node.id)
-    at_site = {n.id for n in inside if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return (at_site & written) - read_elsewhere - new_names
+    return written, read_elsewhere
+
+
+def _dead(site: ProbeSite) -> set[str]:
+    """Locals the function writes and never reads, the site included (`result` before a seeded `return None`,
+    `extra` of `base, extra = divmod(...)`): the likeliest names a missing expression reads. Among
+    expressions of one cost, those that read one come first."""
+    written, read_elsewhere = _uses(site)
+    at_site = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return written - read_elsewhere - at_site - {"_"}
 
 
 def _written_through(src: SourceFile, name: ast.Name) -> bool:
