@@ -524,12 +524,14 @@ def _beyond_templates(ctx: RunContext, baseline: Baseline, search: Search, base_
         return max(0.0, min(ctx.options.time_limit * SYNTHESIS_SHARE, deadline - time.monotonic() - DELIVERY_RESERVE_SECONDS))
 
     def lazily():  # the share is measured when the rule engine gets there, not now
-        if not synthesis_enabled():  # opt-in: no stage line for work that will not run
+        # Opt-in, and only while no candidate has passed the gates (synthesis.beyond_templates says why):
+        # no stage line for work that will not run.
+        if not synthesis_enabled() or search.accepted:
             return
         ctx.progress.stage("synthesising expressions from the tests' values")
         yield from beyond_templates(base_tree, found.ranking, found.line_scores, found.failing, covering,
                                     probe if can_probe(ctx.options.test_cmd) else None, seconds(), search.notes,
-                                    hanging=list(baseline.hang_limits))
+                                    hanging=list(baseline.hang_limits), settled=lambda: search.accepted)
     return lazily()
 
 

@@ -138,28 +138,82 @@ def _statement_mutations(src: SourceFile, function: ast.AST,
                and n.lineno == n.end_lineno]
     targets.sort(key=lambda n: -weight(n.lineno))
     made = 0
+    offered: set[tuple[int, str]] = set()  # (offset, text): a hoisted statement reached from several places
     for stmt in targets[:6]:
-        block = _siblings(src, stmt) or [stmt]
-        here = {src.segment(s) for s in block}
         # A local first assigned below the place is unbound there (`visited.add(...)` above `visited = set()`,
         # `queue.append(...)` above `queue = deque(...)`): such a statement always fails; it is not offered.
-        unset = set(locals_) - _set_by(function, stmt.end_lineno)
-        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_)
-                 if t not in here and not (_reads(t) & unset)]
+        texts = [t for donor in donors for t in _statement_renamings(donor, bound, locals_)]
         # A loop whose condition reads a name its body never changes cannot end by that name: a statement
         # that steps it (`right -= 1` where only `left += 1` is) goes first at the places inside the loop.
         stuck = _unstepped(src, function, stmt)
         texts = sorted(dict.fromkeys(texts), key=lambda t: _steps(t) not in stuck)
-        for text in texts[:PER_PLACE]:
+        given = 0
+        for text in texts:
             if made >= MAX_STATEMENTS:
                 return
+            if given >= PER_PLACE:
+                break
+            place = _place(src, function, stmt, text, locals_)
+            if place is None or place in offered:
+                continue
+            offered.add(place)
+            given += 1
             made += 1
-            end = src.line_end(stmt.end_lineno)
-            newline = "" if src.text[end - 1 : end] == "\n" else "\n"
-            indent = src.indent_of(stmt.lineno)
-            yield Mutation("ingredient", stmt.lineno, f"`{text}` (ingredient from nearby code) inserted after "
-                           f"line {stmt.lineno}", (Span(end, end, f"{newline}{indent}{text}\n"),),
-                           weight=weight(stmt.lineno)), _steps(text) in stuck
+            offset, line, insert = place[0], place[2], place[3]
+            yield Mutation("ingredient", line, f"`{text}` (ingredient from nearby code) inserted {insert}",
+                           (Span(offset, offset, place[4]),), weight=weight(stmt.lineno)), _steps(text) in stuck
+
+
+def _place(src: SourceFile, function: ast.AST, stmt: ast.stmt, text: str,
+           locals_: list[str]) -> tuple[int, str, int, str, str] | None:
+    """Where `text` goes for the place after `stmt`: (offset, text, line, "after/before line N", inserted
+    text), or None where it cannot go. A statement that reads nothing a loop around `stmt` rebinds (and
+    rebinds nothing itself) does the same thing on every turn of that loop: inside it, it is at best a
+    repetition of what one run before the loop does (`visited.add(start)` in a BFS's inner loop, which also
+    passes tests a cycle back to the start makes fail, and is wrong on a self-loop). So it goes before the
+    outermost such loop, once, where a hand would put it."""
+    anchor: ast.stmt = stmt
+    loop = _invariant_loop(src, function, stmt, text)
+    if loop is not None:
+        anchor = loop
+    block = _siblings(src, anchor) or [anchor]
+    if text in {src.segment(s) for s in block}:
+        return None
+    if loop is not None:
+        # Before the loop: what is assigned by then must bind what it reads.
+        if _reads(text) & (set(locals_) - _set_by(function, loop.lineno - 1)):
+            return None
+        start = src.line_start(loop.lineno)
+        indent = src.indent_of(loop.lineno)
+        return start, text, loop.lineno, f"before line {loop.lineno}", f"{indent}{text}\n"
+    if _reads(text) & (set(locals_) - _set_by(function, stmt.end_lineno)):
+        return None
+    end = src.line_end(stmt.end_lineno)
+    newline = "" if src.text[end - 1 : end] == "\n" else "\n"
+    indent = src.indent_of(stmt.lineno)
+    return end, text, stmt.lineno, f"after line {stmt.lineno}", f"{newline}{indent}{text}\n"
+
+
+def _invariant_loop(src: SourceFile, function: ast.AST, stmt: ast.stmt, text: str) -> ast.stmt | None:
+    """The outermost `for`/`while` around `stmt` (inside `function`) whose body rebinds none of the names
+    `text` reads, when `text` rebinds no name itself (`i += 1` is never loop-invariant); else None."""
+    try:
+        parsed = ast.parse(text)
+    except SyntaxError:
+        return None
+    if any(_targets(n) for n in ast.walk(parsed)):
+        return None
+    reads = _reads(text)
+    found = None
+    node: ast.AST | None = src.parent.get(stmt)
+    while node is not None and node is not function:
+        if isinstance(node, (ast.For, ast.While)):
+            rebound = {t.id for n in ast.walk(node) for t in _targets(n) if isinstance(t, ast.Name)}
+            if reads & rebound:
+                break
+            found = node
+        node = src.parent.get(node)
+    return found
 
 
 def _set_by(function: ast.AST, line: int) -> set[str]:
@@ -194,8 +248,10 @@ def _unstepped(src: SourceFile, function: ast.AST, stmt: ast.stmt) -> set[str]:
 def _targets(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.Assign):
         return [e for t in node.targets for e in ast.walk(t)]
-    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For)):
+    if isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.NamedExpr)):
         return list(ast.walk(node.target))
+    if isinstance(node, ast.withitem) and node.optional_vars is not None:
+        return list(ast.walk(node.optional_vars))
     return []
 
 
