@@ -18,7 +18,9 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import io
 import re
+import tokenize
 from collections.abc import Iterator
 
 from suture.agent.propose.templates.source import _FUNCTIONS, Mutation, SourceFile, Span, _is_none, _short, _walk_own
@@ -172,21 +174,50 @@ def _offers(src: SourceFile, function: ast.AST) -> list[tuple[str, str, float]]:
         pairs = name_analogies(donor.name, function.name)
         namesake = namesakes(donor.name, function.name)
         for expr in _returned(src, donor):
-            plain = ast.unparse(expr)
+            plain, written = ast.unparse(expr), src.segment(expr)
             for old, new in pairs:
                 changed = _Analogy(old, new, known).visit(ast.parse(plain, mode="eval")).body
                 text = ast.unparse(changed)
                 if text != plain and _reads_bound(changed, bound):
-                    analogues.append((text, f"`{donor.name}`'s `{_short(plain)}` with {old} -> {new}", 1.0))
+                    analogues.append((_as_written(written, old, new, known, changed) or text,
+                                      f"`{donor.name}`'s `{_short(written)}` with {old} -> {new}", 1.0))
                     break
             else:
                 if (sibling or namesake) and _reads_bound(expr, bound):
-                    as_is.append((plain, f"`{donor.name}`'s return value", 0.8 if namesake else 0.6))
+                    as_is.append((written if "\n" not in written else plain, f"`{donor.name}`'s return value",
+                                  0.8 if namesake else 0.6))
     out: list[tuple[str, str, float]] = []
+    seen: set[str] = set()
     for text, origin, weight in analogues + as_is:
-        if text not in (t for t, _, _ in out):
+        shape = ast.dump(ast.parse(text, mode="eval"))  # two donors' texts that differ only in quotes: one offer
+        if shape not in seen:
+            seen.add(shape)
             out.append((text, origin, weight))
     return out[:MAX_PER_SITE]
+
+
+def _as_written(written: str, old: str, new: str, known: set[str], changed: ast.expr) -> str | None:
+    """The donor's own text (its quotes, spacing) with the names translated token by token, when that is
+    the translated expression (`changed`); None for a multi-line donor or where the two differ."""
+    if "\n" in written:
+        return None
+    try:
+        out, at = [], 0
+        for tok in tokenize.generate_tokens(io.StringIO(written).readline):
+            if tok.type not in (tokenize.NAME, tokenize.STRING) or tok.start[0] != 1:
+                continue
+            text = tok.string
+            if tok.type == tokenize.NAME:
+                text = _translate(text, old, new, known)
+            elif text[-1:] in "'\"" and text[:1] == text[-1:] and text[1:-1].isidentifier():
+                text = text[0] + _translate(text[1:-1], old, new, known) + text[-1]
+            out.append(written[at : tok.start[1]] + text)  # the text between tokens is kept as written
+            at = tok.end[1]
+        result = "".join(out) + written[at:]
+        same = ast.dump(ast.parse(result, mode="eval").body) == ast.dump(changed)
+    except (tokenize.TokenError, SyntaxError, ValueError, IndentationError):
+        return None
+    return result if same else None
 
 
 def return_analogy(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
