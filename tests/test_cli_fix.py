@@ -744,6 +744,7 @@ def test_a_dropped_return_value_is_read_off_a_namesake_function(make_repo):
     assert done.returncode == 0, done.stderr
     report = last_json(done)
     assert report["status"] == "fixed" and report["produced_by"] == "template", report
-    assert "+    return {'type': 'and_expression', 'children': [left, right]}" in report["patch"], report["patch"]
+    # The namesake's own spelling (its double quotes), translated.
+    assert '+    return {"type": "and_expression", "children": [left, right]}' in report["patch"], report["patch"]
     assert "with or_expression -> and_expression" in report["explanation"]
     assert git(repo, "status", "--porcelain") == ""
