@@ -9,6 +9,7 @@ import sys
 import pytest
 from conftest import PRICES_BUG, git, init_repo, last_json, suture
 from shared_runs import shared_run
+from warm_cli import suture as warm_suture  # the fix run itself is real: only the interpreter start is saved
 
 
 def snapshot(repo):
@@ -708,3 +709,53 @@ def test_a_doctest_that_fails_alone_at_head_too_is_no_regression(make_repo):
                                                          "tests/test_versions.py::test_lower"]
     assert report["tests"]["passing_before"] == 2  # test_equal and the doctest
     assert report["tests"]["after"]["regressions"] == []
+
+
+# A seeded fault as in jmespath: `return None` where the function returned a node. No operator or
+# variable template brings the expression back; its namesake `or_expression` holds it, with the names'
+# difference (or_expression -> and_expression) applied (agent/propose/templates/analogy.py).
+NAMESAKE_BUG = {
+    "nodes.py": """
+        \"\"\"Syntax-tree nodes of a tiny query language.\"\"\"
+
+
+        def field(name):
+            return {"type": "field", "children": [], "value": name}
+
+
+        def or_expression(left, right):
+            return {"type": "or_expression", "children": [left, right]}
+
+
+        def and_expression(left, right):
+            return None
+        """,
+    "tests/test_nodes.py": """
+        from nodes import and_expression, field, or_expression
+
+
+        def test_or():
+            assert or_expression(field("a"), field("b"))["children"][1]["value"] == "b"
+
+
+        def test_and_type():
+            assert and_expression(field("a"), field("b"))["type"] == "and_expression"
+
+
+        def test_and_children():
+            assert [c["value"] for c in and_expression(field("x"), field("y"))["children"]] == ["x", "y"]
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
+def test_a_dropped_return_value_is_read_off_a_namesake_function(make_repo):
+    repo = make_repo(NAMESAKE_BUG)
+    done = warm_suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["produced_by"] == "template", report
+    # The namesake's own spelling (its double quotes), translated.
+    assert '+    return {"type": "and_expression", "children": [left, right]}' in report["patch"], report["patch"]
+    assert "with or_expression -> and_expression" in report["explanation"]
+    assert git(repo, "status", "--porcelain") == ""

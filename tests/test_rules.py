@@ -83,7 +83,8 @@ def test_every_candidate_applies_parses_and_keeps_the_rest_of_the_file(make_repo
     original = (repo / "search.py").read_text()
     candidates = list(generate_candidates(repo, [FIND, COUNT], scores_for(7), max_candidates=10_000))
     assert len(candidates) > 200
-    assert {c.template for c in candidates} >= set(TEMPLATES) - {"guard", "missing_return", "drop_condition", "boolean"}
+    assert {c.template for c in candidates} >= set(TEMPLATES) - {"guard", "missing_return", "drop_condition", "boolean",
+                                                                 "return_analogy"}
     assert any("+" in c.template for c in candidates)  # pairs are there too
     for c in candidates:
         edit = c.edits[0]

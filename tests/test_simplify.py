@@ -11,7 +11,7 @@ from suture.agent.fix.tidy import tidy_choice
 from suture.agent.gates.validate import Candidate, GateVerdict
 from suture.agent.propose.simplify import simplify_added
 from suture.tools.edits import apply_edits
-from suture.tools.git.diffs import text_diff
+from suture.tools.git.diffs import apply_patch, text_diff
 
 
 def body(line: str) -> str:
@@ -96,9 +96,35 @@ def test_the_simplified_patch_replaces_the_chosen_one_only_when_it_passes_the_ga
     assert kept.verdict.candidate_id == "r3" and "did not pass the gates (1 regression)" in kept.notes[-1]
 
 
-def test_no_time_left_means_no_re_gate_and_the_patch_as_written(tmp_path):
+def test_no_time_left_means_no_re_gate_and_only_a_form_that_is_the_same_code_is_delivered(tmp_path):
     def never(candidate, seconds):
         raise AssertionError("no time was left to gate")
 
-    kept = tidy_choice(a_choice(tmp_path), {}, never, tmp_path, ".", 1.0)
-    assert kept.verdict.candidate_id == "r3" and "no time left" in kept.notes[-1]
+    # `not (v is not None)` is `v is None` to Python: delivered simplified, with the chosen patch's verdict.
+    candidates: dict = {}
+    tidied = tidy_choice(a_choice(tmp_path), candidates, never, tmp_path, ".", 1.0)
+    assert tidied.verdict.candidate_id == "r3-tidy" and tidied.verdict.accepted and "r3-tidy" in candidates
+    assert "+    if v is None:" in tidied.verdict.patch and "not (" not in tidied.verdict.patch
+    assert "without a re-gate" in tidied.notes[-1]
+    copy = tmp_path / "copy"
+    (copy / "pkg").mkdir(parents=True)
+    (copy / "pkg" / "f.py").write_text(BEFORE)
+    apply_patch(copy, tidied.verdict.patch)  # the patch applies at the base, as a gated one does
+    assert (copy / "pkg" / "f.py").read_text() == BEFORE.replace("v is not None", "v is None")
+    # `not (v != 3)` is not `v == 3` for a type with its own `__ne__`: kept as written.
+    other = tmp_path / "other"
+    (other / "pkg").mkdir(parents=True)
+    before = BEFORE.replace("v is not None", "v != 3")
+    (other / "pkg" / "f.py").write_text(before)
+    patch = "diff --git a/pkg/f.py b/pkg/f.py\n" + text_diff("pkg/f.py", before, before.replace("if v", "if not (v"
+                                                                                             ).replace("3:", "3):"))
+    kept = tidy_choice(Choice(GateVerdict("r4", True, "suite", patch=patch), confidence(3, "not_run", None), 1, 1,
+                              "only"), {}, never, other, ".", 1.0)
+    assert kept.verdict.candidate_id == "r4" and "no time left" in kept.notes[-1]
+
+
+def test_exact_marks_only_rewrites_python_treats_as_the_same_code():
+    assert simplify_added(body("    if v is not None:"), body("    if not (v is not None):")).exact
+    assert simplify_added(body("    if v:"), body("    if not not v:")).exact
+    assert not simplify_added(body("    if v == 3:"), body("    if not (v == 3):")).exact
+    assert not simplify_added(body("    if v:"), body("    if v.ok == True:")).exact

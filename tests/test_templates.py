@@ -82,6 +82,14 @@ BUSY = '''\
         acc = 0
         for x in xs:
             acc += x  # no return
+
+
+    def tally_keys(table):
+        return sorted(table.keys())
+
+
+    def tally_values(table):
+        return None
 '''
 
 
@@ -411,6 +419,76 @@ def test_return_value_replaces_return_none_with_an_in_scope_value():
             return None
         ''')
     assert rank_of_fix(src, src.text.replace("return None", "return result"), t.return_value) == 0
+
+
+def test_return_analogy_reads_the_dropped_value_off_a_namesake():
+    src = source("""
+        import re
+
+
+        class Counter:
+            def __init__(self):
+                self.counts = {}
+
+            def iterkeys(self):
+                return iter(self.counts)
+
+            def itervalues(self):
+                return iter(self.counts.values())
+
+            def keys(self):
+                return list(self.iterkeys())
+
+            def values(self):
+                return None
+
+
+        def argmin(xs):
+            return min(range(len(xs)), key=xs.__getitem__)
+
+
+        def argmax(xs):
+            return None
+
+
+        def led_or(left, table):
+            right = table['or']
+            return {'type': 'or', 'children': [left, right]}
+
+
+        def led_and(left, table):
+            right = table['and']
+            return None
+
+
+        def walk(xs):
+            for x in xs:
+                yield x
+            return None
+
+
+        def far(ys):
+            return None
+
+
+        def near(ys):
+            return helper_only_here(ys)
+    """)
+    # keys -> values inside an identifier the file has (`iterkeys` -> `itervalues`); the namesake comes first.
+    fix = find_fix(src, src.text.replace("        return None\n\n\ndef argmin",
+                                         "        return list(self.itervalues())\n\n\ndef argmin"), t.return_analogy)
+    assert "keys -> values" in fix.description and fix.weight == 1.0
+    # A name's differing core widened to three characters (`argmin` / `argmax`: min -> max).
+    find_fix(src, src.text.replace("def argmax(xs):\n    return None",
+                                   "def argmax(xs):\n    return max(range(len(xs)), key=xs.__getitem__)"), t.return_analogy)
+    # A whole `_`-part, in names and in identifier-like strings (`or` -> `and`, never inside `for`).
+    find_fix(src, src.text.replace("    right = table['and']\n    return None",
+                                   "    right = table['and']\n    return {'type': 'and', 'children': [left, right]}"),
+             t.return_analogy)
+    made = [m for m, _ in results(src, t.return_analogy)]
+    # A generator's `return` ends it; a name unbound where it would land (`helper_only_here`, `xs` in `far`) is never offered.
+    walk, far = src.qualnames["walk"], src.qualnames["far"]
+    assert not [m for m in made if walk.lineno <= m.line <= walk.end_lineno or far.lineno <= m.line <= far.end_lineno]
 
 
 def test_missing_return_three_shapes():

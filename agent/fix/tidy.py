@@ -4,7 +4,9 @@ The rule engine writes what its templates build (`if not (v is not None):`); a m
 `if v is None:`. After the choice, the lines the patch adds are simplified
 (agent/propose/simplify.py) and the simplified patch is gated again as a candidate of its own:
 `x == True` and `x` differ for `x = 2`, so only a re-gated form may replace the chosen one. When
-it does not pass, or no time is left, the patch is delivered as it was and the report says why.
+it does not pass, the patch is delivered as it was and the report says why. When no time is left to
+re-gate, a form that is the same code to Python (`not (v is not None)` -> `v is None`: simplify.py's
+`exact`) is delivered without the gate, with the chosen patch's verdict; any other stays as written.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from suture.agent.gates.validate import Candidate, GateVerdict, changed_lines
 from suture.agent.propose.simplify import simplify_added
 from suture.tools.edits import edit_between
 from suture.tools.git import cmd as gitcmd
-from suture.tools.git.diffs import PatchError, apply_patch
+from suture.tools.git.diffs import PatchError, apply_patch, text_diff
 
 __all__ = ["tidy_choice"]
 
@@ -43,17 +45,19 @@ def tidy_choice(
     files = _patched_files(base_tree, chosen.patch)
     if not files:
         return choice
-    edits, changes = [], []
+    edits, changes, texts, exact = [], [], [], True
     for path, before, after in files:
         simplified = simplify_added(before, after) if path.endswith(".py") else None
         if simplified is not None and simplified.changes:
             changes += simplified.changes
+            exact = exact and simplified.exact
             after = simplified.text
         edits.append(edit_between(_relative(path, inside), before, after))
+        texts.append((path, before, after))
     if not changes:
         return choice
     said = "; ".join(changes)
-    if seconds_left < MIN_SECONDS:
+    if seconds_left < MIN_SECONDS and not exact:
         return dataclasses.replace(choice, notes=[*choice.notes, f"not simplified ({said}): no time left to re-gate it"])
     original = candidates.get(chosen.candidate_id)
     candidate = Candidate(f"{chosen.candidate_id}-tidy", edits, getattr(original, "source", "rules"),
@@ -62,6 +66,14 @@ def tidy_choice(
                           path=getattr(original, "path", ""), line=getattr(original, "line", None),
                           symbol=getattr(original, "symbol", ""), risks=tuple(getattr(original, "risks", ())),
                           template=getattr(original, "template", ""))
+    if seconds_left < MIN_SECONDS:  # exact: the same code to Python, so the chosen patch's verdict holds
+        patch = "".join(f"diff --git a/{path} b/{path}\n" + text_diff(path, before, after) for path, before, after in texts)
+        candidates[candidate.id] = candidate
+        log("simplified", id=candidate.id, of=chosen.candidate_id, changes=changes, accepted=True,
+            message="the same code to Python; not re-gated: no time left")
+        return dataclasses.replace(choice, verdict=dataclasses.replace(chosen, candidate_id=candidate.id, patch=patch),
+                                   notes=[*choice.notes, f"simplified ({said}) without a re-gate: no time was left, "
+                                          "and the simplified form is the same code to Python"])
     verdict = gate(candidate, seconds_left)
     log("simplified", id=candidate.id, of=chosen.candidate_id, changes=changes, accepted=verdict.accepted,
         message=verdict.message)

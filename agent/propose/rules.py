@@ -62,6 +62,7 @@ HAND_PRIORS: dict[str, float] = {
     "return_value": 0.75,
     "constant": 0.7,
     "missing_return": 0.7,
+    "return_analogy": 0.6,  # a namesake's returned value, translated by the names (templates/analogy.py)
     "swap_args": 0.5,
     "replace_variable": 0.45,
     "similar_call": 0.45,

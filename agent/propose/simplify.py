@@ -13,7 +13,10 @@ spot the removed lines already held as written):
 
 The last keeps the AST as it was; the others change it on purpose (`x == True` and `x` differ
 for `x = 2`), so the fix pipeline re-gates the result and keeps the original when it does not
-pass (agent/fix/tidy.py).
+pass (agent/fix/tidy.py). Some are the same code to Python all the same (`exact`): `not (a is not b)`
+is `a is b` and `not (a not in b)` is `a in b` by the language's definition of `is not` and `not in`,
+and `not not x` in a condition asks `x.__bool__` once as `x` does; `not (a != b)` is not `a == b` for a
+type whose `__ne__` is its own. When no time is left to re-gate, only an exact form is delivered.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ _ATOMS = (ast.Name, ast.Attribute, ast.Call, ast.Subscript, ast.Constant)
 class Simplified:
     text: str  # the file's new text, simplified
     changes: list[str]  # "`not (v is not None)` -> `v is None`", in the order made
+    exact: bool = True  # every change is the same code to Python (no re-gate needed)
 
 
 @dataclass
@@ -45,6 +49,7 @@ class _Rewrite:
     end: int
     text: str
     keeps_ast: bool = False
+    exact: bool = False  # the same code to Python, though the AST differs (see the module's text)
 
 
 def simplify_added(before: str, after: str) -> Simplified:
@@ -52,6 +57,7 @@ def simplify_added(before: str, after: str) -> Simplified:
     changes: list[str] = []
     refused: set[tuple[int, int, str]] = set()
     text = after
+    exact = True
     for _ in range(MAX_REWRITES):
         rewrite = _next_rewrite(before, text, refused)
         if rewrite is None:
@@ -60,9 +66,10 @@ def simplify_added(before: str, after: str) -> Simplified:
         if _acceptable(text, candidate, rewrite):
             changes.append(f"`{' '.join(text[rewrite.start:rewrite.end].split())}` -> `{rewrite.text}`")
             text = candidate
+            exact = exact and (rewrite.exact or rewrite.keeps_ast)
         else:
             refused.add((rewrite.start, rewrite.end, rewrite.text))
-    return Simplified(text, changes)
+    return Simplified(text, changes, exact)
 
 
 def _acceptable(old: str, new: str, rewrite: _Rewrite) -> bool:
@@ -131,9 +138,11 @@ def _rewrites(node: ast.AST, parents: dict, where: SourceFile) -> Iterator[_Rewr
         inner = node.operand
         if isinstance(inner, ast.Compare) and len(inner.ops) == 1 and type(inner.ops[0]) in _FLIP:
             yield _Rewrite(start, end, f"{where.segment(inner.left)} {_FLIP[type(inner.ops[0])]} "
-                                       f"{where.segment(inner.comparators[0])}")
+                                       f"{where.segment(inner.comparators[0])}",
+                           exact=isinstance(inner.ops[0], (ast.Is, ast.IsNot, ast.In, ast.NotIn)))
         elif isinstance(inner, ast.UnaryOp) and isinstance(inner.op, ast.Not) and _in_condition(node, parents):
-            yield _Rewrite(start, end, where.text[where.start(inner) + len("not") : where.end(inner)].strip())
+            yield _Rewrite(start, end, where.text[where.start(inner) + len("not") : where.end(inner)].strip(),
+                           exact=True)
     elif isinstance(node, ast.Compare) and len(node.ops) == 1 and _in_condition(node, parents):
         yield from _boolean_comparison(node, where)
     yield from _brackets(node, parents, where)

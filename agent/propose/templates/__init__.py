@@ -3,8 +3,9 @@
 The templates come from the program-repair literature: the operator mutations of
 PraPR and GenProg (relational, logical and arithmetic operators, constants), TBar's
 fix patterns (off-by-one, mutated condition, wrong variable, wrong method call,
-missing null check, missing return, statement order), and GenProg's statement
-delete / insert-from-elsewhere. Each template looks at the `ast` of one scope (a
+missing null check, missing return, statement order), GenProg's statement
+delete / insert-from-elsewhere, and a returned value read off a namesake function
+(analogy.py: `values` returns what `keys` does, keys -> values). Each template looks at the `ast` of one scope (a
 function, a class, or the module) and yields `Mutation`s: replacements of exact
 character spans of the original text, so formatting and comments elsewhere stay
 byte-for-byte as they were. No file is ever re-printed from its tree.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator
 
+from suture.agent.propose.templates.analogy import return_analogy
 from suture.agent.propose.templates.operators import (
     arithmetic,
     boolean,
@@ -64,6 +66,7 @@ TEMPLATES: dict[str, Template] = {
     "constant": constant,
     "return_value": return_value,
     "missing_return": missing_return,
+    "return_analogy": return_analogy,
     "swap_args": swap_args,
     "replace_variable": replace_variable,
     "similar_call": similar_call,

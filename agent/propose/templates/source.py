@@ -75,6 +75,7 @@ class SourceFile:
         self.outside_fields: Callable[[], set[str]] | None = None
         self._enclosing: dict[ast.AST, ast.AST | None] = {}
         self.close_names: dict[tuple[str, bool], list[str]] = {}  # similar_call's difflib results
+        self.identifiers: set[str] | None = None  # every identifier of the file (analogy.py), made on first use
 
     def _link(self, node: ast.AST, prefix: list[str]) -> None:
         for child in ast.iter_child_nodes(node):
