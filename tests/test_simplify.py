@@ -7,7 +7,7 @@ import pytest
 
 from suture.agent.fix.choose import Choice
 from suture.agent.fix.select import confidence
-from suture.agent.fix.tidy import tidy_choice
+from suture.agent.fix.tidy import MIN_SECONDS, tidy_choice
 from suture.agent.gates.validate import Candidate, GateVerdict
 from suture.agent.propose.simplify import simplify_added
 from suture.tools.edits import apply_edits
@@ -62,16 +62,18 @@ BEFORE = "def f(v):\n    if v is not None:\n        return 'missing'\n    return
 AFTER = BEFORE.replace("if v is not None:", "if not (v is not None):")
 
 
-def a_choice(tmp_path):
+def a_choice(tmp_path, line="if v is not None:", patched="if not (v is not None):"):
     (tmp_path / "pkg").mkdir(parents=True)
-    (tmp_path / "pkg" / "f.py").write_text(BEFORE)
-    patch = "diff --git a/pkg/f.py b/pkg/f.py\n" + text_diff("pkg/f.py", BEFORE, AFTER)  # as `git diff` gives it
+    before = BEFORE.replace("if v is not None:", line)
+    (tmp_path / "pkg" / "f.py").write_text(before)
+    patch = "diff --git a/pkg/f.py b/pkg/f.py\n" + text_diff("pkg/f.py", before, before.replace(line, patched))  # as `git diff` gives it
     verdict = GateVerdict("r3", True, "suite", patch=patch)
     return Choice(verdict, confidence(3, "not_run", None), 1, 1, "only")
 
 
 def test_the_simplified_patch_replaces_the_chosen_one_only_when_it_passes_the_gates(tmp_path):
-    choice = a_choice(tmp_path)
+    # `not (v == 3)` -> `v != 3` is not the same code to Python (a type's own `__ne__`): re-gated.
+    choice = a_choice(tmp_path, "if v == 3:", "if not (v == 3):")
     candidates = {"r3": Candidate("r3", [], "rules", "`is` -> `is not` in line 2", path="pkg/f.py", line=2)}
     gated: list[Candidate] = []
 
@@ -85,24 +87,27 @@ def test_the_simplified_patch_replaces_the_chosen_one_only_when_it_passes_the_ga
     # The candidate that was gated turns the base file into the simplified text.
     copy = tmp_path / "copy"
     (copy / "pkg").mkdir(parents=True)
-    (copy / "pkg" / "f.py").write_text(BEFORE)
+    (copy / "pkg" / "f.py").write_text(BEFORE.replace("if v is not None:", "if v == 3:"))
     assert all(r.applied for r in apply_edits(copy, gated[0].edits))
-    assert (copy / "pkg" / "f.py").read_text() == BEFORE.replace("v is not None", "v is None")
+    assert (copy / "pkg" / "f.py").read_text() == BEFORE.replace("if v is not None:", "if v != 3:")
 
     def failing(candidate, seconds):
         return GateVerdict(candidate.id, False, "suite", message="1 regression")
 
-    kept = tidy_choice(a_choice(tmp_path / "again"), {}, failing, tmp_path / "again", ".", 60.0)
+    kept = tidy_choice(a_choice(tmp_path / "again", "if v == 3:", "if not (v == 3):"), {}, failing,
+                       tmp_path / "again", ".", 60.0)
     assert kept.verdict.candidate_id == "r3" and "did not pass the gates (1 regression)" in kept.notes[-1]
 
 
-def test_no_time_left_means_no_re_gate_and_only_a_form_that_is_the_same_code_is_delivered(tmp_path):
+@pytest.mark.parametrize("seconds_left", [1.0, 60.0])
+def test_a_form_that_is_the_same_code_is_delivered_without_a_re_gate_any_other_only_with_time(tmp_path, seconds_left):
     def never(candidate, seconds):
-        raise AssertionError("no time was left to gate")
+        raise AssertionError("an exact form or a run with no time left is never gated")
 
-    # `not (v is not None)` is `v is None` to Python: delivered simplified, with the chosen patch's verdict.
+    # `not (v is not None)` is `v is None` to Python: delivered simplified, with the chosen patch's
+    # verdict, with or without time to re-gate (a re-gate could only repeat that verdict).
     candidates: dict = {}
-    tidied = tidy_choice(a_choice(tmp_path), candidates, never, tmp_path, ".", 1.0)
+    tidied = tidy_choice(a_choice(tmp_path), candidates, never, tmp_path, ".", seconds_left)
     assert tidied.verdict.candidate_id == "r3-tidy" and tidied.verdict.accepted and "r3-tidy" in candidates
     assert "+    if v is None:" in tidied.verdict.patch and "not (" not in tidied.verdict.patch
     assert "without a re-gate" in tidied.notes[-1]
@@ -118,9 +123,10 @@ def test_no_time_left_means_no_re_gate_and_only_a_form_that_is_the_same_code_is_
     (other / "pkg" / "f.py").write_text(before)
     patch = "diff --git a/pkg/f.py b/pkg/f.py\n" + text_diff("pkg/f.py", before, before.replace("if v", "if not (v"
                                                                                              ).replace("3:", "3):"))
-    kept = tidy_choice(Choice(GateVerdict("r4", True, "suite", patch=patch), confidence(3, "not_run", None), 1, 1,
-                              "only"), {}, never, other, ".", 1.0)
-    assert kept.verdict.candidate_id == "r4" and "no time left" in kept.notes[-1]
+    if seconds_left < MIN_SECONDS:
+        kept = tidy_choice(Choice(GateVerdict("r4", True, "suite", patch=patch), confidence(3, "not_run", None), 1,
+                                  1, "only"), {}, never, other, ".", seconds_left)
+        assert kept.verdict.candidate_id == "r4" and "no time left" in kept.notes[-1]
 
 
 def test_exact_marks_only_rewrites_python_treats_as_the_same_code():

@@ -4,9 +4,11 @@ The rule engine writes what its templates build (`if not (v is not None):`); a m
 `if v is None:`. After the choice, the lines the patch adds are simplified
 (agent/propose/simplify.py) and the simplified patch is gated again as a candidate of its own:
 `x == True` and `x` differ for `x = 2`, so only a re-gated form may replace the chosen one. When
-it does not pass, the patch is delivered as it was and the report says why. When no time is left to
-re-gate, a form that is the same code to Python (`not (v is not None)` -> `v is None`: simplify.py's
-`exact`) is delivered without the gate, with the chosen patch's verdict; any other stays as written.
+it does not pass, the patch is delivered as it was and the report says why. A form that is the same
+code to Python (`not (v is not None)` -> `v is None`: simplify.py's `exact`) is delivered without the
+gate, with the chosen patch's verdict: a re-gate could only repeat that verdict, and it once ran out
+of time at the end of a run and left the machine-made form in place. When no time is left, any
+other form stays as written.
 """
 
 from __future__ import annotations
@@ -66,14 +68,14 @@ def tidy_choice(
                           path=getattr(original, "path", ""), line=getattr(original, "line", None),
                           symbol=getattr(original, "symbol", ""), risks=tuple(getattr(original, "risks", ())),
                           template=getattr(original, "template", ""))
-    if seconds_left < MIN_SECONDS:  # exact: the same code to Python, so the chosen patch's verdict holds
+    if exact:  # the same code to Python, so the chosen patch's verdict holds
         patch = "".join(f"diff --git a/{path} b/{path}\n" + text_diff(path, before, after) for path, before, after in texts)
         candidates[candidate.id] = candidate
         log("simplified", id=candidate.id, of=chosen.candidate_id, changes=changes, accepted=True,
-            message="the same code to Python; not re-gated: no time left")
+            message="the same code to Python; not re-gated")
         return dataclasses.replace(choice, verdict=dataclasses.replace(chosen, candidate_id=candidate.id, patch=patch),
-                                   notes=[*choice.notes, f"simplified ({said}) without a re-gate: no time was left, "
-                                          "and the simplified form is the same code to Python"])
+                                   notes=[*choice.notes, f"simplified ({said}) without a re-gate: the simplified "
+                                          "form is the same code to Python"])
     verdict = gate(candidate, seconds_left)
     log("simplified", id=candidate.id, of=chosen.candidate_id, changes=changes, accepted=verdict.accepted,
         message=verdict.message)
