@@ -20,6 +20,7 @@ from suture.agent.gates.verdict import Candidate, GateVerdict
 from suture.retrieval.model import Symbol
 from suture.tools.edits import EditStatus, apply_edits, diff_worktree, normalized_key
 from suture.tools.git import cmd as gitcmd
+from suture.tools.git.diffs import worktree_location
 from suture.tools.testing.localize import select_tests
 from suture.tools.testing.plugin_env import STOP_AT_HANG_ENV
 from suture.tools.testing.spectra import Spectra
@@ -70,6 +71,9 @@ class GateSettings:
     # files never change. Filled by the worker threads; a lost race only reads a file twice.
     base_files: dict[tuple[str, str], bytes | None] = field(default_factory=dict)
     base_symbols: dict[tuple[str, str], list[Symbol]] = field(default_factory=dict)
+    # Each scratch tree's (top, index file), asked of git once per tree rather than once per candidate
+    # (a `git rev-parse` process each): the pool resets a tree to the same commit and never moves it.
+    tree_locations: dict[Path, tuple[Path, Path]] = field(default_factory=dict)
 
 
 class Rejected(Exception):
@@ -110,12 +114,15 @@ class Gatekeeper:
         if not candidate.edits:
             verdict.message = "the candidate has no edits."
             raise Rejected(verdict)
-        verdict.patch = diff_worktree(self.tree)
+        where = self.s.tree_locations.get(self.tree)
+        if where is None:
+            where = self.s.tree_locations.setdefault(self.tree, worktree_location(self.tree))
+        verdict.patch = diff_worktree(self.tree, where=where)
         if not verdict.patch.strip():
             # Every edit applied, so something should differ: ask again hashing every file rather
             # than trusting git's stat cache (a same-size edit right after a reset was once read
             # as "no change" under heavy load; cause not pinned down).
-            verdict.patch = diff_worktree(self.tree, trust_stat_cache=False)
+            verdict.patch = diff_worktree(self.tree, trust_stat_cache=False, where=where)
         verdict.diff_lines = diff_line_count(verdict.patch)
         if not verdict.patch.strip():
             verdict.message = "the edits leave every file as it was."

@@ -20,7 +20,7 @@ from pathlib import Path
 from suture.retrieval.positions import source_lines
 from suture.tools.git import cmd as gitcmd
 
-__all__ = ["PatchError", "apply_patch", "diff_worktree", "text_diff"]
+__all__ = ["PatchError", "apply_patch", "diff_worktree", "text_diff", "worktree_location"]
 
 # Patches travel as str; git's bytes that are not UTF-8 survive the round trip.
 _ENCODING = "utf-8"
@@ -57,7 +57,7 @@ def text_diff(path: str, before: str, after: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
-def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
+def diff_worktree(tree: Path, *, trust_stat_cache: bool = True, where: tuple[Path, Path] | None = None) -> str:
     """The changes of the work tree holding `tree` against its HEAD, as a git patch.
 
     Untracked files (not ignored) appear as new files, removed ones as deleted, with
@@ -65,11 +65,13 @@ def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
     own index is never touched: the diff is staged into a temporary copy of it.
     "" when nothing changed. `trust_stat_cache=False` starts from HEAD's tree instead of
     the index copy, so every file's content is hashed (slower; for a second opinion).
+    `where`: `worktree_location(tree)` as a caller asked it before, for a tree whose top, index
+    and commit cannot have changed since (a scratch tree the gates reset to the same commit).
     """
     tree = Path(tree)
     if not tree.is_dir():
         raise PatchError(f"{tree} is not a directory, so there is no tree to diff.")
-    top, index = _top_and_index(tree)
+    top, index = where if where is not None else _top_and_index(tree)
     scratch = Path(tempfile.mkdtemp(prefix="suture-index-"))
     try:
         temp_index = scratch / "index"
@@ -96,6 +98,15 @@ def diff_worktree(tree: Path, *, trust_stat_cache: bool = True) -> str:
         return _text(done.stdout)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def worktree_location(tree: Path) -> tuple[Path, Path]:
+    """(top of the work tree holding `tree`, its index file), as diff_worktree reads them; PatchError
+    when there is no base to diff against."""
+    tree = Path(tree)
+    if not tree.is_dir():
+        raise PatchError(f"{tree} is not a directory, so there is no tree to diff.")
+    return _top_and_index(tree)
 
 
 def _top_and_index(tree: Path) -> tuple[Path, Path]:
