@@ -316,7 +316,7 @@ def test_the_commands_that_run_tests_do_not_import_pytest_themselves(tmp_path):
 
 
 
-def run_with_terminal_stderr(args, cwd):
+def run_with_terminal_stderr(args, cwd, env=None):
     """Run suture with stderr on a pseudo-terminal; return (process, what the terminal showed)."""
     import pty
     import threading
@@ -339,7 +339,7 @@ def run_with_terminal_stderr(args, cwd):
     try:
         done = subprocess.run(
             [sys.executable, "-m", "suture.agent.cli.main", *args],
-            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, cwd=cwd, text=True,
+            stdout=subprocess.PIPE, stderr=slave, stdin=subprocess.DEVNULL, cwd=cwd, text=True, env=env,
         )
     finally:
         os.close(slave)

@@ -511,10 +511,11 @@ BINARY_SEARCH_HANG = {
 def test_a_loop_that_never_ends_at_head_is_repaired_within_the_time_limit(make_repo):
     # Issue 18: tests that loop forever on the buggy code ran past --time-limit 110 and were killed
     # at 150 s with no answer. The hang is the failure to repair: `lo = mid` never advances.
-    # test_timeout 3: the baseline's first hang is cut at 3 s (then the second at the 1 s floor), and a
-    # candidate's new hang at 3 s, not the 5 s floor: every such hang is a busy loop, so its limit is CPU.
-    # The budget it leaves is still the time limit's, and the later runs' short limits are the rule's.
-    repo = make_repo({**BINARY_SEARCH_HANG, "pyproject.toml": "[tool.suture]\ntest_timeout = 3\n"})
+    # test_timeout 2 (as the other hang tests): the baseline's first hang is cut at 2 s (then the second at the
+    # 1 s floor), and a candidate's new hang at 2 s, not the 5 s floor: every such hang is a busy loop, so its
+    # limit is CPU (at 3 s, the hangs were most of the test's ~30 CPU-s on an idle machine). Its tests take
+    # milliseconds. The budget it leaves is still the time limit's, and the later runs' short limits are the rule's.
+    repo = make_repo({**BINARY_SEARCH_HANG, "pyproject.toml": "[tool.suture]\ntest_timeout = 2\n"})
     # 180 s: an idle run ended near 60 s with test_timeout 15 (start-up, a baseline where the first hang cost 15 s and the
     # second 1 s, then ~26 candidates at 0.1-7 s each, those that make a test hang paying its limit, and
     # the rival search after the first fix); at 60 s it ended at 56 s idle and failed under the suite's

@@ -73,15 +73,17 @@ def valgrind_calls(tmp_path, monkeypatch):
     return log
 
 
-@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
-def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_path, monkeypatch, valgrind_calls):
-    monkeypatch.setenv("SUTURE_CALLGRIND", "auto")  # off for the rest of the suite (conftest.py)
-    repo = make_repo(QUADRATIC_STOPWORDS)
-    done = suture("optimize", "--target", "words.filter:content", "--workload",
-                  str(_workload(tmp_path, STOPWORDS_WORKLOAD)), "--rounds", "3", "--json", *VERIFY,
-                  "--sandbox", "none", cwd=repo)  # the valgrind shim logs outside the tree (bwrap: read-only there)
-    assert done.returncode == 0, done.stderr
-    report = last_json(done)
+@pytest.mark.slow  # a whole suture run (shared with tests/test_one_home.py and tests/test_cli_report.py): scheduled first
+def test_quadratic_membership_is_optimized_and_the_patch_applies(tmp_path_factory, tmp_path):
+    """`suture optimize --target words.filter:content --workload W --rounds 3 --verify-seconds 3` with callgrind on,
+    on the stop-words filter: tests/test_one_home.py's shared run (its file has a form feed before the function,
+    which tests/test_one_home.py is about; nothing here depends on it). The run ended on a terminal; its
+    report.json is the object `--json` prints (runs.write_report)."""
+    from test_one_home import formfeed_optimize_place, formfeed_optimize_run
+
+    shared, report, terminal, code = formfeed_optimize_run(tmp_path_factory)
+    place = formfeed_optimize_place(tmp_path_factory)
+    assert code == 0, terminal
     assert report["status"] == "optimized"
     edit = report["edits"][0]
     assert edit["path"] == "words/filter.py" and edit["function"] == "content"
@@ -90,18 +92,21 @@ def test_quadratic_membership_is_optimized_and_the_patch_applies(make_repo, tmp_
     assert edit["equivalence"]["tests"] == "passed"
     assert edit["equivalence"]["replay"] == "passed"
     assert edit["equivalence"]["verifier"] != "counterexample"
-    if valgrind_calls is not None:  # the accepted edit's instructions counted beside its timing, both sides
-        calls = valgrind_calls.read_text().splitlines()
+    if json.loads((place / "outcome.json").read_text())["valgrind"]:  # the accepted edit's instructions counted
+        calls = (place / "valgrind-calls.txt").read_text().splitlines()  # beside its timing, both sides
         assert calls and all(c.startswith("--tool=callgrind ") for c in calls), calls
         # No ratio only when a count ran out of its time limit (a very loaded machine); else fewer with the set.
         if edit["instructions_ratio"] is not None:
             assert len(calls) == 2 and edit["instructions_ratio"] > 1
         assert edit["callgrind_disagrees"] is False
-    # Printed, not applied: the user's tree is as it was, and the patch applies to it.
-    original = (repo / "words/filter.py").read_text()
-    assert "if w not in stop]" in original
+    # Printed, not applied: the user's tree is as it was, and the patch applies to it (in a clone: the shared
+    # repo is only read).
+    original = (shared / "words/filter.py").read_text()
+    assert "if w not in stop]" in original and git(shared, "status", "--porcelain") == ""
+    repo = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(shared), str(repo))
     patch = tmp_path / "p.diff"
-    patch.write_text(report["patch"])
+    patch.write_text(report["patch"], newline="")
     git(repo, "apply", str(patch))
     assert (repo / "words/filter.py").read_text() != original
     tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=repo,

@@ -149,8 +149,9 @@ def test_a_text_diff_of_a_file_with_a_form_feed_applies(tmp_path):
     assert text_diff("a.py", "x\n", "x\ny").endswith("+y\n\\ No newline at end of file\n")
 
 
-# The stop-words filter with a form feed before its function. tests/test_cli_report.py's optimize page is made
-# from this same run: one optimize run for both (it costs seconds of timing), made once per session.
+# The stop-words filter with a form feed before its function. tests/test_cli_report.py's optimize page and
+# tests/test_cli_optimize.py's quadratic-membership test (the edit, its gates, its instruction count) read this
+# same run: one optimize run for the three (it costs seconds of timing), made once per session.
 FORMFEED_STOPWORDS = {
     **QUADRATIC_STOPWORDS,
     "words/filter.py": (
@@ -161,27 +162,57 @@ FORMFEED_STOPWORDS = {
 }
 
 
+def formfeed_optimize_place(tmp_path_factory) -> Path:
+    """The shared run's own directory: its repo, its workload and the log of its valgrind calls."""
+    from shared_runs import shared_dir
+
+    return shared_dir(tmp_path_factory) / "suture-shared-formfeed-optimize"
+
+
 def formfeed_optimize_run(tmp_path_factory) -> tuple[Path, dict, str, int]:
     """(repo, the run's report.json, what the terminal showed, exit code) of `suture optimize --target
-    words.filter:content --workload W --rounds 3` on FORMFEED_STOPWORDS, run as a person runs it: stderr on a
-    terminal (where the run ends with its page's path). report.json is the object --json prints."""
+    words.filter:content --workload W --rounds 3 --verify-seconds 3 --sandbox none` on FORMFEED_STOPWORDS, run as
+    a person runs it: stderr on a terminal (where the run ends with its page's path). report.json is the object
+    --json prints.
+
+    Its accepted edit's instructions are counted under callgrind (SUTURE_CALLGRIND=auto; off for the rest of
+    the suite, conftest.py), through a `valgrind` first on PATH that appends its arguments to
+    valgrind-calls.txt in the run's directory before it runs the real one (none without valgrind; `valgrind`
+    in outcome.json says which). --sandbox none: the shim writes outside the tree (bwrap: read-only there).
+    --verify-seconds 3: the bounded verifier still runs on the kept edit; none of the three tests is about
+    what it finds (tests/test_cli_optimize.py's are, at the default)."""
     import json
+    import os
     import shutil
 
-    from shared_runs import locked, shared_dir
+    from shared_runs import locked
     from test_cli import run_with_terminal_stderr
 
-    place = shared_dir(tmp_path_factory) / "suture-shared-formfeed-optimize"
+    place = formfeed_optimize_place(tmp_path_factory)
     place.mkdir(exist_ok=True)
     outcome, repo = place / "outcome.json", place / "repo"
     with locked(place / "lock"):
         if not outcome.exists():
-            shutil.rmtree(repo, ignore_errors=True)  # a worker's failed attempt before
+            for stale in (repo, place / "shim", place / "valgrind-calls.txt"):  # a worker's failed attempt before
+                if stale.is_dir():
+                    shutil.rmtree(stale, ignore_errors=True)
+                else:
+                    stale.unlink(missing_ok=True)
             init_repo(repo, FORMFEED_STOPWORDS)
             (place / "workload.py").write_text(STOPWORDS_WORKLOAD)
-            done, terminal = run_with_terminal_stderr(["optimize", "--target", "words.filter:content", "--workload",
-                                                       str(place / "workload.py"), "--rounds", "3"], repo)
-            (place / "outcome.tmp").write_text(json.dumps({"returncode": done.returncode, "terminal": terminal}))
+            env = {**os.environ, "SUTURE_CALLGRIND": "auto"}
+            real = shutil.which("valgrind")
+            if real is not None:
+                (place / "shim").mkdir()
+                shim = place / "shim" / "valgrind"
+                shim.write_text(f'#!/bin/sh\necho "$*" >> "{place / "valgrind-calls.txt"}"\nexec "{real}" "$@"\n')
+                shim.chmod(0o755)
+                env["PATH"] = f"{place / 'shim'}{os.pathsep}{env['PATH']}"
+            done, terminal = run_with_terminal_stderr(
+                ["optimize", "--target", "words.filter:content", "--workload", str(place / "workload.py"),
+                 "--rounds", "3", "--verify-seconds", "3", "--sandbox", "none"], repo, env=env)
+            (place / "outcome.tmp").write_text(json.dumps({"returncode": done.returncode, "terminal": terminal,
+                                                           "valgrind": real is not None}))
             (place / "outcome.tmp").replace(outcome)
     saved = json.loads(outcome.read_text())
     (run_dir,) = (repo / ".suture" / "runs").iterdir()

@@ -1,10 +1,14 @@
 """The hooks of .pre-commit-hooks.yaml run by the real pre-commit (from PyPI) against a fixture repo.
 
 pre-commit installs suture from this checkout into a fresh virtualenv of its own (the
-`language: python` way), with suture's dependencies from the package index. That install is
-the expensive part (minutes on a loaded machine), so the tests share one PRE_COMMIT_HOME
-per test session, for all xdist workers, installed once by `pre-commit install-hooks` in a
-session fixture (`pre-commit try-repo` would always install into a throw-away store; `pre-commit run` with
+`language: python` way: `pip install .` of the hook repo at its rev). suture's dependencies are
+not installed there (PIP_NO_DEPS): a .pth file lends that virtualenv the running environment's,
+as tests/test_packaging.py does for the wheel. Installing them from the package index (467 MB,
+z3 and litellm among them) was ~25 of the test's ~32 CPU-s and needed the network; that the
+declared dependencies are pinned and consistent is tests/test_packaging.py's (the lock, `pip check`).
+The install is still the expensive part, so the tests share one PRE_COMMIT_HOME per test session,
+for all xdist workers, installed once by `pre-commit install-hooks` in a session fixture
+(`pre-commit try-repo` would always install into a throw-away store; `pre-commit run` with
 the same config runs the same hook).
 
 The checkout is copied into a clean git repo first (tracked and new, not ignored files):
@@ -18,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -95,12 +100,29 @@ def install_hooks(hook_repo: Path, home: Path, project: Path) -> None:
     repo = configured_repo(project, hook_repo)
     done = pre_commit("install-hooks", cwd=repo, home=home, timeout=1800)
     assert done.returncode == 0, done.stdout + done.stderr
+    lend_dependencies(home)
+
+
+def lend_dependencies(home: Path) -> None:
+    """The hook's virtualenv gets the running environment's site-packages after its own (a .pth line only
+    appends a path; the .pth files over there, such as an editable suture's finder, are not run), and its
+    `suture` is the one pre-commit installed from the hook repo, not this work tree's."""
+    (env,) = home.glob("repo*/py_env-*")
+    python = env / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    lent = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (site / "zz_dev_dependencies.pth").write_text("".join(f"{path}\n" for path in sorted(lent)))
+    where = subprocess.run([str(python), "-c", "import suture.agent.cli.main as m, typer; print(m.__file__)"],
+                           capture_output=True, text=True, cwd=env)
+    assert where.returncode == 0, where.stderr
+    assert Path(where.stdout.strip()).is_relative_to(site), where.stdout
 
 
 def hook_env(home: Path) -> dict[str, str]:
-    # PIP_NO_COMPILE: the install need not byte-compile thousands of dependency files up front
-    # (botocore alone has thousands); Python compiles what it imports when the hook runs.
-    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PIP_NO_COMPILE": "1"}
+    # PIP_NO_DEPS: suture alone is installed, its dependencies are lent (lend_dependencies).
+    # PIP_NO_COMPILE: the install need not byte-compile suture's files up front; Python compiles what it imports.
+    env = {**os.environ, **GIT_ENV, "PRE_COMMIT_HOME": str(home), "PIP_NO_DEPS": "1", "PIP_NO_COMPILE": "1"}
     env.pop("PYTEST_XDIST_WORKER", None)
     return env
 
