@@ -10,7 +10,9 @@ returned expression with the names' difference applied to its identifiers and id
 
 Only expressions whose every read name is bound where they land are offered (the function's locals,
 the module's names, builtins, and names the expression binds itself), at most MAX_PER_SITE per
-`return`: the analogues first, then namesakes' expressions as they are.
+`return`: what the function itself computes and drops first (leftovers.py: the tuple of its last
+assignments, the call its unread object was made for), then the analogues, then namesakes'
+expressions as they are.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import re
 import tokenize
 from collections.abc import Iterator
 
+from suture.agent.propose.templates.leftovers import delegations, last_assigned
 from suture.agent.propose.templates.source import _FUNCTIONS, Mutation, SourceFile, Span, _is_none, _short, _walk_own
 
 MAX_PER_SITE = 6
@@ -186,10 +189,15 @@ def _offers(src: SourceFile, function: ast.AST) -> list[tuple[str, str, float]]:
                 if (sibling or namesake) and _reads_bound(expr, bound):
                     as_is.append((written if "\n" not in written else plain, f"`{donor.name}`'s return value",
                                   0.8 if namesake else 0.6))
+    return _distinct(analogues + as_is)
+
+
+def _distinct(offers: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """The first MAX_PER_SITE offers of distinct code: two texts that differ only in quotes are one offer."""
     out: list[tuple[str, str, float]] = []
     seen: set[str] = set()
-    for text, origin, weight in analogues + as_is:
-        shape = ast.dump(ast.parse(text, mode="eval"))  # two donors' texts that differ only in quotes: one offer
+    for text, origin, weight in offers:
+        shape = ast.dump(ast.parse(text, mode="eval"))
         if shape not in seen:
             seen.add(shape)
             out.append((text, origin, weight))
@@ -232,7 +240,8 @@ def return_analogy(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
             continue  # a generator's `return` ends it; its value is no result
         if function not in cache:
             cache[function] = _offers(src, function)
-        for rank, (text, origin, weight) in enumerate(cache[function]):
+        offers = delegations(src, function, namesakes) + cache[function] + last_assigned(src, function, node)
+        for rank, (text, origin, weight) in enumerate(_distinct(offers)):
             if node.value is None:
                 span = Span(src.start(node), src.end(node), f"return {text}")
             else:
