@@ -491,6 +491,60 @@ def test_return_analogy_reads_the_dropped_value_off_a_namesake():
     assert not [m for m in made if walk.lineno <= m.line <= walk.end_lineno or far.lineno <= m.line <= far.end_lineno]
 
 
+def test_return_analogy_reads_what_the_function_computes_and_drops():
+    src = source("""
+        class Parser:
+            def __init__(self, format, strict=False):
+                self.format = format
+
+            def parse(self, string, evaluate=True, pos=0):
+                return [self.format, string, evaluate]
+
+            def search(self, string, missing):
+                return None
+
+
+        def parse(format, string, evaluate=True, strict=False):
+            p = Parser(format, strict=strict)
+            return None
+
+
+        def search(format, string):
+            p = Parser(format)
+            return None
+
+
+        def split(x):
+            hi = x * 2
+            lo = x - hi
+            return hi, lo
+
+
+        def mul(x, y):
+            p = x * y
+            z = p + 1
+            zz = p - z
+            return None
+
+
+        def single(x):
+            z = x + 1
+            zz = z - 1
+            return None if x else x
+    """)
+    # A wrapper's unread object: its namesake method, required parameters by position, defaulted ones the
+    # wrapper has by keyword (`pos` it lacks is left to its default).
+    fix = find_fix(src, src.text.replace("strict=strict)\n    return None", "strict=strict)\n"
+                                         "    return p.parse(string, evaluate=evaluate)"), t.return_analogy)
+    assert "`Parser.parse` on the unread `p`" in fix.description and fix.weight == 1.0
+    # The last two assignments as the tuple the file's functions return (`split` returns two).
+    find_fix(src, src.text.replace("    zz = p - z\n    return None", "    zz = p - z\n    return z, zz"), t.return_analogy)
+    made = [m for m, _ in results(src, t.return_analogy)]
+    # `search` lacks the method's required `missing`: no call; a tuple only where the file returns one of that size.
+    assert not any("p.search(" in m.description for m in made)
+    assert not any("z, zz, " in m.description or "p, z, zz" in m.description for m in made)
+
+
 def test_missing_return_three_shapes():
     thrown_away = source('''\
         def parse_bool(raw):
