@@ -49,6 +49,12 @@ def name_analogies(donor: str, target: str) -> list[tuple[str, str]]:
     if donor == target:
         return []
     pairs = [(donor, target)]
+    # A name that is the other plus a `_`-suffix (`pairwise` / `pairwise_iter`): the suffix goes on or
+    # off the names the donor calls, where the file has the result (`windowed` -> `windowed_iter`).
+    if target.startswith(donor + "_"):
+        return [*pairs, ("", target[len(donor):])]
+    if donor.startswith(target + "_"):
+        return [*pairs, (donor[len(target):], "")]
     a, b = _segments(donor), _segments(target)
     diff = [(x, y) for x, y in zip(a, b) if x != y] if len(a) == len(b) else []
     if len(diff) != 1:
@@ -88,6 +94,10 @@ def _translate(word: str, old: str, new: str, known: set[str]) -> str:
     becomes `_itergth`)."""
     if word == old:
         return new
+    if not old:  # a suffix put on (`windowed` -> `windowed_iter`)
+        return word + new if word + new in known else word
+    if not new and old.startswith("_"):  # a suffix taken off
+        return word[: -len(old)] if word.endswith(old) and word[: -len(old)] in known else word
     parts = word.split("_")
     if old in parts:
         return "_".join(new if p == old else p for p in parts)
@@ -101,12 +111,26 @@ def _translate(word: str, old: str, new: str, known: set[str]) -> str:
 class _Analogy(ast.NodeTransformer):
     def __init__(self, old: str, new: str, known: set[str]) -> None:
         self.old, self.new, self.known = old, new, known
+        self.affix = not old or not new  # a suffix moves only the names called (`windowed(src)`, never `src`)
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        if self.affix and isinstance(node.func, ast.Name):
+            node.func = ast.copy_location(ast.Name(_translate(node.func.id, self.old, self.new, self.known), ast.Load()),
+                                          node.func)
+            node.args = [self.visit(a) for a in node.args]
+            node.keywords = [self.visit(k) for k in node.keywords]
+            return node
+        return self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
+        if self.affix:
+            return node
         return ast.copy_location(ast.Name(_translate(node.id, self.old, self.new, self.known), node.ctx), node)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.Attribute:
         self.generic_visit(node)
+        if self.affix:
+            return node
         changed = _translate(node.attr, self.old, self.new, self.known)
         # The object's own attributes are the file's to define: `self._threshold` never becomes an unknown
         # `self._values`. A module's (`ast.or_expression` -> `ast.and_expression`) may live elsewhere.
@@ -116,7 +140,7 @@ class _Analogy(ast.NodeTransformer):
         return node
 
     def visit_Constant(self, node: ast.Constant) -> ast.Constant:
-        if isinstance(node.value, str) and node.value.isidentifier():
+        if isinstance(node.value, str) and node.value.isidentifier() and not self.affix:
             return ast.copy_location(ast.Constant(_translate(node.value, self.old, self.new, self.known)), node)
         return node
 
@@ -183,7 +207,7 @@ def _offers(src: SourceFile, function: ast.AST) -> list[tuple[str, str, float]]:
                 text = ast.unparse(changed)
                 if text != plain and _reads_bound(changed, bound):
                     analogues.append((_as_written(written, old, new, known, changed) or text,
-                                      f"`{donor.name}`'s `{_short(written)}` with {old} -> {new}", 1.0))
+                                      f"`{donor.name}`'s `{_short(written)}` with {_change(old, new)}", 1.0))
                     break
             else:
                 if (sibling or namesake) and _reads_bound(expr, bound):
@@ -202,6 +226,10 @@ def _distinct(offers: list[tuple[str, str, float]]) -> list[tuple[str, str, floa
             seen.add(shape)
             out.append((text, origin, weight))
     return out[:MAX_PER_SITE]
+
+
+def _change(old: str, new: str) -> str:
+    return f"{old} -> {new}" if old and new else f"`{new}` on the names called" if new else f"`{old}` off the names called"
 
 
 def _as_written(written: str, old: str, new: str, known: set[str], changed: ast.expr) -> str | None:
