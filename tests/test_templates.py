@@ -545,6 +545,47 @@ def test_return_analogy_reads_what_the_function_computes_and_drops():
     assert not any("z, zz, " in m.description or "p, z, zz" in m.description for m in made)
 
 
+def test_return_analogy_moves_a_suffix_and_never_makes_a_keyword():
+    src = source("""
+        import nodes
+
+
+        def led_pipe(left, right):
+            return nodes.pipe(left, right)
+
+
+        def led_or(left, right):
+            return nodes.or_expression(left, right)
+
+
+        def led_and(left, right):
+            return None
+
+
+        def windowed(src, size):
+            return [src[i:i + size] for i in range(len(src) - size + 1)]
+
+
+        def windowed_iter(src, size):
+            return iter(windowed(src, size))
+
+
+        def pairwise(src):
+            return windowed(src, 2)
+
+
+        def pairwise_iter(src):
+            return None
+    """)
+    # `pipe` -> `and` would be a keyword: that offer is dropped, not the template's others.
+    find_fix(src, src.text.replace("def led_and(left, right):\n    return None",
+                                   "def led_and(left, right):\n    return nodes.and_expression(left, right)"), t.return_analogy)
+    # pairwise -> pairwise_iter: the suffix goes on the name called, not on its arguments (`src_iter` is no name here).
+    fix = find_fix(src, src.text.replace("def pairwise_iter(src):\n    return None",
+                                         "def pairwise_iter(src):\n    return windowed_iter(src, 2)"), t.return_analogy)
+    assert "`_iter` on the names called" in fix.description
+
+
 def test_missing_return_three_shapes():
     thrown_away = source('''\
         def parse_bool(raw):

@@ -21,6 +21,7 @@ import ast
 import builtins
 import difflib
 import io
+import keyword
 import re
 import tokenize
 from collections.abc import Iterator
@@ -88,6 +89,12 @@ def _common_prefix(a: str, b: str) -> str:
 
 
 def _translate(word: str, old: str, new: str, known: set[str]) -> str:
+    """`_translated` for a name: never a keyword (`ast.pipe` does not become `ast.and`; a string may say 'and')."""
+    changed = _translated(word, old, new, known)
+    return word if keyword.iskeyword(changed) else changed
+
+
+def _translated(word: str, old: str, new: str, known: set[str]) -> str:
     """`word` (an identifier or an identifier-like string) with `old` replaced: the whole word, whole
     `_`-separated parts, or inside a part that starts or ends with it (`iterkeys` -> `itervalues`) when
     `old` has three characters or more and the result is a name the file already has (`_length` never
@@ -141,7 +148,7 @@ class _Analogy(ast.NodeTransformer):
 
     def visit_Constant(self, node: ast.Constant) -> ast.Constant:
         if isinstance(node.value, str) and node.value.isidentifier() and not self.affix:
-            return ast.copy_location(ast.Constant(_translate(node.value, self.old, self.new, self.known)), node)
+            return ast.copy_location(ast.Constant(_translated(node.value, self.old, self.new, self.known)), node)
         return node
 
 
@@ -221,7 +228,10 @@ def _distinct(offers: list[tuple[str, str, float]]) -> list[tuple[str, str, floa
     out: list[tuple[str, str, float]] = []
     seen: set[str] = set()
     for text, origin, weight in offers:
-        shape = ast.dump(ast.parse(text, mode="eval"))
+        try:
+            shape = ast.dump(ast.parse(text, mode="eval"))
+        except SyntaxError:  # an offer Python would not take is no offer (and costs the others nothing)
+            continue
         if shape not in seen:
             seen.add(shape)
             out.append((text, origin, weight))
@@ -246,7 +256,7 @@ def _as_written(written: str, old: str, new: str, known: set[str], changed: ast.
             if tok.type == tokenize.NAME:
                 text = _translate(text, old, new, known)
             elif text[-1:] in "'\"" and text[:1] == text[-1:] and text[1:-1].isidentifier():
-                text = text[0] + _translate(text[1:-1], old, new, known) + text[-1]
+                text = text[0] + _translated(text[1:-1], old, new, known) + text[-1]
             out.append(written[at : tok.start[1]] + text)  # the text between tokens is kept as written
             at = tok.end[1]
         result = "".join(out) + written[at:]
