@@ -477,7 +477,8 @@ def test_return_analogy_reads_the_dropped_value_off_a_namesake():
     # keys -> values inside an identifier the file has (`iterkeys` -> `itervalues`); the namesake comes first.
     fix = find_fix(src, src.text.replace("        return None\n\n\ndef argmin",
                                          "        return list(self.itervalues())\n\n\ndef argmin"), t.return_analogy)
-    assert "keys -> values" in fix.description and fix.weight == 1.0
+    # The first offer, boosted: `values` returns nothing but None while its namesake returns a value.
+    assert "keys -> values" in fix.description and fix.weight == 2.0
     # A name's differing core widened to three characters (`argmin` / `argmax`: min -> max).
     find_fix(src, src.text.replace("def argmax(xs):\n    return None",
                                    "def argmax(xs):\n    return max(range(len(xs)), key=xs.__getitem__)"), t.return_analogy)
@@ -536,7 +537,7 @@ def test_return_analogy_reads_what_the_function_computes_and_drops():
     # wrapper has by keyword (`pos` it lacks is left to its default).
     fix = find_fix(src, src.text.replace("strict=strict)\n    return None", "strict=strict)\n"
                                          "    return p.parse(string, evaluate=evaluate)"), t.return_analogy)
-    assert "`Parser.parse` on the unread `p`" in fix.description and fix.weight == 1.0
+    assert "`Parser.parse` on the unread `p`" in fix.description and fix.weight == 2.0
     # The last two assignments as the tuple the file's functions return (`split` returns two).
     find_fix(src, src.text.replace("    zz = p - z\n    return None", "    zz = p - z\n    return z, zz"), t.return_analogy)
     made = [m for m, _ in results(src, t.return_analogy)]

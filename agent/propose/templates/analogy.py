@@ -30,6 +30,11 @@ from suture.agent.propose.templates.leftovers import delegations, last_assigned
 from suture.agent.propose.templates.source import _FUNCTIONS, Mutation, SourceFile, Span, _is_none, _short, _walk_own
 
 MAX_PER_SITE = 6
+# A function that returns nothing but None while its namesake returns a value built the same way (a
+# translated analogue, or the wrapper's call on its unread object: weight 1.0) has most likely lost
+# that value: such offers weigh this much more, so they are gated before operator edits of
+# functions localisation ranks below it.
+LOST_VALUE_BOOST = 2.0
 MAX_DONOR_CHARS = 160
 _BUILTINS = frozenset(dir(builtins))
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -279,7 +284,9 @@ def return_analogy(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
         if function not in cache:
             cache[function] = _offers(src, function)
         offers = delegations(src, function, namesakes) + cache[function] + last_assigned(src, function, node)
+        boost = LOST_VALUE_BOOST if not src.facts(function).returns_value else 1.0
         for rank, (text, origin, weight) in enumerate(_distinct(offers)):
+            weight = weight * boost if weight >= 1.0 else weight
             if node.value is None:
                 span = Span(src.start(node), src.end(node), f"return {text}")
             else:
