@@ -763,22 +763,23 @@ def test_a_dropped_return_value_is_read_off_a_namesake_function(make_repo):
 
 # A seeded fault as in a library's convenience wrapper: it builds the object and drops the call it was
 # made for. The unread `p` and its class's namesake method give it back, the method's parameters filled
-# by name (agent/propose/templates/leftovers.py).
+# by name (agent/propose/templates/leftovers.py). Typed: untyped, the verifier may call the fix with
+# `pattern=0`, which the buggy wrapper survives (it never uses it) and the fix does not.
 WRAPPER_BUG = {
     "fmt.py": """
         \"\"\"A tiny formatter.\"\"\"
 
 
         class Formatter:
-            def __init__(self, pattern, upper=False):
+            def __init__(self, pattern: str, upper: bool = False):
                 self.pattern, self.upper = pattern, upper
 
-            def render(self, value, fill="?"):
+            def render(self, value: object, fill: str = "?"):
                 text = self.pattern.replace("{}", str(value) if value is not None else fill)
                 return text.upper() if self.upper else text
 
 
-        def render(pattern, value, fill="?", upper=False):
+        def render(pattern: str, value: object, fill: str = "?", upper: bool = False):
             p = Formatter(pattern, upper=upper)
             return None
         """,
