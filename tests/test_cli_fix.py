@@ -760,3 +760,54 @@ def test_a_dropped_return_value_is_read_off_a_namesake_function(make_repo):
     assert '+    return {"type": "and_expression", "children": [left, right]}' in report["patch"], report["patch"]
     assert "with or_expression -> and_expression" in report["explanation"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+# A seeded fault as in a library's convenience wrapper: it builds the object and drops the call it was
+# made for. The unread `p` and its class's namesake method give it back, the method's parameters filled
+# by name (agent/propose/templates/leftovers.py). Typed: untyped, the verifier may call the fix with
+# `pattern=0`, which the buggy wrapper survives (it never uses it) and the fix does not.
+WRAPPER_BUG = {
+    "fmt.py": """
+        \"\"\"A tiny formatter.\"\"\"
+
+
+        class Formatter:
+            def __init__(self, pattern: str, upper: bool = False):
+                self.pattern, self.upper = pattern, upper
+
+            def render(self, value: object, fill: str = "?"):
+                text = self.pattern.replace("{}", str(value) if value is not None else fill)
+                return text.upper() if self.upper else text
+
+
+        def render(pattern: str, value: object, fill: str = "?", upper: bool = False):
+            p = Formatter(pattern, upper=upper)
+            return None
+        """,
+    "tests/test_fmt.py": """
+        from fmt import Formatter, render
+
+
+        def test_method():
+            assert Formatter("<{}>").render(3) == "<3>"
+
+
+        def test_wrapper():
+            assert render("<{}>", 4) == "<4>"
+
+
+        def test_wrapper_fill_and_upper():
+            assert render("a{}", None, fill="-", upper=True) == "A-"
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run, 15-60 s in the suite: scheduled first (conftest.py)
+def test_a_wrapper_that_drops_its_call_gets_it_back_from_its_unread_object(make_repo):
+    repo = make_repo(WRAPPER_BUG)
+    done = warm_suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    report = last_json(done)
+    assert report["status"] == "fixed" and report["produced_by"] == "template", report
+    assert "+    return p.render(value, fill=fill)" in report["patch"], report["patch"]
+    assert git(repo, "status", "--porcelain") == ""

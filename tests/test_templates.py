@@ -477,7 +477,8 @@ def test_return_analogy_reads_the_dropped_value_off_a_namesake():
     # keys -> values inside an identifier the file has (`iterkeys` -> `itervalues`); the namesake comes first.
     fix = find_fix(src, src.text.replace("        return None\n\n\ndef argmin",
                                          "        return list(self.itervalues())\n\n\ndef argmin"), t.return_analogy)
-    assert "keys -> values" in fix.description and fix.weight == 1.0
+    # The first offer, boosted: `values` returns nothing but None while its namesake returns a value.
+    assert "keys -> values" in fix.description and fix.weight == 2.0
     # A name's differing core widened to three characters (`argmin` / `argmax`: min -> max).
     find_fix(src, src.text.replace("def argmax(xs):\n    return None",
                                    "def argmax(xs):\n    return max(range(len(xs)), key=xs.__getitem__)"), t.return_analogy)
@@ -489,6 +490,101 @@ def test_return_analogy_reads_the_dropped_value_off_a_namesake():
     # A generator's `return` ends it; a name unbound where it would land (`helper_only_here`, `xs` in `far`) is never offered.
     walk, far = src.qualnames["walk"], src.qualnames["far"]
     assert not [m for m in made if walk.lineno <= m.line <= walk.end_lineno or far.lineno <= m.line <= far.end_lineno]
+
+
+def test_return_analogy_reads_what_the_function_computes_and_drops():
+    src = source("""
+        class Parser:
+            def __init__(self, format, strict=False):
+                self.format = format
+
+            def parse(self, string, evaluate=True, pos=0):
+                return [self.format, string, evaluate]
+
+            def search(self, string, missing):
+                return None
+
+
+        def parse(format, string, evaluate=True, strict=False):
+            p = Parser(format, strict=strict)
+            return None
+
+
+        def search(format, string):
+            p = Parser(format)
+            return None
+
+
+        def split(x):
+            hi = x * 2
+            lo = x - hi
+            return hi, lo
+
+
+        def mul(x, y):
+            p = x * y
+            z = p + 1
+            zz = p - z
+            return None
+
+
+        def single(x):
+            z = x + 1
+            zz = z - 1
+            return None if x else x
+    """)
+    # A wrapper's unread object: its namesake method, required parameters by position, defaulted ones the
+    # wrapper has by keyword (`pos` it lacks is left to its default).
+    fix = find_fix(src, src.text.replace("strict=strict)\n    return None", "strict=strict)\n"
+                                         "    return p.parse(string, evaluate=evaluate)"), t.return_analogy)
+    assert "`Parser.parse` on the unread `p`" in fix.description and fix.weight == 2.0
+    # The last two assignments as the tuple the file's functions return (`split` returns two).
+    find_fix(src, src.text.replace("    zz = p - z\n    return None", "    zz = p - z\n    return z, zz"), t.return_analogy)
+    made = [m for m, _ in results(src, t.return_analogy)]
+    # `search` lacks the method's required `missing`: no call; a tuple only where the file returns one of that size.
+    assert not any("p.search(" in m.description for m in made)
+    assert not any("z, zz, " in m.description or "p, z, zz" in m.description for m in made)
+
+
+def test_return_analogy_moves_a_suffix_and_never_makes_a_keyword():
+    src = source("""
+        import nodes
+
+
+        def led_pipe(left, right):
+            return nodes.pipe(left, right)
+
+
+        def led_or(left, right):
+            return nodes.or_expression(left, right)
+
+
+        def led_and(left, right):
+            return None
+
+
+        def windowed(src, size):
+            return [src[i:i + size] for i in range(len(src) - size + 1)]
+
+
+        def windowed_iter(src, size):
+            return iter(windowed(src, size))
+
+
+        def pairwise(src):
+            return windowed(src, 2)
+
+
+        def pairwise_iter(src):
+            return None
+    """)
+    # `pipe` -> `and` would be a keyword: that offer is dropped, not the template's others.
+    find_fix(src, src.text.replace("def led_and(left, right):\n    return None",
+                                   "def led_and(left, right):\n    return nodes.and_expression(left, right)"), t.return_analogy)
+    # pairwise -> pairwise_iter: the suffix goes on the name called, not on its arguments (`src_iter` is no name here).
+    fix = find_fix(src, src.text.replace("def pairwise_iter(src):\n    return None",
+                                         "def pairwise_iter(src):\n    return windowed_iter(src, 2)"), t.return_analogy)
+    assert "`_iter` on the names called" in fix.description
 
 
 def test_missing_return_three_shapes():

@@ -10,7 +10,9 @@ returned expression with the names' difference applied to its identifiers and id
 
 Only expressions whose every read name is bound where they land are offered (the function's locals,
 the module's names, builtins, and names the expression binds itself), at most MAX_PER_SITE per
-`return`: the analogues first, then namesakes' expressions as they are.
+`return`: what the function itself computes and drops first (leftovers.py: the tuple of its last
+assignments, the call its unread object was made for), then the analogues, then namesakes'
+expressions as they are.
 """
 
 from __future__ import annotations
@@ -19,13 +21,20 @@ import ast
 import builtins
 import difflib
 import io
+import keyword
 import re
 import tokenize
 from collections.abc import Iterator
 
+from suture.agent.propose.templates.leftovers import delegations, last_assigned
 from suture.agent.propose.templates.source import _FUNCTIONS, Mutation, SourceFile, Span, _is_none, _short, _walk_own
 
 MAX_PER_SITE = 6
+# A function that returns nothing but None while its namesake returns a value built the same way (a
+# translated analogue, or the wrapper's call on its unread object: weight 1.0) has most likely lost
+# that value: such offers weigh this much more, so they are gated before operator edits of
+# functions localisation ranks below it.
+LOST_VALUE_BOOST = 2.0
 MAX_DONOR_CHARS = 160
 _BUILTINS = frozenset(dir(builtins))
 _SEGMENT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -46,6 +55,12 @@ def name_analogies(donor: str, target: str) -> list[tuple[str, str]]:
     if donor == target:
         return []
     pairs = [(donor, target)]
+    # A name that is the other plus a `_`-suffix (`pairwise` / `pairwise_iter`): the suffix goes on or
+    # off the names the donor calls, where the file has the result (`windowed` -> `windowed_iter`).
+    if target.startswith(donor + "_"):
+        return [*pairs, ("", target[len(donor):])]
+    if donor.startswith(target + "_"):
+        return [*pairs, (donor[len(target):], "")]
     a, b = _segments(donor), _segments(target)
     diff = [(x, y) for x, y in zip(a, b) if x != y] if len(a) == len(b) else []
     if len(diff) != 1:
@@ -79,12 +94,22 @@ def _common_prefix(a: str, b: str) -> str:
 
 
 def _translate(word: str, old: str, new: str, known: set[str]) -> str:
+    """`_translated` for a name: never a keyword (`ast.pipe` does not become `ast.and`; a string may say 'and')."""
+    changed = _translated(word, old, new, known)
+    return word if keyword.iskeyword(changed) else changed
+
+
+def _translated(word: str, old: str, new: str, known: set[str]) -> str:
     """`word` (an identifier or an identifier-like string) with `old` replaced: the whole word, whole
     `_`-separated parts, or inside a part that starts or ends with it (`iterkeys` -> `itervalues`) when
     `old` has three characters or more and the result is a name the file already has (`_length` never
     becomes `_itergth`)."""
     if word == old:
         return new
+    if not old:  # a suffix put on (`windowed` -> `windowed_iter`)
+        return word + new if word + new in known else word
+    if not new and old.startswith("_"):  # a suffix taken off
+        return word[: -len(old)] if word.endswith(old) and word[: -len(old)] in known else word
     parts = word.split("_")
     if old in parts:
         return "_".join(new if p == old else p for p in parts)
@@ -98,12 +123,26 @@ def _translate(word: str, old: str, new: str, known: set[str]) -> str:
 class _Analogy(ast.NodeTransformer):
     def __init__(self, old: str, new: str, known: set[str]) -> None:
         self.old, self.new, self.known = old, new, known
+        self.affix = not old or not new  # a suffix moves only the names called (`windowed(src)`, never `src`)
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        if self.affix and isinstance(node.func, ast.Name):
+            node.func = ast.copy_location(ast.Name(_translate(node.func.id, self.old, self.new, self.known), ast.Load()),
+                                          node.func)
+            node.args = [self.visit(a) for a in node.args]
+            node.keywords = [self.visit(k) for k in node.keywords]
+            return node
+        return self.generic_visit(node)
 
     def visit_Name(self, node: ast.Name) -> ast.Name:
+        if self.affix:
+            return node
         return ast.copy_location(ast.Name(_translate(node.id, self.old, self.new, self.known), node.ctx), node)
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.Attribute:
         self.generic_visit(node)
+        if self.affix:
+            return node
         changed = _translate(node.attr, self.old, self.new, self.known)
         # The object's own attributes are the file's to define: `self._threshold` never becomes an unknown
         # `self._values`. A module's (`ast.or_expression` -> `ast.and_expression`) may live elsewhere.
@@ -113,8 +152,8 @@ class _Analogy(ast.NodeTransformer):
         return node
 
     def visit_Constant(self, node: ast.Constant) -> ast.Constant:
-        if isinstance(node.value, str) and node.value.isidentifier():
-            return ast.copy_location(ast.Constant(_translate(node.value, self.old, self.new, self.known)), node)
+        if isinstance(node.value, str) and node.value.isidentifier() and not self.affix:
+            return ast.copy_location(ast.Constant(_translated(node.value, self.old, self.new, self.known)), node)
         return node
 
 
@@ -180,20 +219,32 @@ def _offers(src: SourceFile, function: ast.AST) -> list[tuple[str, str, float]]:
                 text = ast.unparse(changed)
                 if text != plain and _reads_bound(changed, bound):
                     analogues.append((_as_written(written, old, new, known, changed) or text,
-                                      f"`{donor.name}`'s `{_short(written)}` with {old} -> {new}", 1.0))
+                                      f"`{donor.name}`'s `{_short(written)}` with {_change(old, new)}", 1.0))
                     break
             else:
                 if (sibling or namesake) and _reads_bound(expr, bound):
                     as_is.append((written if "\n" not in written else plain, f"`{donor.name}`'s return value",
                                   0.8 if namesake else 0.6))
+    return _distinct(analogues + as_is)
+
+
+def _distinct(offers: list[tuple[str, str, float]]) -> list[tuple[str, str, float]]:
+    """The first MAX_PER_SITE offers of distinct code: two texts that differ only in quotes are one offer."""
     out: list[tuple[str, str, float]] = []
     seen: set[str] = set()
-    for text, origin, weight in analogues + as_is:
-        shape = ast.dump(ast.parse(text, mode="eval"))  # two donors' texts that differ only in quotes: one offer
+    for text, origin, weight in offers:
+        try:
+            shape = ast.dump(ast.parse(text, mode="eval"))
+        except SyntaxError:  # an offer Python would not take is no offer (and costs the others nothing)
+            continue
         if shape not in seen:
             seen.add(shape)
             out.append((text, origin, weight))
     return out[:MAX_PER_SITE]
+
+
+def _change(old: str, new: str) -> str:
+    return f"{old} -> {new}" if old and new else f"`{new}` on the names called" if new else f"`{old}` off the names called"
 
 
 def _as_written(written: str, old: str, new: str, known: set[str], changed: ast.expr) -> str | None:
@@ -210,7 +261,7 @@ def _as_written(written: str, old: str, new: str, known: set[str], changed: ast.
             if tok.type == tokenize.NAME:
                 text = _translate(text, old, new, known)
             elif text[-1:] in "'\"" and text[:1] == text[-1:] and text[1:-1].isidentifier():
-                text = text[0] + _translate(text[1:-1], old, new, known) + text[-1]
+                text = text[0] + _translated(text[1:-1], old, new, known) + text[-1]
             out.append(written[at : tok.start[1]] + text)  # the text between tokens is kept as written
             at = tok.end[1]
         result = "".join(out) + written[at:]
@@ -232,7 +283,10 @@ def return_analogy(src: SourceFile, nodes: list[ast.AST]) -> Iterator[Mutation]:
             continue  # a generator's `return` ends it; its value is no result
         if function not in cache:
             cache[function] = _offers(src, function)
-        for rank, (text, origin, weight) in enumerate(cache[function]):
+        offers = delegations(src, function, namesakes) + cache[function] + last_assigned(src, function, node)
+        boost = LOST_VALUE_BOOST if not src.facts(function).returns_value else 1.0
+        for rank, (text, origin, weight) in enumerate(_distinct(offers)):
+            weight = weight * boost if weight >= 1.0 else weight
             if node.value is None:
                 span = Span(src.start(node), src.end(node), f"return {text}")
             else:

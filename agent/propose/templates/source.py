@@ -76,6 +76,7 @@ class SourceFile:
         self._enclosing: dict[ast.AST, ast.AST | None] = {}
         self.close_names: dict[tuple[str, bool], list[str]] = {}  # similar_call's difflib results
         self.identifiers: set[str] | None = None  # every identifier of the file (analogy.py), made on first use
+        self.tuple_sizes: dict[int, set] | None = None  # returned tuple sizes -> their functions (leftovers.py)
 
     def _link(self, node: ast.AST, prefix: list[str]) -> None:
         for child in ast.iter_child_nodes(node):
