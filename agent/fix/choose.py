@@ -19,7 +19,7 @@ from typing import Any
 from suture import prompts
 from suture.agent.fix.calibration import calibrated, features, held_back, load_weights
 from suture.agent.fix.crosscheck import pass_matrix
-from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
+from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence, vouches
 from suture.agent.fix.rank import rank
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence, b4_select, confidence
 from suture.agent.gates.antipatterns import anti_pattern_sentences
@@ -119,8 +119,9 @@ def choose(
     values = features(covering, len(heads), verifier, (evidence or {}).get(chosen.candidate_id))
     # The bench's fit has the rule engine's patches only: a model's agreement keeps the weighted mean.
     probability = calibrated(values, load_weights()) if agreement is None else None
+    vouched = vouches((evidence or {}).get(chosen.candidate_id), risks.get(chosen.candidate_id, ()), chosen.anti_patterns)
     rating = confidence(covering, verifier, agreement, risks.get(chosen.candidate_id, ()),
-                        anti_pattern_sentences(chosen.anti_patterns), probability, values)
+                        anti_pattern_sentences(chosen.anti_patterns), probability, values, vouched)
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     if probability is not None:
         rating = _held_back(rating)

@@ -50,7 +50,8 @@ from suture.tools.verify.receivers import NO_OBJECT, record_receivers
 from suture.tools.verify.stand_ins import MARKER
 from suture.tools.verify.verifier_core import child_env, import_root, module_name
 
-__all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
+__all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence",
+           "vouches"]
 
 EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together, at most
 EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
@@ -62,6 +63,9 @@ MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_ru
 # one odd input (a NaN, a huge int) is not a pattern.
 MIN_OUTSIDE = 2
 CAPPED_CONFIDENCE = CONFIDENCE_THRESHOLD - 0.05
+# Inputs beyond the tests' own calls the chosen patch must have been compared with HEAD on before the
+# comparison speaks for a patch that fewer than two tests run (`vouches`).
+MIN_BEYOND = 3
 ENV_SWITCH = "SUTURE_EVIDENCE"
 NOT_COMPARED_RANK = "more passing candidates than compared"
 NO_TIME = "no time left in the run's limit"
@@ -527,6 +531,21 @@ def _smaller_change_first(ordered: list[GateVerdict], evidence: dict[str, Eviden
         if any(d.other == first.candidate_id and d.keeps_head for d in item.disagreements):
             return [verdict] + [v for v in ordered if v is not verdict]
     return ordered
+
+
+def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Sequence[Any] = ()) -> str:
+    """Why the comparison speaks for the chosen patch where its tests are few ("" when it does not):
+    it was compared with HEAD on at least MIN_BEYOND inputs beyond the tests' own calls, changed
+    HEAD's result on some (the repair was reached), and showed nothing against it: no change like
+    the passing tests', no docstring example broken, no anti-pattern, no overfitting risk. Then one
+    covering test is not all the evidence there is (agent/fix/select.py lifts its thin cap); a rival's
+    disagreement or an uncompared rival still caps (`cap_confidence`). On the benches of stop 35 the
+    thin cap held back 6 right patches and 1 wrong one, whose comparison was unknown (a nested function)."""
+    if item is None or not item.known or item.vacuous or item.outside or item.doc_broken:
+        return ""
+    if risks or anti_patterns or item.anti_patterns or item.beyond < MIN_BEYOND:
+        return ""
+    return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
 
 
 def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],

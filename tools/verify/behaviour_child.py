@@ -28,10 +28,11 @@ from typing import Any
 
 from suture.tools.verify.counterexample import Outcome, load_base_module, load_module, run_outcome, same_outcome, typed_view
 from suture.tools.verify.doc_examples import doc_examples, matches
-from suture.tools.verify.behaviour_inputs import (MAX_CONSTANT_SEEDS, constants_of, mutated, recombined, resized,
+from suture.tools.verify.behaviour_inputs import (MAX_CONSTANT_SEEDS, constants_of, fields_mutated, mutated, recombined, resized,
                                                   with_constants)
 from suture.tools.verify.hypothesis_backend import strategies_for
 from suture.tools.verify.receivers import NO_OBJECT, resolve_callable
+from suture.tools.verify.record_pickle import fresh_locks
 from suture.tools.verify.stand_ins import MARKER, STAND_IN, Recorder, callable_parameters, stand_ins
 from suture.tools.verify.values import Incomparable, same_value, short_repr
 
@@ -60,6 +61,7 @@ class CallTimeout(BaseException):
 
 def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], None]) -> None:
     deadline = time.monotonic() + float(request["seconds"])
+    fresh_locks()
     try:
         module = load_module(request["root"], request["module"])
         base_fn = resolve_callable(module, request["function"])
@@ -451,6 +453,13 @@ def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], reque
         for item in resized(bound):
             made += 1
             yield item
+    # An object's fields only when nothing else could be derived (a method of `self` alone): a recorded
+    # object is the tests' own, and the comparison on the seeds' values stays as it was elsewhere.
+    if not made and not any(True for bound, _ in seeds for _ in recombined(bound)):
+        for bound, _ in seeds:
+            for item in fields_mutated(bound, rng):
+                made += 1
+                yield item
     # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
     if made < DRAW_WHEN_FEWER and request.get("draw", True):
         yield from _drawn(fn, request, notes, deadline)
