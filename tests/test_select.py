@@ -83,6 +83,14 @@ def test_the_thin_cap_holds_unless_a_comparison_beyond_the_tests_vouches_for_the
                                   changed_like_passing=3), ()),
                         (Evidence("r1", "unknown", reason="a nested function"), ()), (None, ())]:
         assert vouches(item, risks) == ""
+    # A rival the comparison never saw differ from it leaves the choice open (toolz functoolz:113's wrong
+    # `isinstance(val, ...)` agreed with the right repair on every input); one seen to differ does not.
+    from suture.agent.fix.evidence import Disagreement
+
+    assert vouches(seen, rivals=["r1", "r2"]) == ""
+    parted = Evidence("r1", "known", inputs=9, beyond=8, changed=9,
+                      disagreements=[Disagreement("r2", "f(1)", "returns 1", "returns 2", 1)])
+    assert vouches(parted, rivals=["r1", "r2"]) and vouches(parted, rivals=["r1", "r2", "r3"]) == ""
     capped = confidence(1, "not_run", None, probability=0.92)
     lifted = confidence(1, "not_run", None, probability=0.92, vouched=vouches(seen))
     assert capped.weak and not lifted.weak and lifted.value == pytest.approx(0.92)

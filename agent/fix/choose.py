@@ -120,7 +120,7 @@ def choose(
     # The bench's fit has the rule engine's patches only: a model's agreement keeps the weighted mean.
     probability = calibrated(values, load_weights()) if agreement is None else None
     rating = confidence(covering, verifier, agreement, own_risks, anti_pattern_sentences(chosen.anti_patterns),
-                        probability, values, vouches(item, own_risks, chosen.anti_patterns))
+                        probability, values, vouches(item, own_risks, chosen.anti_patterns, [v.candidate_id for v in heads]))
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     if probability is not None:
         rating = _held_back(rating)

@@ -225,7 +225,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     compared = list(heads[:MAX_CANDIDATES])
     for verdict in heads[MAX_CANDIDATES:]:
         evidence[verdict.candidate_id] = Evidence(verdict.candidate_id, "not_run", NOT_COMPARED_RANK)
-    functions = _functions(compared)
+    functions = _functions(compared, tree)
     if not functions:
         for item in evidence.values():
             if item.status == "unknown":
@@ -320,14 +320,44 @@ def _is_plain_method(text: str, qualname: str) -> bool:
     return False
 
 
-def _functions(heads: Sequence[GateVerdict]) -> list[tuple[str, str]]:
+def _functions(heads: Sequence[GateVerdict], tree: Path | None = None) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
+    parsed: dict[str, ast.Module | None] = {}
     for verdict in heads:
         for item in verdict.changed_symbols:
             path, _, qualname = item.partition("::")
+            if path.endswith(".py") and qualname and tree is not None and "." in qualname:
+                if path not in parsed:
+                    parsed[path] = _parsed(tree / path)
+                qualname = _callable_owner(parsed[path], qualname)
             if path.endswith(".py") and qualname and (path, qualname) not in found:
                 found.append((path, qualname))
     return found[:MAX_FUNCTIONS]
+
+
+def _parsed(file: Path) -> ast.Module | None:
+    try:
+        return ast.parse(decode_source(file.read_bytes(), file.name))
+    except (OSError, LookupError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+
+
+def _callable_owner(module: ast.Module | None, qualname: str) -> str:
+    """The outermost function or method `qualname` is defined in (`qualname` itself when it is one).
+    A function nested in another (toolz's `thread_last.evalform_back`) cannot be called from outside:
+    its enclosing function, which runs it on every call the tests make, is compared in its place, so a
+    change to it is seen where its callers see it (before, it was "unknown": the base did not load)."""
+    body: list[ast.stmt] = module.body if module is not None else []
+    parts = qualname.split(".")
+    for depth, part in enumerate(parts):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:
+            return qualname
+        if not isinstance(node, ast.ClassDef):
+            return ".".join(parts[:depth + 1])
+        body = node.body
+    return qualname
 
 
 def _candidate_texts(tree: Path, heads: Sequence[GateVerdict], paths: set[str], pool: Any,
@@ -533,17 +563,24 @@ def _smaller_change_first(ordered: list[GateVerdict], evidence: dict[str, Eviden
     return ordered
 
 
-def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Sequence[Any] = ()) -> str:
+def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Sequence[Any] = (),
+            rivals: Sequence[str] = ()) -> str:
     """Why the comparison speaks for the chosen patch where its tests are few ("" when it does not):
     it was compared with HEAD on at least MIN_BEYOND inputs beyond the tests' own calls, changed
     HEAD's result on some (the repair was reached), and showed nothing against it: no change like
-    the passing tests', no docstring example broken, no anti-pattern, no overfitting risk. Then one
-    covering test is not all the evidence there is (agent/fix/select.py lifts its thin cap); a rival's
-    disagreement or an uncompared rival still caps (`cap_confidence`). On the benches of stop 35 the
-    thin cap held back 6 right patches and 1 wrong one, whose comparison was unknown (a nested function)."""
+    the passing tests', no docstring example broken, no anti-pattern, no overfitting risk; and every
+    other distinct passing patch (`rivals`) was seen to differ from it somewhere. Then one covering
+    test is not all the evidence there is (agent/fix/select.py lifts its thin cap); how each rival's
+    disagreement weighs is still `cap_confidence`'s. A rival that agrees on every input run is another
+    patch the comparison cannot tell from this one (toolz's seeded `not (isinstance(form, tuple))`:
+    the wrong `not (isinstance(val, tuple))` and the right repair agree on every input the one test's
+    call leads to), so with one test the choice between them is open. On the benches of stop 35 the
+    thin cap held back 6 right patches and that wrong one."""
     if item is None or not item.known or item.vacuous or item.outside or item.doc_broken:
         return ""
     if risks or anti_patterns or item.anti_patterns or item.beyond < MIN_BEYOND:
+        return ""
+    if set(rivals) - {item.candidate_id} - {d.other for d in item.disagreements}:
         return ""
     return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
 
