@@ -934,3 +934,14 @@ def test_a_nested_function_is_compared_through_the_function_it_is_defined_in_and
     calls = [{"args": ["[1, 2]", MARKER, MARKER], "kwargs": {}}, {"args": ["[1, 2]", "(1, 2)"], "kwargs": {}}]
     seeds = [bound.arguments for bound, _ in _seeds(thread_last, calls)]
     assert seeds == [{"val": [1, 2], "forms": ((1, 2),)}], seeds  # the marker text is never run as a value
+
+
+def test_passing_candidates_that_are_the_same_code_in_their_exact_idiomatic_form_are_marked_so():
+    from suture.agent.fix.evidence import _mark_same_code
+
+    fault = "def add(d, k):\n    if not (k not in d):\n        d[k] = set()\n    return d\n"
+    texts = {"r1": fault.replace("not (k not in d)", "not (k in d)"), "r2": fault.replace("not (k not in d)", "k not in d"),
+             "r3": fault.replace("not (k not in d)", "k in d")}
+    evidence = {cid: Evidence(cid) for cid in texts}
+    _mark_same_code(evidence, {cid: {"m.py": text} for cid, text in texts.items()}, {"m.py": fault})
+    assert evidence["r1"].same_code == ["r2"] and evidence["r2"].same_code == ["r1"] and evidence["r3"].same_code == []

@@ -91,6 +91,8 @@ def test_the_thin_cap_holds_unless_a_comparison_beyond_the_tests_vouches_for_the
     parted = Evidence("r1", "known", inputs=9, beyond=8, changed=9,
                       disagreements=[Disagreement("r2", "f(1)", "returns 1", "returns 2", 1)])
     assert vouches(parted, rivals=["r1", "r2"]) and vouches(parted, rivals=["r1", "r2", "r3"]) == ""
+    twin = Evidence("r1", "known", inputs=9, beyond=8, changed=9, same_code=["r2"])  # `not (k in d)` beside `k not in d`
+    assert vouches(twin, rivals=["r1", "r2"])
     capped = confidence(1, "not_run", None, probability=0.92)
     lifted = confidence(1, "not_run", None, probability=0.92, vouched=vouches(seen))
     assert capped.weak and not lifted.weak and lifted.value == pytest.approx(0.92)

@@ -42,6 +42,7 @@ from typing import Any
 
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
 from suture.agent.gates.validate import GateVerdict
+from suture.agent.propose.simplify import simplify_added
 from suture.retrieval.files import decode_source
 from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
@@ -152,6 +153,9 @@ class Evidence:
     # {"call", "expected", "result", "base", "base_holds"}. An oracle beyond the tests: it caps.
     doc_broken: list[dict[str, Any]] = field(default_factory=list)
     doc_checked: int = 0  # docstring examples run on it
+    # Passing candidates that are the same code to Python once what each adds is put in its exact
+    # idiomatic form (agent/propose/simplify.py: `not (k in d)` is `k not in d`): one patch, two texts.
+    same_code: list[str] = field(default_factory=list)
 
     @property
     def known(self) -> bool:
@@ -234,6 +238,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     texts = _candidate_texts(tree, compared, {path for path, _ in functions}, pool, evidence)
     calls = collect_calls(tree)
     base_texts = _base_texts(tree, {path for path, _ in functions})
+    _mark_same_code(evidence, texts, base_texts)
     runs: list[tuple[str, BehaviourRun]] = []
     for number, (path, qualname) in enumerate(functions):
         left = deadline - time.monotonic()
@@ -277,6 +282,25 @@ def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
         except (OSError, LookupError, UnicodeDecodeError):
             continue
     return texts
+
+
+def _mark_same_code(evidence: dict[str, Evidence], texts: dict[str, dict[str, str]], base_texts: dict[str, str]) -> None:
+    """Fill `Evidence.same_code`: candidates whose changed files parse alike once each one's additions
+    are in their exact idiomatic form (only rewrites that are the same code to Python)."""
+    forms: dict[str, tuple] = {}
+    for cid, files in texts.items():
+        try:
+            forms[cid] = tuple(sorted((path, ast.dump(ast.parse(_exact_form(base_texts.get(path, ""), text))))
+                                      for path, text in files.items()))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    for cid, form in forms.items():
+        evidence[cid].same_code = [other for other, theirs in forms.items() if other != cid and theirs == form]
+
+
+def _exact_form(base: str, text: str) -> str:
+    simplified = simplify_added(base, text)
+    return simplified.text if simplified.exact else text
 
 
 def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
@@ -574,13 +598,14 @@ def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Seq
     disagreement weighs is still `cap_confidence`'s. A rival that agrees on every input run is another
     patch the comparison cannot tell from this one (toolz's seeded `not (isinstance(form, tuple))`:
     the wrong `not (isinstance(val, tuple))` and the right repair agree on every input the one test's
-    call leads to), so with one test the choice between them is open. On the benches of stop 35 the
-    thin cap held back 6 right patches and that wrong one."""
+    call leads to), so with one test the choice between them is open. A rival that is the same code
+    (`same_code`: boltons' `not (key in self.data)` beside `key not in self.data`) is no other patch.
+    On the benches of stop 35 the thin cap held back 6 right patches and that wrong one."""
     if item is None or not item.known or item.vacuous or item.outside or item.doc_broken:
         return ""
     if risks or anti_patterns or item.anti_patterns or item.beyond < MIN_BEYOND:
         return ""
-    if set(rivals) - {item.candidate_id} - {d.other for d in item.disagreements}:
+    if set(rivals) - {item.candidate_id} - set(item.same_code) - {d.other for d in item.disagreements}:
         return ""
     return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
 
