@@ -273,12 +273,12 @@ def test_a_change_on_inputs_like_passing_tests_that_accept_either_result_does_no
     assert "unresolved" not in reasons, reasons
 
 
-# A method of `self` alone on an object holding a lock, run by one test: `total` subtracts the base
-# where it should add it. The tests' `Tally` holds an `RLock`, so it neither pickled nor deep-copied
-# and the comparison had no object ("none could be built"); and `total` takes no argument to vary.
-# Now a lock is recorded and copied as a new one (tools/verify/record_pickle.py), the recorded
-# object's fields are mutated (tools/verify/behaviour_inputs.py `fields_mutated`), and a comparison
-# beyond the one test's call, with nothing against the patch, lifts the one-covering-test cap.
+# A method on an object holding a lock, run by one test: `total` subtracts the base where it should
+# add it. The tests' `Tally` holds an `RLock`, so it neither pickled nor deep-copied and the
+# comparison had no object ("none could be built"). Now a lock is recorded and copied as a new one
+# (tools/verify/record_pickle.py), `total` is run on the recorded object with its `extra` argument
+# varied, and that comparison beyond the one test's call, with nothing against the patch and no
+# rival, lifts the one-covering-test cap.
 TALLY = {
     "tally.py": """\
         import threading
@@ -296,9 +296,9 @@ TALLY = {
                 with self._lock:
                     self._counts[name] = self._counts.get(name, 0) + n
 
-            def total(self):
+            def total(self, extra=0):
                 with self._lock:
-                    return self._base - sum(self._counts.values())
+                    return self._base - sum(self._counts.values()) + extra
         """,
     "test_tally.py": """\
         from tally import Tally
@@ -315,7 +315,7 @@ TALLY = {
             tally = Tally(1)
             tally.add("a", 2)
             tally.add("b", 3)
-            assert tally.total() == 6
+            assert tally.total(extra=0) == 6
         """,
 }
 
@@ -325,11 +325,11 @@ def test_a_method_on_an_object_holding_a_lock_is_compared_beyond_its_one_test_an
     done, report = _fix(make_repo, TALLY)
     chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
     footprint = chosen["footprint"]
-    # Compared on the recorded Tally and on twins of it with one field changed, not capped as unbuilt.
+    # Compared on the recorded Tally with `extra` varied, not capped as unbuilt.
     assert chosen["status"] == "known" and not chosen["unbuilt"], chosen
     assert footprint["beyond"] >= 3 and footprint["changed"] >= 3, footprint
     assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
-    assert "+            return self._base + sum(self._counts.values())" in report["patch"], report["patch"]
+    assert "+            return self._base + sum(self._counts.values()) + extra" in report["patch"], report["patch"]
     reasons = " ".join(report["confidence"]["reasons"])
     assert "1 test(s) run the changed code" in reasons and "not capped: compared with HEAD" in reasons, reasons
     assert "unresolved" not in reasons, reasons

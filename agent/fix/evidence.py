@@ -455,7 +455,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
                 incomparable = incomparable or result.unknown.get(cid) or result.unknown.get("base", "")
             else:
                 item.inputs += 1
-                item.beyond += not result.seed
+                item.beyond += not result.seed and not result.twin
             if same is False:
                 _count_change(item, result, run.classified, result.key in untold)
             for rival in rivals:

@@ -108,7 +108,8 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
               "label": label if label in ("failing", "passing") else ""})
         count += 1
     # No Hypothesis draws for a method: they would build `self` from nothing (a None, an int).
-    more = _more_inputs(base_fn, seeds, {**request, "draw": not method}, notes, deadline,
+    twins: set[int] = set()  # ids of the field twins _more_inputs yields (kept alive until run)
+    more = _more_inputs(base_fn, seeds, {**request, "draw": not method, "twins": twins}, notes, deadline,
                         constants_of(versions.values()))
     while count < request["max_inputs"] and time.monotonic() < deadline:
         bound = next(more, None)
@@ -117,7 +118,7 @@ def run_comparison(request: dict[str, Any], emit: Callable[[dict[str, Any]], Non
         if not _fresh(bound, seen):
             continue
         item, key = runner.run(bound)
-        emit({**item, "like": _likeness(key, failing, passing), "key": _key_id(key)})
+        emit({**item, "like": _likeness(key, failing, passing), "key": _key_id(key), "twin": id(bound) in twins})
         count += 1
         if count == DETERMINISM_CHECKS and not seeds:
             unsure = runner.nondeterministic(runner.first_inputs)
@@ -480,6 +481,7 @@ def _more_inputs(fn: Any, seeds: list[tuple[inspect.BoundArguments, str]], reque
                 continue
             for item in fields_mutated(bound, rng):
                 made += 1
+                request["twins"].add(id(item))
                 yield item
     # Hypothesis (a second of imports and set-up) only when the tests' own calls gave few inputs.
     if made < DRAW_WHEN_FEWER and request.get("draw", True):
