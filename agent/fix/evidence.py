@@ -467,8 +467,10 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         # Every input compared is one of the tests' own calls: the gates ran those already, and
         # nothing beyond them could be built (objects no mutation reaches: a Slot, a date).
         item.unbuilt = True
-        item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs} call(s): no input "
-                                           "beyond them could be built"])
+        twins = sum(1 for _, run in runs for r in run.inputs if r.twin and r.same("base", item.candidate_id) is not None)
+        item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs - twins} call(s)"
+                                           + (f" and {twins} twin(s) of their objects with one field changed" if twins else "")
+                                           + ": no input beyond them could be built"])
         item.inputs = item.changed = item.changed_like_failing = item.changed_like_passing = item.changed_like_untold = 0
         item.example, pairs = None, {}
     elif item.inputs:
