@@ -900,3 +900,48 @@ def test_a_property_of_an_object_that_pickles_but_does_not_unpickle_is_compared_
     assert not run.unknown, run.unknown
     assert [(r.outcomes["base"], r.outcomes["right"]) for r in run.inputs[:2]] == [
         ("returns 'CET'", "returns 'CET'"), ("returns 'UTC'", "returns 'UTC+0'")]
+
+
+def test_a_nested_function_is_compared_through_the_function_it_is_defined_in_and_packed_markers_are_no_input():
+    import ast
+
+    from suture.agent.fix.evidence import _callable_owner
+    from suture.tools.verify.behaviour_child import _seeds
+    from suture.tools.verify.stand_ins import MARKER
+
+    module = ast.parse(textwrap.dedent("""\
+        def thread_last(val, *forms):
+            def evalform_back(val, form):
+                return form(val)
+            return val
+        class Box:
+            def get(self):
+                def inner():
+                    return 1
+                return inner()
+            class Lid:
+                def open(self):
+                    return True
+        """))
+    assert _callable_owner(module, "thread_last.evalform_back") == "thread_last"
+    assert _callable_owner(module, "Box.get.inner") == "Box.get"
+    assert _callable_owner(module, "Box.Lid.open") == "Box.Lid.open"
+    assert _callable_owner(module, "missing.name") == "missing.name"
+
+    def thread_last(val, *forms):
+        return val
+
+    calls = [{"args": ["[1, 2]", MARKER, MARKER], "kwargs": {}}, {"args": ["[1, 2]", "(1, 2)"], "kwargs": {}}]
+    seeds = [bound.arguments for bound, _ in _seeds(thread_last, calls)]
+    assert seeds == [{"val": [1, 2], "forms": ((1, 2),)}], seeds  # the marker text is never run as a value
+
+
+def test_passing_candidates_that_are_the_same_code_in_their_exact_idiomatic_form_are_marked_so():
+    from suture.agent.fix.evidence import _mark_same_code
+
+    fault = "def add(d, k):\n    if not (k not in d):\n        d[k] = set()\n    return d\n"
+    texts = {"r1": fault.replace("not (k not in d)", "not (k in d)"), "r2": fault.replace("not (k not in d)", "k not in d"),
+             "r3": fault.replace("not (k not in d)", "k in d")}
+    evidence = {cid: Evidence(cid) for cid in texts}
+    _mark_same_code(evidence, {cid: {"m.py": text} for cid, text in texts.items()}, {"m.py": fault})
+    assert evidence["r1"].same_code == ["r2"] and evidence["r2"].same_code == ["r1"] and evidence["r3"].same_code == []

@@ -217,19 +217,25 @@ def test_several_passing_patches_are_told_apart_by_model_written_tests(make_repo
     assert "def is_leap" in sent[0]["messages"][0]["content"]  # the code, not the patches
 
 
+# One test, and nothing beyond it can be seen: the function reads the clock, so the comparison
+# outside the tests cannot run it (issue 17: a patch one test runs is claimed only when that
+# comparison vouches for it, tests/test_evidence_decides_cli.py's lock-holding `Tally`).
+CLOCK = "import time\n\n\ndef elapsed(start, now=None):\n    now = time.time() if now is None else now\n    return start - now\n"
+
+
 def test_a_weakly_evidenced_patch_is_shown_not_claimed(make_repo):
     repo = make_repo({
-        "calc.py": "def add(a, b):\n    return a - b\n",
-        "test_calc.py": "from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        "clock.py": CLOCK,
+        "test_clock.py": "from clock import elapsed\n\ndef test_elapsed():\n    assert elapsed(2, 5) == 3\n",
     })
     done = suture("fix", "--json", "--apply", cwd=repo)
     assert done.returncode == 1, done.stderr
     report = last_json(done)
     assert report["status"] == "not_fixed" and report["patch"] == "" and report["delivery"] is None
-    assert report["plausible"]["passes_all_gates"] and "a + b" in report["plausible"]["patch"]
+    assert report["plausible"]["passes_all_gates"] and "now - start" in report["plausible"]["patch"]
     assert report["confidence"]["weak"] and report["confidence"]["covering_tests"] == 1
     assert "weakly evidenced" in report["explanation"]
-    assert (repo / "calc.py").read_text() == "def add(a, b):\n    return a - b\n"  # --apply did nothing
+    assert (repo / "clock.py").read_text() == CLOCK  # --apply did nothing
 
 
 ISSUE = "Totals are wrong: order_total([2, 3]) returns -1 but it should return 5 (the sum of the prices)."

@@ -271,3 +271,65 @@ def test_a_change_on_inputs_like_passing_tests_that_accept_either_result_does_no
     reasons = " ".join(report["confidence"]["reasons"])
     assert "like passing tests whose own calls it changes too without failing them" in reasons, reasons
     assert "unresolved" not in reasons, reasons
+
+
+# A method on an object holding a lock, run by one test: `total` subtracts the base where it should
+# add it. The tests' `Tally` holds an `RLock`, so it neither pickled nor deep-copied and the
+# comparison had no object ("none could be built"). Now a lock is recorded and copied as a new one
+# (tools/verify/record_pickle.py), `total` is run on the recorded object with its `extra` argument
+# varied, and that comparison beyond the one test's call, with nothing against the patch and no
+# rival, lifts the one-covering-test cap.
+TALLY = {
+    "tally.py": """\
+        import threading
+
+
+        class Tally:
+            \"\"\"Counts of named things on top of a base, safe to share between threads.\"\"\"
+
+            def __init__(self, base):
+                self._lock = threading.RLock()
+                self._counts = {}
+                self._base = base
+
+            def add(self, name, n=1):
+                with self._lock:
+                    self._counts[name] = self._counts.get(name, 0) + n
+
+            def total(self, extra=0):
+                with self._lock:
+                    return self._base - sum(self._counts.values()) + extra
+        """,
+    "test_tally.py": """\
+        from tally import Tally
+
+
+        def test_add_counts_each_name():
+            tally = Tally(0)
+            tally.add("a")
+            tally.add("a", 2)
+            assert tally._counts == {"a": 3}
+
+
+        def test_total_counts_the_base_too():
+            tally = Tally(1)
+            tally.add("a", 2)
+            tally.add("b", 3)
+            assert tally.total(extra=0) == 6
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_a_method_on_an_object_holding_a_lock_is_compared_beyond_its_one_test_and_claimed(make_repo):
+    done, report = _fix(make_repo, TALLY)
+    chosen = {e["candidate_id"]: e for e in report["evidence"]}[report["choice"]["chosen"]]
+    footprint = chosen["footprint"]
+    # Compared on the recorded Tally with `extra` varied, not capped as unbuilt.
+    assert chosen["status"] == "known" and not chosen["unbuilt"], chosen
+    assert footprint["beyond"] >= 3 and footprint["changed"] >= 3, footprint
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "+            return self._base + sum(self._counts.values()) + extra" in report["patch"], report["patch"]
+    reasons = " ".join(report["confidence"]["reasons"])
+    assert "1 test(s) run the changed code" in reasons and "not capped: compared with HEAD" in reasons, reasons
+    assert "unresolved" not in reasons, reasons

@@ -48,3 +48,43 @@ def test_a_function_defined_in_a_test_is_rebuilt_with_its_closure_and_annotation
 
     rebuilt = pickle.loads(dumps((times, [1, 2])))[0]
     assert rebuilt(2) == 6 and rebuilt.__annotations__ == times.__annotations__ and rebuilt.__name__ == "times"
+
+
+class Guarded:
+    def __init__(self):
+        import threading
+        self.lock, self.plain_lock, self.items = threading.RLock(), threading.Lock(), [1, 2]
+
+
+def test_an_object_holding_locks_is_rebuilt_with_new_released_ones_and_deep_copies_in_the_child():
+    import copy
+
+    from suture.tools.verify.record_pickle import fresh_locks
+
+    guarded = Guarded()
+    with guarded.lock:  # held while recorded: the copy's lock is a new one, released
+        data = dumps(guarded)
+    assert data is not None
+    again = pickle.loads(data)
+    assert again.items == [1, 2] and again.lock.acquire(blocking=False) and again.plain_lock.acquire(blocking=False)
+    fresh_locks()  # what the comparison's child does: deep copies then work too (and share no lock)
+    twin = copy.deepcopy(guarded)
+    assert twin.lock is not guarded.lock and twin.plain_lock is not guarded.plain_lock and twin.items == [1, 2]
+
+
+def test_a_recorded_objects_fields_are_mutated_one_at_a_time_keeping_the_seed():
+    import inspect
+    import random
+
+    from suture.tools.verify.behaviour_inputs import fields_mutated
+
+    def total(self):
+        return self.items
+
+    guarded = Guarded()
+    bound = inspect.signature(total).bind(guarded)
+    twins = [b.arguments["self"] for b in fields_mutated(bound, random.Random(0))]
+    assert twins and all(type(t) is Guarded and t is not guarded for t in twins)
+    assert all(t.items != [1, 2] and t.lock is guarded.lock for t in twins)  # only `items` has values to vary
+    assert guarded.items == [1, 2]  # the seed is left as recorded
+    assert not list(fields_mutated(inspect.signature(total).bind(3), random.Random(0)))  # no fields: nothing

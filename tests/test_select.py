@@ -66,3 +66,34 @@ def test_agreement_counts_only_where_it_is_evidence():
     # The same patch chosen among a model's samples that disagree is weaker.
     split = confidence(covering_tests=2, verifier="not_run", agreement=0.25)
     assert split.value < rules_only.value and "25% of the passing candidates agree" in split.reasons
+
+
+def test_the_thin_cap_holds_unless_a_comparison_beyond_the_tests_vouches_for_the_patch():
+    from suture.agent.fix.evidence import Evidence, vouches
+
+    seen = Evidence("r1", "known", inputs=9, beyond=8, changed=9)
+    assert vouches(seen).startswith("compared with HEAD on 8 input(s) beyond")
+    # Nothing beyond the tests' own calls, nothing changed, a risk, an anti-pattern, a change like the
+    # passing tests' or an unknown comparison: the one test is all there is, and the cap stays.
+    for item, risks in [(Evidence("r1", "known", inputs=1, beyond=0, changed=1), ()),
+                        (Evidence("r1", "known", inputs=9, beyond=8, changed=0), ()),
+                        (seen, ("removes_check",)),
+                        (Evidence("r1", "known", inputs=9, beyond=8, changed=9, anti_patterns=["x"]), ()),
+                        (Evidence("r1", "known", inputs=9, beyond=8, changed=9, classified=True,
+                                  changed_like_passing=3), ()),
+                        (Evidence("r1", "unknown", reason="a nested function"), ()), (None, ())]:
+        assert vouches(item, risks) == ""
+    # A rival the comparison never saw differ from it leaves the choice open (toolz functoolz:113's wrong
+    # `isinstance(val, ...)` agreed with the right repair on every input); one seen to differ does not.
+    from suture.agent.fix.evidence import Disagreement
+
+    assert vouches(seen, rivals=["r1", "r2"]) == ""
+    parted = Evidence("r1", "known", inputs=9, beyond=8, changed=9,
+                      disagreements=[Disagreement("r2", "f(1)", "returns 1", "returns 2", 1)])
+    assert vouches(parted, rivals=["r1", "r2"]) and vouches(parted, rivals=["r1", "r2", "r3"]) == ""
+    twin = Evidence("r1", "known", inputs=9, beyond=8, changed=9, same_code=["r2"])  # `not (k in d)` beside `k not in d`
+    assert vouches(twin, rivals=["r1", "r2"])
+    capped = confidence(1, "not_run", None, probability=0.92)
+    lifted = confidence(1, "not_run", None, probability=0.92, vouched=vouches(seen))
+    assert capped.weak and not lifted.weak and lifted.value == pytest.approx(0.92)
+    assert any(r.startswith("thin:") and "not capped" in r for r in lifted.reasons)

@@ -19,7 +19,7 @@ from typing import Any
 from suture import prompts
 from suture.agent.fix.calibration import calibrated, features, held_back, load_weights
 from suture.agent.fix.crosscheck import pass_matrix
-from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence
+from suture.agent.fix.evidence import Evidence, cap_confidence, order_by_evidence, vouches
 from suture.agent.fix.rank import rank
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence, b4_select, confidence
 from suture.agent.gates.antipatterns import anti_pattern_sentences
@@ -63,10 +63,9 @@ def choose(
 ) -> Choice | None:
     """The accepted verdict to deliver, or None when nothing passed every gate.
 
-    `risks` maps candidate ids to their overfitting risks. `client` and `pool` enable B4
-    with model-written tests; without them the gates' ranking decides. `evidence` (agent/fix/evidence.py,
-    per candidate id) puts the smallest behaviour change first and caps the confidence of a patch
-    the tests cannot vouch for.
+    `risks` maps candidate ids to their overfitting risks. `client` and `pool` enable B4 with model-written
+    tests; without them the gates' ranking decides. `evidence` (agent/fix/evidence.py, per candidate id) puts
+    the smallest behaviour change first and caps the confidence of a patch the tests cannot vouch for.
     """
     accepted = [v for v in verdicts if v.accepted]
     if not accepted:
@@ -115,12 +114,13 @@ def choose(
     if method == "b4":
         agreement = sum(1 for v in contenders if matrix.get(v.candidate_id) == matrix.get(chosen.candidate_id)) \
             / len(contenders)
-    verifier = chosen.verifier or verifier_verdict
-    values = features(covering, len(heads), verifier, (evidence or {}).get(chosen.candidate_id))
+    verifier, item, own_risks = chosen.verifier or verifier_verdict, (evidence or {}).get(chosen.candidate_id), \
+        risks.get(chosen.candidate_id, ())
+    values = features(covering, len(heads), verifier, item)
     # The bench's fit has the rule engine's patches only: a model's agreement keeps the weighted mean.
     probability = calibrated(values, load_weights()) if agreement is None else None
-    rating = confidence(covering, verifier, agreement, risks.get(chosen.candidate_id, ()),
-                        anti_pattern_sentences(chosen.anti_patterns), probability, values)
+    rating = confidence(covering, verifier, agreement, own_risks, anti_pattern_sentences(chosen.anti_patterns),
+                        probability, values, vouches(item, own_risks, chosen.anti_patterns, [v.candidate_id for v in heads]))
     rating = cap_confidence(rating, chosen, heads, evidence or {}, matrix, risks)
     if probability is not None:
         rating = _held_back(rating)

@@ -42,6 +42,7 @@ from typing import Any
 
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
 from suture.agent.gates.validate import GateVerdict
+from suture.agent.propose.simplify import simplify_added
 from suture.retrieval.files import decode_source
 from suture.tools.git.diffs import PatchError, apply_patch
 from suture.tools.verify.arg_types import annotations_for, collect_calls, is_known
@@ -50,7 +51,8 @@ from suture.tools.verify.receivers import NO_OBJECT, record_receivers
 from suture.tools.verify.stand_ins import MARKER
 from suture.tools.verify.verifier_core import child_env, import_root, module_name
 
-__all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence"]
+__all__ = ["Evidence", "cap_confidence", "disagreement_hint", "enabled", "gather_evidence", "order_by_evidence",
+           "vouches"]
 
 EVIDENCE_SECONDS = 10.0  # the comparison of every changed function, all candidates together, at most
 EVIDENCE_SHARE = 0.12  # ... and at most this share of the run's time so far (its set-up comes on top), but
@@ -62,6 +64,9 @@ MAX_CANDIDATES = 8  # distinct passing candidates compared; the rest are "not_ru
 # one odd input (a NaN, a huge int) is not a pattern.
 MIN_OUTSIDE = 2
 CAPPED_CONFIDENCE = CONFIDENCE_THRESHOLD - 0.05
+# Inputs beyond the tests' own calls the chosen patch must have been compared with HEAD on before the
+# comparison speaks for a patch that fewer than two tests run (`vouches`).
+MIN_BEYOND = 3
 ENV_SWITCH = "SUTURE_EVIDENCE"
 NOT_COMPARED_RANK = "more passing candidates than compared"
 NO_TIME = "no time left in the run's limit"
@@ -148,6 +153,9 @@ class Evidence:
     # {"call", "expected", "result", "base", "base_holds"}. An oracle beyond the tests: it caps.
     doc_broken: list[dict[str, Any]] = field(default_factory=list)
     doc_checked: int = 0  # docstring examples run on it
+    # Passing candidates that are the same code to Python once what each adds is put in its exact
+    # idiomatic form (agent/propose/simplify.py: `not (k in d)` is `k not in d`): one patch, two texts.
+    same_code: list[str] = field(default_factory=list)
 
     @property
     def known(self) -> bool:
@@ -221,7 +229,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     compared = list(heads[:MAX_CANDIDATES])
     for verdict in heads[MAX_CANDIDATES:]:
         evidence[verdict.candidate_id] = Evidence(verdict.candidate_id, "not_run", NOT_COMPARED_RANK)
-    functions = _functions(compared)
+    functions = _functions(compared, tree)
     if not functions:
         for item in evidence.values():
             if item.status == "unknown":
@@ -230,6 +238,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     texts = _candidate_texts(tree, compared, {path for path, _ in functions}, pool, evidence)
     calls = collect_calls(tree)
     base_texts = _base_texts(tree, {path for path, _ in functions})
+    _mark_same_code(evidence, texts, base_texts)
     runs: list[tuple[str, BehaviourRun]] = []
     for number, (path, qualname) in enumerate(functions):
         left = deadline - time.monotonic()
@@ -275,6 +284,25 @@ def _base_texts(tree: Path, paths: set[str]) -> dict[str, str]:
     return texts
 
 
+def _mark_same_code(evidence: dict[str, Evidence], texts: dict[str, dict[str, str]], base_texts: dict[str, str]) -> None:
+    """Fill `Evidence.same_code`: candidates whose changed files parse alike once each one's additions
+    are in their exact idiomatic form (only rewrites that are the same code to Python)."""
+    forms: dict[str, tuple] = {}
+    for cid, files in texts.items():
+        try:
+            forms[cid] = tuple(sorted((path, ast.dump(ast.parse(_exact_form(base_texts.get(path, ""), text))))
+                                      for path, text in files.items()))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+    for cid, form in forms.items():
+        evidence[cid].same_code = [other for other, theirs in forms.items() if other != cid and theirs == form]
+
+
+def _exact_form(base: str, text: str) -> str:
+    simplified = simplify_added(base, text)
+    return simplified.text if simplified.exact else text
+
+
 def _receivers(tree: Path, path: str, qualname: str, base_text: str, failing: Sequence[str],
                passing: Sequence[str], observed: Sequence[dict[str, Any]] = ()) -> list[dict[str, str]]:
     """A method's calls as the tests make them, `self` included (tools/verify/receivers.py): the
@@ -316,14 +344,44 @@ def _is_plain_method(text: str, qualname: str) -> bool:
     return False
 
 
-def _functions(heads: Sequence[GateVerdict]) -> list[tuple[str, str]]:
+def _functions(heads: Sequence[GateVerdict], tree: Path | None = None) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
+    parsed: dict[str, ast.Module | None] = {}
     for verdict in heads:
         for item in verdict.changed_symbols:
             path, _, qualname = item.partition("::")
+            if path.endswith(".py") and qualname and tree is not None and "." in qualname:
+                if path not in parsed:
+                    parsed[path] = _parsed(tree / path)
+                qualname = _callable_owner(parsed[path], qualname)
             if path.endswith(".py") and qualname and (path, qualname) not in found:
                 found.append((path, qualname))
     return found[:MAX_FUNCTIONS]
+
+
+def _parsed(file: Path) -> ast.Module | None:
+    try:
+        return ast.parse(decode_source(file.read_bytes(), file.name))
+    except (OSError, LookupError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+
+
+def _callable_owner(module: ast.Module | None, qualname: str) -> str:
+    """The outermost function or method `qualname` is defined in (`qualname` itself when it is one).
+    A function nested in another (toolz's `thread_last.evalform_back`) cannot be called from outside:
+    its enclosing function, which runs it on every call the tests make, is compared in its place, so a
+    change to it is seen where its callers see it (before, it was "unknown": the base did not load)."""
+    body: list[ast.stmt] = module.body if module is not None else []
+    parts = qualname.split(".")
+    for depth, part in enumerate(parts):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:
+            return qualname
+        if not isinstance(node, ast.ClassDef):
+            return ".".join(parts[:depth + 1])
+        body = node.body
+    return qualname
 
 
 def _candidate_texts(tree: Path, heads: Sequence[GateVerdict], paths: set[str], pool: Any,
@@ -397,7 +455,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
                 incomparable = incomparable or result.unknown.get(cid) or result.unknown.get("base", "")
             else:
                 item.inputs += 1
-                item.beyond += not result.seed
+                item.beyond += not result.seed and not result.twin
             if same is False:
                 _count_change(item, result, run.classified, result.key in untold)
             for rival in rivals:
@@ -409,8 +467,10 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         # Every input compared is one of the tests' own calls: the gates ran those already, and
         # nothing beyond them could be built (objects no mutation reaches: a Slot, a date).
         item.unbuilt = True
-        item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs} call(s): no input "
-                                           "beyond them could be built"])
+        twins = sum(1 for _, run in runs for r in run.inputs if r.twin and r.same("base", item.candidate_id) is not None)
+        item.reason = "; ".join(reasons + [f"compared only on the tests' own {item.inputs - twins} call(s)"
+                                           + (f" and {twins} twin(s) of their objects with one field changed" if twins else "")
+                                           + ": no input beyond them could be built"])
         item.inputs = item.changed = item.changed_like_failing = item.changed_like_passing = item.changed_like_untold = 0
         item.example, pairs = None, {}
     elif item.inputs:
@@ -527,6 +587,29 @@ def _smaller_change_first(ordered: list[GateVerdict], evidence: dict[str, Eviden
         if any(d.other == first.candidate_id and d.keeps_head for d in item.disagreements):
             return [verdict] + [v for v in ordered if v is not verdict]
     return ordered
+
+
+def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Sequence[Any] = (),
+            rivals: Sequence[str] = ()) -> str:
+    """Why the comparison speaks for the chosen patch where its tests are few ("" when it does not):
+    it was compared with HEAD on at least MIN_BEYOND inputs beyond the tests' own calls, changed
+    HEAD's result on some (the repair was reached), and showed nothing against it: no change like
+    the passing tests', no docstring example broken, no anti-pattern, no overfitting risk; and every
+    other distinct passing patch (`rivals`) was seen to differ from it somewhere. Then one covering
+    test is not all the evidence there is (agent/fix/select.py lifts its thin cap); how each rival's
+    disagreement weighs is still `cap_confidence`'s. A rival that agrees on every input run is another
+    patch the comparison cannot tell from this one (toolz's seeded `not (isinstance(form, tuple))`:
+    the wrong `not (isinstance(val, tuple))` and the right repair agree on every input the one test's
+    call leads to), so with one test the choice between them is open. A rival that is the same code
+    (`same_code`: boltons' `not (key in self.data)` beside `key not in self.data`) is no other patch.
+    On the benches of stop 35 the thin cap held back 6 right patches and that wrong one."""
+    if item is None or not item.known or item.vacuous or item.outside or item.doc_broken:
+        return ""
+    if risks or anti_patterns or item.anti_patterns or item.beyond < MIN_BEYOND:
+        return ""
+    if set(rivals) - {item.candidate_id} - set(item.same_code) - {d.other for d in item.disagreements}:
+        return ""
+    return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
 
 
 def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],

@@ -122,7 +122,7 @@ VERIFIER_WEIGHT = {"exhausted": 0.5, "no_counterexample_within_bound": 0.3, "uns
 
 def confidence(covering_tests: int, verifier: str, agreement: float | None, risks: Sequence[str] = (),
                anti_patterns: Sequence[str] = (), probability: float | None = None,
-               features: dict[str, float] | None = None) -> Confidence:
+               features: dict[str, float] | None = None, vouched: str = "") -> Confidence:
     """How well evidenced a patch that passed every gate is: a weighted mean of the evidence there is.
 
     Tests weigh most (they are the repository's own statement of intent): one test running the
@@ -136,6 +136,9 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
 
     `probability`, when given, replaces the weighted mean: the calibrated model's value for the
     patch's `features` (agent/fix/calibration.py); the risks and anti-patterns apply to it alike.
+    With it, fewer than MIN_COVERING_TESTS covering tests cap the value below the threshold unless
+    `vouched` says why the behaviour comparison speaks for the patch where the tests are silent
+    (agent/fix/evidence.py `vouches`): the cap is for a patch nothing but one test has seen.
     """
     parts = [(0.6, min(1.0, covering_tests / 3))]
     # A verdict that is no evidence (not run, unsupported, an error, a failure the base commit
@@ -149,7 +152,9 @@ def confidence(covering_tests: int, verifier: str, agreement: float | None, risk
     if anti_patterns:
         value = min(value, ANTI_PATTERN_CAP)
     reasons = [f"{covering_tests} test(s) run the changed code", f"verifier: {verifier}"]
-    if probability is not None and covering_tests < MIN_COVERING_TESTS:
+    if probability is not None and covering_tests < MIN_COVERING_TESTS and vouched:
+        reasons.append(f"thin: fewer than {MIN_COVERING_TESTS} tests run the changed code, not capped: {vouched}")
+    elif probability is not None and covering_tests < MIN_COVERING_TESTS:
         value = min(value, THIN_CAP)
         reasons.append(f"thin: fewer than {MIN_COVERING_TESTS} tests run the changed code")
     if agreement is not None:

@@ -60,6 +60,10 @@ class InputResult:
     seed: bool = False  # one of the tests' own calls (the gates ran it already), not an input beyond them
     key: str = ""  # its (path, shape) key's name: inputs with the same key are alike (the likeness above)
     label: str = ""  # a seed's test: "failing" | "passing" at the base commit ("" for any other input)
+    # A twin of a recorded object with one field changed (behaviour_inputs.fields_mutated): it may show a
+    # change, but it is no input beyond the tests' own (a wrong `return self._schema` for `str(...)` and the
+    # right one agree with each other on every twin whose field keeps its type).
+    twin: bool = False
 
     def same(self, a: str, b: str) -> bool | None:
         """Do versions a and b give the same result here? None when that cannot be told."""
@@ -173,7 +177,7 @@ def _read_lines(stdout: str) -> BehaviourRun:
         elif kind == "input":
             run.inputs.append(InputResult(item["call"], item["like"], item["outcomes"], item["groups"],
                                           item.get("unknown", {}), item.get("loose", []), bool(item.get("seed")),
-                                          str(item.get("key", "")), str(item.get("label", ""))))
+                                          str(item.get("key", "")), str(item.get("label", "")), bool(item.get("twin"))))
         elif kind == "doc":
             run.doc.append({k: item.get(k) for k in ("call", "expected", "outcomes", "holds")})
         elif kind == "done":

@@ -12,10 +12,12 @@ import inspect
 import math
 import random
 import textwrap
+import types
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-__all__ = ["MAX_CONSTANT_SEEDS", "constants_of", "mutants", "mutated", "recombined", "resized", "with_constants"]
+__all__ = ["MAX_CONSTANT_SEEDS", "constants_of", "fields_mutated", "mutants", "mutated", "recombined", "resized",
+           "with_constants"]
 
 MAX_CONSTANTS = 24  # the code's constants (and integer neighbours) put into the seeds, at most
 MAX_CONSTANT_SEEDS = 4  # seeds the constants are put into (each gets every fitting constant per argument)
@@ -24,6 +26,8 @@ MAX_CONSTANT_TEXT = 20  # longer string literals are messages, not values to com
 MAX_RECOMBINED = 16  # recombined inputs per seed, at most
 MAX_ATOMS = 12  # the seed's own scalar values shared between positions, at most
 MAX_DEPTH = 3  # levels of nested containers recombined
+MAX_FIELD_MUTANTS = 24  # objects with one field mutated, per seed, at most
+FIELD_VARIANTS = 3  # ... and variants of each field
 
 
 def _with(bound: inspect.BoundArguments, name: str, value: Any) -> inspect.BoundArguments:
@@ -50,6 +54,46 @@ def mutated(bound: inspect.BoundArguments, rng: random.Random) -> Iterator[inspe
                     if variants:
                         changed = _with(changed, name, rng.choice(variants))
                 yield changed
+
+
+def fields_mutated(bound: inspect.BoundArguments, rng: random.Random) -> Iterator[inspect.BoundArguments]:
+    """The seed with one field of one object argument mutated (`mutants`, shape kept): a method whose
+    only argument is `self` (boltons' `ThresholdCounter.values`) has no other value to vary, and the
+    recorded object's fields are values of the kinds the code reads (a count map, a bucket number).
+    The object is a shallow twin with that one field replaced (the comparison deep-copies each input
+    before a call); objects whose fields cannot be set that way are left out."""
+    made = 0
+    for name, value in bound.arguments.items():
+        fields = _fields(value)
+        for field_name, current in fields.items():
+            for variant in mutants(current, rng)[:FIELD_VARIANTS]:
+                twin = _with_field(value, field_name, variant)
+                if twin is None:
+                    break
+                yield _with(bound, name, twin)
+                made += 1
+                if made >= MAX_FIELD_MUTANTS:
+                    return
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    """An instance's own fields (its `__dict__`), {} for builtin values, classes, functions and modules."""
+    if isinstance(value, (type, types.FunctionType, types.MethodType, types.ModuleType)) or \
+            type(value).__module__ == "builtins":
+        return {}
+    state = getattr(value, "__dict__", None)
+    return dict(state) if isinstance(state, dict) else {}
+
+
+def _with_field(value: Any, name: str, variant: Any) -> Any:
+    try:
+        twin = copy.copy(value)
+        if twin is value or getattr(twin, "__dict__", None) is getattr(value, "__dict__", None):
+            return None
+        twin.__dict__[name] = variant  # not setattr: a frozen dataclass or a validating __setattr__ says nothing here
+        return twin
+    except Exception:  # noqa: BLE001 - a user __reduce__ or __copy__ may raise anything
+        return None
 
 
 def mutants(value: Any, rng: random.Random, depth: int = 0) -> list[Any]:

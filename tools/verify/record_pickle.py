@@ -25,13 +25,16 @@ import inspect
 import io
 import marshal
 import pickle
+import threading
 import types
 from typing import Any
 
-__all__ = ["dumps"]
+__all__ = ["LOCK_TYPES", "dumps", "fresh_locks"]
 
 # Their instances hold builtin data (items, args) that a bare __new__ plus __dict__ would lose.
 _BUILTIN_DATA = (BaseException, dict, list, set, frozenset, tuple, str, bytes, bytearray, int, float, complex)
+# The lock types and what makes a new, released one of each (by reference: both pickle by name).
+LOCK_TYPES = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock}
 _OWN_PICKLING = ("__reduce__", "__reduce_ex__", "__getstate__", "__setstate__", "__getnewargs__",
                  "__getnewargs_ex__", "__getinitargs__")
 
@@ -55,6 +58,8 @@ def dumps(value: Any, max_bytes: int | None = None) -> bytes | None:
 
 class _Rebuilding(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
+        if type(obj) in LOCK_TYPES:
+            return LOCK_TYPES[type(obj)], ()
         if isinstance(obj, types.GeneratorType):
             if inspect.getgeneratorstate(obj) == inspect.GEN_CLOSED:
                 return iter, ((),)
@@ -94,3 +99,12 @@ def _function(code: bytes, module: str, name: str, qualname: str, defaults: Any,
     function.__qualname__, function.__kwdefaults__, function.__annotations__ = qualname, kwdefaults, annotations
     function.__module__ = module
     return function
+
+
+def fresh_locks() -> None:
+    """Let `copy.deepcopy` (and plain pickle) in this process copy a lock as a new, released one, as the
+    rebuilding pickler does. For the comparison's child only (tools/verify/behaviour_child.py): each
+    version runs on deep copies of a recorded object, and an object holding a lock otherwise fails to
+    copy and is shared between the versions, so one version's effects leak into the next's call."""
+    for kind, make in LOCK_TYPES.items():
+        copyreg.pickle(kind, lambda lock, make=make: (make, ()))
