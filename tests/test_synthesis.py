@@ -19,6 +19,7 @@ from conftest import git, suture
 
 from suture.agent.fix.pipeline import SYNTHESIS_SHARE
 from suture.agent.propose import synthesis
+from suture.agent.propose.conversions import conversions
 from suture.agent.propose.expressions import Hit, enumerate_fixes, terminals
 from suture.agent.propose.ingredients import statement_ingredients
 from suture.agent.propose.templates import SourceFile
@@ -201,6 +202,36 @@ WEEKDAYS = _files('''
 ''')
 
 
+# A command line split on spaces by hand, beside an import of the parser meant for it (agent/propose/conversions.py).
+SHELL_WORDS = _files('''
+    """Splitting a command line into its words, quotes respected."""
+    import shlex
+
+
+    def words(command):
+        return command.split()
+
+
+    def program(command):
+        return words(command)[0]
+''', '''
+    from lib import program, words
+
+    def test_plain():
+        assert words("ls -l /tmp") == ["ls", "-l", "/tmp"]
+
+    def test_program():
+        assert program("git status") == "git"
+
+    def test_quoted():
+        assert words('echo "a b"') == ["echo", "a b"]
+''', '''
+    from lib import program, words
+    assert words("cp 'my file' there") == ["cp", "my file", "there"]
+    assert program('"/opt/my tool" --help') == "/opt/my tool"
+''')
+
+
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
 @pytest.mark.parametrize("files, expected, engines, limit", [
     (FACTORS, ["return [n]"], {"synthesis"}, 240),
@@ -211,7 +242,8 @@ WEEKDAYS = _files('''
     (CONCAT, ["prefix + name"], {"synthesis"}, 90),
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
     (WEEKDAYS, ["+    index = day + days - 1\n", "+    weekday = index % 7 + 1\n"], {"synthesis"}, 240),
-], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits"])
+    (SHELL_WORDS, ["return shlex.split(command)"], {"ingredient"}, 240),
+], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits", "unused-parser"])
 # CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
 # tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
 # (synthesis._offered) for the trust stage to weigh, not yet checked through the CLI: one reason
@@ -482,6 +514,31 @@ def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first(
     assert not pairs.pair_list(per_site, failing_sites=set())  # no failing test reached any site
 
 
+def test_pairs_with_a_static_anti_pattern_are_flagged_to_go_last():
+    """Of two-edit pairs the tests let through, one that leaves a function no longer symmetric in its two
+    parameters is flagged (offered after clean ones): both `min`/`max` swapped is clean, one swapped with an
+    index moved on one side only is not."""
+    from suture.agent.propose import pairs
+
+    src = SourceFile("geo.py", textwrap.dedent('''
+        def overlap(p, q):
+            lo = min(p[0], q[0])
+            hi = max(p[1], q[1])
+            return (lo, hi) if lo < hi else None
+    '''))
+    function = src.qualnames["overlap"]
+    values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
+    sites = [SimpleNamespace(site=Site(i + 1, "geo.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0,
+                             src=src) for i, v in enumerate(values)]
+    lo, hi = sites
+
+    def variant(site, text):
+        return pairs.Variant(site, text, 1.0, "")
+    assert not pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "min(p[1], q[1])")))
+    assert pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "max(p[1], q[0])")))
+    assert not pairs._flagged(variant(lo, "max(p[0], q[0])"))
+
+
 def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_path):
     """A try may edit two sites together (a pair passes where each edit alone fails); an edit whose one-edit try
     ran out its limit (a loop that no longer ends) is not run again inside a pair, and later tries of the
@@ -519,4 +576,36 @@ def test_conditions_calling_read_only_str_methods_are_probed_and_others_are_not(
         return synthesis._unsafe(ast.parse(text, mode="eval").body)
     assert unsafe('i < n and (text[i].isalpha() or text[i] == "_")') == ""
     assert unsafe("name.strip().lower()") == ""
-    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("text.split(sep)")
+    assert unsafe("text.split(sep)") == "" and unsafe("line.partition(':')") == ""
+    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("path.replace(target)")
+
+
+def test_conversions_parse_a_string_with_a_separator_it_holds_or_an_unused_parser():
+    """A string site's candidates beyond its type: split as integers on the punctuation every recorded value holds
+    between digits; a reading function of a standard-library import the file never uses (never one that writes,
+    never a project module, never an import the file uses)."""
+    src = SourceFile("lib.py", textwrap.dedent('''
+        import csv
+        import json
+        from shlex import split, quote
+        from lib2 import loads
+
+        def key(stamp):
+            return stamp
+
+        def fields(line):
+            return line.split(",")
+
+        def dump(x):
+            return json.dumps(x)
+    '''))
+    returns = [n.value for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
+    dated = [Hit("t", i == 0, {"stamp": v}, v, True) for i, v in enumerate(["2024-01-05", "2023-12-31"])]
+    assert conversions(src, returns[0], "return", dated)[0] == "tuple(map(int, stamp.split('-')))"
+    assert conversions(src, returns[0], "condition", dated) == []
+    lines = [Hit("t", True, {"line": '"a, b",c'}, ["x"], True)]
+    found = conversions(src, returns[1], "return", lines)
+    assert "next(csv.reader([line]))" in found and "split(line)" in found
+    assert not [t for t in found if "json" in t or "quote" in t or "loads" in t or "register" in t]
+    # Words, not numbers: no split as integers.
+    assert not [t for t in conversions(src, returns[1], "return", lines) if "map(int" in t]

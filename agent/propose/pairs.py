@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from suture.agent.gates.antipatterns import anti_patterns
 from suture.agent.propose.rules import RuleCandidate, _edit, template_priors
 from suture.agent.propose.templates import TEMPLATES, Mutation, SourceFile, Span, scope_nodes
 
@@ -138,7 +139,7 @@ def screened_singles(sites: Sequence[Any], per_site: list[tuple[Any, list[Varian
     passed = _screen(sites, singles, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds,
                      ran_out)
     rank = {id(v): (n, r) for n, (_, vs) in enumerate(per_site) for r, v in enumerate(vs)}
-    for n, single in enumerate(sorted(passed, key=lambda v: rank[id(v)])[:MAX_OFFERED]):
+    for n, single in enumerate(sorted(passed, key=lambda v: (_flagged(v), rank[id(v)]))[:MAX_OFFERED]):
         yield _single(single, f"q{n + 1}")
 
 
@@ -152,6 +153,11 @@ def two_edits(sites: Sequence[Any], per_site: list[tuple[Any, list[Variant]]], f
     pairs = [p for p in pair_list([(site, found[:MAX_VARIANTS]) for site, found in per_site], failing_sites)
              if not any(_key(v) in ran_out for v in p)]
     passed = _screen(sites, pairs, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds)
+    # Only a few go to the gates: those with a static anti-pattern (agent/gates/antipatterns.py) go last, or
+    # likelier-looking pairs the tests let through (`min(a[-1], b[0])` with `max(a[2], b[3])`, an
+    # intersection no longer symmetric in its two rectangles) keep the right one (both `min`/`max` swapped)
+    # out of the offer; the gates would only have shown them as weakly evidenced.
+    passed.sort(key=_flagged)
     for n, (x, y) in enumerate(passed[:MAX_OFFERED]):
         yield _candidate(x, y, f"p{n + 1}")
 
@@ -194,6 +200,20 @@ def _screen(sites: Sequence[Any], tried: list[Any], files: dict[str, str], faili
     if broke is None:  # the run was cut short: nothing is known of the passing tests
         return []
     return [t for i, t in enumerate(fixing) if i not in broke]
+
+
+def _flagged(tried: Any) -> bool:
+    """Does the variant's (or pair's) patch bring a static anti-pattern into its functions?"""
+    by_path: dict[str, tuple[Any, list[Variant]]] = {}
+    for v in (tried if isinstance(tried, tuple) else (tried,)):
+        by_path.setdefault(v.site.site.path, (v.site.src, []))[1].append(v)
+    for src, found in by_path.values():
+        text = src.text
+        for v in sorted(found, key=lambda v: v.site.site.start, reverse=True):
+            text = text[: v.site.site.start] + _wrapped(v.text) + text[v.site.site.end :]
+        if anti_patterns(src.text, text):
+            return True
+    return False
 
 
 def _edits(tried: Any) -> list[Any]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.agent.propose.conversions import conversions
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
 from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
 from suture.agent.propose.pairs import screened_singles, site_variants, two_edits
@@ -64,10 +65,12 @@ PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
 # Methods of str that only read their object (`text[i].isalpha()`, `name.strip()`): a condition that calls
 # them is no riskier to probe than one that calls len(). Names a class of its own would rarely give a
-# method that writes; anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
+# method that writes (not `replace`: `Path.replace` moves a file); anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
 PURE_METHODS = frozenset({"isalpha", "isalnum", "isdigit", "isdecimal", "isnumeric", "isspace", "isupper", "islower",
                           "istitle", "isidentifier", "lower", "upper", "casefold", "strip", "lstrip", "rstrip",
-                          "startswith", "endswith", "count", "find", "rfind"})
+                          "startswith", "endswith", "count", "find", "rfind", "split", "rsplit", "splitlines",
+                          "partition", "rpartition", "title", "capitalize", "zfill", "removeprefix",
+                          "removesuffix"})
 MAX_SITES = 8
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
@@ -349,7 +352,10 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     dead = _dead(site)
     found.sort(key=lambda e: (not (used and e.names == used and _size(ast.parse(e.text, mode="eval")) <= size),
                               e.cost, not (e.names & dead), -len(e.names & used)))
-    ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
+    # Then what changes the type the code gave (agent/propose/conversions.py): tried in place only, since the
+    # values of the passing tests cannot vouch for them.
+    ingredients = [t for t in [*expression_ingredients(site.src, site.function, site.node, site.role),
+                               *conversions(site.src, site.node, site.role, hits)]
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
 
