@@ -105,7 +105,8 @@ def _module(name: str) -> Any:
     package whose import starts something: `antigravity` opens a browser, `this` prints)."""
     if name in sys.modules:
         return sys.modules[name]
-    if name.split(".")[0] in ("antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter"):
+    if name.split(".")[0] in ("antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter",
+                                    "readline", "curses"):
         return None
     try:
         return importlib.import_module(name)
