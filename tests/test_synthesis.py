@@ -202,33 +202,33 @@ WEEKDAYS = _files('''
 ''')
 
 
-# A command line split on spaces by hand, beside an import of the parser meant for it (agent/propose/conversions.py).
-SHELL_WORDS = _files('''
-    """Splitting a command line into its words, quotes respected."""
-    import shlex
+# Entities left in scraped text, beside an import of the module meant to decode them (agent/propose/conversions.py).
+TITLES = _files('''
+    """Page titles scraped from HTML, as plain text."""
+    import html
 
 
-    def words(command):
-        return command.split()
+    def title_text(raw):
+        return raw
 
 
-    def program(command):
-        return words(command)[0]
+    def slug(raw):
+        return "-".join(title_text(raw).lower().split())
 ''', '''
-    from lib import program, words
+    from lib import slug, title_text
 
     def test_plain():
-        assert words("ls -l /tmp") == ["ls", "-l", "/tmp"]
+        assert title_text("Home") == "Home"
 
-    def test_program():
-        assert program("git status") == "git"
+    def test_slug():
+        assert slug("About Us") == "about-us"
 
-    def test_quoted():
-        assert words('echo "a b"') == ["echo", "a b"]
+    def test_entity():
+        assert title_text("Tom &amp; Jerry") == "Tom & Jerry"
 ''', '''
-    from lib import program, words
-    assert words("cp 'my file' there") == ["cp", "my file", "there"]
-    assert program('"/opt/my tool" --help') == "/opt/my tool"
+    from lib import slug, title_text
+    assert title_text("&lt;b&gt; &#233;t&eacute;") == "<b> été"
+    assert slug("Q&amp;A Time") == "q&a-time"
 ''')
 
 
@@ -242,7 +242,7 @@ SHELL_WORDS = _files('''
     (CONCAT, ["prefix + name"], {"synthesis"}, 90),
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
     (WEEKDAYS, ["+    index = day + days - 1\n", "+    weekday = index % 7 + 1\n"], {"synthesis"}, 240),
-    (SHELL_WORDS, ["return shlex.split(command)"], {"ingredient"}, 240),
+    (TITLES, ["return html.unescape(raw)"], {"ingredient"}, 240),
 ], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits", "unused-parser"])
 # CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
 # tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
