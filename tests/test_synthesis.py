@@ -454,6 +454,30 @@ def test_synthesis_never_offers_an_expression_that_leaves_a_local_unread():
     assert synthesis._orphans(at_value, "1") == set()  # `dist` is read elsewhere (returned)
 
 
+def test_a_condition_a_loop_steps_is_never_replaced_by_one_that_reads_only_what_the_loop_never_changes():
+    """`if current is None:` in a walk down a path varies with the walk; `'.' < (default or '.')` reads only a
+    parameter, one answer on every turn (a constant in disguise): never offered. A `return` is not judged."""
+    src = SourceFile("lib.py", textwrap.dedent('''
+        def get_path(data, path, default=None):
+            current = data
+            for part in path.split("."):
+                if current is None:
+                    return default
+                current = current.get(part) if isinstance(current, dict) else None
+            return current
+    '''))
+    function = src.qualnames["get_path"]
+    test = next(n.test for n in ast.walk(function) if isinstance(n, ast.If))
+    inner = next(n.value for n in ast.walk(function) if isinstance(n, ast.Return))
+
+    def site(node, kind):
+        return synthesis.ProbeSite(Site(1, "lib.py", src.start(node), src.end(node)), src, node, function, "get_path",
+                                   kind, 1.0)
+    assert synthesis._frozen_in_loop(site(test, "condition"), "'.' < (default or '.')")
+    assert not synthesis._frozen_in_loop(site(test, "condition"), "not current")
+    assert not synthesis._frozen_in_loop(site(inner, "return"), "data")
+
+
 def test_a_local_written_and_never_read_is_what_a_missing_expression_likely_reads():
     """A seeded `return None` leaves the local the function built unread: expressions reading it rank first
     among those of one cost."""

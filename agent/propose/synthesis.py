@@ -39,7 +39,8 @@ from typing import Any
 
 from suture.agent.propose.conversions import conversions
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
-from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
+from suture.agent.propose.ingredients import _has_scope, _invariant_loop, expression_ingredients, role, \
+    statement_ingredients
 from suture.agent.propose.pairs import screened_singles, site_variants, two_edits
 from suture.agent.propose.rules import RuleCandidate, _edit, _parse_ok
 from suture.agent.propose.templates import SourceFile, Span
@@ -430,8 +431,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
-        found = [e for e in found if not _orphans(site, e.text)]
-        ingredients = [t for t in ingredients if not _orphans(site, t)]
+        found = [e for e in found if not _orphans(site, e.text) and not _frozen_in_loop(site, e.text)]
+        ingredients = [t for t in ingredients if not _orphans(site, t) and not _frozen_in_loop(site, t)]
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
                    for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
@@ -492,6 +493,18 @@ def _orphans(site: ProbeSite, text: str) -> set[str]:
     written, read_elsewhere = _uses(site)
     at_site = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return (at_site & written) - read_elsewhere - new_names
+
+
+def _frozen_in_loop(site: ProbeSite, text: str) -> bool:
+    """Does `text` read only names no loop around the site rebinds, where the original read one the loop
+    does? Then it gives one answer on every turn of the loop, a constant in disguise the tests cannot tell
+    (`if '.' < (default or '.'):` for `if current is None:` in a walk down a path: the walk's step no longer
+    matters). A condition that really holds for the whole loop belongs before it; no such rewrite is offered.
+    A `return` ends the loop at once, so what its value reads says nothing of the turns: not judged."""
+    stmt = site.src.parent.get(site.node)
+    if site.role == "return" or not isinstance(stmt, ast.stmt) or _invariant_loop(site.src, site.function, stmt, site.text) is not None:
+        return False
+    return _invariant_loop(site.src, site.function, stmt, text) is not None
 
 
 def _uses(site: ProbeSite) -> tuple[set[str], set[str]]:
