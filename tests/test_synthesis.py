@@ -8,6 +8,7 @@ the engine that made it, and that the patch makes the held-back tests pass too.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import subprocess
 import sys
@@ -522,8 +523,8 @@ def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first(
     src = SourceFile("lib.py", textwrap.dedent(WEEKDAYS["lib.py"]))
     function = src.qualnames["advance"]
     values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
-    sites = [SimpleNamespace(site=Site(i + 1, "lib.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0)
-             for i, v in enumerate(values)]
+    sites = [SimpleNamespace(site=Site(i + 1, "lib.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0,
+                             src=src, function=function) for i, v in enumerate(values)]
     mutations = pairs.function_mutations(src, function)
     per_site = [(s, pairs.variants(s, mutations, template_priors())) for s in sites]
     texts = {s.text: [v.text for v in found] for s, found in per_site}
@@ -553,7 +554,7 @@ def test_pairs_with_a_static_anti_pattern_are_flagged_to_go_last():
     function = src.qualnames["overlap"]
     values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
     sites = [SimpleNamespace(site=Site(i + 1, "geo.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0,
-                             src=src) for i, v in enumerate(values)]
+                             src=src, function=function) for i, v in enumerate(values)]
     lo, hi = sites
 
     def variant(site, text):
@@ -561,6 +562,11 @@ def test_pairs_with_a_static_anti_pattern_are_flagged_to_go_last():
     assert not pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "min(p[1], q[1])")))
     assert pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "max(p[1], q[0])")))
     assert not pairs._flagged(variant(lo, "max(p[0], q[0])"))
+    # Alone, on the function's own text: an edit that breaks the symmetry is flagged, and its pairs go far down.
+    assert pairs._flagged_alone(variant(hi, "max(p[1], q[0])")) and not pairs._flagged_alone(variant(hi, "min(p[1], q[1])"))
+    flagged = dataclasses.replace(variant(hi, "max(p[1], q[0])"), weight=2.0, flagged=True)
+    made = pairs.pair_list([(lo, [variant(lo, "max(p[0], q[0])")]), (hi, [flagged, variant(hi, "min(p[1], q[1])")])], {1})
+    assert [y.text for _, y in made] == ["min(p[1], q[1])", "max(p[1], q[0])"]
 
 
 def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_path):

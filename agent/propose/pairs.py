@@ -22,7 +22,9 @@ makes every failing test pass and keeps every passing test it touched passing go
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ MAX_SINGLES = 60
 MAX_PAIRS = 500  # pairs tried per failing test (each a re-run of the test in place)
 MAX_OFFERED = 3  # pairs that pass everything in place, offered to the gates (rivals for the trust stage)
 SITE_FLOOR = 0.05  # weight of a site no failing test's line score reaches
+FLAGGED_FACTOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Variant:
     description: str
     risks: tuple[str, ...] = ()
     template: str = ""
+    flagged: bool = False  # alone, it brings a static anti-pattern into its function (see _flagged_alone)
 
     @property
     def edit(self) -> list[Any]:
@@ -72,7 +76,20 @@ def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float], 
             continue
         found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks),
                               m.template)
-    return sorted(found.values(), key=lambda v: -v.weight)[:limit]
+    kept = sorted(found.values(), key=lambda v: -v.weight)[:limit]
+    return [dataclasses.replace(v, flagged=_flagged_alone(v)) for v in kept]
+
+
+def _flagged_alone(v: Variant) -> bool:
+    """Does the edit alone bring a static anti-pattern into its function (`min(a[-1], b[0])` in a function that
+    read `a` and `b` alike)? Checked on the function's own text, so a long file costs no parse per edit."""
+    src, function = v.site.src, v.site.function
+    start, end = src.line_start(function.lineno), src.line_end(function.end_lineno)
+    if not (start <= v.site.site.start and v.site.site.end <= end):
+        return False
+    before = src.text[start:end]
+    after = before[: v.site.site.start - start] + _wrapped(v.text) + before[v.site.site.end - start :]
+    return bool(anti_patterns(textwrap.dedent(before), textwrap.dedent(after)))
 
 
 def _expression(text: str) -> bool:
@@ -104,7 +121,10 @@ def pair_list(per_site: Sequence[tuple[Any, list[Variant]]], failing_sites: set[
         if a.site.path == b.site.path and not (a.site.end <= b.site.start or b.site.end <= a.site.start):
             continue
         sites = max(a.weight, SITE_FLOOR) * max(b.weight, SITE_FLOOR)
-        scored += [(-(x.weight * y.weight * sites), len(scored) + i, (x, y))
+        # An edit that alone breaks a stated invariant (a function's symmetry) seldom belongs to the right pair:
+        # its pairs go far down, or they fill the MAX_PAIRS tried before the right one (rect_intersection).
+        scored += [(-(x.weight * y.weight * sites * (FLAGGED_FACTOR if x.flagged or y.flagged else 1.0)),
+                    len(scored) + i, (x, y))
                    for i, (x, y) in enumerate(itertools.product(va, vb))]
     scored.sort(key=lambda s: s[:2])
     return [p for _, _, p in scored[:MAX_PAIRS]]
