@@ -341,6 +341,7 @@ def test_enumeration_keeps_passing_values_and_changes_failing_ones():
     found = [e.text for e in enumerate_fixes(hits, base, condition=False, original="running + x")]
     assert "max(0, running + x)" in found or "max(running + x, 0)" in found
     assert "running + x" not in found and all(e != "0" for e in found)  # names are required
+    assert not [e for e in found if e.startswith("(") and e.endswith(("1) - 1", "1) + 1"))]  # no stacked steps of one
 
 
 def test_conditions_compare_truth_and_objects_give_attributes():
