@@ -8,6 +8,7 @@ the engine that made it, and that the patch makes the held-back tests pass too.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from conftest import git, suture
 
 from suture.agent.fix.pipeline import SYNTHESIS_SHARE
 from suture.agent.propose import synthesis
+from suture.agent.propose.conversions import conversions
 from suture.agent.propose.expressions import Hit, enumerate_fixes, terminals
 from suture.agent.propose.ingredients import statement_ingredients
 from suture.agent.propose.templates import SourceFile
@@ -201,6 +203,36 @@ WEEKDAYS = _files('''
 ''')
 
 
+# Entities left in scraped text, beside an import of the module meant to decode them (agent/propose/conversions.py).
+TITLES = _files('''
+    """Page titles scraped from HTML, as plain text."""
+    import html
+
+
+    def title_text(raw):
+        return raw
+
+
+    def slug(raw):
+        return "-".join(title_text(raw).lower().split())
+''', '''
+    from lib import slug, title_text
+
+    def test_plain():
+        assert title_text("Home") == "Home"
+
+    def test_slug():
+        assert slug("About Us") == "about-us"
+
+    def test_entity():
+        assert title_text("Tom &amp; Jerry") == "Tom & Jerry"
+''', '''
+    from lib import slug, title_text
+    assert title_text("&lt;b&gt; &#233;t&eacute;") == "<b> été"
+    assert slug("Q&amp;A Time") == "q&a-time"
+''')
+
+
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
 @pytest.mark.parametrize("files, expected, engines, limit", [
     (FACTORS, ["return [n]"], {"synthesis"}, 240),
@@ -211,7 +243,8 @@ WEEKDAYS = _files('''
     (CONCAT, ["prefix + name"], {"synthesis"}, 90),
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
     (WEEKDAYS, ["+    index = day + days - 1\n", "+    weekday = index % 7 + 1\n"], {"synthesis"}, 240),
-], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits"])
+    (TITLES, ["return html.unescape(raw)"], {"ingredient"}, 240),
+], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits", "unused-parser"])
 # CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
 # tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
 # (synthesis._offered) for the trust stage to weigh, not yet checked through the CLI: one reason
@@ -308,6 +341,7 @@ def test_enumeration_keeps_passing_values_and_changes_failing_ones():
     found = [e.text for e in enumerate_fixes(hits, base, condition=False, original="running + x")]
     assert "max(0, running + x)" in found or "max(running + x, 0)" in found
     assert "running + x" not in found and all(e != "0" for e in found)  # names are required
+    assert not [e for e in found if e.startswith("(") and e.endswith(("1) - 1", "1) + 1"))]  # no stacked steps of one
 
 
 def test_conditions_compare_truth_and_objects_give_attributes():
@@ -422,6 +456,30 @@ def test_synthesis_never_offers_an_expression_that_leaves_a_local_unread():
     assert synthesis._orphans(at_value, "1") == set()  # `dist` is read elsewhere (returned)
 
 
+def test_a_condition_a_loop_steps_is_never_replaced_by_one_that_reads_only_what_the_loop_never_changes():
+    """`if current is None:` in a walk down a path varies with the walk; `'.' < (default or '.')` reads only a
+    parameter, one answer on every turn (a constant in disguise): never offered. A `return` is not judged."""
+    src = SourceFile("lib.py", textwrap.dedent('''
+        def get_path(data, path, default=None):
+            current = data
+            for part in path.split("."):
+                if current is None:
+                    return default
+                current = current.get(part) if isinstance(current, dict) else None
+            return current
+    '''))
+    function = src.qualnames["get_path"]
+    test = next(n.test for n in ast.walk(function) if isinstance(n, ast.If))
+    inner = next(n.value for n in ast.walk(function) if isinstance(n, ast.Return))
+
+    def site(node, kind):
+        return synthesis.ProbeSite(Site(1, "lib.py", src.start(node), src.end(node)), src, node, function, "get_path",
+                                   kind, 1.0)
+    assert synthesis._frozen_in_loop(site(test, "condition"), "'.' < (default or '.')")
+    assert not synthesis._frozen_in_loop(site(test, "condition"), "not current")
+    assert not synthesis._frozen_in_loop(site(inner, "return"), "data")
+
+
 def test_a_local_written_and_never_read_is_what_a_missing_expression_likely_reads():
     """A seeded `return None` leaves the local the function built unread: expressions reading it rank first
     among those of one cost."""
@@ -466,8 +524,8 @@ def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first(
     src = SourceFile("lib.py", textwrap.dedent(WEEKDAYS["lib.py"]))
     function = src.qualnames["advance"]
     values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
-    sites = [SimpleNamespace(site=Site(i + 1, "lib.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0)
-             for i, v in enumerate(values)]
+    sites = [SimpleNamespace(site=Site(i + 1, "lib.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0,
+                             src=src, function=function) for i, v in enumerate(values)]
     mutations = pairs.function_mutations(src, function)
     per_site = [(s, pairs.variants(s, mutations, template_priors())) for s in sites]
     texts = {s.text: [v.text for v in found] for s, found in per_site}
@@ -480,6 +538,36 @@ def test_pairs_are_template_edits_inside_two_probed_expressions_likeliest_first(
     weights = [x.weight * y.weight for x, y in made]
     assert weights == sorted(weights, reverse=True)
     assert not pairs.pair_list(per_site, failing_sites=set())  # no failing test reached any site
+
+
+def test_pairs_with_a_static_anti_pattern_are_flagged_to_go_last():
+    """Of two-edit pairs the tests let through, one that leaves a function no longer symmetric in its two
+    parameters is flagged (offered after clean ones): both `min`/`max` swapped is clean, one swapped with an
+    index moved on one side only is not."""
+    from suture.agent.propose import pairs
+
+    src = SourceFile("geo.py", textwrap.dedent('''
+        def overlap(p, q):
+            lo = min(p[0], q[0])
+            hi = max(p[1], q[1])
+            return (lo, hi) if lo < hi else None
+    '''))
+    function = src.qualnames["overlap"]
+    values = [n.value for n in ast.walk(function) if isinstance(n, ast.Assign)]
+    sites = [SimpleNamespace(site=Site(i + 1, "geo.py", src.start(v), src.end(v)), text=src.segment(v), weight=1.0,
+                             src=src, function=function) for i, v in enumerate(values)]
+    lo, hi = sites
+
+    def variant(site, text):
+        return pairs.Variant(site, text, 1.0, "")
+    assert not pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "min(p[1], q[1])")))
+    assert pairs._flagged((variant(lo, "max(p[0], q[0])"), variant(hi, "max(p[1], q[0])")))
+    assert not pairs._flagged(variant(lo, "max(p[0], q[0])"))
+    # Alone, on the function's own text: an edit that breaks the symmetry is flagged, and its pairs go far down.
+    assert pairs._flagged_alone(variant(hi, "max(p[1], q[0])")) and not pairs._flagged_alone(variant(hi, "min(p[1], q[1])"))
+    flagged = dataclasses.replace(variant(hi, "max(p[1], q[0])"), weight=2.0, flagged=True)
+    made = pairs.pair_list([(lo, [variant(lo, "max(p[0], q[0])")]), (hi, [flagged, variant(hi, "min(p[1], q[1])")])], {1})
+    assert [y.text for _, y in made] == ["min(p[1], q[1])", "max(p[1], q[0])"]
 
 
 def test_tries_edit_two_sites_at_once_and_skip_pairs_with_an_edit_that_hung(tmp_path):
@@ -519,4 +607,36 @@ def test_conditions_calling_read_only_str_methods_are_probed_and_others_are_not(
         return synthesis._unsafe(ast.parse(text, mode="eval").body)
     assert unsafe('i < n and (text[i].isalpha() or text[i] == "_")') == ""
     assert unsafe("name.strip().lower()") == ""
-    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("text.split(sep)")
+    assert unsafe("text.split(sep)") == "" and unsafe("line.partition(':')") == ""
+    assert unsafe("items.append(x)") and unsafe("load(path).isalpha()") and unsafe("path.replace(target)")
+
+
+def test_conversions_parse_a_string_with_a_separator_it_holds_or_an_unused_parser():
+    """A string site's candidates beyond its type: split as integers on the punctuation every recorded value holds
+    between digits; a reading function of a standard-library import the file never uses (never one that writes,
+    never a project module, never an import the file uses)."""
+    src = SourceFile("lib.py", textwrap.dedent('''
+        import csv
+        import json
+        from shlex import split, quote
+        from lib2 import loads
+
+        def key(stamp):
+            return stamp
+
+        def fields(line):
+            return line.split(",")
+
+        def dump(x):
+            return json.dumps(x)
+    '''))
+    returns = [n.value for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
+    dated = [Hit("t", i == 0, {"stamp": v}, v, True) for i, v in enumerate(["2024-01-05", "2023-12-31"])]
+    assert conversions(src, returns[0], "return", dated)[0] == "tuple(map(int, stamp.split('-')))"
+    assert conversions(src, returns[0], "condition", dated) == []
+    lines = [Hit("t", True, {"line": '"a, b",c'}, ["x"], True)]
+    found = conversions(src, returns[1], "return", lines)
+    assert "next(csv.reader([line]))" in found and "split(line)" in found
+    assert not [t for t in found if "json" in t or "quote" in t or "loads" in t or "register" in t]
+    # Words, not numbers: no split as integers.
+    assert not [t for t in conversions(src, returns[1], "return", lines) if "map(int" in t]

@@ -72,7 +72,8 @@ def test_template_edits_are_screened_alone_past_the_paired_few():
     src = SourceFile("lib.py", MAZE)
     function = src.qualnames["neighbours"]
     node = next(n.value for n in ast.walk(function) if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Tuple))
-    site = SimpleNamespace(site=Site(1, "lib.py", src.start(node), src.end(node)), text=src.segment(node), weight=1.0)
+    site = SimpleNamespace(site=Site(1, "lib.py", src.start(node), src.end(node)), text=src.segment(node), weight=1.0,
+                           src=src, function=function)
     mutations = pairs.function_mutations(src, function)
     paired = [v.text for v in pairs.variants(site, mutations, template_priors())]
     alone = [v.text for v in pairs.variants(site, mutations, template_priors(), pairs.MAX_SINGLES)]

@@ -292,6 +292,10 @@ def enumerate_fixes(hits: Sequence[Hit], base: Sequence[Expr], *, condition: boo
             for a in banks.get(size - 1, [])[:BANK_LIMIT]:
                 if form == "not {0}" and a.text.startswith("not "):
                     continue
+                # `(x - 1) - 1` is `x - 2` written by a search, not by a person: a step of one is not stacked
+                # (inventory: `(item.reorder_to - 1) - 1` went to the gates as a rival of the fix).
+                if form in ("{0} + 1", "{0} - 1") and a.text.endswith((" + 1", " - 1")):
+                    continue
                 values = _apply(fn, a.values)
                 if not keep(_made(form, [a], values) if values is not None else None):
                     return found

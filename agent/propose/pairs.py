@@ -22,12 +22,15 @@ makes every failing test pass and keeps every passing test it touched passing go
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from suture.agent.gates.antipatterns import anti_patterns
 from suture.agent.propose.rules import RuleCandidate, _edit, template_priors
 from suture.agent.propose.templates import TEMPLATES, Mutation, SourceFile, Span, scope_nodes
 
@@ -39,6 +42,7 @@ MAX_SINGLES = 60
 MAX_PAIRS = 500  # pairs tried per failing test (each a re-run of the test in place)
 MAX_OFFERED = 3  # pairs that pass everything in place, offered to the gates (rivals for the trust stage)
 SITE_FLOOR = 0.05  # weight of a site no failing test's line score reaches
+FLAGGED_FACTOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Variant:
     description: str
     risks: tuple[str, ...] = ()
     template: str = ""
+    flagged: bool = False  # alone, it brings a static anti-pattern into its function (see _flagged_alone)
 
     @property
     def edit(self) -> list[Any]:
@@ -71,7 +76,20 @@ def variants(site: Any, mutations: Sequence[Mutation], prior: dict[str, float], 
             continue
         found[text] = Variant(site, text, prior.get(m.template, 0.5) * m.weight, m.description, tuple(m.risks),
                               m.template)
-    return sorted(found.values(), key=lambda v: -v.weight)[:limit]
+    kept = sorted(found.values(), key=lambda v: -v.weight)[:limit]
+    return [dataclasses.replace(v, flagged=_flagged_alone(v)) for v in kept]
+
+
+def _flagged_alone(v: Variant) -> bool:
+    """Does the edit alone bring a static anti-pattern into its function (`min(a[-1], b[0])` in a function that
+    read `a` and `b` alike)? Checked on the function's own text, so a long file costs no parse per edit."""
+    src, function = v.site.src, v.site.function
+    start, end = src.line_start(function.lineno), src.line_end(function.end_lineno)
+    if not (start <= v.site.site.start and v.site.site.end <= end):
+        return False
+    before = src.text[start:end]
+    after = before[: v.site.site.start - start] + _wrapped(v.text) + before[v.site.site.end - start :]
+    return bool(anti_patterns(textwrap.dedent(before), textwrap.dedent(after)))
 
 
 def _expression(text: str) -> bool:
@@ -103,7 +121,10 @@ def pair_list(per_site: Sequence[tuple[Any, list[Variant]]], failing_sites: set[
         if a.site.path == b.site.path and not (a.site.end <= b.site.start or b.site.end <= a.site.start):
             continue
         sites = max(a.weight, SITE_FLOOR) * max(b.weight, SITE_FLOOR)
-        scored += [(-(x.weight * y.weight * sites), len(scored) + i, (x, y))
+        # An edit that alone breaks a stated invariant (a function's symmetry) seldom belongs to the right pair:
+        # its pairs go far down, or they fill the MAX_PAIRS tried before the right one (rect_intersection).
+        scored += [(-(x.weight * y.weight * sites * (FLAGGED_FACTOR if x.flagged or y.flagged else 1.0)),
+                    len(scored) + i, (x, y))
                    for i, (x, y) in enumerate(itertools.product(va, vb))]
     scored.sort(key=lambda s: s[:2])
     return [p for _, _, p in scored[:MAX_PAIRS]]
@@ -138,7 +159,7 @@ def screened_singles(sites: Sequence[Any], per_site: list[tuple[Any, list[Varian
     passed = _screen(sites, singles, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds,
                      ran_out)
     rank = {id(v): (n, r) for n, (_, vs) in enumerate(per_site) for r, v in enumerate(vs)}
-    for n, single in enumerate(sorted(passed, key=lambda v: rank[id(v)])[:MAX_OFFERED]):
+    for n, single in enumerate(sorted(passed, key=lambda v: (_flagged(v), rank[id(v)]))[:MAX_OFFERED]):
         yield _single(single, f"q{n + 1}")
 
 
@@ -152,6 +173,11 @@ def two_edits(sites: Sequence[Any], per_site: list[tuple[Any, list[Variant]]], f
     pairs = [p for p in pair_list([(site, found[:MAX_VARIANTS]) for site, found in per_site], failing_sites)
              if not any(_key(v) in ran_out for v in p)]
     passed = _screen(sites, pairs, files, failing, probe, deadline, hanging, try_seconds, hanging_try_seconds)
+    # Only a few go to the gates: those with a static anti-pattern (agent/gates/antipatterns.py) go last, or
+    # likelier-looking pairs the tests let through (`min(a[-1], b[0])` with `max(a[2], b[3])`, an
+    # intersection no longer symmetric in its two rectangles) keep the right one (both `min`/`max` swapped)
+    # out of the offer; the gates would only have shown them as weakly evidenced.
+    passed.sort(key=_flagged)
     for n, (x, y) in enumerate(passed[:MAX_OFFERED]):
         yield _candidate(x, y, f"p{n + 1}")
 
@@ -194,6 +220,20 @@ def _screen(sites: Sequence[Any], tried: list[Any], files: dict[str, str], faili
     if broke is None:  # the run was cut short: nothing is known of the passing tests
         return []
     return [t for i, t in enumerate(fixing) if i not in broke]
+
+
+def _flagged(tried: Any) -> bool:
+    """Does the variant's (or pair's) patch bring a static anti-pattern into its functions?"""
+    by_path: dict[str, tuple[Any, list[Variant]]] = {}
+    for v in (tried if isinstance(tried, tuple) else (tried,)):
+        by_path.setdefault(v.site.site.path, (v.site.src, []))[1].append(v)
+    for src, found in by_path.values():
+        text = src.text
+        for v in sorted(found, key=lambda v: v.site.site.start, reverse=True):
+            text = text[: v.site.site.start] + _wrapped(v.text) + text[v.site.site.end :]
+        if anti_patterns(src.text, text):
+            return True
+    return False
 
 
 def _edits(tried: Any) -> list[Any]:

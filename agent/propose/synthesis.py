@@ -8,7 +8,8 @@ right-hand sides of assignments), in a scratch tree:
    it records the locals and the value.
 2. Synthesise: small expressions over those values (agent/propose/expressions.py) that give what
    the code gave on every passing test and something else on a failing test, smallest first;
-   expressions in the same role from nearby code (agent/propose/ingredients.py) join them.
+   expressions in the same role from nearby code (agent/propose/ingredients.py) join them, and so do
+   parses of a string the site reads (agent/propose/conversions.py), which change the code's type.
 3. Angelic values and tries, in one more run: each failing test is re-run in place, once per
    constant the site might have to hold (True/False at a condition; values the site and its
    operands took) and once per candidate expression substituted at the site. A constant that
@@ -36,8 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.agent.propose.conversions import conversions
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
-from suture.agent.propose.ingredients import _has_scope, expression_ingredients, role, statement_ingredients
+from suture.agent.propose.ingredients import _has_scope, _invariant_loop, expression_ingredients, role, \
+    statement_ingredients
 from suture.agent.propose.pairs import screened_singles, site_variants, two_edits
 from suture.agent.propose.rules import RuleCandidate, _edit, _parse_ok
 from suture.agent.propose.templates import SourceFile, Span
@@ -64,10 +67,12 @@ PURE_CALLS = frozenset({"len", "min", "max", "abs", "int", "float", "str", "bool
                         "sum", "range", "round", "reversed", "set", "frozenset", "dict", "any", "all"})
 # Methods of str that only read their object (`text[i].isalpha()`, `name.strip()`): a condition that calls
 # them is no riskier to probe than one that calls len(). Names a class of its own would rarely give a
-# method that writes; anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
+# method that writes (not `replace`: `Path.replace` moves a file); anything else called (`.append`, `.pop`, a function of the project) keeps a site out.
 PURE_METHODS = frozenset({"isalpha", "isalnum", "isdigit", "isdecimal", "isnumeric", "isspace", "isupper", "islower",
                           "istitle", "isidentifier", "lower", "upper", "casefold", "strip", "lstrip", "rstrip",
-                          "startswith", "endswith", "count", "find", "rfind"})
+                          "startswith", "endswith", "count", "find", "rfind", "split", "rsplit", "splitlines",
+                          "partition", "rpartition", "title", "capitalize", "zfill", "removeprefix",
+                          "removesuffix"})
 MAX_SITES = 8
 MAX_FUNCTIONS = 3
 MAX_PASSING = 60  # passing tests recorded beside the failing ones
@@ -349,7 +354,10 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
     dead = _dead(site)
     found.sort(key=lambda e: (not (used and e.names == used and _size(ast.parse(e.text, mode="eval")) <= size),
                               e.cost, not (e.names & dead), -len(e.names & used)))
-    ingredients = [t for t in expression_ingredients(site.src, site.function, site.node, site.role)
+    # Then what changes the type the code gave (agent/propose/conversions.py): tried in place only, since the
+    # values of the passing tests cannot vouch for them.
+    ingredients = [t for t in [*expression_ingredients(site.src, site.function, site.node, site.role),
+                               *conversions(site.src, site.node, site.role, hits)]
                    if t not in {e.text for e in found}]
     return found, ingredients, _constants(site, base)
 
@@ -423,8 +431,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
     for order, (site, found, ingredients, constants) in enumerate(plans):
-        found = [e for e in found if not _orphans(site, e.text)]
-        ingredients = [t for t in ingredients if not _orphans(site, t)]
+        found = [e for e in found if not _orphans(site, e.text) and not _frozen_in_loop(site, e.text)]
+        ingredients = [t for t in ingredients if not _orphans(site, t) and not _frozen_in_loop(site, t)]
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
                    for t in list(failing)[:ANGELIC_TESTS]}
         used = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name)}
@@ -485,6 +493,18 @@ def _orphans(site: ProbeSite, text: str) -> set[str]:
     written, read_elsewhere = _uses(site)
     at_site = {n.id for n in ast.walk(site.node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return (at_site & written) - read_elsewhere - new_names
+
+
+def _frozen_in_loop(site: ProbeSite, text: str) -> bool:
+    """Does `text` read only names no loop around the site rebinds, where the original read one the loop
+    does? Then it gives one answer on every turn of the loop, a constant in disguise the tests cannot tell
+    (`if '.' < (default or '.'):` for `if current is None:` in a walk down a path: the walk's step no longer
+    matters). A condition that really holds for the whole loop belongs before it; no such rewrite is offered.
+    A `return` ends the loop at once, so what its value reads says nothing of the turns: not judged."""
+    stmt = site.src.parent.get(site.node)
+    if site.role == "return" or not isinstance(stmt, ast.stmt) or _invariant_loop(site.src, site.function, stmt, site.text) is not None:
+        return False
+    return _invariant_loop(site.src, site.function, stmt, text) is not None
 
 
 def _uses(site: ProbeSite) -> tuple[set[str], set[str]]:
