@@ -156,7 +156,7 @@ def test_readme_has_two_one_line_setup_commands():
     lock_install = "--no-deps --require-hashes -r requirements/ci.lock"
     assert lock_install in example and lock_install in tests
     assert "examples/invoicing" in example
-    assert tests.endswith("python -m pytest -n 2")
+    assert tests.endswith("python -m pytest -n 3")
     assert (ROOT / "examples" / "invoicing" / "tests").is_dir()
 
 
