@@ -101,8 +101,9 @@ def _stdlib(name: str) -> bool:
 
 
 def _module(name: str) -> Any:
-    """The standard-library module `name`, imported only if it is already loaded or is a plain module (not a
-    package whose import starts something: `antigravity` opens a browser, `this` prints)."""
+    """The standard-library module `name` (only stdlib names reach here: `_stdlib`), imported into suture's
+    process unless it is one whose import does something (`antigravity` opens a browser, `this` prints) or
+    touches the terminal (tkinter, curses, readline)."""
     if name in sys.modules:
         return sys.modules[name]
     if name.split(".")[0] in ("antigravity", "this", "idlelib", "turtle", "turtledemo", "tkinter",
