@@ -945,3 +945,38 @@ def test_passing_candidates_that_are_the_same_code_in_their_exact_idiomatic_form
     evidence = {cid: Evidence(cid) for cid in texts}
     _mark_same_code(evidence, {cid: {"m.py": text} for cid, text in texts.items()}, {"m.py": fault})
     assert evidence["r1"].same_code == ["r2"] and evidence["r2"].same_code == ["r1"] and evidence["r3"].same_code == []
+
+
+def test_a_patch_raising_heads_domain_exception_keeps_it_where_a_rival_runs_into_an_index_error():
+    """retry() with an operation that always fails: HEAD gives up after the first attempt, `==` after
+    the last (both re-raise the ConnectionError), `>` runs past the last delay into an IndexError. HEAD
+    raises an exception of the function's own domain there, so the input is inside it: the two patches
+    disagree, `==` keeps HEAD's exception and wins, and `>` chosen alone would be left unresolved. A
+    generic TypeError at HEAD (a stand-in where a number is wanted) still says nothing."""
+    from suture.agent.fix.evidence import _summarise
+    from suture.tools.verify.behaviour import BehaviourRun, InputResult
+
+    def result(call, base, eq, gt):
+        groups = [[v for v, r in (("base", base), ("eq", eq), ("gt", gt)) if r == value]
+                  for value in dict.fromkeys((base, eq, gt))]
+        return InputResult(call, "novel", {"base": base, "eq": eq, "gt": gt}, groups)
+
+    gives_up = result("retry(<fn raises ConnectionError x10>)", "raises ConnectionError, leaves op as <called x1>",
+                      "raises ConnectionError, leaves op as <called x3>", "raises IndexError, leaves op as <called x3>")
+    garbage = result("retry(0)", "raises TypeError", "raises TypeError", "raises AttributeError")
+    found = {cid: Evidence(cid) for cid in ("eq", "gt")}
+    _summarise(found["eq"], [("retry.py::retry", BehaviourRun([gives_up, garbage]))], ["gt"])
+    _summarise(found["gt"], [("retry.py::retry", BehaviourRun([gives_up, garbage]))], ["eq"])
+    (kept,) = found["eq"].disagreements
+    assert kept.other == "gt" and kept.keeps_head and kept.call.startswith("retry(<fn")
+    assert "keeps HEAD's exception (raises ConnectionError)" in kept.kept_sentence("eq")
+    (lost,) = found["gt"].disagreements
+    assert lost.other == "eq" and not lost.keeps_head
+    # What the confidence makes of it: `==` chosen is decided, `>` chosen (a loaded run once claimed it
+    # at 0.9) is held back with the input that decides.
+    heads = [_verdict("eq", ""), _verdict("gt", "")]
+    rating = confidence(3, "not_run", None)
+    assert cap_confidence(rating, heads[0], heads, found).value == rating.value
+    capped = cap_confidence(rating, heads[1], heads, found)
+    assert capped.value < CONFIDENCE_THRESHOLD and lost.weighed == "unresolved"
+    assert "gt and eq disagree on `retry(<fn raises ConnectionError x10>)`" in " ".join(capped.reasons)

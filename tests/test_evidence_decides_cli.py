@@ -203,6 +203,9 @@ def test_functions_the_tests_pass_are_stood_in_for_by_recording_callables(make_r
     assert not [d for d in chosen["disagreements"] if d["weighed"] == "unresolved"], chosen["disagreements"]
     assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
     assert "if attempt == attempts - 1:" in report["patch"] or "if attempt >= attempts - 1:" in report["patch"]
+    # `>` passes the tests too and runs past the last delay when every attempt fails: HEAD and the fix
+    # re-raise the ConnectionError there, `>` raises IndexError. Decided for the fix, never claimed itself.
+    assert any(d["weighed"] == "decided" and d["theirs"].startswith("raises IndexError") for d in chosen["disagreements"])
 
 
 # dotted() appends `right` to a name node's own parts when it should nest the two in a path (a negated

@@ -105,6 +105,7 @@ class Disagreement:
     # On every input they disagree on outside the failing tests' (inputs like those are where the
     # repair lives), this candidate gives HEAD's result and the rival does not: the rival's change is
     # the larger one. `inputs` then counts those inputs only.
+    # (Where HEAD raises an exception of the function's domain, raising the same one counts as keeping it.)
     keeps_head: bool = False
     # What it did to the chosen patch's confidence (cap_confidence): "unresolved" (it caps: the input
     # the user should decide), "decided" (the chosen patch keeps HEAD's result there), "discounted"
@@ -116,8 +117,13 @@ class Disagreement:
 
     def kept_sentence(self, mine_id: str) -> str:
         return (f"{mine_id} and {self.other} disagree on {self.inputs} input(s) unlike the failing tests', "
-                f"e.g. `{self.call}`: {mine_id} keeps HEAD's result ({_bare(self.base)}), {self.other} changes it "
+                f"e.g. `{self.call}`: {mine_id} keeps HEAD's {self._kept()}, {self.other} changes it "
                 f"to {_bare(self.theirs)}; the smaller behaviour change is chosen")
+
+    def _kept(self) -> str:
+        if self.mine == self.base or not self.base.startswith("raises "):
+            return f"result ({_bare(self.base)})"
+        return f"exception ({self.base.split(',', 1)[0]})"
 
 
 @dataclass
@@ -484,7 +490,7 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         # failing `is_leap(2024)` runs) is not outside: HEAD's result there may be the bug itself, and
         # keeping it the repair left undone (`% 400 != 0` keeps HEAD's False for year 0; `or` repairs it).
         outside = [r for r in results if r.like not in ("failing", "both")]
-        keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
+        keeps = bool(outside) and all(_keeps_head(r, cid, rival) for r in outside)
         smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
@@ -497,10 +503,36 @@ def _outside_domain(result: Any, cid: str, rival: str) -> bool:
     stand-in where it wants a number), and which exception each raises there is no question the tests
     leave open about the repair. The same exception with the arguments left otherwise (a refused
     withdrawal logged or not) is a real difference and stays one."""
-    raised = [result.outcomes.get(v, "") for v in ("base", cid, rival)]
-    if not all(text.startswith("raises ") for text in raised):
+    base, mine, theirs = (_raised(result.outcomes.get(v, "")) for v in ("base", cid, rival))
+    if not (base and mine and theirs) or mine == theirs:
         return False
-    return raised[1].split(",", 1)[0] != raised[2].split(",", 1)[0]
+    # Unless HEAD raises an exception of the function's own domain there and one patch raises it too:
+    # retry() re-raising the ConnectionError its operation gave after the last attempt, where `>` for
+    # `==` runs past the last delay into an IndexError. That input is one the function handles.
+    return base in INCIDENTAL_ERRORS or base not in (mine, theirs)
+
+
+# What any code raises when handed a value it was never meant to take (a stand-in where a number is
+# wanted): where HEAD raises one of these, the input says nothing about the function's contract.
+INCIDENTAL_ERRORS = frozenset({"TypeError", "AttributeError", "ValueError", "KeyError", "IndexError",
+                               "ZeroDivisionError", "NameError", "UnboundLocalError", "RecursionError",
+                               "AssertionError", "OverflowError", "StopIteration"})
+
+
+def _raised(outcome: str) -> str:
+    """The exception type an outcome text names ("raises KeyError, leaves ..." -> "KeyError"), or ""."""
+    return outcome.split(",", 1)[0].removeprefix("raises ") if outcome.startswith("raises ") else ""
+
+
+def _keeps_head(result: Any, cid: str, rival: str) -> bool:
+    """Does `cid` keep HEAD's result on this input where `rival` changes it? In kind, too, where HEAD
+    raises an exception of the function's domain: `cid` raising the same one (after other calls of its
+    arguments: retry()'s three attempts for HEAD's one) keeps HEAD's contract, a rival raising another
+    exception or returning breaks it."""
+    if result.same("base", cid) is True and result.same("base", rival) is False:
+        return True
+    base, mine, theirs = (_raised(result.outcomes.get(v, "")) for v in ("base", cid, rival))
+    return bool(base) and base not in INCIDENTAL_ERRORS and mine == base and theirs != base
 
 
 def _untold(inputs: Sequence[Any], cid: str) -> set[str]:
