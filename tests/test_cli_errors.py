@@ -205,3 +205,29 @@ def test_check_reports_where_its_tests_ran(repo):
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["sandbox"]["requested"] == "none" and report["sandbox"]["used"] == "none"
     assert report["sandbox"]["memory_limit"] == 2**30
+
+
+def test_a_clean_up_that_fails_after_ctrl_c_is_still_an_interrupt_not_an_internal_error(capsys):
+    """Ctrl-C reaches the whole process group: a git child of a clean-up step gets it too and fails,
+    and that failure replaces the KeyboardInterrupt (a loaded run exited 6, "internal error")."""
+    import typer
+
+    from suture.agent.cli.app import handled
+    from suture.agent.exitcodes import ExitCode
+
+    def fix(repo=None, as_json=False):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise RuntimeError("git worktree remove: killed by SIGINT")
+
+    def broken(repo=None, as_json=False):
+        raise RuntimeError("a real bug")
+
+    with pytest.raises(typer.Exit) as stopped:
+        handled(fix)(repo=None, as_json=False)
+    assert stopped.value.exit_code == ExitCode.INTERRUPTED == 130
+    assert "interrupted" in capsys.readouterr().err
+    with pytest.raises(typer.Exit) as crashed:
+        handled(broken)(repo=None, as_json=False)
+    assert crashed.value.exit_code == ExitCode.INTERNAL_ERROR

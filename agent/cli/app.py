@@ -166,6 +166,12 @@ def handled(command: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             code, message = ExitCode.INTERRUPTED, "interrupted."
         except Exception as exc:
+            if _interrupted(exc):
+                # Ctrl-C reaches the whole process group: a clean-up step after the interrupt (a git
+                # child that got the signal too) may fail in turn. That is still the user's Ctrl-C,
+                # not a bug (seen at load 16: exit 6 where 130 was due).
+                raise typer.Exit(_fail("interrupted.", ExitCode.INTERRUPTED, _current_command(), as_json,
+                                       kwargs.get("repo"))) from None
             retrieval_error = _retrieval_error_type()
             if retrieval_error is not None and isinstance(exc, retrieval_error):
                 code, message = ExitCode.BAD_INPUT, str(exc)
@@ -178,6 +184,17 @@ def handled(command: Callable[..., Any]) -> Callable[..., Any]:
         raise typer.Exit(_fail(message, code, _current_command(), as_json, kwargs.get("repo"))) from None
 
     return run
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """Was `exc` raised while a KeyboardInterrupt was being handled (in an `except` or `finally`)?"""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def for_user(value: Any, repo: Path) -> Any:
