@@ -296,6 +296,11 @@ class _Batch:
         except WorkspaceError as error:
             if not self.stop.is_set():
                 self.errors.append(error)
+        except Exception:
+            if not self.stop.is_set():
+                raise
+            # Stopped (Ctrl-C, SIGTERM) and not back within _stop_workers' patience: the pool's trees
+            # may be gone under this thread (a loaded run printed "validate-0: .git/config missing").
         finally:
             if tree is not None and not self.stop.is_set() and not self.pool.closed:
                 self.pool.release(tree)
