@@ -78,6 +78,12 @@ def pytest_configure(config):
     for name in ("agent", "tools", "retrieval", "prompts"):  # pyproject's package-dir: suture.<name>
         for folder in importlib.import_module(f"suture.{name}").__path__:
             compileall.compile_dir(folder, quiet=1, workers=1)
+    # The same for pytest's rewrite of the test modules and plugin packages, which every worker reads, and of
+    # suture's own pytest plugins, which every pytest the tests' suture runs start is given with -p.
+    from rewrite_cache import write_rewritten
+
+    rooms = [folder for name in ("agent", "tools") for folder in importlib.import_module(f"suture.{name}").__path__]
+    write_rewritten(config, Path(__file__).parent, rooms)
 
 
 @pytest.hookimpl(trylast=True)

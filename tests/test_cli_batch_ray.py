@@ -4,6 +4,7 @@ retried once, an address where nothing listens refused in one sentence."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import signal
@@ -16,7 +17,10 @@ import pytest
 from conftest import PRICES_BUG, last_json, suture
 from test_cli_batch import GREEN, alive, results, wait_for, write_tasks
 
-pytest.importorskip("ray")
+# Whether Ray is installed, not `importorskip`: importing it costs every xdist worker that collects this file
+# about a CPU second, and only the batch's own processes (subprocesses) ever import it.
+if importlib.util.find_spec("ray") is None:
+    pytest.skip("ray is not installed", allow_module_level=True)
 
 
 def flaky_hang(pid_file, flag) -> dict[str, str]:
