@@ -207,6 +207,10 @@ def pure(xs, sep="/"):
     assert side_effects(source, "delete") == ["line 16: remove(...)"]
     assert side_effects(source, "via_helper") == ["line 24: Path(p).read_text(...)"]
     assert side_effects(source, "pure") == []
+    buffered = "import io\nfrom io import StringIO\n\ndef render(xs):\n    out = StringIO()\n    raw = io.BytesIO(b'')\n" \
+               "    out.write(','.join(xs))\n    return out.getvalue(), raw.read()\n\ndef opened(p):\n    return io.open(p).read()\n"
+    assert side_effects(buffered, "render") == []  # an in-memory buffer is no file
+    assert side_effects(buffered, "opened") == ["line 11: io.open(...)"]
 
 
 def test_invocation_parsing_is_not_fooled_by_brackets_in_strings():

@@ -358,7 +358,9 @@ _IMPURE_MODULES = (
 )
 _PURE_EXCEPTIONS = ("os.path.join", "os.path.basename", "os.path.dirname", "os.path.splitext",
                     "os.path.normpath", "os.path.split", "os.sep", "pathlib.PurePath", "pathlib.Path",
-                    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time")
+                    "datetime.timedelta", "datetime.date", "datetime.datetime", "datetime.time",
+                    # In-memory streams: a string or bytes buffer, no file behind it.
+                    "io.StringIO", "io.BytesIO")
 _IMPURE_METHODS = {"read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "rmdir",
                    "touch", "iterdir", "rglob", "urlopen", "recv", "send", "sendall", "connect",
                    "now", "today", "utcnow", "sleep"}
