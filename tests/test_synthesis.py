@@ -346,10 +346,13 @@ def test_probe_records_values_and_tries_values_in_a_copy(tmp_path):
     records = probe_run(tmp_path, files, ["test_lib.py::test_prime"], {"mode": "record"}, test_cmd=None,
                         timeout=120, per_test_timeout=30)
     assert records and records[0]["v"] == "[]" and records[0]["env"]["n"] == "13"
-    tries = {"test_lib.py::test_prime": [[1, "const", "[12]"], [1, "const", "[13]"], [1, "expr", "[n]"]]}
+    # A comprehension (or lambda) is a scope of its own: it reads the function's locals too (`n` in the element).
+    tries = {"test_lib.py::test_prime": [[1, "const", "[12]"], [1, "const", "[13]"], [1, "expr", "[n]"],
+                                         [1, "expr", "[n for _ in range(1)]"], [1, "expr", "(lambda: [n])()"]]}
     results = probe_run(tmp_path, files, ["test_lib.py::test_prime"], {"mode": "try", "tries": tries}, test_cmd=None,
                         timeout=120, per_test_timeout=30)
-    assert [r["ok"] for r in sorted((r for r in results if "i" in r), key=lambda r: r["i"])] == [False, True, True]
+    assert [r["ok"] for r in sorted((r for r in results if "i" in r), key=lambda r: r["i"])] == \
+        [False, True, True, True, True]
     # A failing test that hangs at HEAD: its tries are run and the session ends by itself (the "end"
     # record), since the test's own run, which would hang until the run's limit, is left out.
     (tmp_path / "test_poll.py").write_text(textwrap.dedent("""
