@@ -547,7 +547,7 @@ def test_tries_take_turns_over_sites_and_a_hanging_test_tries_expressions_first(
     where every try that does not fix it runs its whole limit, the expressions come before the constants."""
     def plan(ident, texts, constants):
         return (SimpleNamespace(site=SimpleNamespace(id=ident)), [SimpleNamespace(text=t) for t in texts], [],
-                {"t": constants})
+                {"t": constants}, set())
     plans = [plan(1, ["a", "b", "c"], ["0"]), plan(2, ["x"], ["9"])]
     assert synthesis._tries(plans, ["t"]) == {"t": [[1, "const", "0"], [2, "const", "9"], [1, "expr", "a"],
                                                     [2, "expr", "x"], [1, "expr", "b"], [1, "expr", "c"]]}
