@@ -9,7 +9,8 @@ right-hand sides of assignments), in a scratch tree:
 2. Synthesise: small expressions over those values (agent/propose/expressions.py) that give what
    the code gave on every passing test and something else on a failing test, smallest first;
    expressions in the same role from nearby code (agent/propose/ingredients.py) join them, and so do
-   parses of a string the site reads (agent/propose/conversions.py), which change the code's type.
+   parses of a string the site reads (agent/propose/conversions.py), which change the code's type, and a
+   repeated element `[x] * n` rebuilt per index (agent/propose/elementwise.py), a comprehension.
 3. Angelic values and tries, in one more run: each failing test is re-run in place, once per
    constant the site might have to hold (True/False at a condition; values the site and its
    operands took) and once per candidate expression substituted at the site. A constant that
