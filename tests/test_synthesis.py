@@ -13,6 +13,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -21,6 +22,7 @@ from conftest import git, suture
 from suture.agent.fix.pipeline import SYNTHESIS_SHARE
 from suture.agent.propose import synthesis
 from suture.agent.propose.conversions import conversions
+from suture.agent.propose.elementwise import elementwise
 from suture.agent.propose.expressions import Hit, enumerate_fixes, terminals
 from suture.agent.propose.ingredients import statement_ingredients
 from suture.agent.propose.templates import SourceFile
@@ -233,6 +235,37 @@ TITLES = _files('''
 ''')
 
 
+# One value repeated where each slot needs its own: consecutive numbers from a start (agent/propose/elementwise.py).
+TICKETS = _files('''
+    def ticket_numbers(first, count):
+        """`count` consecutive ticket numbers, the first one `first`."""
+        if count < 0:
+            raise ValueError("a negative count")
+        return [first] * count
+''', '''
+    import pytest
+
+    from lib import ticket_numbers
+
+    def test_negative():
+        with pytest.raises(ValueError):
+            ticket_numbers(1, -1)
+
+    def test_none():
+        assert ticket_numbers(3, 0) == []
+
+    def test_single():
+        assert ticket_numbers(7, 1) == [7]
+
+    def test_run():
+        assert ticket_numbers(5, 3) == [5, 6, 7]
+''', '''
+    from lib import ticket_numbers
+    assert ticket_numbers(100, 4) == [100, 101, 102, 103]
+    assert ticket_numbers(0, 2) == [0, 1]
+''')
+
+
 @pytest.mark.slow  # a whole suture run each: scheduled first (conftest.py)
 @pytest.mark.parametrize("files, expected, engines, limit", [
     (FACTORS, ["return [n]"], {"synthesis"}, 240),
@@ -244,7 +277,10 @@ TITLES = _files('''
     (POINTER, ["right -= 1"], {"ingredient"}, 240),
     (WEEKDAYS, ["+    index = day + days - 1\n", "+    weekday = index % 7 + 1\n"], {"synthesis"}, 240),
     (TITLES, ["return html.unescape(raw)"], {"ingredient"}, 240),
-], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits", "unused-parser"])
+    (TICKETS, ["return [first + i for i in range(count)]", "return [i + first for i in range(count)]"],
+     {"synthesis"}, 240),
+], ids=["return-list", "base-case", "concat-order-hanging", "pointer-advance", "two-edits", "unused-parser",
+        "per-element"])
 # CLAMP is not among them: synthesis claimed `running = best + x` there (it passes the three visible
 # tests and fails the held-back ones); its rival `max(0, running + x)` now goes to the gates beside it
 # (synthesis._offered) for the trust stage to weigh, not yet checked through the CLI: one reason
@@ -310,10 +346,13 @@ def test_probe_records_values_and_tries_values_in_a_copy(tmp_path):
     records = probe_run(tmp_path, files, ["test_lib.py::test_prime"], {"mode": "record"}, test_cmd=None,
                         timeout=120, per_test_timeout=30)
     assert records and records[0]["v"] == "[]" and records[0]["env"]["n"] == "13"
-    tries = {"test_lib.py::test_prime": [[1, "const", "[12]"], [1, "const", "[13]"], [1, "expr", "[n]"]]}
+    # A comprehension (or lambda) is a scope of its own: it reads the function's locals too (`n` in the element).
+    tries = {"test_lib.py::test_prime": [[1, "const", "[12]"], [1, "const", "[13]"], [1, "expr", "[n]"],
+                                         [1, "expr", "[n for _ in range(1)]"], [1, "expr", "(lambda: [n])()"]]}
     results = probe_run(tmp_path, files, ["test_lib.py::test_prime"], {"mode": "try", "tries": tries}, test_cmd=None,
                         timeout=120, per_test_timeout=30)
-    assert [r["ok"] for r in sorted((r for r in results if "i" in r), key=lambda r: r["i"])] == [False, True, True]
+    assert [r["ok"] for r in sorted((r for r in results if "i" in r), key=lambda r: r["i"])] == \
+        [False, True, True, True, True]
     # A failing test that hangs at HEAD: its tries are run and the session ends by itself (the "end"
     # record), since the test's own run, which would hang until the run's limit, is left out.
     (tmp_path / "test_poll.py").write_text(textwrap.dedent("""
@@ -508,7 +547,7 @@ def test_tries_take_turns_over_sites_and_a_hanging_test_tries_expressions_first(
     where every try that does not fix it runs its whole limit, the expressions come before the constants."""
     def plan(ident, texts, constants):
         return (SimpleNamespace(site=SimpleNamespace(id=ident)), [SimpleNamespace(text=t) for t in texts], [],
-                {"t": constants})
+                {"t": constants}, set())
     plans = [plan(1, ["a", "b", "c"], ["0"]), plan(2, ["x"], ["9"])]
     assert synthesis._tries(plans, ["t"]) == {"t": [[1, "const", "0"], [2, "const", "9"], [1, "expr", "a"],
                                                     [2, "expr", "x"], [1, "expr", "b"], [1, "expr", "c"]]}
@@ -640,3 +679,37 @@ def test_conversions_parse_a_string_with_a_separator_it_holds_or_an_unused_parse
     assert not [t for t in found if "json" in t or "quote" in t or "loads" in t or "register" in t]
     # Words, not numbers: no split as integers.
     assert not [t for t in conversions(src, returns[1], "return", lines) if "map(int" in t]
+
+
+def test_a_repeated_element_is_rebuilt_per_index_from_the_element_values():
+    """`[x] * n` cut into one hit per element, the index bound: element expressions and stepped conditions that read
+    the index (one that does not is the same list again), and one fresh display per slot for a container."""
+    src = SourceFile("lib.py", textwrap.dedent('''
+        def columns(items, width):
+            rows, spill = divmod(items, width)
+            return [rows] * width
+
+        def buckets(n):
+            return n * [[]]
+
+        def ones(n):
+            return [1, 1]
+    '''))
+    returns = [n.value for n in ast.walk(src.tree) if isinstance(n, ast.Return)]
+    # 9 items over 3 columns pass; 7 over 3 fail: the spill goes to the first columns.
+    hits = [Hit("even", False, {"items": 9, "width": 3, "rows": 3, "spill": 0}, [3, 3, 3], None),
+            Hit("spill", True, {"items": 7, "width": 3, "rows": 2, "spill": 1}, [2, 2, 2], None)]
+    found = elementwise(returns[0], src.segment, "return", hits, ["0", "1"], time.monotonic() + 5)
+    assert found[0] == "[rows + 1 if i < spill else rows for i in range(width)]", found
+    comprehensions = [ast.parse(t, mode="eval").body for t in found]
+    assert all(ast.unparse(c.generators[0]).strip() == "for i in range(width)" for c in comprehensions), found
+    assert all("i" in {n.id for n in ast.walk(c.elt) if isinstance(n, ast.Name)} for c in comprehensions), found
+    assert elementwise(returns[0], src.segment, "condition", hits, ["0"], time.monotonic() + 5) == []
+    # A name the function binds is never the index.
+    taken = [dataclasses.replace(h, env={**h.env, "i": 0}) for h in hits]
+    assert all(" for j in " in t for t in elementwise(returns[0], src.segment, "return", taken, [], time.monotonic() + 5))
+    lists = [Hit("t", True, {"n": 2}, [[], []], None)]
+    assert elementwise(returns[1], src.segment, "return", lists, [], time.monotonic() + 5)[0] == \
+        "[[] for _ in range(n)]"
+    assert elementwise(returns[2], src.segment, "return", [Hit("t", True, {"n": 2}, [1, 1], None)], [],
+                       time.monotonic() + 5) == []

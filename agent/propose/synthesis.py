@@ -9,7 +9,8 @@ right-hand sides of assignments), in a scratch tree:
 2. Synthesise: small expressions over those values (agent/propose/expressions.py) that give what
    the code gave on every passing test and something else on a failing test, smallest first;
    expressions in the same role from nearby code (agent/propose/ingredients.py) join them, and so do
-   parses of a string the site reads (agent/propose/conversions.py), which change the code's type.
+   parses of a string the site reads (agent/propose/conversions.py), which change the code's type, and a
+   repeated element `[x] * n` rebuilt per index (agent/propose/elementwise.py), a comprehension.
 3. Angelic values and tries, in one more run: each failing test is re-run in place, once per
    constant the site might have to hold (True/False at a condition; values the site and its
    operands took) and once per candidate expression substituted at the site. A constant that
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.propose.conversions import conversions
+from suture.agent.propose.elementwise import elementwise
 from suture.agent.propose.expressions import Expr, Hit, decode_hit, enumerate_fixes, key, terminals
 from suture.agent.propose.ingredients import _has_scope, _invariant_loop, expression_ingredients, role, \
     statement_ingredients
@@ -339,8 +341,9 @@ def _parts(node: ast.expr, src: SourceFile) -> list[str]:
                               and not isinstance(n, ast.Constant)))[:8]
 
 
-def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str], dict[str, list[str]]]:
-    """(synthesised expressions, ingredient texts, angelic constants to try) for one site."""
+def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str], dict[str, list[str]], set[str]]:
+    """(synthesised expressions, texts tried in place only, angelic constants to try, those of the texts built
+    from the tests' values rather than taken from the code) for one site."""
     hits = site.hits
     base = terminals(hits, _parts(site.node, site.src), _literals(site))
     slice_end = min(deadline, time.monotonic() + 1.0)
@@ -356,10 +359,13 @@ def _proposals(site: ProbeSite, deadline: float) -> tuple[list[Expr], list[str],
                               e.cost, not (e.names & dead), -len(e.names & used)))
     # Then what changes the type the code gave (agent/propose/conversions.py): tried in place only, since the
     # values of the passing tests cannot vouch for them.
+    # And a repeated element rebuilt per index (agent/propose/elementwise.py): a comprehension, which no
+    # expression of the enumerator is.
+    built = elementwise(site.node, site.src.segment, site.role, hits, _literals(site), deadline)
     ingredients = [t for t in [*expression_ingredients(site.src, site.function, site.node, site.role),
-                               *conversions(site.src, site.node, site.role, hits)]
+                               *conversions(site.src, site.node, site.role, hits), *built]
                    if t not in {e.text for e in found}]
-    return found, ingredients, _constants(site, base)
+    return found, ingredients, _constants(site, base), set(built)
 
 
 def _size(node: ast.AST) -> int:
@@ -408,7 +414,7 @@ def _tries(plans: list[tuple], failing: Sequence[str], hanging: set[str] = froze
     angelic = set(list(failing)[:ANGELIC_TESTS])
     for test in failing:
         per_site = []
-        for site, found, ingredients, constants in plans:
+        for site, found, ingredients, constants, _built in plans:
             items = [[site.site.id, "expr", e.text] for e in found] + [[site.site.id, "expr", t] for t in ingredients]
             forced = [[site.site.id, "const", c] for c in constants.get(test, [])] if test in angelic else []
             per_site.append(items + forced if test in hanging else forced + items)
@@ -430,7 +436,7 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
             passed.setdefault((site, kind, text), set()).add(test)
     everyone = set(failing)
     ranked: list[tuple[tuple, ProbeSite, str, str, list[str], tuple]] = []
-    for order, (site, found, ingredients, constants) in enumerate(plans):
+    for order, (site, found, ingredients, constants, built) in enumerate(plans):
         found = [e for e in found if not _orphans(site, e.text) and not _frozen_in_loop(site, e.text)]
         ingredients = [t for t in ingredients if not _orphans(site, t) and not _frozen_in_loop(site, t)]
         angelic = {t: {c for c in constants.get(t, []) if _passed_for(passed, site, "const", c, t)}
@@ -446,7 +452,8 @@ def _candidates(plans: list[tuple], tries: dict[str, list[list[Any]]], results: 
                                (site.site.id, tuple(key(v) for v in expr.values))))
         for rank, text in enumerate(ingredients):
             if passed.get((site.site.id, "expr", text), set()) >= everyone:
-                ranked.append(((True, 9, True, 0, -site.weight, order, rank), site, text, "ingredient", [],
+                ranked.append(((True, 9, True, 0, -site.weight, order, rank), site, text,
+                               "synthesis" if text in built else "ingredient", [],
                                (site.site.id, text)))
     ranked.sort(key=lambda r: r[0])
     for n, (_, site, text, engine, angelic, _signature) in enumerate(_offered(ranked)):

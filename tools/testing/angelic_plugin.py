@@ -37,6 +37,7 @@ import signal
 import sys
 import threading
 import time
+import types
 from typing import Any
 
 import pytest
@@ -123,7 +124,12 @@ class _Probes:
             kind, forced = current[site]
             if kind == "const":
                 return copy.deepcopy(forced)
-            return eval(forced, sys._getframe(1).f_globals, dict(names))  # noqa: S307 - a candidate expression
+            scope = sys._getframe(1).f_globals
+            if any(isinstance(c, types.CodeType) for c in forced.co_consts):
+                # A comprehension or lambda in the candidate is a scope of its own, which sees the globals but not
+                # eval's locals: the probe's locals go in with the globals, as they are in the code's own frame.
+                return eval(forced, {**scope, **names})  # noqa: S307 - a candidate expression
+            return eval(forced, scope, dict(names))  # noqa: S307 - a candidate expression
         value = thunk()
         if self.mode == "record" and self.nodeid is not None and current is None:
             key = (self.nodeid, site)
