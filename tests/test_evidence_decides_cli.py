@@ -333,3 +333,72 @@ def test_a_method_on_an_object_holding_a_lock_is_compared_beyond_its_one_test_an
     reasons = " ".join(report["confidence"]["reasons"])
     assert "1 test(s) run the changed code" in reasons and "not capped: compared with HEAD" in reasons, reasons
     assert "unresolved" not in reasons, reasons
+
+
+# `values` returns None where its siblings `keys` and `items` return the list of their iterator. One test
+# runs it, on an object the tests build, so the comparison has only that call and twins of the object
+# (HEAD returns None on all of them): the form the two siblings state is the evidence beyond the test.
+TALLY = {
+    "tally.py": '''
+        """A small counter of keys."""
+
+
+        class Tally:
+            def __init__(self):
+                self._counts = {}
+
+            def add(self, key):
+                self._counts[key] = self._counts.get(key, 0) + 1
+
+            def iterkeys(self):
+                return iter(self._counts)
+
+            def keys(self):
+                return list(self.iterkeys())
+
+            def itervalues(self):
+                for key in self._counts:
+                    yield self._counts[key]
+
+            def values(self):
+                return None
+
+            def iteritems(self):
+                for key in self._counts:
+                    yield key, self._counts[key]
+
+            def items(self):
+                return list(self.iteritems())
+        ''',
+    "tests/test_tally.py": '''
+        from tally import Tally
+
+
+        def test_counts():
+            tally = Tally()
+            for key in "abracadabra":
+                tally.add(key)
+            assert sorted(tally.keys()) == ["a", "b", "c", "d", "r"]
+            assert sorted(tally.values()) == [1, 1, 2, 2, 5]
+            assert dict(tally.items())["a"] == 5
+
+
+        def test_empty():
+            assert Tally().keys() == []
+        ''',
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_a_lone_patch_completing_a_convention_its_siblings_state_is_claimed_beyond_its_one_test(make_repo):
+    done, report = _fix(make_repo, TALLY)
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "+        return list(self.itervalues())" in report["patch"], report["patch"]
+    (item,) = [e for e in report["evidence"] if e["candidate_id"] == report["choice"]["chosen"]]
+    # The comparison could run nothing beyond the test's own call: the convention is what speaks.
+    assert item["status"] == "unknown" and "compared only on the tests' own" in item["reason"], item
+    assert item["convention"].startswith("`values` now reads as its siblings `keys`, `items`"), item
+    reasons = " ".join(report["confidence"]["reasons"])
+    assert "not capped: it completes a convention its module states" in reasons and "unresolved" not in reasons
+    # ... and the terminal says so in its behaviour line.
+    assert "it completes a convention its module states" in done.stdout, done.stdout
