@@ -6,6 +6,7 @@ passing tests"."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -402,3 +403,76 @@ def test_a_lone_patch_completing_a_convention_its_siblings_state_is_claimed_beyo
     assert "not capped: it completes a convention its module states" in reasons and "unresolved" not in reasons
     # ... and the terminal says so in its behaviour line.
     assert "it completes a convention its module states" in done.stdout, done.stdout
+
+
+# `value_projection` returns None. Two namesakes hold its value: `projection`'s `[left, right]` and
+# `filter_projection`'s `[left, right, comparator]`, whose `comparator` is its parameter; copied here it
+# would be the module's function `comparator`, data in the tree that the evaluator never reads. Both
+# pass and disagree on every input, so the right patch was held back for a rival no maintainer writes.
+NODES = {
+    "nodes.py": '''
+        """Constructors of a query's syntax tree and a small evaluator."""
+
+
+        def field(name):
+            return {'type': 'field', 'children': [], 'value': name}
+
+
+        def comparator(name, first, second):
+            return {'type': 'comparator', 'children': [first, second], 'value': name}
+
+
+        def filter_projection(left, right, comparator):
+            return {'type': 'filter_projection', 'children': [left, right, comparator]}
+
+
+        def projection(left, right):
+            return {'type': 'projection', 'children': [left, right]}
+
+
+        def value_projection(left, right):
+            return None
+
+
+        def evaluate(node, data):
+            kind = node['type']
+            if kind == 'field':
+                return data.get(node['value']) if isinstance(data, dict) else None
+            base = evaluate(node['children'][0], data)
+            if kind == 'value_projection':
+                return [evaluate(node['children'][1], v) for v in base.values()] if isinstance(base, dict) else None
+            if kind == 'projection':
+                return [evaluate(node['children'][1], v) for v in base] if isinstance(base, list) else None
+            raise ValueError(kind)
+        ''',
+    "tests/test_nodes.py": '''
+        from nodes import evaluate, field, projection, value_projection
+
+
+        def test_a_projection_over_a_list():
+            assert evaluate(projection(field('xs'), field('a')), {'xs': [{'a': 1}, {'a': 2}]}) == [1, 2]
+
+
+        def test_a_projection_over_the_values_of_an_object():
+            assert evaluate(value_projection(field('m'), field('a')), {'m': {'k': {'a': 1}, 'j': {'a': 2}}}) == [1, 2]
+
+
+        def test_a_value_projection_of_nothing_is_nothing():
+            assert evaluate(value_projection(field('m'), field('a')), {'m': 3}) is None
+
+
+        def test_a_field():
+            assert evaluate(field('a'), {'a': 5}) == 5
+        ''',
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_a_namesakes_parameter_copied_as_a_module_name_is_no_rival_and_the_repair_is_claimed(make_repo):
+    done, report = _fix(make_repo, NODES)
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "+    return {'type': 'value_projection', 'children': [left, right]}" in report["patch"], report["patch"]
+    lines = (Path(report["run_dir"]) / "trajectory.jsonl").read_text().splitlines()
+    verdicts = [e for e in map(json.loads, lines) if e.get("event") == "verdict"]
+    assert verdicts and not [v for v in verdicts if "comparator]" in v.get("diff", "")], verdicts
+    assert "unresolved" not in " ".join(report["confidence"]["reasons"])
