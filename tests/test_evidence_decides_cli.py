@@ -476,3 +476,69 @@ def test_a_namesakes_parameter_copied_as_a_module_name_is_no_rival_and_the_repai
     verdicts = [e for e in map(json.loads, lines) if e.get("event") == "verdict"]
     assert verdicts and not [v for v in verdicts if "comparator]" in v.get("diff", "")], verdicts
     assert "unresolved" not in " ".join(report["confidence"]["reasons"])
+
+
+# `__eq__` answers NotImplemented for the type it should compare (a dropped `not`). Restoring the `not`
+# passes, and so does `return self._offset`: `timedelta(0)` is falsy, which `assert not zone == "UTC"`
+# accepts. The two part on every string compared, where the rival answers a timedelta, which `__eq__`'s
+# contract (a bool, or NotImplemented) rules out: no question the tests leave open.
+ZONES = {
+    "tz.py": '''
+        """Fixed-offset time zones."""
+        from datetime import timedelta, tzinfo
+
+
+        class FixedOffset(tzinfo):
+            ZERO = timedelta(0)
+
+            def __init__(self, offset, name):
+                self._offset = timedelta(minutes=offset)
+                self._name = name
+
+            def utcoffset(self, dt):
+                return self._offset
+
+            def tzname(self, dt):
+                return self._name
+
+            def dst(self, dt):
+                return self.ZERO
+
+            def __eq__(self, other):
+                if isinstance(other, FixedOffset):
+                    return NotImplemented
+                return self._name == other._name and self._offset == other._offset
+        ''',
+    "tests/test_tz.py": '''
+        from tz import FixedOffset
+
+
+        def test_a_zone_is_not_its_name():
+            assert not FixedOffset(0, "UTC") == "UTC"
+
+
+        def test_a_zone_equals_itself():
+            zone = FixedOffset(60, "CET")
+            assert zone == zone
+
+
+        def test_a_zone_has_no_daylight_saving():
+            assert FixedOffset(60, "CET").dst(None).total_seconds() == 0
+        ''',
+}
+
+
+@pytest.mark.slow  # a whole suture run
+def test_a_rival_whose_result_breaks_the_special_methods_contract_leaves_no_question_open(make_repo):
+    done, report = _fix(make_repo, ZONES)
+    chosen = report["choice"]["chosen"]
+    (item,) = [e for e in report["evidence"] if e["candidate_id"] == chosen]
+    broken = [d for d in item["disagreements"] if d["rival_breaks"]]
+    # The rule engine gates a count of rivals after the first pass, not seconds: `return self._offset` is one.
+    assert broken, item
+    assert broken[0]["weighed"] == "discounted" and "Python's data model does not allow" in broken[0]["rival_breaks"]
+    assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
+    assert "+        if not isinstance(other, FixedOffset):" in report["patch"], report["patch"]
+    assert "unresolved" not in " ".join(report["confidence"]["reasons"])
+    terminal = " ".join(done.stdout.split())  # the terminal wraps long lines at spaces
+    assert "(no open question: " in terminal and "which Python's data model does not allow it)" in terminal, terminal

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from suture.agent.fix.conventions import completed_convention
+from suture.agent.fix.protocols import breaks_protocol
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
 from suture.agent.gates.validate import GateVerdict
 from suture.agent.propose.simplify import simplify_added
@@ -111,6 +112,9 @@ class Disagreement:
     # the user should decide), "decided" (the chosen patch keeps HEAD's result there), "discounted"
     # (the rival is no credible alternative); "" when not weighed.
     weighed: str = ""
+    # On every input they disagree on, the rival's result breaks the contract Python's data model gives the
+    # special method (agent/fix/protocols.py: `__eq__` -> timedelta(0)) and this candidate's keeps it: why.
+    rival_breaks: str = ""
 
     def sentence(self, mine_id: str) -> str:
         return f"{mine_id} and {self.other} disagree on `{self.call}`: {_bare(self.mine)} vs {_bare(self.theirs)}"
@@ -502,9 +506,12 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         outside = [r for r in results if r.like not in ("failing", "both")]
         keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
         smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
+        broken = [breaks_protocol(r.call, r.outcomes[rival]) for r in results]
+        mine_broken = any(breaks_protocol(r.call, r.outcomes[cid]) for r in results)
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
-                                               smallest.outcomes.get("base", ""), keeps))
+                                               smallest.outcomes.get("base", ""), keeps,
+                                               rival_breaks=broken[0] if all(broken) and not mine_broken else ""))
 
 
 def _outside_domain(result: Any, cid: str, rival: str) -> bool:
@@ -692,6 +699,12 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     for disagreement in item.disagreements:
         if not credible(disagreement.other):
             disagreement.weighed = "discounted"
+            continue
+        if disagreement.rival_breaks:
+            # The rival answers what the method's contract rules out wherever the two part: no open question.
+            disagreement.weighed = "discounted"
+            reasons.append(f"discounted: {disagreement.sentence(chosen.candidate_id)}; {disagreement.other}'s "
+                           f"{disagreement.rival_breaks}")
             continue
         if disagreement.keeps_head and not item.vacuous:
             # The chosen patch keeps HEAD's result wherever the rival parts from it outside the
