@@ -718,11 +718,8 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     if item.doc_broken:
         caps.append(item.doc_sentence())
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
-    lone = not (set(size) - {chosen.candidate_id} - set(item.same_code))
     unseen = _unseen(item, rating.verifier, rival_named=bool(undecided))
-    if unseen and lone and by_convention(item) and not item.anti_patterns and not (risks or {}).get(chosen.candidate_id):
-        # A lone patch the comparison could run only on the tests' own calls: the convention it completes
-        # is the evidence beyond them (`vouches`); a rival, compared or not, still needs its comparison.
+    if unseen and _convention_stands_in(item, set(size), (risks or {}).get(chosen.candidate_id)):
         reasons.append(f"not compared beyond the tests, but it completes a convention its module states: "
                        f"{item.convention}")
         unseen = []
@@ -732,6 +729,14 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         value = min(value, CAPPED_CONFIDENCE)
         reasons += [f"unresolved: {text}" for text in caps]
     return dataclasses.replace(rating, value=value, reasons=rating.reasons + reasons)
+
+
+def _convention_stands_in(item: Evidence, heads: set[str], risks: Sequence[str] | None) -> bool:
+    """A lone patch (`heads` holds no other code) the comparison could run only on the tests' own calls:
+    the convention it completes is the evidence beyond them (`vouches`); a rival, compared or not, still
+    needs its comparison, and a risk or an anti-pattern keeps the cap."""
+    lone = not (heads - {item.candidate_id} - set(item.same_code))
+    return lone and by_convention(item) and not item.anti_patterns and not risks
 
 
 def _unseen(item: Evidence, verifier: str, rival_named: bool) -> list[str]:
