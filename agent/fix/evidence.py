@@ -507,7 +507,9 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         keeps = bool(outside) and all(r.same("base", cid) is True and r.same("base", rival) is False for r in outside)
         smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
         broken = [breaks_protocol(r.call, r.outcomes[rival]) for r in results]
-        mine_broken = any(breaks_protocol(r.call, r.outcomes[cid]) for r in results)
+        # ... not where this candidate or HEAD breaks it somewhere too (a project whose `__eq__` builds an
+        # expression object by design: there the contract is the project's, not the data model's).
+        mine_broken = any(breaks_protocol(r.call, r.outcomes[v]) for r in results for v in (cid, "base") if v in r.outcomes)
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
                                                smallest.outcomes.get("base", ""), keeps,
