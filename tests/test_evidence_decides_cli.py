@@ -339,7 +339,7 @@ def test_a_method_on_an_object_holding_a_lock_is_compared_beyond_its_one_test_an
 # `values` returns None where its siblings `keys` and `items` return the list of their iterator. One test
 # runs it, on an object the tests build, so the comparison has only that call and twins of the object
 # (HEAD returns None on all of them): the form the two siblings state is the evidence beyond the test.
-TALLY = {
+SIBLING_VIEWS = {
     "tally.py": '''
         """A small counter of keys."""
 
@@ -392,7 +392,7 @@ TALLY = {
 
 @pytest.mark.slow  # a whole suture run
 def test_a_lone_patch_completing_a_convention_its_siblings_state_is_claimed_beyond_its_one_test(make_repo):
-    done, report = _fix(make_repo, TALLY)
+    done, report = _fix(make_repo, SIBLING_VIEWS)
     assert done.returncode == 0 and report["status"] == "fixed", done.stdout + done.stderr
     assert "+        return list(self.itervalues())" in report["patch"], report["patch"]
     (item,) = [e for e in report["evidence"] if e["candidate_id"] == report["choice"]["chosen"]]
