@@ -223,3 +223,33 @@ def test_a_new_return_of_a_parameter_the_annotations_say_is_not_the_return_type_
     assert names(before.replace("return None", "return f"), before.replace("return None", "return f") + "\n") == []
     plain = "def name(f, n):\n    return None\n"
     assert names(plain, plain.replace("return None", "return f")) == []
+
+
+PAGER = textwrap.dedent('''\
+    def offset_for(page, per_page):
+        return page * per_page
+
+
+    def has_next(page, per_page, total):
+        return (page + 1) * per_page < total
+
+
+    def pages(total, per_page):
+        return total // per_page
+    ''')
+
+
+def test_a_shift_of_a_parameter_in_one_function_that_a_sibling_reads_alike_is_named():
+    found = anti_patterns(PAGER, PAGER.replace("return page * per_page", "return (page - 1) * per_page"))
+    assert [p.name for p in found] == ["splits_convention"]
+    assert found[0].detail == ("line 2 shifts `page` by -1 in `offset_for` (`(page - 1) * per_page`); "
+                               "`has_next` still reads `(page + 1) * per_page`")
+    assert names(PAGER, PAGER.replace("(page + 1) * per_page", "(page + 2) * per_page")) == ["splits_convention"]
+    # Both shifted alike (the repair of the convention) keep the module agreeing with itself.
+    both = PAGER.replace("return page * per_page", "return (page - 1) * per_page").replace("(page + 1)", "page")
+    assert names(PAGER, both) == []
+    # Another operator, another co-operand, or a form no sibling shares is no convention of the module.
+    assert names(PAGER, PAGER.replace("return page * per_page", "return page * per_page - 1")) == []
+    assert names(PAGER, PAGER.replace("total // per_page", "(total - 1) // per_page")) == []
+    lone = PAGER.replace("(page + 1) * per_page", "(page + 1) * total")
+    assert names(lone, lone.replace("return page * per_page", "return (page - 1) * per_page")) == []

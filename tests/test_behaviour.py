@@ -239,6 +239,23 @@ def test_an_unresolved_disagreement_caps_the_confidence_unless_b4_told_them_apar
     assert kept.value == rating.value and any("unknown" in r for r in kept.reasons)
 
 
+def test_a_rival_that_breaks_the_special_methods_contract_wherever_the_two_part_does_not_cap():
+    heads = [_verdict("a", ""), _verdict("b", "")]
+    why = "`__eq__` returns datetime.timedelta(0), which Python's data model does not allow it"
+    parted = Disagreement("b", "__eq__(<Tz UTC>, 'spa')", "returns NotImplemented", "returns datetime.timedelta(0)", 3,
+                          rival_breaks=why)
+    found = {"a": Evidence("a", "known", inputs=9, changed=9, disagreements=[parted]),
+             "b": Evidence("b", "known", inputs=9, changed=9)}
+    rating = confidence(3, "not_run", None)
+    kept = cap_confidence(rating, heads[0], heads, found)
+    assert kept.value == rating.value and parted.weighed == "discounted"
+    assert f"discounted: a and b disagree on `__eq__(<Tz UTC>, 'spa')`: NotImplemented vs datetime.timedelta(0); b's {why}" \
+        in kept.reasons
+    # Where the rival keeps the contract somewhere they part, the question stays open.
+    found["a"].disagreements = [Disagreement("b", "__eq__(<Tz UTC>, 'spa')", "returns NotImplemented", "returns False", 3)]
+    assert cap_confidence(rating, heads[0], heads, found).weak
+
+
 def test_a_lone_patch_whose_behaviour_is_unknown_is_capped_unless_the_verifier_exhausted_it():
     # toolz's seeded `funcs[-1]` -> `funcs[1]` in `Compose.__signature__`: the lone patch `funcs[0]` passed
     # (the same element for the tests' compositions), its comparison said "not a function", and it was claimed.

@@ -193,3 +193,67 @@ def test_a_patch_that_records_another_element_than_its_check_tests_is_plausible_
     assert report["confidence"]["weak"]
     assert "adds an element its membership check does not test" in report["stopped_because"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+# offset_for counts pages from 0 where its callers count from 1, and has_next counts the same way
+# (`(page + 1) * per_page`): the tests catch offset_for only. Shifting `page` there alone passes them
+# and leaves has_next counting from 0 (a first page of 10 out of 11 items "has no next").
+PAGER_BUG = {
+    "pager.py": """
+        \"\"\"Pages of a listing, numbered from 1.\"\"\"
+
+
+        def offset_for(page, per_page):
+            if page < 1:
+                raise ValueError("pages start at 1")
+            return page * per_page
+
+
+        def has_next(page, per_page, total):
+            return (page + 1) * per_page < total
+        """,
+    "tests/test_pager.py": """
+        import pytest
+
+        from pager import has_next, offset_for
+
+
+        def test_the_first_page_starts_at_the_first_item():
+            assert offset_for(1, 10) == 0
+
+
+        def test_the_third_page_starts_after_two_pages():
+            assert offset_for(3, 10) == 20
+
+
+        def test_page_zero_is_refused():
+            with pytest.raises(ValueError):
+                offset_for(0, 10)
+
+
+        def test_a_first_page_of_many_has_a_next():
+            assert has_next(1, 10, 25)
+
+
+        def test_the_last_page_has_no_next():
+            assert not has_next(3, 10, 25)
+        """,
+}
+
+
+@pytest.mark.slow  # a whole suture run, 20-60 s in the suite: scheduled first (conftest.py)
+def test_a_shift_in_one_of_two_functions_sharing_a_convention_is_plausible_never_claimed(make_repo):
+    repo = make_repo(PAGER_BUG)
+    done = suture("fix", "--json", "--time-limit", "240", cwd=repo)
+    report = last_json(done)
+    flagged = [v for v in verdicts(report).values() if v["accepted"]
+               and "splits_convention" in [a["name"] for a in v["anti_patterns"]]]
+    assert flagged and "`has_next` still reads `(page + 1) * per_page`" in flagged[0]["anti_patterns"][0]["detail"]
+    if report["status"] == "fixed":  # a repair of both functions is welcome; the one-sided shift never is
+        assert done.returncode == 0 and "has_next" in report["patch"] and "(page + 1)" not in report["patch"]
+        return
+    assert done.returncode == 1, done.stderr
+    assert report["patch"] == "" and "(page - 1) * per_page" in report["plausible"]["patch"]
+    assert report["confidence"]["weak"] and report["confidence"]["value"] <= 0.4
+    assert "shifts a parameter in one function" in report["stopped_because"]
+    assert git(repo, "status", "--porcelain") == ""

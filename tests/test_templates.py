@@ -492,6 +492,30 @@ def test_return_analogy_reads_the_dropped_value_off_a_namesake():
     assert not [m for m in made if walk.lineno <= m.line <= walk.end_lineno or far.lineno <= m.line <= far.end_lineno]
 
 
+def test_return_analogy_never_copies_a_donors_own_name_that_reads_a_module_name_where_it_lands():
+    src = source("""
+        def comparator(name, first, second):
+            return {'type': 'comparator', 'children': [first, second], 'value': name}
+
+
+        def filter_projection(left, right, comparator):
+            return {'type': 'filter_projection', 'children': [left, right, comparator]}
+
+
+        def projection(left, right):
+            return {'type': 'projection', 'children': [left, right]}
+
+
+        def value_projection(left, right):
+            return None
+    """)
+    # `comparator` is filter_projection's parameter; in value_projection it would be the module's function.
+    offered = [text for _, text in results(src, t.return_analogy)]
+    assert not [text for text in offered if "'value_projection', 'children': [left, right, comparator]" in text], offered
+    find_fix(src, src.text.replace("    return None", "    return {'type': 'value_projection', 'children': [left, right]}"),
+             t.return_analogy)
+
+
 def test_return_analogy_reads_what_the_function_computes_and_drops():
     src = source("""
         class Parser:

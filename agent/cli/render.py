@@ -320,6 +320,8 @@ def evidence_lines(report: dict[str, Any]) -> list[str]:
         more = f" (and {len(disagreements) - 1} more rival(s))" if len(disagreements) > 1 else ""
         why = {"unresolved": " (the tests cannot decide: this input would)",
                "decided": f" ({chosen} keeps HEAD's result there)"}.get(first.get("weighed", ""), "")
+        if first.get("weighed") == "discounted" and first.get("rival_breaks"):
+            why = f" (no open question: {first['other']}'s {first['rival_breaks']})"
         lines.append(f"Rivals: {first['sentence']}{why}{more}.")
     return lines
 

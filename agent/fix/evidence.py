@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from suture.agent.fix.conventions import completed_convention
+from suture.agent.fix.protocols import breaks_protocol
 from suture.agent.fix.select import CONFIDENCE_THRESHOLD, Confidence
 from suture.agent.gates.validate import GateVerdict
 from suture.agent.propose.simplify import simplify_added
@@ -111,6 +113,9 @@ class Disagreement:
     # the user should decide), "decided" (the chosen patch keeps HEAD's result there), "discounted"
     # (the rival is no credible alternative); "" when not weighed.
     weighed: str = ""
+    # On every input they disagree on, the rival's result breaks the contract Python's data model gives the
+    # special method (agent/fix/protocols.py: `__eq__` -> timedelta(0)) and this candidate's keeps it: why.
+    rival_breaks: str = ""
 
     def sentence(self, mine_id: str) -> str:
         return f"{mine_id} and {self.other} disagree on `{self.call}`: {_bare(self.mine)} vs {_bare(self.theirs)}"
@@ -162,6 +167,10 @@ class Evidence:
     # Passing candidates that are the same code to Python once what each adds is put in its exact
     # idiomatic form (agent/propose/simplify.py: `not (k in d)` is `k not in d`): one patch, two texts.
     same_code: list[str] = field(default_factory=list)
+    # The convention its module states by two siblings or more that the patch completes (agent/fix/
+    # conventions.py: `values` now returns `list(self.itervalues())` as `keys` and `items` do with their
+    # names), as a sentence; "" when none. Evidence beyond the tests the comparison could not give.
+    convention: str = ""
 
     @property
     def known(self) -> bool:
@@ -179,7 +188,8 @@ class Evidence:
         return self.known and self.classified and self.changed_like_passing >= MIN_OUTSIDE
 
     def footprint_sentence(self, example: bool = True) -> str:
-        return self.change_sentence(example) + (f"; {self.doc_sentence()}" if self.doc_broken else "")
+        return self.change_sentence(example) + (f"; {self.doc_sentence()}" if self.doc_broken else "") + \
+            (f"; it completes a convention its module states: {self.convention}" if self.convention else "")
 
     def doc_sentence(self) -> str:
         broken = self.doc_broken[0]
@@ -245,6 +255,7 @@ def gather_evidence(tree: Path, heads: Sequence[GateVerdict], pool: Any, *, fail
     calls = collect_calls(tree)
     base_texts = _base_texts(tree, {path for path, _ in functions})
     _mark_same_code(evidence, texts, base_texts)
+    _mark_conventions(evidence, texts, base_texts)
     runs: list[tuple[str, BehaviourRun]] = []
     for number, (path, qualname) in enumerate(functions):
         left = deadline - time.monotonic()
@@ -302,6 +313,15 @@ def _mark_same_code(evidence: dict[str, Evidence], texts: dict[str, dict[str, st
             continue
     for cid, form in forms.items():
         evidence[cid].same_code = [other for other, theirs in forms.items() if other != cid and theirs == form]
+
+
+def _mark_conventions(evidence: dict[str, Evidence], texts: dict[str, dict[str, str]],
+                      base_texts: dict[str, str]) -> None:
+    """Fill `Evidence.convention` for a candidate that changes one file, completing a convention there."""
+    for cid, files in texts.items():
+        changed = [(path, text) for path, text in files.items() if text != base_texts.get(path)]
+        if len(changed) == 1 and changed[0][0] in base_texts:
+            evidence[cid].convention = completed_convention(base_texts[changed[0][0]], changed[0][1])
 
 
 def _exact_form(base: str, text: str) -> str:
@@ -492,9 +512,14 @@ def _summarise(item: Evidence, runs: list[tuple[str, BehaviourRun]], rivals: lis
         outside = [r for r in results if r.like not in ("failing", "both")]
         keeps = bool(outside) and all(_keeps_head(r, cid, rival) for r in outside)
         smallest = min(outside if keeps else results, key=lambda r: (len(r.call), r.call))
+        broken = [breaks_protocol(r.call, r.outcomes[rival]) for r in results]
+        # ... not where this candidate or HEAD breaks it somewhere too (a project whose `__eq__` builds an
+        # expression object by design: there the contract is the project's, not the data model's).
+        mine_broken = any(breaks_protocol(r.call, r.outcomes[v]) for r in results for v in (cid, "base") if v in r.outcomes)
         item.disagreements.append(Disagreement(rival, smallest.call, smallest.outcomes[cid], smallest.outcomes[rival],
                                                len(outside) if keeps else len(results),
-                                               smallest.outcomes.get("base", ""), keeps))
+                                               smallest.outcomes.get("base", ""), keeps,
+                                               rival_breaks=broken[0] if all(broken) and not mine_broken else ""))
 
 
 def _outside_domain(result: Any, cid: str, rival: str) -> bool:
@@ -634,14 +659,29 @@ def vouches(item: Evidence | None, risks: Sequence[str] = (), anti_patterns: Seq
     the wrong `not (isinstance(val, tuple))` and the right repair agree on every input the one test's
     call leads to), so with one test the choice between them is open. A rival that is the same code
     (`same_code`: boltons' `not (key in self.data)` beside `key not in self.data`) is no other patch.
-    On the benches of stop 35 the thin cap held back 6 right patches and that wrong one."""
-    if item is None or not item.known or item.vacuous or item.outside or item.doc_broken:
-        return ""
-    if risks or anti_patterns or item.anti_patterns or item.beyond < MIN_BEYOND:
+    On the benches of stop 35 the thin cap held back 6 right patches and that wrong one.
+
+    Where the comparison could run nothing beyond the tests' own calls (a method of `self` alone, whose
+    one test's object only has twins), a convention the module states by two siblings or more and the
+    patch completes (`Evidence.convention`) speaks for it instead, under the same conditions but the
+    inputs beyond: the code says what the function is for where one test cannot (see `by_convention`)."""
+    if item is None or item.outside or item.doc_broken or risks or anti_patterns or item.anti_patterns:
         return ""
     if set(rivals) - {item.candidate_id} - set(item.same_code) - {d.other for d in item.disagreements}:
         return ""
-    return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
+    if item.known and not item.vacuous and item.beyond >= MIN_BEYOND:
+        return f"compared with HEAD on {item.beyond} input(s) beyond the tests' own calls, nothing against it"
+    if by_convention(item):
+        return f"it completes a convention its module states: {item.convention}"
+    return ""
+
+
+def by_convention(item: Evidence) -> bool:
+    """Does a completed convention stand for the comparison this candidate lacks? Only where the
+    comparison loaded its code and ran it (on the tests' own calls at least) and saw nothing it could
+    judge beyond them; a known, non-vacuous result is judged by itself. The same evidence never stands
+    for a rival comparison (`vouches` and `_uncompared_rival` still ask for those)."""
+    return bool(item.convention) and item.tried and not item.known and item.unbuilt
 
 
 def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[GateVerdict],
@@ -694,6 +734,12 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
         if not credible(disagreement.other):
             disagreement.weighed = "discounted"
             continue
+        if disagreement.rival_breaks:
+            # The rival answers what the method's contract rules out wherever the two part: no open question.
+            disagreement.weighed = "discounted"
+            reasons.append(f"discounted: {disagreement.sentence(chosen.candidate_id)}; {disagreement.other}'s "
+                           f"{disagreement.rival_breaks}")
+            continue
         if disagreement.keeps_head and not item.vacuous:
             # The chosen patch keeps HEAD's result wherever the rival parts from it outside the
             # failing tests' inputs: the smallest behaviour change that passes, the choice the
@@ -706,12 +752,25 @@ def cap_confidence(rating: Confidence, chosen: GateVerdict, heads: Sequence[Gate
     if item.doc_broken:
         caps.append(item.doc_sentence())
     undecided = _uncompared_rival(chosen, heads, evidence, credible)
-    caps += ([undecided] if undecided else []) + _unseen(item, rating.verifier, rival_named=bool(undecided))
+    unseen = _unseen(item, rating.verifier, rival_named=bool(undecided))
+    if unseen and _convention_stands_in(item, set(size), (risks or {}).get(chosen.candidate_id)):
+        reasons.append(f"not compared beyond the tests, but it completes a convention its module states: "
+                       f"{item.convention}")
+        unseen = []
+    caps += ([undecided] if undecided else []) + unseen
     value = rating.value
     if caps:
         value = min(value, CAPPED_CONFIDENCE)
         reasons += [f"unresolved: {text}" for text in caps]
     return dataclasses.replace(rating, value=value, reasons=rating.reasons + reasons)
+
+
+def _convention_stands_in(item: Evidence, heads: set[str], risks: Sequence[str] | None) -> bool:
+    """A lone patch (`heads` holds no other code) the comparison could run only on the tests' own calls:
+    the convention it completes is the evidence beyond them (`vouches`); a rival, compared or not, still
+    needs its comparison, and a risk or an anti-pattern keeps the cap."""
+    lone = not (heads - {item.candidate_id} - set(item.same_code))
+    return lone and by_convention(item) and not item.anti_patterns and not risks
 
 
 def _unseen(item: Evidence, verifier: str, rival_named: bool) -> list[str]:

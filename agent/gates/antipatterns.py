@@ -40,6 +40,7 @@ DROPS_CALL = "drops_call"
 BREAKS_SYMMETRY = "breaks_symmetry"
 UNMATCHED_GUARD = "unmatched_guard"
 CONTRADICTS_ANNOTATION = "contradicts_annotation"
+SPLITS_CONVENTION = "splits_convention"
 
 ANTI_PATTERN_WORDS = {
     UNREACHABLE: "makes existing statements unreachable",
@@ -51,6 +52,7 @@ ANTI_PATTERN_WORDS = {
     BREAKS_SYMMETRY: "breaks the function's symmetry in two parameters",
     UNMATCHED_GUARD: "adds an element its membership check does not test",
     CONTRADICTS_ANNOTATION: "returns what the function's own annotations rule out",
+    SPLITS_CONVENTION: "shifts a parameter in one function and leaves a sibling that reads it alike as it was",
 }
 
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -150,6 +152,7 @@ def _anti_patterns(old: _Parsed, new: _Parsed) -> list[AntiPattern]:
             continue
         for check in _CHECKS:
             found.extend(check(before, after))
+    found.extend(_convention_check(old, new, old_functions, new_functions))
     return list(dict.fromkeys(found))
 
 
@@ -609,6 +612,80 @@ def _annotation_check(old: ast.AST, new: ast.AST) -> Iterator[AntiPattern]:
         if text and text != wanted and text not in _WIDENS.get(wanted, ()) and text != "Any":
             yield AntiPattern(CONTRADICTS_ANNOTATION, f"line {node.lineno} returns `{node.value.id}` (annotated "
                                                       f"`{text}`) where the function returns `{wanted}`")
+
+
+# Shared conventions: two functions of a module read a parameter of the same name against the same
+# other parameter in one arithmetic form (`offset_for(page, per_page)`: `page * per_page`;
+# `has_next(page, per_page, total)`: `(page + 1) * per_page`), so they agree on what `page` counts
+# from. A patch that shifts it in one of them (`(page - 1) * per_page`: pages now start at 1) and
+# leaves the other as it was makes the module disagree with itself: the sibling still counts the
+# old way, and a repair of the convention changes both (bench/bugs paged_api: the one-function
+# patch passes every visible test, the walk over all pages fails). Only an integer offset of a
+# parameter, times/divided by/modulo another parameter, in a function the patch leaves unchanged.
+
+_FORM_OPS = (ast.Mult, ast.FloorDiv, ast.Div, ast.Mod)
+
+
+def _parameters(function: ast.AST) -> set[str]:
+    arguments = function.args
+    return {a.arg for a in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]}
+
+
+def _offset(node: ast.expr, names: set[str]) -> tuple[str, int] | None:
+    """`p` -> (p, 0), `p + 2` / `2 + p` -> (p, 2), `p - 1` -> (p, -1), for a name `p` of `names`."""
+    if isinstance(node, ast.Name) and node.id in names:
+        return node.id, 0
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)):
+        for name, constant, sign in ((node.left, node.right, 1), (node.right, node.left, 1)):
+            if isinstance(node.op, ast.Sub):
+                if name is node.right:
+                    continue
+                sign = -1
+            if isinstance(name, ast.Name) and name.id in names and isinstance(constant, ast.Constant) \
+                    and type(constant.value) is int:
+                return name.id, sign * constant.value
+    return None
+
+
+def _forms(function: ast.AST) -> list[tuple[tuple[str, str, str, int], int, ast.BinOp]]:
+    """Each `(p + k) op q` of two parameters: ((p, op, q, side of p), k, the node)."""
+    names = _parameters(function)
+    found = []
+    for node in _own_nodes(function):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, _FORM_OPS)):
+            continue
+        for side, shifted, other in ((0, node.left, node.right), (1, node.right, node.left)):
+            offset = _offset(shifted, names)
+            if offset is not None and isinstance(other, ast.Name) and other.id in names and other.id != offset[0]:
+                found.append(((offset[0], type(node.op).__name__, other.id, side), offset[1], node))
+    return found
+
+
+def _convention_check(old: _Parsed, new: _Parsed, old_functions: dict[str, ast.AST],
+                      new_functions: dict[str, ast.AST]) -> Iterator[AntiPattern]:
+    unchanged = {name: f for name, f in new_functions.items()
+                 if name in old_functions and old.text(old_functions[name]) == new.text(f)}
+    for name, after in new_functions.items():
+        before = old_functions.get(name)
+        if before is None or name in unchanged:
+            continue
+        was, now = _forms(before), _forms(after)
+        for key in dict.fromkeys(key for key, _, _ in now):
+            olds = [k for form, k, _ in was if form == key]
+            news = [(k, n) for form, k, n in now if form == key]
+            # The same forms with other offsets (else another kind of edit), one shifted.
+            shifted = [(k, n) for k_old, (k, n) in zip(olds, news) if k != k_old] if len(olds) == len(news) else []
+            if len(shifted) != 1:
+                continue
+            k_new, node = shifted[0]
+            k_old = olds[news.index(shifted[0])]
+            sibling = next(((other, n) for other, f in unchanged.items() if other != name
+                            for form, _, n in _forms(f) if form == key), None)
+            if sibling is not None:
+                shift = k_new - k_old
+                yield AntiPattern(SPLITS_CONVENTION, f"line {node.lineno} shifts `{key[0]}` by {shift:+d} in "
+                                                     f"`{name}` (`{_short(node)}`); `{sibling[0]}` still reads "
+                                                     f"`{_short(sibling[1])}`")
 
 
 _CHECKS = (_unreachable_check, _deletion_check, _constant_check, _inverted_check, _dropped_call_check,

@@ -205,24 +205,30 @@ def _returned(src: SourceFile, donor: ast.AST) -> Iterator[ast.expr]:
 def _offers(src: SourceFile, function: ast.AST) -> list[tuple[str, str, float]]:
     """(expression text, where it came from, weight) for a `return None` of `function`, best first."""
     facts = src.facts(function)
-    bound = set(facts.locals()) | src.module_names | _BUILTINS
+    mine = set(facts.locals())
+    bound = mine | src.module_names | _BUILTINS
     known = _known_names(src)
     analogues: list[tuple[str, str, float]] = []
     as_is: list[tuple[str, str, float]] = []
     for donor, sibling in _donors(src, function):
         pairs = name_analogies(donor.name, function.name)
         namesake = namesakes(donor.name, function.name)
+        # The donor's own names (its parameters, its locals) that this function lacks would, copied here,
+        # read whatever the module binds to that name instead: jmespath's `filter_projection(left, right,
+        # comparator)` returns `[left, right, comparator]`, and copied into `value_projection(left, right)`
+        # `comparator` is the module's function of that name, put in the tree as data. Not the donor's value.
+        here = bound - (set(src.facts(donor).locals()) - mine)
         for expr in _returned(src, donor):
             plain, written = ast.unparse(expr), src.segment(expr)
             for old, new in pairs:
                 changed = _Analogy(old, new, known).visit(ast.parse(plain, mode="eval")).body
                 text = ast.unparse(changed)
-                if text != plain and _reads_bound(changed, bound):
+                if text != plain and _reads_bound(changed, here):
                     analogues.append((_as_written(written, old, new, known, changed) or text,
                                       f"`{donor.name}`'s `{_short(written)}` with {_change(old, new)}", 1.0))
                     break
             else:
-                if (sibling or namesake) and _reads_bound(expr, bound):
+                if (sibling or namesake) and _reads_bound(expr, here):
                     as_is.append((written if "\n" not in written else plain, f"`{donor.name}`'s return value",
                                   0.8 if namesake else 0.6))
     return _distinct(analogues + as_is)
