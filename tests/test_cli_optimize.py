@@ -216,9 +216,13 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     model = _script(tmp_path, wrong)
     done = suture("optimize", "--target", "uniq.core:dedupe", "--workload", str(_workload(tmp_path)),
                   "--model", f"scripted:{model}", "--rounds", "3", "--apply", *VERIFY, cwd=repo)
-    assert done.returncode == 1, done.stderr
     [record] = (repo / ".suture" / "runs").glob("*-optimize-*/report.json")
     report = json.loads(record.read_text())
+    # A rule's own edit (`out.append` aliased out of the loop, right by construction) is measured 1.0x
+    # idle and nothing is applied; at load 15-22 it measured 1.10x and was kept. Only the model's is in question.
+    kept = [c for c in report["candidates"] if c["accepted"]]
+    assert done.returncode == (0 if kept else 1), done.stderr
+    assert all(c["source"] != "model" for c in kept), kept
     models = [c for c in report["candidates"] if c["source"] == "model"]
     assert len(models) == 1, report["candidates"]
     rejected = models[0]
@@ -226,12 +230,12 @@ def test_a_wrong_but_faster_model_edit_is_never_applied(make_repo, tmp_path):
     assert rejected["stage"] == "replay" and rejected["equivalence"]["tests"] == "passed"
     # The text summary names each rejected candidate, its gate and its reason, one line each.
     said = [line for line in done.stderr.splitlines() if line.startswith("rejected ")]
-    assert len(said) == len(report["candidates"]), done.stderr
+    assert len(said) == len(report["candidates"]) - len(kept), done.stderr
     line = next(line for line in said if line.startswith(f"rejected {rejected['id']} (model: Use a set."))
     assert "uniq/core.py::dedupe) at the replay gate: " in line
     assert " ".join(rejected["reason"].split())[:60] in line
     assert "sorted(set(items))" not in (repo / "uniq/core.py").read_text()
-    assert report["patch"] == ""
+    assert "sorted(set(items))" not in report["patch"] and bool(report["patch"]) == bool(kept)
 
 
 # Faster (a set, not an inner loop) and right on every non-negative input -- the tests' and the workload's --
