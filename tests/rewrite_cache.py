@@ -46,7 +46,7 @@ def write_rewritten(config, tests_dir: Path, plugin_dirs=()) -> int:
         try:
             cache.mkdir(parents=True, exist_ok=True)
             source_hash, code = _rewrite_test(source, config)
-        except (OSError, SyntaxError):
+        except (OSError, SyntaxError, ValueError):  # ValueError: undecodable text, a null byte
             continue  # pytest reports it when it imports the module
         written += _write_pyc(state, code, source_hash, pyc)
     return written

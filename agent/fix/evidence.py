@@ -528,7 +528,7 @@ def _outside_domain(result: Any, cid: str, rival: str) -> bool:
     stand-in where it wants a number), and which exception each raises there is no question the tests
     leave open about the repair. The same exception with the arguments left otherwise (a refused
     withdrawal logged or not) is a real difference and stays one."""
-    base, mine, theirs = (_raised(result.outcomes.get(v, "")) for v in ("base", cid, rival))
+    base, mine, theirs = _raised(result, cid, rival)
     if not (base and mine and theirs) or mine == theirs:
         return False
     # Unless HEAD raises an exception of the function's own domain there and one patch raises it too:
@@ -544,9 +544,11 @@ INCIDENTAL_ERRORS = frozenset({"TypeError", "AttributeError", "ValueError", "Key
                                "AssertionError", "OverflowError", "StopIteration"})
 
 
-def _raised(outcome: str) -> str:
-    """The exception type an outcome text names ("raises KeyError, leaves ..." -> "KeyError"), or ""."""
-    return outcome.split(",", 1)[0].removeprefix("raises ") if outcome.startswith("raises ") else ""
+def _raised(result: Any, *versions: str) -> list[str]:
+    """The exception type each version's outcome names ("raises KeyError, leaves ..." -> "KeyError"),
+    "" for one that returns; HEAD ("base") first."""
+    texts = [result.outcomes.get(v, "") for v in ("base", *versions)]
+    return [t.split(",", 1)[0].removeprefix("raises ") if t.startswith("raises ") else "" for t in texts]
 
 
 def _keeps_head(result: Any, cid: str, rival: str) -> bool:
@@ -556,7 +558,7 @@ def _keeps_head(result: Any, cid: str, rival: str) -> bool:
     exception or returning breaks it."""
     if result.same("base", cid) is True and result.same("base", rival) is False:
         return True
-    base, mine, theirs = (_raised(result.outcomes.get(v, "")) for v in ("base", cid, rival))
+    base, mine, theirs = _raised(result, cid, rival)
     return bool(base) and base not in INCIDENTAL_ERRORS and mine == base and theirs != base
 
 

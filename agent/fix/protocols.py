@@ -19,12 +19,12 @@ __all__ = ["breaks_protocol"]
 
 _BOOL = ("True", "False")
 _COMPARED = (*_BOOL, "NotImplemented")
-# Method -> the returned values its contract allows, as reprs (a predicate on the repr text).
 _INT = re.compile(r"-?\d+")
 
 
 def _allowed(name: str, value: str) -> bool | None:
-    """Does `value` (a repr) keep the contract of special method `name`? None: no contract known."""
+    """Does `value` (a repr) keep the contract of special method `name` (the values it may return, read
+    off their repr text)? None: no contract known."""
     if name in ("__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"):
         return value in _COMPARED
     if name in ("__bool__", "__contains__"):

@@ -103,7 +103,7 @@ def _fresh(node: ast.expr, hits: Sequence[Hit]) -> str:
     taken = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     for h in hits:
         taken |= set(h.env)
-    return next(n for n in ("i", "j", "k", "index", "position") if n not in taken)
+    return next((n for n in ("i", "j", "k", "index", "position") if n not in taken), "_element_index")
 
 
 def _element_hits(hits: Sequence[Hit], index: str) -> list[Hit]:
